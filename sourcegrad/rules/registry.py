@@ -1,0 +1,126 @@
+"""The rule registry: derivative rules as data, keyed by the primal object.
+
+A rule is a small *template* function.  Its first parameter names the
+primal's result; the others mirror the primal's own parameters (names and
+defaults), so a call site binds to them exactly as it binds to the primal.
+The body assigns ``d[x]`` -- the adjoint of argument ``x`` -- for each
+argument, reading ``d[z]``, the adjoint of the result::
+
+    @adjoint(np.tanh)
+    def tanh(z, x):
+        d[x] = d[z] * (1.0 - z * z)
+
+The reverse pass inlines the body at the point of use: parameter names
+become the call's argument expressions, ``d[...]`` becomes adjoint names,
+other local names become fresh temporaries, and statements that assign the
+adjoint of an inactive argument (and temporaries only they used) are
+dropped.  Free names in the body (``np``, ``unbroadcast``) resolve in the
+module that defines the template.
+
+Functions whose results never carry gradient (``np.shape``, ``len``,
+comparisons, ``stop_gradient``) are registered with :func:`nondifferentiable`.
+"""
+from __future__ import annotations
+
+import inspect
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import gast
+
+# The template pseudo-name for "the adjoint of".  Templates write d[x]; the
+# name only has to exist so linters and readers are not surprised.
+d: Any = None
+
+_RULES: dict[Any, "Rule"] = {}
+_NONDIFF: dict[Any, str] = {}
+
+
+@dataclass
+class Rule:
+    """One derivative rule: a template and the primal it differentiates."""
+
+    primal: Any
+    template: Callable
+    result: str = ""
+    signature: inspect.Signature = None  # of the primal's parameters
+    _tree: Any = field(default=None, repr=False)
+
+    @property
+    def body(self) -> list:
+        """The template's statements as a gast tree (parsed once)."""
+        if self._tree is None:
+            src = textwrap.dedent(inspect.getsource(self.template))
+            fdef = gast.parse(src).body[0]
+            self._tree = fdef.body
+        return self._tree
+
+    @property
+    def namespace(self) -> dict:
+        return self.template.__globals__
+
+    @property
+    def where(self) -> str:
+        code = self.template.__code__
+        return f"{code.co_filename}:{code.co_firstlineno}"
+
+
+def _key(primal):
+    try:
+        hash(primal)
+        return primal
+    except TypeError:
+        return ("id", id(primal))
+
+
+def adjoint(*primals: Any) -> Callable:
+    """Register ``template`` as the derivative rule of each of ``primals``.
+
+    Example (a user's own rule for a SciPy function)::
+
+        from sourcegrad import adjoint
+        import scipy.special
+
+        @adjoint(scipy.special.expit)
+        def expit(z, x):
+            d[x] = d[z] * z * (1.0 - z)
+    """
+
+    def register(template: Callable) -> Callable:
+        params = list(inspect.signature(template).parameters.values())
+        if not params:
+            raise TypeError(
+                f"rule {template.__name__} must take the result as its first "
+                f"parameter, then the primal's parameters")
+        sig = inspect.Signature(params[1:])
+        for primal in primals:
+            _RULES[_key(primal)] = Rule(primal, template, params[0].name, sig)
+        return template
+
+    return register
+
+
+def nondifferentiable(*primals: Any, why: str = "") -> None:
+    """Declare that the results of ``primals`` never carry gradient."""
+    for primal in primals:
+        _NONDIFF[_key(primal)] = why
+
+
+def lookup(primal: Any) -> Rule | None:
+    """The rule registered for ``primal``, or ``None``."""
+    try:
+        return _RULES.get(_key(primal))
+    except Exception:  # objects whose __eq__ misbehaves
+        return None
+
+
+def is_nondifferentiable(primal: Any) -> bool:
+    try:
+        return _key(primal) in _NONDIFF
+    except Exception:
+        return False
+
+
+def has_rule(primal: Any) -> bool:
+    return lookup(primal) is not None or is_nondifferentiable(primal)
