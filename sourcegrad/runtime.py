@@ -65,3 +65,105 @@ def add_weight_grad(acc, value, grad):
     """Accumulate ``grad`` for ``value`` if it is one of the requested weights."""
     if acc is not None:
         acc.add(value, grad)
+
+
+def matmul_adjoint_a(dz, a, b):
+    """Adjoint of ``a`` in ``a @ b`` for 1-D, 2-D and batched operands."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 1 and b_nd == 1:
+        return dz * b
+    if b_nd == 1:
+        return unbroadcast(np.expand_dims(dz, -1) * b, a)
+    if a_nd == 1:
+        return unbroadcast(np.matmul(b, np.expand_dims(dz, -1))[..., 0], a)
+    return unbroadcast(np.matmul(dz, np.swapaxes(b, -1, -2)), a)
+
+
+def matmul_adjoint_b(dz, a, b):
+    """Adjoint of ``b`` in ``a @ b`` for 1-D, 2-D and batched operands."""
+    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if a_nd == 1 and b_nd == 1:
+        return dz * a
+    if a_nd == 1:
+        return unbroadcast(np.expand_dims(a, -1) * np.expand_dims(dz, -2), b)
+    if b_nd == 1:
+        return unbroadcast(np.matmul(np.swapaxes(a, -1, -2), np.expand_dims(dz, -1))[..., 0], b)
+    return unbroadcast(np.matmul(np.swapaxes(a, -1, -2), dz), b)
+
+
+class AdjointList(list):
+    """The adjoint of a tuple or list: one adjoint per item, ``None`` for zero."""
+
+    __slots__ = ()
+
+    def __add__(self, other):
+        if other is None:
+            return self
+        out = AdjointList(self)
+        for i, g in enumerate(other):
+            if g is None:
+                continue
+            out[i] = g if out[i] is None else out[i] + g
+        return out
+
+    __radd__ = __add__
+
+
+def item_adjoint(dseq, i, like):
+    """The adjoint of item ``i`` of a sequence whose adjoint is ``dseq``."""
+    g = dseq[i]
+    if g is None:
+        return np.zeros_like(like, dtype=float) if not isinstance(like, (tuple, list)) \
+            else AdjointList([None] * len(like))
+    return g
+
+
+def index_adjoint(x, index, dz):
+    """The adjoint of ``x`` given the adjoint ``dz`` of ``x[index]``."""
+    if isinstance(x, (tuple, list)):
+        out = AdjointList([None] * len(x))
+        if isinstance(index, slice):
+            for j, g in zip(range(*index.indices(len(x))), dz):
+                out[j] = g
+        else:
+            out[index] = dz
+        return out
+    out = np.zeros(np.shape(x), dtype=np.result_type(x, dz))
+    np.add.at(out, index, dz)
+    return out
+
+
+def save_item(y, index):
+    """A copy of ``y[index]``, saved before the item is overwritten."""
+    v = y[index]
+    return v.copy() if isinstance(v, np.ndarray) else v
+
+
+def zero_item(dy, index):
+    """``dy`` with ``dy[index]`` zeroed (a copy: adjoints may be shared)."""
+    if isinstance(dy, list):
+        dy = AdjointList(dy)
+        dy[index] = None
+        return dy
+    dy = np.array(dy, copy=True)
+    dy[index] = 0
+    return dy
+
+
+def seed_like(out):
+    """Ones shaped like ``out``; a tuple/list output gets one seed per item."""
+    if isinstance(out, (tuple, list)):
+        return AdjointList(seed_like(o) for o in out)
+    if out is None or isinstance(out, (bool, int, np.integer, str)):
+        return None
+    if isinstance(out, np.ndarray) and not np.issubdtype(out.dtype, np.inexact):
+        return None
+    return np.ones_like(out)
+
+
+def seed_first(out):
+    """Seed for ``has_aux``: ones for the first output, nothing for the rest."""
+    if not isinstance(out, (tuple, list)) or len(out) < 2:
+        raise ValueError("has_aux=True requires the function to return at least two "
+                         "outputs (loss, aux...)")
+    return AdjointList([seed_like(out[0])] + [None] * (len(out) - 1))

@@ -1,0 +1,37 @@
+"""sourcegrad: reverse-mode automatic differentiation by source transformation.
+
+``grad(fn)`` reads ``fn``'s Python source, writes its derivative as Python
+source, compiles it once and returns a callable; at call time only NumPy
+runs.  ``source(g)`` shows the derivative.
+
+>>> import numpy as np, sourcegrad as sg
+>>> def f(x):
+...     return np.sum(np.tanh(x) ** 2)
+>>> g = sg.grad(f)
+>>> print(sg.source(g))  # doctest: +SKIP
+"""
+from sourcegrad.errors import (NoDerivativeError, SourceNotFoundError, SourcegradError,
+                               UnsupportedSyntaxError)
+from sourcegrad.rules.registry import adjoint, nondifferentiable
+from sourcegrad.rules import operators as _operators  # noqa: F401  (registers rules)
+from sourcegrad.rules import numpy_ as _numpy_rules  # noqa: F401
+from sourcegrad.rules import runtime_ as _runtime_rules  # noqa: F401
+from sourcegrad.dtypes import bool_, float16, float32, float64, int32, int64
+from sourcegrad.tensor import Parameter, ParameterTuple, Tensor
+from sourcegrad import ops, nn
+from sourcegrad.rules import ops as _ops_rules  # noqa: F401
+from sourcegrad.api import GradFunction, grad, source, value_and_grad
+from sourcegrad.ops import stop_gradient
+
+ops.grad = grad
+ops.value_and_grad = value_and_grad
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "grad", "value_and_grad", "source", "stop_gradient", "adjoint", "nondifferentiable",
+    "Tensor", "Parameter", "ParameterTuple", "ops", "nn",
+    "float16", "float32", "float64", "int32", "int64", "bool_",
+    "SourcegradError", "UnsupportedSyntaxError", "NoDerivativeError", "SourceNotFoundError",
+    "GradFunction",
+]

@@ -1,0 +1,298 @@
+"""The public API: ``grad``, ``value_and_grad``, ``source``.
+
+Arguments are validated here, before any transformation, with messages that
+say what was expected, what was received and how to fix it.  The returned
+:class:`GradFunction` finds its derivative in the cache (checking guards),
+calls it, and shapes the result as SPEC.md says.
+"""
+from __future__ import annotations
+
+import inspect
+import types
+
+import numpy as np
+
+from sourcegrad import runtime
+from sourcegrad.parse import unwrap
+from sourcegrad.pipeline import Spec, derive, param_names, user_callable
+
+__all__ = ["grad", "value_and_grad", "source", "GradFunction"]
+
+
+def _parameter_type():
+    from sourcegrad.tensor import Parameter
+    return Parameter
+
+
+def _target(fn):
+    """(python function, bound self or None) that ``fn`` calls."""
+    if isinstance(fn, GradFunction):
+        return fn.generated(), None
+    if isinstance(fn, types.FunctionType):
+        return unwrap(fn), None
+    if isinstance(fn, types.MethodType):
+        return fn.__func__, fn.__self__
+    target = user_callable(fn)
+    if target is None:
+        raise TypeError(f"grad expects a Python function, method or Cell, but got "
+                        f"{type(fn).__name__} ({fn!r}); wrap it in a def, or register a "
+                        f"derivative rule for it with @sourcegrad.adjoint")
+    func, has_self = target
+    return func, (fn if has_self else None)
+
+
+def _check_bool(value, what):
+    if not isinstance(value, bool):
+        raise TypeError(f"{what} must be True or False, but got {type(value).__name__} "
+                        f"{value!r}")
+
+
+def _positional_params(func, bound_self):
+    sig = inspect.signature(func)
+    params = [p for p in sig.parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if bound_self is not None:
+        params = params[1:]
+    var = any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values())
+    return [p.name for p in params], var
+
+
+def _check_positions(grad_position, func, bound_self, weights):
+    names, var = _positional_params(func, bound_self)
+    arity = len(names)
+    desc = f"{getattr(func, '__qualname__', func)} takes {arity} positional argument" \
+           f"{'' if arity == 1 else 's'}" + (f" ({', '.join(names)})" if names else "")
+    if grad_position is None:
+        if weights is None:
+            raise ValueError("grad_position and weights cannot both be None: ask for input "
+                             "gradients (grad_position=0) or pass weights=...")
+        return None
+    if isinstance(grad_position, list):
+        raise TypeError(f"grad_position must be an int or a tuple of ints, but got a list "
+                        f"{grad_position!r}; write tuple({grad_position!r})")
+    items = (grad_position,) if isinstance(grad_position, int) else grad_position
+    if not isinstance(grad_position, (int, tuple)):
+        raise TypeError(f"grad_position must be an int or a tuple of ints, but got "
+                        f"{type(grad_position).__name__} {grad_position!r}")
+    if isinstance(grad_position, tuple) and not grad_position:
+        raise ValueError("grad_position=() asks for no gradient; use grad_position=None "
+                         "with weights=..., or name at least one position")
+    for p in items:
+        if not isinstance(p, int):
+            raise TypeError(f"grad_position must contain ints, but got "
+                            f"{type(p).__name__} {p!r} in {grad_position!r}")
+        if p < 0:
+            raise ValueError(f"grad_position={p} is negative; positions count from 0 and "
+                             f"{desc}")
+        if p >= arity and not var:
+            raise ValueError(f"grad_position={p} but {desc}")
+    if len(set(items)) != len(items):
+        dup = sorted({p for p in items if items.count(p) > 1})
+        raise ValueError(f"grad_position={grad_position!r} repeats position "
+                         f"{', '.join(map(str, dup))}; name each position once")
+    if var and any(p >= arity for p in items):
+        raise ValueError(f"grad_position={grad_position!r}: gradients with respect to "
+                         f"*args are not supported; {desc}")
+    return tuple(int(p) for p in items)
+
+
+def _check_weights(weights):
+    if weights is None:
+        return None, False
+    Parameter = _parameter_type()
+    if isinstance(weights, Parameter):
+        return (weights,), True
+    if isinstance(weights, (list, tuple)):
+        for i, w in enumerate(weights):
+            if not isinstance(w, Parameter):
+                raise TypeError(
+                    f"weights[{i}] is a {type(w).__name__}, not a Parameter; gradients are "
+                    f"collected for Parameters only: wrap it as Parameter(array, name=...) "
+                    f"or pass it as an input and use grad_position")
+        return tuple(weights), False
+    if isinstance(weights, np.ndarray):
+        raise TypeError("weights must be a Parameter or a list/tuple of Parameters, but got a "
+                        "plain array; wrap it as Parameter(array, name=...) or pass it as an "
+                        "input and use grad_position")
+    raise TypeError(f"weights must be a Parameter or a list/tuple of Parameters, but got "
+                    f"{type(weights).__name__}")
+
+
+def _fix(g, x):
+    """Give gradient ``g`` the type, shape and dtype of input ``x``."""
+    if isinstance(x, np.ndarray):
+        if type(g) is np.ndarray and g.dtype == x.dtype and g.shape == x.shape:
+            return g
+        g = np.asarray(g)
+        if g.shape != x.shape:
+            g = np.broadcast_to(g, x.shape)
+        return g.astype(x.dtype) if np.issubdtype(x.dtype, np.number) else np.array(g)
+    if isinstance(x, float):
+        return float(g)
+    return g
+
+
+class GradFunction:
+    """The callable that ``grad``/``value_and_grad`` return.
+
+    Evaluating it in a notebook shows the derivative's source; ``source(g)``
+    returns it as text.
+    """
+
+    def __init__(self, fn, grad_position, weights, has_aux, return_ids, sens_param, value):
+        if not callable(fn):
+            raise TypeError(f"grad expects a callable, but got {type(fn).__name__}")
+        for flag, what in ((has_aux, "has_aux"), (return_ids, "return_ids"),
+                           (sens_param, "sens_param")):
+            _check_bool(flag, what)
+        self.fn = fn
+        self.func, self.bound_self = _target(fn)
+        self.weights, self.single_weight = _check_weights(weights)
+        self.positions = _check_positions(grad_position, self.func, self.bound_self,
+                                          self.weights)
+        self.single = isinstance(grad_position, int)
+        self.has_aux = has_aux
+        self.return_ids = return_ids
+        self.sens = sens_param
+        self.value = value
+        names = param_names_of(self.func)
+        offset = 1 if self.bound_self is not None else 0
+        self.position_names = tuple(names[offset + p] for p in (self.positions or ()))
+        self._param_names = names
+        self._offset = offset
+        self._weight_ids = {id(w) for w in self.weights} if self.weights else set()
+        self._derivs = {}
+        self.__name__ = f"{getattr(fn, '__name__', type(fn).__name__)}_grad"
+        self.__doc__ = f"Gradient of {getattr(fn, '__qualname__', fn)!r} (sourcegrad)."
+
+    # -- derivative -------------------------------------------------------------
+    def _spec(self, weight_args=()):
+        active = self.position_names + tuple(a for a in weight_args
+                                             if a not in self.position_names)
+        return Spec(active=active, mode="joint", weights=self.weights is not None,
+                    value=self.value, has_aux=self.has_aux, sens=self.sens,
+                    single=self.single, weight_args=tuple(a for a in weight_args
+                                                          if a not in self.position_names))
+
+    def derivative(self, weight_args=()):
+        d = self._derivs.get(weight_args)
+        if d is None or not d.valid():
+            d = self._derivs[weight_args] = derive(self.func, self._spec(weight_args))
+        return d
+
+    def generated(self):
+        """The generated Python function (for ``grad(grad(f))``)."""
+        return self.derivative().functions[0]
+
+    # -- calling ------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if self.sens:
+            if not args:
+                raise TypeError("sens_param=True: pass the output's sensitivity as the last "
+                                "positional argument")
+            *args, sens = args
+            kwargs["sens"] = sens
+        weight_args = ()
+        if self.weights:
+            ids = self._weight_ids
+            weight_args = tuple(self._param_names[i + self._offset]
+                                for i, a in enumerate(args) if id(a) in ids)
+            acc = runtime.WeightGrads(self.weights)
+            kwargs["weight_grads"] = acc
+        d = self.derivative(weight_args)
+        f = d.functions[0]
+        if self.bound_self is not None:
+            res = f(self.bound_self, *args, **kwargs)
+        else:
+            res = f(*args, **kwargs)
+        return self._finish(res, args, kwargs)
+
+    def _finish(self, res, args, kwargs):
+        if self.value:
+            out, grads = res
+        elif self.has_aux:
+            grads, aux = res
+        else:
+            grads = res
+        if self.positions is not None:
+            grads = self._fix_inputs(grads, args, kwargs)
+        if self.weights is not None:
+            acc = kwargs["weight_grads"]
+            wg = tuple(_fix(acc.get(id(p)) if acc.get(id(p)) is not None else
+                            np.zeros_like(p), p) for p in self.weights)
+            wg = tuple(np.asarray(g).view(np.ndarray) for g in wg)
+            if self.return_ids:
+                wg = tuple((p.name, g) for p, g in zip(self.weights, wg))
+            wpart = wg[0] if self.single_weight else wg
+            grads = wpart if self.positions is None else (grads, wpart)
+        if self.value:
+            return out, grads
+        if self.has_aux:
+            return grads, aux
+        return grads
+
+    def _fix_inputs(self, grads, args, kwargs):
+        def arg(p):
+            if p < len(args):
+                return args[p]
+            return kwargs.get(self._param_names[p + self._offset])
+
+        if self.single:
+            p = self.positions[0]
+            g = _fix(grads, arg(p))
+            return (p, g) if self.return_ids else g
+        out = tuple(_fix(g, arg(p)) for g, p in zip(grads, self.positions))
+        if self.return_ids:
+            out = tuple(zip(self.positions, out))
+        return out
+
+    # -- reading ------------------------------------------------------------------
+    def source(self) -> str:
+        return self.derivative().source
+
+    def __repr__(self):
+        kind = "value_and_grad" if self.value else "grad"
+        return (f"<sourcegrad.{kind} of {getattr(self.fn, '__qualname__', self.fn)!r}, "
+                f"grad_position={self.positions if not self.single else self.positions[0]}>")
+
+    def _repr_pretty_(self, p, cycle):
+        p.text(self.source())
+
+    def _repr_html_(self):
+        from sourcegrad.display import to_html
+        return to_html(self.source())
+
+
+def param_names_of(func):
+    return [p.name for p in inspect.signature(func).parameters.values()]
+
+
+def grad(fn, grad_position=0, weights=None, has_aux=False, return_ids=False,
+         sens_param=False) -> GradFunction:
+    """The gradient of ``fn``, by source transformation.
+
+    >>> import numpy as np, sourcegrad as sg
+    >>> g = sg.grad(lambda x: np.sum(x * x))
+    >>> g(np.array([1.0, 2.0]))
+    array([2., 4.])
+
+    ``grad_position``: int (one gradient), tuple of ints (a tuple), or None
+    (then ``weights`` is required).  ``weights``: a Parameter or a list of
+    them, found wherever ``fn`` reads them.  ``has_aux``: differentiate only
+    the first output and return ``(grads, aux)``.  See SPEC.md for the rest.
+    """
+    return GradFunction(fn, grad_position, weights, has_aux, return_ids, sens_param, False)
+
+
+def value_and_grad(fn, grad_position=0, weights=None, has_aux=False, return_ids=False,
+                   sens_param=False) -> GradFunction:
+    """Like :func:`grad`, returning ``(fn's outputs, gradients)``."""
+    return GradFunction(fn, grad_position, weights, has_aux, return_ids, sens_param, True)
+
+
+def source(g) -> str:
+    """The generated Python source of ``g``'s derivative."""
+    if not isinstance(g, GradFunction):
+        raise TypeError(f"source() expects what grad/value_and_grad returned, got "
+                        f"{type(g).__name__}")
+    return g.source()

@@ -1,0 +1,73 @@
+"""Stage 7 -- tree to text, text to function.
+
+The only module that imports astor.  Generated functions are compiled inside
+a small factory whose parameters are the objects the derivative needs but
+the user's module does not hold under that name (NumPy, sourcegrad's runtime
+helpers, derivatives of called functions) and the user function's own
+closure variables; the factory's inner functions are then rebuilt over the
+user's real closure cells, so closures stay live.  The text is registered
+with ``linecache`` so tracebacks through generated code show its lines.
+"""
+from __future__ import annotations
+
+import itertools
+import linecache
+import types
+
+import astor
+import gast
+
+_counter = itertools.count()
+
+
+def to_source(node) -> str:
+    """Python text of a gast tree (function definitions, statements)."""
+    tree = gast.gast_to_ast(node)
+    return astor.to_source(tree, indent_with="    ",
+                           pretty_source=lambda parts: "".join(parts))
+
+
+def compile_functions(defs, names, *, env, globals_, closure_cells, filename_hint):
+    """Compile function definitions and return ``(functions, text)``.
+
+    ``defs``: gast FunctionDefs.  ``names``: which of them to return, in order.
+    ``env``: name -> object injected as a closure variable.
+    ``closure_cells``: the user's own closure cells by name (kept live).
+    """
+    text = "\n\n".join(to_source(d).rstrip() + "\n" for d in defs)
+    free = sorted(set(env) | set(closure_cells))
+    factory = "__sg_factory__"
+    lines = [f"def {factory}({', '.join(free)}):"]
+    for line in text.splitlines():
+        lines.append("    " + line if line.strip() else "")
+    lines.append(f"    return ({', '.join(names)},)")
+    module_text = "\n".join(lines) + "\n"
+    filename = f"<sourcegrad: {filename_hint} #{next(_counter)}>"
+    linecache.cache[filename] = (len(module_text), None, module_text.splitlines(True), filename)
+    code = compile(module_text, filename, "exec")
+    scope: dict = {}
+    exec(code, globals_, scope)  # defines only the factory; nothing runs
+    made = scope[factory](*[env.get(n, _EMPTY) if n not in closure_cells else _EMPTY
+                            for n in free])
+    out = []
+    for fn in made:
+        cells = []
+        for var in fn.__code__.co_freevars:
+            if var in closure_cells:
+                cells.append(closure_cells[var])
+            elif var in env:
+                cells.append(types.CellType(env[var]))
+            else:  # a sibling function (recursion) or inner name
+                idx = fn.__code__.co_freevars.index(var)
+                cells.append(fn.__closure__[idx])
+        out.append(types.FunctionType(fn.__code__, globals_, fn.__name__, fn.__defaults__,
+                                      tuple(cells)))
+    return out, text
+
+
+class _Empty:
+    def __repr__(self):
+        return "<unbound>"
+
+
+_EMPTY = _Empty()

@@ -1,0 +1,118 @@
+"""Calls whose target is known only at run time (``self.layer(x)``, ``f(x)``).
+
+The generated code calls ``call_fwd(callee, spec, *args)`` in the forward
+sweep and ``call_bwd(saved, dout)`` in the backward sweep.  ``call_fwd``
+finds the callee's derivative in the cache (transforming it on first use):
+a user function or method, a Cell (its ``construct``), or a function with a
+registered rule.  Everything else is called as is when no argument carries
+gradient, and refused when one does.
+"""
+from __future__ import annotations
+
+import inspect
+import itertools
+import linecache
+import types
+
+from sourcegrad.errors import NoDerivativeError
+from sourcegrad.rules import registry
+
+_plans = {}
+_counter = itertools.count()
+
+
+def _plan(callee, spec, nargs, kwnames):
+    from sourcegrad.pipeline import Spec, derive, user_callable
+
+    active_args, active_kw, weights = spec
+    target = user_callable(callee)
+    if target is None:
+        if registry.lookup(callee) is None:
+            if registry.is_nondifferentiable(callee) or not (active_args or active_kw):
+                return None
+            name = getattr(callee, "__qualname__", repr(callee))
+            raise NoDerivativeError(
+                f"call to {name}",
+                detail=f"{name} has no derivative rule and no Python source to differentiate",
+                hint=f"register a rule with @sourcegrad.adjoint({name})")
+        fn, has_self = _primitive_wrapper(callee, nargs, kwnames), False
+    else:
+        fn, has_self = target
+    sig = inspect.signature(fn)
+    shift = 1 if has_self else 0
+    bound = sig.bind(*range(nargs + shift), **{k: k for k in kwnames})
+    slot_of = {}
+    for pname, v in bound.arguments.items():
+        vals = v if sig.parameters[pname].kind == inspect.Parameter.VAR_POSITIONAL else (v,)
+        for item in vals:
+            if isinstance(item, int) and item - shift in active_args:
+                slot_of[pname] = ("pos", item - shift)
+            elif isinstance(item, str) and item in active_kw:
+                slot_of[pname] = ("kw", item)
+    active = tuple(p for p in sig.parameters if p in slot_of)
+    d = derive(fn, Spec(active=active, mode="split", weights=weights))
+    caller_order = [("pos", i) for i in active_args] + [("kw", k) for k in active_kw]
+    index = {slot_of[p]: j for j, p in enumerate(active)}
+    reorder = tuple(index.get(slot) for slot in caller_order)
+    return d, has_self, reorder
+
+
+def _primitive_wrapper(prim, nargs, kwnames):
+    """A tiny Python function calling ``prim``, so its rule can be inlined."""
+    params = [f"a{i}" for i in range(nargs)] + list(kwnames)
+    call_args = [f"a{i}" for i in range(nargs)] + [f"{k}={k}" for k in kwnames]
+    name = getattr(prim, "__name__", "primitive")
+    fname = f"<sourcegrad: call of {name} #{next(_counter)}>"
+    text = f"def {name}({', '.join(params)}):\n    return prim({', '.join(call_args)})\n"
+    linecache.cache[fname] = (len(text), None, text.splitlines(True), fname)
+    scope = {"prim": prim}
+    exec(compile(text, fname, "exec"), scope)
+    return scope[name]
+
+
+def _callee_key(callee):
+    if isinstance(callee, types.MethodType):
+        return callee.__func__
+    if isinstance(callee, (types.FunctionType, types.BuiltinFunctionType, type)):
+        return callee
+    return type(callee)
+
+
+def _self_of(callee):
+    return callee.__self__ if isinstance(callee, types.MethodType) else callee
+
+
+def call_fwd(callee, spec, *args, **kwargs):
+    """Forward sweep of a call resolved at run time: ``(out, saved)``."""
+    try:
+        key = (_callee_key(callee), spec, len(args), tuple(kwargs))
+        plan = _plans.get(key, _MISSING)
+    except TypeError:  # unhashable callee
+        key, plan = None, _MISSING
+    if plan is _MISSING or (plan is not None and not plan[0].valid()):
+        plan = _plan(callee, spec, len(args), tuple(kwargs))
+        if key is not None:
+            _plans[key] = plan
+    if plan is None:
+        return callee(*args, **kwargs), None
+    d, has_self, reorder = plan
+    if has_self:
+        out, saved = d.functions[0](_self_of(callee), *args, **kwargs)
+    else:
+        out, saved = d.functions[0](*args, **kwargs)
+    return out, (d.functions[1], saved, reorder)
+
+
+_MISSING = object()
+
+
+def call_bwd(saved, dout, weight_grads=None):
+    """Backward sweep of a call made by :func:`call_fwd`: adjoints of its active arguments."""
+    if saved is None:
+        return ()
+    bwd, inner, reorder = saved
+    if weight_grads is not None:
+        grads = bwd(inner, dout, weight_grads)
+    else:
+        grads = bwd(inner, dout)
+    return tuple(grads[j] if j is not None else None for j in reorder)

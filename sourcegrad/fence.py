@@ -1,0 +1,86 @@
+"""Stage 2 -- refuse what is not supported, before any other work.
+
+Every refusal is a :class:`~sourcegrad.errors.UnsupportedSyntaxError` naming
+the construct and pointing at the user's file, line and column, with a hint.
+"""
+from __future__ import annotations
+
+import gast
+
+from sourcegrad.errors import UnsupportedSyntaxError
+
+# node type -> (what to call it, what to do instead)
+_REFUSED = {
+    gast.Try: ("try statement", "move error handling outside the differentiated function"),
+    gast.With: ("with statement", "move the context manager outside the differentiated function"),
+    gast.AsyncWith: ("async with statement", "differentiate synchronous code"),
+    gast.AsyncFor: ("async for loop", "differentiate synchronous code"),
+    gast.AsyncFunctionDef: ("async function", "differentiate synchronous code"),
+    gast.Await: ("await expression", "differentiate synchronous code"),
+    gast.Yield: ("yield (generator)", "return a list or array instead of yielding values"),
+    gast.YieldFrom: ("yield from (generator)", "return a list or array instead"),
+    gast.Global: ("global statement", "pass the value in and return the new value instead"),
+    gast.Nonlocal: ("nonlocal statement", "pass the value in and return the new value instead"),
+    gast.Delete: ("del statement", "let the variable go out of scope instead"),
+    gast.Import: ("import statement", "import at module level"),
+    gast.ImportFrom: ("import statement", "import at module level"),
+    gast.ClassDef: ("class definition", "define the class at module level"),
+    gast.FunctionDef: ("nested function definition",
+                       "define the helper at module level (it is then differentiated "
+                       "when called)"),
+    gast.Lambda: ("lambda inside the differentiated function",
+                  "define the helper with def at module level"),
+    gast.GeneratorExp: ("generator expression", "use a for loop or an array operation"),
+    gast.SetComp: ("set comprehension", "use a for loop"),
+    gast.DictComp: ("dict comprehension", "use a for loop"),
+    gast.ListComp: ("list comprehension", "use a for loop that appends to a list"),
+    gast.NamedExpr: ("assignment expression (:=)", "assign in a separate statement"),
+    gast.Set: ("set display", "use a tuple or list"),
+}
+if hasattr(gast, "Match"):
+    _REFUSED[gast.Match] = ("match statement", "use if/elif/else")
+if hasattr(gast, "TryStar"):
+    _REFUSED[gast.TryStar] = ("try statement", "move error handling outside")
+
+
+def fence(parsed) -> None:
+    """Raise UnsupportedSyntaxError at the first unsupported construct in ``parsed``."""
+    top = parsed.tree
+    for node in gast.walk(top):
+        if node is top:
+            continue
+        kind = type(node)
+        if kind in _REFUSED:
+            what, hint = _REFUSED[kind]
+            raise UnsupportedSyntaxError(what, hint=hint, **parsed.where(node))
+        if isinstance(node, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
+            targets = node.targets if isinstance(node, gast.Assign) else [node.target]
+            for t in targets:
+                for sub in gast.walk(t):
+                    if isinstance(sub, gast.Attribute) and isinstance(sub.ctx, gast.Store):
+                        raise UnsupportedSyntaxError(
+                            "assignment to an attribute",
+                            detail="mutating an object's attributes inside the "
+                                   "differentiated function is not supported",
+                            hint="compute the value and return it; update the object outside",
+                            **parsed.where(sub))
+                    if isinstance(sub, gast.Starred):
+                        raise UnsupportedSyntaxError(
+                            "starred assignment target", hint="unpack by index instead",
+                            **parsed.where(sub))
+        if isinstance(node, gast.Call):
+            for kw in node.keywords:
+                if kw.arg is None:
+                    raise UnsupportedSyntaxError(
+                        "**kwargs in a call", hint="pass keyword arguments by name",
+                        **parsed.where(node))
+        if isinstance(node, gast.Dict):
+            raise UnsupportedSyntaxError("dict display", hint="use a tuple or list",
+                                         **parsed.where(node))
+        if isinstance(node, (gast.For, gast.While)) and node.orelse:
+            raise UnsupportedSyntaxError(f"else clause of a {kind.__name__.lower()} loop",
+                                         hint="use a flag variable", **parsed.where(node))
+    args = top.args
+    if args.kwarg is not None:
+        raise UnsupportedSyntaxError("**kwargs parameter", hint="name the parameters",
+                                     **parsed.where(top))

@@ -1,0 +1,530 @@
+"""Stage 3 -- one operation per statement (A-normal form).
+
+After ``normalize`` every statement of the function body is one of::
+
+    name = atom | op(atom, ...) | f(atom, ...) | atom.attr | atom[index] | (atom, ...)
+    name[index] = atom                    # a write into an array
+    if name: ... else: ...
+    for name in range(atom, ...): ...     # other iterables become an index loop
+    while name: ...                       # the test recomputed at the end of the body
+    f(atom, ...)                          # a call for its side effect
+    return atom | (atom, ...)             # once, at the end
+
+where an atom is a name or a constant.  Temporaries get readable names from
+the operation that made them; ``+=`` and tuple unpacking are desugared;
+``x if c else y`` becomes an ``if`` statement.  Names assigned only at the
+top level, outside loops and branches, are renamed on each re-assignment
+(``x``, ``x_1``, ...) so that most overwrites disappear; names assigned
+inside control flow keep one name and are saved/restored by ``reverse``.
+Every produced statement remembers the user's statement it came from in
+``stmt.origin`` (for comments in the generated code and error positions).
+"""
+from __future__ import annotations
+
+import types
+
+import gast
+
+from sourcegrad.errors import UnsupportedSyntaxError
+from sourcegrad.parse import MISSING
+
+_OPNAMES = {
+    gast.Add: "add", gast.Sub: "sub", gast.Mult: "mul", gast.Div: "div",
+    gast.FloorDiv: "floordiv", gast.Mod: "mod", gast.Pow: "pow", gast.MatMult: "matmul",
+    gast.USub: "neg", gast.UAdd: "pos", gast.Not: "not", gast.Invert: "invert",
+    gast.BitAnd: "and", gast.BitOr: "or", gast.BitXor: "xor",
+    gast.LShift: "lshift", gast.RShift: "rshift",
+}
+
+
+def name(id_, ctx=None):
+    return gast.Name(id=id_, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
+
+
+def const(value):
+    return gast.Constant(value=value, kind=None)
+
+
+def assign(target, value, origin=None):
+    if isinstance(target, str):
+        target = name(target, gast.Store())
+    node = gast.Assign(targets=[target], value=value, type_comment=None)
+    node.origin = origin
+    return node
+
+
+def is_atom(node) -> bool:
+    return isinstance(node, (gast.Name, gast.Constant))
+
+
+def assigned_names(stmts) -> set:
+    """Names bound by assignment or for-targets anywhere in ``stmts``."""
+    out = set()
+    for s in stmts:
+        for n in gast.walk(s):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                out.add(n.id)
+    return out
+
+
+class Normalizer:
+    def __init__(self, parsed, namer):
+        self.parsed = parsed
+        self.namer = namer
+        self.out = None
+        self.origin = None
+        self.rename = {}        # user name -> current SSA version
+        self.loop_depth = 0
+        self.branch_depth = 0
+        self.locals = set()
+        self.multi = set()      # names assigned inside control flow: never renamed
+
+    # -- entry --------------------------------------------------------------
+    def run(self, fdef):
+        params = [a.id for a in fdef.args.args + fdef.args.posonlyargs + fdef.args.kwonlyargs]
+        if fdef.args.vararg is not None:
+            params.append(fdef.args.vararg.id)
+        self.locals = set(params) | assigned_names(fdef.body)
+        self.params = params
+        for s in fdef.body:
+            if isinstance(s, (gast.If, gast.For, gast.While)):
+                self.multi |= assigned_names([s])
+        for p in params:
+            self.namer.reserve(p)
+        body = self.block(fdef.body)
+        if not body or not isinstance(body[-1], gast.Return):
+            body.append(gast.Return(value=const(None)))
+            body[-1].origin = None
+        new = gast.FunctionDef(name=fdef.name, args=fdef.args, body=body,
+                               decorator_list=[], returns=None, type_comment=None,
+                               type_params=[])
+        return gast.copy_location(new, fdef)
+
+    def block(self, stmts):
+        saved, saved_origin = self.out, self.origin
+        self.out = []
+        for i, s in enumerate(stmts):
+            self.origin = s
+            if isinstance(s, gast.Return):
+                self.visit_return(s, last=(i == len(stmts) - 1))
+                if i != len(stmts) - 1:
+                    break  # unreachable code after return
+            else:
+                self.visit(s)
+        out, self.out, self.origin = self.out, saved, saved_origin
+        return out
+
+    def emit(self, node):
+        if getattr(node, "origin", None) is None:
+            node.origin = self.origin
+        self.out.append(node)
+        return node
+
+    def refuse(self, node, what, hint=None, detail=None):
+        raise UnsupportedSyntaxError(what, hint=hint, detail=detail, **self.parsed.where(node))
+
+    # -- statements ---------------------------------------------------------
+    def visit(self, s):
+        method = getattr(self, "visit_" + type(s).__name__, None)
+        if method is None:
+            self.refuse(s, f"{type(s).__name__} statement")
+        method(s)
+
+    def visit_Pass(self, s):
+        pass
+
+    def visit_Expr(self, s):
+        if isinstance(s.value, gast.Constant):  # docstring
+            return
+        if not isinstance(s.value, gast.Call):
+            value = self.expr(s.value)  # evaluated for nothing; keep effects
+            return
+        call = self.call(s.value)
+        self.emit(gast.Expr(value=call))
+
+    def visit_Assert(self, s):
+        test = self.atom(s.test, "assertion")
+        msg = self.atom(s.msg, "message") if s.msg is not None else None
+        self.emit(gast.Assert(test=test, msg=msg))
+
+    def visit_Raise(self, s):
+        exc = self.expr(s.exc) if s.exc is not None else None
+        self.emit(gast.Raise(exc=exc, cause=None))
+
+    def visit_AnnAssign(self, s):
+        if s.value is None:
+            return
+        self.assign_to(s.target, s.value)
+
+    def visit_Assign(self, s):
+        if len(s.targets) == 1:
+            self.assign_to(s.targets[0], s.value)
+            return
+        value = self.atom(s.value, "value")
+        for t in s.targets:
+            self.assign_to(t, value)
+
+    def visit_AugAssign(self, s):
+        target = s.target
+        if isinstance(target, gast.Name):
+            load = name(target.id)
+        elif isinstance(target, gast.Subscript):
+            load = gast.Subscript(value=target.value, slice=target.slice, ctx=gast.Load())
+        else:
+            self.refuse(s, "augmented assignment to this target")
+        self.assign_to(target, gast.BinOp(left=load, op=s.op, right=s.value))
+
+    def assign_to(self, target, value):
+        if isinstance(target, gast.Name):
+            if target.id in self.multi or target.id not in self.rename and target.id not in self.params:
+                new = target.id
+            else:
+                new = self.namer.fresh(target.id)
+            rhs = self.expr(value, hint=target.id)
+            if new in self.multi and not is_atom(rhs) and any(
+                    isinstance(n, gast.Name) and n.id == new for n in gast.walk(rhs)):
+                # h = h * w inside a loop: the reverse sweep needs the old h
+                # and the new h at once, so compute into a temporary first
+                tmp = self.namer.fresh(self.hint_for(rhs, new))
+                self.emit(assign(tmp, rhs))
+                rhs = name(tmp)
+            self.emit(assign(new, rhs))
+            if target.id not in self.multi:
+                self.rename[target.id] = new
+            return
+        if isinstance(target, (gast.Tuple, gast.List)):
+            if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts) \
+                    and not any(isinstance(e, gast.Starred) for e in value.elts):
+                atoms = [self.atom(e, self.hint_of(t)) for e, t in zip(value.elts, target.elts)]
+                # all right-hand sides are evaluated before any target is bound
+                atoms = [self.protect(a) for a in atoms]
+                for t, a in zip(target.elts, atoms):
+                    self.assign_to(t, a)
+                return
+            whole = self.atom(value, "_".join(self.hint_of(t) for t in target.elts))
+            whole = self.protect(whole)
+            for i, t in enumerate(target.elts):
+                item = gast.Subscript(value=whole, slice=const(i), ctx=gast.Load())
+                self.assign_to(t, item)
+            return
+        if isinstance(target, gast.Subscript):
+            base = self.expr(target.value)
+            if not isinstance(base, gast.Name):
+                self.refuse(target, "assignment into this subscript")
+            index = self.index(target.slice)
+            val = self.atom(value, base.id + "_item")
+            node = assign(gast.Subscript(value=base, slice=index, ctx=gast.Store()), val)
+            self.emit(node)
+            return
+        self.refuse(target, f"assignment to {type(target).__name__}")
+
+    def protect(self, atom):
+        """Copy a name that a later target of the same statement may rebind."""
+        if isinstance(atom, gast.Name) and atom.id in self.locals:
+            tmp = self.namer.fresh(atom.id + "_old")
+            self.emit(assign(tmp, atom))
+            return name(tmp)
+        return atom
+
+    @staticmethod
+    def hint_of(t):
+        if isinstance(t, gast.Name):
+            return t.id
+        return "value"
+
+    def visit_If(self, s):
+        test = self.atom(s.test, "cond")
+        self.branch_depth += 1
+        body = self.block(s.body) or [gast.Pass()]
+        orelse = self.block(s.orelse)
+        self.branch_depth -= 1
+        node = gast.If(test=test, body=body, orelse=orelse)
+        self.emit(node)
+
+    def visit_While(self, s):
+        start = len(self.out)
+        test = self.atom(s.test, "cond")
+        test_stmts = self.out[start:]
+        if not isinstance(test, gast.Name):
+            t = self.namer.fresh("cond")
+            self.emit(assign(t, test))
+            test = name(t)
+            test_stmts = self.out[start:]
+        self.multi.add(test.id)
+        for st in test_stmts:
+            for n in gast.walk(st):
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                    self.multi.add(n.id)
+        self.loop_depth += 1
+        body = self.block(s.body)
+        self.loop_depth -= 1
+        # the test is recomputed at the end of each iteration
+        body += [_clone(st) for st in test_stmts]
+        self.emit(gast.While(test=test, body=body, orelse=[]))
+
+    def visit_For(self, s):
+        it = s.iter
+        fn = None
+        if isinstance(it, gast.Call) and isinstance(it.func, gast.Name):
+            fn = self.parsed.resolve(it.func.id) if it.func.id not in self.locals else MISSING
+        target = s.target
+        if fn is range and not it.keywords:
+            args = [self.atom(a, "n") for a in it.args]
+            loop_target = target if isinstance(target, gast.Name) else None
+            var = target.id if loop_target is not None else self.namer.fresh("item")
+            self.multi.add(var)
+            self.loop_depth += 1
+            pre = []
+            if loop_target is None:
+                saved = self.out
+                self.out = pre
+                self.assign_to(target, name(var))
+                self.out = saved
+            body = pre + self.block(s.body)
+            self.loop_depth -= 1
+            call = gast.Call(func=it.func, args=args, keywords=[])
+            self.emit(gast.For(target=name(var, gast.Store()), iter=call, body=body,
+                               orelse=[], type_comment=None))
+            return
+        # any other iterable: loop over an index so the reverse sweep can
+        # send each item's adjoint back to its place in the sequence
+        if fn is enumerate and len(it.args) == 1 and not it.keywords \
+                and isinstance(target, gast.Tuple) and len(target.elts) == 2:
+            seqs = [self.atom(it.args[0], "seq")]
+            index_target, targets = target.elts[0], [target.elts[1]]
+        elif fn is zip and not it.keywords and isinstance(target, gast.Tuple) \
+                and len(target.elts) == len(it.args):
+            seqs = [self.atom(a, "seq") for a in it.args]
+            index_target, targets = None, list(target.elts)
+        else:
+            seqs = [self.atom(it, "seq")]
+            index_target, targets = None, [target]
+        seqs = [self.protect(a) if isinstance(a, gast.Name) else a for a in seqs]
+        lens = []
+        for sq in seqs:
+            n = self.namer.fresh("n")
+            self.emit(assign(n, gast.Call(func=name("len"), args=[sq], keywords=[])))
+            lens.append(name(n))
+        if len(lens) > 1:
+            n = self.namer.fresh("n")
+            self.emit(assign(n, gast.Call(func=name("min"), args=lens, keywords=[])))
+            count = name(n)
+        else:
+            count = lens[0]
+        if index_target is not None and isinstance(index_target, gast.Name):
+            index = index_target.id
+        else:
+            index = self.namer.fresh("i")
+        self.multi.add(index)
+        self.multi |= assigned_names([gast.Assign(targets=[t], value=const(0), type_comment=None)
+                                      for t in targets])
+        self.loop_depth += 1
+        saved = self.out
+        self.out = []
+        for t, sq in zip(targets, seqs):
+            self.assign_to(t, gast.Subscript(value=sq, slice=name(index), ctx=gast.Load()))
+        pre = self.out
+        self.out = saved
+        body = pre + self.block(s.body)
+        self.loop_depth -= 1
+        rng = gast.Call(func=name("range"), args=[count], keywords=[])
+        self.emit(gast.For(target=name(index, gast.Store()), iter=rng, body=body,
+                           orelse=[], type_comment=None))
+
+    def visit_Break(self, s):
+        self.refuse(s, "break statement", hint="use a while loop with a flag in its test")
+
+    def visit_Continue(self, s):
+        self.refuse(s, "continue statement", hint="wrap the rest of the loop body in an if")
+
+    def visit_return(self, s, last):
+        if self.loop_depth or self.branch_depth or not last:
+            self.refuse(s, "return inside a loop or branch",
+                        hint="assign the result to a variable and return it once, at the end")
+        value = s.value
+        if value is None:
+            ret = const(None)
+        elif isinstance(value, (gast.Tuple, gast.List)) and not any(
+                isinstance(e, gast.Starred) for e in value.elts):
+            elts = [self.atom(e, "out") for e in value.elts]
+            ret = type(value)(elts=elts, ctx=gast.Load())
+        else:
+            ret = self.atom(value, "out")
+        self.emit(gast.Return(value=ret))
+
+    # -- expressions ----------------------------------------------------------
+    def atom(self, node, hint="t"):
+        """Normalize ``node`` to a name or constant, emitting temporaries."""
+        value = self.expr(node, hint)
+        if is_atom(value) or self.is_static(value):
+            return value
+        tmp = self.namer.fresh(self.hint_for(value, hint))
+        self.emit(assign(tmp, value))
+        return name(tmp)
+
+    def hint_for(self, value, hint):
+        if isinstance(value, gast.Call):
+            f = value.func
+            if isinstance(f, gast.Attribute):
+                return f.attr
+            if isinstance(f, gast.Name):
+                return f.id
+        if isinstance(value, gast.BinOp):
+            return _OPNAMES.get(type(value.op), "t")
+        if isinstance(value, gast.UnaryOp):
+            return _OPNAMES.get(type(value.op), "t")
+        if isinstance(value, gast.Attribute) and isinstance(value.value, gast.Name):
+            return f"{value.value.id}_{value.attr}"
+        if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name):
+            return f"{value.value.id}_item"
+        if isinstance(value, gast.Compare):
+            return "cond"
+        return hint
+
+    def is_static(self, node) -> bool:
+        """An attribute chain rooted at a global module (``np.pi``, ``np.newaxis``)."""
+        if isinstance(node, gast.Attribute):
+            obj = self.static_value(node)
+            return obj is not MISSING and not callable(obj)
+        return False
+
+    def static_value(self, node):
+        """The object an expression denotes at transformation time, if it can be known.
+
+        Only names that are not local, and attributes of modules, qualify.
+        """
+        if isinstance(node, gast.Name):
+            if node.id in self.locals:
+                return MISSING
+            return self.parsed.resolve(node.id)
+        if isinstance(node, gast.Attribute):
+            base = self.static_value(node.value)
+            if isinstance(base, types.ModuleType) or isinstance(base, type):
+                return getattr(base, node.attr, MISSING)
+        return MISSING
+
+    def expr(self, node, hint="t"):
+        """Normalize ``node`` to a single operation over atoms (not yet assigned)."""
+        if isinstance(node, gast.Name):
+            if node.id in self.rename:
+                return name(self.rename[node.id])
+            return name(node.id)
+        if isinstance(node, gast.Constant):
+            return node
+        if isinstance(node, gast.BinOp):
+            left = self.atom(node.left, "lhs")
+            right = self.atom(node.right, "rhs")
+            return gast.BinOp(left=left, op=node.op, right=right)
+        if isinstance(node, gast.UnaryOp):
+            operand = self.atom(node.operand, "operand")
+            if isinstance(node.op, gast.UAdd):
+                return operand
+            return gast.UnaryOp(op=node.op, operand=operand)
+        if isinstance(node, gast.Compare):
+            if len(node.ops) == 1:
+                left = self.atom(node.left, "lhs")
+                right = self.atom(node.comparators[0], "rhs")
+                return gast.Compare(left=left, ops=node.ops, comparators=[right])
+            # a < b < c  ->  (a < b) and (b < c)
+            parts = []
+            left = node.left
+            for op, comp in zip(node.ops, node.comparators):
+                parts.append(gast.Compare(left=left, ops=[op], comparators=[comp]))
+                left = comp
+            return self.expr(gast.BoolOp(op=gast.And(), values=parts), hint)
+        if isinstance(node, gast.BoolOp):
+            # short-circuit: result = a; if result: result = b   (for and)
+            result = self.namer.fresh("cond")
+            self.multi.add(result)
+            self.emit(assign(result, self.expr(node.values[0], "cond")))
+            for v in node.values[1:]:
+                saved = self.out
+                self.out = []
+                self.emit(assign(result, self.expr(v, "cond")))
+                inner = self.out
+                self.out = saved
+                test = name(result)
+                if isinstance(node.op, gast.Or):
+                    test = gast.UnaryOp(op=gast.Not(), operand=test)
+                    t2 = self.namer.fresh("cond")
+                    self.emit(assign(t2, test))
+                    test = name(t2)
+                self.emit(gast.If(test=test, body=inner, orelse=[]))
+            return name(result)
+        if isinstance(node, gast.IfExp):
+            test = self.atom(node.test, "cond")
+            result = self.namer.fresh(hint)
+            self.multi.add(result)
+            saved = self.out
+            self.out = []
+            self.emit(assign(result, self.expr(node.body, hint)))
+            body = self.out
+            self.out = []
+            self.emit(assign(result, self.expr(node.orelse, hint)))
+            orelse = self.out
+            self.out = saved
+            self.emit(gast.If(test=test, body=body, orelse=orelse))
+            return name(result)
+        if isinstance(node, gast.Call):
+            return self.call(node)
+        if isinstance(node, gast.Attribute):
+            if self.is_static(node):
+                return node
+            base = self.atom(node.value, "obj")
+            return gast.Attribute(value=base, attr=node.attr, ctx=gast.Load())
+        if isinstance(node, gast.Subscript):
+            base = self.atom(node.value, "seq")
+            return gast.Subscript(value=base, slice=self.index(node.slice), ctx=gast.Load())
+        if isinstance(node, (gast.Tuple, gast.List)):
+            elts = []
+            for e in node.elts:
+                if isinstance(e, gast.Starred):
+                    self.refuse(e, "starred expression in a tuple or list")
+                elts.append(self.atom(e, "item"))
+            return type(node)(elts=elts, ctx=gast.Load())
+        if isinstance(node, gast.JoinedStr):
+            return node  # f-strings carry no gradient; evaluated as written
+        self.refuse(node, f"{type(node).__name__} expression")
+
+    def index(self, node):
+        if isinstance(node, gast.Slice):
+            parts = [None if p is None else self.atom(p, "bound")
+                     for p in (node.lower, node.upper, node.step)]
+            return gast.Slice(lower=parts[0], upper=parts[1], step=parts[2])
+        if isinstance(node, gast.Tuple):
+            return gast.Tuple(elts=[self.index(e) for e in node.elts], ctx=gast.Load())
+        if isinstance(node, gast.Constant) or self.is_static(node):
+            return node
+        return self.atom(node, "index")
+
+    def call(self, node):
+        func = node.func
+        if isinstance(func, gast.Attribute) and not self.is_static_callee(func):
+            func = gast.Attribute(value=self.atom(func.value, "obj"), attr=func.attr,
+                                  ctx=gast.Load())
+        elif not isinstance(func, (gast.Name, gast.Attribute)):
+            func = self.atom(func, "fn")
+        args = []
+        for a in node.args:
+            if isinstance(a, gast.Starred):
+                args.append(gast.Starred(value=self.atom(a.value, "args"), ctx=gast.Load()))
+            else:
+                args.append(self.atom(a, "arg"))
+        keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, k.arg))
+                    for k in node.keywords]
+        return gast.Call(func=func, args=args, keywords=keywords)
+
+    def is_static_callee(self, func) -> bool:
+        return self.static_value(func) is not MISSING
+
+
+def _clone(node):
+    import copy
+    new = copy.deepcopy(node)
+    new.origin = getattr(node, "origin", None)
+    return new
+
+
+def normalize(parsed, namer):
+    """Return ``parsed.tree`` in A-normal form (see module docstring)."""
+    return Normalizer(parsed, namer).run(parsed.tree)

@@ -1,0 +1,148 @@
+"""Stage 6 -- simplify the generated function until nothing changes.
+
+* constant folding and algebraic identities (``x ** (2 - 1)`` -> ``x``,
+  ``d * 1`` -> ``d``);
+* copy propagation for names bound once, outside control flow;
+* dead-code elimination: statements whose results nobody reads (calls into
+  user code and anything with a side effect are kept).
+
+Each pass is a small function from tree to tree.
+"""
+from __future__ import annotations
+
+import operator
+
+import gast
+
+_FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+         gast.Div: operator.truediv, gast.Pow: operator.pow}
+
+
+def _num(node):
+    return isinstance(node, gast.Constant) and type(node.value) in (int, float)
+
+
+class _Fold(gast.NodeTransformer):
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        left, right, op = node.left, node.right, type(node.op)
+        if _num(left) and _num(right) and op in _FOLD:
+            try:
+                return gast.Constant(value=_FOLD[op](left.value, right.value), kind=None)
+            except Exception:
+                return node
+        if op is gast.Pow and _num(right) and right.value == 1:
+            return left
+        if op is gast.Mult and _num(right) and right.value == 1:
+            return left
+        if op is gast.Mult and _num(left) and left.value == 1:
+            return right
+        if op is gast.Div and _num(right) and right.value == 1:
+            return left
+        return node
+
+
+def _loads(node):
+    return [n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+            and isinstance(n.ctx, gast.Load)]
+
+
+def _stores(node):
+    return [n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+            and isinstance(n.ctx, gast.Store)]
+
+
+def _pure(stmt) -> bool:
+    if not isinstance(stmt, gast.Assign) or getattr(stmt, "sg_pop", None):
+        return False
+    if not all(isinstance(t, gast.Name) for t in gast.walk(stmt.targets[0])
+               if not isinstance(t, (gast.Tuple, gast.Store, gast.Load))):
+        return False
+    v = stmt.value
+    if isinstance(v, gast.Call):
+        return getattr(stmt, "sg_pure", False)
+    return True
+
+
+def _dce(fdef, keep_names):
+    changed = True
+    while changed:
+        changed = False
+        counts = {}
+        for n in _loads(fdef):
+            counts[n] = counts.get(n, 0) + 1
+
+        def sweep(body):
+            nonlocal changed
+            out = []
+            for s in body:
+                if isinstance(s, (gast.If, gast.For, gast.While)):
+                    s.body = sweep(s.body) or [gast.Pass()]
+                    s.orelse = sweep(s.orelse)
+                    if isinstance(s, gast.If) and _only_pass(s.body) and not s.orelse:
+                        changed = True
+                        continue
+                    if isinstance(s, gast.For) and _only_pass(s.body) and \
+                            getattr(s, "sg_backward", False):
+                        changed = True
+                        continue
+                elif _pure(s):
+                    targets = _stores(s.targets[0])
+                    own = _loads(s.value)
+                    if all(counts.get(t, 0) - own.count(t) <= 0 and t not in keep_names
+                           for t in targets):
+                        changed = True
+                        continue
+                out.append(s)
+            return out
+
+        fdef.body = sweep(fdef.body)
+    return fdef
+
+
+def _only_pass(body):
+    return all(isinstance(s, gast.Pass) for s in body)
+
+
+def _copy_propagate(fdef, protected):
+    assigned = {}
+    for s in gast.walk(fdef):
+        if isinstance(s, (gast.Assign, gast.AugAssign, gast.For)):
+            tgt = s.targets[0] if isinstance(s, gast.Assign) else s.target
+            for n in _stores(tgt):
+                assigned[n] = assigned.get(n, 0) + (2 if not isinstance(s, gast.Assign) else 1)
+    params = {a.id for a in fdef.args.args}
+    subst = {}
+    for s in fdef.body:
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
+                and isinstance(s.value, gast.Name):
+            a, b = s.targets[0].id, s.value.id
+            if a in protected or assigned.get(a, 0) != 1:
+                continue
+            if assigned.get(b, 0) > (0 if b in params else 1):
+                continue
+            subst[a] = subst.get(b, b)
+    if not subst:
+        return fdef
+
+    class Sub(gast.NodeTransformer):
+        def visit_Name(self, node):
+            if isinstance(node.ctx, gast.Load) and node.id in subst:
+                return gast.Name(id=subst[node.id], ctx=node.ctx, annotation=None,
+                                 type_comment=None)
+            return node
+
+    fdef.body = [s for s in fdef.body if not (
+        isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+        and s.targets[0].id in subst)]
+    Sub().visit(fdef)
+    return fdef
+
+
+def optimize(fdef, spec=None, protected=()):
+    """Simplify ``fdef`` in place and return it."""
+    _Fold().visit(fdef)
+    _copy_propagate(fdef, set(protected))
+    _dce(fdef, set(protected))
+    gast.fix_missing_locations(fdef)
+    return fdef

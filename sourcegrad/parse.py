@@ -1,0 +1,182 @@
+"""Stage 1 -- read a function's source and resolve its free names.
+
+``parse_function(fn)`` returns a :class:`Parsed`: the function's gast tree
+(a ``FunctionDef``; lambdas are turned into one), the file and line offsets
+so errors can point at the user's own lines, and every free name resolved to
+the object it denotes *now* (globals, closure cells, builtins).  Those
+resolutions are what the transformation depends on, so they double as the
+cache guards (see ``api``).
+"""
+from __future__ import annotations
+
+import builtins
+import inspect
+import linecache
+import textwrap
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+import gast
+
+from sourcegrad.errors import SourceNotFoundError, SourcegradError
+
+_MISSING = object()
+
+
+@dataclass
+class Parsed:
+    fn: Any                      # the Python function object
+    tree: gast.FunctionDef       # its definition, line numbers relative to `firstline`
+    filename: str
+    firstline: int               # file line of the tree's line 1
+    colshift: int                # columns removed by dedent
+    globals: dict
+    closure: dict                # free variable name -> cell
+    is_lambda: bool = False
+    names: dict = field(default_factory=dict)  # resolved free names -> object
+
+    def resolve(self, name: str) -> Any:
+        """The object a free name denotes, or ``_MISSING``."""
+        if name in self.closure:
+            try:
+                return self.closure[name].cell_contents
+            except ValueError:  # empty cell
+                return _MISSING
+        if name in self.globals:
+            return self.globals[name]
+        return getattr(builtins, name, _MISSING)
+
+    def where(self, node) -> dict:
+        """Keyword arguments for a SourcegradError pointing at ``node``."""
+        lineno = getattr(node, "lineno", None)
+        col = getattr(node, "col_offset", None)
+        if lineno is None:
+            return {"filename": self.filename}
+        line = lineno + self.firstline - 1
+        return {"filename": self.filename, "lineno": line,
+                "col": None if col is None else col + self.colshift,
+                "line": linecache.getline(self.filename, line).rstrip("\n")}
+
+
+def unwrap(fn):
+    """The plain function behind decorators, bound methods and partial-free wrappers."""
+    while True:
+        if isinstance(fn, types.MethodType):
+            fn = fn.__func__
+        elif hasattr(fn, "__wrapped__") and not isinstance(fn, type):
+            fn = fn.__wrapped__
+        else:
+            return fn
+
+
+def get_source(fn):
+    """Source lines of ``fn`` and its first line number, or raise SourceNotFoundError."""
+    code = getattr(fn, "__code__", None)
+    filename = code.co_filename if code else "<unknown>"
+    # sources we generated ourselves are registered with linecache
+    try:
+        lines, start = inspect.getsourcelines(fn)
+    except (OSError, TypeError) as exc:
+        lines = linecache.getlines(filename)
+        if not lines or code is None:
+            raise SourceNotFoundError(
+                f"function {getattr(fn, '__qualname__', fn)!r}",
+                detail="its source code cannot be read",
+                filename=filename, lineno=code.co_firstlineno if code else None,
+                hint="sourcegrad differentiates Python source; define the function in a "
+                     "file or notebook cell (not exec/eval), or register a rule for it with "
+                     "@sourcegrad.adjoint(fn)") from None
+        start = code.co_firstlineno
+        lines = inspect.getblock(lines[start - 1:])
+    return lines, start
+
+
+def _find_lambda(tree, code):
+    """The Lambda node in ``tree`` that compiled to ``code``."""
+    lambdas = [n for n in gast.walk(tree) if isinstance(n, gast.Lambda)]
+    argnames = code.co_varnames[:code.co_argcount]
+    matches = [n for n in lambdas
+               if tuple(a.id for a in n.args.args) == tuple(argnames)]
+    if len(matches) > 1:  # several alike on one line: compare bytecode
+        chosen = []
+        for n in matches:
+            try:
+                src = gast.unparse(n) if hasattr(gast, "unparse") else None
+            except Exception:
+                src = None
+            if src is None:
+                continue
+            try:
+                c = compile(src, "<lambda>", "eval")
+                inner = [k for k in c.co_consts if isinstance(k, types.CodeType)][0]
+                if inner.co_code == code.co_code:
+                    chosen.append(n)
+            except Exception:
+                continue
+        if len(chosen) == 1:
+            matches = chosen
+    return matches[0] if len(matches) == 1 else None
+
+
+def parse_function(fn) -> Parsed:
+    """Parse ``fn`` (a function, lambda or method) into a :class:`Parsed`."""
+    fn = unwrap(fn)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        raise SourceNotFoundError(f"{fn!r}", detail="is not a Python function")
+    lines, start = get_source(fn)
+    text = "".join(lines)
+    dedented = textwrap.dedent(text)
+    colshift = 0
+    for a, b in zip(text.splitlines(), dedented.splitlines()):
+        if b.strip():
+            colshift = len(a) - len(b)
+            break
+    is_lambda = fn.__name__ == "<lambda>"
+    try:
+        module = gast.parse(dedented)
+    except SyntaxError:
+        if not is_lambda:
+            raise
+        # a lambda inside a larger expression spanning lines: parse the
+        # statement it sits in by trimming trailing junk
+        module = None
+        for cut in range(len(dedented), 0, -1):
+            try:
+                module = gast.parse(dedented[:cut])
+                break
+            except SyntaxError:
+                continue
+        if module is None:
+            raise
+    filename = code.co_filename
+    if is_lambda:
+        node = _find_lambda(module, code)
+        if node is None:
+            raise SourceNotFoundError(
+                "lambda", detail="cannot tell which lambda on this line is meant",
+                filename=filename, lineno=code.co_firstlineno,
+                hint="give the function a name with def")
+        fdef = gast.FunctionDef(
+            name="lambda", args=node.args,
+            body=[gast.Return(value=node.body)], decorator_list=[], returns=None,
+            type_comment=None, type_params=[])
+        gast.copy_location(fdef, node)
+        fdef.body[0].lineno = node.lineno
+        fdef.body[0].col_offset = node.col_offset
+    else:
+        fdef = module.body[0]
+        if not isinstance(fdef, (gast.FunctionDef, gast.AsyncFunctionDef)):
+            raise SourcegradError("function", detail="source does not start with def",
+                                  filename=filename, lineno=start)
+        fdef.decorator_list = []
+    closure = {}
+    if fn.__closure__:
+        closure = dict(zip(code.co_freevars, fn.__closure__))
+    return Parsed(fn=fn, tree=fdef, filename=filename, firstline=start,
+                  colshift=colshift, globals=fn.__globals__, closure=closure,
+                  is_lambda=is_lambda)
+
+
+MISSING = _MISSING

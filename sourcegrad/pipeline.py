@@ -1,0 +1,498 @@
+"""The chain of stages, one line each.
+
+    parse -> fence -> normalize -> activity -> reverse -> resolve/assemble
+          -> optimize -> codegen
+
+``derive(fn, spec)`` runs it for one function and one configuration and
+returns a :class:`Derivative`: the compiled function(s), their source text
+and the guards under which they stay valid.  ``mode="joint"`` emits one
+function computing forward and backward sweeps together (what ``grad``
+returns); ``mode="split"`` emits ``<name>_fwd`` / ``<name>_bwd`` for calls
+from other derivatives.
+"""
+from __future__ import annotations
+
+import builtins
+import inspect
+import threading
+import types
+import weakref
+from dataclasses import dataclass, field
+
+import gast
+
+from sourcegrad import runtime
+from sourcegrad.activity import analyse
+from sourcegrad.codegen import compile_functions
+from sourcegrad.errors import SourcegradError, UnsupportedSyntaxError
+from sourcegrad.fence import fence
+from sourcegrad.naming import Namer
+from sourcegrad.normalize import assign, const, name, normalize
+from sourcegrad.optimize import optimize
+from sourcegrad.parse import MISSING, parse_function, unwrap
+from sourcegrad.reverse import Acc, Resolver, Reverser, call
+from sourcegrad.rules import registry
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What to derive: which parameters, which outputs, how seeded."""
+
+    active: tuple            # names of differentiated parameters, in order asked
+    mode: str = "joint"      # "joint" | "split"
+    weights: bool = False    # collect Parameter adjoints by identity
+    value: bool = False      # joint: also return the primal output
+    has_aux: bool = False
+    sens: bool = False
+    single: bool = False     # joint: one gradient, not a tuple
+    weight_args: tuple = ()  # parameters that are weight Parameters at run time
+
+
+@dataclass
+class Derivative:
+    functions: tuple
+    source: str
+    guards: list = field(default_factory=list)
+    name: str = ""
+    params: tuple = ()
+
+    def valid(self) -> bool:
+        for holder, key, mode, expected in self.guards:
+            try:
+                value = holder.cell_contents if key is None else holder.get(key, MISSING)
+                if key is not None and value is MISSING:
+                    value = getattr(builtins, key, MISSING)
+            except ValueError:
+                return False
+            if mode == "is":
+                if value is not expected:
+                    return False
+            elif type(value) is not expected:
+                return False
+        return True
+
+
+class CalleeInfo:
+    def __init__(self, func, self_expr):
+        self.func = func
+        self.self_expr = self_expr
+
+
+# Builtins that never carry gradient.
+for _b in (len, range, print, isinstance, issubclass, int, bool, str, type, id, enumerate,
+           zip, hasattr, callable, repr, hash, round, divmod, sorted, reversed, any, all):
+    registry.nondifferentiable(_b)
+registry.nondifferentiable(runtime.save_item)
+
+
+class Context:
+    """What the reverse pass needs from the pipeline for one function."""
+
+    def __init__(self, parsed, namer, spec, locals_):
+        self.parsed = parsed
+        self.namer = namer
+        self.spec = spec
+        self.config = spec
+        self.locals = locals_
+        self.env = {}           # injected name -> object
+        self.env_ids = {}       # id(object) -> injected name
+        self.guards = []
+        self._wname = None
+        self.callees = []
+
+    def env_name(self, preferred, obj):
+        key = id(obj)
+        if key in self.env_ids:
+            return self.env_ids[key]
+        g = self.parsed.globals
+        if preferred not in self.locals and preferred not in self.parsed.closure \
+                and g.get(preferred, MISSING) is obj:
+            self.env_ids[key] = preferred
+            self.namer.reserve(preferred)
+            return preferred
+        if preferred in g or preferred in self.locals or preferred in self.parsed.closure \
+                or preferred in self.namer.taken:
+            n = self.namer.fresh(preferred)
+        else:
+            n = preferred
+            self.namer.reserve(n)
+        self.env[n] = obj
+        self.env_ids[key] = n
+        return n
+
+    def weights_name(self):
+        if not self.spec.weights:
+            return None
+        if self._wname is None:
+            self._wname = self.namer.fresh("weight_grads")
+        return self._wname
+
+    def static(self, node):
+        if isinstance(node, gast.Name):
+            if node.id in self.locals:
+                return MISSING
+            return self.parsed.resolve(node.id)
+        if isinstance(node, gast.Attribute):
+            base = self.static(node.value)
+            if base is MISSING:
+                return MISSING
+            if isinstance(base, (types.ModuleType, type)) or callable(base) or \
+                    not isinstance(base, (runtime.np.ndarray,)):
+                try:
+                    return getattr(base, node.attr)
+                except Exception:
+                    return MISSING
+        return MISSING
+
+    def classify(self, value, rev=None):
+        """(kind, obj) for a call: rule | method | nondiff | user | dynamic | unknown."""
+        func = value.func
+        obj = self.static(func)
+        if obj is not MISSING:
+            if registry.lookup(obj) is not None:
+                return "rule", obj
+            if registry.is_nondifferentiable(obj):
+                return "nondiff", obj
+            target = user_callable(obj)
+            if target is not None:
+                fn, has_self = target
+                self_expr = None
+                if has_self:
+                    self_expr = func.value if isinstance(obj, types.MethodType) \
+                        and isinstance(func, gast.Attribute) else func
+                return "user", CalleeInfo(fn, self_expr)
+            return "unknown", obj
+        if isinstance(func, gast.Attribute):
+            meth = getattr(runtime.np.ndarray, func.attr, MISSING)
+            base_varied = rev is not None and isinstance(func.value, gast.Name) and \
+                func.value.id in rev.act.varied
+            if meth is not MISSING and (base_varied or rev is None):
+                if registry.lookup(meth) is not None:
+                    return "method", meth
+                if registry.is_nondifferentiable(meth):
+                    return "nondiff", meth
+            if base_varied and meth is not MISSING:
+                return "unknown", meth
+        return "dynamic", None
+
+    def callee(self, info, value, active_args, active_kw, rev, s):
+        fn = info.func
+        sig = inspect.signature(fn)
+        placeholders = list(range(len(value.args) + (1 if info.self_expr else 0)))
+        try:
+            bound = sig.bind(*placeholders, **{k.arg: k.arg for k in value.keywords})
+        except TypeError as exc:
+            rev.refuse(s, f"call to {fn.__qualname__}", detail=str(exc))
+        shift = 1 if info.self_expr else 0
+        active = []
+        for pname, v in bound.arguments.items():
+            kind = sig.parameters[pname].kind
+            vals = v if kind == kind.VAR_POSITIONAL else (v,)
+            for item in vals:
+                if (isinstance(item, int) and item - shift in active_args) or \
+                        (isinstance(item, str) and item in active_kw):
+                    if kind == kind.VAR_POSITIONAL:
+                        rev.refuse(s, f"call to {fn.__qualname__}",
+                                   detail="gradient through a *args parameter is not supported")
+                    active.append(pname)
+        spec = Spec(active=tuple(active), mode="split", weights=self.spec.weights)
+        d = derive(fn, spec)
+        self.guards += d.guards
+        fwd_name = self.env_name(d.name + "_fwd", d.functions[0])
+        bwd_name = self.env_name(d.name + "_bwd", d.functions[1])
+        self.callees.append(d)
+        return fwd_name, bwd_name
+
+
+def user_callable(obj):
+    """(function, has_self) if ``obj`` is Python code sourcegrad can differentiate."""
+    if isinstance(obj, types.FunctionType):
+        return unwrap(obj), False
+    if isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType):
+        return obj.__func__, True
+    if isinstance(obj, type) or isinstance(obj, types.BuiltinFunctionType):
+        return None
+    cls = type(obj)
+    for attr in ("construct", "__call__"):
+        meth = getattr(cls, attr, None)
+        if isinstance(meth, types.FunctionType) and not _is_cell_dunder_call(cls, attr):
+            return meth, True
+    return None
+
+
+def _is_cell_dunder_call(cls, attr):
+    if attr != "__call__":
+        return False
+    try:
+        from sourcegrad.nn.cell import Cell
+    except Exception:
+        return False
+    return issubclass(cls, Cell)
+
+
+def _guards(parsed, tree):
+    """Guards for every free name of the user function."""
+    used = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}
+    out = []
+    for n in sorted(used):
+        if n in parsed.closure:
+            cell = parsed.closure[n]
+            try:
+                v = cell.cell_contents
+            except ValueError:
+                continue
+            out.append(_guard(cell, None, v))
+        elif n in parsed.globals:
+            out.append(_guard(parsed.globals, n, parsed.globals[n]))
+        elif hasattr(builtins, n):
+            out.append(_guard(parsed.globals, n, getattr(builtins, n)))
+    return out
+
+
+def _guard(holder, key, value):
+    from sourcegrad.tensor import Parameter
+    if callable(value) or isinstance(value, (types.ModuleType, type, Parameter)):
+        return (holder, key, "is", value)
+    return (holder, key, "type", type(value))
+
+
+# -- the cache of derivatives ---------------------------------------------------------
+
+_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_lock = threading.RLock()
+_in_progress = {}
+
+
+def derive(fn, spec: Spec) -> Derivative:
+    """The derivative of ``fn`` for ``spec``, from the cache when still valid."""
+    fn = unwrap(fn)
+    with _lock:
+        per_fn = _cache.get(fn)
+        if per_fn is None:
+            per_fn = _cache[fn] = {}
+        d = per_fn.get(spec)
+        if d is not None and d.valid():
+            return d
+        key = (fn, spec)
+        if key in _in_progress:
+            parsed = parse_function(fn)
+            raise UnsupportedSyntaxError(
+                "recursive call", detail=f"{fn.__qualname__} calls itself",
+                hint="recursion is not supported yet; write it as a loop",
+                **parsed.where(parsed.tree))
+        _in_progress[key] = True
+        try:
+            d = build(fn, spec)
+        finally:
+            del _in_progress[key]
+        per_fn[spec] = d
+        return d
+
+
+def build(fn, spec: Spec) -> Derivative:
+    parsed = parse_function(fn)                                  # 1. read source
+    fence(parsed)                                                # 2. refuse what we can't do
+    namer = Namer.for_tree(parsed.tree)
+    tree = normalize(parsed, namer)                              # 3. one op per statement
+    locals_ = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)
+               and isinstance(n.ctx, (gast.Store, gast.Param))}
+    params = param_names(tree)
+    locals_ |= set(params)
+    ctx = Context(parsed, namer, spec, locals_)
+    ret = tree.body[-1]
+    seeds = seeded_outputs(ret.value, spec, parsed)
+    act = analyse(tree, parsed, spec.active, seeds, spec.weights,  # 4. activity
+                  lambda call_, rev=None: ctx.classify(call_))
+    rev = Reverser(tree, parsed, namer, act, ctx)                # 5. reverse
+    fwd, bwd = rev.block(tree.body[:-1])
+    functions = assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds)
+    functions = [optimize(f, spec) for f in functions]          # 6. simplify
+    base = qualified_name(fn)
+    names = [f.name for f in functions]
+    compiled, text = compile_functions(                         # 7. compile
+        functions, names, env=ctx.env, globals_=parsed.globals,
+        closure_cells=parsed.closure,
+        filename_hint=f"{functions[0].name} from {parsed.filename}")
+    guards = _guards(parsed, parsed.tree) + ctx.guards
+    sources = [text] + [c.source for c in ctx.callees]
+    return Derivative(tuple(compiled), "\n\n".join(dict.fromkeys(sources)), guards, base,
+                      tuple(params))
+
+
+def param_names(tree):
+    a = tree.args
+    out = [x.id for x in a.posonlyargs + a.args]
+    if a.vararg is not None:
+        out.append(a.vararg.id)
+    out += [x.id for x in a.kwonlyargs]
+    return out
+
+
+def qualified_name(fn):
+    q = getattr(fn, "__qualname__", fn.__name__)
+    q = q.replace("<locals>.", "").replace("<lambda>", "lambda")
+    return "_".join(p for p in q.split(".") if p)
+
+
+def seeded_outputs(value, spec, parsed):
+    if isinstance(value, (gast.Tuple, gast.List)):
+        elts = value.elts
+        if spec.has_aux:
+            if len(elts) < 2:
+                raise ValueError("has_aux=True requires the function to return at least two "
+                                 f"outputs (loss, aux...), but it returns {len(elts)}")
+            elts = elts[:1]
+        return {e.id for e in elts if isinstance(e, gast.Name)}
+    if isinstance(value, gast.Name):
+        return {value.id}
+    return set()
+
+
+def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
+    """Wrap the sweeps into function definitions (see module docstring)."""
+    namer = ctx.namer
+    np_name = ctx.env_name("np", runtime.np)
+    value = ret.value
+    items = []
+    sens = None
+    if spec.mode == "joint" and spec.sens:
+        sens = namer.fresh("sens")
+    dout = namer.fresh("dout") if spec.mode == "split" else None
+
+    def seed_for(i, elt, of_tuple):
+        if spec.mode == "split" or sens:
+            src = name(dout or sens)
+            if of_tuple:
+                return call(ctx.env_name("item_adjoint", runtime.item_adjoint), src, const(i), elt)
+            return src
+        if of_tuple or not _simple_value(tree, elt.id):
+            return call(ctx.env_name("seed_like", runtime.seed_like), elt)
+        return call(gast.Attribute(value=name(np_name), attr="ones_like", ctx=gast.Load()), elt)
+
+    if isinstance(value, (gast.Tuple, gast.List)):
+        elts = value.elts[:1] if spec.has_aux else value.elts
+        for i, e in enumerate(elts):
+            if isinstance(e, gast.Name) and e.id in act.active:
+                items.append(Acc(e.id, seed_for(i, e, True) if spec.mode == "split" or sens
+                                 else seed_for(i, e, False)))
+    elif isinstance(value, gast.Name) and value.id in act.active:
+        if spec.has_aux:
+            items.append(Acc(value.id, call(ctx.env_name("seed_first", runtime.seed_first),
+                                            value)))
+        else:
+            items.append(Acc(value.id, seed_for(0, value, False)))
+    items += bwd
+    init = set()
+    body_bwd = Resolver(rev).run(items, init)
+    wname = ctx.weights_name()
+    free_params = [n for n in act.active if n not in ctx.locals]
+    if wname:
+        helper = ctx.env_name("add_weight_grad", runtime.add_weight_grad)
+        for n in sorted(free_params):
+            if n in init:
+                body_bwd.append(gast.Expr(value=call(helper, wname, n, rev.d(n))))
+
+    def grad_of(p):
+        if p in init:
+            return name(rev.d(p))
+        return call(gast.Attribute(value=name(np_name), attr="zeros_like", ctx=gast.Load()), p)
+
+    pre = []
+    if rev.stack is not None:
+        pre.append(assign(rev.stack, gast.List(elts=[], ctx=gast.Load())))
+    # names saved before their first assignment need a placeholder
+    params = set(param_names(tree))
+    for n in sorted(rev.pushed - params):
+        pre.append(assign(n, const(None)))
+
+    args = tree.args
+    if spec.mode == "joint":
+        if wname and spec.weight_args:
+            helper = ctx.env_name("add_weight_grad", runtime.add_weight_grad)
+            for p in spec.weight_args:
+                if p in init:
+                    body_bwd.append(gast.Expr(value=call(helper, wname, p, rev.d(p))))
+        grads = [grad_of(p) for p in spec.active if p not in spec.weight_args]
+        if spec.single:
+            gexpr = grads[0]
+        else:
+            gexpr = gast.Tuple(elts=grads, ctx=gast.Load())
+        if spec.has_aux and not spec.value:
+            if isinstance(value, (gast.Tuple, gast.List)):
+                aux = gast.Tuple(elts=value.elts[1:], ctx=gast.Load())
+            else:
+                aux = gast.Subscript(value=value, slice=gast.Slice(lower=const(1), upper=None,
+                                                                   step=None), ctx=gast.Load())
+            result = gast.Tuple(elts=[gexpr, aux], ctx=gast.Load())
+        elif spec.value:
+            result = gast.Tuple(elts=[value, gexpr], ctx=gast.Load())
+        else:
+            result = gexpr
+        new_args = _copy_args(args)
+        for extra in (sens, wname):  # keyword-only: the wrapper passes them by name
+            if extra:
+                new_args.kwonlyargs.append(name(extra, gast.Param()))
+                new_args.kw_defaults.append(None)
+        fname = namer.fresh(qualified_name(parsed.fn) + "_grad")
+        f = gast.FunctionDef(name=fname, args=new_args,
+                             body=pre + fwd + body_bwd + [gast.Return(value=result)],
+                             decorator_list=[], returns=None, type_comment=None, type_params=[])
+        f.sg_fwd_len = len(pre) + len(fwd)
+        return [f]
+    # split mode: forward returns (out, saved); backward takes (saved, dout)
+    base = qualified_name(parsed.fn)
+    saved_name = namer.fresh("saved")
+    bwd_reads = {n.id for s in body_bwd for n in gast.walk(s) if isinstance(n, gast.Name)}
+    fwd_defined = set(param_names(tree)) | {n.id for s in fwd for n in gast.walk(s)
+                                           if isinstance(n, gast.Name)
+                                           and isinstance(n.ctx, gast.Store)}
+    if rev.stack is not None:
+        fwd_defined.add(rev.stack)
+    keep = sorted((bwd_reads & fwd_defined) - set(rev.adjoints.values()))
+    top_defined = set(param_names(tree)) | {t.id for s in pre + fwd if isinstance(s, gast.Assign)
+                                            for t in gast.walk(s.targets[0])
+                                            if isinstance(t, gast.Name)}
+    for n in keep:
+        if n not in top_defined and n not in rev.pushed:
+            pre.append(assign(n, const(None)))
+    saved_tuple = gast.Tuple(elts=[name(n) for n in keep], ctx=gast.Load())
+    fwd_fn = gast.FunctionDef(
+        name=namer.fresh(base + "_fwd"), args=_copy_args(args),
+        body=pre + fwd + [gast.Return(value=gast.Tuple(elts=[value, saved_tuple],
+                                                        ctx=gast.Load()))],
+        decorator_list=[], returns=None, type_comment=None, type_params=[])
+    bargs = [name(saved_name, gast.Param()), name(dout, gast.Param())]
+    if wname:
+        bargs.append(name(wname, gast.Param()))
+    unpack = []
+    if keep:
+        unpack = [assign(gast.Tuple(elts=[name(n, gast.Store()) for n in keep],
+                                    ctx=gast.Store()), name(saved_name))]
+    grads = gast.Tuple(elts=[grad_of(p) for p in spec.active], ctx=gast.Load())
+    bwd_fn = gast.FunctionDef(
+        name=namer.fresh(base + "_bwd"),
+        args=gast.arguments(args=bargs, posonlyargs=[], vararg=None, kwonlyargs=[],
+                            kw_defaults=[], kwarg=None, defaults=[]),
+        body=unpack + body_bwd + [gast.Return(value=grads)],
+        decorator_list=[], returns=None, type_comment=None, type_params=[])
+    return [fwd_fn, bwd_fn]
+
+
+def _copy_args(args):
+    import copy
+    return copy.deepcopy(args)
+
+
+def _simple_value(tree, n):
+    """Whether ``n`` is computed by an operation whose result is an array (not a tuple)."""
+    for s in tree.body:
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
+                and s.targets[0].id == n:
+            v = s.value
+            return isinstance(v, (gast.BinOp, gast.UnaryOp)) or (
+                isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute)
+                and isinstance(v.func.value, gast.Name) and v.func.value.id in ("np", "ops"))
+    return False
+
+
+__all__ = ["derive", "Spec", "Derivative", "SourcegradError"]

@@ -1,0 +1,607 @@
+"""Stage 5 -- emit the forward sweep and the backward sweep.
+
+``Reverser`` walks the normalized function once.  For every statement it
+returns the forward-sweep statements (the primal, plus saving a value that a
+later statement overwrites) and the backward-sweep *items* in reverse order:
+
+* ``Acc(name, expr)`` -- add ``expr`` to the adjoint of ``name``;
+* ``Kill(name)``      -- the adjoint of ``name`` is zero from here on (it was
+  assigned, so earlier code sees a different value);
+* ``Group(name, items)`` -- items that read the adjoint of ``name``: dropped
+  when that adjoint is statically zero;
+* ``BIf``/``BLoop``   -- reversed control flow; plain gast statements pass
+  through (restoring saved values, calls into callee derivatives).
+
+``resolve`` then turns items into statements, tracking which adjoints are
+initialised so the first contribution is an assignment (``dz = ...``) and
+later ones accumulate (``dz = dz + ...``); adjoints that are accumulated
+across loop iterations or along only one branch are zero-initialised exactly
+where needed.
+"""
+from __future__ import annotations
+
+import copy
+import operator
+import types
+
+import gast
+
+from sourcegrad import runtime
+from sourcegrad.activity import INACTIVE_ATTRS
+from sourcegrad.errors import NoDerivativeError, UnsupportedSyntaxError
+from sourcegrad.normalize import assign, const, name
+from sourcegrad.parse import MISSING
+from sourcegrad.rules import registry
+
+BINOPS = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+          gast.Div: operator.truediv, gast.Pow: operator.pow, gast.MatMult: operator.matmul,
+          gast.Mod: operator.mod, gast.FloorDiv: operator.floordiv}
+UNARYOPS = {gast.USub: operator.neg, gast.UAdd: operator.pos}
+
+
+class Acc:
+    def __init__(self, name, expr):
+        self.name, self.expr = name, expr
+
+
+class Kill:
+    def __init__(self, name):
+        self.name = name
+
+
+class Group:
+    def __init__(self, name, items):
+        self.name, self.items = name, items
+
+
+class BIf:
+    def __init__(self, test, body, orelse):
+        self.test, self.body, self.orelse = test, body, orelse
+
+
+class BLoop:
+    def __init__(self, header, body):
+        self.header, self.body = header, body  # header: a gast For with empty body
+
+
+def load(n):
+    return name(n) if isinstance(n, str) else n
+
+
+def call(func, *args, keywords=()):
+    return gast.Call(func=load(func), args=[load(a) for a in args], keywords=list(keywords))
+
+
+def pure(stmt):
+    """Mark a statement as free of side effects (dead-code elimination may drop it)."""
+    stmt.sg_pure = True
+    return stmt
+
+
+def expr_stmt(e):
+    return gast.Expr(value=e)
+
+
+class Reverser:
+    """Emit forward and backward sweeps for one normalized function."""
+
+    def __init__(self, fn_tree, parsed, namer, activity, ctx):
+        self.tree = fn_tree
+        self.parsed = parsed
+        self.namer = namer
+        self.act = activity
+        self.ctx = ctx            # the pipeline: env names, callee derivatives, config
+        self.adjoints = {}
+        self.stack = None
+        self.saved = self._saved_names()
+        self.pushed = set()
+        self.loop_depth = 0
+
+    # -- names ------------------------------------------------------------------
+    def d(self, n: str) -> str:
+        if n not in self.adjoints:
+            self.adjoints[n] = self.namer.fresh("d" + n.lstrip("_"))
+        return self.adjoints[n]
+
+    def dname(self, n: str):
+        return name(self.d(n))
+
+    def stack_name(self):
+        if self.stack is None:
+            self.stack = self.namer.fresh("stack")
+        return self.stack
+
+    def _saved_names(self):
+        """Names assigned more than once, or inside a loop: the overwritten values."""
+        count = {}
+
+        def walk(body, in_loop):
+            for s in body:
+                if isinstance(s, gast.Assign):
+                    for t in gast.walk(s.targets[0]):
+                        if isinstance(t, gast.Name) and isinstance(t.ctx, gast.Store):
+                            count[t.id] = count.get(t.id, 0) + (2 if in_loop else 1)
+                elif isinstance(s, gast.If):
+                    walk(s.body, in_loop)
+                    walk(s.orelse, in_loop)
+                elif isinstance(s, (gast.For, gast.While)):
+                    walk(s.body, True)
+
+        walk(self.tree.body, False)
+        params = {a.id for a in self.tree.args.args + self.tree.args.kwonlyargs
+                  + self.tree.args.posonlyargs}
+        return {n for n, c in count.items() if c > 1 or (n in params and c > 0)}
+
+    def active(self, atom) -> bool:
+        return isinstance(atom, gast.Name) and atom.id in self.act.active
+
+    def refuse(self, node, what, hint=None, detail=None, cls=UnsupportedSyntaxError):
+        origin = getattr(node, "origin", None) or node
+        raise cls(what, hint=hint, detail=detail, **self.parsed.where(origin))
+
+    # -- blocks -------------------------------------------------------------------
+    def block(self, stmts):
+        fwd, bwd = [], []
+        for s in stmts:
+            f, b = self.stmt(s)
+            fwd += f
+            bwd = b + bwd
+        return fwd, bwd
+
+    def stmt(self, s):
+        if isinstance(s, gast.Assign):
+            t = s.targets[0]
+            if isinstance(t, gast.Name):
+                return self.assign_name(s, t.id, s.value)
+            if isinstance(t, gast.Subscript):
+                return self.assign_item(s, t)
+            if isinstance(t, gast.Tuple):  # produced by reverse itself only
+                return [s], []
+        if isinstance(s, gast.If):
+            fb, bb = self.block(s.body)
+            fo, bo = self.block(s.orelse)
+            fwd = gast.If(test=s.test, body=fb or [gast.Pass()], orelse=fo)
+            return [fwd], ([BIf(s.test, bb, bo)] if bb or bo else [])
+        if isinstance(s, gast.For):
+            return self.for_loop(s)
+        if isinstance(s, gast.While):
+            return self.while_loop(s)
+        if isinstance(s, gast.Expr):
+            self.check_effect_call(s)
+            return [s], []
+        if isinstance(s, (gast.Assert, gast.Raise, gast.Pass)):
+            return [s], []
+        if isinstance(s, gast.Return):
+            return [], []
+        self.refuse(s, f"{type(s).__name__} statement")
+
+    def check_effect_call(self, s):
+        v = s.value
+        if not isinstance(v, gast.Call):
+            return
+        args = [a.value if isinstance(a, gast.Starred) else a for a in v.args]
+        args += [k.value for k in v.keywords]
+        if isinstance(v.func, gast.Attribute) and self.active(v.func.value):
+            self.refuse(s, "method call for its side effect on a differentiated value",
+                        detail=f".{v.func.attr}() may change the value in place, which "
+                               f"sourcegrad cannot follow",
+                        hint="write the result to a new variable (y = x + ...) instead")
+        kind, _ = self.ctx.classify(v, self)
+        if kind in ("user", "dynamic") and any(self.active(a) for a in args):
+            self.refuse(s, "call whose result is discarded",
+                        hint="a function called for its side effects cannot pass gradient "
+                             "back; return its result and use it")
+
+    # -- saving overwritten values ---------------------------------------------------
+    def push(self, n):
+        self.pushed.add(n)
+        return expr_stmt(call(gast.Attribute(value=name(self.stack_name()), attr="append",
+                                             ctx=gast.Load()), n))
+
+    def pop(self, n):
+        node = assign(n, call(gast.Attribute(value=name(self.stack_name()), attr="pop",
+                                             ctx=gast.Load())))
+        node.sg_pop = n
+        return node
+
+    def save_restore(self, names):
+        """Forward statements saving, and backward statements restoring, ``names``."""
+        fwd, bwd = [], []
+        for n in names:
+            if n in self.saved:
+                f = self.push(n)
+                f.sg_push = n
+                fwd.append(f)
+                bwd.insert(0, self.pop(n))
+        return fwd, bwd
+
+    # -- assignments -----------------------------------------------------------------
+    def assign_name(self, s, target, value):
+        fsave, brestore = self.save_restore([target])
+        if isinstance(value, gast.Call):
+            kind, obj = self.ctx.classify(value, self)
+            if kind in ("rule", "nondiff", "method") and obj is not print:
+                s.sg_pure = True
+            if kind in ("user", "dynamic") and target in self.act.active:
+                fwd, bwd = self.split_call(s, target, value, kind, obj)
+                fsave2, brestore2 = self.save_restore([self.saved_name_of(fwd)])
+                return fsave + fsave2 + fwd, bwd + [Kill(target)] + brestore + brestore2
+        if target not in self.act.active:
+            return fsave + [s], brestore
+        items = self.rule_items(s, target, value)
+        return fsave + [s], [Group(target, items), Kill(target)] + brestore
+
+    def saved_name_of(self, fwd):
+        t = fwd[0].targets[0]
+        return t.elts[1].id
+
+    def rule_items(self, s, target, value):
+        dz = self.dname(target)
+        if isinstance(value, gast.Name):
+            return [Acc(value.id, dz)] if self.active(value) else []
+        if isinstance(value, gast.Constant):
+            return []
+        if isinstance(value, gast.BinOp):
+            fn = BINOPS.get(type(value.op))
+            return self.apply_rule(s, fn, target, [value.left, value.right], [])
+        if isinstance(value, gast.UnaryOp):
+            fn = UNARYOPS.get(type(value.op))
+            return self.apply_rule(s, fn, target, [value.operand], [])
+        if isinstance(value, gast.Call):
+            kind, obj = self.ctx.classify(value, self)
+            if kind == "rule":
+                return self.apply_rule(s, obj, target, value.args, value.keywords)
+            if kind == "method":
+                return self.apply_rule(s, obj, target, [value.func.value] + value.args,
+                                       value.keywords)
+            if kind == "nondiff":
+                return []
+            self.no_rule(s, value, obj)
+        if isinstance(value, gast.Attribute):
+            base = value.value
+            if self.active(base):
+                obj = getattr(runtime.np.ndarray, value.attr, MISSING)
+                rule = registry.lookup(obj) if obj is not MISSING else None
+                if rule is None:
+                    self.refuse(s, f"attribute .{value.attr}", cls=NoDerivativeError,
+                                detail=f"no derivative rule for the array attribute "
+                                       f".{value.attr}")
+                return self.apply_rule(s, obj, target, [base], [])
+            if value.attr in INACTIVE_ATTRS:
+                return []
+            # a value read from an object: it may be a Parameter asked for in weights
+            return [expr_stmt(call(self.ctx.env_name("add_weight_grad", runtime.add_weight_grad),
+                                   self.ctx.weights_name(), name(target), dz))]
+        if isinstance(value, gast.Subscript):
+            if not self.active(value.value):
+                return []
+            helper = self.ctx.env_name("index_adjoint", runtime.index_adjoint)
+            idx = index_expr(value.slice)
+            return [Acc(value.value.id, call(helper, value.value, idx, dz))]
+        if isinstance(value, (gast.Tuple, gast.List)):
+            helper = self.ctx.env_name("item_adjoint", runtime.item_adjoint)
+            return [Acc(e.id, call(helper, dz, const(i), e))
+                    for i, e in enumerate(value.elts) if self.active(e)]
+        self.refuse(s, f"{type(value).__name__} expression")
+
+    def no_rule(self, s, value, obj):
+        what = _describe(value.func, obj)
+        self.refuse(s, f"call to {what}", cls=NoDerivativeError,
+                    detail=f"{what} has no derivative rule and no Python source to differentiate",
+                    hint=f"register a rule:  @sourcegrad.adjoint({what})\n"
+                         f"        def _(z, x): d[x] = ...   (see README, 'Your own rules')")
+
+    def assign_item(self, s, target):
+        base = target.value
+        value = s.value
+        if base.id not in self.act.varied:
+            return [s], []
+        idx = index_expr(target.slice)
+        old = self.namer.fresh(base.id + "_old")
+        save = assign(old, call(self.ctx.env_name("save_item", runtime.save_item), base, idx))
+        self.saved.add(old) if self.loop_depth else None
+        fsave, brestore = self.save_restore([old])
+        restore = assign(gast.Subscript(value=base, slice=copy.deepcopy(target.slice),
+                                        ctx=gast.Store()), name(old))
+        items = []
+        db = self.dname(base.id)
+        if self.active(value):
+            unb = self.ctx.env_name("unbroadcast", runtime.unbroadcast)
+            items.append(Acc(value.id, call(unb, gast.Subscript(value=db, slice=copy.deepcopy(
+                target.slice), ctx=gast.Load()), value)))
+        items.append(assign(self.d(base.id), call(self.ctx.env_name("zero_item",
+                                                                    runtime.zero_item), db, idx)))
+        return fsave + [save, s], [Group(base.id, items), restore] + brestore
+
+    # -- rules ------------------------------------------------------------------------
+    def apply_rule(self, s, primal, target, args, keywords):
+        rule = registry.lookup(primal)
+        if rule is None:
+            if registry.is_nondifferentiable(primal):
+                return []
+            self.no_rule(s, gast.Name(id=getattr(primal, "__name__", "op"), ctx=gast.Load(),
+                                      annotation=None, type_comment=None), primal)
+        if any(isinstance(a, gast.Starred) for a in args):
+            if not any(self.active(a.value if isinstance(a, gast.Starred) else a) for a in args):
+                return []
+            self.refuse(s, "*args in a call to a function with a derivative rule",
+                        hint="pass the arguments one by one")
+        try:
+            bound = rule.signature.bind(*args, **{k.arg: k.value for k in keywords})
+        except TypeError as exc:
+            self.refuse(s, f"call to {getattr(primal, '__name__', primal)}",
+                        detail=f"arguments do not match its derivative rule ({exc})")
+        bound.apply_defaults()
+        env = {}
+        for pname, val in bound.arguments.items():
+            kind = rule.signature.parameters[pname].kind
+            if kind == kind.VAR_POSITIONAL:
+                env[pname] = gast.Tuple(elts=list(val), ctx=gast.Load())
+            elif isinstance(val, gast.AST):
+                env[pname] = val
+            else:
+                env[pname] = const(val)
+        return Instantiator(self, rule, target, env).run()
+
+    # -- calls into user code ----------------------------------------------------------
+    def split_call(self, s, target, value, kind, obj):
+        saved = self.namer.fresh(target + "_saved")
+        args = list(value.args)
+        keywords = list(value.keywords)
+        active_args = [i for i, a in enumerate(args) if self.active(
+            a.value if isinstance(a, gast.Starred) else a)]
+        active_kw = [k.arg for k in keywords if self.active(k.value)]
+        if any(isinstance(args[i], gast.Starred) for i in active_args):
+            self.refuse(s, "*args carrying gradient in a call",
+                        hint="pass the arguments one by one")
+        wname = self.ctx.weights_name()
+        if kind == "user":
+            fwd_name, bwd_name = self.ctx.callee(obj, value, active_args, active_kw, self, s)
+            self_arg = obj.self_expr
+            fcall = gast.Call(func=name(fwd_name), args=([self_arg] if self_arg else []) + args,
+                              keywords=keywords)
+            bfunc = name(bwd_name)
+        else:
+            spec = const((tuple(active_args), tuple(active_kw), self.ctx.config.weights))
+            fcall = gast.Call(func=name(self.ctx.env_name("call_fwd", runtime_call_fwd())),
+                              args=[value.func, spec] + args, keywords=keywords)
+            bfunc = name(self.ctx.env_name("call_bwd", runtime_call_bwd()))
+        fwd = [assign(gast.Tuple(elts=[name(target, gast.Store()), name(saved, gast.Store())],
+                                 ctx=gast.Store()), fcall)]
+        bargs = [name(saved), self.dname(target)] + ([name(wname)] if wname else [])
+        bcall = gast.Call(func=bfunc, args=bargs, keywords=[])
+        ordered = [args[i] for i in active_args] + [k.value for k in keywords
+                                                    if k.arg in active_kw]
+        items = []
+        if not ordered:
+            items.append(expr_stmt(bcall))
+        elif len(ordered) == 1:
+            part = self.namer.fresh(self.d(ordered[0].id) + "_part")
+            items.append(assign(part, gast.Subscript(value=bcall, slice=const(0),
+                                                     ctx=gast.Load())))
+            items.append(Acc(ordered[0].id, name(part)))
+        else:
+            parts = [self.namer.fresh(self.d(a.id) + "_part") for a in ordered]
+            items.append(assign(gast.Tuple(elts=[name(p, gast.Store()) for p in parts],
+                                           ctx=gast.Store()), bcall))
+            items += [Acc(a.id, name(p)) for a, p in zip(ordered, parts)]
+        return fwd, [Group(target, items)]
+
+    # -- loops ------------------------------------------------------------------------
+    def for_loop(self, s):
+        body_assigned = {n.id for n in gast.walk(gast.Module(body=s.body, type_ignores=[]))
+                         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        fwd_pre, bwd_post = [], []
+        it = s.iter
+        if any(isinstance(a, gast.Name) and a.id in body_assigned for a in it.args) \
+                or self.loop_depth:
+            rng = self.namer.fresh("steps")
+            fwd_pre.append(assign(rng, it))
+            it = name(rng)
+            if self.loop_depth:
+                self.saved.add(rng)
+                f, b = self.save_restore([rng])
+                fwd_pre = f + fwd_pre
+                bwd_post = b
+        self.loop_depth += 1
+        fb, bb = self.block(s.body)
+        self.loop_depth -= 1
+        fwd = gast.For(target=s.target, iter=it, body=fb or [gast.Pass()], orelse=[],
+                       type_comment=None)
+        header = gast.For(target=copy.deepcopy(s.target),
+                          iter=call("reversed", copy.deepcopy(it)), body=[], orelse=[],
+                          type_comment=None)
+        bwd = [BLoop(header, bb)] if bb else []
+        return fwd_pre + [fwd], bwd + bwd_post
+
+    def while_loop(self, s):
+        trips = self.namer.fresh("trips")
+        self.loop_depth += 1
+        fb, bb = self.block(s.body)
+        self.loop_depth -= 1
+        incr = gast.AugAssign(target=name(trips, gast.Store()), op=gast.Add(), value=const(1))
+        fwd = [assign(trips, const(0)),
+               gast.While(test=s.test, body=fb + [incr], orelse=[])]
+        bwd = []
+        if bb:
+            header = gast.For(target=name("_", gast.Store()), iter=call("range", trips),
+                              body=[], orelse=[], type_comment=None)
+            bwd = [BLoop(header, bb)]
+            if self.loop_depth:
+                self.saved.add(trips)
+                f, b = self.save_restore([trips])
+                fwd += f
+                bwd = b + bwd
+        return fwd, bwd
+
+
+def index_expr(sl):
+    """A subscript's index as an expression (slices become ``slice(...)`` calls)."""
+    if isinstance(sl, gast.Slice):
+        parts = [p if p is not None else const(None) for p in (sl.lower, sl.upper, sl.step)]
+        return call("slice", *[copy.deepcopy(p) for p in parts])
+    if isinstance(sl, gast.Tuple):
+        return gast.Tuple(elts=[index_expr(e) for e in sl.elts], ctx=gast.Load())
+    return copy.deepcopy(sl)
+
+
+def _describe(func, obj):
+    if obj is not None and obj is not MISSING and hasattr(obj, "__name__"):
+        mod = getattr(obj, "__module__", None)
+        return f"{mod}.{obj.__qualname__}" if mod and hasattr(obj, "__qualname__") \
+            else obj.__name__
+    try:
+        return gast.unparse(func)
+    except Exception:
+        return "this function"
+
+
+def runtime_call_fwd():
+    from sourcegrad import dispatch
+    return dispatch.call_fwd
+
+
+def runtime_call_bwd():
+    from sourcegrad import dispatch
+    return dispatch.call_bwd
+
+
+class Instantiator:
+    """Inline one rule template at a call site (see ``rules.registry``)."""
+
+    def __init__(self, rev, rule, target, env):
+        self.rev, self.rule, self.target, self.env = rev, rule, target, env
+        self.locals = {}
+
+    def run(self):
+        items = []
+        temps = []  # (name, stmt) of template temporaries
+        for st in self.rule.body:
+            if isinstance(st, gast.Expr) and isinstance(st.value, gast.Constant):
+                continue  # docstring
+            if not isinstance(st, gast.Assign) or len(st.targets) != 1:
+                raise TypeError(f"rule {self.rule.where}: only assignments are allowed")
+            t = st.targets[0]
+            if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
+                    and t.value.id == "d":
+                param = t.slice.id
+                arg = self.env.get(param)
+                if arg is None or not self.rev.active(arg):
+                    continue
+                items.append(Acc(arg.id, self.expr(st.value)))
+            elif isinstance(t, gast.Name):
+                new = self.rev.namer.fresh(t.id)
+                value = self.expr(st.value)
+                self.locals[t.id] = new
+                temps.append(new)
+                items.append(pure(assign(new, value)))
+            else:
+                raise TypeError(f"rule {self.rule.where}: unsupported assignment target")
+        # drop temporaries that no kept statement reads
+        used = set()
+        for it in items:
+            node = it.expr if isinstance(it, Acc) else it.value
+            used |= {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+        return [it for it in items
+                if isinstance(it, Acc) or it.targets[0].id in used]
+
+    def expr(self, node):
+        node = copy.deepcopy(node)
+        return _Subst(self).visit(node)
+
+
+class _Subst(gast.NodeTransformer):
+    def __init__(self, inst):
+        self.inst = inst
+
+    def visit_Subscript(self, node):
+        if isinstance(node.value, gast.Name) and node.value.id == "d":
+            param = node.slice.id
+            if param != self.inst.rule.result:
+                raise TypeError(f"rule {self.inst.rule.where}: templates may only read "
+                                f"d[{self.inst.rule.result}]")
+            return self.inst.rev.dname(self.inst.target)
+        return self.generic_visit(node)
+
+    def visit_Name(self, node):
+        n = node.id
+        inst = self.inst
+        if n == inst.rule.result:
+            return name(inst.target)
+        if n in inst.env:
+            return copy.deepcopy(inst.env[n])
+        if n in inst.locals:
+            return name(inst.locals[n])
+        obj = inst.rule.namespace.get(n, MISSING)
+        if obj is MISSING:
+            import builtins
+            obj = getattr(builtins, n, MISSING)
+            if obj is not MISSING:
+                return node
+            raise TypeError(f"rule {inst.rule.where}: unknown name {n!r}")
+        return name(inst.rev.ctx.env_name(n, obj))
+
+
+# -- resolution of backward items into statements --------------------------------------
+
+class Resolver:
+    def __init__(self, rev):
+        self.rev = rev
+
+    def zeros(self, n):
+        return pure(assign(self.rev.d(n), call(gast.Attribute(
+            value=name(self.rev.ctx.env_name("np", runtime.np)), attr="zeros_like",
+            ctx=gast.Load()), n)))
+
+    def run(self, items, init):
+        out = []
+        for it in items:
+            if isinstance(it, Acc):
+                dn = self.rev.d(it.name)
+                if it.name in init:
+                    out.append(pure(assign(dn, gast.BinOp(left=name(dn), op=gast.Add(),
+                                                          right=copy.deepcopy(it.expr)))))
+                else:
+                    out.append(pure(assign(dn, copy.deepcopy(it.expr))))
+                    init.add(it.name)
+            elif isinstance(it, Kill):
+                init.discard(it.name)
+            elif isinstance(it, Group):
+                if it.name in init:
+                    # a rule may contribute to the name whose adjoint it reads
+                    # (x = x * 2 after renaming cannot happen, but a = b; with
+                    # both sharing storage can): contributions go in order
+                    out += self.run(it.items, init)
+            elif isinstance(it, BIf):
+                i1, i2 = set(init), set(init)
+                b1 = self.run(it.body, i1)
+                b2 = self.run(it.orelse, i2)
+                union = i1 | i2
+                b1 += [self.zeros(n) for n in sorted(union - i1)]
+                b2 += [self.zeros(n) for n in sorted(union - i2)]
+                init.clear()
+                init |= union
+                if b1 or b2:
+                    out.append(gast.If(test=copy.deepcopy(it.test), body=b1 or [gast.Pass()],
+                                       orelse=b2))
+            elif isinstance(it, BLoop):
+                zero = set()
+                while True:
+                    entry = set(init) | zero
+                    end = set(entry)
+                    body = self.run(it.body, end)
+                    new = end - entry
+                    if not new:
+                        break
+                    zero |= new
+                body += [self.zeros(n) for n in sorted(entry - end)]
+                out += [self.zeros(n) for n in sorted(zero)]
+                init.clear()
+                init |= entry
+                if body:
+                    loop = copy.deepcopy(it.header)
+                    loop.body = body
+                    out.append(loop)
+            else:
+                out.append(it)
+        return out
