@@ -384,6 +384,7 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
     items += bwd
     init = set()
     body_bwd = Resolver(rev).run(items, init)
+    fwd, body_bwd = drop_unread_saves(rev, fwd, body_bwd)
     wname = ctx.weights_name()
     free_params = [n for n in act.active if n not in ctx.locals]
     if wname:
@@ -476,6 +477,33 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
         body=unpack + body_bwd + [gast.Return(value=grads)],
         decorator_list=[], returns=None, type_comment=None, type_params=[])
     return [fwd_fn, bwd_fn]
+
+
+def drop_unread_saves(rev, fwd, bwd):
+    """Drop the saving and restoring of values the backward sweep never reads."""
+    read = {n.id for s in bwd for n in gast.walk(s)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    unread = {n for n in rev.pushed if n not in read}
+    if not unread:
+        return fwd, bwd
+
+    def strip(body):
+        out = []
+        for s in body:
+            if getattr(s, "sg_push", None) in unread or getattr(s, "sg_pop", None) in unread:
+                continue
+            for field_ in ("body", "orelse"):
+                if isinstance(s, (gast.If, gast.For, gast.While)):
+                    setattr(s, field_, strip(getattr(s, field_)) or
+                            ([gast.Pass()] if field_ == "body" else []))
+            out.append(s)
+        return out
+
+    rev.pushed -= unread
+    fwd, bwd = strip(fwd), strip(bwd)
+    if not rev.pushed:
+        rev.stack = None
+    return fwd, bwd
 
 
 def _copy_args(args):

@@ -94,8 +94,15 @@ class Reverser:
         self.adjoints = {}
         self.stack = None
         self.saved = self._saved_names()
+        self.containers = {s.targets[0].id for s in gast.walk(fn_tree)
+                           if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+                           and isinstance(s.value, (gast.Tuple, gast.List))}
         self.pushed = set()
         self.loop_depth = 0
+        # names that may hold a value already (an earlier assignment in
+        # program order): only such values need saving outside loops
+        self.defined = {a.id for a in fn_tree.args.args + fn_tree.args.kwonlyargs
+                        + fn_tree.args.posonlyargs}
 
     # -- names ------------------------------------------------------------------
     def d(self, n: str) -> str:
@@ -208,7 +215,9 @@ class Reverser:
         """Forward statements saving, and backward statements restoring, ``names``."""
         fwd, bwd = [], []
         for n in names:
-            if n in self.saved:
+            first = n not in self.defined
+            self.defined.add(n)
+            if n in self.saved and (self.loop_depth or not first):
                 f = self.push(n)
                 f.sg_push = n
                 fwd.append(f)
@@ -299,7 +308,8 @@ class Reverser:
         idx = index_expr(target.slice)
         old = self.namer.fresh(base.id + "_old")
         save = assign(old, call(self.ctx.env_name("save_item", runtime.save_item), base, idx))
-        self.saved.add(old) if self.loop_depth else None
+        if self.loop_depth:
+            self.saved.add(old)
         fsave, brestore = self.save_restore([old])
         restore = assign(gast.Subscript(value=base, slice=copy.deepcopy(target.slice),
                                         ctx=gast.Store()), name(old))
@@ -466,6 +476,20 @@ def runtime_call_bwd():
     return dispatch.call_bwd
 
 
+def _target_names(stmt):
+    return [n.id for n in gast.walk(stmt.targets[0]) if isinstance(n, gast.Name)]
+
+
+def _loaded(items, skip):
+    out = set()
+    for it in items:
+        if it is skip:
+            continue
+        node = it.expr if isinstance(it, Acc) else it.value
+        out |= {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+    return out
+
+
 class Instantiator:
     """Inline one rule template at a call site (see ``rules.registry``)."""
 
@@ -486,6 +510,15 @@ class Instantiator:
                     and t.value.id == "d":
                 param = t.slice.id
                 arg = self.env.get(param)
+                if isinstance(arg, gast.Tuple):  # a *args parameter: one adjoint per item
+                    active = [(i, e) for i, e in enumerate(arg.elts) if self.rev.active(e)]
+                    if not active:
+                        continue
+                    tmp = self.rev.namer.fresh("d" + param)
+                    items.append(pure(assign(tmp, self.expr(st.value))))
+                    items += [Acc(e.id, gast.Subscript(value=name(tmp), slice=const(i),
+                                                       ctx=gast.Load())) for i, e in active]
+                    continue
                 if arg is None or not self.rev.active(arg):
                     continue
                 items.append(Acc(arg.id, self.expr(st.value)))
@@ -497,13 +530,14 @@ class Instantiator:
                 items.append(pure(assign(new, value)))
             else:
                 raise TypeError(f"rule {self.rule.where}: unsupported assignment target")
-        # drop temporaries that no kept statement reads
-        used = set()
-        for it in items:
-            node = it.expr if isinstance(it, Acc) else it.value
-            used |= {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
-        return [it for it in items
-                if isinstance(it, Acc) or it.targets[0].id in used]
+        # drop temporaries that no kept statement reads (temporaries feed temporaries)
+        while True:
+            used = _loaded(items, None)
+            kept = [it for it in items
+                    if isinstance(it, Acc) or any(n in used for n in _target_names(it))]
+            if len(kept) == len(items):
+                return kept
+            items = kept
 
     def expr(self, node):
         node = copy.deepcopy(node)
@@ -558,7 +592,10 @@ class Resolver:
         for it in items:
             if isinstance(it, Acc):
                 dn = self.rev.d(it.name)
-                if it.name in init:
+                if it.name in init and it.name in self.rev.containers:
+                    helper = self.rev.ctx.env_name("add_adjoints", runtime.add_adjoints)
+                    out.append(pure(assign(dn, call(helper, dn, copy.deepcopy(it.expr)))))
+                elif it.name in init:
                     out.append(pure(assign(dn, gast.BinOp(left=name(dn), op=gast.Add(),
                                                           right=copy.deepcopy(it.expr)))))
                 else:

@@ -167,3 +167,14 @@ def seed_first(out):
         raise ValueError("has_aux=True requires the function to return at least two "
                          "outputs (loss, aux...)")
     return AdjointList([seed_like(out[0])] + [None] * (len(out) - 1))
+
+
+def add_adjoints(a, b):
+    """``a + b`` for adjoints that may be tuples/lists (item by item) or ``None``."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        return AdjointList(add_adjoints(x, y) for x, y in zip(a, b))
+    return a + b

@@ -1,0 +1,1278 @@
+"""Derivative rules for NumPy: ufuncs, reductions, linear algebra, shapes.
+
+Each rule is a template (see :mod:`sourcegrad.rules.registry`): the first
+parameter is the primal's result, the rest mirror NumPy's own parameters;
+the body assigns ``d[arg]`` for each differentiable argument from ``d[z]``,
+the adjoint of the result.  Anything longer than a line lives in a private
+helper below its rule, written for arrays *and* Python scalars.
+
+Conventions
+-----------
+* Ties in ``max``/``min``/``amax``/``amin`` (and ``maximum``/``minimum``) are
+  split evenly between the tied elements, as HIPS autograd does.
+* ``cholesky`` and ``eigh`` read only one triangle of their input (as NumPy
+  does); their rules give the gradient of exactly that function: the
+  symmetric part is folded onto the triangle that is read.  For a symmetric
+  input built from other values (``A = B @ B.T``) this is the same as the
+  symmetrised gradient JAX and autograd return.
+* Functions taking a sequence of arrays (``concatenate``, ``stack``, ...)
+  assign a Python list of adjoints, one per element, each of its shape.  So
+  do those taking ``*arrays`` (``einsum``, ``atleast_1d``): the entry for a
+  non-array operand (an einsum subscript string) is ``None``.
+* A primal returning a tuple or list (``split``, ``slogdet``, ``eigh``,
+  ``qr``) receives ``d[z]`` as a sequence with one adjoint per output; an
+  entry may be ``None`` for an output that carries no gradient.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from sourcegrad.rules.registry import adjoint, d, nondifferentiable
+from sourcegrad.runtime import unbroadcast
+
+_LOG2 = float(np.log(2.0))
+_LOG10 = float(np.log(10.0))
+
+
+# ---------------------------------------------------------------- helpers --
+
+def _axes(axis, ndim):
+    """``axis`` (None, int, tuple; negative allowed) as a sorted tuple."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (tuple, list)):
+        return tuple(sorted(int(a) % ndim for a in axis))
+    return (int(axis) % ndim,)
+
+
+def _keep(v, ndim, axis, keepdims):
+    """A reduction's result with the reduced axes restored as size 1."""
+    v = np.asarray(v)
+    if keepdims or ndim == 0:
+        return v
+    return np.expand_dims(v, _axes(axis, ndim))
+
+
+def _like(g, x):
+    """``g`` in ``x``'s floating dtype where ``x`` is a float array."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and np.issubdtype(dtype, np.inexact) and np.result_type(g) != dtype:
+        return np.asarray(g, dtype=dtype)
+    return g
+
+
+def _sum_grad(dz, a, axis=None, keepdims=False):
+    """Adjoint of ``np.sum(a, axis, keepdims=keepdims)``: spread ``dz`` back."""
+    shape = np.shape(a)
+    g = np.broadcast_to(_keep(dz, len(shape), axis, keepdims), shape).copy()
+    return _like(g, a)
+
+
+def _count(a, axis=None):
+    """How many elements a reduction over ``axis`` combines."""
+    shape = np.shape(a)
+    return int(np.prod([shape[i] for i in _axes(axis, len(shape))]))
+
+
+def _minmax_grad(dz, z, a, axis=None, keepdims=False):
+    """Adjoint of ``max``/``min``: ``dz`` shared evenly among the extremal elements."""
+    ndim = np.ndim(a)
+    hit = np.asarray(a) == _keep(z, ndim, axis, keepdims)
+    count = np.maximum(np.sum(hit, axis=_axes(axis, ndim), keepdims=True), 1)  # 0: `initial` won
+    share = _keep(dz, ndim, axis, keepdims) / count
+    return _like(np.where(hit, share, 0.0), a)
+
+
+def _tie(x1, x2, z):
+    """Weight of ``x1`` in ``maximum``/``minimum``: 1 where it wins, 0.5 on a tie."""
+    return np.where(x1 == z, np.where(x1 == x2, 0.5, 1.0), 0.0)
+
+
+def _matmul_grad(dz, x1, x2, which):
+    """Adjoint of operand ``which`` (0 or 1) of ``x1 @ x2`` (1-D operands, batches)."""
+    a, b, dz = np.asarray(x1), np.asarray(x2), np.asarray(dz)
+    if b.ndim == 1:   # x1 @ vector: a trailing axis of 1 was dropped from dz
+        b = b[:, None]
+        dz = dz[..., None]
+    if a.ndim == 1:   # vector @ x2: a row axis of 1 was dropped from dz
+        a = a[None, :]
+        dz = dz[..., None, :]
+    if which == 0:
+        return _like(np.reshape(unbroadcast(dz @ np.swapaxes(b, -1, -2), a), np.shape(x1)), x1)
+    return _like(np.reshape(unbroadcast(np.swapaxes(a, -1, -2) @ dz, b), np.shape(x2)), x2)
+
+
+def _tensordot_axes(a, b, axes):
+    """``tensordot``'s ``axes`` as two lists of non-negative axes."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if isinstance(axes, (int, np.integer)):
+        return list(range(na - axes, na)), list(range(axes))
+    xa, xb = axes
+    xa = [xa] if isinstance(xa, (int, np.integer)) else list(xa)
+    xb = [xb] if isinstance(xb, (int, np.integer)) else list(xb)
+    return [int(i) % na for i in xa], [int(i) % nb for i in xb]
+
+
+def _tensordot_grad(dz, a, b, axes, which):
+    """Adjoint of operand ``which`` of ``np.tensordot(a, b, axes)``."""
+    a, b, dz = np.asarray(a), np.asarray(b), np.asarray(dz)
+    xa, xb = _tensordot_axes(a, b, axes)
+    free_a = [i for i in range(a.ndim) if i not in xa]
+    free_b = [i for i in range(b.ndim) if i not in xb]
+    nfa = len(free_a)
+    if which == 0:
+        # contract dz's b-part with b's free axes; b's summed axes follow in b's order
+        g = np.tensordot(dz, b, axes=(list(range(nfa, dz.ndim)), free_b))
+        order = free_a + [xa[xb.index(j)] for j in sorted(xb)]
+    else:
+        # contract a's free axes with dz's a-part; a's summed axes lead in a's order
+        g = np.tensordot(a, dz, axes=(free_a, list(range(nfa))))
+        order = [xb[xa.index(i)] for i in sorted(xa)] + free_b
+    return np.transpose(g, np.argsort(order))
+
+
+def _dot_grad(dz, a, b, which):
+    """Adjoint of operand ``which`` of ``np.dot(a, b)``."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:   # dot with a scalar is a product
+        return unbroadcast(dz * b, a) if which == 0 else unbroadcast(dz * a, b)
+    if np.ndim(a) <= 2 and np.ndim(b) <= 2:
+        return _matmul_grad(dz, a, b, which)
+    axes = ([np.ndim(a) - 1], [0 if np.ndim(b) == 1 else np.ndim(b) - 2])
+    return _like(_tensordot_grad(dz, a, b, axes, which), (a, b)[which])
+
+
+def _inner_grad(dz, a, b, which):
+    """Adjoint of operand ``which`` of ``np.inner(a, b)`` (contracts both last axes)."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(dz * b, a) if which == 0 else unbroadcast(dz * a, b)
+    axes = ([np.ndim(a) - 1], [np.ndim(b) - 1])
+    return _like(_tensordot_grad(dz, a, b, axes, which), (a, b)[which])
+
+
+def _transpose_back(dz, axes):
+    """Adjoint of ``np.transpose(a, axes)``: the inverse permutation."""
+    if axes is None:
+        return np.transpose(dz)
+    return np.transpose(dz, np.argsort([int(i) % np.ndim(dz) for i in axes]))
+
+
+def _method_axes(axes):
+    """``x.transpose(1, 0)``, ``x.transpose((1, 0))`` and ``x.transpose()`` alike."""
+    if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+        return axes[0]
+    return axes if axes else None
+
+
+# ------------------------------------------------------ elementwise, unary --
+
+@adjoint(np.exp)
+def exp(z, x):
+    d[x] = d[z] * z
+
+
+@adjoint(np.exp2)
+def exp2(z, x):
+    d[x] = d[z] * z * _LOG2
+
+
+@adjoint(np.expm1)
+def expm1(z, x):
+    d[x] = d[z] * (z + 1.0)
+
+
+@adjoint(np.log)
+def log(z, x):
+    d[x] = d[z] / x
+
+
+@adjoint(np.log2)
+def log2(z, x):
+    d[x] = d[z] / (x * _LOG2)
+
+
+@adjoint(np.log10)
+def log10(z, x):
+    d[x] = d[z] / (x * _LOG10)
+
+
+@adjoint(np.log1p)
+def log1p(z, x):
+    d[x] = d[z] / (1.0 + x)
+
+
+@adjoint(np.sqrt)
+def sqrt(z, x):
+    d[x] = d[z] * 0.5 / z
+
+
+@adjoint(np.cbrt)
+def cbrt(z, x):
+    d[x] = d[z] / (3.0 * z * z)
+
+
+@adjoint(np.square)
+def square(z, x):
+    d[x] = d[z] * 2.0 * x
+
+
+@adjoint(np.reciprocal)
+def reciprocal(z, x):
+    d[x] = -d[z] * z * z
+
+
+@adjoint(np.negative)
+def negative(z, x):
+    d[x] = -d[z]
+
+
+@adjoint(np.positive)
+def positive(z, x):
+    d[x] = d[z]
+
+
+@adjoint(np.absolute, np.fabs)   # np.abs is np.absolute
+def absolute(z, x):
+    d[x] = d[z] * np.sign(x)
+
+
+@adjoint(np.sin)
+def sin(z, x):
+    d[x] = d[z] * np.cos(x)
+
+
+@adjoint(np.cos)
+def cos(z, x):
+    d[x] = -d[z] * np.sin(x)
+
+
+@adjoint(np.tan)
+def tan(z, x):
+    d[x] = d[z] * (1.0 + z * z)
+
+
+@adjoint(np.arcsin)
+def arcsin(z, x):
+    d[x] = d[z] / np.sqrt(1.0 - x * x)
+
+
+@adjoint(np.arccos)
+def arccos(z, x):
+    d[x] = -d[z] / np.sqrt(1.0 - x * x)
+
+
+@adjoint(np.arctan)
+def arctan(z, x):
+    d[x] = d[z] / (1.0 + x * x)
+
+
+@adjoint(np.sinh)
+def sinh(z, x):
+    d[x] = d[z] * np.cosh(x)
+
+
+@adjoint(np.cosh)
+def cosh(z, x):
+    d[x] = d[z] * np.sinh(x)
+
+
+@adjoint(np.tanh)
+def tanh(z, x):
+    d[x] = d[z] * (1.0 - z * z)
+
+
+@adjoint(np.arcsinh)
+def arcsinh(z, x):
+    d[x] = d[z] / np.sqrt(x * x + 1.0)
+
+
+@adjoint(np.arccosh)
+def arccosh(z, x):
+    d[x] = d[z] / np.sqrt(x * x - 1.0)
+
+
+@adjoint(np.arctanh)
+def arctanh(z, x):
+    d[x] = d[z] / (1.0 - x * x)
+
+
+# ----------------------------------------------------- elementwise, binary --
+
+@adjoint(np.add)
+def add(z, x1, x2):
+    d[x1] = unbroadcast(d[z], x1)
+    d[x2] = unbroadcast(d[z], x2)
+
+
+@adjoint(np.subtract)
+def subtract(z, x1, x2):
+    d[x1] = unbroadcast(d[z], x1)
+    d[x2] = unbroadcast(-d[z], x2)
+
+
+@adjoint(np.multiply)
+def multiply(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * x2, x1)
+    d[x2] = unbroadcast(d[z] * x1, x2)
+
+
+@adjoint(np.divide)   # np.true_divide is np.divide
+def divide(z, x1, x2):
+    d[x1] = unbroadcast(d[z] / x2, x1)
+    d[x2] = unbroadcast(-d[z] * z / x2, x2)
+
+
+@adjoint(np.maximum, np.minimum, np.fmax, np.fmin)
+def maximum(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * _tie(x1, x2, z), x1)
+    d[x2] = unbroadcast(d[z] * _tie(x2, x1, z), x2)
+
+
+@adjoint(np.where)
+def where(z, condition, x=None, y=None):
+    d[x] = unbroadcast(np.where(condition, d[z], 0.0), x)
+    d[y] = unbroadcast(np.where(condition, 0.0, d[z]), y)
+
+
+# -------------------------------------------------------------- reductions --
+
+@adjoint(np.sum)
+def sum_(z, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[a] = _sum_grad(d[z], a, axis, keepdims)
+
+
+@adjoint(np.ndarray.sum)
+def ndarray_sum(z, self, axis=None, dtype=None, out=None, keepdims=False):
+    d[self] = _sum_grad(d[z], self, axis, keepdims)
+
+
+@adjoint(np.mean)
+def mean(z, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[a] = _sum_grad(d[z], a, axis, keepdims) / _count(a, axis)
+
+
+@adjoint(np.ndarray.mean)
+def ndarray_mean(z, self, axis=None, dtype=None, out=None, keepdims=False):
+    d[self] = _sum_grad(d[z], self, axis, keepdims) / _count(self, axis)
+
+
+# ---------------------------------------------------------- linear algebra --
+
+@adjoint(np.matmul)
+def matmul(z, x1, x2):
+    d[x1] = _matmul_grad(d[z], x1, x2, 0)
+    d[x2] = _matmul_grad(d[z], x1, x2, 1)
+
+
+@adjoint(np.dot)
+def dot(z, a, b, out=None):
+    d[a] = _dot_grad(d[z], a, b, 0)
+    d[b] = _dot_grad(d[z], a, b, 1)
+
+
+@adjoint(np.ndarray.dot)
+def ndarray_dot(z, self, other, out=None):
+    d[self] = _dot_grad(d[z], self, other, 0)
+    d[other] = _dot_grad(d[z], self, other, 1)
+
+
+# ------------------------------------------------------------------ shapes --
+
+@adjoint(np.reshape)
+def reshape(z, a, shape=None, order='C', copy=None):
+    d[a] = np.reshape(d[z], np.shape(a), order=order)
+
+
+@adjoint(np.ndarray.reshape)
+def ndarray_reshape(z, self, *shape, order='C', copy=None):
+    d[self] = np.reshape(d[z], np.shape(self), order=order)
+
+
+@adjoint(np.transpose)
+def transpose(z, a, axes=None):
+    d[a] = _transpose_back(d[z], axes)
+
+
+@adjoint(np.ndarray.transpose)
+def ndarray_transpose(z, self, *axes):
+    d[self] = _transpose_back(d[z], _method_axes(axes))
+
+
+@adjoint(np.ndarray.T)
+def ndarray_T(z, self):
+    d[self] = np.transpose(d[z])
+
+
+# ======================================================= the wider surface ==
+# ------------------------------------------------ more elementwise, unary --
+
+@adjoint(np.sign, np.floor, np.ceil, np.rint, np.trunc)
+def sign(z, x):
+    d[x] = np.zeros_like(d[z])   # piecewise constant: zero almost everywhere
+
+
+@adjoint(np.fix)
+def fix(z, x, out=None):
+    d[x] = np.zeros_like(d[z])
+
+
+@adjoint(np.round, np.around)
+def round_(z, a, decimals=0, out=None):
+    d[a] = np.zeros_like(d[z])
+
+
+@adjoint(np.sinc)
+def sinc(z, x):
+    d[x] = d[z] * _sinc_slope(x)
+
+
+def _sinc_slope(x):
+    """d/dx sin(pi x)/(pi x) = (cos(pi x) - sinc(x)) / x, and 0 at x = 0."""
+    safe = np.where(np.equal(x, 0), 1.0, x)
+    return np.where(np.equal(x, 0), 0.0, (np.cos(np.pi * safe) - np.sinc(safe)) / safe)
+
+
+@adjoint(np.deg2rad, np.radians)
+def deg2rad(z, x):
+    d[x] = d[z] * (np.pi / 180.0)
+
+
+@adjoint(np.rad2deg, np.degrees)
+def rad2deg(z, x):
+    d[x] = d[z] * (180.0 / np.pi)
+
+
+# ----------------------------------------------- more elementwise, binary --
+
+@adjoint(np.power, np.float_power)
+def power(z, x1, x2):
+    d[x1] = _power_grad(d[z], z, x1, x2, 0)
+    d[x2] = _power_grad(d[z], z, x1, x2, 1)
+
+
+def _power_grad(dz, z, x1, x2, which):
+    """Adjoints of ``x1 ** x2``: ``x2 x1**(x2-1)`` (0 where x2 == 0) and ``z log x1``
+    (0 where x1 == 0, as autograd does)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if which == 0:
+            g = np.where(np.equal(x2, 0), 0.0, dz * x2 * np.power(x1, np.subtract(x2, 1.0)))
+            return _like(unbroadcast(g, x1), x1)
+        g = dz * z * np.log(np.where(np.equal(x1, 0), 1.0, x1))
+        return _like(unbroadcast(g, x2), x2)
+
+
+@adjoint(np.arctan2)
+def arctan2(z, x1, x2):
+    r2 = x1 * x1 + x2 * x2
+    d[x1] = unbroadcast(d[z] * x2 / r2, x1)
+    d[x2] = unbroadcast(-d[z] * x1 / r2, x2)
+
+
+@adjoint(np.hypot)
+def hypot(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * x1 / z, x1)
+    d[x2] = unbroadcast(d[z] * x2 / z, x2)
+
+
+@adjoint(np.logaddexp)
+def logaddexp(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * np.exp(x1 - z), x1)
+    d[x2] = unbroadcast(d[z] * np.exp(x2 - z), x2)
+
+
+@adjoint(np.logaddexp2)
+def logaddexp2(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * np.exp2(x1 - z), x1)
+    d[x2] = unbroadcast(d[z] * np.exp2(x2 - z), x2)
+
+
+@adjoint(np.remainder)   # np.mod is np.remainder
+def remainder(z, x1, x2):
+    d[x1] = unbroadcast(d[z], x1)
+    d[x2] = unbroadcast(-d[z] * np.floor_divide(x1, x2), x2)
+
+
+@adjoint(np.fmod)
+def fmod(z, x1, x2):
+    d[x1] = unbroadcast(d[z], x1)
+    d[x2] = unbroadcast(-d[z] * np.trunc(x1 / x2), x2)
+
+
+@adjoint(np.clip)
+def clip(z, a, a_min=None, a_max=None, out=None, *, min=None, max=None):
+    d[a] = _clip_grad(d[z], a, a_min, a_max, min, max, 0)
+    d[a_min] = _clip_grad(d[z], a, a_min, a_max, min, max, 1)
+    d[a_max] = _clip_grad(d[z], a, a_min, a_max, min, max, 2)
+    d[min] = _clip_grad(d[z], a, a_min, a_max, min, max, 1)
+    d[max] = _clip_grad(d[z], a, a_min, a_max, min, max, 2)
+
+
+@adjoint(np.ndarray.clip)
+def ndarray_clip(z, self, min=None, max=None, out=None):
+    d[self] = _clip_grad(d[z], self, min, max, None, None, 0)
+    d[min] = _clip_grad(d[z], self, min, max, None, None, 1)
+    d[max] = _clip_grad(d[z], self, min, max, None, None, 2)
+
+
+def _clip_grad(dz, a, a_min, a_max, min_, max_, which):
+    """Adjoint of ``clip`` for ``a`` (0), the lower (1) or the upper bound (2).
+
+    ``clip`` is ``minimum(maximum(a, lo), hi)``: ``a`` gets ``dz`` where it
+    passes through (bounds included), a bound where it is the result."""
+    lo = a_min if min_ is None else min_
+    hi = a_max if max_ is None else max_
+    low = np.less(a, lo) if lo is not None else np.zeros(np.shape(a), bool)
+    mid = np.maximum(a, lo) if lo is not None else a
+    high = np.greater(mid, hi) if hi is not None else np.zeros(np.shape(a), bool)
+    low = low & ~high
+    if which == 0:
+        return _like(unbroadcast(np.where(low | high, 0.0, dz), a), a)
+    if which == 1:
+        return _like(unbroadcast(np.where(low, dz, 0.0), lo), lo)
+    return _like(unbroadcast(np.where(high, dz, 0.0), hi), hi)
+
+
+# ---------------------------------------------------------- more reductions --
+
+@adjoint(np.prod)
+def prod(z, a, axis=None, dtype=None, out=None, keepdims=False, initial=None):
+    d[a] = _prod_grad(d[z], a, axis, keepdims)
+
+
+@adjoint(np.ndarray.prod)
+def ndarray_prod(z, self, axis=None, dtype=None, out=None, keepdims=False, initial=None):
+    d[self] = _prod_grad(d[z], self, axis, keepdims)
+
+
+def _prod_grad(dz, a, axis=None, keepdims=False):
+    """Adjoint of ``prod``: each element gets the product of the *others*
+    (exclusive cumulative products from both sides, so zeros are exact)."""
+    x = np.asarray(a)
+    axes = _axes(axis, x.ndim)
+    if x.ndim == 0:
+        return _like(np.asarray(dz) * 1.0, a)
+    rest = x.ndim - len(axes)
+    moved = np.moveaxis(x, axes, range(rest, x.ndim))
+    flat = moved.reshape(moved.shape[:rest] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,), dtype=flat.dtype)
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = np.flip(np.cumprod(np.flip(np.concatenate([flat[..., 1:], ones], axis=-1), -1), -1), -1)
+    others = np.moveaxis((left * right).reshape(moved.shape), range(rest, x.ndim), axes)
+    return _like(_keep(dz, x.ndim, axis, keepdims) * others, a)
+
+
+@adjoint(np.max, np.min, np.amax, np.amin)
+def max_(z, a, axis=None, out=None, keepdims=False, initial=None):
+    d[a] = _minmax_grad(d[z], z, a, axis, keepdims)
+
+
+@adjoint(np.ndarray.max, np.ndarray.min)
+def ndarray_max(z, self, axis=None, out=None, keepdims=False, initial=None):
+    d[self] = _minmax_grad(d[z], z, self, axis, keepdims)
+
+
+@adjoint(np.var)
+def var(z, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[a] = _var_grad(d[z], a, axis, ddof, keepdims)
+
+
+@adjoint(np.ndarray.var)
+def ndarray_var(z, self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[self] = _var_grad(d[z], self, axis, ddof, keepdims)
+
+
+@adjoint(np.std)
+def std(z, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[a] = _var_grad(d[z] / (2.0 * z), a, axis, ddof, keepdims)   # std = sqrt(var)
+
+
+@adjoint(np.ndarray.std)
+def ndarray_std(z, self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[self] = _var_grad(d[z] / (2.0 * z), self, axis, ddof, keepdims)
+
+
+def _var_grad(dz, a, axis=None, ddof=0, keepdims=False):
+    """Adjoint of ``var``: ``2 (a - mean) / (N - ddof)``."""
+    x = np.asarray(a)
+    centered = x - np.mean(x, axis=_axes(axis, x.ndim), keepdims=True)
+    return _like(_keep(dz, x.ndim, axis, keepdims) * 2.0 * centered / (_count(x, axis) - ddof), a)
+
+
+@adjoint(np.cumsum)
+def cumsum(z, a, axis=None, dtype=None, out=None):
+    d[a] = _cumsum_grad(d[z], a, axis)
+
+
+@adjoint(np.ndarray.cumsum)
+def ndarray_cumsum(z, self, axis=None, dtype=None, out=None):
+    d[self] = _cumsum_grad(d[z], self, axis)
+
+
+def _cumsum_grad(dz, a, axis=None):
+    """Adjoint of ``cumsum``: a cumulative sum from the other end."""
+    if axis is None:
+        return _like(np.reshape(_cumsum_grad(np.ravel(dz), np.ravel(a), 0), np.shape(a)), a)
+    return _like(np.flip(np.cumsum(np.flip(dz, axis), axis), axis), a)
+
+
+@adjoint(np.cumprod)
+def cumprod(z, a, axis=None, dtype=None, out=None):
+    d[a] = _cumprod_grad(d[z], z, a, axis)
+
+
+@adjoint(np.ndarray.cumprod)
+def ndarray_cumprod(z, self, axis=None, dtype=None, out=None):
+    d[self] = _cumprod_grad(d[z], z, self, axis)
+
+
+def _cumprod_grad(dz, z, a, axis=None):
+    """Adjoint of ``cumprod``: reverse cumsum of ``dz * z`` over ``a``; exact
+    (quadratic along the axis) when ``a`` holds zeros."""
+    x = np.asarray(a)
+    if axis is None:
+        return _like(np.reshape(_cumprod_grad(np.ravel(dz), np.ravel(z), np.ravel(x), 0), x.shape), a)
+    if np.all(x != 0):
+        return _like(_cumsum_grad(dz * z, x, axis) / x, a)
+    xm = np.moveaxis(x, axis, -1)
+    dzm = np.moveaxis(np.asarray(dz), axis, -1)
+    g = np.zeros(np.broadcast_shapes(xm.shape, dzm.shape), np.result_type(xm, dzm, 1.0))
+    for i in range(xm.shape[-1]):
+        held = xm.copy()
+        held[..., i] = 1.0   # product over k <= j, k != i
+        g[..., i] = np.sum(dzm[..., i:] * np.cumprod(held, axis=-1)[..., i:], axis=-1)
+    return _like(np.moveaxis(g, -1, axis), a)
+
+
+@adjoint(np.nansum)
+def nansum(z, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[a] = np.where(np.isnan(a), 0.0, _sum_grad(d[z], a, axis, keepdims))
+
+
+@adjoint(np.nanmean)
+def nanmean(z, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[a] = np.where(np.isnan(a), 0.0, _sum_grad(d[z], a, axis, keepdims)) / _nancount(a, axis)
+
+
+def _nancount(a, axis=None):
+    """How many non-NaN elements each ``nanmean`` combines (kept dims)."""
+    return np.sum(~np.isnan(a), axis=_axes(axis, np.ndim(a)), keepdims=True)
+
+
+@adjoint(np.sort)
+def sort(z, a, axis=-1, kind=None, order=None, stable=None):
+    d[a] = _sort_grad(d[z], a, axis)
+
+
+def _sort_grad(dz, a, axis=-1):
+    """Adjoint of ``sort``: send each adjoint back to where its element came from."""
+    if axis is None:
+        return np.reshape(_sort_grad(np.ravel(dz), np.ravel(a), -1), np.shape(a))
+    idx = np.argsort(a, axis=axis, kind="stable")
+    g = np.zeros_like(np.asarray(dz))
+    np.put_along_axis(g, idx, dz, axis=axis)
+    return _like(g, a)
+
+
+# ----------------------------------------------------- more linear algebra --
+
+@adjoint(np.outer)
+def outer(z, a, b, out=None):
+    d[a] = np.reshape(d[z] @ np.ravel(b), np.shape(a))
+    d[b] = np.reshape(np.ravel(a) @ d[z], np.shape(b))
+
+
+@adjoint(np.inner)
+def inner(z, a, b):
+    d[a] = _inner_grad(d[z], a, b, 0)
+    d[b] = _inner_grad(d[z], a, b, 1)
+
+
+@adjoint(np.tensordot)
+def tensordot(z, a, b, axes=2):
+    d[a] = _like(_tensordot_grad(d[z], a, b, axes, 0), a)
+    d[b] = _like(_tensordot_grad(d[z], a, b, axes, 1), b)
+
+
+@adjoint(np.einsum)
+def einsum(z, *operands, out=None, optimize=False, dtype=None, order='K', casting='safe'):
+    d[operands] = _einsum_grads(d[z], operands)
+
+
+def _einsum_parse(subscripts, arrays):
+    """Explicit per-operand subscripts and output, with ``...`` spelled out."""
+    subscripts = subscripts.replace(" ", "")
+    ins, arrow, out = subscripts.partition("->")
+    ins = ins.split(",")
+    used = set(subscripts)
+    pool = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in used]
+    n_ell = max([np.ndim(x) - (len(s) - 3) for s, x in zip(ins, arrays) if "..." in s] or [0])
+    ell = "".join(pool[:n_ell])
+    ins = [s.replace("...", ell[n_ell - (np.ndim(x) - (len(s) - 3)):]) if "..." in s else s
+           for s, x in zip(ins, arrays)]
+    if arrow:
+        out = out.replace("...", ell)
+    else:
+        letters = "".join(ins)
+        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
+    return ins, out
+
+
+def _einsum_grads(dz, operands):
+    """Adjoints of ``np.einsum(subscripts, *arrays)``: one per operand (``None``
+    for the subscripts string).  Each is another einsum of ``dz`` with the other
+    operands; indices summed inside one operand only are broadcast back, and
+    repeated indices (``'ii->'``) land on the diagonal."""
+    subscripts, arrays = operands[0], operands[1:]
+    if not isinstance(subscripts, str):
+        raise NotImplementedError(
+            "sourcegrad differentiates np.einsum with a subscripts string only, "
+            "not the interleaved (array, [axes], ...) form")
+    ins, out = _einsum_parse(subscripts, arrays)
+    grads = [None]
+    for i, x in enumerate(arrays):
+        others = [s for k, s in enumerate(ins) if k != i]
+        other_arrays = [v for k, v in enumerate(arrays) if k != i]
+        uniq = "".join(dict.fromkeys(ins[i]))
+        seen = out + "".join(others)
+        avail = "".join(c for c in uniq if c in seen)
+        g = np.einsum(",".join([out] + others) + "->" + avail, dz, *other_arrays)
+        sizes = dict(zip(ins[i], np.shape(x)))
+        g = np.reshape(g, [sizes[c] if c in avail else 1 for c in uniq])
+        g = np.broadcast_to(g, [sizes[c] for c in uniq])
+        full = np.zeros(np.shape(x), dtype=g.dtype)
+        np.einsum(ins[i] + "->" + uniq, full)[...] = g   # a writeable (diagonal) view
+        grads.append(_like(full, x))
+    return grads
+
+
+@adjoint(np.trace)
+def trace(z, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    d[a] = _trace_grad(d[z], a, offset, axis1, axis2)
+
+
+@adjoint(np.ndarray.trace)
+def ndarray_trace(z, self, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    d[self] = _trace_grad(d[z], self, offset, axis1, axis2)
+
+
+def _trace_grad(dz, a, offset=0, axis1=0, axis2=1):
+    """Adjoint of ``trace``: ``dz`` times the (offset) identity on the two axes."""
+    shape = np.shape(a)
+    a1, a2 = axis1 % len(shape), axis2 % len(shape)
+    eye = np.eye(shape[a1], shape[a2], k=offset, dtype=np.result_type(dz, 1.0))
+    return _like(np.moveaxis(np.asarray(dz)[..., None, None] * eye, (-2, -1), (a1, a2)), a)
+
+
+@adjoint(np.diagonal)
+def diagonal(z, a, offset=0, axis1=0, axis2=1):
+    d[a] = _diagonal_grad(d[z], a, offset, axis1, axis2)
+
+
+@adjoint(np.ndarray.diagonal)
+def ndarray_diagonal(z, self, offset=0, axis1=0, axis2=1):
+    d[self] = _diagonal_grad(d[z], self, offset, axis1, axis2)
+
+
+def _diagonal_grad(dz, a, offset=0, axis1=0, axis2=1):
+    """Adjoint of ``diagonal``: ``dz`` written onto the diagonal of zeros."""
+    shape = np.shape(a)
+    a1, a2 = axis1 % len(shape), axis2 % len(shape)
+    dz = np.asarray(dz)
+    g = np.zeros(dz.shape[:-1] + (shape[a1], shape[a2]), dtype=np.result_type(dz, 1.0))
+    i = np.arange(dz.shape[-1])
+    g[..., i + max(-offset, 0), i + max(offset, 0)] = dz
+    return _like(np.moveaxis(g, (-2, -1), (a1, a2)), a)
+
+
+@adjoint(np.diag)
+def diag(z, v, k=0):
+    d[v] = _diag_grad(d[z], v, k)
+
+
+def _diag_grad(dz, v, k=0):
+    """Adjoint of ``diag``: builds a matrix from a vector, or reads a diagonal."""
+    if np.ndim(v) == 1:
+        return _like(np.diag(dz, k), v)
+    return _diagonal_grad(dz, v, k, 0, 1)
+
+
+def _mT(x):
+    """Matrix transpose of the last two axes."""
+    return np.swapaxes(x, -1, -2)
+
+
+def _part(dz, i, z):
+    """Adjoint of output ``i`` of a multi-output primal (zeros when absent)."""
+    g = None if dz is None else dz[i]
+    return np.zeros_like(z[i]) if g is None else np.asarray(g)
+
+
+@adjoint(np.linalg.inv)
+def linalg_inv(z, a):
+    d[a] = -(_mT(z) @ d[z] @ _mT(z))
+
+
+@adjoint(np.linalg.det)
+def linalg_det(z, a):
+    d[a] = np.expand_dims(d[z] * z, (-2, -1)) * _mT(np.linalg.inv(a))
+
+
+@adjoint(np.linalg.slogdet)
+def linalg_slogdet(z, a):
+    d[a] = np.expand_dims(_part(d[z], 1, z), (-2, -1)) * _mT(np.linalg.inv(a))
+
+
+@adjoint(np.linalg.solve)
+def linalg_solve(z, a, b):
+    d[a] = _solve_grad(d[z], z, a, b, 0)
+    d[b] = _solve_grad(d[z], z, a, b, 1)
+
+
+def _solve_grad(dz, z, a, b, which):
+    """Adjoints of ``x = solve(a, b)``: ``db = solve(a.T, dx)``, ``da = -db x.T``."""
+    vector = np.ndim(b) == 1   # NumPy 2: only a 1-D b is a vector
+    dzm = np.asarray(dz)[..., None] if vector else np.asarray(dz)
+    zm = np.asarray(z)[..., None] if vector else np.asarray(z)
+    db = np.linalg.solve(_mT(a), dzm)
+    if which == 1:
+        return _like(unbroadcast(db[..., 0] if vector else db, b), b)
+    return _like(unbroadcast(-(db @ _mT(zm)), a), a)
+
+
+@adjoint(np.linalg.norm)
+def linalg_norm(z, x, ord=None, axis=None, keepdims=False):
+    d[x] = _norm_grad(d[z], z, x, ord, axis, keepdims)
+
+
+def _norm_grad(dz, z, x, ord=None, axis=None, keepdims=False):
+    """Adjoint of ``np.linalg.norm`` for vector norms (2, p, inf, -inf, 0) and
+    matrix norms ('fro', 'nuc', 2, -2, 1, -1, inf, -inf); ties split evenly."""
+    x = np.asarray(x)
+    if axis is None:
+        axes = tuple(range(x.ndim))
+        matrix = ord is not None and x.ndim == 2
+    else:
+        axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+        axes = tuple(int(i) % x.ndim for i in axes)
+        matrix = len(axes) == 2
+    if matrix and ord in (None, "fro"):
+        matrix, ord = False, 2
+    if not matrix:
+        zk, dzk = _keep(z, x.ndim, axes, keepdims), _keep(dz, x.ndim, axes, keepdims)
+        ax = np.abs(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if ord is None or ord == 2:
+                g = np.where(zk == 0, 0.0, x / zk)
+            elif ord in (np.inf, -np.inf):
+                ext = np.max(ax, axis=axes, keepdims=True) if ord > 0 else np.min(ax, axis=axes, keepdims=True)
+                hit = ax == ext
+                g = np.sign(x) * hit / np.sum(hit, axis=axes, keepdims=True)
+            elif ord == 0:
+                g = np.zeros_like(x)
+            else:
+                g = np.where(zk == 0, 0.0, np.sign(x) * (ax / zk) ** (ord - 1))
+        return _like(dzk * g, x)
+    r, c = axes
+    xm = np.moveaxis(x, (r, c), (-2, -1))
+    dzm = np.asarray(dz)
+    if keepdims:
+        dzm = np.squeeze(dzm, axis=(r, c))
+    dzm = dzm[..., None, None]
+    if ord in ("nuc", 2, -2):
+        u, s, vt = np.linalg.svd(xm, full_matrices=False)
+        if ord == "nuc":
+            g = u @ vt
+        else:
+            k = 0 if ord == 2 else s.shape[-1] - 1
+            g = u[..., :, k:k + 1] @ vt[..., k:k + 1, :]
+    elif ord in (1, -1, np.inf, -np.inf):
+        line = -2 if ord in (1, -1) else -1   # columns (1) or rows (inf) are summed
+        sums = np.sum(np.abs(xm), axis=line, keepdims=True)
+        ext = np.max(sums, axis=-3 - line, keepdims=True) if ord > 0 else np.min(sums, axis=-3 - line, keepdims=True)
+        hit = sums == ext
+        g = np.sign(xm) * hit / np.sum(hit, axis=-3 - line, keepdims=True)
+    else:
+        raise NotImplementedError(f"no derivative rule for np.linalg.norm(ord={ord!r}) of a matrix")
+    return _like(np.moveaxis(dzm * g, (-2, -1), (r, c)), x)
+
+
+def _phi(x):
+    """Lower triangle with the diagonal halved (Murray 2016)."""
+    return np.tril(x) * (1.0 - 0.5 * np.eye(x.shape[-1]))
+
+
+@adjoint(np.linalg.cholesky)
+def linalg_cholesky(z, a, upper=False):
+    d[a] = _cholesky_grad(d[z], z, upper)
+
+
+def _cholesky_grad(dz, z, upper=False):
+    """Adjoint of ``cholesky`` (Murray 2016, arXiv:1602.07527).
+
+    NumPy reads only the lower triangle (``upper=True``: the upper one); the
+    gradient is that of exactly this function, so it lives on that triangle."""
+    L, dL = (_mT(z), _mT(dz)) if upper else (np.asarray(z), np.asarray(dz))
+    Linv = np.linalg.inv(L)
+    S = _mT(Linv) @ _phi(_mT(L) @ dL) @ Linv
+    g = _phi(S + _mT(S))
+    return _mT(g) if upper else g
+
+
+@adjoint(np.linalg.eigh)
+def linalg_eigh(z, a, UPLO='L'):
+    d[a] = _eigh_grad(d[z], z, UPLO)
+
+
+def _eigh_grad(dz, z, UPLO='L'):
+    """Adjoint of ``eigh`` (distinct eigenvalues).  As NumPy reads only the
+    ``UPLO`` triangle, the gradient lives on that triangle."""
+    w, v = z
+    dw, dv = _part(dz, 0, z), _part(dz, 1, z)
+    gap = w[..., None, :] - w[..., :, None]              # w_j - w_i
+    n = w.shape[-1]
+    F = np.where(np.eye(n, dtype=bool), 0.0, 1.0 / np.where(np.eye(n, dtype=bool), 1.0, gap))
+    S = v @ (dw[..., :, None] * np.eye(n) + F * (_mT(v) @ dv)) @ _mT(v)
+    g = _phi(S + _mT(S))
+    return _mT(g) if UPLO.upper() == "U" else g
+
+
+@adjoint(np.linalg.qr)
+def linalg_qr(z, a, mode='reduced'):
+    d[a] = _qr_grad(d[z], z, a, mode)
+
+
+def _qr_grad(dz, z, a, mode='reduced'):
+    """Adjoint of the reduced QR of a tall or square matrix (m >= n)."""
+    m, n = np.shape(a)[-2:]
+    if mode not in ("reduced", "complete") or m < n or (mode == "complete" and m != n):
+        raise NotImplementedError(
+            f"no derivative rule for np.linalg.qr(mode={mode!r}) of a {m}x{n} matrix; "
+            "use mode='reduced' with rows >= columns")
+    q, r = z
+    dq, dr = _part(dz, 0, z), _part(dz, 1, z)
+    M = r @ _mT(dr) - _mT(dq) @ q
+    b = dq + q @ (np.tril(M) + _mT(np.tril(M, -1)))
+    return _like(_mT(np.linalg.solve(r, _mT(b))), a)
+
+
+# ------------------------------------------------------------- more shapes --
+
+@adjoint(np.ravel)
+def ravel(z, a, order='C'):
+    d[a] = np.reshape(d[z], np.shape(a), order=order)
+
+
+@adjoint(np.ndarray.ravel, np.ndarray.flatten)
+def ndarray_ravel(z, self, order='C'):
+    d[self] = np.reshape(d[z], np.shape(self), order=order)
+
+
+@adjoint(np.swapaxes)
+def swapaxes(z, a, axis1, axis2):
+    d[a] = np.swapaxes(d[z], axis1, axis2)
+
+
+@adjoint(np.ndarray.swapaxes)
+def ndarray_swapaxes(z, self, axis1, axis2):
+    d[self] = np.swapaxes(d[z], axis1, axis2)
+
+
+@adjoint(np.moveaxis)
+def moveaxis(z, a, source, destination):
+    d[a] = np.moveaxis(d[z], destination, source)
+
+
+@adjoint(np.expand_dims)
+def expand_dims(z, a, axis):
+    d[a] = np.reshape(d[z], np.shape(a))
+
+
+@adjoint(np.squeeze)
+def squeeze(z, a, axis=None):
+    d[a] = np.reshape(d[z], np.shape(a))
+
+
+@adjoint(np.ndarray.squeeze)
+def ndarray_squeeze(z, self, axis=None):
+    d[self] = np.reshape(d[z], np.shape(self))
+
+
+@adjoint(np.broadcast_to)
+def broadcast_to(z, array, shape, subok=False):
+    d[array] = unbroadcast(d[z], array)
+
+
+@adjoint(np.concatenate)
+def concatenate(z, arrays, axis=0, out=None, dtype=None, casting='same_kind'):
+    d[arrays] = _concatenate_grad(d[z], arrays, axis)
+
+
+def _concatenate_grad(dz, arrays, axis=0):
+    """Adjoint of ``concatenate``: ``dz`` split back into the pieces."""
+    if axis is None:
+        cuts = np.cumsum([np.size(x) for x in arrays])[:-1]
+        parts = np.split(np.ravel(dz), cuts)
+    else:
+        cuts = np.cumsum([np.shape(x)[axis] for x in arrays])[:-1]
+        parts = np.split(dz, cuts, axis=axis)
+    return [_like(np.reshape(p, np.shape(x)), x) for p, x in zip(parts, arrays)]
+
+
+@adjoint(np.stack)
+def stack(z, arrays, axis=0, out=None, dtype=None, casting='same_kind'):
+    d[arrays] = _stack_grad(d[z], arrays, axis)
+
+
+def _stack_grad(dz, arrays, axis=0):
+    """Adjoint of ``stack``: the slices of ``dz`` along the new axis."""
+    parts = np.moveaxis(dz, axis, 0)
+    return [_like(np.reshape(p, np.shape(x)), x) for p, x in zip(parts, arrays)]
+
+
+@adjoint(np.hstack)
+def hstack(z, tup, dtype=None, casting='same_kind'):
+    d[tup] = _hstack_grad(d[z], tup)
+
+
+def _hstack_grad(dz, tup):
+    """Adjoint of ``hstack``: split along axis 0 for 1-D pieces, else axis 1."""
+    pieces = [np.atleast_1d(x) for x in tup]
+    axis = 0 if pieces[0].ndim == 1 else 1
+    parts = np.split(dz, np.cumsum([p.shape[axis] for p in pieces])[:-1], axis=axis)
+    return [_like(np.reshape(p, np.shape(x)), x) for p, x in zip(parts, tup)]
+
+
+@adjoint(np.vstack)
+def vstack(z, tup, dtype=None, casting='same_kind'):
+    d[tup] = _vstack_grad(d[z], tup)
+
+
+def _vstack_grad(dz, tup):
+    """Adjoint of ``vstack``: split along axis 0 (1-D pieces were rows)."""
+    pieces = [np.atleast_2d(x) for x in tup]
+    parts = np.split(dz, np.cumsum([p.shape[0] for p in pieces])[:-1], axis=0)
+    return [_like(np.reshape(p, np.shape(x)), x) for p, x in zip(parts, tup)]
+
+
+@adjoint(np.split, np.array_split)
+def split(z, ary, indices_or_sections, axis=0):
+    d[ary] = _split_grad(d[z], z, axis)
+
+
+def _split_grad(dz, z, axis=0):
+    """Adjoint of ``split``: the pieces' adjoints joined (zeros for missing ones)."""
+    parts = [np.zeros_like(p) if g is None else g for g, p in zip(dz, z)]
+    return np.concatenate(parts, axis=axis)
+
+
+@adjoint(np.tile)
+def tile(z, A, reps):
+    d[A] = _tile_grad(d[z], A, reps)
+
+
+def _tile_grad(dz, A, reps):
+    """Adjoint of ``tile``: sum the copies (view dz as (reps_i, shape_i) pairs)."""
+    shape = np.shape(A)
+    reps = (int(reps),) if np.ndim(reps) == 0 else tuple(reps)
+    n = max(len(shape), len(reps))
+    s = (1,) * (n - len(shape)) + tuple(shape)
+    r = (1,) * (n - len(reps)) + reps
+    g = np.reshape(dz, [v for pair in zip(r, s) for v in pair])
+    g = np.sum(g, axis=tuple(range(0, 2 * n, 2)))
+    return _like(np.reshape(g, shape), A)
+
+
+@adjoint(np.repeat)
+def repeat(z, a, repeats, axis=None):
+    d[a] = _repeat_grad(d[z], a, repeats, axis)
+
+
+@adjoint(np.ndarray.repeat)
+def ndarray_repeat(z, self, repeats, axis=None):
+    d[self] = _repeat_grad(d[z], self, repeats, axis)
+
+
+def _repeat_grad(dz, a, repeats, axis=None):
+    """Adjoint of ``repeat``: add the copies of each element back together."""
+    shape = np.shape(a)
+    dz = np.asarray(dz)
+    if axis is None:
+        n = int(np.prod(shape))
+        g = np.zeros(n, dtype=np.result_type(dz, 1.0))
+        np.add.at(g, np.repeat(np.arange(n), repeats), np.ravel(dz))
+        return _like(np.reshape(g, shape), a)
+    axis = axis % len(shape)
+    g = np.zeros((shape[axis],) + shape[:axis] + shape[axis + 1:], dtype=np.result_type(dz, 1.0))
+    np.add.at(g, np.repeat(np.arange(shape[axis]), repeats), np.moveaxis(dz, axis, 0))
+    return _like(np.moveaxis(g, 0, axis), a)
+
+
+@adjoint(np.flip)
+def flip(z, m, axis=None):
+    d[m] = np.flip(d[z], axis)
+
+
+@adjoint(np.fliplr)
+def fliplr(z, m):
+    d[m] = np.fliplr(d[z])
+
+
+@adjoint(np.flipud)
+def flipud(z, m):
+    d[m] = np.flipud(d[z])
+
+
+@adjoint(np.roll)
+def roll(z, a, shift, axis=None):
+    d[a] = np.roll(d[z], np.negative(shift), axis)
+
+
+@adjoint(np.pad)
+def pad(z, array, pad_width, mode='constant', stat_length=None, constant_values=0,
+        end_values=0, reflect_type='even'):
+    d[array] = _pad_grad(d[z], array, pad_width, mode, reflect_type)
+
+
+def _pad_grad(dz, array, pad_width, mode='constant', reflect_type='even'):
+    """Adjoint of ``pad``: the interior for ``constant``; for the copying modes
+    (edge, reflect, symmetric, wrap) each copy's adjoint goes to its source."""
+    shape = np.shape(array)
+    if mode == "constant":
+        widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (len(shape), 2))
+        inner = tuple(slice(int(lo), int(lo) + n) for (lo, _), n in zip(widths, shape))
+        return _like(np.array(np.asarray(dz)[inner]), array)
+    if mode in ("edge", "reflect", "symmetric", "wrap") and reflect_type == "even":
+        size = int(np.prod(shape))
+        source = np.pad(np.arange(size).reshape(shape), pad_width, mode=mode)
+        g = np.zeros(size, dtype=np.result_type(dz, 1.0))
+        np.add.at(g, np.ravel(source), np.ravel(dz))
+        return _like(np.reshape(g, shape), array)
+    raise NotImplementedError(
+        f"no derivative rule for np.pad(mode={mode!r}, reflect_type={reflect_type!r})")
+
+
+@adjoint(np.triu)
+def triu(z, m, k=0):
+    d[m] = np.triu(d[z], k)
+
+
+@adjoint(np.tril)
+def tril(z, m, k=0):
+    d[m] = np.tril(d[z], k)
+
+
+@adjoint(np.take)
+def take(z, a, indices, axis=None, out=None, mode='raise'):
+    d[a] = _take_grad(d[z], a, indices, axis, mode)
+
+
+@adjoint(np.ndarray.take)
+def ndarray_take(z, self, indices, axis=None, out=None, mode='raise'):
+    d[self] = _take_grad(d[z], self, indices, axis, mode)
+
+
+def _take_grad(dz, a, indices, axis=None, mode='raise'):
+    """Adjoint of ``take``: scatter-add ``dz`` to the taken positions."""
+    shape = np.shape(a)
+    dz = np.asarray(dz)
+    if axis is None:
+        n = int(np.prod(shape))
+        idx = np.take(np.arange(n), indices, mode=mode)   # wrap/clip/negatives resolved
+        g = np.zeros(n, dtype=np.result_type(dz, 1.0))
+        np.add.at(g, np.ravel(idx), np.ravel(dz))
+        return _like(np.reshape(g, shape), a)
+    axis = axis % len(shape)
+    idx = np.take(np.arange(shape[axis]), indices, mode=mode)
+    g = np.zeros((shape[axis],) + shape[:axis] + shape[axis + 1:], dtype=np.result_type(dz, 1.0))
+    k = np.ndim(idx)
+    np.add.at(g, idx, np.moveaxis(dz, list(range(axis, axis + k)), list(range(k))))
+    return _like(np.moveaxis(g, 0, axis), a)
+
+
+@adjoint(np.atleast_1d, np.atleast_2d, np.atleast_3d)
+def atleast_1d(z, *arys):
+    d[arys] = _atleast_grad(d[z], arys)
+
+
+def _atleast_grad(dz, arys):
+    """Adjoints of ``atleast_Nd(*arys)`` (one array, or a list for several)."""
+    dz = [dz] if len(arys) == 1 else dz
+    return [_like(np.reshape(g, np.shape(x)), x) for g, x in zip(dz, arys)]
+
+
+# ---------------------------------------------------------- identity-like --
+
+@adjoint(np.float64, np.float32, np.float16, np.longdouble)
+def float64(z, value=0):
+    d[value] = _like(d[z], value)
+
+
+@adjoint(np.asarray, np.asanyarray)
+def asarray(z, a, dtype=None, order=None, *, device=None, copy=None, like=None):
+    d[a] = _array_grad(d[z], a)
+
+
+@adjoint(np.ascontiguousarray, np.asfortranarray)
+def ascontiguousarray(z, a, dtype=None, *, like=None):
+    d[a] = _array_grad(d[z], a)
+
+
+@adjoint(np.array)
+def array(z, object, dtype=None, *, copy=True, order='K', subok=False, ndmin=0, ndmax=0,
+          like=None):
+    d[object] = _array_grad(d[z], object)
+
+
+def _array_grad(dz, x):
+    """Adjoint of ``np.array(x)``: a list of adjoints for a (nested) sequence,
+    else ``dz`` in ``x``'s shape and float dtype."""
+    if isinstance(x, (list, tuple)):
+        dz = np.reshape(dz, np.shape(x))
+        return [_array_grad(dz[i], v) for i, v in enumerate(x)]
+    return _like(np.reshape(dz, np.shape(x)), x)
+
+
+@adjoint(np.copy)
+def copy(z, a, order='K', subok=False):
+    d[a] = d[z]
+
+
+@adjoint(np.ndarray.copy)
+def ndarray_copy(z, self, order='C'):
+    d[self] = d[z]
+
+
+@adjoint(np.ndarray.astype)
+def ndarray_astype(z, self, dtype, order='K', casting='unsafe', subok=True, copy=True):
+    d[self] = _like(d[z], self)
+
+
+# ---------------------------------------------------- no gradient flows --
+
+def _existing(owner, *names):
+    return [getattr(owner, n) for n in names if hasattr(owner, n)]
+
+
+nondifferentiable(
+    *_existing(np, "shape", "size", "ndim", "result_type", "broadcast_shapes",
+               "argmax", "argmin", "argsort", "argwhere", "nonzero", "flatnonzero",
+               "searchsorted", "digitize", "bincount", "count_nonzero", "unique",
+               "isnan", "isinf", "isfinite", "isposinf", "isneginf", "isclose",
+               "allclose", "array_equal", "array_equiv", "signbit",
+               "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+               "logical_and", "logical_or", "logical_not", "logical_xor", "all", "any",
+               "floor_divide", "zeros", "ones", "empty", "full", "arange", "linspace",
+               "logspace", "eye", "identity", "zeros_like", "ones_like", "empty_like",
+               "full_like", "tri", "indices", "meshgrid", "diag_indices", "tril_indices",
+               "triu_indices"),
+    *_existing(np.ndarray, "argmax", "argmin", "argsort", "nonzero", "all", "any"),
+    why="integer, boolean or constant-valued")
+
+nondifferentiable(
+    *_existing(np.random, "seed", "rand", "randn", "randint", "random", "random_sample",
+               "ranf", "sample", "normal", "standard_normal", "uniform", "choice",
+               "permutation", "shuffle", "binomial", "poisson", "exponential", "beta",
+               "gamma", "default_rng", "RandomState"),
+    *_existing(np.random.Generator, "random", "normal", "standard_normal", "uniform",
+               "integers", "choice", "permutation", "permuted", "shuffle", "binomial",
+               "poisson", "exponential", "beta", "gamma"),
+    why="random numbers")
