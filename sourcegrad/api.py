@@ -171,8 +171,8 @@ class GradFunction:
                                              if a not in self.position_names)
         return Spec(active=active, mode="joint", weights=self.weights is not None,
                     value=self.value, has_aux=self.has_aux, sens=self.sens,
-                    single=self.single, weight_args=tuple(a for a in weight_args
-                                                          if a not in self.position_names))
+                    single=self.single, weight_args=weight_args,
+                    returned=len(self.position_names))
 
     def derivative(self, weight_args=()):
         d = self._derivs.get(weight_args)
@@ -193,7 +193,7 @@ class GradFunction:
             *args, sens = args
             kwargs["sens"] = sens
         weight_args = ()
-        if self.weights:
+        if self.weights is not None:
             ids = self._weight_ids
             weight_args = tuple(self._param_names[i + self._offset]
                                 for i, a in enumerate(args) if id(a) in ids)

@@ -46,6 +46,7 @@ class Spec:
     sens: bool = False
     single: bool = False     # joint: one gradient, not a tuple
     weight_args: tuple = ()  # parameters that are weight Parameters at run time
+    returned: int = -1       # joint: how many of `active` are returned (the rest: weights)
 
 
 @dataclass
@@ -413,7 +414,7 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
             for p in spec.weight_args:
                 if p in init:
                     body_bwd.append(gast.Expr(value=call(helper, wname, p, rev.d(p))))
-        grads = [grad_of(p) for p in spec.active if p not in spec.weight_args]
+        grads = [grad_of(p) for p in spec.active[:spec.returned]]
         if spec.single:
             gexpr = grads[0]
         else:
@@ -443,7 +444,9 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
     # split mode: forward returns (out, saved); backward takes (saved, dout)
     base = qualified_name(parsed.fn)
     saved_name = namer.fresh("saved")
-    bwd_reads = {n.id for s in body_bwd for n in gast.walk(s) if isinstance(n, gast.Name)}
+    grads = gast.Tuple(elts=[grad_of(p) for p in spec.active], ctx=gast.Load())
+    bwd_reads = {n.id for s in body_bwd + [grads] for n in gast.walk(s)
+                 if isinstance(n, gast.Name)}
     fwd_defined = set(param_names(tree)) | {n.id for s in fwd for n in gast.walk(s)
                                            if isinstance(n, gast.Name)
                                            and isinstance(n.ctx, gast.Store)}
@@ -469,7 +472,6 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
     if keep:
         unpack = [assign(gast.Tuple(elts=[name(n, gast.Store()) for n in keep],
                                     ctx=gast.Store()), name(saved_name))]
-    grads = gast.Tuple(elts=[grad_of(p) for p in spec.active], ctx=gast.Load())
     bwd_fn = gast.FunctionDef(
         name=namer.fresh(base + "_bwd"),
         args=gast.arguments(args=bargs, posonlyargs=[], vararg=None, kwonlyargs=[],

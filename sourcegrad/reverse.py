@@ -233,7 +233,10 @@ class Reverser:
                 s.sg_pure = True
             if kind in ("user", "dynamic") and target in self.act.active:
                 fwd, bwd = self.split_call(s, target, value, kind, obj)
-                fsave2, brestore2 = self.save_restore([self.saved_name_of(fwd)])
+                saved = self.saved_name_of(fwd)
+                if self.loop_depth:  # a fresh tape each iteration: keep them all
+                    self.saved.add(saved)
+                fsave2, brestore2 = self.save_restore([saved])
                 return fsave + fsave2 + fwd, bwd + [Kill(target)] + brestore + brestore2
         if target not in self.act.active:
             return fsave + [s], brestore

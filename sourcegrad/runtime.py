@@ -52,7 +52,7 @@ class WeightGrads(dict):
     __slots__ = ()
 
     def __init__(self, weights=()):
-        super().__init__((id(p), None) for p in weights)
+        super().__init__((id(p), None) for p in weights if getattr(p, "requires_grad", True))
 
     def add(self, value, grad):
         key = id(value)
@@ -154,10 +154,12 @@ def seed_like(out):
     """Ones shaped like ``out``; a tuple/list output gets one seed per item."""
     if isinstance(out, (tuple, list)):
         return AdjointList(seed_like(o) for o in out)
-    if out is None or isinstance(out, (bool, int, np.integer, str)):
+    if out is None or isinstance(out, str):
         return None
+    if isinstance(out, (bool, int, np.integer, np.bool_)):
+        return 0.0  # integer outputs carry no gradient
     if isinstance(out, np.ndarray) and not np.issubdtype(out.dtype, np.inexact):
-        return None
+        return np.zeros(out.shape)
     return np.ones_like(out)
 
 

@@ -1,0 +1,519 @@
+"""MindSpore-named functional ops on NumPy arrays.
+
+Each op is a plain NumPy function: sourcegrad does not differentiate its
+source but uses the derivative rule registered for it in
+``sourcegrad/rules/ops.py``.  (``dropout`` is the exception: it is written
+from ops that have rules and is differentiated from source, so its gradient
+reuses the very mask the forward pass drew.)  Names and parameters follow
+MindSpore 2.x, so MindSpore code runs with only its imports changed.
+
+Usage::
+
+    >>> import numpy as np
+    >>> from sourcegrad import ops
+    >>> x = ops.ones(5, np.float32)
+    >>> w = np.full((5, 3), 0.1, np.float32)
+    >>> ops.binary_cross_entropy_with_logits(ops.matmul(x, w), ops.zeros(3))
+    ...                                                    # doctest: +ELLIPSIS
+    np.float32(0.974...)
+"""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+# Keep the builtins we shadow (sum, abs, pow) reachable inside this module.
+_sum = builtins.sum
+_REDUCTIONS = ("mean", "sum", "none")
+
+__all__ = [
+    "ones", "zeros", "ones_like", "zeros_like", "full", "stop_gradient",
+    "matmul", "dense", "add", "sub", "mul", "div", "neg", "pow", "square",
+    "sqrt", "abs", "exp", "log", "sin", "cos", "maximum", "minimum",
+    "sigmoid", "relu", "tanh", "softplus", "softmax", "log_softmax", "sum",
+    "mean", "reshape", "transpose", "concat", "cat", "flatten", "squeeze",
+    "expand_dims", "argmax", "dropout",
+    "binary_cross_entropy_with_logits", "binary_cross_entropy",
+    "cross_entropy", "mse_loss", "l1_loss",
+]
+
+
+# --------------------------------------------------------------------------
+# creation (no gradient)
+# --------------------------------------------------------------------------
+def _shape(shape, where: str) -> tuple:
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    try:
+        if isinstance(shape, (str, bytes)):
+            raise TypeError
+        return tuple(int(n) for n in shape)
+    except TypeError:
+        raise TypeError(f"{where}: shape must be an int or a tuple/list of ints, "
+                        f"got {type(shape).__name__} {shape!r}") from None
+
+
+def ones(shape, dtype=None) -> np.ndarray:
+    """An array of ones; ``dtype`` defaults to float32 (as in MindSpore).
+
+    Example: ``ops.ones(5, sg.float32)`` -> ``array([1., 1., 1., 1., 1.], dtype=float32)``
+    """
+    return np.ones(_shape(shape, "ops.ones"), np.float32 if dtype is None else dtype)
+
+
+def zeros(shape, dtype=None) -> np.ndarray:
+    """An array of zeros; ``dtype`` defaults to float32. Example: ``ops.zeros((2, 3))``."""
+    return np.zeros(_shape(shape, "ops.zeros"), np.float32 if dtype is None else dtype)
+
+
+def full(size, fill_value, *, dtype=None) -> np.ndarray:
+    """An array of ``fill_value``. Example: ``ops.full((2, 2), 0.5)``."""
+    if dtype is None and isinstance(fill_value, float):
+        dtype = np.float32  # a Python float makes a float32 tensor in MindSpore
+    return np.full(_shape(size, "ops.full"), fill_value, dtype)
+
+
+def ones_like(input, *, dtype=None) -> np.ndarray:
+    """Ones with the shape (and dtype, unless given) of ``input``. Example: ``ops.ones_like(z)``."""
+    # subok=False: ones shaped like a Parameter are not a Parameter.
+    return np.ones_like(input, dtype=dtype, subok=False)
+
+
+def zeros_like(input, *, dtype=None) -> np.ndarray:
+    """Zeros with the shape (and dtype, unless given) of ``input``.
+
+    Example: ``ops.zeros_like(z)``.
+    """
+    return np.zeros_like(input, dtype=dtype, subok=False)
+
+
+def stop_gradient(value):
+    """Identity at run time; sourcegrad emits no gradient through it.
+
+    Works on arrays, numbers and tuples. Example: ``return loss, ops.stop_gradient(z)``.
+    """
+    return value
+
+
+# --------------------------------------------------------------------------
+# linear algebra and arithmetic
+# --------------------------------------------------------------------------
+def matmul(input, other) -> np.ndarray:
+    """Matrix product with NumPy's 1-D/batched rules. Example: ``ops.matmul(x, w)``."""
+    return np.matmul(input, other)
+
+
+def dense(input, weight, bias=None) -> np.ndarray:
+    """``input @ weight.T + bias`` with ``weight`` of shape (out, in).
+
+    Example: ``ops.dense(x, w, b)``.
+    """
+    out = np.matmul(input, np.swapaxes(weight, -1, -2) if np.ndim(weight) > 1 else weight)
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def add(input, other) -> np.ndarray:
+    """``input + other`` with broadcasting. Example: ``ops.add(x, 1.0)``."""
+    return np.add(input, other)
+
+
+def sub(input, other) -> np.ndarray:
+    """``input - other`` with broadcasting. Example: ``ops.sub(x, y)``."""
+    return np.subtract(input, other)
+
+
+def mul(input, other) -> np.ndarray:
+    """``input * other`` with broadcasting. Example: ``ops.mul(x, y)``."""
+    return np.multiply(input, other)
+
+
+def div(input, other, *, rounding_mode=None) -> np.ndarray:
+    """``input / other``; ``rounding_mode`` ``'floor'`` or ``'trunc'`` rounds.
+
+    Example: ``ops.div(x, 2.0)``.
+    """
+    if rounding_mode is None:
+        return np.true_divide(input, other)
+    if rounding_mode == "floor":
+        return np.floor_divide(input, other)
+    if rounding_mode == "trunc":
+        return np.trunc(np.true_divide(input, other)).astype(np.result_type(input, other))
+    raise ValueError(f"ops.div: rounding_mode must be None, 'floor' or 'trunc', "
+                     f"got {rounding_mode!r}")
+
+
+def neg(input) -> np.ndarray:
+    """``-input``. Example: ``ops.neg(x)``."""
+    return np.negative(input)
+
+
+def pow(input, exponent) -> np.ndarray:
+    """``input ** exponent`` with broadcasting. Example: ``ops.pow(x, 2)``."""
+    return np.power(input, exponent)
+
+
+def square(input) -> np.ndarray:
+    """``input * input``. Example: ``ops.square(x)``."""
+    return np.square(input)
+
+
+def sqrt(x) -> np.ndarray:
+    """Elementwise square root. Example: ``ops.sqrt(x)``."""
+    return np.sqrt(x)
+
+
+def abs(input) -> np.ndarray:
+    """Elementwise absolute value. Example: ``ops.abs(x)``."""
+    return np.abs(input)
+
+
+def exp(input) -> np.ndarray:
+    """Elementwise ``e ** input``. Example: ``ops.exp(x)``."""
+    return np.exp(input)
+
+
+def log(input) -> np.ndarray:
+    """Elementwise natural logarithm. Example: ``ops.log(x)``."""
+    return np.log(input)
+
+
+def sin(input) -> np.ndarray:
+    """Elementwise sine. Example: ``ops.sin(x)``."""
+    return np.sin(input)
+
+
+def cos(input) -> np.ndarray:
+    """Elementwise cosine. Example: ``ops.cos(x)``."""
+    return np.cos(input)
+
+
+def maximum(input, other) -> np.ndarray:
+    """Elementwise maximum (gradient split evenly on ties). Example: ``ops.maximum(x, 0.0)``."""
+    return np.maximum(input, other)
+
+
+def minimum(input, other) -> np.ndarray:
+    """Elementwise minimum (gradient split evenly on ties). Example: ``ops.minimum(x, 1.0)``."""
+    return np.minimum(input, other)
+
+
+# --------------------------------------------------------------------------
+# activations
+# --------------------------------------------------------------------------
+def sigmoid(input) -> np.ndarray:
+    """Logistic function ``1 / (1 + exp(-x))``, without overflow. Example: ``ops.sigmoid(z)``."""
+    e = np.exp(-np.abs(input))  # in (0, 1]: never overflows
+    return np.where(np.greater_equal(input, 0), 1 / (1 + e), e / (1 + e))
+
+
+def relu(input) -> np.ndarray:
+    """``max(x, 0)``. Example: ``ops.relu(x)``."""
+    return np.maximum(input, 0)
+
+
+def tanh(input) -> np.ndarray:
+    """Hyperbolic tangent. Example: ``ops.tanh(x)``."""
+    return np.tanh(input)
+
+
+def softplus(input, beta=1, threshold=20) -> np.ndarray:
+    """``log(1 + exp(beta * x)) / beta``, linear above ``threshold``.
+
+    Example: ``ops.softplus(x)``.
+    """
+    bx = np.multiply(input, beta)
+    return np.where(bx > threshold, input, np.logaddexp(0, bx) / beta)
+
+
+def softmax(input, axis=-1, *, dtype=None) -> np.ndarray:
+    """``exp(x) / sum(exp(x))`` along ``axis``. Example: ``ops.softmax(logits)``."""
+    x = np.asarray(input, dtype=dtype)
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(logits, axis=-1) -> np.ndarray:
+    """``x - logsumexp(x)`` along ``axis``. Example: ``ops.log_softmax(logits)``."""
+    shifted = logits - np.max(logits, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+# --------------------------------------------------------------------------
+# reductions and shapes
+# --------------------------------------------------------------------------
+def _axes(axis):
+    """MindSpore accepts lists of axes; NumPy wants a tuple."""
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None) -> np.ndarray:
+    """Sum over ``dim`` (all axes by default). Example: ``ops.sum(x, dim=1, keepdim=True)``."""
+    return np.sum(input, axis=_axes(dim), keepdims=keepdim, dtype=dtype)
+
+
+def mean(input, axis=None, keep_dims=False) -> np.ndarray:
+    """Mean over ``axis`` (all axes by default). Example: ``ops.mean(x, axis=0)``."""
+    return np.mean(input, axis=_axes(axis), keepdims=keep_dims)
+
+
+def argmax(input, dim=None, keepdim=False) -> np.ndarray:
+    """Index of the largest value along ``dim`` (flattened if None).
+
+    Example: ``ops.argmax(logits, dim=1)``.
+    """
+    return np.argmax(input, axis=dim, keepdims=keepdim)
+
+
+def reshape(input, shape) -> np.ndarray:
+    """``input`` with a new shape (-1 infers one size). Example: ``ops.reshape(x, (2, -1))``."""
+    return np.reshape(input, shape)
+
+
+def transpose(input, input_perm) -> np.ndarray:
+    """Permute the axes: axis ``i`` of the result is ``input_perm[i]``.
+
+    Example: ``ops.transpose(x, (1, 0))``.
+    """
+    return np.transpose(input, input_perm)
+
+
+def concat(tensors, axis=0) -> np.ndarray:
+    """Join a tuple/list of arrays along ``axis``. Example: ``ops.concat((a, b), axis=1)``."""
+    return np.concatenate(tensors, axis=axis)
+
+
+cat = concat  # MindSpore has both names for the same op
+
+
+def flatten(input, order="C", *, start_dim=1, end_dim=-1) -> np.ndarray:
+    """Merge axes ``start_dim..end_dim`` into one.
+
+    Example: ``ops.flatten(images)`` -> (N, C*H*W).
+    """
+    shape = np.shape(input)
+    if len(shape) == 0:
+        return np.reshape(input, (1,))
+    start = start_dim % len(shape)
+    end = end_dim % len(shape)
+    if start > end:
+        raise ValueError(f"ops.flatten: start_dim ({start_dim}) must not come after "
+                         f"end_dim ({end_dim}) for an input of {len(shape)} dims")
+    return np.reshape(input, shape[:start] + (-1,) + shape[end + 1:], order=order)
+
+
+def squeeze(input, axis=None) -> np.ndarray:
+    """Remove axes of size 1. Example: ``ops.squeeze(x, 1)``."""
+    return np.squeeze(input, axis=_axes(axis))
+
+
+def expand_dims(input_x, axis) -> np.ndarray:
+    """Insert an axis of size 1 at ``axis``. Example: ``ops.expand_dims(x, 0)``."""
+    return np.expand_dims(input_x, axis)
+
+
+# --------------------------------------------------------------------------
+# dropout (differentiated from source, see the module docstring)
+# --------------------------------------------------------------------------
+def _dropout_mask(input, p, seed):
+    """A keep-mask shaped like ``input``, scaled by 1/(1-p).
+
+    Draws from NumPy's global RNG (so ``np.random.seed`` makes it
+    repeatable) unless ``seed`` is given.
+    """
+    if not 0 <= p <= 1:
+        raise ValueError(f"ops.dropout: p is the probability of zeroing an element "
+                         f"and must lie in [0, 1], got {p!r}")
+    dtype = np.result_type(input, np.float32)
+    shape = np.shape(input)
+    if p == 1:
+        return np.zeros(shape, dtype)
+    rng = np.random if seed is None else np.random.default_rng(seed)
+    return (rng.random(shape) >= p).astype(dtype) / np.asarray(1 - p, dtype)
+
+
+def dropout(input, p=0.5, training=True, seed=None):
+    """Zero each element with probability ``p``, scale the rest by 1/(1-p).
+
+    Identity when ``training`` is False. Example: ``ops.dropout(h, p=0.1)``.
+    """
+    # Plain, single-exit Python: sourcegrad differentiates this from source.
+    out = input
+    if training:
+        mask = _dropout_mask(input, p, seed)
+        out = input * mask
+    return out
+
+
+# --------------------------------------------------------------------------
+# losses
+# --------------------------------------------------------------------------
+def _check_reduction(reduction, op: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', "
+                         f"got {reduction!r}")
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return np.mean(loss)
+    if reduction == "sum":
+        return np.sum(loss)
+    return loss
+
+
+def _check_float(value, what: str, op: str) -> None:
+    if isinstance(value, (list, tuple)):
+        raise TypeError(f"{op}: {what} must be an array, got a {type(value).__name__}; "
+                        f"wrap it: Tensor({what}) or np.asarray({what}, np.float32)")
+    if not np.issubdtype(np.result_type(value), np.floating):
+        raise TypeError(f"{op}: {what} must be a float array, got dtype "
+                        f"{np.result_type(value)}; cast it, e.g. {what}.astype(np.float32)")
+
+
+def _check_broadcast(value, shape, what: str, op: str) -> None:
+    try:
+        np.broadcast_shapes(np.shape(value), shape)
+    except ValueError:
+        raise ValueError(f"{op}: {what} of shape {np.shape(value)} does not broadcast "
+                         f"to the input's shape {shape}") from None
+
+
+def _bce_logits_elements(input, target, weight, pos_weight):
+    """Unreduced BCE-with-logits loss, via softplus so large |x| stay finite."""
+    # -log(sigmoid(x)) = softplus(-x); -log(1 - sigmoid(x)) = softplus(x)
+    pos = target * np.logaddexp(0, -input)
+    if pos_weight is not None:
+        pos = pos * pos_weight
+    loss = pos + (1 - target) * np.logaddexp(0, input)
+    if weight is not None:
+        loss = loss * weight
+    return loss
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None,
+                                     reduction="mean"):
+    """Binary cross-entropy on logits, MindSpore's formula, computed stably.
+
+    ``loss = -weight * (pos_weight * t * log(sigmoid(x)) + (1 - t) * log(1 - sigmoid(x)))``
+    then averaged (``'mean'``), summed (``'sum'``) or kept (``'none'``).
+
+    Example::
+
+        >>> ops.binary_cross_entropy_with_logits(z, y, ops.ones_like(z), ops.ones_like(z))
+        ...                                                     # doctest: +SKIP
+    """
+    op = "binary_cross_entropy_with_logits"
+    _check_reduction(reduction, op)
+    _check_float(input, "input", op)
+    _check_float(target, "target", op)
+    if np.shape(input) != np.shape(target):
+        raise ValueError(f"{op}: input and target must have the same shape, got "
+                         f"{np.shape(input)} and {np.shape(target)}")
+    for name, value in (("weight", weight), ("pos_weight", pos_weight)):
+        if value is not None:
+            _check_float(value, name, op)
+            _check_broadcast(value, np.shape(input), name, op)
+    return _reduce(_bce_logits_elements(input, target, weight, pos_weight), reduction)
+
+
+def _bce_log_terms(input):
+    """log(p) and log(1-p), clamped at -100 like MindSpore/PyTorch so p=0 or 1 stays finite."""
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(input), -100), np.maximum(np.log1p(-input), -100)
+
+
+def binary_cross_entropy(logits, labels, weight=None, reduction="mean"):
+    """Binary cross-entropy on probabilities ``logits`` in [0, 1].
+
+    ``loss = -weight * (labels * log(p) + (1 - labels) * log(1 - p))``, logs clamped
+    at -100. Example: ``ops.binary_cross_entropy(ops.sigmoid(z), y)``.
+    """
+    op = "binary_cross_entropy"
+    _check_reduction(reduction, op)
+    _check_float(logits, "logits", op)
+    if weight is not None:
+        _check_broadcast(weight, np.shape(logits), "weight", op)
+    log_p, log_q = _bce_log_terms(logits)
+    loss = -(labels * log_p + (1 - labels) * log_q)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def _ce_coefficients(input, target, weight, ignore_index, reduction, label_smoothing):
+    """Split cross-entropy as ``sum(-coef * log_softmax(input)) / denom``.
+
+    ``coef`` (shaped like ``input``) does not depend on ``input``, so the
+    forward pass and the derivative rule share this function.  Returns
+    ``(coef, denom, class_axis)``; ``denom`` is the 'mean' divisor (1 else).
+    """
+    x = np.asarray(input)
+    axis = 1 if x.ndim >= 2 else 0
+    n_classes = x.shape[axis]
+    bshape = [1] * x.ndim  # a class-axis vector broadcast against input
+    bshape[axis] = n_classes
+    w = None if weight is None else np.reshape(weight, bshape)
+    t = np.asarray(target)
+    if np.issubdtype(t.dtype, np.floating):
+        # probability targets: same shape as input
+        if t.shape != x.shape:
+            raise ValueError(f"cross_entropy: probability targets must have the input's "
+                             f"shape {x.shape}, got {t.shape}")
+        coef = t * (1 - label_smoothing) + label_smoothing / n_classes
+        if w is not None:
+            coef = coef * w
+        denom = x.size // n_classes if reduction == "mean" else 1
+        return coef.astype(x.dtype, copy=False), denom, axis
+    # class-index targets: shape of input without the class axis
+    expect = x.shape[:axis] + x.shape[axis + 1:]
+    if t.shape != expect:
+        raise ValueError(f"cross_entropy: class-index target must have shape {expect} "
+                         f"for input {x.shape}, got {t.shape}")
+    keep = t != ignore_index
+    safe = np.where(keep, t, 0)
+    if np.any((safe < 0) | (safe >= n_classes)):
+        raise ValueError(f"cross_entropy: target holds a class index outside "
+                         f"[0, {n_classes}) (ignore_index={ignore_index})")
+    onehot = np.moveaxis(np.eye(n_classes, dtype=x.dtype)[safe], -1, axis)
+    keep_c = np.expand_dims(keep, axis).astype(x.dtype)
+    coef = onehot * (1 - label_smoothing) + label_smoothing / n_classes
+    coef = coef * keep_c
+    if w is not None:
+        coef = coef * w
+        # PyTorch/MindSpore: the weighted mean divides by the weights of the targets.
+        denom = np.sum(np.reshape(weight, -1)[safe] * keep) if reduction == "mean" else 1
+    else:
+        denom = np.sum(keep) if reduction == "mean" else 1
+    return coef.astype(x.dtype, copy=False), denom, axis
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
+                  label_smoothing=0.0):
+    """Cross-entropy between logits ``input`` (N, C, ...) and class indices or probabilities.
+
+    Follows MindSpore/PyTorch: ``weight`` rescales classes, targets equal to
+    ``ignore_index`` count for nothing, ``label_smoothing`` mixes in the
+    uniform distribution. Example: ``ops.cross_entropy(logits, labels)``.
+    """
+    _check_reduction(reduction, "cross_entropy")
+    coef, denom, axis = _ce_coefficients(input, target, weight, ignore_index, reduction,
+                                         label_smoothing)
+    loss = -np.sum(coef * log_softmax(input, axis), axis=axis)
+    if reduction == "none":
+        return loss
+    return (np.sum(loss) / denom).astype(loss.dtype)
+
+
+def mse_loss(input, target, reduction="mean"):
+    """Mean squared error ``(input - target) ** 2``, reduced. Example: ``ops.mse_loss(pred, y)``."""
+    _check_reduction(reduction, "mse_loss")
+    return _reduce(np.square(np.subtract(input, target)), reduction)
+
+
+def l1_loss(input, target, reduction="mean"):
+    """Mean absolute error ``|input - target|``, reduced. Example: ``ops.l1_loss(pred, y)``."""
+    _check_reduction(reduction, "l1_loss")
+    return _reduce(np.abs(np.subtract(input, target)), reduction)

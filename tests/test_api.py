@@ -1,0 +1,287 @@
+"""The API contract of SPEC.md, probe by probe against MindSpore's reference
+behaviour (shared/reference/mindspore_autodiff_behaviour.txt)."""
+import numpy as np
+import pytest
+
+import sourcegrad as sg
+from sourcegrad import Parameter, ops
+
+f32 = np.float32
+a = np.array([1.0, 2.0], f32)
+bb = np.array([3.0, 4.0], f32)
+c = np.array([5.0, 6.0], f32)
+p1 = Parameter(np.array([1.0, 2.0], f32), name="p1")
+p2 = Parameter(np.array([3.0, 4.0, 5.0], f32), name="p2")
+p3 = Parameter(np.array([7.0], f32), name="p3_unused")
+
+
+def f3(x, y, z):
+    return np.sum(x * y * z)
+
+
+def g(x):
+    return np.sum(x * p1) + np.sum(p2 * p2)
+
+
+def h2(x):
+    return np.sum(x * bb), x * 10
+
+
+def h3(x, y):
+    return np.sum(x * y), x * 10, y + 1
+
+
+def same(got, want):
+    if isinstance(want, tuple):
+        assert isinstance(got, tuple), f"expected a tuple, got {type(got).__name__}"
+        assert len(got) == len(want), f"expected {len(want)} items, got {len(got)}"
+        for x, y in zip(got, want):
+            same(x, y)
+    elif isinstance(want, str) or isinstance(want, int) and not isinstance(want, bool):
+        assert got == want
+    else:
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+# -- grad_position -------------------------------------------------------------------
+
+@pytest.mark.parametrize("pos, want", [
+    (0, [15, 24]), (1, [5, 12]), ((1,), ([5, 12],)), ((0, 2), ([15, 24], [3, 8])),
+    ((2, 0), ([3, 8], [15, 24])), ((0, 1, 2), ([15, 24], [5, 12], [3, 8])),
+])
+def test_grad_position_structure(pos, want):
+    same(sg.grad(f3, pos)(a, bb, c), want)
+
+
+def test_default_position_and_dtype():
+    got = sg.grad(f3)(a, bb, c)
+    assert isinstance(got, np.ndarray) and got.dtype == f32 and got.shape == (2,)
+    same(got, [15, 24])
+
+
+@pytest.mark.parametrize("pos, exc, text", [
+    (-1, ValueError, "grad_position=-1 is negative"),
+    ((0, -1), ValueError, "negative"),
+    (3, ValueError, "grad_position=3 but f3 takes 3 positional arguments (x, y, z)"),
+    ((0, 5), ValueError, "grad_position=5 but f3 takes 3"),
+    ((0, 0), ValueError, "repeats position 0"),
+    ((1, 0, 1), ValueError, "repeats position 1"),
+    ([0, 1], TypeError, "got a list"),
+    (1.0, TypeError, "must be an int or a tuple"),
+    ((0, "1"), TypeError, "must contain ints"),
+    ((), ValueError, "asks for no gradient"),
+    (None, ValueError, "cannot both be None"),
+])
+def test_grad_position_refused_up_front(pos, exc, text):
+    for make in (sg.grad, sg.value_and_grad):
+        with pytest.raises(exc) as info:
+            make(f3, pos)
+        assert text in str(info.value)
+
+
+def test_value_and_grad_positions():
+    v, gr = sg.value_and_grad(f3)(a, bb, c)
+    same(v, 63.0)
+    same(gr, [15, 24])
+    same(sg.value_and_grad(f3, (1,))(a, bb, c), (63.0, ([5, 12],)))
+    same(sg.value_and_grad(f3, (0, 2))(a, bb, c), (63.0, ([15, 24], [3, 8])))
+
+
+def test_keyword_arguments_at_call():
+    same(sg.grad(f3, (0, 2))(a, bb, z=c), ([15, 24], [3, 8]))
+    same(sg.grad(f3, 0)(x=a, y=bb, z=c), [15, 24])
+    same(sg.grad(f3, 1)(a, y=bb, z=c), [5, 12])
+
+
+def test_not_callable():
+    with pytest.raises(TypeError, match="callable"):
+        sg.grad(3)
+
+
+def test_flags_must_be_bool():
+    with pytest.raises(TypeError, match="has_aux must be True or False"):
+        sg.grad(h2, 0, has_aux=1)
+    with pytest.raises(TypeError, match="return_ids must be True or False"):
+        sg.grad(f3, 0, return_ids=1)
+
+
+# -- weights -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("weights, want", [
+    (p1, [1, 2]), ([p1], ([1, 2],)), ([p1, p2], ([1, 2], [6, 8, 10])),
+    ((p1, p2), ([1, 2], [6, 8, 10])), ([p2, p1], ([6, 8, 10], [1, 2])),
+    ([p1, p3], ([1, 2], [0])), (p3, [0]), ([], ()), ((), ()),
+    ([p1, p1], ([1, 2], [1, 2])),
+])
+def test_weights_structure(weights, want):
+    same(sg.grad(g, None, weights=weights)(a), want)
+
+
+def test_positions_and_weights():
+    same(sg.grad(g, 0, weights=[p1, p2])(a), ([1, 2], ([1, 2], [6, 8, 10])))
+    same(sg.grad(g, (0,), weights=[p1, p2])(a), (([1, 2],), ([1, 2], [6, 8, 10])))
+    same(sg.grad(g, 0, weights=p1)(a), ([1, 2], [1, 2]))
+    same(sg.grad(f3, (0, 2), weights=[p1])(a, bb, c), (([15, 24], [3, 8]), ([0, 0],)))
+    same(sg.value_and_grad(g, None, weights=p1)(a), (55.0, [1, 2]))
+    same(sg.value_and_grad(g, 0, weights=[p1, p2])(a),
+         (55.0, ([1, 2], ([1, 2], [6, 8, 10]))))
+
+
+def test_weight_gradients_are_plain_arrays_and_weights_unchanged():
+    before = p1.copy()
+    gw = sg.grad(g, None, weights=[p1])(a)[0]
+    assert type(gw) is np.ndarray and gw.dtype == f32
+    np.testing.assert_array_equal(p1, before)
+
+
+def test_parameter_as_argument_and_weight():
+    def gp(x, q):
+        return np.sum(x * q * q)
+    same(sg.grad(gp, 1, weights=p1)(a, p1), ([2, 8], [2, 8]))
+    same(sg.grad(gp, (0, 1), weights=[p1])(a, p1), (([1, 4], [2, 8]), ([2, 8],)))
+
+
+def test_frozen_parameter_gets_zeros():
+    frozen = Parameter(np.array([1.0, 2.0], f32), name="frozen", requires_grad=False)
+
+    def gn(x):
+        return np.sum(x * frozen) + np.sum(p1 * p1)
+    same(sg.grad(gn, None, weights=[frozen, p1])(a), ([0, 0], [2, 4]))
+
+
+@pytest.mark.parametrize("bad", [np.array([1.0]), [p1, np.array([1.0])], {"a": p1}])
+def test_weights_refused(bad):
+    with pytest.raises(TypeError, match="Parameter"):
+        sg.grad(g, None, weights=bad)
+
+
+# -- has_aux ---------------------------------------------------------------------------
+
+def test_has_aux():
+    grads, aux = sg.grad(h2, 0, has_aux=True)(a)
+    same(grads, [3, 4])
+    same(aux, ([10, 20],))
+    same(sg.grad(h3, (0, 1), has_aux=True)(a, bb), (([3, 4], [1, 2]), ([10, 20], [4, 5])))
+    same(sg.value_and_grad(h2, 0, has_aux=True)(a), ((11.0, [10, 20]), [3, 4]))
+    same(sg.value_and_grad(h3, (0, 1), has_aux=True)(a, bb),
+         ((11.0, [10, 20], [4, 5]), ([3, 4], [1, 2])))
+
+
+def test_has_aux_needs_two_outputs():
+    def h1(x):
+        return np.sum(x * x)
+
+    def h1t(x):
+        return (np.sum(x * x),)
+    for fn in (h1, h1t):
+        with pytest.raises(ValueError, match="at least two"):
+            sg.grad(fn, 0, has_aux=True)(a)
+
+
+def test_has_aux_with_weights():
+    def hw(x):
+        return np.sum(x * p1), x * 2
+    same(sg.grad(hw, 0, weights=p1, has_aux=True)(a), (([1, 2], [1, 2]), ([2, 4],)))
+
+
+# -- outputs without aux ------------------------------------------------------------------
+
+def test_non_scalar_and_tuple_outputs_are_seeded_with_ones():
+    same(sg.grad(lambda x, y: x * y)(a, bb), [3, 4])
+    same(sg.grad(lambda x: (np.sum(x * bb), x * x))(a), [5, 8])
+    same(sg.grad(lambda x: [x * bb, x])(a), [4, 5])
+    same(sg.grad(lambda x: ((x * x).sum(), 3))(a), [2, 4])
+    same(sg.grad(lambda x: (x.sum(), x.astype(np.int32)))(a), [1, 1])
+
+
+def test_outputs_without_gradient_give_zeros():
+    same(sg.grad(lambda x: bb * 2)(a), [0, 0])
+    same(sg.grad(lambda x: None)(a), [0, 0])
+    same(sg.grad(lambda x: 3.0)(a), [0, 0])
+    same(sg.grad(lambda x, z: np.sum(x * x), (0, 1))(a, np.zeros((1, 3), f32)),
+         ([2, 4], [[0, 0, 0]]))
+
+
+def test_sens_param():
+    same(sg.grad(lambda x, y: x * y, 0, sens_param=True)(a, bb, np.array([1.0, 2.0], f32)),
+         [3, 8])
+
+
+# -- return_ids --------------------------------------------------------------------------
+
+def test_return_ids():
+    same(sg.grad(f3, (1, 2), return_ids=True)(a, bb, c), ((1, [5, 12]), (2, [3, 8])))
+    same(sg.grad(f3, 0, return_ids=True)(a, bb, c), (0, [15, 24]))
+    same(sg.grad(g, None, weights=[p1, p2], return_ids=True)(a),
+         (("p1", [1, 2]), ("p2", [6, 8, 10])))
+    same(sg.grad(g, None, weights=p1, return_ids=True)(a), ("p1", [1, 2]))
+    same(sg.grad(g, 0, weights=[p1, p2], return_ids=True)(a),
+         ((0, [1, 2]), (("p1", [1, 2]), ("p2", [6, 8, 10]))))
+
+
+# -- stop_gradient ---------------------------------------------------------------------
+
+def test_stop_gradient_identity():
+    np.testing.assert_array_equal(sg.stop_gradient(a), a)
+    assert ops.stop_gradient is sg.stop_gradient
+
+
+def test_stop_gradient_cuts_statically():
+    same(sg.grad(lambda x: sg.stop_gradient(np.sum(x * x)))(a), [0, 0])
+    same(sg.grad(lambda x: np.sum(x * sg.stop_gradient(x)))(a), [1, 2])
+    same(sg.grad(lambda x: np.sum(sg.stop_gradient(sg.stop_gradient(x) * 2) + x * 3))(a),
+         [3, 3])
+    same(sg.grad(lambda x: (np.sum(x * x), sg.stop_gradient(x * 5)))(a), [2, 4])
+    g_ = sg.grad(lambda x: np.sum(x * sg.stop_gradient(x)))
+    assert "dstop_gradient" not in sg.source(g_)
+
+
+def _inner_stop(x):
+    return sg.stop_gradient(x * x) + x
+
+
+def test_stop_gradient_in_called_function():
+    same(sg.grad(lambda x: np.sum(_inner_stop(x)))(a), [1, 1])
+
+
+# -- input types -------------------------------------------------------------------------
+
+def test_dtype_follows_input():
+    for dt in (np.float16, np.float32, np.float64):
+        got = sg.grad(lambda x, y: np.sum(x * x * y))(a.astype(dt), bb)
+        assert got.dtype == dt
+
+
+def test_python_float_input_gets_float():
+    got = sg.grad(lambda x, s: np.sum(x * s), (0, 1))(a, 2.0)
+    assert isinstance(got[1], float) and got[1] == 3.0
+    same(got[0], [2, 2])
+
+
+def test_scalar_array():
+    got = sg.grad(lambda x: x * x)(np.array(3.0, f32))
+    assert got.shape == () and got == 6.0
+
+
+def test_fn_runs_once_per_call():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return np.sum(x * x)
+    sg.grad(f)(a)
+    assert len(calls) == 1
+    sg.value_and_grad(f)(a)
+    assert len(calls) == 2
+
+
+def test_same_grad_fn_twice():
+    gf = sg.grad(f3, (0, 1))
+    same(gf(a, bb, c), gf(a, bb, c))
+
+
+def test_exception_inside_propagates():
+    def f(x):
+        raise KeyError("boom")
+    with pytest.raises(KeyError):
+        sg.grad(f)(a)
