@@ -91,6 +91,12 @@ class Normalizer:
                 self.multi |= assigned_names([s])
         for p in params:
             self.namer.reserve(p)
+        from sourcegrad.jumps import lower_jumps
+        lower_jumps(fdef, self.namer)
+        self.locals |= assigned_names(fdef.body)
+        for s in fdef.body:
+            if isinstance(s, (gast.If, gast.For, gast.While)):
+                self.multi |= assigned_names([s])
         body = self.block(fdef.body)
         if not body or not isinstance(body[-1], gast.Return):
             body.append(gast.Return(value=const(None)))
@@ -332,10 +338,10 @@ class Normalizer:
                            orelse=[], type_comment=None))
 
     def visit_Break(self, s):
-        self.refuse(s, "break statement", hint="use a while loop with a flag in its test")
+        self.emit(gast.Break())  # only ever the last statement of a loop body (see jumps)
 
     def visit_Continue(self, s):
-        self.refuse(s, "continue statement", hint="wrap the rest of the loop body in an if")
+        self.refuse(s, "continue statement")  # lowered to a flag by jumps
 
     def visit_return(self, s, last):
         if self.loop_depth or self.branch_depth or not last:
@@ -368,7 +374,7 @@ class Normalizer:
             if isinstance(f, gast.Attribute):
                 return f.attr
             if isinstance(f, gast.Name):
-                return f.id
+                return f.id + "_out"
         if isinstance(value, gast.BinOp):
             return _OPNAMES.get(type(value.op), "t")
         if isinstance(value, gast.UnaryOp):

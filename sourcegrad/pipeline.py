@@ -446,7 +446,7 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
     saved_name = namer.fresh("saved")
     grads = gast.Tuple(elts=[grad_of(p) for p in spec.active], ctx=gast.Load())
     bwd_reads = {n.id for s in body_bwd + [grads] for n in gast.walk(s)
-                 if isinstance(n, gast.Name)}
+                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
     fwd_defined = set(param_names(tree)) | {n.id for s in fwd for n in gast.walk(s)
                                            if isinstance(n, gast.Name)
                                            and isinstance(n.ctx, gast.Store)}
@@ -483,12 +483,33 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
 
 def drop_unread_saves(rev, fwd, bwd):
     """Drop the saving and restoring of values the backward sweep never reads."""
-    read = {n.id for s in bwd for n in gast.walk(s)
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-    unread = {n for n in rev.pushed if n not in read}
-    if not unread:
-        return fwd, bwd
+    while True:
+        bwd = _drop_empty(bwd)
+        read = {n.id for s in bwd for n in gast.walk(s)
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+        unread = {n for n in rev.pushed if n not in read}
+        if not unread:
+            return fwd, bwd
+        fwd, bwd = _strip_saves(rev, fwd, bwd, unread)
 
+
+def _drop_empty(body):
+    out = []
+    for s in body:
+        if isinstance(s, (gast.If, gast.For, gast.While)):
+            s.body = _drop_empty(s.body)
+            s.orelse = _drop_empty(s.orelse)
+            if all(isinstance(b, gast.Pass) for b in s.body + s.orelse):
+                continue
+            if not s.body:
+                s.body = [gast.Pass()]
+        elif isinstance(s, gast.Pass):
+            continue
+        out.append(s)
+    return out
+
+
+def _strip_saves(rev, fwd, bwd, unread):
     def strip(body):
         out = []
         for s in body:

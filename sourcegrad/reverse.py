@@ -103,6 +103,8 @@ class Reverser:
         # program order): only such values need saving outside loops
         self.defined = {a.id for a in fn_tree.args.args + fn_tree.args.kwonlyargs
                         + fn_tree.args.posonlyargs}
+        self.defined_at_entry = set(self.defined) | {
+            n for n in activity.varied if n not in ctx.locals}
 
     # -- names ------------------------------------------------------------------
     def d(self, n: str) -> str:
@@ -176,7 +178,7 @@ class Reverser:
         if isinstance(s, gast.Expr):
             self.check_effect_call(s)
             return [s], []
-        if isinstance(s, (gast.Assert, gast.Raise, gast.Pass)):
+        if isinstance(s, (gast.Assert, gast.Raise, gast.Pass, gast.Break)):
             return [s], []
         if isinstance(s, gast.Return):
             return [], []
@@ -406,8 +408,10 @@ class Reverser:
                          if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         fwd_pre, bwd_post = [], []
         it = s.iter
+        breaks = _breaks(s.body)
+        fwd_post, bwd_pre = [], []
         if any(isinstance(a, gast.Name) and a.id in body_assigned for a in it.args) \
-                or self.loop_depth:
+                or self.loop_depth or breaks:
             rng = self.namer.fresh("steps")
             fwd_pre.append(assign(rng, it))
             it = name(rng)
@@ -419,22 +423,32 @@ class Reverser:
         self.loop_depth += 1
         fb, bb = self.block(s.body)
         self.loop_depth -= 1
+        steps = copy.deepcopy(it)
+        if breaks:  # the loop may stop early: replay only the iterations that ran
+            trips = self.namer.fresh("trips")
+            fwd_pre.append(assign(trips, const(0)))
+            fb = [_incr(trips)] + fb
+            steps = gast.Subscript(value=steps, slice=gast.Slice(lower=None, upper=name(trips),
+                                                                 step=None), ctx=gast.Load())
+            if self.loop_depth and bb:
+                self.saved.add(trips)
+                fwd_post, bwd_pre = self.save_restore([trips])
+        fwd_post = fwd_post if breaks and self.loop_depth and bb else []
+        bwd_pre = bwd_pre if fwd_post else []
         fwd = gast.For(target=s.target, iter=it, body=fb or [gast.Pass()], orelse=[],
                        type_comment=None)
-        header = gast.For(target=copy.deepcopy(s.target),
-                          iter=call("reversed", copy.deepcopy(it)), body=[], orelse=[],
-                          type_comment=None)
+        header = gast.For(target=copy.deepcopy(s.target), iter=call("reversed", steps),
+                          body=[], orelse=[], type_comment=None)
         bwd = [BLoop(header, bb)] if bb else []
-        return fwd_pre + [fwd], bwd + bwd_post
+        return fwd_pre + [fwd] + fwd_post, bwd_pre + bwd + bwd_post
 
     def while_loop(self, s):
         trips = self.namer.fresh("trips")
         self.loop_depth += 1
         fb, bb = self.block(s.body)
         self.loop_depth -= 1
-        incr = gast.AugAssign(target=name(trips, gast.Store()), op=gast.Add(), value=const(1))
         fwd = [assign(trips, const(0)),
-               gast.While(test=s.test, body=fb + [incr], orelse=[])]
+               gast.While(test=s.test, body=[_incr(trips)] + fb, orelse=[])]
         bwd = []
         if bb:
             header = gast.For(target=name("_", gast.Store()), iter=call("range", trips),
@@ -446,6 +460,20 @@ class Reverser:
                 fwd += f
                 bwd = b + bwd
         return fwd, bwd
+
+
+def _incr(n):
+    return gast.AugAssign(target=name(n, gast.Store()), op=gast.Add(), value=const(1))
+
+
+def _breaks(body):
+    """Whether ``body`` (not counting nested loops) contains a ``break``."""
+    for st in body:
+        if isinstance(st, gast.Break):
+            return True
+        if isinstance(st, gast.If) and (_breaks(st.body) or _breaks(st.orelse)):
+            return True
+    return False
 
 
 def index_expr(sl):
@@ -586,9 +614,12 @@ class Resolver:
         self.rev = rev
 
     def zeros(self, n):
-        return pure(assign(self.rev.d(n), call(gast.Attribute(
-            value=name(self.rev.ctx.env_name("np", runtime.np)), attr="zeros_like",
-            ctx=gast.Load()), n)))
+        if n in self.rev.defined_at_entry:
+            fn = gast.Attribute(value=name(self.rev.ctx.env_name("np", runtime.np)),
+                                attr="zeros_like", ctx=gast.Load())
+        else:  # may be a tuple, or not yet bound on this path
+            fn = name(self.rev.ctx.env_name("zeros_like", runtime.zeros_like))
+        return pure(assign(self.rev.d(n), call(fn, n)))
 
     def run(self, items, init):
         out = []

@@ -29,11 +29,14 @@ def unbroadcast(d, x):
 
 
 def zeros_like(x):
-    """A zero adjoint for ``x`` (arrays, scalars, tuples and lists)."""
+    """A zero adjoint for ``x`` (arrays, scalars, tuples and lists; ``None`` stays None)."""
+    if x is None:
+        return None
     if isinstance(x, (tuple, list)):
-        return [zeros_like(v) for v in x]
-    return np.zeros_like(x, dtype=np.result_type(x, np.float32)
-                         if np.issubdtype(np.result_type(x), np.integer) else None)
+        return AdjointList(zeros_like(v) for v in x)
+    if isinstance(x, (bool, int, np.integer)):
+        return 0.0
+    return np.zeros_like(x, subok=False)
 
 
 def ones_like(x):

@@ -1,0 +1,131 @@
+"""Part of stage 3 -- lower ``return``/``break``/``continue`` to flags.
+
+Before normalization, every early exit becomes an assignment to a flag, and
+the statements it would have skipped are guarded by ``if not flag``::
+
+    for x in xs:                    broke = False
+        if f(x) > 0:                for x in xs:
+            break          ->           if f(x) > 0:
+        y = y + x                           broke = True
+                                        if not broke:
+                                            y = y + x
+                                        if broke:
+                                            break
+
+The only ``break`` left is the last statement of a loop body, and the only
+``return`` the last statement of the function; the reverse sweep replays the
+branches that were taken and the iterations that ran.
+"""
+from __future__ import annotations
+
+import gast
+
+
+def _name(n, store=False):
+    return gast.Name(id=n, ctx=gast.Store() if store else gast.Load(), annotation=None,
+                     type_comment=None)
+
+
+def _set(n, value, origin):
+    node = gast.Assign(targets=[_name(n, True)], value=gast.Constant(value=value, kind=None),
+                       type_comment=None)
+    return gast.copy_location(node, origin)
+
+
+def _not(n):
+    return gast.UnaryOp(op=gast.Not(), operand=_name(n))
+
+
+def _has(nodes, kinds, into_loops=True):
+    for s in nodes:
+        for n in gast.walk(s):
+            if isinstance(n, kinds):
+                return True
+    return False
+
+
+class Lowering:
+    def __init__(self, namer):
+        self.namer = namer
+        self.result = None
+        self.done = None
+
+    def run(self, fdef):
+        body = fdef.body
+        early = any(isinstance(n, gast.Return) for s in body[:-1] for n in gast.walk(s)) or \
+            (body and not isinstance(body[-1], gast.Return) and _has(body, gast.Return))
+        if body and isinstance(body[-1], gast.Return):
+            early = early or any(isinstance(n, gast.Return) for s in body[:-1]
+                                 for n in gast.walk(s))
+        loops = _has(body, (gast.Break, gast.Continue))
+        if not early and not loops:
+            return fdef
+        if early:
+            self.result = self.namer.fresh("result")
+            self.done = self.namer.fresh("returned")
+        new, _ = self.block(body, None)
+        if early:
+            first = body[0]
+            new = [_set(self.result, None, first), _set(self.done, False, first)] + new
+            ret = gast.Return(value=_name(self.result))
+            new.append(gast.copy_location(ret, body[-1]))
+        fdef.body = new
+        return fdef
+
+    def block(self, stmts, loop):
+        out = []
+        for i, s in enumerate(stmts):
+            new, flags = self.stmt(s, loop)
+            out += new
+            if flags and i + 1 < len(stmts):
+                rest, more = self.block(stmts[i + 1:], loop)
+                if rest:
+                    guard = rest
+                    for f in sorted(flags):
+                        guard = [gast.copy_location(gast.If(test=_not(f), body=guard,
+                                                            orelse=[]), stmts[i + 1])]
+                    out += guard
+                return out, flags | more
+            if flags:
+                return out, flags
+        return out, set()
+
+    def stmt(self, s, loop):
+        if isinstance(s, gast.Return):
+            if self.result is None:  # the final return of a function without early exits
+                return [s], set()
+            value = s.value if s.value is not None else gast.Constant(value=None, kind=None)
+            assign = gast.copy_location(gast.Assign(targets=[_name(self.result, True)],
+                                                    value=value, type_comment=None), s)
+            return [assign, _set(self.done, True, s)], {self.done}
+        if isinstance(s, gast.Break):
+            return [_set(loop[0], True, s)], {loop[0]}
+        if isinstance(s, gast.Continue):
+            return [_set(loop[1], True, s)], {loop[1]}
+        if isinstance(s, gast.If):
+            body, f1 = self.block(s.body, loop)
+            orelse, f2 = self.block(s.orelse, loop)
+            s.body, s.orelse = body or [gast.Pass()], orelse
+            return [s], f1 | f2
+        if isinstance(s, (gast.For, gast.While)):
+            if not _has(s.body, (gast.Break, gast.Continue, gast.Return)):
+                return [s], set()
+            broke, skip = self.namer.fresh("broke"), self.namer.fresh("skip")
+            body, flags = self.block(s.body, (broke, skip))
+            pre = []
+            if skip in flags:
+                body = [_set(skip, False, s)] + body
+            exits = [f for f in (broke, self.done) if f in flags]
+            for f in exits:
+                brk = gast.copy_location(gast.Break(), s)
+                body.append(gast.copy_location(gast.If(test=_name(f), body=[brk], orelse=[]), s))
+            if broke in flags:
+                pre.append(_set(broke, False, s))
+            s.body = body
+            return pre + [s], flags & ({self.done} if self.done else set())
+        return [s], set()
+
+
+def lower_jumps(fdef, namer):
+    """Rewrite early ``return``/``break``/``continue`` in ``fdef`` as flags (in place)."""
+    return Lowering(namer).run(fdef)
