@@ -17,6 +17,8 @@ import types
 
 import gast
 
+from sourcegrad.errors import UnsupportedSyntaxError
+from sourcegrad.normalize import OPAQUE, OPAQUE_NAMES
 from sourcegrad.parse import MISSING
 from sourcegrad.rules import registry
 
@@ -129,6 +131,14 @@ def analyse(tree, parsed, active_params, seeds, weights: bool, callee_of) -> Act
                         varied.add(t.value.id)
                         changed = True
 
+    for s in statements(tree.body):
+        if isinstance(s, gast.Assign) and isinstance(s.value, OPAQUE):
+            _refuse_if_varied(s, s.value, varied, parsed)
+        elif isinstance(s, (gast.Assign, gast.Expr)):
+            for n in gast.walk(s.value):
+                if isinstance(n, OPAQUE):
+                    _refuse_if_varied(s, n, varied, parsed)
+
     useful = set(n for n in seeds if n in varied)
 
     def operands(v):
@@ -168,6 +178,24 @@ def analyse(tree, parsed, active_params, seeds, weights: bool, callee_of) -> Act
                     useful.add(a.id)
                     changed = True
     return Activity(varied, useful)
+
+
+def _refuse_if_varied(stmt, node, varied, parsed):
+    inner = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+             and isinstance(n.ctx, gast.Store)}
+    if isinstance(node, gast.Lambda):
+        inner |= {a.id for a in node.args.args}
+    carried = sorted(n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+                     and isinstance(n.ctx, gast.Load) and n.id in varied and n.id not in inner)
+    if carried:
+        what = OPAQUE_NAMES[type(node)]
+        origin = getattr(stmt, "origin", None) or node
+        raise UnsupportedSyntaxError(
+            f"{what} over a differentiated value",
+            detail=f"{what}s are supported only where no gradient flows through them, "
+                   f"but this one reads {', '.join(carried)}",
+            hint="use a for loop (appending to a list) or an array operation",
+            **parsed.where(origin))
 
 
 def is_module(obj) -> bool:

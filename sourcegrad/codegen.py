@@ -60,8 +60,11 @@ def compile_functions(defs, names, *, env, globals_, closure_cells, filename_hin
             else:  # a sibling function (recursion) or inner name
                 idx = fn.__code__.co_freevars.index(var)
                 cells.append(fn.__closure__[idx])
-        out.append(types.FunctionType(fn.__code__, globals_, fn.__name__, fn.__defaults__,
-                                      tuple(cells)))
+        new = types.FunctionType(fn.__code__, globals_, fn.__name__, fn.__defaults__,
+                                 tuple(cells))
+        new.__kwdefaults__ = fn.__kwdefaults__
+        new.__qualname__ = fn.__name__
+        out.append(new)
     return out, text
 
 

@@ -2,6 +2,8 @@
 
 Every refusal is a :class:`~sourcegrad.errors.UnsupportedSyntaxError` naming
 the construct and pointing at the user's file, line and column, with a hint.
+Some expressions (comprehensions, lambdas, dict and set displays) are
+allowed only where they carry no gradient; ``activity`` checks that.
 """
 from __future__ import annotations
 
@@ -28,14 +30,7 @@ _REFUSED = {
     gast.FunctionDef: ("nested function definition",
                        "define the helper at module level (it is then differentiated "
                        "when called)"),
-    gast.Lambda: ("lambda inside the differentiated function",
-                  "define the helper with def at module level"),
-    gast.GeneratorExp: ("generator expression", "use a for loop or an array operation"),
-    gast.SetComp: ("set comprehension", "use a for loop"),
-    gast.DictComp: ("dict comprehension", "use a for loop"),
-    gast.ListComp: ("list comprehension", "use a for loop that appends to a list"),
     gast.NamedExpr: ("assignment expression (:=)", "assign in a separate statement"),
-    gast.Set: ("set display", "use a tuple or list"),
 }
 if hasattr(gast, "Match"):
     _REFUSED[gast.Match] = ("match statement", "use if/elif/else")
@@ -74,9 +69,6 @@ def fence(parsed) -> None:
                     raise UnsupportedSyntaxError(
                         "**kwargs in a call", hint="pass keyword arguments by name",
                         **parsed.where(node))
-        if isinstance(node, gast.Dict):
-            raise UnsupportedSyntaxError("dict display", hint="use a tuple or list",
-                                         **parsed.where(node))
         if isinstance(node, (gast.For, gast.While)) and node.orelse:
             raise UnsupportedSyntaxError(f"else clause of a {kind.__name__.lower()} loop",
                                          hint="use a flag variable", **parsed.where(node))

@@ -37,6 +37,15 @@ _OPNAMES = {
 }
 
 
+# Expressions kept whole: allowed only where no gradient flows through them.
+OPAQUE = (gast.JoinedStr, gast.ListComp, gast.GeneratorExp, gast.SetComp, gast.DictComp,
+          gast.Lambda, gast.Dict, gast.Set)
+OPAQUE_NAMES = {gast.ListComp: "list comprehension", gast.GeneratorExp: "generator expression",
+                gast.SetComp: "set comprehension", gast.DictComp: "dict comprehension",
+                gast.Lambda: "lambda", gast.Dict: "dict display", gast.Set: "set display",
+                gast.JoinedStr: "f-string"}
+
+
 def name(id_, ctx=None):
     return gast.Name(id=id_, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
 
@@ -369,6 +378,8 @@ class Normalizer:
         return name(tmp)
 
     def hint_for(self, value, hint):
+        if isinstance(value, (gast.ListComp, gast.GeneratorExp)):
+            return "items"
         if isinstance(value, gast.Call):
             f = value.func
             if isinstance(f, gast.Attribute):
@@ -488,8 +499,8 @@ class Normalizer:
                     self.refuse(e, "starred expression in a tuple or list")
                 elts.append(self.atom(e, "item"))
             return type(node)(elts=elts, ctx=gast.Load())
-        if isinstance(node, gast.JoinedStr):
-            return node  # f-strings carry no gradient; evaluated as written
+        if isinstance(node, OPAQUE):
+            return node  # evaluated as written; activity refuses it if it carries gradient
         self.refuse(node, f"{type(node).__name__} expression")
 
     def index(self, node):

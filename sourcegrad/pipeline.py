@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import gast
 
 from sourcegrad import runtime
-from sourcegrad.activity import analyse
+from sourcegrad.activity import INACTIVE_ATTRS, analyse
 from sourcegrad.codegen import compile_functions
 from sourcegrad.errors import SourcegradError, UnsupportedSyntaxError
 from sourcegrad.fence import fence
@@ -150,6 +150,9 @@ class Context:
         func = value.func
         obj = self.static(func)
         if obj is not MISSING:
+            if obj is getattr and len(value.args) >= 2 and isinstance(value.args[1], gast.Constant) \
+                    and value.args[1].value in INACTIVE_ATTRS:
+                return "nondiff", obj  # getattr(x, "dtype", None) and the like
             if registry.lookup(obj) is not None:
                 return "rule", obj
             if registry.is_nondifferentiable(obj):
@@ -331,7 +334,7 @@ def param_names(tree):
 
 def qualified_name(fn):
     q = getattr(fn, "__qualname__", fn.__name__)
-    q = q.replace("<locals>.", "").replace("<lambda>", "lambda")
+    q = q.replace("__sg_factory__.", "").replace("<locals>.", "").replace("<lambda>", "lambda")
     return "_".join(p for p in q.split(".") if p)
 
 

@@ -29,6 +29,9 @@ __all__ = ["Tensor", "Parameter", "ParameterTuple"]
 _DEFAULT_PREFIX = "Parameter#"
 _counter = itertools.count()
 
+# NumPy 1.x calls ``__array_wrap__(obj, context)`` without ``return_scalar``.
+_NUMPY_1 = np.lib.NumpyVersion(np.__version__) < "2.0.0"
+
 
 def _to_array(data, dtype=None) -> np.ndarray:
     """Convert ``data`` to a fresh base-class array with MindSpore's dtype rules."""
@@ -112,12 +115,18 @@ class Parameter(np.ndarray):
         self.requires_grad = getattr(obj, "requires_grad", True)
 
     def __array_wrap__(self, obj, context=None, return_scalar=False):
-        # A ufunc's fresh result arrives as a base ndarray: keep it plain.  An
-        # `out=` Parameter (``p -= g``) arrives as itself and is returned as is.
-        if isinstance(obj, Parameter):
+        # An `out=` Parameter (``p -= g``) is wrapped by its own __array_wrap__,
+        # so it arrives as ``self``: return it as is.  Any other result is
+        # fresh and must come back plain.  NumPy 2 hands fresh results over
+        # as base ndarrays (and says whether it wants a scalar back);
+        # NumPy 1.x allocates them as a Parameter view of a fresh buffer and
+        # has no ``return_scalar`` argument.
+        if obj is self:
             return obj
-        if return_scalar:
-            return obj[()]
+        if isinstance(obj, Parameter):
+            obj = obj.view(np.ndarray)
+        if return_scalar or (_NUMPY_1 and obj.ndim == 0):
+            return obj[()]      # what NumPy gives for a plain array: a scalar
         return obj
 
     # --- NumPy methods that would otherwise return Parameter views ---------
