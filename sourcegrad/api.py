@@ -18,6 +18,10 @@ from sourcegrad.pipeline import Spec, derive, param_names, user_callable
 
 __all__ = ["grad", "value_and_grad", "source", "GradFunction"]
 
+# A derivative is specialised on its inputs' shapes (simpler, faster code);
+# past this many shape signatures a gradient function uses a general one.
+MAX_SPECIALIZATIONS = 8
+
 
 def _parameter_type():
     from sourcegrad.tensor import Parameter
@@ -166,18 +170,23 @@ class GradFunction:
         self.__doc__ = f"Gradient of {getattr(fn, '__qualname__', fn)!r} (sourcegrad)."
 
     # -- derivative -------------------------------------------------------------
-    def _spec(self, weight_args=()):
+    def _spec(self, weight_args=(), shapes=()):
         active = self.position_names + tuple(a for a in weight_args
                                              if a not in self.position_names)
         return Spec(active=active, mode="joint", weights=self.weights is not None,
                     value=self.value, has_aux=self.has_aux, sens=self.sens,
                     single=self.single, weight_args=weight_args,
-                    returned=len(self.position_names))
+                    returned=len(self.position_names), shapes=shapes)
 
-    def derivative(self, weight_args=()):
-        d = self._derivs.get(weight_args)
+    def derivative(self, weight_args=(), shapes=()):
+        key = (weight_args, shapes)
+        d = self._derivs.get(key)
         if d is None or not d.valid():
-            d = self._derivs[weight_args] = derive(self.func, self._spec(weight_args))
+            if shapes and len(self._derivs) >= MAX_SPECIALIZATIONS:
+                return self.derivative(weight_args, ())  # many shapes seen: stay general
+            named = tuple((n, s) for n, s in zip(self._param_names[self._offset:], shapes)
+                          if s is not None)
+            d = self._derivs[key] = derive(self.func, self._spec(weight_args, named))
         return d
 
     def generated(self):
@@ -199,7 +208,9 @@ class GradFunction:
                                 for i, a in enumerate(args) if id(a) in ids)
             acc = runtime.WeightGrads(self.weights)
             kwargs["weight_grads"] = acc
-        d = self.derivative(weight_args)
+        shapes = tuple(a.shape if type(a) is np.ndarray else
+                       () if type(a) is float else None for a in args)
+        d = self.derivative(weight_args, shapes)
         f = d.functions[0]
         if self.bound_self is not None:
             res = f(self.bound_self, *args, **kwargs)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import gast
 
 from sourcegrad import runtime
+from sourcegrad import shapes as shapes_mod
 from sourcegrad.activity import INACTIVE_ATTRS, analyse
 from sourcegrad.codegen import compile_functions
 from sourcegrad.errors import SourcegradError, UnsupportedSyntaxError
@@ -47,6 +48,7 @@ class Spec:
     single: bool = False     # joint: one gradient, not a tuple
     weight_args: tuple = ()  # parameters that are weight Parameters at run time
     returned: int = -1       # joint: how many of `active` are returned (the rest: weights)
+    shapes: tuple = ()       # ((parameter, shape), ...) the derivative is specialised on
 
 
 @dataclass
@@ -100,6 +102,7 @@ class Context:
         self.guards = []
         self._wname = None
         self.callees = []
+        self.shapes = {}
 
     def env_name(self, preferred, obj):
         key = id(obj)
@@ -120,6 +123,20 @@ class Context:
         self.env[n] = obj
         self.env_ids[key] = n
         return n
+
+    def static_env(self, node):
+        """The object a name in *generated* code denotes, if known statically."""
+        if isinstance(node, gast.Name):
+            if node.id in self.env:
+                return self.env[node.id]
+            if node.id in self.locals:
+                return MISSING
+            return self.parsed.resolve(node.id)
+        if isinstance(node, gast.Attribute):
+            base = self.static_env(node.value)
+            if isinstance(base, types.ModuleType):
+                return getattr(base, node.attr, MISSING)
+        return MISSING
 
     def weights_name(self):
         if not self.spec.weights:
@@ -199,7 +216,15 @@ class Context:
                         rev.refuse(s, f"call to {fn.__qualname__}",
                                    detail="gradient through a *args parameter is not supported")
                     active.append(pname)
-        spec = Spec(active=tuple(active), mode="split", weights=self.spec.weights)
+        arg_nodes = ([info.self_expr] if info.self_expr else []) + list(value.args)
+        known = []
+        for pname, v in bound.arguments.items():
+            if isinstance(v, int) and v < len(arg_nodes) and isinstance(arg_nodes[v], gast.Name):
+                shp = self.shapes.get(arg_nodes[v].id)
+                if isinstance(shp, tuple) and shp is not shapes_mod.INT:
+                    known.append((pname, shp))
+        spec = Spec(active=tuple(active), mode="split", weights=self.spec.weights,
+                    shapes=tuple(known))
         d = derive(fn, spec)
         self.guards += d.guards
         fwd_name = self.env_name(d.name + "_fwd", d.functions[0])
@@ -307,6 +332,7 @@ def build(fn, spec: Spec) -> Derivative:
     seeds = seeded_outputs(ret.value, spec, parsed)
     act = analyse(tree, parsed, spec.active, seeds, spec.weights,  # 4. activity
                   lambda call_, rev=None: ctx.classify(call_))
+    ctx.shapes = shapes_mod.infer(tree, ctx, dict(spec.shapes))  #    shapes, if known
     rev = Reverser(tree, parsed, namer, act, ctx)                # 5. reverse
     fwd, bwd = rev.block(tree.body[:-1])
     functions = assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds)
@@ -388,6 +414,7 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
     items += bwd
     init = set()
     body_bwd = Resolver(rev).run(items, init)
+    body_bwd = shapes_mod.specialize(body_bwd, ctx, ctx.shapes, rev.adjoints)
     fwd, body_bwd = drop_unread_saves(rev, fwd, body_bwd)
     wname = ctx.weights_name()
     free_params = [n for n in act.active if n not in ctx.locals]

@@ -31,6 +31,9 @@ from sourcegrad.rules.registry import adjoint, d, nondifferentiable
 from sourcegrad.runtime import unbroadcast
 
 _LOG2 = float(np.log(2.0))
+# NumPy 2.0 changed ``linalg.solve``: ``b`` is a vector only when 1-D (NumPy
+# 1.x: when ``b.ndim == a.ndim - 1``).
+_NUMPY_2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
 _LOG10 = float(np.log(10.0))
 
 
@@ -377,8 +380,10 @@ def ndarray_dot(z, self, other, out=None):
 
 # ------------------------------------------------------------------ shapes --
 
+# ``shape=`` and ``copy=`` are NumPy >= 2.1 keywords, ``newshape=`` NumPy < 2.4's:
+# the rule binds every spelling.
 @adjoint(np.reshape)
-def reshape(z, a, shape=None, order='C', copy=None):
+def reshape(z, a, shape=None, order='C', *, newshape=None, copy=None):
     d[a] = np.reshape(d[z], np.shape(a), order=order)
 
 
@@ -629,7 +634,8 @@ def _cumprod_grad(dz, z, a, axis=None):
     (quadratic along the axis) when ``a`` holds zeros."""
     x = np.asarray(a)
     if axis is None:
-        return _like(np.reshape(_cumprod_grad(np.ravel(dz), np.ravel(z), np.ravel(x), 0), x.shape), a)
+        flat = _cumprod_grad(np.ravel(dz), np.ravel(z), np.ravel(x), 0)
+        return _like(np.reshape(flat, x.shape), a)
     if np.all(x != 0):
         return _like(_cumsum_grad(dz * z, x, axis) / x, a)
     xm = np.moveaxis(x, axis, -1)
@@ -712,7 +718,8 @@ def _einsum_parse(subscripts, arrays):
         out = out.replace("...", ell)
     else:
         letters = "".join(ins)
-        out = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
+        once = (c for c in set(letters) if letters.count(c) == 1 and c not in ell)
+        out = ell + "".join(sorted(once))
     return ins, out
 
 
@@ -829,7 +836,8 @@ def linalg_solve(z, a, b):
 
 def _solve_grad(dz, z, a, b, which):
     """Adjoints of ``x = solve(a, b)``: ``db = solve(a.T, dx)``, ``da = -db x.T``."""
-    vector = np.ndim(b) == 1   # NumPy 2: only a 1-D b is a vector
+    # NumPy 2: only a 1-D b is a vector; NumPy 1.x: a b one dimension short of a
+    vector = np.ndim(b) == 1 if _NUMPY_2 else np.ndim(b) == np.ndim(a) - 1
     dzm = np.asarray(dz)[..., None] if vector else np.asarray(dz)
     zm = np.asarray(z)[..., None] if vector else np.asarray(z)
     db = np.linalg.solve(_mT(a), dzm)
@@ -863,7 +871,8 @@ def _norm_grad(dz, z, x, ord=None, axis=None, keepdims=False):
             if ord is None or ord == 2:
                 g = np.where(zk == 0, 0.0, x / zk)
             elif ord in (np.inf, -np.inf):
-                ext = np.max(ax, axis=axes, keepdims=True) if ord > 0 else np.min(ax, axis=axes, keepdims=True)
+                extreme = np.max if ord > 0 else np.min
+                ext = extreme(ax, axis=axes, keepdims=True)
                 hit = ax == ext
                 g = np.sign(x) * hit / np.sum(hit, axis=axes, keepdims=True)
             elif ord == 0:
@@ -887,7 +896,8 @@ def _norm_grad(dz, z, x, ord=None, axis=None, keepdims=False):
     elif ord in (1, -1, np.inf, -np.inf):
         line = -2 if ord in (1, -1) else -1   # columns (1) or rows (inf) are summed
         sums = np.sum(np.abs(xm), axis=line, keepdims=True)
-        ext = np.max(sums, axis=-3 - line, keepdims=True) if ord > 0 else np.min(sums, axis=-3 - line, keepdims=True)
+        extreme = np.max if ord > 0 else np.min
+        ext = extreme(sums, axis=-3 - line, keepdims=True)
         hit = sums == ext
         g = np.sign(xm) * hit / np.sum(hit, axis=-3 - line, keepdims=True)
     else:
