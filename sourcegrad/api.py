@@ -15,6 +15,9 @@ import numpy as np
 from sourcegrad import runtime
 from sourcegrad.parse import unwrap
 from sourcegrad.pipeline import Spec, derive, param_names, user_callable
+from sourcegrad.shapes import Abstract
+
+FLOAT = Abstract("float")
 
 __all__ = ["grad", "value_and_grad", "source", "GradFunction"]
 
@@ -125,11 +128,13 @@ def _check_weights(weights):
 def _fix(g, x):
     """Give gradient ``g`` the type, shape and dtype of input ``x``."""
     if isinstance(x, np.ndarray):
-        if type(g) is np.ndarray and g.dtype == x.dtype and g.shape == x.shape:
+        if type(g) is np.ndarray and g.dtype == x.dtype and g.shape == x.shape \
+                and g.flags.writeable:
             return g
         g = np.asarray(g)
         if g.shape != x.shape:
             g = np.broadcast_to(g, x.shape)
+        # a copy: broadcast views are read-only, and callers may update in place
         return g.astype(x.dtype) if np.issubdtype(x.dtype, np.number) else np.array(g)
     if isinstance(x, float):
         return float(g)
@@ -208,8 +213,9 @@ class GradFunction:
                                 for i, a in enumerate(args) if id(a) in ids)
             acc = runtime.WeightGrads(self.weights)
             kwargs["weight_grads"] = acc
-        shapes = tuple(a.shape if type(a) is np.ndarray else
-                       () if type(a) is float else None for a in args)
+        shapes = tuple(Abstract("array", a.shape, a.dtype) if type(a) is np.ndarray
+                       and a.dtype.kind == "f" else FLOAT if type(a) is float else None
+                       for a in args)
         d = self.derivative(weight_args, shapes)
         f = d.functions[0]
         if self.bound_self is not None:

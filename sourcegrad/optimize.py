@@ -23,6 +23,20 @@ def _num(node):
 
 
 class _Fold(gast.NodeTransformer):
+    """Fold constants; drop ``* 1``-style identities, but only in generated code:
+    in the user's own statements ``y = x * 1.0`` makes a copy that a later
+    ``y[0] = ...`` must not write through to ``x``."""
+
+    identities = True
+
+    def visit_Assign(self, node):
+        if getattr(node, "sg_primal", False):
+            self.identities = False
+            self.generic_visit(node)
+            self.identities = True
+            return node
+        return self.generic_visit(node)
+
     def visit_BinOp(self, node):
         self.generic_visit(node)
         left, right, op = node.left, node.right, type(node.op)
@@ -31,6 +45,8 @@ class _Fold(gast.NodeTransformer):
                 return gast.Constant(value=_FOLD[op](left.value, right.value), kind=None)
             except Exception:
                 return node
+        if not self.identities:
+            return node
         if op is gast.Pow and _num(right) and right.value == 1:
             return left
         if op is gast.Mult and _num(right) and right.value == 1:
@@ -105,44 +121,80 @@ def _only_pass(body):
 
 
 def _copy_propagate(fdef, protected):
+    """Replace ``a`` by ``b`` after ``a = b`` where nothing can tell them apart.
+
+    ``a`` must be bound only there, read only later in the same block, and ``b``
+    not rebound between the copy and the last read of ``a``.
+    """
     assigned = {}
     for s in gast.walk(fdef):
         if isinstance(s, (gast.Assign, gast.AugAssign, gast.For)):
             tgt = s.targets[0] if isinstance(s, gast.Assign) else s.target
             for n in _stores(tgt):
-                assigned[n] = assigned.get(n, 0) + (2 if not isinstance(s, gast.Assign) else 1)
-    params = {a.id for a in fdef.args.args}
-    subst = {}
-    for s in fdef.body:
-        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
-                and isinstance(s.value, gast.Name):
-            a, b = s.targets[0].id, s.value.id
-            if a in protected or assigned.get(a, 0) != 1:
-                continue
-            if assigned.get(b, 0) > (0 if b in params else 1):
-                continue
-            subst[a] = subst.get(b, b)
-    if not subst:
-        return fdef
+                assigned[n] = assigned.get(n, 0) + (1 if isinstance(s, gast.Assign) else 2)
+    params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs + fdef.args.posonlyargs}
+    loads_total = {}
+    for n in _loads(fdef):
+        loads_total[n] = loads_total.get(n, 0) + 1
+
+    def block(body):
+        changed = False
+        i = 0
+        while i < len(body):
+            s = body[i]
+            for field_ in ("body", "orelse"):
+                if isinstance(s, (gast.If, gast.For, gast.While)):
+                    changed |= block(getattr(s, field_))
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
+                    and (isinstance(s.value, gast.Name) or _num(s.value)) \
+                    and not getattr(s, "sg_pop", None) and not getattr(s, "sg_primal", False):
+                a = s.targets[0].id
+                b = s.value.id if isinstance(s.value, gast.Name) else s.value
+                if a not in protected and a not in params and assigned.get(a) == 1 \
+                        and a != b and _propagate(body, i, a, b, loads_total):
+                    del body[i]
+                    changed = True
+                    continue
+            i += 1
+        return changed
+
+    while block(fdef.body):
+        pass
+    return fdef
+
+
+def _propagate(body, i, a, b, loads_total):
+    rest = body[i + 1:]
+    uses = [j for j, s in enumerate(rest) if a in _loads(s)]
+    if sum(_loads(s).count(a) for s in rest) != loads_total.get(a, 0):
+        return False  # read elsewhere (another block, or before the copy in a loop)
+    last = uses[-1] if uses else -1
+    for s in rest[:last + 1] if isinstance(b, str) else ():
+        if b in _stores(s) or any(isinstance(n, gast.AugAssign) for n in gast.walk(s)
+                                  if b in _stores(getattr(n, "target", gast.Pass()))):
+            return False
 
     class Sub(gast.NodeTransformer):
         def visit_Name(self, node):
-            if isinstance(node.ctx, gast.Load) and node.id in subst:
-                return gast.Name(id=subst[node.id], ctx=node.ctx, annotation=None,
-                                 type_comment=None)
+            if isinstance(node.ctx, gast.Load) and node.id == a:
+                if isinstance(b, gast.Constant):
+                    return gast.Constant(value=b.value, kind=None)
+                return gast.Name(id=b, ctx=node.ctx, annotation=None, type_comment=None)
             return node
 
-    fdef.body = [s for s in fdef.body if not (
-        isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
-        and s.targets[0].id in subst)]
-    Sub().visit(fdef)
-    return fdef
+    for j in range(last + 1):
+        rest[j] = Sub().visit(rest[j])
+    body[i + 1:] = rest
+    if isinstance(b, str):
+        loads_total[b] = loads_total.get(b, 0) + loads_total.pop(a, 0)
+    return True
 
 
 def optimize(fdef, spec=None, protected=()):
     """Simplify ``fdef`` in place and return it."""
     _Fold().visit(fdef)
     _copy_propagate(fdef, set(protected))
+    _Fold().visit(fdef)
     _dce(fdef, set(protected))
     gast.fix_missing_locations(fdef)
     return fdef

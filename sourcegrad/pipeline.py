@@ -221,7 +221,7 @@ class Context:
         for pname, v in bound.arguments.items():
             if isinstance(v, int) and v < len(arg_nodes) and isinstance(arg_nodes[v], gast.Name):
                 shp = self.shapes.get(arg_nodes[v].id)
-                if isinstance(shp, tuple) and shp is not shapes_mod.INT:
+                if shp is not None:
                     known.append((pname, shp))
         spec = Spec(active=tuple(active), mode="split", weights=self.spec.weights,
                     shapes=tuple(known))
@@ -411,6 +411,10 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
                                             value)))
         else:
             items.append(Acc(value.id, seed_for(0, value, False)))
+    for s in fwd:  # the user's statements: the optimizer keeps their semantics
+        for n in gast.walk(s):
+            if isinstance(n, gast.Assign):
+                n.sg_primal = True
     items += bwd
     init = set()
     body_bwd = Resolver(rev).run(items, init)

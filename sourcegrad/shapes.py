@@ -27,12 +27,45 @@ from sourcegrad.parse import MISSING
 from sourcegrad.rules import registry
 
 TOP = "?"          # unknown
-INT = ("int",)     # a Python integer (a loop index, a length): shape ()
 
 
-def dummy(shape):
-    """A zero-stride array of ``shape`` (no memory, whatever its size)."""
-    return np.broadcast_to(np.zeros((), dtype=np.float64), shape)
+class Abstract:
+    """What is known of a value: ``kind`` ("array", "float", "int") and shape/dtype."""
+
+    __slots__ = ("kind", "shape", "dtype")
+
+    def __init__(self, kind, shape=(), dtype=None):
+        self.kind, self.shape, self.dtype = kind, tuple(shape), dtype
+
+    def __eq__(self, other):
+        return isinstance(other, Abstract) and (self.kind, self.shape, self.dtype) == (
+            other.kind, other.shape, other.dtype)
+
+    def __hash__(self):
+        return hash((self.kind, self.shape, self.dtype))
+
+    def __repr__(self):
+        return f"{self.kind}{self.shape}:{self.dtype}"
+
+    def stand_in(self):
+        """A value with these properties to run NumPy on (zero-stride: no memory)."""
+        if self.kind == "int":
+            return 0
+        if self.kind == "float":
+            return 0.5
+        return np.broadcast_to(np.full((), 0.5, dtype=self.dtype or np.float64), self.shape)
+
+
+def abstract(value):
+    """The Abstract of a concrete value, or TOP."""
+    if type(value) is bool or isinstance(value, (int, np.integer)) and not isinstance(
+            value, np.ndarray):
+        return Abstract("int")
+    if type(value) is float:
+        return Abstract("float")
+    if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fc":
+        return Abstract("array", np.shape(value), value.dtype)
+    return TOP
 
 
 def join(a, b):
@@ -40,119 +73,96 @@ def join(a, b):
         return b
     if b is None or a == b:
         return a
+    if isinstance(a, Abstract) and isinstance(b, Abstract) and a.shape == b.shape \
+            and "int" not in (a.kind, b.kind):
+        # a float and a NumPy scalar, or two dtypes: the shape is still known
+        return Abstract("array", a.shape, a.dtype if a.dtype == b.dtype else None)
     return TOP
 
 
 class ShapeInference:
-    def __init__(self, tree, ctx, param_shapes):
+    def __init__(self, tree, ctx, param_values):
         self.tree = tree
         self.ctx = ctx
-        self.shape = dict(param_shapes)
+        self.known = dict(param_values)
 
     def run(self):
         for _ in range(8):
-            before = dict(self.shape)
+            before = dict(self.known)
             for s in statements(self.tree.body):
                 if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
                     n = s.targets[0].id
-                    self.shape[n] = join(self.shape.get(n), self.expr(s.value))
+                    self.known[n] = join(self.known.get(n), self.expr(s.value))
                 elif isinstance(s, gast.For) and isinstance(s.target, gast.Name):
                     it = s.iter
-                    if isinstance(it, gast.Call) and isinstance(it.func, gast.Name) \
-                            and it.func.id == "range":
-                        self.shape[s.target.id] = INT
-                    else:
-                        self.shape[s.target.id] = TOP
-                elif isinstance(s, gast.Assign):
+                    ranged = isinstance(it, gast.Call) and isinstance(it.func, gast.Name) \
+                        and it.func.id == "range"
+                    self.known[s.target.id] = Abstract("int") if ranged else TOP
+                elif isinstance(s, gast.Assign) and not isinstance(s.targets[0], gast.Subscript):
                     for t in gast.walk(s.targets[0]):
                         if isinstance(t, gast.Name) and isinstance(t.ctx, gast.Store):
-                            if not isinstance(s.targets[0], gast.Subscript):
-                                self.shape[t.id] = TOP
-            if self.shape == before:
+                            self.known[t.id] = TOP
+            if self.known == before:
                 break
         else:
-            for k, v in self.shape.items():
+            for k, v in self.known.items():
                 if before.get(k) != v:
-                    self.shape[k] = TOP
-        return {k: v for k, v in self.shape.items() if v not in (None, TOP)}
+                    self.known[k] = TOP
+        return {k: v for k, v in self.known.items() if isinstance(v, Abstract)}
 
     # -- expressions ---------------------------------------------------------------
-    def of(self, node):
-        if isinstance(node, gast.Constant):
-            v = node.value
-            if isinstance(v, bool) or isinstance(v, int):
-                return INT
-            if isinstance(v, (float, complex)):
-                return ()
-            return TOP
-        if isinstance(node, gast.Name):
-            s = self.shape.get(node.id, TOP)
-            return TOP if s is None else s
-        return TOP
-
-    def value(self, node):
-        """A stand-in value for evaluating a primitive, or MISSING."""
+    def stand_in(self, node):
+        """A stand-in value for ``node`` to run NumPy on, or MISSING."""
         if isinstance(node, gast.Constant):
             return node.value
-        s = self.of(node)
-        if s is INT:
-            return 0
-        if isinstance(s, tuple):
-            return dummy(s)
-        if isinstance(node, gast.Name):  # a module constant such as np.pi
-            obj = self.ctx.static(node)
-            if obj is not MISSING and not callable(obj):
-                return obj
-        if isinstance(node, gast.Attribute):
-            obj = self.ctx.static(node)
+        if isinstance(node, gast.Name):
+            a = self.known.get(node.id)
+            if isinstance(a, Abstract):
+                return a.stand_in()
+            if node.id in self.ctx.locals:
+                return MISSING
+        if isinstance(node, (gast.Name, gast.Attribute)):
+            obj = self.ctx.static(node)  # a module constant such as np.pi or np.float32
             if obj is not MISSING:
                 return obj
+            return MISSING
         if isinstance(node, gast.Tuple):
-            items = [self.value(e) for e in node.elts]
+            items = [self.stand_in(e) for e in node.elts]
             return MISSING if any(i is MISSING for i in items) else tuple(items)
         return MISSING
 
     def expr(self, v):
         if isinstance(v, (gast.Name, gast.Constant)):
-            return self.of(v)
+            val = self.stand_in(v)
+            return TOP if val is MISSING else abstract(val)
         if isinstance(v, gast.BinOp):
-            a, b = self.of(v.left), self.of(v.right)
-            if isinstance(v.op, gast.MatMult):
-                return self.evaluate(np.matmul, [v.left, v.right], [])
-            return broadcast(a, b)
+            from sourcegrad.reverse import BINOPS
+            return self.evaluate(BINOPS.get(type(v.op)), [v.left, v.right], [])
         if isinstance(v, gast.UnaryOp):
             if isinstance(v.op, (gast.USub, gast.UAdd)):
-                return self.of(v.operand)
+                return self.expr(v.operand)
             return TOP
         if isinstance(v, gast.Call):
             kind, obj = self.ctx.classify(v)
-            if obj is len or obj is int:
-                return INT
+            if obj is len:
+                return Abstract("int")
             if kind in ("rule", "nondiff") and obj is not MISSING and obj is not None:
-                if isinstance(obj, np.ufunc) and not v.keywords and len(v.args) == obj.nin:
-                    shapes = [self.of(a) for a in v.args]
-                    out = shapes[0]
-                    for s in shapes[1:]:
-                        out = broadcast(out, s)
-                    return out
                 return self.evaluate(obj, v.args, v.keywords)
             if kind == "method":
                 return self.evaluate(obj, [v.func.value] + list(v.args), v.keywords)
             return TOP
         if isinstance(v, gast.Attribute):
-            base = self.of(v.value)
-            if isinstance(base, tuple) and base is not INT and v.attr == "T":
-                return tuple(reversed(base))
-            return TOP
-        if isinstance(v, gast.Subscript):
-            base = self.of(v.value)
-            if not isinstance(base, tuple) or base is INT:
+            base = self.stand_in(v.value)
+            if base is MISSING or not isinstance(base, np.ndarray) or v.attr != "T":
                 return TOP
+            return abstract(base.T)
+        if isinstance(v, gast.Subscript):
+            base = self.stand_in(v.value)
             idx = self.index(v.slice)
-            if idx is MISSING:
+            if base is MISSING or idx is MISSING or not isinstance(base, np.ndarray):
                 return TOP
             try:
-                return np.shape(dummy(base)[idx])
+                return abstract(base[idx])
             except Exception:
                 return TOP
         return TOP
@@ -171,44 +181,28 @@ class ShapeInference:
         if isinstance(sl, gast.Tuple):
             items = [self.index(e) for e in sl.elts]
             return MISSING if any(i is MISSING for i in items) else tuple(items)
-        if isinstance(sl, gast.Constant):
-            return sl.value
-        if self.of(sl) is INT:
-            return 0
-        obj = self.ctx.static(sl)
-        if obj is None or obj is Ellipsis:
-            return obj
-        return MISSING
+        val = self.stand_in(sl)
+        if val is MISSING or isinstance(val, np.ndarray):
+            return MISSING  # masks and fancy indices: data-dependent shapes
+        return val
 
     def evaluate(self, fn, args, keywords):
-        if any(isinstance(a, gast.Starred) for a in args):
+        if fn is None or any(isinstance(a, gast.Starred) for a in args):
             return TOP
-        vals = [self.value(a) for a in args]
-        kws = {k.arg: self.value(k.value) for k in keywords}
+        vals = [self.stand_in(a) for a in args]
+        kws = {k.arg: self.stand_in(k.value) for k in keywords}
         if any(v is MISSING for v in vals) or any(v is MISSING for v in kws.values()):
             return TOP
-        if fn is runtime.np.ones_like or fn is runtime.np.zeros_like:
-            return np.shape(vals[0])
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
                 out = fn(*vals, **kws)
         except Exception:
             return TOP
-        if isinstance(out, (np.ndarray, np.generic, float)):
-            if isinstance(out, np.ndarray) and not np.issubdtype(out.dtype, np.inexact):
-                return TOP  # integer/boolean arrays: not adjoint-carrying
-            return np.shape(out)
-        if isinstance(out, (int, np.integer)):
-            return INT
-        return TOP
+        return abstract(out)
 
 
 def broadcast(a, b):
-    if a is INT:
-        a = ()
-    if b is INT:
-        b = ()
     if not isinstance(a, tuple) or not isinstance(b, tuple):
         return TOP
     try:
@@ -217,31 +211,38 @@ def broadcast(a, b):
         return TOP
 
 
-def infer(tree, ctx, param_shapes):
-    """Shapes of the names of normalized ``tree`` given the parameters' shapes."""
-    return ShapeInference(tree, ctx, param_shapes).run()
+def infer(tree, ctx, param_values):
+    """What is known (shape, dtype) of each name of normalized ``tree``."""
+    return ShapeInference(tree, ctx, param_values).run()
 
 
 # -- specialising the backward sweep ------------------------------------------------------
 
 class Specializer(gast.NodeTransformer):
-    def __init__(self, ctx, shapes, adjoint_of):
+    def __init__(self, ctx, known, adjoint_of):
         self.ctx = ctx
-        self.shapes = dict(shapes)
+        self.known = known
+        self.shapes = {n: a.shape for n, a in known.items()}
         for primal, adj in adjoint_of.items():
-            if primal in shapes:
-                self.shapes[adj] = shapes[primal]
+            if primal in self.shapes:
+                self.shapes[adj] = self.shapes[primal]
+        from sourcegrad.rules import numpy_ as nr, ops as opr
         self.helpers = {id(runtime.unbroadcast): "unbroadcast",
                         id(runtime.matmul_adjoint_a): "matmul_a",
                         id(runtime.matmul_adjoint_b): "matmul_b",
-                        id(runtime.seed_like): "seed_like"}
+                        id(runtime.seed_like): "seed_like",
+                        id(np.ones_like): "ones_like",
+                        id(getattr(nr, "_sum_grad", None)): "sum_grad",
+                        id(getattr(opr, "_reduce_grad", None)): "sum_grad",
+                        id(getattr(opr, "_mean_grad", None)): "mean_grad",
+                        id(getattr(nr, "_count", None)): "count"}
+        self.helpers.pop(id(None), None)
 
     def shape(self, node):
         if isinstance(node, gast.Constant):
             return () if isinstance(node.value, (int, float)) else TOP
         if isinstance(node, gast.Name):
-            s = self.shapes.get(node.id, TOP)
-            return () if s is INT else s
+            return self.shapes.get(node.id, TOP)
         if isinstance(node, gast.BinOp) and not isinstance(node.op, gast.MatMult):
             return broadcast(self.shape(node.left), self.shape(node.right))
         if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
@@ -278,13 +279,42 @@ class Specializer(gast.NodeTransformer):
             sa, sb = self.shape(a), self.shape(b)
             if isinstance(sa, tuple) and isinstance(sb, tuple):
                 return matmul_adjoint(kind, dz, a, b, len(sa), len(sb), self.ctx) or node
-        elif kind == "seed_like":
-            s = self.shape(node.args[0])
-            if isinstance(s, tuple):
+        elif kind in ("seed_like", "ones_like") and len(node.args) == 1 and not node.keywords:
+            x = node.args[0]
+            a = self.known.get(x.id) if isinstance(x, gast.Name) else None
+            if a is not None and a.shape == () and a.dtype == np.float64 \
+                    or a is not None and a.kind == "float":
+                return const(1.0)  # a float64 scalar output: its seed is just 1.0
+            if isinstance(self.shape(x), tuple):
                 return gast.Call(func=gast.Attribute(value=name(self.ctx.env_name("np", np)),
                                                      attr="ones_like", ctx=gast.Load()),
                                  args=node.args, keywords=[])
+        elif kind in ("sum_grad", "mean_grad") and len(node.args) == 4:
+            dz, a, axis, keep = node.args
+            sa = self.shape(a)
+            if isinstance(sa, tuple) and _is_const(axis, None) and _is_const(keep, False):
+                spread = self.np_call("broadcast_to", dz, _tuple(sa))
+                if kind == "mean_grad":
+                    spread = self.np_call("broadcast_to", gast.BinOp(
+                        left=dz, op=gast.Div(), right=const(int(np.prod(sa)))), _tuple(sa))
+                return spread
+        elif kind == "count" and len(node.args) == 2:
+            sa = self.shape(node.args[0])
+            if isinstance(sa, tuple) and _is_const(node.args[1], None):
+                return const(int(np.prod(sa)))
         return node
+
+    def np_call(self, fn, *args):
+        return gast.Call(func=gast.Attribute(value=name(self.ctx.env_name("np", np)), attr=fn,
+                                             ctx=gast.Load()), args=list(args), keywords=[])
+
+
+def _is_const(node, value):
+    return isinstance(node, gast.Constant) and node.value is value
+
+
+def _tuple(shape):
+    return gast.Tuple(elts=[const(int(n)) for n in shape], ctx=gast.Load())
 
 
 def _T(e):
@@ -321,4 +351,4 @@ def specialize(stmts, ctx, shapes, adjoint_of):
     return [sp.visit(s) for s in stmts]
 
 
-__all__ = ["infer", "specialize", "TOP", "INT", "const", "registry"]
+__all__ = ["infer", "specialize", "Abstract", "abstract", "TOP"]
