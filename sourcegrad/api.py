@@ -171,6 +171,7 @@ class GradFunction:
         self._offset = offset
         self._weight_ids = {id(w) for w in self.weights} if self.weights else set()
         self._derivs = {}
+        self._last_key = self._last = None  # the derivative the previous call used
         self.__name__ = f"{getattr(fn, '__name__', type(fn).__name__)}_grad"
         self.__doc__ = f"Gradient of {getattr(fn, '__qualname__', fn)!r} (sourcegrad)."
 
@@ -213,10 +214,16 @@ class GradFunction:
                                 for i, a in enumerate(args) if id(a) in ids)
             acc = runtime.WeightGrads(self.weights)
             kwargs["weight_grads"] = acc
-        shapes = tuple(Abstract("array", a.shape, a.dtype) if type(a) is np.ndarray
-                       and a.dtype.kind == "f" else FLOAT if type(a) is float else None
-                       for a in args)
-        d = self.derivative(weight_args, shapes)
+        key = (weight_args, tuple([(a.shape, a.dtype) if type(a) is np.ndarray else type(a)
+                                   for a in args]))
+        if key == self._last_key and self._last.valid():
+            d = self._last
+        else:
+            shapes = tuple(Abstract("array", a.shape, a.dtype) if type(a) is np.ndarray
+                           and a.dtype.kind == "f" else FLOAT if type(a) is float else None
+                           for a in args)
+            d = self._last = self.derivative(weight_args, shapes)
+            self._last_key = key
         f = d.functions[0]
         if self.bound_self is not None:
             res = f(self.bound_self, *args, **kwargs)
@@ -249,19 +256,19 @@ class GradFunction:
         return grads
 
     def _fix_inputs(self, grads, args, kwargs):
-        def arg(p):
-            if p < len(args):
-                return args[p]
-            return kwargs.get(self._param_names[p + self._offset])
-
+        n = len(args)
+        names = self._param_names
+        offset = self._offset
         if self.single:
             p = self.positions[0]
-            g = _fix(grads, arg(p))
+            g = _fix(grads, args[p] if p < n else kwargs.get(names[p + offset]))
             return (p, g) if self.return_ids else g
-        out = tuple(_fix(g, arg(p)) for g, p in zip(grads, self.positions))
+        out = []
+        for g, p in zip(grads, self.positions):
+            out.append(_fix(g, args[p] if p < n else kwargs.get(names[p + offset])))
         if self.return_ids:
-            out = tuple(zip(self.positions, out))
-        return out
+            return tuple(zip(self.positions, out))
+        return tuple(out)
 
     # -- reading ------------------------------------------------------------------
     def source(self) -> str:

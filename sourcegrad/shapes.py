@@ -293,11 +293,11 @@ class Specializer(gast.NodeTransformer):
             dz, a, axis, keep = node.args
             sa = self.shape(a)
             if isinstance(sa, tuple) and _is_const(axis, None) and _is_const(keep, False):
-                spread = self.np_call("broadcast_to", dz, _tuple(sa))
                 if kind == "mean_grad":
-                    spread = self.np_call("broadcast_to", gast.BinOp(
-                        left=dz, op=gast.Div(), right=const(int(np.prod(sa)))), _tuple(sa))
-                return spread
+                    dz = gast.BinOp(left=dz, op=gast.Div(), right=const(int(np.prod(sa))))
+                if _num(dz):  # a constant seed: fill directly
+                    return self.np_call("full", _tuple(sa), dz)
+                return self.np_call("broadcast_to", dz, _tuple(sa))
         elif kind == "count" and len(node.args) == 2:
             sa = self.shape(node.args[0])
             if isinstance(sa, tuple) and _is_const(node.args[1], None):
@@ -307,6 +307,12 @@ class Specializer(gast.NodeTransformer):
     def np_call(self, fn, *args):
         return gast.Call(func=gast.Attribute(value=name(self.ctx.env_name("np", np)), attr=fn,
                                              ctx=gast.Load()), args=list(args), keywords=[])
+
+
+def _num(node):
+    if isinstance(node, gast.BinOp):
+        return _num(node.left) and _num(node.right)
+    return isinstance(node, gast.Constant) and type(node.value) in (int, float)
 
 
 def _is_const(node, value):
@@ -334,10 +340,15 @@ def matmul_adjoint(kind, dz, a, b, na, nb, ctx):
 
     if na == 2 and nb == 2:
         return mm(dz, _T(b)) if kind == "matmul_a" else mm(_T(a), dz)
+    def outer(x, y):  # np.multiply.outer: np.outer without its Python-level overhead
+        return gast.Call(func=gast.Attribute(value=gast.Attribute(
+            value=np_, attr="multiply", ctx=gast.Load()), attr="outer", ctx=gast.Load()),
+            args=[x, y], keywords=[])
+
     if na == 1 and nb == 2:
-        return mm(b, dz) if kind == "matmul_a" else npcall("outer", a, dz)
+        return mm(b, dz) if kind == "matmul_a" else outer(a, dz)
     if na == 2 and nb == 1:
-        return npcall("outer", dz, b) if kind == "matmul_a" else mm(dz, a)
+        return outer(dz, b) if kind == "matmul_a" else mm(dz, a)
     if na == 1 and nb == 1:
         return gast.BinOp(left=dz, op=gast.Mult(), right=b if kind == "matmul_a" else a)
     return None
