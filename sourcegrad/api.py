@@ -214,12 +214,12 @@ class GradFunction:
                                 for i, a in enumerate(args) if id(a) in ids)
             acc = runtime.WeightGrads(self.weights)
             kwargs["weight_grads"] = acc
-        key = (weight_args, tuple([(a.shape, a.dtype) if type(a) is np.ndarray else type(a)
+        key = (weight_args, tuple([(a.shape, a.dtype) if isinstance(a, np.ndarray) else type(a)
                                    for a in args]))
         if key == self._last_key and self._last.valid():
             d = self._last
         else:
-            shapes = tuple(Abstract("array", a.shape, a.dtype) if type(a) is np.ndarray
+            shapes = tuple(Abstract("array", a.shape, a.dtype) if isinstance(a, np.ndarray)
                            and a.dtype.kind == "f" else FLOAT if type(a) is float else None
                            for a in args)
             d = self._last = self.derivative(weight_args, shapes)
@@ -272,6 +272,10 @@ class GradFunction:
 
     # -- reading ------------------------------------------------------------------
     def source(self) -> str:
+        """The derivative's source: the one the last call ran (specialised on its
+        inputs' shapes), or the general one before any call."""
+        if self._last is not None:
+            return self._last.source
         return self.derivative().source
 
     def __repr__(self):

@@ -133,6 +133,9 @@ def _copy_propagate(fdef, protected):
             for n in _stores(tgt):
                 assigned[n] = assigned.get(n, 0) + (1 if isinstance(s, gast.Assign) else 2)
     params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs + fdef.args.posonlyargs}
+    if fdef.body and isinstance(fdef.body[-1], gast.Return):
+        # `db = dz; return dw, db` reads better than `return dw, dz`
+        protected = set(protected) | set(_loads(fdef.body[-1]))
     loads_total = {}
     for n in _loads(fdef):
         loads_total[n] = loads_total.get(n, 0) + 1

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from sourcegrad.rules.registry import adjoint, d, nondifferentiable
-from sourcegrad.runtime import unbroadcast
+from sourcegrad.runtime import matmul_adjoint_a, matmul_adjoint_b, unbroadcast
 
 _LOG2 = float(np.log(2.0))
 # NumPy 2.0 changed ``linalg.solve``: ``b`` is a vector only when 1-D (NumPy
@@ -362,8 +362,8 @@ def ndarray_mean(z, self, axis=None, dtype=None, out=None, keepdims=False):
 
 @adjoint(np.matmul)
 def matmul(z, x1, x2):
-    d[x1] = _matmul_grad(d[z], x1, x2, 0)
-    d[x2] = _matmul_grad(d[z], x1, x2, 1)
+    d[x1] = matmul_adjoint_a(d[z], x1, x2)
+    d[x2] = matmul_adjoint_b(d[z], x1, x2)
 
 
 @adjoint(np.dot)

@@ -19,7 +19,7 @@ import numpy as np
 
 from sourcegrad import ops
 from sourcegrad.rules.registry import adjoint, d, nondifferentiable
-from sourcegrad.runtime import unbroadcast
+from sourcegrad.runtime import matmul_adjoint_a, matmul_adjoint_b, unbroadcast
 from sourcegrad.tensor import Parameter, Tensor
 
 nondifferentiable(ops.ones, ops.zeros, ops.full, ops.ones_like, ops.zeros_like,
@@ -322,8 +322,8 @@ def tensor(z, data=None, dtype=None):
 
 @adjoint(ops.matmul)
 def matmul(z, input, other):
-    d[input] = _matmul_grad_input(d[z], input, other)
-    d[other] = _matmul_grad_other(d[z], input, other)
+    d[input] = matmul_adjoint_a(d[z], input, other)
+    d[other] = matmul_adjoint_b(d[z], input, other)
 
 
 @adjoint(ops.dense)
