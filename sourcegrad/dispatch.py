@@ -71,11 +71,16 @@ def _primitive_wrapper(prim, nargs, kwnames):
 
 
 def _callee_key(callee):
+    """What the plan for ``callee`` depends on: its function, or its class for a Cell."""
+    from sourcegrad.pipeline import user_callable
     if isinstance(callee, types.MethodType):
         return callee.__func__
     if isinstance(callee, (types.FunctionType, types.BuiltinFunctionType, type)):
         return callee
-    return type(callee)
+    target = user_callable(callee)
+    if target is not None and target[1]:  # a Cell or callable object: its class's code
+        return type(callee)
+    return callee  # a ufunc or other primitive: itself
 
 
 def _self_of(callee):

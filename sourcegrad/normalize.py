@@ -402,7 +402,8 @@ class Normalizer:
         """An attribute chain rooted at a global module (``np.pi``, ``np.newaxis``)."""
         if isinstance(node, gast.Attribute):
             obj = self.static_value(node)
-            return obj is not MISSING and not callable(obj)
+            # constants such as np.pi; arrays (Parameters) are read like any attribute
+            return obj is not MISSING and not callable(obj) and not hasattr(obj, "shape")
         return False
 
     def static_value(self, node):
@@ -434,9 +435,7 @@ class Normalizer:
             return gast.BinOp(left=left, op=node.op, right=right)
         if isinstance(node, gast.UnaryOp):
             operand = self.atom(node.operand, "operand")
-            if isinstance(node.op, gast.UAdd):
-                return operand
-            return gast.UnaryOp(op=node.op, operand=operand)
+            return gast.UnaryOp(op=node.op, operand=operand)  # +x copies an array: keep it
         if isinstance(node, gast.Compare):
             if len(node.ops) == 1:
                 left = self.atom(node.left, "lhs")

@@ -59,8 +59,12 @@ class _Fold(gast.NodeTransformer):
 
 
 def _loads(node):
-    return [n.id for n in gast.walk(node) if isinstance(n, gast.Name)
-            and isinstance(n.ctx, gast.Load)]
+    """Names read by ``node`` (an augmented assignment reads its target too)."""
+    out = [n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+           and isinstance(n.ctx, gast.Load)]
+    out += [n.target.id for n in gast.walk(node) if isinstance(n, gast.AugAssign)
+            and isinstance(n.target, gast.Name)]
+    return out
 
 
 def _stores(node):

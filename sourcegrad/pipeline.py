@@ -13,6 +13,7 @@ from other derivatives.
 from __future__ import annotations
 
 import builtins
+import copy
 import inspect
 import threading
 import types
@@ -73,6 +74,10 @@ class Derivative:
             elif type(value) is not expected:
                 return False
         return True
+
+
+class Recursive(Exception):
+    """A function's derivative is needed while it is being built (recursion)."""
 
 
 class CalleeInfo:
@@ -205,7 +210,7 @@ class Context:
         except TypeError as exc:
             rev.refuse(s, f"call to {fn.__qualname__}", detail=str(exc))
         shift = 1 if info.self_expr else 0
-        active = []
+        active, order = [], []
         for pname, v in bound.arguments.items():
             kind = sig.parameters[pname].kind
             vals = v if kind == kind.VAR_POSITIONAL else (v,)
@@ -216,6 +221,7 @@ class Context:
                         rev.refuse(s, f"call to {fn.__qualname__}",
                                    detail="gradient through a *args parameter is not supported")
                     active.append(pname)
+                    order.append(("pos", item - shift) if isinstance(item, int) else ("kw", item))
         arg_nodes = ([info.self_expr] if info.self_expr else []) + list(value.args)
         known = []
         for pname, v in bound.arguments.items():
@@ -225,12 +231,15 @@ class Context:
                     known.append((pname, shp))
         spec = Spec(active=tuple(active), mode="split", weights=self.spec.weights,
                     shapes=tuple(known))
-        d = derive(fn, spec)
+        try:
+            d = derive(fn, spec)
+        except Recursive:
+            return None
         self.guards += d.guards
         fwd_name = self.env_name(d.name + "_fwd", d.functions[0])
         bwd_name = self.env_name(d.name + "_bwd", d.functions[1])
         self.callees.append(d)
-        return fwd_name, bwd_name
+        return fwd_name, bwd_name, order
 
 
 def user_callable(obj):
@@ -304,11 +313,7 @@ def derive(fn, spec: Spec) -> Derivative:
             return d
         key = (fn, spec)
         if key in _in_progress:
-            parsed = parse_function(fn)
-            raise UnsupportedSyntaxError(
-                "recursive call", detail=f"{fn.__qualname__} calls itself",
-                hint="recursion is not supported yet; write it as a loop",
-                **parsed.where(parsed.tree))
+            raise Recursive(fn)
         _in_progress[key] = True
         try:
             d = build(fn, spec)
@@ -418,6 +423,8 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
     items += bwd
     init = set()
     body_bwd = Resolver(rev).run(items, init)
+    if rev.copies is not None:
+        body_bwd.insert(0, assign(rev.copies, call("set")))
     body_bwd = shapes_mod.specialize(body_bwd, ctx, ctx.shapes, rev.adjoints)
     fwd, body_bwd = drop_unread_saves(rev, fwd, body_bwd)
     wname = ctx.weights_name()
@@ -453,6 +460,17 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
             gexpr = grads[0]
         else:
             gexpr = gast.Tuple(elts=grads, ctx=gast.Load())
+        if spec.value or spec.has_aux:
+            # the backward sweep may restore overwritten names: return what the
+            # forward sweep computed
+            rebound = {n.id for st in body_bwd for n in gast.walk(st)
+                       if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+            value = copy.deepcopy(value)
+            for n in gast.walk(value):
+                if isinstance(n, gast.Name) and n.id in rebound:
+                    snap = namer.fresh(n.id + "_value")
+                    fwd.append(assign(snap, name(n.id)))
+                    n.id = snap
         if spec.has_aux and not spec.value:
             if isinstance(value, (gast.Tuple, gast.List)):
                 aux = gast.Tuple(elts=value.elts[1:], ctx=gast.Load())

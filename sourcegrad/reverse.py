@@ -98,6 +98,7 @@ class Reverser:
                            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
                            and isinstance(s.value, (gast.Tuple, gast.List))}
         self.pushed = set()
+        self.copies = None  # name of the set of arrays the backward sweep owns
         self.loop_depth = 0
         # names that may hold a value already (an earlier assignment in
         # program order): only such values need saving outside loops
@@ -239,7 +240,7 @@ class Reverser:
                 if self.loop_depth:  # a fresh tape each iteration: keep them all
                     self.saved.add(saved)
                 fsave2, brestore2 = self.save_restore([saved])
-                return fsave + fsave2 + fwd, bwd + [Kill(target)] + brestore + brestore2
+                return fsave + fsave2 + fwd, bwd + [Kill(target)] + brestore2 + brestore
         if target not in self.act.active:
             return fsave + [s], brestore
         items = self.rule_items(s, target, value)
@@ -316,8 +317,12 @@ class Reverser:
         if self.loop_depth:
             self.saved.add(old)
         fsave, brestore = self.save_restore([old])
-        restore = assign(gast.Subscript(value=base, slice=copy.deepcopy(target.slice),
-                                        ctx=gast.Store()), name(old))
+        # restored into the backward sweep's own copy: the array the forward
+        # sweep wrote (perhaps returned, perhaps the caller's) keeps its values
+        if self.copies is None:
+            self.copies = self.namer.fresh("copies")
+        restore = assign(base.id, call(self.ctx.env_name("restore_item", runtime.restore_item),
+                                       base, copy.deepcopy(idx), old, self.copies))
         items = []
         db = self.dname(base.id)
         if self.active(value):
@@ -370,8 +375,13 @@ class Reverser:
             self.refuse(s, "*args carrying gradient in a call",
                         hint="pass the arguments one by one")
         wname = self.ctx.weights_name()
+        order = [("pos", i) for i in active_args] + [("kw", k) for k in active_kw]
+        callee = self.ctx.callee(obj, value, active_args, active_kw, self, s) \
+            if kind == "user" else None
+        if callee is None and kind == "user":
+            kind = "dynamic"  # a recursive call: resolved at run time, once compiled
         if kind == "user":
-            fwd_name, bwd_name = self.ctx.callee(obj, value, active_args, active_kw, self, s)
+            fwd_name, bwd_name, order = callee
             self_arg = obj.self_expr
             fcall = gast.Call(func=name(fwd_name), args=([self_arg] if self_arg else []) + args,
                               keywords=keywords)
@@ -385,8 +395,8 @@ class Reverser:
                                  ctx=gast.Store()), fcall)]
         bargs = [name(saved), self.dname(target)] + ([name(wname)] if wname else [])
         bcall = gast.Call(func=bfunc, args=bargs, keywords=[])
-        ordered = [args[i] for i in active_args] + [k.value for k in keywords
-                                                    if k.arg in active_kw]
+        by_kw = {k.arg: k.value for k in keywords}
+        ordered = [args[i] if where == "pos" else by_kw[i] for where, i in order]
         items = []
         if not ordered:
             items.append(expr_stmt(bcall))
@@ -424,7 +434,7 @@ class Reverser:
         fb, bb = self.block(s.body)
         self.loop_depth -= 1
         steps = copy.deepcopy(it)
-        if breaks:  # the loop may stop early: replay only the iterations that ran
+        if breaks and bb:  # the loop may stop early: replay only the iterations that ran
             trips = self.namer.fresh("trips")
             fwd_pre.append(assign(trips, const(0)))
             fb = [_incr(trips)] + fb
@@ -447,6 +457,8 @@ class Reverser:
         self.loop_depth += 1
         fb, bb = self.block(s.body)
         self.loop_depth -= 1
+        if not bb:  # nothing to replay: the loop runs as written
+            return [gast.While(test=s.test, body=fb or [gast.Pass()], orelse=[])], []
         fwd = [assign(trips, const(0)),
                gast.While(test=s.test, body=[_incr(trips)] + fb, orelse=[])]
         bwd = []

@@ -142,6 +142,19 @@ def save_item(y, index):
     return v.copy() if isinstance(v, np.ndarray) else v
 
 
+def restore_item(y, index, old, copies):
+    """``y`` with ``y[index] = old`` restored, in a copy the backward sweep owns.
+
+    The first restore of an array copies it (its id goes into ``copies``);
+    later ones write in place.  The forward sweep's array is left as it was.
+    """
+    if id(y) not in copies:
+        y = y.copy() if isinstance(y, np.ndarray) else list(y)
+        copies.add(id(y))
+    y[index] = old
+    return y
+
+
 def zero_item(dy, index):
     """``dy`` with ``dy[index]`` zeroed (a copy: adjoints may be shared)."""
     if isinstance(dy, list):

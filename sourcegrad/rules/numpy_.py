@@ -31,10 +31,10 @@ from sourcegrad.rules.registry import adjoint, d, nondifferentiable
 from sourcegrad.runtime import matmul_adjoint_a, matmul_adjoint_b, unbroadcast
 
 _LOG2 = float(np.log(2.0))
+_LOG10 = float(np.log(10.0))
 # NumPy 2.0 changed ``linalg.solve``: ``b`` is a vector only when 1-D (NumPy
 # 1.x: when ``b.ndim == a.ndim - 1``).
 _NUMPY_2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
-_LOG10 = float(np.log(10.0))
 
 
 # ---------------------------------------------------------------- helpers --
