@@ -94,6 +94,13 @@ class Reverser:
         self.adjoints = {}
         self.stack = None
         self.saved = self._saved_names()
+        # arrays written by subscript, and names holding views of other arrays
+        self.written = {s.targets[0].value.id for s in gast.walk(fn_tree)
+                        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript)
+                        and isinstance(s.targets[0].value, gast.Name)}
+        self.views = {s.targets[0].id: s for s in gast.walk(fn_tree)
+                      if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+                      and _makes_view(s.value)}
         self.containers = {s.targets[0].id for s in gast.walk(fn_tree)
                            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
                            and isinstance(s.value, (gast.Tuple, gast.List))}
@@ -241,6 +248,14 @@ class Reverser:
                     self.saved.add(saved)
                 fsave2, brestore2 = self.save_restore([saved])
                 return fsave + fsave2 + fwd, bwd + [Kill(target)] + brestore2 + brestore
+        if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
+                and value.value.id in self.written:
+            # a view of an array written later would change under the backward
+            # sweep's feet: read a copy
+            s = copy.copy(s)
+            s.value = call(self.ctx.env_name("save_item", runtime.save_item), value.value,
+                           index_expr(value.slice))
+            s.sg_pure = True
         if target not in self.act.active:
             return fsave + [s], brestore
         items = self.rule_items(s, target, value)
@@ -309,6 +324,11 @@ class Reverser:
     def assign_item(self, s, target):
         base = target.value
         value = s.value
+        if base.id in self.views and (base.id in self.act.varied or self.active(value)):
+            self.refuse(s, "assignment into a view of another array",
+                        detail=f"{base.id} shares memory with the array it was taken from, "
+                               f"and gradients cannot follow writes through views",
+                        hint=f"take a copy first: {base.id} = <expression>.copy()")
         if base.id not in self.act.varied:
             return [s], []
         idx = index_expr(target.slice)
@@ -472,6 +492,20 @@ class Reverser:
                 fwd += f
                 bwd = b + bwd
         return fwd, bwd
+
+
+_VIEW_METHODS = {"reshape", "ravel", "transpose", "swapaxes", "view", "squeeze"}
+
+
+def _makes_view(v):
+    """Whether an expression may return a view sharing memory with an array."""
+    if isinstance(v, gast.Subscript):
+        return True
+    if isinstance(v, gast.Attribute) and v.attr == "T":
+        return True
+    if isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute):
+        return v.func.attr in _VIEW_METHODS
+    return False
 
 
 def _incr(n):

@@ -176,8 +176,6 @@ def test_keyword_only_parameter():
     check_grads(kw_only_call, X)
 
 
-@pytest.mark.xfail(strict=True, reason="callee bwd returns adjoints in signature order, "
-                   "caller unpacks them in call-site keyword order: silently wrong")
 def test_all_keywords_reordered():
     check_grads(kw_reordered, X, W)
 
@@ -274,8 +272,6 @@ def test_function_composed_through_variables():
     check_grads(function_chosen_by_constant, X)
 
 
-@pytest.mark.xfail(strict=True, reason="dispatch._callee_key maps every ufunc to np.ufunc: the "
-                   "run-time plan cached for np.tanh is reused for np.sin (silently wrong)")
 def test_ufuncs_held_in_variables_do_not_share_a_derivative():
     sg.grad(ufunc_in_variable_tanh)(X)
     g = sg.grad(ufunc_in_variable_sin)(X)
@@ -307,24 +303,18 @@ def method_in_loop(x):
     return np.sum(y)
 
 
-@pytest.mark.xfail(strict=True, reason="loop tape pushes (out, out_saved) of a call then pops "
-                   "them in the same order (not LIFO): unpack error in *_bwd")
 def test_helper_called_inside_for_loop():
     check_grads(helper_in_loop, X)
 
 
-@pytest.mark.xfail(strict=True, reason="same push/pop order bug for calls inside while loops")
 def test_helper_called_inside_while_loop():
     check_grads(helper_in_while, np.array([0.2, 0.4]))
 
 
-@pytest.mark.xfail(strict=True, reason="same push/pop order bug for method calls inside loops")
 def test_method_called_inside_loop():
     check_grads(method_in_loop, X)
 
 
-@pytest.mark.xfail(strict=True, reason="loop tape pops (f_out, f_out_saved) in push order: "
-                   "ValueError in np.asarray of the saved tuple")
 def test_loop_over_tuple_of_functions():
     check_grads(loop_over_functions, X)
 
@@ -382,8 +372,6 @@ def test_recursion_bounded_by_data(x):
     _recursion_result(calls_data_recursion, x)
 
 
-@pytest.mark.xfail(strict=True, reason="recursion refused ('recursive call: shrink_rec calls "
-                   "itself'), issue 3 asks for recursion bounded by data")
 def test_recursion_gradient_supported():
     # SPEC: "recursion bounded by data" is in scope of issue 3
     check_grads(calls_data_recursion, np.array([3.0, -5.0]))

@@ -13,7 +13,362 @@ the expected line number is found by searching this file for the marker.
 
 MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
 -------------------------------------------------------------------------------
-__MESSAGES__
+    [try]
+        UnsupportedSyntaxError: try statement is not supported
+          File "tests/test_errors.py", line 409
+            try:
+            ^
+          hint: move error handling outside the differentiated function
+    [with]
+        UnsupportedSyntaxError: with statement is not supported
+          File "tests/test_errors.py", line 425
+            with _Ctx():
+            ^
+          hint: move the context manager outside the differentiated function
+    [global]
+        UnsupportedSyntaxError: global statement is not supported
+          File "tests/test_errors.py", line 431
+            global COUNTER
+            ^
+          hint: pass the value in and return the new value instead
+    [nonlocal]
+        UnsupportedSyntaxError: nonlocal statement is not supported
+          File "tests/test_errors.py", line 440
+            nonlocal total
+            ^
+          hint: pass the value in and return the new value instead
+    [del]
+        UnsupportedSyntaxError: del statement is not supported
+          File "tests/test_errors.py", line 452
+            del y
+            ^
+          hint: let the variable go out of scope instead
+    [import]
+        UnsupportedSyntaxError: import statement is not supported
+          File "tests/test_errors.py", line 457
+            import math as m
+            ^
+          hint: import at module level
+    [import-from]
+        UnsupportedSyntaxError: import statement is not supported
+          File "tests/test_errors.py", line 462
+            from math import pi
+            ^
+          hint: import at module level
+    [classdef]
+        UnsupportedSyntaxError: class definition is not supported
+          File "tests/test_errors.py", line 467
+            class Local:
+            ^
+          hint: define the class at module level
+    [nested-def]
+        UnsupportedSyntaxError: nested function definition is not supported
+          File "tests/test_errors.py", line 473
+            def helper(t):
+            ^
+          hint: define the helper at module level (it is then differentiated when called)
+    [yield]
+        UnsupportedSyntaxError: yield (generator) is not supported
+          File "tests/test_errors.py", line 480
+            yield np.sum(x * i)
+            ^
+          hint: return a list or array instead of yielding values
+    [yield-from]
+        UnsupportedSyntaxError: yield from (generator) is not supported
+          File "tests/test_errors.py", line 484
+            yield from (x, x)
+            ^
+          hint: return a list or array instead
+    [async-def]
+        (no error)
+    [await]
+        UnsupportedSyntaxError: await expression is not supported
+          File "tests/test_errors.py", line 496
+            y = await _aid(x)
+                ^
+          hint: differentiate synchronous code
+    [for-else]
+        UnsupportedSyntaxError: else clause of a for loop is not supported
+          File "tests/test_errors.py", line 502
+            for i in range(3):
+            ^
+          hint: use a flag variable
+    [while-else]
+        UnsupportedSyntaxError: else clause of a while loop is not supported
+          File "tests/test_errors.py", line 512
+            while i < 3:
+            ^
+          hint: use a flag variable
+    [starred-target]
+        UnsupportedSyntaxError: starred assignment target is not supported
+          File "tests/test_errors.py", line 521
+            a, *rest = x[0], x[1], x[2]
+               ^
+          hint: unpack by index instead
+    [walrus]
+        UnsupportedSyntaxError: assignment expression (:=) is not supported
+          File "tests/test_errors.py", line 526
+            if (y := np.sum(x)) > 0:
+                ^
+          hint: assign in a separate statement
+    [kwargs-param]
+        UnsupportedSyntaxError: **kwargs parameter is not supported
+          File "tests/test_errors.py", line 531
+            def f_kwargs_param(x, **kw):
+            ^
+          hint: name the parameters
+    [kwargs-call]
+        UnsupportedSyntaxError: **kwargs in a call is not supported
+          File "tests/test_errors.py", line 539
+            return np.sum(x * x, **OPTS)
+                   ^
+          hint: pass keyword arguments by name
+    [recursion]
+        (no error)
+    [match]
+        UnsupportedSyntaxError: match statement is not supported
+          File "<tmp>/sg_errors_match_case.py", line 5
+            match int(np.sum(x) > 0):
+            ^
+          hint: use if/elif/else
+    [lambda]
+        UnsupportedSyntaxError: lambda over a differentiated value: lambdas are supported only where no gradient flows through them, but this one reads x
+          File "tests/test_errors.py", line 551
+            scale = lambda t: t * x  # noqa: E731
+            ^
+          hint: use a for loop (appending to a list) or an array operation
+    [listcomp]
+        UnsupportedSyntaxError: list comprehension over a differentiated value: list comprehensions are supported only where no gradient flows through them, but this one reads x
+          File "tests/test_errors.py", line 556
+            ys = [v * v for v in x]
+            ^
+          hint: use a for loop (appending to a list) or an array operation
+    [genexp]
+        UnsupportedSyntaxError: generator expression over a differentiated value: generator expressions are supported only where no gradient flows through them, but this one reads x
+          File "tests/test_errors.py", line 561
+            return sum(v * v for v in x)
+            ^
+          hint: use a for loop (appending to a list) or an array operation
+    [setcomp]
+        UnsupportedSyntaxError: set comprehension over a differentiated value: set comprehensions are supported only where no gradient flows through them, but this one reads x
+          File "tests/test_errors.py", line 565
+            s = {v * 2 for v in x}
+            ^
+          hint: use a for loop (appending to a list) or an array operation
+    [dictcomp]
+        UnsupportedSyntaxError: dict comprehension over a differentiated value: dict comprehensions are supported only where no gradient flows through them, but this one reads x
+          File "tests/test_errors.py", line 570
+            d = {i: v for i, v in enumerate(x)}
+            ^
+          hint: use a for loop (appending to a list) or an array operation
+    [dict-display]
+        UnsupportedSyntaxError: dict display over a differentiated value: dict displays are supported only where no gradient flows through them, but this one reads x
+          File "tests/test_errors.py", line 575
+            d = {"a": x}
+            ^
+          hint: use a for loop (appending to a list) or an array operation
+    [frompyfunc]
+        NoDerivativeError: call to <lambda> (vectorized): <lambda> (vectorized) has no derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 585
+            y = _double(x)
+            ^
+          hint: register a rule:  @sourcegrad.adjoint(<lambda> (vectorized))
+                def _(z, x): d[x] = ...   (see README, 'Your own rules')
+    [math-erf]
+        NoDerivativeError: call to math.erf: math.erf has no derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 590
+            return math.erf(x) * 2.0
+            ^
+          hint: register a rule:  @sourcegrad.adjoint(math.erf)
+                def _(z, x): d[x] = ...   (see README, 'Your own rules')
+    [math-lgamma]
+        NoDerivativeError: call to math.lgamma: math.lgamma has no derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 594
+            y = math.lgamma(x) + x
+            ^
+          hint: register a rule:  @sourcegrad.adjoint(math.lgamma)
+                def _(z, x): d[x] = ...   (see README, 'Your own rules')
+    [divmod]
+        (no error)
+    [sorted]
+        (no error)
+    [map]
+        NoDerivativeError: call to builtins.map: builtins.map has no derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 609
+            ys = list(map(np.sin, x))
+            ^
+          hint: register a rule:  @sourcegrad.adjoint(builtins.map)
+                def _(z, x): d[x] = ...   (see README, 'Your own rules')
+    [builtin-max]
+        NoDerivativeError: call to builtins.max: builtins.max has no derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 614
+            y = max(x, 1.0) * 2.0
+            ^
+          hint: register a rule:  @sourcegrad.adjoint(builtins.max)
+                def _(z, x): d[x] = ...   (see README, 'Your own rules')
+    [builtin-sum]
+        NoDerivativeError: call to builtins.sum: builtins.sum has no derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 619
+            y = sum([x, x * 2])
+            ^
+          hint: register a rule:  @sourcegrad.adjoint(builtins.sum)
+                def _(z, x): d[x] = ...   (see README, 'Your own rules')
+    [reduce]
+        NoDerivativeError: call to _functools.reduce: _functools.reduce has no derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 624
+            import_free = functools.reduce(operator.mul, [x, x, x])
+            ^
+          hint: register a rule:  @sourcegrad.adjoint(_functools.reduce)
+                def _(z, x): d[x] = ...   (see README, 'Your own rules')
+    [vectorize]
+        UnsupportedSyntaxError: call to vectorize.__call__: gradient through a *args parameter is not supported
+          File "tests/test_errors.py", line 632
+            y = _vsq(x)
+            ^
+    [np-interp]
+        NoDerivativeError: call to numpy.interp: numpy.interp has no derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 637
+            y = np.interp(x, [0.0, 1.0], [0.0, 2.0])
+            ^
+          hint: register a rule:  @sourcegrad.adjoint(numpy.interp)
+                def _(z, x): d[x] = ...   (see README, 'Your own rules')
+    [item]
+        NoDerivativeError: call to item: item has no derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 642
+            y = x.item(0) * x
+            ^
+          hint: register a rule:  @sourcegrad.adjoint(item)
+                def _(z, x): d[x] = ...   (see README, 'Your own rules')
+    [complex]
+        NoDerivativeError: call to builtins.complex: builtins.complex has no derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 647
+            z = complex(x, 1.0)
+            ^
+          hint: register a rule:  @sourcegrad.adjoint(builtins.complex)
+                def _(z, x): d[x] = ...   (see README, 'Your own rules')
+    [exec-callee]
+        SourceNotFoundError: function 'exec_helper': its source code cannot be read
+          File "<exec-made>", line 1
+          hint: sourcegrad differentiates Python source; define the function in a file or notebook cell (not exec/eval), or register a rule for it with @sourcegrad.adjoint(fn)
+    [exec-top]
+        SourceNotFoundError: function 'exec_top': its source code cannot be read
+          File "<exec-top>", line 1
+          hint: sourcegrad differentiates Python source; define the function in a file or notebook cell (not exec/eval), or register a rule for it with @sourcegrad.adjoint(fn)
+    [attr-store]
+        UnsupportedSyntaxError: assignment to an attribute: mutating an object's attributes inside the differentiated function is not supported
+          File "tests/test_errors.py", line 671
+            self.last = x * 2
+            ^
+          hint: compute the value and return it; update the object outside
+    [attr-augassign]
+        UnsupportedSyntaxError: assignment to an attribute: mutating an object's attributes inside the differentiated function is not supported
+          File "tests/test_errors.py", line 675
+            self.count += np.sum(x)
+            ^
+          hint: compute the value and return it; update the object outside
+    [cell-attr-store]
+        UnsupportedSyntaxError: assignment to an attribute: mutating an object's attributes inside the differentiated function is not supported
+          File "tests/test_errors.py", line 685
+            self.cache = x * self.w
+            ^
+          hint: compute the value and return it; update the object outside
+    [sort-inplace]
+        UnsupportedSyntaxError: method call for its side effect on a differentiated value: .sort() may change the value in place, which sourcegrad cannot follow
+          File "tests/test_errors.py", line 695
+            y.sort()
+            ^
+          hint: write the result to a new variable (y = x + ...) instead
+    [fill-inplace]
+        UnsupportedSyntaxError: method call for its side effect on a differentiated value: .fill() may change the value in place, which sourcegrad cannot follow
+          File "tests/test_errors.py", line 701
+            y.fill(1.0)
+            ^
+          hint: write the result to a new variable (y = x + ...) instead
+    [list-append]
+        (no error)
+    [list-extend]
+        UnsupportedSyntaxError: method call for its side effect on a differentiated value: .extend() may change the value in place, which sourcegrad cannot follow
+          File "tests/test_errors.py", line 713
+            acc.extend([x * 2])
+            ^
+          hint: write the result to a new variable (y = x + ...) instead
+    [out-kwarg]
+        (no error)
+    [copyto]
+        (no error)
+    [discarded-call]
+        UnsupportedSyntaxError: call whose result is discarded is not supported
+          File "tests/test_errors.py", line 736
+            _mutating_helper(y)
+            ^
+          hint: a function called for its side effects cannot pass gradient back; return its result and use it
+    [try-via-source]
+        UnsupportedSyntaxError: try statement is not supported
+          File "tests/test_errors.py", line 409
+            try:
+            ^
+          hint: move error handling outside the differentiated function
+    [frompyfunc-via-source]
+        NoDerivativeError: call to <lambda> (vectorized): <lambda> (vectorized) has no derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 585
+            y = _double(x)
+            ^
+          hint: register a rule:  @sourcegrad.adjoint(<lambda> (vectorized))
+                def _(z, x): d[x] = ...   (see README, 'Your own rules')
+    [attr-store-via-value-and-grad]
+        UnsupportedSyntaxError: assignment to an attribute: mutating an object's attributes inside the differentiated function is not supported
+          File "tests/test_errors.py", line 671
+            self.last = x * 2
+            ^
+          hint: compute the value and return it; update the object outside
+    [position-out-of-range]
+        ValueError: grad_position=3 but two takes 2 positional arguments (x, y)
+    [position-out-of-range-tuple]
+        ValueError: grad_position=2 but two takes 2 positional arguments (x, y)
+    [position-negative]
+        ValueError: grad_position=-1 is negative; positions count from 0 and two takes 2 positional arguments (x, y)
+    [position-duplicate]
+        ValueError: grad_position=(0, 0) repeats position 0; name each position once
+    [position-list]
+        TypeError: grad_position must be an int or a tuple of ints, but got a list [0, 1]; write tuple([0, 1])
+    [position-float]
+        TypeError: grad_position must be an int or a tuple of ints, but got float 1.0
+    [position-str]
+        TypeError: grad_position must be an int or a tuple of ints, but got str 'x'
+    [position-float-in-tuple]
+        TypeError: grad_position must contain ints, but got float 1.0 in (0, 1.0)
+    [position-bool]
+        (no error)
+    [position-empty-tuple]
+        ValueError: grad_position=() asks for no gradient; use grad_position=None with weights=..., or name at least one position
+    [position-none-no-weights]
+        ValueError: grad_position and weights cannot both be None: ask for input gradients (grad_position=0) or pass weights=...
+    [method-position-out-of-range]
+        ValueError: grad_position=1 but Holder.run takes 1 positional argument (x)
+    [weights-array]
+        TypeError: weights must be a Parameter or a list/tuple of Parameters, but got a plain array; wrap it as Parameter(array, name=...) or pass it as an input and use grad_position
+    [weights-list-of-arrays]
+        TypeError: weights[1] is a ndarray, not a Parameter; gradients are collected for Parameters only: wrap it as Parameter(array, name=...) or pass it as an input and use grad_position
+    [weights-int]
+        TypeError: weights must be a Parameter or a list/tuple of Parameters, but got int
+    [has-aux-int]
+        TypeError: has_aux must be True or False, but got int 1
+    [has-aux-str]
+        TypeError: has_aux must be True or False, but got str 'yes'
+    [return-ids-int]
+        TypeError: return_ids must be True or False, but got int 0
+    [sens-param-none]
+        TypeError: sens_param must be True or False, but got NoneType None
+    [not-callable]
+        TypeError: grad expects a callable, but got int
+    [builtin-fn]
+        TypeError: grad expects a Python function, method or Cell, but got ufunc (<ufunc 'sin'>); wrap it in a def, or register a derivative rule for it with @sourcegrad.adjoint
+    [has-aux-single-output]
+        ValueError: has_aux=True requires the function to return at least two outputs (loss, aux...)
+    [has-aux-single-output-source]
+        (no error)
+    [source-of-non-grad]
+        TypeError: source() expects what grad/value_and_grad returned, got function
 """
 import functools
 import gc

@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import os
+import re
 import sys
 import textwrap
 
@@ -213,6 +214,39 @@ REGRESSIONS = [
                 v = 0.5 * v + np.sin(x * v)
             return np.sum(v)
         """, (np.array([0.3, -0.7, 1.1]),), 0),
+    # fuzz seed 191: value_and_grad's value is None when an early `return` is not taken
+    R("early-return-not-taken-value", """
+        def f(x):
+            if x > 10.0:
+                return x * 3.0
+            return x * 2.0
+        """, (1.0,), 0),
+    R("early-return-taken-value", """
+        def f(x):
+            if x > 0.0:
+                return x * 3.0
+            return x * 2.0
+        """, (1.0,), 0),
+    # fuzz seeds 19, 61, 76, 113, 169, 195: value_and_grad returns the array as it was
+    # before a subscript write (the backward sweep restores it in place)
+    R("setitem-value", """
+        def f(x):
+            y = x * 1.0
+            y[0] = 5.0
+            return y
+        """, (np.array([1.0, 2.0]),), 0),
+    # fuzz seeds 26, 87: a variable reassigned in a loop, returned
+    R("loop-reassigned-output", """
+        def f(x, z):
+            for i in range(2):
+                z -= 0.1
+            return z
+        """, (0.5, 0.8), (0, 1)),
+    R("swap-output", """
+        def f(x, z):
+            z, x = x, z
+            return x
+        """, (0.5, 0.8), (0, 1)),
 ]
 
 
@@ -228,8 +262,9 @@ def test_regression(src, args, positions, want, tmp_path):
 def classify(clean, ref, args, positions, tmp_dir):
     """None (agrees or not a fair test) or a failure class for :func:`reduce_program`."""
     try:
-        mod = load(os.path.join(tmp_dir, "red.py"), clean)
-        refm = load(os.path.join(tmp_dir, "red_ref.py"), ref)
+        k = next(_uid)
+        mod = load(os.path.join(tmp_dir, f"red{k}.py"), clean)
+        refm = load(os.path.join(tmp_dir, f"red{k}_ref.py"), ref)
         H = refm._H
         H.start("record")
         with np.errstate(all="ignore"):
@@ -286,6 +321,8 @@ def reduce_program(seed, tmp_dir):
         i = 0
         while i < len(lines):
             for span in (3, 2, 1):
+                if any(re.search(r"\bi\d+ \+= 1", t) for t in lines[i:i + span]):
+                    continue  # a while loop's counter: keep it
                 tc = lines[:i] + lines[i + span:]
                 tr = lines_r[:i] + lines_r[i + span:]
                 try:

@@ -276,8 +276,6 @@ def reads_param_via_namespace_attribute(x):
     return np.sum(x * NAMESPACE.p)
 
 
-@pytest.mark.xfail(strict=True, reason="Parameter read as module.attr (e.g. mymodule.P1) is not "
-                   "found: weight gradient silently ZERO, derivative source is 'return ()'")
 def test_weights_read_through_module_attribute():
     check_weights(reads_param_via_module_attribute, (X,), [FAKE_MODULE.p])
 

@@ -316,9 +316,7 @@ def write_after_divide_by_one(x):
 
 @pytest.mark.parametrize("fn", [
     write_after_times_one, write_after_plus_zero, write_after_divide_by_one,
-    pytest.param(write_after_unary_plus, marks=pytest.mark.xfail(
-        strict=True, reason="y = +x is treated as an alias of x (NumPy's + copies), so "
-        "y[0] = 5.0 writes into the caller's x: value and gradient wrong")),
+    write_after_unary_plus,
     write_after_copy, write_after_array,
 ])
 def test_write_into_fresh_array_value_and_gradient(fn):

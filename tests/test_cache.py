@@ -1,0 +1,336 @@
+"""Robustness of the derivative cache (issue 7).
+
+* the same function transformed from many threads at once: one derivative,
+  correct results;
+* a redefined helper (module global rebound) is picked up;
+* a Cell whose Parameter or sub-cell attribute is replaced after the first
+  call gives the new gradient;
+* functions with the same name in different modules don't collide;
+* a loop creating thousands of new lambdas does not grow the cache without
+  bound (it is weak-keyed).
+"""
+import concurrent.futures
+import gc
+import importlib.util
+import itertools
+import os
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import pytest
+
+import sourcegrad as sg
+from sourcegrad import Parameter, nn
+
+THREADS, CALLS = 8, 20
+LAMBDAS = int(os.environ.get("SOURCEGRAD_CACHE_LAMBDAS", "2000"))
+_uid = itertools.count()
+
+
+def load_module(tmp_path, name, src):
+    path = tmp_path / f"{name}.py"
+    path.write_text(textwrap.dedent(src))
+    modname = f"_sg_cache_{name}_{next(_uid)}"
+    spec = importlib.util.spec_from_file_location(modname, str(path))
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[modname] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+# -- threads -----------------------------------------------------------------------------
+
+def test_threads_one_function(tmp_path):
+    """8 threads x 20 calls on a fresh (never transformed) function, all released at once."""
+    mod = load_module(tmp_path, "threaded", """
+        import numpy as np
+
+        def helper(a, b):
+            c = a * b
+            for i in range(3):
+                c = 0.5 * c + np.sin(a)
+            return c
+
+        def f(x, y):
+            z = helper(x, y)
+            if np.sum(z) > 0:
+                z = z * 2.0
+            return np.sum(np.tanh(z) ** 2)
+        """)
+    barrier = threading.Barrier(THREADS)
+    x = np.array([0.3, 0.9, -0.4])
+    y = np.array([1.1, -0.2, 0.7])
+
+    def work(k):
+        barrier.wait()
+        out = []
+        for j in range(CALLS):
+            g = sg.grad(mod.f, (0, 1))  # a new GradFunction every call: shared engine cache
+            xs, ys = x * (1 + 0.01 * k), y + 0.01 * j
+            out.append((k, j, g(xs, ys), sg.source(g)))
+        return out
+
+    with concurrent.futures.ThreadPoolExecutor(THREADS) as ex:
+        results = [r for fut in [ex.submit(work, k) for k in range(THREADS)]
+                   for r in fut.result()]
+    assert len(results) == THREADS * CALLS
+    sources = {src for *_, src in results}
+    assert len(sources) == 1, f"{len(sources)} different derivatives were generated"
+    from sourcegrad.testing import numeric_grad
+    for k, j, (gx, gy), _ in results[::7]:
+        xs, ys = x * (1 + 0.01 * k), y + 0.01 * j
+        np.testing.assert_allclose(gx, numeric_grad(mod.f, (xs, ys), 0), rtol=1e-5, atol=1e-8)
+        np.testing.assert_allclose(gy, numeric_grad(mod.f, (xs, ys), 1), rtol=1e-5, atol=1e-8)
+
+
+def test_threads_one_grad_function():
+    """One GradFunction object shared by all threads, first call racing."""
+    def f(x):
+        y = x
+        for i in range(4):
+            y = np.sin(y) * x
+        return np.sum(y)
+
+    g = sg.grad(f)
+    x = np.linspace(-1, 1, 5)
+    want = None
+    barrier = threading.Barrier(THREADS)
+
+    def work(_):
+        barrier.wait()
+        return [g(x) for _ in range(CALLS)]
+
+    with concurrent.futures.ThreadPoolExecutor(THREADS) as ex:
+        outs = [o for r in ex.map(work, range(THREADS)) for o in r]
+    want = outs[0]
+    from sourcegrad.testing import numeric_grad
+    np.testing.assert_allclose(want, numeric_grad(f, (x,), 0), rtol=1e-5, atol=1e-8)
+    for o in outs:
+        np.testing.assert_array_equal(o, want)
+
+
+# -- redefinition ------------------------------------------------------------------------
+
+def test_redefined_helper_is_picked_up(tmp_path):
+    mod = load_module(tmp_path, "redef", """
+        import numpy as np
+
+        def helper(t):
+            return t * t
+
+        def f(x):
+            return np.sum(helper(x))
+        """)
+    g = sg.grad(mod.f)
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(g(x), 2 * x)
+    src1 = sg.source(g)
+
+    mod2 = load_module(tmp_path, "redef_helper", """
+        def helper(t):
+            return t * t * t
+        """)
+    mod.helper = mod2.helper
+    np.testing.assert_allclose(g(x), 3 * x ** 2)
+    np.testing.assert_allclose(sg.grad(mod.f)(x), 3 * x ** 2)
+    assert sg.source(g) != src1
+
+    mod.helper = np.sin  # now a NumPy function with a rule
+    np.testing.assert_allclose(g(x), np.cos(x))
+
+
+def test_redefined_function_itself(tmp_path):
+    """A cell/file re-executed: the new function object gets a new derivative."""
+    mod = load_module(tmp_path, "again", """
+        import numpy as np
+        def f(x):
+            return np.sum(x * x)
+        """)
+    x = np.array([1.0, -2.0])
+    np.testing.assert_allclose(sg.grad(mod.f)(x), 2 * x)
+    (tmp_path / "again.py").write_text("import numpy as np\n\n\ndef f(x):\n"
+                                       "    return np.sum(np.sin(x))\n")
+    import linecache
+    linecache.checkcache(str(tmp_path / "again.py"))
+    ns = {}
+    exec(compile((tmp_path / "again.py").read_text(), str(tmp_path / "again.py"), "exec"), ns)
+    np.testing.assert_allclose(sg.grad(ns["f"])(x), np.cos(x))
+
+
+def test_redefined_global_constant_type(tmp_path):
+    """A global changing from float to array keeps gradients right."""
+    mod = load_module(tmp_path, "gconst", """
+        import numpy as np
+        SCALE = 2.0
+        def f(x):
+            return np.sum(x * SCALE)
+        """)
+    x = np.array([1.0, 2.0])
+    g = sg.grad(mod.f)
+    np.testing.assert_allclose(g(x), [2.0, 2.0])
+    mod.SCALE = np.array([3.0, 5.0])
+    np.testing.assert_allclose(g(x), [3.0, 5.0])
+
+
+# -- cells ---------------------------------------------------------------------------------
+
+class Scale(nn.Cell):
+    def __init__(self, w):
+        super().__init__()
+        self.w = Parameter(np.array(w), name="w")
+
+    def construct(self, x):
+        return x * self.w
+
+
+class Square(nn.Cell):
+    def construct(self, x):
+        return x * x
+
+
+class Net(nn.Cell):
+    def __init__(self):
+        super().__init__()
+        self.inner = Scale([1.0, 2.0])
+        self.b = Parameter(np.array([0.5, -0.5]), name="b")
+
+    def construct(self, x):
+        return np.sum(self.inner(x) + self.b)
+
+
+def test_cell_parameter_replaced():
+    net = Net()
+    x = np.array([3.0, 4.0])
+    names = [p.name for p in net.trainable_params()]
+    assert sorted(names) == ["b", "inner.w"]
+    g = sg.grad(net, None, weights=net.trainable_params())
+    grads = dict(zip(names, g(x)))
+    np.testing.assert_allclose(grads["inner.w"], x)
+    np.testing.assert_allclose(grads["b"], [1.0, 1.0])
+    net.inner.w = Parameter(np.array([10.0, 20.0]), name="w")  # replaced after first call
+    gx = sg.grad(net)(x)
+    np.testing.assert_allclose(gx, [10.0, 20.0])
+    g2 = sg.grad(net, 0)
+    np.testing.assert_allclose(g2(x), [10.0, 20.0])
+    params = net.trainable_params()
+    assert any(p is net.inner.w for p in params), "the new Parameter is not listed"
+    grads = sg.grad(net, None, weights=params)(x)
+    for p, gp in zip(params, grads):
+        np.testing.assert_allclose(gp, x if p is net.inner.w else [1.0, 1.0])
+    # the replaced Parameter is what is found now, not the old one
+    old_w = Parameter(np.array([1.0, 2.0]), name="old")
+    assert np.all(sg.grad(net, None, weights=old_w)(x) == 0)
+
+
+def test_cell_parameter_replaced_same_grad_function():
+    net = Net()
+    x = np.array([3.0, 4.0])
+    g = sg.grad(net)
+    np.testing.assert_allclose(g(x), [1.0, 2.0])
+    net.inner.w = Parameter(np.array([10.0, 20.0]), name="w")
+    np.testing.assert_allclose(g(x), [10.0, 20.0])
+
+
+def test_cell_subcell_replaced():
+    net = Net()
+    x = np.array([3.0, 4.0])
+    g = sg.grad(net)
+    np.testing.assert_allclose(g(x), [1.0, 2.0])
+    net.inner = Square()  # a different class of sub-cell
+    np.testing.assert_allclose(g(x), 2 * x)
+    net.inner = Scale([-1.0, 7.0])  # back to the old class, new parameter values
+    np.testing.assert_allclose(g(x), [-1.0, 7.0])
+
+
+def test_cell_parameter_value_updated_in_place():
+    net = Net()
+    x = np.array([3.0, 4.0])
+    g = sg.grad(net)
+    np.testing.assert_allclose(g(x), [1.0, 2.0])
+    net.inner.w[...] = [5.0, 6.0]  # what an optimizer does
+    np.testing.assert_allclose(g(x), [5.0, 6.0])
+
+
+# -- modules ---------------------------------------------------------------------------------
+
+def test_same_name_in_two_modules(tmp_path):
+    a = load_module(tmp_path, "mod_a", """
+        import numpy as np
+        def loss(x):
+            return np.sum(x * x)
+        """)
+    b = load_module(tmp_path, "mod_b", """
+        import numpy as np
+        def loss(x):
+            return np.sum(np.sin(x))
+        """)
+    x = np.array([0.5, 1.5])
+    for _ in range(2):
+        np.testing.assert_allclose(sg.grad(a.loss)(x), 2 * x)
+        np.testing.assert_allclose(sg.grad(b.loss)(x), np.cos(x))
+    assert sg.source(sg.grad(a.loss)) != sg.source(sg.grad(b.loss))
+
+
+def test_same_name_helpers_in_two_modules(tmp_path):
+    """Same-named helpers called from same-named functions in different modules."""
+    srcs = {"h_a": "t * 3.0", "h_b": "t * t"}
+    mods = {}
+    for key, body in srcs.items():
+        mods[key] = load_module(tmp_path, key, f"""
+            import numpy as np
+            def helper(t):
+                return {body}
+            def f(x):
+                return np.sum(helper(x))
+            """)
+    x = np.array([1.0, 2.0])
+    np.testing.assert_allclose(sg.grad(mods["h_a"].f)(x), [3.0, 3.0])
+    np.testing.assert_allclose(sg.grad(mods["h_b"].f)(x), 2 * x)
+
+
+# -- growth ----------------------------------------------------------------------------------
+
+def test_many_lambdas_do_not_grow_the_cache():
+    from sourcegrad import pipeline
+    x = np.array([1.0, 2.0, 3.0])
+    gc.collect()
+    base = len(pipeline._cache)
+    sizes = []
+    for k in range(LAMBDAS):
+        f = lambda x: (x * k).sum()  # noqa: E731
+        got = sg.grad(f)(x)
+        if k % 500 == 0:
+            np.testing.assert_allclose(got, [k, k, k])
+        if k % 250 == 249 or k == LAMBDAS - 1:
+            gc.collect()
+            sizes.append(len(pipeline._cache) - base)
+    del f
+    gc.collect()
+    assert max(sizes) <= 50, f"cache grew: {sizes}"
+    assert len(pipeline._cache) - base <= 5
+
+
+def test_many_lambdas_do_not_grow_other_tables():
+    """Other module-level tables (dispatch plans, ...) must not keep dead lambdas alive."""
+    import weakref
+    refs = []
+    x = np.array([1.0, 2.0])
+
+    def outer(f):
+        return sg.grad(lambda t: f(t) + 0.0)
+
+    for k in range(150):
+        f = lambda t: (t * k).sum()  # noqa: E731
+        refs.append(weakref.ref(f))
+        g = outer(f)
+        np.testing.assert_allclose(g(x), [k, k])
+    del f, g
+    gc.collect()
+    alive = sum(r() is not None for r in refs)
+    assert alive <= 5, f"{alive} of 150 dead lambdas are kept alive"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(pytest.main([__file__, "-q"]))
