@@ -16,6 +16,7 @@ from sourcegrad.rules.registry import adjoint, nondifferentiable
 from sourcegrad.rules import operators as _operators  # noqa: F401  (registers rules)
 from sourcegrad.rules import numpy_ as _numpy_rules  # noqa: F401
 from sourcegrad.rules import runtime_ as _runtime_rules  # noqa: F401
+from sourcegrad.rules import builtins_ as _builtin_rules  # noqa: F401
 from sourcegrad.dtypes import bool_, float16, float32, float64, int32, int64
 from sourcegrad.tensor import Parameter, ParameterTuple, Tensor
 from sourcegrad import ops, nn

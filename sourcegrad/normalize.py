@@ -46,6 +46,18 @@ OPAQUE_NAMES = {gast.ListComp: "list comprehension", gast.GeneratorExp: "generat
                 gast.JoinedStr: "f-string"}
 
 
+# list methods treated as functions returning a new list (see runtime)
+LIST_METHODS = {"append": "list_append", "extend": "list_extend"}
+
+
+def runtime_name(attr):
+    """A reference to a runtime helper; the pipeline binds the name (``sg_runtime``)."""
+    from sourcegrad import runtime
+    node = gast.Name(id=attr, ctx=gast.Load(), annotation=None, type_comment=None)
+    node.sg_runtime = getattr(runtime, attr)
+    return node
+
+
 def name(id_, ctx=None):
     return gast.Name(id=id_, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
 
@@ -66,13 +78,20 @@ def is_atom(node) -> bool:
     return isinstance(node, (gast.Name, gast.Constant))
 
 
-def assigned_names(stmts) -> set:
-    """Names bound by assignment or for-targets anywhere in ``stmts``."""
+def assigned_names(stmts, lists=False) -> set:
+    """Names bound by assignment or for-targets anywhere in ``stmts``; with
+    ``lists``, also lists grown by ``lst.append(...)`` (normalization turns
+    that into an assignment)."""
     out = set()
     for s in stmts:
         for n in gast.walk(s):
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                 out.add(n.id)
+            elif lists and isinstance(n, gast.Expr) and isinstance(n.value, gast.Call) \
+                    and isinstance(n.value.func, gast.Attribute) \
+                    and n.value.func.attr in LIST_METHODS \
+                    and isinstance(n.value.func.value, gast.Name):
+                out.add(n.value.func.value.id)
     return out
 
 
@@ -105,7 +124,7 @@ class Normalizer:
         self.locals |= assigned_names(fdef.body)
         for s in fdef.body:
             if isinstance(s, (gast.If, gast.For, gast.While)):
-                self.multi |= assigned_names([s])
+                self.multi |= assigned_names([s], lists=True) & self.locals
         body = self.block(fdef.body)
         if not body or not isinstance(body[-1], gast.Return):
             body.append(gast.Return(value=const(None)))
@@ -154,7 +173,17 @@ class Normalizer:
         if not isinstance(s.value, gast.Call):
             value = self.expr(s.value)  # evaluated for nothing; keep effects
             return
-        call = self.call(s.value)
+        v = s.value
+        if isinstance(v.func, gast.Attribute) and v.func.attr in LIST_METHODS \
+                and isinstance(v.func.value, gast.Name) and v.func.value.id in self.locals \
+                and len(v.args) == 1 and not v.keywords:
+            # lst.append(v) -> lst = list_append(lst, v): lists are values here
+            helper = runtime_name(LIST_METHODS[v.func.attr])
+            self.assign_to(name(v.func.value.id, gast.Store()),
+                           gast.Call(func=helper, args=[name(v.func.value.id), v.args[0]],
+                                     keywords=[]))
+            return
+        call = self.call(v)
         self.emit(gast.Expr(value=call))
 
     def visit_Assert(self, s):
@@ -498,9 +527,46 @@ class Normalizer:
                     self.refuse(e, "starred expression in a tuple or list")
                 elts.append(self.atom(e, "item"))
             return type(node)(elts=elts, ctx=gast.Load())
+        if isinstance(node, gast.ListComp) and self.reads_locals(node):
+            return name(self.list_comprehension(node))
         if isinstance(node, OPAQUE):
             return node  # evaluated as written; activity refuses it if it carries gradient
         self.refuse(node, f"{type(node).__name__} expression")
+
+    def reads_locals(self, node):
+        return any(isinstance(n, gast.Name) and n.id in self.locals for n in gast.walk(node))
+
+    def list_comprehension(self, node):
+        """[e for k in it if c] -> a loop appending to a fresh list; returns its name."""
+        import copy as copy_
+        node = copy_.deepcopy(node)
+        items = self.namer.fresh("items")
+        self.multi.add(items)
+        self.locals.add(items)
+        self.emit(assign(items, gast.List(elts=[], ctx=gast.Load())))
+        body = [gast.Expr(value=gast.Call(
+            func=gast.Attribute(value=name(items), attr="append", ctx=gast.Load()),
+            args=[node.elt], keywords=[]))]
+        for comp in reversed(node.generators):
+            for cond in reversed(comp.ifs):
+                body = [gast.If(test=cond, body=body, orelse=[])]
+            body = [gast.For(target=comp.target, iter=comp.iter, body=body, orelse=[],
+                             type_comment=None)]
+        for st in body:
+            gast.copy_location(st, node)
+        # the comprehension's own variables are fresh names, as in Python 3
+        targets = {n.id for c in node.generators for n in gast.walk(c.target)
+                   if isinstance(n, gast.Name)}
+        fresh = {t: self.namer.fresh(t) for t in targets}
+        for st in body:
+            for n in gast.walk(st):
+                if isinstance(n, gast.Name) and n.id in fresh:
+                    n.id = fresh[n.id]
+        self.locals |= set(fresh.values())
+        self.multi |= set(fresh.values())
+        for st in body:
+            self.visit(st)
+        return items
 
     def index(self, node):
         if isinstance(node, gast.Slice):

@@ -151,6 +151,8 @@ class Context:
         return self._wname
 
     def static(self, node):
+        if getattr(node, "sg_runtime", None) is not None:
+            return node.sg_runtime
         if isinstance(node, gast.Name):
             if node.id in self.locals:
                 return MISSING
@@ -333,6 +335,10 @@ def build(fn, spec: Spec) -> Derivative:
     params = param_names(tree)
     locals_ |= set(params)
     ctx = Context(parsed, namer, spec, locals_)
+    for node in gast.walk(tree):  # bind runtime helpers the normalizer referred to
+        obj = getattr(node, "sg_runtime", None)
+        if obj is not None:
+            node.id = ctx.env_name(node.id, obj)
     ret = tree.body[-1]
     seeds = seeded_outputs(ret.value, spec, parsed)
     act = analyse(tree, parsed, spec.active, seeds, spec.weights,  # 4. activity

@@ -103,7 +103,9 @@ class Reverser:
                       and _makes_view(s.value)}
         self.containers = {s.targets[0].id for s in gast.walk(fn_tree)
                            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
-                           and isinstance(s.value, (gast.Tuple, gast.List))}
+                           and (isinstance(s.value, (gast.Tuple, gast.List))
+                                or getattr(getattr(s.value, "func", None), "sg_runtime", None)
+                                in (runtime.list_append, runtime.list_extend))}
         self.pushed = set()
         self.copies = None  # name of the set of arrays the backward sweep owns
         self.loop_depth = 0

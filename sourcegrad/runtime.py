@@ -196,3 +196,45 @@ def add_adjoints(a, b):
     if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
         return AdjointList(add_adjoints(x, y) for x, y in zip(a, b))
     return a + b
+
+
+def list_append(lst, item):
+    """``lst.append(item)`` as a value: a new list (sourcegrad treats lists as values)."""
+    out = list(lst)
+    out.append(item)
+    return out
+
+
+def list_extend(lst, items):
+    """``lst.extend(items)`` as a value: a new list."""
+    return list(lst) + list(items)
+
+
+def list_head(dseq, n):
+    """The adjoint of the first ``n`` items of a list whose adjoint is ``dseq``."""
+    return AdjointList(dseq[:n])
+
+
+def list_tail(dseq, n):
+    """The adjoint of the items after the first ``n``."""
+    return AdjointList(dseq[n:])
+
+
+def sum_adjoint(dz, items):
+    """Adjoint of the items of ``sum(items)``: each gets ``dz`` (summed to its shape)."""
+    return AdjointList(unbroadcast(dz, v) for v in items)
+
+
+def choice_adjoint(dz, z, args):
+    """Adjoint of ``max(*args)``/``min(*args)``: the chosen argument gets ``dz``.
+
+    ``max(seq)`` with one sequence argument sends ``dz`` to the chosen item.
+    """
+    if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        return [choice_adjoint(dz, z, args[0])]
+    out = AdjointList([None] * len(args))
+    for i, v in enumerate(args):
+        if v is z:
+            out[i] = dz
+            break
+    return out

@@ -78,11 +78,11 @@ class Call(E):
 @dataclass
 class Bin(E):
     op: str
-    l: E
-    r: E
+    left: E
+    right: E
 
     def render(self, ref):
-        return f"({self.l.render(ref)} {self.op} {self.r.render(ref)})"
+        return f"({self.left.render(ref)} {self.op} {self.right.render(ref)})"
 
 
 @dataclass
@@ -380,7 +380,8 @@ class Gen:
                     return Sub(Name(rng.choice(v)), str(rng.randrange(2)))
                 v = [n for n, s in sc.vars.items() if s == S3]
                 if v:
-                    return Sub(Name(rng.choice(v)), rng.choice(["::-1", ":", "np.array([2, 0, 1])"]))
+                    return Sub(Name(rng.choice(v)),
+                               rng.choice(["::-1", ":", "np.array([2, 0, 1])"]))
             if shape == S21:
                 v = [n for n, s in sc.vars.items() if s == S23]
                 if v:
@@ -444,9 +445,9 @@ class Gen:
             out.append(St("aug", [n, op, e]))
         elif k < 0.45 and n in sc.owned and shape != S0:
             self.features.add("setitem")
-            idx = {S3: str(rng.randrange(3)), S23: rng.choice([str(rng.randrange(2)),
-                                                               f"{rng.randrange(2)}, {rng.randrange(3)}"]),
-                   S21: f"{rng.randrange(2)}, 0"}[shape]
+            row, col = rng.randrange(2), rng.randrange(3)
+            idx = {S3: str(col), S23: rng.choice([str(row), f"{row}, {col}"]),
+                   S21: f"{row}, 0"}[shape]
             sub_shape = S3 if (shape == S23 and "," not in idx) else S0
             out.append(St("assign", [f"{n}[{idx}]", Call("np.sin",
                                                          [self.expr(sc, sub_shape, depth)])]))
@@ -597,7 +598,6 @@ class Program:
     has_stop: bool
 
     def args(self, rng):
-        import numpy as np
         out = []
         for s in self.arg_shapes:
             if s == S0:

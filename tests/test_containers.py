@@ -182,20 +182,15 @@ def tuple_return_with_int(x):
     return np.sum(x * x), 3, None
 
 
-APPEND = pytest.mark.xfail(strict=True, reason="list.append of an active value: gradient "
-                           "silently ZERO (backward sweep dropped, returns zeros_like(x))")
-COMPREHENSION = pytest.mark.xfail(strict=True, reason="list comprehension reading x refused "
-                                  "('list comprehension over a differentiated value'); issue 3 "
-                                  "asks for comprehensions over ranges")
 
 
 @pytest.mark.parametrize("fn", [list_len,
-                                pytest.param(list_append_stack, marks=APPEND),
-                                pytest.param(list_append_carry, marks=APPEND),
-                                pytest.param(list_append_then_sum_loop, marks=APPEND),
-                                pytest.param(list_comprehension_range, marks=COMPREHENSION),
-                                pytest.param(list_comprehension_sum, marks=COMPREHENSION),
-                                pytest.param(comprehension_with_condition, marks=COMPREHENSION),
+                                list_append_stack,
+                                list_append_carry,
+                                list_append_then_sum_loop,
+                                list_comprehension_range,
+                                list_comprehension_sum,
+                                comprehension_with_condition,
                                 helper_tuple_unpacked, helper_tuple_indexed,
                                 helper_list_unpacked, tuple_in_loop, list_of_lists,
                                 list_item_overwrite, np_array_from_scalars,
@@ -206,8 +201,8 @@ def test_one_argument(fn):
 
 @pytest.mark.parametrize("fn", [tuple_build_index, tuple_unpack, tuple_swap, nested_unpack,
                                 list_build_index,
-                                pytest.param(list_append_concat, marks=APPEND),
-                                pytest.param(list_comprehension_over_list, marks=COMPREHENSION),
+                                list_append_concat,
+                                list_comprehension_over_list,
                                 helper_triple_partial_use,
                                 helper_tuple_passed_on, tuple_unpack_in_loop])
 def test_two_arguments(fn):
@@ -220,7 +215,6 @@ def append_no_loop(x):
     return np.sum(np.stack(rows))
 
 
-@APPEND
 def test_list_append_without_loop():
     np.testing.assert_allclose(sg.grad(append_no_loop)(X), 2.0 * np.ones(3))
 
@@ -244,7 +238,6 @@ def test_dict_display_refused_with_location():
     _refused(dict_values, "dict display", 'd = {"a": x * w, "b": np.sin(x)}', X, W)
 
 
-@APPEND
 def test_list_append_does_not_leak_between_calls():
     g = sg.grad(list_append_stack)
     a = g(X)

@@ -268,7 +268,7 @@ def classify(clean, ref, args, positions, tmp_dir):
         H = refm._H
         H.start("record")
         with np.errstate(all="ignore"):
-            out = refm.f(*copy_args(args))
+            refm.f(*copy_args(args))
             if H.margin < 1e-3:
                 return None
             mod.f(*copy_args(args))

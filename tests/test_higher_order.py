@@ -9,9 +9,6 @@ X = np.array([0.3, -0.8, 1.4])
 
 LOOP2 = pytest.mark.xfail(strict=True, reason="grad of generated loop code refused: 'call whose "
                           "result is discarded is not supported: stack.append(...)'")
-DOT2 = pytest.mark.xfail(strict=True, reason="second order through np.dot transforms the rule "
-                         "helper in sourcegrad/rules/numpy_.py:123 and refuses its list "
-                         "comprehension")
 BRANCH2 = pytest.mark.xfail(strict=True, reason="grad of generated branch code: "
                             "UnboundLocalError for a name bound only in the untaken branch")
 V = np.array([0.5, 1.0, -2.0])
@@ -82,7 +79,6 @@ def test_second_derivative_through_loop():
     check_grads(sg.grad(scalar_loop), 0.4)
 
 
-@DOT2
 def test_second_derivative_of_dot():
     np.testing.assert_allclose(sg.grad(sg.grad(dot_self))(X), 2.0 * np.ones(3))
 
@@ -157,7 +153,7 @@ GRAD_CALL = pytest.mark.xfail(strict=True, reason="calling a GradFunction inside
                               "a *args parameter is not supported'")
 
 
-SECOND_ORDER_CASES = [energy, pytest.param(quad, marks=DOT2), logsumexp,
+SECOND_ORDER_CASES = [energy, quad, logsumexp,
                       pytest.param(with_loop, marks=LOOP2)]
 
 

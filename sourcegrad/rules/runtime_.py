@@ -8,6 +8,7 @@ from their source like user code.
 import numpy as np
 
 from sourcegrad import runtime
+from sourcegrad.runtime import item_adjoint, list_head, list_tail
 from sourcegrad.rules.registry import adjoint, d, nondifferentiable
 
 
@@ -24,6 +25,18 @@ def index_adjoint(z, x, index, dz):
 @adjoint(runtime.zero_item)
 def zero_item(z, dy, index):
     d[dy] = runtime.zero_item(d[z], index)
+
+
+@adjoint(runtime.list_append)
+def list_append(z, lst, item):
+    d[lst] = list_head(d[z], len(lst))
+    d[item] = item_adjoint(d[z], -1, item)
+
+
+@adjoint(runtime.list_extend)
+def list_extend(z, lst, items):
+    d[lst] = list_head(d[z], len(lst))
+    d[items] = list_tail(d[z], len(lst))
 
 
 nondifferentiable(runtime.seed_like, runtime.seed_first, runtime.zeros_like, runtime.ones_like,

@@ -1,0 +1,34 @@
+"""Rules for Python's builtins that carry gradient: ``sum``, ``abs``, ``float``,
+``max``/``min`` of several values."""
+import builtins
+
+import numpy as np
+
+from sourcegrad.rules.registry import adjoint, d
+from sourcegrad.runtime import choice_adjoint, sum_adjoint, unbroadcast
+
+
+@adjoint(builtins.sum)
+def sum_(z, iterable, start=0):
+    d[iterable] = sum_adjoint(d[z], iterable)
+    d[start] = unbroadcast(d[z], start)
+
+
+@adjoint(builtins.abs)
+def abs_(z, x):
+    d[x] = d[z] * np.sign(x)
+
+
+@adjoint(builtins.float)
+def float_(z, x=0.0):
+    d[x] = d[z]
+
+
+@adjoint(builtins.max)
+def max_(z, *args):
+    d[args] = choice_adjoint(d[z], z, args)
+
+
+@adjoint(builtins.min)
+def min_(z, *args):
+    d[args] = choice_adjoint(d[z], z, args)
