@@ -318,9 +318,19 @@ def value_and_grad(fn, grad_position=0, weights=None, has_aux=False, return_ids=
     return GradFunction(fn, grad_position, weights, has_aux, return_ids, sens_param, True)
 
 
+def _register():
+    from sourcegrad.rules.registry import nondifferentiable
+    # building a gradient function inside differentiated code yields a function,
+    # not a value that carries gradient; calling it is differentiated
+    nondifferentiable(grad, value_and_grad, source)
+
+
 def source(g) -> str:
     """The generated Python source of ``g``'s derivative."""
     if not isinstance(g, GradFunction):
         raise TypeError(f"source() expects what grad/value_and_grad returned, got "
                         f"{type(g).__name__}")
     return g.source()
+
+
+_register()

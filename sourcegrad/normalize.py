@@ -219,6 +219,18 @@ class Normalizer:
         self.assign_to(target, gast.BinOp(left=load, op=s.op, right=s.value))
 
     def assign_to(self, target, value):
+        if isinstance(target, gast.Name) and isinstance(value, gast.Call) \
+                and isinstance(value.func, gast.Attribute) and value.func.attr == "pop" \
+                and not value.args and not value.keywords \
+                and isinstance(value.func.value, gast.Name) and value.func.value.id in self.locals:
+            # v = lst.pop()  ->  v = lst[-1]; lst = lst[:-1]   (lists are values here)
+            lst = value.func.value.id
+            self.assign_to(target, gast.Subscript(value=name(lst), slice=const(-1),
+                                                  ctx=gast.Load()))
+            self.assign_to(name(lst, gast.Store()), gast.Subscript(
+                value=name(lst), slice=gast.Slice(lower=None, upper=const(-1), step=None),
+                ctx=gast.Load()))
+            return
         if isinstance(target, gast.Name):
             if target.id in self.multi or target.id not in self.rename and target.id not in self.params:
                 new = target.id
@@ -341,6 +353,8 @@ class Normalizer:
             seqs = [self.atom(a, "seq") for a in it.args]
             index_target, targets = None, list(target.elts)
         else:
+            if fn is reversed:  # an iterator: materialize it so it can be indexed
+                it = gast.Call(func=name("list"), args=[it], keywords=[])
             seqs = [self.atom(it, "seq")]
             index_target, targets = None, [target]
         seqs = [self.protect(a) if isinstance(a, gast.Name) else a for a in seqs]

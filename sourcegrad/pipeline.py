@@ -76,6 +76,11 @@ class Derivative:
         return True
 
 
+# methods that change their object in place: refused on differentiated values
+MUTATING_METHODS = {"pop", "insert", "remove", "sort", "reverse", "fill", "resize", "put",
+                    "itemset", "clear", "setdefault", "update", "popitem", "setfield"}
+
+
 class Recursive(Exception):
     """A function's derivative is needed while it is being built (recursion)."""
 
@@ -201,6 +206,8 @@ class Context:
                     return "nondiff", meth
             if base_varied and meth is not MISSING:
                 return "unknown", meth
+            if base_varied and func.attr in MUTATING_METHODS:
+                return "unknown", None
         return "dynamic", None
 
     def callee(self, info, value, active_args, active_kw, rev, s):
@@ -246,6 +253,11 @@ class Context:
 
 def user_callable(obj):
     """(function, has_self) if ``obj`` is Python code sourcegrad can differentiate."""
+    from sourcegrad.api import GradFunction
+    if isinstance(obj, GradFunction):  # grad(f) called inside f2: its generated code
+        if obj.weights is not None or obj.return_ids or obj.sens:
+            return None
+        return obj.generated(), False
     if isinstance(obj, types.FunctionType):
         return unwrap(obj), False
     if isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType):

@@ -317,6 +317,16 @@ class Reverser:
         self.refuse(s, f"{type(value).__name__} expression")
 
     def no_rule(self, s, value, obj):
+        if obj is None and isinstance(value.func, gast.Attribute):
+            self.refuse(s, f"method .{value.func.attr}() on a differentiated value",
+                        detail=f".{value.func.attr}() changes its object in place, which "
+                               f"gradients cannot follow",
+                        hint="build a new value instead (y = ... ) and use that")
+        if isinstance(obj, type):
+            self.refuse(s, f"creating a {obj.__name__} object",
+                        detail=f"constructing {obj.__qualname__}(...) inside the differentiated "
+                               f"function with arguments that carry gradient is not supported",
+                        hint="create the object outside the function and pass it in")
         what = _describe(value.func, obj)
         self.refuse(s, f"call to {what}", cls=NoDerivativeError,
                     detail=f"{what} has no derivative rule and no Python source to differentiate",
