@@ -463,7 +463,13 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
         pre.append(assign(rev.stack, gast.List(elts=[], ctx=gast.Load())))
     # names saved before their first assignment need a placeholder
     params = set(param_names(tree))
-    for n in sorted(rev.pushed - params):
+    # saved before their first assignment, or zero-filled on a path where they
+    # were never bound: a placeholder
+    bwd_names = {n.id for st in body_bwd for n in gast.walk(st) if isinstance(n, gast.Name)}
+    already = {st.targets[0].id for st in fwd if isinstance(st, gast.Assign)
+               and isinstance(st.targets[0], gast.Name) and isinstance(st.value, gast.Constant)
+               and st.value.value is None}
+    for n in sorted((rev.pushed | (rev.zero_filled & bwd_names)) - params - already):
         pre.append(assign(n, const(None)))
 
     args = tree.args

@@ -108,6 +108,7 @@ class Reverser:
                                 in (runtime.list_append, runtime.list_extend))}
         self.pushed = set()
         self.copies = None  # name of the set of arrays the backward sweep owns
+        self.zero_filled = set()  # names whose adjoint is zero-filled by value
         self.loop_depth = 0
         # names that may hold a value already (an earlier assignment in
         # program order): only such values need saving outside loops
@@ -675,8 +676,9 @@ class Resolver:
         if n in self.rev.defined_at_entry:
             fn = gast.Attribute(value=name(self.rev.ctx.env_name("np", runtime.np)),
                                 attr="zeros_like", ctx=gast.Load())
-        else:  # may be a tuple, or not yet bound on this path
+        else:  # may be a tuple, or not bound on this path (then None: see assemble)
             fn = name(self.rev.ctx.env_name("zeros_like", runtime.zeros_like))
+            self.rev.zero_filled.add(n)
         return pure(assign(self.rev.d(n), call(fn, n)))
 
     def run(self, items, init):

@@ -7,8 +7,6 @@ from sourcegrad.testing import check_grads
 
 X = np.array([0.3, -0.8, 1.4])
 
-BRANCH2 = pytest.mark.xfail(strict=True, reason="grad of generated branch code: "
-                            "UnboundLocalError for a name bound only in the untaken branch")
 V = np.array([0.5, 1.0, -2.0])
 
 
@@ -164,7 +162,6 @@ def test_hvp_as_grad_of_grad_with_sens(f):
     np.testing.assert_allclose(got, fd_hvp(f, X, V), rtol=1e-5, atol=1e-6)
 
 
-@BRANCH2
 @pytest.mark.parametrize("x", [X, -X - 1.0])
 def test_hvp_grad_of_grad_through_branch(x):
     got = sg.grad(sg.grad(with_branch), sens_param=True)(x, V)
