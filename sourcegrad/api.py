@@ -14,7 +14,7 @@ import numpy as np
 
 from sourcegrad import runtime
 from sourcegrad.parse import unwrap
-from sourcegrad.pipeline import Spec, derive, param_names, user_callable
+from sourcegrad.pipeline import Spec, derive, user_callable
 from sourcegrad.shapes import Abstract
 
 FLOAT = Abstract("float")

@@ -171,7 +171,7 @@ class Normalizer:
         if isinstance(s.value, gast.Constant):  # docstring
             return
         if not isinstance(s.value, gast.Call):
-            value = self.expr(s.value)  # evaluated for nothing; keep effects
+            self.expr(s.value)  # a bare expression: its parts run, the value is dropped
             return
         v = s.value
         if isinstance(v.func, gast.Attribute) and v.func.attr in LIST_METHODS \
@@ -232,7 +232,8 @@ class Normalizer:
                 ctx=gast.Load()))
             return
         if isinstance(target, gast.Name):
-            if target.id in self.multi or target.id not in self.rename and target.id not in self.params:
+            first = target.id not in self.rename and target.id not in self.params
+            if target.id in self.multi or first:
                 new = target.id
             else:
                 new = self.namer.fresh(target.id)

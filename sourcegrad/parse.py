@@ -77,7 +77,7 @@ def get_source(fn):
     # sources we generated ourselves are registered with linecache
     try:
         lines, start = inspect.getsourcelines(fn)
-    except (OSError, TypeError) as exc:
+    except (OSError, TypeError):
         lines = linecache.getlines(filename)
         if not lines or code is None:
             raise SourceNotFoundError(

@@ -26,7 +26,7 @@ from sourcegrad import runtime
 from sourcegrad import shapes as shapes_mod
 from sourcegrad.activity import INACTIVE_ATTRS, analyse
 from sourcegrad.codegen import compile_functions
-from sourcegrad.errors import SourcegradError, UnsupportedSyntaxError
+from sourcegrad.errors import SourcegradError
 from sourcegrad.fence import fence
 from sourcegrad.naming import Namer
 from sourcegrad.normalize import assign, const, name, normalize
@@ -179,8 +179,9 @@ class Context:
         func = value.func
         obj = self.static(func)
         if obj is not MISSING:
-            if obj is getattr and len(value.args) >= 2 and isinstance(value.args[1], gast.Constant) \
-                    and value.args[1].value in INACTIVE_ATTRS:
+            args = value.args
+            if obj is getattr and len(args) >= 2 and isinstance(args[1], gast.Constant) \
+                    and args[1].value in INACTIVE_ATTRS:
                 return "nondiff", obj  # getattr(x, "dtype", None) and the like
             if registry.lookup(obj) is not None:
                 return "rule", obj

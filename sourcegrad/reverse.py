@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import operator
-import types
 
 import gast
 

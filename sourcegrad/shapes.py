@@ -24,7 +24,6 @@ from sourcegrad import runtime
 from sourcegrad.activity import statements
 from sourcegrad.normalize import const, name
 from sourcegrad.parse import MISSING
-from sourcegrad.rules import registry
 
 TOP = "?"          # unknown
 

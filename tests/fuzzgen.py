@@ -497,7 +497,9 @@ class Gen:
         k = rng.choice(["if", "if", "for", "while"])
         if k == "if":
             self.features.add("if")
+            before = set(sc.owned)
             body = self.inner_block(sc, depth, False)
+            sc.owned &= before  # the else branch does not see the body's fresh arrays
             orelse = self.inner_block(sc, depth, False) if rng.random() < 0.6 else []
             return St("if", [self.scalar_cond(sc, 1)], body, orelse)
         lv = f"i{len(sc.loopvars)}"

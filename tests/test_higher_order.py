@@ -185,7 +185,7 @@ def test_hvp_of_quadratic_is_exact():
     np.testing.assert_allclose(hvp_by_grad_of_dot(quad)(X, V), A @ V)
 
 
-# -- a function that calls grad inside ----------------------------------------------------------------
+# -- a function that calls grad inside ---------------------------------------------------
 
 d_energy = sg.grad(energy)
 

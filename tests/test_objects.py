@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import sourcegrad as sg
-from sourcegrad import nn, ops, Parameter
+from sourcegrad import nn, Parameter
 from sourcegrad.testing import check_grads, numeric_grad
 
 X = np.array([0.3, -0.8, 1.4])
@@ -399,7 +399,7 @@ def test_lambda_defined_in_test_function():
 
 
 def test_two_lambdas_on_one_line_refused_with_location():
-    f, g = (lambda x: np.sum(x * x)), (lambda x: np.sum(np.sin(x)))  # noqa: E731
+    _f, g = (lambda x: np.sum(x * x)), (lambda x: np.sum(np.sin(x)))  # noqa: E731
     line = inspect.currentframe().f_lineno - 1
     with pytest.raises(sg.SourcegradError) as info:
         sg.grad(g)(X)
