@@ -59,6 +59,11 @@ class Derivative:
     guards: list = field(default_factory=list)
     name: str = ""
     params: tuple = ()
+    text: str = ""                              # this function's own generated text
+    env: dict = field(default_factory=dict)     # names injected into the generated code
+    globals: dict = field(default_factory=dict)  # the user module's globals it runs in
+    closure: dict = field(default_factory=dict)  # the user function's closure cells
+    callees: list = field(default_factory=list)  # derivatives of called functions
 
     def valid(self) -> bool:
         for holder, key, mode, expected in self.guards:
@@ -370,7 +375,8 @@ def build(fn, spec: Spec) -> Derivative:
     guards = _guards(parsed, parsed.tree) + ctx.guards
     sources = [text] + [c.source for c in ctx.callees]
     return Derivative(tuple(compiled), "\n\n".join(dict.fromkeys(sources)), guards, base,
-                      tuple(params))
+                      tuple(params), text=text, env=dict(ctx.env), globals=parsed.globals,
+                      closure=dict(parsed.closure), callees=list(ctx.callees))
 
 
 def param_names(tree):

@@ -453,7 +453,9 @@ class Gen:
                                                          [self.expr(sc, sub_shape, depth)])]))
         elif k < 0.55:
             same = [m for m, s in sc.vars.items() if s == shape and m != n]
-            if same:
+            # no swaps inside loops: a swap late in the body would make an earlier write
+            # of the next iteration go into an input's memory (the program's own bug)
+            if same and not sc.loopvars:
                 self.features.add("swap")
                 m = rng.choice(same)
                 out.append(St("unpack", [[n, m], [Name(m), Name(n)]]))
