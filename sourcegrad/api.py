@@ -14,6 +14,7 @@ import numpy as np
 
 from sourcegrad import runtime
 from sourcegrad.parse import unwrap
+from sourcegrad.codegen import strip_comments
 from sourcegrad.pipeline import Spec, derive, user_callable
 from sourcegrad.shapes import Abstract
 
@@ -271,12 +272,12 @@ class GradFunction:
         return tuple(out)
 
     # -- reading ------------------------------------------------------------------
-    def source(self) -> str:
+    def source(self, comments: bool = True) -> str:
         """The derivative's source: the one the last call ran (specialised on its
-        inputs' shapes), or the general one before any call."""
-        if self._last is not None:
-            return self._last.source
-        return self.derivative().source
+        inputs' shapes), or the general one before any call.  ``comments=False``
+        leaves out the comments naming the user's line each block differentiates."""
+        text = (self._last or self.derivative()).source
+        return text if comments else strip_comments(text)
 
     def __repr__(self):
         kind = "value_and_grad" if self.value else "grad"
@@ -325,12 +326,16 @@ def _register():
     nondifferentiable(grad, value_and_grad, source)
 
 
-def source(g) -> str:
-    """The generated Python source of ``g``'s derivative."""
+def source(g, comments: bool = True) -> str:
+    """The generated Python source of ``g``'s derivative.
+
+    Each block of the backward sweep is headed by a comment naming the line of
+    your code it differentiates; ``comments=False`` leaves them out.
+    """
     if not isinstance(g, GradFunction):
         raise TypeError(f"source() expects what grad/value_and_grad returned, got "
                         f"{type(g).__name__}")
-    return g.source()
+    return g.source(comments)
 
 
 _register()

@@ -11,6 +11,7 @@ with ``linecache`` so tracebacks through generated code show its lines.
 from __future__ import annotations
 
 import itertools
+import re
 import linecache
 import types
 
@@ -20,11 +21,33 @@ import gast
 _counter = itertools.count()
 
 
+_NOTE = "__sourcegrad_note__"
+_NOTE_LINE = re.compile(r"^(\s*)(?:'''|\"\"\"|'|\")" + _NOTE + r"(\d+)(?:'''|\"\"\"|'|\")$",
+                        re.M)
+
+
 def to_source(node) -> str:
-    """Python text of a gast tree (function definitions, statements)."""
+    """Python text of a gast tree (function definitions, statements).
+
+    Statements marked as notes (``reverse.note_stmt``) become ``# comments``.
+    """
+    notes = []
+    for n in gast.walk(node):
+        if getattr(n, "sg_note", False):
+            notes.append(n.value.value)
+            n.value.value = f"{_NOTE}{len(notes) - 1}"
     tree = gast.gast_to_ast(node)
-    return astor.to_source(tree, indent_with="    ",
-                           pretty_source=lambda parts: "".join(parts))
+    text = astor.to_source(tree, indent_with="    ", pretty_source=lambda parts: "".join(parts))
+    if notes:
+        def comment(m):
+            return f"{m.group(1)}# {notes[int(m.group(2))]}"
+        text = _NOTE_LINE.sub(comment, text)
+    return text
+
+
+def strip_comments(text: str) -> str:
+    """``text`` without the comment lines sourcegrad added."""
+    return "".join(line for line in text.splitlines(True) if not line.lstrip().startswith("#"))
 
 
 def compile_functions(defs, names, *, env, globals_, closure_cells, filename_hint):

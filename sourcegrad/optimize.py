@@ -99,7 +99,7 @@ def _dce(fdef, keep_names):
                 if isinstance(s, (gast.If, gast.For, gast.While)):
                     s.body = sweep(s.body) or [gast.Pass()]
                     s.orelse = sweep(s.orelse)
-                    if isinstance(s, gast.If) and _only_pass(s.body) and not s.orelse:
+                    if isinstance(s, gast.If) and _only_pass(s.body) and _only_pass(s.orelse):
                         changed = True
                         continue
                     if isinstance(s, gast.For) and _only_pass(s.body) and \
@@ -121,7 +121,7 @@ def _dce(fdef, keep_names):
 
 
 def _only_pass(body):
-    return all(isinstance(s, gast.Pass) for s in body)
+    return all(isinstance(s, gast.Pass) or getattr(s, "sg_note", False) for s in body)
 
 
 def _copy_propagate(fdef, protected):

@@ -32,7 +32,7 @@ from sourcegrad.naming import Namer
 from sourcegrad.normalize import assign, const, name, normalize
 from sourcegrad.optimize import optimize
 from sourcegrad.parse import MISSING, parse_function, unwrap
-from sourcegrad.reverse import Acc, Resolver, Reverser, call
+from sourcegrad.reverse import Acc, Note, Resolver, Reverser, call, is_note, prune_notes
 from sourcegrad.rules import registry
 
 
@@ -366,6 +366,8 @@ def build(fn, spec: Spec) -> Derivative:
     fwd, bwd = rev.block(tree.body[:-1])
     functions = assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds)
     functions = [optimize(f, spec) for f in functions]          # 6. simplify
+    for f in functions:
+        f.body = prune_notes(f.body)
     base = qualified_name(fn)
     names = [f.name for f in functions]
     compiled, text = compile_functions(                         # 7. compile
@@ -429,6 +431,8 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
             return call(ctx.env_name("seed_like", runtime.seed_like), elt)
         return call(gast.Attribute(value=name(np_name), attr="ones_like", ctx=gast.Load()), elt)
 
+    if getattr(ret, "origin", None) is not None:
+        items.append(Note(ret.origin, parsed))  # the seeds come from the return line
     if isinstance(value, (gast.Tuple, gast.List)):
         elts = value.elts[:1] if spec.has_aux else value.elts
         for i, e in enumerate(elts):
@@ -477,7 +481,8 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
                and isinstance(st.targets[0], gast.Name) and isinstance(st.value, gast.Constant)
                and st.value.value is None}
     for n in sorted((rev.pushed | (rev.zero_filled & bwd_names)) - params - already):
-        pre.append(assign(n, const(None)))
+        if not _bound_first(fwd, n):
+            pre.append(assign(n, const(None)))
 
     args = tree.args
     if spec.mode == "joint":
@@ -582,7 +587,7 @@ def _drop_empty(body):
         if isinstance(s, (gast.If, gast.For, gast.While)):
             s.body = _drop_empty(s.body)
             s.orelse = _drop_empty(s.orelse)
-            if all(isinstance(b, gast.Pass) for b in s.body + s.orelse):
+            if all(isinstance(b, gast.Pass) or is_note(b) for b in s.body + s.orelse):
                 continue
             if not s.body:
                 s.body = [gast.Pass()]
@@ -610,6 +615,17 @@ def _strip_saves(rev, fwd, bwd, unread):
     if not rev.pushed:
         rev.stack = None
     return fwd, bwd
+
+
+def _bound_first(stmts, n):
+    """Whether the first top-level statement that mentions ``n`` binds it plainly."""
+    for st in stmts:
+        if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name) \
+                and st.targets[0].id == n:
+            return not any(isinstance(x, gast.Name) and x.id == n for x in gast.walk(st.value))
+        if any(isinstance(x, gast.Name) and x.id == n for x in gast.walk(st)):
+            return False
+    return False
 
 
 def _copy_args(args):

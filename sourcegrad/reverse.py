@@ -53,6 +53,16 @@ class Group:
         self.name, self.items = name, items
 
 
+class Note:
+    """Which line of the user's code the following backward statements differentiate."""
+
+    def __init__(self, origin, parsed):
+        where = parsed.where(origin)
+        self.key = (where.get("lineno"), where.get("col"))
+        text = (where.get("line") or "").strip()
+        self.text = f"{text}   (line {where['lineno']})" if where.get("lineno") else text
+
+
 class BIf:
     def __init__(self, test, body, orelse):
         self.test, self.body, self.orelse = test, body, orelse
@@ -69,6 +79,33 @@ def load(n):
 
 def call(func, *args, keywords=()):
     return gast.Call(func=load(func), args=[load(a) for a in args], keywords=list(keywords))
+
+
+def note_stmt(text):
+    """A comment in the generated code (a marker codegen turns into ``# text``)."""
+    node = gast.Expr(value=gast.Constant(value=text, kind=None))
+    node.sg_note = True
+    return node
+
+
+def is_note(stmt):
+    return getattr(stmt, "sg_note", False)
+
+
+def prune_notes(body):
+    """Drop notes that no statement follows (their code was optimized away)."""
+    out = []
+    for st in body:
+        if isinstance(st, (gast.If, gast.For, gast.While)):
+            st.body = prune_notes(st.body)
+            st.orelse = prune_notes(st.orelse)
+            if not st.body and not st.orelse:
+                continue  # emptied by the optimizer
+            st.body = st.body or [gast.Pass()]
+        out.append(st)
+    # a note must head some code: drop notes followed by a note or by nothing
+    return [st for i, st in enumerate(out)
+            if not (is_note(st) and (i + 1 == len(out) or is_note(out[i + 1])))]
 
 
 def pure(stmt):
@@ -164,6 +201,9 @@ class Reverser:
         for s in stmts:
             f, b = self.stmt(s)
             fwd += f
+            origin = getattr(s, "origin", None)
+            if b and origin is not None:
+                b = [Note(origin, self.parsed)] + b
             bwd = b + bwd
         return fwd, bwd
 
@@ -682,7 +722,13 @@ class Resolver:
 
     def run(self, items, init):
         out = []
+        last_note = None
         for it in items:
+            if isinstance(it, Note):
+                if it.key != last_note:  # one note per user line
+                    out.append(note_stmt(it.text))
+                    last_note = it.key
+                continue
             if isinstance(it, Acc):
                 dn = self.rev.d(it.name)
                 if it.name in init and it.name in self.rev.containers:

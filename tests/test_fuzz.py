@@ -242,6 +242,56 @@ REGRESSIONS = [
                 z -= 0.1
             return z
         """, (0.5, 0.8), (0, 1)),
+    # fuzz seed 1274: negative axis + keepdims feeding np.maximum: gradient 3x too big
+    R("sum-negative-axis-keepdims-maximum", """
+        import numpy as np
+
+        def f(z):
+            return np.sum(np.maximum(np.sum(z, axis=-1, keepdims=True), 0.5))
+        """, (np.arange(6.0).reshape(2, 3),), 0, [np.ones((2, 3))],
+      xfail="gradient is 3*ones, expected ones (axis=1 instead of -1 is right; "
+            "np.tanh instead of np.maximum is right)"),
+    # found while reducing 1274: negative axis without keepdims crashes
+    R("sum-negative-axis", """
+        import numpy as np
+
+        def f(z):
+            return np.sum(np.sum(z, axis=-1))
+        """, (np.arange(6.0).reshape(2, 3),), 0, [np.ones((2, 3))],
+      xfail="_sum_grad(dsum, z, -1, False) raises ValueError: operands could not be "
+            "broadcast ... (3,1) and requested shape (2,3)"),
+    # fuzz seed 1014: an alias (b is a) then an in-place += on a: Python semantics say b
+    # changes too; sourcegrad rewrites `a *= 2` as a new binding
+    R("alias-then-inplace-augassign", """
+        import numpy as np
+
+        def f(x):
+            a = x * 1.0
+            b = a if x[0] > 0 else a
+            a *= 2.0
+            return np.sum(b)
+        """, (np.array([1.0, 2.0]),), 0, [np.array([2.0, 2.0])],
+      xfail="SILENTLY WRONG: gradient [1, 1] (expected [2, 2]) and value_and_grad's value "
+            "3.0 (f returns 6.0); either follow the alias or refuse in-place ops on aliased "
+            "arrays"),
+    # fuzz seeds 2386, 2599: a write into a variable that was rebound to a fresh array
+    # earlier in the same loop body is refused as "assignment into a view"
+    R("setitem-after-fresh-rebind-in-loop", """
+        import numpy as np
+
+        def h(a):
+            return a[::-1], a
+
+        def f(x):
+            v, w = h(x)
+            for i in range(2):
+                v = 0.5 * v + 1.0
+                v[0] = 0.0
+            return np.sum(v)
+        """, (np.array([1.0, 2.0, 3.0]),), 0, [np.array([0.25, 0.25, 0.0])],
+      xfail="refused with UnsupportedSyntaxError 'assignment into a view of another "
+            "array', but v is a fresh array at the write (the same code outside a loop is "
+            "accepted and right)"),
     R("swap-output", """
         def f(x, z):
             z, x = x, z

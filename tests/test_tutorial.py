@@ -113,11 +113,15 @@ def test_derivative_reads_like_hand_written_code(data):
         assert f"    {name} = " in text
     assert "return dw, db" in text
     # nothing dead: every name the derivative assigns is read afterwards
-    lines = [ln.strip() for ln in text.splitlines()[1:] if " = " in ln]
+    lines = [ln.strip() for ln in text.splitlines()[1:]
+             if " = " in ln and not ln.strip().startswith("#")]
     for ln in lines:
         target = ln.split(" = ")[0]
         rest = text.split(ln, 1)[1]
         assert target in rest, f"{target!r} is assigned but never used:\n{text}"
+    # each block of the backward sweep names the line it differentiates
+    assert "    # z = ops.matmul(x, w) + b   (line " in text
+    assert "#" not in mindspore.source(g, comments=False)
     # no machinery a person would not write for straight-line code
     for word in ("stack", "unbroadcast", "seed_like", "None"):
         assert word not in text, f"{word!r} in:\n{text}"
