@@ -12,7 +12,7 @@ runs.  ``source(g)`` shows the derivative.
 """
 from sourcegrad.errors import (NoDerivativeError, SourceNotFoundError, SourcegradError,
                                UnsupportedSyntaxError)
-from sourcegrad.rules.registry import adjoint, nondifferentiable
+from sourcegrad.rules.registry import adjoint, d, nondifferentiable
 from sourcegrad.rules import operators as _operators  # noqa: F401  (registers rules)
 from sourcegrad.rules import numpy_ as _numpy_rules  # noqa: F401
 from sourcegrad.rules import runtime_ as _runtime_rules  # noqa: F401
@@ -30,7 +30,7 @@ ops.value_and_grad = value_and_grad
 __version__ = "0.1.0"
 
 __all__ = [
-    "grad", "value_and_grad", "source", "stop_gradient", "adjoint", "nondifferentiable",
+    "grad", "value_and_grad", "source", "stop_gradient", "adjoint", "d", "nondifferentiable",
     "Tensor", "Parameter", "ParameterTuple", "ops", "nn",
     "float16", "float32", "float64", "int32", "int64", "bool_",
     "SourcegradError", "UnsupportedSyntaxError", "NoDerivativeError", "SourceNotFoundError",

@@ -398,12 +398,25 @@ class Reverser:
         items = []
         db = self.dname(base.id)
         if self.active(value):
-            unb = self.ctx.env_name("unbroadcast", runtime.unbroadcast)
-            items.append(Acc(value.id, call(unb, gast.Subscript(value=db, slice=copy.deepcopy(
-                target.slice), ctx=gast.Load()), value)))
+            if self.basic_index(target.slice):
+                unb = self.ctx.env_name("unbroadcast", runtime.unbroadcast)
+                items.append(Acc(value.id, call(unb, gast.Subscript(
+                    value=db, slice=copy.deepcopy(target.slice), ctx=gast.Load()), value)))
+            else:  # an index array may repeat positions: only the last write counts
+                helper = self.ctx.env_name("write_adjoint", runtime.write_adjoint)
+                items.append(Acc(value.id, call(helper, db, copy.deepcopy(idx), value)))
         items.append(assign(self.d(base.id), call(self.ctx.env_name("zero_item",
                                                                     runtime.zero_item), db, idx)))
         return fsave + [save, s], [Group(base.id, items), restore] + brestore
+
+    def basic_index(self, sl):
+        """Whether an index is made of constants, slices and known integers."""
+        for n in gast.walk(sl):
+            if isinstance(n, gast.Name):
+                known = self.ctx.shapes.get(n.id)
+                if known is None or known.kind != "int":
+                    return False
+        return True
 
     # -- rules ------------------------------------------------------------------------
     def apply_rule(self, s, primal, target, args, keywords):

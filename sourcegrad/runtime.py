@@ -155,6 +155,22 @@ def restore_item(y, index, old, copies):
     return y
 
 
+def write_adjoint(dy, index, v):
+    """The adjoint of ``v`` in ``y[index] = v``: ``dy[index]``, summed to ``v``'s shape.
+
+    With an index array that repeats a position, NumPy keeps the last write
+    only, so earlier writes to that position get no gradient.
+    """
+    g = dy[index]
+    if isinstance(index, np.ndarray) and index.dtype.kind in "iu" and index.ndim == 1:
+        _, first_from_end = np.unique(index[::-1], return_index=True)
+        if len(first_from_end) < len(index):
+            keep = np.zeros(len(index), dtype=bool)
+            keep[len(index) - 1 - first_from_end] = True
+            g = g * keep.reshape((-1,) + (1,) * (np.ndim(g) - 1))
+    return unbroadcast(g, v)
+
+
 def zero_item(dy, index):
     """``dy`` with ``dy[index]`` zeroed (a copy: adjoints may be shared)."""
     if isinstance(dy, list):

@@ -813,7 +813,7 @@ CASES = [
     C("kwargs-param", f_kwargs_param, (x3,), ["**kwargs"], US),
     C("kwargs-call", f_kwargs_call, (x3,), ["**kwargs"], US),
     C("recursion", lambda: f_recursive, (x3, 2), ["recursi", "f_recursive"], SE,
-      xfail="the recursion refusal points at the `def f_recursive` line (185-ish), "
+      xfail="the recursion refusal points at the `def f_recursive` line, "
             "not at the recursive call `return f_recursive(x * 2, n - 1)`"),
     C("match", "match", (x3,), ["match"], US),
     C("lambda", f_lambda, (x3,), ["lambda"], US),

@@ -251,6 +251,17 @@ REGRESSIONS = [
         """, (np.arange(6.0).reshape(2, 3),), 0, [np.ones((2, 3))],
       xfail="gradient is 3*ones, expected ones (axis=1 instead of -1 is right; "
             "np.tanh instead of np.maximum is right)"),
+    # fuzz seed 2402: mean over axis=-1 with keepdims of a broadcast sum, then a division
+    R("mean-negative-axis-keepdims-broadcast", """
+        import numpy as np
+        C21 = np.array([[0.2], [-0.35]])
+        C23 = np.array([[0.1, -0.4, 0.25], [0.6, 0.05, -0.3]])
+
+        def f(y):
+            v3 = np.mean(y + C23, axis=-1, keepdims=True) / (1.0 + C21 * C21)
+            return np.sum(v3)
+        """, (np.array([-0.68, 0.06, 0.24]),), 0,
+      xfail="gradient is 1.852*ones, finite differences give 0.617*ones (3x too big)"),
     # found while reducing 1274: negative axis without keepdims crashes
     R("sum-negative-axis", """
         import numpy as np

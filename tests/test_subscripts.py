@@ -236,8 +236,6 @@ def test_matrix_writes(fn):
     check_grads(fn, A)
 
 
-@pytest.mark.xfail(strict=True, reason="y[idx] = v with repeated idx: adjoint gives every "
-                   "repeat dy[idx], but only NumPy's last write lands (dx[0] -1.6, want 0)")
 def test_fancy_augmented_write_with_repeats_is_numpy_semantics():
     # NumPy's y[idx] += v with repeated idx applies ONE of the writes (no accumulation);
     # the gradient must match what the primal actually computes.
