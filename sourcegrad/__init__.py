@@ -34,5 +34,6 @@ __all__ = [
     "Tensor", "Parameter", "ParameterTuple", "ops", "nn",
     "float16", "float32", "float64", "int32", "int64", "bool_",
     "SourcegradError", "UnsupportedSyntaxError", "NoDerivativeError", "SourceNotFoundError",
-    "GradFunction",
+    "GradFunction", "export",
 ]
+from sourcegrad.export import export  # noqa: E402

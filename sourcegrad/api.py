@@ -79,14 +79,14 @@ def _check_positions(grad_position, func, bound_self, weights):
         raise TypeError(f"grad_position must be an int or a tuple of ints, but got a list "
                         f"{grad_position!r}; write tuple({grad_position!r})")
     items = (grad_position,) if isinstance(grad_position, int) else grad_position
-    if not isinstance(grad_position, (int, tuple)):
+    if not isinstance(grad_position, (int, tuple)) or isinstance(grad_position, bool):
         raise TypeError(f"grad_position must be an int or a tuple of ints, but got "
                         f"{type(grad_position).__name__} {grad_position!r}")
     if isinstance(grad_position, tuple) and not grad_position:
         raise ValueError("grad_position=() asks for no gradient; use grad_position=None "
                          "with weights=..., or name at least one position")
     for p in items:
-        if not isinstance(p, int):
+        if not isinstance(p, int) or isinstance(p, bool):
             raise TypeError(f"grad_position must contain ints, but got "
                             f"{type(p).__name__} {p!r} in {grad_position!r}")
         if p < 0:

@@ -69,9 +69,17 @@ def fence(parsed) -> None:
                     raise UnsupportedSyntaxError(
                         "**kwargs in a call", hint="pass keyword arguments by name",
                         **parsed.where(node))
+                if kw.arg == "out":
+                    raise UnsupportedSyntaxError(
+                        "out= argument", detail="writing a result into an existing array "
+                        "is not supported", hint="use the returned value: y = f(...)",
+                        **parsed.where(node))
         if isinstance(node, (gast.For, gast.While)) and node.orelse:
             raise UnsupportedSyntaxError(f"else clause of a {kind.__name__.lower()} loop",
                                          hint="use a flag variable", **parsed.where(node))
+    if isinstance(top, gast.AsyncFunctionDef):
+        what, hint = _REFUSED[gast.AsyncFunctionDef]
+        raise UnsupportedSyntaxError(what, hint=hint, **parsed.where(top))
     args = top.args
     if args.kwarg is not None:
         raise UnsupportedSyntaxError("**kwargs parameter", hint="name the parameters",

@@ -478,6 +478,9 @@ class Normalizer:
             right = self.atom(node.right, "rhs")
             return gast.BinOp(left=left, op=node.op, right=right)
         if isinstance(node, gast.UnaryOp):
+            if isinstance(node.op, gast.USub) and isinstance(node.operand, gast.Constant) \
+                    and type(node.operand.value) in (int, float):
+                return const(-node.operand.value)  # a negative literal such as axis=-1
             operand = self.atom(node.operand, "operand")
             return gast.UnaryOp(op=node.op, operand=operand)  # +x copies an array: keep it
         if isinstance(node, gast.Compare):

@@ -26,7 +26,7 @@ from sourcegrad import runtime
 from sourcegrad import shapes as shapes_mod
 from sourcegrad.activity import INACTIVE_ATTRS, analyse
 from sourcegrad.codegen import compile_functions
-from sourcegrad.errors import SourcegradError
+from sourcegrad.errors import NoDerivativeError, SourceNotFoundError, SourcegradError
 from sourcegrad.fence import fence
 from sourcegrad.naming import Namer
 from sourcegrad.normalize import assign, const, name, normalize
@@ -98,7 +98,7 @@ class CalleeInfo:
 
 # Builtins that never carry gradient.
 for _b in (len, range, print, isinstance, issubclass, int, bool, str, type, id, enumerate,
-           zip, hasattr, callable, repr, hash, round, divmod, sorted, reversed, any, all):
+           zip, hasattr, callable, repr, hash, round, reversed, any, all):
     registry.nondifferentiable(_b)
 registry.nondifferentiable(runtime.save_item)
 
@@ -250,6 +250,12 @@ class Context:
             d = derive(fn, spec)
         except Recursive:
             return None
+        except SourceNotFoundError as exc:
+            rev.refuse(s, f"call to {fn.__qualname__}", cls=NoDerivativeError,
+                       detail=f"{fn.__qualname__} has no derivative rule and its source cannot "
+                              f"be read ({exc.filename})",
+                       hint=f"define it in a file or notebook cell, or register a rule: "
+                            f"@sourcegrad.adjoint({fn.__qualname__})")
         self.guards += d.guards
         fwd_name = self.env_name(d.name + "_fwd", d.functions[0])
         bwd_name = self.env_name(d.name + "_bwd", d.functions[1])

@@ -245,11 +245,14 @@ class Reverser:
                         detail=f".{v.func.attr}() may change the value in place, which "
                                f"sourcegrad cannot follow",
                         hint="write the result to a new variable (y = x + ...) instead")
-        kind, _ = self.ctx.classify(v, self)
-        if kind in ("user", "dynamic") and any(self.active(a) for a in args):
-            self.refuse(s, "call whose result is discarded",
-                        hint="a function called for its side effects cannot pass gradient "
-                             "back; return its result and use it")
+        kind, obj = self.ctx.classify(v, self)
+        varied = [a for a in args if isinstance(a, gast.Name) and a.id in self.act.varied]
+        if kind != "nondiff" and varied:
+            what = _describe(v.func, obj if kind != "dynamic" else None)
+            self.refuse(s, f"call to {what} whose result is discarded",
+                        detail="a call made for its side effects (writing into an array, "
+                               "mutating an object) cannot pass gradient back",
+                        hint="return the result and use it: y = f(...)")
 
     # -- saving overwritten values ---------------------------------------------------
     def push(self, n):

@@ -248,9 +248,32 @@ def choice_adjoint(dz, z, args):
     """
     if len(args) == 1 and isinstance(args[0], (list, tuple)):
         return [choice_adjoint(dz, z, args[0])]
-    out = AdjointList([None] * len(args))
+    out = AdjointList(zeros_like(v) for v in args)
     for i, v in enumerate(args):
         if v is z:
             out[i] = dz
             break
+    return out
+
+
+def divmod_adjoint(dz, a, b, which):
+    """Adjoint of ``a`` (which=0) or ``b`` (1) in ``q, r = divmod(a, b)``.
+
+    ``q`` is piecewise constant; ``r = a - b * q``.
+    """
+    dr = dz[1] if dz[1] is not None else 0.0
+    if which == 0:
+        return unbroadcast(dr * np.ones_like(np.asarray(a, dtype=float)), a)
+    return unbroadcast(-dr * np.floor_divide(a, b), b)
+
+
+def sorted_adjoint(dz, items, key=None, reverse=False):
+    """Adjoint of the items of ``sorted(items)``: each sorted slot's adjoint goes home."""
+    items = list(items)
+    order = sorted(range(len(items)), key=(lambda i: key(items[i])) if key else
+                   (lambda i: items[i]), reverse=reverse)
+    out = AdjointList(zeros_like(v) for v in items)
+    for slot, i in enumerate(order):
+        if dz[slot] is not None:
+            out[i] = dz[slot]
     return out

@@ -31,25 +31,30 @@ TOP = "?"          # unknown
 class Abstract:
     """What is known of a value: ``kind`` ("array", "float", "int") and shape/dtype."""
 
-    __slots__ = ("kind", "shape", "dtype")
+    __slots__ = ("kind", "shape", "dtype", "value")
 
-    def __init__(self, kind, shape=(), dtype=None):
-        self.kind, self.shape, self.dtype = kind, tuple(shape), dtype
+    def __init__(self, kind, shape=(), dtype=None, value=None):
+        # value: the int itself when it is a known constant (an axis, a size)
+        self.kind, self.shape, self.dtype, self.value = kind, tuple(shape), dtype, value
 
     def __eq__(self, other):
-        return isinstance(other, Abstract) and (self.kind, self.shape, self.dtype) == (
-            other.kind, other.shape, other.dtype)
+        return isinstance(other, Abstract) and (self.kind, self.shape, self.dtype,
+                                                self.value) == (
+            other.kind, other.shape, other.dtype, other.value)
 
     def __hash__(self):
-        return hash((self.kind, self.shape, self.dtype))
+        return hash((self.kind, self.shape, self.dtype, self.value))
 
     def __repr__(self):
         return f"{self.kind}{self.shape}:{self.dtype}"
 
     def stand_in(self):
-        """A value with these properties to run NumPy on (zero-stride: no memory)."""
+        """A value with these properties to run NumPy on (zero-stride: no memory).
+
+        An int of unknown value has no stand-in (``None``): it may be an axis
+        or a size, and guessing would give wrong shapes."""
         if self.kind == "int":
-            return 0
+            return self.value
         if self.kind == "float":
             return 0.5
         return np.broadcast_to(np.full((), 0.5, dtype=self.dtype or np.float64), self.shape)
@@ -59,7 +64,7 @@ def abstract(value):
     """The Abstract of a concrete value, or TOP."""
     if type(value) is bool or isinstance(value, (int, np.integer)) and not isinstance(
             value, np.ndarray):
-        return Abstract("int")
+        return Abstract("int", value=int(value))
     if type(value) is float:
         return Abstract("float")
     if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fc":
@@ -72,6 +77,8 @@ def join(a, b):
         return b
     if b is None or a == b:
         return a
+    if isinstance(a, Abstract) and isinstance(b, Abstract) and a.kind == b.kind == "int":
+        return Abstract("int")  # an int whose value varies
     if isinstance(a, Abstract) and isinstance(b, Abstract) and a.shape == b.shape \
             and "int" not in (a.kind, b.kind):
         # a float and a NumPy scalar, or two dtypes: the shape is still known
@@ -117,7 +124,8 @@ class ShapeInference:
         if isinstance(node, gast.Name):
             a = self.known.get(node.id)
             if isinstance(a, Abstract):
-                return a.stand_in()
+                v = a.stand_in()
+                return MISSING if v is None else v
             if node.id in self.ctx.locals:
                 return MISSING
         if isinstance(node, (gast.Name, gast.Attribute)):
@@ -180,6 +188,10 @@ class ShapeInference:
         if isinstance(sl, gast.Tuple):
             items = [self.index(e) for e in sl.elts]
             return MISSING if any(i is MISSING for i in items) else tuple(items)
+        if isinstance(sl, gast.Name):
+            a = self.known.get(sl.id)
+            if isinstance(a, Abstract) and a.kind == "int":
+                return 0 if a.value is None else a.value  # any int drops one axis
         val = self.stand_in(sl)
         if val is MISSING or isinstance(val, np.ndarray):
             return MISSING  # masks and fancy indices: data-dependent shapes

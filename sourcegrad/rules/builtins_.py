@@ -5,7 +5,8 @@ import builtins
 import numpy as np
 
 from sourcegrad.rules.registry import adjoint, d
-from sourcegrad.runtime import choice_adjoint, sum_adjoint, unbroadcast
+from sourcegrad.runtime import (choice_adjoint, divmod_adjoint, sorted_adjoint, sum_adjoint,
+                                unbroadcast)
 
 
 @adjoint(builtins.sum)
@@ -32,3 +33,14 @@ def max_(z, *args):
 @adjoint(builtins.min)
 def min_(z, *args):
     d[args] = choice_adjoint(d[z], z, args)
+
+
+@adjoint(builtins.divmod)
+def divmod_(z, a, b):
+    d[a] = divmod_adjoint(d[z], a, b, 0)
+    d[b] = divmod_adjoint(d[z], a, b, 1)
+
+
+@adjoint(builtins.sorted)
+def sorted_(z, iterable, key=None, reverse=False):
+    d[iterable] = sorted_adjoint(d[z], iterable, key, reverse)
