@@ -60,6 +60,7 @@ import sysconfig
 import textwrap
 import tokenize
 import types
+import warnings
 
 import numpy as np
 
@@ -112,15 +113,35 @@ def export_source(g, *args, **kwargs) -> str:
         d = g._last
     else:
         d = g.derivative()
-    return _Exporter(g, d, args if shaped else None, kwargs).build()
+    ex = _Exporter(g, d, args if shaped else None, kwargs)
+    text = ex.build()
+    if ex.stubs:
+        warnings.warn(f"export: the derivative reaches sourcegrad at run time through "
+                      f"{', '.join(sorted(set(ex.stubs.values())))}; in the exported module "
+                      f"those paths raise RuntimeError (see its docstring)", stacklevel=3)
+    return text
 
 
 # --- source analysis ----------------------------------------------------------------
 
 
+def _strip_annotations(text: str) -> str:
+    """``text`` without annotations (never evaluated in the exported module)."""
+    tree = ast.parse(text)
+    changed = False
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns:
+            node.returns, changed = None, True
+        elif isinstance(node, ast.arg) and node.annotation is not None:
+            node.annotation, changed = None, True
+        elif isinstance(node, ast.AnnAssign):
+            node.annotation, changed = ast.Constant(value=None), True
+    return ast.unparse(tree) if changed else text
+
+
 def _free_names(text: str) -> set:
     """Names ``text`` (a module body) reads but does not define at its top level."""
-    table = symtable.symtable(_FUTURE + text, "<export>", "exec")
+    table = symtable.symtable(_FUTURE + _strip_annotations(text), "<export>", "exec")
     top_defined = set()
     free = set()
     for s in table.get_symbols():
@@ -333,6 +354,8 @@ class _Exporter:
         self.aliases = []        # name = other_name
         self.namespaces = {}     # name -> (module, set of attrs)
         self.bound = {}          # name -> description
+        self.pending = set()     # names reserved for an object not yet defined
+        self.stubs = {}          # name -> why (needs sourcegrad at run time)
         self.gen = {}            # id(compiled callee function) -> Derivative
         self.gen_done = set()
         self.weight_ids = {id(w) for w in (g.weights or ())}
@@ -371,10 +394,16 @@ class _Exporter:
                 new = self._fresh(name, avoid)
                 self._claim(new, obj if obj is not None else object())
                 renames[name] = new
+        wanted = []
         for name in sorted(_free_names(unit.text)):
             obj = unit.lookup(name)
             if obj is _MISSING:
                 continue  # unresolved here too: the original would raise NameError
+            if name not in self.names:  # reserve it, so code emitted meanwhile can't take it
+                self.names[name] = obj
+                self.pending.add(name)
+            wanted.append((name, obj))
+        for name, obj in wanted:
             try:
                 got = self._want(name, obj, unit, avoid)
             except _NoSource as exc:
@@ -389,11 +418,17 @@ class _Exporter:
     def _want(self, name, obj, unit, avoid=()):
         """The module-level name under which ``obj`` is available, preferring ``name``."""
         owner = self.names.get(name, _MISSING)
-        if owner is obj:
+        if owner is obj and name in self.pending:
+            self.pending.discard(name)
+            del self.names[name]
+            owner = _MISSING
+        elif owner is obj:
             return name
         key = id(obj)
         if key in self.by_id and self.names.get(self.by_id[key]) is obj:
             existing = self.by_id[key]
+            if existing in self.bound:
+                return existing  # one bound name per object (an alias could not be set)
             if owner is _MISSING and not isinstance(obj, types.ModuleType):
                 self._claim(name, obj)
                 self.aliases.append(f"{name} = {existing}")
@@ -407,6 +442,9 @@ class _Exporter:
 
     def _define(self, name, obj, unit):
         """Make ``name`` mean ``obj`` in the exported module; return ``name``."""
+        engine = _engine_module(obj)
+        if engine is not None and obj is not _api_fix():
+            return self._stub(name, obj, engine)
         if isinstance(obj, types.ModuleType):
             self._claim(name, obj)
             modname = obj.__name__
@@ -462,6 +500,19 @@ class _Exporter:
             self.body.append(self._emit_unit(_Unit(text, lookup, {}, where)))
             return name
         return self._bind(name, obj, _describe(obj))
+
+    def _stub(self, name, obj, engine):
+        """``name``: a function that raises, for a part of sourcegrad's engine (or its
+        parser libraries) the derivative reaches at run time."""
+        self._claim(name, obj)
+        what = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or name
+        why = f"{engine}.{what}" if not isinstance(obj, types.ModuleType) else engine
+        self.stubs[name] = why
+        msg = (f"{name} ({why}) needs sourcegrad at run time: this path of the derivative "
+               f"dispatches when it runs (a call through a variable or attribute, or grad "
+               f"inside the differentiated code), so the standalone export cannot take it")
+        self.body.append(f"def {name}(*args, **kwargs):\n    raise RuntimeError({msg!r})\n")
+        return name
 
     def _must_bind(self, obj):
         return id(obj) in self.weight_ids
@@ -640,6 +691,9 @@ class _Exporter:
             doc += ["",
                     "weights: the arrays whose gradients to return, in the order above;",
                     "they must be the very objects the code reads (through the bound names)."]
+        if self.stubs:
+            doc += ["", "Needs sourcegrad at run time (these raise RuntimeError if reached):"]
+            doc += [f"    {n}: {why}" for n, why in self.stubs.items()]
         if self.bound:
             doc += ["",
                     "Bound names: objects that cannot be written as source. Supply them",
@@ -713,6 +767,38 @@ _CHECK_ARGS_TEXT = '''def _check_args(args, signature):
 '''
 
 
+# sourcegrad modules whose code a standalone derivative may carry: the helpers
+# generated code calls and the ops/layers it reads; the rest is the engine
+_PORTABLE = ("sourcegrad.runtime", "sourcegrad.ops", "sourcegrad.rules.numpy_",
+             "sourcegrad.rules.ops", "sourcegrad.rules.operators", "sourcegrad.rules.builtins_",
+             "sourcegrad.rules.runtime_", "sourcegrad.nn", "sourcegrad.tensor",
+             "sourcegrad.dtypes", "sourcegrad.errors")
+_ENGINE_LIBS = ("gast", "astor")
+
+
+def _engine_module(obj):
+    """The engine module ``obj`` belongs to, or None if it can be exported."""
+    if isinstance(obj, types.ModuleType):
+        mod = obj.__name__
+        if mod == "sourcegrad":
+            return None  # a namespace: its attributes are judged one by one
+    elif isinstance(obj, (types.FunctionType, type, types.BuiltinFunctionType)):
+        mod = getattr(obj, "__module__", None)
+    else:
+        mod = getattr(type(obj), "__module__", None)
+        if not (isinstance(mod, str) and mod.startswith("sourcegrad.api")):
+            return None  # other objects are literals or bound, wherever they come from
+    if not isinstance(mod, str):
+        return None
+    top = mod.split(".")[0]
+    if top in _ENGINE_LIBS:
+        return mod
+    if top == "sourcegrad" and not any(mod == p or mod.startswith(p + ".")
+                                       for p in _PORTABLE):
+        return mod
+    return None
+
+
 def _is_function(obj):
     return isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, np.ufunc))
 
@@ -722,7 +808,10 @@ def _pname(w):
 
 
 def _describe(obj):
-    r = repr(obj)
+    try:
+        r = repr(obj)
+    except Exception:
+        r = "<unprintable>"
     if len(r) > 60:
         r = r[:57] + "..."
     return f"{type(obj).__module__}.{type(obj).__qualname__} {r}".replace("\n", " ")

@@ -58,6 +58,10 @@ def runtime_name(attr):
     return node
 
 
+_OPSYMBOLS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
+              gast.MatMult: "@", gast.Mod: "%", gast.FloorDiv: "//"}
+
+
 def name(id_, ctx=None):
     return gast.Name(id=id_, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
 
@@ -119,6 +123,7 @@ class Normalizer:
                 self.multi |= assigned_names([s])
         for p in params:
             self.namer.reserve(p)
+        self.check_aliased_inplace(fdef)
         from sourcegrad.jumps import lower_jumps
         lower_jumps(fdef, self.namer)
         self.locals |= assigned_names(fdef.body)
@@ -133,6 +138,49 @@ class Normalizer:
                                decorator_list=[], returns=None, type_comment=None,
                                type_params=[])
         return gast.copy_location(new, fdef)
+
+    def check_aliased_inplace(self, fdef):
+        """Refuse ``a += v`` when another name may share ``a``'s array and is read later.
+
+        ``+=`` on an array changes it in place, so Python's ``b = a; a += 1``
+        changes ``b`` too; sourcegrad gives each name its own value and would
+        differentiate a different program.
+        """
+        def names_of(v):
+            if isinstance(v, gast.Name):
+                return {v.id}
+            if isinstance(v, gast.IfExp):
+                return names_of(v.body) | names_of(v.orelse)
+            if isinstance(v, gast.BoolOp):
+                return set().union(*(names_of(x) for x in v.values))
+            return set()
+
+        copies = []
+        for n in gast.walk(fdef):
+            if isinstance(n, gast.Assign):
+                for t in n.targets:
+                    if isinstance(t, gast.Name):
+                        copies += [(t.id, u) for u in names_of(n.value)]
+        loops = [n for n in gast.walk(fdef) if isinstance(n, (gast.For, gast.While))]
+        for aug in gast.walk(fdef):
+            if not (isinstance(aug, gast.AugAssign) and isinstance(aug.target, gast.Name)):
+                continue
+            a = aug.target.id
+            aliases = {u for t, u in copies if t == a} | {t for t, u in copies if u == a}
+            aliases.discard(a)
+            enclosing = [lp for lp in loops if any(x is aug for x in gast.walk(lp))]
+            for n in gast.walk(fdef):
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) \
+                        and n.id in aliases and (
+                            n.lineno > aug.lineno
+                            or any(any(x is n for x in gast.walk(lp)) for lp in enclosing)):
+                    self.refuse(aug, f"in-place {type(aug.op).__name__.lower()}= on a shared "
+                                     f"value",
+                                detail=f"{a} may be the same array as {n.id}, which is read "
+                                       f"afterwards; in-place updates of shared arrays are "
+                                       f"not supported",
+                                hint=f"write {a} = {a} {_OPSYMBOLS.get(type(aug.op), 'op')} "
+                                     f"... to make a new array")
 
     def block(self, stmts):
         saved, saved_origin = self.out, self.origin

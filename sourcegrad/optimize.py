@@ -197,11 +197,29 @@ def _propagate(body, i, a, b, loads_total):
     return True
 
 
+def _merge_ifs(body):
+    """``if t: A`` followed by ``if t: B`` (same test, A binds none of its names) -> one if."""
+    out = []
+    for s in body:
+        for field_ in ("body", "orelse"):
+            if isinstance(s, (gast.If, gast.For, gast.While)):
+                setattr(s, field_, _merge_ifs(getattr(s, field_)))
+        prev = out[-1] if out else None
+        if isinstance(s, gast.If) and isinstance(prev, gast.If) and not s.orelse \
+                and not prev.orelse and gast.dump(s.test) == gast.dump(prev.test) \
+                and not set(_loads(s.test)) & {n for st in prev.body for n in _stores(st)}:
+            prev.body = prev.body + s.body
+            continue
+        out.append(s)
+    return out
+
+
 def optimize(fdef, spec=None, protected=()):
     """Simplify ``fdef`` in place and return it."""
     _Fold().visit(fdef)
     _copy_propagate(fdef, set(protected))
     _Fold().visit(fdef)
     _dce(fdef, set(protected))
+    fdef.body = _merge_ifs(fdef.body)
     gast.fix_missing_locations(fdef)
     return fdef

@@ -134,9 +134,7 @@ class Reverser:
         self.written = {s.targets[0].value.id for s in gast.walk(fn_tree)
                         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript)
                         and isinstance(s.targets[0].value, gast.Name)}
-        self.views = {s.targets[0].id: s for s in gast.walk(fn_tree)
-                      if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
-                      and _makes_view(s.value)}
+        self.views = {}  # name -> whether it may hold a view here (program order)
         self.containers = {s.targets[0].id for s in gast.walk(fn_tree)
                            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
                            and (isinstance(s.value, (gast.Tuple, gast.List))
@@ -144,6 +142,7 @@ class Reverser:
                                 in (runtime.list_append, runtime.list_extend))}
         self.pushed = set()
         self.copies = None  # name of the set of arrays the backward sweep owns
+        self.weight_reads = set()  # attribute reads that may be Parameters (weights)
         self.zero_filled = set()  # names whose adjoint is zero-filled by value
         self.loop_depth = 0
         # names that may hold a value already (an earlier assignment in
@@ -217,8 +216,12 @@ class Reverser:
             if isinstance(t, gast.Tuple):  # produced by reverse itself only
                 return [s], []
         if isinstance(s, gast.If):
+            before = dict(self.views)
             fb, bb = self.block(s.body)
+            after_body, self.views = self.views, before
             fo, bo = self.block(s.orelse)
+            for n, v in after_body.items():  # a view on either path: maybe a view
+                self.views[n] = v or self.views.get(n, False)
             fwd = gast.If(test=s.test, body=fb or [gast.Pass()], orelse=fo)
             return [fwd], ([BIf(s.test, bb, bo)] if bb or bo else [])
         if isinstance(s, gast.For):
@@ -281,6 +284,7 @@ class Reverser:
 
     # -- assignments -----------------------------------------------------------------
     def assign_name(self, s, target, value):
+        self.views[target] = _makes_view(value)
         fsave, brestore = self.save_restore([target])
         if isinstance(value, gast.Call):
             kind, obj = self.ctx.classify(value, self)
@@ -344,9 +348,12 @@ class Reverser:
                 return self.apply_rule(s, obj, target, [base], [])
             if value.attr in INACTIVE_ATTRS:
                 return []
-            # a value read from an object: it may be a Parameter asked for in weights
-            return [expr_stmt(call(self.ctx.env_name("add_weight_grad", runtime.add_weight_grad),
-                                   self.ctx.weights_name(), name(target), dz))]
+            # a value read from an object: it may be a Parameter asked for in weights.
+            # Its adjoint is computed only when it is (see Resolver: weight reads)
+            self.weight_reads.add(target)
+            add = expr_stmt(call(self.ctx.env_name("add_weight_grad", runtime.add_weight_grad),
+                                 self.ctx.weights_name(), name(target), dz))
+            return [gast.If(test=self.wanted(target), body=[add], orelse=[])]
         if isinstance(value, gast.Subscript):
             if not self.active(value.value):
                 return []
@@ -358,6 +365,10 @@ class Reverser:
             return [Acc(e.id, call(helper, dz, const(i), e))
                     for i, e in enumerate(value.elts) if self.active(e)]
         self.refuse(s, f"{type(value).__name__} expression")
+
+    def wanted(self, n):
+        """``wants(weight_grads, n)``: whether ``n`` is a weight whose gradient is asked for."""
+        return call(self.ctx.env_name("wants", runtime.wants), self.ctx.weights_name(), n)
 
     def no_rule(self, s, value, obj):
         if obj is None and isinstance(value.func, gast.Attribute):
@@ -379,7 +390,7 @@ class Reverser:
     def assign_item(self, s, target):
         base = target.value
         value = s.value
-        if base.id in self.views and (base.id in self.act.varied or self.active(value)):
+        if self.views.get(base.id) and (base.id in self.act.varied or self.active(value)):
             self.refuse(s, "assignment into a view of another array",
                         detail=f"{base.id} shares memory with the array it was taken from, "
                                f"and gradients cannot follow writes through views",
@@ -501,7 +512,15 @@ class Reverser:
         return fwd, [Group(target, items)]
 
     # -- loops ------------------------------------------------------------------------
+    def loop_views(self, body):
+        """Names the loop body may bind to a view are maybe views at its start."""
+        for st in gast.walk(gast.Module(body=body, type_ignores=[])):
+            if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name) \
+                    and _makes_view(st.value):
+                self.views[st.targets[0].id] = True
+
     def for_loop(self, s):
+        self.loop_views(s.body)
         body_assigned = {n.id for n in gast.walk(gast.Module(body=s.body, type_ignores=[]))
                          if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         fwd_pre, bwd_post = [], []
@@ -541,6 +560,7 @@ class Reverser:
         return fwd_pre + [fwd] + fwd_post, bwd_pre + bwd + bwd_post
 
     def while_loop(self, s):
+        self.loop_views(s.body)
         trips = self.namer.fresh("trips")
         self.loop_depth += 1
         fb, bb = self.block(s.body)
@@ -744,6 +764,19 @@ class Resolver:
                 if it.key != last_note:  # one note per user line
                     out.append(note_stmt(it.text))
                     last_note = it.key
+                continue
+            if isinstance(it, Acc) and it.name in self.rev.weight_reads:
+                # a value read from an object: its adjoint is only worth computing
+                # when it is a Parameter asked for; every use is under the same test
+                dn = self.rev.d(it.name)
+                if it.name in init:
+                    helper = self.rev.ctx.env_name("add_adjoints", runtime.add_adjoints)
+                    value = call(helper, dn, copy.deepcopy(it.expr))
+                else:
+                    value = copy.deepcopy(it.expr)
+                    init.add(it.name)
+                out.append(gast.If(test=self.rev.wanted(it.name),
+                                   body=[pure(assign(dn, value))], orelse=[]))
                 continue
             if isinstance(it, Acc):
                 dn = self.rev.d(it.name)

@@ -64,6 +64,11 @@ class WeightGrads(dict):
             self[key] = grad if old is None else old + grad
 
 
+def wants(acc, value):
+    """Whether ``value`` is one of the weights whose gradient is being collected."""
+    return acc is not None and id(value) in acc
+
+
 def add_weight_grad(acc, value, grad):
     """Accumulate ``grad`` for ``value`` if it is one of the requested weights."""
     if acc is not None:

@@ -294,10 +294,7 @@ REGRESSIONS = [
                 v = 0.5 * v + 1.0
                 v[0] = 0.0
             return np.sum(v)
-        """, (np.array([1.0, 2.0, 3.0]),), 0, [np.array([0.25, 0.25, 0.0])],
-      xfail="refused with UnsupportedSyntaxError 'assignment into a view of another "
-            "array', but v is a fresh array at the write (the same code outside a loop is "
-            "accepted and right)"),
+        """, (np.array([1.0, 2.0, 3.0]),), 0, [np.array([0.25, 0.25, 0.0])]),
     R("swap-output", """
         def f(x, z):
             z, x = x, z
