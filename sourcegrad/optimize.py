@@ -144,6 +144,8 @@ def _copy_propagate(fdef, protected):
     for n in _loads(fdef):
         loads_total[n] = loads_total.get(n, 0) + 1
 
+    cache = {}  # id(statement) -> names it reads (kept up to date by _propagate)
+
     def block(body):
         changed = False
         i = 0
@@ -158,7 +160,7 @@ def _copy_propagate(fdef, protected):
                 a = s.targets[0].id
                 b = s.value.id if isinstance(s.value, gast.Name) else s.value
                 if a not in protected and a not in params and assigned.get(a) == 1 \
-                        and a != b and _propagate(body, i, a, b, loads_total):
+                        and a != b and _propagate(body, i, a, b, loads_total, cache):
                     del body[i]
                     changed = True
                     continue
@@ -170,10 +172,17 @@ def _copy_propagate(fdef, protected):
     return fdef
 
 
-def _propagate(body, i, a, b, loads_total):
+def _propagate(body, i, a, b, loads_total, cache):
     rest = body[i + 1:]
-    uses = [j for j, s in enumerate(rest) if a in _loads(s)]
-    if sum(_loads(s).count(a) for s in rest) != loads_total.get(a, 0):
+
+    def loads(st):
+        got = cache.get(id(st))
+        if got is None:
+            got = cache[id(st)] = _loads(st)
+        return got
+
+    uses = [j for j, s in enumerate(rest) if a in loads(s)]
+    if sum(loads(s).count(a) for s in rest) != loads_total.get(a, 0):
         return False  # read elsewhere (another block, or before the copy in a loop)
     last = uses[-1] if uses else -1
     for s in rest[:last + 1] if isinstance(b, str) else ():
@@ -190,7 +199,12 @@ def _propagate(body, i, a, b, loads_total):
             return node
 
     for j in range(last + 1):
-        rest[j] = Sub().visit(rest[j])
+        old = rest[j]
+        rest[j] = Sub().visit(old)
+        got = cache.pop(id(old), None)
+        if got is not None:
+            cache[id(rest[j])] = [x for x in got if x != a] + (
+                [b] * got.count(a) if isinstance(b, str) else [])
     body[i + 1:] = rest
     if isinstance(b, str):
         loads_total[b] = loads_total.get(b, 0) + loads_total.pop(a, 0)

@@ -204,6 +204,22 @@ class ShapeInference:
         kws = {k.arg: self.stand_in(k.value) for k in keywords}
         if any(v is MISSING for v in vals) or any(v is MISSING for v in kws.values()):
             return TOP
+        if (fn in _ELEMENTWISE or isinstance(fn, np.ufunc)) and not kws \
+                and all(isinstance(v, (np.ndarray, float, int)) for v in vals):
+            # elementwise: the broadcast shape, and the dtype from 0-d stand-ins
+            # (cheap, however large the arrays)
+            try:
+                shape = np.broadcast_shapes(*[np.shape(v) for v in vals])
+                small = [v.reshape(-1)[:1].reshape(()) if isinstance(v, np.ndarray) else v
+                         for v in vals]
+                with warnings.catch_warnings(), np.errstate(all="ignore"):
+                    warnings.simplefilter("ignore")
+                    out = abstract(fn(*small))
+            except Exception:
+                return TOP
+            if isinstance(out, Abstract) and (shape or out.kind == "array"):
+                return Abstract("array", shape, out.dtype or np.dtype(np.float64))
+            return out
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
@@ -211,6 +227,11 @@ class ShapeInference:
         except Exception:
             return TOP
         return abstract(out)
+
+
+import operator as _op
+
+_ELEMENTWISE = {_op.add, _op.sub, _op.mul, _op.truediv, _op.pow, _op.neg, _op.pos, _op.mod}
 
 
 def broadcast(a, b):

@@ -6,8 +6,9 @@ is chosen so that ``z = x @ w + b`` equals the ``z`` the tutorial printed;
 then every result must match the tutorial's printed numbers.
 
 The notebook tests execute ``samples/autodiff_tutorial.ipynb`` in a real
-Jupyter kernel; they need the ``notebook`` extra and are skipped without it
-(``tox -e notebooks`` runs them).
+Jupyter kernel (``nbclient`` + ``ipykernel``, kernel ``python3``); the ``test``
+extra installs them, so ``.ci/run`` runs them too (``tox -e notebooks`` runs
+only these).  Without those packages they are skipped.
 """
 from __future__ import annotations
 
@@ -128,6 +129,30 @@ def test_derivative_source_is_printed(tutorial_output, name):
 # --- notebooks -------------------------------------------------------------
 
 
+@pytest.fixture
+def kernel_env(monkeypatch, tmp_path):
+    """A ``python3`` kernel that imports this checkout's sourcegrad.
+
+    The kernel is a subprocess and inherits the environment: PYTHONPATH gets the
+    repository root (as under plain ``pytest``, where sourcegrad may not be
+    installed).  If no ``python3`` kernelspec is visible, ipykernel's is
+    installed into a temporary prefix put on JUPYTER_PATH (nothing outside the
+    test's temp directory is touched).
+    """
+    pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    from jupyter_client.kernelspec import KernelSpecManager
+    if "python3" not in KernelSpecManager().find_kernel_specs():
+        prefix = tmp_path / "kernel-prefix"
+        subprocess.run([sys.executable, "-m", "ipykernel", "install", "--prefix", str(prefix),
+                        "--name", "python3"], check=True, capture_output=True, timeout=120)
+        monkeypatch.setenv("JUPYTER_PATH", os.pathsep.join(
+            filter(None, [str(prefix / "share" / "jupyter"), os.environ.get("JUPYTER_PATH")])))
+    return True
+
+
 def _run_notebook(nb, cwd: Path):
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
@@ -150,7 +175,7 @@ def _cell_text(cell) -> str:
 
 
 @pytest.mark.notebook
-def test_tutorial_notebook_runs_in_a_kernel():
+def test_tutorial_notebook_runs_in_a_kernel(kernel_env):
     nbformat = pytest.importorskip("nbformat")
     nb = nbformat.read(str(SAMPLES / "autodiff_tutorial.ipynb"), as_version=4)
     nb = _run_notebook(nb, SAMPLES)
@@ -174,10 +199,20 @@ def test_tutorial_notebook_runs_in_a_kernel():
     for cell in displays:
         text = _cell_text(cell)
         assert "def " in text, f"evaluating grad_fn should show its derivative source:\n{text}"
+        html = "".join(o.get("data", {}).get("text/html", "") for o in cell.get("outputs", []))
+        assert "def" in html, f"grad_fn should also have an HTML (highlighted) repr:\n{html}"
+
+    # a helper redefined in a later cell: the next grad differentiates the new body
+    redefined = [cell for cell in nb.cells if cell.cell_type == "code"
+                 and cell.source.startswith("def helper(x):")]
+    assert len(redefined) == 2, "expected two cells that define helper(x)"
+    expect_numbers("first helper: d/dx sum(x**2)", _cell_text(redefined[0]), [2.0, 4.0, 6.0])
+    expect_numbers("redefined helper: d/dx sum(x**3)", _cell_text(redefined[1]),
+                   [2.0, 4.0, 6.0] + [3.0, 12.0, 27.0])
 
 
 @pytest.mark.notebook
-def test_redefining_a_helper_in_a_notebook_rederives():
+def test_redefining_a_helper_in_a_notebook_rederives(kernel_env):
     """A helper redefined in a later cell is picked up by the next ``grad``."""
     nbformat = pytest.importorskip("nbformat")
     from nbformat.v4 import new_code_cell, new_notebook
