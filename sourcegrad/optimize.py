@@ -47,6 +47,10 @@ class _Fold(gast.NodeTransformer):
                 return node
         if not self.identities:
             return node
+        if op in (gast.Add, gast.Sub) and _num(right) and right.value == 0:
+            return left
+        if op is gast.Add and _num(left) and left.value == 0:
+            return right
         if op is gast.Pow and _num(right) and right.value == 1:
             return left
         if op is gast.Mult and _num(right) and right.value == 1:

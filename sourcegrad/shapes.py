@@ -281,6 +281,11 @@ class Specializer(gast.NodeTransformer):
             return self.shape(node.operand)
         if isinstance(node, gast.Call):
             obj = self.ctx.static_env(node.func)
+            if getattr(obj, "sg_elementwise", False) and node.args and not node.keywords:
+                out = self.shape(node.args[0])
+                for a in node.args[1:]:
+                    out = broadcast(out, self.shape(a))
+                return out
             if isinstance(obj, np.ufunc) and len(node.args) == obj.nin and not node.keywords:
                 out = self.shape(node.args[0])
                 for a in node.args[1:]:
@@ -317,6 +322,12 @@ class Specializer(gast.NodeTransformer):
             if a is not None and a.shape == () and a.dtype == np.float64 \
                     or a is not None and a.kind == "float":
                 return const(1.0)  # a float64 scalar output: its seed is just 1.0
+            if a is not None and a.shape == () and a.dtype is not None \
+                    and a.dtype.kind == "f" and hasattr(np, a.dtype.name):
+                # np.float32(1.0): the seed without computing the output itself
+                return gast.Call(func=gast.Attribute(
+                    value=name(self.ctx.env_name("np", np)), attr=a.dtype.name,
+                    ctx=gast.Load()), args=[const(1.0)], keywords=[])
             if isinstance(self.shape(x), tuple):
                 return gast.Call(func=gast.Attribute(value=name(self.ctx.env_name("np", np)),
                                                      attr="ones_like", ctx=gast.Load()),
