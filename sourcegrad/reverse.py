@@ -143,6 +143,7 @@ class Reverser:
         self.pushed = set()
         self.copies = None  # name of the set of arrays the backward sweep owns
         self.weight_reads = set()  # attribute reads that may be Parameters (weights)
+        self.view_reads = {}  # array -> [(name, statement)] slices read from it
         self.zero_filled = set()  # names whose adjoint is zero-filled by value
         self.loop_depth = 0
         # names that may hold a value already (an earlier assignment in
@@ -299,6 +300,7 @@ class Reverser:
                 return fsave + fsave2 + fwd, bwd + [Kill(target)] + brestore2 + brestore
         if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
                 and value.value.id in self.written:
+            self.view_reads.setdefault(value.value.id, []).append((target, s))
             # a view of an array written later would change under the backward
             # sweep's feet: read a copy
             s = copy.copy(s)
@@ -395,6 +397,7 @@ class Reverser:
                         detail=f"{base.id} shares memory with the array it was taken from, "
                                f"and gradients cannot follow writes through views",
                         hint=f"take a copy first: {base.id} = <expression>.copy()")
+        self.check_views_of(base.id, s)
         if base.id not in self.act.varied:
             return [s], []
         idx = index_expr(target.slice)
@@ -422,6 +425,25 @@ class Reverser:
         items.append(assign(self.d(base.id), call(self.ctx.env_name("zero_item",
                                                                     runtime.zero_item), db, idx)))
         return fsave + [save, s], [Group(base.id, items), restore] + brestore
+
+    def check_views_of(self, base, s):
+        """Refuse a write into ``base`` while a slice read from it earlier is used later:
+        in NumPy that slice is a view and would see the write."""
+        here = self.parsed.where(getattr(s, "origin", None) or s).get("lineno") or 0
+        for view, read in self.view_reads.get(base, ()):
+            if view not in self.act.varied:
+                continue
+            for st in gast.walk(self.tree):
+                origin = getattr(st, "origin", None)
+                line = self.parsed.where(origin).get("lineno") if origin is not None else None
+                if line and line > here and isinstance(st, gast.stmt) and any(
+                        isinstance(n, gast.Name) and n.id == view
+                        and isinstance(n.ctx, gast.Load) for n in gast.walk(st)):
+                    self.refuse(s, f"assignment into {base} while a view of it is in use",
+                                detail=f"{view} was read from {base} by slicing (a view "
+                                       f"sharing its memory) and is used after this write; "
+                                       f"gradients cannot follow writes through views",
+                                hint=f"take a copy when reading: {view} = {base}[...].copy()")
 
     def basic_index(self, sl):
         """Whether an index is made of constants, slices and known integers."""

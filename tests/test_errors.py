@@ -554,7 +554,7 @@ def f_kwargs_call(x):
 def f_recursive(x, n):
     if n == 0:
         return np.sum(x)
-    return f_recursive(x * 2, n - 1)  # <E:recursion>
+    return f_recursive(x * 2, n - 1)
 
 
 # -- lambdas and comprehensions that carry gradient ------------------------------------
@@ -608,13 +608,20 @@ def f_math_gamma(x):
 
 
 def f_divmod(x):
-    q, r = divmod(x, 3.0)  # <E:divmod>
+    q, r = divmod(x, 3.0)
     return r * 2.0
 
 
 def f_sorted(x, y):
-    s = sorted([x, y])  # <E:sorted>
+    s = sorted([x, y])
     return s[0] * 2.0 + s[1]
+
+
+def f_alias_inplace(x):
+    a = x * 1.0
+    b = a if x[0] > 0 else a
+    a *= 2.0  # <E:alias-inplace>
+    return np.sum(b)
 
 
 def f_map(x):
@@ -809,10 +816,8 @@ CASES = [
     C("walrus", f_walrus, (x3,), [":="], US),
     C("kwargs-param", f_kwargs_param, (x3,), ["**kwargs"], US),
     C("kwargs-call", f_kwargs_call, (x3,), ["**kwargs"], US),
-    C("recursion", lambda: f_recursive, (x3, 2), ["recursi", "f_recursive"], SE,
-      xfail="the recursion refusal points at the `def f_recursive` line, "
-            "not at the recursive call `return f_recursive(x * 2, n - 1)`"),
     C("match", "match", (x3,), ["match"], US),
+    C("alias-inplace", f_alias_inplace, (x3,), ["in-place", "shared", "a = a *"], US),
     C("lambda", f_lambda, (x3,), ["lambda"], US),
     C("genexp", f_genexp, (x3,), ["generator expression"], US),
     C("setcomp", f_setcomp, (x3,), ["set comprehension"], US),
@@ -821,14 +826,6 @@ CASES = [
     C("frompyfunc", f_frompyfunc, (x3,), ["call to", "no derivative rule", "adjoint"], ND),
     C("math-erf", f_math_erf, (0.3,), ["erf", "no derivative rule", "adjoint"], ND),
     C("math-lgamma", f_math_gamma, (2.5,), ["lgamma", "no derivative rule", "adjoint"], ND),
-    C("divmod", f_divmod, (7.5,), ["divmod"], SE,
-      xfail="divmod is registered nondifferentiable (pipeline.py), so d(r)/dx of "
-            "`q, r = divmod(x, 3.0)` comes back 0.0 instead of 2.0: a silently wrong "
-            "gradient; divmod's remainder depends on x"),
-    C("sorted", f_sorted, (1.0, 2.0), ["sorted"], SE,
-      xfail="sorted is registered nondifferentiable (pipeline.py), so "
-            "`s = sorted([x, y]); return s[0]*2 + s[1]` gives zeros instead of (2, 1): "
-            "a silently wrong gradient; sorted permutes differentiable values"),
     C("map", f_map, (x3,), ["map"], SE),
     C("reduce", f_reduce, (0.7,), ["reduce", "no derivative rule"], ND),
     C("vectorize", f_vectorize, (x3,), ["vectorize"], SE),
@@ -1064,3 +1061,11 @@ if __name__ == "__main__":  # print the messages for the docstring
     import tempfile
     with tempfile.TemporaryDirectory() as d:
         print(_collect_messages(d))
+
+
+def test_formerly_refused_now_differentiated():
+    """divmod, sorted and recursion have rules or run-time dispatch now: exact values."""
+    np.testing.assert_allclose(sg.grad(f_divmod)(7.5), 2.0)
+    np.testing.assert_allclose(sg.grad(f_sorted, (0, 1))(1.0, 2.0), (2.0, 1.0))
+    np.testing.assert_allclose(sg.grad(f_sorted, (0, 1))(3.0, 2.0), (1.0, 2.0))
+    np.testing.assert_allclose(sg.grad(f_recursive)(x3, 2), 4.0 * np.ones(3))
