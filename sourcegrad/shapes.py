@@ -15,6 +15,7 @@ index) simply leaves the general code in place.
 """
 from __future__ import annotations
 
+import operator as _op
 import warnings
 
 import gast
@@ -228,8 +229,6 @@ class ShapeInference:
             return TOP
         return abstract(out)
 
-
-import operator as _op
 
 _ELEMENTWISE = {_op.add, _op.sub, _op.mul, _op.truediv, _op.pow, _op.neg, _op.pos, _op.mod}
 
