@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from sourcegrad.rules.registry import adjoint, d, nondifferentiable
-from sourcegrad.runtime import matmul_adjoint_a, matmul_adjoint_b, unbroadcast
+from sourcegrad.runtime import unbroadcast
 
 _LOG2 = float(np.log(2.0))
 _LOG10 = float(np.log(10.0))
@@ -223,16 +223,6 @@ def reciprocal(z, x):
     d[x] = -d[z] * z * z
 
 
-@adjoint(np.negative)
-def negative(z, x):
-    d[x] = -d[z]
-
-
-@adjoint(np.positive)
-def positive(z, x):
-    d[x] = d[z]
-
-
 @adjoint(np.absolute, np.fabs)   # np.abs is np.absolute
 def absolute(z, x):
     d[x] = d[z] * np.sign(x)
@@ -300,30 +290,6 @@ def arctanh(z, x):
 
 # ----------------------------------------------------- elementwise, binary --
 
-@adjoint(np.add)
-def add(z, x1, x2):
-    d[x1] = unbroadcast(d[z], x1)
-    d[x2] = unbroadcast(d[z], x2)
-
-
-@adjoint(np.subtract)
-def subtract(z, x1, x2):
-    d[x1] = unbroadcast(d[z], x1)
-    d[x2] = unbroadcast(-d[z], x2)
-
-
-@adjoint(np.multiply)
-def multiply(z, x1, x2):
-    d[x1] = unbroadcast(d[z] * x2, x1)
-    d[x2] = unbroadcast(d[z] * x1, x2)
-
-
-@adjoint(np.divide)   # np.true_divide is np.divide
-def divide(z, x1, x2):
-    d[x1] = unbroadcast(d[z] / x2, x1)
-    d[x2] = unbroadcast(-d[z] * z / x2, x2)
-
-
 @adjoint(np.maximum, np.minimum, np.fmax, np.fmin)
 def maximum(z, x1, x2):
     d[x1] = unbroadcast(d[z] * _tie(x1, x2, z), x1)
@@ -359,12 +325,6 @@ def ndarray_mean(z, self, axis=None, dtype=None, out=None, keepdims=False):
 
 
 # ---------------------------------------------------------- linear algebra --
-
-@adjoint(np.matmul)
-def matmul(z, x1, x2):
-    d[x1] = matmul_adjoint_a(d[z], x1, x2)
-    d[x2] = matmul_adjoint_b(d[z], x1, x2)
-
 
 @adjoint(np.dot)
 def dot(z, a, b, out=None):

@@ -1,8 +1,10 @@
 """Derivative rules for Python's operators (``+ - * / ** @``, unary ``-``).
 
-Keyed by the ``operator`` module's functions; the reverse pass maps each
-``BinOp``/``UnaryOp`` node to them.  Binary operators broadcast, so each
-adjoint is summed back to its operand's shape with ``unbroadcast``.
+Keyed by the ``operator`` module's functions -- the reverse pass maps each
+``BinOp``/``UnaryOp`` node to them -- and by the NumPy ufuncs that are the
+same operation (``np.add`` is ``+``), with NumPy's parameter names.  Binary
+operators broadcast, so each adjoint is summed back to its operand's shape
+with ``unbroadcast``.
 """
 import operator
 
@@ -12,28 +14,28 @@ from sourcegrad.rules.registry import adjoint, d, nondifferentiable
 from sourcegrad.runtime import matmul_adjoint_a, matmul_adjoint_b, unbroadcast
 
 
-@adjoint(operator.add)
-def add(z, x, y):
-    d[x] = unbroadcast(d[z], x)
-    d[y] = unbroadcast(d[z], y)
+@adjoint(operator.add, np.add)
+def add(z, x1, x2):
+    d[x1] = unbroadcast(d[z], x1)
+    d[x2] = unbroadcast(d[z], x2)
 
 
-@adjoint(operator.sub)
-def sub(z, x, y):
-    d[x] = unbroadcast(d[z], x)
-    d[y] = unbroadcast(-d[z], y)
+@adjoint(operator.sub, np.subtract)
+def sub(z, x1, x2):
+    d[x1] = unbroadcast(d[z], x1)
+    d[x2] = unbroadcast(-d[z], x2)
 
 
-@adjoint(operator.mul)
-def mul(z, x, y):
-    d[x] = unbroadcast(d[z] * y, x)
-    d[y] = unbroadcast(d[z] * x, y)
+@adjoint(operator.mul, np.multiply)
+def mul(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * x2, x1)
+    d[x2] = unbroadcast(d[z] * x1, x2)
 
 
-@adjoint(operator.truediv)
-def truediv(z, x, y):
-    d[x] = unbroadcast(d[z] / y, x)
-    d[y] = unbroadcast(-d[z] * z / y, y)
+@adjoint(operator.truediv, np.divide)  # np.true_divide is np.divide
+def truediv(z, x1, x2):
+    d[x1] = unbroadcast(d[z] / x2, x1)
+    d[x2] = unbroadcast(-d[z] * z / x2, x2)
 
 
 @adjoint(operator.pow)
@@ -42,18 +44,18 @@ def pow(z, x, y):
     d[y] = unbroadcast(d[z] * z * np.log(np.where(x > 0, x, 1.0)), y)
 
 
-@adjoint(operator.matmul)
-def matmul(z, x, y):
-    d[x] = matmul_adjoint_a(d[z], x, y)
-    d[y] = matmul_adjoint_b(d[z], x, y)
+@adjoint(operator.matmul, np.matmul)
+def matmul(z, x1, x2):
+    d[x1] = matmul_adjoint_a(d[z], x1, x2)
+    d[x2] = matmul_adjoint_b(d[z], x1, x2)
 
 
-@adjoint(operator.neg)
+@adjoint(operator.neg, np.negative)
 def neg(z, x):
     d[x] = -d[z]
 
 
-@adjoint(operator.pos)
+@adjoint(operator.pos, np.positive)
 def pos(z, x):
     d[x] = d[z]
 
