@@ -257,15 +257,13 @@ class Specializer(gast.NodeTransformer):
         for primal, adj in adjoint_of.items():
             if primal in self.shapes:
                 self.shapes[adj] = self.shapes[primal]
-        from sourcegrad.rules import numpy_ as nr, ops as opr
+        from sourcegrad.rules import numpy_ as nr
         self.helpers = {id(runtime.unbroadcast): "unbroadcast",
                         id(runtime.matmul_adjoint_a): "matmul_a",
                         id(runtime.matmul_adjoint_b): "matmul_b",
                         id(runtime.seed_like): "seed_like",
                         id(np.ones_like): "ones_like",
                         id(getattr(nr, "_sum_grad", None)): "sum_grad",
-                        id(getattr(opr, "_reduce_grad", None)): "sum_grad",
-                        id(getattr(opr, "_mean_grad", None)): "mean_grad",
                         id(getattr(nr, "_count", None)): "count"}
         self.helpers.pop(id(None), None)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from sourcegrad import ops
+from sourcegrad.rules.numpy_ import _count, _sum_grad  # the same math as np.sum/mean
 from sourcegrad.rules.registry import adjoint, d, nondifferentiable
 from sourcegrad.runtime import matmul_adjoint_a, matmul_adjoint_b, unbroadcast
 from sourcegrad.tensor import Parameter, Tensor
@@ -56,33 +57,6 @@ def _cast(g, x):
 def _swap_last(a):
     """Transpose the last two axes (a 1-D array stays as it is)."""
     return np.swapaxes(a, -1, -2) if np.ndim(a) > 1 else a
-
-
-def _expand_reduced(dz, ndim, axis, keepdims):
-    """Re-insert the axes a reduction removed, so ``dz`` broadcasts against its input."""
-    if keepdims or axis is None:
-        return dz
-    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
-    axes = tuple(sorted(a % ndim for a in axes))
-    return np.expand_dims(dz, axes)
-
-
-def _reduce_grad(dz, input, dim, keepdim):
-    """Adjoint of ``sum(input, dim, keepdim)``: ``dz`` spread back over the summed axes."""
-    return _like(_expand_reduced(dz, np.ndim(input), dim, keepdim), input)
-
-
-def _mean_grad(dz, input, axis, keep_dims):
-    """Adjoint of ``mean(input, axis, keep_dims)``: ``dz`` spread and divided by the count."""
-    shape = np.shape(input)
-    if axis is None:
-        count = int(np.prod(shape))
-    else:
-        axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
-        count = int(np.prod([shape[a] for a in axes]))
-    g = _like(_expand_reduced(dz, len(shape), axis, keep_dims), input)
-    g /= count
-    return g
 
 
 def _loss_seed(dz, elem_shape, reduction):
@@ -447,12 +421,12 @@ def log_softmax(z, logits, axis=-1):
 
 @adjoint(ops.sum)
 def sum_(z, input, dim=None, keepdim=False, *, dtype=None):
-    d[input] = _reduce_grad(d[z], input, dim, keepdim)
+    d[input] = _sum_grad(d[z], input, dim, keepdim)
 
 
 @adjoint(ops.mean)
 def mean(z, input, axis=None, keep_dims=False):
-    d[input] = _mean_grad(d[z], input, axis, keep_dims)
+    d[input] = _sum_grad(d[z], input, axis, keep_dims) / _count(input, axis)
 
 
 @adjoint(ops.reshape)
