@@ -92,6 +92,13 @@ def get_source(fn):
     return lines, start
 
 
+def _fingerprint(code):
+    """What tells lambdas apart: the names and constants they use (bytecode can differ
+    between a file and a recompiled snippet)."""
+    consts = tuple(repr(k) for k in code.co_consts if not isinstance(k, types.CodeType))
+    return code.co_names, code.co_varnames, consts
+
+
 def _find_lambda(tree, code):
     """The Lambda node in ``tree`` that compiled to ``code``."""
     lambdas = [n for n in gast.walk(tree) if isinstance(n, gast.Lambda)]
@@ -110,7 +117,7 @@ def _find_lambda(tree, code):
             try:
                 c = compile(src, "<lambda>", "eval")
                 inner = [k for k in c.co_consts if isinstance(k, types.CodeType)][0]
-                if inner.co_code == code.co_code:
+                if _fingerprint(inner) == _fingerprint(code):
                     chosen.append(n)
             except Exception:
                 continue

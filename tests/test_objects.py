@@ -398,8 +398,14 @@ def test_lambda_defined_in_test_function():
     check_grads(f, X)
 
 
-def test_two_lambdas_on_one_line_refused_with_location():
-    _f, g = (lambda x: np.sum(x * x)), (lambda x: np.sum(np.sin(x)))  # noqa: E731
+def test_two_lambdas_on_one_line_told_apart():
+    f, g = (lambda x: np.sum(x * x)), (lambda x: np.sum(np.sin(x)))  # noqa: E731
+    np.testing.assert_allclose(sg.grad(g)(X), np.cos(X))
+    np.testing.assert_allclose(sg.grad(f)(X), 2 * X)
+
+
+def test_two_identical_lambdas_on_one_line_refused_with_location():
+    f, g = (lambda x: np.sum(x * x)), (lambda x: np.sum(x * x))  # noqa: E731
     line = inspect.currentframe().f_lineno - 1
     with pytest.raises(sg.SourcegradError) as info:
         sg.grad(g)(X)
