@@ -405,7 +405,7 @@ def test_two_lambdas_on_one_line_told_apart():
 
 
 def test_two_identical_lambdas_on_one_line_refused_with_location():
-    f, g = (lambda x: np.sum(x * x)), (lambda x: np.sum(x * x))  # noqa: E731
+    _f, g = (lambda x: np.sum(x * x)), (lambda x: np.sum(x * x))  # noqa: E731
     line = inspect.currentframe().f_lineno - 1
     with pytest.raises(sg.SourcegradError) as info:
         sg.grad(g)(X)
