@@ -439,8 +439,9 @@ def hypot(z, x1, x2):
 
 
 def _sigmoid(t):
-    """``1 / (1 + exp(-t))`` without overflow: the derivative of softplus."""
-    return 0.5 * (1.0 + np.tanh(0.5 * t))
+    """``1 / (1 + exp(-t))`` without overflow, exact in both tails: softplus's slope."""
+    e = np.exp(-np.abs(t))  # in (0, 1]
+    return np.where(t >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 _sigmoid.sg_elementwise = True  # its result has the broadcast shape of its argument

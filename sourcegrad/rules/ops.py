@@ -389,9 +389,19 @@ def minimum(z, input, other):
     d[other] = _select_grad(d[z], other, input, -1)
 
 
+def _sigmoid_slope(x):
+    """``sigmoid(x) * (1 - sigmoid(x))``, exact in both tails (``z * (1 - z)`` is 0
+    once ``z`` rounds to 1)."""
+    e = np.exp(-np.abs(x))
+    return e / (1.0 + e) ** 2
+
+
+_sigmoid_slope.sg_elementwise = True
+
+
 @adjoint(ops.sigmoid)
 def sigmoid(z, input):
-    d[input] = d[z] * z * (1 - z)
+    d[input] = d[z] * _sigmoid_slope(input)
 
 
 @adjoint(ops.relu)
