@@ -47,12 +47,11 @@ print(loss)
 # ## Differential functions and gradient computation
 
 grad_fn = mindspore.grad(function, (2, 3))
-print("--- derivative of function ---")  # sample
-print(mindspore.source(grad_fn))  # sample
-
 print("--- grads of function ---")  # sample
 grads = grad_fn(x, y, w, b)
 print(grads)
+print("--- derivative of function ---")  # sample
+print(mindspore.source(grad_fn))  # sample
 
 # ## Stop Gradient
 
@@ -64,11 +63,11 @@ def function_with_logits(x, y, w, b):
 
 
 grad_fn = mindspore.grad(function_with_logits, (2, 3))
-print("--- derivative of function_with_logits ---")  # sample
-print(mindspore.source(grad_fn))  # sample
 print("--- grads of function_with_logits ---")  # sample
 grads = grad_fn(x, y, w, b)
 print(grads)
+print("--- derivative of function_with_logits ---")  # sample
+print(mindspore.source(grad_fn))  # sample
 
 
 def function_stop_gradient(x, y, w, b):
@@ -78,21 +77,20 @@ def function_stop_gradient(x, y, w, b):
 
 
 grad_fn = mindspore.grad(function_stop_gradient, (2, 3))
-print("--- derivative of function_stop_gradient ---")  # sample
-print(mindspore.source(grad_fn))  # sample
 print("--- grads of function_stop_gradient ---")  # sample
 grads = grad_fn(x, y, w, b)
 print(grads)
+print("--- derivative of function_stop_gradient ---")  # sample
+print(mindspore.source(grad_fn))  # sample
 
 # ## Auxiliary data
 
 grad_fn = mindspore.grad(function_with_logits, (2, 3), has_aux=True)
-print("--- derivative of function_with_logits, has_aux=True ---")  # sample
-print(mindspore.source(grad_fn))  # sample
-
 print("--- grads, z of function_with_logits, has_aux=True ---")  # sample
 grads, (z,) = grad_fn(x, y, w, b)
 print(grads, z)
+print("--- derivative of function_with_logits, has_aux=True ---")  # sample
+print(mindspore.source(grad_fn))  # sample
 
 # ## Calculating neural network gradient
 
@@ -123,9 +121,8 @@ def forward_fn(x, y):
 
 
 grad_fn = mindspore.value_and_grad(forward_fn, None, weights=model.trainable_params())
-print("--- derivative of forward_fn, weights=model.trainable_params() ---")  # sample
-print(mindspore.source(grad_fn))  # sample
-
 print("--- grads of forward_fn ---")  # sample
 loss, grads = grad_fn(x, y)
 print(grads)
+print("--- derivative of forward_fn, weights=model.trainable_params() ---")  # sample
+print(mindspore.source(grad_fn))  # sample
