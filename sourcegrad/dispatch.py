@@ -24,7 +24,13 @@ _counter = itertools.count()
 def _plan(callee, spec, nargs, kwnames):
     from sourcegrad.pipeline import Spec, derive, user_callable
 
-    active_args, active_kw, weights = spec
+    active_args, active_kw, weights, star = spec
+    starred = tuple(range(star, nargs)) if star is not None else ()
+    # f(a, *rest): every item of rest is an argument with gradient; its adjoints
+    # come last in what call_bwd returns
+    caller_order = [("pos", i) for i in active_args] + [("kw", k) for k in active_kw] + [
+        ("pos", i) for i in starred]
+    active_args = tuple(active_args) + starred
     target = user_callable(callee)
     if target is None:
         if registry.lookup(callee) is None:
@@ -51,7 +57,6 @@ def _plan(callee, spec, nargs, kwnames):
                 slot_of[pname] = ("kw", item)
     active = tuple(p for p in sig.parameters if p in slot_of)
     d = derive(fn, Spec(active=active, mode="split", weights=weights))
-    caller_order = [("pos", i) for i in active_args] + [("kw", k) for k in active_kw]
     index = {slot_of[p]: j for j, p in enumerate(active)}
     reorder = tuple(index.get(slot) for slot in caller_order)
     return d, has_self, reorder

@@ -654,7 +654,10 @@ class Normalizer:
             func = self.atom(func, "fn")
         args = []
         for a in node.args:
-            if isinstance(a, gast.Starred):
+            if isinstance(a, gast.Starred) and isinstance(a.value, (gast.List, gast.Tuple)) \
+                    and not any(isinstance(e, gast.Starred) for e in a.value.elts):
+                args += [self.atom(e, "arg") for e in a.value.elts]  # f(*[a, b]) is f(a, b)
+            elif isinstance(a, gast.Starred):
                 args.append(gast.Starred(value=self.atom(a.value, "args"), ctx=gast.Load()))
             else:
                 args.append(self.atom(a, "arg"))

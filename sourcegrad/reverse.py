@@ -492,9 +492,16 @@ class Reverser:
         active_args = [i for i, a in enumerate(args) if self.active(
             a.value if isinstance(a, gast.Starred) else a)]
         active_kw = [k.arg for k in keywords if self.active(k.value)]
+        star = None  # f(a, *rest): rest's length is known only at run time
         if any(isinstance(args[i], gast.Starred) for i in active_args):
-            self.refuse(s, "*args carrying gradient in a call",
-                        hint="pass the arguments one by one")
+            star = [i for i in active_args if isinstance(args[i], gast.Starred)]
+            if len(star) > 1 or star[0] != len(args) - 1:
+                self.refuse(s, "*args carrying gradient in a call",
+                            detail="only the last positional argument may be starred",
+                            hint="pass the arguments one by one")
+            star = star[0]
+            active_args = [i for i in active_args if i != star]
+            kind = "dynamic"
         wname = self.ctx.weights_name()
         order = [("pos", i) for i in active_args] + [("kw", k) for k in active_kw]
         callee = self.ctx.callee(obj, value, active_args, active_kw, self, s) \
@@ -508,7 +515,7 @@ class Reverser:
                               keywords=keywords)
             bfunc = name(bwd_name)
         else:
-            spec = const((tuple(active_args), tuple(active_kw), self.ctx.config.weights))
+            spec = const((tuple(active_args), tuple(active_kw), self.ctx.config.weights, star))
             fcall = gast.Call(func=name(self.ctx.env_name("call_fwd", runtime_call_fwd())),
                               args=[value.func, spec] + args, keywords=keywords)
             bfunc = name(self.ctx.env_name("call_bwd", runtime_call_bwd()))
@@ -519,6 +526,16 @@ class Reverser:
         by_kw = {k.arg: k.value for k in keywords}
         ordered = [args[i] if where == "pos" else by_kw[i] for where, i in order]
         items = []
+        if star is not None:
+            # call_bwd returns the starred items' adjoints after the others
+            parts = self.namer.fresh(self.d(target) + "_parts")
+            items.append(assign(parts, bcall))
+            for j, a in enumerate(ordered):
+                items.append(Acc(a.id, gast.Subscript(value=name(parts), slice=const(j),
+                                                      ctx=gast.Load())))
+            tail = self.ctx.env_name("list_tail", runtime.list_tail)
+            items.append(Acc(args[star].value.id, call(tail, parts, const(len(ordered)))))
+            return fwd, [Group(target, items)]
         if not ordered:
             items.append(expr_stmt(bcall))
         elif len(ordered) == 1:

@@ -193,13 +193,10 @@ def _refusal(fn, construct, line_text, *args, where=None, wrt=0):
     return msg
 
 
-@pytest.mark.xfail(strict=True, reason="*args at a call site refused ('*args carrying gradient "
-                   "in a call is not supported'), issue 3 asks for it")
 def test_star_args_from_tuple():
     check_grads(star_args_call, X, W)
 
 
-@pytest.mark.xfail(strict=True, reason="*args at a call site refused, issue 3 asks for it")
 def test_star_args_from_list_plus_positional():
     check_grads(star_args_list_call, X, W)
 

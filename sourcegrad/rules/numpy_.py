@@ -1256,3 +1256,412 @@ nondifferentiable(
                "integers", "choice", "permutation", "permuted", "shuffle", "binomial",
                "poisson", "exponential", "beta", "gamma"),
     why="random numbers")
+
+
+# ------------------------------------------------------ complex numbers --
+# Complex adjoints follow HIPS autograd: for ``z = u + iv`` and a real loss,
+# ``d[z] = dL/du - 1j * dL/dv``; a real argument's adjoint is the real part.
+
+def _match(x, g):
+    """``g`` as the adjoint of ``x``: its real part (in x's dtype) for real ``x``."""
+    if np.iscomplexobj(x):
+        return np.asarray(g) + 0j
+    return _like(np.real(g), x)
+
+
+@adjoint(np.real)
+def real(z, val):
+    d[val] = _match(val, d[z])
+
+
+@adjoint(np.imag)
+def imag(z, val):
+    d[val] = _match(val, -1j * np.asarray(d[z]))
+
+
+@adjoint(np.conjugate)   # np.conj is np.conjugate
+def conjugate(z, x):
+    d[x] = _match(x, np.conj(d[z]))
+
+
+@adjoint(np.angle)
+def angle(out, z, deg=False):
+    d[z] = _angle_grad(d[out], z, deg)
+
+
+def _angle_grad(dz, z, deg=False):
+    """Adjoint of ``angle``: ``dz * conj(1j z) / |z|^2`` (zero for real ``z``)."""
+    zz = np.asarray(z)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.where(zz == 0, 0.0, np.asarray(dz) * np.conj(zz * 1j) / np.abs(zz) ** 2)
+    return _match(z, g * (180.0 / np.pi) if deg else g)
+
+
+@adjoint(np.real_if_close)
+def real_if_close(z, a, tol=100):
+    d[a] = _match(a, d[z])
+
+
+# ------------------------------------------------------- more functions --
+
+@adjoint(np.cross)
+def cross(z, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    d[a] = _cross_grad(d[z], a, b, axisa, axisb, axisc, axis, 0)
+    d[b] = _cross_grad(d[z], a, b, axisa, axisb, axisc, axis, 1)
+
+
+def _cross_grad(dz, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, which=0):
+    """Adjoint of ``cross`` (2- and 3-vectors, broadcasting): ``b x dz`` for
+    ``a``, ``dz x a`` for ``b``, 2-vectors padded to 3 with zeros."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    A, B = np.moveaxis(a, axisa, -1), np.moveaxis(b, axisb, -1)
+    na, nb = A.shape[-1], B.shape[-1]
+    A3 = np.concatenate([A, np.zeros(A.shape[:-1] + (3 - na,))], axis=-1)
+    B3 = np.concatenate([B, np.zeros(B.shape[:-1] + (3 - nb,))], axis=-1)
+    dz = np.asarray(dz)
+    if na == 2 and nb == 2:   # the result was the z component only
+        G = np.stack([np.zeros_like(dz), np.zeros_like(dz), dz], axis=-1)
+    else:
+        G = np.moveaxis(dz, axisc, -1)
+    if which == 0:
+        g = unbroadcast(np.cross(B3, G)[..., :na], A)
+        return _like(np.moveaxis(g, -1, axisa), a)
+    g = unbroadcast(np.cross(G, A3)[..., :nb], B)
+    return _like(np.moveaxis(g, -1, axisb), b)
+
+
+@adjoint(np.diff)
+def diff(z, a, n=1, axis=-1, prepend=None, append=None):
+    d[a] = _diff_grad(d[z], a, n, axis, prepend, append, 1)
+    d[prepend] = _diff_grad(d[z], a, n, axis, prepend, append, 0)
+    d[append] = _diff_grad(d[z], a, n, axis, prepend, append, 2)
+
+
+def _diff_grad(dz, a, n=1, axis=-1, prepend=None, append=None, which=1):
+    """Adjoint of ``diff`` on the joined ``(prepend, a, append)``: each
+    difference's adjoint goes +1 to its right end and -1 to its left end; the
+    joined adjoint is cut back into the pieces (scalars summed)."""
+    g = np.asarray(dz)
+    for _ in range(n):
+        pad = [(0, 0)] * g.ndim
+        pad[axis] = (1, 1)
+        g = -np.diff(np.pad(g, pad), axis=axis)
+    nd_ = np.ndim(a)
+    ax = axis % nd_
+    sizes = [0 if p is None else (1 if np.ndim(p) == 0 else np.shape(p)[ax])
+             for p in (prepend, a, append)]
+    start = int(np.sum(sizes[:which]))
+    part = np.take(g, np.arange(start, start + sizes[which]), axis=ax)
+    x = (prepend, a, append)[which]
+    if x is None:
+        return None
+    return _like(part if np.ndim(x) else np.sum(part), x)
+
+
+@adjoint(np.hsplit)
+def hsplit(z, ary, indices_or_sections):
+    d[ary] = _split_grad(d[z], z, 0 if np.ndim(ary) == 1 else 1)
+
+
+@adjoint(np.vsplit)
+def vsplit(z, ary, indices_or_sections):
+    d[ary] = _split_grad(d[z], z, 0)
+
+
+@adjoint(np.dsplit)
+def dsplit(z, ary, indices_or_sections):
+    d[ary] = _split_grad(d[z], z, 2)
+
+
+@adjoint(np.kron)
+def kron(z, a, b):
+    d[a] = _kron_grad(d[z], a, b, 0)
+    d[b] = _kron_grad(d[z], a, b, 1)
+
+
+def _kron_grad(dz, a, b, which):
+    """Adjoint of ``kron``: view ``dz`` as interleaved (a-axis, b-axis) pairs
+    and contract with the other operand."""
+    nd_ = max(np.ndim(a), np.ndim(b))
+    A = np.reshape(a, (1,) * (nd_ - np.ndim(a)) + np.shape(a))
+    B = np.reshape(b, (1,) * (nd_ - np.ndim(b)) + np.shape(b))
+    G = np.reshape(dz, [v for pair in zip(A.shape, B.shape) for v in pair])
+    ga, gb = "".join(chr(97 + i) for i in range(nd_)), "".join(chr(65 + i) for i in range(nd_))
+    gz = "".join(p + q for p, q in zip(ga, gb))
+    if which == 0:
+        return _match(a, np.reshape(np.einsum(gz + "," + gb + "->" + ga, G, B), np.shape(a)))
+    return _match(b, np.reshape(np.einsum(gz + "," + ga + "->" + gb, G, A), np.shape(b)))
+
+
+@adjoint(np.nan_to_num)
+def nan_to_num(z, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    d[x] = _like(np.where(np.isfinite(x), d[z], 0.0), x)
+
+
+@adjoint(np.partition)
+def partition(z, a, kth, axis=-1, kind='introselect', order=None):
+    d[a] = _partition_grad(d[z], z, a, axis)
+
+
+def _partition_grad(dz, z, a, axis=-1):
+    """Adjoint of ``partition``: each adjoint back to where its element came
+    from (matched by rank, so ties may be shared out differently)."""
+    if axis is None:
+        return np.reshape(_partition_grad(dz, z, np.ravel(a), -1), np.shape(a))
+    src = np.argsort(a, axis=axis, kind="stable")
+    rank = np.argsort(np.argsort(z, axis=axis, kind="stable"), axis=axis, kind="stable")
+    perm = np.take_along_axis(src, rank, axis=axis)
+    g = np.zeros(np.shape(a), dtype=np.result_type(dz, 1.0))
+    np.put_along_axis(g, perm, dz, axis=axis)
+    return _like(g, a)
+
+
+@adjoint(np.rollaxis)
+def rollaxis(z, a, axis, start=0):
+    d[a] = _rollaxis_grad(d[z], a, axis, start)
+
+
+def _rollaxis_grad(dz, a, axis, start=0):
+    """Adjoint of ``rollaxis``: the axis moved back with ``moveaxis``."""
+    n = np.ndim(a)
+    axis = axis % n
+    start = start + n if start < 0 else start
+    dest = start - 1 if start > axis else start
+    return np.moveaxis(dz, dest, axis)
+
+
+@adjoint(np.rot90)
+def rot90(z, m, k=1, axes=(0, 1)):
+    d[m] = np.rot90(d[z], -k, axes)
+
+
+@adjoint(np.gradient)
+def gradient(z, f, *varargs, axis=None, edge_order=1):
+    d[f] = _gradient_grad(d[z], f, varargs, axis, edge_order)
+
+
+def _gradient_grad(dz, f, varargs, axis=None, edge_order=1):
+    """Adjoint of ``np.gradient`` (spacings constant): along each axis the
+    result is a matrix ``M`` applied to ``f``; build ``M`` from the identity
+    and apply ``M.T`` to that axis's adjoint."""
+    f = np.asarray(f)
+    axes = _axes(axis, f.ndim) if isinstance(axis, (tuple, list)) or axis is None else (
+        int(axis) % f.ndim,)
+    if axis is not None and not isinstance(axis, (tuple, list)):
+        parts = [dz]
+    else:
+        parts = list(dz) if len(axes) > 1 else [dz]
+    spacing = list(varargs) * len(axes) if len(varargs) == 1 else list(varargs)
+    g = np.zeros(f.shape, dtype=np.result_type(f, 1.0))
+    for k, ax in enumerate(axes):
+        if parts[k] is None:
+            continue
+        h = spacing[k:k + 1] if spacing else []
+        M = np.gradient(np.eye(f.shape[ax]), *h, axis=0, edge_order=edge_order)
+        gk = np.tensordot(M, np.moveaxis(np.asarray(parts[k]), ax, 0), axes=(0, 0))
+        g = g + np.moveaxis(gk, 0, ax)
+    return _like(g, f)
+
+
+# --------------------------------------------- more linear algebra (2) --
+
+@adjoint(np.linalg.pinv)
+def linalg_pinv(z, a, rcond=None, hermitian=False, *, rtol=None):
+    d[a] = _pinv_grad(d[z], z, a)
+
+
+def _pinv_grad(dz, z, a):
+    """Adjoint of ``pinv`` (rank constant near ``a``; Golub & Pereyra 1973)."""
+    a, z, dz = np.asarray(a), np.asarray(z), np.asarray(dz)
+    m, n = a.shape[-2:]
+    zt = _mT(z)
+    g = (-zt @ dz @ zt
+         + (np.eye(m) - a @ z) @ _mT(dz) @ z @ zt
+         + zt @ z @ _mT(dz) @ (np.eye(n) - z @ a))
+    return _like(g, a)
+
+
+@adjoint(np.linalg.svd)
+def linalg_svd(z, a, full_matrices=True, compute_uv=True, hermitian=False):
+    d[a] = _svd_grad(d[z], z, a, full_matrices, compute_uv)
+
+
+def _svd_grad(dz, z, a, full_matrices=True, compute_uv=True):
+    """Adjoint of ``svd`` (distinct nonzero singular values; Townsend 2016), as
+    autograd: ``compute_uv=False``, or ``full_matrices=False`` (or square)."""
+    a = np.asarray(a)
+    m, n = a.shape[-2:]
+    if not compute_uv:
+        u, _, vh = np.linalg.svd(a, full_matrices=False)
+        return _like(np.conj(u) * np.asarray(dz)[..., None, :] @ np.conj(vh), a)
+    if full_matrices and m != n:
+        raise NotImplementedError(
+            "no derivative rule for np.linalg.svd(full_matrices=True) of a non-square "
+            "matrix; use full_matrices=False")
+    u, s, vh = z
+    du, ds, dvh = _part(dz, 0, z), _part(dz, 1, z), _part(dz, 2, z)
+    v, dv = np.conj(_mT(vh)), np.conj(_mT(dvh))
+    k = min(m, n)
+    eye = np.eye(k)
+    F = 1.0 / (s[..., None, :] ** 2 - s[..., :, None] ** 2 + eye) - eye
+    utgu, vtgv = _mT(u) @ du, _mT(v) @ dv
+    t = (F * (utgu - np.conj(_mT(utgu)))) * s[..., None, :]
+    t = t + eye * ds[..., :, None]
+    t = t + s[..., :, None] * (F * (vtgv - np.conj(_mT(vtgv))))
+    if np.iscomplexobj(u):
+        t = t + 1j * np.imag(np.diagonal(utgu, axis1=-2, axis2=-1))[..., None, :] \
+            * eye / s[..., None, :]
+    g = np.conj(u) @ t @ _mT(v)
+    if m < n:
+        g = g + np.conj((u / s[..., None, :]) @ _mT(dv) @ (np.eye(n) - v @ np.conj(_mT(v))))
+    elif m > n:
+        g = g + _mT((v / s[..., None, :]) @ _mT(du) @ (np.eye(m) - u @ np.conj(_mT(u))))
+    return _match(a, g)
+
+
+@adjoint(np.linalg.eig)
+def linalg_eig(z, a):
+    d[a] = _eig_grad(d[z], z, a)
+
+
+def _eig_grad(dz, z, a):
+    """Adjoint of ``eig`` (distinct eigenvalues, unit-norm eigenvectors), as
+    autograd; for a real ``a`` the real part."""
+    w, v = z
+    dw, dv = _part(dz, 0, z), _part(dz, 1, z)
+    n = w.shape[-1]
+    eye = np.eye(n)
+    F = 1.0 / (w[..., None, :] - w[..., :, None] + eye) - eye
+    vt = _mT(v)
+    r1 = F * (vt @ dv)
+    r2 = -F * ((vt @ np.conj(v)) @ (np.real(vt @ dv) * eye))
+    g = np.linalg.solve(vt, (dw[..., None, :] * eye + r1 + r2) @ vt)
+    return _match(a, g)
+
+
+# -------------------------------------------------------------- np.fft --
+# A DFT is a symmetric linear map, so its adjoint is the same transform of
+# ``d[z]`` (cut or zero-padded back to the input's length, as ``n``/``s`` did).
+
+def _fit(g, shape):
+    """``g`` cut or zero-padded (at the end) to ``shape``."""
+    g = np.asarray(g)
+    pad = [(0, max(0, t - s)) for s, t in zip(g.shape, shape)]
+    return np.pad(g, pad)[tuple(slice(t) for t in shape)]
+
+
+def _fft_axes(a, s=None, axes=None):
+    """The axes an n-D FFT transforms, non-negative, checked distinct."""
+    n = np.ndim(a)
+    if axes is None:
+        axes = range(n) if s is None else range(n - len(s), n)
+    axes = [int(ax) % n for ax in np.atleast_1d(axes)]
+    if len(set(axes)) != len(axes):
+        raise NotImplementedError("no derivative rule for an FFT over a repeated axis")
+    return axes
+
+
+def _fft_grad(dz, a, axes, norm, inverse=False):
+    """Adjoint of ``fftn`` (``ifftn`` if ``inverse``) over ``axes``."""
+    fun = np.fft.ifftn if inverse else np.fft.fftn
+    return _match(a, _fit(fun(dz, axes=axes, norm=norm), np.shape(a)))
+
+
+@adjoint(np.fft.fft)
+def fft_fft(z, a, n=None, axis=-1, norm=None, out=None):
+    d[a] = _fft_grad(d[z], a, _fft_axes(a, None, axis), norm)
+
+
+@adjoint(np.fft.ifft)
+def fft_ifft(z, a, n=None, axis=-1, norm=None, out=None):
+    d[a] = _fft_grad(d[z], a, _fft_axes(a, None, axis), norm, True)
+
+
+@adjoint(np.fft.fft2)
+def fft_fft2(z, a, s=None, axes=(-2, -1), norm=None, out=None):
+    d[a] = _fft_grad(d[z], a, _fft_axes(a, s, axes), norm)
+
+
+@adjoint(np.fft.fftn)
+def fft_fftn(z, a, s=None, axes=None, norm=None, out=None):
+    d[a] = _fft_grad(d[z], a, _fft_axes(a, s, axes), norm)
+
+
+@adjoint(np.fft.ifft2)
+def fft_ifft2(z, a, s=None, axes=(-2, -1), norm=None, out=None):
+    d[a] = _fft_grad(d[z], a, _fft_axes(a, s, axes), norm, True)
+
+
+@adjoint(np.fft.ifftn)
+def fft_ifftn(z, a, s=None, axes=None, norm=None, out=None):
+    d[a] = _fft_grad(d[z], a, _fft_axes(a, s, axes), norm, True)
+
+
+def _rfftn_grad(dz, z, a, n_last, axes, norm):
+    """Adjoint of ``rfftn`` whose last transformed axis has length ``n_last``."""
+    full = list(np.shape(z))
+    full[axes[-1]] = n_last
+    g = np.fft.fftn(_fit(dz, full), axes=axes, norm=norm)
+    return _match(a, np.real(_fit(g, np.shape(a))))
+
+
+def _irfftn_grad(dz, z, a, axes, norm):
+    """Adjoint of ``irfftn``: ``conj(rfftn(d[z]))`` with the interior
+    frequencies (counted twice in the real result) doubled, scaled as ``norm``."""
+    ns = [np.shape(z)[ax] for ax in axes]
+    count = float(np.prod(ns))
+    scale = {None: 1.0 / count, "backward": 1.0 / count, "ortho": 1.0 / np.sqrt(count),
+             "forward": 1.0}[norm]
+    r = np.fft.rfftn(dz, axes=axes)
+    k = np.arange(r.shape[axes[-1]])
+    fac = np.where((k == 0) | (2 * k == ns[-1]), 1.0, 2.0)
+    fac = np.reshape(fac, [-1 if i == axes[-1] else 1 for i in range(np.ndim(r))])
+    return _match(a, _fit(np.conj(r) * fac * scale, np.shape(a)))
+
+
+@adjoint(np.fft.rfft)
+def fft_rfft(z, a, n=None, axis=-1, norm=None, out=None):
+    d[a] = _rfftn_grad(d[z], z, a, _rfft_len(a, n, axis), _fft_axes(a, None, axis), norm)
+
+
+@adjoint(np.fft.rfft2)
+def fft_rfft2(z, a, s=None, axes=(-2, -1), norm=None, out=None):
+    d[a] = _rfftn_grad(d[z], z, a, _rfft_len(a, s, axes), _fft_axes(a, s, axes), norm)
+
+
+@adjoint(np.fft.rfftn)
+def fft_rfftn(z, a, s=None, axes=None, norm=None, out=None):
+    d[a] = _rfftn_grad(d[z], z, a, _rfft_len(a, s, axes), _fft_axes(a, s, axes), norm)
+
+
+def _rfft_len(a, s, axes):
+    """Length of the real signal along the last transformed axis."""
+    if s is not None:
+        return int(np.atleast_1d(s)[-1])
+    return np.shape(a)[_fft_axes(a, None, axes)[-1]]
+
+
+@adjoint(np.fft.irfft)
+def fft_irfft(z, a, n=None, axis=-1, norm=None, out=None):
+    d[a] = _irfftn_grad(d[z], z, a, _fft_axes(a, None, axis), norm)
+
+
+@adjoint(np.fft.irfft2)
+def fft_irfft2(z, a, s=None, axes=(-2, -1), norm=None, out=None):
+    d[a] = _irfftn_grad(d[z], z, a, _fft_axes(a, s, axes), norm)
+
+
+@adjoint(np.fft.irfftn)
+def fft_irfftn(z, a, s=None, axes=None, norm=None, out=None):
+    d[a] = _irfftn_grad(d[z], z, a, _fft_axes(a, s, axes), norm)
+
+
+@adjoint(np.fft.fftshift)
+def fft_fftshift(z, x, axes=None):
+    d[x] = _match(x, np.fft.ifftshift(d[z], axes))
+
+
+@adjoint(np.fft.ifftshift)
+def fft_ifftshift(z, x, axes=None):
+    d[x] = _match(x, np.fft.fftshift(d[z], axes))
