@@ -13,14 +13,11 @@ is exact for the renamed straight-line code and conservative in loops.
 """
 from __future__ import annotations
 
-import types
 
 import gast
 
 from sourcegrad.errors import UnsupportedSyntaxError
 from sourcegrad.normalize import OPAQUE, OPAQUE_NAMES
-from sourcegrad.parse import MISSING
-from sourcegrad.rules import registry
 
 # attributes whose values never carry gradient
 INACTIVE_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes", "strides",
@@ -198,8 +195,4 @@ def _refuse_if_varied(stmt, node, varied, parsed):
             **parsed.where(origin))
 
 
-def is_module(obj) -> bool:
-    return isinstance(obj, types.ModuleType)
-
-
-__all__ = ["analyse", "Activity", "INACTIVE_ATTRS", "MISSING", "registry"]
+__all__ = ["analyse", "Activity", "INACTIVE_ATTRS"]

@@ -26,7 +26,7 @@ from sourcegrad import runtime
 from sourcegrad import shapes as shapes_mod
 from sourcegrad.activity import INACTIVE_ATTRS, analyse
 from sourcegrad.codegen import compile_functions
-from sourcegrad.errors import NoDerivativeError, SourceNotFoundError, SourcegradError
+from sourcegrad.errors import NoDerivativeError, SourceNotFoundError
 from sourcegrad.fence import fence
 from sourcegrad.naming import Namer
 from sourcegrad.normalize import assign, const, name, normalize
@@ -110,7 +110,6 @@ class Context:
         self.parsed = parsed
         self.namer = namer
         self.spec = spec
-        self.config = spec
         self.locals = locals_
         self.env = {}           # injected name -> object
         self.env_ids = {}       # id(object) -> injected name
@@ -533,7 +532,6 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
         f = gast.FunctionDef(name=fname, args=new_args,
                              body=pre + fwd + body_bwd + [gast.Return(value=result)],
                              decorator_list=[], returns=None, type_comment=None, type_params=[])
-        f.sg_fwd_len = len(pre) + len(fwd)
         return [f]
     # split mode: forward returns (out, saved); backward takes (saved, dout)
     base = qualified_name(parsed.fn)
@@ -651,4 +649,4 @@ def _simple_value(tree, n):
     return False
 
 
-__all__ = ["derive", "Spec", "Derivative", "SourcegradError"]
+__all__ = ["derive", "Spec", "Derivative"]

@@ -515,7 +515,7 @@ class Reverser:
                               keywords=keywords)
             bfunc = name(bwd_name)
         else:
-            spec = const((tuple(active_args), tuple(active_kw), self.ctx.config.weights, star))
+            spec = const((tuple(active_args), tuple(active_kw), self.ctx.spec.weights, star))
             fcall = gast.Call(func=name(self.ctx.env_name("call_fwd", runtime_call_fwd())),
                               args=[value.func, spec] + args, keywords=keywords)
             bfunc = name(self.ctx.env_name("call_bwd", runtime_call_bwd()))

@@ -39,11 +39,6 @@ def zeros_like(x):
     return np.zeros_like(x, subok=False)
 
 
-def ones_like(x):
-    """The default seed for an output ``x`` (ones of its shape)."""
-    return np.ones_like(x)
-
-
 class WeightGrads(dict):
     """Adjoints of Parameters, keyed by ``id``, filled during the backward sweep.
 

@@ -329,12 +329,10 @@ class Specializer(gast.NodeTransformer):
                 return gast.Call(func=gast.Attribute(value=name(self.ctx.env_name("np", np)),
                                                      attr="ones_like", ctx=gast.Load()),
                                  args=node.args, keywords=[])
-        elif kind in ("sum_grad", "mean_grad") and len(node.args) == 4:
+        elif kind == "sum_grad" and len(node.args) == 4:
             dz, a, axis, keep = node.args
             sa = self.shape(a)
             if isinstance(sa, tuple) and _is_const(axis, None) and _is_const(keep, False):
-                if kind == "mean_grad":
-                    dz = gast.BinOp(left=dz, op=gast.Div(), right=const(int(np.prod(sa))))
                 if _num(dz):  # a constant seed: fill directly
                     return self.np_call("full", _tuple(sa), dz)
                 return self.np_call("broadcast_to", dz, _tuple(sa))

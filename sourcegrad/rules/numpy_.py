@@ -1361,7 +1361,7 @@ def _diff_grad(dz, a, n=1, axis=-1, prepend=None, append=None, which=1):
 
 @adjoint(np.hsplit)
 def hsplit(z, ary, indices_or_sections):
-    d[ary] = _split_grad(d[z], z, 0 if np.ndim(ary) == 1 else 1)
+    d[ary] = _split_grad(d[z], z, min(np.ndim(ary) - 1, 1))
 
 
 @adjoint(np.vsplit)
@@ -1446,12 +1446,11 @@ def _gradient_grad(dz, f, varargs, axis=None, edge_order=1):
     result is a matrix ``M`` applied to ``f``; build ``M`` from the identity
     and apply ``M.T`` to that axis's adjoint."""
     f = np.asarray(f)
-    axes = _axes(axis, f.ndim) if isinstance(axis, (tuple, list)) or axis is None else (
-        int(axis) % f.ndim,)
-    if axis is not None and not isinstance(axis, (tuple, list)):
-        parts = [dz]
+    if axis is None:
+        axes = list(range(f.ndim))
     else:
-        parts = list(dz) if len(axes) > 1 else [dz]
+        axes = [int(ax) % f.ndim for ax in np.atleast_1d(axis)]   # in the order given
+    parts = list(dz) if len(axes) > 1 else [dz]
     spacing = list(varargs) * len(axes) if len(varargs) == 1 else list(varargs)
     g = np.zeros(f.shape, dtype=np.result_type(f, 1.0))
     for k, ax in enumerate(axes):
@@ -1468,28 +1467,38 @@ def _gradient_grad(dz, f, varargs, axis=None, edge_order=1):
 
 @adjoint(np.linalg.pinv)
 def linalg_pinv(z, a, rcond=None, hermitian=False, *, rtol=None):
-    d[a] = _pinv_grad(d[z], z, a)
+    d[a] = _pinv_grad(d[z], z, a, hermitian)
 
 
-def _pinv_grad(dz, z, a):
-    """Adjoint of ``pinv`` (rank constant near ``a``; Golub & Pereyra 1973)."""
+def _pinv_grad(dz, z, a, hermitian=False):
+    """Adjoint of ``pinv`` (rank constant near ``a``; Golub & Pereyra 1973).
+    ``hermitian=True`` reads only the lower triangle: the gradient is folded
+    onto it, as for ``eigh``."""
     a, z, dz = np.asarray(a), np.asarray(z), np.asarray(dz)
+    if hermitian:   # the matrix NumPy decomposes
+        a = np.tril(a) + _mT(np.tril(a, -1))
     m, n = a.shape[-2:]
     zt = _mT(z)
     g = (-zt @ dz @ zt
          + (np.eye(m) - a @ z) @ _mT(dz) @ z @ zt
          + zt @ z @ _mT(dz) @ (np.eye(n) - z @ a))
-    return _like(g, a)
+    return _like(_phi(g + _mT(g)) if hermitian else g, a)
 
 
 @adjoint(np.linalg.svd)
 def linalg_svd(z, a, full_matrices=True, compute_uv=True, hermitian=False):
-    d[a] = _svd_grad(d[z], z, a, full_matrices, compute_uv)
+    d[a] = _svd_grad(d[z], z, a, full_matrices, compute_uv, hermitian)
 
 
-def _svd_grad(dz, z, a, full_matrices=True, compute_uv=True):
+def _svd_grad(dz, z, a, full_matrices=True, compute_uv=True, hermitian=False):
     """Adjoint of ``svd`` (distinct nonzero singular values; Townsend 2016), as
-    autograd: ``compute_uv=False``, or ``full_matrices=False`` (or square)."""
+    autograd: ``compute_uv=False``, or ``full_matrices=False`` (or square).
+    ``hermitian=True`` reads only the lower triangle: the gradient is folded
+    onto it, as for ``eigh``."""
+    if hermitian:
+        sym = np.tril(a) + _mT(np.tril(a, -1))   # the matrix NumPy decomposes
+        g = _svd_grad(dz, z, sym, full_matrices, compute_uv)
+        return _like(_phi(g + _mT(g)), a)
     a = np.asarray(a)
     m, n = a.shape[-2:]
     if not compute_uv:

@@ -121,6 +121,3 @@ def is_nondifferentiable(primal: Any) -> bool:
     except Exception:
         return False
 
-
-def has_rule(primal: Any) -> bool:
-    return lookup(primal) is not None or is_nondifferentiable(primal)

@@ -39,5 +39,5 @@ def list_extend(z, lst, items):
     d[items] = list_tail(d[z], len(lst))
 
 
-nondifferentiable(runtime.seed_like, runtime.seed_first, runtime.zeros_like, runtime.ones_like,
+nondifferentiable(runtime.seed_like, runtime.seed_first, runtime.zeros_like,
                   runtime.save_item)
