@@ -410,8 +410,11 @@ def test_tensor_rule_casts_back():
 
 def test_every_op_has_a_rule_or_is_nondifferentiable():
     from_source = {"dropout"}  # differentiated from its source, by design
+    def covered(op):
+        return registry.lookup(op) is not None or registry.is_nondifferentiable(op)
+
     missing = [name for name in ops.__all__
-               if name not in from_source and not registry.has_rule(getattr(ops, name))]
+               if name not in from_source and not covered(getattr(ops, name))]
     assert not missing, f"ops without a rule: {missing}"
     for op in (ops.ones, ops.zeros, ops.ones_like, ops.zeros_like, ops.argmax,
                ops.stop_gradient):

@@ -92,19 +92,21 @@ def _where(rule, nargs, kwargs, i):
 
 
 def _float_like(v):
-    return isinstance(v, float) or (isinstance(v, np.ndarray) and v.dtype.kind == "f")
+    return isinstance(v, float) or (isinstance(v, np.ndarray) and v.dtype.kind in "fc")
 
 
 def _cotangent(z, rng, none=()):
     if isinstance(z, (tuple, list)):
         return [None if k in none else _cotangent(v, rng) for k, v in enumerate(z)]
+    if np.iscomplexobj(z):   # d[z] = dL/du - 1j dL/dv: the loss below is linear in u, v
+        return rng.standard_normal(np.shape(z)) + 1j * rng.standard_normal(np.shape(z))
     return rng.standard_normal(np.shape(z))
 
 
 def _total(out, dz):
     if isinstance(out, (tuple, list)):
         return float(builtins.sum(_total(o, g) for o, g in zip(out, dz) if g is not None))
-    return float(np.sum(dz * out))
+    return float(np.real(np.sum(dz * out)))
 
 
 def _default_wrt(args):
@@ -177,7 +179,12 @@ def check(case, seed=0):
                 a[i] = seq
             return _total(call(case.primal, a, kwargs), dz)
 
-        want = numeric_grad(f, [leaf], 0, eps=case.eps)
+        if np.iscomplexobj(leaf):   # the adjoint is dL/d(re) - 1j dL/d(im)
+            re, im = np.ascontiguousarray(np.real(leaf)), np.ascontiguousarray(np.imag(leaf))
+            want = (numeric_grad(lambda v: f(v + 1j * im), [re], 0, eps=case.eps)
+                    - 1j * numeric_grad(lambda v: f(re + 1j * v), [im], 0, eps=case.eps))
+        else:
+            want = numeric_grad(f, [leaf], 0, eps=case.eps)
         assert np.shape(g) == np.shape(leaf), (
             f"{name}: adjoint shape {np.shape(g)} != argument shape {np.shape(leaf)}")
         np.testing.assert_allclose(g, want, rtol=case.rtol, atol=1e-6,
@@ -505,11 +512,157 @@ def _misc_cases():
     ]
 
 
+def C(*shape):
+    return lambda rng: rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+
+
+def EIG(n):
+    """A non-symmetric matrix with distinct real eigenvalues 1..n."""
+    def make(rng):
+        p = rng.standard_normal((n, n)) + 2 * np.eye(n)
+        return p @ np.diag(np.arange(1.0, n + 1)) @ np.linalg.inv(p)
+    return make
+
+
+def HALF(n, batch=()):
+    """A half spectrum (``rfft`` of a length-``n`` signal) with noise everywhere."""
+    return lambda rng: (np.fft.rfft(rng.standard_normal(batch + (n,)))
+                        + 0.3j * rng.standard_normal(batch + (n // 2 + 1,)))
+
+
+def _complex_cases():
+    return [
+        Case(np.real, A(C(3, 2)), id="complex"), Case(np.real, A(R(3)), id="real"),
+        Case(np.imag, A(C(3, 2)), id="complex"),
+        Case(np.conjugate, A(C(4)), id="complex"), Case(np.conj, A(R(4)), id="real"),
+        Case(np.angle, A(C(4)), id="complex"),
+        Case(np.angle, A(C(2, 3)), dict(deg=True), id="deg"),
+        Case(np.real_if_close, A(R(3)), id="real"),
+        Case(np.real_if_close, A(lambda r: r.standard_normal(3) + 1e-16j), id="close"),
+        Case(np.real_if_close, A(C(3)), id="complex"),
+    ]
+
+
+def _more_cases():
+    def part(r):
+        return r.permutation(12).reshape(3, 4) + 0.1 * r.uniform(size=(3, 4))
+
+    return [
+        Case(np.cross, A(R(3), R(3)), id="3"),
+        Case(np.cross, A(R(4, 3), R(3)), id="bcast"),
+        Case(np.cross, A(R(3, 2), R(2, 1, 3)), dict(axisa=0), id="axisa"),
+        Case(np.cross, A(R(3, 4), R(3, 4)), dict(axis=0), id="axis"),
+        Case(np.cross, A(R(2, 3), R(3, 2)), dict(axisb=0, axisc=0), id="axisb-axisc"),
+        Case(np.cross, A(R(4, 2), R(4, 2)), id="2x2"),
+        Case(np.cross, A(R(2), R(3)), id="2x3"),
+        Case(np.diff, A(R(6)), id="1d"),
+        Case(np.diff, A(R(4, 5)), dict(n=2, axis=0), id="n2-axis0"),
+        Case(np.diff, A(R(3, 5)), dict(n=3), id="n3"),
+        Case(np.diff, A(R(3, 4), 1, -1, R(3, 2), R(3, 1)), id="prepend-append"),
+        Case(np.diff, A(R(3, 4)), dict(prepend=0.5, append=R(3, 2)(np.random.default_rng(3))),
+             id="scalar-prepend"),
+        Case(np.diff, A(R(3, 4), 1, 0, 1.5, 2.0), wrt=[0, 3, 4], id="scalars"),
+        Case(np.hsplit, A(R(3, 4), 2), id="2d"), Case(np.hsplit, A(R(6), [1, 4]), id="1d"),
+        Case(np.vsplit, A(R(4, 3), [1]), none=(0,), id="none"),
+        Case(np.dsplit, A(R(2, 2, 6), 3), id="3d"),
+        Case(np.kron, A(R(2, 3), R(3, 2)), id="2d"),
+        Case(np.kron, A(R(3), R(2)), id="1d"),
+        Case(np.kron, A(R(2, 2), R(3)), id="mixed"),
+        Case(np.kron, A(R(2, 1, 2), R(2, 3)), id="3d-2d"),
+        Case(np.kron, A(2.0, R(2, 2)), id="scalar"),
+        Case(np.nan_to_num, A(lambda r: np.array([1.0, np.nan, -np.inf, 2.0, np.inf])),
+             dict(posinf=5.0, neginf=-5.0), id="nonfinite"),
+        Case(np.nan_to_num, A(R(2, 3)), dict(nan=1.0), id="finite"),
+        Case(np.partition, A(lambda r: r.permutation(7) + 0.1 * r.uniform(size=7), 3), id="1d"),
+        Case(np.partition, A(part, 1), dict(axis=0), id="axis0"),
+        Case(np.partition, A(part, (0, 2)), id="kth-tuple"),
+        Case(np.partition, A(part, 5), dict(axis=None), id="flat"),
+        Case(np.rollaxis, A(R(2, 3, 4), 2), id="back"),
+        Case(np.rollaxis, A(R(2, 3, 4), 0, 3), id="forward"),
+        Case(np.rollaxis, A(R(2, 3, 4), -1, 1), id="neg-axis"),
+        Case(np.rollaxis, A(R(2, 3, 4, 5), 1, -1), id="neg-start"),
+        Case(np.rot90, A(R(2, 3)), id="1"),
+        Case(np.rot90, A(R(2, 3, 4), 3, (2, 0)), id="k3-axes"),
+        Case(np.rot90, A(R(2, 3)), dict(k=-2), id="k-2"),
+        Case(np.gradient, A(R(6)), id="1d"),
+        Case(np.gradient, A(R(4, 5)), id="2d"),
+        Case(np.gradient, A(R(4, 5)), dict(axis=1), id="axis"),
+        Case(np.gradient, A(R(4, 5)), dict(axis=(1, 0)), none=(0,), id="axes-none"),
+        Case(np.gradient, A(R(5), 0.5), wrt=[0], id="spacing"),
+        Case(np.gradient, A(R(4, 5), 2.0, lambda r: np.cumsum(r.uniform(0.5, 1.5, 5))),
+             wrt=[0], id="coords"),
+        Case(np.gradient, A(R(6, 3)), dict(edge_order=2), id="edge2"),
+        Case(L.pinv, A(R(4, 3)), id="tall"),
+        Case(L.pinv, A(R(3, 5)), id="wide"),
+        Case(L.pinv, A(WELL(3, (2,))), id="batch"),
+        Case(L.pinv, A(SPD(3)), dict(hermitian=True), id="hermitian"),
+        Case(L.pinv, A(R(3, 3)), dict(hermitian=True), id="hermitian-lower"),
+        Case(L.svd, A(R(4, 3)), dict(full_matrices=False), id="tall"),
+        Case(L.svd, A(R(3, 5)), dict(full_matrices=False), id="wide"),
+        Case(L.svd, A(R(3, 3)), id="square-full"),
+        Case(L.svd, A(R(2, 4, 3)), dict(full_matrices=False), id="batch"),
+        Case(L.svd, A(R(4, 3)), dict(full_matrices=False), none=(0, 2), id="s-only"),
+        Case(L.svd, A(R(3, 4)), dict(compute_uv=False), id="values"),
+        Case(L.svd, A(SPD(3)), dict(hermitian=True), id="hermitian"),
+        Case(L.svd, A(R(3, 3)), dict(compute_uv=False, hermitian=True), id="hermitian-values"),
+        Case(L.svd, A(R(2, 4, 3)), dict(compute_uv=False), id="values-batch"),
+        Case(L.eig, A(EIG(3)), id="2d"),
+        Case(L.eig, A(EIG(4)), none=(1,), id="values-only"),
+        Case(L.eig, A(EIG(3)), none=(0,), id="vectors-only"),
+    ]
+
+
+F = np.fft
+
+
+def _fft_cases():
+    out = []
+    for f, g in [(F.fft, F.ifft)]:
+        for h in (f, g):
+            out += [Case(h, A(R(6)), id="real"), Case(h, A(C(5)), id="complex"),
+                    Case(h, A(C(3, 4)), dict(axis=0), id="axis0"),
+                    Case(h, A(C(6)), dict(n=4), id="n-cut"),
+                    Case(h, A(C(2, 4)), dict(n=7, norm="ortho"), id="n-pad-ortho"),
+                    Case(h, A(C(4)), dict(norm="forward"), id="forward")]
+    for h in (F.fft2, F.ifft2, F.fftn, F.ifftn):
+        out += [Case(h, A(C(2, 3, 4)), id="complex"), Case(h, A(R(3, 4)), id="real"),
+                Case(h, A(C(3, 4, 2)), dict(s=(2, 5), axes=(0, 1)), id="s-axes"),
+                Case(h, A(C(3, 4)), dict(norm="ortho"), id="ortho")]
+    out += [Case(F.fftn, A(C(2, 3, 4)), dict(s=(5, 2), axes=(2, -2)), id="s-axes-order"),
+            Case(F.ifftn, A(C(2, 3, 4)), dict(axes=(2, 0), norm="forward"), id="axes")]
+    for h in (F.rfft,):
+        out += [Case(h, A(R(6)), id="even"), Case(h, A(R(5)), id="odd"),
+                Case(h, A(R(4, 3)), dict(axis=0), id="axis0"),
+                Case(h, A(R(6)), dict(n=4), id="n-cut"),
+                Case(h, A(R(5)), dict(n=8, norm="ortho"), id="n-pad-ortho"),
+                Case(h, A(R(6)), dict(norm="forward"), id="forward")]
+    for h in (F.rfft2, F.rfftn):
+        out += [Case(h, A(R(3, 4)), id="2d"), Case(h, A(R(2, 3, 5)), id="3d-odd"),
+                Case(h, A(R(3, 4, 2)), dict(s=(2, 6), axes=(0, 1)), id="s-axes"),
+                Case(h, A(R(4, 4)), dict(norm="ortho"), id="ortho")]
+    out += [Case(F.irfft, A(HALF(6)), id="even"), Case(F.irfft, A(HALF(5)), dict(n=5), id="odd"),
+            Case(F.irfft, A(HALF(6)), dict(n=4), id="n-cut"),
+            Case(F.irfft, A(HALF(4)), dict(n=9, norm="ortho"), id="n-pad-ortho"),
+            Case(F.irfft, A(HALF(6)), dict(norm="forward"), id="forward"),
+            Case(F.irfft, A(lambda r: np.moveaxis(HALF(6, (3,))(r), -1, 0).copy()), dict(axis=0),
+                 id="axis0"),
+            Case(F.irfft, A(R(4)), id="real-input"),
+            Case(F.irfft2, A(C(3, 4)), id="2d"),
+            Case(F.irfft2, A(C(2, 3, 4)), dict(s=(3, 5)), id="s-odd"),
+            Case(F.irfftn, A(C(2, 3, 4)), id="3d"),
+            Case(F.irfftn, A(C(3, 4, 2)), dict(s=(4, 4), axes=(0, 1), norm="ortho"), id="s-axes"),
+            Case(F.irfftn, A(C(3, 4)), dict(norm="forward"), id="forward"),
+            Case(F.fftshift, A(C(5))), Case(F.fftshift, A(R(4, 5)), dict(axes=1), id="axes"),
+            Case(F.ifftshift, A(C(5))), Case(F.ifftshift, A(R(4, 5)), dict(axes=(0,)), id="axes")]
+    return out
+
+
 _BOUNDED = (np.arcsin, np.arccos, np.arctanh, np.tan)   # domain (-1, 1), or near it
 CASES = ([Case(f, A(m)) for f, m in UNARY]
          + [Case(f, A(0.7 if f in _BOUNDED else 2.3), id="py-float")
             for f, _ in UNARY if f is not np.arccosh]
-         + _binary_cases() + _reduction_cases() + _linalg_cases() + _shape_cases() + _misc_cases())
+         + _binary_cases() + _reduction_cases() + _linalg_cases() + _shape_cases() + _misc_cases()
+         + _complex_cases() + _more_cases() + _fft_cases())
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
