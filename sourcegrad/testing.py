@@ -40,7 +40,7 @@ def numeric_grad(fn, args, position: int, eps: float = 1e-6):
         args[position] = x - eps
         lo = _total(fn(*args))
         return (hi - lo) / (2 * eps)
-    x = np.array(x, dtype=np.float64)
+    x = np.array(x, dtype=np.float64, order="C")  # reshape(-1) below must be a view
     g = np.zeros_like(x)
     flat = x.reshape(-1)
     gflat = g.reshape(-1)

@@ -536,6 +536,7 @@ def _complex_cases():
         Case(np.imag, A(C(3, 2)), id="complex"),
         Case(np.conjugate, A(C(4)), id="complex"), Case(np.conj, A(R(4)), id="real"),
         Case(np.angle, A(C(4)), id="complex"),
+        Case(np.abs, A(C(2, 3)), id="complex"),
         Case(np.angle, A(C(2, 3)), dict(deg=True), id="deg"),
         Case(np.real_if_close, A(R(3)), id="real"),
         Case(np.real_if_close, A(lambda r: r.standard_normal(3) + 1e-16j), id="close"),

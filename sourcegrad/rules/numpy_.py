@@ -225,7 +225,16 @@ def reciprocal(z, x):
 
 @adjoint(np.absolute, np.fabs)   # np.abs is np.absolute
 def absolute(z, x):
-    d[x] = d[z] * np.sign(x)
+    d[x] = _abs_grad(d[z], x)
+
+
+def _abs_grad(dz, x):
+    """Adjoint of ``abs``: ``dz * sign(x)``; for complex ``x`` (as autograd)
+    ``dz * conj(x) / |x|``, the real part of which is the derivative."""
+    if np.iscomplexobj(x):
+        ax = np.abs(x)
+        return np.asarray(dz) * np.where(ax == 0, 0.0, np.conj(x) / np.where(ax == 0, 1.0, ax))
+    return dz * np.sign(x)
 
 
 @adjoint(np.sin)
