@@ -363,7 +363,7 @@ def build(fn, spec: Spec) -> Derivative:
         if obj is not None:
             node.id = ctx.env_name(node.id, obj)
     ret = tree.body[-1]
-    seeds = seeded_outputs(ret.value, spec, parsed)
+    seeds = seeded_outputs(ret.value, spec, parsed, tree)
     act = analyse(tree, parsed, spec.active, seeds, spec.weights,  # 4. activity
                   lambda call_, rev=None: ctx.classify(call_))
     ctx.shapes = shapes_mod.infer(tree, ctx, dict(spec.shapes))  #    shapes, if known
@@ -401,7 +401,11 @@ def qualified_name(fn):
     return "_".join(p for p in q.split(".") if p)
 
 
-def seeded_outputs(value, spec, parsed):
+def seeded_outputs(value, spec, parsed, tree=None):
+    if spec.has_aux and (isinstance(value, gast.Constant) or isinstance(value, gast.Name)
+                         and tree is not None and _simple_value(tree, value.id)):
+        raise ValueError("has_aux=True requires the function to return at least two outputs "
+                         "(loss, aux...), but it returns one value")
     if isinstance(value, (gast.Tuple, gast.List)):
         elts = value.elts
         if spec.has_aux:

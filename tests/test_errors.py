@@ -1000,10 +1000,7 @@ ARG_CASES = [
     A("has-aux-single-output", lambda: sg.grad(one_out, has_aux=True)(x3), ValueError,
       ["has_aux", "two outputs"]),
     A("has-aux-single-output-source", lambda: sg.source(sg.grad(one_out, has_aux=True)),
-      ValueError, ["has_aux", "two outputs"],
-      xfail="sg.source(sg.grad(f, has_aux=True)) for `return np.sum(x * x)` (one output) "
-            "does not raise: it emits `return dx, sum_1[1:]` (slicing a scalar); the "
-            "ValueError only comes at call time from seed_first"),
+      ValueError, ["has_aux", "two outputs"]),
     A("source-of-non-grad", lambda: sg.source(two), TypeError, ["source", "function"]),
 ]
 
