@@ -14,373 +14,345 @@ the expected line number is found by searching this file for the marker.
 MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
 -------------------------------------------------------------------------------
     [try]
-            UnsupportedSyntaxError: try statement is not supported
-                File "tests/test_errors.py", line 421
-                    try:
-                    ^
-                hint: move error handling outside the differentiated function
+        UnsupportedSyntaxError: try statement is not supported
+          File "tests/test_errors.py", line 393
+            try:
+            ^
+          hint: move error handling outside the differentiated function
     [with]
-            UnsupportedSyntaxError: with statement is not supported
-                File "tests/test_errors.py", line 437
-                    with _Ctx():
-                    ^
-                hint: move the context manager outside the differentiated function
+        UnsupportedSyntaxError: with statement is not supported
+          File "tests/test_errors.py", line 409
+            with _Ctx():
+            ^
+          hint: move the context manager outside the differentiated function
     [global]
-            UnsupportedSyntaxError: global statement is not supported
-                File "tests/test_errors.py", line 443
-                    global COUNTER
-                    ^
-                hint: pass the value in and return the new value instead
+        UnsupportedSyntaxError: global statement is not supported
+          File "tests/test_errors.py", line 415
+            global COUNTER
+            ^
+          hint: pass the value in and return the new value instead
     [nonlocal]
-            UnsupportedSyntaxError: nonlocal statement is not supported
-                File "tests/test_errors.py", line 452
-                    nonlocal total
-                    ^
-                hint: pass the value in and return the new value instead
+        UnsupportedSyntaxError: nonlocal statement is not supported
+          File "tests/test_errors.py", line 424
+            nonlocal total
+            ^
+          hint: pass the value in and return the new value instead
     [del]
-            UnsupportedSyntaxError: del statement is not supported
-                File "tests/test_errors.py", line 464
-                    del y
-                    ^
-                hint: let the variable go out of scope instead
+        UnsupportedSyntaxError: del statement is not supported
+          File "tests/test_errors.py", line 436
+            del y
+            ^
+          hint: let the variable go out of scope instead
     [import]
-            UnsupportedSyntaxError: import statement is not supported
-                File "tests/test_errors.py", line 469
-                    import math as m
-                    ^
-                hint: import at module level
+        UnsupportedSyntaxError: import statement is not supported
+          File "tests/test_errors.py", line 441
+            import math as m
+            ^
+          hint: import at module level
     [import-from]
-            UnsupportedSyntaxError: import statement is not supported
-                File "tests/test_errors.py", line 474
-                    from math import pi
-                    ^
-                hint: import at module level
+        UnsupportedSyntaxError: import statement is not supported
+          File "tests/test_errors.py", line 446
+            from math import pi
+            ^
+          hint: import at module level
     [classdef]
-            UnsupportedSyntaxError: class definition is not supported
-                File "tests/test_errors.py", line 479
-                    class Local:
-                    ^
-                hint: define the class at module level
+        UnsupportedSyntaxError: class definition is not supported
+          File "tests/test_errors.py", line 451
+            class Local:
+            ^
+          hint: define the class at module level
     [nested-def]
-            UnsupportedSyntaxError: nested function definition is not supported
-                File "tests/test_errors.py", line 485
-                    def helper(t):
-                    ^
-                hint: define the helper at module level (it is then differentiated when called)
+        UnsupportedSyntaxError: nested function definition is not supported
+          File "tests/test_errors.py", line 457
+            def helper(t):
+            ^
+          hint: define the helper at module level (it is then differentiated when called)
     [yield]
-            UnsupportedSyntaxError: yield (generator) is not supported
-                File "tests/test_errors.py", line 492
-                    yield np.sum(x * i)
-                    ^
-                hint: return a list or array instead of yielding values
+        UnsupportedSyntaxError: yield (generator) is not supported
+          File "tests/test_errors.py", line 464
+            yield np.sum(x * i)
+            ^
+          hint: return a list or array instead of yielding values
     [yield-from]
-            UnsupportedSyntaxError: yield from (generator) is not supported
-                File "tests/test_errors.py", line 496
-                    yield from (x, x)
-                    ^
-                hint: return a list or array instead
+        UnsupportedSyntaxError: yield from (generator) is not supported
+          File "tests/test_errors.py", line 468
+            yield from (x, x)
+            ^
+          hint: return a list or array instead
     [async-def]
-            (no error)
+        UnsupportedSyntaxError: async function is not supported
+          File "tests/test_errors.py", line 471
+            async def f_async(x):
+            ^
+          hint: differentiate synchronous code
     [await]
-            UnsupportedSyntaxError: await expression is not supported
-                File "tests/test_errors.py", line 508
-                    y = await _aid(x)
-                            ^
-                hint: differentiate synchronous code
+        UnsupportedSyntaxError: await expression is not supported
+          File "tests/test_errors.py", line 480
+            y = await _aid(x)
+                ^
+          hint: differentiate synchronous code
     [for-else]
-            UnsupportedSyntaxError: else clause of a for loop is not supported
-                File "tests/test_errors.py", line 514
-                    for i in range(3):
-                    ^
-                hint: use a flag variable
+        UnsupportedSyntaxError: else clause of a for loop is not supported
+          File "tests/test_errors.py", line 486
+            for i in range(3):
+            ^
+          hint: use a flag variable
     [while-else]
-            UnsupportedSyntaxError: else clause of a while loop is not supported
-                File "tests/test_errors.py", line 524
-                    while i < 3:
-                    ^
-                hint: use a flag variable
+        UnsupportedSyntaxError: else clause of a while loop is not supported
+          File "tests/test_errors.py", line 496
+            while i < 3:
+            ^
+          hint: use a flag variable
     [starred-target]
-            UnsupportedSyntaxError: starred assignment target is not supported
-                File "tests/test_errors.py", line 533
-                    a, *_rest = x[0], x[1], x[2]
-                          ^
-                hint: unpack by index instead
+        UnsupportedSyntaxError: starred assignment target is not supported
+          File "tests/test_errors.py", line 505
+            a, *_rest = x[0], x[1], x[2]
+               ^
+          hint: unpack by index instead
     [walrus]
-            UnsupportedSyntaxError: assignment expression (:=) is not supported
-                File "tests/test_errors.py", line 538
-                    if (y := np.sum(x)) > 0:
-                            ^
-                hint: assign in a separate statement
+        UnsupportedSyntaxError: assignment expression (:=) is not supported
+          File "tests/test_errors.py", line 510
+            if (y := np.sum(x)) > 0:
+                ^
+          hint: assign in a separate statement
     [kwargs-param]
-            UnsupportedSyntaxError: **kwargs parameter is not supported
-                File "tests/test_errors.py", line 543
-                    def f_kwargs_param(x, **kw):
-                    ^
-                hint: name the parameters
+        UnsupportedSyntaxError: **kwargs parameter is not supported
+          File "tests/test_errors.py", line 515
+            def f_kwargs_param(x, **kw):
+            ^
+          hint: name the parameters
     [kwargs-call]
-            UnsupportedSyntaxError: **kwargs in a call is not supported
-                File "tests/test_errors.py", line 551
-                    return np.sum(x * x, **OPTS)
-                                  ^
-                hint: pass keyword arguments by name
-    [recursion]
-            (no error)
+        UnsupportedSyntaxError: **kwargs in a call is not supported
+          File "tests/test_errors.py", line 523
+            return np.sum(x * x, **OPTS)
+                   ^
+          hint: pass keyword arguments by name
     [match]
-            UnsupportedSyntaxError: match statement is not supported
-                File "<tmp>/sg_errors_match_case.py", line 5
-                    match int(np.sum(x) > 0):
-                    ^
-                hint: use if/elif/else
+        UnsupportedSyntaxError: match statement is not supported
+          File "/tmp/tmpt6ii8u3a/sg_errors_match_case.py", line 5
+            match int(np.sum(x) > 0):
+            ^
+          hint: use if/elif/else
+    [alias-inplace]
+        UnsupportedSyntaxError: in-place mult= on a shared value: a may be the same array as b, which is read afterwards; in-place updates of shared arrays are not supported
+          File "tests/test_errors.py", line 595
+            a *= 2.0
+            ^
+          hint: write a = a * ... to make a new array
     [lambda]
-            UnsupportedSyntaxError: lambda over a differentiated value: lambdas are supported
-            only where no gradient flows through them, but this one reads x
-                File "tests/test_errors.py", line 563
-                    scale = lambda t: t * x  # noqa: E731
-                    ^
-                hint: use a for loop (appending to a list) or an array operation
+        UnsupportedSyntaxError: lambda over a differentiated value: lambdas are supported only where no gradient flows through them, but this one reads x
+          File "tests/test_errors.py", line 535
+            scale = lambda t: t * x  # noqa: E731
+            ^
+          hint: use a for loop (appending to a list) or an array operation
     [genexp]
-            UnsupportedSyntaxError: generator expression over a differentiated value: generator
-            expressions are supported only where no gradient flows through them, but this one
-            reads x
-                File "tests/test_errors.py", line 573
-                    return sum(v * v for v in x)
-                    ^
-                hint: use a for loop (appending to a list) or an array operation
+        UnsupportedSyntaxError: generator expression over a differentiated value: generator expressions are supported only where no gradient flows through them, but this one reads x
+          File "tests/test_errors.py", line 545
+            return sum(v * v for v in x)
+            ^
+          hint: use a for loop (appending to a list) or an array operation
     [setcomp]
-            UnsupportedSyntaxError: set comprehension over a differentiated value: set
-            comprehensions are supported only where no gradient flows through them, but this one
-            reads x
-                File "tests/test_errors.py", line 577
-                    s = {v * 2 for v in x}
-                    ^
-                hint: use a for loop (appending to a list) or an array operation
+        UnsupportedSyntaxError: set comprehension over a differentiated value: set comprehensions are supported only where no gradient flows through them, but this one reads x
+          File "tests/test_errors.py", line 549
+            s = {v * 2 for v in x}
+            ^
+          hint: use a for loop (appending to a list) or an array operation
     [dictcomp]
-            UnsupportedSyntaxError: dict comprehension over a differentiated value: dict
-            comprehensions are supported only where no gradient flows through them, but this one
-            reads x
-                File "tests/test_errors.py", line 582
-                    d = {i: v for i, v in enumerate(x)}
-                    ^
-                hint: use a for loop (appending to a list) or an array operation
+        UnsupportedSyntaxError: dict comprehension over a differentiated value: dict comprehensions are supported only where no gradient flows through them, but this one reads x
+          File "tests/test_errors.py", line 554
+            d = {i: v for i, v in enumerate(x)}
+            ^
+          hint: use a for loop (appending to a list) or an array operation
     [dict-display]
-            UnsupportedSyntaxError: dict display over a differentiated value: dict displays are
-            supported only where no gradient flows through them, but this one reads x
-                File "tests/test_errors.py", line 587
-                    d = {"a": x}
-                    ^
-                hint: use a for loop (appending to a list) or an array operation
+        UnsupportedSyntaxError: dict display over a differentiated value: dict displays are supported only where no gradient flows through them, but this one reads x
+          File "tests/test_errors.py", line 559
+            d = {"a": x}
+            ^
+          hint: use a for loop (appending to a list) or an array operation
     [frompyfunc]
-            NoDerivativeError: call to <lambda> (vectorized): <lambda> (vectorized) has no
-            derivative rule and no Python source to differentiate
-                File "tests/test_errors.py", line 597
-                    y = _double(x)
-                    ^
-                hint: register a rule:  @sourcegrad.adjoint(<lambda> (vectorized))
-                            def _(z, x): d[x] = ...   (see README, 'Your own rules')
+        NoDerivativeError: call to <lambda> (vectorized): <lambda> (vectorized) has no derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 569
+            y = _double(x)
+            ^
+          hint: register a rule:  @sourcegrad.adjoint(<lambda> (vectorized))
+                def _(z, x): d[x] = ...   (see README, 'Your own rules')
     [math-erf]
-            NoDerivativeError: call to math.erf: math.erf has no derivative rule and no Python
-            source to differentiate
-                File "tests/test_errors.py", line 602
-                    return math.erf(x) * 2.0
-                    ^
-                hint: register a rule:  @sourcegrad.adjoint(math.erf)
-                            def _(z, x): d[x] = ...   (see README, 'Your own rules')
+        NoDerivativeError: call to math.erf: math.erf has no derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 574
+            return math.erf(x) * 2.0
+            ^
+          hint: register a rule:  @sourcegrad.adjoint(math.erf)
+                def _(z, x): d[x] = ...   (see README, 'Your own rules')
     [math-lgamma]
-            NoDerivativeError: call to math.lgamma: math.lgamma has no derivative rule and no
-            Python source to differentiate
-                File "tests/test_errors.py", line 606
-                    y = math.lgamma(x) + x
-                    ^
-                hint: register a rule:  @sourcegrad.adjoint(math.lgamma)
-                            def _(z, x): d[x] = ...   (see README, 'Your own rules')
-    [divmod]
-            (no error)
-    [sorted]
-            (no error)
+        NoDerivativeError: call to math.lgamma: math.lgamma has no derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 578
+            y = math.lgamma(x) + x
+            ^
+          hint: register a rule:  @sourcegrad.adjoint(math.lgamma)
+                def _(z, x): d[x] = ...   (see README, 'Your own rules')
     [map]
-            NoDerivativeError: call to builtins.map: builtins.map has no derivative rule and no
-            Python source to differentiate
-                File "tests/test_errors.py", line 621
-                    ys = list(map(np.sin, x))
-                    ^
-                hint: register a rule:  @sourcegrad.adjoint(builtins.map)
-                            def _(z, x): d[x] = ...   (see README, 'Your own rules')
+        UnsupportedSyntaxError: creating a map object: constructing map(...) inside the differentiated function with arguments that carry gradient is not supported
+          File "tests/test_errors.py", line 600
+            ys = list(map(np.sin, x))
+            ^
+          hint: create the object outside the function and pass it in
     [reduce]
-            NoDerivativeError: call to _functools.reduce: _functools.reduce has no derivative
-            rule and no Python source to differentiate
-                File "tests/test_errors.py", line 636
-                    import_free = functools.reduce(operator.mul, [x, x, x])
-                    ^
-                hint: register a rule:  @sourcegrad.adjoint(_functools.reduce)
-                            def _(z, x): d[x] = ...   (see README, 'Your own rules')
+        NoDerivativeError: call to _functools.reduce: _functools.reduce has no derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 615
+            import_free = functools.reduce(operator.mul, [x, x, x])
+            ^
+          hint: register a rule:  @sourcegrad.adjoint(_functools.reduce)
+                def _(z, x): d[x] = ...   (see README, 'Your own rules')
     [vectorize]
-            UnsupportedSyntaxError: call to vectorize.__call__: gradient through a *args
-            parameter is not supported
-                File "tests/test_errors.py", line 644
-                    y = _vsq(x)
-                    ^
+        UnsupportedSyntaxError: call to vectorize.__call__: gradient through a *args parameter is not supported
+          File "tests/test_errors.py", line 623
+            y = _vsq(x)
+            ^
     [np-interp]
-            NoDerivativeError: call to numpy.interp: numpy.interp has no derivative rule and no
-            Python source to differentiate
-                File "tests/test_errors.py", line 649
-                    y = np.interp(x, [0.0, 1.0], [0.0, 2.0])
-                    ^
-                hint: register a rule:  @sourcegrad.adjoint(numpy.interp)
-                            def _(z, x): d[x] = ...   (see README, 'Your own rules')
+        NoDerivativeError: call to numpy.interp: numpy.interp has no derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 628
+            y = np.interp(x, [0.0, 1.0], [0.0, 2.0])
+            ^
+          hint: register a rule:  @sourcegrad.adjoint(numpy.interp)
+                def _(z, x): d[x] = ...   (see README, 'Your own rules')
     [item]
-            NoDerivativeError: call to item: item has no derivative rule and no Python source to
-            differentiate
-                File "tests/test_errors.py", line 654
-                    y = x.item(0) * x
-                    ^
-                hint: register a rule:  @sourcegrad.adjoint(item)
-                            def _(z, x): d[x] = ...   (see README, 'Your own rules')
+        NoDerivativeError: call to item: item has no derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 633
+            y = x.item(0) * x
+            ^
+          hint: register a rule:  @sourcegrad.adjoint(item)
+                def _(z, x): d[x] = ...   (see README, 'Your own rules')
     [complex]
-            NoDerivativeError: call to builtins.complex: builtins.complex has no derivative rule
-            and no Python source to differentiate
-                File "tests/test_errors.py", line 659
-                    z = complex(x, 1.0)
-                    ^
-                hint: register a rule:  @sourcegrad.adjoint(builtins.complex)
-                            def _(z, x): d[x] = ...   (see README, 'Your own rules')
+        UnsupportedSyntaxError: creating a complex object: constructing complex(...) inside the differentiated function with arguments that carry gradient is not supported
+          File "tests/test_errors.py", line 638
+            z = complex(x, 1.0)
+            ^
+          hint: create the object outside the function and pass it in
     [exec-callee]
-            SourceNotFoundError: function 'exec_helper': its source code cannot be read
-                File "<exec-made>", line 1
-                hint: sourcegrad differentiates Python source; define the function in a file or
-              notebook cell (not exec/eval), or register a rule for it with
-              @sourcegrad.adjoint(fn)
+        NoDerivativeError: call to exec_helper: exec_helper has no derivative rule and its source cannot be read (<exec-made>)
+          File "tests/test_errors.py", line 651
+            y = exec_helper(x)
+            ^
+          hint: define it in a file or notebook cell, or register a rule: @sourcegrad.adjoint(exec_helper)
     [exec-top]
-            SourceNotFoundError: function 'exec_top': its source code cannot be read
-                File "<exec-top>", line 1
-                hint: sourcegrad differentiates Python source; define the function in a file or
-              notebook cell (not exec/eval), or register a rule for it with
-              @sourcegrad.adjoint(fn)
+        SourceNotFoundError: function 'exec_top': its source code cannot be read
+          File "<exec-top>", line 1
+          hint: sourcegrad differentiates Python source; define the function in a file or notebook cell (not exec/eval), or register a rule for it with @sourcegrad.adjoint(fn)
     [attr-store]
-            UnsupportedSyntaxError: assignment to an attribute: mutating an object's attributes
-            inside the differentiated function is not supported
-                File "tests/test_errors.py", line 683
-                    self.last = x * 2
-                    ^
-                hint: compute the value and return it; update the object outside
+        UnsupportedSyntaxError: assignment to an attribute: mutating an object's attributes inside the differentiated function is not supported
+          File "tests/test_errors.py", line 662
+            self.last = x * 2
+            ^
+          hint: compute the value and return it; update the object outside
     [attr-augassign]
-            UnsupportedSyntaxError: assignment to an attribute: mutating an object's attributes
-            inside the differentiated function is not supported
-                File "tests/test_errors.py", line 687
-                    self.count += np.sum(x)
-                    ^
-                hint: compute the value and return it; update the object outside
+        UnsupportedSyntaxError: assignment to an attribute: mutating an object's attributes inside the differentiated function is not supported
+          File "tests/test_errors.py", line 666
+            self.count += np.sum(x)
+            ^
+          hint: compute the value and return it; update the object outside
     [cell-attr-store]
-            UnsupportedSyntaxError: assignment to an attribute: mutating an object's attributes
-            inside the differentiated function is not supported
-                File "tests/test_errors.py", line 697
-                    self.cache = x * self.w
-                    ^
-                hint: compute the value and return it; update the object outside
+        UnsupportedSyntaxError: assignment to an attribute: mutating an object's attributes inside the differentiated function is not supported
+          File "tests/test_errors.py", line 676
+            self.cache = x * self.w
+            ^
+          hint: compute the value and return it; update the object outside
     [sort-inplace]
-            UnsupportedSyntaxError: method call for its side effect on a differentiated value:
-            .sort() may change the value in place, which sourcegrad cannot follow
-                File "tests/test_errors.py", line 707
-                    y.sort()
-                    ^
-                hint: write the result to a new variable (y = x + ...) instead
+        UnsupportedSyntaxError: method call for its side effect on a differentiated value: .sort() may change the value in place, which sourcegrad cannot follow
+          File "tests/test_errors.py", line 686
+            y.sort()
+            ^
+          hint: write the result to a new variable (y = x + ...) instead
     [fill-inplace]
-            UnsupportedSyntaxError: method call for its side effect on a differentiated value:
-            .fill() may change the value in place, which sourcegrad cannot follow
-                File "tests/test_errors.py", line 713
-                    y.fill(1.0)
-                    ^
-                hint: write the result to a new variable (y = x + ...) instead
+        UnsupportedSyntaxError: method call for its side effect on a differentiated value: .fill() may change the value in place, which sourcegrad cannot follow
+          File "tests/test_errors.py", line 692
+            y.fill(1.0)
+            ^
+          hint: write the result to a new variable (y = x + ...) instead
     [out-kwarg]
-            (no error)
+        UnsupportedSyntaxError: out= argument: writing a result into an existing array is not supported
+          File "tests/test_errors.py", line 710
+            np.multiply(x, x, out=y)
+            ^
+          hint: use the returned value: y = f(...)
     [copyto]
-            (no error)
+        UnsupportedSyntaxError: call to numpy.copyto whose result is discarded: a call made for its side effects (writing into an array, mutating an object) cannot pass gradient back
+          File "tests/test_errors.py", line 721
+            np.copyto(y, x)
+            ^
+          hint: return the result and use it: y = f(...)
     [discarded-call]
-            UnsupportedSyntaxError: call whose result is discarded is not supported
-                File "tests/test_errors.py", line 748
-                    _mutating_helper(y)
-                    ^
-                hint: a function called for its side effects cannot pass gradient back; return
-              its result and use it
+        UnsupportedSyntaxError: call to _mutating_helper whose result is discarded: a call made for its side effects (writing into an array, mutating an object) cannot pass gradient back
+          File "tests/test_errors.py", line 727
+            _mutating_helper(y)
+            ^
+          hint: return the result and use it: y = f(...)
     [try-via-source]
-            UnsupportedSyntaxError: try statement is not supported
-                File "tests/test_errors.py", line 421
-                    try:
-                    ^
-                hint: move error handling outside the differentiated function
+        UnsupportedSyntaxError: try statement is not supported
+          File "tests/test_errors.py", line 393
+            try:
+            ^
+          hint: move error handling outside the differentiated function
     [frompyfunc-via-source]
-            NoDerivativeError: call to <lambda> (vectorized): <lambda> (vectorized) has no
-            derivative rule and no Python source to differentiate
-                File "tests/test_errors.py", line 597
-                    y = _double(x)
-                    ^
-                hint: register a rule:  @sourcegrad.adjoint(<lambda> (vectorized))
-                            def _(z, x): d[x] = ...   (see README, 'Your own rules')
+        NoDerivativeError: call to <lambda> (vectorized): <lambda> (vectorized) has no derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 569
+            y = _double(x)
+            ^
+          hint: register a rule:  @sourcegrad.adjoint(<lambda> (vectorized))
+                def _(z, x): d[x] = ...   (see README, 'Your own rules')
     [attr-store-via-value-and-grad]
-            UnsupportedSyntaxError: assignment to an attribute: mutating an object's attributes
-            inside the differentiated function is not supported
-                File "tests/test_errors.py", line 683
-                    self.last = x * 2
-                    ^
-                hint: compute the value and return it; update the object outside
+        UnsupportedSyntaxError: assignment to an attribute: mutating an object's attributes inside the differentiated function is not supported
+          File "tests/test_errors.py", line 662
+            self.last = x * 2
+            ^
+          hint: compute the value and return it; update the object outside
     [position-out-of-range]
-            ValueError: grad_position=3 but two takes 2 positional arguments (x, y)
+        ValueError: grad_position=3 but two takes 2 positional arguments (x, y)
     [position-out-of-range-tuple]
-            ValueError: grad_position=2 but two takes 2 positional arguments (x, y)
+        ValueError: grad_position=2 but two takes 2 positional arguments (x, y)
     [position-negative]
-            ValueError: grad_position=-1 is negative; positions count from 0 and two takes 2
-            positional arguments (x, y)
+        ValueError: grad_position=-1 is negative; positions count from 0 and two takes 2 positional arguments (x, y)
     [position-duplicate]
-            ValueError: grad_position=(0, 0) repeats position 0; name each position once
+        ValueError: grad_position=(0, 0) repeats position 0; name each position once
     [position-list]
-            TypeError: grad_position must be an int or a tuple of ints, but got a list [0, 1];
-            write tuple([0, 1])
+        TypeError: grad_position must be an int or a tuple of ints, but got a list [0, 1]; write tuple([0, 1])
     [position-float]
-            TypeError: grad_position must be an int or a tuple of ints, but got float 1.0
+        TypeError: grad_position must be an int or a tuple of ints, but got float 1.0
     [position-str]
-            TypeError: grad_position must be an int or a tuple of ints, but got str 'x'
+        TypeError: grad_position must be an int or a tuple of ints, but got str 'x'
     [position-float-in-tuple]
-            TypeError: grad_position must contain ints, but got float 1.0 in (0, 1.0)
+        TypeError: grad_position must contain ints, but got float 1.0 in (0, 1.0)
     [position-bool]
-            (no error)
+        TypeError: grad_position must be an int or a tuple of ints, but got bool True
     [position-empty-tuple]
-            ValueError: grad_position=() asks for no gradient; use grad_position=None with
-            weights=..., or name at least one position
+        ValueError: grad_position=() asks for no gradient; use grad_position=None with weights=..., or name at least one position
     [position-none-no-weights]
-            ValueError: grad_position and weights cannot both be None: ask for input gradients
-            (grad_position=0) or pass weights=...
+        ValueError: grad_position and weights cannot both be None: ask for input gradients (grad_position=0) or pass weights=...
     [method-position-out-of-range]
-            ValueError: grad_position=1 but Holder.run takes 1 positional argument (x)
+        ValueError: grad_position=1 but Holder.run takes 1 positional argument (x)
     [weights-array]
-            TypeError: weights must be a Parameter or a list/tuple of Parameters, but got a
-            plain array; wrap it as Parameter(array, name=...) or pass it as an input and use
-            grad_position
+        TypeError: weights must be a Parameter or a list/tuple of Parameters, but got a plain array; wrap it as Parameter(array, name=...) or pass it as an input and use grad_position
     [weights-list-of-arrays]
-            TypeError: weights[1] is a ndarray, not a Parameter; gradients are collected for
-            Parameters only: wrap it as Parameter(array, name=...) or pass it as an input and
-            use grad_position
+        TypeError: weights[1] is a ndarray, not a Parameter; gradients are collected for Parameters only: wrap it as Parameter(array, name=...) or pass it as an input and use grad_position
     [weights-int]
-            TypeError: weights must be a Parameter or a list/tuple of Parameters, but got int
+        TypeError: weights must be a Parameter or a list/tuple of Parameters, but got int
     [has-aux-int]
-            TypeError: has_aux must be True or False, but got int 1
+        TypeError: has_aux must be True or False, but got int 1
     [has-aux-str]
-            TypeError: has_aux must be True or False, but got str 'yes'
+        TypeError: has_aux must be True or False, but got str 'yes'
     [return-ids-int]
-            TypeError: return_ids must be True or False, but got int 0
+        TypeError: return_ids must be True or False, but got int 0
     [sens-param-none]
-            TypeError: sens_param must be True or False, but got NoneType None
+        TypeError: sens_param must be True or False, but got NoneType None
     [not-callable]
-            TypeError: grad expects a callable, but got int
+        TypeError: grad expects a callable, but got int
     [builtin-fn]
-            TypeError: grad expects a Python function, method or Cell, but got ufunc (<ufunc
-            'sin'>); wrap it in a def, or register a derivative rule for it with
-            @sourcegrad.adjoint
+        TypeError: grad expects a Python function, method or Cell, but got ufunc (<ufunc 'sin'>); wrap it in a def, or register a derivative rule for it with @sourcegrad.adjoint
     [has-aux-single-output]
-            ValueError: has_aux=True requires the function to return at least two outputs (loss,
-            aux...)
+        ValueError: has_aux=True requires the function to return at least two outputs (loss, aux...), but it returns one value
     [has-aux-single-output-source]
-            (no error)
+        ValueError: has_aux=True requires the function to return at least two outputs (loss, aux...), but it returns one value
     [source-of-non-grad]
-            TypeError: source() expects what grad/value_and_grad returned, got function
+        TypeError: source() expects what grad/value_and_grad returned, got function
 """
 import functools
 import gc
