@@ -15,293 +15,329 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
 -------------------------------------------------------------------------------
     [try]
         UnsupportedSyntaxError: try statement is not supported
-          File "tests/test_errors.py", line 393
+          File "tests/test_errors.py", line 441
             try:
             ^
           hint: move error handling outside the differentiated function
     [with]
         UnsupportedSyntaxError: with statement is not supported
-          File "tests/test_errors.py", line 409
+          File "tests/test_errors.py", line 457
             with _Ctx():
             ^
           hint: move the context manager outside the differentiated function
     [global]
         UnsupportedSyntaxError: global statement is not supported
-          File "tests/test_errors.py", line 415
+          File "tests/test_errors.py", line 463
             global COUNTER
             ^
           hint: pass the value in and return the new value instead
     [nonlocal]
         UnsupportedSyntaxError: nonlocal statement is not supported
-          File "tests/test_errors.py", line 424
+          File "tests/test_errors.py", line 472
             nonlocal total
             ^
           hint: pass the value in and return the new value instead
     [del]
         UnsupportedSyntaxError: del statement is not supported
-          File "tests/test_errors.py", line 436
+          File "tests/test_errors.py", line 484
             del y
             ^
           hint: let the variable go out of scope instead
     [import]
         UnsupportedSyntaxError: import statement is not supported
-          File "tests/test_errors.py", line 441
+          File "tests/test_errors.py", line 489
             import math as m
             ^
           hint: import at module level
     [import-from]
         UnsupportedSyntaxError: import statement is not supported
-          File "tests/test_errors.py", line 446
+          File "tests/test_errors.py", line 494
             from math import pi
             ^
           hint: import at module level
     [classdef]
         UnsupportedSyntaxError: class definition is not supported
-          File "tests/test_errors.py", line 451
+          File "tests/test_errors.py", line 499
             class Local:
             ^
           hint: define the class at module level
     [nested-def]
         UnsupportedSyntaxError: nested function definition is not supported
-          File "tests/test_errors.py", line 457
+          File "tests/test_errors.py", line 505
             def helper(t):
             ^
           hint: define the helper at module level (it is then differentiated when called)
     [yield]
         UnsupportedSyntaxError: yield (generator) is not supported
-          File "tests/test_errors.py", line 464
+          File "tests/test_errors.py", line 512
             yield np.sum(x * i)
             ^
           hint: return a list or array instead of yielding values
     [yield-from]
         UnsupportedSyntaxError: yield from (generator) is not supported
-          File "tests/test_errors.py", line 468
+          File "tests/test_errors.py", line 516
             yield from (x, x)
             ^
           hint: return a list or array instead
     [async-def]
         UnsupportedSyntaxError: async function is not supported
-          File "tests/test_errors.py", line 471
+          File "tests/test_errors.py", line 519
             async def f_async(x):
             ^
           hint: differentiate synchronous code
     [await]
         UnsupportedSyntaxError: await expression is not supported
-          File "tests/test_errors.py", line 480
+          File "tests/test_errors.py", line 528
             y = await _aid(x)
                 ^
           hint: differentiate synchronous code
     [for-else]
         UnsupportedSyntaxError: else clause of a for loop is not supported
-          File "tests/test_errors.py", line 486
+          File "tests/test_errors.py", line 534
             for i in range(3):
             ^
           hint: use a flag variable
     [while-else]
         UnsupportedSyntaxError: else clause of a while loop is not supported
-          File "tests/test_errors.py", line 496
+          File "tests/test_errors.py", line 544
             while i < 3:
             ^
           hint: use a flag variable
     [starred-target]
         UnsupportedSyntaxError: starred assignment target is not supported
-          File "tests/test_errors.py", line 505
+          File "tests/test_errors.py", line 553
             a, *_rest = x[0], x[1], x[2]
                ^
           hint: unpack by index instead
     [walrus]
         UnsupportedSyntaxError: assignment expression (:=) is not supported
-          File "tests/test_errors.py", line 510
+          File "tests/test_errors.py", line 558
             if (y := np.sum(x)) > 0:
                 ^
           hint: assign in a separate statement
     [kwargs-param]
         UnsupportedSyntaxError: **kwargs parameter is not supported
-          File "tests/test_errors.py", line 515
+          File "tests/test_errors.py", line 563
             def f_kwargs_param(x, **kw):
             ^
           hint: name the parameters
     [kwargs-call]
         UnsupportedSyntaxError: **kwargs in a call is not supported
-          File "tests/test_errors.py", line 523
+          File "tests/test_errors.py", line 571
             return np.sum(x * x, **OPTS)
                    ^
           hint: pass keyword arguments by name
     [match]
         UnsupportedSyntaxError: match statement is not supported
-          File "/tmp/tmpt6ii8u3a/sg_errors_match_case.py", line 5
+          File "/tmp/tmpxecoetdq/sg_errors_match_case.py", line 5
             match int(np.sum(x) > 0):
             ^
           hint: use if/elif/else
     [alias-inplace]
-        UnsupportedSyntaxError: in-place mult= on a shared value: a may be the same array as b, which is read afterwards; in-place updates of shared arrays are not supported
-          File "tests/test_errors.py", line 595
+        UnsupportedSyntaxError: in-place mult= on a shared value: a may be the same
+          array as b, which is read afterwards; in-place updates of shared arrays are
+          not supported
+          File "tests/test_errors.py", line 643
             a *= 2.0
             ^
           hint: write a = a * ... to make a new array
     [lambda]
-        UnsupportedSyntaxError: lambda over a differentiated value: lambdas are supported only where no gradient flows through them, but this one reads x
-          File "tests/test_errors.py", line 535
+        UnsupportedSyntaxError: lambda over a differentiated value: lambdas are
+          supported only where no gradient flows through them, but this one reads x
+          File "tests/test_errors.py", line 583
             scale = lambda t: t * x  # noqa: E731
             ^
           hint: use a for loop (appending to a list) or an array operation
     [genexp]
-        UnsupportedSyntaxError: generator expression over a differentiated value: generator expressions are supported only where no gradient flows through them, but this one reads x
-          File "tests/test_errors.py", line 545
+        UnsupportedSyntaxError: generator expression over a differentiated value:
+          generator expressions are supported only where no gradient flows through them,
+           but this one reads x
+          File "tests/test_errors.py", line 593
             return sum(v * v for v in x)
             ^
           hint: use a for loop (appending to a list) or an array operation
     [setcomp]
-        UnsupportedSyntaxError: set comprehension over a differentiated value: set comprehensions are supported only where no gradient flows through them, but this one reads x
-          File "tests/test_errors.py", line 549
+        UnsupportedSyntaxError: set comprehension over a differentiated value: set
+          comprehensions are supported only where no gradient flows through them, but
+          this one reads x
+          File "tests/test_errors.py", line 597
             s = {v * 2 for v in x}
             ^
           hint: use a for loop (appending to a list) or an array operation
     [dictcomp]
-        UnsupportedSyntaxError: dict comprehension over a differentiated value: dict comprehensions are supported only where no gradient flows through them, but this one reads x
-          File "tests/test_errors.py", line 554
+        UnsupportedSyntaxError: dict comprehension over a differentiated value: dict
+          comprehensions are supported only where no gradient flows through them, but
+          this one reads x
+          File "tests/test_errors.py", line 602
             d = {i: v for i, v in enumerate(x)}
             ^
           hint: use a for loop (appending to a list) or an array operation
     [dict-display]
-        UnsupportedSyntaxError: dict display over a differentiated value: dict displays are supported only where no gradient flows through them, but this one reads x
-          File "tests/test_errors.py", line 559
+        UnsupportedSyntaxError: dict display over a differentiated value: dict displays
+          are supported only where no gradient flows through them, but this one reads x
+          File "tests/test_errors.py", line 607
             d = {"a": x}
             ^
           hint: use a for loop (appending to a list) or an array operation
     [frompyfunc]
-        NoDerivativeError: call to <lambda> (vectorized): <lambda> (vectorized) has no derivative rule and no Python source to differentiate
-          File "tests/test_errors.py", line 569
+        NoDerivativeError: call to <lambda> (vectorized): <lambda> (vectorized) has no
+          derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 617
             y = _double(x)
             ^
           hint: register a rule:  @sourcegrad.adjoint(<lambda> (vectorized))
                 def _(z, x): d[x] = ...   (see README, 'Your own rules')
     [math-erf]
-        NoDerivativeError: call to math.erf: math.erf has no derivative rule and no Python source to differentiate
-          File "tests/test_errors.py", line 574
+        NoDerivativeError: call to math.erf: math.erf has no derivative rule and no
+          Python source to differentiate
+          File "tests/test_errors.py", line 622
             return math.erf(x) * 2.0
             ^
           hint: register a rule:  @sourcegrad.adjoint(math.erf)
                 def _(z, x): d[x] = ...   (see README, 'Your own rules')
     [math-lgamma]
-        NoDerivativeError: call to math.lgamma: math.lgamma has no derivative rule and no Python source to differentiate
-          File "tests/test_errors.py", line 578
+        NoDerivativeError: call to math.lgamma: math.lgamma has no derivative rule and
+          no Python source to differentiate
+          File "tests/test_errors.py", line 626
             y = math.lgamma(x) + x
             ^
           hint: register a rule:  @sourcegrad.adjoint(math.lgamma)
                 def _(z, x): d[x] = ...   (see README, 'Your own rules')
     [map]
-        UnsupportedSyntaxError: creating a map object: constructing map(...) inside the differentiated function with arguments that carry gradient is not supported
-          File "tests/test_errors.py", line 600
+        UnsupportedSyntaxError: creating a map object: constructing map(...) inside the
+          differentiated function with arguments that carry gradient is not supported
+          File "tests/test_errors.py", line 648
             ys = list(map(np.sin, x))
             ^
           hint: create the object outside the function and pass it in
     [reduce]
-        NoDerivativeError: call to _functools.reduce: _functools.reduce has no derivative rule and no Python source to differentiate
-          File "tests/test_errors.py", line 615
+        NoDerivativeError: call to _functools.reduce: _functools.reduce has no
+          derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 663
             import_free = functools.reduce(operator.mul, [x, x, x])
             ^
           hint: register a rule:  @sourcegrad.adjoint(_functools.reduce)
                 def _(z, x): d[x] = ...   (see README, 'Your own rules')
     [vectorize]
-        UnsupportedSyntaxError: call to vectorize.__call__: gradient through a *args parameter is not supported
-          File "tests/test_errors.py", line 623
+        UnsupportedSyntaxError: call to vectorize.__call__: gradient through a *args
+          parameter is not supported
+          File "tests/test_errors.py", line 671
             y = _vsq(x)
             ^
     [np-interp]
-        NoDerivativeError: call to numpy.interp: numpy.interp has no derivative rule and no Python source to differentiate
-          File "tests/test_errors.py", line 628
+        NoDerivativeError: call to numpy.interp: numpy.interp has no derivative rule and
+           no Python source to differentiate
+          File "tests/test_errors.py", line 676
             y = np.interp(x, [0.0, 1.0], [0.0, 2.0])
             ^
           hint: register a rule:  @sourcegrad.adjoint(numpy.interp)
                 def _(z, x): d[x] = ...   (see README, 'Your own rules')
     [item]
-        NoDerivativeError: call to item: item has no derivative rule and no Python source to differentiate
-          File "tests/test_errors.py", line 633
+        NoDerivativeError: call to item: item has no derivative rule and no Python
+          source to differentiate
+          File "tests/test_errors.py", line 681
             y = x.item(0) * x
             ^
           hint: register a rule:  @sourcegrad.adjoint(item)
                 def _(z, x): d[x] = ...   (see README, 'Your own rules')
     [complex]
-        UnsupportedSyntaxError: creating a complex object: constructing complex(...) inside the differentiated function with arguments that carry gradient is not supported
-          File "tests/test_errors.py", line 638
+        UnsupportedSyntaxError: creating a complex object: constructing complex(...)
+          inside the differentiated function with arguments that carry gradient is not
+          supported
+          File "tests/test_errors.py", line 686
             z = complex(x, 1.0)
             ^
           hint: create the object outside the function and pass it in
     [exec-callee]
-        NoDerivativeError: call to exec_helper: exec_helper has no derivative rule and its source cannot be read (<exec-made>)
-          File "tests/test_errors.py", line 651
+        NoDerivativeError: call to exec_helper: exec_helper has no derivative rule and
+          its source cannot be read (<exec-made>)
+          File "tests/test_errors.py", line 699
             y = exec_helper(x)
             ^
-          hint: define it in a file or notebook cell, or register a rule: @sourcegrad.adjoint(exec_helper)
+          hint: define it in a file or notebook cell, or register a rule:
+            @sourcegrad.adjoint(exec_helper)
     [exec-top]
         SourceNotFoundError: function 'exec_top': its source code cannot be read
           File "<exec-top>", line 1
-          hint: sourcegrad differentiates Python source; define the function in a file or notebook cell (not exec/eval), or register a rule for it with @sourcegrad.adjoint(fn)
+          hint: sourcegrad differentiates Python source; define the function in a file
+             or notebook cell (not exec/eval), or register a rule for it with
+            @sourcegrad.adjoint(fn)
     [attr-store]
-        UnsupportedSyntaxError: assignment to an attribute: mutating an object's attributes inside the differentiated function is not supported
-          File "tests/test_errors.py", line 662
+        UnsupportedSyntaxError: assignment to an attribute: mutating an object's
+          attributes inside the differentiated function is not supported
+          File "tests/test_errors.py", line 710
             self.last = x * 2
             ^
           hint: compute the value and return it; update the object outside
     [attr-augassign]
-        UnsupportedSyntaxError: assignment to an attribute: mutating an object's attributes inside the differentiated function is not supported
-          File "tests/test_errors.py", line 666
+        UnsupportedSyntaxError: assignment to an attribute: mutating an object's
+          attributes inside the differentiated function is not supported
+          File "tests/test_errors.py", line 714
             self.count += np.sum(x)
             ^
           hint: compute the value and return it; update the object outside
     [cell-attr-store]
-        UnsupportedSyntaxError: assignment to an attribute: mutating an object's attributes inside the differentiated function is not supported
-          File "tests/test_errors.py", line 676
+        UnsupportedSyntaxError: assignment to an attribute: mutating an object's
+          attributes inside the differentiated function is not supported
+          File "tests/test_errors.py", line 724
             self.cache = x * self.w
             ^
           hint: compute the value and return it; update the object outside
     [sort-inplace]
-        UnsupportedSyntaxError: method call for its side effect on a differentiated value: .sort() may change the value in place, which sourcegrad cannot follow
-          File "tests/test_errors.py", line 686
+        UnsupportedSyntaxError: method call for its side effect on a differentiated
+          value: .sort() may change the value in place, which sourcegrad cannot follow
+          File "tests/test_errors.py", line 734
             y.sort()
             ^
           hint: write the result to a new variable (y = x + ...) instead
     [fill-inplace]
-        UnsupportedSyntaxError: method call for its side effect on a differentiated value: .fill() may change the value in place, which sourcegrad cannot follow
-          File "tests/test_errors.py", line 692
+        UnsupportedSyntaxError: method call for its side effect on a differentiated
+          value: .fill() may change the value in place, which sourcegrad cannot follow
+          File "tests/test_errors.py", line 740
             y.fill(1.0)
             ^
           hint: write the result to a new variable (y = x + ...) instead
     [out-kwarg]
-        UnsupportedSyntaxError: out= argument: writing a result into an existing array is not supported
-          File "tests/test_errors.py", line 710
+        UnsupportedSyntaxError: out= argument: writing a result into an existing array
+          is not supported
+          File "tests/test_errors.py", line 758
             np.multiply(x, x, out=y)
             ^
           hint: use the returned value: y = f(...)
     [copyto]
-        UnsupportedSyntaxError: call to numpy.copyto whose result is discarded: a call made for its side effects (writing into an array, mutating an object) cannot pass gradient back
-          File "tests/test_errors.py", line 721
+        UnsupportedSyntaxError: call to numpy.copyto whose result is discarded: a call
+          made for its side effects (writing into an array, mutating an object) cannot
+          pass gradient back
+          File "tests/test_errors.py", line 769
             np.copyto(y, x)
             ^
           hint: return the result and use it: y = f(...)
     [discarded-call]
-        UnsupportedSyntaxError: call to _mutating_helper whose result is discarded: a call made for its side effects (writing into an array, mutating an object) cannot pass gradient back
-          File "tests/test_errors.py", line 727
+        UnsupportedSyntaxError: call to _mutating_helper whose result is discarded: a
+          call made for its side effects (writing into an array, mutating an object)
+          cannot pass gradient back
+          File "tests/test_errors.py", line 775
             _mutating_helper(y)
             ^
           hint: return the result and use it: y = f(...)
     [try-via-source]
         UnsupportedSyntaxError: try statement is not supported
-          File "tests/test_errors.py", line 393
+          File "tests/test_errors.py", line 441
             try:
             ^
           hint: move error handling outside the differentiated function
     [frompyfunc-via-source]
-        NoDerivativeError: call to <lambda> (vectorized): <lambda> (vectorized) has no derivative rule and no Python source to differentiate
-          File "tests/test_errors.py", line 569
+        NoDerivativeError: call to <lambda> (vectorized): <lambda> (vectorized) has no
+          derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 617
             y = _double(x)
             ^
           hint: register a rule:  @sourcegrad.adjoint(<lambda> (vectorized))
                 def _(z, x): d[x] = ...   (see README, 'Your own rules')
     [attr-store-via-value-and-grad]
-        UnsupportedSyntaxError: assignment to an attribute: mutating an object's attributes inside the differentiated function is not supported
-          File "tests/test_errors.py", line 662
+        UnsupportedSyntaxError: assignment to an attribute: mutating an object's
+          attributes inside the differentiated function is not supported
+          File "tests/test_errors.py", line 710
             self.last = x * 2
             ^
           hint: compute the value and return it; update the object outside
@@ -310,11 +346,13 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
     [position-out-of-range-tuple]
         ValueError: grad_position=2 but two takes 2 positional arguments (x, y)
     [position-negative]
-        ValueError: grad_position=-1 is negative; positions count from 0 and two takes 2 positional arguments (x, y)
+        ValueError: grad_position=-1 is negative; positions count from 0 and two takes 2
+           positional arguments (x, y)
     [position-duplicate]
         ValueError: grad_position=(0, 0) repeats position 0; name each position once
     [position-list]
-        TypeError: grad_position must be an int or a tuple of ints, but got a list [0, 1]; write tuple([0, 1])
+        TypeError: grad_position must be an int or a tuple of ints, but got a list [0,
+          1]; write tuple([0, 1])
     [position-float]
         TypeError: grad_position must be an int or a tuple of ints, but got float 1.0
     [position-str]
@@ -324,15 +362,21 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
     [position-bool]
         TypeError: grad_position must be an int or a tuple of ints, but got bool True
     [position-empty-tuple]
-        ValueError: grad_position=() asks for no gradient; use grad_position=None with weights=..., or name at least one position
+        ValueError: grad_position=() asks for no gradient; use grad_position=None with
+          weights=..., or name at least one position
     [position-none-no-weights]
-        ValueError: grad_position and weights cannot both be None: ask for input gradients (grad_position=0) or pass weights=...
+        ValueError: grad_position and weights cannot both be None: ask for input
+          gradients (grad_position=0) or pass weights=...
     [method-position-out-of-range]
         ValueError: grad_position=1 but Holder.run takes 1 positional argument (x)
     [weights-array]
-        TypeError: weights must be a Parameter or a list/tuple of Parameters, but got a plain array; wrap it as Parameter(array, name=...) or pass it as an input and use grad_position
+        TypeError: weights must be a Parameter or a list/tuple of Parameters, but got a
+          plain array; wrap it as Parameter(array, name=...) or pass it as an input and
+          use grad_position
     [weights-list-of-arrays]
-        TypeError: weights[1] is a ndarray, not a Parameter; gradients are collected for Parameters only: wrap it as Parameter(array, name=...) or pass it as an input and use grad_position
+        TypeError: weights[1] is a ndarray, not a Parameter; gradients are collected for
+           Parameters only: wrap it as Parameter(array, name=...) or pass it as an input
+           and use grad_position
     [weights-int]
         TypeError: weights must be a Parameter or a list/tuple of Parameters, but got int
     [has-aux-int]
@@ -346,11 +390,15 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
     [not-callable]
         TypeError: grad expects a callable, but got int
     [builtin-fn]
-        TypeError: grad expects a Python function, method or Cell, but got ufunc (<ufunc 'sin'>); wrap it in a def, or register a derivative rule for it with @sourcegrad.adjoint
+        TypeError: grad expects a Python function, method or Cell, but got ufunc (<ufunc
+           'sin'>); wrap it in a def, or register a derivative rule for it with
+          @sourcegrad.adjoint
     [has-aux-single-output]
-        ValueError: has_aux=True requires the function to return at least two outputs (loss, aux...), but it returns one value
+        ValueError: has_aux=True requires the function to return at least two outputs
+          (loss, aux...), but it returns one value
     [has-aux-single-output-source]
-        ValueError: has_aux=True requires the function to return at least two outputs (loss, aux...), but it returns one value
+        ValueError: has_aux=True requires the function to return at least two outputs
+          (loss, aux...), but it returns one value
     [source-of-non-grad]
         TypeError: source() expects what grad/value_and_grad returned, got function
 """
