@@ -28,6 +28,7 @@ class _Fold(gast.NodeTransformer):
     ``y[0] = ...`` must not write through to ``x``."""
 
     identities = True
+    changed = False  # set when a constant was folded
 
     def visit_Assign(self, node):
         if getattr(node, "sg_primal", False):
@@ -37,12 +38,21 @@ class _Fold(gast.NodeTransformer):
             return node
         return self.generic_visit(node)
 
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, gast.USub) and _num(node.operand):
+            self.changed = True
+            return gast.Constant(value=-node.operand.value, kind=None)
+        return node
+
     def visit_BinOp(self, node):
         self.generic_visit(node)
         left, right, op = node.left, node.right, type(node.op)
         if _num(left) and _num(right) and op in _FOLD:
             try:
-                return gast.Constant(value=_FOLD[op](left.value, right.value), kind=None)
+                folded = gast.Constant(value=_FOLD[op](left.value, right.value), kind=None)
+                self.changed = True
+                return folded
             except Exception:
                 return node
         if not self.identities:
@@ -171,9 +181,10 @@ def _copy_propagate(fdef, protected):
             i += 1
         return changed
 
+    changed = False
     while block(fdef.body):
-        pass
-    return fdef
+        changed = True
+    return changed
 
 
 def _propagate(body, i, a, b, loads_total, cache):
@@ -234,9 +245,15 @@ def _merge_ifs(body):
 
 def optimize(fdef, spec=None, protected=()):
     """Simplify ``fdef`` in place and return it."""
-    _Fold().visit(fdef)
-    _copy_propagate(fdef, set(protected))
-    _Fold().visit(fdef)
+    fold = _Fold()
+    fold.visit(fdef)
+    for _ in range(4):  # a folded constant may propagate further: `d = 1.0 / 3; e = -d`
+        if not _copy_propagate(fdef, set(protected)):
+            break
+        fold.changed = False
+        fold.visit(fdef)
+        if not fold.changed:
+            break
     _dce(fdef, set(protected))
     fdef.body = _merge_ifs(fdef.body)
     gast.fix_missing_locations(fdef)

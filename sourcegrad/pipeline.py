@@ -463,7 +463,9 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
     body_bwd = Resolver(rev).run(items, init)
     if rev.copies is not None:
         body_bwd.insert(0, assign(rev.copies, call("set")))
-    body_bwd = shapes_mod.specialize(body_bwd, ctx, ctx.shapes, rev.adjoints)
+    params = set(param_names(tree))
+    leaving = {a for p, a in rev.adjoints.items() if p in params or p not in ctx.locals}
+    body_bwd = shapes_mod.specialize(body_bwd, ctx, ctx.shapes, rev.adjoints, leaving)
     fwd, body_bwd = drop_unread_saves(rev, fwd, body_bwd)
     wname = ctx.weights_name()
     free_params = [n for n in act.active if n not in ctx.locals]
@@ -481,8 +483,6 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
     pre = []
     if rev.stack is not None:
         pre.append(assign(rev.stack, gast.List(elts=[], ctx=gast.Load())))
-    # names saved before their first assignment need a placeholder
-    params = set(param_names(tree))
     # saved before their first assignment, or zero-filled on a path where they
     # were never bound: a placeholder
     bwd_names = {n.id for st in body_bwd for n in gast.walk(st) if isinstance(n, gast.Name)}

@@ -23,7 +23,7 @@ import numpy as np
 
 from sourcegrad import runtime
 from sourcegrad.activity import statements
-from sourcegrad.normalize import const, name
+from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
 
 TOP = "?"          # unknown
@@ -54,7 +54,7 @@ class Abstract:
 
         An int of unknown value has no stand-in (``None``): it may be an axis
         or a size, and guessing would give wrong shapes."""
-        if self.kind == "int":
+        if self.kind in ("int", "tuple"):
             return self.value
         if self.kind == "float":
             return 0.5
@@ -68,6 +68,8 @@ def abstract(value):
         return Abstract("int", value=int(value))
     if type(value) is float:
         return Abstract("float")
+    if type(value) is tuple and all(type(v) is int for v in value):
+        return Abstract("tuple", (len(value),), value=value)  # a shape
     if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fc":
         return Abstract("array", np.shape(value), value.dtype)
     return TOP
@@ -153,7 +155,8 @@ class ShapeInference:
         if isinstance(v, gast.Call):
             kind, obj = self.ctx.classify(v)
             if obj is len:
-                return Abstract("int")
+                got = self.evaluate(len, v.args, v.keywords)
+                return got if got != TOP else Abstract("int")
             if kind in ("rule", "nondiff") and obj is not MISSING and obj is not None:
                 return self.evaluate(obj, v.args, v.keywords)
             if kind == "method":
@@ -161,13 +164,14 @@ class ShapeInference:
             return TOP
         if isinstance(v, gast.Attribute):
             base = self.stand_in(v.value)
-            if base is MISSING or not isinstance(base, np.ndarray) or v.attr != "T":
+            if base is MISSING or not isinstance(base, np.ndarray) \
+                    or v.attr not in ("T", "shape", "ndim", "size"):
                 return TOP
-            return abstract(base.T)
+            return abstract(getattr(base, v.attr))
         if isinstance(v, gast.Subscript):
             base = self.stand_in(v.value)
             idx = self.index(v.slice)
-            if base is MISSING or idx is MISSING or not isinstance(base, np.ndarray):
+            if base is MISSING or idx is MISSING or not isinstance(base, (np.ndarray, tuple)):
                 return TOP
             try:
                 return abstract(base[idx])
@@ -283,12 +287,27 @@ class Specializer(gast.NodeTransformer):
                 for a in node.args[1:]:
                     out = broadcast(out, self.shape(a))
                 return out
+            if obj is np.expand_dims and len(node.args) == 2 and not node.keywords:
+                inner, axes = self.shape(node.args[0]), _const_shape(node.args[1])
+                if isinstance(inner, tuple) and axes is not None:
+                    try:
+                        return np.expand_dims(np.empty(inner), axes).shape
+                    except (ValueError, np.exceptions.AxisError):
+                        return TOP
             if isinstance(obj, np.ufunc) and len(node.args) == obj.nin and not node.keywords:
                 out = self.shape(node.args[0])
                 for a in node.args[1:]:
                     out = broadcast(out, self.shape(a))
                 return out
         return TOP
+
+    def visit_Name(self, node):
+        # an int the shapes fix (a length, an axis size) is a constant here
+        a = self.known.get(node.id)
+        if isinstance(node.ctx, gast.Load) and a is not None and a.kind == "int" \
+                and a.value is not None:
+            return const(a.value)
+        return node
 
     def visit_Assign(self, node):
         self.generic_visit(node)
@@ -308,6 +327,8 @@ class Specializer(gast.NodeTransformer):
             se, sx = self.shape(e), self.shape(x)
             if isinstance(se, tuple) and se == sx:
                 return e
+            if isinstance(se, tuple) and isinstance(sx, tuple) and sx and len(se) >= len(sx):
+                return _sum_to(e, se, sx)
         elif kind in ("matmul_a", "matmul_b"):
             dz, a, b = node.args
             sa, sb = self.shape(a), self.shape(b)
@@ -330,11 +351,16 @@ class Specializer(gast.NodeTransformer):
                                                      attr="ones_like", ctx=gast.Load()),
                                  args=node.args, keywords=[])
         elif kind == "sum_grad" and len(node.args) == 4:
+            # the output's adjoint spread over the input (kept small by Uniform)
             dz, a, axis, keep = node.args
-            sa = self.shape(a)
-            if isinstance(sa, tuple) and _is_const(axis, None) and _is_const(keep, False):
-                if _num(dz):  # a constant seed: fill directly
-                    return self.np_call("full", _tuple(sa), dz)
+            sa, axes = self.shape(a), _const_axes(axis)
+            if isinstance(sa, tuple) and axes is not None and isinstance(keep, gast.Constant):
+                if not keep.value and axes != () and sa:
+                    try:
+                        axes = tuple(sorted(i % len(sa) for i in (axes or range(len(sa)))))
+                    except ZeroDivisionError:
+                        return node
+                    dz = self.np_call("expand_dims", dz, _tuple(axes))
                 return self.np_call("broadcast_to", dz, _tuple(sa))
         elif kind == "count" and len(node.args) == 2:
             sa = self.shape(node.args[0])
@@ -351,6 +377,34 @@ def _num(node):
     if isinstance(node, gast.BinOp):
         return _num(node.left) and _num(node.right)
     return isinstance(node, gast.Constant) and type(node.value) in (int, float)
+
+
+def _sum_to(e, se, sx):
+    """``unbroadcast(e, x)`` written out: ``e.sum(axis=...)`` down to ``x``'s shape."""
+    extra = len(se) - len(sx)
+    lead = tuple(range(extra))
+    ones = tuple(extra + i for i, n in enumerate(sx) if n == 1 and se[extra + i] != 1)
+
+    def method(obj, attr, args, **kw):
+        return gast.Call(func=gast.Attribute(value=obj, attr=attr, ctx=gast.Load()),
+                         args=args, keywords=[gast.keyword(arg=k, value=v)
+                                              for k, v in kw.items()])
+
+    axes = lead + ones
+    axis = const(axes[0]) if len(axes) == 1 else _tuple(axes)
+    if not ones:
+        return method(e, "sum", [], axis=axis)
+    summed = method(e, "sum", [], axis=axis, keepdims=const(True))
+    return summed if not lead else method(summed, "reshape", [_tuple(sx)])
+
+
+def _const_axes(node):
+    """An ``axis`` argument given as a literal: () for None, else a tuple of ints."""
+    if _is_const(node, None):
+        return ()
+    if isinstance(node, gast.Constant) and type(node.value) is int:
+        return (node.value,)
+    return _const_shape(node)
 
 
 def _is_const(node, value):
@@ -392,12 +446,123 @@ def matmul_adjoint(kind, dz, a, b, na, nb, ctx):
     return None
 
 
-def specialize(stmts, ctx, shapes, adjoint_of):
-    """Simplify backward-sweep statements using known shapes (see module docstring)."""
+class Uniform:
+    """Keep broadcast adjoints small: ``d = np.broadcast_to(c, S)`` becomes ``d = c``.
+
+    The adjoint of a sum or mean is its output's adjoint spread over the input's
+    shape: every element the same (or the same along the reduced axes).  As long
+    as such a value only meets elementwise operations, the small value gives the
+    same result as the spread one (NumPy broadcasts it at the point of use), so
+    ``dsub = 1/n`` replaces an array of n copies of ``1/n``, and the optimizer
+    can fold the constants that follow.
+
+    A name holding a small value is *lean*: its real shape broadcasts to its
+    nominal one (the shape its primal has).  Before anything but an elementwise
+    operation reads a lean name (a matmul, a reduction, a call, a loop, the
+    return), it is spread out to its nominal shape with ``np.full``.
+    Top-level statements only: a name assigned inside a loop or branch is never
+    lean.
+    """
+
+    def __init__(self, sp, live_out):
+        self.sp = sp
+        self.live_out = live_out  # names read after these statements
+        self.lean = {}       # name -> its real (smaller) shape
+
+    def run(self, stmts):
+        out = []
+        for s in stmts:
+            t = s.targets[0].id if isinstance(s, gast.Assign) and isinstance(
+                s.targets[0], gast.Name) else None
+            if t is None:
+                out += self.spread(sorted({n.id for n in gast.walk(s) if isinstance(n, gast.Name)
+                                           and n.id in self.lean}))
+                for n in gast.walk(s):
+                    if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load):
+                        self.lean.pop(n.id, None)
+                out.append(s)
+                continue
+            opaque = set()
+            value, real = self.slim(s.value, opaque, top=True)
+            out += self.spread(sorted(opaque))
+            nominal = self.sp.shapes.get(t, TOP)
+            if opaque:  # the spread names changed under the slimmed value: redo it
+                value, real = self.slim(s.value, set(), top=True)
+            if isinstance(real, tuple) and isinstance(nominal, tuple) and real != nominal \
+                    and _broadcasts(real, nominal):
+                s.value = value
+                self.lean[t] = real
+            else:
+                if isinstance(real, tuple) and real == nominal:
+                    s.value = value
+                self.lean.pop(t, None)
+            out.append(s)
+        return out + self.spread(sorted(set(self.lean) & self.live_out))
+
+    def spread(self, names):
+        """``n = np.full(S, n)`` for each lean name: its full (owned) array."""
+        out = []
+        for n in names:
+            st = assign(n, self.sp.np_call("full", _tuple(self.sp.shapes[n]), name(n)))
+            st.sg_pure = True
+            out.append(st)
+            del self.lean[n]
+        return out
+
+    def slim(self, node, opaque, top=False):
+        """``node`` with spreads unwrapped where only elementwise operations consume
+        them, and its real shape; lean names read elsewhere go into ``opaque``."""
+        sp = self.sp
+        if isinstance(node, gast.Name):
+            return node, self.lean.get(node.id, sp.shapes.get(node.id, TOP))
+        if isinstance(node, gast.Constant):
+            return node, sp.shape(node)
+        if isinstance(node, gast.BinOp) and not isinstance(node.op, gast.MatMult):
+            left, sl = self.slim(node.left, opaque)
+            right, sr = self.slim(node.right, opaque)
+            return gast.BinOp(left=left, op=node.op, right=right), broadcast(sl, sr)
+        if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
+            operand, so = self.slim(node.operand, opaque)
+            return gast.UnaryOp(op=node.op, operand=operand), so
+        if isinstance(node, gast.Call) and not node.keywords:
+            obj = sp.ctx.static_env(node.func)
+            if obj is np.broadcast_to and len(node.args) == 2:
+                target = _const_shape(node.args[1])
+                inner, si = self.slim(node.args[0], opaque)
+                if target is not None and isinstance(si, tuple) and _broadcasts(si, target):
+                    return inner, si
+            elif getattr(obj, "sg_elementwise", False) or isinstance(obj, np.ufunc) \
+                    and len(node.args) == obj.nin:
+                args, shape = [], ()
+                for a in node.args:
+                    a, sa = self.slim(a, opaque)
+                    args.append(a)
+                    shape = broadcast(shape, sa)
+                return gast.Call(func=node.func, args=args, keywords=[]), shape
+        opaque.update(n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+                      and n.id in self.lean)
+        return node, sp.shape(node)
+
+
+def _broadcasts(small, big):
+    return len(small) <= len(big) and all(
+        a in (1, b) for a, b in zip(small[::-1], big[::-1]))
+
+
+def _const_shape(node):
+    if isinstance(node, gast.Tuple) and all(
+            isinstance(e, gast.Constant) and type(e.value) is int for e in node.elts):
+        return tuple(e.value for e in node.elts)
+    return None
+
+
+def specialize(stmts, ctx, shapes, adjoint_of, live_out):
+    """Simplify backward-sweep statements using known shapes (see module docstring);
+    ``live_out``: the names read after ``stmts``."""
     if not shapes:
         return stmts
     sp = Specializer(ctx, shapes, adjoint_of)
-    return [sp.visit(s) for s in stmts]
+    return Uniform(sp, set(live_out)).run([sp.visit(s) for s in stmts])
 
 
 __all__ = ["infer", "specialize", "Abstract", "abstract", "TOP"]
