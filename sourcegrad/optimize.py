@@ -134,6 +134,44 @@ def _dce(fdef, keep_names):
     return fdef
 
 
+def _merge_copies(body):
+    """``a = b`` then ``a = a + e`` (``a`` not read between) -> ``a = b + e``."""
+    for s in body:
+        for field_ in ("body", "orelse"):
+            if isinstance(s, (gast.If, gast.For, gast.While)):
+                _merge_copies(getattr(s, field_))
+    i = 0
+    while i < len(body):
+        s = body[i]
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
+                and isinstance(s.value, gast.Name) and not getattr(s, "sg_pop", None) \
+                and not getattr(s, "sg_primal", False):
+            a, b = s.targets[0].id, s.value.id
+            j = i + 1
+            while j < len(body) and a not in _loads(body[j]) and a not in _stores(body[j]) \
+                    and b not in _stores(body[j]) and not isinstance(
+                        body[j], (gast.If, gast.For, gast.While, gast.AugAssign)):
+                j += 1
+            nxt = body[j] if j < len(body) else None
+            if isinstance(nxt, gast.Assign) and isinstance(nxt.targets[0], gast.Name) \
+                    and nxt.targets[0].id == a and isinstance(nxt.value, gast.BinOp) \
+                    and isinstance(nxt.value.left, gast.Name) and nxt.value.left.id == a \
+                    and a not in _loads(nxt.value.right) and a != b \
+                    and not getattr(nxt, "sg_primal", False):
+                nxt.value.left = gast.Name(id=b, ctx=gast.Load(), annotation=None,
+                                           type_comment=None)
+                del body[i]
+                continue
+        i += 1
+    return body
+
+
+def _returned(fdef):
+    """Names the final return reads: kept as names (``return dw, db`` reads well)."""
+    last = fdef.body[-1] if fdef.body else None
+    return set(_loads(last)) if isinstance(last, gast.Return) else set()
+
+
 def _only_pass(body):
     return all(isinstance(s, gast.Pass) or getattr(s, "sg_note", False) for s in body)
 
@@ -243,7 +281,174 @@ def _merge_ifs(body):
     return out
 
 
-def optimize(fdef, spec=None, protected=()):
+def _inline(fdef, pure_call, protected):
+    """Put a value used once back into the expression that uses it.
+
+    ``a = X @ W; h = np.tanh(a + b)`` becomes ``h = np.tanh(X @ W + b)``: the
+    temporary is freed as soon as it is consumed (peak memory), and the code
+    reads like the user's.  Only pure expressions move, only forward within one
+    block (never into a loop), past statements that neither rebind what they
+    read nor call anything that could change it, and never across a comment
+    naming a user line.
+    """
+    assigned, loads_total = {}, {}
+    for s in gast.walk(fdef):
+        if isinstance(s, (gast.Assign, gast.AugAssign, gast.For)):
+            tgt = s.targets[0] if isinstance(s, gast.Assign) else s.target
+            for n in _stores(tgt):
+                assigned[n] = assigned.get(n, 0) + (1 if isinstance(s, gast.Assign) else 2)
+    for n in _loads(fdef):
+        loads_total[n] = loads_total.get(n, 0) + 1
+    params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs + fdef.args.posonlyargs}
+
+    def pure_expr(e):
+        for n in gast.walk(e):
+            if isinstance(n, (gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp,
+                              gast.GeneratorExp, gast.NamedExpr, gast.Await, gast.Yield,
+                              gast.YieldFrom, gast.Starred)):
+                return False
+            if isinstance(n, gast.Call) and not pure_call(n):
+                return False
+        return True
+
+    def quiet(st, reads):
+        """``st`` can run before an expression reading ``reads`` without changing it."""
+        if not isinstance(st, gast.Assign) or not isinstance(st.targets[0], gast.Name) \
+                or getattr(st, "sg_pop", None):
+            return False
+        return st.targets[0].id not in reads and pure_expr(st.value)
+
+    def block(body):
+        for s in body:
+            for field_ in ("body", "orelse"):
+                if isinstance(s, (gast.If, gast.For, gast.While)):
+                    block(getattr(s, field_))
+        i = 0
+        while i < len(body):
+            s = body[i]
+            t = s.targets[0].id if isinstance(s, gast.Assign) and isinstance(
+                s.targets[0], gast.Name) else None
+            if t is None or t in params or t in protected or getattr(s, "sg_pop", None) \
+                    or assigned.get(t) != 1 or loads_total.get(t) != 1 \
+                    or not pure_expr(s.value):
+                i += 1
+                continue
+            reads = set(_loads(s.value))
+            j = i + 1
+            while j < len(body) and t not in _loads(body[j]) and quiet(body[j], reads):
+                j += 1
+            use = body[j] if j < len(body) else None
+            if not isinstance(use, gast.Assign) or t not in _loads(use.value) \
+                    or any(isinstance(n, gast.Call) and not pure_call(n) and n is not use.value
+                           for n in gast.walk(use.value)):
+                i += 1
+                continue
+            value = s.value
+
+            class Sub(gast.NodeTransformer):
+                def visit_Name(self, node):
+                    return value if node.id == t and isinstance(node.ctx, gast.Load) else node
+
+            use.value = Sub().visit(use.value)
+            del body[i]
+
+    block(fdef.body)
+    return fdef
+
+
+_FRESH_CALLS = {"zeros_like", "zeros", "full", "ones_like", "ones", "empty_like"}
+
+
+def _fresh(value):
+    """Whether ``value`` is certainly a new array (or an immutable scalar)."""
+    if isinstance(value, gast.BinOp):
+        return True
+    if isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub):
+        return True
+    if isinstance(value, gast.Constant):
+        return type(value.value) in (int, float)
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
+            and isinstance(value.func.value, gast.Name) and value.func.value.id == "np" \
+            and value.func.attr in _FRESH_CALLS:
+        return True
+    return False
+
+
+def _in_place(fdef, arrays):
+    """``d = d + e`` becomes ``d += e`` where ``d`` owns its array.
+
+    ``arrays``: names known to hold a float array of their primal's full shape
+    (so ``e`` can only broadcast into ``d``, never widen it).  ``d`` owns its
+    array when every binding of it outside the accumulations makes a new array,
+    and nothing can hold a reference to it while it is updated: the only other
+    reads are operands of arithmetic (which make new arrays) or come after the
+    last update, in straight-line code.  Adding into the buffer saves one array
+    per update (time and peak memory), as a person writes ``dW += ...``.
+    """
+    top = {}  # id(node) -> index of the top-level statement holding it
+    parents = {}
+    for i, st in enumerate(fdef.body):
+        for n in gast.walk(st):
+            top[id(n)] = i
+            for c in gast.iter_child_nodes(n):
+                parents[id(c)] = n
+
+    def accumulation(st, v):
+        return isinstance(st, gast.Assign) and len(st.targets) == 1 \
+            and isinstance(st.targets[0], gast.Name) and st.targets[0].id == v \
+            and isinstance(st.value, gast.BinOp) and isinstance(st.value.op, gast.Add) \
+            and isinstance(st.value.left, gast.Name) and st.value.left.id == v \
+            and v not in _loads(st.value.right) and not getattr(st, "sg_primal", False)
+
+    def harmless(node):
+        """A read whose value cannot outlive the expression (a new array is made)."""
+        p = parents.get(id(node))
+        if isinstance(p, (gast.BinOp, gast.UnaryOp)):
+            return True
+        return isinstance(p, gast.Attribute) and p.attr == "sum" and isinstance(
+            parents.get(id(p)), gast.Call) and parents[id(p)].func is p
+
+    for v in sorted(arrays):
+        accs, ok = [], True
+        for st in gast.walk(fdef):
+            if isinstance(st, (gast.AugAssign, gast.For)) and v in _stores(st.target):
+                ok = False
+            elif isinstance(st, gast.Assign) and v in _stores(st.targets[0]):
+                if accumulation(st, v):
+                    accs.append(st)
+                elif not (isinstance(st.targets[0], gast.Name) and _fresh(st.value)) \
+                        or getattr(st, "sg_pop", None):
+                    ok = False
+        if not ok or not accs:
+            continue
+        last = max(top[id(a)] for a in accs)
+        acc_lefts = {id(a.value.left) for a in accs}
+        for n in gast.walk(fdef):
+            if isinstance(n, gast.Name) and n.id == v and isinstance(n.ctx, gast.Load) \
+                    and id(n) not in acc_lefts and not harmless(n) \
+                    and top.get(id(n), -1) <= last:
+                ok = False
+                break
+        if not ok:
+            continue
+        swap = {id(a): gast.AugAssign(target=a.targets[0], op=gast.Add(), value=a.value.right)
+                for a in accs}
+        for a in accs:
+            swap[id(a)].origin = getattr(a, "origin", None)
+        _replace(fdef, swap)
+    return fdef
+
+
+def _replace(fdef, swap):
+    """Replace statements (by id) wherever they sit in ``fdef``'s blocks."""
+    for n in gast.walk(fdef):
+        for field_ in ("body", "orelse"):
+            body = getattr(n, field_, None)
+            if isinstance(body, list):
+                body[:] = [swap.get(id(st), st) for st in body]
+
+
+def optimize(fdef, spec=None, protected=(), pure_call=None, arrays=()):
     """Simplify ``fdef`` in place and return it."""
     fold = _Fold()
     fold.visit(fdef)
@@ -255,6 +460,11 @@ def optimize(fdef, spec=None, protected=()):
         if not fold.changed:
             break
     _dce(fdef, set(protected))
+    _merge_copies(fdef.body)
+    if pure_call is not None:
+        _inline(fdef, pure_call, set(protected) | _returned(fdef))
+    if arrays:
+        _in_place(fdef, set(arrays))
     fdef.body = _merge_ifs(fdef.body)
     gast.fix_missing_locations(fdef)
     return fdef

@@ -21,6 +21,7 @@ import weakref
 from dataclasses import dataclass, field
 
 import gast
+import numpy as np
 
 from sourcegrad import runtime
 from sourcegrad import shapes as shapes_mod
@@ -35,6 +36,14 @@ from sourcegrad.parse import MISSING, parse_function, unwrap
 from sourcegrad.reverse import Acc, Note, Resolver, Reverser, call, is_note, prune_notes
 from sourcegrad.rules import registry
 
+
+# what the optimizer may move: functions that only compute a value
+_PURE_RUNTIME = {runtime.unbroadcast, runtime.zeros_like, runtime.matmul_adjoint_a,
+                 runtime.matmul_adjoint_b, runtime.seed_like, runtime.seed_first,
+                 runtime.add_adjoints, runtime.item_adjoint}
+_PURE_METHODS = {"sum", "reshape"}
+_NUMPY_EFFECTS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis",
+                  "seterr", "errstate", "printoptions", "show_config", "info"}
 
 @dataclass(frozen=True)
 class Spec:
@@ -117,6 +126,7 @@ class Context:
         self._wname = None
         self.callees = []
         self.shapes = {}
+        self.arrays = set()      # adjoint names holding float arrays of known shape
 
     def env_name(self, preferred, obj):
         key = id(obj)
@@ -137,6 +147,23 @@ class Context:
         self.env[n] = obj
         self.env_ids[key] = n
         return n
+
+    def pure_call(self, node):
+        """Whether a call in generated code only computes a value: NumPy, the
+        rules' helpers and the runtime's adjoint arithmetic (not user code)."""
+        func = node.func
+        if isinstance(func, gast.Attribute) and func.attr in _PURE_METHODS:
+            return True  # x.sum(axis=0), x.reshape(s), x.T: on arrays only, in generated code
+        obj = self.static_env(func)
+        if obj is MISSING:
+            return False
+        if isinstance(obj, np.ufunc) or obj in _PURE_RUNTIME:
+            return True
+        module = getattr(obj, "__module__", None) or ""
+        return (module.startswith("numpy") or module.startswith("sourcegrad.rules")) \
+            and not module.startswith("numpy.random") \
+            and getattr(obj, "__name__", "") not in _NUMPY_EFFECTS \
+            and not getattr(obj, "__name__", "").startswith(("save", "load", "set"))
 
     def static_env(self, node):
         """The object a name in *generated* code denotes, if known statically."""
@@ -370,7 +397,8 @@ def build(fn, spec: Spec) -> Derivative:
     rev = Reverser(tree, parsed, namer, act, ctx)                # 5. reverse
     fwd, bwd = rev.block(tree.body[:-1])
     functions = assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds)
-    functions = [optimize(f, spec) for f in functions]          # 6. simplify
+    functions = [optimize(f, spec, pure_call=ctx.pure_call,     # 6. simplify
+                          arrays=ctx.arrays) for f in functions]
     for f in functions:
         f.body = prune_notes(f.body)
     base = qualified_name(fn)
@@ -465,7 +493,14 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
         body_bwd.insert(0, assign(rev.copies, call("set")))
     params = set(param_names(tree))
     leaving = {a for p, a in rev.adjoints.items() if p in params or p not in ctx.locals}
-    body_bwd = shapes_mod.specialize(body_bwd, ctx, ctx.shapes, rev.adjoints, leaving)
+    leaned = set()
+    body_bwd = shapes_mod.specialize(body_bwd, ctx, ctx.shapes, rev.adjoints, leaving, leaned)
+    # adjoints certainly holding float arrays of their primal's shape: the optimizer
+    # may accumulate into them in place
+    ctx.arrays = {a for p, a in rev.adjoints.items() if a not in leaned
+                  and isinstance(ctx.shapes.get(p), shapes_mod.Abstract)
+                  and ctx.shapes[p].kind == "array" and ctx.shapes[p].shape
+                  and ctx.shapes[p].dtype is not None and ctx.shapes[p].dtype.kind == "f"}
     fwd, body_bwd = drop_unread_saves(rev, fwd, body_bwd)
     wname = ctx.weights_name()
     free_params = [n for n in act.active if n not in ctx.locals]

@@ -83,9 +83,10 @@ def join(a, b):
     if isinstance(a, Abstract) and isinstance(b, Abstract) and a.kind == b.kind == "int":
         return Abstract("int")  # an int whose value varies
     if isinstance(a, Abstract) and isinstance(b, Abstract) and a.shape == b.shape \
-            and "int" not in (a.kind, b.kind):
+            and "int" not in (a.kind, b.kind) and "tuple" not in (a.kind, b.kind):
         # a float and a NumPy scalar, or two dtypes: the shape is still known
-        return Abstract("array", a.shape, a.dtype if a.dtype == b.dtype else None)
+        da, db = (np.dtype(np.float64) if x.kind == "float" else x.dtype for x in (a, b))
+        return Abstract("array", a.shape, da if da == db else None)
     return TOP
 
 
@@ -267,6 +268,8 @@ class Specializer(gast.NodeTransformer):
                         id(runtime.matmul_adjoint_b): "matmul_b",
                         id(runtime.seed_like): "seed_like",
                         id(np.ones_like): "ones_like",
+                        id(np.zeros_like): "zeros_like",
+                        id(runtime.zeros_like): "zeros_like",
                         id(getattr(nr, "_sum_grad", None)): "sum_grad",
                         id(getattr(nr, "_count", None)): "count"}
         self.helpers.pop(id(None), None)
@@ -334,18 +337,22 @@ class Specializer(gast.NodeTransformer):
             sa, sb = self.shape(a), self.shape(b)
             if isinstance(sa, tuple) and isinstance(sb, tuple):
                 return matmul_adjoint(kind, dz, a, b, len(sa), len(sb), self.ctx) or node
-        elif kind in ("seed_like", "ones_like") and len(node.args) == 1 and not node.keywords:
+        elif kind in ("seed_like", "ones_like", "zeros_like") and len(node.args) == 1 \
+                and not node.keywords:
             x = node.args[0]
             a = self.known.get(x.id) if isinstance(x, gast.Name) else None
+            fill = 0.0 if kind == "zeros_like" else 1.0
             if a is not None and a.shape == () and a.dtype == np.float64 \
                     or a is not None and a.kind == "float":
-                return const(1.0)  # a float64 scalar output: its seed is just 1.0
+                return const(fill)  # a float64 scalar: its seed is just 1.0
             if a is not None and a.shape == () and a.dtype is not None \
                     and a.dtype.kind == "f" and hasattr(np, a.dtype.name):
                 # np.float32(1.0): the seed without computing the output itself
                 return gast.Call(func=gast.Attribute(
                     value=name(self.ctx.env_name("np", np)), attr=a.dtype.name,
-                    ctx=gast.Load()), args=[const(1.0)], keywords=[])
+                    ctx=gast.Load()), args=[const(fill)], keywords=[])
+            if kind == "zeros_like":
+                return node
             if isinstance(self.shape(x), tuple):
                 return gast.Call(func=gast.Attribute(value=name(self.ctx.env_name("np", np)),
                                                      attr="ones_like", ctx=gast.Load()),
@@ -468,6 +475,7 @@ class Uniform:
         self.sp = sp
         self.live_out = live_out  # names read after these statements
         self.lean = {}       # name -> its real (smaller) shape
+        self.ever = set()    # every name that was lean somewhere
 
     def run(self, stmts):
         out = []
@@ -492,6 +500,7 @@ class Uniform:
                     and _broadcasts(real, nominal):
                 s.value = value
                 self.lean[t] = real
+                self.ever.add(t)
             else:
                 if isinstance(real, tuple) and real == nominal:
                     s.value = value
@@ -556,13 +565,18 @@ def _const_shape(node):
     return None
 
 
-def specialize(stmts, ctx, shapes, adjoint_of, live_out):
+def specialize(stmts, ctx, shapes, adjoint_of, live_out, leaned=None):
     """Simplify backward-sweep statements using known shapes (see module docstring);
-    ``live_out``: the names read after ``stmts``."""
+    ``live_out``: the names read after ``stmts``; names that were ever bound to a
+    small stand-in for a broadcast value are added to ``leaned``."""
     if not shapes:
         return stmts
     sp = Specializer(ctx, shapes, adjoint_of)
-    return Uniform(sp, set(live_out)).run([sp.visit(s) for s in stmts])
+    uniform = Uniform(sp, set(live_out))
+    out = uniform.run([sp.visit(s) for s in stmts])
+    if leaned is not None:
+        leaned |= uniform.ever
+    return out
 
 
 __all__ = ["infer", "specialize", "Abstract", "abstract", "TOP"]
