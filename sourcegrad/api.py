@@ -128,6 +128,9 @@ def _check_weights(weights):
 
 def _fix(g, x):
     """Give gradient ``g`` the type, shape and dtype of input ``x``."""
+    if type(x) is np.ndarray and type(g) is np.ndarray and g.base is None \
+            and g.dtype is x.dtype and g.shape == x.shape:
+        return g  # a new array already like x (the usual case): nothing to do
     if isinstance(x, np.ndarray):
         if type(g) is np.ndarray and g.dtype == x.dtype and g.shape == x.shape \
                 and g.flags.writeable:
@@ -172,6 +175,11 @@ class GradFunction:
         self._offset = offset
         self._weight_ids = {id(w) for w in self.weights} if self.weights else set()
         self._derivs = {}
+        # the fast path of __call__: nothing but positional inputs to differentiate
+        # (its value: how many positional arguments it needs at least)
+        plain = not (sens_param or value or has_aux or return_ids) \
+            and self.weights is None and self.bound_self is None and bool(self.positions)
+        self._plain = max(self.positions) + 1 if plain else 0
         self._last_key = self._last = None  # the derivative the previous call used
         self.__name__ = f"{getattr(fn, '__name__', type(fn).__name__)}_grad"
         self.__doc__ = f"Gradient of {getattr(fn, '__qualname__', fn)!r} (sourcegrad)."
@@ -207,6 +215,17 @@ class GradFunction:
 
     # -- calling ------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        if self._plain and not kwargs and len(args) >= self._plain and self._last is not None:
+            # the common case, kept short: positional inputs, gradients only, and
+            # the same input shapes and dtypes as the previous call
+            key = tuple([(a.shape, a.dtype) if isinstance(a, np.ndarray) else type(a)
+                         for a in args])
+            d = self._last
+            if key == self._last_key[1] and d.valid():
+                grads = d.functions[0](*args)
+                if self.single:
+                    return _fix(grads, args[self.positions[0]])
+                return tuple([_fix(g, args[p]) for g, p in zip(grads, self.positions)])
         if self.sens:
             if not args:
                 raise TypeError("sens_param=True: pass the output's sensitivity as the last "
