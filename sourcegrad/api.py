@@ -145,6 +145,18 @@ def _fix(g, x):
     return g
 
 
+def _distinct(grads, taken=()):
+    """``grads`` as a tuple in which no array is returned twice (``a + b`` gives
+    ``a`` and ``b`` one adjoint): callers may update each gradient in place."""
+    seen = set(taken)
+    for i, g in enumerate(grads):
+        if type(g) is np.ndarray:
+            if id(g) in seen:
+                grads[i] = g = g.copy()
+            seen.add(id(g))
+    return tuple(grads)
+
+
 class GradFunction:
     """The callable that ``grad``/``value_and_grad`` return.
 
@@ -225,7 +237,7 @@ class GradFunction:
                 grads = d.functions[0](*args)
                 if self.single:
                     return _fix(grads, args[self.positions[0]])
-                return tuple([_fix(g, args[p]) for g, p in zip(grads, self.positions)])
+                return _distinct([_fix(g, args[p]) for g, p in zip(grads, self.positions)])
         if self.sens:
             if not args:
                 raise TypeError("sens_param=True: pass the output's sensitivity as the last "
@@ -269,6 +281,10 @@ class GradFunction:
             acc = kwargs["weight_grads"]
             wg = tuple(_fix(acc.get(id(p)) if acc.get(id(p)) is not None else
                             np.zeros_like(p), p) for p in self.weights)
+            flat = grads if isinstance(grads, tuple) else (grads,)
+            if self.return_ids and self.positions is not None:
+                flat = tuple(pair[1] for pair in (flat if not self.single else (grads,)))
+            wg = _distinct(list(wg), {id(g) for g in flat})
             wg = tuple(np.asarray(g).view(np.ndarray) for g in wg)
             if self.return_ids:
                 wg = tuple((p.name, g) for p, g in zip(self.weights, wg))
@@ -291,6 +307,7 @@ class GradFunction:
         out = []
         for g, p in zip(grads, self.positions):
             out.append(_fix(g, args[p] if p < n else kwargs.get(names[p + offset])))
+        out = _distinct(out)
         if self.return_ids:
             return tuple(zip(self.positions, out))
         return tuple(out)

@@ -30,6 +30,17 @@ class _Fold(gast.NodeTransformer):
     identities = True
     changed = False  # set when a constant was folded
 
+    def __init__(self, owned=None):
+        # names whose values the backward sweep made (adjoints): ``1.0 * d`` may
+        # become ``d``; ``1.0 * x`` for an input x stays a product, or the
+        # gradient returned would be the caller's own array
+        self.owned = owned
+
+    def keepable(self, e):
+        if isinstance(e, gast.Name):
+            return self.owned is None or e.id in self.owned
+        return isinstance(e, (gast.BinOp, gast.UnaryOp)) or _num(e)
+
     def visit_Assign(self, node):
         if getattr(node, "sg_primal", False):
             self.identities = False
@@ -57,18 +68,12 @@ class _Fold(gast.NodeTransformer):
                 return node
         if not self.identities:
             return node
-        if op in (gast.Add, gast.Sub) and _num(right) and right.value == 0:
-            return left
-        if op is gast.Add and _num(left) and left.value == 0:
-            return right
-        if op is gast.Pow and _num(right) and right.value == 1:
-            return left
-        if op is gast.Mult and _num(right) and right.value == 1:
-            return left
-        if op is gast.Mult and _num(left) and left.value == 1:
-            return right
-        if op is gast.Div and _num(right) and right.value == 1:
-            return left
+        if _num(right) and (op in (gast.Add, gast.Sub) and right.value == 0
+                            or op in (gast.Pow, gast.Mult, gast.Div) and right.value == 1):
+            return left if self.keepable(left) else node
+        if _num(left) and (op is gast.Add and left.value == 0
+                           or op is gast.Mult and left.value == 1):
+            return right if self.keepable(right) else node
         return node
 
 
@@ -448,9 +453,13 @@ def _replace(fdef, swap):
                 body[:] = [swap.get(id(st), st) for st in body]
 
 
-def optimize(fdef, spec=None, protected=(), pure_call=None, arrays=()):
-    """Simplify ``fdef`` in place and return it."""
-    fold = _Fold()
+def optimize(fdef, spec=None, protected=(), pure_call=None, arrays=(), owned=None):
+    """Simplify ``fdef`` in place and return it.
+
+    ``pure_call(call)``: whether a call only computes a value (enables inlining);
+    ``arrays``: adjoints known to be float arrays of full shape (enables ``+=``);
+    ``owned``: names of values the backward sweep made (enables ``1.0 * d -> d``)."""
+    fold = _Fold(owned)
     fold.visit(fdef)
     for _ in range(4):  # a folded constant may propagate further: `d = 1.0 / 3; e = -d`
         if not _copy_propagate(fdef, set(protected)):

@@ -398,7 +398,8 @@ def build(fn, spec: Spec) -> Derivative:
     fwd, bwd = rev.block(tree.body[:-1])
     functions = assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds)
     functions = [optimize(f, spec, pure_call=ctx.pure_call,     # 6. simplify
-                          arrays=ctx.arrays) for f in functions]
+                          arrays=ctx.arrays, owned=set(rev.adjoints.values()))
+                 for f in functions]
     for f in functions:
         f.body = prune_notes(f.body)
     base = qualified_name(fn)

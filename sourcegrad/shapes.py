@@ -207,6 +207,14 @@ class ShapeInference:
         if fn is None or any(isinstance(a, gast.Starred) for a in args):
             return TOP
         vals = [self.stand_in(a) for a in args]
+        guessed = False
+        if fn in _ELEMENTWISE or isinstance(fn, np.ufunc):
+            # arithmetic on an int of unknown value (a loop index): a scalar all the
+            # same, though the result's value is unknown too
+            for i, a in enumerate(args):
+                if vals[i] is MISSING and isinstance(a, gast.Name) and isinstance(
+                        self.known.get(a.id), Abstract) and self.known[a.id].kind == "int":
+                    vals[i], guessed = 1, True
         kws = {k.arg: self.stand_in(k.value) for k in keywords}
         if any(v is MISSING for v in vals) or any(v is MISSING for v in kws.values()):
             return TOP
@@ -225,6 +233,8 @@ class ShapeInference:
                 return TOP
             if isinstance(out, Abstract) and (shape or out.kind == "array"):
                 return Abstract("array", shape, out.dtype or np.dtype(np.float64))
+            if guessed and isinstance(out, Abstract) and out.kind == "int":
+                return Abstract("int")
             return out
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -484,7 +494,7 @@ class Uniform:
                 s.targets[0], gast.Name) else None
             if t is None:
                 out += self.spread(sorted({n.id for n in gast.walk(s) if isinstance(n, gast.Name)
-                                           and n.id in self.lean}))
+                                           and n.id in self.lean}), out)
                 for n in gast.walk(s):
                     if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load):
                         self.lean.pop(n.id, None)
@@ -492,7 +502,7 @@ class Uniform:
                 continue
             opaque = set()
             value, real = self.slim(s.value, opaque, top=True)
-            out += self.spread(sorted(opaque))
+            out += self.spread(sorted(opaque), out)
             nominal = self.sp.shapes.get(t, TOP)
             if opaque:  # the spread names changed under the slimmed value: redo it
                 value, real = self.slim(s.value, set(), top=True)
@@ -506,15 +516,22 @@ class Uniform:
                     s.value = value
                 self.lean.pop(t, None)
             out.append(s)
-        return out + self.spread(sorted(set(self.lean) & self.live_out))
+        return out + self.spread(sorted(set(self.lean) & self.live_out), out)
 
-    def spread(self, names):
-        """``n = np.full(S, n)`` for each lean name: its full (owned) array."""
+    def spread(self, names, done):
+        """``n = np.full(S, n)`` for each lean name: its full (owned) array.  Just
+        after ``n = v`` (the last of ``done``), that becomes ``n = np.full(S, v)``."""
         out = []
         for n in names:
-            st = assign(n, self.sp.np_call("full", _tuple(self.sp.shapes[n]), name(n)))
-            st.sg_pure = True
-            out.append(st)
+            last = done[-1] if done else None
+            full = lambda v: self.sp.np_call("full", _tuple(self.sp.shapes[n]), v)  # noqa: E731
+            if isinstance(last, gast.Assign) and isinstance(last.targets[0], gast.Name) \
+                    and last.targets[0].id == n:
+                last.value = full(last.value)
+            else:
+                st = assign(n, full(name(n)))
+                st.sg_pure = True
+                out.append(st)
             del self.lean[n]
         return out
 

@@ -1,0 +1,277 @@
+"""Shape-specialised backward sweeps: what the optimizer may do once shapes are known.
+
+* a sum's or mean's adjoint stays a small value while only elementwise
+  operations read it, and is spread to its full shape before anything else
+  does (a matmul, a reduction, a loop, the return);
+* ``unbroadcast`` becomes ``.sum(axis=...)``;
+* ``d = d + e`` becomes ``d += e`` only where ``d`` owns its array;
+* single-use temporaries are put back into the expression that uses them.
+
+Every case is checked against finite differences (the gradient) and, where it
+matters, against the generated source (that the optimization happened, or that
+it did not where it would be wrong).  The same function is also called twice so
+the second call runs the cached derivative.
+"""
+import numpy as np
+import pytest
+
+import sourcegrad as sg
+from sourcegrad.testing import check_grads
+
+rng = np.random.default_rng(7)
+A = rng.standard_normal((4, 3))
+B = rng.standard_normal((3, 5))
+V3 = rng.standard_normal(3)
+V4 = rng.standard_normal(4)
+ROW = rng.standard_normal((1, 3))
+COL = rng.standard_normal((4, 1))
+
+
+def source_after_call(fn, *args, wrt=0):
+    g = sg.grad(fn, wrt)
+    g(*args)
+    return sg.source(g, comments=False)
+
+
+# -- a mean's adjoint meets each kind of reader ----------------------------------------
+
+def mean_into_matmul(a, b):
+    return np.mean(a @ b)
+
+
+def mean_into_sum_axis(a):
+    return np.mean(np.sum(a, axis=0) * 2.0)
+
+
+def mean_returned_directly(a):
+    return np.mean(a)
+
+
+def sum_returned_directly(a):
+    return np.sum(a)
+
+
+def mean_of_scalar_chain(a):
+    return np.mean(-a) * 3.0
+
+
+def mean_into_broadcast_add(a, v):
+    return np.mean(a + v)
+
+
+def mean_into_loop(a):
+    s = np.mean(a * a)
+    out = 0.0
+    for i in range(3):
+        out = out + s * i
+    return out
+
+
+def sum_keepdims_softmax(a):
+    e = np.exp(a - np.max(a, axis=1, keepdims=True))
+    p = e / np.sum(e, axis=1, keepdims=True)
+    return np.sum(p * np.arange(3.0))
+
+
+def sum_axis_no_keepdims(a):
+    return np.sum(np.sum(a * a, axis=1) * np.arange(4.0))
+
+
+def sum_negative_axis(a):
+    return np.sum(np.sin(np.sum(a, axis=-1)))
+
+
+def mean_axis_tuple(a):
+    return np.sum(np.mean(a * a, axis=(0, 1), keepdims=True) * 5.0)
+
+
+def mean_into_reshape(a):
+    return np.sum(np.reshape(np.mean(a, axis=0) * a, (12,)) * np.arange(12.0))
+
+
+def mean_into_index(a):
+    m = a * np.mean(a)
+    return m[1, 2] + m[0, 0]
+
+
+def mean_float32(a):
+    return np.mean(np.tanh(a))
+
+
+CASES = [
+    (mean_into_matmul, (A, B)),
+    (mean_into_sum_axis, (A,)),
+    (mean_returned_directly, (A,)),
+    (sum_returned_directly, (A,)),
+    (mean_of_scalar_chain, (A,)),
+    (mean_into_broadcast_add, (A, V3)),
+    (mean_into_broadcast_add, (A, ROW)),
+    (mean_into_broadcast_add, (A, COL)),
+    (mean_into_loop, (A,)),
+    (sum_keepdims_softmax, (A,)),
+    (sum_axis_no_keepdims, (A,)),
+    (sum_negative_axis, (A,)),
+    (mean_axis_tuple, (A,)),
+    (mean_into_reshape, (A,)),
+    (mean_into_index, (A,)),
+]
+
+
+@pytest.mark.parametrize("fn,args", CASES, ids=lambda c: getattr(c, "__name__", ""))
+def test_uniform_adjoints(fn, args):
+    check_grads(fn, *args)
+    check_grads(fn, *args)  # the cached, specialised derivative
+
+
+def test_mean_seed_is_a_constant():
+    text = source_after_call(mean_into_broadcast_add, A, V3, wrt=(0, 1))
+    assert "broadcast_to" not in text and "ones_like" not in text
+    assert "1 / 12" in text or "0.08333333333333333" in text
+
+
+def test_spread_before_a_matmul():
+    # the adjoint reaching the matmul must be a full (4, 5) array
+    text = source_after_call(mean_into_matmul, A, B, wrt=(0, 1))
+    assert "np.full((4, 5)" in text or "broadcast_to" in text
+
+
+def test_gradients_have_the_input_shape_and_dtype():
+    for fn in (mean_returned_directly, sum_returned_directly, mean_of_scalar_chain):
+        g = sg.grad(fn)(A)
+        assert g.shape == A.shape and g.dtype == A.dtype and g.flags.writeable
+    a32 = A.astype(np.float32)
+    g = sg.grad(mean_float32)(a32)
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g, (1 - np.tanh(a32) ** 2) / a32.size, rtol=1e-6)
+
+
+# -- unbroadcast as .sum ------------------------------------------------------------------
+
+def add_vector(a, v):
+    return np.sum(np.sin(a + v))
+
+
+def add_row_and_col(a, r, c):
+    return np.sum(np.cos(a * r + c))
+
+
+def add_scalar_array(a, s):
+    return np.sum((a + s) ** 2)
+
+
+def batch_add(x, w):
+    return np.sum(np.tanh(x + w) * np.arange(3.0))
+
+
+@pytest.mark.parametrize("fn,args", [
+    (add_vector, (A, V3)),
+    (add_row_and_col, (A, ROW, COL)),
+    (add_scalar_array, (A, np.array(0.3))),
+    (add_scalar_array, (A, np.array([0.3]))),
+    (batch_add, (rng.standard_normal((2, 4, 3)), rng.standard_normal((4, 1)))),
+    (batch_add, (rng.standard_normal((2, 4, 3)), rng.standard_normal((1, 1, 3)))),
+], ids=lambda c: getattr(c, "__name__", ""))
+def test_unbroadcast_as_sum(fn, args):
+    check_grads(fn, *args)
+
+
+def test_unbroadcast_written_out():
+    text = source_after_call(add_vector, A, V3, wrt=(0, 1))
+    assert "unbroadcast" not in text and ".sum(axis=0)" in text
+
+
+# -- in-place accumulation ------------------------------------------------------------------
+
+def rnn(xs, h, w):
+    for t in range(xs.shape[0]):
+        h = np.tanh(xs[t] @ w + h)
+    return np.sum(h * h)
+
+
+def shared_adjoint(a):
+    # the adjoint of b is a's adjoint too: accumulating into it in place would
+    # corrupt a's
+    b = a
+    c = np.sin(a) + np.cos(b)
+    return np.sum(c * b)
+
+
+def accumulate_then_alias(a, w):
+    z = a @ w
+    y = z * z + z
+    return np.sum(y * z)
+
+
+def repeated_use(a):
+    return np.sum(a * a * a + np.exp(a) * a - a)
+
+
+def test_in_place_where_owned():
+    xs, h, w = rng.standard_normal((5, 2, 3)), rng.standard_normal((2, 3)), \
+        rng.standard_normal((3, 3))
+    check_grads(rnn, xs, h, w, wrt=(1, 2))
+    text = source_after_call(rnn, xs, h, w, wrt=(1, 2))
+    assert "dw += " in text
+
+
+@pytest.mark.parametrize("fn,args", [
+    (shared_adjoint, (A,)),
+    (accumulate_then_alias, (A, rng.standard_normal((3, 3)))),
+    (repeated_use, (A,)),
+])
+def test_accumulation_correct(fn, args):
+    check_grads(fn, *args)
+    check_grads(fn, *args)
+
+
+def test_inputs_are_never_updated_in_place():
+    a0 = A.copy()
+    w0 = B.copy()
+    sg.grad(mean_into_matmul, (0, 1))(a0, w0)
+    sg.grad(repeated_use)(a0)
+    np.testing.assert_array_equal(a0, A)
+    np.testing.assert_array_equal(w0, B)
+
+
+def test_returned_gradients_are_distinct_arrays():
+    # d/da and d/db of a + b are the same adjoint: each returned gradient must
+    # be its own array, or updating one would change the other
+    def add(a, b):
+        return np.sum((a + b) * 2.0)
+    ga, gb = sg.grad(add, (0, 1))(A.copy(), A.copy())
+    ga += 1.0
+    np.testing.assert_allclose(gb, 2.0)
+
+
+# -- inlining respects evaluation order -----------------------------------------------------
+
+calls = []
+
+
+def logged(x, tag):
+    calls.append(tag)
+    return x * 2.0
+
+
+def order_matters(a):
+    b = np.sin(a)
+    c = logged(a, "first")
+    d = logged(b, "second")
+    return np.sum(c * d)
+
+
+def test_inlining_keeps_user_calls_in_order():
+    check_grads(order_matters, A)
+    calls.clear()
+    sg.grad(order_matters)(A)
+    assert calls == ["first", "second"]
+
+
+def test_temporaries_inlined():
+    def mlp(x, w1, w2):
+        h = np.tanh(x @ w1 + 1.0)
+        return np.sum(h @ w2)
+    w1, w2 = rng.standard_normal((3, 5)), rng.standard_normal((5, 2))
+    check_grads(mlp, A, w1, w2, wrt=(1, 2))
+    text = source_after_call(mlp, A, w1, w2, wrt=(1, 2))
+    assert "h = np.tanh(x @ w1 + 1.0)" in text
