@@ -50,6 +50,7 @@ class _Fold(gast.NodeTransformer):
         return self.generic_visit(node)
 
     def visit_UnaryOp(self, node):
+        node.operand.sg_operand = True
         self.generic_visit(node)
         if isinstance(node.op, gast.USub) and _num(node.operand):
             self.changed = True
@@ -57,6 +58,7 @@ class _Fold(gast.NodeTransformer):
         return node
 
     def visit_BinOp(self, node):
+        node.left.sg_operand = node.right.sg_operand = True
         self.generic_visit(node)
         left, right, op = node.left, node.right, type(node.op)
         if _num(left) and _num(right) and op in _FOLD:
@@ -68,12 +70,14 @@ class _Fold(gast.NodeTransformer):
                 return node
         if not self.identities:
             return node
+        # an operand of arithmetic may be anything: the result is a new value
+        inner = getattr(node, "sg_operand", False)
         if _num(right) and (op in (gast.Add, gast.Sub) and right.value == 0
                             or op in (gast.Pow, gast.Mult, gast.Div) and right.value == 1):
-            return left if self.keepable(left) else node
+            return left if inner or self.keepable(left) else node
         if _num(left) and (op is gast.Add and left.value == 0
                            or op is gast.Mult and left.value == 1):
-            return right if self.keepable(right) else node
+            return right if inner or self.keepable(right) else node
         return node
 
 

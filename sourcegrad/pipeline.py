@@ -43,7 +43,8 @@ _PURE_RUNTIME = {runtime.unbroadcast, runtime.zeros_like, runtime.matmul_adjoint
                  runtime.add_adjoints, runtime.item_adjoint}
 _PURE_METHODS = {"sum", "reshape"}
 _NUMPY_EFFECTS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis",
-                  "seterr", "errstate", "printoptions", "show_config", "info"}
+                  "seterr", "errstate", "printoptions", "show_config", "info",
+                  "dropout", "_dropout_mask"}  # random draws keep their order
 
 @dataclass(frozen=True)
 class Spec:
@@ -160,7 +161,8 @@ class Context:
         if isinstance(obj, np.ufunc) or obj in _PURE_RUNTIME:
             return True
         module = getattr(obj, "__module__", None) or ""
-        return (module.startswith("numpy") or module.startswith("sourcegrad.rules")) \
+        return (module.startswith("numpy") or module.startswith("sourcegrad.rules")
+                or module == "sourcegrad.ops") \
             and not module.startswith("numpy.random") \
             and getattr(obj, "__name__", "") not in _NUMPY_EFFECTS \
             and not getattr(obj, "__name__", "").startswith(("save", "load", "set"))
