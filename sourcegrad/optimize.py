@@ -30,11 +30,18 @@ class _Fold(gast.NodeTransformer):
     identities = True
     changed = False  # set when a constant was folded
 
-    def __init__(self, owned=None):
+    def __init__(self, owned=None, elementwise=None):
         # names whose values the backward sweep made (adjoints): ``1.0 * d`` may
         # become ``d``; ``1.0 * x`` for an input x stays a product, or the
         # gradient returned would be the caller's own array
         self.owned = owned
+        self.elementwise = elementwise  # calls that make a new array (ufuncs)
+
+    def visit_Call(self, node):
+        if self.elementwise is not None and self.elementwise(node):
+            for a in node.args:
+                a.sg_operand = True
+        return self.generic_visit(node)
 
     def keepable(self, e):
         if isinstance(e, gast.Name):
@@ -457,13 +464,15 @@ def _replace(fdef, swap):
                 body[:] = [swap.get(id(st), st) for st in body]
 
 
-def optimize(fdef, spec=None, protected=(), pure_call=None, arrays=(), owned=None):
+def optimize(fdef, spec=None, protected=(), pure_call=None, arrays=(), owned=None,
+             elementwise=None):
     """Simplify ``fdef`` in place and return it.
 
     ``pure_call(call)``: whether a call only computes a value (enables inlining);
     ``arrays``: adjoints known to be float arrays of full shape (enables ``+=``);
-    ``owned``: names of values the backward sweep made (enables ``1.0 * d -> d``)."""
-    fold = _Fold(owned)
+    ``owned``: names of values the backward sweep made (enables ``1.0 * d -> d``);
+    ``elementwise(call)``: whether a call makes a new array from its arguments."""
+    fold = _Fold(owned, elementwise)
     fold.visit(fdef)
     for _ in range(4):  # a folded constant may propagate further: `d = 1.0 / 3; e = -d`
         if not _copy_propagate(fdef, set(protected)):

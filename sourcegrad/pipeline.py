@@ -149,6 +149,11 @@ class Context:
         self.env_ids[key] = n
         return n
 
+    def elementwise_call(self, node):
+        """Whether a call in generated code computes a new array elementwise."""
+        obj = self.static_env(node.func)
+        return isinstance(obj, np.ufunc) or getattr(obj, "sg_elementwise", False) is True
+
     def pure_call(self, node):
         """Whether a call in generated code only computes a value: NumPy, the
         rules' helpers and the runtime's adjoint arithmetic (not user code)."""
@@ -400,7 +405,8 @@ def build(fn, spec: Spec) -> Derivative:
     fwd, bwd = rev.block(tree.body[:-1])
     functions = assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds)
     functions = [optimize(f, spec, pure_call=ctx.pure_call,     # 6. simplify
-                          arrays=ctx.arrays, owned=set(rev.adjoints.values()))
+                          arrays=ctx.arrays, owned=set(rev.adjoints.values()),
+                          elementwise=ctx.elementwise_call)
                  for f in functions]
     for f in functions:
         f.body = prune_notes(f.body)

@@ -492,30 +492,27 @@ class Uniform:
         for s in stmts:
             t = s.targets[0].id if isinstance(s, gast.Assign) and isinstance(
                 s.targets[0], gast.Name) else None
-            if t is None:
-                out += self.spread(sorted({n.id for n in gast.walk(s) if isinstance(n, gast.Name)
-                                           and n.id in self.lean}), out)
-                for n in gast.walk(s):
-                    if isinstance(n, gast.Name) and not isinstance(n.ctx, gast.Load):
-                        self.lean.pop(n.id, None)
-                out.append(s)
-                continue
-            opaque = set()
-            value, real = self.slim(s.value, opaque, top=True)
-            out += self.spread(sorted(opaque), out)
-            nominal = self.sp.shapes.get(t, TOP)
-            if opaque:  # the spread names changed under the slimmed value: redo it
-                value, real = self.slim(s.value, set(), top=True)
-            if isinstance(real, tuple) and isinstance(nominal, tuple) and real != nominal \
-                    and _broadcasts(real, nominal):
-                s.value = value
-                self.lean[t] = real
-                self.ever.add(t)
-            else:
-                if isinstance(real, tuple) and real == nominal:
+            if t is not None:
+                opaque = set()
+                value, real = self.slim(s.value, opaque)
+                nominal = self.sp.shapes.get(t, TOP)
+                if not opaque and isinstance(real, tuple) and isinstance(nominal, tuple) \
+                        and _broadcasts(real, nominal):
                     s.value = value
-                self.lean.pop(t, None)
+                    if real != nominal:
+                        self.lean[t] = real
+                        self.ever.add(t)
+                    else:
+                        self.lean.pop(t, None)
+                    out.append(s)
+                    continue
+            # anything else reading or binding a lean name (a call, a loop, a branch
+            # that may or may not rebind it) gets it at full shape first
+            out += self.spread(sorted({n.id for n in gast.walk(s) if isinstance(n, gast.Name)
+                                       and n.id in self.lean}), out)
             out.append(s)
+        return out + self.spread(sorted(set(self.lean) & self.live_out), out)
+
         return out + self.spread(sorted(set(self.lean) & self.live_out), out)
 
     def spread(self, names, done):
@@ -535,7 +532,7 @@ class Uniform:
             del self.lean[n]
         return out
 
-    def slim(self, node, opaque, top=False):
+    def slim(self, node, opaque):
         """``node`` with spreads unwrapped where only elementwise operations consume
         them, and its real shape; lean names read elsewhere go into ``opaque``."""
         sp = self.sp

@@ -275,3 +275,42 @@ def test_temporaries_inlined():
     check_grads(mlp, A, w1, w2, wrt=(1, 2))
     text = source_after_call(mlp, A, w1, w2, wrt=(1, 2))
     assert "h = np.tanh(x @ w1 + 1.0)" in text
+
+
+# -- a lean adjoint meets control flow in the backward sweep ---------------------------------
+
+def mean_after_branch(x, y):
+    z = x * 2.0
+    if np.sum(y) > 0:
+        z = z + y
+    else:
+        z = np.sin(z)
+    return np.mean(z)
+
+
+def mean_after_loop_rebinding(x):
+    z = x
+    for i in range(3):
+        if i == 1:
+            z = z * x
+    return np.mean(z)
+
+
+def mean_of_broadcast_in_branch(x, v):
+    z = x + v
+    if np.sum(v) < 0:
+        z = z * 0.5
+    return np.mean(z)
+
+
+@pytest.mark.parametrize("fn,args", [
+    (mean_after_branch, (A, np.abs(A))),
+    (mean_after_branch, (A, -np.abs(A))),
+    (mean_after_loop_rebinding, (A,)),
+    (mean_of_broadcast_in_branch, (A, np.abs(V3))),
+    (mean_of_broadcast_in_branch, (A, -np.abs(V3))),
+], ids=lambda c: getattr(c, "__name__", ""))
+def test_lean_adjoints_through_control_flow(fn, args):
+    check_grads(fn, *args)
+    g = sg.grad(fn, tuple(range(len(args))))(*args)
+    assert all(gi.shape == a.shape for gi, a in zip(g, args))
