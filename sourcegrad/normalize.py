@@ -99,10 +99,18 @@ def assigned_names(stmts, lists=False) -> set:
     return out
 
 
+_VIEW_ATTRS = {"T", "mT", "real", "imag", "flat"}
+_VIEW_FUNCS = {"reshape", "ravel", "view", "transpose", "squeeze", "swapaxes", "moveaxis",
+               "expand_dims", "asarray", "asanyarray", "atleast_1d", "atleast_2d",
+               "atleast_3d", "broadcast_to", "diagonal", "flatten_view", "real", "imag",
+               "split", "array_split", "hsplit", "vsplit"}
+
+
 class Normalizer:
     def __init__(self, parsed, namer):
         self.parsed = parsed
         self.namer = namer
+        self.param_shapes = {}
         self.out = None
         self.origin = None
         self.rename = {}        # user name -> current SSA version
@@ -116,7 +124,8 @@ class Normalizer:
         params = [a.id for a in fdef.args.args + fdef.args.posonlyargs + fdef.args.kwonlyargs]
         if fdef.args.vararg is not None:
             params.append(fdef.args.vararg.id)
-        self.locals = set(params) | assigned_names(fdef.body)
+        self.rebound = assigned_names(fdef.body)
+        self.locals = set(params) | self.rebound
         self.params = params
         for s in fdef.body:
             if isinstance(s, (gast.If, gast.For, gast.While)):
@@ -149,6 +158,20 @@ class Normalizer:
         def names_of(v):
             if isinstance(v, gast.Name):
                 return {v.id}
+            # views share the array's memory: y = x[0], x.T, x.reshape(...), np.ravel(x)
+            if isinstance(v, gast.Subscript) and isinstance(v.value, gast.Name) \
+                    and self.scalar_item(v.value.id, v.slice):
+                return set()  # an element of a vector: a new scalar, not a view
+            if isinstance(v, gast.Subscript) or isinstance(v, gast.Attribute) \
+                    and v.attr in _VIEW_ATTRS:
+                return names_of(v.value)
+            if isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute) \
+                    and v.func.attr in _VIEW_FUNCS:
+                base = v.func.value
+                if isinstance(base, gast.Name) and base.id not in self.locals \
+                        and base.id not in self.params and v.args:
+                    return names_of(v.args[0])  # np.reshape(x, ...)
+                return names_of(base)  # x.reshape(...)
             if isinstance(v, gast.IfExp):
                 return names_of(v.body) | names_of(v.orelse)
             if isinstance(v, gast.BoolOp):
@@ -156,8 +179,18 @@ class Normalizer:
             return set()
 
         copies = []
+        # top-level statements that run while each parameter still holds its input
+        self.unbound = {}
+        for i, st in enumerate(fdef.body):
+            for p in self.params:
+                if p not in self.unbound.get(i - 1, set(self.params)):
+                    continue
+                self.unbound.setdefault(i, set()).add(p)
+            self.unbound[i] = self.unbound.get(i, set()) - assigned_names([st])
+        self.top = {id(st): i for i, st in enumerate(fdef.body)}
         for n in gast.walk(fdef):
             if isinstance(n, gast.Assign):
+                self.here = self.top.get(id(n))
                 for t in n.targets:
                     if isinstance(t, gast.Name):
                         copies += [(t.id, u) for u in names_of(n.value)]
@@ -181,6 +214,19 @@ class Normalizer:
                                        f"not supported",
                                 hint=f"write {a} = {a} {_OPSYMBOLS.get(type(aug.op), 'op')} "
                                      f"... to make a new array")
+
+    def scalar_item(self, base, index):
+        """Whether ``base[index]`` is one element of an input of known shape."""
+        known = self.param_shapes.get(base)
+        parts = index.elts if isinstance(index, gast.Tuple) else [index]
+        if known is None or getattr(known, "kind", None) != "array" \
+                or len(parts) != len(known.shape):
+            return False
+        unbound = self.unbound.get(self.here, ()) if self.here is not None else ()
+        return (base not in self.rebound or base in unbound) and all(
+            isinstance(p, gast.Name) or isinstance(p, gast.Constant) and type(p.value) is int
+            or isinstance(p, gast.UnaryOp) and isinstance(p.operand, gast.Constant)
+            for p in parts)
 
     def block(self, stmts):
         saved, saved_origin = self.out, self.origin
@@ -676,6 +722,11 @@ def _clone(node):
     return new
 
 
-def normalize(parsed, namer):
-    """Return ``parsed.tree`` in A-normal form (see module docstring)."""
-    return Normalizer(parsed, namer).run(parsed.tree)
+def normalize(parsed, namer, param_shapes=None):
+    """Return ``parsed.tree`` in A-normal form (see module docstring).
+
+    ``param_shapes``: {parameter: Abstract} where the inputs' shapes are known
+    (it tells ``x[i]`` of a vector, a scalar, from a row of a matrix, a view)."""
+    normalizer = Normalizer(parsed, namer)
+    normalizer.param_shapes = dict(param_shapes or {})
+    return normalizer.run(parsed.tree)

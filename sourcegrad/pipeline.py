@@ -386,7 +386,7 @@ def build(fn, spec: Spec) -> Derivative:
     parsed = parse_function(fn)                                  # 1. read source
     fence(parsed)                                                # 2. refuse what we can't do
     namer = Namer.for_tree(parsed.tree)
-    tree = normalize(parsed, namer)                              # 3. one op per statement
+    tree = normalize(parsed, namer, dict(spec.shapes))           # 3. one op per statement
     locals_ = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)
                and isinstance(n.ctx, (gast.Store, gast.Param))}
     params = param_names(tree)

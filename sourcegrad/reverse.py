@@ -144,6 +144,8 @@ class Reverser:
         self.copies = None  # name of the set of arrays the backward sweep owns
         self.weight_reads = set()  # attribute reads that may be Parameters (weights)
         self.view_reads = {}  # array -> [(name, statement)] slices read from it
+        self.passed = {}      # array -> a split call it was passed to (program order)
+        self.items_written = set()  # arrays written by subscript so far
         self.zero_filled = set()  # names whose adjoint is zero-filled by value
         self.loop_depth = 0
         # names that may hold a value already (an earlier assignment in
@@ -398,6 +400,10 @@ class Reverser:
                                f"and gradients cannot follow writes through views",
                         hint=f"take a copy first: {base.id} = <expression>.copy()")
         self.check_views_of(base.id, s)
+        self.items_written.add(base.id)
+        call_ = self.passed.get(base.id)
+        if call_ is not None:
+            self.refuse_write_after_call(s, base.id, call_)
         if base.id not in self.act.varied:
             return [s], []
         idx = index_expr(target.slice)
@@ -445,6 +451,18 @@ class Reverser:
                                        f"gradients cannot follow writes through views",
                                 hint=f"take a copy when reading: {view} = {base}[...].copy()")
 
+    def refuse_write_after_call(self, s, base, call_):
+        origin = getattr(s, "origin", None)  # the user's statement: the user's name
+        if isinstance(origin, gast.Assign) and isinstance(origin.targets[0], gast.Subscript) \
+                and isinstance(origin.targets[0].value, gast.Name):
+            base = origin.targets[0].value.id
+        fn = call_.value.func
+        what = gast.unparse(fn) if hasattr(gast, "unparse") else getattr(fn, "id", "a function")
+        self.refuse(s, f"assignment into {base} after passing it to {what}(...)",
+                    detail=f"{what} may keep {base} (or a view of it) for its own backward "
+                           f"sweep, which would then see this write",
+                    hint=f"pass a copy: {what}({base}.copy(), ...), or write into a copy")
+
     def basic_index(self, sl):
         """Whether an index is made of constants, slices and known integers."""
         for n in gast.walk(sl):
@@ -486,6 +504,13 @@ class Reverser:
 
     # -- calls into user code ----------------------------------------------------------
     def split_call(self, s, target, value, kind, obj):
+        for a in list(value.args) + [k.value for k in value.keywords]:
+            a = a.value if isinstance(a, gast.Starred) else a
+            if isinstance(a, gast.Name) and a.id in self.written:
+                self.passed.setdefault(a.id, s)
+                if self.loop_depth and a.id in self.items_written:
+                    # written earlier in the loop body: the next iteration writes again
+                    self.refuse_write_after_call(s, a.id, s)
         saved = self.namer.fresh(target + "_saved")
         args = list(value.args)
         keywords = list(value.keywords)

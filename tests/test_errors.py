@@ -15,219 +15,238 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
 -------------------------------------------------------------------------------
     [try]
         UnsupportedSyntaxError: try statement is not supported
-          File "tests/test_errors.py", line 441
+          File "tests/test_errors.py", line 468
             try:
             ^
           hint: move error handling outside the differentiated function
     [with]
         UnsupportedSyntaxError: with statement is not supported
-          File "tests/test_errors.py", line 457
+          File "tests/test_errors.py", line 484
             with _Ctx():
             ^
           hint: move the context manager outside the differentiated function
     [global]
         UnsupportedSyntaxError: global statement is not supported
-          File "tests/test_errors.py", line 463
+          File "tests/test_errors.py", line 490
             global COUNTER
             ^
           hint: pass the value in and return the new value instead
     [nonlocal]
         UnsupportedSyntaxError: nonlocal statement is not supported
-          File "tests/test_errors.py", line 472
+          File "tests/test_errors.py", line 499
             nonlocal total
             ^
           hint: pass the value in and return the new value instead
     [del]
         UnsupportedSyntaxError: del statement is not supported
-          File "tests/test_errors.py", line 484
+          File "tests/test_errors.py", line 511
             del y
             ^
           hint: let the variable go out of scope instead
     [import]
         UnsupportedSyntaxError: import statement is not supported
-          File "tests/test_errors.py", line 489
+          File "tests/test_errors.py", line 516
             import math as m
             ^
           hint: import at module level
     [import-from]
         UnsupportedSyntaxError: import statement is not supported
-          File "tests/test_errors.py", line 494
+          File "tests/test_errors.py", line 521
             from math import pi
             ^
           hint: import at module level
     [classdef]
         UnsupportedSyntaxError: class definition is not supported
-          File "tests/test_errors.py", line 499
+          File "tests/test_errors.py", line 526
             class Local:
             ^
           hint: define the class at module level
     [nested-def]
         UnsupportedSyntaxError: nested function definition is not supported
-          File "tests/test_errors.py", line 505
+          File "tests/test_errors.py", line 532
             def helper(t):
             ^
           hint: define the helper at module level (it is then differentiated when called)
     [yield]
         UnsupportedSyntaxError: yield (generator) is not supported
-          File "tests/test_errors.py", line 512
+          File "tests/test_errors.py", line 539
             yield np.sum(x * i)
             ^
           hint: return a list or array instead of yielding values
     [yield-from]
         UnsupportedSyntaxError: yield from (generator) is not supported
-          File "tests/test_errors.py", line 516
+          File "tests/test_errors.py", line 543
             yield from (x, x)
             ^
           hint: return a list or array instead
     [async-def]
         UnsupportedSyntaxError: async function is not supported
-          File "tests/test_errors.py", line 519
+          File "tests/test_errors.py", line 546
             async def f_async(x):
             ^
           hint: differentiate synchronous code
     [await]
         UnsupportedSyntaxError: await expression is not supported
-          File "tests/test_errors.py", line 528
+          File "tests/test_errors.py", line 555
             y = await _aid(x)
                 ^
           hint: differentiate synchronous code
     [for-else]
         UnsupportedSyntaxError: else clause of a for loop is not supported
-          File "tests/test_errors.py", line 534
+          File "tests/test_errors.py", line 561
             for i in range(3):
             ^
           hint: use a flag variable
     [while-else]
         UnsupportedSyntaxError: else clause of a while loop is not supported
-          File "tests/test_errors.py", line 544
+          File "tests/test_errors.py", line 571
             while i < 3:
             ^
           hint: use a flag variable
     [starred-target]
         UnsupportedSyntaxError: starred assignment target is not supported
-          File "tests/test_errors.py", line 553
+          File "tests/test_errors.py", line 580
             a, *_rest = x[0], x[1], x[2]
                ^
           hint: unpack by index instead
     [walrus]
         UnsupportedSyntaxError: assignment expression (:=) is not supported
-          File "tests/test_errors.py", line 558
+          File "tests/test_errors.py", line 585
             if (y := np.sum(x)) > 0:
                 ^
           hint: assign in a separate statement
     [kwargs-param]
         UnsupportedSyntaxError: **kwargs parameter is not supported
-          File "tests/test_errors.py", line 563
+          File "tests/test_errors.py", line 590
             def f_kwargs_param(x, **kw):
             ^
           hint: name the parameters
     [kwargs-call]
         UnsupportedSyntaxError: **kwargs in a call is not supported
-          File "tests/test_errors.py", line 571
+          File "tests/test_errors.py", line 598
             return np.sum(x * x, **OPTS)
                    ^
           hint: pass keyword arguments by name
     [match]
         UnsupportedSyntaxError: match statement is not supported
-          File "/tmp/tmpxecoetdq/sg_errors_match_case.py", line 5
+          File "/tmp/tmpfl7xkziz/sg_errors_match_case.py", line 5
             match int(np.sum(x) > 0):
             ^
           hint: use if/elif/else
     [alias-inplace]
-        UnsupportedSyntaxError: in-place mult= on a shared value: a may be the same
-          array as b, which is read afterwards; in-place updates of shared arrays are
-          not supported
-          File "tests/test_errors.py", line 643
+        UnsupportedSyntaxError: in-place mult= on a shared value: a may be the
+          same array as b, which is read afterwards; in-place updates of shared
+          arrays are not supported
+          File "tests/test_errors.py", line 670
             a *= 2.0
             ^
           hint: write a = a * ... to make a new array
+    [row-view-inplace]
+        UnsupportedSyntaxError: in-place sub= on a shared value: m may be the same
+          array as row, which is read afterwards; in-place updates of shared
+          arrays are not supported
+          File "tests/test_errors.py", line 677
+            m -= 1.0
+            ^
+          hint: write m = m - ... to make a new array
+    [write-after-call]
+        UnsupportedSyntaxError: assignment into y after passing it to _keeps(...):
+          _keeps may keep y (or a view of it) for its own backward sweep, which
+          would then see this write
+          File "tests/test_errors.py", line 688
+            y[1] = 0.7
+            ^
+          hint: pass a copy: _keeps(y.copy(), ...), or write into a copy
     [lambda]
         UnsupportedSyntaxError: lambda over a differentiated value: lambdas are
-          supported only where no gradient flows through them, but this one reads x
-          File "tests/test_errors.py", line 583
+          supported only where no gradient flows through them, but this one reads
+          x
+          File "tests/test_errors.py", line 610
             scale = lambda t: t * x  # noqa: E731
             ^
           hint: use a for loop (appending to a list) or an array operation
     [genexp]
         UnsupportedSyntaxError: generator expression over a differentiated value:
-          generator expressions are supported only where no gradient flows through them,
-           but this one reads x
-          File "tests/test_errors.py", line 593
+          generator expressions are supported only where no gradient flows through
+          them, but this one reads x
+          File "tests/test_errors.py", line 620
             return sum(v * v for v in x)
             ^
           hint: use a for loop (appending to a list) or an array operation
     [setcomp]
         UnsupportedSyntaxError: set comprehension over a differentiated value: set
-          comprehensions are supported only where no gradient flows through them, but
-          this one reads x
-          File "tests/test_errors.py", line 597
+          comprehensions are supported only where no gradient flows through them,
+          but this one reads x
+          File "tests/test_errors.py", line 624
             s = {v * 2 for v in x}
             ^
           hint: use a for loop (appending to a list) or an array operation
     [dictcomp]
-        UnsupportedSyntaxError: dict comprehension over a differentiated value: dict
-          comprehensions are supported only where no gradient flows through them, but
-          this one reads x
-          File "tests/test_errors.py", line 602
+        UnsupportedSyntaxError: dict comprehension over a differentiated value:
+          dict comprehensions are supported only where no gradient flows through
+          them, but this one reads x
+          File "tests/test_errors.py", line 629
             d = {i: v for i, v in enumerate(x)}
             ^
           hint: use a for loop (appending to a list) or an array operation
     [dict-display]
-        UnsupportedSyntaxError: dict display over a differentiated value: dict displays
-          are supported only where no gradient flows through them, but this one reads x
-          File "tests/test_errors.py", line 607
+        UnsupportedSyntaxError: dict display over a differentiated value: dict
+          displays are supported only where no gradient flows through them, but
+          this one reads x
+          File "tests/test_errors.py", line 634
             d = {"a": x}
             ^
           hint: use a for loop (appending to a list) or an array operation
     [frompyfunc]
-        NoDerivativeError: call to <lambda> (vectorized): <lambda> (vectorized) has no
-          derivative rule and no Python source to differentiate
-          File "tests/test_errors.py", line 617
+        NoDerivativeError: call to <lambda> (vectorized): <lambda> (vectorized)
+          has no derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 644
             y = _double(x)
             ^
           hint: register a rule:  @sourcegrad.adjoint(<lambda> (vectorized))
                 def _(z, x): d[x] = ...   (see README, 'Your own rules')
     [math-erf]
-        NoDerivativeError: call to math.erf: math.erf has no derivative rule and no
-          Python source to differentiate
-          File "tests/test_errors.py", line 622
+        NoDerivativeError: call to math.erf: math.erf has no derivative rule and
+          no Python source to differentiate
+          File "tests/test_errors.py", line 649
             return math.erf(x) * 2.0
             ^
           hint: register a rule:  @sourcegrad.adjoint(math.erf)
                 def _(z, x): d[x] = ...   (see README, 'Your own rules')
     [math-lgamma]
-        NoDerivativeError: call to math.lgamma: math.lgamma has no derivative rule and
-          no Python source to differentiate
-          File "tests/test_errors.py", line 626
+        NoDerivativeError: call to math.lgamma: math.lgamma has no derivative rule
+          and no Python source to differentiate
+          File "tests/test_errors.py", line 653
             y = math.lgamma(x) + x
             ^
           hint: register a rule:  @sourcegrad.adjoint(math.lgamma)
                 def _(z, x): d[x] = ...   (see README, 'Your own rules')
     [map]
-        UnsupportedSyntaxError: creating a map object: constructing map(...) inside the
-          differentiated function with arguments that carry gradient is not supported
-          File "tests/test_errors.py", line 648
+        UnsupportedSyntaxError: creating a map object: constructing map(...)
+          inside the differentiated function with arguments that carry gradient is
+          not supported
+          File "tests/test_errors.py", line 693
             ys = list(map(np.sin, x))
             ^
           hint: create the object outside the function and pass it in
     [reduce]
         NoDerivativeError: call to _functools.reduce: _functools.reduce has no
           derivative rule and no Python source to differentiate
-          File "tests/test_errors.py", line 663
+          File "tests/test_errors.py", line 708
             import_free = functools.reduce(operator.mul, [x, x, x])
             ^
           hint: register a rule:  @sourcegrad.adjoint(_functools.reduce)
                 def _(z, x): d[x] = ...   (see README, 'Your own rules')
     [vectorize]
-        UnsupportedSyntaxError: call to vectorize.__call__: gradient through a *args
-          parameter is not supported
-          File "tests/test_errors.py", line 671
+        UnsupportedSyntaxError: call to vectorize.__call__: gradient through a
+          *args parameter is not supported
+          File "tests/test_errors.py", line 716
             y = _vsq(x)
             ^
     [np-interp]
-        NoDerivativeError: call to numpy.interp: numpy.interp has no derivative rule and
-           no Python source to differentiate
-          File "tests/test_errors.py", line 676
+        NoDerivativeError: call to numpy.interp: numpy.interp has no derivative
+          rule and no Python source to differentiate
+          File "tests/test_errors.py", line 721
             y = np.interp(x, [0.0, 1.0], [0.0, 2.0])
             ^
           hint: register a rule:  @sourcegrad.adjoint(numpy.interp)
@@ -235,23 +254,23 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
     [item]
         NoDerivativeError: call to item: item has no derivative rule and no Python
           source to differentiate
-          File "tests/test_errors.py", line 681
+          File "tests/test_errors.py", line 726
             y = x.item(0) * x
             ^
           hint: register a rule:  @sourcegrad.adjoint(item)
                 def _(z, x): d[x] = ...   (see README, 'Your own rules')
     [complex]
-        UnsupportedSyntaxError: creating a complex object: constructing complex(...)
-          inside the differentiated function with arguments that carry gradient is not
-          supported
-          File "tests/test_errors.py", line 686
+        UnsupportedSyntaxError: creating a complex object: constructing
+          complex(...) inside the differentiated function with arguments that
+          carry gradient is not supported
+          File "tests/test_errors.py", line 731
             z = complex(x, 1.0)
             ^
           hint: create the object outside the function and pass it in
     [exec-callee]
-        NoDerivativeError: call to exec_helper: exec_helper has no derivative rule and
-          its source cannot be read (<exec-made>)
-          File "tests/test_errors.py", line 699
+        NoDerivativeError: call to exec_helper: exec_helper has no derivative rule
+          and its source cannot be read (<exec-made>)
+          File "tests/test_errors.py", line 744
             y = exec_helper(x)
             ^
           hint: define it in a file or notebook cell, or register a rule:
@@ -259,77 +278,79 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
     [exec-top]
         SourceNotFoundError: function 'exec_top': its source code cannot be read
           File "<exec-top>", line 1
-          hint: sourcegrad differentiates Python source; define the function in a file
-             or notebook cell (not exec/eval), or register a rule for it with
+          hint: sourcegrad differentiates Python source; define the function in a file or
+            notebook cell (not exec/eval), or register a rule for it with
             @sourcegrad.adjoint(fn)
     [attr-store]
         UnsupportedSyntaxError: assignment to an attribute: mutating an object's
           attributes inside the differentiated function is not supported
-          File "tests/test_errors.py", line 710
+          File "tests/test_errors.py", line 755
             self.last = x * 2
             ^
           hint: compute the value and return it; update the object outside
     [attr-augassign]
         UnsupportedSyntaxError: assignment to an attribute: mutating an object's
           attributes inside the differentiated function is not supported
-          File "tests/test_errors.py", line 714
+          File "tests/test_errors.py", line 759
             self.count += np.sum(x)
             ^
           hint: compute the value and return it; update the object outside
     [cell-attr-store]
         UnsupportedSyntaxError: assignment to an attribute: mutating an object's
           attributes inside the differentiated function is not supported
-          File "tests/test_errors.py", line 724
+          File "tests/test_errors.py", line 769
             self.cache = x * self.w
             ^
           hint: compute the value and return it; update the object outside
     [sort-inplace]
-        UnsupportedSyntaxError: method call for its side effect on a differentiated
-          value: .sort() may change the value in place, which sourcegrad cannot follow
-          File "tests/test_errors.py", line 734
+        UnsupportedSyntaxError: method call for its side effect on a
+          differentiated value: .sort() may change the value in place, which
+          sourcegrad cannot follow
+          File "tests/test_errors.py", line 779
             y.sort()
             ^
           hint: write the result to a new variable (y = x + ...) instead
     [fill-inplace]
-        UnsupportedSyntaxError: method call for its side effect on a differentiated
-          value: .fill() may change the value in place, which sourcegrad cannot follow
-          File "tests/test_errors.py", line 740
+        UnsupportedSyntaxError: method call for its side effect on a
+          differentiated value: .fill() may change the value in place, which
+          sourcegrad cannot follow
+          File "tests/test_errors.py", line 785
             y.fill(1.0)
             ^
           hint: write the result to a new variable (y = x + ...) instead
     [out-kwarg]
-        UnsupportedSyntaxError: out= argument: writing a result into an existing array
-          is not supported
-          File "tests/test_errors.py", line 758
+        UnsupportedSyntaxError: out= argument: writing a result into an existing
+          array is not supported
+          File "tests/test_errors.py", line 803
             np.multiply(x, x, out=y)
             ^
           hint: use the returned value: y = f(...)
     [copyto]
-        UnsupportedSyntaxError: call to numpy.copyto whose result is discarded: a call
-          made for its side effects (writing into an array, mutating an object) cannot
-          pass gradient back
-          File "tests/test_errors.py", line 769
+        UnsupportedSyntaxError: call to numpy.copyto whose result is discarded: a
+          call made for its side effects (writing into an array, mutating an
+          object) cannot pass gradient back
+          File "tests/test_errors.py", line 814
             np.copyto(y, x)
             ^
           hint: return the result and use it: y = f(...)
     [discarded-call]
-        UnsupportedSyntaxError: call to _mutating_helper whose result is discarded: a
-          call made for its side effects (writing into an array, mutating an object)
-          cannot pass gradient back
-          File "tests/test_errors.py", line 775
+        UnsupportedSyntaxError: call to _mutating_helper whose result is
+          discarded: a call made for its side effects (writing into an array,
+          mutating an object) cannot pass gradient back
+          File "tests/test_errors.py", line 820
             _mutating_helper(y)
             ^
           hint: return the result and use it: y = f(...)
     [try-via-source]
         UnsupportedSyntaxError: try statement is not supported
-          File "tests/test_errors.py", line 441
+          File "tests/test_errors.py", line 468
             try:
             ^
           hint: move error handling outside the differentiated function
     [frompyfunc-via-source]
-        NoDerivativeError: call to <lambda> (vectorized): <lambda> (vectorized) has no
-          derivative rule and no Python source to differentiate
-          File "tests/test_errors.py", line 617
+        NoDerivativeError: call to <lambda> (vectorized): <lambda> (vectorized)
+          has no derivative rule and no Python source to differentiate
+          File "tests/test_errors.py", line 644
             y = _double(x)
             ^
           hint: register a rule:  @sourcegrad.adjoint(<lambda> (vectorized))
@@ -337,7 +358,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
     [attr-store-via-value-and-grad]
         UnsupportedSyntaxError: assignment to an attribute: mutating an object's
           attributes inside the differentiated function is not supported
-          File "tests/test_errors.py", line 710
+          File "tests/test_errors.py", line 755
             self.last = x * 2
             ^
           hint: compute the value and return it; update the object outside
@@ -346,39 +367,44 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
     [position-out-of-range-tuple]
         ValueError: grad_position=2 but two takes 2 positional arguments (x, y)
     [position-negative]
-        ValueError: grad_position=-1 is negative; positions count from 0 and two takes 2
-           positional arguments (x, y)
+        ValueError: grad_position=-1 is negative; positions count from 0 and two
+          takes 2 positional arguments (x, y)
     [position-duplicate]
-        ValueError: grad_position=(0, 0) repeats position 0; name each position once
+        ValueError: grad_position=(0, 0) repeats position 0; name each position
+          once
     [position-list]
-        TypeError: grad_position must be an int or a tuple of ints, but got a list [0,
-          1]; write tuple([0, 1])
+        TypeError: grad_position must be an int or a tuple of ints, but got a list
+          [0, 1]; write tuple([0, 1])
     [position-float]
-        TypeError: grad_position must be an int or a tuple of ints, but got float 1.0
+        TypeError: grad_position must be an int or a tuple of ints, but got float
+          1.0
     [position-str]
-        TypeError: grad_position must be an int or a tuple of ints, but got str 'x'
+        TypeError: grad_position must be an int or a tuple of ints, but got str
+          'x'
     [position-float-in-tuple]
         TypeError: grad_position must contain ints, but got float 1.0 in (0, 1.0)
     [position-bool]
-        TypeError: grad_position must be an int or a tuple of ints, but got bool True
+        TypeError: grad_position must be an int or a tuple of ints, but got bool
+          True
     [position-empty-tuple]
-        ValueError: grad_position=() asks for no gradient; use grad_position=None with
-          weights=..., or name at least one position
+        ValueError: grad_position=() asks for no gradient; use grad_position=None
+          with weights=..., or name at least one position
     [position-none-no-weights]
         ValueError: grad_position and weights cannot both be None: ask for input
           gradients (grad_position=0) or pass weights=...
     [method-position-out-of-range]
         ValueError: grad_position=1 but Holder.run takes 1 positional argument (x)
     [weights-array]
-        TypeError: weights must be a Parameter or a list/tuple of Parameters, but got a
-          plain array; wrap it as Parameter(array, name=...) or pass it as an input and
-          use grad_position
+        TypeError: weights must be a Parameter or a list/tuple of Parameters, but
+          got a plain array; wrap it as Parameter(array, name=...) or pass it as
+          an input and use grad_position
     [weights-list-of-arrays]
-        TypeError: weights[1] is a ndarray, not a Parameter; gradients are collected for
-           Parameters only: wrap it as Parameter(array, name=...) or pass it as an input
-           and use grad_position
+        TypeError: weights[1] is a ndarray, not a Parameter; gradients are
+          collected for Parameters only: wrap it as Parameter(array, name=...) or
+          pass it as an input and use grad_position
     [weights-int]
-        TypeError: weights must be a Parameter or a list/tuple of Parameters, but got int
+        TypeError: weights must be a Parameter or a list/tuple of Parameters, but
+          got int
     [has-aux-int]
         TypeError: has_aux must be True or False, but got int 1
     [has-aux-str]
@@ -390,17 +416,18 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
     [not-callable]
         TypeError: grad expects a callable, but got int
     [builtin-fn]
-        TypeError: grad expects a Python function, method or Cell, but got ufunc (<ufunc
-           'sin'>); wrap it in a def, or register a derivative rule for it with
-          @sourcegrad.adjoint
+        TypeError: grad expects a Python function, method or Cell, but got ufunc
+          (<ufunc 'sin'>); wrap it in a def, or register a derivative rule for it
+          with @sourcegrad.adjoint
     [has-aux-single-output]
-        ValueError: has_aux=True requires the function to return at least two outputs
-          (loss, aux...), but it returns one value
+        ValueError: has_aux=True requires the function to return at least two
+          outputs (loss, aux...), but it returns one value
     [has-aux-single-output-source]
-        ValueError: has_aux=True requires the function to return at least two outputs
-          (loss, aux...), but it returns one value
+        ValueError: has_aux=True requires the function to return at least two
+          outputs (loss, aux...), but it returns one value
     [source-of-non-grad]
-        TypeError: source() expects what grad/value_and_grad returned, got function
+        TypeError: source() expects what grad/value_and_grad returned, got
+          function
 """
 import functools
 import gc
@@ -644,6 +671,24 @@ def f_alias_inplace(x):
     return np.sum(b)
 
 
+def f_row_view_inplace(x):
+    m = np.outer(x, x)
+    row = m[0]
+    m -= 1.0  # <E:row-view-inplace>
+    return np.sum(row * x)
+
+
+def _keeps(a):
+    return np.sin(a[::-1])
+
+
+def f_write_after_call(x):
+    y = 0.5 * x
+    z = _keeps(y)
+    y[1] = 0.7  # <E:write-after-call>
+    return np.sum(z) + np.sum(y)
+
+
 def f_map(x):
     ys = list(map(np.sin, x))  # <E:map>
     return sum(ys)
@@ -838,6 +883,11 @@ CASES = [
     C("kwargs-call", f_kwargs_call, (x3,), ["**kwargs"], US),
     C("match", "match", (x3,), ["match"], US),
     C("alias-inplace", f_alias_inplace, (x3,), ["in-place", "shared", "a = a *"], US),
+    # fuzz seed 9879: a row of a matrix is a view; Python's `m -= 1` changes it
+    C("row-view-inplace", f_row_view_inplace, (x3,), ["in-place", "shared", "m = m -"], US),
+    # fuzz seed 9973: the callee's backward sweep would read the overwritten item
+    C("write-after-call", f_write_after_call, (x3,), ["assignment into y", "_keeps",
+                                                       "copy"], US),
     C("lambda", f_lambda, (x3,), ["lambda"], US),
     C("genexp", f_genexp, (x3,), ["generator expression"], US),
     C("setcomp", f_setcomp, (x3,), ["set comprehension"], US),
@@ -1074,10 +1124,14 @@ def _collect_messages(tmp_dir):
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # print the messages for the docstring
-    import tempfile
-    with tempfile.TemporaryDirectory() as d:
-        print(_collect_messages(d))
+def f_vector_item_inplace(x):
+    v = x[1]  # an element of a vector: a scalar of its own, not a view
+    v *= 3.0
+    return v * x[1]
+
+
+def test_element_of_a_vector_is_not_a_view():
+    np.testing.assert_allclose(sg.grad(f_vector_item_inplace)(x3), [0.0, 6.0 * x3[1], 0.0])
 
 
 def test_formerly_refused_now_differentiated():
@@ -1086,3 +1140,9 @@ def test_formerly_refused_now_differentiated():
     np.testing.assert_allclose(sg.grad(f_sorted, (0, 1))(1.0, 2.0), (2.0, 1.0))
     np.testing.assert_allclose(sg.grad(f_sorted, (0, 1))(3.0, 2.0), (1.0, 2.0))
     np.testing.assert_allclose(sg.grad(f_recursive)(x3, 2), 4.0 * np.ones(3))
+
+
+if __name__ == "__main__":  # print the messages for the docstring
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        print(_collect_messages(d))
