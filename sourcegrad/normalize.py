@@ -21,7 +21,9 @@ Every produced statement remembers the user's statement it came from in
 """
 from __future__ import annotations
 
+import copy
 import types
+import weakref
 
 import gast
 
@@ -604,8 +606,7 @@ class Normalizer:
 
     def list_comprehension(self, node):
         """[e for k in it if c] -> a loop appending to a fresh list; returns its name."""
-        import copy as copy_
-        node = copy_.deepcopy(node)
+        node = copy_tree(node)
         items = self.namer.fresh("items")
         self.multi.add(items)
         self.locals.add(items)
@@ -669,9 +670,46 @@ class Normalizer:
         return self.static_value(func) is not MISSING
 
 
+# the types copy.deepcopy returns as they are
+_ATOMIC = frozenset({type(None), type(Ellipsis), type(NotImplemented), int, float, bool,
+                     complex, str, bytes, type, range, property, types.FunctionType,
+                     types.BuiltinFunctionType, types.CodeType, weakref.ref})
+
+
+def copy_tree(node, memo=None):
+    """``copy.deepcopy(node)`` for gast trees, several times faster.
+
+    The same result: every node (and every attribute a stage attached to it,
+    such as ``origin``) is copied, a node reached twice is copied once, and
+    values that are not nodes or lists go through ``copy.deepcopy`` itself.
+    """
+    return _copy_value(node, {} if memo is None else memo)
+
+
+def _copy_value(x, memo):
+    cls = type(x)
+    if cls in _ATOMIC:
+        return x
+    y = memo.get(id(x), memo)
+    if y is not memo:
+        return y
+    if isinstance(x, gast.AST):
+        y = cls()
+        memo[id(x)] = y
+        state = y.__dict__
+        for k, v in x.__dict__.items():
+            state[k] = v if type(v) in _ATOMIC else _copy_value(v, memo)
+        return y
+    if cls is list:
+        y = []
+        memo[id(x)] = y
+        y.extend([v if type(v) in _ATOMIC else _copy_value(v, memo) for v in x])
+        return y
+    return copy.deepcopy(x, memo)
+
+
 def _clone(node):
-    import copy
-    new = copy.deepcopy(node)
+    new = copy_tree(node)
     new.origin = getattr(node, "origin", None)
     return new
 

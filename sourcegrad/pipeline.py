@@ -13,7 +13,6 @@ from other derivatives.
 from __future__ import annotations
 
 import builtins
-import copy
 import inspect
 import threading
 import types
@@ -30,7 +29,7 @@ from sourcegrad.codegen import compile_functions
 from sourcegrad.errors import NoDerivativeError, SourceNotFoundError
 from sourcegrad.fence import fence
 from sourcegrad.naming import Namer
-from sourcegrad.normalize import assign, const, name, normalize
+from sourcegrad.normalize import assign, const, copy_tree, name, normalize
 from sourcegrad.optimize import optimize
 from sourcegrad.parse import MISSING, parse_function, unwrap
 from sourcegrad.reverse import Acc, Note, Resolver, Reverser, call, is_note, prune_notes
@@ -545,7 +544,7 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
             # forward sweep computed
             rebound = {n.id for st in body_bwd for n in gast.walk(st)
                        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-            value = copy.deepcopy(value)
+            value = copy_tree(value)
             for n in gast.walk(value):
                 if isinstance(n, gast.Name) and n.id in rebound:
                     snap = namer.fresh(n.id + "_value")
@@ -672,8 +671,7 @@ def _bound_first(stmts, n):
 
 
 def _copy_args(args):
-    import copy
-    return copy.deepcopy(args)
+    return copy_tree(args)
 
 
 def _simple_value(tree, n):

@@ -28,7 +28,7 @@ import gast
 from sourcegrad import runtime
 from sourcegrad.activity import INACTIVE_ATTRS
 from sourcegrad.errors import NoDerivativeError, UnsupportedSyntaxError
-from sourcegrad.normalize import assign, const, name
+from sourcegrad.normalize import assign, const, copy_tree, name
 from sourcegrad.parse import MISSING
 from sourcegrad.rules import registry
 
@@ -411,17 +411,17 @@ class Reverser:
         if self.copies is None:
             self.copies = self.namer.fresh("copies")
         restore = assign(base.id, call(self.ctx.env_name("restore_item", runtime.restore_item),
-                                       base, copy.deepcopy(idx), old, self.copies))
+                                       base, copy_tree(idx), old, self.copies))
         items = []
         db = self.dname(base.id)
         if self.active(value):
             if self.basic_index(target.slice):
                 unb = self.ctx.env_name("unbroadcast", runtime.unbroadcast)
                 items.append(Acc(value.id, call(unb, gast.Subscript(
-                    value=db, slice=copy.deepcopy(target.slice), ctx=gast.Load()), value)))
+                    value=db, slice=copy_tree(target.slice), ctx=gast.Load()), value)))
             else:  # an index array may repeat positions: only the last write counts
                 helper = self.ctx.env_name("write_adjoint", runtime.write_adjoint)
-                items.append(Acc(value.id, call(helper, db, copy.deepcopy(idx), value)))
+                items.append(Acc(value.id, call(helper, db, copy_tree(idx), value)))
         items.append(assign(self.d(base.id), call(self.ctx.env_name("zero_item",
                                                                     runtime.zero_item), db, idx)))
         return fsave + [save, s], [Group(base.id, items), restore] + brestore
@@ -579,7 +579,7 @@ class Reverser:
         self.loop_depth += 1
         fb, bb = self.block(s.body)
         self.loop_depth -= 1
-        steps = copy.deepcopy(it)
+        steps = copy_tree(it)
         if breaks and bb:  # the loop may stop early: replay only the iterations that ran
             trips = self.namer.fresh("trips")
             fwd_pre.append(assign(trips, const(0)))
@@ -593,7 +593,7 @@ class Reverser:
         bwd_pre = bwd_pre if fwd_post else []
         fwd = gast.For(target=s.target, iter=it, body=fb or [gast.Pass()], orelse=[],
                        type_comment=None)
-        header = gast.For(target=copy.deepcopy(s.target), iter=call("reversed", steps),
+        header = gast.For(target=copy_tree(s.target), iter=call("reversed", steps),
                           body=[], orelse=[], type_comment=None)
         bwd = [BLoop(header, bb)] if bb else []
         return fwd_pre + [fwd] + fwd_post, bwd_pre + bwd + bwd_post
@@ -653,10 +653,10 @@ def index_expr(sl):
     """A subscript's index as an expression (slices become ``slice(...)`` calls)."""
     if isinstance(sl, gast.Slice):
         parts = [p if p is not None else const(None) for p in (sl.lower, sl.upper, sl.step)]
-        return call("slice", *[copy.deepcopy(p) for p in parts])
+        return call("slice", *[copy_tree(p) for p in parts])
     if isinstance(sl, gast.Tuple):
         return gast.Tuple(elts=[index_expr(e) for e in sl.elts], ctx=gast.Load())
-    return copy.deepcopy(sl)
+    return copy_tree(sl)
 
 
 def _describe(func, obj):
@@ -744,7 +744,7 @@ class Instantiator:
             items = kept
 
     def expr(self, node):
-        node = copy.deepcopy(node)
+        node = copy_tree(node)
         return _Subst(self).visit(node)
 
 
@@ -767,7 +767,7 @@ class _Subst(gast.NodeTransformer):
         if n == inst.rule.result:
             return name(inst.target)
         if n in inst.env:
-            return copy.deepcopy(inst.env[n])
+            return copy_tree(inst.env[n])
         if n in inst.locals:
             return name(inst.locals[n])
         obj = inst.rule.namespace.get(n, MISSING)
@@ -810,9 +810,9 @@ class Resolver:
                 dn = self.rev.d(it.name)
                 if it.name in init:
                     helper = self.rev.ctx.env_name("add_adjoints", runtime.add_adjoints)
-                    value = call(helper, dn, copy.deepcopy(it.expr))
+                    value = call(helper, dn, copy_tree(it.expr))
                 else:
-                    value = copy.deepcopy(it.expr)
+                    value = copy_tree(it.expr)
                     init.add(it.name)
                 out.append(gast.If(test=self.rev.wanted(it.name),
                                    body=[pure(assign(dn, value))], orelse=[]))
@@ -821,12 +821,12 @@ class Resolver:
                 dn = self.rev.d(it.name)
                 if it.name in init and it.name in self.rev.containers:
                     helper = self.rev.ctx.env_name("add_adjoints", runtime.add_adjoints)
-                    out.append(pure(assign(dn, call(helper, dn, copy.deepcopy(it.expr)))))
+                    out.append(pure(assign(dn, call(helper, dn, copy_tree(it.expr)))))
                 elif it.name in init:
                     out.append(pure(assign(dn, gast.BinOp(left=name(dn), op=gast.Add(),
-                                                          right=copy.deepcopy(it.expr)))))
+                                                          right=copy_tree(it.expr)))))
                 else:
-                    out.append(pure(assign(dn, copy.deepcopy(it.expr))))
+                    out.append(pure(assign(dn, copy_tree(it.expr))))
                     init.add(it.name)
             elif isinstance(it, Kill):
                 init.discard(it.name)
@@ -846,7 +846,7 @@ class Resolver:
                 init.clear()
                 init |= union
                 if b1 or b2:
-                    out.append(gast.If(test=copy.deepcopy(it.test), body=b1 or [gast.Pass()],
+                    out.append(gast.If(test=copy_tree(it.test), body=b1 or [gast.Pass()],
                                        orelse=b2))
             elif isinstance(it, BLoop):
                 zero = set()
@@ -863,7 +863,7 @@ class Resolver:
                 init.clear()
                 init |= entry
                 if body:
-                    loop = copy.deepcopy(it.header)
+                    loop = copy_tree(it.header)
                     loop.body = body
                     out.append(loop)
             else:
