@@ -20,6 +20,7 @@ from typing import Any
 
 import gast
 
+from sourcegrad import astutil
 from sourcegrad.errors import SourceNotFoundError, SourcegradError
 
 _MISSING = object()
@@ -177,7 +178,7 @@ def _fingerprint(code):
 
 def _find_lambda(tree, code):
     """The Lambda node in ``tree`` that compiled to ``code``."""
-    lambdas = [n for n in gast.walk(tree) if isinstance(n, gast.Lambda)]
+    lambdas = [n for n in astutil.walk(tree) if isinstance(n, gast.Lambda)]
     argnames = code.co_varnames[:code.co_argcount]
     matches = [n for n in lambdas
                if tuple(a.id for a in n.args.args) == tuple(argnames)]

@@ -25,10 +25,12 @@ import operator
 
 import gast
 
+from sourcegrad import astutil
 from sourcegrad import runtime
 from sourcegrad.activity import INACTIVE_ATTRS
+from sourcegrad.astutil import copy_tree
 from sourcegrad.errors import NoDerivativeError, UnsupportedSyntaxError
-from sourcegrad.normalize import assign, const, copy_tree, name
+from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
 from sourcegrad.rules import registry
 
@@ -131,11 +133,11 @@ class Reverser:
         self.stack = None
         self.saved = self._saved_names()
         # arrays written by subscript, and names holding views of other arrays
-        self.written = {s.targets[0].value.id for s in gast.walk(fn_tree)
+        self.written = {s.targets[0].value.id for s in astutil.walk(fn_tree)
                         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript)
                         and isinstance(s.targets[0].value, gast.Name)}
         self.views = {}  # name -> whether it may hold a view here (program order)
-        self.containers = {s.targets[0].id for s in gast.walk(fn_tree)
+        self.containers = {s.targets[0].id for s in astutil.walk(fn_tree)
                            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
                            and (isinstance(s.value, (gast.Tuple, gast.List))
                                 or getattr(getattr(s.value, "func", None), "sg_runtime", None)
@@ -174,7 +176,7 @@ class Reverser:
         def walk(body, in_loop):
             for s in body:
                 if isinstance(s, gast.Assign):
-                    for t in gast.walk(s.targets[0]):
+                    for t in astutil.walk(s.targets[0]):
                         if isinstance(t, gast.Name) and isinstance(t.ctx, gast.Store):
                             count[t.id] = count.get(t.id, 0) + (2 if in_loop else 1)
                 elif isinstance(s, gast.If):
@@ -433,12 +435,12 @@ class Reverser:
         for view, read in self.view_reads.get(base, ()):
             if view not in self.act.varied:
                 continue
-            for st in gast.walk(self.tree):
+            for st in astutil.walk(self.tree):
                 origin = getattr(st, "origin", None)
                 line = self.parsed.where(origin).get("lineno") if origin is not None else None
                 if line and line > here and isinstance(st, gast.stmt) and any(
                         isinstance(n, gast.Name) and n.id == view
-                        and isinstance(n.ctx, gast.Load) for n in gast.walk(st)):
+                        and isinstance(n.ctx, gast.Load) for n in astutil.walk(st)):
                     self.refuse(s, f"assignment into {base} while a view of it is in use",
                                 detail=f"{view} was read from {base} by slicing (a view "
                                        f"sharing its memory) and is used after this write; "
@@ -447,7 +449,7 @@ class Reverser:
 
     def basic_index(self, sl):
         """Whether an index is made of constants, slices and known integers."""
-        for n in gast.walk(sl):
+        for n in astutil.walk(sl):
             if isinstance(n, gast.Name):
                 known = self.ctx.shapes.get(n.id)
                 if known is None or known.kind != "int":
@@ -553,14 +555,14 @@ class Reverser:
     # -- loops ------------------------------------------------------------------------
     def loop_views(self, body):
         """Names the loop body may bind to a view are maybe views at its start."""
-        for st in gast.walk(gast.Module(body=body, type_ignores=[])):
+        for st in astutil.walk(gast.Module(body=body, type_ignores=[])):
             if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name) \
                     and _makes_view(st.value):
                 self.views[st.targets[0].id] = True
 
     def for_loop(self, s):
         self.loop_views(s.body)
-        body_assigned = {n.id for n in gast.walk(gast.Module(body=s.body, type_ignores=[]))
+        body_assigned = {n.id for n in astutil.walk(gast.Module(body=s.body, type_ignores=[]))
                          if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         fwd_pre, bwd_post = [], []
         it = s.iter
@@ -681,7 +683,7 @@ def runtime_call_bwd():
 
 
 def _target_names(stmt):
-    return [n.id for n in gast.walk(stmt.targets[0]) if isinstance(n, gast.Name)]
+    return [n.id for n in astutil.walk(stmt.targets[0]) if isinstance(n, gast.Name)]
 
 
 def _loaded(items, skip):
@@ -690,7 +692,7 @@ def _loaded(items, skip):
         if it is skip:
             continue
         node = it.expr if isinstance(it, Acc) else it.value
-        out |= {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+        out |= {n.id for n in astutil.walk(node) if isinstance(n, gast.Name)}
     return out
 
 
