@@ -341,7 +341,7 @@ def _inline(fdef, pure_call, protected):
     naming a user line.
     """
     assigned, loads_total = {}, {}
-    for s in gast.walk(fdef):
+    for s in walk(fdef):
         if isinstance(s, (gast.Assign, gast.AugAssign, gast.For)):
             tgt = s.targets[0] if isinstance(s, gast.Assign) else s.target
             for n in _stores(tgt):
@@ -351,7 +351,7 @@ def _inline(fdef, pure_call, protected):
     params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs + fdef.args.posonlyargs}
 
     def pure_expr(e):
-        for n in gast.walk(e):
+        for n in walk(e):
             if isinstance(n, (gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp,
                               gast.GeneratorExp, gast.NamedExpr, gast.Await, gast.Yield,
                               gast.YieldFrom, gast.Starred)):
@@ -389,7 +389,7 @@ def _inline(fdef, pure_call, protected):
             use = body[j] if j < len(body) else None
             if not isinstance(use, gast.Assign) or t not in _loads(use.value) \
                     or any(isinstance(n, gast.Call) and not pure_call(n) and n is not use.value
-                           for n in gast.walk(use.value)):
+                           for n in walk(use.value)):
                 i += 1
                 continue
             value = s.value
@@ -457,12 +457,20 @@ def _in_place(fdef, arrays):
         return isinstance(p, gast.Attribute) and p.attr == "sum" and isinstance(
             parents.get(id(p)), gast.Call) and parents[id(p)].func is p
 
+    # What the checks below look at, gathered once: the swaps made for one name
+    # neither bind nor read another (the moved right-hand sides keep their nodes).
+    binders = [(st, _stores(st.targets[0] if isinstance(st, gast.Assign) else st.target))
+               for st in walk(fdef) if isinstance(st, (gast.AugAssign, gast.For, gast.Assign))]
+    reads = {}
+    for n in walk(fdef):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+            reads.setdefault(n.id, []).append(n)
     for v in sorted(arrays):
         accs, ok = [], True
-        for st in gast.walk(fdef):
-            if isinstance(st, (gast.AugAssign, gast.For)) and v in _stores(st.target):
+        for st, stored in binders:
+            if isinstance(st, (gast.AugAssign, gast.For)) and v in stored:
                 ok = False
-            elif isinstance(st, gast.Assign) and v in _stores(st.targets[0]):
+            elif isinstance(st, gast.Assign) and v in stored:
                 if accumulation(st, v):
                     accs.append(st)
                 elif not (isinstance(st.targets[0], gast.Name) and _fresh(st.value)) \
@@ -472,9 +480,8 @@ def _in_place(fdef, arrays):
             continue
         last = max(top[id(a)] for a in accs)
         acc_lefts = {id(a.value.left) for a in accs}
-        for n in gast.walk(fdef):
-            if isinstance(n, gast.Name) and n.id == v and isinstance(n.ctx, gast.Load) \
-                    and id(n) not in acc_lefts and not harmless(n) \
+        for n in reads.get(v, ()):
+            if id(n) not in acc_lefts and not harmless(n) \
                     and top.get(id(n), -1) <= last:
                 ok = False
                 break
