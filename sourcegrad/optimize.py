@@ -14,7 +14,7 @@ import operator
 
 import gast
 
-from sourcegrad.astutil import walk
+from sourcegrad.astutil import NodeTransformer, walk
 
 _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
          gast.Div: operator.truediv, gast.Pow: operator.pow}
@@ -24,7 +24,7 @@ def _num(node):
     return isinstance(node, gast.Constant) and type(node.value) in (int, float)
 
 
-class _Fold(gast.NodeTransformer):
+class _Fold(NodeTransformer):
     """Fold constants; drop ``* 1``-style identities, but only in generated code:
     in the user's own statements ``y = x * 1.0`` makes a copy that a later
     ``y[0] = ...`` must not write through to ``x``."""

@@ -750,7 +750,7 @@ class Instantiator:
         return _Subst(self).visit(node)
 
 
-class _Subst(gast.NodeTransformer):
+class _Subst(astutil.NodeTransformer):
     def __init__(self, inst):
         self.inst = inst
 
