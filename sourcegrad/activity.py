@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gast
 
+from sourcegrad import astutil
 from sourcegrad.errors import UnsupportedSyntaxError
 from sourcegrad.normalize import OPAQUE, OPAQUE_NAMES
 
@@ -62,7 +63,7 @@ def analyse(tree, parsed, active_params, seeds, weights: bool, callee_of) -> Act
     ``active_params``: parameter names differentiated.  ``seeds``: output names
     that are seeded.  ``callee_of(call)`` classifies a call (see reverse).
     """
-    local = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)
+    local = {n.id for n in astutil.walk(tree) if isinstance(n, gast.Name)
              and isinstance(n.ctx, (gast.Store, gast.Param))}
     local |= {a.id for a in tree.args.args + tree.args.kwonlyargs + tree.args.posonlyargs}
     if tree.args.vararg is not None:
@@ -70,7 +71,7 @@ def analyse(tree, parsed, active_params, seeds, weights: bool, callee_of) -> Act
 
     varied = set(active_params)
     if weights:
-        for n in gast.walk(tree):
+        for n in astutil.walk(tree):
             if isinstance(n, gast.Name) and n.id not in local:
                 if _is_parameter(parsed.resolve(n.id)):
                     varied.add(n.id)
@@ -132,7 +133,7 @@ def analyse(tree, parsed, active_params, seeds, weights: bool, callee_of) -> Act
         if isinstance(s, gast.Assign) and isinstance(s.value, OPAQUE):
             _refuse_if_varied(s, s.value, varied, parsed)
         elif isinstance(s, (gast.Assign, gast.Expr)):
-            for n in gast.walk(s.value):
+            for n in astutil.walk(s.value):
                 if isinstance(n, OPAQUE):
                     _refuse_if_varied(s, n, varied, parsed)
 
@@ -151,7 +152,7 @@ def analyse(tree, parsed, active_params, seeds, weights: bool, callee_of) -> Act
             return [v.value]
         if isinstance(v, gast.Subscript):
             return [v.value]
-        return [n for n in gast.walk(v) if isinstance(n, gast.Name)]
+        return [n for n in astutil.walk(v) if isinstance(n, gast.Name)]
 
     changed = True
     while changed:
@@ -178,11 +179,11 @@ def analyse(tree, parsed, active_params, seeds, weights: bool, callee_of) -> Act
 
 
 def _refuse_if_varied(stmt, node, varied, parsed):
-    inner = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+    inner = {n.id for n in astutil.walk(node) if isinstance(n, gast.Name)
              and isinstance(n.ctx, gast.Store)}
     if isinstance(node, gast.Lambda):
         inner |= {a.id for a in node.args.args}
-    carried = sorted(n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+    carried = sorted(n.id for n in astutil.walk(node) if isinstance(n, gast.Name)
                      and isinstance(n.ctx, gast.Load) and n.id in varied and n.id not in inner)
     if carried:
         what = OPAQUE_NAMES[type(node)]

@@ -18,6 +18,8 @@ import types
 import astor
 import gast
 
+from sourcegrad import astutil
+
 _counter = itertools.count()
 
 
@@ -32,7 +34,7 @@ def to_source(node) -> str:
     Statements marked as notes (``reverse.note_stmt``) become ``# comments``.
     """
     notes = []
-    for n in gast.walk(node):
+    for n in astutil.walk(node):
         if getattr(n, "sg_note", False):
             notes.append(n.value.value)
             n.value.value = f"{_NOTE}{len(notes) - 1}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gast
 
+from sourcegrad import astutil
 from sourcegrad.errors import UnsupportedSyntaxError
 
 # node type -> (what to call it, what to do instead)
@@ -41,7 +42,7 @@ if hasattr(gast, "TryStar"):
 def fence(parsed) -> None:
     """Raise UnsupportedSyntaxError at the first unsupported construct in ``parsed``."""
     top = parsed.tree
-    for node in gast.walk(top):
+    for node in astutil.walk(top):
         if node is top:
             continue
         kind = type(node)
@@ -51,7 +52,7 @@ def fence(parsed) -> None:
         if isinstance(node, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
             targets = node.targets if isinstance(node, gast.Assign) else [node.target]
             for t in targets:
-                for sub in gast.walk(t):
+                for sub in astutil.walk(t):
                     if isinstance(sub, gast.Attribute) and isinstance(sub.ctx, gast.Store):
                         raise UnsupportedSyntaxError(
                             "assignment to an attribute",

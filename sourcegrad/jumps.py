@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import gast
 
+from sourcegrad import astutil
+
 
 def _name(n, store=False):
     return gast.Name(id=n, ctx=gast.Store() if store else gast.Load(), annotation=None,
@@ -38,7 +40,7 @@ def _not(n):
 
 def _has(nodes, kinds, into_loops=True):
     for s in nodes:
-        for n in gast.walk(s):
+        for n in astutil.walk(s):
             if isinstance(n, kinds):
                 return True
     return False
@@ -52,11 +54,11 @@ class Lowering:
 
     def run(self, fdef):
         body = fdef.body
-        early = any(isinstance(n, gast.Return) for s in body[:-1] for n in gast.walk(s)) or \
+        early = any(isinstance(n, gast.Return) for s in body[:-1] for n in astutil.walk(s)) or \
             (body and not isinstance(body[-1], gast.Return) and _has(body, gast.Return))
         if body and isinstance(body[-1], gast.Return):
             early = early or any(isinstance(n, gast.Return) for s in body[:-1]
-                                 for n in gast.walk(s))
+                                 for n in astutil.walk(s))
         loops = _has(body, (gast.Break, gast.Continue))
         if not early and not loops:
             return fdef

@@ -12,6 +12,8 @@ import re
 
 import gast
 
+from sourcegrad import astutil
+
 _BUILTINS = set(dir(builtins))
 
 
@@ -21,8 +23,8 @@ class Namer:
 
     @classmethod
     def for_tree(cls, tree) -> "Namer":
-        names = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}
-        names |= {a.id for a in gast.walk(tree.args) if isinstance(a, gast.Name)}
+        names = {n.id for n in astutil.walk(tree) if isinstance(n, gast.Name)}
+        names |= {a.id for a in astutil.walk(tree.args) if isinstance(a, gast.Name)}
         return cls(names)
 
     def fresh(self, hint: str) -> str:

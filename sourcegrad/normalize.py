@@ -25,6 +25,8 @@ import types
 
 import gast
 
+from sourcegrad import astutil
+from sourcegrad.astutil import copy_tree
 from sourcegrad.errors import UnsupportedSyntaxError
 from sourcegrad.parse import MISSING
 
@@ -88,7 +90,7 @@ def assigned_names(stmts, lists=False) -> set:
     that into an assignment)."""
     out = set()
     for s in stmts:
-        for n in gast.walk(s):
+        for n in astutil.walk(s):
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                 out.add(n.id)
             elif lists and isinstance(n, gast.Expr) and isinstance(n.value, gast.Call) \
@@ -188,25 +190,25 @@ class Normalizer:
                 self.unbound.setdefault(i, set()).add(p)
             self.unbound[i] = self.unbound.get(i, set()) - assigned_names([st])
         self.top = {id(st): i for i, st in enumerate(fdef.body)}
-        for n in gast.walk(fdef):
+        for n in astutil.walk(fdef):
             if isinstance(n, gast.Assign):
                 self.here = self.top.get(id(n))
                 for t in n.targets:
                     if isinstance(t, gast.Name):
                         copies += [(t.id, u) for u in names_of(n.value)]
-        loops = [n for n in gast.walk(fdef) if isinstance(n, (gast.For, gast.While))]
-        for aug in gast.walk(fdef):
+        loops = [n for n in astutil.walk(fdef) if isinstance(n, (gast.For, gast.While))]
+        for aug in astutil.walk(fdef):
             if not (isinstance(aug, gast.AugAssign) and isinstance(aug.target, gast.Name)):
                 continue
             a = aug.target.id
             aliases = {u for t, u in copies if t == a} | {t for t, u in copies if u == a}
             aliases.discard(a)
-            enclosing = [lp for lp in loops if any(x is aug for x in gast.walk(lp))]
-            for n in gast.walk(fdef):
+            enclosing = [lp for lp in loops if any(x is aug for x in astutil.walk(lp))]
+            for n in astutil.walk(fdef):
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) \
                         and n.id in aliases and (
                             n.lineno > aug.lineno
-                            or any(any(x is n for x in gast.walk(lp)) for lp in enclosing)):
+                            or any(any(x is n for x in astutil.walk(lp)) for lp in enclosing)):
                     self.refuse(aug, f"in-place {type(aug.op).__name__.lower()}= on a shared "
                                      f"value",
                                 detail=f"{a} may be the same array as {n.id}, which is read "
@@ -333,7 +335,7 @@ class Normalizer:
                 new = self.namer.fresh(target.id)
             rhs = self.expr(value, hint=target.id)
             if new in self.multi and not is_atom(rhs) and any(
-                    isinstance(n, gast.Name) and n.id == new for n in gast.walk(rhs)):
+                    isinstance(n, gast.Name) and n.id == new for n in astutil.walk(rhs)):
                 # h = h * w inside a loop: the reverse sweep needs the old h
                 # and the new h at once, so compute into a temporary first
                 tmp = self.namer.fresh(self.hint_for(rhs, new))
@@ -403,7 +405,7 @@ class Normalizer:
             test_stmts = self.out[start:]
         self.multi.add(test.id)
         for st in test_stmts:
-            for n in gast.walk(st):
+            for n in astutil.walk(st):
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                     self.multi.add(n.id)
         self.loop_depth += 1
@@ -646,12 +648,11 @@ class Normalizer:
         self.refuse(node, f"{type(node).__name__} expression")
 
     def reads_locals(self, node):
-        return any(isinstance(n, gast.Name) and n.id in self.locals for n in gast.walk(node))
+        return any(isinstance(n, gast.Name) and n.id in self.locals for n in astutil.walk(node))
 
     def list_comprehension(self, node):
         """[e for k in it if c] -> a loop appending to a fresh list; returns its name."""
-        import copy as copy_
-        node = copy_.deepcopy(node)
+        node = copy_tree(node)
         items = self.namer.fresh("items")
         self.multi.add(items)
         self.locals.add(items)
@@ -667,11 +668,11 @@ class Normalizer:
         for st in body:
             gast.copy_location(st, node)
         # the comprehension's own variables are fresh names, as in Python 3
-        targets = {n.id for c in node.generators for n in gast.walk(c.target)
+        targets = {n.id for c in node.generators for n in astutil.walk(c.target)
                    if isinstance(n, gast.Name)}
         fresh = {t: self.namer.fresh(t) for t in targets}
         for st in body:
-            for n in gast.walk(st):
+            for n in astutil.walk(st):
                 if isinstance(n, gast.Name) and n.id in fresh:
                     n.id = fresh[n.id]
         self.locals |= set(fresh.values())
@@ -716,8 +717,7 @@ class Normalizer:
 
 
 def _clone(node):
-    import copy
-    new = copy.deepcopy(node)
+    new = copy_tree(node)
     new.origin = getattr(node, "origin", None)
     return new
 

@@ -14,6 +14,8 @@ import operator
 
 import gast
 
+from sourcegrad.astutil import NodeTransformer, walk
+
 _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
          gast.Div: operator.truediv, gast.Pow: operator.pow}
 
@@ -22,7 +24,7 @@ def _num(node):
     return isinstance(node, gast.Constant) and type(node.value) in (int, float)
 
 
-class _Fold(gast.NodeTransformer):
+class _Fold(NodeTransformer):
     """Fold constants; drop ``* 1``-style identities, but only in generated code:
     in the user's own statements ``y = x * 1.0`` makes a copy that a later
     ``y[0] = ...`` must not write through to ``x``."""
@@ -90,22 +92,25 @@ class _Fold(gast.NodeTransformer):
 
 def _loads(node):
     """Names read by ``node`` (an augmented assignment reads its target too)."""
-    out = [n.id for n in gast.walk(node) if isinstance(n, gast.Name)
-           and isinstance(n.ctx, gast.Load)]
-    out += [n.target.id for n in gast.walk(node) if isinstance(n, gast.AugAssign)
-            and isinstance(n.target, gast.Name)]
-    return out
+    out, aug = [], []
+    for n in walk(node):  # one walk: the loads in walk order, then the targets
+        if isinstance(n, gast.Name):
+            if isinstance(n.ctx, gast.Load):
+                out.append(n.id)
+        elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+            aug.append(n.target.id)
+    return out + aug
 
 
 def _stores(node):
-    return [n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+    return [n.id for n in walk(node) if isinstance(n, gast.Name)
             and isinstance(n.ctx, gast.Store)]
 
 
 def _pure(stmt) -> bool:
     if not isinstance(stmt, gast.Assign) or getattr(stmt, "sg_pop", None):
         return False
-    if not all(isinstance(t, gast.Name) for t in gast.walk(stmt.targets[0])
+    if not all(isinstance(t, gast.Name) for t in walk(stmt.targets[0])
                if not isinstance(t, (gast.Tuple, gast.Store, gast.Load))):
         return False
     v = stmt.value
@@ -115,35 +120,56 @@ def _pure(stmt) -> bool:
 
 
 def _dce(fdef, keep_names):
+    """Drop pure statements whose results nobody reads, until none is left.
+
+    A statement that can be dropped stays droppable when others are dropped
+    (reads only go away), so the result does not depend on the order: read
+    counts are kept up to date as statements go, and blocks are swept last
+    statement first, so a chain of dead temporaries goes in one sweep rather
+    than one sweep per link.
+    """
+    counts = {}
+    for n in _loads(fdef):
+        counts[n] = counts.get(n, 0) + 1
+    facts = {}  # id(pure statement) -> (it, its targets, the names its value reads)
+
+    def drop(s):
+        for n in _loads(s):
+            counts[n] -= 1
+
     changed = True
     while changed:
         changed = False
-        counts = {}
-        for n in _loads(fdef):
-            counts[n] = counts.get(n, 0) + 1
 
         def sweep(body):
             nonlocal changed
             out = []
-            for s in body:
+            for s in reversed(body):
                 if isinstance(s, (gast.If, gast.For, gast.While)):
                     s.body = sweep(s.body) or [gast.Pass()]
                     s.orelse = sweep(s.orelse)
                     if isinstance(s, gast.If) and _only_pass(s.body) and _only_pass(s.orelse):
                         changed = True
+                        drop(s)
                         continue
                     if isinstance(s, gast.For) and _only_pass(s.body) and \
                             getattr(s, "sg_backward", False):
                         changed = True
+                        drop(s)
                         continue
                 elif _pure(s):
-                    targets = _stores(s.targets[0])
-                    own = _loads(s.value)
+                    got = facts.get(id(s))
+                    if got is None:  # (the statement too: its id stays its own)
+                        got = facts[id(s)] = (s, _stores(s.targets[0]), _loads(s.value))
+                    _, targets, own = got
                     if all(counts.get(t, 0) - own.count(t) <= 0 and t not in keep_names
                            for t in targets):
                         changed = True
+                        for n in own:  # the targets are stores: only the value reads
+                            counts[n] -= 1
                         continue
                 out.append(s)
+            out.reverse()
             return out
 
         fdef.body = sweep(fdef.body)
@@ -199,7 +225,7 @@ def _copy_propagate(fdef, protected):
     not rebound between the copy and the last read of ``a``.
     """
     assigned = {}
-    for s in gast.walk(fdef):
+    for s in walk(fdef):
         if isinstance(s, (gast.Assign, gast.AugAssign, gast.For)):
             tgt = s.targets[0] if isinstance(s, gast.Assign) else s.target
             for n in _stores(tgt):
@@ -255,21 +281,12 @@ def _propagate(body, i, a, b, loads_total, cache):
         return False  # read elsewhere (another block, or before the copy in a loop)
     last = uses[-1] if uses else -1
     for s in rest[:last + 1] if isinstance(b, str) else ():
-        if b in _stores(s) or any(isinstance(n, gast.AugAssign) for n in gast.walk(s)
-                                  if b in _stores(getattr(n, "target", gast.Pass()))):
+        if b in _stores(s):  # (an augmented assignment's target is among the stores)
             return False
-
-    class Sub(gast.NodeTransformer):
-        def visit_Name(self, node):
-            if isinstance(node.ctx, gast.Load) and node.id == a:
-                if isinstance(b, gast.Constant):
-                    return gast.Constant(value=b.value, kind=None)
-                return gast.Name(id=b, ctx=node.ctx, annotation=None, type_comment=None)
-            return node
 
     for j in range(last + 1):
         old = rest[j]
-        rest[j] = Sub().visit(old)
+        rest[j] = _substitute(old, a, b)
         got = cache.pop(id(old), None)
         if got is not None:
             cache[id(rest[j])] = [x for x in got if x != a] + (
@@ -278,6 +295,38 @@ def _propagate(body, i, a, b, loads_total, cache):
     if isinstance(b, str):
         loads_total[b] = loads_total.get(b, 0) + loads_total.pop(a, 0)
     return True
+
+
+def _substitute(node, a, b):
+    """Replace the names ``a`` that ``node`` reads by ``b`` (a name or a Constant), in place.
+
+    What a ``gast.NodeTransformer`` whose ``visit_Name`` makes the replacement
+    does (it does not look inside names), without its per-node overhead.
+    """
+    for field_ in node._fields:
+        try:
+            old = getattr(node, field_)
+        except AttributeError:
+            continue
+        if isinstance(old, list):
+            for k, v in enumerate(old):
+                if isinstance(v, gast.Name):
+                    if isinstance(v.ctx, gast.Load) and v.id == a:
+                        old[k] = _replacement(v, b)
+                elif isinstance(v, gast.AST):
+                    _substitute(v, a, b)
+        elif isinstance(old, gast.Name):
+            if isinstance(old.ctx, gast.Load) and old.id == a:
+                setattr(node, field_, _replacement(old, b))
+        elif isinstance(old, gast.AST):
+            _substitute(old, a, b)
+    return node
+
+
+def _replacement(node, b):
+    if isinstance(b, gast.Constant):
+        return gast.Constant(value=b.value, kind=None)
+    return gast.Name(id=b, ctx=node.ctx, annotation=None, type_comment=None)
 
 
 def _merge_ifs(body):
@@ -308,7 +357,7 @@ def _inline(fdef, pure_call, protected):
     naming a user line.
     """
     assigned, loads_total = {}, {}
-    for s in gast.walk(fdef):
+    for s in walk(fdef):
         if isinstance(s, (gast.Assign, gast.AugAssign, gast.For)):
             tgt = s.targets[0] if isinstance(s, gast.Assign) else s.target
             for n in _stores(tgt):
@@ -318,7 +367,7 @@ def _inline(fdef, pure_call, protected):
     params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs + fdef.args.posonlyargs}
 
     def pure_expr(e):
-        for n in gast.walk(e):
+        for n in walk(e):
             if isinstance(n, (gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp,
                               gast.GeneratorExp, gast.NamedExpr, gast.Await, gast.Yield,
                               gast.YieldFrom, gast.Starred)):
@@ -356,7 +405,7 @@ def _inline(fdef, pure_call, protected):
             use = body[j] if j < len(body) else None
             if not isinstance(use, gast.Assign) or t not in _loads(use.value) \
                     or any(isinstance(n, gast.Call) and not pure_call(n) and n is not use.value
-                           for n in gast.walk(use.value)):
+                           for n in walk(use.value)):
                 i += 1
                 continue
             value = s.value
@@ -424,12 +473,20 @@ def _in_place(fdef, arrays):
         return isinstance(p, gast.Attribute) and p.attr == "sum" and isinstance(
             parents.get(id(p)), gast.Call) and parents[id(p)].func is p
 
+    # What the checks below look at, gathered once: the swaps made for one name
+    # neither bind nor read another (the moved right-hand sides keep their nodes).
+    binders = [(st, _stores(st.targets[0] if isinstance(st, gast.Assign) else st.target))
+               for st in walk(fdef) if isinstance(st, (gast.AugAssign, gast.For, gast.Assign))]
+    reads = {}
+    for n in walk(fdef):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+            reads.setdefault(n.id, []).append(n)
     for v in sorted(arrays):
         accs, ok = [], True
-        for st in gast.walk(fdef):
-            if isinstance(st, (gast.AugAssign, gast.For)) and v in _stores(st.target):
+        for st, stored in binders:
+            if isinstance(st, (gast.AugAssign, gast.For)) and v in stored:
                 ok = False
-            elif isinstance(st, gast.Assign) and v in _stores(st.targets[0]):
+            elif isinstance(st, gast.Assign) and v in stored:
                 if accumulation(st, v):
                     accs.append(st)
                 elif not (isinstance(st.targets[0], gast.Name) and _fresh(st.value)) \
@@ -439,9 +496,8 @@ def _in_place(fdef, arrays):
             continue
         last = max(top[id(a)] for a in accs)
         acc_lefts = {id(a.value.left) for a in accs}
-        for n in gast.walk(fdef):
-            if isinstance(n, gast.Name) and n.id == v and isinstance(n.ctx, gast.Load) \
-                    and id(n) not in acc_lefts and not harmless(n) \
+        for n in reads.get(v, ()):
+            if id(n) not in acc_lefts and not harmless(n) \
                     and top.get(id(n), -1) <= last:
                 ok = False
                 break

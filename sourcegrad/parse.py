@@ -9,6 +9,7 @@ cache guards (see ``api``).
 """
 from __future__ import annotations
 
+import ast
 import builtins
 import inspect
 import linecache
@@ -19,6 +20,7 @@ from typing import Any
 
 import gast
 
+from sourcegrad import astutil
 from sourcegrad.errors import SourceNotFoundError, SourcegradError
 
 _MISSING = object()
@@ -70,13 +72,88 @@ def unwrap(fn):
             return fn
 
 
+def _code_last_line(code):
+    """The last source line any instruction of ``code`` (or a nested code object) spans."""
+    last = code.co_firstlineno
+    for _, end, _, _ in code.co_positions():
+        if end is not None and end > last:
+            last = end
+    for k in code.co_consts:
+        if isinstance(k, types.CodeType):
+            last = max(last, _code_last_line(k))
+    return last
+
+
+def _indent(line):
+    expanded = line.expandtabs()
+    return len(expanded) - len(expanded.lstrip())
+
+
+def _fast_block(lines, lnum, code):
+    """``inspect.getblock(lines[lnum:])`` for a ``def`` without tokenizing, or ``None``.
+
+    The block ends before the first line, after the last one the code object's
+    instructions span, that is indented no deeper than the ``def`` (or its first
+    decorator) and is not blank or a comment; trailing blank and comment lines
+    are left out.  The candidate is accepted only when it parses, so a cut in
+    the middle of a string or bracket (which cannot parse) falls back to the
+    tokenizer.  Statement for statement it is the block ``inspect`` finds.
+    """
+    if code is None or not hasattr(code, "co_positions") or lnum >= len(lines):
+        return None
+    head = lines[lnum].lstrip()
+    if code.co_name == "<lambda>" or not head.startswith(("def ", "def\t", "async ", "@")):
+        return None
+    base = _indent(lines[lnum])
+    last = _code_last_line(code) - 1  # 0-based index of the last line with code
+    if last < lnum or last >= len(lines):
+        return None
+    if head.startswith("@"):  # the code may all sit on the decorator line
+        for i in range(lnum, len(lines)):
+            if lines[i].lstrip().startswith(("def ", "def\t", "async ")) and \
+                    _indent(lines[i]) == base:
+                last = max(last, i)
+                break
+    stop = len(lines)
+    for i in range(last + 1, len(lines)):
+        stripped = lines[i].strip()
+        if stripped and not stripped.startswith("#") and _indent(lines[i]) <= base:
+            stop = i
+            break
+    end = stop
+    while end > last + 1 and (not lines[end - 1].strip()
+                              or lines[end - 1].lstrip().startswith("#")):
+        end -= 1
+    block = lines[lnum:end]
+    try:
+        ast.parse(textwrap.dedent("".join(block)))
+    except (SyntaxError, ValueError):
+        return None
+    return block
+
+
+def getsourcelines(fn):
+    """``inspect.getsourcelines(fn)`` for a function, without the tokenizer when possible.
+
+    Finding where the block ends (``inspect.getblock``) tokenizes the source in
+    pure Python and is most of the cost of reading a function; see
+    :func:`_fast_block`.  Raises what ``inspect.getsourcelines`` raises.
+    """
+    fn = inspect.unwrap(fn)
+    all_lines, lnum = inspect.findsource(fn)
+    lines = _fast_block(all_lines, lnum, getattr(fn, "__code__", None))
+    if lines is None:
+        lines = inspect.getblock(all_lines[lnum:])
+    return lines, lnum + 1
+
+
 def get_source(fn):
     """Source lines of ``fn`` and its first line number, or raise SourceNotFoundError."""
     code = getattr(fn, "__code__", None)
     filename = code.co_filename if code else "<unknown>"
     # sources we generated ourselves are registered with linecache
     try:
-        lines, start = inspect.getsourcelines(fn)
+        lines, start = getsourcelines(fn)
     except (OSError, TypeError):
         lines = linecache.getlines(filename)
         if not lines or code is None:
@@ -101,7 +178,7 @@ def _fingerprint(code):
 
 def _find_lambda(tree, code):
     """The Lambda node in ``tree`` that compiled to ``code``."""
-    lambdas = [n for n in gast.walk(tree) if isinstance(n, gast.Lambda)]
+    lambdas = [n for n in astutil.walk(tree) if isinstance(n, gast.Lambda)]
     argnames = code.co_varnames[:code.co_argcount]
     matches = [n for n in lambdas
                if tuple(a.id for a in n.args.args) == tuple(argnames)]

@@ -13,7 +13,6 @@ from other derivatives.
 from __future__ import annotations
 
 import builtins
-import copy
 import inspect
 import threading
 import types
@@ -23,9 +22,11 @@ from dataclasses import dataclass, field
 import gast
 import numpy as np
 
+from sourcegrad import astutil
 from sourcegrad import runtime
 from sourcegrad import shapes as shapes_mod
 from sourcegrad.activity import INACTIVE_ATTRS, analyse
+from sourcegrad.astutil import copy_tree
 from sourcegrad.codegen import compile_functions
 from sourcegrad.errors import NoDerivativeError, SourceNotFoundError
 from sourcegrad.fence import fence
@@ -329,7 +330,7 @@ def _is_cell_dunder_call(cls, attr):
 
 def _guards(parsed, tree):
     """Guards for every free name of the user function."""
-    used = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)}
+    used = {n.id for n in astutil.walk(tree) if isinstance(n, gast.Name)}
     out = []
     for n in sorted(used):
         if n in parsed.closure:
@@ -387,12 +388,12 @@ def build(fn, spec: Spec) -> Derivative:
     fence(parsed)                                                # 2. refuse what we can't do
     namer = Namer.for_tree(parsed.tree)
     tree = normalize(parsed, namer, dict(spec.shapes))           # 3. one op per statement
-    locals_ = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)
+    locals_ = {n.id for n in astutil.walk(tree) if isinstance(n, gast.Name)
                and isinstance(n.ctx, (gast.Store, gast.Param))}
     params = param_names(tree)
     locals_ |= set(params)
     ctx = Context(parsed, namer, spec, locals_)
-    for node in gast.walk(tree):  # bind runtime helpers the normalizer referred to
+    for node in astutil.walk(tree):  # bind runtime helpers the normalizer referred to
         obj = getattr(node, "sg_runtime", None)
         if obj is not None:
             node.id = ctx.env_name(node.id, obj)
@@ -492,7 +493,7 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
         else:
             items.append(Acc(value.id, seed_for(0, value, False)))
     for s in fwd:  # the user's statements: the optimizer keeps their semantics
-        for n in gast.walk(s):
+        for n in astutil.walk(s):
             if isinstance(n, gast.Assign):
                 n.sg_primal = True
     items += bwd
@@ -529,7 +530,7 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
         pre.append(assign(rev.stack, gast.List(elts=[], ctx=gast.Load())))
     # saved before their first assignment, or zero-filled on a path where they
     # were never bound: a placeholder
-    bwd_names = {n.id for st in body_bwd for n in gast.walk(st) if isinstance(n, gast.Name)}
+    bwd_names = {n.id for st in body_bwd for n in astutil.walk(st) if isinstance(n, gast.Name)}
     already = {st.targets[0].id for st in fwd if isinstance(st, gast.Assign)
                and isinstance(st.targets[0], gast.Name) and isinstance(st.value, gast.Constant)
                and st.value.value is None}
@@ -552,10 +553,10 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
         if spec.value or spec.has_aux:
             # the backward sweep may restore overwritten names: return what the
             # forward sweep computed
-            rebound = {n.id for st in body_bwd for n in gast.walk(st)
+            rebound = {n.id for st in body_bwd for n in astutil.walk(st)
                        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-            value = copy.deepcopy(value)
-            for n in gast.walk(value):
+            value = copy_tree(value)
+            for n in astutil.walk(value):
                 if isinstance(n, gast.Name) and n.id in rebound:
                     snap = namer.fresh(n.id + "_value")
                     fwd.append(assign(snap, name(n.id)))
@@ -585,16 +586,16 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
     base = qualified_name(parsed.fn)
     saved_name = namer.fresh("saved")
     grads = gast.Tuple(elts=[grad_of(p) for p in spec.active], ctx=gast.Load())
-    bwd_reads = {n.id for s in body_bwd + [grads] for n in gast.walk(s)
+    bwd_reads = {n.id for s in body_bwd + [grads] for n in astutil.walk(s)
                  if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-    fwd_defined = set(param_names(tree)) | {n.id for s in fwd for n in gast.walk(s)
+    fwd_defined = set(param_names(tree)) | {n.id for s in fwd for n in astutil.walk(s)
                                            if isinstance(n, gast.Name)
                                            and isinstance(n.ctx, gast.Store)}
     if rev.stack is not None:
         fwd_defined.add(rev.stack)
     keep = sorted((bwd_reads & fwd_defined) - set(rev.adjoints.values()))
     top_defined = set(param_names(tree)) | {t.id for s in pre + fwd if isinstance(s, gast.Assign)
-                                            for t in gast.walk(s.targets[0])
+                                            for t in astutil.walk(s.targets[0])
                                             if isinstance(t, gast.Name)}
     for n in keep:
         if n not in top_defined and n not in rev.pushed:
@@ -625,7 +626,7 @@ def drop_unread_saves(rev, fwd, bwd):
     """Drop the saving and restoring of values the backward sweep never reads."""
     while True:
         bwd = _drop_empty(bwd)
-        read = {n.id for s in bwd for n in gast.walk(s)
+        read = {n.id for s in bwd for n in astutil.walk(s)
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
         unread = {n for n in rev.pushed if n not in read}
         if not unread:
@@ -674,15 +675,14 @@ def _bound_first(stmts, n):
     for st in stmts:
         if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name) \
                 and st.targets[0].id == n:
-            return not any(isinstance(x, gast.Name) and x.id == n for x in gast.walk(st.value))
-        if any(isinstance(x, gast.Name) and x.id == n for x in gast.walk(st)):
+            return not any(isinstance(x, gast.Name) and x.id == n for x in astutil.walk(st.value))
+        if any(isinstance(x, gast.Name) and x.id == n for x in astutil.walk(st)):
             return False
     return False
 
 
 def _copy_args(args):
-    import copy
-    return copy.deepcopy(args)
+    return copy_tree(args)
 
 
 def _simple_value(tree, n):

@@ -25,8 +25,10 @@ import operator
 
 import gast
 
+from sourcegrad import astutil
 from sourcegrad import runtime
 from sourcegrad.activity import INACTIVE_ATTRS
+from sourcegrad.astutil import copy_tree
 from sourcegrad.errors import NoDerivativeError, UnsupportedSyntaxError
 from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
@@ -131,11 +133,11 @@ class Reverser:
         self.stack = None
         self.saved = self._saved_names()
         # arrays written by subscript, and names holding views of other arrays
-        self.written = {s.targets[0].value.id for s in gast.walk(fn_tree)
+        self.written = {s.targets[0].value.id for s in astutil.walk(fn_tree)
                         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript)
                         and isinstance(s.targets[0].value, gast.Name)}
         self.views = {}  # name -> whether it may hold a view here (program order)
-        self.containers = {s.targets[0].id for s in gast.walk(fn_tree)
+        self.containers = {s.targets[0].id for s in astutil.walk(fn_tree)
                            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
                            and (isinstance(s.value, (gast.Tuple, gast.List))
                                 or getattr(getattr(s.value, "func", None), "sg_runtime", None)
@@ -176,7 +178,7 @@ class Reverser:
         def walk(body, in_loop):
             for s in body:
                 if isinstance(s, gast.Assign):
-                    for t in gast.walk(s.targets[0]):
+                    for t in astutil.walk(s.targets[0]):
                         if isinstance(t, gast.Name) and isinstance(t.ctx, gast.Store):
                             count[t.id] = count.get(t.id, 0) + (2 if in_loop else 1)
                 elif isinstance(s, gast.If):
@@ -417,17 +419,17 @@ class Reverser:
         if self.copies is None:
             self.copies = self.namer.fresh("copies")
         restore = assign(base.id, call(self.ctx.env_name("restore_item", runtime.restore_item),
-                                       base, copy.deepcopy(idx), old, self.copies))
+                                       base, copy_tree(idx), old, self.copies))
         items = []
         db = self.dname(base.id)
         if self.active(value):
             if self.basic_index(target.slice):
                 unb = self.ctx.env_name("unbroadcast", runtime.unbroadcast)
                 items.append(Acc(value.id, call(unb, gast.Subscript(
-                    value=db, slice=copy.deepcopy(target.slice), ctx=gast.Load()), value)))
+                    value=db, slice=copy_tree(target.slice), ctx=gast.Load()), value)))
             else:  # an index array may repeat positions: only the last write counts
                 helper = self.ctx.env_name("write_adjoint", runtime.write_adjoint)
-                items.append(Acc(value.id, call(helper, db, copy.deepcopy(idx), value)))
+                items.append(Acc(value.id, call(helper, db, copy_tree(idx), value)))
         items.append(assign(self.d(base.id), call(self.ctx.env_name("zero_item",
                                                                     runtime.zero_item), db, idx)))
         return fsave + [save, s], [Group(base.id, items), restore] + brestore
@@ -439,12 +441,12 @@ class Reverser:
         for view, read in self.view_reads.get(base, ()):
             if view not in self.act.varied:
                 continue
-            for st in gast.walk(self.tree):
+            for st in astutil.walk(self.tree):
                 origin = getattr(st, "origin", None)
                 line = self.parsed.where(origin).get("lineno") if origin is not None else None
                 if line and line > here and isinstance(st, gast.stmt) and any(
                         isinstance(n, gast.Name) and n.id == view
-                        and isinstance(n.ctx, gast.Load) for n in gast.walk(st)):
+                        and isinstance(n.ctx, gast.Load) for n in astutil.walk(st)):
                     self.refuse(s, f"assignment into {base} while a view of it is in use",
                                 detail=f"{view} was read from {base} by slicing (a view "
                                        f"sharing its memory) and is used after this write; "
@@ -465,7 +467,7 @@ class Reverser:
 
     def basic_index(self, sl):
         """Whether an index is made of constants, slices and known integers."""
-        for n in gast.walk(sl):
+        for n in astutil.walk(sl):
             if isinstance(n, gast.Name):
                 known = self.ctx.shapes.get(n.id)
                 if known is None or known.kind != "int":
@@ -578,14 +580,14 @@ class Reverser:
     # -- loops ------------------------------------------------------------------------
     def loop_views(self, body):
         """Names the loop body may bind to a view are maybe views at its start."""
-        for st in gast.walk(gast.Module(body=body, type_ignores=[])):
+        for st in astutil.walk(gast.Module(body=body, type_ignores=[])):
             if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name) \
                     and _makes_view(st.value):
                 self.views[st.targets[0].id] = True
 
     def for_loop(self, s):
         self.loop_views(s.body)
-        body_assigned = {n.id for n in gast.walk(gast.Module(body=s.body, type_ignores=[]))
+        body_assigned = {n.id for n in astutil.walk(gast.Module(body=s.body, type_ignores=[]))
                          if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         fwd_pre, bwd_post = [], []
         it = s.iter
@@ -604,7 +606,7 @@ class Reverser:
         self.loop_depth += 1
         fb, bb = self.block(s.body)
         self.loop_depth -= 1
-        steps = copy.deepcopy(it)
+        steps = copy_tree(it)
         if breaks and bb:  # the loop may stop early: replay only the iterations that ran
             trips = self.namer.fresh("trips")
             fwd_pre.append(assign(trips, const(0)))
@@ -618,7 +620,7 @@ class Reverser:
         bwd_pre = bwd_pre if fwd_post else []
         fwd = gast.For(target=s.target, iter=it, body=fb or [gast.Pass()], orelse=[],
                        type_comment=None)
-        header = gast.For(target=copy.deepcopy(s.target), iter=call("reversed", steps),
+        header = gast.For(target=copy_tree(s.target), iter=call("reversed", steps),
                           body=[], orelse=[], type_comment=None)
         bwd = [BLoop(header, bb)] if bb else []
         return fwd_pre + [fwd] + fwd_post, bwd_pre + bwd + bwd_post
@@ -678,10 +680,10 @@ def index_expr(sl):
     """A subscript's index as an expression (slices become ``slice(...)`` calls)."""
     if isinstance(sl, gast.Slice):
         parts = [p if p is not None else const(None) for p in (sl.lower, sl.upper, sl.step)]
-        return call("slice", *[copy.deepcopy(p) for p in parts])
+        return call("slice", *[copy_tree(p) for p in parts])
     if isinstance(sl, gast.Tuple):
         return gast.Tuple(elts=[index_expr(e) for e in sl.elts], ctx=gast.Load())
-    return copy.deepcopy(sl)
+    return copy_tree(sl)
 
 
 def _describe(func, obj):
@@ -706,7 +708,7 @@ def runtime_call_bwd():
 
 
 def _target_names(stmt):
-    return [n.id for n in gast.walk(stmt.targets[0]) if isinstance(n, gast.Name)]
+    return [n.id for n in astutil.walk(stmt.targets[0]) if isinstance(n, gast.Name)]
 
 
 def _loaded(items, skip):
@@ -715,7 +717,7 @@ def _loaded(items, skip):
         if it is skip:
             continue
         node = it.expr if isinstance(it, Acc) else it.value
-        out |= {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+        out |= {n.id for n in astutil.walk(node) if isinstance(n, gast.Name)}
     return out
 
 
@@ -769,11 +771,11 @@ class Instantiator:
             items = kept
 
     def expr(self, node):
-        node = copy.deepcopy(node)
+        node = copy_tree(node)
         return _Subst(self).visit(node)
 
 
-class _Subst(gast.NodeTransformer):
+class _Subst(astutil.NodeTransformer):
     def __init__(self, inst):
         self.inst = inst
 
@@ -792,7 +794,7 @@ class _Subst(gast.NodeTransformer):
         if n == inst.rule.result:
             return name(inst.target)
         if n in inst.env:
-            return copy.deepcopy(inst.env[n])
+            return copy_tree(inst.env[n])
         if n in inst.locals:
             return name(inst.locals[n])
         obj = inst.rule.namespace.get(n, MISSING)
@@ -835,9 +837,9 @@ class Resolver:
                 dn = self.rev.d(it.name)
                 if it.name in init:
                     helper = self.rev.ctx.env_name("add_adjoints", runtime.add_adjoints)
-                    value = call(helper, dn, copy.deepcopy(it.expr))
+                    value = call(helper, dn, copy_tree(it.expr))
                 else:
-                    value = copy.deepcopy(it.expr)
+                    value = copy_tree(it.expr)
                     init.add(it.name)
                 out.append(gast.If(test=self.rev.wanted(it.name),
                                    body=[pure(assign(dn, value))], orelse=[]))
@@ -846,12 +848,12 @@ class Resolver:
                 dn = self.rev.d(it.name)
                 if it.name in init and it.name in self.rev.containers:
                     helper = self.rev.ctx.env_name("add_adjoints", runtime.add_adjoints)
-                    out.append(pure(assign(dn, call(helper, dn, copy.deepcopy(it.expr)))))
+                    out.append(pure(assign(dn, call(helper, dn, copy_tree(it.expr)))))
                 elif it.name in init:
                     out.append(pure(assign(dn, gast.BinOp(left=name(dn), op=gast.Add(),
-                                                          right=copy.deepcopy(it.expr)))))
+                                                          right=copy_tree(it.expr)))))
                 else:
-                    out.append(pure(assign(dn, copy.deepcopy(it.expr))))
+                    out.append(pure(assign(dn, copy_tree(it.expr))))
                     init.add(it.name)
             elif isinstance(it, Kill):
                 init.discard(it.name)
@@ -871,7 +873,7 @@ class Resolver:
                 init.clear()
                 init |= union
                 if b1 or b2:
-                    out.append(gast.If(test=copy.deepcopy(it.test), body=b1 or [gast.Pass()],
+                    out.append(gast.If(test=copy_tree(it.test), body=b1 or [gast.Pass()],
                                        orelse=b2))
             elif isinstance(it, BLoop):
                 zero = set()
@@ -888,7 +890,7 @@ class Resolver:
                 init.clear()
                 init |= entry
                 if body:
-                    loop = copy.deepcopy(it.header)
+                    loop = copy_tree(it.header)
                     loop.body = body
                     out.append(loop)
             else:

@@ -97,12 +97,13 @@ class ShapeInference:
         self.known = dict(param_values)
 
     def run(self):
+        memo = {}  # see value_of
         for _ in range(8):
             before = dict(self.known)
             for s in statements(self.tree.body):
                 if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
                     n = s.targets[0].id
-                    self.known[n] = join(self.known.get(n), self.expr(s.value))
+                    self.known[n] = join(self.known.get(n), self.value_of(s, memo))
                 elif isinstance(s, gast.For) and isinstance(s.target, gast.Name):
                     it = s.iter
                     ranged = isinstance(it, gast.Call) and isinstance(it.func, gast.Name) \
@@ -119,6 +120,22 @@ class ShapeInference:
                 if before.get(k) != v:
                     self.known[k] = TOP
         return {k: v for k, v in self.known.items() if isinstance(v, Abstract)}
+
+    def value_of(self, s, memo):
+        """``self.expr(s.value)``, run again only when a name it reads has changed.
+
+        ``expr`` depends on the tree only through ``self.known`` of the names in
+        the expression, so the fixpoint's later rounds need not run NumPy again
+        (a matmul on stand-ins costs milliseconds) for unchanged statements."""
+        entry = memo.get(id(s))
+        reads = entry[0] if entry is not None else tuple(
+            {n.id: None for n in gast.walk(s.value) if isinstance(n, gast.Name)})
+        seen = tuple(self.known.get(n) for n in reads)
+        if entry is not None and entry[1] == seen:
+            return entry[2]
+        out = self.expr(s.value)
+        memo[id(s)] = (reads, seen, out)
+        return out
 
     # -- expressions ---------------------------------------------------------------
     def stand_in(self, node):

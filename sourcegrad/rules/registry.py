@@ -29,6 +29,8 @@ from typing import Any, Callable
 
 import gast
 
+from sourcegrad.parse import getsourcelines
+
 # The template pseudo-name for "the adjoint of".  Templates write d[x]; the
 # name only has to exist so linters and readers are not surprised.
 d: Any = None
@@ -51,7 +53,7 @@ class Rule:
     def body(self) -> list:
         """The template's statements as a gast tree (parsed once)."""
         if self._tree is None:
-            src = textwrap.dedent(inspect.getsource(self.template))
+            src = textwrap.dedent("".join(getsourcelines(self.template)[0]))
             fdef = gast.parse(src).body[0]
             self._tree = fdef.body
         return self._tree
