@@ -232,6 +232,10 @@ class ShapeInference:
                 if vals[i] is MISSING and isinstance(a, gast.Name) and isinstance(
                         self.known.get(a.id), Abstract) and self.known[a.id].kind == "int":
                     vals[i], guessed = 1, True
+        if fn in _MATMUL and len(vals) == 2 and not keywords \
+                and all(isinstance(v, np.ndarray) and v.ndim for v in vals):
+            # the product's shape without multiplying the stand-ins (millions of flops)
+            return _matmul_shape(*vals)
         kws = {k.arg: self.stand_in(k.value) for k in keywords}
         if any(v is MISSING for v in vals) or any(v is MISSING for v in kws.values()):
             return TOP
@@ -262,7 +266,23 @@ class ShapeInference:
         return abstract(out)
 
 
+def _matmul_shape(a, b):
+    """What ``a @ b`` gives for arrays of at least one dimension (or TOP on a mismatch)."""
+    sa, sb = a.shape, b.shape
+    a2 = sa if len(sa) > 1 else (1,) + sa
+    b2 = sb if len(sb) > 1 else sb + (1,)
+    if a2[-1] != b2[-2]:
+        return TOP
+    try:
+        batch = np.broadcast_shapes(a2[:-2], b2[:-2])
+    except ValueError:
+        return TOP
+    shape = batch + (a2[-2],) * (len(sa) > 1) + (b2[-1],) * (len(sb) > 1)
+    return Abstract("array", shape, np.result_type(a.dtype, b.dtype))
+
+
 _ELEMENTWISE = {_op.add, _op.sub, _op.mul, _op.truediv, _op.pow, _op.neg, _op.pos, _op.mod}
+_MATMUL = {_op.matmul, np.matmul}
 
 
 def broadcast(a, b):
