@@ -218,7 +218,7 @@ def _only_pass(body):
     return all(isinstance(s, gast.Pass) or getattr(s, "sg_note", False) for s in body)
 
 
-def _copy_propagate(fdef, protected):
+def _copy_propagate(fdef, protected, touched=None):
     """Replace ``a`` by ``b`` after ``a = b`` where nothing can tell them apart.
 
     ``a`` must be bound only there, read only later in the same block, and ``b``
@@ -254,7 +254,7 @@ def _copy_propagate(fdef, protected):
                 a = s.targets[0].id
                 b = s.value.id if isinstance(s.value, gast.Name) else s.value
                 if a not in protected and a not in params and assigned.get(a) == 1 \
-                        and a != b and _propagate(body, i, a, b, loads_total, cache):
+                        and a != b and _propagate(body, i, a, b, loads_total, cache, touched):
                     del body[i]
                     changed = True
                     continue
@@ -267,7 +267,7 @@ def _copy_propagate(fdef, protected):
     return changed
 
 
-def _propagate(body, i, a, b, loads_total, cache):
+def _propagate(body, i, a, b, loads_total, cache, touched=None):
     rest = body[i + 1:]
 
     def loads(st):
@@ -287,6 +287,8 @@ def _propagate(body, i, a, b, loads_total, cache):
     for j in range(last + 1):
         old = rest[j]
         rest[j] = _substitute(old, a, b)
+        if touched is not None and not isinstance(b, str) and j in uses:
+            touched.append(rest[j])
         got = cache.pop(id(old), None)
         if got is not None:
             cache[id(rest[j])] = [x for x in got if x != a] + (
@@ -531,10 +533,12 @@ def optimize(fdef, spec=None, protected=(), pure_call=None, arrays=(), owned=Non
     fold = _Fold(owned, elementwise)
     fold.visit(fdef)
     for _ in range(4):  # a folded constant may propagate further: `d = 1.0 / 3; e = -d`
-        if not _copy_propagate(fdef, set(protected)):
+        touched = []  # the statements a constant went into: only they can fold further
+        if not _copy_propagate(fdef, set(protected), touched) or not touched:
             break
         fold.changed = False
-        fold.visit(fdef)
+        for st in touched:
+            fold.visit(st)
         if not fold.changed:
             break
     _dce(fdef, set(protected))
