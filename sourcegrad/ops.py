@@ -206,7 +206,8 @@ def minimum(input, other) -> np.ndarray:
 def sigmoid(input) -> np.ndarray:
     """Logistic function ``1 / (1 + exp(-x))``, without overflow. Example: ``ops.sigmoid(z)``."""
     e = np.exp(-np.abs(input))  # in (0, 1]: never overflows
-    return np.where(np.greater_equal(input, 0), 1 / (1 + e), e / (1 + e))
+    d = 1 + e
+    return np.where(np.greater_equal(input, 0), 1 / d, e / d)
 
 
 def relu(input) -> np.ndarray:
@@ -358,6 +359,11 @@ def _check_reduction(reduction, op: str) -> None:
 
 def _reduce(loss, reduction):
     if reduction == "mean":
+        if type(loss) is np.ndarray and loss.dtype.kind == "f" and loss.dtype.itemsize > 2 \
+                and loss.size:
+            # fast path: what np.mean does for a float32/64 array, without its overhead
+            total = np.add.reduce(loss, axis=None)
+            return total.dtype.type(total / np.intp(loss.size))
         return np.mean(loss)
     if reduction == "sum":
         return np.sum(loss)
@@ -365,6 +371,8 @@ def _reduce(loss, reduction):
 
 
 def _check_float(value, what: str, op: str) -> None:
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return  # fast path: a float array
     if isinstance(value, (list, tuple)):
         raise TypeError(f"{op}: {what} must be an array, got a {type(value).__name__}; "
                         f"wrap it: Tensor({what}) or np.asarray({what}, np.float32)")
@@ -374,6 +382,8 @@ def _check_float(value, what: str, op: str) -> None:
 
 
 def _check_broadcast(value, shape, what: str, op: str) -> None:
+    if isinstance(value, np.ndarray) and value.shape == shape:
+        return  # fast path: the same shape
     try:
         np.broadcast_shapes(np.shape(value), shape)
     except ValueError:
@@ -409,13 +419,16 @@ def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None
     _check_reduction(reduction, op)
     _check_float(input, "input", op)
     _check_float(target, "target", op)
-    if np.shape(input) != np.shape(target):
+    shape = input.shape if isinstance(input, np.ndarray) else np.shape(input)
+    if shape != (target.shape if isinstance(target, np.ndarray) else np.shape(target)):
         raise ValueError(f"{op}: input and target must have the same shape, got "
                          f"{np.shape(input)} and {np.shape(target)}")
-    for name, value in (("weight", weight), ("pos_weight", pos_weight)):
-        if value is not None:
-            _check_float(value, name, op)
-            _check_broadcast(value, np.shape(input), name, op)
+    if weight is not None:
+        _check_float(weight, "weight", op)
+        _check_broadcast(weight, shape, "weight", op)
+    if pos_weight is not None:
+        _check_float(pos_weight, "pos_weight", op)
+        _check_broadcast(pos_weight, shape, "pos_weight", op)
     return _reduce(_bce_logits_elements(input, target, weight, pos_weight), reduction)
 
 

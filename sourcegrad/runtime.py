@@ -11,8 +11,8 @@ np = np  # generated code may reach NumPy as ``_sg.np``
 
 def unbroadcast(d, x):
     """Sum the adjoint ``d`` down to the shape of ``x`` (undo broadcasting)."""
-    shape = np.shape(x)
-    dshape = np.shape(d)
+    shape = x.shape if isinstance(x, np.ndarray) else np.shape(x)
+    dshape = d.shape if isinstance(d, np.ndarray) else np.shape(d)
     if dshape == shape:
         return d
     extra = len(dshape) - len(shape)
@@ -30,6 +30,8 @@ def unbroadcast(d, x):
 
 def zeros_like(x):
     """A zero adjoint for ``x`` (arrays, scalars, tuples and lists; ``None`` stays None)."""
+    if isinstance(x, np.ndarray):
+        return np.zeros_like(x, subok=False)
     if x is None:
         return None
     if isinstance(x, (tuple, list)):
@@ -50,7 +52,10 @@ class WeightGrads(dict):
     __slots__ = ()
 
     def __init__(self, weights=()):
-        super().__init__((id(p), None) for p in weights if getattr(p, "requires_grad", True))
+        super().__init__()
+        for p in weights:
+            if getattr(p, "requires_grad", True):
+                self[id(p)] = None
 
     def add(self, value, grad):
         key = id(value)
@@ -72,7 +77,14 @@ def add_weight_grad(acc, value, grad):
 
 def matmul_adjoint_a(dz, a, b):
     """Adjoint of ``a`` in ``a @ b`` for 1-D, 2-D and batched operands."""
-    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and isinstance(dz, np.ndarray):
+        a_nd, b_nd = a.ndim, b.ndim  # fast path: no np.ndim/expand_dims/swapaxes dispatch
+        if a_nd == 2 and b_nd == 2:
+            return unbroadcast(np.matmul(dz, b.T), a)
+        if a_nd == 1 and b_nd == 2:
+            return unbroadcast(np.matmul(b, dz[..., None])[..., 0], a)
+    else:
+        a_nd, b_nd = np.ndim(a), np.ndim(b)
     if a_nd == 1 and b_nd == 1:
         return dz * b
     if b_nd == 1:
@@ -84,7 +96,14 @@ def matmul_adjoint_a(dz, a, b):
 
 def matmul_adjoint_b(dz, a, b):
     """Adjoint of ``b`` in ``a @ b`` for 1-D, 2-D and batched operands."""
-    a_nd, b_nd = np.ndim(a), np.ndim(b)
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and isinstance(dz, np.ndarray):
+        a_nd, b_nd = a.ndim, b.ndim  # fast path: no np.ndim/expand_dims/swapaxes dispatch
+        if a_nd == 2 and b_nd == 2:
+            return unbroadcast(np.matmul(a.T, dz), b)
+        if a_nd == 1 and b_nd == 2 and dz.ndim == 1:
+            return unbroadcast(a[:, None] * dz[None, :], b)
+    else:
+        a_nd, b_nd = np.ndim(a), np.ndim(b)
     if a_nd == 1 and b_nd == 1:
         return dz * a
     if a_nd == 1:
@@ -184,6 +203,10 @@ def zero_item(dy, index):
 
 def seed_like(out):
     """Ones shaped like ``out``; a tuple/list output gets one seed per item."""
+    if type(out) is np.float64 or type(out) is float:  # fast path: a scalar float64 loss
+        return np.ones((), np.float64)
+    if type(out) is np.ndarray and out.dtype.kind == "f" and out.ndim <= 1:
+        return np.ones(out.shape, out.dtype)  # (<= 1-D: the same layout as ones_like)
     if isinstance(out, (tuple, list)):
         return AdjointList(seed_like(o) for o in out)
     if out is None or isinstance(out, str):

@@ -25,6 +25,8 @@ Conventions
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sourcegrad.rules.registry import adjoint, d, nondifferentiable
@@ -53,12 +55,23 @@ def _keep(v, ndim, axis, keepdims):
     v = np.asarray(v)
     if keepdims or ndim == 0:
         return v
-    return np.expand_dims(v, _axes(axis, ndim))
+    axes = _axes(axis, ndim)
+    if v.ndim + len(axes) == ndim:  # fast path: np.expand_dims's reshape, without its checks
+        shape = list(v.shape)
+        for i in axes:  # sorted, so each insert lands where np.expand_dims puts it
+            shape.insert(i, 1)
+        return v.reshape(shape)
+    return np.expand_dims(v, axes)
 
 
 def _like(g, x):
     """``g`` in ``x``'s floating dtype where ``x`` is a float array."""
     dtype = getattr(x, "dtype", None)
+    if isinstance(dtype, np.dtype):  # fast path: no np.issubdtype/np.result_type
+        if dtype.kind not in "fc":
+            return g
+        if isinstance(g, np.ndarray) and g.dtype == dtype:
+            return g
     if dtype is not None and np.issubdtype(dtype, np.inexact) and np.result_type(g) != dtype:
         return np.asarray(g, dtype=dtype)
     return g
@@ -66,22 +79,32 @@ def _like(g, x):
 
 def _sum_grad(dz, a, axis=None, keepdims=False):
     """Adjoint of ``np.sum(a, axis, keepdims=keepdims)``: spread ``dz`` back."""
-    shape = np.shape(a)
-    g = np.broadcast_to(_keep(dz, len(shape), axis, keepdims), shape).copy()
+    shape = a.shape if isinstance(a, np.ndarray) else np.shape(a)
+    kept = _keep(dz, len(shape), axis, keepdims)
+    if kept.ndim == len(shape):  # fast path: fill a new array (np.broadcast_to's rules)
+        g = np.empty(shape, kept.dtype)
+        g[...] = kept
+    else:
+        g = np.broadcast_to(kept, shape).copy()
     return _like(g, a)
 
 
 def _count(a, axis=None):
     """How many elements a reduction over ``axis`` combines."""
-    shape = np.shape(a)
-    return int(np.prod([shape[i] for i in _axes(axis, len(shape))]))
+    shape = a.shape if isinstance(a, np.ndarray) else np.shape(a)
+    return math.prod([shape[i] for i in _axes(axis, len(shape))])
 
 
 def _minmax_grad(dz, z, a, axis=None, keepdims=False):
     """Adjoint of ``max``/``min``: ``dz`` shared evenly among the extremal elements."""
-    ndim = np.ndim(a)
+    ndim = a.ndim if isinstance(a, np.ndarray) else np.ndim(a)
     hit = np.asarray(a) == _keep(z, ndim, axis, keepdims)
-    count = np.maximum(np.sum(hit, axis=_axes(axis, ndim), keepdims=True), 1)  # 0: `initial` won
+    axes = _axes(axis, ndim)
+    if isinstance(hit, np.ndarray):
+        count = hit.sum(axis=axes, keepdims=True)
+    else:
+        count = np.sum(hit, axis=axes, keepdims=True)
+    count = np.maximum(count, 1)  # 0: `initial` won
     share = _keep(dz, ndim, axis, keepdims) / count
     return _like(np.where(hit, share, 0.0), a)
 

@@ -15,6 +15,8 @@ differentiates.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sourcegrad import ops
@@ -35,6 +37,10 @@ nondifferentiable(Parameter, why="creating a Parameter starts a new weight")
 # --------------------------------------------------------------------------
 def _like(g, x):
     """``g`` broadcast to the shape of ``x``, as a writable array of x's float dtype."""
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f":  # fast path: a float array
+        out = np.empty(x.shape, x.dtype)
+        out[...] = g
+        return out
     shape = np.shape(x)
     dtype = np.result_type(x)
     if not np.issubdtype(dtype, np.floating):
@@ -46,6 +52,9 @@ def _like(g, x):
 
 def _cast(g, x):
     """``g`` in the float dtype of ``x`` (a Python float ``x`` gets a float)."""
+    if isinstance(x, np.ndarray) and isinstance(g, (np.ndarray, np.generic)) \
+            and g.dtype == x.dtype and x.dtype.kind == "f":
+        return g  # fast path: already in x's float dtype
     if isinstance(x, float):
         return float(np.sum(g))
     dtype = np.result_type(x)
@@ -56,13 +65,15 @@ def _cast(g, x):
 
 def _swap_last(a):
     """Transpose the last two axes (a 1-D array stays as it is)."""
+    if isinstance(a, np.ndarray):
+        return a.swapaxes(-1, -2) if a.ndim > 1 else a
     return np.swapaxes(a, -1, -2) if np.ndim(a) > 1 else a
 
 
 def _loss_seed(dz, elem_shape, reduction):
     """The adjoint of each unreduced loss element, given the reduced loss's adjoint."""
     if reduction == "mean":
-        return dz / max(int(np.prod(elem_shape)), 1)
+        return dz / max(math.prod(elem_shape), 1)
     return dz  # 'sum': every element gets dz; 'none': dz already has elem_shape
 
 
@@ -71,27 +82,12 @@ def _loss_seed(dz, elem_shape, reduction):
 # --------------------------------------------------------------------------
 def _matmul_grad_input(dz, input, other):
     """Adjoint of ``input`` in ``matmul(input, other)`` (1-D and batched cases too)."""
-    if np.ndim(other) == 1:
-        if np.ndim(input) == 1:
-            return _cast(dz * other, input)  # dot product: dz is a scalar
-        return _cast(unbroadcast(np.expand_dims(dz, -1) * other, input), input)
-    if np.ndim(input) == 1:
-        g = np.matmul(other, np.expand_dims(dz, -1))[..., 0]
-        return _cast(unbroadcast(g, input), input)
-    return _cast(unbroadcast(np.matmul(dz, np.swapaxes(other, -1, -2)), input), input)
+    return _cast(matmul_adjoint_a(dz, input, other), input)
 
 
 def _matmul_grad_other(dz, input, other):
     """Adjoint of ``other`` in ``matmul(input, other)`` (1-D and batched cases too)."""
-    if np.ndim(input) == 1:
-        if np.ndim(other) == 1:
-            return _cast(dz * input, other)
-        g = np.expand_dims(input, -1) * np.expand_dims(dz, -2)
-        return _cast(unbroadcast(g, other), other)
-    if np.ndim(other) == 1:
-        g = np.matmul(np.swapaxes(input, -1, -2), np.expand_dims(dz, -1))[..., 0]
-        return _cast(unbroadcast(g, other), other)
-    return _cast(unbroadcast(np.matmul(np.swapaxes(input, -1, -2), dz), other), other)
+    return _cast(matmul_adjoint_b(dz, input, other), other)
 
 
 def _dense_grad_weight(dz, input, weight):
@@ -160,7 +156,8 @@ def _tensor_grad(dz, data):
 # helpers: losses
 # --------------------------------------------------------------------------
 def _bce_logits_seed(dz, input, reduction):
-    return _loss_seed(dz, np.shape(input), reduction)
+    return _loss_seed(dz, input.shape if isinstance(input, np.ndarray) else np.shape(input),
+                      reduction)
 
 
 def _bce_logits_grad_input(dz, input, target, weight, pos_weight, reduction):
