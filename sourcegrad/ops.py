@@ -207,6 +207,8 @@ def sigmoid(input) -> np.ndarray:
     """Logistic function ``1 / (1 + exp(-x))``, without overflow. Example: ``ops.sigmoid(z)``."""
     e = np.exp(-np.abs(input))  # in (0, 1]: never overflows
     d = 1 + e
+    if isinstance(input, np.ndarray) and input.ndim:  # fast path: one division, same values
+        return np.where(input >= 0, 1, e) / d
     return np.where(np.greater_equal(input, 0), 1 / d, e / d)
 
 

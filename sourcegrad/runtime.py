@@ -204,7 +204,7 @@ def zero_item(dy, index):
 def seed_like(out):
     """Ones shaped like ``out``; a tuple/list output gets one seed per item."""
     if type(out) is np.float64 or type(out) is float:  # fast path: a scalar float64 loss
-        return np.ones((), np.float64)
+        return np.array(1.0)
     if type(out) is np.ndarray and out.dtype.kind == "f" and out.ndim <= 1:
         return np.ones(out.shape, out.dtype)  # (<= 1-D: the same layout as ones_like)
     if isinstance(out, (tuple, list)):
