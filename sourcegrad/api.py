@@ -148,6 +148,11 @@ def _fix(g, x):
 def _distinct(grads, taken=()):
     """``grads`` as a tuple in which no array is returned twice (``a + b`` gives
     ``a`` and ``b`` one adjoint): callers may update each gradient in place."""
+    if len(grads) == 2 and not taken:
+        a, b = grads
+        if a is b and type(b) is np.ndarray:
+            grads[1] = b.copy()
+        return tuple(grads)
     seen = set(taken)
     for i, g in enumerate(grads):
         if type(g) is np.ndarray:
@@ -230,14 +235,19 @@ class GradFunction:
         if self._plain and not kwargs and len(args) >= self._plain and self._last is not None:
             # the common case, kept short: positional inputs, gradients only, and
             # the same input shapes and dtypes as the previous call
-            key = tuple([(a.shape, a.dtype) if isinstance(a, np.ndarray) else type(a)
-                         for a in args])
-            d = self._last
-            if key == self._last_key[1] and d.valid():
-                grads = d.functions[0](*args)
-                if self.single:
-                    return _fix(grads, args[self.positions[0]])
-                return _distinct([_fix(g, args[p]) for g, p in zip(grads, self.positions)])
+            key = self._last_key[1]
+            if len(args) == len(key):
+                for a, k in zip(args, key):
+                    if (a.shape, a.dtype) != k if isinstance(a, np.ndarray) else type(a) is not k:
+                        break
+                else:
+                    d = self._last
+                    if d.valid():
+                        grads = d.functions[0](*args)
+                        if self.single:
+                            return _fix(grads, args[self.positions[0]])
+                        return _distinct([_fix(g, args[p])
+                                          for g, p in zip(grads, self.positions)])
         if self.sens:
             if not args:
                 raise TypeError("sens_param=True: pass the output's sensitivity as the last "
