@@ -418,8 +418,9 @@ def _generated_function(sg, g) -> Callable | None:
     Looked up defensively because the engine's API for it may change:
     ``sourcegrad.api.generated_function(g)`` or
     ``sourcegrad.generated_function(g)``, else an attribute of ``g`` that is
-    either the function itself or a no-argument accessor returning it
-    (``g.generated()`` today).
+    either the function itself or a no-argument accessor returning it.
+    ``sourcegrad.api.generated_function(g)`` gives the derivative the last
+    call ran (specialised on the inputs' shapes), which is what ``g`` calls.
     """
     api = getattr(sg, "api", None)
     for getter in (getattr(api, "generated_function", None),

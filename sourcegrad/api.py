@@ -198,6 +198,7 @@ class GradFunction:
             and self.weights is None and self.bound_self is None and bool(self.positions)
         self._plain = max(self.positions) + 1 if plain else 0
         self._last_key = self._last = None  # the derivative the previous call used
+        self._fast = None  # (its function, input signature, derivative) for __call__
         self.__name__ = f"{getattr(fn, '__name__', type(fn).__name__)}_grad"
         self.__doc__ = f"Gradient of {getattr(fn, '__qualname__', fn)!r} (sourcegrad)."
 
@@ -232,22 +233,32 @@ class GradFunction:
 
     # -- calling ------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if self._plain and not kwargs and len(args) >= self._plain and self._last is not None:
+        fast = self._fast
+        if fast is not None and not kwargs and len(args) == len(fast[1]):
             # the common case, kept short: positional inputs, gradients only, and
             # the same input shapes and dtypes as the previous call
-            key = self._last_key[1]
-            if len(args) == len(key):
-                for a, k in zip(args, key):
-                    if (a.shape, a.dtype) != k if isinstance(a, np.ndarray) else type(a) is not k:
+            fn, key, d = fast
+            for a, k in zip(args, key):
+                if type(k) is tuple:  # an array's (shape, dtype)
+                    if type(a) is not np.ndarray or a.shape != k[0] \
+                            or a.dtype is not k[1] and a.dtype != k[1]:
                         break
-                else:
-                    d = self._last
-                    if d.valid():
-                        grads = d.functions[0](*args)
-                        if self.single:
-                            return _fix(grads, args[self.positions[0]])
-                        return _distinct([_fix(g, args[p])
-                                          for g, p in zip(grads, self.positions)])
+                elif type(a) is not k or isinstance(a, np.ndarray):
+                    break
+            else:
+                if d.valid():
+                    grads = fn(*args)
+                    if self.single:
+                        return _fix(grads, args[self.positions[0]])
+                    out = []
+                    for g, p in zip(grads, self.positions):
+                        x = args[p]
+                        if type(g) is np.ndarray and g.base is None and type(x) is np.ndarray \
+                                and g.dtype is x.dtype and g.shape == x.shape:
+                            out.append(g)  # a new array like x: the usual case
+                        else:
+                            out.append(_fix(g, x))
+                    return _distinct(out)
         if self.sens:
             if not args:
                 raise TypeError("sens_param=True: pass the output's sensitivity as the last "
@@ -271,6 +282,8 @@ class GradFunction:
                            for a in args)
             d = self._last = self.derivative(weight_args, shapes)
             self._last_key = key
+            self._fast = (d.functions[0], key[1], d) if self._plain and not kwargs \
+                and len(args) >= self._plain else None
         f = d.functions[0]
         if self.bound_self is not None:
             res = f(self.bound_self, *args, **kwargs)
