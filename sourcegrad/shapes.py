@@ -377,7 +377,8 @@ class Specializer(gast.NodeTransformer):
             se, sx = self.shape(e), self.shape(x)
             if isinstance(se, tuple) and se == sx:
                 return e
-            if isinstance(se, tuple) and isinstance(sx, tuple) and sx and len(se) >= len(sx):
+            if isinstance(se, tuple) and isinstance(sx, tuple) and sx and se \
+                    and _broadcasts(sx, se):
                 return _sum_to(e, se, sx)
         elif kind in ("matmul_a", "matmul_b"):
             dz, a, b = node.args
