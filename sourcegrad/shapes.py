@@ -257,13 +257,36 @@ class ShapeInference:
             if guessed and isinstance(out, Abstract) and out.kind == "int":
                 return Abstract("int")
             return out
+        if fn in _DATA_SHAPED or getattr(fn, "__name__", None) in _DATA_SHAPED_NAMES \
+                or fn is np.where and len(args) + len(keywords) == 1:
+            return TOP  # the result's shape depends on the values, not the shapes
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
                 out = fn(*vals, **kws)
         except Exception:
             return TOP
-        return abstract(out)
+        out = abstract(out)
+        if isinstance(out, Abstract) and out.value is not None and fn not in _SHAPE_ONLY \
+                and self.reads_data(list(args) + [k.value for k in keywords]):
+            # an int computed from the stand-ins' values (argmax, int(x), ...) is not
+            # the run's: keep only what it is
+            return Abstract("int") if out.kind == "int" else TOP
+        return out
+
+    def reads_data(self, nodes):
+        """Whether any of ``nodes`` reads a float's or an array's value (the stand-ins
+        make those up; ``x.shape`` and friends are real)."""
+        for node in nodes:
+            if isinstance(node, gast.Attribute) and node.attr in ("shape", "ndim", "size"):
+                continue
+            if isinstance(node, gast.Name):
+                a = self.known.get(node.id)
+                if not isinstance(a, Abstract) or a.kind in ("array", "float"):
+                    return True
+            elif self.reads_data(list(gast.iter_child_nodes(node))):
+                return True
+        return False
 
 
 def _matmul_shape(a, b):
@@ -283,6 +306,15 @@ def _matmul_shape(a, b):
 
 _ELEMENTWISE = {_op.add, _op.sub, _op.mul, _op.truediv, _op.pow, _op.neg, _op.pos, _op.mod}
 _MATMUL = {_op.matmul, np.matmul}
+# functions whose result's shape depends on the data: never run on stand-ins
+_DATA_SHAPED = {np.unique, np.nonzero, np.flatnonzero, np.argwhere, np.compress, np.extract,
+                np.bincount, np.histogram, np.histogram_bin_edges, np.histogramdd,
+                np.trim_zeros, np.setdiff1d, np.intersect1d, np.union1d, np.setxor1d,
+                np.repeat, np.delete, np.insert, np.ndarray.nonzero, np.ndarray.repeat,
+                np.ndarray.compress, np.resize}
+_DATA_SHAPED_NAMES = {"unique_values", "unique_counts", "unique_inverse", "unique_all"}
+# functions whose int result comes from shapes alone
+_SHAPE_ONLY = {len, np.shape, np.ndim, np.size}
 
 
 def broadcast(a, b):

@@ -314,3 +314,53 @@ def test_lean_adjoints_through_control_flow(fn, args):
     check_grads(fn, *args)
     g = sg.grad(fn, tuple(range(len(args))))(*args)
     assert all(gi.shape == a.shape for gi, a in zip(g, args))
+
+
+# -- shapes and ints that depend on the data are never taken from stand-ins --------------
+
+def unique_count(x):
+    u = np.unique(np.round(x))
+    return np.sum(x) * u.shape[0] + np.mean(u * 1.0)
+
+
+def nonzero_items(x):
+    idx = np.nonzero(x > 0)[0]
+    return np.mean(x[idx] ** 2)
+
+
+def count_from_data(x):
+    k = int(np.sum(x > 0))
+    return np.mean(x[:k] ** 2) * k
+
+
+def argmax_index(x):
+    i = np.argmax(x)
+    return x[i] * 3.0 + np.sum(x[:i + 1])
+
+
+def loop_count_from_float(x, s):
+    n = int(s * 2.0)
+    out = 0.0
+    for i in range(n):
+        out = out + np.sum(x) * i
+    return out
+
+
+def where_one_arg(x):
+    return np.sum(x[np.where(x < 0)] ** 2)
+
+
+MIXED = np.array([0.5, -1.0, 2.0, -0.3, 0.7, 1.6])
+
+
+@pytest.mark.parametrize("fn,args", [
+    (unique_count, (MIXED,)),
+    (nonzero_items, (MIXED,)),
+    (count_from_data, (MIXED,)),
+    (argmax_index, (MIXED,)),
+    (loop_count_from_float, (MIXED, 1.7)),
+    (where_one_arg, (MIXED,)),
+], ids=lambda c: getattr(c, "__name__", ""))
+def test_data_dependent_shapes(fn, args):
+    check_grads(fn, *args, wrt=0)
+    check_grads(fn, *args, wrt=0)
