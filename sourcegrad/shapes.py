@@ -451,8 +451,13 @@ class Specializer(gast.NodeTransformer):
                 return self.np_call("broadcast_to", dz, _tuple(sa))
         elif kind == "count" and len(node.args) == 2:
             sa = self.shape(node.args[0])
-            if isinstance(sa, tuple) and _is_const(node.args[1], None):
-                return const(int(np.prod(sa)))
+            axes = _const_axes(node.args[1])
+            if isinstance(sa, tuple) and axes is not None:
+                try:
+                    picked = [sa[i] for i in axes] if axes else sa
+                except IndexError:
+                    return node
+                return const(int(np.prod(picked)))
         return node
 
     def np_call(self, fn, *args):
@@ -489,8 +494,9 @@ def _const_axes(node):
     """An ``axis`` argument given as a literal: () for None, else a tuple of ints."""
     if _is_const(node, None):
         return ()
-    if isinstance(node, gast.Constant) and type(node.value) is int:
-        return (node.value,)
+    single = _const_int(node)
+    if single is not None:
+        return (single,)
     return _const_shape(node)
 
 
@@ -643,9 +649,20 @@ def _broadcasts(small, big):
 
 
 def _const_shape(node):
-    if isinstance(node, gast.Tuple) and all(
-            isinstance(e, gast.Constant) and type(e.value) is int for e in node.elts):
-        return tuple(e.value for e in node.elts)
+    """A tuple of int literals (negative ones too), or None."""
+    if isinstance(node, gast.Tuple):
+        items = [_const_int(e) for e in node.elts]
+        if all(i is not None for i in items):
+            return tuple(items)
+    return None
+
+
+def _const_int(node):
+    if isinstance(node, gast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        inner = _const_int(node.operand)
+        return None if inner is None else -inner
     return None
 
 
