@@ -278,7 +278,7 @@ class GradFunction:
             d = self._last
         else:
             shapes = tuple(Abstract("array", a.shape, a.dtype) if isinstance(a, np.ndarray)
-                           and a.dtype.kind == "f" else FLOAT if type(a) is float else None
+                           and a.dtype.kind in "biufc" else FLOAT if type(a) is float else None
                            for a in args)
             d = self._last = self.derivative(weight_args, shapes)
             self._last_key = key

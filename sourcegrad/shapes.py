@@ -72,6 +72,8 @@ def abstract(value):
         return Abstract("tuple", (len(value),), value=value)  # a shape
     if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fc":
         return Abstract("array", np.shape(value), value.dtype)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biu":
+        return Abstract("array", value.shape, value.dtype)  # an index array, a mask
     return TOP
 
 
@@ -216,8 +218,10 @@ class ShapeInference:
             if isinstance(a, Abstract) and a.kind == "int":
                 return 0 if a.value is None else a.value  # any int drops one axis
         val = self.stand_in(sl)
+        if isinstance(val, np.ndarray) and val.dtype.kind in "iu":
+            return val  # an integer index array: the result's shape is its shape
         if val is MISSING or isinstance(val, np.ndarray):
-            return MISSING  # masks and fancy indices: data-dependent shapes
+            return MISSING  # masks: data-dependent shapes
         return val
 
     def evaluate(self, fn, args, keywords):

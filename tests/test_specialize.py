@@ -364,3 +364,51 @@ MIXED = np.array([0.5, -1.0, 2.0, -0.3, 0.7, 1.6])
 def test_data_dependent_shapes(fn, args):
     check_grads(fn, *args, wrt=0)
     check_grads(fn, *args, wrt=0)
+
+
+# -- integer and boolean array inputs are part of the specialisation ---------------------
+
+def softmax_xent(W, X, y):
+    logits = X @ W
+    logits = logits - logits.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(logits).sum(axis=1))
+    return np.mean(lse - logits[np.arange(len(y)), y])
+
+
+def gather_repeated(x, idx):
+    return np.sum(np.sin(x[idx]) * np.arange(float(len(idx))))
+
+
+def masked_mean(x, m):
+    return np.mean(x[m] ** 2) + np.sum(np.where(m, x, 0.0))
+
+
+def int_scale(x, k):
+    return np.sum(x * k) / k.size
+
+
+@pytest.mark.parametrize("fn,args,wrt", [
+    (softmax_xent, (rng.standard_normal((4, 3)), rng.standard_normal((6, 4)),
+                    np.array([0, 2, 1, 1, 0, 2])), (0, 1)),
+    (gather_repeated, (V4, np.array([3, 0, 3, 1, 3])), 0),
+    (masked_mean, (V4, np.array([True, False, True, True])), 0),
+    (masked_mean, (V4, np.array([False, False, True, False])), 0),
+    (int_scale, (A, np.arange(12).reshape(4, 3)), 0),
+], ids=lambda c: getattr(c, "__name__", ""))
+def test_integer_and_mask_inputs(fn, args, wrt):
+    check_grads(fn, *args, wrt=wrt)
+    check_grads(fn, *args, wrt=wrt)
+
+
+def test_one_derivative_for_masks_and_indices_of_the_same_shape():
+    g = sg.grad(masked_mean)
+    for m in ([True, False, True, True], [False, False, True, False], [True] * 4):
+        m = np.array(m)
+        want = 2 * V4 * m / m.sum() + m
+        np.testing.assert_allclose(g(V4, m), want, rtol=1e-12)
+    g = sg.grad(gather_repeated)
+    for idx in ([3, 0, 3, 1, 3], [0, 1, 2, 3, 0]):
+        idx = np.array(idx)
+        want = np.zeros(4)
+        np.add.at(want, idx, np.cos(V4[idx]) * np.arange(5.0))
+        np.testing.assert_allclose(g(V4, idx), want, rtol=1e-12)
