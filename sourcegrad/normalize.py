@@ -105,7 +105,7 @@ _VIEW_ATTRS = {"T", "mT", "real", "imag", "flat"}
 _VIEW_FUNCS = {"reshape", "ravel", "view", "transpose", "squeeze", "swapaxes", "moveaxis",
                "expand_dims", "asarray", "asanyarray", "atleast_1d", "atleast_2d",
                "atleast_3d", "broadcast_to", "diagonal", "flatten_view", "real", "imag",
-               "split", "array_split", "hsplit", "vsplit"}
+               "split", "array_split", "hsplit", "vsplit", "stop_gradient"}
 
 
 class Normalizer:
@@ -167,6 +167,9 @@ class Normalizer:
             if isinstance(v, gast.Subscript) or isinstance(v, gast.Attribute) \
                     and v.attr in _VIEW_ATTRS:
                 return names_of(v.value)
+            if isinstance(v, gast.Call) and isinstance(v.func, gast.Name) \
+                    and v.func.id in _VIEW_FUNCS and v.args:
+                return names_of(v.args[0])  # stop_gradient(x) is x itself
             if isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute) \
                     and v.func.attr in _VIEW_FUNCS:
                 base = v.func.value

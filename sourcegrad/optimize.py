@@ -441,10 +441,12 @@ def _fresh(value):
     return False
 
 
-def _in_place(fdef, arrays):
+def _in_place(fdef, arrays, scatter=None):
     """``d = d + e`` becomes ``d += e`` where ``d`` owns its array.
 
-    ``arrays``: names known to hold a float array of their primal's full shape
+    ``arrays``: {adjoint: primal} for adjoints known to hold a float array of
+    their primal's full shape; ``scatter(e, primal)``: whether ``e`` is
+    ``index_adjoint(primal, index, g)`` (the update becomes ``np.add.at``).
     (so ``e`` can only broadcast into ``d``, never widen it).  ``d`` owns its
     array when every binding of it outside the accumulations makes a new array,
     and nothing can hold a reference to it while it is updated: the only other
@@ -505,10 +507,27 @@ def _in_place(fdef, arrays):
                 break
         if not ok:
             continue
-        swap = {id(a): gast.AugAssign(target=a.targets[0], op=gast.Add(), value=a.value.right)
-                for a in accs}
+        swap = {}
         for a in accs:
-            swap[id(a)].origin = getattr(a, "origin", None)
+            e = a.value.right
+            how = scatter(e, arrays[v]) if scatter is not None else False
+            if isinstance(how, gast.AST):  # a basic index: d[i] += g
+                new = gast.AugAssign(target=gast.Subscript(
+                    value=gast.Name(id=v, ctx=gast.Load(), annotation=None, type_comment=None),
+                    slice=how, ctx=gast.Store()), op=gast.Add(), value=e.args[2])
+            elif how:
+                # d += index_adjoint(x, i, g): add g at i, no zero array per update
+                np_add = gast.Attribute(value=gast.Name(id="np", ctx=gast.Load(),
+                                                        annotation=None, type_comment=None),
+                                        attr="add", ctx=gast.Load())
+                new = gast.Expr(value=gast.Call(
+                    func=gast.Attribute(value=np_add, attr="at", ctx=gast.Load()),
+                    args=[gast.Name(id=v, ctx=gast.Load(), annotation=None, type_comment=None),
+                          e.args[1], e.args[2]], keywords=[]))
+            else:
+                new = gast.AugAssign(target=a.targets[0], op=gast.Add(), value=e)
+            new.origin = getattr(a, "origin", None)
+            swap[id(a)] = new
         _replace(fdef, swap)
     return fdef
 
@@ -522,8 +541,8 @@ def _replace(fdef, swap):
                 body[:] = [swap.get(id(st), st) for st in body]
 
 
-def optimize(fdef, spec=None, protected=(), pure_call=None, arrays=(), owned=None,
-             elementwise=None):
+def optimize(fdef, spec=None, protected=(), pure_call=None, arrays=None, owned=None,
+             elementwise=None, scatter=None):
     """Simplify ``fdef`` in place and return it.
 
     ``pure_call(call)``: whether a call only computes a value (enables inlining);
@@ -546,7 +565,7 @@ def optimize(fdef, spec=None, protected=(), pure_call=None, arrays=(), owned=Non
     if pure_call is not None:
         _inline(fdef, pure_call, set(protected) | _returned(fdef))
     if arrays:
-        _in_place(fdef, set(arrays))
+        _in_place(fdef, dict(arrays), scatter)
     fdef.body = _merge_ifs(fdef.body)
     gast.fix_missing_locations(fdef)
     return fdef

@@ -128,7 +128,7 @@ class Context:
         self._wname = None
         self.callees = []
         self.shapes = {}
-        self.arrays = set()      # adjoint names holding float arrays of known shape
+        self.arrays = {}         # adjoint -> primal, for float arrays of known shape
 
     def env_name(self, preferred, obj):
         key = id(obj)
@@ -149,6 +149,37 @@ class Context:
         self.env[n] = obj
         self.env_ids[key] = n
         return n
+
+    def scatter_call(self, node, primal):
+        """For ``node`` = ``index_adjoint(primal, index, g)``: the index as a subscript
+        when it is basic (ints and slices: ``d[index] += g`` is exact), else True
+        (``np.add.at`` sums repeated positions); False for anything else."""
+        if not (isinstance(node, gast.Call) and len(node.args) == 3 and not node.keywords
+                and self.static_env(node.func) is runtime.index_adjoint
+                and isinstance(node.args[0], gast.Name) and node.args[0].id == primal
+                and self.static_env(name("np")) is np):
+            return False
+        return self.basic_subscript(node.args[1]) or True
+
+    def basic_subscript(self, idx):
+        """``idx`` (as ``index_expr`` wrote it) as a subscript, if made of ints and slices."""
+        if isinstance(idx, gast.Tuple):
+            parts = [self.basic_subscript(e) for e in idx.elts]
+            return None if None in parts else gast.Tuple(elts=parts, ctx=gast.Load())
+        if isinstance(idx, gast.Constant) and type(idx.value) is int:
+            return idx
+        if isinstance(idx, gast.Name):
+            known = self.shapes.get(idx.id)
+            return idx if known is not None and known.kind == "int" else None
+        if isinstance(idx, gast.Call) and self.static_env(idx.func) is slice \
+                and len(idx.args) == 3 and not idx.keywords:
+            parts = [None if isinstance(a, gast.Constant) and a.value is None
+                     else self.basic_subscript(a) for a in idx.args]
+            if any(p is None for p, a in zip(parts, idx.args)
+                   if not (isinstance(a, gast.Constant) and a.value is None)):
+                return None
+            return gast.Slice(lower=parts[0], upper=parts[1], step=parts[2])
+        return None
 
     def elementwise_call(self, node):
         """Whether a call in generated code computes a new array elementwise."""
@@ -407,7 +438,7 @@ def build(fn, spec: Spec) -> Derivative:
     functions = assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds)
     functions = [optimize(f, spec, pure_call=ctx.pure_call,     # 6. simplify
                           arrays=ctx.arrays, owned=set(rev.adjoints.values()),
-                          elementwise=ctx.elementwise_call)
+                          elementwise=ctx.elementwise_call, scatter=ctx.scatter_call)
                  for f in functions]
     for f in functions:
         f.body = prune_notes(f.body)
@@ -507,7 +538,7 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
     body_bwd = shapes_mod.specialize(body_bwd, ctx, ctx.shapes, rev.adjoints, leaving, leaned)
     # adjoints certainly holding float arrays of their primal's shape: the optimizer
     # may accumulate into them in place
-    ctx.arrays = {a for p, a in rev.adjoints.items() if a not in leaned
+    ctx.arrays = {a: p for p, a in rev.adjoints.items() if a not in leaned
                   and isinstance(ctx.shapes.get(p), shapes_mod.Abstract)
                   and ctx.shapes[p].kind == "array" and ctx.shapes[p].shape
                   and ctx.shapes[p].dtype is not None and ctx.shapes[p].dtype.kind == "f"}

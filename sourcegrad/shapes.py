@@ -413,7 +413,7 @@ class Specializer(gast.NodeTransformer):
             se, sx = self.shape(e), self.shape(x)
             if isinstance(se, tuple) and se == sx:
                 return e
-            if isinstance(se, tuple) and isinstance(sx, tuple) and sx and se \
+            if isinstance(se, tuple) and isinstance(sx, tuple) and se \
                     and _broadcasts(sx, se):
                 return _sum_to(e, se, sx)
         elif kind in ("matmul_a", "matmul_b"):
@@ -477,6 +477,9 @@ def _num(node):
 
 def _sum_to(e, se, sx):
     """``unbroadcast(e, x)`` written out: ``e.sum(axis=...)`` down to ``x``'s shape."""
+    if sx == ():
+        return gast.Call(func=gast.Attribute(value=e, attr="sum", ctx=gast.Load()),
+                         args=[], keywords=[])
     extra = len(se) - len(sx)
     lead = tuple(range(extra))
     ones = tuple(extra + i for i, n in enumerate(sx) if n == 1 and se[extra + i] != 1)

@@ -15,121 +15,121 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
 -------------------------------------------------------------------------------
     [try]
         UnsupportedSyntaxError: try statement is not supported
-          File "tests/test_errors.py", line 468
+          File "tests/test_errors.py", line 476
             try:
             ^
           hint: move error handling outside the differentiated function
     [with]
         UnsupportedSyntaxError: with statement is not supported
-          File "tests/test_errors.py", line 484
+          File "tests/test_errors.py", line 492
             with _Ctx():
             ^
           hint: move the context manager outside the differentiated function
     [global]
         UnsupportedSyntaxError: global statement is not supported
-          File "tests/test_errors.py", line 490
+          File "tests/test_errors.py", line 498
             global COUNTER
             ^
           hint: pass the value in and return the new value instead
     [nonlocal]
         UnsupportedSyntaxError: nonlocal statement is not supported
-          File "tests/test_errors.py", line 499
+          File "tests/test_errors.py", line 507
             nonlocal total
             ^
           hint: pass the value in and return the new value instead
     [del]
         UnsupportedSyntaxError: del statement is not supported
-          File "tests/test_errors.py", line 511
+          File "tests/test_errors.py", line 519
             del y
             ^
           hint: let the variable go out of scope instead
     [import]
         UnsupportedSyntaxError: import statement is not supported
-          File "tests/test_errors.py", line 516
+          File "tests/test_errors.py", line 524
             import math as m
             ^
           hint: import at module level
     [import-from]
         UnsupportedSyntaxError: import statement is not supported
-          File "tests/test_errors.py", line 521
+          File "tests/test_errors.py", line 529
             from math import pi
             ^
           hint: import at module level
     [classdef]
         UnsupportedSyntaxError: class definition is not supported
-          File "tests/test_errors.py", line 526
+          File "tests/test_errors.py", line 534
             class Local:
             ^
           hint: define the class at module level
     [nested-def]
         UnsupportedSyntaxError: nested function definition is not supported
-          File "tests/test_errors.py", line 532
+          File "tests/test_errors.py", line 540
             def helper(t):
             ^
           hint: define the helper at module level (it is then differentiated when called)
     [yield]
         UnsupportedSyntaxError: yield (generator) is not supported
-          File "tests/test_errors.py", line 539
+          File "tests/test_errors.py", line 547
             yield np.sum(x * i)
             ^
           hint: return a list or array instead of yielding values
     [yield-from]
         UnsupportedSyntaxError: yield from (generator) is not supported
-          File "tests/test_errors.py", line 543
+          File "tests/test_errors.py", line 551
             yield from (x, x)
             ^
           hint: return a list or array instead
     [async-def]
         UnsupportedSyntaxError: async function is not supported
-          File "tests/test_errors.py", line 546
+          File "tests/test_errors.py", line 554
             async def f_async(x):
             ^
           hint: differentiate synchronous code
     [await]
         UnsupportedSyntaxError: await expression is not supported
-          File "tests/test_errors.py", line 555
+          File "tests/test_errors.py", line 563
             y = await _aid(x)
                 ^
           hint: differentiate synchronous code
     [for-else]
         UnsupportedSyntaxError: else clause of a for loop is not supported
-          File "tests/test_errors.py", line 561
+          File "tests/test_errors.py", line 569
             for i in range(3):
             ^
           hint: use a flag variable
     [while-else]
         UnsupportedSyntaxError: else clause of a while loop is not supported
-          File "tests/test_errors.py", line 571
+          File "tests/test_errors.py", line 579
             while i < 3:
             ^
           hint: use a flag variable
     [starred-target]
         UnsupportedSyntaxError: starred assignment target is not supported
-          File "tests/test_errors.py", line 580
+          File "tests/test_errors.py", line 588
             a, *_rest = x[0], x[1], x[2]
                ^
           hint: unpack by index instead
     [walrus]
         UnsupportedSyntaxError: assignment expression (:=) is not supported
-          File "tests/test_errors.py", line 585
+          File "tests/test_errors.py", line 593
             if (y := np.sum(x)) > 0:
                 ^
           hint: assign in a separate statement
     [kwargs-param]
         UnsupportedSyntaxError: **kwargs parameter is not supported
-          File "tests/test_errors.py", line 590
+          File "tests/test_errors.py", line 598
             def f_kwargs_param(x, **kw):
             ^
           hint: name the parameters
     [kwargs-call]
         UnsupportedSyntaxError: **kwargs in a call is not supported
-          File "tests/test_errors.py", line 598
+          File "tests/test_errors.py", line 606
             return np.sum(x * x, **OPTS)
                    ^
           hint: pass keyword arguments by name
     [match]
         UnsupportedSyntaxError: match statement is not supported
-          File "/tmp/tmpfl7xkziz/sg_errors_match_case.py", line 5
+          File "/tmp/tmpza6yjl62/sg_errors_match_case.py", line 5
             match int(np.sum(x) > 0):
             ^
           hint: use if/elif/else
@@ -137,7 +137,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: in-place mult= on a shared value: a may be the
           same array as b, which is read afterwards; in-place updates of shared
           arrays are not supported
-          File "tests/test_errors.py", line 670
+          File "tests/test_errors.py", line 678
             a *= 2.0
             ^
           hint: write a = a * ... to make a new array
@@ -145,15 +145,23 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: in-place sub= on a shared value: m may be the same
           array as row, which is read afterwards; in-place updates of shared
           arrays are not supported
-          File "tests/test_errors.py", line 677
+          File "tests/test_errors.py", line 685
             m -= 1.0
             ^
           hint: write m = m - ... to make a new array
+    [stop-gradient-alias]
+        UnsupportedSyntaxError: in-place mult= on a shared value: y may be the
+          same array as v, which is read afterwards; in-place updates of shared
+          arrays are not supported
+          File "tests/test_errors.py", line 692
+            y *= 3.0
+            ^
+          hint: write y = y * ... to make a new array
     [write-after-call]
         UnsupportedSyntaxError: assignment into y after passing it to _keeps(...):
           _keeps may keep y (or a view of it) for its own backward sweep, which
           would then see this write
-          File "tests/test_errors.py", line 688
+          File "tests/test_errors.py", line 703
             y[1] = 0.7
             ^
           hint: pass a copy: _keeps(y.copy(), ...), or write into a copy
@@ -161,7 +169,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: lambda over a differentiated value: lambdas are
           supported only where no gradient flows through them, but this one reads
           x
-          File "tests/test_errors.py", line 610
+          File "tests/test_errors.py", line 618
             scale = lambda t: t * x  # noqa: E731
             ^
           hint: use a for loop (appending to a list) or an array operation
@@ -169,7 +177,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: generator expression over a differentiated value:
           generator expressions are supported only where no gradient flows through
           them, but this one reads x
-          File "tests/test_errors.py", line 620
+          File "tests/test_errors.py", line 628
             return sum(v * v for v in x)
             ^
           hint: use a for loop (appending to a list) or an array operation
@@ -177,7 +185,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: set comprehension over a differentiated value: set
           comprehensions are supported only where no gradient flows through them,
           but this one reads x
-          File "tests/test_errors.py", line 624
+          File "tests/test_errors.py", line 632
             s = {v * 2 for v in x}
             ^
           hint: use a for loop (appending to a list) or an array operation
@@ -185,7 +193,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: dict comprehension over a differentiated value:
           dict comprehensions are supported only where no gradient flows through
           them, but this one reads x
-          File "tests/test_errors.py", line 629
+          File "tests/test_errors.py", line 637
             d = {i: v for i, v in enumerate(x)}
             ^
           hint: use a for loop (appending to a list) or an array operation
@@ -193,14 +201,14 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: dict display over a differentiated value: dict
           displays are supported only where no gradient flows through them, but
           this one reads x
-          File "tests/test_errors.py", line 634
+          File "tests/test_errors.py", line 642
             d = {"a": x}
             ^
           hint: use a for loop (appending to a list) or an array operation
     [frompyfunc]
         NoDerivativeError: call to <lambda> (vectorized): <lambda> (vectorized)
           has no derivative rule and no Python source to differentiate
-          File "tests/test_errors.py", line 644
+          File "tests/test_errors.py", line 652
             y = _double(x)
             ^
           hint: register a rule:  @sourcegrad.adjoint(<lambda> (vectorized))
@@ -208,7 +216,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
     [math-erf]
         NoDerivativeError: call to math.erf: math.erf has no derivative rule and
           no Python source to differentiate
-          File "tests/test_errors.py", line 649
+          File "tests/test_errors.py", line 657
             return math.erf(x) * 2.0
             ^
           hint: register a rule:  @sourcegrad.adjoint(math.erf)
@@ -216,7 +224,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
     [math-lgamma]
         NoDerivativeError: call to math.lgamma: math.lgamma has no derivative rule
           and no Python source to differentiate
-          File "tests/test_errors.py", line 653
+          File "tests/test_errors.py", line 661
             y = math.lgamma(x) + x
             ^
           hint: register a rule:  @sourcegrad.adjoint(math.lgamma)
@@ -225,14 +233,14 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: creating a map object: constructing map(...)
           inside the differentiated function with arguments that carry gradient is
           not supported
-          File "tests/test_errors.py", line 693
+          File "tests/test_errors.py", line 708
             ys = list(map(np.sin, x))
             ^
           hint: create the object outside the function and pass it in
     [reduce]
         NoDerivativeError: call to _functools.reduce: _functools.reduce has no
           derivative rule and no Python source to differentiate
-          File "tests/test_errors.py", line 708
+          File "tests/test_errors.py", line 723
             import_free = functools.reduce(operator.mul, [x, x, x])
             ^
           hint: register a rule:  @sourcegrad.adjoint(_functools.reduce)
@@ -240,13 +248,13 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
     [vectorize]
         UnsupportedSyntaxError: call to vectorize.__call__: gradient through a
           *args parameter is not supported
-          File "tests/test_errors.py", line 716
+          File "tests/test_errors.py", line 731
             y = _vsq(x)
             ^
     [np-interp]
         NoDerivativeError: call to numpy.interp: numpy.interp has no derivative
           rule and no Python source to differentiate
-          File "tests/test_errors.py", line 721
+          File "tests/test_errors.py", line 736
             y = np.interp(x, [0.0, 1.0], [0.0, 2.0])
             ^
           hint: register a rule:  @sourcegrad.adjoint(numpy.interp)
@@ -254,7 +262,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
     [item]
         NoDerivativeError: call to item: item has no derivative rule and no Python
           source to differentiate
-          File "tests/test_errors.py", line 726
+          File "tests/test_errors.py", line 741
             y = x.item(0) * x
             ^
           hint: register a rule:  @sourcegrad.adjoint(item)
@@ -263,14 +271,14 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: creating a complex object: constructing
           complex(...) inside the differentiated function with arguments that
           carry gradient is not supported
-          File "tests/test_errors.py", line 731
+          File "tests/test_errors.py", line 746
             z = complex(x, 1.0)
             ^
           hint: create the object outside the function and pass it in
     [exec-callee]
         NoDerivativeError: call to exec_helper: exec_helper has no derivative rule
           and its source cannot be read (<exec-made>)
-          File "tests/test_errors.py", line 744
+          File "tests/test_errors.py", line 759
             y = exec_helper(x)
             ^
           hint: define it in a file or notebook cell, or register a rule:
@@ -284,21 +292,21 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
     [attr-store]
         UnsupportedSyntaxError: assignment to an attribute: mutating an object's
           attributes inside the differentiated function is not supported
-          File "tests/test_errors.py", line 755
+          File "tests/test_errors.py", line 770
             self.last = x * 2
             ^
           hint: compute the value and return it; update the object outside
     [attr-augassign]
         UnsupportedSyntaxError: assignment to an attribute: mutating an object's
           attributes inside the differentiated function is not supported
-          File "tests/test_errors.py", line 759
+          File "tests/test_errors.py", line 774
             self.count += np.sum(x)
             ^
           hint: compute the value and return it; update the object outside
     [cell-attr-store]
         UnsupportedSyntaxError: assignment to an attribute: mutating an object's
           attributes inside the differentiated function is not supported
-          File "tests/test_errors.py", line 769
+          File "tests/test_errors.py", line 784
             self.cache = x * self.w
             ^
           hint: compute the value and return it; update the object outside
@@ -306,7 +314,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: method call for its side effect on a
           differentiated value: .sort() may change the value in place, which
           sourcegrad cannot follow
-          File "tests/test_errors.py", line 779
+          File "tests/test_errors.py", line 794
             y.sort()
             ^
           hint: write the result to a new variable (y = x + ...) instead
@@ -314,14 +322,14 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: method call for its side effect on a
           differentiated value: .fill() may change the value in place, which
           sourcegrad cannot follow
-          File "tests/test_errors.py", line 785
+          File "tests/test_errors.py", line 800
             y.fill(1.0)
             ^
           hint: write the result to a new variable (y = x + ...) instead
     [out-kwarg]
         UnsupportedSyntaxError: out= argument: writing a result into an existing
           array is not supported
-          File "tests/test_errors.py", line 803
+          File "tests/test_errors.py", line 818
             np.multiply(x, x, out=y)
             ^
           hint: use the returned value: y = f(...)
@@ -329,7 +337,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: call to numpy.copyto whose result is discarded: a
           call made for its side effects (writing into an array, mutating an
           object) cannot pass gradient back
-          File "tests/test_errors.py", line 814
+          File "tests/test_errors.py", line 829
             np.copyto(y, x)
             ^
           hint: return the result and use it: y = f(...)
@@ -337,20 +345,20 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: call to _mutating_helper whose result is
           discarded: a call made for its side effects (writing into an array,
           mutating an object) cannot pass gradient back
-          File "tests/test_errors.py", line 820
+          File "tests/test_errors.py", line 835
             _mutating_helper(y)
             ^
           hint: return the result and use it: y = f(...)
     [try-via-source]
         UnsupportedSyntaxError: try statement is not supported
-          File "tests/test_errors.py", line 468
+          File "tests/test_errors.py", line 476
             try:
             ^
           hint: move error handling outside the differentiated function
     [frompyfunc-via-source]
         NoDerivativeError: call to <lambda> (vectorized): <lambda> (vectorized)
           has no derivative rule and no Python source to differentiate
-          File "tests/test_errors.py", line 644
+          File "tests/test_errors.py", line 652
             y = _double(x)
             ^
           hint: register a rule:  @sourcegrad.adjoint(<lambda> (vectorized))
@@ -358,7 +366,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
     [attr-store-via-value-and-grad]
         UnsupportedSyntaxError: assignment to an attribute: mutating an object's
           attributes inside the differentiated function is not supported
-          File "tests/test_errors.py", line 755
+          File "tests/test_errors.py", line 770
             self.last = x * 2
             ^
           hint: compute the value and return it; update the object outside
@@ -678,6 +686,13 @@ def f_row_view_inplace(x):
     return np.sum(row * x)
 
 
+def f_stop_gradient_alias(x):
+    y = x * 2.0
+    v = sg.stop_gradient(y)  # the same array as y
+    y *= 3.0  # <E:stop-gradient-alias>
+    return np.sum(v * x)
+
+
 def _keeps(a):
     return np.sin(a[::-1])
 
@@ -885,6 +900,9 @@ CASES = [
     C("alias-inplace", f_alias_inplace, (x3,), ["in-place", "shared", "a = a *"], US),
     # fuzz seed 9879: a row of a matrix is a view; Python's `m -= 1` changes it
     C("row-view-inplace", f_row_view_inplace, (x3,), ["in-place", "shared", "m = m -"], US),
+    # fuzz seed 30329: stop_gradient(y) is y itself; Python's `y *= 3` changes it
+    C("stop-gradient-alias", f_stop_gradient_alias, (x3,), ["in-place", "shared",
+                                                            "y = y *"], US),
     # fuzz seed 9973: the callee's backward sweep would read the overwritten item
     C("write-after-call", f_write_after_call, (x3,), ["assignment into y", "_keeps",
                                                        "copy"], US),
