@@ -24,6 +24,7 @@ from __future__ import annotations
 import types
 
 import gast
+import numpy as np
 
 from sourcegrad import astutil
 from sourcegrad.astutil import copy_tree
@@ -200,10 +201,13 @@ class Normalizer:
                     if isinstance(t, gast.Name):
                         copies += [(t.id, u) for u in names_of(n.value)]
         loops = [n for n in astutil.walk(fdef) if isinstance(n, (gast.For, gast.While))]
+        scalars = self.scalar_names(fdef)
         for aug in astutil.walk(fdef):
             if not (isinstance(aug, gast.AugAssign) and isinstance(aug.target, gast.Name)):
                 continue
             a = aug.target.id
+            if a in scalars:
+                continue  # a Python or NumPy scalar: `a += v` rebinds, nothing is shared
             aliases = {u for t, u in copies if t == a} | {t for t, u in copies if u == a}
             aliases.discard(a)
             enclosing = [lp for lp in loops if any(x is aug for x in astutil.walk(lp))]
@@ -219,6 +223,56 @@ class Normalizer:
                                        f"not supported",
                                 hint=f"write {a} = {a} {_OPSYMBOLS.get(type(aug.op), 'op')} "
                                      f"... to make a new array")
+
+    def scalar_names(self, fdef):
+        """Names that only ever hold scalars (immutable): every binding is a number,
+        arithmetic or a ufunc of scalars, ``stop_gradient``/``float`` of one, or a
+        parameter called with a Python float."""
+        binds = {}
+        for n in astutil.walk(fdef):
+            if isinstance(n, gast.Assign):
+                for t in n.targets:
+                    for x in astutil.walk(t):
+                        if isinstance(x, gast.Name) and not isinstance(x.ctx, gast.Load):
+                            binds.setdefault(x.id, []).append(
+                                n.value if isinstance(t, gast.Name) else None)
+            elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+                binds.setdefault(n.target.id, []).append(n.value)
+            elif isinstance(n, (gast.For, gast.comprehension)):
+                for x in astutil.walk(n.target):
+                    if isinstance(x, gast.Name):
+                        binds.setdefault(x.id, []).append(None)
+        floats = {p for p in self.params if getattr(self.param_shapes.get(p), "kind", None)
+                  == "float"}
+        # a parameter holds the caller's value (perhaps an array) until rebound
+        scalars = (set(binds) - set(self.params)) | floats
+
+        def scalar(e):
+            if isinstance(e, gast.Constant):
+                return type(e.value) in (int, float)
+            if isinstance(e, gast.Name):
+                return e.id in scalars and (e.id in binds or e.id in floats)
+            if isinstance(e, gast.UnaryOp):
+                return scalar(e.operand)
+            if isinstance(e, gast.BinOp):
+                return scalar(e.left) and scalar(e.right)
+            if isinstance(e, gast.Call) and e.args and not e.keywords:
+                f = e.func
+                fname = f.attr if isinstance(f, gast.Attribute) else getattr(f, "id", None)
+                obj = getattr(np, fname, None) if isinstance(f, gast.Attribute) else None
+                if fname in ("stop_gradient", "float", "abs") or isinstance(obj, np.ufunc):
+                    return all(scalar(a) for a in e.args)
+            return False
+
+        changed = True
+        while changed:  # the largest set consistent with every binding
+            changed = False
+            for name_ in list(scalars):
+                if name_ in binds and not all(v is not None and scalar(v)
+                                              for v in binds[name_]):
+                    scalars.discard(name_)
+                    changed = True
+        return scalars
 
     def scalar_item(self, base, index):
         """Whether ``base[index]`` is one element of an input of known shape."""
