@@ -129,6 +129,7 @@ class Context:
         self.callees = []
         self.shapes = {}
         self.arrays = {}         # adjoint -> primal, for float arrays of known shape
+        self._results = {}       # (callee, argument shapes) -> what it returns
 
     def env_name(self, preferred, obj):
         key = id(obj)
@@ -149,6 +150,45 @@ class Context:
         self.env[n] = obj
         self.env_ids[key] = n
         return n
+
+    def callee_result(self, info, call, known):
+        """The Abstract of what calling a function of ours returns, from its own shape
+        inference given its arguments' (TOP when unknown).  Worked out afresh for
+        each derivation: a cache across derivations could outlive a redefinition."""
+        fn = unwrap(info.func)
+        nodes = ([info.self_expr] if info.self_expr is not None else []) + list(call.args)
+        if any(isinstance(a, gast.Starred) for a in nodes):
+            return shapes_mod.TOP
+        try:
+            bound = inspect.signature(fn).bind(*nodes, **{k.arg: k.value for k in call.keywords})
+        except (TypeError, ValueError):
+            return shapes_mod.TOP
+        shapes = []
+        for pname, node in bound.arguments.items():
+            a = known.get(node.id) if isinstance(node, gast.Name) else (
+                shapes_mod.abstract(node.value) if isinstance(node, gast.Constant) else None)
+            if isinstance(a, shapes_mod.Abstract) and a.kind in ("array", "float"):
+                shapes.append((pname, a))
+        key = (fn, tuple(shapes))
+        if key not in self._results:
+            self._results[key] = shapes_mod.TOP  # (a recursive call: unknown)
+            try:
+                parsed = parse_function(fn)
+                fence(parsed)
+                namer = Namer.for_tree(parsed.tree)
+                tree = normalize(parsed, namer, dict(shapes))
+                locals_ = {n.id for n in astutil.walk(tree) if isinstance(n, gast.Name)
+                           and isinstance(n.ctx, (gast.Store, gast.Param))}
+                ctx = Context(parsed, namer, Spec(active=(), shapes=tuple(shapes)),
+                              locals_ | set(param_names(tree)))
+                ctx._results = self._results
+                got = shapes_mod.infer(tree, ctx, dict(shapes))
+                ret = tree.body[-1].value if isinstance(tree.body[-1], gast.Return) else None
+                if isinstance(ret, gast.Name):
+                    self._results[key] = got.get(ret.id, shapes_mod.TOP)
+            except Exception:  # the derivation proper reports what is wrong with it
+                pass
+        return self._results[key]
 
     def scatter_call(self, node, primal):
         """For ``node`` = ``index_adjoint(primal, index, g)``: the index as a subscript

@@ -181,6 +181,9 @@ class ShapeInference:
                 return self.evaluate(obj, v.args, v.keywords)
             if kind == "method":
                 return self.evaluate(obj, [v.func.value] + list(v.args), v.keywords)
+            if kind == "user" and hasattr(self.ctx, "callee_result"):
+                # what a function of ours returns, given what its arguments are
+                return self.ctx.callee_result(obj, v, self.known)
             return TOP
         if isinstance(v, gast.Attribute):
             base = self.stand_in(v.value)
