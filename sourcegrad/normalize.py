@@ -199,7 +199,7 @@ class Normalizer:
                 self.here = self.top.get(id(n))
                 for t in n.targets:
                     if isinstance(t, gast.Name):
-                        copies += [(t.id, u) for u in names_of(n.value)]
+                        copies += [(t.id, u, n) for u in names_of(n.value)]
         loops = [n for n in astutil.walk(fdef) if isinstance(n, (gast.For, gast.While))]
         scalars = self.scalar_names(fdef)
         for aug in astutil.walk(fdef):
@@ -208,9 +208,16 @@ class Normalizer:
             a = aug.target.id
             if a in scalars:
                 continue  # a Python or NumPy scalar: `a += v` rebinds, nothing is shared
-            aliases = {u for t, u in copies if t == a} | {t for t, u in copies if u == a}
-            aliases.discard(a)
             enclosing = [lp for lp in loops if any(x is aug for x in astutil.walk(lp))]
+
+            def before(node):
+                """Whether the copy ``node`` may run before the in-place update."""
+                return node.lineno < aug.lineno or any(
+                    any(x is node for x in astutil.walk(lp)) for lp in enclosing)
+
+            aliases = {u for t, u, n in copies if t == a and before(n)} \
+                | {t for t, u, n in copies if u == a and before(n)}
+            aliases.discard(a)
             for n in astutil.walk(fdef):
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) \
                         and n.id in aliases and (
