@@ -203,9 +203,15 @@ class Normalizer:
         loops = [n for n in astutil.walk(fdef) if isinstance(n, (gast.For, gast.While))]
         scalars = self.scalar_names(fdef)
         for aug in astutil.walk(fdef):
-            if not (isinstance(aug, gast.AugAssign) and isinstance(aug.target, gast.Name)):
+            if isinstance(aug, gast.Assign) and isinstance(aug.targets[0], gast.Subscript) \
+                    and isinstance(aug.targets[0].value, gast.Name):
+                a = aug.targets[0].value.id  # y[i] = v writes into y's array too
+                what = f"assignment into {a}[...]"
+            elif isinstance(aug, gast.AugAssign) and isinstance(aug.target, gast.Name):
+                a = aug.target.id
+                what = f"in-place {type(aug.op).__name__.lower()}= on a shared value"
+            else:
                 continue
-            a = aug.target.id
             if a in scalars:
                 continue  # a Python or NumPy scalar: `a += v` rebinds, nothing is shared
             enclosing = [lp for lp in loops if any(x is aug for x in astutil.walk(lp))]
@@ -223,13 +229,14 @@ class Normalizer:
                         and n.id in aliases and (
                             n.lineno > aug.lineno
                             or any(any(x is n for x in astutil.walk(lp)) for lp in enclosing)):
-                    self.refuse(aug, f"in-place {type(aug.op).__name__.lower()}= on a shared "
-                                     f"value",
-                                detail=f"{a} may be the same array as {n.id}, which is read "
-                                       f"afterwards; in-place updates of shared arrays are "
-                                       f"not supported",
+                    self.refuse(aug, what,
+                                detail=f"{a} may share its array with {n.id} (another name "
+                                       f"for it, or a view), which is read afterwards; "
+                                       f"in-place updates of shared arrays are not supported",
                                 hint=f"write {a} = {a} {_OPSYMBOLS.get(type(aug.op), 'op')} "
-                                     f"... to make a new array")
+                                     f"... to make a new array"
+                                if isinstance(aug, gast.AugAssign) else
+                                f"write into a copy: {a} = {a}.copy() first")
 
     def scalar_names(self, fdef):
         """Names that only ever hold scalars (immutable): every binding is a number,
@@ -412,6 +419,15 @@ class Normalizer:
         if isinstance(target, (gast.Tuple, gast.List)):
             if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts) \
                     and not any(isinstance(e, gast.Starred) for e in value.elts):
+                names = [t.id for t in target.elts if isinstance(t, gast.Name)]
+                if len(names) == len(target.elts) == len(set(names)) and not any(
+                        isinstance(n, gast.Name) and n.id in names
+                        for e in value.elts[1:] for n in astutil.walk(e)):
+                    # no right-hand side reads a target: bind each as it is computed
+                    # (no temporary that would share the target's array)
+                    for t, e in zip(target.elts, value.elts):
+                        self.assign_to(t, e)
+                    return
                 atoms = [self.atom(e, self.hint_of(t)) for e, t in zip(value.elts, target.elts)]
                 # all right-hand sides are evaluated before any target is bound
                 atoms = [self.protect(a) for a in atoms]

@@ -15,153 +15,161 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
 -------------------------------------------------------------------------------
     [try]
         UnsupportedSyntaxError: try statement is not supported
-          File "tests/test_errors.py", line 476
+          File "tests/test_errors.py", line 484
             try:
             ^
           hint: move error handling outside the differentiated function
     [with]
         UnsupportedSyntaxError: with statement is not supported
-          File "tests/test_errors.py", line 492
+          File "tests/test_errors.py", line 500
             with _Ctx():
             ^
           hint: move the context manager outside the differentiated function
     [global]
         UnsupportedSyntaxError: global statement is not supported
-          File "tests/test_errors.py", line 498
+          File "tests/test_errors.py", line 506
             global COUNTER
             ^
           hint: pass the value in and return the new value instead
     [nonlocal]
         UnsupportedSyntaxError: nonlocal statement is not supported
-          File "tests/test_errors.py", line 507
+          File "tests/test_errors.py", line 515
             nonlocal total
             ^
           hint: pass the value in and return the new value instead
     [del]
         UnsupportedSyntaxError: del statement is not supported
-          File "tests/test_errors.py", line 519
+          File "tests/test_errors.py", line 527
             del y
             ^
           hint: let the variable go out of scope instead
     [import]
         UnsupportedSyntaxError: import statement is not supported
-          File "tests/test_errors.py", line 524
+          File "tests/test_errors.py", line 532
             import math as m
             ^
           hint: import at module level
     [import-from]
         UnsupportedSyntaxError: import statement is not supported
-          File "tests/test_errors.py", line 529
+          File "tests/test_errors.py", line 537
             from math import pi
             ^
           hint: import at module level
     [classdef]
         UnsupportedSyntaxError: class definition is not supported
-          File "tests/test_errors.py", line 534
+          File "tests/test_errors.py", line 542
             class Local:
             ^
           hint: define the class at module level
     [nested-def]
         UnsupportedSyntaxError: nested function definition is not supported
-          File "tests/test_errors.py", line 540
+          File "tests/test_errors.py", line 548
             def helper(t):
             ^
           hint: define the helper at module level (it is then differentiated when called)
     [yield]
         UnsupportedSyntaxError: yield (generator) is not supported
-          File "tests/test_errors.py", line 547
+          File "tests/test_errors.py", line 555
             yield np.sum(x * i)
             ^
           hint: return a list or array instead of yielding values
     [yield-from]
         UnsupportedSyntaxError: yield from (generator) is not supported
-          File "tests/test_errors.py", line 551
+          File "tests/test_errors.py", line 559
             yield from (x, x)
             ^
           hint: return a list or array instead
     [async-def]
         UnsupportedSyntaxError: async function is not supported
-          File "tests/test_errors.py", line 554
+          File "tests/test_errors.py", line 562
             async def f_async(x):
             ^
           hint: differentiate synchronous code
     [await]
         UnsupportedSyntaxError: await expression is not supported
-          File "tests/test_errors.py", line 563
+          File "tests/test_errors.py", line 571
             y = await _aid(x)
                 ^
           hint: differentiate synchronous code
     [for-else]
         UnsupportedSyntaxError: else clause of a for loop is not supported
-          File "tests/test_errors.py", line 569
+          File "tests/test_errors.py", line 577
             for i in range(3):
             ^
           hint: use a flag variable
     [while-else]
         UnsupportedSyntaxError: else clause of a while loop is not supported
-          File "tests/test_errors.py", line 579
+          File "tests/test_errors.py", line 587
             while i < 3:
             ^
           hint: use a flag variable
     [starred-target]
         UnsupportedSyntaxError: starred assignment target is not supported
-          File "tests/test_errors.py", line 588
+          File "tests/test_errors.py", line 596
             a, *_rest = x[0], x[1], x[2]
                ^
           hint: unpack by index instead
     [walrus]
         UnsupportedSyntaxError: assignment expression (:=) is not supported
-          File "tests/test_errors.py", line 593
+          File "tests/test_errors.py", line 601
             if (y := np.sum(x)) > 0:
                 ^
           hint: assign in a separate statement
     [kwargs-param]
         UnsupportedSyntaxError: **kwargs parameter is not supported
-          File "tests/test_errors.py", line 598
+          File "tests/test_errors.py", line 606
             def f_kwargs_param(x, **kw):
             ^
           hint: name the parameters
     [kwargs-call]
         UnsupportedSyntaxError: **kwargs in a call is not supported
-          File "tests/test_errors.py", line 606
+          File "tests/test_errors.py", line 614
             return np.sum(x * x, **OPTS)
                    ^
           hint: pass keyword arguments by name
     [match]
         UnsupportedSyntaxError: match statement is not supported
-          File "/tmp/tmpkudhm0mp/sg_errors_match_case.py", line 5
+          File "/tmp/tmptrs63ydk/sg_errors_match_case.py", line 5
             match int(np.sum(x) > 0):
             ^
           hint: use if/elif/else
     [alias-inplace]
-        UnsupportedSyntaxError: in-place mult= on a shared value: a may be the
-          same array as b, which is read afterwards; in-place updates of shared
-          arrays are not supported
-          File "tests/test_errors.py", line 678
+        UnsupportedSyntaxError: in-place mult= on a shared value: a may share its
+          array with b (another name for it, or a view), which is read afterwards;
+          in-place updates of shared arrays are not supported
+          File "tests/test_errors.py", line 686
             a *= 2.0
             ^
           hint: write a = a * ... to make a new array
     [row-view-inplace]
-        UnsupportedSyntaxError: in-place sub= on a shared value: m may be the same
-          array as row, which is read afterwards; in-place updates of shared
-          arrays are not supported
-          File "tests/test_errors.py", line 685
+        UnsupportedSyntaxError: in-place sub= on a shared value: m may share its
+          array with row (another name for it, or a view), which is read
+          afterwards; in-place updates of shared arrays are not supported
+          File "tests/test_errors.py", line 693
             m -= 1.0
             ^
           hint: write m = m - ... to make a new array
     [stop-gradient-alias]
-        UnsupportedSyntaxError: in-place mult= on a shared value: y may be the
-          same array as v, which is read afterwards; in-place updates of shared
-          arrays are not supported
-          File "tests/test_errors.py", line 692
+        UnsupportedSyntaxError: in-place mult= on a shared value: y may share its
+          array with v (another name for it, or a view), which is read afterwards;
+          in-place updates of shared arrays are not supported
+          File "tests/test_errors.py", line 700
             y *= 3.0
             ^
           hint: write y = y * ... to make a new array
+    [alias-item-write]
+        UnsupportedSyntaxError: assignment into b[...]: b may share its array with
+          a (another name for it, or a view), which is read afterwards; in-place
+          updates of shared arrays are not supported
+          File "tests/test_errors.py", line 707
+            b[0] = 1.0
+            ^
+          hint: write into a copy: b = b.copy() first
     [write-after-call]
         UnsupportedSyntaxError: assignment into y after passing it to _keeps(...):
           _keeps may keep y (or a view of it) for its own backward sweep, which
           would then see this write
-          File "tests/test_errors.py", line 703
+          File "tests/test_errors.py", line 718
             y[1] = 0.7
             ^
           hint: pass a copy: _keeps(y.copy(), ...), or write into a copy
@@ -169,7 +177,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: lambda over a differentiated value: lambdas are
           supported only where no gradient flows through them, but this one reads
           x
-          File "tests/test_errors.py", line 618
+          File "tests/test_errors.py", line 626
             scale = lambda t: t * x  # noqa: E731
             ^
           hint: use a for loop (appending to a list) or an array operation
@@ -177,7 +185,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: generator expression over a differentiated value:
           generator expressions are supported only where no gradient flows through
           them, but this one reads x
-          File "tests/test_errors.py", line 628
+          File "tests/test_errors.py", line 636
             return sum(v * v for v in x)
             ^
           hint: use a for loop (appending to a list) or an array operation
@@ -185,7 +193,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: set comprehension over a differentiated value: set
           comprehensions are supported only where no gradient flows through them,
           but this one reads x
-          File "tests/test_errors.py", line 632
+          File "tests/test_errors.py", line 640
             s = {v * 2 for v in x}
             ^
           hint: use a for loop (appending to a list) or an array operation
@@ -193,7 +201,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: dict comprehension over a differentiated value:
           dict comprehensions are supported only where no gradient flows through
           them, but this one reads x
-          File "tests/test_errors.py", line 637
+          File "tests/test_errors.py", line 645
             d = {i: v for i, v in enumerate(x)}
             ^
           hint: use a for loop (appending to a list) or an array operation
@@ -201,14 +209,14 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: dict display over a differentiated value: dict
           displays are supported only where no gradient flows through them, but
           this one reads x
-          File "tests/test_errors.py", line 642
+          File "tests/test_errors.py", line 650
             d = {"a": x}
             ^
           hint: use a for loop (appending to a list) or an array operation
     [frompyfunc]
         NoDerivativeError: call to <lambda> (vectorized): <lambda> (vectorized)
           has no derivative rule and no Python source to differentiate
-          File "tests/test_errors.py", line 652
+          File "tests/test_errors.py", line 660
             y = _double(x)
             ^
           hint: register a rule:  @sourcegrad.adjoint(<lambda> (vectorized))
@@ -216,7 +224,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
     [math-erf]
         NoDerivativeError: call to math.erf: math.erf has no derivative rule and
           no Python source to differentiate
-          File "tests/test_errors.py", line 657
+          File "tests/test_errors.py", line 665
             return math.erf(x) * 2.0
             ^
           hint: register a rule:  @sourcegrad.adjoint(math.erf)
@@ -224,7 +232,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
     [math-lgamma]
         NoDerivativeError: call to math.lgamma: math.lgamma has no derivative rule
           and no Python source to differentiate
-          File "tests/test_errors.py", line 661
+          File "tests/test_errors.py", line 669
             y = math.lgamma(x) + x
             ^
           hint: register a rule:  @sourcegrad.adjoint(math.lgamma)
@@ -233,14 +241,14 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: creating a map object: constructing map(...)
           inside the differentiated function with arguments that carry gradient is
           not supported
-          File "tests/test_errors.py", line 708
+          File "tests/test_errors.py", line 723
             ys = list(map(np.sin, x))
             ^
           hint: create the object outside the function and pass it in
     [reduce]
         NoDerivativeError: call to _functools.reduce: _functools.reduce has no
           derivative rule and no Python source to differentiate
-          File "tests/test_errors.py", line 723
+          File "tests/test_errors.py", line 738
             import_free = functools.reduce(operator.mul, [x, x, x])
             ^
           hint: register a rule:  @sourcegrad.adjoint(_functools.reduce)
@@ -248,13 +256,13 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
     [vectorize]
         UnsupportedSyntaxError: call to vectorize.__call__: gradient through a
           *args parameter is not supported
-          File "tests/test_errors.py", line 731
+          File "tests/test_errors.py", line 746
             y = _vsq(x)
             ^
     [np-interp]
         NoDerivativeError: call to numpy.interp: numpy.interp has no derivative
           rule and no Python source to differentiate
-          File "tests/test_errors.py", line 736
+          File "tests/test_errors.py", line 751
             y = np.interp(x, [0.0, 1.0], [0.0, 2.0])
             ^
           hint: register a rule:  @sourcegrad.adjoint(numpy.interp)
@@ -262,7 +270,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
     [item]
         NoDerivativeError: call to item: item has no derivative rule and no Python
           source to differentiate
-          File "tests/test_errors.py", line 741
+          File "tests/test_errors.py", line 756
             y = x.item(0) * x
             ^
           hint: register a rule:  @sourcegrad.adjoint(item)
@@ -271,14 +279,14 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: creating a complex object: constructing
           complex(...) inside the differentiated function with arguments that
           carry gradient is not supported
-          File "tests/test_errors.py", line 746
+          File "tests/test_errors.py", line 761
             z = complex(x, 1.0)
             ^
           hint: create the object outside the function and pass it in
     [exec-callee]
         NoDerivativeError: call to exec_helper: exec_helper has no derivative rule
           and its source cannot be read (<exec-made>)
-          File "tests/test_errors.py", line 759
+          File "tests/test_errors.py", line 774
             y = exec_helper(x)
             ^
           hint: define it in a file or notebook cell, or register a rule:
@@ -292,21 +300,21 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
     [attr-store]
         UnsupportedSyntaxError: assignment to an attribute: mutating an object's
           attributes inside the differentiated function is not supported
-          File "tests/test_errors.py", line 770
+          File "tests/test_errors.py", line 785
             self.last = x * 2
             ^
           hint: compute the value and return it; update the object outside
     [attr-augassign]
         UnsupportedSyntaxError: assignment to an attribute: mutating an object's
           attributes inside the differentiated function is not supported
-          File "tests/test_errors.py", line 774
+          File "tests/test_errors.py", line 789
             self.count += np.sum(x)
             ^
           hint: compute the value and return it; update the object outside
     [cell-attr-store]
         UnsupportedSyntaxError: assignment to an attribute: mutating an object's
           attributes inside the differentiated function is not supported
-          File "tests/test_errors.py", line 784
+          File "tests/test_errors.py", line 799
             self.cache = x * self.w
             ^
           hint: compute the value and return it; update the object outside
@@ -314,7 +322,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: method call for its side effect on a
           differentiated value: .sort() may change the value in place, which
           sourcegrad cannot follow
-          File "tests/test_errors.py", line 794
+          File "tests/test_errors.py", line 809
             y.sort()
             ^
           hint: write the result to a new variable (y = x + ...) instead
@@ -322,14 +330,14 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: method call for its side effect on a
           differentiated value: .fill() may change the value in place, which
           sourcegrad cannot follow
-          File "tests/test_errors.py", line 800
+          File "tests/test_errors.py", line 815
             y.fill(1.0)
             ^
           hint: write the result to a new variable (y = x + ...) instead
     [out-kwarg]
         UnsupportedSyntaxError: out= argument: writing a result into an existing
           array is not supported
-          File "tests/test_errors.py", line 818
+          File "tests/test_errors.py", line 833
             np.multiply(x, x, out=y)
             ^
           hint: use the returned value: y = f(...)
@@ -337,7 +345,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: call to numpy.copyto whose result is discarded: a
           call made for its side effects (writing into an array, mutating an
           object) cannot pass gradient back
-          File "tests/test_errors.py", line 829
+          File "tests/test_errors.py", line 844
             np.copyto(y, x)
             ^
           hint: return the result and use it: y = f(...)
@@ -345,20 +353,20 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: call to _mutating_helper whose result is
           discarded: a call made for its side effects (writing into an array,
           mutating an object) cannot pass gradient back
-          File "tests/test_errors.py", line 835
+          File "tests/test_errors.py", line 850
             _mutating_helper(y)
             ^
           hint: return the result and use it: y = f(...)
     [try-via-source]
         UnsupportedSyntaxError: try statement is not supported
-          File "tests/test_errors.py", line 476
+          File "tests/test_errors.py", line 484
             try:
             ^
           hint: move error handling outside the differentiated function
     [frompyfunc-via-source]
         NoDerivativeError: call to <lambda> (vectorized): <lambda> (vectorized)
           has no derivative rule and no Python source to differentiate
-          File "tests/test_errors.py", line 652
+          File "tests/test_errors.py", line 660
             y = _double(x)
             ^
           hint: register a rule:  @sourcegrad.adjoint(<lambda> (vectorized))
@@ -366,7 +374,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
     [attr-store-via-value-and-grad]
         UnsupportedSyntaxError: assignment to an attribute: mutating an object's
           attributes inside the differentiated function is not supported
-          File "tests/test_errors.py", line 770
+          File "tests/test_errors.py", line 785
             self.last = x * 2
             ^
           hint: compute the value and return it; update the object outside
@@ -693,6 +701,13 @@ def f_stop_gradient_alias(x):
     return np.sum(v * x)
 
 
+def f_alias_item_write(x):
+    a = np.tanh(x)
+    b = a
+    b[0] = 1.0  # <E:alias-item-write>
+    return np.sum(a * x)
+
+
 def _keeps(a):
     return np.sin(a[::-1])
 
@@ -903,6 +918,10 @@ CASES = [
     # fuzz seed 30329: stop_gradient(y) is y itself; Python's `y *= 3` changes it
     C("stop-gradient-alias", f_stop_gradient_alias, (x3,), ["in-place", "shared",
                                                             "y = y *"], US),
+    # fuzz seeds 50090, 50681, 51508 (through a tuple assignment, now bound directly):
+    # a write through one name changes the array another name holds
+    C("alias-item-write", f_alias_item_write, (x3,), ["assignment into b", "share",
+                                                      "copy"], US),
     # fuzz seed 9973: the callee's backward sweep would read the overwritten item
     C("write-after-call", f_write_after_call, (x3,), ["assignment into y", "_keeps",
                                                        "copy"], US),

@@ -391,6 +391,18 @@ def write_rows_in_loop(m):
     return np.sum(out ** 2)
 
 
+def tuple_bound_then_written(x):
+    # fuzz seeds 50090, 50681, 51508: a temporary of the tuple assignment shared
+    # u's array, and the write changed the value tanh's adjoint reads
+    u, v = np.tanh(x), np.sin(x)
+    u[1] = np.sin(v[0])
+    return np.sum(u * u) + np.sum(v)
+
+
+def test_tuple_bound_then_written():
+    check_grads(tuple_bound_then_written, V)
+
+
 def view_then_write_base(x):
     y = x * 1.0
     z = y[1:3]  # a NumPy view of y
