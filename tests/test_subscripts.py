@@ -395,7 +395,7 @@ def tuple_bound_then_written(x):
     # fuzz seeds 50090, 50681, 51508: a temporary of the tuple assignment shared
     # u's array, and the write changed the value tanh's adjoint reads
     u, v = np.tanh(x), np.sin(x)
-    u[1] = np.sin(v[0])
+    u[1] = np.sin(u[1]) * v[0]
     return np.sum(u * u) + np.sum(v)
 
 
