@@ -273,7 +273,8 @@ class Normalizer:
             if isinstance(e, gast.Call) and e.args and not e.keywords:
                 f = e.func
                 fname = f.attr if isinstance(f, gast.Attribute) else getattr(f, "id", None)
-                obj = getattr(np, fname, None) if isinstance(f, gast.Attribute) else None
+                obj = getattr(np, fname, None) if isinstance(f, gast.Attribute) and isinstance(
+                    f.value, gast.Name) and f.value.id not in self.locals else None
                 if fname in ("stop_gradient", "float", "abs") or isinstance(obj, np.ufunc):
                     return all(scalar(a) for a in e.args)
             return False
