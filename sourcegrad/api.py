@@ -145,6 +145,55 @@ def _fix(g, x):
     return g
 
 
+_MISS = object()
+
+
+def _fast_path(d, key, positions, single):
+    """A function for ``GradFunction.__call__``'s common case, written for one input
+    signature: it checks each input's type (and shape and dtype) and the guards,
+    calls the derivative, and hands back gradients that are already new arrays
+    like their inputs untouched (anything else goes through ``_fix``).  ``_MISS``
+    when the inputs differ: the general path then runs.  Generated code, so that
+    the checks cost a few attribute reads each, not a loop."""
+    n = len(key)
+    args = ", ".join(f"a{i}" for i in range(n))
+    env = {"__name__": __name__, "_nd": np.ndarray, "_fn": d.functions[0], "_valid": d.valid,
+           "_MISS": _MISS, "_fix": _fix, "_distinct": _distinct}
+    checks = []
+    for i, k in enumerate(key):
+        if type(k) is tuple:  # an array's (shape, dtype)
+            env[f"S{i}"], env[f"D{i}"] = k
+            checks.append(f"type(a{i}) is _nd and a{i}.shape == S{i} and a{i}.dtype is D{i}")
+        else:
+            env[f"T{i}"] = k
+            checks.append(f"type(a{i}) is T{i}")
+    grads = [f"g{j}" for j in range(len(positions))]
+    arrays = [type(key[p]) is tuple for p in positions]
+    like = [f"type(g{j}) is _nd and g{j}.base is None and g{j}.dtype is D{p} "
+            f"and g{j}.shape == S{p}" for j, p in enumerate(positions)]
+    fixed = ", ".join(f"_fix(g{j}, a{p})" for j, p in enumerate(positions))
+    lines = [f"def _fast({args}):",
+             f"    if {' and '.join(checks) or 'True'} and _valid():"]
+    if single:
+        lines.append(f"        g0 = _fn({args})")
+        if arrays[0]:
+            lines += [f"        if {like[0]}:", "            return g0"]
+        lines.append(f"        return {fixed}")
+    else:
+        distinct = [f"g{i} is not g{j}" for i in range(len(grads))
+                    for j in range(i + 1, len(grads))]
+        lines += [f"        r = _fn({args})",
+                  f"        {', '.join(grads)}, = r"]
+        if all(arrays):
+            lines += [f"        if {' and '.join(like + distinct)}:", "            return r"]
+        lines += [f"        return _distinct([{fixed}])"]
+    lines += ["    return _MISS"]
+    exec(compile("\n".join(lines), f"<sourcegrad fast path, {n} inputs>", "exec"), env)
+    fast = env["_fast"]
+    fast.arity = n
+    return fast
+
+
 def _distinct(grads, taken=()):
     """``grads`` as a tuple in which no array is returned twice (``a + b`` gives
     ``a`` and ``b`` one adjoint): callers may update each gradient in place."""
@@ -234,31 +283,12 @@ class GradFunction:
     # -- calling ------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         fast = self._fast
-        if fast is not None and not kwargs and len(args) == len(fast[1]):
-            # the common case, kept short: positional inputs, gradients only, and
-            # the same input shapes and dtypes as the previous call
-            fn, key, d = fast
-            for a, k in zip(args, key):
-                if type(k) is tuple:  # an array's (shape, dtype)
-                    if type(a) is not np.ndarray or a.shape != k[0] \
-                            or a.dtype is not k[1] and a.dtype != k[1]:
-                        break
-                elif type(a) is not k or isinstance(a, np.ndarray):
-                    break
-            else:
-                if d.valid():
-                    grads = fn(*args)
-                    if self.single:
-                        return _fix(grads, args[self.positions[0]])
-                    out = []
-                    for g, p in zip(grads, self.positions):
-                        x = args[p]
-                        if type(g) is np.ndarray and g.base is None and type(x) is np.ndarray \
-                                and g.dtype is x.dtype and g.shape == x.shape:
-                            out.append(g)  # a new array like x: the usual case
-                        else:
-                            out.append(_fix(g, x))
-                    return _distinct(out)
+        if fast is not None and not kwargs and len(args) == fast.arity:
+            # the common case: positional inputs, gradients only, and the same input
+            # shapes and dtypes as the previous call (see _fast_path)
+            got = fast(*args)
+            if got is not _MISS:
+                return got
         if self.sens:
             if not args:
                 raise TypeError("sens_param=True: pass the output's sensitivity as the last "
@@ -282,8 +312,8 @@ class GradFunction:
                            for a in args)
             d = self._last = self.derivative(weight_args, shapes)
             self._last_key = key
-            self._fast = (d.functions[0], key[1], d) if self._plain and not kwargs \
-                and len(args) >= self._plain else None
+            self._fast = _fast_path(d, key[1], self.positions, self.single) \
+                if self._plain and not kwargs and len(args) >= self._plain else None
         f = d.functions[0]
         if self.bound_self is not None:
             res = f(self.bound_self, *args, **kwargs)
