@@ -128,9 +128,6 @@ def _check_weights(weights):
 
 def _fix(g, x):
     """Give gradient ``g`` the type, shape and dtype of input ``x``."""
-    if type(x) is np.ndarray and type(g) is np.ndarray and g.base is None \
-            and g.dtype is x.dtype and g.shape == x.shape:
-        return g  # a new array already like x (the usual case): nothing to do
     if isinstance(x, np.ndarray):
         if type(g) is np.ndarray and g.dtype == x.dtype and g.shape == x.shape \
                 and g.flags.writeable:
@@ -197,11 +194,6 @@ def _fast_path(d, key, positions, single):
 def _distinct(grads, taken=()):
     """``grads`` as a tuple in which no array is returned twice (``a + b`` gives
     ``a`` and ``b`` one adjoint): callers may update each gradient in place."""
-    if len(grads) == 2 and not taken:
-        a, b = grads
-        if a is b and type(b) is np.ndarray:
-            grads[1] = b.copy()
-        return tuple(grads)
     seen = set(taken)
     for i, g in enumerate(grads):
         if type(g) is np.ndarray:
@@ -247,7 +239,7 @@ class GradFunction:
             and self.weights is None and self.bound_self is None and bool(self.positions)
         self._plain = max(self.positions) + 1 if plain else 0
         self._last_key = self._last = None  # the derivative the previous call used
-        self._fast = None  # (its function, input signature, derivative) for __call__
+        self._fast = None  # the previous call's signature's fast path (_fast_path)
         self.__name__ = f"{getattr(fn, '__name__', type(fn).__name__)}_grad"
         self.__doc__ = f"Gradient of {getattr(fn, '__qualname__', fn)!r} (sourcegrad)."
 

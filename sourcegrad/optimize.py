@@ -176,12 +176,16 @@ def _dce(fdef, keep_names):
     return fdef
 
 
+def _blocks_in(s):
+    """The statement lists nested in ``s``: a branch's or a loop's bodies."""
+    return (s.body, s.orelse) if isinstance(s, (gast.If, gast.For, gast.While)) else ()
+
+
 def _merge_copies(body):
     """``a = b`` then ``a = a + e`` (``a`` not read between) -> ``a = b + e``."""
     for s in body:
-        for field_ in ("body", "orelse"):
-            if isinstance(s, (gast.If, gast.For, gast.While)):
-                _merge_copies(getattr(s, field_))
+        for inner in _blocks_in(s):
+            _merge_copies(inner)
     i = 0
     while i < len(body):
         s = body[i]
@@ -245,9 +249,8 @@ def _copy_propagate(fdef, protected, touched=None):
         i = 0
         while i < len(body):
             s = body[i]
-            for field_ in ("body", "orelse"):
-                if isinstance(s, (gast.If, gast.For, gast.While)):
-                    changed |= block(getattr(s, field_))
+            for inner in _blocks_in(s):
+                changed |= block(inner)
             if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
                     and (isinstance(s.value, gast.Name) or _num(s.value)) \
                     and not getattr(s, "sg_pop", None) and not getattr(s, "sg_primal", False):
@@ -335,9 +338,8 @@ def _merge_ifs(body):
     """``if t: A`` followed by ``if t: B`` (same test, A binds none of its names) -> one if."""
     out = []
     for s in body:
-        for field_ in ("body", "orelse"):
-            if isinstance(s, (gast.If, gast.For, gast.While)):
-                setattr(s, field_, _merge_ifs(getattr(s, field_)))
+        for inner in _blocks_in(s):
+            inner[:] = _merge_ifs(inner)
         prev = out[-1] if out else None
         if isinstance(s, gast.If) and isinstance(prev, gast.If) and not s.orelse \
                 and not prev.orelse and gast.dump(s.test) == gast.dump(prev.test) \
@@ -387,9 +389,8 @@ def _inline(fdef, pure_call, protected):
 
     def block(body):
         for s in body:
-            for field_ in ("body", "orelse"):
-                if isinstance(s, (gast.If, gast.For, gast.While)):
-                    block(getattr(s, field_))
+            for inner in _blocks_in(s):
+                block(inner)
         i = 0
         while i < len(body):
             s = body[i]

@@ -173,14 +173,7 @@ class Context:
         if key not in self._results:
             self._results[key] = shapes_mod.TOP  # (a recursive call: unknown)
             try:
-                parsed = parse_function(fn)
-                fence(parsed)
-                namer = Namer.for_tree(parsed.tree)
-                tree = normalize(parsed, namer, dict(shapes))
-                locals_ = {n.id for n in astutil.walk(tree) if isinstance(n, gast.Name)
-                           and isinstance(n.ctx, (gast.Store, gast.Param))}
-                ctx = Context(parsed, namer, Spec(active=(), shapes=tuple(shapes)),
-                              locals_ | set(param_names(tree)))
+                _, _, tree, ctx = front(fn, Spec(active=(), shapes=tuple(shapes)))
                 ctx._results = self._results
                 got = shapes_mod.infer(tree, ctx, dict(shapes))
                 ret = tree.body[-1].value if isinstance(tree.body[-1], gast.Return) else None
@@ -454,20 +447,25 @@ def derive(fn, spec: Spec) -> Derivative:
         return d
 
 
-def build(fn, spec: Spec) -> Derivative:
+def front(fn, spec: Spec):
+    """Stages 1-3 for ``fn``: (parsed source, namer, normalized tree, context)."""
     parsed = parse_function(fn)                                  # 1. read source
     fence(parsed)                                                # 2. refuse what we can't do
     namer = Namer.for_tree(parsed.tree)
     tree = normalize(parsed, namer, dict(spec.shapes))           # 3. one op per statement
     locals_ = {n.id for n in astutil.walk(tree) if isinstance(n, gast.Name)
                and isinstance(n.ctx, (gast.Store, gast.Param))}
-    params = param_names(tree)
-    locals_ |= set(params)
-    ctx = Context(parsed, namer, spec, locals_)
+    ctx = Context(parsed, namer, spec, locals_ | set(param_names(tree)))
     for node in astutil.walk(tree):  # bind runtime helpers the normalizer referred to
         obj = getattr(node, "sg_runtime", None)
         if obj is not None:
             node.id = ctx.env_name(node.id, obj)
+    return parsed, namer, tree, ctx
+
+
+def build(fn, spec: Spec) -> Derivative:
+    parsed, namer, tree, ctx = front(fn, spec)                   # 1-3.
+    params = param_names(tree)
     ret = tree.body[-1]
     seeds = seeded_outputs(ret.value, spec, parsed, tree)
     act = analyse(tree, parsed, spec.active, seeds, spec.weights,  # 4. activity

@@ -380,7 +380,7 @@ class Specializer(gast.NodeTransformer):
                 inner, axes = self.shape(node.args[0]), _const_shape(node.args[1])
                 if isinstance(inner, tuple) and axes is not None:
                     try:
-                        return np.expand_dims(np.empty(inner), axes).shape
+                        return np.expand_dims(np.broadcast_to(0.0, inner), axes).shape
                     except (ValueError, np.exceptions.AxisError):
                         return TOP
             if isinstance(obj, np.ufunc) and len(node.args) == obj.nin and not node.keywords:
