@@ -16,6 +16,8 @@ import gast
 
 from sourcegrad.astutil import NodeTransformer, walk
 
+_AST = gast.AST
+
 _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
          gast.Div: operator.truediv, gast.Pow: operator.pow}
 
@@ -90,21 +92,122 @@ class _Fold(NodeTransformer):
         return node
 
 
+def _scan(node):
+    """``(loads, stores)``: the names ``node`` reads and binds, in one walk.
+
+    An augmented assignment reads its target too (last in ``loads``).
+    """
+    loads, stores, aug = [], [], []
+    todo = [node]
+    for n in todo:
+        cls = type(n)
+        if cls is gast.Name:
+            ctx = type(n.ctx)
+            if ctx is gast.Load:
+                loads.append(n.id)
+            elif ctx is gast.Store:
+                stores.append(n.id)
+            if n.annotation is None:
+                continue
+        elif cls is gast.AugAssign and type(n.target) is gast.Name:
+            aug.append(n.target.id)
+        for f in n._fields:
+            try:
+                v = getattr(n, f)
+            except AttributeError:
+                continue
+            if isinstance(v, _AST):
+                todo.append(v)
+            elif isinstance(v, list):
+                todo.extend([x for x in v if isinstance(x, _AST)])
+    loads += aug
+    return loads, stores
+
+
 def _loads(node):
     """Names read by ``node`` (an augmented assignment reads its target too)."""
-    out, aug = [], []
-    for n in walk(node):  # one walk: the loads in walk order, then the targets
-        if isinstance(n, gast.Name):
-            if isinstance(n.ctx, gast.Load):
-                out.append(n.id)
-        elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
-            aug.append(n.target.id)
-    return out + aug
+    return _scan(node)[0]
 
 
 def _stores(node):
-    return [n.id for n in walk(node) if isinstance(n, gast.Name)
-            and isinstance(n.ctx, gast.Store)]
+    return _scan(node)[1]
+
+
+_COMPOUND = (gast.If, gast.For, gast.While)
+
+
+class _Names:
+    """The names each statement reads and binds, worked out once per statement.
+
+    Every pass asks for them many times (is ``a`` read between here and there?),
+    and most statements never change.  A branch's or a loop's names are put
+    together from its header and its statements', so only simple statements are
+    remembered; a pass that changes a simple statement's names calls ``forget``.
+    """
+
+    def __init__(self):
+        self._memo = {}  # id(statement) -> (statement, loads, stores)
+
+    def of(self, st):
+        if isinstance(st, _COMPOUND):
+            if isinstance(st, gast.For):
+                loads, stores = _scan(st.iter)
+                stores = stores + _scan(st.target)[1]
+            else:
+                loads, stores = _scan(st.test)
+            for inner in (st.body, st.orelse):
+                for s in inner:
+                    more_loads, more_stores = self.of(s)
+                    loads = loads + more_loads
+                    stores = stores + more_stores
+            return loads, stores
+        got = self._memo.get(id(st))
+        if got is None or got[0] is not st:
+            got = self._memo[id(st)] = (st,) + _scan(st)
+        return got[1], got[2]
+
+    def loads(self, st):
+        return self.of(st)[0]
+
+    def stores(self, st):
+        return self.of(st)[1]
+
+    def forget(self, st):
+        """``st`` (and every statement nested in it) may read other names now."""
+        for s in _statements([st]):
+            self._memo.pop(id(s), None)
+
+    def counts(self, fdef):
+        """How often each name is read in ``fdef`` (its signature included)."""
+        out = {}
+        for n in _loads(fdef.args) + [n for st in fdef.body for n in self.loads(st)]:
+            out[n] = out.get(n, 0) + 1
+        return out
+
+
+def _statements(body):
+    """Every statement in ``body``, nested ones included (parents first)."""
+    for st in body:
+        yield st
+        for field_ in ("body", "orelse", "finalbody", "handlers"):
+            inner = getattr(st, field_, None)
+            if inner:
+                yield from _statements(inner)
+
+
+def _bindings(fdef):
+    """How often each name is bound: once per ``=``, twice per ``+=`` or loop."""
+    out = {}
+    for st in _statements(fdef.body):
+        if isinstance(st, gast.Assign):
+            tgt, k = st.targets[0], 1
+        elif isinstance(st, (gast.AugAssign, gast.For)):
+            tgt, k = st.target, 2
+        else:
+            continue
+        for n in [tgt.id] if type(tgt) is gast.Name else _stores(tgt):
+            out[n] = out.get(n, 0) + k
+    return out
 
 
 def _pure(stmt) -> bool:
@@ -119,7 +222,7 @@ def _pure(stmt) -> bool:
     return True
 
 
-def _dce(fdef, keep_names):
+def _dce(fdef, keep_names, names):
     """Drop pure statements whose results nobody reads, until none is left.
 
     A statement that can be dropped stays droppable when others are dropped
@@ -128,13 +231,10 @@ def _dce(fdef, keep_names):
     statement first, so a chain of dead temporaries goes in one sweep rather
     than one sweep per link.
     """
-    counts = {}
-    for n in _loads(fdef):
-        counts[n] = counts.get(n, 0) + 1
-    facts = {}  # id(pure statement) -> (it, its targets, the names its value reads)
+    counts = names.counts(fdef)
 
     def drop(s):
-        for n in _loads(s):
+        for n in names.loads(s):
             counts[n] -= 1
 
     changed = True
@@ -158,10 +258,8 @@ def _dce(fdef, keep_names):
                         drop(s)
                         continue
                 elif _pure(s):
-                    got = facts.get(id(s))
-                    if got is None:  # (the statement too: its id stays its own)
-                        got = facts[id(s)] = (s, _stores(s.targets[0]), _loads(s.value))
-                    _, targets, own = got
+                    # a pure statement binds only names (its targets read nothing)
+                    own, targets = names.of(s)
                     if all(counts.get(t, 0) - own.count(t) <= 0 and t not in keep_names
                            for t in targets):
                         changed = True
@@ -181,11 +279,11 @@ def _blocks_in(s):
     return (s.body, s.orelse) if isinstance(s, (gast.If, gast.For, gast.While)) else ()
 
 
-def _merge_copies(body):
+def _merge_copies(body, names):
     """``a = b`` then ``a = a + e`` (``a`` not read between) -> ``a = b + e``."""
     for s in body:
         for inner in _blocks_in(s):
-            _merge_copies(inner)
+            _merge_copies(inner, names)
     i = 0
     while i < len(body):
         s = body[i]
@@ -194,8 +292,9 @@ def _merge_copies(body):
                 and not getattr(s, "sg_primal", False):
             a, b = s.targets[0].id, s.value.id
             j = i + 1
-            while j < len(body) and a not in _loads(body[j]) and a not in _stores(body[j]) \
-                    and b not in _stores(body[j]) and not isinstance(
+            while j < len(body) and a not in names.loads(body[j]) \
+                    and a not in names.stores(body[j]) and b not in names.stores(body[j]) \
+                    and not isinstance(
                         body[j], (gast.If, gast.For, gast.While, gast.AugAssign)):
                 j += 1
             nxt = body[j] if j < len(body) else None
@@ -206,43 +305,35 @@ def _merge_copies(body):
                     and not getattr(nxt, "sg_primal", False):
                 nxt.value.left = gast.Name(id=b, ctx=gast.Load(), annotation=None,
                                            type_comment=None)
+                names.forget(nxt)
                 del body[i]
                 continue
         i += 1
     return body
 
 
-def _returned(fdef):
+def _returned(fdef, names):
     """Names the final return reads: kept as names (``return dw, db`` reads well)."""
     last = fdef.body[-1] if fdef.body else None
-    return set(_loads(last)) if isinstance(last, gast.Return) else set()
+    return set(names.loads(last)) if isinstance(last, gast.Return) else set()
 
 
 def _only_pass(body):
     return all(isinstance(s, gast.Pass) or getattr(s, "sg_note", False) for s in body)
 
 
-def _copy_propagate(fdef, protected, touched=None):
+def _copy_propagate(fdef, protected, names, touched=None):
     """Replace ``a`` by ``b`` after ``a = b`` where nothing can tell them apart.
 
     ``a`` must be bound only there, read only later in the same block, and ``b``
     not rebound between the copy and the last read of ``a``.
     """
-    assigned = {}
-    for s in walk(fdef):
-        if isinstance(s, (gast.Assign, gast.AugAssign, gast.For)):
-            tgt = s.targets[0] if isinstance(s, gast.Assign) else s.target
-            for n in _stores(tgt):
-                assigned[n] = assigned.get(n, 0) + (1 if isinstance(s, gast.Assign) else 2)
+    assigned = _bindings(fdef)
     params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs + fdef.args.posonlyargs}
     if fdef.body and isinstance(fdef.body[-1], gast.Return):
         # `db = dz; return dw, db` reads better than `return dw, dz`
-        protected = set(protected) | set(_loads(fdef.body[-1]))
-    loads_total = {}
-    for n in _loads(fdef):
-        loads_total[n] = loads_total.get(n, 0) + 1
-
-    cache = {}  # id(statement) -> names it reads (kept up to date by _propagate)
+        protected = set(protected) | set(names.loads(fdef.body[-1]))
+    loads_total = names.counts(fdef)
 
     def block(body):
         changed = False
@@ -257,7 +348,7 @@ def _copy_propagate(fdef, protected, touched=None):
                 a = s.targets[0].id
                 b = s.value.id if isinstance(s.value, gast.Name) else s.value
                 if a not in protected and a not in params and assigned.get(a) == 1 \
-                        and a != b and _propagate(body, i, a, b, loads_total, cache, touched):
+                        and a != b and _propagate(body, i, a, b, loads_total, names, touched):
                     del body[i]
                     changed = True
                     continue
@@ -270,40 +361,30 @@ def _copy_propagate(fdef, protected, touched=None):
     return changed
 
 
-def _propagate(body, i, a, b, loads_total, cache, touched=None):
+def _propagate(body, i, a, b, loads_total, names, touched=None):
     rest = body[i + 1:]
-
-    def loads(st):
-        got = cache.get(id(st))
-        if got is None:
-            got = cache[id(st)] = _loads(st)
-        return got
-
-    uses = [j for j, s in enumerate(rest) if a in loads(s)]
-    if sum(loads(s).count(a) for s in rest) != loads_total.get(a, 0):
+    uses = [j for j, s in enumerate(rest) if a in names.loads(s)]
+    if sum(names.loads(rest[j]).count(a) for j in uses) != loads_total.get(a, 0):
         return False  # read elsewhere (another block, or before the copy in a loop)
     last = uses[-1] if uses else -1
     for s in rest[:last + 1] if isinstance(b, str) else ():
-        if b in _stores(s):  # (an augmented assignment's target is among the stores)
+        if b in names.stores(s):  # (an augmented assignment's target is among the stores)
             return False
-
-    for j in range(last + 1):
-        old = rest[j]
-        rest[j] = _substitute(old, a, b)
-        if touched is not None and not isinstance(b, str) and j in uses:
+    for j in uses:
+        names.forget(rest[j])
+        _substitute(rest[j], a, b)
+        if touched is not None and not isinstance(b, str):
             touched.append(rest[j])
-        got = cache.pop(id(old), None)
-        if got is not None:
-            cache[id(rest[j])] = [x for x in got if x != a] + (
-                [b] * got.count(a) if isinstance(b, str) else [])
-    body[i + 1:] = rest
     if isinstance(b, str):
         loads_total[b] = loads_total.get(b, 0) + loads_total.pop(a, 0)
     return True
 
 
 def _substitute(node, a, b):
-    """Replace the names ``a`` that ``node`` reads by ``b`` (a name or a Constant), in place.
+    """Replace the names ``a`` that ``node`` reads by ``b``, in place.
+
+    ``b``: a name, a Constant (copied at each use) or an expression (moved: ``a``
+    must be read once).
 
     What a ``gast.NodeTransformer`` whose ``visit_Name`` makes the replacement
     does (it does not look inside names), without its per-node overhead.
@@ -329,28 +410,30 @@ def _substitute(node, a, b):
 
 
 def _replacement(node, b):
+    if isinstance(b, str):
+        return gast.Name(id=b, ctx=node.ctx, annotation=None, type_comment=None)
     if isinstance(b, gast.Constant):
         return gast.Constant(value=b.value, kind=None)
-    return gast.Name(id=b, ctx=node.ctx, annotation=None, type_comment=None)
+    return b  # an expression read once: moved, not copied
 
 
-def _merge_ifs(body):
+def _merge_ifs(body, names):
     """``if t: A`` followed by ``if t: B`` (same test, A binds none of its names) -> one if."""
     out = []
     for s in body:
         for inner in _blocks_in(s):
-            inner[:] = _merge_ifs(inner)
+            inner[:] = _merge_ifs(inner, names)
         prev = out[-1] if out else None
         if isinstance(s, gast.If) and isinstance(prev, gast.If) and not s.orelse \
                 and not prev.orelse and gast.dump(s.test) == gast.dump(prev.test) \
-                and not set(_loads(s.test)) & {n for st in prev.body for n in _stores(st)}:
+                and not set(_loads(s.test)) & {n for st in prev.body for n in names.stores(st)}:
             prev.body = prev.body + s.body
             continue
         out.append(s)
     return out
 
 
-def _inline(fdef, pure_call, protected):
+def _inline(fdef, pure_call, protected, names):
     """Put a value used once back into the expression that uses it.
 
     ``a = X @ W; h = np.tanh(a + b)`` becomes ``h = np.tanh(X @ W + b)``: the
@@ -360,25 +443,16 @@ def _inline(fdef, pure_call, protected):
     read nor call anything that could change it, and never across a comment
     naming a user line.
     """
-    assigned, loads_total = {}, {}
-    for s in walk(fdef):
-        if isinstance(s, (gast.Assign, gast.AugAssign, gast.For)):
-            tgt = s.targets[0] if isinstance(s, gast.Assign) else s.target
-            for n in _stores(tgt):
-                assigned[n] = assigned.get(n, 0) + (1 if isinstance(s, gast.Assign) else 2)
-    for n in _loads(fdef):
-        loads_total[n] = loads_total.get(n, 0) + 1
+    assigned, loads_total = _bindings(fdef), names.counts(fdef)
     params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs + fdef.args.posonlyargs}
+    known = {}  # id(expression) -> (it, whether it is pure): inlining a pure value
+    # into an expression leaves its answer as it was
 
     def pure_expr(e):
-        for n in walk(e):
-            if isinstance(n, (gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp,
-                              gast.GeneratorExp, gast.NamedExpr, gast.Await, gast.Yield,
-                              gast.YieldFrom, gast.Starred)):
-                return False
-            if isinstance(n, gast.Call) and not pure_call(n):
-                return False
-        return True
+        got = known.get(id(e))
+        if got is None or got[0] is not e:
+            got = known[id(e)] = (e, _pure_expr(e, pure_call))
+        return got[1]
 
     def quiet(st, reads):
         """``st`` can run before an expression reading ``reads`` without changing it."""
@@ -401,9 +475,9 @@ def _inline(fdef, pure_call, protected):
                     or not pure_expr(s.value):
                 i += 1
                 continue
-            reads = set(_loads(s.value))
+            reads = set(names.loads(s))
             j = i + 1
-            while j < len(body) and t not in _loads(body[j]) and quiet(body[j], reads):
+            while j < len(body) and t not in names.loads(body[j]) and quiet(body[j], reads):
                 j += 1
             use = body[j] if j < len(body) else None
             if not isinstance(use, gast.Assign) or t not in _loads(use.value) \
@@ -411,17 +485,27 @@ def _inline(fdef, pure_call, protected):
                            for n in walk(use.value)):
                 i += 1
                 continue
-            value = s.value
-
-            class Sub(gast.NodeTransformer):
-                def visit_Name(self, node):
-                    return value if node.id == t and isinstance(node.ctx, gast.Load) else node
-
-            use.value = Sub().visit(use.value)
+            names.forget(use)
+            if isinstance(use.value, gast.Name):
+                use.value = s.value
+            else:
+                _substitute(use.value, t, s.value)
             del body[i]
 
     block(fdef.body)
     return fdef
+
+
+def _pure_expr(e, pure_call):
+    """Whether evaluating ``e`` only computes a value (it can move)."""
+    for n in walk(e):
+        if isinstance(n, (gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp,
+                          gast.GeneratorExp, gast.NamedExpr, gast.Await, gast.Yield,
+                          gast.YieldFrom, gast.Starred)):
+            return False
+        if isinstance(n, gast.Call) and not pure_call(n):
+            return False
+    return True
 
 
 _FRESH_CALLS = {"zeros_like", "zeros", "full", "ones_like", "ones", "empty_like"}
@@ -455,13 +539,30 @@ def _in_place(fdef, arrays, scatter=None):
     last update, in straight-line code.  Adding into the buffer saves one array
     per update (time and peak memory), as a person writes ``dW += ...``.
     """
-    top = {}  # id(node) -> index of the top-level statement holding it
-    parents = {}
+    # One walk gathers what the checks below look at: every statement that binds
+    # names, and every read of a name in ``arrays`` with its parent, grandparent
+    # and top-level statement.  The swaps made for one name neither bind nor read
+    # another (the moved right-hand sides keep their nodes), so this stays true
+    # while names are processed.
+    binders, top = [], {}  # [(statement, the names it binds)]; id(statement) -> index
+    reads = {}  # name -> [(parent, grandparent, index of the top-level statement)]
     for i, st in enumerate(fdef.body):
-        for n in gast.walk(st):
-            top[id(n)] = i
-            for c in gast.iter_child_nodes(n):
-                parents[id(c)] = n
+        todo = [(st, None, None)]
+        for n, parent, grand in todo:
+            cls = type(n)
+            if cls is gast.Name:
+                if n.id in arrays and type(n.ctx) is gast.Load:
+                    reads.setdefault(n.id, []).append((n, parent, grand, i))
+                continue
+            if cls is gast.Assign or cls is gast.AugAssign or cls is gast.For:
+                top[id(n)] = i
+                binders.append((n, _stores(n.targets[0] if cls is gast.Assign else n.target)))
+            for f in n._fields:
+                v = getattr(n, f, None)
+                if isinstance(v, _AST):
+                    todo.append((v, n, parent))
+                elif isinstance(v, list):
+                    todo.extend([(x, n, parent) for x in v if isinstance(x, _AST)])
 
     def accumulation(st, v):
         return isinstance(st, gast.Assign) and len(st.targets) == 1 \
@@ -470,22 +571,13 @@ def _in_place(fdef, arrays, scatter=None):
             and isinstance(st.value.left, gast.Name) and st.value.left.id == v \
             and v not in _loads(st.value.right) and not getattr(st, "sg_primal", False)
 
-    def harmless(node):
+    def harmless(parent, grand):
         """A read whose value cannot outlive the expression (a new array is made)."""
-        p = parents.get(id(node))
-        if isinstance(p, (gast.BinOp, gast.UnaryOp)):
+        if isinstance(parent, (gast.BinOp, gast.UnaryOp)):
             return True
-        return isinstance(p, gast.Attribute) and p.attr == "sum" and isinstance(
-            parents.get(id(p)), gast.Call) and parents[id(p)].func is p
+        return isinstance(parent, gast.Attribute) and parent.attr == "sum" and isinstance(
+            grand, gast.Call) and grand.func is parent
 
-    # What the checks below look at, gathered once: the swaps made for one name
-    # neither bind nor read another (the moved right-hand sides keep their nodes).
-    binders = [(st, _stores(st.targets[0] if isinstance(st, gast.Assign) else st.target))
-               for st in walk(fdef) if isinstance(st, (gast.AugAssign, gast.For, gast.Assign))]
-    reads = {}
-    for n in walk(fdef):
-        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
-            reads.setdefault(n.id, []).append(n)
     for v in sorted(arrays):
         accs, ok = [], True
         for st, stored in binders:
@@ -501,9 +593,8 @@ def _in_place(fdef, arrays, scatter=None):
             continue
         last = max(top[id(a)] for a in accs)
         acc_lefts = {id(a.value.left) for a in accs}
-        for n in reads.get(v, ()):
-            if id(n) not in acc_lefts and not harmless(n) \
-                    and top.get(id(n), -1) <= last:
+        for n, parent, grand, i in reads.get(v, ()):
+            if id(n) not in acc_lefts and not harmless(parent, grand) and i <= last:
                 ok = False
                 break
         if not ok:
@@ -529,17 +620,20 @@ def _in_place(fdef, arrays, scatter=None):
                 new = gast.AugAssign(target=a.targets[0], op=gast.Add(), value=e)
             new.origin = getattr(a, "origin", None)
             swap[id(a)] = new
-        _replace(fdef, swap)
+        _replace(fdef.body, swap)
     return fdef
 
 
-def _replace(fdef, swap):
-    """Replace statements (by id) wherever they sit in ``fdef``'s blocks."""
-    for n in gast.walk(fdef):
-        for field_ in ("body", "orelse"):
-            body = getattr(n, field_, None)
-            if isinstance(body, list):
-                body[:] = [swap.get(id(st), st) for st in body]
+def _replace(body, swap):
+    """Replace statements (by id) wherever they sit in ``body`` and its blocks."""
+    body[:] = [swap.get(id(st), st) for st in body]
+    for st in body:
+        for field_ in ("body", "orelse", "finalbody"):
+            inner = getattr(st, field_, None)
+            if isinstance(inner, list):
+                _replace(inner, swap)
+        for handler in getattr(st, "handlers", ()):
+            _replace(handler.body, swap)
 
 
 def optimize(fdef, spec=None, protected=(), pure_call=None, arrays=None, owned=None,
@@ -550,23 +644,23 @@ def optimize(fdef, spec=None, protected=(), pure_call=None, arrays=None, owned=N
     ``arrays``: adjoints known to be float arrays of full shape (enables ``+=``);
     ``owned``: names of values the backward sweep made (enables ``1.0 * d -> d``);
     ``elementwise(call)``: whether a call makes a new array from its arguments."""
+    names = _Names()  # folding never changes which names a statement reads
     fold = _Fold(owned, elementwise)
     fold.visit(fdef)
     for _ in range(4):  # a folded constant may propagate further: `d = 1.0 / 3; e = -d`
         touched = []  # the statements a constant went into: only they can fold further
-        if not _copy_propagate(fdef, set(protected), touched) or not touched:
+        if not _copy_propagate(fdef, set(protected), names, touched) or not touched:
             break
         fold.changed = False
         for st in touched:
             fold.visit(st)
         if not fold.changed:
             break
-    _dce(fdef, set(protected))
-    _merge_copies(fdef.body)
+    _dce(fdef, set(protected), names)
+    _merge_copies(fdef.body, names)
     if pure_call is not None:
-        _inline(fdef, pure_call, set(protected) | _returned(fdef))
+        _inline(fdef, pure_call, set(protected) | _returned(fdef, names), names)
     if arrays:
         _in_place(fdef, dict(arrays), scatter)
-    fdef.body = _merge_ifs(fdef.body)
-    gast.fix_missing_locations(fdef)
+    fdef.body = _merge_ifs(fdef.body, names)
     return fdef
