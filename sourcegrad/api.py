@@ -298,14 +298,17 @@ class GradFunction:
                                    for a in args]))
         if key == self._last_key and self._last.valid():
             d = self._last
+            if fast is None and self._plain and not kwargs and len(args) >= self._plain:
+                # the second call with these inputs: worth a fast path (a signature
+                # seen once, as in a notebook, never pays for one)
+                self._fast = _fast_path(d, key[1], self.positions, self.single)
         else:
             shapes = tuple(Abstract("array", a.shape, a.dtype) if isinstance(a, np.ndarray)
                            and a.dtype.kind in "biufc" else FLOAT if type(a) is float else None
                            for a in args)
             d = self._last = self.derivative(weight_args, shapes)
             self._last_key = key
-            self._fast = _fast_path(d, key[1], self.positions, self.single) \
-                if self._plain and not kwargs and len(args) >= self._plain else None
+            self._fast = None
         f = d.functions[0]
         if self.bound_self is not None:
             res = f(self.bound_self, *args, **kwargs)

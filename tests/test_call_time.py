@@ -64,6 +64,7 @@ def test_cached_call_overhead_is_a_few_function_calls():
     x = np.linspace(-1, 1, 5)
     g = sg.grad(lambda x: np.sum(np.sin(x) * x))
     g(x)
+    g(x)  # the second call with one signature writes its fast path
     wrapper = [c for c in _python_calls(g, x) if c[0] == "sourcegrad.api"]
     # __call__ and _fix: the signature check and the gradient's fix-up are inline
     assert len(wrapper) <= 2, wrapper

@@ -501,8 +501,16 @@ def test_fast_path_follows_the_inputs():
     g = sg.grad(f, (0, 1))
     calls = [(np.ones(3), 2.0), (np.ones(3), np.ones(3)), (np.ones(3), 2.0),
              (np.ones(3, np.float32), 2.0), (np.ones(4), 2.0), (np.ones(3), 2.0)]
-    for x, a in calls * 2:  # every signature twice: the second call takes the fast path
+    def signature(x, a):
+        return x.shape, x.dtype, type(a), np.shape(a)
+
+    # each signature three times in a row (the second call writes its fast path, the
+    # third takes it), then all of them again, mostly missing the previous one's path
+    previous = None
+    for x, a in [c for c in calls for _ in range(3)] + calls:
         gx, ga = g(x, a)
+        assert (g._fast is not None) == (signature(x, a) == previous)
+        previous = signature(x, a)
         np.testing.assert_allclose(gx, np.broadcast_to(a, x.shape))
         assert gx.dtype == x.dtype and gx.shape == x.shape and gx.flags.writeable
         if isinstance(a, float):
