@@ -183,8 +183,12 @@ def _refuse_if_varied(stmt, node, varied, parsed):
              and isinstance(n.ctx, gast.Store)}
     if isinstance(node, gast.Lambda):
         inner |= {a.id for a in node.args.args}
+    # x.shape, x.ndim, ... read no gradient even where x carries it
+    metadata = {id(n.value) for n in astutil.walk(node) if isinstance(n, gast.Attribute)
+                and n.attr in INACTIVE_ATTRS and isinstance(n.value, gast.Name)}
     carried = sorted(n.id for n in astutil.walk(node) if isinstance(n, gast.Name)
-                     and isinstance(n.ctx, gast.Load) and n.id in varied and n.id not in inner)
+                     and isinstance(n.ctx, gast.Load) and n.id in varied and n.id not in inner
+                     and id(n) not in metadata)
     if carried:
         what = OPAQUE_NAMES[type(node)]
         origin = getattr(stmt, "origin", None) or node

@@ -129,6 +129,8 @@ def _check_weights(weights):
 def _fix(g, x):
     """Give gradient ``g`` the type, shape and dtype of input ``x``."""
     if isinstance(x, np.ndarray):
+        if g is None:  # an item of a container input that the output does not read
+            return np.zeros_like(x, subok=False)
         if type(g) is np.ndarray and g.dtype == x.dtype and g.shape == x.shape \
                 and g.flags.writeable:
             return g
@@ -138,7 +140,30 @@ def _fix(g, x):
         # a copy: broadcast views are read-only, and callers may update in place
         return g.astype(x.dtype) if np.issubdtype(x.dtype, np.number) else np.array(g)
     if isinstance(x, float):
-        return float(g)
+        if g is None:
+            return 0.0
+        # a real input's adjoint is the real part (the complex convention of the rules)
+        return float(np.real(g)) if np.iscomplexobj(g) else float(g)
+    if isinstance(x, (tuple, list)):
+        # a container input: one gradient per item, zeros for items the output
+        # does not depend on (the generated code leaves those None)
+        if g is None:
+            g = [None] * len(x)
+        if isinstance(g, (tuple, list)) and len(g) == len(x):
+            items = [_fix(gi, xi) for gi, xi in zip(g, x)]
+            if hasattr(x, "_fields"):  # a namedtuple
+                return type(x)(*items)
+            return type(x)(items) if type(x) in (tuple, list) else \
+                (tuple(items) if isinstance(x, tuple) else items)
+        return g
+    if isinstance(x, dict):
+        if g is None:
+            g = {}
+        if isinstance(g, dict):
+            return {k: _fix(g.get(k), v) for k, v in x.items()}
+        return g
+    if g is None and isinstance(x, (np.floating, np.complexfloating)):
+        return np.zeros_like(x)
     return g
 
 

@@ -49,6 +49,9 @@ OPAQUE_NAMES = {gast.ListComp: "list comprehension", gast.GeneratorExp: "generat
                 gast.JoinedStr: "f-string"}
 
 
+# np.r_ and np.c_: indexing them builds an array from the items (see index_concat)
+_CONCATENATORS = (type(np.r_), type(np.c_))
+
 # list methods treated as functions returning a new list (see runtime)
 LIST_METHODS = {"append": "list_append", "extend": "list_extend"}
 
@@ -713,6 +716,8 @@ class Normalizer:
             base = self.atom(node.value, "obj")
             return gast.Attribute(value=base, attr=node.attr, ctx=gast.Load())
         if isinstance(node, gast.Subscript):
+            if isinstance(self.static_value(node.value), _CONCATENATORS):
+                return self.index_concat(node)
             base = self.atom(node.value, "seq")
             return gast.Subscript(value=base, slice=self.index(node.slice), ctx=gast.Load())
         if isinstance(node, (gast.Tuple, gast.List)):
@@ -761,6 +766,19 @@ class Normalizer:
         for st in body:
             self.visit(st)
         return items
+
+    def index_concat(self, node):
+        """np.r_[a, b, 1:3] -> index_concat(np.r_, a, b, slice(1, 3, None)): a call,
+        so the items' adjoints come from its rule."""
+        elts = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
+        args = [node.value]
+        for e in elts:
+            if isinstance(e, gast.Slice):
+                parts = [const(None) if p is None else self.atom(p, "bound")
+                         for p in (e.lower, e.upper, e.step)]
+                e = gast.Call(func=name("slice"), args=parts, keywords=[])
+            args.append(self.atom(e, "item"))
+        return gast.Call(func=runtime_name("index_concat"), args=args, keywords=[])
 
     def index(self, node):
         if isinstance(node, gast.Slice):

@@ -176,12 +176,16 @@ def _fingerprint(code):
     return code.co_names, code.co_varnames, consts
 
 
-def _find_lambda(tree, code):
-    """The Lambda node in ``tree`` that compiled to ``code``."""
+def _find_lambda(tree, code, first=None):
+    """The Lambda node in ``tree`` that compiled to ``code`` (``tree`` parsed from
+    source starting at line ``first``)."""
     lambdas = [n for n in astutil.walk(tree) if isinstance(n, gast.Lambda)]
     argnames = code.co_varnames[:code.co_argcount]
     matches = [n for n in lambdas
                if tuple(a.id for a in n.args.args) == tuple(argnames)]
+    if len(matches) > 1 and first is not None:  # one statement, lambdas on several lines
+        on_line = [n for n in matches if first + n.lineno - 1 == code.co_firstlineno]
+        matches = on_line or matches
     if len(matches) > 1:  # several alike on one line: compare bytecode
         chosen = []
         for n in matches:
@@ -236,7 +240,7 @@ def parse_function(fn) -> Parsed:
             raise
     filename = code.co_filename
     if is_lambda:
-        node = _find_lambda(module, code)
+        node = _find_lambda(module, code, start)
         if node is None:
             raise SourceNotFoundError(
                 "lambda", detail="cannot tell which lambda on this line is meant",

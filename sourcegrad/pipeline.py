@@ -592,7 +592,12 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
     def grad_of(p):
         if p in init:
             return name(rev.d(p))
-        return call(gast.Attribute(value=name(np_name), attr="zeros_like", ctx=gast.Load()), p)
+        known = ctx.shapes.get(p)
+        if isinstance(known, shapes_mod.Abstract) and known.kind in ("array", "float"):
+            return call(gast.Attribute(value=name(np_name), attr="zeros_like", ctx=gast.Load()),
+                        p)
+        # maybe a tuple or list (np.zeros_like would stack its items): one zero per item
+        return call(name(ctx.env_name("zeros_like", runtime.zeros_like)), p)
 
     pre = []
     if rev.stack is not None:

@@ -11,7 +11,12 @@ np = np  # generated code may reach NumPy as ``_sg.np``
 
 def unbroadcast(d, x):
     """Sum the adjoint ``d`` down to the shape of ``x`` (undo broadcasting)."""
-    shape = x.shape if isinstance(x, np.ndarray) else np.shape(x)
+    if isinstance(x, np.ndarray):
+        shape = x.shape
+    elif isinstance(x, (list, tuple)):  # a sum of sequence adjoints: nothing broadcast
+        return d
+    else:
+        shape = np.shape(x)
     dshape = d.shape if isinstance(d, np.ndarray) else np.shape(d)
     if dshape == shape:
         return d
@@ -131,6 +136,24 @@ class AdjointList(list):
     __radd__ = __add__
 
 
+class AdjointDict(dict):
+    """The adjoint of a dict: one adjoint per key read (keys never read are absent)."""
+
+    __slots__ = ()
+
+    def __add__(self, other):
+        if other is None:
+            return self
+        out = AdjointDict(self)
+        for k, g in other.items():
+            if g is None:
+                continue
+            out[k] = g if out.get(k) is None else out[k] + g
+        return out
+
+    __radd__ = __add__
+
+
 def item_adjoint(dseq, i, like):
     """The adjoint of item ``i`` of a sequence whose adjoint is ``dseq``."""
     g = dseq[i]
@@ -150,6 +173,8 @@ def index_adjoint(x, index, dz):
         else:
             out[index] = dz
         return out
+    if isinstance(x, dict):
+        return AdjointDict({index: dz})
     out = np.zeros(np.shape(x), dtype=np.result_type(x, dz))
     np.add.at(out, index, dz)
     return out
@@ -247,6 +272,11 @@ def list_append(lst, item):
 def list_extend(lst, items):
     """``lst.extend(items)`` as a value: a new list."""
     return list(lst) + list(items)
+
+
+def index_concat(concat, *items):
+    """``np.r_[a, b, ...]`` (or ``np.c_``) as a call: ``concat`` indexed by ``items``."""
+    return concat[items]
 
 
 def list_head(dseq, n):

@@ -285,3 +285,16 @@ def test_exception_inside_propagates():
         raise KeyError("boom")
     with pytest.raises(KeyError):
         sg.grad(f)(a)
+
+
+def _power_of_negative(a, b):
+    return a ** b  # Python floats: a negative base gives a complex number
+
+
+def test_float_input_with_complex_result_gets_real_gradient():
+    # the convention of the complex rules (as in HIPS autograd): a real input's
+    # adjoint is the real part of the complex one
+    g = sg.grad(_power_of_negative, (0, 1))(-0.5, 0.3)
+    assert all(type(v) is float for v in g)
+    want = 0.3 * (-0.5 + 0j) ** (0.3 - 1)
+    assert abs(g[0] - want.real) < 1e-12

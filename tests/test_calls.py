@@ -473,3 +473,15 @@ def test_function_without_source_or_rule_is_named():
     line = inspect.getsourcelines(calls_c_function)[1] + 1
     assert f"line {line}" in msg
     assert "register" in msg.lower() or "rule" in msg.lower()
+
+
+# -- lambdas in one statement, each on its own line ------------------------------------------
+
+LAMBDA_TABLE = [lambda x, w: np.sum(x * w),
+                lambda x, w: np.sum(x * w * w),
+                lambda x, w: np.sum(x - w)]
+
+
+def test_lambdas_on_separate_lines_of_one_statement():
+    for f in LAMBDA_TABLE:
+        check_grads(f, X, W)

@@ -244,3 +244,49 @@ def test_list_append_does_not_leak_between_calls():
     b = g(X)
     np.testing.assert_allclose(a, b)
     check_grads(list_append_stack, X)
+
+
+# -- tuples, lists and dicts as inputs: one gradient per item, zeros where unused ---------
+
+def first_of_three(t):
+    a, b, c = t
+    return a * 2.0
+
+
+def uses_two_items(seq):
+    return np.sum(np.sin(seq[0])) + np.sum(seq[2] ** 2)
+
+
+def dict_terms(p):
+    return p["a"] * p["b"] + np.sum(p["v"])
+
+
+def nested_dict_terms(p):
+    return p["outer"]["x"] * p["outer"]["y"] + p["z"]
+
+
+def test_tuple_input_unused_items_get_zeros():
+    g = sg.grad(first_of_three)((1.5, -0.5, 2.0))
+    assert type(g) is tuple and g == (2.0, 0.0, 0.0)
+    assert all(type(v) is float for v in g)
+
+
+def test_list_input_gradients_shaped_like_items():
+    xs = [X, W[:2].copy(), np.array([[0.1, 0.2], [0.3, 0.4]])]
+    g = sg.grad(uses_two_items)(xs)
+    assert type(g) is list and len(g) == 3
+    np.testing.assert_allclose(g[0], np.cos(X))
+    np.testing.assert_array_equal(g[1], np.zeros(2))
+    np.testing.assert_allclose(g[2], 2 * xs[2])
+
+
+def test_dict_input_gradients():
+    g = sg.grad(dict_terms)({"a": 1.5, "b": -2.0, "v": X, "unused": 4.0})
+    assert set(g) == {"a", "b", "v", "unused"}
+    assert g["a"] == -2.0 and g["b"] == 1.5 and g["unused"] == 0.0
+    np.testing.assert_array_equal(g["v"], np.ones(3))
+
+
+def test_nested_dict_input_gradients():
+    g = sg.grad(nested_dict_terms)({"outer": {"x": 3.0, "y": 4.0}, "z": 1.0})
+    assert g == {"outer": {"x": 4.0, "y": 3.0}, "z": 1.0}

@@ -227,3 +227,73 @@ def test_value_and_grad_of_grad():
     v, g = sg.value_and_grad(sg.grad(cube))(1.5)
     np.testing.assert_allclose(v, 3 * 1.5 ** 2)
     np.testing.assert_allclose(g, 6 * 1.5)
+
+
+# -- second order through rules whose helpers once used `with np.errstate` ----------------
+
+def power_const_exponent(a):
+    return np.power(a, 2.5)
+
+
+def power_const_base(a):
+    return np.power(1.7, a)
+
+
+def power_zero_exponent(a):
+    return np.power(a, 0.0)
+
+
+def norm_of(x):
+    return np.linalg.norm(x * 2.0)
+
+
+def test_second_derivative_of_power():
+    np.testing.assert_allclose(sg.grad(sg.grad(power_const_exponent))(1.3),
+                               2.5 * 1.5 * 1.3 ** 0.5)
+    np.testing.assert_allclose(sg.grad(sg.grad(power_const_base))(0.4),
+                               np.log(1.7) ** 2 * 1.7 ** 0.4)
+
+
+def test_second_derivative_of_power_zero_exponent_at_zero():
+    assert sg.grad(power_zero_exponent)(0.0) == 0.0
+    assert sg.grad(sg.grad(power_zero_exponent))(0.0) == 0.0
+
+
+def test_gradient_of_norm_gradient():
+    check_grads(lambda x: np.sum(np.sin(sg.grad(norm_of)(x))), X)
+
+
+# -- second order through primals returning tuples, and through sequence inputs ---------
+
+def logdet_sum(m):
+    return np.sum(np.linalg.slogdet(m)[1])
+
+
+def svd_parts(m):
+    u, s, vt = np.linalg.svd(m, full_matrices=False)
+    return np.sum(np.sin(u)) + np.sum(np.sin(s)) + np.sum(np.cos(vt))
+
+
+def sines_of_two(seq):
+    return np.sum(np.sin(seq[0])) + np.sum(np.cos(seq[1]))
+
+
+def grad_of_sequence_input(a, b, c):
+    g = sg.grad(sines_of_two)([a, b, c])
+    return np.sum(g[0] * g[1][0]) + np.sum(np.sin(g[1]))
+
+
+_SPD = np.array([[2.0, 0.3, 0.1], [0.3, 1.5, -0.2], [0.1, -0.2, 1.8]])
+
+
+def test_gradient_of_slogdet_gradient():
+    check_grads(lambda m: np.sum(np.sin(sg.grad(logdet_sum)(m))), np.stack([_SPD, 2 * _SPD]))
+
+
+def test_gradient_of_svd_gradient():
+    M = np.array([[0.3, -0.8, 1.4], [0.9, 0.2, -0.5], [1.1, 0.4, 0.6], [-0.7, 1.3, 0.2]])
+    check_grads(lambda m: np.sum(sg.grad(svd_parts)(m) ** 2), M)
+
+
+def test_gradient_through_grad_of_a_list_input():
+    check_grads(grad_of_sequence_input, X, X[:2] + 0.5, np.array([[0.2, -0.3]]))

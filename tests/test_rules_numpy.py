@@ -497,6 +497,17 @@ def _shape_cases():
 
 def _misc_cases():
     return [
+        # filled and spaced arrays: the fill value and the end points carry gradient
+        Case(np.full, A((3, 2), 0.7), id="scalar"),
+        Case(np.full, A((4, 3), R(3)), id="row"),
+        Case(np.full_like, A(R(2, 3), 0.4), wrt=[1], id="scalar"),
+        Case(np.full_like, A(R(2, 3), R(3)), wrt=[1], id="row"),
+        Case(np.linspace, A(0.3, 1.7, 5), id="scalars"),
+        Case(np.linspace, A(0.3, 1.7, 1), id="one"),
+        Case(np.linspace, A(R(2), R(3, 2), 4), dict(endpoint=False, axis=1), id="arrays-axis"),
+        Case(np.linspace, A(0.3, 1.7, 5), dict(retstep=True), id="retstep"),
+        Case(np.logspace, A(0.3, 0.9, 4), id="scalars"),
+        Case(np.logspace, A(R(2), 0.5, 3, True, 2.5), id="base"),
         Case(np.where, A(lambda r: r.standard_normal((3, 4)) > 0, R(3, 4), R(3, 4)), id="same"),
         Case(np.where, A(lambda r: r.standard_normal((3, 4)) > 0, R(4), R(3, 1)), id="bcast"),
         Case(np.where, A(lambda r: r.standard_normal((3, 4)) > 0, R(3, 4), 0.0), id="scalar"),
@@ -755,8 +766,8 @@ def test_adjoints_are_writeable_arrays():
 
 @pytest.mark.parametrize("primal", [np.shape, np.size, np.ndim, np.argmax, np.argmin, np.argsort,
                                     np.nonzero, np.isnan, np.isfinite, np.equal, np.less,
-                                    np.greater, np.zeros, np.ones, np.empty, np.arange, np.linspace,
-                                    np.eye, np.zeros_like, np.ones_like, np.full_like,
+                                    np.greater, np.zeros, np.ones, np.empty, np.arange,
+                                    np.eye, np.zeros_like, np.ones_like,
                                     np.random.normal, np.random.randn, np.random.Generator.normal,
                                     nd.argmax])
 def test_nondifferentiable(primal):

@@ -441,3 +441,40 @@ def test_write_into_view_is_refused():
     with pytest.raises(sg.SourcegradError, match="view") as info:
         sg.grad(view_then_write_view)(V)
     assert "z[0] = 10.0" in str(info.value)
+
+
+# -- np.r_ and np.c_: indexing them builds an array out of the items ---------------------
+
+_COL = np.array([[0.5], [-1.0], [2.0]])
+
+
+def r_join(x, w):
+    return np.sum(np.r_[x, w, x] ** 2)
+
+
+def r_with_range_and_scalar(x, s):
+    return np.r_[x * s, 0:3, s] * 1.5
+
+
+def r_single(x):
+    return np.sin(np.r_[x])
+
+
+def c_columns(m):
+    return np.c_[m, _COL, m * m]
+
+
+def test_r_concatenates_with_gradient():
+    check_grads(r_join, V, V[:3])
+
+
+def test_r_with_slices_and_scalars():
+    check_grads(r_with_range_and_scalar, V, 0.7)
+
+
+def test_r_single_item():
+    check_grads(r_single, A)
+
+
+def test_c_stacks_columns_with_gradient():
+    check_grads(c_columns, A[:, :2].copy())

@@ -448,13 +448,14 @@ def power(z, x1, x2):
 
 def _power_grad(dz, z, x1, x2, which):
     """Adjoints of ``x1 ** x2``: ``x2 x1**(x2-1)`` (0 where x2 == 0) and ``z log x1``
-    (0 where x1 == 0, as autograd does)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if which == 0:
-            g = np.where(np.equal(x2, 0), 0.0, dz * x2 * np.power(x1, np.subtract(x2, 1.0)))
-            return _like(unbroadcast(g, x1), x1)
-        g = dz * z * np.log(np.where(np.equal(x1, 0), 1.0, x1))
-        return _like(unbroadcast(g, x2), x2)
+    (0 where x1 == 0, as autograd does).  Plain code, no ``np.errstate`` block, so
+    that ``grad(grad(f))`` can differentiate it in turn."""
+    if which == 0:
+        base = np.where(np.equal(x2, 0), 1.0, x1)  # x1**(x2-1) is not needed where x2 == 0
+        g = dz * x2 * np.power(base, np.subtract(x2, 1.0))
+        return _like(unbroadcast(g, x1), x1)
+    g = dz * z * np.log(np.where(np.equal(x1, 0), 1.0, x1))
+    return _like(unbroadcast(g, x2), x2)
 
 
 @adjoint(np.arctan2)
@@ -883,18 +884,20 @@ def _norm_grad(dz, z, x, ord=None, axis=None, keepdims=False):
     if not matrix:
         zk, dzk = _keep(z, x.ndim, axes, keepdims), _keep(dz, x.ndim, axes, keepdims)
         ax = np.abs(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if ord is None or ord == 2:
-                g = np.where(zk == 0, 0.0, x / zk)
-            elif ord in (np.inf, -np.inf):
-                extreme = np.max if ord > 0 else np.min
-                ext = extreme(ax, axis=axes, keepdims=True)
-                hit = ax == ext
-                g = np.sign(x) * hit / np.sum(hit, axis=axes, keepdims=True)
-            elif ord == 0:
-                g = np.zeros_like(x)
-            else:
-                g = np.where(zk == 0, 0.0, np.sign(x) * (ax / zk) ** (ord - 1))
+        # a zero norm divides by 1 instead (its gradient is 0): plain code, no
+        # np.errstate block, so that grad(grad(f)) can differentiate it in turn
+        safe = np.where(zk == 0, 1.0, zk)
+        if ord is None or ord == 2:
+            g = np.where(zk == 0, 0.0, x / safe)
+        elif ord in (np.inf, -np.inf):
+            extreme = np.max if ord > 0 else np.min
+            ext = extreme(ax, axis=axes, keepdims=True)
+            hit = ax == ext
+            g = np.sign(x) * hit / np.sum(hit, axis=axes, keepdims=True)
+        elif ord == 0:
+            g = np.zeros_like(x)
+        else:
+            g = np.where(zk == 0, 0.0, np.sign(x) * (ax / safe) ** (ord - 1))
         return _like(dzk * g, x)
     r, c = axes
     xm = np.moveaxis(x, (r, c), (-2, -1))
@@ -1272,6 +1275,58 @@ def ndarray_astype(z, self, dtype, order='K', casting='unsafe', subok=True, copy
     d[self] = _like(d[z], self)
 
 
+# ---------------------------------------------- filled and spaced arrays --
+# Their shape arguments carry no gradient, but the values they fill in do:
+# ``np.full(n, x)`` and ``np.linspace(a, b, n)`` depend on ``x``, ``a``, ``b``.
+
+@adjoint(np.full)
+def full(z, shape, fill_value, dtype=None, order='C', *, device=None, like=None):
+    d[fill_value] = unbroadcast(d[z], fill_value)
+
+
+@adjoint(np.full_like)
+def full_like(z, a, fill_value, dtype=None, order='K', subok=True, shape=None, *,
+              device=None):
+    d[fill_value] = unbroadcast(d[z], fill_value)
+
+
+@adjoint(np.linspace)
+def linspace(z, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
+             device=None):
+    d[start] = _linspace_grad(d[z], start, stop, num, endpoint, retstep, axis, 0)
+    d[stop] = _linspace_grad(d[z], start, stop, num, endpoint, retstep, axis, 1)
+
+
+def _linspace_grad(dz, start, stop, num, endpoint, retstep, axis, which):
+    """Adjoint of ``start`` (``which`` 0) or ``stop`` (1) of ``np.linspace``:
+    sample ``i`` is ``start + t_i * (stop - start)`` with ``t_i = i / div``."""
+    dstep = None
+    if retstep:
+        dz, dstep = dz
+    num = int(num)
+    div = (num - 1) if endpoint else num
+    t = np.arange(num) / div if div > 0 else np.zeros(num)
+    shape = np.broadcast_shapes(np.shape(start), np.shape(stop))
+    ndim = len(shape) + 1
+    ax = int(axis) % ndim
+    t = t.reshape([num if i == ax else 1 for i in range(ndim)])
+    dz = np.zeros((1,) * ndim) if dz is None else np.asarray(dz)
+    g = np.sum(dz * (t if which else 1.0 - t), axis=ax)
+    if dstep is not None and div > 0:
+        g = g + (dstep / div if which else -dstep / div)
+    x = stop if which else start
+    return _like(unbroadcast(g, x), x)
+
+
+@adjoint(np.logspace)
+def logspace(z, start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    d[start] = _linspace_grad(d[z] * z * np.log(base), start, stop, num, endpoint, False,
+                              axis, 0)
+    d[stop] = _linspace_grad(d[z] * z * np.log(base), start, stop, num, endpoint, False,
+                             axis, 1)
+    d[base] = unbroadcast(d[z] * z * np.log(z) / (np.log(base) * base), base)
+
+
 # ---------------------------------------------------- no gradient flows --
 
 def _existing(owner, *names):
@@ -1286,9 +1341,9 @@ nondifferentiable(
                "allclose", "array_equal", "array_equiv", "signbit",
                "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
                "logical_and", "logical_or", "logical_not", "logical_xor", "all", "any",
-               "floor_divide", "zeros", "ones", "empty", "full", "arange", "linspace",
-               "logspace", "eye", "identity", "zeros_like", "ones_like", "empty_like",
-               "full_like", "tri", "indices", "meshgrid", "diag_indices", "tril_indices",
+               "floor_divide", "zeros", "ones", "empty", "arange",
+               "eye", "identity", "zeros_like", "ones_like", "empty_like", "tri",
+               "indices", "meshgrid", "diag_indices", "tril_indices",
                "triu_indices"),
     *_existing(np.ndarray, "argmax", "argmin", "argsort", "nonzero", "all", "any"),
     why="integer, boolean or constant-valued")

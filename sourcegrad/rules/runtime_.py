@@ -39,5 +39,45 @@ def list_extend(z, lst, items):
     d[items] = list_tail(d[z], len(lst))
 
 
+@adjoint(runtime.index_concat)
+def index_concat(z, concat, *items):
+    d[items] = _index_concat_grads(d[z], concat, items)
+
+
+_TAG = -2.0 ** 40  # far below any number an index item (a slice, an int) contributes
+
+
+def _index_concat_grads(dz, concat, items):
+    """Adjoints of the items of ``np.r_[items]``: it only places their elements,
+    so each item is replaced by distinct tags, the tagged result shows where every
+    element went, and ``dz`` is gathered back from there."""
+    tagged, spans, start = [], [], _TAG
+    for v in items:
+        if isinstance(v, (float, np.floating)) or (isinstance(v, np.ndarray)
+                                                   and v.dtype.kind == "f"):
+            n = int(np.size(v))
+            tagged.append(start - np.arange(n, dtype=np.float64).reshape(np.shape(v))
+                          if np.ndim(v) else start)
+            spans.append((start, n))
+            start -= n
+        else:
+            tagged.append(v)
+            spans.append(None)
+    where = np.asarray(concat[tuple(tagged)], dtype=np.float64).ravel()
+    dz = np.broadcast_to(dz, np.shape(where) if np.ndim(dz) == 0 else np.shape(dz)).ravel()
+    grads = []
+    for v, span in zip(items, spans):
+        if span is None:
+            grads.append(None)
+            continue
+        first, n = span
+        pos = first - where
+        hit = (pos >= 0) & (pos < n)
+        g = np.zeros(n, dtype=np.result_type(v, dz))
+        np.add.at(g, pos[hit].astype(np.intp), dz[hit])
+        grads.append(g.reshape(np.shape(v)) if np.ndim(v) else g[0])
+    return grads
+
+
 nondifferentiable(runtime.seed_like, runtime.seed_first, runtime.zeros_like,
                   runtime.save_item)
