@@ -56,3 +56,28 @@ def test_bce_with_large_logits_value():
     np.testing.assert_allclose(loss, [100.0, 100.0])
     g = sg.grad(lambda x: ops.binary_cross_entropy_with_logits(x, y))(x)
     np.testing.assert_allclose(g, [-0.5, 0.5])
+
+
+def pow_operator(x, y):
+    return np.sum(x ** y)
+
+
+def pow_numpy(x, y):
+    return np.sum(np.power(x, y))
+
+
+def pow_ops(x, y):
+    return ops.sum(ops.pow(x, y))
+
+
+@pytest.mark.parametrize("fn", [pow_operator, pow_numpy, pow_ops])
+def test_exponent_gradient_where_the_base_is_zero_or_negative(fn):
+    # d(x**y)/dy = x**y log x: 0 at x == 0 (x**y is 0 there, y > 0), and no real
+    # derivative for a negative base (an integer exponent keeps x**y real): nan, not 0
+    x = np.array([0.0, 2.0, -2.0])
+    y = np.array([2.0, 2.0, 2.0])
+    with np.errstate(invalid="ignore"):
+        gx, gy = sg.grad(fn, (0, 1))(x, y)
+    np.testing.assert_allclose(gx, 2 * x)
+    np.testing.assert_allclose(gy[:2], [0.0, 4 * np.log(2.0)])
+    assert np.isnan(gy[2])

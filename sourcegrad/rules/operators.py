@@ -41,7 +41,9 @@ def truediv(z, x1, x2):
 @adjoint(operator.pow)
 def pow(z, x, y):
     d[x] = unbroadcast(d[z] * y * x ** (y - 1), x)
-    d[y] = unbroadcast(d[z] * z * np.log(np.where(x > 0, x, 1.0)), y)
+    # log x: 0 * log 0 taken as 0 (z is 0 there); a negative base has no real
+    # derivative in the exponent: nan, as in autograd, JAX and PyTorch
+    d[y] = unbroadcast(d[z] * z * np.log(np.where(x == 0, 1.0, x)), y)
 
 
 @adjoint(operator.matmul, np.matmul)

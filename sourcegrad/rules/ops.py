@@ -118,9 +118,9 @@ def _pow_grad_input(dz, input, exponent):
 
 
 def _pow_grad_exponent(dz, z, input, exponent):
-    """Adjoint of the exponent: ``dz * z * log(x)``, zero where ``x <= 0``."""
-    positive = np.greater(input, 0)
-    local = np.where(positive, z * np.log(np.where(positive, input, 1)), 0)
+    """Adjoint of the exponent: ``dz * z * log(x)``: zero where ``x == 0``, nan where
+    ``x < 0`` (no real derivative), as ``np.power``'s rule."""
+    local = z * np.log(np.where(np.equal(input, 0), 1, input))
     return _cast(unbroadcast(dz * local, exponent), exponent)
 
 
