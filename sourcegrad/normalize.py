@@ -29,6 +29,7 @@ import numpy as np
 from sourcegrad import astutil
 from sourcegrad.astutil import copy_tree
 from sourcegrad.errors import UnsupportedSyntaxError
+from sourcegrad.jumps import lower_jumps
 from sourcegrad.parse import MISSING
 
 _OPNAMES = {
@@ -139,7 +140,6 @@ class Normalizer:
         for p in params:
             self.namer.reserve(p)
         self.check_aliased_inplace(fdef)
-        from sourcegrad.jumps import lower_jumps
         lower_jumps(fdef, self.namer)
         self.locals |= assigned_names(fdef.body)
         for s in fdef.body:
