@@ -589,10 +589,13 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
             if n in init:
                 body_bwd.append(gast.Expr(value=call(helper, wname, n, rev.d(n))))
 
+    input_shapes = dict(spec.shapes)
+
     def grad_of(p):
         if p in init:
             return name(rev.d(p))
-        known = ctx.shapes.get(p)
+        # what the input is (p may be rebound later); a callee's are known by its body
+        known = input_shapes.get(p) or ctx.shapes.get(p)
         if isinstance(known, shapes_mod.Abstract) and known.kind in ("array", "float"):
             return call(gast.Attribute(value=name(np_name), attr="zeros_like", ctx=gast.Load()),
                         p)
