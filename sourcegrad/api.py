@@ -7,7 +7,11 @@ calls it, and shapes the result as SPEC.md says.
 """
 from __future__ import annotations
 
+import ast
 import inspect
+import itertools
+import linecache
+import sys
 import types
 
 import numpy as np
@@ -15,7 +19,8 @@ import numpy as np
 from sourcegrad import runtime
 from sourcegrad.parse import unwrap
 from sourcegrad.codegen import strip_comments
-from sourcegrad.pipeline import Spec, derive, user_callable
+from sourcegrad.errors import SourcegradError
+from sourcegrad.pipeline import Spec, derive, user_callable, vararg_names
 from sourcegrad.shapes import Abstract
 
 FLOAT = Abstract("float")
@@ -32,10 +37,97 @@ def _parameter_type():
     return Parameter
 
 
+_WRAPPERS = {}
+
+
+def _rule_wrapper(primal):
+    """A Python function with readable source that calls ``primal`` (a function with a
+    derivative rule, e.g. ``np.sin``): ``def sin(x): return np.sin(x)``, parameters
+    from the rule's signature.  ``grad(np.sin)`` differentiates it like any function,
+    the rule inlined.  None when ``primal`` has no rule."""
+    from sourcegrad.rules import registry
+    try:
+        rule = registry.lookup(primal)
+    except Exception:
+        return None
+    if rule is None:
+        return None
+    key = registry._key(primal)
+    if key in _WRAPPERS:
+        return _WRAPPERS[key]
+    fname = getattr(primal, "__name__", None)
+    if not (isinstance(fname, str) and fname.isidentifier()):
+        fname = "function"
+    scope = {}
+    params, args = [], []
+    star = False
+    for p in rule.signature.parameters.values():
+        if p.kind == p.VAR_POSITIONAL:
+            params.append(f"*{p.name}")
+            args.append(f"*{p.name}")
+            star = True
+            continue
+        if p.kind == p.VAR_KEYWORD:
+            return None
+        if p.name == "out" and p.default is None or \
+                p.kind == p.KEYWORD_ONLY and p.default is not p.empty:
+            # out=: not for a function being differentiated; optional keyword-only
+            # parameters (np.clip's min=/max=) may clash with what is passed
+            continue
+        if p.kind == p.KEYWORD_ONLY and not star:
+            params.append("*")
+            star = True
+        text = p.name
+        if p.default is not p.empty:
+            try:
+                literal = ast.literal_eval(repr(p.default)) == p.default
+            except Exception:
+                literal = False
+            if not literal:
+                scope[f"{p.name}_default"] = p.default
+            text += "=" + (repr(p.default) if literal else f"{p.name}_default")
+        params.append(text)
+        pos = p.kind != p.KEYWORD_ONLY and p.default is p.empty
+        args.append(p.name if pos else f"{p.name}={p.name}")
+    # how the wrapper names the primal: np.sin, ops.sigmoid, self.sum, or `primal`
+    objclass = getattr(primal, "__objclass__", None)
+    places = [("np", np), ("np.linalg", np.linalg), ("np.fft", np.fft)]
+    ops = sys.modules.get("sourcegrad.ops")
+    if ops is not None:
+        places.append(("ops", ops))
+    module = sys.modules.get(getattr(primal, "__module__", None) or "")
+    if module is not None:
+        places.append((module.__name__.rpartition(".")[2].lstrip("_") or "module", module))
+    expr = None
+    if objclass is not None and args and not args[0].startswith("*") and "=" not in args[0]:
+        expr = f"{args.pop(0)}.{fname}"
+    else:
+        for alias, mod in places:
+            if getattr(mod, fname, None) is primal:
+                scope[alias.partition(".")[0]] = np if alias.startswith("np") else mod
+                expr = f"{alias}.{fname}"
+                break
+    if expr is None or fname in ("np", "ops", "primal"):
+        scope["primal"] = primal
+        expr = "primal"
+    text = f"def {fname}({', '.join(params)}):\n    return {expr}({', '.join(args)})\n"
+    filename = f"<sourcegrad: {fname} (rule wrapper #{next(_wrapper_ids)})>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    exec(compile(text, filename, "exec"), scope)
+    wrapper = _WRAPPERS[key] = scope[fname]
+    return wrapper
+
+
+_wrapper_ids = itertools.count()
+
+
 def _target(fn):
     """(python function, bound self or None) that ``fn`` calls."""
     if isinstance(fn, GradFunction):
         return fn.generated(), None
+    wrapper = _rule_wrapper(fn)  # np.sin, ops.sigmoid: differentiated through their rule
+    if wrapper is not None:
+        return wrapper, None
     if isinstance(fn, types.FunctionType):
         return unwrap(fn), None
     if isinstance(fn, types.MethodType):
@@ -61,15 +153,13 @@ def _positional_params(func, bound_self):
               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     if bound_self is not None:
         params = params[1:]
-    var = any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values())
-    return [p.name for p in params], var
+    var = [p.name for p in sig.parameters.values() if p.kind == p.VAR_POSITIONAL]
+    return [p.name for p in params], (var[0] if var else None)
 
 
 def _check_positions(grad_position, func, bound_self, weights):
     names, var = _positional_params(func, bound_self)
-    arity = len(names)
-    desc = f"{getattr(func, '__qualname__', func)} takes {arity} positional argument" \
-           f"{'' if arity == 1 else 's'}" + (f" ({', '.join(names)})" if names else "")
+    desc = _describe(func, names, var)
     if grad_position is None:
         if weights is None:
             raise ValueError("grad_position and weights cannot both be None: ask for input "
@@ -92,16 +182,25 @@ def _check_positions(grad_position, func, bound_self, weights):
         if p < 0:
             raise ValueError(f"grad_position={p} is negative; positions count from 0 and "
                              f"{desc}")
-        if p >= arity and not var:
+        if p >= len(names) and not var:
             raise ValueError(f"grad_position={p} but {desc}")
     if len(set(items)) != len(items):
         dup = sorted({p for p in items if items.count(p) > 1})
         raise ValueError(f"grad_position={grad_position!r} repeats position "
                          f"{', '.join(map(str, dup))}; name each position once")
-    if var and any(p >= arity for p in items):
-        raise ValueError(f"grad_position={grad_position!r}: gradients with respect to "
-                         f"*args are not supported; {desc}")
     return tuple(int(p) for p in items)
+
+
+def _describe(func, names, var, called=None):
+    """``f takes 2 positional arguments (a, b)`` (and ``*args``; ``called with 3``)."""
+    arity = len(names)
+    desc = f"{getattr(func, '__qualname__', func)} takes {arity} positional argument" \
+           f"{'' if arity == 1 else 's'}" + (f" ({', '.join(names)})" if names else "")
+    if var:
+        desc += f" and *{var}"
+    if called is not None:
+        desc += f", and was called with {called}"
+    return desc
 
 
 def _check_weights(weights):
@@ -247,15 +346,21 @@ class GradFunction:
         self.positions = _check_positions(grad_position, self.func, self.bound_self,
                                           self.weights)
         self.single = isinstance(grad_position, int)
+        named, self._var = _positional_params(self.func, self.bound_self)
+        self._arity = len(named)
+        # positions past the named parameters index *args: the derivative is then
+        # specialised on how many positional arguments each call passes
+        self._var_positions = self._var is not None and \
+            any(p >= self._arity for p in self.positions or ())
         self.has_aux = has_aux
         self.return_ids = return_ids
         self.sens = sens_param
         self.value = value
         names = param_names_of(self.func)
         offset = 1 if self.bound_self is not None else 0
-        self.position_names = tuple(names[offset + p] for p in (self.positions or ()))
         self._param_names = names
         self._offset = offset
+        self.position_names = () if self._var_positions else self._position_names(-1)
         self._weight_ids = {id(w) for w in self.weights} if self.weights else set()
         self._derivs = {}
         # the fast path of __call__: nothing but positional inputs to differentiate
@@ -269,28 +374,54 @@ class GradFunction:
         self.__doc__ = f"Gradient of {getattr(fn, '__qualname__', fn)!r} (sourcegrad)."
 
     # -- derivative -------------------------------------------------------------
-    def _spec(self, weight_args=(), shapes=()):
-        active = self.position_names + tuple(a for a in weight_args
-                                             if a not in self.position_names)
+    def _names(self, nvar=-1):
+        """The parameter names of the derivative: with ``nvar >= 0``, ``*args`` becomes
+        that many parameters (see ``pipeline.expand_varargs``)."""
+        if nvar < 0:
+            return self._param_names
+        i = self._param_names.index(self._var)
+        return self._param_names[:i] + vararg_names(self.func, nvar) + self._param_names[i + 1:]
+
+    def _position_names(self, nvar):
+        names = self._names(nvar)
+        return tuple(names[self._offset + p] for p in (self.positions or ()))
+
+    def _spec(self, weight_args=(), shapes=(), nvar=-1, complete=False):
+        positions = self._position_names(nvar)
+        active = positions + tuple(a for a in weight_args if a not in positions)
         return Spec(active=active, mode="joint", weights=self.weights is not None,
                     value=self.value, has_aux=self.has_aux, sens=self.sens,
                     single=self.single, weight_args=weight_args,
-                    returned=len(self.position_names), shapes=shapes)
+                    returned=len(positions), shapes=shapes, varargs=nvar,
+                    complete=complete)
 
-    def derivative(self, weight_args=(), shapes=()):
-        key = (weight_args, shapes)
+    def derivative(self, weight_args=(), shapes=(), nvar=-1, complete=False):
+        if nvar < 0 and self._var_positions:  # before any call: the fewest arguments
+            nvar = max(self.positions) + 1 - self._arity
+        key = (weight_args, shapes, nvar, complete)
         d = self._derivs.get(key)
         if d is None or not d.valid():
             if shapes and len(self._derivs) >= MAX_SPECIALIZATIONS:
-                return self.derivative(weight_args, ())  # many shapes seen: stay general
-            named = tuple((n, s) for n, s in zip(self._param_names[self._offset:], shapes)
-                          if s is not None)
-            d = self._derivs[key] = derive(self.func, self._spec(weight_args, named))
+                return self.derivative(weight_args, (), nvar)  # many shapes seen: general
+            names = self._names(nvar)[self._offset:]
+            if nvar < 0 and self._var is not None:  # shapes of *args items: not a parameter's
+                names = names[:self._arity]
+            named = tuple((n, s) for n, s in zip(names, shapes) if s is not None)
+            d = self._derivs[key] = derive(self.func,
+                                           self._spec(weight_args, named, nvar, complete))
         return d
 
     def generated(self):
         """The generated Python function (for ``grad(grad(f))``)."""
-        return self.derivative().functions[0]
+        if self._var_positions:
+            raise SourcegradError(
+                f"{self.__name__[:-5]} differentiated with respect to *args inside "
+                f"differentiated code", detail="the number of positional arguments is known "
+                "only at each call", hint="give the function named parameters, or take the "
+                "gradient with respect to a tuple argument")
+        # called like the user's function: gradients as the caller gets them, zeros
+        # (not None) for the items of a tuple or list input it does not read
+        return self.derivative(complete=True).functions[0]
 
     def last_generated(self):
         """The generated function the last call ran (specialised on its inputs'
@@ -312,11 +443,21 @@ class GradFunction:
                                 "positional argument")
             *args, sens = args
             kwargs["sens"] = sens
+        nvar = -1
+        if self._var_positions:
+            nvar = len(args) - self._arity
+            top = max(self.positions)
+            if top >= len(args):
+                names = self._param_names[self._offset:self._offset + self._arity]
+                raise ValueError(f"grad_position={top} but "
+                                 f"{_describe(self.func, names, self._var, len(args))}")
+        names = self._names(nvar)
         weight_args = ()
         if self.weights is not None:
             ids = self._weight_ids
-            weight_args = tuple(self._param_names[i + self._offset]
-                                for i, a in enumerate(args) if id(a) in ids)
+            npos = len(args) if nvar >= 0 else self._arity
+            weight_args = tuple(names[i + self._offset]
+                                for i, a in enumerate(args) if id(a) in ids and i < npos)
             acc = runtime.WeightGrads(self.weights)
             kwargs["weight_grads"] = acc
         key = (weight_args, tuple([(a.shape, a.dtype) if isinstance(a, np.ndarray) else type(a)
@@ -331,7 +472,7 @@ class GradFunction:
             shapes = tuple(Abstract("array", a.shape, a.dtype) if isinstance(a, np.ndarray)
                            and a.dtype.kind in "biufc" else FLOAT if type(a) is float else None
                            for a in args)
-            d = self._last = self.derivative(weight_args, shapes)
+            d = self._last = self.derivative(weight_args, shapes, nvar)
             self._last_key = key
             self._fast = None
         f = d.functions[0]

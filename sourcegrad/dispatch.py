@@ -22,7 +22,7 @@ _counter = itertools.count()
 
 
 def _plan(callee, spec, nargs, kwnames):
-    from sourcegrad.pipeline import Spec, derive, user_callable
+    from sourcegrad.pipeline import Spec, derive, user_callable, vararg_names
 
     active_args, active_kw, weights, star = spec
     starred = tuple(range(star, nargs)) if star is not None else ()
@@ -48,15 +48,27 @@ def _plan(callee, spec, nargs, kwnames):
     shift = 1 if has_self else 0
     bound = sig.bind(*range(nargs + shift), **{k: k for k in kwnames})
     slot_of = {}
+    params = list(sig.parameters)
+    nvar = -1
     for pname, v in bound.arguments.items():
-        vals = v if sig.parameters[pname].kind == inspect.Parameter.VAR_POSITIONAL else (v,)
-        for item in vals:
+        if sig.parameters[pname].kind == inspect.Parameter.VAR_POSITIONAL:
+            vals = v
+            if any(isinstance(item, int) and item - shift in active_args for item in v):
+                # gradient through *args: specialised to this many parameters
+                nvar = len(v)
+                names = vararg_names(fn, nvar)
+                i = params.index(pname)
+                params[i:i + 1] = names
+        else:
+            vals = (v,)
+        for k, item in enumerate(vals):
+            slot = names[k] if vals is v and nvar >= 0 else pname
             if isinstance(item, int) and item - shift in active_args:
-                slot_of[pname] = ("pos", item - shift)
+                slot_of[slot] = ("pos", item - shift)
             elif isinstance(item, str) and item in active_kw:
-                slot_of[pname] = ("kw", item)
-    active = tuple(p for p in sig.parameters if p in slot_of)
-    d = derive(fn, Spec(active=active, mode="split", weights=weights))
+                slot_of[slot] = ("kw", item)
+    active = tuple(p for p in params if p in slot_of)
+    d = derive(fn, Spec(active=active, mode="split", weights=weights, varargs=nvar))
     index = {slot_of[p]: j for j, p in enumerate(active)}
     reorder = tuple(index.get(slot) for slot in caller_order)
     return d, has_self, reorder

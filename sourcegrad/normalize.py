@@ -729,6 +729,9 @@ class Normalizer:
             return type(node)(elts=elts, ctx=gast.Load())
         if isinstance(node, gast.ListComp) and self.reads_locals(node):
             return name(self.list_comprehension(node))
+        if isinstance(node, gast.Dict) and self.reads_locals(node) and all(
+                isinstance(k, gast.Constant) and type(k.value) in (str, int) for k in node.keys):
+            return self.make_dict([k.value for k in node.keys], node.values)
         if isinstance(node, OPAQUE):
             return node  # evaluated as written; activity refuses it if it carries gradient
         self.refuse(node, f"{type(node).__name__} expression")
@@ -791,8 +794,21 @@ class Normalizer:
             return node
         return self.atom(node, "index")
 
+    def make_dict(self, keys, values):
+        """``{"a": a, "b": b}`` or ``dict(a=a, b=b)`` -> ``make_dict("a", a, "b", b)``,
+        whose rule gives each value the adjoint under its key."""
+        args = []
+        for k, v in zip(keys, values):
+            args += [const(k), self.atom(v, k if isinstance(k, str) and k.isidentifier()
+                                         else "item")]
+        return gast.Call(func=runtime_name("make_dict"), args=args, keywords=[])
+
     def call(self, node):
         func = node.func
+        if self.static_value(func) is dict and not node.args and node.keywords \
+                and all(k.arg for k in node.keywords) and self.reads_locals(node):
+            return self.make_dict([k.arg for k in node.keywords],
+                                  [k.value for k in node.keywords])
         if isinstance(func, gast.Attribute) and not self.is_static_callee(func):
             func = gast.Attribute(value=self.atom(func.value, "obj"), attr=func.attr,
                                   ctx=gast.Load())

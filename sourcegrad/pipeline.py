@@ -28,7 +28,7 @@ from sourcegrad import shapes as shapes_mod
 from sourcegrad.activity import INACTIVE_ATTRS, analyse
 from sourcegrad.astutil import copy_tree
 from sourcegrad.codegen import compile_functions
-from sourcegrad.errors import NoDerivativeError, SourceNotFoundError
+from sourcegrad.errors import NoDerivativeError, SourceNotFoundError, SourcegradError
 from sourcegrad.fence import fence
 from sourcegrad.naming import Namer
 from sourcegrad.normalize import assign, const, name, normalize
@@ -41,7 +41,7 @@ from sourcegrad.rules import registry
 # what the optimizer may move: functions that only compute a value
 _PURE_RUNTIME = {runtime.unbroadcast, runtime.zeros_like, runtime.matmul_adjoint_a,
                  runtime.matmul_adjoint_b, runtime.seed_like, runtime.seed_first,
-                 runtime.add_adjoints, runtime.item_adjoint}
+                 runtime.add_adjoints, runtime.item_adjoint, runtime.fill_zeros}
 _PURE_METHODS = {"sum", "reshape"}
 _NUMPY_EFFECTS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis",
                   "seterr", "errstate", "printoptions", "show_config", "info",
@@ -61,6 +61,9 @@ class Spec:
     weight_args: tuple = ()  # parameters that are weight Parameters at run time
     returned: int = -1       # joint: how many of `active` are returned (the rest: weights)
     shapes: tuple = ()       # ((parameter, shape), ...) the derivative is specialised on
+    varargs: int = -1        # >= 0: *args specialised to that many parameters (vararg_names)
+    complete: bool = False   # joint: container inputs' gradients with zeros, not None, for
+                             # items not read (a gradient called inside differentiated code)
 
 
 @dataclass
@@ -324,16 +327,19 @@ class Context:
             rev.refuse(s, f"call to {fn.__qualname__}", detail=str(exc))
         shift = 1 if info.self_expr else 0
         active, order = [], []
+        nvar = -1
         for pname, v in bound.arguments.items():
             kind = sig.parameters[pname].kind
             vals = v if kind == kind.VAR_POSITIONAL else (v,)
-            for item in vals:
+            if kind == kind.VAR_POSITIONAL and any(
+                    isinstance(item, int) and item - shift in active_args for item in vals):
+                # gradient through *args: the callee is specialised to len(vals) parameters
+                nvar = len(vals)
+                pnames = vararg_names(fn, nvar)
+            for k, item in enumerate(vals):
                 if (isinstance(item, int) and item - shift in active_args) or \
                         (isinstance(item, str) and item in active_kw):
-                    if kind == kind.VAR_POSITIONAL:
-                        rev.refuse(s, f"call to {fn.__qualname__}",
-                                   detail="gradient through a *args parameter is not supported")
-                    active.append(pname)
+                    active.append(pnames[k] if kind == kind.VAR_POSITIONAL else pname)
                     order.append(("pos", item - shift) if isinstance(item, int) else ("kw", item))
         arg_nodes = ([info.self_expr] if info.self_expr else []) + list(value.args)
         known = []
@@ -343,7 +349,7 @@ class Context:
                 if shp is not None:
                     known.append((pname, shp))
         spec = Spec(active=tuple(active), mode="split", weights=self.spec.weights,
-                    shapes=tuple(known))
+                    shapes=tuple(known) if nvar < 0 else (), varargs=nvar)
         try:
             d = derive(fn, spec)
         except Recursive:
@@ -354,6 +360,14 @@ class Context:
                               f"be read ({exc.filename})",
                        hint=f"define it in a file or notebook cell, or register a rule: "
                             f"@sourcegrad.adjoint({fn.__qualname__})")
+        except SourcegradError as exc:
+            if not (getattr(fn, "__module__", None) or "").startswith("numpy"):
+                raise
+            # NumPy's own Python code (np.vectorize's __call__): say so at the user's call
+            rev.refuse(s, f"call to {fn.__qualname__}", cls=NoDerivativeError,
+                       detail=f"{fn.__qualname__} is NumPy's Python code, which cannot be "
+                              f"differentiated ({exc.construct})",
+                       hint=f"register a rule: @sourcegrad.adjoint({fn.__qualname__})")
         self.guards += d.guards
         fwd_name = self.env_name(d.name + "_fwd", d.functions[0])
         bwd_name = self.env_name(d.name + "_bwd", d.functions[1])
@@ -451,6 +465,8 @@ def front(fn, spec: Spec):
     """Stages 1-3 for ``fn``: (parsed source, namer, normalized tree, context)."""
     parsed = parse_function(fn)                                  # 1. read source
     fence(parsed)                                                # 2. refuse what we can't do
+    if spec.varargs >= 0 and parsed.tree.args.vararg is not None:
+        expand_varargs(parsed.tree, vararg_names(parsed.fn, spec.varargs))
     namer = Namer.for_tree(parsed.tree)
     tree = normalize(parsed, namer, dict(spec.shapes))           # 3. one op per statement
     locals_ = {n.id for n in astutil.walk(tree) if isinstance(n, gast.Name)
@@ -491,6 +507,54 @@ def build(fn, spec: Spec) -> Derivative:
     return Derivative(tuple(compiled), "\n\n".join(dict.fromkeys(sources)), guards, base,
                       tuple(params), text=text, env=dict(ctx.env), globals=parsed.globals,
                       closure=dict(parsed.closure), callees=list(ctx.callees))
+
+
+def _code_names(code, out):
+    out.update(code.co_varnames, code.co_names, code.co_cellvars, code.co_freevars)
+    for k in code.co_consts:
+        if isinstance(k, types.CodeType):
+            _code_names(k, out)
+    return out
+
+
+def vararg_names(fn, n):
+    """The parameters ``f(a, *args)``'s ``args`` becomes when specialised to ``n``
+    items (``args_0``, ``args_1``, ...; none clashes with a name ``fn`` uses)."""
+    fn = unwrap(fn)
+    code = fn.__code__
+    var = code.co_varnames[code.co_argcount + code.co_kwonlyargcount]
+    taken = _code_names(code, set())
+    out = []
+    for i in range(n):
+        cand = f"{var}_{i}"
+        while cand in taken:
+            cand += "_"
+        out.append(cand)
+    return out
+
+
+def expand_varargs(tree, names):
+    """``def f(a, *args): body`` -> ``def f(a, args_0, args_1): args = (args_0, args_1); body``:
+    gradients with respect to items of ``*args`` for a call with that many, the tuple
+    then handled like any other."""
+    a = tree.args
+    var = a.vararg
+    params = [gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)
+              for n in names]
+    a.args = a.args + params
+    if a.defaults:  # after parameters with defaults, every parameter needs one
+        a.defaults = a.defaults + [gast.Constant(value=None, kind=None) for _ in names]
+    a.vararg = None
+    pack = gast.Assign(targets=[gast.Name(id=var.id, ctx=gast.Store(), annotation=None,
+                                          type_comment=None)],
+                       value=gast.Tuple(elts=[gast.Name(id=n, ctx=gast.Load(), annotation=None,
+                                                        type_comment=None) for n in names],
+                                        ctx=gast.Load()), type_comment=None)
+    for node in astutil.walk(pack):
+        gast.copy_location(node, var)
+    doc = tree.body and isinstance(tree.body[0], gast.Expr) \
+        and isinstance(tree.body[0].value, gast.Constant)
+    tree.body.insert(1 if doc else 0, pack)
 
 
 def param_names(tree):
@@ -623,6 +687,13 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
                 if p in init:
                     body_bwd.append(gast.Expr(value=call(helper, wname, p, rev.d(p))))
         grads = [grad_of(p) for p in spec.active[:spec.returned]]
+        if spec.complete:  # maybe a container input: zeros for the items not read
+            held = _maybe_containers(tree)
+            for i, p in enumerate(spec.active[:spec.returned]):
+                known = ctx.shapes.get(p)
+                if p in init and p in held and not (isinstance(known, shapes_mod.Abstract)
+                                                    and known.kind in ("array", "float")):
+                    grads[i] = call(ctx.env_name("fill_zeros", runtime.fill_zeros), grads[i], p)
         if spec.single:
             gexpr = grads[0]
         else:
@@ -697,6 +768,24 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
         body=unpack + body_bwd + [gast.Return(value=grads)],
         decorator_list=[], returns=None, type_comment=None, type_params=[])
     return [fwd_fn, bwd_fn]
+
+
+def _maybe_containers(tree):
+    """Names the function reads items of (subscripts, unpacking, ``for`` loops): the
+    parameters among them may be tuples or lists."""
+    out = set()
+    for n in astutil.walk(tree):
+        if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name):
+            out.add(n.value.id)
+        elif isinstance(n, gast.For) and isinstance(n.iter, gast.Name):
+            out.add(n.iter.id)
+        elif isinstance(n, gast.Assign) and isinstance(n.value, gast.Name) \
+                and isinstance(n.targets[0], (gast.Tuple, gast.List)):
+            out.add(n.value.id)
+        elif isinstance(n, gast.Call):
+            out.update(a.value.id for a in n.args
+                       if isinstance(a, gast.Starred) and isinstance(a.value, gast.Name))
+    return out
 
 
 def drop_unread_saves(rev, fwd, bwd):

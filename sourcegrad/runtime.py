@@ -41,9 +41,35 @@ def zeros_like(x):
         return None
     if isinstance(x, (tuple, list)):
         return AdjointList(zeros_like(v) for v in x)
+    if isinstance(x, dict):
+        return AdjointDict()
     if isinstance(x, (bool, int, np.integer)):
         return 0.0
     return np.zeros_like(x, subok=False)
+
+
+def fill_zeros(g, x):
+    """Gradient ``g`` of input ``x`` with zeros where it is None: the items of a tuple,
+    list or dict input the output does not read (what ``grad``'s caller gets; used by
+    a gradient called inside differentiated code)."""
+    if isinstance(x, (tuple, list)):
+        if g is None:
+            g = [None] * len(x)
+        if isinstance(g, (tuple, list)) and len(g) == len(x):
+            items = [fill_zeros(gi, xi) for gi, xi in zip(g, x)]
+            if hasattr(x, "_fields"):  # a namedtuple
+                return type(x)(*items)
+            return tuple(items) if isinstance(x, tuple) else AdjointList(items)
+        return g
+    if isinstance(x, dict):
+        if g is None:
+            g = {}
+        if isinstance(g, dict):
+            return AdjointDict({k: fill_zeros(g.get(k), v) for k, v in x.items()})
+        return g
+    if g is None:
+        return zeros_like(x)
+    return g
 
 
 class WeightGrads(dict):
@@ -329,4 +355,23 @@ def sorted_adjoint(dz, items, key=None, reverse=False):
     for slot, i in enumerate(order):
         if dz[slot] is not None:
             out[i] = dz[slot]
+    return out
+
+
+def make_dict(*items):
+    """``{k0: v0, k1: v1}`` written ``make_dict(k0, v0, k1, v1)``: a dict display or
+    ``dict(k=v)`` whose values carry gradient (its rule splits the adjoint by key)."""
+    return dict(zip(items[::2], items[1::2]))
+
+
+def make_dict_adjoint(dz, items):
+    """Adjoints of ``make_dict``'s arguments: the value under each key (zeros for a
+    key the adjoint does not hold), None for the keys."""
+    out = [None] * len(items)
+    for i in range(1, len(items), 2):
+        g = dz.get(items[i - 1]) if isinstance(dz, dict) else None
+        if g is None:
+            v = items[i]
+            g = AdjointDict() if isinstance(v, dict) else zeros_like(v)
+        out[i] = g
     return out

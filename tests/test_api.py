@@ -87,6 +87,48 @@ def test_value_and_grad_positions():
     same(sg.value_and_grad(f3, (0, 2))(a, bb, c), (63.0, ([15, 24], [3, 8])))
 
 
+# -- grad_position into *args: positions index the arguments each call passes ------
+
+def weighted_varargs(scale, *terms):
+    first, second = terms[0], terms[1]
+    total = scale * np.sum(first * np.sin(second))
+    for t in terms:
+        total = total + np.sum(t * t) * len(terms)
+    return total
+
+
+def product_of_all(*xs):
+    u, v = xs
+    return np.sum(u * v), np.max(u)
+
+
+def test_grad_position_into_varargs():
+    from sourcegrad.testing import check_grads
+    x, y, z = np.linspace(0.1, 0.9, 4), np.linspace(-1.0, 1.0, 4), np.linspace(2.0, 3.0, 4)
+    check_grads(lambda *args: np.sum(args[0] * np.cos(args[1])), x, y)
+    check_grads(weighted_varargs, 1.5, x, y)
+    check_grads(weighted_varargs, 1.5, x, y, z, wrt=(0, 3))
+    # the same gradient function, called with more arguments: specialised again
+    g = sg.grad(weighted_varargs, (1, 2))
+    two, three = g(1.5, x, y), g(1.5, x, y, z)
+    assert len(two) == len(three) == 2 and not np.allclose(two[0], three[0])
+
+
+def test_varargs_value_and_grad_and_aux():
+    x, y = np.array([1.0, 2.0]), np.array([3.0, -1.0])
+    same(sg.value_and_grad(product_of_all, (0, 1), has_aux=True)(x, y),
+         ((1.0, 2.0), (y, x)))
+    same(sg.grad(product_of_all, 1, has_aux=True)(x, y), (x, (2.0,)))
+
+
+def test_varargs_position_beyond_the_call_refused():
+    g = sg.grad(weighted_varargs, (0, 3))
+    with pytest.raises(ValueError) as info:
+        g(1.0, a, bb)
+    assert "grad_position=3 but weighted_varargs takes 1 positional argument (scale) " \
+           "and *terms, and was called with 3" in str(info.value)
+
+
 def test_keyword_arguments_at_call():
     same(sg.grad(f3, (0, 2))(a, bb, z=c), ([15, 24], [3, 8]))
     same(sg.grad(f3, 0)(x=a, y=bb, z=c), [15, 24])
@@ -298,3 +340,29 @@ def test_float_input_with_complex_result_gets_real_gradient():
     assert all(type(v) is float for v in g)
     want = 0.3 * (-0.5 + 0j) ** (0.3 - 1)
     assert abs(g[0] - want.real) < 1e-12
+
+
+# -- grad of a function with a derivative rule but no Python source (np.sin) ----------
+
+def test_grad_of_a_function_with_a_rule():
+    from sourcegrad.testing import check_grads
+    x, y = np.linspace(-1.0, 1.0, 5), np.linspace(0.5, 2.0, 5)
+    assert sg.grad(np.sin)(1.0) == pytest.approx(np.cos(1.0))
+    assert isinstance(sg.grad(np.sin)(1.0), float)
+    check_grads(np.tanh, x)                  # a non-scalar output: seeded with ones
+    check_grads(np.multiply, x, y)
+    check_grads(np.arctan2, x, y)
+    check_grads(ops.sigmoid, x)
+    check_grads(np.sum, x.reshape(5, 1) * y)
+    check_grads(np.linalg.det, np.array([[2.0, 0.5], [0.3, 1.5]]))
+    same(sg.grad(np.clip)(x, -0.5, 0.5), [0.0, 1.0, 1.0, 1.0, 0.0])
+    same(sg.value_and_grad(np.exp)(0.0), (1.0, 1.0))
+    assert sg.grad(sg.grad(np.sin))(1.0) == pytest.approx(-np.sin(1.0))
+    assert "def sin(x)" not in sg.source(sg.grad(np.sin))  # the derivative, not the wrapper
+    assert "np.cos(x)" in sg.source(sg.grad(np.sin))
+
+
+def test_grad_of_a_function_without_source_or_rule_refused():
+    import math
+    with pytest.raises(TypeError, match="erf.*register a derivative rule"):
+        sg.grad(math.erf)

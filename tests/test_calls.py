@@ -201,8 +201,19 @@ def test_star_args_from_list_plus_positional():
     check_grads(star_args_list_call, X, W)
 
 
-def test_varargs_parameter_refused_clearly():
-    _refusal(calls_varargs, "*args parameter", "return varargs_helper(x, w, x * w)", X, W)
+def forwards_varargs(*args):
+    return varargs_helper(*args) + three(args[0] * 2.0, *args[1:]).sum()
+
+
+def held_varargs(x, w):
+    helpers = [varargs_helper]
+    return helpers[0](w, x * w)
+
+
+def test_gradient_through_a_varargs_parameter():
+    check_grads(calls_varargs, X, W)          # a call with the items written out
+    check_grads(forwards_varargs, X, W, X)    # *args passed on (known at run time)
+    check_grads(held_varargs, X, W)           # a callee resolved at run time
 
 
 def test_kwargs_parameter_refused_clearly():

@@ -234,8 +234,41 @@ def test_starred_unpack_refused_with_location():
     _refused(starred_unpack, "starred assignment target", "first, *rest = [x, w, x * w]", X, W)
 
 
-def test_dict_display_refused_with_location():
-    _refused(dict_values, "dict display", 'd = {"a": x * w, "b": np.sin(x)}', X, W)
+def dict_call(x, w):
+    d = dict(a=x, b=w * 2.0, unused=np.cos(w))
+    return np.sum(d["a"] * d["b"])
+
+
+def dict_of_dicts(x, w):
+    p = {"inner": {"x": x, "w": w}, 0: x * w}
+    total = 0.0
+    for key in ("x", "w"):
+        total = total + np.sum(p["inner"][key] * p[0])
+    return total
+
+
+def dict_passed_on(x, w):
+    return dict_terms_of_pair({"first": x, "second": np.tanh(w)})
+
+
+def dict_terms_of_pair(pair):
+    return np.sum(pair["first"] ** 2 * pair["second"])
+
+
+def dict_from_variable_key(x):
+    key = "a" if x[0] > 0 else "b"
+    return np.sum({key: x}[key])
+
+
+def test_dicts_built_from_differentiated_values():
+    check_grads(dict_values, X, W)      # a display with constant keys
+    check_grads(dict_call, X, W)        # dict(k=v)
+    check_grads(dict_of_dicts, X, W)
+    check_grads(dict_passed_on, X, W)
+
+
+def test_dict_display_with_a_computed_key_refused_with_location():
+    _refused(dict_from_variable_key, "dict display", "return np.sum({key: x}[key])", X)
 
 
 def test_list_append_does_not_leak_between_calls():

@@ -297,3 +297,22 @@ def test_gradient_of_svd_gradient():
 
 def test_gradient_through_grad_of_a_list_input():
     check_grads(grad_of_sequence_input, X, X[:2] + 0.5, np.array([[0.2, -0.3]]))
+
+
+def first_squared(seq):
+    return np.sum(seq[0] ** 2 * seq[2])
+
+
+def uses_every_item_gradient(a, b, c):
+    # b is not read by first_squared: its gradient is zeros inside differentiated
+    # code too, as at top level (not None)
+    ga, gb, gc = sg.grad(first_squared)((a, b, c))
+    return np.sum(ga * c + gb * a + gc * gc)
+
+
+def test_unread_items_of_an_inner_gradient_are_zeros():
+    a, b, c = X[:2], X[:2] + 0.5, np.array([0.2, -0.3])
+    check_grads(uses_every_item_gradient, a, b, c)
+    zero = sg.grad(first_squared)([a, b, c])[1]
+    assert isinstance(zero, np.ndarray) and not zero.any()
+    check_grads(lambda x: np.sum(sg.grad(lambda v: v[0] ** 3)(x) * x), X)  # array x[0]

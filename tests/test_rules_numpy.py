@@ -506,6 +506,10 @@ def _misc_cases():
         Case(np.linspace, A(0.3, 1.7, 1), id="one"),
         Case(np.linspace, A(R(2), R(3, 2), 4), dict(endpoint=False, axis=1), id="arrays-axis"),
         Case(np.linspace, A(0.3, 1.7, 5), dict(retstep=True), id="retstep"),
+        # arange's items start + i * step: the length is constant near these values
+        # (stop only sets the length: no adjoint)
+        Case(np.arange, A(0.3, 2.0, 0.4), wrt=[0, 2], id="start-stop-step"),
+        Case(np.arange, A(0.25, 3.1), wrt=[0], id="start-stop"),
         Case(np.logspace, A(0.3, 0.9, 4), id="scalars"),
         Case(np.logspace, A(R(2), 0.5, 3, True, 2.5), id="base"),
         Case(np.where, A(lambda r: r.standard_normal((3, 4)) > 0, R(3, 4), R(3, 4)), id="same"),
@@ -766,7 +770,7 @@ def test_adjoints_are_writeable_arrays():
 
 @pytest.mark.parametrize("primal", [np.shape, np.size, np.ndim, np.argmax, np.argmin, np.argsort,
                                     np.nonzero, np.isnan, np.isfinite, np.equal, np.less,
-                                    np.greater, np.zeros, np.ones, np.empty, np.arange,
+                                    np.greater, np.zeros, np.ones, np.empty,
                                     np.eye, np.zeros_like, np.ones_like,
                                     np.random.normal, np.random.randn, np.random.Generator.normal,
                                     nd.argmax])

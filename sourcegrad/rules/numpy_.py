@@ -1341,7 +1341,7 @@ nondifferentiable(
                "allclose", "array_equal", "array_equiv", "signbit",
                "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
                "logical_and", "logical_or", "logical_not", "logical_xor", "all", "any",
-               "floor_divide", "zeros", "ones", "empty", "arange",
+               "floor_divide", "zeros", "ones", "empty",
                "eye", "identity", "zeros_like", "ones_like", "empty_like", "tri",
                "indices", "meshgrid", "diag_indices", "tril_indices",
                "triu_indices"),
@@ -1775,3 +1775,20 @@ def fft_fftshift(z, x, axes=None):
 @adjoint(np.fft.ifftshift)
 def fft_ifftshift(z, x, axes=None):
     d[x] = _match(x, np.fft.fftshift(d[z], axes))
+
+
+@adjoint(np.arange)
+def arange(z, start_or_stop, stop=None, step=None, dtype=None, *, device=None, like=None):
+    d[start_or_stop] = _arange_grad(d[z], z, stop, False)
+    d[step] = _arange_grad(d[z], z, stop, True)
+
+
+def _arange_grad(dz, z, stop, of_step):
+    """Adjoint of ``arange``'s start (or step): item ``i`` is ``start + i * step``, and
+    the length stays put under a small change of either, so d/dstart is 1 per item and
+    d/dstep is ``i``.  ``arange(stop)`` alone: its items do not depend on ``stop``."""
+    if not of_step and stop is None:
+        return 0.0
+    if not of_step:
+        return np.sum(dz)
+    return np.sum(dz * np.arange(np.size(z)))

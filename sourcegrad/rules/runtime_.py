@@ -17,6 +17,11 @@ def unbroadcast(z, d_, x):
     d[d_] = np.broadcast_to(d[z], np.shape(d_)) + np.zeros_like(d_)
 
 
+@adjoint(runtime.fill_zeros)
+def fill_zeros(z, g, x):
+    d[g] = d[z]
+
+
 @adjoint(runtime.index_adjoint)
 def index_adjoint(z, x, index, dz):
     d[dz] = d[z][index]
@@ -81,3 +86,8 @@ def _index_concat_grads(dz, concat, items):
 
 nondifferentiable(runtime.seed_like, runtime.seed_first, runtime.zeros_like,
                   runtime.save_item)
+
+
+@adjoint(runtime.make_dict)
+def make_dict(z, *items):
+    d[items] = runtime.make_dict_adjoint(d[z], items)
