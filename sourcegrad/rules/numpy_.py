@@ -1046,6 +1046,17 @@ def _concatenate_grad(dz, arrays, axis=0):
     return [_like(np.reshape(p, np.shape(x)), x) for p, x in zip(parts, arrays)]
 
 
+@adjoint(np.append)
+def append(z, arr, values, axis=None):
+    d[arr] = _append_grad(d[z], arr, values, axis, 0)
+    d[values] = _append_grad(d[z], arr, values, axis, 1)
+
+
+def _append_grad(dz, arr, values, axis, which):
+    """Adjoint of ``np.append``: a concatenation (of both flattened when ``axis`` is None)."""
+    return _concatenate_grad(dz, [arr, values], axis)[which]
+
+
 @adjoint(np.stack)
 def stack(z, arrays, axis=0, out=None, dtype=None, casting='same_kind'):
     d[arrays] = _stack_grad(d[z], arrays, axis)
