@@ -127,6 +127,7 @@ _new = _AST.__new__
 _MISSING = object()
 _PY = sys.version_info[:2]
 _LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+_LEAVES = frozenset({str, type(None), int})  # field values that are neither nodes nor lists
 
 
 def parse(source: str) -> gast.AST:
@@ -176,9 +177,6 @@ def _convert(node, table):
     if finish is not None:
         finish(new, node, table)
     return new
-
-
-_LEAVES = frozenset({str, type(None), int})
 
 
 def _value(value, table):

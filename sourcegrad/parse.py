@@ -13,7 +13,6 @@ import ast
 import builtins
 import inspect
 import linecache
-import re
 import textwrap
 import types
 from dataclasses import dataclass, field
@@ -135,8 +134,16 @@ def _fast_block(lines, lnum, code):
     return block, tree
 
 
-# where inspect.findsource (3.9-3.12) stops looking upwards for a function's first line
-_FIRST_LINE = r'^(\s*def\s)|(\s*async\s+def\s)|(.*(?<!\w)lambda(:|\s))|^(\s*@)'
+def _starts_definition(line):
+    """Whether ``line`` starts a ``def``, ``async def`` or decorator as the
+    pattern ``inspect.findsource`` (3.9-3.12) looks for does (without
+    compiling that pattern: about 0.5 ms)."""
+    head = line.lstrip()
+    if head.startswith("@"):
+        return True
+    if head.startswith("async") and head[5:6].isspace():
+        head = head[5:].lstrip()
+    return head.startswith("def") and head[3:4].isspace()
 
 
 def _findsource(fn):
@@ -153,7 +160,7 @@ def _findsource(fn):
         linecache.checkcache(code.co_filename)
         lines = linecache.getlines(code.co_filename, fn.__globals__)
         lnum = code.co_firstlineno - 1
-        if 0 <= lnum < len(lines) and re.match(_FIRST_LINE, lines[lnum]):
+        if 0 <= lnum < len(lines) and _starts_definition(lines[lnum]):
             return lines, lnum
     return inspect.findsource(fn)
 
