@@ -1,16 +1,22 @@
-"""Fast equivalents of the two tree utilities every stage leans on.
+"""Fast equivalents of the tree utilities every stage leans on.
 
 ``walk`` yields exactly what ``gast.walk`` (``ast.walk``) yields, in the same
 order, and like it collects a node's children before yielding the node; it
 avoids the generator-per-node of ``ast.iter_child_nodes``/``iter_fields``.
 ``copy_tree`` is ``copy.deepcopy`` for gast trees without ``__reduce_ex__``.
+``parse``, ``ast_to_gast`` and ``gast_to_ast`` build the trees gast's own
+functions build, several times faster (gast converts with a NodeTransformer
+that makes a dict and a generator per node).
 """
 from __future__ import annotations
 
 import ast
 import copy
+import sys
 import types
 import weakref
+
+import gast
 
 _AST = ast.AST
 
@@ -104,3 +110,262 @@ class NodeTransformer(ast.NodeTransformer):
                 else:
                     setattr(node, field, new_node)
         return node
+
+
+# -- ast <-> gast -------------------------------------------------------------
+#
+# A conversion copies each node into a new node of the other module's class of
+# the same name, converting the values of its fields (nodes and lists of
+# nodes) and copying its location attributes, exactly as gast's generic
+# ``visit`` does.  The classes gast treats specially (``gast/ast3.py``) get a
+# ``finish`` step that adds, renames or drops fields and copies the location
+# the way gast does there (``ast.copy_location`` skips a ``None`` line or
+# column; the generic copy does not).  A class gast would not convert
+# generically the same way is handed to gast itself, subtree and all.
+
+_new = _AST.__new__
+_MISSING = object()
+_PY = sys.version_info[:2]
+_LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+_LEAVES = frozenset({str, type(None), int})  # field values that are neither nodes nor lists
+
+
+def parse(source: str) -> gast.AST:
+    """``gast.parse(source)``."""
+    return ast_to_gast(ast.parse(source))
+
+
+def ast_to_gast(tree):
+    """``gast.ast_to_gast(tree)``: the same gast tree, fields and locations."""
+    return _convert(tree, _TO_GAST)
+
+
+def gast_to_ast(tree):
+    """``gast.gast_to_ast(tree)``: the same ast tree, fields and locations."""
+    return _convert(tree, _TO_AST)
+
+
+def _convert(node, table):
+    """The converted ``node``: a generic copy, then the class's ``finish`` step."""
+    cls, fields, attributes, finish = table[node.__class__]
+    if cls is None:
+        return finish(node)
+    new = _new(cls)
+    state = new.__dict__
+    src = node.__dict__
+    missing = False
+    for name in fields:
+        try:
+            value = src[name]
+        except KeyError:
+            value = getattr(node, name, _MISSING)  # a class default, or none
+            if value is _MISSING:
+                missing = True
+                continue
+        if value.__class__ in _LEAVES:
+            pass
+        elif isinstance(value, _AST):
+            value = _convert(value, table)
+        elif isinstance(value, list):
+            value = [_convert(v, table) if isinstance(v, _AST) else v for v in value]
+        state[name] = value
+    if missing:  # the constructor fills some in (3.13)
+        new = cls(**state)
+        state = new.__dict__
+    if attributes:
+        _copy_attributes(state, node, attributes)
+    if finish is not None:
+        finish(new, node, table)
+    return new
+
+
+def _value(value, table):
+    """A field value converted: what gast's ``_visit`` returns."""
+    if isinstance(value, _AST):
+        return _convert(value, table)
+    if isinstance(value, list):
+        return [_convert(v, table) if isinstance(v, _AST) else v for v in value]
+    return value
+
+
+def _copy_attributes(state, node, names):
+    """The generic location copy: every attribute ``node`` has, ``None`` or not."""
+    src = node.__dict__
+    for name in names:
+        value = src.get(name, _MISSING)
+        if value is _MISSING:
+            value = getattr(node, name, _MISSING)  # a class default, or none
+            if value is _MISSING:
+                continue
+        state[name] = value
+
+
+def _copy_location(new, old, exact):
+    """``exact(new, old)`` (``ast.copy_location`` or ``gast.copy_location``).
+
+    Both nodes list all four location attributes (for the classes this is
+    used on), so when ``old`` has a line and a column both functions copy
+    those and each end attribute ``old`` has: the generic copy.
+    """
+    src = old.__dict__
+    if src.get("lineno") is None or src.get("col_offset") is None:
+        exact(new, old)
+    else:
+        _copy_attributes(new.__dict__, old, _LOCATION)
+
+
+def _ast_location(new, old, table):
+    """The ``finish`` of a class gast converts with ``ast.copy_location``."""
+    _copy_location(new, old, ast.copy_location)
+
+
+class _Table(dict):
+    """Conversion specs by source class, ``(cls, fields, attributes, finish)``,
+    made on first use so importing costs nothing.
+
+    ``cls`` is the class to build; ``fields`` and ``attributes`` are copied
+    generically, then ``finish(new, old, table)`` runs.  ``cls is None``
+    means ``finish(old)`` converts the whole subtree (gast's own converter).
+    """
+
+    def __init__(self, module, specials, fallback, constructor_fills):
+        super().__init__()
+        self.module = module
+        self.specials = specials
+        self.fallback = fallback
+        self.constructor_fills = constructor_fills
+
+    def __missing__(self, source):
+        name = source.__name__
+        spec = self.specials.get(name)
+        if spec is None:
+            target = getattr(self.module, name, None)
+            if target is None or (self.constructor_fills
+                                  and set(target._fields) != set(source._fields)):
+                spec = (None, (), (), self.fallback)
+            else:
+                spec = (target, source._fields, source._attributes, None)
+        else:
+            target, fields, attributes, finish = spec
+            spec = (getattr(self.module, target), fields, attributes, finish)
+        self[source] = spec
+        return spec
+
+
+# ast -> gast (gast/ast3.py, Ast3ToGAst)
+
+def _name_to_gast(new, old, table):
+    state = new.__dict__
+    state["annotation"] = state["type_comment"] = None
+    _copy_location(new, old, ast.copy_location)
+
+
+def _arg_to_gast(new, old, table):
+    """``arg`` becomes ``Name(ctx=Param())``."""
+    state = new.__dict__
+    state["id"] = old.arg
+    state["ctx"] = _new(gast.Param)
+    _copy_location(new, old, ast.copy_location)
+
+
+def _store_name(name):
+    """The location-less ``Name`` gast makes of an except handler's name."""
+    node = _new(gast.Name)
+    node.__dict__.update(id=name, ctx=_new(gast.Store), annotation=None, type_comment=None)
+    return node
+
+
+def _handler_to_gast(new, old, table):
+    if old.name:
+        new.name = _store_name(old.name)
+        _copy_location(new, old, ast.copy_location)
+    else:
+        new.name = old.name
+        _copy_attributes(new.__dict__, old, old._attributes)
+
+
+def _no_type_params(new, old, table):
+    new.type_params = []
+
+
+def _no_default_value(new, old, table):
+    new.default_value = None
+
+
+def _no_alias_location(new, old, table):
+    new.lineno = new.col_offset = new.end_lineno = new.end_col_offset = None
+
+
+_GAST_SPECIALS = {
+    "Name": ("Name", ("id", "ctx"), (), _name_to_gast),
+    "arg": ("Name", ("annotation", "type_comment"), (), _arg_to_gast),
+    "ExceptHandler": ("ExceptHandler", ("type", "body"), (), _handler_to_gast),
+}
+if _PY < (3, 12):
+    for _name in ("FunctionDef", "AsyncFunctionDef", "ClassDef"):
+        _GAST_SPECIALS[_name] = (_name, getattr(ast, _name)._fields, _LOCATION,
+                                 _no_type_params)
+if _PY == (3, 12):
+    for _name in ("TypeVar", "TypeVarTuple", "ParamSpec"):
+        _GAST_SPECIALS[_name] = (_name, getattr(ast, _name)._fields, _LOCATION,
+                                 _no_default_value)
+if _PY < (3, 10):
+    _GAST_SPECIALS["alias"] = ("alias", ("name", "asname"), (), _no_alias_location)
+
+
+# gast -> ast (gast/ast3.py, GAstToAst3)
+
+def _make_arg(node, table):
+    """A parameter ``Name`` as an ``ast.arg``."""
+    if node is None:
+        return None
+    new = _new(ast.arg)
+    new.__dict__.update(arg=node.id, annotation=_value(node.annotation, table),
+                        type_comment=_value(node.type_comment, table))
+    _copy_location(new, node, ast.copy_location)
+    return new
+
+
+def _arguments_to_ast(new, old, table):
+    new.__dict__.update(
+        posonlyargs=[_make_arg(n, table) for n in old.posonlyargs],
+        args=[_make_arg(n, table) for n in old.args],
+        vararg=_make_arg(old.vararg, table),
+        kwonlyargs=[_make_arg(n, table) for n in old.kwonlyargs],
+        kw_defaults=_value(old.kw_defaults, table),
+        kwarg=_make_arg(old.kwarg, table),
+        defaults=_value(old.defaults, table))
+
+
+def _handler_to_ast(new, old, table):
+    if old.name:
+        new.name = old.name.id
+        _copy_location(new, old, ast.copy_location)
+    else:
+        new.name = old.name
+        _copy_attributes(new.__dict__, old, old._attributes)
+
+
+def _fields_but(name, *dropped):
+    return tuple(f for f in getattr(gast, name)._fields if f not in dropped)
+
+
+_AST_SPECIALS = {
+    "Name": ("Name", ("id", "ctx"), (), _ast_location),
+    "Assign": ("Assign", ("targets", "value"), (), _ast_location),
+    "arguments": ("arguments", (), (), _arguments_to_ast),
+    "ExceptHandler": ("ExceptHandler", ("type", "body"), (), _handler_to_ast),
+}
+if _PY < (3, 12):
+    for _name in ("FunctionDef", "AsyncFunctionDef", "ClassDef"):
+        _AST_SPECIALS[_name] = (_name, _fields_but(_name, "type_params"), (), _ast_location)
+if _PY == (3, 12):
+    for _name in ("TypeVar", "TypeVarTuple", "ParamSpec"):
+        _AST_SPECIALS[_name] = (_name, _fields_but(_name, "default_value"), (),
+                                _ast_location)
+if _PY < (3, 10):
+    _AST_SPECIALS["alias"] = ("alias", ("name", "asname"), (), None)
+
+_TO_GAST = _Table(gast, _GAST_SPECIALS, gast.ast_to_gast, constructor_fills=False)
+_TO_AST = _Table(ast, _AST_SPECIALS, gast.gast_to_ast,
+                 constructor_fills=_PY >= (3, 13))

@@ -16,7 +16,6 @@ import linecache
 import types
 
 import astor
-import gast
 
 from sourcegrad import astutil
 
@@ -38,7 +37,7 @@ def to_source(node) -> str:
         if getattr(n, "sg_note", False):
             notes.append(n.value.value)
             n.value.value = f"{_NOTE}{len(notes) - 1}"
-    tree = gast.gast_to_ast(node)
+    tree = astutil.gast_to_ast(node)
     text = astor.to_source(tree, indent_with="    ", pretty_source=lambda parts: "".join(parts))
     if notes:
         def comment(m):

@@ -22,13 +22,13 @@ comparisons, ``stop_gradient``) are registered with :func:`nondifferentiable`.
 """
 from __future__ import annotations
 
+import ast
 import inspect
 import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import gast
-
+from sourcegrad import astutil
 from sourcegrad.parse import getsourcelines
 
 # The template pseudo-name for "the adjoint of".  Templates write d[x]; the
@@ -53,9 +53,10 @@ class Rule:
     def body(self) -> list:
         """The template's statements as a gast tree (parsed once)."""
         if self._tree is None:
-            src = textwrap.dedent("".join(getsourcelines(self.template)[0]))
-            fdef = gast.parse(src).body[0]
-            self._tree = fdef.body
+            lines, _, tree = getsourcelines(self.template)
+            if tree is None:
+                tree = ast.parse(textwrap.dedent("".join(lines)))
+            self._tree = astutil.ast_to_gast(tree.body[0]).body
         return self._tree
 
     @property
