@@ -30,7 +30,7 @@ from sourcegrad import astutil
 from sourcegrad.astutil import copy_tree
 from sourcegrad.errors import UnsupportedSyntaxError
 from sourcegrad.jumps import lower_jumps
-from sourcegrad.parse import MISSING
+from sourcegrad.parse import MISSING, parse_function
 
 _OPNAMES = {
     gast.Add: "add", gast.Sub: "sub", gast.Mult: "mul", gast.Div: "div",
@@ -113,6 +113,80 @@ _VIEW_FUNCS = {"reshape", "ravel", "view", "transpose", "squeeze", "swapaxes", "
                "split", "array_split", "hsplit", "vsplit", "stop_gradient"}
 
 
+# calls of these never hand back an argument's array
+_FRESH_BUILTINS = {"float", "int", "bool", "complex", "len", "abs", "round", "sum", "range",
+                   "str", "repr", "print", "isinstance", "divmod", "pow"}
+_FRESH_METHODS = {"copy", "astype", "sum", "mean", "prod", "std", "var", "dot", "max", "min",
+                  "argmax", "argmin", "cumsum", "cumprod", "round", "clip", "conj", "item",
+                  "tolist", "all", "any", "trace", "fill", "sort", "argsort", "nonzero"}
+
+
+_RETURNS_NEW = {}  # code object -> whether every return of that function makes new values
+
+
+def _returns_new(fn) -> bool:
+    """Whether each of ``fn``'s returns makes new values (never one of its arguments,
+    an item of one, or one value twice): ``return np.tanh(x @ w)``, ``return a + b``,
+    or a local name bound only to such values.  False when in doubt."""
+    if isinstance(getattr(fn, "construct", None), types.MethodType):
+        fn = fn.construct  # a Cell: calling it runs construct
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return False
+    got = _RETURNS_NEW.get(code)
+    if got is None:
+        try:
+            tree = parse_function(fn).tree
+        except Exception:
+            got = False
+        else:
+            got = _all_returns_new(tree)
+        _RETURNS_NEW[code] = got
+    return got
+
+
+def _all_returns_new(fdef) -> bool:
+    binds = {}
+    for n in astutil.walk(fdef):
+        if isinstance(n, (gast.Yield, gast.YieldFrom, gast.Global, gast.Nonlocal)):
+            return False
+        if isinstance(n, gast.Assign):
+            for t in n.targets:
+                for x in astutil.walk(t):
+                    if isinstance(x, gast.Name):
+                        binds.setdefault(x.id, []).append(n.value if t is x else None)
+        elif isinstance(n, (gast.AugAssign, gast.AnnAssign, gast.For, gast.With,
+                            gast.NamedExpr, gast.ExceptHandler, gast.comprehension)):
+            for x in astutil.walk(getattr(n, "target", None) or getattr(n, "name", None)
+                                  or gast.Pass()):
+                if isinstance(x, gast.Name):
+                    binds.setdefault(x.id, []).append(None)
+    params = {a.id for a in fdef.args.args + fdef.args.posonlyargs + fdef.args.kwonlyargs}
+
+    def new(e, seen=()):
+        if e is None or isinstance(e, (gast.Constant, gast.BinOp, gast.UnaryOp,
+                                       gast.Compare, gast.BoolOp)):
+            return not isinstance(e, gast.BoolOp)  # `a or b` is a or b
+        if isinstance(e, gast.Name):
+            vals = binds.get(e.id)
+            return e.id not in params and e.id not in seen and bool(vals) and all(
+                v is not None and new(v, seen + (e.id,)) for v in vals)
+        if isinstance(e, gast.Call) and isinstance(e.func, gast.Attribute) \
+                and isinstance(e.func.value, gast.Name) and e.func.value.id not in binds \
+                and e.func.value.id not in params:
+            return e.func.attr not in _VIEW_FUNCS  # a module's function: np.tanh(...)
+        return False
+
+    for n in astutil.walk(fdef):
+        if isinstance(n, gast.Return):
+            v = n.value
+            items = v.elts if isinstance(v, (gast.Tuple, gast.List)) else [v]
+            names = [x.id for x in items if isinstance(x, gast.Name)]
+            if len(names) != len(set(names)) or not all(new(x) for x in items):
+                return False  # return v, v: two items that are one array
+    return True
+
+
 class Normalizer:
     def __init__(self, parsed, namer):
         self.parsed = parsed
@@ -185,8 +259,57 @@ class Normalizer:
                 return names_of(v.body) | names_of(v.orelse)
             if isinstance(v, gast.BoolOp):
                 return set().union(*(names_of(x) for x in v.values))
+            if isinstance(v, (gast.Tuple, gast.List)):  # a container holds its items
+                return set().union(*(names_of(e.value if isinstance(e, gast.Starred) else e)
+                                     for e in v.elts))
+            if isinstance(v, gast.Call) and may_return_argument(v):
+                return set().union(*(names_of(a.value if isinstance(a, gast.Starred) else a)
+                                     for a in v.args + [k.value for k in v.keywords]))
             return set()
 
+        def may_return_argument(call):
+            """Whether ``call`` may hand back (an item of) one of its arguments: your own
+            functions and methods may (``def ident(x): return x``) unless every return
+            makes new values; NumPy's functions and the array methods that compute
+            something make new arrays."""
+            f = call.func
+            if isinstance(f, gast.Name):
+                if f.id in _FRESH_BUILTINS:
+                    return False
+                return f.id in self.locals or not _returns_new(self.parsed.resolve(f.id))
+            if isinstance(f, gast.Attribute):
+                base = f.value
+                if isinstance(base, gast.Name) and base.id not in self.locals \
+                        and base.id not in self.params:
+                    return False  # a module's function: np.sin(x), math.exp(x)
+                return f.attr not in _FRESH_METHODS
+            return True
+
+        def bound_copies(target, value, node):
+            """(name, name it may share an array with, node) for ``target = value``."""
+            if isinstance(target, gast.Starred):
+                target = target.value
+            if isinstance(target, gast.Name):
+                return [(target.id, u, node) for u in names_of(value)]
+            if not isinstance(target, (gast.Tuple, gast.List)):
+                return []
+            if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(
+                    target.elts) and not any(isinstance(e, gast.Starred) for e in value.elts):
+                # item by item; in a swap (a, b = b, a) a takes b's old array, which
+                # the name b no longer holds
+                rebound = {e.id for e in astutil.walk(target) if isinstance(e, gast.Name)}
+                return [c for t, v in zip(target.elts, value.elts)
+                        for c in bound_copies(t, v, node) if c[1] not in rebound]
+            # items of one value: each may be any array the value holds, and two items
+            # may be one array (def pair(x): v = f(x); return v, v)
+            names = [e.id for e in astutil.walk(target) if isinstance(e, gast.Name)]
+            held = names_of(value)
+            return [(t, u, node) for t in names for u in held | set(names) if u != t]
+
+        if not any(isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)
+                   or isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Subscript)
+                   for n in astutil.walk(fdef)):
+            return  # nothing is updated in place
         copies = []
         # top-level statements that run while each parameter still holds its input
         self.unbound = {}
@@ -201,8 +324,10 @@ class Normalizer:
             if isinstance(n, gast.Assign):
                 self.here = self.top.get(id(n))
                 for t in n.targets:
-                    if isinstance(t, gast.Name):
-                        copies += [(t.id, u, n) for u in names_of(n.value)]
+                    copies += bound_copies(t, n.value, n)
+            elif isinstance(n, gast.For):  # for v in (a, b): v is a, then b
+                self.here = self.top.get(id(n))
+                copies += bound_copies(n.target, gast.Tuple(elts=[n.iter], ctx=gast.Load()), n)
         loops = [n for n in astutil.walk(fdef) if isinstance(n, (gast.For, gast.While))]
         scalars = self.scalar_names(fdef)
         for aug in astutil.walk(fdef):
@@ -224,8 +349,16 @@ class Normalizer:
                 return node.lineno < aug.lineno or any(
                     any(x is node for x in astutil.walk(lp)) for lp in enclosing)
 
-            aliases = {u for t, u, n in copies if t == a and before(n)} \
-                | {t for t, u, n in copies if u == a and before(n)}
+            # names that may share a's array: copies of copies too (b = a; c = b)
+            links = [(t, u) for t, u, n in copies if before(n)]
+            aliases, todo = {a}, [a]
+            while todo:
+                x = todo.pop()
+                for t, u in links:
+                    for y in ((u,) if t == x else ()) + ((t,) if u == x else ()):
+                        if y not in aliases:
+                            aliases.add(y)
+                            todo.append(y)
             aliases.discard(a)
             for n in astutil.walk(fdef):
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) \

@@ -496,3 +496,68 @@ LAMBDA_TABLE = [lambda x, w: np.sum(x * w),
 def test_lambdas_on_separate_lines_of_one_statement():
     for f in LAMBDA_TABLE:
         check_grads(f, X, W)
+
+
+# -- in-place updates of what a call returned --------------------------------------------
+# A call may hand back one of its arguments, or one array twice; `+=` on the result
+# then changes the other name too (Python semantics), which per-name adjoints would
+# miss: refused unless every return of the callee makes new values.
+
+def _same(v):
+    return v
+
+
+def _twice(x):
+    v = np.sin(x)
+    return v, v
+
+
+def _fresh_step(x, h):
+    new = np.tanh(x + h)
+    return new
+
+
+def updates_what_identity_returned(x, z):
+    y = _same(x)
+    y -= z
+    return np.sum(x * y)
+
+
+def updates_one_of_a_pair(x, z):
+    a, b = _twice(x)
+    b -= z * a
+    return np.sum(a)
+
+
+def updates_an_item_of_a_tuple(x, z):
+    a = np.sin(x)
+    t = (a, a)
+    p, q = t
+    q -= z
+    return np.sum(p)
+
+
+def updates_a_copy_of_a_copy(x, z):
+    a = np.sin(x)
+    b = a
+    c = b
+    c += z
+    return np.sum(a)
+
+
+@pytest.mark.parametrize("fn", [updates_what_identity_returned, updates_one_of_a_pair,
+                                updates_an_item_of_a_tuple, updates_a_copy_of_a_copy])
+def test_in_place_update_of_a_possibly_shared_result_is_refused(fn):
+    with pytest.raises(sg.SourcegradError, match="may share its array"):
+        sg.grad(fn, (0, 1))(X.copy(), X[::-1].copy())
+
+
+def updates_a_fresh_result(x, h):
+    for _ in range(2):
+        h = _fresh_step(x, h)
+        h += 0.5 * x  # _fresh_step makes a new array: x is untouched
+    return np.sum(h * x)
+
+
+def test_in_place_update_of_a_fresh_result_is_differentiated():
+    check_grads(updates_a_fresh_result, X, X[::-1].copy())

@@ -718,7 +718,7 @@ def _keeps(a):
 
 def f_write_after_call(x):
     y = 0.5 * x
-    z = _keeps(y)
+    z = 2.0 * _keeps(y)
     y[1] = 0.7  # <E:write-after-call>
     return np.sum(z) + np.sum(y)
 
