@@ -66,8 +66,13 @@ class GradOperation:
             weights = tuple(weights) if isinstance(weights, (list, tuple)) else weights
         else:
             weights = None
+        n = _arity(fn)
+        if n == 0 and (self.get_all or weights is None):
+            # no inputs: MindSpore gives () for them (and ((), weight_grads) with get_all)
+            wg = grad(fn, None, weights, sens_param=self.sens_param) \
+                if weights is not None else None
+            return _NoInputs(wg, self.get_all and self.get_by_list)
         if self.get_all:
-            n = _arity(fn)
             if n is None:
                 return _AllInputs(fn, weights, self.sens_param)
             position = tuple(range(n))
@@ -78,6 +83,19 @@ class GradOperation:
     def __repr__(self):
         return (f"GradOperation(get_all={self.get_all}, get_by_list={self.get_by_list}, "
                 f"sens_param={self.sens_param})")
+
+
+class _NoInputs:
+    """The gradient function of a function without inputs: ``()`` for the inputs,
+    paired with the weights' gradients when both were asked for."""
+
+    def __init__(self, weight_grad, pair):
+        self.weight_grad, self.pair = weight_grad, pair
+
+    def __call__(self, *args):
+        if not self.pair:
+            return () if self.weight_grad is None else self.weight_grad(*args)
+        return (), (() if self.weight_grad is None else self.weight_grad(*args))
 
 
 class _AllInputs:

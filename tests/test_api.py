@@ -430,3 +430,26 @@ def test_get_grad_by_position_and_parameter():
         sg.get_grad(res, 2)
     with pytest.raises(TypeError):
         sg.get_grad(res, "w")
+
+
+class _NoInputNet(nn.Cell):
+    def __init__(self):
+        super().__init__()
+        self.w = Parameter(np.array([6.0], f32), name="w")
+        self.b = Parameter(np.array([2.0], f32), name="b")
+
+    def construct(self):
+        return self.w * self.b
+
+
+def test_grad_operation_of_a_cell_without_inputs():
+    # MindSpore (test_grad_return_type): () for the inputs, paired with the weights'
+    net = _NoInputNet()
+    assert ops.GradOperation()(net)() == ()
+    assert ops.GradOperation(get_all=True)(net)() == ()
+    ins, ws = ops.GradOperation(get_all=True, get_by_list=True)(net, net.trainable_params())()
+    assert ins == ()
+    np.testing.assert_allclose(ws[0], [2.0])
+    np.testing.assert_allclose(ws[1], [6.0])
+    ins, w_only = ops.GradOperation(get_all=True, get_by_list=True)(net, net.w)()
+    assert ins == () and isinstance(w_only, np.ndarray)

@@ -928,3 +928,20 @@ def test_loss_base_get_loss_for_a_user_loss():
     check_grads(lambda a: MAE()(a, t), p)
     with pytest.raises(ValueError, match="reduction"):
         MAE("avg")
+
+
+def test_train_one_step_cell_matches_a_manual_sgd_step():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 3)).astype(np.float32)
+    y = rng.normal(size=(8, 1)).astype(np.float32)
+    net = nn.Dense(3, 1)
+    w0, b0 = net.weight.copy(), net.bias.copy()
+    loss_net = nn.WithLossCell(net, nn.MSELoss())
+    assert loss_net.backbone_network is net
+    assert [p.name for p in loss_net.trainable_params()] == ["weight", "bias"]
+    loss = nn.TrainOneStepCell(loss_net, nn.SGD(net.trainable_params(), 0.1))(x, y)
+    pred = x @ w0.T + b0
+    assert loss == pytest.approx(np.mean((pred - y) ** 2), rel=1e-5)
+    dpred = 2 * (pred - y) / pred.size
+    np.testing.assert_allclose(net.weight, w0 - 0.1 * dpred.T @ x, rtol=1e-5)
+    np.testing.assert_allclose(net.bias, b0 - 0.1 * dpred.sum(0), rtol=1e-5)

@@ -14,6 +14,7 @@ from sourcegrad.nn.layers import (CellList, Dense, Dropout, Flatten, LogSoftmax,
 from sourcegrad.nn.losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss,
                                   LossBase, MSELoss, SoftmaxCrossEntropyWithLogits)
 from sourcegrad.nn.optim import SGD, Adam, Momentum, Optimizer
+from sourcegrad.nn.wrap import TrainOneStepCell, WithLossCell
 from sourcegrad.tensor import Parameter, ParameterTuple
 
 __all__ = [
@@ -22,5 +23,5 @@ __all__ = [
     "SequentialCell", "CellList", "get_activation",
     "LossBase", "BCEWithLogitsLoss", "BCELoss", "MSELoss", "L1Loss", "CrossEntropyLoss",
     "SoftmaxCrossEntropyWithLogits",
-    "Optimizer", "SGD", "Momentum", "Adam",
+    "Optimizer", "SGD", "Momentum", "Adam", "WithLossCell", "TrainOneStepCell",
 ]
