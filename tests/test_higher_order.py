@@ -402,3 +402,56 @@ def test_gradient_with_sens_param_called_inside_differentiated_code():
     g_sens = sg.grad(lambda a: np.sin(a), sens_param=True)
     s = np.array([2.0, -1.0, 0.5])
     np.testing.assert_allclose(sg.grad(lambda a: np.sum(g_sens(a, s)))(X), -s * np.sin(X))
+
+
+def test_weight_gradient_of_a_loss_on_the_input_gradient():
+    # PINN-style: the loss reads d(net)/dx; its gradient w.r.t. the weights goes
+    # through the input gradient's derivative (a sub-cell called at run time)
+    class Net(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            rng = np.random.default_rng(1)
+            self.l1 = nn.Dense(1, 4, activation="tanh", dtype=np.float64)
+            self.l2 = nn.Dense(4, 1, dtype=np.float64)
+            for p in self.trainable_params():
+                p[...] = rng.normal(size=p.shape)
+
+        def construct(self, a):
+            return self.l2(self.l1(a))
+
+    net = Net()
+    du = sg.grad(net)
+
+    def loss(a):
+        return np.mean((du(a) - np.cos(a)) ** 2) + np.mean(net(a) ** 2)
+
+    a = np.linspace(-1, 1, 5).reshape(5, 1)
+    params = net.trainable_params()
+    _, grads = sg.value_and_grad(loss, None, params)(a)
+    for p, g in zip(params, grads):
+        want = np.zeros(p.shape)
+        flat, wflat = p.reshape(-1), want.reshape(-1)
+        for i in range(flat.size):
+            old = flat[i]
+            flat[i] = old + 1e-6
+            hi = loss(a)
+            flat[i] = old - 1e-6
+            lo = loss(a)
+            flat[i] = old
+            wflat[i] = (hi - lo) / 2e-6
+        np.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-8, err_msg=p.name)
+
+
+def test_second_order_through_a_sequential_cell():
+    rng = np.random.default_rng(0)
+    net = nn.SequentialCell(nn.Dense(2, 4, dtype=np.float64), nn.Tanh(),
+                            nn.Dense(4, 1, dtype=np.float64))
+    for p in net.trainable_params():
+        p[...] = rng.normal(size=p.shape)
+    g1 = sg.grad(net)
+
+    def h(a):
+        return np.sum(g1(a) ** 3)
+
+    a = rng.normal(size=(3, 2))
+    np.testing.assert_allclose(sg.grad(h)(a), numeric_grad(h, (a,), 0), rtol=1e-5, atol=1e-8)
