@@ -945,3 +945,10 @@ def test_train_one_step_cell_matches_a_manual_sgd_step():
     dpred = 2 * (pred - y) / pred.size
     np.testing.assert_allclose(net.weight, w0 - 0.1 * dpred.T @ x, rtol=1e-5)
     np.testing.assert_allclose(net.bias, b0 - 0.1 * dpred.sum(0), rtol=1e-5)
+
+
+def test_set_grad_is_accepted_and_changes_nothing():
+    net = nn.Dense(2, 1)
+    assert net.set_grad() is net
+    x = np.ones((1, 2), np.float32)
+    np.testing.assert_allclose(sg.grad(net, None, net.trainable_params())(x)[0], x)
