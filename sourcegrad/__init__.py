@@ -22,7 +22,7 @@ from sourcegrad.tensor import Parameter, ParameterTuple, Tensor
 from sourcegrad import ops, nn
 from sourcegrad.rules import ops as _ops_rules  # noqa: F401
 from sourcegrad.api import GradFunction, grad, source, value_and_grad
-from sourcegrad.ops import stop_gradient
+from sourcegrad.ops import GradOperation, get_grad, stop_gradient
 
 ops.grad = grad
 ops.value_and_grad = value_and_grad
@@ -30,7 +30,8 @@ ops.value_and_grad = value_and_grad
 __version__ = "0.1.0"
 
 __all__ = [
-    "grad", "value_and_grad", "source", "stop_gradient", "adjoint", "d", "nondifferentiable",
+    "grad", "value_and_grad", "source", "stop_gradient", "get_grad", "GradOperation",
+    "adjoint", "d", "nondifferentiable",
     "Tensor", "Parameter", "ParameterTuple", "ops", "nn",
     "float16", "float32", "float64", "int32", "int64", "bool_",
     "SourcegradError", "UnsupportedSyntaxError", "NoDerivativeError", "SourceNotFoundError",

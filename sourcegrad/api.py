@@ -121,10 +121,13 @@ def _rule_wrapper(primal):
 _wrapper_ids = itertools.count()
 
 
+_wrapper_counter = itertools.count()
+
+
 def _target(fn):
     """(python function, bound self or None) that ``fn`` calls."""
     if isinstance(fn, GradFunction):
-        return fn.generated(), None
+        return fn.generated(), fn.bound_self  # a Cell's gradient takes the Cell first
     wrapper = _rule_wrapper(fn)  # np.sin, ops.sigmoid: differentiated through their rule
     if wrapper is not None:
         return wrapper, None
@@ -422,6 +425,36 @@ class GradFunction:
         # called like the user's function: gradients as the caller gets them, zeros
         # (not None) for the items of a tuple or list input it does not read
         return self.derivative(complete=True).functions[0]
+
+    def callable_generated(self):
+        """``generated()`` called as the user calls this gradient: for a Cell's or a
+        method's gradient a small wrapper passes the bound object first, and with
+        ``sens_param`` the last positional argument is the seed (``generated()`` takes
+        it by keyword).  So a gradient called inside differentiated code is
+        differentiated like any user function."""
+        gen = self.generated()
+        if self.bound_self is None and not self.sens:
+            return gen
+        cached = getattr(self, "_bound_wrapper", None)
+        if cached is not None and cached[0] is gen:
+            return cached[1]
+        sig = inspect.signature(gen).parameters.values()
+        params = [p.name for p in sig if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        kwonly = [p.name for p in sig if p.kind == p.KEYWORD_ONLY]
+        inner = (["bound_self"] if self.bound_self is not None else []) + \
+            params[1 if self.bound_self is not None else 0:]
+        params = inner[1:] if self.bound_self is not None else inner
+        params = params + kwonly
+        args = inner + [f"{k}={k}" for k in kwonly]
+        name = f"{gen.__name__}_call"
+        fname = f"<sourcegrad: {name} #{next(_wrapper_counter)}>"
+        text = (f"def {name}({', '.join(params)}):\n"
+                f"    return {gen.__name__}({', '.join(args)})\n")
+        linecache.cache[fname] = (len(text), None, text.splitlines(True), fname)
+        scope = {gen.__name__: gen, "bound_self": self.bound_self}
+        exec(compile(text, fname, "exec"), scope)
+        self._bound_wrapper = (gen, scope[name])
+        return scope[name]
 
     def last_generated(self):
         """The generated function the last call ran (specialised on its inputs'

@@ -138,3 +138,29 @@ def call_bwd(saved, dout, weight_grads=None):
     else:
         grads = bwd(inner, dout)
     return tuple(grads[j] if j is not None else None for j in reorder)
+
+
+_vjps = {}
+
+
+def vjp_of(callee, positions):
+    """``callee``'s gradient with respect to the arguments at ``positions``, seeded by
+    one extra last argument: ``vjp_of(f, (0,))(x, dout)`` is ``(dx,)``.  Used by
+    derivatives that will be differentiated again (see ``Reverse.vjp_call``)."""
+    from sourcegrad.api import grad
+    try:
+        key = (callee, positions)
+        g = _vjps.get(key)
+    except TypeError:  # unhashable callee
+        key, g = None, None
+    if g is None:
+        g = grad(callee, tuple(positions), sens_param=True)
+        if key is not None:
+            if len(_vjps) > 256:
+                _vjps.clear()
+            _vjps[key] = g
+    return g
+
+
+registry.nondifferentiable(vjp_of, why="it builds a gradient function; calling that is "
+                                       "differentiated")

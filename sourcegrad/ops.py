@@ -36,6 +36,15 @@ __all__ = [
     "expand_dims", "argmax", "dropout",
     "binary_cross_entropy_with_logits", "binary_cross_entropy",
     "cross_entropy", "mse_loss", "l1_loss",
+    # more elementwise math and activations (each with a rule)
+    "tan", "atan", "sinh", "cosh", "log1p", "expm1", "rsqrt", "reciprocal",
+    "leaky_relu", "silu", "elu", "relu6", "sign", "floor", "ceil", "round", "argmin",
+    "depend", "cast", "mm", "bmm",
+    # one-line wrappers of NumPy functions, differentiated from their source
+    "where", "clamp", "clip", "stack", "unsqueeze", "broadcast_to", "tile",
+    "logsumexp", "amax", "amin", "prod", "cumsum",
+    # MindSpore's functional gradient helpers
+    "get_grad", "GradOperation",
 ]
 
 
@@ -532,3 +541,183 @@ def l1_loss(input, target, reduction="mean"):
     """Mean absolute error ``|input - target|``, reduced. Example: ``ops.l1_loss(pred, y)``."""
     _check_reduction(reduction, "l1_loss")
     return _reduce(np.abs(np.subtract(input, target)), reduction)
+
+
+# --------------------------------------------------------------------------
+# more elementwise math and activations (rules in sourcegrad/rules/ops.py)
+# --------------------------------------------------------------------------
+def tan(input) -> np.ndarray:
+    """Elementwise tangent. Example: ``ops.tan(x)``."""
+    return np.tan(input)
+
+
+def atan(input) -> np.ndarray:
+    """Elementwise arctangent. Example: ``ops.atan(x)``."""
+    return np.arctan(input)
+
+
+def sinh(input) -> np.ndarray:
+    """Elementwise hyperbolic sine. Example: ``ops.sinh(x)``."""
+    return np.sinh(input)
+
+
+def cosh(input) -> np.ndarray:
+    """Elementwise hyperbolic cosine. Example: ``ops.cosh(x)``."""
+    return np.cosh(input)
+
+
+def log1p(input) -> np.ndarray:
+    """Elementwise ``log(1 + x)``. Example: ``ops.log1p(x)``."""
+    return np.log1p(input)
+
+
+def expm1(input) -> np.ndarray:
+    """Elementwise ``exp(x) - 1``. Example: ``ops.expm1(x)``."""
+    return np.expm1(input)
+
+
+def rsqrt(input) -> np.ndarray:
+    """Elementwise ``1 / sqrt(x)``. Example: ``ops.rsqrt(x)``."""
+    return 1 / np.sqrt(input)
+
+
+def reciprocal(input) -> np.ndarray:
+    """Elementwise ``1 / x``. Example: ``ops.reciprocal(x)``."""
+    return np.reciprocal(np.asarray(input, dtype=np.result_type(input, np.float32)))
+
+
+def leaky_relu(input, alpha=0.2) -> np.ndarray:
+    """``x`` where positive, ``alpha * x`` elsewhere. Example: ``ops.leaky_relu(x, 0.1)``."""
+    return np.where(np.greater(input, 0), input, np.multiply(input, alpha))
+
+
+def silu(input) -> np.ndarray:
+    """``x * sigmoid(x)``. Example: ``ops.silu(x)``."""
+    return np.multiply(input, sigmoid(input))
+
+
+def elu(input_x, alpha=1.0) -> np.ndarray:
+    """``x`` where positive, ``alpha * (exp(x) - 1)`` elsewhere. Example: ``ops.elu(x)``."""
+    return np.where(np.greater(input_x, 0), input_x,
+                    np.multiply(alpha, np.expm1(np.minimum(input_x, 0))))
+
+
+def relu6(x) -> np.ndarray:
+    """``min(max(x, 0), 6)``. Example: ``ops.relu6(x)``."""
+    return np.minimum(np.maximum(x, 0), 6)
+
+
+def sign(input) -> np.ndarray:
+    """-1, 0 or 1 by the sign of each element (no gradient). Example: ``ops.sign(x)``."""
+    return np.sign(input)
+
+
+def floor(input) -> np.ndarray:
+    """Round down (no gradient). Example: ``ops.floor(x)``."""
+    return np.floor(input)
+
+
+def ceil(input) -> np.ndarray:
+    """Round up (no gradient). Example: ``ops.ceil(x)``."""
+    return np.ceil(input)
+
+
+def round(input) -> np.ndarray:
+    """Round half to even (no gradient). Example: ``ops.round(x)``."""
+    return np.round(input)
+
+
+def argmin(input, axis=None, keepdims=False) -> np.ndarray:
+    """Index of the smallest value along ``axis``. Example: ``ops.argmin(x, 1)``."""
+    return np.argmin(input, axis=axis, keepdims=keepdims)
+
+
+def depend(value, expr):
+    """``value``, once ``expr`` has been computed (MindSpore orders side effects
+    in graph mode with it; Python already runs ``expr`` first).
+
+    Example: ``loss = ops.depend(loss, optimizer(grads))``.
+    """
+    return value
+
+
+def cast(input, dtype) -> np.ndarray:
+    """``input`` converted to ``dtype``. Example: ``ops.cast(x, sg.float32)``."""
+    return np.asarray(input).astype(dtype)
+
+
+mm = matmul   # MindSpore's 2-D matrix product
+bmm = matmul  # batched matrix product
+
+
+# --------------------------------------------------------------------------
+# one-line wrappers of NumPy functions: sourcegrad differentiates them from
+# their source, through NumPy's rules
+# --------------------------------------------------------------------------
+def where(condition, input, other) -> np.ndarray:
+    """``input`` where ``condition`` holds, else ``other``. Example: ``ops.where(x > 0, x, 0.)``."""
+    return np.where(condition, input, other)
+
+
+def clamp(input, min=None, max=None) -> np.ndarray:
+    """``input`` limited to ``[min, max]`` (either may be None). Example: ``ops.clamp(x, 0, 1)``."""
+    return np.clip(input, min, max)
+
+
+clip = clamp  # MindSpore has both names
+
+
+def stack(tensors, axis=0) -> np.ndarray:
+    """Stack arrays of one shape along a new ``axis``. Example: ``ops.stack((a, b))``."""
+    return np.stack(tensors, axis=axis)
+
+
+def unsqueeze(input, dim) -> np.ndarray:
+    """Insert an axis of size 1 at ``dim``. Example: ``ops.unsqueeze(x, 0)``."""
+    return np.expand_dims(input, dim)
+
+
+def broadcast_to(input, shape) -> np.ndarray:
+    """``input`` broadcast to ``shape``. Example: ``ops.broadcast_to(b, (4, 3))``."""
+    return np.broadcast_to(input, shape)
+
+
+def tile(input, dims) -> np.ndarray:
+    """``input`` repeated ``dims[i]`` times along axis ``i``. Example: ``ops.tile(x, (2, 1))``."""
+    return np.tile(input, dims)
+
+
+def logsumexp(input, axis, keep_dims=False) -> np.ndarray:
+    """``log(sum(exp(x)))`` along ``axis``, without overflow. Example: ``ops.logsumexp(x, 1)``."""
+    m = stop_gradient(np.max(input, axis=_axes(axis), keepdims=True))
+    out = np.log(np.sum(np.exp(input - m), axis=_axes(axis), keepdims=True)) + m
+    if not keep_dims:
+        out = np.squeeze(out, axis=_axes(axis))
+    return out
+
+
+def amax(input, axis=None, keepdims=False) -> np.ndarray:
+    """The largest value along ``axis`` (all by default). Example: ``ops.amax(x, 1)``."""
+    return np.amax(input, axis=_axes(axis), keepdims=keepdims)
+
+
+def amin(input, axis=None, keepdims=False) -> np.ndarray:
+    """The smallest value along ``axis`` (all by default). Example: ``ops.amin(x, 1)``."""
+    return np.amin(input, axis=_axes(axis), keepdims=keepdims)
+
+
+def prod(input, axis=None, keep_dims=False) -> np.ndarray:
+    """Product over ``axis`` (all by default). Example: ``ops.prod(x, 1)``."""
+    return np.prod(input, axis=_axes(axis), keepdims=keep_dims)
+
+
+def cumsum(input, axis, dtype=None) -> np.ndarray:
+    """Running sum along ``axis``. Example: ``ops.cumsum(x, 0)``."""
+    return np.cumsum(input, axis=axis, dtype=dtype)
+
+
+from sourcegrad import _primitives  # noqa: E402  (ops.Sin(), ops.MatMul(), ...)
+from sourcegrad._primitives import *  # noqa: E402,F401,F403
+from sourcegrad._gradop import GradOperation, get_grad  # noqa: E402,F401
+
+__all__ += _primitives.__all__

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 import inspect
+import linecache
 import threading
 import types
 import weakref
@@ -379,9 +380,9 @@ def user_callable(obj):
     """(function, has_self) if ``obj`` is Python code sourcegrad can differentiate."""
     from sourcegrad.api import GradFunction
     if isinstance(obj, GradFunction):  # grad(f) called inside f2: its generated code
-        if obj.weights is not None or obj.return_ids or obj.sens:
+        if obj.weights is not None or obj.return_ids:
             return None
-        return obj.generated(), False
+        return obj.callable_generated(), False
     if isinstance(obj, types.FunctionType):
         return unwrap(obj), False
     if isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType):
@@ -389,11 +390,39 @@ def user_callable(obj):
     if isinstance(obj, type) or isinstance(obj, types.BuiltinFunctionType):
         return None
     cls = type(obj)
+    if isinstance(getattr(cls, "bprop", None), types.FunctionType) and \
+            _is_cell_dunder_call(cls, "__call__"):
+        return _bprop_wrapper(obj), False
     for attr in ("construct", "__call__"):
         meth = getattr(cls, attr, None)
         if isinstance(meth, types.FunctionType) and not _is_cell_dunder_call(cls, attr):
             return meth, True
     return None
+
+
+def _bprop_wrapper(cell):
+    """A Cell with its own ``bprop`` (MindSpore's custom backward): a function of the
+    Cell's inputs that calls ``runtime.cell_with_bprop``, whose rule runs ``bprop``."""
+    cached = cell.__dict__.get("_sg_bprop_wrapper")
+    if cached is not None:
+        return cached
+    cls = type(cell)
+    sig = inspect.signature(cls.construct)
+    params = list(sig.parameters.values())[1:]
+    if any(p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params):
+        raise SourcegradError(
+            f"{cls.__qualname__}.bprop", detail="a custom bprop is supported for a construct "
+            "with named positional parameters only", hint="name construct's parameters")
+    names = [p.name for p in params]
+    fname = f"<sourcegrad: {cls.__name__} with its bprop>"
+    text = (f"def {cls.__name__}_with_bprop({', '.join(names)}):\n"
+            f"    return cell_with_bprop(cell, {', '.join(names)})\n")
+    linecache.cache[fname] = (len(text), None, text.splitlines(True), fname)
+    scope = {"cell_with_bprop": runtime.cell_with_bprop, "cell": cell}
+    exec(compile(text, fname, "exec"), scope)
+    fn = scope[f"{cls.__name__}_with_bprop"]
+    object.__setattr__(cell, "_sg_bprop_wrapper", fn)
+    return fn
 
 
 def _is_cell_dunder_call(cls, attr):

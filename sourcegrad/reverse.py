@@ -318,6 +318,8 @@ class Reverser:
 
     def saved_name_of(self, fwd):
         t = fwd[0].targets[0]
+        if isinstance(t, gast.Name):  # vjp_call: out = f(...); out_vjp = vjp_of(f, ...)
+            return fwd[1].targets[0].id
         return t.elts[1].id
 
     def rule_items(self, s, target, value):
@@ -535,6 +537,9 @@ class Reverser:
             if kind == "user" else None
         if callee is None and kind == "user":
             kind = "dynamic"  # a recursive call: resolved at run time, once compiled
+        if kind != "user" and self.ctx.spec.complete and active_args and not active_kw \
+                and star is None and not self.ctx.spec.weights:
+            return self.vjp_call(target, value, args, keywords, active_args)
         if kind == "user":
             fwd_name, bwd_name, order = callee
             self_arg = obj.self_expr
@@ -575,6 +580,28 @@ class Reverser:
             items.append(assign(gast.Tuple(elts=[name(p, gast.Store()) for p in parts],
                                            ctx=gast.Store()), bcall))
             items += [Acc(a.id, name(p)) for a, p in zip(ordered, parts)]
+        return fwd, [Group(target, items)]
+
+    def vjp_call(self, target, value, args, keywords, active_args):
+        """A call resolved at run time, in a derivative that will be differentiated again
+        (``grad(grad(f))``): call_fwd/call_bwd pass opaque saved state between the sweeps,
+        which a second transformation cannot follow.  Here the forward sweep makes the
+        plain call, and the backward sweep calls the callee's gradient function with the
+        adjoint as seed (``vjp_of(callee, positions)(*args, dout)``), recomputing its
+        forward sweep: both are calls the next transformation differentiates again."""
+        vjp = self.namer.fresh(target + "_vjp")
+        helper = self.ctx.env_name("vjp_of", runtime_vjp_of())
+        fwd = [assign(target, gast.Call(func=value.func, args=args, keywords=keywords)),
+               assign(vjp, call(helper, astutil.copy_tree(value.func),
+                                const(tuple(active_args))))]
+        bcall = gast.Call(func=name(vjp),
+                          args=[astutil.copy_tree(a) for a in args] + [self.dname(target)],
+                          keywords=[astutil.copy_tree(k) for k in keywords])
+        ordered = [args[i] for i in active_args]
+        parts = [self.namer.fresh(self.d(a.id) + "_part") for a in ordered]
+        items = [assign(gast.Tuple(elts=[name(p, gast.Store()) for p in parts],
+                                   ctx=gast.Store()), bcall)]
+        items += [Acc(a.id, name(p)) for a, p in zip(ordered, parts)]
         return fwd, [Group(target, items)]
 
     # -- loops ------------------------------------------------------------------------
@@ -700,6 +727,11 @@ def _describe(func, obj):
 def runtime_call_fwd():
     from sourcegrad import dispatch
     return dispatch.call_fwd
+
+
+def runtime_vjp_of():
+    from sourcegrad import dispatch
+    return dispatch.vjp_of
 
 
 def runtime_call_bwd():

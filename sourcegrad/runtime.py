@@ -375,3 +375,31 @@ def make_dict_adjoint(dz, items):
             g = AdjointDict() if isinstance(v, dict) else zeros_like(v)
         out[i] = g
     return out
+
+
+def cell_with_bprop(cell, *args):
+    """A call of a Cell that defines ``bprop``: its forward is ``construct``; its rule
+    (sourcegrad/rules/runtime_.py) calls the Cell's own ``bprop``."""
+    return cell.construct(*args)
+
+
+def custom_bprop_grads(cell, args, out, dout):
+    """``cell.bprop(*args, out, dout)``, checked: one gradient per input, each in its
+    input's shape (None for an input without one gives zeros)."""
+    grads = cell.bprop(*args, out, dout)
+    name = type(cell).__qualname__
+    if not isinstance(grads, (tuple, list)) or len(grads) != len(args):
+        got = f"a {type(grads).__name__}" + (f" of {len(grads)}" if isinstance(
+            grads, (tuple, list)) else "")
+        raise ValueError(f"{name}.bprop must return a tuple with one gradient per input of "
+                         f"construct ({len(args)}), got {got} (write `return (dx,)` for "
+                         f"one input)")
+    out = []
+    for g, a in zip(grads, args):
+        if g is None:
+            g = zeros_like(a)
+        elif np.shape(g) != np.shape(a):
+            raise ValueError(f"{name}.bprop returned a gradient of shape {np.shape(g)} for an "
+                             f"input of shape {np.shape(a)}")
+        out.append(g)
+    return tuple(out)

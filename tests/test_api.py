@@ -366,3 +366,90 @@ def test_grad_of_a_function_without_source_or_rule_refused():
     import math
     with pytest.raises(TypeError, match="erf.*register a derivative rule"):
         sg.grad(math.erf)
+
+
+# --------------------------------------------------------------------------
+# ops.GradOperation and get_grad (MindSpore's older and id-based APIs)
+# --------------------------------------------------------------------------
+from sourcegrad import nn  # noqa: E402
+
+
+class AffineWB(nn.Cell):
+    def __init__(self):
+        super().__init__()
+        self.w = Parameter(np.array([6.0], f32), name="w")
+        self.b = Parameter(np.array([1.0], f32), name="b")
+
+    def construct(self, x, y):
+        return self.w * x * y + self.b
+
+
+def test_grad_operation_structures():
+    net = AffineWB()
+    x, y = np.array([100.0], f32), np.array([2.0], f32)
+    dx = ops.GradOperation()(net)(x, y)
+    assert isinstance(dx, np.ndarray)
+    np.testing.assert_allclose(dx, [12.0])
+    both = ops.GradOperation(get_all=True)(net)(x, y)
+    assert isinstance(both, tuple) and len(both) == 2
+    np.testing.assert_allclose(both[1], [600.0])
+    ws = ops.GradOperation(get_by_list=True)(net, sg.ParameterTuple(net.trainable_params()))(x, y)
+    assert isinstance(ws, tuple)
+    np.testing.assert_allclose(ws[0], [200.0])
+    np.testing.assert_allclose(ws[1], [1.0])
+    ins, ws = ops.GradOperation(get_all=True, get_by_list=True)(net, net.trainable_params())(x, y)
+    assert len(ins) == 2 and len(ws) == 2
+    sens = ops.GradOperation(sens_param=True)(net)(x, y, np.array([0.1], f32))
+    np.testing.assert_allclose(sens, [1.2], rtol=1e-6)
+    # get_by_list without weights: the Cell's trainable parameters
+    np.testing.assert_allclose(ops.GradOperation(get_by_list=True)(net)(x, y)[0], [200.0])
+
+
+def test_grad_operation_get_all_with_varargs():
+    def f(*xs):
+        return np.sum(xs[0] * xs[1])
+    ga, gb = ops.GradOperation(get_all=True)(f)(a, bb)
+    np.testing.assert_allclose(ga, bb)
+    np.testing.assert_allclose(gb, a)
+
+
+def test_grad_operation_checks_flags():
+    with pytest.raises(TypeError, match="get_all"):
+        ops.GradOperation(get_all=1)
+    with pytest.raises(TypeError, match="weights"):
+        ops.GradOperation(get_by_list=True)(f3)
+
+
+def test_get_grad_by_position_and_parameter():
+    net = AffineWB()
+    x, y = np.array([100.0], f32), np.array([2.0], f32)
+    res = sg.grad(net, (0, 1), net.trainable_params(), return_ids=True)(x, y)
+    np.testing.assert_allclose(sg.get_grad(res, 1), [600.0])
+    np.testing.assert_allclose(ops.get_grad(res, net.b), [1.0])
+    with pytest.raises(RuntimeError, match="position 2"):
+        sg.get_grad(res, 2)
+    with pytest.raises(TypeError):
+        sg.get_grad(res, "w")
+
+
+class _NoInputNet(nn.Cell):
+    def __init__(self):
+        super().__init__()
+        self.w = Parameter(np.array([6.0], f32), name="w")
+        self.b = Parameter(np.array([2.0], f32), name="b")
+
+    def construct(self):
+        return self.w * self.b
+
+
+def test_grad_operation_of_a_cell_without_inputs():
+    # MindSpore (test_grad_return_type): () for the inputs, paired with the weights'
+    net = _NoInputNet()
+    assert ops.GradOperation()(net)() == ()
+    assert ops.GradOperation(get_all=True)(net)() == ()
+    ins, ws = ops.GradOperation(get_all=True, get_by_list=True)(net, net.trainable_params())()
+    assert ins == ()
+    np.testing.assert_allclose(ws[0], [2.0])
+    np.testing.assert_allclose(ws[1], [6.0])
+    ins, w_only = ops.GradOperation(get_all=True, get_by_list=True)(net, net.w)()
+    assert ins == () and isinstance(w_only, np.ndarray)

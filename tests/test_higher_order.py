@@ -316,3 +316,142 @@ def test_unread_items_of_an_inner_gradient_are_zeros():
     zero = sg.grad(first_squared)([a, b, c])[1]
     assert isinstance(zero, np.ndarray) and not zero.any()
     check_grads(lambda x: np.sum(sg.grad(lambda v: v[0] ** 3)(x) * x), X)  # array x[0]
+
+
+# --------------------------------------------------------------------------
+# higher order through Cells and calls resolved at run time (MindSpore's
+# "high-order derivation" tutorial: grad(grad(net)) on a Cell calling ops.Sin())
+# --------------------------------------------------------------------------
+from sourcegrad import nn, ops  # noqa: E402
+from sourcegrad.testing import numeric_grad  # noqa: E402
+
+
+class SinCell(nn.Cell):
+    def construct(self, a):
+        return ops.sin(a)
+
+
+class SinPrimCell(nn.Cell):
+    def __init__(self):
+        super().__init__()
+        self.sin = ops.Sin()
+
+    def construct(self, a):
+        return self.sin(a)
+
+
+class SinCosPrimCell(nn.Cell):
+    def __init__(self):
+        super().__init__()
+        self.sin = ops.Sin()
+        self.cos = ops.Cos()
+
+    def construct(self, a, b):
+        return self.sin(a) - self.cos(b), self.cos(a) - self.sin(b)
+
+
+class TwoDense(nn.Cell):
+    def __init__(self):
+        super().__init__()
+        rng = np.random.default_rng(3)
+        self.l1 = nn.Dense(2, 5, activation="tanh")
+        self.l2 = nn.Dense(5, 1)
+        for p in self.trainable_params():
+            p[...] = rng.normal(size=p.shape)
+
+    def construct(self, a):
+        return self.l2(self.l1(a))
+
+
+def test_grad_of_grad_of_a_cell():
+    # the Cell's gradient takes the Cell first: grad(grad(cell)) used to lose it
+    np.testing.assert_allclose(sg.grad(sg.grad(SinCell()))(X), -np.sin(X))
+
+
+def test_grad_of_grad_through_a_primitive_object():
+    np.testing.assert_allclose(sg.grad(sg.grad(SinPrimCell()))(X), -np.sin(X))
+    np.testing.assert_allclose(sg.grad(sg.grad(sg.grad(SinPrimCell())))(X), -np.cos(X))
+
+
+def test_grad_of_grad_two_inputs_two_outputs():
+    # the tutorial's numbers: d2/dx2 = -sin x - cos x, d2/dy2 = sin y + cos y
+    x = np.array([3.1415926])
+    gx, gy = sg.grad(sg.grad(SinCosPrimCell(), (0, 1)), (0, 1))(x, x)
+    np.testing.assert_allclose(gx, -np.sin(x) - np.cos(x))
+    np.testing.assert_allclose(gy, np.sin(x) + np.cos(x))
+
+
+def test_second_order_through_sub_cells_matches_finite_differences():
+    net = TwoDense()
+    g1 = sg.grad(net)
+
+    def penalty(a):
+        return np.sum(g1(a) ** 2)
+
+    a = np.array([[0.2, -0.4], [1.1, 0.3], [-0.7, 0.9]])
+    np.testing.assert_allclose(sg.grad(penalty)(a), numeric_grad(penalty, (a,), 0),
+                               rtol=1e-5, atol=1e-7)
+
+
+def test_cell_gradient_called_inside_differentiated_code():
+    g_cell = sg.grad(SinCell())
+    np.testing.assert_allclose(sg.grad(lambda a: np.sum(g_cell(a)))(X), -np.sin(X))
+
+
+def test_gradient_with_sens_param_called_inside_differentiated_code():
+    g_sens = sg.grad(lambda a: np.sin(a), sens_param=True)
+    s = np.array([2.0, -1.0, 0.5])
+    np.testing.assert_allclose(sg.grad(lambda a: np.sum(g_sens(a, s)))(X), -s * np.sin(X))
+
+
+def test_weight_gradient_of_a_loss_on_the_input_gradient():
+    # PINN-style: the loss reads d(net)/dx; its gradient w.r.t. the weights goes
+    # through the input gradient's derivative (a sub-cell called at run time)
+    class Net(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            rng = np.random.default_rng(1)
+            self.l1 = nn.Dense(1, 4, activation="tanh", dtype=np.float64)
+            self.l2 = nn.Dense(4, 1, dtype=np.float64)
+            for p in self.trainable_params():
+                p[...] = rng.normal(size=p.shape)
+
+        def construct(self, a):
+            return self.l2(self.l1(a))
+
+    net = Net()
+    du = sg.grad(net)
+
+    def loss(a):
+        return np.mean((du(a) - np.cos(a)) ** 2) + np.mean(net(a) ** 2)
+
+    a = np.linspace(-1, 1, 5).reshape(5, 1)
+    params = net.trainable_params()
+    _, grads = sg.value_and_grad(loss, None, params)(a)
+    for p, g in zip(params, grads):
+        want = np.zeros(p.shape)
+        flat, wflat = p.reshape(-1), want.reshape(-1)
+        for i in range(flat.size):
+            old = flat[i]
+            flat[i] = old + 1e-6
+            hi = loss(a)
+            flat[i] = old - 1e-6
+            lo = loss(a)
+            flat[i] = old
+            wflat[i] = (hi - lo) / 2e-6
+        np.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-8, err_msg=p.name)
+
+
+def test_second_order_through_a_sequential_cell():
+    rng = np.random.default_rng(0)
+    net = nn.SequentialCell(nn.Dense(2, 4, dtype=np.float64), nn.Tanh(),
+                            nn.Dense(4, 1, dtype=np.float64))
+    for p in net.trainable_params():
+        p[...] = rng.normal(size=p.shape)
+    g1 = sg.grad(net)
+
+    def h(a):
+        return np.sum(g1(a) ** 3)
+
+    a = rng.normal(size=(3, 2))
+    np.testing.assert_allclose(sg.grad(h)(a), numeric_grad(h, (a,), 0), rtol=1e-5, atol=1e-8)

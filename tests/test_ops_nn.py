@@ -409,7 +409,11 @@ def test_tensor_rule_casts_back():
 
 
 def test_every_op_has_a_rule_or_is_nondifferentiable():
-    from_source = {"dropout"}  # differentiated from its source, by design
+    # differentiated from their source, by design (one-line NumPy wrappers and
+    # primitive classes, whose __call__ calls a functional op)
+    from_source = {"dropout", "where", "clamp", "clip", "stack", "unsqueeze", "broadcast_to",
+                   "tile", "logsumexp", "amax", "amin", "prod", "cumsum", "get_grad",
+                   "GradOperation", *ops._primitives.__all__}
     def covered(op):
         return registry.lookup(op) is not None or registry.is_nondifferentiable(op)
 
@@ -704,7 +708,7 @@ def test_cell_constructs_are_plain_python():
               ast.FunctionDef, ast.Lambda, ast.With)
     cells = [nn.Dense, nn.ReLU, nn.Sigmoid, nn.Tanh, nn.Softmax, nn.LogSoftmax, nn.Flatten,
              nn.Dropout, nn.SequentialCell, nn.BCEWithLogitsLoss, nn.BCELoss, nn.MSELoss,
-             nn.L1Loss, nn.CrossEntropyLoss]
+             nn.L1Loss, nn.CrossEntropyLoss, nn.SoftmaxCrossEntropyWithLogits]
     for cls in cells:
         fdef = ast.parse(textwrap.dedent(inspect.getsource(cls.construct))).body[0]
         for node in ast.walk(ast.Module(fdef.body, [])):
@@ -787,3 +791,164 @@ def test_optimizer_validates_gradients():
     with pytest.raises(TypeError, match="Parameter"):
         nn.Adam([np.ones(2)])
     assert nn.SGD(Net2().trainable_params()).parameters[2].name == "sub.weight"
+
+
+# --------------------------------------------------------------------------
+# more ops, MindSpore's primitive classes, and Cells with their own bprop
+# --------------------------------------------------------------------------
+import sourcegrad as sg  # noqa: E402
+from sourcegrad.testing import check_grads  # noqa: E402
+
+_POS = np.array([[0.3, 1.2, 0.7], [2.1, 0.45, 1.6]])
+_ANY = np.array([[0.3, -1.2, 0.7], [-2.1, 0.45, 1.6]])
+
+
+@pytest.mark.parametrize("op, x", [
+    (ops.tan, _ANY * 0.5), (ops.atan, _ANY), (ops.sinh, _ANY), (ops.cosh, _ANY),
+    (ops.log1p, _POS), (ops.expm1, _ANY), (ops.rsqrt, _POS), (ops.reciprocal, _POS),
+    (ops.leaky_relu, _ANY), (ops.silu, _ANY), (ops.elu, _ANY), (ops.relu6, _ANY * 4),
+    (lambda v: ops.where(v > 0, v * v, -v), _ANY), (lambda v: ops.clamp(v, -1.0, 1.0), _ANY),
+    (lambda v: ops.stack((v, v * v), 1), _ANY), (lambda v: ops.unsqueeze(v, 0), _ANY),
+    (lambda v: ops.broadcast_to(v[0], (4, 3)), _ANY), (lambda v: ops.tile(v, (2, 1)), _ANY),
+    (lambda v: ops.logsumexp(v, 1), _ANY), (lambda v: ops.amax(v, 1), _ANY),
+    (lambda v: ops.prod(v, 0), _ANY), (lambda v: ops.cumsum(v, 1), _ANY),
+    (lambda v: ops.depend(v * 2, v), _ANY), (lambda v: ops.cast(v, np.float64), _ANY),
+])
+def test_more_ops_match_finite_differences(op, x):
+    check_grads(lambda v: np.sum(op(v) * np.arange(1, op(v).size + 1).reshape(op(v).shape)),
+                x)
+
+
+def test_more_ops_forward_values():
+    x = np.array([-2.0, 0.5, 7.0])
+    np.testing.assert_allclose(ops.leaky_relu(x), [-0.4, 0.5, 7.0])
+    np.testing.assert_allclose(ops.relu6(x), [0.0, 0.5, 6.0])
+    np.testing.assert_allclose(ops.elu(x), [np.expm1(-2.0), 0.5, 7.0])
+    np.testing.assert_allclose(ops.logsumexp(np.array([[1000.0, 1000.0]]), 1),
+                               [1000.0 + np.log(2.0)])
+    assert ops.logsumexp(np.ones((2, 3)), 1, keep_dims=True).shape == (2, 1)
+
+
+class _PrimNet(nn.Cell):
+    def __init__(self):
+        super().__init__()
+        self.matmul = ops.MatMul(transpose_b=True)
+        self.reduce_sum = ops.ReduceSum(keep_dims=True)
+        self.exp = ops.Exp()
+        self.softmax = ops.Softmax()
+
+    def construct(self, x, w):
+        h = self.exp(self.matmul(x, w) * 0.1)
+        return self.reduce_sum(self.softmax(h) * h, 1)
+
+
+def test_primitive_objects_match_functional_ops():
+    x = np.ones((2, 3))
+    assert ops.ReduceSum()(x).shape == ()           # axis=() means every axis
+    assert ops.ReduceSum(keep_dims=True)(x, 1).shape == (2, 1)
+    assert ops.ReduceMean()(x, (0, 1)) == 1.0
+    np.testing.assert_allclose(ops.MatMul(transpose_a=True)(x, x), x.T @ x)
+    np.testing.assert_allclose(ops.BiasAdd()(np.zeros((2, 3)), np.arange(3.0)),
+                               np.tile(np.arange(3.0), (2, 1)))
+    assert ops.Argmax(axis=1)(np.eye(3)).dtype == np.int32
+    assert ops.Shape()(x) == (2, 3)
+
+
+def test_gradient_through_primitive_objects_in_a_cell():
+    net = _PrimNet()
+    x = np.array([[0.3, -0.2, 0.5], [1.0, 0.4, -0.7]])
+    w = np.array([[0.1, 0.2, -0.3], [0.5, -0.4, 0.6]])
+    check_grads(lambda a, b: net(a, b), x, w)
+
+
+class _ScaledBackward(nn.Cell):
+    """A Cell with MindSpore's custom backward: bprop(self, *inputs, out, dout)."""
+
+    def construct(self, x, y):
+        return x * y
+
+    def bprop(self, x, y, out, dout):
+        return dout * 10.0, None
+
+
+def test_cell_bprop_is_used_instead_of_construct():
+    x, y = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    gx, gy = sg.grad(_ScaledBackward(), (0, 1))(x, y)
+    np.testing.assert_allclose(gx, [10.0, 10.0])
+    np.testing.assert_allclose(gy, [0.0, 0.0])      # None: no gradient
+    # and as a sub-cell called at run time
+    class Outer(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.inner = _ScaledBackward()
+
+        def construct(self, x):
+            return np.sum(self.inner(x * x, x))
+    np.testing.assert_allclose(sg.grad(Outer())(x), 20.0 * x)
+
+
+def test_cell_bprop_must_return_a_tuple():
+    class Bad(nn.Cell):
+        def construct(self, x):
+            return x
+
+        def bprop(self, x, out, dout):
+            return dout
+    with pytest.raises(ValueError, match=r"return \(dx,\)"):
+        sg.grad(Bad())(np.ones(2))
+
+
+def test_softmax_cross_entropy_with_logits():
+    logits = np.array([[2.0, -1.0, 0.5], [0.1, 0.2, 3.0]])
+    labels = np.array([0, 2], np.int32)
+    onehot = np.eye(3)[labels]
+    per_sample = -np.sum(onehot * (logits - np.log(np.sum(np.exp(logits), 1, keepdims=True))), 1)
+    # MindSpore's default: dense labels, no reduction
+    np.testing.assert_allclose(nn.SoftmaxCrossEntropyWithLogits()(logits, onehot), per_sample)
+    sparse_mean = nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction="mean")
+    np.testing.assert_allclose(sparse_mean(logits, labels), per_sample.mean())
+    check_grads(lambda z: sparse_mean(z, labels), logits)
+    check_grads(lambda z, t: nn.SoftmaxCrossEntropyWithLogits(reduction="sum")(z, t),
+                logits, onehot)
+
+
+def test_loss_base_get_loss_for_a_user_loss():
+    class MAE(nn.LossBase):
+        def __init__(self, reduction="mean"):
+            super().__init__(reduction)
+            self.abs = ops.Abs()
+
+        def construct(self, predict, target):
+            return self.get_loss(self.abs(target - predict))
+
+    p, t = np.array([[0.3], [-1.2]]), np.array([[1.0], [0.5]])
+    assert MAE()(p, t) == pytest.approx(1.2)
+    assert MAE("sum")(p, t) == pytest.approx(2.4)
+    assert MAE("none")(p, t).shape == (2, 1)
+    check_grads(lambda a: MAE()(a, t), p)
+    with pytest.raises(ValueError, match="reduction"):
+        MAE("avg")
+
+
+def test_train_one_step_cell_matches_a_manual_sgd_step():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 3)).astype(np.float32)
+    y = rng.normal(size=(8, 1)).astype(np.float32)
+    net = nn.Dense(3, 1)
+    w0, b0 = net.weight.copy(), net.bias.copy()
+    loss_net = nn.WithLossCell(net, nn.MSELoss())
+    assert loss_net.backbone_network is net
+    assert [p.name for p in loss_net.trainable_params()] == ["weight", "bias"]
+    loss = nn.TrainOneStepCell(loss_net, nn.SGD(net.trainable_params(), 0.1))(x, y)
+    pred = x @ w0.T + b0
+    assert loss == pytest.approx(np.mean((pred - y) ** 2), rel=1e-5)
+    dpred = 2 * (pred - y) / pred.size
+    np.testing.assert_allclose(net.weight, w0 - 0.1 * dpred.T @ x, rtol=1e-5)
+    np.testing.assert_allclose(net.bias, b0 - 0.1 * dpred.sum(0), rtol=1e-5)
+
+
+def test_set_grad_is_accepted_and_changes_nothing():
+    net = nn.Dense(2, 1)
+    assert net.set_grad() is net
+    x = np.ones((1, 2), np.float32)
+    np.testing.assert_allclose(sg.grad(net, None, net.trainable_params())(x)[0], x)

@@ -12,8 +12,9 @@ from sourcegrad.nn.cell import Cell
 from sourcegrad.nn.layers import (CellList, Dense, Dropout, Flatten, LogSoftmax, ReLU,
                                   SequentialCell, Sigmoid, Softmax, Tanh, get_activation)
 from sourcegrad.nn.losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss,
-                                  LossBase, MSELoss)
+                                  LossBase, MSELoss, SoftmaxCrossEntropyWithLogits)
 from sourcegrad.nn.optim import SGD, Adam, Momentum, Optimizer
+from sourcegrad.nn.wrap import TrainOneStepCell, WithLossCell
 from sourcegrad.tensor import Parameter, ParameterTuple
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "Dense", "ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Flatten", "Dropout",
     "SequentialCell", "CellList", "get_activation",
     "LossBase", "BCEWithLogitsLoss", "BCELoss", "MSELoss", "L1Loss", "CrossEntropyLoss",
-    "Optimizer", "SGD", "Momentum", "Adam",
+    "SoftmaxCrossEntropyWithLogits",
+    "Optimizer", "SGD", "Momentum", "Adam", "WithLossCell", "TrainOneStepCell",
 ]

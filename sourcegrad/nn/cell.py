@@ -166,6 +166,12 @@ class Cell:
             object.__setattr__(cell, "training", bool(mode))
         return self
 
+    def set_grad(self, requires_grad: bool = True) -> "Cell":
+        """Kept for MindSpore code that calls ``net.set_grad()`` before taking
+        gradients; sourcegrad needs no such mark. Returns ``self``."""
+        object.__setattr__(self, "requires_grad", bool(requires_grad))
+        return self
+
     def train(self, mode: bool = True) -> "Cell":
         """Same as :meth:`set_train` (PyTorch's spelling)."""
         return self.set_train(mode)

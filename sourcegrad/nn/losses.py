@@ -16,7 +16,7 @@ from sourcegrad import ops
 from sourcegrad.nn.cell import Cell
 
 __all__ = ["LossBase", "BCEWithLogitsLoss", "BCELoss", "MSELoss", "L1Loss",
-           "CrossEntropyLoss"]
+           "CrossEntropyLoss", "SoftmaxCrossEntropyWithLogits"]
 
 
 class LossBase(Cell):
@@ -24,10 +24,25 @@ class LossBase(Cell):
 
     def __init__(self, reduction="mean"):
         super().__init__()
+        if type(self).__module__ != __name__ and reduction not in ("mean", "sum", "none"):
+            # a user's loss reduces with get_loss: check now, as MindSpore's LossBase does
+            # (the built-in losses refuse a bad reduction when called)
+            raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or "
+                             f"'none', got {reduction!r}")
         self.reduction = reduction
 
     def extend_repr(self):
         return f"reduction={self.reduction!r}"
+
+    def get_loss(self, x, weights=1.0):
+        """``x * weights`` reduced by ``self.reduction`` (for losses written as a
+        subclass: ``return self.get_loss(ops.abs(target - predict))``)."""
+        x = x * weights
+        if self.reduction == "mean":
+            x = ops.mean(x)
+        elif self.reduction == "sum":
+            x = ops.sum(x)
+        return x
 
 
 class BCEWithLogitsLoss(LossBase):
@@ -90,3 +105,22 @@ class CrossEntropyLoss(LossBase):
     def construct(self, logits, labels):
         return ops.cross_entropy(logits, labels, self.weight, self.ignore_index,
                                  self.reduction, self.label_smoothing)
+
+
+class SoftmaxCrossEntropyWithLogits(LossBase):
+    """Cross-entropy of ``softmax(logits)`` per sample; ``sparse=True`` takes class
+    indices, else one-hot (or probability) labels.  ``reduction`` defaults to
+    ``'none'``, as in MindSpore.
+
+    Example: ``nn.SoftmaxCrossEntropyWithLogits(sparse=True, reduction='mean')(logits, y)``.
+    """
+
+    def __init__(self, sparse=False, reduction="none"):
+        super().__init__(reduction)
+        self.sparse = sparse
+
+    def construct(self, logits, labels):
+        return ops.cross_entropy(logits, labels, None, -100, self.reduction, 0.0)
+
+    def extend_repr(self):
+        return f"sparse={self.sparse!r}, reduction={self.reduction!r}"

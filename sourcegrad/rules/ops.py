@@ -504,3 +504,81 @@ def mse_loss(z, input, target, reduction="mean"):
 def l1_loss(z, input, target, reduction="mean"):
     d[input] = _l1_grad(d[z], input, target, reduction, 1)
     d[target] = _l1_grad(d[z], input, target, reduction, -1)
+
+
+# --------------------------------------------------------------------------
+# more elementwise math and activations
+# --------------------------------------------------------------------------
+nondifferentiable(ops.sign, ops.floor, ops.ceil, ops.round, ops.argmin,
+                  why="the result is piecewise constant in the input")
+
+
+@adjoint(ops.tan)
+def tan(z, input):
+    d[input] = d[z] * (1 + z * z)
+
+
+@adjoint(ops.atan)
+def atan(z, input):
+    d[input] = d[z] / (1 + input * input)
+
+
+@adjoint(ops.sinh)
+def sinh(z, input):
+    d[input] = d[z] * np.cosh(input)
+
+
+@adjoint(ops.cosh)
+def cosh(z, input):
+    d[input] = d[z] * np.sinh(input)
+
+
+@adjoint(ops.log1p)
+def log1p(z, input):
+    d[input] = d[z] / (1 + input)
+
+
+@adjoint(ops.expm1)
+def expm1(z, input):
+    d[input] = d[z] * (z + 1)
+
+
+@adjoint(ops.rsqrt)
+def rsqrt(z, input):
+    d[input] = -0.5 * d[z] * z / input
+
+
+@adjoint(ops.reciprocal)
+def reciprocal(z, input):
+    d[input] = _cast(-d[z] * z * z, input)
+
+
+@adjoint(ops.leaky_relu)
+def leaky_relu(z, input, alpha=0.2):
+    d[input] = d[z] * np.where(input > 0, 1, alpha).astype(np.result_type(d[z]), copy=False)
+
+
+@adjoint(ops.silu)
+def silu(z, input):
+    d[input] = d[z] * (ops.sigmoid(input) + input * _sigmoid_slope(input))
+
+
+@adjoint(ops.elu)
+def elu(z, input_x, alpha=1.0):
+    d[input_x] = d[z] * np.where(input_x > 0, 1, z + alpha).astype(np.result_type(d[z]),
+                                                                  copy=False)
+
+
+@adjoint(ops.relu6)
+def relu6(z, x):
+    d[x] = d[z] * ((x > 0) & (x < 6))
+
+
+@adjoint(ops.depend)
+def depend(z, value, expr):
+    d[value] = d[z]
+
+
+@adjoint(ops.cast)
+def cast(z, input, dtype):
+    d[input] = _cast(d[z], input)

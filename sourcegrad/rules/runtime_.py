@@ -91,3 +91,12 @@ nondifferentiable(runtime.seed_like, runtime.seed_first, runtime.zeros_like,
 @adjoint(runtime.make_dict)
 def make_dict(z, *items):
     d[items] = runtime.make_dict_adjoint(d[z], items)
+
+
+@adjoint(runtime.cell_with_bprop)
+def cell_with_bprop(z, cell, *args):
+    d[args] = runtime.custom_bprop_grads(cell, args, z, d[z])
+
+
+nondifferentiable(runtime.custom_bprop_grads,
+                  why="a Cell's own bprop is not differentiated again")
