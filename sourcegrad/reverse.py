@@ -803,40 +803,42 @@ class Instantiator:
             items = kept
 
     def expr(self, node):
-        node = copy_tree(node)
-        return _Subst(self).visit(node)
+        """A copy of the template expression ``node`` with the call site's names in."""
+        cls = node.__class__
+        if cls is gast.Name:
+            return self.name_for(node)
+        if cls is gast.Subscript and node.value.__class__ is gast.Name \
+                and node.value.id == "d":
+            if node.slice.id != self.rule.result:
+                raise TypeError(f"rule {self.rule.where}: templates may only read "
+                                f"d[{self.rule.result}]")
+            return self.rev.dname(self.target)
+        new = cls()
+        state = new.__dict__
+        for k, v in node.__dict__.items():
+            if isinstance(v, gast.AST):
+                v = self.expr(v)
+            elif v.__class__ is list:
+                v = [self.expr(x) if isinstance(x, gast.AST) else x for x in v]
+            state[k] = v
+        return new
 
-
-class _Subst(astutil.NodeTransformer):
-    def __init__(self, inst):
-        self.inst = inst
-
-    def visit_Subscript(self, node):
-        if isinstance(node.value, gast.Name) and node.value.id == "d":
-            param = node.slice.id
-            if param != self.inst.rule.result:
-                raise TypeError(f"rule {self.inst.rule.where}: templates may only read "
-                                f"d[{self.inst.rule.result}]")
-            return self.inst.rev.dname(self.inst.target)
-        return self.generic_visit(node)
-
-    def visit_Name(self, node):
+    def name_for(self, node):
+        """What the template's name ``node`` stands for at this call site."""
         n = node.id
-        inst = self.inst
-        if n == inst.rule.result:
-            return name(inst.target)
-        if n in inst.env:
-            return copy_tree(inst.env[n])
-        if n in inst.locals:
-            return name(inst.locals[n])
-        obj = inst.rule.namespace.get(n, MISSING)
+        if n == self.rule.result:
+            return name(self.target)
+        if n in self.env:
+            return copy_tree(self.env[n])
+        if n in self.locals:
+            return name(self.locals[n])
+        obj = self.rule.namespace.get(n, MISSING)
         if obj is MISSING:
             import builtins
-            obj = getattr(builtins, n, MISSING)
-            if obj is not MISSING:
-                return node
-            raise TypeError(f"rule {inst.rule.where}: unknown name {n!r}")
-        return name(inst.rev.ctx.env_name(n, obj))
+            if getattr(builtins, n, MISSING) is not MISSING:
+                return copy_tree(node)
+            raise TypeError(f"rule {self.rule.where}: unknown name {n!r}")
+        return name(self.rev.ctx.env_name(n, obj))
 
 
 # -- resolution of backward items into statements --------------------------------------
