@@ -246,24 +246,10 @@ def _fix(g, x):
             return 0.0
         # a real input's adjoint is the real part (the complex convention of the rules)
         return float(np.real(g)) if np.iscomplexobj(g) else float(g)
-    if isinstance(x, (tuple, list)):
+    if isinstance(x, (tuple, list, dict)):
         # a container input: one gradient per item, zeros for items the output
         # does not depend on (the generated code leaves those None)
-        if g is None:
-            g = [None] * len(x)
-        if isinstance(g, (tuple, list)) and len(g) == len(x):
-            items = [_fix(gi, xi) for gi, xi in zip(g, x)]
-            if hasattr(x, "_fields"):  # a namedtuple
-                return type(x)(*items)
-            return type(x)(items) if type(x) in (tuple, list) else \
-                (tuple(items) if isinstance(x, tuple) else items)
-        return g
-    if isinstance(x, dict):
-        if g is None:
-            g = {}
-        if isinstance(g, dict):
-            return {k: _fix(g.get(k), v) for k, v in x.items()}
-        return g
+        return runtime.mirror(g, x, _fix)
     if g is None and isinstance(x, (np.floating, np.complexfloating)):
         return np.zeros_like(x)
     return g

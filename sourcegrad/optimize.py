@@ -106,8 +106,7 @@ def _scan(node):
     An augmented assignment reads its target too (last in ``loads``).
     """
     loads, stores, aug = [], [], []
-    todo = [node]
-    for n in todo:
+    for n in walk(node):
         cls = type(n)
         if cls is gast.Name:
             ctx = type(n.ctx)
@@ -115,19 +114,8 @@ def _scan(node):
                 loads.append(n.id)
             elif ctx is gast.Store:
                 stores.append(n.id)
-            if n.annotation is None:
-                continue
         elif cls is gast.AugAssign and type(n.target) is gast.Name:
             aug.append(n.target.id)
-        for f in n._fields:
-            try:
-                v = getattr(n, f)
-            except AttributeError:
-                continue
-            if isinstance(v, _AST):
-                todo.append(v)
-            elif isinstance(v, list):
-                todo.extend([x for x in v if isinstance(x, _AST)])
     loads += aug
     return loads, stores
 

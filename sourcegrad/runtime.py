@@ -52,23 +52,31 @@ def fill_zeros(g, x):
     """Gradient ``g`` of input ``x`` with zeros where it is None: the items of a tuple,
     list or dict input the output does not read (what ``grad``'s caller gets; used by
     a gradient called inside differentiated code)."""
-    if isinstance(x, (tuple, list)):
-        if g is None:
-            g = [None] * len(x)
-        if isinstance(g, (tuple, list)) and len(g) == len(x):
-            items = [fill_zeros(gi, xi) for gi, xi in zip(g, x)]
-            if hasattr(x, "_fields"):  # a namedtuple
-                return type(x)(*items)
-            return tuple(items) if isinstance(x, tuple) else AdjointList(items)
-        return g
+    if isinstance(x, (tuple, list, dict)):
+        return mirror(g, x, fill_zeros, AdjointList, AdjointDict)
+    if g is None:
+        return zeros_like(x)
+    return g
+
+
+def mirror(g, x, item, as_list=list, as_dict=dict):
+    """``g``, the gradient of a tuple, list or dict input ``x``, made item by item:
+    ``item(g_i, x_i)``, where ``g`` or an item is None when nothing read it.  The
+    result is a container like ``x`` (a tuple, namedtuple, ``as_list`` or
+    ``as_dict``); a ``g`` of another form comes back as it is."""
     if isinstance(x, dict):
         if g is None:
             g = {}
         if isinstance(g, dict):
-            return AdjointDict({k: fill_zeros(g.get(k), v) for k, v in x.items()})
+            return as_dict({k: item(g.get(k), v) for k, v in x.items()})
         return g
     if g is None:
-        return zeros_like(x)
+        g = [None] * len(x)
+    if isinstance(g, (tuple, list)) and len(g) == len(x):
+        items = [item(gi, xi) for gi, xi in zip(g, x)]
+        if hasattr(x, "_fields"):  # a namedtuple
+            return type(x)(*items)
+        return tuple(items) if isinstance(x, tuple) else as_list(items)
     return g
 
 
