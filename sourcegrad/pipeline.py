@@ -15,6 +15,7 @@ from __future__ import annotations
 import builtins
 import inspect
 import linecache
+import gc
 import threading
 import types
 import weakref
@@ -482,10 +483,17 @@ def derive(fn, spec: Spec) -> Derivative:
         if key in _in_progress:
             raise Recursive(fn)
         _in_progress[key] = True
+        # The transformation makes thousands of short-lived tree nodes and no garbage
+        # worth collecting on the way: with large libraries loaded, collections
+        # triggered by those allocations would scan every object in the process.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             d = build(fn, spec)
         finally:
             del _in_progress[key]
+            if collecting:
+                gc.enable()
         per_fn[spec] = d
         return d
 

@@ -334,3 +334,39 @@ def test_many_lambdas_do_not_grow_other_tables():
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def _gc_probe(x):
+    return np.sum(np.sin(x) * x)
+
+
+def _gc_probe_refused(x):
+    y = x
+    y += 1.0
+    return np.sum(x)
+
+
+def test_garbage_collection_is_paused_only_while_transforming(monkeypatch):
+    # the transformation pauses the collector (many short-lived nodes, no garbage);
+    # it must come back as it was, also when the transformation fails
+    from sourcegrad import pipeline
+    seen = []
+    build = pipeline.build
+
+    def spy(fn, spec):
+        seen.append(gc.isenabled())
+        return build(fn, spec)
+    monkeypatch.setattr(pipeline, "build", spy)
+    x = np.linspace(-1.0, 1.0, 4)
+    assert gc.isenabled()
+    sg.grad(_gc_probe)(x)
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(sg.SourcegradError):
+        sg.grad(_gc_probe_refused)(x)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        sg.grad(lambda x: np.sum(np.cos(x)))(x)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
