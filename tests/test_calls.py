@@ -512,6 +512,12 @@ def _twice(x):
     return v, v
 
 
+def _twice_by_another_name(x):
+    v = np.sin(x)
+    w = v
+    return v, w
+
+
 def _fresh_step(x, h):
     new = np.tanh(x + h)
     return new
@@ -525,6 +531,12 @@ def updates_what_identity_returned(x, z):
 
 def updates_one_of_a_pair(x, z):
     a, b = _twice(x)
+    b -= z * a
+    return np.sum(a)
+
+
+def updates_one_of_a_renamed_pair(x, z):
+    a, b = _twice_by_another_name(x)
     b -= z * a
     return np.sum(a)
 
@@ -546,7 +558,8 @@ def updates_a_copy_of_a_copy(x, z):
 
 
 @pytest.mark.parametrize("fn", [updates_what_identity_returned, updates_one_of_a_pair,
-                                updates_an_item_of_a_tuple, updates_a_copy_of_a_copy])
+                                updates_one_of_a_renamed_pair, updates_an_item_of_a_tuple,
+                                updates_a_copy_of_a_copy])
 def test_in_place_update_of_a_possibly_shared_result_is_refused(fn):
     with pytest.raises(sg.SourcegradError, match="may share its array"):
         sg.grad(fn, (0, 1))(X.copy(), X[::-1].copy())
