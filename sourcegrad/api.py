@@ -150,8 +150,7 @@ def _check_bool(value, what):
                         f"{value!r}")
 
 
-def _positional_params(func, bound_self):
-    sig = inspect.signature(func)
+def _positional_params(sig, bound_self):
     params = [p for p in sig.parameters.values()
               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     if bound_self is not None:
@@ -160,8 +159,8 @@ def _positional_params(func, bound_self):
     return [p.name for p in params], (var[0] if var else None)
 
 
-def _check_positions(grad_position, func, bound_self, weights):
-    names, var = _positional_params(func, bound_self)
+def _check_positions(grad_position, func, sig, bound_self, weights):
+    names, var = _positional_params(sig, bound_self)
     desc = _describe(func, names, var)
     if grad_position is None:
         if weights is None:
@@ -332,10 +331,11 @@ class GradFunction:
         self.fn = fn
         self.func, self.bound_self = _target(fn)
         self.weights, self.single_weight = _check_weights(weights)
-        self.positions = _check_positions(grad_position, self.func, self.bound_self,
+        sig = inspect.signature(self.func)
+        self.positions = _check_positions(grad_position, self.func, sig, self.bound_self,
                                           self.weights)
         self.single = isinstance(grad_position, int)
-        named, self._var = _positional_params(self.func, self.bound_self)
+        named, self._var = _positional_params(sig, self.bound_self)
         self._arity = len(named)
         # positions past the named parameters index *args: the derivative is then
         # specialised on how many positional arguments each call passes
@@ -345,7 +345,7 @@ class GradFunction:
         self.return_ids = return_ids
         self.sens = sens_param
         self.value = value
-        names = param_names_of(self.func)
+        names = list(sig.parameters)
         offset = 1 if self.bound_self is not None else 0
         self._param_names = names
         self._offset = offset
@@ -564,10 +564,6 @@ class GradFunction:
     def _repr_html_(self):
         from sourcegrad.display import to_html
         return to_html(self.source())
-
-
-def param_names_of(func):
-    return [p.name for p in inspect.signature(func).parameters.values()]
 
 
 def grad(fn, grad_position=0, weights=None, has_aux=False, return_ids=False,
