@@ -568,19 +568,21 @@ class Reverser:
             tail = self.ctx.env_name("list_tail", runtime.list_tail)
             items.append(Acc(args[star].value.id, call(tail, parts, const(len(ordered)))))
             return fwd, [Group(target, items)]
+        return fwd, [Group(target, self.adjoint_parts(bcall, ordered))]
+
+    def adjoint_parts(self, bcall, ordered):
+        """Backward items of a call whose gradient ``bcall`` returns a tuple with one
+        adjoint per name in ``ordered``: ``dx_part, dy_part = ...``, then accumulate."""
         if not ordered:
-            items.append(expr_stmt(bcall))
-        elif len(ordered) == 1:
+            return [expr_stmt(bcall)]
+        if len(ordered) == 1:
             part = self.namer.fresh(self.d(ordered[0].id) + "_part")
-            items.append(assign(part, gast.Subscript(value=bcall, slice=const(0),
-                                                     ctx=gast.Load())))
-            items.append(Acc(ordered[0].id, name(part)))
-        else:
-            parts = [self.namer.fresh(self.d(a.id) + "_part") for a in ordered]
-            items.append(assign(gast.Tuple(elts=[name(p, gast.Store()) for p in parts],
-                                           ctx=gast.Store()), bcall))
-            items += [Acc(a.id, name(p)) for a, p in zip(ordered, parts)]
-        return fwd, [Group(target, items)]
+            return [assign(part, gast.Subscript(value=bcall, slice=const(0), ctx=gast.Load())),
+                    Acc(ordered[0].id, name(part))]
+        parts = [self.namer.fresh(self.d(a.id) + "_part") for a in ordered]
+        return [assign(gast.Tuple(elts=[name(p, gast.Store()) for p in parts],
+                                  ctx=gast.Store()), bcall)] + \
+            [Acc(a.id, name(p)) for a, p in zip(ordered, parts)]
 
     def vjp_call(self, target, value, args, keywords, active_args):
         """A call resolved at run time, in a derivative that will be differentiated again
@@ -597,12 +599,7 @@ class Reverser:
         bcall = gast.Call(func=name(vjp),
                           args=[astutil.copy_tree(a) for a in args] + [self.dname(target)],
                           keywords=[astutil.copy_tree(k) for k in keywords])
-        ordered = [args[i] for i in active_args]
-        parts = [self.namer.fresh(self.d(a.id) + "_part") for a in ordered]
-        items = [assign(gast.Tuple(elts=[name(p, gast.Store()) for p in parts],
-                                   ctx=gast.Store()), bcall)]
-        items += [Acc(a.id, name(p)) for a, p in zip(ordered, parts)]
-        return fwd, [Group(target, items)]
+        return fwd, [Group(target, self.adjoint_parts(bcall, [args[i] for i in active_args]))]
 
     # -- loops ------------------------------------------------------------------------
     def loop_views(self, body):
