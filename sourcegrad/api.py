@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-import itertools
-import linecache
 import sys
 import types
 
@@ -18,7 +16,7 @@ import numpy as np
 
 from sourcegrad import runtime
 from sourcegrad.parse import unwrap
-from sourcegrad.codegen import strip_comments
+from sourcegrad.codegen import define, strip_comments
 from sourcegrad.errors import SourcegradError
 from sourcegrad.pipeline import Spec, derive, user_callable, vararg_names
 from sourcegrad.shapes import Abstract
@@ -111,17 +109,8 @@ def _rule_wrapper(primal):
         scope["primal"] = primal
         expr = "primal"
     text = f"def {fname}({', '.join(params)}):\n    return {expr}({', '.join(args)})\n"
-    filename = f"<sourcegrad: {fname} (rule wrapper #{next(_wrapper_ids)})>"
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    exec(compile(text, filename, "exec"), scope)
-    wrapper = _WRAPPERS[key] = scope[fname]
+    wrapper = _WRAPPERS[key] = define(fname, text, scope, f"{fname} (rule wrapper)")
     return wrapper
-
-
-_wrapper_ids = itertools.count()
-
-
-_wrapper_counter = itertools.count()
 
 
 def _target(fn):
@@ -433,14 +422,11 @@ class GradFunction:
         params = params + kwonly
         args = inner + [f"{k}={k}" for k in kwonly]
         name = f"{gen.__name__}_call"
-        fname = f"<sourcegrad: {name} #{next(_wrapper_counter)}>"
         text = (f"def {name}({', '.join(params)}):\n"
                 f"    return {gen.__name__}({', '.join(args)})\n")
-        linecache.cache[fname] = (len(text), None, text.splitlines(True), fname)
-        scope = {gen.__name__: gen, "bound_self": self.bound_self}
-        exec(compile(text, fname, "exec"), scope)
-        self._bound_wrapper = (gen, scope[name])
-        return scope[name]
+        wrapper = define(name, text, {gen.__name__: gen, "bound_self": self.bound_self}, name)
+        self._bound_wrapper = (gen, wrapper)
+        return wrapper
 
     def last_generated(self):
         """The generated function the last call ran (specialised on its inputs'

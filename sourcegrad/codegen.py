@@ -66,9 +66,7 @@ def compile_functions(defs, names, *, env, globals_, closure_cells, filename_hin
         lines.append("    " + line if line.strip() else "")
     lines.append(f"    return ({', '.join(names)},)")
     module_text = "\n".join(lines) + "\n"
-    filename = f"<sourcegrad: {filename_hint} #{next(_counter)}>"
-    linecache.cache[filename] = (len(module_text), None, module_text.splitlines(True), filename)
-    code = compile(module_text, filename, "exec")
+    code = compile(module_text, _register(module_text, filename_hint), "exec")
     scope: dict = {}
     exec(code, globals_, scope)  # defines only the factory; nothing runs
     made = scope[factory](*[env.get(n, _EMPTY) if n not in closure_cells else _EMPTY
@@ -90,6 +88,21 @@ def compile_functions(defs, names, *, env, globals_, closure_cells, filename_hin
         new.__qualname__ = fn.__name__
         out.append(new)
     return out, text
+
+
+def define(name, text, scope, what):
+    """The function ``name`` defined by ``text`` (source made at run time: a wrapper),
+    run with ``scope`` as its globals; the text is registered like a derivative's."""
+    exec(compile(text, _register(text, what), "exec"), scope)
+    return scope[name]
+
+
+def _register(text, what):
+    """A file name for generated ``text``, registered with ``linecache`` so tracebacks
+    (and sourcegrad, when it reads the source again) find its lines."""
+    filename = f"<sourcegrad: {what} #{next(_counter)}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    return filename
 
 
 class _Empty:

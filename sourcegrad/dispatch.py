@@ -10,15 +10,13 @@ gradient, and refused when one does.
 from __future__ import annotations
 
 import inspect
-import itertools
-import linecache
 import types
 
+from sourcegrad.codegen import define
 from sourcegrad.errors import NoDerivativeError
 from sourcegrad.rules import registry
 
 _plans = {}
-_counter = itertools.count()
 
 
 def _plan(callee, spec, nargs, kwnames):
@@ -79,12 +77,8 @@ def _primitive_wrapper(prim, nargs, kwnames):
     params = [f"a{i}" for i in range(nargs)] + list(kwnames)
     call_args = [f"a{i}" for i in range(nargs)] + [f"{k}={k}" for k in kwnames]
     name = getattr(prim, "__name__", "primitive")
-    fname = f"<sourcegrad: call of {name} #{next(_counter)}>"
     text = f"def {name}({', '.join(params)}):\n    return prim({', '.join(call_args)})\n"
-    linecache.cache[fname] = (len(text), None, text.splitlines(True), fname)
-    scope = {"prim": prim}
-    exec(compile(text, fname, "exec"), scope)
-    return scope[name]
+    return define(name, text, {"prim": prim}, f"call of {name}")
 
 
 def _callee_key(callee):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import builtins
 import inspect
-import linecache
 import gc
 import threading
 import types
@@ -29,7 +28,7 @@ from sourcegrad import runtime
 from sourcegrad import shapes as shapes_mod
 from sourcegrad.activity import INACTIVE_ATTRS, analyse
 from sourcegrad.astutil import copy_tree
-from sourcegrad.codegen import compile_functions
+from sourcegrad.codegen import compile_functions, define
 from sourcegrad.errors import NoDerivativeError, SourceNotFoundError, SourcegradError
 from sourcegrad.fence import fence
 from sourcegrad.naming import Namer
@@ -415,13 +414,11 @@ def _bprop_wrapper(cell):
             f"{cls.__qualname__}.bprop", detail="a custom bprop is supported for a construct "
             "with named positional parameters only", hint="name construct's parameters")
     names = [p.name for p in params]
-    fname = f"<sourcegrad: {cls.__name__} with its bprop>"
     text = (f"def {cls.__name__}_with_bprop({', '.join(names)}):\n"
             f"    return cell_with_bprop(cell, {', '.join(names)})\n")
-    linecache.cache[fname] = (len(text), None, text.splitlines(True), fname)
-    scope = {"cell_with_bprop": runtime.cell_with_bprop, "cell": cell}
-    exec(compile(text, fname, "exec"), scope)
-    fn = scope[f"{cls.__name__}_with_bprop"]
+    fn = define(f"{cls.__name__}_with_bprop", text,
+                {"cell_with_bprop": runtime.cell_with_bprop, "cell": cell},
+                f"{cls.__name__} with its bprop")
     object.__setattr__(cell, "_sg_bprop_wrapper", fn)
     return fn
 
