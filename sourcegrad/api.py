@@ -396,7 +396,8 @@ class GradFunction:
                 f"{self.__name__[:-5]} differentiated with respect to *args inside "
                 f"differentiated code", detail="the number of positional arguments is known "
                 "only at each call", hint="give the function named parameters, or take the "
-                "gradient with respect to a tuple argument")
+                "gradient with respect to a tuple argument",
+                filename=self.func.__code__.co_filename, lineno=self.func.__code__.co_firstlineno)
         # called like the user's function: gradients as the caller gets them, zeros
         # (not None) for the items of a tuple or list input it does not read
         return self.derivative(complete=True).functions[0]

@@ -410,9 +410,11 @@ def _bprop_wrapper(cell):
     sig = inspect.signature(cls.construct)
     params = list(sig.parameters.values())[1:]
     if any(p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params):
+        code = cls.construct.__code__
         raise SourcegradError(
             f"{cls.__qualname__}.bprop", detail="a custom bprop is supported for a construct "
-            "with named positional parameters only", hint="name construct's parameters")
+            "with named positional parameters only", hint="name construct's parameters",
+            filename=code.co_filename, lineno=code.co_firstlineno)
     names = [p.name for p in params]
     text = (f"def {cls.__name__}_with_bprop({', '.join(names)}):\n"
             f"    return cell_with_bprop(cell, {', '.join(names)})\n")

@@ -453,3 +453,20 @@ def test_grad_operation_of_a_cell_without_inputs():
     np.testing.assert_allclose(ws[1], [6.0])
     ins, w_only = ops.GradOperation(get_all=True, get_by_list=True)(net, net.w)()
     assert ins == () and isinstance(w_only, np.ndarray)
+
+
+def _vararg_product(*xs):
+    return np.sum(xs[0] * xs[1])
+
+
+def _grad_of_vararg_inside(a, b):
+    ga, gb = sg.grad(_vararg_product, (0, 1))(a, b)
+    return np.sum(ga * gb)
+
+
+def test_vararg_positions_inside_differentiated_code_are_refused_with_the_place():
+    with pytest.raises(sg.SourcegradError) as info:
+        sg.grad(_grad_of_vararg_inside, (0, 1))(np.ones(2), np.ones(2))
+    msg = str(info.value)
+    assert "*args inside differentiated code" in msg and "test_api.py" in msg \
+        and "def _vararg_product(*xs):" in msg
