@@ -17,6 +17,7 @@ from __future__ import annotations
 import gast
 
 from sourcegrad import astutil
+from sourcegrad.astutil import statements  # noqa: F401  (the stages import it from here)
 from sourcegrad.errors import UnsupportedSyntaxError
 from sourcegrad.normalize import OPAQUE, OPAQUE_NAMES
 
@@ -49,25 +50,15 @@ class Activity:
         return name in self.active
 
 
-def statements(body):
-    for s in body:
-        yield s
-        if isinstance(s, (gast.If, gast.For, gast.While)):
-            yield from statements(s.body)
-            yield from statements(s.orelse)
 
 
-def analyse(tree, parsed, active_params, seeds, weights: bool, callee_of) -> Activity:
+def analyse(tree, parsed, active_params, seeds, weights: bool, callee_of, local) -> Activity:
     """Activity of every name in the normalized ``tree``.
 
     ``active_params``: parameter names differentiated.  ``seeds``: output names
     that are seeded.  ``callee_of(call)`` classifies a call (see reverse).
+    ``local``: the names the function binds (its parameters among them).
     """
-    local = {n.id for n in astutil.walk(tree) if isinstance(n, gast.Name)
-             and isinstance(n.ctx, (gast.Store, gast.Param))}
-    local |= {a.id for a in tree.args.args + tree.args.kwonlyargs + tree.args.posonlyargs}
-    if tree.args.vararg is not None:
-        local.add(tree.args.vararg.id)
 
     varied = set(active_params)
     if weights:

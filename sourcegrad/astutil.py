@@ -24,19 +24,34 @@ _AST = ast.AST
 def walk(node):
     """``gast.walk(node)``: ``node`` and all its descendants, breadth first."""
     todo = [node]
+    push, push_all = todo.append, todo.extend
     for n in todo:
+        fields = n.__dict__  # absent fields: None, as getattr(n, f, None)
         for f in n._fields:
-            try:
-                v = getattr(n, f)
-            except AttributeError:
-                continue
-            if isinstance(v, _AST):
-                todo.append(v)
-            elif isinstance(v, list):
-                for item in v:
-                    if isinstance(item, _AST):
-                        todo.append(item)
+            v = fields.get(f)
+            if v.__class__ is list:
+                if v and isinstance(v[0], _AST) and None not in v:
+                    push_all(v)  # a list of nodes (Dict.keys may hold None)
+                else:
+                    for item in v:
+                        if isinstance(item, _AST):
+                            push(item)
+            elif isinstance(v, _AST):
+                push(v)
         yield n
+
+
+def statements(body):
+    """Every statement of ``body`` and of the blocks nested in it, in program order.
+
+    For the trees the fence lets through, whose only compound statements are
+    ``if``, ``for`` and ``while`` (no ``try``, ``with`` or nested ``def``); much
+    cheaper than ``walk`` when only statements matter."""
+    for s in body:
+        yield s
+        if isinstance(s, (gast.If, gast.For, gast.While)):
+            yield from statements(s.body)
+            yield from statements(s.orelse)
 
 
 # the types copy.deepcopy returns as they are
@@ -80,10 +95,26 @@ def _copy_value(x, memo):
 class NodeTransformer(ast.NodeTransformer):
     """``gast.NodeTransformer`` (``ast.NodeTransformer``), same behaviour, less overhead.
 
-    ``visit`` is inherited; ``generic_visit`` is
-    ``ast.NodeTransformer.generic_visit`` with ``ast.iter_fields`` inlined (no
-    generator per node).
+    ``visit`` finds the ``visit_<Class>`` method in a table made once per
+    subclass (not a method name built and looked up per node);
+    ``generic_visit`` is ``ast.NodeTransformer.generic_visit`` with
+    ``ast.iter_fields`` inlined (no generator per node).
     """
+
+    _visitors: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._visitors = {}
+
+    def visit(self, node):
+        cls = node.__class__
+        try:
+            method = self._visitors[cls]
+        except KeyError:
+            method = self._visitors[cls] = getattr(
+                type(self), "visit_" + cls.__name__, type(self).generic_visit)
+        return method(self, node)
 
     def generic_visit(self, node):
         for field in node._fields:

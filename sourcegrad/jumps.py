@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import gast
 
-from sourcegrad import astutil
+from sourcegrad.astutil import statements
 
 
 def _name(n, store=False):
@@ -38,12 +38,8 @@ def _not(n):
     return gast.UnaryOp(op=gast.Not(), operand=_name(n))
 
 
-def _has(nodes, kinds, into_loops=True):
-    for s in nodes:
-        for n in astutil.walk(s):
-            if isinstance(n, kinds):
-                return True
-    return False
+def _has(body, kinds):
+    return any(isinstance(s, kinds) for s in statements(body))
 
 
 class Lowering:
@@ -54,12 +50,10 @@ class Lowering:
 
     def run(self, fdef):
         body = fdef.body
-        early = any(isinstance(n, gast.Return) for s in body[:-1] for n in astutil.walk(s)) or \
-            (body and not isinstance(body[-1], gast.Return) and _has(body, gast.Return))
-        if body and isinstance(body[-1], gast.Return):
-            early = early or any(isinstance(n, gast.Return) for s in body[:-1]
-                                 for n in astutil.walk(s))
-        loops = _has(body, (gast.Break, gast.Continue))
+        final_return = bool(body) and isinstance(body[-1], gast.Return)
+        jumps = {type(s) for s in statements(body[:-1] if final_return else body)}
+        early = gast.Return in jumps
+        loops = gast.Break in jumps or gast.Continue in jumps
         if not early and not loops:
             return fdef
         if early:

@@ -10,9 +10,6 @@ import builtins
 import keyword
 import re
 
-import gast
-
-from sourcegrad import astutil
 
 _BUILTINS = set(dir(builtins))
 
@@ -20,12 +17,6 @@ _BUILTINS = set(dir(builtins))
 class Namer:
     def __init__(self, taken=()):
         self.taken = set(taken) | _BUILTINS | set(keyword.kwlist)
-
-    @classmethod
-    def for_tree(cls, tree) -> "Namer":
-        names = {n.id for n in astutil.walk(tree) if isinstance(n, gast.Name)}
-        names |= {a.id for a in astutil.walk(tree.args) if isinstance(a, gast.Name)}
-        return cls(names)
 
     def fresh(self, hint: str) -> str:
         base = re.sub(r"\W+", "_", hint).strip("_") or "t"

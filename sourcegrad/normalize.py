@@ -214,8 +214,10 @@ class Normalizer:
         for p in params:
             self.namer.reserve(p)
         self.check_aliased_inplace(fdef)
+        body = fdef.body
         lower_jumps(fdef, self.namer)
-        self.locals |= assigned_names(fdef.body)
+        if fdef.body is not body:  # flags were added
+            self.locals |= assigned_names(fdef.body)
         for s in fdef.body:
             if isinstance(s, (gast.If, gast.For, gast.While)):
                 self.multi |= assigned_names([s], lists=True) & self.locals
@@ -308,7 +310,7 @@ class Normalizer:
 
         if not any(isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)
                    or isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Subscript)
-                   for n in astutil.walk(fdef)):
+                   for n in astutil.statements(fdef.body)):
             return  # nothing is updated in place
         copies = []
         # top-level statements that run while each parameter still holds its input

@@ -41,10 +41,6 @@ class _Fold(NodeTransformer):
         self.owned = owned
         self.elementwise = elementwise  # calls that make a new array (ufuncs)
 
-    def visit(self, node):  # (a table, not a method name built per node)
-        method = _FOLD_VISITORS.get(type(node))
-        return self.generic_visit(node) if method is None else method(self, node)
-
     def visit_Call(self, node):
         if self.elementwise is not None and self.elementwise(node):
             for a in node.args:
@@ -94,10 +90,6 @@ class _Fold(NodeTransformer):
                            or op is gast.Mult and left.value == 1):
             return right if inner or self.keepable(right) else node
         return node
-
-
-_FOLD_VISITORS = {gast.Call: _Fold.visit_Call, gast.Assign: _Fold.visit_Assign,
-                  gast.UnaryOp: _Fold.visit_UnaryOp, gast.BinOp: _Fold.visit_BinOp}
 
 
 def _scan(node):

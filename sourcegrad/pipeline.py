@@ -121,11 +121,12 @@ registry.nondifferentiable(runtime.save_item)
 class Context:
     """What the reverse pass needs from the pipeline for one function."""
 
-    def __init__(self, parsed, namer, spec, locals_):
+    def __init__(self, parsed, namer, spec, locals_, mentioned=frozenset()):
         self.parsed = parsed
         self.namer = namer
         self.spec = spec
         self.locals = locals_
+        self.mentioned = mentioned  # every name the user's function mentions
         self.env = {}           # injected name -> object
         self.env_ids = {}       # id(object) -> injected name
         self.guards = []
@@ -435,11 +436,11 @@ def _is_cell_dunder_call(cls, attr):
     return issubclass(cls, Cell)
 
 
-def _guards(parsed, tree):
-    """Guards for every free name of the user function."""
-    used = {n.id for n in astutil.walk(tree) if isinstance(n, gast.Name)}
+def _guards(parsed, mentioned):
+    """Guards for every free name of the user function (``mentioned``: the names
+    it mentions)."""
     out = []
-    for n in sorted(used):
+    for n in sorted(mentioned):
         if n in parsed.closure:
             cell = parsed.closure[n]
             try:
@@ -503,15 +504,21 @@ def front(fn, spec: Spec):
     fence(parsed)                                                # 2. refuse what we can't do
     if spec.varargs >= 0 and parsed.tree.args.vararg is not None:
         expand_varargs(parsed.tree, vararg_names(parsed.fn, spec.varargs))
-    namer = Namer.for_tree(parsed.tree)
+    # every name the function mentions: fresh names avoid them, free ones are guarded
+    mentioned = {n.id for n in astutil.walk(parsed.tree) if isinstance(n, gast.Name)}
+    namer = Namer(mentioned)
     tree = normalize(parsed, namer, dict(spec.shapes))           # 3. one op per statement
-    locals_ = {n.id for n in astutil.walk(tree) if isinstance(n, gast.Name)
-               and isinstance(n.ctx, (gast.Store, gast.Param))}
-    ctx = Context(parsed, namer, spec, locals_ | set(param_names(tree)))
-    for node in astutil.walk(tree):  # bind runtime helpers the normalizer referred to
-        obj = getattr(node, "sg_runtime", None)
-        if obj is not None:
-            node.id = ctx.env_name(node.id, obj)
+    locals_ = set(param_names(tree))
+    helpers = []  # runtime helpers the normalizer referred to
+    for n in astutil.walk(tree):
+        if isinstance(n, gast.Name):
+            if isinstance(n.ctx, (gast.Store, gast.Param)):
+                locals_.add(n.id)
+            elif getattr(n, "sg_runtime", None) is not None:
+                helpers.append(n)
+    ctx = Context(parsed, namer, spec, locals_, mentioned)
+    for n in helpers:
+        n.id = ctx.env_name(n.id, n.sg_runtime)
     return parsed, namer, tree, ctx
 
 
@@ -521,7 +528,7 @@ def build(fn, spec: Spec) -> Derivative:
     ret = tree.body[-1]
     seeds = seeded_outputs(ret.value, spec, parsed, tree)
     act = analyse(tree, parsed, spec.active, seeds, spec.weights,  # 4. activity
-                  lambda call_, rev=None: ctx.classify(call_))
+                  lambda call_, rev=None: ctx.classify(call_), ctx.locals)
     ctx.shapes = shapes_mod.infer(tree, ctx, dict(spec.shapes))  #    shapes, if known
     rev = Reverser(tree, parsed, namer, act, ctx)                # 5. reverse
     fwd, bwd = rev.block(tree.body[:-1])
@@ -538,7 +545,7 @@ def build(fn, spec: Spec) -> Derivative:
         functions, names, env=ctx.env, globals_=parsed.globals,
         closure_cells=parsed.closure,
         filename_hint=f"{functions[0].name} from {parsed.filename}")
-    guards = _guards(parsed, parsed.tree) + ctx.guards
+    guards = _guards(parsed, ctx.mentioned) + ctx.guards
     sources = [text] + [c.source for c in ctx.callees]
     return Derivative(tuple(compiled), "\n\n".join(dict.fromkeys(sources)), guards, base,
                       tuple(params), text=text, env=dict(ctx.env), globals=parsed.globals,
@@ -707,7 +714,8 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
         pre.append(assign(rev.stack, gast.List(elts=[], ctx=gast.Load())))
     # saved before their first assignment, or zero-filled on a path where they
     # were never bound: a placeholder
-    bwd_names = {n.id for st in body_bwd for n in astutil.walk(st) if isinstance(n, gast.Name)}
+    bwd_names = {n.id for st in body_bwd for n in astutil.walk(st)
+                 if isinstance(n, gast.Name)} if rev.zero_filled else set()
     already = {st.targets[0].id for st in fwd if isinstance(st, gast.Assign)
                and isinstance(st.targets[0], gast.Name) and isinstance(st.value, gast.Constant)
                and st.value.value is None}
@@ -828,6 +836,8 @@ def drop_unread_saves(rev, fwd, bwd):
     """Drop the saving and restoring of values the backward sweep never reads."""
     while True:
         bwd = _drop_empty(bwd)
+        if not rev.pushed:
+            return fwd, bwd
         read = {n.id for s in bwd for n in astutil.walk(s)
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
         unread = {n for n in rev.pushed if n not in read}

@@ -27,7 +27,7 @@ import gast
 
 from sourcegrad import astutil
 from sourcegrad import runtime
-from sourcegrad.activity import INACTIVE_ATTRS
+from sourcegrad.activity import INACTIVE_ATTRS, statements
 from sourcegrad.astutil import copy_tree
 from sourcegrad.errors import NoDerivativeError, UnsupportedSyntaxError
 from sourcegrad.normalize import assign, const, name
@@ -133,11 +133,11 @@ class Reverser:
         self.stack = None
         self.saved = self._saved_names()
         # arrays written by subscript, and names holding views of other arrays
-        self.written = {s.targets[0].value.id for s in astutil.walk(fn_tree)
+        self.written = {s.targets[0].value.id for s in statements(fn_tree.body)
                         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript)
                         and isinstance(s.targets[0].value, gast.Name)}
         self.views = {}  # name -> whether it may hold a view here (program order)
-        self.containers = {s.targets[0].id for s in astutil.walk(fn_tree)
+        self.containers = {s.targets[0].id for s in statements(fn_tree.body)
                            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
                            and (isinstance(s.value, (gast.Tuple, gast.List))
                                 or getattr(getattr(s.value, "func", None), "sg_runtime", None)

@@ -22,6 +22,7 @@ import gast
 import numpy as np
 
 from sourcegrad import runtime
+from sourcegrad.astutil import NodeTransformer, walk
 from sourcegrad.activity import statements
 from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
@@ -112,7 +113,7 @@ class ShapeInference:
                         and it.func.id == "range"
                     self.known[s.target.id] = Abstract("int") if ranged else TOP
                 elif isinstance(s, gast.Assign) and not isinstance(s.targets[0], gast.Subscript):
-                    for t in gast.walk(s.targets[0]):
+                    for t in walk(s.targets[0]):
                         if isinstance(t, gast.Name) and isinstance(t.ctx, gast.Store):
                             self.known[t.id] = TOP
             if self.known == before:
@@ -131,7 +132,7 @@ class ShapeInference:
         (a matmul on stand-ins costs milliseconds) for unchanged statements."""
         entry = memo.get(id(s))
         reads = entry[0] if entry is not None else tuple(
-            {n.id: None for n in gast.walk(s.value) if isinstance(n, gast.Name)})
+            {n.id: None for n in walk(s.value) if isinstance(n, gast.Name)})
         seen = tuple(self.known.get(n) for n in reads)
         if entry is not None and entry[1] == seen:
             return entry[2]
@@ -340,7 +341,7 @@ def infer(tree, ctx, param_values):
 
 # -- specialising the backward sweep ------------------------------------------------------
 
-class Specializer(gast.NodeTransformer):
+class Specializer(NodeTransformer):
     def __init__(self, ctx, known, adjoint_of):
         self.ctx = ctx
         self.known = known
@@ -594,7 +595,7 @@ class Uniform:
                     continue
             # anything else reading or binding a lean name (a call, a loop, a branch
             # that may or may not rebind it) gets it at full shape first
-            out += self.spread(sorted({n.id for n in gast.walk(s) if isinstance(n, gast.Name)
+            out += self.spread(sorted({n.id for n in walk(s) if isinstance(n, gast.Name)
                                        and n.id in self.lean}), out)
             out.append(s)
         return out + self.spread(sorted(set(self.lean) & self.live_out), out)
@@ -648,7 +649,7 @@ class Uniform:
                     args.append(a)
                     shape = broadcast(shape, sa)
                 return gast.Call(func=node.func, args=args, keywords=[]), shape
-        opaque.update(n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+        opaque.update(n.id for n in walk(node) if isinstance(n, gast.Name)
                       and n.id in self.lean)
         return node, sp.shape(node)
 
