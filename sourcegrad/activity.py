@@ -143,24 +143,24 @@ def analyse(tree, parsed, active_params, seeds, weights: bool, callee_of, local)
             return [v.value]
         if isinstance(v, gast.Subscript):
             return [v.value]
-        return [n for n in astutil.walk(v) if isinstance(n, gast.Name)]
+        return list(astutil.name_nodes(v))
 
+    # what each assignment reads, last first: usefulness flows backwards, so a
+    # straight-line function settles in one sweep (loops may take more)
+    flows = []  # (bound name, whether the whole name is bound, the values it reads)
+    for s in statements(tree.body):
+        if isinstance(s, gast.Assign):
+            t = s.targets[0]
+            if isinstance(t, gast.Name):
+                flows.append((t.id, True, operands(s.value)))
+            elif isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name):
+                flows.append((t.value.id, False, [s.value]))
+    flows.reverse()
     changed = True
     while changed:
         changed = False
-        for s in statements(tree.body):
-            if not isinstance(s, gast.Assign):
-                continue
-            t = s.targets[0]
-            if isinstance(t, gast.Name):
-                if t.id not in useful or t.id not in varied:
-                    continue
-                srcs = operands(s.value)
-            elif isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name):
-                if t.value.id not in useful:
-                    continue
-                srcs = [s.value]
-            else:
+        for target, whole, srcs in flows:
+            if target not in useful or whole and target not in varied:
                 continue
             for a in srcs:
                 if isinstance(a, gast.Name) and a.id in varied and a.id not in useful:
@@ -170,15 +170,14 @@ def analyse(tree, parsed, active_params, seeds, weights: bool, callee_of, local)
 
 
 def _refuse_if_varied(stmt, node, varied, parsed):
-    inner = {n.id for n in astutil.walk(node) if isinstance(n, gast.Name)
-             and isinstance(n.ctx, gast.Store)}
+    inner = {n.id for n in astutil.name_nodes(node) if isinstance(n.ctx, gast.Store)}
     if isinstance(node, gast.Lambda):
         inner |= {a.id for a in node.args.args}
     # x.shape, x.ndim, ... read no gradient even where x carries it
     metadata = {id(n.value) for n in astutil.walk(node) if isinstance(n, gast.Attribute)
                 and n.attr in INACTIVE_ATTRS and isinstance(n.value, gast.Name)}
-    carried = sorted(n.id for n in astutil.walk(node) if isinstance(n, gast.Name)
-                     and isinstance(n.ctx, gast.Load) and n.id in varied and n.id not in inner
+    carried = sorted(n.id for n in astutil.name_nodes(node)
+                     if isinstance(n.ctx, gast.Load) and n.id in varied and n.id not in inner
                      and id(n) not in metadata)
     if carried:
         what = OPAQUE_NAMES[type(node)]

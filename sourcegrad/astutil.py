@@ -19,6 +19,8 @@ import weakref
 import gast
 
 _AST = ast.AST
+_NAME = gast.Name
+_STMT = gast.stmt
 
 
 def walk(node):
@@ -41,17 +43,54 @@ def walk(node):
         yield n
 
 
-def statements(body):
-    """Every statement of ``body`` and of the blocks nested in it, in program order.
+def name_nodes(node):
+    """The ``Name`` nodes ``walk(node)`` yields, in the same order, for less: the
+    contexts under each name (``Load``, ``Store``) are not visited."""
+    todo = [node]
+    push, push_all = todo.append, todo.extend
+    for n in todo:
+        fields = n.__dict__
+        if n.__class__ is _NAME:
+            annotation = fields.get("annotation")  # a parameter's may hold names
+            if annotation is not None:
+                push(annotation)
+            yield n
+            continue
+        for f in n._fields:
+            v = fields.get(f)
+            if v.__class__ is list:
+                if v and isinstance(v[0], _AST) and None not in v:
+                    push_all(v)
+                else:
+                    for item in v:
+                        if isinstance(item, _AST):
+                            push(item)
+            elif isinstance(v, _AST):
+                push(v)
 
-    For the trees the fence lets through, whose only compound statements are
-    ``if``, ``for`` and ``while`` (no ``try``, ``with`` or nested ``def``); much
-    cheaper than ``walk`` when only statements matter."""
+
+def statements(body):
+    """Every statement of ``body`` and of the blocks nested in it (a function's,
+    a loop's, a branch's, a handler's), in program order: much cheaper than
+    ``walk`` when only statements matter."""
     for s in body:
         yield s
-        if isinstance(s, (gast.If, gast.For, gast.While)):
-            yield from statements(s.body)
-            yield from statements(s.orelse)
+        cls = s.__class__
+        blocks = _BLOCKS.get(cls)
+        if blocks is None:
+            blocks = _BLOCKS[cls] = tuple(f for f in cls._fields if f in _BLOCK_FIELDS)
+        for f in blocks:
+            block = getattr(s, f, None)
+            if block:
+                if isinstance(block[0], _STMT):
+                    yield from statements(block)
+                else:  # except handlers, match cases
+                    for clause in block:
+                        yield from statements(clause.body)
+
+
+_BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
+_BLOCKS = {}  # statement class -> its fields holding blocks, in program order
 
 
 # the types copy.deepcopy returns as they are

@@ -33,7 +33,7 @@ def to_source(node) -> str:
     Statements marked as notes (``reverse.note_stmt``) become ``# comments``.
     """
     notes = []
-    for n in astutil.walk(node):
+    for n in astutil.statements([node]):
         if getattr(n, "sg_note", False):
             notes.append(n.value.value)
             n.value.value = f"{_NOTE}{len(notes) - 1}"

@@ -299,12 +299,12 @@ class Normalizer:
                     target.elts) and not any(isinstance(e, gast.Starred) for e in value.elts):
                 # item by item; in a swap (a, b = b, a) a takes b's old array, which
                 # the name b no longer holds
-                rebound = {e.id for e in astutil.walk(target) if isinstance(e, gast.Name)}
+                rebound = {e.id for e in astutil.name_nodes(target)}
                 return [c for t, v in zip(target.elts, value.elts)
                         for c in bound_copies(t, v, node) if c[1] not in rebound]
             # items of one value: each may be any array the value holds, and two items
             # may be one array (def pair(x): v = f(x); return v, v)
-            names = [e.id for e in astutil.walk(target) if isinstance(e, gast.Name)]
+            names = [e.id for e in astutil.name_nodes(target)]
             held = names_of(value)
             return [(t, u, node) for t in names for u in held | set(names) if u != t]
 
@@ -892,8 +892,7 @@ class Normalizer:
         for st in body:
             gast.copy_location(st, node)
         # the comprehension's own variables are fresh names, as in Python 3
-        targets = {n.id for c in node.generators for n in astutil.walk(c.target)
-                   if isinstance(n, gast.Name)}
+        targets = {n.id for c in node.generators for n in astutil.name_nodes(c.target)}
         fresh = {t: self.namer.fresh(t) for t in targets}
         for st in body:
             for n in astutil.walk(st):

@@ -14,7 +14,7 @@ import operator
 
 import gast
 
-from sourcegrad.astutil import NodeTransformer, walk
+from sourcegrad.astutil import NodeTransformer, name_nodes, statements, walk
 
 _AST = gast.AST
 
@@ -93,22 +93,20 @@ class _Fold(NodeTransformer):
 
 
 def _scan(node):
-    """``(loads, stores)``: the names ``node`` reads and binds, in one walk.
+    """``(loads, stores)``: the names ``node`` (an expression or a simple statement)
+    reads and binds, in one walk.
 
     An augmented assignment reads its target too (last in ``loads``).
     """
-    loads, stores, aug = [], [], []
-    for n in walk(node):
-        cls = type(n)
-        if cls is gast.Name:
-            ctx = type(n.ctx)
-            if ctx is gast.Load:
-                loads.append(n.id)
-            elif ctx is gast.Store:
-                stores.append(n.id)
-        elif cls is gast.AugAssign and type(n.target) is gast.Name:
-            aug.append(n.target.id)
-    loads += aug
+    loads, stores = [], []
+    for n in name_nodes(node):
+        ctx = n.ctx.__class__
+        if ctx is gast.Load:
+            loads.append(n.id)
+        elif ctx is gast.Store:
+            stores.append(n.id)
+    if node.__class__ is gast.AugAssign and node.target.__class__ is gast.Name:
+        loads.append(node.target.id)
     return loads, stores
 
 
@@ -162,7 +160,7 @@ class _Names:
 
     def forget(self, st):
         """``st`` (and every statement nested in it) may read other names now."""
-        for s in _statements([st]):
+        for s in statements([st]):
             self._memo.pop(id(s), None)
 
     def counts(self, fdef):
@@ -173,20 +171,10 @@ class _Names:
         return out
 
 
-def _statements(body):
-    """Every statement in ``body``, nested ones included (parents first)."""
-    for st in body:
-        yield st
-        for field_ in ("body", "orelse", "finalbody", "handlers"):
-            inner = getattr(st, field_, None)
-            if inner:
-                yield from _statements(inner)
-
-
 def _bindings(fdef):
     """How often each name is bound: once per ``=``, twice per ``+=`` or loop."""
     out = {}
-    for st in _statements(fdef.body):
+    for st in statements(fdef.body):
         if isinstance(st, gast.Assign):
             tgt, k = st.targets[0], 1
         elif isinstance(st, (gast.AugAssign, gast.For)):

@@ -27,7 +27,7 @@ from sourcegrad import astutil
 from sourcegrad import runtime
 from sourcegrad import shapes as shapes_mod
 from sourcegrad.activity import INACTIVE_ATTRS, analyse
-from sourcegrad.astutil import copy_tree
+from sourcegrad.astutil import copy_tree, statements
 from sourcegrad.codegen import compile_functions, define
 from sourcegrad.errors import NoDerivativeError, SourceNotFoundError, SourcegradError
 from sourcegrad.fence import fence
@@ -505,7 +505,7 @@ def front(fn, spec: Spec):
     if spec.varargs >= 0 and parsed.tree.args.vararg is not None:
         expand_varargs(parsed.tree, vararg_names(parsed.fn, spec.varargs))
     # every name the function mentions: fresh names avoid them, free ones are guarded
-    mentioned = {n.id for n in astutil.walk(parsed.tree) if isinstance(n, gast.Name)}
+    mentioned = {n.id for n in astutil.name_nodes(parsed.tree)}
     namer = Namer(mentioned)
     tree = normalize(parsed, namer, dict(spec.shapes))           # 3. one op per statement
     locals_ = set(param_names(tree))
@@ -668,10 +668,9 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
                                             value)))
         else:
             items.append(Acc(value.id, seed_for(0, value, False)))
-    for s in fwd:  # the user's statements: the optimizer keeps their semantics
-        for n in astutil.walk(s):
-            if isinstance(n, gast.Assign):
-                n.sg_primal = True
+    for n in statements(fwd):  # the user's statements: the optimizer keeps their semantics
+        if isinstance(n, gast.Assign):
+            n.sg_primal = True
     items += bwd
     init = set()
     body_bwd = Resolver(rev).run(items, init)
@@ -714,8 +713,8 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
         pre.append(assign(rev.stack, gast.List(elts=[], ctx=gast.Load())))
     # saved before their first assignment, or zero-filled on a path where they
     # were never bound: a placeholder
-    bwd_names = {n.id for st in body_bwd for n in astutil.walk(st)
-                 if isinstance(n, gast.Name)} if rev.zero_filled else set()
+    bwd_names = {n.id for st in body_bwd for n in astutil.name_nodes(st)} \
+        if rev.zero_filled else set()
     already = {st.targets[0].id for st in fwd if isinstance(st, gast.Assign)
                and isinstance(st.targets[0], gast.Name) and isinstance(st.value, gast.Constant)
                and st.value.value is None}
@@ -745,8 +744,8 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
         if spec.value or spec.has_aux:
             # the backward sweep may restore overwritten names: return what the
             # forward sweep computed
-            rebound = {n.id for st in body_bwd for n in astutil.walk(st)
-                       if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+            rebound = {n.id for st in body_bwd for n in astutil.name_nodes(st)
+                       if isinstance(n.ctx, gast.Store)}
             value = copy_tree(value)
             for n in astutil.walk(value):
                 if isinstance(n, gast.Name) and n.id in rebound:
@@ -778,17 +777,15 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
     base = qualified_name(parsed.fn)
     saved_name = namer.fresh("saved")
     grads = gast.Tuple(elts=[grad_of(p) for p in spec.active], ctx=gast.Load())
-    bwd_reads = {n.id for s in body_bwd + [grads] for n in astutil.walk(s)
-                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-    fwd_defined = set(param_names(tree)) | {n.id for s in fwd for n in astutil.walk(s)
-                                           if isinstance(n, gast.Name)
-                                           and isinstance(n.ctx, gast.Store)}
+    bwd_reads = {n.id for s in body_bwd + [grads] for n in astutil.name_nodes(s)
+                 if isinstance(n.ctx, gast.Load)}
+    fwd_defined = set(param_names(tree)) | {n.id for s in fwd for n in astutil.name_nodes(s)
+                                           if isinstance(n.ctx, gast.Store)}
     if rev.stack is not None:
         fwd_defined.add(rev.stack)
     keep = sorted((bwd_reads & fwd_defined) - set(rev.adjoints.values()))
     top_defined = set(param_names(tree)) | {t.id for s in pre + fwd if isinstance(s, gast.Assign)
-                                            for t in astutil.walk(s.targets[0])
-                                            if isinstance(t, gast.Name)}
+                                            for t in astutil.name_nodes(s.targets[0])}
     for n in keep:
         if n not in top_defined and n not in rev.pushed:
             pre.append(assign(n, const(None)))
@@ -838,8 +835,8 @@ def drop_unread_saves(rev, fwd, bwd):
         bwd = _drop_empty(bwd)
         if not rev.pushed:
             return fwd, bwd
-        read = {n.id for s in bwd for n in astutil.walk(s)
-                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+        read = {n.id for s in bwd for n in astutil.name_nodes(s)
+                if isinstance(n.ctx, gast.Load)}
         unread = {n for n in rev.pushed if n not in read}
         if not unread:
             return fwd, bwd

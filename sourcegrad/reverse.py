@@ -611,8 +611,8 @@ class Reverser:
 
     def for_loop(self, s):
         self.loop_views(s.body)
-        body_assigned = {n.id for n in astutil.walk(gast.Module(body=s.body, type_ignores=[]))
-                         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        body_assigned = {n.id for n in astutil.name_nodes(gast.Module(body=s.body, type_ignores=[]))
+                         if isinstance(n.ctx, gast.Store)}
         fwd_pre, bwd_post = [], []
         it = s.iter
         breaks = _breaks(s.body)
@@ -737,7 +737,7 @@ def runtime_call_bwd():
 
 
 def _target_names(stmt):
-    return [n.id for n in astutil.walk(stmt.targets[0]) if isinstance(n, gast.Name)]
+    return [n.id for n in astutil.name_nodes(stmt.targets[0])]
 
 
 def _loaded(items, skip):
@@ -746,7 +746,7 @@ def _loaded(items, skip):
         if it is skip:
             continue
         node = it.expr if isinstance(it, Acc) else it.value
-        out |= {n.id for n in astutil.walk(node) if isinstance(n, gast.Name)}
+        out |= {n.id for n in astutil.name_nodes(node)}
     return out
 
 

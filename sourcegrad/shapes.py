@@ -22,7 +22,7 @@ import gast
 import numpy as np
 
 from sourcegrad import runtime
-from sourcegrad.astutil import NodeTransformer, walk
+from sourcegrad.astutil import NodeTransformer, name_nodes, walk
 from sourcegrad.activity import statements
 from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
@@ -132,7 +132,7 @@ class ShapeInference:
         (a matmul on stand-ins costs milliseconds) for unchanged statements."""
         entry = memo.get(id(s))
         reads = entry[0] if entry is not None else tuple(
-            {n.id: None for n in walk(s.value) if isinstance(n, gast.Name)})
+            {n.id: None for n in name_nodes(s.value)})
         seen = tuple(self.known.get(n) for n in reads)
         if entry is not None and entry[1] == seen:
             return entry[2]
@@ -595,8 +595,7 @@ class Uniform:
                     continue
             # anything else reading or binding a lean name (a call, a loop, a branch
             # that may or may not rebind it) gets it at full shape first
-            out += self.spread(sorted({n.id for n in walk(s) if isinstance(n, gast.Name)
-                                       and n.id in self.lean}), out)
+            out += self.spread(sorted({n.id for n in name_nodes(s) if n.id in self.lean}), out)
             out.append(s)
         return out + self.spread(sorted(set(self.lean) & self.live_out), out)
 
@@ -649,8 +648,7 @@ class Uniform:
                     args.append(a)
                     shape = broadcast(shape, sa)
                 return gast.Call(func=node.func, args=args, keywords=[]), shape
-        opaque.update(n.id for n in walk(node) if isinstance(n, gast.Name)
-                      and n.id in self.lean)
+        opaque.update(n.id for n in name_nodes(node) if n.id in self.lean)
         return node, sp.shape(node)
 
 

@@ -211,3 +211,22 @@ def test_missing_field():
         assert_same(gast.gast_to_ast(call), astutil.gast_to_ast(call))
     assert_same(gast.ast_to_gast(ast.Call(func=ast.Name("f", ast.Load()), args=[])),
                 astutil.ast_to_gast(ast.Call(func=ast.Name("f", ast.Load()), args=[])))
+
+
+def _source_trees():
+    yield from (astutil.parse(p.read_text(encoding="utf-8")) for p in OWN_FILES)
+    yield from (astutil.parse(textwrap.dedent(s)) for s in SNIPPETS)
+
+
+def test_walk_names_statements():
+    """``walk`` yields what ``gast.walk`` yields, in its order; ``name_nodes`` the
+    ``Name`` nodes among them (annotated parameters' annotations included), in
+    the same order; ``statements`` every statement, in program order."""
+    for tree in _source_trees():
+        expected = list(gast.walk(tree))
+        assert [id(n) for n in astutil.walk(tree)] == [id(n) for n in expected]
+        assert [id(n) for n in astutil.name_nodes(tree)] == \
+            [id(n) for n in expected if isinstance(n, gast.Name)]
+        in_order = sorted((n for n in expected if isinstance(n, gast.stmt)),
+                          key=lambda n: (n.lineno, n.col_offset))
+        assert [id(n) for n in astutil.statements(tree.body)] == [id(n) for n in in_order]
