@@ -134,10 +134,13 @@ def _copy_value(x, memo):
 class NodeTransformer(ast.NodeTransformer):
     """``gast.NodeTransformer`` (``ast.NodeTransformer``), same behaviour, less overhead.
 
-    ``visit`` finds the ``visit_<Class>`` method in a table made once per
-    subclass (not a method name built and looked up per node);
-    ``generic_visit`` is ``ast.NodeTransformer.generic_visit`` with
-    ``ast.iter_fields`` inlined (no generator per node).
+    The ``visit_<Class>`` method of each class is looked up once per subclass
+    (not a method name built and looked up per node), and leaves (``Load``,
+    ``Add``: no fields) without a method of their own are not visited at all:
+    ``generic_visit`` would return them unchanged.  ``generic_visit`` is
+    ``ast.NodeTransformer.generic_visit`` with ``ast.iter_fields`` inlined (no
+    generator per node).  Subclasses define ``visit_<Class>`` methods; they do
+    not override ``visit``.
     """
 
     _visitors: dict = {}
@@ -146,16 +149,25 @@ class NodeTransformer(ast.NodeTransformer):
         super().__init_subclass__(**kwargs)
         cls._visitors = {}
 
+    def _method(self, cls):
+        name = "visit_" + cls.__name__
+        method = getattr(type(self), name, None)
+        if method is getattr(ast.NodeVisitor, name, None):  # (visit_Constant: a shim
+            method = None                                   # for visit_Num and friends)
+        if method is None and cls._fields:
+            method = type(self).generic_visit
+        self._visitors[cls] = method
+        return method
+
     def visit(self, node):
-        cls = node.__class__
         try:
-            method = self._visitors[cls]
+            method = self._visitors[node.__class__]
         except KeyError:
-            method = self._visitors[cls] = getattr(
-                type(self), "visit_" + cls.__name__, type(self).generic_visit)
-        return method(self, node)
+            method = self._method(node.__class__)
+        return node if method is None else method(self, node)
 
     def generic_visit(self, node):
+        visitors = self._visitors
         for field in node._fields:
             try:
                 old_value = getattr(node, field)
@@ -165,16 +177,25 @@ class NodeTransformer(ast.NodeTransformer):
                 new_values = []
                 for value in old_value:
                     if isinstance(value, _AST):
-                        value = self.visit(value)
-                        if value is None:
-                            continue
-                        elif not isinstance(value, _AST):
-                            new_values.extend(value)
-                            continue
+                        method = visitors.get(value.__class__, _MISSING)
+                        if method is _MISSING:
+                            method = self._method(value.__class__)
+                        if method is not None:
+                            value = method(self, value)
+                            if value is None:
+                                continue
+                            elif not isinstance(value, _AST):
+                                new_values.extend(value)
+                                continue
                     new_values.append(value)
                 old_value[:] = new_values
             elif isinstance(old_value, _AST):
-                new_node = self.visit(old_value)
+                method = visitors.get(old_value.__class__, _MISSING)
+                if method is _MISSING:
+                    method = self._method(old_value.__class__)
+                if method is None:
+                    continue
+                new_node = method(self, old_value)
                 if new_node is None:
                     delattr(node, field)
                 else:

@@ -11,6 +11,7 @@ Each pass is a small function from tree to tree.
 from __future__ import annotations
 
 import operator
+from collections import Counter
 
 import gast
 
@@ -165,9 +166,9 @@ class _Names:
 
     def counts(self, fdef):
         """How often each name is read in ``fdef`` (its signature included)."""
-        out = {}
-        for n in _loads(fdef.args) + [n for st in fdef.body for n in self.loads(st)]:
-            out[n] = out.get(n, 0) + 1
+        out = Counter(_loads(fdef.args))
+        for st in fdef.body:
+            out.update(self.loads(st))
         return out
 
 
@@ -189,8 +190,10 @@ def _bindings(fdef):
 def _pure(stmt) -> bool:
     if not isinstance(stmt, gast.Assign) or getattr(stmt, "sg_pop", None):
         return False
-    if not all(isinstance(t, gast.Name) for t in walk(stmt.targets[0])
-               if not isinstance(t, (gast.Tuple, gast.Store, gast.Load))):
+    target = stmt.targets[0]
+    if target.__class__ is not gast.Name and not all(
+            isinstance(t, gast.Name) for t in walk(target)
+            if not isinstance(t, (gast.Tuple, gast.Store, gast.Load))):
         return False
     v = stmt.value
     if isinstance(v, gast.Call):
@@ -338,19 +341,30 @@ def _copy_propagate(fdef, protected, names, touched=None):
 
 
 def _propagate(body, i, a, b, loads_total, names, touched=None):
-    rest = body[i + 1:]
-    uses = [j for j, s in enumerate(rest) if a in names.loads(s)]
-    if sum(names.loads(rest[j]).count(a) for j in uses) != loads_total.get(a, 0):
+    want = loads_total.get(a, 0)  # every read of a must come after the copy, here
+    uses, seen, b_stored = [], 0, False
+    for k in range(i + 1, len(body)):
+        if seen == want:
+            break
+        s = body[k]
+        reads = names.loads(s)
+        n = reads.count(a) if a in reads else 0
+        if isinstance(b, str) and b in names.stores(s):
+            if n:  # (an augmented assignment's target is among the stores)
+                return False
+            b_stored = True
+        if n:
+            if b_stored:
+                return False  # b is another value by then
+            uses.append(s)
+            seen += n
+    if seen != want:
         return False  # read elsewhere (another block, or before the copy in a loop)
-    last = uses[-1] if uses else -1
-    for s in rest[:last + 1] if isinstance(b, str) else ():
-        if b in names.stores(s):  # (an augmented assignment's target is among the stores)
-            return False
-    for j in uses:
-        names.forget(rest[j])
-        _substitute(rest[j], a, b)
+    for s in uses:
+        names.forget(s)
+        _substitute(s, a, b)
         if touched is not None and not isinstance(b, str):
-            touched.append(rest[j])
+            touched.append(s)
     if isinstance(b, str):
         loads_total[b] = loads_total.get(b, 0) + loads_total.pop(a, 0)
     return True

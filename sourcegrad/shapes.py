@@ -33,11 +33,12 @@ TOP = "?"          # unknown
 class Abstract:
     """What is known of a value: ``kind`` ("array", "float", "int") and shape/dtype."""
 
-    __slots__ = ("kind", "shape", "dtype", "value")
+    __slots__ = ("kind", "shape", "dtype", "value", "_stand_in")
 
     def __init__(self, kind, shape=(), dtype=None, value=None):
         # value: the int itself when it is a known constant (an axis, a size)
         self.kind, self.shape, self.dtype, self.value = kind, tuple(shape), dtype, value
+        self._stand_in = MISSING
 
     def __eq__(self, other):
         return isinstance(other, Abstract) and (self.kind, self.shape, self.dtype,
@@ -59,7 +60,10 @@ class Abstract:
             return self.value
         if self.kind == "float":
             return 0.5
-        return np.broadcast_to(np.full((), 0.5, dtype=self.dtype or np.float64), self.shape)
+        if self._stand_in is MISSING:  # read-only, so one serves every use
+            self._stand_in = np.broadcast_to(np.full((), 0.5, dtype=self.dtype or np.float64),
+                                             self.shape)
+        return self._stand_in
 
 
 def abstract(value):
@@ -255,9 +259,7 @@ class ShapeInference:
                 shape = np.broadcast_shapes(*[np.shape(v) for v in vals])
                 small = [v.reshape(-1)[:1].reshape(()) if isinstance(v, np.ndarray) else v
                          for v in vals]
-                with warnings.catch_warnings(), np.errstate(all="ignore"):
-                    warnings.simplefilter("ignore")
-                    out = abstract(fn(*small))
+                out = abstract(fn(*small))
             except Exception:
                 return TOP
             if isinstance(out, Abstract) and (shape or out.kind == "array"):
@@ -269,9 +271,7 @@ class ShapeInference:
                 or fn is np.where and len(args) + len(keywords) == 1:
             return TOP  # the result's shape depends on the values, not the shapes
         try:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
-                out = fn(*vals, **kws)
+            out = fn(*vals, **kws)
         except Exception:
             return TOP
         out = abstract(out)
@@ -336,7 +336,9 @@ def broadcast(a, b):
 
 def infer(tree, ctx, param_values):
     """What is known (shape, dtype) of each name of normalized ``tree``."""
-    return ShapeInference(tree, ctx, param_values).run()
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")  # NumPy on made-up values may warn of them
+        return ShapeInference(tree, ctx, param_values).run()
 
 
 # -- specialising the backward sweep ------------------------------------------------------
