@@ -117,7 +117,7 @@ def _copy_value(x, memo):
     if y is not memo:
         return y
     if isinstance(x, _AST):
-        y = cls()
+        y = _new(cls)  # (gast's constructor would only be called without arguments)
         memo[id(x)] = y
         state = y.__dict__
         for k, v in x.__dict__.items():
