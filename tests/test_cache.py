@@ -370,3 +370,83 @@ def test_garbage_collection_is_paused_only_while_transforming(monkeypatch):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+# -- parsed rule templates kept between processes (rules/registry._TreeStore) ---------
+
+def _fresh_tree(rule):
+    from sourcegrad import astutil
+    from sourcegrad.parse import getsourcelines
+    lines, _, parsed = getsourcelines(rule.template)
+    return astutil.ast_to_gast(parsed.body[0]).body
+
+
+def _dump(body):
+    import gast
+    return [gast.dump(s, include_attributes=True) for s in body]
+
+
+def test_stored_templates_are_the_parsed_ones(tmp_path):
+    """Every rule of ours, written to a store file and read back in a new store, is
+    the tree a fresh parse gives, locations included."""
+    from sourcegrad.rules import registry
+    from sourcegrad.rules.registry import _TreeStore
+    rules = {id(r): r for r in registry._RULES.values()
+             if _TreeStore.of(r.template.__code__.co_filename) is not None}
+    assert len(rules) > 100  # NumPy's, the operators', ops'
+    store = _TreeStore(str(tmp_path / "t.pickle"), "k", {})
+    for r in rules.values():
+        store.put((r.template.__qualname__, r.template.__code__.co_firstlineno), _fresh_tree(r))
+    store.save()
+    import pickle
+    with open(store.path, "rb") as fh:
+        saved = pickle.load(fh)
+    again = _TreeStore(store.path, saved["key"], saved["trees"])
+    for r in rules.values():
+        got = again.get((r.template.__qualname__, r.template.__code__.co_firstlineno))
+        assert _dump(got) == _dump(_fresh_tree(r)), r.template.__qualname__
+
+
+def test_a_store_for_other_sources_is_ignored(tmp_path, monkeypatch):
+    """A file whose key differs (the module was edited, another gast) or that is
+    not a store at all gives no trees: templates are parsed anew."""
+    import pickle
+    from sourcegrad.rules import numpy_
+    from sourcegrad.rules.registry import _TreeStore
+    module = tmp_path / "rules_copy.py"
+    module.write_bytes(open(numpy_.__file__, "rb").read())
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+    monkeypatch.setattr(_TreeStore, "_own", str(tmp_path) + os.sep)
+    monkeypatch.setattr(_TreeStore, "_stores", {})
+    store = _TreeStore.of(str(module))
+    assert store is not None and store.trees == {}
+    store.put(("t", 1), [])
+    store.save()
+    monkeypatch.setattr(_TreeStore, "_stores", {})
+    assert _TreeStore.of(str(module)).trees  # read back: same key
+    module.write_text(module.read_text() + "\n# edited\n")
+    monkeypatch.setattr(_TreeStore, "_stores", {})
+    assert _TreeStore.of(str(module)).trees == {}  # the source changed
+    with open(store.path, "wb") as fh:
+        fh.write(b"not a pickle")
+    monkeypatch.setattr(_TreeStore, "_stores", {})
+    assert _TreeStore.of(str(module)).trees == {}
+    with open(store.path, "wb") as fh:
+        pickle.dump(["a list"], fh)
+    monkeypatch.setattr(_TreeStore, "_stores", {})
+    assert _TreeStore.of(str(module)).trees == {}
+
+
+def test_an_unwritable_store_is_no_error(tmp_path):
+    from sourcegrad.rules.registry import _TreeStore
+    store = _TreeStore(str(tmp_path / "missing" / "file" / "t.pickle"), "k", {})
+    (tmp_path / "missing").write_text("a file where a directory should be")
+    store.put(("t", 1), [])
+    store.save()  # nothing written, nothing raised
+    assert not os.path.exists(store.path)
+
+
+def test_functions_outside_sourcegrad_have_no_store():
+    from sourcegrad.rules.registry import _TreeStore
+    assert _TreeStore.of(__file__) is None
