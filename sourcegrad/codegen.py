@@ -37,7 +37,7 @@ def to_source(node) -> str:
         if getattr(n, "sg_note", False):
             notes.append(n.value.value)
             n.value.value = f"{_NOTE}{len(notes) - 1}"
-    tree = astutil.gast_to_ast(node)
+    tree = astutil.gast_to_ast(node, locations=False)  # only printed
     text = astor.to_source(tree, indent_with="    ", pretty_source=lambda parts: "".join(parts))
     if notes:
         def comment(m):

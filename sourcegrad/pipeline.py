@@ -510,12 +510,11 @@ def front(fn, spec: Spec):
     tree = normalize(parsed, namer, dict(spec.shapes))           # 3. one op per statement
     locals_ = set(param_names(tree))
     helpers = []  # runtime helpers the normalizer referred to
-    for n in astutil.walk(tree):
-        if isinstance(n, gast.Name):
-            if isinstance(n.ctx, (gast.Store, gast.Param)):
-                locals_.add(n.id)
-            elif getattr(n, "sg_runtime", None) is not None:
-                helpers.append(n)
+    for n in astutil.name_nodes(tree):
+        if isinstance(n.ctx, (gast.Store, gast.Param)):
+            locals_.add(n.id)
+        elif getattr(n, "sg_runtime", None) is not None:
+            helpers.append(n)
     ctx = Context(parsed, namer, spec, locals_, mentioned)
     for n in helpers:
         n.id = ctx.env_name(n.id, n.sg_runtime)

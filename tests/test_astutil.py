@@ -230,3 +230,14 @@ def test_walk_names_statements():
         in_order = sorted((n for n in expected if isinstance(n, gast.stmt)),
                           key=lambda n: (n.lineno, n.col_offset))
         assert [id(n) for n in astutil.statements(tree.body)] == [id(n) for n in in_order]
+
+
+def test_conversion_to_print():
+    """``gast_to_ast(tree, locations=False)`` is the same tree without a single
+    location attribute: what codegen prints."""
+    for tree in _source_trees():
+        full = astutil.gast_to_ast(tree)
+        bare = astutil.gast_to_ast(tree, locations=False)
+        assert ast.dump(bare) == ast.dump(full)
+        assert not any(a in n.__dict__ for n in ast.walk(bare)
+                       for a in ("lineno", "col_offset", "end_lineno", "end_col_offset"))
