@@ -334,10 +334,9 @@ def _copy_propagate(fdef, protected, names, touched=None):
             i += 1
         return changed
 
-    changed = False
-    while block(fdef.body):
-        changed = True
-    return changed
+    # One pass is enough: a copy's reads all come after it in its block, so
+    # propagating it changes only statements the pass has yet to reach.
+    return block(fdef.body)
 
 
 def _propagate(body, i, a, b, loads_total, names, touched=None):
