@@ -490,13 +490,12 @@ class Reverser:
             self.refuse(s, "*args in a call to a function with a derivative rule",
                         hint="pass the arguments one by one")
         try:
-            bound = rule.signature.bind(*args, **{k.arg: k.value for k in keywords})
+            bound = rule.bind(args, {k.arg: k.value for k in keywords})
         except TypeError as exc:
             self.refuse(s, f"call to {getattr(primal, '__name__', primal)}",
                         detail=f"arguments do not match its derivative rule ({exc})")
-        bound.apply_defaults()
         env = {}
-        for pname, val in bound.arguments.items():
+        for pname, val in bound.items():
             kind = rule.signature.parameters[pname].kind
             if kind == kind.VAR_POSITIONAL:
                 env[pname] = gast.Tuple(elts=list(val), ctx=gast.Load())

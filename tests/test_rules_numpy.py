@@ -790,3 +790,37 @@ def test_nondifferentiable(primal):
 def test_unsupported_cases_say_so(primal, args, kwargs):
     with pytest.raises(NotImplementedError, match="derivative rule|differentiates"):
         vjp(primal, args, kwargs, call(primal, args, kwargs))
+
+
+def _inspect_bind(rule, args, kwargs):
+    try:
+        bound = rule.signature.bind(*args, **kwargs)
+    except TypeError:
+        return TypeError
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def _own_bind(rule, args, kwargs):
+    try:
+        return rule.bind(args, kwargs)
+    except TypeError:
+        return TypeError
+
+
+def test_rule_bind_is_inspect_bind():
+    """``Rule.bind`` binds a call's arguments as ``inspect`` does (defaults
+    applied), and refuses what ``inspect`` refuses, for every rule."""
+    for rule in {id(r): r for r in _RULES.values()}.values():
+        names = list(rule.signature.parameters)
+        calls = [((), {}), (tuple(range(len(names) + 1)), {}), ((), {"no_such": 1})]
+        for k in range(len(names) + 1):
+            positional = tuple(f"a{i}" for i in range(k))
+            calls.append((positional, {}))
+            calls.append((positional, {n: f"k_{n}" for n in names[k:]}))
+            calls.append((positional, {n: f"k_{n}" for n in names[k + 1:]}))
+            if k:
+                calls.append((positional, {names[0]: "twice"}))
+        for args, kwargs in calls:
+            assert _own_bind(rule, args, kwargs) == _inspect_bind(rule, args, kwargs), \
+                (rule.template.__qualname__, args, kwargs)

@@ -43,6 +43,7 @@ from sourcegrad.parse import getsourcelines
 d: Any = None
 
 _RULES: dict[Any, "Rule"] = {}
+_UNSET = object()
 _NONDIFF: dict[Any, str] = {}
 
 
@@ -55,6 +56,7 @@ class Rule:
     result: str = ""
     signature: inspect.Signature = None  # of the primal's parameters
     _tree: Any = field(default=None, repr=False)
+    _plain: Any = field(default=None, repr=False)  # every parameter positional-or-keyword
 
     @property
     def body(self) -> list:
@@ -73,6 +75,35 @@ class Rule:
                     store.put(key, tree)
             self._tree = tree
         return self._tree
+
+    def bind(self, args, kwargs) -> dict:
+        """``signature.bind(*args, **kwargs)`` with defaults applied, as a dict in
+        parameter order (``TypeError`` when they do not fit).  Plain parameters
+        are bound here, several times faster than ``inspect`` does it."""
+        plain = self._plain
+        if plain is None:
+            plain = self._plain = all(p.kind is p.POSITIONAL_OR_KEYWORD
+                                      for p in self.signature.parameters.values())
+        params = self.signature.parameters
+        if not plain or len(args) > len(params):
+            bound = self.signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            return dict(bound.arguments)
+        out = {}
+        rest = iter(args)
+        for pname, p in params.items():
+            value = next(rest, _UNSET)
+            if value is _UNSET:
+                value = kwargs.get(pname, p.default)
+                if value is p.empty:
+                    raise TypeError(f"missing a required argument: {pname!r}")
+            elif pname in kwargs:
+                raise TypeError(f"multiple values for argument {pname!r}")
+            out[pname] = value
+        for k in kwargs:
+            if k not in params:
+                raise TypeError(f"got an unexpected keyword argument {k!r}")
+        return out
 
     @property
     def namespace(self) -> dict:
