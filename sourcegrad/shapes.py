@@ -61,9 +61,18 @@ class Abstract:
         if self.kind == "float":
             return 0.5
         if self._stand_in is MISSING:  # read-only, so one serves every use
-            self._stand_in = np.broadcast_to(np.full((), 0.5, dtype=self.dtype or np.float64),
-                                             self.shape)
+            key = (self.shape, self.dtype)
+            stand_in = _STAND_INS.get(key)
+            if stand_in is None:
+                if len(_STAND_INS) > 256:
+                    _STAND_INS.clear()
+                stand_in = _STAND_INS[key] = np.broadcast_to(
+                    np.full((), 0.5, dtype=self.dtype or np.float64), self.shape)
+            self._stand_in = stand_in
         return self._stand_in
+
+
+_STAND_INS = {}  # (shape, dtype) -> a zero-stride, read-only array of 0.5
 
 
 def abstract(value):
