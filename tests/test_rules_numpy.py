@@ -790,3 +790,17 @@ def test_nondifferentiable(primal):
 def test_unsupported_cases_say_so(primal, args, kwargs):
     with pytest.raises(NotImplementedError, match="derivative rule|differentiates"):
         vjp(primal, args, kwargs, call(primal, args, kwargs))
+
+
+# -- regressions found by the API fuzzer (tests/test_api_fuzz.py) ------------------------
+
+@pytest.mark.parametrize("primal", [np.std, nd.std])
+def test_std_of_one_value_per_group_has_zero_gradient(primal):
+    # API fuzz seed 234: std over an axis of length 1 is identically 0; its
+    # gradient is 0, not 0 * inf = nan
+    x = np.array([[0.3], [-1.2]])
+    dz = np.array([[0.7], [-0.4]])
+    g = vjp(primal, [x], dict(axis=1, keepdims=True), dz)
+    want = numeric_grad(lambda a: np.sum(dz * call(primal, [a], dict(axis=1, keepdims=True))),
+                        [x], 0)
+    np.testing.assert_allclose(g[next(iter(g))], want, atol=1e-8)

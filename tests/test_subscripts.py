@@ -242,6 +242,33 @@ def test_fancy_augmented_write_with_repeats_is_numpy_semantics():
     check_grads(write_fancy_repeated_aug, V)
 
 
+def write_list_repeated_aug(x):
+    # (API fuzz seed 41) a list index, not an array: the same NumPy semantics
+    y = x * 1.0
+    y[[0, 0]] += x[1]
+    return np.sum(y * y)
+
+
+def write_column_list_repeated_aug(x):
+    # (API fuzz seed 237) a repeated column inside a tuple index
+    y = x * 1.0
+    y[:, [0, 0]] += 2.0 * x[:, 1:2]
+    return np.sum(y * y)
+
+
+def write_2d_index_array_repeated(x):
+    y = np.zeros(3)
+    y[np.array([[0, 1], [1, 2]])] = x[:4].reshape(2, 2)
+    return np.sum(y * y * y)
+
+
+@pytest.mark.parametrize("fn, arg", [(write_list_repeated_aug, V),
+                                     (write_column_list_repeated_aug, A),
+                                     (write_2d_index_array_repeated, V)])
+def test_repeated_write_index_forms(fn, arg):
+    check_grads(fn, arg)
+
+
 def test_write_does_not_modify_caller_input():
     x = V.copy()
     sg.grad(write_into_argument_copy)(x)

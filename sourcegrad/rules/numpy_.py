@@ -604,12 +604,19 @@ def ndarray_var(z, self, axis=None, dtype=None, out=None, ddof=0, keepdims=False
 
 @adjoint(np.std)
 def std(z, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-    d[a] = _var_grad(d[z] / (2.0 * z), a, axis, ddof, keepdims)   # std = sqrt(var)
+    d[a] = _std_grad(d[z], z, a, axis, ddof, keepdims)
 
 
 @adjoint(np.ndarray.std)
 def ndarray_std(z, self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-    d[self] = _var_grad(d[z] / (2.0 * z), self, axis, ddof, keepdims)
+    d[self] = _std_grad(d[z], z, self, axis, ddof, keepdims)
+
+
+def _std_grad(dz, z, a, axis=None, ddof=0, keepdims=False):
+    """Adjoint of ``std = sqrt(var)``.  A zero ``std`` (all values equal, or one
+    value per group) has zero gradient, as ``abs`` has at 0: every centred value
+    is 0 there, and ``dz / (2 z)`` would make 0 * inf = nan of it."""
+    return _var_grad(dz / (2.0 * np.where(z == 0, 1.0, z)), a, axis, ddof, keepdims)
 
 
 def _var_grad(dz, a, axis=None, ddof=0, keepdims=False):
