@@ -333,7 +333,14 @@ def list_tail(dseq, n):
 
 
 def sum_adjoint(dz, items):
-    """Adjoint of the items of ``sum(items)``: each gets ``dz`` (summed to its shape)."""
+    """Adjoint of the items of ``sum(items)``: each gets ``dz`` (summed to its shape).
+    The items of an array are its rows: their adjoints make one array."""
+    if isinstance(items, np.ndarray):
+        g = np.zeros(items.shape, dtype=np.result_type(items, dz, 1.0)
+                     if items.dtype.kind != "f" else items.dtype)
+        if len(items):
+            g[...] = unbroadcast(dz, items[0])
+        return g
     return AdjointList(unbroadcast(dz, v) for v in items)
 
 

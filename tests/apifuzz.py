@@ -26,6 +26,7 @@ stability check.
 """
 from __future__ import annotations
 
+import copy
 import random
 from dataclasses import dataclass, field
 
@@ -116,8 +117,11 @@ class Gen:
     # -- running a candidate ---------------------------------------------------------
     def try_lines(self, lines, out, template):
         ns = dict(self.ns)
-        ns.update({k: np.array(v) if isinstance(v, np.ndarray) else v
-                   for k, v in self.env.items()})  # a failed candidate changes nothing
+        # a failed candidate changes nothing (deepcopy keeps which names share an array)
+        ns.update(copy.deepcopy(self.env))
+        for k, v in self.env.items():
+            if isinstance(v, np.ndarray) and not v.flags.writeable:
+                ns[k] = v   # np.broadcast_to's read-only views stay read-only
         before = set(ns)
         try:
             with np.errstate(all="raise"):
@@ -928,7 +932,7 @@ def generate(seed: int) -> Program:
         positions = tuple(sorted(rng.sample(range(len(params)), rng.randint(1, len(params)))))
     imports = "import math\n\nimport numpy as np\n"
     body = "\n".join("    " + line for line in "\n".join(g.lines).split("\n"))
-    text = body + ret
+    text = body + "\n" + ret
     consts = [c for c in g.consts if _reads(text, _defined(c))]  # the ones still read
     src = (imports + "\n" + "\n".join(consts) + "\n\n\n"
            f"def f({', '.join(params)}):\n{body}\n    return {ret}\n")

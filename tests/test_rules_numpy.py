@@ -356,6 +356,9 @@ def _linalg_cases():
         Case(np.einsum, A("...ij,...jk->...ik", R(5, 2, 3), R(5, 3, 4)), wrt=[1, 2], id="ellipsis"),
         Case(np.einsum, A("bij,j->bi", R(2, 3, 4), R(4)), wrt=[1, 2], id="batch"),
         Case(np.einsum, A("i,i,i->", R(3), R(3), R(3)), wrt=[1, 2, 3], id="three"),
+        # API fuzz seed 306: a Python float operand crashed (a 0-d einsum is no view)
+        Case(np.einsum, A("...,...->...", R(2, 3), 1.7), wrt=[1, 2], id="scalar-operand"),
+        Case(np.einsum, A("i,->i", R(3), 0.6), wrt=[1, 2], id="scalar-operand-explicit"),
         Case(np.trace, A(R(3, 3)), id="2d"),
         Case(np.trace, A(R(3, 4)), dict(offset=1), id="offset"),
         Case(np.trace, A(R(2, 3, 3)), dict(axis1=1, axis2=2), id="axes"),

@@ -769,6 +769,9 @@ def _einsum_grads(dz, operands):
         sizes = dict(zip(ins[i], np.shape(x)))
         g = np.reshape(g, [sizes[c] if c in avail else 1 for c in uniq])
         g = np.broadcast_to(g, [sizes[c] for c in uniq])
+        if not uniq:   # a scalar operand
+            grads.append(_like(np.array(g), x))
+            continue
         full = np.zeros(np.shape(x), dtype=g.dtype)
         np.einsum(ins[i] + "->" + uniq, full)[...] = g   # a writeable (diagonal) view
         grads.append(_like(full, x))
