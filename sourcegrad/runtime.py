@@ -344,6 +344,11 @@ def sum_adjoint(dz, items):
     return AdjointList(unbroadcast(dz, v) for v in items)
 
 
+def hypot_adjoint(dz, z, coordinates):
+    """Adjoints of ``math.hypot(*coordinates)``: ``dz * c / z`` each (0 at the origin)."""
+    return AdjointList(dz * c / z if z else 0.0 * dz for c in coordinates)
+
+
 def choice_adjoint(dz, z, args):
     """Adjoint of ``max(*args)``/``min(*args)``: the chosen argument gets ``dz``.
 

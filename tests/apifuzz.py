@@ -520,7 +520,8 @@ def split(g, out):
     else:
         form = g.choice([f"{t}, {u} = np.split({x}, 2, axis={ax})",
                          f"{t}, {u} = np.split({x}, 2, {ax - n})",
-                         f"parts = np.array_split({x}, 2, axis={ax})\n{t} = parts[0]\n{u} = parts[1]",
+                         f"parts = np.array_split({x}, 2, axis={ax})\n"
+                         f"{t} = parts[0]\n{u} = parts[1]",
                          f"{t}, {u} = np.array_split({x}, [1], axis={ax})",
                          f"{t}, {u} = np.hsplit({x}, 2)" if n >= 2 and s[1] % 2 == 0 else
                          f"{t}, {u} = np.split({x}, 2, axis={ax})",
@@ -741,11 +742,11 @@ def loop(g, out):
          f"for row in {x}:", f"    {out} = {out} + np.tanh(row)"],
         [f"{out} = np.zeros({n})", f"for {i} in range(len({x})):",
          f"    {out}[{i}] = np.sum(np.sin({x}[{i}]))"],
-        [f"rows = []", f"for {i} in range({n}):", f"    rows.append({x}[{i}] * ({i} + 1.0))",
+        ["rows = []", f"for {i} in range({n}):", f"    rows.append({x}[{i}] * ({i} + 1.0))",
          f"{out} = np.stack(rows)"],
         [f"{out} = [np.cos(r) for r in {x}]", f"{out} = np.array({out})"],
         [f"{out} = sum(np.exp(-r ** 2) for r in {x})"],
-        [f"{out} = {x}", f"for _ in range(2):", f"    {out} = 0.5 * {out} + np.sin({out})"],
+        [f"{out} = {x}", "for _ in range(2):", f"    {out} = 0.5 * {out} + np.sin({out})"],
         [f"{out} = 1.0", f"for {i}, r in enumerate({x}):",
          f"    {out} = {out} * (1.0 + 0.1 * np.sum(r))"],
         [f"{out} = 0.0", f"for a, b in zip({x}, {x}[::-1]):", f"    {out} += np.sum(a * b)"],
@@ -775,7 +776,8 @@ def idiom(g, out):
          f"{out} = {m} - np.log(np.sum(np.exp({m}), axis=-1, keepdims=True))"],
         # sigmoid, stable sigmoid, softplus, relu, leaky relu, gelu, silu
         [f"{out} = 1.0 / (1.0 + np.exp(-{x}))"],
-        [f"{out} = np.where({x} >= 0, 1.0 / (1.0 + np.exp(-{x})), np.exp({x}) / (1.0 + np.exp({x})))"],
+        [f"{out} = np.where({x} >= 0, 1.0 / (1.0 + np.exp(-{x})), "
+         f"np.exp({x}) / (1.0 + np.exp({x})))"],
         [f"{out} = np.log1p(np.exp(-np.abs({x}))) + np.maximum({x}, 0)"],
         [f"{out} = np.maximum(0, {x})"], [f"{out} = np.where({x} > 0, {x}, 0.1 * {x})"],
         [f"{out} = 0.5 * {x} * (1.0 + np.tanh(0.79788456 * ({x} + 0.044715 * {x} ** 3)))"],
@@ -788,7 +790,8 @@ def idiom(g, out):
         # losses
         [f"{out} = np.mean(({x} - 0.3) ** 2)"],
         [f"{out} = np.mean(np.abs({x} - 0.1))"],
-        [f"{m} = np.abs({x} - 0.2)", f"{out} = np.where({m} < 0.5, 0.5 * {m} ** 2, 0.5 * ({m} - 0.25))"],
+        [f"{m} = np.abs({x} - 0.2)",
+         f"{out} = np.where({m} < 0.5, 0.5 * {m} ** 2, 0.5 * ({m} - 0.25))"],
         [f"{m} = 1.0 / (1.0 + np.exp(-{x}))",
          f"{out} = -np.mean(0.3 * np.log({m}) + 0.7 * np.log(1.0 - {m}))"],
         [f"{out} = np.sum(np.maximum(0.0, 1.0 - {x} * 0.7))"],
