@@ -67,7 +67,8 @@ GAPS = {
     "numpy.convolve": "no rule", "numpy.correlate": "no rule", "numpy.cov": "no rule",
     "numpy.trapezoid": "no rule", "numpy.trapz": "no rule", "numpy.linalg.lstsq": "no rule",
     "numpy.linalg.cond": "no rule", "numpy.linalg.tensorsolve": "no rule",
-    "attribute .flat": "no rule for the flat iterator", "call to tolist": "no rule",
+    "attribute .flat": "no rule for the flat iterator",
+    "attribute .logabsdet": "named fields of slogdet's result (slogdet(a)[1] works)", "call to tolist": "no rule",
     "assignment into this subscript": "writes into x.T[...] or x[i][j] (chained subscripts)",
 }
 
