@@ -68,7 +68,8 @@ GAPS = {
     "numpy.trapezoid": "no rule", "numpy.trapz": "no rule", "numpy.linalg.lstsq": "no rule",
     "numpy.linalg.cond": "no rule", "numpy.linalg.tensorsolve": "no rule",
     "attribute .flat": "no rule for the flat iterator",
-    "attribute .logabsdet": "named fields of slogdet's result (slogdet(a)[1] works)", "call to tolist": "no rule",
+    "attribute .logabsdet": "named fields of slogdet's result (slogdet(a)[1] works)",
+    "call to tolist": "no rule",
     "assignment into this subscript": "writes into x.T[...] or x[i][j] (chained subscripts)",
 }
 
