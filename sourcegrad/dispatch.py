@@ -12,6 +12,8 @@ from __future__ import annotations
 import inspect
 import types
 
+import numpy as np
+
 from sourcegrad.codegen import define
 from sourcegrad.errors import NoDerivativeError
 from sourcegrad.rules import registry
@@ -30,7 +32,11 @@ def _plan(callee, spec, nargs, kwnames):
         ("pos", i) for i in starred]
     active_args = tuple(active_args) + starred
     target = user_callable(callee)
-    if target is None:
+    method = _array_method(callee) if target is None else None
+    if method is not None:
+        # y.dot(x) for an array y: the rule of np.ndarray.dot, y passed as self
+        fn, has_self = _primitive_wrapper(method, nargs + 1, kwnames), True
+    elif target is None:
         if registry.lookup(callee) is None:
             if registry.is_nondifferentiable(callee) or not (active_args or active_kw):
                 return None
@@ -72,6 +78,17 @@ def _plan(callee, spec, nargs, kwnames):
     return d, has_self, reorder
 
 
+def _array_method(callee):
+    """``np.ndarray.dot`` for ``y.dot`` (a method bound to an array) when it has a
+    rule, else None."""
+    owner = getattr(callee, "__self__", None)
+    if isinstance(callee, types.BuiltinMethodType) and isinstance(owner, np.ndarray):
+        method = getattr(type(owner), callee.__name__, None)
+        if method is not None and registry.lookup(method) is not None:
+            return method
+    return None
+
+
 def _primitive_wrapper(prim, nargs, kwnames):
     """A tiny Python function calling ``prim``, so its rule can be inlined."""
     params = [f"a{i}" for i in range(nargs)] + list(kwnames)
@@ -86,6 +103,9 @@ def _callee_key(callee):
     from sourcegrad.pipeline import user_callable
     if isinstance(callee, types.MethodType):
         return callee.__func__
+    if isinstance(callee, types.BuiltinMethodType) and isinstance(
+            getattr(callee, "__self__", None), np.ndarray):
+        return (type(callee.__self__), callee.__name__)   # y.dot: any array's .dot
     if isinstance(callee, (types.FunctionType, types.BuiltinFunctionType, type)):
         return callee
     target = user_callable(callee)
@@ -95,7 +115,10 @@ def _callee_key(callee):
 
 
 def _self_of(callee):
-    return callee.__self__ if isinstance(callee, types.MethodType) else callee
+    if isinstance(callee, types.MethodType) or isinstance(
+            callee, types.BuiltinMethodType) and isinstance(callee.__self__, np.ndarray):
+        return callee.__self__
+    return callee
 
 
 def call_fwd(callee, spec, *args, **kwargs):

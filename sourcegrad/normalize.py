@@ -320,7 +320,7 @@ class Normalizer:
             held = names_of(value)
             return [(t, u, node) for t in names for u in held | set(names) if u != t]
 
-        if not any(isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)
+        if not any(isinstance(n, gast.AugAssign)
                    or isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Subscript)
                    for n in astutil.statements(fdef.body)):
             return  # nothing is updated in place
@@ -349,6 +349,10 @@ class Normalizer:
                     and isinstance(aug.targets[0].value, gast.Name):
                 a = aug.targets[0].value.id  # y[i] = v writes into y's array too
                 what = f"assignment into {a}[...]"
+            elif isinstance(aug, gast.AugAssign) and isinstance(aug.target, gast.Subscript) \
+                    and isinstance(aug.target.value, gast.Name):
+                a = aug.target.value.id  # y[i] += v likewise
+                what = f"in-place {type(aug.op).__name__.lower()}= into {a}[...]"
             elif isinstance(aug, gast.AugAssign) and isinstance(aug.target, gast.Name):
                 a = aug.target.id
                 what = f"in-place {type(aug.op).__name__.lower()}= on a shared value"
@@ -385,8 +389,13 @@ class Normalizer:
                                        f"in-place updates of shared arrays are not supported",
                                 hint=f"write {a} = {a} {_OPSYMBOLS.get(type(aug.op), 'op')} "
                                      f"... to make a new array"
-                                if isinstance(aug, gast.AugAssign) else
+                                if isinstance(aug, gast.AugAssign)
+                                and isinstance(aug.target, gast.Name) else
                                 f"write into a copy: {a} = {a}.copy() first")
+            if aliases and not isinstance(getattr(aug, "target", None), gast.Name):
+                # no other name is read afterwards, but the backward sweep may read
+                # one (an operand, a result it keeps): the write goes into a copy
+                aug.sg_copy_first = True
 
     def scalar_names(self, fdef):
         """Names that only ever hold scalars (immutable): every binding is a number,
@@ -518,8 +527,19 @@ class Normalizer:
             return
         self.assign_to(s.target, s.value)
 
+    def copy_first(self, s, target):
+        """``a = a.copy()`` before a write into ``a[...]`` while another name may share
+        ``a``'s array (see check_aliased_inplace): that name keeps its values."""
+        if getattr(s, "sg_copy_first", False) and isinstance(target, gast.Subscript) \
+                and isinstance(target.value, gast.Name):
+            base = target.value.id
+            self.assign_to(name(base, gast.Store()), gast.Call(
+                func=gast.Attribute(value=name(base), attr="copy", ctx=gast.Load()),
+                args=[], keywords=[]))
+
     def visit_Assign(self, s):
         if len(s.targets) == 1:
+            self.copy_first(s, s.targets[0])
             self.assign_to(s.targets[0], s.value)
             return
         value = self.atom(s.value, "value")
@@ -531,6 +551,7 @@ class Normalizer:
         if isinstance(target, gast.Name):
             load = name(target.id)
         elif isinstance(target, gast.Subscript):
+            self.copy_first(s, target)
             load = gast.Subscript(value=target.value, slice=target.slice, ctx=gast.Load())
         else:
             self.refuse(s, "augmented assignment to this target")

@@ -23,8 +23,16 @@ _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul
          gast.Div: operator.truediv, gast.Pow: operator.pow}
 
 
+_COMPARE = {gast.Eq: operator.eq, gast.NotEq: operator.ne, gast.Lt: operator.lt,
+            gast.LtE: operator.le, gast.Gt: operator.gt, gast.GtE: operator.ge}
+
+
 def _num(node):
     return isinstance(node, gast.Constant) and type(node.value) in (int, float)
+
+
+def _num_or_bool(node):
+    return isinstance(node, gast.Constant) and type(node.value) in (int, float, bool)
 
 
 class _Fold(NodeTransformer):
@@ -69,11 +77,20 @@ class _Fold(NodeTransformer):
             return gast.Constant(value=-node.operand.value, kind=None)
         return node
 
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        if len(node.ops) == 1 and type(node.ops[0]) in _COMPARE and _num(node.left) \
+                and _num(node.comparators[0]):
+            self.changed = True
+            return gast.Constant(value=_COMPARE[type(node.ops[0])](
+                node.left.value, node.comparators[0].value), kind=None)
+        return node
+
     def visit_BinOp(self, node):
         node.left.sg_operand = node.right.sg_operand = True
         self.generic_visit(node)
         left, right, op = node.left, node.right, type(node.op)
-        if _num(left) and _num(right) and op in _FOLD:
+        if _num_or_bool(left) and _num_or_bool(right) and op in _FOLD:
             try:
                 folded = gast.Constant(value=_FOLD[op](left.value, right.value), kind=None)
                 self.changed = True

@@ -484,11 +484,18 @@ class Reverser:
                 return []
             self.no_rule(s, gast.Name(id=getattr(primal, "__name__", "op"), ctx=gast.Load(),
                                       annotation=None, type_comment=None), primal)
-        if any(isinstance(a, gast.Starred) for a in args):
+        starred = [i for i, a in enumerate(args) if isinstance(a, gast.Starred)]
+        if starred:
             if not any(self.active(a.value if isinstance(a, gast.Starred) else a) for a in args):
                 return []
-            self.refuse(s, "*args in a call to a function with a derivative rule",
-                        hint="pass the arguments one by one")
+            # x.reshape(*shape, -1): inactive items unpacked into the rule's own *args
+            # bind as they are, however many there are
+            var = [i for i, p in enumerate(rule.signature.parameters.values())
+                   if p.kind == p.VAR_POSITIONAL]
+            if not var or starred[0] < var[0] or any(self.active(args[i].value)
+                                                     for i in starred):
+                self.refuse(s, "*args in a call to a function with a derivative rule",
+                            hint="pass the arguments one by one")
         try:
             bound = rule.bind(args, {k.arg: k.value for k in keywords})
         except TypeError as exc:

@@ -236,17 +236,26 @@ def restore_item(y, index, old, copies):
 def write_adjoint(dy, index, v):
     """The adjoint of ``v`` in ``y[index] = v``: ``dy[index]``, summed to ``v``'s shape.
 
-    With an index array that repeats a position, NumPy keeps the last write
-    only, so earlier writes to that position get no gradient.
+    With index arrays (or lists) that repeat a position, NumPy keeps one write
+    only, so the other writes to that position get no gradient.  Which one wins
+    is found by making the same assignment of each write's number.
     """
     g = dy[index]
-    if isinstance(index, np.ndarray) and index.dtype.kind in "iu" and index.ndim == 1:
-        _, first_from_end = np.unique(index[::-1], return_index=True)
-        if len(first_from_end) < len(index):
-            keep = np.zeros(len(index), dtype=bool)
-            keep[len(index) - 1 - first_from_end] = True
-            g = g * keep.reshape((-1,) + (1,) * (np.ndim(g) - 1))
+    if _fancy(index) and np.ndim(g):
+        order = np.arange(np.size(g)).reshape(np.shape(g))
+        ids = np.full(np.shape(dy), -1, dtype=np.intp)
+        ids[index] = order
+        won = ids[index] == order
+        if not won.all():
+            g = g * won
     return unbroadcast(g, v)
+
+
+def _fancy(index):
+    """Whether ``index`` holds an integer array or a list (advanced indexing)."""
+    items = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(i, list) or isinstance(i, np.ndarray) and i.ndim
+               and i.dtype.kind in "iu" for i in items)
 
 
 def zero_item(dy, index):
@@ -324,8 +333,20 @@ def list_tail(dseq, n):
 
 
 def sum_adjoint(dz, items):
-    """Adjoint of the items of ``sum(items)``: each gets ``dz`` (summed to its shape)."""
+    """Adjoint of the items of ``sum(items)``: each gets ``dz`` (summed to its shape).
+    The items of an array are its rows: their adjoints make one array."""
+    if isinstance(items, np.ndarray):
+        g = np.zeros(items.shape, dtype=np.result_type(items, dz, 1.0)
+                     if items.dtype.kind != "f" else items.dtype)
+        if len(items):
+            g[...] = unbroadcast(dz, items[0])
+        return g
     return AdjointList(unbroadcast(dz, v) for v in items)
+
+
+def hypot_adjoint(dz, z, coordinates):
+    """Adjoints of ``math.hypot(*coordinates)``: ``dz * c / z`` each (0 at the origin)."""
+    return AdjointList(dz * c / z if z else 0.0 * dz for c in coordinates)
 
 
 def choice_adjoint(dz, z, args):

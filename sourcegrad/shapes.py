@@ -381,6 +381,11 @@ class Specializer(NodeTransformer):
             return broadcast(self.shape(node.left), self.shape(node.right))
         if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
             return self.shape(node.operand)
+        if isinstance(node, gast.Compare):   # (y != 0): elementwise
+            out = self.shape(node.left)
+            for c in node.comparators:
+                out = broadcast(out, self.shape(c))
+            return out
         if isinstance(node, gast.Call):
             obj = self.ctx.static_env(node.func)
             if getattr(obj, "sg_elementwise", False) and node.args and not node.keywords:
@@ -644,6 +649,13 @@ class Uniform:
         if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
             operand, so = self.slim(node.operand, opaque)
             return gast.UnaryOp(op=node.op, operand=operand), so
+        if isinstance(node, gast.Compare):
+            parts = [self.slim(e, opaque) for e in [node.left] + node.comparators]
+            shape = ()
+            for _, sp_ in parts:
+                shape = broadcast(shape, sp_)
+            return gast.Compare(left=parts[0][0], ops=node.ops,
+                                comparators=[e for e, _ in parts[1:]]), shape
         if isinstance(node, gast.Call) and not node.keywords:
             obj = sp.ctx.static_env(node.func)
             if obj is np.broadcast_to and len(node.args) == 2:

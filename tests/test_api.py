@@ -364,8 +364,8 @@ def test_grad_of_a_function_with_a_rule():
 
 def test_grad_of_a_function_without_source_or_rule_refused():
     import math
-    with pytest.raises(TypeError, match="erf.*register a derivative rule"):
-        sg.grad(math.erf)
+    with pytest.raises(TypeError, match="gamma.*register a derivative rule"):
+        sg.grad(math.gamma)
 
 
 # --------------------------------------------------------------------------

@@ -574,3 +574,38 @@ def updates_a_fresh_result(x, h):
 
 def test_in_place_update_of_a_fresh_result_is_differentiated():
     check_grads(updates_a_fresh_result, X, X[::-1].copy())
+
+
+# shapes unpacked into a rule's own *args (API fuzz: x.reshape(*x.shape[:-1], 2, -1)
+# was refused)
+
+def reshape_unpacked_shape(x):
+    y = x.reshape(*x.shape[:-1], 2, -1)
+    return np.sum(np.sin(y) * np.arange(12.0).reshape(y.shape))
+
+
+def transpose_unpacked_axes(x):
+    perm = (1, 0)
+    return np.sum(x.transpose(*perm) @ x)
+
+
+def test_unpacked_inactive_arguments_of_a_rule():
+    from sourcegrad.testing import check_grads
+    x = np.linspace(-1.0, 1.2, 12).reshape(3, 4)
+    check_grads(reshape_unpacked_shape, x)
+    check_grads(transpose_unpacked_axes, x)
+
+
+# a method of an argument that carries no gradient, called on one that does (API fuzz
+# seed 2048: y.dot(x) with only x differentiated found no rule for the bound method)
+
+def inactive_receiver_dot(x, y):
+    return np.sum(np.sin(y.dot(x)))
+
+
+def test_method_of_an_inactive_array_on_an_active_argument():
+    from sourcegrad.testing import check_grads
+    x = np.linspace(-1.0, 1.2, 12).reshape(3, 4)
+    y = np.linspace(0.5, -0.7, 12).reshape(4, 3)
+    check_grads(inactive_receiver_dot, x, y, wrt=0)
+    check_grads(inactive_receiver_dot, x, y, wrt=1)

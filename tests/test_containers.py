@@ -323,3 +323,23 @@ def test_dict_input_gradients():
 def test_nested_dict_input_gradients():
     g = sg.grad(nested_dict_terms)({"outer": {"x": 3.0, "y": 4.0}, "z": 1.0})
     assert g == {"outer": {"x": 4.0, "y": 3.0}, "z": 1.0}
+
+
+# builtin sum over an array adds its rows (API fuzz seeds 1424, 1542: the rows'
+# adjoints came back as a list, not an array, and crashed the next rule)
+
+def sum_of_matrix_rows(x):
+    v = np.concatenate([x, np.zeros((2, 1))], axis=-1)
+    return np.sum(np.tanh(sum(v)))
+
+
+def sum_of_vector_items(x):
+    return -sum(x[[0, 2]] / (1.0 + np.exp(-x[[0, 2]])))
+
+
+@pytest.mark.parametrize("fn, arg", [(sum_of_matrix_rows, np.array([[0.3, -0.5], [1.2, 0.4]])),
+                                     (sum_of_vector_items, np.array([0.3, -0.5, 0.8]))])
+def test_builtin_sum_over_an_array(fn, arg):
+    check_grads(fn, arg)
+    g = sg.grad(fn)(arg.astype(np.float32))
+    assert g.dtype == np.float32

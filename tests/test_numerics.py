@@ -81,3 +81,24 @@ def test_exponent_gradient_where_the_base_is_zero_or_negative(fn):
     np.testing.assert_allclose(gx, 2 * x)
     np.testing.assert_allclose(gy[:2], [0.0, 4 * np.log(2.0)])
     assert np.isnan(gy[2])
+
+
+# x ** k with k = 0 at x = 0 (API fuzz seed 922: a polynomial by a loop over k, on
+# relu outputs): the derivative of x ** 0 is 0, not 0 * inf = nan
+
+def polynomial_by_loop(x):
+    y = 0.0
+    for k in range(3):
+        y = y + (k + 1.0) * x ** k
+    return np.sum(y)
+
+
+def power_zero_of_float(x, k):
+    return x ** k + x ** 3
+
+
+def test_power_with_exponent_zero_at_zero():
+    from sourcegrad.testing import check_grads
+    check_grads(polynomial_by_loop, np.array([0.0, -0.5, 0.7]))
+    check_grads(power_zero_of_float, 0.0, 0, wrt=0)   # Python floats: no ZeroDivisionError
+    check_grads(power_zero_of_float, 1.5, 0, wrt=0)

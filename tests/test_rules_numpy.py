@@ -356,6 +356,9 @@ def _linalg_cases():
         Case(np.einsum, A("...ij,...jk->...ik", R(5, 2, 3), R(5, 3, 4)), wrt=[1, 2], id="ellipsis"),
         Case(np.einsum, A("bij,j->bi", R(2, 3, 4), R(4)), wrt=[1, 2], id="batch"),
         Case(np.einsum, A("i,i,i->", R(3), R(3), R(3)), wrt=[1, 2, 3], id="three"),
+        # API fuzz seed 306: a Python float operand crashed (a 0-d einsum is no view)
+        Case(np.einsum, A("...,...->...", R(2, 3), 1.7), wrt=[1, 2], id="scalar-operand"),
+        Case(np.einsum, A("i,->i", R(3), 0.6), wrt=[1, 2], id="scalar-operand-explicit"),
         Case(np.trace, A(R(3, 3)), id="2d"),
         Case(np.trace, A(R(3, 4)), dict(offset=1), id="offset"),
         Case(np.trace, A(R(2, 3, 3)), dict(axis1=1, axis2=2), id="axes"),
@@ -691,12 +694,93 @@ def _fft_cases():
     return out
 
 
+def _api_fuzz_cases():
+    """Rules added for what the API fuzzer (tests/test_api_fuzz.py) found missing."""
+    def distinct(*shape):   # no ties (median, ptp, nanmax)
+        return lambda r: r.permutation(int(np.prod(shape))).reshape(shape) + 0.1 * r.uniform(
+            size=shape)
+
+    def nonzero(*shape):
+        return lambda r: r.choice([-1.0, 1.0], shape) * r.uniform(0.3, 1.5, shape)
+
+    out = [
+        Case(np.heaviside, A(nonzero(2, 3), R(3)), id="bcast"),
+        Case(np.heaviside, A(lambda r: np.array([0.0, 1.0, -2.0]), R(3)), wrt=[1], id="at-0"),
+        Case(np.copysign, A(nonzero(2, 3), nonzero(3)), id="bcast"),
+        Case(np.vdot, A(R(2, 3), R(6)), id="flat"),
+        Case(np.vdot, A(C(3), C(3)), id="complex"),
+        Case(np.nanmax, A(distinct(3, 4)), dict(axis=1), id="axis"),
+        Case(np.nanmin, A(lambda r: np.array([[1.0, np.nan, -2.0], [0.5, 3.0, np.nan]])),
+             dict(axis=0, keepdims=True), id="nan"),
+        Case(np.ptp, A(distinct(3, 4)), dict(axis=0), id="axis"),
+        Case(np.ptp, A(distinct(3, 4)), id="all"),
+        Case(np.median, A(distinct(5)), id="odd"),
+        Case(np.median, A(distinct(3, 4)), dict(axis=1), id="even"),
+        Case(np.median, A(distinct(2, 3, 4)), dict(axis=(0, 2), keepdims=True), id="axes"),
+        Case(np.average, A(R(3, 4)), dict(axis=1), id="plain"),
+        Case(np.average, A(R(3, 4), 0, P(3)), id="weights-1d"),
+        Case(np.average, A(R(3, 4)), dict(weights=P(3, 4)(np.random.default_rng(1)),
+                                          axis=-1, keepdims=True), id="weights-full"),
+        Case(np.average, A(R(3, 4), None, P(3, 4)), id="weights-all"),
+        Case(np.column_stack, A(lambda r: [r.standard_normal(3), r.standard_normal((3, 2))]),
+             wrt=[(0, 0), (0, 1)], id="1d-2d"),
+        Case(np.dstack, A(lambda r: [r.standard_normal((2, 3)), r.standard_normal((2, 3, 2))]),
+             wrt=[(0, 0), (0, 1)], id="2d-3d"),
+        Case(np.dstack, A(lambda r: [r.standard_normal(3), r.standard_normal(3)]),
+             wrt=[(0, 0), (0, 1)], id="1d"),
+        Case(np.diagflat, A(R(2, 2), -1), id="offset"),
+        Case(np.take_along_axis, A(R(3, 4), np.array([[0, 0], [3, 1], [2, -1]]), 1), wrt=[0],
+             id="repeats"),
+        Case(np.take_along_axis, A(R(5), np.array([4, 0, 4]), None), wrt=[0], id="flat"),
+        Case(np.compress, A([True, False, True], R(3, 2)), dict(axis=0), wrt=[1], id="axis"),
+        Case(np.compress, A([0, 1, 1], R(2, 3)), wrt=[1], id="flat"),
+        Case(np.polyval, A(R(3), R(2, 2)), id="array"),
+        Case(np.polyval, A(R(1), R(3)), id="constant"),
+        Case(L.matrix_power, A(lambda r: np.eye(3) + 0.2 * r.standard_normal((3, 3)), 3), wrt=[0],
+             id="3"),
+        Case(L.matrix_power, A(lambda r: np.eye(3) + 0.2 * r.standard_normal((2, 3, 3)), -2),
+             wrt=[0], id="inverse-batch"),
+        Case(L.multi_dot, A([R(3)(np.random.default_rng(2)), R(3, 4)(np.random.default_rng(3)),
+                             R(4, 2)(np.random.default_rng(4)), R(2)(np.random.default_rng(5))]),
+             wrt=[(0, 0), (0, 1), (0, 2), (0, 3)], id="vector-ends"),
+        Case(L.multi_dot, A([R(2, 3)(np.random.default_rng(2)), R(3, 4)(np.random.default_rng(3))]),
+             wrt=[(0, 0), (0, 1)], id="two"),
+        Case(L.eigvalsh, A(SPD(3)), id="spd"),
+        Case(L.eigvals, A(lambda r: np.diag([1.0, 2.0, 3.0]) + 0.1 * r.standard_normal((3, 3))),
+             id="real"),
+        Case(nd.round, A(R(3)), dict(decimals=1), id="method"),
+        Case(nd.conj, A(C(3)), id="complex"), Case(nd.conjugate, A(R(3)), id="real"),
+        Case(nd.real, A(C(3)), id="complex"), Case(nd.imag, A(C(2, 2)), id="complex"),
+        Case(nd.__abs__, A(nonzero(3)), id="method"),
+        Case(nd.item, A(R(2, 3), 4), wrt=[0], id="flat-index"),
+        Case(nd.item, A(R(2, 3), 1, 2), wrt=[0], id="multi-index"),
+        Case(nd.item, A(R(1, 1)), id="size-1"),
+        # (np.multiply.outer is a new bound method at each access: the registered one)
+        Case(lookup(np.multiply.outer).primal, A(R(3), R(2, 2)), id="multiply"),
+        Case(lookup(np.multiply.outer).primal, A(1.5, R(2)), id="scalar"),
+    ]
+    if hasattr(nd, "mT"):
+        out += [
+            Case(nd.mT, A(R(2, 3, 4)), id="batch"),
+            Case(np.matrix_transpose, A(R(3, 4)), id="2d"),
+            Case(L.matrix_transpose, A(R(2, 3, 4)), id="batch"),
+            Case(L.vector_norm, A(R(2, 3, 4)), id="all"),
+            Case(L.vector_norm, A(R(2, 3, 4)), dict(axis=(0, 2), ord=3, keepdims=True), id="axes"),
+            Case(L.vector_norm, A(nonzero(3, 4)), dict(axis=1, ord=1), id="ord1"),
+            Case(L.vector_norm, A(distinct(3, 4)), dict(axis=0, ord=np.inf), id="inf"),
+            Case(L.matrix_norm, A(R(2, 3, 4)), id="fro"),
+            Case(L.matrix_norm, A(R(3, 4)), dict(ord="nuc"), id="nuc"),
+            Case(L.matrix_norm, A(distinct(3, 4)), dict(ord=np.inf, keepdims=True), id="inf"),
+        ]
+    return out
+
+
 _BOUNDED = (np.arcsin, np.arccos, np.arctanh, np.tan)   # domain (-1, 1), or near it
 CASES = ([Case(f, A(m)) for f, m in UNARY]
          + [Case(f, A(0.7 if f in _BOUNDED else 2.3), id="py-float")
             for f, _ in UNARY if f is not np.arccosh]
          + _binary_cases() + _reduction_cases() + _linalg_cases() + _shape_cases() + _misc_cases()
-         + _complex_cases() + _more_cases() + _fft_cases())
+         + _complex_cases() + _more_cases() + _fft_cases() + _api_fuzz_cases())
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -824,3 +908,54 @@ def test_rule_bind_is_inspect_bind():
         for args, kwargs in calls:
             assert _own_bind(rule, args, kwargs) == _inspect_bind(rule, args, kwargs), \
                 (rule.template.__qualname__, args, kwargs)
+
+
+# -- regressions found by the API fuzzer (tests/test_api_fuzz.py) ------------------------
+
+@pytest.mark.parametrize("primal", [np.std, nd.std])
+def test_std_of_one_value_per_group_has_zero_gradient(primal):
+    # API fuzz seed 234: std over an axis of length 1 is identically 0; its
+    # gradient is 0, not 0 * inf = nan
+    x = np.array([[0.3], [-1.2]])
+    dz = np.array([[0.7], [-0.4]])
+    g = vjp(primal, [x], dict(axis=1, keepdims=True), dz)
+    want = numeric_grad(lambda a: np.sum(dz * call(primal, [a], dict(axis=1, keepdims=True))),
+                        [x], 0)
+    np.testing.assert_allclose(g[next(iter(g))], want, atol=1e-8)
+
+
+# -- the math module's rules (sourcegrad/rules/builtins_.py): Python floats --------------
+
+import math  # noqa: E402
+
+MATH = [Case(math.exp, A(0.3)), Case(math.expm1, A(-0.4)), Case(math.log, A(1.7)),
+        Case(math.log, A(1.7, 3.0), id="base"), Case(math.log1p, A(0.4)),
+        Case(math.log2, A(1.3)), Case(math.log10, A(2.2)), Case(math.sqrt, A(1.3)),
+        Case(math.sin, A(0.3)), Case(math.cos, A(0.3)), Case(math.tan, A(0.4)),
+        Case(math.sinh, A(0.6)), Case(math.cosh, A(-0.6)), Case(math.tanh, A(0.6)),
+        Case(math.asin, A(0.4)), Case(math.acos, A(-0.4)), Case(math.atan, A(1.4)),
+        Case(math.asinh, A(0.7)), Case(math.acosh, A(1.7)), Case(math.atanh, A(-0.3)),
+        Case(math.atan2, A(0.5, -1.2)), Case(math.hypot, A(0.5, -1.2, 2.0)),
+        Case(math.pow, A(1.3, 2.5)), Case(math.pow, A(0.0, 0.0), wrt=[0], id="zero"),
+        Case(math.fabs, A(-0.8)), Case(math.erf, A(0.3)), Case(math.erfc, A(-0.3)),
+        Case(math.degrees, A(0.3)), Case(math.radians, A(12.0))]
+
+
+@pytest.mark.parametrize("case", MATH, ids=[c.id for c in MATH])
+def test_math_rule_matches_finite_differences(case):
+    check(case)
+    z = call(case.primal, case.make(np.random.default_rng(0)), {})
+    assert isinstance(z, float)
+
+
+def test_norm_with_ord_below_one_at_a_zero_element():
+    # API fuzz seed 5169: |x| ** (ord - 1) is infinite at a zero element; its gradient
+    # there is 0 (as abs's is at 0), so that 0 * (that) is not nan
+    x = np.array([0.0, 0.7, -1.2])
+    for ord_ in (0.5, 1, 3):
+        g = vjp(np.linalg.norm, [x, ord_], {}, 1.0)["x"]
+        assert np.all(np.isfinite(g)) and g[0] == 0.0
+        # a zero element adds nothing to the norm: the others' gradients are those of
+        # the norm without it
+        want = numeric_grad(lambda a: np.linalg.norm(a, ord_), [x[1:]], 0)
+        np.testing.assert_allclose(g[1:], want, rtol=1e-5)

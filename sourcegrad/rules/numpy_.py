@@ -604,12 +604,19 @@ def ndarray_var(z, self, axis=None, dtype=None, out=None, ddof=0, keepdims=False
 
 @adjoint(np.std)
 def std(z, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-    d[a] = _var_grad(d[z] / (2.0 * z), a, axis, ddof, keepdims)   # std = sqrt(var)
+    d[a] = _std_grad(d[z], z, a, axis, ddof, keepdims)
 
 
 @adjoint(np.ndarray.std)
 def ndarray_std(z, self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-    d[self] = _var_grad(d[z] / (2.0 * z), self, axis, ddof, keepdims)
+    d[self] = _std_grad(d[z], z, self, axis, ddof, keepdims)
+
+
+def _std_grad(dz, z, a, axis=None, ddof=0, keepdims=False):
+    """Adjoint of ``std = sqrt(var)``.  A zero ``std`` (all values equal, or one
+    value per group) has zero gradient, as ``abs`` has at 0: every centred value
+    is 0 there, and ``dz / (2 z)`` would make 0 * inf = nan of it."""
+    return _var_grad(dz / (2.0 * np.where(z == 0, 1.0, z)), a, axis, ddof, keepdims)
 
 
 def _var_grad(dz, a, axis=None, ddof=0, keepdims=False):
@@ -762,6 +769,9 @@ def _einsum_grads(dz, operands):
         sizes = dict(zip(ins[i], np.shape(x)))
         g = np.reshape(g, [sizes[c] if c in avail else 1 for c in uniq])
         g = np.broadcast_to(g, [sizes[c] for c in uniq])
+        if not uniq:   # a scalar operand
+            grads.append(_like(np.array(g), x))
+            continue
         full = np.zeros(np.shape(x), dtype=g.dtype)
         np.einsum(ins[i] + "->" + uniq, full)[...] = g   # a writeable (diagonal) view
         grads.append(_like(full, x))
@@ -897,7 +907,10 @@ def _norm_grad(dz, z, x, ord=None, axis=None, keepdims=False):
         elif ord == 0:
             g = np.zeros_like(x)
         else:
-            g = np.where(zk == 0, 0.0, np.sign(x) * (ax / safe) ** (ord - 1))
+            # an element at 0 gets 0 (as abs has at 0), also for ord < 1, where
+            # |x| ** (ord - 1) is infinite there
+            g = np.where((zk == 0) | (ax == 0), 0.0,
+                         np.sign(x) * (np.where(ax == 0, 1.0, ax) / safe) ** (ord - 1))
         return _like(dzk * g, x)
     r, c = axes
     xm = np.moveaxis(x, (r, c), (-2, -1))
@@ -1803,3 +1816,331 @@ def _arange_grad(dz, z, stop, of_step):
     if not of_step:
         return np.sum(dz)
     return np.sum(dz * np.arange(np.size(z)))
+
+
+# ============================================= more of the API users reach for ==
+# (found missing by the API fuzzer, tests/test_api_fuzz.py)
+
+@adjoint(np.heaviside)
+def heaviside(z, x1, x2):
+    d[x1] = unbroadcast(np.zeros_like(d[z]), x1)   # a step: zero almost everywhere
+    d[x2] = unbroadcast(d[z] * np.equal(x1, 0), x2)   # the value taken at x1 == 0
+
+
+@adjoint(np.copysign)
+def copysign(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * np.sign(x1) * np.where(np.signbit(x2), -1.0, 1.0), x1)
+    d[x2] = unbroadcast(np.zeros_like(d[z]), x2)
+
+
+@adjoint(np.vdot)
+def vdot(z, a, b):
+    d[a] = _match(a, np.reshape(np.conj(d[z] * np.ravel(b)), np.shape(a)))
+    d[b] = _match(b, np.reshape(d[z] * np.conj(np.ravel(a)), np.shape(b)))
+
+
+@adjoint(np.nanmax, np.nanmin)
+def nanmax(z, a, axis=None, out=None, keepdims=False, initial=None, where=None):
+    d[a] = _minmax_grad(d[z], z, a, axis, keepdims)   # a NaN never equals the result
+
+
+@adjoint(np.ptp)
+def ptp(z, a, axis=None, out=None, keepdims=False):
+    d[a] = _ptp_grad(d[z], a, axis, keepdims)
+
+
+def _ptp_grad(dz, a, axis=None, keepdims=False):
+    """Adjoint of ``ptp = max - min``."""
+    top = np.max(a, axis=axis, keepdims=True)
+    bottom = np.min(a, axis=axis, keepdims=True)
+    ndim = np.ndim(a)
+    return (_minmax_grad(_keep(dz, ndim, axis, keepdims), top, a, axis, True)
+            - _minmax_grad(_keep(dz, ndim, axis, keepdims), bottom, a, axis, True))
+
+
+@adjoint(np.median)
+def median(z, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    d[a] = _median_grad(d[z], a, axis, keepdims)
+
+
+def _median_grad(dz, a, axis=None, keepdims=False):
+    """Adjoint of ``median``: the middle element (or half to each of the two middle
+    ones) of each group gets the group's adjoint."""
+    x = np.asarray(a)
+    axes = _axes(axis, x.ndim)
+    rest = [i for i in range(x.ndim) if i not in axes]
+    perm = rest + list(axes)
+    lead = [x.shape[i] for i in rest]
+    flat = np.transpose(x, perm).reshape(lead + [-1])
+    n = flat.shape[-1]
+    dzk = np.transpose(_keep(dz, x.ndim, axis, keepdims), perm).reshape(lead + [1])
+    order = np.argsort(flat, axis=-1)
+    g = np.zeros(flat.shape, dtype=np.result_type(flat, dzk, 1.0))
+    lo, hi = (n - 1) // 2, n // 2
+    np.put_along_axis(g, order[..., lo:lo + 1], dzk if lo == hi else 0.5 * dzk, axis=-1)
+    if hi != lo:
+        np.put_along_axis(g, order[..., hi:hi + 1], 0.5 * dzk, axis=-1)
+    g = g.reshape(lead + [x.shape[i] for i in axes])
+    return _like(np.transpose(g, np.argsort(perm)), a)
+
+
+@adjoint(np.average)
+def average(z, a, axis=None, weights=None, returned=False, *, keepdims=False):
+    d[a] = _average_grad(d[z], z, a, axis, weights, returned, keepdims, 0)
+    d[weights] = _average_grad(d[z], z, a, axis, weights, returned, keepdims, 1)
+
+
+def _average_grad(dz, z, a, axis, weights, returned, keepdims, which):
+    """Adjoint of ``average(a, axis, weights)`` (``sum(a w) / sum(w)``) for ``a``
+    (``which`` 0) or the weights (1)."""
+    if returned:
+        raise NotImplementedError("sourcegrad differentiates np.average without "
+                                  "returned=True (derivative rule: numpy.average)")
+    x = np.asarray(a)
+    if weights is None:
+        return _sum_grad(dz, a, axis, keepdims) / _count(a, axis)
+    w = np.asarray(weights)
+    if w.shape != x.shape:   # 1-D weights along the one axis
+        shape = [1] * x.ndim
+        shape[int(axis) % x.ndim] = w.size
+        w = w.reshape(shape)
+    dzk = _keep(dz, x.ndim, axis, keepdims)
+    total = np.sum(w * np.ones_like(x), axis=_axes(axis, x.ndim), keepdims=True)
+    if which == 0:
+        return _like(dzk * w / total, a)
+    avg = _keep(z, x.ndim, axis, keepdims)
+    g = unbroadcast(dzk * (x - avg) / total, w)
+    return _like(np.reshape(g, np.shape(weights)), weights)
+
+
+@adjoint(np.column_stack)
+def column_stack(z, tup):
+    d[tup] = _stacked_grad(d[z], tup, 1, np.atleast_2d, True)
+
+
+@adjoint(np.dstack)
+def dstack(z, tup):
+    d[tup] = _stacked_grad(d[z], tup, 2, np.atleast_3d, False)
+
+
+def _stacked_grad(dz, tup, axis, promote, columns):
+    """Adjoint of ``column_stack``/``dstack``: ``dz`` split along ``axis`` back into
+    the pieces (each promoted as the primal did: 1-D pieces are columns)."""
+    widths = [np.shape(x)[0] and 1 if columns and np.ndim(x) < 2 else promote(x).shape[axis]
+              for x in tup]
+    parts = np.split(dz, np.cumsum(widths)[:-1], axis=axis)
+    return [_like(np.reshape(p, np.shape(x)), x) for p, x in zip(parts, tup)]
+
+
+@adjoint(np.diagflat)
+def diagflat(z, v, k=0):
+    d[v] = _like(np.reshape(np.diagonal(d[z], k), np.shape(v)), v)
+
+
+@adjoint(np.take_along_axis)
+def take_along_axis(z, arr, indices, axis=-1):
+    d[arr] = _take_along_axis_grad(d[z], arr, indices, axis)
+
+
+def _take_along_axis_grad(dz, arr, indices, axis=-1):
+    """Adjoint of ``take_along_axis``: each picked element gets its adjoint (repeats
+    add up)."""
+    g = np.zeros(np.shape(arr), dtype=np.result_type(arr, dz, 1.0))
+    if axis is None:
+        np.add.at(g.reshape(-1), np.ravel(indices), np.ravel(dz))
+        return _like(g, arr)
+    axis = int(axis) % g.ndim
+    index = list(np.ogrid[tuple(slice(n) for n in np.shape(indices))])
+    index[axis] = np.asarray(indices) % g.shape[axis]
+    np.add.at(g, tuple(index), dz)
+    return _like(g, arr)
+
+
+@adjoint(np.compress)
+def compress(z, condition, a, axis=None, out=None):
+    d[a] = _compress_grad(d[z], condition, a, axis)
+
+
+def _compress_grad(dz, condition, a, axis=None):
+    """Adjoint of ``compress``: the selected slices get their adjoints back."""
+    keep = np.nonzero(np.ravel(condition))[0]
+    g = np.zeros(np.shape(a), dtype=np.result_type(a, dz, 1.0))
+    if axis is None:
+        g.reshape(-1)[keep] = np.ravel(dz)
+    else:
+        index = [slice(None)] * g.ndim
+        index[int(axis) % g.ndim] = keep
+        g[tuple(index)] = dz
+    return _like(g, a)
+
+
+@adjoint(np.polyval)
+def polyval(z, p, x):
+    d[p] = _polyval_grad(d[z], p, x, 0)
+    d[x] = _polyval_grad(d[z], p, x, 1)
+
+
+def _polyval_grad(dz, p, x, which):
+    """Adjoint of ``polyval(p, x) = sum_k p[k] x ** (n - 1 - k)``."""
+    c = np.asarray(p)
+    if which == 1:
+        return unbroadcast(dz * np.polyval(np.polyder(c) if c.size > 1 else [0.0], x), x)
+    powers = np.asarray(x)[..., None] ** np.arange(c.size - 1, -1, -1)
+    g = np.sum(np.asarray(dz)[..., None] * powers, axis=tuple(range(powers.ndim - 1)))
+    return _like(g, p) if isinstance(p, np.ndarray) else list(g)
+
+
+@adjoint(np.linalg.matrix_power)
+def linalg_matrix_power(z, a, n):
+    d[a] = _matrix_power_grad(d[z], a, n)
+
+
+def _matrix_power_grad(dz, a, n):
+    """Adjoint of ``a ** n`` (matrix): ``sum_k (a^T)^k dz (a^T)^(n-1-k)``; a negative
+    ``n`` is a power of the inverse."""
+    if n < 0:
+        inv = np.linalg.inv(a)
+        g = _matrix_power_grad(dz, inv, -n)
+        return _like(-np.swapaxes(inv, -1, -2) @ g @ np.swapaxes(inv, -1, -2), a)
+    at = np.swapaxes(np.asarray(a), -1, -2)
+    powers = [np.broadcast_to(np.eye(at.shape[-1]), at.shape)]
+    for _ in range(n - 1):
+        powers.append(powers[-1] @ at)
+    g = np.zeros(np.broadcast_shapes(np.shape(dz), at.shape))
+    for k in range(n):
+        g = g + powers[k] @ dz @ powers[n - 1 - k]
+    return _like(g, a)
+
+
+@adjoint(np.linalg.multi_dot)
+def linalg_multi_dot(z, arrays, *, out=None):
+    d[arrays] = _multi_dot_grad(d[z], arrays)
+
+
+def _multi_dot_grad(dz, arrays):
+    """Adjoint of ``multi_dot`` (1-D first and last operands allowed): each matrix
+    gets the product of the others' around ``dz``."""
+    mats = [np.asarray(m, dtype=float) for m in arrays]
+    first_1d, last_1d = mats[0].ndim == 1, mats[-1].ndim == 1
+    if first_1d:
+        mats[0] = mats[0][None, :]
+    if last_1d:
+        mats[-1] = mats[-1][:, None]
+    g = np.asarray(dz)
+    g = g.reshape(mats[0].shape[0], mats[-1].shape[1])
+    grads = []
+    for i in range(len(mats)):
+        left = np.linalg.multi_dot(mats[:i]) if i > 1 else (mats[0] if i == 1 else None)
+        right = np.linalg.multi_dot(mats[i + 1:]) if len(mats) - i > 2 else (
+            mats[-1] if i == len(mats) - 2 else None)
+        gi = g
+        if left is not None:
+            gi = left.T @ gi
+        if right is not None:
+            gi = gi @ right.T
+        grads.append(_like(np.reshape(gi, np.shape(arrays[i])), arrays[i]))
+    return grads
+
+
+@adjoint(np.linalg.eigvalsh)
+def linalg_eigvalsh(z, a, UPLO='L'):
+    d[a] = _eigvalsh_grad(d[z], a, UPLO)
+
+
+def _eigvalsh_grad(dz, a, UPLO='L'):
+    """Adjoint of ``eigvalsh``: ``eigh``'s, with no adjoint for the eigenvectors."""
+    return _eigh_grad((dz, None), np.linalg.eigh(a, UPLO), UPLO)
+
+
+@adjoint(np.linalg.eigvals)
+def linalg_eigvals(z, a):
+    d[a] = _eigvals_grad(d[z], a)
+
+
+def _eigvals_grad(dz, a):
+    """Adjoint of ``eigvals``: ``eig``'s, with no adjoint for the eigenvectors."""
+    return _eig_grad((dz, None), np.linalg.eig(a), a)
+
+
+@adjoint(np.ndarray.round)
+def ndarray_round(z, self, decimals=0, out=None):
+    d[self] = np.zeros_like(d[z])
+
+
+@adjoint(np.ndarray.conj, np.ndarray.conjugate)
+def ndarray_conj(z, self):
+    d[self] = _match(self, np.conj(d[z]))
+
+
+@adjoint(np.ndarray.real)
+def ndarray_real(z, self):
+    d[self] = _match(self, d[z])
+
+
+@adjoint(np.ndarray.imag)
+def ndarray_imag(z, self):
+    d[self] = _match(self, -1j * d[z])
+
+
+@adjoint(np.ndarray.__abs__)
+def ndarray_abs(z, self):
+    d[self] = d[z] * np.sign(self)
+
+
+@adjoint(np.ndarray.item)
+def ndarray_item(z, self, *args):
+    d[self] = _item_grad(d[z], self, args)
+
+
+def _item_grad(dz, a, args):
+    """Adjoint of ``a.item()``, ``a.item(i)``, ``a.item(i, j)``."""
+    g = np.zeros(np.shape(a), dtype=np.result_type(a, dz, 1.0))
+    if not args:
+        g.reshape(-1)[0] = dz
+    elif len(args) == 1 and np.ndim(args[0]) == 0:
+        g.reshape(-1)[args[0]] = dz
+    else:
+        g[tuple(args[0]) if len(args) == 1 else args] = dz
+    return _like(g, a)
+
+
+nondifferentiable(np.linalg.matrix_rank, why="integer-valued")
+
+
+@adjoint(np.multiply.outer)   # also what sourcegrad writes for np.outer of known vectors
+def multiply_outer(z, A, B):
+    d[A] = _like(np.tensordot(d[z], B, axes=np.ndim(B)), A)
+    d[B] = _like(np.tensordot(A, d[z], axes=np.ndim(A)), B)
+
+if hasattr(np.ndarray, "mT"):   # NumPy >= 2
+    @adjoint(np.ndarray.mT)
+    def ndarray_mT(z, self):
+        d[self] = np.swapaxes(d[z], -1, -2)
+
+    @adjoint(np.matrix_transpose, np.linalg.matrix_transpose)
+    def matrix_transpose(z, x):
+        d[x] = np.swapaxes(d[z], -1, -2)
+
+    @adjoint(np.linalg.vector_norm)
+    def linalg_vector_norm(z, x, *, axis=None, keepdims=False, ord=2):
+        d[x] = _vector_norm_grad(d[z], z, x, axis, keepdims, ord)
+
+    @adjoint(np.linalg.matrix_norm)
+    def linalg_matrix_norm(z, x, *, keepdims=False, ord='fro'):
+        d[x] = _norm_grad(d[z], z, x, ord, (-2, -1), keepdims)
+
+
+def _vector_norm_grad(dz, z, x, axis=None, keepdims=False, ord=2):
+    """Adjoint of ``linalg.vector_norm``: any number of axes, always a vector norm
+    (``linalg.norm``'s for the reduced axes laid out as one)."""
+    x = np.asarray(x)
+    axes = _axes(axis, x.ndim)
+    rest = [i for i in range(x.ndim) if i not in axes]
+    perm = rest + list(axes)
+    lead = [x.shape[i] for i in rest]
+    flat = np.transpose(x, perm).reshape(lead + [-1])
+    zk = np.transpose(_keep(z, x.ndim, axis, keepdims), perm).reshape(lead + [1])
+    dzk = np.transpose(_keep(dz, x.ndim, axis, keepdims), perm).reshape(lead + [1])
+    g = _norm_grad(dzk, zk, flat, ord, -1, True)
+    g = g.reshape(lead + [x.shape[i] for i in axes])
+    return np.transpose(g, np.argsort(perm))

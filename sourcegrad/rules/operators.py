@@ -40,7 +40,9 @@ def truediv(z, x1, x2):
 
 @adjoint(operator.pow)
 def pow(z, x, y):
-    d[x] = unbroadcast(d[z] * y * x ** (y - 1), x)
+    # x ** 0 is constant: its derivative is 0, also at x = 0, where y * x ** (y - 1)
+    # would be 0 * inf (nan, or ZeroDivisionError for Python floats)
+    d[x] = unbroadcast(d[z] * y * x ** (y - (y != 0)), x)
     # log x: 0 * log 0 taken as 0 (z is 0 there); a negative base has no real
     # derivative in the exponent: nan, as in autograd, JAX and PyTorch
     d[y] = unbroadcast(d[z] * z * np.log(np.where(x == 0, 1.0, x)), y)
