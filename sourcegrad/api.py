@@ -8,6 +8,7 @@ calls it, and shapes the result as SPEC.md says.
 from __future__ import annotations
 
 import ast
+import builtins
 import inspect
 import sys
 import types
@@ -15,7 +16,7 @@ import types
 import numpy as np
 
 from sourcegrad import runtime
-from sourcegrad.parse import unwrap
+from sourcegrad.parse import MISSING, unwrap
 from sourcegrad.codegen import define, strip_comments
 from sourcegrad.errors import SourcegradError
 from sourcegrad.pipeline import Spec, derive, user_callable, vararg_names
@@ -256,7 +257,8 @@ def _fast_path(d, key, positions, single):
     n = len(key)
     args = ", ".join(f"a{i}" for i in range(n))
     env = {"__name__": __name__, "_nd": np.ndarray, "_fn": d.functions[0], "_valid": d.valid,
-           "_MISS": _MISS, "_fix": _fix, "_distinct": _distinct}
+           "_MISS": _MISS, "_fix": _fix, "_distinct": _distinct,
+           "_B": builtins.__dict__, "_M": MISSING}
     checks = []
     for i, k in enumerate(key):
         if type(k) is tuple:  # an array's (shape, dtype)
@@ -265,13 +267,14 @@ def _fast_path(d, key, positions, single):
         else:
             env[f"T{i}"] = k
             checks.append(f"type(a{i}) is T{i}")
+    checks += _guard_checks(d.guards, env)
     grads = [f"g{j}" for j in range(len(positions))]
     arrays = [type(key[p]) is tuple for p in positions]
     like = [f"type(g{j}) is _nd and g{j}.base is None and g{j}.dtype is D{p} "
             f"and g{j}.shape == S{p}" for j, p in enumerate(positions)]
     fixed = ", ".join(f"_fix(g{j}, a{p})" for j, p in enumerate(positions))
     lines = [f"def _fast({args}):",
-             f"    if {' and '.join(checks) or 'True'} and _valid():"]
+             f"    if {' and '.join(checks) or 'True'}:"]
     if single:
         lines.append(f"        g0 = _fn({args})")
         if arrays[0]:
@@ -287,9 +290,24 @@ def _fast_path(d, key, positions, single):
         lines += [f"        return _distinct([{fixed}])"]
     lines += ["    return _MISS"]
     exec(compile("\n".join(lines), f"<sourcegrad fast path, {n} inputs>", "exec"), env)
-    fast = env["_fast"]
-    fast.arity = n
-    return fast
+    return env["_fast"]
+
+
+def _guard_checks(guards, env):
+    """The derivative's guards (``Derivative.valid``) as expressions for the fast
+    path, which read a global or two instead of calling ``valid``.  Each holds only
+    when ``valid`` would (a name now in builtins is checked there, so a global of
+    that name made later fails it); a closure cell's guard, which may be empty,
+    goes through ``valid`` itself."""
+    out = []
+    for i, (holder, key, mode, expected) in enumerate(guards):
+        if key is None:
+            return out + ["_valid()"]
+        env[f"H{i}"], env[f"E{i}"] = holder, expected
+        value = f"H{i}.get({key!r}, _M)" if key in holder else \
+            f"(_B.get({key!r}, _M) if {key!r} not in H{i} else _M)"
+        out.append(f"{value} is E{i}" if mode == "is" else f"type({value}) is E{i}")
+    return out
 
 
 def _distinct(grads, taken=()):
@@ -348,6 +366,7 @@ class GradFunction:
         self._plain = max(self.positions) + 1 if plain else 0
         self._last_key = self._last = None  # the derivative the previous call used
         self._fast = None  # the previous call's signature's fast path (_fast_path)
+        self._fast_arity = -1  # how many inputs it takes (-1: there is none)
         self.__name__ = f"{getattr(fn, '__name__', type(fn).__name__)}_grad"
         self.__doc__ = f"Gradient of {getattr(fn, '__qualname__', fn)!r} (sourcegrad)."
 
@@ -436,13 +455,13 @@ class GradFunction:
 
     # -- calling ------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        fast = self._fast
-        if fast is not None and not kwargs and len(args) == fast.arity:
+        if len(args) == self._fast_arity and not kwargs:
             # the common case: positional inputs, gradients only, and the same input
             # shapes and dtypes as the previous call (see _fast_path)
-            got = fast(*args)
+            got = self._fast(*args)
             if got is not _MISS:
                 return got
+        fast = self._fast
         if self.sens:
             if not args:
                 raise TypeError("sens_param=True: pass the output's sensitivity as the last "
@@ -474,13 +493,14 @@ class GradFunction:
                 # the second call with these inputs: worth a fast path (a signature
                 # seen once, as in a notebook, never pays for one)
                 self._fast = _fast_path(d, key[1], self.positions, self.single)
+                self._fast_arity = len(args)
         else:
             shapes = tuple(Abstract("array", a.shape, a.dtype) if isinstance(a, np.ndarray)
                            and a.dtype.kind in "biufc" else FLOAT if type(a) is float else None
                            for a in args)
             d = self._last = self.derivative(weight_args, shapes, nvar)
             self._last_key = key
-            self._fast = None
+            self._fast, self._fast_arity = None, -1
         f = d.functions[0]
         if self.bound_self is not None:
             res = f(self.bound_self, *args, **kwargs)

@@ -450,3 +450,50 @@ def test_an_unwritable_store_is_no_error(tmp_path):
 def test_functions_outside_sourcegrad_have_no_store():
     from sourcegrad.rules.registry import _TreeStore
     assert _TreeStore.of(__file__) is None
+
+
+def test_guards_hold_on_the_fast_path(tmp_path):
+    """Calls with the same inputs take a fast path (from the second on); it checks
+    the guards too: a rebound helper, a global of another type, a builtin shadowed
+    by a global and a closure variable rebound are all seen."""
+    mod = load_module(tmp_path, "fastguards", """
+        import numpy as np
+        SCALE = 2.0
+
+        def helper(t):
+            return t * t
+
+        def f(x):
+            return np.sum(helper(x) * SCALE) + abs(x[0])
+
+        def make(c):
+            def h(x):
+                return np.sum(x * c)
+            return h, lambda v: None
+        """)
+    x = np.array([1.0, 2.0, 3.0])
+    g = sg.grad(mod.f)
+
+    def want(d_helper, scale, d_abs):
+        return d_helper * scale + np.array([d_abs, 0.0, 0.0])
+
+    for _ in range(3):
+        np.testing.assert_allclose(g(x), want(2 * x, 2.0, 1.0))
+    mod.helper = lambda t: t * t * t
+    for _ in range(3):
+        np.testing.assert_allclose(g(x), want(3 * x ** 2, 2.0, 1.0))
+    mod.SCALE = np.array([1.0, 0.5, 4.0])
+    for _ in range(3):
+        np.testing.assert_allclose(g(x), want(3 * x ** 2, mod.SCALE, 1.0))
+    mod.abs = lambda v: -v  # a global now shadows the builtin
+    for _ in range(3):
+        np.testing.assert_allclose(g(x), want(3 * x ** 2, mod.SCALE, -1.0))
+
+    h, _ = mod.make(2.0)
+    gh = sg.grad(h)
+    for _ in range(3):
+        np.testing.assert_allclose(gh(x), 2.0 * np.ones(3))
+    cell = h.__closure__[0]
+    cell.cell_contents = np.array([1.0, 2.0, 3.0])
+    for _ in range(3):
+        np.testing.assert_allclose(gh(x), [1.0, 2.0, 3.0])
