@@ -375,10 +375,8 @@ def test_garbage_collection_is_paused_only_while_transforming(monkeypatch):
 # -- parsed rule templates kept between processes (rules/registry._TreeStore) ---------
 
 def _fresh_tree(rule):
-    from sourcegrad import astutil
-    from sourcegrad.parse import getsourcelines
-    lines, _, parsed = getsourcelines(rule.template)
-    return astutil.ast_to_gast(parsed.body[0]).body
+    from sourcegrad.rules.registry import _parse
+    return _parse(rule.template)
 
 
 def _dump(body):

@@ -67,10 +67,7 @@ class Rule:
             key = (self.template.__qualname__, self.template.__code__.co_firstlineno)
             tree = store.get(key) if store is not None else None
             if tree is None:
-                lines, _, parsed = getsourcelines(self.template)
-                if parsed is None:
-                    parsed = ast.parse(textwrap.dedent("".join(lines)))
-                tree = astutil.ast_to_gast(parsed.body[0]).body
+                tree = _parse(self.template)
                 if store is not None:
                     store.put(key, tree)
             self._tree = tree
@@ -113,6 +110,14 @@ class Rule:
     def where(self) -> str:
         code = self.template.__code__
         return f"{code.co_filename}:{code.co_firstlineno}"
+
+
+def _parse(template) -> list:
+    """The statements of ``template``'s body, parsed afresh (a gast tree)."""
+    lines, _, parsed = getsourcelines(template)
+    if parsed is None:
+        parsed = ast.parse(textwrap.dedent("".join(lines)))
+    return astutil.ast_to_gast(parsed.body[0]).body
 
 
 class _TreeStore:
