@@ -667,6 +667,9 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
                                             value)))
         else:
             items.append(Acc(value.id, seed_for(0, value, False)))
+    elif isinstance(value, gast.Name) and spec.has_aux:
+        # no gradient flows from it, but it must still be (loss, aux...)
+        fwd.append(gast.Expr(value=call(ctx.env_name("check_aux", runtime.check_aux), value)))
     for n in statements(fwd):  # the user's statements: the optimizer keeps their semantics
         if isinstance(n, gast.Assign):
             n.sg_primal = True

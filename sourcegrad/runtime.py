@@ -286,11 +286,16 @@ def seed_like(out):
     return np.ones_like(out)
 
 
-def seed_first(out):
-    """Seed for ``has_aux``: ones for the first output, nothing for the rest."""
+def check_aux(out):
+    """``has_aux=True``: the function must return at least two outputs."""
     if not isinstance(out, (tuple, list)) or len(out) < 2:
         raise ValueError("has_aux=True requires the function to return at least two "
                          "outputs (loss, aux...)")
+
+
+def seed_first(out):
+    """Seed for ``has_aux``: ones for the first output, nothing for the rest."""
+    check_aux(out)
     return AdjointList([seed_like(out[0])] + [None] * (len(out) - 1))
 
 

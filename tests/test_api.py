@@ -220,6 +220,17 @@ def test_has_aux_needs_two_outputs():
             sg.grad(fn, 0, has_aux=True)(a)
 
 
+@pytest.mark.parametrize("api", [sg.grad, sg.value_and_grad])
+def test_has_aux_needs_two_outputs_when_no_gradient_flows_from_the_output(api):
+    # the single output does not depend on x (and is computed by a method call, which
+    # the transformer cannot see is not a tuple): still refused, not sliced as aux
+    def h(x, y):
+        out = (y * 2).sum()
+        return out
+    with pytest.raises(ValueError, match="at least two"):
+        api(h, 0, has_aux=True)(a, bb)
+
+
 def test_has_aux_with_weights():
     def hw(x):
         return np.sum(x * p1), x * 2
