@@ -63,8 +63,9 @@ class Spec:
     returned: int = -1       # joint: how many of `active` are returned (the rest: weights)
     shapes: tuple = ()       # ((parameter, shape), ...) the derivative is specialised on
     varargs: int = -1        # >= 0: *args specialised to that many parameters (vararg_names)
-    complete: bool = False   # joint: container inputs' gradients with zeros, not None, for
-                             # items not read (a gradient called inside differentiated code)
+    complete: bool = False   # a gradient called inside differentiated code: joint, container
+                             # inputs' gradients with zeros, not None, for items not read;
+                             # calls resolved at run time through vjp_of (callees' too)
 
 
 @dataclass
@@ -350,8 +351,10 @@ class Context:
                 shp = self.shapes.get(arg_nodes[v].id)
                 if shp is not None:
                     known.append((pname, shp))
+        # a derivative to be differentiated again (grad of grad): so are its callees'
         spec = Spec(active=tuple(active), mode="split", weights=self.spec.weights,
-                    shapes=tuple(known) if nvar < 0 else (), varargs=nvar)
+                    shapes=tuple(known) if nvar < 0 else (), varargs=nvar,
+                    complete=self.spec.complete)
         try:
             d = derive(fn, spec)
         except Recursive:
