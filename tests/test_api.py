@@ -183,6 +183,15 @@ def test_parameter_as_argument_and_weight():
     same(sg.grad(gp, (0, 1), weights=[p1])(a, p1), (([1, 4], [2, 8]), ([2, 8],)))
 
 
+def test_parameter_passed_by_keyword_and_weight():
+    # d/dq sum(x * q * q) = 2 x q = [2, 8]: the weight's gradient, however q is passed
+    def gp(x, q):
+        return np.sum(x * q * q)
+    same(sg.grad(gp, 1, weights=p1)(a, q=p1), ([2, 8], [2, 8]))
+    same(sg.grad(gp, None, weights=[p1])(a, q=p1), ([2, 8],))
+    same(sg.value_and_grad(gp, None, weights=p1)(x=a, q=p1), (9.0, [2, 8]))
+
+
 def test_frozen_parameter_gets_zeros():
     frozen = Parameter(np.array([1.0, 2.0], f32), name="frozen", requires_grad=False)
 
