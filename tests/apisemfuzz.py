@@ -28,7 +28,7 @@ from __future__ import annotations
 import random
 import sys
 
-SHAPES = [(3,), (2, 3), (4,), (2, 2)]
+SHAPES = [(3,), (2, 3), (4,), (2, 2), (3,), (2, 3), ()]
 UNARY = [
     "np.sin({})", "np.tanh({})", "ops.sigmoid({})", "ops.tanh({})", "np.cos({})",
     "ops.exp(0.3 * {})", "ops.square({})", "({}) ** 2", "stop_gradient({})",
@@ -72,7 +72,7 @@ class Case:
 def generate(seed):
     rng = random.Random(seed)
     case = Case(seed)
-    case.kind = rng.choice(["fn", "fn", "cell", "cell", "method"])
+    case.kind = rng.choice(["fn", "fn", "cell", "cell", "method", "forward"])
     shape = rng.choice(SHAPES)
     nin = rng.randint(1, 4)
     for i in range(nin):
@@ -87,6 +87,13 @@ def generate(seed):
                 n *= s
             case.input_values.append([round(rng.uniform(-1.5, 1.5), 3) for _ in range(n)])
     xs = [f"x{i}" for i in range(nin)]
+    # a Parameter passed as an input (reference 2.25, 2.26), maybe also in weights
+    pa = None
+    if case.kind == "fn" and rng.random() < 0.2:
+        cands = [i for i, k in enumerate(case.inputs) if k[0] == "array"]
+        if cands:
+            pa = rng.choice(cands)
+            case.inputs[pa] = ("param", shape, "PA")
 
     lines = ["import numpy as np", "import sourcegrad as sg",
              "from sourcegrad import nn, ops, Parameter, ParameterTuple",
@@ -95,18 +102,22 @@ def generate(seed):
     dtypes = [rng.choice(["np.float32", "np.float64"]) for _ in range(nparam + 2)]
     lines.append(f"DTYPES = [{', '.join(dtypes)}]")
     lines.append("")
-    pshapes = [rng.choice([shape, shape[-1:]]) for _ in range(nparam)]
+    if pa is not None:
+        lines += [f"PA = Parameter(np.array({_vals(rng, shape)}, DTYPES[-1]), name='pa')", ""]
+    # (the tutorial's forward: logits of the labels' shape, so Parameters of that shape)
+    pshapes = [rng.choice([shape, shape[-1:]]) if case.kind != "forward" else shape
+               for _ in range(nparam)]
     frozen = [rng.random() < 0.15 for _ in range(nparam)]
-    cell = case.kind in ("cell", "method")
+    cell = case.kind in ("cell", "method", "forward")
     pref = "self." if cell else ""
     pnames = [f"w{i}" for i in range(nparam)]
     # sub-cells / helpers
     use_sub = rng.random() < 0.5
-    use_dense = rng.random() < 0.35
+    use_dense = rng.random() < 0.35 and shape != ()
     use_seq = rng.random() < 0.2
     use_helper = rng.random() < 0.4
     if use_sub:
-        sshape = rng.choice([shape, shape[-1:]])
+        sshape = rng.choice([shape, shape[-1:]]) if case.kind != "forward" else shape
         lines += [
             "class Sub(nn.Cell):",
             "    def __init__(self):",
@@ -123,7 +134,7 @@ def generate(seed):
                   "    t = " + rng.choice(["a * b", "np.sin(a) + b", "a * np.cos(b)",
                                          "ops.mul(a, a) - b"]),
                   "    return t * 0.5", ""]
-    dense_in = shape[-1]
+    dense_in = shape[-1] if shape else 1
     act = rng.choice([None, "'tanh'", "'sigmoid'"])
     pdefs = []
     for i, (nm, ps) in enumerate(zip(pnames, pshapes)):
@@ -166,8 +177,8 @@ def generate(seed):
         (a, arr_a), (b, arr_b) = expr(depth - 1), expr(depth - 1)
         return rng.choice(BINARY).format(a, b), arr_a or arr_b
 
-    nout = rng.choice([1, 1, 2, 2, 3])
-    outs = []
+    nout = rng.choice([1, 1, 2, 2, 3]) if case.kind != "forward" else 1
+    outs, out_arrays = [], []
     # the first output involves every input some of the time
     for j in range(nout):
         e, arr = expr(rng.randint(1, 3))
@@ -180,12 +191,17 @@ def generate(seed):
         if use_dense and arr and rng.random() < 0.4:
             dn = f"{pref}dense" if cell else "DENSE"
             e = f"np.sum({dn}({e})) + {e}"
-        if rng.random() < 0.6:
+        if rng.random() < 0.6 and not (case.kind == "forward" and arr):
             e = rng.choice(REDUCE if arr else REDUCE[:2]).format(e)
         outs.append(e)
+        out_arrays.append(arr)
     form = "single" if nout == 1 else rng.choice(["tuple", "tuple", "tuple", "list"])
-    if nout == 1 and rng.random() < 0.1:
+    if nout == 1 and rng.random() < 0.1 and case.kind != "forward":
         form = "tuple1"
+    if form in ("tuple", "list") and rng.random() < 0.2:
+        # an output that carries no gradient (reference 4.16, 4.17): adds nothing
+        outs.append(rng.choice(["3", "np.argmax(x0)", "None"]))
+        nout += 1
     case.outputs, case.nout = form, nout
     body = []
     for j, e in enumerate(outs):
@@ -213,6 +229,25 @@ def generate(seed):
         lines += ["", f"    def construct(self, {', '.join(xs)}):"]
         lines += ["        " + b for b in body]
         lines += ["", "", "net = Net()", ""]
+        if case.kind == "forward":
+            # the tutorial's forward_fn: a global net and loss_fn, (loss, logits) out
+            loss = rng.choice(["nn.MSELoss()", "nn.MSELoss(reduction='sum')",
+                               "nn.BCEWithLogitsLoss()"])
+            if "BCE" in loss and not out_arrays[0]:
+                loss = "nn.MSELoss()"  # BCE wants logits of the labels' shape
+            y = f"x{nin}"
+            case.inputs.append(("array", shape, rng.choice(["float32", "float64"])))
+            n = 1
+            for d in shape:
+                n *= d
+            case.input_values.append([round(rng.uniform(0.05, 0.95), 3) for _ in range(n)])
+            lines += [f"loss_fn = {loss}", "", "",
+                      f"def f({', '.join(xs + [y])}):",
+                      f"    z = net({', '.join(xs)})",
+                      f"    loss = loss_fn(z, {y})",
+                      "    return loss, z" if rng.random() < 0.6 else "    return loss", ""]
+            case.outputs, case.nout = ("tuple", 2) if "loss, z" in lines[-2] else ("single", 1)
+            nin += 1
     else:
         for nm, d in zip(pnames, pdefs):
             lines.append(f"{nm} = {d}")
@@ -233,9 +268,23 @@ def generate(seed):
     else:
         gl = [nm for nm in pnames] + (["SUB.v"] if use_sub else []) + \
             (["DENSE.weight", "DENSE.bias"] if use_dense else []) + \
-            (["SEQ.trainable_params()[0]"] if use_seq and use_sub else [])
+            (["SEQ.trainable_params()[0]"] if use_seq and use_sub else []) + \
+            (["PA"] if pa is not None else [])
         all_params_expr = "[" + ", ".join(gl) + "]"
     case.call = make_call(rng, case, nin, pnames, cell, all_params_expr)
+    if case.call.get("order2") == "source":
+        # grad of a function that calls a gradient (reference 8.3, 8.6)
+        target = "net" if cell else "f"
+        inner = rng.choice([f"sg.grad({target}, {case.call['grad_position']})({{}})",
+                            f"sg.value_and_grad({target}, {case.call['grad_position']})({{}})[1]",
+                            f"ops.grad({target}, {case.call['grad_position']})({{}})"])
+        xs_all = [f"x{i}" for i in range(nin)]
+        case.text += "\n".join([
+            "", "", f"def outer({', '.join(xs_all)}):",
+            f"    g = {inner.format(', '.join(xs_all))}",
+            "    return " + rng.choice(["np.sum(g * g)", "np.sum(np.sin(g))", "g",
+                                   "np.sum(g) * 2.0"]),
+            ""])
     return case
 
 
@@ -260,7 +309,12 @@ def make_call(rng, case, nin, pnames, cell, all_params_expr):
         weights = f"tuple({all_params_expr})"
     else:
         extra = rng.choice(["Parameter(np.zeros(2, np.float32), name='unused')",
-                            "Parameter(np.ones(3), name='frozen', requires_grad=False)"])
+                            "Parameter(np.ones(3), name='frozen', requires_grad=False)",
+                            "list(PLIST)[0]", "list(PLIST)[-1]"])
+        if "PLIST" in extra:  # a Parameter twice (reference 2.19): its gradient twice
+            extra = extra.replace("PLIST", all_params_expr)
+            if all_params_expr in ("[]", "net.trainable_params()") and not pnames:
+                extra = "Parameter(np.ones(3), name='frozen', requires_grad=False)"
         weights = f"list({all_params_expr}) + [{extra}]"
         if rng.random() < 0.5:
             weights = f"[{extra}] + list({all_params_expr})"
@@ -286,12 +340,14 @@ def make_call(rng, case, nin, pnames, cell, all_params_expr):
     call["return_ids"] = rng.random() < 0.15
     call["sens_param"] = not call["has_aux"] and rng.random() < 0.15
     call["kwargs"] = 0 if call["sens_param"] else rng.choice([0, 0, 0, 1, nin])
-    call["order2"] = (case.kind == "fn" and api == "grad" and weights is None
-                      and isinstance(pos, int) and not call["has_aux"]
-                      and not call["return_ids"] and not call["sens_param"]
-                      and rng.random() < 0.35)
-    if call["order2"]:
+    call["order2"] = False
+    if case.kind != "forward" and api == "grad" and weights is None \
+            and isinstance(pos, int) and not call["has_aux"] \
+            and not call["return_ids"] and not call["sens_param"] and rng.random() < 0.5:
+        # grad(grad(f, pos), outer_position), or grad(outer, ...) where outer calls it
+        call["order2"] = rng.choice(["direct", "source"])
         call["outer_position"] = rng.randrange(nin)
+        call["kwargs"] = 0
     return call
 
 

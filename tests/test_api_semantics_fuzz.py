@@ -86,10 +86,12 @@ class Freezer:
         return call
 
 
-def make_args(case, f64=False):
+def make_args(case, mod, f64=False):
     args = []
     for kind, v in zip(case.inputs, case.input_values):
-        if kind[0] == "float":
+        if kind[0] == "param":   # a Parameter of the module passed as an input
+            args.append(getattr(mod, kind[2]))
+        elif kind[0] == "float":
             args.append(float(v))
         else:
             dt = np.float64 if f64 else np.dtype(kind[2])
@@ -98,7 +100,7 @@ def make_args(case, f64=False):
 
 
 def target_of(mod, case):
-    if case.kind == "fn":
+    if case.kind in ("fn", "forward"):
         return mod.f
     if case.kind == "cell":
         return mod.net
@@ -164,18 +166,25 @@ def expected(case, call, nin, weights):
 
 # -- finite differences --------------------------------------------------------------
 
+def _f64(o):
+    """An output as float64; one that carries no gradient (None, an int) as 0."""
+    if o is None or isinstance(o, (int, np.integer)) or \
+            isinstance(o, np.ndarray) and not np.issubdtype(o.dtype, np.floating):
+        return np.zeros(())
+    return np.asarray(o, np.float64)
+
+
 def objective(call, sens):
     def total(out):
         if call.get("has_aux"):
             out = out[0]
         if sens is not None:
             if isinstance(out, (tuple, list)):
-                return float(sum(np.sum(np.asarray(o, np.float64) * s)
-                                 for o, s in zip(out, sens)))
-            return float(np.sum(np.asarray(out, np.float64) * sens))
+                return float(sum(np.sum(_f64(o) * s) for o, s in zip(out, sens)))
+            return float(np.sum(_f64(out) * sens))
         if isinstance(out, (tuple, list)):
-            return float(sum(np.sum(np.asarray(o, np.float64)) for o in out))
-        return float(np.sum(np.asarray(out, np.float64)))
+            return float(sum(np.sum(_f64(o)) for o in out))
+        return float(np.sum(_f64(out)))
     return total
 
 
@@ -211,7 +220,7 @@ def check_leaf(got, want, like, where, tol):
     """``got`` must be a gradient for ``like`` (an input or a Parameter): same type,
     shape and dtype; value ``want`` (float64)."""
     if isinstance(like, np.ndarray):
-        if type(got) is not np.ndarray:
+        if type(got) is not np.ndarray:  # a new array, even for a Parameter (ref. 12.3)
             raise Mismatch(f"{where}: expected an ndarray, got {type(got).__name__}")
         if got.shape != like.shape or got.dtype != like.dtype:
             raise Mismatch(f"{where}: expected shape {like.shape} dtype {like.dtype}, got "
@@ -233,6 +242,10 @@ def same_output(got, want, where):
                            f"({len(got) if isinstance(got, (tuple, list)) else '-'})")
         for i, (g, w) in enumerate(zip(got, want)):
             same_output(g, w, f"{where}[{i}]")
+        return
+    if want is None or got is None:
+        if got is not want:
+            raise Mismatch(f"{where}: {got!r}, a direct call gives {want!r}")
         return
     if np.shape(got) != np.shape(want) or np.asarray(got).dtype != np.asarray(want).dtype:
         raise Mismatch(f"{where}: expected {np.shape(want)} {np.asarray(want).dtype}, got "
@@ -307,7 +320,7 @@ def invoke(g, args, call):
 
 def run_invalid(case, mod, call):
     want = ERRORS[call["invalid"]]
-    args = make_args(case)
+    args = make_args(case, mod)
     weights = weights_of(mod, call["weights"])
     try:
         g = build(mod, case, call, weights)
@@ -345,7 +358,7 @@ def run_case(seed, tmp_dir):
                  as64(case.text).replace("ops.stop_gradient(", "stop_gradient("))
     freezer = modfd.stop_gradient = Freezer()
     nin = len(case.inputs)
-    args, args64 = make_args(case), make_args(case, f64=True)
+    args, args64 = make_args(case, mod), make_args(case, modfd, f64=True)
     weights, weights64 = weights_of(mod, call["weights"]), weights_of(modfd, call["weights"])
     fn, fn64, fnfd = target_of(mod, case), target_of(mod64, case), target_of(modfd, case)
     direct = fn(*args)
@@ -368,16 +381,18 @@ def run_case(seed, tmp_dir):
     wl, wl64 = weight_list(weights), weight_list(weights64)
 
     if call.get("order2"):
-        inner = sg.grad(fn, call["grad_position"])
-        outer = sg.grad(inner, call["outer_position"])
-        got = invoke(outer, args, call)
-        inner64 = sg.grad(fn64, call["grad_position"])
+        pos, outer_pos = call["grad_position"], call["outer_position"]
+        inner64 = sg.grad(fn64, pos)
         # the inner gradient itself, against finite differences
-        check_leaf(inner64(*args64), fd_input(fnfd, total, args64, call["grad_position"]),
-                   args64[call["grad_position"]], "inner gradient", (1e-5, 1e-6))
-        want = numeric_grad(lambda *a: float(np.sum(inner64(*a))), args64,
-                            call["outer_position"])
-        check_leaf(got, want, args[call["outer_position"]], "grad of grad", tol)
+        check_leaf(inner64(*args64), fd_input(fnfd, total, args64, pos), args64[pos],
+                   "inner gradient", (1e-5, 1e-6))
+        if call["order2"] == "direct":     # grad(grad(f, pos), outer_pos)
+            got = sg.grad(sg.grad(fn, pos), outer_pos)(*args)
+            want = numeric_grad(lambda *a: float(np.sum(inner64(*a))), args64, outer_pos)
+        else:                               # grad(outer, outer_pos), outer calls grad(f)
+            got = sg.grad(mod.outer, outer_pos)(*args)
+            want = numeric_grad(mod64.outer, args64, outer_pos)
+        check_leaf(got, want, args[outer_pos], f"grad of grad ({call['order2']})", tol)
         return "order2"
 
     g = build(mod, case, call, weights)
@@ -426,7 +441,9 @@ def test_generator_covers_the_api():
     assert any(c.get("order2") for c in calls)
     assert any(c.get("return_ids") is True for c in calls)
     assert {c.get("invalid") for c in calls} >= set(ERRORS)
-    assert any(generate(s).kind == "cell" for s in range(50))
+    kinds = {generate(s).kind for s in range(100)}
+    assert kinds == {"fn", "cell", "method", "forward"}
+    assert {c.get("order2") for c in calls} >= {"direct", "source"}
 
 
 def main(argv):
