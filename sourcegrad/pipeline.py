@@ -662,12 +662,13 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
         elts = value.elts[:1] if spec.has_aux else value.elts
         for i, e in enumerate(elts):
             if isinstance(e, gast.Name) and e.id in act.active:
-                items.append(Acc(e.id, seed_for(i, e, True) if spec.mode == "split" or sens
-                                 else seed_for(i, e, False)))
+                # with has_aux the seed is the first output's alone (as JAX's vjp)
+                items.append(Acc(e.id, seed_for(i, e, not spec.has_aux)
+                                 if spec.mode == "split" or sens else seed_for(i, e, False)))
     elif isinstance(value, gast.Name) and value.id in act.active:
         if spec.has_aux:
             items.append(Acc(value.id, call(ctx.env_name("seed_first", runtime.seed_first),
-                                            value)))
+                                            value, *([name(sens)] if sens else []))))
         else:
             items.append(Acc(value.id, seed_for(0, value, False)))
     elif isinstance(value, gast.Name) and spec.has_aux:

@@ -43,7 +43,7 @@ from sourcegrad.testing import numeric_grad
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from apisemfuzz import generate  # noqa: E402
 
-N = int(os.environ.get("SOURCEGRAD_APISEM_FUZZ_N", "250"))
+N = int(os.environ.get("SOURCEGRAD_APISEM_FUZZ_N", "500"))
 SEED0 = int(os.environ.get("SOURCEGRAD_APISEM_FUZZ_SEED", "0"))
 _uid = itertools.count()
 
@@ -368,12 +368,13 @@ def run_case(seed, tmp_dir):
     sens = sens64 = None
     if call.get("sens_param"):
         rng = np.random.RandomState(seed)
-        outs = direct if isinstance(direct, (tuple, list)) else (direct,)
+        several = isinstance(direct, (tuple, list)) and not call.get("has_aux")
+        outs = direct if several else (direct[0],) if call.get("has_aux") else (direct,)
         seeds = tuple(np.asarray(rng.uniform(-1, 1, np.shape(o)), np.asarray(o).dtype)
                       for o in outs)
-        sens = seeds if isinstance(direct, (tuple, list)) else seeds[0]
-        sens64 = tuple(np.asarray(s, np.float64) for s in seeds) \
-            if isinstance(direct, (tuple, list)) else np.asarray(seeds[0], np.float64)
+        sens = seeds if several else seeds[0]
+        sens64 = tuple(np.asarray(s, np.float64) for s in seeds) if several else \
+            np.asarray(seeds[0], np.float64)
     total = objective(call, sens64)
     low = any(k[0] == "array" and k[2] == "float32" for k in case.inputs) or \
         "np.float32" in case.text.split("DTYPES = ")[1].split("\n")[0] or "nn.Dense" in case.text
@@ -434,7 +435,7 @@ def test_api_semantics(seed, tmp_path):
 
 
 def test_generator_covers_the_api():
-    calls = [generate(s).call for s in range(400)]
+    calls = [generate(s).call for s in range(1500)]
     assert {c["api"] for c in calls} == {"grad", "value_and_grad", "GradOperation"}
     assert any(c.get("has_aux") is True and not c.get("invalid") for c in calls)
     assert any(c.get("sens_param") for c in calls)
