@@ -312,9 +312,9 @@ def make_call(rng, case, nin, pnames, cell, all_params_expr):
                             "Parameter(np.ones(3), name='frozen', requires_grad=False)",
                             "list(PLIST)[0]", "list(PLIST)[-1]"])
         if "PLIST" in extra:  # a Parameter twice (reference 2.19): its gradient twice
-            extra = extra.replace("PLIST", all_params_expr)
-            if all_params_expr in ("[]", "net.trainable_params()") and not pnames:
-                extra = "Parameter(np.ones(3), name='frozen', requires_grad=False)"
+            # (a frozen stand-in when there is no trainable Parameter)
+            extra = extra.replace("PLIST", f"{all_params_expr} + [Parameter(np.ones(3), "
+                                  "name='frozen', requires_grad=False)]")
         weights = f"list({all_params_expr}) + [{extra}]"
         if rng.random() < 0.5:
             weights = f"[{extra}] + list({all_params_expr})"
