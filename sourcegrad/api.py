@@ -481,8 +481,11 @@ class GradFunction:
         if self.weights is not None:
             ids = self._weight_ids
             npos = len(args) if nvar >= 0 else self._arity
-            weight_args = tuple(names[i + self._offset]
-                                for i, a in enumerate(args) if id(a) in ids and i < npos)
+            # the parameters a weight is passed to, positionally or by keyword
+            weight_args = tuple(
+                n for i, n in enumerate(names[self._offset:])
+                if id(args[i] if i < len(args) else kwargs.get(n)) in ids and
+                (i < npos or i >= len(args)))
             acc = runtime.WeightGrads(self.weights)
             kwargs["weight_grads"] = acc
         key = (weight_args, tuple([(a.shape, a.dtype) if isinstance(a, np.ndarray) else type(a)

@@ -63,8 +63,9 @@ class Spec:
     returned: int = -1       # joint: how many of `active` are returned (the rest: weights)
     shapes: tuple = ()       # ((parameter, shape), ...) the derivative is specialised on
     varargs: int = -1        # >= 0: *args specialised to that many parameters (vararg_names)
-    complete: bool = False   # joint: container inputs' gradients with zeros, not None, for
-                             # items not read (a gradient called inside differentiated code)
+    complete: bool = False   # a gradient called inside differentiated code: joint, container
+                             # inputs' gradients with zeros, not None, for items not read;
+                             # calls resolved at run time through vjp_of (callees' too)
 
 
 @dataclass
@@ -350,8 +351,10 @@ class Context:
                 shp = self.shapes.get(arg_nodes[v].id)
                 if shp is not None:
                     known.append((pname, shp))
+        # a derivative to be differentiated again (grad of grad): so are its callees'
         spec = Spec(active=tuple(active), mode="split", weights=self.spec.weights,
-                    shapes=tuple(known) if nvar < 0 else (), varargs=nvar)
+                    shapes=tuple(known) if nvar < 0 else (), varargs=nvar,
+                    complete=self.spec.complete)
         try:
             d = derive(fn, spec)
         except Recursive:
@@ -659,14 +662,18 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
         elts = value.elts[:1] if spec.has_aux else value.elts
         for i, e in enumerate(elts):
             if isinstance(e, gast.Name) and e.id in act.active:
-                items.append(Acc(e.id, seed_for(i, e, True) if spec.mode == "split" or sens
-                                 else seed_for(i, e, False)))
+                # with has_aux the seed is the first output's alone (as JAX's vjp)
+                items.append(Acc(e.id, seed_for(i, e, not spec.has_aux)
+                                 if spec.mode == "split" or sens else seed_for(i, e, False)))
     elif isinstance(value, gast.Name) and value.id in act.active:
         if spec.has_aux:
             items.append(Acc(value.id, call(ctx.env_name("seed_first", runtime.seed_first),
-                                            value)))
+                                            value, *([name(sens)] if sens else []))))
         else:
             items.append(Acc(value.id, seed_for(0, value, False)))
+    elif isinstance(value, gast.Name) and spec.has_aux:
+        # no gradient flows from it, but it must still be (loss, aux...)
+        fwd.append(gast.Expr(value=call(ctx.env_name("check_aux", runtime.check_aux), value)))
     for n in statements(fwd):  # the user's statements: the optimizer keeps their semantics
         if isinstance(n, gast.Assign):
             n.sg_primal = True

@@ -270,13 +270,15 @@ def zero_item(dy, index):
 
 
 def seed_like(out):
-    """Ones shaped like ``out``; a tuple/list output gets one seed per item."""
+    """Ones shaped like ``out``; a tuple/list/dict output gets one seed per item."""
     if type(out) is np.float64 or type(out) is float:  # fast path: a scalar float64 loss
         return np.array(1.0)
     if type(out) is np.ndarray and out.dtype.kind == "f" and out.ndim <= 1:
         return np.ones(out.shape, out.dtype)  # (<= 1-D: the same layout as ones_like)
     if isinstance(out, (tuple, list)):
         return AdjointList(seed_like(o) for o in out)
+    if isinstance(out, dict):  # a dict output: each value seeded (MindSpore, reference 4.10)
+        return AdjointDict((k, seed_like(v)) for k, v in out.items())
     if out is None or isinstance(out, str):
         return None
     if isinstance(out, (bool, int, np.integer, np.bool_)):
@@ -286,12 +288,17 @@ def seed_like(out):
     return np.ones_like(out)
 
 
-def seed_first(out):
-    """Seed for ``has_aux``: ones for the first output, nothing for the rest."""
+def check_aux(out):
+    """``has_aux=True``: the function must return at least two outputs."""
     if not isinstance(out, (tuple, list)) or len(out) < 2:
         raise ValueError("has_aux=True requires the function to return at least two "
                          "outputs (loss, aux...)")
-    return AdjointList([seed_like(out[0])] + [None] * (len(out) - 1))
+
+
+def seed_first(out, sens=None):
+    """Seed for ``has_aux``: ones (or ``sens``) for the first output, nothing for the rest."""
+    check_aux(out)
+    return AdjointList([seed_like(out[0]) if sens is None else sens] + [None] * (len(out) - 1))
 
 
 def add_adjoints(a, b):

@@ -183,6 +183,15 @@ def test_parameter_as_argument_and_weight():
     same(sg.grad(gp, (0, 1), weights=[p1])(a, p1), (([1, 4], [2, 8]), ([2, 8],)))
 
 
+def test_parameter_passed_by_keyword_and_weight():
+    # d/dq sum(x * q * q) = 2 x q = [2, 8]: the weight's gradient, however q is passed
+    def gp(x, q):
+        return np.sum(x * q * q)
+    same(sg.grad(gp, 1, weights=p1)(a, q=p1), ([2, 8], [2, 8]))
+    same(sg.grad(gp, None, weights=[p1])(a, q=p1), ([2, 8],))
+    same(sg.value_and_grad(gp, None, weights=p1)(x=a, q=p1), (9.0, [2, 8]))
+
+
 def test_frozen_parameter_gets_zeros():
     frozen = Parameter(np.array([1.0, 2.0], f32), name="frozen", requires_grad=False)
 
@@ -220,6 +229,32 @@ def test_has_aux_needs_two_outputs():
             sg.grad(fn, 0, has_aux=True)(a)
 
 
+@pytest.mark.parametrize("api", [sg.grad, sg.value_and_grad])
+def test_has_aux_needs_two_outputs_when_no_gradient_flows_from_the_output(api):
+    # the single output does not depend on x (and is computed by a method call, which
+    # the transformer cannot see is not a tuple): still refused, not sliced as aux
+    def h(x, y):
+        out = (y * 2).sum()
+        return out
+    with pytest.raises(ValueError, match="at least two"):
+        api(h, 0, has_aux=True)(a, bb)
+
+
+@pytest.mark.parametrize("api", [sg.grad, sg.value_and_grad])
+def test_has_aux_with_sens_param_seeds_the_first_output(api):
+    # was an IndexError (the seed indexed as if it were one per output)
+    def hx(x):
+        return np.sum(x * x), x
+
+    def hr(x):
+        r = (np.sum(x * x), x)
+        return r
+    for fn in (hx, hr):
+        got = api(fn, 0, has_aux=True, sens_param=True)(a, f32(3.0))
+        want = ([6, 12], ([1, 2],)) if api is sg.grad else ((5.0, [1, 2]), [6, 12])
+        same(got, want)
+
+
 def test_has_aux_with_weights():
     def hw(x):
         return np.sum(x * p1), x * 2
@@ -227,6 +262,21 @@ def test_has_aux_with_weights():
 
 
 # -- outputs without aux ------------------------------------------------------------------
+
+def test_dict_output_seeds_every_value():
+    # reference 4.10: a dict output's values are seeded with ones, like a tuple's
+    # (was a zero gradient)
+    def nd(x):
+        return {"s": np.sum(x * bb), "v": x * x}
+
+    def nested(x):
+        d = {"a": {"b": x * 2}, "c": x}
+        return d
+    same(sg.grad(nd)(a), [5, 8])
+    value, grads = sg.value_and_grad(nd)(a)
+    same((value["s"], value["v"], grads), (11.0, [1, 4], [5, 8]))
+    same(sg.grad(nested)(a), [3, 3])
+
 
 def test_non_scalar_and_tuple_outputs_are_seeded_with_ones():
     same(sg.grad(lambda x, y: x * y)(a, bb), [3, 4])

@@ -455,3 +455,21 @@ def test_second_order_through_a_sequential_cell():
 
     a = rng.normal(size=(3, 2))
     np.testing.assert_allclose(sg.grad(h)(a), numeric_grad(h, (a,), 0), rtol=1e-5, atol=1e-8)
+
+
+def test_second_order_through_a_dense_layer_with_activation():
+    # Dense calls its activation through an attribute (self.activation(y)): a call
+    # resolved at run time inside a callee, which grad of grad must differentiate again
+    layer = nn.Dense(3, 2, weight_init=np.array([[-1.3, 0.8, 0.1], [1.1, -0.7, 0.2]]),
+                     bias_init=np.array([-0.5, 0.7]), activation="tanh", dtype=np.float64)
+
+    def f(x):
+        return np.sum(layer(x))
+
+    g1 = sg.grad(f)
+
+    def h(x):
+        return np.sum(g1(x))
+
+    x = np.array([0.1, 0.2, 0.3])
+    np.testing.assert_allclose(sg.grad(g1)(x), numeric_grad(h, (x,), 0), rtol=1e-5, atol=1e-8)
