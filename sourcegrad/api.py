@@ -247,16 +247,22 @@ def _fix(g, x):
 _MISS = object()
 
 
-def _fast_path(d, key, positions, single):
+def _fast_path(d, key, positions, single, *, value=False, weights=None,
+               single_weight=False, bound_self=None, finish=None):
     """A function for ``GradFunction.__call__``'s common case, written for one input
     signature: it checks each input's type (and shape and dtype) and the guards,
     calls the derivative, and hands back gradients that are already new arrays
-    like their inputs untouched (anything else goes through ``_fix``).  ``_MISS``
-    when the inputs differ: the general path then runs.  Generated code, so that
-    the checks cost a few attribute reads each, not a loop."""
+    like their inputs (or weights) untouched.  ``_MISS`` when the inputs differ:
+    the general path then runs.  Generated code, so that the checks cost a few
+    attribute reads each, not a loop.
+
+    ``value``: also return the output (``value_and_grad``).  ``weights``: collect
+    those Parameters' gradients too; then ``finish`` (``GradFunction._finish``,
+    bound) shapes any result not already plain arrays like the weights, exactly
+    as the general path does.  ``bound_self``: passed first (a Cell's gradient)."""
     n = len(key)
     args = ", ".join(f"a{i}" for i in range(n))
-    env = {"__name__": __name__, "_nd": np.ndarray, "_fn": d.functions[0], "_valid": d.valid,
+    env = {"__name__": __name__, "_nd": np.ndarray, "_fn": d.functions[0],
            "_MISS": _MISS, "_fix": _fix, "_distinct": _distinct,
            "_B": builtins.__dict__, "_M": MISSING}
     checks = []
@@ -268,27 +274,69 @@ def _fast_path(d, key, positions, single):
             env[f"T{i}"] = k
             checks.append(f"type(a{i}) is T{i}")
     checks += _guard_checks(d.guards, env)
+    positions = positions or ()
     grads = [f"g{j}" for j in range(len(positions))]
     arrays = [type(key[p]) is tuple for p in positions]
     like = [f"type(g{j}) is _nd and g{j}.base is None and g{j}.dtype is D{p} "
             f"and g{j}.shape == S{p}" for j, p in enumerate(positions)]
     fixed = ", ".join(f"_fix(g{j}, a{p})" for j, p in enumerate(positions))
-    lines = [f"def _fast({args}):",
-             f"    if {' and '.join(checks) or 'True'}:"]
-    if single:
-        lines.append(f"        g0 = _fn({args})")
-        if arrays[0]:
-            lines += [f"        if {like[0]}:", "            return g0"]
-        lines.append(f"        return {fixed}")
+    lines = [f"def _fast({args}):"]
+    _checked(lines, checks, d.guards)
+    if weights is None and not value and bound_self is None:
+        if single:
+            lines.append(f"        g0 = _fn({args})")
+            if arrays[0]:
+                lines += [f"        if {like[0]}:", "            return g0"]
+            lines.append(f"        return {fixed}")
+        else:
+            distinct = [f"g{i} is not g{j}" for i in range(len(grads))
+                        for j in range(i + 1, len(grads))]
+            lines += [f"        r = _fn({args})",
+                      f"        {', '.join(grads)}, = r"]
+            if all(arrays):
+                lines += [f"        if {' and '.join(like + distinct)}:", "            return r"]
+            lines += [f"        return _distinct([{fixed}])"]
+        lines += ["    return _MISS"]
+        exec(compile("\n".join(lines), f"<sourcegrad fast path, {n} inputs>", "exec"), env)
+        return env["_fast"]
+    # value_and_grad, weights, a bound Cell: the same checks; a result that is not
+    # plain arrays throughout goes to the general path's _finish
+    env["_finish"] = finish
+    call_args = (["_self"] if bound_self is not None else []) + [f"a{i}" for i in range(n)]
+    env["_self"] = bound_self
+    if weights is not None:
+        env["_WG"], env["_W"] = runtime.WeightGrads, weights
+        lines.append("        acc = _WG(_W)")
+        call_args.append("weight_grads=acc")
+    lines.append(f"        r = _fn({', '.join(call_args)})")
+    part = "gr"
+    if value:
+        lines.append("        out, gr = r")
     else:
-        distinct = [f"g{i} is not g{j}" for i in range(len(grads))
-                    for j in range(i + 1, len(grads))]
-        lines += [f"        r = _fn({args})",
-                  f"        {', '.join(grads)}, = r"]
-        if all(arrays):
-            lines += [f"        if {' and '.join(like + distinct)}:", "            return r"]
-        lines += [f"        return _distinct([{fixed}])"]
-    lines += ["    return _MISS"]
+        part = "r"
+    if positions:
+        lines.append(f"        g0 = {part}" if single else f"        {', '.join(grads)}, = {part}")
+    wgrads = []
+    for i, w in enumerate(weights or ()):
+        env[f"W{i}"], env[f"I{i}"] = w, id(w)
+        wgrads.append(f"w{i}")
+        lines.append(f"        w{i} = acc.get(I{i})")
+        like.append(f"type(w{i}) is _nd and w{i}.base is None and w{i}.dtype is W{i}.dtype "
+                    f"and w{i}.shape == W{i}.shape")
+    every = grads + wgrads
+    distinct = [f"{a} is not {b}" for i, a in enumerate(every) for b in every[i + 1:]]
+    if all(arrays):
+        igrads = "g0" if single else f"({', '.join(grads)},)" if grads else "()"
+        wpart = "w0" if single_weight else f"({', '.join(wgrads)},)"
+        result = igrads if weights is None else wpart if not positions \
+            else f"({igrads}, {wpart})"
+        if value:
+            result = f"out, {result}"
+        lines += [f"        if {' and '.join(like + distinct) or 'True'}:",
+                  f"            return {result}"]
+    kw = "{'weight_grads': acc}" if weights is not None else "{}"
+    lines += [f"        return _finish(r, ({args}{',' if n == 1 else ''}), {kw})",
+              "    return _MISS"]
     exec(compile("\n".join(lines), f"<sourcegrad fast path, {n} inputs>", "exec"), env)
     return env["_fast"]
 
@@ -297,17 +345,32 @@ def _guard_checks(guards, env):
     """The derivative's guards (``Derivative.valid``) as expressions for the fast
     path, which read a global or two instead of calling ``valid``.  Each holds only
     when ``valid`` would (a name now in builtins is checked there, so a global of
-    that name made later fails it); a closure cell's guard, which may be empty,
-    goes through ``valid`` itself."""
+    that name made later fails it).  A closure cell's guard reads the cell, which
+    raises ValueError once it is empty: the fast path then misses (``_checked``)."""
     out = []
     for i, (holder, key, mode, expected) in enumerate(guards):
-        if key is None:
-            return out + ["_valid()"]
         env[f"H{i}"], env[f"E{i}"] = holder, expected
-        value = f"H{i}.get({key!r}, _M)" if key in holder else \
-            f"(_B.get({key!r}, _M) if {key!r} not in H{i} else _M)"
+        if key is None:
+            value = f"H{i}.cell_contents"
+        else:
+            value = f"H{i}.get({key!r}, _M)" if key in holder else \
+                f"(_B.get({key!r}, _M) if {key!r} not in H{i} else _M)"
         out.append(f"{value} is E{i}" if mode == "is" else f"type({value}) is E{i}")
     return out
+
+
+def _checked(lines, checks, guards):
+    """The fast path's first lines: ``if <checks>:``, the checks inside a ``try`` when
+    a guard reads a closure cell (an empty cell raises ValueError: no fast path)."""
+    cond = " and ".join(checks) or "True"
+    if not any(key is None for _, key, _, _ in guards):
+        lines.append(f"    if {cond}:")
+        return
+    lines += ["    try:",
+              f"        ok = {cond}",
+              "    except ValueError:  # an empty closure cell",
+              "        return _MISS",
+              "    if ok:"]
 
 
 def _distinct(grads, taken=()):
@@ -359,11 +422,11 @@ class GradFunction:
         self.position_names = () if self._var_positions else self._position_names(-1)
         self._weight_ids = {id(w) for w in self.weights} if self.weights else set()
         self._derivs = {}
-        # the fast path of __call__: nothing but positional inputs to differentiate
-        # (its value: how many positional arguments it needs at least)
-        plain = not (sens_param or value or has_aux or return_ids) \
-            and self.weights is None and self.bound_self is None and bool(self.positions)
-        self._plain = max(self.positions) + 1 if plain else 0
+        # the fast path of __call__: positional inputs and/or weights to differentiate,
+        # the value maybe; no sensitivity, aux output or ids (its value: how many
+        # positional arguments it needs at least, plus one; 0: no fast path)
+        plain = not (sens_param or has_aux or return_ids)
+        self._plain = (max(self.positions or (-1,)) + 2) if plain else 0
         self._last_key = self._last = None  # the derivative the previous call used
         self._fast = None  # the previous call's signature's fast path (_fast_path)
         self._fast_arity = -1  # how many inputs it takes (-1: there is none)
@@ -492,10 +555,14 @@ class GradFunction:
                                    for a in args]))
         if key == self._last_key and self._last.valid():
             d = self._last
-            if fast is None and self._plain and not kwargs and len(args) >= self._plain:
+            if fast is None and self._plain and len(args) >= self._plain - 1 \
+                    and not weight_args and len(kwargs) == (self.weights is not None):
                 # the second call with these inputs: worth a fast path (a signature
                 # seen once, as in a notebook, never pays for one)
-                self._fast = _fast_path(d, key[1], self.positions, self.single)
+                self._fast = _fast_path(d, key[1], self.positions, self.single,
+                                        value=self.value, weights=self.weights,
+                                        single_weight=self.single_weight,
+                                        bound_self=self.bound_self, finish=self._finish)
                 self._fast_arity = len(args)
         else:
             shapes = tuple(Abstract("array", a.shape, a.dtype) if isinstance(a, np.ndarray)

@@ -215,9 +215,12 @@ def minimum(input, other) -> np.ndarray:
 def sigmoid(input) -> np.ndarray:
     """Logistic function ``1 / (1 + exp(-x))``, without overflow. Example: ``ops.sigmoid(z)``."""
     e = np.exp(-np.abs(input))  # in (0, 1]: never overflows
-    d = 1 + e
-    if isinstance(input, np.ndarray) and input.ndim:  # fast path: one division, same values
-        return np.where(input >= 0, 1, e) / d
+    d = 1.0 + e
+    if isinstance(input, np.ndarray) and input.ndim and type(e) is np.ndarray:
+        # fast path: e is a new array, so the numerators are chosen in place (1 where
+        # input >= 0, else e) and divided once: the same values, fewer NumPy calls
+        e[input >= 0.0] = 1.0
+        return e / d
     return np.where(np.greater_equal(input, 0), 1 / d, e / d)
 
 
@@ -405,10 +408,11 @@ def _check_broadcast(value, shape, what: str, op: str) -> None:
 def _bce_logits_elements(input, target, weight, pos_weight):
     """Unreduced BCE-with-logits loss, via softplus so large |x| stay finite."""
     # -log(sigmoid(x)) = softplus(-x); -log(1 - sigmoid(x)) = softplus(x)
-    pos = target * np.logaddexp(0, -input)
+    # (float constants: the same values as ints here, and NumPy converts them faster)
+    pos = target * np.logaddexp(0.0, -input)
     if pos_weight is not None:
         pos = pos * pos_weight
-    loss = pos + (1 - target) * np.logaddexp(0, input)
+    loss = pos + (1.0 - target) * np.logaddexp(0.0, input)
     if weight is not None:
         loss = loss * weight
     return loss
@@ -426,6 +430,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None
         >>> ops.binary_cross_entropy_with_logits(z, y, ops.ones_like(z), ops.ones_like(z))
         ...                                                     # doctest: +SKIP
     """
+    if weight is None and pos_weight is None and type(input) is np.ndarray \
+            and type(target) is np.ndarray and input.shape == target.shape \
+            and input.dtype.kind == "f" and target.dtype.kind == "f" and reduction in _REDUCTIONS:
+        # fast path: the checks below, written out for two float arrays of one shape
+        return _reduce(_bce_logits_elements(input, target, None, None), reduction)
     op = "binary_cross_entropy_with_logits"
     _check_reduction(reduction, op)
     _check_float(input, "input", op)

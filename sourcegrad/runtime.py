@@ -109,9 +109,13 @@ def wants(acc, value):
 
 
 def add_weight_grad(acc, value, grad):
-    """Accumulate ``grad`` for ``value`` if it is one of the requested weights."""
+    """Accumulate ``grad`` for ``value`` if it is one of the requested weights
+    (``WeightGrads.add``, written out: this runs for every weight on every call)."""
     if acc is not None:
-        acc.add(value, grad)
+        key = id(value)
+        if key in acc:
+            old = acc[key]
+            acc[key] = grad if old is None else old + grad
 
 
 def matmul_adjoint_a(dz, a, b):

@@ -156,6 +156,8 @@ def _tensor_grad(dz, data):
 # helpers: losses
 # --------------------------------------------------------------------------
 def _bce_logits_seed(dz, input, reduction):
+    if reduction == "mean" and isinstance(input, np.ndarray):
+        return dz / max(input.size, 1)  # fast path: _loss_seed's, the size of the shape
     return _loss_seed(dz, input.shape if isinstance(input, np.ndarray) else np.shape(input),
                       reduction)
 
@@ -164,7 +166,7 @@ def _bce_logits_grad_input(dz, input, target, weight, pos_weight, reduction):
     """d/dx of ``w * (pw * t * softplus(-x) + (1 - t) * softplus(x))``, reduced."""
     s = ops.sigmoid(input)
     pos = target if pos_weight is None else pos_weight * target
-    local = pos * (s - 1) + (1 - target) * s
+    local = pos * (s - 1.0) + (1.0 - target) * s  # (float constants: see _bce_logits_elements)
     if weight is not None:
         local = local * weight
     return _cast(local * _bce_logits_seed(dz, input, reduction), input)
