@@ -326,8 +326,8 @@ def _fast_path(d, key, positions, single, *, value=False, weights=None,
     every = grads + wgrads
     distinct = [f"{a} is not {b}" for i, a in enumerate(every) for b in every[i + 1:]]
     if all(arrays):
-        igrads = "g0" if single else f"({', '.join(grads)},)" if grads else "()"
-        wpart = "w0" if single_weight else f"({', '.join(wgrads)},)"
+        igrads = "g0" if single else _tuple_text(grads)
+        wpart = "w0" if single_weight else _tuple_text(wgrads)
         result = igrads if weights is None else wpart if not positions \
             else f"({igrads}, {wpart})"
         if value:
@@ -339,6 +339,11 @@ def _fast_path(d, key, positions, single, *, value=False, weights=None,
               "    return _MISS"]
     exec(compile("\n".join(lines), f"<sourcegrad fast path, {n} inputs>", "exec"), env)
     return env["_fast"]
+
+
+def _tuple_text(items):
+    """Python text of a tuple of the names ``items`` (``()``, ``(a,)``, ``(a, b)``)."""
+    return f"({', '.join(items)},)" if items else "()"
 
 
 def _guard_checks(guards, env):

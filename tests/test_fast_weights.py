@@ -258,3 +258,24 @@ def test_loss_fast_paths_match_general_paths(dtype):
         ops.binary_cross_entropy_with_logits(x, t[:2])
     with pytest.raises(TypeError, match="float"):
         ops.binary_cross_entropy_with_logits(x, t.astype(np.int64))
+
+
+@pytest.mark.parametrize("make", [
+    lambda f: sg.grad(f, (0, 1), weights=[]),
+    lambda f: sg.value_and_grad(f, (0, 1), weights=[]),
+    lambda f: sg.value_and_grad(f, None, weights=[]),
+])
+def test_no_weights_listed(make):
+    """weights=[] (a Cell without trainable Parameters): an empty tuple of weight
+    gradients, on the fast path as on the first call (the API-semantics fuzzer's
+    seed 37 once made the fast path write ``(,)``)."""
+    def f(x, y):
+        return np.sum(x * y)
+
+    x, y = np.array([1.0, 2.0]), np.array([3.0, -1.0])
+    first = make(f)(x, y)
+    g = make(f)
+    results = [g(x, y) for _ in range(3)]
+    for r in results:
+        assert type(r) is type(first) and len(r) == len(first)
+        np.testing.assert_equal(str(r), str(first))
