@@ -9,7 +9,26 @@ sourcegrad's suite is a call to :func:`check_grads`::
 """
 from __future__ import annotations
 
+import importlib.util
+import itertools
+import sys
+
 import numpy as np
+
+_modules = itertools.count()
+
+
+def load_source(path: str, text: str):
+    """Write ``text`` to ``path`` and import it as a new module (sourcegrad reads a
+    function's source, so a function made as text for a test must live in a file)."""
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    name = f"_sg_loaded_{next(_modules)}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def _as_float64(a):

@@ -28,8 +28,6 @@ refuses, any other exception and any wrong number fails.
 """
 from __future__ import annotations
 
-import importlib.util
-import itertools
 import os
 import sys
 
@@ -38,7 +36,7 @@ import pytest
 
 import sourcegrad as sg
 import sourcegrad.api as sg_api
-from sourcegrad.testing import numeric_grad
+from sourcegrad.testing import load_source as load, numeric_grad
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from apifuzz import generate  # noqa: E402
@@ -46,7 +44,6 @@ from apifuzz import generate  # noqa: E402
 N = int(os.environ.get("SOURCEGRAD_API_FUZZ_N", "150"))
 SEED0 = int(os.environ.get("SOURCEGRAD_API_FUZZ_SEED", "0"))
 RTOL, ATOL = 1e-4, 1e-6
-_uid = itertools.count()
 
 # Refusals that are fine: constructs outside what sourcegrad supports (a phrase
 # of the refusal's message -> why).
@@ -86,15 +83,6 @@ class Disagreement(AssertionError):
     pass
 
 
-def load(path, text):
-    with open(path, "w") as fh:
-        fh.write(text)
-    name = f"_sg_apifuzz_{os.path.basename(path)[:-3]}_{next(_uid)}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def copy_args(args):

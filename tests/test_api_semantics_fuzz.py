@@ -25,8 +25,6 @@ three ways:
 """
 from __future__ import annotations
 
-import importlib.util
-import itertools
 import os
 import re
 import sys
@@ -38,25 +36,15 @@ import pytest
 
 import sourcegrad as sg
 from sourcegrad import Parameter, ParameterTuple, ops
-from sourcegrad.testing import numeric_grad
+from sourcegrad.testing import load_source as load, numeric_grad
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from apisemfuzz import generate  # noqa: E402
 
 N = int(os.environ.get("SOURCEGRAD_APISEM_FUZZ_N", "500"))
 SEED0 = int(os.environ.get("SOURCEGRAD_APISEM_FUZZ_SEED", "0"))
-_uid = itertools.count()
 
 
-def load(path, text):
-    with open(path, "w") as fh:
-        fh.write(text)
-    name = f"apisem_{next(_uid)}_{os.getpid()}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def as64(text):

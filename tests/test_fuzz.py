@@ -17,7 +17,6 @@ regression tests (``REGRESSIONS``).
 """
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import os
 import re
@@ -28,7 +27,7 @@ import numpy as np
 import pytest
 
 import sourcegrad as sg
-from sourcegrad.testing import check_grads, numeric_grad
+from sourcegrad.testing import load_source as load, check_grads, numeric_grad
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fuzzgen import generate  # noqa: E402
@@ -48,15 +47,6 @@ class Disagreement(AssertionError):
     pass
 
 
-def load(path, text):
-    with open(path, "w") as fh:
-        fh.write(text)
-    name = f"_sg_fuzz_{os.path.basename(path)[:-3]}_{next(_uid)}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def flat_outputs(out):
