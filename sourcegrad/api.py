@@ -257,13 +257,14 @@ def _fast_path(d, key, positions, single, *, value=False, weights=None,
     attribute reads each, not a loop.
 
     ``value``: also return the output (``value_and_grad``).  ``weights``: collect
-    those Parameters' gradients too; then ``finish`` (``GradFunction._finish``,
-    bound) shapes any result not already plain arrays like the weights, exactly
-    as the general path does.  ``bound_self``: passed first (a Cell's gradient)."""
+    those Parameters' gradients too.  ``finish`` (``GradFunction._finish``, bound)
+    shapes any result that is not plain new arrays like the inputs and weights,
+    exactly as the general path does.  ``bound_self``: passed first (a Cell's
+    gradient)."""
     n = len(key)
     args = ", ".join(f"a{i}" for i in range(n))
     env = {"__name__": __name__, "_nd": np.ndarray, "_fn": d.functions[0],
-           "_MISS": _MISS, "_fix": _fix, "_distinct": _distinct,
+           "_MISS": _MISS,
            "_B": builtins.__dict__, "_M": MISSING}
     checks = []
     for i, k in enumerate(key):
@@ -279,28 +280,10 @@ def _fast_path(d, key, positions, single, *, value=False, weights=None,
     arrays = [type(key[p]) is tuple for p in positions]
     like = [f"type(g{j}) is _nd and g{j}.base is None and g{j}.dtype is D{p} "
             f"and g{j}.shape == S{p}" for j, p in enumerate(positions)]
-    fixed = ", ".join(f"_fix(g{j}, a{p})" for j, p in enumerate(positions))
     lines = [f"def _fast({args}):"]
     _checked(lines, checks, d.guards)
-    if weights is None and not value and bound_self is None:
-        if single:
-            lines.append(f"        g0 = _fn({args})")
-            if arrays[0]:
-                lines += [f"        if {like[0]}:", "            return g0"]
-            lines.append(f"        return {fixed}")
-        else:
-            distinct = [f"g{i} is not g{j}" for i in range(len(grads))
-                        for j in range(i + 1, len(grads))]
-            lines += [f"        r = _fn({args})",
-                      f"        {', '.join(grads)}, = r"]
-            if all(arrays):
-                lines += [f"        if {' and '.join(like + distinct)}:", "            return r"]
-            lines += [f"        return _distinct([{fixed}])"]
-        lines += ["    return _MISS"]
-        exec(compile("\n".join(lines), f"<sourcegrad fast path, {n} inputs>", "exec"), env)
-        return env["_fast"]
-    # value_and_grad, weights, a bound Cell: the same checks; a result that is not
-    # plain arrays throughout goes to the general path's _finish
+    # a result that is not plain new arrays throughout goes to the general path's
+    # _finish (which copies, converts and wraps as the first call did)
     env["_finish"] = finish
     call_args = (["_self"] if bound_self is not None else []) + [f"a{i}" for i in range(n)]
     env["_self"] = bound_self
@@ -326,7 +309,8 @@ def _fast_path(d, key, positions, single, *, value=False, weights=None,
     every = grads + wgrads
     distinct = [f"{a} is not {b}" for i, a in enumerate(every) for b in every[i + 1:]]
     if all(arrays):
-        igrads = "g0" if single else _tuple_text(grads)
+        # the derivative's own tuple when it is the whole answer, else one made here
+        igrads = "g0" if single else part if weights is None else _tuple_text(grads)
         wpart = "w0" if single_weight else _tuple_text(wgrads)
         result = igrads if weights is None else wpart if not positions \
             else f"({igrads}, {wpart})"
