@@ -15,7 +15,7 @@ import types
 
 import numpy as np
 
-from sourcegrad import runtime
+from sourcegrad import runtime, xp
 from sourcegrad.parse import MISSING, unwrap
 from sourcegrad.codegen import define, strip_comments
 from sourcegrad.errors import SourcegradError
@@ -219,6 +219,8 @@ def _check_weights(weights):
 
 def _fix(g, x):
     """Give gradient ``g`` the type, shape and dtype of input ``x``."""
+    if xp.is_foreign(g) or xp.is_foreign(x):
+        return _fix_foreign(g, x)
     if isinstance(x, np.ndarray):
         if g is None:  # an item of a container input that the output does not read
             return np.zeros_like(x, subok=False)
@@ -244,7 +246,48 @@ def _fix(g, x):
     return g
 
 
+def _fix_foreign(g, x):
+    """``_fix`` where the gradient or the input is another library's array (a Dask
+    array): shape and dtype made right with that array's own methods and the
+    functions NumPy dispatches to its library, nothing computed or converted to
+    NumPy.  The gradient of a NumPy input read against Dask data is a Dask array."""
+    like = x if xp.is_foreign(x) else g
+    if g is None or not (xp.is_foreign(g) or isinstance(g, np.ndarray)):
+        if isinstance(x, (tuple, list, dict)):
+            return runtime.mirror(g, x, _fix)
+        if g is None:
+            return runtime.zeros_like(x)
+        g = runtime.full_like(like, g, np.shape(x))
+    if tuple(g.shape) != tuple(np.shape(x)):
+        g = runtime.broadcast_like(g, x)
+    dtype = getattr(x, "dtype", None)
+    if isinstance(x, float):
+        dtype = np.dtype(float)
+    if isinstance(dtype, np.dtype) and dtype.kind in "fc" and g.dtype != dtype:
+        g = g.astype(dtype)
+    return g
+
+
 _MISS = object()
+
+
+def _key_of(a):
+    """The cache key of an argument that is not a NumPy array: its type, and for an
+    array of another library (Dask) its shape and dtype too when the shape is known."""
+    if xp.is_foreign(a):
+        return (type(a), a.shape, a.dtype) if xp.known_shape(a) else type(a)
+    return type(a)
+
+
+def _foreign_abstract(a):
+    """What the derivative may assume of an argument that is not a NumPy array or a
+    float: an array of another library with a known shape is specialised on like a
+    NumPy array (a Dask array with unknown chunk sizes is not)."""
+    if xp.is_foreign(a) and xp.known_shape(a):
+        dtype = getattr(a, "dtype", None)
+        if isinstance(dtype, np.dtype) and dtype.kind in "biufc":
+            return Abstract("array", tuple(int(n) for n in a.shape), dtype)
+    return None
 
 
 def _fast_path(d, key, positions, single, *, value=False, weights=None,
@@ -417,6 +460,7 @@ class GradFunction:
         plain = not (sens_param or has_aux or return_ids)
         self._plain = (max(self.positions or (-1,)) + 2) if plain else 0
         self._last_key = self._last = None  # the derivative the previous call used
+        self._last_numpy = None  # its function, when that call's inputs were NumPy's
         self._fast = None  # the previous call's signature's fast path (_fast_path)
         self._fast_arity = -1  # how many inputs it takes (-1: there is none)
         self.__name__ = f"{getattr(fn, '__name__', type(fn).__name__)}_grad"
@@ -435,29 +479,31 @@ class GradFunction:
         names = self._names(nvar)
         return tuple(names[self._offset + p] for p in (self.positions or ()))
 
-    def _spec(self, weight_args=(), shapes=(), nvar=-1, complete=False):
+    def _spec(self, weight_args=(), shapes=(), nvar=-1, complete=False, library="numpy"):
         positions = self._position_names(nvar)
         active = positions + tuple(a for a in weight_args if a not in positions)
         return Spec(active=active, mode="joint", weights=self.weights is not None,
                     value=self.value, has_aux=self.has_aux, sens=self.sens,
                     single=self.single, weight_args=weight_args,
                     returned=len(positions), shapes=shapes, varargs=nvar,
-                    complete=complete)
+                    complete=complete, library=library)
 
-    def derivative(self, weight_args=(), shapes=(), nvar=-1, complete=False):
+    def derivative(self, weight_args=(), shapes=(), nvar=-1, complete=False, library="numpy"):
         if nvar < 0 and self._var_positions:  # before any call: the fewest arguments
             nvar = max(self.positions) + 1 - self._arity
-        key = (weight_args, shapes, nvar, complete)
+        key = (weight_args, shapes, nvar, complete, library)
         d = self._derivs.get(key)
         if d is None or not d.valid():
             if shapes and len(self._derivs) >= MAX_SPECIALIZATIONS:
-                return self.derivative(weight_args, (), nvar)  # many shapes seen: general
+                # many shapes seen: general
+                return self.derivative(weight_args, (), nvar, library=library)
             names = self._names(nvar)[self._offset:]
             if nvar < 0 and self._var is not None:  # shapes of *args items: not a parameter's
                 names = names[:self._arity]
             named = tuple((n, s) for n, s in zip(names, shapes) if s is not None)
             d = self._derivs[key] = derive(self.func,
-                                           self._spec(weight_args, named, nvar, complete))
+                                           self._spec(weight_args, named, nvar, complete,
+                                                      library))
         return d
 
     def generated(self):
@@ -540,11 +586,12 @@ class GradFunction:
                 (i < npos or i >= len(args)))
             acc = runtime.WeightGrads(self.weights)
             kwargs["weight_grads"] = acc
-        key = (weight_args, tuple([(a.shape, a.dtype) if isinstance(a, np.ndarray) else type(a)
-                                   for a in args]))
+        key = (weight_args, tuple([(a.shape, a.dtype) if isinstance(a, np.ndarray) else
+                                   _key_of(a) for a in args]))
         if key == self._last_key and self._last.valid():
             d = self._last
             if fast is None and self._plain and len(args) >= self._plain - 1 \
+                    and d.functions[0] is self._last_numpy \
                     and not weight_args and len(kwargs) == (self.weights is not None):
                 # the second call with these inputs: worth a fast path (a signature
                 # seen once, as in a notebook, never pays for one)
@@ -555,10 +602,13 @@ class GradFunction:
                 self._fast_arity = len(args)
         else:
             shapes = tuple(Abstract("array", a.shape, a.dtype) if isinstance(a, np.ndarray)
-                           and a.dtype.kind in "biufc" else FLOAT if type(a) is float else None
-                           for a in args)
-            d = self._last = self.derivative(weight_args, shapes, nvar)
+                           and a.dtype.kind in "biufc" else FLOAT if type(a) is float else
+                           _foreign_abstract(a) for a in args)
+            library = xp.library(args)
+            d = self._last = self.derivative(weight_args, shapes, nvar, library=library)
             self._last_key = key
+            # a fast path checks for NumPy arrays: none for a call on another library's
+            self._last_numpy = d.functions[0] if library == "numpy" else None
             self._fast, self._fast_arity = None, -1
         f = d.functions[0]
         if self.bound_self is not None:
@@ -584,7 +634,7 @@ class GradFunction:
             if self.return_ids and self.positions is not None:
                 flat = tuple(pair[1] for pair in (flat if not self.single else (grads,)))
             wg = _distinct(list(wg), {id(g) for g in flat})
-            wg = tuple(np.asarray(g).view(np.ndarray) for g in wg)
+            wg = tuple(g if xp.is_foreign(g) else np.asarray(g).view(np.ndarray) for g in wg)
             if self.return_ids:
                 wg = tuple((p.name, g) for p, g in zip(self.weights, wg))
             wpart = wg[0] if self.single_weight else wg

@@ -23,6 +23,8 @@ import builtins
 
 import numpy as np
 
+from sourcegrad.xp import is_foreign as _is_foreign
+
 # Keep the builtins we shadow (sum, abs, pow) reachable inside this module.
 _sum = builtins.sum
 _REDUCTIONS = ("mean", "sum", "none")
@@ -85,6 +87,8 @@ def full(size, fill_value, *, dtype=None) -> np.ndarray:
 
 def ones_like(input, *, dtype=None) -> np.ndarray:
     """Ones with the shape (and dtype, unless given) of ``input``. Example: ``ops.ones_like(z)``."""
+    if _is_foreign(input):  # a Dask array: its own library's ones (no subok there)
+        return np.ones_like(input, dtype=dtype)
     # subok=False: ones shaped like a Parameter are not a Parameter.
     return np.ones_like(input, dtype=dtype, subok=False)
 
@@ -94,6 +98,8 @@ def zeros_like(input, *, dtype=None) -> np.ndarray:
 
     Example: ``ops.zeros_like(z)``.
     """
+    if _is_foreign(input):
+        return np.zeros_like(input, dtype=dtype)
     return np.zeros_like(input, dtype=dtype, subok=False)
 
 
@@ -390,6 +396,8 @@ def _check_float(value, what: str, op: str) -> None:
     if isinstance(value, (list, tuple)):
         raise TypeError(f"{op}: {what} must be an array, got a {type(value).__name__}; "
                         f"wrap it: Tensor({what}) or np.asarray({what}, np.float32)")
+    if _is_foreign(value) and value.dtype.kind == "f":
+        return  # a float array of another library (Dask)
     if not np.issubdtype(np.result_type(value), np.floating):
         raise TypeError(f"{op}: {what} must be a float array, got dtype "
                         f"{np.result_type(value)}; cast it, e.g. {what}.astype(np.float32)")

@@ -66,6 +66,8 @@ class Spec:
     complete: bool = False   # a gradient called inside differentiated code: joint, container
                              # inputs' gradients with zeros, not None, for items not read;
                              # calls resolved at run time through vjp_of (callees' too)
+    library: str = "numpy"   # the inputs' array library ("numpy", "dask", ...): another
+                             # library's arrays get no in-place updates (see xp.py)
 
 
 @dataclass
@@ -354,7 +356,7 @@ class Context:
         # a derivative to be differentiated again (grad of grad): so are its callees'
         spec = Spec(active=tuple(active), mode="split", weights=self.spec.weights,
                     shapes=tuple(known) if nvar < 0 else (), varargs=nvar,
-                    complete=self.spec.complete)
+                    complete=self.spec.complete, library=self.spec.library)
         try:
             d = derive(fn, spec)
         except Recursive:
@@ -535,8 +537,11 @@ def build(fn, spec: Spec) -> Derivative:
     rev = Reverser(tree, parsed, namer, act, ctx)                # 5. reverse
     fwd, bwd = rev.block(tree.body[:-1])
     functions = assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds)
+    # `+=` into an adjoint: NumPy's arrays only (a NumPy zero accumulator cannot take
+    # a Dask array in place, and a Dask array has no in-place update)
+    arrays = ctx.arrays if spec.library == "numpy" else None
     functions = [optimize(f, spec, pure_call=ctx.pure_call,     # 6. simplify
-                          arrays=ctx.arrays, owned=set(rev.adjoints.values()),
+                          arrays=arrays, owned=set(rev.adjoints.values()),
                           elementwise=ctx.elementwise_call, scatter=ctx.scatter_call)
                  for f in functions]
     for f in functions:

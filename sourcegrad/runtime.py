@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sourcegrad.xp import asarray, is_foreign
+
 np = np  # generated code may reach NumPy as ``_sg.np``
 
 
@@ -16,9 +18,9 @@ def unbroadcast(d, x):
     elif isinstance(x, (list, tuple)):  # a sum of sequence adjoints: nothing broadcast
         return d
     else:
-        shape = np.shape(x)
-    dshape = d.shape if isinstance(d, np.ndarray) else np.shape(d)
-    if dshape == shape:
+        shape = _shape(x)
+    dshape = d.shape if isinstance(d, np.ndarray) else _shape(d)
+    if dshape == shape or _same_unknown(dshape, shape):
         return d
     extra = len(dshape) - len(shape)
     if extra > 0:
@@ -28,9 +30,38 @@ def unbroadcast(d, x):
         axes = tuple(i for i, n in enumerate(shape) if n == 1 and dshape[i] != 1)
         if axes:
             d = np.sum(d, axis=axes, keepdims=True)
-    if np.shape(d) != shape:  # d was smaller than x (e.g. a scalar adjoint)
-        d = np.broadcast_to(d, shape).copy()
+    if _shape(d) != shape and not _same_unknown(_shape(d), shape):
+        d = broadcast_like(d, x)  # d was smaller than x (e.g. a scalar adjoint)
     return d
+
+
+def _same_unknown(a, b):
+    """Whether two shapes of Dask arrays with unknown chunk sizes agree where known:
+    ``nan`` (an unknown length) matches ``nan``; broadcasting only ever stretches a
+    length of 1, which is known."""
+    return len(a) == len(b) and all(m == n or (m != m and n != n) for m, n in zip(a, b))
+
+
+def _shape(x):
+    """``np.shape(x)``; an array of another library reports its own (no conversion)."""
+    return tuple(x.shape) if is_foreign(x) else np.shape(x)
+
+
+def broadcast_like(d, x):
+    """``d`` broadcast to ``x``'s shape, as an array of its own (not a read-only view).
+    With a Dask array on either side the result is a Dask array: nothing computed."""
+    if is_foreign(x) and (not is_foreign(d) or any(n != n for n in x.shape)):
+        # (unknown lengths: broadcast by adding, which Dask matches chunk by chunk)
+        return np.zeros_like(x, dtype=np.result_type(d)) + d
+    d = np.broadcast_to(d, _shape(x))
+    return d if is_foreign(d) else d.copy()
+
+
+def full_like(like, value, shape):
+    """An array of ``shape`` filled with ``value``, in ``like``'s library."""
+    if is_foreign(like):
+        return np.broadcast_to(np.zeros_like(like, shape=()) + value, shape)
+    return np.full(shape, value)
 
 
 def zeros_like(x):
@@ -39,6 +70,8 @@ def zeros_like(x):
         return np.zeros_like(x, subok=False)
     if x is None:
         return None
+    if is_foreign(x):  # a Dask array: Dask's zeros (subok is NumPy's alone)
+        return np.zeros_like(x)
     if isinstance(x, (tuple, list)):
         return AdjointList(zeros_like(v) for v in x)
     if isinstance(x, dict):
@@ -131,9 +164,9 @@ def matmul_adjoint_a(dz, a, b):
     if a_nd == 1 and b_nd == 1:
         return dz * b
     if b_nd == 1:
-        return unbroadcast(np.expand_dims(dz, -1) * b, a)
+        return unbroadcast(_axis_after(dz) * b, a)
     if a_nd == 1:
-        return unbroadcast(np.matmul(b, np.expand_dims(dz, -1))[..., 0], a)
+        return unbroadcast(np.matmul(b, _axis_after(dz))[..., 0], a)
     return unbroadcast(np.matmul(dz, np.swapaxes(b, -1, -2)), a)
 
 
@@ -150,10 +183,21 @@ def matmul_adjoint_b(dz, a, b):
     if a_nd == 1 and b_nd == 1:
         return dz * a
     if a_nd == 1:
-        return unbroadcast(np.expand_dims(a, -1) * np.expand_dims(dz, -2), b)
+        return unbroadcast(_axis_after(a) * _axis_before_last(dz), b)
     if b_nd == 1:
-        return unbroadcast(np.matmul(np.swapaxes(a, -1, -2), np.expand_dims(dz, -1))[..., 0], b)
+        return unbroadcast(np.matmul(np.swapaxes(a, -1, -2), _axis_after(dz))[..., 0], b)
     return unbroadcast(np.matmul(np.swapaxes(a, -1, -2), dz), b)
+
+
+def _axis_after(v):
+    """``np.expand_dims(v, -1)``, by indexing (a Dask array of unknown length cannot
+    be reshaped, but it can be indexed)."""
+    return v[..., None] if hasattr(v, "ndim") else np.expand_dims(v, -1)
+
+
+def _axis_before_last(v):
+    """``np.expand_dims(v, -2)``, by indexing (see ``_axis_after``)."""
+    return v[..., None, :] if hasattr(v, "ndim") else np.expand_dims(v, -2)
 
 
 class AdjointList(list):
@@ -213,8 +257,24 @@ def index_adjoint(x, index, dz):
         return out
     if isinstance(x, dict):
         return AdjointDict({index: dz})
+    if is_foreign(x) or is_foreign(dz):
+        return _index_adjoint_foreign(x, index, dz)
     out = np.zeros(np.shape(x), dtype=np.result_type(x, dz))
     np.add.at(out, index, dz)
+    return out
+
+
+def _index_adjoint_foreign(x, index, dz):
+    """``index_adjoint`` for another library's array (Dask): a write into zeros of
+    ``x``'s shape, exact when no position repeats (ints, slices, masks).  Integer
+    index arrays may repeat a position, which needs NumPy's ``np.add.at``."""
+    if _fancy(index):
+        raise TypeError(
+            "the adjoint of indexing with an integer array (np.add.at) is NumPy-only: "
+            f"not available for {type(x).__module__}.{type(x).__name__} inputs; index "
+            "with slices or a boolean mask, or compute the array first")
+    out = np.zeros_like(x, dtype=np.result_type(x.dtype, getattr(dz, "dtype", float)))
+    out[index] = dz
     return out
 
 
@@ -268,7 +328,7 @@ def zero_item(dy, index):
         dy = AdjointList(dy)
         dy[index] = None
         return dy
-    dy = np.array(dy, copy=True)
+    dy = dy.copy() if is_foreign(dy) else np.array(dy, copy=True)
     dy[index] = 0
     return dy
 
@@ -382,7 +442,7 @@ def divmod_adjoint(dz, a, b, which):
     """
     dr = dz[1] if dz[1] is not None else 0.0
     if which == 0:
-        return unbroadcast(dr * np.ones_like(np.asarray(a, dtype=float)), a)
+        return unbroadcast(dr * np.ones_like(asarray(a, dtype=float)), a)
     return unbroadcast(-dr * np.floor_divide(a, b), b)
 
 

@@ -30,7 +30,8 @@ import math
 import numpy as np
 
 from sourcegrad.rules.registry import adjoint, d, nondifferentiable
-from sourcegrad.runtime import unbroadcast
+from sourcegrad.runtime import broadcast_like, unbroadcast
+from sourcegrad.xp import asarray as _asarray, is_foreign
 
 _LOG2 = float(np.log(2.0))
 _LOG10 = float(np.log(10.0))
@@ -52,10 +53,16 @@ def _axes(axis, ndim):
 
 def _keep(v, ndim, axis, keepdims):
     """A reduction's result with the reduced axes restored as size 1."""
-    v = np.asarray(v)
+    v = _asarray(v)
     if keepdims or ndim == 0:
         return v
     axes = _axes(axis, ndim)
+    if is_foreign(v) and v.ndim + len(axes) == ndim:
+        # by indexing: a Dask array of unknown length cannot be reshaped
+        index = [slice(None)] * v.ndim
+        for i in axes:
+            index.insert(i, None)
+        return v[tuple(index)]
     if v.ndim + len(axes) == ndim:  # fast path: np.expand_dims's reshape, without its checks
         shape = list(v.shape)
         for i in axes:  # sorted, so each insert lands where np.expand_dims puts it
@@ -73,12 +80,14 @@ def _like(g, x):
         if isinstance(g, np.ndarray) and g.dtype == dtype:
             return g
     if dtype is not None and np.issubdtype(dtype, np.inexact) and np.result_type(g) != dtype:
-        return np.asarray(g, dtype=dtype)
+        return _asarray(g, dtype=dtype)
     return g
 
 
 def _sum_grad(dz, a, axis=None, keepdims=False):
     """Adjoint of ``np.sum(a, axis, keepdims=keepdims)``: spread ``dz`` back."""
+    if is_foreign(a) or is_foreign(dz):  # a Dask array: spread lazily, in its library
+        return _like(broadcast_like(_keep(dz, a.ndim, axis, keepdims), a), a)
     shape = a.shape if isinstance(a, np.ndarray) else np.shape(a)
     kept = _keep(dz, len(shape), axis, keepdims)
     if kept.ndim == len(shape):  # fast path: fill a new array (np.broadcast_to's rules)
@@ -92,13 +101,16 @@ def _sum_grad(dz, a, axis=None, keepdims=False):
 def _count(a, axis=None):
     """How many elements a reduction over ``axis`` combines."""
     shape = a.shape if isinstance(a, np.ndarray) else np.shape(a)
+    if is_foreign(a) and not all(isinstance(n, (int, np.integer)) for n in shape):
+        # a Dask array with unknown chunk sizes: the count is known once computed
+        return np.sum(np.ones_like(a, dtype=np.intp), axis=axis)
     return math.prod([shape[i] for i in _axes(axis, len(shape))])
 
 
 def _minmax_grad(dz, z, a, axis=None, keepdims=False):
     """Adjoint of ``max``/``min``: ``dz`` shared evenly among the extremal elements."""
     ndim = a.ndim if isinstance(a, np.ndarray) else np.ndim(a)
-    hit = np.asarray(a) == _keep(z, ndim, axis, keepdims)
+    hit = _asarray(a) == _keep(z, ndim, axis, keepdims)
     axes = _axes(axis, ndim)
     if isinstance(hit, np.ndarray):
         count = hit.sum(axis=axes, keepdims=True)
@@ -116,7 +128,7 @@ def _tie(x1, x2, z):
 
 def _matmul_grad(dz, x1, x2, which):
     """Adjoint of operand ``which`` (0 or 1) of ``x1 @ x2`` (1-D operands, batches)."""
-    a, b, dz = np.asarray(x1), np.asarray(x2), np.asarray(dz)
+    a, b, dz = _asarray(x1), _asarray(x2), _asarray(dz)
     if b.ndim == 1:   # x1 @ vector: a trailing axis of 1 was dropped from dz
         b = b[:, None]
         dz = dz[..., None]
@@ -141,7 +153,7 @@ def _tensordot_axes(a, b, axes):
 
 def _tensordot_grad(dz, a, b, axes, which):
     """Adjoint of operand ``which`` of ``np.tensordot(a, b, axes)``."""
-    a, b, dz = np.asarray(a), np.asarray(b), np.asarray(dz)
+    a, b, dz = _asarray(a), _asarray(b), _asarray(dz)
     xa, xb = _tensordot_axes(a, b, axes)
     free_a = [i for i in range(a.ndim) if i not in xa]
     free_b = [i for i in range(b.ndim) if i not in xb]
@@ -256,7 +268,7 @@ def _abs_grad(dz, x):
     ``dz * conj(x) / |x|``, the real part of which is the derivative."""
     if np.iscomplexobj(x):
         ax = np.abs(x)
-        return np.asarray(dz) * np.where(ax == 0, 0.0, np.conj(x) / np.where(ax == 0, 1.0, ax))
+        return _asarray(dz) * np.where(ax == 0, 0.0, np.conj(x) / np.where(ax == 0, 1.0, ax))
     return dz * np.sign(x)
 
 
@@ -568,10 +580,10 @@ def ndarray_prod(z, self, axis=None, dtype=None, out=None, keepdims=False, initi
 def _prod_grad(dz, a, axis=None, keepdims=False):
     """Adjoint of ``prod``: each element gets the product of the *others*
     (exclusive cumulative products from both sides, so zeros are exact)."""
-    x = np.asarray(a)
+    x = _asarray(a)
     axes = _axes(axis, x.ndim)
     if x.ndim == 0:
-        return _like(np.asarray(dz) * 1.0, a)
+        return _like(_asarray(dz) * 1.0, a)
     rest = x.ndim - len(axes)
     moved = np.moveaxis(x, axes, range(rest, x.ndim))
     flat = moved.reshape(moved.shape[:rest] + (-1,))
@@ -621,7 +633,7 @@ def _std_grad(dz, z, a, axis=None, ddof=0, keepdims=False):
 
 def _var_grad(dz, a, axis=None, ddof=0, keepdims=False):
     """Adjoint of ``var``: ``2 (a - mean) / (N - ddof)``."""
-    x = np.asarray(a)
+    x = _asarray(a)
     centered = x - np.mean(x, axis=_axes(axis, x.ndim), keepdims=True)
     return _like(_keep(dz, x.ndim, axis, keepdims) * 2.0 * centered / (_count(x, axis) - ddof), a)
 
@@ -656,14 +668,14 @@ def ndarray_cumprod(z, self, axis=None, dtype=None, out=None):
 def _cumprod_grad(dz, z, a, axis=None):
     """Adjoint of ``cumprod``: reverse cumsum of ``dz * z`` over ``a``; exact
     (quadratic along the axis) when ``a`` holds zeros."""
-    x = np.asarray(a)
+    x = _asarray(a)
     if axis is None:
         flat = _cumprod_grad(np.ravel(dz), np.ravel(z), np.ravel(x), 0)
         return _like(np.reshape(flat, x.shape), a)
     if np.all(x != 0):
         return _like(_cumsum_grad(dz * z, x, axis) / x, a)
     xm = np.moveaxis(x, axis, -1)
-    dzm = np.moveaxis(np.asarray(dz), axis, -1)
+    dzm = np.moveaxis(_asarray(dz), axis, -1)
     g = np.zeros(np.broadcast_shapes(xm.shape, dzm.shape), np.result_type(xm, dzm, 1.0))
     for i in range(xm.shape[-1]):
         held = xm.copy()
@@ -697,7 +709,7 @@ def _sort_grad(dz, a, axis=-1):
     if axis is None:
         return np.reshape(_sort_grad(np.ravel(dz), np.ravel(a), -1), np.shape(a))
     idx = np.argsort(a, axis=axis, kind="stable")
-    g = np.zeros_like(np.asarray(dz))
+    g = np.zeros_like(_asarray(dz))
     np.put_along_axis(g, idx, dz, axis=axis)
     return _like(g, a)
 
@@ -793,7 +805,7 @@ def _trace_grad(dz, a, offset=0, axis1=0, axis2=1):
     shape = np.shape(a)
     a1, a2 = axis1 % len(shape), axis2 % len(shape)
     eye = np.eye(shape[a1], shape[a2], k=offset, dtype=np.result_type(dz, 1.0))
-    return _like(np.moveaxis(np.asarray(dz)[..., None, None] * eye, (-2, -1), (a1, a2)), a)
+    return _like(np.moveaxis(_asarray(dz)[..., None, None] * eye, (-2, -1), (a1, a2)), a)
 
 
 @adjoint(np.diagonal)
@@ -810,7 +822,7 @@ def _diagonal_grad(dz, a, offset=0, axis1=0, axis2=1):
     """Adjoint of ``diagonal``: ``dz`` written onto the diagonal of zeros."""
     shape = np.shape(a)
     a1, a2 = axis1 % len(shape), axis2 % len(shape)
-    dz = np.asarray(dz)
+    dz = _asarray(dz)
     g = np.zeros(dz.shape[:-1] + (shape[a1], shape[a2]), dtype=np.result_type(dz, 1.0))
     i = np.arange(dz.shape[-1])
     g[..., i + max(-offset, 0), i + max(offset, 0)] = dz
@@ -837,7 +849,7 @@ def _mT(x):
 def _part(dz, i, z):
     """Adjoint of output ``i`` of a multi-output primal (zeros when absent)."""
     g = None if dz is None else dz[i]
-    return np.zeros_like(z[i]) if g is None else np.asarray(g)
+    return np.zeros_like(z[i]) if g is None else _asarray(g)
 
 
 @adjoint(np.linalg.inv)
@@ -865,8 +877,8 @@ def _solve_grad(dz, z, a, b, which):
     """Adjoints of ``x = solve(a, b)``: ``db = solve(a.T, dx)``, ``da = -db x.T``."""
     # NumPy 2: only a 1-D b is a vector; NumPy 1.x: a b one dimension short of a
     vector = np.ndim(b) == 1 if _NUMPY_2 else np.ndim(b) == np.ndim(a) - 1
-    dzm = np.asarray(dz)[..., None] if vector else np.asarray(dz)
-    zm = np.asarray(z)[..., None] if vector else np.asarray(z)
+    dzm = _asarray(dz)[..., None] if vector else _asarray(dz)
+    zm = _asarray(z)[..., None] if vector else _asarray(z)
     db = np.linalg.solve(_mT(a), dzm)
     if which == 1:
         return _like(unbroadcast(db[..., 0] if vector else db, b), b)
@@ -881,7 +893,7 @@ def linalg_norm(z, x, ord=None, axis=None, keepdims=False):
 def _norm_grad(dz, z, x, ord=None, axis=None, keepdims=False):
     """Adjoint of ``np.linalg.norm`` for vector norms (2, p, inf, -inf, 0) and
     matrix norms ('fro', 'nuc', 2, -2, 1, -1, inf, -inf); ties split evenly."""
-    x = np.asarray(x)
+    x = _asarray(x)
     if axis is None:
         axes = tuple(range(x.ndim))
         matrix = ord is not None and x.ndim == 2
@@ -914,7 +926,7 @@ def _norm_grad(dz, z, x, ord=None, axis=None, keepdims=False):
         return _like(dzk * g, x)
     r, c = axes
     xm = np.moveaxis(x, (r, c), (-2, -1))
-    dzm = np.asarray(dz)
+    dzm = _asarray(dz)
     if keepdims:
         dzm = np.squeeze(dzm, axis=(r, c))
     dzm = dzm[..., None, None]
@@ -952,7 +964,7 @@ def _cholesky_grad(dz, z, upper=False):
 
     NumPy reads only the lower triangle (``upper=True``: the upper one); the
     gradient is that of exactly this function, so it lives on that triangle."""
-    L, dL = (_mT(z), _mT(dz)) if upper else (np.asarray(z), np.asarray(dz))
+    L, dL = (_mT(z), _mT(dz)) if upper else (_asarray(z), _asarray(dz))
     Linv = np.linalg.inv(L)
     S = _mT(Linv) @ _phi(_mT(L) @ dL) @ Linv
     g = _phi(S + _mT(S))
@@ -1147,7 +1159,7 @@ def ndarray_repeat(z, self, repeats, axis=None):
 def _repeat_grad(dz, a, repeats, axis=None):
     """Adjoint of ``repeat``: add the copies of each element back together."""
     shape = np.shape(a)
-    dz = np.asarray(dz)
+    dz = _asarray(dz)
     if axis is None:
         n = int(np.prod(shape))
         g = np.zeros(n, dtype=np.result_type(dz, 1.0))
@@ -1190,9 +1202,9 @@ def _pad_grad(dz, array, pad_width, mode='constant', reflect_type='even'):
     (edge, reflect, symmetric, wrap) each copy's adjoint goes to its source."""
     shape = np.shape(array)
     if mode == "constant":
-        widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (len(shape), 2))
+        widths = np.broadcast_to(_asarray(pad_width, dtype=int), (len(shape), 2))
         inner = tuple(slice(int(lo), int(lo) + n) for (lo, _), n in zip(widths, shape))
-        return _like(np.array(np.asarray(dz)[inner]), array)
+        return _like(np.array(_asarray(dz)[inner]), array)
     if mode in ("edge", "reflect", "symmetric", "wrap") and reflect_type == "even":
         size = int(np.prod(shape))
         source = np.pad(np.arange(size).reshape(shape), pad_width, mode=mode)
@@ -1226,7 +1238,7 @@ def ndarray_take(z, self, indices, axis=None, out=None, mode='raise'):
 def _take_grad(dz, a, indices, axis=None, mode='raise'):
     """Adjoint of ``take``: scatter-add ``dz`` to the taken positions."""
     shape = np.shape(a)
-    dz = np.asarray(dz)
+    dz = _asarray(dz)
     if axis is None:
         n = int(np.prod(shape))
         idx = np.take(np.arange(n), indices, mode=mode)   # wrap/clip/negatives resolved
@@ -1334,7 +1346,7 @@ def _linspace_grad(dz, start, stop, num, endpoint, retstep, axis, which):
     ndim = len(shape) + 1
     ax = int(axis) % ndim
     t = t.reshape([num if i == ax else 1 for i in range(ndim)])
-    dz = np.zeros((1,) * ndim) if dz is None else np.asarray(dz)
+    dz = np.zeros((1,) * ndim) if dz is None else _asarray(dz)
     g = np.sum(dz * (t if which else 1.0 - t), axis=ax)
     if dstep is not None and div > 0:
         g = g + (dstep / div if which else -dstep / div)
@@ -1390,7 +1402,7 @@ nondifferentiable(
 def _match(x, g):
     """``g`` as the adjoint of ``x``: its real part (in x's dtype) for real ``x``."""
     if np.iscomplexobj(x):
-        return np.asarray(g) + 0j
+        return _asarray(g) + 0j
     return _like(np.real(g), x)
 
 
@@ -1401,7 +1413,7 @@ def real(z, val):
 
 @adjoint(np.imag)
 def imag(z, val):
-    d[val] = _match(val, -1j * np.asarray(d[z]))
+    d[val] = _match(val, -1j * d[z])
 
 
 @adjoint(np.conjugate)   # np.conj is np.conjugate
@@ -1416,9 +1428,9 @@ def angle(out, z, deg=False):
 
 def _angle_grad(dz, z, deg=False):
     """Adjoint of ``angle``: ``dz * conj(1j z) / |z|^2`` (zero for real ``z``)."""
-    zz = np.asarray(z)
+    zz = _asarray(z)
     with np.errstate(divide="ignore", invalid="ignore"):
-        g = np.where(zz == 0, 0.0, np.asarray(dz) * np.conj(zz * 1j) / np.abs(zz) ** 2)
+        g = np.where(zz == 0, 0.0, _asarray(dz) * np.conj(zz * 1j) / np.abs(zz) ** 2)
     return _match(z, g * (180.0 / np.pi) if deg else g)
 
 
@@ -1444,7 +1456,7 @@ def _cross_grad(dz, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, which=0):
     na, nb = A.shape[-1], B.shape[-1]
     A3 = np.concatenate([A, np.zeros(A.shape[:-1] + (3 - na,))], axis=-1)
     B3 = np.concatenate([B, np.zeros(B.shape[:-1] + (3 - nb,))], axis=-1)
-    dz = np.asarray(dz)
+    dz = _asarray(dz)
     if na == 2 and nb == 2:   # the result was the z component only
         G = np.stack([np.zeros_like(dz), np.zeros_like(dz), dz], axis=-1)
     else:
@@ -1467,7 +1479,7 @@ def _diff_grad(dz, a, n=1, axis=-1, prepend=None, append=None, which=1):
     """Adjoint of ``diff`` on the joined ``(prepend, a, append)``: each
     difference's adjoint goes +1 to its right end and -1 to its left end; the
     joined adjoint is cut back into the pieces (scalars summed)."""
-    g = np.asarray(dz)
+    g = _asarray(dz)
     for _ in range(n):
         pad = [(0, 0)] * g.ndim
         pad[axis] = (1, 1)
@@ -1570,7 +1582,7 @@ def _gradient_grad(dz, f, varargs, axis=None, edge_order=1):
     """Adjoint of ``np.gradient`` (spacings constant): along each axis the
     result is a matrix ``M`` applied to ``f``; build ``M`` from the identity
     and apply ``M.T`` to that axis's adjoint."""
-    f = np.asarray(f)
+    f = _asarray(f)
     if axis is None:
         axes = list(range(f.ndim))
     else:
@@ -1583,7 +1595,7 @@ def _gradient_grad(dz, f, varargs, axis=None, edge_order=1):
             continue
         h = spacing[k:k + 1] if spacing else []
         M = np.gradient(np.eye(f.shape[ax]), *h, axis=0, edge_order=edge_order)
-        gk = np.tensordot(M, np.moveaxis(np.asarray(parts[k]), ax, 0), axes=(0, 0))
+        gk = np.tensordot(M, np.moveaxis(_asarray(parts[k]), ax, 0), axes=(0, 0))
         g = g + np.moveaxis(gk, 0, ax)
     return _like(g, f)
 
@@ -1599,7 +1611,7 @@ def _pinv_grad(dz, z, a, hermitian=False):
     """Adjoint of ``pinv`` (rank constant near ``a``; Golub & Pereyra 1973).
     ``hermitian=True`` reads only the lower triangle: the gradient is folded
     onto it, as for ``eigh``."""
-    a, z, dz = np.asarray(a), np.asarray(z), np.asarray(dz)
+    a, z, dz = _asarray(a), _asarray(z), _asarray(dz)
     if hermitian:   # the matrix NumPy decomposes
         a = np.tril(a) + _mT(np.tril(a, -1))
     m, n = a.shape[-2:]
@@ -1624,11 +1636,11 @@ def _svd_grad(dz, z, a, full_matrices=True, compute_uv=True, hermitian=False):
         sym = np.tril(a) + _mT(np.tril(a, -1))   # the matrix NumPy decomposes
         g = _svd_grad(dz, z, sym, full_matrices, compute_uv)
         return _like(_phi(g + _mT(g)), a)
-    a = np.asarray(a)
+    a = _asarray(a)
     m, n = a.shape[-2:]
     if not compute_uv:
         u, _, vh = np.linalg.svd(a, full_matrices=False)
-        return _like(np.conj(u) * np.asarray(dz)[..., None, :] @ np.conj(vh), a)
+        return _like(np.conj(u) * _asarray(dz)[..., None, :] @ np.conj(vh), a)
     if full_matrices and m != n:
         raise NotImplementedError(
             "no derivative rule for np.linalg.svd(full_matrices=True) of a non-square "
@@ -1680,7 +1692,7 @@ def _eig_grad(dz, z, a):
 
 def _fit(g, shape):
     """``g`` cut or zero-padded (at the end) to ``shape``."""
-    g = np.asarray(g)
+    g = _asarray(g)
     pad = [(0, max(0, t - s)) for s, t in zip(g.shape, shape)]
     return np.pad(g, pad)[tuple(slice(t) for t in shape)]
 
@@ -1866,7 +1878,7 @@ def median(z, a, axis=None, out=None, overwrite_input=False, keepdims=False):
 def _median_grad(dz, a, axis=None, keepdims=False):
     """Adjoint of ``median``: the middle element (or half to each of the two middle
     ones) of each group gets the group's adjoint."""
-    x = np.asarray(a)
+    x = _asarray(a)
     axes = _axes(axis, x.ndim)
     rest = [i for i in range(x.ndim) if i not in axes]
     perm = rest + list(axes)
@@ -1896,10 +1908,10 @@ def _average_grad(dz, z, a, axis, weights, returned, keepdims, which):
     if returned:
         raise NotImplementedError("sourcegrad differentiates np.average without "
                                   "returned=True (derivative rule: numpy.average)")
-    x = np.asarray(a)
+    x = _asarray(a)
     if weights is None:
         return _sum_grad(dz, a, axis, keepdims) / _count(a, axis)
-    w = np.asarray(weights)
+    w = _asarray(weights)
     if w.shape != x.shape:   # 1-D weights along the one axis
         shape = [1] * x.ndim
         shape[int(axis) % x.ndim] = w.size
@@ -1951,7 +1963,7 @@ def _take_along_axis_grad(dz, arr, indices, axis=-1):
         return _like(g, arr)
     axis = int(axis) % g.ndim
     index = list(np.ogrid[tuple(slice(n) for n in np.shape(indices))])
-    index[axis] = np.asarray(indices) % g.shape[axis]
+    index[axis] = _asarray(indices) % g.shape[axis]
     np.add.at(g, tuple(index), dz)
     return _like(g, arr)
 
@@ -1982,11 +1994,11 @@ def polyval(z, p, x):
 
 def _polyval_grad(dz, p, x, which):
     """Adjoint of ``polyval(p, x) = sum_k p[k] x ** (n - 1 - k)``."""
-    c = np.asarray(p)
+    c = _asarray(p)
     if which == 1:
         return unbroadcast(dz * np.polyval(np.polyder(c) if c.size > 1 else [0.0], x), x)
-    powers = np.asarray(x)[..., None] ** np.arange(c.size - 1, -1, -1)
-    g = np.sum(np.asarray(dz)[..., None] * powers, axis=tuple(range(powers.ndim - 1)))
+    powers = _asarray(x)[..., None] ** np.arange(c.size - 1, -1, -1)
+    g = np.sum(_asarray(dz)[..., None] * powers, axis=tuple(range(powers.ndim - 1)))
     return _like(g, p) if isinstance(p, np.ndarray) else list(g)
 
 
@@ -2002,7 +2014,7 @@ def _matrix_power_grad(dz, a, n):
         inv = np.linalg.inv(a)
         g = _matrix_power_grad(dz, inv, -n)
         return _like(-np.swapaxes(inv, -1, -2) @ g @ np.swapaxes(inv, -1, -2), a)
-    at = np.swapaxes(np.asarray(a), -1, -2)
+    at = np.swapaxes(_asarray(a), -1, -2)
     powers = [np.broadcast_to(np.eye(at.shape[-1]), at.shape)]
     for _ in range(n - 1):
         powers.append(powers[-1] @ at)
@@ -2020,13 +2032,13 @@ def linalg_multi_dot(z, arrays, *, out=None):
 def _multi_dot_grad(dz, arrays):
     """Adjoint of ``multi_dot`` (1-D first and last operands allowed): each matrix
     gets the product of the others' around ``dz``."""
-    mats = [np.asarray(m, dtype=float) for m in arrays]
+    mats = [_asarray(m, dtype=float) for m in arrays]
     first_1d, last_1d = mats[0].ndim == 1, mats[-1].ndim == 1
     if first_1d:
         mats[0] = mats[0][None, :]
     if last_1d:
         mats[-1] = mats[-1][:, None]
-    g = np.asarray(dz)
+    g = _asarray(dz)
     g = g.reshape(mats[0].shape[0], mats[-1].shape[1])
     grads = []
     for i in range(len(mats)):
@@ -2133,7 +2145,7 @@ if hasattr(np.ndarray, "mT"):   # NumPy >= 2
 def _vector_norm_grad(dz, z, x, axis=None, keepdims=False, ord=2):
     """Adjoint of ``linalg.vector_norm``: any number of axes, always a vector norm
     (``linalg.norm``'s for the reduced axes laid out as one)."""
-    x = np.asarray(x)
+    x = _asarray(x)
     axes = _axes(axis, x.ndim)
     rest = [i for i in range(x.ndim) if i not in axes]
     perm = rest + list(axes)

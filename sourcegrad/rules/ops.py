@@ -24,6 +24,7 @@ from sourcegrad.rules.numpy_ import _count, _sum_grad  # the same math as np.sum
 from sourcegrad.rules.registry import adjoint, d, nondifferentiable
 from sourcegrad.runtime import matmul_adjoint_a, matmul_adjoint_b, unbroadcast
 from sourcegrad.tensor import Parameter, Tensor
+from sourcegrad.xp import asarray as _asarray, is_foreign
 
 nondifferentiable(ops.ones, ops.zeros, ops.full, ops.ones_like, ops.zeros_like,
                   ops.argmax, why="the result does not depend smoothly on the input")
@@ -41,6 +42,9 @@ def _like(g, x):
         out = np.empty(x.shape, x.dtype)
         out[...] = g
         return out
+    if is_foreign(x):  # a Dask array: the result in its library, nothing computed
+        dtype = x.dtype if x.dtype.kind == "f" else np.result_type(g, np.float32)
+        return np.zeros_like(x, dtype=dtype) + g
     shape = np.shape(x)
     dtype = np.result_type(x)
     if not np.issubdtype(dtype, np.floating):
@@ -56,10 +60,11 @@ def _cast(g, x):
             and g.dtype == x.dtype and x.dtype.kind == "f":
         return g  # fast path: already in x's float dtype
     if isinstance(x, float):
-        return float(np.sum(g))
+        # (a Dask adjoint stays lazy: a 0-d Dask array, computed when the caller asks)
+        return np.sum(g) if is_foreign(g) else float(np.sum(g))
     dtype = np.result_type(x)
     if np.issubdtype(dtype, np.floating) and np.result_type(g) != dtype:
-        return np.asarray(g).astype(dtype)
+        return _asarray(g).astype(dtype)
     return g
 
 
@@ -262,7 +267,7 @@ def _ce_grad_weight(dz, z, input, target, weight, ignore_index, reduction, label
     g = np.sum(contrib, axis=other_axes)
     if reduction == "mean" and not np.issubdtype(np.result_type(target), np.floating):
         # the divisor sum(w[target]) depends on the weights too
-        t = np.asarray(target)
+        t = _asarray(target)
         keep = t != ignore_index
         counts = np.bincount(t[keep].ravel(), minlength=np.shape(input)[axis])
         g = g - dz * z / denom * counts
