@@ -23,7 +23,7 @@ import builtins
 
 import numpy as np
 
-from sourcegrad.xp import is_foreign as _is_foreign
+from sourcegrad.xp import asarray as _asarray, is_foreign as _is_foreign
 
 # Keep the builtins we shadow (sum, abs, pow) reachable inside this module.
 _sum = builtins.sum
@@ -251,7 +251,7 @@ def softplus(input, beta=1, threshold=20) -> np.ndarray:
 
 def softmax(input, axis=-1, *, dtype=None) -> np.ndarray:
     """``exp(x) / sum(exp(x))`` along ``axis``. Example: ``ops.softmax(logits)``."""
-    x = np.asarray(input, dtype=dtype)
+    x = _asarray(input, dtype=dtype)
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
 
@@ -491,13 +491,13 @@ def _ce_coefficients(input, target, weight, ignore_index, reduction, label_smoot
     forward pass and the derivative rule share this function.  Returns
     ``(coef, denom, class_axis)``; ``denom`` is the 'mean' divisor (1 else).
     """
-    x = np.asarray(input)
+    x = _asarray(input)
     axis = 1 if x.ndim >= 2 else 0
     n_classes = x.shape[axis]
     bshape = [1] * x.ndim  # a class-axis vector broadcast against input
     bshape[axis] = n_classes
     w = None if weight is None else np.reshape(weight, bshape)
-    t = np.asarray(target)
+    t = _asarray(target)
     if np.issubdtype(t.dtype, np.floating):
         # probability targets: same shape as input
         if t.shape != x.shape:
@@ -600,7 +600,7 @@ def rsqrt(input) -> np.ndarray:
 
 def reciprocal(input) -> np.ndarray:
     """Elementwise ``1 / x``. Example: ``ops.reciprocal(x)``."""
-    return np.reciprocal(np.asarray(input, dtype=np.result_type(input, np.float32)))
+    return np.reciprocal(_asarray(input, dtype=np.result_type(input, np.float32)))
 
 
 def leaky_relu(input, alpha=0.2) -> np.ndarray:
@@ -660,7 +660,7 @@ def depend(value, expr):
 
 def cast(input, dtype) -> np.ndarray:
     """``input`` converted to ``dtype``. Example: ``ops.cast(x, sg.float32)``."""
-    return np.asarray(input).astype(dtype)
+    return _asarray(input).astype(dtype)
 
 
 mm = matmul   # MindSpore's 2-D matrix product
