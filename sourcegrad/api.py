@@ -252,6 +252,8 @@ def _fix_foreign(g, x):
     functions NumPy dispatches to its library, nothing computed or converted to
     NumPy.  The gradient of a NumPy input read against Dask data is a Dask array."""
     like = x if xp.is_foreign(x) else g
+    if xp.is_namespace_array(like):
+        return _fix_namespace(g, x, like)
     if g is None or not (xp.is_foreign(g) or isinstance(g, np.ndarray)):
         if isinstance(x, (tuple, list, dict)):
             return runtime.mirror(g, x, _fix)
@@ -265,6 +267,23 @@ def _fix_foreign(g, x):
         dtype = np.dtype(float)
     if isinstance(dtype, np.dtype) and dtype.kind in "fc" and g.dtype != dtype:
         g = g.astype(dtype)
+    return g
+
+
+def _fix_namespace(g, x, like):
+    """``_fix`` for an Array API array (array-api-strict, a PyTorch tensor): the
+    namespace's own functions only."""
+    if isinstance(x, (tuple, list, dict)):
+        return runtime.mirror(g, x, _fix)
+    ns = xp.namespace_of(like)
+    if g is None:
+        return ns.zeros_like(x) if xp.is_namespace_array(x) else np.zeros_like(x)
+    if not xp.is_namespace_array(g):
+        g = ns.asarray(g)
+    if tuple(g.shape) != tuple(np.shape(x) if not xp.is_namespace_array(x) else x.shape):
+        g = ns.broadcast_to(g, tuple(x.shape))
+    if xp.is_namespace_array(x) and g.dtype != x.dtype and ns.isdtype(x.dtype, "real floating"):
+        g = ns.astype(g, x.dtype)
     return g
 
 

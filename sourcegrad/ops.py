@@ -23,7 +23,8 @@ import builtins
 
 import numpy as np
 
-from sourcegrad.xp import asarray as _asarray, is_foreign as _is_foreign
+from sourcegrad.xp import asarray as _asarray, is_foreign as _is_foreign, \
+    is_real_float as _is_real_float
 
 # Keep the builtins we shadow (sum, abs, pow) reachable inside this module.
 _sum = builtins.sum
@@ -396,8 +397,8 @@ def _check_float(value, what: str, op: str) -> None:
     if isinstance(value, (list, tuple)):
         raise TypeError(f"{op}: {what} must be an array, got a {type(value).__name__}; "
                         f"wrap it: Tensor({what}) or np.asarray({what}, np.float32)")
-    if _is_foreign(value) and value.dtype.kind == "f":
-        return  # a float array of another library (Dask)
+    if _is_foreign(value) and _is_real_float(value):
+        return  # a float array of another library (Dask, an Array API array)
     if not np.issubdtype(np.result_type(value), np.floating):
         raise TypeError(f"{op}: {what} must be a float array, got dtype "
                         f"{np.result_type(value)}; cast it, e.g. {what}.astype(np.float32)")

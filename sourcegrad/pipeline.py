@@ -24,7 +24,7 @@ import gast
 import numpy as np
 
 from sourcegrad import astutil
-from sourcegrad import runtime
+from sourcegrad import runtime, xp
 from sourcegrad import shapes as shapes_mod
 from sourcegrad.activity import INACTIVE_ATTRS, analyse
 from sourcegrad.astutil import copy_tree, statements
@@ -548,8 +548,11 @@ def build(fn, spec: Spec) -> Derivative:
         f.body = prune_notes(f.body)
     base = qualified_name(fn)
     names = [f.name for f in functions]
+    env = ctx.env
+    if spec.library.startswith("namespace:"):
+        env = _namespace_env(functions, ctx, parsed, spec.library)
     compiled, text = compile_functions(                         # 7. compile
-        functions, names, env=ctx.env, globals_=parsed.globals,
+        functions, names, env=env, globals_=parsed.globals,
         closure_cells=parsed.closure,
         filename_hint=f"{functions[0].name} from {parsed.filename}")
     guards = _guards(parsed, ctx.mentioned) + ctx.guards
@@ -557,6 +560,26 @@ def build(fn, spec: Spec) -> Derivative:
     return Derivative(tuple(compiled), "\n\n".join(dict.fromkeys(sources)), guards, base,
                       tuple(params), text=text, env=dict(ctx.env), globals=parsed.globals,
                       closure=dict(parsed.closure), callees=list(ctx.callees))
+
+
+def _namespace_env(functions, ctx, parsed, library):
+    """The names the namespace-generic derivative is compiled with: every object it
+    reaches NumPy through (the user's ``np``, the rules' helpers, ``sourcegrad.ops``)
+    rebound to the inputs' Array API namespace (``xp.rebind``).  A global the code
+    reads is shadowed by a closure variable of the same name, so the user's module
+    is untouched."""
+    names = xp.numpy_names(library)
+    env = {k: xp.rebind(v, names) for k, v in ctx.env.items()}
+    loads, stores = set(), set()
+    for f in functions:
+        for n in astutil.name_nodes(f):
+            (loads if isinstance(n.ctx, gast.Load) else stores).add(n.id)
+    for n in sorted(loads - stores - set(env) - set(parsed.closure)):
+        if n in parsed.globals:
+            new = xp.rebind(parsed.globals[n], names)
+            if new is not parsed.globals[n]:
+                env[n] = new
+    return env
 
 
 def _code_names(code, out):

@@ -29,7 +29,8 @@ def is_foreign(x) -> bool:
     if isinstance(x, (np.ndarray, np.generic)):
         return False
     t = type(x)
-    return hasattr(t, "__array_function__") or hasattr(t, "__array_namespace__")
+    return hasattr(t, "__array_function__") or hasattr(t, "__array_namespace__") \
+        or _is_torch(x)
 
 
 def asarray(x, dtype=None):
@@ -45,6 +46,14 @@ def asarray(x, dtype=None):
     return np.asarray(x, dtype=dtype)
 
 
+def is_real_float(x) -> bool:
+    """Whether array ``x`` holds real floating-point numbers (any library's dtype)."""
+    dtype = x.dtype
+    if isinstance(dtype, np.dtype):
+        return dtype.kind == "f"
+    return namespace_of(x).isdtype(dtype, "real floating")
+
+
 def known_shape(x) -> bool:
     """Whether every dimension of ``x``'s shape is known (a Dask array whose chunk
     sizes are unknown has ``nan`` in its shape)."""
@@ -52,9 +61,229 @@ def known_shape(x) -> bool:
 
 
 def library(args) -> str:
-    """``"numpy"`` when no argument is an array of another library, else the
-    name of that library's top-level module (``"dask"``, ``"cupy"``, ...)."""
+    """``"numpy"`` when no argument is an array of another library; the name of
+    that library's top-level module (``"dask"``, ``"cupy"``, ...) for one NumPy's
+    functions dispatch to; ``"namespace:<module>"`` for an Array API array
+    (``"namespace:array_api_strict"``, ``"namespace:array_api_compat.torch"``)."""
     for a in args:
+        if is_namespace_array(a):
+            return "namespace:" + namespace_of(a).__name__
         if is_foreign(a):
             return type(a).__module__.partition(".")[0]
     return "numpy"
+
+
+# -- Array API namespaces -------------------------------------------------------------
+
+def is_namespace_array(x) -> bool:
+    """Whether ``x`` is an array NumPy's functions cannot take (an Array API array
+    such as array-api-strict's, a PyTorch tensor): the derivative then runs on its
+    namespace (``numpy_names``) instead of relying on NumPy's dispatch."""
+    t = type(x)
+    if isinstance(x, (np.ndarray, np.generic)) or hasattr(t, "__array_function__"):
+        return False
+    return hasattr(t, "__array_namespace__") or _is_torch(x)
+
+
+def _is_torch(x) -> bool:
+    t = type(x)
+    return t.__module__.startswith("torch") and hasattr(t, "__torch_function__")
+
+
+def namespace_of(x):
+    """The Array API namespace of ``x`` (PyTorch's through ``array-api-compat``)."""
+    if _is_torch(x):
+        try:
+            from array_api_compat import array_namespace
+        except ImportError:
+            raise ImportError("PyTorch tensors need array-api-compat: "
+                              "pip install 'sourcegrad[array-api]'") from None
+        return array_namespace(x)
+    return x.__array_namespace__()
+
+
+# NumPy's names for functions the Array API standard names otherwise
+_ALIASES = {"concatenate": "concat", "power": "pow", "arcsin": "asin", "arccos": "acos",
+            "arctan": "atan", "arctan2": "atan2", "arcsinh": "asinh", "arccosh": "acosh",
+            "arctanh": "atanh", "absolute": "abs", "bool_": "bool", "invert": "bitwise_invert",
+            "left_shift": "bitwise_left_shift", "right_shift": "bitwise_right_shift",
+            "conjugate": "conj", "amax": "max", "amin": "min", "true_divide": "divide"}
+_KINDS = {np.floating: "real floating", np.complexfloating: "complex floating",
+          np.integer: "integral", np.signedinteger: "signed integer",
+          np.unsignedinteger: "unsigned integer", np.bool_: "bool",
+          np.inexact: ("real floating", "complex floating"), np.number: "numeric"}
+
+
+class NumpyNames:
+    """NumPy's names over an Array API namespace: what the generated derivative, the
+    rules' helpers and ``sourcegrad.ops`` call as ``np.<name>`` when the inputs are
+    that namespace's arrays (see ``rebind``).  A function the standard has is the
+    namespace's own; a few NumPy spellings are written with the standard's
+    functions; anything else raises a ``TypeError`` naming the NumPy function."""
+
+    # NumPy's types stay NumPy's: checks such as isinstance(x, np.ndarray) are False
+    ndarray, generic, ufunc, dtype = np.ndarray, np.generic, np.ufunc, np.dtype
+    floating, complexfloating, integer, inexact, number = (
+        np.floating, np.complexfloating, np.integer, np.inexact, np.number)
+    signedinteger, unsignedinteger = np.signedinteger, np.unsignedinteger
+    pi, e, inf, nan, newaxis = np.pi, np.e, np.inf, np.nan, None
+
+    def __init__(self, ns):
+        self._ns = ns
+        self.__name__ = getattr(ns, "__name__", type(ns).__name__)
+
+    def __repr__(self):
+        return f"<NumPy's names over {self.__name__}>"
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        own = getattr(type(self), "_" + name, None)
+        if own is not None:
+            f = own.__get__(self)
+        else:
+            f = getattr(self._ns, _ALIASES.get(name, name), None)
+            if f is None:
+                f = _missing(name, self.__name__)
+        setattr(self, name, f)  # looked up once
+        return f
+
+    # NumPy spellings written with the standard's functions
+    def _shape(self, x):
+        return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+
+    def _ndim(self, x):
+        return x.ndim if hasattr(x, "ndim") else np.ndim(x)
+
+    def _size(self, x):
+        return self._ns.size(x) if hasattr(self._ns, "size") else x.size
+
+    def _transpose(self, x, axes=None):
+        return self._ns.permute_dims(x, tuple(range(x.ndim))[::-1] if axes is None else axes)
+
+    def _swapaxes(self, x, a, b):
+        axes = list(range(x.ndim))
+        axes[a], axes[b] = axes[b], axes[a]
+        return self._ns.permute_dims(x, tuple(axes))
+
+    def _result_type(self, *xs):
+        dtypes = [x.dtype if hasattr(x, "dtype") and not isinstance(x, np.generic) else x
+                  for x in xs]
+        arrays = [d for d in dtypes if not isinstance(d, (int, float, complex, np.generic))]
+        if not arrays:
+            return np.result_type(*xs)
+        return self._ns.result_type(*arrays)
+
+    def _issubdtype(self, dtype, kind):
+        if isinstance(dtype, np.dtype) or kind not in _KINDS:
+            return np.issubdtype(dtype, kind)
+        return self._ns.isdtype(dtype, _KINDS[kind])
+
+    def _iscomplexobj(self, x):
+        return self._ns.isdtype(x.dtype, "complex floating") if hasattr(x, "dtype") \
+            else np.iscomplexobj(x)
+
+    def _errstate(self, **kwargs):
+        return np.errstate(**kwargs)
+
+    def _asarray(self, x, dtype=None):
+        return self._ns.asarray(x, dtype=dtype)
+
+    def _float32(self, v):
+        return self._ns.asarray(v, dtype=self._ns.float32)
+
+    def _float64(self, v):
+        return self._ns.asarray(v, dtype=self._ns.float64)
+
+
+def _missing(name, where):
+    def missing(*args, **kwargs):
+        raise TypeError(f"np.{name} is NumPy-only: the array namespace {where} has no "
+                        f"{name}, so sourcegrad cannot run it on these inputs; compute "
+                        f"on NumPy arrays, or write the function with the Array API's "
+                        f"functions")
+    missing.__name__ = name
+    missing.sg_missing = True
+    return missing
+
+
+_NAMES = {}
+
+
+def numpy_names(library: str) -> NumpyNames:
+    """The ``NumpyNames`` of a namespace library (``library(args)``'s
+    ``"namespace:<module>"``), one per library."""
+    got = _NAMES.get(library)
+    if got is None:
+        import importlib
+        got = _NAMES[library] = NumpyNames(importlib.import_module(library.partition(":")[2]))
+    return got
+
+
+# -- code rebound to a namespace ------------------------------------------------------
+
+_REBOUND = {}
+
+
+def rebind(obj, names: NumpyNames):
+    """``obj`` as the namespace-generic derivative calls it: NumPy itself becomes
+    ``names``; a NumPy function its namespace's; a function of sourcegrad's (a
+    runtime helper, a rule's helper, ``ops.matmul``) a copy whose globals see
+    ``names`` as ``np``; sourcegrad's ``ops`` module a copy of such copies.
+    Anything else is itself."""
+    import types
+    if obj is np:
+        return names
+    if isinstance(obj, types.ModuleType):
+        if obj.__name__.startswith("sourcegrad.") and obj.__name__ != __name__:
+            key = (obj.__name__, id(names))
+            module = _REBOUND.get(key)
+            if module is None:
+                module = _REBOUND[key] = types.ModuleType(obj.__name__, obj.__doc__)
+                module.__dict__.update(_module_globals(obj.__dict__, names))
+            return module
+        return obj
+    if isinstance(obj, types.FunctionType):
+        module = obj.__globals__.get("__name__", "")
+        if module.startswith("sourcegrad.") and module != __name__ and "np" in obj.__globals__:
+            return _module_globals(obj.__globals__, names).get(obj.__name__, obj) \
+                if obj.__globals__.get(obj.__name__) is obj else _clone(obj, names)
+        return obj
+    if isinstance(obj, np.ufunc) or (callable(obj) and getattr(obj, "__module__", None)
+                                     in ("numpy", "numpy.core.multiarray", "numpy._core")):
+        name = getattr(obj, "__name__", None)
+        if name and getattr(np, name, None) is obj:
+            return getattr(names, name)
+    return obj
+
+
+def _clone(fn, names):
+    import types
+    new = types.FunctionType(fn.__code__, _module_globals(fn.__globals__, names),
+                             fn.__name__, fn.__defaults__, fn.__closure__)
+    new.__kwdefaults__ = fn.__kwdefaults__
+    new.__dict__.update(fn.__dict__)
+    new.__qualname__ = fn.__qualname__
+    return new
+
+
+def _module_globals(g, names):
+    """A copy of a sourcegrad module's globals with ``np`` bound to ``names`` and its
+    functions (and the sourcegrad functions and modules it imported) rebound."""
+    import types
+    key = (id(g), id(names))
+    got = _REBOUND.get(key)
+    if got is not None:
+        return got
+    new = _REBOUND[key] = dict(g)
+    for k, v in g.items():
+        if v is np:
+            new[k] = names
+        elif isinstance(v, types.FunctionType):
+            module = v.__globals__.get("__name__", "")
+            if module.startswith("sourcegrad.") and module != __name__ and "np" in v.__globals__:
+                new[k] = _clone(v, names) if v.__globals__ is g else rebind(v, names)
+        elif isinstance(v, types.ModuleType) and v.__name__.startswith("sourcegrad.") \
+                and v.__name__ != __name__:
+            new[k] = rebind(v, names)
+    return new

@@ -114,6 +114,9 @@ def _minmax_grad(dz, z, a, axis=None, keepdims=False):
     axes = _axes(axis, ndim)
     if isinstance(hit, np.ndarray):
         count = hit.sum(axis=axes, keepdims=True)
+    elif is_foreign(hit):  # (the Array API sums numbers, not booleans)
+        zero = np.zeros_like(a)
+        count = np.sum(np.where(hit, zero + 1, zero), axis=axes, keepdims=True)
     else:
         count = np.sum(hit, axis=axes, keepdims=True)
     count = np.maximum(count, 1)  # 0: `initial` won
@@ -490,7 +493,9 @@ def _sigmoid(t):
     smallest normal float; clipping there returns that bound (about 1.2e-308)
     instead of warning (likewise per dtype).  Five ufunc calls, no ``np.where``:
     this sits on every logistic loss's backward path."""
-    lo = _EXP_FLOOR.get(getattr(t, "dtype", np.float64))
+    dtype = getattr(t, "dtype", np.float64)
+    # (another library's dtype: the exact form, which needs no per-dtype bound)
+    lo = _EXP_FLOOR.get(dtype) if isinstance(dtype, np.dtype) else None
     if lo is None:  # float16's range is too narrow for the clip: the exact form
         e = np.exp(-np.abs(t))  # in (0, 1]
         return np.where(t >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
