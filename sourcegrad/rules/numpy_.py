@@ -51,13 +51,17 @@ def _axes(axis, ndim):
     return (int(axis) % ndim,)
 
 
+# adjoints that are certainly NumPy's (no check for another library's array needed)
+_PLAIN = frozenset({np.ndarray, np.float64, np.float32, float, int})
+
+
 def _keep(v, ndim, axis, keepdims):
     """A reduction's result with the reduced axes restored as size 1."""
     v = _asarray(v)
     if keepdims or ndim == 0:
         return v
     axes = _axes(axis, ndim)
-    if is_foreign(v) and v.ndim + len(axes) == ndim:
+    if type(v) is not np.ndarray and is_foreign(v) and v.ndim + len(axes) == ndim:
         # by indexing: a Dask array of unknown length cannot be reshaped
         index = [slice(None)] * v.ndim
         for i in axes:
@@ -86,7 +90,8 @@ def _like(g, x):
 
 def _sum_grad(dz, a, axis=None, keepdims=False):
     """Adjoint of ``np.sum(a, axis, keepdims=keepdims)``: spread ``dz`` back."""
-    if is_foreign(a) or is_foreign(dz):  # a Dask array: spread lazily, in its library
+    if (type(a) is not np.ndarray or type(dz) not in _PLAIN) and (is_foreign(a) or is_foreign(dz)):
+        # another library's array (Dask): spread lazily, in its library
         return _like(broadcast_like(_keep(dz, a.ndim, axis, keepdims), a), a)
     shape = a.shape if isinstance(a, np.ndarray) else np.shape(a)
     kept = _keep(dz, len(shape), axis, keepdims)

@@ -1,0 +1,135 @@
+"""Array API inputs: array-api-strict arrays and PyTorch CPU tensors get their own
+array type back (README, "Dask and other array libraries").
+
+array-api-strict allows only what the standard specifies, so a derivative that
+runs on it uses its namespace's functions alone; the tests also forbid any
+conversion to NumPy while a gradient runs.  Values are compared with the
+gradients of the same NumPy inputs (checked against finite differences here).
+"""
+import numpy as np
+import pytest
+
+import sourcegrad as sg
+from sourcegrad import ops
+from sourcegrad.testing import check_grads
+from benchmarks.workloads import (logistic_inputs, logistic_regression, mlp_inputs,
+                                  mlp_loss, rnn_inputs, rnn_loss)
+
+
+def function(x, y, w, b):
+    """The tutorial's function (samples/autodiff_tutorial.py)."""
+    z = ops.matmul(x, w) + b
+    loss = ops.binary_cross_entropy_with_logits(z, y, ops.ones_like(z), ops.ones_like(z))
+    return loss
+
+
+def tutorial_inputs():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((8, 5))
+    y = (rng.random((8, 3)) > 0.5).astype(np.float64)
+    return x, y, rng.standard_normal((5, 3)), rng.standard_normal(3)
+
+
+CASES = {
+    "tutorial": (function, tutorial_inputs(), (0, 2, 3)),
+    "mlp": (mlp_loss, mlp_inputs(small=True), (0, 2, 3, 4, 5)),
+    "logreg": (logistic_regression, logistic_inputs(small=True), (0, 2, 3)),
+    "rnn": (rnn_loss, rnn_inputs(small=True), (1, 2, 3, 4)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_numpy_reference_is_right(name):
+    fn, args, positions = CASES[name]
+    check_grads(fn, *args, wrt=positions)
+
+
+# -- array-api-strict ----------------------------------------------------------------
+
+@pytest.fixture
+def strict(monkeypatch):
+    xps = pytest.importorskip("array_api_strict", reason="array-api-strict is not installed: "
+                              "pip install 'sourcegrad[array-api]'")
+    Array = type(xps.asarray(1.0))
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("an array-api-strict array was converted to NumPy")
+
+    # no silent conversion to NumPy while the tests run
+    monkeypatch.setattr(Array, "__array__", refuse)
+    monkeypatch.setattr(Array, "__buffer__", refuse, raising=False)
+    with pytest.raises(AssertionError, match="converted"):
+        np.asarray(xps.asarray([1.0]))
+    return xps
+
+
+def _to_numpy(a):
+    return np.from_dlpack(a)
+
+
+# the RNN's xs[t] indexes a 3-D array with one integer, which the standard leaves
+# unspecified (array-api-strict refuses it): its PyTorch test below runs it
+@pytest.mark.parametrize("name", ["tutorial", "mlp", "logreg"])
+@pytest.mark.parametrize("kind", ["grad", "value_and_grad"])
+def test_strict(name, kind, strict):
+    fn, args, positions = CASES[name]
+    ref = getattr(sg, kind)(fn, positions)(*args)
+    g = getattr(sg, kind)(fn, positions)
+    sargs = tuple(strict.asarray(a) for a in args)
+    for _ in range(2):  # the first call, then a cached one
+        got = g(*sargs)
+        if kind == "value_and_grad":
+            assert type(got[0]) is type(sargs[0])
+            np.testing.assert_allclose(_to_numpy(got[0]), ref[0], rtol=1e-12)
+            got, want = got[1], ref[1]
+        else:
+            want = ref
+        assert len(got) == len(want)
+        for a, r in zip(got, want):
+            assert type(a) is type(sargs[0])
+            assert a.dtype == strict.float64 and tuple(a.shape) == r.shape
+            np.testing.assert_allclose(_to_numpy(a), r, rtol=1e-12, atol=1e-12)
+
+
+def test_strict_numpy_only_function_named(strict):
+    def f(x):
+        return np.sum(np.sinc(x) ** 2)
+
+    with pytest.raises(TypeError, match=r"np\.sinc is NumPy-only.*array_api_strict"):
+        sg.grad(f)(strict.asarray([0.5, 1.5]))
+
+
+def test_numpy_path_unchanged_after_strict_calls(strict):
+    """The NumPy derivative and its results are NumPy's, before and after."""
+    fn, args, positions = CASES["mlp"]
+    g = sg.grad(fn, positions)
+    first = g(*args)
+    text = sg.source(g)
+    g(*(strict.asarray(a) for a in args))
+    again = g(*args)
+    assert sg.source(g) == text
+    for a, b in zip(first, again):
+        assert type(b) is np.ndarray
+        np.testing.assert_array_equal(a, b)
+
+
+# -- PyTorch through array-api-compat -----------------------------------------------
+
+@pytest.fixture
+def torch():
+    pytest.importorskip("array_api_compat", reason="array-api-compat is not installed: "
+                        "pip install 'sourcegrad[array-api]'")
+    return pytest.importorskip("torch", reason="PyTorch is not installed")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_torch(name, torch):
+    fn, args, positions = CASES[name]
+    ref = sg.grad(fn, positions)(*args)
+    g = sg.grad(fn, positions)
+    targs = tuple(torch.asarray(a) for a in args)
+    for _ in range(2):
+        got = g(*targs)
+        for a, r in zip(got, ref):
+            assert isinstance(a, torch.Tensor) and a.dtype == torch.float64
+            np.testing.assert_allclose(a.numpy(), r, rtol=1e-12, atol=1e-12)
