@@ -14,6 +14,7 @@ import types
 
 import numpy as np
 
+from sourcegrad import xp
 from sourcegrad.codegen import define
 from sourcegrad.errors import NoDerivativeError
 from sourcegrad.rules import registry
@@ -21,7 +22,7 @@ from sourcegrad.rules import registry
 _plans = {}
 
 
-def _plan(callee, spec, nargs, kwnames):
+def _plan(callee, spec, nargs, kwnames, library="numpy"):
     from sourcegrad.pipeline import Spec, derive, user_callable, vararg_names
 
     active_args, active_kw, weights, star = spec
@@ -72,7 +73,8 @@ def _plan(callee, spec, nargs, kwnames):
             elif isinstance(item, str) and item in active_kw:
                 slot_of[slot] = ("kw", item)
     active = tuple(p for p in params if p in slot_of)
-    d = derive(fn, Spec(active=active, mode="split", weights=weights, varargs=nvar))
+    d = derive(fn, Spec(active=active, mode="split", weights=weights, varargs=nvar,
+                        library=library))
     index = {slot_of[p]: j for j, p in enumerate(active)}
     reorder = tuple(index.get(slot) for slot in caller_order)
     return d, has_self, reorder
@@ -123,13 +125,18 @@ def _self_of(callee):
 
 def call_fwd(callee, spec, *args, **kwargs):
     """Forward sweep of a call resolved at run time: ``(out, saved)``."""
+    library = "numpy"
+    for a in args:
+        if type(a) not in _PLAIN:  # maybe another library's array (xp.py)
+            library = xp.library(args)
+            break
     try:
-        key = (_callee_key(callee), spec, len(args), tuple(kwargs))
+        key = (_callee_key(callee), spec, len(args), tuple(kwargs), library)
         plan = _plans.get(key, _MISSING)
     except TypeError:  # unhashable callee
         key, plan = None, _MISSING
     if plan is _MISSING or (plan is not None and not plan[0].valid()):
-        plan = _plan(callee, spec, len(args), tuple(kwargs))
+        plan = _plan(callee, spec, len(args), tuple(kwargs), library)
         if key is not None:
             _plans[key] = plan
     if plan is None:
@@ -143,6 +150,7 @@ def call_fwd(callee, spec, *args, **kwargs):
 
 
 _MISSING = object()
+_PLAIN = frozenset({np.ndarray, float, int, bool, np.float64, np.float32, type(None)})
 
 
 def call_bwd(saved, dout, weight_grads=None):
