@@ -551,6 +551,8 @@ def build(fn, spec: Spec) -> Derivative:
     env = ctx.env
     if spec.library.startswith("namespace:"):
         env = _namespace_env(functions, ctx, parsed, spec.library)
+    elif spec.library != "numpy":
+        env = _dispatch_env(functions, ctx, parsed, spec.library)
     compiled, text = compile_functions(                         # 7. compile
         functions, names, env=env, globals_=parsed.globals,
         closure_cells=parsed.closure,
@@ -562,6 +564,27 @@ def build(fn, spec: Spec) -> Derivative:
                       closure=dict(parsed.closure), callees=list(ctx.callees))
 
 
+def _free_loads(functions):
+    """Names the generated functions read but never bind."""
+    loads, stores = set(), set()
+    for f in functions:
+        for n in astutil.name_nodes(f):
+            (loads if isinstance(n.ctx, gast.Load) else stores).add(n.id)
+    return loads - stores
+
+
+def _dispatch_env(functions, ctx, parsed, library):
+    """The names a derivative for a library NumPy dispatches to (Dask) is compiled
+    with: the generated code's NumPy is ``xp.DispatchNames`` (NumPy, but arrays made
+    from a shape alone are the library's); helpers dispatch by themselves."""
+    names = xp.dispatch_names(library)
+    env = {k: names if v is np else v for k, v in ctx.env.items()}
+    for n in sorted(_free_loads(functions) - set(env) - set(parsed.closure)):
+        if parsed.globals.get(n) is np:
+            env[n] = names
+    return env
+
+
 def _namespace_env(functions, ctx, parsed, library):
     """The names the namespace-generic derivative is compiled with: every object it
     reaches NumPy through (the user's ``np``, the rules' helpers, ``sourcegrad.ops``)
@@ -570,11 +593,7 @@ def _namespace_env(functions, ctx, parsed, library):
     is untouched."""
     names = xp.numpy_names(library)
     env = {k: xp.rebind(v, names) for k, v in ctx.env.items()}
-    loads, stores = set(), set()
-    for f in functions:
-        for n in astutil.name_nodes(f):
-            (loads if isinstance(n.ctx, gast.Load) else stores).add(n.id)
-    for n in sorted(loads - stores - set(env) - set(parsed.closure)):
+    for n in sorted(_free_loads(functions) - set(env) - set(parsed.closure)):
         if n in parsed.globals:
             new = xp.rebind(parsed.globals[n], names)
             if new is not parsed.globals[n]:

@@ -220,6 +220,38 @@ def numpy_names(library: str) -> NumpyNames:
     return got
 
 
+class DispatchNames:
+    """NumPy itself, for a library NumPy dispatches to (Dask, CuPy), except the
+    functions that make an array from a shape alone (``np.full(shape, v)``, which
+    no argument can dispatch): those are the library's own, so an adjoint spread to
+    a Dask array's shape is a Dask array too, not a NumPy array of that size."""
+
+    _MAKERS = ("full", "zeros", "ones", "empty")
+
+    def __init__(self, module):
+        self._module = module
+        self.__name__ = f"numpy (arrays made by {module.__name__})"
+        for name in self._MAKERS:
+            setattr(self, name, getattr(module, name, getattr(np, name)))
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    def __repr__(self):
+        return f"<{self.__name__}>"
+
+
+def dispatch_names(library: str) -> DispatchNames:
+    """The ``DispatchNames`` of a library NumPy dispatches to (``library(args)``'s
+    ``"dask"``, ``"cupy"``, ...), one per library."""
+    got = _NAMES.get(library)
+    if got is None:
+        import importlib
+        module = importlib.import_module("dask.array" if library == "dask" else library)
+        got = _NAMES[library] = DispatchNames(module)
+    return got
+
+
 # -- code rebound to a namespace ------------------------------------------------------
 
 _REBOUND = {}

@@ -242,3 +242,21 @@ def test_distributed_sample_small():
               if line.startswith("step ")]
     assert len(losses) == 5 and losses[-1] < losses[0]
     assert "Dask vs NumPy max abs difference" in proc.stdout
+
+
+def test_adjoint_spread_to_a_dask_shape_is_a_dask_array(counter, monkeypatch):
+    """``np.sum(X @ w)``: the sum's adjoint, spread to the shape of ``X @ w`` for the
+    matmul, is made by Dask (no NumPy array of the data's length in the client)."""
+    def f(X, w):
+        return np.sum(X @ w)
+
+    X = np.random.default_rng(0).standard_normal((40, 5))
+    w = np.ones(5)
+    ref = sg.grad(f, 1)(X, w)
+    g = sg.grad(f, 1)
+    with monkeypatch.context() as m:
+        m.setattr(np, "full", None)  # any NumPy array made from a shape would fail here
+        got = g(da.from_array(X, chunks=(10, 5)), w)
+    assert "np.full((40,), 1.0)" in sg.source(g)
+    assert counter.computes == 0
+    assert_lazy_equal(got, ref)
