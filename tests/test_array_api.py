@@ -9,33 +9,14 @@ gradients of the same NumPy inputs (checked against finite differences here).
 import numpy as np
 import pytest
 
+import os
+import sys
+
 import sourcegrad as sg
-from sourcegrad import ops
 from sourcegrad.testing import check_grads
-from benchmarks.workloads import (logistic_inputs, logistic_regression, mlp_inputs,
-                                  mlp_loss, rnn_inputs, rnn_loss)
 
-
-def function(x, y, w, b):
-    """The tutorial's function (samples/autodiff_tutorial.py)."""
-    z = ops.matmul(x, w) + b
-    loss = ops.binary_cross_entropy_with_logits(z, y, ops.ones_like(z), ops.ones_like(z))
-    return loss
-
-
-def tutorial_inputs():
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((8, 5))
-    y = (rng.random((8, 3)) > 0.5).astype(np.float64)
-    return x, y, rng.standard_normal((5, 3)), rng.standard_normal(3)
-
-
-CASES = {
-    "tutorial": (function, tutorial_inputs(), (0, 2, 3)),
-    "mlp": (mlp_loss, mlp_inputs(small=True), (0, 2, 3, 4, 5)),
-    "logreg": (logistic_regression, logistic_inputs(small=True), (0, 2, 3)),
-    "rnn": (rnn_loss, rnn_inputs(small=True), (1, 2, 3, 4)),
-}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from array_cases import CASES  # noqa: E402
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -8,11 +8,16 @@ same NumPy inputs (themselves checked against finite differences here).
 import numpy as np
 import pytest
 
+import os
+import sys
+
 import sourcegrad as sg
 from sourcegrad import Parameter, nn, ops
 from sourcegrad.testing import check_grads
-from benchmarks.workloads import (logistic_inputs, logistic_regression, mlp_inputs,
-                                  mlp_loss, rnn_inputs, rnn_loss)
+from benchmarks.workloads import logistic_inputs, logistic_regression, mlp_inputs, mlp_loss
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from array_cases import CASES as ARRAY_CASES  # noqa: E402
 
 da = pytest.importorskip("dask.array", reason="dask is not installed: "
                          "pip install 'sourcegrad[dask]' to run the Dask tests")
@@ -37,26 +42,9 @@ def counter():
         yield c
 
 
-def function(x, y, w, b):
-    """The tutorial's function (samples/autodiff_tutorial.py)."""
-    z = ops.matmul(x, w) + b
-    loss = ops.binary_cross_entropy_with_logits(z, y, ops.ones_like(z), ops.ones_like(z))
-    return loss
-
-
-def tutorial_inputs():
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((8, 5))
-    y = (rng.random((8, 3)) > 0.5).astype(np.float64)
-    return x, y, rng.standard_normal((5, 3)), rng.standard_normal(3)
-
-
-# name: (function, NumPy inputs, positions, chunks of the inputs made Dask arrays)
-CASES = {
-    "tutorial": (function, tutorial_inputs(), (0, 2, 3), {0: (4, 5), 1: (4, 3)}),
-    "mlp": (mlp_loss, mlp_inputs(small=True), (0, 2, 3, 4, 5), {0: (2, 6), 1: (2, 3)}),
-    "rnn": (rnn_loss, rnn_inputs(small=True), (1, 2, 3, 4), {0: (5, 1, 3)}),
-}
+# chunks of the inputs made Dask arrays, per case
+CHUNKS = {"tutorial": {0: (4, 5), 1: (4, 3)}, "mlp": {0: (2, 6), 1: (2, 3)}, "rnn": {0: (5, 1, 3)}}
+CASES = {name: ARRAY_CASES[name] + (chunks,) for name, chunks in CHUNKS.items()}
 
 
 def to_dask(args, chunks):
