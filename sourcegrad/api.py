@@ -219,14 +219,14 @@ def _check_weights(weights):
 
 def _fix(g, x):
     """Give gradient ``g`` the type, shape and dtype of input ``x``."""
-    if xp.is_foreign(g) or xp.is_foreign(x):
-        return _fix_foreign(g, x)
     if isinstance(x, np.ndarray):
         if g is None:  # an item of a container input that the output does not read
             return np.zeros_like(x, subok=False)
         if type(g) is np.ndarray and g.dtype == x.dtype and g.shape == x.shape \
                 and g.flags.writeable:
             return g
+        if xp.is_foreign(g):  # read against Dask data: a Dask gradient
+            return _fix_foreign(g, x)
         g = np.asarray(g)
         if g.shape != x.shape:
             g = np.broadcast_to(g, x.shape)
@@ -235,12 +235,16 @@ def _fix(g, x):
     if isinstance(x, float):
         if g is None:
             return 0.0
+        if xp.is_foreign(g):
+            return _fix_foreign(g, x)
         # a real input's adjoint is the real part (the complex convention of the rules)
         return float(np.real(g)) if np.iscomplexobj(g) else float(g)
     if isinstance(x, (tuple, list, dict)):
         # a container input: one gradient per item, zeros for items the output
         # does not depend on (the generated code leaves those None)
         return runtime.mirror(g, x, _fix)
+    if xp.is_foreign(x) or xp.is_foreign(g):
+        return _fix_foreign(g, x)
     if g is None and isinstance(x, (np.floating, np.complexfloating)):
         return np.zeros_like(x)
     return g

@@ -88,7 +88,8 @@ def full(size, fill_value, *, dtype=None) -> np.ndarray:
 
 def ones_like(input, *, dtype=None) -> np.ndarray:
     """Ones with the shape (and dtype, unless given) of ``input``. Example: ``ops.ones_like(z)``."""
-    if _is_foreign(input):  # a Dask array: its own library's ones (no subok there)
+    if not isinstance(input, np.ndarray) and _is_foreign(input):
+        # a Dask array: its own library's ones (no subok there)
         return np.ones_like(input, dtype=dtype)
     # subok=False: ones shaped like a Parameter are not a Parameter.
     return np.ones_like(input, dtype=dtype, subok=False)
@@ -99,7 +100,7 @@ def zeros_like(input, *, dtype=None) -> np.ndarray:
 
     Example: ``ops.zeros_like(z)``.
     """
-    if _is_foreign(input):
+    if not isinstance(input, np.ndarray) and _is_foreign(input):
         return np.zeros_like(input, dtype=dtype)
     return np.zeros_like(input, dtype=dtype, subok=False)
 

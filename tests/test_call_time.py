@@ -56,7 +56,8 @@ def test_cached_call_runs_only_the_generated_code_and_numpy():
         # the wrapper (api), the guard check (pipeline.Derivative.valid is excluded
         # above: it is a method of a pipeline class) and the rules' NumPy helpers
         assert all(m in ("sourcegrad.api", "sourcegrad.rules.ops", "sourcegrad.rules.numpy_",
-                         "sourcegrad.runtime", "sourcegrad.ops") for m, _ in sourcegrad_calls), \
+                         "sourcegrad.runtime", "sourcegrad.ops", "sourcegrad.xp")
+                   for m, _ in sourcegrad_calls), \
             sourcegrad_calls
 
 
