@@ -772,7 +772,7 @@ _CHECK_ARGS_TEXT = '''def _check_args(args, signature):
 _PORTABLE = ("sourcegrad.runtime", "sourcegrad.ops", "sourcegrad.rules.numpy_",
              "sourcegrad.rules.ops", "sourcegrad.rules.operators", "sourcegrad.rules.builtins_",
              "sourcegrad.rules.runtime_", "sourcegrad.nn", "sourcegrad.tensor",
-             "sourcegrad.dtypes", "sourcegrad.errors")
+             "sourcegrad.dtypes", "sourcegrad.errors", "sourcegrad.xp")
 _ENGINE_LIBS = ("gast", "astor")
 
 

@@ -51,10 +51,6 @@ def _axes(axis, ndim):
     return (int(axis) % ndim,)
 
 
-# adjoints that are certainly NumPy's (no check for another library's array needed)
-_PLAIN = frozenset({np.ndarray, np.float64, np.float32, float, int})
-
-
 def _keep(v, ndim, axis, keepdims):
     """A reduction's result with the reduced axes restored as size 1."""
     v = _asarray(v)
@@ -90,7 +86,8 @@ def _like(g, x):
 
 def _sum_grad(dz, a, axis=None, keepdims=False):
     """Adjoint of ``np.sum(a, axis, keepdims=keepdims)``: spread ``dz`` back."""
-    if (type(a) is not np.ndarray or type(dz) not in _PLAIN) and (is_foreign(a) or is_foreign(dz)):
+    if (type(a) is not np.ndarray or type(dz) not in (np.ndarray, np.float64, float)) \
+            and (is_foreign(a) or is_foreign(dz)):
         # another library's array (Dask): spread lazily, in its library
         return _like(broadcast_like(_keep(dz, a.ndim, axis, keepdims), a), a)
     shape = a.shape if isinstance(a, np.ndarray) else np.shape(a)
