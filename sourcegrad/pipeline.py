@@ -555,7 +555,7 @@ def build(fn, spec: Spec) -> Derivative:
         env = _dispatch_env(functions, ctx, parsed, spec.library)
     compiled, text = compile_functions(                         # 7. compile
         functions, names, env=env, globals_=parsed.globals,
-        closure_cells=parsed.closure,
+        closure_cells={k: v for k, v in parsed.closure.items() if k not in env},
         filename_hint=f"{functions[0].name} from {parsed.filename}")
     guards = _guards(parsed, ctx.mentioned) + ctx.guards
     sources = [text] + [c.source for c in ctx.callees]
@@ -588,16 +588,24 @@ def _dispatch_env(functions, ctx, parsed, library):
 def _namespace_env(functions, ctx, parsed, library):
     """The names the namespace-generic derivative is compiled with: every object it
     reaches NumPy through (the user's ``np``, the rules' helpers, ``sourcegrad.ops``)
-    rebound to the inputs' Array API namespace (``xp.rebind``).  A global the code
-    reads is shadowed by a closure variable of the same name, so the user's module
-    is untouched."""
+    rebound to the inputs' Array API namespace (``xp.rebind``).  A global or closure
+    variable the code reads is shadowed by an injected variable of the same name, so
+    the user's module is untouched."""
     names = xp.numpy_names(library)
     env = {k: xp.rebind(v, names) for k, v in ctx.env.items()}
-    for n in sorted(_free_loads(functions) - set(env) - set(parsed.closure)):
-        if n in parsed.globals:
-            new = xp.rebind(parsed.globals[n], names)
-            if new is not parsed.globals[n]:
-                env[n] = new
+    for n in sorted(_free_loads(functions) - set(env)):
+        if n in parsed.closure:  # (its guard refuses the derivative once it is rebound)
+            try:
+                old = parsed.closure[n].cell_contents
+            except ValueError:  # an empty cell
+                continue
+        elif n in parsed.globals:
+            old = parsed.globals[n]
+        else:
+            continue
+        new = xp.rebind(old, names)
+        if new is not old:
+            env[n] = new
     return env
 
 

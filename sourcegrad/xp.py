@@ -68,6 +68,8 @@ def library(args) -> str:
     for a in args:
         if is_namespace_array(a):
             return "namespace:" + namespace_of(a).__name__
+        if is_dask(a):
+            return "dask"
         if is_foreign(a):
             return type(a).__module__.partition(".")[0]
     return "numpy"

@@ -114,3 +114,18 @@ def test_torch(name, torch):
         for a, r in zip(got, ref):
             assert isinstance(a, torch.Tensor) and a.dtype == torch.float64
             np.testing.assert_allclose(a.numpy(), r, rtol=1e-12, atol=1e-12)
+
+
+def test_strict_numpy_imported_by_name(strict):
+    """``from numpy import tanh`` and a module under another name: the namespace's."""
+    import numpy
+    from numpy import tanh
+
+    def f(x):
+        return numpy.sum(tanh(x) ** 2) + np.sum(x)
+
+    x = np.linspace(-1.0, 1.0, 5)
+    ref = sg.grad(f)(x)
+    got = sg.grad(f)(strict.asarray(x))
+    assert type(got) is type(strict.asarray(x))
+    np.testing.assert_allclose(_to_numpy(got), ref, rtol=1e-12)
