@@ -19,7 +19,7 @@ from sourcegrad import runtime
 from sourcegrad.parse import MISSING, unwrap
 from sourcegrad.codegen import define, strip_comments
 from sourcegrad.errors import SourcegradError
-from sourcegrad.pipeline import Spec, derive, user_callable, vararg_names
+from sourcegrad.pipeline import Spec, derive, dump, user_callable, vararg_names
 from sourcegrad.shapes import Abstract
 
 FLOAT = Abstract("float")
@@ -612,11 +612,15 @@ class GradFunction:
         return tuple(out)
 
     # -- reading ------------------------------------------------------------------
-    def source(self, comments: bool = True) -> str:
+    def source(self, comments: bool = True, stage: str = None) -> str:
         """The derivative's source: the one the last call ran (specialised on its
         inputs' shapes), or the general one before any call.  ``comments=False``
-        leaves out the comments naming the user's line each block differentiates."""
-        text = (self._last or self.derivative()).source
+        leaves out the comments naming the user's line each block differentiates.
+        ``stage`` (one of ``pipeline.STAGES``: ``"parse"``, ``"normalize"``,
+        ``"activity"``, ``"reverse"``, ``"optimize"``) shows this function's tree
+        right after that stage instead."""
+        d = self._last or self.derivative()
+        text = d.source if stage is None else dump(self.func, d.spec, stage)
         return text if comments else strip_comments(text)
 
     def __repr__(self):
@@ -668,16 +672,20 @@ def _register():
     nondifferentiable(grad, value_and_grad, source)
 
 
-def source(g, comments: bool = True) -> str:
+def source(g, comments: bool = True, stage: str = None) -> str:
     """The generated Python source of ``g``'s derivative.
 
     Each block of the backward sweep is headed by a comment naming the line of
     your code it differentiates; ``comments=False`` leaves them out.
+    ``stage="normalize"`` (or ``"parse"``, ``"activity"``, ``"reverse"``,
+    ``"optimize"``) shows the function's tree right after that stage of the
+    pipeline; the environment variable ``SOURCEGRAD_DUMP=normalize,reverse``
+    (or ``all``) prints those stages of every transformation to standard error.
     """
     if not isinstance(g, GradFunction):
         raise TypeError(f"source() expects what grad/value_and_grad returned, got "
                         f"{type(g).__name__}")
-    return g.source(comments)
+    return g.source(comments, stage)
 
 
 _register()

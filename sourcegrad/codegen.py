@@ -33,11 +33,15 @@ def to_source(node) -> str:
     Statements marked as notes (``reverse.note_stmt``) become ``# comments``.
     """
     notes = []
+    marked = []
     for n in astutil.statements([node]):
         if getattr(n, "sg_note", False):
             notes.append(n.value.value)
+            marked.append(n.value)
             n.value.value = f"{_NOTE}{len(notes) - 1}"
     tree = astutil.gast_to_ast(node, locations=False)  # only printed
+    for constant, note in zip(marked, notes):  # the tree is left as it was
+        constant.value = note
     text = astor.to_source(tree, indent_with="    ", pretty_source=lambda parts: "".join(parts))
     if notes:
         def comment(m):

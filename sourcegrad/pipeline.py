@@ -15,6 +15,8 @@ from __future__ import annotations
 import builtins
 import inspect
 import gc
+import os
+import sys
 import threading
 import types
 import weakref
@@ -28,7 +30,7 @@ from sourcegrad import runtime
 from sourcegrad import shapes as shapes_mod
 from sourcegrad.activity import INACTIVE_ATTRS, analyse
 from sourcegrad.astutil import copy_tree, statements
-from sourcegrad.codegen import compile_functions, define
+from sourcegrad.codegen import compile_functions, define, to_source
 from sourcegrad.errors import NoDerivativeError, SourceNotFoundError, SourcegradError
 from sourcegrad.fence import fence
 from sourcegrad.naming import Namer
@@ -80,6 +82,7 @@ class Derivative:
     globals: dict = field(default_factory=dict)  # the user module's globals it runs in
     closure: dict = field(default_factory=dict)  # the user function's closure cells
     callees: list = field(default_factory=list)  # derivatives of called functions
+    spec: Spec = None                            # what was derived (to show its stages)
 
     def valid(self) -> bool:
         for holder, key, mode, expected in self.guards:
@@ -501,9 +504,57 @@ def derive(fn, spec: Spec) -> Derivative:
         return d
 
 
-def front(fn, spec: Spec):
+#: The stages whose output ``dump`` (and ``sg.source(g, stage=...)``) can show, in order.
+STAGES = ("parse", "normalize", "activity", "reverse", "optimize")
+
+
+def _no_trace(stage, show):
+    """The default tracer: shows nothing (``show`` is never called)."""
+
+
+def dump(fn, spec: Spec, stage: str) -> str:
+    """The text of ``fn``'s tree right after ``stage`` (one of :data:`STAGES`),
+    transformed afresh for ``spec`` (the cache is neither read nor written)."""
+    if stage not in STAGES:
+        raise ValueError(f"stage must be one of {', '.join(map(repr, STAGES))}, got {stage!r}")
+    seen = {}
+
+    def trace(name, show):
+        if name == stage:
+            seen[name] = show()
+    build(unwrap(fn), spec, trace)
+    return seen[stage]
+
+
+def _trace_from_environment():
+    """``SOURCEGRAD_DUMP=normalize,reverse`` prints those stages of every
+    transformation to standard error (``all`` for every stage)."""
+    wanted = os.environ.get("SOURCEGRAD_DUMP", "")
+    if not wanted:
+        return _no_trace
+    names = set(STAGES) if wanted.strip() == "all" else {w.strip() for w in wanted.split(",")}
+
+    def trace(name, show):
+        if name in names:
+            print(f"# ---- sourcegrad stage: {name} ----\n{show()}", file=sys.stderr)
+    return trace
+
+
+def _show_trees(trees):
+    return "\n\n".join(to_source(t).rstrip() + "\n" for t in trees)
+
+
+def _show_activity(tree, act):
+    head = [f"# varied (depend on a differentiated input): {', '.join(sorted(act.varied))}",
+            f"# useful (reach a seeded output): {', '.join(sorted(act.useful))}",
+            f"# active (get an adjoint): {', '.join(sorted(act.active))}"]
+    return "\n".join(head) + "\n" + to_source(tree)
+
+
+def front(fn, spec: Spec, trace=_no_trace):
     """Stages 1-3 for ``fn``: (parsed source, namer, normalized tree, context)."""
     parsed = parse_function(fn)                                  # 1. read source
+    trace("parse", lambda: to_source(parsed.tree))
     fence(parsed)                                                # 2. refuse what we can't do
     if spec.varargs >= 0 and parsed.tree.args.vararg is not None:
         expand_varargs(parsed.tree, vararg_names(parsed.fn, spec.varargs))
@@ -511,6 +562,7 @@ def front(fn, spec: Spec):
     mentioned = {n.id for n in astutil.name_nodes(parsed.tree)}
     namer = Namer(mentioned)
     tree = normalize(parsed, namer, dict(spec.shapes))           # 3. one op per statement
+    trace("normalize", lambda: to_source(tree))
     locals_ = set(param_names(tree))
     helpers = []  # runtime helpers the normalizer referred to
     for n in astutil.name_nodes(tree):
@@ -524,23 +576,29 @@ def front(fn, spec: Spec):
     return parsed, namer, tree, ctx
 
 
-def build(fn, spec: Spec) -> Derivative:
-    parsed, namer, tree, ctx = front(fn, spec)                   # 1-3.
+def build(fn, spec: Spec, trace=None) -> Derivative:
+    """Run the stages for ``fn`` and ``spec``; ``trace(stage, show)`` is told after
+    each of :data:`STAGES` and may call ``show()`` for the tree's text."""
+    trace = trace or _trace_from_environment()
+    parsed, namer, tree, ctx = front(fn, spec, trace)            # 1-3.
     params = param_names(tree)
     ret = tree.body[-1]
     seeds = seeded_outputs(ret.value, spec, parsed, tree)
     act = analyse(tree, parsed, spec.active, seeds, spec.weights,  # 4. activity
                   lambda call_, rev=None: ctx.classify(call_), ctx.locals)
+    trace("activity", lambda: _show_activity(tree, act))
     ctx.shapes = shapes_mod.infer(tree, ctx, dict(spec.shapes))  #    shapes, if known
     rev = Reverser(tree, parsed, namer, act, ctx)                # 5. reverse
     fwd, bwd = rev.block(tree.body[:-1])
     functions = assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds)
+    trace("reverse", lambda: _show_trees(functions))
     functions = [optimize(f, spec, pure_call=ctx.pure_call,     # 6. simplify
                           arrays=ctx.arrays, owned=set(rev.adjoints.values()),
                           elementwise=ctx.elementwise_call, scatter=ctx.scatter_call)
                  for f in functions]
     for f in functions:
         f.body = prune_notes(f.body)
+    trace("optimize", lambda: _show_trees(functions))
     base = qualified_name(fn)
     names = [f.name for f in functions]
     compiled, text = compile_functions(                         # 7. compile
@@ -551,7 +609,7 @@ def build(fn, spec: Spec) -> Derivative:
     sources = [text] + [c.source for c in ctx.callees]
     return Derivative(tuple(compiled), "\n\n".join(dict.fromkeys(sources)), guards, base,
                       tuple(params), text=text, env=dict(ctx.env), globals=parsed.globals,
-                      closure=dict(parsed.closure), callees=list(ctx.callees))
+                      closure=dict(parsed.closure), callees=list(ctx.callees), spec=spec)
 
 
 def _code_names(code, out):
