@@ -18,6 +18,7 @@ import types
 import astor
 
 from sourcegrad import astutil
+from sourcegrad.annotations import getanno
 
 _counter = itertools.count()
 
@@ -35,7 +36,7 @@ def to_source(node) -> str:
     notes = []
     marked = []
     for n in astutil.statements([node]):
-        if getattr(n, "sg_note", False):
+        if getanno(n, "note", False):
             notes.append(n.value.value)
             marked.append(n.value)
             n.value.value = f"{_NOTE}{len(notes) - 1}"

@@ -39,6 +39,7 @@ from sourcegrad.optimize import optimize
 from sourcegrad.parse import MISSING, parse_function, unwrap
 from sourcegrad.reverse import Acc, Note, Resolver, Reverser, call, is_note, prune_notes
 from sourcegrad.rules import registry
+from sourcegrad.annotations import getanno, setanno
 
 
 # what the optimizer may move: functions that only compute a value
@@ -226,7 +227,7 @@ class Context:
     def elementwise_call(self, node):
         """Whether a call in generated code computes a new array elementwise."""
         obj = self.static_env(node.func)
-        return isinstance(obj, np.ufunc) or getattr(obj, "sg_elementwise", False) is True
+        return isinstance(obj, np.ufunc) or registry.is_elementwise(obj)
 
     def pure_call(self, node):
         """Whether a call in generated code only computes a value: NumPy, the
@@ -268,8 +269,8 @@ class Context:
         return self._wname
 
     def static(self, node):
-        if getattr(node, "sg_runtime", None) is not None:
-            return node.sg_runtime
+        if getanno(node, "runtime", None) is not None:
+            return getanno(node, "runtime")
         if isinstance(node, gast.Name):
             if node.id in self.locals:
                 return MISSING
@@ -568,11 +569,11 @@ def front(fn, spec: Spec, trace=_no_trace):
     for n in astutil.name_nodes(tree):
         if isinstance(n.ctx, (gast.Store, gast.Param)):
             locals_.add(n.id)
-        elif getattr(n, "sg_runtime", None) is not None:
+        elif getanno(n, "runtime", None) is not None:
             helpers.append(n)
     ctx = Context(parsed, namer, spec, locals_, mentioned)
     for n in helpers:
-        n.id = ctx.env_name(n.id, n.sg_runtime)
+        n.id = ctx.env_name(n.id, getanno(n, "runtime"))
     return parsed, namer, tree, ctx
 
 
@@ -714,8 +715,8 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
             return call(ctx.env_name("seed_like", runtime.seed_like), elt)
         return call(gast.Attribute(value=name(np_name), attr="ones_like", ctx=gast.Load()), elt)
 
-    if getattr(ret, "origin", None) is not None:
-        items.append(Note(ret.origin, parsed))  # the seeds come from the return line
+    if getanno(ret, "origin") is not None:
+        items.append(Note(getanno(ret, "origin"), parsed))  # the seeds come from the return line
     if isinstance(value, (gast.Tuple, gast.List)):
         elts = value.elts[:1] if spec.has_aux else value.elts
         for i, e in enumerate(elts):
@@ -734,7 +735,7 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
         fwd.append(gast.Expr(value=call(ctx.env_name("check_aux", runtime.check_aux), value)))
     for n in statements(fwd):  # the user's statements: the optimizer keeps their semantics
         if isinstance(n, gast.Assign):
-            n.sg_primal = True
+            setanno(n, "primal", True)
     items += bwd
     init = set()
     body_bwd = Resolver(rev).run(items, init)
@@ -927,7 +928,7 @@ def _strip_saves(rev, fwd, bwd, unread):
     def strip(body):
         out = []
         for s in body:
-            if getattr(s, "sg_push", None) in unread or getattr(s, "sg_pop", None) in unread:
+            if getanno(s, "push", None) in unread or getanno(s, "pop", None) in unread:
                 continue
             for field_ in ("body", "orelse"):
                 if isinstance(s, (gast.If, gast.For, gast.While)):
