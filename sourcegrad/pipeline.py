@@ -30,7 +30,7 @@ from sourcegrad import runtime
 from sourcegrad import shapes as shapes_mod
 from sourcegrad.activity import INACTIVE_ATTRS, analyse
 from sourcegrad.astutil import copy_tree, statements
-from sourcegrad.codegen import compile_functions, define, to_source
+from sourcegrad.codegen import compile_functions, forwarder, to_source
 from sourcegrad.errors import NoDerivativeError, SourceNotFoundError, SourcegradError
 from sourcegrad.fence import fence
 from sourcegrad.naming import Namer
@@ -424,11 +424,9 @@ def _bprop_wrapper(cell):
             "with named positional parameters only", hint="name construct's parameters",
             filename=code.co_filename, lineno=code.co_firstlineno)
     names = [p.name for p in params]
-    text = (f"def {cls.__name__}_with_bprop({', '.join(names)}):\n"
-            f"    return cell_with_bprop(cell, {', '.join(names)})\n")
-    fn = define(f"{cls.__name__}_with_bprop", text,
-                {"cell_with_bprop": runtime.cell_with_bprop, "cell": cell},
-                f"{cls.__name__} with its bprop")
+    fn = forwarder(f"{cls.__name__}_with_bprop", names, "cell_with_bprop", ["cell"] + names,
+                   {"cell_with_bprop": runtime.cell_with_bprop, "cell": cell},
+                   f"{cls.__name__} with its bprop")
     object.__setattr__(cell, "_sg_bprop_wrapper", fn)
     return fn
 
