@@ -57,16 +57,30 @@ def _rule_wrapper(primal):
     if not (isinstance(fname, str) and fname.isidentifier()):
         fname = "function"
     scope = {}
+    signature = _wrapper_signature(rule, scope)
+    if signature is None:
+        return None
+    params, args = signature
+    expr = _primal_expr(primal, fname, args, scope)
+    wrapper = _WRAPPERS[key] = forwarder(fname, params, expr, args, scope,
+                                         f"{fname} (rule wrapper)")
+    return wrapper
+
+
+def _wrapper_signature(rule, scope):
+    """(parameter texts, argument texts) of a rule wrapper: the rule's parameters but
+    ``out=`` and optional keyword-only ones; defaults that are not literals are bound
+    in ``scope``.  None for a rule taking ``**kwargs``."""
     params, args = [], []
     star = False
     for p in rule.signature.parameters.values():
+        if p.kind == p.VAR_KEYWORD:
+            return None
         if p.kind == p.VAR_POSITIONAL:
             params.append(f"*{p.name}")
             args.append(f"*{p.name}")
             star = True
             continue
-        if p.kind == p.VAR_KEYWORD:
-            return None
         if p.name == "out" and p.default is None or \
                 p.kind == p.KEYWORD_ONLY and p.default is not p.empty:
             # out=: not for a function being differentiated; optional keyword-only
@@ -75,20 +89,32 @@ def _rule_wrapper(primal):
         if p.kind == p.KEYWORD_ONLY and not star:
             params.append("*")
             star = True
-        text = p.name
-        if p.default is not p.empty:
-            try:
-                literal = ast.literal_eval(repr(p.default)) == p.default
-            except Exception:
-                literal = False
-            if not literal:
-                scope[f"{p.name}_default"] = p.default
-            text += "=" + (repr(p.default) if literal else f"{p.name}_default")
-        params.append(text)
+        params.append(p.name + _default_text(p, scope))
         pos = p.kind != p.KEYWORD_ONLY and p.default is p.empty
         args.append(p.name if pos else f"{p.name}={p.name}")
-    # how the wrapper names the primal: np.sin, ops.sigmoid, self.sum, or `primal`
+    return params, args
+
+
+def _default_text(p, scope):
+    """``=<default>`` for parameter ``p`` (a literal, or a name bound in ``scope``)."""
+    if p.default is p.empty:
+        return ""
+    try:
+        literal = ast.literal_eval(repr(p.default)) == p.default
+    except Exception:
+        literal = False
+    if literal:
+        return "=" + repr(p.default)
+    scope[f"{p.name}_default"] = p.default
+    return f"={p.name}_default"
+
+
+def _primal_expr(primal, fname, args, scope):
+    """How a rule wrapper names the primal: ``np.sin``, ``ops.sigmoid``, ``x.sum`` (a
+    method: its first argument is taken from ``args``), or ``primal``."""
     objclass = getattr(primal, "__objclass__", None)
+    if objclass is not None and args and not args[0].startswith("*") and "=" not in args[0]:
+        return f"{args.pop(0)}.{fname}"
     places = [("np", np), ("np.linalg", np.linalg), ("np.fft", np.fft)]
     ops = sys.modules.get("sourcegrad.ops")
     if ops is not None:
@@ -96,21 +122,13 @@ def _rule_wrapper(primal):
     module = sys.modules.get(getattr(primal, "__module__", None) or "")
     if module is not None:
         places.append((module.__name__.rpartition(".")[2].lstrip("_") or "module", module))
-    expr = None
-    if objclass is not None and args and not args[0].startswith("*") and "=" not in args[0]:
-        expr = f"{args.pop(0)}.{fname}"
-    else:
+    if fname not in ("np", "ops", "primal"):
         for alias, mod in places:
             if getattr(mod, fname, None) is primal:
                 scope[alias.partition(".")[0]] = np if alias.startswith("np") else mod
-                expr = f"{alias}.{fname}"
-                break
-    if expr is None or fname in ("np", "ops", "primal"):
-        scope["primal"] = primal
-        expr = "primal"
-    wrapper = _WRAPPERS[key] = forwarder(fname, params, expr, args, scope,
-                                         f"{fname} (rule wrapper)")
-    return wrapper
+                return f"{alias}.{fname}"
+    scope["primal"] = primal
+    return "primal"
 
 
 def _target(fn):
