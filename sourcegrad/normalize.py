@@ -801,19 +801,9 @@ class Normalizer:
         return False
 
     def static_value(self, node):
-        """The object an expression denotes at transformation time, if it can be known.
-
-        Only names that are not local, and attributes of modules, qualify.
-        """
-        if isinstance(node, gast.Name):
-            if node.id in self.locals:
-                return MISSING
-            return self.parsed.resolve(node.id)
-        if isinstance(node, gast.Attribute):
-            base = self.static_value(node.value)
-            if isinstance(base, types.ModuleType) or isinstance(base, type):
-                return getattr(base, node.attr, MISSING)
-        return MISSING
+        """The object an expression denotes at transformation time, if it can be known
+        (names the function does not bind, and attributes of modules and classes)."""
+        return self.parsed.denotes(node, self.locals)
 
     def expr(self, node, hint="t"):
         """Normalize ``node`` to a single operation over atoms (not yet assigned)."""

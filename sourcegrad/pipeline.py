@@ -249,17 +249,7 @@ class Context:
 
     def static_env(self, node):
         """The object a name in *generated* code denotes, if known statically."""
-        if isinstance(node, gast.Name):
-            if node.id in self.env:
-                return self.env[node.id]
-            if node.id in self.locals:
-                return MISSING
-            return self.parsed.resolve(node.id)
-        if isinstance(node, gast.Attribute):
-            base = self.static_env(node.value)
-            if isinstance(base, types.ModuleType):
-                return getattr(base, node.attr, MISSING)
-        return MISSING
+        return self.parsed.denotes(node, self.locals, self.env)
 
     def weights_name(self):
         if not self.spec.weights:
@@ -269,23 +259,9 @@ class Context:
         return self._wname
 
     def static(self, node):
-        if getanno(node, "runtime", None) is not None:
-            return getanno(node, "runtime")
-        if isinstance(node, gast.Name):
-            if node.id in self.locals:
-                return MISSING
-            return self.parsed.resolve(node.id)
-        if isinstance(node, gast.Attribute):
-            base = self.static(node.value)
-            if base is MISSING:
-                return MISSING
-            if isinstance(base, (types.ModuleType, type)) or callable(base) or \
-                    not isinstance(base, (runtime.np.ndarray,)):
-                try:
-                    return getattr(base, node.attr)
-                except Exception:
-                    return MISSING
-        return MISSING
+        """The object a name or attribute chain of the user's code denotes, if known
+        statically (attributes followed on any object but an array)."""
+        return self.parsed.denotes(node, self.locals, self.env, objects=True)
 
     def classify(self, value, rev=None):
         """(kind, obj) for a call: rule | method | nondiff | user | dynamic | unknown."""
