@@ -205,7 +205,6 @@ def _missing(name, where):
                         f"on NumPy arrays, or write the function with the Array API's "
                         f"functions")
     missing.__name__ = name
-    missing.sg_missing = True
     return missing
 
 

@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from sourcegrad.rules.registry import adjoint, d, nondifferentiable
+from sourcegrad.rules.registry import adjoint, d, elementwise, nondifferentiable
 from sourcegrad.runtime import broadcast_like, unbroadcast
 from sourcegrad.xp import asarray as _asarray, is_foreign
 
@@ -510,7 +510,7 @@ _EXP_FLOOR = {np.float64: -709.0, np.dtype(np.float64): -709.0,
 _EXP_FLOOR.update({np.dtype(t): -709.0 for t in "bBhHiIlLqQ?"})
 
 
-_sigmoid.sg_elementwise = True  # its result has the broadcast shape of its argument
+elementwise(_sigmoid)  # its result has the broadcast shape of its argument
 
 
 @adjoint(np.logaddexp)
