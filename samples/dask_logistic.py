@@ -74,7 +74,8 @@ def main(argv=None):
     rows = args.rows or (20_000 if args.small else 4_000_000)
     steps = args.steps or (8 if args.small else 10)
     memory_limit = args.memory_limit or ("400MB" if args.small else "600MB")
-    chunk_rows = max(1, min(rows, 250_000 if not args.small else 5_000))
+    # 64 MB chunks: a few fit in a worker at once, well below its limit
+    chunk_rows = max(1, min(rows, 125_000 if not args.small else 5_000))
 
     from dask.distributed import Client, LocalCluster
     if args.scheduler:
