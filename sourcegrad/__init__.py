@@ -14,9 +14,12 @@ from sourcegrad.errors import (NoDerivativeError, SourceNotFoundError, Sourcegra
                                UnsupportedSyntaxError)
 from sourcegrad.rules.registry import adjoint, d, nondifferentiable
 from sourcegrad.rules import operators as _operators  # noqa: F401  (registers rules)
-from sourcegrad.rules import numpy_ as _numpy_rules  # noqa: F401
+from sourcegrad.rules import numpy_core as _numpy_rules  # noqa: F401
+from sourcegrad.rules import linalg as _linalg_rules  # noqa: F401
+from sourcegrad.rules import fft as _fft_rules  # noqa: F401
 from sourcegrad.rules import runtime_ as _runtime_rules  # noqa: F401
 from sourcegrad.rules import builtins_ as _builtin_rules  # noqa: F401
+from sourcegrad.rules import math_ as _math_rules  # noqa: F401
 from sourcegrad.dtypes import bool_, float16, float32, float64, int32, int64
 from sourcegrad.tensor import Parameter, ParameterTuple, Tensor
 from sourcegrad import ops, nn

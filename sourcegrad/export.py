@@ -769,7 +769,8 @@ _CHECK_ARGS_TEXT = '''def _check_args(args, signature):
 
 # sourcegrad modules whose code a standalone derivative may carry: the helpers
 # generated code calls and the ops/layers it reads; the rest is the engine
-_PORTABLE = ("sourcegrad.runtime", "sourcegrad.ops", "sourcegrad.rules.numpy_",
+_PORTABLE = ("sourcegrad.runtime", "sourcegrad.ops", "sourcegrad.rules.numpy_core",
+             "sourcegrad.rules.linalg", "sourcegrad.rules.fft", "sourcegrad.rules.math_",
              "sourcegrad.rules.ops", "sourcegrad.rules.operators", "sourcegrad.rules.builtins_",
              "sourcegrad.rules.runtime_", "sourcegrad.nn", "sourcegrad.tensor",
              "sourcegrad.dtypes", "sourcegrad.errors")

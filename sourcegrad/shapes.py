@@ -360,7 +360,7 @@ class Specializer(NodeTransformer):
         for primal, adj in adjoint_of.items():
             if primal in self.shapes:
                 self.shapes[adj] = self.shapes[primal]
-        from sourcegrad.rules import numpy_ as nr
+        from sourcegrad.rules import numpy_core as nr
         self.helpers = {id(runtime.unbroadcast): "unbroadcast",
                         id(runtime.matmul_adjoint_a): "matmul_a",
                         id(runtime.matmul_adjoint_b): "matmul_b",

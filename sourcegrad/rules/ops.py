@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from sourcegrad import ops
-from sourcegrad.rules.numpy_ import _count, _sum_grad  # the same math as np.sum/mean
+from sourcegrad.rules.numpy_core import _count, _sum_grad  # the same math as np.sum/mean
 from sourcegrad.rules.registry import adjoint, d, nondifferentiable
 from sourcegrad.runtime import matmul_adjoint_a, matmul_adjoint_b, unbroadcast
 from sourcegrad.tensor import Parameter, Tensor
