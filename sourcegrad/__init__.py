@@ -41,3 +41,4 @@ __all__ = [
     "GradFunction", "export",
 ]
 from sourcegrad.export import export  # noqa: E402
+from sourcegrad.rules import nondiff as _nondiff  # noqa: E402,F401  (the table; imports api)

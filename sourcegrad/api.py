@@ -661,13 +661,6 @@ def generated_function(g):
     return g.last_generated()
 
 
-def _register():
-    from sourcegrad.rules.registry import nondifferentiable
-    # building a gradient function inside differentiated code yields a function,
-    # not a value that carries gradient; calling it is differentiated
-    nondifferentiable(grad, value_and_grad, source)
-
-
 def source(g, comments: bool = True) -> str:
     """The generated Python source of ``g``'s derivative.
 
@@ -678,6 +671,3 @@ def source(g, comments: bool = True) -> str:
         raise TypeError(f"source() expects what grad/value_and_grad returned, got "
                         f"{type(g).__name__}")
     return g.source(comments)
-
-
-_register()

@@ -177,7 +177,3 @@ def vjp_of(callee, positions):
                 _vjps.clear()
             _vjps[key] = g
     return g
-
-
-registry.nondifferentiable(vjp_of, why="it builds a gradient function; calling that is "
-                                       "differentiated")

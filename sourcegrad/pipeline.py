@@ -112,13 +112,6 @@ class CalleeInfo:
         self.self_expr = self_expr
 
 
-# Builtins that never carry gradient.
-for _b in (len, range, print, isinstance, issubclass, int, bool, str, type, id, enumerate,
-           zip, hasattr, callable, repr, hash, round, reversed, any, all):
-    registry.nondifferentiable(_b)
-registry.nondifferentiable(runtime.save_item)
-
-
 class Context:
     """What the reverse pass needs from the pipeline for one function."""
 

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from sourcegrad.rules.registry import adjoint, d, nondifferentiable
+from sourcegrad.rules.registry import adjoint, d
 from sourcegrad.runtime import hypot_adjoint
 
 
@@ -147,7 +147,3 @@ def math_degrees(z, x):
 @adjoint(math.radians)
 def math_radians(z, x):
     d[x] = d[z] * (math.pi / 180.0)
-
-
-nondifferentiable(math.floor, math.ceil, math.trunc, math.isnan, math.isinf, math.isfinite,
-                  math.isclose, why="integer or boolean-valued")

@@ -32,7 +32,7 @@ import math
 
 import numpy as np
 
-from sourcegrad.rules.registry import adjoint, d, nondifferentiable
+from sourcegrad.rules.registry import adjoint, d
 from sourcegrad.runtime import unbroadcast
 
 _LOG2 = float(np.log(2.0))
@@ -1184,38 +1184,6 @@ def logspace(z, start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=
     d[base] = unbroadcast(d[z] * z * np.log(z) / (np.log(base) * base), base)
 
 
-# ---------------------------------------------------- no gradient flows --
-
-def _existing(owner, *names):
-    return [getattr(owner, n) for n in names if hasattr(owner, n)]
-
-
-nondifferentiable(
-    *_existing(np, "shape", "size", "ndim", "result_type", "broadcast_shapes",
-               "argmax", "argmin", "argsort", "argwhere", "nonzero", "flatnonzero",
-               "searchsorted", "digitize", "bincount", "count_nonzero", "unique",
-               "isnan", "isinf", "isfinite", "isposinf", "isneginf", "isclose",
-               "allclose", "array_equal", "array_equiv", "signbit",
-               "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
-               "logical_and", "logical_or", "logical_not", "logical_xor", "all", "any",
-               "floor_divide", "zeros", "ones", "empty",
-               "eye", "identity", "zeros_like", "ones_like", "empty_like", "tri",
-               "indices", "meshgrid", "diag_indices", "tril_indices",
-               "triu_indices"),
-    *_existing(np.ndarray, "argmax", "argmin", "argsort", "nonzero", "all", "any"),
-    why="integer, boolean or constant-valued")
-
-nondifferentiable(
-    *_existing(np.random, "seed", "rand", "randn", "randint", "random", "random_sample",
-               "ranf", "sample", "normal", "standard_normal", "uniform", "choice",
-               "permutation", "shuffle", "binomial", "poisson", "exponential", "beta",
-               "gamma", "default_rng", "RandomState"),
-    *_existing(np.random.Generator, "random", "normal", "standard_normal", "uniform",
-               "integers", "choice", "permutation", "permuted", "shuffle", "binomial",
-               "poisson", "exponential", "beta", "gamma"),
-    why="random numbers")
-
-
 # ------------------------------------------------------ complex numbers --
 # Complex adjoints follow HIPS autograd: for ``z = u + iv`` and a real loss,
 # ``d[z] = dL/du - 1j * dL/dv``; a real argument's adjoint is the real part.
@@ -1650,9 +1618,6 @@ def _item_grad(dz, a, args):
     else:
         g[tuple(args[0]) if len(args) == 1 else args] = dz
     return _like(g, a)
-
-
-nondifferentiable(np.linalg.matrix_rank, why="integer-valued")
 
 
 @adjoint(np.multiply.outer)   # also what sourcegrad writes for np.outer of known vectors

@@ -9,7 +9,7 @@ import numpy as np
 
 from sourcegrad import runtime
 from sourcegrad.runtime import item_adjoint, list_head, list_tail
-from sourcegrad.rules.registry import adjoint, d, nondifferentiable
+from sourcegrad.rules.registry import adjoint, d
 
 
 @adjoint(runtime.unbroadcast)
@@ -84,10 +84,6 @@ def _index_concat_grads(dz, concat, items):
     return grads
 
 
-nondifferentiable(runtime.seed_like, runtime.seed_first, runtime.zeros_like,
-                  runtime.save_item)
-
-
 @adjoint(runtime.make_dict)
 def make_dict(z, *items):
     d[items] = runtime.make_dict_adjoint(d[z], items)
@@ -96,7 +92,3 @@ def make_dict(z, *items):
 @adjoint(runtime.cell_with_bprop)
 def cell_with_bprop(z, cell, *args):
     d[args] = runtime.custom_bprop_grads(cell, args, z, d[z])
-
-
-nondifferentiable(runtime.custom_bprop_grads,
-                  why="a Cell's own bprop is not differentiated again")
