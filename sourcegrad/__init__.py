@@ -25,10 +25,8 @@ from sourcegrad.tensor import Parameter, ParameterTuple, Tensor
 from sourcegrad import ops, nn
 from sourcegrad.rules import ops as _ops_rules  # noqa: F401
 from sourcegrad.api import GradFunction, grad, source, value_and_grad
+from sourcegrad import dispatch as _dispatch  # noqa: F401  (registers the run-time calls)
 from sourcegrad.ops import GradOperation, get_grad, stop_gradient
-
-ops.grad = grad
-ops.value_and_grad = value_and_grad
 
 __version__ = "0.1.0"
 

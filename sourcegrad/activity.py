@@ -20,6 +20,7 @@ from sourcegrad import astutil
 from sourcegrad.astutil import statements  # noqa: F401  (the stages import it from here)
 from sourcegrad.errors import UnsupportedSyntaxError
 from sourcegrad.normalize import OPAQUE, OPAQUE_NAMES
+from sourcegrad.tensor import Parameter
 
 # attributes whose values never carry gradient
 INACTIVE_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes", "strides",
@@ -30,7 +31,6 @@ _INACTIVE_BINOPS = (gast.FloorDiv, gast.BitAnd, gast.BitOr, gast.BitXor,
 
 
 def _is_parameter(obj) -> bool:
-    from sourcegrad.tensor import Parameter
     if isinstance(obj, Parameter):
         return True
     if isinstance(obj, (list, tuple)):

@@ -16,11 +16,14 @@ import types
 import numpy as np
 
 from sourcegrad import runtime
+from sourcegrad.display import to_html
 from sourcegrad.parse import MISSING, unwrap
 from sourcegrad.codegen import define, strip_comments
 from sourcegrad.errors import SourcegradError
-from sourcegrad.pipeline import Spec, derive, user_callable, vararg_names
+from sourcegrad.pipeline import GeneratedCallable, Spec, derive, user_callable, vararg_names
+from sourcegrad.rules import registry
 from sourcegrad.shapes import Abstract
+from sourcegrad.tensor import Parameter
 
 FLOAT = Abstract("float")
 
@@ -31,11 +34,6 @@ __all__ = ["grad", "value_and_grad", "source", "GradFunction"]
 MAX_SPECIALIZATIONS = 8
 
 
-def _parameter_type():
-    from sourcegrad.tensor import Parameter
-    return Parameter
-
-
 _WRAPPERS = {}
 
 
@@ -44,7 +42,6 @@ def _rule_wrapper(primal):
     derivative rule, e.g. ``np.sin``): ``def sin(x): return np.sin(x)``, parameters
     from the rule's signature.  ``grad(np.sin)`` differentiates it like any function,
     the rule inlined.  None when ``primal`` has no rule."""
-    from sourcegrad.rules import registry
     try:
         rule = registry.lookup(primal)
     except Exception:
@@ -198,7 +195,6 @@ def _describe(func, names, var, called=None):
 def _check_weights(weights):
     if weights is None:
         return None, False
-    Parameter = _parameter_type()
     if isinstance(weights, Parameter):
         return (weights,), True
     if isinstance(weights, (list, tuple)):
@@ -374,7 +370,7 @@ def _distinct(grads, taken=()):
     return tuple(grads)
 
 
-class GradFunction:
+class GradFunction(GeneratedCallable):
     """The callable that ``grad``/``value_and_grad`` return.
 
     Evaluating it in a notebook shows the derivative's source; ``source(g)``
@@ -628,7 +624,6 @@ class GradFunction:
         p.text(self.source())
 
     def _repr_html_(self):
-        from sourcegrad.display import to_html
         return to_html(self.source())
 
 

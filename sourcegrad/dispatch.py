@@ -14,16 +14,17 @@ import types
 
 import numpy as np
 
+from sourcegrad import reverse
+from sourcegrad.api import grad
 from sourcegrad.codegen import define
 from sourcegrad.errors import NoDerivativeError
+from sourcegrad.pipeline import Spec, derive, user_callable, vararg_names
 from sourcegrad.rules import registry
 
 _plans = {}
 
 
 def _plan(callee, spec, nargs, kwnames):
-    from sourcegrad.pipeline import Spec, derive, user_callable, vararg_names
-
     active_args, active_kw, weights, star = spec
     starred = tuple(range(star, nargs)) if star is not None else ()
     # f(a, *rest): every item of rest is an argument with gradient; its adjoints
@@ -100,7 +101,6 @@ def _primitive_wrapper(prim, nargs, kwnames):
 
 def _callee_key(callee):
     """What the plan for ``callee`` depends on: its function, or its class for a Cell."""
-    from sourcegrad.pipeline import user_callable
     if isinstance(callee, types.MethodType):
         return callee.__func__
     if isinstance(callee, types.BuiltinMethodType) and isinstance(
@@ -164,7 +164,6 @@ def vjp_of(callee, positions):
     """``callee``'s gradient with respect to the arguments at ``positions``, seeded by
     one extra last argument: ``vjp_of(f, (0,))(x, dout)`` is ``(dx,)``.  Used by
     derivatives that will be differentiated again (see ``Reverse.vjp_call``)."""
-    from sourcegrad.api import grad
     try:
         key = (callee, positions)
         g = _vjps.get(key)
@@ -177,3 +176,6 @@ def vjp_of(callee, positions):
                 _vjps.clear()
             _vjps[key] = g
     return g
+
+
+reverse.RUNTIME_CALLS.update(call_fwd=call_fwd, call_bwd=call_bwd, vjp_of=vjp_of)

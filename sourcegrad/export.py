@@ -64,6 +64,9 @@ import warnings
 
 import numpy as np
 
+from sourcegrad.api import GradFunction, _fix
+from sourcegrad.runtime import WeightGrads
+
 __all__ = ["export", "export_source", "MAX_LITERAL"]
 
 # arrays with more elements than this are bound, not written out as literals
@@ -103,7 +106,6 @@ def export(g, path_or_file, *args, **kwargs) -> str:
 
 def export_source(g, *args, **kwargs) -> str:
     """The standalone module :func:`export` writes, as a ``str``."""
-    from sourcegrad.api import GradFunction
     if not isinstance(g, GradFunction):
         raise TypeError(f"export() expects what sourcegrad.grad/value_and_grad returned, "
                         f"got {type(g).__name__}")
@@ -443,7 +445,7 @@ class _Exporter:
     def _define(self, name, obj, unit):
         """Make ``name`` mean ``obj`` in the exported module; return ``name``."""
         engine = _engine_module(obj)
-        if engine is not None and obj is not _api_fix():
+        if engine is not None and obj is not _fix:
             return self._stub(name, obj, engine)
         if isinstance(obj, types.ModuleType):
             self._claim(name, obj)
@@ -563,7 +565,7 @@ class _Exporter:
         self.gen_done.add(id(d))
         self._emit_derivative(d)
         main = self.by_id[id(d.functions[0])]
-        wrapper_ns = {"_fix": _api_fix(), "np": np, "WeightGrads": _weight_grads(),
+        wrapper_ns = {"_fix": _fix, "np": np, "WeightGrads": WeightGrads,
                       main: d.functions[0]}
         if g.bound_self is not None:
             wrapper_ns["bound_self"] = g.bound_self
@@ -899,11 +901,3 @@ def _float_list(arr):
     return conv(arr.tolist())
 
 
-def _api_fix():
-    from sourcegrad.api import _fix
-    return _fix
-
-
-def _weight_grads():
-    from sourcegrad.runtime import WeightGrads
-    return WeightGrads

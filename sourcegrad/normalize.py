@@ -26,7 +26,7 @@ import types
 import gast
 import numpy as np
 
-from sourcegrad import astutil
+from sourcegrad import astutil, runtime
 from sourcegrad.astutil import copy_tree
 from sourcegrad.errors import UnsupportedSyntaxError
 from sourcegrad.jumps import lower_jumps
@@ -59,7 +59,6 @@ LIST_METHODS = {"append": "list_append", "extend": "list_extend"}
 
 def runtime_name(attr):
     """A reference to a runtime helper; the pipeline binds the name (``sg_runtime``)."""
-    from sourcegrad import runtime
     node = gast.Name(id=attr, ctx=gast.Load(), annotation=None, type_comment=None)
     node.sg_runtime = getattr(runtime, attr)
     return node

@@ -15,6 +15,7 @@ from __future__ import annotations
 import builtins
 import inspect
 import gc
+import sys
 import threading
 import types
 import weakref
@@ -37,6 +38,7 @@ from sourcegrad.optimize import optimize
 from sourcegrad.parse import MISSING, parse_function, unwrap
 from sourcegrad.reverse import Acc, Note, Resolver, Reverser, call, is_note, prune_notes
 from sourcegrad.rules import registry
+from sourcegrad.tensor import Parameter
 
 
 # what the optimizer may move: functions that only compute a value
@@ -373,10 +375,21 @@ class Context:
         return fwd_name, bwd_name, order
 
 
+class GeneratedCallable:
+    """Base of ``api.GradFunction``, what ``grad``/``value_and_grad`` return: a call
+    of one inside differentiated code is differentiated through its generated
+    code, ``callable_generated()`` (declared here so this module needs no ``api``)."""
+
+    weights = None
+    return_ids = False
+
+    def callable_generated(self):
+        raise NotImplementedError
+
+
 def user_callable(obj):
     """(function, has_self) if ``obj`` is Python code sourcegrad can differentiate."""
-    from sourcegrad.api import GradFunction
-    if isinstance(obj, GradFunction):  # grad(f) called inside f2: its generated code
+    if isinstance(obj, GeneratedCallable):  # grad(f) called inside f2: its generated code
         if obj.weights is not None or obj.return_ids:
             return None
         return obj.callable_generated(), False
@@ -425,11 +438,9 @@ def _bprop_wrapper(cell):
 def _is_cell_dunder_call(cls, attr):
     if attr != "__call__":
         return False
-    try:
-        from sourcegrad.nn.cell import Cell
-    except Exception:
-        return False
-    return issubclass(cls, Cell)
+    # no Cell exists before sourcegrad.nn.cell is imported (nn sits above this module)
+    cell = sys.modules.get("sourcegrad.nn.cell")
+    return cell is not None and issubclass(cls, cell.Cell)
 
 
 def _guards(parsed, mentioned):
@@ -452,7 +463,6 @@ def _guards(parsed, mentioned):
 
 
 def _guard(holder, key, value):
-    from sourcegrad.tensor import Parameter
     if callable(value) or isinstance(value, (types.ModuleType, type, Parameter)):
         return (holder, key, "is", value)
     return (holder, key, "type", type(value))

@@ -22,10 +22,11 @@ import gast
 import numpy as np
 
 from sourcegrad import runtime
-from sourcegrad.astutil import NodeTransformer, name_nodes, walk
+from sourcegrad.astutil import BINOPS, NodeTransformer, name_nodes, walk
 from sourcegrad.activity import statements
 from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
+from sourcegrad.rules import numpy_core
 
 TOP = "?"          # unknown
 
@@ -180,7 +181,6 @@ class ShapeInference:
             val = self.stand_in(v)
             return TOP if val is MISSING else abstract(val)
         if isinstance(v, gast.BinOp):
-            from sourcegrad.reverse import BINOPS
             return self.evaluate(BINOPS.get(type(v.op)), [v.left, v.right], [])
         if isinstance(v, gast.UnaryOp):
             if isinstance(v.op, (gast.USub, gast.UAdd)):
@@ -360,7 +360,6 @@ class Specializer(NodeTransformer):
         for primal, adj in adjoint_of.items():
             if primal in self.shapes:
                 self.shapes[adj] = self.shapes[primal]
-        from sourcegrad.rules import numpy_core as nr
         self.helpers = {id(runtime.unbroadcast): "unbroadcast",
                         id(runtime.matmul_adjoint_a): "matmul_a",
                         id(runtime.matmul_adjoint_b): "matmul_b",
@@ -368,8 +367,8 @@ class Specializer(NodeTransformer):
                         id(np.ones_like): "ones_like",
                         id(np.zeros_like): "zeros_like",
                         id(runtime.zeros_like): "zeros_like",
-                        id(getattr(nr, "_sum_grad", None)): "sum_grad",
-                        id(getattr(nr, "_count", None)): "count"}
+                        id(getattr(numpy_core, "_sum_grad", None)): "sum_grad",
+                        id(getattr(numpy_core, "_count", None)): "count"}
         self.helpers.pop(id(None), None)
 
     def shape(self, node):

@@ -15,6 +15,8 @@ import sys
 
 import numpy as np
 
+from sourcegrad.api import grad
+
 _modules = itertools.count()
 
 
@@ -84,8 +86,6 @@ def check_grads(fn, *args, wrt=None, eps: float = 1e-6, rtol: float = 1e-5,
     argument).  Float arrays are promoted to float64 first.  Raises
     ``AssertionError`` naming the argument and the largest error.
     """
-    from sourcegrad import grad
-
     args = tuple(_as_float64(a) for a in args)
     if wrt is None:
         wrt = tuple(i for i, a in enumerate(args)
