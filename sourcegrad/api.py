@@ -3,7 +3,7 @@
 Arguments are validated here, before any transformation, with messages that
 say what was expected, what was received and how to fix it.  The returned
 :class:`GradFunction` finds its derivative in the cache (checking guards),
-calls it, and shapes the result as SPEC.md says.
+calls it, and shapes the result as docs/api.md says.
 """
 from __future__ import annotations
 
@@ -639,7 +639,7 @@ def grad(fn, grad_position=0, weights=None, has_aux=False, return_ids=False,
     ``grad_position``: int (one gradient), tuple of ints (a tuple), or None
     (then ``weights`` is required).  ``weights``: a Parameter or a list of
     them, found wherever ``fn`` reads them.  ``has_aux``: differentiate only
-    the first output and return ``(grads, aux)``.  See SPEC.md for the rest.
+    the first output and return ``(grads, aux)``.  See docs/api.md for the rest.
     """
     return GradFunction(fn, grad_position, weights, has_aux, return_ids, sens_param, False)
 

@@ -281,7 +281,7 @@ def seed_like(out):
         return np.ones(out.shape, out.dtype)  # (<= 1-D: the same layout as ones_like)
     if isinstance(out, (tuple, list)):
         return AdjointList(seed_like(o) for o in out)
-    if isinstance(out, dict):  # a dict output: each value seeded (MindSpore, reference 4.10)
+    if isinstance(out, dict):  # a dict output: each value seeded (docs/behaviour.md 4.10)
         return AdjointDict((k, seed_like(v)) for k, v in out.items())
     if out is None or isinstance(out, str):
         return None

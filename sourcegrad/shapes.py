@@ -397,7 +397,7 @@ class Specializer(NodeTransformer):
                 if isinstance(inner, tuple) and axes is not None:
                     try:
                         return np.expand_dims(np.broadcast_to(0.0, inner), axes).shape
-                    except (ValueError, np.exceptions.AxisError):
+                    except ValueError:  # AxisError is a ValueError too
                         return TOP
             if isinstance(obj, np.ufunc) and len(node.args) == obj.nin and not node.keywords:
                 out = self.shape(node.args[0])

@@ -40,7 +40,7 @@ def _as_float64(a):
 
 
 def _total(out) -> float:
-    """The scalar the gradient is of: the sum of all float outputs (SPEC)."""
+    """The scalar the gradient is of: the sum of all float outputs (docs/api.md)."""
     if isinstance(out, (tuple, list)):
         return float(sum(_total(o) for o in out))
     if out is None or isinstance(out, (bool, int, np.integer)):

@@ -82,7 +82,8 @@ def scan():
                     if in_function:
                         local.append((module, child.lineno, target))
                     else:
-                        edges[module].update(t for t in _with_parents(module, target) if t != module)
+                        edges[module].update(t for t in _with_parents(module, target)
+                                             if t != module)
             nested = isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
             visit(module, child, in_function or nested)
 

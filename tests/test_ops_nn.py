@@ -185,7 +185,7 @@ def test_parameter_copy_and_pickle():
 
 
 # --------------------------------------------------------------------------
-# BCE with logits (reference section 10)
+# BCE with logits (docs/behaviour.md section 10)
 # --------------------------------------------------------------------------
 def _bce_naive(x, y, w=None, pw=None):
     """The textbook formula, written independently (fine for moderate logits)."""
@@ -568,7 +568,7 @@ def test_regression_losses_forward():
 
 
 # --------------------------------------------------------------------------
-# Cell (reference section 9)
+# Cell (docs/behaviour.md section 9)
 # --------------------------------------------------------------------------
 class Net2(nn.Cell):
     def __init__(self):
