@@ -22,6 +22,9 @@ PACKAGE = ROOT / "sourcegrad"
 
 # Cycles that need the deeper rebuild of the pipeline's middle (issue 14): each
 # entry is the set of modules of one strongly connected component.  Empty now.
+# (The one run-time need going the other way, reverse binding dispatch's
+# call_fwd/call_bwd/vjp_of into generated code, is met by dispatch registering
+# them in reverse.RUNTIME_CALLS when imported, not by an import.)
 ALLOWED_CYCLES: list[frozenset] = []
 
 # (module, imported module) pairs allowed inside a function.  Empty now.
