@@ -1,9 +1,11 @@
-"""Golden derivative sources: the generated code of the samples and workloads.
+"""Golden derivative sources: the generated code of the samples, the workloads
+and a fixed set of fuzz programs.
 
 ``sg.source`` of every derivative the tutorial sample prints, of the digits
-sample's ``forward_fn`` and of every benchmark workload (before a call: the
-general derivative; after one call: the one specialised on the inputs'
-shapes) is kept under ``tests/golden/``.  A change to any stage of the
+sample's ``forward_fn``, of every benchmark workload and of the programs kept
+under ``tests/golden/programs/`` (before a call: the general derivative; after
+one call: the one specialised on the inputs' shapes) is kept under
+``tests/golden/``.  A change to any stage of the
 pipeline that changes the code a user reads shows up here as a diff.
 
 When such a change is intended (a stage became smarter), regenerate the
@@ -76,10 +78,36 @@ def _workload_sources() -> dict[str, str]:
     return sources
 
 
+def _program_sources() -> dict[str, str]:
+    """The fuzz programs kept as text under tests/golden/programs/ (a fixed set: the
+    generator may change, these do not), each with its grad_position and argument
+    shapes in its first lines; the arguments are drawn from a fixed seed."""
+    import ast
+    import importlib.util
+
+    import sourcegrad as sg
+    sources = {}
+    for path in sorted((GOLDEN / "programs").glob("fuzz_*.py")):
+        header = path.read_text().split("\n", 2)[1]
+        positions = ast.literal_eval(header.split("grad_position=")[1].split(";")[0])
+        shapes = ast.literal_eval(header.split("arg_shapes=")[1].rstrip(")"))
+        spec = importlib.util.spec_from_file_location(f"_sg_golden_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        rng = np.random.RandomState(0)
+        args = [float(rng.uniform(-1.2, 1.2)) if s == () else rng.uniform(-1.2, 1.2, size=s)
+                for s in shapes]
+        g = sg.grad(module.f, positions)
+        sources[f"{path.stem}_general"] = sg.source(g)
+        g(*args)
+        sources[path.stem] = sg.source(g)
+    return sources
+
+
 def current_sources() -> dict[str, str]:
     """Every golden's name and the source sourcegrad generates for it now."""
     sources = {}
-    for make in (_tutorial_sources, _digits_sources, _workload_sources):
+    for make in (_tutorial_sources, _digits_sources, _workload_sources, _program_sources):
         sources.update(make())
     return sources
 
@@ -92,7 +120,8 @@ def sources():
 def test_goldens_cover_the_samples_and_workloads(sources):
     names = set(sources)
     assert {"tutorial_function", "tutorial_forward_fn_weights_model_trainable_params",
-            "digits_forward_fn", "workload_mlp", "workload_rnn", "workload_cell"} <= names
+            "digits_forward_fn", "workload_mlp", "workload_rnn", "workload_cell",
+            "fuzz_0", "fuzz_27_general"} <= names
     stored = {p.stem for p in GOLDEN.glob("*.txt")}
     assert stored == names, ("goldens and generated sources differ in names; run "
                              "python tests/test_golden_sources.py --update")
