@@ -36,16 +36,23 @@ def _code_blocks(text, lang="python"):
     return re.findall(rf"```{lang}\n(.*?)```", text, flags=re.S)
 
 
-def test_the_stage_dump_recipe_prints_the_normalized_tree(tmp_path):
+def test_the_stage_recipes_print_what_the_page_says(tmp_path):
     text = (ROOT / "docs" / "pipeline.md").read_text()
     section = text[text.index("## Dumping a stage"):]
-    recipe, printed = _code_blocks(section)[:2]
+    blocks = _code_blocks(section)
+    recipe = next(b for b in blocks if "pipeline.front" in b)
+    printed = blocks[1]  # what stage="activity" shows: the normalized function, annotated
+    printed = printed[printed.index("def f"):]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         # the recipe defines f itself: it must live in a file for sourcegrad to read it
-        load_source(str(tmp_path / "recipe.py"), recipe)
+        module = load_source(str(tmp_path / "recipe.py"), recipe)
     assert printed.strip() in out.getvalue()
     assert "['h', 'matmul', 'mul', 'sum_1', 'w', 'x']" in out.getvalue()
+    # and sg.source(g, stage="activity") prints the block the page shows
+    import sourcegrad as sg
+    g = sg.grad(module.f, (0, 1))
+    assert sg.source(g, stage="activity").strip() == blocks[1].strip()
 
 
 def test_behaviour_items_cited_by_the_code_exist():
