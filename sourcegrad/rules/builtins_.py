@@ -6,8 +6,8 @@ import math
 import numpy as np
 
 from sourcegrad.rules.registry import adjoint, d, nondifferentiable
-from sourcegrad.runtime import (choice_adjoint, divmod_adjoint, hypot_adjoint, sorted_adjoint,
-                                sum_adjoint, unbroadcast)
+from sourcegrad.runtime import (choice_adjoint, choice_default_adjoint, divmod_adjoint,
+                                hypot_adjoint, sorted_adjoint, sum_adjoint, unbroadcast)
 
 
 @adjoint(builtins.sum)
@@ -27,13 +27,15 @@ def float_(z, x=0.0):
 
 
 @adjoint(builtins.max)
-def max_(z, *args):
+def max_(z, *args, key=None, default=None):
     d[args] = choice_adjoint(d[z], z, args)
+    d[default] = choice_default_adjoint(d[z], args, default)
 
 
 @adjoint(builtins.min)
-def min_(z, *args):
+def min_(z, *args, key=None, default=None):
     d[args] = choice_adjoint(d[z], z, args)
+    d[default] = choice_default_adjoint(d[z], args, default)
 
 
 @adjoint(builtins.divmod)
