@@ -218,19 +218,26 @@ def _check_weights(weights):
 
 
 def _fix(g, x):
-    """Give gradient ``g`` the type, shape and dtype of input ``x``."""
+    """Give gradient ``g`` the type, shape and dtype of input ``x``; an integer or
+    bool input's gradient is a float one (float64 arrays, Python floats), never
+    one truncated to the input's dtype."""
     if isinstance(x, np.ndarray):
+        kind = x.dtype.kind
+        dtype = np.float64 if kind in "biu" else x.dtype
         if g is None:  # an item of a container input that the output does not read
-            return np.zeros_like(x, subok=False)
-        if type(g) is np.ndarray and g.dtype == x.dtype and g.shape == x.shape \
+            return np.zeros(x.shape, dtype=dtype) if kind in "biu" \
+                else np.zeros_like(x, subok=False)
+        if type(g) is np.ndarray and g.dtype == dtype and g.shape == x.shape \
                 and g.flags.writeable:
             return g
         g = np.asarray(g)
         if g.shape != x.shape:
             g = np.broadcast_to(g, x.shape)
+        if kind in "biu":  # a real input's adjoint is the real part
+            return np.real(g).astype(np.float64)
         # a copy: broadcast views are read-only, and callers may update in place
-        return g.astype(x.dtype) if np.issubdtype(x.dtype, np.number) else np.array(g)
-    if isinstance(x, float):
+        return g.astype(dtype) if np.issubdtype(dtype, np.number) else np.array(g)
+    if isinstance(x, (float, int)) and not isinstance(x, np.generic):
         if g is None:
             return 0.0
         # a real input's adjoint is the real part (the complex convention of the rules)
@@ -239,6 +246,8 @@ def _fix(g, x):
         # a container input: one gradient per item, zeros for items the output
         # does not depend on (the generated code leaves those None)
         return runtime.mirror(g, x, _fix)
+    if isinstance(x, (np.integer, np.bool_)):
+        return np.float64(0.0) if g is None else np.float64(np.real(g))
     if g is None and isinstance(x, (np.floating, np.complexfloating)):
         return np.zeros_like(x)
     return g
