@@ -528,6 +528,7 @@ class GradFunction:
                 raise TypeError("sens_param=True: pass the output's sensitivity as the last "
                                 "positional argument")
             *args, sens = args
+            self._check_sens_given(args, kwargs)
             kwargs["sens"] = sens
         nvar = -1
         if self._var_positions:
@@ -575,6 +576,23 @@ class GradFunction:
         else:
             res = f(*args, **kwargs)
         return self._finish(res, args, kwargs)
+
+    def _check_sens_given(self, args, kwargs):
+        """With ``sens_param``, the last positional argument is the sensitivity: when
+        that leaves a required input unpassed, the sensitivity is what is missing."""
+        params = list(inspect.signature(self.func).parameters.values())[self._offset:]
+        required = [p.name for p in params if p.default is p.empty and p.kind in (
+            p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY,
+                                                      p.POSITIONAL_OR_KEYWORD)]
+        missing = [n for n in required if names.index(n) >= len(args) and n not in kwargs]
+        if missing:
+            raise TypeError(
+                f"sens_param=True: the output's sensitivity is missing: "
+                f"{_describe(self.func, names, self._var, len(args) + 1)} positional "
+                f"argument{'' if len(args) == 0 else 's'}, the last taken as the "
+                f"sensitivity; pass the inputs, then the sensitivity (an array shaped like "
+                f"the output)")
 
     def _finish(self, res, args, kwargs):
         if self.value:
