@@ -19,7 +19,7 @@ from sourcegrad import runtime
 from sourcegrad.parse import MISSING, unwrap
 from sourcegrad.codegen import define, strip_comments
 from sourcegrad.errors import SourcegradError
-from sourcegrad.pipeline import Spec, derive, user_callable, vararg_names
+from sourcegrad.pipeline import Spec, derive, extra_keywords, user_callable, vararg_names
 from sourcegrad.shapes import Abstract
 
 FLOAT = Abstract("float")
@@ -399,7 +399,8 @@ class GradFunction:
         self.fn = fn
         self.func, self.bound_self = _target(fn)
         self.weights, self.single_weight = _check_weights(weights)
-        sig = inspect.signature(self.func)
+        # the function given, not what a decorator's __wrapped__ names
+        sig = inspect.signature(self.func, follow_wrapped=False)
         self.positions = _check_positions(grad_position, self.func, sig, self.bound_self,
                                           self.weights)
         self.single = isinstance(grad_position, int)
@@ -409,6 +410,11 @@ class GradFunction:
         # specialised on how many positional arguments each call passes
         self._var_positions = self._var is not None and \
             any(p >= self._arity for p in self.positions or ())
+        # a method whose function takes only *args (a decorator's wrapper): the bound
+        # object is the first item of *args
+        self._var_shift = int(self.bound_self is not None and self._var is not None and
+                              not [p for p in sig.parameters.values() if p.kind in (
+                                  p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
         self.has_aux = has_aux
         self.return_ids = return_ids
         self.sens = sens_param
@@ -444,29 +450,32 @@ class GradFunction:
         names = self._names(nvar)
         return tuple(names[self._offset + p] for p in (self.positions or ()))
 
-    def _spec(self, weight_args=(), shapes=(), nvar=-1, complete=False):
+    def _spec(self, weight_args=(), shapes=(), nvar=-1, complete=False, kwnames=()):
         positions = self._position_names(nvar)
         active = positions + tuple(a for a in weight_args if a not in positions)
         return Spec(active=active, mode="joint", weights=self.weights is not None,
                     value=self.value, has_aux=self.has_aux, sens=self.sens,
                     single=self.single, weight_args=weight_args,
                     returned=len(positions), shapes=shapes, varargs=nvar,
-                    complete=complete)
+                    complete=complete, kwargs=kwnames)
 
-    def derivative(self, weight_args=(), shapes=(), nvar=-1, complete=False):
+    def derivative(self, weight_args=(), shapes=(), nvar=-1, complete=False, kwnames=()):
+        """``kwnames``: the keywords a call passes into the function's ``**kwargs``
+        parameter (the derivative is specialised on them)."""
         if nvar < 0 and self._var_positions:  # before any call: the fewest arguments
-            nvar = max(self.positions) + 1 - self._arity
-        key = (weight_args, shapes, nvar, complete)
+            nvar = max(self.positions) + 1 - self._arity + self._var_shift
+        key = (weight_args, shapes, nvar, complete, kwnames)
         d = self._derivs.get(key)
         if d is None or not d.valid():
             if shapes and len(self._derivs) >= MAX_SPECIALIZATIONS:
-                return self.derivative(weight_args, (), nvar)  # many shapes seen: general
+                return self.derivative(weight_args, (), nvar,  # many shapes seen: general
+                                       kwnames=kwnames)
             names = self._names(nvar)[self._offset:]
             if nvar < 0 and self._var is not None:  # shapes of *args items: not a parameter's
                 names = names[:self._arity]
             named = tuple((n, s) for n, s in zip(names, shapes) if s is not None)
-            d = self._derivs[key] = derive(self.func,
-                                           self._spec(weight_args, named, nvar, complete))
+            d = self._derivs[key] = derive(self.func, self._spec(
+                weight_args, named, nvar, complete, kwnames))
         return d
 
     def generated(self):
@@ -475,7 +484,9 @@ class GradFunction:
             raise SourcegradError(
                 f"{self.__name__[:-5]} differentiated with respect to *args inside "
                 f"differentiated code", detail="the number of positional arguments is known "
-                "only at each call", hint="give the function named parameters, or take the "
+                "only at each call" + (" (it is a decorator's wrapper taking *args)"
+                                       if hasattr(self.func, "__wrapped__") else ""),
+                hint="give the function named parameters, or take the "
                 "gradient with respect to a tuple argument",
                 filename=self.func.__code__.co_filename, lineno=self.func.__code__.co_firstlineno)
         # called like the user's function: gradients as the caller gets them, zeros
@@ -523,6 +534,7 @@ class GradFunction:
             if got is not _MISS:
                 return got
         fast = self._fast
+        kwnames = extra_keywords(self.func, kwargs) if kwargs else ()
         if self.sens:
             if not args:
                 raise TypeError("sens_param=True: pass the output's sensitivity as the last "
@@ -532,7 +544,7 @@ class GradFunction:
             kwargs["sens"] = sens
         nvar = -1
         if self._var_positions:
-            nvar = len(args) - self._arity
+            nvar = len(args) - self._arity + self._var_shift
             top = max(self.positions)
             if top >= len(args):
                 names = self._param_names[self._offset:self._offset + self._arity]
@@ -547,11 +559,12 @@ class GradFunction:
             weight_args = tuple(
                 n for i, n in enumerate(names[self._offset:])
                 if id(args[i] if i < len(args) else kwargs.get(n)) in ids and
-                (i < npos or i >= len(args)))
+                (i < npos or i >= len(args))) + tuple(
+                n for n in kwnames if id(kwargs[n]) in ids)
             acc = runtime.WeightGrads(self.weights)
             kwargs["weight_grads"] = acc
         key = (weight_args, tuple([(a.shape, a.dtype) if isinstance(a, np.ndarray) else type(a)
-                                   for a in args]))
+                                   for a in args]), kwnames)
         if key == self._last_key and self._last.valid():
             d = self._last
             if fast is None and self._plain and len(args) >= self._plain - 1 \
@@ -567,7 +580,7 @@ class GradFunction:
             shapes = tuple(Abstract("array", a.shape, a.dtype) if isinstance(a, np.ndarray)
                            and a.dtype.kind in "biufc" else FLOAT if type(a) is float else None
                            for a in args)
-            d = self._last = self.derivative(weight_args, shapes, nvar)
+            d = self._last = self.derivative(weight_args, shapes, nvar, kwnames=kwnames)
             self._last_key = key
             self._fast, self._fast_arity = None, -1
         f = d.functions[0]
@@ -580,7 +593,8 @@ class GradFunction:
     def _check_sens_given(self, args, kwargs):
         """With ``sens_param``, the last positional argument is the sensitivity: when
         that leaves a required input unpassed, the sensitivity is what is missing."""
-        params = list(inspect.signature(self.func).parameters.values())[self._offset:]
+        params = list(inspect.signature(self.func, follow_wrapped=False)
+                      .parameters.values())[self._offset:]
         required = [p.name for p in params if p.default is p.empty and p.kind in (
             p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY,

@@ -62,12 +62,15 @@ class Parsed:
 
 
 def unwrap(fn):
-    """The plain function behind decorators, bound methods and partial-free wrappers."""
+    """The plain function behind a bound method (``staticmethod``/``classmethod``
+    objects too).  A decorator's wrapper is not looked through: its
+    ``__wrapped__`` (``functools.wraps``) names the function it calls, not what
+    it computes, so the wrapper is the function differentiated."""
     while True:
         if isinstance(fn, types.MethodType):
             fn = fn.__func__
-        elif hasattr(fn, "__wrapped__") and not isinstance(fn, type):
-            fn = fn.__wrapped__
+        elif isinstance(fn, (staticmethod, classmethod)):
+            fn = fn.__func__
         else:
             return fn
 
@@ -174,7 +177,7 @@ def getsourcelines(fn):
     pure Python and is most of the cost of reading a function; see
     :func:`_fast_block`.  Raises what ``inspect.getsourcelines`` raises.
     """
-    fn = inspect.unwrap(fn)
+    fn = unwrap(fn)
     all_lines, lnum = _findsource(fn)
     found = _fast_block(all_lines, lnum, getattr(fn, "__code__", None))
     if found is None:

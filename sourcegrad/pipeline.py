@@ -29,7 +29,8 @@ from sourcegrad import shapes as shapes_mod
 from sourcegrad.activity import INACTIVE_ATTRS, analyse
 from sourcegrad.astutil import copy_tree, statements
 from sourcegrad.codegen import compile_functions, define
-from sourcegrad.errors import NoDerivativeError, SourceNotFoundError, SourcegradError
+from sourcegrad.errors import (NoDerivativeError, SourceNotFoundError, SourcegradError,
+                               UnsupportedSyntaxError)
 from sourcegrad.fence import fence
 from sourcegrad.naming import Namer
 from sourcegrad.normalize import assign, const, name, normalize
@@ -66,6 +67,7 @@ class Spec:
     complete: bool = False   # a gradient called inside differentiated code: joint, container
                              # inputs' gradients with zeros, not None, for items not read;
                              # calls resolved at run time through vjp_of (callees' too)
+    kwargs: tuple = ()       # the keywords passed into a **kwargs parameter (expand_kwargs)
 
 
 @dataclass
@@ -166,7 +168,8 @@ class Context:
         if any(isinstance(a, gast.Starred) for a in nodes):
             return shapes_mod.TOP
         try:
-            bound = inspect.signature(fn).bind(*nodes, **{k.arg: k.value for k in call.keywords})
+            bound = inspect.signature(fn, follow_wrapped=False).bind(
+                *nodes, **{k.arg: k.value for k in call.keywords})
         except (TypeError, ValueError):
             return shapes_mod.TOP
         shapes = []
@@ -322,7 +325,7 @@ class Context:
 
     def callee(self, info, value, active_args, active_kw, rev, s):
         fn = info.func
-        sig = inspect.signature(fn)
+        sig = inspect.signature(fn, follow_wrapped=False)
         placeholders = list(range(len(value.args) + (1 if info.self_expr else 0)))
         try:
             bound = sig.bind(*placeholders, **{k.arg: k.arg for k in value.keywords})
@@ -331,8 +334,17 @@ class Context:
         shift = 1 if info.self_expr else 0
         active, order = [], []
         nvar = -1
+        kwnames = ()
         for pname, v in bound.arguments.items():
             kind = sig.parameters[pname].kind
+            if kind == kind.VAR_KEYWORD:
+                # forwarded through **kwargs: the callee is specialised to these keywords
+                kwnames = tuple(v)
+                for key in kwnames:
+                    if key in active_kw:
+                        active.append(key)
+                        order.append(("kw", key))
+                continue
             vals = v if kind == kind.VAR_POSITIONAL else (v,)
             if kind == kind.VAR_POSITIONAL and any(
                     isinstance(item, int) and item - shift in active_args for item in vals):
@@ -354,7 +366,7 @@ class Context:
         # a derivative to be differentiated again (grad of grad): so are its callees'
         spec = Spec(active=tuple(active), mode="split", weights=self.spec.weights,
                     shapes=tuple(known) if nvar < 0 else (), varargs=nvar,
-                    complete=self.spec.complete)
+                    complete=self.spec.complete, kwargs=kwnames)
         try:
             d = derive(fn, spec)
         except Recursive:
@@ -504,6 +516,8 @@ def derive(fn, spec: Spec) -> Derivative:
 def front(fn, spec: Spec):
     """Stages 1-3 for ``fn``: (parsed source, namer, normalized tree, context)."""
     parsed = parse_function(fn)                                  # 1. read source
+    if parsed.tree.args.kwarg is not None:
+        expand_kwargs(parsed, spec.kwargs)
     fence(parsed)                                                # 2. refuse what we can't do
     if spec.varargs >= 0 and parsed.tree.args.vararg is not None:
         expand_varargs(parsed.tree, vararg_names(parsed.fn, spec.varargs))
@@ -578,12 +592,91 @@ def vararg_names(fn, n):
     return out
 
 
+def extra_keywords(fn, names):
+    """The keyword names among ``names`` that a call of ``fn`` passes into its
+    ``**kwargs`` parameter (``()`` when it has none)."""
+    code = unwrap(fn).__code__
+    if not code.co_flags & inspect.CO_VARKEYWORDS:
+        return ()
+    named = code.co_varnames[code.co_posonlyargcount:code.co_argcount + code.co_kwonlyargcount]
+    return tuple(n for n in names if n not in named)
+
+
+def _forwarded(tree, var, starred):
+    """The nodes where ``tree`` forwards parameter ``var`` to a call (``f(*var)`` when
+    ``starred``, else ``f(**var)``): ``(call, argument or keyword)`` pairs; None when
+    ``var`` is also read or bound otherwise."""
+    found, marked = [], set()
+    for node in astutil.walk(tree):
+        if not isinstance(node, gast.Call):
+            continue
+        items = node.args if starred else node.keywords
+        for item in items:
+            value = item.value if (isinstance(item, gast.Starred) if starred
+                                   else item.arg is None) else None
+            if isinstance(value, gast.Name) and value.id == var:
+                found.append((node, item))
+                marked.add(id(value))
+    for node in astutil.walk(tree):
+        if isinstance(node, gast.Name) and node.id == var and id(node) not in marked \
+                and not isinstance(node.ctx, gast.Param):
+            return None
+    return found
+
+
+def expand_kwargs(parsed, names):
+    """``def w(*args, **kwargs): return fn(*args, **kwargs)`` (a decorator's wrapper):
+    specialised to the keywords a call passes into ``**kwargs`` (``names``), they
+    become keyword-only parameters of those names, and each ``f(..., **kwargs)``
+    passes them by name.  ``kwargs`` used otherwise is refused."""
+    tree = parsed.tree
+    a = tree.args
+    var = a.kwarg.id
+    found = _forwarded(tree, var, starred=False)
+    if found is None:
+        raise UnsupportedSyntaxError(
+            "**kwargs parameter", detail=f"**{var} is used other than forwarded to a "
+            f"call as f(**{var})", hint="name the parameters", **parsed.where(tree))
+    taken = {n.id for n in astutil.name_nodes(tree)} - {var}
+    for n in names:
+        if n in taken:
+            raise UnsupportedSyntaxError(
+                "**kwargs parameter", detail=f"the keyword argument {n!r} passed into "
+                f"**{var} has the name of a variable of {parsed.fn.__qualname__}",
+                hint="name the parameter", **parsed.where(tree))
+    for call_, kw in found:
+        given = {k.arg for k in call_.keywords if k.arg is not None}
+        twice = sorted(given & set(names))
+        if twice:
+            raise TypeError(f"{parsed.fn.__qualname__}: a call gets keyword argument "
+                            f"{twice[0]!r} twice (by name and through **{var})")
+        at = call_.keywords.index(kw)
+        call_.keywords[at:at + 1] = [
+            gast.keyword(arg=n, value=gast.Name(id=n, ctx=gast.Load(), annotation=None,
+                                                type_comment=None)) for n in names]
+        for k in call_.keywords[at:at + len(names)]:
+            gast.copy_location(k, kw)
+            gast.copy_location(k.value, kw)
+    a.kwonlyargs = a.kwonlyargs + [gast.Name(id=n, ctx=gast.Param(), annotation=None,
+                                             type_comment=None) for n in names]
+    a.kw_defaults = a.kw_defaults + [None for _ in names]
+    a.kwarg = None
+
+
 def expand_varargs(tree, names):
     """``def f(a, *args): body`` -> ``def f(a, args_0, args_1): args = (args_0, args_1); body``:
     gradients with respect to items of ``*args`` for a call with that many, the tuple
-    then handled like any other."""
+    then handled like any other.  Where ``args`` is only forwarded (``g(*args)``, a
+    decorator's wrapper), the calls pass the items instead and no tuple is made."""
     a = tree.args
     var = a.vararg
+    found = _forwarded(tree, var.id, starred=True)
+    if found:
+        for call_, item in found:
+            at = call_.args.index(item)
+            call_.args[at:at + 1] = [
+                gast.copy_location(gast.Name(id=n, ctx=gast.Load(), annotation=None,
+                                             type_comment=None), item) for n in names]
     params = [gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)
               for n in names]
     a.args = a.args + params
@@ -597,6 +690,8 @@ def expand_varargs(tree, names):
                                         ctx=gast.Load()), type_comment=None)
     for node in astutil.walk(pack):
         gast.copy_location(node, var)
+    if found is not None:  # only forwarded: the calls pass the items
+        return
     doc = tree.body and isinstance(tree.body[0], gast.Expr) \
         and isinstance(tree.body[0].value, gast.Constant)
     tree.body.insert(1 if doc else 0, pack)
