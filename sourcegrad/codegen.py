@@ -16,6 +16,7 @@ import linecache
 import types
 
 import astor
+import gast
 
 from sourcegrad import astutil
 
@@ -32,6 +33,9 @@ def to_source(node) -> str:
 
     Statements marked as notes (``reverse.note_stmt``) become ``# comments``.
     """
+    for n in astutil.statements([node]):
+        if n.__class__ is gast.If:
+            _chain(n)
     notes = []
     for n in astutil.statements([node]):
         if getattr(n, "sg_note", False):
@@ -44,6 +48,36 @@ def to_source(node) -> str:
             return f"{m.group(1)}# {notes[int(m.group(2))]}"
         text = _NOTE_LINE.sub(comment, text)
     return text
+
+
+def _chain(node):
+    """Write ``if a: ... else: if b: ...`` as ``if a: ... elif b: ...``: an ``if/elif``
+    chain of the user's stays one level deep (Python's parser refuses 100 nested
+    blocks).  The comments heading the inner ``if`` open its body; a condition
+    computed just before it (``cond_1 = k == 1``) is assigned in the test
+    (``elif (cond_1 := k == 1):``), where it is evaluated at the same moment."""
+    while True:
+        orelse = node.orelse
+        k = 0
+        while k < len(orelse) and getattr(orelse[k], "sg_note", False):
+            k += 1
+        rest = orelse[k:]
+        inner = rest[-1] if rest else None
+        if inner.__class__ is not gast.If or not inner.body:
+            return
+        if len(rest) == 2:
+            first = rest[0]
+            if not (first.__class__ is gast.Assign and len(first.targets) == 1
+                    and first.targets[0].__class__ is gast.Name
+                    and inner.test.__class__ is gast.Name
+                    and inner.test.id == first.targets[0].id):
+                return
+            inner.test = gast.NamedExpr(target=first.targets[0], value=first.value)
+        elif len(rest) != 1:
+            return
+        inner.body = orelse[:k] + inner.body
+        node.orelse = [inner]
+        node = inner
 
 
 def strip_comments(text: str) -> str:
