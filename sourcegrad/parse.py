@@ -18,6 +18,7 @@ import re
 import linecache
 import textwrap
 import types
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -325,10 +326,18 @@ def _compiled_from(text, code, filename):
     return any(_code_shape(k) == shape for k in found)
 
 
+_CURRENT = weakref.WeakKeyDictionary()  # code -> the text last found to compile to it
+
+
 def _check_current(fn, code, text, filename, start):
     """Refuse a function whose source file changed after it was defined: the text
     read is not the code that runs, and its derivative would not match it."""
-    if _compiled_from(text, code, filename) is False:
+    if _CURRENT.get(code) == text:
+        return
+    ok = _compiled_from(text, code, filename)
+    if ok:
+        _CURRENT[code] = text
+    elif ok is False:
         raise SourcegradError(
             f"function {fn.__qualname__!r}",
             detail=f"its source in {filename} changed after it was defined (the text on "

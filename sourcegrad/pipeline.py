@@ -104,6 +104,9 @@ MUTATING_METHODS = {"pop", "insert", "remove", "sort", "reverse", "fill", "resiz
                     "itemset", "clear", "setdefault", "update", "popitem", "setfield"}
 
 
+RESULT_DEPTH = 3  # see Context.callee_result
+
+
 class Recursive(Exception):
     """A function's derivative is needed while it is being built (recursion)."""
 
@@ -138,6 +141,7 @@ class Context:
         self.shapes = {}
         self.arrays = {}         # adjoint -> primal, for float arrays of known shape
         self._results = {}       # (callee, argument shapes) -> what it returns
+        self.result_depth = 0    # how many callee_result inferences this one is inside
 
     def env_name(self, preferred, obj):
         key = id(obj)
@@ -162,7 +166,12 @@ class Context:
     def callee_result(self, info, call, known):
         """The Abstract of what calling a function of ours returns, from its own shape
         inference given its arguments' (TOP when unknown).  Worked out afresh for
-        each derivation: a cache across derivations could outlive a redefinition."""
+        each derivation: a cache across derivations could outlive a redefinition.
+        Callees of callees are followed RESULT_DEPTH calls deep, not down a whole
+        chain of calls (each function's derivation would read all the functions below
+        it: quadratic time, and Python recursion as deep as the program)."""
+        if self.result_depth >= RESULT_DEPTH:
+            return shapes_mod.TOP
         fn = unwrap(info.func)
         nodes = ([info.self_expr] if info.self_expr is not None else []) + list(call.args)
         if any(isinstance(a, gast.Starred) for a in nodes):
@@ -184,6 +193,7 @@ class Context:
             try:
                 _, _, tree, ctx = front(fn, Spec(active=(), shapes=tuple(shapes)))
                 ctx._results = self._results
+                ctx.result_depth = self.result_depth + 1
                 got = shapes_mod.infer(tree, ctx, dict(shapes))
                 ret = tree.body[-1].value if isinstance(tree.body[-1], gast.Return) else None
                 if isinstance(ret, gast.Name):
@@ -483,34 +493,85 @@ _cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _lock = threading.RLock()
 _in_progress = {}
 
+# A function's derivative needs its callees' first: derived one inside the other,
+# a chain of calls f1 -> f2 -> ... -> f200 would nest 200 transformations on the
+# Python stack.  Past MAX_NESTED the innermost one is abandoned and derived first,
+# from the top (``_drive``), then the abandoned one again: the stack stays bounded
+# whatever the program's depth.
+MAX_NESTED = 6
+_nested = [0]     # transformations in progress on the stack (under _lock)
+_pending = set()  # (fn, spec) that _drive will finish: in progress as well
+
+
+class _NeedFirst(BaseException):
+    """A callee's derivative wanted MAX_NESTED transformations deep: ``_drive``
+    derives it first.  (A BaseException: no ``except Exception`` on the way may
+    take it for a failure.)"""
+
+    def __init__(self, fn, spec):
+        super().__init__(fn)
+        self.fn, self.spec = fn, spec
+
 
 def derive(fn, spec: Spec) -> Derivative:
     """The derivative of ``fn`` for ``spec``, from the cache when still valid."""
     fn = unwrap(fn)
     with _lock:
         per_fn = _cache.get(fn)
-        if per_fn is None:
-            per_fn = _cache[fn] = {}
-        d = per_fn.get(spec)
+        d = per_fn.get(spec) if per_fn is not None else None
         if d is not None and d.valid():
             return d
         key = (fn, spec)
-        if key in _in_progress:
+        if key in _in_progress or key in _pending:
             raise Recursive(fn)
-        _in_progress[key] = True
-        # The transformation makes thousands of short-lived tree nodes and no garbage
-        # worth collecting on the way: with large libraries loaded, collections
-        # triggered by those allocations would scan every object in the process.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            d = build(fn, spec)
-        finally:
-            del _in_progress[key]
-            if collecting:
-                gc.enable()
-        per_fn[spec] = d
-        return d
+        if _nested[0] == 0:
+            return _drive(key)
+        if _nested[0] >= MAX_NESTED:
+            raise _NeedFirst(fn, spec)
+        return _build(key)
+
+
+def _drive(key):
+    """Derive ``key`` = (fn, spec) and, first, every callee wanted too deep down."""
+    pending = [key]
+    _pending.add(key)
+    try:
+        while True:
+            try:
+                d = _build(pending[-1])
+            except _NeedFirst as need:
+                wanted = (need.fn, need.spec)
+                pending.append(wanted)
+                _pending.add(wanted)
+                continue
+            _pending.discard(pending.pop())
+            if not pending:
+                return d
+    finally:
+        _pending.difference_update(pending)
+
+
+def _build(key):
+    fn, spec = key
+    _in_progress[key] = True
+    _nested[0] += 1
+    # The transformation makes thousands of short-lived tree nodes and no garbage
+    # worth collecting on the way: with large libraries loaded, collections
+    # triggered by those allocations would scan every object in the process.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        d = build(fn, spec)
+    finally:
+        del _in_progress[key]
+        _nested[0] -= 1
+        if collecting:
+            gc.enable()
+    per_fn = _cache.get(fn)
+    if per_fn is None:
+        per_fn = _cache[fn] = {}
+    per_fn[spec] = d
+    return d
 
 
 def front(fn, spec: Spec):
