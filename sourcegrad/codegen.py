@@ -106,6 +106,7 @@ def compile_functions(defs, names, *, env, globals_, closure_cells, filename_hin
     made = scope[factory](*[env.get(n, _EMPTY) if n not in closure_cells else _EMPTY
                             for n in free])
     out = []
+    siblings = []  # cells of the factory holding a function made here: (cell, its name)
     for fn in made:
         cells = []
         for var in fn.__code__.co_freevars:
@@ -116,11 +117,16 @@ def compile_functions(defs, names, *, env, globals_, closure_cells, filename_hin
             else:  # a sibling function (recursion) or inner name
                 idx = fn.__code__.co_freevars.index(var)
                 cells.append(fn.__closure__[idx])
+                if var in names:
+                    siblings.append((fn.__closure__[idx], var))
         new = types.FunctionType(fn.__code__, globals_, fn.__name__, fn.__defaults__,
                                  tuple(cells))
         new.__kwdefaults__ = fn.__kwdefaults__
         new.__qualname__ = fn.__name__
         out.append(new)
+    by_name = dict(zip(names, out))
+    for cell, var in siblings:  # a call of a sibling reaches the function returned
+        cell.cell_contents = by_name[var]
     return out, text
 
 

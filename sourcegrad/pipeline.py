@@ -142,6 +142,15 @@ class Context:
         self.arrays = {}         # adjoint -> primal, for float arrays of known shape
         self._results = {}       # (callee, argument shapes) -> what it returns
         self.result_depth = 0    # how many callee_result inferences this one is inside
+        self._own = None         # split mode: the names of the fwd/bwd functions made
+
+    def own_names(self):
+        """Split mode: the names of the ``_fwd``/``_bwd`` functions being made (a call
+        of the function to itself calls them directly)."""
+        if self._own is None:
+            base = qualified_name(self.parsed.fn)
+            self._own = (self.namer.fresh(base + "_fwd"), self.namer.fresh(base + "_bwd"))
+        return self._own
 
     def env_name(self, preferred, obj):
         key = id(obj)
@@ -377,6 +386,11 @@ class Context:
         spec = Spec(active=tuple(active), mode="split", weights=self.spec.weights,
                     shapes=tuple(known) if nvar < 0 else (), varargs=nvar,
                     complete=self.spec.complete, kwargs=kwnames)
+        if fn is self.parsed.fn and spec == self.spec:
+            # the function calls itself as it is being differentiated: its own fwd/bwd
+            # (one Python frame per level, as the function itself takes)
+            fwd_name, bwd_name = self.own_names()
+            return fwd_name, bwd_name, order
         try:
             d = derive(fn, spec)
         except Recursive:
@@ -953,7 +967,7 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
             pre.append(assign(n, const(None)))
     saved_tuple = gast.Tuple(elts=[name(n) for n in keep], ctx=gast.Load())
     fwd_fn = gast.FunctionDef(
-        name=namer.fresh(base + "_fwd"), args=_copy_args(args),
+        name=ctx.own_names()[0], args=_copy_args(args),
         body=pre + fwd + [gast.Return(value=gast.Tuple(elts=[value, saved_tuple],
                                                         ctx=gast.Load()))],
         decorator_list=[], returns=None, type_comment=None, type_params=[])
@@ -965,7 +979,7 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
         unpack = [assign(gast.Tuple(elts=[name(n, gast.Store()) for n in keep],
                                     ctx=gast.Store()), name(saved_name))]
     bwd_fn = gast.FunctionDef(
-        name=namer.fresh(base + "_bwd"),
+        name=ctx.own_names()[1],
         args=gast.arguments(args=bargs, posonlyargs=[], vararg=None, kwonlyargs=[],
                             kw_defaults=[], kwarg=None, defaults=[]),
         body=unpack + body_bwd + [gast.Return(value=grads)],
