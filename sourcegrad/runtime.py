@@ -218,6 +218,16 @@ def index_adjoint(x, index, dz):
     return out
 
 
+def indexed_adjoint(dx, index, like):
+    """``dx[index]``: the adjoint of item ``index`` of a value whose adjoint is ``dx``
+    (what ``index_adjoint`` placed there), a zero like ``like`` where a tuple's, list's
+    or dict's item adjoint is None or absent (zero)."""
+    g = dx.get(index) if isinstance(dx, dict) else dx[index]
+    if g is None:
+        return zeros_like(like)
+    return g
+
+
 def save_item(y, index):
     """A copy of ``y[index]``, saved before the item is overwritten."""
     v = y[index]
