@@ -591,6 +591,7 @@ def _build(key):
 def front(fn, spec: Spec):
     """Stages 1-3 for ``fn``: (parsed source, namer, normalized tree, context)."""
     parsed = parse_function(fn)                                  # 1. read source
+    actual_defaults(parsed)
     if parsed.tree.args.kwarg is not None:
         expand_kwargs(parsed, spec.kwargs)
     fence(parsed)                                                # 2. refuse what we can't do
@@ -665,6 +666,39 @@ def vararg_names(fn, n):
             cand += "_"
         out.append(cand)
     return out
+
+
+_LITERALS = (type(None), bool, int, float, complex, str, bytes)
+
+
+def actual_defaults(parsed):
+    """Make the parameters' default expressions the values the function holds
+    (``__defaults__``, ``__kwdefaults__``), computed when its ``def`` ran: the
+    expressions may read names of an enclosing function that are not the function's
+    closure variables (``def f(x, w=w)``), or names rebound since.  A literal stays
+    a literal; another value becomes ``<param>_default``, passed to the generated
+    code."""
+    fn, a = parsed.fn, parsed.tree.args
+    positional = a.posonlyargs + a.args
+    values = fn.__defaults__ or ()
+    if len(a.defaults) == len(values):
+        with_default = positional[len(positional) - len(values):]
+        a.defaults = [_default_node(param, value, node)
+                      for param, value, node in zip(with_default, values, a.defaults)]
+    kwvalues = fn.__kwdefaults__ or {}
+    for i, (param, node) in enumerate(zip(a.kwonlyargs, a.kw_defaults)):
+        if node is not None and param.id in kwvalues:
+            a.kw_defaults[i] = _default_node(param, kwvalues[param.id], node)
+
+
+def _default_node(param, value, node):
+    if type(value) in _LITERALS and (type(value) is not float or value == value):
+        out = gast.Constant(value=value, kind=None)
+    else:
+        out = gast.Name(id=f"{param.id}_default", ctx=gast.Load(), annotation=None,
+                        type_comment=None)
+        out.sg_runtime = value  # given to the generated code under that name
+    return gast.copy_location(out, node)
 
 
 def extra_keywords(fn, names):
