@@ -142,6 +142,7 @@ class Context:
         self.arrays = {}         # adjoint -> primal, for float arrays of known shape
         self._results = {}       # (callee, argument shapes) -> what it returns
         self.result_depth = 0    # how many callee_result inferences this one is inside
+        self.containers = set()  # names whose items are read: maybe tuples, lists, dicts
         self._own = None         # split mode: the names of the fwd/bwd functions made
 
     def own_names(self):
@@ -622,6 +623,7 @@ def build(fn, spec: Spec) -> Derivative:
     act = analyse(tree, parsed, spec.active, seeds, spec.weights,  # 4. activity
                   lambda call_, rev=None: ctx.classify(call_), ctx.locals)
     ctx.shapes = shapes_mod.infer(tree, ctx, dict(spec.shapes))  #    shapes, if known
+    ctx.containers = _maybe_containers(tree)
     rev = Reverser(tree, parsed, namer, act, ctx)                # 5. reverse
     fwd, bwd = rev.block(tree.body[:-1])
     functions = assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds)
