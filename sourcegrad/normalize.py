@@ -643,6 +643,9 @@ class Normalizer:
         return "value"
 
     def visit_If(self, s):
+        if isinstance(s.test, gast.NamedExpr):  # if (c := test):  ->  c = test; if c:
+            self.assign_to(name(s.test.target.id, gast.Store()), s.test.value)
+            s.test = name(s.test.target.id)
         test = self.atom(s.test, "cond")
         self.branch_depth += 1
         body = self.block(s.body) or [gast.Pass()]

@@ -310,6 +310,26 @@ def test_if_elif_chain_of_120_branches(tmp_path):
     assert "elif" in sg.source(sg.grad(mod.f))
 
 
+def _elifs(x, k):
+    if k == 0:
+        y = x * x
+    elif k == 1:
+        y = np.sin(x) * x
+    elif (big := k > 5):
+        y = np.exp(x) * 2.0
+    else:
+        y = x ** 3
+    return np.sum(y) + float(big) if k > 1 else np.sum(y)
+
+
+@pytest.mark.parametrize("k", [0, 1, 3, 7])
+def test_elif_chain_differentiated_twice(k):
+    """The generated chain assigns its conditions in the tests (``elif (c := ...)``):
+    read again by grad of grad, and written so by users."""
+    check_grads(lambda x: _elifs(x, k), X)
+    check_grads(lambda x: np.sum(sg.grad(_elifs)(x, k)), X)
+
+
 def test_chain_of_200_nested_calls(tmp_path):
     lines = ["import numpy as np", ""]
     for i in range(1, 200):
