@@ -295,10 +295,26 @@ def _code_shape(code):
     return out
 
 
-def _compiled_from(text, code, filename):
+def _module_names(code, globals_, out):
+    """The global names ``code`` (and code nested in it) reads that hold modules."""
+    for n in code.co_names:
+        if isinstance(globals_.get(n), types.ModuleType):
+            out.add(n)
+    for k in code.co_consts:
+        if isinstance(k, types.CodeType):
+            _module_names(k, globals_, out)
+    return out
+
+
+def _compiled_from(text, code, filename, globals_):
     """Whether ``text`` (the source read for ``code``'s function) compiles to ``code``:
     False when the file was edited after the function was defined.  None when the
     text cannot be compiled on its own (then nothing can be told)."""
+    # `np.sum(...)` compiles to other instructions when the module imports `np`: say
+    # so, and a module-level function compiles to the very same bytes
+    modules = sorted(_module_names(code, globals_, set()))
+    if modules:
+        text = f"import {', '.join(modules)}\n{text}"
     try:
         module = compile(text, filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
                          dont_inherit=True)
@@ -334,7 +350,7 @@ def _check_current(fn, code, text, filename, start):
     read is not the code that runs, and its derivative would not match it."""
     if _CURRENT.get(code) == text:
         return
-    ok = _compiled_from(text, code, filename)
+    ok = _compiled_from(text, code, filename, getattr(fn, "__globals__", {}))
     if ok:
         _CURRENT[code] = text
     elif ok is False:
