@@ -406,10 +406,11 @@ class GradFunction:
         self.single = isinstance(grad_position, int)
         named, self._var = _positional_params(sig, self.bound_self)
         self._arity = len(named)
-        # positions past the named parameters index *args: the derivative is then
-        # specialised on how many positional arguments each call passes
-        self._var_positions = self._var is not None and \
-            any(p >= self._arity for p in self.positions or ())
+        # positions past the named parameters index *args, or weights may be read by
+        # a function *args is forwarded to: the derivative is then specialised on how
+        # many positional arguments each call passes
+        self._var_positions = self._var is not None and (
+            any(p >= self._arity for p in self.positions or ()) or self.weights is not None)
         # a method whose function takes only *args (a decorator's wrapper): the bound
         # object is the first item of *args
         self._var_shift = int(self.bound_self is not None and self._var is not None and
@@ -463,7 +464,7 @@ class GradFunction:
         """``kwnames``: the keywords a call passes into the function's ``**kwargs``
         parameter (the derivative is specialised on them)."""
         if nvar < 0 and self._var_positions:  # before any call: the fewest arguments
-            nvar = max(self.positions) + 1 - self._arity + self._var_shift
+            nvar = max(0, max(self.positions or (-1,)) + 1 - self._arity + self._var_shift)
         key = (weight_args, shapes, nvar, complete, kwnames)
         d = self._derivs.get(key)
         if d is None or not d.valid():
@@ -544,8 +545,8 @@ class GradFunction:
             kwargs["sens"] = sens
         nvar = -1
         if self._var_positions:
-            nvar = len(args) - self._arity + self._var_shift
-            top = max(self.positions)
+            nvar = max(0, len(args) - self._arity) + self._var_shift
+            top = max(self.positions or (-1,))
             if top >= len(args):
                 names = self._param_names[self._offset:self._offset + self._arity]
                 raise ValueError(f"grad_position={top} but "

@@ -67,8 +67,10 @@ def _plan(callee, spec, nargs, kwnames):
             continue
         if sig.parameters[pname].kind == inspect.Parameter.VAR_POSITIONAL:
             vals = v
-            if any(isinstance(item, int) and item - shift in active_args for item in v):
-                # gradient through *args: specialised to this many parameters
+            if weights or any(isinstance(item, int) and item - shift in active_args
+                              for item in v):
+                # gradient through *args (or weights read where *args is forwarded):
+                # specialised to this many parameters
                 nvar = len(v)
                 names = vararg_names(fn, nvar)
                 i = params.index(pname)

@@ -216,6 +216,34 @@ def test_keywords_forwarded_through_kwargs():
     np.testing.assert_allclose(g(X), numeric_grad(_scaled, (X,), 0), atol=1e-6)
 
 
+class _DecoratedNet(sg.nn.Cell):
+    def __init__(self):
+        super().__init__()
+        self.w = sg.Parameter(np.array([1.0, 2.0, -0.5]), name="w")
+
+    @_doubling
+    def construct(self, x):
+        return np.sum(np.sin(x) * self.w)
+
+
+def test_cell_with_a_decorated_construct_inputs_and_weights():
+    net = _DecoratedNet()
+    check_grads(net, X)
+    check_grads(lambda x: net(x) * 3.0, X)
+    w0 = net.w.copy()
+    (gw,) = sg.grad(net, grad_position=None, weights=net.trainable_params())(X)
+
+    def with_w(wv):
+        net.w[...] = wv
+        try:
+            return net(X)
+        finally:
+            net.w[...] = w0
+    np.testing.assert_allclose(gw, numeric_grad(with_w, (np.array(w0),), 0), atol=1e-6)
+    gx, (gw2,) = sg.grad(lambda x: net(x) * 3.0, weights=net.trainable_params())(X)
+    np.testing.assert_allclose(gw2, 3.0 * gw, atol=1e-9)
+
+
 def _reads_kwargs(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
