@@ -15,6 +15,7 @@ from __future__ import annotations
 import builtins
 import inspect
 import gc
+import sys
 import threading
 import types
 import weakref
@@ -547,6 +548,42 @@ def derive(fn, spec: Spec) -> Derivative:
         return _build(key)
 
 
+def _nesting(tree):
+    """How many blocks deep ``tree``'s statements nest (an ``elif`` is one more)."""
+    deepest = 0
+    todo = [(tree, 0)]
+    while todo:
+        node, depth = todo.pop()
+        deepest = max(deepest, depth)
+        for field_ in ("body", "orelse"):
+            for s in getattr(node, field_, None) or ():
+                if isinstance(s, gast.stmt):
+                    todo.append((s, depth + 1))
+    return deepest
+
+
+# the stages walk nested blocks recursively, a few Python frames per level: a function
+# nested deeper than Python's recursion limit allows for (an if/elif chain of several
+# hundred branches) raises the limit while it is transformed, by this much per level
+FRAMES_PER_LEVEL = 12
+MAX_RECURSION_LIMIT = 12000
+_saved_limit = [None]  # the recursion limit before the outermost derive raised it
+
+
+def _allow_nesting(depth):
+    """Inside ``derive`` (which puts the limit back): room for ``depth`` levels."""
+    if depth * FRAMES_PER_LEVEL <= 300 or not _nested[0]:
+        return
+    frame, used = sys._getframe(), 0
+    while frame is not None:
+        frame, used = frame.f_back, used + 1
+    want = min(used + 200 + FRAMES_PER_LEVEL * depth, MAX_RECURSION_LIMIT)
+    if want > sys.getrecursionlimit():
+        if _saved_limit[0] is None:
+            _saved_limit[0] = sys.getrecursionlimit()
+        sys.setrecursionlimit(want)
+
+
 def _drive(key):
     """Derive ``key`` = (fn, spec) and, first, every callee wanted too deep down."""
     pending = [key]
@@ -565,6 +602,9 @@ def _drive(key):
                 return d
     finally:
         _pending.difference_update(pending)
+        if _saved_limit[0] is not None:
+            sys.setrecursionlimit(_saved_limit[0])
+            _saved_limit[0] = None
 
 
 def _build(key):
@@ -593,6 +633,7 @@ def _build(key):
 def front(fn, spec: Spec):
     """Stages 1-3 for ``fn``: (parsed source, namer, normalized tree, context)."""
     parsed = parse_function(fn)                                  # 1. read source
+    _allow_nesting(_nesting(parsed.tree))
     actual_defaults(parsed)
     if parsed.tree.args.kwarg is not None:
         expand_kwargs(parsed, spec.kwargs)

@@ -8,6 +8,7 @@ errors by type and message text.
 """
 import functools
 import os
+import sys
 import textwrap
 
 import numpy as np
@@ -327,15 +328,17 @@ def test_closures_and_module_functions_are_not_taken_for_edited_source():
 
 # -- 10. crashes: deep elif chains, call chains and recursion ---------------------------
 
-def test_if_elif_chain_of_120_branches(tmp_path):
+def test_if_elif_chain_of_300_branches(tmp_path):
     lines = ["import numpy as np", "", "def f(x, k):", "    if k == 0:", "        y = x * 0.5"]
-    for i in range(1, 120):
+    for i in range(1, 300):
         lines += [f"    elif k == {i}:", f"        y = np.sin(x) * {float(i)}"]
     lines += ["    else:", "        y = x", "    return np.sum(y)", ""]
     _, mod = _module(tmp_path, "\n".join(lines), name="elifs")
-    for k in (0, 1, 97, 119, 200):
+    limit = sys.getrecursionlimit()
+    for k in (0, 150, 299, 400):
         check_grads(lambda x: mod.f(x, k), X)
     assert "elif" in sg.source(sg.grad(mod.f))
+    assert sys.getrecursionlimit() == limit  # raised while transforming only
 
 
 def _elifs(x, k):
