@@ -285,7 +285,7 @@ for _feature in __future__.all_feature_names:
 # instructions whose presence depends on where a def sits (a closure's free names are
 # loaded unlike a module's globals), not on what it computes
 _PLACEMENT_OPS = {"PUSH_NULL", "COPY_FREE_VARS", "MAKE_CELL", "RESUME", "NOP", "CACHE",
-                  "EXTENDED_ARG", "LOAD_CLOSURE"}
+                  "EXTENDED_ARG"}
 _FREE_LOADS = {"LOAD_GLOBAL", "LOAD_DEREF", "LOAD_NAME", "LOAD_CLASSDEREF",
                "LOAD_FROM_DICT_OR_DEREF", "LOAD_FROM_DICT_OR_GLOBALS"}
 _MANGLED = re.compile(r"^_[A-Za-z0-9]\w*?(__\w+)$")
@@ -301,17 +301,47 @@ def _demangle(value):
     return value
 
 
+def _drop_closure_tuple(out):
+    """Remove from ``out`` the closure tuple built for the inner function whose code
+    was loaded last (``LOAD_FAST``s and ``BUILD_TUPLE`` before its ``LOAD_CONST``,
+    Python 3.13; earlier versions' ``LOAD_CLOSURE``s are skipped as they come)."""
+    for j in range(len(out) - 1, 0, -1):
+        if out[j][0] == "LOAD_CONST" and isinstance(out[j][1], list):
+            build = out[j - 1]
+            if build[0] == "BUILD_TUPLE" and j - 1 - build[1] >= 1:
+                del out[j - 1 - build[1]:j]
+            return
+
+
 def _code_shape(code):
     """What ``code`` computes, independent of where its ``def`` sits: its instructions,
     with free names loaded alike whether global or from a closure, methods alike
     whether looked up on an imported module or not, and jump targets (which those
     differences shift) left out."""
     out = [tuple(code.co_varnames)]
+    cells = 0  # LOAD_CLOSUREs just seen: the closure tuple of an inner function
+    skipped = False  # that tuple was left out
     for ins in dis.get_instructions(code):
         op = ins.opname
+        if op == "LOAD_CLOSURE":
+            cells += 1
+            continue
+        if op == "BUILD_TUPLE" and cells and ins.arg == cells:
+            cells = 0  # (a free name of the function is global in a compile on its own)
+            skipped = True
+            continue
+        cells = 0
         if op in _PLACEMENT_OPS:
             continue
-        if op in _FREE_LOADS:
+        if op in ("MAKE_FUNCTION", "SET_FUNCTION_ATTRIBUTE") and isinstance(ins.argval, int):
+            if ins.argval & 0x08 and not skipped:  # a closure: (loads), BUILD_TUPLE, code
+                _drop_closure_tuple(out)
+            skipped = False
+            flags = ins.argval & ~0x08
+            if op == "SET_FUNCTION_ATTRIBUTE" and not flags:
+                continue
+            out.append((op, flags))
+        elif op in _FREE_LOADS:
             out.append(("load free", _demangle(ins.argval)))
         elif op == "LOAD_METHOD":  # or LOAD_ATTR, when the module imports the name
             out.append(("LOAD_ATTR", _demangle(ins.argval)))
@@ -321,6 +351,8 @@ def _code_shape(code):
             out.append((op, _code_shape(ins.argval)))
         elif isinstance(ins.argval, (float, complex, tuple, frozenset)):
             out.append((op, repr(ins.argval)))  # nan, -0.0: by their text
+        elif isinstance(ins.argval, str) and "<locals>." in ins.argval:
+            out.append((op, ins.argval.rpartition("<locals>.")[2]))  # an inner qualname
         else:
             out.append((op, _demangle(ins.argval)))
     return out
@@ -362,11 +394,12 @@ def _compiled_from(text, code, filename, globals_):
                 todo.append(k)
     for k in found:  # the cheap test first: a module-level def compiles to the same bytes
         if k.co_code == code.co_code and k.co_varnames == code.co_varnames and \
-                repr(k.co_consts) == repr(code.co_consts):
+                k.co_names == code.co_names and repr(k.co_consts) == repr(code.co_consts):
             return True
     if "__class__" in code.co_freevars:  # super(): compiled otherwise inside its class
         return any(k.co_varnames == code.co_varnames and
-                   [repr(c) for c in k.co_consts if not isinstance(c, types.CodeType)] ==
+                   {_demangle(n) for n in k.co_names} == {_demangle(n) for n in code.co_names}
+                   and [repr(c) for c in k.co_consts if not isinstance(c, types.CodeType)] ==
                    [repr(c) for c in code.co_consts if not isinstance(c, types.CodeType)]
                    for k in found)
     shape = _code_shape(code)

@@ -272,6 +272,16 @@ def _module(tmp_path, text, name="edited"):
     return path, load_source(path, textwrap.dedent(text))
 
 
+@pytest.mark.parametrize("old, new", [("1.01", "10.1"), ("np.sin", "np.cos"), ("x * ", "x + ")])
+def test_each_kind_of_edit_is_seen(tmp_path, old, new):
+    text = "import numpy as np\n\ndef f(x):\n    return np.sum(np.sin(x) * 1.01 + x * x)\n"
+    path, mod = _module(tmp_path, text, name="kinds")
+    with open(path, "w") as fh:
+        fh.write(text.replace(old, new))
+    with pytest.raises(sg.SourcegradError, match="reload the module"):
+        sg.grad(mod.f)(X)
+
+
 def test_source_edited_without_reload_is_refused(tmp_path):
     path, mod = _module(tmp_path, """\
         import numpy as np
@@ -315,9 +325,12 @@ def test_same_text_rewritten_and_reloaded_module_work(tmp_path):
 
 def _closure_and_globals():
     scale = 1.5
+    shift = 0.25
 
     def inner(x):
-        return np.sum(np.tanh(x) * scale) + _sum_sin(x)
+        g = lambda t, a=shift: t * scale + a  # noqa: E731
+        n = len([scale for _ in range(2)]) + sum(1 for _ in range(3) if shift > 0)
+        return np.sum(np.tanh(g(x)) * scale) + _sum_sin(x) * n
     return inner
 
 
