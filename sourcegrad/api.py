@@ -492,6 +492,8 @@ class GradFunction:
     def _check_sens_given(self, args, kwargs):
         """With ``sens_param``, the last positional argument is the sensitivity: when
         that leaves a required input unpassed, the sensitivity is what is missing."""
+        if len(args) >= self._arity:
+            return
         params = list(inspect.signature(self.func, follow_wrapped=False)
                       .parameters.values())[self._offset:]
         required = [p.name for p in params if p.default is p.empty and p.kind in (
