@@ -383,6 +383,18 @@ def test_chain_of_200_nested_calls(tmp_path):
     check_grads(mod.f1, X)
 
 
+def test_mutual_recursion_through_a_cycle_longer_than_the_nesting_bound(tmp_path):
+    lines = ["import numpy as np", ""]
+    for i in range(1, 10):
+        lines += [f"def g{i}(x, n):", "    if n == 0:", "        return np.sum(np.sin(x))",
+                  f"    return g{i + 1}(x * 1.01, n - 1)", ""]
+    lines += ["def g10(x, n):", "    if n == 0:", "        return np.sum(np.cos(x))",
+              "    return g1(x * 0.99, n - 1)", ""]
+    _, mod = _module(tmp_path, "\n".join(lines), name="cycle")
+    for n in (0, 5, 23, 95):
+        check_grads(lambda x: mod.g1(x, n), X)
+
+
 def _recursive(x, n):
     if n == 0:
         return np.sum(np.sin(x))
