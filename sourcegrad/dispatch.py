@@ -49,17 +49,29 @@ def _plan(callee, spec, nargs, kwnames):
         fn, has_self = _primitive_wrapper(callee, nargs, kwnames), False
     else:
         fn, has_self = target
-    sig = inspect.signature(fn)
+    sig = inspect.signature(fn, follow_wrapped=False)
     shift = 1 if has_self else 0
     bound = sig.bind(*range(nargs + shift), **{k: k for k in kwnames})
     slot_of = {}
     params = list(sig.parameters)
     nvar = -1
+    extra = ()
     for pname, v in bound.arguments.items():
+        if sig.parameters[pname].kind == inspect.Parameter.VAR_KEYWORD:
+            # forwarded through **kwargs: specialised to these keywords
+            extra = tuple(v)
+            i = params.index(pname)
+            params[i:i + 1] = list(extra)
+            for k in extra:
+                if k in active_kw:
+                    slot_of[k] = ("kw", k)
+            continue
         if sig.parameters[pname].kind == inspect.Parameter.VAR_POSITIONAL:
             vals = v
-            if any(isinstance(item, int) and item - shift in active_args for item in v):
-                # gradient through *args: specialised to this many parameters
+            if weights or any(isinstance(item, int) and item - shift in active_args
+                              for item in v):
+                # gradient through *args (or weights read where *args is forwarded):
+                # specialised to this many parameters
                 nvar = len(v)
                 names = vararg_names(fn, nvar)
                 i = params.index(pname)
@@ -73,7 +85,8 @@ def _plan(callee, spec, nargs, kwnames):
             elif isinstance(item, str) and item in active_kw:
                 slot_of[slot] = ("kw", item)
     active = tuple(p for p in params if p in slot_of)
-    d = derive(fn, Spec(active=active, mode="split", weights=weights, varargs=nvar))
+    d = derive(fn, Spec(active=active, mode="split", weights=weights, varargs=nvar,
+                        kwargs=extra))
     index = {slot_of[p]: j for j, p in enumerate(active)}
     reorder = tuple(index.get(slot) for slot in caller_order)
     return d, has_self, reorder

@@ -21,9 +21,9 @@ How each name the generated code reads is written out:
 * a NumPy module, function, ufunc, type or dtype: ``import numpy as np`` and
   ``np.<name>``; a standard-library module or function: an ``import``;
 * a Python function or class (not NumPy's, not the standard library's): its
-  source, recursively with the names it reads in its own module; decorators
-  are dropped (a ``functools.wraps`` wrapper is replaced by the function it
-  wraps);
+  source, recursively with the names it reads in its own module (a
+  decorator's wrapper, which ``functools.wraps`` marks, is *bound*: its source
+  is not the wrapped function's, and may compute something else);
 * another module used as ``mod.attr`` (``ops.matmul``): the attributes read
   become module-level definitions, gathered in a ``class mod:`` namespace;
 * numbers, strings, ``None``, tuples/lists/dicts of them, NumPy scalars and
@@ -482,8 +482,11 @@ class _Exporter:
             return name
         if id(obj) in self.gen:
             return self._define_generated(name, obj)
+        if isinstance(obj, types.FunctionType) and hasattr(obj, "__wrapped__"):
+            return self._bind(name, obj, "a decorator's wrapper (it may compute other "
+                                         "than the function it wraps)")
         if isinstance(obj, (types.FunctionType, type)) and not self._must_bind(obj):
-            target = inspect.unwrap(obj) if isinstance(obj, types.FunctionType) else obj
+            target = obj
             try:
                 text = _function_source(target)
             except _NoSource as exc:
