@@ -21,17 +21,17 @@ from sourcegrad.astutil import statements  # noqa: F401  (the stages import it f
 from sourcegrad.errors import UnsupportedSyntaxError
 from sourcegrad.normalize import OPAQUE, OPAQUE_NAMES
 from sourcegrad.annotations import getanno
+from sourcegrad.tensor import Parameter
 
 # attributes whose values never carry gradient
 INACTIVE_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes", "strides",
-                  "__class__", "name", "requires_grad", "training"}
+                  "__class__"}
 # operators whose results never carry gradient
 _INACTIVE_BINOPS = (gast.FloorDiv, gast.BitAnd, gast.BitOr, gast.BitXor,
                     gast.LShift, gast.RShift)
 
 
 def _is_parameter(obj) -> bool:
-    from sourcegrad.tensor import Parameter
     if isinstance(obj, Parameter):
         return True
     if isinstance(obj, (list, tuple)):

@@ -3,7 +3,7 @@
 Arguments are validated here, before any transformation, with messages that
 say what was expected, what was received and how to fix it.  The returned
 :class:`GradFunction` finds its derivative in the cache (checking guards),
-calls it, and shapes the result as SPEC.md says.
+calls it, and shapes the result as docs/api.md says.
 """
 from __future__ import annotations
 
@@ -15,11 +15,15 @@ import types
 import numpy as np
 
 from sourcegrad import runtime, xp
+from sourcegrad.display import to_html
 from sourcegrad.parse import unwrap
 from sourcegrad.codegen import MISS, fast_path, forwarder, strip_comments
 from sourcegrad.errors import SourcegradError
-from sourcegrad.pipeline import Spec, derive, dump, user_callable, vararg_names
+from sourcegrad.pipeline import (GeneratedCallable, Spec, derive, dump, extra_keywords,
+                                 user_callable, vararg_names)
+from sourcegrad.rules import registry
 from sourcegrad.shapes import Abstract
+from sourcegrad.tensor import Parameter
 
 FLOAT = Abstract("float")
 
@@ -30,11 +34,6 @@ __all__ = ["grad", "value_and_grad", "source", "GradFunction"]
 MAX_SPECIALIZATIONS = 8
 
 
-def _parameter_type():
-    from sourcegrad.tensor import Parameter
-    return Parameter
-
-
 _WRAPPERS = {}
 
 
@@ -43,7 +42,6 @@ def _rule_wrapper(primal):
     derivative rule, e.g. ``np.sin``): ``def sin(x): return np.sin(x)``, parameters
     from the rule's signature.  ``grad(np.sin)`` differentiates it like any function,
     the rule inlined.  None when ``primal`` has no rule."""
-    from sourcegrad.rules import registry
     try:
         rule = registry.lookup(primal)
     except Exception:
@@ -215,7 +213,6 @@ def _describe(func, names, var, called=None):
 def _check_weights(weights):
     if weights is None:
         return None, False
-    Parameter = _parameter_type()
     if isinstance(weights, Parameter):
         return (weights,), True
     if isinstance(weights, (list, tuple)):
@@ -235,25 +232,32 @@ def _check_weights(weights):
 
 
 def _fix(g, x):
-    """Give gradient ``g`` the type, shape and dtype of input ``x``."""
+    """Give gradient ``g`` the type, shape and dtype of input ``x``; an integer or
+    bool input's gradient is a float one (float64 arrays, Python floats), never
+    one truncated to the input's dtype."""
     if isinstance(x, np.ndarray):
+        kind = x.dtype.kind
+        dtype = np.float64 if kind in "biu" else x.dtype
         if g is None:  # an item of a container input that the output does not read
-            return np.zeros_like(x, subok=False)
-        if type(g) is np.ndarray and g.dtype == x.dtype and g.shape == x.shape \
+            return np.zeros(x.shape, dtype=dtype) if kind in "biu" \
+                else np.zeros_like(x, subok=False)
+        if type(g) is np.ndarray and g.dtype == dtype and g.shape == x.shape \
                 and g.flags.writeable:
             return g
         if xp.is_foreign(g):  # read against Dask data: a Dask gradient
-            return _fix_foreign(g, x)
+            return runtime.fix_foreign(g, x, _fix)
         g = np.asarray(g)
         if g.shape != x.shape:
             g = np.broadcast_to(g, x.shape)
+        if kind in "biu":  # a real input's adjoint is the real part
+            return np.real(g).astype(np.float64)
         # a copy: broadcast views are read-only, and callers may update in place
-        return g.astype(x.dtype) if np.issubdtype(x.dtype, np.number) else np.array(g)
-    if isinstance(x, float):
+        return g.astype(dtype) if np.issubdtype(dtype, np.number) else np.array(g)
+    if isinstance(x, (float, int)) and not isinstance(x, np.generic):
         if g is None:
             return 0.0
         if xp.is_foreign(g):
-            return _fix_foreign(g, x)
+            return runtime.fix_foreign(g, x, _fix)
         # a real input's adjoint is the real part (the complex convention of the rules)
         return float(np.real(g)) if np.iscomplexobj(g) else float(g)
     if isinstance(x, (tuple, list, dict)):
@@ -261,50 +265,11 @@ def _fix(g, x):
         # does not depend on (the generated code leaves those None)
         return runtime.mirror(g, x, _fix)
     if xp.is_foreign(x) or xp.is_foreign(g):
-        return _fix_foreign(g, x)
+        return runtime.fix_foreign(g, x, _fix)
+    if isinstance(x, (np.integer, np.bool_)):
+        return np.float64(0.0) if g is None else np.float64(np.real(g))
     if g is None and isinstance(x, (np.floating, np.complexfloating)):
         return np.zeros_like(x)
-    return g
-
-
-def _fix_foreign(g, x):
-    """``_fix`` where the gradient or the input is another library's array (a Dask
-    array): shape and dtype made right with that array's own methods and the
-    functions NumPy dispatches to its library, nothing computed or converted to
-    NumPy.  The gradient of a NumPy input read against Dask data is a Dask array."""
-    like = x if xp.is_foreign(x) else g
-    if xp.is_namespace_array(like):
-        return _fix_namespace(g, x, like)
-    if g is None or not (xp.is_foreign(g) or isinstance(g, np.ndarray)):
-        if isinstance(x, (tuple, list, dict)):
-            return runtime.mirror(g, x, _fix)
-        if g is None:
-            return runtime.zeros_like(x)
-        g = runtime.full_like(like, g, np.shape(x))
-    if tuple(g.shape) != tuple(np.shape(x)):
-        g = runtime.broadcast_like(g, x)
-    dtype = getattr(x, "dtype", None)
-    if isinstance(x, float):
-        dtype = np.dtype(float)
-    if isinstance(dtype, np.dtype) and dtype.kind in "fc" and g.dtype != dtype:
-        g = g.astype(dtype)
-    return g
-
-
-def _fix_namespace(g, x, like):
-    """``_fix`` for an Array API array (array-api-strict, a PyTorch tensor): the
-    namespace's own functions only."""
-    if isinstance(x, (tuple, list, dict)):
-        return runtime.mirror(g, x, _fix)
-    ns = xp.namespace_of(like)
-    if g is None:
-        return ns.zeros_like(x) if xp.is_namespace_array(x) else np.zeros_like(x)
-    if not xp.is_namespace_array(g):
-        g = ns.asarray(g)
-    if tuple(g.shape) != tuple(np.shape(x) if not xp.is_namespace_array(x) else x.shape):
-        g = ns.broadcast_to(g, tuple(x.shape))
-    if xp.is_namespace_array(x) and g.dtype != x.dtype and ns.isdtype(x.dtype, "real floating"):
-        g = ns.astype(g, x.dtype)
     return g
 
 
@@ -339,7 +304,7 @@ def _distinct(grads, taken=()):
     return tuple(grads)
 
 
-class GradFunction:
+class GradFunction(GeneratedCallable):
     """The callable that ``grad``/``value_and_grad`` return.
 
     Evaluating it in a notebook shows the derivative's source; ``source(g)``
@@ -355,16 +320,23 @@ class GradFunction:
         self.fn = fn
         self.func, self.bound_self = _target(fn)
         self.weights, self.single_weight = _check_weights(weights)
-        sig = inspect.signature(self.func)
+        # the function given, not what a decorator's __wrapped__ names
+        sig = inspect.signature(self.func, follow_wrapped=False)
         self.positions = _check_positions(grad_position, self.func, sig, self.bound_self,
                                           self.weights)
         self.single = isinstance(grad_position, int)
         named, self._var = _positional_params(sig, self.bound_self)
         self._arity = len(named)
-        # positions past the named parameters index *args: the derivative is then
-        # specialised on how many positional arguments each call passes
-        self._var_positions = self._var is not None and \
-            any(p >= self._arity for p in self.positions or ())
+        # positions past the named parameters index *args, or weights may be read by
+        # a function *args is forwarded to: the derivative is then specialised on how
+        # many positional arguments each call passes
+        self._var_positions = self._var is not None and (
+            any(p >= self._arity for p in self.positions or ()) or self.weights is not None)
+        # a method whose function takes only *args (a decorator's wrapper): the bound
+        # object is the first item of *args
+        self._var_shift = int(self.bound_self is not None and self._var is not None and
+                              not [p for p in sig.parameters.values() if p.kind in (
+                                  p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
         self.has_aux = has_aux
         self.return_ids = return_ids
         self.sens = sens_param
@@ -401,31 +373,36 @@ class GradFunction:
         names = self._names(nvar)
         return tuple(names[self._offset + p] for p in (self.positions or ()))
 
-    def _spec(self, weight_args=(), shapes=(), nvar=-1, complete=False, library="numpy"):
+    def _spec(self, weight_args=(), shapes=(), nvar=-1, complete=False, kwnames=(),
+              library="numpy"):
         positions = self._position_names(nvar)
         active = positions + tuple(a for a in weight_args if a not in positions)
         return Spec(active=active, mode="joint", weights=self.weights is not None,
                     value=self.value, has_aux=self.has_aux, sens=self.sens,
                     single=self.single, weight_args=weight_args,
                     returned=len(positions), shapes=shapes, varargs=nvar,
-                    complete=complete, library=library)
+                    complete=complete, kwargs=kwnames, library=library)
 
-    def derivative(self, weight_args=(), shapes=(), nvar=-1, complete=False, library="numpy"):
+    def derivative(self, weight_args=(), shapes=(), nvar=-1, complete=False, kwnames=(),
+                   library="numpy"):
+        """``kwnames``: the keywords a call passes into the function's ``**kwargs``
+        parameter (the derivative is specialised on them).  ``library``: the inputs'
+        array library (``xp.library``): another library's arrays get a derivative of
+        their own."""
         if nvar < 0 and self._var_positions:  # before any call: the fewest arguments
-            nvar = max(self.positions) + 1 - self._arity
-        key = (weight_args, shapes, nvar, complete, library)
+            nvar = max(0, max(self.positions or (-1,)) + 1 - self._arity + self._var_shift)
+        key = (weight_args, shapes, nvar, complete, kwnames, library)
         d = self._derivs.get(key)
         if d is None or not d.valid():
             if shapes and len(self._derivs) >= MAX_SPECIALIZATIONS:
-                # many shapes seen: general
-                return self.derivative(weight_args, (), nvar, library=library)
+                return self.derivative(weight_args, (), nvar,  # many shapes seen: general
+                                       kwnames=kwnames, library=library)
             names = self._names(nvar)[self._offset:]
             if nvar < 0 and self._var is not None:  # shapes of *args items: not a parameter's
                 names = names[:self._arity]
             named = tuple((n, s) for n, s in zip(names, shapes) if s is not None)
-            d = self._derivs[key] = derive(self.func,
-                                           self._spec(weight_args, named, nvar, complete,
-                                                      library))
+            d = self._derivs[key] = derive(self.func, self._spec(
+                weight_args, named, nvar, complete, kwnames, library))
         return d
 
     def generated(self):
@@ -434,7 +411,9 @@ class GradFunction:
             raise SourcegradError(
                 f"{self.__name__[:-5]} differentiated with respect to *args inside "
                 f"differentiated code", detail="the number of positional arguments is known "
-                "only at each call", hint="give the function named parameters, or take the "
+                "only at each call" + (" (it is a decorator's wrapper taking *args)"
+                                       if hasattr(self.func, "__wrapped__") else ""),
+                hint="give the function named parameters, or take the "
                 "gradient with respect to a tuple argument",
                 filename=self.func.__code__.co_filename, lineno=self.func.__code__.co_firstlineno)
         # called like the user's function: gradients as the caller gets them, zeros
@@ -481,16 +460,18 @@ class GradFunction:
             if got is not MISS:
                 return got
         fast = self._fast
+        kwnames = extra_keywords(self.func, kwargs) if kwargs else ()
         if self.sens:
             if not args:
                 raise TypeError("sens_param=True: pass the output's sensitivity as the last "
                                 "positional argument")
             *args, sens = args
+            self._check_sens_given(args, kwargs)
             kwargs["sens"] = sens
         nvar = -1
         if self._var_positions:
-            nvar = len(args) - self._arity
-            top = max(self.positions)
+            nvar = max(0, len(args) - self._arity) + self._var_shift
+            top = max(self.positions or (-1,))
             if top >= len(args):
                 names = self._param_names[self._offset:self._offset + self._arity]
                 raise ValueError(f"grad_position={top} but "
@@ -504,11 +485,12 @@ class GradFunction:
             weight_args = tuple(
                 n for i, n in enumerate(names[self._offset:])
                 if id(args[i] if i < len(args) else kwargs.get(n)) in ids and
-                (i < npos or i >= len(args)))
+                (i < npos or i >= len(args))) + tuple(
+                n for n in kwnames if id(kwargs[n]) in ids)
             acc = runtime.WeightGrads(self.weights)
             kwargs["weight_grads"] = acc
         key = (weight_args, tuple([(a.shape, a.dtype) if isinstance(a, np.ndarray) else
-                                   _key_of(a) for a in args]))
+                                   _key_of(a) for a in args]), kwnames)
         if key == self._last_key and self._last.valid():
             d = self._last
             if fast is None and self._plain and len(args) >= self._plain - 1 \
@@ -526,7 +508,8 @@ class GradFunction:
                            and a.dtype.kind in "biufc" else FLOAT if type(a) is float else
                            _foreign_abstract(a) for a in args)
             library = xp.library(args)
-            d = self._last = self.derivative(weight_args, shapes, nvar, library=library)
+            d = self._last = self.derivative(weight_args, shapes, nvar, kwnames=kwnames,
+                                             library=library)
             self._last_key = key
             # a fast path checks for NumPy arrays: none for a call on another library's
             self._last_numpy = d.functions[0] if library == "numpy" else None
@@ -537,6 +520,26 @@ class GradFunction:
         else:
             res = f(*args, **kwargs)
         return self._finish(res, args, kwargs)
+
+    def _check_sens_given(self, args, kwargs):
+        """With ``sens_param``, the last positional argument is the sensitivity: when
+        that leaves a required input unpassed, the sensitivity is what is missing."""
+        if len(args) >= self._arity:
+            return
+        params = list(inspect.signature(self.func, follow_wrapped=False)
+                      .parameters.values())[self._offset:]
+        required = [p.name for p in params if p.default is p.empty and p.kind in (
+            p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY,
+                                                      p.POSITIONAL_OR_KEYWORD)]
+        missing = [n for n in required if names.index(n) >= len(args) and n not in kwargs]
+        if missing:
+            raise TypeError(
+                f"sens_param=True: the output's sensitivity is missing: "
+                f"{_describe(self.func, names, self._var, len(args) + 1)} positional "
+                f"argument{'' if len(args) == 0 else 's'}, the last taken as the "
+                f"sensitivity; pass the inputs, then the sensitivity (an array shaped like "
+                f"the output)")
 
     def _finish(self, res, args, kwargs):
         if self.value:
@@ -603,7 +606,6 @@ class GradFunction:
         p.text(self.source())
 
     def _repr_html_(self):
-        from sourcegrad.display import to_html
         return to_html(self.source())
 
 
@@ -619,7 +621,7 @@ def grad(fn, grad_position=0, weights=None, has_aux=False, return_ids=False,
     ``grad_position``: int (one gradient), tuple of ints (a tuple), or None
     (then ``weights`` is required).  ``weights``: a Parameter or a list of
     them, found wherever ``fn`` reads them.  ``has_aux``: differentiate only
-    the first output and return ``(grads, aux)``.  See SPEC.md for the rest.
+    the first output and return ``(grads, aux)``.  See docs/api.md for the rest.
     """
     return GradFunction(fn, grad_position, weights, has_aux, return_ids, sens_param, False)
 
@@ -636,13 +638,6 @@ def generated_function(g):
     return g.last_generated()
 
 
-def _register():
-    from sourcegrad.rules.registry import nondifferentiable
-    # building a gradient function inside differentiated code yields a function,
-    # not a value that carries gradient; calling it is differentiated
-    nondifferentiable(grad, value_and_grad, source)
-
-
 def source(g, comments: bool = True, stage: str = None) -> str:
     """The generated Python source of ``g``'s derivative.
 
@@ -657,6 +652,3 @@ def source(g, comments: bool = True, stage: str = None) -> str:
         raise TypeError(f"source() expects what grad/value_and_grad returned, got "
                         f"{type(g).__name__}")
     return g.source(comments, stage)
-
-
-_register()

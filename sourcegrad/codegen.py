@@ -17,6 +17,7 @@ import linecache
 import types
 
 import astor
+import gast
 import numpy as np
 
 from sourcegrad import astutil, runtime
@@ -54,6 +55,44 @@ def to_source(node) -> str:
     return text
 
 
+def chain_elifs(defs):
+    """``_chain`` every ``if`` of the function definitions ``defs`` (about to be
+    compiled: the last stage that reads them)."""
+    for n in astutil.statements(defs):
+        if n.__class__ is gast.If:
+            _chain(n)
+
+
+def _chain(node):
+    """Write ``if a: ... else: if b: ...`` as ``if a: ... elif b: ...``: an ``if/elif``
+    chain of the user's stays one level deep (Python's parser refuses 100 nested
+    blocks).  The comments heading the inner ``if`` open its body; a condition
+    computed just before it (``cond_1 = k == 1``) is assigned in the test
+    (``elif (cond_1 := k == 1):``), where it is evaluated at the same moment."""
+    while True:
+        orelse = node.orelse
+        k = 0
+        while k < len(orelse) and getanno(orelse[k], "note", False):
+            k += 1
+        rest = orelse[k:]
+        inner = rest[-1] if rest else None
+        if inner.__class__ is not gast.If or not inner.body:
+            return
+        if len(rest) == 2:
+            first = rest[0]
+            if not (first.__class__ is gast.Assign and len(first.targets) == 1
+                    and first.targets[0].__class__ is gast.Name
+                    and inner.test.__class__ is gast.Name
+                    and inner.test.id == first.targets[0].id):
+                return
+            inner.test = gast.NamedExpr(target=first.targets[0], value=first.value)
+        elif len(rest) != 1:
+            return
+        inner.body = orelse[:k] + inner.body
+        node.orelse = [inner]
+        node = inner
+
+
 def strip_comments(text: str) -> str:
     """``text`` without the comment lines sourcegrad added."""
     return "".join(line for line in text.splitlines(True) if not line.lstrip().startswith("#"))
@@ -66,6 +105,7 @@ def compile_functions(defs, names, *, env, globals_, closure_cells, filename_hin
     ``env``: name -> object injected as a closure variable.
     ``closure_cells``: the user's own closure cells by name (kept live).
     """
+    chain_elifs(defs)
     text = "\n\n".join(to_source(d).rstrip() + "\n" for d in defs)
     free = sorted(set(env) | set(closure_cells))
     factory = "__sg_factory__"
@@ -80,6 +120,7 @@ def compile_functions(defs, names, *, env, globals_, closure_cells, filename_hin
     made = scope[factory](*[env.get(n, _EMPTY) if n not in closure_cells else _EMPTY
                             for n in free])
     out = []
+    siblings = []  # cells of the factory holding a function made here: (cell, its name)
     for fn in made:
         cells = []
         for var in fn.__code__.co_freevars:
@@ -90,11 +131,16 @@ def compile_functions(defs, names, *, env, globals_, closure_cells, filename_hin
             else:  # a sibling function (recursion) or inner name
                 idx = fn.__code__.co_freevars.index(var)
                 cells.append(fn.__closure__[idx])
+                if var in names:
+                    siblings.append((fn.__closure__[idx], var))
         new = types.FunctionType(fn.__code__, globals_, fn.__name__, fn.__defaults__,
                                  tuple(cells))
         new.__kwdefaults__ = fn.__kwdefaults__
         new.__qualname__ = fn.__name__
         out.append(new)
+    by_name = dict(zip(names, out))
+    for cell, var in siblings:  # a call of a sibling reaches the function returned
+        cell.cell_contents = by_name[var]
     return out, text
 
 

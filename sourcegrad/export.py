@@ -21,9 +21,9 @@ How each name the generated code reads is written out:
 * a NumPy module, function, ufunc, type or dtype: ``import numpy as np`` and
   ``np.<name>``; a standard-library module or function: an ``import``;
 * a Python function or class (not NumPy's, not the standard library's): its
-  source, recursively with the names it reads in its own module; decorators
-  are dropped (a ``functools.wraps`` wrapper is replaced by the function it
-  wraps);
+  source, recursively with the names it reads in its own module (a
+  decorator's wrapper, which ``functools.wraps`` marks, is *bound*: its source
+  is not the wrapped function's, and may compute something else);
 * another module used as ``mod.attr`` (``ops.matmul``): the attributes read
   become module-level definitions, gathered in a ``class mod:`` namespace;
 * numbers, strings, ``None``, tuples/lists/dicts of them, NumPy scalars and
@@ -64,6 +64,9 @@ import warnings
 
 import numpy as np
 
+from sourcegrad.api import GradFunction, _fix
+from sourcegrad.runtime import WeightGrads
+
 __all__ = ["export", "export_source", "MAX_LITERAL"]
 
 # arrays with more elements than this are bound, not written out as literals
@@ -103,7 +106,6 @@ def export(g, path_or_file, *args, **kwargs) -> str:
 
 def export_source(g, *args, **kwargs) -> str:
     """The standalone module :func:`export` writes, as a ``str``."""
-    from sourcegrad.api import GradFunction
     if not isinstance(g, GradFunction):
         raise TypeError(f"export() expects what sourcegrad.grad/value_and_grad returned, "
                         f"got {type(g).__name__}")
@@ -443,7 +445,7 @@ class _Exporter:
     def _define(self, name, obj, unit):
         """Make ``name`` mean ``obj`` in the exported module; return ``name``."""
         engine = _engine_module(obj)
-        if engine is not None and obj is not _api_fix():
+        if engine is not None and obj is not _fix:
             return self._stub(name, obj, engine)
         if isinstance(obj, types.ModuleType):
             self._claim(name, obj)
@@ -480,8 +482,11 @@ class _Exporter:
             return name
         if id(obj) in self.gen:
             return self._define_generated(name, obj)
+        if isinstance(obj, types.FunctionType) and hasattr(obj, "__wrapped__"):
+            return self._bind(name, obj, "a decorator's wrapper (it may compute other "
+                                         "than the function it wraps)")
         if isinstance(obj, (types.FunctionType, type)) and not self._must_bind(obj):
-            target = inspect.unwrap(obj) if isinstance(obj, types.FunctionType) else obj
+            target = obj
             try:
                 text = _function_source(target)
             except _NoSource as exc:
@@ -563,7 +568,7 @@ class _Exporter:
         self.gen_done.add(id(d))
         self._emit_derivative(d)
         main = self.by_id[id(d.functions[0])]
-        wrapper_ns = {"_fix": _api_fix(), "np": np, "WeightGrads": _weight_grads(),
+        wrapper_ns = {"_fix": _fix, "np": np, "WeightGrads": WeightGrads,
                       main: d.functions[0]}
         if g.bound_self is not None:
             wrapper_ns["bound_self"] = g.bound_self
@@ -764,7 +769,8 @@ _CHECK_ARGS_TEXT = '''def _check_args(args, signature):
 
 # sourcegrad modules whose code a standalone derivative may carry: the helpers
 # generated code calls and the ops/layers it reads; the rest is the engine
-_PORTABLE = ("sourcegrad.runtime", "sourcegrad.ops", "sourcegrad.rules.numpy_",
+_PORTABLE = ("sourcegrad.runtime", "sourcegrad.ops", "sourcegrad.rules.numpy_core",
+             "sourcegrad.rules.linalg", "sourcegrad.rules.fft", "sourcegrad.rules.math_",
              "sourcegrad.rules.ops", "sourcegrad.rules.operators", "sourcegrad.rules.builtins_",
              "sourcegrad.rules.runtime_", "sourcegrad.nn", "sourcegrad.tensor",
              "sourcegrad.dtypes", "sourcegrad.errors", "sourcegrad.xp")
@@ -920,11 +926,3 @@ def _float_list(arr):
     return conv(arr.tolist())
 
 
-def _api_fix():
-    from sourcegrad.api import _fix
-    return _fix
-
-
-def _weight_grads():
-    from sourcegrad.runtime import WeightGrads
-    return WeightGrads

@@ -26,7 +26,7 @@ import types
 import gast
 import numpy as np
 
-from sourcegrad import astutil
+from sourcegrad import astutil, runtime
 from sourcegrad.astutil import copy_tree
 from sourcegrad.errors import UnsupportedSyntaxError
 from sourcegrad.jumps import lower_jumps
@@ -60,7 +60,6 @@ LIST_METHODS = {"append": "list_append", "extend": "list_extend"}
 
 def runtime_name(attr):
     """A reference to a runtime helper; the pipeline binds the name (its ``runtime`` annotation)."""
-    from sourcegrad import runtime
     node = gast.Name(id=attr, ctx=gast.Load(), annotation=None, type_comment=None)
     setanno(node, "runtime", getattr(runtime, attr))
     return node
@@ -105,8 +104,8 @@ def is_atom(node) -> bool:
 
 def assigned_names(stmts, lists=False) -> set:
     """Names bound by assignment or for-targets anywhere in ``stmts``; with
-    ``lists``, also lists grown by ``lst.append(...)`` (normalization turns
-    that into an assignment)."""
+    ``lists``, also lists grown by ``lst.append(...)`` or shrunk by
+    ``v = lst.pop()`` (normalization turns those into assignments)."""
     out = set()
     for s in stmts:
         for n in astutil.walk(s):
@@ -115,6 +114,11 @@ def assigned_names(stmts, lists=False) -> set:
             elif lists and isinstance(n, gast.Expr) and isinstance(n.value, gast.Call) \
                     and isinstance(n.value.func, gast.Attribute) \
                     and n.value.func.attr in LIST_METHODS \
+                    and isinstance(n.value.func.value, gast.Name):
+                out.add(n.value.func.value.id)
+            elif lists and isinstance(n, gast.Assign) and isinstance(n.value, gast.Call) \
+                    and isinstance(n.value.func, gast.Attribute) \
+                    and n.value.func.attr == "pop" and not n.value.args \
                     and isinstance(n.value.func.value, gast.Name):
                 out.add(n.value.func.value.id)
     return out
@@ -640,6 +644,9 @@ class Normalizer:
         return "value"
 
     def visit_If(self, s):
+        if isinstance(s.test, gast.NamedExpr):  # if (c := test):  ->  c = test; if c:
+            self.assign_to(name(s.test.target.id, gast.Store()), s.test.value)
+            s.test = name(s.test.target.id)
         test = self.atom(s.test, "cond")
         self.branch_depth += 1
         body = self.block(s.body) or [gast.Pass()]

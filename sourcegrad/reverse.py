@@ -28,16 +28,13 @@ import gast
 from sourcegrad import astutil
 from sourcegrad import runtime
 from sourcegrad.activity import INACTIVE_ATTRS, statements
-from sourcegrad.astutil import copy_tree
+from sourcegrad.astutil import BINOPS, copy_tree
 from sourcegrad.errors import NoDerivativeError, UnsupportedSyntaxError
 from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
 from sourcegrad.rules import registry
 from sourcegrad.annotations import getanno, setanno
 
-BINOPS = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
-          gast.Div: operator.truediv, gast.Pow: operator.pow, gast.MatMult: operator.matmul,
-          gast.Mod: operator.mod, gast.FloorDiv: operator.floordiv}
 UNARYOPS = {gast.USub: operator.neg, gast.UAdd: operator.pos}
 
 
@@ -728,19 +725,23 @@ def _describe(func, obj):
         return "this function"
 
 
+# The run-time entry points of calls resolved at run time (``call_fwd``,
+# ``call_bwd``, ``vjp_of``).  They live in ``sourcegrad.dispatch``, which sits
+# above the pipeline (it derives a callee on its first call) and registers them
+# here when the package is imported; this module only binds them into the code.
+RUNTIME_CALLS: dict = {}
+
+
 def runtime_call_fwd():
-    from sourcegrad import dispatch
-    return dispatch.call_fwd
+    return RUNTIME_CALLS["call_fwd"]
 
 
 def runtime_vjp_of():
-    from sourcegrad import dispatch
-    return dispatch.vjp_of
+    return RUNTIME_CALLS["vjp_of"]
 
 
 def runtime_call_bwd():
-    from sourcegrad import dispatch
-    return dispatch.call_bwd
+    return RUNTIME_CALLS["call_bwd"]
 
 
 def _target_names(stmt):
@@ -852,12 +853,16 @@ class Resolver:
         self.rev = rev
 
     def zeros(self, n):
-        if n in self.rev.defined_at_entry:
+        known = self.rev.ctx.shapes.get(n)
+        if n in self.rev.defined_at_entry and (
+                n not in self.rev.ctx.containers or getattr(known, "kind", None) in (
+                    "array", "float")):
             fn = gast.Attribute(value=name(self.rev.ctx.env_name("np", runtime.np)),
                                 attr="zeros_like", ctx=gast.Load())
-        else:  # may be a tuple, or not bound on this path (then None: see assemble)
+        else:  # may be a tuple or dict, or not bound on this path (then None: see assemble)
             fn = name(self.rev.ctx.env_name("zeros_like", runtime.zeros_like))
-            self.rev.zero_filled.add(n)
+            if n not in self.rev.defined_at_entry:
+                self.rev.zero_filled.add(n)
         return pure(assign(self.rev.d(n), call(fn, n)))
 
     def run(self, items, init):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sourcegrad.xp import asarray, is_foreign
+from sourcegrad.xp import asarray, is_foreign, is_namespace_array, namespace_of
 
 np = np  # generated code may reach NumPy as ``_sg.np``
 
@@ -110,6 +110,48 @@ def mirror(g, x, item, as_list=list, as_dict=dict):
         if hasattr(x, "_fields"):  # a namedtuple
             return type(x)(*items)
         return tuple(items) if isinstance(x, tuple) else as_list(items)
+    return g
+
+
+def fix_foreign(g, x, fix):
+    """``api._fix`` (passed as ``fix``, for the items of a container) where the
+    gradient or the input is another library's array (a Dask array): shape and
+    dtype made right with that array's own methods and the functions NumPy
+    dispatches to its library, nothing computed or converted to NumPy.  The
+    gradient of a NumPy input read against Dask data is a Dask array."""
+    like = x if is_foreign(x) else g
+    if is_namespace_array(like):
+        return _fix_namespace(g, x, like, fix)
+    if g is None or not (is_foreign(g) or isinstance(g, np.ndarray)):
+        if isinstance(x, (tuple, list, dict)):
+            return mirror(g, x, fix)
+        if g is None:
+            return zeros_like(x)
+        g = full_like(like, g, np.shape(x))
+    if tuple(g.shape) != tuple(np.shape(x)):
+        g = broadcast_like(g, x)
+    dtype = getattr(x, "dtype", None)
+    if isinstance(x, float):
+        dtype = np.dtype(float)
+    if isinstance(dtype, np.dtype) and dtype.kind in "fc" and g.dtype != dtype:
+        g = g.astype(dtype)
+    return g
+
+
+def _fix_namespace(g, x, like, fix):
+    """``fix_foreign`` for an Array API array (array-api-strict, a PyTorch tensor): the
+    namespace's own functions only."""
+    if isinstance(x, (tuple, list, dict)):
+        return mirror(g, x, fix)
+    ns = namespace_of(like)
+    if g is None:
+        return ns.zeros_like(x) if is_namespace_array(x) else np.zeros_like(x)
+    if not is_namespace_array(g):
+        g = ns.asarray(g)
+    if tuple(g.shape) != tuple(np.shape(x) if not is_namespace_array(x) else x.shape):
+        g = ns.broadcast_to(g, tuple(x.shape))
+    if is_namespace_array(x) and g.dtype != x.dtype and ns.isdtype(x.dtype, "real floating"):
+        g = ns.astype(g, x.dtype)
     return g
 
 
@@ -278,6 +320,16 @@ def _index_adjoint_foreign(x, index, dz):
     return out
 
 
+def indexed_adjoint(dx, index, like):
+    """``dx[index]``: the adjoint of item ``index`` of a value whose adjoint is ``dx``
+    (what ``index_adjoint`` placed there), a zero like ``like`` where a tuple's, list's
+    or dict's item adjoint is None or absent (zero)."""
+    g = dx.get(index) if isinstance(dx, dict) else dx[index]
+    if g is None:
+        return zeros_like(like)
+    return g
+
+
 def save_item(y, index):
     """A copy of ``y[index]``, saved before the item is overwritten."""
     v = y[index]
@@ -341,7 +393,7 @@ def seed_like(out):
         return np.ones(out.shape, out.dtype)  # (<= 1-D: the same layout as ones_like)
     if isinstance(out, (tuple, list)):
         return AdjointList(seed_like(o) for o in out)
-    if isinstance(out, dict):  # a dict output: each value seeded (MindSpore, reference 4.10)
+    if isinstance(out, dict):  # a dict output: each value seeded (docs/behaviour.md 4.10)
         return AdjointDict((k, seed_like(v)) for k, v in out.items())
     if out is None or isinstance(out, str):
         return None
@@ -423,9 +475,22 @@ def hypot_adjoint(dz, z, coordinates):
 def choice_adjoint(dz, z, args):
     """Adjoint of ``max(*args)``/``min(*args)``: the chosen argument gets ``dz``.
 
-    ``max(seq)`` with one sequence argument sends ``dz`` to the chosen item.
+    ``max(seq)`` with one sequence argument sends ``dz`` to the chosen item; with
+    one array (``max(x)`` iterates over its rows) to the first row equal to the
+    result, the one Python's ``max`` and ``min`` return (with or without ``key=``).
     """
+    if len(args) == 1 and isinstance(args[0], np.ndarray):
+        items = args[0]
+        g = np.zeros(items.shape, dtype=np.result_type(items, dz, 1.0)
+                     if items.dtype.kind != "f" else items.dtype)
+        for i in range(len(items)):
+            if np.array_equal(items[i], z, equal_nan=items.dtype.kind in "fc"):
+                g[i] = dz
+                break
+        return [g]
     if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        if not args[0]:  # empty: the result is max's default=
+            return [AdjointList()]
         return [choice_adjoint(dz, z, args[0])]
     out = AdjointList(zeros_like(v) for v in args)
     for i, v in enumerate(args):
@@ -433,6 +498,13 @@ def choice_adjoint(dz, z, args):
             out[i] = dz
             break
     return out
+
+
+def choice_default_adjoint(dz, args, default):
+    """Adjoint of ``default=`` in ``max(seq, default=...)``: ``dz`` when ``seq`` is empty."""
+    if len(args) == 1 and len(args[0]) == 0:
+        return dz
+    return zeros_like(default)
 
 
 def divmod_adjoint(dz, a, b, which):

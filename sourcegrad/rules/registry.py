@@ -18,7 +18,8 @@ dropped.  Free names in the body (``np``, ``unbroadcast``) resolve in the
 module that defines the template.
 
 Functions whose results never carry gradient (``np.shape``, ``len``,
-comparisons, ``stop_gradient``) are registered with :func:`nondifferentiable`.
+comparisons, ``stop_gradient``) are registered with :func:`nondifferentiable`;
+sourcegrad's own are one table, by family, in :mod:`sourcegrad.rules.nondiff`.
 """
 from __future__ import annotations
 
