@@ -15,7 +15,7 @@ import types
 
 import numpy as np
 
-from sourcegrad import runtime
+from sourcegrad import memo, runtime
 from sourcegrad.parse import MISSING, unwrap
 from sourcegrad.codegen import define, strip_comments
 from sourcegrad.errors import SourcegradError
@@ -36,9 +36,6 @@ def _parameter_type():
     return Parameter
 
 
-_WRAPPERS = {}
-
-
 def _rule_wrapper(primal):
     """A Python function with readable source that calls ``primal`` (a function with a
     derivative rule, e.g. ``np.sin``): ``def sin(x): return np.sin(x)``, parameters
@@ -51,9 +48,9 @@ def _rule_wrapper(primal):
         return None
     if rule is None:
         return None
-    key = registry._key(primal)
-    if key in _WRAPPERS:
-        return _WRAPPERS[key]
+    kept = memo.cache(rule, "wrapper")  # one per rule: made anew when a rule replaces it
+    if "wrapper" in kept:
+        return kept["wrapper"]
     fname = getattr(primal, "__name__", None)
     if not (isinstance(fname, str) and fname.isidentifier()):
         fname = "function"
@@ -110,7 +107,7 @@ def _rule_wrapper(primal):
         scope["primal"] = primal
         expr = "primal"
     text = f"def {fname}({', '.join(params)}):\n    return {expr}({', '.join(args)})\n"
-    wrapper = _WRAPPERS[key] = define(fname, text, scope, f"{fname} (rule wrapper)")
+    wrapper = kept["wrapper"] = define(fname, text, scope, f"{fname} (rule wrapper)")
     return wrapper
 
 
