@@ -440,7 +440,8 @@ def test_planted_files_are_never_read_or_written(package_copy, tmp_path):
     assert got == _here(tmp_path)
     assert not marker.exists(), "a planted pickle was loaded"
     assert victim.read_text() == "untouched"
-    assert all(os.path.islink(cache / f) for f in os.listdir(cache) if f.startswith("ops.templates"))
+    assert all(os.path.islink(cache / f) for f in os.listdir(cache)
+               if f.startswith("ops.templates"))
     written = [f for f in _files(site) if f not in planted]
     assert all(f.endswith(".pyc") for f in written), written
 
