@@ -577,6 +577,8 @@ class Normalizer:
             else:
                 new = self.namer.fresh(target.id)
             rhs = self.expr(value, hint=target.id)
+            if isinstance(rhs, gast.Name) and rhs.id == new:
+                return  # x = x: nothing changes (an adjoint added to itself, then reset)
             if new in self.multi and not is_atom(rhs) and any(
                     isinstance(n, gast.Name) and n.id == new for n in astutil.walk(rhs)):
                 # h = h * w inside a loop: the reverse sweep needs the old h
@@ -643,8 +645,19 @@ class Normalizer:
         body = self.block(s.body) or [gast.Pass()]
         orelse = self.block(s.orelse)
         self.branch_depth -= 1
-        node = gast.If(test=test, body=body, orelse=orelse)
-        self.emit(node)
+        self.emit_if(test, body, orelse)
+
+    def emit_if(self, test, body, orelse):
+        """``if test: body else: orelse``, its test a name neither branch rebinds: the
+        backward sweep takes the same branch by reading the test again, after undoing
+        what came later (``if c: c = ...`` tests a copy of ``c``)."""
+        if isinstance(test, gast.Name) and test.id in assigned_names(body + orelse):
+            copy_ = self.namer.fresh(test.id)
+            if test.id in self.multi:
+                self.multi.add(copy_)
+            self.emit(assign(copy_, test))
+            test = name(copy_)
+        return self.emit(gast.If(test=test, body=body, orelse=orelse))
 
     def visit_While(self, s):
         start = len(self.out)
@@ -844,23 +857,9 @@ class Normalizer:
                 left = comp
             return self.expr(gast.BoolOp(op=gast.And(), values=parts), hint)
         if isinstance(node, gast.BoolOp):
-            # short-circuit: result = a; if result: result = b   (for and)
             result = self.namer.fresh("cond")
             self.multi.add(result)
-            self.emit(assign(result, self.expr(node.values[0], "cond")))
-            for v in node.values[1:]:
-                saved = self.out
-                self.out = []
-                self.emit(assign(result, self.expr(v, "cond")))
-                inner = self.out
-                self.out = saved
-                test = name(result)
-                if isinstance(node.op, gast.Or):
-                    test = gast.UnaryOp(op=gast.Not(), operand=test)
-                    t2 = self.namer.fresh("cond")
-                    self.emit(assign(t2, test))
-                    test = name(t2)
-                self.emit(gast.If(test=test, body=inner, orelse=[]))
+            self.short_circuit(node.op, node.values, result)
             return name(result)
         if isinstance(node, gast.IfExp):
             test = self.atom(node.test, "cond")
@@ -903,6 +902,33 @@ class Normalizer:
         if isinstance(node, OPAQUE):
             return node  # evaluated as written; activity refuses it if it carries gradient
         self.refuse(node, f"{type(node).__name__} expression")
+
+    def short_circuit(self, op, values, result):
+        """``result = a and b and c`` evaluated as Python does, only as far as needed::
+
+            cond_1 = a; result = cond_1
+            if cond_1:            # `or`: t = not cond_1; if t:
+                cond_2 = b; result = cond_2
+                if cond_2:
+                    result = c
+
+        Each ``if`` tests a name its body never rebinds, so the backward sweep
+        takes the branches the forward sweep took (and restores what it saved
+        inside them, no more)."""
+        if len(values) == 1:
+            self.emit(assign(result, self.expr(values[0], "cond")))
+            return
+        first = self.atom(values[0], "cond")
+        self.emit(assign(result, first))
+        test = first
+        if isinstance(op, gast.Or):
+            t = self.namer.fresh("cond")
+            self.emit(assign(t, gast.UnaryOp(op=gast.Not(), operand=first)))
+            test = name(t)
+        saved, self.out = self.out, []
+        self.short_circuit(op, values[1:], result)
+        body, self.out = self.out, saved
+        self.emit_if(test, body, [])
 
     def reads_locals(self, node):
         return any(isinstance(n, gast.Name) and n.id in self.locals for n in astutil.walk(node))

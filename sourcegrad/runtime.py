@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sourcegrad.errors import SourcegradError
+
 np = np  # generated code may reach NumPy as ``_sg.np``
 
 
@@ -14,6 +16,8 @@ def unbroadcast(d, x):
     if isinstance(x, np.ndarray):
         shape = x.shape
     elif isinstance(x, (list, tuple)):  # a sum of sequence adjoints: nothing broadcast
+        if isinstance(d, (list, tuple)) and len(d) != len(x):
+            raise _unknown_concatenation(len(x), len(d))
         return d
     else:
         shape = np.shape(x)
@@ -31,6 +35,16 @@ def unbroadcast(d, x):
     if np.shape(d) != shape:  # d was smaller than x (e.g. a scalar adjoint)
         d = np.broadcast_to(d, shape).copy()
     return d
+
+
+def _unknown_concatenation(n, m):
+    return SourcegradError(
+        "+ or * on lists or tuples of unknown type",
+        detail=f"an operand of {n} items made a sequence of {m}: a concatenation or "
+               f"repetition of values not known to be lists or tuples when the derivative "
+               f"was made, whose adjoint cannot be split among the operands",
+        hint="let the function show that one operand is a list: a display ([x] + rest), "
+             "or one built there (both = []; both.extend(a); both.extend(b))")
 
 
 def zeros_like(x):
@@ -326,6 +340,26 @@ def list_append(lst, item):
 def list_extend(lst, items):
     """``lst.extend(items)`` as a value: a new list."""
     return list(lst) + list(items)
+
+
+def concat(a, b):
+    """``a + b`` of two lists or tuples: the primal the reverse pass gives a rule to
+    when it knows they are (each operand gets its own slice of the adjoint)."""
+    return a + b
+
+
+def repeat(seq, n):
+    """``seq * n`` of a list or tuple (see ``concat``)."""
+    return seq * n
+
+
+def repeat_adjoint(dseq, n):
+    """The adjoint of ``seq`` (``n`` items) in ``seq * k``: the sum of the ``k``
+    chunks of ``dseq``, item by item."""
+    out = AdjointList([None] * n)
+    for start in range(0, len(dseq), n or 1):
+        out = out + dseq[start:start + n]
+    return out
 
 
 def index_concat(concat, *items):

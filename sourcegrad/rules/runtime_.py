@@ -8,7 +8,7 @@ from their source like user code.
 import numpy as np
 
 from sourcegrad import runtime
-from sourcegrad.runtime import item_adjoint, list_head, list_tail
+from sourcegrad.runtime import item_adjoint, list_head, list_tail, repeat_adjoint
 from sourcegrad.rules.registry import adjoint, d, nondifferentiable
 
 
@@ -42,6 +42,17 @@ def list_append(z, lst, item):
 def list_extend(z, lst, items):
     d[lst] = list_head(d[z], len(lst))
     d[items] = list_tail(d[z], len(lst))
+
+
+@adjoint(runtime.concat)
+def concat(z, a, b):
+    d[a] = list_head(d[z], len(a))
+    d[b] = list_tail(d[z], len(a))
+
+
+@adjoint(runtime.repeat)
+def repeat(z, seq, n):
+    d[seq] = repeat_adjoint(d[z], len(seq))
 
 
 @adjoint(runtime.index_concat)
