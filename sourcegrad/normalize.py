@@ -157,6 +157,81 @@ def _returns_new(fn) -> bool:
     return got
 
 
+def _aliases(a, links):
+    """Names that may share ``a``'s array: copies of copies too (b = a; c = b).
+    ``links``: pairs of names that may share an array (views included)."""
+    aliases, todo = {a}, [a]
+    while todo:
+        x = todo.pop()
+        for t, u in links:
+            for y in ((u,) if t == x else ()) + ((t,) if u == x else ()):
+                if y not in aliases:
+                    aliases.add(y)
+                    todo.append(y)
+    aliases.discard(a)
+    return aliases
+
+
+def _link(t, u, node):
+    """How the name ``t`` that ``node`` binds relates to ``u``, with a position when
+    known: ("item", i) -- ``t`` is item ``i`` of ``u`` (``t = u[0]``, ``t, v = u``;
+    None: some item, ``for t in u``); ("holds", i) -- ``u`` is item ``i`` of ``t``
+    (``t = [u]``; None: ``t.append(u)``); ("copy", None) -- anything else: ``t = u``,
+    and, not to miss a case, calls and the like."""
+    if isinstance(node, gast.For):
+        return ("item", None) if isinstance(node.iter, gast.Name) and node.iter.id == u \
+            else ("copy", None)
+    value = node.value
+    if isinstance(node, gast.Expr):  # lst.append(u) (extend shares items: a copy)
+        return ("holds", None) if value.func.attr == "append" \
+            and isinstance(value.args[0], gast.Name) and value.args[0].id == u \
+            else ("copy", None)
+    target = node.targets[0]
+    if isinstance(target, (gast.Tuple, gast.List)):
+        names = [e.id if isinstance(e, gast.Name) else None for e in target.elts]
+        if u in names:
+            return ("sibling", None)  # u is t only if the value held one list twice
+        if isinstance(value, gast.Name) and value.id == u:
+            return ("item", names.index(t) if t in names else None)
+    if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
+            and value.value.id == u:
+        i = value.slice.value if isinstance(value.slice, gast.Constant) else None
+        return ("item", i if type(i) is int else None)
+    if isinstance(value, (gast.List, gast.Tuple)):
+        at = [i for i, e in enumerate(value.elts) if isinstance(e, gast.Name) and e.id == u]
+        if at:
+            return ("holds", at[0] if len(at) == 1 else None)
+    return ("copy", None)
+
+
+def _list_aliases(a, links):
+    """Names that ``a.append(...)`` changes too: the names that may be the list ``a``
+    (copies) or hold it (``outer = [a]``, then also ``outer[0]``); not its items
+    (``v = a[0]`` stays).  ``links``: (t, u, (kind, position)) as ``_link`` tells."""
+    same = {a}
+    holder = {}  # name -> positions at which it may hold a (None: any)
+    while True:
+        size = len(same) + sum(len(p) for p in holder.values())
+        for t, u, (kind, pos) in links:
+            if kind == "holds":
+                t, u, kind = u, t, "item"  # u holds t
+            if kind == "copy":
+                for x, y in ((t, u), (u, t)):
+                    if x in same:
+                        same.add(y)
+                    if x in holder:
+                        holder.setdefault(y, set()).update(holder[x])
+            elif kind == "item":  # t is item pos of u
+                if t in same or t in holder:
+                    holder.setdefault(u, set()).add(pos)
+                at = holder.get(u, ())
+                if None in at or pos is None and at or pos in at:
+                    same.add(t)  # an item of a holder of a may be a, or hold it
+                    holder.setdefault(t, set()).add(None)
+        if len(same) + sum(len(p) for p in holder.values()) == size:
+            return (same | set(holder)) - {a}
+
+
 def _all_returns_new(fdef) -> bool:
     binds = {}
     for n in astutil.walk(fdef):
@@ -322,7 +397,7 @@ class Normalizer:
 
         if not any(isinstance(n, gast.AugAssign)
                    or isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Subscript)
-                   for n in astutil.statements(fdef.body)):
+                   or self.list_update(n) for n in astutil.statements(fdef.body)):
             return  # nothing is updated in place
         copies = []
         # top-level statements that run while each parameter still holds its input
@@ -342,6 +417,11 @@ class Normalizer:
             elif isinstance(n, gast.For):  # for v in (a, b): v is a, then b
                 self.here = self.top.get(id(n))
                 copies += bound_copies(n.target, gast.Tuple(elts=[n.iter], ctx=gast.Load()), n)
+            elif isinstance(n, gast.Expr) and self.list_update(n):
+                # lst.append(v): the list holds v (lst[-1] is v)
+                self.here = self.top.get(id(n))
+                lst = self.list_update(n)[0]
+                copies += [(lst, u, n) for u in names_of(n.value.args[0])]
         loops = [n for n in astutil.walk(fdef) if isinstance(n, (gast.For, gast.While))]
         scalars = self.scalar_names(fdef)
         for aug in astutil.walk(fdef):
@@ -356,33 +436,45 @@ class Normalizer:
             elif isinstance(aug, gast.AugAssign) and isinstance(aug.target, gast.Name):
                 a = aug.target.id
                 what = f"in-place {type(aug.op).__name__.lower()}= on a shared value"
+            elif self.list_update(aug):
+                a, method = self.list_update(aug)
+                what = f"{a}.{method}(...) on a list another name shares"
             else:
                 continue
             if a in scalars:
                 continue  # a Python or NumPy scalar: `a += v` rebinds, nothing is shared
             enclosing = [lp for lp in loops if any(x is aug for x in astutil.walk(lp))]
 
+            listed = self.list_update(aug)
+            # a list bound afresh in the loop before it is changed (row = [] ...
+            # row.append(v)): what later statements did with it was another list
+            fresh = listed and enclosing and any(
+                isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name)
+                and st.targets[0].id == a and st.lineno < aug.lineno
+                for st in enclosing[-1].body)
+
             def before(node):
                 """Whether the copy ``node`` may run before the in-place update."""
-                return node.lineno < aug.lineno or any(
+                return node.lineno < aug.lineno or not fresh and any(
                     any(x is node for x in astutil.walk(lp)) for lp in enclosing)
 
-            # names that may share a's array: copies of copies too (b = a; c = b)
-            links = [(t, u) for t, u, n in copies if before(n)]
-            aliases, todo = {a}, [a]
-            while todo:
-                x = todo.pop()
-                for t, u in links:
-                    for y in ((u,) if t == x else ()) + ((t,) if u == x else ()):
-                        if y not in aliases:
-                            aliases.add(y)
-                            todo.append(y)
-            aliases.discard(a)
+            if listed:
+                aliases = _list_aliases(a, [(t, u, _link(t, u, n)) for t, u, n in copies
+                                            if before(n)])
+            else:
+                aliases = _aliases(a, [(t, u) for t, u, n in copies if before(n)])
             for n in astutil.walk(fdef):
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) \
                         and n.id in aliases and (
                             n.lineno > aug.lineno
                             or any(any(x is n for x in astutil.walk(lp)) for lp in enclosing)):
+                    if listed:  # sourcegrad's lists are values: the other name would not see it
+                        self.refuse(aug, what,
+                                    detail=f"{n.id} may be the list {a} or hold it, and is "
+                                           f"read afterwards; sourcegrad treats lists as "
+                                           f"values, so {n.id} would not see the change",
+                                    hint=f"build a new list and use that name: {a} = {a} + [...]"
+                                         f", or read {a} itself afterwards")
                     self.refuse(aug, what,
                                 detail=f"{a} may share its array with {n.id} (another name "
                                        f"for it, or a view), which is read afterwards; "
@@ -392,10 +484,28 @@ class Normalizer:
                                 if isinstance(aug, gast.AugAssign)
                                 and isinstance(aug.target, gast.Name) else
                                 f"write into a copy: {a} = {a}.copy() first")
-            if aliases and not isinstance(getattr(aug, "target", None), gast.Name):
+            if aliases and not listed \
+                    and not isinstance(getattr(aug, "target", None), gast.Name):
                 # no other name is read afterwards, but the backward sweep may read
                 # one (an operand, a result it keeps): the write goes into a copy
                 aug.sg_copy_first = True
+
+    def list_update(self, s):
+        """(list, method) for a statement that changes a local list in place as
+        normalization rewrites it: ``lst.append(v)``, ``lst.extend(v)``, ``v = lst.pop()``."""
+        call_ = s.value if isinstance(s, (gast.Expr, gast.Assign)) else None
+        if not (isinstance(call_, gast.Call) and isinstance(call_.func, gast.Attribute)
+                and isinstance(call_.func.value, gast.Name)
+                and call_.func.value.id in self.locals):
+            return None
+        method = call_.func.attr
+        if isinstance(s, gast.Expr) and method in LIST_METHODS and len(call_.args) == 1 \
+                and not call_.keywords:
+            return call_.func.value.id, method
+        if isinstance(s, gast.Assign) and method == "pop" and not call_.args \
+                and not call_.keywords and isinstance(s.targets[0], gast.Name):
+            return call_.func.value.id, method
+        return None
 
     def scalar_names(self, fdef):
         """Names that only ever hold scalars (immutable): every binding is a number,

@@ -721,7 +721,7 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
             return zero
         # p holds another value by the end (if v < 0: v = np.full(2, v)): the zero
         # is made on entry, shaped like the input
-        dp = rev.d(p) if p not in rev.adjoints else namer.fresh("d" + p)
+        dp = namer.fresh("d" + p)  # (not an adjoint's name: split mode saves it)
         entry_zeros.append(pure(assign(dp, zero)))
         return name(dp)
 
