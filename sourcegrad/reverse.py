@@ -291,6 +291,8 @@ class Reverser:
 
     # -- assignments -----------------------------------------------------------------
     def assign_name(self, s, target, value):
+        if isinstance(value, gast.Name) and value.id == target:
+            return [], []  # x = x changes nothing (normalize drops the user's)
         self.views[target] = _makes_view(value)
         fsave, brestore = self.save_restore([target])
         if isinstance(value, gast.Call):
@@ -381,10 +383,15 @@ class Reverser:
         concatenate and repeat it (``[x] + rest``, ``lst * 2``), with rules of their own."""
         left, right = value.left, value.right
         seq = [isinstance(a, gast.Name) and a.id in self.sequences for a in (left, right)]
-        if any(seq) and not any(self.numeric(a) for a in (left, right)):
-            if isinstance(value.op, gast.Add):
+        if isinstance(value.op, gast.Add) and any(seq):
+            if all(seq):
                 return runtime.concat, [left, right]
-            if isinstance(value.op, gast.Mult):
+            if not any(self.numeric(a) for a in (left, right)):
+                # the other operand may be a list, or an array NumPy adds to this one
+                return runtime.maybe_concat, [left, right]
+        if isinstance(value.op, gast.Mult) and any(seq):
+            count = right if seq[0] else left
+            if not self.numeric(count) and not self.active(count):  # an int, in effect
                 return runtime.repeat, [left, right] if seq[0] else [right, left]
         return BINOPS.get(type(value.op)), [left, right]
 
@@ -700,8 +707,7 @@ class Reverser:
         return fwd, bwd
 
 
-_SEQUENCE_CALLS = (list, tuple, sorted, runtime.list_append, runtime.list_extend,
-                   runtime.concat, runtime.repeat)
+_SEQUENCE_CALLS = (list, tuple, sorted, runtime.list_append, runtime.list_extend)
 
 
 def _sequences(tree, ctx):

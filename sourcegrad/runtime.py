@@ -15,10 +15,13 @@ def unbroadcast(d, x):
     """Sum the adjoint ``d`` down to the shape of ``x`` (undo broadcasting)."""
     if isinstance(x, np.ndarray):
         shape = x.shape
-    elif isinstance(x, (list, tuple)):  # a sum of sequence adjoints: nothing broadcast
-        if isinstance(d, (list, tuple)) and len(d) != len(x):
+    elif isinstance(x, (list, tuple)):
+        if not isinstance(d, (list, tuple)):
+            shape = np.shape(x)  # NumPy made an array of the list: [a, b] + y
+        elif len(d) != len(x):
             raise _unknown_concatenation(len(x), len(d))
-        return d
+        else:
+            return d  # a sum of sequence adjoints: nothing broadcast
     else:
         shape = np.shape(x)
     dshape = d.shape if isinstance(d, np.ndarray) else np.shape(d)
@@ -348,17 +351,41 @@ def concat(a, b):
     return a + b
 
 
+def maybe_concat(a, b):
+    """``a + b`` where ``a`` or ``b`` is a list or tuple and the other's type is known
+    only at run time (see ``concat_head``)."""
+    return a + b
+
+
+def concat_head(dz, a, b):
+    """The adjoint of ``a`` in ``a + b``: its items of ``dz`` when that concatenated
+    two sequences, else ``dz`` summed to ``a``'s shape (NumPy added them)."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return AdjointList(dz[:len(a)])
+    return unbroadcast(dz, a)
+
+
+def concat_tail(dz, a, b):
+    """The adjoint of ``b`` in ``a + b`` (see ``concat_head``)."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return AdjointList(dz[len(a):])
+    return unbroadcast(dz, b)
+
+
 def repeat(seq, n):
     """``seq * n`` of a list or tuple (see ``concat``)."""
     return seq * n
 
 
-def repeat_adjoint(dseq, n):
-    """The adjoint of ``seq`` (``n`` items) in ``seq * k``: the sum of the ``k``
-    chunks of ``dseq``, item by item."""
+def repeat_adjoint(dz, seq, k):
+    """The adjoint of ``seq`` in ``seq * k``: the sum of the ``k`` chunks of ``dz``,
+    item by item (or, when ``k`` was an array NumPy multiplied by, ``dz * k``)."""
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
+        return unbroadcast(dz * k, seq)
+    n = len(seq)
     out = AdjointList([None] * n)
-    for start in range(0, len(dseq), n or 1):
-        out = out + dseq[start:start + n]
+    for start in range(0, len(dz), n or 1):
+        out = out + dz[start:start + n]
     return out
 
 

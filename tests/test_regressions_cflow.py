@@ -653,6 +653,27 @@ def test_concatenation_with_list_parameters():
     _check_list_grads(concat_of_parameters_built_in, TT, [BIG], [FT])
 
 
+def list_display_plus_parameter(x, other):
+    s = [x[0], x[1]] + other  # an array `other`: NumPy adds elementwise
+    return np.sum(s * x[1])
+
+
+def repeat_by_parameter(x, n):
+    lst = [x, x * 2.0] * n
+    return np.sum(lst[-1] * lst[0]) + np.sum(lst[1])
+
+
+def test_plus_is_numpy_addition_when_the_other_operand_is_an_array():
+    for other in (np.array([2.0, -3.0]), np.array([[2.0, -3.0], [0.5, 1.0]])):
+        check_grads(list_display_plus_parameter, TT, other)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_repetition_by_an_int_parameter(n):
+    g = sg.grad(repeat_by_parameter)(TT, n)
+    np.testing.assert_allclose(g, numeric_grad(repeat_by_parameter, (TT, n), 0), rtol=1e-6)
+
+
 def concat_of_two_parameters(x, lst, rest):
     both = lst + rest
     return np.sum(both[0] * both[1] * x)
