@@ -182,10 +182,11 @@ def _link(t, u, node):
         return ("item", None) if isinstance(node.iter, gast.Name) and node.iter.id == u \
             else ("copy", None)
     value = node.value
-    if isinstance(node, gast.Expr):  # lst.append(u) (extend shares items: a copy)
-        return ("holds", None) if value.func.attr == "append" \
-            and isinstance(value.args[0], gast.Name) and value.args[0].id == u \
-            else ("copy", None)
+    if isinstance(node, gast.Expr):  # lst.append(u); lst.extend(u): u's items
+        direct = isinstance(value.args[0], gast.Name) and value.args[0].id == u
+        if value.func.attr == "extend":
+            return ("shares", None) if direct else ("copy", None)
+        return ("holds", None) if direct else ("copy", None)
     target = node.targets[0]
     if isinstance(target, (gast.Tuple, gast.List)):
         names = [e.id if isinstance(e, gast.Name) else None for e in target.elts]
@@ -195,12 +196,18 @@ def _link(t, u, node):
             return ("item", names.index(t) if t in names else None)
     if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
             and value.value.id == u:
+        if isinstance(value.slice, gast.Slice):
+            return ("shares", None)  # a new list of the same items
         i = value.slice.value if isinstance(value.slice, gast.Constant) else None
         return ("item", i if type(i) is int else None)
     if isinstance(value, (gast.List, gast.Tuple)):
         at = [i for i, e in enumerate(value.elts) if isinstance(e, gast.Name) and e.id == u]
         if at:
             return ("holds", at[0] if len(at) == 1 else None)
+        inside = [i for i, e in enumerate(value.elts) if isinstance(e, (gast.List, gast.Tuple))
+                  and any(isinstance(n, gast.Name) and n.id == u for n in astutil.walk(e))]
+        if inside:  # t = ([u], v): u is inside item i of t
+            return ("deep", inside[0] if len(inside) == 1 else None)
     return ("copy", None)
 
 
@@ -209,7 +216,7 @@ def _list_aliases(a, links):
     (copies) or hold it (``outer = [a]``, then also ``outer[0]``); not its items
     (``v = a[0]`` stays).  ``links``: (t, u, (kind, position)) as ``_link`` tells."""
     same = {a}
-    holder = {}  # name -> positions at which it may hold a (None: any)
+    holder = {}  # name -> {(position, deeper)}: it may hold a (deeper: a holder of a)
     while True:
         size = len(same) + sum(len(p) for p in holder.values())
         for t, u, (kind, pos) in links:
@@ -221,13 +228,28 @@ def _list_aliases(a, links):
                         same.add(y)
                     if x in holder:
                         holder.setdefault(y, set()).update(holder[x])
+            elif kind == "shares":  # t.extend(u): one list's items are the other's
+                for x, y in ((t, u), (u, t)):
+                    for _, deeper in tuple(holder.get(x, ())):
+                        holder.setdefault(y, set()).add((None, deeper))
+            elif kind == "deep":  # u inside item pos of t: an item of a holder of it
+                if t in same or u in same or u in holder:
+                    holder.setdefault(t, set()).add((pos, True))
+                if any(deeper and (at is None or pos is None or at == pos)
+                       for at, deeper in holder.get(t, ())):
+                    same.add(u)
+                    holder.setdefault(u, set()).add((None, True))
             elif kind == "item":  # t is item pos of u
-                if t in same or t in holder:
-                    holder.setdefault(u, set()).add(pos)
-                at = holder.get(u, ())
-                if None in at or pos is None and at or pos in at:
-                    same.add(t)  # an item of a holder of a may be a, or hold it
-                    holder.setdefault(t, set()).add(None)
+                if t in same:
+                    holder.setdefault(u, set()).add((pos, False))
+                if t in holder:
+                    holder.setdefault(u, set()).add((pos, True))
+                for at, deeper in tuple(holder.get(u, ())):
+                    if at is None or pos is None or at == pos:
+                        if deeper:  # an item of a holder of a's holder holds a
+                            holder.setdefault(t, set()).add((None, True))
+                        else:  # an item of a holder of a may be a
+                            same.add(t)
         if len(same) + sum(len(p) for p in holder.values()) == size:
             return (same | set(holder)) - {a}
 
@@ -460,7 +482,9 @@ class Normalizer:
 
             if listed:
                 aliases = _list_aliases(a, [(t, u, _link(t, u, n)) for t, u, n in copies
-                                            if before(n)])
+                                            if before(n) and not self.rebound_between(
+                                                fdef, (t, u), n, aug)])
+                self.refuse_callers_list(fdef, aug, a, aliases | {a}, what)
             else:
                 aliases = _aliases(a, [(t, u) for t, u, n in copies if before(n)])
             for n in astutil.walk(fdef):
@@ -489,6 +513,34 @@ class Normalizer:
                 # no other name is read afterwards, but the backward sweep may read
                 # one (an operand, a result it keeps): the write goes into a copy
                 aug.sg_copy_first = True
+
+    @staticmethod
+    def rebound_between(fdef, names, node, aug):
+        """Whether one of ``names`` is bound afresh by a top-level statement after the
+        one holding ``node`` and up to the one holding ``aug`` (``stack = stack[:]``):
+        what ``node`` linked it to is another object by then."""
+        where = [next(i for i, st in enumerate(fdef.body)
+                      if any(x is n for x in astutil.walk(st))) for n in (node, aug)]
+        return any(isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name)
+                   and st.targets[0].id in names
+                   for st in fdef.body[where[0] + 1:where[1] + 1] if st is not aug)
+
+    def refuse_callers_list(self, fdef, aug, a, names, what):
+        """Refuse ``a.append(...)`` when ``a`` may be (or be held by) a parameter's value:
+        the caller's list, which would not see the change (a caller in differentiated
+        code would read the list unchanged)."""
+        top = next(i for i, st in enumerate(fdef.body) if any(x is aug for x in astutil.walk(st)))
+        fresh = {st.targets[0].id for st in fdef.body[:top] if isinstance(st, gast.Assign)
+                 and isinstance(st.targets[0], gast.Name)}  # rebound first, on every path
+        for p in self.params:
+            if p in names and p not in fresh:
+                self.refuse(aug, what if p != a else f"{a}.{self.list_update(aug)[1]}(...) "
+                                                     f"on a list passed in",
+                            detail=f"{a} may be the list the caller passed as {p}, or be "
+                                   f"held by it; sourcegrad treats lists as values, so the "
+                                   f"caller would not see the change",
+                            hint=f"work on a copy ({p} = {p}[:] first) and return what the "
+                                 f"caller needs")
 
     def list_update(self, s):
         """(list, method) for a statement that changes a local list in place as

@@ -35,7 +35,8 @@ from sourcegrad.naming import Namer
 from sourcegrad.normalize import assign, const, name, normalize
 from sourcegrad.optimize import optimize
 from sourcegrad.parse import MISSING, parse_function, unwrap
-from sourcegrad.reverse import Acc, Note, Resolver, Reverser, call, is_note, prune_notes, pure
+from sourcegrad.reverse import (Acc, Note, Resolver, Reverser, call, is_note, note_stmt,
+                                prune_notes, pure)
 from sourcegrad.rules import registry
 
 
@@ -821,6 +822,13 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
     if keep:
         unpack = [assign(gast.Tuple(elts=[name(n, gast.Store()) for n in keep],
                                     ctx=gast.Store()), name(saved_name))]
+    if rev.stack is not None and rev.stack in keep:
+        # popped from a copy: the backward function leaves what it was given as it was
+        # (it may run again; differentiated again, it changes no list its caller holds)
+        unpack.append(note_stmt("the saved values, popped from a copy"))
+        unpack.append(assign(rev.stack, gast.Subscript(
+            value=name(rev.stack), slice=gast.Slice(lower=None, upper=None, step=None),
+            ctx=gast.Load())))
     bwd_fn = gast.FunctionDef(
         name=namer.fresh(base + "_bwd"),
         args=gast.arguments(args=bargs, posonlyargs=[], vararg=None, kwonlyargs=[],

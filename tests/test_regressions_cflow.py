@@ -746,6 +746,17 @@ def append_through_an_item_of_a_holder(x):
     return np.sum(a[-1])
 
 
+def _append_to_argument(lst, v):
+    lst.append(v * 3.0)
+    return np.sum(v)
+
+
+def callee_appends_to_my_list(x):
+    out = [x]
+    s = _append_to_argument(out, 2.0 * x)
+    return np.sum(out[-1]) + s
+
+
 ALIASED = [(alias_then_append, "lst2.append"), (append_to_an_alias_in_loop, "cur.extend"),
            (append_to_a_held_list, "row.append(x"), (append_to_a_list_in_a_tuple, "a.append"),
            (pop_from_an_alias, "other.pop"), (augmented_concat_of_an_alias, "a += "),
@@ -758,6 +769,38 @@ def test_changing_a_shared_list_is_refused(fn, where):
         sg.grad(fn)(TT)
     assert err.value.filename == __file__
     assert err.value.lineno == _line(fn, where)
+
+
+def appends_to_its_list_parameter(x, lst):
+    lst.append(x * 2.0)
+    return np.sum(x * lst[0])
+
+
+def appends_to_an_item_of_a_parameter(x, rows):
+    row = rows[0]
+    row.append(x * 2.0)
+    return np.sum(x)
+
+
+def test_changing_a_list_the_caller_passed_is_refused():
+    # the caller's list would not grow (in a callee: the caller reads it unchanged)
+    with pytest.raises(SourcegradError, match="caller") as err:
+        sg.grad(callee_appends_to_my_list)(TT)
+    assert err.value.lineno == _line(_append_to_argument, "lst.append")
+    with pytest.raises(SourcegradError, match="passed as lst"):
+        sg.grad(appends_to_its_list_parameter)(TT, [BIG])
+    with pytest.raises(SourcegradError, match="passed as rows"):
+        sg.grad(appends_to_an_item_of_a_parameter)(TT, [[BIG]])
+
+
+def copies_its_list_parameter_first(x, lst):
+    lst = lst[:]
+    lst.append(x * 2.0)
+    return np.sum(lst[0] * lst[-1])
+
+
+def test_a_copy_of_a_list_parameter_may_change():
+    _check_list_grads(copies_its_list_parameter_first, TT, [BIG])
 
 
 def rows_built_then_held(x):
