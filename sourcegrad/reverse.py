@@ -923,7 +923,8 @@ class Resolver:
         self.rev = rev
 
     def zeros(self, n):
-        if n in self.rev.defined_at_entry:
+        known = self.rev.ctx.shapes.get(n)
+        if n in self.rev.defined_at_entry and getattr(known, "kind", None) in ("array", "float"):
             fn = gast.Attribute(value=name(self.rev.ctx.env_name("np", runtime.np)),
                                 attr="zeros_like", ctx=gast.Load())
         else:  # may be a tuple, or not bound on this path (then None: see assemble)

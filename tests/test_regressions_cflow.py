@@ -360,7 +360,22 @@ def and_test_with_saves_before(x):
     return np.sum(x)
 
 
-SHORT_CIRCUIT = [and_in_if, and_on_inputs, chained_comparison, chained_three, or_in_if,
+def and_or_values(x):
+    v = x[0] * 2.0 or x[1]
+    w = x[1] > 1.0 and x[2] * 3.0
+    return v * x[2] + w
+
+
+def and_or_values_in_loop(x):
+    s = 0.0
+    for i in range(3):
+        t = x[i] > 0.0 and x[i] * x[i] or -x[i]
+        s = s + t
+    return s
+
+
+SHORT_CIRCUIT = [and_or_values, and_or_values_in_loop, and_in_if, and_on_inputs,
+                 chained_comparison, chained_three, or_in_if,
                  not_and, and_or_nested, or_and_mixed, three_ands,
                  and_with_work_in_operands, and_in_elif, and_with_else, and_as_a_value,
                  and_in_ternary, chained_in_ternary, and_in_loop, and_in_loop_changing_test,
@@ -497,6 +512,39 @@ def test_rebound_float_parameter_gets_float_zero(x, v):
 def test_rebound_array_parameter_gets_input_shaped_zero(fn, v, x):
     gx, gv = check_grads(fn, x, v)
     assert np.shape(gv) == np.shape(v)
+
+
+def active_rebound_in_loop(x, v):
+    for i in range(2):
+        v = np.full(3, 2.0)
+    return np.sum(x * v)
+
+
+def active_rebound_in_while(x, v):
+    i = 0
+    while i < 2:
+        v = np.full(3, 2.0) + x
+        i = i + 1
+    return np.sum(x * v)
+
+
+@pytest.mark.parametrize("fn", [active_rebound_in_loop, active_rebound_in_while])
+def test_active_parameter_rebound_to_another_shape(fn):
+    gx, gv = check_grads(fn, TT, np.array([1.0, 2.0]))
+    assert np.shape(gv) == (2,)
+
+
+def list_parameter_rebound(x, lst):
+    if x[0] > 0.0:
+        lst = [x * 2.0]
+    return np.sum(lst[0] * x)
+
+
+@pytest.mark.parametrize("x", [TT, FT], ids=["T", "F"])
+def test_list_parameter_rebound_gets_a_list_gradient(x):
+    _check_list_grads(list_parameter_rebound, x, [BIG])
+    gx, glst = sg.grad(list_parameter_rebound, (0, 1))(x, [BIG])
+    assert isinstance(glst, list) and np.shape(glst[0]) == BIG.shape
 
 
 def test_rebound_parameter_zero_in_a_callee():
