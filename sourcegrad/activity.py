@@ -20,6 +20,7 @@ from sourcegrad import astutil
 from sourcegrad.astutil import statements  # noqa: F401  (the stages import it from here)
 from sourcegrad.errors import UnsupportedSyntaxError
 from sourcegrad.normalize import OPAQUE, OPAQUE_NAMES
+from sourcegrad.annotations import getanno
 
 # attributes whose values never carry gradient
 INACTIVE_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes", "strides",
@@ -181,7 +182,7 @@ def _refuse_if_varied(stmt, node, varied, parsed):
                      and id(n) not in metadata)
     if carried:
         what = OPAQUE_NAMES[type(node)]
-        origin = getattr(stmt, "origin", None) or node
+        origin = getanno(stmt, "origin") or node
         raise UnsupportedSyntaxError(
             f"{what} over a differentiated value",
             detail=f"{what}s are supported only where no gradient flows through them, "

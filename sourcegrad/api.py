@@ -8,7 +8,6 @@ calls it, and shapes the result as SPEC.md says.
 from __future__ import annotations
 
 import ast
-import builtins
 import inspect
 import sys
 import types
@@ -16,10 +15,10 @@ import types
 import numpy as np
 
 from sourcegrad import runtime
-from sourcegrad.parse import MISSING, unwrap
-from sourcegrad.codegen import define, strip_comments
+from sourcegrad.parse import unwrap
+from sourcegrad.codegen import MISS, fast_path, forwarder, strip_comments
 from sourcegrad.errors import SourcegradError
-from sourcegrad.pipeline import Spec, derive, user_callable, vararg_names
+from sourcegrad.pipeline import Spec, derive, dump, user_callable, vararg_names
 from sourcegrad.shapes import Abstract
 
 FLOAT = Abstract("float")
@@ -58,16 +57,30 @@ def _rule_wrapper(primal):
     if not (isinstance(fname, str) and fname.isidentifier()):
         fname = "function"
     scope = {}
+    signature = _wrapper_signature(rule, scope)
+    if signature is None:
+        return None
+    params, args = signature
+    expr = _primal_expr(primal, fname, args, scope)
+    wrapper = _WRAPPERS[key] = forwarder(fname, params, expr, args, scope,
+                                         f"{fname} (rule wrapper)")
+    return wrapper
+
+
+def _wrapper_signature(rule, scope):
+    """(parameter texts, argument texts) of a rule wrapper: the rule's parameters but
+    ``out=`` and optional keyword-only ones; defaults that are not literals are bound
+    in ``scope``.  None for a rule taking ``**kwargs``."""
     params, args = [], []
     star = False
     for p in rule.signature.parameters.values():
+        if p.kind == p.VAR_KEYWORD:
+            return None
         if p.kind == p.VAR_POSITIONAL:
             params.append(f"*{p.name}")
             args.append(f"*{p.name}")
             star = True
             continue
-        if p.kind == p.VAR_KEYWORD:
-            return None
         if p.name == "out" and p.default is None or \
                 p.kind == p.KEYWORD_ONLY and p.default is not p.empty:
             # out=: not for a function being differentiated; optional keyword-only
@@ -76,20 +89,32 @@ def _rule_wrapper(primal):
         if p.kind == p.KEYWORD_ONLY and not star:
             params.append("*")
             star = True
-        text = p.name
-        if p.default is not p.empty:
-            try:
-                literal = ast.literal_eval(repr(p.default)) == p.default
-            except Exception:
-                literal = False
-            if not literal:
-                scope[f"{p.name}_default"] = p.default
-            text += "=" + (repr(p.default) if literal else f"{p.name}_default")
-        params.append(text)
+        params.append(p.name + _default_text(p, scope))
         pos = p.kind != p.KEYWORD_ONLY and p.default is p.empty
         args.append(p.name if pos else f"{p.name}={p.name}")
-    # how the wrapper names the primal: np.sin, ops.sigmoid, self.sum, or `primal`
+    return params, args
+
+
+def _default_text(p, scope):
+    """``=<default>`` for parameter ``p`` (a literal, or a name bound in ``scope``)."""
+    if p.default is p.empty:
+        return ""
+    try:
+        literal = ast.literal_eval(repr(p.default)) == p.default
+    except Exception:
+        literal = False
+    if literal:
+        return "=" + repr(p.default)
+    scope[f"{p.name}_default"] = p.default
+    return f"={p.name}_default"
+
+
+def _primal_expr(primal, fname, args, scope):
+    """How a rule wrapper names the primal: ``np.sin``, ``ops.sigmoid``, ``x.sum`` (a
+    method: its first argument is taken from ``args``), or ``primal``."""
     objclass = getattr(primal, "__objclass__", None)
+    if objclass is not None and args and not args[0].startswith("*") and "=" not in args[0]:
+        return f"{args.pop(0)}.{fname}"
     places = [("np", np), ("np.linalg", np.linalg), ("np.fft", np.fft)]
     ops = sys.modules.get("sourcegrad.ops")
     if ops is not None:
@@ -97,21 +122,13 @@ def _rule_wrapper(primal):
     module = sys.modules.get(getattr(primal, "__module__", None) or "")
     if module is not None:
         places.append((module.__name__.rpartition(".")[2].lstrip("_") or "module", module))
-    expr = None
-    if objclass is not None and args and not args[0].startswith("*") and "=" not in args[0]:
-        expr = f"{args.pop(0)}.{fname}"
-    else:
+    if fname not in ("np", "ops", "primal"):
         for alias, mod in places:
             if getattr(mod, fname, None) is primal:
                 scope[alias.partition(".")[0]] = np if alias.startswith("np") else mod
-                expr = f"{alias}.{fname}"
-                break
-    if expr is None or fname in ("np", "ops", "primal"):
-        scope["primal"] = primal
-        expr = "primal"
-    text = f"def {fname}({', '.join(params)}):\n    return {expr}({', '.join(args)})\n"
-    wrapper = _WRAPPERS[key] = define(fname, text, scope, f"{fname} (rule wrapper)")
-    return wrapper
+                return f"{alias}.{fname}"
+    scope["primal"] = primal
+    return "primal"
 
 
 def _target(fn):
@@ -244,124 +261,6 @@ def _fix(g, x):
     return g
 
 
-_MISS = object()
-
-
-def _fast_path(d, key, positions, single, *, value=False, weights=None,
-               single_weight=False, bound_self=None, finish=None):
-    """A function for ``GradFunction.__call__``'s common case, written for one input
-    signature: it checks each input's type (and shape and dtype) and the guards,
-    calls the derivative, and hands back gradients that are already new arrays
-    like their inputs (or weights) untouched.  ``_MISS`` when the inputs differ:
-    the general path then runs.  Generated code, so that the checks cost a few
-    attribute reads each, not a loop.
-
-    ``value``: also return the output (``value_and_grad``).  ``weights``: collect
-    those Parameters' gradients too.  ``finish`` (``GradFunction._finish``, bound)
-    shapes any result that is not plain new arrays like the inputs and weights,
-    exactly as the general path does.  ``bound_self``: passed first (a Cell's
-    gradient)."""
-    n = len(key)
-    args = ", ".join(f"a{i}" for i in range(n))
-    env = {"__name__": __name__, "_nd": np.ndarray, "_fn": d.functions[0],
-           "_MISS": _MISS,
-           "_B": builtins.__dict__, "_M": MISSING}
-    checks = []
-    for i, k in enumerate(key):
-        if type(k) is tuple:  # an array's (shape, dtype)
-            env[f"S{i}"], env[f"D{i}"] = k
-            checks.append(f"type(a{i}) is _nd and a{i}.shape == S{i} and a{i}.dtype is D{i}")
-        else:
-            env[f"T{i}"] = k
-            checks.append(f"type(a{i}) is T{i}")
-    checks += _guard_checks(d.guards, env)
-    positions = positions or ()
-    grads = [f"g{j}" for j in range(len(positions))]
-    arrays = [type(key[p]) is tuple for p in positions]
-    like = [f"type(g{j}) is _nd and g{j}.base is None and g{j}.dtype is D{p} "
-            f"and g{j}.shape == S{p}" for j, p in enumerate(positions)]
-    lines = [f"def _fast({args}):"]
-    _checked(lines, checks, d.guards)
-    # a result that is not plain new arrays throughout goes to the general path's
-    # _finish (which copies, converts and wraps as the first call did)
-    env["_finish"] = finish
-    call_args = (["_self"] if bound_self is not None else []) + [f"a{i}" for i in range(n)]
-    env["_self"] = bound_self
-    if weights is not None:
-        env["_WG"], env["_W"] = runtime.WeightGrads, weights
-        lines.append("        acc = _WG(_W)")
-        call_args.append("weight_grads=acc")
-    lines.append(f"        r = _fn({', '.join(call_args)})")
-    part = "gr"
-    if value:
-        lines.append("        out, gr = r")
-    else:
-        part = "r"
-    if positions:
-        lines.append(f"        g0 = {part}" if single else f"        {', '.join(grads)}, = {part}")
-    wgrads = []
-    for i, w in enumerate(weights or ()):
-        env[f"W{i}"], env[f"I{i}"] = w, id(w)
-        wgrads.append(f"w{i}")
-        lines.append(f"        w{i} = acc.get(I{i})")
-        like.append(f"type(w{i}) is _nd and w{i}.base is None and w{i}.dtype is W{i}.dtype "
-                    f"and w{i}.shape == W{i}.shape")
-    every = grads + wgrads
-    distinct = [f"{a} is not {b}" for i, a in enumerate(every) for b in every[i + 1:]]
-    if all(arrays):
-        # the derivative's own tuple when it is the whole answer, else one made here
-        igrads = "g0" if single else part if weights is None else _tuple_text(grads)
-        wpart = "w0" if single_weight else _tuple_text(wgrads)
-        result = igrads if weights is None else wpart if not positions \
-            else f"({igrads}, {wpart})"
-        if value:
-            result = f"out, {result}"
-        lines += [f"        if {' and '.join(like + distinct) or 'True'}:",
-                  f"            return {result}"]
-    kw = "{'weight_grads': acc}" if weights is not None else "{}"
-    lines += [f"        return _finish(r, ({args}{',' if n == 1 else ''}), {kw})",
-              "    return _MISS"]
-    exec(compile("\n".join(lines), f"<sourcegrad fast path, {n} inputs>", "exec"), env)
-    return env["_fast"]
-
-
-def _tuple_text(items):
-    """Python text of a tuple of the names ``items`` (``()``, ``(a,)``, ``(a, b)``)."""
-    return f"({', '.join(items)},)" if items else "()"
-
-
-def _guard_checks(guards, env):
-    """The derivative's guards (``Derivative.valid``) as expressions for the fast
-    path, which read a global or two instead of calling ``valid``.  Each holds only
-    when ``valid`` would (a name now in builtins is checked there, so a global of
-    that name made later fails it).  A closure cell's guard reads the cell, which
-    raises ValueError once it is empty: the fast path then misses (``_checked``)."""
-    out = []
-    for i, (holder, key, mode, expected) in enumerate(guards):
-        env[f"H{i}"], env[f"E{i}"] = holder, expected
-        if key is None:
-            value = f"H{i}.cell_contents"
-        else:
-            value = f"H{i}.get({key!r}, _M)" if key in holder else \
-                f"(_B.get({key!r}, _M) if {key!r} not in H{i} else _M)"
-        out.append(f"{value} is E{i}" if mode == "is" else f"type({value}) is E{i}")
-    return out
-
-
-def _checked(lines, checks, guards):
-    """The fast path's first lines: ``if <checks>:``, the checks inside a ``try`` when
-    a guard reads a closure cell (an empty cell raises ValueError: no fast path)."""
-    cond = " and ".join(checks) or "True"
-    if not any(key is None for _, key, _, _ in guards):
-        lines.append(f"    if {cond}:")
-        return
-    lines += ["    try:",
-              f"        ok = {cond}",
-              "    except ValueError:  # an empty closure cell",
-              "        return _MISS",
-              "    if ok:"]
-
-
 def _distinct(grads, taken=()):
     """``grads`` as a tuple in which no array is returned twice (``a + b`` gives
     ``a`` and ``b`` one adjoint): callers may update each gradient in place."""
@@ -417,7 +316,7 @@ class GradFunction:
         plain = not (sens_param or has_aux or return_ids)
         self._plain = (max(self.positions or (-1,)) + 2) if plain else 0
         self._last_key = self._last = None  # the derivative the previous call used
-        self._fast = None  # the previous call's signature's fast path (_fast_path)
+        self._fast = None  # the previous call's signature's fast path (codegen.fast_path)
         self._fast_arity = -1  # how many inputs it takes (-1: there is none)
         self.__name__ = f"{getattr(fn, '__name__', type(fn).__name__)}_grad"
         self.__doc__ = f"Gradient of {getattr(fn, '__qualname__', fn)!r} (sourcegrad)."
@@ -494,9 +393,8 @@ class GradFunction:
         params = params + kwonly
         args = inner + [f"{k}={k}" for k in kwonly]
         name = f"{gen.__name__}_call"
-        text = (f"def {name}({', '.join(params)}):\n"
-                f"    return {gen.__name__}({', '.join(args)})\n")
-        wrapper = define(name, text, {gen.__name__: gen, "bound_self": self.bound_self}, name)
+        wrapper = forwarder(name, params, gen.__name__, args,
+                            {gen.__name__: gen, "bound_self": self.bound_self}, name)
         self._bound_wrapper = (gen, wrapper)
         return wrapper
 
@@ -509,9 +407,9 @@ class GradFunction:
     def __call__(self, *args, **kwargs):
         if len(args) == self._fast_arity and not kwargs:
             # the common case: positional inputs, gradients only, and the same input
-            # shapes and dtypes as the previous call (see _fast_path)
+            # shapes and dtypes as the previous call (see codegen.fast_path)
             got = self._fast(*args)
-            if got is not _MISS:
+            if got is not MISS:
                 return got
         fast = self._fast
         if self.sens:
@@ -548,7 +446,7 @@ class GradFunction:
                     and not weight_args and len(kwargs) == (self.weights is not None):
                 # the second call with these inputs: worth a fast path (a signature
                 # seen once, as in a notebook, never pays for one)
-                self._fast = _fast_path(d, key[1], self.positions, self.single,
+                self._fast = fast_path(d, key[1], self.positions, self.single,
                                         value=self.value, weights=self.weights,
                                         single_weight=self.single_weight,
                                         bound_self=self.bound_self, finish=self._finish)
@@ -612,11 +510,15 @@ class GradFunction:
         return tuple(out)
 
     # -- reading ------------------------------------------------------------------
-    def source(self, comments: bool = True) -> str:
+    def source(self, comments: bool = True, stage: str = None) -> str:
         """The derivative's source: the one the last call ran (specialised on its
         inputs' shapes), or the general one before any call.  ``comments=False``
-        leaves out the comments naming the user's line each block differentiates."""
-        text = (self._last or self.derivative()).source
+        leaves out the comments naming the user's line each block differentiates.
+        ``stage`` (one of ``pipeline.STAGES``: ``"parse"``, ``"normalize"``,
+        ``"activity"``, ``"reverse"``, ``"optimize"``) shows this function's tree
+        right after that stage instead."""
+        d = self._last or self.derivative()
+        text = d.source if stage is None else dump(self.func, d.spec, stage)
         return text if comments else strip_comments(text)
 
     def __repr__(self):
@@ -668,16 +570,20 @@ def _register():
     nondifferentiable(grad, value_and_grad, source)
 
 
-def source(g, comments: bool = True) -> str:
+def source(g, comments: bool = True, stage: str = None) -> str:
     """The generated Python source of ``g``'s derivative.
 
     Each block of the backward sweep is headed by a comment naming the line of
     your code it differentiates; ``comments=False`` leaves them out.
+    ``stage="normalize"`` (or ``"parse"``, ``"activity"``, ``"reverse"``,
+    ``"optimize"``) shows the function's tree right after that stage of the
+    pipeline; the environment variable ``SOURCEGRAD_DUMP=normalize,reverse``
+    (or ``all``) prints those stages of every transformation to standard error.
     """
     if not isinstance(g, GradFunction):
         raise TypeError(f"source() expects what grad/value_and_grad returned, got "
                         f"{type(g).__name__}")
-    return g.source(comments)
+    return g.source(comments, stage)
 
 
 _register()

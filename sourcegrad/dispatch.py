@@ -14,7 +14,7 @@ import types
 
 import numpy as np
 
-from sourcegrad.codegen import define
+from sourcegrad.codegen import forwarder
 from sourcegrad.errors import NoDerivativeError
 from sourcegrad.rules import registry
 
@@ -94,8 +94,7 @@ def _primitive_wrapper(prim, nargs, kwnames):
     params = [f"a{i}" for i in range(nargs)] + list(kwnames)
     call_args = [f"a{i}" for i in range(nargs)] + [f"{k}={k}" for k in kwnames]
     name = getattr(prim, "__name__", "primitive")
-    text = f"def {name}({', '.join(params)}):\n    return prim({', '.join(call_args)})\n"
-    return define(name, text, {"prim": prim}, f"call of {name}")
+    return forwarder(name, params, "prim", call_args, {"prim": prim}, f"call of {name}")
 
 
 def _callee_key(callee):

@@ -646,6 +646,38 @@ class _Exporter:
         return tuple(sig)
 
     def _assemble(self, main, wrapper_text):
+        out = [self._docstring(main), "from __future__ import annotations", ""]
+        out += list(dict.fromkeys(self.imports))
+        out += ["", f"BOUND = {tuple(self.bound)!r}", "", "", _BIND_TEXT]
+        for c in self.body:
+            if c is not None:
+                out += ["", "", c.rstrip("\n")]
+        tail = self._namespace_classes()
+        if tail:
+            out.append("")
+            out += tail
+        if self.args is not None:
+            out += ["", "", _CHECK_ARGS_TEXT.rstrip("\n")]
+        out += ["", "", wrapper_text.rstrip("\n"), ""]
+        text = "\n".join(out)
+        # tidy: at most two blank lines in a row
+        while "\n\n\n\n" in text:
+            text = text.replace("\n\n\n\n", "\n\n\n")
+        compile(text, "<export>", "exec")
+        return text
+
+    def _namespace_classes(self):
+        """The aliases, then a ``class mod:`` per module whose attributes the code reads."""
+        tail = list(self.aliases)
+        for ns_name, (mod, attrs) in self.namespaces.items():
+            tail += ["", "", f"class {ns_name}:",
+                     f'    """The parts of {mod.__name__} the code above uses."""']
+            for attr, got in sorted(attrs.items()):
+                tail.append(f"    {attr} = staticmethod({got})" if _is_function(
+                    self.names.get(got)) else f"    {attr} = {got}")
+        return tail
+
+    def _docstring(self, main):
         g = self.g
         fn = g.func
         qual = getattr(g.fn, "__qualname__", None) or getattr(fn, "__qualname__", "?")
@@ -699,44 +731,7 @@ class _Exporter:
                     "Bound names: objects that cannot be written as source. Supply them",
                     "first, e.g. bind(" + ", ".join(f"{n}=..." for n in self.bound) + "):"]
             doc += [f"    {n}: {why}" for n, why in self.bound.items()]
-        out = ['"""' + "\n".join(doc).replace('"""', "'''").replace("\\", "\\\\") + '\n"""',
-               "from __future__ import annotations", ""]
-        imports = []
-        for line in self.imports:
-            if line not in imports:
-                imports.append(line)
-        out += imports
-        out.append("")
-        out.append(f"BOUND = {tuple(self.bound)!r}")
-        out.append("")
-        out.append("")
-        out.append(_BIND_TEXT)
-        chunks = [c for c in self.body if c is not None]
-        for c in chunks:
-            out += ["", "", c.rstrip("\n")]
-        tail = []
-        if self.aliases:
-            tail += self.aliases
-        for ns_name, (mod, attrs) in self.namespaces.items():
-            tail.append("")
-            tail.append("")
-            tail.append(f"class {ns_name}:")
-            tail.append(f'    """The parts of {mod.__name__} the code above uses."""')
-            for attr, got in sorted(attrs.items()):
-                tail.append(f"    {attr} = staticmethod({got})" if _is_function(
-                    self.names.get(got)) else f"    {attr} = {got}")
-        if tail:
-            out.append("")
-            out += tail
-        if self.args is not None:
-            out += ["", "", _CHECK_ARGS_TEXT.rstrip("\n")]
-        out += ["", "", wrapper_text.rstrip("\n"), ""]
-        text = "\n".join(out)
-        # tidy: at most two blank lines in a row
-        while "\n\n\n\n" in text:
-            text = text.replace("\n\n\n\n", "\n\n\n")
-        compile(text, "<export>", "exec")
-        return text
+        return '"""' + "\n".join(doc).replace('"""', "'''").replace("\\", "\\\\") + '\n"""'
 
 
 _BIND_TEXT = '''def _check_bound():
@@ -827,63 +822,90 @@ def _literal(obj, ex, unit, depth=0):
         return None
     if obj is None or obj is Ellipsis or isinstance(obj, (bool, str, bytes)):
         return "..." if obj is Ellipsis else repr(obj)
-    if isinstance(obj, int) and type(obj) is int:
-        return repr(obj)
-    if type(obj) is float:
-        if math.isfinite(obj):
-            return repr(obj)
-        return f"float({str(obj)!r})"
-    if type(obj) is complex:
-        return f"complex({str(obj)!r})"
-    if isinstance(obj, np.generic) and type(obj).__module__ == "numpy":
-        path = _numpy_path(type(obj))
-        if path is None:
-            return None
-        np_name = ex._want("np", np, unit)
-        item = obj.item()
-        inner = _literal(item, ex, unit, depth + 1)
-        return None if inner is None else f"{np_name}.{path}({inner})"
-    if isinstance(obj, np.dtype):
-        if obj.fields is not None:
-            return None
-        return f"{ex._want('np', np, unit)}.dtype({obj.str!r})"
-    if isinstance(obj, np.ndarray):
-        if obj.size > MAX_LITERAL or obj.dtype.kind not in "biufc" or ex._must_bind(obj):
-            return None
-        np_name = ex._want("np", np, unit)
-        arr = np.asarray(obj)
-        body = repr(arr.tolist()) if arr.dtype.kind != "f" else _float_list(arr)
-        if body is None:
-            return None
-        text = f"{np_name}.array({body}, dtype={np_name}.dtype({arr.dtype.str!r}))"
-        if arr.size == 0:
-            text += f".reshape({arr.shape!r})"
-        return text
-    if isinstance(obj, (tuple, list, set, frozenset)) and type(obj) in (tuple, list, set,
-                                                                          frozenset):
-        parts = [_literal(v, ex, unit, depth + 1) for v in obj]
-        if any(p is None for p in parts):
-            return None
-        if type(obj) is tuple:
-            return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
-        if type(obj) is list:
-            return "[" + ", ".join(parts) + "]"
-        inner = "[" + ", ".join(parts) + "]"
-        return f"{type(obj).__name__}({inner})"
-    if type(obj) is dict:
-        items = []
-        for k, v in obj.items():
-            ks, vs = _literal(k, ex, unit, depth + 1), _literal(v, ex, unit, depth + 1)
-            if ks is None or vs is None:
-                return None
-            items.append(f"{ks}: {vs}")
-        return "{" + ", ".join(items) + "}"
-    if type(obj) is slice:
-        parts = [_literal(v, ex, unit, depth + 1) for v in (obj.start, obj.stop, obj.step)]
-        if any(p is None for p in parts):
-            return None
-        return f"slice({', '.join(parts)})"
+    for kinds, write in _LITERALS:  # (np.float64 is a float: the scalar writer takes it)
+        text = write(obj, ex, unit, depth + 1) if isinstance(obj, kinds) else None
+        if text is not None:
+            return text
     return None
+
+
+def _int_literal(obj, ex, unit, depth):
+    return repr(obj) if type(obj) is int else None
+
+
+def _float_literal(obj, ex, unit, depth):
+    if type(obj) is not float:
+        return None
+    return repr(obj) if math.isfinite(obj) else f"float({str(obj)!r})"
+
+
+def _complex_literal(obj, ex, unit, depth):
+    return f"complex({str(obj)!r})" if type(obj) is complex else None
+
+
+def _scalar_literal(obj, ex, unit, depth):
+    path = _numpy_path(type(obj)) if type(obj).__module__ == "numpy" else None
+    if path is None:
+        return None
+    inner = _literal(obj.item(), ex, unit, depth)
+    return None if inner is None else f"{ex._want('np', np, unit)}.{path}({inner})"
+
+
+def _dtype_literal(obj, ex, unit, depth):
+    if obj.fields is not None:
+        return None
+    return f"{ex._want('np', np, unit)}.dtype({obj.str!r})"
+
+
+def _array_literal(obj, ex, unit, depth):
+    if obj.size > MAX_LITERAL or obj.dtype.kind not in "biufc" or ex._must_bind(obj):
+        return None
+    np_name = ex._want("np", np, unit)
+    arr = np.asarray(obj)
+    body = repr(arr.tolist()) if arr.dtype.kind != "f" else _float_list(arr)
+    text = f"{np_name}.array({body}, dtype={np_name}.dtype({arr.dtype.str!r}))"
+    return text + f".reshape({arr.shape!r})" if arr.size == 0 else text
+
+
+def _items_literal(values, ex, unit, depth):
+    """The literals of ``values`` joined by commas, or None if one has none."""
+    parts = [_literal(v, ex, unit, depth) for v in values]
+    return None if any(p is None for p in parts) else ", ".join(parts)
+
+
+def _sequence_literal(obj, ex, unit, depth):
+    if type(obj) not in (tuple, list, set, frozenset):
+        return None
+    inner = _items_literal(obj, ex, unit, depth)
+    if inner is None:
+        return None
+    if type(obj) is tuple:
+        return f"({inner}{',' if len(obj) == 1 else ''})"
+    return f"[{inner}]" if type(obj) is list else f"{type(obj).__name__}([{inner}])"
+
+
+def _dict_literal(obj, ex, unit, depth):
+    if type(obj) is not dict:
+        return None
+    items = []
+    for k, v in obj.items():
+        ks, vs = _literal(k, ex, unit, depth), _literal(v, ex, unit, depth)
+        if ks is None or vs is None:
+            return None
+        items.append(f"{ks}: {vs}")
+    return "{" + ", ".join(items) + "}"
+
+
+def _slice_literal(obj, ex, unit, depth):
+    inner = _items_literal((obj.start, obj.stop, obj.step), ex, unit, depth)
+    return None if inner is None else f"slice({inner})"
+
+
+# (types, writer) in the order they are tried; a writer returns None to refuse
+_LITERALS = ((int, _int_literal), (float, _float_literal), (complex, _complex_literal),
+             (np.generic, _scalar_literal), (np.dtype, _dtype_literal),
+             (np.ndarray, _array_literal), ((tuple, list, set, frozenset), _sequence_literal),
+             (dict, _dict_literal), (slice, _slice_literal))
 
 
 def _float_list(arr):

@@ -17,7 +17,7 @@ top level, outside loops and branches, are renamed on each re-assignment
 (``x``, ``x_1``, ...) so that most overwrites disappear; names assigned
 inside control flow keep one name and are saved/restored by ``reverse``.
 Every produced statement remembers the user's statement it came from in
-``stmt.origin`` (for comments in the generated code and error positions).
+its ``origin`` annotation (for comments in the generated code and error positions).
 """
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from sourcegrad.astutil import copy_tree
 from sourcegrad.errors import UnsupportedSyntaxError
 from sourcegrad.jumps import lower_jumps
 from sourcegrad.parse import MISSING, parse_function
+from sourcegrad.annotations import copyanno, getanno, setanno
 
 _OPNAMES = {
     gast.Add: "add", gast.Sub: "sub", gast.Mult: "mul", gast.Div: "div",
@@ -58,10 +59,10 @@ LIST_METHODS = {"append": "list_append", "extend": "list_extend"}
 
 
 def runtime_name(attr):
-    """A reference to a runtime helper; the pipeline binds the name (``sg_runtime``)."""
+    """A reference to a runtime helper; the pipeline binds the name (its ``runtime`` annotation)."""
     from sourcegrad import runtime
     node = gast.Name(id=attr, ctx=gast.Load(), annotation=None, type_comment=None)
-    node.sg_runtime = getattr(runtime, attr)
+    setanno(node, "runtime", getattr(runtime, attr))
     return node
 
 
@@ -93,7 +94,8 @@ def assign(target, value, origin=None):
     if isinstance(target, str):
         target = name(target, _new(gast.Store))
     node = _new(gast.Assign)
-    node.__dict__.update(targets=[target], value=value, type_comment=None, origin=origin)
+    node.__dict__.update(targets=[target], value=value, type_comment=None)
+    setanno(node, "origin", origin)
     return node
 
 
@@ -333,7 +335,7 @@ class Normalizer:
         body = self.block(fdef.body)
         if not body or not isinstance(body[-1], gast.Return):
             body.append(gast.Return(value=const(None)))
-            body[-1].origin = None
+            setanno(body[-1], "origin", None)
         new = gast.FunctionDef(name=fdef.name, args=fdef.args, body=body,
                                decorator_list=[], returns=None, type_comment=None,
                                type_params=[])
@@ -512,7 +514,7 @@ class Normalizer:
                     and not isinstance(getattr(aug, "target", None), gast.Name):
                 # no other name is read afterwards, but the backward sweep may read
                 # one (an operand, a result it keeps): the write goes into a copy
-                aug.sg_copy_first = True
+                setanno(aug, "copy_first", True)
 
     @staticmethod
     def rebound_between(fdef, names, node, aug):
@@ -638,8 +640,8 @@ class Normalizer:
         return out
 
     def emit(self, node):
-        if getattr(node, "origin", None) is None:
-            node.origin = self.origin
+        if getanno(node, "origin") is None:
+            setanno(node, "origin", self.origin)
         self.out.append(node)
         return node
 
@@ -692,7 +694,7 @@ class Normalizer:
     def copy_first(self, s, target):
         """``a = a.copy()`` before a write into ``a[...]`` while another name may share
         ``a``'s array (see check_aliased_inplace): that name keeps its values."""
-        if getattr(s, "sg_copy_first", False) and isinstance(target, gast.Subscript) \
+        if getanno(s, "copy_first", False) and isinstance(target, gast.Subscript) \
                 and isinstance(target.value, gast.Name):
             base = target.value.id
             self.assign_to(name(base, gast.Store()), gast.Call(
@@ -974,19 +976,9 @@ class Normalizer:
         return False
 
     def static_value(self, node):
-        """The object an expression denotes at transformation time, if it can be known.
-
-        Only names that are not local, and attributes of modules, qualify.
-        """
-        if isinstance(node, gast.Name):
-            if node.id in self.locals:
-                return MISSING
-            return self.parsed.resolve(node.id)
-        if isinstance(node, gast.Attribute):
-            base = self.static_value(node.value)
-            if isinstance(base, types.ModuleType) or isinstance(base, type):
-                return getattr(base, node.attr, MISSING)
-        return MISSING
+        """The object an expression denotes at transformation time, if it can be known
+        (names the function does not bind, and attributes of modules and classes)."""
+        return self.parsed.denotes(node, self.locals)
 
     def expr(self, node, hint="t"):
         """Normalize ``node`` to a single operation over atoms (not yet assigned)."""
@@ -1188,7 +1180,7 @@ class Normalizer:
 
 def _clone(node):
     new = copy_tree(node)
-    new.origin = getattr(node, "origin", None)
+    copyanno(node, new, "origin")
     return new
 
 

@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import gast
+import numpy as np
 
 from sourcegrad import astutil
+from sourcegrad.annotations import getanno
 from sourcegrad.errors import SourceNotFoundError, SourcegradError
 
 _MISSING = object()
@@ -48,6 +50,35 @@ class Parsed:
         if name in self.globals:
             return self.globals[name]
         return getattr(builtins, name, _MISSING)
+
+    def denotes(self, node, local=(), env=None, objects=False) -> Any:
+        """The object an expression -- a name or a chain of attribute reads --
+        denotes at transformation time, or ``MISSING``: the one resolver every
+        stage asks.
+
+        A name the function binds (``local``) is unknown; a runtime helper the
+        normalizer referred to is that helper; ``env`` maps the names sourcegrad
+        injected into generated code.  Attributes are followed on modules and
+        classes, and with ``objects=True`` on any other object but an array (a
+        global Cell's method, say).
+        """
+        helper = getanno(node, "runtime")
+        if helper is not None:
+            return helper
+        if isinstance(node, gast.Name):
+            if env is not None and node.id in env:
+                return env[node.id]
+            return _MISSING if node.id in local else self.resolve(node.id)
+        if not isinstance(node, gast.Attribute):
+            return _MISSING
+        base = self.denotes(node.value, local, env, objects)
+        if base is _MISSING or not (isinstance(base, (types.ModuleType, type)) or objects
+                                    and not isinstance(base, np.ndarray)):
+            return _MISSING
+        try:
+            return getattr(base, node.attr, _MISSING)
+        except Exception:  # a property that raises
+            return _MISSING
 
     def where(self, node) -> dict:
         """Keyword arguments for a SourcegradError pointing at ``node``."""

@@ -15,6 +15,8 @@ from __future__ import annotations
 import builtins
 import inspect
 import gc
+import os
+import sys
 import threading
 import types
 import weakref
@@ -28,7 +30,7 @@ from sourcegrad import runtime
 from sourcegrad import shapes as shapes_mod
 from sourcegrad.activity import INACTIVE_ATTRS, analyse
 from sourcegrad.astutil import copy_tree, statements
-from sourcegrad.codegen import compile_functions, define
+from sourcegrad.codegen import compile_functions, forwarder, to_source
 from sourcegrad.errors import NoDerivativeError, SourceNotFoundError, SourcegradError
 from sourcegrad.fence import fence
 from sourcegrad.naming import Namer
@@ -38,6 +40,7 @@ from sourcegrad.parse import MISSING, parse_function, unwrap
 from sourcegrad.reverse import (Acc, Note, Resolver, Reverser, call, is_note, note_stmt,
                                 prune_notes, pure)
 from sourcegrad.rules import registry
+from sourcegrad.annotations import getanno, setanno
 
 
 # what the optimizer may move: functions that only compute a value
@@ -81,6 +84,7 @@ class Derivative:
     globals: dict = field(default_factory=dict)  # the user module's globals it runs in
     closure: dict = field(default_factory=dict)  # the user function's closure cells
     callees: list = field(default_factory=list)  # derivatives of called functions
+    spec: Spec = None                            # what was derived (to show its stages)
 
     def valid(self) -> bool:
         for holder, key, mode, expected in self.guards:
@@ -224,7 +228,7 @@ class Context:
     def elementwise_call(self, node):
         """Whether a call in generated code computes a new array elementwise."""
         obj = self.static_env(node.func)
-        return isinstance(obj, np.ufunc) or getattr(obj, "sg_elementwise", False) is True
+        return isinstance(obj, np.ufunc) or registry.is_elementwise(obj)
 
     def pure_call(self, node):
         """Whether a call in generated code only computes a value: NumPy, the
@@ -246,17 +250,7 @@ class Context:
 
     def static_env(self, node):
         """The object a name in *generated* code denotes, if known statically."""
-        if isinstance(node, gast.Name):
-            if node.id in self.env:
-                return self.env[node.id]
-            if node.id in self.locals:
-                return MISSING
-            return self.parsed.resolve(node.id)
-        if isinstance(node, gast.Attribute):
-            base = self.static_env(node.value)
-            if isinstance(base, types.ModuleType):
-                return getattr(base, node.attr, MISSING)
-        return MISSING
+        return self.parsed.denotes(node, self.locals, self.env)
 
     def weights_name(self):
         if not self.spec.weights:
@@ -266,23 +260,9 @@ class Context:
         return self._wname
 
     def static(self, node):
-        if getattr(node, "sg_runtime", None) is not None:
-            return node.sg_runtime
-        if isinstance(node, gast.Name):
-            if node.id in self.locals:
-                return MISSING
-            return self.parsed.resolve(node.id)
-        if isinstance(node, gast.Attribute):
-            base = self.static(node.value)
-            if base is MISSING:
-                return MISSING
-            if isinstance(base, (types.ModuleType, type)) or callable(base) or \
-                    not isinstance(base, (runtime.np.ndarray,)):
-                try:
-                    return getattr(base, node.attr)
-                except Exception:
-                    return MISSING
-        return MISSING
+        """The object a name or attribute chain of the user's code denotes, if known
+        statically (attributes followed on any object but an array)."""
+        return self.parsed.denotes(node, self.locals, self.env, objects=True)
 
     def classify(self, value, rev=None):
         """(kind, obj) for a call: rule | method | nondiff | user | dynamic | unknown."""
@@ -421,11 +401,9 @@ def _bprop_wrapper(cell):
             "with named positional parameters only", hint="name construct's parameters",
             filename=code.co_filename, lineno=code.co_firstlineno)
     names = [p.name for p in params]
-    text = (f"def {cls.__name__}_with_bprop({', '.join(names)}):\n"
-            f"    return cell_with_bprop(cell, {', '.join(names)})\n")
-    fn = define(f"{cls.__name__}_with_bprop", text,
-                {"cell_with_bprop": runtime.cell_with_bprop, "cell": cell},
-                f"{cls.__name__} with its bprop")
+    fn = forwarder(f"{cls.__name__}_with_bprop", names, "cell_with_bprop", ["cell"] + names,
+                   {"cell_with_bprop": runtime.cell_with_bprop, "cell": cell},
+                   f"{cls.__name__} with its bprop")
     object.__setattr__(cell, "_sg_bprop_wrapper", fn)
     return fn
 
@@ -502,9 +480,57 @@ def derive(fn, spec: Spec) -> Derivative:
         return d
 
 
-def front(fn, spec: Spec):
+#: The stages whose output ``dump`` (and ``sg.source(g, stage=...)``) can show, in order.
+STAGES = ("parse", "normalize", "activity", "reverse", "optimize")
+
+
+def _no_trace(stage, show):
+    """The default tracer: shows nothing (``show`` is never called)."""
+
+
+def dump(fn, spec: Spec, stage: str) -> str:
+    """The text of ``fn``'s tree right after ``stage`` (one of :data:`STAGES`),
+    transformed afresh for ``spec`` (the cache is neither read nor written)."""
+    if stage not in STAGES:
+        raise ValueError(f"stage must be one of {', '.join(map(repr, STAGES))}, got {stage!r}")
+    seen = {}
+
+    def trace(name, show):
+        if name == stage:
+            seen[name] = show()
+    build(unwrap(fn), spec, trace)
+    return seen[stage]
+
+
+def _trace_from_environment():
+    """``SOURCEGRAD_DUMP=normalize,reverse`` prints those stages of every
+    transformation to standard error (``all`` for every stage)."""
+    wanted = os.environ.get("SOURCEGRAD_DUMP", "")
+    if not wanted:
+        return _no_trace
+    names = set(STAGES) if wanted.strip() == "all" else {w.strip() for w in wanted.split(",")}
+
+    def trace(name, show):
+        if name in names:
+            print(f"# ---- sourcegrad stage: {name} ----\n{show()}", file=sys.stderr)
+    return trace
+
+
+def _show_trees(trees):
+    return "\n\n".join(to_source(t).rstrip() + "\n" for t in trees)
+
+
+def _show_activity(tree, act):
+    head = [f"# varied (depend on a differentiated input): {', '.join(sorted(act.varied))}",
+            f"# useful (reach a seeded output): {', '.join(sorted(act.useful))}",
+            f"# active (get an adjoint): {', '.join(sorted(act.active))}"]
+    return "\n".join(head) + "\n" + to_source(tree)
+
+
+def front(fn, spec: Spec, trace=_no_trace):
     """Stages 1-3 for ``fn``: (parsed source, namer, normalized tree, context)."""
     parsed = parse_function(fn)                                  # 1. read source
+    trace("parse", lambda: to_source(parsed.tree))
     fence(parsed)                                                # 2. refuse what we can't do
     if spec.varargs >= 0 and parsed.tree.args.vararg is not None:
         expand_varargs(parsed.tree, vararg_names(parsed.fn, spec.varargs))
@@ -512,36 +538,43 @@ def front(fn, spec: Spec):
     mentioned = {n.id for n in astutil.name_nodes(parsed.tree)}
     namer = Namer(mentioned)
     tree = normalize(parsed, namer, dict(spec.shapes))           # 3. one op per statement
+    trace("normalize", lambda: to_source(tree))
     locals_ = set(param_names(tree))
     helpers = []  # runtime helpers the normalizer referred to
     for n in astutil.name_nodes(tree):
         if isinstance(n.ctx, (gast.Store, gast.Param)):
             locals_.add(n.id)
-        elif getattr(n, "sg_runtime", None) is not None:
+        elif getanno(n, "runtime", None) is not None:
             helpers.append(n)
     ctx = Context(parsed, namer, spec, locals_, mentioned)
     for n in helpers:
-        n.id = ctx.env_name(n.id, n.sg_runtime)
+        n.id = ctx.env_name(n.id, getanno(n, "runtime"))
     return parsed, namer, tree, ctx
 
 
-def build(fn, spec: Spec) -> Derivative:
-    parsed, namer, tree, ctx = front(fn, spec)                   # 1-3.
+def build(fn, spec: Spec, trace=None) -> Derivative:
+    """Run the stages for ``fn`` and ``spec``; ``trace(stage, show)`` is told after
+    each of :data:`STAGES` and may call ``show()`` for the tree's text."""
+    trace = trace or _trace_from_environment()
+    parsed, namer, tree, ctx = front(fn, spec, trace)            # 1-3.
     params = param_names(tree)
     ret = tree.body[-1]
     seeds = seeded_outputs(ret.value, spec, parsed, tree)
     act = analyse(tree, parsed, spec.active, seeds, spec.weights,  # 4. activity
                   lambda call_, rev=None: ctx.classify(call_), ctx.locals)
+    trace("activity", lambda: _show_activity(tree, act))
     ctx.shapes = shapes_mod.infer(tree, ctx, dict(spec.shapes))  #    shapes, if known
     rev = Reverser(tree, parsed, namer, act, ctx)                # 5. reverse
     fwd, bwd = rev.block(tree.body[:-1])
     functions = assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds)
+    trace("reverse", lambda: _show_trees(functions))
     functions = [optimize(f, spec, pure_call=ctx.pure_call,     # 6. simplify
                           arrays=ctx.arrays, owned=set(rev.adjoints.values()),
                           elementwise=ctx.elementwise_call, scatter=ctx.scatter_call)
                  for f in functions]
     for f in functions:
         f.body = prune_notes(f.body)
+    trace("optimize", lambda: _show_trees(functions))
     base = qualified_name(fn)
     names = [f.name for f in functions]
     compiled, text = compile_functions(                         # 7. compile
@@ -552,7 +585,7 @@ def build(fn, spec: Spec) -> Derivative:
     sources = [text] + [c.source for c in ctx.callees]
     return Derivative(tuple(compiled), "\n\n".join(dict.fromkeys(sources)), guards, base,
                       tuple(params), text=text, env=dict(ctx.env), globals=parsed.globals,
-                      closure=dict(parsed.closure), callees=list(ctx.callees))
+                      closure=dict(parsed.closure), callees=list(ctx.callees), spec=spec)
 
 
 def _code_names(code, out):
@@ -657,8 +690,8 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
             return call(ctx.env_name("seed_like", runtime.seed_like), elt)
         return call(gast.Attribute(value=name(np_name), attr="ones_like", ctx=gast.Load()), elt)
 
-    if getattr(ret, "origin", None) is not None:
-        items.append(Note(ret.origin, parsed))  # the seeds come from the return line
+    if getanno(ret, "origin") is not None:
+        items.append(Note(getanno(ret, "origin"), parsed))  # the seeds come from the return line
     if isinstance(value, (gast.Tuple, gast.List)):
         elts = value.elts[:1] if spec.has_aux else value.elts
         for i, e in enumerate(elts):
@@ -677,7 +710,7 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
         fwd.append(gast.Expr(value=call(ctx.env_name("check_aux", runtime.check_aux), value)))
     for n in statements(fwd):  # the user's statements: the optimizer keeps their semantics
         if isinstance(n, gast.Assign):
-            n.sg_primal = True
+            setanno(n, "primal", True)
     items += bwd
     init = set()
     body_bwd = Resolver(rev).run(items, init)
@@ -890,7 +923,7 @@ def _strip_saves(rev, fwd, bwd, unread):
     def strip(body):
         out = []
         for s in body:
-            if getattr(s, "sg_push", None) in unread or getattr(s, "sg_pop", None) in unread:
+            if getanno(s, "push", None) in unread or getanno(s, "pop", None) in unread:
                 continue
             for field_ in ("body", "orelse"):
                 if isinstance(s, (gast.If, gast.For, gast.While)):

@@ -22,10 +22,12 @@ import gast
 import numpy as np
 
 from sourcegrad import runtime
+from sourcegrad.rules import registry
 from sourcegrad.astutil import NodeTransformer, name_nodes, walk
 from sourcegrad.activity import statements
 from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
+from sourcegrad.annotations import setanno
 
 TOP = "?"          # unknown
 
@@ -388,7 +390,7 @@ class Specializer(NodeTransformer):
             return out
         if isinstance(node, gast.Call):
             obj = self.ctx.static_env(node.func)
-            if getattr(obj, "sg_elementwise", False) and node.args and not node.keywords:
+            if registry.is_elementwise(obj) and node.args and not node.keywords:
                 out = self.shape(node.args[0])
                 for a in node.args[1:]:
                     out = broadcast(out, self.shape(a))
@@ -629,7 +631,7 @@ class Uniform:
                 last.value = full(last.value)
             else:
                 st = assign(n, full(name(n)))
-                st.sg_pure = True
+                setanno(st, "pure", True)
                 out.append(st)
             del self.lean[n]
         return out
@@ -663,7 +665,7 @@ class Uniform:
                 inner, si = self.slim(node.args[0], opaque)
                 if target is not None and isinstance(si, tuple) and _broadcasts(si, target):
                     return inner, si
-            elif getattr(obj, "sg_elementwise", False) or isinstance(obj, np.ufunc) \
+            elif registry.is_elementwise(obj) or isinstance(obj, np.ufunc) \
                     and len(node.args) == obj.nin:
                 args, shape = [], ()
                 for a in node.args:

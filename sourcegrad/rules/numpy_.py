@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from sourcegrad.rules.registry import adjoint, d, nondifferentiable
+from sourcegrad.rules.registry import adjoint, d, elementwise, nondifferentiable
 from sourcegrad.runtime import unbroadcast
 
 _LOG2 = float(np.log(2.0))
@@ -491,7 +491,7 @@ _EXP_FLOOR = {np.float64: -709.0, np.dtype(np.float64): -709.0,
 _EXP_FLOOR.update({np.dtype(t): -709.0 for t in "bBhHiIlLqQ?"})
 
 
-_sigmoid.sg_elementwise = True  # its result has the broadcast shape of its argument
+elementwise(_sigmoid)  # its result has the broadcast shape of its argument
 
 
 @adjoint(np.logaddexp)

@@ -21,7 +21,7 @@ import numpy as np
 
 from sourcegrad import ops
 from sourcegrad.rules.numpy_ import _count, _sum_grad  # the same math as np.sum/mean
-from sourcegrad.rules.registry import adjoint, d, nondifferentiable
+from sourcegrad.rules.registry import adjoint, d, elementwise, nondifferentiable
 from sourcegrad.runtime import matmul_adjoint_a, matmul_adjoint_b, unbroadcast
 from sourcegrad.tensor import Parameter, Tensor
 
@@ -395,7 +395,7 @@ def _sigmoid_slope(x):
     return e / (1.0 + e) ** 2
 
 
-_sigmoid_slope.sg_elementwise = True
+elementwise(_sigmoid_slope)
 
 
 @adjoint(ops.sigmoid)

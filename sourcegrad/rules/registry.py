@@ -45,6 +45,7 @@ d: Any = None
 _RULES: dict[Any, "Rule"] = {}
 _UNSET = object()
 _NONDIFF: dict[Any, str] = {}
+_ELEMENTWISE: set = set()  # helpers declared with elementwise()
 
 
 @dataclass
@@ -247,6 +248,21 @@ def nondifferentiable(*primals: Any, why: str = "") -> None:
     """Declare that the results of ``primals`` never carry gradient."""
     for primal in primals:
         _NONDIFF[_key(primal)] = why
+
+
+def elementwise(helper: Callable) -> Callable:
+    """Declare that ``helper`` (a function rules call) returns an array of the
+    broadcast shape of its arguments, like a ufunc: shape inference and the
+    optimizer may then treat a call of it as making a new array."""
+    _ELEMENTWISE.add(_key(helper))
+    return helper
+
+
+def is_elementwise(obj: Any) -> bool:
+    try:
+        return _key(obj) in _ELEMENTWISE
+    except Exception:
+        return False
 
 
 def lookup(primal: Any) -> Rule | None:
