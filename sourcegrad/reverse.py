@@ -737,7 +737,7 @@ def _sequences(tree, ctx):
         if isinstance(v, gast.Subscript) and isinstance(v.slice, gast.Slice):
             return sequence(v.value, seqs)
         if isinstance(v, gast.Call):
-            obj = getattr(v.func, "sg_runtime", None)
+            obj = getanno(v.func, "runtime")
             if obj is None and isinstance(v.func, gast.Name):
                 obj = ctx.static_env(v.func)
             return any(obj is f for f in _SEQUENCE_CALLS)
