@@ -433,6 +433,12 @@ class Normalizer:
                 self.unbound.setdefault(i, set()).add(p)
             self.unbound[i] = self.unbound.get(i, set()) - assigned_names([st])
         self.top = {id(st): i for i, st in enumerate(fdef.body)}
+        # every node -> the top-level statement holding it
+        self.top_index = {id(x): i for i, st in enumerate(fdef.body) for x in astutil.walk(st)}
+        self.top_binds = {}  # name -> the top-level statements binding it (name = ...)
+        for i, st in enumerate(fdef.body):
+            if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name):
+                self.top_binds.setdefault(st.targets[0].id, []).append(i)
         for n in astutil.walk(fdef):
             if isinstance(n, gast.Assign):
                 self.here = self.top.get(id(n))
@@ -447,6 +453,12 @@ class Normalizer:
                 lst = self.list_update(n)[0]
                 copies += [(lst, u, n) for u in names_of(n.value.args[0])]
         loops = [n for n in astutil.walk(fdef) if isinstance(n, (gast.For, gast.While))]
+        in_loops = {}  # id(node) -> the loops holding it, outermost first
+        for lp in loops:
+            for x in astutil.walk(lp):
+                in_loops.setdefault(id(x), []).append(lp)
+        loads = [n for n in astutil.walk(fdef)
+                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)]
         scalars = self.scalar_names(fdef)
         for aug in astutil.walk(fdef):
             if isinstance(aug, gast.Assign) and isinstance(aug.targets[0], gast.Subscript) \
@@ -467,7 +479,7 @@ class Normalizer:
                 continue
             if a in scalars:
                 continue  # a Python or NumPy scalar: `a += v` rebinds, nothing is shared
-            enclosing = [lp for lp in loops if any(x is aug for x in astutil.walk(lp))]
+            enclosing = in_loops.get(id(aug), [])
 
             listed = self.list_update(aug)
             # a list bound afresh in the loop before it is changed (row = [] ...
@@ -480,7 +492,7 @@ class Normalizer:
             def before(node):
                 """Whether the copy ``node`` may run before the in-place update."""
                 return node.lineno < aug.lineno or not fresh and any(
-                    any(x is node for x in astutil.walk(lp)) for lp in enclosing)
+                    any(lp is x for x in in_loops.get(id(node), ())) for lp in enclosing)
 
             if listed:
                 aliases = _list_aliases(a, [(t, u, _link(t, u, n)) for t, u, n in copies
@@ -489,11 +501,10 @@ class Normalizer:
                 self.refuse_callers_list(fdef, aug, a, aliases | {a}, what)
             else:
                 aliases = _aliases(a, [(t, u) for t, u, n in copies if before(n)])
-            for n in astutil.walk(fdef):
-                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) \
-                        and n.id in aliases and (
-                            n.lineno > aug.lineno
-                            or any(any(x is n for x in astutil.walk(lp)) for lp in enclosing)):
+            for n in loads:
+                if n.id in aliases and (
+                        n.lineno > aug.lineno
+                        or any(lp is x for x in in_loops.get(id(n), ()) for lp in enclosing)):
                     if listed:  # sourcegrad's lists are values: the other name would not see it
                         self.refuse(aug, what,
                                     detail=f"{n.id} may be the list {a} or hold it, and is "
@@ -516,22 +527,19 @@ class Normalizer:
                 # one (an operand, a result it keeps): the write goes into a copy
                 setanno(aug, "copy_first", True)
 
-    @staticmethod
-    def rebound_between(fdef, names, node, aug):
+    def rebound_between(self, fdef, names, node, aug):
         """Whether one of ``names`` is bound afresh by a top-level statement after the
         one holding ``node`` and up to the one holding ``aug`` (``stack = stack[:]``):
         what ``node`` linked it to is another object by then."""
-        where = [next(i for i, st in enumerate(fdef.body)
-                      if any(x is n for x in astutil.walk(st))) for n in (node, aug)]
-        return any(isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name)
-                   and st.targets[0].id in names
-                   for st in fdef.body[where[0] + 1:where[1] + 1] if st is not aug)
+        start, end = self.top_index[id(node)], self.top_index[id(aug)]
+        return any(start < i <= end and fdef.body[i] is not aug
+                   for n in names for i in self.top_binds.get(n, ()))
 
     def refuse_callers_list(self, fdef, aug, a, names, what):
         """Refuse ``a.append(...)`` when ``a`` may be (or be held by) a parameter's value:
         the caller's list, which would not see the change (a caller in differentiated
         code would read the list unchanged)."""
-        top = next(i for i, st in enumerate(fdef.body) if any(x is aug for x in astutil.walk(st)))
+        top = self.top_index[id(aug)]
         fresh = {st.targets[0].id for st in fdef.body[:top] if isinstance(st, gast.Assign)
                  and isinstance(st.targets[0], gast.Name)}  # rebound first, on every path
         for p in self.params:
