@@ -24,7 +24,7 @@ from sourcegrad.annotations import getanno
 
 # attributes whose values never carry gradient
 INACTIVE_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes", "strides",
-                  "__class__", "name", "requires_grad", "training"}
+                  "__class__"}
 # operators whose results never carry gradient
 _INACTIVE_BINOPS = (gast.FloorDiv, gast.BitAnd, gast.BitOr, gast.BitXor,
                     gast.LShift, gast.RShift)

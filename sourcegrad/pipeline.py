@@ -653,7 +653,7 @@ def qualified_name(fn):
 
 def seeded_outputs(value, spec, parsed, tree=None):
     if spec.has_aux and (isinstance(value, gast.Constant) or isinstance(value, gast.Name)
-                         and tree is not None and _simple_value(tree, value.id)):
+                         and tree is not None and _simple_value(tree, value.id, parsed)):
         raise ValueError("has_aux=True requires the function to return at least two outputs "
                          "(loss, aux...), but it returns one value")
     if isinstance(value, (gast.Tuple, gast.List)):
@@ -686,7 +686,7 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
             if of_tuple:
                 return call(ctx.env_name("item_adjoint", runtime.item_adjoint), src, const(i), elt)
             return src
-        if of_tuple or not _simple_value(tree, elt.id):
+        if of_tuple or not _simple_value(tree, elt.id, parsed):
             return call(ctx.env_name("seed_like", runtime.seed_like), elt)
         return call(gast.Attribute(value=name(np_name), attr="ones_like", ctx=gast.Load()), elt)
 
@@ -954,15 +954,20 @@ def _copy_args(args):
     return copy_tree(args)
 
 
-def _simple_value(tree, n):
-    """Whether ``n`` is computed by an operation whose result is an array (not a tuple)."""
+def _simple_value(tree, n, parsed):
+    """Whether ``n`` is computed by an operation whose result is an array (not a
+    tuple): arithmetic, or a function of NumPy's or ``sourcegrad.ops``'s top level
+    (whatever name the module goes by in the user's code)."""
     for s in tree.body:
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
                 and s.targets[0].id == n:
             v = s.value
-            return isinstance(v, (gast.BinOp, gast.UnaryOp)) or (
-                isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute)
-                and isinstance(v.func.value, gast.Name) and v.func.value.id in ("np", "ops"))
+            if isinstance(v, (gast.BinOp, gast.UnaryOp)):
+                return True
+            if not (isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute)):
+                return False
+            module = parsed.denotes(v.func.value, param_names(tree))
+            return module is np or module is sys.modules.get("sourcegrad.ops")
     return False
 
 
