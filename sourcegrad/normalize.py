@@ -184,11 +184,14 @@ def _link(t, u, node):
         return ("item", None) if isinstance(node.iter, gast.Name) and node.iter.id == u \
             else ("copy", None)
     value = node.value
-    if isinstance(node, gast.Expr):  # lst.append(u); lst.extend(u): u's items
-        direct = isinstance(value.args[0], gast.Name) and value.args[0].id == u
-        if value.func.attr == "extend":
-            return ("shares", None) if direct else ("copy", None)
-        return ("holds", None) if direct else ("copy", None)
+    if isinstance(node, gast.Expr):  # t.append(u), t.extend(u): as t = t + [u], t + u
+        arg = value.args[0]
+        if value.func.attr == "append":
+            arg = gast.List(elts=[arg], ctx=gast.Load())
+        if isinstance(arg, gast.Name):
+            return ("shares", None) if arg.id == u else ("copy", None)
+        kind, _ = _link(t, u, gast.Assign(targets=[name(t, gast.Store())], value=arg))
+        return (kind, None)  # at some position
     target = node.targets[0]
     if isinstance(target, (gast.Tuple, gast.List)):
         names = [e.id if isinstance(e, gast.Name) else None for e in target.elts]
@@ -235,7 +238,7 @@ def _list_aliases(a, links):
                     for _, deeper in tuple(holder.get(x, ())):
                         holder.setdefault(y, set()).add((None, deeper))
             elif kind == "deep":  # u inside item pos of t: an item of a holder of it
-                if t in same or u in same or u in holder:
+                if u in same or u in holder:
                     holder.setdefault(t, set()).add((pos, True))
                 if any(deeper and (at is None or pos is None or at == pos)
                        for at, deeper in holder.get(t, ())):

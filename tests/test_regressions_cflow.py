@@ -805,7 +805,15 @@ def callee_appends_to_my_list(x):
     return np.sum(out[-1]) + s
 
 
-ALIASED = [(alias_then_append, "lst2.append"), (append_to_an_alias_in_loop, "cur.extend"),
+def append_to_a_list_inside_a_display(x):
+    a = [x]
+    outer = ([a], 1)
+    a.append(x * 2.0)
+    return np.sum(outer[0][0][-1])
+
+
+ALIASED = [(append_to_a_list_inside_a_display, "a.append"),
+           (alias_then_append, "lst2.append"), (append_to_an_alias_in_loop, "cur.extend"),
            (append_to_a_held_list, "row.append(x"), (append_to_a_list_in_a_tuple, "a.append"),
            (pop_from_an_alias, "other.pop"), (augmented_concat_of_an_alias, "a += "),
            (append_through_an_item_of_a_holder, "inner.append")]
@@ -889,8 +897,33 @@ def unpacked_items_then_append(x):
     return np.sum(a[-1] * b[0])
 
 
+def extend_with_parameters(x, y):
+    lst = [x * 0.5]
+    lst.extend([x * 0.1, y])
+    lst.append([y, x])
+    lst.append(x * y)
+    return np.sum(lst[-1] * lst[0] + lst[2] + lst[3][0])
+
+
+def extend_then_append_in_branches(x, y):
+    lst = [x * 0.5]
+    if x[2] > -0.5:
+        lst.extend([x * 0.1, y])
+    else:
+        lst = [y * 0.7] + lst
+        lst.append(x * y)
+    return np.sum(lst[-1] * lst[0]) + np.sum(y) * len(lst)
+
+
 UNSHARED = [rows_built_then_held, item_read_before_append, alias_never_read_again,
             loop_item_then_append, unpacked_items_then_append]
+
+
+@pytest.mark.parametrize("fn", [extend_with_parameters, extend_then_append_in_branches])
+@pytest.mark.parametrize("x", [TT, FF], ids=["TT", "FF"])
+def test_parameters_put_into_a_new_list(fn, x):
+    # the list is the function's own: its parameters are only items of it
+    check_grads(fn, x, x[::-1] * 1.5 + 0.1)
 
 
 @pytest.mark.parametrize("fn", UNSHARED, ids=_ids(UNSHARED))
