@@ -166,6 +166,106 @@ def _returns_new(fn) -> bool:
     return got
 
 
+def _aliases(a, links):
+    """Names that may share ``a``'s array: copies of copies too (b = a; c = b).
+    ``links``: pairs of names that may share an array (views included)."""
+    aliases, todo = {a}, [a]
+    while todo:
+        x = todo.pop()
+        for t, u in links:
+            for y in ((u,) if t == x else ()) + ((t,) if u == x else ()):
+                if y not in aliases:
+                    aliases.add(y)
+                    todo.append(y)
+    aliases.discard(a)
+    return aliases
+
+
+def _link(t, u, node):
+    """How the name ``t`` that ``node`` binds relates to ``u``, with a position when
+    known: ("item", i) -- ``t`` is item ``i`` of ``u`` (``t = u[0]``, ``t, v = u``;
+    None: some item, ``for t in u``); ("holds", i) -- ``u`` is item ``i`` of ``t``
+    (``t = [u]``; None: ``t.append(u)``); ("copy", None) -- anything else: ``t = u``,
+    and, not to miss a case, calls and the like."""
+    if isinstance(node, gast.For):
+        return ("item", None) if isinstance(node.iter, gast.Name) and node.iter.id == u \
+            else ("copy", None)
+    value = node.value
+    if isinstance(node, gast.Expr):  # t.append(u), t.extend(u): as t = t + [u], t + u
+        arg = value.args[0]
+        if value.func.attr == "append":
+            arg = gast.List(elts=[arg], ctx=gast.Load())
+        if isinstance(arg, gast.Name):
+            return ("shares", None) if arg.id == u else ("copy", None)
+        kind, _ = _link(t, u, gast.Assign(targets=[name(t, gast.Store())], value=arg))
+        return (kind, None)  # at some position
+    target = node.targets[0]
+    if isinstance(target, (gast.Tuple, gast.List)):
+        names = [e.id if isinstance(e, gast.Name) else None for e in target.elts]
+        if u in names:
+            return ("sibling", None)  # u is t only if the value held one list twice
+        if isinstance(value, gast.Name) and value.id == u:
+            return ("item", names.index(t) if t in names else None)
+    if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
+            and value.value.id == u:
+        if isinstance(value.slice, gast.Slice):
+            return ("shares", None)  # a new list of the same items
+        i = value.slice.value if isinstance(value.slice, gast.Constant) else None
+        return ("item", i if type(i) is int else None)
+    if isinstance(value, (gast.List, gast.Tuple)):
+        at = [i for i, e in enumerate(value.elts) if isinstance(e, gast.Name) and e.id == u]
+        if at:
+            return ("holds", at[0] if len(at) == 1 else None)
+        inside = [i for i, e in enumerate(value.elts) if isinstance(e, (gast.List, gast.Tuple))
+                  and any(isinstance(n, gast.Name) and n.id == u for n in astutil.walk(e))]
+        if inside:  # t = ([u], v): u is inside item i of t
+            return ("deep", inside[0] if len(inside) == 1 else None)
+    return ("copy", None)
+
+
+def _list_aliases(a, links):
+    """Names that ``a.append(...)`` changes too: the names that may be the list ``a``
+    (copies) or hold it (``outer = [a]``, then also ``outer[0]``); not its items
+    (``v = a[0]`` stays).  ``links``: (t, u, (kind, position)) as ``_link`` tells."""
+    same = {a}
+    holder = {}  # name -> {(position, deeper)}: it may hold a (deeper: a holder of a)
+    while True:
+        size = len(same) + sum(len(p) for p in holder.values())
+        for t, u, (kind, pos) in links:
+            if kind == "holds":
+                t, u, kind = u, t, "item"  # u holds t
+            if kind == "copy":
+                for x, y in ((t, u), (u, t)):
+                    if x in same:
+                        same.add(y)
+                    if x in holder:
+                        holder.setdefault(y, set()).update(holder[x])
+            elif kind == "shares":  # t.extend(u): one list's items are the other's
+                for x, y in ((t, u), (u, t)):
+                    for _, deeper in tuple(holder.get(x, ())):
+                        holder.setdefault(y, set()).add((None, deeper))
+            elif kind == "deep":  # u inside item pos of t: an item of a holder of it
+                if u in same or u in holder:
+                    holder.setdefault(t, set()).add((pos, True))
+                if any(deeper and (at is None or pos is None or at == pos)
+                       for at, deeper in holder.get(t, ())):
+                    same.add(u)
+                    holder.setdefault(u, set()).add((None, True))
+            elif kind == "item":  # t is item pos of u
+                if t in same:
+                    holder.setdefault(u, set()).add((pos, False))
+                if t in holder:
+                    holder.setdefault(u, set()).add((pos, True))
+                for at, deeper in tuple(holder.get(u, ())):
+                    if at is None or pos is None or at == pos:
+                        if deeper:  # an item of a holder of a's holder holds a
+                            holder.setdefault(t, set()).add((None, True))
+                        else:  # an item of a holder of a may be a
+                            same.add(t)
+        if len(same) + sum(len(p) for p in holder.values()) == size:
+            return (same | set(holder)) - {a}
+
+
 def _all_returns_new(fdef) -> bool:
     binds = {}
     for n in astutil.walk(fdef):
@@ -331,7 +431,7 @@ class Normalizer:
 
         if not any(isinstance(n, gast.AugAssign)
                    or isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Subscript)
-                   for n in astutil.statements(fdef.body)):
+                   or self.list_update(n) for n in astutil.statements(fdef.body)):
             return  # nothing is updated in place
         copies = []
         # top-level statements that run while each parameter still holds its input
@@ -343,6 +443,12 @@ class Normalizer:
                 self.unbound.setdefault(i, set()).add(p)
             self.unbound[i] = self.unbound.get(i, set()) - assigned_names([st])
         self.top = {id(st): i for i, st in enumerate(fdef.body)}
+        # every node -> the top-level statement holding it
+        self.top_index = {id(x): i for i, st in enumerate(fdef.body) for x in astutil.walk(st)}
+        self.top_binds = {}  # name -> the top-level statements binding it (name = ...)
+        for i, st in enumerate(fdef.body):
+            if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name):
+                self.top_binds.setdefault(st.targets[0].id, []).append(i)
         for n in astutil.walk(fdef):
             if isinstance(n, gast.Assign):
                 self.here = self.top.get(id(n))
@@ -351,7 +457,18 @@ class Normalizer:
             elif isinstance(n, gast.For):  # for v in (a, b): v is a, then b
                 self.here = self.top.get(id(n))
                 copies += bound_copies(n.target, gast.Tuple(elts=[n.iter], ctx=gast.Load()), n)
+            elif isinstance(n, gast.Expr) and self.list_update(n):
+                # lst.append(v): the list holds v (lst[-1] is v)
+                self.here = self.top.get(id(n))
+                lst = self.list_update(n)[0]
+                copies += [(lst, u, n) for u in names_of(n.value.args[0])]
         loops = [n for n in astutil.walk(fdef) if isinstance(n, (gast.For, gast.While))]
+        in_loops = {}  # id(node) -> the loops holding it, outermost first
+        for lp in loops:
+            for x in astutil.walk(lp):
+                in_loops.setdefault(id(x), []).append(lp)
+        loads = [n for n in astutil.walk(fdef)
+                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)]
         scalars = self.scalar_names(fdef)
         for aug in astutil.walk(fdef):
             if isinstance(aug, gast.Assign) and isinstance(aug.targets[0], gast.Subscript) \
@@ -365,33 +482,46 @@ class Normalizer:
             elif isinstance(aug, gast.AugAssign) and isinstance(aug.target, gast.Name):
                 a = aug.target.id
                 what = f"in-place {type(aug.op).__name__.lower()}= on a shared value"
+            elif self.list_update(aug):
+                a, method = self.list_update(aug)
+                what = f"{a}.{method}(...) on a list another name shares"
             else:
                 continue
             if a in scalars:
                 continue  # a Python or NumPy scalar: `a += v` rebinds, nothing is shared
-            enclosing = [lp for lp in loops if any(x is aug for x in astutil.walk(lp))]
+            enclosing = in_loops.get(id(aug), [])
+
+            listed = self.list_update(aug)
+            # a list bound afresh in the loop before it is changed (row = [] ...
+            # row.append(v)): what later statements did with it was another list
+            fresh = listed and enclosing and any(
+                isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name)
+                and st.targets[0].id == a and st.lineno < aug.lineno
+                for st in enclosing[-1].body)
 
             def before(node):
                 """Whether the copy ``node`` may run before the in-place update."""
-                return node.lineno < aug.lineno or any(
-                    any(x is node for x in astutil.walk(lp)) for lp in enclosing)
+                return node.lineno < aug.lineno or not fresh and any(
+                    any(lp is x for x in in_loops.get(id(node), ())) for lp in enclosing)
 
-            # names that may share a's array: copies of copies too (b = a; c = b)
-            links = [(t, u) for t, u, n in copies if before(n)]
-            aliases, todo = {a}, [a]
-            while todo:
-                x = todo.pop()
-                for t, u in links:
-                    for y in ((u,) if t == x else ()) + ((t,) if u == x else ()):
-                        if y not in aliases:
-                            aliases.add(y)
-                            todo.append(y)
-            aliases.discard(a)
-            for n in astutil.walk(fdef):
-                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) \
-                        and n.id in aliases and (
-                            n.lineno > aug.lineno
-                            or any(any(x is n for x in astutil.walk(lp)) for lp in enclosing)):
+            if listed:
+                aliases = _list_aliases(a, [(t, u, _link(t, u, n)) for t, u, n in copies
+                                            if before(n) and not self.rebound_between(
+                                                fdef, (t, u), n, aug)])
+                self.refuse_callers_list(fdef, aug, a, aliases | {a}, what)
+            else:
+                aliases = _aliases(a, [(t, u) for t, u, n in copies if before(n)])
+            for n in loads:
+                if n.id in aliases and (
+                        n.lineno > aug.lineno
+                        or any(lp is x for x in in_loops.get(id(n), ()) for lp in enclosing)):
+                    if listed:  # sourcegrad's lists are values: the other name would not see it
+                        self.refuse(aug, what,
+                                    detail=f"{n.id} may be the list {a} or hold it, and is "
+                                           f"read afterwards; sourcegrad treats lists as "
+                                           f"values, so {n.id} would not see the change",
+                                    hint=f"build a new list and use that name: {a} = {a} + [...]"
+                                         f", or read {a} itself afterwards")
                     self.refuse(aug, what,
                                 detail=f"{a} may share its array with {n.id} (another name "
                                        f"for it, or a view), which is read afterwards; "
@@ -401,10 +531,53 @@ class Normalizer:
                                 if isinstance(aug, gast.AugAssign)
                                 and isinstance(aug.target, gast.Name) else
                                 f"write into a copy: {a} = {a}.copy() first")
-            if aliases and not isinstance(getattr(aug, "target", None), gast.Name):
+            if aliases and not listed \
+                    and not isinstance(getattr(aug, "target", None), gast.Name):
                 # no other name is read afterwards, but the backward sweep may read
                 # one (an operand, a result it keeps): the write goes into a copy
                 setanno(aug, "copy_first", True)
+
+    def rebound_between(self, fdef, names, node, aug):
+        """Whether one of ``names`` is bound afresh by a top-level statement after the
+        one holding ``node`` and up to the one holding ``aug`` (``stack = stack[:]``):
+        what ``node`` linked it to is another object by then."""
+        start, end = self.top_index[id(node)], self.top_index[id(aug)]
+        return any(start < i <= end and fdef.body[i] is not aug
+                   for n in names for i in self.top_binds.get(n, ()))
+
+    def refuse_callers_list(self, fdef, aug, a, names, what):
+        """Refuse ``a.append(...)`` when ``a`` may be (or be held by) a parameter's value:
+        the caller's list, which would not see the change (a caller in differentiated
+        code would read the list unchanged)."""
+        top = self.top_index[id(aug)]
+        fresh = {st.targets[0].id for st in fdef.body[:top] if isinstance(st, gast.Assign)
+                 and isinstance(st.targets[0], gast.Name)}  # rebound first, on every path
+        for p in self.params:
+            if p in names and p not in fresh:
+                self.refuse(aug, what if p != a else f"{a}.{self.list_update(aug)[1]}(...) "
+                                                     f"on a list passed in",
+                            detail=f"{a} may be the list the caller passed as {p}, or be "
+                                   f"held by it; sourcegrad treats lists as values, so the "
+                                   f"caller would not see the change",
+                            hint=f"work on a copy ({p} = {p}[:] first) and return what the "
+                                 f"caller needs")
+
+    def list_update(self, s):
+        """(list, method) for a statement that changes a local list in place as
+        normalization rewrites it: ``lst.append(v)``, ``lst.extend(v)``, ``v = lst.pop()``."""
+        call_ = s.value if isinstance(s, (gast.Expr, gast.Assign)) else None
+        if not (isinstance(call_, gast.Call) and isinstance(call_.func, gast.Attribute)
+                and isinstance(call_.func.value, gast.Name)
+                and call_.func.value.id in self.locals):
+            return None
+        method = call_.func.attr
+        if isinstance(s, gast.Expr) and method in LIST_METHODS and len(call_.args) == 1 \
+                and not call_.keywords:
+            return call_.func.value.id, method
+        if isinstance(s, gast.Assign) and method == "pop" and not call_.args \
+                and not call_.keywords and isinstance(s.targets[0], gast.Name):
+            return call_.func.value.id, method
+        return None
 
     def scalar_names(self, fdef):
         """Names that only ever hold scalars (immutable): every binding is a number,
@@ -586,6 +759,8 @@ class Normalizer:
             else:
                 new = self.namer.fresh(target.id)
             rhs = self.expr(value, hint=target.id)
+            if isinstance(rhs, gast.Name) and rhs.id == new:
+                return  # x = x: nothing changes (an adjoint added to itself, then reset)
             if new in self.multi and not is_atom(rhs) and any(
                     isinstance(n, gast.Name) and n.id == new for n in astutil.walk(rhs)):
                 # h = h * w inside a loop: the reverse sweep needs the old h
@@ -655,8 +830,19 @@ class Normalizer:
         body = self.block(s.body) or [gast.Pass()]
         orelse = self.block(s.orelse)
         self.branch_depth -= 1
-        node = gast.If(test=test, body=body, orelse=orelse)
-        self.emit(node)
+        self.emit_if(test, body, orelse)
+
+    def emit_if(self, test, body, orelse):
+        """``if test: body else: orelse``, its test a name neither branch rebinds: the
+        backward sweep takes the same branch by reading the test again, after undoing
+        what came later (``if c: c = ...`` tests a copy of ``c``)."""
+        if isinstance(test, gast.Name) and test.id in assigned_names(body + orelse):
+            copy_ = self.namer.fresh(test.id)
+            if test.id in self.multi:
+                self.multi.add(copy_)
+            self.emit(assign(copy_, test))
+            test = name(copy_)
+        return self.emit(gast.If(test=test, body=body, orelse=orelse))
 
     def visit_While(self, s):
         start = len(self.out)
@@ -846,23 +1032,9 @@ class Normalizer:
                 left = comp
             return self.expr(gast.BoolOp(op=gast.And(), values=parts), hint)
         if isinstance(node, gast.BoolOp):
-            # short-circuit: result = a; if result: result = b   (for and)
             result = self.namer.fresh("cond")
             self.multi.add(result)
-            self.emit(assign(result, self.expr(node.values[0], "cond")))
-            for v in node.values[1:]:
-                saved = self.out
-                self.out = []
-                self.emit(assign(result, self.expr(v, "cond")))
-                inner = self.out
-                self.out = saved
-                test = name(result)
-                if isinstance(node.op, gast.Or):
-                    test = gast.UnaryOp(op=gast.Not(), operand=test)
-                    t2 = self.namer.fresh("cond")
-                    self.emit(assign(t2, test))
-                    test = name(t2)
-                self.emit(gast.If(test=test, body=inner, orelse=[]))
+            self.short_circuit(node.op, node.values, result)
             return name(result)
         if isinstance(node, gast.IfExp):
             test = self.atom(node.test, "cond")
@@ -905,6 +1077,33 @@ class Normalizer:
         if isinstance(node, OPAQUE):
             return node  # evaluated as written; activity refuses it if it carries gradient
         self.refuse(node, f"{type(node).__name__} expression")
+
+    def short_circuit(self, op, values, result):
+        """``result = a and b and c`` evaluated as Python does, only as far as needed::
+
+            cond_1 = a; result = cond_1
+            if cond_1:            # `or`: t = not cond_1; if t:
+                cond_2 = b; result = cond_2
+                if cond_2:
+                    result = c
+
+        Each ``if`` tests a name its body never rebinds, so the backward sweep
+        takes the branches the forward sweep took (and restores what it saved
+        inside them, no more)."""
+        if len(values) == 1:
+            self.emit(assign(result, self.expr(values[0], "cond")))
+            return
+        first = self.atom(values[0], "cond")
+        self.emit(assign(result, first))
+        test = first
+        if isinstance(op, gast.Or):
+            t = self.namer.fresh("cond")
+            self.emit(assign(t, gast.UnaryOp(op=gast.Not(), operand=first)))
+            test = name(t)
+        saved, self.out = self.out, []
+        self.short_circuit(op, values[1:], result)
+        body, self.out = self.out, saved
+        self.emit_if(test, body, [])
 
     def reads_locals(self, node):
         return any(isinstance(n, gast.Name) and n.id in self.locals for n in astutil.walk(node))

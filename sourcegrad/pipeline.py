@@ -38,7 +38,8 @@ from sourcegrad.naming import Namer
 from sourcegrad.normalize import assign, const, name, normalize
 from sourcegrad.optimize import optimize
 from sourcegrad.parse import MISSING, parse_function, unwrap
-from sourcegrad.reverse import Acc, Note, Resolver, Reverser, call, is_note, prune_notes
+from sourcegrad.reverse import (Acc, Note, Resolver, Reverser, call, is_note, note_stmt,
+                                prune_notes, pure)
 from sourcegrad.rules import registry
 from sourcegrad.tensor import Parameter
 from sourcegrad.annotations import getanno, setanno
@@ -1044,17 +1045,28 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
                 body_bwd.append(gast.Expr(value=call(helper, wname, n, rev.d(n))))
 
     input_shapes = dict(spec.shapes)
+    rebound = {n.id for n in astutil.name_nodes(tree) if isinstance(n.ctx, gast.Store)}
+    entry_zeros = []  # zero gradients of parameters rebound later: made from the input
 
     def grad_of(p):
         if p in init:
             return name(rev.d(p))
-        # what the input is (p may be rebound later); a callee's are known by its body
-        known = input_shapes.get(p) or ctx.shapes.get(p)
+        # what the input is; a callee's are known by its body (unless p is rebound,
+        # when the shapes found are those of all the values p takes)
+        known = input_shapes.get(p) or (ctx.shapes.get(p) if p not in rebound else None)
         if isinstance(known, shapes_mod.Abstract) and known.kind in ("array", "float"):
-            return call(gast.Attribute(value=name(np_name), attr="zeros_like", ctx=gast.Load()),
-                        p)
-        # maybe a tuple or list (np.zeros_like would stack its items): one zero per item
-        return call(name(ctx.env_name("zeros_like", runtime.zeros_like)), p)
+            zero = call(gast.Attribute(value=name(np_name), attr="zeros_like",
+                                       ctx=gast.Load()), p)
+        else:
+            # maybe a tuple or list (np.zeros_like would stack its items): one per item
+            zero = call(name(ctx.env_name("zeros_like", runtime.zeros_like)), p)
+        if p not in rebound:
+            return zero
+        # p holds another value by the end (if v < 0: v = np.full(2, v)): the zero
+        # is made on entry, shaped like the input
+        dp = namer.fresh("d" + p)  # (not an adjoint's name: split mode saves it)
+        entry_zeros.append(pure(assign(dp, zero)))
+        return name(dp)
 
     pre = []
     if rev.stack is not None:
@@ -1078,6 +1090,7 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
                 if p in init:
                     body_bwd.append(gast.Expr(value=call(helper, wname, p, rev.d(p))))
         grads = [grad_of(p) for p in spec.active[:spec.returned]]
+        fwd[:0] = entry_zeros
         if spec.complete:  # maybe a container input: zeros for the items not read
             held = _maybe_containers(tree)
             for i, p in enumerate(spec.active[:spec.returned]):
@@ -1124,6 +1137,7 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
     # split mode: forward returns (out, saved); backward takes (saved, dout)
     saved_name = namer.fresh("saved")
     grads = gast.Tuple(elts=[grad_of(p) for p in spec.active], ctx=gast.Load())
+    fwd[:0] = entry_zeros
     bwd_reads = {n.id for s in body_bwd + [grads] for n in astutil.name_nodes(s)
                  if isinstance(n.ctx, gast.Load)}
     fwd_defined = set(param_names(tree)) | {n.id for s in fwd for n in astutil.name_nodes(s)
@@ -1149,6 +1163,13 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
     if keep:
         unpack = [assign(gast.Tuple(elts=[name(n, gast.Store()) for n in keep],
                                     ctx=gast.Store()), name(saved_name))]
+    if rev.stack is not None and rev.stack in keep:
+        # popped from a copy: the backward function leaves what it was given as it was
+        # (it may run again; differentiated again, it changes no list its caller holds)
+        unpack.append(note_stmt("the saved values, popped from a copy"))
+        unpack.append(assign(rev.stack, gast.Subscript(
+            value=name(rev.stack), slice=gast.Slice(lower=None, upper=None, step=None),
+            ctx=gast.Load())))
     bwd_fn = gast.FunctionDef(
         name=ctx.own_names()[1],
         args=gast.arguments(args=bargs, posonlyargs=[], vararg=None, kwonlyargs=[],

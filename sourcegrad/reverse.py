@@ -140,6 +140,8 @@ class Reverser:
                            and (isinstance(s.value, (gast.Tuple, gast.List))
                                 or getanno(getattr(s.value, "func", None), "runtime", None)
                                 in (runtime.list_append, runtime.list_extend))}
+        self.sequences = _sequences(fn_tree, ctx)
+        self.containers |= self.sequences
         self.pushed = set()
         self.copies = None  # name of the set of arrays the backward sweep owns
         self.weight_reads = set()  # attribute reads that may be Parameters (weights)
@@ -287,6 +289,8 @@ class Reverser:
 
     # -- assignments -----------------------------------------------------------------
     def assign_name(self, s, target, value):
+        if isinstance(value, gast.Name) and value.id == target:
+            return [], []  # x = x changes nothing (normalize drops the user's)
         self.views[target] = _makes_view(value)
         fsave, brestore = self.save_restore([target])
         if isinstance(value, gast.Call):
@@ -327,8 +331,8 @@ class Reverser:
         if isinstance(value, gast.Constant):
             return []
         if isinstance(value, gast.BinOp):
-            fn = BINOPS.get(type(value.op))
-            return self.apply_rule(s, fn, target, [value.left, value.right], [])
+            fn, args = self.sequence_op(value)
+            return self.apply_rule(s, fn, target, args, [])
         if isinstance(value, gast.UnaryOp):
             fn = UNARYOPS.get(type(value.op))
             return self.apply_rule(s, fn, target, [value.operand], [])
@@ -371,6 +375,31 @@ class Reverser:
             return [Acc(e.id, call(helper, dz, const(i), e))
                     for i, e in enumerate(value.elts) if self.active(e)]
         self.refuse(s, f"{type(value).__name__} expression")
+
+    def sequence_op(self, value):
+        """(primal, operands) of a binary operation: ``+`` and ``*`` of a list or tuple
+        concatenate and repeat it (``[x] + rest``, ``lst * 2``), with rules of their own."""
+        left, right = value.left, value.right
+        seq = [isinstance(a, gast.Name) and a.id in self.sequences for a in (left, right)]
+        if isinstance(value.op, gast.Add) and any(seq):
+            if all(seq):
+                return runtime.concat, [left, right]
+            if not any(self.numeric(a) for a in (left, right)):
+                # the other operand may be a list, or an array NumPy adds to this one
+                return runtime.maybe_concat, [left, right]
+        if isinstance(value.op, gast.Mult) and any(seq):
+            count = right if seq[0] else left
+            if not self.numeric(count) and not self.active(count):  # an int, in effect
+                return runtime.repeat, [left, right] if seq[0] else [right, left]
+        return BINOPS.get(type(value.op)), [left, right]
+
+    def numeric(self, atom):
+        """Whether ``atom`` certainly holds an array or a float (shape inference): then
+        ``+`` is NumPy's (``[1.0, 2.0] + x`` adds elementwise)."""
+        if isinstance(atom, gast.Constant):
+            return isinstance(atom.value, (float, complex))
+        known = self.ctx.shapes.get(atom.id) if isinstance(atom, gast.Name) else None
+        return getattr(known, "kind", None) in ("array", "float")
 
     def wanted(self, n):
         """``wants(weight_grads, n)``: whether ``n`` is a weight whose gradient is asked for."""
@@ -676,6 +705,49 @@ class Reverser:
         return fwd, bwd
 
 
+_SEQUENCE_CALLS = (list, tuple, sorted, runtime.list_append, runtime.list_extend)
+
+
+def _sequences(tree, ctx):
+    """Local names that hold a list or tuple wherever they are bound: displays,
+    ``list(...)``, appended-to lists, concatenations and slices of such names, and
+    copies of them (parameters and other values of unknown type are not)."""
+    binds = {}
+    for s in statements(tree.body):
+        if isinstance(s, gast.Assign):
+            for t in astutil.walk(s.targets[0]):
+                if isinstance(t, gast.Name) and isinstance(t.ctx, gast.Store):
+                    binds.setdefault(t.id, []).append(s.value if t is s.targets[0] else None)
+        elif isinstance(s, gast.For):
+            for t in astutil.name_nodes(s.target):
+                binds.setdefault(t.id, []).append(None)
+    for p in astutil.name_nodes(tree.args):
+        binds.setdefault(p.id, []).append(None)  # the caller's value: unknown
+
+    def sequence(v, seqs):
+        if isinstance(v, (gast.List, gast.Tuple)):
+            return True
+        if isinstance(v, gast.Name):
+            return v.id in seqs
+        if isinstance(v, gast.BinOp) and isinstance(v.op, (gast.Add, gast.Mult)):
+            return sequence(v.left, seqs) or sequence(v.right, seqs)
+        if isinstance(v, gast.Subscript) and isinstance(v.slice, gast.Slice):
+            return sequence(v.value, seqs)
+        if isinstance(v, gast.Call):
+            obj = getanno(v.func, "runtime")
+            if obj is None and isinstance(v.func, gast.Name):
+                obj = ctx.static_env(v.func)
+            return any(obj is f for f in _SEQUENCE_CALLS)
+        return False
+
+    seqs = set(binds)
+    while True:  # the largest set consistent with every binding
+        keep = {n for n in seqs if all(v is not None and sequence(v, seqs) for v in binds[n])}
+        if keep == seqs:
+            return seqs
+        seqs = keep
+
+
 _VIEW_METHODS = {"reshape", "ravel", "transpose", "swapaxes", "view", "squeeze"}
 
 
@@ -854,9 +926,7 @@ class Resolver:
 
     def zeros(self, n):
         known = self.rev.ctx.shapes.get(n)
-        if n in self.rev.defined_at_entry and (
-                n not in self.rev.ctx.containers or getattr(known, "kind", None) in (
-                    "array", "float")):
+        if n in self.rev.defined_at_entry and getattr(known, "kind", None) in ("array", "float"):
             fn = gast.Attribute(value=name(self.rev.ctx.env_name("np", runtime.np)),
                                 attr="zeros_like", ctx=gast.Load())
         else:  # may be a tuple or dict, or not bound on this path (then None: see assemble)

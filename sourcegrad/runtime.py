@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sourcegrad.errors import SourcegradError
 from sourcegrad.xp import asarray, is_foreign, is_namespace_array, namespace_of
 
 np = np  # generated code may reach NumPy as ``_sg.np``
@@ -15,8 +16,13 @@ def unbroadcast(d, x):
     """Sum the adjoint ``d`` down to the shape of ``x`` (undo broadcasting)."""
     if isinstance(x, np.ndarray):
         shape = x.shape
-    elif isinstance(x, (list, tuple)):  # a sum of sequence adjoints: nothing broadcast
-        return d
+    elif isinstance(x, (list, tuple)):
+        if not isinstance(d, (list, tuple)):
+            shape = np.shape(x)  # NumPy made an array of the list: [a, b] + y
+        elif len(d) != len(x):
+            raise _unknown_concatenation(len(x), len(d))
+        else:
+            return d  # a sum of sequence adjoints: nothing broadcast
     else:
         shape = _shape(x)
     dshape = d.shape if isinstance(d, np.ndarray) else _shape(d)
@@ -33,6 +39,16 @@ def unbroadcast(d, x):
     if _shape(d) != shape and not _same_unknown(_shape(d), shape):
         d = broadcast_like(d, x)  # d was smaller than x (e.g. a scalar adjoint)
     return d
+
+
+def _unknown_concatenation(n, m):
+    return SourcegradError(
+        "+ or * on lists or tuples of unknown type",
+        detail=f"an operand of {n} items made a sequence of {m}: a concatenation or "
+               f"repetition of values not known to be lists or tuples when the derivative "
+               f"was made, whose adjoint cannot be split among the operands",
+        hint="let the function show that one operand is a list: a display ([x] + rest), "
+             "or one built there (both = []; both.extend(a); both.extend(b))")
 
 
 def _same_unknown(a, b):
@@ -438,6 +454,50 @@ def list_append(lst, item):
 def list_extend(lst, items):
     """``lst.extend(items)`` as a value: a new list."""
     return list(lst) + list(items)
+
+
+def concat(a, b):
+    """``a + b`` of two lists or tuples: the primal the reverse pass gives a rule to
+    when it knows they are (each operand gets its own slice of the adjoint)."""
+    return a + b
+
+
+def maybe_concat(a, b):
+    """``a + b`` where ``a`` or ``b`` is a list or tuple and the other's type is known
+    only at run time (see ``concat_head``)."""
+    return a + b
+
+
+def concat_head(dz, a, b):
+    """The adjoint of ``a`` in ``a + b``: its items of ``dz`` when that concatenated
+    two sequences, else ``dz`` summed to ``a``'s shape (NumPy added them)."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return AdjointList(dz[:len(a)])
+    return unbroadcast(dz, a)
+
+
+def concat_tail(dz, a, b):
+    """The adjoint of ``b`` in ``a + b`` (see ``concat_head``)."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return AdjointList(dz[len(a):])
+    return unbroadcast(dz, b)
+
+
+def repeat(seq, n):
+    """``seq * n`` of a list or tuple (see ``concat``)."""
+    return seq * n
+
+
+def repeat_adjoint(dz, seq, k):
+    """The adjoint of ``seq`` in ``seq * k``: the sum of the ``k`` chunks of ``dz``,
+    item by item (or, when ``k`` was an array NumPy multiplied by, ``dz * k``)."""
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
+        return unbroadcast(dz * k, seq)
+    n = len(seq)
+    out = AdjointList([None] * n)
+    for start in range(0, len(dz), n or 1):
+        out = out + dz[start:start + n]
+    return out
 
 
 def index_concat(concat, *items):

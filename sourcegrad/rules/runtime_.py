@@ -8,7 +8,8 @@ from their source like user code.
 import numpy as np
 
 from sourcegrad import runtime
-from sourcegrad.runtime import item_adjoint, list_head, list_tail
+from sourcegrad.runtime import (concat_head, concat_tail, item_adjoint, list_head, list_tail,
+                                repeat_adjoint)
 from sourcegrad.rules.registry import adjoint, d
 
 
@@ -47,6 +48,23 @@ def list_append(z, lst, item):
 def list_extend(z, lst, items):
     d[lst] = list_head(d[z], len(lst))
     d[items] = list_tail(d[z], len(lst))
+
+
+@adjoint(runtime.concat)
+def concat(z, a, b):
+    d[a] = list_head(d[z], len(a))
+    d[b] = list_tail(d[z], len(a))
+
+
+@adjoint(runtime.maybe_concat)
+def maybe_concat(z, a, b):
+    d[a] = concat_head(d[z], a, b)
+    d[b] = concat_tail(d[z], a, b)
+
+
+@adjoint(runtime.repeat)
+def repeat(z, seq, n):
+    d[seq] = repeat_adjoint(d[z], seq, n)
 
 
 @adjoint(runtime.index_concat)
