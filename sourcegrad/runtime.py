@@ -37,7 +37,7 @@ def unbroadcast(d, x):
         if axes:
             d = np.sum(d, axis=axes, keepdims=True)
     if _shape(d) != shape and not _same_unknown(_shape(d), shape):
-        d = broadcast_like(d, x)  # d was smaller than x (e.g. a scalar adjoint)
+        d = broadcast_like(d, x).copy()  # d was smaller than x (e.g. a scalar adjoint)
     return d
 
 
@@ -63,14 +63,13 @@ def _shape(x):
     return tuple(x.shape) if is_foreign(x) else np.shape(x)
 
 
-def broadcast_like(d, x):
-    """``d`` broadcast to ``x``'s shape, as an array of its own (not a read-only view).
+def broadcast_like(g, x):
+    """``np.broadcast_to(g, x.shape)`` (a read-only view for NumPy: copy it to own it).
     With a Dask array on either side the result is a Dask array: nothing computed."""
-    if is_foreign(x) and (not is_foreign(d) or any(n != n for n in x.shape)):
+    if is_foreign(x) and (not is_foreign(g) or any(n != n for n in x.shape)):
         # (unknown lengths: broadcast by adding, which Dask matches chunk by chunk)
-        return np.zeros_like(x, dtype=np.result_type(d)) + d
-    d = np.broadcast_to(d, _shape(x))
-    return d if is_foreign(d) else d.copy()
+        return np.zeros_like(x, dtype=np.result_type(g)) + g
+    return np.broadcast_to(g, _shape(x))
 
 
 def full_like(like, value, shape):
@@ -145,7 +144,7 @@ def fix_foreign(g, x, fix):
             return zeros_like(x)
         g = full_like(like, g, np.shape(x))
     if tuple(g.shape) != tuple(np.shape(x)):
-        g = broadcast_like(g, x)
+        g = broadcast_like(g, x).copy()
     dtype = getattr(x, "dtype", None)
     if isinstance(x, float):
         dtype = np.dtype(float)

@@ -23,7 +23,7 @@ import operator
 
 import numpy as np
 
-from sourcegrad import api, dispatch, ops, runtime
+from sourcegrad import api, dispatch, ops, runtime, xp
 from sourcegrad.rules.registry import nondifferentiable
 from sourcegrad.tensor import Parameter
 
@@ -93,6 +93,11 @@ TABLE = [
         api.grad, api.value_and_grad, dispatch.vjp_of,
     ]),
     ("sourcegrad", "it returns the text of a derivative", [api.source]),
+    ("sourcegrad", "it tells which array library a value belongs to, or its shape", [
+        xp.is_foreign, xp.is_dask, xp.is_namespace_array, xp.is_real_float,
+        xp.known_shape, xp.library, xp.namespace_of, runtime._shape,
+        runtime._same_unknown,
+    ]),
 ]
 
 for _family, _why, _callables in TABLE:

@@ -33,7 +33,7 @@ import math
 import numpy as np
 
 from sourcegrad.rules.registry import adjoint, d, elementwise
-from sourcegrad.runtime import broadcast_like, unbroadcast
+from sourcegrad.runtime import unbroadcast
 from sourcegrad.xp import asarray as _asarray, is_foreign
 
 _LOG2 = float(np.log(2.0))
@@ -57,12 +57,6 @@ def _keep(v, ndim, axis, keepdims):
     if keepdims or ndim == 0:
         return v
     axes = _axes(axis, ndim)
-    if type(v) is not np.ndarray and is_foreign(v) and v.ndim + len(axes) == ndim:
-        # by indexing: a Dask array of unknown length cannot be reshaped
-        index = [slice(None)] * v.ndim
-        for i in axes:
-            index.insert(i, None)
-        return v[tuple(index)]
     if v.ndim + len(axes) == ndim:  # fast path: np.expand_dims's reshape, without its checks
         shape = list(v.shape)
         for i in axes:  # sorted, so each insert lands where np.expand_dims puts it
@@ -86,13 +80,13 @@ def _like(g, x):
 
 def _sum_grad(dz, a, axis=None, keepdims=False):
     """Adjoint of ``np.sum(a, axis, keepdims=keepdims)``: spread ``dz`` back."""
-    if (type(a) is not np.ndarray or type(dz) not in (np.ndarray, np.float64, float)) \
-            and (is_foreign(a) or is_foreign(dz)):
-        # another library's array (Dask): spread lazily, in its library
-        return _like(broadcast_like(_keep(dz, a.ndim, axis, keepdims), a), a)
     shape = a.shape if isinstance(a, np.ndarray) else np.shape(a)
     kept = _keep(dz, len(shape), axis, keepdims)
-    if kept.ndim == len(shape):  # fast path: fill a new array (np.broadcast_to's rules)
+    if (type(a) is not np.ndarray or type(kept) is not np.ndarray) \
+            and (is_foreign(a) or is_foreign(kept)):
+        # another library's array (Dask): spread lazily, in its library
+        g = np.zeros_like(a, dtype=np.result_type(kept)) + kept
+    elif kept.ndim == len(shape):  # fast path: fill a new array (np.broadcast_to's rules)
         g = np.empty(shape, kept.dtype)
         g[...] = kept
     else:
@@ -1119,6 +1113,11 @@ def float64(z, value=0):
 @adjoint(np.asarray, np.asanyarray)
 def asarray(z, a, dtype=None, order=None, *, device=None, copy=None, like=None):
     d[a] = _array_grad(d[z], a)
+
+
+@adjoint(_asarray)  # np.asarray that leaves another library's array in it (xp.asarray)
+def asarray_any_library(z, x, dtype=None):
+    d[x] = _array_grad(d[z], x)
 
 
 @adjoint(np.ascontiguousarray, np.asfortranarray)
