@@ -57,6 +57,12 @@ def _keep(v, ndim, axis, keepdims):
     if keepdims or ndim == 0:
         return v
     axes = _axes(axis, ndim)
+    if type(v) is not np.ndarray and is_foreign(v) and v.ndim + len(axes) == ndim:
+        # by indexing: a Dask array of unknown length cannot be reshaped
+        index = [slice(None)] * v.ndim
+        for i in axes:
+            index.insert(i, None)
+        return v[tuple(index)]
     if v.ndim + len(axes) == ndim:  # fast path: np.expand_dims's reshape, without its checks
         shape = list(v.shape)
         for i in axes:  # sorted, so each insert lands where np.expand_dims puts it
