@@ -22,6 +22,7 @@ import sourcegrad.rules.fft as rules_fft
 import sourcegrad.rules.linalg as rules_linalg
 import sourcegrad.rules.numpy_core as rules_numpy
 from sourcegrad.rules.registry import _RULES, is_nondifferentiable, lookup
+from sourcegrad import xp
 from sourcegrad.testing import numeric_grad
 
 
@@ -540,6 +541,9 @@ def _misc_cases():
         Case(np.asarray, A(R(3))), Case(np.asarray, A(1.5), id="float"),
         Case(np.asarray, A(R(2, 2)), dict(dtype=np.float64), id="dtype"),
         Case(np.asanyarray, A(R(3))), Case(np.ascontiguousarray, A(R(3, 2))),
+        # np.asarray that leaves a Dask or Array API array in its library (its helpers')
+        Case(xp.asarray, A(R(3))), Case(xp.asarray, A(R(2, 2)), dict(dtype=np.float64),
+                                        id="xp-dtype"),
         Case(np.asfortranarray, A(R(3, 2))), Case(np.around, A(R(4))),
         Case(np.array, A(R(3))), Case(np.array, A(R(3)), dict(ndmin=3), id="ndmin"),
         Case(np.array, A(lambda r: [r.standard_normal(3), r.standard_normal(3)]), id="list"),
