@@ -12,7 +12,7 @@ runs.  ``source(g)`` shows the derivative.
 """
 from sourcegrad.errors import (NoDerivativeError, SourceNotFoundError, SourcegradError,
                                UnsupportedSyntaxError)
-from sourcegrad.rules.registry import adjoint, d, nondifferentiable
+from sourcegrad.rules.registry import adjoint, d, nondifferentiable, tangent
 from sourcegrad.rules import operators as _operators  # noqa: F401  (registers rules)
 from sourcegrad.rules import numpy_ as _numpy_rules  # noqa: F401
 from sourcegrad.rules import runtime_ as _runtime_rules  # noqa: F401
@@ -23,6 +23,8 @@ from sourcegrad import ops, nn
 from sourcegrad.rules import ops as _ops_rules  # noqa: F401
 from sourcegrad.api import GradFunction, grad, source, value_and_grad
 from sourcegrad.ops import GradOperation, get_grad, stop_gradient
+from sourcegrad.rules import tangents_numpy as _tangent_rules  # noqa: F401
+from sourcegrad.transforms import hessian, jacfwd, jacrev, jvp, vjp
 
 ops.grad = grad
 ops.value_and_grad = value_and_grad
@@ -31,7 +33,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "grad", "value_and_grad", "source", "stop_gradient", "get_grad", "GradOperation",
-    "adjoint", "d", "nondifferentiable",
+    "adjoint", "d", "nondifferentiable", "tangent",
+    "jvp", "vjp", "jacfwd", "jacrev", "hessian",
     "Tensor", "Parameter", "ParameterTuple", "ops", "nn",
     "float16", "float32", "float64", "int32", "int64", "bool_",
     "SourcegradError", "UnsupportedSyntaxError", "NoDerivativeError", "SourceNotFoundError",

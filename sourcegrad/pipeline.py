@@ -525,6 +525,8 @@ def front(fn, spec: Spec):
 
 
 def build(fn, spec: Spec) -> Derivative:
+    if spec.mode == "jvp":
+        return build_forward(fn, spec)
     parsed, namer, tree, ctx = front(fn, spec)                   # 1-3.
     params = param_names(tree)
     ret = tree.body[-1]
@@ -552,6 +554,32 @@ def build(fn, spec: Spec) -> Derivative:
     return Derivative(tuple(compiled), "\n\n".join(dict.fromkeys(sources)), guards, base,
                       tuple(params), text=text, env=dict(ctx.env), globals=parsed.globals,
                       closure=dict(parsed.closure), callees=list(ctx.callees))
+
+
+def build_forward(fn, spec: Spec) -> Derivative:
+    """Forward mode (``spec.mode == "jvp"``): the same stages, with ``tangents``
+    in place of ``reverse``."""
+    from sourcegrad import tangents
+    parsed, namer, tree, ctx = front(fn, spec)                   # 1-3.
+    ret = tree.body[-1]
+    seeds = seeded_outputs(ret.value, spec, parsed, tree)
+    act = analyse(tree, parsed, spec.active, seeds, False,       # 4. activity
+                  lambda call_, rev=None: ctx.classify(call_), ctx.locals)
+    ctx.shapes = shapes_mod.infer(tree, ctx, dict(spec.shapes))
+    tan = tangents.Tangents(tree, parsed, namer, act, ctx)       # 5. tangents
+    body = tan.block(tree.body[:-1])
+    f, tparams = tangents.assemble(tree, parsed, spec, ctx, tan, body, ret)
+    f = optimize(f, spec, pure_call=ctx.pure_call,               # 6. simplify
+                 owned=set(tan.tangents.values()), elementwise=ctx.elementwise_call)
+    compiled, text = compile_functions(                         # 7. compile
+        [f], [f.name], env=ctx.env, globals_=parsed.globals, closure_cells=parsed.closure,
+        filename_hint=f"{f.name} from {parsed.filename}")
+    guards = _guards(parsed, ctx.mentioned) + ctx.guards
+    d = Derivative(tuple(compiled), text, guards, qualified_name(fn),
+                   tuple(param_names(tree)), text=text, env=dict(ctx.env),
+                   globals=parsed.globals, closure=dict(parsed.closure))
+    d.tangent_params = tuple(tparams)
+    return d
 
 
 def _code_names(code, out):

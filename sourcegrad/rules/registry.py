@@ -263,3 +263,64 @@ def is_nondifferentiable(primal: Any) -> bool:
     except Exception:
         return False
 
+
+
+# -- forward mode ---------------------------------------------------------------------
+#
+# A tangent rule is a template too, keyed by the same primal object.  Its first
+# parameter names the primal's result, the others mirror the primal's parameters;
+# each statement ``d[z] = expr`` is the contribution of the one argument whose
+# tangent ``d[x]`` it reads (statements reading an inactive argument's tangent are
+# dropped, the kept ones summed).  Tangents carry a leading batch axis: ``d[x]`` has
+# shape ``(n,) + shape(x)`` (n directions at once).  Elementwise functions of one
+# argument need no tangent template: their adjoint rule, read with ``d[z]`` and
+# ``d[x]`` swapped, is the tangent (the Jacobian is diagonal, so it is its own
+# transpose); they are declared with :func:`elementwise`.
+
+_TANGENTS: dict[Any, "Rule"] = {}
+_ELEMENTWISE: set = set()
+
+
+def tangent(*primals: Any) -> Callable:
+    """Register ``template`` as the forward-mode (tangent) rule of each of ``primals``.
+
+    Example::
+
+        @tangent(np.sinh)
+        def sinh(z, x):
+            d[z] = d[x] * np.cosh(x)
+    """
+
+    def register(template: Callable) -> Callable:
+        params = list(inspect.signature(template).parameters.values())
+        if not params:
+            raise TypeError(f"tangent rule {template.__name__} must take the result as its "
+                            f"first parameter, then the primal's parameters")
+        sig = inspect.Signature(params[1:])
+        for primal in primals:
+            _TANGENTS[_key(primal)] = Rule(primal, template, params[0].name, sig)
+        return template
+
+    return register
+
+
+def elementwise(*primals: Any) -> None:
+    """Declare functions of one argument acting element by element: their tangent
+    rule is their adjoint rule with ``d[z]`` and ``d[x]`` swapped."""
+    for primal in primals:
+        _ELEMENTWISE.add(_key(primal))
+
+
+def lookup_tangent(primal: Any) -> Rule | None:
+    """The tangent rule registered for ``primal``, or ``None``."""
+    try:
+        return _TANGENTS.get(_key(primal))
+    except Exception:
+        return None
+
+
+def is_elementwise(primal: Any) -> bool:
+    try:
+        return _key(primal) in _ELEMENTWISE
+    except Exception:
+        return False

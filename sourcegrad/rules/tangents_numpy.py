@@ -1,0 +1,762 @@
+"""Forward-mode (tangent) rules: operators, NumPy, ``math`` and builtins, and the
+runtime helpers that generated gradients call (so forward mode runs over a
+gradient: Hessians, Hessian-vector products).
+
+A tangent rule is a template (see :mod:`sourcegrad.rules.registry`): the first
+parameter is the primal's result ``z``, the others mirror the primal's own; each
+statement ``d[z] = ...`` is the contribution of the one argument whose tangent it
+reads, and the contributions of the active arguments are summed.
+
+Tangents are *batched*: ``d[x]`` has shape ``(n,) + np.shape(x)``, one row per
+direction, so one generated call pushes ``n`` directions through at once (a
+whole Jacobian when the directions are a basis; ``n == 1`` for ``jvp``).  The
+helpers below move a primal's axis arguments past that leading axis
+(``baxis``), broadcast a tangent to its result's shape (``lift``), and, for the
+few functions without a batched formula, apply a linear function to each
+direction in turn (``per_direction``).
+
+Elementwise functions of one argument are declared with ``elementwise``: their
+adjoint rule, read with ``d[z]`` and ``d[x]`` swapped, is their tangent rule.
+"""
+from __future__ import annotations
+
+import builtins
+import math
+import operator
+
+import numpy as np
+
+from sourcegrad import runtime
+from sourcegrad.rules.numpy_ import _tie
+from sourcegrad.rules.registry import d, elementwise, tangent
+
+
+# ---------------------------------------------------------------- helpers --
+
+def lift(t, z):
+    """Tangent ``t`` (``(n,) + shape(x)``) broadcast to ``(n,) + shape(z)``."""
+    zs = z.shape if isinstance(z, np.ndarray) else np.shape(z)
+    ts = t.shape
+    if ts[1:] == zs:
+        return t
+    k = len(zs) + 1 - len(ts)
+    if k > 0:
+        t = t.reshape(ts[:1] + (1,) * k + ts[1:])
+    return np.broadcast_to(t, ts[:1] + zs)
+
+
+def baxis(axis, x):
+    """``axis`` of ``x`` as the axis of its batched tangent (past the leading axis)."""
+    nd = x.ndim if isinstance(x, np.ndarray) else np.ndim(x)
+    if axis is None:
+        return tuple(range(1, nd + 1))
+    if isinstance(axis, (tuple, list)):
+        return tuple(int(a) % nd + 1 for a in axis)
+    return int(axis) % nd + 1
+
+
+def bperm(axes, x):
+    """A transpose's ``axes`` for the batched tangent of ``x`` (``None``: reversed)."""
+    nd = np.ndim(x)
+    if axes is None:
+        return (0,) + tuple(range(nd, 0, -1))
+    return (0,) + tuple(int(i) % nd + 1 for i in axes)
+
+
+def breshape(t, z, order="C"):
+    """Tangent ``t`` reshaped to ``(n,) + shape(z)``."""
+    shape = t.shape[:1] + np.shape(z)
+    if order == "C":
+        return t.reshape(shape)
+    return np.stack([np.reshape(r, np.shape(z), order=order) for r in t]) \
+        if len(t) else np.zeros(shape, t.dtype)
+
+
+def bindex(t, z, index):
+    """The tangent of ``x[index]`` from the tangent ``t`` of ``x``: an array's is
+    ``t[:, index]``; a tuple's, list's or dict's is the item's own tangent."""
+    if not isinstance(t, np.ndarray):
+        return t[index]
+    rest = index if isinstance(index, tuple) else (index,)
+    out = t[(slice(None),) + rest]
+    if out.shape[1:] != np.shape(z):  # advanced indices split by slices moved the axes
+        out = np.stack([r[index] for r in t])
+    return out
+
+
+def set_item(t, y, index, tv, batch):
+    """The tangent of ``y`` after ``y[index] = v``: ``t`` (``None``: zero) with the
+    rows' ``index`` replaced by ``tv`` (``None``: zero).  A new array: tangents are
+    shared freely and never written in place."""
+    if isinstance(y, (list, tuple, dict)):
+        out = (dict(t) if isinstance(y, dict) else list(t)) if t is not None \
+            else zero_tangent_of(y, batch)
+        out[index] = tv if tv is not None else zero_tangent_of(y[index], batch)
+        return out
+    if t is None:
+        out = np.zeros((batch,) + np.shape(y), _float(y))
+    else:
+        out = np.array(t, dtype=np.result_type(t, _float(y)), copy=True)
+    rest = index if isinstance(index, tuple) else (index,)
+    view = out[(slice(None),) + rest]
+    value = 0.0 if tv is None else tv
+    if view.shape[1:] == np.shape(y[index]):
+        out[(slice(None),) + rest] = lift(value, y[index]) if tv is not None else 0.0
+    else:  # advanced indices split by slices
+        for r, v in zip(out, np.broadcast_to(value, (batch,) + np.shape(y[index]))):
+            r[index] = v
+    return out
+
+
+def _float(x):
+    dt = np.result_type(x)
+    return dt if dt.kind in "fc" else np.dtype(float)
+
+
+def zero_tangent_of(x, batch):
+    """The zero tangent of ``x`` (``None`` for values that carry none: ints, strings)."""
+    if isinstance(x, (list, tuple)):
+        return type(x)(zero_tangent_of(v, batch) for v in x) if type(x) in (list, tuple) \
+            else [zero_tangent_of(v, batch) for v in x]
+    if isinstance(x, dict):
+        return {k: zero_tangent_of(v, batch) for k, v in x.items()}
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind in "fc":
+            return np.zeros((batch,) + x.shape, x.dtype)
+        return None
+    if isinstance(x, (float, np.floating, complex)):
+        return np.zeros((batch,), np.result_type(x))
+    return None
+
+
+def zero_tangent(x, batch):
+    """The zero tangent of a value made without differentiated inputs (as an array of
+    zeros even for an integer value: the name is differentiated elsewhere)."""
+    t = zero_tangent_of(x, batch)
+    if t is None and isinstance(x, (bool, int, np.integer, np.ndarray)):
+        return np.zeros((batch,) + np.shape(x))
+    return t
+
+
+def batch_size(*tangents):
+    """The number of directions ``n`` of the given tangents (their leading axis)."""
+    for t in tangents:
+        if isinstance(t, np.ndarray):
+            return t.shape[0]
+        if isinstance(t, (list, tuple)):
+            n = batch_size(*t)
+            if n is not None:
+                return n
+        if isinstance(t, dict):
+            n = batch_size(*t.values())
+            if n is not None:
+                return n
+    return None
+
+
+def fill_tangents(items, tangents, batch):
+    """Tangents of a tuple/list display: the items' own, zeros for the others."""
+    return [t if t is not None else zero_tangent_of(v, batch) for v, t in zip(items, tangents)]
+
+
+def per_direction(fn, args, k, t, **kwargs):
+    """The tangent of a function *linear* in its argument ``k``: ``fn`` applied to each
+    direction of ``t`` in turn (a Python loop: for functions without a batched form)."""
+    rows = []
+    for r in t:
+        a = list(args)
+        a[k] = r
+        rows.append(fn(*a, **kwargs))
+    return np.stack([np.asarray(r) for r in rows])
+
+
+def tmatmul_a(t1, x1, x2):
+    """Tangent of ``x1 @ x2`` from the tangent ``t1`` of ``x1``."""
+    if np.ndim(x1) == 1 and np.ndim(x2) > 2:
+        t1 = t1.reshape(t1.shape[:1] + (1,) * (np.ndim(x2) - 2) + (1,) + t1.shape[1:])
+        return np.matmul(t1, x2)[..., 0, :]
+    return np.matmul(t1, x2)
+
+
+def tmatmul_b(x1, t2, x2):
+    """Tangent of ``x1 @ x2`` from the tangent ``t2`` of ``x2``."""
+    if np.ndim(x2) == 1:  # (n, k): contract each direction with x1's last axis
+        if np.ndim(x1) == 2:
+            return np.matmul(t2, x1.T)
+        return np.moveaxis(np.matmul(x1, t2.T), -1, 0)
+    return np.matmul(x1, t2)
+
+
+def tdot(t, a, b, which):
+    """Tangent of ``np.dot(a, b)`` from the tangent ``t`` of operand ``which``."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        z = np.dot(a, b)
+        return lift(t, z) * (b if which == 0 else a)
+    if np.ndim(a) <= 2 and np.ndim(b) <= 2:
+        return tmatmul_a(t, a, b) if which == 0 else tmatmul_b(a, t, b)
+    if which == 0:
+        return per_direction(np.dot, (a, b), 0, t)
+    return per_direction(np.dot, (a, b), 1, t)
+
+
+def tunbroadcast(t, x):
+    """Tangent of ``unbroadcast(g, x)`` (linear in ``g``) from the tangent ``t`` of ``g``:
+    the same sums, on the axes after the leading one."""
+    if isinstance(x, (list, tuple)):
+        return t
+    shape = np.shape(x)
+    tshape = t.shape[1:]
+    if tshape == shape:
+        return t
+    extra = len(tshape) - len(shape)
+    if extra > 0:
+        t = np.sum(t, axis=tuple(range(1, extra + 1)))
+        tshape = t.shape[1:]
+    if extra >= 0:
+        axes = tuple(i + 1 for i, n in enumerate(shape) if n == 1 and tshape[i] != 1)
+        if axes:
+            t = np.sum(t, axis=axes, keepdims=True)
+    if t.shape[1:] != shape:
+        t = np.broadcast_to(t, t.shape[:1] + shape).copy()
+    return t
+
+
+def titem(t, i, like, batch):
+    """Tangent of ``item_adjoint(dseq, i, like)``."""
+    g = t[i] if t is not None else None
+    if g is None:
+        return zero_tangent(like, batch)
+    return g
+
+
+def tadd_adjoints(ta, tb, a, b):
+    """Tangent of ``add_adjoints(a, b)``."""
+    if a is None:
+        return tb
+    if b is None:
+        return ta
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        return [tadd_adjoints(x, y, u, v) for x, y, u, v in zip(_items(ta, a), _items(tb, b),
+                                                               a, b)]
+    if ta is None:
+        return tb
+    if tb is None:
+        return ta
+    return ta + tb
+
+
+def _items(t, x):
+    return t if t is not None else [None] * len(x)
+
+
+def tindex_adjoint(t, x, index, dz):
+    """Tangent of ``index_adjoint(x, index, dz)`` (linear in ``dz``)."""
+    if isinstance(x, (tuple, list)):
+        out = [None] * len(x)
+        if isinstance(index, slice):
+            for j, g in zip(range(*index.indices(len(x))), t):
+                out[j] = g
+        else:
+            out[index] = t
+        return out
+    if isinstance(x, dict):
+        return {index: t}
+    out = np.zeros((t.shape[0],) + np.shape(x), dtype=np.result_type(x, t))
+    for r, g in zip(out, t):
+        np.add.at(r, index, g)
+    return out
+
+
+def tsum_items(t, items):
+    """Tangent of ``sum(items)`` from the tangent of the sequence ``items``."""
+    if isinstance(items, np.ndarray):
+        return np.sum(t, axis=1)
+    out = None
+    for ti, v in zip(t, items):
+        if ti is None:
+            continue
+        out = ti if out is None else out + ti
+    return out
+
+
+def tmake_dict(items, tangents, batch):
+    """Tangent of ``make_dict(k0, v0, ...)``: the values' tangents under their keys."""
+    return {items[i - 1]: tangents[i] if tangents[i] is not None
+            else zero_tangent_of(items[i], batch) for i in range(1, len(items), 2)}
+
+
+def tchoice(z, args, tangents, batch):
+    """Tangent of ``max(*args)``/``min(*args)``: the chosen argument's."""
+    if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        args, tangents = args[0], tangents[0]
+    for v, t in zip(args, tangents):
+        if v is z:
+            return t if t is not None else zero_tangent(z, batch)
+    return zero_tangent(z, batch)
+
+
+def tminmax(t, z, a, axis=None, keepdims=False):
+    """Tangent of ``max``/``min`` (ties share evenly, as their adjoint rule)."""
+    from sourcegrad.rules.numpy_ import _keep
+    nd = np.ndim(a)
+    hit = np.asarray(a) == _keep(z, nd, axis, keepdims)
+    count = np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
+    return np.sum(np.where(hit, t, 0.0) / count, axis=baxis(axis, a), keepdims=keepdims)
+
+
+def tstack(tangents, arrays, batch, axis=0, fn=np.stack):
+    """Tangent of ``np.stack``/``np.concatenate`` of ``arrays`` on ``axis``."""
+    ts = [t if t is not None else zero_tangent(v, batch) for v, t in zip(arrays, tangents)]
+    if axis is None:
+        return np.concatenate([t.reshape(batch, -1) for t in ts], axis=1)
+    nd = np.ndim(arrays[0]) + (1 if fn is np.stack else 0)
+    return fn(ts, axis=int(axis) % nd + 1)
+
+
+# ------------------------------------------------------------ elementwise --
+
+elementwise(operator.neg, operator.pos, np.negative, np.positive,
+            np.fix, np.round, np.around, builtins.abs, builtins.float)
+for _f in vars(np).values():
+    if isinstance(_f, np.ufunc) and _f.nin == 1 and _f.nout == 1:
+        elementwise(_f)
+for _n in ("exp", "expm1", "log1p", "log2", "log10", "sqrt", "sin", "cos", "tan", "asin",
+           "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "erf", "erfc",
+           "gamma", "lgamma", "fabs", "degrees", "radians"):
+    if hasattr(math, _n):
+        elementwise(getattr(math, _n))
+
+
+# -------------------------------------------------------------- operators --
+
+@tangent(operator.add, np.add)
+def add(z, x1, x2):
+    d[z] = lift(d[x1], z)
+    d[z] = lift(d[x2], z)
+
+
+@tangent(operator.sub, np.subtract)
+def sub(z, x1, x2):
+    d[z] = lift(d[x1], z)
+    d[z] = -lift(d[x2], z)
+
+
+@tangent(operator.mul, np.multiply)
+def mul(z, x1, x2):
+    d[z] = lift(d[x1], z) * x2
+    d[z] = x1 * lift(d[x2], z)
+
+
+@tangent(operator.truediv, np.divide)
+def truediv(z, x1, x2):
+    d[z] = lift(d[x1], z) / x2
+    d[z] = -lift(d[x2], z) * z / x2
+
+
+@tangent(operator.pow)
+def pow(z, x, y):
+    d[z] = lift(d[x], z) * y * x ** (y - (y != 0))
+    d[z] = lift(d[y], z) * z * np.log(np.where(x == 0, 1.0, x))
+
+
+@tangent(np.power, np.float_power)
+def power(z, x1, x2):
+    d[z] = lift(d[x1], z) * x2 * x1 ** (x2 - (x2 != 0))
+    d[z] = lift(d[x2], z) * z * np.log(np.where(x1 == 0, 1.0, x1))
+
+
+@tangent(operator.matmul, np.matmul)
+def matmul(z, x1, x2):
+    d[z] = tmatmul_a(d[x1], x1, x2)
+    d[z] = tmatmul_b(x1, d[x2], x2)
+
+
+@tangent(operator.mod, np.remainder)
+def mod(z, x1, x2):
+    d[z] = lift(d[x1], z)
+    d[z] = -lift(d[x2], z) * np.floor_divide(x1, x2)
+
+
+# ------------------------------------------------------- NumPy, elementwise --
+
+@tangent(np.maximum, np.minimum, np.fmax, np.fmin)
+def maximum(z, x1, x2):
+    d[z] = lift(d[x1], z) * _tie(x1, x2, z)
+    d[z] = lift(d[x2], z) * _tie(x2, x1, z)
+
+
+@tangent(np.where)
+def where(z, condition, x=None, y=None):
+    d[z] = np.where(condition, lift(d[x], z), 0.0)
+    d[z] = np.where(condition, 0.0, lift(d[y], z))
+
+
+@tangent(np.arctan2)
+def arctan2(z, x1, x2):
+    d[z] = lift(d[x1], z) * x2 / (x1 * x1 + x2 * x2)
+    d[z] = -lift(d[x2], z) * x1 / (x1 * x1 + x2 * x2)
+
+
+@tangent(np.hypot)
+def hypot(z, x1, x2):
+    d[z] = lift(d[x1], z) * x1 / z
+    d[z] = lift(d[x2], z) * x2 / z
+
+
+@tangent(np.logaddexp)
+def logaddexp(z, x1, x2):
+    d[z] = lift(d[x1], z) * np.exp(x1 - z)
+    d[z] = lift(d[x2], z) * np.exp(x2 - z)
+
+
+@tangent(np.clip)
+def clip(z, a, a_min=None, a_max=None, out=None, *, min=None, max=None):
+    d[z] = np.where(z == a, lift(d[a], z), 0.0)
+    d[z] = np.where((z != a) & (z == a_min), lift(d[a_min], z), 0.0)
+    d[z] = np.where((z != a) & (z == a_max), lift(d[a_max], z), 0.0)
+
+
+@tangent(np.ndarray.clip)
+def ndarray_clip(z, self, min=None, max=None, out=None):
+    d[z] = np.where(z == self, lift(d[self], z), 0.0)
+    d[z] = np.where((z != self) & (z == min), lift(d[min], z), 0.0)
+    d[z] = np.where((z != self) & (z == max), lift(d[max], z), 0.0)
+
+
+# ----------------------------------------------------------- reductions --
+
+@tangent(np.sum)
+def sum_(z, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[z] = np.sum(d[a], axis=baxis(axis, a), keepdims=keepdims)
+
+
+@tangent(np.ndarray.sum)
+def ndarray_sum(z, self, axis=None, dtype=None, out=None, keepdims=False):
+    d[z] = np.sum(d[self], axis=baxis(axis, self), keepdims=keepdims)
+
+
+@tangent(np.mean)
+def mean(z, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[z] = np.mean(d[a], axis=baxis(axis, a), keepdims=keepdims)
+
+
+@tangent(np.ndarray.mean)
+def ndarray_mean(z, self, axis=None, dtype=None, out=None, keepdims=False):
+    d[z] = np.mean(d[self], axis=baxis(axis, self), keepdims=keepdims)
+
+
+@tangent(np.max, np.min, np.amax, np.amin)
+def max_(z, a, axis=None, out=None, keepdims=False, initial=None):
+    d[z] = tminmax(d[a], z, a, axis, keepdims)
+
+
+@tangent(np.ndarray.max, np.ndarray.min)
+def ndarray_max(z, self, axis=None, out=None, keepdims=False, initial=None):
+    d[z] = tminmax(d[self], z, self, axis, keepdims)
+
+
+@tangent(np.prod)
+def prod(z, a, axis=None, dtype=None, out=None, keepdims=False, initial=None):
+    d[z] = per_direction(_prod_linear, (d[a], a, axis, keepdims), 0, d[a])
+
+
+def _prod_linear(t, a, axis, keepdims):
+    """d prod(a) along ``t``: sum over the reduced elements of t times the product of
+    the others (exact with zeros)."""
+    a = np.asarray(a, dtype=float)
+    axes = tuple(range(a.ndim)) if axis is None else \
+        (tuple(axis) if isinstance(axis, (tuple, list)) else (axis,))
+    moved = np.moveaxis(a, axes, tuple(range(-len(axes), 0)))
+    tm = np.moveaxis(np.asarray(t), axes, tuple(range(-len(axes), 0)))
+    flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
+    tflat = tm.reshape(flat.shape)
+    k = flat.shape[-1]
+    total = 0.0
+    for i in range(k):
+        others = np.delete(flat, i, axis=-1)
+        total = total + tflat[..., i] * np.prod(others, axis=-1)
+    if keepdims:
+        total = np.expand_dims(total, axes)
+    return total
+
+
+@tangent(np.cumsum)
+def cumsum(z, a, axis=None, dtype=None, out=None):
+    d[z] = _tcumsum(d[a], a, axis)
+
+
+@tangent(np.ndarray.cumsum)
+def ndarray_cumsum(z, self, axis=None, dtype=None, out=None):
+    d[z] = _tcumsum(d[self], self, axis)
+
+
+def _tcumsum(t, a, axis):
+    if axis is None:
+        return np.cumsum(t.reshape(t.shape[0], -1), axis=1)
+    return np.cumsum(t, axis=baxis(axis, a))
+
+
+@tangent(np.var)
+def var(z, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[z] = _tvar(d[a], a, axis, ddof, keepdims)
+
+
+@tangent(np.ndarray.var)
+def ndarray_var(z, self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[z] = _tvar(d[self], self, axis, ddof, keepdims)
+
+
+@tangent(np.std)
+def std(z, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[z] = _tvar(d[a], a, axis, ddof, keepdims) / (2.0 * z)
+
+
+@tangent(np.ndarray.std)
+def ndarray_std(z, self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    d[z] = _tvar(d[self], self, axis, ddof, keepdims) / (2.0 * z)
+
+
+def _tvar(t, a, axis, ddof, keepdims):
+    centred = a - np.mean(a, axis=axis, keepdims=True)
+    n = np.size(a) if axis is None else np.prod([np.shape(a)[i] for i in
+                                                  np.atleast_1d(axis)])
+    return 2.0 * np.sum(centred * t, axis=baxis(axis, a), keepdims=keepdims) / (n - ddof)
+
+
+# --------------------------------------------------------- linear algebra --
+
+@tangent(np.dot)
+def dot(z, a, b, out=None):
+    d[z] = tdot(d[a], a, b, 0)
+    d[z] = tdot(d[b], a, b, 1)
+
+
+@tangent(np.ndarray.dot)
+def ndarray_dot(z, self, other, out=None):
+    d[z] = tdot(d[self], self, other, 0)
+    d[z] = tdot(d[other], self, other, 1)
+
+
+@tangent(np.outer)
+def outer(z, a, b, out=None):
+    d[z] = d[a].reshape(d[a].shape[0], -1, 1) * np.ravel(b)
+    d[z] = np.ravel(a)[:, None] * d[b].reshape(d[b].shape[0], 1, -1)
+
+
+@tangent(np.inner)
+def inner(z, a, b):
+    d[z] = per_direction(np.inner, (a, b), 0, d[a])
+    d[z] = per_direction(np.inner, (a, b), 1, d[b])
+
+
+@tangent(np.tensordot)
+def tensordot(z, a, b, axes=2):
+    d[z] = per_direction(np.tensordot, (a, b), 0, d[a], axes=axes)
+    d[z] = per_direction(np.tensordot, (a, b), 1, d[b], axes=axes)
+
+
+@tangent(np.trace)
+def trace(z, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    d[z] = np.trace(d[a], offset, baxis(axis1, a), baxis(axis2, a))
+
+
+@tangent(np.linalg.inv)
+def linalg_inv(z, a):
+    d[z] = -(z @ d[a] @ z)
+
+
+@tangent(np.linalg.det)
+def linalg_det(z, a):
+    d[z] = lift(z, d[a][(Ellipsis, 0, 0)]) * np.trace(np.linalg.solve(a, d[a]), axis1=-2,
+                                                       axis2=-1)
+
+
+@tangent(np.linalg.solve)
+def linalg_solve(z, a, b):
+    d[z] = -np.linalg.solve(a, _tmatvec(d[a], z))
+    d[z] = _tsolve_b(a, d[b], b)
+
+
+def _tmatvec(ta, z):
+    """``ta @ z`` per direction, with ``z`` a vector or matrix (no batch axis)."""
+    return ta @ z if np.ndim(z) > 1 else (ta @ z[:, None])
+
+
+def _tsolve_b(a, tb, b):
+    if np.ndim(b) == 1:
+        return np.linalg.solve(a, tb.T).T
+    return np.linalg.solve(a, tb)
+
+
+# ---------------------------------------------------------------- shapes --
+
+@tangent(np.reshape)
+def reshape(z, a, shape=None, order='C', *, newshape=None, copy=None):
+    d[z] = breshape(d[a], z, order)
+
+
+@tangent(np.ndarray.reshape)
+def ndarray_reshape(z, self, *shape, order='C', copy=None):
+    d[z] = breshape(d[self], z, order)
+
+
+@tangent(np.ravel, np.ndarray.ravel, np.ndarray.flatten)
+def ravel(z, a, order='C'):
+    d[z] = breshape(d[a], z, order)
+
+
+@tangent(np.squeeze, np.expand_dims, np.ndarray.squeeze, np.atleast_1d)
+def squeeze(z, a, axis=None):
+    d[z] = breshape(d[a], z)
+
+
+@tangent(np.transpose)
+def transpose(z, a, axes=None):
+    d[z] = np.transpose(d[a], bperm(axes, a))
+
+
+@tangent(np.ndarray.transpose)
+def ndarray_transpose(z, self, *axes):
+    d[z] = np.transpose(d[self], bperm(_method_axes(axes), self))
+
+
+def _method_axes(axes):
+    if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+        return axes[0]
+    return axes if axes else None
+
+
+@tangent(np.ndarray.T)
+def ndarray_T(z, self):
+    d[z] = np.transpose(d[self], bperm(None, self))
+
+
+@tangent(np.swapaxes, np.ndarray.swapaxes)
+def swapaxes(z, a, axis1, axis2):
+    d[z] = np.swapaxes(d[a], baxis(axis1, a), baxis(axis2, a))
+
+
+@tangent(np.broadcast_to)
+def broadcast_to(z, array, shape, subok=False):
+    d[z] = lift(d[array], z)
+
+
+@tangent(np.concatenate)
+def concatenate(z, arrays, axis=0, out=None, dtype=None, casting="same_kind"):
+    d[z] = tstack(d[arrays], arrays, batch_size(*d[arrays]), axis, np.concatenate)
+
+
+@tangent(np.stack)
+def stack(z, arrays, axis=0, out=None, dtype=None, casting="same_kind"):
+    d[z] = tstack(d[arrays], arrays, batch_size(*d[arrays]), axis, np.stack)
+
+
+@tangent(np.diag)
+def diag(z, v, k=0):
+    d[z] = per_direction(np.diag, (v, k), 0, d[v])
+
+
+@tangent(np.diagonal, np.ndarray.diagonal)
+def diagonal(z, a, offset=0, axis1=0, axis2=1):
+    d[z] = np.diagonal(d[a], offset, baxis(axis1, a), baxis(axis2, a))
+
+
+@tangent(np.asarray, np.array, np.ascontiguousarray)
+def asarray(z, a, dtype=None, *args):
+    d[z] = lift(d[a], z)
+
+
+@tangent(np.ndarray.copy, np.copy)
+def copy(z, a, order='K'):
+    d[z] = d[a]
+
+
+@tangent(np.ndarray.astype)
+def astype(z, self, dtype, order='K', casting='unsafe', subok=True, copy=True):
+    d[z] = d[self].astype(np.result_type(z, np.float32) if np.result_type(z).kind in "fc"
+                          else d[self].dtype)
+
+
+# -------------------------------------------------------- builtins, math --
+
+@tangent(builtins.sum)
+def builtin_sum(z, iterable, start=0):
+    d[z] = lift(tsum_items(d[iterable], iterable), z)
+    d[z] = lift(d[start], z)
+
+
+@tangent(builtins.max, builtins.min)
+def builtin_max(z, *args):
+    d[z] = tchoice(z, args, d[args], batch_size(*d[args]))
+
+
+@tangent(math.log)
+def math_log(z, x, base=math.e):
+    d[z] = d[x] / (x * math.log(base))
+    d[z] = -d[base] * z / (base * math.log(base))
+
+
+@tangent(math.pow)
+def math_pow(z, x, y):
+    d[z] = d[x] * y * x ** (y - (y != 0))
+    d[z] = d[y] * z * math.log(x if x != 0 else 1.0)
+
+
+# -------------------------------- the runtime helpers generated gradients call --
+
+@tangent(runtime.unbroadcast)
+def unbroadcast(z, d_, x):
+    d[z] = tunbroadcast(d[d_], x)
+
+
+@tangent(runtime.zeros_like)
+def zeros_like(z, x):
+    d[z] = zero_tangent(z, batch_size(d[x]))
+
+
+@tangent(runtime.fill_zeros)
+def fill_zeros(z, g, x):
+    d[z] = d[g]
+
+
+@tangent(runtime.seed_like, runtime.check_aux)
+def seed_like(z, out):
+    d[z] = zero_tangent(z, batch_size(d[out]))
+
+
+@tangent(runtime.matmul_adjoint_a)
+def matmul_adjoint_a(z, dz, a, b):
+    d[z] = per_direction(runtime.matmul_adjoint_a, (dz, a, b), 0, d[dz])
+    d[z] = per_direction(runtime.matmul_adjoint_a, (dz, a, b), 2, d[b])
+
+
+@tangent(runtime.matmul_adjoint_b)
+def matmul_adjoint_b(z, dz, a, b):
+    d[z] = per_direction(runtime.matmul_adjoint_b, (dz, a, b), 0, d[dz])
+    d[z] = per_direction(runtime.matmul_adjoint_b, (dz, a, b), 1, d[a])
+
+
+@tangent(runtime.item_adjoint)
+def item_adjoint(z, dseq, i, like):
+    d[z] = titem(d[dseq], i, like, batch_size(d[dseq]))
+
+
+@tangent(runtime.index_adjoint)
+def index_adjoint(z, x, index, dz):
+    d[z] = tindex_adjoint(d[dz], x, index, dz)
+
+
+@tangent(runtime.add_adjoints)
+def add_adjoints(z, a, b):
+    d[z] = tadd_adjoints(d[a], None, a, b)
+    d[z] = tadd_adjoints(None, d[b], a, b)
+
+
+@tangent(runtime.make_dict)
+def make_dict(z, *items):
+    d[z] = tmake_dict(items, d[items], batch_size(*d[items]))
+
+
+@tangent(runtime.save_item)
+def save_item(z, y, index):
+    d[z] = bindex(d[y], z, index)

@@ -1,0 +1,459 @@
+"""Stage 5, forward mode -- emit the primal and its tangents together.
+
+``Tangents`` walks the normalized function once, in program order.  Each
+statement is kept as written and, when it binds a name that carries a
+derivative (activity analysis: varied and reaching an output), followed by
+the statement computing that name's tangent ``dname`` from the tangent rules
+(:mod:`sourcegrad.rules.tangents_numpy`).  Control flow needs nothing of its
+own: an ``if`` or a loop runs once, with the tangents computed inside it, so
+``break``, ``while`` and data-dependent branches work as written.
+
+Tangents carry a leading batch axis (``n`` directions at once; see the rules
+module).  The generated function takes the primal's parameters, then one
+tangent per differentiated parameter (by keyword), and returns
+``(output, output tangent)``::
+
+    def f_jvp(x, W, *, dx):
+        matmul = W @ x
+        dmatmul = tmatmul_b(W, dx, x)
+        y = np.tanh(matmul)
+        dy = dmatmul * (1.0 - y * y)
+        return y, dy
+
+Calls into user code (helpers, methods, Cells, gradients made by ``grad``)
+call the callee's own forward-mode derivative, made by this same stage.
+"""
+from __future__ import annotations
+
+import gast
+
+from sourcegrad import astutil
+from sourcegrad import runtime
+from sourcegrad.activity import INACTIVE_ATTRS, statements
+from sourcegrad.astutil import copy_tree
+from sourcegrad.errors import NoDerivativeError, UnsupportedSyntaxError
+from sourcegrad.normalize import assign, const, name
+from sourcegrad.parse import MISSING
+from sourcegrad.reverse import BINOPS, UNARYOPS, _describe, call, index_expr
+from sourcegrad.rules import registry
+from sourcegrad.rules import tangents_numpy as tn
+
+
+class Tangents:
+    """Emit primal and tangent statements for one normalized function."""
+
+    def __init__(self, fn_tree, parsed, namer, activity, ctx):
+        self.tree = fn_tree
+        self.parsed = parsed
+        self.namer = namer
+        self.act = activity
+        self.ctx = ctx
+        self.tangents = {}       # primal name -> tangent name
+        self._batch = None       # the name holding the number of directions
+        self.callees = []        # (name, Derivative) of user functions called
+
+    # -- names -----------------------------------------------------------------------
+    def d(self, n: str) -> str:
+        if n not in self.tangents:
+            self.tangents[n] = self.namer.fresh("d" + n.lstrip("_"))
+        return self.tangents[n]
+
+    def dname(self, n: str):
+        return name(self.d(n))
+
+    def batch(self):
+        if self._batch is None:
+            self._batch = self.namer.fresh("batch")
+        return name(self._batch)
+
+    def helper(self, fn):
+        return name(self.ctx.env_name(fn.__name__, fn))
+
+    def active(self, atom) -> bool:
+        return isinstance(atom, gast.Name) and atom.id in self.act.active
+
+    def refuse(self, node, what, hint=None, detail=None, cls=UnsupportedSyntaxError):
+        origin = getattr(node, "origin", None) or node
+        raise cls(what, hint=hint, detail=detail, **self.parsed.where(origin))
+
+    def zero(self, value_expr):
+        return call(self.helper(tn.zero_tangent), value_expr, self.batch())
+
+    # -- blocks ----------------------------------------------------------------------
+    def block(self, stmts):
+        out = []
+        for s in stmts:
+            out += self.stmt(s)
+        return out
+
+    def stmt(self, s):
+        if isinstance(s, gast.Assign):
+            t = s.targets[0]
+            s.sg_primal = True
+            if isinstance(t, gast.Name):
+                return self.assign_name(s, t.id, s.value)
+            if isinstance(t, gast.Subscript):
+                return self.assign_item(s, t)
+            self.refuse(s, "assignment to " + type(t).__name__)
+        if isinstance(s, gast.If):
+            return [gast.If(test=s.test, body=self.block(s.body) or [gast.Pass()],
+                            orelse=self.block(s.orelse))]
+        if isinstance(s, gast.For):
+            if any(isinstance(n, gast.Name) and n.id in self.act.active
+                   for n in astutil.walk(s.target)):
+                self.refuse(s, "for loop over differentiated items",
+                            hint="loop over an index: for i in range(len(xs)): x = xs[i]")
+            return [gast.For(target=s.target, iter=s.iter, body=self.block(s.body) or
+                             [gast.Pass()], orelse=self.block(s.orelse), type_comment=None)]
+        if isinstance(s, gast.While):
+            return [gast.While(test=s.test, body=self.block(s.body) or [gast.Pass()],
+                               orelse=self.block(s.orelse))]
+        if isinstance(s, gast.Expr):
+            self.check_effect_call(s)
+            return [s]
+        if isinstance(s, (gast.Assert, gast.Raise, gast.Pass, gast.Break, gast.Continue)):
+            return [s]
+        if isinstance(s, gast.Return):
+            return []
+        self.refuse(s, f"{type(s).__name__} statement")
+
+    def check_effect_call(self, s):
+        v = s.value
+        if not isinstance(v, gast.Call):
+            return
+        args = [a.value if isinstance(a, gast.Starred) else a for a in v.args]
+        args += [k.value for k in v.keywords]
+        if isinstance(v.func, gast.Attribute) and self.active(v.func.value):
+            self.refuse(s, "method call for its side effect on a differentiated value",
+                        hint="write the result to a new variable (y = x + ...) instead")
+        kind, obj = self.ctx.classify(v, self)
+        if kind != "nondiff" and any(self.active(a) for a in args):
+            what = _describe(v.func, obj if kind != "dynamic" else None)
+            self.refuse(s, f"call to {what} whose result is discarded",
+                        hint="return the result and use it: y = f(...)")
+
+    # -- assignments -----------------------------------------------------------------
+    def assign_name(self, s, target, value):
+        if target not in self.act.active:
+            return [s]
+        operands = {n.id for n in astutil.name_nodes(value) if isinstance(n.ctx, gast.Load)}
+        if target in operands and not isinstance(value, gast.Name):
+            self.refuse(s, "assignment reading the name it binds",
+                        detail="forward mode expects each statement to bind a fresh name")
+        if isinstance(value, gast.Call):
+            kind, obj = self.ctx.classify(value, self)
+            if kind in ("user", "dynamic"):
+                return self.user_call(s, target, value, kind, obj)
+        pre, texpr = self.tangent_of(s, target, value)
+        if texpr is None:
+            texpr = self.zero(name(target))
+        return [s] + pre + [assign(self.d(target), texpr)]
+
+    def tangent_of(self, s, target, value):
+        """(statements, expression) of the tangent of ``target = value``; expression
+        None when no operand carries a tangent."""
+        if isinstance(value, gast.Name):
+            return [], (self.dname(value.id) if self.active(value) else None)
+        if isinstance(value, gast.Constant):
+            return [], None
+        if isinstance(value, gast.BinOp):
+            fn = BINOPS.get(type(value.op))
+            return self.apply_rule(s, fn, target, [value.left, value.right], [])
+        if isinstance(value, gast.UnaryOp):
+            fn = UNARYOPS.get(type(value.op))
+            if fn is None:
+                return [], None
+            return self.apply_rule(s, fn, target, [value.operand], [])
+        if isinstance(value, gast.Call):
+            kind, obj = self.ctx.classify(value, self)
+            if kind == "rule":
+                return self.apply_rule(s, obj, target, value.args, value.keywords)
+            if kind == "method":
+                return self.apply_rule(s, obj, target, [value.func.value] + value.args,
+                                       value.keywords)
+            if kind == "nondiff":
+                return [], None
+            self.no_rule(s, value.func, obj)
+        if isinstance(value, gast.Attribute):
+            if not self.active(value.value) or value.attr in INACTIVE_ATTRS:
+                return [], None
+            obj = getattr(runtime.np.ndarray, value.attr, MISSING)
+            if obj is MISSING or registry.lookup_tangent(obj) is None:
+                self.refuse(s, f"attribute .{value.attr}", cls=NoDerivativeError,
+                            detail=f"no tangent rule for the array attribute .{value.attr}")
+            return self.apply_rule(s, obj, target, [value.value], [])
+        if isinstance(value, gast.Subscript):
+            if not self.active(value.value):
+                return [], None
+            return [], call(self.helper(tn.bindex), self.dname(value.value.id), name(target),
+                            index_expr(value.slice))
+        if isinstance(value, (gast.Tuple, gast.List)):
+            elts = [self.dname(e.id) if self.active(e) else
+                    call(self.helper(tn.zero_tangent_of), copy_tree(e), self.batch())
+                    for e in value.elts]
+            return [], type(value)(elts=elts, ctx=gast.Load())
+        self.refuse(s, f"{type(value).__name__} expression")
+
+    def no_rule(self, s, func, obj):
+        what = _describe(func, obj)
+        self.refuse(s, f"call to {what}", cls=NoDerivativeError,
+                    detail=f"{what} has no tangent rule (forward mode) and no Python source "
+                           f"to differentiate",
+                    hint=f"register one:  @sourcegrad.tangent({what})\n"
+                         f"        def _(z, x): d[z] = ...   (see README, 'Forward mode')")
+
+    def assign_item(self, s, target):
+        base = target.value
+        if not isinstance(base, gast.Name) or base.id not in self.act.active:
+            return [s]
+        value = s.value
+        tv = self.dname(value.id) if self.active(value) else const(None)
+        dbase = self.d(base.id)
+        update = assign(dbase, call(self.helper(tn.set_item), name(dbase), name(base.id),
+                                    index_expr(target.slice), tv, self.batch()))
+        return [s, update]
+
+    # -- rules -----------------------------------------------------------------------
+    def apply_rule(self, s, primal, target, args, keywords):
+        rule = registry.lookup_tangent(primal)
+        swap = False
+        if rule is None and registry.is_elementwise(primal):
+            rule, swap = registry.lookup(primal), True
+        if rule is None:
+            if registry.is_nondifferentiable(primal):
+                return [], None
+            fn = _python_function(primal)
+            if fn is not None:
+                return self.python_call(s, target, fn, args, keywords)
+            self.no_rule(s, gast.Name(id=getattr(primal, "__name__", "op"), ctx=gast.Load(),
+                                      annotation=None, type_comment=None), primal)
+        if not any(self.active(a.value if isinstance(a, gast.Starred) else a)
+                   for a in list(args) + [k.value for k in keywords]):
+            return [], None
+        if any(isinstance(a, gast.Starred) for a in args):
+            var = [p for p in rule.signature.parameters.values() if p.kind == p.VAR_POSITIONAL]
+            if not var or any(self.active(a.value) for a in args if isinstance(a, gast.Starred)):
+                self.refuse(s, "*args in a call to a function with a derivative rule",
+                            hint="pass the arguments one by one")
+        try:
+            bound = rule.bind(args, {k.arg: k.value for k in keywords})
+        except TypeError as exc:
+            self.refuse(s, f"call to {getattr(primal, '__name__', primal)}",
+                        detail=f"arguments do not match its tangent rule ({exc})")
+        env = {}
+        for pname, val in bound.items():
+            kind = rule.signature.parameters[pname].kind
+            if kind == kind.VAR_POSITIONAL:
+                env[pname] = gast.Tuple(elts=list(val), ctx=gast.Load())
+            elif isinstance(val, gast.AST):
+                env[pname] = val
+            else:
+                env[pname] = const(val)
+        return Instantiator(self, rule, target, env, swap).run()
+
+    def python_call(self, s, target, fn, args, keywords):
+        """A function without a rule but with Python source (``ops``, ``nn``): its own
+        forward-mode derivative, called like a user function's."""
+        value = gast.Call(func=name(self.ctx.env_name(fn.__name__, fn)), args=list(args),
+                          keywords=list(keywords))
+        stmts = self.user_call(None, target, value, "user", _Info(fn))
+        # the primal statement stays as written: keep the call and its tangent
+        return stmts[:1], stmts[-1].value
+
+    # -- calls into user code ----------------------------------------------------------
+    def user_call(self, s, target, value, kind, obj):
+        args, keywords = list(value.args), list(value.keywords)
+        if any(isinstance(a, gast.Starred) and self.active(a.value) for a in args) or \
+                any(self.active(k.value) for k in keywords if k.arg is None):
+            self.refuse(s or value, "*args or **kwargs carrying a derivative in a call",
+                        hint="pass the arguments one by one")
+        positions = tuple(i for i, a in enumerate(args) if self.active(a))
+        kwnames = tuple(k.arg for k in keywords if self.active(k.value))
+        out = self.namer.fresh(target + "_jvp")
+        tangents = [self.dname(args[i].id) for i in positions] + \
+            [self.dname(k.value.id) for k in keywords if k.arg in kwnames]
+        helper = self.ctx.env_name("call_jvp", _runtime_call_jvp())
+        fcall = gast.Call(func=name(helper),
+                          args=[copy_tree(value.func), const(positions), const(kwnames),
+                                gast.Tuple(elts=tangents, ctx=gast.Load())] + args,
+                          keywords=keywords)
+        stmts = [assign(out, fcall)]
+        stmts.append(assign(target, gast.Subscript(value=name(out), slice=const(0),
+                                                   ctx=gast.Load())))
+        stmts.append(assign(self.d(target), gast.Subscript(value=name(out), slice=const(1),
+                                                           ctx=gast.Load())))
+        return stmts
+
+
+class _Info:
+    def __init__(self, fn):
+        self.func = fn
+        self.self_expr = None
+
+
+def _python_function(obj):
+    """``obj`` if it is a plain Python function sourcegrad can read (``ops``, ``nn``)."""
+    import types
+    if isinstance(obj, types.FunctionType) and (getattr(obj, "__module__", "") or "") \
+            .startswith("sourcegrad.ops"):
+        return obj
+    return None
+
+
+def _runtime_call_jvp():
+    from sourcegrad import transforms
+    return transforms.call_jvp
+
+
+class Instantiator:
+    """Inline one tangent template at a call site (see ``rules.registry``).
+
+    ``swap``: the template is an elementwise function's *adjoint* rule, read with
+    ``d[z]`` and ``d[x]`` swapped (each ``d[x] = E(d[z])`` gives the contribution
+    ``E(d[x])`` of ``x``).
+    """
+
+    def __init__(self, tan, rule, target, env, swap=False):
+        self.tan, self.rule, self.target, self.env, self.swap = tan, rule, target, env, swap
+        self.locals = {}
+
+    def run(self):
+        temps, parts = [], []
+        for st in self.rule.body:
+            if isinstance(st, gast.Expr) and isinstance(st.value, gast.Constant):
+                continue
+            if not isinstance(st, gast.Assign) or len(st.targets) != 1:
+                raise TypeError(f"rule {self.rule.where}: only assignments are allowed")
+            t = st.targets[0]
+            if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
+                    and t.value.id == "d":
+                if self.swap:
+                    param = t.slice.id
+                else:
+                    if t.slice.id != self.rule.result:
+                        raise TypeError(f"tangent rule {self.rule.where}: assign d[{self.rule.result}]")
+                    reads = {n.slice.id for n in astutil.walk(st.value)
+                             if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name)
+                             and n.value.id == "d"}
+                    if len(reads) != 1:
+                        raise TypeError(f"tangent rule {self.rule.where}: each statement reads "
+                                        f"the tangent of one argument")
+                    param = reads.pop()
+                arg = self.env.get(param)
+                if isinstance(arg, gast.Tuple):
+                    if not any(self.tan.active(e) for e in arg.elts):
+                        continue
+                elif arg is None or not self.tan.active(arg):
+                    continue
+                self.param = param
+                parts.append(self.expr(st.value))
+            elif isinstance(t, gast.Name):
+                new = self.tan.namer.fresh(t.id)
+                value = self.expr(st.value)
+                self.locals[t.id] = new
+                temps.append(assign(new, value))
+            else:
+                raise TypeError(f"rule {self.rule.where}: unsupported assignment target")
+        if not parts:
+            return [], None
+        total = parts[0]
+        for p in parts[1:]:
+            total = gast.BinOp(left=total, op=gast.Add(), right=p)
+        used = {n.id for n in astutil.name_nodes(total)}
+        kept = []
+        for st in reversed(temps):  # temporaries feed temporaries
+            if st.targets[0].id in used:
+                kept.insert(0, st)
+                used |= {n.id for n in astutil.name_nodes(st.value)}
+        return kept, total
+
+    def tangent_expr(self, param):
+        arg = self.env.get(param)
+        if isinstance(arg, gast.Tuple):
+            return gast.Tuple(elts=[self.tan.dname(e.id) if self.tan.active(e) else const(None)
+                                    for e in arg.elts], ctx=gast.Load())
+        if arg is None or not self.tan.active(arg):
+            return const(None)
+        return self.tan.dname(arg.id)
+
+    def expr(self, node):
+        cls = node.__class__
+        if cls is gast.Name:
+            return self.name_for(node)
+        if cls is gast.Subscript and node.value.__class__ is gast.Name \
+                and node.value.id == "d":
+            if self.swap:
+                if node.slice.id != self.rule.result:
+                    raise TypeError(f"rule {self.rule.where}: reads d[{node.slice.id}]")
+                return self.tangent_expr(self.param)
+            return self.tangent_expr(node.slice.id)
+        new = cls()
+        state = new.__dict__
+        for k, v in node.__dict__.items():
+            if isinstance(v, gast.AST):
+                v = self.expr(v)
+            elif v.__class__ is list:
+                v = [self.expr(x) if isinstance(x, gast.AST) else x for x in v]
+            state[k] = v
+        return new
+
+    def name_for(self, node):
+        n = node.id
+        if n == self.rule.result:
+            return name(self.target)
+        if n in self.env:
+            return copy_tree(self.env[n])
+        if n in self.locals:
+            return name(self.locals[n])
+        obj = self.rule.namespace.get(n, MISSING)
+        if obj is MISSING:
+            import builtins
+            if getattr(builtins, n, MISSING) is not MISSING:
+                return copy_tree(node)
+            raise TypeError(f"rule {self.rule.where}: unknown name {n!r}")
+        return name(self.tan.ctx.env_name(n, obj))
+
+
+def assemble(tree, parsed, spec, ctx, tan, body, ret):
+    """The forward-mode function: primal parameters, then (keyword-only) one tangent
+    per differentiated parameter; returns ``(output, output tangent)``."""
+    from sourcegrad.pipeline import param_names, qualified_name
+    value = ret.value
+    params = param_names(tree)
+    pre = []
+    # parameters not differentiated but rebound to differentiated values
+    for p in params:
+        if p in tan.act.active and p not in spec.active:
+            pre.append(assign(tan.d(p), tan.zero(name(p))))
+    tparams = [tan.d(p) for p in spec.active]
+
+    def tangent_out(e):
+        if isinstance(e, gast.Name) and e.id in tan.act.active:
+            return tan.dname(e.id)
+        return call(tan.helper(tn.zero_tangent_of), copy_tree(e), tan.batch())
+
+    if isinstance(value, (gast.Tuple, gast.List)):
+        elts = value.elts[:1] if spec.has_aux else value.elts
+        touts = [tangent_out(e) for e in elts]
+        tout = touts[0] if spec.has_aux else gast.Tuple(elts=touts, ctx=gast.Load())
+    else:
+        if spec.has_aux:
+            tout = tangent_out(gast.Subscript(value=copy_tree(value), slice=const(0),
+                                              ctx=gast.Load()))
+        else:
+            tout = tangent_out(value)
+    if tan._batch is not None:
+        pre.insert(0, assign(tan._batch, call(tan.helper(tn.batch_size),
+                                              *[name(t) for t in tparams])))
+    args = copy_tree(tree.args)
+    for t in tparams:
+        args.kwonlyargs.append(name(t, gast.Param()))
+        args.kw_defaults.append(None)
+    fname = ctx.namer.fresh(qualified_name(parsed.fn) + "_jvp")
+    result = gast.Tuple(elts=[copy_tree(value), tout], ctx=gast.Load())
+    f = gast.FunctionDef(name=fname, args=args, body=pre + body + [gast.Return(value=result)],
+                         decorator_list=[], returns=None, type_comment=None, type_params=[])
+    return f, tparams
+
+
+__all__ = ["Tangents", "assemble"]

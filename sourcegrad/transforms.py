@@ -1,0 +1,442 @@
+"""Forward mode and Jacobians: ``jvp``, ``vjp``, ``jacfwd``, ``jacrev``, ``hessian``.
+
+``jvp`` and ``jacfwd`` run the forward-mode derivative that the pipeline
+writes for ``fn`` (stage ``tangents`` in place of ``reverse``): one generated
+function that computes the primal and, beside each statement, its tangent.
+Tangents carry a leading axis of directions, so ``jacfwd`` pushes a whole basis
+through in one call (``n`` input elements, one call), not ``n`` calls.
+
+``vjp`` is ``grad`` with the seed given (``sens_param``).  ``jacrev`` runs
+forward mode over that gradient with respect to the seed: the gradient is
+linear in its seed, so its tangent along a basis of seeds is the Jacobian's
+rows, all output elements in one call (batched cotangents).  ``hessian`` is
+``jacfwd`` of the gradient (forward over reverse).
+
+>>> import numpy as np, sourcegrad as sg
+>>> def f(x):
+...     return np.sin(x) * 2.0
+>>> out, tangent = sg.jvp(f, np.array([1.0, 2.0]), np.ones(2))
+>>> np.allclose(tangent, 2.0 * np.cos([1.0, 2.0]))
+True
+>>> sg.jacfwd(f)(np.array([1.0, 2.0])).shape
+(2, 2)
+"""
+from __future__ import annotations
+
+import inspect
+import types
+
+import numpy as np
+
+from sourcegrad.errors import NoDerivativeError
+
+_EYES: dict = {}
+
+
+# -- the forward-mode derivative of a callable --------------------------------------
+
+def _target(fn):
+    """(function to transform, bound object or None) for anything ``grad`` accepts."""
+    from sourcegrad.pipeline import user_callable
+    if isinstance(fn, Jacobian):
+        return fn.as_function(), None
+    if not callable(fn):
+        raise TypeError(f"expected a function, a Cell or a gradient, got {type(fn).__name__}")
+    got = user_callable(fn)
+    if got is None:
+        raise NoDerivativeError(
+            f"forward mode of {getattr(fn, '__qualname__', fn)!r}",
+            detail="it has no Python source sourcegrad can read",
+            hint="pass a Python function, a Cell, or a function made by sourcegrad")
+    func, has_self = got
+    bound = None
+    if has_self:
+        bound = fn.__self__ if isinstance(fn, types.MethodType) else fn
+    return func, bound
+
+
+def forward(fn, positions=(0,), kwnames=(), has_aux=False, nargs=None):
+    """The generated forward-mode function of ``fn`` differentiated at argument
+    ``positions`` (and keyword arguments ``kwnames``), with the bound object (or None).
+    It takes ``fn``'s arguments, then one tangent per differentiated argument by
+    keyword (``dx=...``), and returns ``(outputs, output tangents)``."""
+    from sourcegrad.pipeline import Spec, derive
+    func, bound = _target(fn)
+    names = _param_names(func, positions, kwnames, bound is not None, nargs)
+    d = derive(func, Spec(active=names, mode="jvp", has_aux=has_aux))
+    return d, bound
+
+
+def _param_names(func, positions, kwnames, has_self, nargs):
+    sig = inspect.signature(func)
+    params = list(sig.parameters.values())
+    if has_self:
+        params = params[1:]
+    out = []
+    for p in positions:
+        if p >= len(params) or params[p].kind not in (params[p].POSITIONAL_ONLY,
+                                                       params[p].POSITIONAL_OR_KEYWORD):
+            where = getattr(func, "__qualname__", "the function")
+            raise ValueError(f"argument {p} of {where} cannot be differentiated in forward "
+                             f"mode: it is not a named positional parameter")
+        out.append(params[p].name)
+    return tuple(out) + tuple(kwnames)
+
+
+def call_jvp(func, positions, kwnames, tangents, *args, **kwargs):
+    """Run the forward-mode derivative of ``func`` (a call inside generated forward-mode
+    code): ``(func(*args, **kwargs), its tangent)``."""
+    d, bound = forward(func, positions, kwnames)
+    if bound is not None:
+        args = (bound,) + args
+    kwargs.update(zip(d.tangent_params, tangents))
+    return d.functions[0](*args, **kwargs)
+
+
+def generated_jvp(fn, grad_position=0, has_aux=False):
+    """The generated forward-mode function ``jvp`` runs for ``fn`` (see ``sg.source``)."""
+    positions = (grad_position,) if isinstance(grad_position, int) else tuple(grad_position)
+    return forward(fn, positions, has_aux=has_aux)[0].functions[0]
+
+
+# -- batches of directions ----------------------------------------------------------
+
+def _float_array(x):
+    a = np.asarray(x)
+    if a.dtype.kind not in "fc":
+        a = a.astype(float)
+    return a
+
+
+def _batched(v, like):
+    """The tangent ``v`` of input ``like`` as a batch of one direction."""
+    v = np.asarray(v, dtype=_float_array(like).dtype)
+    if v.shape != np.shape(like):
+        raise ValueError(f"the tangent has shape {v.shape} but its input has shape "
+                         f"{np.shape(like)}; give one tangent per input, of its shape")
+    return v[None]
+
+
+def _unbatch(t, like):
+    """Row 0 of a batched tangent (recursively), in the structure of ``like``."""
+    if isinstance(like, dict):
+        return {k: _unbatch(t.get(k) if t is not None else None, v) for k, v in like.items()}
+    if isinstance(like, (list, tuple)):
+        items = [_unbatch(t[i] if t is not None else None, v) for i, v in enumerate(like)]
+        return tuple(items) if isinstance(like, tuple) else items
+    if t is None:
+        return np.zeros_like(_float_array(like))
+    r = t[0]
+    if isinstance(like, float):
+        return float(r)
+    return np.asarray(r, dtype=np.result_type(like, np.float32)
+                      if np.asarray(like).dtype.kind in "fc" else r.dtype) \
+        if isinstance(like, np.ndarray) else r
+
+
+def eye(n, dtype=np.float64):
+    """A read-only identity basis (cached: the tangent rules recognise it and skip
+    multiplying by it)."""
+    key = (n, np.dtype(dtype))
+    e = _EYES.get(key)
+    if e is None:
+        if len(_EYES) > 64:
+            _EYES.clear()
+        e = np.eye(n, dtype=dtype)
+        e.flags.writeable = False
+        _EYES[key] = e
+    return e
+
+
+def is_eye(t):
+    """Whether ``t`` is the cached identity basis of its size."""
+    return isinstance(t, np.ndarray) and t.ndim == 2 and \
+        _EYES.get((t.shape[0], t.dtype)) is t
+
+
+def _basis(args, positions):
+    """One tangent per differentiated argument: together, the identity on all their
+    elements (n = their total size), each reshaped to ``(n,) + its shape``."""
+    arrays = [_float_array(args[p]) for p in positions]
+    sizes = [a.size for a in arrays]
+    n = sum(sizes)
+    dtype = np.result_type(*[a.dtype for a in arrays]) if arrays else np.float64
+    if len(arrays) == 1 and arrays[0].ndim == 1:
+        return [eye(n, dtype)], sizes
+    e = np.eye(n, dtype=dtype)
+    out, start = [], 0
+    for a, s in zip(arrays, sizes):
+        out.append(e[:, start:start + s].reshape((n,) + a.shape))
+        start += s
+    return out, sizes
+
+
+def _jacobian(t, out, in_shape, lo, hi):
+    """``J`` with ``J.shape == out.shape + in_shape`` from the batched tangent ``t`` of
+    ``out`` (rows lo:hi are the directions of this input)."""
+    if isinstance(out, dict):
+        return {k: _jacobian(t[k], v, in_shape, lo, hi) for k, v in out.items()}
+    if isinstance(out, (list, tuple)):
+        return type(out)(_jacobian(ti, o, in_shape, lo, hi) for ti, o in zip(t, out))
+    oshape = np.shape(out)
+    if t is None:
+        return np.zeros(oshape + in_shape)
+    rows = np.asarray(t)[lo:hi]
+    rows = rows.reshape((hi - lo,) + oshape)
+    k = len(oshape)
+    j = np.moveaxis(rows, 0, -1) if k else rows
+    return j.reshape(oshape + in_shape)
+
+
+def _positions(grad_position, nargs, what):
+    if isinstance(grad_position, bool) or not isinstance(grad_position, (int, tuple)):
+        raise TypeError(f"{what}: grad_position must be an int or a tuple of ints, got "
+                        f"{grad_position!r}")
+    ps = (grad_position,) if isinstance(grad_position, int) else grad_position
+    if not ps or any(isinstance(p, bool) or not isinstance(p, int) for p in ps):
+        raise TypeError(f"{what}: grad_position must be an int or a non-empty tuple of ints, "
+                        f"got {grad_position!r}")
+    out = []
+    for p in ps:
+        q = p + nargs if p < 0 else p
+        if not 0 <= q < nargs:
+            raise ValueError(f"{what}: grad_position {p} is out of range for {nargs} "
+                             f"argument(s)")
+        out.append(q)
+    return tuple(out)
+
+
+# -- the public transformations ------------------------------------------------------
+
+def jvp(fn, inputs, v, has_aux=False):
+    """Forward mode: ``(fn(*inputs), J v)`` -- the Jacobian-vector product along ``v``.
+
+    ``inputs`` and ``v``: an array, or a tuple of them (one tangent per input).
+    With ``has_aux=True`` returns ``(out, tangent, aux)``, ``out`` the first output
+    and ``aux`` the tuple of the others (as ``grad``'s ``has_aux``).
+
+    >>> import numpy as np, sourcegrad as sg
+    >>> out, t = sg.jvp(lambda x: x * x, np.array([3.0]), np.array([1.0]))
+    >>> t
+    array([6.])
+    """
+    if not isinstance(has_aux, bool):
+        raise TypeError(f"jvp: has_aux must be True or False, got {has_aux!r}")
+    single = not isinstance(inputs, tuple)
+    args = (inputs,) if single else inputs
+    vs = (v,) if not isinstance(v, tuple) else v
+    if len(vs) != len(args):
+        raise ValueError(f"jvp: {len(args)} input(s) but {len(vs)} tangent(s); give one "
+                         f"tangent per input")
+    d, bound = forward(fn, tuple(range(len(args))), has_aux=has_aux)
+    tangents = {name: _batched(t, a) for name, t, a in zip(d.tangent_params, vs, args)}
+    call_args = ((bound,) if bound is not None else ()) + tuple(args)
+    out, tout = d.functions[0](*call_args, **tangents)
+    if has_aux:
+        first, aux = _split_aux(out)
+        return first, _unbatch(tout, first), aux
+    return out, _unbatch(tout, out)
+
+
+def _split_aux(out):
+    if not isinstance(out, (tuple, list)) or len(out) < 2:
+        raise ValueError("has_aux=True requires the function to return at least two "
+                         "outputs (out, aux...)")
+    return out[0], tuple(out[1:])
+
+
+def vjp(fn, *inputs, weights=None, has_aux=False):
+    """Reverse mode: ``(fn(*inputs), vjp_fn)`` with ``vjp_fn(v)`` the tuple of the
+    inputs' cotangents ``v^T J`` (with ``weights``: ``(inputs' tuple, weights')``).
+
+    With ``has_aux=True`` returns ``(out, vjp_fn, aux)``.
+    """
+    from sourcegrad.api import grad
+    if not isinstance(has_aux, bool):
+        raise TypeError(f"vjp: has_aux must be True or False, got {has_aux!r}")
+    if not inputs:
+        raise TypeError("vjp: give the inputs after the function: vjp(fn, x, y)")
+    res = fn(*inputs)
+    positions = tuple(range(len(inputs)))
+    g = grad(fn, grad_position=positions, weights=weights, has_aux=has_aux, sens_param=True)
+
+    def vjp_fn(v):
+        got = g(*inputs, v)
+        if has_aux:
+            got = got[0]
+        if weights is not None:
+            ins, ws = got
+            return (tuple(ins) if isinstance(ins, tuple) else (ins,)), ws
+        return tuple(got) if isinstance(got, tuple) else (got,)
+
+    vjp_fn.grad = g  # the gradient it runs (sg.source(vjp_fn.grad) shows it)
+    if has_aux:
+        first, aux = _split_aux(res)
+        return first, vjp_fn, aux
+    return res, vjp_fn
+
+
+class Jacobian:
+    """``jacfwd(fn)`` / ``jacrev(fn)`` / ``hessian(fn)``: a callable computing the
+    Jacobian of ``fn`` at its arguments (``J.shape == out.shape + in.shape``)."""
+
+    def __init__(self, fn, grad_position, has_aux, mode):
+        if not isinstance(has_aux, bool):
+            raise TypeError(f"{mode}: has_aux must be True or False, got {has_aux!r}")
+        _positions(grad_position, 1 << 30, mode)  # type check now, range at call time
+        self.fn, self.grad_position, self.has_aux, self.mode = fn, grad_position, has_aux, mode
+        self.__name__ = f"{mode}_{getattr(fn, '__name__', 'fn')}"
+        self.__doc__ = f"The {mode} Jacobian of {getattr(fn, '__qualname__', fn)!r}."
+        self._last = None
+
+    def __call__(self, *args):
+        positions = _positions(self.grad_position, len(args), self.mode)
+        if self.mode == "jacrev":
+            return self._reverse(args, positions)
+        return self._forward(self.fn, args, positions, self.has_aux)
+
+    def _forward(self, fn, args, positions, has_aux):
+        d, bound = forward(fn, positions, has_aux=has_aux)
+        self._last = d
+        basis, sizes = _basis(args, positions)
+        tangents = dict(zip(d.tangent_params, basis))
+        call_args = ((bound,) if bound is not None else ()) + tuple(args)
+        out, tout = d.functions[0](*call_args, **tangents)
+        first, aux = _split_aux(out) if has_aux else (out, None)
+        jacs, lo = [], 0
+        for p, s in zip(positions, sizes):
+            jacs.append(_fix_dtype(_jacobian(tout, first, np.shape(args[p]), lo, lo + s),
+                                   args[p]))
+            lo += s
+        j = jacs[0] if isinstance(self.grad_position, int) else tuple(jacs)
+        return (j, aux) if has_aux else j
+
+    def _reverse(self, args, positions):
+        """Rows of the Jacobian by reverse mode, all at once: forward mode over the
+        gradient with respect to its seed (batched cotangents)."""
+        from sourcegrad.api import grad
+        res = self.fn(*args)
+        first, aux = _split_aux(res) if self.has_aux else (res, None)
+        g = grad(self.fn, grad_position=positions, has_aux=self.has_aux, sens_param=True)
+        self._grad = g
+        seed = _float_array(first)
+        if isinstance(first, (tuple, list, dict)):
+            raise NotImplementedError("jacrev of a function returning a tuple or dict: use "
+                                      "jacfwd (see README, 'Forward mode')")
+        # the gradient, as a function of its seed (its last argument)
+        d, bound = forward(g, (len(args),))
+        self._last = d
+        m = seed.size
+        basis = eye(m, seed.dtype) if seed.ndim == 1 else \
+            np.eye(m, dtype=seed.dtype).reshape((m,) + seed.shape)
+        call_args = ((bound,) if bound is not None else ()) + tuple(args) + (seed,)
+        _, tout = d.functions[0](*call_args, **{d.tangent_params[0]: basis})
+        if self.has_aux:
+            tout = tout[0]
+        rows = tout if isinstance(tout, tuple) and len(positions) > 1 else (tout,)
+        jacs = []
+        oshape = np.shape(first)
+        for p, r in zip(positions, rows):
+            ishape = np.shape(args[p])
+            jacs.append(_fix_dtype(np.asarray(r).reshape(oshape + ishape), args[p]))
+        j = jacs[0] if isinstance(self.grad_position, int) else tuple(jacs)
+        return (j, aux) if self.has_aux else j
+
+    def as_function(self):
+        """A Python function computing this Jacobian that sourcegrad can transform again
+        (``jacfwd(jacrev(f))``): for a scalar ``f``, its gradient."""
+        from sourcegrad.api import value_and_grad
+        from sourcegrad.codegen import define
+        if self.mode != "jacrev" or not isinstance(self.grad_position, int) or self.has_aux:
+            raise NotImplementedError(
+                f"{self.mode} of a function inside another transformation: supported for "
+                f"jacrev(f) of a scalar f at one grad_position (jacfwd(jacrev(f)), "
+                f"hessian); see README, 'Forward mode'")
+        cached = getattr(self, "_as_function", None)
+        if cached is not None:
+            return cached
+        gen = value_and_grad(self.fn, grad_position=self.grad_position).callable_generated()
+        params = [p.name for p in inspect.signature(gen).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        base = getattr(self.fn, "__name__", "fn").replace("<lambda>", "lambda")
+        fname = f"jacrev_{base}"
+        text = (f"def {fname}({', '.join(params)}):\n"
+                f"    out, grads = {gen.__name__}({', '.join(params)})\n"
+                f"    require_scalar(out)\n"
+                f"    return grads\n")
+        self._as_function = define(fname, text, {gen.__name__: gen,
+                                                 "require_scalar": require_scalar}, fname)
+        return self._as_function
+
+    def source(self):
+        """The generated code the last call ran."""
+        if self._last is None:
+            raise RuntimeError(f"{self.mode}: call it once first; its code is specialised "
+                               f"on the call (which arguments, how the output is seeded)")
+        return self._last.source
+
+
+def require_scalar(out):
+    """``jacrev(f)`` inside another transformation stands for ``f``'s gradient: ``f``
+    must return a scalar."""
+    if np.ndim(out) != 0:
+        raise ValueError(f"jacrev(f) inside another transformation (jacfwd(jacrev(f))) "
+                         f"needs a scalar f, but f returned shape {np.shape(out)}; use "
+                         f"jacfwd(jacfwd(f))")
+
+
+def _register_rules():
+    from sourcegrad.rules import registry
+    registry.nondifferentiable(require_scalar)
+
+
+_register_rules()
+
+
+def _fix_dtype(j, x):
+    dt = np.asarray(x).dtype
+    if dt.kind == "f" and np.asarray(j).dtype != dt:
+        return np.asarray(j, dtype=dt)
+    return j
+
+
+class Hessian(Jacobian):
+    """``hessian(fn)``: ``jacfwd`` of ``fn``'s gradient (forward over reverse)."""
+
+    def __init__(self, fn, grad_position):
+        super().__init__(fn, grad_position, False, "hessian")
+
+    def __call__(self, *args):
+        from sourcegrad.api import grad
+        positions = _positions(self.grad_position, len(args), self.mode)
+        g = grad(self.fn, grad_position=positions if len(positions) > 1 else positions[0])
+        self._grad = g
+        h = self._forward(g, args, positions, False)
+        if isinstance(self.grad_position, int):
+            return h
+        # h[i] is the Jacobian of gradient output i w.r.t. input j: one row per i
+        return tuple(tuple(h[j][i] for j in range(len(positions)))
+                     for i in range(len(positions)))
+
+
+def jacfwd(fn, grad_position=0, has_aux=False):
+    """The Jacobian of ``fn`` by forward mode, one generated call for all input
+    elements: ``jacfwd(fn)(*args).shape == out.shape + args[grad_position].shape``.
+    A tuple ``grad_position`` gives a tuple of Jacobians; ``has_aux=True`` returns
+    ``(J, aux)``."""
+    return Jacobian(fn, grad_position, has_aux, "jacfwd")
+
+
+def jacrev(fn, grad_position=0, has_aux=False):
+    """The Jacobian of ``fn`` by reverse mode (batched cotangents: one generated call
+    for all output elements).  Same shapes and structure as :func:`jacfwd`."""
+    return Jacobian(fn, grad_position, has_aux, "jacrev")
+
+
+def hessian(fn, grad_position=0):
+    """The Hessian of a scalar function: ``jacfwd(jacrev(fn))`` (forward over reverse).
+    ``hessian(fn)(*args).shape == x.shape + x.shape`` for ``x = args[grad_position]``."""
+    return Hessian(fn, grad_position)
+
+
+__all__ = ["jvp", "vjp", "jacfwd", "jacrev", "hessian"]
