@@ -172,19 +172,35 @@ def per_direction(fn, args, k, t, **kwargs):
 
 def tmatmul_a(t1, x1, x2):
     """Tangent of ``x1 @ x2`` from the tangent ``t1`` of ``x1``."""
-    if np.ndim(x1) == 1 and np.ndim(x2) > 2:
-        t1 = t1.reshape(t1.shape[:1] + (1,) * (np.ndim(x2) - 2) + (1,) + t1.shape[1:])
+    nd1, nd2 = np.ndim(x1), np.ndim(x2)
+    if nd1 == 1:
+        if nd2 <= 2:
+            return np.matmul(t1, x2)
+        t1 = t1.reshape(t1.shape[:1] + (1,) * (nd2 - 2) + (1,) + t1.shape[1:])
         return np.matmul(t1, x2)[..., 0, :]
+    if nd2 > nd1:  # x2's extra batch axes go after the directions
+        t1 = t1.reshape(t1.shape[:1] + (1,) * (nd2 - nd1) + t1.shape[1:])
     return np.matmul(t1, x2)
 
 
 def tmatmul_b(x1, t2, x2):
     """Tangent of ``x1 @ x2`` from the tangent ``t2`` of ``x2``."""
-    if np.ndim(x2) == 1:  # (n, k): contract each direction with x1's last axis
-        if np.ndim(x1) == 2:
+    nd1, nd2 = np.ndim(x1), np.ndim(x2)
+    if nd2 == 1:  # (n, k): contract each direction with x1's last axis
+        if is_basis(t2) and nd1 == 2:
+            return x1.T  # the identity basis: the directions' images are x1's columns
+        if nd1 == 2:
             return np.matmul(t2, x1.T)
         return np.moveaxis(np.matmul(x1, t2.T), -1, 0)
+    if nd1 > nd2:
+        t2 = t2.reshape(t2.shape[:1] + (1,) * (nd1 - nd2) + t2.shape[1:])
     return np.matmul(x1, t2)
+
+
+def is_basis(t):
+    """Whether ``t`` is the identity basis ``jacfwd`` passes (see ``transforms.eye``)."""
+    from sourcegrad.transforms import is_eye
+    return is_eye(t)
 
 
 def tdot(t, a, b, which):
@@ -567,24 +583,26 @@ def linalg_inv(z, a):
 
 @tangent(np.linalg.det)
 def linalg_det(z, a):
-    d[z] = lift(z, d[a][(Ellipsis, 0, 0)]) * np.trace(np.linalg.solve(a, d[a]), axis1=-2,
-                                                       axis2=-1)
+    d[z] = z * np.trace(np.linalg.solve(a, d[a]), axis1=-2, axis2=-1)
 
 
 @tangent(np.linalg.solve)
 def linalg_solve(z, a, b):
-    d[z] = -np.linalg.solve(a, _tmatvec(d[a], z))
+    d[z] = -_tsolve_b(a, _tmatvec(d[a], z, b), b)
     d[z] = _tsolve_b(a, d[b], b)
 
 
-def _tmatvec(ta, z):
-    """``ta @ z`` per direction, with ``z`` a vector or matrix (no batch axis)."""
-    return ta @ z if np.ndim(z) > 1 else (ta @ z[:, None])
+def _tmatvec(ta, z, b):
+    """``ta @ z`` for each direction; ``z`` a (stack of) vector(s) when ``b`` is 1-D."""
+    if np.ndim(b) == 1:
+        return np.matmul(ta, z[..., None])[..., 0]
+    return np.matmul(ta, z)
 
 
 def _tsolve_b(a, tb, b):
+    """``solve(a, .)`` of each direction ``tb`` of a right-hand side shaped like ``b``."""
     if np.ndim(b) == 1:
-        return np.linalg.solve(a, tb.T).T
+        return np.linalg.solve(a, tb[..., None])[..., 0]
     return np.linalg.solve(a, tb)
 
 
@@ -662,8 +680,17 @@ def diagonal(z, a, offset=0, axis1=0, axis2=1):
 
 
 @tangent(np.asarray, np.array, np.ascontiguousarray)
-def asarray(z, a, dtype=None, *args):
-    d[z] = lift(d[a], z)
+def asarray(z, a, dtype=None, *args, **kwargs):
+    d[z] = tasarray(d[a], a, z)
+
+
+def tasarray(t, a, z):
+    """Tangent of ``np.array(a)``: ``a`` an array, or a (nested) list of values."""
+    if isinstance(t, (list, tuple)):
+        batch = batch_size(*t)
+        t = np.stack([np.asarray(ti) if ti is not None else np.zeros((batch,) + np.shape(v))
+                      for ti, v in zip(t, a)], axis=1) if batch is not None else None
+    return t.reshape(t.shape[:1] + np.shape(z)).astype(_float(z), copy=False)
 
 
 @tangent(np.ndarray.copy, np.copy)
