@@ -589,7 +589,7 @@ def linalg_det(z, a):
 @tangent(np.linalg.solve)
 def linalg_solve(z, a, b):
     d[z] = -_tsolve_b(a, _tmatvec(d[a], z, b), b)
-    d[z] = _tsolve_b(a, d[b], b)
+    d[z] = _tsolve_b(a, lift(d[b], z), b)
 
 
 def _tmatvec(ta, z, b):
