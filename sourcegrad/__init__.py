@@ -24,6 +24,7 @@ from sourcegrad.rules import ops as _ops_rules  # noqa: F401
 from sourcegrad.api import GradFunction, grad, source, value_and_grad
 from sourcegrad.ops import GradOperation, get_grad, stop_gradient
 from sourcegrad.rules import tangents_numpy as _tangent_rules  # noqa: F401
+from sourcegrad.rules import tangents_ops as _tangent_ops_rules  # noqa: F401
 from sourcegrad.transforms import hessian, jacfwd, jacrev, jvp, vjp
 
 ops.grad = grad

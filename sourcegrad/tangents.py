@@ -249,7 +249,7 @@ class Tangents:
                 env[pname] = val
             else:
                 env[pname] = const(val)
-        return Instantiator(self, rule, target, env, swap).run()
+        return Instantiator(self, rule, target, env, swap, s).run()
 
     def python_call(self, s, target, fn, args, keywords):
         """A function without a rule but with Python source (``ops``, ``nn``): its own
@@ -313,12 +313,14 @@ class Instantiator:
     ``E(d[x])`` of ``x``).
     """
 
-    def __init__(self, tan, rule, target, env, swap=False):
+    def __init__(self, tan, rule, target, env, swap=False, stmt=None):
         self.tan, self.rule, self.target, self.env, self.swap = tan, rule, target, env, swap
+        self.stmt = stmt
         self.locals = {}
 
     def run(self):
         temps, parts = [], []
+        covered = set(getattr(self.rule, "constant", ()))
         for st in self.rule.body:
             if isinstance(st, gast.Expr) and isinstance(st.value, gast.Constant):
                 continue
@@ -339,6 +341,7 @@ class Instantiator:
                         raise TypeError(f"tangent rule {self.rule.where}: each statement reads "
                                         f"the tangent of one argument")
                     param = reads.pop()
+                covered.add(param)
                 arg = self.env.get(param)
                 if isinstance(arg, gast.Tuple):
                     if not any(self.tan.active(e) for e in arg.elts):
@@ -354,6 +357,18 @@ class Instantiator:
                 temps.append(assign(new, value))
             else:
                 raise TypeError(f"rule {self.rule.where}: unsupported assignment target")
+        if not self.swap:
+            for pname, arg in self.env.items():
+                items = arg.elts if isinstance(arg, gast.Tuple) else [arg]
+                if pname not in covered and any(self.tan.active(e) for e in items):
+                    what = getattr(self.rule.primal, "__qualname__", str(self.rule.primal))
+                    self.tan.refuse(
+                        self.stmt, f"tangent of {what} with respect to {pname}",
+                        cls=NoDerivativeError,
+                        detail=f"its tangent rule ({self.rule.where}) covers "
+                               f"{', '.join(sorted(covered)) or 'no argument'} only",
+                        hint="keep that argument constant (compute it outside the "
+                             "function), or register a fuller rule with @sourcegrad.tangent")
         if not parts:
             return [], None
         total = parts[0]

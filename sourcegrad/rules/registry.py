@@ -281,8 +281,12 @@ _TANGENTS: dict[Any, "Rule"] = {}
 _ELEMENTWISE: set = set()
 
 
-def tangent(*primals: Any) -> Callable:
+def tangent(*primals: Any, constant: tuple = ()) -> Callable:
     """Register ``template`` as the forward-mode (tangent) rule of each of ``primals``.
+
+    ``constant``: parameters the result depends on only through their shape or
+    piecewise-constantly (their tangent contributes nothing).  Any other argument
+    that carries a tangent must have a statement, or forward mode refuses the call.
 
     Example::
 
@@ -298,7 +302,9 @@ def tangent(*primals: Any) -> Callable:
                             f"first parameter, then the primal's parameters")
         sig = inspect.Signature(params[1:])
         for primal in primals:
-            _TANGENTS[_key(primal)] = Rule(primal, template, params[0].name, sig)
+            rule = Rule(primal, template, params[0].name, sig)
+            rule.constant = frozenset(constant)
+            _TANGENTS[_key(primal)] = rule
         return template
 
     return register

@@ -401,7 +401,7 @@ def maximum(z, x1, x2):
     d[z] = lift(d[x2], z) * _tie(x2, x1, z)
 
 
-@tangent(np.where)
+@tangent(np.where, constant=("condition",))
 def where(z, condition, x=None, y=None):
     d[z] = np.where(condition, lift(d[x], z), 0.0)
     d[z] = np.where(condition, 0.0, lift(d[y], z))
@@ -731,7 +731,7 @@ def math_pow(z, x, y):
 
 # -------------------------------- the runtime helpers generated gradients call --
 
-@tangent(runtime.unbroadcast)
+@tangent(runtime.unbroadcast, constant=("x",))
 def unbroadcast(z, d_, x):
     d[z] = tunbroadcast(d[d_], x)
 
@@ -751,24 +751,24 @@ def seed_like(z, out):
     d[z] = zero_tangent(z, batch_size(d[out]))
 
 
-@tangent(runtime.matmul_adjoint_a)
+@tangent(runtime.matmul_adjoint_a, constant=("a",))
 def matmul_adjoint_a(z, dz, a, b):
     d[z] = per_direction(runtime.matmul_adjoint_a, (dz, a, b), 0, d[dz])
     d[z] = per_direction(runtime.matmul_adjoint_a, (dz, a, b), 2, d[b])
 
 
-@tangent(runtime.matmul_adjoint_b)
+@tangent(runtime.matmul_adjoint_b, constant=("b",))
 def matmul_adjoint_b(z, dz, a, b):
     d[z] = per_direction(runtime.matmul_adjoint_b, (dz, a, b), 0, d[dz])
     d[z] = per_direction(runtime.matmul_adjoint_b, (dz, a, b), 1, d[a])
 
 
-@tangent(runtime.item_adjoint)
+@tangent(runtime.item_adjoint, constant=("i", "like"))
 def item_adjoint(z, dseq, i, like):
     d[z] = titem(d[dseq], i, like, batch_size(d[dseq]))
 
 
-@tangent(runtime.index_adjoint)
+@tangent(runtime.index_adjoint, constant=("x", "index"))
 def index_adjoint(z, x, index, dz):
     d[z] = tindex_adjoint(d[dz], x, index, dz)
 
@@ -784,6 +784,6 @@ def make_dict(z, *items):
     d[z] = tmake_dict(items, d[items], batch_size(*d[items]))
 
 
-@tangent(runtime.save_item)
+@tangent(runtime.save_item, constant=("index",))
 def save_item(z, y, index):
     d[z] = bindex(d[y], z, index)
