@@ -109,12 +109,52 @@ def _float_array(x):
 
 
 def _batched(v, like):
-    """The tangent ``v`` of input ``like`` as a batch of one direction."""
+    """The tangent ``v`` of input ``like`` (an array, a float, or a dict/list/tuple of
+    them) as a batch of one direction."""
+    if isinstance(like, dict):
+        if not isinstance(v, dict) or set(v) != set(like):
+            raise ValueError("the tangent of a dict input must be a dict with the same keys")
+        return {k: _batched(v[k], like[k]) for k in like}
+    if isinstance(like, (list, tuple)):
+        if not isinstance(v, (list, tuple)) or len(v) != len(like):
+            raise ValueError("the tangent of a tuple or list input must have one item "
+                             "per item")
+        return type(like)(_batched(a, b) for a, b in zip(v, like))
     v = np.asarray(v, dtype=_float_array(like).dtype)
     if v.shape != np.shape(like):
         raise ValueError(f"the tangent has shape {v.shape} but its input has shape "
                          f"{np.shape(like)}; give one tangent per input, of its shape")
     return v[None]
+
+
+def _leaves(x):
+    """The array leaves of ``x`` (dicts, lists and tuples opened), in order."""
+    if isinstance(x, dict):
+        return [leaf for k in x for leaf in _leaves(x[k])]
+    if isinstance(x, (list, tuple)):
+        return [leaf for v in x for leaf in _leaves(v)]
+    return [x]
+
+
+def _leaves_like(t, x):
+    """The leaves of ``t`` (a tangent or gradient of ``x``) in ``x``'s order; ``None``
+    where ``t`` lacks an item."""
+    if isinstance(x, dict):
+        return [leaf for k in x for leaf in _leaves_like(t.get(k) if t is not None else None,
+                                                         x[k])]
+    if isinstance(x, (list, tuple)):
+        return [leaf for i, v in enumerate(x)
+                for leaf in _leaves_like(t[i] if t is not None else None, v)]
+    return [t]
+
+
+def _rebuild(x, leaves):
+    """``x``'s structure with its leaves replaced, in order, from the iterator."""
+    if isinstance(x, dict):
+        return {k: _rebuild(x[k], leaves) for k in x}
+    if isinstance(x, (list, tuple)):
+        return type(x)(_rebuild(v, leaves) for v in x)
+    return next(leaves)
 
 
 def _unbatch(t, like):
@@ -127,7 +167,7 @@ def _unbatch(t, like):
     if t is None:
         return np.zeros_like(_float_array(like))
     r = t[0]
-    if isinstance(like, float):
+    if type(like) is float:
         return float(r)
     return np.asarray(r, dtype=np.result_type(like, np.float32)
                       if np.asarray(like).dtype.kind in "fc" else r.dtype) \
@@ -156,36 +196,63 @@ def is_eye(t):
 
 def _basis(args, positions):
     """One tangent per differentiated argument: together, the identity on all their
-    elements (n = their total size), each reshaped to ``(n,) + its shape``."""
-    arrays = [_float_array(args[p]) for p in positions]
-    sizes = [a.size for a in arrays]
-    n = sum(sizes)
-    dtype = np.result_type(*[a.dtype for a in arrays]) if arrays else np.float64
-    if len(arrays) == 1 and arrays[0].ndim == 1:
-        return [eye(n, dtype)], sizes
+    elements (n = their total size), each leaf reshaped to ``(n,) + its shape``.
+    Returns the tangents and, per argument, its leaves' (start, stop) rows."""
+    leaves = [[_float_array(v) for v in _leaves(args[p])] for p in positions]
+    flat = [a for group in leaves for a in group]
+    n = sum(a.size for a in flat)
+    dtype = np.result_type(*[a.dtype for a in flat]) if flat else np.float64
+    if len(flat) == 1 and flat[0].ndim == 1 and not isinstance(args[positions[0]],
+                                                               (dict, list, tuple)):
+        return [eye(n, dtype)], [[(0, n)]]
     e = np.eye(n, dtype=dtype)
-    out, start = [], 0
-    for a, s in zip(arrays, sizes):
-        out.append(e[:, start:start + s].reshape((n,) + a.shape))
-        start += s
-    return out, sizes
+    out, rows, start = [], [], 0
+    for p, group in zip(positions, leaves):
+        ts, spans = [], []
+        for a in group:
+            ts.append(e[:, start:start + a.size].reshape((n,) + a.shape))
+            spans.append((start, start + a.size))
+            start += a.size
+        out.append(_rebuild(args[p], iter(ts)))
+        rows.append(spans)
+    return out, rows
 
 
 def _jacobian(t, out, in_shape, lo, hi):
     """``J`` with ``J.shape == out.shape + in_shape`` from the batched tangent ``t`` of
-    ``out`` (rows lo:hi are the directions of this input)."""
-    if isinstance(out, dict):
-        return {k: _jacobian(t[k], v, in_shape, lo, hi) for k, v in out.items()}
-    if isinstance(out, (list, tuple)):
-        return type(out)(_jacobian(ti, o, in_shape, lo, hi) for ti, o in zip(t, out))
+    the array ``out`` (rows lo:hi are the directions of this input)."""
     oshape = np.shape(out)
     if t is None:
         return np.zeros(oshape + in_shape)
     rows = np.asarray(t)[lo:hi]
     rows = rows.reshape((hi - lo,) + oshape)
-    k = len(oshape)
-    j = np.moveaxis(rows, 0, -1) if k else rows
+    j = np.moveaxis(rows, 0, -1) if oshape else rows
     return j.reshape(oshape + in_shape)
+
+
+def _jacobian_of_inputs(t, out, xs, spans, single):
+    """The Jacobian of ``out`` with respect to the inputs ``xs``: the output's structure
+    outside (a tuple or dict output gives a tuple or dict), then a tuple over the
+    inputs (unless ``single``), then each input's own structure (a dict input gives a
+    dict of Jacobians)."""
+    if isinstance(out, dict):
+        return {k: _jacobian_of_inputs(t.get(k) if t is not None else None, v, xs, spans,
+                                       single) for k, v in out.items()}
+    if isinstance(out, (list, tuple)):
+        return type(out)(_jacobian_of_inputs(ti, o, xs, spans, single)
+                         for ti, o in zip(t, out))
+    jacs = tuple(_jacobian_of_input(t, out, x, sp) for x, sp in zip(xs, spans))
+    return jacs[0] if single else jacs
+
+
+def _jacobian_of_input(t, out, x, spans):
+    """The Jacobian of the array ``out`` with respect to input ``x``."""
+    leaves = _leaves(x)
+    jacs = [_fix_dtype(_jacobian(t, out, np.shape(leaf), lo, hi), leaf)
+            for leaf, (lo, hi) in zip(leaves, spans)]
+    if not isinstance(x, (dict, list, tuple)):
+        return jacs[0]
+    return _rebuild(x, iter(jacs))
 
 
 def _positions(grad_position, nargs, what):
@@ -298,17 +365,13 @@ class Jacobian:
     def _forward(self, fn, args, positions, has_aux):
         d, bound = forward(fn, positions, has_aux=has_aux)
         self._last = d
-        basis, sizes = _basis(args, positions)
+        basis, spans = _basis(args, positions)
         tangents = dict(zip(d.tangent_params, basis))
         call_args = ((bound,) if bound is not None else ()) + tuple(args)
         out, tout = d.functions[0](*call_args, **tangents)
         first, aux = _split_aux(out) if has_aux else (out, None)
-        jacs, lo = [], 0
-        for p, s in zip(positions, sizes):
-            jacs.append(_fix_dtype(_jacobian(tout, first, np.shape(args[p]), lo, lo + s),
-                                   args[p]))
-            lo += s
-        j = jacs[0] if isinstance(self.grad_position, int) else tuple(jacs)
+        j = _jacobian_of_inputs(tout, first, [args[p] for p in positions], spans,
+                                isinstance(self.grad_position, int))
         return (j, aux) if has_aux else j
 
     def _reverse(self, args, positions):
@@ -317,7 +380,8 @@ class Jacobian:
         from sourcegrad.api import grad
         res = self.fn(*args)
         first, aux = _split_aux(res) if self.has_aux else (res, None)
-        g = grad(self.fn, grad_position=positions, has_aux=self.has_aux, sens_param=True)
+        g = grad(self.fn, grad_position=positions if len(positions) > 1 else positions[0],
+                 has_aux=self.has_aux, sens_param=True)
         self._grad = g
         seed = _float_array(first)
         if isinstance(first, (tuple, list, dict)):
@@ -333,12 +397,14 @@ class Jacobian:
         _, tout = d.functions[0](*call_args, **{d.tangent_params[0]: basis})
         if self.has_aux:
             tout = tout[0]
-        rows = tout if isinstance(tout, tuple) and len(positions) > 1 else (tout,)
+        rows = tout if len(positions) > 1 else (tout,)
         jacs = []
         oshape = np.shape(first)
         for p, r in zip(positions, rows):
-            ishape = np.shape(args[p])
-            jacs.append(_fix_dtype(np.asarray(r).reshape(oshape + ishape), args[p]))
+            leaves = [_fix_dtype(np.asarray(t).reshape(oshape + np.shape(x)), x)
+                      if t is not None else np.zeros(oshape + np.shape(x))
+                      for t, x in zip(_leaves_like(r, args[p]), _leaves(args[p]))]
+            jacs.append(_rebuild(args[p], iter(leaves)))
         j = jacs[0] if isinstance(self.grad_position, int) else tuple(jacs)
         return (j, aux) if self.has_aux else j
 
@@ -411,12 +477,8 @@ class Hessian(Jacobian):
         positions = _positions(self.grad_position, len(args), self.mode)
         g = grad(self.fn, grad_position=positions if len(positions) > 1 else positions[0])
         self._grad = g
-        h = self._forward(g, args, positions, False)
-        if isinstance(self.grad_position, int):
-            return h
-        # h[i] is the Jacobian of gradient output i w.r.t. input j: one row per i
-        return tuple(tuple(h[j][i] for j in range(len(positions)))
-                     for i in range(len(positions)))
+        # a tuple grad_position: H[i][j] = d g_i / d x_j (the gradient's tuple outside)
+        return self._forward(g, args, positions, False)
 
 
 def jacfwd(fn, grad_position=0, has_aux=False):

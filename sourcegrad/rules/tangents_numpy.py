@@ -33,8 +33,48 @@ from sourcegrad.rules.registry import d, elementwise, tangent
 
 # ---------------------------------------------------------------- helpers --
 
+class TangentList(list):
+    """The tangent of a tuple/list adjoint (``AdjointList``): ``+`` adds item by item,
+    as adjoints add (``None`` is zero)."""
+
+    __slots__ = ()
+
+    def __add__(self, other):
+        return TangentList(b if a is None else a if b is None else a + b
+                           for a, b in zip(self, other))
+
+    __radd__ = __add__
+
+    def __neg__(self):
+        return TangentList(None if a is None else -a for a in self)
+
+
+class TangentDict(dict):
+    """The tangent of a dict adjoint (``AdjointDict``): ``+`` merges by key, adding."""
+
+    __slots__ = ()
+
+    def __add__(self, other):
+        out = TangentDict(self)
+        for k, b in other.items():
+            a = out.get(k)
+            out[k] = b if a is None else a if b is None else a + b
+        return out
+
+    __radd__ = __add__
+
+    def __neg__(self):
+        return TangentDict((k, None if a is None else -a) for k, a in self.items())
+
+
 def lift(t, z):
-    """Tangent ``t`` (``(n,) + shape(x)``) broadcast to ``(n,) + shape(z)``."""
+    """Tangent ``t`` (``(n,) + shape(x)``) broadcast to ``(n,) + shape(z)``; the tangent
+    of a container adjoint (``AdjointList``/``AdjointDict`` summed with ``+``) as a
+    container that adds the same way."""
+    if isinstance(t, dict):
+        return TangentDict(t)
+    if isinstance(t, (list, tuple)):
+        return TangentList(t)
     zs = z.shape if isinstance(z, np.ndarray) else np.shape(z)
     ts = t.shape
     if ts[1:] == zs:
@@ -741,7 +781,7 @@ def zeros_like(z, x):
     d[z] = zero_tangent(z, batch_size(d[x]))
 
 
-@tangent(runtime.fill_zeros)
+@tangent(runtime.fill_zeros, constant=("x",))
 def fill_zeros(z, g, x):
     d[z] = d[g]
 
