@@ -675,6 +675,9 @@ def source(g, comments: bool = True) -> str:
     your code it differentiates; ``comments=False`` leaves them out.
     """
     if not isinstance(g, GradFunction):
+        shown = getattr(g, "sg_source", None)  # jacfwd/jacrev/hessian (sourcegrad.transforms)
+        if shown is not None:
+            return shown(comments)
         raise TypeError(f"source() expects what grad/value_and_grad returned, got "
                         f"{type(g).__name__}")
     return g.source(comments)

@@ -103,8 +103,8 @@ def is_atom(node) -> bool:
 
 def assigned_names(stmts, lists=False) -> set:
     """Names bound by assignment or for-targets anywhere in ``stmts``; with
-    ``lists``, also lists grown by ``lst.append(...)`` (normalization turns
-    that into an assignment)."""
+    ``lists``, also lists grown by ``lst.append(...)`` or shrunk by
+    ``lst.pop()`` (normalization turns those into assignments)."""
     out = set()
     for s in stmts:
         for n in astutil.walk(s):
@@ -115,6 +115,10 @@ def assigned_names(stmts, lists=False) -> set:
                     and n.value.func.attr in LIST_METHODS \
                     and isinstance(n.value.func.value, gast.Name):
                 out.add(n.value.func.value.id)
+            elif lists and isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) \
+                    and n.func.attr == "pop" and not n.args and not n.keywords \
+                    and isinstance(n.func.value, gast.Name):
+                out.add(n.func.value.id)  # v = lst.pop() rebinds lst too
     return out
 
 

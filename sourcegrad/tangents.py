@@ -142,6 +142,17 @@ class Tangents:
                         detail="forward mode expects each statement to bind a fresh name")
         if isinstance(value, gast.Call):
             kind, obj = self.ctx.classify(value, self)
+            if kind == "user" and (registry.lookup_tangent(obj.func) is not None or
+                                   registry.is_nondifferentiable(obj.func)):
+                kind = "rule"  # a helper of ours with its own tangent rule
+                pre, texpr = self.apply_rule(s, obj.func, target, value.args, value.keywords)
+                return [s] + pre + [assign(self.d(target), texpr if texpr is not None
+                                           else self.zero(name(target)))]
+            if kind == "dynamic" and isinstance(value.func, gast.Attribute) \
+                    and value.func.attr == "get" and self.active(value.func.value):
+                return [s, assign(self.d(target), call(
+                    self.helper(tn.item_get), self.dname(value.func.value.id), name(target),
+                    *value.args))]
             if kind in ("user", "dynamic"):
                 return self.user_call(s, target, value, kind, obj)
         pre, texpr = self.tangent_of(s, target, value)
@@ -330,25 +341,23 @@ class Instantiator:
             if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
                     and t.value.id == "d":
                 if self.swap:
-                    param = t.slice.id
+                    params = [t.slice.id]
                 else:
                     if t.slice.id != self.rule.result:
-                        raise TypeError(f"tangent rule {self.rule.where}: assign d[{self.rule.result}]")
-                    reads = {n.slice.id for n in astutil.walk(st.value)
-                             if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name)
-                             and n.value.id == "d"}
-                    if len(reads) != 1:
-                        raise TypeError(f"tangent rule {self.rule.where}: each statement reads "
-                                        f"the tangent of one argument")
-                    param = reads.pop()
-                covered.add(param)
-                arg = self.env.get(param)
-                if isinstance(arg, gast.Tuple):
-                    if not any(self.tan.active(e) for e in arg.elts):
-                        continue
-                elif arg is None or not self.tan.active(arg):
+                        raise TypeError(f"tangent rule {self.rule.where}: assign "
+                                        f"d[{self.rule.result}]")
+                    params = sorted({n.slice.id for n in astutil.walk(st.value)
+                                     if isinstance(n, gast.Subscript)
+                                     and isinstance(n.value, gast.Name) and n.value.id == "d"})
+                    if not params:
+                        raise TypeError(f"tangent rule {self.rule.where}: each statement "
+                                        f"reads the tangent of an argument")
+                    covered.update(params)
+                # kept when one of the arguments it reads carries a tangent (a statement
+                # reading several covers them together; the others read as None)
+                if not any(self._carries(p) for p in params):
                     continue
-                self.param = param
+                self.param = params[0]
                 parts.append(self.expr(st.value))
             elif isinstance(t, gast.Name):
                 new = self.tan.namer.fresh(t.id)
@@ -381,6 +390,12 @@ class Instantiator:
                 kept.insert(0, st)
                 used |= {n.id for n in astutil.name_nodes(st.value)}
         return kept, total
+
+    def _carries(self, param):
+        arg = self.env.get(param)
+        if isinstance(arg, gast.Tuple):
+            return any(self.tan.active(e) for e in arg.elts)
+        return arg is not None and self.tan.active(arg)
 
     def tangent_expr(self, param):
         arg = self.env.get(param)

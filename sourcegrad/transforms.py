@@ -28,7 +28,7 @@ import types
 
 import numpy as np
 
-from sourcegrad.errors import NoDerivativeError
+from sourcegrad.errors import NoDerivativeError, SourcegradError
 
 _EYES: dict = {}
 
@@ -388,7 +388,12 @@ class Jacobian:
             raise NotImplementedError("jacrev of a function returning a tuple or dict: use "
                                       "jacfwd (see README, 'Forward mode')")
         # the gradient, as a function of its seed (its last argument)
-        d, bound = forward(g, (len(args),))
+        try:
+            d, bound = forward(g, (len(args),))
+        except SourcegradError:
+            # forward mode cannot run over this gradient's code: one reverse sweep
+            # per output element (a Python loop; see README, 'Forward mode')
+            return self._reverse_rows(g, args, positions, first, aux, seed)
         self._last = d
         m = seed.size
         basis = eye(m, seed.dtype) if seed.ndim == 1 else \
@@ -404,6 +409,26 @@ class Jacobian:
             leaves = [_fix_dtype(np.asarray(t).reshape(oshape + np.shape(x)), x)
                       if t is not None else np.zeros(oshape + np.shape(x))
                       for t, x in zip(_leaves_like(r, args[p]), _leaves(args[p]))]
+            jacs.append(_rebuild(args[p], iter(leaves)))
+        j = jacs[0] if isinstance(self.grad_position, int) else tuple(jacs)
+        return (j, aux) if self.has_aux else j
+
+    def _reverse_rows(self, g, args, positions, first, aux, seed):
+        oshape = np.shape(first)
+        rows = []
+        for i in range(seed.size):
+            e = np.zeros(seed.size, seed.dtype)
+            e[i] = 1
+            got = g(*args, e.reshape(oshape))
+            if self.has_aux:
+                got = got[0]
+            rows.append(got if len(positions) > 1 else (got,))
+        jacs = []
+        for k, p in enumerate(positions):
+            leaves = []
+            for j, x in enumerate(_leaves(args[p])):
+                stacked = np.stack([np.asarray(_leaves_like(r[k], args[p])[j]) for r in rows])
+                leaves.append(_fix_dtype(stacked.reshape(oshape + np.shape(x)), x))
             jacs.append(_rebuild(args[p], iter(leaves)))
         j = jacs[0] if isinstance(self.grad_position, int) else tuple(jacs)
         return (j, aux) if self.has_aux else j
@@ -434,12 +459,19 @@ class Jacobian:
                                                  "require_scalar": require_scalar}, fname)
         return self._as_function
 
-    def source(self):
-        """The generated code the last call ran."""
+    def sg_source(self, comments=True):
+        """The generated code the last call ran (``sg.source(jacfwd(f))``): the
+        forward-mode function (for ``jacrev`` and ``hessian``: forward mode over the
+        gradient, whose own code follows)."""
+        from sourcegrad.codegen import strip_comments
         if self._last is None:
-            raise RuntimeError(f"{self.mode}: call it once first; its code is specialised "
-                               f"on the call (which arguments, how the output is seeded)")
-        return self._last.source
+            raise RuntimeError(f"sg.source({self.mode}(...)): call it once first; its code "
+                               f"depends on the call (which arguments, how many)")
+        text = self._last.source
+        grad = getattr(self, "_grad", None)
+        if grad is not None:
+            text = text + "\n\n" + grad.source(comments)
+        return text if comments else strip_comments(text)
 
 
 def require_scalar(out):

@@ -71,10 +71,12 @@ def lift(t, z):
     """Tangent ``t`` (``(n,) + shape(x)``) broadcast to ``(n,) + shape(z)``; the tangent
     of a container adjoint (``AdjointList``/``AdjointDict`` summed with ``+``) as a
     container that adds the same way."""
-    if isinstance(t, dict):
-        return TangentDict(t)
-    if isinstance(t, (list, tuple)):
-        return TangentList(t)
+    if isinstance(t, (dict, list, tuple)):
+        if isinstance(z, runtime.AdjointDict):
+            return TangentDict(t)
+        if isinstance(z, runtime.AdjointList):
+            return TangentList(t)
+        return list(t) if isinstance(t, (list, tuple)) else t  # list + list: concatenation
     zs = z.shape if isinstance(z, np.ndarray) else np.shape(z)
     ts = t.shape
     if ts[1:] == zs:
@@ -292,8 +294,8 @@ def tadd_adjoints(ta, tb, a, b):
     if b is None:
         return ta
     if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
-        return [tadd_adjoints(x, y, u, v) for x, y, u, v in zip(_items(ta, a), _items(tb, b),
-                                                               a, b)]
+        return TangentList(tadd_adjoints(x, y, u, v)
+                           for x, y, u, v in zip(_items(ta, a), _items(tb, b), a, b))
     if ta is None:
         return tb
     if tb is None:
@@ -308,7 +310,7 @@ def _items(t, x):
 def tindex_adjoint(t, x, index, dz):
     """Tangent of ``index_adjoint(x, index, dz)`` (linear in ``dz``)."""
     if isinstance(x, (tuple, list)):
-        out = [None] * len(x)
+        out = TangentList([None] * len(x))
         if isinstance(index, slice):
             for j, g in zip(range(*index.indices(len(x))), t):
                 out[j] = g
@@ -316,7 +318,7 @@ def tindex_adjoint(t, x, index, dz):
             out[index] = t
         return out
     if isinstance(x, dict):
-        return {index: t}
+        return TangentDict({index: t})
     out = np.zeros((t.shape[0],) + np.shape(x), dtype=np.result_type(x, t))
     for r, g in zip(out, t):
         np.add.at(r, index, g)
@@ -815,8 +817,7 @@ def index_adjoint(z, x, index, dz):
 
 @tangent(runtime.add_adjoints)
 def add_adjoints(z, a, b):
-    d[z] = tadd_adjoints(d[a], None, a, b)
-    d[z] = tadd_adjoints(None, d[b], a, b)
+    d[z] = tadd_adjoints(d[a], d[b], a, b)
 
 
 @tangent(runtime.make_dict)
@@ -827,3 +828,31 @@ def make_dict(z, *items):
 @tangent(runtime.save_item, constant=("index",))
 def save_item(z, y, index):
     d[z] = bindex(d[y], z, index)
+
+
+def item_get(t, z, key, default=None):
+    """Tangent of ``x.get(key, default)`` (a dict, or a dict adjoint) from ``x``'s."""
+    g = t.get(key) if t is not None else None
+    return g
+
+
+@tangent(runtime.list_append)
+def list_append(z, lst, item):
+    d[z] = tlist_append(d[lst], lst, d[item], item, batch_size(d[lst], d[item]))
+
+
+def tlist_append(tl, lst, ti, item, batch):
+    out = list(tl) if tl is not None else [zero_tangent_of(v, batch) for v in lst]
+    out.append(ti if ti is not None else zero_tangent_of(item, batch))
+    return out
+
+
+@tangent(runtime.list_extend)
+def list_extend(z, lst, items):
+    d[z] = tlist_extend(d[lst], lst, d[items], items, batch_size(d[lst], d[items]))
+
+
+def tlist_extend(tl, lst, ti, items, batch):
+    out = list(tl) if tl is not None else [zero_tangent_of(v, batch) for v in lst]
+    out += list(ti) if ti is not None else [zero_tangent_of(v, batch) for v in items]
+    return out
