@@ -388,18 +388,18 @@ class Jacobian:
             raise NotImplementedError("jacrev of a function returning a tuple or dict: use "
                                       "jacfwd (see README, 'Forward mode')")
         # the gradient, as a function of its seed (its last argument)
+        m = seed.size
+        basis = eye(m, seed.dtype) if seed.ndim == 1 else \
+            np.eye(m, dtype=seed.dtype).reshape((m,) + seed.shape)
         try:
             d, bound = forward(g, (len(args),))
+            self._last = d
+            call_args = ((bound,) if bound is not None else ()) + tuple(args) + (seed,)
+            _, tout = d.functions[0](*call_args, **{d.tangent_params[0]: basis})
         except SourcegradError:
             # forward mode cannot run over this gradient's code: one reverse sweep
             # per output element (a Python loop; see README, 'Forward mode')
             return self._reverse_rows(g, args, positions, first, aux, seed)
-        self._last = d
-        m = seed.size
-        basis = eye(m, seed.dtype) if seed.ndim == 1 else \
-            np.eye(m, dtype=seed.dtype).reshape((m,) + seed.shape)
-        call_args = ((bound,) if bound is not None else ()) + tuple(args) + (seed,)
-        _, tout = d.functions[0](*call_args, **{d.tangent_params[0]: basis})
         if self.has_aux:
             tout = tout[0]
         rows = tout if len(positions) > 1 else (tout,)
@@ -483,10 +483,63 @@ def require_scalar(out):
                          f"jacfwd(jacfwd(f))")
 
 
+def _contract1(x, u, fn):
+    return np.sum(u * fn(x))
+
+
+def _contract2(x, y, u, fn):
+    return np.sum(u * fn(x, y))
+
+
+def jvp_adjoint(dz, fn, inputs, v, which):
+    """The adjoint of ``jvp(fn, inputs, v)``'s arguments (``which``: 0 the inputs, 1 the
+    tangents) from the adjoint ``dz`` of its result ``(out, t)``, ``t = J(x) v``:
+    ``d inputs = J^T d_out + H_{d_t . fn}(x) v`` (forward over reverse),
+    ``d v = J^T d_t``."""
+    from sourcegrad.api import grad
+    single = not isinstance(inputs, tuple)
+    args = (inputs,) if single else tuple(inputs)
+    vs = (v,) if single else tuple(v)
+    d_out, d_t = (dz[0], dz[1]) if dz is not None else (None, None)
+    total = [np.zeros_like(_float_array(a)) for a in args]
+
+    def add(parts):
+        for i, p in enumerate(parts):
+            total[i] = total[i] + p
+
+    if which == 1:
+        if d_t is not None:
+            add(vjp(fn, *args)[1](d_t))
+    else:
+        if d_out is not None:
+            add(vjp(fn, *args)[1](d_out))
+        if d_t is not None:
+            if len(args) > 2:
+                raise NotImplementedError("grad of jvp with more than two inputs")
+            contract = _contract1 if len(args) == 1 else _contract2
+            positions = tuple(range(len(args)))
+            g = grad(contract, grad_position=positions if len(args) > 1 else 0)
+            d, bound = forward(g, positions)
+            tangents = {name: _batched(t, a) for name, t, a in zip(d.tangent_params, vs, args)}
+            _, tout = d.functions[0](*args, d_t, fn, **tangents)
+            tout = (tout,) if len(args) == 1 else tout
+            add([_unbatch(t, a) for t, a in zip(tout, args)])
+    out = [_fix_dtype(t, a) for t, a in zip(total, args)]
+    return out[0] if single else tuple(out)
+
+
 def _register_rules():
     from sourcegrad.rules import registry
     registry.nondifferentiable(require_scalar)
+    registry.adjoint(jvp)(_jvp_rule)
 
+
+def _jvp_rule(z, fn, inputs, v, has_aux=False):
+    d[inputs] = jvp_adjoint(d[z], fn, inputs, v, 0)  # noqa: F821
+    d[v] = jvp_adjoint(d[z], fn, inputs, v, 1)  # noqa: F821
+
+
+d = None  # the rule templates' d[...] (see rules/registry.py)
 
 _register_rules()
 

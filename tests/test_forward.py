@@ -503,3 +503,20 @@ def test_missing_tangent_rule_is_a_clear_error():
     with pytest.raises(sg.NoDerivativeError, match="slogdet") as info:
         sg.jvp(uses_unknown, np.eye(2) * 2.0, np.eye(2))
     assert "test_forward.py" in str(info.value)
+
+
+def pops(x):
+    stack = [x, 2.0 * x, x * x]
+    total = 0.0
+    for i in range(3):
+        v = stack.pop()
+        total = total + v * (i + 1.0)
+    return total
+
+
+def test_pop_in_a_loop_takes_a_new_item_each_time():
+    # v = lst.pop() in a loop once read the same item every iteration (reverse mode too)
+    check_grads(pops, 1.5)
+    out, t = sg.jvp(pops, 1.5, 1.0)
+    eps = 1e-6
+    np.testing.assert_allclose(t, (pops(1.5 + eps) - pops(1.5 - eps)) / (2 * eps), rtol=1e-6)
