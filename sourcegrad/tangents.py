@@ -50,7 +50,22 @@ class Tangents:
         self.ctx = ctx
         self.tangents = {}       # primal name -> tangent name
         self._batch = None       # the name holding the number of directions
-        self.callees = []        # (name, Derivative) of user functions called
+        self.depth = 0           # inside a loop or branch
+        # names bound exactly once: when the tangent of that one binding is zero,
+        # the name carries none (nothing is computed for it, or from it)
+        count = {}
+        for st in statements(fn_tree.body):
+            bound = st.targets[0] if isinstance(st, gast.Assign) else \
+                st.target if isinstance(st, (gast.For, gast.AugAssign)) else None
+            for n in astutil.walk(bound) if bound is not None else ():
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                    count[n.id] = count.get(n.id, 0) + 1
+        params = {a.id for a in fn_tree.args.args + fn_tree.args.posonlyargs
+                  + fn_tree.args.kwonlyargs}
+        written = {st.targets[0].value.id for st in statements(fn_tree.body)
+                   if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Subscript)
+                   and isinstance(st.targets[0].value, gast.Name)}
+        self.once = {n for n, c in count.items() if c == 1 and n not in params | written}
 
     # -- names -----------------------------------------------------------------------
     def d(self, n: str) -> str:
@@ -95,6 +110,22 @@ class Tangents:
             if isinstance(t, gast.Subscript):
                 return self.assign_item(s, t)
             self.refuse(s, "assignment to " + type(t).__name__)
+        if isinstance(s, (gast.If, gast.For, gast.While)):
+            self.depth += 1
+            try:
+                return self.control(s)
+            finally:
+                self.depth -= 1
+        if isinstance(s, gast.Expr):
+            self.check_effect_call(s)
+            return [s]
+        if isinstance(s, (gast.Assert, gast.Raise, gast.Pass, gast.Break, gast.Continue)):
+            return [s]
+        if isinstance(s, gast.Return):
+            return []
+        self.refuse(s, f"{type(s).__name__} statement")
+
+    def control(self, s):
         if isinstance(s, gast.If):
             return [gast.If(test=s.test, body=self.block(s.body) or [gast.Pass()],
                             orelse=self.block(s.orelse))]
@@ -108,14 +139,6 @@ class Tangents:
         if isinstance(s, gast.While):
             return [gast.While(test=s.test, body=self.block(s.body) or [gast.Pass()],
                                orelse=self.block(s.orelse))]
-        if isinstance(s, gast.Expr):
-            self.check_effect_call(s)
-            return [s]
-        if isinstance(s, (gast.Assert, gast.Raise, gast.Pass, gast.Break, gast.Continue)):
-            return [s]
-        if isinstance(s, gast.Return):
-            return []
-        self.refuse(s, f"{type(s).__name__} statement")
 
     def check_effect_call(self, s):
         v = s.value
@@ -144,10 +167,9 @@ class Tangents:
             kind, obj = self.ctx.classify(value, self)
             if kind == "user" and (registry.lookup_tangent(obj.func) is not None or
                                    registry.is_nondifferentiable(obj.func)):
-                kind = "rule"  # a helper of ours with its own tangent rule
+                # a helper of ours with its own tangent rule
                 pre, texpr = self.apply_rule(s, obj.func, target, value.args, value.keywords)
-                return [s] + pre + [assign(self.d(target), texpr if texpr is not None
-                                           else self.zero(name(target)))]
+                return self.bind_tangent(s, target, pre, texpr)
             if kind == "dynamic" and isinstance(value.func, gast.Attribute) \
                     and value.func.attr == "get" and self.active(value.func.value):
                 return [s, assign(self.d(target), call(
@@ -156,7 +178,14 @@ class Tangents:
             if kind in ("user", "dynamic"):
                 return self.user_call(s, target, value, kind, obj)
         pre, texpr = self.tangent_of(s, target, value)
+        return self.bind_tangent(s, target, pre, texpr)
+
+    def bind_tangent(self, s, target, pre, texpr):
         if texpr is None:
+            if target in self.once and not self.depth:
+                # its only binding carries no tangent: neither does the name
+                self.act.active.discard(target)
+                return [s] + pre
             texpr = self.zero(name(target))
         return [s] + pre + [assign(self.d(target), texpr)]
 

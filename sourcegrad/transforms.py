@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import inspect
 import types
+import weakref
 
 import numpy as np
 
@@ -55,16 +56,40 @@ def _target(fn):
     return func, bound
 
 
+_FORWARD: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 def forward(fn, positions=(0,), kwnames=(), has_aux=False, nargs=None):
     """The generated forward-mode function of ``fn`` differentiated at argument
     ``positions`` (and keyword arguments ``kwnames``), with the bound object (or None).
     It takes ``fn``'s arguments, then one tangent per differentiated argument by
-    keyword (``dx=...``), and returns ``(outputs, output tangents)``."""
+    keyword (``dx=...``), and returns ``(outputs, output tangents)``.
+
+    Remembered per callable (a bound method: per function, the object passed on), so
+    generated code calling into user functions pays a dictionary lookup and the
+    derivative's guards, not a fresh look at the function's signature."""
     from sourcegrad.pipeline import Spec, derive
-    func, bound = _target(fn)
-    names = _param_names(func, positions, kwnames, bound is not None, nargs)
+    owner, bound = fn, None
+    if isinstance(fn, types.MethodType):
+        owner, bound = fn.__func__, fn.__self__
+    key = (positions, kwnames, has_aux)
+    try:
+        per = _FORWARD.get(owner)
+    except TypeError:  # not weak-referenceable or not hashable: no memory
+        per = None
+    if per is not None:
+        hit = per.get(key)
+        if hit is not None and hit[0].valid():
+            return hit[0], (bound if bound is not None else hit[1])
+    func, bound_now = _target(fn)
+    names = _param_names(func, positions, kwnames, bound_now is not None, nargs)
     d = derive(func, Spec(active=names, mode="jvp", has_aux=has_aux))
-    return d, bound
+    try:
+        per = _FORWARD.setdefault(owner, {})
+        per[key] = (d, bound_now if bound is None else None)
+    except TypeError:
+        pass
+    return d, bound_now
 
 
 def _param_names(func, positions, kwnames, has_self, nargs):
@@ -90,7 +115,11 @@ def call_jvp(func, positions, kwnames, tangents, *args, **kwargs):
     if bound is not None:
         args = (bound,) + args
     kwargs.update(zip(d.tangent_params, tangents))
-    return d.functions[0](*args, **kwargs)
+    out, tout = d.functions[0](*args, **kwargs)
+    if tout is None:  # an output that carries no tangent (an int): zeros, as callers expect
+        from sourcegrad.rules.tangents_numpy import batch_size, zero_tangent
+        tout = zero_tangent(out, batch_size(*tangents))
+    return out, tout
 
 
 def generated_jvp(fn, grad_position=0, has_aux=False):
@@ -355,6 +384,7 @@ class Jacobian:
         self.__name__ = f"{mode}_{getattr(fn, '__name__', 'fn')}"
         self.__doc__ = f"The {mode} Jacobian of {getattr(fn, '__qualname__', fn)!r}."
         self._last = None
+        self._grads = {}  # grad_position -> the gradient it differentiates (jacrev, hessian)
 
     def __call__(self, *args):
         positions = _positions(self.grad_position, len(args), self.mode)
@@ -365,9 +395,20 @@ class Jacobian:
     def _forward(self, fn, args, positions, has_aux):
         d, bound = forward(fn, positions, has_aux=has_aux)
         self._last = d
+        call_args = ((bound,) if bound is not None else ()) + tuple(args)
+        x = args[positions[0]]
+        if len(positions) == 1 and type(x) is np.ndarray and x.ndim == 1 \
+                and x.dtype.kind == "f" and not has_aux:
+            # fast path: one vector input, the identity basis, an array out
+            out, tout = d.functions[0](*call_args, **{d.tangent_params[0]: eye(x.size, x.dtype)})
+            if type(out) is np.ndarray and type(tout) is np.ndarray and out.dtype == x.dtype \
+                    and tout.shape == (x.size,) + out.shape:
+                j = np.moveaxis(tout, 0, -1)
+                return j if isinstance(self.grad_position, int) else (j,)
+            return _jacobian_of_inputs(tout, out, [x], [[(0, x.size)]],
+                                       isinstance(self.grad_position, int))
         basis, spans = _basis(args, positions)
         tangents = dict(zip(d.tangent_params, basis))
-        call_args = ((bound,) if bound is not None else ()) + tuple(args)
         out, tout = d.functions[0](*call_args, **tangents)
         first, aux = _split_aux(out) if has_aux else (out, None)
         j = _jacobian_of_inputs(tout, first, [args[p] for p in positions], spans,
@@ -380,8 +421,11 @@ class Jacobian:
         from sourcegrad.api import grad
         res = self.fn(*args)
         first, aux = _split_aux(res) if self.has_aux else (res, None)
-        g = grad(self.fn, grad_position=positions if len(positions) > 1 else positions[0],
-                 has_aux=self.has_aux, sens_param=True)
+        g = self._grads.get(positions)
+        if g is None:  # kept: its generated code (and the forward mode of it) is reused
+            g = self._grads[positions] = grad(
+                self.fn, grad_position=positions if len(positions) > 1 else positions[0],
+                has_aux=self.has_aux, sens_param=True)
         self._grad = g
         seed = _float_array(first)
         if isinstance(first, (tuple, list, dict)):
@@ -560,7 +604,10 @@ class Hessian(Jacobian):
     def __call__(self, *args):
         from sourcegrad.api import grad
         positions = _positions(self.grad_position, len(args), self.mode)
-        g = grad(self.fn, grad_position=positions if len(positions) > 1 else positions[0])
+        g = self._grads.get(positions)
+        if g is None:
+            g = self._grads[positions] = grad(
+                self.fn, grad_position=positions if len(positions) > 1 else positions[0])
         self._grad = g
         # a tuple grad_position: H[i][j] = d g_i / d x_j (the gradient's tuple outside)
         return self._forward(g, args, positions, False)

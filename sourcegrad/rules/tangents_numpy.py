@@ -27,6 +27,7 @@ import operator
 import numpy as np
 
 from sourcegrad import runtime
+from sourcegrad.rules import numpy_ as _adj
 from sourcegrad.rules.numpy_ import _tie
 from sourcegrad.rules.registry import d, elementwise, tangent
 
@@ -795,14 +796,48 @@ def seed_like(z, out):
 
 @tangent(runtime.matmul_adjoint_a, constant=("a",))
 def matmul_adjoint_a(z, dz, a, b):
-    d[z] = per_direction(runtime.matmul_adjoint_a, (dz, a, b), 0, d[dz])
-    d[z] = per_direction(runtime.matmul_adjoint_a, (dz, a, b), 2, d[b])
+    d[z] = tmatmul_adjoint_a(d[dz], dz, a, b, 0)
+    d[z] = tmatmul_adjoint_a(d[b], dz, a, b, 2)
 
 
 @tangent(runtime.matmul_adjoint_b, constant=("b",))
 def matmul_adjoint_b(z, dz, a, b):
-    d[z] = per_direction(runtime.matmul_adjoint_b, (dz, a, b), 0, d[dz])
-    d[z] = per_direction(runtime.matmul_adjoint_b, (dz, a, b), 1, d[a])
+    d[z] = tmatmul_adjoint_b(d[dz], dz, a, b, 0)
+    d[z] = tmatmul_adjoint_b(d[a], dz, a, b, 1)
+
+
+def tmatmul_adjoint_a(t, dz, a, b, which):
+    """Tangent of ``matmul_adjoint_a(dz, a, b)`` (``dz @ b.T``, bilinear in ``dz`` and
+    ``b``) along the tangent ``t`` of ``dz`` (which=0) or ``b`` (which=2)."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if which == 0 and na == 2 and nb == 2:
+        return np.matmul(t, b.T)
+    if which == 2 and na == 2 and nb == 2:
+        return np.matmul(dz, np.swapaxes(t, -1, -2))
+    if which == 0 and na == 1 and nb == 2:
+        return np.matmul(t, b.T)
+    if which == 0 and na == 2 and nb == 1:
+        return t[:, :, None] * b
+    args = [dz, a, b]
+    return per_direction(runtime.matmul_adjoint_a, args, which, t)
+
+
+def tmatmul_adjoint_b(t, dz, a, b, which):
+    """Tangent of ``matmul_adjoint_b(dz, a, b)`` (``a.T @ dz``, bilinear in ``dz`` and
+    ``a``) along the tangent ``t`` of ``dz`` (which=0) or ``a`` (which=1)."""
+    na, nb = np.ndim(a), np.ndim(b)
+    if which == 0 and na == 2 and nb == 1:
+        return np.matmul(t, a)
+    if which == 0 and na == 2 and nb == 2:
+        return np.matmul(a.T, t)
+    if which == 1 and na == 2 and nb == 2:
+        return np.matmul(np.swapaxes(t, -1, -2), dz)
+    if which == 1 and na == 2 and nb == 1:
+        return np.matmul(dz, t)
+    if which == 0 and na == 1 and nb == 2:
+        return a[None, :, None] * t[:, None, :]
+    args = [dz, a, b]
+    return per_direction(runtime.matmul_adjoint_b, args, which, t)
 
 
 @tangent(runtime.item_adjoint, constant=("i", "like"))
@@ -855,4 +890,48 @@ def list_extend(z, lst, items):
 def tlist_extend(tl, lst, ti, items, batch):
     out = list(tl) if tl is not None else [zero_tangent_of(v, batch) for v in lst]
     out += list(ti) if ti is not None else [zero_tangent_of(v, batch) for v in items]
+    return out
+
+
+# ------------------- the NumPy rules' own helpers, as generated gradients call them --
+
+@tangent(_adj._count, constant=("a", "axis"))
+def count(z, a, axis=None):
+    """An element count: an integer, no tangent."""
+
+
+@tangent(_adj._sum_grad, constant=("a",))
+def sum_grad(z, dz, a, axis=None, keepdims=False):
+    d[z] = tsum_grad(d[dz], a, axis, keepdims)
+
+
+def tsum_grad(t, a, axis, keepdims):
+    """Tangent of ``_sum_grad(dz, a, ...)`` (linear in ``dz``): spread each direction."""
+    shape = np.shape(a)
+    if not keepdims and len(shape) and t.ndim - 1 < len(shape):
+        t = np.expand_dims(t, baxis(axis, a))
+    return np.broadcast_to(t, t.shape[:1] + shape)
+
+
+@tangent(_adj._sigmoid)
+def sigmoid(z, t):
+    d[z] = d[t] * (z * (1.0 - z))
+
+
+@tangent(_adj._like, constant=("x",))
+def like(z, g, x):
+    d[z] = d[g]
+
+
+@tangent(runtime.make_dict_adjoint, constant=("items",))
+def make_dict_adjoint(z, dz, items):
+    d[z] = tmake_dict_adjoint(d[dz], items, batch_size(d[dz]))
+
+
+def tmake_dict_adjoint(t, items, batch):
+    """Tangent of ``make_dict_adjoint(dz, items)`` (linear in ``dz``)."""
+    out = TangentList([None] * len(items))
+    for i in range(1, len(items), 2):
+        g = t.get(items[i - 1]) if isinstance(t, dict) else None
+        out[i] = g if g is not None else zero_tangent_of(items[i], batch)
     return out
