@@ -73,21 +73,27 @@ def inputs():
 
 # -------------------------------------------------------------------- timing --
 
-def median_time(fn, rounds, min_time=0.02):
-    """Median seconds per call: each round runs ``fn`` enough times to last
-    ``min_time``."""
+def _reps(fn, min_time):
     fn()
     t0 = time.perf_counter()
     fn()
     once = max(time.perf_counter() - t0, 1e-7)
-    reps = max(1, int(min_time / once))
-    times = []
+    return max(1, int(min_time / once))
+
+
+def median_times(fns, rounds, min_time=0.02):
+    """Median seconds per call of each of ``fns``, measured in interleaved rounds (each
+    round times every function once, enough calls to last ``min_time``), so a change
+    in the machine's load hits all of them alike."""
+    reps = [_reps(f, min_time) for f in fns]
+    times = [[] for _ in fns]
     for _ in range(rounds):
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            fn()
-        times.append((time.perf_counter() - t0) / reps)
-    return statistics.median(times)
+        for f, r, out in zip(fns, reps, times):
+            t0 = time.perf_counter()
+            for _ in range(r):
+                f()
+            out.append((time.perf_counter() - t0) / r)
+    return [statistics.median(t) for t in times]
 
 
 def peers(x, W, b, w, X, s):
@@ -162,10 +168,9 @@ def main(argv=None):
         head += f" {p:>10} {p + '/sg':>12}"
     print(head)
     for key, (hand, ours) in rows.items():
-        th, ts = median_time(hand, rounds), median_time(ours, rounds)
+        th, ts, *tps = median_times([hand, ours] + [others[p][key] for p in names], rounds)
         line = f"{key:<9} {th * 1e6:>7.0f}us {ts * 1e6:>9.0f}us {ts / th:>7.2f}x"
-        for p in names:
-            tp = median_time(others[p][key], rounds)
+        for tp in tps:
             line += f" {tp * 1e6:>8.0f}us {tp / ts:>11.1f}x"
         print(line)
     print(f"first calls (transformation + compile + run, all three): {first * 1e3:.0f} ms")

@@ -15,7 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from sourcegrad import ops
-from sourcegrad.rules import ops as adj
+from sourcegrad.rules.ops import (_bce_grad_labels, _bce_grad_logits, _bce_logits_grad_input,
+                                  _bce_logits_grad_target, _ce_grad_input, _ce_grad_target,
+                                  _l1_grad, _mse_grad, _swap_last)
 from sourcegrad.rules.registry import d, elementwise, tangent
 from sourcegrad.rules.tangents_numpy import (baxis, bperm, breshape, lift, tmatmul_a,
                                              tmatmul_b, tstack, batch_size)
@@ -48,8 +50,8 @@ def matmul(z, input, other):
 
 @tangent(ops.dense)
 def dense(z, input, weight, bias=None):
-    d[z] = tmatmul_a(d[input], input, adj._swap_last(weight))
-    d[z] = tmatmul_b(input, np.swapaxes(d[weight], -1, -2), adj._swap_last(weight))
+    d[z] = tmatmul_a(d[input], input, _swap_last(weight))
+    d[z] = tmatmul_b(input, np.swapaxes(d[weight], -1, -2), _swap_last(weight))
     d[z] = lift(d[bias], z)
 
 
@@ -156,36 +158,36 @@ def depend(z, value, expr):
 @tangent(ops.binary_cross_entropy_with_logits)
 def binary_cross_entropy_with_logits(z, input, target, weight=None, pos_weight=None,
                                      reduction="mean"):
-    d[z] = tloss(adj._bce_logits_grad_input(np.ones_like(z), input, target, weight,
+    d[z] = tloss(_bce_logits_grad_input(np.ones_like(z), input, target, weight,
                                             pos_weight, reduction), d[input], z)
-    d[z] = tloss(adj._bce_logits_grad_target(np.ones_like(z), input, target, weight,
+    d[z] = tloss(_bce_logits_grad_target(np.ones_like(z), input, target, weight,
                                              pos_weight, reduction), d[target], z)
 
 
 @tangent(ops.binary_cross_entropy)
 def binary_cross_entropy(z, logits, labels, weight=None, reduction="mean"):
-    d[z] = tloss(adj._bce_grad_logits(np.ones_like(z), logits, labels, weight, reduction),
+    d[z] = tloss(_bce_grad_logits(np.ones_like(z), logits, labels, weight, reduction),
                  d[logits], z)
-    d[z] = tloss(adj._bce_grad_labels(np.ones_like(z), logits, labels, weight, reduction),
+    d[z] = tloss(_bce_grad_labels(np.ones_like(z), logits, labels, weight, reduction),
                  d[labels], z)
 
 
 @tangent(ops.cross_entropy)
 def cross_entropy(z, input, target, weight=None, ignore_index=-100, reduction="mean",
                   label_smoothing=0.0):
-    d[z] = tloss(adj._ce_grad_input(np.ones_like(z), input, target, weight, ignore_index,
+    d[z] = tloss(_ce_grad_input(np.ones_like(z), input, target, weight, ignore_index,
                                     reduction, label_smoothing), d[input], z)
-    d[z] = tloss(adj._ce_grad_target(np.ones_like(z), input, target, weight, ignore_index,
+    d[z] = tloss(_ce_grad_target(np.ones_like(z), input, target, weight, ignore_index,
                                      reduction, label_smoothing), d[target], z)
 
 
 @tangent(ops.mse_loss)
 def mse_loss(z, input, target, reduction="mean"):
-    d[z] = tloss(adj._mse_grad(np.ones_like(z), input, target, reduction, 1), d[input], z)
-    d[z] = tloss(adj._mse_grad(np.ones_like(z), input, target, reduction, -1), d[target], z)
+    d[z] = tloss(_mse_grad(np.ones_like(z), input, target, reduction, 1), d[input], z)
+    d[z] = tloss(_mse_grad(np.ones_like(z), input, target, reduction, -1), d[target], z)
 
 
 @tangent(ops.l1_loss)
 def l1_loss(z, input, target, reduction="mean"):
-    d[z] = tloss(adj._l1_grad(np.ones_like(z), input, target, reduction, 1), d[input], z)
-    d[z] = tloss(adj._l1_grad(np.ones_like(z), input, target, reduction, -1), d[target], z)
+    d[z] = tloss(_l1_grad(np.ones_like(z), input, target, reduction, 1), d[input], z)
+    d[z] = tloss(_l1_grad(np.ones_like(z), input, target, reduction, -1), d[target], z)
