@@ -496,11 +496,11 @@ def test_argument_errors():
 
 
 def uses_unknown(x):
-    return np.linalg.slogdet(x)[1]
+    return np.linalg.svd(x)[1]
 
 
 def test_missing_tangent_rule_is_a_clear_error():
-    with pytest.raises(sg.NoDerivativeError, match="slogdet") as info:
+    with pytest.raises(sg.NoDerivativeError, match="svd") as info:
         sg.jvp(uses_unknown, np.eye(2) * 2.0, np.eye(2))
     assert "test_forward.py" in str(info.value)
 

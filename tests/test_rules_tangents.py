@@ -68,13 +68,18 @@ def tangent_of(primal, args, kwargs, tangents):
                          rule.where, "exec"), ns)
             continue
         if swap:
-            param = target.slice.id
-            ns["_d_" + rule.result] = tangents.get(param)
-        else:
-            (param,) = _reads(st.value)
-            ns["_d_" + param] = tangents.get(param)
-        t = tangents.get(param)
-        if t is None or (isinstance(t, (list, tuple)) and all(v is None for v in t)):
+            params = [target.slice.id]
+            ns["_d_" + rule.result] = tangents.get(params[0])
+        else:  # a statement may read several tangents (jointly linear arguments)
+            params = sorted(_reads(st.value))
+            for param in params:
+                ns["_d_" + param] = tangents.get(param)
+
+        def carries(t):
+            return t is not None and not (isinstance(t, (list, tuple))
+                                          and all(v is None for v in t))
+
+        if not any(carries(tangents.get(p)) for p in params):
             continue
         expr = ast.Expression(body=_Rename().visit(st.value))
         part = eval(compile(ast.fix_missing_locations(expr), rule.where, "eval"), ns)
@@ -113,16 +118,21 @@ def check(case, seed=0):
                 seq = list(a[i])
                 seq[j] = value
                 a[i] = seq
-            return np.asarray(table.call(case.primal, a, kwargs), dtype=float)
+            out = table.call(case.primal, a, kwargs)
+            if isinstance(out, (tuple, list)):
+                return [np.asarray(o, dtype=float) for o in out]
+            return [np.asarray(out, dtype=float)]
 
+        parts = list(got) if isinstance(z, (tuple, list)) else [got]
         for r in range(len(dirs)):
             e = case.eps
-            want = (f(leaf + e * dirs[r]) - f(leaf - e * dirs[r])) / (2 * e)
-            g = np.asarray(got)[r] if got is not None else np.zeros_like(want)
-            assert np.shape(g) == np.shape(want), (
-                f"{name}: tangent shape {np.shape(g)} != result shape {np.shape(want)}")
-            np.testing.assert_allclose(g, want, rtol=max(case.rtol, 1e-5), atol=1e-5,
-                                       err_msg=f"tangent along {name} (argument {w})")
+            for k, (hi, lo) in enumerate(zip(f(leaf + e * dirs[r]), f(leaf - e * dirs[r]))):
+                want = (hi - lo) / (2 * e)
+                g = np.asarray(parts[k])[r] if parts[k] is not None else np.zeros_like(want)
+                assert np.shape(g) == np.shape(want), (
+                    f"{name}: tangent shape {np.shape(g)} != result shape {np.shape(want)}")
+                np.testing.assert_allclose(g, want, rtol=max(case.rtol, 1e-5), atol=1e-5,
+                                           err_msg=f"tangent {k} along {name} (argument {w})")
 
 
 def _has_tangent(primal):
@@ -138,13 +148,28 @@ def _real(case):
     if any(np.iscomplexobj(a) for a in args if isinstance(a, np.ndarray)):
         return False
     z = table.call(case.primal, list(args), case.kwargs)
+    if isinstance(z, (tuple, list)):
+        return all(isinstance(v, (float, np.ndarray, np.floating)) and not np.iscomplexobj(v)
+                   for v in z)
     return isinstance(z, (float, np.ndarray, np.floating)) and not np.iscomplexobj(z)
 
 CASES = [c for c in table.CASES + table.MATH if _has_tangent(c.primal) and _real(c)]
 
 
+# rows whose call the tangent rule refuses (NotImplementedError naming it), never
+# answering wrong: the README lists them
+REFUSED = {"linalg.norm-ord1", "linalg.norm-ord3", "linalg.norm-inf", "linalg.norm--inf",
+           "linalg.norm-nuc", "linalg.norm-spectral", "linalg.norm-smallest",
+           "linalg.norm-mat1", "linalg.norm-matinf", "linalg.norm-mat-axes",
+           "linalg.norm-mat-keep"}
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_tangent_rule_matches_finite_differences(case):
+    if case.id in REFUSED:
+        with pytest.raises(NotImplementedError, match="forward mode of"):
+            check(case)
+        return
     check(case)
 
 
@@ -169,10 +194,10 @@ def missing_tangents():
 def test_missing_tangent_rules_raise_a_clear_error(tmp_path):
     import sourcegrad as sg
     from sourcegrad.testing import load_source
-    missing = [p for p in missing_tangents() if p is np.linalg.slogdet]
+    missing = [p for p in missing_tangents() if p is np.linalg.svd]
     if not missing:  # every rule has its tangent: nothing to refuse
         return
     mod = load_source(str(tmp_path / "m.py"), "import numpy as np\n"
-                      "def f(a):\n    return np.linalg.slogdet(a)[1]\n")
-    with pytest.raises(sg.NoDerivativeError, match="slogdet"):
+                      "def f(a):\n    return np.linalg.svd(a)[1]\n")
+    with pytest.raises(sg.NoDerivativeError, match="svd"):
         sg.jvp(mod.f, np.eye(2) * 2.0, np.eye(2))

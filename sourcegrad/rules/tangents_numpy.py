@@ -666,7 +666,7 @@ def ravel(z, a, order='C'):
     d[z] = breshape(d[a], z, order)
 
 
-@tangent(np.squeeze, np.expand_dims, np.ndarray.squeeze, np.atleast_1d)
+@tangent(np.squeeze, np.expand_dims, np.ndarray.squeeze)
 def squeeze(z, a, axis=None):
     d[z] = breshape(d[a], z)
 
@@ -934,4 +934,634 @@ def tmake_dict_adjoint(t, items, batch):
     for i in range(1, len(items), 2):
         g = t.get(items[i - 1]) if isinstance(t, dict) else None
         out[i] = g if g is not None else zero_tangent_of(items[i], batch)
+    return out
+
+
+# ------------------------------------------- linear functions, one direction at a time --
+#
+# A function linear in an argument has that function as its tangent: ``f(t)`` for the
+# argument's tangent ``t``.  Without a batched formula, it runs once per direction
+# (``linear``); several arguments it is jointly linear in, together (``linear_joint``).
+
+def linear(fn, t, k, *args, **kwargs):
+    """``fn(*args)`` with argument ``k`` replaced by each direction of ``t``, stacked."""
+    return per_direction(fn, args, k, t, **kwargs)
+
+
+def linear_joint(fn, tangents, args, **kwargs):
+    """``fn`` jointly linear in ``args`` (a sequence, e.g. the arrays ``hstack`` joins):
+    applied to each direction of their tangents (zeros where an item has none).  A
+    list-valued ``fn`` (``split``) gives a list of batched tangents."""
+    batch = batch_size(*tangents)
+    ts = [t if t is not None else np.zeros((batch,) + np.shape(a)) for t, a in
+          zip(tangents, args)]
+    rows = [fn([t[i] for t in ts], **kwargs) for i in range(batch)]
+    if rows and isinstance(rows[0], (list, tuple)):
+        return [np.stack([r[j] for r in rows]) for j in range(len(rows[0]))]
+    return np.stack([np.asarray(r) for r in rows])
+
+
+def linear_list(fn, t, *args, **kwargs):
+    """A function linear in its first argument returning a list (``split``): a list of
+    batched tangents."""
+    rows = [fn(r, *args, **kwargs) for r in t]
+    return [np.stack([r[j] for r in rows]) for j in range(len(rows[0]))]
+
+
+@tangent(np.moveaxis)
+def moveaxis(z, a, source, destination):
+    d[z] = np.moveaxis(d[a], baxis(source, a), baxis(destination, a))
+
+
+@tangent(np.flip, constant=("axis",))
+def flip(z, m, axis=None):
+    d[z] = np.flip(d[m], baxis(axis, m))
+
+
+@tangent(np.fliplr)
+def fliplr(z, m):
+    d[z] = np.flip(d[m], 2)
+
+
+@tangent(np.flipud)
+def flipud(z, m):
+    d[z] = np.flip(d[m], 1)
+
+
+@tangent(np.roll)
+def roll(z, a, shift, axis=None):
+    d[z] = linear(np.roll, d[a], 0, a, shift, axis)
+
+
+@tangent(np.triu)
+def triu(z, m, k=0):
+    d[z] = np.triu(d[m], k)
+
+
+@tangent(np.tril)
+def tril(z, m, k=0):
+    d[z] = np.tril(d[m], k)
+
+
+@tangent(np.rot90)
+def rot90(z, m, k=1, axes=(0, 1)):
+    d[z] = linear(np.rot90, d[m], 0, m, k, axes)
+
+
+@tangent(np.rollaxis)
+def rollaxis(z, a, axis, start=0):
+    d[z] = linear(np.rollaxis, d[a], 0, a, axis, start)
+
+
+@tangent(np.tile)
+def tile(z, A, reps):
+    d[z] = linear(np.tile, d[A], 0, A, reps)
+
+
+@tangent(np.repeat, np.ndarray.repeat)
+def repeat(z, a, repeats, axis=None):
+    d[z] = linear(np.repeat, d[a], 0, a, repeats, axis)
+
+
+@tangent(np.pad)
+def pad(z, array, pad_width, mode='constant', stat_length=None, constant_values=0,
+        end_values=0, reflect_type='even'):
+    d[z] = linear(_pad_linear, d[array], 0, array, pad_width, mode, reflect_type)
+
+
+def _pad_linear(t, pad_width, mode, reflect_type):
+    """``np.pad``'s linear part: constants pad with zeros (their tangent)."""
+    if mode == "constant":
+        return np.pad(t, pad_width)
+    if mode in ("edge", "reflect", "symmetric", "wrap"):
+        kw = {"reflect_type": reflect_type} if mode in ("reflect", "symmetric") else {}
+        return np.pad(t, pad_width, mode=mode, **kw)
+    raise NotImplementedError(f"forward mode of np.pad(mode={mode!r})")
+
+
+@tangent(np.take, np.ndarray.take, constant=("indices",))
+def take(z, a, indices, axis=None, out=None, mode='raise'):
+    d[z] = linear(np.take, d[a], 0, a, indices, axis, None, mode)
+
+
+@tangent(np.take_along_axis, constant=("indices",))
+def take_along_axis(z, arr, indices, axis=-1):
+    d[z] = linear(np.take_along_axis, d[arr], 0, arr, indices, axis)
+
+
+@tangent(np.compress, constant=("condition",))
+def compress(z, condition, a, axis=None, out=None):
+    d[z] = linear(np.compress, d[a], 1, condition, a, axis)
+
+
+@tangent(np.atleast_1d, np.atleast_2d, np.atleast_3d)
+def atleast_1d(z, *arys):
+    d[z] = tatleast(d[arys], arys, z)
+
+
+def tatleast(tangents, arys, z):
+    """Tangent of ``np.atleast_Nd(*arys)``: each tangent reshaped like its result (one
+    array: the array; several: a list)."""
+    if len(arys) == 1:
+        return breshape(tangents[0], z)
+    batch = batch_size(*tangents)
+    return [breshape(t, r) if t is not None else np.zeros((batch,) + np.shape(r))
+            for t, r in zip(tangents, z)]
+
+
+@tangent(np.asanyarray, np.asfortranarray)
+def asanyarray(z, a, dtype=None, *args, **kwargs):
+    d[z] = tasarray(d[a], a, z)
+
+
+@tangent(np.float64, np.float32, np.float16, np.longdouble)
+def float64(z, value=0):
+    d[z] = tasarray(d[value], value, z)
+
+
+@tangent(np.ndarray.trace)
+def ndarray_trace(z, self, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    d[z] = np.trace(d[self], offset, baxis(axis1, self), baxis(axis2, self))
+
+
+@tangent(np.diagflat)
+def diagflat(z, v, k=0):
+    d[z] = linear(np.diagflat, d[v], 0, v, k)
+
+
+@tangent(np.append)
+def append(z, arr, values, axis=None):
+    d[z] = linear_joint(_append_list, [d[arr], d[values]], [arr, values], axis=axis)
+
+
+def _append_list(pair, axis=None):
+    return np.append(pair[0], pair[1], axis)
+
+
+@tangent(np.hstack, np.vstack)
+def hstack(z, tup, dtype=None, casting='same_kind'):
+    d[z] = linear_joint(_stacker(z, tup), d[tup], tup)
+
+
+@tangent(np.column_stack, np.dstack)
+def column_stack(z, tup):
+    d[z] = linear_joint(_stacker(z, tup), d[tup], tup)
+
+
+def _stacker(z, tup):
+    """The stacking function that made ``z`` from ``tup`` (by the result's shape)."""
+    for fn in (np.hstack, np.vstack, np.column_stack, np.dstack):
+        try:
+            if np.shape(fn(list(tup))) == np.shape(z) and np.array_equal(fn(list(tup)), z):
+                return fn
+        except ValueError:
+            continue
+    raise NotImplementedError("forward mode of this stacking call")
+
+
+@tangent(np.split, np.array_split)
+def split(z, ary, indices_or_sections, axis=0):
+    d[z] = linear_list(_split_like(z), d[ary], indices_or_sections, axis)
+
+
+def _split_like(z):
+    return np.split if all(np.shape(p) == np.shape(z[0]) for p in z) else np.array_split
+
+
+@tangent(np.hsplit, np.vsplit, np.dsplit)
+def hsplit(z, ary, indices_or_sections):
+    d[z] = linear_list(_nsplit(ary, z), d[ary], indices_or_sections)
+
+
+def _nsplit(ary, z):
+    """``np.hsplit``/``vsplit``/``dsplit``, whichever made the pieces ``z`` of ``ary``."""
+    nd = np.ndim(ary)
+    if len(z) > 1 and nd >= 2 and np.shape(z[0])[0] != np.shape(ary)[0]:
+        return np.vsplit
+    if nd >= 3 and np.shape(z[0])[2] != np.shape(ary)[2]:
+        return np.dsplit
+    return np.hsplit
+
+
+@tangent(np.diff)
+def diff(z, a, n=1, axis=-1, prepend=None, append=None):
+    d[z] = linear_joint(_diff_joint, [d[a], d[prepend], d[append]],
+                        [a, 0.0 if prepend is None else prepend,
+                         0.0 if append is None else append],
+                        n=n, axis=axis, has=(prepend is not None, append is not None))
+
+
+def _diff_joint(parts, n=1, axis=-1, has=(False, False)):
+    kw = {}
+    if has[0]:
+        kw["prepend"] = parts[1]
+    if has[1]:
+        kw["append"] = parts[2]
+    return np.diff(parts[0], n, axis, **kw)
+
+
+@tangent(np.kron)
+def kron(z, a, b):
+    d[z] = linear(np.kron, d[a], 0, a, b)
+    d[z] = linear(np.kron, d[b], 1, a, b)
+
+
+@tangent(np.cross)
+def cross(z, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    d[z] = linear(np.cross, d[a], 0, a, b, axisa, axisb, axisc, axis)
+    d[z] = linear(np.cross, d[b], 1, a, b, axisa, axisb, axisc, axis)
+
+
+@tangent(np.vdot)
+def vdot(z, a, b):
+    d[z] = linear(np.vdot, d[a], 0, a, b)
+    d[z] = linear(np.vdot, d[b], 1, a, b)
+
+
+@tangent(np.multiply.outer)
+def multiply_outer(z, A, B):
+    d[z] = linear(np.multiply.outer, d[A], 0, A, B)
+    d[z] = linear(np.multiply.outer, d[B], 1, A, B)
+
+
+@tangent(np.einsum)
+def einsum(z, *operands, out=None, optimize=False, dtype=None, order='K', casting='safe'):
+    d[z] = teinsum(d[operands], operands)
+
+
+def teinsum(tangents, operands):
+    """Tangent of ``np.einsum(*operands)``, multilinear in its array operands: the
+    sum over operands carrying a tangent of the call with that operand replaced."""
+    total = None
+    for k, t in enumerate(tangents):
+        if t is None:
+            continue
+        part = per_direction(np.einsum, operands, k, t)
+        total = part if total is None else total + part
+    return total
+
+
+@tangent(np.linalg.multi_dot)
+def multi_dot(z, arrays, *, out=None):
+    d[z] = tmulti_dot(d[arrays], arrays)
+
+
+def tmulti_dot(tangents, arrays):
+    total = None
+    for k, t in enumerate(tangents):
+        if t is None:
+            continue
+        part = per_direction(_multi_dot_list, (list(arrays), k), None, t) \
+            if False else np.stack([np.linalg.multi_dot(list(arrays[:k]) + [r] +
+                                                        list(arrays[k + 1:])) for r in t])
+        total = part if total is None else total + part
+    return total
+
+
+def _multi_dot_list(arrays, k):
+    return np.linalg.multi_dot(arrays)
+
+
+@tangent(np.fft.fft, np.fft.ifft, np.fft.rfft, np.fft.irfft)
+def fft_fft(z, a, n=None, axis=-1, norm=None, out=None):
+    d[z] = _tfft(z, d[a], a, n, axis, norm)
+
+
+@tangent(np.fft.fft2, np.fft.fftn, np.fft.ifft2, np.fft.ifftn, np.fft.rfft2, np.fft.rfftn,
+         np.fft.irfft2, np.fft.irfftn)
+def fft_fftn(z, a, s=None, axes=None, norm=None, out=None):
+    d[z] = _tfftn(z, d[a], a, s, axes, norm)
+
+
+def _which_fft(z, a, kw, names):
+    for name in names:
+        fn = getattr(np.fft, name)
+        try:
+            got = fn(a, **kw)
+        except (ValueError, TypeError):
+            continue
+        if np.shape(got) == np.shape(z) and np.allclose(got, z):
+            return fn
+    raise NotImplementedError("forward mode of this np.fft call")
+
+
+def _tfft(z, t, a, n, axis, norm):
+    fn = _which_fft(z, a, dict(n=n, axis=axis, norm=norm), ("fft", "ifft", "rfft", "irfft"))
+    if fn in (np.fft.rfft, np.fft.irfft) and np.iscomplexobj(t) and fn is np.fft.rfft:
+        raise NotImplementedError("forward mode of rfft of a complex tangent")
+    return fn(t, n=n, axis=baxis(axis, a), norm=norm)
+
+
+def _tfftn(z, t, a, s, axes, norm):
+    fn = _which_fft(z, a, dict(s=s, axes=axes, norm=norm),
+                    ("fft2", "fftn", "ifft2", "ifftn", "rfft2", "rfftn", "irfft2", "irfftn"))
+    if axes is None:
+        axes = tuple(range(np.ndim(a))) if s is None else tuple(range(-len(s), 0))
+        if fn in (np.fft.fft2, np.fft.ifft2, np.fft.rfft2, np.fft.irfft2):
+            axes = (-2, -1)
+    return fn(t, s=s, axes=baxis(axes, a), norm=norm)
+
+
+@tangent(np.fft.fftshift, np.fft.ifftshift)
+def fftshift(z, x, axes=None):
+    d[z] = linear(_shift_like(z, x, axes), d[x], 0, x, axes)
+
+
+def _shift_like(z, x, axes):
+    return np.fft.fftshift if np.array_equal(np.fft.fftshift(x, axes), z) \
+        else np.fft.ifftshift
+
+
+@tangent(np.real, np.real_if_close)
+def real(z, val, *args):
+    d[z] = np.real(d[val])
+
+
+@tangent(np.imag)
+def imag(z, val):
+    d[z] = np.imag(d[val])
+
+
+@tangent(np.ndarray.real)
+def ndarray_real(z, self):
+    d[z] = np.real(d[self])
+
+
+@tangent(np.ndarray.imag)
+def ndarray_imag(z, self):
+    d[z] = np.imag(d[self])
+
+
+@tangent(np.ndarray.conj, np.ndarray.conjugate)
+def ndarray_conj(z, self):
+    d[z] = np.conj(d[self])
+
+
+@tangent(np.ndarray.mT, np.matrix_transpose, np.linalg.matrix_transpose)
+def matrix_transpose(z, x):
+    d[z] = np.swapaxes(d[x], -1, -2)
+
+
+@tangent(np.nan_to_num)
+def nan_to_num(z, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    d[z] = np.where(np.isfinite(x), d[x], 0.0)
+
+
+@tangent(np.full, constant=("shape",))
+def full(z, shape, fill_value, dtype=None, order='C', *, device=None, like=None):
+    d[z] = lift(d[fill_value], z)
+
+
+@tangent(np.full_like, constant=("a",))
+def full_like(z, a, fill_value, dtype=None, order='K', subok=True, shape=None, *,
+              device=None):
+    d[z] = lift(d[fill_value], z)
+
+
+@tangent(np.linspace)
+def linspace(z, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
+             device=None):
+    d[z] = linear_joint(_linspace_pair, [d[start], d[stop]], [start, stop], num=num,
+                        endpoint=endpoint, retstep=retstep, axis=axis)
+
+
+def _linspace_pair(pair, num=50, endpoint=True, retstep=False, axis=0):
+    return np.linspace(pair[0], pair[1], num, endpoint, retstep, axis=axis)
+
+
+# ----------------------------------------------- more elementwise and reductions --
+
+elementwise(np.sinc, np.ndarray.__abs__, np.ndarray.round)
+
+
+@tangent(np.logaddexp2)
+def logaddexp2(z, x1, x2):
+    d[z] = lift(d[x1], z) * np.exp2(x1 - z)
+    d[z] = lift(d[x2], z) * np.exp2(x2 - z)
+
+
+@tangent(np.fmod)
+def fmod(z, x1, x2):
+    d[z] = lift(d[x1], z)
+    d[z] = -lift(d[x2], z) * np.trunc(x1 / x2)
+
+
+@tangent(np.heaviside)
+def heaviside(z, x1, x2):
+    d[z] = 0.0 * lift(d[x1], z)
+    d[z] = lift(d[x2], z) * np.equal(x1, 0)
+
+
+@tangent(np.copysign)
+def copysign(z, x1, x2):
+    d[z] = lift(d[x1], z) * np.sign(x1) * np.where(np.signbit(x2), -1.0, 1.0)
+    d[z] = 0.0 * lift(d[x2], z)
+
+
+@tangent(np.ndarray.prod)
+def ndarray_prod(z, self, axis=None, dtype=None, out=None, keepdims=False, initial=None):
+    d[z] = per_direction(_prod_linear, (d[self], self, axis, keepdims), 0, d[self])
+
+
+@tangent(np.nansum)
+def nansum(z, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[z] = np.sum(np.where(np.isnan(a), 0.0, d[a]), axis=baxis(axis, a), keepdims=keepdims)
+
+
+@tangent(np.nanmean)
+def nanmean(z, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[z] = np.sum(np.where(np.isnan(a), 0.0, d[a]), axis=baxis(axis, a),
+                  keepdims=keepdims) / np.sum(~np.isnan(a), axis=axis, keepdims=keepdims)
+
+
+@tangent(np.sort)
+def sort(z, a, axis=-1, kind=None, order=None, stable=None):
+    d[z] = tsort(d[a], a, axis)
+
+
+def tsort(t, a, axis):
+    """Tangent of ``np.sort``: each direction's entries moved as the values were."""
+    if axis is None:
+        order = np.argsort(np.ravel(a), kind="stable")
+        return t.reshape(t.shape[0], -1)[:, order]
+    order = np.argsort(a, axis=axis, kind="stable")
+    return np.take_along_axis(t, order[None], axis=baxis(axis, a))
+
+
+@tangent(np.nanmax, np.nanmin)
+def nanmax(z, a, axis=None, out=None, keepdims=False, initial=None, where=None):
+    d[z] = tminmax(d[a], z, a, axis, keepdims)
+
+
+@tangent(np.average)
+def average(z, a, axis=None, weights=None, returned=False, *, keepdims=False):
+    d[z] = taverage(d[a], None, z, a, axis, weights, keepdims)
+    d[z] = taverage(None, d[weights], z, a, axis, weights, keepdims)
+
+
+def taverage(ta, tw, z, a, axis, weights, keepdims):
+    """Tangent of ``np.average`` along ``a``'s (ta) or the weights' (tw) tangent."""
+    if isinstance(z, tuple):
+        raise NotImplementedError("forward mode of np.average(returned=True)")
+    w = np.ones_like(np.asarray(a, dtype=float)) if weights is None else np.asarray(weights)
+    if w.shape != np.shape(a):  # 1-D weights along axis
+        shape = [1] * np.ndim(a)
+        shape[axis] = -1
+        w = w.reshape(shape)
+        if tw is not None:
+            tw = tw.reshape((tw.shape[0],) + tuple(shape))
+    w = np.broadcast_to(w, np.shape(a))
+    wsum = np.sum(w, axis=axis, keepdims=True)
+    ax = baxis(axis, a)
+    if ta is not None:
+        return np.sum(ta * w, axis=ax, keepdims=keepdims) / (wsum if keepdims else
+                                                             np.squeeze(wsum, axis))
+    zk = np.sum(a * w, axis=axis, keepdims=True) / wsum
+    out = np.sum(tw * (a - zk), axis=ax, keepdims=True) / wsum
+    return out if keepdims else np.squeeze(out, ax if axis is not None else None) \
+        if axis is not None else out.reshape(out.shape[0])
+
+
+# --------------------------------------------------------------- linear algebra --
+
+@tangent(np.linalg.slogdet)
+def linalg_slogdet(z, a):
+    d[z] = tslogdet(d[a], a, z)
+
+
+def tslogdet(t, a, z):
+    """Tangent of ``(sign, logabsdet)``: ``(0, trace(a^-1 t))`` for real ``a``."""
+    logdet = np.trace(np.linalg.solve(a, t), axis1=-2, axis2=-1)
+    return [np.zeros_like(logdet), logdet]
+
+
+@tangent(np.linalg.cholesky)
+def linalg_cholesky(z, a, upper=False):
+    d[z] = tcholesky(d[a], z, upper)
+
+
+def tcholesky(t, L, upper=False):
+    """Tangent of the Cholesky factor: ``L phi(L^-1 t L^-T)``, ``phi`` the lower
+    triangle with its diagonal halved (only the lower triangle of ``a`` is read)."""
+    if upper:
+        L = np.swapaxes(L, -1, -2)
+        t = np.swapaxes(t, -1, -2)
+    t = np.tril(t) + np.swapaxes(np.tril(t, -1), -1, -2)  # the symmetric matrix read
+    inv = np.linalg.inv(L)
+    m = inv @ t @ np.swapaxes(inv, -1, -2)
+    phi = np.tril(m, -1) + 0.5 * (m * np.eye(m.shape[-1]))
+    out = L @ phi
+    return np.swapaxes(out, -1, -2) if upper else out
+
+
+@tangent(np.linalg.eigh)
+def linalg_eigh(z, a, UPLO='L'):
+    d[z] = teigh(d[a], z, UPLO)
+
+
+def teigh(t, wv, UPLO='L'):
+    """Tangent of ``(w, v) = eigh(a)`` (distinct eigenvalues): ``dw = diag(v^T t v)``,
+    ``dv = v (F * (v^T t v))`` with ``F_ij = 1 / (w_j - w_i)`` off the diagonal."""
+    w, v = wv
+    t = np.tril(t) + np.swapaxes(np.tril(t, -1), -1, -2) if UPLO == 'L' else \
+        np.triu(t) + np.swapaxes(np.triu(t, 1), -1, -2)
+    m = np.swapaxes(v, -1, -2) @ t @ v
+    dw = np.diagonal(m, axis1=-2, axis2=-1)
+    gap = w[..., None, :] - w[..., :, None]
+    with np.errstate(divide="ignore"):
+        f = np.where(np.eye(w.shape[-1], dtype=bool), 0.0, 1.0 / np.where(gap == 0, 1, gap))
+    dv = v @ (f * m)
+    return [dw, dv]
+
+
+@tangent(np.linalg.eigvalsh)
+def linalg_eigvalsh(z, a, UPLO='L'):
+    d[z] = teigh(d[a], np.linalg.eigh(a, UPLO), UPLO)[0]
+
+
+@tangent(np.linalg.norm)
+def linalg_norm(z, x, ord=None, axis=None, keepdims=False):
+    d[z] = tnorm(d[x], z, x, ord, axis, keepdims)
+
+
+def tnorm(t, z, x, ord, axis, keepdims):
+    """Tangent of the 2-norm / Frobenius norm (``ord`` None, 2 on vectors, 'fro'):
+    ``sum(x t) / z`` over the reduced axes; other orders are refused."""
+    vector = axis is None and np.ndim(x) == 1 or isinstance(axis, int)
+    if not (ord is None or ord == "fro" or (ord == 2 and vector)):
+        raise NotImplementedError(f"forward mode of np.linalg.norm(ord={ord!r})")
+    num = np.sum(x * t, axis=baxis(axis, x), keepdims=keepdims)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(z == 0, 0.0, num / np.where(z == 0, 1.0, z))
+
+
+@tangent(np.polyval)
+def polyval(z, p, x):
+    d[z] = linear(np.polyval, d[p], 0, p, x)
+    d[z] = lift(d[x], z) * np.polyval(np.polyder(p), x)
+
+
+@tangent(np.linalg.matrix_power, constant=("n",))
+def matrix_power(z, a, n):
+    d[z] = tmatrix_power(d[a], a, n)
+
+
+def tmatrix_power(t, a, n):
+    """Tangent of ``a**n``: ``sum_k a^k t a^(n-1-k)`` (``n < 0`` through the inverse)."""
+    if n < 0:
+        inv = np.linalg.inv(a)
+        return tmatrix_power(-(inv @ t @ inv), inv, -n)
+    total = np.zeros_like(t)
+    for k in range(n):
+        total = total + np.linalg.matrix_power(a, k) @ t @ np.linalg.matrix_power(a, n - 1 - k)
+    return total
+
+
+# ----------------------------------------------------------- builtins and math --
+
+@tangent(math.atan2)
+def math_atan2(z, y, x):
+    d[z] = d[y] * x / (x * x + y * y)
+    d[z] = -d[x] * y / (x * x + y * y)
+
+
+@tangent(math.hypot)
+def math_hypot(z, *coordinates):
+    d[z] = thypot(d[coordinates], coordinates, z)
+
+
+def thypot(tangents, coordinates, z):
+    total = None
+    for t, c in zip(tangents, coordinates):
+        if t is None:
+            continue
+        part = t * c / z if z else 0.0 * t
+        total = part if total is None else total + part
+    return total
+
+
+@tangent(builtins.divmod)
+def divmod_(z, a, b):
+    d[z] = tdivmod(d[a], d[b], a, b, z)
+
+
+def tdivmod(ta, tb, a, b, z):
+    """Tangent of ``(q, r) = divmod(a, b)``: ``q`` piecewise constant, ``r = a - b q``."""
+    t = 0.0
+    if ta is not None:
+        t = t + ta
+    if tb is not None:
+        t = t - tb * z[0]
+    return [0.0 * t, t]
+
+
+@tangent(runtime.zero_item, constant=("index",))
+def zero_item(z, dy, index):
+    d[z] = tzero_item(d[dy], index)
+
+
+def tzero_item(t, index):
+    out = np.array(t, copy=True)
+    rest = index if isinstance(index, tuple) else (index,)
+    out[(slice(None),) + rest] = 0
     return out
