@@ -1565,3 +1565,142 @@ def tzero_item(t, index):
     rest = index if isinstance(index, tuple) else (index,)
     out[(slice(None),) + rest] = 0
     return out
+
+
+# ------------------------------------------------------------------ and the rest --
+
+@tangent(np.cumprod)
+def cumprod(z, a, axis=None, dtype=None, out=None):
+    d[z] = tcumprod(d[a], z, a, axis)
+
+
+@tangent(np.ndarray.cumprod)
+def ndarray_cumprod(z, self, axis=None, dtype=None, out=None):
+    d[z] = tcumprod(d[self], z, self, axis)
+
+
+def tcumprod(t, z, a, axis):
+    """Tangent of ``cumprod`` by its recurrence ``z_k = z_(k-1) a_k`` (exact at zeros):
+    ``t_z,k = t_z,(k-1) a_k + z_(k-1) t_k``, a loop along the axis."""
+    if axis is None:
+        t, a, z, axis = t.reshape(t.shape[0], -1), np.ravel(a), np.ravel(z), 0
+    ax = baxis(axis, a)
+    tm, am, zm = np.moveaxis(t, ax, 1), np.moveaxis(np.asarray(a, float), axis, 0), \
+        np.moveaxis(np.asarray(z), axis, 0)
+    out = np.empty(tm.shape, np.result_type(tm, am))
+    out[:, 0] = tm[:, 0]
+    for k in range(1, am.shape[0]):
+        out[:, k] = out[:, k - 1] * am[k] + zm[k - 1] * tm[:, k]
+    return np.moveaxis(out, 1, ax)
+
+
+@tangent(np.ndarray.item)
+def ndarray_item(z, self, *args):
+    d[z] = titem_method(d[self], self, args)
+
+
+def titem_method(t, a, args):
+    """Tangent of ``a.item(*args)``: that element of each direction."""
+    flat = t.reshape(t.shape[0], -1)
+    if not args:
+        return flat[:, 0]
+    if len(args) == 1 and np.ndim(args[0]) == 0:
+        return flat[:, args[0]]
+    index = tuple(args[0]) if len(args) == 1 else tuple(args)
+    return t[(slice(None),) + index]
+
+
+@tangent(np.ptp)
+def ptp(z, a, axis=None, out=None, keepdims=False):
+    d[z] = tminmax(d[a], np.max(a, axis=axis, keepdims=keepdims), a, axis, keepdims) - \
+        tminmax(d[a], np.min(a, axis=axis, keepdims=keepdims), a, axis, keepdims)
+
+
+@tangent(np.median)
+def median(z, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    d[z] = tmedian(d[a], a, axis, keepdims)
+
+
+def tmedian(t, a, axis, keepdims):
+    """Tangent of ``np.median``: the mean of the middle sorted entries' tangents."""
+    if isinstance(axis, (tuple, list)):  # several axes: moved last, as one
+        nd = np.ndim(a)
+        axes = tuple(int(i) % nd for i in axis)
+        dest = tuple(range(nd - len(axes), nd))
+        a2 = np.moveaxis(np.asarray(a), axes, dest)
+        a2 = a2.reshape(a2.shape[:nd - len(axes)] + (-1,))
+        t2 = np.moveaxis(t, tuple(i + 1 for i in axes), tuple(i + 1 for i in dest))
+        t2 = t2.reshape(t2.shape[:1 + nd - len(axes)] + (-1,))
+        out = tmedian(t2, a2, -1, False)
+        return np.expand_dims(out, tuple(i + 1 for i in sorted(axes))) if keepdims else out
+    if axis is None:
+        ts = tsort(t, a, None)
+        n = ts.shape[1]
+        out = 0.5 * (ts[:, (n - 1) // 2] + ts[:, n // 2])
+        return out.reshape((t.shape[0],) + (1,) * np.ndim(a)) if keepdims else out
+    ts = tsort(t, a, axis)
+    ax = baxis(axis, a)
+    n = ts.shape[ax]
+    out = 0.5 * (np.take(ts, (n - 1) // 2, axis=ax) + np.take(ts, n // 2, axis=ax))
+    return np.expand_dims(out, ax) if keepdims else out
+
+
+@tangent(np.linalg.vector_norm)
+def linalg_vector_norm(z, x, *, axis=None, keepdims=False, ord=2):
+    d[z] = tnorm(d[x], z, x, None if ord == 2 else ord, axis, keepdims)
+
+
+@tangent(np.linalg.matrix_norm)
+def linalg_matrix_norm(z, x, *, keepdims=False, ord='fro'):
+    d[z] = tnorm(d[x], z, x, ord, (-2, -1), keepdims)
+
+
+@tangent(np.logspace)
+def logspace(z, start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    d[z] = z * np.log(base) * linear_joint(_linspace_pair, [d[start], d[stop]],
+                                           [start, stop], num=num, endpoint=endpoint,
+                                           axis=axis)
+    d[z] = lift(d[base], z) * np.linspace(start, stop, num, endpoint, axis=axis) * z / base
+
+
+@tangent(np.arange, constant=("stop", "dtype"))
+def arange(z, start_or_stop, stop=None, step=None, dtype=None, *, device=None, like=None):
+    d[z] = tarange(d[start_or_stop], None, z, stop)
+    d[z] = tarange(None, d[step], z, stop)
+
+
+def tarange(tstart, tstep, z, stop):
+    """Tangent of ``np.arange(start, stop, step) = start + step * k``: the count of
+    elements is piecewise constant; ``arange(stop)`` does not depend on ``stop``."""
+    k = np.arange(np.size(z), dtype=float)
+    if tstart is not None:
+        return np.zeros((tstart.shape[0], np.size(z))) if stop is None else \
+            tstart[:, None] * np.ones(np.size(z))
+    return tstep[:, None] * k
+
+
+@tangent(np.gradient)
+def gradient(z, f, *varargs, axis=None, edge_order=1):
+    d[z] = tgradient(d[f], f, varargs, axis, edge_order)
+
+
+def tgradient(t, f, varargs, axis, edge_order):
+    """``np.gradient`` is linear in ``f`` (spacings held constant): one direction at a
+    time (a list of batched tangents when it returns one array per axis)."""
+    rows = [np.gradient(r, *varargs, axis=axis, edge_order=edge_order) for r in t]
+    if isinstance(rows[0], (list, tuple)):
+        return [np.stack([r[j] for r in rows]) for j in range(len(rows[0]))]
+    return np.stack(rows)
+
+
+@tangent(builtins.sorted, constant=("key", "reverse"))
+def sorted_(z, iterable, key=None, reverse=False):
+    d[z] = tsorted(d[iterable], iterable, key, reverse)
+
+
+def tsorted(t, items, key=None, reverse=False):
+    """Tangent of ``sorted(items)``: the items' tangents in the sorted order."""
+    items = list(items)
+    order = sorted(range(len(items)), key=(lambda i: key(items[i])) if key else
+                   (lambda i: items[i]), reverse=reverse)
+    return [t[i] for i in order]

@@ -19,8 +19,9 @@ from sourcegrad.rules.ops import (_bce_grad_labels, _bce_grad_logits, _bce_logit
                                   _bce_logits_grad_target, _ce_grad_input, _ce_grad_target,
                                   _l1_grad, _mse_grad, _swap_last)
 from sourcegrad.rules.registry import d, elementwise, tangent
-from sourcegrad.rules.tangents_numpy import (baxis, bperm, breshape, lift, tmatmul_a,
-                                             tmatmul_b, tstack, batch_size)
+from sourcegrad.rules.tangents_numpy import (baxis, batch_size, bperm, breshape, lift,
+                                             tasarray, tmatmul_a, tmatmul_b, tstack)
+from sourcegrad.tensor import Tensor
 
 elementwise(ops.neg, ops.square, ops.sqrt, ops.abs, ops.exp, ops.log, ops.sin, ops.cos,
             ops.sigmoid, ops.relu, ops.tanh, ops.softplus, ops.tan, ops.atan, ops.sinh,
@@ -40,6 +41,11 @@ def tloss(g, t, z):
                                   f"axes")
     axes = tuple(range(1 + len(zs), 1 + len(xs)))
     return np.sum(g * t, axis=axes) if axes else g * t
+
+
+@tangent(Tensor, constant=("dtype",))
+def tensor(z, data=None, dtype=None):
+    d[z] = tasarray(d[data], data, z)
 
 
 @tangent(ops.matmul)
