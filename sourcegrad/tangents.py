@@ -26,6 +26,7 @@ call the callee's own forward-mode derivative, made by this same stage.
 from __future__ import annotations
 
 import gast
+import numpy as np
 
 from sourcegrad import astutil
 from sourcegrad import runtime
@@ -435,10 +436,67 @@ class Instantiator:
             return const(None)
         return self.tan.dname(arg.id)
 
+    def known_shape(self, node):
+        """The shape of the call site's value ``node`` when shape inference knows it."""
+        from sourcegrad.shapes import Abstract
+        if isinstance(node, gast.Constant) and type(node.value) is float:
+            return ()
+        if isinstance(node, gast.Name):
+            a = self.tan.ctx.shapes.get(node.id)
+            if isinstance(a, Abstract) and a.kind in ("array", "float") \
+                    and all(isinstance(n, int) for n in a.shape):
+                return a.shape
+        return None
+
+    def site(self, node):
+        """The call site's expression a template name stands for (``z``: the target)."""
+        if isinstance(node, gast.Name):
+            if node.id == self.rule.result:
+                return name(self.target)
+            return self.env.get(node.id)
+        return None
+
+    def static_call(self, node):
+        """Batching helpers whose answer the known shapes settle: ``lift(d[x], z)`` of
+        an ``x`` already shaped like ``z`` is ``d[x]``; ``baxis``/``bperm`` of constant
+        axes are constants."""
+        func = self.rule.namespace.get(node.func.id) if isinstance(node.func, gast.Name) \
+            else None
+        if func is tn.lift and len(node.args) == 2 and not self.swap:
+            t, z = node.args
+            if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
+                    and t.value.id == "d" and isinstance(t.slice, gast.Name):
+                x = self.env.get(t.slice.id)
+                xs = self.known_shape(x) if x is not None else None
+                zs = self.known_shape(self.site(z))
+                if xs is not None and xs == zs:
+                    return self.expr(t)
+        if func is tn.tunbroadcast and len(node.args) == 2:
+            t, x = node.args
+            if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
+                    and t.value.id == "d" and isinstance(t.slice, gast.Name):
+                g = self.env.get(t.slice.id)
+                gs = self.known_shape(g) if g is not None else None
+                if gs is not None and gs == self.known_shape(self.site(x)):
+                    return self.expr(t)
+        if func in (tn.baxis, tn.bperm) and len(node.args) == 2:
+            axis, a = (self.site(n) if isinstance(n, gast.Name) else n for n in node.args)
+            shape = self.known_shape(a)
+            if shape is not None and isinstance(axis, gast.Constant):
+                try:
+                    return const(func(axis.value, np.empty(shape)))
+                except Exception:
+                    return None
+        return None
+
     def expr(self, node):
         cls = node.__class__
         if cls is gast.Name:
             return self.name_for(node)
+        if cls is gast.Call:
+            done = self.static_call(node)
+            if done is not None:
+                return done
         if cls is gast.Subscript and node.value.__class__ is gast.Name \
                 and node.value.id == "d":
             if self.swap:

@@ -59,20 +59,26 @@ def _target(fn):
 _FORWARD: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def forward(fn, positions=(0,), kwnames=(), has_aux=False, nargs=None):
+_MAX_SHAPES = 8  # shape-specialised forward derivatives per callable and configuration
+
+
+def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None):
     """The generated forward-mode function of ``fn`` differentiated at argument
     ``positions`` (and keyword arguments ``kwnames``), with the bound object (or None).
     It takes ``fn``'s arguments, then one tangent per differentiated argument by
     keyword (``dx=...``), and returns ``(outputs, output tangents)``.
 
-    Remembered per callable (a bound method: per function, the object passed on), so
-    generated code calling into user functions pays a dictionary lookup and the
-    derivative's guards, not a fresh look at the function's signature."""
+    Given the call's ``args``, the derivative is specialised on their shapes and
+    dtypes (as ``grad``'s: broadcasting known, written out or left out), up to a few
+    shapes per callable, then general.  Remembered per callable (a bound method: per
+    function, the object passed on), so generated code calling into user functions
+    pays a dictionary lookup and the derivative's guards."""
     from sourcegrad.pipeline import Spec, derive
     owner, bound = fn, None
     if isinstance(fn, types.MethodType):
         owner, bound = fn.__func__, fn.__self__
-    key = (positions, kwnames, has_aux)
+    shapes = _shape_key(args)
+    key = (positions, kwnames, has_aux, shapes)
     try:
         per = _FORWARD.get(owner)
     except TypeError:  # not weak-referenceable or not hashable: no memory
@@ -81,9 +87,15 @@ def forward(fn, positions=(0,), kwnames=(), has_aux=False, nargs=None):
         hit = per.get(key)
         if hit is not None and hit[0].valid():
             return hit[0], (bound if bound is not None else hit[1])
+        if shapes and sum(1 for k in per if k[:3] == key[:3]) >= _MAX_SHAPES:
+            return forward(fn, positions, kwnames, has_aux)  # many shapes: general
     func, bound_now = _target(fn)
-    names = _param_names(func, positions, kwnames, bound_now is not None, nargs)
-    d = derive(func, Spec(active=names, mode="jvp", has_aux=has_aux))
+    names = _param_names(func, positions, kwnames, bound_now is not None)
+    named = ()
+    if shapes:
+        params = _positional_names(func, bound_now is not None)
+        named = tuple((params[i], a) for i, a in shapes if i < len(params))
+    d = derive(func, Spec(active=names, mode="jvp", has_aux=has_aux, shapes=named))
     try:
         per = _FORWARD.setdefault(owner, {})
         per[key] = (d, bound_now if bound is None else None)
@@ -92,7 +104,27 @@ def forward(fn, positions=(0,), kwnames=(), has_aux=False, nargs=None):
     return d, bound_now
 
 
-def _param_names(func, positions, kwnames, has_self, nargs):
+def _shape_key(args):
+    """((position, Abstract), ...) for the array and float arguments of a call."""
+    if not args:
+        return ()
+    from sourcegrad.shapes import Abstract, abstract
+    out = []
+    for i, a in enumerate(args):
+        if type(a) is np.ndarray or type(a) is float:
+            got = abstract(a)
+            if isinstance(got, Abstract):
+                out.append((i, got))
+    return tuple(out)
+
+
+def _positional_names(func, has_self):
+    params = [p for p in inspect.signature(func).parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return [p.name for p in (params[1:] if has_self else params)]
+
+
+def _param_names(func, positions, kwnames, has_self):
     sig = inspect.signature(func)
     params = list(sig.parameters.values())
     if has_self:
@@ -111,7 +143,7 @@ def _param_names(func, positions, kwnames, has_self, nargs):
 def call_jvp(func, positions, kwnames, tangents, *args, **kwargs):
     """Run the forward-mode derivative of ``func`` (a call inside generated forward-mode
     code): ``(func(*args, **kwargs), its tangent)``."""
-    d, bound = forward(func, positions, kwnames)
+    d, bound = forward(func, positions, kwnames, args=args)
     if bound is not None:
         args = (bound,) + args
     kwargs.update(zip(d.tangent_params, tangents))
@@ -324,7 +356,7 @@ def jvp(fn, inputs, v, has_aux=False):
     if len(vs) != len(args):
         raise ValueError(f"jvp: {len(args)} input(s) but {len(vs)} tangent(s); give one "
                          f"tangent per input")
-    d, bound = forward(fn, tuple(range(len(args))), has_aux=has_aux)
+    d, bound = forward(fn, tuple(range(len(args))), has_aux=has_aux, args=args)
     tangents = {name: _batched(t, a) for name, t, a in zip(d.tangent_params, vs, args)}
     call_args = ((bound,) if bound is not None else ()) + tuple(args)
     out, tout = d.functions[0](*call_args, **tangents)
@@ -393,7 +425,7 @@ class Jacobian:
         return self._forward(self.fn, args, positions, self.has_aux)
 
     def _forward(self, fn, args, positions, has_aux):
-        d, bound = forward(fn, positions, has_aux=has_aux)
+        d, bound = forward(fn, positions, has_aux=has_aux, args=args)
         self._last = d
         call_args = ((bound,) if bound is not None else ()) + tuple(args)
         x = args[positions[0]]
@@ -436,7 +468,7 @@ class Jacobian:
         basis = eye(m, seed.dtype) if seed.ndim == 1 else \
             np.eye(m, dtype=seed.dtype).reshape((m,) + seed.shape)
         try:
-            d, bound = forward(g, (len(args),))
+            d, bound = forward(g, (len(args),), args=tuple(args) + (seed,))
             self._last = d
             call_args = ((bound,) if bound is not None else ()) + tuple(args) + (seed,)
             _, tout = d.functions[0](*call_args, **{d.tangent_params[0]: basis})
