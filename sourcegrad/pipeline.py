@@ -571,6 +571,7 @@ def build_forward(fn, spec: Spec) -> Derivative:
     f, tparams = tangents.assemble(tree, parsed, spec, ctx, tan, body, ret)
     f = optimize(f, spec, pure_call=ctx.pure_call,               # 6. simplify
                  owned=set(tan.tangents.values()), elementwise=ctx.elementwise_call)
+    f = tangents.reassociate(f, set(tan.tangents.values()) | set(tparams))
     compiled, text = compile_functions(                         # 7. compile
         [f], [f.name], env=ctx.env, globals_=parsed.globals, closure_cells=parsed.closure,
         filename_hint=f"{f.name} from {parsed.filename}")

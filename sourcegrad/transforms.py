@@ -94,7 +94,7 @@ def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None):
     named = ()
     if shapes:
         params = _positional_names(func, bound_now is not None)
-        named = tuple((params[i], a) for i, a in shapes if i < len(params))
+        named = tuple((params[i], a) for i, a in _abstracts(shapes) if i < len(params))
     d = derive(func, Spec(active=names, mode="jvp", has_aux=has_aux, shapes=named))
     try:
         per = _FORWARD.setdefault(owner, {})
@@ -105,17 +105,23 @@ def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None):
 
 
 def _shape_key(args):
-    """((position, Abstract), ...) for the array and float arguments of a call."""
+    """((position, shape, dtype), ...) for the float array and float arguments."""
     if not args:
         return ()
-    from sourcegrad.shapes import Abstract, abstract
     out = []
     for i, a in enumerate(args):
-        if type(a) is np.ndarray or type(a) is float:
-            got = abstract(a)
-            if isinstance(got, Abstract):
-                out.append((i, got))
+        if type(a) is np.ndarray:
+            if a.dtype.kind == "f":
+                out.append((i, a.shape, a.dtype))
+        elif type(a) is float:
+            out.append((i, (), None))
     return tuple(out)
+
+
+def _abstracts(shapes):
+    from sourcegrad.shapes import Abstract
+    return [(i, Abstract("array", shape, dtype) if dtype is not None else Abstract("float"))
+            for i, shape, dtype in shapes]
 
 
 def _positional_names(func, has_self):
