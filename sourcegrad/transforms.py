@@ -423,9 +423,13 @@ class Jacobian:
         self.__doc__ = f"The {mode} Jacobian of {getattr(fn, '__qualname__', fn)!r}."
         self._last = None
         self._grads = {}  # grad_position -> the gradient it differentiates (jacrev, hessian)
+        self._checked = {}  # number of arguments -> grad_position, checked
 
     def __call__(self, *args):
-        positions = _positions(self.grad_position, len(args), self.mode)
+        positions = self._checked.get(len(args))
+        if positions is None:
+            positions = self._checked[len(args)] = _positions(self.grad_position, len(args),
+                                                              self.mode)
         if self.mode == "jacrev":
             return self._reverse(args, positions)
         return self._forward(self.fn, args, positions, self.has_aux)
@@ -441,7 +445,7 @@ class Jacobian:
             out, tout = d.functions[0](*call_args, **{d.tangent_params[0]: eye(x.size, x.dtype)})
             if type(out) is np.ndarray and type(tout) is np.ndarray and out.dtype == x.dtype \
                     and tout.shape == (x.size,) + out.shape:
-                j = np.moveaxis(tout, 0, -1)
+                j = tout.T if tout.ndim == 2 else np.moveaxis(tout, 0, -1)
                 return j if isinstance(self.grad_position, int) else (j,)
             return _jacobian_of_inputs(tout, out, [x], [[(0, x.size)]],
                                        isinstance(self.grad_position, int))

@@ -242,6 +242,8 @@ def tmatmul_b(x1, t2, x2):
 
 def is_basis(t):
     """Whether ``t`` is the identity basis ``jacfwd`` passes (see ``transforms.eye``)."""
+    if not (isinstance(t, np.ndarray) and t.ndim == 2 and not t.flags.writeable):
+        return False
     from sourcegrad.transforms import is_eye
     return is_eye(t)
 
