@@ -29,6 +29,7 @@ import gast
 import numpy as np
 
 from sourcegrad import astutil
+from sourcegrad import reverse
 from sourcegrad import runtime
 from sourcegrad.activity import INACTIVE_ATTRS, statements
 from sourcegrad.astutil import copy_tree
@@ -346,8 +347,9 @@ def _runtime_call_jvp():
     return transforms.call_jvp
 
 
-class Instantiator:
-    """Inline one tangent template at a call site (see ``rules.registry``).
+class Instantiator(reverse.Instantiator):
+    """Inline one tangent template at a call site (see ``rules.registry``); names
+    resolve as in an adjoint template (``reverse.Instantiator.name_for``).
 
     ``swap``: the template is an elementwise function's *adjoint* rule, read with
     ``d[z]`` and ``d[x]`` swapped (each ``d[x] = E(d[z])`` gives the contribution
@@ -355,8 +357,8 @@ class Instantiator:
     """
 
     def __init__(self, tan, rule, target, env, swap=False, stmt=None):
-        self.tan, self.rule, self.target, self.env, self.swap = tan, rule, target, env, swap
-        self.stmt = stmt
+        super().__init__(tan, rule, target, env)  # tan stands where reverse's pass would
+        self.tan, self.swap, self.stmt = tan, swap, stmt
         self.locals = {}
 
     def run(self):
@@ -504,31 +506,7 @@ class Instantiator:
                     raise TypeError(f"rule {self.rule.where}: reads d[{node.slice.id}]")
                 return self.tangent_expr(self.param)
             return self.tangent_expr(node.slice.id)
-        new = cls()
-        state = new.__dict__
-        for k, v in node.__dict__.items():
-            if isinstance(v, gast.AST):
-                v = self.expr(v)
-            elif v.__class__ is list:
-                v = [self.expr(x) if isinstance(x, gast.AST) else x for x in v]
-            state[k] = v
-        return new
-
-    def name_for(self, node):
-        n = node.id
-        if n == self.rule.result:
-            return name(self.target)
-        if n in self.env:
-            return copy_tree(self.env[n])
-        if n in self.locals:
-            return name(self.locals[n])
-        obj = self.rule.namespace.get(n, MISSING)
-        if obj is MISSING:
-            import builtins
-            if getattr(builtins, n, MISSING) is not MISSING:
-                return copy_tree(node)
-            raise TypeError(f"rule {self.rule.where}: unknown name {n!r}")
-        return name(self.tan.ctx.env_name(n, obj))
+        return super().expr(node)
 
 
 def assemble(tree, parsed, spec, ctx, tan, body, ret):
