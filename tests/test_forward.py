@@ -520,3 +520,34 @@ def test_pop_in_a_loop_takes_a_new_item_each_time():
     out, t = sg.jvp(pops, 1.5, 1.0)
     eps = 1e-6
     np.testing.assert_allclose(t, (pops(1.5 + eps) - pops(1.5 - eps)) / (2 * eps), rtol=1e-6)
+
+
+def test_closures_and_lambdas(rng):
+    scale = rng.standard_normal(3)
+
+    def inner(x):
+        return np.sin(x) * scale
+
+    def outer(x):
+        return inner(x) ** 2 + scale
+
+    x = rng.standard_normal(3)
+    check_jvp(outer, (x,), rng)
+    check_jacobians(outer, (x,))
+
+
+def test_vjp_with_weights():
+    rng = np.random.default_rng(5)
+    net = MLP(rng)
+    x = rng.standard_normal(4).astype(np.float32)
+    out, fn = sg.vjp(net, x, weights=net.trainable_params())
+    v = np.ones(3, np.float32)
+    ins, ws = fn(v)
+    assert isinstance(ins, tuple) and len(ins) == 1 and ins[0].shape == (4,)
+    assert len(ws) == len(net.trainable_params())
+    want_x = sg.grad(net, sens_param=True)(x, v)
+    np.testing.assert_allclose(ins[0], want_x, rtol=1e-6)
+    want_w = sg.grad(net, grad_position=None, weights=net.trainable_params(),
+                     sens_param=True)(x, v)
+    for got, want in zip(ws, want_w):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
