@@ -249,7 +249,8 @@ def eye(n, dtype=np.float64):
     if e is None:
         if len(_EYES) > 64:
             _EYES.clear()
-        e = np.eye(n, dtype=dtype)
+        from sourcegrad.rules.tangents_numpy import mark_diagonal
+        e = mark_diagonal(np.eye(n, dtype=dtype))
         e.flags.writeable = False
         _EYES[key] = e
     return e
@@ -445,7 +446,7 @@ class Jacobian:
             out, tout = d.functions[0](*call_args, **{d.tangent_params[0]: eye(x.size, x.dtype)})
             if type(out) is np.ndarray and type(tout) is np.ndarray and out.dtype == x.dtype \
                     and tout.shape == (x.size,) + out.shape:
-                j = tout.T if tout.ndim == 2 else np.moveaxis(tout, 0, -1)
+                j = np.asarray(tout.T if tout.ndim == 2 else np.moveaxis(tout, 0, -1))
                 return j if isinstance(self.grad_position, int) else (j,)
             return _jacobian_of_inputs(tout, out, [x], [[(0, x.size)]],
                                        isinstance(self.grad_position, int))

@@ -68,6 +68,42 @@ class TangentDict(dict):
         return TangentDict((k, None if a is None else -a) for k, a in self.items())
 
 
+class Diagonal(np.ndarray):
+    """A square batch of directions known to be diagonal: the identity basis
+    ``jacfwd``/``jacrev`` start from, and elementwise products of it (``E * v`` is
+    ``diag(v)``).  It is an ordinary dense array; ``values`` (its diagonal) lets a
+    matrix product with it scale rows instead (``diag(v) @ W`` is ``v[:, None] * W``).
+    Any other operation, a view or a slice gives a plain array."""
+
+    def __array_finalize__(self, obj):
+        self.values = None  # views and copies are not known to be diagonal
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        plain = [i.view(np.ndarray) if isinstance(i, Diagonal) else i for i in inputs]
+        if "out" in kwargs:
+            kwargs["out"] = tuple(o.view(np.ndarray) if isinstance(o, Diagonal) else o
+                                  for o in kwargs["out"])
+        result = getattr(ufunc, method)(*plain, **kwargs)
+        if method != "__call__" or "out" in kwargs or not isinstance(result, np.ndarray):
+            return result
+        diag = [i for i in inputs if isinstance(i, Diagonal) and i.values is not None]
+        keeps = ufunc in (np.multiply, np.negative, np.positive) and len(diag) == 1 and \
+            result.shape == diag[0].shape
+        return mark_diagonal(result) if keeps else result
+
+
+def mark_diagonal(dense):
+    """``dense`` (square, diagonal) marked as such."""
+    out = dense.view(Diagonal)
+    out.values = np.diagonal(dense)
+    return out
+
+
+def diagonal_values(t):
+    """The diagonal of ``t`` when it is a batch known to be diagonal, else None."""
+    return t.values if type(t) is Diagonal else None
+
+
 def lift(t, z):
     """Tangent ``t`` (``(n,) + shape(x)``) broadcast to ``(n,) + shape(z)``; the tangent
     of a container adjoint (``AdjointList``/``AdjointDict`` summed with ``+``) as a
@@ -217,6 +253,9 @@ def tmatmul_a(t1, x1, x2):
     """Tangent of ``x1 @ x2`` from the tangent ``t1`` of ``x1``."""
     nd1, nd2 = np.ndim(x1), np.ndim(x2)
     if nd1 == 1:
+        v = diagonal_values(t1)
+        if v is not None and nd2 <= 2:
+            return v[:, None] * x2  # diag(v) @ x2
         if nd2 <= 2:
             return np.matmul(t1, x2)
         t1 = t1.reshape(t1.shape[:1] + (1,) * (nd2 - 2) + (1,) + t1.shape[1:])
@@ -232,6 +271,9 @@ def tmatmul_b(x1, t2, x2):
     if nd2 == 1:  # (n, k): contract each direction with x1's last axis
         if is_basis(t2) and nd1 == 2:
             return x1.T  # the identity basis: the directions' images are x1's columns
+        v = diagonal_values(t2)
+        if v is not None and nd1 == 2:
+            return v[:, None] * x1.T  # diag(v) @ x1.T
         if nd1 == 2:
             return np.matmul(t2, x1.T)
         return np.moveaxis(np.matmul(x1, t2.T), -1, 0)
@@ -817,7 +859,8 @@ def tmatmul_adjoint_a(t, dz, a, b, which):
     if which == 2 and na == 2 and nb == 2:
         return np.matmul(dz, np.swapaxes(t, -1, -2))
     if which == 0 and na == 1 and nb == 2:
-        return np.matmul(t, b.T)
+        v = diagonal_values(t)
+        return v[:, None] * b.T if v is not None else np.matmul(t, b.T)
     if which == 0 and na == 2 and nb == 1:
         return t[:, :, None] * b
     args = [dz, a, b]
@@ -829,7 +872,8 @@ def tmatmul_adjoint_b(t, dz, a, b, which):
     ``a``) along the tangent ``t`` of ``dz`` (which=0) or ``a`` (which=1)."""
     na, nb = np.ndim(a), np.ndim(b)
     if which == 0 and na == 2 and nb == 1:
-        return np.matmul(t, a)
+        v = diagonal_values(t)
+        return v[:, None] * a if v is not None else np.matmul(t, a)
     if which == 0 and na == 2 and nb == 2:
         return np.matmul(a.T, t)
     if which == 1 and na == 2 and nb == 2:
