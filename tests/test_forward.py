@@ -551,3 +551,21 @@ def test_vjp_with_weights():
                      sens_param=True)(x, v)
     for got, want in zip(ws, want_w):
         np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("shapes", [((3, 4), (4,)), ((4,), (4, 2)), ((3, 4), (4, 2)),
+                                    ((2, 3, 4), (4, 2))])
+def test_hessian_through_matmul_adjoints(rng, shapes):
+    """Forward mode over the gradient of a matrix product, both operands varying: the
+    tangents of matmul's adjoint helpers (batched, or one direction at a time)."""
+    a, b = rng.standard_normal(shapes[0]), rng.standard_normal(shapes[1])
+
+    def f(a, b):
+        return np.sum(np.tanh(a @ b) ** 2)
+
+    for pos in (0, 1):
+        got = sg.hessian(f, grad_position=(0, 1))(a, b)
+        grad = sg.grad(f, grad_position=pos)
+        for other in (0, 1):
+            want = numeric_jacobian(grad, (a, b), other)
+            np.testing.assert_allclose(got[pos][other], want, rtol=1e-5, atol=1e-6)

@@ -863,6 +863,8 @@ def tmatmul_adjoint_a(t, dz, a, b, which):
         return v[:, None] * b.T if v is not None else np.matmul(t, b.T)
     if which == 0 and na == 2 and nb == 1:
         return t[:, :, None] * b
+    if which == 2 and na == 2 and nb == 1:  # outer(dz, b) along b's directions
+        return np.asarray(dz)[None, :, None] * t[:, None, :]
     args = [dz, a, b]
     return per_direction(runtime.matmul_adjoint_a, args, which, t)
 
