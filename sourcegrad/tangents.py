@@ -227,6 +227,9 @@ class Tangents:
         if isinstance(value, gast.Subscript):
             if not self.active(value.value):
                 return [], None
+            direct = self.array_index(value)
+            if direct is not None:
+                return [], direct
             return [], call(self.helper(tn.bindex), self.dname(value.value.id), name(target),
                             index_expr(value.slice))
         if isinstance(value, (gast.Tuple, gast.List)):
@@ -235,6 +238,24 @@ class Tangents:
                     for e in value.elts]
             return [], type(value)(elts=elts, ctx=gast.Load())
         self.refuse(s, f"{type(value).__name__} expression")
+
+    def array_index(self, value):
+        """``dx[:, i, 1:]`` for ``x[i, 1:]`` when ``x`` is known to be an array and the
+        index is made of integers and slices (else None: ``bindex`` decides at run time)."""
+        from sourcegrad.shapes import Abstract
+        known = self.ctx.shapes.get(value.value.id)
+        if not (isinstance(known, Abstract) and known.kind == "array"):
+            return None
+        idx = self.ctx.basic_subscript(index_expr(value.slice))
+        if idx is None:
+            return None
+        parts = idx.elts if isinstance(idx, gast.Tuple) else [idx]
+        if len(parts) > len(known.shape):
+            return None
+        whole = gast.Slice(lower=None, upper=None, step=None)
+        return gast.Subscript(value=self.dname(value.value.id),
+                              slice=gast.Tuple(elts=[whole] + list(parts), ctx=gast.Load()),
+                              ctx=gast.Load())
 
     def no_rule(self, s, func, obj):
         what = _describe(func, obj)
