@@ -916,6 +916,8 @@ def save_item(z, y, index):
 def item_get(t, z, key, default=None):
     """Tangent of ``x.get(key, default)`` (a dict, or a dict adjoint) from ``x``'s."""
     g = t.get(key) if t is not None else None
+    if g is None:  # the default, or an item without a tangent: zero
+        return zero_tangent(z, batch_size(*t.values()) if t else 1)
     return g
 
 

@@ -25,8 +25,24 @@ from sourcegrad.tensor import Tensor
 
 elementwise(ops.neg, ops.square, ops.sqrt, ops.abs, ops.exp, ops.log, ops.sin, ops.cos,
             ops.sigmoid, ops.relu, ops.tanh, ops.softplus, ops.tan, ops.atan, ops.sinh,
-            ops.cosh, ops.log1p, ops.expm1, ops.rsqrt, ops.reciprocal, ops.leaky_relu,
-            ops.silu, ops.elu, ops.relu6, ops.cast)
+            ops.cosh, ops.log1p, ops.expm1, ops.rsqrt, ops.leaky_relu, ops.silu, ops.elu,
+            ops.relu6)
+
+
+@tangent(ops.reciprocal)
+def reciprocal(z, input):
+    d[z] = -d[input] * (z * z)
+
+
+@tangent(ops.cast, constant=("dtype",))
+def cast(z, input, dtype):
+    d[z] = tcast(d[input], z)
+
+
+def tcast(t, z):
+    """Tangent of ``ops.cast``: in the result's float dtype (none for an integer one)."""
+    dt = np.result_type(z)
+    return t.astype(dt, copy=False) if dt.kind in "fc" else np.zeros_like(t)
 
 
 def tloss(g, t, z):
