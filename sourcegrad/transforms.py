@@ -40,7 +40,7 @@ def _target(fn):
     """(function to transform, bound object or None) for anything ``grad`` accepts."""
     from sourcegrad.pipeline import user_callable
     if isinstance(fn, Jacobian):
-        return fn.as_function(), None
+        return fn.sg_as_function(), None
     if not callable(fn):
         raise TypeError(f"expected a function, a Cell or a gradient, got {type(fn).__name__}")
     got = user_callable(fn)
@@ -520,9 +520,10 @@ class Jacobian:
         j = jacs[0] if isinstance(self.grad_position, int) else tuple(jacs)
         return (j, aux) if self.has_aux else j
 
-    def as_function(self):
+    def sg_as_function(self):
         """A Python function computing this Jacobian that sourcegrad can transform again
-        (``jacfwd(jacrev(f))``): for a scalar ``f``, its gradient."""
+        (``jacfwd(jacrev(f))``, ``grad`` of it, a call to it inside differentiated code):
+        for a scalar ``f``, its gradient."""
         from sourcegrad.api import value_and_grad
         from sourcegrad.codegen import define
         if self.mode != "jacrev" or not isinstance(self.grad_position, int) or self.has_aux:
@@ -643,10 +644,20 @@ class Hessian(Jacobian):
 
     def __init__(self, fn, grad_position):
         super().__init__(fn, grad_position, False, "hessian")
+        self._scalar = set()  # (positions, argument shapes) seen to give a scalar
 
     def __call__(self, *args):
         from sourcegrad.api import grad
         positions = _positions(self.grad_position, len(args), self.mode)
+        key = (positions, _shape_key(args))
+        if key not in self._scalar:  # once per shapes: the gradient would sum the outputs
+            out = self.fn(*args)
+            if isinstance(out, (tuple, list, dict)) or np.ndim(out) != 0:
+                raise ValueError(f"hessian needs a function returning a scalar, but "
+                                 f"{getattr(self.fn, '__qualname__', 'it')} returned "
+                                 f"{type(out).__name__} of shape {np.shape(out)}; use "
+                                 f"jacfwd(jacrev(f)) for a vector function")
+            self._scalar.add(key)
         g = self._grads.get(positions)
         if g is None:
             g = self._grads[positions] = grad(

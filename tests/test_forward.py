@@ -617,3 +617,17 @@ def test_ops_cast_and_losses(rng):
 
     check_jacobians(losses, (x,))
     check_hessian(losses, (x,))
+
+
+def test_jacrev_of_jacrev_and_grad_of_jacrev(rng):
+    x = rng.standard_normal(3)
+    h = sg.jacrev(sg.jacrev(g3))(x)
+    np.testing.assert_allclose(h, np.diag(6.0 * x), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(sg.grad(sg.jacrev(g3))(x), 6.0 * x, rtol=1e-12)
+
+
+def test_hessian_of_a_vector_function_is_refused():
+    with pytest.raises(ValueError, match="scalar"):
+        sg.hessian(g1)(X)
+    with pytest.raises(NotImplementedError, match="jacrev"):
+        sg.jacfwd(sg.jacfwd(g1))(X)
