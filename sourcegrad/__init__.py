@@ -14,21 +14,22 @@ from sourcegrad.errors import (NoDerivativeError, SourceNotFoundError, Sourcegra
                                UnsupportedSyntaxError)
 from sourcegrad.rules.registry import adjoint, d, nondifferentiable, tangent
 from sourcegrad.rules import operators as _operators  # noqa: F401  (registers rules)
-from sourcegrad.rules import numpy_ as _numpy_rules  # noqa: F401
+from sourcegrad.rules import numpy_core as _numpy_rules  # noqa: F401
+from sourcegrad.rules import linalg as _linalg_rules  # noqa: F401
+from sourcegrad.rules import fft as _fft_rules  # noqa: F401
 from sourcegrad.rules import runtime_ as _runtime_rules  # noqa: F401
 from sourcegrad.rules import builtins_ as _builtin_rules  # noqa: F401
+from sourcegrad.rules import math_ as _math_rules  # noqa: F401
 from sourcegrad.dtypes import bool_, float16, float32, float64, int32, int64
 from sourcegrad.tensor import Parameter, ParameterTuple, Tensor
 from sourcegrad import ops, nn
 from sourcegrad.rules import ops as _ops_rules  # noqa: F401
 from sourcegrad.api import GradFunction, grad, source, value_and_grad
+from sourcegrad import dispatch as _dispatch  # noqa: F401  (registers the run-time calls)
 from sourcegrad.ops import GradOperation, get_grad, stop_gradient
 from sourcegrad.rules import tangents_numpy as _tangent_rules  # noqa: F401
 from sourcegrad.rules import tangents_ops as _tangent_ops_rules  # noqa: F401
 from sourcegrad.transforms import hessian, jacfwd, jacrev, jvp, vjp
-
-ops.grad = grad
-ops.value_and_grad = value_and_grad
 
 __version__ = "0.1.0"
 
@@ -42,3 +43,4 @@ __all__ = [
     "GradFunction", "export",
 ]
 from sourcegrad.export import export  # noqa: E402
+from sourcegrad.rules import nondiff as _nondiff  # noqa: E402,F401  (the table; imports api)

@@ -28,6 +28,8 @@ import importlib.util
 import os
 import sys
 
+import sourcegrad as sg
+
 
 class _Usage(Exception):
     """A bad command line or target: exit status 2."""
@@ -158,7 +160,6 @@ def main(argv=None) -> int:
 
 
 def _show(opts) -> int:
-    import sourcegrad as sg
     fn = _load_target(opts.target)
     wrt = _positions(opts.wrt)
     args = _examples(opts.shapes, opts.dtype) if opts.shapes else None

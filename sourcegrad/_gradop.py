@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import inspect
 
+from sourcegrad.api import grad
+from sourcegrad.tensor import Parameter
+
 __all__ = ["GradOperation", "get_grad"]
 
 
@@ -22,7 +25,7 @@ def _arity(fn):
     """How many positional inputs ``fn`` (a function or a Cell) takes, or None for *args."""
     target = getattr(fn, "construct", fn)
     try:
-        params = inspect.signature(target).parameters.values()
+        params = inspect.signature(target, follow_wrapped=False).parameters.values()
     except (TypeError, ValueError):
         return None
     n = 0
@@ -54,7 +57,6 @@ class GradOperation:
         self.sens_param = sens_param
 
     def __call__(self, fn, weights=None):
-        from sourcegrad.api import grad
         if self.get_by_list:
             if weights is None:
                 params = getattr(fn, "trainable_params", None)
@@ -106,7 +108,6 @@ class _AllInputs:
         self._grads = {}
 
     def __call__(self, *args):
-        from sourcegrad.api import grad
         n = len(args) - (1 if self.sens else 0)
         g = self._grads.get(n)
         if g is None:
@@ -124,7 +125,6 @@ def get_grad(gradients, identifier):
     >>> sg.get_grad(gs, 1)
     array([1., 1.])
     """
-    from sourcegrad.tensor import Parameter
     if isinstance(identifier, Parameter):
         key = identifier.name
     elif isinstance(identifier, int) and not isinstance(identifier, bool):

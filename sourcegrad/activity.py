@@ -20,17 +20,18 @@ from sourcegrad import astutil
 from sourcegrad.astutil import statements  # noqa: F401  (the stages import it from here)
 from sourcegrad.errors import UnsupportedSyntaxError
 from sourcegrad.normalize import OPAQUE, OPAQUE_NAMES
+from sourcegrad.annotations import getanno
+from sourcegrad.tensor import Parameter
 
 # attributes whose values never carry gradient
 INACTIVE_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes", "strides",
-                  "__class__", "name", "requires_grad", "training"}
+                  "__class__"}
 # operators whose results never carry gradient
 _INACTIVE_BINOPS = (gast.FloorDiv, gast.BitAnd, gast.BitOr, gast.BitXor,
                     gast.LShift, gast.RShift)
 
 
 def _is_parameter(obj) -> bool:
-    from sourcegrad.tensor import Parameter
     if isinstance(obj, Parameter):
         return True
     if isinstance(obj, (list, tuple)):
@@ -181,7 +182,7 @@ def _refuse_if_varied(stmt, node, varied, parsed):
                      and id(n) not in metadata)
     if carried:
         what = OPAQUE_NAMES[type(node)]
-        origin = getattr(stmt, "origin", None) or node
+        origin = getanno(stmt, "origin") or node
         raise UnsupportedSyntaxError(
             f"{what} over a differentiated value",
             detail=f"{what}s are supported only where no gradient flows through them, "

@@ -3,12 +3,11 @@
 Arguments are validated here, before any transformation, with messages that
 say what was expected, what was received and how to fix it.  The returned
 :class:`GradFunction` finds its derivative in the cache (checking guards),
-calls it, and shapes the result as SPEC.md says.
+calls it, and shapes the result as docs/api.md says.
 """
 from __future__ import annotations
 
 import ast
-import builtins
 import inspect
 import sys
 import types
@@ -16,11 +15,15 @@ import types
 import numpy as np
 
 from sourcegrad import runtime
-from sourcegrad.parse import MISSING, unwrap
-from sourcegrad.codegen import define, strip_comments
+from sourcegrad.display import to_html
+from sourcegrad.parse import unwrap
+from sourcegrad.codegen import MISS, fast_path, forwarder, strip_comments
 from sourcegrad.errors import SourcegradError
-from sourcegrad.pipeline import Spec, derive, user_callable, vararg_names
+from sourcegrad.pipeline import (GeneratedCallable, Spec, derive, dump, extra_keywords,
+                                 user_callable, vararg_names)
+from sourcegrad.rules import registry
 from sourcegrad.shapes import Abstract
+from sourcegrad.tensor import Parameter
 
 FLOAT = Abstract("float")
 
@@ -31,11 +34,6 @@ __all__ = ["grad", "value_and_grad", "source", "GradFunction"]
 MAX_SPECIALIZATIONS = 8
 
 
-def _parameter_type():
-    from sourcegrad.tensor import Parameter
-    return Parameter
-
-
 _WRAPPERS = {}
 
 
@@ -44,7 +42,6 @@ def _rule_wrapper(primal):
     derivative rule, e.g. ``np.sin``): ``def sin(x): return np.sin(x)``, parameters
     from the rule's signature.  ``grad(np.sin)`` differentiates it like any function,
     the rule inlined.  None when ``primal`` has no rule."""
-    from sourcegrad.rules import registry
     try:
         rule = registry.lookup(primal)
     except Exception:
@@ -58,16 +55,30 @@ def _rule_wrapper(primal):
     if not (isinstance(fname, str) and fname.isidentifier()):
         fname = "function"
     scope = {}
+    signature = _wrapper_signature(rule, scope)
+    if signature is None:
+        return None
+    params, args = signature
+    expr = _primal_expr(primal, fname, args, scope)
+    wrapper = _WRAPPERS[key] = forwarder(fname, params, expr, args, scope,
+                                         f"{fname} (rule wrapper)")
+    return wrapper
+
+
+def _wrapper_signature(rule, scope):
+    """(parameter texts, argument texts) of a rule wrapper: the rule's parameters but
+    ``out=`` and optional keyword-only ones; defaults that are not literals are bound
+    in ``scope``.  None for a rule taking ``**kwargs``."""
     params, args = [], []
     star = False
     for p in rule.signature.parameters.values():
+        if p.kind == p.VAR_KEYWORD:
+            return None
         if p.kind == p.VAR_POSITIONAL:
             params.append(f"*{p.name}")
             args.append(f"*{p.name}")
             star = True
             continue
-        if p.kind == p.VAR_KEYWORD:
-            return None
         if p.name == "out" and p.default is None or \
                 p.kind == p.KEYWORD_ONLY and p.default is not p.empty:
             # out=: not for a function being differentiated; optional keyword-only
@@ -76,20 +87,32 @@ def _rule_wrapper(primal):
         if p.kind == p.KEYWORD_ONLY and not star:
             params.append("*")
             star = True
-        text = p.name
-        if p.default is not p.empty:
-            try:
-                literal = ast.literal_eval(repr(p.default)) == p.default
-            except Exception:
-                literal = False
-            if not literal:
-                scope[f"{p.name}_default"] = p.default
-            text += "=" + (repr(p.default) if literal else f"{p.name}_default")
-        params.append(text)
+        params.append(p.name + _default_text(p, scope))
         pos = p.kind != p.KEYWORD_ONLY and p.default is p.empty
         args.append(p.name if pos else f"{p.name}={p.name}")
-    # how the wrapper names the primal: np.sin, ops.sigmoid, self.sum, or `primal`
+    return params, args
+
+
+def _default_text(p, scope):
+    """``=<default>`` for parameter ``p`` (a literal, or a name bound in ``scope``)."""
+    if p.default is p.empty:
+        return ""
+    try:
+        literal = ast.literal_eval(repr(p.default)) == p.default
+    except Exception:
+        literal = False
+    if literal:
+        return "=" + repr(p.default)
+    scope[f"{p.name}_default"] = p.default
+    return f"={p.name}_default"
+
+
+def _primal_expr(primal, fname, args, scope):
+    """How a rule wrapper names the primal: ``np.sin``, ``ops.sigmoid``, ``x.sum`` (a
+    method: its first argument is taken from ``args``), or ``primal``."""
     objclass = getattr(primal, "__objclass__", None)
+    if objclass is not None and args and not args[0].startswith("*") and "=" not in args[0]:
+        return f"{args.pop(0)}.{fname}"
     places = [("np", np), ("np.linalg", np.linalg), ("np.fft", np.fft)]
     ops = sys.modules.get("sourcegrad.ops")
     if ops is not None:
@@ -97,21 +120,13 @@ def _rule_wrapper(primal):
     module = sys.modules.get(getattr(primal, "__module__", None) or "")
     if module is not None:
         places.append((module.__name__.rpartition(".")[2].lstrip("_") or "module", module))
-    expr = None
-    if objclass is not None and args and not args[0].startswith("*") and "=" not in args[0]:
-        expr = f"{args.pop(0)}.{fname}"
-    else:
+    if fname not in ("np", "ops", "primal"):
         for alias, mod in places:
             if getattr(mod, fname, None) is primal:
                 scope[alias.partition(".")[0]] = np if alias.startswith("np") else mod
-                expr = f"{alias}.{fname}"
-                break
-    if expr is None or fname in ("np", "ops", "primal"):
-        scope["primal"] = primal
-        expr = "primal"
-    text = f"def {fname}({', '.join(params)}):\n    return {expr}({', '.join(args)})\n"
-    wrapper = _WRAPPERS[key] = define(fname, text, scope, f"{fname} (rule wrapper)")
-    return wrapper
+                return f"{alias}.{fname}"
+    scope["primal"] = primal
+    return "primal"
 
 
 def _target(fn):
@@ -198,7 +213,6 @@ def _describe(func, names, var, called=None):
 def _check_weights(weights):
     if weights is None:
         return None, False
-    Parameter = _parameter_type()
     if isinstance(weights, Parameter):
         return (weights,), True
     if isinstance(weights, (list, tuple)):
@@ -218,19 +232,26 @@ def _check_weights(weights):
 
 
 def _fix(g, x):
-    """Give gradient ``g`` the type, shape and dtype of input ``x``."""
+    """Give gradient ``g`` the type, shape and dtype of input ``x``; an integer or
+    bool input's gradient is a float one (float64 arrays, Python floats), never
+    one truncated to the input's dtype."""
     if isinstance(x, np.ndarray):
+        kind = x.dtype.kind
+        dtype = np.float64 if kind in "biu" else x.dtype
         if g is None:  # an item of a container input that the output does not read
-            return np.zeros_like(x, subok=False)
-        if type(g) is np.ndarray and g.dtype == x.dtype and g.shape == x.shape \
+            return np.zeros(x.shape, dtype=dtype) if kind in "biu" \
+                else np.zeros_like(x, subok=False)
+        if type(g) is np.ndarray and g.dtype == dtype and g.shape == x.shape \
                 and g.flags.writeable:
             return g
         g = np.asarray(g)
         if g.shape != x.shape:
             g = np.broadcast_to(g, x.shape)
+        if kind in "biu":  # a real input's adjoint is the real part
+            return np.real(g).astype(np.float64)
         # a copy: broadcast views are read-only, and callers may update in place
-        return g.astype(x.dtype) if np.issubdtype(x.dtype, np.number) else np.array(g)
-    if isinstance(x, float):
+        return g.astype(dtype) if np.issubdtype(dtype, np.number) else np.array(g)
+    if isinstance(x, (float, int)) and not isinstance(x, np.generic):
         if g is None:
             return 0.0
         # a real input's adjoint is the real part (the complex convention of the rules)
@@ -239,127 +260,11 @@ def _fix(g, x):
         # a container input: one gradient per item, zeros for items the output
         # does not depend on (the generated code leaves those None)
         return runtime.mirror(g, x, _fix)
+    if isinstance(x, (np.integer, np.bool_)):
+        return np.float64(0.0) if g is None else np.float64(np.real(g))
     if g is None and isinstance(x, (np.floating, np.complexfloating)):
         return np.zeros_like(x)
     return g
-
-
-_MISS = object()
-
-
-def _fast_path(d, key, positions, single, *, value=False, weights=None,
-               single_weight=False, bound_self=None, finish=None):
-    """A function for ``GradFunction.__call__``'s common case, written for one input
-    signature: it checks each input's type (and shape and dtype) and the guards,
-    calls the derivative, and hands back gradients that are already new arrays
-    like their inputs (or weights) untouched.  ``_MISS`` when the inputs differ:
-    the general path then runs.  Generated code, so that the checks cost a few
-    attribute reads each, not a loop.
-
-    ``value``: also return the output (``value_and_grad``).  ``weights``: collect
-    those Parameters' gradients too.  ``finish`` (``GradFunction._finish``, bound)
-    shapes any result that is not plain new arrays like the inputs and weights,
-    exactly as the general path does.  ``bound_self``: passed first (a Cell's
-    gradient)."""
-    n = len(key)
-    args = ", ".join(f"a{i}" for i in range(n))
-    env = {"__name__": __name__, "_nd": np.ndarray, "_fn": d.functions[0],
-           "_MISS": _MISS,
-           "_B": builtins.__dict__, "_M": MISSING}
-    checks = []
-    for i, k in enumerate(key):
-        if type(k) is tuple:  # an array's (shape, dtype)
-            env[f"S{i}"], env[f"D{i}"] = k
-            checks.append(f"type(a{i}) is _nd and a{i}.shape == S{i} and a{i}.dtype is D{i}")
-        else:
-            env[f"T{i}"] = k
-            checks.append(f"type(a{i}) is T{i}")
-    checks += _guard_checks(d.guards, env)
-    positions = positions or ()
-    grads = [f"g{j}" for j in range(len(positions))]
-    arrays = [type(key[p]) is tuple for p in positions]
-    like = [f"type(g{j}) is _nd and g{j}.base is None and g{j}.dtype is D{p} "
-            f"and g{j}.shape == S{p}" for j, p in enumerate(positions)]
-    lines = [f"def _fast({args}):"]
-    _checked(lines, checks, d.guards)
-    # a result that is not plain new arrays throughout goes to the general path's
-    # _finish (which copies, converts and wraps as the first call did)
-    env["_finish"] = finish
-    call_args = (["_self"] if bound_self is not None else []) + [f"a{i}" for i in range(n)]
-    env["_self"] = bound_self
-    if weights is not None:
-        env["_WG"], env["_W"] = runtime.WeightGrads, weights
-        lines.append("        acc = _WG(_W)")
-        call_args.append("weight_grads=acc")
-    lines.append(f"        r = _fn({', '.join(call_args)})")
-    part = "gr"
-    if value:
-        lines.append("        out, gr = r")
-    else:
-        part = "r"
-    if positions:
-        lines.append(f"        g0 = {part}" if single else f"        {', '.join(grads)}, = {part}")
-    wgrads = []
-    for i, w in enumerate(weights or ()):
-        env[f"W{i}"], env[f"I{i}"] = w, id(w)
-        wgrads.append(f"w{i}")
-        lines.append(f"        w{i} = acc.get(I{i})")
-        like.append(f"type(w{i}) is _nd and w{i}.base is None and w{i}.dtype is W{i}.dtype "
-                    f"and w{i}.shape == W{i}.shape")
-    every = grads + wgrads
-    distinct = [f"{a} is not {b}" for i, a in enumerate(every) for b in every[i + 1:]]
-    if all(arrays):
-        # the derivative's own tuple when it is the whole answer, else one made here
-        igrads = "g0" if single else part if weights is None else _tuple_text(grads)
-        wpart = "w0" if single_weight else _tuple_text(wgrads)
-        result = igrads if weights is None else wpart if not positions \
-            else f"({igrads}, {wpart})"
-        if value:
-            result = f"out, {result}"
-        lines += [f"        if {' and '.join(like + distinct) or 'True'}:",
-                  f"            return {result}"]
-    kw = "{'weight_grads': acc}" if weights is not None else "{}"
-    lines += [f"        return _finish(r, ({args}{',' if n == 1 else ''}), {kw})",
-              "    return _MISS"]
-    exec(compile("\n".join(lines), f"<sourcegrad fast path, {n} inputs>", "exec"), env)
-    return env["_fast"]
-
-
-def _tuple_text(items):
-    """Python text of a tuple of the names ``items`` (``()``, ``(a,)``, ``(a, b)``)."""
-    return f"({', '.join(items)},)" if items else "()"
-
-
-def _guard_checks(guards, env):
-    """The derivative's guards (``Derivative.valid``) as expressions for the fast
-    path, which read a global or two instead of calling ``valid``.  Each holds only
-    when ``valid`` would (a name now in builtins is checked there, so a global of
-    that name made later fails it).  A closure cell's guard reads the cell, which
-    raises ValueError once it is empty: the fast path then misses (``_checked``)."""
-    out = []
-    for i, (holder, key, mode, expected) in enumerate(guards):
-        env[f"H{i}"], env[f"E{i}"] = holder, expected
-        if key is None:
-            value = f"H{i}.cell_contents"
-        else:
-            value = f"H{i}.get({key!r}, _M)" if key in holder else \
-                f"(_B.get({key!r}, _M) if {key!r} not in H{i} else _M)"
-        out.append(f"{value} is E{i}" if mode == "is" else f"type({value}) is E{i}")
-    return out
-
-
-def _checked(lines, checks, guards):
-    """The fast path's first lines: ``if <checks>:``, the checks inside a ``try`` when
-    a guard reads a closure cell (an empty cell raises ValueError: no fast path)."""
-    cond = " and ".join(checks) or "True"
-    if not any(key is None for _, key, _, _ in guards):
-        lines.append(f"    if {cond}:")
-        return
-    lines += ["    try:",
-              f"        ok = {cond}",
-              "    except ValueError:  # an empty closure cell",
-              "        return _MISS",
-              "    if ok:"]
 
 
 def _distinct(grads, taken=()):
@@ -374,7 +279,7 @@ def _distinct(grads, taken=()):
     return tuple(grads)
 
 
-class GradFunction:
+class GradFunction(GeneratedCallable):
     """The callable that ``grad``/``value_and_grad`` return.
 
     Evaluating it in a notebook shows the derivative's source; ``source(g)``
@@ -390,16 +295,23 @@ class GradFunction:
         self.fn = fn
         self.func, self.bound_self = _target(fn)
         self.weights, self.single_weight = _check_weights(weights)
-        sig = inspect.signature(self.func)
+        # the function given, not what a decorator's __wrapped__ names
+        sig = inspect.signature(self.func, follow_wrapped=False)
         self.positions = _check_positions(grad_position, self.func, sig, self.bound_self,
                                           self.weights)
         self.single = isinstance(grad_position, int)
         named, self._var = _positional_params(sig, self.bound_self)
         self._arity = len(named)
-        # positions past the named parameters index *args: the derivative is then
-        # specialised on how many positional arguments each call passes
-        self._var_positions = self._var is not None and \
-            any(p >= self._arity for p in self.positions or ())
+        # positions past the named parameters index *args, or weights may be read by
+        # a function *args is forwarded to: the derivative is then specialised on how
+        # many positional arguments each call passes
+        self._var_positions = self._var is not None and (
+            any(p >= self._arity for p in self.positions or ()) or self.weights is not None)
+        # a method whose function takes only *args (a decorator's wrapper): the bound
+        # object is the first item of *args
+        self._var_shift = int(self.bound_self is not None and self._var is not None and
+                              not [p for p in sig.parameters.values() if p.kind in (
+                                  p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
         self.has_aux = has_aux
         self.return_ids = return_ids
         self.sens = sens_param
@@ -417,7 +329,7 @@ class GradFunction:
         plain = not (sens_param or has_aux or return_ids)
         self._plain = (max(self.positions or (-1,)) + 2) if plain else 0
         self._last_key = self._last = None  # the derivative the previous call used
-        self._fast = None  # the previous call's signature's fast path (_fast_path)
+        self._fast = None  # the previous call's signature's fast path (codegen.fast_path)
         self._fast_arity = -1  # how many inputs it takes (-1: there is none)
         self.__name__ = f"{getattr(fn, '__name__', type(fn).__name__)}_grad"
         self.__doc__ = f"Gradient of {getattr(fn, '__qualname__', fn)!r} (sourcegrad)."
@@ -435,29 +347,32 @@ class GradFunction:
         names = self._names(nvar)
         return tuple(names[self._offset + p] for p in (self.positions or ()))
 
-    def _spec(self, weight_args=(), shapes=(), nvar=-1, complete=False):
+    def _spec(self, weight_args=(), shapes=(), nvar=-1, complete=False, kwnames=()):
         positions = self._position_names(nvar)
         active = positions + tuple(a for a in weight_args if a not in positions)
         return Spec(active=active, mode="joint", weights=self.weights is not None,
                     value=self.value, has_aux=self.has_aux, sens=self.sens,
                     single=self.single, weight_args=weight_args,
                     returned=len(positions), shapes=shapes, varargs=nvar,
-                    complete=complete)
+                    complete=complete, kwargs=kwnames)
 
-    def derivative(self, weight_args=(), shapes=(), nvar=-1, complete=False):
+    def derivative(self, weight_args=(), shapes=(), nvar=-1, complete=False, kwnames=()):
+        """``kwnames``: the keywords a call passes into the function's ``**kwargs``
+        parameter (the derivative is specialised on them)."""
         if nvar < 0 and self._var_positions:  # before any call: the fewest arguments
-            nvar = max(self.positions) + 1 - self._arity
-        key = (weight_args, shapes, nvar, complete)
+            nvar = max(0, max(self.positions or (-1,)) + 1 - self._arity + self._var_shift)
+        key = (weight_args, shapes, nvar, complete, kwnames)
         d = self._derivs.get(key)
         if d is None or not d.valid():
             if shapes and len(self._derivs) >= MAX_SPECIALIZATIONS:
-                return self.derivative(weight_args, (), nvar)  # many shapes seen: general
+                return self.derivative(weight_args, (), nvar,  # many shapes seen: general
+                                       kwnames=kwnames)
             names = self._names(nvar)[self._offset:]
             if nvar < 0 and self._var is not None:  # shapes of *args items: not a parameter's
                 names = names[:self._arity]
             named = tuple((n, s) for n, s in zip(names, shapes) if s is not None)
-            d = self._derivs[key] = derive(self.func,
-                                           self._spec(weight_args, named, nvar, complete))
+            d = self._derivs[key] = derive(self.func, self._spec(
+                weight_args, named, nvar, complete, kwnames))
         return d
 
     def generated(self):
@@ -466,7 +381,9 @@ class GradFunction:
             raise SourcegradError(
                 f"{self.__name__[:-5]} differentiated with respect to *args inside "
                 f"differentiated code", detail="the number of positional arguments is known "
-                "only at each call", hint="give the function named parameters, or take the "
+                "only at each call" + (" (it is a decorator's wrapper taking *args)"
+                                       if hasattr(self.func, "__wrapped__") else ""),
+                hint="give the function named parameters, or take the "
                 "gradient with respect to a tuple argument",
                 filename=self.func.__code__.co_filename, lineno=self.func.__code__.co_firstlineno)
         # called like the user's function: gradients as the caller gets them, zeros
@@ -494,9 +411,8 @@ class GradFunction:
         params = params + kwonly
         args = inner + [f"{k}={k}" for k in kwonly]
         name = f"{gen.__name__}_call"
-        text = (f"def {name}({', '.join(params)}):\n"
-                f"    return {gen.__name__}({', '.join(args)})\n")
-        wrapper = define(name, text, {gen.__name__: gen, "bound_self": self.bound_self}, name)
+        wrapper = forwarder(name, params, gen.__name__, args,
+                            {gen.__name__: gen, "bound_self": self.bound_self}, name)
         self._bound_wrapper = (gen, wrapper)
         return wrapper
 
@@ -509,21 +425,23 @@ class GradFunction:
     def __call__(self, *args, **kwargs):
         if len(args) == self._fast_arity and not kwargs:
             # the common case: positional inputs, gradients only, and the same input
-            # shapes and dtypes as the previous call (see _fast_path)
+            # shapes and dtypes as the previous call (see codegen.fast_path)
             got = self._fast(*args)
-            if got is not _MISS:
+            if got is not MISS:
                 return got
         fast = self._fast
+        kwnames = extra_keywords(self.func, kwargs) if kwargs else ()
         if self.sens:
             if not args:
                 raise TypeError("sens_param=True: pass the output's sensitivity as the last "
                                 "positional argument")
             *args, sens = args
+            self._check_sens_given(args, kwargs)
             kwargs["sens"] = sens
         nvar = -1
         if self._var_positions:
-            nvar = len(args) - self._arity
-            top = max(self.positions)
+            nvar = max(0, len(args) - self._arity) + self._var_shift
+            top = max(self.positions or (-1,))
             if top >= len(args):
                 names = self._param_names[self._offset:self._offset + self._arity]
                 raise ValueError(f"grad_position={top} but "
@@ -537,18 +455,19 @@ class GradFunction:
             weight_args = tuple(
                 n for i, n in enumerate(names[self._offset:])
                 if id(args[i] if i < len(args) else kwargs.get(n)) in ids and
-                (i < npos or i >= len(args)))
+                (i < npos or i >= len(args))) + tuple(
+                n for n in kwnames if id(kwargs[n]) in ids)
             acc = runtime.WeightGrads(self.weights)
             kwargs["weight_grads"] = acc
         key = (weight_args, tuple([(a.shape, a.dtype) if isinstance(a, np.ndarray) else type(a)
-                                   for a in args]))
+                                   for a in args]), kwnames)
         if key == self._last_key and self._last.valid():
             d = self._last
             if fast is None and self._plain and len(args) >= self._plain - 1 \
                     and not weight_args and len(kwargs) == (self.weights is not None):
                 # the second call with these inputs: worth a fast path (a signature
                 # seen once, as in a notebook, never pays for one)
-                self._fast = _fast_path(d, key[1], self.positions, self.single,
+                self._fast = fast_path(d, key[1], self.positions, self.single,
                                         value=self.value, weights=self.weights,
                                         single_weight=self.single_weight,
                                         bound_self=self.bound_self, finish=self._finish)
@@ -557,7 +476,7 @@ class GradFunction:
             shapes = tuple(Abstract("array", a.shape, a.dtype) if isinstance(a, np.ndarray)
                            and a.dtype.kind in "biufc" else FLOAT if type(a) is float else None
                            for a in args)
-            d = self._last = self.derivative(weight_args, shapes, nvar)
+            d = self._last = self.derivative(weight_args, shapes, nvar, kwnames=kwnames)
             self._last_key = key
             self._fast, self._fast_arity = None, -1
         f = d.functions[0]
@@ -566,6 +485,26 @@ class GradFunction:
         else:
             res = f(*args, **kwargs)
         return self._finish(res, args, kwargs)
+
+    def _check_sens_given(self, args, kwargs):
+        """With ``sens_param``, the last positional argument is the sensitivity: when
+        that leaves a required input unpassed, the sensitivity is what is missing."""
+        if len(args) >= self._arity:
+            return
+        params = list(inspect.signature(self.func, follow_wrapped=False)
+                      .parameters.values())[self._offset:]
+        required = [p.name for p in params if p.default is p.empty and p.kind in (
+            p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY,
+                                                      p.POSITIONAL_OR_KEYWORD)]
+        missing = [n for n in required if names.index(n) >= len(args) and n not in kwargs]
+        if missing:
+            raise TypeError(
+                f"sens_param=True: the output's sensitivity is missing: "
+                f"{_describe(self.func, names, self._var, len(args) + 1)} positional "
+                f"argument{'' if len(args) == 0 else 's'}, the last taken as the "
+                f"sensitivity; pass the inputs, then the sensitivity (an array shaped like "
+                f"the output)")
 
     def _finish(self, res, args, kwargs):
         if self.value:
@@ -612,11 +551,15 @@ class GradFunction:
         return tuple(out)
 
     # -- reading ------------------------------------------------------------------
-    def source(self, comments: bool = True) -> str:
+    def source(self, comments: bool = True, stage: str = None) -> str:
         """The derivative's source: the one the last call ran (specialised on its
         inputs' shapes), or the general one before any call.  ``comments=False``
-        leaves out the comments naming the user's line each block differentiates."""
-        text = (self._last or self.derivative()).source
+        leaves out the comments naming the user's line each block differentiates.
+        ``stage`` (one of ``pipeline.STAGES``: ``"parse"``, ``"normalize"``,
+        ``"activity"``, ``"reverse"``, ``"optimize"``) shows this function's tree
+        right after that stage instead."""
+        d = self._last or self.derivative()
+        text = d.source if stage is None else dump(self.func, d.spec, stage)
         return text if comments else strip_comments(text)
 
     def __repr__(self):
@@ -628,7 +571,6 @@ class GradFunction:
         p.text(self.source())
 
     def _repr_html_(self):
-        from sourcegrad.display import to_html
         return to_html(self.source())
 
 
@@ -644,7 +586,7 @@ def grad(fn, grad_position=0, weights=None, has_aux=False, return_ids=False,
     ``grad_position``: int (one gradient), tuple of ints (a tuple), or None
     (then ``weights`` is required).  ``weights``: a Parameter or a list of
     them, found wherever ``fn`` reads them.  ``has_aux``: differentiate only
-    the first output and return ``(grads, aux)``.  See SPEC.md for the rest.
+    the first output and return ``(grads, aux)``.  See docs/api.md for the rest.
     """
     return GradFunction(fn, grad_position, weights, has_aux, return_ids, sens_param, False)
 
@@ -661,26 +603,20 @@ def generated_function(g):
     return g.last_generated()
 
 
-def _register():
-    from sourcegrad.rules.registry import nondifferentiable
-    # building a gradient function inside differentiated code yields a function,
-    # not a value that carries gradient; calling it is differentiated
-    nondifferentiable(grad, value_and_grad, source)
-
-
-def source(g, comments: bool = True) -> str:
+def source(g, comments: bool = True, stage: str = None) -> str:
     """The generated Python source of ``g``'s derivative.
 
     Each block of the backward sweep is headed by a comment naming the line of
     your code it differentiates; ``comments=False`` leaves them out.
+    ``stage="normalize"`` (or ``"parse"``, ``"activity"``, ``"reverse"``,
+    ``"optimize"``) shows the function's tree right after that stage of the
+    pipeline; the environment variable ``SOURCEGRAD_DUMP=normalize,reverse``
+    (or ``all``) prints those stages of every transformation to standard error.
     """
     if not isinstance(g, GradFunction):
-        shown = getattr(g, "sg_source", None)  # jacfwd/jacrev/hessian (sourcegrad.transforms)
+        shown = getattr(g, "generated_source", None)  # jacfwd/jacrev/hessian (transforms)
         if shown is not None:
             return shown(comments)
         raise TypeError(f"source() expects what grad/value_and_grad returned, got "
                         f"{type(g).__name__}")
-    return g.source(comments)
-
-
-_register()
+    return g.source(comments, stage)

@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import ast
 import copy
+import operator
 import sys
 import types
 import weakref
 
 import gast
+
+# the ``operator`` function each binary operator node applies (the key of its rule)
+BINOPS = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+          gast.Div: operator.truediv, gast.Pow: operator.pow, gast.MatMult: operator.matmul,
+          gast.Mod: operator.mod, gast.FloorDiv: operator.floordiv}
 
 _AST = ast.AST
 _NAME = gast.Name

@@ -14,16 +14,17 @@ import types
 
 import numpy as np
 
-from sourcegrad.codegen import define
+from sourcegrad import reverse
+from sourcegrad.api import grad
+from sourcegrad.codegen import forwarder
 from sourcegrad.errors import NoDerivativeError
+from sourcegrad.pipeline import Spec, derive, user_callable, vararg_names
 from sourcegrad.rules import registry
 
 _plans = {}
 
 
 def _plan(callee, spec, nargs, kwnames):
-    from sourcegrad.pipeline import Spec, derive, user_callable, vararg_names
-
     active_args, active_kw, weights, star = spec
     starred = tuple(range(star, nargs)) if star is not None else ()
     # f(a, *rest): every item of rest is an argument with gradient; its adjoints
@@ -48,17 +49,29 @@ def _plan(callee, spec, nargs, kwnames):
         fn, has_self = _primitive_wrapper(callee, nargs, kwnames), False
     else:
         fn, has_self = target
-    sig = inspect.signature(fn)
+    sig = inspect.signature(fn, follow_wrapped=False)
     shift = 1 if has_self else 0
     bound = sig.bind(*range(nargs + shift), **{k: k for k in kwnames})
     slot_of = {}
     params = list(sig.parameters)
     nvar = -1
+    extra = ()
     for pname, v in bound.arguments.items():
+        if sig.parameters[pname].kind == inspect.Parameter.VAR_KEYWORD:
+            # forwarded through **kwargs: specialised to these keywords
+            extra = tuple(v)
+            i = params.index(pname)
+            params[i:i + 1] = list(extra)
+            for k in extra:
+                if k in active_kw:
+                    slot_of[k] = ("kw", k)
+            continue
         if sig.parameters[pname].kind == inspect.Parameter.VAR_POSITIONAL:
             vals = v
-            if any(isinstance(item, int) and item - shift in active_args for item in v):
-                # gradient through *args: specialised to this many parameters
+            if weights or any(isinstance(item, int) and item - shift in active_args
+                              for item in v):
+                # gradient through *args (or weights read where *args is forwarded):
+                # specialised to this many parameters
                 nvar = len(v)
                 names = vararg_names(fn, nvar)
                 i = params.index(pname)
@@ -72,7 +85,8 @@ def _plan(callee, spec, nargs, kwnames):
             elif isinstance(item, str) and item in active_kw:
                 slot_of[slot] = ("kw", item)
     active = tuple(p for p in params if p in slot_of)
-    d = derive(fn, Spec(active=active, mode="split", weights=weights, varargs=nvar))
+    d = derive(fn, Spec(active=active, mode="split", weights=weights, varargs=nvar,
+                        kwargs=extra))
     index = {slot_of[p]: j for j, p in enumerate(active)}
     reorder = tuple(index.get(slot) for slot in caller_order)
     return d, has_self, reorder
@@ -94,13 +108,11 @@ def _primitive_wrapper(prim, nargs, kwnames):
     params = [f"a{i}" for i in range(nargs)] + list(kwnames)
     call_args = [f"a{i}" for i in range(nargs)] + [f"{k}={k}" for k in kwnames]
     name = getattr(prim, "__name__", "primitive")
-    text = f"def {name}({', '.join(params)}):\n    return prim({', '.join(call_args)})\n"
-    return define(name, text, {"prim": prim}, f"call of {name}")
+    return forwarder(name, params, "prim", call_args, {"prim": prim}, f"call of {name}")
 
 
 def _callee_key(callee):
     """What the plan for ``callee`` depends on: its function, or its class for a Cell."""
-    from sourcegrad.pipeline import user_callable
     if isinstance(callee, types.MethodType):
         return callee.__func__
     if isinstance(callee, types.BuiltinMethodType) and isinstance(
@@ -164,7 +176,6 @@ def vjp_of(callee, positions):
     """``callee``'s gradient with respect to the arguments at ``positions``, seeded by
     one extra last argument: ``vjp_of(f, (0,))(x, dout)`` is ``(dx,)``.  Used by
     derivatives that will be differentiated again (see ``Reverse.vjp_call``)."""
-    from sourcegrad.api import grad
     try:
         key = (callee, positions)
         g = _vjps.get(key)
@@ -179,5 +190,4 @@ def vjp_of(callee, positions):
     return g
 
 
-registry.nondifferentiable(vjp_of, why="it builds a gradient function; calling that is "
-                                       "differentiated")
+reverse.RUNTIME_CALLS.update(call_fwd=call_fwd, call_bwd=call_bwd, vjp_of=vjp_of)

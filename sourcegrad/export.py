@@ -21,9 +21,9 @@ How each name the generated code reads is written out:
 * a NumPy module, function, ufunc, type or dtype: ``import numpy as np`` and
   ``np.<name>``; a standard-library module or function: an ``import``;
 * a Python function or class (not NumPy's, not the standard library's): its
-  source, recursively with the names it reads in its own module; decorators
-  are dropped (a ``functools.wraps`` wrapper is replaced by the function it
-  wraps);
+  source, recursively with the names it reads in its own module (a
+  decorator's wrapper, which ``functools.wraps`` marks, is *bound*: its source
+  is not the wrapped function's, and may compute something else);
 * another module used as ``mod.attr`` (``ops.matmul``): the attributes read
   become module-level definitions, gathered in a ``class mod:`` namespace;
 * numbers, strings, ``None``, tuples/lists/dicts of them, NumPy scalars and
@@ -64,6 +64,9 @@ import warnings
 
 import numpy as np
 
+from sourcegrad.api import GradFunction, _fix
+from sourcegrad.runtime import WeightGrads
+
 __all__ = ["export", "export_source", "MAX_LITERAL"]
 
 # arrays with more elements than this are bound, not written out as literals
@@ -103,7 +106,6 @@ def export(g, path_or_file, *args, **kwargs) -> str:
 
 def export_source(g, *args, **kwargs) -> str:
     """The standalone module :func:`export` writes, as a ``str``."""
-    from sourcegrad.api import GradFunction
     if not isinstance(g, GradFunction):
         raise TypeError(f"export() expects what sourcegrad.grad/value_and_grad returned, "
                         f"got {type(g).__name__}")
@@ -443,7 +445,7 @@ class _Exporter:
     def _define(self, name, obj, unit):
         """Make ``name`` mean ``obj`` in the exported module; return ``name``."""
         engine = _engine_module(obj)
-        if engine is not None and obj is not _api_fix():
+        if engine is not None and obj is not _fix:
             return self._stub(name, obj, engine)
         if isinstance(obj, types.ModuleType):
             self._claim(name, obj)
@@ -480,8 +482,11 @@ class _Exporter:
             return name
         if id(obj) in self.gen:
             return self._define_generated(name, obj)
+        if isinstance(obj, types.FunctionType) and hasattr(obj, "__wrapped__"):
+            return self._bind(name, obj, "a decorator's wrapper (it may compute other "
+                                         "than the function it wraps)")
         if isinstance(obj, (types.FunctionType, type)) and not self._must_bind(obj):
-            target = inspect.unwrap(obj) if isinstance(obj, types.FunctionType) else obj
+            target = obj
             try:
                 text = _function_source(target)
             except _NoSource as exc:
@@ -563,7 +568,7 @@ class _Exporter:
         self.gen_done.add(id(d))
         self._emit_derivative(d)
         main = self.by_id[id(d.functions[0])]
-        wrapper_ns = {"_fix": _api_fix(), "np": np, "WeightGrads": _weight_grads(),
+        wrapper_ns = {"_fix": _fix, "np": np, "WeightGrads": WeightGrads,
                       main: d.functions[0]}
         if g.bound_self is not None:
             wrapper_ns["bound_self"] = g.bound_self
@@ -646,6 +651,38 @@ class _Exporter:
         return tuple(sig)
 
     def _assemble(self, main, wrapper_text):
+        out = [self._docstring(main), "from __future__ import annotations", ""]
+        out += list(dict.fromkeys(self.imports))
+        out += ["", f"BOUND = {tuple(self.bound)!r}", "", "", _BIND_TEXT]
+        for c in self.body:
+            if c is not None:
+                out += ["", "", c.rstrip("\n")]
+        tail = self._namespace_classes()
+        if tail:
+            out.append("")
+            out += tail
+        if self.args is not None:
+            out += ["", "", _CHECK_ARGS_TEXT.rstrip("\n")]
+        out += ["", "", wrapper_text.rstrip("\n"), ""]
+        text = "\n".join(out)
+        # tidy: at most two blank lines in a row
+        while "\n\n\n\n" in text:
+            text = text.replace("\n\n\n\n", "\n\n\n")
+        compile(text, "<export>", "exec")
+        return text
+
+    def _namespace_classes(self):
+        """The aliases, then a ``class mod:`` per module whose attributes the code reads."""
+        tail = list(self.aliases)
+        for ns_name, (mod, attrs) in self.namespaces.items():
+            tail += ["", "", f"class {ns_name}:",
+                     f'    """The parts of {mod.__name__} the code above uses."""']
+            for attr, got in sorted(attrs.items()):
+                tail.append(f"    {attr} = staticmethod({got})" if _is_function(
+                    self.names.get(got)) else f"    {attr} = {got}")
+        return tail
+
+    def _docstring(self, main):
         g = self.g
         fn = g.func
         qual = getattr(g.fn, "__qualname__", None) or getattr(fn, "__qualname__", "?")
@@ -699,44 +736,7 @@ class _Exporter:
                     "Bound names: objects that cannot be written as source. Supply them",
                     "first, e.g. bind(" + ", ".join(f"{n}=..." for n in self.bound) + "):"]
             doc += [f"    {n}: {why}" for n, why in self.bound.items()]
-        out = ['"""' + "\n".join(doc).replace('"""', "'''").replace("\\", "\\\\") + '\n"""',
-               "from __future__ import annotations", ""]
-        imports = []
-        for line in self.imports:
-            if line not in imports:
-                imports.append(line)
-        out += imports
-        out.append("")
-        out.append(f"BOUND = {tuple(self.bound)!r}")
-        out.append("")
-        out.append("")
-        out.append(_BIND_TEXT)
-        chunks = [c for c in self.body if c is not None]
-        for c in chunks:
-            out += ["", "", c.rstrip("\n")]
-        tail = []
-        if self.aliases:
-            tail += self.aliases
-        for ns_name, (mod, attrs) in self.namespaces.items():
-            tail.append("")
-            tail.append("")
-            tail.append(f"class {ns_name}:")
-            tail.append(f'    """The parts of {mod.__name__} the code above uses."""')
-            for attr, got in sorted(attrs.items()):
-                tail.append(f"    {attr} = staticmethod({got})" if _is_function(
-                    self.names.get(got)) else f"    {attr} = {got}")
-        if tail:
-            out.append("")
-            out += tail
-        if self.args is not None:
-            out += ["", "", _CHECK_ARGS_TEXT.rstrip("\n")]
-        out += ["", "", wrapper_text.rstrip("\n"), ""]
-        text = "\n".join(out)
-        # tidy: at most two blank lines in a row
-        while "\n\n\n\n" in text:
-            text = text.replace("\n\n\n\n", "\n\n\n")
-        compile(text, "<export>", "exec")
-        return text
+        return '"""' + "\n".join(doc).replace('"""', "'''").replace("\\", "\\\\") + '\n"""'
 
 
 _BIND_TEXT = '''def _check_bound():
@@ -769,7 +769,8 @@ _CHECK_ARGS_TEXT = '''def _check_args(args, signature):
 
 # sourcegrad modules whose code a standalone derivative may carry: the helpers
 # generated code calls and the ops/layers it reads; the rest is the engine
-_PORTABLE = ("sourcegrad.runtime", "sourcegrad.ops", "sourcegrad.rules.numpy_",
+_PORTABLE = ("sourcegrad.runtime", "sourcegrad.ops", "sourcegrad.rules.numpy_core",
+             "sourcegrad.rules.linalg", "sourcegrad.rules.fft", "sourcegrad.rules.math_",
              "sourcegrad.rules.ops", "sourcegrad.rules.operators", "sourcegrad.rules.builtins_",
              "sourcegrad.rules.runtime_", "sourcegrad.nn", "sourcegrad.tensor",
              "sourcegrad.dtypes", "sourcegrad.errors")
@@ -827,63 +828,90 @@ def _literal(obj, ex, unit, depth=0):
         return None
     if obj is None or obj is Ellipsis or isinstance(obj, (bool, str, bytes)):
         return "..." if obj is Ellipsis else repr(obj)
-    if isinstance(obj, int) and type(obj) is int:
-        return repr(obj)
-    if type(obj) is float:
-        if math.isfinite(obj):
-            return repr(obj)
-        return f"float({str(obj)!r})"
-    if type(obj) is complex:
-        return f"complex({str(obj)!r})"
-    if isinstance(obj, np.generic) and type(obj).__module__ == "numpy":
-        path = _numpy_path(type(obj))
-        if path is None:
-            return None
-        np_name = ex._want("np", np, unit)
-        item = obj.item()
-        inner = _literal(item, ex, unit, depth + 1)
-        return None if inner is None else f"{np_name}.{path}({inner})"
-    if isinstance(obj, np.dtype):
-        if obj.fields is not None:
-            return None
-        return f"{ex._want('np', np, unit)}.dtype({obj.str!r})"
-    if isinstance(obj, np.ndarray):
-        if obj.size > MAX_LITERAL or obj.dtype.kind not in "biufc" or ex._must_bind(obj):
-            return None
-        np_name = ex._want("np", np, unit)
-        arr = np.asarray(obj)
-        body = repr(arr.tolist()) if arr.dtype.kind != "f" else _float_list(arr)
-        if body is None:
-            return None
-        text = f"{np_name}.array({body}, dtype={np_name}.dtype({arr.dtype.str!r}))"
-        if arr.size == 0:
-            text += f".reshape({arr.shape!r})"
-        return text
-    if isinstance(obj, (tuple, list, set, frozenset)) and type(obj) in (tuple, list, set,
-                                                                          frozenset):
-        parts = [_literal(v, ex, unit, depth + 1) for v in obj]
-        if any(p is None for p in parts):
-            return None
-        if type(obj) is tuple:
-            return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
-        if type(obj) is list:
-            return "[" + ", ".join(parts) + "]"
-        inner = "[" + ", ".join(parts) + "]"
-        return f"{type(obj).__name__}({inner})"
-    if type(obj) is dict:
-        items = []
-        for k, v in obj.items():
-            ks, vs = _literal(k, ex, unit, depth + 1), _literal(v, ex, unit, depth + 1)
-            if ks is None or vs is None:
-                return None
-            items.append(f"{ks}: {vs}")
-        return "{" + ", ".join(items) + "}"
-    if type(obj) is slice:
-        parts = [_literal(v, ex, unit, depth + 1) for v in (obj.start, obj.stop, obj.step)]
-        if any(p is None for p in parts):
-            return None
-        return f"slice({', '.join(parts)})"
+    for kinds, write in _LITERALS:  # (np.float64 is a float: the scalar writer takes it)
+        text = write(obj, ex, unit, depth + 1) if isinstance(obj, kinds) else None
+        if text is not None:
+            return text
     return None
+
+
+def _int_literal(obj, ex, unit, depth):
+    return repr(obj) if type(obj) is int else None
+
+
+def _float_literal(obj, ex, unit, depth):
+    if type(obj) is not float:
+        return None
+    return repr(obj) if math.isfinite(obj) else f"float({str(obj)!r})"
+
+
+def _complex_literal(obj, ex, unit, depth):
+    return f"complex({str(obj)!r})" if type(obj) is complex else None
+
+
+def _scalar_literal(obj, ex, unit, depth):
+    path = _numpy_path(type(obj)) if type(obj).__module__ == "numpy" else None
+    if path is None:
+        return None
+    inner = _literal(obj.item(), ex, unit, depth)
+    return None if inner is None else f"{ex._want('np', np, unit)}.{path}({inner})"
+
+
+def _dtype_literal(obj, ex, unit, depth):
+    if obj.fields is not None:
+        return None
+    return f"{ex._want('np', np, unit)}.dtype({obj.str!r})"
+
+
+def _array_literal(obj, ex, unit, depth):
+    if obj.size > MAX_LITERAL or obj.dtype.kind not in "biufc" or ex._must_bind(obj):
+        return None
+    np_name = ex._want("np", np, unit)
+    arr = np.asarray(obj)
+    body = repr(arr.tolist()) if arr.dtype.kind != "f" else _float_list(arr)
+    text = f"{np_name}.array({body}, dtype={np_name}.dtype({arr.dtype.str!r}))"
+    return text + f".reshape({arr.shape!r})" if arr.size == 0 else text
+
+
+def _items_literal(values, ex, unit, depth):
+    """The literals of ``values`` joined by commas, or None if one has none."""
+    parts = [_literal(v, ex, unit, depth) for v in values]
+    return None if any(p is None for p in parts) else ", ".join(parts)
+
+
+def _sequence_literal(obj, ex, unit, depth):
+    if type(obj) not in (tuple, list, set, frozenset):
+        return None
+    inner = _items_literal(obj, ex, unit, depth)
+    if inner is None:
+        return None
+    if type(obj) is tuple:
+        return f"({inner}{',' if len(obj) == 1 else ''})"
+    return f"[{inner}]" if type(obj) is list else f"{type(obj).__name__}([{inner}])"
+
+
+def _dict_literal(obj, ex, unit, depth):
+    if type(obj) is not dict:
+        return None
+    items = []
+    for k, v in obj.items():
+        ks, vs = _literal(k, ex, unit, depth), _literal(v, ex, unit, depth)
+        if ks is None or vs is None:
+            return None
+        items.append(f"{ks}: {vs}")
+    return "{" + ", ".join(items) + "}"
+
+
+def _slice_literal(obj, ex, unit, depth):
+    inner = _items_literal((obj.start, obj.stop, obj.step), ex, unit, depth)
+    return None if inner is None else f"slice({inner})"
+
+
+# (types, writer) in the order they are tried; a writer returns None to refuse
+_LITERALS = ((int, _int_literal), (float, _float_literal), (complex, _complex_literal),
+             (np.generic, _scalar_literal), (np.dtype, _dtype_literal),
+             (np.ndarray, _array_literal), ((tuple, list, set, frozenset), _sequence_literal),
+             (dict, _dict_literal), (slice, _slice_literal))
 
 
 def _float_list(arr):
@@ -898,11 +926,3 @@ def _float_list(arr):
     return conv(arr.tolist())
 
 
-def _api_fix():
-    from sourcegrad.api import _fix
-    return _fix
-
-
-def _weight_grads():
-    from sourcegrad.runtime import WeightGrads
-    return WeightGrads

@@ -17,7 +17,7 @@ top level, outside loops and branches, are renamed on each re-assignment
 (``x``, ``x_1``, ...) so that most overwrites disappear; names assigned
 inside control flow keep one name and are saved/restored by ``reverse``.
 Every produced statement remembers the user's statement it came from in
-``stmt.origin`` (for comments in the generated code and error positions).
+its ``origin`` annotation (for comments in the generated code and error positions).
 """
 from __future__ import annotations
 
@@ -26,11 +26,12 @@ import types
 import gast
 import numpy as np
 
-from sourcegrad import astutil
+from sourcegrad import astutil, runtime
 from sourcegrad.astutil import copy_tree
 from sourcegrad.errors import UnsupportedSyntaxError
 from sourcegrad.jumps import lower_jumps
 from sourcegrad.parse import MISSING, parse_function
+from sourcegrad.annotations import copyanno, getanno, setanno
 
 _OPNAMES = {
     gast.Add: "add", gast.Sub: "sub", gast.Mult: "mul", gast.Div: "div",
@@ -58,10 +59,9 @@ LIST_METHODS = {"append": "list_append", "extend": "list_extend"}
 
 
 def runtime_name(attr):
-    """A reference to a runtime helper; the pipeline binds the name (``sg_runtime``)."""
-    from sourcegrad import runtime
+    """A reference to a runtime helper; the pipeline binds the name (its ``runtime`` annotation)."""
     node = gast.Name(id=attr, ctx=gast.Load(), annotation=None, type_comment=None)
-    node.sg_runtime = getattr(runtime, attr)
+    setanno(node, "runtime", getattr(runtime, attr))
     return node
 
 
@@ -93,7 +93,8 @@ def assign(target, value, origin=None):
     if isinstance(target, str):
         target = name(target, _new(gast.Store))
     node = _new(gast.Assign)
-    node.__dict__.update(targets=[target], value=value, type_comment=None, origin=origin)
+    node.__dict__.update(targets=[target], value=value, type_comment=None)
+    setanno(node, "origin", origin)
     return node
 
 
@@ -104,7 +105,7 @@ def is_atom(node) -> bool:
 def assigned_names(stmts, lists=False) -> set:
     """Names bound by assignment or for-targets anywhere in ``stmts``; with
     ``lists``, also lists grown by ``lst.append(...)`` or shrunk by
-    ``lst.pop()`` (normalization turns those into assignments)."""
+    ``v = lst.pop()`` (normalization turns those into assignments)."""
     out = set()
     for s in stmts:
         for n in astutil.walk(s):
@@ -115,10 +116,11 @@ def assigned_names(stmts, lists=False) -> set:
                     and n.value.func.attr in LIST_METHODS \
                     and isinstance(n.value.func.value, gast.Name):
                 out.add(n.value.func.value.id)
-            elif lists and isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) \
-                    and n.func.attr == "pop" and not n.args and not n.keywords \
-                    and isinstance(n.func.value, gast.Name):
-                out.add(n.func.value.id)  # v = lst.pop() rebinds lst too
+            elif lists and isinstance(n, gast.Assign) and isinstance(n.value, gast.Call) \
+                    and isinstance(n.value.func, gast.Attribute) \
+                    and n.value.func.attr == "pop" and not n.value.args \
+                    and isinstance(n.value.func.value, gast.Name):
+                out.add(n.value.func.value.id)
     return out
 
 
@@ -240,7 +242,7 @@ class Normalizer:
         body = self.block(fdef.body)
         if not body or not isinstance(body[-1], gast.Return):
             body.append(gast.Return(value=const(None)))
-            body[-1].origin = None
+            setanno(body[-1], "origin", None)
         new = gast.FunctionDef(name=fdef.name, args=fdef.args, body=body,
                                decorator_list=[], returns=None, type_comment=None,
                                type_params=[])
@@ -399,7 +401,7 @@ class Normalizer:
             if aliases and not isinstance(getattr(aug, "target", None), gast.Name):
                 # no other name is read afterwards, but the backward sweep may read
                 # one (an operand, a result it keeps): the write goes into a copy
-                aug.sg_copy_first = True
+                setanno(aug, "copy_first", True)
 
     def scalar_names(self, fdef):
         """Names that only ever hold scalars (immutable): every binding is a number,
@@ -480,8 +482,8 @@ class Normalizer:
         return out
 
     def emit(self, node):
-        if getattr(node, "origin", None) is None:
-            node.origin = self.origin
+        if getanno(node, "origin") is None:
+            setanno(node, "origin", self.origin)
         self.out.append(node)
         return node
 
@@ -534,7 +536,7 @@ class Normalizer:
     def copy_first(self, s, target):
         """``a = a.copy()`` before a write into ``a[...]`` while another name may share
         ``a``'s array (see check_aliased_inplace): that name keeps its values."""
-        if getattr(s, "sg_copy_first", False) and isinstance(target, gast.Subscript) \
+        if getanno(s, "copy_first", False) and isinstance(target, gast.Subscript) \
                 and isinstance(target.value, gast.Name):
             base = target.value.id
             self.assign_to(name(base, gast.Store()), gast.Call(
@@ -642,6 +644,9 @@ class Normalizer:
         return "value"
 
     def visit_If(self, s):
+        if isinstance(s.test, gast.NamedExpr):  # if (c := test):  ->  c = test; if c:
+            self.assign_to(name(s.test.target.id, gast.Store()), s.test.value)
+            s.test = name(s.test.target.id)
         test = self.atom(s.test, "cond")
         self.branch_depth += 1
         body = self.block(s.body) or [gast.Pass()]
@@ -803,19 +808,9 @@ class Normalizer:
         return False
 
     def static_value(self, node):
-        """The object an expression denotes at transformation time, if it can be known.
-
-        Only names that are not local, and attributes of modules, qualify.
-        """
-        if isinstance(node, gast.Name):
-            if node.id in self.locals:
-                return MISSING
-            return self.parsed.resolve(node.id)
-        if isinstance(node, gast.Attribute):
-            base = self.static_value(node.value)
-            if isinstance(base, types.ModuleType) or isinstance(base, type):
-                return getattr(base, node.attr, MISSING)
-        return MISSING
+        """The object an expression denotes at transformation time, if it can be known
+        (names the function does not bind, and attributes of modules and classes)."""
+        return self.parsed.denotes(node, self.locals)
 
     def expr(self, node, hint="t"):
         """Normalize ``node`` to a single operation over atoms (not yet assigned)."""
@@ -1004,7 +999,7 @@ class Normalizer:
 
 def _clone(node):
     new = copy_tree(node)
-    new.origin = getattr(node, "origin", None)
+    copyanno(node, new, "origin")
     return new
 
 

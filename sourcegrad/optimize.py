@@ -16,6 +16,7 @@ from collections import Counter
 import gast
 
 from sourcegrad.astutil import NodeTransformer, name_nodes, statements, walk
+from sourcegrad.annotations import copyanno, getanno, setanno
 
 _AST = gast.AST
 
@@ -53,7 +54,7 @@ class _Fold(NodeTransformer):
     def visit_Call(self, node):
         if self.elementwise is not None and self.elementwise(node):
             for a in node.args:
-                a.sg_operand = True
+                setanno(a, "operand", True)
         return self.generic_visit(node)
 
     def keepable(self, e):
@@ -62,7 +63,7 @@ class _Fold(NodeTransformer):
         return isinstance(e, (gast.BinOp, gast.UnaryOp)) or _num(e)
 
     def visit_Assign(self, node):
-        if getattr(node, "sg_primal", False):
+        if getanno(node, "primal", False):
             self.identities = False
             self.generic_visit(node)
             self.identities = True
@@ -70,7 +71,7 @@ class _Fold(NodeTransformer):
         return self.generic_visit(node)
 
     def visit_UnaryOp(self, node):
-        node.operand.sg_operand = True
+        setanno(node.operand, "operand", True)
         self.generic_visit(node)
         if isinstance(node.op, gast.USub) and _num(node.operand):
             self.changed = True
@@ -87,7 +88,8 @@ class _Fold(NodeTransformer):
         return node
 
     def visit_BinOp(self, node):
-        node.left.sg_operand = node.right.sg_operand = True
+        setanno(node.left, "operand")
+        setanno(node.right, "operand")
         self.generic_visit(node)
         left, right, op = node.left, node.right, type(node.op)
         if _num_or_bool(left) and _num_or_bool(right) and op in _FOLD:
@@ -100,7 +102,7 @@ class _Fold(NodeTransformer):
         if not self.identities:
             return node
         # an operand of arithmetic may be anything: the result is a new value
-        inner = getattr(node, "sg_operand", False)
+        inner = getanno(node, "operand", False)
         if _num(right) and (op in (gast.Add, gast.Sub) and right.value == 0
                             or op in (gast.Pow, gast.Mult, gast.Div) and right.value == 1):
             return left if inner or self.keepable(left) else node
@@ -205,7 +207,7 @@ def _bindings(fdef):
 
 
 def _pure(stmt) -> bool:
-    if not isinstance(stmt, gast.Assign) or getattr(stmt, "sg_pop", None):
+    if not isinstance(stmt, gast.Assign) or getanno(stmt, "pop", None):
         return False
     target = stmt.targets[0]
     if target.__class__ is not gast.Name and not all(
@@ -214,7 +216,7 @@ def _pure(stmt) -> bool:
         return False
     v = stmt.value
     if isinstance(v, gast.Call):
-        return getattr(stmt, "sg_pure", False)
+        return getanno(stmt, "pure", False)
     return True
 
 
@@ -249,7 +251,7 @@ def _dce(fdef, keep_names, names):
                         drop(s)
                         continue
                     if isinstance(s, gast.For) and _only_pass(s.body) and \
-                            getattr(s, "sg_backward", False):
+                            getanno(s, "backward", False):
                         changed = True
                         drop(s)
                         continue
@@ -284,8 +286,8 @@ def _merge_copies(body, names):
     while i < len(body):
         s = body[i]
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
-                and isinstance(s.value, gast.Name) and not getattr(s, "sg_pop", None) \
-                and not getattr(s, "sg_primal", False):
+                and isinstance(s.value, gast.Name) and not getanno(s, "pop", None) \
+                and not getanno(s, "primal", False):
             a, b = s.targets[0].id, s.value.id
             j = i + 1
             while j < len(body) and a not in names.loads(body[j]) \
@@ -298,7 +300,7 @@ def _merge_copies(body, names):
                     and nxt.targets[0].id == a and isinstance(nxt.value, gast.BinOp) \
                     and isinstance(nxt.value.left, gast.Name) and nxt.value.left.id == a \
                     and a not in _loads(nxt.value.right) and a != b \
-                    and not getattr(nxt, "sg_primal", False):
+                    and not getanno(nxt, "primal", False):
                 nxt.value.left = gast.Name(id=b, ctx=gast.Load(), annotation=None,
                                            type_comment=None)
                 names.forget(nxt)
@@ -315,7 +317,7 @@ def _returned(fdef, names):
 
 
 def _only_pass(body):
-    return all(isinstance(s, gast.Pass) or getattr(s, "sg_note", False) for s in body)
+    return all(isinstance(s, gast.Pass) or getanno(s, "note", False) for s in body)
 
 
 def _copy_propagate(fdef, protected, names, touched=None):
@@ -340,7 +342,7 @@ def _copy_propagate(fdef, protected, names, touched=None):
                 changed |= block(inner)
             if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
                     and (isinstance(s.value, gast.Name) or _num(s.value)) \
-                    and not getattr(s, "sg_pop", None) and not getattr(s, "sg_primal", False):
+                    and not getanno(s, "pop", None) and not getanno(s, "primal", False):
                 a = s.targets[0].id
                 b = s.value.id if isinstance(s.value, gast.Name) else s.value
                 if a not in protected and a not in params and assigned.get(a) == 1 \
@@ -463,7 +465,7 @@ def _inline(fdef, pure_call, protected, names):
     def quiet(st, reads):
         """``st`` can run before an expression reading ``reads`` without changing it."""
         if not isinstance(st, gast.Assign) or not isinstance(st.targets[0], gast.Name) \
-                or getattr(st, "sg_pop", None):
+                or getanno(st, "pop", None):
             return False
         return st.targets[0].id not in reads and pure_expr(st.value)
 
@@ -476,7 +478,7 @@ def _inline(fdef, pure_call, protected, names):
             s = body[i]
             t = s.targets[0].id if isinstance(s, gast.Assign) and isinstance(
                 s.targets[0], gast.Name) else None
-            if t is None or t in params or t in protected or getattr(s, "sg_pop", None) \
+            if t is None or t in params or t in protected or getanno(s, "pop", None) \
                     or assigned.get(t) != 1 or loads_total.get(t) != 1 \
                     or not pure_expr(s.value):
                 i += 1
@@ -575,7 +577,7 @@ def _in_place(fdef, arrays, scatter=None):
             and isinstance(st.targets[0], gast.Name) and st.targets[0].id == v \
             and isinstance(st.value, gast.BinOp) and isinstance(st.value.op, gast.Add) \
             and isinstance(st.value.left, gast.Name) and st.value.left.id == v \
-            and v not in _loads(st.value.right) and not getattr(st, "sg_primal", False)
+            and v not in _loads(st.value.right) and not getanno(st, "primal", False)
 
     def harmless(parent, grand):
         """A read whose value cannot outlive the expression (a new array is made)."""
@@ -593,7 +595,7 @@ def _in_place(fdef, arrays, scatter=None):
                 if accumulation(st, v):
                     accs.append(st)
                 elif not (isinstance(st.targets[0], gast.Name) and _fresh(st.value)) \
-                        or getattr(st, "sg_pop", None):
+                        or getanno(st, "pop", None):
                     ok = False
         if not ok or not accs:
             continue
@@ -624,7 +626,7 @@ def _in_place(fdef, arrays, scatter=None):
                           e.args[1], e.args[2]], keywords=[]))
             else:
                 new = gast.AugAssign(target=a.targets[0], op=gast.Add(), value=e)
-            new.origin = getattr(a, "origin", None)
+            copyanno(a, new, "origin")
             swap[id(a)] = new
         _replace(fdef.body, swap)
     return fdef

@@ -15,6 +15,8 @@ from __future__ import annotations
 import builtins
 import inspect
 import gc
+import os
+import sys
 import threading
 import types
 import weakref
@@ -28,15 +30,19 @@ from sourcegrad import runtime
 from sourcegrad import shapes as shapes_mod
 from sourcegrad.activity import INACTIVE_ATTRS, analyse
 from sourcegrad.astutil import copy_tree, statements
-from sourcegrad.codegen import compile_functions, define
-from sourcegrad.errors import NoDerivativeError, SourceNotFoundError, SourcegradError
+from sourcegrad.codegen import compile_functions, forwarder, to_source
+from sourcegrad.errors import (NoDerivativeError, SourceNotFoundError, SourcegradError,
+                               UnsupportedSyntaxError)
 from sourcegrad.fence import fence
 from sourcegrad.naming import Namer
 from sourcegrad.normalize import assign, const, name, normalize
 from sourcegrad.optimize import optimize
 from sourcegrad.parse import MISSING, parse_function, unwrap
 from sourcegrad.reverse import Acc, Note, Resolver, Reverser, call, is_note, prune_notes
+from sourcegrad import tangents
 from sourcegrad.rules import registry
+from sourcegrad.tensor import Parameter
+from sourcegrad.annotations import getanno, setanno
 
 
 # what the optimizer may move: functions that only compute a value
@@ -66,6 +72,7 @@ class Spec:
     complete: bool = False   # a gradient called inside differentiated code: joint, container
                              # inputs' gradients with zeros, not None, for items not read;
                              # calls resolved at run time through vjp_of (callees' too)
+    kwargs: tuple = ()       # the keywords passed into a **kwargs parameter (expand_kwargs)
 
 
 @dataclass
@@ -80,6 +87,7 @@ class Derivative:
     globals: dict = field(default_factory=dict)  # the user module's globals it runs in
     closure: dict = field(default_factory=dict)  # the user function's closure cells
     callees: list = field(default_factory=list)  # derivatives of called functions
+    spec: Spec = None                            # what was derived (to show its stages)
 
     def valid(self) -> bool:
         for holder, key, mode, expected in self.guards:
@@ -102,6 +110,9 @@ MUTATING_METHODS = {"pop", "insert", "remove", "sort", "reverse", "fill", "resiz
                     "itemset", "clear", "setdefault", "update", "popitem", "setfield"}
 
 
+RESULT_DEPTH = 3  # see Context.callee_result
+
+
 class Recursive(Exception):
     """A function's derivative is needed while it is being built (recursion)."""
 
@@ -110,13 +121,6 @@ class CalleeInfo:
     def __init__(self, func, self_expr):
         self.func = func
         self.self_expr = self_expr
-
-
-# Builtins that never carry gradient.
-for _b in (len, range, print, isinstance, issubclass, int, bool, str, type, id, enumerate,
-           zip, hasattr, callable, repr, hash, round, reversed, any, all):
-    registry.nondifferentiable(_b)
-registry.nondifferentiable(runtime.save_item)
 
 
 class Context:
@@ -136,6 +140,17 @@ class Context:
         self.shapes = {}
         self.arrays = {}         # adjoint -> primal, for float arrays of known shape
         self._results = {}       # (callee, argument shapes) -> what it returns
+        self.result_depth = 0    # how many callee_result inferences this one is inside
+        self.containers = set()  # names whose items are read: maybe tuples, lists, dicts
+        self._own = None         # split mode: the names of the fwd/bwd functions made
+
+    def own_names(self):
+        """Split mode: the names of the ``_fwd``/``_bwd`` functions being made (a call
+        of the function to itself calls them directly)."""
+        if self._own is None:
+            base = qualified_name(self.parsed.fn)
+            self._own = (self.namer.fresh(base + "_fwd"), self.namer.fresh(base + "_bwd"))
+        return self._own
 
     def env_name(self, preferred, obj):
         key = id(obj)
@@ -160,13 +175,19 @@ class Context:
     def callee_result(self, info, call, known):
         """The Abstract of what calling a function of ours returns, from its own shape
         inference given its arguments' (TOP when unknown).  Worked out afresh for
-        each derivation: a cache across derivations could outlive a redefinition."""
+        each derivation: a cache across derivations could outlive a redefinition.
+        Callees of callees are followed RESULT_DEPTH calls deep, not down a whole
+        chain of calls (each function's derivation would read all the functions below
+        it: quadratic time, and Python recursion as deep as the program)."""
+        if self.result_depth >= RESULT_DEPTH:
+            return shapes_mod.TOP
         fn = unwrap(info.func)
         nodes = ([info.self_expr] if info.self_expr is not None else []) + list(call.args)
         if any(isinstance(a, gast.Starred) for a in nodes):
             return shapes_mod.TOP
         try:
-            bound = inspect.signature(fn).bind(*nodes, **{k.arg: k.value for k in call.keywords})
+            bound = inspect.signature(fn, follow_wrapped=False).bind(
+                *nodes, **{k.arg: k.value for k in call.keywords})
         except (TypeError, ValueError):
             return shapes_mod.TOP
         shapes = []
@@ -181,6 +202,7 @@ class Context:
             try:
                 _, _, tree, ctx = front(fn, Spec(active=(), shapes=tuple(shapes)))
                 ctx._results = self._results
+                ctx.result_depth = self.result_depth + 1
                 got = shapes_mod.infer(tree, ctx, dict(shapes))
                 ret = tree.body[-1].value if isinstance(tree.body[-1], gast.Return) else None
                 if isinstance(ret, gast.Name):
@@ -223,7 +245,7 @@ class Context:
     def elementwise_call(self, node):
         """Whether a call in generated code computes a new array elementwise."""
         obj = self.static_env(node.func)
-        return isinstance(obj, np.ufunc) or getattr(obj, "sg_elementwise", False) is True
+        return isinstance(obj, np.ufunc) or registry.is_elementwise(obj)
 
     def pure_call(self, node):
         """Whether a call in generated code only computes a value: NumPy, the
@@ -245,17 +267,7 @@ class Context:
 
     def static_env(self, node):
         """The object a name in *generated* code denotes, if known statically."""
-        if isinstance(node, gast.Name):
-            if node.id in self.env:
-                return self.env[node.id]
-            if node.id in self.locals:
-                return MISSING
-            return self.parsed.resolve(node.id)
-        if isinstance(node, gast.Attribute):
-            base = self.static_env(node.value)
-            if isinstance(base, types.ModuleType):
-                return getattr(base, node.attr, MISSING)
-        return MISSING
+        return self.parsed.denotes(node, self.locals, self.env)
 
     def weights_name(self):
         if not self.spec.weights:
@@ -265,23 +277,9 @@ class Context:
         return self._wname
 
     def static(self, node):
-        if getattr(node, "sg_runtime", None) is not None:
-            return node.sg_runtime
-        if isinstance(node, gast.Name):
-            if node.id in self.locals:
-                return MISSING
-            return self.parsed.resolve(node.id)
-        if isinstance(node, gast.Attribute):
-            base = self.static(node.value)
-            if base is MISSING:
-                return MISSING
-            if isinstance(base, (types.ModuleType, type)) or callable(base) or \
-                    not isinstance(base, (runtime.np.ndarray,)):
-                try:
-                    return getattr(base, node.attr)
-                except Exception:
-                    return MISSING
-        return MISSING
+        """The object a name or attribute chain of the user's code denotes, if known
+        statically (attributes followed on any object but an array)."""
+        return self.parsed.denotes(node, self.locals, self.env, objects=True)
 
     def classify(self, value, rev=None):
         """(kind, obj) for a call: rule | method | nondiff | user | dynamic | unknown."""
@@ -322,7 +320,7 @@ class Context:
 
     def callee(self, info, value, active_args, active_kw, rev, s):
         fn = info.func
-        sig = inspect.signature(fn)
+        sig = inspect.signature(fn, follow_wrapped=False)
         placeholders = list(range(len(value.args) + (1 if info.self_expr else 0)))
         try:
             bound = sig.bind(*placeholders, **{k.arg: k.arg for k in value.keywords})
@@ -331,12 +329,22 @@ class Context:
         shift = 1 if info.self_expr else 0
         active, order = [], []
         nvar = -1
+        kwnames = ()
         for pname, v in bound.arguments.items():
             kind = sig.parameters[pname].kind
+            if kind == kind.VAR_KEYWORD:
+                # forwarded through **kwargs: the callee is specialised to these keywords
+                kwnames = tuple(v)
+                for key in kwnames:
+                    if key in active_kw:
+                        active.append(key)
+                        order.append(("kw", key))
+                continue
             vals = v if kind == kind.VAR_POSITIONAL else (v,)
-            if kind == kind.VAR_POSITIONAL and any(
-                    isinstance(item, int) and item - shift in active_args for item in vals):
-                # gradient through *args: the callee is specialised to len(vals) parameters
+            if kind == kind.VAR_POSITIONAL and (self.spec.weights or any(
+                    isinstance(item, int) and item - shift in active_args for item in vals)):
+                # gradient through *args (or weights read where *args is forwarded): the
+                # callee is specialised to len(vals) parameters
                 nvar = len(vals)
                 pnames = vararg_names(fn, nvar)
             for k, item in enumerate(vals):
@@ -354,7 +362,12 @@ class Context:
         # a derivative to be differentiated again (grad of grad): so are its callees'
         spec = Spec(active=tuple(active), mode="split", weights=self.spec.weights,
                     shapes=tuple(known) if nvar < 0 else (), varargs=nvar,
-                    complete=self.spec.complete)
+                    complete=self.spec.complete, kwargs=kwnames)
+        if fn is self.parsed.fn and spec == self.spec:
+            # the function calls itself as it is being differentiated: its own fwd/bwd
+            # (one Python frame per level, as the function itself takes)
+            fwd_name, bwd_name = self.own_names()
+            return fwd_name, bwd_name, order
         try:
             d = derive(fn, spec)
         except Recursive:
@@ -380,16 +393,27 @@ class Context:
         return fwd_name, bwd_name, order
 
 
+class GeneratedCallable:
+    """Base of ``api.GradFunction``, what ``grad``/``value_and_grad`` return: a call
+    of one inside differentiated code is differentiated through its generated
+    code, ``callable_generated()`` (declared here so this module needs no ``api``)."""
+
+    weights = None
+    return_ids = False
+
+    def callable_generated(self):
+        raise NotImplementedError
+
+
 def user_callable(obj):
     """(function, has_self) if ``obj`` is Python code sourcegrad can differentiate."""
-    from sourcegrad.api import GradFunction
-    if isinstance(obj, GradFunction):  # grad(f) called inside f2: its generated code
+    if isinstance(obj, GeneratedCallable):  # grad(f) called inside f2: its generated code
         if obj.weights is not None or obj.return_ids:
             return None
         return obj.callable_generated(), False
     if isinstance(obj, types.FunctionType):
         return unwrap(obj), False
-    present = getattr(type(obj), "sg_as_function", None)  # jacrev(f) & co: a function
+    present = getattr(type(obj), "transformable_function", None)  # jacrev(f): a function
     if present is not None:
         return present(obj), False
     if isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType):
@@ -423,11 +447,9 @@ def _bprop_wrapper(cell):
             "with named positional parameters only", hint="name construct's parameters",
             filename=code.co_filename, lineno=code.co_firstlineno)
     names = [p.name for p in params]
-    text = (f"def {cls.__name__}_with_bprop({', '.join(names)}):\n"
-            f"    return cell_with_bprop(cell, {', '.join(names)})\n")
-    fn = define(f"{cls.__name__}_with_bprop", text,
-                {"cell_with_bprop": runtime.cell_with_bprop, "cell": cell},
-                f"{cls.__name__} with its bprop")
+    fn = forwarder(f"{cls.__name__}_with_bprop", names, "cell_with_bprop", ["cell"] + names,
+                   {"cell_with_bprop": runtime.cell_with_bprop, "cell": cell},
+                   f"{cls.__name__} with its bprop")
     object.__setattr__(cell, "_sg_bprop_wrapper", fn)
     return fn
 
@@ -435,11 +457,9 @@ def _bprop_wrapper(cell):
 def _is_cell_dunder_call(cls, attr):
     if attr != "__call__":
         return False
-    try:
-        from sourcegrad.nn.cell import Cell
-    except Exception:
-        return False
-    return issubclass(cls, Cell)
+    # no Cell exists before sourcegrad.nn.cell is imported (nn sits above this module)
+    cell = sys.modules.get("sourcegrad.nn.cell")
+    return cell is not None and issubclass(cls, cell.Cell)
 
 
 def _guards(parsed, mentioned):
@@ -462,7 +482,6 @@ def _guards(parsed, mentioned):
 
 
 def _guard(holder, key, value):
-    from sourcegrad.tensor import Parameter
     if callable(value) or isinstance(value, (types.ModuleType, type, Parameter)):
         return (holder, key, "is", value)
     return (holder, key, "type", type(value))
@@ -474,39 +493,181 @@ _cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _lock = threading.RLock()
 _in_progress = {}
 
+# A function's derivative needs its callees' first: derived one inside the other,
+# a chain of calls f1 -> f2 -> ... -> f200 would nest 200 transformations on the
+# Python stack.  Past MAX_NESTED the innermost one is abandoned and derived first,
+# from the top (``_drive``), then the abandoned one again: the stack stays bounded
+# whatever the program's depth.
+MAX_NESTED = 6
+_nested = [0]     # transformations in progress on the stack (under _lock)
+_pending = set()  # (fn, spec) that _drive will finish: in progress as well
+
+
+class _NeedFirst(BaseException):
+    """A callee's derivative wanted MAX_NESTED transformations deep: ``_drive``
+    derives it first.  (A BaseException: no ``except Exception`` on the way may
+    take it for a failure.)"""
+
+    def __init__(self, fn, spec):
+        super().__init__(fn)
+        self.fn, self.spec = fn, spec
+
 
 def derive(fn, spec: Spec) -> Derivative:
     """The derivative of ``fn`` for ``spec``, from the cache when still valid."""
     fn = unwrap(fn)
     with _lock:
         per_fn = _cache.get(fn)
-        if per_fn is None:
-            per_fn = _cache[fn] = {}
-        d = per_fn.get(spec)
+        d = per_fn.get(spec) if per_fn is not None else None
         if d is not None and d.valid():
             return d
         key = (fn, spec)
-        if key in _in_progress:
+        if key in _in_progress or key in _pending:
             raise Recursive(fn)
-        _in_progress[key] = True
-        # The transformation makes thousands of short-lived tree nodes and no garbage
-        # worth collecting on the way: with large libraries loaded, collections
-        # triggered by those allocations would scan every object in the process.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            d = build(fn, spec)
-        finally:
-            del _in_progress[key]
-            if collecting:
-                gc.enable()
-        per_fn[spec] = d
-        return d
+        if _nested[0] == 0:
+            return _drive(key)
+        if _nested[0] >= MAX_NESTED:
+            raise _NeedFirst(fn, spec)
+        return _build(key)
 
 
-def front(fn, spec: Spec):
+def _nesting(tree):
+    """How many blocks deep ``tree``'s statements nest (an ``elif`` is one more)."""
+    deepest = 0
+    todo = [(tree, 0)]
+    while todo:
+        node, depth = todo.pop()
+        deepest = max(deepest, depth)
+        for field_ in ("body", "orelse"):
+            for s in getattr(node, field_, None) or ():
+                if isinstance(s, gast.stmt):
+                    todo.append((s, depth + 1))
+    return deepest
+
+
+# the stages walk nested blocks recursively, a few Python frames per level: a function
+# nested deeper than Python's recursion limit allows for (an if/elif chain of several
+# hundred branches) raises the limit while it is transformed, by this much per level
+FRAMES_PER_LEVEL = 12
+MAX_RECURSION_LIMIT = 12000
+_saved_limit = [None]  # the recursion limit before the outermost derive raised it
+
+
+def _allow_nesting(depth):
+    """Inside ``derive`` (which puts the limit back): room for ``depth`` levels."""
+    if depth * FRAMES_PER_LEVEL <= 300 or not _nested[0]:
+        return
+    frame, used = sys._getframe(), 0
+    while frame is not None:
+        frame, used = frame.f_back, used + 1
+    want = min(used + 200 + FRAMES_PER_LEVEL * depth, MAX_RECURSION_LIMIT)
+    if want > sys.getrecursionlimit():
+        if _saved_limit[0] is None:
+            _saved_limit[0] = sys.getrecursionlimit()
+        sys.setrecursionlimit(want)
+
+
+def _drive(key):
+    """Derive ``key`` = (fn, spec) and, first, every callee wanted too deep down."""
+    pending = [key]
+    _pending.add(key)
+    try:
+        while True:
+            try:
+                d = _build(pending[-1])
+            except _NeedFirst as need:
+                wanted = (need.fn, need.spec)
+                pending.append(wanted)
+                _pending.add(wanted)
+                continue
+            _pending.discard(pending.pop())
+            if not pending:
+                return d
+    finally:
+        _pending.difference_update(pending)
+        if _saved_limit[0] is not None:
+            sys.setrecursionlimit(_saved_limit[0])
+            _saved_limit[0] = None
+
+
+def _build(key):
+    fn, spec = key
+    _in_progress[key] = True
+    _nested[0] += 1
+    # The transformation makes thousands of short-lived tree nodes and no garbage
+    # worth collecting on the way: with large libraries loaded, collections
+    # triggered by those allocations would scan every object in the process.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        d = build(fn, spec)
+    finally:
+        del _in_progress[key]
+        _nested[0] -= 1
+        if collecting:
+            gc.enable()
+    per_fn = _cache.get(fn)
+    if per_fn is None:
+        per_fn = _cache[fn] = {}
+    per_fn[spec] = d
+    return d
+
+
+#: The stages whose output ``dump`` (and ``sg.source(g, stage=...)``) can show, in order.
+STAGES = ("parse", "normalize", "activity", "reverse", "optimize")
+
+
+def _no_trace(stage, show):
+    """The default tracer: shows nothing (``show`` is never called)."""
+
+
+def dump(fn, spec: Spec, stage: str) -> str:
+    """The text of ``fn``'s tree right after ``stage`` (one of :data:`STAGES`),
+    transformed afresh for ``spec`` (the cache is neither read nor written)."""
+    if stage not in STAGES:
+        raise ValueError(f"stage must be one of {', '.join(map(repr, STAGES))}, got {stage!r}")
+    seen = {}
+
+    def trace(name, show):
+        if name == stage:
+            seen[name] = show()
+    build(unwrap(fn), spec, trace)
+    return seen[stage]
+
+
+def _trace_from_environment():
+    """``SOURCEGRAD_DUMP=normalize,reverse`` prints those stages of every
+    transformation to standard error (``all`` for every stage)."""
+    wanted = os.environ.get("SOURCEGRAD_DUMP", "")
+    if not wanted:
+        return _no_trace
+    names = set(STAGES) if wanted.strip() == "all" else {w.strip() for w in wanted.split(",")}
+
+    def trace(name, show):
+        if name in names:
+            print(f"# ---- sourcegrad stage: {name} ----\n{show()}", file=sys.stderr)
+    return trace
+
+
+def _show_trees(trees):
+    return "\n\n".join(to_source(t).rstrip() + "\n" for t in trees)
+
+
+def _show_activity(tree, act):
+    head = [f"# varied (depend on a differentiated input): {', '.join(sorted(act.varied))}",
+            f"# useful (reach a seeded output): {', '.join(sorted(act.useful))}",
+            f"# active (get an adjoint): {', '.join(sorted(act.active))}"]
+    return "\n".join(head) + "\n" + to_source(tree)
+
+
+def front(fn, spec: Spec, trace=_no_trace):
     """Stages 1-3 for ``fn``: (parsed source, namer, normalized tree, context)."""
     parsed = parse_function(fn)                                  # 1. read source
+    trace("parse", lambda: to_source(parsed.tree))
+    _allow_nesting(_nesting(parsed.tree))
+    actual_defaults(parsed)
+    if parsed.tree.args.kwarg is not None:
+        expand_kwargs(parsed, spec.kwargs)
     fence(parsed)                                                # 2. refuse what we can't do
     if spec.varargs >= 0 and parsed.tree.args.vararg is not None:
         expand_varargs(parsed.tree, vararg_names(parsed.fn, spec.varargs))
@@ -514,38 +675,46 @@ def front(fn, spec: Spec):
     mentioned = {n.id for n in astutil.name_nodes(parsed.tree)}
     namer = Namer(mentioned)
     tree = normalize(parsed, namer, dict(spec.shapes))           # 3. one op per statement
+    trace("normalize", lambda: to_source(tree))
     locals_ = set(param_names(tree))
     helpers = []  # runtime helpers the normalizer referred to
     for n in astutil.name_nodes(tree):
         if isinstance(n.ctx, (gast.Store, gast.Param)):
             locals_.add(n.id)
-        elif getattr(n, "sg_runtime", None) is not None:
+        elif getanno(n, "runtime", None) is not None:
             helpers.append(n)
     ctx = Context(parsed, namer, spec, locals_, mentioned)
     for n in helpers:
-        n.id = ctx.env_name(n.id, n.sg_runtime)
+        n.id = ctx.env_name(n.id, getanno(n, "runtime"))
     return parsed, namer, tree, ctx
 
 
-def build(fn, spec: Spec) -> Derivative:
+def build(fn, spec: Spec, trace=None) -> Derivative:
+    """Run the stages for ``fn`` and ``spec``; ``trace(stage, show)`` is told after
+    each of :data:`STAGES` and may call ``show()`` for the tree's text."""
     if spec.mode == "jvp":
         return build_forward(fn, spec)
-    parsed, namer, tree, ctx = front(fn, spec)                   # 1-3.
+    trace = trace or _trace_from_environment()
+    parsed, namer, tree, ctx = front(fn, spec, trace)            # 1-3.
     params = param_names(tree)
     ret = tree.body[-1]
     seeds = seeded_outputs(ret.value, spec, parsed, tree)
     act = analyse(tree, parsed, spec.active, seeds, spec.weights,  # 4. activity
                   lambda call_, rev=None: ctx.classify(call_), ctx.locals)
+    trace("activity", lambda: _show_activity(tree, act))
     ctx.shapes = shapes_mod.infer(tree, ctx, dict(spec.shapes))  #    shapes, if known
+    ctx.containers = _maybe_containers(tree)
     rev = Reverser(tree, parsed, namer, act, ctx)                # 5. reverse
     fwd, bwd = rev.block(tree.body[:-1])
     functions = assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds)
+    trace("reverse", lambda: _show_trees(functions))
     functions = [optimize(f, spec, pure_call=ctx.pure_call,     # 6. simplify
                           arrays=ctx.arrays, owned=set(rev.adjoints.values()),
                           elementwise=ctx.elementwise_call, scatter=ctx.scatter_call)
                  for f in functions]
     for f in functions:
         f.body = prune_notes(f.body)
+    trace("optimize", lambda: _show_trees(functions))
     base = qualified_name(fn)
     names = [f.name for f in functions]
     compiled, text = compile_functions(                         # 7. compile
@@ -556,13 +725,12 @@ def build(fn, spec: Spec) -> Derivative:
     sources = [text] + [c.source for c in ctx.callees]
     return Derivative(tuple(compiled), "\n\n".join(dict.fromkeys(sources)), guards, base,
                       tuple(params), text=text, env=dict(ctx.env), globals=parsed.globals,
-                      closure=dict(parsed.closure), callees=list(ctx.callees))
+                      closure=dict(parsed.closure), callees=list(ctx.callees), spec=spec)
 
 
 def build_forward(fn, spec: Spec) -> Derivative:
     """Forward mode (``spec.mode == "jvp"``): the same stages, with ``tangents``
     in place of ``reverse``."""
-    from sourcegrad import tangents
     parsed, namer, tree, ctx = front(fn, spec)                   # 1-3.
     ret = tree.body[-1]
     seeds = seeded_outputs(ret.value, spec, parsed, tree)
@@ -571,7 +739,8 @@ def build_forward(fn, spec: Spec) -> Derivative:
     ctx.shapes = shapes_mod.infer(tree, ctx, dict(spec.shapes))
     tan = tangents.Tangents(tree, parsed, namer, act, ctx)       # 5. tangents
     body = tan.block(tree.body[:-1])
-    f, tparams = tangents.assemble(tree, parsed, spec, ctx, tan, body, ret)
+    f, tparams = tangents.assemble(tree, spec, ctx, tan, body, ret, param_names(tree),
+                                   qualified_name(fn))
     f = optimize(f, spec, pure_call=ctx.pure_call,               # 6. simplify
                  owned=set(tan.tangents.values()), elementwise=ctx.elementwise_call)
     f = tangents.reassociate(f, set(tan.tangents.values()) | set(tparams))
@@ -581,7 +750,7 @@ def build_forward(fn, spec: Spec) -> Derivative:
     guards = _guards(parsed, ctx.mentioned) + ctx.guards
     d = Derivative(tuple(compiled), text, guards, qualified_name(fn),
                    tuple(param_names(tree)), text=text, env=dict(ctx.env),
-                   globals=parsed.globals, closure=dict(parsed.closure))
+                   globals=parsed.globals, closure=dict(parsed.closure), spec=spec)
     d.tangent_params = tuple(tparams)
     return d
 
@@ -610,12 +779,124 @@ def vararg_names(fn, n):
     return out
 
 
+_LITERALS = (type(None), bool, int, float, complex, str, bytes)
+
+
+def actual_defaults(parsed):
+    """Make the parameters' default expressions the values the function holds
+    (``__defaults__``, ``__kwdefaults__``), computed when its ``def`` ran: the
+    expressions may read names of an enclosing function that are not the function's
+    closure variables (``def f(x, w=w)``), or names rebound since.  A literal stays
+    a literal; another value becomes ``<param>_default``, passed to the generated
+    code."""
+    fn, a = parsed.fn, parsed.tree.args
+    positional = a.posonlyargs + a.args
+    values = fn.__defaults__ or ()
+    if len(a.defaults) == len(values):
+        with_default = positional[len(positional) - len(values):]
+        a.defaults = [_default_node(param, value, node)
+                      for param, value, node in zip(with_default, values, a.defaults)]
+    kwvalues = fn.__kwdefaults__ or {}
+    for i, (param, node) in enumerate(zip(a.kwonlyargs, a.kw_defaults)):
+        if node is not None and param.id in kwvalues:
+            a.kw_defaults[i] = _default_node(param, kwvalues[param.id], node)
+
+
+def _default_node(param, value, node):
+    if type(value) in _LITERALS and (type(value) is not float or value == value):
+        out = gast.Constant(value=value, kind=None)
+    else:
+        out = gast.Name(id=f"{param.id}_default", ctx=gast.Load(), annotation=None,
+                        type_comment=None)
+        setanno(out, "runtime", value)  # given to the generated code under that name
+    return gast.copy_location(out, node)
+
+
+def extra_keywords(fn, names):
+    """The keyword names among ``names`` that a call of ``fn`` passes into its
+    ``**kwargs`` parameter (``()`` when it has none)."""
+    code = unwrap(fn).__code__
+    if not code.co_flags & inspect.CO_VARKEYWORDS:
+        return ()
+    named = code.co_varnames[code.co_posonlyargcount:code.co_argcount + code.co_kwonlyargcount]
+    return tuple(n for n in names if n not in named)
+
+
+def _forwarded(tree, var, starred):
+    """The nodes where ``tree`` forwards parameter ``var`` to a call (``f(*var)`` when
+    ``starred``, else ``f(**var)``): ``(call, argument or keyword)`` pairs; None when
+    ``var`` is also read or bound otherwise."""
+    found, marked = [], set()
+    for node in astutil.walk(tree):
+        if not isinstance(node, gast.Call):
+            continue
+        items = node.args if starred else node.keywords
+        for item in items:
+            value = item.value if (isinstance(item, gast.Starred) if starred
+                                   else item.arg is None) else None
+            if isinstance(value, gast.Name) and value.id == var:
+                found.append((node, item))
+                marked.add(id(value))
+    for node in astutil.walk(tree):
+        if isinstance(node, gast.Name) and node.id == var and id(node) not in marked \
+                and not isinstance(node.ctx, gast.Param):
+            return None
+    return found
+
+
+def expand_kwargs(parsed, names):
+    """``def w(*args, **kwargs): return fn(*args, **kwargs)`` (a decorator's wrapper):
+    specialised to the keywords a call passes into ``**kwargs`` (``names``), they
+    become keyword-only parameters of those names, and each ``f(..., **kwargs)``
+    passes them by name.  ``kwargs`` used otherwise is refused."""
+    tree = parsed.tree
+    a = tree.args
+    var = a.kwarg.id
+    found = _forwarded(tree, var, starred=False)
+    if found is None:
+        raise UnsupportedSyntaxError(
+            "**kwargs parameter", detail=f"**{var} is used other than forwarded to a "
+            f"call as f(**{var})", hint="name the parameters", **parsed.where(tree))
+    taken = {n.id for n in astutil.name_nodes(tree)} - {var}
+    for n in names:
+        if n in taken:
+            raise UnsupportedSyntaxError(
+                "**kwargs parameter", detail=f"the keyword argument {n!r} passed into "
+                f"**{var} has the name of a variable of {parsed.fn.__qualname__}",
+                hint="name the parameter", **parsed.where(tree))
+    for call_, kw in found:
+        given = {k.arg for k in call_.keywords if k.arg is not None}
+        twice = sorted(given & set(names))
+        if twice:
+            raise TypeError(f"{parsed.fn.__qualname__}: a call gets keyword argument "
+                            f"{twice[0]!r} twice (by name and through **{var})")
+        at = call_.keywords.index(kw)
+        call_.keywords[at:at + 1] = [
+            gast.keyword(arg=n, value=gast.Name(id=n, ctx=gast.Load(), annotation=None,
+                                                type_comment=None)) for n in names]
+        for k in call_.keywords[at:at + len(names)]:
+            gast.copy_location(k, kw)
+            gast.copy_location(k.value, kw)
+    a.kwonlyargs = a.kwonlyargs + [gast.Name(id=n, ctx=gast.Param(), annotation=None,
+                                             type_comment=None) for n in names]
+    a.kw_defaults = a.kw_defaults + [None for _ in names]
+    a.kwarg = None
+
+
 def expand_varargs(tree, names):
     """``def f(a, *args): body`` -> ``def f(a, args_0, args_1): args = (args_0, args_1); body``:
     gradients with respect to items of ``*args`` for a call with that many, the tuple
-    then handled like any other."""
+    then handled like any other.  Where ``args`` is only forwarded (``g(*args)``, a
+    decorator's wrapper), the calls pass the items instead and no tuple is made."""
     a = tree.args
     var = a.vararg
+    found = _forwarded(tree, var.id, starred=True)
+    if found:
+        for call_, item in found:
+            at = call_.args.index(item)
+            call_.args[at:at + 1] = [
+                gast.copy_location(gast.Name(id=n, ctx=gast.Load(), annotation=None,
+                                             type_comment=None), item) for n in names]
     params = [gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)
               for n in names]
     a.args = a.args + params
@@ -629,6 +910,8 @@ def expand_varargs(tree, names):
                                         ctx=gast.Load()), type_comment=None)
     for node in astutil.walk(pack):
         gast.copy_location(node, var)
+    if found is not None:  # only forwarded: the calls pass the items
+        return
     doc = tree.body and isinstance(tree.body[0], gast.Expr) \
         and isinstance(tree.body[0].value, gast.Constant)
     tree.body.insert(1 if doc else 0, pack)
@@ -651,7 +934,7 @@ def qualified_name(fn):
 
 def seeded_outputs(value, spec, parsed, tree=None):
     if spec.has_aux and (isinstance(value, gast.Constant) or isinstance(value, gast.Name)
-                         and tree is not None and _simple_value(tree, value.id)):
+                         and tree is not None and _simple_value(tree, value.id, parsed)):
         raise ValueError("has_aux=True requires the function to return at least two outputs "
                          "(loss, aux...), but it returns one value")
     if isinstance(value, (gast.Tuple, gast.List)):
@@ -684,12 +967,12 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
             if of_tuple:
                 return call(ctx.env_name("item_adjoint", runtime.item_adjoint), src, const(i), elt)
             return src
-        if of_tuple or not _simple_value(tree, elt.id):
+        if of_tuple or not _simple_value(tree, elt.id, parsed):
             return call(ctx.env_name("seed_like", runtime.seed_like), elt)
         return call(gast.Attribute(value=name(np_name), attr="ones_like", ctx=gast.Load()), elt)
 
-    if getattr(ret, "origin", None) is not None:
-        items.append(Note(ret.origin, parsed))  # the seeds come from the return line
+    if getanno(ret, "origin") is not None:
+        items.append(Note(getanno(ret, "origin"), parsed))  # the seeds come from the return line
     if isinstance(value, (gast.Tuple, gast.List)):
         elts = value.elts[:1] if spec.has_aux else value.elts
         for i, e in enumerate(elts):
@@ -708,7 +991,7 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
         fwd.append(gast.Expr(value=call(ctx.env_name("check_aux", runtime.check_aux), value)))
     for n in statements(fwd):  # the user's statements: the optimizer keeps their semantics
         if isinstance(n, gast.Assign):
-            n.sg_primal = True
+            setanno(n, "primal", True)
     items += bwd
     init = set()
     body_bwd = Resolver(rev).run(items, init)
@@ -812,7 +1095,6 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
                              decorator_list=[], returns=None, type_comment=None, type_params=[])
         return [f]
     # split mode: forward returns (out, saved); backward takes (saved, dout)
-    base = qualified_name(parsed.fn)
     saved_name = namer.fresh("saved")
     grads = gast.Tuple(elts=[grad_of(p) for p in spec.active], ctx=gast.Load())
     bwd_reads = {n.id for s in body_bwd + [grads] for n in astutil.name_nodes(s)
@@ -829,7 +1111,7 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
             pre.append(assign(n, const(None)))
     saved_tuple = gast.Tuple(elts=[name(n) for n in keep], ctx=gast.Load())
     fwd_fn = gast.FunctionDef(
-        name=namer.fresh(base + "_fwd"), args=_copy_args(args),
+        name=ctx.own_names()[0], args=_copy_args(args),
         body=pre + fwd + [gast.Return(value=gast.Tuple(elts=[value, saved_tuple],
                                                         ctx=gast.Load()))],
         decorator_list=[], returns=None, type_comment=None, type_params=[])
@@ -841,7 +1123,7 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
         unpack = [assign(gast.Tuple(elts=[name(n, gast.Store()) for n in keep],
                                     ctx=gast.Store()), name(saved_name))]
     bwd_fn = gast.FunctionDef(
-        name=namer.fresh(base + "_bwd"),
+        name=ctx.own_names()[1],
         args=gast.arguments(args=bargs, posonlyargs=[], vararg=None, kwonlyargs=[],
                             kw_defaults=[], kwarg=None, defaults=[]),
         body=unpack + body_bwd + [gast.Return(value=grads)],
@@ -901,7 +1183,7 @@ def _strip_saves(rev, fwd, bwd, unread):
     def strip(body):
         out = []
         for s in body:
-            if getattr(s, "sg_push", None) in unread or getattr(s, "sg_pop", None) in unread:
+            if getanno(s, "push", None) in unread or getanno(s, "pop", None) in unread:
                 continue
             for field_ in ("body", "orelse"):
                 if isinstance(s, (gast.If, gast.For, gast.While)):
@@ -932,15 +1214,20 @@ def _copy_args(args):
     return copy_tree(args)
 
 
-def _simple_value(tree, n):
-    """Whether ``n`` is computed by an operation whose result is an array (not a tuple)."""
+def _simple_value(tree, n, parsed):
+    """Whether ``n`` is computed by an operation whose result is an array (not a
+    tuple): arithmetic, or a function of NumPy's or ``sourcegrad.ops``'s top level
+    (whatever name the module goes by in the user's code)."""
     for s in tree.body:
         if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
                 and s.targets[0].id == n:
             v = s.value
-            return isinstance(v, (gast.BinOp, gast.UnaryOp)) or (
-                isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute)
-                and isinstance(v.func.value, gast.Name) and v.func.value.id in ("np", "ops"))
+            if isinstance(v, (gast.BinOp, gast.UnaryOp)):
+                return True
+            if not (isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute)):
+                return False
+            module = parsed.denotes(v.func.value, param_names(tree))
+            return module is np or module is sys.modules.get("sourcegrad.ops")
     return False
 
 

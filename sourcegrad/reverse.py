@@ -28,15 +28,13 @@ import gast
 from sourcegrad import astutil
 from sourcegrad import runtime
 from sourcegrad.activity import INACTIVE_ATTRS, statements
-from sourcegrad.astutil import copy_tree
+from sourcegrad.astutil import BINOPS, copy_tree
 from sourcegrad.errors import NoDerivativeError, UnsupportedSyntaxError
 from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
 from sourcegrad.rules import registry
+from sourcegrad.annotations import getanno, setanno
 
-BINOPS = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
-          gast.Div: operator.truediv, gast.Pow: operator.pow, gast.MatMult: operator.matmul,
-          gast.Mod: operator.mod, gast.FloorDiv: operator.floordiv}
 UNARYOPS = {gast.USub: operator.neg, gast.UAdd: operator.pos}
 
 
@@ -86,12 +84,12 @@ def call(func, *args, keywords=()):
 def note_stmt(text):
     """A comment in the generated code (a marker codegen turns into ``# text``)."""
     node = gast.Expr(value=gast.Constant(value=text, kind=None))
-    node.sg_note = True
+    setanno(node, "note", True)
     return node
 
 
 def is_note(stmt):
-    return getattr(stmt, "sg_note", False)
+    return getanno(stmt, "note", False)
 
 
 def prune_notes(body):
@@ -112,7 +110,7 @@ def prune_notes(body):
 
 def pure(stmt):
     """Mark a statement as free of side effects (dead-code elimination may drop it)."""
-    stmt.sg_pure = True
+    setanno(stmt, "pure", True)
     return stmt
 
 
@@ -140,7 +138,7 @@ class Reverser:
         self.containers = {s.targets[0].id for s in statements(fn_tree.body)
                            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
                            and (isinstance(s.value, (gast.Tuple, gast.List))
-                                or getattr(getattr(s.value, "func", None), "sg_runtime", None)
+                                or getanno(getattr(s.value, "func", None), "runtime", None)
                                 in (runtime.list_append, runtime.list_extend))}
         self.pushed = set()
         self.copies = None  # name of the set of arrays the backward sweep owns
@@ -196,7 +194,7 @@ class Reverser:
         return isinstance(atom, gast.Name) and atom.id in self.act.active
 
     def refuse(self, node, what, hint=None, detail=None, cls=UnsupportedSyntaxError):
-        origin = getattr(node, "origin", None) or node
+        origin = getanno(node, "origin") or node
         raise cls(what, hint=hint, detail=detail, **self.parsed.where(origin))
 
     # -- blocks -------------------------------------------------------------------
@@ -205,7 +203,7 @@ class Reverser:
         for s in stmts:
             f, b = self.stmt(s)
             fwd += f
-            origin = getattr(s, "origin", None)
+            origin = getanno(s, "origin")
             if b and origin is not None:
                 b = [Note(origin, self.parsed)] + b
             bwd = b + bwd
@@ -271,7 +269,7 @@ class Reverser:
     def pop(self, n):
         node = assign(n, call(gast.Attribute(value=name(self.stack_name()), attr="pop",
                                              ctx=gast.Load())))
-        node.sg_pop = n
+        setanno(node, "pop", n)
         return node
 
     def save_restore(self, names):
@@ -282,7 +280,7 @@ class Reverser:
             self.defined.add(n)
             if n in self.saved and (self.loop_depth or not first):
                 f = self.push(n)
-                f.sg_push = n
+                setanno(f, "push", n)
                 fwd.append(f)
                 bwd.insert(0, self.pop(n))
         return fwd, bwd
@@ -294,7 +292,7 @@ class Reverser:
         if isinstance(value, gast.Call):
             kind, obj = self.ctx.classify(value, self)
             if kind in ("rule", "nondiff", "method") and obj is not print:
-                s.sg_pure = True
+                setanno(s, "pure", True)
             if kind in ("user", "dynamic") and target in self.act.active:
                 fwd, bwd = self.split_call(s, target, value, kind, obj)
                 saved = self.saved_name_of(fwd)
@@ -310,7 +308,7 @@ class Reverser:
             s = copy.copy(s)
             s.value = call(self.ctx.env_name("save_item", runtime.save_item), value.value,
                            index_expr(value.slice))
-            s.sg_pure = True
+            setanno(s, "pure", True)
         if target not in self.act.active:
             return fsave + [s], brestore
         items = self.rule_items(s, target, value)
@@ -439,12 +437,12 @@ class Reverser:
     def check_views_of(self, base, s):
         """Refuse a write into ``base`` while a slice read from it earlier is used later:
         in NumPy that slice is a view and would see the write."""
-        here = self.parsed.where(getattr(s, "origin", None) or s).get("lineno") or 0
+        here = self.parsed.where(getanno(s, "origin") or s).get("lineno") or 0
         for view, read in self.view_reads.get(base, ()):
             if view not in self.act.varied:
                 continue
             for st in astutil.walk(self.tree):
-                origin = getattr(st, "origin", None)
+                origin = getanno(st, "origin")
                 line = self.parsed.where(origin).get("lineno") if origin is not None else None
                 if line and line > here and isinstance(st, gast.stmt) and any(
                         isinstance(n, gast.Name) and n.id == view
@@ -456,7 +454,7 @@ class Reverser:
                                 hint=f"take a copy when reading: {view} = {base}[...].copy()")
 
     def refuse_write_after_call(self, s, base, call_):
-        origin = getattr(s, "origin", None)  # the user's statement: the user's name
+        origin = getanno(s, "origin")  # the user's statement: the user's name
         if isinstance(origin, gast.Assign) and isinstance(origin.targets[0], gast.Subscript) \
                 and isinstance(origin.targets[0].value, gast.Name):
             base = origin.targets[0].value.id
@@ -650,8 +648,8 @@ class Reverser:
         bwd_pre = bwd_pre if fwd_post else []
         fwd = gast.For(target=s.target, iter=it, body=fb or [gast.Pass()], orelse=[],
                        type_comment=None)
-        header = gast.For(target=copy_tree(s.target), iter=call("reversed", steps),
-                          body=[], orelse=[], type_comment=None)
+        header = setanno(gast.For(target=copy_tree(s.target), iter=call("reversed", steps),
+                                  body=[], orelse=[], type_comment=None), "backward")
         bwd = [BLoop(header, bb)] if bb else []
         return fwd_pre + [fwd] + fwd_post, bwd_pre + bwd + bwd_post
 
@@ -667,8 +665,8 @@ class Reverser:
                gast.While(test=s.test, body=[_incr(trips)] + fb, orelse=[])]
         bwd = []
         if bb:
-            header = gast.For(target=name("_", gast.Store()), iter=call("range", trips),
-                              body=[], orelse=[], type_comment=None)
+            header = setanno(gast.For(target=name("_", gast.Store()), iter=call("range", trips),
+                                      body=[], orelse=[], type_comment=None), "backward")
             bwd = [BLoop(header, bb)]
             if self.loop_depth:
                 self.saved.add(trips)
@@ -727,19 +725,23 @@ def _describe(func, obj):
         return "this function"
 
 
+# The run-time entry points of calls resolved at run time (``call_fwd``,
+# ``call_bwd``, ``vjp_of``).  They live in ``sourcegrad.dispatch``, which sits
+# above the pipeline (it derives a callee on its first call) and registers them
+# here when the package is imported; this module only binds them into the code.
+RUNTIME_CALLS: dict = {}
+
+
 def runtime_call_fwd():
-    from sourcegrad import dispatch
-    return dispatch.call_fwd
+    return RUNTIME_CALLS["call_fwd"]
 
 
 def runtime_vjp_of():
-    from sourcegrad import dispatch
-    return dispatch.vjp_of
+    return RUNTIME_CALLS["vjp_of"]
 
 
 def runtime_call_bwd():
-    from sourcegrad import dispatch
-    return dispatch.call_bwd
+    return RUNTIME_CALLS["call_bwd"]
 
 
 def _target_names(stmt):
@@ -851,12 +853,16 @@ class Resolver:
         self.rev = rev
 
     def zeros(self, n):
-        if n in self.rev.defined_at_entry:
+        known = self.rev.ctx.shapes.get(n)
+        if n in self.rev.defined_at_entry and (
+                n not in self.rev.ctx.containers or getattr(known, "kind", None) in (
+                    "array", "float")):
             fn = gast.Attribute(value=name(self.rev.ctx.env_name("np", runtime.np)),
                                 attr="zeros_like", ctx=gast.Load())
-        else:  # may be a tuple, or not bound on this path (then None: see assemble)
+        else:  # may be a tuple or dict, or not bound on this path (then None: see assemble)
             fn = name(self.rev.ctx.env_name("zeros_like", runtime.zeros_like))
-            self.rev.zero_filled.add(n)
+            if n not in self.rev.defined_at_entry:
+                self.rev.zero_filled.add(n)
         return pure(assign(self.rev.d(n), call(fn, n)))
 
     def run(self, items, init):

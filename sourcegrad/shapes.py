@@ -22,10 +22,12 @@ import gast
 import numpy as np
 
 from sourcegrad import runtime
-from sourcegrad.astutil import NodeTransformer, name_nodes, walk
+from sourcegrad.annotations import setanno
+from sourcegrad.astutil import BINOPS, NodeTransformer, name_nodes, walk
 from sourcegrad.activity import statements
 from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
+from sourcegrad.rules import numpy_core, registry
 
 TOP = "?"          # unknown
 
@@ -180,7 +182,6 @@ class ShapeInference:
             val = self.stand_in(v)
             return TOP if val is MISSING else abstract(val)
         if isinstance(v, gast.BinOp):
-            from sourcegrad.reverse import BINOPS
             return self.evaluate(BINOPS.get(type(v.op)), [v.left, v.right], [])
         if isinstance(v, gast.UnaryOp):
             if isinstance(v.op, (gast.USub, gast.UAdd)):
@@ -360,7 +361,6 @@ class Specializer(NodeTransformer):
         for primal, adj in adjoint_of.items():
             if primal in self.shapes:
                 self.shapes[adj] = self.shapes[primal]
-        from sourcegrad.rules import numpy_ as nr
         self.helpers = {id(runtime.unbroadcast): "unbroadcast",
                         id(runtime.matmul_adjoint_a): "matmul_a",
                         id(runtime.matmul_adjoint_b): "matmul_b",
@@ -368,8 +368,8 @@ class Specializer(NodeTransformer):
                         id(np.ones_like): "ones_like",
                         id(np.zeros_like): "zeros_like",
                         id(runtime.zeros_like): "zeros_like",
-                        id(getattr(nr, "_sum_grad", None)): "sum_grad",
-                        id(getattr(nr, "_count", None)): "count"}
+                        id(getattr(numpy_core, "_sum_grad", None)): "sum_grad",
+                        id(getattr(numpy_core, "_count", None)): "count"}
         self.helpers.pop(id(None), None)
 
     def shape(self, node):
@@ -388,7 +388,7 @@ class Specializer(NodeTransformer):
             return out
         if isinstance(node, gast.Call):
             obj = self.ctx.static_env(node.func)
-            if getattr(obj, "sg_elementwise", False) and node.args and not node.keywords:
+            if registry.is_elementwise(obj) and node.args and not node.keywords:
                 out = self.shape(node.args[0])
                 for a in node.args[1:]:
                     out = broadcast(out, self.shape(a))
@@ -398,7 +398,7 @@ class Specializer(NodeTransformer):
                 if isinstance(inner, tuple) and axes is not None:
                     try:
                         return np.expand_dims(np.broadcast_to(0.0, inner), axes).shape
-                    except (ValueError, np.exceptions.AxisError):
+                    except ValueError:  # AxisError is a ValueError too
                         return TOP
             if isinstance(obj, np.ufunc) and len(node.args) == obj.nin and not node.keywords:
                 out = self.shape(node.args[0])
@@ -629,7 +629,7 @@ class Uniform:
                 last.value = full(last.value)
             else:
                 st = assign(n, full(name(n)))
-                st.sg_pure = True
+                setanno(st, "pure", True)
                 out.append(st)
             del self.lean[n]
         return out
@@ -663,7 +663,7 @@ class Uniform:
                 inner, si = self.slim(node.args[0], opaque)
                 if target is not None and isinstance(si, tuple) and _broadcasts(si, target):
                     return inner, si
-            elif getattr(obj, "sg_elementwise", False) or isinstance(obj, np.ufunc) \
+            elif registry.is_elementwise(obj) or isinstance(obj, np.ufunc) \
                     and len(node.args) == obj.nin:
                 args, shape = [], ()
                 for a in node.args:

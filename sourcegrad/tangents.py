@@ -25,6 +25,8 @@ call the callee's own forward-mode derivative, made by this same stage.
 """
 from __future__ import annotations
 
+import types
+
 import gast
 import numpy as np
 
@@ -38,7 +40,9 @@ from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
 from sourcegrad.reverse import BINOPS, UNARYOPS, _describe, call, index_expr
 from sourcegrad.rules import registry
+from sourcegrad.annotations import setanno
 from sourcegrad.rules import tangents_numpy as tn
+from sourcegrad.shapes import Abstract
 
 
 class Tangents:
@@ -106,7 +110,7 @@ class Tangents:
     def stmt(self, s):
         if isinstance(s, gast.Assign):
             t = s.targets[0]
-            s.sg_primal = True
+            setanno(s, "primal")
             if isinstance(t, gast.Name):
                 return self.assign_name(s, t.id, s.value)
             if isinstance(t, gast.Subscript):
@@ -207,23 +211,9 @@ class Tangents:
                 return [], None
             return self.apply_rule(s, fn, target, [value.operand], [])
         if isinstance(value, gast.Call):
-            kind, obj = self.ctx.classify(value, self)
-            if kind == "rule":
-                return self.apply_rule(s, obj, target, value.args, value.keywords)
-            if kind == "method":
-                return self.apply_rule(s, obj, target, [value.func.value] + value.args,
-                                       value.keywords)
-            if kind == "nondiff":
-                return [], None
-            self.no_rule(s, value.func, obj)
+            return self.call_tangent(s, target, value)
         if isinstance(value, gast.Attribute):
-            if not self.active(value.value) or value.attr in INACTIVE_ATTRS:
-                return [], None
-            obj = getattr(runtime.np.ndarray, value.attr, MISSING)
-            if obj is MISSING or registry.lookup_tangent(obj) is None:
-                self.refuse(s, f"attribute .{value.attr}", cls=NoDerivativeError,
-                            detail=f"no tangent rule for the array attribute .{value.attr}")
-            return self.apply_rule(s, obj, target, [value.value], [])
+            return self.attribute_tangent(s, target, value)
         if isinstance(value, gast.Subscript):
             if not self.active(value.value):
                 return [], None
@@ -239,10 +229,29 @@ class Tangents:
             return [], type(value)(elts=elts, ctx=gast.Load())
         self.refuse(s, f"{type(value).__name__} expression")
 
+    def call_tangent(self, s, target, value):
+        kind, obj = self.ctx.classify(value, self)
+        if kind == "rule":
+            return self.apply_rule(s, obj, target, value.args, value.keywords)
+        if kind == "method":
+            return self.apply_rule(s, obj, target, [value.func.value] + value.args,
+                                   value.keywords)
+        if kind == "nondiff":
+            return [], None
+        self.no_rule(s, value.func, obj)
+
+    def attribute_tangent(self, s, target, value):
+        if not self.active(value.value) or value.attr in INACTIVE_ATTRS:
+            return [], None
+        obj = getattr(runtime.np.ndarray, value.attr, MISSING)
+        if obj is MISSING or registry.lookup_tangent(obj) is None:
+            self.refuse(s, f"attribute .{value.attr}", cls=NoDerivativeError,
+                        detail=f"no tangent rule for the array attribute .{value.attr}")
+        return self.apply_rule(s, obj, target, [value.value], [])
+
     def array_index(self, value):
         """``dx[:, i, 1:]`` for ``x[i, 1:]`` when ``x`` is known to be an array and the
         index is made of integers and slices (else None: ``bindex`` decides at run time)."""
-        from sourcegrad.shapes import Abstract
         known = self.ctx.shapes.get(value.value.id)
         if not (isinstance(known, Abstract) and known.kind == "array"):
             return None
@@ -280,7 +289,7 @@ class Tangents:
     def apply_rule(self, s, primal, target, args, keywords):
         rule = registry.lookup_tangent(primal)
         swap = False
-        if rule is None and registry.is_elementwise(primal):
+        if rule is None and registry.has_diagonal_tangent(primal):
             rule, swap = registry.lookup(primal), True
         if rule is None:
             if registry.is_nondifferentiable(primal):
@@ -356,16 +365,20 @@ class _Info:
 
 def _python_function(obj):
     """``obj`` if it is a plain Python function sourcegrad can read (``ops``, ``nn``)."""
-    import types
     if isinstance(obj, types.FunctionType) and (getattr(obj, "__module__", "") or "") \
             .startswith("sourcegrad.ops"):
         return obj
     return None
 
 
+# ``call_jvp`` (run a callee's forward-mode derivative) lives above the pipeline
+# (sourcegrad.transforms derives the callee on its first call) and registers itself
+# here when the package is imported; this module only binds it into the code.
+RUNTIME_CALLS: dict = {}
+
+
 def _runtime_call_jvp():
-    from sourcegrad import transforms
-    return transforms.call_jvp
+    return RUNTIME_CALLS["call_jvp"]
 
 
 class Instantiator(reverse.Instantiator):
@@ -393,25 +406,13 @@ class Instantiator(reverse.Instantiator):
             t = st.targets[0]
             if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
                     and t.value.id == "d":
-                if self.swap:
-                    params = [t.slice.id]
-                else:
-                    if t.slice.id != self.rule.result:
-                        raise TypeError(f"tangent rule {self.rule.where}: assign "
-                                        f"d[{self.rule.result}]")
-                    params = sorted({n.slice.id for n in astutil.walk(st.value)
-                                     if isinstance(n, gast.Subscript)
-                                     and isinstance(n.value, gast.Name) and n.value.id == "d"})
-                    if not params:
-                        raise TypeError(f"tangent rule {self.rule.where}: each statement "
-                                        f"reads the tangent of an argument")
-                    covered.update(params)
+                params = self.reads(st, t)
+                covered.update(params)
                 # kept when one of the arguments it reads carries a tangent (a statement
                 # reading several covers them together; the others read as None)
-                if not any(self._carries(p) for p in params):
-                    continue
-                self.param = params[0]
-                parts.append(self.expr(st.value))
+                if any(self._carries(p) for p in params):
+                    self.param = params[0]
+                    parts.append(self.expr(st.value))
             elif isinstance(t, gast.Name):
                 new = self.tan.namer.fresh(t.id)
                 value = self.expr(st.value)
@@ -420,17 +421,7 @@ class Instantiator(reverse.Instantiator):
             else:
                 raise TypeError(f"rule {self.rule.where}: unsupported assignment target")
         if not self.swap:
-            for pname, arg in self.env.items():
-                items = arg.elts if isinstance(arg, gast.Tuple) else [arg]
-                if pname not in covered and any(self.tan.active(e) for e in items):
-                    what = getattr(self.rule.primal, "__qualname__", str(self.rule.primal))
-                    self.tan.refuse(
-                        self.stmt, f"tangent of {what} with respect to {pname}",
-                        cls=NoDerivativeError,
-                        detail=f"its tangent rule ({self.rule.where}) covers "
-                               f"{', '.join(sorted(covered)) or 'no argument'} only",
-                        hint="keep that argument constant (compute it outside the "
-                             "function), or register a fuller rule with @sourcegrad.tangent")
+            self.check_covered(covered)
         if not parts:
             return [], None
         total = parts[0]
@@ -443,6 +434,35 @@ class Instantiator(reverse.Instantiator):
                 kept.insert(0, st)
                 used |= {n.id for n in astutil.name_nodes(st.value)}
         return kept, total
+
+    def reads(self, st, t):
+        """The parameters whose tangents the template statement ``st`` (assigning
+        ``t``) is the contribution of."""
+        if self.swap:
+            return [t.slice.id]
+        if t.slice.id != self.rule.result:
+            raise TypeError(f"tangent rule {self.rule.where}: assign d[{self.rule.result}]")
+        params = sorted({n.slice.id for n in astutil.walk(st.value)
+                         if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name)
+                         and n.value.id == "d"})
+        if not params:
+            raise TypeError(f"tangent rule {self.rule.where}: each statement reads the "
+                            f"tangent of an argument")
+        return params
+
+    def check_covered(self, covered):
+        """Refuse an argument that carries a tangent the rule has no statement for."""
+        for pname, arg in self.env.items():
+            items = arg.elts if isinstance(arg, gast.Tuple) else [arg]
+            if pname not in covered and any(self.tan.active(e) for e in items):
+                what = getattr(self.rule.primal, "__qualname__", str(self.rule.primal))
+                self.tan.refuse(
+                    self.stmt, f"tangent of {what} with respect to {pname}",
+                    cls=NoDerivativeError,
+                    detail=f"its tangent rule ({self.rule.where}) covers "
+                           f"{', '.join(sorted(covered)) or 'no argument'} only",
+                    hint="keep that argument constant (compute it outside the "
+                         "function), or register a fuller rule with @sourcegrad.tangent")
 
     def _carries(self, param):
         arg = self.env.get(param)
@@ -461,7 +481,6 @@ class Instantiator(reverse.Instantiator):
 
     def known_shape(self, node):
         """The shape of the call site's value ``node`` when shape inference knows it."""
-        from sourcegrad.shapes import Abstract
         if isinstance(node, gast.Constant) and type(node.value) is float:
             return ()
         if isinstance(node, gast.Name):
@@ -530,12 +549,11 @@ class Instantiator(reverse.Instantiator):
         return super().expr(node)
 
 
-def assemble(tree, parsed, spec, ctx, tan, body, ret):
-    """The forward-mode function: primal parameters, then (keyword-only) one tangent
-    per differentiated parameter; returns ``(output, output tangent)``."""
-    from sourcegrad.pipeline import param_names, qualified_name
+def assemble(tree, spec, ctx, tan, body, ret, params, base):
+    """The forward-mode function ``<base>_jvp``: primal parameters (``params``), then
+    (keyword-only) one tangent per differentiated parameter; returns ``(output,
+    output tangent)``."""
     value = ret.value
-    params = param_names(tree)
     pre = []
     # parameters not differentiated but rebound to differentiated values
     for p in params:
@@ -565,7 +583,7 @@ def assemble(tree, parsed, spec, ctx, tan, body, ret):
     for t in tparams:
         args.kwonlyargs.append(name(t, gast.Param()))
         args.kw_defaults.append(None)
-    fname = ctx.namer.fresh(qualified_name(parsed.fn) + "_jvp")
+    fname = ctx.namer.fresh(base + "_jvp")
     result = gast.Tuple(elts=[copy_tree(value), tout], ctx=gast.Load())
     f = gast.FunctionDef(name=fname, args=args, body=pre + body + [gast.Return(value=result)],
                          decorator_list=[], returns=None, type_comment=None, type_params=[])

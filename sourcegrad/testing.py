@@ -15,6 +15,8 @@ import sys
 
 import numpy as np
 
+from sourcegrad.api import grad
+
 _modules = itertools.count()
 
 
@@ -38,7 +40,7 @@ def _as_float64(a):
 
 
 def _total(out) -> float:
-    """The scalar the gradient is of: the sum of all float outputs (SPEC)."""
+    """The scalar the gradient is of: the sum of all float outputs (docs/api.md)."""
     if isinstance(out, (tuple, list)):
         return float(sum(_total(o) for o in out))
     if out is None or isinstance(out, (bool, int, np.integer)):
@@ -84,8 +86,6 @@ def check_grads(fn, *args, wrt=None, eps: float = 1e-6, rtol: float = 1e-5,
     argument).  Float arrays are promoted to float64 first.  Raises
     ``AssertionError`` naming the argument and the largest error.
     """
-    from sourcegrad import grad
-
     args = tuple(_as_float64(a) for a in args)
     if wrt is None:
         wrt = tuple(i for i, a in enumerate(args)

@@ -29,18 +29,23 @@ import weakref
 
 import numpy as np
 
+from sourcegrad import tangents
+from sourcegrad.api import grad, value_and_grad
+from sourcegrad.codegen import define, strip_comments
 from sourcegrad.errors import NoDerivativeError, SourcegradError
+from sourcegrad.pipeline import Spec, derive, user_callable
+from sourcegrad.rules import registry
+from sourcegrad.rules.tangents_numpy import batch_size, eye, zero_tangent
+from sourcegrad.shapes import Abstract
 
-_EYES: dict = {}
 
 
 # -- the forward-mode derivative of a callable --------------------------------------
 
 def _target(fn):
     """(function to transform, bound object or None) for anything ``grad`` accepts."""
-    from sourcegrad.pipeline import user_callable
     if isinstance(fn, Jacobian):
-        return fn.sg_as_function(), None
+        return fn.transformable_function(), None
     if not callable(fn):
         raise TypeError(f"expected a function, a Cell or a gradient, got {type(fn).__name__}")
     got = user_callable(fn)
@@ -73,7 +78,6 @@ def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None):
     shapes per callable, then general.  Remembered per callable (a bound method: per
     function, the object passed on), so generated code calling into user functions
     pays a dictionary lookup and the derivative's guards."""
-    from sourcegrad.pipeline import Spec, derive
     owner, bound = fn, None
     if isinstance(fn, types.MethodType):
         owner, bound = fn.__func__, fn.__self__
@@ -119,7 +123,6 @@ def _shape_key(args):
 
 
 def _abstracts(shapes):
-    from sourcegrad.shapes import Abstract
     return [(i, Abstract("array", shape, dtype) if dtype is not None else Abstract("float"))
             for i, shape, dtype in shapes]
 
@@ -155,7 +158,6 @@ def call_jvp(func, positions, kwnames, tangents, *args, **kwargs):
     kwargs.update(zip(d.tangent_params, tangents))
     out, tout = d.functions[0](*args, **kwargs)
     if tout is None:  # an output that carries no tangent (an int): zeros, as callers expect
-        from sourcegrad.rules.tangents_numpy import batch_size, zero_tangent
         tout = zero_tangent(out, batch_size(*tangents))
     return out, tout
 
@@ -239,27 +241,6 @@ def _unbatch(t, like):
     return np.asarray(r, dtype=np.result_type(like, np.float32)
                       if np.asarray(like).dtype.kind in "fc" else r.dtype) \
         if isinstance(like, np.ndarray) else r
-
-
-def eye(n, dtype=np.float64):
-    """A read-only identity basis (cached: the tangent rules recognise it and skip
-    multiplying by it)."""
-    key = (n, np.dtype(dtype))
-    e = _EYES.get(key)
-    if e is None:
-        if len(_EYES) > 64:
-            _EYES.clear()
-        from sourcegrad.rules.tangents_numpy import mark_diagonal
-        e = mark_diagonal(np.eye(n, dtype=dtype))
-        e.flags.writeable = False
-        _EYES[key] = e
-    return e
-
-
-def is_eye(t):
-    """Whether ``t`` is the cached identity basis of its size."""
-    return isinstance(t, np.ndarray) and t.ndim == 2 and \
-        _EYES.get((t.shape[0], t.dtype)) is t
 
 
 def _basis(args, positions):
@@ -386,7 +367,6 @@ def vjp(fn, *inputs, weights=None, has_aux=False):
 
     With ``has_aux=True`` returns ``(out, vjp_fn, aux)``.
     """
-    from sourcegrad.api import grad
     if not isinstance(has_aux, bool):
         raise TypeError(f"vjp: has_aux must be True or False, got {has_aux!r}")
     if not inputs:
@@ -461,7 +441,6 @@ class Jacobian:
     def _reverse(self, args, positions):
         """Rows of the Jacobian by reverse mode, all at once: forward mode over the
         gradient with respect to its seed (batched cotangents)."""
-        from sourcegrad.api import grad
         res = self.fn(*args)
         first, aux = _split_aux(res) if self.has_aux else (res, None)
         g = self._grads.get(positions)
@@ -520,12 +499,10 @@ class Jacobian:
         j = jacs[0] if isinstance(self.grad_position, int) else tuple(jacs)
         return (j, aux) if self.has_aux else j
 
-    def sg_as_function(self):
+    def transformable_function(self):
         """A Python function computing this Jacobian that sourcegrad can transform again
         (``jacfwd(jacrev(f))``, ``grad`` of it, a call to it inside differentiated code):
         for a scalar ``f``, its gradient."""
-        from sourcegrad.api import value_and_grad
-        from sourcegrad.codegen import define
         if self.mode != "jacrev" or not isinstance(self.grad_position, int) or self.has_aux:
             raise NotImplementedError(
                 f"{self.mode} of a function inside another transformation: supported for "
@@ -547,11 +524,10 @@ class Jacobian:
                                                  "require_scalar": require_scalar}, fname)
         return self._as_function
 
-    def sg_source(self, comments=True):
+    def generated_source(self, comments=True):
         """The generated code the last call ran (``sg.source(jacfwd(f))``): the
         forward-mode function (for ``jacrev`` and ``hessian``: forward mode over the
         gradient, whose own code follows)."""
-        from sourcegrad.codegen import strip_comments
         if self._last is None:
             raise RuntimeError(f"sg.source({self.mode}(...)): call it once first; its code "
                                f"depends on the call (which arguments, how many)")
@@ -584,7 +560,6 @@ def jvp_adjoint(dz, fn, inputs, v, which):
     tangents) from the adjoint ``dz`` of its result ``(out, t)``, ``t = J(x) v``:
     ``d inputs = J^T d_out + H_{d_t . fn}(x) v`` (forward over reverse),
     ``d v = J^T d_t``."""
-    from sourcegrad.api import grad
     single = not isinstance(inputs, tuple)
     args = (inputs,) if single else tuple(inputs)
     vs = (v,) if single else tuple(v)
@@ -617,9 +592,9 @@ def jvp_adjoint(dz, fn, inputs, v, which):
 
 
 def _register_rules():
-    from sourcegrad.rules import registry
     registry.nondifferentiable(require_scalar)
     registry.adjoint(jvp)(_jvp_rule)
+    tangents.RUNTIME_CALLS["call_jvp"] = call_jvp  # bound into generated forward code
 
 
 def _jvp_rule(z, fn, inputs, v, has_aux=False):
@@ -647,7 +622,6 @@ class Hessian(Jacobian):
         self._scalar = set()  # (positions, argument shapes) seen to give a scalar
 
     def __call__(self, *args):
-        from sourcegrad.api import grad
         positions = _positions(self.grad_position, len(args), self.mode)
         key = (positions, _shape_key(args))
         if key not in self._scalar:  # once per shapes: the gradient would sum the outputs

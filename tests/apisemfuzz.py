@@ -87,7 +87,7 @@ def generate(seed):
                 n *= s
             case.input_values.append([round(rng.uniform(-1.5, 1.5), 3) for _ in range(n)])
     xs = [f"x{i}" for i in range(nin)]
-    # a Parameter passed as an input (reference 2.25, 2.26), maybe also in weights
+    # a Parameter passed as an input (docs/behaviour.md 2.25, 2.26), maybe also in weights
     pa = None
     if case.kind == "fn" and rng.random() < 0.2:
         cands = [i for i, k in enumerate(case.inputs) if k[0] == "array"]
@@ -199,7 +199,7 @@ def generate(seed):
     if nout == 1 and rng.random() < 0.1 and case.kind != "forward":
         form = "tuple1"
     if form in ("tuple", "list") and rng.random() < 0.2:
-        # an output that carries no gradient (reference 4.16, 4.17): adds nothing
+        # an output that carries no gradient (docs/behaviour.md 4.11): adds nothing
         outs.append(rng.choice(["3", "np.argmax(x0)", "None"]))
         nout += 1
     case.outputs, case.nout = form, nout
@@ -273,7 +273,7 @@ def generate(seed):
         all_params_expr = "[" + ", ".join(gl) + "]"
     case.call = make_call(rng, case, nin, pnames, cell, all_params_expr)
     if case.call.get("order2") == "source":
-        # grad of a function that calls a gradient (reference 8.3, 8.6)
+        # grad of a function that calls a gradient (docs/behaviour.md 8.3)
         target = "net" if cell else "f"
         inner = rng.choice([f"sg.grad({target}, {case.call['grad_position']})({{}})",
                             f"sg.value_and_grad({target}, {case.call['grad_position']})({{}})[1]",
@@ -311,7 +311,7 @@ def make_call(rng, case, nin, pnames, cell, all_params_expr):
         extra = rng.choice(["Parameter(np.zeros(2, np.float32), name='unused')",
                             "Parameter(np.ones(3), name='frozen', requires_grad=False)",
                             "list(PLIST)[0]", "list(PLIST)[-1]"])
-        if "PLIST" in extra:  # a Parameter twice (reference 2.19): its gradient twice
+        if "PLIST" in extra:  # a Parameter twice (docs/behaviour.md 2.19): its gradient twice
             # (a frozen stand-in when there is no trainable Parameter)
             extra = extra.replace("PLIST", f"{all_params_expr} + [Parameter(np.ones(3), "
                                   "name='frozen', requires_grad=False)]")
@@ -356,8 +356,8 @@ def invalid_call(rng, case, nin, cell, all_params_expr):
     """A combination that must be refused: (call, expected exception type)."""
     kinds = ["neg", "dup", "range", "list", "float", "none", "aux_type", "ids_type",
              "weights_array", "weights_dict", "weights_list_array", "empty"]
-    # (a list of two or more outputs with has_aux: MindSpore refuses it (reference 3.6),
-    # SPEC reads as accepting it; not generated, see the report)
+    # (a list of two or more outputs with has_aux: MindSpore refuses it, sourcegrad
+    # accepts it (docs/behaviour.md 3.6); not generated here)
     if case.outputs in ("single", "tuple1"):
         kinds += ["aux_single"] * 3
     k = rng.choice(kinds)

@@ -1,5 +1,6 @@
-"""The API contract of SPEC.md, probe by probe against MindSpore's reference
-behaviour (shared/reference/mindspore_autodiff_behaviour.txt)."""
+"""The API contract of docs/api.md, item by item against the behaviour
+decisions of docs/behaviour.md (MindSpore's measured behaviour, and where
+sourcegrad differs from it)."""
 import numpy as np
 import pytest
 
@@ -264,7 +265,7 @@ def test_has_aux_with_weights():
 # -- outputs without aux ------------------------------------------------------------------
 
 def test_dict_output_seeds_every_value():
-    # reference 4.10: a dict output's values are seeded with ones, like a tuple's
+    # docs/behaviour.md 4.10: a dict output's values are seeded with ones, like a tuple's
     # (was a zero gradient)
     def nd(x):
         return {"s": np.sum(x * bb), "v": x * x}

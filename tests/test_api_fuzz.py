@@ -14,7 +14,7 @@ imported (sourcegrad reads source), then checked four ways:
 * the general derivative (not specialised on the inputs' shapes) against the
   specialised one;
 * the same program on float32 inputs (some programs): each gradient is
-  float32 (SPEC: a gradient has its input's dtype) and close to float64's.
+  float32 (docs/api.md: a gradient has its input's dtype) and close to float64's.
 
 A program sourcegrad refuses with a ``SourcegradError`` passes (as a skip)
 only when the message names a construct listed in ``OUTSIDE`` (outside what
@@ -52,12 +52,12 @@ OUTSIDE = {
         "generator expressions carrying gradient are refused by design (a list works)",
     "whose result is discarded":
         "writes through functions (np.add.at, np.put, np.copyto, np.place, np.putmask): "
-        "SPEC supports writes by subscript",
+        "docs/api.md supports writes by subscript",
     "method call for its side effect": "in-place methods (.sort(), .fill())",
     "**kwargs in a call": "keyword-argument unpacking into a call",
     "may share its array with": "an in-place write into an array another name reads later",
 }
-# Refusals of NumPy code SPEC covers that sourcegrad does not support yet: known
+# Refusals of NumPy code docs/api.md covers that sourcegrad does not support yet: known
 # gaps, listed so that the fuzzer stays green; each is a rule or a construct to add.
 GAPS = {
     "numpy.block": "no rule", "numpy.interp": "no rule", "numpy.resize": "no rule",
@@ -208,7 +208,7 @@ def test_api_fuzz(seed, tmp_path):
     except Skip as e:
         pytest.skip(str(e))
     except Refused as e:
-        pytest.skip(f"refused ({'known gap' if str(e) in GAPS else 'outside SPEC'}): {e}")
+        pytest.skip(f"refused ({'known gap' if str(e) in GAPS else 'outside docs/api.md'}): {e}")
     except Exception as e:
         pytest.fail(describe(seed, e), pytrace=False)
 

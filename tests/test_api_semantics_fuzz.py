@@ -10,12 +10,12 @@ or float inputs; 1-3 outputs as a value, tuple or list) and a random call
 three ways:
 
 1. the **structure** of the result (tuple nesting, bare vs tuple, order,
-   types, dtypes, shapes), against an expectation built from SPEC.md's rules
-   and the MindSpore reference (``expected`` below), never from sourcegrad;
+   types, dtypes, shapes), against an expectation built from docs/api.md's rules
+   and docs/behaviour.md's decisions (``expected`` below), never from sourcegrad;
 2. every **value** against central finite differences in float64 (a float64
    twin of the module, Parameters perturbed in place), the values and aux
    outputs against a direct call;
-3. **invalid** combinations raise the error type SPEC/the reference name,
+3. **invalid** combinations raise the error type docs/api.md and docs/behaviour.md name,
    with a message naming what is wrong.
 
     SOURCEGRAD_APISEM_FUZZ_N=3000 pytest tests/test_api_semantics_fuzz.py
@@ -113,8 +113,8 @@ def weight_list(w):
 
 def expected(case, call, nin, weights):
     """The result's structure as a tree of tuples whose leaves are ("in", pos),
-    ("w", index), ("out",), ("aux",): SPEC's rules (and the reference's where
-    SPEC is silent), written out."""
+    ("w", index), ("out",), ("aux",): docs/api.md's rules (and docs/behaviour.md's
+    where it is silent), written out."""
     wl = weight_list(weights)
     if call["api"] == "GradOperation":
         # MindSpore GradOperation: first input bare; get_all: a tuple of all inputs;
@@ -182,7 +182,7 @@ def fd_input(fn, total, args, p, kwargs_names=()):
 
 def fd_weight(fn, total, args, w):
     if not w.requires_grad:
-        return np.zeros(w.shape)   # SPEC: a Parameter with requires_grad=False gets zeros
+        return np.zeros(w.shape)   # docs/behaviour.md 2.5: requires_grad=False gets zeros
     base = np.array(w, dtype=np.float64)
     g = np.zeros_like(base)
     eps = 1e-6

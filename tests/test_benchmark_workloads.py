@@ -201,7 +201,7 @@ def _check_against_hand(sg, wl: Workload, args):
     value, got = _split(wl, _sourcegrad_result(sg, wl, args))
     want_value, want = _split(wl, wl.hand_grad(*args))
     assert_grads_close(got, want, 1e-8, f"{wl.name} sourcegrad")
-    # A gradient has the type, shape and dtype of its input (SPEC).
+    # A gradient has the type, shape and dtype of its input (docs/api.md).
     for slot, (x, g) in enumerate(zip(_slots(wl, args), got)):
         if isinstance(x, float):
             assert isinstance(g, float), f"{wl.name}[{slot}]: {type(g).__name__}"

@@ -409,10 +409,10 @@ def test_a_store_for_other_sources_is_ignored(tmp_path, monkeypatch):
     """A file whose key differs (the module was edited, another gast) or that is
     not a store at all gives no trees: templates are parsed anew."""
     import pickle
-    from sourcegrad.rules import numpy_
+    from sourcegrad.rules import numpy_core
     from sourcegrad.rules.registry import _TreeStore
     module = tmp_path / "rules_copy.py"
-    module.write_bytes(open(numpy_.__file__, "rb").read())
+    module.write_bytes(open(numpy_core.__file__, "rb").read())
     cache = tmp_path / "__pycache__"
     cache.mkdir()
     monkeypatch.setattr(_TreeStore, "_own", str(tmp_path) + os.sep)

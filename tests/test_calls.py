@@ -381,7 +381,7 @@ def test_recursion_bounded_by_data(x):
 
 
 def test_recursion_gradient_supported():
-    # SPEC: "recursion bounded by data" is in scope of issue 3
+    # recursion bounded by data is supported (docs/api.md, What fn may contain)
     check_grads(calls_data_recursion, np.array([3.0, -5.0]))
 
 

@@ -185,7 +185,7 @@ def test_parameter_copy_and_pickle():
 
 
 # --------------------------------------------------------------------------
-# BCE with logits (reference section 10)
+# BCE with logits (docs/behaviour.md section 10)
 # --------------------------------------------------------------------------
 def _bce_naive(x, y, w=None, pw=None):
     """The textbook formula, written independently (fine for moderate logits)."""
@@ -413,7 +413,7 @@ def test_every_op_has_a_rule_or_is_nondifferentiable():
     # primitive classes, whose __call__ calls a functional op)
     from_source = {"dropout", "where", "clamp", "clip", "stack", "unsqueeze", "broadcast_to",
                    "tile", "logsumexp", "amax", "amin", "prod", "cumsum", "get_grad",
-                   "GradOperation", *ops._primitives.__all__}
+                   "GradOperation", *ops.PRIMITIVES}
     def covered(op):
         return registry.lookup(op) is not None or registry.is_nondifferentiable(op)
 
@@ -568,7 +568,7 @@ def test_regression_losses_forward():
 
 
 # --------------------------------------------------------------------------
-# Cell (reference section 9)
+# Cell (docs/behaviour.md section 9)
 # --------------------------------------------------------------------------
 class Net2(nn.Cell):
     def __init__(self):

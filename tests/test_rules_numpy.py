@@ -18,7 +18,9 @@ import types
 import numpy as np
 import pytest
 
-import sourcegrad.rules.numpy_ as rules_numpy
+import sourcegrad.rules.fft as rules_fft
+import sourcegrad.rules.linalg as rules_linalg
+import sourcegrad.rules.numpy_core as rules_numpy
 from sourcegrad.rules.registry import _RULES, is_nondifferentiable, lookup
 from sourcegrad.testing import numeric_grad
 
@@ -792,7 +794,10 @@ def test_rule_matches_finite_differences(case):
 
 # ------------------------------------------------------------ other checks --
 
-OURS = [r for r in _RULES.values() if r.template.__module__ == rules_numpy.__name__]
+# the NumPy families: the namespace, numpy.linalg, numpy.fft
+FAMILIES = (rules_numpy, rules_linalg, rules_fft)
+OURS = [r for r in _RULES.values()
+        if r.template.__module__ in {m.__name__ for m in FAMILIES}]
 
 
 def test_every_rule_is_exercised():
@@ -821,8 +826,9 @@ def test_template_is_straight_line(rule):
 
 
 def test_no_module_name_shadows_a_builtin():
-    """Template bodies resolve free names in numpy_'s globals."""
-    clash = [n for n in vars(rules_numpy) if not n.startswith("__") and hasattr(builtins, n)]
+    """Template bodies resolve free names in their module's globals."""
+    clash = [(m.__name__, n) for m in FAMILIES for n in vars(m)
+             if not n.startswith("__") and hasattr(builtins, n)]
     assert not clash
 
 

@@ -5,7 +5,7 @@ A tangent template is evaluated directly, without the engine: ``d[x]`` becomes a
 batch of two random directions for the argument checked (the others carry none:
 their statements are dropped, as the tangent stage drops them), and the result is
 compared, direction by direction, with ``(f(x + e t) - f(x - e t)) / 2e``.
-Elementwise functions declared with ``elementwise`` are checked through their
+Elementwise functions declared with ``diagonal_tangent`` are checked through their
 adjoint template read with ``d[z]`` and ``d[x]`` swapped, exactly as the tangent
 stage uses it.
 """
@@ -49,7 +49,7 @@ def tangent_of(primal, args, kwargs, tangents):
     """The batched tangent of ``primal(*args, **kwargs)`` given ``{param: tangent}``
     (parameters absent carry none), from its tangent rule as the stage uses it."""
     rule = registry.lookup_tangent(primal)
-    swap = rule is None and registry.is_elementwise(primal)
+    swap = rule is None and registry.has_diagonal_tangent(primal)
     if swap:
         rule = registry.lookup(primal)
     assert rule is not None, f"no tangent rule for {primal!r}"
@@ -88,7 +88,7 @@ def tangent_of(primal, args, kwargs, tangents):
 
 
 def swap_rule(primal):
-    return registry.lookup_tangent(primal) is None and registry.is_elementwise(primal)
+    return registry.lookup_tangent(primal) is None and registry.has_diagonal_tangent(primal)
 
 
 def _covered(rule):
@@ -152,7 +152,7 @@ def check(case, seed=0):
 
 
 def _has_tangent(primal):
-    return registry.lookup_tangent(primal) is not None or registry.is_elementwise(primal)
+    return registry.lookup_tangent(primal) is not None or registry.has_diagonal_tangent(primal)
 
 
 def _real(case):

@@ -14,6 +14,7 @@ Usage::
 """
 from __future__ import annotations
 
+from sourcegrad.api import value_and_grad
 from sourcegrad.nn.cell import Cell
 
 __all__ = ["WithLossCell", "TrainOneStepCell"]
@@ -46,7 +47,6 @@ class TrainOneStepCell(Cell):
 
     def __init__(self, network, optimizer, sens=1.0):
         super().__init__(auto_prefix=False)
-        from sourcegrad.api import value_and_grad
         self.network = network
         self.optimizer = optimizer
         self.weights = optimizer.parameters

@@ -10,7 +10,7 @@ import operator
 
 import numpy as np
 
-from sourcegrad.rules.registry import adjoint, d, nondifferentiable
+from sourcegrad.rules.registry import adjoint, d
 from sourcegrad.runtime import matmul_adjoint_a, matmul_adjoint_b, unbroadcast
 
 
@@ -68,9 +68,3 @@ def pos(z, x):
 def mod(z, x, y):
     d[x] = unbroadcast(d[z], x)
     d[y] = unbroadcast(-d[z] * np.floor_divide(x, y), y)
-
-
-nondifferentiable(operator.floordiv, operator.not_, operator.invert, operator.and_,
-                  operator.or_, operator.xor, operator.lshift, operator.rshift,
-                  operator.lt, operator.le, operator.gt, operator.ge, operator.eq,
-                  operator.ne, operator.is_, operator.is_not, operator.contains)

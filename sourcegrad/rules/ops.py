@@ -20,16 +20,11 @@ import math
 import numpy as np
 
 from sourcegrad import ops
-from sourcegrad.rules.numpy_ import _count, _sum_grad  # the same math as np.sum/mean
-from sourcegrad.rules.registry import adjoint, d, nondifferentiable
+from sourcegrad.rules.numpy_core import _count, _sum_grad  # the same math as np.sum/mean
+from sourcegrad.rules.registry import adjoint, d, elementwise
 from sourcegrad.runtime import matmul_adjoint_a, matmul_adjoint_b, unbroadcast
-from sourcegrad.tensor import Parameter, Tensor
+from sourcegrad.tensor import Tensor
 
-nondifferentiable(ops.ones, ops.zeros, ops.full, ops.ones_like, ops.zeros_like,
-                  ops.argmax, why="the result does not depend smoothly on the input")
-nondifferentiable(ops.stop_gradient, why="stop_gradient cuts the gradient by design")
-nondifferentiable(ops._dropout_mask, why="a random mask carries no gradient")
-nondifferentiable(Parameter, why="creating a Parameter starts a new weight")
 
 
 # --------------------------------------------------------------------------
@@ -395,7 +390,7 @@ def _sigmoid_slope(x):
     return e / (1.0 + e) ** 2
 
 
-_sigmoid_slope.sg_elementwise = True
+elementwise(_sigmoid_slope)
 
 
 @adjoint(ops.sigmoid)
@@ -511,10 +506,6 @@ def l1_loss(z, input, target, reduction="mean"):
 # --------------------------------------------------------------------------
 # more elementwise math and activations
 # --------------------------------------------------------------------------
-nondifferentiable(ops.sign, ops.floor, ops.ceil, ops.round, ops.argmin,
-                  why="the result is piecewise constant in the input")
-
-
 @adjoint(ops.tan)
 def tan(z, input):
     d[input] = d[z] * (1 + z * z)

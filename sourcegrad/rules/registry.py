@@ -18,7 +18,8 @@ dropped.  Free names in the body (``np``, ``unbroadcast``) resolve in the
 module that defines the template.
 
 Functions whose results never carry gradient (``np.shape``, ``len``,
-comparisons, ``stop_gradient``) are registered with :func:`nondifferentiable`.
+comparisons, ``stop_gradient``) are registered with :func:`nondifferentiable`;
+sourcegrad's own are one table, by family, in :mod:`sourcegrad.rules.nondiff`.
 """
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ d: Any = None
 _RULES: dict[Any, "Rule"] = {}
 _UNSET = object()
 _NONDIFF: dict[Any, str] = {}
+_ELEMENTWISE: set = set()  # helpers declared with elementwise()
 
 
 @dataclass
@@ -249,6 +251,21 @@ def nondifferentiable(*primals: Any, why: str = "") -> None:
         _NONDIFF[_key(primal)] = why
 
 
+def elementwise(helper: Callable) -> Callable:
+    """Declare that ``helper`` (a function rules call) returns an array of the
+    broadcast shape of its arguments, like a ufunc: shape inference and the
+    optimizer may then treat a call of it as making a new array."""
+    _ELEMENTWISE.add(_key(helper))
+    return helper
+
+
+def is_elementwise(obj: Any) -> bool:
+    try:
+        return _key(obj) in _ELEMENTWISE
+    except Exception:
+        return False
+
+
 def lookup(primal: Any) -> Rule | None:
     """The rule registered for ``primal``, or ``None``."""
     try:
@@ -275,10 +292,10 @@ def is_nondifferentiable(primal: Any) -> bool:
 # shape ``(n,) + shape(x)`` (n directions at once).  Elementwise functions of one
 # argument need no tangent template: their adjoint rule, read with ``d[z]`` and
 # ``d[x]`` swapped, is the tangent (the Jacobian is diagonal, so it is its own
-# transpose); they are declared with :func:`elementwise`.
+# transpose); they are declared with :func:`diagonal_tangent`.
 
 _TANGENTS: dict[Any, "Rule"] = {}
-_ELEMENTWISE: set = set()
+_DIAGONAL: set = set()  # primals whose adjoint rule is their tangent rule
 
 
 def tangent(*primals: Any, constant: tuple = ()) -> Callable:
@@ -310,11 +327,12 @@ def tangent(*primals: Any, constant: tuple = ()) -> Callable:
     return register
 
 
-def elementwise(*primals: Any) -> None:
+def diagonal_tangent(*primals: Any) -> None:
     """Declare functions of one argument acting element by element: their tangent
-    rule is their adjoint rule with ``d[z]`` and ``d[x]`` swapped."""
+    rule is their adjoint rule with ``d[z]`` and ``d[x]`` swapped (the Jacobian is
+    diagonal, so it is its own transpose)."""
     for primal in primals:
-        _ELEMENTWISE.add(_key(primal))
+        _DIAGONAL.add(_key(primal))
 
 
 def lookup_tangent(primal: Any) -> Rule | None:
@@ -325,8 +343,9 @@ def lookup_tangent(primal: Any) -> Rule | None:
         return None
 
 
-def is_elementwise(primal: Any) -> bool:
+def has_diagonal_tangent(primal: Any) -> bool:
+    """Whether ``primal``'s adjoint rule serves as its tangent rule (see above)."""
     try:
-        return _key(primal) in _ELEMENTWISE
+        return _key(primal) in _DIAGONAL
     except Exception:
         return False

@@ -9,7 +9,7 @@ import numpy as np
 
 from sourcegrad import runtime
 from sourcegrad.runtime import item_adjoint, list_head, list_tail
-from sourcegrad.rules.registry import adjoint, d, nondifferentiable
+from sourcegrad.rules.registry import adjoint, d
 
 
 @adjoint(runtime.unbroadcast)
@@ -24,7 +24,12 @@ def fill_zeros(z, g, x):
 
 @adjoint(runtime.index_adjoint)
 def index_adjoint(z, x, index, dz):
-    d[dz] = d[z][index]
+    d[dz] = runtime.indexed_adjoint(d[z], index, dz)
+
+
+@adjoint(runtime.indexed_adjoint)
+def indexed_adjoint(z, dx, index, like):
+    d[dx] = runtime.index_adjoint(dx, index, d[z])
 
 
 @adjoint(runtime.zero_item)
@@ -84,10 +89,6 @@ def _index_concat_grads(dz, concat, items):
     return grads
 
 
-nondifferentiable(runtime.seed_like, runtime.seed_first, runtime.zeros_like,
-                  runtime.save_item)
-
-
 @adjoint(runtime.make_dict)
 def make_dict(z, *items):
     d[items] = runtime.make_dict_adjoint(d[z], items)
@@ -96,7 +97,3 @@ def make_dict(z, *items):
 @adjoint(runtime.cell_with_bprop)
 def cell_with_bprop(z, cell, *args):
     d[args] = runtime.custom_bprop_grads(cell, args, z, d[z])
-
-
-nondifferentiable(runtime.custom_bprop_grads,
-                  why="a Cell's own bprop is not differentiated again")

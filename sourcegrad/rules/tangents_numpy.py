@@ -15,7 +15,7 @@ helpers below move a primal's axis arguments past that leading axis
 few functions without a batched formula, apply a linear function to each
 direction in turn (``per_direction``).
 
-Elementwise functions of one argument are declared with ``elementwise``: their
+Elementwise functions of one argument are declared with ``diagonal_tangent``: their
 adjoint rule, read with ``d[z]`` and ``d[x]`` swapped, is their tangent rule.
 """
 from __future__ import annotations
@@ -27,9 +27,9 @@ import operator
 import numpy as np
 
 from sourcegrad import runtime
-from sourcegrad.rules import numpy_ as _adj
-from sourcegrad.rules.numpy_ import _tie
-from sourcegrad.rules.registry import d, elementwise, tangent
+from sourcegrad.rules import numpy_core as _adj
+from sourcegrad.rules.numpy_core import _tie
+from sourcegrad.rules.registry import d, diagonal_tangent, tangent
 
 
 # ---------------------------------------------------------------- helpers --
@@ -282,12 +282,31 @@ def tmatmul_b(x1, t2, x2):
     return np.matmul(x1, t2)
 
 
+_EYES: dict = {}
+
+
+def eye(n, dtype=np.float64):
+    """A read-only identity basis, cached (the tangent rules recognise it: ``jacfwd``
+    and ``jacrev`` start from it) and marked diagonal."""
+    key = (n, np.dtype(dtype))
+    e = _EYES.get(key)
+    if e is None:
+        if len(_EYES) > 64:
+            _EYES.clear()
+        e = mark_diagonal(np.eye(n, dtype=dtype))
+        e.flags.writeable = False
+        _EYES[key] = e
+    return e
+
+
+def is_eye(t):
+    """Whether ``t`` is the cached identity basis of its size."""
+    return isinstance(t, np.ndarray) and t.ndim == 2 and _EYES.get((t.shape[0], t.dtype)) is t
+
+
 def is_basis(t):
-    """Whether ``t`` is the identity basis ``jacfwd`` passes (see ``transforms.eye``)."""
-    if not (isinstance(t, np.ndarray) and t.ndim == 2 and not t.flags.writeable):
-        return False
-    from sourcegrad.transforms import is_eye
-    return is_eye(t)
+    """Whether ``t`` is the identity basis ``jacfwd`` passes (see ``eye``)."""
+    return isinstance(t, np.ndarray) and t.ndim == 2 and not t.flags.writeable and is_eye(t)
 
 
 def tdot(t, a, b, which):
@@ -400,9 +419,8 @@ def tchoice(z, args, tangents, batch):
 
 def tminmax(t, z, a, axis=None, keepdims=False):
     """Tangent of ``max``/``min`` (ties share evenly, as their adjoint rule)."""
-    from sourcegrad.rules.numpy_ import _keep
     nd = np.ndim(a)
-    hit = np.asarray(a) == _keep(z, nd, axis, keepdims)
+    hit = np.asarray(a) == _adj._keep(z, nd, axis, keepdims)
     count = np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
     return np.sum(np.where(hit, t, 0.0) / count, axis=baxis(axis, a), keepdims=keepdims)
 
@@ -418,16 +436,16 @@ def tstack(tangents, arrays, batch, axis=0, fn=np.stack):
 
 # ------------------------------------------------------------ elementwise --
 
-elementwise(operator.neg, operator.pos, np.negative, np.positive,
+diagonal_tangent(operator.neg, operator.pos, np.negative, np.positive,
             np.fix, np.round, np.around, builtins.abs, builtins.float)
 for _f in vars(np).values():
     if isinstance(_f, np.ufunc) and _f.nin == 1 and _f.nout == 1:
-        elementwise(_f)
+        diagonal_tangent(_f)
 for _n in ("exp", "expm1", "log1p", "log2", "log10", "sqrt", "sin", "cos", "tan", "asin",
            "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "erf", "erfc",
            "gamma", "lgamma", "fabs", "degrees", "radians"):
     if hasattr(math, _n):
-        elementwise(getattr(math, _n))
+        diagonal_tangent(getattr(math, _n))
 
 
 # -------------------------------------------------------------- operators --
@@ -1381,7 +1399,7 @@ def _linspace_pair(pair, num=50, endpoint=True, retstep=False, axis=0):
 
 # ----------------------------------------------- more elementwise and reductions --
 
-elementwise(np.sinc, np.ndarray.__abs__, np.ndarray.round)
+diagonal_tangent(np.sinc, np.ndarray.__abs__, np.ndarray.round)
 
 
 @tangent(np.logaddexp2)

@@ -3,7 +3,7 @@ layers and losses built on them).
 
 Templates as in :mod:`sourcegrad.rules.tangents_numpy` (batched tangents, one
 statement per argument).  Elementwise activations reuse their adjoint rules
-(declared ``elementwise``).  A loss's tangent is its gradient contracted with
+(declared ``diagonal_tangent``).  A loss's tangent is its gradient contracted with
 the direction: the adjoint helper of ``rules/ops.py`` run with a seed of ones
 gives, for a loss whose result ``z`` indexes the leading axes of the input
 (``'mean'``/``'sum'``: none; ``'none'``: all, or all but the class axis), the
@@ -18,12 +18,12 @@ from sourcegrad import ops
 from sourcegrad.rules.ops import (_bce_grad_labels, _bce_grad_logits, _bce_logits_grad_input,
                                   _bce_logits_grad_target, _ce_grad_input, _ce_grad_target,
                                   _l1_grad, _mse_grad, _swap_last)
-from sourcegrad.rules.registry import d, elementwise, tangent
+from sourcegrad.rules.registry import d, diagonal_tangent, tangent
 from sourcegrad.rules.tangents_numpy import (baxis, batch_size, bperm, breshape, lift,
                                              tasarray, tmatmul_a, tmatmul_b, tstack)
 from sourcegrad.tensor import Tensor
 
-elementwise(ops.neg, ops.square, ops.sqrt, ops.abs, ops.exp, ops.log, ops.sin, ops.cos,
+diagonal_tangent(ops.neg, ops.square, ops.sqrt, ops.abs, ops.exp, ops.log, ops.sin, ops.cos,
             ops.sigmoid, ops.relu, ops.tanh, ops.softplus, ops.tan, ops.atan, ops.sinh,
             ops.cosh, ops.log1p, ops.expm1, ops.rsqrt, ops.leaky_relu, ops.silu, ops.elu,
             ops.relu6)

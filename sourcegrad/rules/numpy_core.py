@@ -1,10 +1,13 @@
-"""Derivative rules for NumPy: ufuncs, reductions, linear algebra, shapes.
+"""Derivative rules for the NumPy namespace: ufuncs, reductions, products, shapes, indexing.
 
 Each rule is a template (see :mod:`sourcegrad.rules.registry`): the first
 parameter is the primal's result, the rest mirror NumPy's own parameters;
 the body assigns ``d[arg]`` for each differentiable argument from ``d[z]``,
 the adjoint of the result.  Anything longer than a line lives in a private
 helper below its rule, written for arrays *and* Python scalars.
+
+``numpy.linalg`` has its rules in :mod:`sourcegrad.rules.linalg`, ``numpy.fft`` in
+:mod:`sourcegrad.rules.fft`; the helpers they share (``_like``, ``_match``, ...) are here.
 
 Conventions
 -----------
@@ -29,14 +32,11 @@ import math
 
 import numpy as np
 
-from sourcegrad.rules.registry import adjoint, d, nondifferentiable
+from sourcegrad.rules.registry import adjoint, d, elementwise
 from sourcegrad.runtime import unbroadcast
 
 _LOG2 = float(np.log(2.0))
 _LOG10 = float(np.log(10.0))
-# NumPy 2.0 changed ``linalg.solve``: ``b`` is a vector only when 1-D (NumPy
-# 1.x: when ``b.ndim == a.ndim - 1``).
-_NUMPY_2 = np.lib.NumpyVersion(np.__version__) >= "2.0.0"
 
 
 # ---------------------------------------------------------------- helpers --
@@ -491,7 +491,7 @@ _EXP_FLOOR = {np.float64: -709.0, np.dtype(np.float64): -709.0,
 _EXP_FLOOR.update({np.dtype(t): -709.0 for t in "bBhHiIlLqQ?"})
 
 
-_sigmoid.sg_elementwise = True  # its result has the broadcast shape of its argument
+elementwise(_sigmoid)  # its result has the broadcast shape of its argument
 
 
 @adjoint(np.logaddexp)
@@ -751,7 +751,8 @@ def _einsum_grads(dz, operands):
     """Adjoints of ``np.einsum(subscripts, *arrays)``: one per operand (``None``
     for the subscripts string).  Each is another einsum of ``dz`` with the other
     operands; indices summed inside one operand only are broadcast back, and
-    repeated indices (``'ii->'``) land on the diagonal."""
+    repeated indices (``'ii->'``) land on the diagonal.  An index of size 1 in
+    one operand and n in another (einsum broadcasts it) is summed back to 1."""
     subscripts, arrays = operands[0], operands[1:]
     if not isinstance(subscripts, str):
         raise NotImplementedError(
@@ -767,6 +768,10 @@ def _einsum_grads(dz, operands):
         avail = "".join(c for c in uniq if c in seen)
         g = np.einsum(",".join([out] + others) + "->" + avail, dz, *other_arrays)
         sizes = dict(zip(ins[i], np.shape(x)))
+        wide = tuple(k for k, c in enumerate(avail) if sizes[c] == 1 and np.shape(g)[k] != 1)
+        if wide:  # broadcast by einsum from size 1: summed back
+            g = np.sum(g, axis=wide, keepdims=True)
+        g = np.broadcast_to(g, [sizes[c] for c in avail])  # size 1 in the others
         g = np.reshape(g, [sizes[c] if c in avail else 1 for c in uniq])
         g = np.broadcast_to(g, [sizes[c] for c in uniq])
         if not uniq:   # a scalar operand
@@ -827,173 +832,6 @@ def _diag_grad(dz, v, k=0):
     if np.ndim(v) == 1:
         return _like(np.diag(dz, k), v)
     return _diagonal_grad(dz, v, k, 0, 1)
-
-
-def _mT(x):
-    """Matrix transpose of the last two axes."""
-    return np.swapaxes(x, -1, -2)
-
-
-def _part(dz, i, z):
-    """Adjoint of output ``i`` of a multi-output primal (zeros when absent)."""
-    g = None if dz is None else dz[i]
-    return np.zeros_like(z[i]) if g is None else np.asarray(g)
-
-
-@adjoint(np.linalg.inv)
-def linalg_inv(z, a):
-    d[a] = -(_mT(z) @ d[z] @ _mT(z))
-
-
-@adjoint(np.linalg.det)
-def linalg_det(z, a):
-    d[a] = np.expand_dims(d[z] * z, (-2, -1)) * _mT(np.linalg.inv(a))
-
-
-@adjoint(np.linalg.slogdet)
-def linalg_slogdet(z, a):
-    d[a] = np.expand_dims(_part(d[z], 1, z), (-2, -1)) * _mT(np.linalg.inv(a))
-
-
-@adjoint(np.linalg.solve)
-def linalg_solve(z, a, b):
-    d[a] = _solve_grad(d[z], z, a, b, 0)
-    d[b] = _solve_grad(d[z], z, a, b, 1)
-
-
-def _solve_grad(dz, z, a, b, which):
-    """Adjoints of ``x = solve(a, b)``: ``db = solve(a.T, dx)``, ``da = -db x.T``."""
-    # NumPy 2: only a 1-D b is a vector; NumPy 1.x: a b one dimension short of a
-    vector = np.ndim(b) == 1 if _NUMPY_2 else np.ndim(b) == np.ndim(a) - 1
-    dzm = np.asarray(dz)[..., None] if vector else np.asarray(dz)
-    zm = np.asarray(z)[..., None] if vector else np.asarray(z)
-    db = np.linalg.solve(_mT(a), dzm)
-    if which == 1:
-        return _like(unbroadcast(db[..., 0] if vector else db, b), b)
-    return _like(unbroadcast(-(db @ _mT(zm)), a), a)
-
-
-@adjoint(np.linalg.norm)
-def linalg_norm(z, x, ord=None, axis=None, keepdims=False):
-    d[x] = _norm_grad(d[z], z, x, ord, axis, keepdims)
-
-
-def _norm_grad(dz, z, x, ord=None, axis=None, keepdims=False):
-    """Adjoint of ``np.linalg.norm`` for vector norms (2, p, inf, -inf, 0) and
-    matrix norms ('fro', 'nuc', 2, -2, 1, -1, inf, -inf); ties split evenly."""
-    x = np.asarray(x)
-    if axis is None:
-        axes = tuple(range(x.ndim))
-        matrix = ord is not None and x.ndim == 2
-    else:
-        axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
-        axes = tuple(int(i) % x.ndim for i in axes)
-        matrix = len(axes) == 2
-    if matrix and ord in (None, "fro"):
-        matrix, ord = False, 2
-    if not matrix:
-        zk, dzk = _keep(z, x.ndim, axes, keepdims), _keep(dz, x.ndim, axes, keepdims)
-        ax = np.abs(x)
-        # a zero norm divides by 1 instead (its gradient is 0): plain code, no
-        # np.errstate block, so that grad(grad(f)) can differentiate it in turn
-        safe = np.where(zk == 0, 1.0, zk)
-        if ord is None or ord == 2:
-            g = np.where(zk == 0, 0.0, x / safe)
-        elif ord in (np.inf, -np.inf):
-            extreme = np.max if ord > 0 else np.min
-            ext = extreme(ax, axis=axes, keepdims=True)
-            hit = ax == ext
-            g = np.sign(x) * hit / np.sum(hit, axis=axes, keepdims=True)
-        elif ord == 0:
-            g = np.zeros_like(x)
-        else:
-            # an element at 0 gets 0 (as abs has at 0), also for ord < 1, where
-            # |x| ** (ord - 1) is infinite there
-            g = np.where((zk == 0) | (ax == 0), 0.0,
-                         np.sign(x) * (np.where(ax == 0, 1.0, ax) / safe) ** (ord - 1))
-        return _like(dzk * g, x)
-    r, c = axes
-    xm = np.moveaxis(x, (r, c), (-2, -1))
-    dzm = np.asarray(dz)
-    if keepdims:
-        dzm = np.squeeze(dzm, axis=(r, c))
-    dzm = dzm[..., None, None]
-    if ord in ("nuc", 2, -2):
-        u, s, vt = np.linalg.svd(xm, full_matrices=False)
-        if ord == "nuc":
-            g = u @ vt
-        else:
-            k = 0 if ord == 2 else s.shape[-1] - 1
-            g = u[..., :, k:k + 1] @ vt[..., k:k + 1, :]
-    elif ord in (1, -1, np.inf, -np.inf):
-        line = -2 if ord in (1, -1) else -1   # columns (1) or rows (inf) are summed
-        sums = np.sum(np.abs(xm), axis=line, keepdims=True)
-        extreme = np.max if ord > 0 else np.min
-        ext = extreme(sums, axis=-3 - line, keepdims=True)
-        hit = sums == ext
-        g = np.sign(xm) * hit / np.sum(hit, axis=-3 - line, keepdims=True)
-    else:
-        raise NotImplementedError(f"no derivative rule for np.linalg.norm(ord={ord!r}) of a matrix")
-    return _like(np.moveaxis(dzm * g, (-2, -1), (r, c)), x)
-
-
-def _phi(x):
-    """Lower triangle with the diagonal halved (Murray 2016)."""
-    return np.tril(x) * (1.0 - 0.5 * np.eye(x.shape[-1]))
-
-
-@adjoint(np.linalg.cholesky)
-def linalg_cholesky(z, a, upper=False):
-    d[a] = _cholesky_grad(d[z], z, upper)
-
-
-def _cholesky_grad(dz, z, upper=False):
-    """Adjoint of ``cholesky`` (Murray 2016, arXiv:1602.07527).
-
-    NumPy reads only the lower triangle (``upper=True``: the upper one); the
-    gradient is that of exactly this function, so it lives on that triangle."""
-    L, dL = (_mT(z), _mT(dz)) if upper else (np.asarray(z), np.asarray(dz))
-    Linv = np.linalg.inv(L)
-    S = _mT(Linv) @ _phi(_mT(L) @ dL) @ Linv
-    g = _phi(S + _mT(S))
-    return _mT(g) if upper else g
-
-
-@adjoint(np.linalg.eigh)
-def linalg_eigh(z, a, UPLO='L'):
-    d[a] = _eigh_grad(d[z], z, UPLO)
-
-
-def _eigh_grad(dz, z, UPLO='L'):
-    """Adjoint of ``eigh`` (distinct eigenvalues).  As NumPy reads only the
-    ``UPLO`` triangle, the gradient lives on that triangle."""
-    w, v = z
-    dw, dv = _part(dz, 0, z), _part(dz, 1, z)
-    gap = w[..., None, :] - w[..., :, None]              # w_j - w_i
-    n = w.shape[-1]
-    F = np.where(np.eye(n, dtype=bool), 0.0, 1.0 / np.where(np.eye(n, dtype=bool), 1.0, gap))
-    S = v @ (dw[..., :, None] * np.eye(n) + F * (_mT(v) @ dv)) @ _mT(v)
-    g = _phi(S + _mT(S))
-    return _mT(g) if UPLO.upper() == "U" else g
-
-
-@adjoint(np.linalg.qr)
-def linalg_qr(z, a, mode='reduced'):
-    d[a] = _qr_grad(d[z], z, a, mode)
-
-
-def _qr_grad(dz, z, a, mode='reduced'):
-    """Adjoint of the reduced QR of a tall or square matrix (m >= n)."""
-    m, n = np.shape(a)[-2:]
-    if mode not in ("reduced", "complete") or m < n or (mode == "complete" and m != n):
-        raise NotImplementedError(
-            f"no derivative rule for np.linalg.qr(mode={mode!r}) of a {m}x{n} matrix; "
-            "use mode='reduced' with rows >= columns")
-    q, r = z
-    dq, dr = _part(dz, 0, z), _part(dz, 1, z)
-    M = r @ _mT(dr) - _mT(dq) @ q
-    b = dq + q @ (np.tril(M) + _mT(np.tril(M, -1)))
-    return _like(_mT(np.linalg.solve(r, _mT(b))), a)
 
 
 # ------------------------------------------------------------- more shapes --
@@ -1351,38 +1189,6 @@ def logspace(z, start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=
     d[base] = unbroadcast(d[z] * z * np.log(z) / (np.log(base) * base), base)
 
 
-# ---------------------------------------------------- no gradient flows --
-
-def _existing(owner, *names):
-    return [getattr(owner, n) for n in names if hasattr(owner, n)]
-
-
-nondifferentiable(
-    *_existing(np, "shape", "size", "ndim", "result_type", "broadcast_shapes",
-               "argmax", "argmin", "argsort", "argwhere", "nonzero", "flatnonzero",
-               "searchsorted", "digitize", "bincount", "count_nonzero", "unique",
-               "isnan", "isinf", "isfinite", "isposinf", "isneginf", "isclose",
-               "allclose", "array_equal", "array_equiv", "signbit",
-               "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
-               "logical_and", "logical_or", "logical_not", "logical_xor", "all", "any",
-               "floor_divide", "zeros", "ones", "empty",
-               "eye", "identity", "zeros_like", "ones_like", "empty_like", "tri",
-               "indices", "meshgrid", "diag_indices", "tril_indices",
-               "triu_indices"),
-    *_existing(np.ndarray, "argmax", "argmin", "argsort", "nonzero", "all", "any"),
-    why="integer, boolean or constant-valued")
-
-nondifferentiable(
-    *_existing(np.random, "seed", "rand", "randn", "randint", "random", "random_sample",
-               "ranf", "sample", "normal", "standard_normal", "uniform", "choice",
-               "permutation", "shuffle", "binomial", "poisson", "exponential", "beta",
-               "gamma", "default_rng", "RandomState"),
-    *_existing(np.random.Generator, "random", "normal", "standard_normal", "uniform",
-               "integers", "choice", "permutation", "permuted", "shuffle", "binomial",
-               "poisson", "exponential", "beta", "gamma"),
-    why="random numbers")
-
-
 # ------------------------------------------------------ complex numbers --
 # Complex adjoints follow HIPS autograd: for ``z = u + iv`` and a real loss,
 # ``d[z] = dL/du - 1j * dL/dv``; a real argument's adjoint is the real part.
@@ -1588,219 +1394,6 @@ def _gradient_grad(dz, f, varargs, axis=None, edge_order=1):
     return _like(g, f)
 
 
-# --------------------------------------------- more linear algebra (2) --
-
-@adjoint(np.linalg.pinv)
-def linalg_pinv(z, a, rcond=None, hermitian=False, *, rtol=None):
-    d[a] = _pinv_grad(d[z], z, a, hermitian)
-
-
-def _pinv_grad(dz, z, a, hermitian=False):
-    """Adjoint of ``pinv`` (rank constant near ``a``; Golub & Pereyra 1973).
-    ``hermitian=True`` reads only the lower triangle: the gradient is folded
-    onto it, as for ``eigh``."""
-    a, z, dz = np.asarray(a), np.asarray(z), np.asarray(dz)
-    if hermitian:   # the matrix NumPy decomposes
-        a = np.tril(a) + _mT(np.tril(a, -1))
-    m, n = a.shape[-2:]
-    zt = _mT(z)
-    g = (-zt @ dz @ zt
-         + (np.eye(m) - a @ z) @ _mT(dz) @ z @ zt
-         + zt @ z @ _mT(dz) @ (np.eye(n) - z @ a))
-    return _like(_phi(g + _mT(g)) if hermitian else g, a)
-
-
-@adjoint(np.linalg.svd)
-def linalg_svd(z, a, full_matrices=True, compute_uv=True, hermitian=False):
-    d[a] = _svd_grad(d[z], z, a, full_matrices, compute_uv, hermitian)
-
-
-def _svd_grad(dz, z, a, full_matrices=True, compute_uv=True, hermitian=False):
-    """Adjoint of ``svd`` (distinct nonzero singular values; Townsend 2016), as
-    autograd: ``compute_uv=False``, or ``full_matrices=False`` (or square).
-    ``hermitian=True`` reads only the lower triangle: the gradient is folded
-    onto it, as for ``eigh``."""
-    if hermitian:
-        sym = np.tril(a) + _mT(np.tril(a, -1))   # the matrix NumPy decomposes
-        g = _svd_grad(dz, z, sym, full_matrices, compute_uv)
-        return _like(_phi(g + _mT(g)), a)
-    a = np.asarray(a)
-    m, n = a.shape[-2:]
-    if not compute_uv:
-        u, _, vh = np.linalg.svd(a, full_matrices=False)
-        return _like(np.conj(u) * np.asarray(dz)[..., None, :] @ np.conj(vh), a)
-    if full_matrices and m != n:
-        raise NotImplementedError(
-            "no derivative rule for np.linalg.svd(full_matrices=True) of a non-square "
-            "matrix; use full_matrices=False")
-    u, s, vh = z
-    du, ds, dvh = _part(dz, 0, z), _part(dz, 1, z), _part(dz, 2, z)
-    v, dv = np.conj(_mT(vh)), np.conj(_mT(dvh))
-    k = min(m, n)
-    eye = np.eye(k)
-    F = 1.0 / (s[..., None, :] ** 2 - s[..., :, None] ** 2 + eye) - eye
-    utgu, vtgv = _mT(u) @ du, _mT(v) @ dv
-    t = (F * (utgu - np.conj(_mT(utgu)))) * s[..., None, :]
-    t = t + eye * ds[..., :, None]
-    t = t + s[..., :, None] * (F * (vtgv - np.conj(_mT(vtgv))))
-    if np.iscomplexobj(u):
-        t = t + 1j * np.imag(np.diagonal(utgu, axis1=-2, axis2=-1))[..., None, :] \
-            * eye / s[..., None, :]
-    g = np.conj(u) @ t @ _mT(v)
-    if m < n:
-        g = g + np.conj((u / s[..., None, :]) @ _mT(dv) @ (np.eye(n) - v @ np.conj(_mT(v))))
-    elif m > n:
-        g = g + _mT((v / s[..., None, :]) @ _mT(du) @ (np.eye(m) - u @ np.conj(_mT(u))))
-    return _match(a, g)
-
-
-@adjoint(np.linalg.eig)
-def linalg_eig(z, a):
-    d[a] = _eig_grad(d[z], z, a)
-
-
-def _eig_grad(dz, z, a):
-    """Adjoint of ``eig`` (distinct eigenvalues, unit-norm eigenvectors), as
-    autograd; for a real ``a`` the real part."""
-    w, v = z
-    dw, dv = _part(dz, 0, z), _part(dz, 1, z)
-    n = w.shape[-1]
-    eye = np.eye(n)
-    F = 1.0 / (w[..., None, :] - w[..., :, None] + eye) - eye
-    vt = _mT(v)
-    r1 = F * (vt @ dv)
-    r2 = -F * ((vt @ np.conj(v)) @ (np.real(vt @ dv) * eye))
-    g = np.linalg.solve(vt, (dw[..., None, :] * eye + r1 + r2) @ vt)
-    return _match(a, g)
-
-
-# -------------------------------------------------------------- np.fft --
-# A DFT is a symmetric linear map, so its adjoint is the same transform of
-# ``d[z]`` (cut or zero-padded back to the input's length, as ``n``/``s`` did).
-
-def _fit(g, shape):
-    """``g`` cut or zero-padded (at the end) to ``shape``."""
-    g = np.asarray(g)
-    pad = [(0, max(0, t - s)) for s, t in zip(g.shape, shape)]
-    return np.pad(g, pad)[tuple(slice(t) for t in shape)]
-
-
-def _fft_axes(a, s=None, axes=None):
-    """The axes an n-D FFT transforms, non-negative, checked distinct."""
-    n = np.ndim(a)
-    if axes is None:
-        axes = range(n) if s is None else range(n - len(s), n)
-    axes = [int(ax) % n for ax in np.atleast_1d(axes)]
-    if len(set(axes)) != len(axes):
-        raise NotImplementedError("no derivative rule for an FFT over a repeated axis")
-    return axes
-
-
-def _fft_grad(dz, a, axes, norm, inverse=False):
-    """Adjoint of ``fftn`` (``ifftn`` if ``inverse``) over ``axes``."""
-    fun = np.fft.ifftn if inverse else np.fft.fftn
-    return _match(a, _fit(fun(dz, axes=axes, norm=norm), np.shape(a)))
-
-
-@adjoint(np.fft.fft)
-def fft_fft(z, a, n=None, axis=-1, norm=None, out=None):
-    d[a] = _fft_grad(d[z], a, _fft_axes(a, None, axis), norm)
-
-
-@adjoint(np.fft.ifft)
-def fft_ifft(z, a, n=None, axis=-1, norm=None, out=None):
-    d[a] = _fft_grad(d[z], a, _fft_axes(a, None, axis), norm, True)
-
-
-@adjoint(np.fft.fft2)
-def fft_fft2(z, a, s=None, axes=(-2, -1), norm=None, out=None):
-    d[a] = _fft_grad(d[z], a, _fft_axes(a, s, axes), norm)
-
-
-@adjoint(np.fft.fftn)
-def fft_fftn(z, a, s=None, axes=None, norm=None, out=None):
-    d[a] = _fft_grad(d[z], a, _fft_axes(a, s, axes), norm)
-
-
-@adjoint(np.fft.ifft2)
-def fft_ifft2(z, a, s=None, axes=(-2, -1), norm=None, out=None):
-    d[a] = _fft_grad(d[z], a, _fft_axes(a, s, axes), norm, True)
-
-
-@adjoint(np.fft.ifftn)
-def fft_ifftn(z, a, s=None, axes=None, norm=None, out=None):
-    d[a] = _fft_grad(d[z], a, _fft_axes(a, s, axes), norm, True)
-
-
-def _rfftn_grad(dz, z, a, n_last, axes, norm):
-    """Adjoint of ``rfftn`` whose last transformed axis has length ``n_last``."""
-    full = list(np.shape(z))
-    full[axes[-1]] = n_last
-    g = np.fft.fftn(_fit(dz, full), axes=axes, norm=norm)
-    return _match(a, np.real(_fit(g, np.shape(a))))
-
-
-def _irfftn_grad(dz, z, a, axes, norm):
-    """Adjoint of ``irfftn``: ``conj(rfftn(d[z]))`` with the interior
-    frequencies (counted twice in the real result) doubled, scaled as ``norm``."""
-    ns = [np.shape(z)[ax] for ax in axes]
-    count = float(np.prod(ns))
-    scale = {None: 1.0 / count, "backward": 1.0 / count, "ortho": 1.0 / np.sqrt(count),
-             "forward": 1.0}[norm]
-    r = np.fft.rfftn(dz, axes=axes)
-    k = np.arange(r.shape[axes[-1]])
-    fac = np.where((k == 0) | (2 * k == ns[-1]), 1.0, 2.0)
-    fac = np.reshape(fac, [-1 if i == axes[-1] else 1 for i in range(np.ndim(r))])
-    return _match(a, _fit(np.conj(r) * fac * scale, np.shape(a)))
-
-
-@adjoint(np.fft.rfft)
-def fft_rfft(z, a, n=None, axis=-1, norm=None, out=None):
-    d[a] = _rfftn_grad(d[z], z, a, _rfft_len(a, n, axis), _fft_axes(a, None, axis), norm)
-
-
-@adjoint(np.fft.rfft2)
-def fft_rfft2(z, a, s=None, axes=(-2, -1), norm=None, out=None):
-    d[a] = _rfftn_grad(d[z], z, a, _rfft_len(a, s, axes), _fft_axes(a, s, axes), norm)
-
-
-@adjoint(np.fft.rfftn)
-def fft_rfftn(z, a, s=None, axes=None, norm=None, out=None):
-    d[a] = _rfftn_grad(d[z], z, a, _rfft_len(a, s, axes), _fft_axes(a, s, axes), norm)
-
-
-def _rfft_len(a, s, axes):
-    """Length of the real signal along the last transformed axis."""
-    if s is not None:
-        return int(np.atleast_1d(s)[-1])
-    return np.shape(a)[_fft_axes(a, None, axes)[-1]]
-
-
-@adjoint(np.fft.irfft)
-def fft_irfft(z, a, n=None, axis=-1, norm=None, out=None):
-    d[a] = _irfftn_grad(d[z], z, a, _fft_axes(a, None, axis), norm)
-
-
-@adjoint(np.fft.irfft2)
-def fft_irfft2(z, a, s=None, axes=(-2, -1), norm=None, out=None):
-    d[a] = _irfftn_grad(d[z], z, a, _fft_axes(a, s, axes), norm)
-
-
-@adjoint(np.fft.irfftn)
-def fft_irfftn(z, a, s=None, axes=None, norm=None, out=None):
-    d[a] = _irfftn_grad(d[z], z, a, _fft_axes(a, s, axes), norm)
-
-
-@adjoint(np.fft.fftshift)
-def fft_fftshift(z, x, axes=None):
-    d[x] = _match(x, np.fft.ifftshift(d[z], axes))
-
-
-@adjoint(np.fft.ifftshift)
-def fft_ifftshift(z, x, axes=None):
-    d[x] = _match(x, np.fft.fftshift(d[z], axes))
-
-
 @adjoint(np.arange)
 def arange(z, start_or_stop, stop=None, step=None, dtype=None, *, device=None, like=None):
     d[start_or_stop] = _arange_grad(d[z], z, stop, False)
@@ -1990,78 +1583,6 @@ def _polyval_grad(dz, p, x, which):
     return _like(g, p) if isinstance(p, np.ndarray) else list(g)
 
 
-@adjoint(np.linalg.matrix_power)
-def linalg_matrix_power(z, a, n):
-    d[a] = _matrix_power_grad(d[z], a, n)
-
-
-def _matrix_power_grad(dz, a, n):
-    """Adjoint of ``a ** n`` (matrix): ``sum_k (a^T)^k dz (a^T)^(n-1-k)``; a negative
-    ``n`` is a power of the inverse."""
-    if n < 0:
-        inv = np.linalg.inv(a)
-        g = _matrix_power_grad(dz, inv, -n)
-        return _like(-np.swapaxes(inv, -1, -2) @ g @ np.swapaxes(inv, -1, -2), a)
-    at = np.swapaxes(np.asarray(a), -1, -2)
-    powers = [np.broadcast_to(np.eye(at.shape[-1]), at.shape)]
-    for _ in range(n - 1):
-        powers.append(powers[-1] @ at)
-    g = np.zeros(np.broadcast_shapes(np.shape(dz), at.shape))
-    for k in range(n):
-        g = g + powers[k] @ dz @ powers[n - 1 - k]
-    return _like(g, a)
-
-
-@adjoint(np.linalg.multi_dot)
-def linalg_multi_dot(z, arrays, *, out=None):
-    d[arrays] = _multi_dot_grad(d[z], arrays)
-
-
-def _multi_dot_grad(dz, arrays):
-    """Adjoint of ``multi_dot`` (1-D first and last operands allowed): each matrix
-    gets the product of the others' around ``dz``."""
-    mats = [np.asarray(m, dtype=float) for m in arrays]
-    first_1d, last_1d = mats[0].ndim == 1, mats[-1].ndim == 1
-    if first_1d:
-        mats[0] = mats[0][None, :]
-    if last_1d:
-        mats[-1] = mats[-1][:, None]
-    g = np.asarray(dz)
-    g = g.reshape(mats[0].shape[0], mats[-1].shape[1])
-    grads = []
-    for i in range(len(mats)):
-        left = np.linalg.multi_dot(mats[:i]) if i > 1 else (mats[0] if i == 1 else None)
-        right = np.linalg.multi_dot(mats[i + 1:]) if len(mats) - i > 2 else (
-            mats[-1] if i == len(mats) - 2 else None)
-        gi = g
-        if left is not None:
-            gi = left.T @ gi
-        if right is not None:
-            gi = gi @ right.T
-        grads.append(_like(np.reshape(gi, np.shape(arrays[i])), arrays[i]))
-    return grads
-
-
-@adjoint(np.linalg.eigvalsh)
-def linalg_eigvalsh(z, a, UPLO='L'):
-    d[a] = _eigvalsh_grad(d[z], a, UPLO)
-
-
-def _eigvalsh_grad(dz, a, UPLO='L'):
-    """Adjoint of ``eigvalsh``: ``eigh``'s, with no adjoint for the eigenvectors."""
-    return _eigh_grad((dz, None), np.linalg.eigh(a, UPLO), UPLO)
-
-
-@adjoint(np.linalg.eigvals)
-def linalg_eigvals(z, a):
-    d[a] = _eigvals_grad(d[z], a)
-
-
-def _eigvals_grad(dz, a):
-    """Adjoint of ``eigvals``: ``eig``'s, with no adjoint for the eigenvectors."""
-    return _eig_grad((dz, None), np.linalg.eig(a), a)
-
-
 @adjoint(np.ndarray.round)
 def ndarray_round(z, self, decimals=0, out=None):
     d[self] = np.zeros_like(d[z])
@@ -2104,9 +1625,6 @@ def _item_grad(dz, a, args):
     return _like(g, a)
 
 
-nondifferentiable(np.linalg.matrix_rank, why="integer-valued")
-
-
 @adjoint(np.multiply.outer)   # also what sourcegrad writes for np.outer of known vectors
 def multiply_outer(z, A, B):
     d[A] = _like(np.tensordot(d[z], B, axes=np.ndim(B)), A)
@@ -2120,27 +1638,3 @@ if hasattr(np.ndarray, "mT"):   # NumPy >= 2
     @adjoint(np.matrix_transpose, np.linalg.matrix_transpose)
     def matrix_transpose(z, x):
         d[x] = np.swapaxes(d[z], -1, -2)
-
-    @adjoint(np.linalg.vector_norm)
-    def linalg_vector_norm(z, x, *, axis=None, keepdims=False, ord=2):
-        d[x] = _vector_norm_grad(d[z], z, x, axis, keepdims, ord)
-
-    @adjoint(np.linalg.matrix_norm)
-    def linalg_matrix_norm(z, x, *, keepdims=False, ord='fro'):
-        d[x] = _norm_grad(d[z], z, x, ord, (-2, -1), keepdims)
-
-
-def _vector_norm_grad(dz, z, x, axis=None, keepdims=False, ord=2):
-    """Adjoint of ``linalg.vector_norm``: any number of axes, always a vector norm
-    (``linalg.norm``'s for the reduced axes laid out as one)."""
-    x = np.asarray(x)
-    axes = _axes(axis, x.ndim)
-    rest = [i for i in range(x.ndim) if i not in axes]
-    perm = rest + list(axes)
-    lead = [x.shape[i] for i in rest]
-    flat = np.transpose(x, perm).reshape(lead + [-1])
-    zk = np.transpose(_keep(z, x.ndim, axis, keepdims), perm).reshape(lead + [1])
-    dzk = np.transpose(_keep(dz, x.ndim, axis, keepdims), perm).reshape(lead + [1])
-    g = _norm_grad(dzk, zk, flat, ord, -1, True)
-    g = g.reshape(lead + [x.shape[i] for i in axes])
-    return np.transpose(g, np.argsort(perm))

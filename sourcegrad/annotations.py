@@ -1,0 +1,84 @@
+"""Every annotation a stage may put on a tree node, in one table.
+
+Stages talk to later stages through the tree itself: a normalized statement
+remembers the user's statement it came from, the reverse stage marks the
+pushes and pops of its stack, the assembler marks the user's own forward
+statements so the optimizer keeps their meaning.  Each such fact is an
+annotation declared below -- which node carries it, which stage sets it,
+which reads it -- and is read and written only through :func:`setanno`,
+:func:`getanno` and :func:`copyanno` (a test checks that no module sets a
+node attribute of its own).
+
+Annotations are stored as attributes named ``sg_<key>``, so ``copy.copy`` of a
+node carries them and ``astutil.copy_tree`` (which rebuilds nodes) does not.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Annotation:
+    key: str
+    on: str        # which nodes carry it
+    set_by: str    # the stage (module) that sets it
+    read_by: str   # the stages that read it
+    meaning: str
+
+
+ANNOTATIONS = {a.key: a for a in (
+    Annotation("origin", "statement", "normalize", "reverse, pipeline, optimize",
+               "the user's statement this normalized statement was made from: the "
+               "comments heading the backward blocks and the positions of errors"),
+    Annotation("runtime", "Name", "normalize, pipeline", "pipeline, reverse",
+               "the sourcegrad.runtime helper this name refers to, or the value of a "
+               "parameter's default (pipeline.actual_defaults): the pipeline binds "
+               "the name to it in the generated code's environment"),
+    Annotation("copy_first", "AugAssign", "normalize", "normalize",
+               "an in-place update of a value that may alias an input: copy it first"),
+    Annotation("note", "Expr", "reverse", "codegen, optimize, reverse",
+               "a comment, not code: codegen prints its string as '# text'"),
+    Annotation("pure", "statement", "reverse, shapes", "optimize",
+               "only binds names: dead-code elimination may drop it when nothing "
+               "reads them"),
+    Annotation("push", "Expr", "reverse", "pipeline",
+               "saves the named value on the stack (value: the name)"),
+    Annotation("pop", "Assign", "reverse", "pipeline, optimize",
+               "restores the named value from the stack (value: the name)"),
+    Annotation("primal", "Assign", "pipeline", "optimize",
+               "a statement of the user's forward sweep: the optimizer keeps its "
+               "semantics (no algebraic identities that would alias a user's array)"),
+    Annotation("backward", "For", "reverse", "optimize",
+               "a loop of the backward sweep: dropped when its body is empty"),
+    Annotation("operand", "expression", "optimize", "optimize",
+               "an operand of arithmetic or of an elementwise call: a new array is "
+               "made around it, so identities such as 1.0 * e -> e are safe"),
+)}
+
+_PREFIX = "sg_"
+
+
+def _attr(key: str) -> str:
+    if key not in ANNOTATIONS:
+        raise KeyError(f"undeclared annotation {key!r}: declare it in sourcegrad.annotations")
+    return _PREFIX + key
+
+
+def setanno(node, key: str, value=True):
+    """Annotate ``node`` with ``key`` (declared above); returns ``node``."""
+    setattr(node, _attr(key), value)
+    return node
+
+
+def getanno(node, key: str, default=None):
+    """``node``'s annotation ``key``, or ``default``."""
+    return getattr(node, _attr(key), default)
+
+
+def copyanno(source, target, key: str):
+    """Give ``target`` ``source``'s annotation ``key`` (or none, if it has none)."""
+    attr = _attr(key)
+    if hasattr(source, attr):
+        setattr(target, attr, getattr(source, attr))
+    elif hasattr(target, attr):
+        delattr(target, attr)
