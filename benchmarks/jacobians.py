@@ -16,7 +16,8 @@ Workloads (float64, one BLAS thread for everybody):
 Each line prints the median time per call over the rounds, and the ratios to
 the hand-written version (also of the best rounds: less moved by other load)
 and to autograd's ``jacobian``/``hessian`` (JAX's ``jacfwd``/``hessian``, eager
-and jit, when installed), all measured in the same run.  The transformation itself (first call) is reported separately.
+and jit, when installed), all measured in the same run.  The transformation
+itself (first call) is reported separately.
 """
 from __future__ import annotations
 
