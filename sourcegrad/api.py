@@ -14,7 +14,7 @@ import types
 
 import numpy as np
 
-from sourcegrad import runtime
+from sourcegrad import memo, runtime
 from sourcegrad.display import to_html
 from sourcegrad.parse import unwrap
 from sourcegrad.codegen import MISS, fast_path, forwarder, strip_comments
@@ -34,7 +34,6 @@ __all__ = ["grad", "value_and_grad", "source", "GradFunction"]
 MAX_SPECIALIZATIONS = 8
 
 
-_WRAPPERS = {}
 
 
 def _rule_wrapper(primal):
@@ -48,9 +47,9 @@ def _rule_wrapper(primal):
         return None
     if rule is None:
         return None
-    key = registry._key(primal)
-    if key in _WRAPPERS:
-        return _WRAPPERS[key]
+    kept = memo.cache(rule, "wrapper")  # one per rule: made anew when a rule replaces it
+    if "wrapper" in kept:
+        return kept["wrapper"]
     fname = getattr(primal, "__name__", None)
     if not (isinstance(fname, str) and fname.isidentifier()):
         fname = "function"
@@ -60,8 +59,8 @@ def _rule_wrapper(primal):
         return None
     params, args = signature
     expr = _primal_expr(primal, fname, args, scope)
-    wrapper = _WRAPPERS[key] = forwarder(fname, params, expr, args, scope,
-                                         f"{fname} (rule wrapper)")
+    wrapper = kept["wrapper"] = forwarder(fname, params, expr, args, scope,
+                                          f"{fname} (rule wrapper)")
     return wrapper
 
 

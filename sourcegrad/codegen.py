@@ -6,7 +6,8 @@ the user's module does not hold under that name (NumPy, sourcegrad's runtime
 helpers, derivatives of called functions) and the user function's own
 closure variables; the factory's inner functions are then rebuilt over the
 user's real closure cells, so closures stay live.  The text is registered
-with ``linecache`` so tracebacks through generated code show its lines.
+with ``linecache`` so tracebacks through generated code show its lines, for as
+long as the code lives.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import itertools
 import re
 import linecache
 import types
+import weakref
 
 import astor
 import gast
@@ -114,7 +116,8 @@ def compile_functions(defs, names, *, env, globals_, closure_cells, filename_hin
         lines.append("    " + line if line.strip() else "")
     lines.append(f"    return ({', '.join(names)},)")
     module_text = "\n".join(lines) + "\n"
-    code = compile(module_text, _register(module_text, filename_hint), "exec")
+    filename = _register(module_text, filename_hint)
+    code = compile(module_text, filename, "exec")
     scope: dict = {}
     exec(code, globals_, scope)  # defines only the factory; nothing runs
     made = scope[factory](*[env.get(n, _EMPTY) if n not in closure_cells else _EMPTY
@@ -141,6 +144,7 @@ def compile_functions(defs, names, *, env, globals_, closure_cells, filename_hin
     by_name = dict(zip(names, out))
     for cell, var in siblings:  # a call of a sibling reaches the function returned
         cell.cell_contents = by_name[var]
+    _forget_with(filename, [fn.__code__ for fn in out])
     return out, text
 
 
@@ -150,15 +154,43 @@ def define(name, text, scope, what, register=True):
     (``register=False``: not registered, for the many small fast paths)."""
     filename = _register(text, what) if register else f"<sourcegrad: {what}>"
     exec(compile(text, filename, "exec"), scope)
+    if register:
+        _forget_with(filename, [scope[name].__code__])
     return scope[name]
 
 
 def _register(text, what):
     """A file name for generated ``text``, registered with ``linecache`` so tracebacks
     (and sourcegrad, when it reads the source again) find its lines."""
-    filename = f"<sourcegrad: {what} #{next(_counter)}>"
+    try:
+        number = _free.pop()
+    except IndexError:
+        number = next(_counter)
+    filename = f"<sourcegrad: {what} #{number}>"
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     return filename
+
+
+# Numbers of file names whose code is gone, for reuse: Python keeps every file
+# name a function was compiled under (interned), so new numbers forever would
+# grow memory by a hundred bytes a transformation.
+_free: list = []
+
+
+def _forget_with(filename, codes):
+    """Remove ``filename``'s lines from ``linecache`` once every code object in
+    ``codes`` is gone (no traceback can show them then, nor can sourcegrad read
+    them again): a notebook transforms thousands of lambdas."""
+    live = [len(codes)]
+
+    def release():
+        live[0] -= 1
+        if live[0] == 0:
+            linecache.cache.pop(filename, None)
+            _free.append(int(filename[filename.rindex("#") + 1:-1]))
+
+    for code in codes:
+        weakref.finalize(code, release).atexit = False
 
 
 # -- small functions made at run time -------------------------------------------------

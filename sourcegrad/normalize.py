@@ -22,6 +22,7 @@ its ``origin`` annotation (for comments in the generated code and error position
 from __future__ import annotations
 
 import types
+import weakref
 
 import gast
 import numpy as np
@@ -139,7 +140,9 @@ _FRESH_METHODS = {"copy", "astype", "sum", "mean", "prod", "std", "var", "dot", 
                   "tolist", "all", "any", "trace", "fill", "sort", "argsort", "nonzero"}
 
 
-_RETURNS_NEW = {}  # code object -> whether every return of that function makes new values
+# code object -> whether every return of that function makes new values (weak: a
+# notebook's thousands of lambdas come and go)
+_RETURNS_NEW: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _returns_new(fn) -> bool:

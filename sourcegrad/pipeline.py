@@ -19,13 +19,13 @@ import os
 import sys
 import threading
 import types
-import weakref
 from dataclasses import dataclass, field
 
 import gast
 import numpy as np
 
 from sourcegrad import astutil
+from sourcegrad import memo
 from sourcegrad import runtime
 from sourcegrad import shapes as shapes_mod
 from sourcegrad.activity import INACTIVE_ATTRS, analyse
@@ -434,7 +434,8 @@ def user_callable(obj):
 def _bprop_wrapper(cell):
     """A Cell with its own ``bprop`` (MindSpore's custom backward): a function of the
     Cell's inputs that calls ``runtime.cell_with_bprop``, whose rule runs ``bprop``."""
-    cached = cell.__dict__.get("_sg_bprop_wrapper")
+    kept = memo.cache(cell, "bprop")  # not in a copy of the Cell: it wraps this one
+    cached = kept.get("wrapper")
     if cached is not None:
         return cached
     cls = type(cell)
@@ -450,7 +451,7 @@ def _bprop_wrapper(cell):
     fn = forwarder(f"{cls.__name__}_with_bprop", names, "cell_with_bprop", ["cell"] + names,
                    {"cell_with_bprop": runtime.cell_with_bprop, "cell": cell},
                    f"{cls.__name__} with its bprop")
-    object.__setattr__(cell, "_sg_bprop_wrapper", fn)
+    kept["wrapper"] = fn
     return fn
 
 
@@ -489,7 +490,8 @@ def _guard(holder, key, value):
 
 # -- the cache of derivatives ---------------------------------------------------------
 
-_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+# A function's derivatives are kept on the function (``memo.cache``): they refer to
+# its globals and closure, which often refer back to it, and are freed with it.
 _lock = threading.RLock()
 _in_progress = {}
 
@@ -513,12 +515,17 @@ class _NeedFirst(BaseException):
         self.fn, self.spec = fn, spec
 
 
+def derivatives(fn) -> dict:
+    """``fn``'s cached derivatives, by Spec."""
+    return memo.cache(fn, "derivatives")
+
+
 def derive(fn, spec: Spec) -> Derivative:
     """The derivative of ``fn`` for ``spec``, from the cache when still valid."""
     fn = unwrap(fn)
     with _lock:
-        per_fn = _cache.get(fn)
-        d = per_fn.get(spec) if per_fn is not None else None
+        per_fn = derivatives(fn)
+        d = per_fn.get(spec)
         if d is not None and d.valid():
             return d
         key = (fn, spec)
@@ -606,10 +613,7 @@ def _build(key):
         _nested[0] -= 1
         if collecting:
             gc.enable()
-    per_fn = _cache.get(fn)
-    if per_fn is None:
-        per_fn = _cache[fn] = {}
-    per_fn[spec] = d
+    derivatives(fn)[spec] = d
     return d
 
 
