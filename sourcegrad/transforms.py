@@ -25,11 +25,10 @@ from __future__ import annotations
 
 import inspect
 import types
-import weakref
 
 import numpy as np
 
-from sourcegrad import tangents
+from sourcegrad import memo, tangents
 from sourcegrad.api import grad, value_and_grad
 from sourcegrad.codegen import define, strip_comments
 from sourcegrad.errors import NoDerivativeError, SourcegradError
@@ -61,7 +60,6 @@ def _target(fn):
     return func, bound
 
 
-_FORWARD: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 _MAX_SHAPES = 8  # shape-specialised forward derivatives per callable and configuration
@@ -83,16 +81,12 @@ def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None):
         owner, bound = fn.__func__, fn.__self__
     shapes = _shape_key(args)
     key = (positions, kwnames, has_aux, shapes)
-    try:
-        per = _FORWARD.get(owner)
-    except TypeError:  # not weak-referenceable or not hashable: no memory
-        per = None
-    if per is not None:
-        hit = per.get(key)
-        if hit is not None and hit[0].valid():
-            return hit[0], (bound if bound is not None else hit[1])
-        if shapes and sum(1 for k in per if k[:3] == key[:3]) >= _MAX_SHAPES:
-            return forward(fn, positions, kwnames, has_aux)  # many shapes: general
+    per = memo.cache(owner, "forward")  # lives as long as the callable
+    hit = per.get(key)
+    if hit is not None and hit[0].valid():
+        return hit[0], (bound if bound is not None else owner if hit[1] else None)
+    if shapes and sum(1 for k in per if k[:3] == key[:3]) >= _MAX_SHAPES:
+        return forward(fn, positions, kwnames, has_aux)  # many shapes: general
     func, bound_now = _target(fn)
     names = _param_names(func, positions, kwnames, bound_now is not None)
     named = ()
@@ -100,11 +94,8 @@ def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None):
         params = _positional_names(func, bound_now is not None)
         named = tuple((params[i], a) for i, a in _abstracts(shapes) if i < len(params))
     d = derive(func, Spec(active=names, mode="jvp", has_aux=has_aux, shapes=named))
-    try:
-        per = _FORWARD.setdefault(owner, {})
-        per[key] = (d, bound_now if bound is None else None)
-    except TypeError:
-        pass
+    # whether the callable itself is the bound object (a Cell): not kept as a value
+    per[key] = (d, bound is None and bound_now is owner)
     return d, bound_now
 
 

@@ -631,3 +631,28 @@ def test_hessian_of_a_vector_function_is_refused():
         sg.hessian(g1)(X)
     with pytest.raises(NotImplementedError, match="jacrev"):
         sg.jacfwd(sg.jacfwd(g1))(X)
+
+
+def test_forward_derivatives_are_freed_with_their_function():
+    import gc
+    import weakref
+    from sourcegrad.testing import load_source
+    import tempfile
+    import os
+    with tempfile.TemporaryDirectory() as tmp:
+        mod = load_source(os.path.join(tmp, "fwd_mem.py"),
+                          "import numpy as np\ndef f(x):\n    return np.sin(x) * x\n")
+        f = mod.f
+        x = np.array([0.5, 1.5])
+        sg.jacfwd(f)(x)
+        sg.jvp(f, x, np.ones(2))
+        ref = weakref.ref(f)
+        del f, mod.f
+        gc.collect()
+        assert ref() is None, "the forward-mode cache kept the function alive"
+    cell = nn.Dense(3, 2)  # a Cell: the callable is also the object its code is bound to
+    sg.jacfwd(cell)(np.ones(3, np.float32))
+    ref = weakref.ref(cell)
+    del cell
+    gc.collect()
+    assert ref() is None, "the forward-mode cache kept the Cell alive"
