@@ -613,6 +613,9 @@ def source(g, comments: bool = True, stage: str = None) -> str:
     (or ``all``) prints those stages of every transformation to standard error.
     """
     if not isinstance(g, GradFunction):
+        shown = getattr(g, "generated_source", None)  # jacfwd/jacrev/hessian (transforms)
+        if shown is not None:
+            return shown(comments)
         raise TypeError(f"source() expects what grad/value_and_grad returned, got "
                         f"{type(g).__name__}")
     return g.source(comments, stage)

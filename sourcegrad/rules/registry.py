@@ -178,3 +178,72 @@ def is_nondifferentiable(primal: Any) -> bool:
     except Exception:
         return False
 
+
+
+# -- forward mode ---------------------------------------------------------------------
+#
+# A tangent rule is a template too, keyed by the same primal object.  Its first
+# parameter names the primal's result, the others mirror the primal's parameters;
+# each statement ``d[z] = expr`` is the contribution of the one argument whose
+# tangent ``d[x]`` it reads (statements reading an inactive argument's tangent are
+# dropped, the kept ones summed).  Tangents carry a leading batch axis: ``d[x]`` has
+# shape ``(n,) + shape(x)`` (n directions at once).  Elementwise functions of one
+# argument need no tangent template: their adjoint rule, read with ``d[z]`` and
+# ``d[x]`` swapped, is the tangent (the Jacobian is diagonal, so it is its own
+# transpose); they are declared with :func:`diagonal_tangent`.
+
+_TANGENTS: dict[Any, "Rule"] = {}
+_DIAGONAL: set = set()  # primals whose adjoint rule is their tangent rule
+
+
+def tangent(*primals: Any, constant: tuple = ()) -> Callable:
+    """Register ``template`` as the forward-mode (tangent) rule of each of ``primals``.
+
+    ``constant``: parameters the result depends on only through their shape or
+    piecewise-constantly (their tangent contributes nothing).  Any other argument
+    that carries a tangent must have a statement, or forward mode refuses the call.
+
+    Example::
+
+        @tangent(np.sinh)
+        def sinh(z, x):
+            d[z] = d[x] * np.cosh(x)
+    """
+
+    def register(template: Callable) -> Callable:
+        params = list(inspect.signature(template).parameters.values())
+        if not params:
+            raise TypeError(f"tangent rule {template.__name__} must take the result as its "
+                            f"first parameter, then the primal's parameters")
+        sig = inspect.Signature(params[1:])
+        for primal in primals:
+            rule = Rule(primal, template, params[0].name, sig)
+            rule.constant = frozenset(constant)
+            _TANGENTS[_key(primal)] = rule
+        return template
+
+    return register
+
+
+def diagonal_tangent(*primals: Any) -> None:
+    """Declare functions of one argument acting element by element: their tangent
+    rule is their adjoint rule with ``d[z]`` and ``d[x]`` swapped (the Jacobian is
+    diagonal, so it is its own transpose)."""
+    for primal in primals:
+        _DIAGONAL.add(_key(primal))
+
+
+def lookup_tangent(primal: Any) -> Rule | None:
+    """The tangent rule registered for ``primal``, or ``None``."""
+    try:
+        return _TANGENTS.get(_key(primal))
+    except Exception:
+        return None
+
+
+def has_diagonal_tangent(primal: Any) -> bool:
+    """Whether ``primal``'s adjoint rule serves as its tangent rule (see above)."""
+    try:
+        return _key(primal) in _DIAGONAL
+    except Exception:
+        return False
