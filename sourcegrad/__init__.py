@@ -23,6 +23,7 @@ from sourcegrad import ops, nn
 from sourcegrad.rules import ops as _ops_rules  # noqa: F401
 from sourcegrad.api import GradFunction, grad, source, value_and_grad
 from sourcegrad.ops import GradOperation, get_grad, stop_gradient
+from sourcegrad.jit import JitWarning, jit
 
 ops.grad = grad
 ops.value_and_grad = value_and_grad
@@ -35,6 +36,6 @@ __all__ = [
     "Tensor", "Parameter", "ParameterTuple", "ops", "nn",
     "float16", "float32", "float64", "int32", "int64", "bool_",
     "SourcegradError", "UnsupportedSyntaxError", "NoDerivativeError", "SourceNotFoundError",
-    "GradFunction", "export",
+    "GradFunction", "export", "jit", "JitWarning",
 ]
 from sourcegrad.export import export  # noqa: E402

@@ -513,6 +513,19 @@ class GradFunction:
             got = self._fast(*args)
             if got is not _MISS:
                 return got
+        d, args, kwargs = self._select(args, kwargs)
+        f = d.functions[0]
+        if self.bound_self is not None:
+            res = f(self.bound_self, *args, **kwargs)
+        else:
+            res = f(*args, **kwargs)
+        return self._finish(res, args, kwargs)
+
+    def _select(self, args, kwargs):
+        """``(derivative, args, kwargs)`` for a call: the derivative specialised on the
+        inputs (from the cache when it is still valid), and the arguments it takes
+        (the seed and the weight-gradient accumulator among the keywords); ``kwargs``
+        is the caller's own dict, added to in place."""
         fast = self._fast
         if self.sens:
             if not args:
@@ -560,12 +573,7 @@ class GradFunction:
             d = self._last = self.derivative(weight_args, shapes, nvar)
             self._last_key = key
             self._fast, self._fast_arity = None, -1
-        f = d.functions[0]
-        if self.bound_self is not None:
-            res = f(self.bound_self, *args, **kwargs)
-        else:
-            res = f(*args, **kwargs)
-        return self._finish(res, args, kwargs)
+        return d, args, kwargs
 
     def _finish(self, res, args, kwargs):
         if self.value:
@@ -674,6 +682,8 @@ def source(g, comments: bool = True) -> str:
     Each block of the backward sweep is headed by a comment naming the line of
     your code it differentiates; ``comments=False`` leaves them out.
     """
+    if getattr(type(g), "shows_source", False):  # sg.jit of a gradient: what it compiled
+        return g.source(comments)
     if not isinstance(g, GradFunction):
         raise TypeError(f"source() expects what grad/value_and_grad returned, got "
                         f"{type(g).__name__}")

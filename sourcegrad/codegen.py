@@ -10,9 +10,13 @@ with ``linecache`` so tracebacks through generated code show its lines.
 """
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import itertools
-import re
 import linecache
+import os
+import re
+import sys
 import types
 
 import astor
@@ -44,6 +48,43 @@ def to_source(node) -> str:
             return f"{m.group(1)}# {notes[int(m.group(2))]}"
         text = _NOTE_LINE.sub(comment, text)
     return text
+
+
+def module_text(defs, dialect=None, header: str = "") -> str:
+    """Python text of a module holding the function definitions ``defs``.
+
+    ``dialect``: a pass from tree to tree run on each definition just before it
+    is printed -- how a back end (``sourcegrad.jit``'s Numba dialect) gets the
+    same derivative in the forms its compiler accepts, through this one printer.
+    """
+    if dialect is not None:
+        defs = [dialect(d) for d in defs]
+    return header + "\n\n".join(to_source(d).rstrip() + "\n" for d in defs)
+
+
+def load_module(text: str, directory: str, stem: str):
+    """Import ``text`` as a module from a file in ``directory`` named after its content.
+
+    The file is written once: an unchanged text keeps its file and time stamp, so a
+    compiler's on-disk cache keyed on them (Numba's ``cache=True``) stays valid
+    across processes.  The lines are also registered with ``linecache``.
+    """
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+    name = re.sub(r"\W+", "_", stem) + "_" + digest
+    path = os.path.join(directory, name + ".py")
+    if not os.path.exists(path):
+        os.makedirs(directory, exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)  # atomic: a concurrent process sees all of it or none
+    spec = importlib.util.spec_from_file_location(f"_sourcegrad_jit_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    # in sys.modules, as an imported module is: compilers find its globals there by name
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    linecache.cache[path] = (len(text), None, text.splitlines(True), path)
+    return module
 
 
 def strip_comments(text: str) -> str:
