@@ -248,7 +248,7 @@ _MISS = object()
 
 
 def _fast_path(d, key, positions, single, *, value=False, weights=None,
-               single_weight=False, bound_self=None, finish=None):
+               single_weight=False, bound_self=None, finish=None, owner=None):
     """A function for ``GradFunction.__call__``'s common case, written for one input
     signature: it checks each input's type (and shape and dtype) and the guards,
     calls the derivative, and hands back gradients that are already new arrays
@@ -260,7 +260,8 @@ def _fast_path(d, key, positions, single, *, value=False, weights=None,
     those Parameters' gradients too.  ``finish`` (``GradFunction._finish``, bound)
     shapes any result that is not plain new arrays like the inputs and weights,
     exactly as the general path does.  ``bound_self``: passed first (a Cell's
-    gradient)."""
+    gradient).  ``owner``: the type of the ``base`` of a new array the function
+    returns when that is not None (``sg.jit``: Numba's memory owner)."""
     n = len(key)
     args = ", ".join(f"a{i}" for i in range(n))
     env = {"__name__": __name__, "_nd": np.ndarray, "_fn": d.functions[0],
@@ -278,7 +279,11 @@ def _fast_path(d, key, positions, single, *, value=False, weights=None,
     positions = positions or ()
     grads = [f"g{j}" for j in range(len(positions))]
     arrays = [type(key[p]) is tuple for p in positions]
-    like = [f"type(g{j}) is _nd and g{j}.base is None and g{j}.dtype is D{p} "
+    env["_O"] = owner
+    # (a dtype Numba makes is equal to, not the same object as, NumPy's)
+    fresh, same = ("g{j}.base is None", "is") if owner is None else \
+        ("type(g{j}.base) is _O", "==")
+    like = [f"type(g{j}) is _nd and {fresh.format(j=j)} and g{j}.dtype {same} D{p} "
             f"and g{j}.shape == S{p}" for j, p in enumerate(positions)]
     lines = [f"def _fast({args}):"]
     _checked(lines, checks, d.guards)

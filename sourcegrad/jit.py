@@ -29,6 +29,7 @@ import gast
 import numpy as np
 
 from sourcegrad import codegen
+from sourcegrad.api import _MISS as _FAST_MISS
 from sourcegrad.dialect import LIB, numba_dialect
 from sourcegrad.errors import SourcegradError
 
@@ -240,11 +241,28 @@ class _Base:
 _MISSING = object()
 
 
+class _Compiled:
+    """What ``api._fast_path`` reads of a derivative: the function it calls, guards."""
+
+    def __init__(self, fn, guards):
+        self.functions = (fn,)
+        self.guards = guards
+
+
 def _for_numba(numba, obj):
     """What a free name of the derivative is bound to in the compiled module."""
     if isinstance(obj, types.FunctionType) and not isinstance(obj, numba.core.dispatcher.Dispatcher):
         return numba.njit(obj)  # a plain helper: compiled along (or refused, by line)
     return obj
+
+
+def _numba_owner():
+    """The type of the ``base`` of an array a Numba function made and returned."""
+    got = _numba_owner.__dict__.get("type")
+    if got is None:
+        numba = _numba()
+        got = _numba_owner.type = type(numba.njit(lambda: np.empty(1))().base)
+    return got
 
 
 def _plain(text):
@@ -269,6 +287,8 @@ class JitGrad(_Base):
         super().__init__(strict)
         self._g = g
         self._last = None  # (derivative, Compiled) of the last call
+        self._seen = None  # the last call's signature
+        self._fast, self._fast_arity = None, -1
         self.__name__ = f"{g.__name__}_jit"
         self.__doc__ = f"{g.__doc__} Compiled with Numba (sg.jit)."
 
@@ -295,6 +315,11 @@ class JitGrad(_Base):
         return c
 
     def __call__(self, *args, **kwargs):
+        if len(args) == self._fast_arity and not kwargs:
+            # the same input signature as the last call: checks and the compiled call
+            got = self._fast(*args)
+            if got is not _FAST_MISS:
+                return got
         g = self._g
         d, args, kwargs = g._select(args, kwargs)
         c = self._for(d)
@@ -302,6 +327,17 @@ class JitGrad(_Base):
             res = self._run(c, (g.bound_self,) + tuple(args), kwargs)
         else:
             res = self._run(c, args, kwargs)
+        key = g._last_key
+        if c.reason is None and g._plain and not kwargs and g.weights is None \
+                and g.bound_self is None and key == self._seen:
+            # the second call with these inputs (as grad does): a fast path to the
+            # compiled function, from the same generator as grad's own
+            from sourcegrad.api import _fast_path
+            self._fast = _fast_path(_Compiled(c.call, d.guards), key[1], g.positions,
+                                    g.single, value=g.value, finish=g._finish,
+                                    owner=_numba_owner())
+            self._fast_arity = len(args)
+        self._seen = key
         return g._finish(res, args, kwargs)
 
     def source(self, comments: bool = True) -> str:
