@@ -102,19 +102,25 @@ def _reducer(kind):
         axis = _norm(axis, a.ndim)
         before, n, after = _shape3(a, axis)
         b = np.ascontiguousarray(a).reshape((before, n, after))
-        if kind == "sum" or kind == "mean":
-            r = np.zeros((before, after), dtype=b.dtype)
-            for j in range(n):
-                r += b[:, j, :]
-            if kind == "mean":
-                r = r / n
-        else:
-            r = b[:, 0, :].copy()
-            for j in range(1, n):
-                if kind == "max":
-                    r = np.maximum(r, b[:, j, :])
-                else:
-                    r = np.minimum(r, b[:, j, :])
+        if n == 0:  # an empty sum is 0; an empty max has no answer (as NumPy)
+            if kind != "sum":
+                raise ValueError("zero-size array to reduction operation")
+            return np.zeros((before, after), dtype=b.dtype), axis
+        r = np.empty((before, after), dtype=b.dtype)
+        # scalar loops: no temporary arrays, and one pass over ``a``
+        for i in range(before):
+            for k in range(after):
+                acc = b[i, 0, k]
+                for j in range(1, n):
+                    v = b[i, j, k]
+                    if kind == "sum" or kind == "mean":
+                        acc += v
+                    elif kind == "max":
+                        if v > acc or np.isnan(v):
+                            acc = v
+                    elif v < acc or np.isnan(v):
+                        acc = v
+                r[i, k] = acc / n if kind == "mean" else acc
         return r, axis
 
     reduce3 = njit(cache=_CACHE)(reduce3)
@@ -232,3 +238,37 @@ def _unbroadcast_impl(d, x):
 def tie(x1, x2, z):
     """Weight of ``x1`` in ``maximum``/``minimum``: 1 where it wins, 0.5 on a tie."""
     return np.where(x1 == z, np.where(x1 == x2, 0.5, 1.0), 0.0)
+
+
+def index_adjoint(x, index, dz):
+    pass
+
+
+def _basic_index(index):
+    if isinstance(index, (types.Integer, types.SliceType)):
+        return True
+    return isinstance(index, types.BaseTuple) and all(
+        isinstance(t, (types.Integer, types.SliceType)) for t in index.types)
+
+
+@overload(index_adjoint)
+def _index_adjoint_impl(x, index, dz):
+    """The adjoint of the array ``x`` given the adjoint ``dz`` of ``x[index]`` (as
+    ``np.add.at``: repeated integer indices add up)."""
+    if not isinstance(x, types.Array) or not isinstance(x.dtype, types.Float):
+        return None
+    if _basic_index(index):
+        def basic(x, index, dz):
+            out = np.zeros(x.shape, dtype=x.dtype)
+            out[index] += dz
+            return out
+        return basic
+    if isinstance(index, types.Array) and index.ndim == 1 \
+            and isinstance(index.dtype, types.Integer):
+        def gather(x, index, dz):
+            out = np.zeros(x.shape, dtype=x.dtype)
+            for k in range(index.shape[0]):
+                out[index[k]] += dz[k]
+            return out
+        return gather
+    return None

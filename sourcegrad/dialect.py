@@ -8,6 +8,7 @@ A pass from tree to tree, run by ``codegen.module_text`` just before printing
   ``_sg_jit.max_drop(a, k)``, ... (``sourcegrad._jitlib``);
 * ``np.multiply.outer(a, b)`` becomes ``np.outer(a, b)`` reshaped to
   ``np.shape(a) + np.shape(b)``;
+* ``np.expand_dims(a, (j, k))`` becomes one ``expand_dims`` per axis;
 * ``for i in reversed(range(...))`` becomes a ``range`` with step -1;
 * the one stack of saved values (``stack.append(h)`` ... ``h = stack.pop()``)
   becomes one list per saved name, so each list holds values of one type;
@@ -86,6 +87,15 @@ class _Lower(NodeTransformer):
             shape = gast.BinOp(left=_call(_attr(_name("np"), "shape"), copy_tree(a)), op=gast.Add(),
                                right=_call(_attr(_name("np"), "shape"), copy_tree(b)))
             return _call(_attr(outer, "reshape"), shape)
+        # np.expand_dims(a, (j, k)): one int axis at a time (ascending, as NumPy places them)
+        if _is_np(f, "expand_dims") and len(node.args) == 2 and not node.keywords \
+                and isinstance(node.args[1], gast.Tuple):
+            axes = [_int(e) for e in node.args[1].elts]
+            if axes and None not in axes and min(axes) >= 0:
+                out = node.args[0]
+                for k in sorted(axes):
+                    out = _call(_attr(_name("np"), "expand_dims"), out, _const(k))
+                return out
         lowered = self.reduction(node)
         if lowered is not None:
             return lowered

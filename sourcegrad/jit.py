@@ -92,7 +92,8 @@ def _roles():
     from sourcegrad.rules import numpy_
     return {id(ops.sigmoid): "sigmoid_where", id(numpy_._sigmoid): "sigmoid_clip",
             id(runtime.unbroadcast): "unbroadcast",
-            id(numpy_._minmax_grad): "minmax_grad", id(numpy_._tie): "tie"}
+            id(numpy_._minmax_grad): "minmax_grad", id(numpy_._tie): "tie",
+            id(runtime.index_adjoint): "index_adjoint"}
 
 
 class Compiled:
