@@ -605,7 +605,9 @@ def _jit_contender(wl: Workload, sg, sg_error, args, reference, row: Row) -> Con
 def probe_jit_first_call(name: str) -> float:
     """In this process: ``sg.jit`` of workload ``name``, its first call (loading the
     compiled code from the disk cache a previous process filled), in seconds."""
+    import numba  # noqa: F401  (importing Numba, once per process, is not compiling)
     import sourcegrad as sg
+    from sourcegrad import _jitlib  # noqa: F401
     wl = WORKLOADS[name] if name in WORKLOADS else cell_workload()
     args = wl.make_inputs()
     gc.collect()
