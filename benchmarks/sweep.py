@@ -22,8 +22,9 @@ Two sweeps, each timed in this process on functions no earlier call has seen
   (``np.sin(x) * x``), first call of the innermost result.
 
 Wall and CPU time (this process's) are both shown: on a shared machine the
-CPU time is the steadier figure.  The targets of issue 17 are printed beside the numbers: 1,000 statements
-<= 0.5 s, 5,000 <= 3 s, 4th order <= 50 ms, exponents near 1.
+CPU time is the steadier figure.  The targets of issue 17 are printed beside
+the numbers: 1,000 statements <= 0.5 s, 5,000 <= 3 s, 4th order <= 50 ms,
+exponents near 1.
 """
 from __future__ import annotations
 

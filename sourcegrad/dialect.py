@@ -133,11 +133,11 @@ class _Lower(NodeTransformer):
     def helper(self, node, role):
         if role == "minmax_grad":
             args = list(node.args) + [k.value for k in node.keywords]
-            if node.keywords or len(args) not in (3, 5):
+            if node.keywords or len(args) not in (3, 4, 5):
                 return node
             if len(args) == 3:
                 return self.lib("minmax_grad_all", *args)
-            dz, z, a, axis, keep = args
+            dz, z, a, axis, keep = args if len(args) == 5 else args + [_const(False)]
             k = _int(axis)
             if isinstance(axis, gast.Constant) and axis.value is None:
                 return self.lib("minmax_grad_all", dz, z, a)

@@ -252,7 +252,7 @@ class _Compiled:
 
 def _for_numba(numba, obj):
     """What a free name of the derivative is bound to in the compiled module."""
-    if isinstance(obj, types.FunctionType) and not isinstance(obj, numba.core.dispatcher.Dispatcher):
+    if isinstance(obj, types.FunctionType):  # (a Numba dispatcher is not one)
         return numba.njit(obj)  # a plain helper: compiled along (or refused, by line)
     return obj
 

@@ -226,3 +226,31 @@ def test_disk_cache_serves_a_second_process(tmp_path):
         assert r.returncode == 0, r.stderr
     first, second = (r.stdout.split()[-1] for r in runs)
     assert (first, second) == ("0", "1")  # compiled, then loaded from the disk cache
+
+
+def branchy(x, w):
+    s = 0.0
+    i = 0
+    while i < 3:
+        if np.sum(x) > 0:
+            s = s + np.sum(np.tanh(x * w))
+        else:
+            s = s - np.sum(x * x)
+        x = x * 0.5
+        i += 1
+    return s, x
+
+
+def test_control_flow_has_aux_and_sens():
+    x, w = _rng().standard_normal(4), _rng().standard_normal(4)
+    for g in (sg.grad(branchy, (0, 1), has_aux=True),
+              sg.grad(branchy, 1, has_aux=True, sens_param=True)):
+        j = sg.jit(g)
+        extra = (2.0,) if g.sens else ()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", sg.JitWarning)
+            got = j(x, w, *extra)
+        assert _compiled(j)
+        want = g(x, w, *extra)
+        _same(got[0], want[0])
+        _same(got[1], want[1])
