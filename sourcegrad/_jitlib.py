@@ -106,21 +106,21 @@ def _reducer(kind):
             if kind != "sum":
                 raise ValueError("zero-size array to reduction operation")
             return np.zeros((before, after), dtype=b.dtype), axis
-        r = np.empty((before, after), dtype=b.dtype)
-        # scalar loops: no temporary arrays, and one pass over ``a``
+        r = b[:, 0, :].copy()
+        # scalar loops, the innermost along memory: no temporaries, one pass over ``a``
         for i in range(before):
-            for k in range(after):
-                acc = b[i, 0, k]
-                for j in range(1, n):
+            for j in range(1, n):
+                for k in range(after):
                     v = b[i, j, k]
                     if kind == "sum" or kind == "mean":
-                        acc += v
+                        r[i, k] += v
                     elif kind == "max":
-                        if v > acc or np.isnan(v):
-                            acc = v
-                    elif v < acc or np.isnan(v):
-                        acc = v
-                r[i, k] = acc / n if kind == "mean" else acc
+                        if v > r[i, k] or np.isnan(v):
+                            r[i, k] = v
+                    elif v < r[i, k] or np.isnan(v):
+                        r[i, k] = v
+        if kind == "mean":
+            return r / n, axis
         return r, axis
 
     reduce3 = njit(cache=_CACHE)(reduce3)

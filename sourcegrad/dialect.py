@@ -34,8 +34,9 @@ _REDUCTIONS = {("sum", True): "sum_keep", ("sum", False): "sum_drop",
                ("amax", True): "max_keep", ("amax", False): "max_drop",
                ("min", True): "min_keep", ("min", False): "min_drop",
                ("amin", True): "min_keep", ("amin", False): "min_drop"}
-# reductions Numba has itself: left alone
-_NATIVE = {("sum", False)}
+# reductions Numba has itself: left alone (its sum over an axis is slower than the
+# helper's loops, so every reduction over one axis goes to the helpers)
+_NATIVE = set()
 
 
 def _name(id_, ctx=None):
