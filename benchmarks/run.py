@@ -593,10 +593,11 @@ def _jit_contender(wl: Workload, sg, sg_error, args, reference, row: Row) -> Con
             warnings.simplefilter("always", sg.JitWarning)
             j = sg.jit(wl.sourcegrad(sg))
             j(*args)
-        row.jit_compile = {"cold_s": time.perf_counter() - t0}
+        cold = time.perf_counter() - t0
         fell = [w for w in caught if issubclass(w.category, sg.JitWarning)]
         if fell:  # timed as NumPy, it would pass for a compiled figure
             raise RuntimeError(f"uncompiled: {str(fell[0].message)}")
+        row.jit_compile = {"cold_s": cold}
         return lambda: j(*args)
 
     return _contender(SGJIT, build, reference)
