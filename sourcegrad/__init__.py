@@ -30,6 +30,7 @@ from sourcegrad.ops import GradOperation, get_grad, stop_gradient
 from sourcegrad.rules import tangents_numpy as _tangent_rules  # noqa: F401
 from sourcegrad.rules import tangents_ops as _tangent_ops_rules  # noqa: F401
 from sourcegrad.transforms import hessian, jacfwd, jacrev, jvp, vjp
+from sourcegrad.jit import JitWarning, jit
 
 __version__ = "0.1.0"
 
@@ -40,7 +41,7 @@ __all__ = [
     "Tensor", "Parameter", "ParameterTuple", "ops", "nn",
     "float16", "float32", "float64", "int32", "int64", "bool_",
     "SourcegradError", "UnsupportedSyntaxError", "NoDerivativeError", "SourceNotFoundError",
-    "GradFunction", "export",
+    "GradFunction", "export", "jit", "JitWarning",
 ]
 from sourcegrad.export import export  # noqa: E402
 from sourcegrad.rules import nondiff as _nondiff  # noqa: E402,F401  (the table; imports api)

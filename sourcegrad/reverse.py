@@ -201,15 +201,16 @@ class Reverser:
 
     # -- blocks -------------------------------------------------------------------
     def block(self, stmts):
-        fwd, bwd = [], []
+        fwd, bwds = [], []
         for s in stmts:
             f, b = self.stmt(s)
             fwd += f
             origin = getanno(s, "origin")
             if b and origin is not None:
                 b = [Note(origin, self.parsed)] + b
-            bwd = b + bwd
-        return fwd, bwd
+            bwds.append(b)
+        # the backward blocks in reverse order, joined once (prepending each is quadratic)
+        return fwd, [st for b in reversed(bwds) for st in b]
 
     def stmt(self, s):
         if isinstance(s, gast.Assign):
