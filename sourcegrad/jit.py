@@ -32,6 +32,7 @@ from sourcegrad import codegen, ops, runtime
 from sourcegrad.api import GradFunction
 from sourcegrad.codegen import MISS as _FAST_MISS, fast_path
 from sourcegrad.parse import parse_function
+from sourcegrad.reverse import note_stmt
 from sourcegrad.rules import numpy_core
 from sourcegrad.dialect import LIB, numba_dialect
 from sourcegrad.errors import SourcegradError
@@ -139,9 +140,7 @@ def _with_notes(text):
                     comments.append(lines[k].strip()[1:].strip())
                     k -= 1
                 for c in reversed(comments):
-                    note = gast.Expr(value=gast.Constant(value=c, kind=None))
-                    note.sg_note = True
-                    out.append(note)
+                    out.append(note_stmt(c))
                 out.append(s)
             setattr(st, field_, out)
     return [d for d in module.body if isinstance(d, gast.FunctionDef)]
