@@ -38,7 +38,7 @@ from sourcegrad.normalize import assign, const, name, normalize
 from sourcegrad.optimize import optimize
 from sourcegrad.parse import MISSING, parse_function, unwrap
 from sourcegrad.reverse import Acc, Note, Resolver, Reverser, call, is_note, prune_notes
-from sourcegrad.rules import registry
+from sourcegrad.rules import foreign, registry
 from sourcegrad.tensor import Parameter
 from sourcegrad.annotations import getanno, setanno
 
@@ -270,6 +270,8 @@ class Context:
                 return "rule", obj
             if registry.is_nondifferentiable(obj):
                 return "nondiff", obj
+            if foreign.library_of(obj) is not None:
+                return "unknown", obj  # SciPy, autograd, JAX: never their source
             target = user_callable(obj)
             if target is not None:
                 fn, has_self = target
