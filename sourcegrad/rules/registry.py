@@ -269,7 +269,7 @@ def is_elementwise(obj: Any) -> bool:
 
 # Rule families for optional libraries, loaded on the first lookup that misses
 # while the library is imported (so importing sourcegrad never imports SciPy:
-# the five SciPy families together cost about a second of start-up).  A
+# the SciPy families together cost about a second of start-up).  A
 # family's module imports this one, never the other way round: the edge is
 # data, followed only at run time.
 _LAZY_FAMILIES = {
@@ -277,7 +277,6 @@ _LAZY_FAMILIES = {
     "scipy.stats": "sourcegrad.rules.scipy_stats",
     "scipy.linalg": "sourcegrad.rules.scipy_linalg",
     "scipy.signal": "sourcegrad.rules.scipy_signal",
-    "scipy.integrate": "sourcegrad.rules.scipy_integrate",
 }
 _lazy_pending = dict(_LAZY_FAMILIES)
 
