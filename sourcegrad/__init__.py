@@ -27,6 +27,7 @@ from sourcegrad.rules import ops as _ops_rules  # noqa: F401
 from sourcegrad.api import GradFunction, grad, source, value_and_grad
 from sourcegrad import dispatch as _dispatch  # noqa: F401  (registers the run-time calls)
 from sourcegrad.ops import GradOperation, get_grad, stop_gradient
+from sourcegrad.pytree import ravel
 
 __version__ = "0.1.0"
 
@@ -36,7 +37,7 @@ __all__ = [
     "Tensor", "Parameter", "ParameterTuple", "ops", "nn",
     "float16", "float32", "float64", "int32", "int64", "bool_",
     "SourcegradError", "UnsupportedSyntaxError", "NoDerivativeError", "SourceNotFoundError",
-    "GradFunction", "export",
+    "GradFunction", "export", "ravel",
 ]
 from sourcegrad.export import export  # noqa: E402
 from sourcegrad.rules import nondiff as _nondiff  # noqa: E402,F401  (the table; imports api)
