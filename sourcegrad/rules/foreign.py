@@ -61,9 +61,13 @@ def library_of(obj) -> str | None:
 
 
 def _name(obj) -> str:
+    if getattr(obj, "_is_autograd_primitive", False) is True:
+        return getattr(obj.fun, "__name__", "primitive")  # the user's own @primitive
     qual = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
     if qual is None:
         qual = type(obj).__name__
+    if "<locals>" in qual:  # made by a decorator (autograd names it after what it does)
+        qual = getattr(obj, "__name__", qual)
     owner = getattr(obj, "__self__", None)
     if owner is not None and not isinstance(owner, type(sys)):
         # scipy.stats.norm.logpdf: a method of a distribution object
@@ -95,6 +99,8 @@ def refusal(obj) -> tuple[str, str, str] | None:
                 f"        def _(z, x): d[x] = <your vjp applied to d[z]>\n"
                 f"        (README, 'Coming from autograd or JAX')")
     base = getattr(obj, "__name__", "")
+    if "_of_" in base:  # autograd's elementwise_grad_of_tanh_wrt_argnum_0
+        base = base.split("_of_")[0]
     if lib in ("autograd", "JAX") and base in _IDIOMS:
         return (what, f"{what} is {lib}'s {base}, which runs {lib}'s tracer: it cannot be "
                       f"differentiated by sourcegrad",
