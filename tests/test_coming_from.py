@@ -149,3 +149,38 @@ def test_jax_numpy_points_to_numpy():
         sg.grad(with_jax_numpy)(X)
     msg = str(info.value)
     assert "belongs to JAX" in msg and "import numpy as np" in msg
+
+
+# ------------------------------------------------------------- the README --
+
+def _readme_blocks(section):
+    import pathlib
+    import re
+    text = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    start = text.index(f"## {section}")
+    end = text.find("\n## ", start + 3)
+    end = len(text) if end < 0 else end
+    return re.findall(r"```python\n(.*?)```", text[start:end], flags=re.S)
+
+
+def test_readme_minimize_example_fits(tmp_path):
+    pytest.importorskip("scipy", reason="SciPy is not installed")
+    from sourcegrad.testing import load_source
+    (block,) = _readme_blocks("Coming from autograd or JAX")
+    mod = load_source(str(tmp_path / "readme_fit.py"), block)
+    np_ = mod.np
+    np_.testing.assert_allclose(mod.params["w"], [2.0], atol=1e-3)
+    np_.testing.assert_allclose(mod.params["b"], 1.0, atol=1e-3)
+    assert isinstance(mod.params["b"], float)
+
+
+def test_readme_rule_example_checks(tmp_path):
+    pytest.importorskip("scipy", reason="SciPy is not installed")
+    from sourcegrad.rules.registry import _RULES, _key
+    from sourcegrad.testing import load_source
+    rule, check = _readme_blocks("A rule for a function sourcegrad can't read")
+    try:
+        load_source(str(tmp_path / "readme_rule.py"), "import numpy as np\n" + rule + check)
+    finally:
+        import scipy.special
+        _RULES.pop(_key(scipy.special.zeta), None)

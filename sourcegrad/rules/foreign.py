@@ -88,7 +88,7 @@ def refusal(obj) -> tuple[str, str, str] | None:
         return None
     what = _name(obj)
     rule_hint = (f"register a rule:  @sourcegrad.adjoint({what})\n"
-                 f"        def _(z, x): d[x] = ...   (see README, 'Your own rules')")
+                 f"        def _(z, x): d[x] = ...   (README, 'A rule for a function sourcegrad can't read')")
     if getattr(obj, "_is_autograd_primitive", False) is True or \
             type(obj).__name__ in ("custom_vjp", "custom_jvp"):
         idiom = "an autograd @primitive" if lib == "autograd" else f"a jax.{type(obj).__name__}"

@@ -36,7 +36,7 @@ def _no_shape_grad(method, param):
         detail=f"the derivative of {method} in its shape parameter {param} has no closed "
                f"form, and sourcegrad has no rule for it",
         hint=f"pass {param} as a constant (sg.stop_gradient({param})), or register a rule "
-             f"for scipy.stats.{method} (README, 'Your own rules')")
+             f"for scipy.stats.{method} (README, 'A rule for a function sourcegrad can't read')")
 
 
 # d logpdf / du and d logpdf / d shape, for the standard (loc 0, scale 1) density
