@@ -19,6 +19,8 @@ import scipy.stats as st  # noqa: E402
 
 from sourcegrad.rules import registry  # noqa: E402
 registry._load_families()  # the SciPy modules are imported above
+import scipy.integrate as si  # noqa: E402
+import sourcegrad.rules.scipy_integrate as rules_integrate  # noqa: E402
 import sourcegrad.rules.scipy_stats as rules_stats  # noqa: E402
 from sourcegrad.rules.registry import _RULES, lookup  # noqa: E402
 from tests.test_rules_numpy import A, P, R, SPD, Case, check  # noqa: E402
@@ -179,7 +181,25 @@ def _signal():
     return out
 
 
-CASES = _special() + _stats() + _linalg() + _signal()
+def _rhs(y, t, k, c):
+    return -k * y + c * np.cos(t) * y[::-1]
+
+
+def _rhs_tfirst(t, y, k):
+    return -k * y * y
+
+
+def _integrate():
+    times = np.linspace(0.0, 1.5, 4)
+    y0 = lambda rng: np.array([1.0, 0.5])  # noqa: E731
+    tight = dict(rtol=1e-10, atol=1e-10)
+    return [Case(si.odeint, A(lambda rng: _rhs, y0, times, (0.6, np.array([0.3, -0.2]))), tight,
+                 wrt=[1, (3, 0), (3, 1)], rtol=1e-4, eps=1e-5),
+            Case(si.odeint, A(lambda rng: _rhs_tfirst, y0, times, (0.8,)), dict(tfirst=True, **tight),
+                 wrt=[1, (3, 0)], rtol=1e-4, eps=1e-5, id="tfirst")]
+
+
+CASES = _special() + _stats() + _linalg() + _signal() + _integrate()
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
@@ -188,11 +208,13 @@ def test_rule_matches_finite_differences(case, monkeypatch):
     # arguments without gradient, so the refusal of a cdf's shape-parameter
     # gradient (tested through the engine below) is kept quiet here
     monkeypatch.setattr(rules_stats, "_no_shape_grad", lambda method, param: None)
+    monkeypatch.setattr(rules_integrate, "_refused", lambda what, about, hint: None)
     check(case)
 
 
 SCIPY_FAMILIES = ("sourcegrad.rules.scipy_special", "sourcegrad.rules.scipy_stats",
-                  "sourcegrad.rules.scipy_linalg", "sourcegrad.rules.scipy_signal")
+                  "sourcegrad.rules.scipy_linalg", "sourcegrad.rules.scipy_signal",
+                  "sourcegrad.rules.scipy_integrate")
 
 
 def test_every_scipy_rule_is_exercised():

@@ -106,18 +106,18 @@ def entropy_of(p):
     return scipy.stats.entropy(p)
 
 
-def odeint_of(k):
-    return np.sum(scipy.integrate.odeint(_decay, np.ones(2), np.linspace(0, 1, 3), args=(k,)))
+def solve_ivp_of(k):
+    return np.sum(scipy.integrate.solve_ivp(_decay, (0.0, 1.0), np.ones(2), args=(k,)).y)
 
 
-def _decay(y, t, k):
+def _decay(t, y, k):
     return -k * y
 
 
 @pytest.mark.parametrize("fn,arg,name", [
     (zeta_sum, np.array([2.0, 3.0]), "scipy.special.zeta"),
     (entropy_of, np.array([0.2, 0.8]), "scipy.stats.entropy"),
-    (odeint_of, 0.5, "scipy.integrate.odeint"),
+    (solve_ivp_of, 0.5, "scipy.integrate.solve_ivp"),
 ])
 def test_scipy_function_without_rule_is_named_never_entered(fn, arg, name):
     with pytest.raises(NoDerivativeError) as info:
@@ -189,3 +189,51 @@ def test_works_without_scipy(tmp_path):
 def _root():
     import pathlib
     return pathlib.Path(sg.__file__).resolve().parent.parent
+
+
+# ------------------------------------------------- odeint: the adjoint method --
+
+def rhs(y, t, k, c):
+    return -k * y + c * np.sin(t) * y[::-1]
+
+
+def rhs_tfirst(t, y, k, c):
+    return rhs(y, t, k, c)
+
+
+TIMES = np.linspace(0.0, 2.0, 5)
+
+
+def ode_loss(y0, k, c):
+    ys = scipy.integrate.odeint(rhs, y0, TIMES, args=(k, c), rtol=1e-10, atol=1e-10)
+    return np.sum(ys[1:] ** 2) + np.sum(ys[-1])
+
+
+def ode_loss_tfirst(y0, k, c):
+    ys = scipy.integrate.odeint(rhs_tfirst, y0, TIMES, (k, c), rtol=1e-10, atol=1e-10,
+                                tfirst=True)
+    return np.sum(np.tanh(ys))
+
+
+def ode_loss_some_args(y0, c):
+    ys = scipy.integrate.odeint(rhs, y0, TIMES, args=(3, c), rtol=1e-10, atol=1e-10)
+    return np.sum(ys[-1] ** 2)
+
+
+@pytest.mark.parametrize("fn,args", [
+    (ode_loss, (np.array([1.0, 0.5]), 0.7, np.array([0.3, -0.2]))),
+    (ode_loss_tfirst, (np.array([1.0, 0.5]), 0.7, np.array([0.3, -0.2]))),
+    (ode_loss_some_args, (np.array([1.0, 0.5]), 0.4)),
+], ids=["args", "tfirst", "int-arg"])
+def test_odeint_adjoint_matches_finite_differences(fn, args):
+    check_grads(fn, *args, eps=1e-5, rtol=1e-4, atol=1e-6)
+
+
+def ode_in_times(t1):
+    ts = np.array([0.0, 0.5]) * t1
+    return np.sum(scipy.integrate.odeint(rhs, np.ones(2), ts, args=(0.5, 0.1)))
+
+
+def test_odeint_gradient_in_the_times_is_refused():
+    with pytest.raises(NoDerivativeError, match="odeint with respect to the times t"):
+        sg.grad(ode_in_times)(2.0)

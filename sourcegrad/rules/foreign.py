@@ -76,8 +76,24 @@ def _name(obj) -> str:
         if isinstance(inst, str):
             return f"{mod}.stats.{inst}.{getattr(obj, '__name__', qual)}"
     mod = _module(obj)
-    public = ".".join(p for p in mod.split(".") if not p.startswith("_"))
+    parts = mod.split(".")
+    for k in range(1, len(parts) + 1):  # the shortest public module holding it
+        prefix = ".".join(parts[:k])
+        if any(p.startswith("_") for p in parts[:k]):
+            break
+        if getattr(sys.modules.get(prefix), qual.split(".")[0], None) is not None:
+            return f"{prefix}.{qual}"
+    public = ".".join(p for p in parts if not p.startswith("_"))
     return f"{public}.{qual}" if public else qual
+
+
+# SciPy functions without a rule whose neighbour has one
+_SCIPY_INSTEAD = {
+    "solve_ivp": "scipy.integrate.odeint(f, y0, t, args=(...), tfirst=True) has a rule "
+                 "(the adjoint method)",
+    "cho_factor": "scipy.linalg.cholesky(a, lower=True) and scipy.linalg.cho_solve((c, "
+                  "True), b) have rules",
+}
 
 
 def refusal(obj) -> tuple[str, str, str] | None:
@@ -107,8 +123,10 @@ def refusal(obj) -> tuple[str, str, str] | None:
                 f"the sourcegrad way is {_IDIOMS[base]} (README, 'Coming from autograd "
                 f"or JAX')")
     if lib == "SciPy":
+        instead = _SCIPY_INSTEAD.get(base)
         return (what, f"{what} is SciPy's code and has no derivative rule (sourcegrad does "
-                      f"not differentiate SciPy's own source)", rule_hint)
+                      f"not differentiate SciPy's own source)",
+                f"{instead}; or {rule_hint}" if instead else rule_hint)
     return (what, f"{what} belongs to {lib}, whose functions work on its own traced values: "
                   f"sourcegrad differentiates NumPy code and does not read {lib}'s source",
             f"call NumPy (import numpy as np) instead, or {rule_hint[0].lower()}"

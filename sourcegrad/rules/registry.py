@@ -277,6 +277,7 @@ _LAZY_FAMILIES = {
     "scipy.stats": "sourcegrad.rules.scipy_stats",
     "scipy.linalg": "sourcegrad.rules.scipy_linalg",
     "scipy.signal": "sourcegrad.rules.scipy_signal",
+    "scipy.integrate": "sourcegrad.rules.scipy_integrate",
 }
 _lazy_pending = dict(_LAZY_FAMILIES)
 
