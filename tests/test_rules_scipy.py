@@ -244,3 +244,20 @@ def test_dirichlet_x_adjoint_along_the_simplex(method, shape):
         want = (np.sum(dz * method(x + eps * e, alpha))
                 - np.sum(dz * method(x - eps * e, alpha))) / (2 * eps)
         np.testing.assert_allclose(np.sum(g * e), want, rtol=1e-5, atol=1e-7)
+
+
+SCIPY_RULES = [r for r in _RULES.values() if r.template.__module__ in SCIPY_FAMILIES]
+
+
+@pytest.mark.parametrize("rule", SCIPY_RULES, ids=lambda r: r.template.__name__)
+def test_scipy_template_is_straight_line(rule):
+    from tests.test_rules_numpy import test_template_is_straight_line as straight
+    straight(rule)
+
+
+def test_no_scipy_family_name_shadows_a_builtin():
+    import builtins
+    import sys
+    clash = [(m, n) for m in SCIPY_FAMILIES for n in vars(sys.modules[m])
+             if not n.startswith("__") and hasattr(builtins, n)]
+    assert not clash
