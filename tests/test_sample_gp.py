@@ -54,3 +54,18 @@ def test_sample_runs_fits_and_prints_its_derivative():
     derivative = text.split("--- derivative of the objective ---")[1]
     assert "def objective_grad(params, x, y):" in derivative
     assert "_mvn_grad(" in derivative and "_norm_dlogpdf_du(" in derivative
+
+
+def test_exported_derivative_needs_only_numpy_and_scipy(sample, tmp_path):
+    x, y = sample["make_data"](n=8)
+    params = sample["init_params"]()
+    vg = sg.value_and_grad(sample["objective"])
+    want = vg(params, x, y)
+    path = tmp_path / "gp_gradient.py"
+    text = sg.export(vg, str(path), params, x, y)
+    imports = {line for line in text.splitlines() if line.startswith(("import ", "from "))}
+    assert all("sourcegrad" not in line for line in imports), imports
+    assert "BOUND = ()" in text
+    got = runpy.run_path(str(path))["gradient"](params, x, y)
+    assert got[0] == pytest.approx(want[0])
+    np.testing.assert_allclose(sg.ravel(got[1])[0], sg.ravel(want[1])[0], rtol=1e-12)
