@@ -154,12 +154,24 @@ def _run(code):
     return out.stdout
 
 
-def test_import_does_not_import_scipy():
-    out = _run("""
-        import sys, sourcegrad
+def test_import_does_not_import_scipy_and_rules_load_when_it_is(tmp_path):
+    src = tmp_path / "late_scipy.py"
+    src.write_text(textwrap.dedent("""
+        import sys
+        import numpy as np
+        import sourcegrad as sg
         print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))
-    """)
-    assert out.strip() == "[]"
+        import scipy.special                 # imported after sourcegrad
+        def f(x):
+            return np.sum(scipy.special.gammaln(x))
+        print(np.allclose(sg.grad(f)(np.array([1.5, 2.0])),
+                          scipy.special.digamma(np.array([1.5, 2.0]))))
+    """))
+    out = subprocess.run([sys.executable, str(src)], capture_output=True, text=True,
+                         timeout=120, cwd=str(tmp_path),
+                         env={"PYTHONPATH": str(_root()), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["[]", "True"]
 
 
 def test_works_without_scipy(tmp_path):
@@ -237,3 +249,15 @@ def ode_in_times(t1):
 def test_odeint_gradient_in_the_times_is_refused():
     with pytest.raises(NoDerivativeError, match="odeint with respect to the times t"):
         sg.grad(ode_in_times)(2.0)
+
+
+def frozen(mu, x):
+    return np.sum(norm(mu, 2.0).logpdf(x))
+
+
+def test_frozen_distribution_points_to_the_method_with_a_rule():
+    with pytest.raises(NoDerivativeError) as info:
+        sg.grad(frozen)(0.1, X)
+    msg = str(info.value)
+    assert "call to scipy.stats.norm(...)" in msg and "frozen distribution" in msg
+    assert "scipy.stats.norm.logpdf(x, ..., loc=..., scale=...) has a rule" in msg

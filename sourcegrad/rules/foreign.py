@@ -122,6 +122,15 @@ def refusal(obj) -> tuple[str, str, str] | None:
                       f"differentiated by sourcegrad",
                 f"the sourcegrad way is {_IDIOMS[base]} (README, 'Coming from autograd "
                 f"or JAX')")
+    dist = getattr(obj, "name", None)
+    if lib == "SciPy" and isinstance(dist, str) and hasattr(obj, "logpdf" if hasattr(
+            obj, "pdf") else "logpmf") and not hasattr(obj, "__name__"):
+        what = f"scipy.stats.{dist}"  # norm(mu, s): freezing a distribution
+        method = "logpdf" if hasattr(obj, "pdf") else "logpmf"
+        return (f"{what}(...)", f"{what}(...) makes a frozen distribution, which has no "
+                                f"derivative rules",
+                f"call the distribution's method with the parameters instead: "
+                f"{what}.{method}(x, ..., loc=..., scale=...) has a rule")
     if lib == "SciPy":
         instead = _SCIPY_INSTEAD.get(base)
         return (what, f"{what} is SciPy's code and has no derivative rule (sourcegrad does "
