@@ -32,6 +32,7 @@ import os
 import pickle
 import sys
 import textwrap
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -289,7 +290,13 @@ def _load_families() -> bool:
     for library, family in list(_lazy_pending.items()):
         if library in sys.modules:
             del _lazy_pending[library]
-            importlib.import_module(family)
+            try:
+                importlib.import_module(family)
+            except Exception as exc:  # a SciPy too old for one of the rules: say so
+                warnings.warn(f"sourcegrad: the rules for {library} could not be loaded "
+                              f"({type(exc).__name__}: {exc}); its functions are refused "
+                              f"as having no rule", RuntimeWarning, stacklevel=2)
+                continue
             loaded = True
     return loaded
 
