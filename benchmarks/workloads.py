@@ -297,17 +297,13 @@ def float_loop_hand_grad(x, a):
 def cell_workload():
     """The tutorial's ``Network`` cell, ``BCEWithLogitsLoss`` and ``value_and_grad``.
 
-    Returns ``None`` when ``sourcegrad.nn``/``ops`` cannot be imported yet, so
-    callers skip the case.  The cell and forward function are built here
-    rather than at module level so that importing this module never needs
-    the engine.  Parameters are float64 (the tutorial's are float32) so the
-    comparison with the reference can be tight.
+    The cell and forward function are built here rather than at module level
+    so that importing this module never needs the engine.  Parameters are
+    float64 (the tutorial's are float32) so the comparison with the reference
+    can be tight.
     """
-    try:
-        import sourcegrad as sg
-        from sourcegrad import Parameter, Tensor, nn, ops
-    except Exception:  # the engine may be half-built: any failure means skip
-        return None
+    import sourcegrad as sg
+    from sourcegrad import Parameter, Tensor, nn, ops
 
     rng = np.random.default_rng(0)
     w = Parameter(Tensor(rng.standard_normal((5, 3)), sg.float64), name="w")
@@ -381,10 +377,8 @@ WORKLOADS: dict[str, Workload] = {
 
 
 def all_workloads(include_cell: bool = True) -> list[Workload]:
-    """The six workloads, plus the Cell case when ``sourcegrad.nn`` imports."""
+    """The six workloads, plus the Cell case."""
     result = list(WORKLOADS.values())
     if include_cell:
-        cell = cell_workload()
-        if cell is not None:
-            result.append(cell)
+        result.append(cell_workload())
     return result

@@ -35,7 +35,8 @@ def log_prior(params):
 
 
 def log_marginal_likelihood(params, x, y):
-    cov = rbf_covariance(params["kernel"], x, x) + (np.exp(params["log_noise"]) + 1e-6) * np.eye(len(y))
+    noise = np.exp(params["log_noise"]) + 1e-6
+    cov = rbf_covariance(params["kernel"], x, x) + noise * np.eye(len(y))
     prior_mean = params["mean"] * np.ones(len(y))
     return mvn.logpdf(y, prior_mean, cov)
 

@@ -25,7 +25,7 @@ def _arity(fn):
     """How many positional inputs ``fn`` (a function or a Cell) takes, or None for *args."""
     target = getattr(fn, "construct", fn)
     try:
-        params = inspect.signature(target).parameters.values()
+        params = inspect.signature(target, follow_wrapped=False).parameters.values()
     except (TypeError, ValueError):
         return None
     n = 0

@@ -30,8 +30,9 @@ ANNOTATIONS = {a.key: a for a in (
     Annotation("origin", "statement", "normalize", "reverse, pipeline, optimize",
                "the user's statement this normalized statement was made from: the "
                "comments heading the backward blocks and the positions of errors"),
-    Annotation("runtime", "Name", "normalize", "pipeline, reverse",
-               "the sourcegrad.runtime helper this name refers to: the pipeline binds "
+    Annotation("runtime", "Name", "normalize, pipeline", "pipeline, reverse",
+               "the sourcegrad.runtime helper this name refers to, or the value of a "
+               "parameter's default (pipeline.actual_defaults): the pipeline binds "
                "the name to it in the generated code's environment"),
     Annotation("copy_first", "AugAssign", "normalize", "normalize",
                "an in-place update of a value that may alias an input: copy it first"),

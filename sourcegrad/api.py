@@ -14,12 +14,13 @@ import types
 
 import numpy as np
 
-from sourcegrad import runtime
+from sourcegrad import memo, runtime
 from sourcegrad.display import to_html
 from sourcegrad.parse import unwrap
 from sourcegrad.codegen import MISS, fast_path, forwarder, strip_comments
 from sourcegrad.errors import SourcegradError
-from sourcegrad.pipeline import GeneratedCallable, Spec, derive, dump, user_callable, vararg_names
+from sourcegrad.pipeline import (GeneratedCallable, Spec, derive, dump, extra_keywords,
+                                 user_callable, vararg_names)
 from sourcegrad.rules import registry
 from sourcegrad.shapes import Abstract
 from sourcegrad.tensor import Parameter
@@ -33,7 +34,6 @@ __all__ = ["grad", "value_and_grad", "source", "GradFunction"]
 MAX_SPECIALIZATIONS = 8
 
 
-_WRAPPERS = {}
 
 
 def _rule_wrapper(primal):
@@ -47,9 +47,9 @@ def _rule_wrapper(primal):
         return None
     if rule is None:
         return None
-    key = registry._key(primal)
-    if key in _WRAPPERS:
-        return _WRAPPERS[key]
+    kept = memo.cache(rule, "wrapper")  # one per rule: made anew when a rule replaces it
+    if "wrapper" in kept:
+        return kept["wrapper"]
     fname = getattr(primal, "__name__", None)
     if not (isinstance(fname, str) and fname.isidentifier()):
         fname = "function"
@@ -59,8 +59,8 @@ def _rule_wrapper(primal):
         return None
     params, args = signature
     expr = _primal_expr(primal, fname, args, scope)
-    wrapper = _WRAPPERS[key] = forwarder(fname, params, expr, args, scope,
-                                         f"{fname} (rule wrapper)")
+    wrapper = kept["wrapper"] = forwarder(fname, params, expr, args, scope,
+                                          f"{fname} (rule wrapper)")
     return wrapper
 
 
@@ -231,19 +231,26 @@ def _check_weights(weights):
 
 
 def _fix(g, x):
-    """Give gradient ``g`` the type, shape and dtype of input ``x``."""
+    """Give gradient ``g`` the type, shape and dtype of input ``x``; an integer or
+    bool input's gradient is a float one (float64 arrays, Python floats), never
+    one truncated to the input's dtype."""
     if isinstance(x, np.ndarray):
+        kind = x.dtype.kind
+        dtype = np.float64 if kind in "biu" else x.dtype
         if g is None:  # an item of a container input that the output does not read
-            return np.zeros_like(x, subok=False)
-        if type(g) is np.ndarray and g.dtype == x.dtype and g.shape == x.shape \
+            return np.zeros(x.shape, dtype=dtype) if kind in "biu" \
+                else np.zeros_like(x, subok=False)
+        if type(g) is np.ndarray and g.dtype == dtype and g.shape == x.shape \
                 and g.flags.writeable:
             return g
         g = np.asarray(g)
         if g.shape != x.shape:
             g = np.broadcast_to(g, x.shape)
+        if kind in "biu":  # a real input's adjoint is the real part
+            return np.real(g).astype(np.float64)
         # a copy: broadcast views are read-only, and callers may update in place
-        return g.astype(x.dtype) if np.issubdtype(x.dtype, np.number) else np.array(g)
-    if isinstance(x, float):
+        return g.astype(dtype) if np.issubdtype(dtype, np.number) else np.array(g)
+    if isinstance(x, (float, int)) and not isinstance(x, np.generic):
         if g is None:
             return 0.0
         # a real input's adjoint is the real part (the complex convention of the rules)
@@ -252,6 +259,8 @@ def _fix(g, x):
         # a container input: one gradient per item, zeros for items the output
         # does not depend on (the generated code leaves those None)
         return runtime.mirror(g, x, _fix)
+    if isinstance(x, (np.integer, np.bool_)):
+        return np.float64(0.0) if g is None else np.float64(np.real(g))
     if g is None and isinstance(x, (np.floating, np.complexfloating)):
         return np.zeros_like(x)
     return g
@@ -285,16 +294,23 @@ class GradFunction(GeneratedCallable):
         self.fn = fn
         self.func, self.bound_self = _target(fn)
         self.weights, self.single_weight = _check_weights(weights)
-        sig = inspect.signature(self.func)
+        # the function given, not what a decorator's __wrapped__ names
+        sig = inspect.signature(self.func, follow_wrapped=False)
         self.positions = _check_positions(grad_position, self.func, sig, self.bound_self,
                                           self.weights)
         self.single = isinstance(grad_position, int)
         named, self._var = _positional_params(sig, self.bound_self)
         self._arity = len(named)
-        # positions past the named parameters index *args: the derivative is then
-        # specialised on how many positional arguments each call passes
-        self._var_positions = self._var is not None and \
-            any(p >= self._arity for p in self.positions or ())
+        # positions past the named parameters index *args, or weights may be read by
+        # a function *args is forwarded to: the derivative is then specialised on how
+        # many positional arguments each call passes
+        self._var_positions = self._var is not None and (
+            any(p >= self._arity for p in self.positions or ()) or self.weights is not None)
+        # a method whose function takes only *args (a decorator's wrapper): the bound
+        # object is the first item of *args
+        self._var_shift = int(self.bound_self is not None and self._var is not None and
+                              not [p for p in sig.parameters.values() if p.kind in (
+                                  p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
         self.has_aux = has_aux
         self.return_ids = return_ids
         self.sens = sens_param
@@ -330,29 +346,32 @@ class GradFunction(GeneratedCallable):
         names = self._names(nvar)
         return tuple(names[self._offset + p] for p in (self.positions or ()))
 
-    def _spec(self, weight_args=(), shapes=(), nvar=-1, complete=False):
+    def _spec(self, weight_args=(), shapes=(), nvar=-1, complete=False, kwnames=()):
         positions = self._position_names(nvar)
         active = positions + tuple(a for a in weight_args if a not in positions)
         return Spec(active=active, mode="joint", weights=self.weights is not None,
                     value=self.value, has_aux=self.has_aux, sens=self.sens,
                     single=self.single, weight_args=weight_args,
                     returned=len(positions), shapes=shapes, varargs=nvar,
-                    complete=complete)
+                    complete=complete, kwargs=kwnames)
 
-    def derivative(self, weight_args=(), shapes=(), nvar=-1, complete=False):
+    def derivative(self, weight_args=(), shapes=(), nvar=-1, complete=False, kwnames=()):
+        """``kwnames``: the keywords a call passes into the function's ``**kwargs``
+        parameter (the derivative is specialised on them)."""
         if nvar < 0 and self._var_positions:  # before any call: the fewest arguments
-            nvar = max(self.positions) + 1 - self._arity
-        key = (weight_args, shapes, nvar, complete)
+            nvar = max(0, max(self.positions or (-1,)) + 1 - self._arity + self._var_shift)
+        key = (weight_args, shapes, nvar, complete, kwnames)
         d = self._derivs.get(key)
         if d is None or not d.valid():
             if shapes and len(self._derivs) >= MAX_SPECIALIZATIONS:
-                return self.derivative(weight_args, (), nvar)  # many shapes seen: general
+                return self.derivative(weight_args, (), nvar,  # many shapes seen: general
+                                       kwnames=kwnames)
             names = self._names(nvar)[self._offset:]
             if nvar < 0 and self._var is not None:  # shapes of *args items: not a parameter's
                 names = names[:self._arity]
             named = tuple((n, s) for n, s in zip(names, shapes) if s is not None)
-            d = self._derivs[key] = derive(self.func,
-                                           self._spec(weight_args, named, nvar, complete))
+            d = self._derivs[key] = derive(self.func, self._spec(
+                weight_args, named, nvar, complete, kwnames))
         return d
 
     def generated(self):
@@ -361,7 +380,9 @@ class GradFunction(GeneratedCallable):
             raise SourcegradError(
                 f"{self.__name__[:-5]} differentiated with respect to *args inside "
                 f"differentiated code", detail="the number of positional arguments is known "
-                "only at each call", hint="give the function named parameters, or take the "
+                "only at each call" + (" (it is a decorator's wrapper taking *args)"
+                                       if hasattr(self.func, "__wrapped__") else ""),
+                hint="give the function named parameters, or take the "
                 "gradient with respect to a tuple argument",
                 filename=self.func.__code__.co_filename, lineno=self.func.__code__.co_firstlineno)
         # called like the user's function: gradients as the caller gets them, zeros
@@ -408,16 +429,18 @@ class GradFunction(GeneratedCallable):
             if got is not MISS:
                 return got
         fast = self._fast
+        kwnames = extra_keywords(self.func, kwargs) if kwargs else ()
         if self.sens:
             if not args:
                 raise TypeError("sens_param=True: pass the output's sensitivity as the last "
                                 "positional argument")
             *args, sens = args
+            self._check_sens_given(args, kwargs)
             kwargs["sens"] = sens
         nvar = -1
         if self._var_positions:
-            nvar = len(args) - self._arity
-            top = max(self.positions)
+            nvar = max(0, len(args) - self._arity) + self._var_shift
+            top = max(self.positions or (-1,))
             if top >= len(args):
                 names = self._param_names[self._offset:self._offset + self._arity]
                 raise ValueError(f"grad_position={top} but "
@@ -431,11 +454,12 @@ class GradFunction(GeneratedCallable):
             weight_args = tuple(
                 n for i, n in enumerate(names[self._offset:])
                 if id(args[i] if i < len(args) else kwargs.get(n)) in ids and
-                (i < npos or i >= len(args)))
+                (i < npos or i >= len(args))) + tuple(
+                n for n in kwnames if id(kwargs[n]) in ids)
             acc = runtime.WeightGrads(self.weights)
             kwargs["weight_grads"] = acc
         key = (weight_args, tuple([(a.shape, a.dtype) if isinstance(a, np.ndarray) else type(a)
-                                   for a in args]))
+                                   for a in args]), kwnames)
         if key == self._last_key and self._last.valid():
             d = self._last
             if fast is None and self._plain and len(args) >= self._plain - 1 \
@@ -451,7 +475,7 @@ class GradFunction(GeneratedCallable):
             shapes = tuple(Abstract("array", a.shape, a.dtype) if isinstance(a, np.ndarray)
                            and a.dtype.kind in "biufc" else FLOAT if type(a) is float else None
                            for a in args)
-            d = self._last = self.derivative(weight_args, shapes, nvar)
+            d = self._last = self.derivative(weight_args, shapes, nvar, kwnames=kwnames)
             self._last_key = key
             self._fast, self._fast_arity = None, -1
         f = d.functions[0]
@@ -460,6 +484,26 @@ class GradFunction(GeneratedCallable):
         else:
             res = f(*args, **kwargs)
         return self._finish(res, args, kwargs)
+
+    def _check_sens_given(self, args, kwargs):
+        """With ``sens_param``, the last positional argument is the sensitivity: when
+        that leaves a required input unpassed, the sensitivity is what is missing."""
+        if len(args) >= self._arity:
+            return
+        params = list(inspect.signature(self.func, follow_wrapped=False)
+                      .parameters.values())[self._offset:]
+        required = [p.name for p in params if p.default is p.empty and p.kind in (
+            p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY,
+                                                      p.POSITIONAL_OR_KEYWORD)]
+        missing = [n for n in required if names.index(n) >= len(args) and n not in kwargs]
+        if missing:
+            raise TypeError(
+                f"sens_param=True: the output's sensitivity is missing: "
+                f"{_describe(self.func, names, self._var, len(args) + 1)} positional "
+                f"argument{'' if len(args) == 0 else 's'}, the last taken as the "
+                f"sensitivity; pass the inputs, then the sensitivity (an array shaped like "
+                f"the output)")
 
     def _finish(self, res, args, kwargs):
         if self.value:

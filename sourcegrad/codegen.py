@@ -6,7 +6,8 @@ the user's module does not hold under that name (NumPy, sourcegrad's runtime
 helpers, derivatives of called functions) and the user function's own
 closure variables; the factory's inner functions are then rebuilt over the
 user's real closure cells, so closures stay live.  The text is registered
-with ``linecache`` so tracebacks through generated code show its lines.
+with ``linecache`` so tracebacks through generated code show its lines, for as
+long as the code lives.
 """
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ import itertools
 import re
 import linecache
 import types
+import weakref
 
 import astor
+import gast
 import numpy as np
 
 from sourcegrad import astutil, runtime
@@ -54,6 +57,44 @@ def to_source(node) -> str:
     return text
 
 
+def chain_elifs(defs):
+    """``_chain`` every ``if`` of the function definitions ``defs`` (about to be
+    compiled: the last stage that reads them)."""
+    for n in astutil.statements(defs):
+        if n.__class__ is gast.If:
+            _chain(n)
+
+
+def _chain(node):
+    """Write ``if a: ... else: if b: ...`` as ``if a: ... elif b: ...``: an ``if/elif``
+    chain of the user's stays one level deep (Python's parser refuses 100 nested
+    blocks).  The comments heading the inner ``if`` open its body; a condition
+    computed just before it (``cond_1 = k == 1``) is assigned in the test
+    (``elif (cond_1 := k == 1):``), where it is evaluated at the same moment."""
+    while True:
+        orelse = node.orelse
+        k = 0
+        while k < len(orelse) and getanno(orelse[k], "note", False):
+            k += 1
+        rest = orelse[k:]
+        inner = rest[-1] if rest else None
+        if inner.__class__ is not gast.If or not inner.body:
+            return
+        if len(rest) == 2:
+            first = rest[0]
+            if not (first.__class__ is gast.Assign and len(first.targets) == 1
+                    and first.targets[0].__class__ is gast.Name
+                    and inner.test.__class__ is gast.Name
+                    and inner.test.id == first.targets[0].id):
+                return
+            inner.test = gast.NamedExpr(target=first.targets[0], value=first.value)
+        elif len(rest) != 1:
+            return
+        inner.body = orelse[:k] + inner.body
+        node.orelse = [inner]
+        node = inner
+
+
 def strip_comments(text: str) -> str:
     """``text`` without the comment lines sourcegrad added."""
     return "".join(line for line in text.splitlines(True) if not line.lstrip().startswith("#"))
@@ -66,6 +107,7 @@ def compile_functions(defs, names, *, env, globals_, closure_cells, filename_hin
     ``env``: name -> object injected as a closure variable.
     ``closure_cells``: the user's own closure cells by name (kept live).
     """
+    chain_elifs(defs)
     text = "\n\n".join(to_source(d).rstrip() + "\n" for d in defs)
     free = sorted(set(env) | set(closure_cells))
     factory = "__sg_factory__"
@@ -74,12 +116,14 @@ def compile_functions(defs, names, *, env, globals_, closure_cells, filename_hin
         lines.append("    " + line if line.strip() else "")
     lines.append(f"    return ({', '.join(names)},)")
     module_text = "\n".join(lines) + "\n"
-    code = compile(module_text, _register(module_text, filename_hint), "exec")
+    filename = _register(module_text, filename_hint)
+    code = compile(module_text, filename, "exec")
     scope: dict = {}
     exec(code, globals_, scope)  # defines only the factory; nothing runs
     made = scope[factory](*[env.get(n, _EMPTY) if n not in closure_cells else _EMPTY
                             for n in free])
     out = []
+    siblings = []  # cells of the factory holding a function made here: (cell, its name)
     for fn in made:
         cells = []
         for var in fn.__code__.co_freevars:
@@ -90,11 +134,17 @@ def compile_functions(defs, names, *, env, globals_, closure_cells, filename_hin
             else:  # a sibling function (recursion) or inner name
                 idx = fn.__code__.co_freevars.index(var)
                 cells.append(fn.__closure__[idx])
+                if var in names:
+                    siblings.append((fn.__closure__[idx], var))
         new = types.FunctionType(fn.__code__, globals_, fn.__name__, fn.__defaults__,
                                  tuple(cells))
         new.__kwdefaults__ = fn.__kwdefaults__
         new.__qualname__ = fn.__name__
         out.append(new)
+    by_name = dict(zip(names, out))
+    for cell, var in siblings:  # a call of a sibling reaches the function returned
+        cell.cell_contents = by_name[var]
+    _forget_with(filename, [fn.__code__ for fn in out])
     return out, text
 
 
@@ -104,15 +154,43 @@ def define(name, text, scope, what, register=True):
     (``register=False``: not registered, for the many small fast paths)."""
     filename = _register(text, what) if register else f"<sourcegrad: {what}>"
     exec(compile(text, filename, "exec"), scope)
+    if register:
+        _forget_with(filename, [scope[name].__code__])
     return scope[name]
 
 
 def _register(text, what):
     """A file name for generated ``text``, registered with ``linecache`` so tracebacks
     (and sourcegrad, when it reads the source again) find its lines."""
-    filename = f"<sourcegrad: {what} #{next(_counter)}>"
+    try:
+        number = _free.pop()
+    except IndexError:
+        number = next(_counter)
+    filename = f"<sourcegrad: {what} #{number}>"
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     return filename
+
+
+# Numbers of file names whose code is gone, for reuse: Python keeps every file
+# name a function was compiled under (interned), so new numbers forever would
+# grow memory by a hundred bytes a transformation.
+_free: list = []
+
+
+def _forget_with(filename, codes):
+    """Remove ``filename``'s lines from ``linecache`` once every code object in
+    ``codes`` is gone (no traceback can show them then, nor can sourcegrad read
+    them again): a notebook transforms thousands of lambdas."""
+    live = [len(codes)]
+
+    def release():
+        live[0] -= 1
+        if live[0] == 0:
+            linecache.cache.pop(filename, None)
+            _free.append(int(filename[filename.rindex("#") + 1:-1]))
+
+    for code in codes:
+        weakref.finalize(code, release).atexit = False
 
 
 # -- small functions made at run time -------------------------------------------------

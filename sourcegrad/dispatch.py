@@ -14,14 +14,13 @@ import types
 
 import numpy as np
 
-from sourcegrad import reverse
+from sourcegrad import memo, reverse
 from sourcegrad.api import grad
 from sourcegrad.codegen import forwarder
 from sourcegrad.errors import NoDerivativeError
 from sourcegrad.pipeline import Spec, derive, user_callable, vararg_names
 from sourcegrad.rules import foreign, registry
 
-_plans = {}
 
 
 def _plan(callee, spec, nargs, kwnames):
@@ -52,17 +51,29 @@ def _plan(callee, spec, nargs, kwnames):
         fn, has_self = _primitive_wrapper(callee, nargs, kwnames), False
     else:
         fn, has_self = target
-    sig = inspect.signature(fn)
+    sig = inspect.signature(fn, follow_wrapped=False)
     shift = 1 if has_self else 0
     bound = sig.bind(*range(nargs + shift), **{k: k for k in kwnames})
     slot_of = {}
     params = list(sig.parameters)
     nvar = -1
+    extra = ()
     for pname, v in bound.arguments.items():
+        if sig.parameters[pname].kind == inspect.Parameter.VAR_KEYWORD:
+            # forwarded through **kwargs: specialised to these keywords
+            extra = tuple(v)
+            i = params.index(pname)
+            params[i:i + 1] = list(extra)
+            for k in extra:
+                if k in active_kw:
+                    slot_of[k] = ("kw", k)
+            continue
         if sig.parameters[pname].kind == inspect.Parameter.VAR_POSITIONAL:
             vals = v
-            if any(isinstance(item, int) and item - shift in active_args for item in v):
-                # gradient through *args: specialised to this many parameters
+            if weights or any(isinstance(item, int) and item - shift in active_args
+                              for item in v):
+                # gradient through *args (or weights read where *args is forwarded):
+                # specialised to this many parameters
                 nvar = len(v)
                 names = vararg_names(fn, nvar)
                 i = params.index(pname)
@@ -76,7 +87,8 @@ def _plan(callee, spec, nargs, kwnames):
             elif isinstance(item, str) and item in active_kw:
                 slot_of[slot] = ("kw", item)
     active = tuple(p for p in params if p in slot_of)
-    d = derive(fn, Spec(active=active, mode="split", weights=weights, varargs=nvar))
+    d = derive(fn, Spec(active=active, mode="split", weights=weights, varargs=nvar,
+                        kwargs=extra))
     index = {slot_of[p]: j for j, p in enumerate(active)}
     reorder = tuple(index.get(slot) for slot in caller_order)
     return d, has_self, reorder
@@ -125,15 +137,11 @@ def _self_of(callee):
 
 def call_fwd(callee, spec, *args, **kwargs):
     """Forward sweep of a call resolved at run time: ``(out, saved)``."""
-    try:
-        key = (_callee_key(callee), spec, len(args), tuple(kwargs))
-        plan = _plans.get(key, _MISSING)
-    except TypeError:  # unhashable callee
-        key, plan = None, _MISSING
+    plans = memo.cache(_callee_key(callee), "plans")  # freed with the callee
+    key = (spec, len(args), tuple(kwargs))
+    plan = plans.get(key, _MISSING)
     if plan is _MISSING or (plan is not None and not plan[0].valid()):
-        plan = _plan(callee, spec, len(args), tuple(kwargs))
-        if key is not None:
-            _plans[key] = plan
+        plan = plans[key] = _plan(callee, spec, len(args), tuple(kwargs))
     if plan is None:
         return callee(*args, **kwargs), None
     d, has_self, reorder = plan
@@ -159,24 +167,15 @@ def call_bwd(saved, dout, weight_grads=None):
     return tuple(grads[j] if j is not None else None for j in reorder)
 
 
-_vjps = {}
-
-
 def vjp_of(callee, positions):
     """``callee``'s gradient with respect to the arguments at ``positions``, seeded by
     one extra last argument: ``vjp_of(f, (0,))(x, dout)`` is ``(dx,)``.  Used by
     derivatives that will be differentiated again (see ``Reverse.vjp_call``)."""
-    try:
-        key = (callee, positions)
-        g = _vjps.get(key)
-    except TypeError:  # unhashable callee
-        key, g = None, None
+    kept = memo.cache(callee, "vjps")  # freed with the callee
+    positions = tuple(positions)
+    g = kept.get(positions)
     if g is None:
-        g = grad(callee, tuple(positions), sens_param=True)
-        if key is not None:
-            if len(_vjps) > 256:
-                _vjps.clear()
-            _vjps[key] = g
+        g = kept[positions] = grad(callee, positions, sens_param=True)
     return g
 
 

@@ -22,9 +22,9 @@ How each name the generated code reads is written out:
 * a NumPy module, function, ufunc, type or dtype: ``import numpy as np`` and
   ``np.<name>``; a standard-library module or function: an ``import``;
 * a Python function or class (not NumPy's, not the standard library's): its
-  source, recursively with the names it reads in its own module; decorators
-  are dropped (a ``functools.wraps`` wrapper is replaced by the function it
-  wraps);
+  source, recursively with the names it reads in its own module (a
+  decorator's wrapper, which ``functools.wraps`` marks, is *bound*: its source
+  is not the wrapped function's, and may compute something else);
 * another module used as ``mod.attr`` (``ops.matmul``): the attributes read
   become module-level definitions, gathered in a ``class mod:`` namespace;
 * numbers, strings, ``None``, tuples/lists/dicts of them, NumPy scalars and
@@ -295,6 +295,18 @@ def _scipy_path(obj):
     return None
 
 
+def _import_line(obj, name):
+    """``from module import attr as name`` for a standard-library function or a
+    SciPy object (the derivative of SciPy code imports SciPy), else None."""
+    found = _scipy_path(obj)
+    if found is None:
+        found = _importable(obj) if callable(obj) else None
+        if not (found and _is_stdlib(found[0]) and "." not in found[1]):
+            return None
+    mod, attr = found
+    return f"from {mod} import {attr}" if attr == name else f"from {mod} import {attr} as {name}"
+
+
 def _numpy_path(obj):
     """``path`` such that ``numpy.<path> is obj``, for NumPy's public objects."""
     name = getattr(obj, "__name__", None)
@@ -498,24 +510,18 @@ class _Exporter:
             self._claim(name, obj)
             self.body.append(f"{name} = {np_name}.{npath}\n")
             return name
-        spath = _scipy_path(obj)
-        if spath is not None:  # the derivative of SciPy code imports SciPy
+        line = _import_line(obj, name)
+        if line is not None:
             self._claim(name, obj)
-            mod, attr = spath
-            self.imports.append(f"from {mod} import {attr}" if attr == name
-                                else f"from {mod} import {attr} as {name}")
-            return name
-        found = _importable(obj) if callable(obj) else None
-        if found and _is_stdlib(found[0]) and "." not in found[1]:
-            self._claim(name, obj)
-            mod, qual = found
-            self.imports.append(f"from {mod} import {qual}" if qual == name
-                                else f"from {mod} import {qual} as {name}")
+            self.imports.append(line)
             return name
         if id(obj) in self.gen:
             return self._define_generated(name, obj)
+        if isinstance(obj, types.FunctionType) and hasattr(obj, "__wrapped__"):
+            return self._bind(name, obj, "a decorator's wrapper (it may compute other "
+                                         "than the function it wraps)")
         if isinstance(obj, (types.FunctionType, type)) and not self._must_bind(obj):
-            target = inspect.unwrap(obj) if isinstance(obj, types.FunctionType) else obj
+            target = obj
             try:
                 text = _function_source(target)
             except _NoSource as exc:

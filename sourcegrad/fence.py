@@ -42,8 +42,12 @@ if hasattr(gast, "TryStar"):
 def fence(parsed) -> None:
     """Raise UnsupportedSyntaxError at the first unsupported construct in ``parsed``."""
     top = parsed.tree
+    # `if (c := test):` / `elif (c := test):`: normalized to `c = test; if c:` (generated
+    # code writes an if/elif chain so)
+    tests = {id(n.test) for n in astutil.walk(top) if isinstance(n, gast.If)
+             and isinstance(n.test, gast.NamedExpr) and isinstance(n.test.target, gast.Name)}
     for node in astutil.walk(top):
-        if node is top:
+        if node is top or id(node) in tests:
             continue
         kind = type(node)
         if kind in _REFUSED:

@@ -22,6 +22,7 @@ its ``origin`` annotation (for comments in the generated code and error position
 from __future__ import annotations
 
 import types
+import weakref
 
 import gast
 import numpy as np
@@ -105,8 +106,8 @@ def is_atom(node) -> bool:
 
 def assigned_names(stmts, lists=False) -> set:
     """Names bound by assignment or for-targets anywhere in ``stmts``; with
-    ``lists``, also lists grown by ``lst.append(...)`` (normalization turns
-    that into an assignment)."""
+    ``lists``, also lists grown by ``lst.append(...)`` or shrunk by
+    ``v = lst.pop()`` (normalization turns those into assignments)."""
     out = set()
     for s in stmts:
         for n in astutil.walk(s):
@@ -115,6 +116,11 @@ def assigned_names(stmts, lists=False) -> set:
             elif lists and isinstance(n, gast.Expr) and isinstance(n.value, gast.Call) \
                     and isinstance(n.value.func, gast.Attribute) \
                     and n.value.func.attr in LIST_METHODS \
+                    and isinstance(n.value.func.value, gast.Name):
+                out.add(n.value.func.value.id)
+            elif lists and isinstance(n, gast.Assign) and isinstance(n.value, gast.Call) \
+                    and isinstance(n.value.func, gast.Attribute) \
+                    and n.value.func.attr == "pop" and not n.value.args \
                     and isinstance(n.value.func.value, gast.Name):
                 out.add(n.value.func.value.id)
     return out
@@ -135,7 +141,9 @@ _FRESH_METHODS = {"copy", "astype", "sum", "mean", "prod", "std", "var", "dot", 
                   "tolist", "all", "any", "trace", "fill", "sort", "argsort", "nonzero"}
 
 
-_RETURNS_NEW = {}  # code object -> whether every return of that function makes new values
+# code object -> whether every return of that function makes new values (weak: a
+# notebook's thousands of lambdas come and go)
+_RETURNS_NEW: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _returns_new(fn) -> bool:
@@ -640,6 +648,9 @@ class Normalizer:
         return "value"
 
     def visit_If(self, s):
+        if isinstance(s.test, gast.NamedExpr):  # if (c := test):  ->  c = test; if c:
+            self.assign_to(name(s.test.target.id, gast.Store()), s.test.value)
+            s.test = name(s.test.target.id)
         test = self.atom(s.test, "cond")
         self.branch_depth += 1
         body = self.block(s.body) or [gast.Pass()]

@@ -9,12 +9,16 @@ cache guards (see ``api``).
 """
 from __future__ import annotations
 
+import __future__
 import ast
 import builtins
+import dis
 import inspect
+import re
 import linecache
 import textwrap
 import types
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,12 +97,15 @@ class Parsed:
 
 
 def unwrap(fn):
-    """The plain function behind decorators, bound methods and partial-free wrappers."""
+    """The plain function behind a bound method (``staticmethod``/``classmethod``
+    objects too).  A decorator's wrapper is not looked through: its
+    ``__wrapped__`` (``functools.wraps``) names the function it calls, not what
+    it computes, so the wrapper is the function differentiated."""
     while True:
         if isinstance(fn, types.MethodType):
             fn = fn.__func__
-        elif hasattr(fn, "__wrapped__") and not isinstance(fn, type):
-            fn = fn.__wrapped__
+        elif isinstance(fn, (staticmethod, classmethod)):
+            fn = fn.__func__
         else:
             return fn
 
@@ -205,7 +212,7 @@ def getsourcelines(fn):
     pure Python and is most of the cost of reading a function; see
     :func:`_fast_block`.  Raises what ``inspect.getsourcelines`` raises.
     """
-    fn = inspect.unwrap(fn)
+    fn = unwrap(fn)
     all_lines, lnum = _findsource(fn)
     found = _fast_block(all_lines, lnum, getattr(fn, "__code__", None))
     if found is None:
@@ -272,6 +279,154 @@ def _find_lambda(tree, code, first=None):
     return matches[0] if len(matches) == 1 else None
 
 
+_FUTURE_FLAGS = 0
+for _feature in __future__.all_feature_names:
+    _FUTURE_FLAGS |= getattr(__future__, _feature).compiler_flag
+# instructions whose presence depends on where a def sits (a closure's free names are
+# loaded unlike a module's globals), not on what it computes
+_PLACEMENT_OPS = {"PUSH_NULL", "COPY_FREE_VARS", "MAKE_CELL", "RESUME", "NOP", "CACHE",
+                  "EXTENDED_ARG"}
+_FREE_LOADS = {"LOAD_GLOBAL", "LOAD_DEREF", "LOAD_NAME", "LOAD_CLASSDEREF",
+               "LOAD_FROM_DICT_OR_DEREF", "LOAD_FROM_DICT_OR_GLOBALS"}
+_MANGLED = re.compile(r"^_[A-Za-z0-9]\w*?(__\w+)$")
+_JUMPS = set(dis.hasjrel) | set(dis.hasjabs)
+
+
+def _demangle(value):
+    """``_Cls__name`` as ``__name``: a method's private names are mangled inside its
+    class only."""
+    if isinstance(value, str):
+        m = _MANGLED.match(value)
+        return m.group(1) if m else value
+    return value
+
+
+def _drop_closure_tuple(out):
+    """Remove from ``out`` the closure tuple built for the inner function whose code
+    was loaded last (``LOAD_FAST``s and ``BUILD_TUPLE`` before its ``LOAD_CONST``,
+    Python 3.13; earlier versions' ``LOAD_CLOSURE``s are skipped as they come)."""
+    for j in range(len(out) - 1, 0, -1):
+        if out[j][0] == "LOAD_CONST" and isinstance(out[j][1], list):
+            build = out[j - 1]
+            if build[0] == "BUILD_TUPLE" and j - 1 - build[1] >= 1:
+                del out[j - 1 - build[1]:j]
+            return
+
+
+def _code_shape(code):
+    """What ``code`` computes, independent of where its ``def`` sits: its instructions,
+    with free names loaded alike whether global or from a closure, methods alike
+    whether looked up on an imported module or not, and jump targets (which those
+    differences shift) left out."""
+    out = [tuple(code.co_varnames)]
+    cells = 0  # LOAD_CLOSUREs just seen: the closure tuple of an inner function
+    skipped = False  # that tuple was left out
+    for ins in dis.get_instructions(code):
+        op = ins.opname
+        if op == "LOAD_CLOSURE":
+            cells += 1
+            continue
+        if op == "BUILD_TUPLE" and cells and ins.arg == cells:
+            cells = 0  # (a free name of the function is global in a compile on its own)
+            skipped = True
+            continue
+        cells = 0
+        if op in _PLACEMENT_OPS:
+            continue
+        if op in ("MAKE_FUNCTION", "SET_FUNCTION_ATTRIBUTE") and isinstance(ins.argval, int):
+            if ins.argval & 0x08 and not skipped:  # a closure: (loads), BUILD_TUPLE, code
+                _drop_closure_tuple(out)
+            skipped = False
+            flags = ins.argval & ~0x08
+            if op == "SET_FUNCTION_ATTRIBUTE" and not flags:
+                continue
+            out.append((op, flags))
+        elif op in _FREE_LOADS:
+            out.append(("load free", _demangle(ins.argval)))
+        elif op == "LOAD_METHOD":  # or LOAD_ATTR, when the module imports the name
+            out.append(("LOAD_ATTR", _demangle(ins.argval)))
+        elif ins.opcode in _JUMPS:
+            out.append((op,))
+        elif isinstance(ins.argval, types.CodeType):
+            out.append((op, _code_shape(ins.argval)))
+        elif isinstance(ins.argval, (float, complex, tuple, frozenset)):
+            out.append((op, repr(ins.argval)))  # nan, -0.0: by their text
+        elif isinstance(ins.argval, str) and "<locals>." in ins.argval:
+            out.append((op, ins.argval.rpartition("<locals>.")[2]))  # an inner qualname
+        else:
+            out.append((op, _demangle(ins.argval)))
+    return out
+
+
+def _module_names(code, globals_, out):
+    """The global names ``code`` (and code nested in it) reads that hold modules."""
+    for n in code.co_names:
+        if isinstance(globals_.get(n), types.ModuleType):
+            out.add(n)
+    for k in code.co_consts:
+        if isinstance(k, types.CodeType):
+            _module_names(k, globals_, out)
+    return out
+
+
+def _compiled_from(text, code, filename, globals_):
+    """Whether ``text`` (the source read for ``code``'s function) compiles to ``code``:
+    False when the file was edited after the function was defined.  None when the
+    text cannot be compiled on its own (then nothing can be told)."""
+    # `np.sum(...)` compiles to other instructions when the module imports `np`: say
+    # so, and a module-level function compiles to the very same bytes
+    modules = sorted(_module_names(code, globals_, set()))
+    if modules:
+        text = f"import {', '.join(modules)}\n{text}"
+    try:
+        module = compile(text, filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
+                         dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return None
+    found = []
+    todo = [module]
+    while todo:
+        c = todo.pop()
+        for k in c.co_consts:
+            if isinstance(k, types.CodeType):
+                if k.co_name == code.co_name:
+                    found.append(k)
+                todo.append(k)
+    for k in found:  # the cheap test first: a module-level def compiles to the same bytes
+        if k.co_code == code.co_code and k.co_varnames == code.co_varnames and \
+                k.co_names == code.co_names and repr(k.co_consts) == repr(code.co_consts):
+            return True
+    if "__class__" in code.co_freevars:  # super(): compiled otherwise inside its class
+        return any(k.co_varnames == code.co_varnames and
+                   {_demangle(n) for n in k.co_names} == {_demangle(n) for n in code.co_names}
+                   and [repr(c) for c in k.co_consts if not isinstance(c, types.CodeType)] ==
+                   [repr(c) for c in code.co_consts if not isinstance(c, types.CodeType)]
+                   for k in found)
+    shape = _code_shape(code)
+    return any(_code_shape(k) == shape for k in found)
+
+
+_CURRENT = weakref.WeakKeyDictionary()  # code -> the text last found to compile to it
+
+
+def _check_current(fn, code, text, filename, start):
+    """Refuse a function whose source file changed after it was defined: the text
+    read is not the code that runs, and its derivative would not match it."""
+    if _CURRENT.get(code) == text:
+        return
+    ok = _compiled_from(text, code, filename, getattr(fn, "__globals__", {}))
+    if ok:
+        _CURRENT[code] = text
+    elif ok is False:
+        raise SourcegradError(
+            f"function {fn.__qualname__!r}",
+            detail=f"its source in {filename} changed after it was defined (the text on "
+                   f"disk is not the code that runs)",
+            hint="reload the module (importlib.reload) or restart Python, so that the "
+                 "function runs the text that is differentiated",
+            filename=filename, lineno=start)
+
+
 def parse_function(fn) -> Parsed:
     """Parse ``fn`` (a function, lambda or method) into a :class:`Parsed`."""
     fn = unwrap(fn)
@@ -287,6 +442,7 @@ def parse_function(fn) -> Parsed:
             colshift = len(a) - len(b)
             break
     is_lambda = fn.__name__ == "<lambda>"
+    parsed_text = dedented
     try:
         module = astutil.parse(dedented) if tree is None else astutil.ast_to_gast(tree)
     except SyntaxError:
@@ -298,12 +454,14 @@ def parse_function(fn) -> Parsed:
         for cut in range(len(dedented), 0, -1):
             try:
                 module = astutil.parse(dedented[:cut])
+                parsed_text = dedented[:cut]
                 break
             except SyntaxError:
                 continue
         if module is None:
             raise
     filename = code.co_filename
+    _check_current(fn, code, parsed_text, filename, start)
     if is_lambda:
         node = _find_lambda(module, code, start)
         if node is None:

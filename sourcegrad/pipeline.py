@@ -19,19 +19,20 @@ import os
 import sys
 import threading
 import types
-import weakref
 from dataclasses import dataclass, field
 
 import gast
 import numpy as np
 
 from sourcegrad import astutil
+from sourcegrad import memo
 from sourcegrad import runtime
 from sourcegrad import shapes as shapes_mod
 from sourcegrad.activity import INACTIVE_ATTRS, analyse
 from sourcegrad.astutil import copy_tree, statements
 from sourcegrad.codegen import compile_functions, forwarder, to_source
-from sourcegrad.errors import NoDerivativeError, SourceNotFoundError, SourcegradError
+from sourcegrad.errors import (NoDerivativeError, SourceNotFoundError, SourcegradError,
+                               UnsupportedSyntaxError)
 from sourcegrad.fence import fence
 from sourcegrad.naming import Namer
 from sourcegrad.normalize import assign, const, name, normalize
@@ -70,6 +71,7 @@ class Spec:
     complete: bool = False   # a gradient called inside differentiated code: joint, container
                              # inputs' gradients with zeros, not None, for items not read;
                              # calls resolved at run time through vjp_of (callees' too)
+    kwargs: tuple = ()       # the keywords passed into a **kwargs parameter (expand_kwargs)
 
 
 @dataclass
@@ -107,6 +109,9 @@ MUTATING_METHODS = {"pop", "insert", "remove", "sort", "reverse", "fill", "resiz
                     "itemset", "clear", "setdefault", "update", "popitem", "setfield"}
 
 
+RESULT_DEPTH = 3  # see Context.callee_result
+
+
 class Recursive(Exception):
     """A function's derivative is needed while it is being built (recursion)."""
 
@@ -134,6 +139,17 @@ class Context:
         self.shapes = {}
         self.arrays = {}         # adjoint -> primal, for float arrays of known shape
         self._results = {}       # (callee, argument shapes) -> what it returns
+        self.result_depth = 0    # how many callee_result inferences this one is inside
+        self.containers = set()  # names whose items are read: maybe tuples, lists, dicts
+        self._own = None         # split mode: the names of the fwd/bwd functions made
+
+    def own_names(self):
+        """Split mode: the names of the ``_fwd``/``_bwd`` functions being made (a call
+        of the function to itself calls them directly)."""
+        if self._own is None:
+            base = qualified_name(self.parsed.fn)
+            self._own = (self.namer.fresh(base + "_fwd"), self.namer.fresh(base + "_bwd"))
+        return self._own
 
     def env_name(self, preferred, obj):
         key = id(obj)
@@ -158,13 +174,19 @@ class Context:
     def callee_result(self, info, call, known):
         """The Abstract of what calling a function of ours returns, from its own shape
         inference given its arguments' (TOP when unknown).  Worked out afresh for
-        each derivation: a cache across derivations could outlive a redefinition."""
+        each derivation: a cache across derivations could outlive a redefinition.
+        Callees of callees are followed RESULT_DEPTH calls deep, not down a whole
+        chain of calls (each function's derivation would read all the functions below
+        it: quadratic time, and Python recursion as deep as the program)."""
+        if self.result_depth >= RESULT_DEPTH:
+            return shapes_mod.TOP
         fn = unwrap(info.func)
         nodes = ([info.self_expr] if info.self_expr is not None else []) + list(call.args)
         if any(isinstance(a, gast.Starred) for a in nodes):
             return shapes_mod.TOP
         try:
-            bound = inspect.signature(fn).bind(*nodes, **{k.arg: k.value for k in call.keywords})
+            bound = inspect.signature(fn, follow_wrapped=False).bind(
+                *nodes, **{k.arg: k.value for k in call.keywords})
         except (TypeError, ValueError):
             return shapes_mod.TOP
         shapes = []
@@ -179,6 +201,7 @@ class Context:
             try:
                 _, _, tree, ctx = front(fn, Spec(active=(), shapes=tuple(shapes)))
                 ctx._results = self._results
+                ctx.result_depth = self.result_depth + 1
                 got = shapes_mod.infer(tree, ctx, dict(shapes))
                 ret = tree.body[-1].value if isinstance(tree.body[-1], gast.Return) else None
                 if isinstance(ret, gast.Name):
@@ -298,7 +321,7 @@ class Context:
 
     def callee(self, info, value, active_args, active_kw, rev, s):
         fn = info.func
-        sig = inspect.signature(fn)
+        sig = inspect.signature(fn, follow_wrapped=False)
         placeholders = list(range(len(value.args) + (1 if info.self_expr else 0)))
         try:
             bound = sig.bind(*placeholders, **{k.arg: k.arg for k in value.keywords})
@@ -307,12 +330,22 @@ class Context:
         shift = 1 if info.self_expr else 0
         active, order = [], []
         nvar = -1
+        kwnames = ()
         for pname, v in bound.arguments.items():
             kind = sig.parameters[pname].kind
+            if kind == kind.VAR_KEYWORD:
+                # forwarded through **kwargs: the callee is specialised to these keywords
+                kwnames = tuple(v)
+                for key in kwnames:
+                    if key in active_kw:
+                        active.append(key)
+                        order.append(("kw", key))
+                continue
             vals = v if kind == kind.VAR_POSITIONAL else (v,)
-            if kind == kind.VAR_POSITIONAL and any(
-                    isinstance(item, int) and item - shift in active_args for item in vals):
-                # gradient through *args: the callee is specialised to len(vals) parameters
+            if kind == kind.VAR_POSITIONAL and (self.spec.weights or any(
+                    isinstance(item, int) and item - shift in active_args for item in vals)):
+                # gradient through *args (or weights read where *args is forwarded): the
+                # callee is specialised to len(vals) parameters
                 nvar = len(vals)
                 pnames = vararg_names(fn, nvar)
             for k, item in enumerate(vals):
@@ -330,7 +363,12 @@ class Context:
         # a derivative to be differentiated again (grad of grad): so are its callees'
         spec = Spec(active=tuple(active), mode="split", weights=self.spec.weights,
                     shapes=tuple(known) if nvar < 0 else (), varargs=nvar,
-                    complete=self.spec.complete)
+                    complete=self.spec.complete, kwargs=kwnames)
+        if fn is self.parsed.fn and spec == self.spec:
+            # the function calls itself as it is being differentiated: its own fwd/bwd
+            # (one Python frame per level, as the function itself takes)
+            fwd_name, bwd_name = self.own_names()
+            return fwd_name, bwd_name, order
         try:
             d = derive(fn, spec)
         except Recursive:
@@ -394,7 +432,8 @@ def user_callable(obj):
 def _bprop_wrapper(cell):
     """A Cell with its own ``bprop`` (MindSpore's custom backward): a function of the
     Cell's inputs that calls ``runtime.cell_with_bprop``, whose rule runs ``bprop``."""
-    cached = cell.__dict__.get("_sg_bprop_wrapper")
+    kept = memo.cache(cell, "bprop")  # not in a copy of the Cell: it wraps this one
+    cached = kept.get("wrapper")
     if cached is not None:
         return cached
     cls = type(cell)
@@ -410,7 +449,7 @@ def _bprop_wrapper(cell):
     fn = forwarder(f"{cls.__name__}_with_bprop", names, "cell_with_bprop", ["cell"] + names,
                    {"cell_with_bprop": runtime.cell_with_bprop, "cell": cell},
                    f"{cls.__name__} with its bprop")
-    object.__setattr__(cell, "_sg_bprop_wrapper", fn)
+    kept["wrapper"] = fn
     return fn
 
 
@@ -449,38 +488,131 @@ def _guard(holder, key, value):
 
 # -- the cache of derivatives ---------------------------------------------------------
 
-_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+# A function's derivatives are kept on the function (``memo.cache``): they refer to
+# its globals and closure, which often refer back to it, and are freed with it.
 _lock = threading.RLock()
 _in_progress = {}
+
+# A function's derivative needs its callees' first: derived one inside the other,
+# a chain of calls f1 -> f2 -> ... -> f200 would nest 200 transformations on the
+# Python stack.  Past MAX_NESTED the innermost one is abandoned and derived first,
+# from the top (``_drive``), then the abandoned one again: the stack stays bounded
+# whatever the program's depth.
+MAX_NESTED = 6
+_nested = [0]     # transformations in progress on the stack (under _lock)
+_pending = set()  # (fn, spec) that _drive will finish: in progress as well
+
+
+class _NeedFirst(BaseException):
+    """A callee's derivative wanted MAX_NESTED transformations deep: ``_drive``
+    derives it first.  (A BaseException: no ``except Exception`` on the way may
+    take it for a failure.)"""
+
+    def __init__(self, fn, spec):
+        super().__init__(fn)
+        self.fn, self.spec = fn, spec
+
+
+def derivatives(fn) -> dict:
+    """``fn``'s cached derivatives, by Spec."""
+    return memo.cache(fn, "derivatives")
 
 
 def derive(fn, spec: Spec) -> Derivative:
     """The derivative of ``fn`` for ``spec``, from the cache when still valid."""
     fn = unwrap(fn)
     with _lock:
-        per_fn = _cache.get(fn)
-        if per_fn is None:
-            per_fn = _cache[fn] = {}
+        per_fn = derivatives(fn)
         d = per_fn.get(spec)
         if d is not None and d.valid():
             return d
         key = (fn, spec)
-        if key in _in_progress:
+        if key in _in_progress or key in _pending:
             raise Recursive(fn)
-        _in_progress[key] = True
-        # The transformation makes thousands of short-lived tree nodes and no garbage
-        # worth collecting on the way: with large libraries loaded, collections
-        # triggered by those allocations would scan every object in the process.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            d = build(fn, spec)
-        finally:
-            del _in_progress[key]
-            if collecting:
-                gc.enable()
-        per_fn[spec] = d
-        return d
+        if _nested[0] == 0:
+            return _drive(key)
+        if _nested[0] >= MAX_NESTED:
+            raise _NeedFirst(fn, spec)
+        return _build(key)
+
+
+def _nesting(tree):
+    """How many blocks deep ``tree``'s statements nest (an ``elif`` is one more)."""
+    deepest = 0
+    todo = [(tree, 0)]
+    while todo:
+        node, depth = todo.pop()
+        deepest = max(deepest, depth)
+        for field_ in ("body", "orelse"):
+            for s in getattr(node, field_, None) or ():
+                if isinstance(s, gast.stmt):
+                    todo.append((s, depth + 1))
+    return deepest
+
+
+# the stages walk nested blocks recursively, a few Python frames per level: a function
+# nested deeper than Python's recursion limit allows for (an if/elif chain of several
+# hundred branches) raises the limit while it is transformed, by this much per level
+FRAMES_PER_LEVEL = 12
+MAX_RECURSION_LIMIT = 12000
+_saved_limit = [None]  # the recursion limit before the outermost derive raised it
+
+
+def _allow_nesting(depth):
+    """Inside ``derive`` (which puts the limit back): room for ``depth`` levels."""
+    if depth * FRAMES_PER_LEVEL <= 300 or not _nested[0]:
+        return
+    frame, used = sys._getframe(), 0
+    while frame is not None:
+        frame, used = frame.f_back, used + 1
+    want = min(used + 200 + FRAMES_PER_LEVEL * depth, MAX_RECURSION_LIMIT)
+    if want > sys.getrecursionlimit():
+        if _saved_limit[0] is None:
+            _saved_limit[0] = sys.getrecursionlimit()
+        sys.setrecursionlimit(want)
+
+
+def _drive(key):
+    """Derive ``key`` = (fn, spec) and, first, every callee wanted too deep down."""
+    pending = [key]
+    _pending.add(key)
+    try:
+        while True:
+            try:
+                d = _build(pending[-1])
+            except _NeedFirst as need:
+                wanted = (need.fn, need.spec)
+                pending.append(wanted)
+                _pending.add(wanted)
+                continue
+            _pending.discard(pending.pop())
+            if not pending:
+                return d
+    finally:
+        _pending.difference_update(pending)
+        if _saved_limit[0] is not None:
+            sys.setrecursionlimit(_saved_limit[0])
+            _saved_limit[0] = None
+
+
+def _build(key):
+    fn, spec = key
+    _in_progress[key] = True
+    _nested[0] += 1
+    # The transformation makes thousands of short-lived tree nodes and no garbage
+    # worth collecting on the way: with large libraries loaded, collections
+    # triggered by those allocations would scan every object in the process.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        d = build(fn, spec)
+    finally:
+        del _in_progress[key]
+        _nested[0] -= 1
+        if collecting:
+            gc.enable()
+    derivatives(fn)[spec] = d
+    return d
 
 
 #: The stages whose output ``dump`` (and ``sg.source(g, stage=...)``) can show, in order.
@@ -534,6 +666,10 @@ def front(fn, spec: Spec, trace=_no_trace):
     """Stages 1-3 for ``fn``: (parsed source, namer, normalized tree, context)."""
     parsed = parse_function(fn)                                  # 1. read source
     trace("parse", lambda: to_source(parsed.tree))
+    _allow_nesting(_nesting(parsed.tree))
+    actual_defaults(parsed)
+    if parsed.tree.args.kwarg is not None:
+        expand_kwargs(parsed, spec.kwargs)
     fence(parsed)                                                # 2. refuse what we can't do
     if spec.varargs >= 0 and parsed.tree.args.vararg is not None:
         expand_varargs(parsed.tree, vararg_names(parsed.fn, spec.varargs))
@@ -567,6 +703,7 @@ def build(fn, spec: Spec, trace=None) -> Derivative:
                   lambda call_, rev=None: ctx.classify(call_), ctx.locals)
     trace("activity", lambda: _show_activity(tree, act))
     ctx.shapes = shapes_mod.infer(tree, ctx, dict(spec.shapes))  #    shapes, if known
+    ctx.containers = _maybe_containers(tree)
     rev = Reverser(tree, parsed, namer, act, ctx)                # 5. reverse
     fwd, bwd = rev.block(tree.body[:-1])
     functions = assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds)
@@ -615,12 +752,124 @@ def vararg_names(fn, n):
     return out
 
 
+_LITERALS = (type(None), bool, int, float, complex, str, bytes)
+
+
+def actual_defaults(parsed):
+    """Make the parameters' default expressions the values the function holds
+    (``__defaults__``, ``__kwdefaults__``), computed when its ``def`` ran: the
+    expressions may read names of an enclosing function that are not the function's
+    closure variables (``def f(x, w=w)``), or names rebound since.  A literal stays
+    a literal; another value becomes ``<param>_default``, passed to the generated
+    code."""
+    fn, a = parsed.fn, parsed.tree.args
+    positional = a.posonlyargs + a.args
+    values = fn.__defaults__ or ()
+    if len(a.defaults) == len(values):
+        with_default = positional[len(positional) - len(values):]
+        a.defaults = [_default_node(param, value, node)
+                      for param, value, node in zip(with_default, values, a.defaults)]
+    kwvalues = fn.__kwdefaults__ or {}
+    for i, (param, node) in enumerate(zip(a.kwonlyargs, a.kw_defaults)):
+        if node is not None and param.id in kwvalues:
+            a.kw_defaults[i] = _default_node(param, kwvalues[param.id], node)
+
+
+def _default_node(param, value, node):
+    if type(value) in _LITERALS and (type(value) is not float or value == value):
+        out = gast.Constant(value=value, kind=None)
+    else:
+        out = gast.Name(id=f"{param.id}_default", ctx=gast.Load(), annotation=None,
+                        type_comment=None)
+        setanno(out, "runtime", value)  # given to the generated code under that name
+    return gast.copy_location(out, node)
+
+
+def extra_keywords(fn, names):
+    """The keyword names among ``names`` that a call of ``fn`` passes into its
+    ``**kwargs`` parameter (``()`` when it has none)."""
+    code = unwrap(fn).__code__
+    if not code.co_flags & inspect.CO_VARKEYWORDS:
+        return ()
+    named = code.co_varnames[code.co_posonlyargcount:code.co_argcount + code.co_kwonlyargcount]
+    return tuple(n for n in names if n not in named)
+
+
+def _forwarded(tree, var, starred):
+    """The nodes where ``tree`` forwards parameter ``var`` to a call (``f(*var)`` when
+    ``starred``, else ``f(**var)``): ``(call, argument or keyword)`` pairs; None when
+    ``var`` is also read or bound otherwise."""
+    found, marked = [], set()
+    for node in astutil.walk(tree):
+        if not isinstance(node, gast.Call):
+            continue
+        items = node.args if starred else node.keywords
+        for item in items:
+            value = item.value if (isinstance(item, gast.Starred) if starred
+                                   else item.arg is None) else None
+            if isinstance(value, gast.Name) and value.id == var:
+                found.append((node, item))
+                marked.add(id(value))
+    for node in astutil.walk(tree):
+        if isinstance(node, gast.Name) and node.id == var and id(node) not in marked \
+                and not isinstance(node.ctx, gast.Param):
+            return None
+    return found
+
+
+def expand_kwargs(parsed, names):
+    """``def w(*args, **kwargs): return fn(*args, **kwargs)`` (a decorator's wrapper):
+    specialised to the keywords a call passes into ``**kwargs`` (``names``), they
+    become keyword-only parameters of those names, and each ``f(..., **kwargs)``
+    passes them by name.  ``kwargs`` used otherwise is refused."""
+    tree = parsed.tree
+    a = tree.args
+    var = a.kwarg.id
+    found = _forwarded(tree, var, starred=False)
+    if found is None:
+        raise UnsupportedSyntaxError(
+            "**kwargs parameter", detail=f"**{var} is used other than forwarded to a "
+            f"call as f(**{var})", hint="name the parameters", **parsed.where(tree))
+    taken = {n.id for n in astutil.name_nodes(tree)} - {var}
+    for n in names:
+        if n in taken:
+            raise UnsupportedSyntaxError(
+                "**kwargs parameter", detail=f"the keyword argument {n!r} passed into "
+                f"**{var} has the name of a variable of {parsed.fn.__qualname__}",
+                hint="name the parameter", **parsed.where(tree))
+    for call_, kw in found:
+        given = {k.arg for k in call_.keywords if k.arg is not None}
+        twice = sorted(given & set(names))
+        if twice:
+            raise TypeError(f"{parsed.fn.__qualname__}: a call gets keyword argument "
+                            f"{twice[0]!r} twice (by name and through **{var})")
+        at = call_.keywords.index(kw)
+        call_.keywords[at:at + 1] = [
+            gast.keyword(arg=n, value=gast.Name(id=n, ctx=gast.Load(), annotation=None,
+                                                type_comment=None)) for n in names]
+        for k in call_.keywords[at:at + len(names)]:
+            gast.copy_location(k, kw)
+            gast.copy_location(k.value, kw)
+    a.kwonlyargs = a.kwonlyargs + [gast.Name(id=n, ctx=gast.Param(), annotation=None,
+                                             type_comment=None) for n in names]
+    a.kw_defaults = a.kw_defaults + [None for _ in names]
+    a.kwarg = None
+
+
 def expand_varargs(tree, names):
     """``def f(a, *args): body`` -> ``def f(a, args_0, args_1): args = (args_0, args_1); body``:
     gradients with respect to items of ``*args`` for a call with that many, the tuple
-    then handled like any other."""
+    then handled like any other.  Where ``args`` is only forwarded (``g(*args)``, a
+    decorator's wrapper), the calls pass the items instead and no tuple is made."""
     a = tree.args
     var = a.vararg
+    found = _forwarded(tree, var.id, starred=True)
+    if found:
+        for call_, item in found:
+            at = call_.args.index(item)
+            call_.args[at:at + 1] = [
+                gast.copy_location(gast.Name(id=n, ctx=gast.Load(), annotation=None,
+                                             type_comment=None), item) for n in names]
     params = [gast.Name(id=n, ctx=gast.Param(), annotation=None, type_comment=None)
               for n in names]
     a.args = a.args + params
@@ -634,6 +883,8 @@ def expand_varargs(tree, names):
                                         ctx=gast.Load()), type_comment=None)
     for node in astutil.walk(pack):
         gast.copy_location(node, var)
+    if found is not None:  # only forwarded: the calls pass the items
+        return
     doc = tree.body and isinstance(tree.body[0], gast.Expr) \
         and isinstance(tree.body[0].value, gast.Constant)
     tree.body.insert(1 if doc else 0, pack)
@@ -817,7 +1068,6 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
                              decorator_list=[], returns=None, type_comment=None, type_params=[])
         return [f]
     # split mode: forward returns (out, saved); backward takes (saved, dout)
-    base = qualified_name(parsed.fn)
     saved_name = namer.fresh("saved")
     grads = gast.Tuple(elts=[grad_of(p) for p in spec.active], ctx=gast.Load())
     bwd_reads = {n.id for s in body_bwd + [grads] for n in astutil.name_nodes(s)
@@ -834,7 +1084,7 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
             pre.append(assign(n, const(None)))
     saved_tuple = gast.Tuple(elts=[name(n) for n in keep], ctx=gast.Load())
     fwd_fn = gast.FunctionDef(
-        name=namer.fresh(base + "_fwd"), args=_copy_args(args),
+        name=ctx.own_names()[0], args=_copy_args(args),
         body=pre + fwd + [gast.Return(value=gast.Tuple(elts=[value, saved_tuple],
                                                         ctx=gast.Load()))],
         decorator_list=[], returns=None, type_comment=None, type_params=[])
@@ -846,7 +1096,7 @@ def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
         unpack = [assign(gast.Tuple(elts=[name(n, gast.Store()) for n in keep],
                                     ctx=gast.Store()), name(saved_name))]
     bwd_fn = gast.FunctionDef(
-        name=namer.fresh(base + "_bwd"),
+        name=ctx.own_names()[1],
         args=gast.arguments(args=bargs, posonlyargs=[], vararg=None, kwonlyargs=[],
                             kw_defaults=[], kwarg=None, defaults=[]),
         body=unpack + body_bwd + [gast.Return(value=grads)],

@@ -857,12 +857,16 @@ class Resolver:
         self.rev = rev
 
     def zeros(self, n):
-        if n in self.rev.defined_at_entry:
+        known = self.rev.ctx.shapes.get(n)
+        if n in self.rev.defined_at_entry and (
+                n not in self.rev.ctx.containers or getattr(known, "kind", None) in (
+                    "array", "float")):
             fn = gast.Attribute(value=name(self.rev.ctx.env_name("np", runtime.np)),
                                 attr="zeros_like", ctx=gast.Load())
-        else:  # may be a tuple, or not bound on this path (then None: see assemble)
+        else:  # may be a tuple or dict, or not bound on this path (then None: see assemble)
             fn = name(self.rev.ctx.env_name("zeros_like", runtime.zeros_like))
-            self.rev.zero_filled.add(n)
+            if n not in self.rev.defined_at_entry:
+                self.rev.zero_filled.add(n)
         return pure(assign(self.rev.d(n), call(fn, n)))
 
     def run(self, items, init):

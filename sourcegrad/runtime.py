@@ -218,6 +218,16 @@ def index_adjoint(x, index, dz):
     return out
 
 
+def indexed_adjoint(dx, index, like):
+    """``dx[index]``: the adjoint of item ``index`` of a value whose adjoint is ``dx``
+    (what ``index_adjoint`` placed there), a zero like ``like`` where a tuple's, list's
+    or dict's item adjoint is None or absent (zero)."""
+    g = dx.get(index) if isinstance(dx, dict) else dx[index]
+    if g is None:
+        return zeros_like(like)
+    return g
+
+
 def save_item(y, index):
     """A copy of ``y[index]``, saved before the item is overwritten."""
     v = y[index]
@@ -363,9 +373,22 @@ def hypot_adjoint(dz, z, coordinates):
 def choice_adjoint(dz, z, args):
     """Adjoint of ``max(*args)``/``min(*args)``: the chosen argument gets ``dz``.
 
-    ``max(seq)`` with one sequence argument sends ``dz`` to the chosen item.
+    ``max(seq)`` with one sequence argument sends ``dz`` to the chosen item; with
+    one array (``max(x)`` iterates over its rows) to the first row equal to the
+    result, the one Python's ``max`` and ``min`` return (with or without ``key=``).
     """
+    if len(args) == 1 and isinstance(args[0], np.ndarray):
+        items = args[0]
+        g = np.zeros(items.shape, dtype=np.result_type(items, dz, 1.0)
+                     if items.dtype.kind != "f" else items.dtype)
+        for i in range(len(items)):
+            if np.array_equal(items[i], z, equal_nan=items.dtype.kind in "fc"):
+                g[i] = dz
+                break
+        return [g]
     if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        if not args[0]:  # empty: the result is max's default=
+            return [AdjointList()]
         return [choice_adjoint(dz, z, args[0])]
     out = AdjointList(zeros_like(v) for v in args)
     for i, v in enumerate(args):
@@ -373,6 +396,13 @@ def choice_adjoint(dz, z, args):
             out[i] = dz
             break
     return out
+
+
+def choice_default_adjoint(dz, args, default):
+    """Adjoint of ``default=`` in ``max(seq, default=...)``: ``dz`` when ``seq`` is empty."""
+    if len(args) == 1 and len(args[0]) == 0:
+        return dz
+    return zeros_like(default)
 
 
 def divmod_adjoint(dz, a, b, which):

@@ -116,7 +116,7 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
                 ^
           hint: assign in a separate statement
     [kwargs-param]
-        UnsupportedSyntaxError: **kwargs parameter is not supported
+        UnsupportedSyntaxError: **kwargs parameter: **kw is used other than forwarded to a call as f(**kw)
           File "tests/test_errors.py", line 606
             def f_kwargs_param(x, **kw):
             ^
@@ -604,7 +604,7 @@ def f_walrus(x):
 
 
 def f_kwargs_param(x, **kw):  # <E:kwargs-param>
-    return np.sum(x * 2)
+    return np.sum(x * kw.get("scale", 2.0))  # read, not only forwarded: refused
 
 
 OPTS = {"axis": 0}

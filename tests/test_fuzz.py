@@ -73,7 +73,8 @@ def copy_args(args):
 
 
 def check_against(f, args, positions, want, where):
-    """sourcegrad's grad / value_and_grad of ``f`` vs the gradients ``want``."""
+    """sourcegrad's grad / value_and_grad of ``f`` vs the gradients ``want`` (None:
+    no fair finite differences at ``args``; everything else is still checked)."""
     pos = (positions,) if isinstance(positions, int) else positions
     before = copy_args(args)
     got = sg.grad(f, positions)(*args)
@@ -84,14 +85,14 @@ def check_against(f, args, positions, want, where):
     if not isinstance(got_t, tuple) or len(got_t) != len(pos):
         raise Disagreement(f"{where}: grad returned {type(got).__name__} for "
                            f"grad_position={positions!r}")
-    for p, g, w in zip(pos, got_t, want):
+    for p, g, w in zip(pos, got_t, want or [None] * len(pos)):
         if np.shape(g) != np.shape(args[p]):
             raise Disagreement(f"{where}: gradient {p} has shape {np.shape(g)}, input has "
                                f"{np.shape(args[p])}")
         if isinstance(args[p], float) and not isinstance(g, float):
             raise Disagreement(f"{where}: gradient {p} of a float input is "
                                f"{type(g).__name__}")
-        if not np.allclose(g, w, rtol=RTOL, atol=ATOL):
+        if w is not None and not np.allclose(g, w, rtol=RTOL, atol=ATOL):
             err = np.max(np.abs(np.asarray(g) - w))
             raise Disagreement(f"{where}: gradient {p} differs from finite differences "
                                f"(max abs error {err:.3g})\n  sourcegrad: {g!r}\n"
@@ -119,21 +120,29 @@ def run_program(seed, tmp_dir):
         return ref.f(*a)
 
     rng = np.random.RandomState(seed)
+    best = None  # (margin, args): the input farthest from every boundary and kink
     for _ in range(8):
         args = prog.args(rng)
         H.start("record")
         with np.errstate(all="ignore"):
             out = ref.f(*copy_args(args))
         vals = [o for o in flat_outputs(out) if o is not None and not isinstance(o, int)]
-        if H.margin < MARGIN or not all(np.all(np.isfinite(v)) and np.all(np.abs(v) < 1e4)
-                                        for v in vals):
+        if not all(np.all(np.isfinite(v)) and np.all(np.abs(v) < 1e4) for v in vals):
             continue
         clean_out = mod.f(*copy_args(args))
         if not prog.has_stop and not same_value(clean_out, out):  # pragma: no cover
             raise AssertionError("generator bug: clean and ref programs disagree")
-        break
-    else:
-        raise Skip("no input away from boundaries")
+        if best is None or H.margin > best[0]:
+            best = (H.margin, args)
+        if H.margin >= MARGIN:
+            break
+    if best is None:
+        raise Skip("no input with finite, moderate values")
+    margin, args = best
+    # Near a boundary (or at one that no input moves: a comparison of constants)
+    # finite differences are trusted only when two step sizes agree; where they
+    # do not, the rest is still checked (value, structure, no mutation, grad
+    # against value_and_grad), so that no program of the corpus is skipped.
     pos = (prog.positions,) if isinstance(prog.positions, int) else prog.positions
     want = []
     for p in pos:
@@ -143,10 +152,11 @@ def run_program(seed, tmp_dir):
             a = numeric_grad(ref_replay, copy_args(args), p, eps=1e-5)
             b = numeric_grad(ref_replay, copy_args(args), p, eps=1e-6)
         if not (np.all(np.isfinite(a)) and np.allclose(a, b, rtol=1e-3, atol=1e-5)):
-            raise Skip("finite differences unstable")
+            want = None  # unstable here: a kink or branch switch within the steps
+            break
         want.append(a)
     check_against(mod.f, args, prog.positions, want, f"program {seed}")
-    if not prog.has_stop:
+    if want is not None and margin >= MARGIN and not prog.has_stop:
         check_grads(mod.f, *copy_args(args), wrt=prog.positions, rtol=RTOL, atol=ATOL)
     return prog.features
 

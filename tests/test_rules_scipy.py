@@ -22,7 +22,7 @@ registry._load_families()  # the SciPy modules are imported above
 import scipy.integrate as si  # noqa: E402
 import sourcegrad.rules.scipy_integrate as rules_integrate  # noqa: E402
 import sourcegrad.rules.scipy_stats as rules_stats  # noqa: E402
-from sourcegrad.rules.registry import _RULES, lookup  # noqa: E402
+from sourcegrad.rules.registry import _RULES  # noqa: E402
 from tests.test_rules_numpy import A, P, R, SPD, Case, check  # noqa: E402
 
 
@@ -195,8 +195,8 @@ def _integrate():
     tight = dict(rtol=1e-10, atol=1e-10)
     return [Case(si.odeint, A(lambda rng: _rhs, y0, times, (0.6, np.array([0.3, -0.2]))), tight,
                  wrt=[1, (3, 0), (3, 1)], rtol=1e-4, eps=1e-5),
-            Case(si.odeint, A(lambda rng: _rhs_tfirst, y0, times, (0.8,)), dict(tfirst=True, **tight),
-                 wrt=[1, (3, 0)], rtol=1e-4, eps=1e-5, id="tfirst")]
+            Case(si.odeint, A(lambda rng: _rhs_tfirst, y0, times, (0.8,)),
+                 dict(tfirst=True, **tight), wrt=[1, (3, 0)], rtol=1e-4, eps=1e-5, id="tfirst")]
 
 
 CASES = _special() + _stats() + _linalg() + _signal() + _integrate()

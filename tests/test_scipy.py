@@ -15,7 +15,7 @@ import sourcegrad as sg
 from sourcegrad.errors import NoDerivativeError
 from sourcegrad.testing import check_grads
 
-scipy = pytest.importorskip("scipy", reason="SciPy is not installed: its rules are optional")
+pytest.importorskip("scipy", reason="SciPy is not installed: its rules are optional")
 
 import scipy.integrate  # noqa: E402
 import scipy.linalg  # noqa: E402

@@ -5,8 +5,8 @@ import builtins
 import numpy as np
 
 from sourcegrad.rules.registry import adjoint, d
-from sourcegrad.runtime import (choice_adjoint, divmod_adjoint, sorted_adjoint,
-                                sum_adjoint, unbroadcast)
+from sourcegrad.runtime import (choice_adjoint, choice_default_adjoint, divmod_adjoint,
+                                sorted_adjoint, sum_adjoint, unbroadcast)
 
 
 @adjoint(builtins.sum)
@@ -26,13 +26,15 @@ def float_(z, x=0.0):
 
 
 @adjoint(builtins.max)
-def max_(z, *args):
+def max_(z, *args, key=None, default=None):
     d[args] = choice_adjoint(d[z], z, args)
+    d[default] = choice_default_adjoint(d[z], args, default)
 
 
 @adjoint(builtins.min)
-def min_(z, *args):
+def min_(z, *args, key=None, default=None):
     d[args] = choice_adjoint(d[z], z, args)
+    d[default] = choice_default_adjoint(d[z], args, default)
 
 
 @adjoint(builtins.divmod)

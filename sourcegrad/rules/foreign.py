@@ -45,7 +45,7 @@ def _module(obj) -> str:
         special = sys.modules.get("scipy.special")
         if special is not None and getattr(special, obj.__name__, None) is obj:
             return "scipy.special"
-    if not mod.split(".")[0] in _LIBRARIES:
+    if mod.split(".")[0] not in _LIBRARIES:
         tmod = getattr(type(obj), "__module__", "") or ""
         if tmod.split(".")[0] in _LIBRARIES:  # jax.custom_vjp objects, frozen distributions
             return tmod
@@ -104,7 +104,8 @@ def refusal(obj) -> tuple[str, str, str] | None:
         return None
     what = _name(obj)
     rule_hint = (f"register a rule:  @sourcegrad.adjoint({what})\n"
-                 f"        def _(z, x): d[x] = ...   (README, 'A rule for a function sourcegrad can't read')")
+                 f"        def _(z, x): d[x] = ...   "
+                 f"(README, 'A rule for a function sourcegrad can't read')")
     if getattr(obj, "_is_autograd_primitive", False) is True or \
             type(obj).__name__ in ("custom_vjp", "custom_jvp"):
         idiom = "an autograd @primitive" if lib == "autograd" else f"a jax.{type(obj).__name__}"
@@ -123,10 +124,10 @@ def refusal(obj) -> tuple[str, str, str] | None:
                 f"the sourcegrad way is {_IDIOMS[base]} (README, 'Coming from autograd "
                 f"or JAX')")
     dist = getattr(obj, "name", None)
-    if lib == "SciPy" and isinstance(dist, str) and hasattr(obj, "logpdf" if hasattr(
-            obj, "pdf") else "logpmf") and not hasattr(obj, "__name__"):
+    method = "logpdf" if hasattr(obj, "pdf") else "logpmf"
+    if lib == "SciPy" and isinstance(dist, str) and hasattr(obj, method) \
+            and not hasattr(obj, "__name__"):
         what = f"scipy.stats.{dist}"  # norm(mu, s): freezing a distribution
-        method = "logpdf" if hasattr(obj, "pdf") else "logpmf"
         return (f"{what}(...)", f"{what}(...) makes a frozen distribution, which has no "
                                 f"derivative rules",
                 f"call the distribution's method with the parameters instead: "

@@ -751,7 +751,8 @@ def _einsum_grads(dz, operands):
     """Adjoints of ``np.einsum(subscripts, *arrays)``: one per operand (``None``
     for the subscripts string).  Each is another einsum of ``dz`` with the other
     operands; indices summed inside one operand only are broadcast back, and
-    repeated indices (``'ii->'``) land on the diagonal."""
+    repeated indices (``'ii->'``) land on the diagonal.  An index of size 1 in
+    one operand and n in another (einsum broadcasts it) is summed back to 1."""
     subscripts, arrays = operands[0], operands[1:]
     if not isinstance(subscripts, str):
         raise NotImplementedError(
@@ -767,6 +768,10 @@ def _einsum_grads(dz, operands):
         avail = "".join(c for c in uniq if c in seen)
         g = np.einsum(",".join([out] + others) + "->" + avail, dz, *other_arrays)
         sizes = dict(zip(ins[i], np.shape(x)))
+        wide = tuple(k for k, c in enumerate(avail) if sizes[c] == 1 and np.shape(g)[k] != 1)
+        if wide:  # broadcast by einsum from size 1: summed back
+            g = np.sum(g, axis=wide, keepdims=True)
+        g = np.broadcast_to(g, [sizes[c] for c in avail])  # size 1 in the others
         g = np.reshape(g, [sizes[c] if c in avail else 1 for c in uniq])
         g = np.broadcast_to(g, [sizes[c] for c in uniq])
         if not uniq:   # a scalar operand

@@ -24,19 +24,13 @@ sourcegrad's own are one table, by family, in :mod:`sourcegrad.rules.nondiff`.
 from __future__ import annotations
 
 import ast
-import atexit
-import hashlib
 import importlib
 import inspect
-import os
-import pickle
 import sys
 import textwrap
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
-
-import gast
 
 from sourcegrad import astutil
 from sourcegrad.parse import getsourcelines
@@ -64,17 +58,10 @@ class Rule:
 
     @property
     def body(self) -> list:
-        """The template's statements as a gast tree (parsed once; for sourcegrad's
-        own rules, kept between processes: see ``_TreeStore``)."""
+        """The template's statements as a gast tree, parsed on first use (about a
+        tenth of a millisecond; a transformation uses a dozen templates or so)."""
         if self._tree is None:
-            store = _TreeStore.of(self.template.__code__.co_filename)
-            key = (self.template.__qualname__, self.template.__code__.co_firstlineno)
-            tree = store.get(key) if store is not None else None
-            if tree is None:
-                tree = _parse(self.template)
-                if store is not None:
-                    store.put(key, tree)
-            self._tree = tree
+            self._tree = _parse(self.template)
         return self._tree
 
     def bind(self, args, kwargs) -> dict:
@@ -122,94 +109,6 @@ def _parse(template) -> list:
     if parsed is None:
         parsed = ast.parse(textwrap.dedent("".join(lines)))
     return astutil.ast_to_gast(parsed.body[0]).body
-
-
-class _TreeStore:
-    """The parsed templates of one of sourcegrad's own rule modules, kept on disk
-    between processes as Python keeps bytecode: a template's tree costs a tenth
-    of a millisecond to read, parse and convert, and a transformation needs a
-    dozen; unpickled, a few hundredths.
-
-    The file (``__pycache__/<module>.templates.<python>.pickle`` beside the
-    module) holds a key of everything the trees are made from: the module's
-    source, the converter's, gast's version and Python's; on any other key it is
-    ignored and, at exit, rewritten.  Where it cannot be read or written (a
-    read-only install), templates are parsed as if it did not exist.
-    """
-
-    _stores: dict = {}
-    _own = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-    _salt = None  # what else the trees depend on (read once)
-
-    def __init__(self, path, key, trees):
-        self.path, self.key, self.trees, self.dirty = path, key, trees, False
-
-    @classmethod
-    def of(cls, filename):
-        """The store of the module ``filename``, or None (not a module of ours)."""
-        try:
-            return cls._stores[filename]
-        except KeyError:
-            pass
-        store = None
-        if os.path.abspath(filename).startswith(cls._own):
-            try:
-                store = cls._open(filename)
-            except Exception:  # no source, an unreadable file: parse as usual
-                store = None
-        cls._stores[filename] = store
-        return store
-
-    @classmethod
-    def _open(cls, filename):
-        if cls._salt is None:
-            with open(astutil.__file__, "rb") as fh:
-                cls._salt = fh.read() + f"{gast.__version__} {sys.version}".encode()
-        with open(filename, "rb") as fh:
-            key = hashlib.blake2b(fh.read() + cls._salt, digest_size=16).hexdigest()
-        stem = os.path.splitext(os.path.basename(filename))[0]
-        path = os.path.join(os.path.dirname(filename), "__pycache__",
-                            f"{stem}.templates.{sys.implementation.cache_tag}.pickle")
-        trees = {}
-        try:
-            with open(path, "rb") as fh:
-                saved = pickle.load(fh)
-            if isinstance(saved, dict) and saved.get("key") == key:
-                trees = saved["trees"]
-        except Exception:  # missing, partly written, from another version: start anew
-            pass
-        return cls(path, key, trees)
-
-    def get(self, key):
-        blob = self.trees.get(key)
-        if blob is None:
-            return None
-        try:
-            return pickle.loads(blob)
-        except Exception:
-            return None
-
-    def put(self, key, tree):
-        self.trees[key] = pickle.dumps(tree, protocol=pickle.HIGHEST_PROTOCOL)
-        if not self.dirty:
-            self.dirty = True
-            atexit.register(self.save)
-
-    def save(self):
-        """Write the file (atomically: a reader sees the old one or the new one)."""
-        self.dirty = False
-        tmp = f"{self.path}.{os.getpid()}.tmp"
-        try:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            with open(tmp, "wb") as fh:
-                pickle.dump({"key": self.key, "trees": self.trees}, fh,
-                            protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
-        except OSError:  # a read-only install: nothing kept
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
 
 
 def _key(primal):

@@ -24,7 +24,12 @@ def fill_zeros(z, g, x):
 
 @adjoint(runtime.index_adjoint)
 def index_adjoint(z, x, index, dz):
-    d[dz] = d[z][index]
+    d[dz] = runtime.indexed_adjoint(d[z], index, dz)
+
+
+@adjoint(runtime.indexed_adjoint)
+def indexed_adjoint(z, dx, index, like):
+    d[dx] = runtime.index_adjoint(dx, index, d[z])
 
 
 @adjoint(runtime.zero_item)

@@ -24,11 +24,10 @@ returns an object and has no rule: use ``odeint``.
 """
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 import scipy.integrate as si
 
+from sourcegrad import memo
 from sourcegrad.api import grad
 from sourcegrad.errors import NoDerivativeError
 from sourcegrad.pytree import ravel
@@ -53,12 +52,10 @@ def _refused(what, about, hint):
                                    "only", hint=hint)
 
 
-_VJPS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
 def _vjp(func, positions):
-    """``sg.grad(func, positions, sens_param=True)``, made once per function."""
-    per = _VJPS.setdefault(func, {})
+    """``sg.grad(func, positions, sens_param=True)``, made once per function (kept
+    on the function: freed with it)."""
+    per = memo.cache(func, "odeint_vjps")
     g = per.get(positions)
     if g is None:
         g = per[positions] = grad(func, positions, sens_param=True)
