@@ -36,13 +36,15 @@ def test_autograd_scipy_uses_scipy_rules():
 
 
 def _autograd_scipy(x):
-    return anp.sum(asp.gammaln(x + 1.0)) + anp.sum(asp.logsumexp(x * 2.0))
+    return anp.sum(asp.gammaln(x + 1.0)) + anp.sum(asp.logsumexp(x * 2.0)) + \
+        anp.sum(anorm.logpdf(x, 0.3, scale=anp.exp(x[0])))
 
 
 try:
     import autograd.scipy.special as asp  # noqa: E402
+    import autograd.scipy.stats.norm as anorm  # noqa: E402
 except ImportError:  # autograd without SciPy
-    asp = None
+    asp = anorm = None
 
 
 @autograd.primitive
