@@ -293,6 +293,8 @@ class Reverser:
             kind, obj = self.ctx.classify(value, self)
             if kind in ("rule", "nondiff", "method") and obj is not print:
                 setanno(s, "pure", True)
+            if kind == "unknown" and foreign.is_transformation(obj):
+                self.no_rule(s, value, obj)  # autograd.grad(f) inside: its result is traced
             if kind in ("user", "dynamic") and target in self.act.active:
                 fwd, bwd = self.split_call(s, target, value, kind, obj)
                 saved = self.saved_name_of(fwd)

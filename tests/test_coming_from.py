@@ -100,6 +100,7 @@ def test_autograd_operators_are_named(fn, idiom, way):
     msg = str(info.value)
     assert f"is autograd's {idiom}," in msg and way in msg
     assert "Coming from autograd or JAX" in msg
+    assert info.value.filename == __file__  # at transformation time, at the user's line
 
 
 # -------------------------------------------------------------------- JAX --

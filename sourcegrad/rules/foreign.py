@@ -96,6 +96,21 @@ _SCIPY_INSTEAD = {
 }
 
 
+def _idiom(obj) -> str:
+    base = getattr(obj, "__name__", "")
+    if not isinstance(base, str):
+        return ""
+    return base.split("_of_")[0] if "_of_" in base else base  # elementwise_grad_of_tanh...
+
+
+def is_transformation(obj) -> bool:
+    """Whether ``obj`` is one of autograd's or JAX's transformations (``grad``,
+    ``elementwise_grad``, ``jacobian``, ...) or a function one of them made: its
+    results come from that library's tracer, whatever its arguments."""
+    return library_of(obj) in ("autograd", "JAX") and _idiom(obj) in _IDIOMS \
+        and getattr(obj, "_is_autograd_primitive", False) is not True
+
+
 def refusal(obj) -> tuple[str, str, str] | None:
     """``(what, detail, hint)`` for a call of ``obj`` with no rule, when ``obj``
     belongs to another library; else None."""
@@ -115,9 +130,7 @@ def refusal(obj) -> tuple[str, str, str] | None:
                 f"        @sourcegrad.adjoint({what})\n"
                 f"        def _(z, x): d[x] = <your vjp applied to d[z]>\n"
                 f"        (README, 'Coming from autograd or JAX')")
-    base = getattr(obj, "__name__", "")
-    if "_of_" in base:  # autograd's elementwise_grad_of_tanh_wrt_argnum_0
-        base = base.split("_of_")[0]
+    base = _idiom(obj)
     if lib in ("autograd", "JAX") and base in _IDIOMS:
         return (what, f"{what} is {lib}'s {base}, which runs {lib}'s tracer: it cannot be "
                       f"differentiated by sourcegrad",
