@@ -31,6 +31,7 @@ from sourcegrad.rules import tangents_numpy as _tangent_rules  # noqa: F401
 from sourcegrad.rules import tangents_ops as _tangent_ops_rules  # noqa: F401
 from sourcegrad.transforms import hessian, jacfwd, jacrev, jvp, vjp
 from sourcegrad.jit import JitWarning, jit
+from sourcegrad.pytree import ravel
 
 __version__ = "0.1.0"
 
@@ -41,7 +42,8 @@ __all__ = [
     "Tensor", "Parameter", "ParameterTuple", "ops", "nn",
     "float16", "float32", "float64", "int32", "int64", "bool_",
     "SourcegradError", "UnsupportedSyntaxError", "NoDerivativeError", "SourceNotFoundError",
-    "GradFunction", "export", "jit", "JitWarning",
+    "GradFunction", "export", "jit", "JitWarning", "ravel",
+    "jvp", "vjp", "jacfwd", "jacrev", "hessian",
 ]
 from sourcegrad.export import export  # noqa: E402
 from sourcegrad.rules import nondiff as _nondiff  # noqa: E402,F401  (the table; imports api)

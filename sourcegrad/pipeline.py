@@ -41,7 +41,7 @@ from sourcegrad.parse import MISSING, parse_function, unwrap
 from sourcegrad.reverse import (Acc, Note, Resolver, Reverser, call, is_note, note_stmt,
                                 prune_notes, pure)
 from sourcegrad import tangents
-from sourcegrad.rules import registry
+from sourcegrad.rules import foreign, registry
 from sourcegrad.tensor import Parameter
 from sourcegrad.annotations import getanno, setanno
 
@@ -295,6 +295,8 @@ class Context:
                 return "rule", obj
             if registry.is_nondifferentiable(obj):
                 return "nondiff", obj
+            if foreign.library_of(obj) is not None:
+                return "unknown", obj  # SciPy, autograd, JAX: never their source
             target = user_callable(obj)
             if target is not None:
                 fn, has_self = target
