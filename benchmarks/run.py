@@ -56,8 +56,9 @@ from benchmarks.workloads import WORKLOADS, Workload, cell_workload  # noqa: E40
 
 HAND = "hand"
 SOURCEGRAD = "sourcegrad"
+SGJIT = "sg.jit"  # sourcegrad's derivative compiled with Numba (optional)
 PEERS = ("autograd", "torch", "jax", "jax.jit")
-COLUMNS = (HAND, SOURCEGRAD) + PEERS
+COLUMNS = (HAND, SOURCEGRAD, SGJIT) + PEERS
 MEMORY_WORKLOADS = ("mlp", "rnn")
 OVERHEAD_WORKLOAD = "tutorial"  # the cheapest call, so the difference is not noise
 # The first-call target's workload, timed again in fresh processes, each of which
@@ -248,7 +249,7 @@ def _peer_versions() -> dict[str, str]:
     """Versions of the installed peers (metadata only: nothing is imported)."""
     from importlib import metadata
     versions = {}
-    for dist in ("numpy", "autograd", "torch", "jax", "jaxlib", "sourcegrad"):
+    for dist in ("numpy", "numba", "autograd", "torch", "jax", "jaxlib", "sourcegrad"):
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -477,6 +478,7 @@ class Row:
     first_call_error: str | None = None
     overhead: dict[str, Any] | None = None
     memory: dict[str, Any] | None = None
+    jit_compile: dict[str, Any] | None = None  # sg.jit: first call cold / from disk
 
     def time(self, label: str) -> float | None:
         c = self.contenders.get(label)
@@ -546,6 +548,8 @@ def run_workload(wl: Workload, sg, sg_error: str | None, peers: bool,
             row.first_call_error = contenders[SOURCEGRAD].error
             row.first_call = None
 
+    contenders[SGJIT] = _jit_contender(wl, sg, sg_error, args, reference, row)
+
     builders = _peer_builders()
     for label in PEERS:
         if not peers or wl.name not in WORKLOADS:
@@ -567,6 +571,69 @@ def run_workload(wl: Workload, sg, sg_error: str | None, peers: bool,
             if c.call is not None:
                 row.memory[label] = _peak_memory(c.call)
     return row
+
+
+def _jit_contender(wl: Workload, sg, sg_error, args, reference, row: Row) -> Contender:
+    """``sg.jit`` of the workload's gradient: its first call (transformation, Numba
+    compile into this run's empty cache directory) is timed as the cold compile."""
+    if sg is None:
+        return Contender(SGJIT, error=sg_error)
+    if not hasattr(sg, "jit"):
+        return Contender(SGJIT, missing=True)
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return Contender(SGJIT, missing=True)
+    import warnings
+
+    def build():
+        gc.collect()
+        t0 = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", sg.JitWarning)
+            j = sg.jit(wl.sourcegrad(sg))
+            j(*args)
+        cold = time.perf_counter() - t0
+        fell = [w for w in caught if issubclass(w.category, sg.JitWarning)]
+        if fell:  # timed as NumPy, it would pass for a compiled figure
+            raise RuntimeError(f"uncompiled: {str(fell[0].message)}")
+        row.jit_compile = {"cold_s": cold}
+        return lambda: j(*args)
+
+    return _contender(SGJIT, build, reference)
+
+
+def probe_jit_first_call(name: str) -> float:
+    """In this process: ``sg.jit`` of workload ``name``, its first call (loading the
+    compiled code from the disk cache a previous process filled), in seconds."""
+    import sourcegrad as sg
+    from sourcegrad.jit import _numba_owner
+    # Numba's start-up in a process (import, LLVM and its first tiny compile) is paid
+    # once per process whatever is compiled: outside the figure
+    _numba_owner()
+    wl = WORKLOADS[name] if name in WORKLOADS else cell_workload()
+    args = wl.make_inputs()
+    gc.collect()
+    t0 = time.perf_counter()
+    sg.jit(wl.sourcegrad(sg))(*args)
+    return time.perf_counter() - t0
+
+
+def measure_jit_from_cache(rows: list[Row]) -> None:
+    """Each compiled workload's first call again, in a fresh process per workload,
+    with the cache directory this run filled: the compile time from the disk cache."""
+    for r in rows:
+        c = r.contenders.get(SGJIT)
+        if c is None or c.call is None or r.jit_compile is None:
+            continue
+        proc = subprocess.run([sys.executable, "-m", "benchmarks.run", "--probe-jit",
+                               r.workload.name], cwd=_ROOT, capture_output=True, text=True,
+                              timeout=600)
+        if proc.returncode == 0:
+            r.jit_compile["cached_s"] = float(proc.stdout.split()[-1])
+        else:
+            lines = proc.stderr.strip().splitlines() or ["no output"]
+            r.jit_compile["cached_error"] = lines[-1]
 
 
 def _measure_overhead(sg, g, args, rounds: int, min_batch_s: float) -> dict:
@@ -735,6 +802,16 @@ def targets(rows: list[Row], fresh_first_calls: dict | None = None) -> list[dict
         speedup = (p["ratio"] / full if full and p["n"] == p["of"] else None)
         add(f">= {factor:g}x faster than {peer} (geometric means)", speedup,
             speedup is not None and speedup >= factor, f"{speedup or 0:.1f}x")
+    jit_mean = means[SGJIT]
+    jfull = jit_mean["ratio"] if jit_mean["n"] == jit_mean["of"] else None
+    add("sg.jit geometric mean <= 0.5x hand-written", jfull,
+        jfull is not None and jfull <= 0.5, f"{jfull or 0:.2f}x")
+    pairs = [(by_name[n].ratio(SGJIT), by_name[n].ratio("jax.jit")) if n in by_name
+             else (None, None) for n in WORKLOADS]
+    known = None if any(None in p for p in pairs) else \
+        max(j / x for j, x in pairs)
+    add("sg.jit <= jax.jit on every workload", known,
+        known is not None and known <= 1.0, f"worst {known or 0:.2f}x jax.jit")
     first = _transform_time(by_name["mlp"]) if "mlp" in by_name else None
     fresh = (fresh_first_calls or {}).get("median_s")
     if fresh is not None:  # the median of several processes, rather than one sample
@@ -842,6 +919,17 @@ def render(rows: list[Row], meta: dict) -> str:
                        f"{_fmt_time(fresh['min_s'])}, max {_fmt_time(fresh['max_s'])})")
     out.append("")
 
+    jit_rows = [r for r in rows if r.jit_compile is not None]
+    if jit_rows:
+        out.append("sg.jit first call (transform + Numba compile + first call): cold (empty "
+                   "cache directory) and from the disk cache (a second process, after "
+                   "Numba's start-up there)")
+        out.append(_table(["workload", "cold", "from disk cache"], [
+            [r.workload.title, _fmt_time(r.jit_compile.get("cold_s")),
+             _fmt_time(r.jit_compile.get("cached_s")) if "cached_error" not in r.jit_compile
+             else f"error: {r.jit_compile['cached_error'][:40]}"] for r in jit_rows]))
+        out.append("")
+
     for r in rows:
         if r.workload.name != OVERHEAD_WORKLOAD:
             continue
@@ -910,6 +998,7 @@ def to_json(rows: list[Row], meta: dict) -> dict:
                 **r.first_call, "transform_s": _transform_time(r)},
             "sourcegrad_cached_call_overhead": r.overhead,
             "peak_memory_bytes": r.memory,
+            "sg_jit_first_call": r.jit_compile,
         }
     return result
 
@@ -941,11 +1030,23 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"fresh processes timing the {FIRST_CALL_WORKLOAD} workload's "
                              f"first call (default 7, or 3 with --quick; 0: none)")
     parser.add_argument("--probe-first-call", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--probe-jit", metavar="NAME", help=argparse.SUPPRESS)
     opts = parser.parse_args(argv)
     if opts.probe_first_call:  # one sample, in a process of its own (see above)
         _pin_threads()
         print(probe_first_call())
         return 0
+    if opts.probe_jit:
+        _pin_threads()
+        print(probe_jit_first_call(opts.probe_jit))
+        return 0
+    # sg.jit compiles into a cache directory of this run's own, empty at the start, so
+    # its first calls are cold compiles (the --probe-jit processes then read it)
+    jit_cache = None
+    if "SOURCEGRAD_JIT_CACHE" not in os.environ:
+        import tempfile
+        jit_cache = tempfile.TemporaryDirectory(prefix="sourcegrad-jit-bench-")
+        os.environ["SOURCEGRAD_JIT_CACHE"] = jit_cache.name
 
     global _clock
     _clock = time.perf_counter if opts.clock == "wall" else time.process_time
@@ -997,6 +1098,10 @@ def main(argv: list[str] | None = None) -> int:
     if runs > 0 and sg is not None and FIRST_CALL_WORKLOAD in {r.workload.name for r in rows}:
         print(f"... first calls in {runs} fresh processes", file=sys.stderr, flush=True)
         meta["fresh_first_calls"] = measure_first_calls(runs)
+    if any(r.jit_compile for r in rows):
+        print("... sg.jit first calls from the disk cache, in fresh processes", file=sys.stderr,
+              flush=True)
+        measure_jit_from_cache(rows)
     meta["load_after"] = _load()
     print(render(rows, meta))
     if opts.json:

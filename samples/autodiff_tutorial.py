@@ -126,3 +126,24 @@ loss, grads = grad_fn(x, y)
 print(grads)
 print("--- derivative of forward_fn, weights=model.trainable_params() ---")  # sample
 print(mindspore.source(grad_fn))  # sample
+
+# ## Forward mode and Jacobians (sample: beyond MindSpore's tutorial, with MindSpore's API)
+#
+# sample: jvp pushes a direction forward through `function` (a Jacobian-vector
+# sample: product); jacfwd gets the whole Jacobian of the network's output from
+# sample: one call of the same generated forward-mode code, all directions at
+# sample: once; sg.source shows that code, tangents named after the primal's
+# sample: names (`dz` is the tangent of `z`).
+v = ops.ones_like(b)  # sample: a direction for b
+loss, loss_tangent = mindspore.jvp(lambda b: function(x, y, w, b), b, v)  # sample
+print("--- jvp of function along b ---")  # sample
+print(loss, loss_tangent)  # sample
+jac_fn = mindspore.jacfwd(function, grad_position=3)  # sample
+print("--- jacfwd of function with respect to b ---")  # sample
+print(jac_fn(x, y, w, b))  # sample
+print("--- forward-mode derivative of function ---")  # sample
+print(mindspore.source(jac_fn))  # sample
+print("--- jacfwd of model ---")  # sample
+print(mindspore.jacfwd(model)(x))  # sample
+print("--- hessian of function with respect to b ---")  # sample
+print(mindspore.hessian(function, grad_position=3)(x, y, w, b))  # sample

@@ -458,6 +458,19 @@ class GradFunction(GeneratedCallable):
             got = self._fast(*args)
             if got is not MISS:
                 return got
+        d, args, kwargs = self._select(args, kwargs)
+        f = d.functions[0]
+        if self.bound_self is not None:
+            res = f(self.bound_self, *args, **kwargs)
+        else:
+            res = f(*args, **kwargs)
+        return self._finish(res, args, kwargs)
+
+    def _select(self, args, kwargs):
+        """``(derivative, args, kwargs)`` for a call: the derivative specialised on the
+        inputs (from the cache when it is still valid), and the arguments it takes
+        (the seed and the weight-gradient accumulator among the keywords); ``kwargs``
+        is the caller's own dict, added to in place."""
         fast = self._fast
         kwnames = extra_keywords(self.func, kwargs) if kwargs else ()
         if self.sens:
@@ -513,12 +526,7 @@ class GradFunction(GeneratedCallable):
             # a fast path checks for NumPy arrays: none for a call on another library's
             self._last_numpy = d.functions[0] if library == "numpy" else None
             self._fast, self._fast_arity = None, -1
-        f = d.functions[0]
-        if self.bound_self is not None:
-            res = f(self.bound_self, *args, **kwargs)
-        else:
-            res = f(*args, **kwargs)
-        return self._finish(res, args, kwargs)
+        return d, args, kwargs
 
     def _check_sens_given(self, args, kwargs):
         """With ``sens_param``, the last positional argument is the sensitivity: when
@@ -647,7 +655,12 @@ def source(g, comments: bool = True, stage: str = None) -> str:
     pipeline; the environment variable ``SOURCEGRAD_DUMP=normalize,reverse``
     (or ``all``) prints those stages of every transformation to standard error.
     """
+    if getattr(type(g), "shows_source", False):  # sg.jit of a gradient: what it compiled
+        return g.source(comments)
     if not isinstance(g, GradFunction):
+        shown = getattr(g, "generated_source", None)  # jacfwd/jacrev/hessian (transforms)
+        if shown is not None:
+            return shown(comments)
         raise TypeError(f"source() expects what grad/value_and_grad returned, got "
                         f"{type(g).__name__}")
     return g.source(comments, stage)

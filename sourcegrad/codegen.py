@@ -12,9 +12,13 @@ long as the code lives.
 from __future__ import annotations
 
 import builtins
+import hashlib
+import importlib.util
 import itertools
-import re
 import linecache
+import os
+import re
+import sys
 import types
 import weakref
 
@@ -93,6 +97,43 @@ def _chain(node):
         inner.body = orelse[:k] + inner.body
         node.orelse = [inner]
         node = inner
+
+
+def module_text(defs, dialect=None, header: str = "") -> str:
+    """Python text of a module holding the function definitions ``defs``.
+
+    ``dialect``: a pass from tree to tree run on each definition just before it
+    is printed -- how a back end (``sourcegrad.jit``'s Numba dialect) gets the
+    same derivative in the forms its compiler accepts, through this one printer.
+    """
+    if dialect is not None:
+        defs = [dialect(d) for d in defs]
+    return header + "\n\n".join(to_source(d).rstrip() + "\n" for d in defs)
+
+
+def load_module(text: str, directory: str, stem: str):
+    """Import ``text`` as a module from a file in ``directory`` named after its content.
+
+    The file is written once: an unchanged text keeps its file and time stamp, so a
+    compiler's on-disk cache keyed on them (Numba's ``cache=True``) stays valid
+    across processes.  The lines are also registered with ``linecache``.
+    """
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+    name = re.sub(r"\W+", "_", stem) + "_" + digest
+    path = os.path.join(directory, name + ".py")
+    if not os.path.exists(path):
+        os.makedirs(directory, exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)  # atomic: a concurrent process sees all of it or none
+    spec = importlib.util.spec_from_file_location(f"_sourcegrad_jit_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    # in sys.modules, as an imported module is: compilers find its globals there by name
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    linecache.cache[path] = (len(text), None, text.splitlines(True), path)
+    return module
 
 
 def strip_comments(text: str) -> str:
@@ -214,7 +255,7 @@ MISS = object()  # what a fast path returns when its inputs are not the ones it 
 
 
 def fast_path(d, key, positions, single, *, value=False, weights=None,
-               single_weight=False, bound_self=None, finish=None):
+              single_weight=False, bound_self=None, finish=None, owner=None):
     """A function for ``GradFunction.__call__``'s common case, written for one input
     signature: it checks each input's type (and shape and dtype) and the guards,
     calls the derivative, and hands back gradients that are already new arrays
@@ -226,7 +267,8 @@ def fast_path(d, key, positions, single, *, value=False, weights=None,
     those Parameters' gradients too.  ``finish`` (``GradFunction._finish``, bound)
     shapes any result that is not plain new arrays like the inputs and weights,
     exactly as the general path does.  ``bound_self``: passed first (a Cell's
-    gradient)."""
+    gradient).  ``owner``: the type of the ``base`` of a new array the function
+    returns when that is not None (``sg.jit``: Numba's memory owner)."""
     n = len(key)
     args = ", ".join(f"a{i}" for i in range(n))
     env = {"__name__": "sourcegrad.api", "_nd": np.ndarray, "_fn": d.functions[0],
@@ -244,7 +286,11 @@ def fast_path(d, key, positions, single, *, value=False, weights=None,
     positions = positions or ()
     grads = [f"g{j}" for j in range(len(positions))]
     arrays = [type(key[p]) is tuple for p in positions]
-    like = [f"type(g{j}) is _nd and g{j}.base is None and g{j}.dtype is D{p} "
+    env["_O"] = owner
+    # (a dtype Numba makes is equal to, not the same object as, NumPy's)
+    fresh, same = ("g{j}.base is None", "is") if owner is None else \
+        ("type(g{j}.base) is _O", "==")
+    like = [f"type(g{j}) is _nd and {fresh.format(j=j)} and g{j}.dtype {same} D{p} "
             f"and g{j}.shape == S{p}" for j, p in enumerate(positions)]
     lines = [f"def _fast({args}):"]
     _checked(lines, checks, d.guards)

@@ -19,7 +19,7 @@ from sourcegrad.api import grad
 from sourcegrad.codegen import forwarder
 from sourcegrad.errors import NoDerivativeError
 from sourcegrad.pipeline import Spec, derive, user_callable, vararg_names
-from sourcegrad.rules import registry
+from sourcegrad.rules import foreign, registry
 
 
 
@@ -31,7 +31,7 @@ def _plan(callee, spec, nargs, kwnames, library="numpy"):
     caller_order = [("pos", i) for i in active_args] + [("kw", k) for k in active_kw] + [
         ("pos", i) for i in starred]
     active_args = tuple(active_args) + starred
-    target = user_callable(callee)
+    target = user_callable(callee) if foreign.library_of(callee) is None else None
     method = _array_method(callee) if target is None else None
     if method is not None:
         # y.dot(x) for an array y: the rule of np.ndarray.dot, y passed as self
@@ -40,6 +40,9 @@ def _plan(callee, spec, nargs, kwnames, library="numpy"):
         if registry.lookup(callee) is None:
             if registry.is_nondifferentiable(callee) or not (active_args or active_kw):
                 return None
+            other = foreign.refusal(callee)  # SciPy, autograd, JAX: never their source
+            if other is not None:
+                raise NoDerivativeError(f"call to {other[0]}", detail=other[1], hint=other[2])
             name = getattr(callee, "__qualname__", repr(callee))
             raise NoDerivativeError(
                 f"call to {name}",

@@ -4,8 +4,9 @@
 for ``g`` (``sg.source(g)``), the derivatives of the functions it calls, and
 every helper they call (sourcegrad's runtime helpers, the derivative-rule
 helpers, ``sourcegrad.ops`` functions, your own helper functions), each as
-plain source.  The written module imports NumPy and nothing but the Python
-standard library, so the gradient can be shipped without sourcegrad::
+plain source.  The written module imports NumPy (SciPy too where the derivative
+calls it) and nothing but the Python standard library, so the gradient can be
+shipped without sourcegrad::
 
     import sourcegrad as sg
     g = sg.grad(loss, (2, 3))
@@ -270,6 +271,42 @@ def _importable(obj):
     return (mod, qual) if target is obj else None
 
 
+_SCIPY_PUBLIC = ("scipy.special", "scipy.stats", "scipy.linalg", "scipy.signal",
+                 "scipy.integrate", "scipy.optimize")
+
+
+def _scipy_path(obj):
+    """``(public module, name)`` of a SciPy function, ufunc or distribution object
+    (``scipy.stats.norm``), or None."""
+    if isinstance(obj, (types.ModuleType, type)) or "scipy" not in sys.modules:
+        return None
+    names = {getattr(obj, "__name__", None), getattr(obj, "name", None)}
+    for modname in _SCIPY_PUBLIC:
+        mod = sys.modules.get(modname)
+        for name in names:
+            if mod is not None and isinstance(name, str) and getattr(mod, name, None) is obj:
+                return modname, name
+    if not callable(obj) or not (getattr(type(obj), "__module__", "") or "").startswith("scipy"):
+        return None
+    for modname in _SCIPY_PUBLIC:  # scipy.stats.multivariate_normal: no name of its own
+        for name, value in vars(sys.modules.get(modname, types)).items():
+            if value is obj and not name.startswith("_"):
+                return modname, name
+    return None
+
+
+def _import_line(obj, name):
+    """``from module import attr as name`` for a standard-library function or a
+    SciPy object (the derivative of SciPy code imports SciPy), else None."""
+    found = _scipy_path(obj)
+    if found is None:
+        found = _importable(obj) if callable(obj) else None
+        if not (found and _is_stdlib(found[0]) and "." not in found[1]):
+            return None
+    mod, attr = found
+    return f"from {mod} import {attr}" if attr == name else f"from {mod} import {attr} as {name}"
+
+
 def _numpy_path(obj):
     """``path`` such that ``numpy.<path> is obj``, for NumPy's public objects."""
     name = getattr(obj, "__name__", None)
@@ -450,7 +487,7 @@ class _Exporter:
         if isinstance(obj, types.ModuleType):
             self._claim(name, obj)
             modname = obj.__name__
-            if modname == "numpy" or modname.startswith("numpy.") or _is_stdlib(modname):
+            if modname.split(".")[0] in ("numpy", "scipy") or _is_stdlib(modname):
                 if name == modname:
                     self.imports.append(f"import {modname}")
                 elif "." in modname:
@@ -473,12 +510,10 @@ class _Exporter:
             self._claim(name, obj)
             self.body.append(f"{name} = {np_name}.{npath}\n")
             return name
-        found = _importable(obj) if callable(obj) else None
-        if found and _is_stdlib(found[0]) and "." not in found[1]:
+        line = _import_line(obj, name)
+        if line is not None:
             self._claim(name, obj)
-            mod, qual = found
-            self.imports.append(f"from {mod} import {qual}" if qual == name
-                                else f"from {mod} import {qual} as {name}")
+            self.imports.append(line)
             return name
         if id(obj) in self.gen:
             return self._define_generated(name, obj)
@@ -773,7 +808,9 @@ _PORTABLE = ("sourcegrad.runtime", "sourcegrad.ops", "sourcegrad.rules.numpy_cor
              "sourcegrad.rules.linalg", "sourcegrad.rules.fft", "sourcegrad.rules.math_",
              "sourcegrad.rules.ops", "sourcegrad.rules.operators", "sourcegrad.rules.builtins_",
              "sourcegrad.rules.runtime_", "sourcegrad.nn", "sourcegrad.tensor",
-             "sourcegrad.dtypes", "sourcegrad.errors", "sourcegrad.xp")
+             "sourcegrad.dtypes", "sourcegrad.errors", "sourcegrad.rules.scipy_special",
+             "sourcegrad.rules.scipy_stats", "sourcegrad.rules.scipy_linalg",
+             "sourcegrad.rules.scipy_signal", "sourcegrad.xp")
 _ENGINE_LIBS = ("gast", "astor")
 
 

@@ -32,6 +32,7 @@ from sourcegrad.astutil import copy_tree
 from sourcegrad.errors import UnsupportedSyntaxError
 from sourcegrad.jumps import lower_jumps
 from sourcegrad.parse import MISSING, parse_function
+from sourcegrad.rules import foreign, registry
 from sourcegrad.annotations import copyanno, getanno, setanno
 
 _OPNAMES = {
@@ -1196,7 +1197,13 @@ class Normalizer:
         return gast.Call(func=func, args=args, keywords=keywords)
 
     def is_static_callee(self, func) -> bool:
-        return self.static_value(func) is not MISSING
+        if self.static_value(func) is not MISSING:
+            return True
+        # a method of a module-level object with a rule, or of another library's
+        # object (scipy.stats.norm.logpdf): resolved now, like a module's function
+        obj = self.parsed.denotes(func, self.locals, objects=True)
+        return obj is not MISSING and (registry.lookup(obj) is not None
+                                       or foreign.library_of(obj) is not None)
 
 
 def _clone(node):

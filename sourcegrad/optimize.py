@@ -552,7 +552,7 @@ def _in_place(fdef, arrays, scatter=None):
     # and top-level statement.  The swaps made for one name neither bind nor read
     # another (the moved right-hand sides keep their nodes), so this stays true
     # while names are processed.
-    binders, top = [], {}  # [(statement, the names it binds)]; id(statement) -> index
+    binders, top = {}, {}  # name -> [statements binding it]; id(statement) -> index
     reads = {}  # name -> [(parent, grandparent, index of the top-level statement)]
     for i, st in enumerate(fdef.body):
         todo = [(st, None, None)]
@@ -564,7 +564,11 @@ def _in_place(fdef, arrays, scatter=None):
                 continue
             if cls is gast.Assign or cls is gast.AugAssign or cls is gast.For:
                 top[id(n)] = i
-                binders.append((n, _stores(n.targets[0] if cls is gast.Assign else n.target)))
+                for b in _stores(n.targets[0] if cls is gast.Assign else n.target):
+                    if b in arrays:
+                        got = binders.setdefault(b, [])
+                        if not got or got[-1] is not n:
+                            got.append(n)
             for f in n._fields:
                 v = getattr(n, f, None)
                 if isinstance(v, _AST):
@@ -586,12 +590,13 @@ def _in_place(fdef, arrays, scatter=None):
         return isinstance(parent, gast.Attribute) and parent.attr == "sum" and isinstance(
             grand, gast.Call) and grand.func is parent
 
+    swap = {}  # id(accumulation) -> its in-place form, for every name: one sweep at the end
     for v in sorted(arrays):
         accs, ok = [], True
-        for st, stored in binders:
-            if isinstance(st, (gast.AugAssign, gast.For)) and v in stored:
+        for st in binders.get(v, ()):
+            if isinstance(st, (gast.AugAssign, gast.For)):
                 ok = False
-            elif isinstance(st, gast.Assign) and v in stored:
+            elif isinstance(st, gast.Assign):
                 if accumulation(st, v):
                     accs.append(st)
                 elif not (isinstance(st.targets[0], gast.Name) and _fresh(st.value)) \
@@ -607,7 +612,6 @@ def _in_place(fdef, arrays, scatter=None):
                 break
         if not ok:
             continue
-        swap = {}
         for a in accs:
             e = a.value.right
             how = scatter(e, arrays[v]) if scatter is not None else False
@@ -628,6 +632,7 @@ def _in_place(fdef, arrays, scatter=None):
                 new = gast.AugAssign(target=a.targets[0], op=gast.Add(), value=e)
             copyanno(a, new, "origin")
             swap[id(a)] = new
+    if swap:
         _replace(fdef.body, swap)
     return fdef
 

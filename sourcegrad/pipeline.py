@@ -40,7 +40,8 @@ from sourcegrad.optimize import optimize
 from sourcegrad.parse import MISSING, parse_function, unwrap
 from sourcegrad.reverse import (Acc, Note, Resolver, Reverser, call, is_note, note_stmt,
                                 prune_notes, pure)
-from sourcegrad.rules import registry
+from sourcegrad import tangents
+from sourcegrad.rules import foreign, registry
 from sourcegrad.tensor import Parameter
 from sourcegrad.annotations import getanno, setanno
 
@@ -296,6 +297,8 @@ class Context:
                 return "rule", obj
             if registry.is_nondifferentiable(obj):
                 return "nondiff", obj
+            if foreign.library_of(obj) is not None:
+                return "unknown", obj  # SciPy, autograd, JAX: never their source
             target = user_callable(obj)
             if target is not None:
                 fn, has_self = target
@@ -416,6 +419,9 @@ def user_callable(obj):
         return obj.callable_generated(), False
     if isinstance(obj, types.FunctionType):
         return unwrap(obj), False
+    present = getattr(type(obj), "transformable_function", None)  # jacrev(f): a function
+    if present is not None:
+        return present(obj), False
     if isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType):
         return obj.__func__, True
     if isinstance(obj, type) or isinstance(obj, types.BuiltinFunctionType):
@@ -696,6 +702,8 @@ def front(fn, spec: Spec, trace=_no_trace):
 def build(fn, spec: Spec, trace=None) -> Derivative:
     """Run the stages for ``fn`` and ``spec``; ``trace(stage, show)`` is told after
     each of :data:`STAGES` and may call ``show()`` for the tree's text."""
+    if spec.mode == "jvp":
+        return build_forward(fn, spec)
     trace = trace or _trace_from_environment()
     parsed, namer, tree, ctx = front(fn, spec, trace)            # 1-3.
     params = param_names(tree)
@@ -736,6 +744,33 @@ def build(fn, spec: Spec, trace=None) -> Derivative:
     return Derivative(tuple(compiled), "\n\n".join(dict.fromkeys(sources)), guards, base,
                       tuple(params), text=text, env=dict(ctx.env), globals=parsed.globals,
                       closure=dict(parsed.closure), callees=list(ctx.callees), spec=spec)
+
+
+def build_forward(fn, spec: Spec) -> Derivative:
+    """Forward mode (``spec.mode == "jvp"``): the same stages, with ``tangents``
+    in place of ``reverse``."""
+    parsed, namer, tree, ctx = front(fn, spec)                   # 1-3.
+    ret = tree.body[-1]
+    seeds = seeded_outputs(ret.value, spec, parsed, tree)
+    act = analyse(tree, parsed, spec.active, seeds, False,       # 4. activity
+                  lambda call_, rev=None: ctx.classify(call_), ctx.locals)
+    ctx.shapes = shapes_mod.infer(tree, ctx, dict(spec.shapes))
+    tan = tangents.Tangents(tree, parsed, namer, act, ctx)       # 5. tangents
+    body = tan.block(tree.body[:-1])
+    f, tparams = tangents.assemble(tree, spec, ctx, tan, body, ret, param_names(tree),
+                                   qualified_name(fn))
+    f = optimize(f, spec, pure_call=ctx.pure_call,               # 6. simplify
+                 owned=set(tan.tangents.values()), elementwise=ctx.elementwise_call)
+    f = tangents.reassociate(f, set(tan.tangents.values()) | set(tparams))
+    compiled, text = compile_functions(                         # 7. compile
+        [f], [f.name], env=ctx.env, globals_=parsed.globals, closure_cells=parsed.closure,
+        filename_hint=f"{f.name} from {parsed.filename}")
+    guards = _guards(parsed, ctx.mentioned) + ctx.guards
+    d = Derivative(tuple(compiled), text, guards, qualified_name(fn),
+                   tuple(param_names(tree)), text=text, env=dict(ctx.env),
+                   globals=parsed.globals, closure=dict(parsed.closure), spec=spec)
+    d.tangent_params = tuple(tparams)
+    return d
 
 
 def _free_loads(functions):

@@ -32,7 +32,7 @@ from sourcegrad.astutil import BINOPS, copy_tree
 from sourcegrad.errors import NoDerivativeError, UnsupportedSyntaxError
 from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
-from sourcegrad.rules import registry
+from sourcegrad.rules import foreign, registry
 from sourcegrad.annotations import getanno, setanno
 
 UNARYOPS = {gast.USub: operator.neg, gast.UAdd: operator.pos}
@@ -201,15 +201,16 @@ class Reverser:
 
     # -- blocks -------------------------------------------------------------------
     def block(self, stmts):
-        fwd, bwd = [], []
+        fwd, bwds = [], []
         for s in stmts:
             f, b = self.stmt(s)
             fwd += f
             origin = getanno(s, "origin")
             if b and origin is not None:
                 b = [Note(origin, self.parsed)] + b
-            bwd = b + bwd
-        return fwd, bwd
+            bwds.append(b)
+        # the backward blocks in reverse order, joined once (prepending each is quadratic)
+        return fwd, [st for b in reversed(bwds) for st in b]
 
     def stmt(self, s):
         if isinstance(s, gast.Assign):
@@ -297,6 +298,8 @@ class Reverser:
             kind, obj = self.ctx.classify(value, self)
             if kind in ("rule", "nondiff", "method") and obj is not print:
                 setanno(s, "pure", True)
+            if kind == "unknown" and foreign.is_transformation(obj):
+                self.no_rule(s, value, obj)  # autograd.grad(f) inside: its result is traced
             if kind in ("user", "dynamic") and target in self.act.active:
                 fwd, bwd = self.split_call(s, target, value, kind, obj)
                 saved = self.saved_name_of(fwd)
@@ -416,6 +419,10 @@ class Reverser:
                         detail=f"constructing {obj.__qualname__}(...) inside the differentiated "
                                f"function with arguments that carry gradient is not supported",
                         hint="create the object outside the function and pass it in")
+        other = foreign.refusal(obj) if obj is not None else None
+        if other is not None:  # SciPy, autograd, JAX
+            what, detail, hint = other
+            self.refuse(s, f"call to {what}", cls=NoDerivativeError, detail=detail, hint=hint)
         what = _describe(value.func, obj)
         self.refuse(s, f"call to {what}", cls=NoDerivativeError,
                     detail=f"{what} has no derivative rule and no Python source to differentiate",

@@ -194,7 +194,7 @@ def check(case, seed=0):
             else:
                 seq = list(a[i])
                 seq[j] = value
-                a[i] = seq
+                a[i] = tuple(seq) if isinstance(a[i], tuple) else seq
             return _total(call(case.primal, a, kwargs), dz)
 
         if np.iscomplexobj(leaf):   # the adjoint is dL/d(re) - 1j dL/d(im)

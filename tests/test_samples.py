@@ -240,3 +240,15 @@ def test_redefining_a_helper_in_a_notebook_rederives(kernel_env):
     nb = _run_notebook(nb, ROOT)
     expect_numbers("first helper: d/dx sum(x**2)", _cell_text(nb.cells[0]), [2.0, 4.0])
     expect_numbers("redefined helper: d/dx sum(x**3)", _cell_text(nb.cells[1]), [3.0, 12.0])
+
+
+def test_forward_mode_section(tutorial_output):
+    # jvp along b = ones: the loss and the sum of its gradient with respect to b
+    expect_numbers("jvp of function along b",
+                   section(tutorial_output, "jvp of function along b"),
+                   [LOSS, sum(GRAD_ROW)])
+    expect_numbers("jacfwd of function with respect to b",
+                   section(tutorial_output, "jacfwd of function with respect to b"), GRAD_ROW)
+    text = section(tutorial_output, "forward-mode derivative of function")
+    assert "def function_jvp(x, y, w, b, *, db):" in text
+    assert "dloss = " in text

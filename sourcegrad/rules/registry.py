@@ -24,8 +24,11 @@ sourcegrad's own are one table, by family, in :mod:`sourcegrad.rules.nondiff`.
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
+import sys
 import textwrap
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -164,17 +167,146 @@ def is_elementwise(obj: Any) -> bool:
         return False
 
 
+# Rule families for optional libraries, loaded on the first lookup that misses
+# while the library is imported (so importing sourcegrad never imports SciPy:
+# the SciPy families together cost about a second of start-up).  A
+# family's module imports this one, never the other way round: the edge is
+# data, followed only at run time.
+_LAZY_FAMILIES = {
+    "scipy.special": "sourcegrad.rules.scipy_special",
+    "scipy.stats": "sourcegrad.rules.scipy_stats",
+    "scipy.linalg": "sourcegrad.rules.scipy_linalg",
+    "scipy.signal": "sourcegrad.rules.scipy_signal",
+    "scipy.integrate": "sourcegrad.rules.scipy_integrate",
+}
+_lazy_pending = dict(_LAZY_FAMILIES)
+
+
+def _load_families() -> bool:
+    """Import the rule family of every optional library imported since the last
+    call; True when one was loaded."""
+    loaded = False
+    for library, family in list(_lazy_pending.items()):
+        if library in sys.modules:
+            del _lazy_pending[library]
+            try:
+                importlib.import_module(family)
+            except Exception as exc:  # a SciPy too old for one of the rules: say so
+                warnings.warn(f"sourcegrad: the rules for {library} could not be loaded "
+                              f"({type(exc).__name__}: {exc}); its functions are refused "
+                              f"as having no rule", RuntimeWarning, stacklevel=2)
+                continue
+            loaded = True
+    return loaded
+
+
 def lookup(primal: Any) -> Rule | None:
-    """The rule registered for ``primal``, or ``None``."""
+    """The rule registered for ``primal``, or ``None``.
+
+    An autograd primitive (``autograd.numpy.sin``, ``autograd.scipy.special.gammaln``)
+    has the rule of the function it wraps."""
     try:
-        return _RULES.get(_key(primal))
+        rule = _RULES.get(_key(primal))
+        if rule is None and _lazy_pending and _load_families():
+            rule = _RULES.get(_key(primal))
+        if rule is None:
+            rule = _autograd_twin(primal)
+        return rule
     except Exception:  # objects whose __eq__ misbehaves
         return None
 
 
+def _autograd_twin(primal: Any) -> Rule | None:
+    """The rule of the NumPy/SciPy function an ``autograd.numpy``/``autograd.scipy``
+    function wraps (a ``@primitive``'s ``fun``, or NumPy's function of that name)."""
+    if getattr(primal, "_is_autograd_primitive", False) is True:
+        return lookup(primal.fun)
+    mod = getattr(primal, "__module__", None)
+    if isinstance(mod, str) and mod.startswith("autograd.numpy"):
+        twin = getattr(sys.modules["numpy"], getattr(primal, "__name__", ""), None)
+        if twin is not None and twin is not primal:
+            return lookup(twin)
+    return None
+
+
 def is_nondifferentiable(primal: Any) -> bool:
     try:
-        return _key(primal) in _NONDIFF
+        if _key(primal) in _NONDIFF:
+            return True
+        if _lazy_pending and _load_families():
+            return _key(primal) in _NONDIFF
+        if getattr(primal, "_is_autograd_primitive", False) is True:
+            return is_nondifferentiable(primal.fun)
+        return False
     except Exception:
         return False
 
+
+
+# -- forward mode ---------------------------------------------------------------------
+#
+# A tangent rule is a template too, keyed by the same primal object.  Its first
+# parameter names the primal's result, the others mirror the primal's parameters;
+# each statement ``d[z] = expr`` is the contribution of the one argument whose
+# tangent ``d[x]`` it reads (statements reading an inactive argument's tangent are
+# dropped, the kept ones summed).  Tangents carry a leading batch axis: ``d[x]`` has
+# shape ``(n,) + shape(x)`` (n directions at once).  Elementwise functions of one
+# argument need no tangent template: their adjoint rule, read with ``d[z]`` and
+# ``d[x]`` swapped, is the tangent (the Jacobian is diagonal, so it is its own
+# transpose); they are declared with :func:`diagonal_tangent`.
+
+_TANGENTS: dict[Any, "Rule"] = {}
+_DIAGONAL: set = set()  # primals whose adjoint rule is their tangent rule
+
+
+def tangent(*primals: Any, constant: tuple = ()) -> Callable:
+    """Register ``template`` as the forward-mode (tangent) rule of each of ``primals``.
+
+    ``constant``: parameters the result depends on only through their shape or
+    piecewise-constantly (their tangent contributes nothing).  Any other argument
+    that carries a tangent must have a statement, or forward mode refuses the call.
+
+    Example::
+
+        @tangent(np.sinh)
+        def sinh(z, x):
+            d[z] = d[x] * np.cosh(x)
+    """
+
+    def register(template: Callable) -> Callable:
+        params = list(inspect.signature(template).parameters.values())
+        if not params:
+            raise TypeError(f"tangent rule {template.__name__} must take the result as its "
+                            f"first parameter, then the primal's parameters")
+        sig = inspect.Signature(params[1:])
+        for primal in primals:
+            rule = Rule(primal, template, params[0].name, sig)
+            rule.constant = frozenset(constant)
+            _TANGENTS[_key(primal)] = rule
+        return template
+
+    return register
+
+
+def diagonal_tangent(*primals: Any) -> None:
+    """Declare functions of one argument acting element by element: their tangent
+    rule is their adjoint rule with ``d[z]`` and ``d[x]`` swapped (the Jacobian is
+    diagonal, so it is its own transpose)."""
+    for primal in primals:
+        _DIAGONAL.add(_key(primal))
+
+
+def lookup_tangent(primal: Any) -> Rule | None:
+    """The tangent rule registered for ``primal``, or ``None``."""
+    try:
+        return _TANGENTS.get(_key(primal))
+    except Exception:
+        return None
+
+
+def has_diagonal_tangent(primal: Any) -> bool:
+    """Whether ``primal``'s adjoint rule serves as its tangent rule (see above)."""
+    try:
+        return _key(primal) in _DIAGONAL
+    except Exception:
+        return False

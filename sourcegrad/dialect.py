@@ -1,0 +1,260 @@
+"""The Numba dialect: the same derivative, in the forms Numba's ``njit`` compiles.
+
+A pass from tree to tree, run by ``codegen.module_text`` just before printing
+(``sourcegrad.jit`` is its only user).  Each rewrite keeps the values exactly:
+
+* ``a.sum(axis=k, keepdims=True)``, ``np.max(a, axis=k)`` and the other
+  reductions over one axis that Numba lacks become ``_sg_jit.sum_keep(a, k)``,
+  ``_sg_jit.max_drop(a, k)``, ... (``sourcegrad._jitlib``);
+* ``np.multiply.outer(a, b)`` becomes ``np.outer(a, b)`` reshaped to
+  ``np.shape(a) + np.shape(b)``;
+* ``np.expand_dims(a, (j, k))`` becomes one ``expand_dims`` per axis;
+* ``for i in reversed(range(...))`` becomes a ``range`` with step -1;
+* the one stack of saved values (``stack.append(h)`` ... ``h = stack.pop()``)
+  becomes one list per saved name, so each list holds values of one type;
+* calls of the runtime helpers that have a Numba version (``roles``: the
+  name the derivative calls them by -> the helper in ``sourcegrad._jitlib``)
+  call that version; ``_minmax_grad`` with a constant axis becomes
+  ``_sg_jit.minmax_grad_keep``.
+
+What it does not know stays as it is; Numba then refuses it, and
+``sourcegrad.jit`` says which line and runs the NumPy derivative instead.
+"""
+from __future__ import annotations
+
+import gast
+
+from sourcegrad.astutil import NodeTransformer, copy_tree, name_nodes, statements
+
+LIB = "_sg_jit"  # the module name the dialect calls its helpers by
+
+_REDUCTIONS = {("sum", True): "sum_keep", ("sum", False): "sum_drop",
+               ("mean", True): "mean_keep", ("mean", False): "mean_drop",
+               ("max", True): "max_keep", ("max", False): "max_drop",
+               ("amax", True): "max_keep", ("amax", False): "max_drop",
+               ("min", True): "min_keep", ("min", False): "min_drop",
+               ("amin", True): "min_keep", ("amin", False): "min_drop"}
+# reductions Numba has itself: left alone (its sum over an axis is slower than the
+# helper's loops, so every reduction over one axis goes to the helpers)
+_NATIVE = set()
+
+
+def _name(id_, ctx=None):
+    return gast.Name(id=id_, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
+
+
+def _attr(value, attr):
+    return gast.Attribute(value=value, attr=attr, ctx=gast.Load())
+
+
+def _call(func, *args):
+    return gast.Call(func=func, args=list(args), keywords=[])
+
+
+def _const(v):
+    return gast.Constant(value=v, kind=None)
+
+
+def _int(node):
+    """The int a constant (or a negated constant) stands for, else None."""
+    if isinstance(node, gast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        inner = _int(node.operand)
+        return None if inner is None else -inner
+    return None
+
+
+def _is_np(node, *attrs):
+    return isinstance(node, gast.Attribute) and node.attr in attrs and \
+        isinstance(node.value, gast.Name) and node.value.id == "np"
+
+
+class _Lower(NodeTransformer):
+    def __init__(self, roles):
+        self.roles = roles
+
+    def lib(self, helper, *args):
+        return _call(_attr(_name(LIB), helper), *args)
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        f = node.func
+        # np.multiply.outer(a, b)
+        if isinstance(f, gast.Attribute) and f.attr == "outer" and _is_np(f.value, "multiply") \
+                and len(node.args) == 2 and not node.keywords:
+            a, b = node.args
+            outer = _call(_attr(_name("np"), "outer"), a, b)
+            shape = gast.BinOp(left=_call(_attr(_name("np"), "shape"), copy_tree(a)), op=gast.Add(),
+                               right=_call(_attr(_name("np"), "shape"), copy_tree(b)))
+            return _call(_attr(outer, "reshape"), shape)
+        # np.expand_dims(a, (j, k)): one int axis at a time (ascending, as NumPy places them)
+        if _is_np(f, "expand_dims") and len(node.args) == 2 and not node.keywords \
+                and isinstance(node.args[1], gast.Tuple):
+            axes = [_int(e) for e in node.args[1].elts]
+            if axes and None not in axes and min(axes) >= 0:
+                out = node.args[0]
+                for k in sorted(axes):
+                    out = _call(_attr(_name("np"), "expand_dims"), out, _const(k))
+                return out
+        lowered = self.reduction(node)
+        if lowered is not None:
+            return lowered
+        if isinstance(f, gast.Name) and f.id in self.roles:
+            return self.helper(node, self.roles[f.id])
+        return node
+
+    def reduction(self, node):
+        """``np.sum(a, axis=k, keepdims=b)`` / ``a.max(axis=k)``: a helper call, or None."""
+        f = node.func
+        if not isinstance(f, gast.Attribute) or f.attr not in {k for k, _ in _REDUCTIONS}:
+            return None
+        if _is_np(f, f.attr):
+            if not node.args:
+                return None
+            array, rest = node.args[0], node.args[1:]
+        elif f.attr in ("sum", "mean", "max", "min"):  # a method
+            array, rest = f.value, node.args
+        else:
+            return None
+        kw = {k.arg: k.value for k in node.keywords}
+        if None in kw or set(kw) - {"axis", "keepdims"} or len(rest) > 1:
+            return None
+        axis = kw.get("axis", rest[0] if rest else None)
+        if axis is None or isinstance(axis, gast.Constant) and axis.value is None:
+            return None  # over every element: Numba has it
+        k = _int(axis)
+        keep = kw.get("keepdims", _const(False))
+        if k is None or not isinstance(keep, gast.Constant) or type(keep.value) is not bool:
+            return None
+        if (f.attr, keep.value) in _NATIVE:
+            return None
+        return self.lib(_REDUCTIONS[f.attr, keep.value], array, _const(k))
+
+    def helper(self, node, role):
+        if role == "minmax_grad":
+            args = list(node.args) + [k.value for k in node.keywords]
+            if node.keywords or len(args) not in (3, 4, 5):
+                return node
+            if len(args) == 3:
+                return self.lib("minmax_grad_all", *args)
+            dz, z, a, axis, keep = args if len(args) == 5 else args + [_const(False)]
+            k = _int(axis)
+            if isinstance(axis, gast.Constant) and axis.value is None:
+                return self.lib("minmax_grad_all", dz, z, a)
+            if k is None or not isinstance(keep, gast.Constant):
+                return node
+            if not keep.value:
+                dz = self.lib("expand", dz, _const(k))
+                z = self.lib("expand", z, _const(k))
+            return self.lib("minmax_grad_keep", dz, z, a, _const(k))
+        node.func = _attr(_name(LIB), role)
+        return node
+
+    def visit_For(self, node):
+        self.generic_visit(node)
+        it = node.iter
+        if isinstance(it, gast.Call) and isinstance(it.func, gast.Name) \
+                and it.func.id == "reversed" and len(it.args) == 1 and not it.keywords:
+            inner = it.args[0]
+            if isinstance(inner, gast.Call) and isinstance(inner.func, gast.Name) \
+                    and inner.func.id == "range" and not inner.keywords \
+                    and len(inner.args) in (1, 2):
+                start, stop = (_const(0), inner.args[0]) if len(inner.args) == 1 \
+                    else inner.args
+                node.iter = _call(_name("range"), _minus_one(stop), _minus_one(start),
+                                  _const(-1))
+        return node
+
+
+def _minus_one(e):
+    if isinstance(e, gast.Constant) and type(e.value) is int:
+        return _const(e.value - 1)
+    return gast.BinOp(left=e, op=gast.Sub(), right=_const(1))
+
+
+def _split_stacks(fdef):
+    """One list per saved name in place of a shared stack of saved values.
+
+    A stack is a name bound once to ``[]`` and otherwise used only as
+    ``S.append(n)`` and ``n = S.pop()``; every pop takes back the value its
+    matching push saved, so a list per name gives each name its values back in
+    the same order.
+    """
+    bound_empty, uses = {}, {}
+    for st in statements(fdef.body):
+        if isinstance(st, gast.Assign) and len(st.targets) == 1 \
+                and isinstance(st.targets[0], gast.Name):
+            v = st.value
+            if isinstance(v, gast.List) and not v.elts:
+                bound_empty.setdefault(st.targets[0].id, []).append(st)
+                continue
+            if _pop_of(v) is not None:
+                uses.setdefault(_pop_of(v), []).append((st, st.targets[0].id))
+                continue
+        if isinstance(st, gast.Expr) and _append_of(st.value) is not None:
+            stack, item = _append_of(st.value)
+            if isinstance(item, gast.Name):
+                uses.setdefault(stack, []).append((st, item.id))
+    counted, taken = {}, set()  # how often each name occurs; every name
+    for n in name_nodes(fdef):
+        counted[n.id] = counted.get(n.id, 0) + 1
+        taken.add(n.id)
+    swap = {}
+    for s, pushes_pops in uses.items():
+        # bound once to [], and read nowhere but in its pushes and pops
+        if len(bound_empty.get(s, ())) != 1 or counted.get(s, 0) != 1 + len(pushes_pops):
+            continue
+        per = {}
+        for st, item in pushes_pops:
+            if item not in per:
+                new = f"{s}_{item}"
+                while new in taken:
+                    new += "_"
+                taken.add(new)
+                per[item] = new
+            st.value.func.value.id = per[item]
+        init = bound_empty[s][0]
+        swap[id(init)] = [gast.Assign(targets=[_name(n, gast.Store())],
+                                      value=gast.List(elts=[], ctx=gast.Load()),
+                                      type_comment=None) for n in per.values()]
+    if swap:
+        _replace(fdef.body, swap)
+    return fdef
+
+
+def _replace(body, swap):
+    """Put each statement ``swap`` names (by id) in place of that statement, at any depth."""
+    body[:] = [new for st in body for new in swap.get(id(st), [st])]
+    for st in body:
+        for field_ in ("body", "orelse", "finalbody"):
+            inner = getattr(st, field_, None)
+            if isinstance(inner, list):
+                _replace(inner, swap)
+
+
+def _pop_of(v):
+    if isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute) and v.func.attr == "pop" \
+            and isinstance(v.func.value, gast.Name) and not v.args and not v.keywords:
+        return v.func.value.id
+    return None
+
+
+def _append_of(v):
+    if isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute) \
+            and v.func.attr == "append" and isinstance(v.func.value, gast.Name) \
+            and len(v.args) == 1 and not v.keywords:
+        return v.func.value.id, v.args[0]
+    return None
+
+
+def numba_dialect(roles=None):
+    """The pass: ``fdef -> fdef`` in the Numba dialect (``roles``: see the module doc)."""
+    def lower(fdef):
+        fdef.decorator_list = []
+        fdef = _Lower(dict(roles or {})).visit(fdef)
+        return _split_stacks(fdef)
+    return lower
+
+
+__all__ = ["numba_dialect", "LIB"]

@@ -1,0 +1,646 @@
+"""Stage 5, forward mode -- emit the primal and its tangents together.
+
+``Tangents`` walks the normalized function once, in program order.  Each
+statement is kept as written and, when it binds a name that carries a
+derivative (activity analysis: varied and reaching an output), followed by
+the statement computing that name's tangent ``dname`` from the tangent rules
+(:mod:`sourcegrad.rules.tangents_numpy`).  Control flow needs nothing of its
+own: an ``if`` or a loop runs once, with the tangents computed inside it, so
+``break``, ``while`` and data-dependent branches work as written.
+
+Tangents carry a leading batch axis (``n`` directions at once; see the rules
+module).  The generated function takes the primal's parameters, then one
+tangent per differentiated parameter (by keyword), and returns
+``(output, output tangent)``::
+
+    def f_jvp(x, W, *, dx):
+        matmul = W @ x
+        dmatmul = tmatmul_b(W, dx, x)
+        y = np.tanh(matmul)
+        dy = dmatmul * (1.0 - y * y)
+        return y, dy
+
+Calls into user code (helpers, methods, Cells, gradients made by ``grad``)
+call the callee's own forward-mode derivative, made by this same stage.
+"""
+from __future__ import annotations
+
+import types
+
+import gast
+import numpy as np
+
+from sourcegrad import astutil
+from sourcegrad import reverse
+from sourcegrad import runtime
+from sourcegrad.activity import INACTIVE_ATTRS, statements
+from sourcegrad.astutil import copy_tree
+from sourcegrad.errors import NoDerivativeError, UnsupportedSyntaxError
+from sourcegrad.normalize import assign, const, name
+from sourcegrad.parse import MISSING
+from sourcegrad.reverse import BINOPS, UNARYOPS, _describe, call, index_expr
+from sourcegrad.rules import registry
+from sourcegrad.annotations import setanno
+from sourcegrad.rules import tangents_numpy as tn
+from sourcegrad.shapes import Abstract
+
+
+class Tangents:
+    """Emit primal and tangent statements for one normalized function."""
+
+    def __init__(self, fn_tree, parsed, namer, activity, ctx):
+        self.tree = fn_tree
+        self.parsed = parsed
+        self.namer = namer
+        self.act = activity
+        self.ctx = ctx
+        self.tangents = {}       # primal name -> tangent name
+        self._batch = None       # the name holding the number of directions
+        self.depth = 0           # inside a loop or branch
+        # names bound exactly once: when the tangent of that one binding is zero,
+        # the name carries none (nothing is computed for it, or from it)
+        count = {}
+        for st in statements(fn_tree.body):
+            bound = st.targets[0] if isinstance(st, gast.Assign) else \
+                st.target if isinstance(st, (gast.For, gast.AugAssign)) else None
+            for n in astutil.walk(bound) if bound is not None else ():
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                    count[n.id] = count.get(n.id, 0) + 1
+        params = {a.id for a in fn_tree.args.args + fn_tree.args.posonlyargs
+                  + fn_tree.args.kwonlyargs}
+        written = {st.targets[0].value.id for st in statements(fn_tree.body)
+                   if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Subscript)
+                   and isinstance(st.targets[0].value, gast.Name)}
+        self.once = {n for n, c in count.items() if c == 1 and n not in params | written}
+
+    # -- names -----------------------------------------------------------------------
+    def d(self, n: str) -> str:
+        if n not in self.tangents:
+            self.tangents[n] = self.namer.fresh("d" + n.lstrip("_"))
+        return self.tangents[n]
+
+    def dname(self, n: str):
+        return name(self.d(n))
+
+    def batch(self):
+        if self._batch is None:
+            self._batch = self.namer.fresh("batch")
+        return name(self._batch)
+
+    def helper(self, fn):
+        return name(self.ctx.env_name(fn.__name__, fn))
+
+    def active(self, atom) -> bool:
+        return isinstance(atom, gast.Name) and atom.id in self.act.active
+
+    def refuse(self, node, what, hint=None, detail=None, cls=UnsupportedSyntaxError):
+        origin = getattr(node, "origin", None) or node
+        raise cls(what, hint=hint, detail=detail, **self.parsed.where(origin))
+
+    def zero(self, value_expr):
+        return call(self.helper(tn.zero_tangent), value_expr, self.batch())
+
+    # -- blocks ----------------------------------------------------------------------
+    def block(self, stmts):
+        out = []
+        for s in stmts:
+            out += self.stmt(s)
+        return out
+
+    def stmt(self, s):
+        if isinstance(s, gast.Assign):
+            t = s.targets[0]
+            setanno(s, "primal")
+            if isinstance(t, gast.Name):
+                return self.assign_name(s, t.id, s.value)
+            if isinstance(t, gast.Subscript):
+                return self.assign_item(s, t)
+            self.refuse(s, "assignment to " + type(t).__name__)
+        if isinstance(s, (gast.If, gast.For, gast.While)):
+            self.depth += 1
+            try:
+                return self.control(s)
+            finally:
+                self.depth -= 1
+        if isinstance(s, gast.Expr):
+            self.check_effect_call(s)
+            return [s]
+        if isinstance(s, (gast.Assert, gast.Raise, gast.Pass, gast.Break, gast.Continue)):
+            return [s]
+        if isinstance(s, gast.Return):
+            return []
+        self.refuse(s, f"{type(s).__name__} statement")
+
+    def control(self, s):
+        if isinstance(s, gast.If):
+            return [gast.If(test=s.test, body=self.block(s.body) or [gast.Pass()],
+                            orelse=self.block(s.orelse))]
+        if isinstance(s, gast.For):
+            if any(isinstance(n, gast.Name) and n.id in self.act.active
+                   for n in astutil.walk(s.target)):
+                self.refuse(s, "for loop over differentiated items",
+                            hint="loop over an index: for i in range(len(xs)): x = xs[i]")
+            return [gast.For(target=s.target, iter=s.iter, body=self.block(s.body) or
+                             [gast.Pass()], orelse=self.block(s.orelse), type_comment=None)]
+        if isinstance(s, gast.While):
+            return [gast.While(test=s.test, body=self.block(s.body) or [gast.Pass()],
+                               orelse=self.block(s.orelse))]
+
+    def check_effect_call(self, s):
+        v = s.value
+        if not isinstance(v, gast.Call):
+            return
+        args = [a.value if isinstance(a, gast.Starred) else a for a in v.args]
+        args += [k.value for k in v.keywords]
+        if isinstance(v.func, gast.Attribute) and self.active(v.func.value):
+            self.refuse(s, "method call for its side effect on a differentiated value",
+                        hint="write the result to a new variable (y = x + ...) instead")
+        kind, obj = self.ctx.classify(v, self)
+        if kind != "nondiff" and any(self.active(a) for a in args):
+            what = _describe(v.func, obj if kind != "dynamic" else None)
+            self.refuse(s, f"call to {what} whose result is discarded",
+                        hint="return the result and use it: y = f(...)")
+
+    # -- assignments -----------------------------------------------------------------
+    def assign_name(self, s, target, value):
+        if target not in self.act.active:
+            return [s]
+        operands = {n.id for n in astutil.name_nodes(value) if isinstance(n.ctx, gast.Load)}
+        if target in operands and not isinstance(value, gast.Name):
+            self.refuse(s, "assignment reading the name it binds",
+                        detail="forward mode expects each statement to bind a fresh name")
+        if isinstance(value, gast.Call):
+            kind, obj = self.ctx.classify(value, self)
+            if kind == "user" and (registry.lookup_tangent(obj.func) is not None or
+                                   registry.is_nondifferentiable(obj.func)):
+                # a helper of ours with its own tangent rule
+                pre, texpr = self.apply_rule(s, obj.func, target, value.args, value.keywords)
+                return self.bind_tangent(s, target, pre, texpr)
+            if kind == "dynamic" and isinstance(value.func, gast.Attribute) \
+                    and value.func.attr == "get" and self.active(value.func.value):
+                return [s, assign(self.d(target), call(
+                    self.helper(tn.item_get), self.dname(value.func.value.id), name(target),
+                    *value.args))]
+            if kind in ("user", "dynamic"):
+                return self.user_call(s, target, value, kind, obj)
+        pre, texpr = self.tangent_of(s, target, value)
+        return self.bind_tangent(s, target, pre, texpr)
+
+    def bind_tangent(self, s, target, pre, texpr):
+        if texpr is None:
+            if target in self.once and not self.depth:
+                # its only binding carries no tangent: neither does the name
+                self.act.active.discard(target)
+                return [s] + pre
+            texpr = self.zero(name(target))
+        return [s] + pre + [assign(self.d(target), texpr)]
+
+    def tangent_of(self, s, target, value):
+        """(statements, expression) of the tangent of ``target = value``; expression
+        None when no operand carries a tangent."""
+        if isinstance(value, gast.Name):
+            return [], (self.dname(value.id) if self.active(value) else None)
+        if isinstance(value, gast.Constant):
+            return [], None
+        if isinstance(value, gast.BinOp):
+            fn = BINOPS.get(type(value.op))
+            return self.apply_rule(s, fn, target, [value.left, value.right], [])
+        if isinstance(value, gast.UnaryOp):
+            fn = UNARYOPS.get(type(value.op))
+            if fn is None:
+                return [], None
+            return self.apply_rule(s, fn, target, [value.operand], [])
+        if isinstance(value, gast.Call):
+            return self.call_tangent(s, target, value)
+        if isinstance(value, gast.Attribute):
+            return self.attribute_tangent(s, target, value)
+        if isinstance(value, gast.Subscript):
+            if not self.active(value.value):
+                return [], None
+            direct = self.array_index(value)
+            if direct is not None:
+                return [], direct
+            return [], call(self.helper(tn.bindex), self.dname(value.value.id), name(target),
+                            index_expr(value.slice))
+        if isinstance(value, (gast.Tuple, gast.List)):
+            elts = [self.dname(e.id) if self.active(e) else
+                    call(self.helper(tn.zero_tangent_of), copy_tree(e), self.batch())
+                    for e in value.elts]
+            return [], type(value)(elts=elts, ctx=gast.Load())
+        self.refuse(s, f"{type(value).__name__} expression")
+
+    def call_tangent(self, s, target, value):
+        kind, obj = self.ctx.classify(value, self)
+        if kind == "rule":
+            return self.apply_rule(s, obj, target, value.args, value.keywords)
+        if kind == "method":
+            return self.apply_rule(s, obj, target, [value.func.value] + value.args,
+                                   value.keywords)
+        if kind == "nondiff":
+            return [], None
+        self.no_rule(s, value.func, obj)
+
+    def attribute_tangent(self, s, target, value):
+        if not self.active(value.value) or value.attr in INACTIVE_ATTRS:
+            return [], None
+        obj = getattr(runtime.np.ndarray, value.attr, MISSING)
+        if obj is MISSING or registry.lookup_tangent(obj) is None:
+            self.refuse(s, f"attribute .{value.attr}", cls=NoDerivativeError,
+                        detail=f"no tangent rule for the array attribute .{value.attr}")
+        return self.apply_rule(s, obj, target, [value.value], [])
+
+    def array_index(self, value):
+        """``dx[:, i, 1:]`` for ``x[i, 1:]`` when ``x`` is known to be an array and the
+        index is made of integers and slices (else None: ``bindex`` decides at run time)."""
+        known = self.ctx.shapes.get(value.value.id)
+        if not (isinstance(known, Abstract) and known.kind == "array"):
+            return None
+        idx = self.ctx.basic_subscript(index_expr(value.slice))
+        if idx is None:
+            return None
+        parts = idx.elts if isinstance(idx, gast.Tuple) else [idx]
+        if len(parts) > len(known.shape):
+            return None
+        whole = gast.Slice(lower=None, upper=None, step=None)
+        return gast.Subscript(value=self.dname(value.value.id),
+                              slice=gast.Tuple(elts=[whole] + list(parts), ctx=gast.Load()),
+                              ctx=gast.Load())
+
+    def no_rule(self, s, func, obj):
+        what = _describe(func, obj)
+        self.refuse(s, f"call to {what}", cls=NoDerivativeError,
+                    detail=f"{what} has no tangent rule (forward mode) and no Python source "
+                           f"to differentiate",
+                    hint=f"register one:  @sourcegrad.tangent({what})\n"
+                         f"        def _(z, x): d[z] = ...   (see README, 'Forward mode')")
+
+    def assign_item(self, s, target):
+        base = target.value
+        if not isinstance(base, gast.Name) or base.id not in self.act.active:
+            return [s]
+        value = s.value
+        tv = self.dname(value.id) if self.active(value) else const(None)
+        dbase = self.d(base.id)
+        update = assign(dbase, call(self.helper(tn.set_item), name(dbase), name(base.id),
+                                    index_expr(target.slice), tv, self.batch()))
+        return [s, update]
+
+    # -- rules -----------------------------------------------------------------------
+    def apply_rule(self, s, primal, target, args, keywords):
+        rule = registry.lookup_tangent(primal)
+        swap = False
+        if rule is None and registry.has_diagonal_tangent(primal):
+            rule, swap = registry.lookup(primal), True
+        if rule is None:
+            if registry.is_nondifferentiable(primal):
+                return [], None
+            fn = _python_function(primal)
+            if fn is not None:
+                return self.python_call(s, target, fn, args, keywords)
+            self.no_rule(s, gast.Name(id=getattr(primal, "__name__", "op"), ctx=gast.Load(),
+                                      annotation=None, type_comment=None), primal)
+        if not any(self.active(a.value if isinstance(a, gast.Starred) else a)
+                   for a in list(args) + [k.value for k in keywords]):
+            return [], None
+        if any(isinstance(a, gast.Starred) for a in args):
+            var = [p for p in rule.signature.parameters.values() if p.kind == p.VAR_POSITIONAL]
+            if not var or any(self.active(a.value) for a in args if isinstance(a, gast.Starred)):
+                self.refuse(s, "*args in a call to a function with a derivative rule",
+                            hint="pass the arguments one by one")
+        try:
+            bound = rule.bind(args, {k.arg: k.value for k in keywords})
+        except TypeError as exc:
+            self.refuse(s, f"call to {getattr(primal, '__name__', primal)}",
+                        detail=f"arguments do not match its tangent rule ({exc})")
+        env = {}
+        for pname, val in bound.items():
+            kind = rule.signature.parameters[pname].kind
+            if kind == kind.VAR_POSITIONAL:
+                env[pname] = gast.Tuple(elts=list(val), ctx=gast.Load())
+            elif isinstance(val, gast.AST):
+                env[pname] = val
+            else:
+                env[pname] = const(val)
+        return Instantiator(self, rule, target, env, swap, s).run()
+
+    def python_call(self, s, target, fn, args, keywords):
+        """A function without a rule but with Python source (``ops``, ``nn``): its own
+        forward-mode derivative, called like a user function's."""
+        value = gast.Call(func=name(self.ctx.env_name(fn.__name__, fn)), args=list(args),
+                          keywords=list(keywords))
+        stmts = self.user_call(None, target, value, "user", _Info(fn))
+        # the primal statement stays as written: keep the call and its tangent
+        return stmts[:1], stmts[-1].value
+
+    # -- calls into user code ----------------------------------------------------------
+    def user_call(self, s, target, value, kind, obj):
+        args, keywords = list(value.args), list(value.keywords)
+        if any(isinstance(a, gast.Starred) and self.active(a.value) for a in args) or \
+                any(self.active(k.value) for k in keywords if k.arg is None):
+            self.refuse(s or value, "*args or **kwargs carrying a derivative in a call",
+                        hint="pass the arguments one by one")
+        positions = tuple(i for i, a in enumerate(args) if self.active(a))
+        kwnames = tuple(k.arg for k in keywords if self.active(k.value))
+        out = self.namer.fresh(target + "_jvp")
+        tangents = [self.dname(args[i].id) for i in positions] + \
+            [self.dname(k.value.id) for k in keywords if k.arg in kwnames]
+        helper = self.ctx.env_name("call_jvp", _runtime_call_jvp())
+        fcall = gast.Call(func=name(helper),
+                          args=[copy_tree(value.func), const(positions), const(kwnames),
+                                gast.Tuple(elts=tangents, ctx=gast.Load())] + args,
+                          keywords=keywords)
+        stmts = [assign(out, fcall)]
+        stmts.append(assign(target, gast.Subscript(value=name(out), slice=const(0),
+                                                   ctx=gast.Load())))
+        stmts.append(assign(self.d(target), gast.Subscript(value=name(out), slice=const(1),
+                                                           ctx=gast.Load())))
+        return stmts
+
+
+class _Info:
+    def __init__(self, fn):
+        self.func = fn
+        self.self_expr = None
+
+
+def _python_function(obj):
+    """``obj`` if it is a plain Python function sourcegrad can read (``ops``, ``nn``)."""
+    if isinstance(obj, types.FunctionType) and (getattr(obj, "__module__", "") or "") \
+            .startswith("sourcegrad.ops"):
+        return obj
+    return None
+
+
+# ``call_jvp`` (run a callee's forward-mode derivative) lives above the pipeline
+# (sourcegrad.transforms derives the callee on its first call) and registers itself
+# here when the package is imported; this module only binds it into the code.
+RUNTIME_CALLS: dict = {}
+
+
+def _runtime_call_jvp():
+    return RUNTIME_CALLS["call_jvp"]
+
+
+class Instantiator(reverse.Instantiator):
+    """Inline one tangent template at a call site (see ``rules.registry``); names
+    resolve as in an adjoint template (``reverse.Instantiator.name_for``).
+
+    ``swap``: the template is an elementwise function's *adjoint* rule, read with
+    ``d[z]`` and ``d[x]`` swapped (each ``d[x] = E(d[z])`` gives the contribution
+    ``E(d[x])`` of ``x``).
+    """
+
+    def __init__(self, tan, rule, target, env, swap=False, stmt=None):
+        super().__init__(tan, rule, target, env)  # tan stands where reverse's pass would
+        self.tan, self.swap, self.stmt = tan, swap, stmt
+        self.locals = {}
+
+    def run(self):
+        temps, parts = [], []
+        covered = set(getattr(self.rule, "constant", ()))
+        for st in self.rule.body:
+            if isinstance(st, gast.Expr) and isinstance(st.value, gast.Constant):
+                continue
+            if not isinstance(st, gast.Assign) or len(st.targets) != 1:
+                raise TypeError(f"rule {self.rule.where}: only assignments are allowed")
+            t = st.targets[0]
+            if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
+                    and t.value.id == "d":
+                params = self.reads(st, t)
+                covered.update(params)
+                # kept when one of the arguments it reads carries a tangent (a statement
+                # reading several covers them together; the others read as None)
+                if any(self._carries(p) for p in params):
+                    self.param = params[0]
+                    parts.append(self.expr(st.value))
+            elif isinstance(t, gast.Name):
+                new = self.tan.namer.fresh(t.id)
+                value = self.expr(st.value)
+                self.locals[t.id] = new
+                temps.append(assign(new, value))
+            else:
+                raise TypeError(f"rule {self.rule.where}: unsupported assignment target")
+        if not self.swap:
+            self.check_covered(covered)
+        if not parts:
+            return [], None
+        total = parts[0]
+        for p in parts[1:]:
+            total = gast.BinOp(left=total, op=gast.Add(), right=p)
+        used = {n.id for n in astutil.name_nodes(total)}
+        kept = []
+        for st in reversed(temps):  # temporaries feed temporaries
+            if st.targets[0].id in used:
+                kept.insert(0, st)
+                used |= {n.id for n in astutil.name_nodes(st.value)}
+        return kept, total
+
+    def reads(self, st, t):
+        """The parameters whose tangents the template statement ``st`` (assigning
+        ``t``) is the contribution of."""
+        if self.swap:
+            return [t.slice.id]
+        if t.slice.id != self.rule.result:
+            raise TypeError(f"tangent rule {self.rule.where}: assign d[{self.rule.result}]")
+        params = sorted({n.slice.id for n in astutil.walk(st.value)
+                         if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name)
+                         and n.value.id == "d"})
+        if not params:
+            raise TypeError(f"tangent rule {self.rule.where}: each statement reads the "
+                            f"tangent of an argument")
+        return params
+
+    def check_covered(self, covered):
+        """Refuse an argument that carries a tangent the rule has no statement for."""
+        for pname, arg in self.env.items():
+            items = arg.elts if isinstance(arg, gast.Tuple) else [arg]
+            if pname not in covered and any(self.tan.active(e) for e in items):
+                what = getattr(self.rule.primal, "__qualname__", str(self.rule.primal))
+                self.tan.refuse(
+                    self.stmt, f"tangent of {what} with respect to {pname}",
+                    cls=NoDerivativeError,
+                    detail=f"its tangent rule ({self.rule.where}) covers "
+                           f"{', '.join(sorted(covered)) or 'no argument'} only",
+                    hint="keep that argument constant (compute it outside the "
+                         "function), or register a fuller rule with @sourcegrad.tangent")
+
+    def _carries(self, param):
+        arg = self.env.get(param)
+        if isinstance(arg, gast.Tuple):
+            return any(self.tan.active(e) for e in arg.elts)
+        return arg is not None and self.tan.active(arg)
+
+    def tangent_expr(self, param):
+        arg = self.env.get(param)
+        if isinstance(arg, gast.Tuple):
+            return gast.Tuple(elts=[self.tan.dname(e.id) if self.tan.active(e) else const(None)
+                                    for e in arg.elts], ctx=gast.Load())
+        if arg is None or not self.tan.active(arg):
+            return const(None)
+        return self.tan.dname(arg.id)
+
+    def known_shape(self, node):
+        """The shape of the call site's value ``node`` when shape inference knows it."""
+        if isinstance(node, gast.Constant) and type(node.value) is float:
+            return ()
+        if isinstance(node, gast.Name):
+            a = self.tan.ctx.shapes.get(node.id)
+            if isinstance(a, Abstract) and a.kind in ("array", "float") \
+                    and all(isinstance(n, int) for n in a.shape):
+                return a.shape
+        return None
+
+    def site(self, node):
+        """The call site's expression a template name stands for (``z``: the target)."""
+        if isinstance(node, gast.Name):
+            if node.id == self.rule.result:
+                return name(self.target)
+            return self.env.get(node.id)
+        return None
+
+    def static_call(self, node):
+        """Batching helpers whose answer the known shapes settle: ``lift(d[x], z)`` of
+        an ``x`` already shaped like ``z`` is ``d[x]``; ``baxis``/``bperm`` of constant
+        axes are constants."""
+        func = self.rule.namespace.get(node.func.id) if isinstance(node.func, gast.Name) \
+            else None
+        if func is tn.lift and len(node.args) == 2 and not self.swap:
+            t, z = node.args
+            if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
+                    and t.value.id == "d" and isinstance(t.slice, gast.Name):
+                x = self.env.get(t.slice.id)
+                xs = self.known_shape(x) if x is not None else None
+                zs = self.known_shape(self.site(z))
+                if xs is not None and xs == zs:
+                    return self.expr(t)
+        if func is tn.tunbroadcast and len(node.args) == 2:
+            t, x = node.args
+            if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
+                    and t.value.id == "d" and isinstance(t.slice, gast.Name):
+                g = self.env.get(t.slice.id)
+                gs = self.known_shape(g) if g is not None else None
+                if gs is not None and gs == self.known_shape(self.site(x)):
+                    return self.expr(t)
+        if func in (tn.baxis, tn.bperm) and len(node.args) == 2:
+            axis, a = (self.site(n) if isinstance(n, gast.Name) else n for n in node.args)
+            shape = self.known_shape(a)
+            if shape is not None and isinstance(axis, gast.Constant):
+                try:
+                    return const(func(axis.value, np.empty(shape)))
+                except Exception:
+                    return None
+        return None
+
+    def expr(self, node):
+        cls = node.__class__
+        if cls is gast.Name:
+            return self.name_for(node)
+        if cls is gast.Call:
+            done = self.static_call(node)
+            if done is not None:
+                return done
+        if cls is gast.Subscript and node.value.__class__ is gast.Name \
+                and node.value.id == "d":
+            if self.swap:
+                if node.slice.id != self.rule.result:
+                    raise TypeError(f"rule {self.rule.where}: reads d[{node.slice.id}]")
+                return self.tangent_expr(self.param)
+            return self.tangent_expr(node.slice.id)
+        return super().expr(node)
+
+
+def assemble(tree, spec, ctx, tan, body, ret, params, base):
+    """The forward-mode function ``<base>_jvp``: primal parameters (``params``), then
+    (keyword-only) one tangent per differentiated parameter; returns ``(output,
+    output tangent)``."""
+    value = ret.value
+    pre = []
+    # parameters not differentiated but rebound to differentiated values
+    for p in params:
+        if p in tan.act.active and p not in spec.active:
+            pre.append(assign(tan.d(p), tan.zero(name(p))))
+    tparams = [tan.d(p) for p in spec.active]
+
+    def tangent_out(e):
+        if isinstance(e, gast.Name) and e.id in tan.act.active:
+            return tan.dname(e.id)
+        return call(tan.helper(tn.zero_tangent_of), copy_tree(e), tan.batch())
+
+    if isinstance(value, (gast.Tuple, gast.List)):
+        elts = value.elts[:1] if spec.has_aux else value.elts
+        touts = [tangent_out(e) for e in elts]
+        tout = touts[0] if spec.has_aux else gast.Tuple(elts=touts, ctx=gast.Load())
+    else:
+        if spec.has_aux:
+            tout = tangent_out(gast.Subscript(value=copy_tree(value), slice=const(0),
+                                              ctx=gast.Load()))
+        else:
+            tout = tangent_out(value)
+    if tan._batch is not None:
+        pre.insert(0, assign(tan._batch, call(tan.helper(tn.batch_size),
+                                              *[name(t) for t in tparams])))
+    args = copy_tree(tree.args)
+    for t in tparams:
+        args.kwonlyargs.append(name(t, gast.Param()))
+        args.kw_defaults.append(None)
+    fname = ctx.namer.fresh(base + "_jvp")
+    result = gast.Tuple(elts=[copy_tree(value), tout], ctx=gast.Load())
+    f = gast.FunctionDef(name=fname, args=args, body=pre + body + [gast.Return(value=result)],
+                         decorator_list=[], returns=None, type_comment=None, type_params=[])
+    return f, tparams
+
+
+def reassociate(fdef, tangents):
+    """In the tangents' expressions, multiply the primal factors of a product
+    together before the tangent: ``dh * a * b`` -> ``dh * (a * b)``.  A tangent
+    carries ``n`` directions, a primal factor one: this saves passes over the large
+    array (the same product; only rounding may differ)."""
+    for st in astutil.statements(fdef.body):
+        if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name) \
+                and st.targets[0].id in tangents:
+            st.value = _reassoc(st.value, tangents)
+    return fdef
+
+
+def _mentions(node, tangents):
+    return any(isinstance(n, gast.Name) and n.id in tangents for n in astutil.walk(node))
+
+
+def _chain(e):
+    """The factors of a left-leaning product/quotient: [(node, divides), ...]."""
+    if isinstance(e, gast.BinOp) and isinstance(e.op, (gast.Mult, gast.Div)):
+        return _chain(e.left) + [(e.right, isinstance(e.op, gast.Div))]
+    return [(e, False)]
+
+
+def _reassoc(e, tangents):
+    for field_ in ("left", "right", "operand"):
+        child = getattr(e, field_, None)
+        if isinstance(child, gast.expr):
+            setattr(e, field_, _reassoc(child, tangents))
+    if isinstance(e, gast.Call):
+        e.args = [_reassoc(a, tangents) for a in e.args]
+    if not (isinstance(e, gast.BinOp) and isinstance(e.op, (gast.Mult, gast.Div))):
+        return e
+    factors = _chain(e)
+    carrying = [i for i, (f, _) in enumerate(factors) if _mentions(f, tangents)]
+    if len(carrying) != 1 or factors[carrying[0]][1] or len(factors) - 1 < 2:
+        return e
+    t = factors[carrying[0]][0]
+    rest = [f for i, f in enumerate(factors) if i != carrying[0]]
+    nums = [f for f, div in rest if not div]
+    dens = [f for f, div in rest if div]
+    prod = None
+    for f in nums:
+        prod = f if prod is None else gast.BinOp(left=prod, op=gast.Mult(), right=f)
+    if prod is None:
+        den = dens[0]
+        for f in dens[1:]:
+            den = gast.BinOp(left=den, op=gast.Mult(), right=f)
+        return gast.BinOp(left=t, op=gast.Div(), right=den)
+    for f in dens:
+        prod = gast.BinOp(left=prod, op=gast.Div(), right=f)
+    return gast.BinOp(left=t, op=gast.Mult(), right=prod)
+
+
+__all__ = ["Tangents", "assemble", "reassociate"]

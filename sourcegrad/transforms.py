@@ -1,0 +1,655 @@
+"""Forward mode and Jacobians: ``jvp``, ``vjp``, ``jacfwd``, ``jacrev``, ``hessian``.
+
+``jvp`` and ``jacfwd`` run the forward-mode derivative that the pipeline
+writes for ``fn`` (stage ``tangents`` in place of ``reverse``): one generated
+function that computes the primal and, beside each statement, its tangent.
+Tangents carry a leading axis of directions, so ``jacfwd`` pushes a whole basis
+through in one call (``n`` input elements, one call), not ``n`` calls.
+
+``vjp`` is ``grad`` with the seed given (``sens_param``).  ``jacrev`` runs
+forward mode over that gradient with respect to the seed: the gradient is
+linear in its seed, so its tangent along a basis of seeds is the Jacobian's
+rows, all output elements in one call (batched cotangents).  ``hessian`` is
+``jacfwd`` of the gradient (forward over reverse).
+
+>>> import numpy as np, sourcegrad as sg
+>>> def f(x):
+...     return np.sin(x) * 2.0
+>>> out, tangent = sg.jvp(f, np.array([1.0, 2.0]), np.ones(2))
+>>> np.allclose(tangent, 2.0 * np.cos([1.0, 2.0]))
+True
+>>> sg.jacfwd(f)(np.array([1.0, 2.0])).shape
+(2, 2)
+"""
+from __future__ import annotations
+
+import inspect
+import types
+
+import numpy as np
+
+from sourcegrad import memo, tangents
+from sourcegrad.api import grad, value_and_grad
+from sourcegrad.codegen import define, strip_comments
+from sourcegrad.errors import NoDerivativeError, SourcegradError
+from sourcegrad.pipeline import Spec, derive, user_callable
+from sourcegrad.rules import registry
+from sourcegrad.rules.tangents_numpy import batch_size, eye, zero_tangent
+from sourcegrad.shapes import Abstract
+
+
+
+# -- the forward-mode derivative of a callable --------------------------------------
+
+def _target(fn):
+    """(function to transform, bound object or None) for anything ``grad`` accepts."""
+    if isinstance(fn, Jacobian):
+        return fn.transformable_function(), None
+    if not callable(fn):
+        raise TypeError(f"expected a function, a Cell or a gradient, got {type(fn).__name__}")
+    got = user_callable(fn)
+    if got is None:
+        raise NoDerivativeError(
+            f"forward mode of {getattr(fn, '__qualname__', fn)!r}",
+            detail="it has no Python source sourcegrad can read",
+            hint="pass a Python function, a Cell, or a function made by sourcegrad")
+    func, has_self = got
+    bound = None
+    if has_self:
+        bound = fn.__self__ if isinstance(fn, types.MethodType) else fn
+    return func, bound
+
+
+
+
+_MAX_SHAPES = 8  # shape-specialised forward derivatives per callable and configuration
+
+
+def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None):
+    """The generated forward-mode function of ``fn`` differentiated at argument
+    ``positions`` (and keyword arguments ``kwnames``), with the bound object (or None).
+    It takes ``fn``'s arguments, then one tangent per differentiated argument by
+    keyword (``dx=...``), and returns ``(outputs, output tangents)``.
+
+    Given the call's ``args``, the derivative is specialised on their shapes and
+    dtypes (as ``grad``'s: broadcasting known, written out or left out), up to a few
+    shapes per callable, then general.  Remembered per callable (a bound method: per
+    function, the object passed on), so generated code calling into user functions
+    pays a dictionary lookup and the derivative's guards."""
+    owner, bound = fn, None
+    if isinstance(fn, types.MethodType):
+        owner, bound = fn.__func__, fn.__self__
+    shapes = _shape_key(args)
+    key = (positions, kwnames, has_aux, shapes)
+    per = memo.cache(owner, "forward")  # lives as long as the callable
+    hit = per.get(key)
+    if hit is not None and hit[0].valid():
+        return hit[0], (bound if bound is not None else owner if hit[1] else None)
+    if shapes and sum(1 for k in per if k[:3] == key[:3]) >= _MAX_SHAPES:
+        return forward(fn, positions, kwnames, has_aux)  # many shapes: general
+    func, bound_now = _target(fn)
+    names = _param_names(func, positions, kwnames, bound_now is not None)
+    named = ()
+    if shapes:
+        params = _positional_names(func, bound_now is not None)
+        named = tuple((params[i], a) for i, a in _abstracts(shapes) if i < len(params))
+    d = derive(func, Spec(active=names, mode="jvp", has_aux=has_aux, shapes=named))
+    # whether the callable itself is the bound object (a Cell): not kept as a value
+    per[key] = (d, bound is None and bound_now is owner)
+    return d, bound_now
+
+
+def _shape_key(args):
+    """((position, shape, dtype), ...) for the float array and float arguments."""
+    if not args:
+        return ()
+    out = []
+    for i, a in enumerate(args):
+        if type(a) is np.ndarray:
+            if a.dtype.kind == "f":
+                out.append((i, a.shape, a.dtype))
+        elif type(a) is float:
+            out.append((i, (), None))
+    return tuple(out)
+
+
+def _abstracts(shapes):
+    return [(i, Abstract("array", shape, dtype) if dtype is not None else Abstract("float"))
+            for i, shape, dtype in shapes]
+
+
+def _positional_names(func, has_self):
+    params = [p for p in inspect.signature(func).parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return [p.name for p in (params[1:] if has_self else params)]
+
+
+def _param_names(func, positions, kwnames, has_self):
+    sig = inspect.signature(func)
+    params = list(sig.parameters.values())
+    if has_self:
+        params = params[1:]
+    out = []
+    for p in positions:
+        if p >= len(params) or params[p].kind not in (params[p].POSITIONAL_ONLY,
+                                                       params[p].POSITIONAL_OR_KEYWORD):
+            where = getattr(func, "__qualname__", "the function")
+            raise ValueError(f"argument {p} of {where} cannot be differentiated in forward "
+                             f"mode: it is not a named positional parameter")
+        out.append(params[p].name)
+    return tuple(out) + tuple(kwnames)
+
+
+def call_jvp(func, positions, kwnames, tangents, *args, **kwargs):
+    """Run the forward-mode derivative of ``func`` (a call inside generated forward-mode
+    code): ``(func(*args, **kwargs), its tangent)``."""
+    d, bound = forward(func, positions, kwnames, args=args)
+    if bound is not None:
+        args = (bound,) + args
+    kwargs.update(zip(d.tangent_params, tangents))
+    out, tout = d.functions[0](*args, **kwargs)
+    if tout is None:  # an output that carries no tangent (an int): zeros, as callers expect
+        tout = zero_tangent(out, batch_size(*tangents))
+    return out, tout
+
+
+def generated_jvp(fn, grad_position=0, has_aux=False):
+    """The generated forward-mode function ``jvp`` runs for ``fn`` (see ``sg.source``)."""
+    positions = (grad_position,) if isinstance(grad_position, int) else tuple(grad_position)
+    return forward(fn, positions, has_aux=has_aux)[0].functions[0]
+
+
+# -- batches of directions ----------------------------------------------------------
+
+def _float_array(x):
+    a = np.asarray(x)
+    if a.dtype.kind not in "fc":
+        a = a.astype(float)
+    return a
+
+
+def _batched(v, like):
+    """The tangent ``v`` of input ``like`` (an array, a float, or a dict/list/tuple of
+    them) as a batch of one direction."""
+    if isinstance(like, dict):
+        if not isinstance(v, dict) or set(v) != set(like):
+            raise ValueError("the tangent of a dict input must be a dict with the same keys")
+        return {k: _batched(v[k], like[k]) for k in like}
+    if isinstance(like, (list, tuple)):
+        if not isinstance(v, (list, tuple)) or len(v) != len(like):
+            raise ValueError("the tangent of a tuple or list input must have one item "
+                             "per item")
+        return type(like)(_batched(a, b) for a, b in zip(v, like))
+    v = np.asarray(v, dtype=_float_array(like).dtype)
+    if v.shape != np.shape(like):
+        raise ValueError(f"the tangent has shape {v.shape} but its input has shape "
+                         f"{np.shape(like)}; give one tangent per input, of its shape")
+    return v[None]
+
+
+def _leaves(x):
+    """The array leaves of ``x`` (dicts, lists and tuples opened), in order."""
+    if isinstance(x, dict):
+        return [leaf for k in x for leaf in _leaves(x[k])]
+    if isinstance(x, (list, tuple)):
+        return [leaf for v in x for leaf in _leaves(v)]
+    return [x]
+
+
+def _leaves_like(t, x):
+    """The leaves of ``t`` (a tangent or gradient of ``x``) in ``x``'s order; ``None``
+    where ``t`` lacks an item."""
+    if isinstance(x, dict):
+        return [leaf for k in x for leaf in _leaves_like(t.get(k) if t is not None else None,
+                                                         x[k])]
+    if isinstance(x, (list, tuple)):
+        return [leaf for i, v in enumerate(x)
+                for leaf in _leaves_like(t[i] if t is not None else None, v)]
+    return [t]
+
+
+def _rebuild(x, leaves):
+    """``x``'s structure with its leaves replaced, in order, from the iterator."""
+    if isinstance(x, dict):
+        return {k: _rebuild(x[k], leaves) for k in x}
+    if isinstance(x, (list, tuple)):
+        return type(x)(_rebuild(v, leaves) for v in x)
+    return next(leaves)
+
+
+def _unbatch(t, like):
+    """Row 0 of a batched tangent (recursively), in the structure of ``like``."""
+    if isinstance(like, dict):
+        return {k: _unbatch(t.get(k) if t is not None else None, v) for k, v in like.items()}
+    if isinstance(like, (list, tuple)):
+        items = [_unbatch(t[i] if t is not None else None, v) for i, v in enumerate(like)]
+        return tuple(items) if isinstance(like, tuple) else items
+    if t is None:
+        return np.zeros_like(_float_array(like))
+    r = t[0]
+    if type(like) is float:
+        return float(r)
+    return np.asarray(r, dtype=np.result_type(like, np.float32)
+                      if np.asarray(like).dtype.kind in "fc" else r.dtype) \
+        if isinstance(like, np.ndarray) else r
+
+
+def _basis(args, positions):
+    """One tangent per differentiated argument: together, the identity on all their
+    elements (n = their total size), each leaf reshaped to ``(n,) + its shape``.
+    Returns the tangents and, per argument, its leaves' (start, stop) rows."""
+    leaves = [[_float_array(v) for v in _leaves(args[p])] for p in positions]
+    flat = [a for group in leaves for a in group]
+    n = sum(a.size for a in flat)
+    dtype = np.result_type(*[a.dtype for a in flat]) if flat else np.float64
+    if len(flat) == 1 and flat[0].ndim == 1 and not isinstance(args[positions[0]],
+                                                               (dict, list, tuple)):
+        return [eye(n, dtype)], [[(0, n)]]
+    e = np.eye(n, dtype=dtype)
+    out, rows, start = [], [], 0
+    for p, group in zip(positions, leaves):
+        ts, spans = [], []
+        for a in group:
+            ts.append(e[:, start:start + a.size].reshape((n,) + a.shape))
+            spans.append((start, start + a.size))
+            start += a.size
+        out.append(_rebuild(args[p], iter(ts)))
+        rows.append(spans)
+    return out, rows
+
+
+def _jacobian(t, out, in_shape, lo, hi):
+    """``J`` with ``J.shape == out.shape + in_shape`` from the batched tangent ``t`` of
+    the array ``out`` (rows lo:hi are the directions of this input)."""
+    oshape = np.shape(out)
+    if t is None:
+        return np.zeros(oshape + in_shape)
+    rows = np.asarray(t)[lo:hi]
+    rows = rows.reshape((hi - lo,) + oshape)
+    j = np.moveaxis(rows, 0, -1) if oshape else rows
+    return j.reshape(oshape + in_shape)
+
+
+def _jacobian_of_inputs(t, out, xs, spans, single):
+    """The Jacobian of ``out`` with respect to the inputs ``xs``: the output's structure
+    outside (a tuple or dict output gives a tuple or dict), then a tuple over the
+    inputs (unless ``single``), then each input's own structure (a dict input gives a
+    dict of Jacobians)."""
+    if isinstance(out, dict):
+        return {k: _jacobian_of_inputs(t.get(k) if t is not None else None, v, xs, spans,
+                                       single) for k, v in out.items()}
+    if isinstance(out, (list, tuple)):
+        return type(out)(_jacobian_of_inputs(ti, o, xs, spans, single)
+                         for ti, o in zip(t, out))
+    jacs = tuple(_jacobian_of_input(t, out, x, sp) for x, sp in zip(xs, spans))
+    return jacs[0] if single else jacs
+
+
+def _jacobian_of_input(t, out, x, spans):
+    """The Jacobian of the array ``out`` with respect to input ``x``."""
+    leaves = _leaves(x)
+    jacs = [_fix_dtype(_jacobian(t, out, np.shape(leaf), lo, hi), leaf)
+            for leaf, (lo, hi) in zip(leaves, spans)]
+    if not isinstance(x, (dict, list, tuple)):
+        return jacs[0]
+    return _rebuild(x, iter(jacs))
+
+
+def _positions(grad_position, nargs, what):
+    if isinstance(grad_position, bool) or not isinstance(grad_position, (int, tuple)):
+        raise TypeError(f"{what}: grad_position must be an int or a tuple of ints, got "
+                        f"{grad_position!r}")
+    ps = (grad_position,) if isinstance(grad_position, int) else grad_position
+    if not ps or any(isinstance(p, bool) or not isinstance(p, int) for p in ps):
+        raise TypeError(f"{what}: grad_position must be an int or a non-empty tuple of ints, "
+                        f"got {grad_position!r}")
+    out = []
+    for p in ps:
+        q = p + nargs if p < 0 else p
+        if not 0 <= q < nargs:
+            raise ValueError(f"{what}: grad_position {p} is out of range for {nargs} "
+                             f"argument(s)")
+        out.append(q)
+    return tuple(out)
+
+
+# -- the public transformations ------------------------------------------------------
+
+def jvp(fn, inputs, v, has_aux=False):
+    """Forward mode: ``(fn(*inputs), J v)`` -- the Jacobian-vector product along ``v``.
+
+    ``inputs`` and ``v``: an array, or a tuple of them (one tangent per input).
+    With ``has_aux=True`` returns ``(out, tangent, aux)``, ``out`` the first output
+    and ``aux`` the tuple of the others (as ``grad``'s ``has_aux``).
+
+    >>> import numpy as np, sourcegrad as sg
+    >>> out, t = sg.jvp(lambda x: x * x, np.array([3.0]), np.array([1.0]))
+    >>> t
+    array([6.])
+    """
+    if not isinstance(has_aux, bool):
+        raise TypeError(f"jvp: has_aux must be True or False, got {has_aux!r}")
+    single = not isinstance(inputs, tuple)
+    args = (inputs,) if single else inputs
+    vs = (v,) if not isinstance(v, tuple) else v
+    if len(vs) != len(args):
+        raise ValueError(f"jvp: {len(args)} input(s) but {len(vs)} tangent(s); give one "
+                         f"tangent per input")
+    d, bound = forward(fn, tuple(range(len(args))), has_aux=has_aux, args=args)
+    tangents = {name: _batched(t, a) for name, t, a in zip(d.tangent_params, vs, args)}
+    call_args = ((bound,) if bound is not None else ()) + tuple(args)
+    out, tout = d.functions[0](*call_args, **tangents)
+    if has_aux:
+        first, aux = _split_aux(out)
+        return first, _unbatch(tout, first), aux
+    return out, _unbatch(tout, out)
+
+
+def _split_aux(out):
+    if not isinstance(out, (tuple, list)) or len(out) < 2:
+        raise ValueError("has_aux=True requires the function to return at least two "
+                         "outputs (out, aux...)")
+    return out[0], tuple(out[1:])
+
+
+def vjp(fn, *inputs, weights=None, has_aux=False):
+    """Reverse mode: ``(fn(*inputs), vjp_fn)`` with ``vjp_fn(v)`` the tuple of the
+    inputs' cotangents ``v^T J`` (with ``weights``: ``(inputs' tuple, weights')``).
+
+    With ``has_aux=True`` returns ``(out, vjp_fn, aux)``.
+    """
+    if not isinstance(has_aux, bool):
+        raise TypeError(f"vjp: has_aux must be True or False, got {has_aux!r}")
+    if not inputs:
+        raise TypeError("vjp: give the inputs after the function: vjp(fn, x, y)")
+    res = fn(*inputs)
+    positions = tuple(range(len(inputs)))
+    g = grad(fn, grad_position=positions, weights=weights, has_aux=has_aux, sens_param=True)
+
+    def vjp_fn(v):
+        got = g(*inputs, v)
+        if has_aux:
+            got = got[0]
+        if weights is not None:
+            ins, ws = got
+            return (tuple(ins) if isinstance(ins, tuple) else (ins,)), ws
+        return tuple(got) if isinstance(got, tuple) else (got,)
+
+    vjp_fn.grad = g  # the gradient it runs (sg.source(vjp_fn.grad) shows it)
+    if has_aux:
+        first, aux = _split_aux(res)
+        return first, vjp_fn, aux
+    return res, vjp_fn
+
+
+class Jacobian:
+    """``jacfwd(fn)`` / ``jacrev(fn)`` / ``hessian(fn)``: a callable computing the
+    Jacobian of ``fn`` at its arguments (``J.shape == out.shape + in.shape``)."""
+
+    def __init__(self, fn, grad_position, has_aux, mode):
+        if not isinstance(has_aux, bool):
+            raise TypeError(f"{mode}: has_aux must be True or False, got {has_aux!r}")
+        _positions(grad_position, 1 << 30, mode)  # type check now, range at call time
+        self.fn, self.grad_position, self.has_aux, self.mode = fn, grad_position, has_aux, mode
+        self.__name__ = f"{mode}_{getattr(fn, '__name__', 'fn')}"
+        self.__doc__ = f"The {mode} Jacobian of {getattr(fn, '__qualname__', fn)!r}."
+        self._last = None
+        self._grads = {}  # grad_position -> the gradient it differentiates (jacrev, hessian)
+        self._checked = {}  # number of arguments -> grad_position, checked
+
+    def __call__(self, *args):
+        positions = self._checked.get(len(args))
+        if positions is None:
+            positions = self._checked[len(args)] = _positions(self.grad_position, len(args),
+                                                              self.mode)
+        if self.mode == "jacrev":
+            return self._reverse(args, positions)
+        return self._forward(self.fn, args, positions, self.has_aux)
+
+    def _forward(self, fn, args, positions, has_aux):
+        d, bound = forward(fn, positions, has_aux=has_aux, args=args)
+        self._last = d
+        call_args = ((bound,) if bound is not None else ()) + tuple(args)
+        x = args[positions[0]]
+        if len(positions) == 1 and type(x) is np.ndarray and x.ndim == 1 \
+                and x.dtype.kind == "f" and not has_aux:
+            # fast path: one vector input, the identity basis, an array out
+            out, tout = d.functions[0](*call_args, **{d.tangent_params[0]: eye(x.size, x.dtype)})
+            if type(out) is np.ndarray and type(tout) is np.ndarray and out.dtype == x.dtype \
+                    and tout.shape == (x.size,) + out.shape:
+                j = np.asarray(tout.T if tout.ndim == 2 else np.moveaxis(tout, 0, -1))
+                return j if isinstance(self.grad_position, int) else (j,)
+            return _jacobian_of_inputs(tout, out, [x], [[(0, x.size)]],
+                                       isinstance(self.grad_position, int))
+        basis, spans = _basis(args, positions)
+        tangents = dict(zip(d.tangent_params, basis))
+        out, tout = d.functions[0](*call_args, **tangents)
+        first, aux = _split_aux(out) if has_aux else (out, None)
+        j = _jacobian_of_inputs(tout, first, [args[p] for p in positions], spans,
+                                isinstance(self.grad_position, int))
+        return (j, aux) if has_aux else j
+
+    def _reverse(self, args, positions):
+        """Rows of the Jacobian by reverse mode, all at once: forward mode over the
+        gradient with respect to its seed (batched cotangents)."""
+        res = self.fn(*args)
+        first, aux = _split_aux(res) if self.has_aux else (res, None)
+        g = self._grads.get(positions)
+        if g is None:  # kept: its generated code (and the forward mode of it) is reused
+            g = self._grads[positions] = grad(
+                self.fn, grad_position=positions if len(positions) > 1 else positions[0],
+                has_aux=self.has_aux, sens_param=True)
+        self._grad = g
+        seed = _float_array(first)
+        if isinstance(first, (tuple, list, dict)):
+            raise NotImplementedError("jacrev of a function returning a tuple or dict: use "
+                                      "jacfwd (see README, 'Forward mode')")
+        # the gradient, as a function of its seed (its last argument)
+        m = seed.size
+        basis = eye(m, seed.dtype) if seed.ndim == 1 else \
+            np.eye(m, dtype=seed.dtype).reshape((m,) + seed.shape)
+        try:
+            d, bound = forward(g, (len(args),), args=tuple(args) + (seed,))
+            self._last = d
+            call_args = ((bound,) if bound is not None else ()) + tuple(args) + (seed,)
+            _, tout = d.functions[0](*call_args, **{d.tangent_params[0]: basis})
+        except SourcegradError:
+            # forward mode cannot run over this gradient's code: one reverse sweep
+            # per output element (a Python loop; see README, 'Forward mode')
+            return self._reverse_rows(g, args, positions, first, aux, seed)
+        if self.has_aux:
+            tout = tout[0]
+        rows = tout if len(positions) > 1 else (tout,)
+        jacs = []
+        oshape = np.shape(first)
+        for p, r in zip(positions, rows):
+            leaves = [_fix_dtype(np.asarray(t).reshape(oshape + np.shape(x)), x)
+                      if t is not None else np.zeros(oshape + np.shape(x))
+                      for t, x in zip(_leaves_like(r, args[p]), _leaves(args[p]))]
+            jacs.append(_rebuild(args[p], iter(leaves)))
+        j = jacs[0] if isinstance(self.grad_position, int) else tuple(jacs)
+        return (j, aux) if self.has_aux else j
+
+    def _reverse_rows(self, g, args, positions, first, aux, seed):
+        oshape = np.shape(first)
+        rows = []
+        for i in range(seed.size):
+            e = np.zeros(seed.size, seed.dtype)
+            e[i] = 1
+            got = g(*args, e.reshape(oshape))
+            if self.has_aux:
+                got = got[0]
+            rows.append(got if len(positions) > 1 else (got,))
+        jacs = []
+        for k, p in enumerate(positions):
+            leaves = []
+            for j, x in enumerate(_leaves(args[p])):
+                stacked = np.stack([np.asarray(_leaves_like(r[k], args[p])[j]) for r in rows])
+                leaves.append(_fix_dtype(stacked.reshape(oshape + np.shape(x)), x))
+            jacs.append(_rebuild(args[p], iter(leaves)))
+        j = jacs[0] if isinstance(self.grad_position, int) else tuple(jacs)
+        return (j, aux) if self.has_aux else j
+
+    def transformable_function(self):
+        """A Python function computing this Jacobian that sourcegrad can transform again
+        (``jacfwd(jacrev(f))``, ``grad`` of it, a call to it inside differentiated code):
+        for a scalar ``f``, its gradient."""
+        if self.mode != "jacrev" or not isinstance(self.grad_position, int) or self.has_aux:
+            raise NotImplementedError(
+                f"{self.mode} of a function inside another transformation: supported for "
+                f"jacrev(f) of a scalar f at one grad_position (jacfwd(jacrev(f)), "
+                f"hessian); see README, 'Forward mode'")
+        cached = getattr(self, "_as_function", None)
+        if cached is not None:
+            return cached
+        gen = value_and_grad(self.fn, grad_position=self.grad_position).callable_generated()
+        params = [p.name for p in inspect.signature(gen).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        base = getattr(self.fn, "__name__", "fn").replace("<lambda>", "lambda")
+        fname = f"jacrev_{base}"
+        text = (f"def {fname}({', '.join(params)}):\n"
+                f"    out, grads = {gen.__name__}({', '.join(params)})\n"
+                f"    require_scalar(out)\n"
+                f"    return grads\n")
+        self._as_function = define(fname, text, {gen.__name__: gen,
+                                                 "require_scalar": require_scalar}, fname)
+        return self._as_function
+
+    def generated_source(self, comments=True):
+        """The generated code the last call ran (``sg.source(jacfwd(f))``): the
+        forward-mode function (for ``jacrev`` and ``hessian``: forward mode over the
+        gradient, whose own code follows)."""
+        if self._last is None:
+            raise RuntimeError(f"sg.source({self.mode}(...)): call it once first; its code "
+                               f"depends on the call (which arguments, how many)")
+        text = self._last.source
+        grad = getattr(self, "_grad", None)
+        if grad is not None:
+            text = text + "\n\n" + grad.source(comments)
+        return text if comments else strip_comments(text)
+
+
+def require_scalar(out):
+    """``jacrev(f)`` inside another transformation stands for ``f``'s gradient: ``f``
+    must return a scalar."""
+    if np.ndim(out) != 0:
+        raise ValueError(f"jacrev(f) inside another transformation (jacfwd(jacrev(f))) "
+                         f"needs a scalar f, but f returned shape {np.shape(out)}; use "
+                         f"jacfwd(jacfwd(f))")
+
+
+def _contract1(x, u, fn):
+    return np.sum(u * fn(x))
+
+
+def _contract2(x, y, u, fn):
+    return np.sum(u * fn(x, y))
+
+
+def jvp_adjoint(dz, fn, inputs, v, which):
+    """The adjoint of ``jvp(fn, inputs, v)``'s arguments (``which``: 0 the inputs, 1 the
+    tangents) from the adjoint ``dz`` of its result ``(out, t)``, ``t = J(x) v``:
+    ``d inputs = J^T d_out + H_{d_t . fn}(x) v`` (forward over reverse),
+    ``d v = J^T d_t``."""
+    single = not isinstance(inputs, tuple)
+    args = (inputs,) if single else tuple(inputs)
+    vs = (v,) if single else tuple(v)
+    d_out, d_t = (dz[0], dz[1]) if dz is not None else (None, None)
+    total = [np.zeros_like(_float_array(a)) for a in args]
+
+    def add(parts):
+        for i, p in enumerate(parts):
+            total[i] = total[i] + p
+
+    if which == 1:
+        if d_t is not None:
+            add(vjp(fn, *args)[1](d_t))
+    else:
+        if d_out is not None:
+            add(vjp(fn, *args)[1](d_out))
+        if d_t is not None:
+            if len(args) > 2:
+                raise NotImplementedError("grad of jvp with more than two inputs")
+            contract = _contract1 if len(args) == 1 else _contract2
+            positions = tuple(range(len(args)))
+            g = grad(contract, grad_position=positions if len(args) > 1 else 0)
+            d, bound = forward(g, positions)
+            tangents = {name: _batched(t, a) for name, t, a in zip(d.tangent_params, vs, args)}
+            _, tout = d.functions[0](*args, d_t, fn, **tangents)
+            tout = (tout,) if len(args) == 1 else tout
+            add([_unbatch(t, a) for t, a in zip(tout, args)])
+    out = [_fix_dtype(t, a) for t, a in zip(total, args)]
+    return out[0] if single else tuple(out)
+
+
+def _register_rules():
+    registry.nondifferentiable(require_scalar)
+    registry.adjoint(jvp)(_jvp_rule)
+    tangents.RUNTIME_CALLS["call_jvp"] = call_jvp  # bound into generated forward code
+
+
+def _jvp_rule(z, fn, inputs, v, has_aux=False):
+    d[inputs] = jvp_adjoint(d[z], fn, inputs, v, 0)  # noqa: F821
+    d[v] = jvp_adjoint(d[z], fn, inputs, v, 1)  # noqa: F821
+
+
+d = None  # the rule templates' d[...] (see rules/registry.py)
+
+_register_rules()
+
+
+def _fix_dtype(j, x):
+    dt = np.asarray(x).dtype
+    if dt.kind == "f" and np.asarray(j).dtype != dt:
+        return np.asarray(j, dtype=dt)
+    return j
+
+
+class Hessian(Jacobian):
+    """``hessian(fn)``: ``jacfwd`` of ``fn``'s gradient (forward over reverse)."""
+
+    def __init__(self, fn, grad_position):
+        super().__init__(fn, grad_position, False, "hessian")
+        self._scalar = set()  # (positions, argument shapes) seen to give a scalar
+
+    def __call__(self, *args):
+        positions = _positions(self.grad_position, len(args), self.mode)
+        key = (positions, _shape_key(args))
+        if key not in self._scalar:  # once per shapes: the gradient would sum the outputs
+            out = self.fn(*args)
+            if isinstance(out, (tuple, list, dict)) or np.ndim(out) != 0:
+                raise ValueError(f"hessian needs a function returning a scalar, but "
+                                 f"{getattr(self.fn, '__qualname__', 'it')} returned "
+                                 f"{type(out).__name__} of shape {np.shape(out)}; use "
+                                 f"jacfwd(jacrev(f)) for a vector function")
+            self._scalar.add(key)
+        g = self._grads.get(positions)
+        if g is None:
+            g = self._grads[positions] = grad(
+                self.fn, grad_position=positions if len(positions) > 1 else positions[0])
+        self._grad = g
+        # a tuple grad_position: H[i][j] = d g_i / d x_j (the gradient's tuple outside)
+        return self._forward(g, args, positions, False)
+
+
+def jacfwd(fn, grad_position=0, has_aux=False):
+    """The Jacobian of ``fn`` by forward mode, one generated call for all input
+    elements: ``jacfwd(fn)(*args).shape == out.shape + args[grad_position].shape``.
+    A tuple ``grad_position`` gives a tuple of Jacobians; ``has_aux=True`` returns
+    ``(J, aux)``."""
+    return Jacobian(fn, grad_position, has_aux, "jacfwd")
+
+
+def jacrev(fn, grad_position=0, has_aux=False):
+    """The Jacobian of ``fn`` by reverse mode (batched cotangents: one generated call
+    for all output elements).  Same shapes and structure as :func:`jacfwd`."""
+    return Jacobian(fn, grad_position, has_aux, "jacrev")
+
+
+def hessian(fn, grad_position=0):
+    """The Hessian of a scalar function: ``jacfwd(jacrev(fn))`` (forward over reverse).
+    ``hessian(fn)(*args).shape == x.shape + x.shape`` for ``x = args[grad_position]``."""
+    return Hessian(fn, grad_position)
+
+
+__all__ = ["jvp", "vjp", "jacfwd", "jacrev", "hessian"]

@@ -1,0 +1,256 @@
+"""sg.jit: the derivative compiled with Numba equals the NumPy derivative.
+
+Skipped, with the reason shown, when Numba (the optional ``jit`` extra) is not
+installed.  Each compiled result is checked against the uncompiled derivative
+(to 1e-12 relative) and, where new, against central finite differences.
+"""
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import sourcegrad as sg
+from sourcegrad.testing import numeric_grad
+
+numba = pytest.importorskip("numba", reason="sg.jit needs Numba: pip install sourcegrad[jit]")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _cache_dir(tmp_path_factory):
+    """One cache directory for this module's tests (compiles are shared, as on disk)."""
+    old = os.environ.get("SOURCEGRAD_JIT_CACHE")
+    os.environ["SOURCEGRAD_JIT_CACHE"] = str(tmp_path_factory.mktemp("jit"))
+    yield
+    if old is None:
+        del os.environ["SOURCEGRAD_JIT_CACHE"]
+    else:
+        os.environ["SOURCEGRAD_JIT_CACHE"] = old
+
+
+def _same(got, want, rtol=1e-12):
+    got = got if isinstance(got, tuple) else (got,)
+    want = want if isinstance(want, tuple) else (want,)
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        a, b = np.asarray(a), np.asarray(b)
+        assert a.shape == b.shape and a.dtype == b.dtype
+        scale = max(float(np.max(np.abs(b))) if b.size else 0.0, 1e-300)
+        assert float(np.max(np.abs(a - b))) <= rtol * scale if b.size else True
+
+
+def _compiled(j):
+    """Whether the last call of ``j`` ran compiled code (not the NumPy fallback)."""
+    return j._last[1].reason is None
+
+
+def mlp(X, Y, W1, b1, W2, b2):
+    h = np.tanh(X @ W1 + b1)
+    logits = h @ W2 + b2
+    shifted = logits - np.max(logits, axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    return -np.sum(Y * log_probs) / X.shape[0]
+
+
+def rnn(xs, h0, Wx, Wh, b):
+    h = h0
+    for t in range(xs.shape[0]):
+        h = np.tanh(xs[t] @ Wx + h @ Wh + b)
+    return np.mean(h ** 2)
+
+
+def float_loop(x, a):
+    for i in range(20):
+        x = a * x + 0.1 * np.sin(x)
+    return x
+
+
+def bce(z, y):
+    return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+
+
+def outer_loss(x, w, b):
+    z = np.logaddexp(0.0, x @ w + b)
+    return np.mean(z)
+
+
+def reductions(a):
+    m = np.mean(a, axis=0)
+    s = a.sum(axis=1, keepdims=True)
+    return np.sum(m * m) + np.sum(np.min(a, axis=1) * s[:, 0]) + np.mean(a, axis=-1).sum()
+
+
+def _rng():
+    return np.random.default_rng(7)
+
+
+def _mlp_args():
+    r = _rng()
+    Y = np.eye(4)[r.integers(0, 4, 6)]
+    return (r.standard_normal((6, 5)), Y, r.standard_normal((5, 7)) * 0.5,
+            r.standard_normal(7) * 0.1, r.standard_normal((7, 4)) * 0.5,
+            r.standard_normal(4) * 0.1)
+
+
+CASES = [
+    ("mlp", mlp, _mlp_args, (2, 3, 4, 5)),
+    ("rnn", rnn, lambda: (_rng().standard_normal((4, 3, 2)), _rng().standard_normal((3, 5)),
+                          _rng().standard_normal((2, 5)) * 0.5,
+                          _rng().standard_normal((5, 5)) * 0.5, _rng().standard_normal(5)),
+     (2, 3, 4)),
+    ("float_loop", float_loop, lambda: (0.3, 0.9), (0, 1)),
+    ("bce", bce, lambda: (_rng().standard_normal((5, 3)), (_rng().random((5, 3)) > 0.5) * 1.0),
+     0),
+    ("outer", outer_loss, lambda: (_rng().standard_normal(5), _rng().standard_normal((5, 3)),
+                                   _rng().standard_normal(3)), (1, 2)),
+    ("reductions", reductions, lambda: (_rng().standard_normal((4, 6)),), 0),
+]
+
+
+@pytest.mark.parametrize("name, fn, make, positions", CASES, ids=[c[0] for c in CASES])
+def test_compiled_equals_numpy_derivative(name, fn, make, positions):
+    args = make()
+    g = sg.grad(fn, positions)
+    j = sg.jit(g)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sg.JitWarning)  # a fallback fails the test
+        got = j(*args)
+        again = j(*args)  # the fast path
+    assert _compiled(j)
+    _same(got, g(*args))
+    _same(again, got)
+
+
+def test_compiled_gradient_matches_finite_differences():
+    args = _mlp_args()
+    got = sg.jit(sg.grad(mlp, (2, 3, 4, 5)))(*args)
+    for pos, g in zip((2, 3, 4, 5), got):
+        want = numeric_grad(mlp, args, pos)
+        np.testing.assert_allclose(g, want, rtol=1e-5, atol=1e-7)
+
+
+def test_source_shows_the_compiled_dialect():
+    args = _mlp_args()
+    j = sg.jit(sg.grad(mlp, (2, 3, 4, 5)))
+    j(*args)
+    text = sg.source(j)
+    assert "keepdims" not in sg.source(j, comments=False)  # lowered: Numba has none
+    assert "_sg_jit.max_keep(" in text and "_sg_jit.sum_keep(" in text
+    assert "# log_probs = shifted - np.log(" in text  # the user's lines, as comments
+    compile(text, "<jit>", "exec")
+
+
+def test_stacks_become_one_list_per_name():
+    args = CASES[1][2]()
+    j = sg.jit(sg.grad(rnn, (2, 3, 4)))
+    j(*args)
+    text = sg.source(j)
+    assert "reversed(" not in text
+    assert "stack_h = []" in text and "stack_h.pop()" in text
+
+
+def test_value_and_grad_and_single_position():
+    args = _mlp_args()
+    for g in (sg.value_and_grad(mlp, 2), sg.grad(mlp, 2), sg.grad(mlp, (2,))):
+        j = sg.jit(g)
+        got = j(*args)
+        assert _compiled(j)
+        want = g(*args)
+        if isinstance(want, tuple) and len(want) == 2 and np.ndim(want[0]) == 0:
+            assert abs(got[0] - want[0]) <= 1e-12 * abs(want[0])
+            _same(got[1], want[1])
+        else:
+            _same(got, want)
+
+
+def test_new_shapes_compile_again():
+    j = sg.jit(sg.grad(bce))
+    y = np.ones((5, 3))
+    for shape in ((5, 3), (2, 3)):
+        z = _rng().standard_normal(shape)
+        _same(j(z, y[:shape[0]]), sg.grad(bce)(z, y[:shape[0]]))
+
+
+def _unsupported(x):
+    return np.sum(np.linalg.slogdet(x)[1] * x)
+
+
+def test_fallback_warns_once_naming_the_line():
+    x = np.eye(3) * 2.0 + 0.1
+    g = sg.grad(_unsupported)
+    j = sg.jit(g)
+    with pytest.warns(sg.JitWarning) as caught:
+        got = j(x)
+    assert len(caught) == 1
+    msg = str(caught[0].message)
+    assert "\n" not in msg and "test_jit.py:" in msg and "running it uncompiled" in msg
+    _same(got, g(x))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sg.JitWarning)
+        _same(j(x), g(x))  # the same signature: no second warning
+
+
+def test_strict_raises():
+    x = np.eye(3) * 2.0 + 0.1
+    j = sg.jit(sg.grad(_unsupported), strict=True)
+    with pytest.raises(sg.SourcegradError, match="Numba cannot compile"):
+        j(x)
+
+
+def _plain(x, y):
+    return np.sum(np.sin(x) * y, axis=0, keepdims=True)
+
+
+def test_plain_function():
+    x, y = _rng().standard_normal((4, 3)), _rng().standard_normal((4, 3))
+    j = sg.jit(_plain)
+    _same(j(x, y), _plain(x, y))
+    assert "_sg_jit.sum_keep(" in sg.source(j)
+
+
+def test_disk_cache_serves_a_second_process(tmp_path):
+    """A second process loads the machine code instead of compiling again."""
+    script = (
+        "import time, numpy as np, sourcegrad as sg, numba\n"
+        "from tests.test_jit import float_loop\n"
+        "j = sg.jit(sg.grad(float_loop, (0, 1)))\n"
+        "j(0.3, 0.9)\n"
+        "print(sum(j._last[1].call.stats.cache_hits.values()))\n")
+    env = dict(os.environ, SOURCEGRAD_JIT_CACHE=str(tmp_path / "shared"))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    runs = [subprocess.run([sys.executable, "-c", script], cwd=root, env=env,
+                           capture_output=True, text=True, timeout=300) for _ in range(2)]
+    for r in runs:
+        assert r.returncode == 0, r.stderr
+    first, second = (r.stdout.split()[-1] for r in runs)
+    assert (first, second) == ("0", "1")  # compiled, then loaded from the disk cache
+
+
+def branchy(x, w):
+    s = 0.0
+    i = 0
+    while i < 3:
+        if np.sum(x) > 0:
+            s = s + np.sum(np.tanh(x * w))
+        else:
+            s = s - np.sum(x * x)
+        x = x * 0.5
+        i += 1
+    return s, x
+
+
+def test_control_flow_has_aux_and_sens():
+    x, w = _rng().standard_normal(4), _rng().standard_normal(4)
+    for g in (sg.grad(branchy, (0, 1), has_aux=True),
+              sg.grad(branchy, 1, has_aux=True, sens_param=True)):
+        j = sg.jit(g)
+        extra = (2.0,) if g.sens else ()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", sg.JitWarning)
+            got = j(x, w, *extra)
+        assert _compiled(j)
+        want = g(x, w, *extra)
+        _same(got[0], want[0])
+        _same(got[1], want[1])
