@@ -28,7 +28,7 @@ import warnings
 import gast
 import numpy as np
 
-from sourcegrad import codegen, ops, runtime
+from sourcegrad import codegen, ops, runtime, xp
 from sourcegrad.api import GradFunction
 from sourcegrad.codegen import MISS as _FAST_MISS, fast_path
 from sourcegrad.parse import parse_function
@@ -50,7 +50,27 @@ def _numba():
     except ImportError as exc:
         raise ImportError(f"sourcegrad.jit needs Numba, which is not installed ({exc}); "
                           f"install it with: {INSTALL_HINT}") from None
+    _teach(numba)
     return numba
+
+
+_TAUGHT = []
+
+
+def _teach(numba):
+    """Numba's meaning of the helpers' ``xp.asarray`` (NumPy's np.asarray that leaves
+    another library's array alone): in compiled code every array is NumPy's."""
+    if _TAUGHT:
+        return
+    from numba.extending import overload
+
+    @overload(xp.asarray)
+    def _asarray(x, dtype=None):
+        if dtype is None or isinstance(dtype, numba.types.NoneType):
+            return lambda x, dtype=None: np.asarray(x)
+        return lambda x, dtype=None: np.asarray(x, dtype)
+
+    _TAUGHT.append(True)
 
 
 def cache_dir() -> str:

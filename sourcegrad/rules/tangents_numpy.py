@@ -26,7 +26,7 @@ import operator
 
 import numpy as np
 
-from sourcegrad import runtime
+from sourcegrad import runtime, xp
 from sourcegrad.rules import numpy_core as _adj
 from sourcegrad.rules.numpy_core import _tie
 from sourcegrad.rules.registry import d, diagonal_tangent, tangent
@@ -787,6 +787,11 @@ def diagonal(z, a, offset=0, axis1=0, axis2=1):
 @tangent(np.asarray, np.array, np.ascontiguousarray)
 def asarray(z, a, dtype=None, *args, **kwargs):
     d[z] = tasarray(d[a], a, z)
+
+
+@tangent(xp.asarray)  # np.asarray that leaves another library's array in it
+def asarray_any_library(z, x, dtype=None):
+    d[z] = tasarray(d[x], x, z)
 
 
 def tasarray(t, a, z):
