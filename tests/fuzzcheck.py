@@ -649,14 +649,18 @@ def main(argv=None):
     ap.add_argument("--out", default="fuzz-failures",
                     help="directory for the (reduced) failing programs")
     ap.add_argument("--show", action="store_true", help="print each failure's story")
+    ap.add_argument("--only", default="", help="comma-separated seeds (instead of a range)")
     a = ap.parse_args(argv)
     t0 = time.time()
-    res = run(range(a.seed, a.seed + a.count), a.nested, a.jobs, not a.no_autograd, a.quick)
+    seeds = [int(x) for x in a.only.split(",")] if a.only else \
+        range(a.seed, a.seed + a.count)
+    a.count = len(seeds)
+    res = run(seeds, a.nested, a.jobs, not a.no_autograd, a.quick)
     kinds = collections.Counter(r[1] for r in res)
     msgs = collections.Counter((f"{r[1]}: {r[2]}" if r[2] else r[1]) for r in res
                                if r[1] != "ok")
     fails = [r for r in res if r[1] not in ("ok", "skip", "refused")]
-    print(f"{a.count} programs (seeds {a.seed}..{a.seed + a.count - 1}, "
+    print(f"{a.count} programs (seeds {seeds[0]}..{seeds[-1]}, "
           f"nested={a.nested}) in {time.time() - t0:.0f}s", flush=True)
     for k, n in kinds.most_common():
         print(f"  {k:16s} {n}")
@@ -676,14 +680,24 @@ def main(argv=None):
                 todo.append((seed, a.nested, key, args, a.budget))
         todo = todo[:a.max_reduce]
         t1 = time.time()
+        os.makedirs(a.out, exist_ok=True)
         if a.jobs > 1:
             import multiprocessing
-            with multiprocessing.Pool(a.jobs) as pool:
-                out = list(pool.imap_unordered(_reduce, todo))
+            pool = multiprocessing.Pool(a.jobs)
+            it = pool.imap_unordered(_reduce, todo)
         else:
-            out = [_reduce(t) for t in todo]
-        reduced = {r[0]: r for r in out}
-        print(f"reduced {len(out)} failures in {time.time() - t1:.0f}s")
+            pool, it = None, map(_reduce, todo)
+        for r in it:
+            reduced[r[0]] = r
+            with open(os.path.join(a.out, f"reduced{r[0]}.py"), "w") as fh:
+                fh.write(f"# seed {r[0]}: {dict((t[0], t[2]) for t in todo)[r[0]]}\n")
+                fh.write(textwrap_indent(r[3] or "", "# ") + "\n" + r[1])
+            print(f"  reduced seed {r[0]} in {r[4]:.0f}s: {len(r[1].splitlines())} lines",
+                  flush=True)
+        if pool:
+            pool.close()
+            pool.join()
+        print(f"reduced {len(reduced)} failures in {time.time() - t1:.0f}s")
     if fails:
         os.makedirs(a.out, exist_ok=True)
     for seed, kind, msg, key, detail, args in fails:

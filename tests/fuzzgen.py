@@ -819,6 +819,16 @@ class WideGen(Gen):
 
     def expr(self, sc, shape, depth):
         rng = self.rng
+        if depth > 0 and isinstance(sc, WScope) and sc.funcs and rng.random() < 0.3:
+            fs = [f for f in sc.funcs if f[2] == shape]
+            if fs:
+                name, ps, _, _ = rng.choice(fs)
+                self.features.add("nested_call")
+                if ps == shape and rng.random() < 0.3:
+                    self.features.add("function_passed")
+                    return Bin("*", Lit("0.5"), Call("apply_twice",
+                                                     [Name(name), self.expr(sc, ps, depth - 1)]))
+                return Call(name, [self.expr(sc, ps, depth - 1)])
         if depth > 0 and isinstance(sc, WScope) and rng.random() < 0.22:
             d = depth - 1
             k = rng.choice(["builtin", "builtin", "abs", "func", "mixed"])
@@ -1010,7 +1020,7 @@ class WideGen(Gen):
     def list_op(self, sc, out, top):
         rng = self.rng
         ls = [n for n, v in sc.lists.items()]
-        if top and (not ls or rng.random() < 0.3):
+        if top and (not ls or rng.random() < 0.15):
             shape = rng.choice(SHAPES)
             n = self.fresh("l")
             k = rng.random()
@@ -1028,6 +1038,12 @@ class WideGen(Gen):
                 a, b = R_(self.expr(sc, shape, 1)), R_(self.expr(sc, shape, 1))
                 out.append(St("raw", [f"{n} = ({a},) + ({b}, np.tanh({a}))"]))
                 sc.lists[n] = [shape, 3, "tuple", n]
+            if sc.lists[n][2] == "list" and rng.random() < 0.35:
+                # another name for the same list, mutated through either name later
+                self.features.add("list_alias")
+                m = self.fresh("l")
+                out.append(St("raw", [f"{m} = {n}"]))
+                sc.lists[m] = list(sc.lists[n])
             return
         if not ls:
             return self.update(sc, out, 1)
@@ -1036,7 +1052,7 @@ class WideGen(Gen):
         mutable = lkind == "list"          # may be mutated in place
         e = R_(self.expr(sc, shape, 1))
         k = rng.random()
-        if k < 0.2:
+        if k < 0.15:
             self.features.add("list_concat")
             if lkind != "tuple":
                 out.append(St("raw", [rng.choice([f"{n} = {n} + [{e}]", f"{n} = [{e}] + {n}"])]))
@@ -1044,7 +1060,7 @@ class WideGen(Gen):
                 out.append(St("raw", [f"{n} = {n} + ({e},)"]))
             sc.lists[n] = [shape, length + 1, "list" if lkind == "input" else lkind,
                            self.fresh("g")]
-        elif k < 0.35 and lkind != "input":
+        elif k < 0.3 and lkind != "input":
             self.features.add("list_iadd")
             out.append(St("raw", [f"{n} += [{e}]" if mutable else f"{n} += ({e},)"]))
             if mutable:
@@ -1061,7 +1077,7 @@ class WideGen(Gen):
                 e2 = R_(self.expr(sc, shape, 1))
                 out.append(St("raw", [f"{n}.extend([{e}, {e2}])"]))
                 self._grow(sc, group, 2)
-        elif k < 0.7 and mutable and length >= 1:
+        elif k < 0.68 and mutable and length >= 1:
             self.features.add("list_setitem")
             out.append(St("raw", [f"{n}[{rng.choice(['0', '-1', str(length - 1)])}] = {e}"]))
         elif k < 0.85 and top and mutable:
@@ -1093,7 +1109,7 @@ class WideGen(Gen):
     def dict_op(self, sc, out, top):
         rng = self.rng
         ds = sorted(sc.dicts)
-        if top and (not ds or rng.random() < 0.3):
+        if top and (not ds or rng.random() < 0.15):
             self.features.add("dict_literal")
             n = self.fresh("d")
             keys = rng.sample(["a", "b", "w", "s"], rng.randint(1, 3))
@@ -1118,7 +1134,7 @@ class WideGen(Gen):
         n = rng.choice(ds)
         keys, ro = sc.dicts[n]
         r = rng.random()
-        if r < 0.35 and not ro:
+        if r < 0.5 and not ro:
             k = rng.choice(keys + ["c"]) if top else rng.choice(keys)
             key = f"{n}[{k!r}]"
             shape = sc.vars.get(key, rng.choice(SHAPES))
@@ -1192,18 +1208,18 @@ class WideGen(Gen):
                           [St("raw", [f"return {self.out_expr(sc)}"])]))
         elif depth > 0 and r < 0.4:
             out.append(self.compound(sc, depth - 1))
-        elif r < 0.47:
+        elif r < 0.46:
             self.self_assign(sc, out)
-        elif r < 0.54:
+        elif r < 0.52:
             self.swap(sc, out)
-        elif r < 0.58 and not sc.in_loop:
+        elif r < 0.56 and not sc.in_loop:
             # (in loops only as the first statement of a body: see _compound)
             self.rebind_other(sc, out)
-        elif r < 0.68:
+        elif r < 0.70:
             self.list_op(sc, out, top)
-        elif r < 0.74:
+        elif r < 0.78:
             self.dict_op(sc, out, top)
-        elif r < 0.77 and top and self.nested:
+        elif r < 0.86 and top and self.nested:
             self.nested_def(sc, out)
         else:
             self.update(sc, out, 1)
@@ -1339,14 +1355,19 @@ class WideGen(Gen):
             body.append(St("assign", [v, Call(name, [self.expr(sc, s, 1) for s in pshapes])]))
             sc.vars[v] = oshape
             self.features.add("call_chain")
-        for _ in range(n_stmts):
+        for j in range(n_stmts):
             r = rng.random()
-            if r < 0.35 or len(sc.vars) < 2:
+            if j == 1 and r < 0.45:
+                # a container early on, so that later statements can use it
+                (self.list_op if r < 0.3 else self.dict_op)(sc, body, True)
+            elif r < 0.35 or len(sc.vars) < 2:
                 self.new_var(sc, body)
             elif r < 0.75:
                 self.stmt(sc, body, 1, False, top=True)
             else:
                 body.append(self.compound(sc, 1))
+            if self.nested and j == 0 and rng.random() < 0.5:
+                self.nested_def(sc, body)   # early, so that later code calls it
         return body, self.out_expr(sc)
 
 
