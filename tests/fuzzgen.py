@@ -512,6 +512,8 @@ class Gen:
             sc.in_loop -= 1
             self.rebind_other(sc, first)
             sc.in_loop += 1
+            if first and first[0].parts[0].split(" = ")[0] not in sc.anyshape:
+                first = []   # (rebind_other fell back to a self-assignment)
             if first:
                 n = first[0].parts[0].split(" = ")[0]
                 first = [St("raw", [rng.choice([f"{n} = np.stack([{n}, np.sin({n})])",
@@ -1288,6 +1290,8 @@ class WideGen(Gen):
             sc.in_loop -= 1
             self.rebind_other(sc, first)
             sc.in_loop += 1
+            if first and first[0].parts[0].split(" = ")[0] not in sc.anyshape:
+                first = []   # (rebind_other fell back to a self-assignment)
             if first:
                 n = first[0].parts[0].split(" = ")[0]
                 first = [St("raw", [rng.choice([f"{n} = np.stack([{n}, np.sin({n})])",
