@@ -506,21 +506,9 @@ class Gen:
             return St("if", [self.scalar_cond(sc, 1)], body, orelse)
         lv = f"i{len(sc.loopvars)}"
         sc.loopvars.append(lv)
-        first = []
-        if rng.random() < 0.15:
-            # a name rebound to another shape in a loop: the loop reads it as np.sum(name)
-            sc.in_loop -= 1
-            self.rebind_other(sc, first)
-            sc.in_loop += 1
-            if first and first[0].parts[0].split(" = ")[0] not in sc.anyshape:
-                first = []   # (rebind_other fell back to a self-assignment)
-            if first:
-                n = first[0].parts[0].split(" = ")[0]
-                first = [St("raw", [rng.choice([f"{n} = np.stack([{n}, np.sin({n})])",
-                                                f"{n} = np.tanh(({n}, 0.5 * {n}))"])])]
         if k == "for":
             self.features.add("for")
-            body = first + self.inner_block(sc, depth, True)
+            body = self.inner_block(sc, depth, True)
             st = St("for", [lv, rng.choice(["2", "3", "4"])], body)
         else:
             self.features.add("while")
