@@ -205,6 +205,15 @@ CASES += [
             d["b"] += 0.237
             return np.sum(d["b"])
         """, (X3,), 0, xfail=_NEW),
+    # wide fuzzer (8 of the first 2,500 campaign programs): writing a dict entry after
+    # reading another is refused as an in-place write into a shared array
+    case("dict-write-after-read-refused", """
+        def f(x):
+            d = {"a": x * 1.0, "b": x}
+            y = d["a"]
+            d["b"] = np.sin(x)
+            return np.sum(y * d["b"])
+        """, (X3,), 0, xfail=_NEW),
     # wide fuzzer seeds 27, 28, 54, 80 (dicts), 97 (lists): a container input that the
     # output reaches only through an untaken branch gets a bare scalar gradient
     case("dict-input-unused-on-this-path", """

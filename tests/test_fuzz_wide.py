@@ -47,14 +47,23 @@ STRIDE = 1_000_003      # candidate j of seed s is program s + j * STRIDE
 OUTSIDE = {
     "may share its array with": "an in-place write into an array another name reads later",
 }
-# Refusals of code the README covers that sourcegrad does not support yet.
+# Refusals of code the README covers that sourcegrad does not support yet: known gaps,
+# in tests/test_api_fuzz.py's format (phrase -> (why, witness)).  Strict: each witness,
+# the body of a function f(x), must still be refused with its phrase
+# (test_known_gaps_are_still_gaps); when a gap closes, remove its entry.
 GAPS = {
-    "assignment into this subscript": "writes into x.T[...] or x[i][j] (chained subscripts)",
+    "assignment into this subscript": ("writes into x.T[...] or x[i][j] (chained subscripts)",
+                                       "d = {'a': x * 1.0}\nd['a'][0] = x[1]\n"
+                                       "return np.sum(d['a'])"),
 }
 # Nested defs and lambdas (only in the nested corpus): support is being added.
 NESTED_GAPS = {
-    "nested function definition is not supported": "nested def reading a differentiated value",
-    "lambda over a differentiated value": "lambda reading a differentiated value",
+    "nested function definition is not supported": (
+        "a nested def reading a differentiated value",
+        "def g(a):\n    return a * x\nreturn np.sum(g(x))"),
+    "lambda over a differentiated value": (
+        "a lambda reading a differentiated value",
+        "g = lambda a: a * x\nreturn np.sum(g(x))"),
 }
 
 _INT = "int inputs get an integer (truncated) gradient (crash13)"
@@ -126,6 +135,30 @@ def test_fuzz_wide(seed, tmp_path):
 @pytest.mark.parametrize("seed", _params(N_NESTED, KNOWN_NESTED))
 def test_fuzz_wide_nested(seed, tmp_path):
     _check(seed, str(tmp_path), nested=True)
+
+
+@pytest.mark.parametrize("phrase", list(GAPS) + list(NESTED_GAPS))
+def test_known_gaps_are_still_gaps(phrase, tmp_path):
+    """GAPS is strict: when sourcegrad learns a construct listed there, this fails
+    until the entry is removed (the fuzzer then checks those programs' gradients)."""
+    import textwrap
+
+    import numpy as np
+
+    import sourcegrad as sg
+    from sourcegrad.testing import load_source
+    why, body = {**GAPS, **NESTED_GAPS}[phrase]
+    mod = load_source(str(tmp_path / "gap.py"),
+                      "import numpy as np\n\n\ndef f(x):\n" + textwrap.indent(body, "    ")
+                      + "\n")
+    x = np.array([0.5, 1.0, 2.0])
+    mod.f(x)  # the witness is a valid program
+    try:
+        sg.grad(mod.f)(x)
+    except sg.SourcegradError as e:
+        assert phrase in str(e), f"refused, but not naming {phrase!r}: {e}"
+    else:
+        pytest.fail(f"the known gap {phrase!r} ({why}) is closed: remove it from GAPS")
 
 
 def test_wide_generator_covers_what_users_write():
