@@ -575,7 +575,7 @@ def reduce_source(clean, args, positions, want_key, tmp_dir, float32=False,
             if i >= len(eds):
                 break
             t = _apply(tree, eds[i])
-            if same(t):
+            if ast.dump(t) != ast.dump(tree) and same(t):
                 tree, changed = t, True
             else:
                 i += 1
