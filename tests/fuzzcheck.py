@@ -460,6 +460,14 @@ def _is_counter_inc(st):
             and _COUNTER.match(st.target.id))
 
 
+def _kids(node):
+    """The operands an expression may be replaced by (not a dict key or a string)."""
+    if isinstance(node, (ast.Attribute, ast.Lambda)):
+        return []
+    return [c for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr)
+            and not (isinstance(c, ast.Constant) and isinstance(c.value, str))]
+
+
 def _edits(tree):
     ed = []
     lists = _stmt_lists(tree)
@@ -483,10 +491,7 @@ def _edits(tree):
         node = getattr(parent, fld) if i is None else getattr(parent, fld)[i]
         if isinstance(node, ast.Compare) and len(node.ops) > 1:
             ed.append(("chain", si, 0))
-        kids = [c for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr)
-                and not isinstance(c, ast.Load)]
-        if isinstance(node, (ast.Attribute, ast.Lambda)):
-            kids = []
+        kids = _kids(node)
         for ci in range(len(kids)):
             ed.append(("hoist", si, ci))
     return ed
@@ -530,8 +535,7 @@ def _apply(tree, edit):
         if kind == "chain":
             rep = ast.Compare(node.left, node.ops[:1], node.comparators[:1])
         else:
-            kids = [c for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr)]
-            rep = kids[b]
+            rep = _kids(node)[b]
         if i is None:
             setattr(parent, fld, rep)
         else:

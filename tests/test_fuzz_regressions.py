@@ -58,6 +58,24 @@ CASES = [
                 x = 0.08
             return x * y
         """, (np.array(-0.13), 0.7), (0, 1), xfail=_CFLOW),
+    # campaign seed 100688: a self-assignment in a loop: gradient 0
+    case("self-assign-in-loop", """
+        def f(z):
+            v = z
+            for i in range(3):
+                v = v
+            return v
+        """, (X3,), 0, xfail=_CFLOW),
+    # campaign seed 100624: a swap in the else branch after a self-assignment: gradient 0
+    case("swap-in-else-after-self-assign", """
+        def f(x, y):
+            x = x
+            if y > 0.0:
+                pass
+            else:
+                x, y = y, x
+            return y
+        """, (0.3, -0.2), (0, 1), xfail=_CFLOW),
     # -- and/or and chained comparisons after a saved value ---------------------------------
     case("and-test-after-saved-value", """
         def f(x):
@@ -130,6 +148,12 @@ CASES = [
         def f(x):
             return max(x)
         """, (X3,), 0, xfail=_CRASH),
+    # campaign seeds 100093, 100459, 100668: builtin min/max over a list element, a dict
+    # entry, a sum of a list input: gradient 0
+    case("builtin-min-of-dict-entry", """
+        def f(p):
+            return min(p["w"])
+        """, ({"w": np.array([0.3, -0.5, 0.8]), "b": 0.4},), 0, xfail=_CRASH),
     # -- decorators -----------------------------------------------------------------------
     # wide fuzzer seed 17: the wrapper's doubling is lost (value and gradient)
     case("decorator-changes-value", """
