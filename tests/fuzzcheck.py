@@ -462,9 +462,11 @@ def _is_counter_inc(st):
 
 def _kids(node):
     """The operands an expression may be replaced by (not a dict key or a string)."""
-    if isinstance(node, (ast.Attribute, ast.Lambda)):
-        return []
+    if isinstance(node, (ast.Attribute, ast.Lambda, ast.Subscript)):
+        return []  # (a subscript's value, a call's function: another type, not smaller)
+    skip = {id(node.func)} if isinstance(node, ast.Call) else set()
     return [c for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr)
+            and id(c) not in skip
             and not (isinstance(c, ast.Constant) and isinstance(c.value, str))]
 
 

@@ -66,6 +66,15 @@ CASES = [
                 v = v
             return v
         """, (X3,), 0, xfail=_CFLOW),
+    # campaign seed 101198: an augmented assignment, then a self-assignment: gradient 0
+    case("augassign-then-self-assign", """
+        def f(x):
+            x += x[1]
+            if x[0] > 5.0:
+                return x
+            x = x
+            return x
+        """, (X3,), 0, xfail=_CFLOW),
     # campaign seed 100624: a swap in the else branch after a self-assignment: gradient 0
     case("swap-in-else-after-self-assign", """
         def f(x, y):
@@ -221,6 +230,21 @@ CASES += [
                 y = y * v
             return y
         """, (0.3, 0.7), (0, 1), xfail=_NEW),
+    # campaign seeds 100141, 100803, 100103 (KeyError), 100326 (IndexError): writing an
+    # entry of a dict built from differentiated values
+    case("dict-entry-overwrite", """
+        def f(x, y):
+            d = {"b": x, "a": y}
+            d["b"] = np.tanh(d["b"])
+            return d["a"] + d["b"]
+        """, (0.3, 0.5), (0, 1), xfail=_NEW),
+    # campaign seed 100246: KeyError 'c'
+    case("dict-new-key-write", """
+        def f(x):
+            d = {"s": x}
+            d["c"] = np.tanh(x)
+            return d["c"]
+        """, (0.3,), 0, xfail=_NEW),
     # wide fuzzer seed 45: TypeError (list indices must be integers, not str)
     case("augassign-into-dict-entry", """
         def f(x):
