@@ -111,6 +111,17 @@ CASES = [
                 y = np.tanh(y + x)
             return y
         """, (0.3, 0.2), (0, 1), xfail=_CFLOW),
+    # campaign seed 103258 (54 of the first 7,500 programs: IndexError pop from empty
+    # list): an `and` test of a while loop that breaks
+    case("while-and-test-with-break", """
+        def f(x):
+            i = 0
+            while x > 0.3 and i < 3:
+                i += 1
+                x = x * 0.5
+                break
+            return x
+        """, (0.9,), 0, xfail=_CFLOW),
     # -- a parameter rebound to another shape -------------------------------------------
     # wide fuzzer seed 18: TypeError converting the gradient of v
     case("param-rebound-to-another-shape", """
