@@ -122,6 +122,17 @@ CASES = [
                 break
             return x
         """, (0.9,), 0, xfail=_CFLOW),
+    # campaign seed 103315: an early return under an `and` test, after a branch that
+    # rebinds the returned name: TypeError (numpy boolean negative) in the adjoint
+    case("early-return-under-and-test", """
+        def f(x, z):
+            v = np.cos(x)
+            if z < 5.0:
+                v = z
+            if np.mean(x) > -0.617 and 0.552 > np.mean(np.cos(x)):
+                return v
+            return 2.0 * v
+        """, (np.array([0.3, 0.9]), 0.4), (0, 1), xfail=_CFLOW),
     # -- a parameter rebound to another shape -------------------------------------------
     # wide fuzzer seed 18: TypeError converting the gradient of v
     case("param-rebound-to-another-shape", """
