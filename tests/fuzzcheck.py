@@ -50,7 +50,7 @@ import sourcegrad as sg
 from sourcegrad.testing import load_source, numeric_grad
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fuzzgen import generate_wide, make_ref  # noqa: E402
+from fuzzgen import OFF_SWITCHES, generate_wide, make_ref  # noqa: E402
 
 MARGIN = 0.01
 RTOL, ATOL = 1e-4, 1e-6
@@ -398,8 +398,9 @@ def judge(clean, args, positions, tmp_dir, float32=False, has_stop=None, ref=Non
     return Outcome("ok", args=args)
 
 
-def check_seed(seed, tmp_dir, nested=False, use_autograd=True, timeout=60, quick=False):
-    prog = generate_wide(seed, nested=nested)
+def check_seed(seed, tmp_dir, nested=False, use_autograd=True, timeout=60, quick=False,
+               off=()):
+    prog = generate_wide(seed, nested=nested, off=off)
     rng = np.random.RandomState(seed)
 
     def search():
@@ -610,14 +611,14 @@ def _tmp():
 
 
 def _check(job):
-    seed, nested, use_ag, quick = job
-    o = check_seed(seed, _tmp(), nested, use_ag, quick=quick)
+    seed, nested, use_ag, quick, off = job
+    o = check_seed(seed, _tmp(), nested, use_ag, quick=quick, off=off)
     return seed, o.kind, o.msg, o.key, o.detail, o.args
 
 
 def _reduce(job):
-    seed, nested, key, args, budget = job
-    prog = generate_wide(seed, nested=nested)
+    seed, nested, key, args, budget, off = job
+    prog = generate_wide(seed, nested=nested, off=off)
     tmp = _tmp()
     t0 = time.time()
     try:
@@ -629,9 +630,9 @@ def _reduce(job):
     return seed, text, tries, o.detail, time.time() - t0
 
 
-def run(seeds, nested=False, jobs=1, use_autograd=True, quick=False):
+def run(seeds, nested=False, jobs=1, use_autograd=True, quick=False, off=()):
     """[(seed, kind, msg, key, detail, args)] for the programs of ``seeds``."""
-    work = [(s, nested, use_autograd, quick) for s in seeds]
+    work = [(s, nested, use_autograd, quick, off) for s in seeds]
     if jobs > 1:
         import multiprocessing
         with multiprocessing.Pool(jobs) as pool:
@@ -660,18 +661,22 @@ def main(argv=None):
                     help="directory for the (reduced) failing programs")
     ap.add_argument("--show", action="store_true", help="print each failure's story")
     ap.add_argument("--only", default="", help="comma-separated seeds (instead of a range)")
+    ap.add_argument("--off", default="",
+                    help="constructs to leave out, comma-separated, to look behind the "
+                         "classes found already: " + ", ".join(OFF_SWITCHES))
     a = ap.parse_args(argv)
+    off = tuple(x for x in a.off.split(",") if x)
     t0 = time.time()
     seeds = [int(x) for x in a.only.split(",")] if a.only else \
         range(a.seed, a.seed + a.count)
     a.count = len(seeds)
-    res = run(seeds, a.nested, a.jobs, not a.no_autograd, a.quick)
+    res = run(seeds, a.nested, a.jobs, not a.no_autograd, a.quick, off)
     kinds = collections.Counter(r[1] for r in res)
     msgs = collections.Counter((f"{r[1]}: {r[2]}" if r[2] else r[1]) for r in res
                                if r[1] != "ok")
     fails = [r for r in res if r[1] not in ("ok", "skip", "refused")]
-    print(f"{a.count} programs (seeds {seeds[0]}..{seeds[-1]}, "
-          f"nested={a.nested}) in {time.time() - t0:.0f}s", flush=True)
+    print(f"{a.count} programs (seeds {seeds[0]}..{seeds[-1]}, nested={a.nested}, "
+          f"off={','.join(off)}) in {time.time() - t0:.0f}s", flush=True)
     for k, n in kinds.most_common():
         print(f"  {k:16s} {n}")
     print("by message:")
@@ -687,7 +692,7 @@ def main(argv=None):
             if kind in ("wrong gradient", "wrong value", "mutated input") or \
                     per[key] < a.per_key:
                 per[key] += 1
-                todo.append((seed, a.nested, key, args, a.budget))
+                todo.append((seed, a.nested, key, args, a.budget, off))
         todo = todo[:a.max_reduce]
         t1 = time.time()
         os.makedirs(a.out, exist_ok=True)
@@ -716,9 +721,9 @@ def main(argv=None):
         print(f"seed {seed}: {key}{lines}")
         if a.show:
             print(textwrap_indent(detail))
-        prog = generate_wide(seed, nested=a.nested)
+        prog = generate_wide(seed, nested=a.nested, off=off)
         with open(os.path.join(a.out, f"seed{seed}.py"), "w") as fh:
-            fh.write(f"# seed {seed} (nested={a.nested}): {key}\n")
+            fh.write(f"# seed {seed} (nested={a.nested}, off={','.join(off)}): {key}\n")
             fh.write(f"# grad_position={prog.positions!r}  float32={prog.float32}\n")
             fh.write(f"# args={args!r}\n".replace("\n", " ").rstrip() + "\n")
             if red:

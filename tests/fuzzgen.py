@@ -782,10 +782,11 @@ class WScope(Scope):
 
 
 class WideGen(Gen):
-    def __init__(self, seed, nested=False):
+    def __init__(self, seed, nested=False, off=()):
         super().__init__(seed)
         self.nested = nested
         self.float32 = False
+        self.off = frozenset(off)   # constructs left out (see OFF_SWITCHES)
 
     # -- expressions --------------------------------------------------------------
     def leaf(self, sc, shape):
@@ -822,6 +823,8 @@ class WideGen(Gen):
         if depth > 0 and isinstance(sc, WScope) and rng.random() < 0.22:
             d = depth - 1
             k = rng.choice(["builtin", "builtin", "abs", "func", "mixed"])
+            if k in ("builtin", "abs") and "builtin" in self.off:
+                k = "mixed"
             if k == "builtin":
                 if shape == S0:
                     r = rng.random()
@@ -951,6 +954,8 @@ class WideGen(Gen):
         sc.shared0.discard(n) if not sc.in_loop else None
 
     def self_assign(self, sc, out):
+        if "self_assign" in self.off:
+            return
         names = sorted(n for n in list(sc.vars) + list(sc.lists) + list(sc.anyshape)
                        if "[" not in n)
         if names:
@@ -960,6 +965,8 @@ class WideGen(Gen):
 
     def swap(self, sc, out):
         rng = self.rng
+        if "swap" in self.off:
+            return self.update(sc, out, 1)
         names = self.writable(sc)
         pairs = [(a, b) for a in names for b in names
                  if a < b and sc.vars[a] == sc.vars[b] and "[" not in a + b]
@@ -986,6 +993,8 @@ class WideGen(Gen):
     def rebind_other(self, sc, out):
         """A name (often a parameter) rebound to another shape or type."""
         rng = self.rng
+        if "rebound" in self.off:
+            return
         names = [n for n in self.writable(sc) if "[" not in n
                  and not any(n in f[3] for f in sc.funcs)]
         if not names:
@@ -1009,6 +1018,8 @@ class WideGen(Gen):
 
     def list_op(self, sc, out, top):
         rng = self.rng
+        if "list" in self.off:
+            return self.update(sc, out, 1)
         ls = [n for n, v in sc.lists.items()]
         if top and (not ls or rng.random() < 0.15):
             shape = rng.choice(SHAPES)
@@ -1098,6 +1109,8 @@ class WideGen(Gen):
 
     def dict_op(self, sc, out, top):
         rng = self.rng
+        if "dict" in self.off:
+            return self.update(sc, out, 1)
         ds = sorted(sc.dicts)
         if top and (not ds or rng.random() < 0.15):
             self.features.add("dict_literal")
@@ -1406,8 +1419,14 @@ class WideProgram:
 import numpy as np  # noqa: E402
 
 
-def generate_wide(seed: int, nested: bool = False) -> WideProgram:
-    g = WideGen(seed, nested)
+# constructs a campaign can leave out (--off), to look behind the classes found already
+OFF_SWITCHES = ("self_assign", "swap", "rebound", "list", "dict", "int", "builtin",
+                "decorator")
+
+
+def generate_wide(seed: int, nested: bool = False, off=()) -> WideProgram:
+    assert set(off) <= set(OFF_SWITCHES), off
+    g = WideGen(seed, nested, off)
     rng = g.rng
     helpers, defs = [], []
     nh = rng.choice([0, 0, 1, 1, 2, 3, 4])
@@ -1426,7 +1445,9 @@ def generate_wide(seed: int, nested: bool = False) -> WideProgram:
                                 [] if chain else list(helpers), out, rng.randint(1, 3), prev)
         deco = ""
         r = rng.random()
-        if r < 0.25 and not tuple_out:
+        if "decorator" in off:
+            pass
+        elif r < 0.25 and not tuple_out:
             deco = rng.choice(["@doubled\n", "@logged\n", "@shifted(0.25)\n"])
             g.features.add("decorator")
         elif r < 0.35:
@@ -1442,6 +1463,9 @@ def generate_wide(seed: int, nested: bool = False) -> WideProgram:
     kinds = []
     for _ in range(nargs):
         k = rng.choice(WIDE_KINDS)
+        if ("int" in off and k in ("int", "intarr")) or ("dict" in off and k == "dict") \
+                or ("list" in off and k == "list"):
+            k = {"int": "float", "intarr": "f64", "dict": "0d", "list": "f64"}[k]
         s = {"f64": rng.choice([S3, S23]), "intarr": S3}.get(k, S0)
         kinds.append((k, s))
     float32 = rng.random() < 0.12
@@ -1459,7 +1483,7 @@ def generate_wide(seed: int, nested: bool = False) -> WideProgram:
               for i in range(nargs)]
     body, ret = g.wfunction(params, kinds, helpers, out, rng.randint(2, 6))
     deco = ""
-    if rng.random() < 0.15:
+    if rng.random() < 0.15 and "decorator" not in off:
         deco = rng.choice(["@doubled\n", "@logged\n"]) if len(out) == 1 else "@logged\n"
         if kinds[0][0] not in ("dict", "list") and rng.random() < 0.3:
             deco = "@shifted(0.25)\n"
