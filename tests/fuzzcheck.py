@@ -551,14 +551,23 @@ def _apply(tree, edit):
     return t
 
 
+def _self_assignments(tree):
+    return sum(1 for n in ast.walk(tree) if isinstance(n, ast.Assign) and len(n.targets) == 1
+               and isinstance(n.value, ast.Name) and isinstance(n.targets[0], ast.Name)
+               and n.targets[0].id == n.value.id)
+
+
 def reduce_source(clean, args, positions, want_key, tmp_dir, float32=False,
                   budget=1500, timeout=20):
     """Shrink ``clean`` while :func:`judge` on ``args`` keeps failing with ``want_key``."""
     tree = ast.parse(clean)
     tries = 0
+    selfs = _self_assignments(tree)
 
     def same(t):
         nonlocal tries
+        if _self_assignments(t) > selfs:
+            return False  # hoisting x = f(x) to x = x drifts into another bug class
         tries += 1
         try:
             text = ast.unparse(t) + "\n"

@@ -284,6 +284,26 @@ CASES += [
             d["b"] = np.sin(x)
             return np.sum(y * d["b"])
         """, (X3,), 0, xfail=_NEW),
+    # campaign (campaign seed 100068 and others, 18 of the first 7,500 programs: ValueError
+    # inhomogeneous shape): a list input indexed in a loop
+    case("list-input-indexed-in-loop", """
+        def f(x, y):
+            for i in range(2):
+                y = y + x[i]
+            return 2.0 * y
+        """, ([np.array([0.3, 0.2, 0.1]), np.array([0.5, -0.2, 0.4])], X3), (0, 1),
+        xfail=_NEW),
+    # campaign seed 107623: a loop over a list input, then an early return under a chained
+    # comparison of constants (false): the gradient follows the other branch
+    case("loop-over-list-input-then-constant-chained-test", """
+        def f(x, y):
+            for t in x:
+                y = y + t
+            if 0.199 > -0.35 > 0.108:
+                return y
+            return 2.0 * y
+        """, ([np.array([0.3, 0.2, 0.1]), np.array([0.5, -0.2, 0.4])], X3), (0, 1),
+        xfail=_NEW),
     # wide fuzzer seeds 27, 28, 54, 80 (dicts), 97 (lists): a container input that the
     # output reaches only through an untaken branch gets a bare scalar gradient
     case("dict-input-unused-on-this-path", """
