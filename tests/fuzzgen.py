@@ -20,6 +20,15 @@ Each program is rendered twice from one expression tree:
 Values are kept bounded (tanh/sin/cos, exp of bounded arguments, log of
 ``1 + e*e``, divisions by ``1.5 + cos(e)`` or ``1 + e*e``, loop updates that
 contract), so finite differences are meaningful.
+
+``generate_wide(seed)`` (below, driven by tests/test_fuzz_wide.py and
+tests/fuzzcheck.py) writes what users write beyond this grammar: see the
+comment above it.  A campaign with reduction of each failure::
+
+    python -m tests.fuzzgen --seed 0 --count 2000 --jobs 2 --reduce --out fuzz-failures
+    python -m tests.fuzzgen --seed 0 --count 500 --nested          # nested defs, lambdas
+    python -m tests.fuzzgen --seed 0 --count 500 --off self_assign,int   # look behind
+    python tests/fuzzgen.py 17 wide                                # show wide program 17
 """
 from __future__ import annotations
 
