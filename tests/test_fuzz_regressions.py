@@ -133,6 +133,24 @@ CASES = [
                 return v
             return 2.0 * v
         """, (np.array([0.3, 0.9]), 0.4), (0, 1), xfail=_CFLOW),
+    # masked campaign seeds 300185, 300220, 300142 (and 103258's kin): an early return in a
+    # loop under an and-test (or chained comparison) of constants that is false
+    case("early-return-in-loop-under-false-and-test", """
+        def f(x, y):
+            for i in range(3):
+                if 0.383 > -0.272 and -0.272 > 0.099:
+                    return y
+                y = y * x
+            return y
+        """, (0.5, 0.2), (0, 1), xfail=_CFLOW),
+    case("early-return-in-loop-under-false-chained-test", """
+        def f(x, y):
+            for i in range(3):
+                if 0.383 > -0.272 > 0.099:
+                    return y
+                y = y * x
+            return y
+        """, (0.5, 0.2), (0, 1), xfail=_CFLOW),
     # -- a parameter rebound to another shape -------------------------------------------
     # wide fuzzer seed 18: TypeError converting the gradient of v
     case("param-rebound-to-another-shape", """
