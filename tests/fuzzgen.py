@@ -32,6 +32,7 @@ comment above it.  A campaign with reduction of each failure::
 """
 from __future__ import annotations
 
+import ast as _ast
 import random
 from dataclasses import dataclass, field
 
@@ -672,9 +673,6 @@ def generate(seed: int) -> Program:
 #
 # Only the plain program is written; its finite-difference twin is derived from
 # it by :func:`make_ref` (an AST rewrite), so a reduced program keeps its twin.
-
-import ast as _ast
-import copy as _copy
 
 
 @dataclass
