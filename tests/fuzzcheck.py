@@ -260,7 +260,7 @@ def documented(exc):
 
 
 def judge(clean, args, positions, tmp_dir, float32=False, has_stop=None, ref=None,
-          search=None, margin=MARGIN, use_autograd=True, quick=False):  # noqa: C901 (one oracle: each check in turn)
+          search=None, margin=MARGIN, use_autograd=True, quick=False):
     """The outcome of one program.  ``search``: a callable giving candidate argument
     tuples (the first fair one is used); else ``args`` is used as it is.  ``quick``:
     value_and_grad only (the reducer), not also grad."""
