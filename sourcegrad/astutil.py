@@ -477,3 +477,14 @@ _TO_AST = _Table(ast, _AST_SPECIALS, gast.gast_to_ast,
                  constructor_fills=_PY >= (3, 13))
 _TO_AST_TEXT = _Table(ast, _AST_SPECIALS, gast.gast_to_ast,
                       constructor_fills=_PY >= (3, 13), locations=False)
+
+
+def param_names(fdef):
+    """The parameter names of a function definition, in order (``*args`` and
+    keyword-only ones included, ``**kwargs`` not)."""
+    a = fdef.args
+    out = [x.id for x in a.posonlyargs + a.args]
+    if a.vararg is not None:
+        out.append(a.vararg.id)
+    out += [x.id for x in a.kwonlyargs]
+    return out

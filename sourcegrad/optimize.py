@@ -677,3 +677,57 @@ def optimize(fdef, spec=None, protected=(), pure_call=None, arrays=None, owned=N
         _in_place(fdef, dict(arrays), scatter)
     fdef.body = _merge_ifs(fdef.body, names)
     return fdef
+
+
+# -- saves nothing reads (run before the functions are assembled) -------------------
+
+def drop_unread_saves(rev, fwd, bwd):
+    """Drop the saving and restoring of values the backward sweep never reads (the
+    pushes and pops ``rev``, the reverse stage's ``Reverser``, recorded), and the
+    blocks that leaves empty."""
+    while True:
+        bwd = _drop_empty(bwd)
+        if not rev.pushed:
+            return fwd, bwd
+        read = {n.id for s in bwd for n in name_nodes(s)
+                if isinstance(n.ctx, gast.Load)}
+        unread = {n for n in rev.pushed if n not in read}
+        if not unread:
+            return fwd, bwd
+        fwd, bwd = _strip_saves(rev, fwd, bwd, unread)
+
+
+def _drop_empty(body):
+    out = []
+    for s in body:
+        if isinstance(s, (gast.If, gast.For, gast.While)):
+            s.body = _drop_empty(s.body)
+            s.orelse = _drop_empty(s.orelse)
+            if _only_pass(s.body + s.orelse):
+                continue
+            if not s.body:
+                s.body = [gast.Pass()]
+        elif isinstance(s, gast.Pass):
+            continue
+        out.append(s)
+    return out
+
+
+def _strip_saves(rev, fwd, bwd, unread):
+    def strip(body):
+        out = []
+        for s in body:
+            if getanno(s, "push", None) in unread or getanno(s, "pop", None) in unread:
+                continue
+            for field_ in ("body", "orelse"):
+                if isinstance(s, (gast.If, gast.For, gast.While)):
+                    setattr(s, field_, strip(getattr(s, field_)) or
+                            ([gast.Pass()] if field_ == "body" else []))
+            out.append(s)
+        return out
+
+    rev.pushed -= unread
+    fwd, bwd = strip(fwd), strip(bwd)
+    if not rev.pushed:
+        rev.stack = None
+    return fwd, bwd

@@ -1,7 +1,15 @@
 """The chain of stages, one line each.
 
-    parse -> fence -> normalize -> activity -> reverse -> resolve/assemble
-          -> optimize -> codegen
+    parse -> fence -> normalize -> activity (+ shapes) -> reverse -> assemble
+          -> optimize -> codegen                  (``build``, reverse mode)
+    parse -> fence -> normalize -> activity (+ shapes) -> tangents
+          -> optimize -> codegen                  (``build_forward``, forward mode)
+
+Each stage is a module (``parse.py``, ``fence.py``, ... ``codegen.py``) whose
+entry takes a tree and returns a tree; ``sg.source(g, stage=...)`` shows the
+tree after each.  The stages share one :class:`Context` per function: what a
+name denotes, the names injected into the generated code, the callees'
+derivatives, the shapes known.
 
 ``derive(fn, spec)`` runs it for one function and one configuration and
 returns a :class:`Derivative`: the compiled function(s), their source text
@@ -29,17 +37,17 @@ from sourcegrad import memo
 from sourcegrad import runtime, xp
 from sourcegrad import shapes as shapes_mod
 from sourcegrad.activity import INACTIVE_ATTRS, analyse
-from sourcegrad.astutil import copy_tree, statements
+from sourcegrad.assemble import Assembler, qualified_name, seeded_outputs
+from sourcegrad.astutil import param_names
 from sourcegrad.codegen import compile_functions, forwarder, to_source
 from sourcegrad.errors import (NoDerivativeError, SourceNotFoundError, SourcegradError,
                                UnsupportedSyntaxError)
 from sourcegrad.fence import fence
 from sourcegrad.naming import Namer
-from sourcegrad.normalize import assign, const, name, normalize
+from sourcegrad.normalize import name, normalize
 from sourcegrad.optimize import optimize
 from sourcegrad.parse import MISSING, parse_function, unwrap
-from sourcegrad.reverse import (Acc, Note, Resolver, Reverser, call, is_note, note_stmt,
-                                prune_notes, pure)
+from sourcegrad.reverse import (Reverser, prune_notes)
 from sourcegrad import tangents
 from sourcegrad.rules import foreign, registry
 from sourcegrad.tensor import Parameter
@@ -144,7 +152,6 @@ class Context:
         self.arrays = {}         # adjoint -> primal, for float arrays of known shape
         self._results = {}       # (callee, argument shapes) -> what it returns
         self.result_depth = 0    # how many callee_result inferences this one is inside
-        self.containers = set()  # names whose items are read: maybe tuples, lists, dicts
         self._own = None         # split mode: the names of the fwd/bwd functions made
 
     def own_names(self):
@@ -713,10 +720,9 @@ def build(fn, spec: Spec, trace=None) -> Derivative:
                   lambda call_, rev=None: ctx.classify(call_), ctx.locals)
     trace("activity", lambda: _show_activity(tree, act))
     ctx.shapes = shapes_mod.infer(tree, ctx, dict(spec.shapes))  #    shapes, if known
-    ctx.containers = _maybe_containers(tree)
     rev = Reverser(tree, parsed, namer, act, ctx)                # 5. reverse
     fwd, bwd = rev.block(tree.body[:-1])
-    functions = assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds)
+    functions = Assembler(tree, parsed, spec, ctx, rev, act, ret).run(fwd, bwd)  # 5b.
     trace("reverse", lambda: _show_trees(functions))
     # `+=` into an adjoint: NumPy's arrays only (a NumPy zero accumulator cannot take
     # a Dask array in place, and a Dask array has no in-place update)
@@ -726,7 +732,7 @@ def build(fn, spec: Spec, trace=None) -> Derivative:
                           elementwise=ctx.elementwise_call, scatter=ctx.scatter_call)
                  for f in functions]
     for f in functions:
-        f.body = prune_notes(f.body)
+        f.body = prune_notes(f.body)                             #    notes left heading nothing
     trace("optimize", lambda: _show_trees(functions))
     base = qualified_name(fn)
     names = [f.name for f in functions]
@@ -978,340 +984,6 @@ def expand_varargs(tree, names):
     doc = tree.body and isinstance(tree.body[0], gast.Expr) \
         and isinstance(tree.body[0].value, gast.Constant)
     tree.body.insert(1 if doc else 0, pack)
-
-
-def param_names(tree):
-    a = tree.args
-    out = [x.id for x in a.posonlyargs + a.args]
-    if a.vararg is not None:
-        out.append(a.vararg.id)
-    out += [x.id for x in a.kwonlyargs]
-    return out
-
-
-def qualified_name(fn):
-    q = getattr(fn, "__qualname__", fn.__name__)
-    q = q.replace("__sg_factory__.", "").replace("<locals>.", "").replace("<lambda>", "lambda")
-    return "_".join(p for p in q.split(".") if p)
-
-
-def seeded_outputs(value, spec, parsed, tree=None):
-    if spec.has_aux and (isinstance(value, gast.Constant) or isinstance(value, gast.Name)
-                         and tree is not None and _simple_value(tree, value.id, parsed)):
-        raise ValueError("has_aux=True requires the function to return at least two outputs "
-                         "(loss, aux...), but it returns one value")
-    if isinstance(value, (gast.Tuple, gast.List)):
-        elts = value.elts
-        if spec.has_aux:
-            if len(elts) < 2:
-                raise ValueError("has_aux=True requires the function to return at least two "
-                                 f"outputs (loss, aux...), but it returns {len(elts)}")
-            elts = elts[:1]
-        return {e.id for e in elts if isinstance(e, gast.Name)}
-    if isinstance(value, gast.Name):
-        return {value.id}
-    return set()
-
-
-def assemble(tree, parsed, spec, ctx, rev, act, fwd, bwd, ret, seeds):
-    """Wrap the sweeps into function definitions (see module docstring)."""
-    namer = ctx.namer
-    np_name = ctx.env_name("np", runtime.np)
-    value = ret.value
-    items = []
-    sens = None
-    if spec.mode == "joint" and spec.sens:
-        sens = namer.fresh("sens")
-    dout = namer.fresh("dout") if spec.mode == "split" else None
-
-    def seed_for(i, elt, of_tuple):
-        if spec.mode == "split" or sens:
-            src = name(dout or sens)
-            if of_tuple:
-                return call(ctx.env_name("item_adjoint", runtime.item_adjoint), src, const(i), elt)
-            return src
-        if of_tuple or not _simple_value(tree, elt.id, parsed):
-            return call(ctx.env_name("seed_like", runtime.seed_like), elt)
-        return call(gast.Attribute(value=name(np_name), attr="ones_like", ctx=gast.Load()), elt)
-
-    if getanno(ret, "origin") is not None:
-        items.append(Note(getanno(ret, "origin"), parsed))  # the seeds come from the return line
-    if isinstance(value, (gast.Tuple, gast.List)):
-        elts = value.elts[:1] if spec.has_aux else value.elts
-        for i, e in enumerate(elts):
-            if isinstance(e, gast.Name) and e.id in act.active:
-                # with has_aux the seed is the first output's alone (as JAX's vjp)
-                items.append(Acc(e.id, seed_for(i, e, not spec.has_aux)
-                                 if spec.mode == "split" or sens else seed_for(i, e, False)))
-    elif isinstance(value, gast.Name) and value.id in act.active:
-        if spec.has_aux:
-            items.append(Acc(value.id, call(ctx.env_name("seed_first", runtime.seed_first),
-                                            value, *([name(sens)] if sens else []))))
-        else:
-            items.append(Acc(value.id, seed_for(0, value, False)))
-    elif isinstance(value, gast.Name) and spec.has_aux:
-        # no gradient flows from it, but it must still be (loss, aux...)
-        fwd.append(gast.Expr(value=call(ctx.env_name("check_aux", runtime.check_aux), value)))
-    for n in statements(fwd):  # the user's statements: the optimizer keeps their semantics
-        if isinstance(n, gast.Assign):
-            setanno(n, "primal", True)
-    items += bwd
-    init = set()
-    body_bwd = Resolver(rev).run(items, init)
-    if rev.copies is not None:
-        body_bwd.insert(0, assign(rev.copies, call("set")))
-    params = set(param_names(tree))
-    leaving = {a for p, a in rev.adjoints.items() if p in params or p not in ctx.locals}
-    leaned = set()
-    body_bwd = shapes_mod.specialize(body_bwd, ctx, ctx.shapes, rev.adjoints, leaving, leaned)
-    # adjoints certainly holding float arrays of their primal's shape: the optimizer
-    # may accumulate into them in place
-    ctx.arrays = {a: p for p, a in rev.adjoints.items() if a not in leaned
-                  and isinstance(ctx.shapes.get(p), shapes_mod.Abstract)
-                  and ctx.shapes[p].kind == "array" and ctx.shapes[p].shape
-                  and ctx.shapes[p].dtype is not None and ctx.shapes[p].dtype.kind == "f"}
-    fwd, body_bwd = drop_unread_saves(rev, fwd, body_bwd)
-    wname = ctx.weights_name()
-    free_params = [n for n in act.active if n not in ctx.locals]
-    if wname:
-        helper = ctx.env_name("add_weight_grad", runtime.add_weight_grad)
-        for n in sorted(free_params):
-            if n in init:
-                body_bwd.append(gast.Expr(value=call(helper, wname, n, rev.d(n))))
-
-    input_shapes = dict(spec.shapes)
-    rebound = {n.id for n in astutil.name_nodes(tree) if isinstance(n.ctx, gast.Store)}
-    entry_zeros = []  # zero gradients of parameters rebound later: made from the input
-
-    def grad_of(p):
-        if p in init:
-            return name(rev.d(p))
-        # what the input is; a callee's are known by its body (unless p is rebound,
-        # when the shapes found are those of all the values p takes)
-        known = input_shapes.get(p) or (ctx.shapes.get(p) if p not in rebound else None)
-        if isinstance(known, shapes_mod.Abstract) and known.kind in ("array", "float"):
-            zero = call(gast.Attribute(value=name(np_name), attr="zeros_like",
-                                       ctx=gast.Load()), p)
-        else:
-            # maybe a tuple or list (np.zeros_like would stack its items): one per item
-            zero = call(name(ctx.env_name("zeros_like", runtime.zeros_like)), p)
-        if p not in rebound:
-            return zero
-        # p holds another value by the end (if v < 0: v = np.full(2, v)): the zero
-        # is made on entry, shaped like the input
-        dp = namer.fresh("d" + p)  # (not an adjoint's name: split mode saves it)
-        entry_zeros.append(pure(assign(dp, zero)))
-        return name(dp)
-
-    pre = []
-    if rev.stack is not None:
-        pre.append(assign(rev.stack, gast.List(elts=[], ctx=gast.Load())))
-    # saved before their first assignment, or zero-filled on a path where they
-    # were never bound: a placeholder
-    bwd_names = {n.id for st in body_bwd for n in astutil.name_nodes(st)} \
-        if rev.zero_filled else set()
-    already = {st.targets[0].id for st in fwd if isinstance(st, gast.Assign)
-               and isinstance(st.targets[0], gast.Name) and isinstance(st.value, gast.Constant)
-               and st.value.value is None}
-    for n in sorted((rev.pushed | (rev.zero_filled & bwd_names)) - params - already):
-        if not _bound_first(fwd, n):
-            pre.append(assign(n, const(None)))
-
-    args = tree.args
-    if spec.mode == "joint":
-        if wname and spec.weight_args:
-            helper = ctx.env_name("add_weight_grad", runtime.add_weight_grad)
-            for p in spec.weight_args:
-                if p in init:
-                    body_bwd.append(gast.Expr(value=call(helper, wname, p, rev.d(p))))
-        grads = [grad_of(p) for p in spec.active[:spec.returned]]
-        fwd[:0] = entry_zeros
-        if spec.complete:  # maybe a container input: zeros for the items not read
-            held = _maybe_containers(tree)
-            for i, p in enumerate(spec.active[:spec.returned]):
-                known = ctx.shapes.get(p)
-                if p in init and p in held and not (isinstance(known, shapes_mod.Abstract)
-                                                    and known.kind in ("array", "float")):
-                    grads[i] = call(ctx.env_name("fill_zeros", runtime.fill_zeros), grads[i], p)
-        if spec.single:
-            gexpr = grads[0]
-        else:
-            gexpr = gast.Tuple(elts=grads, ctx=gast.Load())
-        if spec.value or spec.has_aux:
-            # the backward sweep may restore overwritten names: return what the
-            # forward sweep computed
-            rebound = {n.id for st in body_bwd for n in astutil.name_nodes(st)
-                       if isinstance(n.ctx, gast.Store)}
-            value = copy_tree(value)
-            for n in astutil.walk(value):
-                if isinstance(n, gast.Name) and n.id in rebound:
-                    snap = namer.fresh(n.id + "_value")
-                    fwd.append(assign(snap, name(n.id)))
-                    n.id = snap
-        if spec.has_aux and not spec.value:
-            if isinstance(value, (gast.Tuple, gast.List)):
-                aux = gast.Tuple(elts=value.elts[1:], ctx=gast.Load())
-            else:
-                aux = gast.Subscript(value=value, slice=gast.Slice(lower=const(1), upper=None,
-                                                                   step=None), ctx=gast.Load())
-            result = gast.Tuple(elts=[gexpr, aux], ctx=gast.Load())
-        elif spec.value:
-            result = gast.Tuple(elts=[value, gexpr], ctx=gast.Load())
-        else:
-            result = gexpr
-        new_args = _copy_args(args)
-        for extra in (sens, wname):  # keyword-only: the wrapper passes them by name
-            if extra:
-                new_args.kwonlyargs.append(name(extra, gast.Param()))
-                new_args.kw_defaults.append(None)
-        fname = namer.fresh(qualified_name(parsed.fn) + "_grad")
-        f = gast.FunctionDef(name=fname, args=new_args,
-                             body=pre + fwd + body_bwd + [gast.Return(value=result)],
-                             decorator_list=[], returns=None, type_comment=None, type_params=[])
-        return [f]
-    # split mode: forward returns (out, saved); backward takes (saved, dout)
-    saved_name = namer.fresh("saved")
-    grads = gast.Tuple(elts=[grad_of(p) for p in spec.active], ctx=gast.Load())
-    fwd[:0] = entry_zeros
-    bwd_reads = {n.id for s in body_bwd + [grads] for n in astutil.name_nodes(s)
-                 if isinstance(n.ctx, gast.Load)}
-    fwd_defined = set(param_names(tree)) | {n.id for s in fwd for n in astutil.name_nodes(s)
-                                           if isinstance(n.ctx, gast.Store)}
-    if rev.stack is not None:
-        fwd_defined.add(rev.stack)
-    keep = sorted((bwd_reads & fwd_defined) - set(rev.adjoints.values()))
-    top_defined = set(param_names(tree)) | {t.id for s in pre + fwd if isinstance(s, gast.Assign)
-                                            for t in astutil.name_nodes(s.targets[0])}
-    for n in keep:
-        if n not in top_defined and n not in rev.pushed:
-            pre.append(assign(n, const(None)))
-    saved_tuple = gast.Tuple(elts=[name(n) for n in keep], ctx=gast.Load())
-    fwd_fn = gast.FunctionDef(
-        name=ctx.own_names()[0], args=_copy_args(args),
-        body=pre + fwd + [gast.Return(value=gast.Tuple(elts=[value, saved_tuple],
-                                                        ctx=gast.Load()))],
-        decorator_list=[], returns=None, type_comment=None, type_params=[])
-    bargs = [name(saved_name, gast.Param()), name(dout, gast.Param())]
-    if wname:
-        bargs.append(name(wname, gast.Param()))
-    unpack = []
-    if keep:
-        unpack = [assign(gast.Tuple(elts=[name(n, gast.Store()) for n in keep],
-                                    ctx=gast.Store()), name(saved_name))]
-    if rev.stack is not None and rev.stack in keep:
-        # popped from a copy: the backward function leaves what it was given as it was
-        # (it may run again; differentiated again, it changes no list its caller holds)
-        unpack.append(note_stmt("the saved values, popped from a copy"))
-        unpack.append(assign(rev.stack, gast.Subscript(
-            value=name(rev.stack), slice=gast.Slice(lower=None, upper=None, step=None),
-            ctx=gast.Load())))
-    bwd_fn = gast.FunctionDef(
-        name=ctx.own_names()[1],
-        args=gast.arguments(args=bargs, posonlyargs=[], vararg=None, kwonlyargs=[],
-                            kw_defaults=[], kwarg=None, defaults=[]),
-        body=unpack + body_bwd + [gast.Return(value=grads)],
-        decorator_list=[], returns=None, type_comment=None, type_params=[])
-    return [fwd_fn, bwd_fn]
-
-
-def _maybe_containers(tree):
-    """Names the function reads items of (subscripts, unpacking, ``for`` loops): the
-    parameters among them may be tuples or lists."""
-    out = set()
-    for n in astutil.walk(tree):
-        if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name):
-            out.add(n.value.id)
-        elif isinstance(n, gast.For) and isinstance(n.iter, gast.Name):
-            out.add(n.iter.id)
-        elif isinstance(n, gast.Assign) and isinstance(n.value, gast.Name) \
-                and isinstance(n.targets[0], (gast.Tuple, gast.List)):
-            out.add(n.value.id)
-        elif isinstance(n, gast.Call):
-            out.update(a.value.id for a in n.args
-                       if isinstance(a, gast.Starred) and isinstance(a.value, gast.Name))
-    return out
-
-
-def drop_unread_saves(rev, fwd, bwd):
-    """Drop the saving and restoring of values the backward sweep never reads."""
-    while True:
-        bwd = _drop_empty(bwd)
-        if not rev.pushed:
-            return fwd, bwd
-        read = {n.id for s in bwd for n in astutil.name_nodes(s)
-                if isinstance(n.ctx, gast.Load)}
-        unread = {n for n in rev.pushed if n not in read}
-        if not unread:
-            return fwd, bwd
-        fwd, bwd = _strip_saves(rev, fwd, bwd, unread)
-
-
-def _drop_empty(body):
-    out = []
-    for s in body:
-        if isinstance(s, (gast.If, gast.For, gast.While)):
-            s.body = _drop_empty(s.body)
-            s.orelse = _drop_empty(s.orelse)
-            if all(isinstance(b, gast.Pass) or is_note(b) for b in s.body + s.orelse):
-                continue
-            if not s.body:
-                s.body = [gast.Pass()]
-        elif isinstance(s, gast.Pass):
-            continue
-        out.append(s)
-    return out
-
-
-def _strip_saves(rev, fwd, bwd, unread):
-    def strip(body):
-        out = []
-        for s in body:
-            if getanno(s, "push", None) in unread or getanno(s, "pop", None) in unread:
-                continue
-            for field_ in ("body", "orelse"):
-                if isinstance(s, (gast.If, gast.For, gast.While)):
-                    setattr(s, field_, strip(getattr(s, field_)) or
-                            ([gast.Pass()] if field_ == "body" else []))
-            out.append(s)
-        return out
-
-    rev.pushed -= unread
-    fwd, bwd = strip(fwd), strip(bwd)
-    if not rev.pushed:
-        rev.stack = None
-    return fwd, bwd
-
-
-def _bound_first(stmts, n):
-    """Whether the first top-level statement that mentions ``n`` binds it plainly."""
-    for st in stmts:
-        if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name) \
-                and st.targets[0].id == n:
-            return not any(isinstance(x, gast.Name) and x.id == n for x in astutil.walk(st.value))
-        if any(isinstance(x, gast.Name) and x.id == n for x in astutil.walk(st)):
-            return False
-    return False
-
-
-def _copy_args(args):
-    return copy_tree(args)
-
-
-def _simple_value(tree, n, parsed):
-    """Whether ``n`` is computed by an operation whose result is an array (not a
-    tuple): arithmetic, or a function of NumPy's or ``sourcegrad.ops``'s top level
-    (whatever name the module goes by in the user's code)."""
-    for s in tree.body:
-        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
-                and s.targets[0].id == n:
-            v = s.value
-            if isinstance(v, (gast.BinOp, gast.UnaryOp)):
-                return True
-            if not (isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute)):
-                return False
-            module = parsed.denotes(v.func.value, param_names(tree))
-            return module is np or module is sys.modules.get("sourcegrad.ops")
-    return False
 
 
 __all__ = ["derive", "Spec", "Derivative"]

@@ -1,0 +1,362 @@
+"""Minimal programs of the bug classes the wide fuzzer found (tests/test_fuzz_wide.py).
+
+Each case was found by ``python -m tests.fuzzgen`` (or reported by a user and
+then found again by it) and reduced to a few lines.  A case is judged like a
+fuzzed program (``tests/fuzzcheck.py``): ``value_and_grad``'s value against a
+plain call, the gradients' structure/shape/dtype against the inputs', the
+gradients against central finite differences in float64, ``grad`` against
+``value_and_grad``, and no input may be mutated.  Cases whose fix is under way
+are ``xfail(strict=True)``: they fail loudly once fixed, so the mark gets
+removed.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fuzzcheck import judge  # noqa: E402
+
+HEAD = "import functools\n\nimport numpy as np\nimport sourcegrad as sg\n\n"
+
+_CFLOW = "being fixed (control flow / containers)"
+_CRASH = "being fixed (inputs, builtins, decorators, dict params)"
+_INT_OUTPUT = ("open question: an int input returned as it is makes an int output, which the "
+               "contract says carries no gradient (0.0); finite differences of the float-"
+               "promoted function say 1.0")
+
+
+def case(cid, src, args, positions=0, xfail=None, refused=None):
+    """A program and its inputs; ``refused``: a phrase the refusal must contain when
+    refusing is the right answer (the construct is outside what is supported)."""
+    return pytest.param(HEAD + textwrap.dedent(src), args, positions, refused, id=cid,
+                        marks=[pytest.mark.xfail(strict=True, reason=xfail)] if xfail else [])
+
+
+X3 = np.array([0.5, 1.2, 1.0])
+
+CASES = [
+    # -- self-assignment -------------------------------------------------------------
+    case("self-assign-in-branch", """
+        def f(x):
+            if x[0] > 0.0:
+                x = x
+            return np.sum(x)
+        """, (X3,), 0),
+    # wide fuzzer seed 15 (reduced to `x = x; return x; x = 0.08`): a self-assignment and
+    # a later assignment of the name (even dead code): gradient 0 instead of 1
+    case("self-assign-then-rebound", """
+        def f(x):
+            x = x
+            if x > 5.0:
+                x = 0.08
+            return x
+        """, (-0.13,), 0),
+    case("self-assign-then-rebound-0d-input", """
+        def f(x, y):
+            x = x
+            if x > 5.0:
+                x = 0.08
+            return x * y
+        """, (np.array(-0.13), 0.7), (0, 1)),
+    # campaign seed 100688: a self-assignment in a loop: gradient 0
+    case("self-assign-in-loop", """
+        def f(z):
+            v = z
+            for i in range(3):
+                v = v
+            return v
+        """, (X3,), 0),
+    # campaign seed 101198: an augmented assignment, then a self-assignment: gradient 0
+    case("augassign-then-self-assign", """
+        def f(x):
+            x += x[1]
+            if x[0] > 5.0:
+                return x
+            x = x
+            return x
+        """, (X3,), 0),
+    # campaign seed 100624: a swap in the else branch after a self-assignment: gradient 0
+    case("swap-in-else-after-self-assign", """
+        def f(x, y):
+            x = x
+            if y > 0.0:
+                pass
+            else:
+                x, y = y, x
+            return y
+        """, (0.3, -0.2), (0, 1)),
+    # -- and/or and chained comparisons after a saved value ---------------------------------
+    case("and-test-after-saved-value", """
+        def f(x):
+            x = x * x
+            if x[0] > 0.0 and x[1] > 5.0:
+                x = x * 3.0
+            return np.sum(x)
+        """, (X3,), 0),
+    case("chained-test-after-saved-value", """
+        def f(x):
+            x = x * x
+            if 0.0 < x[0] < 0.1:
+                x = x * 3.0
+            return np.sum(x)
+        """, (X3,), 0),
+    # wide fuzzer seed 39: a self-assignment in the else branch of an `and` test
+    case("self-assign-in-else-after-saved-value", """
+        def f(x, y):
+            x = 0.4 * x
+            if y < -1.0:
+                pass
+            else:
+                x = x
+                y = np.tanh(y + x)
+            return y
+        """, (0.3, 0.2), (0, 1)),
+    # campaign seed 103258 (54 of the first 7,500 programs: IndexError pop from empty
+    # list): an `and` test of a while loop that breaks
+    case("while-and-test-with-break", """
+        def f(x):
+            i = 0
+            while x > 0.3 and i < 3:
+                i += 1
+                x = x * 0.5
+                break
+            return x
+        """, (0.9,), 0),
+    # campaign seed 103315: an early return under an `and` test, after a branch that
+    # rebinds the returned name: TypeError (numpy boolean negative) in the adjoint
+    case("early-return-under-and-test", """
+        def f(x, z):
+            v = np.cos(x)
+            if z < 5.0:
+                v = z
+            if np.mean(x) > -0.617 and 0.552 > np.mean(np.cos(x)):
+                return v
+            return 2.0 * v
+        """, (np.array([0.3, 0.9]), 0.4), (0, 1)),
+    # masked campaign seeds 300185, 300220, 300142 (and 103258's kin): an early return in a
+    # loop under an and-test (or chained comparison) of constants that is false
+    case("early-return-in-loop-under-false-and-test", """
+        def f(x, y):
+            for i in range(3):
+                if 0.383 > -0.272 and -0.272 > 0.099:
+                    return y
+                y = y * x
+            return y
+        """, (0.5, 0.2), (0, 1)),
+    case("early-return-in-loop-under-false-chained-test", """
+        def f(x, y):
+            for i in range(3):
+                if 0.383 > -0.272 > 0.099:
+                    return y
+                y = y * x
+            return y
+        """, (0.5, 0.2), (0, 1)),
+    # -- a parameter rebound to another shape -------------------------------------------
+    # wide fuzzer seed 18: TypeError converting the gradient of v
+    case("param-rebound-to-another-shape", """
+        def f(x, v):
+            if v < 10.0:
+                v = np.full(2, v)
+            return np.sum(x)
+        """, (X3, 0.3), (0, 1)),
+    # -- lists ----------------------------------------------------------------------------
+    case("list-concat", """
+        def f(x):
+            l = [x] + [2.0 * x]
+            return np.sum(l[1])
+        """, (X3,), 0),
+    case("list-concat-in-loop", """
+        def f(x):
+            out = []
+            for i in range(3):
+                out = out + [x * i]
+            return np.sum(out[2])
+        """, (X3,), 0),
+    case("list-alias-then-append", """
+        def f(x):
+            lst = [x]
+            lst2 = lst
+            lst2.append(3 * x)
+            return np.sum(lst[-1])
+        """, (X3,), 0, refused="on a list another name shares"),
+    # -- inputs ---------------------------------------------------------------------------
+    # wide fuzzer seed 11: an integer input gets an int64 (truncated) gradient
+    case("int-array-input", """
+        def f(x):
+            return np.sum(np.sin(x))
+        """, (np.array([1, 2, 3]),), 0),
+    # wide fuzzer seed 25: a Python int input returned through an `or` test: gradient 0
+    case("int-scalar-input-returned", """
+        def f(x, y):
+            if y > 0.0 or x > 5:
+                return x
+            return y
+        """, (2, 0.47), (0, 1), xfail=_INT_OUTPUT),
+    # -- builtins -------------------------------------------------------------------------
+    case("builtin-max-of-array", """
+        def f(x):
+            return max(x)
+        """, (X3,), 0),
+    # campaign seeds 100093, 100459, 100668: builtin min/max over a list element, a dict
+    # entry, a sum of a list input: gradient 0
+    case("builtin-min-of-dict-entry", """
+        def f(p):
+            return min(p["w"])
+        """, ({"w": np.array([0.3, -0.5, 0.8]), "b": 0.4},), 0),
+    # -- decorators -----------------------------------------------------------------------
+    # wide fuzzer seed 17: the wrapper's doubling is lost (value and gradient)
+    case("decorator-changes-value", """
+        def doubled(fn):
+            @functools.wraps(fn)
+            def wrapper(*args, **kwargs):
+                return 2.0 * fn(*args, **kwargs)
+            return wrapper
+
+
+        @doubled
+        def f(x):
+            return np.sum(x * x)
+        """, (X3,), 0),
+    # -- dicts ----------------------------------------------------------------------------
+    case("dict-param-in-loop", """
+        def f(x, params):
+            h = x
+            for i in range(2):
+                h = np.tanh(h * params["W"])
+            return np.sum(h)
+        """, (X3, {"W": np.array([0.3, -0.5, 0.8])}), 1),
+]
+
+
+_NEW = "new class found by the wide fuzzer: not fixed yet"
+CASES += [
+    # wide fuzzer seed 52: a parameter rebound in a branch, then to an array of itself, that
+    # the output does not depend on: TypeError (a float input) or a gradient of shape (2,)
+    # (an int input)
+    case("param-rebound-to-array-of-itself", """
+        def f(x, z):
+            if z > 5.0:
+                x = z
+            x = np.array([x, x])
+            return z
+        """, (0.3, 0.5), (0, 1)),
+    # wide fuzzer seeds 24, 70: a parameter rebound to a nested list in a loop, that the
+    # output does not depend on: ValueError (axis remapping) building its zero gradient
+    case("param-rebound-to-nested-list-in-loop", """
+        def f(y, z):
+            for i in range(2):
+                y = [y, y]
+            return z
+        """, (np.array([0.3, 0.2, 0.1]), 0.5), (0, 1)),
+    # wide fuzzer seeds 3, 29, 30: KeyError 0 (the dict is iterated as a sequence)
+    case("for-over-dict-keys", """
+        def f(z, p):
+            for k in p:
+                z = 0.5 * z + np.sum(np.sin(p[k]))
+            return z
+        """, (0.3, {"w": np.array([0.3, -0.5, 0.8]), "b": 0.4}), (0, 1), xfail=_NEW),
+    # wide fuzzer seeds 6, 92: TypeError 'dict_items' object is not subscriptable
+    case("for-over-dict-items", """
+        def f(z, p):
+            for k, v in p.items():
+                z = z + v
+            return np.sum(z)
+        """, (0.3, {"w": np.array([0.3, -0.5, 0.8]), "b": 0.4}), (0, 1), xfail=_NEW),
+    # wide fuzzer seed 20: TypeError 'dict_values' object is not subscriptable
+    case("for-over-dict-values", """
+        def f(x, y):
+            d = {"s": x, "a": -0.376}
+            for v in d.values():
+                y = y * v
+            return y
+        """, (0.3, 0.7), (0, 1), xfail=_NEW),
+    # campaign seeds 100141, 100803, 100103 (KeyError), 100326 (IndexError): writing an
+    # entry of a dict built from differentiated values
+    case("dict-entry-overwrite", """
+        def f(x, y):
+            d = {"b": x, "a": y}
+            d["b"] = np.tanh(d["b"])
+            return d["a"] + d["b"]
+        """, (0.3, 0.5), (0, 1), xfail=_NEW),
+    # campaign seed 101094 (13 of 20,000 programs): a dict entry written in a branch is
+    # refused ("Dict expression is not supported")
+    case("dict-entry-written-in-branch-refused", """
+        def f(x):
+            d = {"a": 0.5}
+            if x > d["a"]:
+                d["a"] = 0.37 * d["a"] + np.sin(x)
+            return d["a"] * x
+        """, (0.7,), 0, xfail=_NEW),
+    # campaign seed 100246: KeyError 'c'
+    case("dict-new-key-write", """
+        def f(x):
+            d = {"s": x}
+            d["c"] = np.tanh(x)
+            return d["c"]
+        """, (0.3,), 0, xfail=_NEW),
+    # wide fuzzer seed 45: TypeError (list indices must be integers, not str)
+    case("augassign-into-dict-entry", """
+        def f(x):
+            d = {"b": x * 1.0}
+            d["b"] *= d["b"]
+            d["b"] += 0.237
+            return np.sum(d["b"])
+        """, (X3,), 0, xfail=_NEW),
+    # wide fuzzer (8 of the first 2,500 campaign programs): writing a dict entry after
+    # reading another is refused as an in-place write into a shared array
+    case("dict-write-after-read-refused", """
+        def f(x):
+            d = {"a": x * 1.0, "b": x}
+            y = d["a"]
+            d["b"] = np.sin(x)
+            return np.sum(y * d["b"])
+        """, (X3,), 0, xfail=_NEW),
+    # campaign (campaign seed 100068 and others, 18 of the first 7,500 programs: ValueError
+    # inhomogeneous shape): a list input indexed in a loop
+    case("list-input-indexed-in-loop", """
+        def f(x, y):
+            for i in range(2):
+                y = y + x[i]
+            return 2.0 * y
+        """, ([np.array([0.3, 0.2, 0.1]), np.array([0.5, -0.2, 0.4])], X3), (0, 1)),
+    # campaign seed 107623: a loop over a list input, then an early return under a chained
+    # comparison of constants (false): the gradient follows the other branch
+    case("loop-over-list-input-then-constant-chained-test", """
+        def f(x, y):
+            for t in x:
+                y = y + t
+            if 0.199 > -0.35 > 0.108:
+                return y
+            return 2.0 * y
+        """, ([np.array([0.3, 0.2, 0.1]), np.array([0.5, -0.2, 0.4])], X3), (0, 1)),
+    # wide fuzzer seeds 27, 28, 54, 80 (dicts), 97 (lists): a container input that the
+    # output reaches only through an untaken branch gets a bare scalar gradient
+    case("dict-input-unused-on-this-path", """
+        def f(x, p):
+            if x > 5.0:
+                x = x + p["b"]
+            return x
+        """, (0.3, {"w": np.array([0.3, -0.5, 0.8]), "b": 0.4}), (0, 1)),
+    case("list-input-unused-on-this-path", """
+        def f(x, y):
+            if np.sum(y) > 5.0:
+                x = y
+            return x
+        """, ([np.array([0.3, -0.5, 0.8]), np.array([0.1, 0.2, 0.3])], np.ones(3)), (0, 1),
+        xfail=_NEW),
+]
+
+
+@pytest.mark.parametrize("src, args, positions, refused", CASES)
+def test_fuzz_regression(src, args, positions, refused, tmp_path):
+    o = judge(src, args, positions, str(tmp_path), margin=1e-3)
+    if refused is not None:  # a clear refusal is the right answer, never a number
+        assert o.kind == "refused" and refused in o.detail, \
+            f"{o.key}\n{o.detail}\n--- program ---\n{src}"
+        return
+    assert o.kind == "ok", f"{o.key}\n{o.detail}\n--- program ---\n{src}"
