@@ -60,114 +60,135 @@ def analyse(tree, parsed, active_params, seeds, weights: bool, callee_of, local)
     that are seeded.  ``callee_of(call)`` classifies a call (see reverse).
     ``local``: the names the function binds (its parameters among them).
     """
+    a = _Analysis(tree, parsed, active_params, weights, callee_of, local)
+    a.forward()
+    a.refuse_opaque()
+    useful = a.backward(set(n for n in seeds if n in a.varied))
+    return Activity(a.varied, useful)
 
-    varied = set(active_params)
-    if weights:
-        for n in astutil.walk(tree):
-            if isinstance(n, gast.Name) and n.id not in local:
-                if _is_parameter(parsed.resolve(n.id)):
-                    varied.add(n.id)
 
-    def is_varied(atom):
-        return isinstance(atom, gast.Name) and atom.id in varied
+class _Analysis:
+    """The two fixed points of ``analyse``: forward (varied), then backward (useful)."""
 
-    def value_varied(v):
+    def __init__(self, tree, parsed, active_params, weights, callee_of, local):
+        self.tree, self.parsed, self.weights, self.callee_of = tree, parsed, weights, callee_of
+        self.varied = set(active_params)
+        if weights:  # Parameters read as free names (globals, closures)
+            for n in astutil.walk(tree):
+                if isinstance(n, gast.Name) and n.id not in local \
+                        and _is_parameter(parsed.resolve(n.id)):
+                    self.varied.add(n.id)
+
+    def is_varied(self, atom):
+        return isinstance(atom, gast.Name) and atom.id in self.varied
+
+    # -- forward: which values depend on a differentiated input -----------------------
+    def value_varied(self, v):
+        """Whether the value of expression ``v`` (one operation over atoms) is varied."""
         if isinstance(v, (gast.Name, gast.Constant)):
-            return is_varied(v)
+            return self.is_varied(v)
         if isinstance(v, gast.BinOp):
-            if isinstance(v.op, _INACTIVE_BINOPS):
-                return False
-            return is_varied(v.left) or is_varied(v.right)
+            return not isinstance(v.op, _INACTIVE_BINOPS) and (
+                self.is_varied(v.left) or self.is_varied(v.right))
         if isinstance(v, gast.UnaryOp):
-            return isinstance(v.op, (gast.USub, gast.UAdd)) and is_varied(v.operand)
-        if isinstance(v, gast.Compare):
-            return False
+            return isinstance(v.op, (gast.USub, gast.UAdd)) and self.is_varied(v.operand)
         if isinstance(v, gast.Attribute):
-            if v.attr in INACTIVE_ATTRS:
-                return False
-            if isinstance(v.value, gast.Name) and v.value.id in varied:
-                return True
-            return weights and isinstance(v.value, gast.Name)
+            return self.attribute_varied(v)
         if isinstance(v, gast.Subscript):
-            return is_varied(v.value)
+            return self.is_varied(v.value)
         if isinstance(v, (gast.Tuple, gast.List)):
-            return any(is_varied(e) for e in v.elts)
+            return any(self.is_varied(e) for e in v.elts)
         if isinstance(v, gast.Call):
-            kind, obj = callee_of(v)
-            if kind == "nondiff":
-                return False
-            args = list(v.args) + [k.value for k in v.keywords]
-            args = [a.value if isinstance(a, gast.Starred) else a for a in args]
-            if isinstance(v.func, gast.Attribute) and isinstance(v.func.value, gast.Name):
-                args.append(v.func.value)
-            any_arg = any(is_varied(a) for a in args)
-            if kind in ("user", "dynamic"):
-                return any_arg or weights
-            return any_arg
-        return False
+            return self.call_varied(v)
+        return False  # comparisons among them
 
-    changed = True
-    while changed:
-        changed = False
-        for s in statements(tree.body):
+    def attribute_varied(self, v):
+        if v.attr in INACTIVE_ATTRS:
+            return False
+        if isinstance(v.value, gast.Name) and v.value.id in self.varied:
+            return True
+        return self.weights and isinstance(v.value, gast.Name)  # maybe a Parameter
+
+    def call_varied(self, v):
+        kind, obj = self.callee_of(v)
+        if kind == "nondiff":
+            return False
+        args = list(v.args) + [k.value for k in v.keywords]
+        args = [a.value if isinstance(a, gast.Starred) else a for a in args]
+        if isinstance(v.func, gast.Attribute) and isinstance(v.func.value, gast.Name):
+            args.append(v.func.value)
+        any_arg = any(self.is_varied(a) for a in args)
+        if kind in ("user", "dynamic"):  # may read Parameters of its own
+            return any_arg or self.weights
+        return any_arg
+
+    def forward(self):
+        changed = True
+        while changed:
+            changed = False
+            for s in statements(self.tree.body):
+                if not isinstance(s, gast.Assign):
+                    continue
+                t = s.targets[0]
+                if isinstance(t, gast.Name):
+                    if t.id not in self.varied and self.value_varied(s.value):
+                        self.varied.add(t.id)
+                        changed = True
+                elif isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name):
+                    if t.value.id not in self.varied and self.is_varied(s.value):
+                        self.varied.add(t.value.id)
+                        changed = True
+
+    def refuse_opaque(self):
+        """Constructs normalization leaves whole (see ``normalize.OPAQUE``) must not
+        carry gradient."""
+        for s in statements(self.tree.body):
+            if isinstance(s, gast.Assign) and isinstance(s.value, OPAQUE):
+                _refuse_if_varied(s, s.value, self.varied, self.parsed)
+            elif isinstance(s, (gast.Assign, gast.Expr)):
+                for n in astutil.walk(s.value):
+                    if isinstance(n, OPAQUE):
+                        _refuse_if_varied(s, n, self.varied, self.parsed)
+
+    # -- backward: which varied values reach a seeded output ----------------------------
+    def backward(self, useful):
+        # what each assignment reads, last first: usefulness flows backwards, so a
+        # straight-line function settles in one sweep (loops may take more)
+        flows = []  # (bound name, whether the whole name is bound, the values it reads)
+        for s in statements(self.tree.body):
             if isinstance(s, gast.Assign):
                 t = s.targets[0]
                 if isinstance(t, gast.Name):
-                    if t.id not in varied and value_varied(s.value):
-                        varied.add(t.id)
-                        changed = True
+                    flows.append((t.id, True, _operands(s.value)))
                 elif isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name):
-                    if t.value.id not in varied and is_varied(s.value):
-                        varied.add(t.value.id)
+                    flows.append((t.value.id, False, [s.value]))
+        flows.reverse()
+        changed = True
+        while changed:
+            changed = False
+            for target, whole, srcs in flows:
+                if target not in useful or whole and target not in self.varied:
+                    continue
+                for a in srcs:
+                    if isinstance(a, gast.Name) and a.id in self.varied and a.id not in useful:
+                        useful.add(a.id)
                         changed = True
+        return useful
 
-    for s in statements(tree.body):
-        if isinstance(s, gast.Assign) and isinstance(s.value, OPAQUE):
-            _refuse_if_varied(s, s.value, varied, parsed)
-        elif isinstance(s, (gast.Assign, gast.Expr)):
-            for n in astutil.walk(s.value):
-                if isinstance(n, OPAQUE):
-                    _refuse_if_varied(s, n, varied, parsed)
 
-    useful = set(n for n in seeds if n in varied)
-
-    def operands(v):
-        if isinstance(v, gast.Name):
-            return [v]
-        if isinstance(v, gast.Call):
-            out = [a.value if isinstance(a, gast.Starred) else a for a in v.args]
-            out += [k.value for k in v.keywords]
-            if isinstance(v.func, gast.Attribute):
-                out.append(v.func.value)
-            return out
-        if isinstance(v, gast.Attribute):
-            return [v.value]
-        if isinstance(v, gast.Subscript):
-            return [v.value]
-        return list(astutil.name_nodes(v))
-
-    # what each assignment reads, last first: usefulness flows backwards, so a
-    # straight-line function settles in one sweep (loops may take more)
-    flows = []  # (bound name, whether the whole name is bound, the values it reads)
-    for s in statements(tree.body):
-        if isinstance(s, gast.Assign):
-            t = s.targets[0]
-            if isinstance(t, gast.Name):
-                flows.append((t.id, True, operands(s.value)))
-            elif isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name):
-                flows.append((t.value.id, False, [s.value]))
-    flows.reverse()
-    changed = True
-    while changed:
-        changed = False
-        for target, whole, srcs in flows:
-            if target not in useful or whole and target not in varied:
-                continue
-            for a in srcs:
-                if isinstance(a, gast.Name) and a.id in varied and a.id not in useful:
-                    useful.add(a.id)
-                    changed = True
-    return Activity(varied, useful)
+def _operands(v):
+    """The atoms an operation reads (a call's arguments and its method's owner)."""
+    if isinstance(v, gast.Name):
+        return [v]
+    if isinstance(v, gast.Call):
+        out = [a.value if isinstance(a, gast.Starred) else a for a in v.args]
+        out += [k.value for k in v.keywords]
+        if isinstance(v.func, gast.Attribute):
+            out.append(v.func.value)
+        return out
+    if isinstance(v, (gast.Attribute, gast.Subscript)):
+        return [v.value]
+    return list(astutil.name_nodes(v))
 
 
 def _refuse_if_varied(stmt, node, varied, parsed):
