@@ -67,7 +67,7 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzz_0ha1sq1/fw1.py #2>", line 7, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw1.py #2>", line 7, in f_grad
 #     v4 = 0.5 * v4 + np.sum(np.sin(items[i][1]))
 #                                   ~~~~~^^^
 # TypeError: 'dict_items' object is not subscriptable

@@ -85,7 +85,7 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzz_0ha1sq1/fw3.py #5>", line 43, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw3.py #5>", line 43, in f_grad
 #     x = 0.5 * x + np.sum(np.sin(py[py_old[i]]))
 #                                    ~~~~~~^^^
 # KeyError: 0

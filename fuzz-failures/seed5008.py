@@ -85,7 +85,7 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzz_0ha1sq1/fw8.py #14>", line 81, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw8.py #14>", line 81, in f_grad
 #     y = 0.5 * y + np.sum(np.sin(values[i]))
 #                                 ~~~~~~^^^
 # TypeError: 'dict_values' object is not subscriptable

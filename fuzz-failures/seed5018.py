@@ -60,10 +60,10 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzz_0ha1sq1/fw18.py #34>", line 3, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw18.py #36>", line 3, in f_grad
 #     out, out_saved = f_fwd(args_0, args_1, args_2)
 #                      ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_fwd from /tmp/sgfuzz_0ha1sq1/fw18.py #33>", line 11, in f_fwd
+#   File "<sourcegrad: f_fwd from /tmp/sgfuzzf3539l0v/fw18.py #35>", line 11, in f_fwd
 #     x = 0.5 * x + np.sum(np.sin(items[i][1]))
 #                                 ~~~~~^^^
 # TypeError: 'dict_items' object is not subscriptable

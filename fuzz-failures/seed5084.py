@@ -76,7 +76,7 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzz_0ha1sq1/fw84.py #145>", line 30, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw84.py #169>", line 30, in f_grad
 #     sum_5 = np.sum(np.sin(py[py_old[i]]))
 #                              ~~~~~~^^^
 # KeyError: 0

@@ -73,7 +73,7 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzz_0ha1sq1/fw86.py #149>", line 6, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw86.py #173>", line 6, in f_grad
 #     z = 0.5 * z + np.sum(np.sin(px[px_old[i]]))
 #                                    ~~~~~~^^^
 # KeyError: 0

@@ -95,7 +95,7 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzz_0ha1sq1/fw179.py #319>", line 6, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw179.py #361>", line 6, in f_grad
 #     z = 0.5 * z + np.sum(np.sin(items[i][1]))
 #                                 ~~~~~^^^
 # TypeError: 'dict_items' object is not subscriptable

@@ -77,7 +77,7 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzz_0ha1sq1/fw191.py #347>", line 17, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw191.py #391>", line 17, in f_grad
 #     k4 = values[i]
 #          ~~~~~~^^^
 # TypeError: 'dict_values' object is not subscriptable

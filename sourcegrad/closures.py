@@ -163,7 +163,7 @@ class Extractor:
         return captures
 
 
-def helper_def(parsed, namer, fn, node):
+def helper_def(parsed, namer, fn, node, generator=False):
     """A module-level Python function ``fn`` called with a nested function or lambda
     as an argument (``apply_twice(step, h)``), as a :class:`Nested` to inline: its
     lines renumbered as ``parsed``'s (the same file), its defaults captured by
@@ -171,8 +171,8 @@ def helper_def(parsed, namer, fn, node):
     function, a closure, a method, a generator, a decorated function)."""
     if not isinstance(fn, types.FunctionType) or fn.__closure__ \
             or fn.__globals__ is not parsed.globals or hasattr(fn, "__wrapped__") \
-            or fn.__code__.co_flags & (inspect.CO_GENERATOR | inspect.CO_VARARGS
-                                       | inspect.CO_VARKEYWORDS):
+            or fn.__code__.co_flags & ((0 if generator else inspect.CO_GENERATOR)
+                                       | inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
         return None
     try:
         other = parse_function(fn)
@@ -188,11 +188,47 @@ def helper_def(parsed, namer, fn, node):
                 setattr(n, attr, getattr(n, attr) + shift)
     if tree.decorator_list:
         return None
-    fence(other)
+    if not generator:
+        fence(other)
     ext = Extractor(parsed, namer)
     ext.count = {tree.name: 1}
     captures = ext.define(tree.name, tree, node)
     return ext.nested[tree.name], captures
+
+
+def _is_yield(st):
+    return isinstance(st, gast.Expr) and isinstance(st.value, gast.Yield)
+
+
+def generator_def(parsed, namer, fn, node):
+    """A module-level generator function consumed by ``for v in gen(...)``, as a
+    :class:`Nested` whose ``yield e`` statements the normalizer replaces by the
+    loop's body (``v = e`` first). None when it cannot be inlined so."""
+    if not isinstance(fn, types.FunctionType) or not fn.__code__.co_flags & inspect.CO_GENERATOR:
+        return None
+    try:
+        other = parse_function(fn)
+    except Exception:  # noqa: BLE001 -- no source: refused by the caller
+        return None
+    yields = [n for n in astutil.walk(other.tree) if isinstance(n, (gast.Yield, gast.YieldFrom))]
+    plain = {id(st.value) for st in astutil.statements(other.tree.body) if _is_yield(st)}
+    for y in yields:
+        if id(y) not in plain:
+            raise UnsupportedSyntaxError(
+                "yield other than a `yield value` statement", hint="yield each value as a "
+                "statement of its own", **other.where(y))
+    marker = gast.Constant(value=None, kind=None)
+    saved = {}
+    for st in astutil.statements(other.tree.body):  # fence everything but the yields
+        if _is_yield(st):
+            saved[id(st)], st.value = st.value, marker
+    try:
+        fence(other)
+    finally:
+        for st in astutil.statements(other.tree.body):
+            if id(st) in saved:
+                st.value = saved[id(st)]
+    return helper_def(parsed, namer, fn, node, generator=True)
 
 
 def extract(parsed, namer, fdef):

@@ -22,6 +22,7 @@ its ``origin`` annotation (for comments in the generated code and error position
 from __future__ import annotations
 
 import functools
+import inspect
 import types
 import weakref
 
@@ -877,6 +878,9 @@ class Normalizer:
         if isinstance(it, gast.Call) and isinstance(it.func, gast.Name):
             fn = self.parsed.resolve(it.func.id) if it.func.id not in self.locals else MISSING
         target = s.target
+        if isinstance(fn, types.FunctionType) and fn.__code__.co_flags & inspect.CO_GENERATOR:
+            self.generator_loop(fn, s)
+            return
         if fn is range and not it.keywords:
             args = [self.atom(a, "n") for a in it.args]
             loop_target = target if isinstance(target, gast.Name) else None
@@ -1317,7 +1321,23 @@ class Normalizer:
                                    [p.id for p in node.args.args])
         return None
 
-    def inline(self, nested, node):
+    def generator_loop(self, fn, s):
+        """``for v in gen(a): body`` over a generator function of this module: the
+        generator inlined, each ``yield e`` replaced by ``v = e`` and the body."""
+        got = closures.generator_def(self.parsed, self.namer, fn, s.iter)
+        if got is None:
+            self.refuse(s.iter, f"loop over the generator {fn.__name__}() of another module",
+                        hint="return a list instead of yielding values")
+        if any(isinstance(n, gast.Break) for st in s.body for n in astutil.walk(st)):
+            self.refuse(s, "break in a loop over a generator",
+                        hint="loop over a list the generator's values are collected in")
+        nested, captures = got
+        for st in captures:
+            self.visit(st)
+        self.multi |= assigned_names([s])
+        self.inline(nested, s.iter, splice=(s.target, s.body))
+
+    def inline(self, nested, node, splice=None):
         """A call of a nested function, inlined: its parameters and locals become fresh
         names, the enclosing names it reads are read here (see closures)."""
         if nested.name in self.inlining:
@@ -1361,6 +1381,8 @@ class Normalizer:
             else:
                 self.assign_to(name(fresh[p], gast.Store()), bound[p])
         ret = body.pop().value if body and isinstance(body[-1], gast.Return) else None
+        if splice is not None:  # a generator: each `yield e` -> `target = e; loop body`
+            body, ret = _splice(body, *splice), None
         saved = self.origin
         self.inlining.append(nested.name)
         for s in body:
@@ -1379,6 +1401,22 @@ class Normalizer:
         obj = self.parsed.denotes(func, self.locals, objects=True)
         return obj is not MISSING and (registry.lookup(obj) is not None
                                        or foreign.library_of(obj) is not None)
+
+
+def _splice(stmts, target, loop_body):
+    out = []
+    for st in stmts:
+        if isinstance(st, gast.Expr) and isinstance(st.value, gast.Yield):
+            value = st.value.value if st.value.value is not None else const(None)
+            out.append(gast.copy_location(gast.Assign(targets=[copy_tree(target)], value=value,
+                                                      type_comment=None), st))
+            out += [copy_tree(b) for b in loop_body]
+            continue
+        for fld in ("body", "orelse"):
+            if isinstance(getattr(st, fld, None), list):
+                setattr(st, fld, _splice(getattr(st, fld), target, loop_body))
+        out.append(st)
+    return out
 
 
 def _clone(node):

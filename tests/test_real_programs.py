@@ -343,3 +343,64 @@ def test_discarded_call_runs_once_per_gradient():
         sg.grad(discarded_calls, (0, 1))(X, W)
     assert out.getvalue().count("step 1") == 1
     assert out.getvalue().count("values:") == 1
+
+
+# -- generator functions consumed by a for loop --------------------------------------
+
+def _pairs(xs, scale=1.0):
+    prev = xs[0]
+    for i in range(1, len(xs)):
+        yield prev * scale, xs[i]
+        prev = xs[i] + prev
+
+
+def _running(h, w, steps):
+    t = 0
+    while t < steps:
+        h = np.tanh(h * w)
+        yield h
+        t = t + 1
+
+
+def generator_for_loop(x, w):
+    s = 0.0
+    for a, b in _pairs([x, w, x * w], scale=2.0):
+        s = s + np.sum(a * np.sin(b))
+    return s
+
+
+def generator_with_while(x, w):
+    total = 0.0
+    for h in _running(x, w, 3):
+        total = total + np.sum(h * h)
+    return total
+
+
+@pytest.mark.parametrize("fn", [generator_for_loop, generator_with_while],
+                         ids=lambda f: f.__name__)
+def test_generator_functions(fn):
+    check_grads(fn, X, W, wrt=(0, 1))
+
+
+def generator_with_break(x, w):
+    s = 0.0
+    for h in _running(x, w, 5):
+        if np.sum(h) > 10.0:
+            break
+        s = s + np.sum(h)
+    return s
+
+
+def test_generator_refusal_names_the_construct():
+    with pytest.raises(sg.SourcegradError, match="break in a loop over a generator"):
+        sg.grad(generator_with_break, (0, 1))(X, W)
+
+
+def test_forward_mode_through_with_generator_and_partial():
+    v = np.array([0.2, -0.1, 0.5])
+    for fn in (with_errstate, generator_with_while, partial_user_function, lambda_bound):
+        out, tangent = sg.jvp(lambda x, fn=fn: fn(x, W), X, v)
+        eps = 1e-6
+        numeric = (fn(X + eps * v, W) - fn(X - eps * v, W)) / (2 * eps)
+        assert np.allclose(out, fn(X, W)), fn.__name__
+        assert np.allclose(tangent, numeric, rtol=1e-5, atol=1e-7), fn.__name__
