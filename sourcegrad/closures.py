@@ -18,8 +18,11 @@ other than ``map``) or calling itself is refused by name.
 """
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
+import linecache
+import textwrap
 import types
 from dataclasses import dataclass, field
 
@@ -42,6 +45,7 @@ class Nested:
     fdef: object = None
     params: list = field(default_factory=list)
     defaults: dict = field(default_factory=dict)   # parameter -> captured name
+    recursive: bool = False
     partial_of: object = None
     args: list = field(default_factory=list)
     keywords: dict = field(default_factory=dict)
@@ -142,7 +146,9 @@ class Extractor:
         lowered = astutil.copy_tree(fdef)
         lowered.decorator_list, lowered.args.defaults = [], []
         lower_jumps(lowered, self.namer)
-        self.nested[fname] = Nested(fname, node, lowered, params, defaults)
+        recursive = any(isinstance(n, gast.Call) and isinstance(n.func, gast.Name)
+                        and n.func.id == fname for n in astutil.walk(fdef))
+        self.nested[fname] = Nested(fname, node, lowered, params, defaults, recursive)
         return captures
 
     def partial(self, fname, call, s):
@@ -194,6 +200,46 @@ def helper_def(parsed, namer, fn, node, generator=False):
     ext.count = {tree.name: 1}
     captures = ext.define(tree.name, tree, node)
     return ext.nested[tree.name], captures
+
+
+def lift(parsed, nested, enclosing, others):
+    """A recursive nested function as a function of its own (lambda lifting): the
+    enclosing locals it reads become keyword parameters, passed at every call,
+    its recursive calls included. Returns (function, the names it reads).
+    ``others``: the other nested functions (a lifted function cannot call them)."""
+    fdef = astutil.copy_tree(nested.fdef)
+    own = {p for p in nested.params} | {n.id for n in astutil.walk(fdef)
+                                        if isinstance(n, gast.Name)
+                                        and isinstance(n.ctx, gast.Store)}
+    for n in astutil.walk(fdef):  # a default left out: its captured value, passed
+        if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) \
+                and n.func.id == nested.name:
+            given = set(nested.params[:len(n.args)]) | {k.arg for k in n.keywords}
+            n.keywords += [gast.keyword(arg=p, value=_name(c))
+                           for p, c in nested.defaults.items() if p not in given]
+    free = sorted({n.id for n in astutil.walk(fdef) if isinstance(n, gast.Name)
+                   and n.id in enclosing and n.id not in own and n.id != nested.name})
+    for n in astutil.walk(fdef):
+        if isinstance(n, gast.Name) and n.id in others and n.id != nested.name:
+            raise UnsupportedSyntaxError(
+                f"recursive nested function {nested.name!r} using the nested function "
+                f"{n.id!r}", hint="define both at module level",
+                **parsed.where(n))
+        if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) \
+                and n.func.id == nested.name:
+            n.keywords += [gast.keyword(arg=f, value=_name(f)) for f in free]
+    fdef.args.kwonlyargs = [gast.Name(id=f, ctx=gast.Param(), annotation=None,
+                                      type_comment=None) for f in free]
+    fdef.args.kw_defaults = [None] * len(free)
+    text = ast.unparse(ast.fix_missing_locations(astutil.gast_to_ast(fdef)))
+    where = parsed.where(nested.node)
+    filename = (f"<sourcegrad: nested function {nested.name} from "
+                f"{where.get('filename')}:{where.get('lineno')}>")
+    src = "def _lift():\n" + textwrap.indent(text, "    ") + f"\n    return {nested.name}\n"
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+    scope = {}
+    exec(compile(src, filename, "exec"), parsed.globals, scope)  # noqa: S102 -- our own text
+    return scope["_lift"](), free
 
 
 def _is_yield(st):

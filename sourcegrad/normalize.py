@@ -324,6 +324,7 @@ class Normalizer:
         self.locals = set()
         self.multi = set()      # names assigned inside control flow: never renamed
         self.nested = {}        # nested function name -> closures.Nested (inlined at calls)
+        self.lifted = {}        # id(Nested) -> (lifted function, names it reads)
         self.inlining = []      # the nested functions being inlined, innermost last
 
     # -- entry --------------------------------------------------------------
@@ -1337,13 +1338,37 @@ class Normalizer:
         self.multi |= assigned_names([s])
         self.inline(nested, s.iter, splice=(s.target, s.body))
 
+    def call_lifted(self, nested, node):
+        """A call of a recursive nested function: a call of its lifted version (see
+        closures.lift), the enclosing values it reads passed by name."""
+        if id(nested) not in self.lifted:
+            self.lifted[id(nested)] = closures.lift(self.parsed, nested, self.locals,
+                                                    set(self.nested))
+        fn, free = self.lifted[id(nested)]
+        for a in node.args + [k.value for k in node.keywords]:
+            if self.function_value(a) is not None or isinstance(a, gast.Starred):
+                self.refuse(a, f"this argument in a call of the recursive nested function "
+                               f"{nested.name!r}", hint="pass values one by one")
+        bound = {p: self.atom(a, p) for p, a in zip(nested.params, node.args)}
+        bound.update((k.arg, self.atom(k.value, k.arg)) for k in node.keywords)
+        for p in nested.params:
+            if p not in bound and p in nested.defaults:
+                bound[p] = name(nested.defaults[p])
+        func = gast.Name(id=nested.name, ctx=gast.Load(), annotation=None, type_comment=None)
+        setanno(func, "runtime", fn)
+        return gast.Call(func=func, args=[bound[p] for p in nested.params if p in bound],
+                         keywords=[gast.keyword(arg=f, value=self.atom(name(f), f))
+                                   for f in free], )
+
     def inline(self, nested, node, splice=None):
         """A call of a nested function, inlined: its parameters and locals become fresh
         names, the enclosing names it reads are read here (see closures)."""
+        if nested.recursive and splice is None:
+            return self.call_lifted(nested, node)
         if nested.name in self.inlining:
-            self.refuse(node, f"recursive call of the nested function {nested.name!r}",
-                        hint="define the recursive function at module level and pass the "
-                             "values it reads as arguments")
+            self.refuse(node, f"mutually recursive nested functions ({nested.name!r})",
+                        hint="define them at module level and pass the values they read "
+                             "as arguments")
         params = nested.params
         if any(isinstance(a, gast.Starred) for a in node.args) \
                 or any(k.arg is None for k in node.keywords):

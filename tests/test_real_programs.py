@@ -189,8 +189,38 @@ def test_functions_passed_to_higher_order_helpers(fn):
     check_grads(fn, X, W, wrt=(0, 1))
 
 
+def recursive_nested_default(x, w):
+    def walk(v, n, scale=w):
+        if n <= 0:
+            return v
+        return walk(np.sin(v) * scale + x, n - 1) * w
+    return np.sum(walk(x, 2) + walk(w, 1))
+
+
+def test_recursive_nested_functions():
+    check_grads(recursive_nested, X, W, wrt=(0, 1))
+    check_grads(recursive_nested_default, X, W, wrt=(0, 1))
+
+
+def mutually_recursive(x, w):
+    def even(v, n):
+        return v if n == 0 else odd(v * w, n - 1)
+    def odd(v, n):  # noqa: E306
+        return even(v + w, n - 1)
+    return np.sum(even(x, 2))
+
+
+def def_in_nested(x, w):
+    def outer(v):
+        def inner(u):
+            return u * w
+        return inner(v)
+    return np.sum(outer(x))
+
+
 @pytest.mark.parametrize("fn, words", [
-    (recursive_nested, "recursive call of the nested function 'power'"),
+    (mutually_recursive, "mutually recursive nested functions"),
+    (def_in_nested, "function defined inside a nested function"),
     (nested_passed_to_numpy, "nested function 'scale' used as a value"),
 ])
 def test_nested_refusals_name_the_construct(fn, words):
@@ -398,7 +428,8 @@ def test_generator_refusal_names_the_construct():
 
 def test_forward_mode_through_with_generator_and_partial():
     v = np.array([0.2, -0.1, 0.5])
-    for fn in (with_errstate, generator_with_while, partial_user_function, lambda_bound):
+    for fn in (with_errstate, generator_with_while, partial_user_function, lambda_bound,
+               recursive_nested, map_nested_two, nested_passed_to_helper):
         out, tangent = sg.jvp(lambda x, fn=fn: fn(x, W), X, v)
         eps = 1e-6
         numeric = (fn(X + eps * v, W) - fn(X - eps * v, W)) / (2 * eps)
