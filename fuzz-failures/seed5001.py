@@ -1,6 +1,6 @@
-# seed 5001 (nested=True, off=): internal: TypeError: 'dict_items' object is not subscriptable
+# seed 5001 (nested=True, off=int): internal: TypeError: 'dict_items' object is not subscriptable
 # grad_position=(0, 1)  float32=False
-# args=(2, {'w': array([-0.91223897, -0.91077784, -0.94996292]), 'b': 0.4596571945678123})
+# args=(-0.7338432111757918, {'w': array([1.04328768, 0.33622105, 1.1551594 ]), 'b': -0.08625428658988632})
 # import functools
 # 
 # import numpy as np
@@ -67,7 +67,7 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw1.py #2>", line 7, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzztvgpukc0/fw1.py #2>", line 7, in f_grad
 #     v4 = 0.5 * v4 + np.sum(np.sin(items[i][1]))
 #                                   ~~~~~^^^
 # TypeError: 'dict_items' object is not subscriptable

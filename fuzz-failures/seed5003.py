@@ -1,6 +1,6 @@
-# seed 5003 (nested=True, off=): internal: KeyError: #
+# seed 5003 (nested=True, off=int): internal: KeyError: #
 # grad_position=2  float32=False
-# args=(-2, {'w': array([ 0.31378371, -0.96192714,  0.88510809]), 'b': 1.0829210922794952}, [array([-0.45863992, -0.64116253, -0.30302885]), array([ 0.35552402,  0.09345653, -0.79779945])])
+# args=(-0.6555072256705085, {'w': array([ 1.00903221,  0.55927341, -0.17736364]), 'b': -0.5232400122618376}, [array([-0.27511433,  1.14693759, -0.71231555]), array([-0.36147861, -0.0747793 ,  0.39202817])])
 # import functools
 # 
 # import numpy as np
@@ -85,7 +85,7 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw3.py #5>", line 43, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzztvgpukc0/fw3.py #5>", line 43, in f_grad
 #     x = 0.5 * x + np.sum(np.sin(py[py_old[i]]))
 #                                    ~~~~~~^^^
 # KeyError: 0

@@ -1,4 +1,4 @@
-# seed 5008 (nested=True, off=): internal: TypeError: 'dict_values' object is not subscriptable
+# seed 5008 (nested=True, off=int): internal: TypeError: 'dict_values' object is not subscriptable
 # grad_position=(0, 2)  float32=False
 # args=(array([[ 0.74726008,  0.31901201, -0.06179494],        [ 1.03056751, -0.46116196, -0.97503501]]), -0.7440404642206149, array([[ 0.04144493,  0.77803537, -0.14356457],        [-1.12174018, -0.3070413 , -0.97318153]]))
 # import functools
@@ -85,7 +85,7 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw8.py #14>", line 81, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzztvgpukc0/fw8.py #14>", line 81, in f_grad
 #     y = 0.5 * y + np.sum(np.sin(values[i]))
 #                                 ~~~~~~^^^
 # TypeError: 'dict_values' object is not subscriptable

@@ -1,4 +1,4 @@
-# seed 5018 (nested=True, off=): internal: TypeError: 'dict_items' object is not subscriptable
+# seed 5018 (nested=True, off=int): internal: TypeError: 'dict_items' object is not subscriptable
 # grad_position=0  float32=False
 # args=(-1.0894561024370082, {'w': array([-0.79045389,  1.18042859,  0.35260683]), 'b': -0.10490732187748586}, array([0.83596444, 0.99464565, 0.84665935]))
 # import functools
@@ -60,10 +60,10 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw18.py #36>", line 3, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzztvgpukc0/fw18.py #35>", line 3, in f_grad
 #     out, out_saved = f_fwd(args_0, args_1, args_2)
 #                      ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_fwd from /tmp/sgfuzzf3539l0v/fw18.py #35>", line 11, in f_fwd
+#   File "<sourcegrad: f_fwd from /tmp/sgfuzztvgpukc0/fw18.py #34>", line 11, in f_fwd
 #     x = 0.5 * x + np.sum(np.sin(items[i][1]))
 #                                 ~~~~~^^^
 # TypeError: 'dict_items' object is not subscriptable

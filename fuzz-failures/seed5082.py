@@ -74,7 +74,7 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw82.py #166>", line 44, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzz22xjib6_/fw82.py #166>", line 44, in f_grad
 #     d5 = restore_item(d5, 'b', d5_old, copies)
 #          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
 #   File "/work/wt/closures/sourcegrad/runtime.py", line 263, in restore_item

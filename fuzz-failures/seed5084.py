@@ -1,4 +1,4 @@
-# seed 5084 (nested=True, off=): internal: KeyError: #
+# seed 5084 (nested=True, off=int): internal: KeyError: #
 # grad_position=(0,)  float32=False
 # args=(array(-0.88151157), {'w': array([-0.40933818,  0.60472885, -0.63857558]), 'b': 0.06317193972001478})
 # import functools
@@ -76,7 +76,7 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw84.py #169>", line 30, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzztvgpukc0/fw84.py #166>", line 30, in f_grad
 #     sum_5 = np.sum(np.sin(py[py_old[i]]))
 #                              ~~~~~~^^^
 # KeyError: 0

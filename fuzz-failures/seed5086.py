@@ -1,4 +1,4 @@
-# seed 5086 (nested=True, off=): internal: KeyError: #
+# seed 5086 (nested=True, off=int): internal: KeyError: #
 # grad_position=(1, 0)  float32=False
 # args=({'w': array([-0.03570593, -1.0403461 , -0.51573783]), 'b': 0.3260322987691522}, array([[ 0.32734783, -1.16976918, -0.03292254],        [-0.46247643,  1.04103537, -0.1236627 ]]), 0.8275666146409322)
 # import functools
@@ -73,7 +73,7 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw86.py #173>", line 6, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzztvgpukc0/fw86.py #170>", line 6, in f_grad
 #     z = 0.5 * z + np.sum(np.sin(px[px_old[i]]))
 #                                    ~~~~~~^^^
 # KeyError: 0

@@ -1,4 +1,4 @@
-# seed 5121 (nested=True, off=): internal: KeyError: #
+# seed 5121 (nested=True, off=int): internal: KeyError: #
 # grad_position=(0, 1, 2)  float32=False
 # args=({'w': array([-0.45948507, -0.39648325, -0.5238222 ]), 'b': 0.14531409696620323}, array([ 0.18703731,  0.12981126, -0.31355027]), array(0.32275428))
 # import functools
@@ -71,7 +71,7 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw121.py #244>", line 62, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzztvgpukc0/fw121.py #240>", line 62, in f_grad
 #     z = 0.5 * z + np.sum(np.sin(px[px_old[i]]))
 #                                    ~~~~~~^^^
 # KeyError: 0

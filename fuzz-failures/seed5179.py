@@ -1,6 +1,6 @@
-# seed 5179 (nested=True, off=): internal: TypeError: 'dict_items' object is not subscriptable
+# seed 5179 (nested=True, off=int): internal: TypeError: 'dict_items' object is not subscriptable
 # grad_position=(1,)  float32=False
-# args=({'w': array([ 1.07032465,  0.63226449, -0.93034651]), 'b': 0.5503807508414642}, array([ 0.64310425,  0.46041464, -1.06001977]), 0)
+# args=({'w': array([ 1.07032465,  0.63226449, -0.93034651]), 'b': 0.5503807508414642}, array([ 0.64310425,  0.46041464, -1.06001977]), -1.1945244520575797)
 # import functools
 # 
 # import numpy as np
@@ -95,7 +95,7 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw179.py #361>", line 6, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzztvgpukc0/fw179.py #357>", line 6, in f_grad
 #     z = 0.5 * z + np.sum(np.sin(items[i][1]))
 #                                 ~~~~~^^^
 # TypeError: 'dict_items' object is not subscriptable

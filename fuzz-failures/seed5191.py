@@ -1,4 +1,4 @@
-# seed 5191 (nested=True, off=): internal: TypeError: 'dict_values' object is not subscriptable
+# seed 5191 (nested=True, off=int): internal: TypeError: 'dict_values' object is not subscriptable
 # grad_position=(1, 0)  float32=True
 # args=(-1.0424271204165219, {'w': array([ 0.71785486,  1.1516446 , -0.17739506], dtype=float32), 'b': 0.012718058777337005})
 # import functools
@@ -77,7 +77,7 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw191.py #391>", line 17, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzztvgpukc0/fw191.py #387>", line 17, in f_grad
 #     k4 = values[i]
 #          ~~~~~~^^^
 # TypeError: 'dict_values' object is not subscriptable

@@ -1,4 +1,4 @@
-# seed 5210 (nested=True, off=): internal: TypeError: 'dict_items' object is not subscriptable
+# seed 5210 (nested=True, off=int): internal: TypeError: 'dict_items' object is not subscriptable
 # grad_position=(1, 0)  float32=False
 # args=(0.8278844377724968, {'w': array([0.98778335, 0.30258622, 1.09340587]), 'b': -0.6992362950947707})
 # import functools
@@ -84,7 +84,7 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw210.py #431>", line 51, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzztvgpukc0/fw210.py #425>", line 51, in f_grad
 #     items_item = items[i]
 #                  ~~~~~^^^
 # TypeError: 'dict_items' object is not subscriptable

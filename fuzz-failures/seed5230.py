@@ -1,4 +1,4 @@
-# seed 5230 (nested=True, off=): internal: TypeError: list indices must be integers or slices, not str
+# seed 5230 (nested=True, off=int): internal: TypeError: list indices must be integers or slices, not str
 # grad_position=(1, 0)  float32=False
 # args=(array([ 0.28226624, -0.49914475, -1.19637702]), array(-0.1450735))
 # import functools
@@ -141,7 +141,7 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw230.py #470>", line 429, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzztvgpukc0/fw230.py #464>", line 429, in f_grad
 #     d15 = restore_item(d15, 'w', d15_old_5, copies)
 #           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
 #   File "/work/wt/closures/sourcegrad/runtime.py", line 263, in restore_item

@@ -1,4 +1,4 @@
-# seed 5248 (nested=True, off=): internal: TypeError: list indices must be integers or slices, not str
+# seed 5248 (nested=True, off=int): internal: TypeError: list indices must be integers or slices, not str
 # grad_position=(1,)  float32=False
 # args=(array([[-0.17210855, -0.50787248, -0.18219983],        [-0.34089954, -0.61141282, -0.75608342]]), array(1.06966349), array([[-0.38024251,  0.23933887, -0.0133375 ],        [-1.01847761, -0.10654758, -0.18178403]]))
 # import functools
@@ -83,10 +83,10 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw248.py #508>", line 7, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzztvgpukc0/fw248.py #502>", line 7, in f_grad
 #     dargs_1_part = f_bwd(out_saved, dout)[0]
 #                    ^^^^^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_fwd from /tmp/sgfuzzf3539l0v/fw248.py #507>", line 217, in f_bwd
+#   File "<sourcegrad: f_fwd from /tmp/sgfuzztvgpukc0/fw248.py #501>", line 217, in f_bwd
 #     d10 = restore_item(d10, 'b', d10_old_1, copies)
 #           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
 #   File "/work/wt/closures/sourcegrad/runtime.py", line 263, in restore_item

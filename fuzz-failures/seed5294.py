@@ -1,6 +1,6 @@
-# seed 5294 (nested=True, off=): internal: TypeError: list indices must be integers or slices, not str
+# seed 5294 (nested=True, off=int): internal: TypeError: list indices must be integers or slices, not str
 # grad_position=(0, 2, 1)  float32=False
-# args=([array([0.7669112 , 0.45705175, 0.13381321]), array([-0.73481152,  0.02617778,  0.18784016])], array([[-0.29554215, -0.12756679,  0.11740509],        [ 0.71309127, -0.32446581,  0.71182435]]), -1)
+# args=([array([ 0.45705175,  0.13381321, -0.73481152]), array([ 0.02617778,  0.18784016, -0.29554215])], array([[-0.12756679,  0.11740509,  0.71309127],        [-0.32446581,  0.71182435, -0.03665512]]), 0.3273468358633984)
 # import functools
 # 
 # import numpy as np
@@ -63,7 +63,7 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw294.py #609>", line 50, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzztvgpukc0/fw294.py #602>", line 50, in f_grad
 #     d1 = restore_item(d1, 'b', d1_old, copies)
 #          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
 #   File "/work/wt/closures/sourcegrad/runtime.py", line 263, in restore_item

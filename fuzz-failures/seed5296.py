@@ -58,7 +58,7 @@
 #   File "/work/wt/closures/sourcegrad/api.py", line 436, in __call__
 #     res = f(*args, **kwargs)
 #           ^^^^^^^^^^^^^^^^^^
-#   File "<sourcegrad: f_grad from /tmp/sgfuzzf3539l0v/fw296.py #612>", line 52, in f_grad
+#   File "<sourcegrad: f_grad from /tmp/sgfuzz22xjib6_/fw296.py #612>", line 52, in f_grad
 #     d4 = restore_item(d4, 's', d4_old, copies)
 #          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
 #   File "/work/wt/closures/sourcegrad/runtime.py", line 263, in restore_item

@@ -1249,6 +1249,10 @@ class Normalizer:
                 return self.inline(nested, node)
         if callee is map and len(node.args) >= 2 and not node.keywords:
             return name(self.list_comprehension(self.map_as_comprehension(node)))
+        if callee is list and len(node.args) == 1 and not node.keywords \
+                and isinstance(node.args[0], gast.Call) and len(node.args[0].args) >= 2 \
+                and self.static_value(node.args[0].func) is map:
+            return self.expr(node.args[0])  # list(map(f, xs)): map makes a new list here
         if callee in (list, tuple) and len(node.args) == 1 and not node.keywords \
                 and isinstance(node.args[0], (gast.List, gast.Tuple, gast.ListComp,
                                               gast.GeneratorExp)) \

@@ -435,3 +435,36 @@ def test_forward_mode_through_with_generator_and_partial():
         numeric = (fn(X + eps * v, W) - fn(X - eps * v, W)) / (2 * eps)
         assert np.allclose(out, fn(X, W)), fn.__name__
         assert np.allclose(tangent, numeric, rtol=1e-5, atol=1e-7), fn.__name__
+
+
+# -- a program as an autograd/JAX user writes it ---------------------------------------
+
+def rnn_loss(params, xs, ys):
+    def step(h, x_t):
+        return np.tanh(h @ params["Wh"] + x_t @ params["Wx"] + params["b"])
+
+    def predict(h):
+        return h @ params["Wo"]
+
+    h = np.zeros(params["Wh"].shape[0])
+    hs = []
+    for x_t in xs:
+        h = step(h, x_t)
+        hs.append(h)
+    preds = list(map(predict, hs))
+    return sum(np.sum((p - y) ** 2) for p, y in zip(preds, ys)) / len(ys)
+
+
+def test_rnn_with_nested_defs_dict_params_map_and_generator_expression():
+    rng = np.random.default_rng(0)
+    params = {"Wh": 0.3 * rng.standard_normal((4, 4)), "Wx": 0.3 * rng.standard_normal((3, 4)),
+              "b": 0.1 * rng.standard_normal(4), "Wo": 0.3 * rng.standard_normal((4, 2))}
+    xs = rng.standard_normal((5, 3))
+    ys = rng.standard_normal((5, 2))
+    g = sg.grad(rnn_loss)(params, xs, ys)
+    flat, unravel = sg.ravel(params)
+
+    def loss_flat(v):
+        return rnn_loss(unravel(v), xs, ys)
+    want = numeric_grad(loss_flat, (flat,), 0)
+    assert np.allclose(sg.ravel(g)[0], want, rtol=1e-5, atol=1e-7)
