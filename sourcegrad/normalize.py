@@ -1049,6 +1049,9 @@ class Normalizer:
     def expr(self, node, hint="t"):
         """Normalize ``node`` to a single operation over atoms (not yet assigned)."""
         if isinstance(node, gast.Name) and node.id in self.nested:
+            as_lambda = self.nested_as_lambda(self.nested[node.id], node)
+            if as_lambda is not None:  # evaluated as written where no gradient flows
+                return as_lambda
             self.refuse(node, f"nested function {node.id!r} used as a value",
                         hint="call it in place (or through map()); to pass it to a helper, "
                              "define it at module level and pass the values it reads as "
@@ -1316,6 +1319,19 @@ class Normalizer:
         elt = gast.Call(func=node.args[0], args=[name(v) for v in vs], keywords=[])
         comp = gast.comprehension(target=target, iter=it, ifs=[], is_async=0)
         return gast.copy_location(gast.ListComp(elt=elt, generators=[comp]), node)
+
+    def nested_as_lambda(self, nested, node):
+        """A nested function of one ``return`` used as a value (``sorted(xs, key=f)``)
+        as the lambda it is; activity refuses it if it reads a differentiated value."""
+        fdef = nested.fdef
+        if nested.partial_of is not None or nested.recursive or len(fdef.body) != 1 \
+                or not isinstance(fdef.body[0], gast.Return) or fdef.body[0].value is None:
+            return None
+        args = copy_tree(fdef.args)
+        args.defaults = [name(nested.defaults[p]) for p in nested.params
+                         if p in nested.defaults]
+        lam = gast.Lambda(args=args, body=copy_tree(fdef.body[0].value))
+        return gast.copy_location(lam, node)
 
     def function_value(self, node):
         """The nested function (or lambda) ``node`` denotes, if it is one."""

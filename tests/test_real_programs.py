@@ -183,7 +183,22 @@ def nested_passed_to_numpy(x, w):
     return np.sum(np.apply_along_axis(scale, 0, x))
 
 
-@pytest.mark.parametrize("fn", [nested_passed_to_helper, lambda_passed_to_helper],
+def nested_returned(x, w):
+    def shifted(v):
+        u = v + w
+        return u * u
+    fns = [shifted]
+    return np.sum(fns[0](x))
+
+
+def lambda_as_a_sort_key(x, w):
+    key = lambda pair: -pair[0]  # noqa: E731 -- no gradient through it: runs as written
+    order = sorted([(1.0, 0), (2.0, 1)], key=key)
+    return np.sum(x * w) * (order[0][1] + 1.0)
+
+
+@pytest.mark.parametrize("fn", [nested_passed_to_helper, lambda_passed_to_helper,
+                                lambda_as_a_sort_key],
                          ids=lambda f: f.__name__)
 def test_functions_passed_to_higher_order_helpers(fn):
     check_grads(fn, X, W, wrt=(0, 1))
@@ -221,7 +236,8 @@ def def_in_nested(x, w):
 @pytest.mark.parametrize("fn, words", [
     (mutually_recursive, "mutually recursive nested functions"),
     (def_in_nested, "function defined inside a nested function"),
-    (nested_passed_to_numpy, "nested function 'scale' used as a value"),
+    (nested_passed_to_numpy, "over a differentiated value"),
+    (nested_returned, "nested function 'shifted' used as a value"),
 ])
 def test_nested_refusals_name_the_construct(fn, words):
     with pytest.raises(sg.SourcegradError, match=words):
