@@ -208,8 +208,18 @@ def _refuse_if_varied(stmt, node, varied, parsed):
             f"{what} over a differentiated value",
             detail=f"{what}s are supported only where no gradient flows through them, "
                    f"but this one reads {', '.join(carried)}",
-            hint="use a for loop (appending to a list) or an array operation",
+            hint=_OPAQUE_HINTS.get(type(node), "use a for loop (appending to a list) or an "
+                                                "array operation"),
             **parsed.where(origin))
+
+
+_OPAQUE_HINTS = {
+    gast.Lambda: "bind the lambda to a name and call it in place (or through map()); to "
+                 "pass a function to a helper, define it at module level and pass the "
+                 "values it reads as arguments",
+    gast.GeneratorExp: "pass it to a function that consumes it whole (sum, max, list, "
+                       "np.stack) or use a for loop",
+}
 
 
 __all__ = ["analyse", "Activity", "INACTIVE_ATTRS"]

@@ -15,7 +15,6 @@ from sourcegrad.errors import UnsupportedSyntaxError
 # node type -> (what to call it, what to do instead)
 _REFUSED = {
     gast.Try: ("try statement", "move error handling outside the differentiated function"),
-    gast.With: ("with statement", "move the context manager outside the differentiated function"),
     gast.AsyncWith: ("async with statement", "differentiate synchronous code"),
     gast.AsyncFor: ("async for loop", "differentiate synchronous code"),
     gast.AsyncFunctionDef: ("async function", "differentiate synchronous code"),
@@ -28,9 +27,6 @@ _REFUSED = {
     gast.Import: ("import statement", "import at module level"),
     gast.ImportFrom: ("import statement", "import at module level"),
     gast.ClassDef: ("class definition", "define the class at module level"),
-    gast.FunctionDef: ("nested function definition",
-                       "define the helper at module level (it is then differentiated "
-                       "when called)"),
     gast.NamedExpr: ("assignment expression (:=)", "assign in a separate statement"),
 }
 if hasattr(gast, "Match"):

@@ -21,13 +21,15 @@ its ``origin`` annotation (for comments in the generated code and error position
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import types
 import weakref
 
 import gast
 import numpy as np
 
-from sourcegrad import astutil, runtime
+from sourcegrad import astutil, closures, runtime
 from sourcegrad.astutil import copy_tree
 from sourcegrad.errors import UnsupportedSyntaxError
 from sourcegrad.jumps import lower_jumps
@@ -321,9 +323,13 @@ class Normalizer:
         self.branch_depth = 0
         self.locals = set()
         self.multi = set()      # names assigned inside control flow: never renamed
+        self.nested = {}        # nested function name -> closures.Nested (inlined at calls)
+        self.lifted = {}        # id(Nested) -> (lifted function, names it reads)
+        self.inlining = []      # the nested functions being inlined, innermost last
 
     # -- entry --------------------------------------------------------------
     def run(self, fdef):
+        self.nested = closures.extract(self.parsed, self.namer, fdef)
         params = [a.id for a in fdef.args.args + fdef.args.posonlyargs + fdef.args.kwonlyargs]
         if fdef.args.vararg is not None:
             params.append(fdef.args.vararg.id)
@@ -694,7 +700,8 @@ class Normalizer:
                                      keywords=[]))
             return
         call = self.call(v)
-        self.emit(gast.Expr(value=call))
+        if not is_atom(call):  # an inlined nested function's result
+            self.emit(gast.Expr(value=call))
 
     def visit_Assert(self, s):
         test = self.atom(s.test, "assertion")
@@ -872,6 +879,9 @@ class Normalizer:
         if isinstance(it, gast.Call) and isinstance(it.func, gast.Name):
             fn = self.parsed.resolve(it.func.id) if it.func.id not in self.locals else MISSING
         target = s.target
+        if isinstance(fn, types.FunctionType) and fn.__code__.co_flags & inspect.CO_GENERATOR:
+            self.generator_loop(fn, s)
+            return
         if fn is range and not it.keywords:
             args = [self.atom(a, "n") for a in it.args]
             loop_target = target if isinstance(target, gast.Name) else None
@@ -892,7 +902,15 @@ class Normalizer:
             return
         # any other iterable: loop over an index so the reverse sweep can
         # send each item's adjoint back to its place in the sequence
-        if fn is enumerate and len(it.args) == 1 and not it.keywords \
+        inner = it.args[0] if fn is enumerate and len(it.args) == 1 else None
+        if isinstance(inner, gast.Call) and not inner.keywords and inner.args \
+                and self.static_value(inner.func) is zip and isinstance(target, gast.Tuple) \
+                and len(target.elts) == 2 and isinstance(target.elts[1], gast.Tuple) \
+                and len(target.elts[1].elts) == len(inner.args):
+            # for i, (a, b) in enumerate(zip(xs, ys)): one index over both sequences
+            seqs = [self.atom(a, "seq") for a in inner.args]
+            index_target, targets = target.elts[0], list(target.elts[1].elts)
+        elif fn is enumerate and len(it.args) == 1 and not it.keywords \
                 and isinstance(target, gast.Tuple) and len(target.elts) == 2:
             seqs = [self.atom(it.args[0], "seq")]
             index_target, targets = target.elts[0], [target.elts[1]]
@@ -936,6 +954,32 @@ class Normalizer:
         rng = gast.Call(func=name("range"), args=[count], keywords=[])
         self.emit(gast.For(target=name(index, gast.Store()), iter=rng, body=body,
                            orelse=[], type_comment=None))
+
+    def visit_With(self, s):
+        """``with m as t: body`` -> ``t = m.__enter__(); body; m.__exit__(None, None,
+        None)``: the manager is entered and left around the body in the forward sweep
+        (np.errstate, warnings.catch_warnings, a timer); it carries no gradient."""
+        for n in astutil.walk(gast.Module(body=s.body, type_ignores=[])):
+            if isinstance(n, (gast.Return, gast.Break, gast.Continue)) \
+:
+                self.refuse(n, f"{type(n).__name__.lower()} inside a with block",
+                            hint="set a variable and leave the with block normally")
+        managers = []
+        for item in s.items:
+            manager = self.atom(item.context_expr, "manager")
+            enter = gast.Call(func=gast.Attribute(value=manager, attr="__enter__",
+                                                  ctx=gast.Load()), args=[], keywords=[])
+            if item.optional_vars is not None:
+                self.assign_to(item.optional_vars, enter)
+            else:
+                self.emit(gast.Expr(value=enter))
+            managers.append(manager)
+        for st in self.block(s.body):
+            self.emit(st)
+        for manager in reversed(managers):
+            self.emit(gast.Expr(value=gast.Call(
+                func=gast.Attribute(value=manager, attr="__exit__", ctx=gast.Load()),
+                args=[const(None)] * 3, keywords=[])))
 
     def visit_Break(self, s):
         self.emit(gast.Break())  # only ever the last statement of a loop body (see jumps)
@@ -1004,6 +1048,14 @@ class Normalizer:
 
     def expr(self, node, hint="t"):
         """Normalize ``node`` to a single operation over atoms (not yet assigned)."""
+        if isinstance(node, gast.Name) and node.id in self.nested:
+            as_lambda = self.nested_as_lambda(self.nested[node.id], node)
+            if as_lambda is not None:  # evaluated as written where no gradient flows
+                return as_lambda
+            self.refuse(node, f"nested function {node.id!r} used as a value",
+                        hint="call it in place (or through map()); to pass it to a helper, "
+                             "define it at module level and pass the values it reads as "
+                             "arguments")
         if isinstance(node, gast.Name):
             if node.id in self.rename:
                 return name(self.rename[node.id])
@@ -1070,7 +1122,9 @@ class Normalizer:
                     self.refuse(e, "starred expression in a tuple or list")
                 elts.append(self.atom(e, "item"))
             return type(node)(elts=elts, ctx=gast.Load())
-        if isinstance(node, gast.ListComp) and self.reads_locals(node):
+        if isinstance(node, (gast.ListComp, gast.GeneratorExp)) and self.reads_locals(node):
+            # a generator expression is consumed whole by what it is passed to (sum,
+            # max, np.stack, tuple): a list of the same items
             return name(self.list_comprehension(node))
         if isinstance(node, gast.Dict) and self.reads_locals(node) and all(
                 isinstance(k, gast.Constant) and type(k.value) in (str, int) for k in node.keys):
@@ -1174,6 +1228,57 @@ class Normalizer:
 
     def call(self, node):
         func = node.func
+        if isinstance(func, gast.Name) and func.id in self.nested:
+            nested = self.nested[func.id]
+            if nested.partial_of is not None:
+                return self.call(gast.copy_location(gast.Call(
+                    func=copy_tree(nested.partial_of),
+                    args=[name(a) for a in nested.args] + node.args,
+                    keywords=[gast.keyword(arg=k, value=name(v))
+                              for k, v in nested.keywords.items()] + node.keywords), node))
+            return self.inline(nested, node)
+        if isinstance(func, gast.Lambda):
+            return self.inline(closures.Nested("lambda", func, closures.lambda_def(func),
+                                               [p.id for p in func.args.args]), node)
+        callee = self.static_value(func)
+        if isinstance(func, gast.Name) and callee is not MISSING \
+                and any(self.function_value(a) for a in node.args + [k.value for k in
+                                                                    node.keywords]):
+            helper = closures.helper_def(self.parsed, self.namer, callee, node)
+            if helper is not None:  # a higher-order helper of this module: inlined
+                nested, captures = helper
+                for st in captures:
+                    self.visit(st)
+                return self.inline(nested, node)
+        if callee is map and len(node.args) >= 2 and not node.keywords:
+            return name(self.list_comprehension(self.map_as_comprehension(node)))
+        if callee is list and len(node.args) == 1 and not node.keywords \
+                and isinstance(node.args[0], gast.Call) and len(node.args[0].args) >= 2 \
+                and self.static_value(node.args[0].func) is map:
+            return self.expr(node.args[0])  # list(map(f, xs)): map makes a new list here
+        if callee in (list, tuple) and len(node.args) == 1 and not node.keywords \
+                and isinstance(node.args[0], (gast.List, gast.Tuple, gast.ListComp,
+                                              gast.GeneratorExp)) \
+                and self.reads_locals(node.args[0]) \
+                and (callee is list or isinstance(node.args[0], (gast.List, gast.Tuple))):
+            arg = node.args[0]
+            if isinstance(arg, (gast.List, gast.Tuple)):  # tuple([a, b]) is (a, b)
+                return self.expr(gast.copy_location(
+                    (gast.Tuple if callee is tuple else gast.List)(elts=arg.elts,
+                                                                   ctx=gast.Load()), arg))
+            return name(self.list_comprehension(arg))
+        if isinstance(callee, functools.partial):
+            # a module-level partial: its function called with its arguments
+            part = func
+            pos = [gast.Subscript(value=gast.Attribute(value=part, attr="args", ctx=gast.Load()),
+                                  slice=const(i), ctx=gast.Load())
+                   for i in range(len(callee.args))]
+            kws = [gast.keyword(arg=k, value=gast.Subscript(
+                value=gast.Attribute(value=part, attr="keywords", ctx=gast.Load()),
+                slice=const(k), ctx=gast.Load())) for k in callee.keywords]
+            return self.call(gast.copy_location(gast.Call(
+                func=gast.Attribute(value=part, attr="func", ctx=gast.Load()),
+                args=pos + node.args, keywords=kws + node.keywords), node))
         if self.static_value(func) is dict and not node.args and node.keywords \
                 and all(k.arg for k in node.keywords) and self.reads_locals(node):
             return self.make_dict([k.arg for k in node.keywords],
@@ -1185,7 +1290,13 @@ class Normalizer:
             func = self.atom(func, "fn")
         args = []
         for a in node.args:
-            if isinstance(a, gast.Starred) and isinstance(a.value, (gast.List, gast.Tuple)) \
+            if callee in (next, iter) and isinstance(a, gast.GeneratorExp):
+                # consumed one item at a time: kept a generator (activity refuses one
+                # that carries gradient)
+                lazy = self.namer.fresh("items")
+                self.emit(assign(lazy, a))
+                args.append(name(lazy))
+            elif isinstance(a, gast.Starred) and isinstance(a.value, (gast.List, gast.Tuple)) \
                     and not any(isinstance(e, gast.Starred) for e in a.value.elts):
                 args += [self.atom(e, "arg") for e in a.value.elts]  # f(*[a, b]) is f(a, b)
             elif isinstance(a, gast.Starred):
@@ -1196,6 +1307,137 @@ class Normalizer:
                     for k in node.keywords]
         return gast.Call(func=func, args=args, keywords=keywords)
 
+    def map_as_comprehension(self, node):
+        """``map(f, a, b)`` -> ``[f(v, w) for v, w in zip(a, b)]`` (a list: map's
+        iterator is consumed whole where it carries gradient)."""
+        vs = [self.namer.fresh("item") for _ in node.args[1:]]
+        if len(vs) == 1:
+            target, it = name(vs[0], gast.Store()), node.args[1]
+        else:
+            target = gast.Tuple(elts=[name(v, gast.Store()) for v in vs], ctx=gast.Store())
+            it = gast.Call(func=name("zip"), args=node.args[1:], keywords=[])
+        elt = gast.Call(func=node.args[0], args=[name(v) for v in vs], keywords=[])
+        comp = gast.comprehension(target=target, iter=it, ifs=[], is_async=0)
+        return gast.copy_location(gast.ListComp(elt=elt, generators=[comp]), node)
+
+    def nested_as_lambda(self, nested, node):
+        """A nested function of one ``return`` used as a value (``sorted(xs, key=f)``)
+        as the lambda it is; activity refuses it if it reads a differentiated value."""
+        fdef = nested.fdef
+        if nested.partial_of is not None or nested.recursive or len(fdef.body) != 1 \
+                or not isinstance(fdef.body[0], gast.Return) or fdef.body[0].value is None:
+            return None
+        args = copy_tree(fdef.args)
+        args.defaults = [name(nested.defaults[p]) for p in nested.params
+                         if p in nested.defaults]
+        lam = gast.Lambda(args=args, body=copy_tree(fdef.body[0].value))
+        return gast.copy_location(lam, node)
+
+    def function_value(self, node):
+        """The nested function (or lambda) ``node`` denotes, if it is one."""
+        if isinstance(node, gast.Name) and node.id in self.nested:
+            return self.nested[node.id]
+        if isinstance(node, gast.Lambda):
+            return closures.Nested("lambda", node, closures.lambda_def(node),
+                                   [p.id for p in node.args.args])
+        return None
+
+    def generator_loop(self, fn, s):
+        """``for v in gen(a): body`` over a generator function of this module: the
+        generator inlined, each ``yield e`` replaced by ``v = e`` and the body."""
+        got = closures.generator_def(self.parsed, self.namer, fn, s.iter)
+        if got is None:
+            self.refuse(s.iter, f"loop over the generator {fn.__name__}() of another module",
+                        hint="return a list instead of yielding values")
+        if any(isinstance(n, gast.Break) for st in s.body for n in astutil.walk(st)):
+            self.refuse(s, "break in a loop over a generator",
+                        hint="loop over a list the generator's values are collected in")
+        nested, captures = got
+        for st in captures:
+            self.visit(st)
+        self.multi |= assigned_names([s])
+        self.inline(nested, s.iter, splice=(s.target, s.body))
+
+    def call_lifted(self, nested, node):
+        """A call of a recursive nested function: a call of its lifted version (see
+        closures.lift), the enclosing values it reads passed by name."""
+        if id(nested) not in self.lifted:
+            self.lifted[id(nested)] = closures.lift(self.parsed, nested, self.locals,
+                                                    set(self.nested))
+        fn, free = self.lifted[id(nested)]
+        for a in node.args + [k.value for k in node.keywords]:
+            if self.function_value(a) is not None or isinstance(a, gast.Starred):
+                self.refuse(a, f"this argument in a call of the recursive nested function "
+                               f"{nested.name!r}", hint="pass values one by one")
+        bound = {p: self.atom(a, p) for p, a in zip(nested.params, node.args)}
+        bound.update((k.arg, self.atom(k.value, k.arg)) for k in node.keywords)
+        for p in nested.params:
+            if p not in bound and p in nested.defaults:
+                bound[p] = name(nested.defaults[p])
+        func = gast.Name(id=nested.name, ctx=gast.Load(), annotation=None, type_comment=None)
+        setanno(func, "runtime", fn)
+        return gast.Call(func=func, args=[bound[p] for p in nested.params if p in bound],
+                         keywords=[gast.keyword(arg=f, value=self.atom(name(f), f))
+                                   for f in free], )
+
+    def inline(self, nested, node, splice=None):
+        """A call of a nested function, inlined: its parameters and locals become fresh
+        names, the enclosing names it reads are read here (see closures)."""
+        if nested.recursive and splice is None:
+            return self.call_lifted(nested, node)
+        if nested.name in self.inlining:
+            self.refuse(node, f"mutually recursive nested functions ({nested.name!r})",
+                        hint="define them at module level and pass the values they read "
+                             "as arguments")
+        params = nested.params
+        if any(isinstance(a, gast.Starred) for a in node.args) \
+                or any(k.arg is None for k in node.keywords):
+            self.refuse(node, "*args or **kwargs in a call of a nested function",
+                        hint="pass the arguments one by one")
+        if len(node.args) > len(params):
+            self.refuse(node, f"too many arguments in a call of {nested.name!r}")
+        bound, functions = {}, {}
+        for p, a in list(zip(params, node.args)) + [(k.arg, k.value) for k in node.keywords]:
+            if p not in params or p in bound or p in functions:
+                self.refuse(node, f"unexpected argument {p!r} in a call of {nested.name!r}")
+            fn_value = self.function_value(a)
+            if fn_value is not None:  # a function passed in: inlined where it is called
+                functions[p] = fn_value
+            else:
+                bound[p] = self.atom(a, p)
+        for p in params:
+            if p not in bound and p not in functions:
+                if p not in nested.defaults:
+                    self.refuse(node, f"missing argument {p!r} in a call of {nested.name!r}")
+                bound[p] = name(nested.defaults[p])
+        body = [copy_tree(s) for s in nested.fdef.body]
+        own = set(params) | assigned_names(body)
+        fresh = {n: self.namer.fresh(n) for n in sorted(own)}
+        for s in body:
+            for n in astutil.walk(s):
+                if isinstance(n, gast.Name) and n.id in fresh:
+                    n.id = fresh[n.id]
+        self.locals |= set(fresh.values())
+        self.multi |= set(fresh.values())
+        self.rebound |= set(fresh.values())
+        for p in params:
+            if p in functions:
+                self.nested[fresh[p]] = functions[p]
+            else:
+                self.assign_to(name(fresh[p], gast.Store()), bound[p])
+        ret = body.pop().value if body and isinstance(body[-1], gast.Return) else None
+        if splice is not None:  # a generator: each `yield e` -> `target = e; loop body`
+            body, ret = _splice(body, *splice), None
+        saved = self.origin
+        self.inlining.append(nested.name)
+        for s in body:
+            self.origin = s
+            self.visit(s)
+        self.origin = saved
+        result = const(None) if ret is None else self.atom(ret, nested.name + "_out")
+        self.inlining.pop()
+        return result
+
     def is_static_callee(self, func) -> bool:
         if self.static_value(func) is not MISSING:
             return True
@@ -1204,6 +1446,22 @@ class Normalizer:
         obj = self.parsed.denotes(func, self.locals, objects=True)
         return obj is not MISSING and (registry.lookup(obj) is not None
                                        or foreign.library_of(obj) is not None)
+
+
+def _splice(stmts, target, loop_body):
+    out = []
+    for st in stmts:
+        if isinstance(st, gast.Expr) and isinstance(st.value, gast.Yield):
+            value = st.value.value if st.value.value is not None else const(None)
+            out.append(gast.copy_location(gast.Assign(targets=[copy_tree(target)], value=value,
+                                                      type_comment=None), st))
+            out += [copy_tree(b) for b in loop_body]
+            continue
+        for fld in ("body", "orelse"):
+            if isinstance(getattr(st, fld, None), list):
+                setattr(st, fld, _splice(getattr(st, fld), target, loop_body))
+        out.append(st)
+    return out
 
 
 def _clone(node):

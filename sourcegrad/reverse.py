@@ -26,7 +26,7 @@ import operator
 import gast
 
 from sourcegrad import astutil
-from sourcegrad import runtime
+from sourcegrad import closures, runtime
 from sourcegrad.activity import INACTIVE_ATTRS, statements
 from sourcegrad.astutil import BINOPS, copy_tree
 from sourcegrad.errors import NoDerivativeError, UnsupportedSyntaxError
@@ -256,6 +256,13 @@ class Reverser:
                         hint="write the result to a new variable (y = x + ...) instead")
         kind, obj = self.ctx.classify(v, self)
         varied = [a for a in args if isinstance(a, gast.Name) and a.id in self.act.varied]
+        shift = 0
+        if kind == "user":
+            obj, shift = obj.func, int(obj.self_expr is not None)
+        if kind in ("user", "unknown") and varied and not closures.writes_into(
+                obj, [i + shift for i in range(len(v.args))],
+                [k.arg for k in v.keywords if k.arg]):
+            return  # a call for its output (print, logging, a plot): run, no adjoint
         if kind != "nondiff" and varied:
             what = _describe(v.func, obj if kind != "dynamic" else None)
             self.refuse(s, f"call to {what} whose result is discarded",

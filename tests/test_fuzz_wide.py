@@ -58,14 +58,7 @@ GAPS = {
                                        "return np.sum(d['a'])"),
 }
 # Nested defs and lambdas (only in the nested corpus): support is being added.
-NESTED_GAPS = {
-    "nested function definition is not supported": (
-        "a nested def reading a differentiated value",
-        "def g(a):\n    return a * x\nreturn np.sum(g(x))"),
-    "lambda over a differentiated value": (
-        "a lambda reading a differentiated value",
-        "g = lambda a: a * x\nreturn np.sum(g(x))"),
-}
+NESTED_GAPS = {}
 
 _INT = "int inputs get an integer (truncated) gradient (crash13)"
 _DECO = "a decorator that changes the value is skipped: value and gradient (crash13)"
@@ -87,7 +80,7 @@ KNOWN = {
     45: _DICTAUG, 71: _VARARGS_DECO, 66: _INT_OUTPUT, 92: _DICTITER,
 }
 KNOWN_NESTED = {
-    2: _VARARGS_DECO,
+    2: _VARARGS_DECO, 5: _DICTKEYS, 23: _DICTITER,
 }
 
 

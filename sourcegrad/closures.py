@@ -1,0 +1,352 @@
+"""Part of stage 3 -- nested functions, lambdas and ``functools.partial``.
+
+Before normalization, the nested functions of the differentiated function are
+taken out of its body: each ``def step(h, x_t): ...`` (or ``step = lambda h:
+...``, or ``step = functools.partial(g, w)``) becomes a :class:`Nested`, and
+the statement that defined it is replaced by assignments capturing what Python
+evaluates when the definition runs (the defaults, the partial's arguments)::
+
+    def step(h, w=w):             step_w = w
+        return np.tanh(h * w)
+
+The normalizer then inlines each call ``step(a)`` in place (``Normalizer.inline``):
+the nested function's parameters and locals become fresh names, the names it
+reads from the enclosing function are read where the call runs (Python's late
+binding), so gradient flows to the enclosing values it closes over as to any
+other operand. A nested function used as a value (returned, passed to a helper
+other than ``map``) or calling itself is refused by name.
+"""
+from __future__ import annotations
+
+import ast
+import functools
+import inspect
+import linecache
+import textwrap
+import types
+from dataclasses import dataclass, field
+
+import gast
+import numpy as np
+
+from sourcegrad import astutil
+from sourcegrad.errors import UnsupportedSyntaxError
+from sourcegrad.fence import fence
+from sourcegrad.jumps import lower_jumps
+from sourcegrad.parse import MISSING, parse_function
+
+
+@dataclass
+class Nested:
+    """A nested function (``fdef`` lowered: its only return is its last statement) or,
+    with ``partial_of``, a ``functools.partial`` (``args``/``keywords``: captured names)."""
+    name: str
+    node: object
+    fdef: object = None
+    params: list = field(default_factory=list)
+    defaults: dict = field(default_factory=dict)   # parameter -> captured name
+    recursive: bool = False
+    partial_of: object = None
+    args: list = field(default_factory=list)
+    keywords: dict = field(default_factory=dict)
+
+
+def _name(n, store=False):
+    return gast.Name(id=n, ctx=gast.Store() if store else gast.Load(), annotation=None,
+                     type_comment=None)
+
+
+def _assign(target, value, where):
+    return gast.copy_location(gast.Assign(targets=[_name(target, True)], value=value,
+                                          type_comment=None), where)
+
+
+def lambda_def(node, fname="lambda"):
+    """``lambda a: e`` as ``def fname(a): return e``."""
+    ret = gast.copy_location(gast.Return(value=node.body), node)
+    fdef = gast.FunctionDef(name=fname, args=node.args, body=[ret], decorator_list=[],
+                            returns=None, type_comment=None, type_params=[])
+    return gast.copy_location(fdef, node)
+
+
+def _bindings(body):
+    """name -> how many statements bind it (assignments, loop targets, defs)."""
+    count = {}
+    for s in astutil.statements(body):
+        if isinstance(s, gast.FunctionDef):
+            count[s.name] = count.get(s.name, 0) + 1
+    for s in body:
+        for n in astutil.walk(s):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                count[n.id] = count.get(n.id, 0) + 1
+    return count
+
+
+class Extractor:
+    def __init__(self, parsed, namer):
+        self.parsed = parsed
+        self.namer = namer
+        self.nested = {}
+
+    def refuse(self, node, what, hint=None, detail=None):
+        raise UnsupportedSyntaxError(what, hint=hint, detail=detail, **self.parsed.where(node))
+
+    def run(self, fdef):
+        self.count = _bindings(fdef.body)
+        self.locals = set(self.count) | {a.id for a in fdef.args.args + fdef.args.posonlyargs
+                                         + fdef.args.kwonlyargs}
+        fdef.body = self.block(fdef.body)
+        return self.nested
+
+    def block(self, stmts):
+        out = []
+        for s in stmts:
+            out += self.stmt(s)
+        return out or [gast.copy_location(gast.Pass(), stmts[0])] if stmts else out
+
+    def stmt(self, s):
+        if isinstance(s, gast.FunctionDef):
+            return self.define(s.name, s, s)
+        if isinstance(s, gast.Assign) and len(s.targets) == 1 \
+                and isinstance(s.targets[0], gast.Name):
+            v = s.value
+            if isinstance(v, gast.Lambda):
+                return self.define(s.targets[0].id, lambda_def(v, s.targets[0].id), v)
+            if isinstance(v, gast.Call) and v.args \
+                    and self.parsed.denotes(v.func, self.locals) is functools.partial:
+                return self.partial(s.targets[0].id, v, s)
+        for fld in ("body", "orelse"):
+            if isinstance(getattr(s, fld, None), list) and not isinstance(s, gast.FunctionDef):
+                setattr(s, fld, self.block(getattr(s, fld)))
+        return [s]
+
+    def check_once(self, fname, node):
+        if self.count.get(fname, 0) != 1:
+            self.refuse(node, f"nested function {fname!r} bound more than once",
+                        hint="give each nested function its own name, bound once")
+
+    def define(self, fname, fdef, node):
+        self.check_once(fname, node)
+        a = fdef.args
+        if fdef.decorator_list:
+            self.refuse(fdef, "decorated nested function",
+                        hint="define the decorated function at module level")
+        if a.vararg is not None or a.kwarg is not None or a.kwonlyargs:
+            self.refuse(fdef, "nested function with *args, **kwargs or keyword-only "
+                        "parameters", hint="name its parameters")
+        for n in astutil.walk(fdef):
+            if n is not fdef and isinstance(n, (gast.FunctionDef, gast.Lambda)):
+                self.refuse(n, "function defined inside a nested function",
+                            hint="define it in the differentiated function itself")
+        params = [p.id for p in a.posonlyargs + a.args]
+        captures, defaults = [], {}
+        for p, d in zip(params[len(params) - len(a.defaults):], a.defaults):
+            defaults[p] = self.namer.fresh(f"{fname}_{p}")
+            captures.append(_assign(defaults[p], d, node))
+        lowered = astutil.copy_tree(fdef)
+        lowered.decorator_list, lowered.args.defaults = [], []
+        lower_jumps(lowered, self.namer)
+        recursive = any(isinstance(n, gast.Call) and isinstance(n.func, gast.Name)
+                        and n.func.id == fname for n in astutil.walk(fdef))
+        self.nested[fname] = Nested(fname, node, lowered, params, defaults, recursive)
+        return captures
+
+    def partial(self, fname, call, s):
+        self.check_once(fname, s)
+        if any(k.arg is None for k in call.keywords) \
+                or any(isinstance(a, gast.Starred) for a in call.args):
+            self.refuse(call, "functools.partial with *args or **kwargs",
+                        hint="pass the arguments by name")
+        captures, args, keywords = [], [], {}
+        for i, a in enumerate(call.args[1:]):
+            args.append(self.namer.fresh(f"{fname}_arg"))
+            captures.append(_assign(args[-1], a, s))
+        for k in call.keywords:
+            keywords[k.arg] = self.namer.fresh(f"{fname}_{k.arg}")
+            captures.append(_assign(keywords[k.arg], k.value, s))
+        self.nested[fname] = Nested(fname, call, partial_of=call.args[0], args=args,
+                                    keywords=keywords)
+        return captures
+
+
+def helper_def(parsed, namer, fn, node, generator=False):
+    """A module-level Python function ``fn`` called with a nested function or lambda
+    as an argument (``apply_twice(step, h)``), as a :class:`Nested` to inline: its
+    lines renumbered as ``parsed``'s (the same file), its defaults captured by
+    the returned statements. None when it cannot be inlined (another module's
+    function, a closure, a method, a generator, a decorated function)."""
+    if not isinstance(fn, types.FunctionType) or fn.__closure__ \
+            or fn.__globals__ is not parsed.globals or hasattr(fn, "__wrapped__") \
+            or fn.__code__.co_flags & ((0 if generator else inspect.CO_GENERATOR)
+                                       | inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+        return None
+    try:
+        other = parse_function(fn)
+    except Exception:  # noqa: BLE001 -- no source: not inlined (refused as a value)
+        return None
+    if other.filename != parsed.filename or other.colshift != parsed.colshift:
+        return None
+    tree = astutil.copy_tree(other.tree)
+    shift = other.firstline - parsed.firstline
+    for n in astutil.walk(tree):
+        for attr in ("lineno", "end_lineno"):
+            if getattr(n, attr, None) is not None:
+                setattr(n, attr, getattr(n, attr) + shift)
+    if tree.decorator_list:
+        return None
+    if not generator:
+        fence(other)
+    ext = Extractor(parsed, namer)
+    ext.count = {tree.name: 1}
+    captures = ext.define(tree.name, tree, node)
+    return ext.nested[tree.name], captures
+
+
+def lift(parsed, nested, enclosing, others):
+    """A recursive nested function as a function of its own (lambda lifting): the
+    enclosing locals it reads become keyword parameters, passed at every call,
+    its recursive calls included. Returns (function, the names it reads).
+    ``others``: the other nested functions (a lifted function cannot call them)."""
+    fdef = astutil.copy_tree(nested.fdef)
+    own = {p for p in nested.params} | {n.id for n in astutil.walk(fdef)
+                                        if isinstance(n, gast.Name)
+                                        and isinstance(n.ctx, gast.Store)}
+    for n in astutil.walk(fdef):  # a default left out: its captured value, passed
+        if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) \
+                and n.func.id == nested.name:
+            given = set(nested.params[:len(n.args)]) | {k.arg for k in n.keywords}
+            n.keywords += [gast.keyword(arg=p, value=_name(c))
+                           for p, c in nested.defaults.items() if p not in given]
+    free = sorted({n.id for n in astutil.walk(fdef) if isinstance(n, gast.Name)
+                   and n.id in enclosing and n.id not in own and n.id != nested.name})
+    for n in astutil.walk(fdef):
+        if isinstance(n, gast.Name) and n.id in others and n.id != nested.name:
+            raise UnsupportedSyntaxError(
+                f"recursive nested function {nested.name!r} using the nested function "
+                f"{n.id!r}", hint="define both at module level",
+                **parsed.where(n))
+        if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) \
+                and n.func.id == nested.name:
+            n.keywords += [gast.keyword(arg=f, value=_name(f)) for f in free]
+    fdef.args.kwonlyargs = [gast.Name(id=f, ctx=gast.Param(), annotation=None,
+                                      type_comment=None) for f in free]
+    fdef.args.kw_defaults = [None] * len(free)
+    text = ast.unparse(ast.fix_missing_locations(astutil.gast_to_ast(fdef)))
+    where = parsed.where(nested.node)
+    filename = (f"<sourcegrad: nested function {nested.name} from "
+                f"{where.get('filename')}:{where.get('lineno')}>")
+    src = "def _lift():\n" + textwrap.indent(text, "    ") + f"\n    return {nested.name}\n"
+    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
+    scope = {}
+    exec(compile(src, filename, "exec"), parsed.globals, scope)  # noqa: S102 -- our own text
+    return scope["_lift"](), free
+
+
+def _is_yield(st):
+    return isinstance(st, gast.Expr) and isinstance(st.value, gast.Yield)
+
+
+def generator_def(parsed, namer, fn, node):
+    """A module-level generator function consumed by ``for v in gen(...)``, as a
+    :class:`Nested` whose ``yield e`` statements the normalizer replaces by the
+    loop's body (``v = e`` first). None when it cannot be inlined so."""
+    if not isinstance(fn, types.FunctionType) or not fn.__code__.co_flags & inspect.CO_GENERATOR:
+        return None
+    try:
+        other = parse_function(fn)
+    except Exception:  # noqa: BLE001 -- no source: refused by the caller
+        return None
+    yields = [n for n in astutil.walk(other.tree) if isinstance(n, (gast.Yield, gast.YieldFrom))]
+    plain = {id(st.value) for st in astutil.statements(other.tree.body) if _is_yield(st)}
+    for y in yields:
+        if id(y) not in plain:
+            raise UnsupportedSyntaxError(
+                "yield other than a `yield value` statement", hint="yield each value as a "
+                "statement of its own", **other.where(y))
+    marker = gast.Constant(value=None, kind=None)
+    saved = {}
+    for st in astutil.statements(other.tree.body):  # fence everything but the yields
+        if _is_yield(st):
+            saved[id(st)], st.value = st.value, marker
+    try:
+        fence(other)
+    finally:
+        for st in astutil.statements(other.tree.body):
+            if id(st) in saved:
+                st.value = saved[id(st)]
+    return helper_def(parsed, namer, fn, node, generator=True)
+
+
+def extract(parsed, namer, fdef):
+    """Take the nested functions, lambdas bound to a name and partials out of
+    ``fdef``'s body (in place): {name: Nested}."""
+    return Extractor(parsed, namer).run(fdef)
+
+
+# --- discarded calls ---------------------------------------------------------------
+
+# NumPy functions that write into their first argument
+_WRITERS = ("copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis")
+_MUTATING = {"append", "extend", "pop", "insert", "remove", "sort", "reverse", "fill",
+             "resize", "put", "itemset", "clear", "setdefault", "update", "popitem",
+             "setfield", "__setitem__", "__iadd__"}
+
+
+def writes_into(obj, positions, keywords=(), depth=2) -> bool:
+    """Whether calling ``obj`` provably writes into the arguments at ``positions`` (or
+    passed by the ``keywords`` names): an assignment into them (``a[i] = ..``,
+    ``a += ..``), a mutating method (``a.fill(..)``), ``out=a``, a NumPy writer
+    (``np.copyto(a, ..)``), or the same in a Python function it passes them to.
+    A call that cannot be read is not known to write (it runs in the forward sweep)."""
+    if any(obj is getattr(np, w, None) for w in _WRITERS) or (
+            type(obj).__name__ == "builtin_function_or_method"
+            and getattr(obj, "__name__", "") == "at"):  # np.add.at(a, idx, v)
+        return 0 in positions
+    if depth == 0:
+        return False
+    try:
+        parsed = parse_function(obj)
+    except Exception:  # noqa: BLE001 -- no readable source: nothing proven
+        return False
+    a = parsed.tree.args
+    params = [p.id for p in a.posonlyargs + a.args]
+    if inspect.ismethod(obj):
+        params = params[1:]
+    names = {params[i] for i in positions if i < len(params)} | set(keywords)
+    if a.vararg is not None and any(i >= len(params) for i in positions):
+        names.add(a.vararg.id)
+    rebound = {n.id for n in astutil.walk(parsed.tree)
+               if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    return bool(names) and any(_writes(n, names, parsed, rebound, depth)
+                               for n in astutil.walk(parsed.tree))
+
+
+def _writes(n, names, parsed, rebound, depth) -> bool:
+    """Whether the node ``n`` writes into one of ``names`` (see writes_into)."""
+    if isinstance(n, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
+        targets = n.targets if isinstance(n, gast.Assign) else [n.target]
+        for t in targets:
+            base = t
+            while isinstance(base, (gast.Subscript, gast.Attribute)):
+                base = base.value
+            if isinstance(base, gast.Name) and base.id in names and (
+                    base is not t or isinstance(n, gast.AugAssign)):
+                return True  # a[i] = v, a.attr = v, a += v (in place on an array)
+        return False
+    if not isinstance(n, gast.Call):
+        return False
+    f = n.func
+    if isinstance(f, gast.Attribute) and f.attr in _MUTATING \
+            and isinstance(f.value, gast.Name) and f.value.id in names:
+        return True
+    if any(k.arg == "out" and isinstance(k.value, gast.Name) and k.value.id in names
+           for k in n.keywords):
+        return True
+    passed = [i for i, x in enumerate(n.args) if isinstance(x, gast.Name) and x.id in names]
+    kws = [k.arg for k in n.keywords if k.arg and isinstance(k.value, gast.Name)
+           and k.value.id in names]
+    if not (passed or kws):
+        return False
+    callee = parsed.denotes(f, rebound)
+    return callee is not MISSING and callable(callee) \
+        and writes_into(callee, passed, kws, depth - 1)
