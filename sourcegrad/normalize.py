@@ -107,7 +107,8 @@ def is_atom(node) -> bool:
 def assigned_names(stmts, lists=False) -> set:
     """Names bound by assignment or for-targets anywhere in ``stmts``; with
     ``lists``, also lists grown by ``lst.append(...)`` or shrunk by
-    ``v = lst.pop()`` (normalization turns those into assignments)."""
+    ``v = lst.pop()``, and dicts whose entry is written (``d["k"] = v``; normalization
+    turns those into assignments)."""
     out = set()
     for s in stmts:
         for n in astutil.walk(s):
@@ -123,6 +124,11 @@ def assigned_names(stmts, lists=False) -> set:
                     and n.value.func.attr == "pop" and not n.value.args \
                     and isinstance(n.value.func.value, gast.Name):
                 out.add(n.value.func.value.id)
+            elif lists and isinstance(n, (gast.Assign, gast.AugAssign)):
+                t = n.targets[0] if isinstance(n, gast.Assign) else n.target
+                if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
+                        and _entry_key(t.slice):
+                    out.add(t.value.id)  # d["k"] = v rebinds d (set_entry)
     return out
 
 
@@ -472,10 +478,14 @@ class Normalizer:
                  if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)]
         scalars = self.scalar_names(fdef)
         for aug in astutil.walk(fdef):
+            entry = False
             if isinstance(aug, gast.Assign) and isinstance(aug.targets[0], gast.Subscript) \
                     and isinstance(aug.targets[0].value, gast.Name):
                 a = aug.targets[0].value.id  # y[i] = v writes into y's array too
                 what = f"assignment into {a}[...]"
+                # d["k"] = v replaces an entry: a value read from another entry before
+                # (y = d["a"]) is not changed by it, only another name for the dict is
+                entry = _entry_key(aug.targets[0].slice)
             elif isinstance(aug, gast.AugAssign) and isinstance(aug.target, gast.Subscript) \
                     and isinstance(aug.target.value, gast.Name):
                 a = aug.target.value.id  # y[i] += v likewise
@@ -511,7 +521,9 @@ class Normalizer:
                                                 fdef, (t, u), n, aug)])
                 self.refuse_callers_list(fdef, aug, a, aliases | {a}, what)
             else:
-                aliases = _aliases(a, [(t, u) for t, u, n in copies if before(n)])
+                aliases = _aliases(a, [(t, u) for t, u, n in copies if before(n) and not (
+                    entry and isinstance(n, gast.Assign) and isinstance(n.value, gast.Subscript)
+                    and _entry_key(n.value.slice))])
             for n in loads:
                 if n.id in aliases and (
                         n.lineno > aug.lineno
@@ -532,7 +544,7 @@ class Normalizer:
                                 if isinstance(aug, gast.AugAssign)
                                 and isinstance(aug.target, gast.Name) else
                                 f"write into a copy: {a} = {a}.copy() first")
-            if aliases and not listed \
+            if aliases and not listed and not entry \
                     and not isinstance(getattr(aug, "target", None), gast.Name):
                 # no other name is read afterwards, but the backward sweep may read
                 # one (an operand, a result it keeps): the write goes into a copy
@@ -798,6 +810,12 @@ class Normalizer:
                 self.assign_to(t, item)
             return
         if isinstance(target, gast.Subscript):
+            if isinstance(target.value, gast.Name) and _entry_key(target.slice):
+                # d["k"] = v  ->  d = set_entry(d, "k", v): a dict is a value, as a list is
+                self.assign_to(name(target.value.id, gast.Store()), gast.Call(
+                    func=runtime_name("set_entry"), args=[name(target.value.id), target.slice,
+                                                          value], keywords=[]))
+                return
             base = self.expr(target.value)
             if not isinstance(base, gast.Name):
                 self.refuse(target, "assignment into this subscript")
@@ -894,16 +912,16 @@ class Normalizer:
         # send each item's adjoint back to its place in the sequence
         if fn is enumerate and len(it.args) == 1 and not it.keywords \
                 and isinstance(target, gast.Tuple) and len(target.elts) == 2:
-            seqs = [self.atom(it.args[0], "seq")]
+            seqs = [self.atom(_indexable(it.args[0]), "seq")]
             index_target, targets = target.elts[0], [target.elts[1]]
         elif fn is zip and not it.keywords and isinstance(target, gast.Tuple) \
                 and len(target.elts) == len(it.args):
-            seqs = [self.atom(a, "seq") for a in it.args]
+            seqs = [self.atom(_indexable(a), "seq") for a in it.args]
             index_target, targets = None, list(target.elts)
         else:
             if fn is reversed:  # an iterator: materialize it so it can be indexed
                 it = gast.Call(func=name("list"), args=[it], keywords=[])
-            seqs = [self.atom(it, "seq")]
+            seqs = [self.atom(_indexable(it), "seq")]
             index_target, targets = None, [target]
         seqs = [self.protect(a) if isinstance(a, gast.Name) else a for a in seqs]
         lens = []
@@ -1178,6 +1196,12 @@ class Normalizer:
                 and all(k.arg for k in node.keywords) and self.reads_locals(node):
             return self.make_dict([k.arg for k in node.keywords],
                                   [k.value for k in node.keywords])
+        if isinstance(func, gast.Attribute) and func.attr in _DICT_VIEWS and not node.args \
+                and not node.keywords and not self.is_static_callee(func):
+            # d.values() -> dict_values(d): a list of the values, whose rule sends each
+            # item's adjoint to its key (a view cannot be indexed by the reverse sweep)
+            return gast.Call(func=runtime_name(_DICT_VIEWS[func.attr]),
+                             args=[self.atom(func.value, "obj")], keywords=[])
         if isinstance(func, gast.Attribute) and not self.is_static_callee(func):
             func = gast.Attribute(value=self.atom(func.value, "obj"), attr=func.attr,
                                   ctx=gast.Load())
@@ -1204,6 +1228,27 @@ class Normalizer:
         obj = self.parsed.denotes(func, self.locals, objects=True)
         return obj is not MISSING and (registry.lookup(obj) is not None
                                        or foreign.library_of(obj) is not None)
+
+
+_DICT_VIEWS = {"values": "dict_values", "items": "dict_items", "keys": "dict_keys"}
+
+
+def _indexable(it):
+    """The iterable of a loop, as the index loop reads it: ``sequence(it)`` (a dict's
+    keys, an iterator's items in a list; a list, tuple or array as it is), unless it is
+    a display or a list already."""
+    if isinstance(it, (gast.List, gast.Tuple)) or isinstance(it, gast.Call) and (
+            isinstance(it.func, gast.Name) and it.func.id == "list"
+            or getanno(it.func, "runtime", None) in (runtime.dict_values, runtime.dict_items,
+                                                       runtime.dict_keys)):
+        return it
+    return gast.Call(func=runtime_name("sequence"), args=[it], keywords=[])
+
+
+def _entry_key(index) -> bool:
+    """Whether ``index`` is a dict key as written: a string constant (an array's
+    index is never one)."""
+    return isinstance(index, gast.Constant) and isinstance(index.value, str)
 
 
 def _clone(node):

@@ -377,6 +377,9 @@ class Reverser:
             helper = self.ctx.env_name("item_adjoint", runtime.item_adjoint)
             return [Acc(e.id, call(helper, dz, const(i), e))
                     for i, e in enumerate(value.elts) if self.active(e)]
+        if isinstance(value, gast.Dict) and not any(
+                self.active(n) for n in astutil.walk(value)):
+            return []  # a display of constants (d = {"a": 0.5}), its entries written later
         self.refuse(s, f"{type(value).__name__} expression")
 
     def sequence_op(self, value):

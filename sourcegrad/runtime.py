@@ -508,6 +508,89 @@ def make_dict_adjoint(dz, items):
     return out
 
 
+def sequence(x):
+    """``x`` as a loop indexes it: a list, tuple or array as it is; a dict's keys, or the
+    items of another iterable (a set, an iterator), in a list."""
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return x
+    return list(x)
+
+
+def sequence_adjoint(dz, x):
+    """The adjoint of ``x`` in ``sequence(x)``: ``dz`` for a list, tuple or array; none
+    for a dict (its keys carry no gradient)."""
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return dz
+    if isinstance(x, dict):
+        return AdjointDict()
+    if dz is not None and any(g is not None for g in dz):
+        raise SourcegradError(
+            f"a loop over a {type(x).__name__} whose items carry gradient",
+            detail="the items' adjoints cannot be sent back through the iterator",
+            hint="loop over a list, a tuple, an array or a dict's .values()/.items()")
+    return None
+
+
+def dict_values(mapping):
+    """``d.values()`` as a list (a dict's values are values like a list's items)."""
+    return list(mapping.values()) if isinstance(mapping, dict) else mapping.values()
+
+
+def dict_items(mapping):
+    """``d.items()`` as a list of (key, value) pairs."""
+    return list(mapping.items()) if isinstance(mapping, dict) else mapping.items()
+
+
+def dict_keys(mapping):
+    """``d.keys()`` as a list."""
+    return list(mapping.keys()) if isinstance(mapping, dict) else mapping.keys()
+
+
+def _not_a_dict(d, method):
+    return SourcegradError(
+        f".{method}() of a {type(d).__name__}",
+        detail=f"the gradient of .{method}() is known for dicts only",
+        hint="convert the object to a dict first: dict(obj)")
+
+
+def dict_values_adjoint(dz, d):
+    """The adjoint of ``d`` in ``dict_values(d)``: each value's adjoint under its key."""
+    if not isinstance(d, dict):
+        raise _not_a_dict(d, "values")
+    if dz is None:
+        return AdjointDict()
+    return AdjointDict((k, g) for k, g in zip(d, dz) if g is not None)
+
+
+def dict_items_adjoint(dz, d):
+    """The adjoint of ``d`` in ``dict_items(d)``: each pair's value adjoint under its key."""
+    if not isinstance(d, dict):
+        raise _not_a_dict(d, "items")
+    out = AdjointDict()
+    if dz is None:
+        return out
+    for k, g in zip(d, dz):
+        if g is not None and g[1] is not None:
+            out[k] = g[1]
+    return out
+
+
+def set_entry(mapping, key, value):
+    """``mapping`` with ``mapping[key] = value``, in a new dict: ``d["k"] = v`` as
+    normalization writes it (dicts are values, as lists are)."""
+    out = dict(mapping)
+    out[key] = value
+    return out
+
+
+def entry_rest(dz, key):
+    """The adjoint of the dict in ``set_entry(mapping, key, value)``: ``dz`` without
+    ``key`` (the old entry under ``key`` was replaced, so it gets no gradient)."""
+    out = AdjointDict() if dz is None else AdjointDict(dz)
+    out.pop(key, None)
+    return out
+
+
 def cell_with_bprop(cell, *args):
     """A call of a Cell that defines ``bprop``: its forward is ``construct``; its rule
     (sourcegrad/rules/runtime_.py) calls the Cell's own ``bprop``."""

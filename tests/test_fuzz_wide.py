@@ -83,8 +83,7 @@ _VARARGS_DECO = ("a decorator's wrapper(x, *rest) calling fn(x + c, *rest): refu
                  "positional arguments' (open)")
 # seed -> why it fails today (the default corpus only): strict xfail
 KNOWN = {
-    3: _DICTKEYS, 6: _DICTITER, 20: _DICTITER, 25: _INT_OUTPUT, 29: _DICTKEYS, 30: _DICTKEYS,
-    45: _DICTAUG, 71: _VARARGS_DECO, 66: _INT_OUTPUT, 92: _DICTITER,
+    25: _INT_OUTPUT, 71: _VARARGS_DECO, 66: _INT_OUTPUT,
 }
 KNOWN_NESTED = {
     2: _VARARGS_DECO,
