@@ -113,6 +113,11 @@ class ShapeInference:
         self.tree = tree
         self.ctx = ctx
         self.known = dict(param_values)
+        a = tree.args
+        for p in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg]:
+            if p is not None and p.id not in self.known:
+                self.known[p.id] = TOP  # an input not known (a list, a dict): never a
+                #                          shape of a value it is rebound to later
 
     def run(self):
         memo = {}  # see value_of

@@ -347,8 +347,7 @@ CASES += [
             if np.sum(y) > 5.0:
                 x = y
             return x
-        """, ([np.array([0.3, -0.5, 0.8]), np.array([0.1, 0.2, 0.3])], np.ones(3)), (0, 1),
-        xfail=_NEW),
+        """, ([np.array([0.3, -0.5, 0.8]), np.array([0.1, 0.2, 0.3])], np.ones(3)), (0, 1)),
 ]
 
 
