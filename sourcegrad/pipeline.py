@@ -344,10 +344,10 @@ class Context:
                         order.append(("kw", key))
                 continue
             vals = v if kind == kind.VAR_POSITIONAL else (v,)
-            if kind == kind.VAR_POSITIONAL and (self.spec.weights or any(
-                    isinstance(item, int) and item - shift in active_args for item in vals)):
-                # gradient through *args (or weights read where *args is forwarded): the
-                # callee is specialised to len(vals) parameters
+            if kind == kind.VAR_POSITIONAL:
+                # the callee is specialised to len(vals) parameters: gradient through
+                # *args, weights read where it is forwarded, or a wrapper(x, *rest)
+                # forwarding it to fn(x, *rest) (which binds only once the items are known)
                 nvar = len(vals)
                 pnames = vararg_names(fn, nvar)
             for k, item in enumerate(vals):
