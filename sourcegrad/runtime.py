@@ -591,6 +591,27 @@ def entry_rest(dz, key):
     return out
 
 
+def field(x, name):
+    """``x.<name>``: a field of a namedtuple, as the reverse sweep names the read."""
+    return getattr(x, name)
+
+
+def field_adjoint(x, name, dz):
+    """The adjoint of namedtuple ``x`` given the adjoint ``dz`` of its field ``x.<name>``:
+    ``dz`` at the field's place, none elsewhere."""
+    fields = getattr(x, "_fields", None)
+    if not isinstance(x, tuple) or fields is None or name not in fields:
+        raise SourcegradError(
+            f"attribute .{name} of a {type(x).__name__} that carries gradient",
+            detail="gradients flow through the fields of namedtuples, tuples, lists and "
+                   "dicts (pytrees), and through arrays; not through other objects' "
+                   "attributes",
+            hint="pass the value itself, or a namedtuple holding it")
+    out = AdjointList([None] * len(x))
+    out[fields.index(name)] = dz
+    return out
+
+
 def cell_with_bprop(cell, *args):
     """A call of a Cell that defines ``bprop``: its forward is ``construct``; its rule
     (sourcegrad/rules/runtime_.py) calls the Cell's own ``bprop``."""

@@ -133,6 +133,11 @@ def set_entry(z, mapping, key, value):
     d[value] = runtime.indexed_adjoint(d[z], key, value)
 
 
+@adjoint(runtime.field)
+def field(z, x, name):
+    d[x] = runtime.field_adjoint(x, name, d[z])
+
+
 @adjoint(runtime.cell_with_bprop)
 def cell_with_bprop(z, cell, *args):
     d[args] = runtime.custom_bprop_grads(cell, args, z, d[z])

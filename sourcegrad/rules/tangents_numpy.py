@@ -921,6 +921,57 @@ def add_adjoints(z, a, b):
     d[z] = tadd_adjoints(d[a], d[b], a, b)
 
 
+@tangent(runtime.field, constant=("x", "name"))
+def field(z, x, name):
+    d[z] = tfield(d[x], x, name)
+
+
+def tfield(t, x, name):
+    """Tangent of ``x.<name>`` (a namedtuple's field): the field's item of ``x``'s tangent."""
+    return t[x._fields.index(name)] if isinstance(t, (list, tuple)) else getattr(t, name)
+
+
+@tangent(runtime.sequence)
+def sequence(z, x):
+    d[z] = tsequence(d[x], x, z)
+
+
+def tsequence(t, x, z):
+    """Tangent of ``sequence(x)``: ``x``'s for a list, tuple or array; none for a
+    dict's keys."""
+    return t if isinstance(x, (list, tuple, np.ndarray)) else [None] * len(z)
+
+
+@tangent(runtime.dict_values)
+def dict_values(z, mapping):
+    d[z] = tdict_entries(d[mapping], mapping, False)
+
+
+@tangent(runtime.dict_items)
+def dict_items(z, mapping):
+    d[z] = tdict_entries(d[mapping], mapping, True)
+
+
+def tdict_entries(t, mapping, pairs):
+    """Tangent of ``dict_values(mapping)`` (or ``dict_items``, ``pairs``): the values'
+    tangents in the dict's order (with none for the keys)."""
+    out = [t.get(k) if isinstance(t, dict) else None for k in mapping]
+    return [(None, v) for v in out] if pairs else out
+
+
+@tangent(runtime.set_entry, constant=("key",))
+def set_entry(z, mapping, key, value):
+    d[z] = tset_entry(d[mapping], mapping, key, d[value])
+
+
+def tset_entry(t, mapping, key, tv):
+    """Tangent of ``set_entry(mapping, key, value)``: the dict's tangent with the
+    value's under ``key``."""
+    out = dict(t) if isinstance(t, dict) else {k: None for k in mapping}
+    out[key] = tv
+    return out
+
+
 @tangent(runtime.make_dict)
 def make_dict(z, *items):
     d[z] = tmake_dict(items, d[items], batch_size(*d[items]))
