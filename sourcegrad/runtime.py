@@ -313,9 +313,13 @@ def seed_like(out):
     if out is None or isinstance(out, str):
         return None
     if isinstance(out, (bool, int, np.integer, np.bool_)):
-        return 0.0  # integer outputs carry no gradient
+        # only an output that depends on a differentiated input is seeded: an integer
+        # one is that input's value (an int input returned, n * 2), differentiated as
+        # the float it stands for (docs/behaviour.md 4.11); truncations (astype(int))
+        # have zero derivatives of their own
+        return 1.0
     if isinstance(out, np.ndarray) and not np.issubdtype(out.dtype, np.inexact):
-        return np.zeros(out.shape)
+        return np.ones(out.shape)
     return np.ones_like(out)
 
 

@@ -25,9 +25,6 @@ HEAD = "import functools\n\nimport numpy as np\nimport sourcegrad as sg\n\n"
 
 _CFLOW = "being fixed (control flow / containers)"
 _CRASH = "being fixed (inputs, builtins, decorators, dict params)"
-_INT_OUTPUT = ("open question: an int input returned as it is makes an int output, which the "
-               "contract says carries no gradient (0.0); finite differences of the float-"
-               "promoted function say 1.0")
 
 
 def case(cid, src, args, positions=0, xfail=None, refused=None):
@@ -196,7 +193,7 @@ CASES = [
             if y > 0.0 or x > 5:
                 return x
             return y
-        """, (2, 0.47), (0, 1), xfail=_INT_OUTPUT),
+        """, (2, 0.47), (0, 1)),
     # -- builtins -------------------------------------------------------------------------
     case("builtin-max-of-array", """
         def f(x):
@@ -233,7 +230,6 @@ CASES = [
 ]
 
 
-_NEW = "new class found by the wide fuzzer: not fixed yet"
 CASES += [
     # wide fuzzer seed 52: a parameter rebound in a branch, then to an array of itself, that
     # the output does not depend on: TypeError (a float input) or a gradient of shape (2,)

@@ -72,12 +72,8 @@ _DECO = "a decorator that changes the value is skipped: value and gradient (cras
 _DICTLOOP = "dict parameter read in a loop: AttributeError 'int' has no 'items' (crash13)"
 _SELF = "self-assignment x = x in a branch after a saved value (cflow)"
 _REBOUND = "a name rebound to another shape/type (a list, np.full) in a branch or loop (cflow)"
-_INT_OUTPUT = ("an int input returned as it is: an int output carries no gradient by the "
-               "contract, finite differences of the float-promoted function disagree (open)")
 # seed -> why it fails today (the default corpus only): strict xfail
-KNOWN = {
-    25: _INT_OUTPUT, 66: _INT_OUTPUT,
-}
+KNOWN = {}
 KNOWN_NESTED = {}
 
 

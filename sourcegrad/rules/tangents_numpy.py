@@ -805,8 +805,16 @@ def copy(z, a, order='K'):
 
 @tangent(np.ndarray.astype)
 def astype(z, self, dtype, order='K', casting='unsafe', subok=True, copy=True):
-    d[z] = d[self].astype(np.result_type(z, np.float32) if np.result_type(z).kind in "fc"
-                          else d[self].dtype)
+    d[z] = tastype(d[self], self, z)
+
+
+def tastype(t, x, z):
+    """Tangent of ``x.astype(...)``: ``x``'s, in ``z``'s floating dtype; zero where floats
+    were truncated to integers (a step function)."""
+    if np.result_type(z).kind in "biu" and np.result_type(x).kind in "fc":
+        return np.zeros(t.shape)
+    return t.astype(np.result_type(z, np.float32) if np.result_type(z).kind in "fc"
+                    else t.dtype)
 
 
 # -------------------------------------------------------- builtins, math --
