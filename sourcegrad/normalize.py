@@ -141,6 +141,7 @@ _VIEW_FUNCS = {"reshape", "ravel", "view", "transpose", "squeeze", "swapaxes", "
 
 # calls of these never hand back an argument's array
 _FRESH_BUILTINS = {"float", "int", "bool", "complex", "len", "abs", "round", "sum", "range",
+                   "list", "dict",
                    "str", "repr", "print", "isinstance", "divmod", "pow"}
 _FRESH_METHODS = {"copy", "astype", "sum", "mean", "prod", "std", "var", "dot", "max", "min",
                   "argmax", "argmin", "cumsum", "cumprod", "round", "clip", "conj", "item",
@@ -524,6 +525,9 @@ class Normalizer:
                 aliases = _aliases(a, [(t, u) for t, u, n in copies if before(n) and not (
                     entry and isinstance(n, gast.Assign) and isinstance(n.value, gast.Subscript)
                     and _entry_key(n.value.slice))])
+                if entry or isinstance(aug, gast.AugAssign) and isinstance(
+                        aug.target, gast.Subscript) and _entry_key(aug.target.slice):
+                    self.refuse_callers_dict(fdef, aug, a, aliases | {a})
             for n in loads:
                 if n.id in aliases and (
                         n.lineno > aug.lineno
@@ -557,6 +561,21 @@ class Normalizer:
         start, end = self.top_index[id(node)], self.top_index[id(aug)]
         return any(start < i <= end and fdef.body[i] is not aug
                    for n in names for i in self.top_binds.get(n, ()))
+
+    def refuse_callers_dict(self, fdef, aug, a, names):
+        """Refuse ``a["k"] = v`` when ``a`` may be a parameter's dict: the caller's, which
+        would not see the change (dicts are values, as lists are)."""
+        top = self.top_index[id(aug)]
+        fresh = {st.targets[0].id for st in fdef.body[:top] if isinstance(st, gast.Assign)
+                 and isinstance(st.targets[0], gast.Name)}  # rebound first, on every path
+        for p in self.params:
+            if p in names and p not in fresh:
+                self.refuse(aug, f"assignment into an entry of {a}, a dict passed in",
+                            detail=f"{a} may be the dict the caller passed as {p}; "
+                                   f"sourcegrad treats dicts as values, so the caller would "
+                                   f"not see the change",
+                            hint=f"work on a copy ({a} = {p}.copy() first) and return what "
+                                 f"the caller needs")
 
     def refuse_callers_list(self, fdef, aug, a, names, what):
         """Refuse ``a.append(...)`` when ``a`` may be (or be held by) a parameter's value:

@@ -355,6 +355,8 @@ class Context:
                         (isinstance(item, str) and item in active_kw):
                     active.append(pnames[k] if kind == kind.VAR_POSITIONAL else pname)
                     order.append(("pos", item - shift) if isinstance(item, int) else ("kw", item))
+        if nvar < 0 and any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values()):
+            nvar = 0  # *args gets nothing here: specialised to none (wrapper(x, *rest))
         arg_nodes = ([info.self_expr] if info.self_expr else []) + list(value.args)
         known = []
         for pname, v in bound.arguments.items():

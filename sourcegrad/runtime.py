@@ -245,8 +245,23 @@ def indexed_adjoint(dx, index, like):
     return g
 
 
+class _Absent:
+    """What ``save_item`` saves for a dict key that is not there yet."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "ABSENT"
+
+
+ABSENT = _Absent()
+
+
 def save_item(y, index):
-    """A copy of ``y[index]``, saved before the item is overwritten."""
+    """A copy of ``y[index]``, saved before the item is overwritten (``ABSENT`` for a
+    key a dict does not hold yet)."""
+    if isinstance(y, dict) and index not in y:
+        return ABSENT
     v = y[index]
     return v.copy() if isinstance(v, np.ndarray) else v
 
@@ -258,9 +273,12 @@ def restore_item(y, index, old, copies):
     later ones write in place.  The forward sweep's array is left as it was.
     """
     if id(y) not in copies:
-        y = y.copy() if isinstance(y, np.ndarray) else list(y)
+        y = y.copy() if isinstance(y, (np.ndarray, dict)) else list(y)
         copies.add(id(y))
-    y[index] = old
+    if old is ABSENT:
+        del y[index]  # a key the write added
+    else:
+        y[index] = old
     return y
 
 
@@ -271,6 +289,9 @@ def write_adjoint(dy, index, v):
     only, so the other writes to that position get no gradient.  Which one wins
     is found by making the same assignment of each write's number.
     """
+    if isinstance(dy, dict):  # a dict's entry (d[k] = v, k not a constant)
+        g = dy.get(index)
+        return zeros_like(v) if g is None else g
     g = dy[index]
     if _fancy(index) and np.ndim(g):
         order = np.arange(np.size(g)).reshape(np.shape(g))
@@ -294,6 +315,10 @@ def zero_item(dy, index):
     if isinstance(dy, list):
         dy = AdjointList(dy)
         dy[index] = None
+        return dy
+    if isinstance(dy, dict):
+        dy = AdjointDict(dy)
+        dy.pop(index, None)
         return dy
     dy = np.array(dy, copy=True)
     dy[index] = 0
@@ -533,6 +558,18 @@ def sequence_adjoint(dz, x):
             detail="the items' adjoints cannot be sent back through the iterator",
             hint="loop over a list, a tuple, an array or a dict's .values()/.items()")
     return None
+
+
+def list_adjoint(dz, iterable):
+    """The adjoint of ``iterable`` in ``list(iterable)`` or ``tuple(iterable)``: the
+    items' adjoints (an array's rows stacked back), none for a dict's keys."""
+    if isinstance(iterable, np.ndarray):
+        if dz is None:
+            return np.zeros(iterable.shape)
+        return np.stack([np.zeros(np.shape(v)) if g is None else g
+                         for g, v in zip(dz, iterable)]) if len(iterable) else \
+            np.zeros(iterable.shape)
+    return sequence_adjoint(dz, iterable)
 
 
 def dict_values(mapping):
