@@ -217,9 +217,13 @@ class ShapeInference:
             if base is MISSING or idx is MISSING or not isinstance(base, (np.ndarray, tuple)):
                 return TOP
             try:
-                return abstract(base[idx])
+                out = abstract(base[idx])
             except Exception:
                 return TOP
+            if isinstance(base, np.ndarray) and isinstance(out, Abstract) \
+                    and out.value is not None:
+                return Abstract(out.kind)  # an int array's item: the stand-in's, not the run's
+            return out
         return TOP
 
     def index(self, sl):

@@ -187,6 +187,14 @@ CASES = [
         def f(x):
             return np.sum(np.sin(x))
         """, (np.array([1, 2, 3]),), 0),
+    # wide fuzzer seed 7367: an item of an int array input, squared: the shape inference's
+    # stand-in value (0) was written into the derivative as a constant: gradient 0
+    case("int-array-input-item", """
+        def f(x, y):
+            v = x[1] ** 2
+            d = {"s": x[2], "b": v}
+            return d["b"]
+        """, (np.array([1, 1, -1]), 0.5), 0),
     # wide fuzzer seed 25: a Python int input returned through an `or` test: gradient 0
     case("int-scalar-input-returned", """
         def f(x, y):

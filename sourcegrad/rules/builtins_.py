@@ -1,5 +1,6 @@
 """Rules for Python's builtins that carry gradient: ``sum``, ``abs``, ``float``,
-``max``/``min`` of several values, ``list``/``tuple`` of an iterable (the ``math`` module's are in ``math_``)."""
+``max``/``min`` of several values, ``list``/``tuple`` of an iterable (the ``math``
+module's are in ``math_``)."""
 import builtins
 
 import numpy as np
