@@ -145,7 +145,8 @@ _FRESH_BUILTINS = {"float", "int", "bool", "complex", "len", "abs", "round", "su
                    "str", "repr", "print", "isinstance", "divmod", "pow"}
 _FRESH_METHODS = {"copy", "astype", "sum", "mean", "prod", "std", "var", "dot", "max", "min",
                   "argmax", "argmin", "cumsum", "cumprod", "round", "clip", "conj", "item",
-                  "tolist", "all", "any", "trace", "fill", "sort", "argsort", "nonzero"}
+                  "tolist", "all", "any", "trace", "fill", "sort", "argsort", "nonzero",
+                  "keys"}
 
 
 # code object -> whether every return of that function makes new values (weak: a
@@ -442,6 +443,7 @@ class Normalizer:
                    or self.list_update(n) for n in astutil.statements(fdef.body)):
             return  # nothing is updated in place
         copies = []
+        dicts = _dict_names(fdef)
         # top-level statements that run while each parameter still holds its input
         self.unbound = {}
         for i, st in enumerate(fdef.body):
@@ -464,6 +466,8 @@ class Normalizer:
                     copies += bound_copies(t, n.value, n)
             elif isinstance(n, gast.For):  # for v in (a, b): v is a, then b
                 self.here = self.top.get(id(n))
+                if isinstance(n.iter, gast.Name) and n.iter.id in dicts:
+                    continue  # for k in d: the keys of a dict hold none of its values
                 copies += bound_copies(n.target, gast.Tuple(elts=[n.iter], ctx=gast.Load()), n)
             elif isinstance(n, gast.Expr) and self.list_update(n):
                 # lst.append(v): the list holds v (lst[-1] is v)
@@ -1221,6 +1225,14 @@ class Normalizer:
             # item's adjoint to its key (a view cannot be indexed by the reverse sweep)
             return gast.Call(func=runtime_name(_DICT_VIEWS[func.attr]),
                              args=[self.atom(func.value, "obj")], keywords=[])
+        if isinstance(func, gast.Attribute) and func.attr == "get" and 1 <= len(node.args) <= 2 \
+                and not node.keywords and not self.is_static_callee(func) \
+                and not any(isinstance(a, gast.Starred) for a in node.args):
+            # d.get(k, default) -> dict_get(d, k, default): its rule sends the adjoint to
+            # the entry (or the default)
+            return gast.Call(func=runtime_name("dict_get"),
+                             args=[self.atom(func.value, "obj")]
+                             + [self.atom(a, "arg") for a in node.args], keywords=[])
         if isinstance(func, gast.Attribute) and not self.is_static_callee(func):
             func = gast.Attribute(value=self.atom(func.value, "obj"), attr=func.attr,
                                   ctx=gast.Load())
@@ -1247,6 +1259,27 @@ class Normalizer:
         obj = self.parsed.denotes(func, self.locals, objects=True)
         return obj is not MISSING and (registry.lookup(obj) is not None
                                        or foreign.library_of(obj) is not None)
+
+
+def _dict_names(fdef) -> set:
+    """Local names that only ever hold dicts: every binding a dict display, a dict
+    comprehension or ``dict(...)``."""
+    binds = {}
+    for n in astutil.walk(fdef):
+        if isinstance(n, gast.Assign):
+            for t in n.targets:
+                for x in astutil.name_nodes(t):
+                    if isinstance(x.ctx, gast.Store):
+                        binds.setdefault(x.id, []).append(n.value if t is x else None)
+        elif isinstance(n, (gast.AugAssign, gast.For, gast.comprehension, gast.AnnAssign,
+                            gast.NamedExpr, gast.With)):
+            for x in astutil.walk(n):
+                if isinstance(x, gast.Name) and isinstance(x.ctx, gast.Store):
+                    binds.setdefault(x.id, []).append(None)
+    params = {a.id for a in fdef.args.args + fdef.args.posonlyargs + fdef.args.kwonlyargs}
+    return {k for k, vs in binds.items() if k not in params and all(
+        isinstance(v, (gast.Dict, gast.DictComp)) or isinstance(v, gast.Call)
+        and isinstance(v.func, gast.Name) and v.func.id == "dict" for v in vs)}
 
 
 _DICT_VIEWS = {"values": "dict_values", "items": "dict_items", "keys": "dict_keys"}

@@ -572,6 +572,25 @@ def list_adjoint(dz, iterable):
     return sequence_adjoint(dz, iterable)
 
 
+def dict_get(mapping, key, default=None):
+    """``mapping.get(key, default)``."""
+    return mapping.get(key, default)
+
+
+def dict_get_adjoint(dz, mapping, key):
+    """The adjoint of ``mapping`` in ``dict_get(mapping, key, default)``: ``dz`` under
+    ``key`` when the dict holds it."""
+    if not isinstance(mapping, dict):
+        raise _not_a_dict(mapping, "get")
+    return AdjointDict({key: dz}) if key in mapping and dz is not None else AdjointDict()
+
+
+def dict_get_default_adjoint(dz, mapping, key, default):
+    """The adjoint of ``default`` in ``dict_get(mapping, key, default)``: ``dz`` when the
+    key is absent, else zero."""
+    return dz if key not in mapping else zeros_like(default)
+
+
 def dict_values(mapping):
     """``d.values()`` as a list (a dict's values are values like a list's items)."""
     return list(mapping.values()) if isinstance(mapping, dict) else mapping.values()

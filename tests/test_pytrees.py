@@ -79,6 +79,28 @@ CASES = [
                     s = s + np.sum(np.tanh(v))
             return s
         """, ({"layers": [{"a": W3, "c": 0.3}, {"a": X3}]},), 0),
+    case("for-keys-of-local-dict-writes-entries", """
+        def f(x):
+            d = {"a": x, "b": x * 2.0}
+            for k in d:
+                d[k] = d[k] * d[k]
+            return np.sum(d["a"] + d["b"])
+        """, (X3,), 0),
+    case("get-with-and-without-default", """
+        def f(x, y):
+            d = {}
+            d["a"] = x
+            d["b"] = d["a"] * 2.0
+            return np.sum(d["b"] * d.get("a")) + d.get("c", y) * y
+        """, (X3, 0.7), (0, 1)),
+    case("list-and-tuple-of-values", """
+        def f(x):
+            d = dict(a=x, b=1.5)
+            for v in list(d.values()):
+                x = x * v
+            t = tuple(x)
+            return t[0] * t[2]
+        """, (X3,), 0),
     # -- entry writes ---------------------------------------------------------------------
     case("entry-written-in-loop", """
         def f(x):

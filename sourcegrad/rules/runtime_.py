@@ -117,6 +117,12 @@ def sequence(z, x):
     d[x] = runtime.sequence_adjoint(d[z], x)
 
 
+@adjoint(runtime.dict_get)
+def dict_get(z, mapping, key, default=None):
+    d[mapping] = runtime.dict_get_adjoint(d[z], mapping, key)
+    d[default] = runtime.dict_get_default_adjoint(d[z], mapping, key, default)
+
+
 @adjoint(runtime.dict_values)
 def dict_values(z, mapping):
     d[mapping] = runtime.dict_values_adjoint(d[z], mapping)

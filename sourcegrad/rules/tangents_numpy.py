@@ -950,6 +950,18 @@ def tsequence(t, x, z):
     return t if isinstance(x, (list, tuple, np.ndarray)) else [None] * len(z)
 
 
+@tangent(runtime.dict_get, constant=("key",))
+def dict_get(z, mapping, key, default=None):
+    d[z] = tdict_get(d[mapping], d[default], mapping, key)
+
+
+def tdict_get(t, tdefault, mapping, key):
+    """Tangent of ``dict_get(mapping, key, default)``: the entry's, or the default's."""
+    if key in mapping:
+        return t.get(key) if isinstance(t, dict) else None
+    return tdefault
+
+
 @tangent(runtime.dict_values)
 def dict_values(z, mapping):
     d[z] = tdict_entries(d[mapping], mapping, False)
