@@ -75,10 +75,10 @@
 #   File "/work/wt/dicts/tests/fuzzcheck.py", line 287, in judge
 #     out = refm.f(*copy_args(cand))
 #           ^^^^^^^^^^^^^^^^^^^^^^^^
-#   File "/tmp/sgfuzzmsl14u5s/fw188_ref.py", line 102, in f
+#   File "/tmp/sgfuzzho3cjwu5/fw188_ref.py", line 102, in f
 #     x = np.tanh(_H.bmax(max, x, y))
 #                 ^^^^^^^^^^^^^^^^^^
-#   File "/tmp/sgfuzzmsl14u5s/fw188_ref.py", line 43, in bmax
+#   File "/tmp/sgfuzzho3cjwu5/fw188_ref.py", line 43, in bmax
 #     s = np.sort(np.stack([np.asarray(v, dtype=float) for v in vals]), axis=0)
 #                 ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
 #   File "/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages/numpy/_core/shape_base.py", line 458, in stack
