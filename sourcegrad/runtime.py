@@ -573,7 +573,9 @@ def list_adjoint(dz, iterable):
 
 
 def dict_get(mapping, key, default=None):
-    """``mapping.get(key, default)``."""
+    """``mapping.get(key, default)`` (another object's ``.get(key)`` as it is)."""
+    if not isinstance(mapping, dict) and default is None:
+        return mapping.get(key)
     return mapping.get(key, default)
 
 
