@@ -326,11 +326,11 @@ class GradFunction(GeneratedCallable):
         self.single = isinstance(grad_position, int)
         named, self._var = _positional_params(sig, self.bound_self)
         self._arity = len(named)
-        # positions past the named parameters index *args, or weights may be read by
-        # a function *args is forwarded to: the derivative is then specialised on how
-        # many positional arguments each call passes
-        self._var_positions = self._var is not None and (
-            any(p >= self._arity for p in self.positions or ()) or self.weights is not None)
+        # with *args (positions past the named parameters index it, weights may be read
+        # by a function it is forwarded to, or a decorator's wrapper(x, *rest) forwards
+        # it to fn(x, *rest)): the derivative is specialised on how many positional
+        # arguments each call passes
+        self._var_positions = self._var is not None
         # a method whose function takes only *args (a decorator's wrapper): the bound
         # object is the first item of *args
         self._var_shift = int(self.bound_self is not None and self._var is not None and

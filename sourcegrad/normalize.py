@@ -109,7 +109,8 @@ def is_atom(node) -> bool:
 def assigned_names(stmts, lists=False) -> set:
     """Names bound by assignment or for-targets anywhere in ``stmts``; with
     ``lists``, also lists grown by ``lst.append(...)`` or shrunk by
-    ``v = lst.pop()`` (normalization turns those into assignments)."""
+    ``v = lst.pop()``, and dicts whose entry is written (``d["k"] = v``; normalization
+    turns those into assignments)."""
     out = set()
     for s in stmts:
         for n in astutil.walk(s):
@@ -125,6 +126,11 @@ def assigned_names(stmts, lists=False) -> set:
                     and n.value.func.attr == "pop" and not n.value.args \
                     and isinstance(n.value.func.value, gast.Name):
                 out.add(n.value.func.value.id)
+            elif lists and isinstance(n, (gast.Assign, gast.AugAssign)):
+                t = n.targets[0] if isinstance(n, gast.Assign) else n.target
+                if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
+                        and _entry_key(t.slice):
+                    out.add(t.value.id)  # d["k"] = v rebinds d (set_entry)
     return out
 
 
@@ -137,10 +143,12 @@ _VIEW_FUNCS = {"reshape", "ravel", "view", "transpose", "squeeze", "swapaxes", "
 
 # calls of these never hand back an argument's array
 _FRESH_BUILTINS = {"float", "int", "bool", "complex", "len", "abs", "round", "sum", "range",
+                   "list", "dict",
                    "str", "repr", "print", "isinstance", "divmod", "pow"}
 _FRESH_METHODS = {"copy", "astype", "sum", "mean", "prod", "std", "var", "dot", "max", "min",
                   "argmax", "argmin", "cumsum", "cumprod", "round", "clip", "conj", "item",
-                  "tolist", "all", "any", "trace", "fill", "sort", "argsort", "nonzero"}
+                  "tolist", "all", "any", "trace", "fill", "sort", "argsort", "nonzero",
+                  "keys"}
 
 
 # code object -> whether every return of that function makes new values (weak: a
@@ -441,6 +449,7 @@ class Normalizer:
                    or self.list_update(n) for n in astutil.statements(fdef.body)):
             return  # nothing is updated in place
         copies = []
+        dicts = _dict_names(fdef)
         # top-level statements that run while each parameter still holds its input
         self.unbound = {}
         for i, st in enumerate(fdef.body):
@@ -463,6 +472,8 @@ class Normalizer:
                     copies += bound_copies(t, n.value, n)
             elif isinstance(n, gast.For):  # for v in (a, b): v is a, then b
                 self.here = self.top.get(id(n))
+                if isinstance(n.iter, gast.Name) and n.iter.id in dicts:
+                    continue  # for k in d: the keys of a dict hold none of its values
                 copies += bound_copies(n.target, gast.Tuple(elts=[n.iter], ctx=gast.Load()), n)
             elif isinstance(n, gast.Expr) and self.list_update(n):
                 # lst.append(v): the list holds v (lst[-1] is v)
@@ -478,10 +489,14 @@ class Normalizer:
                  if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)]
         scalars = self.scalar_names(fdef)
         for aug in astutil.walk(fdef):
+            entry = False
             if isinstance(aug, gast.Assign) and isinstance(aug.targets[0], gast.Subscript) \
                     and isinstance(aug.targets[0].value, gast.Name):
                 a = aug.targets[0].value.id  # y[i] = v writes into y's array too
                 what = f"assignment into {a}[...]"
+                # d["k"] = v replaces an entry: a value read from another entry before
+                # (y = d["a"]) is not changed by it, only another name for the dict is
+                entry = _entry_key(aug.targets[0].slice)
             elif isinstance(aug, gast.AugAssign) and isinstance(aug.target, gast.Subscript) \
                     and isinstance(aug.target.value, gast.Name):
                 a = aug.target.value.id  # y[i] += v likewise
@@ -517,7 +532,12 @@ class Normalizer:
                                                 fdef, (t, u), n, aug)])
                 self.refuse_callers_list(fdef, aug, a, aliases | {a}, what)
             else:
-                aliases = _aliases(a, [(t, u) for t, u, n in copies if before(n)])
+                aliases = _aliases(a, [(t, u) for t, u, n in copies if before(n) and not (
+                    entry and isinstance(n, gast.Assign) and isinstance(n.value, gast.Subscript)
+                    and _entry_key(n.value.slice))])
+                if entry or isinstance(aug, gast.AugAssign) and isinstance(
+                        aug.target, gast.Subscript) and _entry_key(aug.target.slice):
+                    self.refuse_callers_dict(fdef, aug, a, aliases | {a})
             for n in loads:
                 if n.id in aliases and (
                         n.lineno > aug.lineno
@@ -538,7 +558,7 @@ class Normalizer:
                                 if isinstance(aug, gast.AugAssign)
                                 and isinstance(aug.target, gast.Name) else
                                 f"write into a copy: {a} = {a}.copy() first")
-            if aliases and not listed \
+            if aliases and not listed and not entry \
                     and not isinstance(getattr(aug, "target", None), gast.Name):
                 # no other name is read afterwards, but the backward sweep may read
                 # one (an operand, a result it keeps): the write goes into a copy
@@ -551,6 +571,21 @@ class Normalizer:
         start, end = self.top_index[id(node)], self.top_index[id(aug)]
         return any(start < i <= end and fdef.body[i] is not aug
                    for n in names for i in self.top_binds.get(n, ()))
+
+    def refuse_callers_dict(self, fdef, aug, a, names):
+        """Refuse ``a["k"] = v`` when ``a`` may be a parameter's dict: the caller's, which
+        would not see the change (dicts are values, as lists are)."""
+        top = self.top_index[id(aug)]
+        fresh = {st.targets[0].id for st in fdef.body[:top] if isinstance(st, gast.Assign)
+                 and isinstance(st.targets[0], gast.Name)}  # rebound first, on every path
+        for p in self.params:
+            if p in names and p not in fresh:
+                self.refuse(aug, f"assignment into an entry of {a}, a dict passed in",
+                            detail=f"{a} may be the dict the caller passed as {p}; "
+                                   f"sourcegrad treats dicts as values, so the caller would "
+                                   f"not see the change",
+                            hint=f"work on a copy ({a} = {p}.copy() first) and return what "
+                                 f"the caller needs")
 
     def refuse_callers_list(self, fdef, aug, a, names, what):
         """Refuse ``a.append(...)`` when ``a`` may be (or be held by) a parameter's value:
@@ -805,6 +840,12 @@ class Normalizer:
                 self.assign_to(t, item)
             return
         if isinstance(target, gast.Subscript):
+            if isinstance(target.value, gast.Name) and _entry_key(target.slice):
+                # d["k"] = v  ->  d = set_entry(d, "k", v): a dict is a value, as a list is
+                self.assign_to(name(target.value.id, gast.Store()), gast.Call(
+                    func=runtime_name("set_entry"), args=[name(target.value.id), target.slice,
+                                                          value], keywords=[]))
+                return
             base = self.expr(target.value)
             if not isinstance(base, gast.Name):
                 self.refuse(target, "assignment into this subscript")
@@ -912,16 +953,16 @@ class Normalizer:
             index_target, targets = target.elts[0], list(target.elts[1].elts)
         elif fn is enumerate and len(it.args) == 1 and not it.keywords \
                 and isinstance(target, gast.Tuple) and len(target.elts) == 2:
-            seqs = [self.atom(it.args[0], "seq")]
+            seqs = [self.atom(_indexable(it.args[0]), "seq")]
             index_target, targets = target.elts[0], [target.elts[1]]
         elif fn is zip and not it.keywords and isinstance(target, gast.Tuple) \
                 and len(target.elts) == len(it.args):
-            seqs = [self.atom(a, "seq") for a in it.args]
+            seqs = [self.atom(_indexable(a), "seq") for a in it.args]
             index_target, targets = None, list(target.elts)
         else:
             if fn is reversed:  # an iterator: materialize it so it can be indexed
                 it = gast.Call(func=name("list"), args=[it], keywords=[])
-            seqs = [self.atom(it, "seq")]
+            seqs = [self.atom(_indexable(it), "seq")]
             index_target, targets = None, [target]
         seqs = [self.protect(a) if isinstance(a, gast.Name) else a for a in seqs]
         lens = []
@@ -1283,6 +1324,20 @@ class Normalizer:
                 and all(k.arg for k in node.keywords) and self.reads_locals(node):
             return self.make_dict([k.arg for k in node.keywords],
                                   [k.value for k in node.keywords])
+        if isinstance(func, gast.Attribute) and func.attr in _DICT_VIEWS and not node.args \
+                and not node.keywords and not self.is_static_callee(func):
+            # d.values() -> dict_values(d): a list of the values, whose rule sends each
+            # item's adjoint to its key (a view cannot be indexed by the reverse sweep)
+            return gast.Call(func=runtime_name(_DICT_VIEWS[func.attr]),
+                             args=[self.atom(func.value, "obj")], keywords=[])
+        if isinstance(func, gast.Attribute) and func.attr == "get" and 1 <= len(node.args) <= 2 \
+                and not node.keywords and not self.is_static_callee(func) \
+                and not any(isinstance(a, gast.Starred) for a in node.args):
+            # d.get(k, default) -> dict_get(d, k, default): its rule sends the adjoint to
+            # the entry (or the default)
+            return gast.Call(func=runtime_name("dict_get"),
+                             args=[self.atom(func.value, "obj")]
+                             + [self.atom(a, "arg") for a in node.args], keywords=[])
         if isinstance(func, gast.Attribute) and not self.is_static_callee(func):
             func = gast.Attribute(value=self.atom(func.value, "obj"), attr=func.attr,
                                   ctx=gast.Load())
@@ -1462,6 +1517,48 @@ def _splice(stmts, target, loop_body):
                 setattr(st, fld, _splice(getattr(st, fld), target, loop_body))
         out.append(st)
     return out
+
+
+def _dict_names(fdef) -> set:
+    """Local names that only ever hold dicts: every binding a dict display, a dict
+    comprehension or ``dict(...)``."""
+    binds = {}
+    for n in astutil.walk(fdef):
+        if isinstance(n, gast.Assign):
+            for t in n.targets:
+                for x in astutil.name_nodes(t):
+                    if isinstance(x.ctx, gast.Store):
+                        binds.setdefault(x.id, []).append(n.value if t is x else None)
+        elif isinstance(n, (gast.AugAssign, gast.For, gast.comprehension, gast.AnnAssign,
+                            gast.NamedExpr, gast.With)):
+            for x in astutil.walk(n):
+                if isinstance(x, gast.Name) and isinstance(x.ctx, gast.Store):
+                    binds.setdefault(x.id, []).append(None)
+    params = {a.id for a in fdef.args.args + fdef.args.posonlyargs + fdef.args.kwonlyargs}
+    return {k for k, vs in binds.items() if k not in params and all(
+        isinstance(v, (gast.Dict, gast.DictComp)) or isinstance(v, gast.Call)
+        and isinstance(v.func, gast.Name) and v.func.id == "dict" for v in vs)}
+
+
+_DICT_VIEWS = {"values": "dict_values", "items": "dict_items", "keys": "dict_keys"}
+
+
+def _indexable(it):
+    """The iterable of a loop, as the index loop reads it: ``sequence(it)`` (a dict's
+    keys, an iterator's items in a list; a list, tuple or array as it is), unless it is
+    a display or a list already."""
+    if isinstance(it, (gast.List, gast.Tuple)) or isinstance(it, gast.Call) and (
+            isinstance(it.func, gast.Name) and it.func.id == "list"
+            or getanno(it.func, "runtime", None) in (runtime.dict_values, runtime.dict_items,
+                                                       runtime.dict_keys)):
+        return it
+    return gast.Call(func=runtime_name("sequence"), args=[it], keywords=[])
+
+
+def _entry_key(index) -> bool:
+    """Whether ``index`` is a dict key as written: a string constant (an array's
+    index is never one)."""
+    return isinstance(index, gast.Constant) and isinstance(index.value, str)
 
 
 def _clone(node):

@@ -353,10 +353,10 @@ class Context:
                         order.append(("kw", key))
                 continue
             vals = v if kind == kind.VAR_POSITIONAL else (v,)
-            if kind == kind.VAR_POSITIONAL and (self.spec.weights or any(
-                    isinstance(item, int) and item - shift in active_args for item in vals)):
-                # gradient through *args (or weights read where *args is forwarded): the
-                # callee is specialised to len(vals) parameters
+            if kind == kind.VAR_POSITIONAL:
+                # the callee is specialised to len(vals) parameters: gradient through
+                # *args, weights read where it is forwarded, or a wrapper(x, *rest)
+                # forwarding it to fn(x, *rest) (which binds only once the items are known)
                 nvar = len(vals)
                 pnames = vararg_names(fn, nvar)
             for k, item in enumerate(vals):
@@ -364,6 +364,8 @@ class Context:
                         (isinstance(item, str) and item in active_kw):
                     active.append(pnames[k] if kind == kind.VAR_POSITIONAL else pname)
                     order.append(("pos", item - shift) if isinstance(item, int) else ("kw", item))
+        if nvar < 0 and any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values()):
+            nvar = 0  # *args gets nothing here: specialised to none (wrapper(x, *rest))
         arg_nodes = ([info.self_expr] if info.self_expr else []) + list(value.args)
         known = []
         for pname, v in bound.arguments.items():

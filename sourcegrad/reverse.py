@@ -21,6 +21,7 @@ where needed.
 from __future__ import annotations
 
 import copy
+import inspect
 import operator
 
 import gast
@@ -355,11 +356,16 @@ class Reverser:
                                        value.keywords)
             if kind == "nondiff":
                 return []
+            if isinstance(obj, type) and issubclass(obj, tuple) and hasattr(obj, "_fields"):
+                return self.namedtuple_items(s, obj, dz, value)
             self.no_rule(s, value, obj)
         if isinstance(value, gast.Attribute):
             base = value.value
             if self.active(base):
                 obj = getattr(runtime.np.ndarray, value.attr, MISSING)
+                if obj is MISSING:  # p.w of a namedtuple (a pytree): its field's place
+                    return self.apply_rule(s, runtime.field, target,
+                                           [base, const(value.attr)], [])
                 rule = registry.lookup(obj) if obj is not MISSING else None
                 if rule is None:
                     self.refuse(s, f"attribute .{value.attr}", cls=NoDerivativeError,
@@ -384,7 +390,29 @@ class Reverser:
             helper = self.ctx.env_name("item_adjoint", runtime.item_adjoint)
             return [Acc(e.id, call(helper, dz, const(i), e))
                     for i, e in enumerate(value.elts) if self.active(e)]
+        if isinstance(value, gast.Dict) and not any(
+                self.active(n) for n in astutil.walk(value)):
+            return []  # a display of constants (d = {"a": 0.5}), its entries written later
         self.refuse(s, f"{type(value).__name__} expression")
+
+    def namedtuple_items(self, s, cls, dz, value):
+        """``P(a, b=c)`` of a namedtuple class: each argument's adjoint is its field's item
+        of ``dz`` (a namedtuple is a tuple: a pytree)."""
+        try:
+            bound = inspect.signature(cls).bind(*value.args, **{k.arg: k.value
+                                                                for k in value.keywords})
+        except TypeError as exc:
+            self.refuse(s, f"call to {cls.__name__}", detail=str(exc))
+        helper = self.ctx.env_name("item_adjoint", runtime.item_adjoint)
+        items = []
+        for pname, arg in bound.arguments.items():
+            if isinstance(arg, gast.Starred) or pname not in cls._fields:
+                self.refuse(s, f"*args in a call to {cls.__name__}",
+                            hint="pass the fields one by one")
+            if self.active(arg):
+                items.append(Acc(arg.id, call(helper, dz, const(cls._fields.index(pname)),
+                                              arg)))
+        return items
 
     def sequence_op(self, value):
         """(primal, operands) of a binary operation: ``+`` and ``*`` of a list or tuple

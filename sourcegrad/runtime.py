@@ -345,8 +345,23 @@ def indexed_adjoint(dx, index, like):
     return g
 
 
+class _Absent:
+    """What ``save_item`` saves for a dict key that is not there yet."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "ABSENT"
+
+
+ABSENT = _Absent()
+
+
 def save_item(y, index):
-    """A copy of ``y[index]``, saved before the item is overwritten."""
+    """A copy of ``y[index]``, saved before the item is overwritten (``ABSENT`` for a
+    key a dict does not hold yet)."""
+    if isinstance(y, dict) and index not in y:
+        return ABSENT
     v = y[index]
     return v.copy() if isinstance(v, np.ndarray) else v
 
@@ -358,9 +373,12 @@ def restore_item(y, index, old, copies):
     later ones write in place.  The forward sweep's array is left as it was.
     """
     if id(y) not in copies:
-        y = y.copy() if isinstance(y, np.ndarray) else list(y)
+        y = y.copy() if isinstance(y, (np.ndarray, dict)) else list(y)
         copies.add(id(y))
-    y[index] = old
+    if old is ABSENT:
+        del y[index]  # a key the write added
+    else:
+        y[index] = old
     return y
 
 
@@ -371,6 +389,9 @@ def write_adjoint(dy, index, v):
     only, so the other writes to that position get no gradient.  Which one wins
     is found by making the same assignment of each write's number.
     """
+    if isinstance(dy, dict):  # a dict's entry (d[k] = v, k not a constant)
+        g = dy.get(index)
+        return zeros_like(v) if g is None else g
     g = dy[index]
     if _fancy(index) and np.ndim(g):
         order = np.arange(np.size(g)).reshape(np.shape(g))
@@ -395,6 +416,10 @@ def zero_item(dy, index):
         dy = AdjointList(dy)
         dy[index] = None
         return dy
+    if isinstance(dy, dict):
+        dy = AdjointDict(dy)
+        dy.pop(index, None)
+        return dy
     dy = dy.copy() if is_foreign(dy) else np.array(dy, copy=True)
     dy[index] = 0
     return dy
@@ -413,9 +438,13 @@ def seed_like(out):
     if out is None or isinstance(out, str):
         return None
     if isinstance(out, (bool, int, np.integer, np.bool_)):
-        return 0.0  # integer outputs carry no gradient
+        # only an output that depends on a differentiated input is seeded: an integer
+        # one is that input's value (an int input returned, n * 2), differentiated as
+        # the float it stands for (docs/behaviour.md 4.11); truncations (astype(int))
+        # have zero derivatives of their own
+        return 1.0
     if isinstance(out, np.ndarray) and not np.issubdtype(out.dtype, np.inexact):
-        return np.zeros(out.shape)
+        return np.ones(out.shape)
     return np.ones_like(out)
 
 
@@ -605,6 +634,143 @@ def make_dict_adjoint(dz, items):
             v = items[i]
             g = AdjointDict() if isinstance(v, dict) else zeros_like(v)
         out[i] = g
+    return out
+
+
+def sequence(x):
+    """``x`` as a loop indexes it: a list, tuple or array as it is; a dict's keys, or the
+    items of another iterable (a set, an iterator), in a list."""
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return x
+    return list(x)
+
+
+def sequence_adjoint(dz, x):
+    """The adjoint of ``x`` in ``sequence(x)``: ``dz`` for a list, tuple or array; none
+    for a dict (its keys carry no gradient)."""
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return dz
+    if isinstance(x, dict):
+        return AdjointDict()
+    if dz is not None and any(g is not None for g in dz):
+        raise SourcegradError(
+            f"a loop over a {type(x).__name__} whose items carry gradient",
+            detail="the items' adjoints cannot be sent back through the iterator",
+            hint="loop over a list, a tuple, an array or a dict's .values()/.items()")
+    return None
+
+
+def list_adjoint(dz, iterable):
+    """The adjoint of ``iterable`` in ``list(iterable)`` or ``tuple(iterable)``: the
+    items' adjoints (an array's rows stacked back), none for a dict's keys."""
+    if isinstance(iterable, np.ndarray):
+        if dz is None:
+            return np.zeros(iterable.shape)
+        return np.stack([np.zeros(np.shape(v)) if g is None else g
+                         for g, v in zip(dz, iterable)]) if len(iterable) else \
+            np.zeros(iterable.shape)
+    return sequence_adjoint(dz, iterable)
+
+
+def dict_get(mapping, key, default=None):
+    """``mapping.get(key, default)`` (another object's ``.get(key)`` as it is)."""
+    if not isinstance(mapping, dict) and default is None:
+        return mapping.get(key)
+    return mapping.get(key, default)
+
+
+def dict_get_adjoint(dz, mapping, key):
+    """The adjoint of ``mapping`` in ``dict_get(mapping, key, default)``: ``dz`` under
+    ``key`` when the dict holds it."""
+    if not isinstance(mapping, dict):
+        raise _not_a_dict(mapping, "get")
+    return AdjointDict({key: dz}) if key in mapping and dz is not None else AdjointDict()
+
+
+def dict_get_default_adjoint(dz, mapping, key, default):
+    """The adjoint of ``default`` in ``dict_get(mapping, key, default)``: ``dz`` when the
+    key is absent, else zero."""
+    return dz if key not in mapping else zeros_like(default)
+
+
+def dict_values(mapping):
+    """``d.values()`` as a list (a dict's values are values like a list's items)."""
+    return list(mapping.values()) if isinstance(mapping, dict) else mapping.values()
+
+
+def dict_items(mapping):
+    """``d.items()`` as a list of (key, value) pairs."""
+    return list(mapping.items()) if isinstance(mapping, dict) else mapping.items()
+
+
+def dict_keys(mapping):
+    """``d.keys()`` as a list."""
+    return list(mapping.keys()) if isinstance(mapping, dict) else mapping.keys()
+
+
+def _not_a_dict(d, method):
+    return SourcegradError(
+        f".{method}() of a {type(d).__name__}",
+        detail=f"the gradient of .{method}() is known for dicts only",
+        hint="convert the object to a dict first: dict(obj)")
+
+
+def dict_values_adjoint(dz, d):
+    """The adjoint of ``d`` in ``dict_values(d)``: each value's adjoint under its key."""
+    if not isinstance(d, dict):
+        raise _not_a_dict(d, "values")
+    if dz is None:
+        return AdjointDict()
+    return AdjointDict((k, g) for k, g in zip(d, dz) if g is not None)
+
+
+def dict_items_adjoint(dz, d):
+    """The adjoint of ``d`` in ``dict_items(d)``: each pair's value adjoint under its key."""
+    if not isinstance(d, dict):
+        raise _not_a_dict(d, "items")
+    out = AdjointDict()
+    if dz is None:
+        return out
+    for k, g in zip(d, dz):
+        if g is not None and g[1] is not None:
+            out[k] = g[1]
+    return out
+
+
+def set_entry(mapping, key, value):
+    """``mapping`` with ``mapping[key] = value``, in a new dict: ``d["k"] = v`` as
+    normalization writes it (dicts are values, as lists are)."""
+    out = dict(mapping)
+    out[key] = value
+    return out
+
+
+def entry_rest(dz, key):
+    """The adjoint of the dict in ``set_entry(mapping, key, value)``: ``dz`` without
+    ``key`` (the old entry under ``key`` was replaced, so it gets no gradient)."""
+    out = AdjointDict() if dz is None else AdjointDict(dz)
+    out.pop(key, None)
+    return out
+
+
+def field(x, name):
+    """``x.<name>``: a field of a namedtuple, as the reverse sweep names the read."""
+    return getattr(x, name)
+
+
+def field_adjoint(x, name, dz):
+    """The adjoint of namedtuple ``x`` given the adjoint ``dz`` of its field ``x.<name>``:
+    ``dz`` at the field's place, none elsewhere."""
+    fields = getattr(x, "_fields", None)
+    if not isinstance(x, tuple) or fields is None or name not in fields:
+        raise SourcegradError(
+            f"attribute .{name} of a {type(x).__name__} that carries gradient",
+            detail="gradients flow through the fields of namedtuples, tuples, lists and "
+                   "dicts (pytrees), and through arrays; not through other objects' "
+                   "attributes",
+            hint="pass the value itself, or a namedtuple holding it")
+    out = AdjointList([None] * len(x))
+    out[fields.index(name)] = dz
     return out
 
 

@@ -113,6 +113,11 @@ class ShapeInference:
         self.tree = tree
         self.ctx = ctx
         self.known = dict(param_values)
+        a = tree.args
+        for p in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg]:
+            if p is not None and p.id not in self.known:
+                self.known[p.id] = TOP  # an input not known (a list, a dict): never a
+                #                          shape of a value it is rebound to later
 
     def run(self):
         memo = {}  # see value_of
@@ -212,9 +217,13 @@ class ShapeInference:
             if base is MISSING or idx is MISSING or not isinstance(base, (np.ndarray, tuple)):
                 return TOP
             try:
-                return abstract(base[idx])
+                out = abstract(base[idx])
             except Exception:
                 return TOP
+            if isinstance(base, np.ndarray) and isinstance(out, Abstract) \
+                    and out.value is not None:
+                return Abstract(out.kind)  # an int array's item: the stand-in's, not the run's
+            return out
         return TOP
 
     def index(self, sl):

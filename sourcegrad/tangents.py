@@ -244,7 +244,10 @@ class Tangents:
         if not self.active(value.value) or value.attr in INACTIVE_ATTRS:
             return [], None
         obj = getattr(runtime.np.ndarray, value.attr, MISSING)
-        if obj is MISSING or registry.lookup_tangent(obj) is None:
+        if obj is MISSING:  # p.w of a namedtuple (a pytree): its field's tangent
+            return self.apply_rule(s, runtime.field, target, [value.value, const(value.attr)],
+                                   [])
+        if registry.lookup_tangent(obj) is None:
             self.refuse(s, f"attribute .{value.attr}", cls=NoDerivativeError,
                         detail=f"no tangent rule for the array attribute .{value.attr}")
         return self.apply_rule(s, obj, target, [value.value], [])

@@ -168,6 +168,11 @@ def _float_array(x):
     return a
 
 
+def _like(x, items):
+    """A container of ``x``'s type (a list, a tuple, a namedtuple) holding ``items``."""
+    return type(x)(*items) if hasattr(type(x), "_fields") else type(x)(items)
+
+
 def _batched(v, like):
     """The tangent ``v`` of input ``like`` (an array, a float, or a dict/list/tuple of
     them) as a batch of one direction."""
@@ -179,7 +184,7 @@ def _batched(v, like):
         if not isinstance(v, (list, tuple)) or len(v) != len(like):
             raise ValueError("the tangent of a tuple or list input must have one item "
                              "per item")
-        return type(like)(_batched(a, b) for a, b in zip(v, like))
+        return _like(like, [_batched(a, b) for a, b in zip(v, like)])
     v = np.asarray(v, dtype=_float_array(like).dtype)
     if v.shape != np.shape(like):
         raise ValueError(f"the tangent has shape {v.shape} but its input has shape "
@@ -213,7 +218,7 @@ def _rebuild(x, leaves):
     if isinstance(x, dict):
         return {k: _rebuild(x[k], leaves) for k in x}
     if isinstance(x, (list, tuple)):
-        return type(x)(_rebuild(v, leaves) for v in x)
+        return _like(x, [_rebuild(v, leaves) for v in x])
     return next(leaves)
 
 
@@ -223,7 +228,7 @@ def _unbatch(t, like):
         return {k: _unbatch(t.get(k) if t is not None else None, v) for k, v in like.items()}
     if isinstance(like, (list, tuple)):
         items = [_unbatch(t[i] if t is not None else None, v) for i, v in enumerate(like)]
-        return tuple(items) if isinstance(like, tuple) else items
+        return _like(like, items) if isinstance(like, tuple) else items
     if t is None:
         return np.zeros_like(_float_array(like))
     r = t[0]

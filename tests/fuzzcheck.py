@@ -125,7 +125,11 @@ def structure(x):
 def tree_replace(x, path, v):
     if not path:
         return v
-    x = copy.copy(x) if not isinstance(x, tuple) else list(x)
+    if isinstance(x, tuple):  # a tuple or namedtuple: rebuilt as its own type
+        items = list(x)
+        items[path[0]] = tree_replace(items[path[0]], path[1:], v)
+        return type(x)(*items) if hasattr(type(x), "_fields") else type(x)(items)
+    x = copy.copy(x)
     x[path[0]] = tree_replace(x[path[0]], path[1:], v)
     return x
 

@@ -80,8 +80,6 @@ GAPS = {
     "numpy.linalg.tensorsolve": ("no rule", "return np.sum(np.linalg.tensorsolve("
                                             "np.outer(x, x) + np.eye(3), x))"),
     "attribute .flat": ("no rule for the flat iterator", "return x.flat[1] * 2.0"),
-    "attribute .logabsdet": ("named fields of slogdet's result (slogdet(a)[1] works)",
-                             "return np.linalg.slogdet(np.outer(x, x) + np.eye(3)).logabsdet"),
     "call to tolist": ("no rule", "return sum((x * 2.0).tolist())"),
     "assignment into this subscript": ("writes into x.T[...] or x[i][j] (chained subscripts)",
                                        "y = np.outer(x, x)\ny.T[0] = x\nreturn np.sum(y)"),

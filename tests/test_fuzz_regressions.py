@@ -25,9 +25,6 @@ HEAD = "import functools\n\nimport numpy as np\nimport sourcegrad as sg\n\n"
 
 _CFLOW = "being fixed (control flow / containers)"
 _CRASH = "being fixed (inputs, builtins, decorators, dict params)"
-_INT_OUTPUT = ("open question: an int input returned as it is makes an int output, which the "
-               "contract says carries no gradient (0.0); finite differences of the float-"
-               "promoted function say 1.0")
 
 
 def case(cid, src, args, positions=0, xfail=None, refused=None):
@@ -190,13 +187,21 @@ CASES = [
         def f(x):
             return np.sum(np.sin(x))
         """, (np.array([1, 2, 3]),), 0),
+    # wide fuzzer seed 7367: an item of an int array input, squared: the shape inference's
+    # stand-in value (0) was written into the derivative as a constant: gradient 0
+    case("int-array-input-item", """
+        def f(x, y):
+            v = x[1] ** 2
+            d = {"s": x[2], "b": v}
+            return d["b"]
+        """, (np.array([1, 1, -1]), 0.5), 0),
     # wide fuzzer seed 25: a Python int input returned through an `or` test: gradient 0
     case("int-scalar-input-returned", """
         def f(x, y):
             if y > 0.0 or x > 5:
                 return x
             return y
-        """, (2, 0.47), (0, 1), xfail=_INT_OUTPUT),
+        """, (2, 0.47), (0, 1)),
     # -- builtins -------------------------------------------------------------------------
     case("builtin-max-of-array", """
         def f(x):
@@ -233,7 +238,6 @@ CASES = [
 ]
 
 
-_NEW = "new class found by the wide fuzzer: not fixed yet"
 CASES += [
     # wide fuzzer seed 52: a parameter rebound in a branch, then to an array of itself, that
     # the output does not depend on: TypeError (a float input) or a gradient of shape (2,)
@@ -259,14 +263,14 @@ CASES += [
             for k in p:
                 z = 0.5 * z + np.sum(np.sin(p[k]))
             return z
-        """, (0.3, {"w": np.array([0.3, -0.5, 0.8]), "b": 0.4}), (0, 1), xfail=_NEW),
+        """, (0.3, {"w": np.array([0.3, -0.5, 0.8]), "b": 0.4}), (0, 1)),
     # wide fuzzer seeds 6, 92: TypeError 'dict_items' object is not subscriptable
     case("for-over-dict-items", """
         def f(z, p):
             for k, v in p.items():
                 z = z + v
             return np.sum(z)
-        """, (0.3, {"w": np.array([0.3, -0.5, 0.8]), "b": 0.4}), (0, 1), xfail=_NEW),
+        """, (0.3, {"w": np.array([0.3, -0.5, 0.8]), "b": 0.4}), (0, 1)),
     # wide fuzzer seed 20: TypeError 'dict_values' object is not subscriptable
     case("for-over-dict-values", """
         def f(x, y):
@@ -274,7 +278,7 @@ CASES += [
             for v in d.values():
                 y = y * v
             return y
-        """, (0.3, 0.7), (0, 1), xfail=_NEW),
+        """, (0.3, 0.7), (0, 1)),
     # campaign seeds 100141, 100803, 100103 (KeyError), 100326 (IndexError): writing an
     # entry of a dict built from differentiated values
     case("dict-entry-overwrite", """
@@ -282,7 +286,7 @@ CASES += [
             d = {"b": x, "a": y}
             d["b"] = np.tanh(d["b"])
             return d["a"] + d["b"]
-        """, (0.3, 0.5), (0, 1), xfail=_NEW),
+        """, (0.3, 0.5), (0, 1)),
     # campaign seed 101094 (13 of 20,000 programs): a dict entry written in a branch is
     # refused ("Dict expression is not supported")
     case("dict-entry-written-in-branch-refused", """
@@ -291,14 +295,14 @@ CASES += [
             if x > d["a"]:
                 d["a"] = 0.37 * d["a"] + np.sin(x)
             return d["a"] * x
-        """, (0.7,), 0, xfail=_NEW),
+        """, (0.7,), 0),
     # campaign seed 100246: KeyError 'c'
     case("dict-new-key-write", """
         def f(x):
             d = {"s": x}
             d["c"] = np.tanh(x)
             return d["c"]
-        """, (0.3,), 0, xfail=_NEW),
+        """, (0.3,), 0),
     # wide fuzzer seed 45: TypeError (list indices must be integers, not str)
     case("augassign-into-dict-entry", """
         def f(x):
@@ -306,7 +310,7 @@ CASES += [
             d["b"] *= d["b"]
             d["b"] += 0.237
             return np.sum(d["b"])
-        """, (X3,), 0, xfail=_NEW),
+        """, (X3,), 0),
     # wide fuzzer (8 of the first 2,500 campaign programs): writing a dict entry after
     # reading another is refused as an in-place write into a shared array
     case("dict-write-after-read-refused", """
@@ -315,7 +319,7 @@ CASES += [
             y = d["a"]
             d["b"] = np.sin(x)
             return np.sum(y * d["b"])
-        """, (X3,), 0, xfail=_NEW),
+        """, (X3,), 0),
     # campaign (campaign seed 100068 and others, 18 of the first 7,500 programs: ValueError
     # inhomogeneous shape): a list input indexed in a loop
     case("list-input-indexed-in-loop", """
@@ -347,8 +351,7 @@ CASES += [
             if np.sum(y) > 5.0:
                 x = y
             return x
-        """, ([np.array([0.3, -0.5, 0.8]), np.array([0.1, 0.2, 0.3])], np.ones(3)), (0, 1),
-        xfail=_NEW),
+        """, ([np.array([0.3, -0.5, 0.8]), np.array([0.1, 0.2, 0.3])], np.ones(3)), (0, 1)),
 ]
 
 

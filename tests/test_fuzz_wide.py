@@ -65,23 +65,9 @@ _DECO = "a decorator that changes the value is skipped: value and gradient (cras
 _DICTLOOP = "dict parameter read in a loop: AttributeError 'int' has no 'items' (crash13)"
 _SELF = "self-assignment x = x in a branch after a saved value (cflow)"
 _REBOUND = "a name rebound to another shape/type (a list, np.full) in a branch or loop (cflow)"
-_DICTKEYS = "for k in d (a dict): KeyError 0, the dict is iterated as a sequence (new class)"
-_DICTITER = "for over d.items()/d.values(): the adjoint indexes the view (new class)"
-_DICTAUG = "augmented assignment into a dict entry d['b'] *= ...: TypeError (new class)"
-_CONTAINERZERO = ("a dict/list input reached only through an untaken branch gets a bare "
-                  "scalar gradient, not a container of zeros (new class)")
-_INT_OUTPUT = ("an int input returned as it is: an int output carries no gradient by the "
-               "contract, finite differences of the float-promoted function disagree (open)")
-_VARARGS_DECO = ("a decorator's wrapper(x, *rest) calling fn(x + c, *rest): refused 'too many "
-                 "positional arguments' (open)")
 # seed -> why it fails today (the default corpus only): strict xfail
-KNOWN = {
-    3: _DICTKEYS, 6: _DICTITER, 20: _DICTITER, 25: _INT_OUTPUT, 29: _DICTKEYS, 30: _DICTKEYS,
-    45: _DICTAUG, 71: _VARARGS_DECO, 66: _INT_OUTPUT, 92: _DICTITER,
-}
-KNOWN_NESTED = {
-    2: _VARARGS_DECO, 5: _DICTKEYS, 23: _DICTITER,
-}
+KNOWN = {}
+KNOWN_NESTED = {}
 
 
 def _params(n, known):

@@ -1,12 +1,13 @@
 """Rules for Python's builtins that carry gradient: ``sum``, ``abs``, ``float``,
-``max``/``min`` of several values (the ``math`` module's are in ``math_``)."""
+``max``/``min`` of several values, ``list``/``tuple`` of an iterable (the ``math``
+module's are in ``math_``)."""
 import builtins
 
 import numpy as np
 
 from sourcegrad.rules.registry import adjoint, d
 from sourcegrad.runtime import (choice_adjoint, choice_default_adjoint, divmod_adjoint,
-                                sorted_adjoint, sum_adjoint, unbroadcast)
+                                list_adjoint, sorted_adjoint, sum_adjoint, unbroadcast)
 
 
 @adjoint(builtins.sum)
@@ -41,6 +42,16 @@ def min_(z, *args, key=None, default=None):
 def divmod_(z, a, b):
     d[a] = divmod_adjoint(d[z], a, b, 0)
     d[b] = divmod_adjoint(d[z], a, b, 1)
+
+
+@adjoint(builtins.list)
+def list_(z, iterable=()):
+    d[iterable] = list_adjoint(d[z], iterable)
+
+
+@adjoint(builtins.tuple)
+def tuple_(z, iterable=()):
+    d[iterable] = list_adjoint(d[z], iterable)
 
 
 @adjoint(builtins.sorted)

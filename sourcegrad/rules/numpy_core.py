@@ -1158,7 +1158,15 @@ def ndarray_copy(z, self, order='C'):
 
 @adjoint(np.ndarray.astype)
 def ndarray_astype(z, self, dtype, order='K', casting='unsafe', subok=True, copy=True):
-    d[self] = _like(d[z], self)
+    d[self] = _astype_grad(d[z], self, z)
+
+
+def _astype_grad(dz, x, z):
+    """Adjoint of ``x.astype(...)``: ``dz``, unless floats were truncated to integers
+    (a step function: zero)."""
+    if np.result_type(z).kind in "biu" and np.result_type(x).kind in "fc":
+        return np.zeros(np.shape(x), np.result_type(x))
+    return _like(dz, x)
 
 
 # ---------------------------------------------- filled and spaced arrays --

@@ -117,6 +117,38 @@ def make_dict(z, *items):
     d[items] = runtime.make_dict_adjoint(d[z], items)
 
 
+@adjoint(runtime.sequence)
+def sequence(z, x):
+    d[x] = runtime.sequence_adjoint(d[z], x)
+
+
+@adjoint(runtime.dict_get)
+def dict_get(z, mapping, key, default=None):
+    d[mapping] = runtime.dict_get_adjoint(d[z], mapping, key)
+    d[default] = runtime.dict_get_default_adjoint(d[z], mapping, key, default)
+
+
+@adjoint(runtime.dict_values)
+def dict_values(z, mapping):
+    d[mapping] = runtime.dict_values_adjoint(d[z], mapping)
+
+
+@adjoint(runtime.dict_items)
+def dict_items(z, mapping):
+    d[mapping] = runtime.dict_items_adjoint(d[z], mapping)
+
+
+@adjoint(runtime.set_entry)
+def set_entry(z, mapping, key, value):
+    d[mapping] = runtime.entry_rest(d[z], key)
+    d[value] = runtime.indexed_adjoint(d[z], key, value)
+
+
+@adjoint(runtime.field)
+def field(z, x, name):
+    d[x] = runtime.field_adjoint(x, name, d[z])
+
+
 @adjoint(runtime.cell_with_bprop)
 def cell_with_bprop(z, cell, *args):
     d[args] = runtime.custom_bprop_grads(cell, args, z, d[z])

@@ -810,8 +810,16 @@ def copy(z, a, order='K'):
 
 @tangent(np.ndarray.astype)
 def astype(z, self, dtype, order='K', casting='unsafe', subok=True, copy=True):
-    d[z] = d[self].astype(np.result_type(z, np.float32) if np.result_type(z).kind in "fc"
-                          else d[self].dtype)
+    d[z] = tastype(d[self], self, z)
+
+
+def tastype(t, x, z):
+    """Tangent of ``x.astype(...)``: ``x``'s, in ``z``'s floating dtype; zero where floats
+    were truncated to integers (a step function)."""
+    if np.result_type(z).kind in "biu" and np.result_type(x).kind in "fc":
+        return np.zeros(t.shape)
+    return t.astype(np.result_type(z, np.float32) if np.result_type(z).kind in "fc"
+                    else t.dtype)
 
 
 # -------------------------------------------------------- builtins, math --
@@ -924,6 +932,69 @@ def index_adjoint(z, x, index, dz):
 @tangent(runtime.add_adjoints)
 def add_adjoints(z, a, b):
     d[z] = tadd_adjoints(d[a], d[b], a, b)
+
+
+@tangent(runtime.field, constant=("x", "name"))
+def field(z, x, name):
+    d[z] = tfield(d[x], x, name)
+
+
+def tfield(t, x, name):
+    """Tangent of ``x.<name>`` (a namedtuple's field): the field's item of ``x``'s tangent."""
+    return t[x._fields.index(name)] if isinstance(t, (list, tuple)) else getattr(t, name)
+
+
+@tangent(runtime.sequence)
+def sequence(z, x):
+    d[z] = tsequence(d[x], x, z)
+
+
+def tsequence(t, x, z):
+    """Tangent of ``sequence(x)``: ``x``'s for a list, tuple or array; none for a
+    dict's keys."""
+    return t if isinstance(x, (list, tuple, np.ndarray)) else [None] * len(z)
+
+
+@tangent(runtime.dict_get, constant=("key",))
+def dict_get(z, mapping, key, default=None):
+    d[z] = tdict_get(d[mapping], d[default], mapping, key)
+
+
+def tdict_get(t, tdefault, mapping, key):
+    """Tangent of ``dict_get(mapping, key, default)``: the entry's, or the default's."""
+    if key in mapping:
+        return t.get(key) if isinstance(t, dict) else None
+    return tdefault
+
+
+@tangent(runtime.dict_values)
+def dict_values(z, mapping):
+    d[z] = tdict_entries(d[mapping], mapping, False)
+
+
+@tangent(runtime.dict_items)
+def dict_items(z, mapping):
+    d[z] = tdict_entries(d[mapping], mapping, True)
+
+
+def tdict_entries(t, mapping, pairs):
+    """Tangent of ``dict_values(mapping)`` (or ``dict_items``, ``pairs``): the values'
+    tangents in the dict's order (with none for the keys)."""
+    out = [t.get(k) if isinstance(t, dict) else None for k in mapping]
+    return [(None, v) for v in out] if pairs else out
+
+
+@tangent(runtime.set_entry, constant=("key",))
+def set_entry(z, mapping, key, value):
+    d[z] = tset_entry(d[mapping], mapping, key, d[value])
+
+
+def tset_entry(t, mapping, key, tv):
+    """Tangent of ``set_entry(mapping, key, value)``: the dict's tangent with the
+    value's under ``key``."""
+    out = dict(t) if isinstance(t, dict) else {k: None for k in mapping}
+    out[key] = tv
+    return out
 
 
 @tangent(runtime.make_dict)
