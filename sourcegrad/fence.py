@@ -35,7 +35,7 @@ if hasattr(gast, "TryStar"):
     _REFUSED[gast.TryStar] = ("try statement", "move error handling outside")
 
 
-def fence(parsed) -> None:
+def fence(parsed) -> None:  # noqa: C901 (16; to split)
     """Raise UnsupportedSyntaxError at the first unsupported construct in ``parsed``."""
     top = parsed.tree
     # `if (c := test):` / `elif (c := test):`: normalized to `c = test; if c:` (generated

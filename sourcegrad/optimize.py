@@ -534,7 +534,7 @@ def _fresh(value):
     return False
 
 
-def _in_place(fdef, arrays, scatter=None):
+def _in_place(fdef, arrays, scatter=None):  # noqa: C901 (29; to split)
     """``d = d + e`` becomes ``d += e`` where ``d`` owns its array.
 
     ``arrays``: {adjoint: primal} for adjoints known to hold a float array of

@@ -330,7 +330,7 @@ class Context:
                 return "unknown", None
         return "dynamic", None
 
-    def callee(self, info, value, active_args, active_kw, rev, s):
+    def callee(self, info, value, active_args, active_kw, rev, s):  # noqa: C901 (18; to split)
         fn = info.func
         sig = inspect.signature(fn, follow_wrapped=False)
         placeholders = list(range(len(value.args) + (1 if info.self_expr else 0)))

@@ -335,7 +335,7 @@ class Reverser:
             return fwd[1].targets[0].id
         return t.elts[1].id
 
-    def rule_items(self, s, target, value):
+    def rule_items(self, s, target, value):  # noqa: C901 (19; to split)
         dz = self.dname(target)
         if isinstance(value, gast.Name):
             return [Acc(value.id, dz)] if self.active(value) else []
@@ -750,7 +750,7 @@ class Reverser:
 _SEQUENCE_CALLS = (list, tuple, sorted, runtime.list_append, runtime.list_extend)
 
 
-def _sequences(tree, ctx):
+def _sequences(tree, ctx):  # noqa: C901 (17; to split)
     """Local names that hold a list or tuple wherever they are bound: displays,
     ``list(...)``, appended-to lists, concatenations and slices of such names, and
     copies of them (parameters and other values of unknown type are not)."""
@@ -977,7 +977,7 @@ class Resolver:
                 self.rev.zero_filled.add(n)
         return pure(assign(self.rev.d(n), call(fn, n)))
 
-    def run(self, items, init):
+    def run(self, items, init):  # noqa: C901 (18; to split)
         out = []
         last_note = None
         for it in items:
