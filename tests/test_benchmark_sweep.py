@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-sweep = pytest.importorskip("benchmarks.sweep")
+from benchmarks import sweep
 
 
 def test_exponent_fit():
