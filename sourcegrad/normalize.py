@@ -395,6 +395,10 @@ class Normalizer:
                 return names_of(base)  # x.reshape(...)
             if isinstance(v, gast.IfExp):
                 return names_of(v.body) | names_of(v.orelse)
+            if isinstance(v, gast.BinOp) and isinstance(v.op, (gast.Add, gast.Mult)) and any(
+                    isinstance(o, (gast.List, gast.Tuple)) for o in (v.left, v.right)):
+                # [v] + rest, [v] * 2: a new list holding the operands' items
+                return names_of(v.left) | names_of(v.right)
             if isinstance(v, gast.BoolOp):
                 return set().union(*(names_of(x) for x in v.values))
             if isinstance(v, (gast.Tuple, gast.List)):  # a container holds its items

@@ -13,7 +13,10 @@ np = np  # generated code may reach NumPy as ``_sg.np``
 
 
 def unbroadcast(d, x):
-    """Sum the adjoint ``d`` down to the shape of ``x`` (undo broadcasting)."""
+    """Sum the adjoint ``d`` down to the shape of ``x`` (undo broadcasting).  ``None``
+    (the adjoint of a list item nothing read) is a zero like ``x``."""
+    if d is None:
+        return zeros_like(x)
     if isinstance(x, np.ndarray):
         shape = x.shape
     elif isinstance(x, (list, tuple)):

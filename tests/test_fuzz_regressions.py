@@ -24,6 +24,8 @@ from fuzzcheck import judge  # noqa: E402
 HEAD = "import functools\n\nimport numpy as np\nimport sourcegrad as sg\n\n"
 
 _CFLOW = "being fixed (control flow / containers)"
+_CALLEE_INPLACE = ("open: an in-place update of an array parameter inside a called function "
+                   "is visible to the caller in Python, not in the derivative")
 _CRASH = "being fixed (inputs, builtins, decorators, dict params)"
 
 
@@ -352,6 +354,51 @@ CASES += [
                 x = y
             return x
         """, ([np.array([0.3, -0.5, 0.8]), np.array([0.1, 0.2, 0.3])], np.ones(3)), (0, 1)),
+    # -- found by the 20,000-program campaign at the end of session 5 -----------------
+    # seed 409024: the adjoint of a list item nothing read is None; a write into that
+    # item read it into arithmetic (TypeError)
+    case("write-into-list-item-never-read", """
+        def f(x, y, z):
+            y = [z] + y
+            y[2] = z - x
+            return y[0]
+        """, (-1.0, [np.array([-0.8, 0.6, 0.77]), np.array([1.08, 0.72, 0.3])],
+              np.array(0.55)), (0, 2)),
+    # seed 405955: the same through an item rewritten in a loop, then iterated
+    case("list-item-rewritten-in-loop-then-iterated", """
+        C23 = np.array([[0.1, -0.4, 0.25], [0.6, 0.05, -0.3]])
+
+        def f(x, y, z):
+            l5 = [x + C23]
+            for i0 in range(3):
+                l5[0] = z
+            for t9 in l5:
+                z = t9
+            y = z
+            return y
+        """, (1.02, np.array([0.89, 0.71, -0.17]), np.array([0.32, 0.96, -0.99])), 2),
+    # seed 400795: `[v] + rest` holds v; `v += ...` then changed the list's item in
+    # Python but not in the derivative (a wrong value): refused like `[v]` alone
+    case("inplace-update-of-item-held-by-concatenated-list", """
+        def f(x):
+            v = x * 2.0
+            l = [v] + [x]
+            v += 1.0
+            return np.sum(l[0])
+        """, (X3,), 0, refused="may share its array with"),
+    # seed 407263: a called function's `y -= c` on an array parameter changes the
+    # caller's array in Python (the caller then reads it), not in the derivative: a
+    # wrong value.  Open: which calls to refuse needs the argument's kind (a float
+    # parameter only rebinds), so the fix belongs with shape inference.
+    case("callee-updates-array-argument-in-place", """
+        def h0(x, y):
+            y -= 0.273
+            return y
+
+        def f(x, y):
+            y += h0(y, y)
+            return y
+        """, (np.array(0.7), np.array(0.338)), (0, 1), xfail=_CALLEE_INPLACE),
 ]
 
 
