@@ -119,6 +119,24 @@ def expr_stmt(e):
     return gast.Expr(value=e)
 
 
+def template_env(stage, s, rule, primal, args, keywords, what):
+    """The rule template's parameters bound to a call's argument nodes (a ``*args``
+    parameter to a tuple of them, a default to its constant); a call that does not
+    fit the template is refused through ``stage.refuse`` (reverse or tangents)."""
+    try:
+        bound = rule.bind(args, {k.arg: k.value for k in keywords})
+    except TypeError as exc:
+        stage.refuse(s, f"call to {getattr(primal, '__name__', primal)}",
+                     detail=f"arguments do not match its {what} ({exc})")
+    env = {}
+    for pname, val in bound.items():
+        if rule.signature.parameters[pname].kind == inspect.Parameter.VAR_POSITIONAL:
+            env[pname] = gast.Tuple(elts=list(val), ctx=gast.Load())
+        else:
+            env[pname] = val if isinstance(val, gast.AST) else const(val)
+    return env
+
+
 class Reverser:
     """Emit forward and backward sweeps for one normalized function."""
 
@@ -565,20 +583,7 @@ class Reverser:
                                                      for i in starred):
                 self.refuse(s, "*args in a call to a function with a derivative rule",
                             hint="pass the arguments one by one")
-        try:
-            bound = rule.bind(args, {k.arg: k.value for k in keywords})
-        except TypeError as exc:
-            self.refuse(s, f"call to {getattr(primal, '__name__', primal)}",
-                        detail=f"arguments do not match its derivative rule ({exc})")
-        env = {}
-        for pname, val in bound.items():
-            kind = rule.signature.parameters[pname].kind
-            if kind == kind.VAR_POSITIONAL:
-                env[pname] = gast.Tuple(elts=list(val), ctx=gast.Load())
-            elif isinstance(val, gast.AST):
-                env[pname] = val
-            else:
-                env[pname] = const(val)
+        env = template_env(self, s, rule, primal, args, keywords, "derivative rule")
         return Instantiator(self, rule, target, env).run()
 
     # -- calls into user code ----------------------------------------------------------

@@ -38,7 +38,7 @@ from sourcegrad.astutil import copy_tree
 from sourcegrad.errors import NoDerivativeError, UnsupportedSyntaxError
 from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
-from sourcegrad.reverse import BINOPS, UNARYOPS, _describe, call, index_expr
+from sourcegrad.reverse import BINOPS, UNARYOPS, _describe, call, index_expr, template_env
 from sourcegrad.rules import registry
 from sourcegrad.annotations import setanno
 from sourcegrad.rules import tangents_numpy as tn
@@ -310,20 +310,7 @@ class Tangents:
             if not var or any(self.active(a.value) for a in args if isinstance(a, gast.Starred)):
                 self.refuse(s, "*args in a call to a function with a derivative rule",
                             hint="pass the arguments one by one")
-        try:
-            bound = rule.bind(args, {k.arg: k.value for k in keywords})
-        except TypeError as exc:
-            self.refuse(s, f"call to {getattr(primal, '__name__', primal)}",
-                        detail=f"arguments do not match its tangent rule ({exc})")
-        env = {}
-        for pname, val in bound.items():
-            kind = rule.signature.parameters[pname].kind
-            if kind == kind.VAR_POSITIONAL:
-                env[pname] = gast.Tuple(elts=list(val), ctx=gast.Load())
-            elif isinstance(val, gast.AST):
-                env[pname] = val
-            else:
-                env[pname] = const(val)
+        env = template_env(self, s, rule, primal, args, keywords, "tangent rule")
         return Instantiator(self, rule, target, env, swap, s).run()
 
     def python_call(self, s, target, fn, args, keywords):

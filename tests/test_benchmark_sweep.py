@@ -35,5 +35,7 @@ def test_run_reports_every_size_and_order():
     got = sweep.run([10, 20], [1, 2], memory=False)
     assert [r["n"] for r in got["sizes"]] == [10, 20]
     assert [r["order"] for r in got["orders"]] == [1, 2]
-    assert all(r["seconds"] > 0 and r["cpu_seconds"] >= 0 for r in got["sizes"] + got["orders"])
+    # the clock is read, never bounded: any finite, non-negative figure passes
+    assert all(math.isfinite(r["seconds"]) and r["seconds"] >= 0 and r["cpu_seconds"] >= 0
+               for r in got["sizes"] + got["orders"])
     assert "growth exponent" in sweep.render(got)
