@@ -582,6 +582,10 @@ class InPlaceCheck:
                 self.here = self.top.get(id(n))
                 for t in n.targets:
                     copies += self.bound_copies(t, n.value, n)
+                # a = b = v: both names hold the one value
+                bound = [[x.id for x in astutil.name_nodes(t)] for t in n.targets]
+                copies += [(t, u, n) for i, ts in enumerate(bound) for us in bound[i + 1:]
+                           for t in ts for u in us if t != u]
             elif isinstance(n, gast.For):  # for v in (a, b): v is a, then b
                 self.here = self.top.get(id(n))
                 if isinstance(n.iter, gast.Name) and n.iter.id in dicts:
@@ -618,9 +622,12 @@ class InPlaceCheck:
                                             fdef, (t, v), n, aug)])
             self.refuse_callers_list(fdef, aug, a, aliases | {a}, u.what)
         else:
+            # d["k"] = v replaces an entry: the values d holds (d = {"w": y}; y) and
+            # read from it before (y = d["a"]) are not changed, only other names for d
             aliases = _aliases(a, [(t, v) for t, v, n in copies if before(n) and not (
-                u.entry and isinstance(n, gast.Assign) and isinstance(n.value, gast.Subscript)
-                and entry_key(n.value.slice))])
+                u.entry and isinstance(n, gast.Assign) and (
+                    isinstance(n.value, _DISPLAYS) or isinstance(n.value, gast.Subscript)
+                    and entry_key(n.value.slice)))])
         if u.kind == "call":
             self.check_call(u, aliases | {a})
         for n in self.loads:

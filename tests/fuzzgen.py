@@ -984,7 +984,17 @@ class WideGen(Gen):
         if sc.in_loop and shape != S0 and not sc.fib:
             # an array swap in a loop: only in loops without in-place writes
             return self.self_assign(sc, out)
-        if rng.random() < 0.5:
+        r = rng.random()
+        if r < 0.2 and not sc.in_loop:
+            # a = b = v: one array under two names, which the model takes for two
+            # fresh arrays -- an in-place update of one then must be refused
+            self.features.add("chained_assign")
+            e = self.expr(sc, shape, 1)
+            out.append(St("raw", [f"{a} = {b} = {R_(e)}"]))
+            self._fresh(sc, a, shape)
+            self._fresh(sc, b, shape)
+            return
+        if r < 0.6:
             self.features.add("swap")
             out.append(St("raw", [f"{a}, {b} = {b}, {a}"]))
         else:

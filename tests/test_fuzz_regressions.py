@@ -498,6 +498,27 @@ CASES += [
             d20['s'] = 1.0
             return x
         """, (X3, 0.5), 0),
+    # found by hand after the 600000 campaign: a = b = v binds one array to two
+    # names, so a += 1 changes b too (the fuzzer now writes chained assignments)
+    case("chained-assignment-then-in-place-update", """
+        def f(x):
+            a = b = x * 2.0
+            a += 1.0
+            return np.sum(a * b)
+        """, (X3,), 0, refused="a may share its array with b"),
+    case("chained-assignment-without-update", """
+        def f(x):
+            a = b = x * 2.0
+            a = a + 1.0
+            return np.sum(a * b)
+        """, (X3,), 0),
+    case("dict-entry-replaced-while-a-held-array-is-read", """
+        def f(x):
+            v = x * 2.0
+            d = {'w': v}
+            d['s'] = 1.0
+            return np.sum(v * d['w']) + d['s']
+        """, (X3,), 0),
     # the same updates where Python's caller never sees the old array: differentiated
     case("callee-updates-argument-rebound-by-the-call", """
         def step(h, w):
