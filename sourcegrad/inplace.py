@@ -630,6 +630,10 @@ class InPlaceCheck:
                     and entry_key(n.value.slice)))])
         if u.kind == "call":
             self.check_call(u, aliases | {a})
+        if u.kind == "item" and isinstance(aug, gast.AugAssign):
+            self.check_item_update(u, {id(n): n for t, v, n in copies
+                                       if t == a and before(n)}.values(), enclosing,
+                                   [(t, v) for t, v, n in copies if a not in (t, v)])
         for n in self.loads:
             if n.id in aliases and (
                     n.lineno > aug.lineno
@@ -643,6 +647,35 @@ class InPlaceCheck:
             # no other name is read afterwards, but the backward sweep may read
             # one (an operand, a result it keeps): the write goes into a copy
             setanno(aug, "copy_first", True)
+
+    def check_item_update(self, u, binders, enclosing, links):
+        """``c[k] += v`` changes the array at ``c[k]`` in place: refused when ``c`` may
+        hold that array twice (``c = [a, a]``, ``c.append(a)`` after ``c = [a]``) and
+        ``c`` is read afterwards, where the other item would show the change.
+        ``binders``: the statements that bound or grew ``c``."""
+        held = []
+        for n in binders:
+            value = n.value.args[0] if isinstance(n, gast.Expr) else getattr(n, "value", None)
+            if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult):
+                value = gast.List(elts=[value.left, value.right] * 2, ctx=gast.Load())
+            items = value.values if isinstance(value, gast.Dict) else value.elts \
+                if isinstance(value, (gast.List, gast.Tuple)) else [value]
+            held += [v for e in items if e is not None for v in self.names_of(e)]
+        # two items that are one array: one name twice ([a, a], [a] * 2), or two names
+        # for one array (b = a; [a, b])
+        twice = sorted({v for i, v in enumerate(held) for w in held[i + 1:]
+                        if w == v or w in _aliases(v, links)})
+        if not twice:
+            return
+        aug, a = u.node, u.a
+        for n in self.loads:
+            if n.id == a and (n.lineno > aug.lineno or any(
+                    lp is x for x in self.in_loops.get(id(n), ()) for lp in enclosing)):
+                self.refuse(aug, u.what,
+                            detail=f"{a} may hold the array {twice[0]} more than once; the "
+                                   f"update changes it in place, so every item that is "
+                                   f"that array changes, which sourcegrad does not follow",
+                            hint=f"write {a}[...] = {a}[...] + ... to make a new array")
 
     def check_call(self, u, names):
         """The caller's own name for an array a called function updates in place: read

@@ -519,6 +519,38 @@ CASES += [
             d['s'] = 1.0
             return np.sum(v * d['w']) + d['s']
         """, (X3,), 0),
+    # found by hand: c[k] += v changes the array at c[k] in place, so a container
+    # holding one array twice shows the change in its other item too
+    case("item-update-in-a-list-holding-one-array-twice", """
+        def f(x):
+            a = x * 1.0
+            lst = [a, a]
+            lst[0] += 1.0
+            return np.sum(lst[1] * x)
+        """, (X3,), 0, refused="may hold the array a more than once"),
+    case("item-update-in-a-repeated-list", """
+        def f(x):
+            a = x * 1.0
+            lst = [a] * 2
+            lst[0] += 1.0
+            return np.sum(lst[1] * x)
+        """, (X3,), 0, refused="may hold the array a more than once"),
+    case("item-update-in-a-dict-holding-an-array-under-two-names", """
+        def f(x):
+            a = x * 1.0
+            b = a
+            d = {'p': a, 'q': b}
+            d['p'] += 1.0
+            return np.sum(d['q'] * x)
+        """, (X3,), 0, refused="more than once"),
+    case("item-update-in-a-list-of-two-arrays", """
+        def f(x):
+            a = x * 1.0
+            b = x * 2.0
+            lst = [a, b]
+            lst[0] += 1.0
+            return np.sum(lst[1] * lst[0])
+        """, (X3,), 0),
     # the same updates where Python's caller never sees the old array: differentiated
     case("callee-updates-argument-rebound-by-the-call", """
         def step(h, w):
