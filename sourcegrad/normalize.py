@@ -746,7 +746,7 @@ class Normalizer:
                 body = [gast.If(test=cond, body=body, orelse=[])]
             body = [gast.For(target=comp.target, iter=comp.iter, body=body, orelse=[],
                              type_comment=None)]
-        for st in body:
+        for st in astutil.statements(body):  # errors point at the comprehension
             gast.copy_location(st, node)
         # the comprehension's own variables are fresh names, as in Python 3
         targets = {n.id for c in node.generators for n in astutil.name_nodes(c.target)}

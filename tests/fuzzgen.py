@@ -1042,7 +1042,14 @@ class WideGen(Gen):
             shape = rng.choice(SHAPES)
             n = self.fresh("l")
             k = rng.random()
-            if k < 0.5:
+            names = [v for v in self.writable(sc) if sc.vars[v] == shape and "[" not in v]
+            if k < 0.12 and names:
+                # a list of names: its items are those arrays (perhaps one twice)
+                self.features.add("list_of_names")
+                a, b = rng.choice(names), rng.choice(names)
+                out.append(St("raw", [f"{n} = [{a}, {b}]"]))
+                sc.lists[n] = [shape, 2, "list", n]
+            elif k < 0.5:
                 self.features.add("list_literal")
                 out.append(St("raw", [f"{n} = [{R_(self.expr(sc, shape, 1))}]"]))
                 sc.lists[n] = [shape, 1, "list", n]
@@ -1096,8 +1103,14 @@ class WideGen(Gen):
                 out.append(St("raw", [f"{n}.extend([{e}, {e2}])"]))
                 self._grow(sc, group, 2)
         elif k < 0.68 and mutable and length >= 1:
-            self.features.add("list_setitem")
-            out.append(St("raw", [f"{n}[{rng.choice(['0', '-1', str(length - 1)])}] = {e}"]))
+            at = rng.choice(['0', '-1', str(length - 1)])
+            if rng.random() < 0.3:
+                # in place on the item's array (and on every name and item that is it)
+                self.features.add("list_item_iadd")
+                out.append(St("raw", [f"{n}[{at}] += {e}"]))
+            else:
+                self.features.add("list_setitem")
+                out.append(St("raw", [f"{n}[{at}] = {e}"]))
         elif k < 0.85 and top and mutable:
             self.features.add("list_alias")
             m = self.fresh("l")

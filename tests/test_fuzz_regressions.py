@@ -551,6 +551,13 @@ CASES += [
             lst[0] += 1.0
             return np.sum(lst[1] * lst[0])
         """, (X3,), 0),
+    # found by hand: a refusal inside a comprehension's rewritten loop had no line
+    # (the judge now counts a refusal without a line as an internal error)
+    case("lambda-in-a-comprehension-refused-with-its-line", """
+        def f(x):
+            fs = [lambda t, i=i: t * x[i] for i in range(3)]
+            return sum(g(2.0) for g in fs)
+        """, (X3,), 0, refused="lambda over a differentiated value"),
     # the same updates where Python's caller never sees the old array: differentiated
     case("callee-updates-argument-rebound-by-the-call", """
         def step(h, w):
