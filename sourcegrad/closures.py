@@ -323,12 +323,48 @@ def writes_into(obj, positions, keywords=(), depth=2) -> bool:
 
 def writes_into_def(parsed, fdef, params, positions, keywords=(), depth=2) -> bool:
     """writes_into for the function definition ``fdef`` (its ``params`` as called;
-    names in it resolve as in ``parsed``): a nested function, say."""
+    names in it resolve as in ``parsed``): a nested function, say.  A write after
+    the parameter was bound afresh on every path to it (``y = f(y)`` before
+    ``y += v``) is into the new value, not the caller's."""
     names = {params[i] for i in positions if i < len(params)} | set(keywords)
+    if not names:
+        return False
     rebound = {n.id for n in astutil.walk(fdef)
                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-    return bool(names) and any(_writes(n, names, parsed, rebound, depth)
-                               for n in astutil.walk(fdef))
+    for st, fresh in _statements_with_fresh(fdef.body, frozenset()):
+        left = names - fresh
+        if left and any(_writes(n, left, parsed, rebound, depth) for n in _own_nodes(st)):
+            return True
+    return False
+
+
+def _statements_with_fresh(body, fresh):
+    """(statement, names bound afresh on every path before it) for each statement of
+    ``body`` and the blocks nested in it: by an earlier plain assignment in the same
+    or an enclosing block, or as a loop's target."""
+    for st in body:
+        yield st, fresh
+        inner = fresh | {t.id for t in astutil.name_nodes(st.target)} \
+            if isinstance(st, gast.For) else fresh
+        for fld in ("body", "orelse", "finalbody"):
+            block = getattr(st, fld, None)
+            if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
+                yield from _statements_with_fresh(block, inner if fld == "body" else fresh)
+        for h in getattr(st, "handlers", ()):
+            yield from _statements_with_fresh(h.body, fresh)
+        if isinstance(st, gast.Assign):
+            fresh = fresh | {t.id for t in st.targets if isinstance(t, gast.Name)}
+
+
+def _own_nodes(st):
+    """The nodes of the statement ``st`` outside the blocks nested in it."""
+    for fld, value in gast.iter_fields(st):
+        if fld in ("body", "orelse", "finalbody", "handlers"):
+            continue
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, gast.AST):
+                yield from astutil.walk(v)
+    yield st
 
 
 def _writes(n, names, parsed, rebound, depth) -> bool:

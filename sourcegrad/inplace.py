@@ -338,7 +338,11 @@ class InPlaceCheck:
                    for n in astutil.walk(fdef)):
             return  # nothing is updated in place
         self.index(fdef)
-        updates = [u for n in astutil.walk(fdef) for u in self.updates(n)]
+        self.rank = self.ranks(fdef)
+        updates = []
+        for n in astutil.walk(fdef):
+            self.here = self.top_index.get(id(n))  # where scalar_item looks
+            updates += self.updates(n)
         if not updates:
             return
         copies = self.copies(fdef)
@@ -821,18 +825,93 @@ class InPlaceCheck:
         return fname in ("stop_gradient", "float", "abs") or isinstance(obj, np.ufunc)
 
     def scalar_item(self, base, index):
-        """Whether ``base[index]`` is one element of an input of known shape."""
-        known = self.param_shapes.get(base)
+        """Whether ``base[index]`` is one element of an array (a new scalar, not a
+        view): an integer for each of its axes, its rank known (see ``ranks``)."""
         parts = index.elts if isinstance(index, gast.Tuple) else [index]
-        if known is None or getattr(known, "kind", None) != "array" \
-                or len(parts) != len(known.shape):
-            return False
-        unbound = self.unbound.get(self.here, ()) if self.here is not None else ()
-        return (base not in self.rebound or base in unbound) and all(
-            isinstance(p, gast.Name) or isinstance(p, gast.Constant) and type(p.value) is int
-            or isinstance(p, gast.UnaryOp) and isinstance(p.operand, gast.Constant)
-            for p in parts)
+        known = self.param_shapes.get(base)
+        rank = self.rank.get(base)
+        if known is not None and getattr(known, "kind", None) == "array" and (
+                base not in self.rebound or base in self.unbound.get(self.here, ())):
+            rank = len(known.shape)  # the input itself, at this statement
+        return rank == len(parts) and all(_int_like(p) for p in parts)
 
+    def ranks(self, fdef):
+        """name -> its number of axes, where every value bound to it has that many:
+        parameters of known shape, then what arithmetic, ufuncs and indexing make of
+        them (a loop's ``x = 0.5 * x + np.sin(x[:, :1])`` keeps x's rank)."""
+        binds = _values_bound(fdef)
+        rank = {}
+        for p in self.params:
+            known = self.param_shapes.get(p)
+            kind = getattr(known, "kind", None)
+            if kind in ("array", "float"):
+                rank[p] = len(known.shape) if kind == "array" else 0
+                if p not in binds:
+                    continue
+                if not self.consistent(p, rank[p], binds[p], rank):
+                    del rank[p]
+        changed = True
+        while changed:
+            changed = False
+            for n, vals in binds.items():
+                if n in rank or n in self.params or any(v is None for v in vals):
+                    continue
+                candidates = {_rank(v, rank) for v in vals} - {None}
+                if len(candidates) == 1 and self.consistent(n, candidates.pop(), vals, rank):
+                    changed = True
+        return rank
+
+    @staticmethod
+    def consistent(n, r, vals, rank):
+        """Whether every value in ``vals`` has rank ``r`` when ``n`` has it; if so,
+        ``rank[n] = r``."""
+        trial = dict(rank)
+        trial[n] = r
+        if all(v is not None and _rank(v, trial) == r for v in vals):
+            rank[n] = r
+            return True
+        return False
+
+
+
+def _int_like(p):
+    """An index part taken for an integer: a name, an int, or a negative int."""
+    return isinstance(p, gast.Name) or isinstance(p, gast.Constant) and type(p.value) is int \
+        or isinstance(p, gast.UnaryOp) and isinstance(p.operand, gast.Constant)
+
+
+def _rank(e, rank):
+    """The number of axes of the value of ``e``, or None when not known."""
+    if isinstance(e, gast.Constant):
+        return 0 if type(e.value) in (int, float) else None
+    if isinstance(e, gast.Name):
+        return rank.get(e.id)
+    if isinstance(e, gast.UnaryOp):
+        return _rank(e.operand, rank)
+    if isinstance(e, gast.BinOp) and not isinstance(e.op, gast.MatMult):
+        left, right = _rank(e.left, rank), _rank(e.right, rank)
+        return None if left is None or right is None else max(left, right)
+    if isinstance(e, gast.IfExp):
+        body, orelse = _rank(e.body, rank), _rank(e.orelse, rank)
+        return body if body == orelse else None
+    if isinstance(e, gast.Call) and isinstance(e.func, gast.Attribute) \
+            and isinstance(e.func.value, gast.Name) and e.func.value.id not in rank \
+            and isinstance(getattr(np, e.func.attr, None), np.ufunc) and e.args \
+            and not e.keywords:
+        ranks = [_rank(a, rank) for a in e.args]
+        return None if None in ranks else max(ranks)
+    if isinstance(e, gast.Subscript):
+        base = _rank(e.value, rank)
+        parts = e.slice.elts if isinstance(e.slice, gast.Tuple) else [e.slice]
+        # an index known to be an integer (a name of rank 0); another name may be an
+        # array of indices, whose rank adds to the result's
+        ints = [isinstance(p, gast.Name) and rank.get(p.id) == 0
+                or not isinstance(p, gast.Name) and _int_like(p) for p in parts]
+        if base is None or len(parts) > base or not all(
+                i or isinstance(p, gast.Slice) for i, p in zip(ints, parts)):
+            return None
+        return base - sum(ints)
+    return None
 
 
 def _values_bound(fdef):
@@ -849,8 +928,12 @@ def _values_bound(fdef):
         elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
             binds.setdefault(n.target.id, []).append(n.value)
         elif isinstance(n, (gast.For, gast.comprehension)):
+            # for i in range(n): i is an int; another loop's items are not known
+            counted = isinstance(n.target, gast.Name) and isinstance(n.iter, gast.Call) \
+                and isinstance(n.iter.func, gast.Name) and n.iter.func.id == "range"
             for x in astutil.name_nodes(n.target):
-                binds.setdefault(x.id, []).append(None)
+                binds.setdefault(x.id, []).append(
+                    gast.Constant(value=0, kind=None) if counted else None)
     return binds
 
 

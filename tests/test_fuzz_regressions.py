@@ -558,6 +558,43 @@ CASES += [
             fs = [lambda t, i=i: t * x[i] for i in range(3)]
             return sum(g(2.0) for g in fs)
         """, (X3,), 0, refused="lambda over a differentiated value"),
+    # the classic fuzzer's programs 76 and 94: the callee binds its parameter afresh
+    # before updating it, and x[1, 1] of a matrix is a new scalar even after x is
+    # rebound (its rank is known from what is bound to it)
+    case("callee-updates-its-parameter-after-binding-it-afresh", """
+        def h(x, y):
+            for i in range(2):
+                y = np.tanh(y)
+                y += 0.5 * x
+            return y
+
+        def f(x, y):
+            v = h(x, y)
+            return np.sum(v * y)
+        """, (X3, np.array([0.2, -0.4, 0.3])), (0, 1)),
+    case("element-of-a-rebound-matrix-passed-to-an-updating-callee", """
+        def h(y):
+            y += 0.3
+            return y * 2.0
+
+        def f(x):
+            for i in range(2):
+                x = 0.6 * x + np.sin(x[:, 1:2])
+            v = h(x[1, 1])
+            return np.sum(x) * v
+        """, (np.array([[0.5, 1.2, 1.0], [0.3, -0.2, 0.7]]),), 0),
+    case("row-of-a-rebound-matrix-passed-to-an-updating-callee", """
+        def h(y):
+            y += 0.3
+            return y * 2.0
+
+        def f(x):
+            for i in range(2):
+                x = 0.6 * x + np.sin(x[:, 1:2])
+            v = h(x[1])
+            return np.sum(x) * np.sum(v)
+        """, (np.array([[0.5, 1.2, 1.0], [0.3, -0.2, 0.7]]),), 0,
+         refused="updates its argument x"),
     # the same updates where Python's caller never sees the old array: differentiated
     case("callee-updates-argument-rebound-by-the-call", """
         def step(h, w):
