@@ -355,6 +355,11 @@ class Normalizer:
             self.refuse(target, "assignment into this subscript")
         index = self.index(target.slice)
         val = self.atom(value, base.id + "_item")
+        if isinstance(val, gast.Name) and val.id == base.id:
+            # y[::-1] = y: the value is the array written into; under its own name, its
+            # adjoint and the target's would be one variable
+            self.emit(assign(self.namer.fresh(base.id + "_item"), val))
+            val = name(self.out[-1].targets[0].id)
         node = assign(gast.Subscript(value=base, slice=index, ctx=gast.Store()), val)
         self.emit(node)
 

@@ -968,6 +968,12 @@ class WideGen(Gen):
         if names:
             self.features.add("self_assign")
             n = self.rng.choice(names)
+            if n in sc.owned and n in sc.vars and sc.vars[n] != S0 and not sc.fib \
+                    and self.rng.random() < 0.3:
+                # a write of an array into itself, reversed (NumPy copies the overlap)
+                self.features.add("self_assign_subscript")
+                out.append(St("raw", [f"{n}[::-1] = {n}"]))
+                return
             out.append(St("raw", [self.rng.choice([f"{n} = {n}", f"{n} = ({n})"])]))
 
     def swap(self, sc, out):

@@ -595,6 +595,14 @@ CASES += [
             return np.sum(x) * np.sum(v)
         """, (np.array([[0.5, 1.2, 1.0], [0.3, -0.2, 0.7]]),), 0,
          refused="updates its argument x"),
+    # found by hand: y[::-1] = y writes an array into itself; its adjoint and the
+    # target's were one variable (zero gradient)
+    case("array-written-into-itself-reversed", """
+        def f(x):
+            y = x * 1.0
+            y[::-1] = y
+            return np.sum(y * np.arange(3.0))
+        """, (X3,), 0),
     # the same updates where Python's caller never sees the old array: differentiated
     case("callee-updates-argument-rebound-by-the-call", """
         def step(h, w):
