@@ -43,8 +43,9 @@ _VIEW_FUNCS = {"reshape", "ravel", "view", "transpose", "squeeze", "swapaxes", "
 
 # calls of these never hand back an argument's array
 _FRESH_BUILTINS = {"float", "int", "bool", "complex", "len", "abs", "round", "sum", "range",
-                   "list", "dict",
                    "str", "repr", "print", "isinstance", "divmod", "pow"}
+# calls of these make a new container of their argument's items (which may be views)
+_CONTAINER_BUILTINS = {"list", "tuple", "dict", "sorted", "reversed", "zip", "enumerate"}
 _FRESH_METHODS = {"copy", "astype", "sum", "mean", "prod", "std", "var", "dot", "max", "min",
                   "argmax", "argmin", "cumsum", "cumprod", "round", "clip", "conj", "item",
                   "tolist", "all", "any", "trace", "fill", "sort", "argsort", "nonzero",
@@ -129,6 +130,10 @@ def _link(t, u, node):
             return ("sibling", None)  # u is t only if the value held one list twice
         if isinstance(value, gast.Name) and value.id == u:
             return ("item", names.index(t) if t in names else None)
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+            and value.func.id in _CONTAINER_BUILTINS and any(
+                isinstance(a, gast.Name) and a.id == u for a in value.args):
+        return ("shares", None)  # list(u): a new list of the same items
     if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
             and value.value.id == u:
         if isinstance(value.slice, gast.Slice):
@@ -493,6 +498,8 @@ class InPlaceCheck:
     def call_names(self, v):
         """names_of a call: a view of its argument, or an argument handed back."""
         f = v.func
+        if isinstance(f, gast.Name) and f.id in _CONTAINER_BUILTINS and f.id not in self.locals:
+            return self.union(v.args)  # list(m): a new list of m's items (rows: views)
         if isinstance(f, gast.Name) and f.id in _VIEW_FUNCS and v.args:
             return self.names_of(v.args[0])  # stop_gradient(x) is x itself
         if isinstance(f, gast.Attribute) and f.attr in _VIEW_FUNCS:
@@ -504,6 +511,10 @@ class InPlaceCheck:
         if not self.may_return_argument(v):
             return set()
         args = v.args + [k.value for k in v.keywords]
+        if isinstance(f, gast.Attribute) and not (
+                isinstance(f.value, gast.Name) and f.value.id not in self.locals
+                and f.value.id not in self.params):
+            args = [f.value] + args  # d.items(), lst.copy_of_items(): what the object holds
         handed = self.returned_positions(v)
         if handed is not None and -1 not in handed and not v.keywords \
                 and not any(isinstance(a, gast.Starred) for a in v.args):
@@ -522,6 +533,11 @@ class InPlaceCheck:
             return self.union(v.values)
         if isinstance(v, gast.Dict):  # {"w": v} holds v
             return self.union(v.values)
+        if isinstance(v, (gast.ListComp, gast.GeneratorExp, gast.SetComp, gast.DictComp)):
+            # [r for r in m]: items of what it loops over, or what its items read
+            targets = {n.id for g in v.generators for n in astutil.name_nodes(g.target)}
+            elt = v.value if isinstance(v, gast.DictComp) else v.elt
+            return self.union([g.iter for g in v.generators]) | (self.names_of(elt) - targets)
         if isinstance(v, (gast.Tuple, gast.List)):  # a container holds its items
             return self.union(v.elts)
         return set()

@@ -603,6 +603,36 @@ CASES += [
             y[::-1] = y
             return np.sum(y * np.arange(3.0))
         """, (X3,), 0),
+    # found by hand: the items of d.items(), list(m) and [r for r in m] are the
+    # arrays d and m hold (rows of m: views), so updating one in place changes them
+    case("update-of-a-dict-value-through-items", """
+        def f(x):
+            d = {"a": x * 1.0}
+            for k, v in d.items():
+                v += 1.0
+            return np.sum(d["a"] * x)
+        """, (X3,), 0, refused="v may share its array with d"),
+    case("update-of-a-row-through-a-comprehension", """
+        def f(x):
+            m = np.outer(x, x)
+            rows = [r for r in m]
+            rows[0] += 1.0
+            return np.sum(m * m)
+        """, (X3,), 0, refused="rows may share its array with m"),
+    case("update-of-a-row-through-list", """
+        def f(x):
+            m = np.outer(x, x)
+            rows = list(m)
+            rows[0] += 1.0
+            return np.sum(m * m)
+        """, (X3,), 0, refused="rows may share its array with m"),
+    case("append-to-a-list-copied-by-list", """
+        def f(x):
+            lst = [x * 1.0]
+            lst2 = list(lst)
+            lst2.append(x * 3.0)
+            return np.sum(lst[-1]) + np.sum(lst2[-1])
+        """, (X3,), 0),
     # the same updates where Python's caller never sees the old array: differentiated
     case("callee-updates-argument-rebound-by-the-call", """
         def step(h, w):
