@@ -1133,8 +1133,13 @@ class WideGen(Gen):
             self.features.add("for_over_list")
             a = rng.choice(acc)
             t = self.fresh("t")
-            st = WSt("forin", [t, n], [St("assign", [a, Bin(
-                "+", Bin("*", Lit("0.5"), Name(a)), Call("np.sin", [Name(t)]))])])
+            body = [St("assign", [a, Bin(
+                "+", Bin("*", Lit("0.5"), Name(a)), Call("np.sin", [Name(t)]))])]
+            if shape != S0 and rng.random() < 0.25:
+                # in place on each item: the list's arrays (and every name for them)
+                self.features.add("update_loop_item")
+                body.insert(0, St("raw", [f"{t} += 0.25"]))
+            st = WSt("forin", [t, n], body)
             out.append(st)
             self._fresh(sc, a, shape)
 
