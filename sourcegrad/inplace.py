@@ -22,7 +22,7 @@ import weakref
 import gast
 import numpy as np
 
-from sourcegrad import astutil
+from sourcegrad import astutil, runtime
 from sourcegrad.annotations import setanno
 from sourcegrad.closures import writes_into, writes_into_def
 from sourcegrad.parse import MISSING, parse_function
@@ -130,6 +130,10 @@ def _link(t, u, node):
             return ("sibling", None)  # u is t only if the value held one list twice
         if isinstance(value, gast.Name) and value.id == u:
             return ("item", names.index(t) if t in names else None)
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
+            and value.func.attr in ("pop", "get") and isinstance(value.func.value, gast.Name) \
+            and value.func.value.id == u:
+        return ("item", None)  # t = u.pop(): an item of u
     if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
             and value.func.id in _CONTAINER_BUILTINS and any(
                 isinstance(a, gast.Name) and a.id == u for a in value.args):
@@ -429,8 +433,11 @@ class InPlaceCheck:
             return None
         fn = self.parsed.denotes(f, self.locals)
         if fn is MISSING or not callable(fn) or registry.lookup(fn) is not None \
-                or registry.is_nondifferentiable(fn):
-            return None  # a function with a rule: the rule says what it does
+                or registry.is_nondifferentiable(fn) \
+                or getattr(fn, "__module__", None) == runtime.__name__:
+            # a function with a rule: the rule says what it does; a derivative's own
+            # helpers (differentiated again) write only into copies they own
+            return None
         return fn, None, ()
 
     def may_write(self, n):
@@ -555,7 +562,11 @@ class InPlaceCheck:
         if isinstance(f, gast.Name):
             if f.id in _FRESH_BUILTINS:
                 return False
-            return f.id in self.locals or not _returns_new(self.parsed.resolve(f.id))
+            if f.id in self.locals:
+                return True
+            fn = self.parsed.resolve(f.id)
+            # save_item(y, i) in a derivative differentiated again: a copy of the item
+            return fn is not runtime.save_item and not _returns_new(fn)
         if isinstance(f, gast.Attribute):
             base = f.value
             if isinstance(base, gast.Name) and base.id not in self.locals \
@@ -569,7 +580,10 @@ class InPlaceCheck:
         hand back (see ``_returned_params``); None when in doubt."""
         f = call.func
         if isinstance(f, gast.Name) and f.id not in self.locals:
-            return _returned_by(self.parsed.resolve(f.id))
+            fn = self.parsed.resolve(f.id)
+            if fn is runtime.restore_item:  # a derivative differentiated again
+                return frozenset({0})  # the array (or its copy) with the item restored
+            return _returned_by(fn)
         return None
 
     def bound_copies(self, target, value, node):

@@ -356,10 +356,12 @@ class Normalizer:
         index = self.index(target.slice)
         val = self.atom(value, base.id + "_item")
         if isinstance(val, gast.Name) and val.id == base.id:
-            # y[::-1] = y: the value is the array written into; under its own name, its
-            # adjoint and the target's would be one variable
-            self.emit(assign(self.namer.fresh(base.id + "_item"), val))
-            val = name(self.out[-1].targets[0].id)
+            # y[::-1] = y: the value is the array written into (NumPy copies it first);
+            # under its own name, its adjoint and the target's would be one variable
+            copied = self.namer.fresh(base.id + "_item")
+            self.emit(assign(copied, gast.Call(func=gast.Attribute(
+                value=val, attr="copy", ctx=gast.Load()), args=[], keywords=[])))
+            val = name(copied)
         node = assign(gast.Subscript(value=base, slice=index, ctx=gast.Store()), val)
         self.emit(node)
 
