@@ -821,15 +821,15 @@ class InPlaceCheck:
                   == "float"}
         # a parameter holds the caller's value (perhaps an array) until rebound
         scalars = (set(binds) - set(self.params)) | floats
-        changed = True
-        while changed:  # the largest set consistent with every binding
-            changed = False
-            for name_ in list(scalars):
-                if name_ in binds and not all(
-                        v is not None and self.scalar(v, scalars, binds, floats)
-                        for v in binds[name_]):
-                    scalars.discard(name_)
-                    changed = True
+        readers = _readers(binds)
+        todo = list(scalars)
+        while todo:  # the largest set consistent with every binding
+            name_ = todo.pop()
+            if name_ in scalars and name_ in binds and not all(
+                    v is not None and self.scalar(v, scalars, binds, floats)
+                    for v in binds[name_]):
+                scalars.discard(name_)
+                todo += readers.get(name_, ())  # what was a scalar through it
         return scalars
 
     def scalar(self, e, scalars, binds, floats):
@@ -880,26 +880,30 @@ class InPlaceCheck:
                     continue
                 if not self.consistent(p, rank[p], binds[p], rank):
                     del rank[p]
-        changed = True
-        while changed:
-            changed = False
-            for n, vals in binds.items():
-                if n in rank or n in self.params or any(v is None for v in vals):
-                    continue
-                candidates = {_rank(v, rank) for v in vals} - {None}
-                if len(candidates) == 1 and self.consistent(n, candidates.pop(), vals, rank):
-                    changed = True
+        readers = _readers(binds)
+        todo = list(reversed(binds))  # in the order bound, most often one pass
+        while todo:
+            n = todo.pop()
+            vals = binds[n]
+            if n in rank or n in self.params or any(v is None for v in vals):
+                continue
+            candidates = {_rank(v, rank) for v in vals} - {None}
+            if len(candidates) == 1 and self.consistent(n, candidates.pop(), vals, rank):
+                todo += readers.get(n, ())  # their ranks may be known now
         return rank
 
     @staticmethod
     def consistent(n, r, vals, rank):
         """Whether every value in ``vals`` has rank ``r`` when ``n`` has it; if so,
         ``rank[n] = r``."""
-        trial = dict(rank)
-        trial[n] = r
-        if all(v is not None and _rank(v, trial) == r for v in vals):
-            rank[n] = r
+        before = rank.get(n)
+        rank[n] = r
+        if all(v is not None and _rank(v, rank) == r for v in vals):
             return True
+        if before is None:
+            del rank[n]
+        else:
+            rank[n] = before
         return False
 
 
@@ -965,6 +969,17 @@ def _values_bound(fdef):
                 binds.setdefault(x.id, []).append(
                     gast.Constant(value=0, kind=None) if counted else None)
     return binds
+
+
+def _readers(binds):
+    """name -> the names bound to a value that reads it."""
+    readers = {}
+    for n, vals in binds.items():
+        for v in vals:
+            if v is not None:
+                for x in astutil.name_nodes(v):
+                    readers.setdefault(x.id, []).append(n)
+    return readers
 
 
 def _assigned(stmts):

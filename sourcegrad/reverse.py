@@ -788,11 +788,19 @@ def _sequences(tree, ctx):  # noqa: C901 (17; to split)
         return False
 
     seqs = set(binds)
-    while True:  # the largest set consistent with every binding
-        keep = {n for n in seqs if all(v is not None and sequence(v, seqs) for v in binds[n])}
-        if keep == seqs:
-            return seqs
-        seqs = keep
+    readers = {}  # name -> the names bound to a value that reads it
+    for n, vals in binds.items():
+        for v in vals:
+            if v is not None:
+                for x in astutil.name_nodes(v):
+                    readers.setdefault(x.id, []).append(n)
+    todo = list(seqs)
+    while todo:  # the largest set consistent with every binding
+        n = todo.pop()
+        if n in seqs and not all(v is not None and sequence(v, seqs) for v in binds[n]):
+            seqs.discard(n)
+            todo += readers.get(n, ())  # what was a sequence through it
+    return seqs
 
 
 _VIEW_METHODS = {"reshape", "ravel", "transpose", "swapaxes", "view", "squeeze"}
