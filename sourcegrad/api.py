@@ -639,8 +639,9 @@ class GradFunction(GeneratedCallable):
         inputs' shapes), or the general one before any call.  ``comments=False``
         leaves out the comments naming the user's line each block differentiates.
         ``stage`` (one of ``pipeline.STAGES``: ``"parse"``, ``"normalize"``,
-        ``"activity"``, ``"reverse"``, ``"optimize"``) shows this function's tree
-        right after that stage instead."""
+        ``"activity"``, ``"reverse"``, ``"assemble"``, ``"optimize"``, or a pass of
+        the optimizer: ``"specialize"``, ``"saves"``, ``"simplify"``) shows this
+        function's tree right after that stage instead."""
         d = self.last_derivative()
         text = d.source if stage is None else dump(self.func, d.spec, stage)
         return text if comments else strip_comments(text)
@@ -692,8 +693,9 @@ def source(g, comments: bool = True, stage: str = None) -> str:
     Each block of the backward sweep is headed by a comment naming the line of
     your code it differentiates; ``comments=False`` leaves them out.
     ``stage="normalize"`` (or ``"parse"``, ``"activity"``, ``"reverse"``,
-    ``"optimize"``) shows the function's tree right after that stage of the
-    pipeline; the environment variable ``SOURCEGRAD_DUMP=normalize,reverse``
+    ``"assemble"``, ``"optimize"``, or a pass of the optimizer: ``"specialize"``,
+    ``"saves"``, ``"simplify"``) shows the function's tree right after that stage
+    of the pipeline; the environment variable ``SOURCEGRAD_DUMP=normalize,reverse``
     (or ``all``) prints those stages of every transformation to standard error.
     """
     if getattr(type(g), "shows_source", False):  # sg.jit of a gradient: what it compiled

@@ -1,9 +1,10 @@
 """The chain of stages, one line each.
 
-    parse -> fence -> normalize -> activity (+ shapes) -> reverse -> assemble
-          -> optimize -> codegen                  (``build``, reverse mode)
+    parse -> fence -> normalize -> activity (+ shapes) -> reverse
+          -> optimize (the sweeps) -> assemble -> optimize (the functions)
+          -> codegen                              (``build``, reverse mode)
     parse -> fence -> normalize -> activity (+ shapes) -> tangents
-          -> optimize -> codegen                  (``build_forward``, forward mode)
+          -> optimize (the function) -> codegen   (``build_forward``, forward mode)
 
 Each stage is a module (``parse.py``, ``fence.py``, ... ``codegen.py``) whose
 entry takes a tree and returns a tree; ``sg.source(g, stage=...)`` shows the
@@ -45,9 +46,9 @@ from sourcegrad.errors import (NoDerivativeError, SourceNotFoundError, Sourcegra
 from sourcegrad.fence import fence
 from sourcegrad.naming import Namer
 from sourcegrad.normalize import name, normalize
-from sourcegrad.optimize import optimize
+from sourcegrad import optimize
 from sourcegrad.parse import MISSING, parse_function, unwrap
-from sourcegrad.reverse import (Reverser, prune_notes)
+from sourcegrad.reverse import Reverser
 from sourcegrad import tangents
 from sourcegrad.rules import foreign, registry
 from sourcegrad.tensor import Parameter
@@ -633,7 +634,10 @@ def _build(key):
 
 
 #: The stages whose output ``dump`` (and ``sg.source(g, stage=...)``) can show, in order.
-STAGES = ("parse", "normalize", "activity", "reverse", "optimize")
+# the trees a stage dump can show: after each stage, and after each pass of the
+# optimizer (``optimize``'s docstring lists them)
+STAGES = ("parse", "normalize", "activity", "reverse", "specialize", "saves", "assemble",
+          "simplify", "optimize")
 
 
 def _no_trace(stage, show):
@@ -666,10 +670,6 @@ def _trace_from_environment():
         if name in names:
             print(f"# ---- sourcegrad stage: {name} ----\n{show()}", file=sys.stderr)
     return trace
-
-
-def _show_trees(trees):
-    return "\n\n".join(to_source(t).rstrip() + "\n" for t in trees)
 
 
 def _show_activity(tree, act):
@@ -723,19 +723,14 @@ def build(fn, spec: Spec, trace=None) -> Derivative:
     trace("activity", lambda: _show_activity(tree, act))
     ctx.shapes = shapes_mod.infer(tree, ctx, dict(spec.shapes))  #    shapes, if known
     rev = Reverser(tree, parsed, namer, act, ctx)                # 5. reverse
-    fwd, bwd = rev.block(tree.body[:-1])
-    functions = Assembler(tree, parsed, spec, ctx, rev, act, ret).run(fwd, bwd)  # 5b.
-    trace("reverse", lambda: _show_trees(functions))
-    # `+=` into an adjoint: NumPy's arrays only (a NumPy zero accumulator cannot take
-    # a Dask array in place, and a Dask array has no in-place update)
-    arrays = ctx.arrays if spec.library == "numpy" else None
-    functions = [optimize(f, spec, pure_call=ctx.pure_call,     # 6. simplify
-                          arrays=arrays, owned=set(rev.adjoints.values()),
-                          elementwise=ctx.elementwise_call, scatter=ctx.scatter_call)
-                 for f in functions]
-    for f in functions:
-        f.body = prune_notes(f.body)                             #    notes left heading nothing
-    trace("optimize", lambda: _show_trees(functions))
+    assembler = Assembler(tree, parsed, spec, ctx, rev, act, ret)
+    fwd, bwd = assembler.sweeps(*rev.block(tree.body[:-1]))      #    seeded, resolved
+    trace("reverse", lambda: optimize.show_sweeps(fwd, bwd))
+    fwd, bwd = optimize.sweeps(fwd, bwd, ctx, rev, params, trace)  # 6. optimize the sweeps
+    functions = assembler.functions(fwd, bwd)                    # 7. assemble
+    trace("assemble", lambda: optimize.show_functions(functions))
+    functions = optimize.functions(functions, spec, ctx, rev, trace)  # 6. ... the functions
+    trace("optimize", lambda: optimize.show_functions(functions))
     base = qualified_name(fn)
     names = [f.name for f in functions]
     env = ctx.env
@@ -767,8 +762,9 @@ def build_forward(fn, spec: Spec) -> Derivative:
     body = tan.block(tree.body[:-1])
     f, tparams = tangents.assemble(tree, spec, ctx, tan, body, ret, param_names(tree),
                                    qualified_name(fn))
-    f = optimize(f, spec, pure_call=ctx.pure_call,               # 6. simplify
-                 owned=set(tan.tangents.values()), elementwise=ctx.elementwise_call)
+    f = optimize.optimize(f, spec, pure_call=ctx.pure_call,      # 6. simplify
+                          owned=set(tan.tangents.values()),
+                          elementwise=ctx.elementwise_call)
     f = tangents.reassociate(f, set(tan.tangents.values()) | set(tparams))
     compiled, text = compile_functions(                         # 7. compile
         [f], [f.name], env=ctx.env, globals_=parsed.globals, closure_cells=parsed.closure,

@@ -93,21 +93,6 @@ def is_note(stmt):
     return getanno(stmt, "note", False)
 
 
-def prune_notes(body):
-    """Drop notes that no statement follows (their code was optimized away)."""
-    out = []
-    for st in body:
-        if isinstance(st, (gast.If, gast.For, gast.While)):
-            st.body = prune_notes(st.body)
-            st.orelse = prune_notes(st.orelse)
-            if not st.body and not st.orelse:
-                continue  # emptied by the optimizer
-            st.body = st.body or [gast.Pass()]
-        out.append(st)
-    # a note must head some code: drop notes followed by a note or by nothing
-    return [st for i, st in enumerate(out)
-            if not (is_note(st) and (i + 1 == len(out) or is_note(out[i + 1])))]
-
 
 def pure(stmt):
     """Mark a statement as free of side effects (dead-code elimination may drop it)."""
