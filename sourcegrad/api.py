@@ -15,11 +15,10 @@ import types
 
 import numpy as np
 
-from sourcegrad import memo, runtime, xp
+from sourcegrad import memo, refusals, runtime, xp
 from sourcegrad.display import to_html
 from sourcegrad.parse import unwrap
 from sourcegrad.codegen import MISS, fast_path, forwarder, strip_comments
-from sourcegrad.errors import SourcegradError
 from sourcegrad.pipeline import (GeneratedCallable, Spec, derive, dump, extra_keywords,
                                  user_callable, vararg_names)
 from sourcegrad.rules import registry
@@ -433,14 +432,13 @@ class GradFunction(GeneratedCallable):
     def generated(self):
         """The generated Python function (for ``grad(grad(f))``)."""
         if self._var_positions:
-            raise SourcegradError(
-                f"{self.__name__[:-5]} differentiated with respect to *args inside "
+            refusals.at_function(
+                self.func, f"{self.__name__[:-5]} differentiated with respect to *args inside "
                 f"differentiated code", detail="the number of positional arguments is known "
                 "only at each call" + (" (it is a decorator's wrapper taking *args)"
                                        if hasattr(self.func, "__wrapped__") else ""),
                 hint="give the function named parameters, or take the "
-                "gradient with respect to a tuple argument",
-                filename=self.func.__code__.co_filename, lineno=self.func.__code__.co_firstlineno)
+                "gradient with respect to a tuple argument")
         # called like the user's function: gradients as the caller gets them, zeros
         # (not None) for the items of a tuple or list input it does not read
         return self.derivative(complete=True).functions[0]

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import gast
 import numpy as np
 
-from sourcegrad import astutil
+from sourcegrad import astutil, refusals
 from sourcegrad import memo
 from sourcegrad import runtime, xp
 from sourcegrad import shapes as shapes_mod
@@ -41,8 +41,7 @@ from sourcegrad.activity import INACTIVE_ATTRS, analyse
 from sourcegrad.assemble import Assembler, qualified_name, seeded_outputs
 from sourcegrad.astutil import param_names
 from sourcegrad.codegen import compile_functions, forwarder, to_source
-from sourcegrad.errors import (NoDerivativeError, SourceNotFoundError, SourcegradError,
-                               UnsupportedSyntaxError)
+from sourcegrad.errors import (SourceNotFoundError, SourcegradError)
 from sourcegrad.fence import fence
 from sourcegrad.naming import Namer
 from sourcegrad.normalize import name, normalize
@@ -389,19 +388,21 @@ class Context:
         except Recursive:
             return None
         except SourceNotFoundError as exc:
-            rev.refuse(s, f"call to {fn.__qualname__}", cls=NoDerivativeError,
-                       detail=f"{fn.__qualname__} has no derivative rule and its source cannot "
-                              f"be read ({exc.filename})",
-                       hint=f"define it in a file or notebook cell, or register a rule: "
-                            f"@sourcegrad.adjoint({fn.__qualname__})")
+            refusals.no_derivative(
+                rev.parsed, s, f"call to {fn.__qualname__}",
+                detail=f"{fn.__qualname__} has no derivative rule and its source cannot "
+                       f"be read ({exc.filename})",
+                hint=f"define it in a file or notebook cell, or register a rule: "
+                     f"@sourcegrad.adjoint({fn.__qualname__})")
         except SourcegradError as exc:
             if not (getattr(fn, "__module__", None) or "").startswith("numpy"):
                 raise
             # NumPy's own Python code (np.vectorize's __call__): say so at the user's call
-            rev.refuse(s, f"call to {fn.__qualname__}", cls=NoDerivativeError,
-                       detail=f"{fn.__qualname__} is NumPy's Python code, which cannot be "
-                              f"differentiated ({exc.construct})",
-                       hint=f"register a rule: @sourcegrad.adjoint({fn.__qualname__})")
+            refusals.no_derivative(
+                rev.parsed, s, f"call to {fn.__qualname__}",
+                detail=f"{fn.__qualname__} is NumPy's Python code, which cannot be "
+                       f"differentiated ({exc.construct})",
+                hint=f"register a rule: @sourcegrad.adjoint({fn.__qualname__})")
         self.guards += d.guards
         fwd_name = self.env_name(d.name + "_fwd", d.functions[0])
         bwd_name = self.env_name(d.name + "_bwd", d.functions[1])
@@ -458,11 +459,10 @@ def _bprop_wrapper(cell):
     sig = inspect.signature(cls.construct)
     params = list(sig.parameters.values())[1:]
     if any(p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params):
-        code = cls.construct.__code__
-        raise SourcegradError(
-            f"{cls.__qualname__}.bprop", detail="a custom bprop is supported for a construct "
-            "with named positional parameters only", hint="name construct's parameters",
-            filename=code.co_filename, lineno=code.co_firstlineno)
+        refusals.at_function(
+            cls.construct, f"{cls.__qualname__}.bprop", detail="a custom bprop is supported "
+            "for a construct with named positional parameters only",
+            hint="name construct's parameters")
     names = [p.name for p in params]
     fn = forwarder(f"{cls.__name__}_with_bprop", names, "cell_with_bprop", ["cell"] + names,
                    {"cell_with_bprop": runtime.cell_with_bprop, "cell": cell},
@@ -921,16 +921,16 @@ def expand_kwargs(parsed, names):
     var = a.kwarg.id
     found = _forwarded(tree, var, starred=False)
     if found is None:
-        raise UnsupportedSyntaxError(
-            "**kwargs parameter", detail=f"**{var} is used other than forwarded to a "
-            f"call as f(**{var})", hint="name the parameters", **parsed.where(tree))
+        refusals.syntax(
+            parsed, tree, "**kwargs parameter", detail=f"**{var} is used other than forwarded "
+            f"to a call as f(**{var})", hint="name the parameters")
     taken = {n.id for n in astutil.name_nodes(tree)} - {var}
     for n in names:
         if n in taken:
-            raise UnsupportedSyntaxError(
-                "**kwargs parameter", detail=f"the keyword argument {n!r} passed into "
-                f"**{var} has the name of a variable of {parsed.fn.__qualname__}",
-                hint="name the parameter", **parsed.where(tree))
+            refusals.syntax(
+                parsed, tree, "**kwargs parameter", detail=f"the keyword argument {n!r} "
+                f"passed into **{var} has the name of a variable of {parsed.fn.__qualname__}",
+                hint="name the parameter")
     for call_, kw in found:
         given = {k.arg for k in call_.keywords if k.arg is not None}
         twice = sorted(given & set(names))

@@ -26,11 +26,10 @@ import operator
 
 import gast
 
-from sourcegrad import astutil
+from sourcegrad import astutil, refusals
 from sourcegrad import closures, runtime
 from sourcegrad.activity import INACTIVE_ATTRS, statements
 from sourcegrad.astutil import BINOPS, copy_tree
-from sourcegrad.errors import NoDerivativeError, UnsupportedSyntaxError
 from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
 from sourcegrad.rules import foreign, registry
@@ -199,9 +198,9 @@ class Reverser:
     def active(self, atom) -> bool:
         return isinstance(atom, gast.Name) and atom.id in self.act.active
 
-    def refuse(self, node, what, hint=None, detail=None, cls=UnsupportedSyntaxError):
-        origin = getanno(node, "origin") or node
-        raise cls(what, hint=hint, detail=detail, **self.parsed.where(origin))
+    def refuse(self, node, what, hint=None, detail=None, kind=refusals.use):
+        """Refuse ``node`` (through ``kind``, one of ``refusals``' kinds)."""
+        kind(self.parsed, node, what, hint=hint, detail=detail)
 
     # -- blocks -------------------------------------------------------------------
     def block(self, stmts):
@@ -245,7 +244,7 @@ class Reverser:
             return [s], []
         if isinstance(s, gast.Return):
             return [], []
-        self.refuse(s, f"{type(s).__name__} statement")
+        self.refuse(s, f"{type(s).__name__} statement", kind=refusals.syntax)
 
     def check_effect_call(self, s):
         v = s.value
@@ -371,7 +370,7 @@ class Reverser:
                                            [base, const(value.attr)], [])
                 rule = registry.lookup(obj) if obj is not MISSING else None
                 if rule is None:
-                    self.refuse(s, f"attribute .{value.attr}", cls=NoDerivativeError,
+                    self.refuse(s, f"attribute .{value.attr}", kind=refusals.no_derivative,
                                 detail=f"no derivative rule for the array attribute "
                                        f".{value.attr}")
                 return self.apply_rule(s, obj, target, [base], [])
@@ -396,7 +395,7 @@ class Reverser:
         if isinstance(value, gast.Dict) and not any(
                 self.active(n) for n in astutil.walk(value)):
             return []  # a display of constants (d = {"a": 0.5}), its entries written later
-        self.refuse(s, f"{type(value).__name__} expression")
+        self.refuse(s, f"{type(value).__name__} expression", kind=refusals.syntax)
 
     def namedtuple_items(self, s, cls, dz, value):
         """``P(a, b=c)`` of a namedtuple class: each argument's adjoint is its field's item
@@ -460,9 +459,9 @@ class Reverser:
         other = foreign.refusal(obj) if obj is not None else None
         if other is not None:  # SciPy, autograd, JAX
             what, detail, hint = other
-            self.refuse(s, f"call to {what}", cls=NoDerivativeError, detail=detail, hint=hint)
+            self.refuse(s, f"call to {what}", kind=refusals.no_derivative, detail=detail, hint=hint)
         what = _describe(value.func, obj)
-        self.refuse(s, f"call to {what}", cls=NoDerivativeError,
+        self.refuse(s, f"call to {what}", kind=refusals.no_derivative,
                     detail=f"{what} has no derivative rule and no Python source to differentiate",
                     hint=f"register a rule:  @sourcegrad.adjoint({what})\n"
                          f"        def _(z, x): d[x] = ...   (see README, 'Your own rules')")
