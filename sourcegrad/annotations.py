@@ -27,7 +27,7 @@ class Annotation:
 
 
 ANNOTATIONS = {a.key: a for a in (
-    Annotation("origin", "statement", "normalize", "reverse, pipeline, optimize",
+    Annotation("origin", "statement", "normalize", "reverse, pipeline, refusals",
                "the user's statement this normalized statement was made from: the "
                "comments heading the backward blocks and the positions of errors"),
     Annotation("runtime", "Name", "normalize, pipeline", "pipeline, reverse",

@@ -330,7 +330,7 @@ class Context:
                 return "unknown", None
         return "dynamic", None
 
-    def callee(self, info, value, active_args, active_kw, rev, s):  # noqa: C901 (18; to split)
+    def callee(self, info, value, active_args, active_kw, rev, s):
         fn = info.func
         sig = inspect.signature(fn, follow_wrapped=False)
         placeholders = list(range(len(value.args) + (1 if info.self_expr else 0)))
@@ -339,33 +339,8 @@ class Context:
         except TypeError as exc:
             rev.refuse(s, f"call to {fn.__qualname__}", detail=str(exc))
         shift = 1 if info.self_expr else 0
-        active, order = [], []
-        nvar = -1
-        kwnames = ()
-        for pname, v in bound.arguments.items():
-            kind = sig.parameters[pname].kind
-            if kind == kind.VAR_KEYWORD:
-                # forwarded through **kwargs: the callee is specialised to these keywords
-                kwnames = tuple(v)
-                for key in kwnames:
-                    if key in active_kw:
-                        active.append(key)
-                        order.append(("kw", key))
-                continue
-            vals = v if kind == kind.VAR_POSITIONAL else (v,)
-            if kind == kind.VAR_POSITIONAL:
-                # the callee is specialised to len(vals) parameters: gradient through
-                # *args, weights read where it is forwarded, or a wrapper(x, *rest)
-                # forwarding it to fn(x, *rest) (which binds only once the items are known)
-                nvar = len(vals)
-                pnames = vararg_names(fn, nvar)
-            for k, item in enumerate(vals):
-                if (isinstance(item, int) and item - shift in active_args) or \
-                        (isinstance(item, str) and item in active_kw):
-                    active.append(pnames[k] if kind == kind.VAR_POSITIONAL else pname)
-                    order.append(("pos", item - shift) if isinstance(item, int) else ("kw", item))
-        if nvar < 0 and any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values()):
-            nvar = 0  # *args gets nothing here: specialised to none (wrapper(x, *rest))
+        active, order, nvar, kwnames = _active_parameters(fn, sig, bound, shift, active_args,
+                                                          active_kw)
         arg_nodes = ([info.self_expr] if info.self_expr else []) + list(value.args)
         known = []
         for pname, v in bound.arguments.items():
@@ -828,6 +803,44 @@ def _code_names(code, out):
         if isinstance(k, types.CodeType):
             _code_names(k, out)
     return out
+
+
+def _active_parameters(fn, sig, bound, shift, active_args, active_kw):
+    """Which of ``fn``'s parameters a call differentiates, given ``bound`` (its
+    signature bound to the argument positions and keyword names of the call, the
+    bound object first when ``shift``) and the active positions and keywords:
+    ``(active parameter names, order, nvar, kwnames)``.  ``order`` says where each
+    active parameter's adjoint goes (``("pos", i)`` or ``("kw", name)``); ``nvar``:
+    how many items ``*args`` gets (-1: none); ``kwnames``: the keywords forwarded
+    through ``**kwargs``."""
+    active, order = [], []
+    nvar = -1
+    kwnames = ()
+    for pname, v in bound.arguments.items():
+        kind = sig.parameters[pname].kind
+        if kind == kind.VAR_KEYWORD:
+            # forwarded through **kwargs: the callee is specialised to these keywords
+            kwnames = tuple(v)
+            for key in kwnames:
+                if key in active_kw:
+                    active.append(key)
+                    order.append(("kw", key))
+            continue
+        vals = v if kind == kind.VAR_POSITIONAL else (v,)
+        if kind == kind.VAR_POSITIONAL:
+            # the callee is specialised to len(vals) parameters: gradient through
+            # *args, weights read where it is forwarded, or a wrapper(x, *rest)
+            # forwarding it to fn(x, *rest) (which binds only once the items are known)
+            nvar = len(vals)
+            pnames = vararg_names(fn, nvar)
+        for k, item in enumerate(vals):
+            if (isinstance(item, int) and item - shift in active_args) or \
+                    (isinstance(item, str) and item in active_kw):
+                active.append(pnames[k] if kind == kind.VAR_POSITIONAL else pname)
+                order.append(("pos", item - shift) if isinstance(item, int) else ("kw", item))
+    if nvar < 0 and any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values()):
+        nvar = 0  # *args gets nothing here: specialised to none (wrapper(x, *rest))
+    return active, order, nvar, kwnames
 
 
 def vararg_names(fn, n):

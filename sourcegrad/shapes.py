@@ -173,7 +173,8 @@ class ShapeInference:
             return MISSING if any(i is MISSING for i in items) else tuple(items)
         return MISSING
 
-    def expr(self, v):  # noqa: C901 (16; to split)
+    def expr(self, v):
+        """What is known of the value of expression ``v`` (an ``Abstract``, or TOP)."""
         if isinstance(v, (gast.Name, gast.Constant)):
             val = self.stand_in(v)
             return TOP if val is MISSING else abstract(val)
@@ -184,18 +185,7 @@ class ShapeInference:
                 return self.expr(v.operand)
             return TOP
         if isinstance(v, gast.Call):
-            kind, obj = self.ctx.classify(v)
-            if obj is len:
-                got = self.evaluate(len, v.args, v.keywords)
-                return got if got != TOP else Abstract("int")
-            if kind in ("rule", "nondiff") and obj is not MISSING and obj is not None:
-                return self.evaluate(obj, v.args, v.keywords)
-            if kind == "method":
-                return self.evaluate(obj, [v.func.value] + list(v.args), v.keywords)
-            if kind == "user" and hasattr(self.ctx, "callee_result"):
-                # what a function of ours returns, given what its arguments are
-                return self.ctx.callee_result(obj, v, self.known)
-            return TOP
+            return self.call(v)
         if isinstance(v, gast.Attribute):
             base = self.stand_in(v.value)
             if base is MISSING or not isinstance(base, np.ndarray) \
@@ -203,19 +193,38 @@ class ShapeInference:
                 return TOP
             return abstract(getattr(base, v.attr))
         if isinstance(v, gast.Subscript):
-            base = self.stand_in(v.value)
-            idx = self.index(v.slice)
-            if base is MISSING or idx is MISSING or not isinstance(base, (np.ndarray, tuple)):
-                return TOP
-            try:
-                out = abstract(base[idx])
-            except Exception:
-                return TOP
-            if isinstance(base, np.ndarray) and isinstance(out, Abstract) \
-                    and out.value is not None:
-                return Abstract(out.kind)  # an int array's item: the stand-in's, not the run's
-            return out
+            return self.subscript(v)
         return TOP
+
+    def call(self, v):
+        """What is known of a call's result: the primal run on stand-ins."""
+        kind, obj = self.ctx.classify(v)
+        if obj is len:
+            got = self.evaluate(len, v.args, v.keywords)
+            return got if got != TOP else Abstract("int")
+        if kind in ("rule", "nondiff") and obj is not MISSING and obj is not None:
+            return self.evaluate(obj, v.args, v.keywords)
+        if kind == "method":
+            return self.evaluate(obj, [v.func.value] + list(v.args), v.keywords)
+        if kind == "user" and hasattr(self.ctx, "callee_result"):
+            # what a function of ours returns, given what its arguments are
+            return self.ctx.callee_result(obj, v, self.known)
+        return TOP
+
+    def subscript(self, v):
+        """What is known of ``base[index]``."""
+        base = self.stand_in(v.value)
+        idx = self.index(v.slice)
+        if base is MISSING or idx is MISSING or not isinstance(base, (np.ndarray, tuple)):
+            return TOP
+        try:
+            out = abstract(base[idx])
+        except Exception:
+            return TOP
+        if isinstance(base, np.ndarray) and isinstance(out, Abstract) \
+                and out.value is not None:
+            return Abstract(out.kind)  # an int array's item: the stand-in's, not the run's
+        return out
 
     def index(self, sl):
         if isinstance(sl, gast.Slice):

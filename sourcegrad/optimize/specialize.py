@@ -100,64 +100,93 @@ class Specializer(NodeTransformer):
                 self.shapes[t.id] = s
         return node
 
-    def visit_Call(self, node):  # noqa: C901 (18; to split)
+    def visit_Call(self, node):
         self.generic_visit(node)
         obj = self.ctx.static_env(node.func)
         kind = self.helpers.get(id(obj)) if obj is not MISSING else None
-        if kind == "unbroadcast":
-            e, x = node.args
-            se, sx = self.shape(e), self.shape(x)
-            if isinstance(se, tuple) and se == sx:
-                return e
-            if isinstance(se, tuple) and isinstance(sx, tuple) and se \
-                    and _broadcasts(sx, se):
-                return _sum_to(e, se, sx)
-        elif kind in ("matmul_a", "matmul_b"):
-            dz, a, b = node.args
-            sa, sb = self.shape(a), self.shape(b)
-            if isinstance(sa, tuple) and isinstance(sb, tuple):
-                return matmul_adjoint(kind, dz, a, b, len(sa), len(sb), self.ctx) or node
-        elif kind in ("seed_like", "ones_like", "zeros_like") and len(node.args) == 1 \
-                and not node.keywords:
-            x = node.args[0]
-            a = self.known.get(x.id) if isinstance(x, gast.Name) else None
-            fill = 0.0 if kind == "zeros_like" else 1.0
-            if a is not None and a.shape == () and a.dtype == np.float64 \
-                    or a is not None and a.kind == "float":
-                return const(fill)  # a float64 scalar: its seed is just 1.0
-            if a is not None and a.shape == () and a.dtype is not None \
-                    and a.dtype.kind == "f" and hasattr(np, a.dtype.name):
-                # np.float32(1.0): the seed without computing the output itself
-                return gast.Call(func=gast.Attribute(
-                    value=name(self.ctx.env_name("np", np)), attr=a.dtype.name,
-                    ctx=gast.Load()), args=[const(fill)], keywords=[])
-            if kind == "zeros_like":
+        if kind is None:
+            return node
+        if kind in ("seed_like", "ones_like", "zeros_like"):
+            return self.seed(kind, node)
+        return getattr(self, kind)(node)
+
+    def unbroadcast(self, node):
+        """``unbroadcast(e, x)``: ``e`` when shaped like ``x``, else summed to it."""
+        e, x = node.args
+        se, sx = self.shape(e), self.shape(x)
+        if isinstance(se, tuple) and se == sx:
+            return e
+        if isinstance(se, tuple) and isinstance(sx, tuple) and se and _broadcasts(sx, se):
+            return _sum_to(e, se, sx)
+        return node
+
+    def matmul_a(self, node):
+        return self.matmul("matmul_a", node)
+
+    def matmul_b(self, node):
+        return self.matmul("matmul_b", node)
+
+    def matmul(self, kind, node):
+        """``matmul_adjoint_a/b(dz, a, b)`` for known ranks: ``dz @ b.T``, ..."""
+        dz, a, b = node.args
+        sa, sb = self.shape(a), self.shape(b)
+        if isinstance(sa, tuple) and isinstance(sb, tuple):
+            return matmul_adjoint(kind, dz, a, b, len(sa), len(sb), self.ctx) or node
+        return node
+
+    def seed(self, kind, node):
+        """``seed_like(x)``, ``np.ones_like(x)``, ``np.zeros_like(x)`` of a known ``x``:
+        a scalar constant, or ``np.ones_like`` of an array."""
+        if len(node.args) != 1 or node.keywords:
+            return node
+        x = node.args[0]
+        a = self.known.get(x.id) if isinstance(x, gast.Name) else None
+        fill = 0.0 if kind == "zeros_like" else 1.0
+        if a is not None and a.shape == () and a.dtype == np.float64 \
+                or a is not None and a.kind == "float":
+            return const(fill)  # a float64 scalar: its seed is just 1.0
+        if a is not None and a.shape == () and a.dtype is not None \
+                and a.dtype.kind == "f" and hasattr(np, a.dtype.name):
+            # np.float32(1.0): the seed without computing the output itself
+            return gast.Call(func=gast.Attribute(
+                value=name(self.ctx.env_name("np", np)), attr=a.dtype.name,
+                ctx=gast.Load()), args=[const(fill)], keywords=[])
+        if kind == "zeros_like":
+            return node
+        if isinstance(self.shape(x), tuple):
+            return gast.Call(func=gast.Attribute(value=name(self.ctx.env_name("np", np)),
+                                                 attr="ones_like", ctx=gast.Load()),
+                             args=node.args, keywords=[])
+        return node
+
+    def sum_grad(self, node):
+        """A reduction's adjoint spread over its input (kept small by Uniform)."""
+        if len(node.args) != 4:
+            return node
+        dz, a, axis, keep = node.args
+        sa, axes = self.shape(a), _const_axes(axis)
+        if not (isinstance(sa, tuple) and axes is not None and isinstance(keep, gast.Constant)):
+            return node
+        if not keep.value and axes != () and sa:
+            try:
+                axes = tuple(sorted(i % len(sa) for i in (axes or range(len(sa)))))
+            except ZeroDivisionError:
                 return node
-            if isinstance(self.shape(x), tuple):
-                return gast.Call(func=gast.Attribute(value=name(self.ctx.env_name("np", np)),
-                                                     attr="ones_like", ctx=gast.Load()),
-                                 args=node.args, keywords=[])
-        elif kind == "sum_grad" and len(node.args) == 4:
-            # the output's adjoint spread over the input (kept small by Uniform)
-            dz, a, axis, keep = node.args
-            sa, axes = self.shape(a), _const_axes(axis)
-            if isinstance(sa, tuple) and axes is not None and isinstance(keep, gast.Constant):
-                if not keep.value and axes != () and sa:
-                    try:
-                        axes = tuple(sorted(i % len(sa) for i in (axes or range(len(sa)))))
-                    except ZeroDivisionError:
-                        return node
-                    dz = self.np_call("expand_dims", dz, _tuple(axes))
-                return self.np_call("broadcast_to", dz, _tuple(sa))
-        elif kind == "count" and len(node.args) == 2:
-            sa = self.shape(node.args[0])
-            axes = _const_axes(node.args[1])
-            if isinstance(sa, tuple) and axes is not None:
-                try:
-                    picked = [sa[i] for i in axes] if axes else sa
-                except IndexError:
-                    return node
-                return const(int(np.prod(picked)))
+            dz = self.np_call("expand_dims", dz, _tuple(axes))
+        return self.np_call("broadcast_to", dz, _tuple(sa))
+
+    def count(self, node):
+        """How many elements a reduction reads, for known shapes: a constant."""
+        if len(node.args) != 2:
+            return node
+        sa = self.shape(node.args[0])
+        axes = _const_axes(node.args[1])
+        if isinstance(sa, tuple) and axes is not None:
+            try:
+                picked = [sa[i] for i in axes] if axes else sa
+            except IndexError:
+                return node
+            return const(int(np.prod(picked)))
         return node
 
     def np_call(self, fn, *args):
