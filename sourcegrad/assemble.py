@@ -56,7 +56,8 @@ def seeded_outputs(value, spec, parsed, tree=None):
 
 
 class Assembler:
-    """Stage 5b for one function and one ``Spec`` (see the module docstring)."""
+    """The end of the reverse stage (``sweeps``) and the assemble stage
+    (``functions``) for one function and one ``Spec`` (see the module docstring)."""
 
     def __init__(self, tree, parsed, spec, ctx, rev, act, ret):
         self.tree, self.parsed, self.spec = tree, parsed, spec

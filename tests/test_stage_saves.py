@@ -1,4 +1,5 @@
-"""Golden tests of the `saves` stage: each case's tree right after it.
+"""Golden tests of the optimizer's `saves` pass (optimize/saves.py): each case's
+tree right after it.
 
 A failure prints the diff; when the change is intended, regenerate with
 ``SOURCEGRAD_UPDATE_GOLDENS=1 python -m pytest tests/test_stage_saves.py``.
