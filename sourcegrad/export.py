@@ -56,7 +56,7 @@ import warnings
 import numpy as np
 
 from sourcegrad.api import GradFunction, fix_gradient
-from sourcegrad.codegen import MAX_LITERAL, Linker, gradient_wrapper
+from sourcegrad.codegen.standalone import MAX_LITERAL, Linker, gradient_wrapper
 from sourcegrad.runtime import WeightGrads
 
 __all__ = ["export", "export_source", "MAX_LITERAL"]

@@ -6,7 +6,7 @@
     parse -> fence -> normalize -> activity (+ shapes) -> tangents
           -> optimize (the function) -> codegen   (``build_forward``, forward mode)
 
-Each stage is a module (``parse.py``, ``fence.py``, ... ``codegen.py``) whose
+Each stage is a module (``parse.py``, ``fence.py``, ... ``codegen``) whose
 entry takes a tree and returns a tree; ``sg.source(g, stage=...)`` shows the
 tree after each.  The stages share one :class:`Context` per function: what a
 name denotes, the names injected into the generated code, the callees'
