@@ -29,8 +29,7 @@ from dataclasses import dataclass, field
 import gast
 import numpy as np
 
-from sourcegrad import astutil
-from sourcegrad.errors import UnsupportedSyntaxError
+from sourcegrad import astutil, refusals
 from sourcegrad.fence import fence
 from sourcegrad.jumps import lower_jumps
 from sourcegrad.parse import MISSING, parse_function
@@ -89,7 +88,7 @@ class Extractor:
         self.nested = {}
 
     def refuse(self, node, what, hint=None, detail=None):
-        raise UnsupportedSyntaxError(what, hint=hint, detail=detail, **self.parsed.where(node))
+        refusals.use(self.parsed, node, what, hint=hint, detail=detail)
 
     def run(self, fdef):
         self.count = _bindings(fdef.body)
@@ -221,10 +220,9 @@ def lift(parsed, nested, enclosing, others):
                    and n.id in enclosing and n.id not in own and n.id != nested.name})
     for n in astutil.walk(fdef):
         if isinstance(n, gast.Name) and n.id in others and n.id != nested.name:
-            raise UnsupportedSyntaxError(
-                f"recursive nested function {nested.name!r} using the nested function "
-                f"{n.id!r}", hint="define both at module level",
-                **parsed.where(n))
+            refusals.use(
+                parsed, n, f"recursive nested function {nested.name!r} using the nested "
+                f"function {n.id!r}", hint="define both at module level")
         if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) \
                 and n.func.id == nested.name:
             n.keywords += [gast.keyword(arg=f, value=_name(f)) for f in free]
@@ -260,9 +258,8 @@ def generator_def(parsed, namer, fn, node):
     plain = {id(st.value) for st in astutil.statements(other.tree.body) if _is_yield(st)}
     for y in yields:
         if id(y) not in plain:
-            raise UnsupportedSyntaxError(
-                "yield other than a `yield value` statement", hint="yield each value as a "
-                "statement of its own", **other.where(y))
+            refusals.syntax(other, y, "yield other than a `yield value` statement",
+                            hint="yield each value as a statement of its own")
     marker = gast.Constant(value=None, kind=None)
     saved = {}
     for st in astutil.statements(other.tree.body):  # fence everything but the yields

@@ -28,9 +28,8 @@ import types
 import gast
 import numpy as np
 
-from sourcegrad import astutil, closures, inplace, runtime
+from sourcegrad import astutil, closures, inplace, refusals, runtime
 from sourcegrad.astutil import copy_tree
-from sourcegrad.errors import UnsupportedSyntaxError
 from sourcegrad.inplace import LIST_METHODS, entry_key
 from sourcegrad.jumps import lower_jumps
 from sourcegrad.parse import MISSING
@@ -201,7 +200,7 @@ class Normalizer:
         return node
 
     def refuse(self, node, what, hint=None, detail=None):
-        raise UnsupportedSyntaxError(what, hint=hint, detail=detail, **self.parsed.where(node))
+        refusals.syntax(self.parsed, node, what, hint=hint, detail=detail)
 
     # -- statements ---------------------------------------------------------
     def visit(self, s):

@@ -30,12 +30,11 @@ import types
 import gast
 import numpy as np
 
-from sourcegrad import astutil
+from sourcegrad import astutil, refusals
 from sourcegrad import reverse
 from sourcegrad import runtime
 from sourcegrad.activity import INACTIVE_ATTRS, statements
 from sourcegrad.astutil import copy_tree
-from sourcegrad.errors import NoDerivativeError, UnsupportedSyntaxError
 from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
 from sourcegrad.reverse import BINOPS, UNARYOPS, _describe, call, index_expr, template_env
@@ -93,9 +92,9 @@ class Tangents:
     def active(self, atom) -> bool:
         return isinstance(atom, gast.Name) and atom.id in self.act.active
 
-    def refuse(self, node, what, hint=None, detail=None, cls=UnsupportedSyntaxError):
-        origin = getattr(node, "origin", None) or node
-        raise cls(what, hint=hint, detail=detail, **self.parsed.where(origin))
+    def refuse(self, node, what, hint=None, detail=None, kind=refusals.use):
+        """Refuse ``node`` (through ``kind``, one of ``refusals``' kinds)."""
+        kind(self.parsed, node, what, hint=hint, detail=detail)
 
     def zero(self, value_expr):
         return call(self.helper(tn.zero_tangent), value_expr, self.batch())
@@ -129,7 +128,7 @@ class Tangents:
             return [s]
         if isinstance(s, gast.Return):
             return []
-        self.refuse(s, f"{type(s).__name__} statement")
+        self.refuse(s, f"{type(s).__name__} statement", kind=refusals.syntax)
 
     def control(self, s):
         if isinstance(s, gast.If):
@@ -227,7 +226,7 @@ class Tangents:
                     call(self.helper(tn.zero_tangent_of), copy_tree(e), self.batch())
                     for e in value.elts]
             return [], type(value)(elts=elts, ctx=gast.Load())
-        self.refuse(s, f"{type(value).__name__} expression")
+        self.refuse(s, f"{type(value).__name__} expression", kind=refusals.syntax)
 
     def call_tangent(self, s, target, value):
         kind, obj = self.ctx.classify(value, self)
@@ -248,7 +247,7 @@ class Tangents:
             return self.apply_rule(s, runtime.field, target, [value.value, const(value.attr)],
                                    [])
         if registry.lookup_tangent(obj) is None:
-            self.refuse(s, f"attribute .{value.attr}", cls=NoDerivativeError,
+            self.refuse(s, f"attribute .{value.attr}", kind=refusals.no_derivative,
                         detail=f"no tangent rule for the array attribute .{value.attr}")
         return self.apply_rule(s, obj, target, [value.value], [])
 
@@ -271,7 +270,7 @@ class Tangents:
 
     def no_rule(self, s, func, obj):
         what = _describe(func, obj)
-        self.refuse(s, f"call to {what}", cls=NoDerivativeError,
+        self.refuse(s, f"call to {what}", kind=refusals.no_derivative,
                     detail=f"{what} has no tangent rule (forward mode) and no Python source "
                            f"to differentiate",
                     hint=f"register one:  @sourcegrad.tangent({what})\n"
@@ -448,7 +447,7 @@ class Instantiator(reverse.Instantiator):
                 what = getattr(self.rule.primal, "__qualname__", str(self.rule.primal))
                 self.tan.refuse(
                     self.stmt, f"tangent of {what} with respect to {pname}",
-                    cls=NoDerivativeError,
+                    kind=refusals.no_derivative,
                     detail=f"its tangent rule ({self.rule.where}) covers "
                            f"{', '.join(sorted(covered)) or 'no argument'} only",
                     hint="keep that argument constant (compute it outside the "

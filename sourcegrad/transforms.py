@@ -28,10 +28,10 @@ import types
 
 import numpy as np
 
-from sourcegrad import memo, tangents
+from sourcegrad import memo, refusals, tangents
 from sourcegrad.api import grad, value_and_grad
 from sourcegrad.codegen import define, strip_comments
-from sourcegrad.errors import NoDerivativeError, SourcegradError
+from sourcegrad.errors import SourcegradError
 from sourcegrad.pipeline import Spec, derive, user_callable
 from sourcegrad.rules import registry
 from sourcegrad.rules.tangents_numpy import batch_size, eye, zero_tangent
@@ -49,8 +49,8 @@ def _target(fn):
         raise TypeError(f"expected a function, a Cell or a gradient, got {type(fn).__name__}")
     got = user_callable(fn)
     if got is None:
-        raise NoDerivativeError(
-            f"forward mode of {getattr(fn, '__qualname__', fn)!r}",
+        refusals.no_derivative(
+            None, None, f"forward mode of {getattr(fn, '__qualname__', fn)!r}",
             detail="it has no Python source sourcegrad can read",
             hint="pass a Python function, a Cell, or a function made by sourcegrad")
     func, has_self = got
