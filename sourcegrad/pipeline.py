@@ -84,6 +84,8 @@ class Spec:
     kwargs: tuple = ()       # the keywords passed into a **kwargs parameter (expand_kwargs)
     library: str = "numpy"   # the inputs' array library ("numpy", "dask", ...): another
                              # library's arrays get no in-place updates (see xp.py)
+    tangent_outputs: tuple = ()  # jvp: the items of a returned tuple whose tangents are
+                                 # wanted (the others' are None); () all of them
 
 
 @dataclass

@@ -558,7 +558,8 @@ def assemble(tree, spec, ctx, tan, body, ret, params, base):
 
     if isinstance(value, (gast.Tuple, gast.List)):
         elts = value.elts[:1] if spec.has_aux else value.elts
-        touts = [tangent_out(e) for e in elts]
+        wanted = spec.tangent_outputs or range(len(elts))
+        touts = [tangent_out(e) if i in wanted else const(None) for i, e in enumerate(elts)]
         tout = touts[0] if spec.has_aux else gast.Tuple(elts=touts, ctx=gast.Load())
     else:
         if spec.has_aux:
@@ -596,11 +597,14 @@ def _mentions(node, tangents):
     return any(isinstance(n, gast.Name) and n.id in tangents for n in astutil.walk(node))
 
 
-def _chain(e):
-    """The factors of a left-leaning product/quotient: [(node, divides), ...]."""
-    if isinstance(e, gast.BinOp) and isinstance(e.op, (gast.Mult, gast.Div)):
-        return _chain(e.left) + [(e.right, isinstance(e.op, gast.Div))]
-    return [(e, False)]
+def _chain(e, divides=False):
+    """The factors of a product/quotient, however nested: [(node, divides), ...]
+    (``a / (b * c)`` gives ``a`` and the divisors ``b``, ``c``)."""
+    if isinstance(e, gast.BinOp) and isinstance(e.op, gast.Mult):
+        return _chain(e.left, divides) + _chain(e.right, divides)
+    if isinstance(e, gast.BinOp) and isinstance(e.op, gast.Div):
+        return _chain(e.left, divides) + _chain(e.right, not divides)
+    return [(e, divides)]
 
 
 def _reassoc(e, tangents):

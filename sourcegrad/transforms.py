@@ -65,7 +65,8 @@ def _target(fn):
 _MAX_SHAPES = 8  # shape-specialised forward derivatives per callable and configuration
 
 
-def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None):
+def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None, kwargs=None,
+            tangent_outputs=()):
     """The generated forward-mode function of ``fn`` differentiated at argument
     ``positions`` (and keyword arguments ``kwnames``), with the bound object (or None).
     It takes ``fn``'s arguments, then one tangent per differentiated argument by
@@ -75,36 +76,45 @@ def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None):
     dtypes (as ``grad``'s: broadcasting known, written out or left out), up to a few
     shapes per callable, then general.  Remembered per callable (a bound method: per
     function, the object passed on), so generated code calling into user functions
-    pays a dictionary lookup and the derivative's guards."""
+    pays a dictionary lookup and the derivative's guards.  ``kwargs``: keyword
+    arguments whose shapes it is specialised on too; ``tangent_outputs``: see
+    ``Spec.tangent_outputs``."""
     owner, bound = fn, None
     if isinstance(fn, types.MethodType):
         owner, bound = fn.__func__, fn.__self__
     shapes = _shape_key(args)
-    key = (positions, kwnames, has_aux, shapes)
+    if kwargs:
+        shapes += _shape_key(list(kwargs.values()), list(kwargs))
+    key = (positions, kwnames, has_aux, shapes, tangent_outputs)
     per = memo.cache(owner, "forward")  # lives as long as the callable
     hit = per.get(key)
     if hit is not None and hit[0].valid():
         return hit[0], (bound if bound is not None else owner if hit[1] else None)
     if shapes and sum(1 for k in per if k[:3] == key[:3]) >= _MAX_SHAPES:
-        return forward(fn, positions, kwnames, has_aux)  # many shapes: general
+        return forward(fn, positions, kwnames, has_aux,  # many shapes: general
+                       tangent_outputs=tangent_outputs)
     func, bound_now = _target(fn)
     names = _param_names(func, positions, kwnames, bound_now is not None)
     named = ()
     if shapes:
         params = _positional_names(func, bound_now is not None)
-        named = tuple((params[i], a) for i, a in _abstracts(shapes) if i < len(params))
-    d = derive(func, Spec(active=names, mode="jvp", has_aux=has_aux, shapes=named))
+        named = tuple((i if isinstance(i, str) else params[i], a)
+                      for i, a in _abstracts(shapes)
+                      if isinstance(i, str) or i < len(params))
+    d = derive(func, Spec(active=names, mode="jvp", has_aux=has_aux, shapes=named,
+                          tangent_outputs=tangent_outputs))
     # whether the callable itself is the bound object (a Cell): not kept as a value
     per[key] = (d, bound is None and bound_now is owner)
     return d, bound_now
 
 
-def _shape_key(args):
-    """((position, shape, dtype), ...) for the float array and float arguments."""
+def _shape_key(args, names=None):
+    """((position, shape, dtype), ...) for the float array and float arguments (with
+    ``names``: the keyword of each in place of its position)."""
     if not args:
         return ()
     out = []
-    for i, a in enumerate(args):
+    for i, a in zip(names or range(len(args)), args):
         if type(a) is np.ndarray:
             if a.dtype.kind == "f":
                 out.append((i, a.shape, a.dtype))
@@ -387,6 +397,61 @@ def vjp(fn, *inputs, weights=None, has_aux=False):
     return res, vjp_fn
 
 
+def _plan_key(args):
+    """The arguments' shapes and dtypes when all are float arrays or floats, else None."""
+    key = []
+    for a in args:
+        if type(a) is np.ndarray and a.dtype.kind == "f":
+            key.append((a.shape, a.dtype))
+        elif type(a) is float:
+            key.append(float)
+        else:
+            return None
+    return tuple(key)
+
+
+class _Plan:
+    """One Jacobian's calls for one signature of inputs: the generated forward-mode
+    function and the identity basis it is called with (one call: the whole Jacobian).
+    ``seed``: for ``jacrev``, the gradient's seed (the basis runs over its elements)."""
+
+    def __init__(self, jac, derivatives, d, x, seed):
+        self.jac, self.derivatives = jac, derivatives
+        self.fn, self.bound = d.functions[0], d.tangent_params[-1]
+        jac._last = d
+        # sg.source shows the gradient this plan differentiates (its specialised text)
+        jac._grad_text = derivatives[0].source if len(derivatives) > 1 else None
+        self.seed, self.xshape, self.xdtype = seed, x.shape, x.dtype
+        self.single = isinstance(jac.grad_position, int)
+        if seed is None:
+            self.n, self.basis = x.size, eye(x.size, x.dtype)
+        else:
+            m = seed.size
+            self.n = m
+            self.basis = eye(m, seed.dtype) if seed.ndim == 1 else \
+                np.eye(m, dtype=seed.dtype).reshape((m,) + seed.shape)
+
+    def run(self, args):
+        """The Jacobian, or None when the plan does not hold (derivatives out of date,
+        an output of another shape or kind than planned)."""
+        for d in self.derivatives:
+            if not d.valid():
+                return None
+        if self.seed is not None:
+            (out, _), (_, tout) = self.fn(*args, sens=self.seed, **{self.bound: self.basis})
+            if type(out) is not np.ndarray or out.shape != self.seed.shape \
+                    or type(tout) is not np.ndarray:
+                return None
+            j = _fix_dtype(tout.reshape(out.shape + self.xshape), self.xdtype)
+        else:
+            out, tout = self.fn(*args, **{self.bound: self.basis})
+            if type(out) is not np.ndarray or type(tout) is not np.ndarray \
+                    or out.dtype != self.xdtype or tout.shape != (self.n,) + out.shape:
+                return None
+            j = np.asarray(tout.T if tout.ndim == 2 else np.moveaxis(tout, 0, -1))
+        return j if self.single else (j,)
+
+
 class Jacobian:
     """``jacfwd(fn)`` / ``jacrev(fn)`` / ``hessian(fn)``: a callable computing the
     Jacobian of ``fn`` at its arguments (``J.shape == out.shape + in.shape``)."""
@@ -401,15 +466,79 @@ class Jacobian:
         self._last = None
         self._grads = {}  # grad_position -> the gradient it differentiates (jacrev, hessian)
         self._checked = {}  # number of arguments -> grad_position, checked
+        self._plans = {}  # the float inputs' shapes and dtypes -> _Plan (or None: none)
+        self._grad_text = None  # the text of the gradient the last plan differentiated
 
     def __call__(self, *args):
+        key = _plan_key(args)
+        plan = self._plans.get(key) if key is not None else None
+        if plan is not None:
+            got = plan.run(args)
+            if got is not None:
+                return got
+            del self._plans[key]  # out of date, or the output changed: planned again next
         positions = self._checked.get(len(args))
         if positions is None:
             positions = self._checked[len(args)] = _positions(self.grad_position, len(args),
                                                               self.mode)
+        self._check(args, positions)
+        if key is not None and key not in self._plans and plan is None:
+            try:
+                plan = self._plans[key] = self._plan(args, positions)
+            except SourcegradError:  # the unplanned way says why, or has another way
+                plan = self._plans[key] = None
+            if plan is not None:
+                got = plan.run(args)
+                if got is not None:
+                    return got
+        return self._unplanned(args, positions)
+
+    def _check(self, args, positions):
+        """Refuse what this transformation cannot take (``hessian``: a non-scalar)."""
+
+    def _unplanned(self, args, positions):
+        self._grad_text = None
         if self.mode == "jacrev":
             return self._reverse(args, positions)
         return self._forward(self.fn, args, positions, self.has_aux)
+
+    def _plan(self, args, positions):
+        """How calls with ``args``' shapes run, derivatives resolved once (a ``_Plan``), for
+        a plain function of float arrays differentiated at one vector (or, for
+        ``jacrev``, any float array) argument; None for anything else."""
+        p = positions[0]
+        x = args[p]
+        if len(positions) != 1 or self.has_aux or not isinstance(self.fn, types.FunctionType) \
+                or type(x) is not np.ndarray or (x.ndim != 1 and self.mode != "jacrev"):
+            return None
+        if self.mode == "jacfwd":
+            d, _ = forward(self.fn, positions, args=args)
+            return _Plan(self, (d,), d, x, None)
+        shapes = tuple(Abstract("array", a.shape, a.dtype) if type(a) is np.ndarray
+                       else Abstract("float") for a in args)
+        if self.mode == "hessian":
+            g = self._grads.get(positions)
+            if g is None:
+                g = self._grads[positions] = grad(self.fn, grad_position=p)
+            self._grad = g
+            gd = g.derivative((), shapes, complete=True)
+            d, _ = forward(gd.functions[0], positions, args=args)
+            return _Plan(self, (gd, d), d, x, None)
+        out = self.fn(*args)
+        if type(out) is not np.ndarray or out.dtype.kind != "f":
+            return None
+        # jacrev: forward mode over the gradient (its value returned too, to check the
+        # output's shape), with respect to its seed
+        g = self._grads.get(("value", p))
+        if g is None:
+            g = self._grads[("value", p)] = value_and_grad(self.fn, grad_position=p,
+                                                           sens_param=True)
+        self._grad = g
+        gd = g.derivative((), shapes, complete=True)
+        seed = np.ones_like(out)
+        d, _ = forward(gd.functions[0], (), ("sens",), args=args, kwargs={"sens": seed},
+                       tangent_outputs=(1,))
+        return _Plan(self, (gd, d), d, x, seed)
 
     def _forward(self, fn, args, positions, has_aux):
         d, bound = forward(fn, positions, has_aux=has_aux, args=args)
@@ -529,7 +658,9 @@ class Jacobian:
                                f"depends on the call (which arguments, how many)")
         text = self._last.source
         grad = getattr(self, "_grad", None)
-        if grad is not None:
+        if self._grad_text is not None:
+            text = text + "\n\n" + self._grad_text
+        elif grad is not None:
             text = text + "\n\n" + grad.source(comments)
         return text if comments else strip_comments(text)
 
@@ -617,8 +748,7 @@ class Hessian(Jacobian):
         super().__init__(fn, grad_position, False, "hessian")
         self._scalar = set()  # (positions, argument shapes) seen to give a scalar
 
-    def __call__(self, *args):
-        positions = _positions(self.grad_position, len(args), self.mode)
+    def _check(self, args, positions):
         key = (positions, _shape_key(args))
         if key not in self._scalar:  # once per shapes: the gradient would sum the outputs
             out = self.fn(*args)
@@ -628,6 +758,9 @@ class Hessian(Jacobian):
                                  f"{type(out).__name__} of shape {np.shape(out)}; use "
                                  f"jacfwd(jacrev(f)) for a vector function")
             self._scalar.add(key)
+
+    def _unplanned(self, args, positions):
+        self._grad_text = None
         g = self._grads.get(positions)
         if g is None:
             g = self._grads[positions] = grad(
