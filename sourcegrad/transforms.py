@@ -66,7 +66,7 @@ _MAX_SHAPES = 8  # shape-specialised forward derivatives per callable and config
 
 
 def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None, kwargs=None,
-            tangent_outputs=()):
+            tangent_outputs=(), basis=False):
     """The generated forward-mode function of ``fn`` differentiated at argument
     ``positions`` (and keyword arguments ``kwnames``), with the bound object (or None).
     It takes ``fn``'s arguments, then one tangent per differentiated argument by
@@ -77,22 +77,22 @@ def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None, kwargs=Non
     shapes per callable, then general.  Remembered per callable (a bound method: per
     function, the object passed on), so generated code calling into user functions
     pays a dictionary lookup and the derivative's guards.  ``kwargs``: keyword
-    arguments whose shapes it is specialised on too; ``tangent_outputs``: see
-    ``Spec.tangent_outputs``."""
+    arguments whose shapes it is specialised on too; ``tangent_outputs`` and ``basis``
+    (the tangent will be the identity basis): see ``Spec``."""
     owner, bound = fn, None
     if isinstance(fn, types.MethodType):
         owner, bound = fn.__func__, fn.__self__
     shapes = _shape_key(args)
     if kwargs:
         shapes += _shape_key(list(kwargs.values()), list(kwargs))
-    key = (positions, kwnames, has_aux, shapes, tangent_outputs)
+    key = (positions, kwnames, has_aux, shapes, tangent_outputs, basis)
     per = memo.cache(owner, "forward")  # lives as long as the callable
     hit = per.get(key)
     if hit is not None and hit[0].valid():
         return hit[0], (bound if bound is not None else owner if hit[1] else None)
     if shapes and sum(1 for k in per if k[:3] == key[:3]) >= _MAX_SHAPES:
         return forward(fn, positions, kwnames, has_aux,  # many shapes: general
-                       tangent_outputs=tangent_outputs)
+                       tangent_outputs=tangent_outputs, basis=basis)
     func, bound_now = _target(fn)
     names = _param_names(func, positions, kwnames, bound_now is not None)
     named = ()
@@ -102,7 +102,7 @@ def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None, kwargs=Non
                       for i, a in _abstracts(shapes)
                       if isinstance(i, str) or i < len(params))
     d = derive(func, Spec(active=names, mode="jvp", has_aux=has_aux, shapes=named,
-                          tangent_outputs=tangent_outputs))
+                          tangent_outputs=tangent_outputs, basis=basis and bool(shapes)))
     # whether the callable itself is the bound object (a Cell): not kept as a value
     per[key] = (d, bound is None and bound_now is owner)
     return d, bound_now
@@ -512,7 +512,7 @@ class Jacobian:
                 or type(x) is not np.ndarray or (x.ndim != 1 and self.mode != "jacrev"):
             return None
         if self.mode == "jacfwd":
-            d, _ = forward(self.fn, positions, args=args)
+            d, _ = forward(self.fn, positions, args=args, basis=True)
             return _Plan(self, (d,), d, x, None)
         shapes = tuple(Abstract("array", a.shape, a.dtype) if type(a) is np.ndarray
                        else Abstract("float") for a in args)
@@ -522,7 +522,7 @@ class Jacobian:
                 g = self._grads[positions] = grad(self.fn, grad_position=p)
             self._grad = g
             gd = g.derivative((), shapes, complete=True)
-            d, _ = forward(gd.functions[0], positions, args=args)
+            d, _ = forward(gd.functions[0], positions, args=args, basis=True)
             return _Plan(self, (gd, d), d, x, None)
         out = self.fn(*args)
         if type(out) is not np.ndarray or out.dtype.kind != "f":
@@ -537,7 +537,7 @@ class Jacobian:
         gd = g.derivative((), shapes, complete=True)
         seed = np.ones_like(out)
         d, _ = forward(gd.functions[0], (), ("sens",), args=args, kwargs={"sens": seed},
-                       tangent_outputs=(1,))
+                       tangent_outputs=(1,), basis=seed.ndim == 1)
         return _Plan(self, (gd, d), d, x, seed)
 
     def _forward(self, fn, args, positions, has_aux):

@@ -104,6 +104,37 @@ def diagonal_values(t):
     return t.values if type(t) is Diagonal else None
 
 
+def bdiag(v, n):
+    """The batch of ``n`` directions ``diag(v)`` (``v``: ``n`` values, or one for all):
+    the tangent of a vector whose ``k``-th direction moves only its ``k``-th element,
+    as forward mode over the identity basis meets it (see ``tangents.Structure``),
+    made dense where an operation needs all of it."""
+    dt = np.result_type(v)
+    out = np.zeros((n, n), dt if dt.kind in "fc" else np.float64)
+    out.reshape(-1)[::n + 1] = v
+    return mark_diagonal(out)
+
+
+def add_diagonal(a, v, inplace=False):
+    """``a + diag(v)`` for a batch ``a`` of ``n`` directions of an ``n``-vector, adding
+    ``v`` on the diagonal only (``n`` additions, not ``n * n``).  ``inplace``: ``a`` is
+    a temporary the caller made (an arithmetic result) and may be written into."""
+    if a.ndim != 2:
+        return a + bdiag(v, a.shape[0])
+    n = a.shape[0]
+    dt = np.result_type(a, v)
+    if not (inplace and type(a) is np.ndarray and a.shape == (n, n) and a.dtype == dt
+            and a.flags.writeable):
+        a = np.array(np.broadcast_to(a, (n, n)), dtype=dt)
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        diagonal = a.ravel(order="K")[::n + 1]  # a view, in either order
+        diagonal += v
+    else:
+        r = np.arange(n)
+        a[r, r] += v
+    return a
+
+
 def lift(t, z):
     """Tangent ``t`` (``(n,) + shape(x)``) broadcast to ``(n,) + shape(z)``; the tangent
     of a container adjoint (``AdjointList``/``AdjointDict`` summed with ``+``) as a
