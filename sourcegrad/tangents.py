@@ -72,6 +72,7 @@ class Tangents:
                    if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Subscript)
                    and isinstance(st.targets[0].value, gast.Name)}
         self.once = {n for n, c in count.items() if c == 1 and n not in params | written}
+        self.rebound = set(count) | written  # names bound or written into in the body
         self.structure = Structure.of(self)
 
     # -- names -----------------------------------------------------------------------
@@ -374,7 +375,8 @@ class Structure:
     @classmethod
     def of(cls, tan):
         spec = tan.ctx.spec
-        if not getattr(spec, "basis", False) or len(spec.active) != 1:
+        if not getattr(spec, "basis", False) or len(spec.active) != 1 \
+                or spec.active[0] in tan.rebound:
             return None
         known = tan.ctx.shapes.get(spec.active[0])
         if not (isinstance(known, Abstract) and known.kind == "array"

@@ -448,7 +448,8 @@ class _Plan:
             if type(out) is not np.ndarray or type(tout) is not np.ndarray \
                     or out.dtype != self.xdtype or tout.shape != (self.n,) + out.shape:
                 return None
-            j = np.asarray(tout.T if tout.ndim == 2 else np.moveaxis(tout, 0, -1))
+            j = _fix_dtype(np.asarray(tout.T if tout.ndim == 2 else np.moveaxis(tout, 0, -1)),
+                           self.xdtype)
         return j if self.single else (j,)
 
 

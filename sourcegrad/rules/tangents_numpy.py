@@ -121,7 +121,7 @@ def add_diagonal(a, v, inplace=False):
     a temporary the caller made (an arithmetic result) and may be written into."""
     if a.ndim != 2:
         return a + bdiag(v, a.shape[0])
-    n = a.shape[0]
+    n = max(a.shape)  # (1, n) or (n, 1): broadcast
     dt = np.result_type(a, v)
     if not (inplace and type(a) is np.ndarray and a.shape == (n, n) and a.dtype == dt
             and a.flags.writeable):
