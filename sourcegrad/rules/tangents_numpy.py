@@ -1878,4 +1878,102 @@ def tsorted(t, items, key=None, reverse=False):
     items = list(items)
     order = sorted(range(len(items)), key=(lambda i: key(items[i])) if key else
                    (lambda i: items[i]), reverse=reverse)
+    if isinstance(t, np.ndarray):  # an array's rows: their tangents are t[:, i]
+        return [t[:, i] for i in order]
     return [t[i] for i in order]
+
+
+@tangent(builtins.list, builtins.tuple)
+def list_(z, iterable=()):
+    d[z] = tlist(d[iterable], iterable)
+
+
+def tlist(t, items):
+    """Tangent of ``list(items)`` / ``tuple(items)``: the items' tangents (an array's
+    rows: ``t[:, i]``; a dict's keys: none)."""
+    if isinstance(items, np.ndarray):
+        return [t[:, i] for i in range(len(items))]
+    if isinstance(items, dict):
+        return [None] * len(items)
+    return list(t)
+
+
+# ------------------- the runtime helpers generated gradients call (forward over reverse) --
+
+@tangent(runtime.broadcast_like, constant=("x",))
+def broadcast_like(z, g, x):
+    d[z] = lift(d[g], z)
+
+
+@tangent(runtime.indexed_adjoint, constant=("index", "like"))
+def indexed_adjoint(z, dx, index, like):
+    d[z] = tindexed(d[dx], dx, index, z, batch_size(d[dx]))
+
+
+def tindexed(t, dx, index, z, batch):
+    """Tangent of ``indexed_adjoint(dx, index, like)`` (``dx[index]``, zero when the
+    item is absent)."""
+    if isinstance(dx, np.ndarray):
+        return bindex(t, z, index)
+    g = None
+    if t is not None:
+        g = t.get(index) if isinstance(t, dict) else t[index]
+    return g if g is not None else zero_tangent(z, batch or 1)
+
+
+@tangent(runtime.concat)
+def concat(z, a, b):
+    d[z] = tconcat(d[a], d[b], a, b, batch_size(d[a], d[b]))
+
+
+def tconcat(ta, tb, a, b, batch):
+    """Tangent of ``a + b`` of two lists or tuples: the items' tangents, in order."""
+    left = list(ta) if ta is not None else [zero_tangent_of(v, batch) for v in a]
+    right = list(tb) if tb is not None else [zero_tangent_of(v, batch) for v in b]
+    return left + right
+
+
+@tangent(runtime.maybe_concat)
+def maybe_concat(z, a, b):
+    d[z] = tmaybe_concat(d[a], d[b], a, b, z, batch_size(d[a], d[b]))
+
+
+def tmaybe_concat(ta, tb, a, b, z, batch):
+    """Tangent of ``a + b``, two sequences concatenated or two arrays added."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return tconcat(ta, tb, a, b, batch)
+    parts = [lift(t, z) for t in (ta, tb) if t is not None]
+    return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+
+
+@tangent(runtime.repeat, constant=("n",))
+def repeat(z, seq, n):
+    d[z] = trepeat(d[seq], seq, n, z)
+
+
+def trepeat(t, seq, n, z):
+    """Tangent of ``seq * n``: the items' tangents repeated (``n`` an int), or scaled
+    (NumPy multiplied by an array ``n``)."""
+    if isinstance(seq, (list, tuple)) and isinstance(n, (int, np.integer)) \
+            and not isinstance(n, bool):
+        return list(t) * n
+    return lift(t, z) * n
+
+
+@tangent(runtime.index_concat, constant=("concat",))
+def index_concat(z, concat, *items):
+    d[z] = tindex_concat(d[items], concat, items)
+
+
+def tindex_concat(titems, concat, items):
+    """Tangent of ``np.r_[items]`` (linear in its float items): each direction placed
+    as the items are, minus the same with those items zero (the integer ranges and
+    other constants cancel exactly)."""
+    batch = batch_size(*[t for t in titems if t is not None])
+    base = [np.zeros_like(v, dtype=float) if isinstance(v, (float, np.floating)) or (
+        isinstance(v, np.ndarray) and v.dtype.kind == "f") else v for v in items]
+    zero = np.asarray(concat[tuple(base)], dtype=float)
+    rows = [np.asarray(concat[tuple(t[r] if t is not None else b
+                                    for t, b in zip(titems, base))], dtype=float) - zero
+            for r in range(batch)]
+    return np.stack(rows)
