@@ -150,6 +150,19 @@ class Tangents:
             return [gast.While(test=s.test, body=self.block(s.body) or [gast.Pass()],
                                orelse=self.block(s.orelse))]
 
+    def check_bprop(self, s, value):
+        """A Cell's own bprop run inside a gradient (``custom_bprop_grads``) is not
+        differentiated again, but its result is linear in its seed: forward mode over
+        the gradient along seeds (``jacrev``) cannot drop that, so it is refused here
+        (``jacrev`` then runs one reverse sweep per output element)."""
+        kind, obj = self.ctx.classify(value, self)
+        if kind == "nondiff" and obj is runtime.custom_bprop_grads \
+                and any(isinstance(a, gast.Name) and a.id in self.act.varied
+                        for a in value.args[3:4]):
+            self.refuse(s, "forward mode through a Cell's own bprop along its seed",
+                        cls=NoDerivativeError,
+                        detail="bprop is a reverse-mode rule; its tangent is not known")
+
     def check_effect_call(self, s):
         v = s.value
         if not isinstance(v, gast.Call):
@@ -168,6 +181,8 @@ class Tangents:
     # -- assignments -----------------------------------------------------------------
     def assign_name(self, s, target, value):
         if target not in self.act.active:
+            if isinstance(value, gast.Call):
+                self.check_bprop(s, value)
             return [s]
         operands = {n.id for n in astutil.name_nodes(value) if isinstance(n.ctx, gast.Load)}
         if target in operands and not isinstance(value, gast.Name):

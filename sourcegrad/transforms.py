@@ -41,12 +41,21 @@ from sourcegrad.shapes import Abstract
 
 # -- the forward-mode derivative of a callable --------------------------------------
 
-def _target(fn):
-    """(function to transform, bound object or None) for anything ``grad`` accepts."""
+def _target(fn, args=None):
+    """(function to transform, bound object or None) for anything ``grad`` accepts
+    (``args``: the call's, when known: they settle what a Jacobian stands for)."""
     if isinstance(fn, Jacobian):
-        return fn.transformable_function(), None
+        return fn.transformable_function(args), None
     if not callable(fn):
         raise TypeError(f"expected a function, a Cell or a gradient, got {type(fn).__name__}")
+    bprop = getattr(type(fn), "bprop", None)
+    if isinstance(bprop, types.FunctionType) and hasattr(type(fn), "construct"):
+        code = bprop.__code__
+        raise NoDerivativeError(
+            f"forward mode of {type(fn).__qualname__}, a Cell with its own bprop",
+            detail="bprop gives its reverse mode only: there is no tangent to take from it",
+            hint="use grad, vjp or jacrev through it, or leave bprop out so forward mode "
+                 "reads construct", filename=code.co_filename, lineno=code.co_firstlineno)
     got = user_callable(fn)
     if got is None:
         raise NoDerivativeError(
@@ -93,7 +102,7 @@ def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None, kwargs=Non
     if shapes and sum(1 for k in per if k[:3] == key[:3]) >= _MAX_SHAPES:
         return forward(fn, positions, kwnames, has_aux,  # many shapes: general
                        tangent_outputs=tangent_outputs, basis=basis)
-    func, bound_now = _target(fn)
+    func, bound_now = _target(fn, args)
     names = _param_names(func, positions, kwnames, bound_now is not None)
     named = ()
     if shapes:
@@ -489,7 +498,10 @@ class Jacobian:
             except SourcegradError:  # the unplanned way says why, or has another way
                 plan = self._plans[key] = None
             if plan is not None:
-                got = plan.run(args)
+                try:  # (callees are derived on their first call: errors come now)
+                    got = plan.run(args)
+                except SourcegradError:
+                    got = self._plans[key] = None
                 if got is not None:
                     return got
         return self._unplanned(args, positions)
@@ -625,18 +637,28 @@ class Jacobian:
         j = jacs[0] if isinstance(self.grad_position, int) else tuple(jacs)
         return (j, aux) if self.has_aux else j
 
-    def transformable_function(self):
+    def transformable_function(self, args=None):
         """A Python function computing this Jacobian that sourcegrad can transform again
-        (``jacfwd(jacrev(f))``, ``grad`` of it, a call to it inside differentiated code):
-        for a scalar ``f``, its gradient."""
-        if self.mode != "jacrev" or not isinstance(self.grad_position, int) or self.has_aux:
+        (``jacfwd(jacfwd(f))``, ``grad`` of it, a call to it inside differentiated
+        code): the forward-mode function of ``f`` (of its gradient, for ``hessian``)
+        called on the identity basis, its tangents arranged as the Jacobian; for
+        ``jacrev`` of a scalar ``f`` (when the call's ``args`` show a scalar), ``f``'s
+        gradient (one reverse sweep instead of ``n`` directions)."""
+        if not isinstance(self.grad_position, int) or self.has_aux:
             raise NotImplementedError(
                 f"{self.mode} of a function inside another transformation: supported for "
-                f"jacrev(f) of a scalar f at one grad_position (jacfwd(jacrev(f)), "
-                f"hessian); see README, 'Forward mode'")
-        cached = getattr(self, "_as_function", None)
+                f"one grad_position and no aux output; see README, 'Forward mode'")
+        # (unknown arguments: the forward-mode function, right for any output)
+        scalar = self.mode == "jacrev" and args is not None and np.ndim(self.fn(*args)) == 0
+        key = "_as_gradient" if scalar else "_as_forward"
+        cached = getattr(self, key, None)
         if cached is not None:
             return cached
+        made = self._as_gradient_function() if scalar else self._as_forward_function()
+        setattr(self, key, made)
+        return made
+
+    def _as_gradient_function(self):
         gen = value_and_grad(self.fn, grad_position=self.grad_position).callable_generated()
         params = [p.name for p in inspect.signature(gen).parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -646,9 +668,27 @@ class Jacobian:
                 f"    out, grads = {gen.__name__}({', '.join(params)})\n"
                 f"    require_scalar(out)\n"
                 f"    return grads\n")
-        self._as_function = define(fname, text, {gen.__name__: gen,
-                                                 "require_scalar": require_scalar}, fname)
-        return self._as_function
+        return define(fname, text, {gen.__name__: gen, "require_scalar": require_scalar},
+                      fname)
+
+    def _as_forward_function(self):
+        fn = self.fn
+        if self.mode == "hessian":
+            fn = grad(self.fn, grad_position=self.grad_position)
+        d, bound = forward(fn, (self.grad_position,))
+        gen = d.functions[0]
+        func, has_self = _target(fn)
+        params = _positional_names(func, bound is not None)
+        x = params[self.grad_position]
+        call_args = (["bound_self"] if bound is not None else []) + params
+        base = getattr(self.fn, "__name__", "fn").replace("<lambda>", "lambda")
+        fname = f"{self.mode}_{base}"
+        text = (f"def {fname}({', '.join(params)}):\n"
+                f"    out, tout = {gen.__name__}({', '.join(call_args)}, "
+                f"{d.tangent_params[0]}=basis_of({x}))\n"
+                f"    return jacobian_of(tout, out, {x})\n")
+        return define(fname, text, {gen.__name__: gen, "basis_of": basis_of,
+                                    "jacobian_of": jacobian_of, "bound_self": bound}, fname)
 
     def generated_source(self, comments=True):
         """The generated code the last call ran (``sg.source(jacfwd(f))``): the
@@ -664,6 +704,35 @@ class Jacobian:
         elif grad is not None:
             text = text + "\n\n" + grad.source(comments)
         return text if comments else strip_comments(text)
+
+
+def basis_of(x):
+    """The identity basis of ``x``'s elements, one direction per element, each shaped
+    like ``x`` (a constant: it carries no derivative)."""
+    a = _float_array(x)
+    if a.ndim == 1:
+        return eye(a.size, a.dtype)
+    return np.eye(a.size, dtype=a.dtype).reshape((a.size,) + a.shape)
+
+
+def jacobian_of(tout, out, x):
+    """The Jacobian ``out.shape + x.shape`` from the tangents ``tout`` of ``out`` along
+    ``basis_of(x)`` (``(x.size,) + out.shape``)."""
+    t = np.asarray(tout)
+    return np.moveaxis(t, 0, -1).reshape(np.shape(out) + np.shape(x))
+
+
+def jacobian_of_adjoint(g, out, x):
+    """The adjoint of ``jacobian_of``'s ``tout``: ``g`` arranged back."""
+    n = int(np.size(x))
+    return np.moveaxis(np.reshape(g, np.shape(out) + (n,)), -1, 0)
+
+
+def jacobian_of_tangent(t, out, x):
+    """The tangent of ``jacobian_of`` along the tangent ``t`` of ``tout`` (a batch of
+    them on a leading axis)."""
+    t = np.asarray(t)
+    return np.moveaxis(t, 1, -1).reshape(t.shape[:1] + np.shape(out) + np.shape(x))
 
 
 def require_scalar(out):
@@ -719,9 +788,61 @@ def jvp_adjoint(dz, fn, inputs, v, which):
     return out[0] if single else tuple(out)
 
 
+def jvp_tangent(t_inputs, t_v, fn, inputs, v, has_aux=False):
+    """The tangent of ``jvp(fn, inputs, v)``'s result ``(out, J v)`` along tangents
+    of its inputs and of ``v`` (a batch of them on a leading axis; ``None``: zero):
+    ``(J t_inputs, H(t_inputs, v) + J t_v)``, by forward mode over ``fn``'s own
+    forward-mode function (forward over forward)."""
+    if has_aux:
+        raise NotImplementedError("forward mode of jvp(..., has_aux=True)")
+    single = not isinstance(inputs, tuple)
+    args = (inputs,) if single else tuple(inputs)
+    vs = (v,) if single else tuple(v)
+    tins = (t_inputs,) if single else tuple(t_inputs or (None,) * len(args))
+    tvs = (t_v,) if single else tuple(t_v or (None,) * len(args))
+    batch = batch_size(*[t for t in tins + tvs if t is not None])
+    positions = tuple(range(len(args)))
+    d, bound = forward(fn, positions)
+    if bound is not None:
+        raise NotImplementedError("forward mode of jvp of a method or a Cell")
+    d2, _ = forward(d.functions[0], positions, d.tangent_params)
+    call = {name: _batched(t, a) for name, t, a in zip(d.tangent_params, vs, args)}
+    outer = [t if t is not None else zero_tangent(a, batch) for t, a in zip(tins, args)]
+    outer += [t[:, None] if t is not None else zero_tangent(_batched(w, a), batch)
+              for t, w, a in zip(tvs, vs, args)]
+    (out, _), (dout, dtout) = d2.functions[0](*args, **call,
+                                               **dict(zip(d2.tangent_params, outer)))
+    return [dout, _unbatch_outer(dtout)]
+
+
+def _unbatch_outer(t):
+    """``t[:, 0]`` of a tangent with an outer and an inner (single) direction axis,
+    through tuples, lists and dicts."""
+    if isinstance(t, dict):
+        return {k: _unbatch_outer(u) for k, u in t.items()}
+    if isinstance(t, (list, tuple)):
+        return [_unbatch_outer(u) for u in t]
+    return None if t is None else np.asarray(t)[:, 0]
+
+
+def _jvp_tangent_rule(z, fn, inputs, v, has_aux=False):
+    d[z] = jvp_tangent(d[inputs], d[v], fn, inputs, v, has_aux)  # noqa: F821
+
+
+def _jacobian_of_rule(z, tout, out, x):
+    d[tout] = jacobian_of_adjoint(d[z], out, x)  # noqa: F821
+
+
+def _jacobian_of_tangent_rule(z, tout, out, x):
+    d[z] = jacobian_of_tangent(d[tout], out, x)  # noqa: F821
+
+
 def _register_rules():
-    registry.nondifferentiable(require_scalar)
+    registry.nondifferentiable(require_scalar, basis_of)
+    registry.adjoint(jacobian_of)(_jacobian_of_rule)
+    registry.tangent(jacobian_of, constant=("out", "x"))(_jacobian_of_tangent_rule)
     registry.adjoint(jvp)(_jvp_rule)
+    registry.tangent(jvp, constant=("fn", "has_aux"))(_jvp_tangent_rule)
     tangents.RUNTIME_CALLS["call_jvp"] = call_jvp  # bound into generated forward code
 
 

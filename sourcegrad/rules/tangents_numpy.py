@@ -28,6 +28,7 @@ import numpy as np
 
 from sourcegrad import runtime, xp
 from sourcegrad.rules import numpy_core as _adj
+from sourcegrad.rules import registry
 from sourcegrad.rules.numpy_core import _tie
 from sourcegrad.rules.registry import d, diagonal_tangent, tangent
 
@@ -1947,7 +1948,7 @@ def tmaybe_concat(ta, tb, a, b, z, batch):
 
 
 @tangent(runtime.repeat, constant=("n",))
-def repeat(z, seq, n):
+def sequence_repeat(z, seq, n):
     d[z] = trepeat(d[seq], seq, n, z)
 
 
@@ -1977,3 +1978,113 @@ def tindex_concat(titems, concat, items):
                                     for t, b in zip(titems, base))], dtype=float) - zero
             for r in range(batch)]
     return np.stack(rows)
+
+
+# ------------- forward mode over forward-mode code (jacfwd(jacfwd(f)), hessian's Jacobian) --
+# The helpers above take a batch of directions on a leading axis and are linear in it;
+# a tangent of that batch has two leading axes (outer directions, inner directions):
+# the helper runs once on the two merged, and they are split again.
+
+registry.nondifferentiable(baxis, bperm, batch_size, zero_tangent, zero_tangent_of,
+                           is_basis, is_eye)
+
+
+def merged(fn, tt, *args):
+    """``fn`` (linear in its first argument, a batch) applied to each outer direction
+    of ``tt`` (shape ``(m, n) + ...``), as one call on the ``m * n`` directions."""
+    tt = np.asarray(tt)
+    m, n = tt.shape[:2]
+    out = np.asarray(fn(tt.reshape((m * n,) + tt.shape[2:]), *args))
+    return out.reshape((m, n) + out.shape[1:])
+
+
+@tangent(lift, constant=("z",))
+def lift_(r, t, z):
+    d[r] = merged(lift, d[t], z)
+
+
+@tangent(bindex, constant=("z", "index"))
+def bindex_(r, t, z, index):
+    d[r] = merged(bindex, d[t], z, index)
+
+
+@tangent(tunbroadcast, constant=("x",))
+def tunbroadcast_(r, t, x):
+    d[r] = merged(tunbroadcast, d[t], x)
+
+
+@tangent(breshape, constant=("z", "order"))
+def breshape_(r, t, z, order="C"):
+    d[r] = merged(breshape, d[t], z, order)
+
+
+@tangent(tmatmul_a, constant=("x1",))
+def tmatmul_a_(r, t1, x1, x2):
+    d[r] = merged(tmatmul_a, d[t1], x1, x2)
+    d[r] = per_direction(tmatmul_a, (t1, x1, x2), 2, d[x2])
+
+
+@tangent(tmatmul_b, constant=("x2",))
+def tmatmul_b_(r, x1, t2, x2):
+    d[r] = merged(_tmatmul_b_first, d[t2], x1, x2)
+    d[r] = per_direction(tmatmul_b, (x1, t2, x2), 0, d[x1])
+
+
+def _tmatmul_b_first(t2, x1, x2):
+    return tmatmul_b(x1, t2, x2)
+
+
+# and reverse mode over forward-mode code (grad or jacrev of a Jacobian)
+
+@registry.adjoint(lift)
+def lift_adjoint_rule(r, t, z):
+    d[t] = lift_adjoint(d[r], t)
+
+
+def lift_adjoint(g, t):
+    """The adjoint of ``lift``'s batch ``t``: ``g`` summed back to its shape."""
+    return tunbroadcast(g, np.empty(np.shape(t)[1:]))
+
+
+@registry.adjoint(bindex)
+def bindex_adjoint_rule(r, t, z, index):
+    d[t] = tindex_adjoint(d[r], t[0], index, z)
+
+
+@registry.adjoint(tunbroadcast)
+def tunbroadcast_adjoint_rule(r, t, x):
+    d[t] = lift(d[r], t[0])
+
+
+@registry.adjoint(tmatmul_a)
+def tmatmul_a_adjoint_rule(r, t1, x1, x2):
+    d[t1] = merged_adjoint(tmatmul_a, d[r], t1, (x1, x2))
+    d[x2] = per_direction_adjoint(tmatmul_a, d[r], (t1, x1, x2), 2)
+
+
+@registry.adjoint(tmatmul_b)
+def tmatmul_b_adjoint_rule(r, x1, t2, x2):
+    d[t2] = merged_adjoint(_tmatmul_b_first, d[r], t2, (x1, x2))
+    d[x1] = per_direction_adjoint(tmatmul_b, d[r], (x1, t2, x2), 0)
+
+
+def merged_adjoint(fn, g, t, args):
+    """The adjoint of ``fn(t, *args)`` (linear in ``t``) along ``g``: ``fn``'s matrix
+    transposed, one column per element of ``t`` (a loop over them)."""
+    t = np.asarray(t)
+    g = np.asarray(g)
+    out = np.zeros(t.size, dtype=np.result_type(t, g))
+    e = np.zeros(t.size, dtype=out.dtype)
+    for i in range(t.size):
+        e[i] = 1.0
+        out[i] = np.sum(g * np.asarray(fn(e.reshape(t.shape), *args)))
+        e[i] = 0.0
+    return out.reshape(t.shape)
+
+
+def per_direction_adjoint(fn, g, args, k):
+    """The adjoint of ``fn(*args)`` with respect to argument ``k`` (``fn`` linear in
+    it): one call per element of that argument (a loop)."""
+    return merged_adjoint(lambda a, *rest: fn(*[a if j == k else args[j]
+                                                  for j in range(len(args))]),
+                          g, args[k], ())
