@@ -213,4 +213,7 @@ def test_the_only_rule_without_a_tangent_is_a_cells_bprop():
     reverse-mode rule with no tangent to take from it (forward mode refuses it by
     name: tests/test_forward.py::test_missing_tangent_rule_is_a_clear_error)."""
     from sourcegrad import runtime
-    assert missing_tangents() == [runtime.cell_with_bprop]
+    libraries = ("numpy", "math", "builtins", "operator", "sourcegrad", "scipy")
+    ours = [p for p in missing_tangents()  # (not rules other tests register)
+            if (getattr(p, "__module__", None) or "").split(".")[0] in libraries]
+    assert ours == [runtime.cell_with_bprop]
