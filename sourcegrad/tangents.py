@@ -386,6 +386,7 @@ class Structure:
     def __init__(self, tan, eye, n):
         self.tan, self.eye, self.n = tan, eye, n
         self.diagonal = {}  # primal name -> (name of its tangent's diagonal, its shape)
+        self.values = {}    # that name -> its shape (None: not known)
 
     @classmethod
     def of(cls, tan):
@@ -404,11 +405,9 @@ class Structure:
         return self.tan.helper(fn)
 
     def obj(self, call_):
-        f = call_.func
-        if not isinstance(f, gast.Name):
-            return None
-        got = self.tan.ctx.env.get(f.id, MISSING)
-        return self.tan.parsed.globals.get(f.id) if got is MISSING else got
+        """The function a call in the generated code calls (``np.cos``, a helper)."""
+        got = self.tan.ctx.static_env(call_.func)
+        return None if got is MISSING else got
 
     def shape(self, node):
         """The shape of a primal expression when known, else None."""
@@ -464,7 +463,8 @@ class Structure:
             return ("dense", e) if self.carries(e) else ("primal", e)
         if isinstance(e, gast.Call) and self.obj(e) is tn.bdiag:
             v = e.args[0]
-            return ("diag", v, self.shape(v) if self.shape(v) is not None else (self.n,))
+            known = self.values.get(v.id) if isinstance(v, gast.Name) else None
+            return ("diag", v, known if known is not None else self.shape(v))
         if not self.carries(e):
             return ("primal", e)
         if isinstance(e, gast.BinOp):
@@ -492,8 +492,7 @@ class Structure:
         if isinstance(op, (gast.Add, gast.Sub)):
             sub = isinstance(op, gast.Sub)
             if a[0] == "diag" and b[0] == "diag":
-                return ("diag", gast.BinOp(left=a[1], op=type(op)(), right=b[1]),
-                        self.bshape(a[2], b[1]))
+                return ("diag", self.plus(a[1], op, b[1]), self.bshape(a[2], b[1]))
             if a[0] == "dense" and b[0] == "diag":
                 return ("dense", call(self.helper(tn.add_diagonal), a[1],
                                       self.neg(b[1]) if sub else b[1]))
@@ -531,15 +530,23 @@ class Structure:
             v = gast.Subscript(value=v, slice=gast.Tuple(elts=[
                 gast.Slice(lower=None, upper=None, step=None), const(None)], ctx=gast.Load()),
                 ctx=gast.Load())
+        elif vshape not in ((), (1,)):  # not known: a column either way
+            v = call(gast.Attribute(value=name(self.tan.ctx.env_name("np", np)),
+                                    attr="reshape", ctx=gast.Load()),
+                     v, const((-1, 1)))
         out = gast.BinOp(left=v, op=gast.Mult(), right=matrix)
         setanno(out, "tangent", True)
         return out
 
     def bshape(self, vshape, p):
+        """The shape of the values ``v * p`` (None: not known)."""
+        shape = self.shape(p)
+        if vshape is None or shape is None:
+            return None
         try:
-            return tuple(np.broadcast_shapes(vshape, self.shape(p)))
-        except (TypeError, ValueError):
-            return (self.n,)
+            return tuple(np.broadcast_shapes(vshape, shape))
+        except ValueError:
+            return None
 
     @staticmethod
     def mul(v, p):
@@ -549,7 +556,18 @@ class Structure:
 
     @staticmethod
     def neg(v):
+        if isinstance(v, gast.Constant) and isinstance(v.value, float):
+            return const(-v.value)
         return gast.UnaryOp(op=gast.USub(), operand=v)
+
+    @staticmethod
+    def plus(a, op, b):
+        """``a + b`` / ``a - b``, written ``a - c`` for ``b`` = ``-c``."""
+        if isinstance(b, gast.UnaryOp) and isinstance(b.op, gast.USub):
+            op, b = (gast.Sub() if isinstance(op, gast.Add) else gast.Add()), b.operand
+        elif isinstance(b, gast.Constant) and isinstance(b.value, float) and b.value < 0:
+            op, b = (gast.Sub() if isinstance(op, gast.Add) else gast.Add()), const(-b.value)
+        return gast.BinOp(left=a, op=type(op)(), right=b)
 
     def dense_of(self, r):
         if r[0] != "diag":
@@ -574,6 +592,7 @@ class Structure:
                 and self.shape(name(target)) == (self.n,):
             vname = tan.namer.fresh(tan.d(target) + "_diag")
             self.diagonal[target] = (vname, r[2])
+            self.values[vname] = r[2]
             return [assign(vname, r[1])]
         return [assign(tan.d(target), self.dense_of(r))]
 

@@ -57,6 +57,12 @@ def diagonal_then_matmuls(x):
     return (x * x) @ W + A @ np.cos(x)
 
 
+def scaled_into_matmuls(x):
+    y = -x
+    z = y * 3.0            # a diagonal of one value for all
+    return W @ z + x @ A + z @ W
+
+
 def branch_and_loop(x):
     if np.sum(x) > 0:
         y = x * 2.0
@@ -82,7 +88,8 @@ def divided(x):
 
 FUNCTIONS = [only_diagonal, smooth, dense_name_plus_diagonal, diagonal_then_cumsum,
              diagonal_reversed, diagonal_times_sum, diagonal_outer,
-             diagonal_broadcast_rows, diagonal_then_matmuls, branch_and_loop, scalar_out,
+             diagonal_broadcast_rows, diagonal_then_matmuls, scaled_into_matmuls, branch_and_loop,
+             scalar_out,
              divided]
 
 
@@ -182,3 +189,22 @@ def test_helpers():
     np.testing.assert_array_equal(b, a)  # not in place unless asked
     np.testing.assert_allclose(bdiag(v, 4), np.diag(v))
     np.testing.assert_allclose(bdiag(2.0, 3), 2.0 * np.eye(3))
+
+
+def scaled_of(x, W, A):
+    y = -x
+    z = y * 3.0            # a diagonal of one value for all, into products with matrices
+    u = np.tanh(x) * x     # a diagonal of n values
+    return W @ z + x @ A + z @ W + A @ u + u @ W
+
+
+def test_diagonal_into_matrix_products_of_arguments():
+    """With the matrices as arguments their shapes are known: the products scale
+    rows (a scalar diagonal, a vector one) instead of making the diagonal dense."""
+    x = RNG.standard_normal(5)
+    want = numeric_jacobian(scaled_of, (x, W, A), 0)
+    for make in (sg.jacfwd, sg.jacrev):
+        j = make(scaled_of)
+        np.testing.assert_allclose(j(x, W, A), want, rtol=1e-5, atol=1e-6)
+        assert "bdiag" not in sg.source(j).split("\n\n")[0]
+    check_hessian(lambda x, W, A: np.sum(np.sin(scaled_of(x, W, A))), (x, W, A))
