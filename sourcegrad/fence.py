@@ -75,9 +75,6 @@ def fence(parsed) -> None:  # noqa: C901 (16; to split)
                         "out= argument", detail="writing a result into an existing array "
                         "is not supported", hint="use the returned value: y = f(...)",
                         **parsed.where(node))
-        if isinstance(node, (gast.For, gast.While)) and node.orelse:
-            raise UnsupportedSyntaxError(f"else clause of a {kind.__name__.lower()} loop",
-                                         hint="use a flag variable", **parsed.where(node))
     if isinstance(top, gast.AsyncFunctionDef):
         what, hint = _REFUSED[gast.AsyncFunctionDef]
         raise UnsupportedSyntaxError(what, hint=hint, **parsed.where(top))
