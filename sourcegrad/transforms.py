@@ -424,9 +424,10 @@ class _Plan:
     function and the identity basis it is called with (one call: the whole Jacobian).
     ``seed``: for ``jacrev``, the gradient's seed (the basis runs over its elements)."""
 
-    def __init__(self, jac, derivatives, d, x, seed):
+    def __init__(self, jac, derivatives, d, x, seed, sens=None):
         self.jac, self.derivatives = jac, derivatives
         self.fn, self.bound = d.functions[0], d.tangent_params[-1]
+        self.sens = sens  # the seed's keyword
         jac._last = d
         # sg.source shows the gradient this plan differentiates (its specialised text)
         jac._grad_text = derivatives[0].source if len(derivatives) > 1 else None
@@ -447,7 +448,8 @@ class _Plan:
             if not d.valid():
                 return None
         if self.seed is not None:
-            (out, _), (_, tout) = self.fn(*args, sens=self.seed, **{self.bound: self.basis})
+            (out, _), (_, tout) = self.fn(*args, **{self.sens: self.seed,
+                                                    self.bound: self.basis})
             if type(out) is not np.ndarray or out.shape != self.seed.shape \
                     or type(tout) is not np.ndarray:
                 return None
@@ -549,9 +551,12 @@ class Jacobian:
         self._grad = g
         gd = g.derivative((), shapes, complete=True)
         seed = np.ones_like(out)
-        d, _ = forward(gd.functions[0], (), ("sens",), args=args, kwargs={"sens": seed},
+        # the seed's parameter: keyword-only ("sens", or "sens_1" beside a user's "sens")
+        sens = [p.name for p in inspect.signature(gd.functions[0]).parameters.values()
+                if p.kind == p.KEYWORD_ONLY][-1]
+        d, _ = forward(gd.functions[0], (), (sens,), args=args, kwargs={sens: seed},
                        tangent_outputs=(1,), basis=seed.ndim == 1)
-        return _Plan(self, (gd, d), d, x, seed)
+        return _Plan(self, (gd, d), d, x, seed, sens)
 
     def _forward(self, fn, args, positions, has_aux):
         d, bound = forward(fn, positions, has_aux=has_aux, args=args)
@@ -680,15 +685,27 @@ class Jacobian:
         func, has_self = _target(fn)
         params = _positional_names(func, bound is not None)
         x = params[self.grad_position]
-        call_args = (["bound_self"] if bound is not None else []) + params
+        call_args = list(params)
         base = getattr(self.fn, "__name__", "fn").replace("<lambda>", "lambda")
-        fname = f"{self.mode}_{base}"
+        taken = set(params)
+
+        def fresh(n):  # a name none of the parameters has
+            while n in taken:
+                n += "_"
+            taken.add(n)
+            return n
+
+        fname, out, tout = fresh(f"{self.mode}_{base}"), fresh("out"), fresh("tout")
+        env = {fresh(gen.__name__): gen, fresh("basis_of"): basis_of,
+               fresh("jacobian_of"): jacobian_of, fresh("bound_self"): bound}
+        g, basis, jac, bound_name = env
+        if bound is not None:
+            call_args = [bound_name] + params
         text = (f"def {fname}({', '.join(params)}):\n"
-                f"    out, tout = {gen.__name__}({', '.join(call_args)}, "
-                f"{d.tangent_params[0]}=basis_of({x}))\n"
-                f"    return jacobian_of(tout, out, {x})\n")
-        return define(fname, text, {gen.__name__: gen, "basis_of": basis_of,
-                                    "jacobian_of": jacobian_of, "bound_self": bound}, fname)
+                f"    {out}, {tout} = {g}({', '.join(call_args)}, "
+                f"{d.tangent_params[0]}={basis}({x}))\n"
+                f"    return {jac}({tout}, {out}, {x})\n")
+        return define(fname, text, env, fname)
 
     def generated_source(self, comments=True):
         """The generated code the last call ran (``sg.source(jacfwd(f))``): the

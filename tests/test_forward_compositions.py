@@ -107,3 +107,22 @@ def test_hessian_of_a_dict_input(x):
     hx = sg.hessian(dict_loss, 1)(p, x)
     np.testing.assert_allclose(hx, numeric_jacobian(lambda x: sg.grad(dict_loss, 1)(p, x),
                                                     (x,), 0), rtol=1e-5, atol=1e-5)
+
+
+def named_like_the_wrapper(out, tout):
+    return np.sin(out) * tout * out
+
+
+def test_parameters_named_like_the_wrappers_locals(x):
+    """A Jacobian inside another transformation is a small function of the same
+    parameters: its own names stay clear of them (and of a parameter called sens)."""
+    s = RNG.standard_normal(4)
+    want = numeric_jacobian(sg.jacfwd(named_like_the_wrapper), (x, s), 0)
+    np.testing.assert_allclose(sg.jacfwd(sg.jacfwd(named_like_the_wrapper))(x, s), want,
+                               rtol=1e-5, atol=1e-5)
+
+    def with_sens(x, sens):
+        return np.sin(x) * sens
+
+    np.testing.assert_allclose(sg.jacrev(with_sens)(x, s), np.diag(np.cos(x) * s),
+                               rtol=1e-12)
