@@ -434,7 +434,8 @@ class _Plan:
         self.seed, self.xshape, self.xdtype = seed, x.shape, x.dtype
         self.single = isinstance(jac.grad_position, int)
         if seed is None:
-            self.n, self.basis = x.size, eye(x.size, x.dtype)
+            self.n, self.basis = x.size, basis_of(x)
+            self.basis.flags.writeable = False  # shared by the calls
         else:
             m = seed.size
             self.n = m
@@ -459,7 +460,8 @@ class _Plan:
             if type(out) is not np.ndarray or type(tout) is not np.ndarray \
                     or out.dtype != self.xdtype or tout.shape != (self.n,) + out.shape:
                 return None
-            j = _fix_dtype(np.asarray(tout.T if tout.ndim == 2 else np.moveaxis(tout, 0, -1)),
+            j = np.asarray(tout.T if tout.ndim == 2 else np.moveaxis(tout, 0, -1))
+            j = _fix_dtype(j if len(self.xshape) == 1 else j.reshape(out.shape + self.xshape),
                            self.xdtype)
         return j if self.single else (j,)
 
@@ -519,15 +521,15 @@ class Jacobian:
 
     def _plan(self, args, positions):
         """How calls with ``args``' shapes run, derivatives resolved once (a ``_Plan``), for
-        a plain function of float arrays differentiated at one vector (or, for
-        ``jacrev``, any float array) argument; None for anything else."""
+        a plain function of float arrays differentiated at one of them; None for
+        anything else."""
         p = positions[0]
         x = args[p]
         if len(positions) != 1 or self.has_aux or not isinstance(self.fn, types.FunctionType) \
-                or type(x) is not np.ndarray or (x.ndim != 1 and self.mode != "jacrev"):
+                or type(x) is not np.ndarray:
             return None
         if self.mode == "jacfwd":
-            d, _ = forward(self.fn, positions, args=args, basis=True)
+            d, _ = forward(self.fn, positions, args=args, basis=x.ndim == 1)
             return _Plan(self, (d,), d, x, None)
         shapes = tuple(Abstract("array", a.shape, a.dtype) if type(a) is np.ndarray
                        else Abstract("float") for a in args)
@@ -537,7 +539,7 @@ class Jacobian:
                 g = self._grads[positions] = grad(self.fn, grad_position=p)
             self._grad = g
             gd = g.derivative((), shapes, complete=True)
-            d, _ = forward(gd.functions[0], positions, args=args, basis=True)
+            d, _ = forward(gd.functions[0], positions, args=args, basis=x.ndim == 1)
             return _Plan(self, (gd, d), d, x, None)
         out = self.fn(*args)
         if type(out) is not np.ndarray or out.dtype.kind != "f":

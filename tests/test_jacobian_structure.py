@@ -208,3 +208,19 @@ def test_diagonal_into_matrix_products_of_arguments():
         np.testing.assert_allclose(j(x, W, A), want, rtol=1e-5, atol=1e-6)
         assert "bdiag" not in sg.source(j).split("\n\n")[0]
     check_hessian(lambda x, W, A: np.sum(np.sin(scaled_of(x, W, A))), (x, W, A))
+
+
+def matrix_param(w, X):
+    return np.sum(np.tanh(X @ w) ** 2) + np.sum(w ** 3)
+
+
+def test_matrix_parameter_planned():
+    w, X = RNG.standard_normal((3, 2)), RNG.standard_normal((4, 3))
+    h = sg.hessian(matrix_param)
+    got = check_hessian(matrix_param, (w, X))
+    np.testing.assert_allclose(h(w, X), got)   # the second call: planned
+    for make in (sg.jacfwd, sg.jacrev):
+        j = make(lambda w, X: np.tanh(X @ w) * 2.0)
+        want = numeric_jacobian(lambda w, X: np.tanh(X @ w) * 2.0, (w, X), 0)
+        np.testing.assert_allclose(j(w, X), want, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(j(w, X), want, rtol=1e-5, atol=1e-6)
