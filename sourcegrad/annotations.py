@@ -50,6 +50,9 @@ ANNOTATIONS = {a.key: a for a in (
                "semantics (no algebraic identities that would alias a user's array)"),
     Annotation("backward", "For", "reverse", "optimize.simplify",
                "a loop of the backward sweep: dropped when its body is empty"),
+    Annotation("tangent", "expression", "tangents", "tangents",
+               "forward mode over a basis: a primal expression that is a tangent "
+               "(x1.T for x1 @ x): reassociate gathers the primal factors around it"),
     Annotation("operand", "expression", "optimize.simplify", "optimize.simplify",
                "an operand of arithmetic or of an elementwise call: a new array is "
                "made around it, so identities such as 1.0 * e -> e are safe"),

@@ -84,6 +84,10 @@ class Spec:
     kwargs: tuple = ()       # the keywords passed into a **kwargs parameter (expand_kwargs)
     library: str = "numpy"   # the inputs' array library ("numpy", "dask", ...): another
                              # library's arrays get no in-place updates (see xp.py)
+    basis: bool = False      # jvp: the tangent of the one differentiated (vector)
+                             # parameter is the identity basis (tangents.Structure)
+    tangent_outputs: tuple = ()  # jvp: the items of a returned tuple whose tangents are
+                                 # wanted (the others' are None); () all of them
 
 
 @dataclass
@@ -740,7 +744,8 @@ def build_forward(fn, spec: Spec) -> Derivative:
     f = optimize.optimize(f, spec, pure_call=ctx.pure_call,      # 6. simplify
                           owned=set(tan.tangents.values()),
                           elementwise=ctx.elementwise_call)
-    f = tangents.reassociate(f, set(tan.tangents.values()) | set(tparams))
+    f = tangents.reassociate(f, set(tan.tangents.values()) | set(tparams),
+                             ctx.env_ids.get(id(tangents.tn.add_diagonal)))
     compiled, text = compile_functions(                         # 7. compile
         [f], [f.name], env=ctx.env, globals_=parsed.globals, closure_cells=parsed.closure,
         filename_hint=f"{f.name} from {parsed.filename}")

@@ -57,12 +57,13 @@ def no_derivative(parsed, node, construct, hint=None, detail=None) -> NoReturn:
     _refuse(NoDerivativeError, parsed, node, construct, hint, detail)
 
 
-def at_function(fn, construct, hint=None, detail=None) -> NoReturn:
-    """Refuse the function ``fn`` as a whole, pointing at its ``def`` line."""
+def at_function(fn, construct, hint=None, detail=None, cls=SourcegradError) -> NoReturn:
+    """Refuse the function ``fn`` as a whole, pointing at its ``def`` line
+    (``cls``: NoDerivativeError where what is missing is a derivative)."""
     code = getattr(fn, "__code__", None)
     where = {} if code is None else {"filename": code.co_filename,
                                      "lineno": code.co_firstlineno}
-    raise SourcegradError(construct, hint=hint, detail=detail, **where)
+    raise cls(construct, hint=hint, detail=detail, **where)
 
 
 def _refuse(cls, parsed, node, construct, hint, detail) -> NoReturn:

@@ -19,6 +19,7 @@ import numpy as np
 from sourcegrad.astutil import BINOPS, name_nodes, walk
 from sourcegrad.activity import statements
 from sourcegrad.parse import MISSING
+from sourcegrad.rules import registry
 
 TOP = "?"          # unknown
 
@@ -206,6 +207,8 @@ class ShapeInference:
             return self.evaluate(obj, v.args, v.keywords)
         if kind == "method":
             return self.evaluate(obj, [v.func.value] + list(v.args), v.keywords)
+        if kind == "user" and registry.is_elementwise(getattr(obj, "func", None)):
+            return self.evaluate(obj.func, v.args, v.keywords)  # a helper like _sigmoid
         if kind == "user" and hasattr(self.ctx, "callee_result"):
             # what a function of ours returns, given what its arguments are
             return self.ctx.callee_result(obj, v, self.known)
@@ -270,8 +273,8 @@ class ShapeInference:
         kws = {k.arg: self.stand_in(k.value) for k in keywords}
         if any(v is MISSING for v in vals) or any(v is MISSING for v in kws.values()):
             return TOP
-        if (fn in _ELEMENTWISE or isinstance(fn, np.ufunc)) and not kws \
-                and all(isinstance(v, (np.ndarray, float, int)) for v in vals):
+        if (fn in _ELEMENTWISE or isinstance(fn, np.ufunc) or registry.is_elementwise(fn)) \
+                and not kws and all(isinstance(v, (np.ndarray, float, int)) for v in vals):
             # elementwise: the broadcast shape, and the dtype from 0-d stand-ins
             # (cheap, however large the arrays)
             try:
