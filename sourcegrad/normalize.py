@@ -373,6 +373,11 @@ class Normalizer:
         changes ``b`` too; sourcegrad gives each name its own value and would
         differentiate a different program.
         """
+        if not any(isinstance(n, gast.AugAssign)
+                   or isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Subscript)
+                   or self.list_update(n) for n in astutil.statements(fdef.body)):
+            return  # nothing is updated in place
+
         def names_of(v):
             if isinstance(v, gast.Name):
                 return {v.id}
@@ -448,10 +453,6 @@ class Normalizer:
             held = names_of(value)
             return [(t, u, node) for t in names for u in held | set(names) if u != t]
 
-        if not any(isinstance(n, gast.AugAssign)
-                   or isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Subscript)
-                   or self.list_update(n) for n in astutil.statements(fdef.body)):
-            return  # nothing is updated in place
         copies = []
         dicts = _dict_names(fdef)
         # top-level statements that run while each parameter still holds its input
@@ -567,6 +568,9 @@ class Normalizer:
                 # no other name is read afterwards, but the backward sweep may read
                 # one (an operand, a result it keeps): the write goes into a copy
                 setanno(aug, "copy_first", True)
+        # the recursive closures refer to themselves: unbound, the tree they reach
+        # is freed by reference counting when this returns, not by the collector
+        del names_of, bound_copies
 
     def rebound_between(self, fdef, names, node, aug):
         """Whether one of ``names`` is bound afresh by a top-level statement after the

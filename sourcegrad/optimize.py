@@ -269,6 +269,7 @@ def _dce(fdef, keep_names, names):
             return out
 
         fdef.body = sweep(fdef.body)
+    del sweep  # (it refers to itself: the cycle would keep the tree from being freed)
     return fdef
 
 
@@ -355,7 +356,9 @@ def _copy_propagate(fdef, protected, names, touched=None):
 
     # One pass is enough: a copy's reads all come after it in its block, so
     # propagating it changes only statements the pass has yet to reach.
-    return block(fdef.body)
+    changed = block(fdef.body)
+    del block  # (it refers to itself: the cycle would keep the tree from being freed)
+    return changed
 
 
 def _propagate(body, i, a, b, loads_total, names, touched=None):
@@ -501,6 +504,7 @@ def _inline(fdef, pure_call, protected, names):
             del body[i]
 
     block(fdef.body)
+    del block  # (it refers to itself: the cycle would keep the tree from being freed)
     return fdef
 
 

@@ -207,6 +207,7 @@ class Reverser:
                     walk(s.body, True)
 
         walk(self.tree.body, False)
+        del walk  # (it refers to itself: the cycle would outlive this call)
         params = {a.id for a in self.tree.args.args + self.tree.args.kwonlyargs
                   + self.tree.args.posonlyargs}
         return {n for n, c in count.items() if c > 1 or (n in params and c > 0)}
@@ -791,8 +792,10 @@ def _sequences(tree, ctx):  # noqa: C901 (17; to split)
     while True:  # the largest set consistent with every binding
         keep = {n for n in seqs if all(v is not None and sequence(v, seqs) for v in binds[n])}
         if keep == seqs:
-            return seqs
+            break
         seqs = keep
+    del sequence  # (it refers to itself: the cycle would outlive this call)
+    return seqs
 
 
 _VIEW_METHODS = {"reshape", "ravel", "transpose", "swapaxes", "view", "squeeze"}
