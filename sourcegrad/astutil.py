@@ -49,20 +49,39 @@ def walk(node):
         yield n
 
 
+# fields that never hold a name: contexts, operators, strings, numbers (an
+# ExceptHandler's `name` is a Name in gast: not listed)
+_NO_NAMES = frozenset({"ctx", "op", "ops", "kind", "type_comment", "attr", "arg", "id",
+                       "module", "level", "conversion", "is_async", "simple"})
+_NAME_FIELDS = {}  # node class -> its fields that may hold a Name, in order
+
+
+def _name_fields(cls):
+    fields = _NAME_FIELDS[cls] = () if cls is gast.Constant else tuple(
+        f for f in cls._fields if f not in _NO_NAMES)
+    return fields
+
+
 def name_nodes(node):
     """The ``Name`` nodes ``walk(node)`` yields, in the same order, for less: the
-    contexts under each name (``Load``, ``Store``) are not visited."""
+    contexts and operators (``Load``, ``Add``) and the fields holding strings are
+    not visited."""
     todo = [node]
     push, push_all = todo.append, todo.extend
+    table = _NAME_FIELDS
     for n in todo:
         fields = n.__dict__
-        if n.__class__ is _NAME:
+        cls = n.__class__
+        if cls is _NAME:
             annotation = fields.get("annotation")  # a parameter's may hold names
             if annotation is not None:
                 push(annotation)
             yield n
             continue
-        for f in n._fields:
+        names = table.get(cls)
+        if names is None:
+            names = _name_fields(cls)
+        for f in names:
             v = fields.get(f)
             if v.__class__ is list:
                 if v and isinstance(v[0], _AST) and None not in v:

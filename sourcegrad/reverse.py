@@ -40,8 +40,19 @@ UNARYOPS = {gast.USub: operator.neg, gast.UAdd: operator.pos}
 
 
 class Acc:
-    def __init__(self, name, expr):
-        self.name, self.expr = name, expr
+    """``fresh``: ``expr`` is a tree nothing else holds (an inlined rule's), so its
+    first resolution may take it as it is instead of a copy."""
+
+    def __init__(self, name, expr, fresh=False):
+        self.name, self.expr, self.fresh = name, expr, fresh
+
+    def take(self):
+        """``expr`` for one statement of the backward sweep: a loop's items are
+        resolved more than once, so every use but a fresh tree's first is a copy."""
+        if self.fresh:
+            self.fresh = False
+            return self.expr
+        return copy_tree(self.expr)
 
 
 class Kill:
@@ -772,30 +783,49 @@ def _sequences(tree, ctx):  # noqa: C901 (17; to split)
     for p in astutil.name_nodes(tree.args):
         binds.setdefault(p.id, []).append(None)  # the caller's value: unknown
 
-    def sequence(v, seqs):
-        if isinstance(v, (gast.List, gast.Tuple)):
-            return True
-        if isinstance(v, gast.Name):
-            return v.id in seqs
-        if isinstance(v, gast.BinOp) and isinstance(v.op, (gast.Add, gast.Mult)):
-            return sequence(v.left, seqs) or sequence(v.right, seqs)
-        if isinstance(v, gast.Subscript) and isinstance(v.slice, gast.Slice):
-            return sequence(v.value, seqs)
-        if isinstance(v, gast.Call):
-            obj = getanno(v.func, "runtime")
-            if obj is None and isinstance(v.func, gast.Name):
-                obj = ctx.static_env(v.func)
-            return any(obj is f for f in _SEQUENCE_CALLS)
-        return False
-
+    # a name holds a sequence when every binding is one: a display or a sequence
+    # call, or reads (through + and slices) a name holding one.  The largest set
+    # consistent with every binding, by removing names and re-checking their readers
+    # (each name leaves once: linear, where re-checking every name each round is not)
+    leads = {}  # name -> for each binding, the names that make it a sequence (or True)
+    readers = {}  # name -> the names with a binding that reads it
+    for n, values in binds.items():
+        got = leads[n] = [None if v is None else _sequence_leads(v, ctx) for v in values]
+        for g in got:
+            if g is not None and g is not True:
+                for m in g:
+                    readers.setdefault(m, set()).add(n)
     seqs = set(binds)
-    while True:  # the largest set consistent with every binding
-        keep = {n for n in seqs if all(v is not None and sequence(v, seqs) for v in binds[n])}
-        if keep == seqs:
-            break
-        seqs = keep
-    del sequence  # (it refers to itself: the cycle would outlive this call)
+    todo = list(binds)
+    while todo:
+        n = todo.pop()
+        if n in seqs and not all(g is True or g is not None and any(m in seqs for m in g)
+                                 for g in leads[n]):
+            seqs.discard(n)
+            todo.extend(readers.get(n, ()))
     return seqs
+
+
+def _sequence_leads(v, ctx):
+    """True when ``v`` certainly makes a list or tuple; else the names whose holding
+    one would make ``v`` one (none: never)."""
+    if isinstance(v, (gast.List, gast.Tuple)):
+        return True
+    if isinstance(v, gast.Name):
+        return (v.id,)
+    if isinstance(v, gast.BinOp) and isinstance(v.op, (gast.Add, gast.Mult)):
+        left, right = _sequence_leads(v.left, ctx), _sequence_leads(v.right, ctx)
+        if left is True or right is True:
+            return True
+        return (left or ()) + (right or ()) or None
+    if isinstance(v, gast.Subscript) and isinstance(v.slice, gast.Slice):
+        return _sequence_leads(v.value, ctx)
+    if isinstance(v, gast.Call):
+        obj = getanno(v.func, "runtime")
+        if obj is None and isinstance(v.func, gast.Name):
+            obj = ctx.static_env(v.func)
+        return True if any(obj is f for f in _SEQUENCE_CALLS) else None
+    return None
 
 
 _VIEW_METHODS = {"reshape", "ravel", "transpose", "swapaxes", "view", "squeeze"}
@@ -911,7 +941,7 @@ class Instantiator:
                     continue
                 if arg is None or not self.rev.active(arg):
                     continue
-                items.append(Acc(arg.id, self.expr(st.value)))
+                items.append(Acc(arg.id, self.expr(st.value), fresh=True))
             elif isinstance(t, gast.Name):
                 new = self.rev.namer.fresh(t.id)
                 value = self.expr(st.value)
@@ -1000,9 +1030,9 @@ class Resolver:
                 dn = self.rev.d(it.name)
                 if it.name in init:
                     helper = self.rev.ctx.env_name("add_adjoints", runtime.add_adjoints)
-                    value = call(helper, dn, copy_tree(it.expr))
+                    value = call(helper, dn, it.take())
                 else:
-                    value = copy_tree(it.expr)
+                    value = it.take()
                     init.add(it.name)
                 out.append(gast.If(test=self.rev.wanted(it.name),
                                    body=[pure(assign(dn, value))], orelse=[]))
@@ -1011,12 +1041,12 @@ class Resolver:
                 dn = self.rev.d(it.name)
                 if it.name in init and it.name in self.rev.containers:
                     helper = self.rev.ctx.env_name("add_adjoints", runtime.add_adjoints)
-                    out.append(pure(assign(dn, call(helper, dn, copy_tree(it.expr)))))
+                    out.append(pure(assign(dn, call(helper, dn, it.take()))))
                 elif it.name in init:
                     out.append(pure(assign(dn, gast.BinOp(left=name(dn), op=gast.Add(),
-                                                          right=copy_tree(it.expr)))))
+                                                          right=it.take()))))
                 else:
-                    out.append(pure(assign(dn, copy_tree(it.expr))))
+                    out.append(pure(assign(dn, it.take())))
                     init.add(it.name)
             elif isinstance(it, Kill):
                 init.discard(it.name)
