@@ -164,8 +164,10 @@ class NodeTransformer(ast.NodeTransformer):
     ``Add``: no fields) without a method of their own are not visited at all:
     ``generic_visit`` would return them unchanged.  ``generic_visit`` is
     ``ast.NodeTransformer.generic_visit`` with ``ast.iter_fields`` inlined (no
-    generator per node).  Subclasses define ``visit_<Class>`` methods; they do
-    not override ``visit``.
+    generator per node), over the fields that may hold a name (``name_nodes``):
+    contexts and operators (``ctx``, ``op``, ``ops``) are never visited.
+    Subclasses define ``visit_<Class>`` methods (none for a context or an
+    operator); they do not override ``visit``.
     """
 
     _visitors: dict = {}
@@ -193,12 +195,18 @@ class NodeTransformer(ast.NodeTransformer):
 
     def generic_visit(self, node):
         visitors = self._visitors
-        for field in node._fields:
-            try:
-                old_value = getattr(node, field)
-            except AttributeError:
-                continue
-            if isinstance(old_value, list):
+        cls = node.__class__
+        fields = _NAME_FIELDS.get(cls)  # (contexts and operators: leaves, no visitor)
+        if fields is None:
+            fields = _name_fields(cls)
+        state = node.__dict__
+        for field in fields:
+            old_value = state.get(field, _MISSING)
+            if old_value is _MISSING:
+                old_value = getattr(node, field, _MISSING)  # a class default, or none
+                if old_value is _MISSING:
+                    continue
+            if old_value.__class__ is list:
                 new_values = []
                 for value in old_value:
                     if isinstance(value, _AST):
