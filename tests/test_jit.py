@@ -254,3 +254,54 @@ def test_control_flow_has_aux_and_sens():
         want = g(x, w, *extra)
         _same(got[0], want[0])
         _same(got[1], want[1])
+
+
+def chain(x, a):
+    return np.sum(np.sin(x) * np.exp(-x * x) * a + np.tanh(x) ** 2 / (1.0 + x * x))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: (_rng().uniform(-2.0, 2.0, 50), 0.7),
+    lambda: (np.asfortranarray(_rng().uniform(-2.0, 2.0, (4, 6))), 1.3),  # not C-ordered
+    lambda: (_rng().uniform(-2.0, 2.0, (4, 6))[:, ::2], -0.4),           # strided view
+], ids=["vector", "fortran", "strided"])
+def test_elementwise_chain_is_one_fused_loop(make):
+    """An all-elementwise derivative becomes one loop over the elements (no array
+    per temporary), with the results of the NumPy derivative and of finite
+    differences."""
+    args = make()
+    g = sg.grad(chain)  # (the gradient with respect to `a` is a sum: not elementwise)
+    j = sg.jit(g)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sg.JitWarning)
+        got = j(*args)
+    assert _compiled(j)
+    text = sg.source(j)
+    assert "for i in range(size):" in text and "x_i = x_flat[i]" in text
+    loop = [ln.strip() for ln in text.split("for i in range(size):")[1].splitlines()
+            if not ln.strip().startswith("#")]
+    assert "sin = np.sin(x_i)" in loop and not any("np.sin(x)" in ln for ln in loop)
+    _same(got, g(*args))
+    np.testing.assert_allclose(got, numeric_grad(chain, args, 0), rtol=1e-6, atol=1e-8)
+
+
+def _divides(x):
+    return np.sum(1.0 / x)
+
+
+def test_fused_loop_divides_by_zero_as_numpy_does():
+    """x / 0.0 in compiled code is inf (NumPy's answer), not ZeroDivisionError."""
+    x = np.array([0.5, 0.0, -2.0])
+    g = sg.grad(_divides)
+    with np.errstate(divide="ignore"):
+        want = g(x)
+        got = sg.jit(g)(x)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_a_derivative_with_a_reduction_is_not_fused():
+    args = _mlp_args()
+    j = sg.jit(sg.grad(mlp, (2, 3, 4, 5)))
+    j(*args)
+    text = sg.source(j)
+    assert "for i in range(size)" not in text and "_flat" not in text
