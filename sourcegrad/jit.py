@@ -268,6 +268,16 @@ class _Base:
 
 _MISSING = object()
 
+# Why a gradient with ``weights=`` or of a method (a Cell's) runs uncompiled: its
+# derivative reads the Parameters through Python objects (``self.w``), calls the
+# split derivatives of other methods with those objects, and adds each Parameter's
+# gradient into a dict keyed by the Parameter itself -- none of which nopython Numba
+# compiles.  Compiling it needs the methods inlined into one function, the objects'
+# Parameters passed in as arrays and their gradients returned.
+_NOT_COMPILED_WEIGHTS = ("weights and methods are not compiled: the derivative reads "
+                         "Parameters through objects (self.w) and adds their gradients "
+                         "into a dict keyed by Parameter, which Numba cannot compile")
+
 
 class _Compiled:
     """What ``api._fast_path`` reads of a derivative: the function it calls, guards."""
@@ -333,7 +343,7 @@ class JitGrad(_Base):
         if g.bound_self is not None or g.weights is not None:
             c = self._compiled.get(id(d))
             if c is None:
-                c = self._fail(id(d), "", None, "weights and methods are not compiled yet",
+                c = self._fail(id(d), "", None, _NOT_COMPILED_WEIGHTS,
                                d.functions[0], _user_line(filename))
         else:
             c = self._build(id(d), fname, d.text, scope, d.functions[0],
