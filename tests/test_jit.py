@@ -305,3 +305,31 @@ def test_a_derivative_with_a_reduction_is_not_fused():
     j(*args)
     text = sg.source(j)
     assert "for i in range(size)" not in text and "_flat" not in text
+
+
+def test_gradient_with_weights_runs_uncompiled_and_says_why():
+    from sourcegrad import Parameter, Tensor, nn, ops
+
+    w = Parameter(Tensor(_rng().standard_normal((4, 2)), sg.float64), name="w")
+
+    class Net(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.w = w
+
+        def construct(self, x):
+            return ops.matmul(x, self.w)
+
+    net = Net()
+
+    def loss(x):
+        return np.sum(np.asarray(net(x)) ** 2)
+
+    g = sg.value_and_grad(loss, None, weights=net.trainable_params())
+    x = _rng().standard_normal(4)
+    with pytest.warns(sg.JitWarning, match="keyed by Parameter"):
+        got = sg.jit(g)(x)
+    want = g(x)
+    np.testing.assert_allclose(np.asarray(want[1][0]), 2.0 * np.outer(x, x @ np.asarray(w)))
+    _same(np.asarray(got[0]), np.asarray(want[0]))
+    _same(tuple(np.asarray(v) for v in got[1]), tuple(np.asarray(v) for v in want[1]))
