@@ -320,6 +320,8 @@ def fuse_elementwise(fdef, shapes):
             continue  # a note (a comment line)
         if isinstance(st, gast.Assign) and len(st.targets) == 1 \
                 and isinstance(st.targets[0], gast.Name) and st.targets[0].id not in kinds:
+            if isinstance(st.value, gast.Name):
+                return fdef  # b = a shares a's array (a += ... changes b): not a float's copy
             kind = _elementwise(st.value, kinds)
             t = st.targets[0].id
         elif isinstance(st, gast.AugAssign) and isinstance(st.target, gast.Name) \
