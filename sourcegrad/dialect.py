@@ -12,6 +12,10 @@ A pass from tree to tree, run by ``codegen.module_text`` just before printing
 * ``for i in reversed(range(...))`` becomes a ``range`` with step -1;
 * the one stack of saved values (``stack.append(h)`` ... ``h = stack.pop()``)
   becomes one list per saved name, so each list holds values of one type;
+* ``np.tanh(a)`` and the other transcendental functions of ``_jitlib.SIMD_UFUNCS``
+  become ``_sg_jit.tanh(a)``: NumPy's own SIMD kernel on a large float64 array;
+* a function computed elementwise from float64 arrays of one shape becomes one
+  loop over the elements (``fuse_elementwise``, when the shapes are known);
 * calls of the runtime helpers that have a Numba version (``roles``: the
   name the derivative calls them by -> the helper in ``sourcegrad._jitlib``)
   call that version; ``_minmax_grad`` with a constant axis becomes
@@ -37,6 +41,9 @@ _REDUCTIONS = {("sum", True): "sum_keep", ("sum", False): "sum_drop",
 # reductions Numba has itself: left alone (its sum over an axis is slower than the
 # helper's loops, so every reduction over one axis goes to the helpers)
 _NATIVE = set()
+# (as _jitlib.SIMD_UFUNCS, which imports Numba)
+_SIMD_UFUNCS = ("sin", "cos", "tan", "tanh", "sinh", "cosh", "exp", "expm1", "log",
+                "log1p", "arctan")
 
 
 def _name(id_, ctx=None):
@@ -71,8 +78,9 @@ def _is_np(node, *attrs):
 
 
 class _Lower(NodeTransformer):
-    def __init__(self, roles):
+    def __init__(self, roles, simd=True):
         self.roles = roles
+        self.simd = simd  # np.tanh(a) -> _sg_jit.tanh(a) (NumPy's kernel on large arrays)
 
     def lib(self, helper, *args):
         return _call(_attr(_name(LIB), helper), *args)
@@ -100,6 +108,9 @@ class _Lower(NodeTransformer):
         lowered = self.reduction(node)
         if lowered is not None:
             return lowered
+        # np.tanh(a) on a large array: NumPy's SIMD kernel (``_jitlib.SIMD_UFUNCS``)
+        if self.simd and _is_np(f, *_SIMD_UFUNCS) and len(node.args) == 1 and not node.keywords:
+            return self.lib(f.attr, node.args[0])
         if isinstance(f, gast.Name) and f.id in self.roles:
             return self.helper(node, self.roles[f.id])
         return node
@@ -386,9 +397,12 @@ def numba_dialect(roles=None, shapes=None):
     ``fuse_elementwise``)."""
     def lower(fdef):
         fdef.decorator_list = []
-        fdef = _Lower(dict(roles or {})).visit(fdef)
-        fdef = _split_stacks(fdef)
-        return fuse_elementwise(fdef, shapes) if shapes else fdef
+        body = fdef.body
+        if shapes:
+            fdef = fuse_elementwise(fdef, shapes)
+        # a fused loop computes on floats: NumPy's array kernels have nothing to do there
+        fdef = _Lower(dict(roles or {}), simd=fdef.body is body).visit(fdef)
+        return _split_stacks(fdef)
     return lower
 
 

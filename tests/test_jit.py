@@ -333,3 +333,24 @@ def test_gradient_with_weights_runs_uncompiled_and_says_why():
     np.testing.assert_allclose(np.asarray(want[1][0]), 2.0 * np.outer(x, x @ np.asarray(w)))
     _same(np.asarray(got[0]), np.asarray(want[0]))
     _same(tuple(np.asarray(v) for v in got[1]), tuple(np.asarray(v) for v in want[1]))
+
+
+def _tanh_layer(x, w):
+    return np.sum(np.tanh(x @ w) * np.exp(x @ w * 0.1))
+
+
+def test_transcendental_functions_of_large_arrays_call_numpy_kernels():
+    """np.tanh on a float64 array of 1024 elements or more runs NumPy's own (SIMD)
+    kernel from the compiled code, with the NumPy derivative's results; on a
+    small array, Numba's."""
+    from sourcegrad import _jitlib
+    for rows in (64, 2):  # 2048 elements, then 64
+        args = (_rng().standard_normal((rows, 16)), _rng().standard_normal((16, 32)) * 0.3)
+        g = sg.grad(_tanh_layer, (0, 1))
+        j = sg.jit(g)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", sg.JitWarning)
+            got = j(*args)
+        assert _compiled(j) and "_sg_jit.tanh(" in sg.source(j)
+        assert (rows * 32 >= _jitlib.SIMD_MIN_SIZE) == (rows == 64)
+        _same(got, g(*args))
