@@ -677,9 +677,10 @@ class InPlaceCheck:
             same = _aliases(a, [(t, v) for t, v, n in copies if before(n) and not (
                 isinstance(n, gast.Assign) and isinstance(n.value, _DISPLAYS))])
             self.refuse_callers_dict(fdef, aug, a, same | {a})
-        if aliases and u.kind == "item" and not u.entry:
+        if (aliases or a in self.params) and u.kind == "item" and not u.entry:
             # no other name is read afterwards, but the backward sweep may read
-            # one (an operand, a result it keeps): the write goes into a copy
+            # one (an operand, a result it keeps), or it is the caller's array or
+            # list: the write goes into a copy (the caller's input is left as it was)
             setanno(aug, "copy_first", True)
 
     def check_item_update(self, u, binders, enclosing, links):
