@@ -302,12 +302,34 @@ def _fresh_name(base, taken):
     return out
 
 
-def fuse_elementwise(fdef, shapes):  # noqa: C901 (19; to split)
+def fuse_elementwise(fdef, shapes):
     """A function whose every statement computes elementwise from float64 arrays of one
     shape (and floats) becomes one loop over the elements, each value a float, each
     returned array written once: no temporary arrays (``sin = np.sin(x); dx = ...``
     over a million elements makes no million-element ``sin``).  ``shapes``: the
     parameters' ``shapes.Abstract``.  Anything else is returned as it was."""
+    kinds = _parameter_kinds(fdef, shapes)
+    if kinds is None:
+        return fdef
+    params = [p.id for p in fdef.args.args if kinds.get(p.id) == "array"]
+    body, ret = fdef.body[:-1], fdef.body[-1] if fdef.body else None
+    if not isinstance(ret, gast.Return) or ret.value is None:
+        return fdef
+    assigned = _elementwise_body(body, kinds)
+    if assigned is None:
+        return fdef
+    outs = ret.value.elts if isinstance(ret.value, gast.Tuple) else [ret.value]
+    if not outs or not all(isinstance(o, gast.Name) and o.id in assigned
+                           and kinds[o.id] == "array" for o in outs) \
+            or len({o.id for o in outs}) != len(outs):
+        return fdef
+    _write_loop(fdef, params, body, ret, outs)
+    return fdef
+
+
+def _parameter_kinds(fdef, shapes):
+    """{parameter: "array" | "scalar"} when the array parameters are float64 of one
+    shape (None otherwise, or when the signature has *args or keywords)."""
     kinds, shape = {}, None
     for p in fdef.args.args:
         a = shapes.get(p.id)
@@ -315,16 +337,18 @@ def fuse_elementwise(fdef, shapes):  # noqa: C901 (19; to split)
             continue
         if a.kind == "array" and getattr(a.dtype, "name", None) == "float64" and a.shape:
             if shape is not None and a.shape != shape:
-                return fdef
+                return None
             shape, kinds[p.id] = a.shape, "array"
         elif a.kind == "float":
             kinds[p.id] = "scalar"
     if shape is None or fdef.args.vararg or fdef.args.kwonlyargs or fdef.args.kwarg:
-        return fdef
-    params = [p.id for p in fdef.args.args if kinds.get(p.id) == "array"]
-    body, ret = fdef.body[:-1], fdef.body[-1] if fdef.body else None
-    if not isinstance(ret, gast.Return) or ret.value is None:
-        return fdef
+        return None
+    return kinds
+
+
+def _elementwise_body(body, kinds):
+    """The names ``body`` assigns, when every statement computes elementwise (``kinds``
+    grows with each name's kind); None otherwise."""
     assigned = set()
     for st in body:
         if isinstance(st, gast.Expr) and isinstance(st.value, gast.Constant):
@@ -332,7 +356,7 @@ def fuse_elementwise(fdef, shapes):  # noqa: C901 (19; to split)
         if isinstance(st, gast.Assign) and len(st.targets) == 1 \
                 and isinstance(st.targets[0], gast.Name) and st.targets[0].id not in kinds:
             if isinstance(st.value, gast.Name):
-                return fdef  # b = a shares a's array (a += ... changes b): not a float's copy
+                return None  # b = a shares a's array (a += ... changes b): not a float's copy
             kind = _elementwise(st.value, kinds)
             t = st.targets[0].id
         elif isinstance(st, gast.AugAssign) and isinstance(st.target, gast.Name) \
@@ -341,18 +365,18 @@ def fuse_elementwise(fdef, shapes):  # noqa: C901 (19; to split)
             kind = _elementwise(st.value, kinds)
             kind = kind and ("array" if "array" in (kind, kinds[t]) else "scalar")
             if kind != kinds[t]:
-                return fdef  # a scalar that becomes an array: not one type in the loop
+                return None  # a scalar that becomes an array: not one type in the loop
         else:
-            return fdef
+            return None
         if kind is None:
-            return fdef
+            return None
         kinds[t] = kind
         assigned.add(t)
-    outs = ret.value.elts if isinstance(ret.value, gast.Tuple) else [ret.value]
-    if not outs or not all(isinstance(o, gast.Name) and o.id in assigned
-                           and kinds[o.id] == "array" for o in outs) \
-            or len({o.id for o in outs}) != len(outs):
-        return fdef
+    return assigned
+
+
+def _write_loop(fdef, params, body, ret, outs):
+    """``fdef``'s body as one loop over the elements (see ``fuse_elementwise``)."""
     taken = {n.id for n in name_nodes(fdef)}
     i = _fresh_name("i", taken)
     flat = {p: _fresh_name(p + "_flat", taken) for p in params}
@@ -388,7 +412,6 @@ def fuse_elementwise(fdef, shapes):  # noqa: C901 (19; to split)
     ret.value = gast.Tuple(elts=shaped, ctx=gast.Load()) \
         if isinstance(ret.value, gast.Tuple) else shaped[0]
     fdef.body = head + [loop, ret]
-    return fdef
 
 
 def numba_dialect(roles=None, shapes=None):
