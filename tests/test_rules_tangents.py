@@ -59,6 +59,8 @@ def tangent_of(primal, args, kwargs, tangents):
     ns = dict(rule.namespace)
     ns.update(bound.arguments)
     ns[rule.result] = z
+    if swap:
+        return z, _swapped(rule, ns, z, tangents)
     total = None
     for st in _statements(rule):
         target = st.targets[0]
@@ -67,13 +69,9 @@ def tangent_of(primal, args, kwargs, tangents):
                                                               type_ignores=[])),
                          rule.where, "exec"), ns)
             continue
-        if swap:
-            params = [target.slice.id]
-            ns["_d_" + rule.result] = tangents.get(params[0])
-        else:  # a statement may read several tangents (jointly linear arguments)
-            params = sorted(_reads(st.value))
-            for param in params:
-                ns["_d_" + param] = tangents.get(param)
+        params = sorted(_reads(st.value))  # several: jointly linear arguments
+        for param in params:
+            ns["_d_" + param] = tangents.get(param)
 
         def carries(t):
             return t is not None and not (isinstance(t, (list, tuple))
@@ -85,6 +83,45 @@ def tangent_of(primal, args, kwargs, tangents):
         part = eval(compile(ast.fix_missing_locations(expr), rule.where, "eval"), ns)
         total = part if total is None else total + part
     return z, total
+
+
+def _run(st, ns, where):
+    exec(compile(ast.fix_missing_locations(ast.Module(body=[_Rename().visit(st)],
+                                                      type_ignores=[])), where, "exec"), ns)
+
+
+def _swapped(rule, ns, z, tangents):
+    """An elementwise function's adjoint template read as its tangent: each
+    ``d[x] = E(d[z])`` of an argument with a tangent ``t`` gives ``E(t)``, each
+    ``d[x] = unbroadcast(E(d[z]), x)`` gives ``E(t)`` with ``t`` broadcast to the
+    result's shape; the temporaries reading ``d[z]`` are run again for each."""
+    total, reading = None, []
+    for st in _statements(rule):
+        target = st.targets[0]
+        if isinstance(target, ast.Name):
+            names = {r.targets[0].id for r in reading}
+            if _reads(st.value) or any(isinstance(n, ast.Name) and n.id in names
+                                       for n in ast.walk(st.value)):
+                reading.append(st)
+            else:
+                _run(st, ns, rule.where)
+            continue
+        t = tangents.get(target.slice.id)
+        if t is None:
+            continue
+        value = st.value
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
+                and value.func.id == "unbroadcast":
+            value = value.args[0]
+            t = np.broadcast_to(np.reshape(t, t.shape[:1] + (1,) * (np.ndim(z) + 1 - t.ndim)
+                                           + t.shape[1:]), t.shape[:1] + np.shape(z))
+        ns["_d_" + rule.result] = t
+        for r in reading:
+            _run(r, ns, rule.where)
+        part = eval(compile(ast.fix_missing_locations(ast.Expression(
+            body=_Rename().visit(value))), rule.where, "eval"), ns)
+        total = part if total is None else total + part
+    return total
 
 
 def swap_rule(primal):

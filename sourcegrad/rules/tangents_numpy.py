@@ -1113,6 +1113,34 @@ def tmake_dict_adjoint(t, items, batch):
     return out
 
 
+@tangent(runtime.restore_item, constant=("index", "copies"))
+def restore_item(z, y, index, old, copies):
+    d[z] = trestore_item(d[y], y, index, d[old], old)
+
+
+def trestore_item(t, y, index, tv, old):
+    """Tangent of ``restore_item(y, index, old, copies)`` (``y[index] = old`` again, or
+    the key a dict write added taken out): linear in ``y`` and ``old`` together."""
+    if old is runtime.ABSENT:
+        out = dict(t) if isinstance(t, dict) else {k: None for k in y}
+        out.pop(index, None)
+        return out
+    return set_item(t, y, index, tv, batch_size(t, tv))
+
+
+@tangent(runtime.entry_rest, constant=("key",))
+def entry_rest(z, dz, key):
+    d[z] = tentry_rest(d[dz], key)
+
+
+def tentry_rest(t, key):
+    """Tangent of ``entry_rest(dz, key)`` (a dict adjoint without ``key``): ``t``
+    without it, adding by key as the adjoint does."""
+    out = TangentDict(t) if isinstance(t, dict) else TangentDict()
+    out.pop(key, None)
+    return out
+
+
 # ------------------------------------------- linear functions, one direction at a time --
 #
 # A function linear in an argument has that function as its tangent: ``f(t)`` for the
@@ -1737,6 +1765,16 @@ def zero_item(z, dy, index):
 
 
 def tzero_item(t, index):
+    """Tangent of ``zero_item(dy, index)``: ``t`` with the item's tangent zero (a list's
+    or a dict's adjoint: without one, as the adjoint has none)."""
+    if isinstance(t, (list, tuple)):
+        out = TangentList(t)
+        out[index] = None
+        return out
+    if isinstance(t, dict):
+        out = TangentDict(t)
+        out.pop(index, None)
+        return out
     out = np.array(t, copy=True)
     rest = index if isinstance(index, tuple) else (index,)
     out[(slice(None),) + rest] = 0
