@@ -170,7 +170,7 @@ def check(case, seed=0):
             else:
                 seq = list(a[i])
                 seq[j] = value
-                a[i] = seq
+                a[i] = tuple(seq) if isinstance(a[i], tuple) else seq
             out = table.call(case.primal, a, kwargs)
             if isinstance(out, (tuple, list)):
                 return [np.asarray(o, dtype=float) for o in out]
@@ -249,11 +249,26 @@ def test_the_only_core_rule_without_a_tangent_is_a_cells_bprop():
     """Every adjoint rule of NumPy, ``math``, the builtins and sourcegrad's own has a
     tangent rule beside it but one: a Cell's own bprop, a reverse-mode rule with no
     tangent to take from it (forward mode refuses it by name:
-    tests/test_forward.py::test_missing_tangent_rule_is_a_clear_error).  (SciPy's
-    rules, loaded when SciPy is imported: scipy.special's have tangents, tested in
-    tests/test_tangents_scipy.py, the others not yet: README, 'Forward mode'.)"""
+    tests/test_forward.py::test_missing_tangent_rule_is_a_clear_error)."""
     from sourcegrad import runtime
     libraries = ("numpy", "math", "builtins", "operator", "sourcegrad")
     ours = [p for p in missing_tangents()  # (not rules other tests register)
             if (getattr(p, "__module__", None) or "").split(".")[0] in libraries]
     assert ours == [runtime.cell_with_bprop]
+
+
+def test_every_scipy_rule_has_a_tangent():
+    """SciPy's rule families (special, stats, linalg, signal, integrate), loaded when
+    SciPy is imported, have a tangent rule for every adjoint rule; each is checked
+    against finite differences in tests/test_tangents_scipy.py."""
+    pytest.importorskip("scipy")
+    import scipy.integrate  # noqa: F401
+    import scipy.linalg  # noqa: F401
+    import scipy.signal  # noqa: F401
+    import scipy.special  # noqa: F401
+    import scipy.stats  # noqa: F401
+    registry._load_families()
+    families = {r.primal for r in registry._RULES.values()
+                if r.template.__module__.startswith("sourcegrad.rules.scipy_")}
+    assert len(families) > 60  # (the families loaded)
+    assert [p for p in missing_tangents() if p in families] == []

@@ -177,7 +177,8 @@ _LAZY_FAMILIES = {
     "scipy.stats": ("sourcegrad.rules.scipy_stats", "sourcegrad.rules.tangents_scipy_stats"),
     "scipy.linalg": ("sourcegrad.rules.scipy_linalg", "sourcegrad.rules.tangents_scipy_linalg"),
     "scipy.signal": ("sourcegrad.rules.scipy_signal", "sourcegrad.rules.tangents_scipy_signal"),
-    "scipy.integrate": "sourcegrad.rules.scipy_integrate",
+    "scipy.integrate": ("sourcegrad.rules.scipy_integrate",
+                        "sourcegrad.rules.tangents_scipy_integrate"),
 }
 _lazy_pending = dict(_LAZY_FAMILIES)
 

@@ -1141,6 +1141,16 @@ def tentry_rest(t, key):
     return out
 
 
+@tangent(runtime.list_head, constant=("n",))
+def list_head(z, dseq, n):
+    d[z] = TangentList(d[dseq][:n])
+
+
+@tangent(runtime.list_tail, constant=("n",))
+def list_tail(z, dseq, n):
+    d[z] = TangentList(d[dseq][n:])
+
+
 # ------------------------------------------- linear functions, one direction at a time --
 #
 # A function linear in an argument has that function as its tangent: ``f(t)`` for the
