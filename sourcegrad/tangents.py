@@ -640,14 +640,8 @@ class Instantiator(reverse.Instantiator):
             return self.run_swapped()
         temps, parts = [], []
         covered = set(getattr(self.rule, "constant", ()))
-        for st in self.rule.body:
-            if isinstance(st, gast.Expr) and isinstance(st.value, gast.Constant):
-                continue
-            if not isinstance(st, gast.Assign) or len(st.targets) != 1:
-                raise TypeError(f"rule {self.rule.where}: only assignments are allowed")
-            t = st.targets[0]
-            if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
-                    and t.value.id == "d":
+        for st, t, of_d in self.statements():
+            if of_d:
                 params = self.reads(st, t)
                 covered.update(params)
                 # kept when one of the arguments it reads carries a tangent (a statement
@@ -655,13 +649,11 @@ class Instantiator(reverse.Instantiator):
                 if any(self._carries(p) for p in params):
                     self.param = params[0]
                     parts.append(self.expr(st.value))
-            elif isinstance(t, gast.Name):
+            else:
                 new = self.tan.namer.fresh(t.id)
                 value = self.expr(st.value)
                 self.locals[t.id] = new
                 temps.append(assign(new, value))
-            else:
-                raise TypeError(f"rule {self.rule.where}: unsupported assignment target")
         self.check_covered(covered)
         if not parts:
             return [], None
@@ -674,13 +666,8 @@ class Instantiator(reverse.Instantiator):
         contributes ``E(lift(d[x], z))``.  A temporary reading ``d[z]`` is made once
         per such argument; the others once."""
         temps, parts, reading = [], [], []
-        for st in self.rule.body:
-            if isinstance(st, gast.Expr) and isinstance(st.value, gast.Constant):
-                continue
-            if not isinstance(st, gast.Assign) or len(st.targets) != 1:
-                raise TypeError(f"rule {self.rule.where}: only assignments are allowed")
-            t = st.targets[0]
-            if isinstance(t, gast.Name):
+        for st, t, of_d in self.statements():
+            if not of_d:
                 if self._reads_adjoint(st.value, reading):
                     reading.append(st)  # made below, for each argument
                     continue
@@ -688,9 +675,6 @@ class Instantiator(reverse.Instantiator):
                 temps.append(assign(new, self.expr(st.value)))
                 self.locals[t.id] = new
                 continue
-            if not (isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name)
-                    and t.value.id == "d"):
-                raise TypeError(f"rule {self.rule.where}: unsupported assignment target")
             if not self._carries(t.slice.id):
                 continue
             self.param = t.slice.id
@@ -707,6 +691,22 @@ class Instantiator(reverse.Instantiator):
         if not parts:
             return [], None
         return self._kept(temps, parts)
+
+    def statements(self):
+        """``(statement, target, whether it assigns a d[...])`` of the template's body
+        (its docstring left out); a template is straight-line assignments to
+        temporaries and to ``d[...]``."""
+        for st in self.rule.body:
+            if isinstance(st, gast.Expr) and isinstance(st.value, gast.Constant):
+                continue
+            if not isinstance(st, gast.Assign) or len(st.targets) != 1:
+                raise TypeError(f"rule {self.rule.where}: only assignments are allowed")
+            t = st.targets[0]
+            of_d = isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
+                and t.value.id == "d"
+            if not of_d and not isinstance(t, gast.Name):
+                raise TypeError(f"rule {self.rule.where}: unsupported assignment target")
+            yield st, t, of_d
 
     def _kept(self, temps, parts):
         """The temporaries the summed contributions read, and the sum."""
