@@ -6,8 +6,9 @@ batch of two random directions for the argument checked (the others carry none:
 their statements are dropped, as the tangent stage drops them), and the result is
 compared, direction by direction, with ``(f(x + e t) - f(x - e t)) / 2e``.
 Elementwise functions declared with ``diagonal_tangent`` are checked through their
-adjoint template read with ``d[z]`` and ``d[x]`` swapped, exactly as the tangent
-stage uses it.
+adjoint template read with ``d[z]`` and ``d[x]`` swapped, as the tangent stage uses
+it (with several broadcast arguments: ``unbroadcast(E(d[z]), x)`` read as ``E`` of
+``x``'s tangent broadcast to the result's shape).
 """
 from __future__ import annotations
 

@@ -1039,6 +1039,34 @@ def save_item(z, y, index):
     d[z] = bindex(d[y], z, index)
 
 
+@tangent(runtime.restore_item, constant=("index", "copies"))
+def restore_item(z, y, index, old, copies):
+    d[z] = trestore_item(d[y], y, index, d[old], old)
+
+
+def trestore_item(t, y, index, tv, old):
+    """Tangent of ``restore_item(y, index, old, copies)`` (``y[index] = old`` again, or
+    the key a dict write added taken out): linear in ``y`` and ``old`` together."""
+    if old is runtime.ABSENT:
+        out = dict(t) if isinstance(t, dict) else {k: None for k in y}
+        out.pop(index, None)
+        return out
+    return set_item(t, y, index, tv, batch_size(t, tv))
+
+
+@tangent(runtime.entry_rest, constant=("key",))
+def entry_rest(z, dz, key):
+    d[z] = tentry_rest(d[dz], key)
+
+
+def tentry_rest(t, key):
+    """Tangent of ``entry_rest(dz, key)`` (a dict adjoint without ``key``): ``t``
+    without it, adding by key as the adjoint does."""
+    out = TangentDict(t) if isinstance(t, dict) else TangentDict()
+    out.pop(key, None)
+    return out
+
+
 def item_get(t, z, key, default=None):
     """Tangent of ``x.get(key, default)`` (a dict, or a dict adjoint) from ``x``'s."""
     g = t.get(key) if t is not None else None
@@ -1110,34 +1138,6 @@ def tmake_dict_adjoint(t, items, batch):
     for i in range(1, len(items), 2):
         g = t.get(items[i - 1]) if isinstance(t, dict) else None
         out[i] = g if g is not None else zero_tangent_of(items[i], batch)
-    return out
-
-
-@tangent(runtime.restore_item, constant=("index", "copies"))
-def restore_item(z, y, index, old, copies):
-    d[z] = trestore_item(d[y], y, index, d[old], old)
-
-
-def trestore_item(t, y, index, tv, old):
-    """Tangent of ``restore_item(y, index, old, copies)`` (``y[index] = old`` again, or
-    the key a dict write added taken out): linear in ``y`` and ``old`` together."""
-    if old is runtime.ABSENT:
-        out = dict(t) if isinstance(t, dict) else {k: None for k in y}
-        out.pop(index, None)
-        return out
-    return set_item(t, y, index, tv, batch_size(t, tv))
-
-
-@tangent(runtime.entry_rest, constant=("key",))
-def entry_rest(z, dz, key):
-    d[z] = tentry_rest(d[dz], key)
-
-
-def tentry_rest(t, key):
-    """Tangent of ``entry_rest(dz, key)`` (a dict adjoint without ``key``): ``t``
-    without it, adding by key as the adjoint does."""
-    out = TangentDict(t) if isinstance(t, dict) else TangentDict()
-    out.pop(key, None)
     return out
 
 
