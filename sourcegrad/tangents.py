@@ -626,25 +626,22 @@ class Instantiator(reverse.Instantiator):
 
     ``swap``: the template is an elementwise function's *adjoint* rule, read with
     ``d[z]`` and ``d[x]`` swapped (each ``d[x] = E(d[z])`` gives the contribution
-    ``E(d[x])`` of ``x``).
+    ``E(d[x])`` of ``x``; ``run_swapped``).
     """
 
     def __init__(self, tan, rule, target, env, swap=False, stmt=None):
         super().__init__(tan, rule, target, env)  # tan stands where reverse's pass would
         self.tan, self.swap, self.stmt = tan, swap, stmt
         self.locals = {}
+        self.lifted = False
 
     def run(self):
+        if self.swap:
+            return self.run_swapped()
         temps, parts = [], []
         covered = set(getattr(self.rule, "constant", ()))
-        for st in self.rule.body:
-            if isinstance(st, gast.Expr) and isinstance(st.value, gast.Constant):
-                continue
-            if not isinstance(st, gast.Assign) or len(st.targets) != 1:
-                raise TypeError(f"rule {self.rule.where}: only assignments are allowed")
-            t = st.targets[0]
-            if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
-                    and t.value.id == "d":
+        for st, t, of_d in self.statements():
+            if of_d:
                 params = self.reads(st, t)
                 covered.update(params)
                 # kept when one of the arguments it reads carries a tangent (a statement
@@ -652,17 +649,67 @@ class Instantiator(reverse.Instantiator):
                 if any(self._carries(p) for p in params):
                     self.param = params[0]
                     parts.append(self.expr(st.value))
-            elif isinstance(t, gast.Name):
+            else:
                 new = self.tan.namer.fresh(t.id)
                 value = self.expr(st.value)
                 self.locals[t.id] = new
                 temps.append(assign(new, value))
-            else:
-                raise TypeError(f"rule {self.rule.where}: unsupported assignment target")
-        if not self.swap:
-            self.check_covered(covered)
+        self.check_covered(covered)
         if not parts:
             return [], None
+        return self._kept(temps, parts)
+
+    def run_swapped(self):
+        """An elementwise function's adjoint rule read as its tangent rule: each
+        ``d[x] = E(d[z])`` of an argument carrying a tangent contributes ``E(d[x])``,
+        and ``d[x] = unbroadcast(E(d[z]), x)`` (``x`` broadcast against the others)
+        contributes ``E(lift(d[x], z))``.  A temporary reading ``d[z]`` is made once
+        per such argument; the others once."""
+        temps, parts, reading = [], [], []
+        for st, t, of_d in self.statements():
+            if not of_d:
+                if self._reads_adjoint(st.value, reading):
+                    reading.append(st)  # made below, for each argument
+                    continue
+                new = self.tan.namer.fresh(t.id)
+                temps.append(assign(new, self.expr(st.value)))
+                self.locals[t.id] = new
+                continue
+            if not self._carries(t.slice.id):
+                continue
+            self.param = t.slice.id
+            value, self.lifted = st.value, False
+            if self._is_unbroadcast(value):
+                value, self.lifted = value.args[0], True
+            outer = dict(self.locals)
+            for tmp in reading:
+                new = self.tan.namer.fresh(tmp.targets[0].id)
+                temps.append(assign(new, self.expr(tmp.value)))
+                self.locals[tmp.targets[0].id] = new
+            parts.append(self.expr(value))
+            self.locals = outer
+        if not parts:
+            return [], None
+        return self._kept(temps, parts)
+
+    def statements(self):
+        """``(statement, target, whether it assigns a d[...])`` of the template's body
+        (its docstring left out); a template is straight-line assignments to
+        temporaries and to ``d[...]``."""
+        for st in self.rule.body:
+            if isinstance(st, gast.Expr) and isinstance(st.value, gast.Constant):
+                continue
+            if not isinstance(st, gast.Assign) or len(st.targets) != 1:
+                raise TypeError(f"rule {self.rule.where}: only assignments are allowed")
+            t = st.targets[0]
+            of_d = isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
+                and t.value.id == "d"
+            if not of_d and not isinstance(t, gast.Name):
+                raise TypeError(f"rule {self.rule.where}: unsupported assignment target")
+            yield st, t, of_d
+
+    def _kept(self, temps, parts):
+        """The temporaries the summed contributions read, and the sum."""
         total = parts[0]
         for p in parts[1:]:
             total = gast.BinOp(left=total, op=gast.Add(), right=p)
@@ -674,11 +721,33 @@ class Instantiator(reverse.Instantiator):
                 used |= {n.id for n in astutil.name_nodes(st.value)}
         return kept, total
 
+    def _reads_adjoint(self, node, reading):
+        """Whether template expression ``node`` reads ``d[z]`` (or a temporary that does)."""
+        names = {st.targets[0].id for st in reading}
+        return any((isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name)
+                    and n.value.id == "d") or (isinstance(n, gast.Name) and n.id in names)
+                   for n in astutil.walk(node))
+
+    def _is_unbroadcast(self, node):
+        return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
+            and len(node.args) == 2 and not node.keywords \
+            and self.rule.namespace.get(node.func.id) is runtime.unbroadcast \
+            and isinstance(node.args[1], gast.Name) and node.args[1].id == self.param
+
+    def swapped_tangent(self):
+        """``d[z]`` in a swapped adjoint rule: the tangent of the argument at hand,
+        broadcast to the result's shape when the rule unbroadcasts it."""
+        t = self.tangent_expr(self.param)
+        if not self.lifted:
+            return t
+        xs = self.known_shape(self.env.get(self.param))
+        if xs is not None and xs == self.known_shape(name(self.target)):
+            return t
+        return call(self.tan.helper(tn.lift), t, name(self.target))
+
     def reads(self, st, t):
         """The parameters whose tangents the template statement ``st`` (assigning
         ``t``) is the contribution of."""
-        if self.swap:
-            return [t.slice.id]
         if t.slice.id != self.rule.result:
             raise TypeError(f"tangent rule {self.rule.where}: assign d[{self.rule.result}]")
         params = sorted({n.slice.id for n in astutil.walk(st.value)
@@ -783,7 +852,7 @@ class Instantiator(reverse.Instantiator):
             if self.swap:
                 if node.slice.id != self.rule.result:
                     raise TypeError(f"rule {self.rule.where}: reads d[{node.slice.id}]")
-                return self.tangent_expr(self.param)
+                return self.swapped_tangent()
             return self.tangent_expr(node.slice.id)
         return super().expr(node)
 

@@ -126,3 +126,53 @@ def test_parameters_named_like_the_wrappers_locals(x):
 
     np.testing.assert_allclose(sg.jacrev(with_sens)(x, s), np.diag(np.cos(x) * s),
                                rtol=1e-12)
+
+
+# -- forward mode over gradients that restore what the function wrote --------------
+
+def _writes_array(x):
+    y = x * 1.0
+    y[1] = x[0] * x[2]
+    y[0] = np.sin(y[1])
+    return y * x
+
+
+def _writes_list(x):
+    lst = [x[0], x[1]]
+    lst[0] = lst[0] * x[2]
+    return np.stack([lst[0] * lst[1], lst[1]])
+
+
+def _writes_dict(x):
+    d = {"a": x[0], "b": x[1]}
+    d["a"] = d["a"] * x[2]
+    d["c"] = x[1] ** 2
+    return np.stack([d["a"] * d["b"], d["c"] * x[0]])
+
+
+def _appends_in_a_loop(x):
+    acc = []
+    for i in range(3):
+        acc.append(x[i] * x[i - 1])
+    return np.stack([acc[0] + acc[1], acc[2] * acc[1]])
+
+
+@pytest.mark.parametrize("fn", [_writes_array, _writes_list, _writes_dict, _appends_in_a_loop])
+def test_jacrev_and_hessian_over_writes_and_appends(fn, monkeypatch):
+    """jacrev runs forward mode over the gradient (restore_item, entry_rest,
+    zero_item of a list or dict adjoint, list_head: tangent rules), without falling
+    back to one reverse sweep per output element."""
+    from sourcegrad import transforms
+
+    def no_fallback(*args, **kwargs):
+        raise AssertionError("jacrev fell back to one reverse sweep per output")
+
+    monkeypatch.setattr(transforms.Jacobian, "_reverse_rows", no_fallback)
+    x = np.array([0.3, 0.7, 1.1])
+    np.testing.assert_allclose(sg.jacrev(fn)(x), numeric_jacobian(fn, (x,), 0),
+                               rtol=1e-6, atol=1e-7)
+
+    def loss(x):
+        return np.sum(fn(x) ** 2)
+    np.testing.assert_allclose(sg.hessian(loss)(x), numeric_jacobian(sg.grad(loss), (x,), 0),
+                               rtol=1e-5, atol=1e-6)

@@ -6,8 +6,9 @@ batch of two random directions for the argument checked (the others carry none:
 their statements are dropped, as the tangent stage drops them), and the result is
 compared, direction by direction, with ``(f(x + e t) - f(x - e t)) / 2e``.
 Elementwise functions declared with ``diagonal_tangent`` are checked through their
-adjoint template read with ``d[z]`` and ``d[x]`` swapped, exactly as the tangent
-stage uses it.
+adjoint template read with ``d[z]`` and ``d[x]`` swapped, as the tangent stage uses
+it (with several broadcast arguments: ``unbroadcast(E(d[z]), x)`` read as ``E`` of
+``x``'s tangent broadcast to the result's shape).
 """
 from __future__ import annotations
 
@@ -59,6 +60,8 @@ def tangent_of(primal, args, kwargs, tangents):
     ns = dict(rule.namespace)
     ns.update(bound.arguments)
     ns[rule.result] = z
+    if swap:
+        return z, _swapped(rule, ns, z, tangents)
     total = None
     for st in _statements(rule):
         target = st.targets[0]
@@ -67,13 +70,9 @@ def tangent_of(primal, args, kwargs, tangents):
                                                               type_ignores=[])),
                          rule.where, "exec"), ns)
             continue
-        if swap:
-            params = [target.slice.id]
-            ns["_d_" + rule.result] = tangents.get(params[0])
-        else:  # a statement may read several tangents (jointly linear arguments)
-            params = sorted(_reads(st.value))
-            for param in params:
-                ns["_d_" + param] = tangents.get(param)
+        params = sorted(_reads(st.value))  # several: jointly linear arguments
+        for param in params:
+            ns["_d_" + param] = tangents.get(param)
 
         def carries(t):
             return t is not None and not (isinstance(t, (list, tuple))
@@ -85,6 +84,45 @@ def tangent_of(primal, args, kwargs, tangents):
         part = eval(compile(ast.fix_missing_locations(expr), rule.where, "eval"), ns)
         total = part if total is None else total + part
     return z, total
+
+
+def _run(st, ns, where):
+    exec(compile(ast.fix_missing_locations(ast.Module(body=[_Rename().visit(st)],
+                                                      type_ignores=[])), where, "exec"), ns)
+
+
+def _swapped(rule, ns, z, tangents):
+    """An elementwise function's adjoint template read as its tangent: each
+    ``d[x] = E(d[z])`` of an argument with a tangent ``t`` gives ``E(t)``, each
+    ``d[x] = unbroadcast(E(d[z]), x)`` gives ``E(t)`` with ``t`` broadcast to the
+    result's shape; the temporaries reading ``d[z]`` are run again for each."""
+    total, reading = None, []
+    for st in _statements(rule):
+        target = st.targets[0]
+        if isinstance(target, ast.Name):
+            names = {r.targets[0].id for r in reading}
+            if _reads(st.value) or any(isinstance(n, ast.Name) and n.id in names
+                                       for n in ast.walk(st.value)):
+                reading.append(st)
+            else:
+                _run(st, ns, rule.where)
+            continue
+        t = tangents.get(target.slice.id)
+        if t is None:
+            continue
+        value = st.value
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
+                and value.func.id == "unbroadcast":
+            value = value.args[0]
+            t = np.broadcast_to(np.reshape(t, t.shape[:1] + (1,) * (np.ndim(z) + 1 - t.ndim)
+                                           + t.shape[1:]), t.shape[:1] + np.shape(z))
+        ns["_d_" + rule.result] = t
+        for r in reading:
+            _run(r, ns, rule.where)
+        part = eval(compile(ast.fix_missing_locations(ast.Expression(
+            body=_Rename().visit(value))), rule.where, "eval"), ns)
+        total = part if total is None else total + part
+    return total
 
 
 def swap_rule(primal):
@@ -133,7 +171,7 @@ def check(case, seed=0):
             else:
                 seq = list(a[i])
                 seq[j] = value
-                a[i] = seq
+                a[i] = tuple(seq) if isinstance(a[i], tuple) else seq
             out = table.call(case.primal, a, kwargs)
             if isinstance(out, (tuple, list)):
                 return [np.asarray(o, dtype=float) for o in out]
@@ -212,11 +250,26 @@ def test_the_only_core_rule_without_a_tangent_is_a_cells_bprop():
     """Every adjoint rule of NumPy, ``math``, the builtins and sourcegrad's own has a
     tangent rule beside it but one: a Cell's own bprop, a reverse-mode rule with no
     tangent to take from it (forward mode refuses it by name:
-    tests/test_forward.py::test_missing_tangent_rule_is_a_clear_error).  (SciPy's
-    rules, loaded when SciPy is imported: scipy.special's have tangents, tested in
-    tests/test_tangents_scipy.py, the others not yet: README, 'Forward mode'.)"""
+    tests/test_forward.py::test_missing_tangent_rule_is_a_clear_error)."""
     from sourcegrad import runtime
     libraries = ("numpy", "math", "builtins", "operator", "sourcegrad")
     ours = [p for p in missing_tangents()  # (not rules other tests register)
             if (getattr(p, "__module__", None) or "").split(".")[0] in libraries]
     assert ours == [runtime.cell_with_bprop]
+
+
+def test_every_scipy_rule_has_a_tangent():
+    """SciPy's rule families (special, stats, linalg, signal, integrate), loaded when
+    SciPy is imported, have a tangent rule for every adjoint rule; each is checked
+    against finite differences in tests/test_tangents_scipy.py."""
+    pytest.importorskip("scipy")
+    import scipy.integrate  # noqa: F401
+    import scipy.linalg  # noqa: F401
+    import scipy.signal  # noqa: F401
+    import scipy.special  # noqa: F401
+    import scipy.stats  # noqa: F401
+    registry._load_families()
+    families = {r.primal for r in registry._RULES.values()
+                if r.template.__module__.startswith("sourcegrad.rules.scipy_")}
+    assert len(families) > 60  # (the families loaded)
+    assert [p for p in missing_tangents() if p in families] == []

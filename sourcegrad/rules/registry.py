@@ -174,10 +174,11 @@ def is_elementwise(obj: Any) -> bool:
 # data, followed only at run time.
 _LAZY_FAMILIES = {
     "scipy.special": ("sourcegrad.rules.scipy_special", "sourcegrad.rules.tangents_scipy"),
-    "scipy.stats": "sourcegrad.rules.scipy_stats",
-    "scipy.linalg": "sourcegrad.rules.scipy_linalg",
-    "scipy.signal": "sourcegrad.rules.scipy_signal",
-    "scipy.integrate": "sourcegrad.rules.scipy_integrate",
+    "scipy.stats": ("sourcegrad.rules.scipy_stats", "sourcegrad.rules.tangents_scipy_stats"),
+    "scipy.linalg": ("sourcegrad.rules.scipy_linalg", "sourcegrad.rules.tangents_scipy_linalg"),
+    "scipy.signal": ("sourcegrad.rules.scipy_signal", "sourcegrad.rules.tangents_scipy_signal"),
+    "scipy.integrate": ("sourcegrad.rules.scipy_integrate",
+                        "sourcegrad.rules.tangents_scipy_integrate"),
 }
 _lazy_pending = dict(_LAZY_FAMILIES)
 
@@ -255,7 +256,10 @@ def is_nondifferentiable(primal: Any) -> bool:
 # shape ``(n,) + shape(x)`` (n directions at once).  Elementwise functions of one
 # argument need no tangent template: their adjoint rule, read with ``d[z]`` and
 # ``d[x]`` swapped, is the tangent (the Jacobian is diagonal, so it is its own
-# transpose); they are declared with :func:`diagonal_tangent`.
+# transpose); they are declared with :func:`diagonal_tangent`.  So are elementwise
+# functions of several arguments that broadcast (``scipy.stats.norm.logpdf(x, loc,
+# scale)``): each ``d[x] = unbroadcast(E(d[z]), x)`` of the adjoint rule, with ``E``
+# linear in ``d[z]`` and elementwise, gives ``x``'s contribution ``E(lift(d[x], z))``.
 
 _TANGENTS: dict[Any, "Rule"] = {}
 _DIAGONAL: set = set()  # primals whose adjoint rule is their tangent rule
@@ -291,9 +295,12 @@ def tangent(*primals: Any, constant: tuple = ()) -> Callable:
 
 
 def diagonal_tangent(*primals: Any) -> None:
-    """Declare functions of one argument acting element by element: their tangent
-    rule is their adjoint rule with ``d[z]`` and ``d[x]`` swapped (the Jacobian is
-    diagonal, so it is its own transpose)."""
+    """Declare functions acting element by element: their tangent rule is their
+    adjoint rule with ``d[z]`` and ``d[x]`` swapped (the Jacobian is diagonal, so it
+    is its own transpose).  With several arguments, each adjoint statement must be
+    ``d[x] = E(d[z])`` or ``d[x] = unbroadcast(E(d[z]), x)``, ``E`` multiplying
+    ``d[z]`` element by element by values of the primal (temporaries may read
+    ``d[z]``); an argument with no statement has a zero tangent, as in reverse mode."""
     for primal in primals:
         _DIAGONAL.add(_key(primal))
 

@@ -1041,32 +1041,30 @@ def save_item(z, y, index):
 
 @tangent(runtime.restore_item, constant=("index", "copies"))
 def restore_item(z, y, index, old, copies):
-    d[z] = trestore_item(d[y], y, index, d[old], old, z)
+    d[z] = trestore_item(d[y], y, index, d[old], old)
 
 
-def trestore_item(t, y, index, told, old, z):
-    """Tangent of ``restore_item(y, index, old, copies)``: ``y``'s tangent with
-    ``old``'s at ``index`` (a key the write added: gone)."""
-    batch = batch_size(t, told)
-    if t is None:
-        t = zero_tangent_of(y, batch)
-    if told is None and old is not runtime.ABSENT:
-        told = zero_tangent_of(old, batch)
-    if isinstance(y, np.ndarray):
-        out = np.array(t, copy=True)
-        out[(slice(None),) + (index if isinstance(index, tuple) else (index,))] = told
-        return out
-    out = dict(t) if isinstance(y, dict) else list(t)
+def trestore_item(t, y, index, tv, old):
+    """Tangent of ``restore_item(y, index, old, copies)`` (``y[index] = old`` again, or
+    the key a dict write added taken out): linear in ``y`` and ``old`` together."""
     if old is runtime.ABSENT:
-        del out[index]
-    else:
-        out[index] = told
-    return out
+        out = dict(t) if isinstance(t, dict) else {k: None for k in y}
+        out.pop(index, None)
+        return out
+    return set_item(t, y, index, tv, batch_size(t, tv))
 
 
 @tangent(runtime.entry_rest, constant=("key",))
 def entry_rest(z, dz, key):
-    d[z] = runtime.entry_rest(d[dz], key)
+    d[z] = tentry_rest(d[dz], key)
+
+
+def tentry_rest(t, key):
+    """Tangent of ``entry_rest(dz, key)`` (a dict adjoint without ``key``): ``t``
+    without it, adding by key as the adjoint does."""
+    out = TangentDict(t) if isinstance(t, dict) else TangentDict()
+    out.pop(key, None)
+    return out
 
 
 def item_get(t, z, key, default=None):
@@ -1141,6 +1139,16 @@ def tmake_dict_adjoint(t, items, batch):
         g = t.get(items[i - 1]) if isinstance(t, dict) else None
         out[i] = g if g is not None else zero_tangent_of(items[i], batch)
     return out
+
+
+@tangent(runtime.list_head, constant=("n",))
+def list_head(z, dseq, n):
+    d[z] = TangentList(d[dseq][:n])
+
+
+@tangent(runtime.list_tail, constant=("n",))
+def list_tail(z, dseq, n):
+    d[z] = TangentList(d[dseq][n:])
 
 
 # ------------------------------------------- linear functions, one direction at a time --
@@ -1767,6 +1775,16 @@ def zero_item(z, dy, index):
 
 
 def tzero_item(t, index):
+    """Tangent of ``zero_item(dy, index)``: ``t`` with the item's tangent zero (a list's
+    or a dict's adjoint: without one, as the adjoint has none)."""
+    if isinstance(t, (list, tuple)):
+        out = TangentList(t)
+        out[index] = None
+        return out
+    if isinstance(t, dict):
+        out = TangentDict(t)
+        out.pop(index, None)
+        return out
     out = np.array(t, copy=True)
     rest = index if isinstance(index, tuple) else (index,)
     out[(slice(None),) + rest] = 0

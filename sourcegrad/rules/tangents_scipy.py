@@ -17,7 +17,8 @@ from sourcegrad.rules.tangents_numpy import baxis, lift
 
 diagonal_tangent(sp.gamma, sp.gammaln, sp.digamma, sp.psi, sp.erf, sp.erfc, sp.erfinv,
                  sp.erfcinv, sp.ndtr, sp.log_ndtr, sp.ndtri, sp.expit, sp.logit, sp.entr,
-                 sp.j0, sp.j1, sp.y0, sp.y1, sp.i0, sp.i1, sp.i0e, sp.i1e)
+                 sp.j0, sp.j1, sp.y0, sp.y1, sp.i0, sp.i1, sp.i0e, sp.i1e,
+                 sp.multigammaln)  # (its dimension, an integer, has no tangent)
 
 
 # ------------------------------------------------ an integer order, then x --
