@@ -524,14 +524,7 @@ def test_second_derivative_through_writes(inner):
     check_grads(outer, X)
 
 
-_LIST_HESSIAN = pytest.mark.xfail(
-    strict=True, reason="open: forward mode over a gradient whose adjoint is a list adds "
-                        "the adjoint lists as arrays (shapes (2, 3) and (2, 2))")
-
-
-@pytest.mark.parametrize("inner", [pytest.param(f, marks=_LIST_HESSIAN)
-                                   if f is writes_into_a_list else f for f in WRITES],
-                         ids=[f.__name__ for f in WRITES])
+@pytest.mark.parametrize("inner", WRITES, ids=[f.__name__ for f in WRITES])
 def test_hessian_through_writes(inner):
     # forward over reverse: the tangents of save_item/restore_item/set_entry
     h = sg.hessian(inner)(X)
