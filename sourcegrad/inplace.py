@@ -348,6 +348,7 @@ class InPlaceCheck:
             return  # nothing is updated in place
         self.index(fdef)
         self.rank = self.ranks(fdef)
+        self.dicts = dict_names(fdef)
         updates = []
         for n in astutil.walk(fdef):
             self.here = self.top_index.get(id(n))  # where scalar_item looks
@@ -398,14 +399,14 @@ class InPlaceCheck:
             # d["k"] = v replaces an entry: a value read from another entry before
             # (y = d["a"]) is not changed by it, only another name for the dict is
             return [Update(n, a, f"assignment into {a}[...]", "item",
-                           entry=entry_key(n.targets[0].slice))]
+                           entry=entry_key(n.targets[0].slice) or a in self.dicts)]
         if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Subscript) \
                 and isinstance(n.target.value, gast.Name):
             a = n.target.value.id  # y[i] += v likewise; d["k"] += v changes the array
             # held at "k" in place (y = d["k"] sees it), and the caller's, if d is theirs
             update = Update(n, a, f"in-place {type(n.op).__name__.lower()}= into {a}[...]",
                             "item")
-            update.callers_dict = entry_key(n.target.slice)
+            update.callers_dict = entry_key(n.target.slice) or a in self.dicts
             return [update]
         if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
             a = n.target.id
@@ -610,7 +611,7 @@ class InPlaceCheck:
     def copies(self, fdef):
         """Every (name, name it may share an array with, node binding it)."""
         copies = []
-        dicts = dict_names(fdef)
+        dicts = self.dicts
         for n in astutil.walk(fdef):
             if isinstance(n, gast.Assign):
                 self.here = self.top.get(id(n))

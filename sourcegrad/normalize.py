@@ -30,7 +30,7 @@ import numpy as np
 
 from sourcegrad import astutil, closures, inplace, refusals, runtime
 from sourcegrad.astutil import copy_tree
-from sourcegrad.inplace import LIST_METHODS, entry_key
+from sourcegrad.inplace import LIST_METHODS, dict_names, entry_key
 from sourcegrad.jumps import lower_jumps
 from sourcegrad.parse import MISSING
 from sourcegrad.rules import foreign, registry
@@ -101,12 +101,12 @@ def is_atom(node) -> bool:
     return isinstance(node, (gast.Name, gast.Constant))
 
 
-def assigned_names(stmts, lists=False) -> set:
+def assigned_names(stmts, lists=False, dicts=()) -> set:
     """Names bound by assignment or for-targets anywhere in ``stmts``; with
     ``lists``, also lists grown by ``lst.append(...)`` or shrunk by
-    ``v = lst.pop()``, and dicts whose entry is written (``d["k"] = v``; normalization
-    turns those into assignments), and arrays or lists written into a copy first
-    (``copy_first``)."""
+    ``v = lst.pop()``, and dicts whose entry is written (``d["k"] = v``, or any key
+    of a name in ``dicts``; normalization turns those into assignments), and arrays
+    or lists written into a copy first (``copy_first``)."""
     out = set()
     for s in stmts:
         for n in astutil.walk(s):
@@ -125,7 +125,8 @@ def assigned_names(stmts, lists=False) -> set:
             elif lists and isinstance(n, (gast.Assign, gast.AugAssign)):
                 t = n.targets[0] if isinstance(n, gast.Assign) else n.target
                 if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) and (
-                        entry_key(t.slice) or getanno(n, "copy_first", False)):
+                        entry_key(t.slice) or t.value.id in dicts
+                        or getanno(n, "copy_first", False)):
                     # d["k"] = v rebinds d (set_entry); a[i] = v into a copy rebinds a
                     out.add(t.value.id)
     return out
@@ -155,6 +156,7 @@ class Normalizer:
         if fdef.args.vararg is not None:
             params.append(fdef.args.vararg.id)
         self.rebound = assigned_names(fdef.body)
+        self.dicts = dict_names(fdef)  # d[k] = v into these sets an entry, whatever k is
         self.locals = set(params) | self.rebound
         self.params = params
         for s in fdef.body:
@@ -169,7 +171,7 @@ class Normalizer:
             self.locals |= assigned_names(fdef.body)
         for s in fdef.body:
             if isinstance(s, (gast.If, gast.For, gast.While)):
-                self.multi |= assigned_names([s], lists=True) & self.locals
+                self.multi |= assigned_names([s], lists=True, dicts=self.dicts) & self.locals
         body = self.block(fdef.body)
         if not body or not isinstance(body[-1], gast.Return):
             body.append(gast.Return(value=const(None)))
@@ -343,7 +345,8 @@ class Normalizer:
             self.assign_to(t, item)
 
     def assign_subscript(self, target, value):
-        if isinstance(target.value, gast.Name) and entry_key(target.slice):
+        if isinstance(target.value, gast.Name) and (entry_key(target.slice)
+                                                    or target.value.id in self.dicts):
             # d["k"] = v  ->  d = set_entry(d, "k", v): a dict is a value, as a list is
             self.assign_to(name(target.value.id, gast.Store()), gast.Call(
                 func=runtime_name("set_entry"), args=[name(target.value.id), target.slice,

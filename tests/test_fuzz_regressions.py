@@ -633,6 +633,22 @@ CASES += [
             lst2.append(x * 3.0)
             return np.sum(lst[-1]) + np.sum(lst2[-1])
         """, (X3,), 0),
+    # fwd3's report: d[i % 2] = v into a dict made in the function (a key not a
+    # string): an entry set, not a write into an array (KeyError in the gradient)
+    case("dict-entry-under-a-computed-key-in-a-loop", """
+        def f(x):
+            d = {}
+            for i in range(4):
+                d[i % 2] = x * i
+            return np.sum(d[0] + d[1])
+        """, (X3,), 0),
+    case("dict-entries-replaced-from-each-other", """
+        def f(x):
+            d = {0: x, 1: x}
+            for i in range(4):
+                d[i % 2] = d[(i + 1) % 2] * x
+            return np.sum(d[0] + d[1])
+        """, (X3,), 0),
     # the same updates where Python's caller never sees the old array: differentiated
     case("callee-updates-argument-rebound-by-the-call", """
         def step(h, w):
