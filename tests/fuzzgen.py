@@ -1156,7 +1156,9 @@ class WideGen(Gen):
         if top and (not ds or rng.random() < 0.15):
             self.features.add("dict_literal")
             n = self.fresh("d")
-            keys = rng.sample(["a", "b", "w", "s"], rng.randint(1, 3))
+            # string keys, and now and then integer ones (d[0], d[i % 2] = ...)
+            keys = rng.sample(["a", "b", "w", "s"] + ([0, 1] if rng.random() < 0.3 else []),
+                              rng.randint(1, 3))
             items = []
             sc.dicts[n] = [list(keys), False]
             entries = []
@@ -1179,7 +1181,7 @@ class WideGen(Gen):
         keys, ro = sc.dicts[n]
         r = rng.random()
         if r < 0.5 and not ro:
-            k = rng.choice(keys + ["c"]) if top else rng.choice(keys)
+            k = rng.choice(keys + ["c", 2]) if top else rng.choice(keys)
             key = f"{n}[{k!r}]"
             shape = sc.vars.get(key, rng.choice(SHAPES))
             self.features.add("dict_write")
