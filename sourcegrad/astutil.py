@@ -515,3 +515,16 @@ def param_names(fdef):
         out.append(a.vararg.id)
     out += [x.id for x in a.kwonlyargs]
     return out
+
+
+def readers(binds):
+    """name -> the names bound to a value that reads it (``binds``: name -> the values
+    bound to it, None for one not known): what a fixpoint over names re-checks when
+    it changes its mind about one name."""
+    out = {}
+    for n, vals in binds.items():
+        for v in vals:
+            if v is not None:
+                for x in name_nodes(v):
+                    out.setdefault(x.id, []).append(n)
+    return out

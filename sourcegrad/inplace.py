@@ -823,7 +823,7 @@ class InPlaceCheck:
                   == "float"}
         # a parameter holds the caller's value (perhaps an array) until rebound
         scalars = (set(binds) - set(self.params)) | floats
-        readers = _readers(binds)
+        readers = astutil.readers(binds)
         todo = list(scalars)
         while todo:  # the largest set consistent with every binding
             name_ = todo.pop()
@@ -882,7 +882,7 @@ class InPlaceCheck:
                     continue
                 if not self.consistent(p, rank[p], binds[p], rank):
                     del rank[p]
-        readers = _readers(binds)
+        readers = astutil.readers(binds)
         todo = list(reversed(binds))  # in the order bound, most often one pass
         while todo:
             n = todo.pop()
@@ -971,17 +971,6 @@ def _values_bound(fdef):
                 binds.setdefault(x.id, []).append(
                     gast.Constant(value=0, kind=None) if counted else None)
     return binds
-
-
-def _readers(binds):
-    """name -> the names bound to a value that reads it."""
-    readers = {}
-    for n, vals in binds.items():
-        for v in vals:
-            if v is not None:
-                for x in astutil.name_nodes(v):
-                    readers.setdefault(x.id, []).append(n)
-    return readers
 
 
 def _assigned(stmts):

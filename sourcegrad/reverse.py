@@ -766,12 +766,7 @@ def _sequences(tree, ctx):
     copies of them (parameters and other values of unknown type are not)."""
     binds = _bindings(tree)
     seqs = set(binds)
-    readers = {}  # name -> the names bound to a value that reads it
-    for n, vals in binds.items():
-        for v in vals:
-            if v is not None:
-                for x in astutil.name_nodes(v):
-                    readers.setdefault(x.id, []).append(n)
+    readers = astutil.readers(binds)
     todo = list(seqs)
     while todo:  # the largest set consistent with every binding
         n = todo.pop()
