@@ -157,6 +157,7 @@ class Reverser:
         self.sequences = _sequences(fn_tree, ctx)
         self.containers |= self.sequences
         self.pushed = set()
+        self.pairs = 0  # push/pop pairs made (their "pair" numbers)
         self.copies = None  # name of the set of arrays the backward sweep owns
         self.weight_reads = set()  # attribute reads that may be Parameters (weights)
         self.view_reads = {}  # array -> [(name, statement)] slices read from it
@@ -304,10 +305,13 @@ class Reverser:
             first = n not in self.defined
             self.defined.add(n)
             if n in self.saved and (self.loop_depth or not first):
-                f = self.push(n)
+                f, b = self.push(n), self.pop(n)
                 setanno(f, "push", n)
+                setanno(f, "pair", self.pairs)
+                setanno(b, "pair", self.pairs)
+                self.pairs += 1
                 fwd.append(f)
-                bwd.insert(0, self.pop(n))
+                bwd.insert(0, b)
         return fwd, bwd
 
     # -- assignments -----------------------------------------------------------------

@@ -12,23 +12,66 @@ from __future__ import annotations
 import gast
 
 from sourcegrad.annotations import getanno
-from sourcegrad.astutil import name_nodes
+from sourcegrad.astutil import name_nodes, statements
 
 
 def drop_unread_saves(rev, fwd, bwd):
-    """Drop the saving and restoring of values the backward sweep never reads (the
-    pushes and pops ``rev``, the reverse stage's ``Reverser``, recorded), and the
-    blocks that leaves empty."""
+    """Drop the saving and restoring of values the backward sweep does not read after
+    restoring them (the pushes and pops ``rev``, the reverse stage's ``Reverser``,
+    recorded), pair by pair, and the blocks that leaves empty.  Flow-sensitive: in
+    ``if c: y = sin(y) else: y = 3 * y`` only the first branch's backward reads the
+    old ``y``, so only that branch keeps its save."""
     while True:
         bwd = _drop_empty(bwd)
         if not rev.pushed:
             return fwd, bwd
-        read = {n.id for s in bwd for n in name_nodes(s)
-                if isinstance(n.ctx, gast.Load)}
-        unread = {n for n in rev.pushed if n not in read}
-        if not unread:
+        dead = set()
+        _dead_pops(bwd, frozenset(), dead)
+        if not dead:
             return fwd, bwd
-        fwd, bwd = _strip_saves(rev, fwd, bwd, unread)
+        fwd, bwd = _strip_pairs(rev, fwd, bwd, dead)
+
+
+def _loads(s):
+    return {n.id for n in name_nodes(s) if isinstance(n.ctx, gast.Load)}
+
+
+def _dead_pops(block, after, dead):
+    """Add to ``dead`` the pair numbers of the pops in ``block`` whose value no later
+    statement reads: ``after`` holds what runs after the block may read (a loop's
+    next iteration included).  Conservative: a later read counts even where a
+    statement in between binds the name again."""
+    later = set(after)
+    for s in reversed(block):
+        if isinstance(s, (gast.If, gast.For, gast.While)):
+            inner = later | _loads(s) if isinstance(s, (gast.For, gast.While)) else later
+            for field_ in ("body", "orelse"):
+                _dead_pops(getattr(s, field_), frozenset(inner), dead)
+        elif getanno(s, "pop", None) is not None and getanno(s, "pop") not in later:
+            dead.add(getanno(s, "pair", None))
+        later |= _loads(s)
+    dead.discard(None)
+
+
+def _strip_pairs(rev, fwd, bwd, dead):
+    """``fwd`` and ``bwd`` without the pushes and pops of the pairs ``dead``."""
+    def strip(body):
+        out = []
+        for s in body:
+            if getanno(s, "pair", None) in dead:
+                continue
+            if isinstance(s, (gast.If, gast.For, gast.While)):
+                s.body = strip(s.body) or [gast.Pass()]
+                s.orelse = strip(s.orelse)
+            out.append(s)
+        return out
+
+    fwd, bwd = strip(fwd), strip(bwd)
+    rev.pushed = {getanno(s, "push") for st in fwd for s in statements([st])
+                  if getanno(s, "push", None) is not None}
+    if not rev.pushed:
+        rev.stack = None
+    return fwd, bwd
 
 
 def _drop_empty(body):
@@ -45,26 +88,6 @@ def _drop_empty(body):
             continue
         out.append(s)
     return out
-
-
-def _strip_saves(rev, fwd, bwd, unread):
-    def strip(body):
-        out = []
-        for s in body:
-            if getanno(s, "push", None) in unread or getanno(s, "pop", None) in unread:
-                continue
-            for field_ in ("body", "orelse"):
-                if isinstance(s, (gast.If, gast.For, gast.While)):
-                    setattr(s, field_, strip(getattr(s, field_)) or
-                            ([gast.Pass()] if field_ == "body" else []))
-            out.append(s)
-        return out
-
-    rev.pushed -= unread
-    fwd, bwd = strip(fwd), strip(bwd)
-    if not rev.pushed:
-        rev.stack = None
-    return fwd, bwd
 
 
 def _only_pass(body):
