@@ -49,6 +49,7 @@ class Nested:
     partial_of: object = None
     args: list = field(default_factory=list)
     keywords: dict = field(default_factory=dict)
+    factory: bool = False   # a function returning a nested function (factory_def)
 
 
 def _name(n, store=False):
@@ -69,7 +70,7 @@ def lambda_def(node, fname="lambda"):
     return gast.copy_location(fdef, node)
 
 
-def _bindings(body):
+def bindings(body):
     """name -> how many statements bind it (assignments, loop targets, defs)."""
     count = {}
     for s in astutil.statements(body):
@@ -92,7 +93,7 @@ class Extractor:
         raise UnsupportedSyntaxError(what, hint=hint, detail=detail, **self.parsed.where(node))
 
     def run(self, fdef):
-        self.count = _bindings(fdef.body)
+        self.count = bindings(fdef.body)
         self.locals = set(self.count) | {a.id for a in fdef.args.args + fdef.args.posonlyargs
                                          + fdef.args.kwonlyargs}
         fdef.body = self.block(fdef.body)
@@ -169,12 +170,9 @@ class Extractor:
         return captures
 
 
-def helper_def(parsed, namer, fn, node, generator=False):
-    """A module-level Python function ``fn`` called with a nested function or lambda
-    as an argument (``apply_twice(step, h)``), as a :class:`Nested` to inline: its
-    lines renumbered as ``parsed``'s (the same file), its defaults captured by
-    the returned statements. None when it cannot be inlined (another module's
-    function, a closure, a method, a generator, a decorated function)."""
+def _same_module_tree(parsed, fn, generator=False):
+    """``fn``'s tree, its lines renumbered as ``parsed``'s, when ``fn`` is a plain
+    module-level function of the same file (so it can be inlined there); else None."""
     if not isinstance(fn, types.FunctionType) or fn.__closure__ \
             or fn.__globals__ is not parsed.globals or hasattr(fn, "__wrapped__") \
             or fn.__code__.co_flags & ((0 if generator else inspect.CO_GENERATOR)
@@ -194,12 +192,79 @@ def helper_def(parsed, namer, fn, node, generator=False):
                 setattr(n, attr, getattr(n, attr) + shift)
     if tree.decorator_list:
         return None
+    return tree, other
+
+
+def helper_def(parsed, namer, fn, node, generator=False):
+    """A module-level Python function ``fn`` called with a nested function or lambda
+    as an argument (``apply_twice(step, h)``), as a :class:`Nested` to inline: its
+    lines renumbered as ``parsed``'s (the same file), its defaults captured by
+    the returned statements. None when it cannot be inlined (another module's
+    function, a closure, a method, a generator, a decorated function)."""
+    got = _same_module_tree(parsed, fn, generator)
+    if got is None:
+        return None
+    tree, other = got
     if not generator:
         fence(other)
     ext = Extractor(parsed, namer)
     ext.count = {tree.name: 1}
     captures = ext.define(tree.name, tree, node)
     return ext.nested[tree.name], captures
+
+
+def _own_statements(body):
+    """The statements of ``body`` and its blocks, not those of functions defined in it."""
+    for s in body:
+        yield s
+        if isinstance(s, (gast.FunctionDef, gast.Lambda)):
+            continue
+        for fld in ("body", "orelse"):
+            block = getattr(s, fld, None)
+            if isinstance(block, list):
+                yield from _own_statements(block)
+
+
+def factory_def(parsed, namer, fn, node):
+    """A module-level function of this module that makes and returns one function
+    (``def make(w): def f(x): ...; return f``, or ``return lambda x: ...``, or
+    ``return functools.partial(g, w)``), as a :class:`Nested` with ``factory`` set
+    to the name (in its body) of the function it returns: the normalizer inlines
+    its body where it is called and the returned function where that is called,
+    so gradient reaches the values it closes over.  None when ``fn`` is not one."""
+    if not isinstance(fn, types.FunctionType) or not any(
+            isinstance(c, types.CodeType) for c in fn.__code__.co_consts) \
+            and "partial" not in fn.__code__.co_names:
+        return None
+    got = _same_module_tree(parsed, fn)
+    if got is None:
+        return None
+    tree, other = got
+    body = tree.body
+    if not body or not isinstance(body[-1], gast.Return) or body[-1].value is None \
+            or any(isinstance(s, gast.Return) for s in _own_statements(body[:-1])):
+        return None
+    ret = body[-1].value
+    defs = [s.name for s in body if isinstance(s, gast.FunctionDef)]
+    made = {s.targets[0].id for s in body if isinstance(s, gast.Assign)
+            and len(s.targets) == 1 and isinstance(s.targets[0], gast.Name)
+            and isinstance(s.value, gast.Lambda)}
+    if isinstance(ret, gast.Lambda) or isinstance(ret, gast.Call) \
+            and parsed.denotes(ret.func, {a.id for a in tree.args.args}) is functools.partial:
+        made_name = namer.fresh(f"{tree.name}_fn")
+        body[-1] = _assign(made_name, ret, body[-1])
+        body.append(gast.copy_location(gast.Return(value=_name(made_name)), ret))
+    elif not (isinstance(ret, gast.Name) and (defs.count(ret.id) == 1 or ret.id in made)):
+        return None
+    fence(other)
+    a = tree.args
+    params = [p.id for p in a.posonlyargs + a.args]
+    captures, defaults = [], {}
+    for p, d in zip(params[len(params) - len(a.defaults):], a.defaults):
+        defaults[p] = namer.fresh(f"{tree.name}_{p}")
+        captures.append(_assign(defaults[p], d, node))
+    tree.args.defaults = []
+    return Nested(tree.name, node, tree, params, defaults, factory=True), captures
 
 
 def lift(parsed, nested, enclosing, others):

@@ -337,6 +337,7 @@ class Normalizer:
 
     # -- entry --------------------------------------------------------------
     def run(self, fdef):
+        self.bindings = closures.bindings(fdef.body)
         self.nested = closures.extract(self.parsed, self.namer, fdef)
         params = [a.id for a in fdef.args.args + fdef.args.posonlyargs + fdef.args.kwonlyargs]
         if fdef.args.vararg is not None:
@@ -767,6 +768,13 @@ class Normalizer:
                 args=[], keywords=[]))
 
     def visit_Assign(self, s):
+        t = s.targets[0]
+        if len(s.targets) == 1 and isinstance(t, gast.Name) and t.id not in self.nested \
+                and self.bindings.get(t.id) == 1:
+            made = self.factory_call(s.value)
+            if made is not None:  # g = make(w): g is the function make returns
+                self.nested[t.id] = made
+                return
         if len(s.targets) == 1:
             self.copy_first(s, s.targets[0])
             self.assign_to(s.targets[0], s.value)
@@ -1271,8 +1279,33 @@ class Normalizer:
                                          else "item")]
         return gast.Call(func=runtime_name("make_dict"), args=args, keywords=[])
 
+    def factory_call(self, call):
+        """A call of a function of this module that makes and returns a function
+        (closures.factory_def): its body inlined here; the function it returns
+        (a closures.Nested), or None when ``call`` is not such a call."""
+        if not isinstance(call, gast.Call) or any(isinstance(a, gast.Starred) for a in call.args) \
+                or any(k.arg is None for k in call.keywords):
+            return None
+        callee = self.static_value(call.func)
+        if callee is MISSING:
+            return None
+        got = closures.factory_def(self.parsed, self.namer, callee, call)
+        if got is None:
+            return None
+        factory, captures = got
+        for st in captures:
+            self.visit(st)
+        return self.inline(factory, call)
+
     def call(self, node):  # noqa: C901 (21; to split)
         func = node.func
+        if isinstance(func, gast.Call):
+            made = self.factory_call(func)
+            if made is not None:  # make(w)(x)
+                fresh = self.namer.fresh(made.name)
+                self.nested[fresh] = made
+                return self.call(gast.copy_location(gast.Call(
+                    func=name(fresh), args=node.args, keywords=node.keywords), node))
         if isinstance(func, gast.Name) and func.id in self.nested:
             nested = self.nested[func.id]
             if nested.partial_of is not None:
@@ -1471,11 +1504,15 @@ class Normalizer:
                 bound[p] = name(nested.defaults[p])
         body = [copy_tree(s) for s in nested.fdef.body]
         own = set(params) | assigned_names(body)
+        if nested.factory:  # the functions it defines get fresh names too
+            own |= {s.name for s in body if isinstance(s, gast.FunctionDef)}
         fresh = {n: self.namer.fresh(n) for n in sorted(own)}
         for s in body:
             for n in astutil.walk(s):
                 if isinstance(n, gast.Name) and n.id in fresh:
                     n.id = fresh[n.id]
+                elif isinstance(n, gast.FunctionDef) and n.name in fresh:
+                    n.name = fresh[n.name]
         self.locals |= set(fresh.values())
         self.multi |= set(fresh.values())
         self.rebound |= set(fresh.values())
@@ -1485,6 +1522,17 @@ class Normalizer:
             else:
                 self.assign_to(name(fresh[p], gast.Store()), bound[p])
         ret = body.pop().value if body and isinstance(body[-1], gast.Return) else None
+        made = None
+        if nested.factory:  # the functions its body defines, as nested functions here
+            holder = gast.FunctionDef(
+                name=nested.name, args=gast.arguments(
+                    args=[], posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],
+                    kwarg=None, defaults=[]),
+                body=body, decorator_list=[], returns=None, type_comment=None,
+                type_params=[])
+            made = closures.extract(self.parsed, self.namer, holder)
+            body = holder.body
+            self.nested.update(made)
         if splice is not None:  # a generator: each `yield e` -> `target = e; loop body`
             body, ret = _splice(body, *splice), None
         saved = self.origin
@@ -1493,6 +1541,9 @@ class Normalizer:
             self.origin = s
             self.visit(s)
         self.origin = saved
+        if made is not None:
+            self.inlining.pop()
+            return made[ret.id]
         result = const(None) if ret is None else self.atom(ret, nested.name + "_out")
         self.inlining.pop()
         return result
