@@ -955,6 +955,11 @@ class Normalizer:
             return
         # any other iterable: loop over an index so the reverse sweep can
         # send each item's adjoint back to its place in the sequence
+        if fn is zip or fn is enumerate:  # for a, b in zip(gen(x), ys): gen's values
+            it = self.consume_generators(it)
+            if it.args and isinstance(it.args[0], gast.Call) \
+                    and self.static_value(it.args[0].func) is zip:
+                it.args[0] = self.consume_generators(it.args[0])
         inner = it.args[0] if fn is enumerate and len(it.args) == 1 else None
         if isinstance(inner, gast.Call) and not inner.keywords and inner.args \
                 and self.static_value(inner.func) is zip and isinstance(target, gast.Tuple) \
@@ -1319,6 +1324,13 @@ class Normalizer:
             return self.inline(closures.Nested("lambda", func, closures.lambda_def(func),
                                                [p.id for p in func.args.args]), node)
         callee = self.static_value(func)
+        if _is_generator_function(callee):
+            self.refuse(node, f"call of the generator function {callee.__name__}() other "
+                              "than as what a for loop or comprehension iterates over",
+                        hint=f"loop over it (for v in {callee.__name__}(...)) or consume it "
+                             f"whole: list({callee.__name__}(...)), sum(...), zip(...)")
+        if any(callee is c for c in _GENERATOR_CONSUMERS):
+            node = self.consume_generators(node)
         if isinstance(func, gast.Name) and callee is not MISSING \
                 and any(self.function_value(a) for a in node.args + [k.value for k in
                                                                     node.keywords]):
@@ -1398,6 +1410,21 @@ class Normalizer:
         keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, k.arg))
                     for k in node.keywords]
         return gast.Call(func=func, args=args, keywords=keywords)
+
+    def consume_generators(self, node):
+        """``list(gen(a))``, ``sum(gen(a))``, ``zip(gen(a), gen(b))``: a call of a
+        generator function of this module passed to a function that consumes it whole
+        is the list of its values (``[v for v in gen(a)]``, whose loop inlines it)."""
+        args = []
+        for a in node.args:
+            if isinstance(a, gast.Call) and _is_generator_function(self.static_value(a.func)):
+                v = self.namer.fresh("item")
+                comp = gast.comprehension(target=name(v, gast.Store()), iter=a, ifs=[],
+                                          is_async=0)
+                a = gast.copy_location(gast.ListComp(elt=name(v), generators=[comp]), a)
+            args.append(a)
+        return gast.copy_location(gast.Call(func=node.func, args=args,
+                                            keywords=node.keywords), node)
 
     def map_as_comprehension(self, node):
         """``map(f, a, b)`` -> ``[f(v, w) for v, w in zip(a, b)]`` (a list: map's
@@ -1556,6 +1583,17 @@ class Normalizer:
         obj = self.parsed.denotes(func, self.locals, objects=True)
         return obj is not MISSING and (registry.lookup(obj) is not None
                                        or foreign.library_of(obj) is not None)
+
+
+# functions that consume an iterable argument whole: a generator function's call passed
+# to one is the list of its values (Normalizer.consume_generators)
+_GENERATOR_CONSUMERS = (list, tuple, sum, max, min, zip, enumerate, sorted, map,
+                        np.stack, np.concatenate, np.array, np.asarray, np.hstack, np.vstack)
+
+
+def _is_generator_function(obj) -> bool:
+    return isinstance(obj, types.FunctionType) \
+        and bool(obj.__code__.co_flags & inspect.CO_GENERATOR)
 
 
 def _splice(stmts, target, loop_body):
