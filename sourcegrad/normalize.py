@@ -1187,6 +1187,11 @@ class Normalizer:
         if isinstance(node, gast.Dict) and self.reads_locals(node) and all(
                 isinstance(k, gast.Constant) and type(k.value) in (str, int) for k in node.keys):
             return self.make_dict([k.value for k in node.keys], node.values)
+        if isinstance(node, gast.Dict) and self.reads_locals(node) and all(
+                k is None or isinstance(k, gast.Constant) and type(k.value) in (str, int)
+                for k in node.keys):
+            return self.merge_dicts([(None, v) if k is None else (k.value, v)
+                                     for k, v in zip(node.keys, node.values)])
         if isinstance(node, OPAQUE):
             return node  # evaluated as written; activity refuses it if it carries gradient
         self.refuse(node, f"{type(node).__name__} expression")
@@ -1274,6 +1279,23 @@ class Normalizer:
         if isinstance(node, gast.Constant) or self.is_static(node):
             return node
         return self.atom(node, "index")
+
+    def merge_dicts(self, entries):
+        """``{**p, "w": v}`` -> ``merge_dicts(p, make_dict("w", v))``: ``entries`` are
+        (key, value) pairs in order, key None for a mapping unpacked with ``**``."""
+        parts, run = [], []
+        for k, v in entries + [(None, None)]:
+            if k is not None:
+                run.append((k, v))
+                continue
+            if run:
+                made = self.make_dict([a for a, _ in run], [b for _, b in run])
+                parts.append(name(self.namer.fresh("entries")))
+                self.emit(assign(parts[-1].id, made))
+                run = []
+            if v is not None:
+                parts.append(self.atom(v, "mapping"))
+        return gast.Call(func=runtime_name("merge_dicts"), args=parts, keywords=[])
 
     def make_dict(self, keys, values):
         """``{"a": a, "b": b}`` or ``dict(a=a, b=b)`` -> ``make_dict("a", a, "b", b)``,
@@ -1369,6 +1391,13 @@ class Normalizer:
             return self.call(gast.copy_location(gast.Call(
                 func=gast.Attribute(value=part, attr="func", ctx=gast.Load()),
                 args=pos + node.args, keywords=kws + node.keywords), node))
+        if callee is dict and len(node.args) == 1 and self.reads_locals(node) \
+                and isinstance(node.args[0], (gast.Name, gast.Attribute, gast.Subscript,
+                                              gast.Dict)) \
+                and all(k.arg for k in node.keywords):
+            # dict(p), dict(p, w=v): a new dict of p's entries (and the keywords')
+            return self.merge_dicts([(None, node.args[0])]
+                                    + [(k.arg, k.value) for k in node.keywords])
         if self.static_value(func) is dict and not node.args and node.keywords \
                 and all(k.arg for k in node.keywords) and self.reads_locals(node):
             return self.make_dict([k.arg for k in node.keywords],

@@ -1002,6 +1002,11 @@ def make_dict(z, *items):
     d[z] = tmake_dict(items, d[items], batch_size(*d[items]))
 
 
+@tangent(runtime.merge_dicts)
+def merge_dicts(z, *maps):
+    d[z] = runtime.tmerge_dicts(maps, d[maps])
+
+
 @tangent(runtime.save_item, constant=("index",))
 def save_item(z, y, index):
     d[z] = bindex(d[y], z, index)
