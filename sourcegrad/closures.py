@@ -50,6 +50,19 @@ class Nested:
     args: list = field(default_factory=list)
     keywords: dict = field(default_factory=dict)
     factory: bool = False   # a function returning a nested function (factory_def)
+    frozen: bool = False    # a frozen SciPy distribution: partial_of is the distribution
+
+
+# methods of a frozen distribution taking the point first, and taking nothing
+POINT_METHODS = {"pdf", "logpdf", "cdf", "logcdf", "sf", "logsf", "pmf", "logpmf", "ppf",
+                 "isf"}
+OTHER_METHODS = {"mean", "var", "std", "median", "entropy", "rvs", "stats"}
+
+
+def is_distribution(obj) -> bool:
+    """A SciPy distribution (``scipy.stats.norm``), which ``norm(loc, scale)`` freezes."""
+    return (getattr(type(obj), "__module__", "") or "").startswith("scipy.stats") and any(
+        c.__name__ in ("rv_generic", "multi_rv_generic") for c in type(obj).__mro__)
 
 
 def _name(n, store=False):
@@ -116,6 +129,9 @@ class Extractor:
             if isinstance(v, gast.Call) and v.args \
                     and self.parsed.denotes(v.func, self.locals) is functools.partial:
                 return self.partial(s.targets[0].id, v, s)
+            if isinstance(v, gast.Call) \
+                    and is_distribution(self.parsed.denotes(v.func, self.locals)):
+                return self.partial(s.targets[0].id, v, s, frozen=True)
         for fld in ("body", "orelse"):
             if isinstance(getattr(s, fld, None), list) and not isinstance(s, gast.FunctionDef):
                 setattr(s, fld, self.block(getattr(s, fld)))
@@ -152,21 +168,24 @@ class Extractor:
         self.nested[fname] = Nested(fname, node, lowered, params, defaults, recursive)
         return captures
 
-    def partial(self, fname, call, s):
+    def partial(self, fname, call, s, frozen=False):
+        """``f = functools.partial(g, a, k=b)``, or with ``frozen`` ``d = norm(a, b)``
+        (a frozen distribution, whose methods are the distribution's with a and b)."""
         self.check_once(fname, s)
+        what = "a frozen distribution" if frozen else "functools.partial"
         if any(k.arg is None for k in call.keywords) \
                 or any(isinstance(a, gast.Starred) for a in call.args):
-            self.refuse(call, "functools.partial with *args or **kwargs",
+            self.refuse(call, f"{what} with *args or **kwargs",
                         hint="pass the arguments by name")
         captures, args, keywords = [], [], {}
-        for i, a in enumerate(call.args[1:]):
+        for i, a in enumerate(call.args if frozen else call.args[1:]):
             args.append(self.namer.fresh(f"{fname}_arg"))
             captures.append(_assign(args[-1], a, s))
         for k in call.keywords:
             keywords[k.arg] = self.namer.fresh(f"{fname}_{k.arg}")
             captures.append(_assign(keywords[k.arg], k.value, s))
-        self.nested[fname] = Nested(fname, call, partial_of=call.args[0], args=args,
-                                    keywords=keywords)
+        self.nested[fname] = Nested(fname, call, partial_of=call.func if frozen else call.args[0],
+                                    args=args, keywords=keywords, frozen=frozen)
         return captures
 
 

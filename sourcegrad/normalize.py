@@ -1110,6 +1110,11 @@ class Normalizer:
             as_lambda = self.nested_as_lambda(self.nested[node.id], node)
             if as_lambda is not None:  # evaluated as written where no gradient flows
                 return as_lambda
+            if self.nested[node.id].frozen:
+                self.refuse(node, f"frozen distribution {node.id!r} used as a value",
+                            hint=f"call its methods where it is made ({node.id}.logpdf(x)), "
+                                 "or pass the parameters and call the distribution's "
+                                 "method with them (norm.logpdf(x, loc, scale))")
             self.refuse(node, f"nested function {node.id!r} used as a value",
                         hint="call it in place (or through map()); to pass it to a helper, "
                              "define it at module level and pass the values it reads as "
@@ -1306,6 +1311,32 @@ class Normalizer:
                                          else "item")]
         return gast.Call(func=runtime_name("make_dict"), args=args, keywords=[])
 
+    def frozen_method(self, node):
+        """``norm(m, s).logpdf(x)`` or ``d.logpdf(x)`` after ``d = norm(m, s)``: the
+        distribution's own method with the frozen parameters, ``norm.logpdf(x, m, s)``
+        (which has a rule); None when ``node`` is not such a call."""
+        func = node.func
+        if not isinstance(func, gast.Attribute) or not (
+                func.attr in closures.POINT_METHODS and len(node.args) == 1
+                or func.attr in closures.OTHER_METHODS and not node.args) \
+                or any(isinstance(a, gast.Starred) for a in node.args):
+            return None
+        base = func.value
+        if isinstance(base, gast.Name) and base.id in self.nested \
+                and self.nested[base.id].frozen:
+            frozen = self.nested[base.id]
+            dist = frozen.partial_of
+            args = [name(a) for a in frozen.args]
+            keywords = [gast.keyword(arg=k, value=name(v)) for k, v in frozen.keywords.items()]
+        elif isinstance(base, gast.Call) \
+                and closures.is_distribution(self.static_value(base.func)):
+            dist, args, keywords = base.func, base.args, base.keywords
+        else:
+            return None
+        method = gast.Attribute(value=copy_tree(dist), attr=func.attr, ctx=gast.Load())
+        return gast.copy_location(gast.Call(func=method, args=node.args + args,
+                                            keywords=keywords + node.keywords), node)
+
     def factory_call(self, call):
         """A call of a function of this module that makes and returns a function
         (closures.factory_def): its body inlined here; the function it returns
@@ -1326,6 +1357,9 @@ class Normalizer:
 
     def call(self, node):  # noqa: C901 (21; to split)
         func = node.func
+        frozen = self.frozen_method(node)
+        if frozen is not None:
+            return self.call(frozen)
         if isinstance(func, gast.Call):
             made = self.factory_call(func)
             if made is not None:  # make(w)(x)
