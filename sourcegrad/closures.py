@@ -46,6 +46,7 @@ class Nested:
     params: list = field(default_factory=list)
     defaults: dict = field(default_factory=dict)   # parameter -> captured name
     recursive: bool = False
+    group: tuple = ()       # recursive: the nested functions of its cycle (lifted together)
     partial_of: object = None
     args: list = field(default_factory=list)
     keywords: dict = field(default_factory=dict)
@@ -110,6 +111,7 @@ class Extractor:
         self.locals = set(self.count) | {a.id for a in fdef.args.args + fdef.args.posonlyargs
                                          + fdef.args.kwonlyargs}
         fdef.body = self.block(fdef.body)
+        recursion_groups(self.nested)
         return self.nested
 
     def block(self, stmts):
@@ -165,7 +167,8 @@ class Extractor:
         lower_jumps(lowered, self.namer)
         recursive = any(isinstance(n, gast.Call) and isinstance(n.func, gast.Name)
                         and n.func.id == fname for n in astutil.walk(fdef))
-        self.nested[fname] = Nested(fname, node, lowered, params, defaults, recursive)
+        self.nested[fname] = Nested(fname, node, lowered, params, defaults, recursive,
+                                    group=(fname,) if recursive else ())
         return captures
 
     def partial(self, fname, call, s, frozen=False):
@@ -287,43 +290,77 @@ def factory_def(parsed, namer, fn, node):
 
 
 def lift(parsed, nested, enclosing, others):
-    """A recursive nested function as a function of its own (lambda lifting): the
-    enclosing locals it reads become keyword parameters, passed at every call,
-    its recursive calls included. Returns (function, the names it reads).
-    ``others``: the other nested functions (a lifted function cannot call them)."""
-    fdef = astutil.copy_tree(nested.fdef)
-    own = {p for p in nested.params} | {n.id for n in astutil.walk(fdef)
-                                        if isinstance(n, gast.Name)
-                                        and isinstance(n.ctx, gast.Store)}
-    for n in astutil.walk(fdef):  # a default left out: its captured value, passed
-        if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) \
-                and n.func.id == nested.name:
-            given = set(nested.params[:len(n.args)]) | {k.arg for k in n.keywords}
-            n.keywords += [gast.keyword(arg=p, value=_name(c))
-                           for p, c in nested.defaults.items() if p not in given]
-    free = sorted({n.id for n in astutil.walk(fdef) if isinstance(n, gast.Name)
-                   and n.id in enclosing and n.id not in own and n.id != nested.name})
-    for n in astutil.walk(fdef):
-        if isinstance(n, gast.Name) and n.id in others and n.id != nested.name:
-            raise UnsupportedSyntaxError(
-                f"recursive nested function {nested.name!r} using the nested function "
-                f"{n.id!r}", hint="define both at module level",
-                **parsed.where(n))
-        if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) \
-                and n.func.id == nested.name:
-            n.keywords += [gast.keyword(arg=f, value=_name(f)) for f in free]
-    fdef.args.kwonlyargs = [gast.Name(id=f, ctx=gast.Param(), annotation=None,
-                                      type_comment=None) for f in free]
-    fdef.args.kw_defaults = [None] * len(free)
-    text = ast.unparse(ast.fix_missing_locations(astutil.gast_to_ast(fdef)))
+    """A recursive nested function, with the nested functions it calls that call it
+    back (``nested.group``), as functions of their own (lambda lifting): the
+    enclosing locals any of them reads become keyword parameters of each, passed at
+    every call, the recursive ones included. Returns ({name: function}, the names
+    they read). ``others``: the other nested functions (a lifted function cannot call
+    them)."""
+    group = [others[n] for n in nested.group]
+    fdefs = {g.name: astutil.copy_tree(g.fdef) for g in group}
+    for g in group:
+        for n in astutil.walk(fdefs[g.name]):  # a default left out: its captured value
+            if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) \
+                    and n.func.id in fdefs:
+                callee = others[n.func.id]
+                given = set(callee.params[:len(n.args)]) | {k.arg for k in n.keywords}
+                n.keywords += [gast.keyword(arg=p, value=_name(c))
+                               for p, c in callee.defaults.items() if p not in given]
+    free = set()
+    for g in group:
+        fdef = fdefs[g.name]
+        own = set(g.params) | {n.id for n in astutil.walk(fdef) if isinstance(n, gast.Name)
+                               and isinstance(n.ctx, gast.Store)}
+        free |= {n.id for n in astutil.walk(fdef) if isinstance(n, gast.Name)
+                 and n.id in enclosing and n.id not in own and n.id not in fdefs}
+    free = sorted(free)
+    for g in group:
+        fdef = fdefs[g.name]
+        for n in astutil.walk(fdef):
+            if isinstance(n, gast.Name) and n.id in others and n.id not in fdefs:
+                raise UnsupportedSyntaxError(
+                    f"recursive nested function {g.name!r} using the nested function "
+                    f"{n.id!r}", hint="define both at module level", **parsed.where(n))
+            if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) \
+                    and n.func.id in fdefs:
+                n.keywords += [gast.keyword(arg=f, value=_name(f)) for f in free]
+        fdef.args.kwonlyargs = [gast.Name(id=f, ctx=gast.Param(), annotation=None,
+                                          type_comment=None) for f in free]
+        fdef.args.kw_defaults = [None] * len(free)
+    text = "\n".join(ast.unparse(ast.fix_missing_locations(astutil.gast_to_ast(fdefs[n])))
+                     for n in nested.group)
     where = parsed.where(nested.node)
     filename = (f"<sourcegrad: nested function {nested.name} from "
                 f"{where.get('filename')}:{where.get('lineno')}>")
-    src = "def _lift():\n" + textwrap.indent(text, "    ") + f"\n    return {nested.name}\n"
+    src = "def _lift():\n" + textwrap.indent(text, "    ") + \
+        f"\n    return {{{', '.join(f'{n!r}: {n}' for n in nested.group)}}}\n"
     linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
     scope = {}
     exec(compile(src, filename, "exec"), parsed.globals, scope)  # noqa: S102 -- our own text
     return scope["_lift"](), free
+
+
+def recursion_groups(nested):
+    """Mark the nested functions that call themselves, directly or through others:
+    ``recursive`` set, ``group`` the functions of the cycle (lifted together)."""
+    calls = {}
+    for n, f in nested.items():
+        if f.fdef is not None:
+            calls[n] = {c.func.id for c in astutil.walk(f.fdef) if isinstance(c, gast.Call)
+                        and isinstance(c.func, gast.Name) and c.func.id in nested}
+    reach = {}
+    for n in calls:
+        seen, todo = set(), list(calls[n])
+        while todo:
+            m = todo.pop()
+            if m not in seen:
+                seen.add(m)
+                todo += calls.get(m, ())
+        reach[n] = seen
+    for n in calls:
+        if n in reach[n]:
+            nested[n].recursive = True
+            nested[n].group = tuple(sorted(m for m in reach[n] if n in reach.get(m, ())))
 
 
 def _is_yield(st):

@@ -1544,8 +1544,9 @@ class Normalizer:
         """A call of a recursive nested function: a call of its lifted version (see
         closures.lift), the enclosing values it reads passed by name."""
         if id(nested) not in self.lifted:
-            self.lifted[id(nested)] = closures.lift(self.parsed, nested, self.locals,
-                                                    set(self.nested))
+            fns, free = closures.lift(self.parsed, nested, self.locals, self.nested)
+            for n, fn in fns.items():
+                self.lifted[id(self.nested[n])] = fn, free
         fn, free = self.lifted[id(nested)]
         for a in node.args + [k.value for k in node.keywords]:
             if self.function_value(a) is not None or isinstance(a, gast.Starred):
