@@ -19,9 +19,11 @@ other than ``map``) or calling itself is refused by name.
 from __future__ import annotations
 
 import ast
+import builtins
 import functools
 import inspect
 import linecache
+import sys
 import textwrap
 import types
 from dataclasses import dataclass, field
@@ -30,6 +32,7 @@ import gast
 import numpy as np
 
 from sourcegrad import astutil
+from sourcegrad.annotations import setanno
 from sourcegrad.errors import UnsupportedSyntaxError
 from sourcegrad.fence import fence
 from sourcegrad.jumps import lower_jumps
@@ -192,29 +195,75 @@ class Extractor:
         return captures
 
 
-def _same_module_tree(parsed, fn, generator=False):
-    """``fn``'s tree, its lines renumbered as ``parsed``'s, when ``fn`` is a plain
-    module-level function of the same file (so it can be inlined there); else None."""
+def _same_module_tree(parsed, fn, generator=False, node=None):
+    """``fn``'s tree to inline into ``parsed``'s function, or None: a plain function
+    (no closure, decorator, ``*args``/``**kwargs``; a generator only with
+    ``generator``) whose source can be read.  One of the same file has its lines
+    renumbered as ``parsed``'s; one of another module (only given the call ``node``)
+    has every node placed at ``node`` (errors and comments point at the call) and
+    every name it reads from its own module annotated with the object it denotes
+    there (``runtime``), so it means in the caller what it meant in its module."""
     if not isinstance(fn, types.FunctionType) or fn.__closure__ \
-            or fn.__globals__ is not parsed.globals or hasattr(fn, "__wrapped__") \
+            or hasattr(fn, "__wrapped__") \
             or fn.__code__.co_flags & ((0 if generator else inspect.CO_GENERATOR)
                                        | inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+        return None
+    same = fn.__globals__ is parsed.globals
+    if not same and (node is None or not _user_module(fn)):
         return None
     try:
         other = parse_function(fn)
     except Exception:  # noqa: BLE001 -- no source: not inlined (refused as a value)
         return None
-    if other.filename != parsed.filename or other.colshift != parsed.colshift:
-        return None
     tree = astutil.copy_tree(other.tree)
-    shift = other.firstline - parsed.firstline
-    for n in astutil.walk(tree):
-        for attr in ("lineno", "end_lineno"):
-            if getattr(n, attr, None) is not None:
-                setattr(n, attr, getattr(n, attr) + shift)
     if tree.decorator_list:
         return None
+    if same:
+        if other.filename != parsed.filename or other.colshift != parsed.colshift:
+            return None
+        shift = other.firstline - parsed.firstline
+        for n in astutil.walk(tree):
+            for attr in ("lineno", "end_lineno"):
+                if getattr(n, attr, None) is not None:
+                    setattr(n, attr, getattr(n, attr) + shift)
+        return tree, other
+    if not _rebind_globals(tree, fn, parsed):
+        return None
+    for n in astutil.walk(tree):
+        for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+            if hasattr(n, attr):
+                setattr(n, attr, getattr(node, attr, None))
     return tree, other
+
+
+def _user_module(fn) -> bool:
+    """Whether ``fn`` is the user's own code: not NumPy's, SciPy's, sourcegrad's, the
+    standard library's or an installed package's (those are never inlined)."""
+    top = (getattr(fn, "__module__", None) or "").split(".")[0]
+    path = getattr(fn.__code__, "co_filename", "")
+    return top not in _LIBRARY_MODULES and top not in sys.stdlib_module_names \
+        and "site-packages" not in path and "dist-packages" not in path
+
+
+_LIBRARY_MODULES = {"numpy", "scipy", "sourcegrad", "autograd", "jax", "dask", "torch",
+                    "numba"}
+
+
+def _rebind_globals(tree, fn, parsed) -> bool:
+    """Annotate the names ``tree`` (``fn``'s, of another module) reads from its module
+    with the objects they denote there; False when one cannot be so bound (a
+    builtin's name the caller's module rebinds, a name bound nowhere)."""
+    bound = {n.id for n in astutil.walk(tree) if isinstance(n, gast.Name)
+             and isinstance(n.ctx, (gast.Store, gast.Param))}
+    bound |= {n.name for n in astutil.walk(tree) if isinstance(n, gast.FunctionDef)}
+    for n in astutil.walk(tree):
+        if not isinstance(n, gast.Name) or not isinstance(n.ctx, gast.Load) or n.id in bound:
+            continue
+        if n.id in fn.__globals__:
+            setanno(n, "runtime", fn.__globals__[n.id])
+        elif not hasattr(builtins, n.id) or n.id in parsed.globals:
+            return False
+    return True
 
 
 def helper_def(parsed, namer, fn, node, generator=False):
@@ -223,7 +272,7 @@ def helper_def(parsed, namer, fn, node, generator=False):
     lines renumbered as ``parsed``'s (the same file), its defaults captured by
     the returned statements. None when it cannot be inlined (another module's
     function, a closure, a method, a generator, a decorated function)."""
-    got = _same_module_tree(parsed, fn, generator)
+    got = _same_module_tree(parsed, fn, generator, node)
     if got is None:
         return None
     tree, other = got
@@ -258,7 +307,7 @@ def factory_def(parsed, namer, fn, node):
             isinstance(c, types.CodeType) for c in fn.__code__.co_consts) \
             and "partial" not in fn.__code__.co_names:
         return None
-    got = _same_module_tree(parsed, fn)
+    got = _same_module_tree(parsed, fn, node=node)
     if got is None:
         return None
     tree, other = got

@@ -1122,6 +1122,8 @@ class Normalizer:
         if isinstance(node, gast.Name):
             if node.id in self.rename:
                 return name(self.rename[node.id])
+            if getanno(node, "runtime") is not None:
+                return node  # a name of another module's inlined helper (closures)
             return name(node.id)
         if isinstance(node, gast.Constant):
             return node
@@ -1387,7 +1389,7 @@ class Normalizer:
                              f"whole: list({callee.__name__}(...)), sum(...), zip(...)")
         if any(callee is c for c in _GENERATOR_CONSUMERS):
             node = self.consume_generators(node)
-        if isinstance(func, gast.Name) and callee is not MISSING \
+        if isinstance(callee, types.FunctionType) \
                 and any(self.function_value(a) for a in node.args + [k.value for k in
                                                                     node.keywords]):
             helper = closures.helper_def(self.parsed, self.namer, callee, node)

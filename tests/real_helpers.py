@@ -1,0 +1,13 @@
+"""Helpers of another module than the differentiated functions of
+tests/test_real_closures.py (a higher-order helper, a closure factory)."""
+import numpy as np
+
+
+def apply_doubled(fn, v):
+    return fn(v) * 2.0
+
+
+def make_act(w):
+    def act(x):
+        return np.tanh(w * x)
+    return act

@@ -1,0 +1,519 @@
+"""More code people already have (issue 15, second part): closures returned from
+helpers and called later, mutually recursive nested functions, nested functions
+passed to another module's helper, ``return`` inside ``with``, generator
+functions consumed whole, ``dict(p)``/``{**p, "k": v}``, frozen SciPy
+distributions -- each checked against central finite differences -- and the
+refusals that remain, each naming its construct."""
+import functools
+
+import numpy as np
+import pytest
+
+import real_helpers
+import sourcegrad as sg
+from sourcegrad.testing import check_grads, numeric_grad
+
+try:
+    import scipy.integrate as integrate
+    import scipy.stats as stats
+except ImportError:  # pragma: no cover -- SciPy is optional
+    stats = integrate = None
+needs_scipy = pytest.mark.skipif(stats is None, reason="SciPy is not installed")
+
+X = np.array([0.3, -0.8, 1.4])
+W = np.array([1.2, 0.5, -0.7])
+V = np.array([-0.4, 0.9, 0.2])
+
+
+def both(fn, *args):
+    check_grads(fn, *args, wrt=tuple(range(len(args))))
+
+
+# -- closures made by a helper and called later ---------------------------------------
+
+def make(w):
+    def f(x):
+        return np.tanh(w * x)
+    return f
+
+
+def make_lam(w, b):
+    return lambda x: w * x + b
+
+
+def make_scaled(w, scale=2.0):
+    a = w * scale
+    def f(x, shift=0.5):  # noqa: E306
+        return np.sin(a * x) + shift * w
+    return f
+
+
+def _aff(a, b, x):
+    return a * x + b
+
+
+def make_partial(w, b):
+    return functools.partial(_aff, w, b)
+
+
+def make_rec(w):
+    def power(v, n):
+        if n == 0:
+            return v
+        return power(v * w, n - 1)
+    return power
+
+
+def make_two_step(w):
+    def inner(v):
+        return v * w
+    def f(x):  # noqa: E306
+        return np.tanh(inner(x)) + inner(w)
+    return f
+
+
+def use_fn(g, v):
+    return g(v) * 3.0
+
+
+def closure_returned(x, w):
+    g = make(w)
+    return np.sum(g(x) + g(2.0 * x))
+
+
+def lambda_returned(x, w):
+    g = make_lam(w, x)
+    return np.sum(g(x) ** 2)
+
+
+def factory_defaults(x, w):
+    g = make_scaled(w)
+    h = make_scaled(x, scale=w)
+    return np.sum(g(x) * h(w, shift=x))
+
+
+def factory_in_loop(x, w):
+    s = 0.0
+    for k in range(3):
+        g = make(w * k)
+        s = s + np.sum(g(x))
+    return s
+
+
+def factory_called_directly(x, w):
+    return np.sum(make(w)(x) + make_lam(x, w)(w))
+
+
+def factory_of_partial(x, w):
+    g = make_partial(w, x)
+    return np.sum(g(x) ** 2)
+
+
+def factory_of_recursive(x, w):
+    p = make_rec(w)
+    return np.sum(p(x, 2))
+
+
+def factory_through_map(x, w):
+    g = make(w)
+    return sum(np.sum(v) for v in map(g, [x, w]))
+
+
+def factory_with_inner_calls(x, w):
+    g = make_two_step(w)
+    return np.sum(g(x))
+
+
+def factory_passed_to_helper(x, w):
+    g = make(w)
+    return np.sum(use_fn(g, x))
+
+
+def factory_of_another_module(x, w):
+    g = real_helpers.make_act(w)
+    return np.sum(g(x) * x)
+
+
+@pytest.mark.parametrize("fn", [
+    closure_returned, lambda_returned, factory_defaults, factory_in_loop,
+    factory_called_directly, factory_of_partial, factory_of_recursive, factory_through_map,
+    factory_with_inner_calls, factory_passed_to_helper, factory_of_another_module,
+], ids=lambda f: f.__name__)
+def test_closures_returned_from_helpers(fn):
+    both(fn, X, W)
+
+
+def test_closure_factory_reads_as_plain_code():
+    g = sg.grad(closure_returned, (0, 1))
+    g(X, W)
+    text = sg.source(g)
+    assert "call_fwd" not in text and "make(" not in text.replace("# g = make(w)", "")
+    assert "np.tanh" in text
+
+
+def factories_in_a_list(x, w):
+    fns = [make(w), make(x)]
+    return np.sum(fns[1](x) + fns[0](w))
+
+
+def test_a_function_value_made_from_a_differentiated_value_is_refused():
+    # one of several closures picked at run time: the values it closes over cannot be
+    # followed, so this is refused rather than given a gradient without them
+    with pytest.raises(sg.SourcegradError, match="call of a function made from a "
+                                                 "differentiated value") as e:
+        sg.grad(factories_in_a_list, (0, 1))(X, W)
+    assert "test_real_closures.py" in str(e.value)
+
+
+def factory_with_constant(x, w):
+    g = make(0.5)  # closes over a constant: no gradient through it to lose
+    return np.sum(g(x) * w)
+
+
+def test_factory_closing_over_a_constant():
+    both(factory_with_constant, X, W)
+
+
+# -- nested functions: mutual recursion, another module's helper ----------------------
+
+def mutual_three(x, w):
+    def a(v, n):
+        if n <= 0:
+            return v
+        return b(np.sin(v) * w, n - 1)
+    def b(v, n, s=w):  # noqa: E306
+        return c(v + s, n)
+    def c(v, n):  # noqa: E306
+        return a(v * x, n - 1) + 0.5 * v
+    def d(v):  # noqa: E306
+        return a(v, 3) * w
+    return np.sum(d(x) + a(w, 2))
+
+
+def nested_to_another_module(x, w):
+    def f(v):
+        return np.sin(v * w)
+    return np.sum(real_helpers.apply_doubled(f, x))
+
+
+def lambda_to_another_module(x, w):
+    return np.sum(real_helpers.apply_doubled(lambda v: v * w + x, x))
+
+
+@pytest.mark.parametrize("fn", [mutual_three, nested_to_another_module,
+                                lambda_to_another_module], ids=lambda f: f.__name__)
+def test_nested_functions_more(fn):
+    both(fn, X, W)
+
+
+def test_mutual_recursion_under_forward_mode():
+    out, tangent = sg.jvp(lambda x: mutual_three(x, W), X, V)
+    eps = 1e-6
+    numeric = (mutual_three(X + eps * V, W) - mutual_three(X - eps * V, W)) / (2 * eps)
+    assert np.allclose(out, mutual_three(X, W))
+    assert np.allclose(tangent, numeric, rtol=1e-5, atol=1e-7)
+
+
+# -- return and break inside with ----------------------------------------------------
+
+class _Counter:
+    entered = exited = 0
+
+    def __enter__(self):
+        _Counter.entered += 1
+        return self
+
+    def __exit__(self, *exc):
+        _Counter.exited += 1
+        return False
+
+
+def return_in_with(x, w):
+    with np.errstate(all="ignore"):
+        return np.sum(np.log(x * x + w * w))
+
+
+def return_in_with_branch(x, w):
+    with _Counter():
+        y = np.sin(x * w)
+        if np.sum(y) > 0.0:
+            return np.sum(y * y)
+    return np.sum(y * x)
+
+
+def break_in_with(x, w):
+    s = 0.0
+    for k in range(4):
+        with np.errstate(all="ignore"):
+            s = s + np.sum(np.sin(x * w * k))
+            if k == 2:
+                break
+    return s
+
+
+@pytest.mark.parametrize("fn", [return_in_with, return_in_with_branch, break_in_with],
+                         ids=lambda f: f.__name__)
+def test_jumps_inside_with(fn):
+    both(fn, X, W)
+    both(fn, -X, W)  # the other branch of return_in_with_branch
+
+
+def test_return_inside_with_leaves_the_manager():
+    before = (_Counter.entered, _Counter.exited)
+    sg.grad(return_in_with_branch, (0, 1))(X, W)
+    assert (_Counter.entered, _Counter.exited) == (before[0] + 1, before[1] + 1)
+
+
+# -- generator functions consumed whole ----------------------------------------------
+
+def gen(x, w):
+    for k in range(3):
+        yield x * w * k + x
+
+
+def list_of_generator(x, w):
+    return np.sum(np.stack(list(gen(x, w))) ** 2)
+
+
+def sum_of_generator(x, w):
+    return np.sum(sum(gen(x, w)))
+
+
+def zip_of_generators(x, w):
+    s = 0.0
+    for a, b in zip(gen(x, w), gen(w, x)):
+        s = s + np.sum(a * b)
+    return s
+
+
+def enumerate_zip_generator(x, w):
+    s = 0.0
+    for i, (a, b) in enumerate(zip(gen(x, w), [x, w, x * w])):
+        s = s + (i + 1.0) * np.sum(a * b)
+    return s
+
+
+def comprehension_over_generator(x, w):
+    return np.sum(np.stack([np.sin(v) for v in gen(x, w)]))
+
+
+def tuple_of_generator(x, w):
+    a, b, c = tuple(gen(x, w))
+    return np.sum(a * b + c)
+
+
+@pytest.mark.parametrize("fn", [list_of_generator, sum_of_generator, zip_of_generators,
+                                enumerate_zip_generator, comprehension_over_generator,
+                                tuple_of_generator], ids=lambda f: f.__name__)
+def test_generators_consumed_whole(fn):
+    both(fn, X, W)
+
+
+def next_of_generator(x, w):
+    it = gen(x, w)
+    a = next(it)
+    return np.sum(a * next(it))
+
+
+def test_next_of_a_generator_is_refused_by_name():
+    with pytest.raises(sg.SourcegradError, match=r"generator function gen\(\)") as e:
+        sg.grad(next_of_generator, (0, 1))(X, W)
+    assert "list(gen(...))" in str(e.value)
+
+
+# -- dict(p), {**p, "k": v} ---------------------------------------------------------------
+
+def dict_copy(x, w):
+    p = {"a": x, "b": w}
+    q = dict(p)
+    q["a"] = q["a"] * 2.0
+    return np.sum(q["a"] * p["a"] + q["b"])
+
+
+def dict_copy_with_keywords(x, w):
+    p = {"a": x, "b": w}
+    q = dict(p, b=w * x, c=x)
+    return np.sum(q["a"] * q["b"] + q["c"] * p["b"])
+
+
+def dict_splat(x, w):
+    p = {"a": x, "w": x}
+    q = {**p, "w": w, "z": x * w}
+    return np.sum(q["a"] * q["w"] + p["w"] + q["z"])
+
+
+@pytest.mark.parametrize("fn", [dict_copy, dict_copy_with_keywords, dict_splat],
+                         ids=lambda f: f.__name__)
+def test_dict_copies_and_merges(fn):
+    both(fn, X, W)
+
+
+def merge_params(params, x):
+    full = {**params, "scale": params["w"] * 2.0}
+    shifted = dict(full, b=full["b"] + 1.0)
+    return np.sum(np.tanh(x * shifted["w"] + shifted["b"]) * shifted["scale"])
+
+
+def test_dict_merge_of_a_parameter_dict_has_its_structure():
+    params = {"w": W.copy(), "b": V.copy()}
+    g = sg.grad(merge_params)(params, X)
+    assert set(g) == {"w", "b"}
+    for key in params:
+        want = numeric_grad(lambda v, key=key: merge_params({**params, key: v}, X),
+                            (params[key],), 0)
+        assert np.allclose(g[key], want, rtol=1e-5, atol=1e-7), key
+
+
+def dict_copy_forward(x):
+    q = {**{"a": x}, "b": x * x}
+    return np.sum(dict(q)["a"] * q["b"])
+
+
+def test_dict_merge_under_forward_mode():
+    out, tangent = sg.jvp(dict_copy_forward, X, V)
+    eps = 1e-6
+    numeric = (dict_copy_forward(X + eps * V) - dict_copy_forward(X - eps * V)) / (2 * eps)
+    assert np.allclose(tangent, numeric, rtol=1e-5, atol=1e-7)
+
+
+def chained_write(x, w):
+    d = {"a": [x, w]}
+    d["a"][0] = d["a"][0] * w
+    return np.sum(d["a"][0] + d["a"][1])
+
+
+def test_chained_write_is_refused_by_name():
+    with pytest.raises(sg.SourcegradError, match="assignment into this subscript"):
+        sg.grad(chained_write, (0, 1))(X, W)
+
+
+# -- frozen SciPy distributions -------------------------------------------------------------
+
+
+
+def frozen_inline(x, w):
+    return np.sum(stats.norm(w, 2.0).logpdf(x))
+
+
+def frozen_bound(x, w):
+    d = stats.norm(loc=w, scale=1.5 + x * x)
+    return np.sum(d.logpdf(x) + d.cdf(x) + d.logsf(w))
+
+
+def frozen_t(x, w):
+    d = stats.t(4.0, loc=w)
+    return np.sum(d.logpdf(x)) + np.sum(stats.t(3.0, w, 1.5).cdf(x))
+
+
+def frozen_multivariate_normal(x, w):
+    cov = np.diag(w * w + 1.0)
+    return stats.multivariate_normal(x, cov).logpdf(w)
+
+
+def frozen_in_a_nested_def(x, w):
+    prior = stats.norm(0.0, 1.0 + w * w)
+
+    def log_joint(v):
+        return np.sum(prior.logpdf(v)) + np.sum(stats.norm(v, 0.5).logpdf(x))
+    return sum(log_joint(v) for v in [x, w])
+
+
+def frozen_passed_to_a_helper(x, w):
+    d = stats.norm(w, 1.0)
+    return np.sum(_logpdf_of(d, x))  # inlined with d, as a nested function is
+
+
+def frozen_kept_in_a_list(x, w):
+    ds = [stats.norm(w, 1.0)]
+    d = stats.norm(x, 1.0)
+    ds.append(d)
+    return np.sum(ds[0].logpdf(x))
+
+
+def _logpdf_of(dist, v):
+    return dist.logpdf(v)
+
+
+@needs_scipy
+@pytest.mark.parametrize("fn", [frozen_inline, frozen_bound, frozen_t,
+                                frozen_multivariate_normal, frozen_in_a_nested_def,
+                                frozen_passed_to_a_helper],
+                         ids=lambda f: f.__name__)
+def test_frozen_distributions(fn):
+    both(fn, X, W)
+
+
+def frozen_method_passed_on(x, w):
+    d = stats.norm(w, 1.0)
+    return np.sum(use_fn(d.logpdf, x))
+
+
+@needs_scipy
+def test_frozen_distribution_used_as_a_value_is_refused_by_name():
+    for fn in (frozen_method_passed_on, frozen_kept_in_a_list):
+        with pytest.raises(sg.SourcegradError, match="frozen distribution 'd' used as a "
+                                                     "value"):
+            sg.grad(fn, (0, 1))(X, W)
+
+
+def frozen_in_a_list_display(x, w):
+    ds = [stats.norm(w, 1.0), stats.norm(x, 2.0)]
+    return np.sum(ds[1].logpdf(w))
+
+
+@needs_scipy
+def test_frozen_distribution_in_a_container_is_refused_by_name():
+    with pytest.raises(sg.SourcegradError, match=r"scipy.stats.norm\(...\) makes a frozen"):
+        sg.grad(frozen_in_a_list_display, (0, 1))(X, W)
+
+
+def _decay(t, y, a):
+    return -a * y
+
+
+def solve_ivp_loss(y0, a):
+    sol = integrate.solve_ivp(_decay, (0.0, 0.5), y0, args=(a,))
+    return np.sum(sol.y[:, -1])
+
+
+@needs_scipy
+def test_solve_ivp_is_refused_naming_odeint():
+    with pytest.raises(sg.SourcegradError, match="solve_ivp") as e:
+        sg.grad(solve_ivp_loss, (0, 1))(X, 0.7)
+    assert "odeint" in str(e.value)
+
+
+# -- a combination: closures, dict parameters, frozen priors, a generator ---------------------
+
+def layer_factory(params, name):
+    def layer(h):
+        return np.tanh(h * params[name + "_w"] + params[name + "_b"])
+    return layer
+
+
+def steps(h, layer, n):
+    for _ in range(n):
+        h = layer(h)
+        yield h
+
+
+def bayes_loss(params, x, y):
+    prior = stats.norm(0.0, 1.0)
+    first = layer_factory(params, "l1")
+    total = 0.0
+    for h in steps(x, first, 2):
+        total = total + np.sum((h - y) ** 2)
+    with np.errstate(all="ignore"):
+        lp = sum(np.sum(prior.logpdf(v)) for v in {**params}.values())
+    return total - 0.1 * lp
+
+
+@needs_scipy
+def test_closures_generators_dicts_and_frozen_priors_together():
+    rng = np.random.default_rng(3)
+    params = {"l1_w": rng.standard_normal(3), "l1_b": 0.1 * rng.standard_normal(3)}
+    y = rng.standard_normal(3)
+    g = sg.grad(bayes_loss)(params, X, y)
+    flat, unravel = sg.ravel(params)
+    want = numeric_grad(lambda v: bayes_loss(unravel(v), X, y), (flat,), 0)
+    assert np.allclose(sg.ravel(g)[0], want, rtol=1e-5, atol=1e-7)
