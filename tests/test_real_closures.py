@@ -517,3 +517,16 @@ def test_closures_generators_dicts_and_frozen_priors_together():
     flat, unravel = sg.ravel(params)
     want = numeric_grad(lambda v: bayes_loss(unravel(v), X, y), (flat,), 0)
     assert np.allclose(sg.ravel(g)[0], want, rtol=1e-5, atol=1e-7)
+
+
+# -- found by tests/fuzz_real.py ------------------------------------------------------------
+
+def negative_constant_squared(x):
+    a = (-0.17 * 0.74) ** 2  # folded to a negative constant, then squared
+    return a + np.sum(x * x) * (-0.5 * 0.5) ** 2
+
+
+def test_a_folded_negative_constant_is_printed_as_python_reads_it():
+    value, grad = sg.value_and_grad(negative_constant_squared)(X)
+    assert np.isclose(value, negative_constant_squared(X))
+    check_grads(negative_constant_squared, X)
