@@ -32,6 +32,7 @@ import numpy as np
 import scipy.special
 import scipy.stats
 
+import real_helpers
 import sourcegrad as sg
 
 
@@ -51,6 +52,10 @@ def _make_act(c):
 
 def _make_lin(a, b=0.25):
     return lambda v: a * v + b
+
+
+def _make_affine(a, b):
+    return functools.partial(_affine, a, b)
 
 
 def _pairs(xs, scale):
@@ -128,7 +133,9 @@ class RealGen:
 
     KINDS = ("nested", "nested", "lambda", "lambda_loop", "partial", "genexp", "stack",
              "dict", "dict_copy", "with_", "scipy", "frozen", "factory", "generator",
-             "map_", "helper", "if_", "nested_loop", "recursive", "dict_get")
+             "map_", "helper", "if_", "nested_loop", "recursive", "dict_get", "loop_block",
+             "mutual", "other_module", "with_return", "default", "dict_loop",
+             "frozen_nested", "gen_zip", "factory_partial")
 
     def new(self, vs, value, ind, base="a"):
         v = self.fresh(base)
@@ -291,6 +298,88 @@ class RealGen:
         self.emit("        return v", ind)
         self.emit(f"    return {f}(np.sin(v * {self.rng.choice(vs)}), n - 1)", ind)
         self.new(vs, f"{f}({self.rng.choice(vs)}, {self.rng.randint(1, 3)})", ind)
+
+
+    def s_loop_block(self, vs, ind):
+        if ind > 2:
+            return self.s_nested(vs, ind)
+        self.features.add("statements in a loop")
+        self.emit(f"for k in range({self.rng.randint(1, 2)}):", ind)
+        for _ in range(self.rng.randint(1, 2)):
+            self.stmt(vs, ind + 1)
+
+    def s_mutual(self, vs, ind):
+        self.features.add("mutual recursion")
+        a, b = self.fresh("ev"), self.fresh("od")
+        self.emit(f"def {a}(v, n):", ind)
+        self.emit(f"    return v if n <= 0 else {b}(v * {self.rng.choice(vs)}, n - 1)", ind)
+        self.emit(f"def {b}(v, n):", ind)
+        self.emit(f"    return {a}(np.sin(v) + {self.rng.choice(vs)}, n - 1)", ind)
+        self.new(vs, f"{a}({self.rng.choice(vs)}, {self.rng.randint(0, 3)})", ind)
+
+    def s_other_module(self, vs, ind):
+        self.features.add("another module's helper")
+        if self.rng.random() < 0.5:
+            f = self.fresh("f")
+            self.emit(f"def {f}(v):", ind)
+            self.emit(f"    return np.cos(v * {self.rng.choice(vs)})", ind)
+            self.new(vs, f"real_helpers.apply_doubled({f}, {self.expr(vs, 1)})", ind)
+        else:
+            g = self.fresh("g")
+            self.emit(f"{g} = real_helpers.make_act({self.expr(vs, 1)})", ind)
+            self.new(vs, f"{g}({self.rng.choice(vs)})", ind)
+
+    def s_with_return(self, vs, ind):
+        self.features.add("return inside with")
+        f = self.fresh("f")
+        self.emit(f"def {f}(v):", ind)
+        self.emit('    with np.errstate(all="ignore"):', ind)
+        self.emit(f"        if np.sum(v) > {self.c()}:", ind)
+        self.emit(f"            return np.tanh(v * {self.rng.choice(vs)})", ind)
+        self.emit("        u = np.sin(v)", ind)
+        self.emit(f"    return u * {self.rng.choice(vs)}", ind)
+        self.new(vs, f"{f}({self.expr(vs, 1)})", ind)
+
+    def s_default(self, vs, ind):
+        self.features.add("closure default")
+        f = self.fresh("f")
+        self.emit(f"def {f}(v, s={self.rng.choice(vs)}):", ind)
+        self.emit(f"    return np.sin(v * s) + {self.rng.choice(vs)}", ind)
+        self.new(vs, f"{f}({self.rng.choice(vs)}) + {f}({self.rng.choice(vs)}, "
+                     f"s={self.expr(vs, 1)})", ind)
+
+    def s_dict_loop(self, vs, ind):
+        self.features.add("dict in a loop")
+        acc = self.fresh("acc")
+        self.emit(f'{acc} = {{"s": {self.rng.choice(vs)}, "n": 0.0}}', ind)
+        self.emit(f"for t in [{', '.join(self.rng.sample(vs, min(len(vs), 2)))}]:", ind)
+        self.emit(f'    {acc}["s"] = np.tanh({acc}["s"] * t)', ind)
+        self.emit(f'    {acc} = {{**{acc}, "n": {acc}["n"] + np.sum(t)}}', ind)
+        self.new(vs, f'{acc}["s"] + {acc}["n"] * 0.1', ind)
+
+    def s_frozen_nested(self, vs, ind):
+        self.features.add("frozen distribution in a nested def")
+        dist, f = self.fresh("prior"), self.fresh("lp")
+        self.emit(f"{dist} = scipy.stats.norm(0.0, 1.0 + {self.rng.choice(vs)} ** 2)", ind)
+        self.emit(f"def {f}(v):", ind)
+        self.emit(f"    return {dist}.logpdf(v) + "
+                  f"scipy.stats.norm.logpdf({self.rng.choice(vs)}, v, 1.5)", ind)
+        self.new(vs, f"sum({f}(t) for t in [{', '.join(self.rng.sample(vs, min(len(vs), 2)))}])",
+                 ind)
+
+    def s_gen_zip(self, vs, ind):
+        self.features.add("zip over a generator")
+        s_ = self.new(vs, "0.0", ind, "s")
+        items = ", ".join(self.rng.sample(vs, min(len(vs), 2)))
+        self.emit(f"for i, (a, b) in enumerate(zip(_pairs([{items}], {self.c()}), "
+                  f"[{items}])):", ind)
+        self.emit(f"    {s_} = {s_} + (i + 1.0) * a * b", ind)
+
+    def s_factory_partial(self, vs, ind):
+        self.features.add("factory of a partial")
+        g = self.fresh("g")
+        self.emit(f"{g} = _make_affine({self.rng.choice(vs)}, {self.expr(vs, 1)})", ind)
+        self.new(vs, f"np.tanh({g}({self.rng.choice(vs)}))", ind)
 
 
 def generate_real(seed: int) -> RealProgram:
