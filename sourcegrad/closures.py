@@ -55,6 +55,7 @@ class Nested:
     keywords: dict = field(default_factory=dict)
     factory: bool = False   # a function returning a nested function (factory_def)
     frozen: bool = False    # a frozen SciPy distribution: partial_of is the distribution
+    guards: list = field(default_factory=list)  # (namespace, name, object) it was read under
 
 
 # methods of a frozen distribution taking the point first, and taking nothing
@@ -226,14 +227,17 @@ def _same_module_tree(parsed, fn, generator=False, node=None):
             for attr in ("lineno", "end_lineno"):
                 if getattr(n, attr, None) is not None:
                     setattr(n, attr, getattr(n, attr) + shift)
-        return tree, other
-    if not _rebind_globals(tree, fn, parsed):
+        return tree, other, []
+    guards = _rebind_globals(tree, fn, parsed)
+    if guards is None:
         return None
     for n in astutil.walk(tree):
         for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
             if hasattr(n, attr):
                 setattr(n, attr, getattr(node, attr, None))
-    return tree, other
+    if fn.__globals__.get(fn.__name__) is fn:  # gh.helper redefined: derived afresh
+        guards.append((fn.__globals__, fn.__name__, fn))
+    return tree, other, guards
 
 
 def _user_module(fn) -> bool:
@@ -249,10 +253,12 @@ _LIBRARY_MODULES = {"numpy", "scipy", "sourcegrad", "autograd", "jax", "dask", "
                     "numba"}
 
 
-def _rebind_globals(tree, fn, parsed) -> bool:
+def _rebind_globals(tree, fn, parsed):
     """Annotate the names ``tree`` (``fn``'s, of another module) reads from its module
-    with the objects they denote there; False when one cannot be so bound (a
-    builtin's name the caller's module rebinds, a name bound nowhere)."""
+    with the objects they denote there; the guards (namespace, name, object) under
+    which that holds, or None when a name cannot be so bound (a builtin's name the
+    caller's module rebinds, a name bound nowhere)."""
+    guards = []
     bound = {n.id for n in astutil.walk(tree) if isinstance(n, gast.Name)
              and isinstance(n.ctx, (gast.Store, gast.Param))}
     bound |= {n.name for n in astutil.walk(tree) if isinstance(n, gast.FunctionDef)}
@@ -261,9 +267,10 @@ def _rebind_globals(tree, fn, parsed) -> bool:
             continue
         if n.id in fn.__globals__:
             setanno(n, "runtime", fn.__globals__[n.id])
+            guards.append((fn.__globals__, n.id, fn.__globals__[n.id]))
         elif not hasattr(builtins, n.id) or n.id in parsed.globals:
-            return False
-    return True
+            return None
+    return guards
 
 
 def helper_def(parsed, namer, fn, node, generator=False):
@@ -275,12 +282,13 @@ def helper_def(parsed, namer, fn, node, generator=False):
     got = _same_module_tree(parsed, fn, generator, node)
     if got is None:
         return None
-    tree, other = got
+    tree, other, guards = got
     if not generator:
         fence(other)
     ext = Extractor(parsed, namer)
     ext.count = {tree.name: 1}
     captures = ext.define(tree.name, tree, node)
+    ext.nested[tree.name].guards = guards
     return ext.nested[tree.name], captures
 
 
@@ -310,7 +318,7 @@ def factory_def(parsed, namer, fn, node):
     got = _same_module_tree(parsed, fn, node=node)
     if got is None:
         return None
-    tree, other = got
+    tree, other, guards = got
     body = tree.body
     if not body or not isinstance(body[-1], gast.Return) or body[-1].value is None \
             or any(isinstance(s, gast.Return) for s in _own_statements(body[:-1])):
@@ -335,7 +343,8 @@ def factory_def(parsed, namer, fn, node):
         defaults[p] = namer.fresh(f"{tree.name}_{p}")
         captures.append(_assign(defaults[p], d, node))
     tree.args.defaults = []
-    return Nested(tree.name, node, tree, params, defaults, factory=True), captures
+    return Nested(tree.name, node, tree, params, defaults, factory=True,
+                  guards=guards), captures
 
 
 def lift(parsed, nested, enclosing, others):

@@ -334,6 +334,7 @@ class Normalizer:
         self.nested = {}        # nested function name -> closures.Nested (inlined at calls)
         self.lifted = {}        # id(Nested) -> (lifted function, names it reads)
         self.inlining = []      # the nested functions being inlined, innermost last
+        self.guards = []        # closures.Nested.guards of the functions inlined
 
     # -- entry --------------------------------------------------------------
     def run(self, fdef):
@@ -365,6 +366,8 @@ class Normalizer:
         new = gast.FunctionDef(name=fdef.name, args=fdef.args, body=body,
                                decorator_list=[], returns=None, type_comment=None,
                                type_params=[])
+        if self.guards:
+            setanno(new, "guards", self.guards)
         return gast.copy_location(new, fdef)
 
     def check_aliased_inplace(self, fdef):  # noqa: C901 (49; to split)
@@ -1568,6 +1571,7 @@ class Normalizer:
     def inline(self, nested, node, splice=None):  # noqa: C901 (18; to split)
         """A call of a nested function, inlined: its parameters and locals become fresh
         names, the enclosing names it reads are read here (see closures)."""
+        self.guards += nested.guards
         if nested.recursive and splice is None:
             return self.call_lifted(nested, node)
         if nested.name in self.inlining:

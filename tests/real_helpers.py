@@ -11,3 +11,10 @@ def make_act(w):
     def act(x):
         return np.tanh(w * x)
     return act
+
+
+SCALE = 2.0
+
+
+def apply_scaled(fn, v):
+    return fn(v) * SCALE

@@ -530,3 +530,24 @@ def test_a_folded_negative_constant_is_printed_as_python_reads_it():
     value, grad = sg.value_and_grad(negative_constant_squared)(X)
     assert np.isclose(value, negative_constant_squared(X))
     check_grads(negative_constant_squared, X)
+
+
+# -- another module's helper, inlined, stays in step with that module -----------------------
+
+def scaled_by_helper(x, w):
+    def k(v):
+        return v * w
+    return np.sum(real_helpers.apply_scaled(k, x))
+
+
+def test_inlined_helper_of_another_module_follows_its_module(monkeypatch):
+    g = sg.grad(scaled_by_helper, (0, 1))
+    check_grads(scaled_by_helper, X, W, wrt=(0, 1))
+    monkeypatch.setattr(real_helpers, "SCALE", 5.0)  # a global it reads, rebound
+    got = g(X, W)
+    want = [numeric_grad(scaled_by_helper, (X, W), p) for p in (0, 1)]
+    assert all(np.allclose(a, b, rtol=1e-5, atol=1e-7) for a, b in zip(got, want))
+    monkeypatch.setattr(real_helpers, "apply_scaled", lambda fn, v: fn(v) * fn(v))
+    got = g(X, W)  # the helper itself, redefined
+    want = [numeric_grad(scaled_by_helper, (X, W), p) for p in (0, 1)]
+    assert all(np.allclose(a, b, rtol=1e-5, atol=1e-7) for a, b in zip(got, want))
