@@ -18,3 +18,7 @@ SCALE = 2.0
 
 def apply_scaled(fn, v):
     return fn(v) * SCALE
+
+
+def apply_squared(fn, v):
+    return fn(v) * fn(v)
