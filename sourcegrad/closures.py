@@ -157,22 +157,27 @@ class Extractor:
         if a.vararg is not None or a.kwarg is not None or a.kwonlyargs:
             self.refuse(fdef, "nested function with *args, **kwargs or keyword-only "
                         "parameters", hint="name its parameters")
-        for n in astutil.walk(fdef):
-            if n is not fdef and isinstance(n, (gast.FunctionDef, gast.Lambda)):
-                self.refuse(n, "function defined inside a nested function",
-                            hint="define it in the differentiated function itself")
+        lowered = astutil.copy_tree(fdef)
+        lowered.decorator_list, lowered.args.defaults = [], []
+        inner = [n for n in astutil.walk(fdef) if n is not fdef
+                 and isinstance(n, (gast.FunctionDef, gast.Lambda))]
+        factory = bool(inner) and factory_shape(lowered, self.parsed, self.namer)
+        recursive = any(isinstance(n, gast.Call) and isinstance(n.func, gast.Name)
+                        and n.func.id == fname for n in astutil.walk(fdef))
+        if inner and (not factory or recursive):
+            self.refuse(inner[0], "function defined inside a nested function",
+                        detail="supported only in a nested function that makes and returns "
+                               "it (def make(w): def f(x): ...; return f)",
+                        hint="define it in the differentiated function itself")
         params = [p.id for p in a.posonlyargs + a.args]
         captures, defaults = [], {}
         for p, d in zip(params[len(params) - len(a.defaults):], a.defaults):
             defaults[p] = self.namer.fresh(f"{fname}_{p}")
             captures.append(_assign(defaults[p], d, node))
-        lowered = astutil.copy_tree(fdef)
-        lowered.decorator_list, lowered.args.defaults = [], []
-        lower_jumps(lowered, self.namer)
-        recursive = any(isinstance(n, gast.Call) and isinstance(n.func, gast.Name)
-                        and n.func.id == fname for n in astutil.walk(fdef))
+        if not factory:  # (a factory returns only at its end)
+            lower_jumps(lowered, self.namer)
         self.nested[fname] = Nested(fname, node, lowered, params, defaults, recursive,
-                                    group=(fname,) if recursive else ())
+                                    group=(fname,) if recursive else (), factory=factory)
         return captures
 
     def partial(self, fname, call, s, frozen=False):
@@ -304,25 +309,15 @@ def _own_statements(body):
                 yield from _own_statements(block)
 
 
-def factory_def(parsed, namer, fn, node):
-    """A module-level function of this module that makes and returns one function
-    (``def make(w): def f(x): ...; return f``, or ``return lambda x: ...``, or
-    ``return functools.partial(g, w)``), as a :class:`Nested` with ``factory`` set
-    to the name (in its body) of the function it returns: the normalizer inlines
-    its body where it is called and the returned function where that is called,
-    so gradient reaches the values it closes over.  None when ``fn`` is not one."""
-    if not isinstance(fn, types.FunctionType) or not any(
-            isinstance(c, types.CodeType) for c in fn.__code__.co_consts) \
-            and "partial" not in fn.__code__.co_names:
-        return None
-    got = _same_module_tree(parsed, fn, node=node)
-    if got is None:
-        return None
-    tree, other, guards = got
+def factory_shape(tree, parsed, namer) -> bool:
+    """Whether the function ``tree`` makes and returns one function: its last statement
+    returns a function its body defines (at its top level), a lambda or a
+    ``functools.partial``, and it returns nowhere else.  A returned lambda or
+    partial is bound to a fresh name first (``tree`` is changed in place)."""
     body = tree.body
     if not body or not isinstance(body[-1], gast.Return) or body[-1].value is None \
             or any(isinstance(s, gast.Return) for s in _own_statements(body[:-1])):
-        return None
+        return False
     ret = body[-1].value
     defs = [s.name for s in body if isinstance(s, gast.FunctionDef)]
     made = {s.targets[0].id for s in body if isinstance(s, gast.Assign)
@@ -333,7 +328,26 @@ def factory_def(parsed, namer, fn, node):
         made_name = namer.fresh(f"{tree.name}_fn")
         body[-1] = _assign(made_name, ret, body[-1])
         body.append(gast.copy_location(gast.Return(value=_name(made_name)), ret))
-    elif not (isinstance(ret, gast.Name) and (defs.count(ret.id) == 1 or ret.id in made)):
+        return True
+    return isinstance(ret, gast.Name) and (defs.count(ret.id) == 1 or ret.id in made)
+
+
+def factory_def(parsed, namer, fn, node):
+    """A function of yours that makes and returns one function (``def make(w): def
+    f(x): ...; return f``, or ``return lambda x: ...``, or ``return
+    functools.partial(g, w)``), as a :class:`Nested` with ``factory`` set: the
+    normalizer inlines its body where it is called and the returned function where
+    that is called, so gradient reaches the values it closes over.  None when ``fn``
+    is not one."""
+    if not isinstance(fn, types.FunctionType) or not any(
+            isinstance(c, types.CodeType) for c in fn.__code__.co_consts) \
+            and "partial" not in fn.__code__.co_names:
+        return None
+    got = _same_module_tree(parsed, fn, node=node)
+    if got is None:
+        return None
+    tree, other, guards = got
+    if not factory_shape(tree, parsed, namer):
         return None
     fence(other)
     a = tree.args

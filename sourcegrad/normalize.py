@@ -1349,6 +1349,9 @@ class Normalizer:
         if not isinstance(call, gast.Call) or any(isinstance(a, gast.Starred) for a in call.args) \
                 or any(k.arg is None for k in call.keywords):
             return None
+        if isinstance(call.func, gast.Name) and call.func.id in self.nested:
+            nested = self.nested[call.func.id]
+            return self.inline(nested, call) if nested.factory else None
         callee = self.static_value(call.func)
         if callee is MISSING:
             return None
@@ -1380,6 +1383,10 @@ class Normalizer:
                     args=[name(a) for a in nested.args] + node.args,
                     keywords=[gast.keyword(arg=k, value=name(v))
                               for k, v in nested.keywords.items()] + node.keywords), node))
+            if nested.factory:
+                self.refuse(node, f"the function {func.id}() makes, used other than called "
+                                  "or bound to a name bound once",
+                            hint=f"g = {func.id}(...) then g(x), or {func.id}(...)(x)")
             return self.inline(nested, node)
         if isinstance(func, gast.Lambda):
             return self.inline(closures.Nested("lambda", func, closures.lambda_def(func),

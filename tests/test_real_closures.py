@@ -134,8 +134,23 @@ def factory_of_another_module(x, w):
     return np.sum(g(x) * x)
 
 
+def nested_factory(x, w):
+    def make_layer(a, b):
+        def layer(h):
+            return np.tanh(h * a + b)
+        return layer
+    l1 = make_layer(w, x)
+    l2 = make_layer(x * w, 0.5)
+    return np.sum(l2(l1(x)) + make_layer(w, w)(x))
+
+
+def nested_lambda_factory(x, w):
+    adder = lambda a: lambda v: v * a + w  # noqa: E731
+    return np.sum(adder(x)(w) * adder(w)(x))
+
+
 @pytest.mark.parametrize("fn", [
-    closure_returned, lambda_returned, factory_defaults, factory_in_loop,
+    nested_factory, nested_lambda_factory, closure_returned, lambda_returned, factory_defaults, factory_in_loop,
     factory_called_directly, factory_of_partial, factory_of_recursive, factory_through_map,
     factory_with_inner_calls, factory_passed_to_helper, factory_of_another_module,
 ], ids=lambda f: f.__name__)
