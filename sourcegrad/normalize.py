@@ -932,8 +932,8 @@ class Normalizer:
     def visit_For(self, s):
         it = s.iter
         fn = None
-        if isinstance(it, gast.Call) and isinstance(it.func, gast.Name):
-            fn = self.parsed.resolve(it.func.id) if it.func.id not in self.locals else MISSING
+        if isinstance(it, gast.Call) and isinstance(it.func, (gast.Name, gast.Attribute)):
+            fn = self.static_value(it.func)
         target = s.target
         if isinstance(fn, types.FunctionType) and fn.__code__.co_flags & inspect.CO_GENERATOR:
             self.generator_loop(fn, s)

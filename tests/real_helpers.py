@@ -22,3 +22,9 @@ def apply_scaled(fn, v):
 
 def apply_squared(fn, v):
     return fn(v) * fn(v)
+
+
+def running(h, w, steps):
+    for _ in range(steps):
+        h = np.tanh(h * w)
+        yield h

@@ -566,3 +566,14 @@ def test_inlined_helper_of_another_module_follows_its_module(monkeypatch):
     got = g(X, W)  # the helper itself, redefined
     want = [numeric_grad(scaled_by_helper, (X, W), p) for p in (0, 1)]
     assert all(np.allclose(a, b, rtol=1e-5, atol=1e-7) for a, b in zip(got, want))
+
+
+def loop_over_another_modules_generator(x, w):
+    s = 0.0
+    for h in real_helpers.running(x, w, 3):
+        s = s + np.sum(h * x)
+    return s + np.sum(sum(real_helpers.running(w, x, 2)))
+
+
+def test_generator_of_another_module():
+    both(loop_over_another_modules_generator, X, W)
