@@ -488,6 +488,22 @@ class Normalizer:
                 self.here = self.top.get(id(n))
                 lst = self.list_update(n)[0]
                 copies += [(lst, u, n) for u in names_of(n.value.args[0])]
+        holds = {}  # dict name -> names whose arrays its entries may be
+        for n in astutil.walk(fdef):
+            if not isinstance(n, gast.Assign):
+                continue
+            t, v = n.targets[0], n.value
+            if isinstance(t, gast.Name) and isinstance(v, gast.Dict):  # {"k": y, **p}
+                held = [names_of(e) for e in v.values]
+            elif isinstance(t, gast.Name) and isinstance(v, gast.Call) \
+                    and self.static_value(v.func) is dict:  # dict(p, k=y)
+                held = [names_of(e) for e in v.args + [k.value for k in v.keywords]]
+            elif isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
+                    and _entry_key(t.slice):  # d["k"] = y
+                t, held = t.value, [names_of(v)]
+            else:
+                continue
+            holds.setdefault(t.id, set()).update(*held)
         loops = [n for n in astutil.walk(fdef) if isinstance(n, (gast.For, gast.While))]
         in_loops = {}  # id(node) -> the loops holding it, outermost first
         for lp in loops:
@@ -546,6 +562,11 @@ class Normalizer:
                 if entry or isinstance(aug, gast.AugAssign) and isinstance(
                         aug.target, gast.Subscript) and _entry_key(aug.target.slice):
                     self.refuse_callers_dict(fdef, aug, a, aliases | {a})
+            if isinstance(aug, gast.AugAssign) and isinstance(aug.target, gast.Subscript) \
+                    and _entry_key(aug.target.slice):
+                # d["k"] += v changes the array under "k" in place: every name that may
+                # hold that array (d = {"k": y}, d = dict(p)) sees the change
+                aliases = aliases | self.entry_holders(a, holds, copies, what, aug)
             for n in loads:
                 if n.id in aliases and (
                         n.lineno > aug.lineno
@@ -571,6 +592,29 @@ class Normalizer:
                 # no other name is read afterwards, but the backward sweep may read
                 # one (an operand, a result it keeps): the write goes into a copy
                 setanno(aug, "copy_first", True)
+
+    def entry_holders(self, d, holds, copies, what, aug):
+        """Names that may hold the arrays of the dict ``d``'s entries (``holds``: what
+        each dict was built from), and names sharing those; a parameter among them
+        (the caller's array, which ``d["k"] += v`` would change) is refused."""
+        seen, todo = set(), [d]
+        while todo:
+            x = todo.pop()
+            for y in holds.get(x, ()):
+                if y not in seen:
+                    seen.add(y)
+                    todo.append(y)
+        shared = set(seen)
+        for y in seen:
+            shared |= _aliases(y, [(t, u) for t, u, n in copies])
+        for p in self.params:
+            if p in shared:
+                self.refuse(aug, what, detail=f"the entry of {d} may be an array of {p}, "
+                                              f"which the caller passed in; the in-place "
+                                              f"update would change the caller's array",
+                            hint=f"write {d}[...] = {d}[...] + ... to make a new array")
+        shared.discard(d)
+        return shared
 
     def rebound_between(self, fdef, names, node, aug):
         """Whether one of ``names`` is bound afresh by a top-level statement after the

@@ -577,3 +577,52 @@ def loop_over_another_modules_generator(x, w):
 
 def test_generator_of_another_module():
     both(loop_over_another_modules_generator, X, W)
+
+
+# -- d["k"] += v changes the array under "k" in place, as Python does ----------------------
+
+def entry_iadd_of_a_display(x, w):
+    y = x * 1.0
+    d = {"k": y}
+    d["k"] += w  # y's array changes too
+    return np.sum(y * x)
+
+
+def entry_iadd_of_a_copy(x, w):
+    d = {"k": x * 1.0}
+    e = dict(d)
+    e["k"] += w  # d["k"] is the same array
+    return np.sum(d["k"] * x)
+
+
+def entry_iadd_of_a_merge(x, w):
+    d = {"k": x * 1.0}
+    e = {**d, "z": 2.0}
+    e["k"] += w
+    return np.sum(d["k"] * x)
+
+
+def entry_iadd_of_a_parameter(x, w):
+    d = {"k": x}
+    d["k"] += w  # the caller's array
+    return np.sum(d["k"])
+
+
+@pytest.mark.parametrize("fn", [entry_iadd_of_a_display, entry_iadd_of_a_copy,
+                                entry_iadd_of_a_merge, entry_iadd_of_a_parameter],
+                         ids=lambda f: f.__name__)
+def test_in_place_update_of_a_shared_entry_is_refused(fn):
+    with pytest.raises(sg.SourcegradError, match=r"in-place add= into (d|e)\[\.\.\.\]"):
+        sg.grad(fn, (0, 1))(X, W)
+
+
+def entry_iadd_unshared(x, w):
+    d = {"k": x * 1.0}
+    d["k"] += w
+    e = dict(d)
+    e["z"] = w * w
+    return np.sum(d["k"] * x + e["k"] * e["z"])
+
+
+def test_in_place_update_of_an_unshared_entry():
+    both(entry_iadd_unshared, X, W)
