@@ -674,15 +674,6 @@ def merge_dicts_adjoint(dz, maps):
     return out[::-1]
 
 
-def tmerge_dicts(maps, tangents):
-    """Tangent of ``merge_dicts``: each mapping's tangents, later ones replacing earlier."""
-    out = {}
-    for m, t in zip(maps, tangents):
-        for k in m:
-            out[k] = t.get(k) if isinstance(t, dict) else None
-    return out
-
-
 def sequence(x):
     """``x`` as a loop indexes it: a list, tuple or array as it is; a dict's keys, or the
     items of another iterable (a set, an iterator), in a list."""

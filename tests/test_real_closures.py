@@ -384,10 +384,17 @@ def dict_copy_forward(x):
     return np.sum(dict(q)["a"] * q["b"])
 
 
-def test_dict_merge_under_forward_mode():
-    out, tangent = sg.jvp(dict_copy_forward, X, V)
+def dict_merge_with_a_constant_forward(x):
+    q = {**{"a": x, "c": W}, "b": x * x}  # "c" carries no tangent
+    return np.sum(dict(q, d=V)["a"] * q["b"] * q["c"])
+
+
+@pytest.mark.parametrize("fn", [dict_copy_forward, dict_merge_with_a_constant_forward],
+                         ids=lambda f: f.__name__)
+def test_dict_merge_under_forward_mode(fn):
+    out, tangent = sg.jvp(fn, X, V)
     eps = 1e-6
-    numeric = (dict_copy_forward(X + eps * V) - dict_copy_forward(X - eps * V)) / (2 * eps)
+    numeric = (fn(X + eps * V) - fn(X - eps * V)) / (2 * eps)
     assert np.allclose(tangent, numeric, rtol=1e-5, atol=1e-7)
 
 

@@ -407,6 +407,17 @@ def tmake_dict(items, tangents, batch):
             else zero_tangent_of(items[i], batch) for i in range(1, len(items), 2)}
 
 
+def tmerge_dicts(maps, tangents, batch):
+    """Tangent of ``merge_dicts(p, q, ...)``: each entry's tangent from the mapping it
+    came from (zeros for one that has none)."""
+    out = {}
+    for m, t in zip(maps, tangents):
+        for k, v in m.items():
+            tv = t.get(k) if isinstance(t, dict) else None
+            out[k] = tv if tv is not None else zero_tangent_of(v, batch)
+    return out
+
+
 def tchoice(z, args, tangents, batch):
     """Tangent of ``max(*args)``/``min(*args)``: the chosen argument's."""
     if len(args) == 1 and isinstance(args[0], (list, tuple)):
@@ -1004,7 +1015,7 @@ def make_dict(z, *items):
 
 @tangent(runtime.merge_dicts)
 def merge_dicts(z, *maps):
-    d[z] = runtime.tmerge_dicts(maps, d[maps])
+    d[z] = tmerge_dicts(maps, d[maps], batch_size(*d[maps]))
 
 
 @tangent(runtime.save_item, constant=("index",))
