@@ -907,7 +907,12 @@ class Normalizer:
                 return
             base = self.expr(target.value)
             if not isinstance(base, gast.Name):
-                self.refuse(target, "assignment into this subscript")
+                self.refuse(target, "assignment into this subscript",
+                            detail="a write into an item of an item (d['a'][0] = v) would "
+                                   "change an object other names may hold",
+                            hint="build the inner value as a name of its own, change it, "
+                                 "then store it: inner = list(d['a']); inner[0] = v; "
+                                 "d['a'] = inner")
             index = self.index(target.slice)
             val = self.atom(value, base.id + "_item")
             node = assign(gast.Subscript(value=base, slice=index, ctx=gast.Store()), val)
