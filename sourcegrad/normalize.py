@@ -1243,6 +1243,9 @@ class Normalizer:
             # a generator expression is consumed whole by what it is passed to (sum,
             # max, np.stack, tuple): a list of the same items
             return name(self.list_comprehension(node))
+        if isinstance(node, gast.DictComp) and self.reads_locals(node):
+            # {k: e for k, v in d.items()}: a loop writing each entry into a new dict
+            return name(self.list_comprehension(node))
         if isinstance(node, gast.Dict) and self.reads_locals(node) and all(
                 isinstance(k, gast.Constant) and type(k.value) in (str, int) for k in node.keys):
             return self.make_dict([k.value for k in node.keys], node.values)
@@ -1286,15 +1289,23 @@ class Normalizer:
         return any(isinstance(n, gast.Name) and n.id in self.locals for n in astutil.walk(node))
 
     def list_comprehension(self, node):
-        """[e for k in it if c] -> a loop appending to a fresh list; returns its name."""
+        """[e for k in it if c] -> a loop appending to a fresh list; {k: e for ...} -> a
+        loop writing into a fresh dict; returns its name."""
         node = copy_tree(node)
         items = self.namer.fresh("items")
         self.multi.add(items)
         self.locals.add(items)
-        self.emit(assign(items, gast.List(elts=[], ctx=gast.Load())))
-        body = [gast.Expr(value=gast.Call(
-            func=gast.Attribute(value=name(items), attr="append", ctx=gast.Load()),
-            args=[node.elt], keywords=[]))]
+        if isinstance(node, gast.DictComp):
+            self.emit(assign(items, gast.Call(func=runtime_name("make_dict"), args=[],
+                                              keywords=[])))
+            body = [gast.Assign(targets=[gast.Subscript(value=name(items), slice=node.key,
+                                                        ctx=gast.Store())],
+                                value=node.value, type_comment=None)]
+        else:
+            self.emit(assign(items, gast.List(elts=[], ctx=gast.Load())))
+            body = [gast.Expr(value=gast.Call(
+                func=gast.Attribute(value=name(items), attr="append", ctx=gast.Load()),
+                args=[node.elt], keywords=[]))]
         for comp in reversed(node.generators):
             for cond in reversed(comp.ifs):
                 body = [gast.If(test=cond, body=body, orelse=[])]

@@ -633,3 +633,78 @@ def entry_iadd_unshared(x, w):
 
 def test_in_place_update_of_an_unshared_entry():
     both(entry_iadd_unshared, X, W)
+
+
+# -- dict comprehensions carrying gradient ------------------------------------------------
+
+def dictcomp_update(params, x):
+    grads = {k: np.cos(v * x) for k, v in params.items()}
+    new = {k: v - 0.1 * grads[k] for k, v in params.items()}
+    return np.sum(np.tanh(new["w"] * x + new["b"]))
+
+
+def dictcomp_over_zip(x, w):
+    d = {k: np.sin(v) * w for k, v in zip(["p", "q", "r"], [x, w, x * w]) if k != "r"}
+    return np.sum(d["p"] * d["q"])
+
+
+def test_dict_comprehension_over_parameters():
+    params = {"w": W.copy(), "b": V.copy()}
+    g = sg.grad(dictcomp_update, (0, 1))(params, X)
+    for key in params:
+        want = numeric_grad(lambda v, key=key: dictcomp_update({**params, key: v}, X),
+                            (params[key],), 0)
+        assert np.allclose(g[0][key], want, rtol=1e-5, atol=1e-7), key
+    assert np.allclose(g[1], numeric_grad(lambda x: dictcomp_update(params, x), (X,), 0),
+                       rtol=1e-5, atol=1e-7)
+
+
+def test_dict_comprehension_in_both_modes():
+    both(dictcomp_over_zip, X, W)
+    out, tangent = sg.jvp(lambda x: dictcomp_over_zip(x, W), X, V)
+    eps = 1e-6
+    numeric = (dictcomp_over_zip(X + eps * V, W) - dictcomp_over_zip(X - eps * V, W)) / (2 * eps)
+    assert np.allclose(tangent, numeric, rtol=1e-5, atol=1e-7)
+
+
+# -- late binding: a nested function reads the enclosing value when it is called ----------
+
+def late_binding(x, w):
+    a = w * 2.0
+    def f(v):
+        return v * a
+    a = a + x
+    return np.sum(f(x))
+
+
+def defaults_bind_early(x, w):
+    a = w * 2.0
+    g = lambda v, s=a: v * s  # noqa: E731
+    p = functools.partial(np.multiply, a)
+    a = a + x
+    return np.sum(g(x) * a + p(x))
+
+
+def frozen_binds_early(x, w):
+    a = w * 2.0
+    d = stats.norm(a, 1.0)
+    a = a + x
+    return np.sum(d.logpdf(x) * a)
+
+
+def factory_binds_early(x, w):
+    a = w * 1.0
+    g = make(a)
+    a = a * 3.0
+    return np.sum(g(x) * a)
+
+
+@pytest.mark.parametrize("fn", [late_binding, defaults_bind_early, factory_binds_early],
+                         ids=lambda f: f.__name__)
+def test_when_closures_read_their_values(fn):
+    both(fn, X, W)
+
+
+@needs_scipy
+def test_a_frozen_distribution_keeps_its_parameters():
+    both(frozen_binds_early, X, W)
