@@ -135,7 +135,8 @@ class RealGen:
              "dict", "dict_copy", "with_", "scipy", "frozen", "factory", "generator",
              "map_", "helper", "if_", "nested_loop", "recursive", "dict_get", "loop_block",
              "mutual", "other_module", "with_return", "default", "dict_loop",
-             "frozen_nested", "gen_zip", "factory_partial")
+             "frozen_nested", "gen_zip", "factory_partial", "dictcomp", "late",
+             "early_capture", "comp_if", "map2", "nested_factory")
 
     def new(self, vs, value, ind, base="a"):
         v = self.fresh(base)
@@ -380,6 +381,61 @@ class RealGen:
         g = self.fresh("g")
         self.emit(f"{g} = _make_affine({self.rng.choice(vs)}, {self.expr(vs, 1)})", ind)
         self.new(vs, f"np.tanh({g}({self.rng.choice(vs)}))", ind)
+
+
+    def s_dictcomp(self, vs, ind):
+        self.features.add("dict comprehension")
+        d, e = self.fresh("d"), self.fresh("e")
+        self.emit(f'{d} = {{"u": {self.rng.choice(vs)}, "v": {self.expr(vs, 1)}}}', ind)
+        self.emit(f"{e} = {{k: t * {self.rng.choice(vs)} - 0.1 * np.sin(t) "
+                  f"for k, t in {d}.items()}}", ind)
+        self.new(vs, f'{e}["u"] + {e}["v"] * {d}["u"]', ind)
+
+    def s_late(self, vs, ind):
+        self.features.add("late binding")
+        a, f = self.fresh("c"), self.fresh("f")
+        self.emit(f"{a} = {self.expr(vs, 1)}", ind)
+        self.emit(f"def {f}(v):", ind)
+        self.emit(f"    return np.sin(v * {a})", ind)
+        self.emit(f"{a} = {a} * 0.5 + {self.rng.choice(vs)}", ind)
+        vs.append(a)
+        self.new(vs, f"{f}({self.rng.choice(vs)})", ind)
+
+    def s_early_capture(self, vs, ind):
+        self.features.add("defaults and partials bind early")
+        a, g, p = self.fresh("c"), self.fresh("g"), self.fresh("p")
+        self.emit(f"{a} = {self.expr(vs, 1)}", ind)
+        self.emit(f"{g} = lambda v, s={a}: np.tanh(v * s)", ind)
+        self.emit(f"{p} = functools.partial(_affine, {a}, 0.5)", ind)
+        self.emit(f"{a} = np.cos({a}) + {self.rng.choice(vs)}", ind)
+        vs.append(a)
+        self.new(vs, f"{g}({self.rng.choice(vs)}) + {p}({self.rng.choice(vs)}) * {a}", ind)
+
+    def s_comp_if(self, vs, ind):
+        self.features.add("comprehension with a condition")
+        items = ", ".join(self.rng.sample(vs, min(len(vs), 3)))
+        self.new(vs, f"sum(np.sum(np.tanh(t) * {self.rng.choice(vs)}) for t in [{items}] "
+                     f"if np.sum(t) > {self.c()}) + 0.0", ind)
+
+    def s_map2(self, vs, ind):
+        self.features.add("map over two lists")
+        f = self.fresh("f")
+        self.emit(f"def {f}(a, b):", ind)
+        self.emit(f"    return np.sum(a * b * {self.rng.choice(vs)})", ind)
+        xs = self.rng.sample(vs, min(len(vs), 2))
+        ys = self.rng.sample(vs, min(len(vs), 2))
+        self.new(vs, f"sum(map({f}, [{', '.join(xs)}], [{', '.join(ys)}]))", ind)
+
+    def s_nested_factory(self, vs, ind):
+        self.features.add("nested closure factory")
+        mk, g = self.fresh("make"), self.fresh("g")
+        self.emit(f"def {mk}(a, b=0.25):", ind)
+        self.emit("    def inner(v):", ind)
+        self.emit(f"        return np.tanh(a * v + b) * {self.rng.choice(vs)}", ind)
+        self.emit("    return inner", ind)
+        self.emit(f"{g} = {mk}({self.expr(vs, 1)})", ind)
+        self.new(vs, f"{g}({self.rng.choice(vs)}) + {mk}({self.rng.choice(vs)}, "
+                     f"{self.c()})({self.rng.choice(vs)})", ind)
 
 
 def generate_real(seed: int) -> RealProgram:
