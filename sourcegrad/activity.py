@@ -160,8 +160,8 @@ class _Analysis:
                  and isinstance(s.targets[0], gast.Name) and s.targets[0].id in useful
                  and isinstance(s.value, gast.Call) and isinstance(s.value.func, gast.Name)
                  and s.value.func.id in self.varied]
-        if not calls:
-            return
+        if not calls or (self.parsed.filename or "").startswith("<sourcegrad"):
+            return  # (a derivative differentiated again calls the vjp functions it saved)
         varied = self.varied
         if self.weights:  # only what depends on the differentiated inputs themselves
             inputs = _Analysis(self.tree, self.parsed, active_params, False, self.callee_of,

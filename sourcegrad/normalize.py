@@ -514,6 +514,9 @@ class Normalizer:
         scalars = self.scalar_names(fdef)
         for aug in astutil.walk(fdef):
             entry = False
+            if isinstance(aug, gast.Assign) and _chained(aug.targets[0]):
+                self.check_chained_write(fdef, aug, names_of, copies, loads, in_loops)
+                continue
             if isinstance(aug, gast.Assign) and isinstance(aug.targets[0], gast.Subscript) \
                     and isinstance(aug.targets[0].value, gast.Name):
                 a = aug.targets[0].value.id  # y[i] = v writes into y's array too
@@ -592,6 +595,72 @@ class Normalizer:
                 # no other name is read afterwards, but the backward sweep may read
                 # one (an operand, a result it keeps): the write goes into a copy
                 setanno(aug, "copy_first", True)
+
+    def check_chained_write(self, fdef, aug, names_of, copies, loads, in_loops):
+        """Refuse ``b[i][j] = v`` unless nothing else may hold the object ``b[i]``.
+
+        Python changes the object ``b[i]`` in place; sourcegrad writes into a copy of
+        it and stores the copy in ``b[i]`` (see ``assign_to``), which is the same
+        unless another name holds that object and is read afterwards: a name it was
+        built from (``b = {"a": lst}``), one read out of ``b`` (``t = b["a"]``), a
+        copy or alias of ``b``, or the caller's (``b`` a parameter, or bound other
+        than by a display)."""
+        b = aug.targets[0].value.value.id
+        what = f"assignment into {b}[...][...]"
+        enclosing = in_loops.get(id(aug), [])
+
+        def before(node):
+            return node.lineno < aug.lineno or any(
+                any(lp is x for x in in_loops.get(id(node), ())) for lp in enclosing)
+
+        def refuse(detail):
+            self.refuse(aug, what, detail=detail,
+                        hint=f"build the inner value as a name of its own, change it, then "
+                             f"store it: inner = list({b}[i]); inner[j] = v; {b}[i] = inner")
+
+        if b in self.params:
+            refuse(f"{b} is passed in: the caller's object would change")
+        displays = (gast.List, gast.Tuple, gast.Dict, gast.ListComp, gast.DictComp)
+        sharers = set()
+        for n in astutil.walk(fdef):
+            if isinstance(n, gast.Assign):
+                t, v = n.targets[0], n.value
+                if isinstance(t, gast.Name) and t.id == b:
+                    if not isinstance(v, displays) and not (
+                            isinstance(v, gast.Call) and isinstance(v.func, gast.Name)
+                            and v.func.id == "dict" and not v.args):
+                        refuse(f"{b} is bound from something other than a display "
+                               f"(it may hold objects other names hold)")
+                    items = v.values if isinstance(v, gast.Dict) else \
+                        v.elts if isinstance(v, (gast.List, gast.Tuple)) else \
+                        [k.value for k in v.keywords] if isinstance(v, gast.Call) else []
+                    for e in items:  # a display of its own is a new object
+                        if not isinstance(e, displays):
+                            sharers |= names_of(e)
+                elif isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
+                        and t.value.id == b:
+                    if not isinstance(v, displays):
+                        sharers |= names_of(v)  # b[k] = lst
+                elif before(n) and n is not aug and _may_hold_items(v, b, names_of):
+                    sharers |= {x.id for x in astutil.name_nodes(t)
+                                if isinstance(x.ctx, gast.Store)}  # t = b["a"], c = b
+            elif isinstance(n, gast.For) and before(n) and _may_hold_items(n.iter, b, names_of):
+                sharers |= {x.id for x in astutil.name_nodes(n.target)}
+            elif isinstance(n, gast.Expr) and self.list_update(n) \
+                    and self.list_update(n)[0] == b:
+                sharers |= names_of(n.value.args[0])  # b.append(lst)
+        sharers.discard(b)
+        for x in list(sharers):
+            sharers |= _aliases(x, [(t, u) for t, u, n in copies])
+        sharers.discard(b)
+        for p in self.params:
+            if p in sharers:
+                refuse(f"{b}[...] may be an object of {p}, which the caller passed in")
+        for n in loads:
+            if n.id in sharers and (n.lineno > aug.lineno or any(
+                    lp is x for x in in_loops.get(id(n), ()) for lp in enclosing)):
+                refuse(f"{b}[...] may be the object {n.id} holds, and {n.id} is read "
+                       f"afterwards; sourcegrad would change a copy, not what {n.id} holds")
 
     def entry_holders(self, d, holds, copies, what, aug):
         """Names that may hold the arrays of the dict ``d``'s entries (``holds``: what
@@ -904,6 +973,23 @@ class Normalizer:
                 self.assign_to(name(target.value.id, gast.Store()), gast.Call(
                     func=runtime_name("set_entry"), args=[name(target.value.id), target.slice,
                                                           value], keywords=[]))
+                return
+            if _chained(target):
+                # b[i][j] = v -> inner = b[i].copy(); inner[j] = v; b[i] = inner (checked
+                # by check_chained_write: nothing else holds b[i])
+                val = self.atom(value, "value")
+                inner = self.atom(gast.Subscript(value=target.value.value,
+                                                 slice=target.value.slice, ctx=gast.Load()),
+                                  "inner")
+                copy = self.namer.fresh("inner")
+                self.locals.add(copy)
+                self.assign_to(name(copy, gast.Store()), gast.Call(
+                    func=runtime_name("shallow_copy"), args=[inner], keywords=[]))
+                self.assign_to(gast.Subscript(value=name(copy), slice=target.slice,
+                                              ctx=gast.Store()), val)
+                self.assign_to(gast.Subscript(value=name(target.value.value.id),
+                                              slice=target.value.slice, ctx=gast.Store()),
+                               name(copy))
                 return
             base = self.expr(target.value)
             if not isinstance(base, gast.Name):
@@ -1783,6 +1869,32 @@ def _indexable(it):
                                                        runtime.dict_keys)):
         return it
     return gast.Call(func=runtime_name("sequence"), args=[it], keywords=[])
+
+
+def _may_hold_items(v, b, names_of) -> bool:
+    """Whether the value ``v`` may be, or hold, ``b`` or the objects ``b`` holds: ``b``
+    itself, ``b["a"]``, ``[b]``, a shallow copy (``dict(b)``, ``{**b}``, ``b.copy()``,
+    ``list(b.values())``)."""
+    if b in names_of(v):
+        return True
+    mentioned = any(isinstance(x, gast.Name) and x.id == b for x in astutil.walk(v))
+    if not mentioned:
+        return False
+    if isinstance(v, (gast.Dict, gast.List, gast.Tuple, gast.ListComp, gast.DictComp,
+                      gast.GeneratorExp)):
+        return True
+    if isinstance(v, gast.Call):
+        f = v.func
+        return isinstance(f, gast.Name) and f.id in ("dict", "list", "tuple", "sorted",
+                                                      "reversed", "zip", "enumerate") \
+            or isinstance(f, gast.Attribute) and f.attr in ("copy", "values", "items")
+    return False
+
+
+def _chained(target) -> bool:
+    """``b[i][j]`` as an assignment target (b a name): a write into an item of an item."""
+    return isinstance(target, gast.Subscript) and isinstance(target.value, gast.Subscript) \
+        and isinstance(target.value.value, gast.Name)
 
 
 def _entry_key(index) -> bool:

@@ -640,6 +640,16 @@ def make_dict_adjoint(dz, items):
     return out
 
 
+def shallow_copy(x):
+    """A new list, dict or array with ``x``'s items: ``b[i][j] = v`` is written
+    ``inner = shallow_copy(b[i]); inner[j] = v; b[i] = inner`` (containers are values)."""
+    if isinstance(x, list):
+        return list(x)
+    if isinstance(x, dict):
+        return dict(x)
+    return x.copy()
+
+
 def merge_dicts(*maps):
     """``{**p, "w": v}`` written ``merge_dicts(p, make_dict("w", v))``, and ``dict(p)``
     written ``merge_dicts(p)``: a new dict with each mapping's entries, later ones

@@ -404,9 +404,77 @@ def chained_write(x, w):
     return np.sum(d["a"][0] + d["a"][1])
 
 
-def test_chained_write_is_refused_by_name():
-    with pytest.raises(sg.SourcegradError, match="assignment into this subscript"):
-        sg.grad(chained_write, (0, 1))(X, W)
+def chained_write_into_an_array(x, w):
+    d = {"a": np.zeros(3)}
+    d["a"][1] = np.sum(x * w)
+    return np.sum(d["a"] * x)
+
+
+def chained_write_in_a_loop(x, w):
+    rows = [[x, w], [w, x]]
+    for i in range(2):
+        rows[i][1] = rows[i][0] * w + rows[i][1]
+    return np.sum(rows[0][1] * rows[1][1])
+
+
+def chained_write_dict_of_dicts(x, w):
+    cfg = {"layer": {"w": w, "b": 0.0}}
+    cfg["layer"]["b"] = x * 2.0
+    cfg["layer"]["w"] = cfg["layer"]["w"] * cfg["layer"]["b"]
+    return np.sum(cfg["layer"]["w"])
+
+
+def chained_write_after_a_read(x, w):
+    d = {"a": [x * 1.0, w]}
+    y = np.sum(d["a"][0])  # a new value: the write does not change it
+    d["a"][0] = x * w
+    return np.sum(d["a"][0]) * y
+
+
+@pytest.mark.parametrize("fn", [chained_write, chained_write_into_an_array,
+                                chained_write_in_a_loop, chained_write_dict_of_dicts,
+                                chained_write_after_a_read], ids=lambda f: f.__name__)
+def test_write_into_an_item_of_an_item(fn):
+    both(fn, X, W)
+    out, tangent = sg.jvp(lambda x: fn(x, W), X, V)
+    eps = 1e-6
+    assert np.allclose(tangent, (fn(X + eps * V, W) - fn(X - eps * V, W)) / (2 * eps),
+                       rtol=1e-5, atol=1e-7)
+
+
+def chained_held_by_a_name(x, w):
+    lst = [x * 1.0, w]
+    d = {"a": lst}
+    d["a"][0] = x * w  # lst[0] changes too
+    return np.sum(lst[0] + d["a"][0])
+
+
+def chained_read_out_before(x, w):
+    d = {"a": [x, w]}
+    t = d["a"]
+    d["a"][0] = x * w  # t is that list
+    return np.sum(t[0] + d["a"][0])
+
+
+def chained_of_a_shallow_copy(x, w):
+    d = {"a": [x, w]}
+    e = {**d}
+    d["a"][0] = x * w  # e["a"] is that list
+    return np.sum(e["a"][0] + d["a"][0])
+
+
+def chained_of_a_parameter(x, w):
+    rows = [x, w]
+    rows[0][1] = 5.0  # the caller's array
+    return np.sum(rows[0])
+
+
+@pytest.mark.parametrize("fn", [chained_held_by_a_name, chained_read_out_before,
+                                chained_of_a_shallow_copy, chained_of_a_parameter],
+                         ids=lambda f: f.__name__)
+def test_write_into_a_shared_item_is_refused(fn):
+    with pytest.raises(sg.SourcegradError, match=r"assignment into (d|rows)\[\.\.\.\]\[\.\.\.\]"):
+        sg.grad(fn, (0, 1))(X, W)
 
 
 # -- frozen SciPy distributions -------------------------------------------------------------

@@ -117,6 +117,11 @@ def make_dict(z, *items):
     d[items] = runtime.make_dict_adjoint(d[z], items)
 
 
+@adjoint(runtime.shallow_copy)
+def shallow_copy(z, x):
+    d[x] = d[z]
+
+
 @adjoint(runtime.merge_dicts)
 def merge_dicts(z, *maps):
     d[maps] = runtime.merge_dicts_adjoint(d[z], maps)

@@ -1003,7 +1003,11 @@ def set_entry(z, mapping, key, value):
 def tset_entry(t, mapping, key, tv):
     """Tangent of ``set_entry(mapping, key, value)``: the dict's tangent with the
     value's under ``key``."""
+    batch = batch_size(tv, t)
     out = dict(t) if isinstance(t, dict) else {k: None for k in mapping}
+    if batch is not None:  # an entry without a tangent: zeros (the others' are read)
+        out = {k: g if g is not None else zero_tangent_of(mapping[k], batch)
+               for k, g in out.items()}
     out[key] = tv
     return out
 
@@ -1011,6 +1015,11 @@ def tset_entry(t, mapping, key, tv):
 @tangent(runtime.make_dict)
 def make_dict(z, *items):
     d[z] = tmake_dict(items, d[items], batch_size(*d[items]))
+
+
+@tangent(runtime.shallow_copy)
+def shallow_copy(z, x):
+    d[z] = runtime.shallow_copy(d[x]) if d[x] is not None else None
 
 
 @tangent(runtime.merge_dicts)
