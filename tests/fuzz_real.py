@@ -313,7 +313,7 @@ class RealGen:
         self.features.add("mutual recursion")
         a, b = self.fresh("ev"), self.fresh("od")
         self.emit(f"def {a}(v, n):", ind)
-        self.emit(f"    return v if n < 1 else {b}(v * {self.rng.choice(vs)}, n - 1)", ind)
+        self.emit(f"    return v if n < 0.5 else {b}(v * {self.rng.choice(vs)}, n - 1)", ind)
         self.emit(f"def {b}(v, n):", ind)
         self.emit(f"    return {a}(np.sin(v) + {self.rng.choice(vs)}, n - 1)", ind)
         self.new(vs, f"{a}({self.rng.choice(vs)}, {self.rng.randint(0, 3)})", ind)
