@@ -496,7 +496,8 @@ class Normalizer:
             if isinstance(t, gast.Name) and isinstance(v, gast.Dict):  # {"k": y, **p}
                 held = [names_of(e) for e in v.values]
             elif isinstance(t, gast.Name) and isinstance(v, gast.Call) \
-                    and self.static_value(v.func) is dict:  # dict(p, k=y)
+                    and any(self.static_value(v.func) is c for c in (dict, list, tuple)):
+                # dict(p, k=y), list(xs): a new container holding the same arrays
                 held = [names_of(e) for e in v.args + [k.value for k in v.keywords]]
             elif isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
                     and _entry_key(t.slice):  # d["k"] = y
@@ -565,10 +566,9 @@ class Normalizer:
                 if entry or isinstance(aug, gast.AugAssign) and isinstance(
                         aug.target, gast.Subscript) and _entry_key(aug.target.slice):
                     self.refuse_callers_dict(fdef, aug, a, aliases | {a})
-            if isinstance(aug, gast.AugAssign) and isinstance(aug.target, gast.Subscript) \
-                    and _entry_key(aug.target.slice):
+            if isinstance(aug, gast.AugAssign) and isinstance(aug.target, gast.Subscript):
                 # d["k"] += v changes the array under "k" in place: every name that may
-                # hold that array (d = {"k": y}, d = dict(p)) sees the change
+                # hold that array (d = {"k": y}, d = dict(p), lst = list(...)) sees it
                 aliases = aliases | self.entry_holders(a, holds, copies, what, aug)
             for n in loads:
                 if n.id in aliases and (

@@ -683,11 +683,20 @@ def entry_iadd_of_a_parameter(x, w):
     return np.sum(d["k"])
 
 
+def item_iadd_of_a_list_copy(x, w):
+    y = x * 1.0
+    items = list([y, w * 1.0])
+    items[0] += w  # y's array changes too
+    return np.sum(y * x)
+
+
 @pytest.mark.parametrize("fn", [entry_iadd_of_a_display, entry_iadd_of_a_copy,
-                                entry_iadd_of_a_merge, entry_iadd_of_a_parameter],
+                                entry_iadd_of_a_merge, entry_iadd_of_a_parameter,
+                                item_iadd_of_a_list_copy],
                          ids=lambda f: f.__name__)
 def test_in_place_update_of_a_shared_entry_is_refused(fn):
-    with pytest.raises(sg.SourcegradError, match=r"in-place add= into (d|e)\[\.\.\.\]"):
+    with pytest.raises(sg.SourcegradError,
+                       match=r"in-place add= into (d|e|items)\[\.\.\.\]"):
         sg.grad(fn, (0, 1))(X, W)
 
 

@@ -997,18 +997,20 @@ def tdict_entries(t, mapping, pairs):
 
 @tangent(runtime.set_entry, constant=("key",))
 def set_entry(z, mapping, key, value):
-    d[z] = tset_entry(d[mapping], mapping, key, d[value])
+    d[z] = tset_entry(d[mapping], mapping, key, d[value], value)
 
 
-def tset_entry(t, mapping, key, tv):
+def tset_entry(t, mapping, key, tv, value=None):
     """Tangent of ``set_entry(mapping, key, value)``: the dict's tangent with the
-    value's under ``key``."""
+    value's under ``key`` (zeros for an entry without one, where the batch is known)."""
     batch = batch_size(tv, t)
     out = dict(t) if isinstance(t, dict) else {k: None for k in mapping}
-    if batch is not None:  # an entry without a tangent: zeros (the others' are read)
-        out = {k: g if g is not None else zero_tangent_of(mapping[k], batch)
-               for k, g in out.items()}
     out[key] = tv
+    if batch is not None:
+        merged = dict(mapping)
+        merged[key] = value
+        out = {k: g if g is not None else zero_tangent_of(merged[k], batch)
+               for k, g in out.items()}
     return out
 
 
