@@ -136,7 +136,8 @@ class RealGen:
              "map_", "helper", "if_", "nested_loop", "recursive", "dict_get", "loop_block",
              "mutual", "other_module", "with_return", "default", "dict_loop",
              "frozen_nested", "gen_zip", "factory_partial", "dictcomp", "late",
-             "early_capture", "comp_if", "map2", "nested_factory")
+             "early_capture", "comp_if", "map2", "nested_factory", "chained",
+             "chained_loop", "entry_iadd", "dict_sgd")
 
     def new(self, vs, value, ind, base="a"):
         v = self.fresh(base)
@@ -436,6 +437,43 @@ class RealGen:
         self.emit(f"{g} = {mk}({self.expr(vs, 1)})", ind)
         self.new(vs, f"{g}({self.rng.choice(vs)}) + {mk}({self.rng.choice(vs)}, "
                      f"{self.c()})({self.rng.choice(vs)})", ind)
+
+
+    def s_chained(self, vs, ind):
+        self.features.add("write into an item of an item")
+        cfg = self.fresh("cfg")
+        self.emit(f'{cfg} = {{"l": {{"w": {self.rng.choice(vs)}, "b": {self.c()}}}, '
+                  f'"r": [{self.rng.choice(vs)}, {self.expr(vs, 1)}]}}', ind)
+        self.emit(f'{cfg}["l"]["b"] = {self.expr(vs, 1)}', ind)
+        self.emit(f'{cfg}["r"][1] = {cfg}["r"][0] * {cfg}["l"]["b"]', ind)
+        self.new(vs, f'np.tanh({cfg}["l"]["w"] + {cfg}["r"][1])', ind)
+
+    def s_chained_loop(self, vs, ind):
+        self.features.add("writes into rows in a loop")
+        rows = self.fresh("rows")
+        a, b = self.rng.choice(vs), self.rng.choice(vs)
+        self.emit(f"{rows} = [[{a}, {b}], [{b}, {self.expr(vs, 1)}]]", ind)
+        self.emit("for i in range(2):", ind)
+        self.emit(f"    {rows}[i][1] = np.sin({rows}[i][0] * {self.rng.choice(vs)}) "
+                  f"+ {rows}[i][1]", ind)
+        self.new(vs, f"{rows}[0][1] * {rows}[1][1]", ind)
+
+    def s_entry_iadd(self, vs, ind):
+        self.features.add("in-place update of a dict entry")
+        d = self.fresh("d")
+        self.emit(f'{d} = {{"s": {self.expr(vs, 1)} + np.zeros(3), "n": 0.0}}', ind)
+        self.emit(f'{d}["s"] += {self.expr(vs, 1)}', ind)
+        self.emit(f'{d}["n"] += np.sum({d}["s"])', ind)
+        self.new(vs, f'{d}["s"] * 0.5 + {d}["n"] * 0.1', ind)
+
+    def s_dict_sgd(self, vs, ind):
+        self.features.add("dict comprehension update")
+        ps, gs = self.fresh("ps"), self.fresh("gs")
+        self.emit(f'{ps} = {{"w": {self.rng.choice(vs)}, "b": {self.expr(vs, 1)}}}', ind)
+        self.emit(f"{gs} = {{k: np.cos(v * {self.rng.choice(vs)}) for k, v in {ps}.items()}}",
+                  ind)
+        self.emit(f"{ps} = {{k: v - 0.1 * {gs}[k] for k, v in {ps}.items()}}", ind)
+        self.new(vs, f'np.tanh({ps}["w"] * {self.rng.choice(vs)} + {ps}["b"])', ind)
 
 
 def generate_real(seed: int) -> RealProgram:

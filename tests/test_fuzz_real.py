@@ -15,7 +15,7 @@ pytest.importorskip("scipy")  # the programs call SciPy, an optional dependency
 
 import fuzz_real  # noqa: E402
 
-SEEDS = [0, 3, 5, 6, 7, 16, 27, 42, 1114, 2001, 2024, 2077]
+SEEDS = [0, 3, 5, 6, 7, 16, 27, 42, 1114, 2001, 2024, 2077, 20003, 20011, 20029, 20042]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
