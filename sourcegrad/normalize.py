@@ -620,6 +620,25 @@ class Normalizer:
 
         if b in self.params:
             refuse(f"{b} is passed in: the caller's object would change")
+        sharers = self.chained_sharers(fdef, b, aug, before, names_of, refuse)
+        sharers.discard(b)
+        for x in list(sharers):
+            sharers |= _aliases(x, [(t, u) for t, u, n in copies])
+        sharers.discard(b)
+        for p in self.params:
+            if p in sharers:
+                refuse(f"{b}[...] may be an object of {p}, which the caller passed in")
+        for n in loads:
+            if n.id in sharers and (n.lineno > aug.lineno or any(
+                    lp is x for x in in_loops.get(id(n), ()) for lp in enclosing)):
+                refuse(f"{b}[...] may be the object {n.id} holds, and {n.id} is read "
+                       f"afterwards; sourcegrad would change a copy, not what {n.id} holds")
+
+    def chained_sharers(self, fdef, b, aug, before, names_of, refuse):
+        """The names that may hold an item of the container ``b`` when ``aug`` writes
+        into it: those its items were built from and those read out of it before
+        (see check_chained_write); ``refuse`` when ``b`` is bound other than by a
+        display."""
         displays = (gast.List, gast.Tuple, gast.Dict, gast.ListComp, gast.DictComp)
         sharers = set()
         for n in astutil.walk(fdef):
@@ -649,18 +668,7 @@ class Normalizer:
             elif isinstance(n, gast.Expr) and self.list_update(n) \
                     and self.list_update(n)[0] == b:
                 sharers |= names_of(n.value.args[0])  # b.append(lst)
-        sharers.discard(b)
-        for x in list(sharers):
-            sharers |= _aliases(x, [(t, u) for t, u, n in copies])
-        sharers.discard(b)
-        for p in self.params:
-            if p in sharers:
-                refuse(f"{b}[...] may be an object of {p}, which the caller passed in")
-        for n in loads:
-            if n.id in sharers and (n.lineno > aug.lineno or any(
-                    lp is x for x in in_loops.get(id(n), ()) for lp in enclosing)):
-                refuse(f"{b}[...] may be the object {n.id} holds, and {n.id} is read "
-                       f"afterwards; sourcegrad would change a copy, not what {n.id} holds")
+        return sharers
 
     def entry_holders(self, d, holds, copies, what, aug):
         """Names that may hold the arrays of the dict ``d``'s entries (``holds``: what

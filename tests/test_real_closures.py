@@ -150,7 +150,8 @@ def nested_lambda_factory(x, w):
 
 
 @pytest.mark.parametrize("fn", [
-    nested_factory, nested_lambda_factory, closure_returned, lambda_returned, factory_defaults, factory_in_loop,
+    nested_factory, nested_lambda_factory, closure_returned, lambda_returned, factory_defaults,
+    factory_in_loop,
     factory_called_directly, factory_of_partial, factory_of_recursive, factory_through_map,
     factory_with_inner_calls, factory_passed_to_helper, factory_of_another_module,
 ], ids=lambda f: f.__name__)
