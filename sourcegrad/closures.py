@@ -13,8 +13,19 @@ The normalizer then inlines each call ``step(a)`` in place (``Normalizer.inline`
 the nested function's parameters and locals become fresh names, the names it
 reads from the enclosing function are read where the call runs (Python's late
 binding), so gradient flows to the enclosing values it closes over as to any
-other operand. A nested function used as a value (returned, passed to a helper
-other than ``map``) or calling itself is refused by name.
+other operand. The same holds for
+
+* a function of yours that is passed a nested function (``apply_twice(step,
+  h)``, :func:`helper_def`) or that makes and returns one (``g = make(w)``,
+  :func:`factory_def`): inlined too; one of another module has the names it
+  reads from its module bound to what they denote there, and the derivative
+  guarded on them;
+* nested functions calling themselves or each other: lifted into functions of
+  their own (:func:`lift`, :func:`recursion_groups`);
+* ``d = scipy.stats.norm(m, s)``: a frozen distribution, kept like a partial
+  whose methods are the distribution's with ``m`` and ``s``.
+
+A nested function used as a value anywhere else is refused by name.
 """
 from __future__ import annotations
 
