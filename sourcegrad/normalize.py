@@ -1266,10 +1266,10 @@ class Normalizer:
                              "define it at module level and pass the values it reads as "
                              "arguments")
         if isinstance(node, gast.Name):
-            if node.id in self.rename:
-                return name(self.rename[node.id])
             if getanno(node, "runtime") is not None:
                 return node  # a name of another module's inlined helper (closures)
+            if node.id in self.rename:
+                return name(self.rename[node.id])
             return name(node.id)
         if isinstance(node, gast.Constant):
             return node

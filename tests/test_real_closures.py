@@ -786,3 +786,15 @@ def test_when_closures_read_their_values(fn):
 @needs_scipy
 def test_a_frozen_distribution_keeps_its_parameters():
     both(frozen_binds_early, X, W)
+
+
+def helper_global_named_like_a_local(x, w):
+    scale = w * 2.0
+    scale = scale + x  # renamed (scale_1) by normalization
+    def f(v):
+        return np.sin(v * w)
+    return np.sum(real_helpers.apply_with_scale(f, x) * scale)
+
+
+def test_another_modules_names_keep_their_meaning():
+    both(helper_global_named_like_a_local, X, W)
