@@ -35,9 +35,9 @@ ANNOTATIONS = {a.key: a for a in (
                "parameter's default (pipeline.actual_defaults): the pipeline binds "
                "the name to it in the generated code's environment"),
     Annotation("guards", "FunctionDef", "normalize", "pipeline",
-               "(namespace, name, object) for each name of another module that an "
-               "inlined function of that module read (closures): the derivative stays "
-               "valid while each name still denotes its object"),
+               "(namespace, name, mode, object) for each module name an inlined "
+               "function of yours read (closures): the derivative stays valid while "
+               "each name still denotes that object (mode 'is') or one of that type"),
     Annotation("copy_first", "AugAssign", "normalize", "normalize",
                "an in-place update of a value that may alias an input: copy it first"),
     Annotation("note", "Expr", "reverse", "codegen, optimize, reverse",

@@ -66,7 +66,7 @@ class Nested:
     keywords: dict = field(default_factory=dict)
     factory: bool = False   # a function returning a nested function (factory_def)
     frozen: bool = False    # a frozen SciPy distribution: partial_of is the distribution
-    guards: list = field(default_factory=list)  # (namespace, name, object) it was read under
+    guards: list = field(default_factory=list)  # (namespace, name, mode, object) read under
 
 
 # methods of a frozen distribution taking the point first, and taking nothing
@@ -235,25 +235,29 @@ def _same_module_tree(parsed, fn, generator=False, node=None):
     tree = astutil.copy_tree(other.tree)
     if tree.decorator_list:
         return None
-    if same:
-        if other.filename != parsed.filename or other.colshift != parsed.colshift:
-            return None
-        shift = other.firstline - parsed.firstline
-        for n in astutil.walk(tree):
-            for attr in ("lineno", "end_lineno"):
-                if getattr(n, attr, None) is not None:
-                    setattr(n, attr, getattr(n, attr) + shift)
-        return tree, other, []
-    guards = _rebind_globals(tree, fn, parsed)
+    if same and (other.filename != parsed.filename or other.colshift != parsed.colshift):
+        return None
+    guards = _rebind_globals(tree, fn, parsed, same)
     if guards is None:
         return None
-    for n in astutil.walk(tree):
-        for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
-            if hasattr(n, attr):
-                setattr(n, attr, getattr(node, attr, None))
-    if fn.__globals__.get(fn.__name__) is fn:  # gh.helper redefined: derived afresh
-        guards.append((fn.__globals__, fn.__name__, fn))
+    _relocate(tree, other.firstline - parsed.firstline if same else node)
+    if fn.__globals__.get(fn.__name__) is fn:  # mod.helper redefined: derived afresh
+        guards.append((fn.__globals__, fn.__name__, "is", fn))
     return tree, other, guards
+
+
+def _relocate(tree, where):
+    """Lines of a function of the same file renumbered (``where``: the shift), or
+    every node of another module's placed at the call ``where``."""
+    for n in astutil.walk(tree):
+        if isinstance(where, int):
+            for attr in ("lineno", "end_lineno"):
+                if getattr(n, attr, None) is not None:
+                    setattr(n, attr, getattr(n, attr) + where)
+        else:
+            for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+                if hasattr(n, attr):
+                    setattr(n, attr, getattr(where, attr, None))
 
 
 def _user_module(fn) -> bool:
@@ -269,22 +273,34 @@ _LIBRARY_MODULES = {"numpy", "scipy", "sourcegrad", "autograd", "jax", "dask", "
                     "numba"}
 
 
-def _rebind_globals(tree, fn, parsed):
-    """Annotate the names ``tree`` (``fn``'s, of another module) reads from its module
-    with the objects they denote there; the guards (namespace, name, object) under
-    which that holds, or None when a name cannot be so bound (a builtin's name the
-    caller's module rebinds, a name bound nowhere)."""
+def _rebind_globals(tree, fn, parsed, same):
+    """The names ``tree`` (``fn``'s) reads from its module, made to mean in the
+    differentiated function what they mean there: annotated with the objects they
+    denote (``runtime``) when ``fn`` is of another module, or when the
+    differentiated function binds a local of the same name.  Returns the guards
+    (namespace, name, mode, object) under which that holds, or None when a name
+    is bound nowhere."""
     guards = []
     bound = {n.id for n in astutil.walk(tree) if isinstance(n, gast.Name)
              and isinstance(n.ctx, (gast.Store, gast.Param))}
     bound |= {n.name for n in astutil.walk(tree) if isinstance(n, gast.FunctionDef)}
+    caller = {n.id for n in astutil.walk(parsed.tree) if isinstance(n, gast.Name)
+              and isinstance(n.ctx, (gast.Store, gast.Param))}
     for n in astutil.walk(tree):
         if not isinstance(n, gast.Name) or not isinstance(n.ctx, gast.Load) or n.id in bound:
             continue
         if n.id in fn.__globals__:
-            setanno(n, "runtime", fn.__globals__[n.id])
-            guards.append((fn.__globals__, n.id, fn.__globals__[n.id]))
-        elif not hasattr(builtins, n.id) or n.id in parsed.globals:
+            obj = fn.__globals__[n.id]
+            fixed = not same or n.id in caller
+            if fixed:
+                setanno(n, "runtime", obj)
+            live = callable(obj) or isinstance(obj, (types.ModuleType, type))
+            guards.append((fn.__globals__, n.id, "is" if fixed or live else "type",
+                           obj if fixed or live else type(obj)))
+        elif hasattr(builtins, n.id):
+            if n.id in caller or n.id in parsed.globals:
+                setanno(n, "runtime", getattr(builtins, n.id))
+        else:
             return None
     return guards
 

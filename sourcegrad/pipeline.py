@@ -705,7 +705,7 @@ def front(fn, spec: Spec, trace=_no_trace):
     ctx = Context(parsed, namer, spec, locals_, mentioned)
     # names of another module's functions inlined (closures): valid while they denote
     # what they denoted
-    ctx.guards += [(home, key, "is", obj) for home, key, obj in getanno(tree, "guards", ())]
+    ctx.guards += list(getanno(tree, "guards", ()))
     for n in helpers:
         n.id = ctx.env_name(n.id, getanno(n, "runtime"))
     return parsed, namer, tree, ctx

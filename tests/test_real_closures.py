@@ -798,3 +798,38 @@ def helper_global_named_like_a_local(x, w):
 
 def test_another_modules_names_keep_their_meaning():
     both(helper_global_named_like_a_local, X, W)
+
+
+# -- an inlined function of yours reads its module's globals, not the caller's locals -------
+
+SCALE = 3.0
+
+
+def make_scaled_by_global(a):
+    def f(v):
+        return v * a * SCALE
+    return f
+
+
+def apply_scaled_by_global(fn, v):
+    return fn(v) * SCALE
+
+
+def generate_scaled_by_global(a):
+    for k in range(2):
+        yield a * SCALE * k
+
+
+def shadowing_caller(x, w):
+    SCALE = w * 2.0  # a local named like the module's global the helpers read
+    g = make_scaled_by_global(x)
+    def f(v):  # noqa: E306
+        return v * x
+    s = np.sum(g(w) + apply_scaled_by_global(f, w))
+    for v in generate_scaled_by_global(x):
+        s = s + np.sum(v)
+    return s + np.sum(SCALE)
+
+
+def test_inlined_helpers_read_their_module_not_the_callers_locals():
+    both(shadowing_caller, X, W)
