@@ -54,6 +54,17 @@ def _make_lin(a, b=0.25):
     return lambda v: a * v + b
 
 
+GAIN = 0.7
+
+
+def _gained(fn, v):
+    return fn(v) * GAIN
+
+
+def _make_gained(a):
+    return lambda v: np.tanh(a * v) * GAIN
+
+
 def _make_affine(a, b):
     return functools.partial(_affine, a, b)
 
@@ -137,7 +148,7 @@ class RealGen:
              "mutual", "other_module", "with_return", "default", "dict_loop",
              "frozen_nested", "gen_zip", "factory_partial", "dictcomp", "late",
              "early_capture", "comp_if", "map2", "nested_factory", "chained",
-             "chained_loop", "entry_iadd", "dict_sgd")
+             "chained_loop", "entry_iadd", "dict_sgd", "shadow")
 
     def new(self, vs, value, ind, base="a"):
         v = self.fresh(base)
@@ -474,6 +485,17 @@ class RealGen:
                   ind)
         self.emit(f"{ps} = {{k: v - 0.1 * {gs}[k] for k, v in {ps}.items()}}", ind)
         self.new(vs, f'np.tanh({ps}["w"] * {self.rng.choice(vs)} + {ps}["b"])', ind)
+
+
+    def s_shadow(self, vs, ind):
+        self.features.add("a local named like a helper's global")
+        f, g = self.fresh("f"), self.fresh("g")
+        self.emit(f"GAIN = {self.expr(vs, 1)}", ind)
+        self.emit(f"def {f}(v):", ind)
+        self.emit(f"    return np.sin(v * {self.rng.choice(vs)})", ind)
+        self.emit(f"{g} = _make_gained({self.rng.choice(vs)})", ind)
+        vs.append("GAIN")
+        self.new(vs, f"_gained({f}, {self.rng.choice(vs)}) + {g}({self.rng.choice(vs)})", ind)
 
 
 def generate_real(seed: int) -> RealProgram:
