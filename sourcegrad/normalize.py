@@ -106,7 +106,7 @@ def is_atom(node) -> bool:
     return isinstance(node, (gast.Name, gast.Constant))
 
 
-def assigned_names(stmts, lists=False) -> set:
+def assigned_names(stmts, lists=False, dicts=()) -> set:
     """Names bound by assignment or for-targets anywhere in ``stmts``; with
     ``lists``, also lists grown by ``lst.append(...)`` or shrunk by
     ``v = lst.pop()``, and dicts whose entry is written (``d["k"] = v``; normalization
@@ -129,8 +129,8 @@ def assigned_names(stmts, lists=False) -> set:
             elif lists and isinstance(n, (gast.Assign, gast.AugAssign)):
                 t = n.targets[0] if isinstance(n, gast.Assign) else n.target
                 if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
-                        and _entry_key(t.slice):
-                    out.add(t.value.id)  # d["k"] = v rebinds d (set_entry)
+                        and (_entry_key(t.slice) or t.value.id in dicts):
+                    out.add(t.value.id)  # d["k"] = v, d[k] = v rebinds d (set_entry)
     return out
 
 
@@ -339,6 +339,7 @@ class Normalizer:
     # -- entry --------------------------------------------------------------
     def run(self, fdef):
         self.bindings = closures.bindings(fdef.body)
+        self.dict_names = _dict_names(fdef)  # d[k] = v on these: set_entry, any key
         self.nested = closures.extract(self.parsed, self.namer, fdef)
         params = [a.id for a in fdef.args.args + fdef.args.posonlyargs + fdef.args.kwonlyargs]
         if fdef.args.vararg is not None:
@@ -358,7 +359,8 @@ class Normalizer:
             self.locals |= assigned_names(fdef.body)
         for s in fdef.body:
             if isinstance(s, (gast.If, gast.For, gast.While)):
-                self.multi |= assigned_names([s], lists=True) & self.locals
+                self.multi |= assigned_names([s], lists=True, dicts=self.dict_names) \
+                    & self.locals
         body = self.block(fdef.body)
         if not body or not isinstance(body[-1], gast.Return):
             body.append(gast.Return(value=const(None)))
@@ -976,7 +978,9 @@ class Normalizer:
                 self.assign_to(t, item)
             return
         if isinstance(target, gast.Subscript):
-            if isinstance(target.value, gast.Name) and _entry_key(target.slice):
+            if isinstance(target.value, gast.Name) and (
+                    _entry_key(target.slice) or target.value.id in self.dict_names
+                    and not isinstance(target.slice, (gast.Slice, gast.Tuple))):
                 # d["k"] = v  ->  d = set_entry(d, "k", v): a dict is a value, as a list is
                 self.assign_to(name(target.value.id, gast.Store()), gast.Call(
                     func=runtime_name("set_entry"), args=[name(target.value.id), target.slice,
@@ -1390,6 +1394,7 @@ class Normalizer:
         self.multi.add(items)
         self.locals.add(items)
         if isinstance(node, gast.DictComp):
+            self.dict_names.add(items)
             self.emit(assign(items, gast.Call(func=runtime_name("make_dict"), args=[],
                                               keywords=[])))
             body = [gast.Assign(targets=[gast.Subscript(value=name(items), slice=node.key,

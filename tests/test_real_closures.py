@@ -833,3 +833,23 @@ def shadowing_caller(x, w):
 
 def test_inlined_helpers_read_their_module_not_the_callers_locals():
     both(shadowing_caller, X, W)
+
+
+# -- dict entries written under keys known only at run time ---------------------------------
+
+def dict_filled_in_a_loop(x, w):
+    d = {}
+    for i, v in enumerate(x):
+        d[i] = v * w[i]
+    return d[0] * 2.0 + d[2]  # d[1] is never read
+
+
+def dict_comprehension_partly_read(x, w):
+    d = {i: v * w for i, v in enumerate([x, w, x * w])}
+    return np.sum(d[0] * 2.0)
+
+
+@pytest.mark.parametrize("fn", [dict_filled_in_a_loop, dict_comprehension_partly_read],
+                         ids=lambda f: f.__name__)
+def test_dict_entries_under_run_time_keys(fn):
+    both(fn, X, W)
