@@ -131,6 +131,8 @@ def assigned_names(stmts, lists=False, dicts=()) -> set:
                 if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
                         and (_entry_key(t.slice) or t.value.id in dicts):
                     out.add(t.value.id)  # d["k"] = v, d[k] = v rebinds d (set_entry)
+                elif _chained(t):
+                    out.add(t.value.value.id)  # b[i][j] = v rebinds b (b[i] = inner)
     return out
 
 

@@ -853,3 +853,15 @@ def dict_comprehension_partly_read(x, w):
                          ids=lambda f: f.__name__)
 def test_dict_entries_under_run_time_keys(fn):
     both(fn, X, W)
+
+
+def chained_write_in_a_branch(x, w):
+    d = {"b": np.sin(W), "a": x + 1.0}
+    if np.sum(w) < 0.5:
+        d["b"][2] = np.sum(np.sin(x * w))
+    return np.sum(d["b"] * w) + np.sum(d["a"])
+
+
+def test_write_into_an_item_of_an_item_in_a_branch():
+    both(chained_write_in_a_branch, X, W)       # the branch not taken
+    both(chained_write_in_a_branch, X, -W)      # taken
