@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import gast
 
-from sourcegrad import astutil
+from sourcegrad import astutil, refusals
 from sourcegrad.astutil import statements  # noqa: F401  (the stages import it from here)
-from sourcegrad.errors import UnsupportedSyntaxError
 from sourcegrad.normalize import OPAQUE, OPAQUE_NAMES
 from sourcegrad.annotations import getanno
 from sourcegrad.tensor import Parameter
@@ -170,8 +169,8 @@ class _Analysis:
             varied = inputs.varied
         for s in calls:
             if s.value.func.id in varied and self.callee_of(s.value)[0] == "dynamic":
-                origin = getanno(s, "origin") or s
-                raise UnsupportedSyntaxError(
+                refusals.use(
+                    self.parsed, getanno(s, "origin") or s,
                     "call of a function made from a differentiated value",
                     detail=f"{s.value.func.id!r} is a function computed from a "
                            "differentiated value (a closure returned by a helper of "
@@ -180,8 +179,7 @@ class _Analysis:
                     hint="define the function that makes the closure in the same module "
                          "as the differentiated function, returning one nested function "
                          "or lambda (inlined where it is called), or pass the values it "
-                         "reads as arguments",
-                    **self.parsed.where(origin))
+                         "reads as arguments")
 
     # -- backward: which varied values reach a seeded output ----------------------------
     def backward(self, useful):
@@ -237,13 +235,12 @@ def _refuse_if_varied(stmt, node, varied, parsed):
     if carried:
         what = OPAQUE_NAMES[type(node)]
         origin = getanno(stmt, "origin") or node
-        raise UnsupportedSyntaxError(
-            f"{what} over a differentiated value",
+        refusals.use(
+            parsed, origin, f"{what} over a differentiated value",
             detail=f"{what}s are supported only where no gradient flows through them, "
                    f"but this one reads {', '.join(carried)}",
             hint=_OPAQUE_HINTS.get(type(node), "use a for loop (appending to a list) or an "
-                                                "array operation"),
-            **parsed.where(origin))
+                                                "array operation"))
 
 
 _OPAQUE_HINTS = {
