@@ -65,10 +65,15 @@ ANNOTATIONS = {a.key: a for a in (
 _PREFIX = "sg_"
 
 
+_ATTRS = {key: _PREFIX + key for key in ANNOTATIONS}  # key -> the attribute holding it
+
+
 def _attr(key: str) -> str:
-    if key not in ANNOTATIONS:
-        raise KeyError(f"undeclared annotation {key!r}: declare it in sourcegrad.annotations")
-    return _PREFIX + key
+    try:
+        return _ATTRS[key]
+    except KeyError:
+        raise KeyError(f"undeclared annotation {key!r}: declare it in "
+                       f"sourcegrad.annotations") from None
 
 
 def setanno(node, key: str, value=True):
@@ -79,7 +84,10 @@ def setanno(node, key: str, value=True):
 
 def getanno(node, key: str, default=None):
     """``node``'s annotation ``key``, or ``default``."""
-    return getattr(node, _attr(key), default)
+    try:
+        return getattr(node, _ATTRS[key], default)
+    except KeyError:
+        return getattr(node, _attr(key), default)
 
 
 def copyanno(source, target, key: str):

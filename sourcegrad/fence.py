@@ -40,12 +40,14 @@ def fence(parsed) -> None:
     top = parsed.tree
     # `if (c := test):` / `elif (c := test):`: normalized to `c = test; if c:` (generated
     # code writes an if/elif chain so)
-    tests = {id(n.test) for n in astutil.walk(top) if isinstance(n, gast.If)
-             and isinstance(n.test, gast.NamedExpr) and isinstance(n.test.target, gast.Name)}
+    tests = set()  # (the walk reaches an if before its test)
     for node in astutil.walk(top):
         if node is top or id(node) in tests:
             continue
         kind = type(node)
+        if kind is gast.If and isinstance(node.test, gast.NamedExpr) \
+                and isinstance(node.test.target, gast.Name):
+            tests.add(id(node.test))
         if kind in _REFUSED:
             what, hint = _REFUSED[kind]
             refusals.syntax(parsed, node, what, hint=hint)

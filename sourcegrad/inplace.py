@@ -689,9 +689,10 @@ class InPlaceCheck:
                 isinstance(n, gast.Assign) and (isinstance(n.value, _DISPLAYS)
                                                 or self.new_container(n.value)))])
             self.refuse_callers_dict(fdef, aug, a, same | {a})
-        if aliases and u.kind == "item" and not u.entry:
+        if (aliases or a in self.params) and u.kind == "item" and not u.entry:
             # no other name is read afterwards, but the backward sweep may read
-            # one (an operand, a result it keeps): the write goes into a copy
+            # one (an operand, a result it keeps), or it is the caller's array or
+            # list: the write goes into a copy (the caller's input is left as it was)
             setanno(aug, "copy_first", True)
 
     def new_container(self, v) -> bool:

@@ -39,8 +39,19 @@ UNARYOPS = {gast.USub: operator.neg, gast.UAdd: operator.pos}
 
 
 class Acc:
-    def __init__(self, name, expr):
-        self.name, self.expr = name, expr
+    """``fresh``: ``expr`` is a tree nothing else holds (an inlined rule's), so its
+    first resolution may take it as it is instead of a copy."""
+
+    def __init__(self, name, expr, fresh=False):
+        self.name, self.expr, self.fresh = name, expr, fresh
+
+    def take(self):
+        """``expr`` for one statement of the backward sweep: a loop's items are
+        resolved more than once, so every use but a fresh tree's first is a copy."""
+        if self.fresh:
+            self.fresh = False
+            return self.expr
+        return copy_tree(self.expr)
 
 
 class Kill:
@@ -191,6 +202,7 @@ class Reverser:
                     walk(s.body, True)
 
         walk(self.tree.body, False)
+        walk = None  # (it refers to itself: the cycle would outlive this call)
         params = {a.id for a in self.tree.args.args + self.tree.args.kwonlyargs
                   + self.tree.args.posonlyargs}
         return {n for n, c in count.items() if c > 1 or (n in params and c > 0)}
@@ -916,7 +928,7 @@ class Instantiator:
                     continue
                 if arg is None or not self.rev.active(arg):
                     continue
-                items.append(Acc(arg.id, self.expr(st.value)))
+                items.append(Acc(arg.id, self.expr(st.value), fresh=True))
             elif isinstance(t, gast.Name):
                 new = self.rev.namer.fresh(t.id)
                 value = self.expr(st.value)
@@ -1026,9 +1038,9 @@ class Resolver:
         dn = self.rev.d(it.name)
         if it.name in init:
             helper = self.rev.ctx.env_name("add_adjoints", runtime.add_adjoints)
-            value = call(helper, dn, copy_tree(it.expr))
+            value = call(helper, dn, it.take())
         else:
-            value = copy_tree(it.expr)
+            value = it.take()
             init.add(it.name)
         return gast.If(test=self.rev.wanted(it.name), body=[pure(assign(dn, value))],
                        orelse=[])
@@ -1038,12 +1050,12 @@ class Resolver:
         dn = self.rev.d(it.name)
         if it.name in init and it.name in self.rev.containers:
             helper = self.rev.ctx.env_name("add_adjoints", runtime.add_adjoints)
-            return pure(assign(dn, call(helper, dn, copy_tree(it.expr))))
+            return pure(assign(dn, call(helper, dn, it.take())))
         if it.name in init:
             return pure(assign(dn, gast.BinOp(left=name(dn), op=gast.Add(),
-                                              right=copy_tree(it.expr))))
+                                              right=it.take())))
         init.add(it.name)
-        return pure(assign(dn, copy_tree(it.expr)))
+        return pure(assign(dn, it.take()))
 
     def branch(self, it, init):
         """A reversed ``if``: an adjoint set in one branch is zeroed in the other."""

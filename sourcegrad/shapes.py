@@ -350,6 +350,10 @@ _SHAPE_ONLY = {len, np.shape, np.ndim, np.size}
 def broadcast(a, b):
     if not isinstance(a, tuple) or not isinstance(b, tuple):
         return TOP
+    if a == b or not b:  # the common cases, without NumPy's overhead
+        return a
+    if not a:
+        return b
     try:
         return tuple(np.broadcast_shapes(a, b))
     except ValueError:

@@ -1285,6 +1285,8 @@ class WideGen(Gen):
                 # length: the shortest of the paths; a rebound list is a new object
                 v = sc.lists[n]
                 v[1] = min(v[1], lists[n][1])
+                if lists[n][2] == "input":
+                    v[2] = "input"  # the caller's list on another path
                 if v[3] != lists[n][3]:
                     v[3] = self.fresh("g")
         for n in list(sc.dicts):

@@ -522,3 +522,20 @@ def test_second_derivative_through_writes(inner):
         return np.sum(g(v) ** 2)
 
     check_grads(outer, X)
+
+
+_LIST_HESSIAN = pytest.mark.xfail(
+    strict=True, reason="open: forward mode over a gradient whose adjoint is a list adds "
+                        "the adjoint lists as arrays (shapes (2, 3) and (2, 2))")
+
+
+@pytest.mark.parametrize("inner", [pytest.param(f, marks=_LIST_HESSIAN)
+                                   if f is writes_into_a_list else f for f in WRITES],
+                         ids=[f.__name__ for f in WRITES])
+def test_hessian_through_writes(inner):
+    # forward over reverse: the tangents of save_item/restore_item/set_entry
+    h = sg.hessian(inner)(X)
+    g = sg.grad(inner)
+    eps = 1e-6
+    fd = np.stack([(g(X + eps * e) - g(X - eps * e)) / (2 * eps) for e in np.eye(3)], 1)
+    np.testing.assert_allclose(h, fd, rtol=1e-5, atol=1e-6)

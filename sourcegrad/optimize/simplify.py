@@ -101,6 +101,11 @@ class _Fold(NodeTransformer):
                 return node
         if not self.identities:
             return node
+        if op is gast.Add and isinstance(right, gast.UnaryOp) and isinstance(right.op, gast.USub):
+            # d + -e -> d - e (the same number: one operation fewer)
+            node.op, node.right = gast.Sub(), right.operand
+            self.changed = True
+            return node
         # an operand of arithmetic may be anything: the result is a new value
         inner = getanno(node, "operand", False)
         if _num(right) and (op in (gast.Add, gast.Sub) and right.value == 0
@@ -269,6 +274,7 @@ def _dce(fdef, keep_names, names):
             return out
 
         fdef.body = sweep(fdef.body)
+    sweep = None  # (it refers to itself: the cycle would keep the tree from being freed)
     return fdef
 
 
@@ -355,7 +361,9 @@ def _copy_propagate(fdef, protected, names, touched=None):
 
     # One pass is enough: a copy's reads all come after it in its block, so
     # propagating it changes only statements the pass has yet to reach.
-    return block(fdef.body)
+    changed = block(fdef.body)
+    block = None  # (it refers to itself: the cycle would keep the tree from being freed)
+    return changed
 
 
 def _propagate(body, i, a, b, loads_total, names, touched=None):
@@ -441,7 +449,7 @@ def _merge_ifs(body, names):
     return out
 
 
-def _inline(fdef, pure_call, protected, names):
+def _inline(fdef, pure_call, protected, names, touched=None):
     """Put a value used once back into the expression that uses it.
 
     ``a = X @ W; h = np.tanh(a + b)`` becomes ``h = np.tanh(X @ W + b)``: the
@@ -498,9 +506,12 @@ def _inline(fdef, pure_call, protected, names):
                 use.value = s.value
             else:
                 _substitute(use.value, t, s.value)
+            if touched is not None:
+                touched.append(use)
             del body[i]
 
     block(fdef.body)
+    block = None  # (it refers to itself: the cycle would keep the tree from being freed)
     return fdef
 
 
@@ -535,7 +546,7 @@ def _fresh(value):
 
 
 def _in_place(fdef, arrays, scatter=None):  # noqa: C901 (29; to split)
-    """``d = d + e`` becomes ``d += e`` where ``d`` owns its array.
+    """``d = d + e`` becomes ``d += e`` (``d = d - e``: ``d -= e``) where ``d`` owns its array.
 
     ``arrays``: {adjoint: primal} for adjoints known to hold a float array of
     their primal's full shape; ``scatter(e, primal)``: whether ``e`` is
@@ -579,7 +590,7 @@ def _in_place(fdef, arrays, scatter=None):  # noqa: C901 (29; to split)
     def accumulation(st, v):
         return isinstance(st, gast.Assign) and len(st.targets) == 1 \
             and isinstance(st.targets[0], gast.Name) and st.targets[0].id == v \
-            and isinstance(st.value, gast.BinOp) and isinstance(st.value.op, gast.Add) \
+            and isinstance(st.value, gast.BinOp) and isinstance(st.value.op, (gast.Add, gast.Sub)) \
             and isinstance(st.value.left, gast.Name) and st.value.left.id == v \
             and v not in _loads(st.value.right) and not getanno(st, "primal", False)
 
@@ -614,7 +625,8 @@ def _in_place(fdef, arrays, scatter=None):  # noqa: C901 (29; to split)
             continue
         for a in accs:
             e = a.value.right
-            how = scatter(e, arrays[v]) if scatter is not None else False
+            subtract = isinstance(a.value.op, gast.Sub)  # d = d - e (folded from d + -e)
+            how = scatter(e, arrays[v]) if scatter is not None and not subtract else False
             if isinstance(how, gast.AST):  # a basic index: d[i] += g
                 new = gast.AugAssign(target=gast.Subscript(
                     value=gast.Name(id=v, ctx=gast.Load(), annotation=None, type_comment=None),
@@ -629,7 +641,8 @@ def _in_place(fdef, arrays, scatter=None):  # noqa: C901 (29; to split)
                     args=[gast.Name(id=v, ctx=gast.Load(), annotation=None, type_comment=None),
                           e.args[1], e.args[2]], keywords=[]))
             else:
-                new = gast.AugAssign(target=a.targets[0], op=gast.Add(), value=e)
+                new = gast.AugAssign(target=a.targets[0],
+                                     op=gast.Sub() if subtract else gast.Add(), value=e)
             copyanno(a, new, "origin")
             swap[id(a)] = new
     if swap:
@@ -672,7 +685,10 @@ def optimize(fdef, spec=None, protected=(), pure_call=None, arrays=None, owned=N
     _dce(fdef, set(protected), names)
     _merge_copies(fdef.body, names)
     if pure_call is not None:
-        _inline(fdef, pure_call, set(protected) | _returned(fdef, names), names)
+        touched = []
+        _inline(fdef, pure_call, set(protected) | _returned(fdef, names), names, touched)
+        for st in touched:  # an operand now: `1.0 * a` inlined into `... * b` folds
+            fold.visit(st)
     if arrays:
         _in_place(fdef, dict(arrays), scatter)
     fdef.body = _merge_ifs(fdef.body, names)

@@ -350,10 +350,14 @@ class Uniform:
         if isinstance(node, gast.BinOp) and not isinstance(node.op, gast.MatMult):
             left, sl = self.slim(node.left, opaque)
             right, sr = self.slim(node.right, opaque)
-            return gast.BinOp(left=left, op=node.op, right=right), broadcast(sl, sr)
+            if left is not node.left or right is not node.right:
+                node = gast.BinOp(left=left, op=node.op, right=right)
+            return node, broadcast(sl, sr)
         if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
             operand, so = self.slim(node.operand, opaque)
-            return gast.UnaryOp(op=node.op, operand=operand), so
+            if operand is not node.operand:
+                node = gast.UnaryOp(op=node.op, operand=operand)
+            return node, so
         if isinstance(node, gast.Compare):
             parts = [self.slim(e, opaque) for e in [node.left] + node.comparators]
             shape = ()
@@ -375,7 +379,9 @@ class Uniform:
                     a, sa = self.slim(a, opaque)
                     args.append(a)
                     shape = broadcast(shape, sa)
-                return gast.Call(func=node.func, args=args, keywords=[]), shape
+                if any(a is not b for a, b in zip(args, node.args)):
+                    node = gast.Call(func=node.func, args=args, keywords=[])
+                return node, shape
         opaque.update(n.id for n in name_nodes(node) if n.id in self.lean)
         return node, sp.shape(node)
 

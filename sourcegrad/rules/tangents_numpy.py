@@ -1066,6 +1066,36 @@ def save_item(z, y, index):
     d[z] = bindex(d[y], z, index)
 
 
+@tangent(runtime.restore_item, constant=("index", "copies"))
+def restore_item(z, y, index, old, copies):
+    d[z] = trestore_item(d[y], y, index, d[old], old, z)
+
+
+def trestore_item(t, y, index, told, old, z):
+    """Tangent of ``restore_item(y, index, old, copies)``: ``y``'s tangent with
+    ``old``'s at ``index`` (a key the write added: gone)."""
+    batch = batch_size(t, told)
+    if t is None:
+        t = zero_tangent_of(y, batch)
+    if told is None and old is not runtime.ABSENT:
+        told = zero_tangent_of(old, batch)
+    if isinstance(y, np.ndarray):
+        out = np.array(t, copy=True)
+        out[(slice(None),) + (index if isinstance(index, tuple) else (index,))] = told
+        return out
+    out = dict(t) if isinstance(y, dict) else list(t)
+    if old is runtime.ABSENT:
+        del out[index]
+    else:
+        out[index] = told
+    return out
+
+
+@tangent(runtime.entry_rest, constant=("key",))
+def entry_rest(z, dz, key):
+    d[z] = runtime.entry_rest(d[dz], key)
+
+
 def item_get(t, z, key, default=None):
     """Tangent of ``x.get(key, default)`` (a dict, or a dict adjoint) from ``x``'s."""
     g = t.get(key) if t is not None else None
