@@ -63,6 +63,7 @@ def analyse(tree, parsed, active_params, seeds, weights: bool, callee_of, local)
     a.forward()
     a.refuse_opaque()
     useful = a.backward(set(n for n in seeds if n in a.varied))
+    a.refuse_varied_callees(active_params, useful)
     return Activity(a.varied, useful)
 
 
@@ -148,6 +149,37 @@ class _Analysis:
                 for n in astutil.walk(s.value):
                     if isinstance(n, OPAQUE):
                         _refuse_if_varied(s, n, self.varied, self.parsed)
+
+    def refuse_varied_callees(self, active_params, useful):
+        """A call of a function value computed from a differentiated input (``g =
+        make(w); y = g(x)``, ``make`` from another module or returning something other
+        than one nested function) would lose the gradient through the values the
+        function closes over: refused where its result reaches the output."""
+        calls = [s for s in statements(self.tree.body) if isinstance(s, gast.Assign)
+                 and isinstance(s.targets[0], gast.Name) and s.targets[0].id in useful
+                 and isinstance(s.value, gast.Call) and isinstance(s.value.func, gast.Name)
+                 and s.value.func.id in self.varied]
+        if not calls or (self.parsed.filename or "").startswith("<sourcegrad"):
+            return  # (a derivative differentiated again calls the vjp functions it saved)
+        varied = self.varied
+        if self.weights:  # only what depends on the differentiated inputs themselves
+            inputs = _Analysis(self.tree, self.parsed, active_params, False, self.callee_of,
+                               ())
+            inputs.forward()
+            varied = inputs.varied
+        for s in calls:
+            if s.value.func.id in varied and self.callee_of(s.value)[0] == "dynamic":
+                refusals.use(
+                    self.parsed, getanno(s, "origin") or s,
+                    "call of a function made from a differentiated value",
+                    detail=f"{s.value.func.id!r} is a function computed from a "
+                           "differentiated value (a closure returned by a helper of "
+                           "another module, or one of several functions); the gradient "
+                           "through the values it closes over would be lost",
+                    hint="define the function that makes the closure in the same module "
+                         "as the differentiated function, returning one nested function "
+                         "or lambda (inlined where it is called), or pass the values it "
+                         "reads as arguments")
 
     # -- backward: which varied values reach a seeded output ----------------------------
     def backward(self, useful):

@@ -34,6 +34,10 @@ ANNOTATIONS = {a.key: a for a in (
                "the sourcegrad.runtime helper this name refers to, or the value of a "
                "parameter's default (pipeline.actual_defaults): the pipeline binds "
                "the name to it in the generated code's environment"),
+    Annotation("guards", "FunctionDef", "normalize", "pipeline",
+               "(namespace, name, mode, object) for each module name an inlined "
+               "function of yours read (closures): the derivative stays valid while "
+               "each name still denotes that object (mode 'is') or one of that type"),
     Annotation("copy_first", "AugAssign", "normalize", "normalize",
                "an in-place update of a value that may alias an input: copy it first"),
     Annotation("note", "Expr", "reverse", "codegen, optimize, reverse",

@@ -121,7 +121,8 @@ _BLOCKS = {}  # statement class -> its fields holding blocks, in program order
 # the types copy.deepcopy returns as they are
 _ATOMIC = frozenset({type(None), type(Ellipsis), type(NotImplemented), int, float, bool,
                      complex, str, bytes, type, range, property, types.FunctionType,
-                     types.BuiltinFunctionType, types.CodeType, weakref.ref})
+                     types.BuiltinFunctionType, types.CodeType, types.ModuleType,
+                     weakref.ref})
 
 
 def copy_tree(node, memo=None):

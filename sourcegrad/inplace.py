@@ -310,6 +310,12 @@ def dict_names(fdef) -> set:
 
 
 
+def chained(target) -> bool:
+    """``b[i][j]`` as an assignment target (b a name): a write into an item of an item."""
+    return isinstance(target, gast.Subscript) and isinstance(target.value, gast.Subscript) \
+        and isinstance(target.value.value, gast.Name)
+
+
 def entry_key(index) -> bool:
     """Whether ``index`` is a dict key as written: a string constant (an array's
     index is never one)."""
@@ -365,7 +371,9 @@ class InPlaceCheck:
                       if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)]
         scalars = self.scalar_names(fdef)
         for u in updates:
-            if u.a not in scalars:  # a Python or NumPy scalar: `a += v` rebinds only
+            if u.kind == "chained":
+                self.check_chained(fdef, u, copies)
+            elif u.a not in scalars:  # a Python or NumPy scalar: `a += v` rebinds only
                 self.check_update(fdef, u, copies)
 
     def index(self, fdef):
@@ -393,20 +401,23 @@ class InPlaceCheck:
     # -- what changes in place ----------------------------------------------------
     def updates(self, n):
         """The Updates the node ``n`` makes (none for most nodes)."""
+        if isinstance(n, gast.Assign) and chained(n.targets[0]):
+            b = n.targets[0].value.value.id  # b[i][j] = v changes the object b[i]
+            return [Update(n, b, f"assignment into {b}[...][...]", "chained")]
         if isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Subscript) \
                 and isinstance(n.targets[0].value, gast.Name):
             a = n.targets[0].value.id  # y[i] = v writes into y's array too
             # d["k"] = v replaces an entry: a value read from another entry before
             # (y = d["a"]) is not changed by it, only another name for the dict is
             return [Update(n, a, f"assignment into {a}[...]", "item",
-                           entry=entry_key(n.targets[0].slice) or a in self.dicts)]
+                           entry=self.entry(n.targets[0]))]
         if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Subscript) \
                 and isinstance(n.target.value, gast.Name):
             a = n.target.value.id  # y[i] += v likewise; d["k"] += v changes the array
             # held at "k" in place (y = d["k"] sees it), and the caller's, if d is theirs
             update = Update(n, a, f"in-place {type(n.op).__name__.lower()}= into {a}[...]",
                             "item")
-            update.callers_dict = entry_key(n.target.slice) or a in self.dicts
+            update.callers_dict = self.entry(n.target)
             return [update]
         if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
             a = n.target.id
@@ -418,6 +429,12 @@ class InPlaceCheck:
         if isinstance(n, gast.Call):
             return self.call_updates(n)
         return []
+
+    def entry(self, target):
+        """Whether the subscript ``target`` is an entry of a dict: a string key, or any
+        key but a slice or a tuple of a name that only ever holds dicts."""
+        return entry_key(target.slice) or target.value.id in self.dicts \
+            and not isinstance(target.slice, (gast.Slice, gast.Tuple))
 
     def callee(self, call):
         """(function, parameter names or None, names it reads from this scope) of the
@@ -661,8 +678,8 @@ class InPlaceCheck:
             # read from it before (y = d["a"]) are not changed, only other names for d
             aliases = _aliases(a, [(t, v) for t, v, n in copies if before(n) and not (
                 u.entry and isinstance(n, gast.Assign) and (
-                    isinstance(n.value, _DISPLAYS) or isinstance(n.value, gast.Subscript)
-                    and entry_key(n.value.slice)))])
+                    isinstance(n.value, _DISPLAYS) or self.new_container(n.value)
+                    or isinstance(n.value, gast.Subscript) and entry_key(n.value.slice)))])
         if u.kind == "call":
             self.check_call(u, aliases | {a})
         if u.kind == "item" and isinstance(aug, gast.AugAssign):
@@ -676,13 +693,108 @@ class InPlaceCheck:
                 self.refuse_shared_read(aug, u, n.id)
         if u.callers_dict:  # the names that may be the dict itself, not held by it
             same = _aliases(a, [(t, v) for t, v, n in copies if before(n) and not (
-                isinstance(n, gast.Assign) and isinstance(n.value, _DISPLAYS))])
+                isinstance(n, gast.Assign) and (isinstance(n.value, _DISPLAYS)
+                                                or self.new_container(n.value)))])
             self.refuse_callers_dict(fdef, aug, a, same | {a})
         if (aliases or a in self.params) and u.kind == "item" and not u.entry:
             # no other name is read afterwards, but the backward sweep may read
             # one (an operand, a result it keeps), or it is the caller's array or
             # list: the write goes into a copy (the caller's input is left as it was)
             setanno(aug, "copy_first", True)
+
+    def new_container(self, v) -> bool:
+        """``dict(p)``, ``list(xs)``, ``tuple(xs)``: a new container of the same items."""
+        return isinstance(v, gast.Call) and isinstance(v.func, gast.Name) \
+            and v.func.id in _CONTAINER_BUILTINS and v.func.id not in self.locals
+
+    def check_chained(self, fdef, u, copies):
+        """Refuse ``b[i][j] = v`` unless nothing else may hold the object ``b[i]``.
+
+        Python changes the object ``b[i]`` in place; sourcegrad writes into a copy of
+        it and stores the copy in ``b[i]`` (``Normalizer.assign_chained``), which is
+        the same unless another name holds that object and is read afterwards: a name
+        it was built from (``b = {"a": lst}``), one read out of ``b`` (``t = b["a"]``),
+        a copy or alias of ``b``, or the caller's (``b`` a parameter, or bound other
+        than by a display)."""
+        aug, b = u.node, u.a
+        enclosing = self.in_loops.get(id(aug), [])
+
+        def before(node):
+            return node.lineno < aug.lineno or any(
+                any(lp is x for x in self.in_loops.get(id(node), ())) for lp in enclosing)
+
+        def refuse(detail):
+            self.refuse(aug, u.what, detail=detail,
+                        hint=f"build the inner value as a name of its own, change it, then "
+                             f"store it: inner = list({b}[i]); inner[j] = v; {b}[i] = inner")
+
+        if b in self.params:
+            refuse(f"{b} is passed in: the caller's object would change")
+        sharers = self.chained_sharers(fdef, b, aug, before, refuse) - {b}
+        for x in list(sharers):
+            sharers |= _aliases(x, [(t, v) for t, v, n in copies])
+        sharers.discard(b)
+        for p in self.params:
+            if p in sharers:
+                refuse(f"{b}[...] may be an object of {p}, which the caller passed in")
+        for n in self.loads:
+            if n.id in sharers and (n.lineno > aug.lineno or any(
+                    lp is x for x in self.in_loops.get(id(n), ()) for lp in enclosing)):
+                refuse(f"{b}[...] may be the object {n.id} holds, and {n.id} is read "
+                       f"afterwards; sourcegrad would change a copy, not what {n.id} holds")
+
+    def chained_sharers(self, fdef, b, aug, before, refuse):
+        """The names that may hold an item of the container ``b`` when ``aug`` writes
+        into it: those its items were built from and those read out of it before
+        (see check_chained); ``refuse`` when ``b`` is bound other than by a display."""
+        displays = (gast.List, gast.Tuple, gast.Dict, gast.ListComp, gast.DictComp)
+        sharers = set()
+        for n in astutil.walk(fdef):
+            if isinstance(n, gast.Assign):
+                t, v = n.targets[0], n.value
+                if isinstance(t, gast.Name) and t.id == b:
+                    if not isinstance(v, displays) and not (
+                            isinstance(v, gast.Call) and isinstance(v.func, gast.Name)
+                            and v.func.id == "dict" and not v.args):
+                        refuse(f"{b} is bound from something other than a display "
+                               f"(it may hold objects other names hold)")
+                    items = v.values if isinstance(v, gast.Dict) else \
+                        v.elts if isinstance(v, (gast.List, gast.Tuple)) else \
+                        [k.value for k in v.keywords] if isinstance(v, gast.Call) else []
+                    for e in items:  # a display of its own is a new object
+                        if not isinstance(e, displays):
+                            sharers |= self.names_of(e)
+                elif isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
+                        and t.value.id == b:
+                    if not isinstance(v, displays):
+                        sharers |= self.names_of(v)  # b[k] = lst
+                elif before(n) and n is not aug and self.may_hold_items(v, b):
+                    sharers |= {x.id for x in astutil.name_nodes(t)
+                                if isinstance(x.ctx, gast.Store)}  # t = b["a"], c = b
+            elif isinstance(n, gast.For) and before(n) and self.may_hold_items(n.iter, b):
+                sharers |= {x.id for x in astutil.name_nodes(n.target)}
+            elif isinstance(n, gast.Expr) and self.list_update(n) \
+                    and self.list_update(n)[0] == b:
+                sharers |= self.names_of(n.value.args[0])  # b.append(lst)
+        return sharers
+
+    def may_hold_items(self, v, b) -> bool:
+        """Whether the value ``v`` may be, or hold, ``b`` or the objects ``b`` holds: ``b``
+        itself, ``b["a"]``, ``[b]``, a shallow copy (``dict(b)``, ``{**b}``, ``b.copy()``,
+        ``list(b.values())``)."""
+        if b in self.names_of(v):
+            return True
+        if not any(isinstance(x, gast.Name) and x.id == b for x in astutil.walk(v)):
+            return False
+        if isinstance(v, (gast.Dict, gast.List, gast.Tuple, gast.ListComp, gast.DictComp,
+                          gast.GeneratorExp)):
+            return True
+        if isinstance(v, gast.Call):
+            f = v.func
+            return isinstance(f, gast.Name) and f.id in ("dict", "list", "tuple", "sorted",
+                                                          "reversed", "zip", "enumerate") \
+                or isinstance(f, gast.Attribute) and f.attr in ("copy", "values", "items")
+        return False
 
     def check_item_update(self, u, binders, enclosing, links):
         """``c[k] += v`` changes the array at ``c[k]`` in place: refused when ``c`` may

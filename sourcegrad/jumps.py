@@ -104,6 +104,10 @@ class Lowering:
             orelse, f2 = self.block(s.orelse, loop)
             s.body, s.orelse = body or [gast.Pass()], orelse
             return [s], f1 | f2
+        if isinstance(s, gast.With):  # the manager is left before the flag is tested
+            body, flags = self.block(s.body, loop)
+            s.body = body or [gast.copy_location(gast.Pass(), s)]
+            return [s], flags
         if isinstance(s, (gast.For, gast.While)):
             orelse, s.orelse = s.orelse, []
             out, flags, left = self.loop(s)

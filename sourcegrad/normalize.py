@@ -30,7 +30,7 @@ import numpy as np
 
 from sourcegrad import astutil, closures, inplace, refusals, runtime
 from sourcegrad.astutil import copy_tree
-from sourcegrad.inplace import LIST_METHODS, dict_names, entry_key
+from sourcegrad.inplace import LIST_METHODS, chained as _chained, entry_key
 from sourcegrad.jumps import lower_jumps
 from sourcegrad.parse import MISSING
 from sourcegrad.rules import foreign, registry
@@ -127,8 +127,11 @@ def assigned_names(stmts, lists=False, dicts=()) -> set:
                 if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) and (
                         entry_key(t.slice) or t.value.id in dicts
                         or getanno(n, "copy_first", False)):
-                    # d["k"] = v rebinds d (set_entry); a[i] = v into a copy rebinds a
+                    # d["k"] = v, d[k] = v rebind d (set_entry); a[i] = v into a copy
+                    # rebinds a
                     out.add(t.value.id)
+                elif _chained(t):
+                    out.add(t.value.value.id)  # b[i][j] = v rebinds b (b[i] = inner)
     return out
 
 
@@ -148,15 +151,17 @@ class Normalizer:
         self.nested = {}        # nested function name -> closures.Nested (inlined at calls)
         self.lifted = {}        # id(Nested) -> (lifted function, names it reads)
         self.inlining = []      # the nested functions being inlined, innermost last
+        self.guards = []        # closures.Nested.guards of the functions inlined
 
     # -- entry --------------------------------------------------------------
     def run(self, fdef):
+        self.bindings = closures.bindings(fdef.body)
+        self.dict_names = inplace.dict_names(fdef)  # d[k] = v on these: set_entry, any key
         self.nested = closures.extract(self.parsed, self.namer, fdef)
         params = [a.id for a in fdef.args.args + fdef.args.posonlyargs + fdef.args.kwonlyargs]
         if fdef.args.vararg is not None:
             params.append(fdef.args.vararg.id)
         self.rebound = assigned_names(fdef.body)
-        self.dicts = dict_names(fdef)  # d[k] = v into these sets an entry, whatever k is
         self.locals = set(params) | self.rebound
         self.params = params
         for s in fdef.body:
@@ -171,7 +176,8 @@ class Normalizer:
             self.locals |= assigned_names(fdef.body)
         for s in fdef.body:
             if isinstance(s, (gast.If, gast.For, gast.While)):
-                self.multi |= assigned_names([s], lists=True, dicts=self.dicts) & self.locals
+                self.multi |= assigned_names([s], lists=True, dicts=self.dict_names) \
+                    & self.locals
         body = self.block(fdef.body)
         if not body or not isinstance(body[-1], gast.Return):
             body.append(gast.Return(value=const(None)))
@@ -179,6 +185,8 @@ class Normalizer:
         new = gast.FunctionDef(name=fdef.name, args=fdef.args, body=body,
                                decorator_list=[], returns=None, type_comment=None,
                                type_params=[])
+        if self.guards:
+            setanno(new, "guards", self.guards)
         return gast.copy_location(new, fdef)
 
     def block(self, stmts):
@@ -259,6 +267,13 @@ class Normalizer:
                 args=[], keywords=[]))
 
     def visit_Assign(self, s):
+        t = s.targets[0]
+        if len(s.targets) == 1 and isinstance(t, gast.Name) and t.id not in self.nested \
+                and self.bindings.get(t.id) == 1:
+            made = self.factory_call(s.value)
+            if made is not None:  # g = make(w): g is the function make returns
+                self.nested[t.id] = made
+                return
         if len(s.targets) == 1:
             self.copy_first(s, s.targets[0])
             self.assign_to(s.targets[0], s.value)
@@ -345,16 +360,25 @@ class Normalizer:
             self.assign_to(t, item)
 
     def assign_subscript(self, target, value):
-        if isinstance(target.value, gast.Name) and (entry_key(target.slice)
-                                                    or target.value.id in self.dicts):
+        if isinstance(target.value, gast.Name) and (
+                entry_key(target.slice) or target.value.id in self.dict_names
+                and not isinstance(target.slice, (gast.Slice, gast.Tuple))):
             # d["k"] = v  ->  d = set_entry(d, "k", v): a dict is a value, as a list is
             self.assign_to(name(target.value.id, gast.Store()), gast.Call(
                 func=runtime_name("set_entry"), args=[name(target.value.id), target.slice,
                                                       value], keywords=[]))
             return
+        if _chained(target):
+            self.assign_chained(target, value)
+            return
+            return
         base = self.expr(target.value)
         if not isinstance(base, gast.Name):
-            self.refuse(target, "assignment into this subscript")
+            self.refuse(target, "assignment into this subscript",
+                        detail="only a write into an item, or an item of an item, of a name",
+                        hint="build the inner value as a name of its own, change it, "
+                             "then store it: inner = list(d['a']); inner[0] = v; "
+                             "d['a'] = inner")
         index = self.index(target.slice)
         val = self.atom(value, base.id + "_item")
         if isinstance(val, gast.Name) and val.id == base.id:
@@ -366,6 +390,21 @@ class Normalizer:
             val = name(copied)
         node = assign(gast.Subscript(value=base, slice=index, ctx=gast.Store()), val)
         self.emit(node)
+
+    def assign_chained(self, target, value):
+        """``b[i][j] = v`` -> ``inner = shallow_copy(b[i]); inner[j] = v; b[i] = inner``:
+        what Python computes while no other name holds ``b[i]`` (inplace checks that)."""
+        val = self.atom(value, "value")
+        inner = self.atom(gast.Subscript(value=target.value.value, slice=target.value.slice,
+                                         ctx=gast.Load()), "inner")
+        copy = self.namer.fresh("inner")
+        self.locals.add(copy)
+        self.assign_to(name(copy, gast.Store()), gast.Call(
+            func=runtime_name("shallow_copy"), args=[inner], keywords=[]))
+        self.assign_to(gast.Subscript(value=name(copy), slice=target.slice,
+                                      ctx=gast.Store()), val)
+        self.assign_to(gast.Subscript(value=name(target.value.value.id),
+                                      slice=target.value.slice, ctx=gast.Store()), name(copy))
 
     def protect(self, atom):
         """Copy a name that a later target of the same statement may rebind."""
@@ -428,8 +467,8 @@ class Normalizer:
     def visit_For(self, s):
         it = s.iter
         fn = None
-        if isinstance(it, gast.Call) and isinstance(it.func, gast.Name):
-            fn = self.parsed.resolve(it.func.id) if it.func.id not in self.locals else MISSING
+        if isinstance(it, gast.Call) and isinstance(it.func, (gast.Name, gast.Attribute)):
+            fn = self.static_value(it.func)
         target = s.target
         if isinstance(fn, types.FunctionType) and fn.__code__.co_flags & inspect.CO_GENERATOR:
             self.generator_loop(fn, s)
@@ -454,6 +493,11 @@ class Normalizer:
             return
         # any other iterable: loop over an index so the reverse sweep can
         # send each item's adjoint back to its place in the sequence
+        if fn is zip or fn is enumerate:  # for a, b in zip(gen(x), ys): gen's values
+            it = self.consume_generators(it)
+            if it.args and isinstance(it.args[0], gast.Call) \
+                    and self.static_value(it.args[0].func) is zip:
+                it.args[0] = self.consume_generators(it.args[0])
         inner = it.args[0] if fn is enumerate and len(it.args) == 1 else None
         if isinstance(inner, gast.Call) and not inner.keywords and inner.args \
                 and self.static_value(inner.func) is zip and isinstance(target, gast.Tuple) \
@@ -611,10 +655,17 @@ class Normalizer:
         self.refuse(node, f"{type(node).__name__} expression")
 
     def expr_Name(self, node, hint):
+        if getanno(node, "runtime") is not None:
+            return node  # a name of another module's inlined helper (closures)
         if node.id in self.nested:
             as_lambda = self.nested_as_lambda(self.nested[node.id], node)
             if as_lambda is not None:  # evaluated as written where no gradient flows
                 return as_lambda
+            if self.nested[node.id].frozen:
+                self.refuse(node, f"frozen distribution {node.id!r} used as a value",
+                            hint=f"call its methods where it is made ({node.id}.logpdf(x)), "
+                                 "or pass the parameters and call the distribution's "
+                                 "method with them (norm.logpdf(x, loc, scale))")
             self.refuse(node, f"nested function {node.id!r} used as a value",
                         hint="call it in place (or through map()); to pass it to a helper, "
                              "define it at module level and pass the values it reads as "
@@ -708,6 +759,17 @@ class Normalizer:
         if self.reads_locals(node) and all(
                 isinstance(k, gast.Constant) and type(k.value) in (str, int) for k in node.keys):
             return self.make_dict([k.value for k in node.keys], node.values)
+        if self.reads_locals(node) and all(
+                k is None or isinstance(k, gast.Constant) and type(k.value) in (str, int)
+                for k in node.keys):  # {**p, "w": v}
+            return self.merge_dicts([(None, v) if k is None else (k.value, v)
+                                     for k, v in zip(node.keys, node.values)])
+        return None  # evaluated as written
+
+    def expr_DictComp(self, node, hint):
+        if self.reads_locals(node):
+            # {k: e for k, v in d.items()}: a loop writing each entry into a new dict
+            return name(self.list_comprehension(node))
         return None  # evaluated as written
 
     def short_circuit(self, op, values, result):
@@ -741,15 +803,24 @@ class Normalizer:
         return any(isinstance(n, gast.Name) and n.id in self.locals for n in astutil.walk(node))
 
     def list_comprehension(self, node):
-        """[e for k in it if c] -> a loop appending to a fresh list; returns its name."""
+        """[e for k in it if c] -> a loop appending to a fresh list; {k: e for ...} -> a
+        loop writing into a fresh dict; returns its name."""
         node = copy_tree(node)
         items = self.namer.fresh("items")
         self.multi.add(items)
         self.locals.add(items)
-        self.emit(assign(items, gast.List(elts=[], ctx=gast.Load())))
-        body = [gast.Expr(value=gast.Call(
-            func=gast.Attribute(value=name(items), attr="append", ctx=gast.Load()),
-            args=[node.elt], keywords=[]))]
+        if isinstance(node, gast.DictComp):
+            self.dict_names.add(items)
+            self.emit(assign(items, gast.Call(func=runtime_name("make_dict"), args=[],
+                                              keywords=[])))
+            body = [gast.Assign(targets=[gast.Subscript(value=name(items), slice=node.key,
+                                                        ctx=gast.Store())],
+                                value=node.value, type_comment=None)]
+        else:
+            self.emit(assign(items, gast.List(elts=[], ctx=gast.Load())))
+            body = [gast.Expr(value=gast.Call(
+                func=gast.Attribute(value=name(items), attr="append", ctx=gast.Load()),
+                args=[node.elt], keywords=[]))]
         for comp in reversed(node.generators):
             for cond in reversed(comp.ifs):
                 body = [gast.If(test=cond, body=body, orelse=[])]
@@ -794,6 +865,23 @@ class Normalizer:
             return node
         return self.atom(node, "index")
 
+    def merge_dicts(self, entries):
+        """``{**p, "w": v}`` -> ``merge_dicts(p, make_dict("w", v))``: ``entries`` are
+        (key, value) pairs in order, key None for a mapping unpacked with ``**``."""
+        parts, run = [], []
+        for k, v in entries + [(None, None)]:
+            if k is not None:
+                run.append((k, v))
+                continue
+            if run:
+                made = self.make_dict([a for a, _ in run], [b for _, b in run])
+                parts.append(name(self.namer.fresh("entries")))
+                self.emit(assign(parts[-1].id, made))
+                run = []
+            if v is not None:
+                parts.append(self.atom(v, "mapping"))
+        return gast.Call(func=runtime_name("merge_dicts"), args=parts, keywords=[])
+
     def make_dict(self, keys, values):
         """``{"a": a, "b": b}`` or ``dict(a=a, b=b)`` -> ``make_dict("a", a, "b", b)``,
         whose rule gives each value the adjoint under its key."""
@@ -803,11 +891,65 @@ class Normalizer:
                                          else "item")]
         return gast.Call(func=runtime_name("make_dict"), args=args, keywords=[])
 
+    def frozen_method(self, node):
+        """``norm(m, s).logpdf(x)`` or ``d.logpdf(x)`` after ``d = norm(m, s)``: the
+        distribution's own method with the frozen parameters, ``norm.logpdf(x, m, s)``
+        (which has a rule); None when ``node`` is not such a call."""
+        func = node.func
+        if not isinstance(func, gast.Attribute) or not (
+                func.attr in closures.POINT_METHODS and len(node.args) == 1
+                or func.attr in closures.OTHER_METHODS and not node.args) \
+                or any(isinstance(a, gast.Starred) for a in node.args):
+            return None
+        base = func.value
+        if isinstance(base, gast.Name) and base.id in self.nested \
+                and self.nested[base.id].frozen:
+            frozen = self.nested[base.id]
+            dist = frozen.partial_of
+            args = [name(a) for a in frozen.args]
+            keywords = [gast.keyword(arg=k, value=name(v)) for k, v in frozen.keywords.items()]
+        elif isinstance(base, gast.Call) \
+                and closures.is_distribution(self.static_value(base.func)):
+            dist, args, keywords = base.func, base.args, base.keywords
+        else:
+            return None
+        method = gast.Attribute(value=copy_tree(dist), attr=func.attr, ctx=gast.Load())
+        return gast.copy_location(gast.Call(func=method, args=node.args + args,
+                                            keywords=keywords + node.keywords), node)
+
+    def factory_call(self, call):
+        """A call of a function of this module that makes and returns a function
+        (closures.factory_def): its body inlined here; the function it returns
+        (a closures.Nested), or None when ``call`` is not such a call."""
+        if not isinstance(call, gast.Call) or any(isinstance(a, gast.Starred) for a in call.args) \
+                or any(k.arg is None for k in call.keywords):
+            return None
+        if isinstance(call.func, gast.Name) and call.func.id in self.nested:
+            nested = self.nested[call.func.id]
+            return self.inline(nested, call) if nested.factory else None
+        callee = self.static_value(call.func)
+        if callee is MISSING:
+            return None
+        got = closures.factory_def(self.parsed, self.namer, callee, call)
+        if got is None:
+            return None
+        factory, captures = got
+        for st in captures:
+            self.visit(st)
+        return self.inline(factory, call)
+
     def call(self, node):
         """Normalize a call: inlined (a nested function, a lambda, a higher-order helper
         of this module), rewritten (map, list/tuple/dict of displays, partial, dict
         views and ``get``), or a call over atoms."""
         callee = self.static_value(node.func)
+        if _is_generator_function(callee):
+            self.refuse(node, f"call of the generator function {callee.__name__}() other "
+                              "than as what a for loop or comprehension iterates over",
+                        hint=f"loop over it (for v in {callee.__name__}(...)) or consume it "
+                             f"whole: list({callee.__name__}(...)), sum(...), zip(...)")
+        if any(callee is c for c in _GENERATOR_CONSUMERS):
+            node = self.consume_generators(node)
         for form in (self.call_inlined, self.call_container, self.call_dict_method):
             out = form(node, callee)
             if out is not None:
@@ -816,6 +958,16 @@ class Normalizer:
 
     def call_inlined(self, node, callee):
         func = node.func
+        frozen = self.frozen_method(node)
+        if frozen is not None:
+            return self.call(frozen)
+        if isinstance(func, gast.Call):
+            made = self.factory_call(func)
+            if made is not None:  # make(w)(x)
+                fresh = self.namer.fresh(made.name)
+                self.nested[fresh] = made
+                return self.call(gast.copy_location(gast.Call(
+                    func=name(fresh), args=node.args, keywords=node.keywords), node))
         if isinstance(func, gast.Name) and func.id in self.nested:
             nested = self.nested[func.id]
             if nested.partial_of is not None:
@@ -824,11 +976,15 @@ class Normalizer:
                     args=[name(a) for a in nested.args] + node.args,
                     keywords=[gast.keyword(arg=k, value=name(v))
                               for k, v in nested.keywords.items()] + node.keywords), node))
+            if nested.factory:
+                self.refuse(node, f"the function {func.id}() makes, used other than called "
+                                  "or bound to a name bound once",
+                            hint=f"g = {func.id}(...) then g(x), or {func.id}(...)(x)")
             return self.inline(nested, node)
         if isinstance(func, gast.Lambda):
             return self.inline(closures.Nested("lambda", func, closures.lambda_def(func),
                                                [p.id for p in func.args.args]), node)
-        if isinstance(func, gast.Name) and callee is not MISSING \
+        if isinstance(callee, types.FunctionType) \
                 and any(self.function_value(a) for a in node.args + [k.value for k in
                                                                     node.keywords]):
             helper = closures.helper_def(self.parsed, self.namer, callee, node)
@@ -870,6 +1026,13 @@ class Normalizer:
             return self.call(gast.copy_location(gast.Call(
                 func=gast.Attribute(value=part, attr="func", ctx=gast.Load()),
                 args=pos + node.args, keywords=kws + node.keywords), node))
+        if callee is dict and len(node.args) == 1 and self.reads_locals(node) \
+                and isinstance(node.args[0], (gast.Name, gast.Attribute, gast.Subscript,
+                                              gast.Dict)) \
+                and all(k.arg for k in node.keywords):
+            # dict(p), dict(p, w=v): a new dict of p's entries (and the keywords')
+            return self.merge_dicts([(None, node.args[0])]
+                                    + [(k.arg, k.value) for k in node.keywords])
         if self.static_value(func) is dict and not node.args and node.keywords \
                 and all(k.arg for k in node.keywords) and self.reads_locals(node):
             return self.make_dict([k.arg for k in node.keywords],
@@ -919,6 +1082,21 @@ class Normalizer:
         keywords = [gast.keyword(arg=k.arg, value=self.atom(k.value, k.arg))
                     for k in node.keywords]
         return gast.Call(func=func, args=args, keywords=keywords)
+
+    def consume_generators(self, node):
+        """``list(gen(a))``, ``sum(gen(a))``, ``zip(gen(a), gen(b))``: a call of a
+        generator function of this module passed to a function that consumes it whole
+        is the list of its values (``[v for v in gen(a)]``, whose loop inlines it)."""
+        args = []
+        for a in node.args:
+            if isinstance(a, gast.Call) and _is_generator_function(self.static_value(a.func)):
+                v = self.namer.fresh("item")
+                comp = gast.comprehension(target=name(v, gast.Store()), iter=a, ifs=[],
+                                          is_async=0)
+                a = gast.copy_location(gast.ListComp(elt=name(v), generators=[comp]), a)
+            args.append(a)
+        return gast.copy_location(gast.Call(func=node.func, args=args,
+                                            keywords=node.keywords), node)
 
     def map_as_comprehension(self, node):
         """``map(f, a, b)`` -> ``[f(v, w) for v, w in zip(a, b)]`` (a list: map's
@@ -975,8 +1153,9 @@ class Normalizer:
         """A call of a recursive nested function: a call of its lifted version (see
         closures.lift), the enclosing values it reads passed by name."""
         if id(nested) not in self.lifted:
-            self.lifted[id(nested)] = closures.lift(self.parsed, nested, self.locals,
-                                                    set(self.nested))
+            fns, free = closures.lift(self.parsed, nested, self.locals, self.nested)
+            for n, fn in fns.items():
+                self.lifted[id(self.nested[n])] = fn, free
         fn, free = self.lifted[id(nested)]
         for a in node.args + [k.value for k in node.keywords]:
             if self.function_value(a) is not None or isinstance(a, gast.Starred):
@@ -996,6 +1175,7 @@ class Normalizer:
     def inline(self, nested, node, splice=None):
         """A call of a nested function, inlined: its parameters and locals become fresh
         names, the enclosing names it reads are read here (see closures)."""
+        self.guards += nested.guards
         if nested.recursive and splice is None:
             return self.call_lifted(nested, node)
         if nested.name in self.inlining:
@@ -1006,11 +1186,15 @@ class Normalizer:
         bound, functions = self.bind_arguments(nested, node)
         body = [copy_tree(s) for s in nested.fdef.body]
         own = set(params) | assigned_names(body)
+        if nested.factory:  # the functions it defines get fresh names too
+            own |= {s.name for s in body if isinstance(s, gast.FunctionDef)}
         fresh = {n: self.namer.fresh(n) for n in sorted(own)}
         for s in body:
             for n in astutil.walk(s):
                 if isinstance(n, gast.Name) and n.id in fresh:
                     n.id = fresh[n.id]
+                elif isinstance(n, gast.FunctionDef) and n.name in fresh:
+                    n.name = fresh[n.name]
         self.locals |= set(fresh.values())
         self.multi |= set(fresh.values())
         self.rebound |= set(fresh.values())
@@ -1020,6 +1204,17 @@ class Normalizer:
             else:
                 self.assign_to(name(fresh[p], gast.Store()), bound[p])
         ret = body.pop().value if body and isinstance(body[-1], gast.Return) else None
+        made = None
+        if nested.factory:  # the functions its body defines, as nested functions here
+            holder = gast.FunctionDef(
+                name=nested.name, args=gast.arguments(
+                    args=[], posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],
+                    kwarg=None, defaults=[]),
+                body=body, decorator_list=[], returns=None, type_comment=None,
+                type_params=[])
+            made = closures.extract(self.parsed, self.namer, holder)
+            body = holder.body
+            self.nested.update(made)
         if splice is not None:  # a generator: each `yield e` -> `target = e; loop body`
             body, ret = _splice(body, *splice), None
         saved = self.origin
@@ -1028,6 +1223,9 @@ class Normalizer:
             self.origin = s
             self.visit(s)
         self.origin = saved
+        if made is not None:
+            self.inlining.pop()
+            return made[ret.id]
         result = const(None) if ret is None else self.atom(ret, nested.name + "_out")
         self.inlining.pop()
         return result
@@ -1066,6 +1264,17 @@ class Normalizer:
         obj = self.parsed.denotes(func, self.locals, objects=True)
         return obj is not MISSING and (registry.lookup(obj) is not None
                                        or foreign.library_of(obj) is not None)
+
+
+# functions that consume an iterable argument whole: a generator function's call passed
+# to one is the list of its values (Normalizer.consume_generators)
+_GENERATOR_CONSUMERS = (list, tuple, sum, max, min, zip, enumerate, sorted, map,
+                        np.stack, np.concatenate, np.array, np.asarray, np.hstack, np.vstack)
+
+
+def _is_generator_function(obj) -> bool:
+    return isinstance(obj, types.FunctionType) \
+        and bool(obj.__code__.co_flags & inspect.CO_GENERATOR)
 
 
 class _NestedAsValue(gast.NodeTransformer):

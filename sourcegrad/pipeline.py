@@ -682,6 +682,9 @@ def front(fn, spec: Spec, trace=_no_trace):
         elif getanno(n, "runtime", None) is not None:
             helpers.append(n)
     ctx = Context(parsed, namer, spec, locals_, mentioned)
+    # names of another module's functions inlined (closures): valid while they denote
+    # what they denoted
+    ctx.guards += list(getanno(tree, "guards", ()))
     for n in helpers:
         n.id = ctx.env_name(n.id, getanno(n, "runtime"))
     return parsed, namer, tree, ctx

@@ -640,6 +640,50 @@ def make_dict_adjoint(dz, items):
     return out
 
 
+def shallow_copy(x):
+    """A new list, dict or array with ``x``'s items: ``b[i][j] = v`` is written
+    ``inner = shallow_copy(b[i]); inner[j] = v; b[i] = inner`` (containers are values)."""
+    if isinstance(x, list):
+        return list(x)
+    if isinstance(x, dict):
+        return dict(x)
+    return x.copy()
+
+
+def merge_dicts(*maps):
+    """``{**p, "w": v}`` written ``merge_dicts(p, make_dict("w", v))``, and ``dict(p)``
+    written ``merge_dicts(p)``: a new dict with each mapping's entries, later ones
+    replacing earlier ones (its rule sends each entry's adjoint to the mapping it came
+    from)."""
+    out = {}
+    for m in maps:
+        out.update(m)
+    return out
+
+
+def merge_dicts_adjoint(dz, maps):
+    """Adjoints of ``merge_dicts``'s mappings: the entries of ``dz`` each one gave the
+    result (an entry a later mapping replaced gets none)."""
+    out, later = [], set()
+    for m in reversed(maps):
+        if not isinstance(m, dict):
+            if dz:
+                raise SourcegradError(
+                    f"dict(...) or ** in a dict display over a {type(m).__name__}",
+                    detail="the gradient of the entries is known for dicts only",
+                    hint="build the dict from a dict, or with a dict display")
+            out.append(None)
+            continue
+        g = AdjointDict()
+        if isinstance(dz, dict):
+            for k in m:
+                if k not in later and dz.get(k) is not None:
+                    g[k] = dz[k]
+        later |= set(m)
+        out.append(g)
+    return out[::-1]
+
+
 def sequence(x):
     """``x`` as a loop indexes it: a list, tuple or array as it is; a dict's keys, or the
     items of another iterable (a set, an iterator), in a list."""

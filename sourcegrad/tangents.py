@@ -30,7 +30,7 @@ import types
 import gast
 import numpy as np
 
-from sourcegrad import astutil, refusals
+from sourcegrad import astutil, closures, refusals
 from sourcegrad import reverse
 from sourcegrad import runtime
 from sourcegrad.activity import INACTIVE_ATTRS, statements
@@ -172,7 +172,17 @@ class Tangents:
             self.refuse(s, "method call for its side effect on a differentiated value",
                         hint="write the result to a new variable (y = x + ...) instead")
         kind, obj = self.ctx.classify(v, self)
-        if kind != "nondiff" and any(self.active(a) for a in args):
+        # varied, not only active: a call that writes into a list or array it is given
+        # carries the gradient out through it, not through its (discarded) result
+        varied = [a for a in args if isinstance(a, gast.Name) and a.id in self.act.varied]
+        shift = 0
+        if kind == "user":
+            obj, shift = obj.func, int(obj.self_expr is not None)
+        if kind in ("user", "unknown") and varied and not closures.writes_into(
+                obj, [i + shift for i in range(len(v.args))],
+                [k.arg for k in v.keywords if k.arg]):
+            return  # a call for its output (print, logging, a plot): run, no tangent
+        if kind != "nondiff" and varied:
             what = _describe(v.func, obj if kind != "dynamic" else None)
             self.refuse(s, f"call to {what} whose result is discarded",
                         hint="return the result and use it: y = f(...)")

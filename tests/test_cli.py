@@ -21,8 +21,10 @@ def loss(x, w):
 
 
 def not_differentiable(x):
-    with open("f") as fh:
+    try:
         return x
+    except ValueError:
+        return -x
 """
 
 

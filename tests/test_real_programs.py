@@ -212,17 +212,18 @@ def recursive_nested_default(x, w):
     return np.sum(walk(x, 2) + walk(w, 1))
 
 
-def test_recursive_nested_functions():
-    check_grads(recursive_nested, X, W, wrt=(0, 1))
-    check_grads(recursive_nested_default, X, W, wrt=(0, 1))
-
-
 def mutually_recursive(x, w):
     def even(v, n):
         return v if n == 0 else odd(v * w, n - 1)
     def odd(v, n):  # noqa: E306
         return even(v + w, n - 1)
     return np.sum(even(x, 2))
+
+
+def test_recursive_nested_functions():
+    check_grads(recursive_nested, X, W, wrt=(0, 1))
+    check_grads(recursive_nested_default, X, W, wrt=(0, 1))
+    check_grads(mutually_recursive, X, W, wrt=(0, 1))
 
 
 def def_in_nested(x, w):
@@ -234,7 +235,6 @@ def def_in_nested(x, w):
 
 
 @pytest.mark.parametrize("fn, words", [
-    (mutually_recursive, "mutually recursive nested functions"),
     (def_in_nested, "function defined inside a nested function"),
     (nested_passed_to_numpy, "over a differentiated value"),
     (nested_returned, "nested function 'shifted' used as a value"),

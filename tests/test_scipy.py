@@ -255,9 +255,18 @@ def frozen(mu, x):
     return np.sum(norm(mu, 2.0).logpdf(x))
 
 
-def test_frozen_distribution_points_to_the_method_with_a_rule():
+def test_frozen_distribution_is_its_method_with_the_frozen_parameters():
+    check_grads(frozen, 0.1, X)
+
+
+def frozen_in_a_list(mu, x):
+    dists = [norm(mu, 2.0)]
+    return np.sum(dists[0].logpdf(x))
+
+
+def test_frozen_distribution_kept_in_a_container_points_to_the_method_with_a_rule():
     with pytest.raises(NoDerivativeError) as info:
-        sg.grad(frozen)(0.1, X)
+        sg.grad(frozen_in_a_list)(0.1, X)
     msg = str(info.value)
     assert "call to scipy.stats.norm(...)" in msg and "frozen distribution" in msg
     assert "scipy.stats.norm.logpdf(x, ..., loc=..., scale=...) has a rule" in msg

@@ -12,6 +12,7 @@ module that runs without sourcegrad (``sg.export``).
 """
 from __future__ import annotations
 
+import ast
 import builtins
 import hashlib
 import importlib.util
@@ -54,12 +55,24 @@ def to_source(node) -> str:
     tree = astutil.gast_to_ast(node, locations=False)  # only printed
     for constant, note in zip(marked, notes):  # the tree is left as it was
         constant.value = note
+    for n in ast.walk(tree):  # a negative constant printed as Python reads it: (-c) ** 2
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) \
+                and isinstance(n.left, ast.Constant) and _negative(n.left.value):
+            n.left = ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-n.left.value))
+        elif isinstance(n, (ast.Attribute, ast.Subscript)) \
+                and isinstance(n.value, ast.Constant) and _negative(n.value.value):
+            n.value = ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=-n.value.value))
     text = astor.to_source(tree, indent_with="    ", pretty_source=lambda parts: "".join(parts))
     if notes:
         def comment(m):
             return f"{m.group(1)}# {notes[int(m.group(2))]}"
         text = _NOTE_LINE.sub(comment, text)
     return text
+
+
+def _negative(v) -> bool:
+    return type(v) in (int, float) and v < 0 or type(v) is complex and (
+        v.real < 0 or v.real == 0 and v.imag < 0)
 
 
 def chain_elifs(defs):

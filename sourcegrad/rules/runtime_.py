@@ -117,6 +117,16 @@ def make_dict(z, *items):
     d[items] = runtime.make_dict_adjoint(d[z], items)
 
 
+@adjoint(runtime.shallow_copy)
+def shallow_copy(z, x):
+    d[x] = d[z]
+
+
+@adjoint(runtime.merge_dicts)
+def merge_dicts(z, *maps):
+    d[maps] = runtime.merge_dicts_adjoint(d[z], maps)
+
+
 @adjoint(runtime.sequence)
 def sequence(z, x):
     d[x] = runtime.sequence_adjoint(d[z], x)

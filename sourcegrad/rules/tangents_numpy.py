@@ -439,6 +439,17 @@ def tmake_dict(items, tangents, batch):
             else zero_tangent_of(items[i], batch) for i in range(1, len(items), 2)}
 
 
+def tmerge_dicts(maps, tangents, batch):
+    """Tangent of ``merge_dicts(p, q, ...)``: each entry's tangent from the mapping it
+    came from (zeros for one that has none)."""
+    out = {}
+    for m, t in zip(maps, tangents):
+        for k, v in m.items():
+            tv = t.get(k) if isinstance(t, dict) else None
+            out[k] = tv if tv is not None else zero_tangent_of(v, batch)
+    return out
+
+
 def tchoice(z, args, tangents, batch):
     """Tangent of ``max(*args)``/``min(*args)``: the chosen argument's."""
     if len(args) == 1 and isinstance(args[0], (list, tuple)):
@@ -1018,20 +1029,36 @@ def tdict_entries(t, mapping, pairs):
 
 @tangent(runtime.set_entry, constant=("key",))
 def set_entry(z, mapping, key, value):
-    d[z] = tset_entry(d[mapping], mapping, key, d[value])
+    d[z] = tset_entry(d[mapping], mapping, key, d[value], value)
 
 
-def tset_entry(t, mapping, key, tv):
+def tset_entry(t, mapping, key, tv, value=None):
     """Tangent of ``set_entry(mapping, key, value)``: the dict's tangent with the
-    value's under ``key``."""
+    value's under ``key`` (zeros for an entry without one, where the batch is known)."""
+    batch = batch_size(tv, t)
     out = dict(t) if isinstance(t, dict) else {k: None for k in mapping}
     out[key] = tv
+    if batch is not None:
+        merged = dict(mapping)
+        merged[key] = value
+        out = {k: g if g is not None else zero_tangent_of(merged[k], batch)
+               for k, g in out.items()}
     return out
 
 
 @tangent(runtime.make_dict)
 def make_dict(z, *items):
     d[z] = tmake_dict(items, d[items], batch_size(*d[items]))
+
+
+@tangent(runtime.shallow_copy)
+def shallow_copy(z, x):
+    d[z] = runtime.shallow_copy(d[x]) if d[x] is not None else None
+
+
+@tangent(runtime.merge_dicts)
+def merge_dicts(z, *maps):
+    d[z] = tmerge_dicts(maps, d[maps], batch_size(*d[maps]))
 
 
 @tangent(runtime.save_item, constant=("index",))
