@@ -11,7 +11,11 @@ Nothing here imports Dask: a Dask array is recognised by its type's module.
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
+
+from sourcegrad.errors import SourcegradError
 
 __all__ = ["is_dask", "is_foreign", "asarray", "known_shape", "library"]
 
@@ -197,15 +201,151 @@ class NumpyNames:
     def _float64(self, v):
         return self._ns.asarray(v, dtype=self._ns.float64)
 
+    def _full(self, shape, fill_value, dtype=None):
+        if hasattr(fill_value, "shape"):  # an adjoint held as a 0-d array
+            return self._ns.broadcast_to(self._ns.asarray(fill_value, dtype=dtype), shape)
+        return self._ns.full(shape, fill_value, dtype=dtype)
+
+    def _expand_dims(self, x, axis):
+        if isinstance(axis, int):
+            return self._ns.expand_dims(x, axis=axis)
+        n = x.ndim + len(axis)
+        axes = {a % n for a in axis}
+        it = iter(x.shape)
+        return self._ns.reshape(x, tuple(1 if i in axes else next(it) for i in range(n)))
+
+    def _outer(self, a, b):
+        return self._ns.reshape(a, (-1, 1)) * self._ns.reshape(b, (1, -1))
+
+    def _own(self, v):
+        """A NumPy array the derivative reads (a Cell's Parameter, a global array, a
+        NumPy argument) as this namespace's array: the same one for every read during
+        one call (``owning``), so a Parameter keeps one identity for its gradient.
+        Lists, tuples and dicts of arrays are converted item by item; anything else
+        is itself."""
+        if isinstance(v, np.ndarray):
+            table = getattr(_CALL, "table", None)
+            if table is None:
+                return self._ns.asarray(v.view(np.ndarray))
+            got = table.get(id(v))
+            if got is None:
+                got = table[id(v)] = (v, self._ns.asarray(v.view(np.ndarray)))
+            return got[1]
+        t = type(v)
+        if t is list or t is tuple:
+            return t(self._own(a) for a in v)
+        if t is dict:
+            return {k: self._own(a) for k, a in v.items()}
+        return v
+
+    def numpy_dtype(self, dtype):
+        """The NumPy dtype of this namespace's ``dtype`` (``None`` when it has none):
+        what shape specialisation reasons with."""
+        for name in ("float64", "float32", "float16", "complex128", "complex64", "int64",
+                     "int32", "int16", "int8", "uint8", "bool"):
+            if getattr(self._ns, name, None) == dtype:
+                return np.dtype(name)
+        return None
+
+
+class NumpyOnlyError(SourcegradError, TypeError):
+    """A NumPy function the inputs' Array API namespace does not have."""
+
+
+def numpy_only(name, where, **position):
+    """The error for NumPy's function ``name`` that namespace ``where`` lacks."""
+    return NumpyOnlyError(
+        f"np.{name}", detail=f"NumPy-only, the array namespace {where} has no "
+        f"{_ALIASES.get(name, name)}, so sourcegrad cannot run it on these inputs",
+        hint="call the gradient with NumPy arrays, or write the function with the Array "
+             "API's functions", **position)
+
 
 def _missing(name, where):
     def missing(*args, **kwargs):
-        raise TypeError(f"np.{name} is NumPy-only: the array namespace {where} has no "
-                        f"{name}, so sourcegrad cannot run it on these inputs; compute "
-                        f"on NumPy arrays, or write the function with the Array API's "
-                        f"functions")
+        raise numpy_only(name, where)
     missing.__name__ = name
+    missing.numpy_only = name
     return missing
+
+
+# -- NumPy arrays read by a derivative that runs on a namespace -----------------------
+
+_CALL = threading.local()
+
+
+class owning:
+    """``with owning():`` one call of a namespace derivative: the NumPy arrays it reads
+    (``NumpyNames.own``) are converted once each and keep one identity until the
+    outermost ``with`` ends (a derivative called from another shares the table)."""
+
+    def __enter__(self):
+        self.outer = getattr(_CALL, "table", None) is not None
+        if not self.outer:
+            _CALL.table = {}
+        return self
+
+    def __exit__(self, *exc):
+        if not self.outer:
+            _CALL.table = None
+
+
+# attributes of an array that are not arrays to convert, or are views of one already
+_ARRAY_ATTRS = frozenset({"T", "mT", "shape", "ndim", "size", "dtype", "device", "real",
+                          "imag"})
+
+
+def own_reads(fn, own, opaque):
+    """Namespace mode: wrap the reads that may bring a NumPy array into ``fn`` (a gast
+    FunctionDef of a derivative) in ``own(...)``, which converts it to the inputs'
+    namespace: attribute loads (``self.weight``, a Cell's Parameter) and the names in
+    ``opaque`` -> False/True: ``True`` for a global or closure variable holding a
+    NumPy array, ``False`` for a name whose attributes are not data (a module, a
+    class, an injected helper).  Method calls keep their method; their receiver is
+    converted (``own(self.weight).sum()``)."""
+    import gast
+
+    def root(e):
+        while isinstance(e, gast.Attribute):
+            e = e.value
+        return e
+
+    def wrap(e):
+        return gast.Call(func=gast.Name(id=own, ctx=gast.Load(), annotation=None,
+                                        type_comment=None), args=[e], keywords=[])
+
+    class Own(gast.NodeTransformer):
+        def value(self, e):
+            if isinstance(e, gast.Name):
+                return wrap(e) if isinstance(e.ctx, gast.Load) and opaque.get(e.id) else e
+            if not isinstance(e, gast.Attribute) or not isinstance(e.ctx, gast.Load):
+                return self.visit(e)
+            r = root(e)
+            if not isinstance(r, gast.Name) or opaque.get(r.id) is False:
+                return self.generic_visit(e)
+            if e.attr in _ARRAY_ATTRS:
+                e.value = self.value(e.value)
+                return e
+            return wrap(e)
+
+        def visit_Attribute(self, node):
+            return self.value(node)
+
+        def visit_Name(self, node):
+            return self.value(node)
+
+        def visit_Call(self, node):
+            f = node.func
+            if isinstance(f, gast.Attribute):
+                f.value = self.value(f.value) if not isinstance(f.value, gast.Name) \
+                    or opaque.get(f.value.id) else f.value
+            node.args = [self.visit(a) for a in node.args]
+            for k in node.keywords:
+                k.value = self.visit(k.value)
+            return node
+
+    fn.body = [Own().visit(s) for s in fn.body]
+    return fn
 
 
 _NAMES = {}
