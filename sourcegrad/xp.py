@@ -111,7 +111,7 @@ def namespace_of(x):
 # NumPy's names for functions the Array API standard names otherwise
 _ALIASES = {"concatenate": "concat", "power": "pow", "arcsin": "asin", "arccos": "acos",
             "arctan": "atan", "arctan2": "atan2", "arcsinh": "asinh", "arccosh": "acosh",
-            "arctanh": "atanh", "absolute": "abs", "bool_": "bool", "invert": "bitwise_invert",
+            "arctanh": "atanh", "absolute": "abs", "invert": "bitwise_invert",
             "left_shift": "bitwise_left_shift", "right_shift": "bitwise_right_shift",
             "conjugate": "conj", "amax": "max", "amin": "min", "true_divide": "divide"}
 _KINDS = {np.floating: "real floating", np.complexfloating: "complex floating",
@@ -131,7 +131,7 @@ class NumpyNames:
     ndarray, generic, ufunc, dtype = np.ndarray, np.generic, np.ufunc, np.dtype
     floating, complexfloating, integer, inexact, number = (
         np.floating, np.complexfloating, np.integer, np.inexact, np.number)
-    signedinteger, unsignedinteger = np.signedinteger, np.unsignedinteger
+    signedinteger, unsignedinteger, bool_ = np.signedinteger, np.unsignedinteger, np.bool_
     pi, e, inf, nan, newaxis = np.pi, np.e, np.inf, np.nan, None
 
     def __init__(self, ns):
