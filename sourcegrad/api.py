@@ -488,7 +488,16 @@ class GradFunction(GeneratedCallable):
                         inner[id(own(p))] = None
                 kwargs["weight_grads"] = inner
             bound = self.bound_self
-            res = f(*args, **kwargs) if bound is None else f(bound, *args, **kwargs)
+            try:
+                res = f(*args, **kwargs) if bound is None else f(bound, *args, **kwargs)
+            except (TypeError, AttributeError, ValueError, RuntimeError,
+                    NotImplementedError, IndexError) as e:
+                if isinstance(e, SourcegradError):
+                    raise
+                err = xp.failure(e, d.name, names.__name__)
+                if err is None:
+                    raise
+                raise err from e
             if acc is not None:
                 for p in self.weights:
                     if id(p) in acc:

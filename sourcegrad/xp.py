@@ -214,6 +214,45 @@ class NumpyNames:
         it = iter(x.shape)
         return self._ns.reshape(x, tuple(1 if i in axes else next(it) for i in range(n)))
 
+    def _reshape(self, x, shape, order="C", copy=None):
+        if order != "C":
+            raise numpy_only(f"reshape(..., order={order!r})", self.__name__)
+        return self._ns.reshape(x, (shape,) if isinstance(shape, int) else tuple(shape))
+
+    def _ravel(self, x, order="C"):
+        return self._reshape(x, (-1,), order)
+
+    def _squeeze(self, x, axis=None):
+        if axis is None:
+            axis = tuple(i for i, n in enumerate(x.shape) if n == 1)
+        return self._ns.squeeze(x, axis=axis)
+
+    def _moveaxis(self, x, source, destination):
+        def axes(a):
+            return a if isinstance(a, int) else tuple(a)
+        return self._ns.moveaxis(x, axes(source), axes(destination))
+
+    def _tile(self, x, reps):
+        return self._ns.tile(x, (reps,) if isinstance(reps, int) else tuple(reps))
+
+    def _argsort(self, x, axis=-1, kind=None, order=None, stable=None):
+        return self._ns.argsort(x, axis=axis, stable=True)
+
+    def _sort(self, x, axis=-1, kind=None, order=None, stable=None):
+        return self._ns.sort(x, axis=axis, stable=True)
+
+    def _cumsum(self, x, axis=None, dtype=None):
+        if not hasattr(x, "shape") or isinstance(x, np.ndarray):  # sizes, not data
+            return np.cumsum(x, axis=axis, dtype=dtype)
+        if not hasattr(self._ns, "cumulative_sum"):
+            raise numpy_only("cumsum", self.__name__)
+        if axis is None:
+            x, axis = self._ns.reshape(x, (-1,)), 0
+        return self._ns.cumulative_sum(x, axis=axis, dtype=dtype)
+
+    def _flip(self, x, axis=None):
+        return self._ns.flip(x, axis=axis)
+
     def _outer(self, a, b):
         return self._ns.reshape(a, (-1, 1)) * self._ns.reshape(b, (1, -1))
 
@@ -267,6 +306,44 @@ def _missing(name, where):
     missing.__name__ = name
     missing.numpy_only = name
     return missing
+
+
+def failure(exc, function, where):
+    """The ``SourcegradError`` for ``exc``, raised while the derivative of ``function``
+    ran on namespace ``where``'s arrays inside sourcegrad's code (a rule, a runtime
+    helper, the generated derivative): it names the sourcegrad function or the
+    generated line that failed.  ``None`` when the innermost frame that is not the
+    array library's is the user's own code (the user's error, raised as it is)."""
+    import linecache
+    import os
+    here = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    tb, frames = exc.__traceback__, []
+    while tb is not None:
+        frames.append((tb.tb_frame, tb.tb_lineno))
+        tb = tb.tb_next
+    what = None
+    for frame, lineno in reversed(frames):
+        code = frame.f_code
+        module = frame.f_globals.get("__name__", "")
+        if code.co_filename.startswith("<sourcegrad"):
+            text = linecache.getline(code.co_filename, lineno).strip()
+            what = f"the derivative's line `{text}` in {code.co_name}"
+            break
+        if code.co_filename.startswith(here):
+            what = f"sourcegrad's {module}.{code.co_name}"
+            break
+        top = module.partition(".")[0]
+        if top not in ("numpy", "torch", "array_api_strict", "array_api_compat", "jax",
+                       "cupy") and top != where.partition(".")[0]:
+            return None
+    if what is None:
+        return None
+    return NumpyOnlyError(
+        f"the derivative of {function} on {where} arrays",
+        detail=f"{what} failed ({type(exc).__name__}: {exc}); this part of the derivative "
+               f"needs NumPy functionality that {where} does not have",
+        hint="call the gradient with NumPy arrays, or write the function with the Array "
+             "API's functions")
 
 
 # -- NumPy arrays read by a derivative that runs on a namespace -----------------------

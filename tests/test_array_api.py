@@ -107,6 +107,27 @@ def test_strict_numpy_only_function_named(strict):
     assert err.value.filename == __file__ and "np.sinc(x)" in err.value.line
 
 
+def test_rule_failing_on_a_namespace_is_a_named_error(strict):
+    """A rule whose NumPy-only functionality shows only when it runs: one
+    SourcegradError naming the differentiated function and the rule's helper (or the
+    derivative's line) that failed, the library's own error chained to it."""
+    def f(x):
+        return np.prod(x)
+
+    def g(x):
+        return np.linalg.norm(x)
+
+    x = strict.asarray([0.5, 1.5, 2.0])
+    with pytest.raises(sg.SourcegradError, match=r"derivative of .*f on array_api_strict "
+                       r"arrays: sourcegrad's .*_prod_grad failed") as err:
+        sg.grad(f)(x)
+    assert err.value.__cause__ is not None
+    with pytest.raises(sg.SourcegradError, match=r"derivative's line `norm = np\.linalg\."
+                       r"norm\(x\)`"):
+        sg.grad(g)(x)
+    check_grads(f, np.array([0.5, 1.5, 2.0]))  # (NumPy's own: fine)
+
+
 def test_numpy_path_unchanged_after_strict_calls(strict):
     """The NumPy derivative and its results are NumPy's, before and after."""
     fn, args, positions = CASES["mlp"]
