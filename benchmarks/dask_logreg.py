@@ -2,7 +2,8 @@
 against a hand-written Dask gradient, on a LocalCluster.
 
     python -m benchmarks.dask_logreg                    # 1e7 x 100 float64 (8 GB)
-    python -m benchmarks.dask_logreg --rows 1000000     # a size this machine holds
+    python -m benchmarks.dask_logreg 1e6                # the number of rows
+    python -m benchmarks.dask_logreg --rows 1000000     # (the same)
     python -m benchmarks.dask_logreg --scheduler tcp://host:8786
 
 Both sides compute the gradient of the mean logistic loss
@@ -10,8 +11,8 @@ Both sides compute the gradient of the mean logistic loss
 ``b``.  The hand-written side is the closed form
 ``X.T @ (sigmoid(X @ w + b) - y) / n``; sourcegrad's is ``sg.grad(loss, (2, 3))``
 called on the Dask arrays (the graph it builds, then ``dask.compute``).  Each
-round times one gradient of each, alternating (round-robin), and includes
-building the graph.  ``X`` is persisted on the workers when it fits in their
+round times one gradient of each (which goes first alternates from round to
+round), including building the graph.  ``X`` is persisted on the workers when it fits in their
 memory (``--persist auto``), else generated lazily from a fixed seed inside each
 computation (both sides then pay the same generation).
 
@@ -49,6 +50,14 @@ def _peak_rss_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def _count(text):
+    """A row count written as ``10000000``, ``1e7`` or ``10_000_000``."""
+    value = float(text.replace("_", ""))
+    if value != int(value) or value < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number of rows: {text}")
+    return int(value)
+
+
 def _parse_bytes(text):
     from dask.utils import parse_bytes
     return parse_bytes(text)
@@ -56,7 +65,9 @@ def _parse_bytes(text):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("size", nargs="?", type=_count, default=None,
+                        help="rows of X (1e7, 2500000, ...); --rows says the same")
+    parser.add_argument("--rows", type=_count, default=10_000_000)
     parser.add_argument("--features", type=int, default=100)
     parser.add_argument("--chunk-rows", type=int, default=250_000)
     parser.add_argument("--workers", type=int, default=2)
@@ -65,6 +76,8 @@ def main(argv=None):
     parser.add_argument("--persist", choices=["auto", "yes", "no"], default="auto")
     parser.add_argument("--scheduler", default=None, help="a running cluster's address")
     args = parser.parse_args(argv)
+    if args.size is not None:
+        args.rows = args.size
 
     import dask
     import dask.array as da
@@ -105,8 +118,8 @@ def main(argv=None):
                   np.max(np.abs(hb)))
         assert err < 1e-10, f"sourcegrad and the hand-written gradient differ: {err:.2e}"
         times = {"sourcegrad": [], "hand": []}
-        for _ in range(args.rounds):
-            for name, fn in (("hand", hand), ("sourcegrad", ours)):
+        for i in range(args.rounds):  # which goes first alternates
+            for name, fn in (("hand", hand), ("sourcegrad", ours))[::1 if i % 2 == 0 else -1]:
                 t0 = time.perf_counter()
                 fn()
                 times[name].append(time.perf_counter() - t0)
@@ -118,7 +131,8 @@ def main(argv=None):
               f"memory limit {args.memory_limit} each; {args.rounds} rounds")
         print("sourcegrad's derivative:\n" + sg.source(grad))
         for k in ("hand", "sourcegrad"):
-            print(f"{k:>10}: median {med[k]:.3f} s   min {low[k]:.3f} s")
+            print(f"{k:>10}: median {med[k]:.3f} s   min {low[k]:.3f} s   rounds "
+                  + " ".join(f"{t:.2f}" for t in times[k]))
         ratio = med["sourcegrad"] / med["hand"]
         print(f"ratio sourcegrad / hand: median {ratio:.3f}, min "
               f"{low['sourcegrad'] / low['hand']:.3f} (target <= 1.3)")
