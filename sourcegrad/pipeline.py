@@ -49,6 +49,7 @@ from sourcegrad.optimize import optimize
 from sourcegrad.parse import MISSING, parse_function, unwrap
 from sourcegrad.reverse import (Reverser, prune_notes)
 from sourcegrad import tangents
+from sourcegrad import reverse as reverse_mod
 from sourcegrad.rules import foreign, registry
 from sourcegrad.tensor import Parameter
 from sourcegrad.annotations import getanno, setanno
@@ -851,9 +852,11 @@ def _own_reads(functions, ctx, parsed, names):
             opaque[n] = False
     own = ctx.env_name("xp_array", names.own)
     opaque[own] = False
+    dispatchers = [v for k, v in reverse_mod.RUNTIME_CALLS.items() if k != "call_bwd"]
+    callers = {n for n, obj in ctx.env.items() if any(obj is v for v in dispatchers)}
     for f in functions:
         _refuse_numpy_only(f, ctx, parsed, names)
-        xp.own_reads(f, own, opaque)
+        xp.own_reads(f, own, opaque, callers)
 
 
 def _refuse_numpy_only(fn, ctx, parsed, names):

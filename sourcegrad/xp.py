@@ -372,14 +372,16 @@ _ARRAY_ATTRS = frozenset({"T", "mT", "shape", "ndim", "size", "dtype", "device",
                           "imag"})
 
 
-def own_reads(fn, own, opaque):
+def own_reads(fn, own, opaque, callers=()):
     """Namespace mode: wrap the reads that may bring a NumPy array into ``fn`` (a gast
     FunctionDef of a derivative) in ``own(...)``, which converts it to the inputs'
     namespace: attribute loads (``self.weight``, a Cell's Parameter) and the names in
     ``opaque`` -> False/True: ``True`` for a global or closure variable holding a
     NumPy array, ``False`` for a name whose attributes are not data (a module, a
     class, an injected helper).  Method calls keep their method; their receiver is
-    converted (``own(self.weight).sum()``)."""
+    converted (``own(self.weight).sum()``).  The first argument of a call to one of
+    ``callers`` (the run-time dispatch of a call: ``call_fwd(self.layer, ...)``) is the
+    callee, not data, and stays as it is."""
     import gast
 
     def root(e):
@@ -416,7 +418,9 @@ def own_reads(fn, own, opaque):
             if isinstance(f, gast.Attribute):
                 f.value = self.value(f.value) if not isinstance(f.value, gast.Name) \
                     or opaque.get(f.value.id) else f.value
-            node.args = [self.visit(a) for a in node.args]
+            skip = isinstance(f, gast.Name) and f.id in callers
+            node.args = [a if skip and i == 0 else self.visit(a)
+                         for i, a in enumerate(node.args)]
             for k in node.keywords:
                 k.value = self.visit(k.value)
             return node
