@@ -151,6 +151,8 @@ class NumpyNames:
             f = getattr(self._ns, _ALIASES.get(name, name), None)
             if f is None:
                 f = _missing(name, self.__name__)
+            elif name in _ELEMENTWISE:
+                f = _numbers_too(f, name)
         setattr(self, name, f)  # looked up once
         return f
 
@@ -250,6 +252,30 @@ class NumpyNames:
             x, axis = self._ns.reshape(x, (-1,)), 0
         return self._ns.cumulative_sum(x, axis=axis, dtype=dtype)
 
+    def _xp_asarray(self, x, dtype=None):
+        """``xp.asarray`` as the rules' helpers call it, for this namespace: a number
+        or a NumPy value becomes this namespace's array, not NumPy's."""
+        if dtype is not None and not isinstance(dtype, str) and not hasattr(dtype, "kind"):
+            pass  # already the namespace's dtype
+        elif dtype is not None:
+            dtype = getattr(self._ns, np.dtype(dtype).name)
+        if is_namespace_array(x):
+            return x if dtype is None or x.dtype == dtype else self._ns.astype(x, dtype)
+        if isinstance(x, np.ndarray):
+            x = x.view(np.ndarray)
+        return self._ns.asarray(x, dtype=dtype)
+
+    def _where(self, condition, x, y):
+        if not _is_array(condition):  # a number: the standard wants an array
+            if not _is_array(x) and not _is_array(y):
+                return x if condition else y
+            condition = self._ns.asarray(bool(condition))
+        if not _is_array(x) and not _is_array(y):  # two numbers: the standard takes one
+            dtype = self._ns.float64 if isinstance(x, float) or isinstance(y, float) \
+                else None
+            x = self._ns.asarray(x, dtype=dtype)
+        return self._ns.where(condition, x, y)
+
     def _flip(self, x, axis=None):
         return self._ns.flip(x, axis=axis)
 
@@ -289,6 +315,29 @@ class NumpyNames:
 
 class NumpyOnlyError(SourcegradError, TypeError):
     """A NumPy function the inputs' Array API namespace does not have."""
+
+
+# NumPy's elementwise functions that rules call on numbers as well as on arrays
+_ELEMENTWISE = frozenset({
+    "add", "subtract", "multiply", "divide", "true_divide", "power", "maximum", "minimum",
+    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and",
+    "logical_or", "logical_not", "negative", "abs", "absolute", "sign", "sqrt", "exp",
+    "log"})
+
+
+def _is_array(x):
+    return hasattr(x, "shape") and not isinstance(x, np.generic)
+
+
+def _numbers_too(f, name):
+    """``f`` of the namespace, except that a call on numbers alone (the standard wants
+    at least one array) is NumPy's, its result a Python number."""
+    def elementwise(*args, **kwargs):
+        if any(_is_array(a) for a in args):
+            return f(*args, **kwargs)
+        return getattr(np, name)(*args, **kwargs).item()
+    elementwise.__name__ = name
+    return elementwise
 
 
 def numpy_only(name, where, **position):
@@ -533,6 +582,8 @@ def _module_globals(g, names):
     for k, v in g.items():
         if v is np:
             new[k] = names
+        elif v is asarray:
+            new[k] = names.xp_asarray
         elif isinstance(v, types.FunctionType):
             module = v.__globals__.get("__name__", "")
             if module.startswith("sourcegrad.") and module != __name__ and "np" in v.__globals__:

@@ -259,3 +259,52 @@ def test_specialised_on_namespace_shapes(kind, request):
     assert "db = np.sum(dz, axis=0)" in text and "dw = x.T @ dz" in text
     g(*args)
     assert "db = dz.sum(axis=0)" in sg.source(g)  # NumPy's own stays a method
+
+
+# -- NumPy's rules on the namespace's arrays -------------------------------------------
+
+def _max(x):
+    return np.max(x) + np.sum(np.max(np.reshape(x, (2, 3)), axis=1))
+
+
+def _maximum(x):
+    return np.sum(np.maximum(x, 0.5) * np.minimum(x, 0.4))
+
+
+def _power(x):
+    return np.sum(np.power(x, 3) + x ** 2.5)
+
+
+def _var(x):
+    return np.var(x) + np.std(x)
+
+
+def _cumsum(x):
+    return np.sum(np.cumsum(x) ** 2)
+
+
+def _shapes(x):
+    m = np.reshape(x, (2, 3))
+    return np.sum(np.transpose(m) ** 2) + np.sum(np.tile(x, 2) * np.squeeze(
+        np.reshape(x, (1, 6)))[0]) + np.sum(np.mean(m, axis=0) ** 2)
+
+
+def _clip(x):
+    return np.sum(np.clip(x, 0.2, 0.6) ** 2 + np.where(x > 0.5, x, x * x))
+
+
+RULE_CASES = [_max, _maximum, _power, _var, _cumsum, _shapes, _clip]
+
+
+@pytest.mark.parametrize("kind", ["strict", "torch"])
+@pytest.mark.parametrize("fn", RULE_CASES, ids=lambda f: f.__name__.strip("_"))
+def test_numpy_rules_on_namespace(fn, kind, request):
+    """Rules written for NumPy run on the namespace (numbers where the standard wants
+    an array, NumPy's spellings such as reshape(order='C') or squeeze without an
+    axis): the namespace's array back, NumPy's values."""
+    x = np.linspace(0.1, 0.9, 6)
+    ref, = check_grads(fn, x)
+    make, Array, back = _library(kind, request)
+    got = sg.grad(fn)(make(x))
+    assert isinstance(got, Array)
+    np.testing.assert_allclose(back(got), ref, rtol=1e-12, atol=1e-12)
