@@ -292,6 +292,10 @@ _MUTATING = {"append", "extend", "pop", "insert", "remove", "sort", "reverse", "
              "setfield", "__setitem__", "__iadd__"}
 
 
+# how many parameters ``f(*args)`` is taken to fill when it is read for writes
+_STARRED_SPAN = 16
+
+
 def writes_into(obj, positions, keywords=(), depth=2) -> bool:
     """Whether calling ``obj`` provably writes into the arguments at ``positions`` (or
     passed by the ``keywords`` names): an assignment into them (``a[i] = ..``,
@@ -312,13 +316,19 @@ def writes_into(obj, positions, keywords=(), depth=2) -> bool:
     params = [p.id for p in a.posonlyargs + a.args]
     if inspect.ismethod(obj):
         params = params[1:]
-    names = {params[i] for i in positions if i < len(params)} | set(keywords)
     if a.vararg is not None and any(i >= len(params) for i in positions):
-        names.add(a.vararg.id)
-    rebound = {n.id for n in astutil.walk(parsed.tree)
+        keywords = tuple(keywords) + (a.vararg.id,)
+    return writes_into_def(parsed, parsed.tree, params, positions, keywords, depth)
+
+
+def writes_into_def(parsed, fdef, params, positions, keywords=(), depth=2) -> bool:
+    """writes_into for the function definition ``fdef`` (its ``params`` as called;
+    names in it resolve as in ``parsed``): a nested function, say."""
+    names = {params[i] for i in positions if i < len(params)} | set(keywords)
+    rebound = {n.id for n in astutil.walk(fdef)
                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     return bool(names) and any(_writes(n, names, parsed, rebound, depth)
-                               for n in astutil.walk(parsed.tree))
+                               for n in astutil.walk(fdef))
 
 
 def _writes(n, names, parsed, rebound, depth) -> bool:
@@ -343,6 +353,10 @@ def _writes(n, names, parsed, rebound, depth) -> bool:
            for k in n.keywords):
         return True
     passed = [i for i, x in enumerate(n.args) if isinstance(x, gast.Name) and x.id in names]
+    for i, x in enumerate(n.args):  # f(*rest): rest's items are the arguments from i on
+        if isinstance(x, gast.Starred) and isinstance(x.value, gast.Name) \
+                and x.value.id in names:
+            passed += range(i, i + _STARRED_SPAN)
     kws = [k.arg for k in n.keywords if k.arg and isinstance(k.value, gast.Name)
            and k.value.id in names]
     if not (passed or kws):

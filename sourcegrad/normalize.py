@@ -24,16 +24,16 @@ from __future__ import annotations
 import functools
 import inspect
 import types
-import weakref
 
 import gast
 import numpy as np
 
-from sourcegrad import astutil, closures, runtime
+from sourcegrad import astutil, closures, inplace, runtime
 from sourcegrad.astutil import copy_tree
 from sourcegrad.errors import UnsupportedSyntaxError
+from sourcegrad.inplace import LIST_METHODS, entry_key
 from sourcegrad.jumps import lower_jumps
-from sourcegrad.parse import MISSING, parse_function
+from sourcegrad.parse import MISSING
 from sourcegrad.rules import foreign, registry
 from sourcegrad.annotations import copyanno, getanno, setanno
 
@@ -58,8 +58,6 @@ OPAQUE_NAMES = {gast.ListComp: "list comprehension", gast.GeneratorExp: "generat
 # np.r_ and np.c_: indexing them builds an array from the items (see index_concat)
 _CONCATENATORS = (type(np.r_), type(np.c_))
 
-# list methods treated as functions returning a new list (see runtime)
-LIST_METHODS = {"append": "list_append", "extend": "list_extend"}
 
 
 def runtime_name(attr):
@@ -69,8 +67,6 @@ def runtime_name(attr):
     return node
 
 
-_OPSYMBOLS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
-              gast.MatMult: "@", gast.Mod: "%", gast.FloorDiv: "//"}
 
 
 # The stages make these nodes by the hundred: built without gast's generic
@@ -110,7 +106,8 @@ def assigned_names(stmts, lists=False) -> set:
     """Names bound by assignment or for-targets anywhere in ``stmts``; with
     ``lists``, also lists grown by ``lst.append(...)`` or shrunk by
     ``v = lst.pop()``, and dicts whose entry is written (``d["k"] = v``; normalization
-    turns those into assignments)."""
+    turns those into assignments), and arrays or lists written into a copy first
+    (``copy_first``)."""
     out = set()
     for s in stmts:
         for n in astutil.walk(s):
@@ -128,195 +125,12 @@ def assigned_names(stmts, lists=False) -> set:
                 out.add(n.value.func.value.id)
             elif lists and isinstance(n, (gast.Assign, gast.AugAssign)):
                 t = n.targets[0] if isinstance(n, gast.Assign) else n.target
-                if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
-                        and _entry_key(t.slice):
-                    out.add(t.value.id)  # d["k"] = v rebinds d (set_entry)
+                if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) and (
+                        entry_key(t.slice) or getanno(n, "copy_first", False)):
+                    # d["k"] = v rebinds d (set_entry); a[i] = v into a copy rebinds a
+                    out.add(t.value.id)
     return out
 
-
-_VIEW_ATTRS = {"T", "mT", "real", "imag", "flat"}
-_VIEW_FUNCS = {"reshape", "ravel", "view", "transpose", "squeeze", "swapaxes", "moveaxis",
-               "expand_dims", "asarray", "asanyarray", "atleast_1d", "atleast_2d",
-               "atleast_3d", "broadcast_to", "diagonal", "flatten_view", "real", "imag",
-               "split", "array_split", "hsplit", "vsplit", "stop_gradient"}
-
-
-# calls of these never hand back an argument's array
-_FRESH_BUILTINS = {"float", "int", "bool", "complex", "len", "abs", "round", "sum", "range",
-                   "list", "dict",
-                   "str", "repr", "print", "isinstance", "divmod", "pow"}
-_FRESH_METHODS = {"copy", "astype", "sum", "mean", "prod", "std", "var", "dot", "max", "min",
-                  "argmax", "argmin", "cumsum", "cumprod", "round", "clip", "conj", "item",
-                  "tolist", "all", "any", "trace", "fill", "sort", "argsort", "nonzero",
-                  "keys"}
-
-
-# code object -> whether every return of that function makes new values (weak: a
-# notebook's thousands of lambdas come and go)
-_RETURNS_NEW: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def _returns_new(fn) -> bool:
-    """Whether each of ``fn``'s returns makes new values (never one of its arguments,
-    an item of one, or one value twice): ``return np.tanh(x @ w)``, ``return a + b``,
-    or a local name bound only to such values.  False when in doubt."""
-    if isinstance(getattr(fn, "construct", None), types.MethodType):
-        fn = fn.construct  # a Cell: calling it runs construct
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return False
-    got = _RETURNS_NEW.get(code)
-    if got is None:
-        try:
-            tree = parse_function(fn).tree
-        except Exception:
-            got = False
-        else:
-            got = _all_returns_new(tree)
-        _RETURNS_NEW[code] = got
-    return got
-
-
-def _aliases(a, links):
-    """Names that may share ``a``'s array: copies of copies too (b = a; c = b).
-    ``links``: pairs of names that may share an array (views included)."""
-    aliases, todo = {a}, [a]
-    while todo:
-        x = todo.pop()
-        for t, u in links:
-            for y in ((u,) if t == x else ()) + ((t,) if u == x else ()):
-                if y not in aliases:
-                    aliases.add(y)
-                    todo.append(y)
-    aliases.discard(a)
-    return aliases
-
-
-def _link(t, u, node):
-    """How the name ``t`` that ``node`` binds relates to ``u``, with a position when
-    known: ("item", i) -- ``t`` is item ``i`` of ``u`` (``t = u[0]``, ``t, v = u``;
-    None: some item, ``for t in u``); ("holds", i) -- ``u`` is item ``i`` of ``t``
-    (``t = [u]``; None: ``t.append(u)``); ("copy", None) -- anything else: ``t = u``,
-    and, not to miss a case, calls and the like."""
-    if isinstance(node, gast.For):
-        return ("item", None) if isinstance(node.iter, gast.Name) and node.iter.id == u \
-            else ("copy", None)
-    value = node.value
-    if isinstance(node, gast.Expr):  # t.append(u), t.extend(u): as t = t + [u], t + u
-        arg = value.args[0]
-        if value.func.attr == "append":
-            arg = gast.List(elts=[arg], ctx=gast.Load())
-        if isinstance(arg, gast.Name):
-            return ("shares", None) if arg.id == u else ("copy", None)
-        kind, _ = _link(t, u, gast.Assign(targets=[name(t, gast.Store())], value=arg))
-        return (kind, None)  # at some position
-    target = node.targets[0]
-    if isinstance(target, (gast.Tuple, gast.List)):
-        names = [e.id if isinstance(e, gast.Name) else None for e in target.elts]
-        if u in names:
-            return ("sibling", None)  # u is t only if the value held one list twice
-        if isinstance(value, gast.Name) and value.id == u:
-            return ("item", names.index(t) if t in names else None)
-    if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
-            and value.value.id == u:
-        if isinstance(value.slice, gast.Slice):
-            return ("shares", None)  # a new list of the same items
-        i = value.slice.value if isinstance(value.slice, gast.Constant) else None
-        return ("item", i if type(i) is int else None)
-    if isinstance(value, (gast.List, gast.Tuple)):
-        at = [i for i, e in enumerate(value.elts) if isinstance(e, gast.Name) and e.id == u]
-        if at:
-            return ("holds", at[0] if len(at) == 1 else None)
-        inside = [i for i, e in enumerate(value.elts) if isinstance(e, (gast.List, gast.Tuple))
-                  and any(isinstance(n, gast.Name) and n.id == u for n in astutil.walk(e))]
-        if inside:  # t = ([u], v): u is inside item i of t
-            return ("deep", inside[0] if len(inside) == 1 else None)
-    return ("copy", None)
-
-
-def _list_aliases(a, links):  # noqa: C901 (21; to split)
-    """Names that ``a.append(...)`` changes too: the names that may be the list ``a``
-    (copies) or hold it (``outer = [a]``, then also ``outer[0]``); not its items
-    (``v = a[0]`` stays).  ``links``: (t, u, (kind, position)) as ``_link`` tells."""
-    same = {a}
-    holder = {}  # name -> {(position, deeper)}: it may hold a (deeper: a holder of a)
-    while True:
-        size = len(same) + sum(len(p) for p in holder.values())
-        for t, u, (kind, pos) in links:
-            if kind == "holds":
-                t, u, kind = u, t, "item"  # u holds t
-            if kind == "copy":
-                for x, y in ((t, u), (u, t)):
-                    if x in same:
-                        same.add(y)
-                    if x in holder:
-                        holder.setdefault(y, set()).update(holder[x])
-            elif kind == "shares":  # t.extend(u): one list's items are the other's
-                for x, y in ((t, u), (u, t)):
-                    for _, deeper in tuple(holder.get(x, ())):
-                        holder.setdefault(y, set()).add((None, deeper))
-            elif kind == "deep":  # u inside item pos of t: an item of a holder of it
-                if u in same or u in holder:
-                    holder.setdefault(t, set()).add((pos, True))
-                if any(deeper and (at is None or pos is None or at == pos)
-                       for at, deeper in holder.get(t, ())):
-                    same.add(u)
-                    holder.setdefault(u, set()).add((None, True))
-            elif kind == "item":  # t is item pos of u
-                if t in same:
-                    holder.setdefault(u, set()).add((pos, False))
-                if t in holder:
-                    holder.setdefault(u, set()).add((pos, True))
-                for at, deeper in tuple(holder.get(u, ())):
-                    if at is None or pos is None or at == pos:
-                        if deeper:  # an item of a holder of a's holder holds a
-                            holder.setdefault(t, set()).add((None, True))
-                        else:  # an item of a holder of a may be a
-                            same.add(t)
-        if len(same) + sum(len(p) for p in holder.values()) == size:
-            return (same | set(holder)) - {a}
-
-
-def _all_returns_new(fdef) -> bool:  # noqa: C901 (17; to split)
-    binds = {}
-    for n in astutil.walk(fdef):
-        if isinstance(n, (gast.Yield, gast.YieldFrom, gast.Global, gast.Nonlocal)):
-            return False
-        if isinstance(n, gast.Assign):
-            for t in n.targets:
-                for x in astutil.walk(t):
-                    if isinstance(x, gast.Name):
-                        binds.setdefault(x.id, []).append(n.value if t is x else None)
-        elif isinstance(n, (gast.AugAssign, gast.AnnAssign, gast.For, gast.With,
-                            gast.NamedExpr, gast.ExceptHandler, gast.comprehension)):
-            for x in astutil.walk(getattr(n, "target", None) or getattr(n, "name", None)
-                                  or gast.Pass()):
-                if isinstance(x, gast.Name):
-                    binds.setdefault(x.id, []).append(None)
-    params = {a.id for a in fdef.args.args + fdef.args.posonlyargs + fdef.args.kwonlyargs}
-
-    def new(e, seen=()):
-        if e is None or isinstance(e, (gast.Constant, gast.BinOp, gast.UnaryOp,
-                                       gast.Compare, gast.BoolOp)):
-            return not isinstance(e, gast.BoolOp)  # `a or b` is a or b
-        if isinstance(e, gast.Name):
-            vals = binds.get(e.id)
-            return e.id not in params and e.id not in seen and bool(vals) and all(
-                v is not None and new(v, seen + (e.id,)) for v in vals)
-        if isinstance(e, gast.Call) and isinstance(e.func, gast.Attribute) \
-                and isinstance(e.func.value, gast.Name) and e.func.value.id not in binds \
-                and e.func.value.id not in params:
-            return e.func.attr not in _VIEW_FUNCS  # a module's function: np.tanh(...)
-        return False
-
-    for n in astutil.walk(fdef):
-        if isinstance(n, gast.Return):
-            v = n.value
-            items = v.elts if isinstance(v, (gast.Tuple, gast.List)) else [v]
-            names = [x.id for x in items if isinstance(x, gast.Name)]
-            if len(names) != len(set(names)) or not all(new(x) for x in items):
-                return False  # return v, v: two items that are one array
-    return True
 
 
 class Normalizer:
@@ -349,7 +163,7 @@ class Normalizer:
                 self.multi |= assigned_names([s])
         for p in params:
             self.namer.reserve(p)
-        self.check_aliased_inplace(fdef)
+        inplace.check(self, fdef)
         body = fdef.body
         lower_jumps(fdef, self.namer)
         if fdef.body is not body:  # flags were added
@@ -365,329 +179,6 @@ class Normalizer:
                                decorator_list=[], returns=None, type_comment=None,
                                type_params=[])
         return gast.copy_location(new, fdef)
-
-    def check_aliased_inplace(self, fdef):  # noqa: C901 (49; to split)
-        """Refuse ``a += v`` when another name may share ``a``'s array and is read later.
-
-        ``+=`` on an array changes it in place, so Python's ``b = a; a += 1``
-        changes ``b`` too; sourcegrad gives each name its own value and would
-        differentiate a different program.
-        """
-        def names_of(v):
-            if isinstance(v, gast.Name):
-                return {v.id}
-            # views share the array's memory: y = x[0], x.T, x.reshape(...), np.ravel(x)
-            if isinstance(v, gast.Subscript) and isinstance(v.value, gast.Name) \
-                    and self.scalar_item(v.value.id, v.slice):
-                return set()  # an element of a vector: a new scalar, not a view
-            if isinstance(v, gast.Subscript) or isinstance(v, gast.Attribute) \
-                    and v.attr in _VIEW_ATTRS:
-                return names_of(v.value)
-            if isinstance(v, gast.Call) and isinstance(v.func, gast.Name) \
-                    and v.func.id in _VIEW_FUNCS and v.args:
-                return names_of(v.args[0])  # stop_gradient(x) is x itself
-            if isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute) \
-                    and v.func.attr in _VIEW_FUNCS:
-                base = v.func.value
-                if isinstance(base, gast.Name) and base.id not in self.locals \
-                        and base.id not in self.params and v.args:
-                    return names_of(v.args[0])  # np.reshape(x, ...)
-                return names_of(base)  # x.reshape(...)
-            if isinstance(v, gast.IfExp):
-                return names_of(v.body) | names_of(v.orelse)
-            if isinstance(v, gast.BinOp) and isinstance(v.op, (gast.Add, gast.Mult)) and any(
-                    isinstance(o, (gast.List, gast.Tuple)) for o in (v.left, v.right)):
-                # [v] + rest, [v] * 2: a new list holding the operands' items
-                return names_of(v.left) | names_of(v.right)
-            if isinstance(v, gast.BoolOp):
-                return set().union(*(names_of(x) for x in v.values))
-            if isinstance(v, (gast.Tuple, gast.List)):  # a container holds its items
-                return set().union(*(names_of(e.value if isinstance(e, gast.Starred) else e)
-                                     for e in v.elts))
-            if isinstance(v, gast.Call) and may_return_argument(v):
-                return set().union(*(names_of(a.value if isinstance(a, gast.Starred) else a)
-                                     for a in v.args + [k.value for k in v.keywords]))
-            return set()
-
-        def may_return_argument(call):
-            """Whether ``call`` may hand back (an item of) one of its arguments: your own
-            functions and methods may (``def ident(x): return x``) unless every return
-            makes new values; NumPy's functions and the array methods that compute
-            something make new arrays."""
-            f = call.func
-            if isinstance(f, gast.Name):
-                if f.id in _FRESH_BUILTINS:
-                    return False
-                return f.id in self.locals or not _returns_new(self.parsed.resolve(f.id))
-            if isinstance(f, gast.Attribute):
-                base = f.value
-                if isinstance(base, gast.Name) and base.id not in self.locals \
-                        and base.id not in self.params:
-                    return False  # a module's function: np.sin(x), math.exp(x)
-                return f.attr not in _FRESH_METHODS
-            return True
-
-        def bound_copies(target, value, node):
-            """(name, name it may share an array with, node) for ``target = value``."""
-            if isinstance(target, gast.Starred):
-                target = target.value
-            if isinstance(target, gast.Name):
-                return [(target.id, u, node) for u in names_of(value)]
-            if not isinstance(target, (gast.Tuple, gast.List)):
-                return []
-            if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(
-                    target.elts) and not any(isinstance(e, gast.Starred) for e in value.elts):
-                # item by item; in a swap (a, b = b, a) a takes b's old array, which
-                # the name b no longer holds
-                rebound = {e.id for e in astutil.name_nodes(target)}
-                return [c for t, v in zip(target.elts, value.elts)
-                        for c in bound_copies(t, v, node) if c[1] not in rebound]
-            # items of one value: each may be any array the value holds, and two items
-            # may be one array (def pair(x): v = f(x); return v, v)
-            names = [e.id for e in astutil.name_nodes(target)]
-            held = names_of(value)
-            return [(t, u, node) for t in names for u in held | set(names) if u != t]
-
-        if not any(isinstance(n, gast.AugAssign)
-                   or isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Subscript)
-                   or self.list_update(n) for n in astutil.statements(fdef.body)):
-            return  # nothing is updated in place
-        copies = []
-        dicts = _dict_names(fdef)
-        # top-level statements that run while each parameter still holds its input
-        self.unbound = {}
-        for i, st in enumerate(fdef.body):
-            for p in self.params:
-                if p not in self.unbound.get(i - 1, set(self.params)):
-                    continue
-                self.unbound.setdefault(i, set()).add(p)
-            self.unbound[i] = self.unbound.get(i, set()) - assigned_names([st])
-        self.top = {id(st): i for i, st in enumerate(fdef.body)}
-        # every node -> the top-level statement holding it
-        self.top_index = {id(x): i for i, st in enumerate(fdef.body) for x in astutil.walk(st)}
-        self.top_binds = {}  # name -> the top-level statements binding it (name = ...)
-        for i, st in enumerate(fdef.body):
-            if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name):
-                self.top_binds.setdefault(st.targets[0].id, []).append(i)
-        for n in astutil.walk(fdef):
-            if isinstance(n, gast.Assign):
-                self.here = self.top.get(id(n))
-                for t in n.targets:
-                    copies += bound_copies(t, n.value, n)
-            elif isinstance(n, gast.For):  # for v in (a, b): v is a, then b
-                self.here = self.top.get(id(n))
-                if isinstance(n.iter, gast.Name) and n.iter.id in dicts:
-                    continue  # for k in d: the keys of a dict hold none of its values
-                copies += bound_copies(n.target, gast.Tuple(elts=[n.iter], ctx=gast.Load()), n)
-            elif isinstance(n, gast.Expr) and self.list_update(n):
-                # lst.append(v): the list holds v (lst[-1] is v)
-                self.here = self.top.get(id(n))
-                lst = self.list_update(n)[0]
-                copies += [(lst, u, n) for u in names_of(n.value.args[0])]
-        loops = [n for n in astutil.walk(fdef) if isinstance(n, (gast.For, gast.While))]
-        in_loops = {}  # id(node) -> the loops holding it, outermost first
-        for lp in loops:
-            for x in astutil.walk(lp):
-                in_loops.setdefault(id(x), []).append(lp)
-        loads = [n for n in astutil.walk(fdef)
-                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)]
-        scalars = self.scalar_names(fdef)
-        for aug in astutil.walk(fdef):
-            entry = False
-            if isinstance(aug, gast.Assign) and isinstance(aug.targets[0], gast.Subscript) \
-                    and isinstance(aug.targets[0].value, gast.Name):
-                a = aug.targets[0].value.id  # y[i] = v writes into y's array too
-                what = f"assignment into {a}[...]"
-                # d["k"] = v replaces an entry: a value read from another entry before
-                # (y = d["a"]) is not changed by it, only another name for the dict is
-                entry = _entry_key(aug.targets[0].slice)
-            elif isinstance(aug, gast.AugAssign) and isinstance(aug.target, gast.Subscript) \
-                    and isinstance(aug.target.value, gast.Name):
-                a = aug.target.value.id  # y[i] += v likewise
-                what = f"in-place {type(aug.op).__name__.lower()}= into {a}[...]"
-            elif isinstance(aug, gast.AugAssign) and isinstance(aug.target, gast.Name):
-                a = aug.target.id
-                what = f"in-place {type(aug.op).__name__.lower()}= on a shared value"
-            elif self.list_update(aug):
-                a, method = self.list_update(aug)
-                what = f"{a}.{method}(...) on a list another name shares"
-            else:
-                continue
-            if a in scalars:
-                continue  # a Python or NumPy scalar: `a += v` rebinds, nothing is shared
-            enclosing = in_loops.get(id(aug), [])
-
-            listed = self.list_update(aug)
-            # a list bound afresh in the loop before it is changed (row = [] ...
-            # row.append(v)): what later statements did with it was another list
-            fresh = listed and enclosing and any(
-                isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name)
-                and st.targets[0].id == a and st.lineno < aug.lineno
-                for st in enclosing[-1].body)
-
-            def before(node):
-                """Whether the copy ``node`` may run before the in-place update."""
-                return node.lineno < aug.lineno or not fresh and any(
-                    any(lp is x for x in in_loops.get(id(node), ())) for lp in enclosing)
-
-            if listed:
-                aliases = _list_aliases(a, [(t, u, _link(t, u, n)) for t, u, n in copies
-                                            if before(n) and not self.rebound_between(
-                                                fdef, (t, u), n, aug)])
-                self.refuse_callers_list(fdef, aug, a, aliases | {a}, what)
-            else:
-                aliases = _aliases(a, [(t, u) for t, u, n in copies if before(n) and not (
-                    entry and isinstance(n, gast.Assign) and isinstance(n.value, gast.Subscript)
-                    and _entry_key(n.value.slice))])
-                if entry or isinstance(aug, gast.AugAssign) and isinstance(
-                        aug.target, gast.Subscript) and _entry_key(aug.target.slice):
-                    self.refuse_callers_dict(fdef, aug, a, aliases | {a})
-            for n in loads:
-                if n.id in aliases and (
-                        n.lineno > aug.lineno
-                        or any(lp is x for x in in_loops.get(id(n), ()) for lp in enclosing)):
-                    if listed:  # sourcegrad's lists are values: the other name would not see it
-                        self.refuse(aug, what,
-                                    detail=f"{n.id} may be the list {a} or hold it, and is "
-                                           f"read afterwards; sourcegrad treats lists as "
-                                           f"values, so {n.id} would not see the change",
-                                    hint=f"build a new list and use that name: {a} = {a} + [...]"
-                                         f", or read {a} itself afterwards")
-                    self.refuse(aug, what,
-                                detail=f"{a} may share its array with {n.id} (another name "
-                                       f"for it, or a view), which is read afterwards; "
-                                       f"in-place updates of shared arrays are not supported",
-                                hint=f"write {a} = {a} {_OPSYMBOLS.get(type(aug.op), 'op')} "
-                                     f"... to make a new array"
-                                if isinstance(aug, gast.AugAssign)
-                                and isinstance(aug.target, gast.Name) else
-                                f"write into a copy: {a} = {a}.copy() first")
-            if aliases and not listed and not entry \
-                    and not isinstance(getattr(aug, "target", None), gast.Name):
-                # no other name is read afterwards, but the backward sweep may read
-                # one (an operand, a result it keeps): the write goes into a copy
-                setanno(aug, "copy_first", True)
-
-    def rebound_between(self, fdef, names, node, aug):
-        """Whether one of ``names`` is bound afresh by a top-level statement after the
-        one holding ``node`` and up to the one holding ``aug`` (``stack = stack[:]``):
-        what ``node`` linked it to is another object by then."""
-        start, end = self.top_index[id(node)], self.top_index[id(aug)]
-        return any(start < i <= end and fdef.body[i] is not aug
-                   for n in names for i in self.top_binds.get(n, ()))
-
-    def refuse_callers_dict(self, fdef, aug, a, names):
-        """Refuse ``a["k"] = v`` when ``a`` may be a parameter's dict: the caller's, which
-        would not see the change (dicts are values, as lists are)."""
-        top = self.top_index[id(aug)]
-        fresh = {st.targets[0].id for st in fdef.body[:top] if isinstance(st, gast.Assign)
-                 and isinstance(st.targets[0], gast.Name)}  # rebound first, on every path
-        for p in self.params:
-            if p in names and p not in fresh:
-                self.refuse(aug, f"assignment into an entry of {a}, a dict passed in",
-                            detail=f"{a} may be the dict the caller passed as {p}; "
-                                   f"sourcegrad treats dicts as values, so the caller would "
-                                   f"not see the change",
-                            hint=f"work on a copy ({a} = {p}.copy() first) and return what "
-                                 f"the caller needs")
-
-    def refuse_callers_list(self, fdef, aug, a, names, what):
-        """Refuse ``a.append(...)`` when ``a`` may be (or be held by) a parameter's value:
-        the caller's list, which would not see the change (a caller in differentiated
-        code would read the list unchanged)."""
-        top = self.top_index[id(aug)]
-        fresh = {st.targets[0].id for st in fdef.body[:top] if isinstance(st, gast.Assign)
-                 and isinstance(st.targets[0], gast.Name)}  # rebound first, on every path
-        for p in self.params:
-            if p in names and p not in fresh:
-                self.refuse(aug, what if p != a else f"{a}.{self.list_update(aug)[1]}(...) "
-                                                     f"on a list passed in",
-                            detail=f"{a} may be the list the caller passed as {p}, or be "
-                                   f"held by it; sourcegrad treats lists as values, so the "
-                                   f"caller would not see the change",
-                            hint=f"work on a copy ({p} = {p}[:] first) and return what the "
-                                 f"caller needs")
-
-    def list_update(self, s):
-        """(list, method) for a statement that changes a local list in place as
-        normalization rewrites it: ``lst.append(v)``, ``lst.extend(v)``, ``v = lst.pop()``."""
-        call_ = s.value if isinstance(s, (gast.Expr, gast.Assign)) else None
-        if not (isinstance(call_, gast.Call) and isinstance(call_.func, gast.Attribute)
-                and isinstance(call_.func.value, gast.Name)
-                and call_.func.value.id in self.locals):
-            return None
-        method = call_.func.attr
-        if isinstance(s, gast.Expr) and method in LIST_METHODS and len(call_.args) == 1 \
-                and not call_.keywords:
-            return call_.func.value.id, method
-        if isinstance(s, gast.Assign) and method == "pop" and not call_.args \
-                and not call_.keywords and isinstance(s.targets[0], gast.Name):
-            return call_.func.value.id, method
-        return None
-
-    def scalar_names(self, fdef):  # noqa: C901 (20; to split)
-        """Names that only ever hold scalars (immutable): every binding is a number,
-        arithmetic or a ufunc of scalars, ``stop_gradient``/``float`` of one, or a
-        parameter called with a Python float."""
-        binds = {}
-        for n in astutil.walk(fdef):
-            if isinstance(n, gast.Assign):
-                for t in n.targets:
-                    for x in astutil.walk(t):
-                        if isinstance(x, gast.Name) and not isinstance(x.ctx, gast.Load):
-                            binds.setdefault(x.id, []).append(
-                                n.value if isinstance(t, gast.Name) else None)
-            elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
-                binds.setdefault(n.target.id, []).append(n.value)
-            elif isinstance(n, (gast.For, gast.comprehension)):
-                for x in astutil.walk(n.target):
-                    if isinstance(x, gast.Name):
-                        binds.setdefault(x.id, []).append(None)
-        floats = {p for p in self.params if getattr(self.param_shapes.get(p), "kind", None)
-                  == "float"}
-        # a parameter holds the caller's value (perhaps an array) until rebound
-        scalars = (set(binds) - set(self.params)) | floats
-
-        def scalar(e):
-            if isinstance(e, gast.Constant):
-                return type(e.value) in (int, float)
-            if isinstance(e, gast.Name):
-                return e.id in scalars and (e.id in binds or e.id in floats)
-            if isinstance(e, gast.UnaryOp):
-                return scalar(e.operand)
-            if isinstance(e, gast.BinOp):
-                return scalar(e.left) and scalar(e.right)
-            if isinstance(e, gast.Call) and e.args and not e.keywords:
-                f = e.func
-                fname = f.attr if isinstance(f, gast.Attribute) else getattr(f, "id", None)
-                obj = getattr(np, fname, None) if isinstance(f, gast.Attribute) and isinstance(
-                    f.value, gast.Name) and f.value.id not in self.locals else None
-                if fname in ("stop_gradient", "float", "abs") or isinstance(obj, np.ufunc):
-                    return all(scalar(a) for a in e.args)
-            return False
-
-        changed = True
-        while changed:  # the largest set consistent with every binding
-            changed = False
-            for name_ in list(scalars):
-                if name_ in binds and not all(v is not None and scalar(v)
-                                              for v in binds[name_]):
-                    scalars.discard(name_)
-                    changed = True
-        return scalars
-
-    def scalar_item(self, base, index):
-        """Whether ``base[index]`` is one element of an input of known shape."""
-        known = self.param_shapes.get(base)
-        parts = index.elts if isinstance(index, gast.Tuple) else [index]
-        if known is None or getattr(known, "kind", None) != "array" \
-                or len(parts) != len(known.shape):
-            return False
-        unbound = self.unbound.get(self.here, ()) if self.here is not None else ()
-        return (base not in self.rebound or base in unbound) and all(
-            isinstance(p, gast.Name) or isinstance(p, gast.Constant) and type(p.value) is int
-            or isinstance(p, gast.UnaryOp) and isinstance(p.operand, gast.Constant)
-            for p in parts)
 
     def block(self, stmts):
         saved, saved_origin = self.out, self.origin
@@ -758,7 +249,7 @@ class Normalizer:
 
     def copy_first(self, s, target):
         """``a = a.copy()`` before a write into ``a[...]`` while another name may share
-        ``a``'s array (see check_aliased_inplace): that name keeps its values."""
+        ``a``'s array (see the inplace module): that name keeps its values."""
         if getanno(s, "copy_first", False) and isinstance(target, gast.Subscript) \
                 and isinstance(target.value, gast.Name):
             base = target.value.id
@@ -786,7 +277,7 @@ class Normalizer:
             self.refuse(s, "augmented assignment to this target")
         self.assign_to(target, gast.BinOp(left=load, op=s.op, right=s.value))
 
-    def assign_to(self, target, value):  # noqa: C901 (16; to split)
+    def assign_to(self, target, value):
         if isinstance(target, gast.Name) and isinstance(value, gast.Call) \
                 and isinstance(value.func, gast.Attribute) and value.func.attr == "pop" \
                 and not value.args and not value.keywords \
@@ -800,65 +291,72 @@ class Normalizer:
                 ctx=gast.Load()))
             return
         if isinstance(target, gast.Name):
-            first = target.id not in self.rename and target.id not in self.params
-            if target.id in self.multi or first:
-                new = target.id
-            else:
-                new = self.namer.fresh(target.id)
-            rhs = self.expr(value, hint=target.id)
-            if isinstance(rhs, gast.Name) and rhs.id == new:
-                return  # x = x: nothing changes (an adjoint added to itself, then reset)
-            if new in self.multi and not is_atom(rhs) and any(
-                    isinstance(n, gast.Name) and n.id == new for n in astutil.walk(rhs)):
-                # h = h * w inside a loop: the reverse sweep needs the old h
-                # and the new h at once, so compute into a temporary first
-                tmp = self.namer.fresh(self.hint_for(rhs, new))
-                self.emit(assign(tmp, rhs))
-                rhs = name(tmp)
-            self.emit(assign(new, rhs))
-            if target.id not in self.multi:
-                self.rename[target.id] = new
-            return
-        if isinstance(target, (gast.Tuple, gast.List)):
-            if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts) \
-                    and not any(isinstance(e, gast.Starred) for e in value.elts):
-                names = [t.id for t in target.elts if isinstance(t, gast.Name)]
-                if len(names) == len(target.elts) == len(set(names)) and not any(
-                        isinstance(n, gast.Name) and n.id in names
-                        for e in value.elts[1:] for n in astutil.walk(e)):
-                    # no right-hand side reads a target: bind each as it is computed
-                    # (no temporary that would share the target's array)
-                    for t, e in zip(target.elts, value.elts):
-                        self.assign_to(t, e)
-                    return
-                atoms = [self.atom(e, self.hint_of(t)) for e, t in zip(value.elts, target.elts)]
-                # all right-hand sides are evaluated before any target is bound
-                atoms = [self.protect(a) for a in atoms]
-                for t, a in zip(target.elts, atoms):
-                    self.assign_to(t, a)
+            self.assign_name(target, value)
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            self.assign_items(target, value)
+        elif isinstance(target, gast.Subscript):
+            self.assign_subscript(target, value)
+        else:
+            self.refuse(target, f"assignment to {type(target).__name__}")
+
+    def assign_name(self, target, value):
+        first = target.id not in self.rename and target.id not in self.params
+        if target.id in self.multi or first:
+            new = target.id
+        else:
+            new = self.namer.fresh(target.id)
+        rhs = self.expr(value, hint=target.id)
+        if isinstance(rhs, gast.Name) and rhs.id == new:
+            return  # x = x: nothing changes (an adjoint added to itself, then reset)
+        if new in self.multi and not is_atom(rhs) and any(
+                isinstance(n, gast.Name) and n.id == new for n in astutil.walk(rhs)):
+            # h = h * w inside a loop: the reverse sweep needs the old h
+            # and the new h at once, so compute into a temporary first
+            tmp = self.namer.fresh(self.hint_for(rhs, new))
+            self.emit(assign(tmp, rhs))
+            rhs = name(tmp)
+        self.emit(assign(new, rhs))
+        if target.id not in self.multi:
+            self.rename[target.id] = new
+
+    def assign_items(self, target, value):
+        if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts) \
+                and not any(isinstance(e, gast.Starred) for e in value.elts):
+            names = [t.id for t in target.elts if isinstance(t, gast.Name)]
+            if len(names) == len(target.elts) == len(set(names)) and not any(
+                    isinstance(n, gast.Name) and n.id in names
+                    for e in value.elts[1:] for n in astutil.walk(e)):
+                # no right-hand side reads a target: bind each as it is computed
+                # (no temporary that would share the target's array)
+                for t, e in zip(target.elts, value.elts):
+                    self.assign_to(t, e)
                 return
-            whole = self.atom(value, "_".join(self.hint_of(t) for t in target.elts))
-            whole = self.protect(whole)
-            for i, t in enumerate(target.elts):
-                item = gast.Subscript(value=whole, slice=const(i), ctx=gast.Load())
-                self.assign_to(t, item)
+            atoms = [self.atom(e, self.hint_of(t)) for e, t in zip(value.elts, target.elts)]
+            # all right-hand sides are evaluated before any target is bound
+            atoms = [self.protect(a) for a in atoms]
+            for t, a in zip(target.elts, atoms):
+                self.assign_to(t, a)
             return
-        if isinstance(target, gast.Subscript):
-            if isinstance(target.value, gast.Name) and _entry_key(target.slice):
-                # d["k"] = v  ->  d = set_entry(d, "k", v): a dict is a value, as a list is
-                self.assign_to(name(target.value.id, gast.Store()), gast.Call(
-                    func=runtime_name("set_entry"), args=[name(target.value.id), target.slice,
-                                                          value], keywords=[]))
-                return
-            base = self.expr(target.value)
-            if not isinstance(base, gast.Name):
-                self.refuse(target, "assignment into this subscript")
-            index = self.index(target.slice)
-            val = self.atom(value, base.id + "_item")
-            node = assign(gast.Subscript(value=base, slice=index, ctx=gast.Store()), val)
-            self.emit(node)
+        whole = self.atom(value, "_".join(self.hint_of(t) for t in target.elts))
+        whole = self.protect(whole)
+        for i, t in enumerate(target.elts):
+            item = gast.Subscript(value=whole, slice=const(i), ctx=gast.Load())
+            self.assign_to(t, item)
+
+    def assign_subscript(self, target, value):
+        if isinstance(target.value, gast.Name) and entry_key(target.slice):
+            # d["k"] = v  ->  d = set_entry(d, "k", v): a dict is a value, as a list is
+            self.assign_to(name(target.value.id, gast.Store()), gast.Call(
+                func=runtime_name("set_entry"), args=[name(target.value.id), target.slice,
+                                                      value], keywords=[]))
             return
-        self.refuse(target, f"assignment to {type(target).__name__}")
+        base = self.expr(target.value)
+        if not isinstance(base, gast.Name):
+            self.refuse(target, "assignment into this subscript")
+        index = self.index(target.slice)
+        val = self.atom(value, base.id + "_item")
+        node = assign(gast.Subscript(value=base, slice=index, ctx=gast.Store()), val)
+        self.emit(node)
 
     def protect(self, atom):
         """Copy a name that a later target of the same statement may rebind."""
@@ -1091,9 +589,20 @@ class Normalizer:
         (names the function does not bind, and attributes of modules and classes)."""
         return self.parsed.denotes(node, self.locals)
 
-    def expr(self, node, hint="t"):  # noqa: C901 (25; to split)
+    def expr(self, node, hint="t"):
         """Normalize ``node`` to a single operation over atoms (not yet assigned)."""
-        if isinstance(node, gast.Name) and node.id in self.nested:
+        method = getattr(self, "expr_" + type(node).__name__, None)
+        out = method(node, hint) if method is not None else None
+        if out is not None:
+            return out
+        if isinstance(node, OPAQUE):
+            # evaluated as written; activity refuses it if it carries gradient.  A nested
+            # function it names was taken out of the body: written back as a lambda
+            return _NestedAsValue(self).visit(node)
+        self.refuse(node, f"{type(node).__name__} expression")
+
+    def expr_Name(self, node, hint):
+        if node.id in self.nested:
             as_lambda = self.nested_as_lambda(self.nested[node.id], node)
             if as_lambda is not None:  # evaluated as written where no gradient flows
                 return as_lambda
@@ -1101,82 +610,96 @@ class Normalizer:
                         hint="call it in place (or through map()); to pass it to a helper, "
                              "define it at module level and pass the values it reads as "
                              "arguments")
-        if isinstance(node, gast.Name):
-            if node.id in self.rename:
-                return name(self.rename[node.id])
-            return name(node.id)
-        if isinstance(node, gast.Constant):
-            return node
-        if isinstance(node, gast.BinOp):
+        return name(self.rename.get(node.id, node.id))
+
+    def expr_Constant(self, node, hint):
+        return node
+
+    def expr_BinOp(self, node, hint):
+        left = self.atom(node.left, "lhs")
+        right = self.atom(node.right, "rhs")
+        return gast.BinOp(left=left, op=node.op, right=right)
+
+    def expr_UnaryOp(self, node, hint):
+        if isinstance(node.op, gast.USub) and isinstance(node.operand, gast.Constant) \
+                and type(node.operand.value) in (int, float):
+            return const(-node.operand.value)  # a negative literal such as axis=-1
+        operand = self.atom(node.operand, "operand")
+        return gast.UnaryOp(op=node.op, operand=operand)  # +x copies an array: keep it
+
+    def expr_Compare(self, node, hint):
+        if len(node.ops) == 1:
             left = self.atom(node.left, "lhs")
-            right = self.atom(node.right, "rhs")
-            return gast.BinOp(left=left, op=node.op, right=right)
-        if isinstance(node, gast.UnaryOp):
-            if isinstance(node.op, gast.USub) and isinstance(node.operand, gast.Constant) \
-                    and type(node.operand.value) in (int, float):
-                return const(-node.operand.value)  # a negative literal such as axis=-1
-            operand = self.atom(node.operand, "operand")
-            return gast.UnaryOp(op=node.op, operand=operand)  # +x copies an array: keep it
-        if isinstance(node, gast.Compare):
-            if len(node.ops) == 1:
-                left = self.atom(node.left, "lhs")
-                right = self.atom(node.comparators[0], "rhs")
-                return gast.Compare(left=left, ops=node.ops, comparators=[right])
-            # a < b < c  ->  (a < b) and (b < c)
-            parts = []
-            left = node.left
-            for op, comp in zip(node.ops, node.comparators):
-                parts.append(gast.Compare(left=left, ops=[op], comparators=[comp]))
-                left = comp
-            return self.expr(gast.BoolOp(op=gast.And(), values=parts), hint)
-        if isinstance(node, gast.BoolOp):
-            result = self.namer.fresh("cond")
-            self.multi.add(result)
-            self.short_circuit(node.op, node.values, result)
-            return name(result)
-        if isinstance(node, gast.IfExp):
-            test = self.atom(node.test, "cond")
-            result = self.namer.fresh(hint)
-            self.multi.add(result)
-            saved = self.out
-            self.out = []
-            self.emit(assign(result, self.expr(node.body, hint)))
-            body = self.out
-            self.out = []
-            self.emit(assign(result, self.expr(node.orelse, hint)))
-            orelse = self.out
-            self.out = saved
-            self.emit(gast.If(test=test, body=body, orelse=orelse))
-            return name(result)
-        if isinstance(node, gast.Call):
-            return self.call(node)
-        if isinstance(node, gast.Attribute):
-            if self.is_static(node):
-                return node
-            base = self.atom(node.value, "obj")
-            return gast.Attribute(value=base, attr=node.attr, ctx=gast.Load())
-        if isinstance(node, gast.Subscript):
-            if isinstance(self.static_value(node.value), _CONCATENATORS):
-                return self.index_concat(node)
-            base = self.atom(node.value, "seq")
-            return gast.Subscript(value=base, slice=self.index(node.slice), ctx=gast.Load())
-        if isinstance(node, (gast.Tuple, gast.List)):
-            elts = []
-            for e in node.elts:
-                if isinstance(e, gast.Starred):
-                    self.refuse(e, "starred expression in a tuple or list")
-                elts.append(self.atom(e, "item"))
-            return type(node)(elts=elts, ctx=gast.Load())
-        if isinstance(node, (gast.ListComp, gast.GeneratorExp)) and self.reads_locals(node):
+            right = self.atom(node.comparators[0], "rhs")
+            return gast.Compare(left=left, ops=node.ops, comparators=[right])
+        # a < b < c  ->  (a < b) and (b < c)
+        parts = []
+        left = node.left
+        for op, comp in zip(node.ops, node.comparators):
+            parts.append(gast.Compare(left=left, ops=[op], comparators=[comp]))
+            left = comp
+        return self.expr(gast.BoolOp(op=gast.And(), values=parts), hint)
+
+    def expr_BoolOp(self, node, hint):
+        result = self.namer.fresh("cond")
+        self.multi.add(result)
+        self.short_circuit(node.op, node.values, result)
+        return name(result)
+
+    def expr_IfExp(self, node, hint):
+        test = self.atom(node.test, "cond")
+        result = self.namer.fresh(hint)
+        self.multi.add(result)
+        saved = self.out
+        self.out = []
+        self.emit(assign(result, self.expr(node.body, hint)))
+        body = self.out
+        self.out = []
+        self.emit(assign(result, self.expr(node.orelse, hint)))
+        orelse = self.out
+        self.out = saved
+        self.emit(gast.If(test=test, body=body, orelse=orelse))
+        return name(result)
+
+    def expr_Call(self, node, hint):
+        return self.call(node)
+
+    def expr_Attribute(self, node, hint):
+        if self.is_static(node):
+            return node
+        base = self.atom(node.value, "obj")
+        return gast.Attribute(value=base, attr=node.attr, ctx=gast.Load())
+
+    def expr_Subscript(self, node, hint):
+        if isinstance(self.static_value(node.value), _CONCATENATORS):
+            return self.index_concat(node)
+        base = self.atom(node.value, "seq")
+        return gast.Subscript(value=base, slice=self.index(node.slice), ctx=gast.Load())
+
+    def expr_Tuple(self, node, hint):
+        elts = []
+        for e in node.elts:
+            if isinstance(e, gast.Starred):
+                self.refuse(e, "starred expression in a tuple or list")
+            elts.append(self.atom(e, "item"))
+        return type(node)(elts=elts, ctx=gast.Load())
+
+    expr_List = expr_Tuple
+
+    def expr_ListComp(self, node, hint):
+        if self.reads_locals(node):
             # a generator expression is consumed whole by what it is passed to (sum,
             # max, np.stack, tuple): a list of the same items
             return name(self.list_comprehension(node))
-        if isinstance(node, gast.Dict) and self.reads_locals(node) and all(
+        return None  # evaluated as written
+
+    expr_GeneratorExp = expr_ListComp
+
+    def expr_Dict(self, node, hint):
+        if self.reads_locals(node) and all(
                 isinstance(k, gast.Constant) and type(k.value) in (str, int) for k in node.keys):
             return self.make_dict([k.value for k in node.keys], node.values)
-        if isinstance(node, OPAQUE):
-            return node  # evaluated as written; activity refuses it if it carries gradient
-        self.refuse(node, f"{type(node).__name__} expression")
+        return None  # evaluated as written
 
     def short_circuit(self, op, values, result):
         """``result = a and b and c`` evaluated as Python does, only as far as needed::
@@ -1271,7 +794,18 @@ class Normalizer:
                                          else "item")]
         return gast.Call(func=runtime_name("make_dict"), args=args, keywords=[])
 
-    def call(self, node):  # noqa: C901 (21; to split)
+    def call(self, node):
+        """Normalize a call: inlined (a nested function, a lambda, a higher-order helper
+        of this module), rewritten (map, list/tuple/dict of displays, partial, dict
+        views and ``get``), or a call over atoms."""
+        callee = self.static_value(node.func)
+        for form in (self.call_inlined, self.call_container, self.call_dict_method):
+            out = form(node, callee)
+            if out is not None:
+                return out
+        return self.call_over_atoms(node, callee)
+
+    def call_inlined(self, node, callee):
         func = node.func
         if isinstance(func, gast.Name) and func.id in self.nested:
             nested = self.nested[func.id]
@@ -1285,7 +819,6 @@ class Normalizer:
         if isinstance(func, gast.Lambda):
             return self.inline(closures.Nested("lambda", func, closures.lambda_def(func),
                                                [p.id for p in func.args.args]), node)
-        callee = self.static_value(func)
         if isinstance(func, gast.Name) and callee is not MISSING \
                 and any(self.function_value(a) for a in node.args + [k.value for k in
                                                                     node.keywords]):
@@ -1295,6 +828,10 @@ class Normalizer:
                 for st in captures:
                     self.visit(st)
                 return self.inline(nested, node)
+        return None
+
+    def call_container(self, node, callee):
+        func = node.func
         if callee is map and len(node.args) >= 2 and not node.keywords:
             return name(self.list_comprehension(self.map_as_comprehension(node)))
         if callee is list and len(node.args) == 1 and not node.keywords \
@@ -1328,6 +865,10 @@ class Normalizer:
                 and all(k.arg for k in node.keywords) and self.reads_locals(node):
             return self.make_dict([k.arg for k in node.keywords],
                                   [k.value for k in node.keywords])
+        return None
+
+    def call_dict_method(self, node, callee):
+        func = node.func
         if isinstance(func, gast.Attribute) and func.attr in _DICT_VIEWS and not node.args \
                 and not node.keywords and not self.is_static_callee(func):
             # d.values() -> dict_values(d): a list of the values, whose rule sends each
@@ -1342,6 +883,10 @@ class Normalizer:
             return gast.Call(func=runtime_name("dict_get"),
                              args=[self.atom(func.value, "obj")]
                              + [self.atom(a, "arg") for a in node.args], keywords=[])
+        return None
+
+    def call_over_atoms(self, node, callee):
+        func = node.func
         if isinstance(func, gast.Attribute) and not self.is_static_callee(func):
             func = gast.Attribute(value=self.atom(func.value, "obj"), attr=func.attr,
                                   ctx=gast.Load())
@@ -1439,7 +984,7 @@ class Normalizer:
                          keywords=[gast.keyword(arg=f, value=self.atom(name(f), f))
                                    for f in free], )
 
-    def inline(self, nested, node, splice=None):  # noqa: C901 (18; to split)
+    def inline(self, nested, node, splice=None):
         """A call of a nested function, inlined: its parameters and locals become fresh
         names, the enclosing names it reads are read here (see closures)."""
         if nested.recursive and splice is None:
@@ -1449,26 +994,7 @@ class Normalizer:
                         hint="define them at module level and pass the values they read "
                              "as arguments")
         params = nested.params
-        if any(isinstance(a, gast.Starred) for a in node.args) \
-                or any(k.arg is None for k in node.keywords):
-            self.refuse(node, "*args or **kwargs in a call of a nested function",
-                        hint="pass the arguments one by one")
-        if len(node.args) > len(params):
-            self.refuse(node, f"too many arguments in a call of {nested.name!r}")
-        bound, functions = {}, {}
-        for p, a in list(zip(params, node.args)) + [(k.arg, k.value) for k in node.keywords]:
-            if p not in params or p in bound or p in functions:
-                self.refuse(node, f"unexpected argument {p!r} in a call of {nested.name!r}")
-            fn_value = self.function_value(a)
-            if fn_value is not None:  # a function passed in: inlined where it is called
-                functions[p] = fn_value
-            else:
-                bound[p] = self.atom(a, p)
-        for p in params:
-            if p not in bound and p not in functions:
-                if p not in nested.defaults:
-                    self.refuse(node, f"missing argument {p!r} in a call of {nested.name!r}")
-                bound[p] = name(nested.defaults[p])
+        bound, functions = self.bind_arguments(nested, node)
         body = [copy_tree(s) for s in nested.fdef.body]
         own = set(params) | assigned_names(body)
         fresh = {n: self.namer.fresh(n) for n in sorted(own)}
@@ -1497,6 +1023,32 @@ class Normalizer:
         self.inlining.pop()
         return result
 
+    def bind_arguments(self, nested, node):
+        """The arguments of a call of ``nested``, by parameter: atoms, and the
+        functions passed in (inlined where they are called); defaults filled in."""
+        params = nested.params
+        if any(isinstance(a, gast.Starred) for a in node.args) \
+                or any(k.arg is None for k in node.keywords):
+            self.refuse(node, "*args or **kwargs in a call of a nested function",
+                        hint="pass the arguments one by one")
+        if len(node.args) > len(params):
+            self.refuse(node, f"too many arguments in a call of {nested.name!r}")
+        bound, functions = {}, {}
+        for p, a in list(zip(params, node.args)) + [(k.arg, k.value) for k in node.keywords]:
+            if p not in params or p in bound or p in functions:
+                self.refuse(node, f"unexpected argument {p!r} in a call of {nested.name!r}")
+            fn_value = self.function_value(a)
+            if fn_value is not None:  # a function passed in: inlined where it is called
+                functions[p] = fn_value
+            else:
+                bound[p] = self.atom(a, p)
+        for p in params:
+            if p not in bound and p not in functions:
+                if p not in nested.defaults:
+                    self.refuse(node, f"missing argument {p!r} in a call of {nested.name!r}")
+                bound[p] = name(nested.defaults[p])
+        return bound, functions
+
     def is_static_callee(self, func) -> bool:
         if self.static_value(func) is not MISSING:
             return True
@@ -1505,6 +1057,19 @@ class Normalizer:
         obj = self.parsed.denotes(func, self.locals, objects=True)
         return obj is not MISSING and (registry.lookup(obj) is not None
                                        or foreign.library_of(obj) is not None)
+
+
+class _NestedAsValue(gast.NodeTransformer):
+    """In an expression evaluated as written, each name of a nested function replaced
+    by the lambda it is (or refused, as ``expr_Name`` refuses)."""
+
+    def __init__(self, normalizer):
+        self.normalizer = normalizer
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, gast.Load) and node.id in self.normalizer.nested:
+            return self.normalizer.expr_Name(node, "fn")
+        return node
 
 
 def _splice(stmts, target, loop_body):
@@ -1523,27 +1088,6 @@ def _splice(stmts, target, loop_body):
     return out
 
 
-def _dict_names(fdef) -> set:
-    """Local names that only ever hold dicts: every binding a dict display, a dict
-    comprehension or ``dict(...)``."""
-    binds = {}
-    for n in astutil.walk(fdef):
-        if isinstance(n, gast.Assign):
-            for t in n.targets:
-                for x in astutil.name_nodes(t):
-                    if isinstance(x.ctx, gast.Store):
-                        binds.setdefault(x.id, []).append(n.value if t is x else None)
-        elif isinstance(n, (gast.AugAssign, gast.For, gast.comprehension, gast.AnnAssign,
-                            gast.NamedExpr, gast.With)):
-            for x in astutil.walk(n):
-                if isinstance(x, gast.Name) and isinstance(x.ctx, gast.Store):
-                    binds.setdefault(x.id, []).append(None)
-    params = {a.id for a in fdef.args.args + fdef.args.posonlyargs + fdef.args.kwonlyargs}
-    return {k for k, vs in binds.items() if k not in params and all(
-        isinstance(v, (gast.Dict, gast.DictComp)) or isinstance(v, gast.Call)
-        and isinstance(v.func, gast.Name) and v.func.id == "dict" for v in vs)}
-
-
 _DICT_VIEWS = {"values": "dict_values", "items": "dict_items", "keys": "dict_keys"}
 
 
@@ -1557,12 +1101,6 @@ def _indexable(it):
                                                        runtime.dict_keys)):
         return it
     return gast.Call(func=runtime_name("sequence"), args=[it], keywords=[])
-
-
-def _entry_key(index) -> bool:
-    """Whether ``index`` is a dict key as written: a string constant (an array's
-    index is never one)."""
-    return isinstance(index, gast.Constant) and isinstance(index.value, str)
 
 
 def _clone(node):

@@ -9,6 +9,7 @@ sourcegrad's suite is a call to :func:`check_grads`::
 """
 from __future__ import annotations
 
+import copy
 import importlib.util
 import itertools
 import sys
@@ -51,15 +52,23 @@ def _total(out) -> float:
     return float(np.sum(a, dtype=np.float64))
 
 
+def _fresh(args):
+    """A copy of the arguments for one evaluation: a function that updates an input
+    in place (``x -= c`` on an array) must not change the next evaluation's inputs."""
+    return [copy.deepcopy(a) if isinstance(a, (np.ndarray, list, dict, tuple)) else a
+            for a in args]
+
+
 def numeric_grad(fn, args, position: int, eps: float = 1e-6):
-    """Central finite-difference gradient of ``sum(fn(*args))`` w.r.t. one argument."""
+    """Central finite-difference gradient of ``sum(fn(*args))`` w.r.t. one argument.
+    Each evaluation gets its own copy of the arguments."""
     args = list(args)
     x = args[position]
     if isinstance(x, float):
         args[position] = x + eps
-        hi = _total(fn(*args))
+        hi = _total(fn(*_fresh(args)))
         args[position] = x - eps
-        lo = _total(fn(*args))
+        lo = _total(fn(*_fresh(args)))
         return (hi - lo) / (2 * eps)
     x = np.array(x, dtype=np.float64, order="C")  # reshape(-1) below must be a view
     g = np.zeros_like(x)
@@ -68,11 +77,10 @@ def numeric_grad(fn, args, position: int, eps: float = 1e-6):
     for i in range(flat.size):
         old = flat[i]
         flat[i] = old + eps
-        args[position] = x.copy()
-        hi = _total(fn(*args))
+        args[position] = x
+        hi = _total(fn(*_fresh(args)))
         flat[i] = old - eps
-        args[position] = x.copy()
-        lo = _total(fn(*args))
+        lo = _total(fn(*_fresh(args)))
         flat[i] = old
         gflat[i] = (hi - lo) / (2 * eps)
     return g

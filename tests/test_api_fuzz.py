@@ -57,6 +57,8 @@ OUTSIDE = {
     "method call for its side effect": "in-place methods (.sort(), .fill())",
     "**kwargs in a call": "keyword-argument unpacking into a call",
     "may share its array with": "an in-place write into an array another name reads later",
+    "which updates its argument": "a call that writes into an array the caller reads "
+                                  "again (np.putmask(v, ...), your own f(y) doing y -= c)",
 }
 # Refusals of NumPy code the README covers that sourcegrad does not support yet:
 # known gaps, each a rule or a construct to add.  The list is strict: each entry

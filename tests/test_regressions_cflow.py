@@ -839,10 +839,11 @@ def appends_to_an_item_of_a_parameter(x, rows):
 
 
 def test_changing_a_list_the_caller_passed_is_refused():
-    # the caller's list would not grow (in a callee: the caller reads it unchanged)
+    # the caller's list would not grow: the refusal names the call, where the caller
+    # passes the list it reads afterwards
     with pytest.raises(SourcegradError, match="caller") as err:
         sg.grad(callee_appends_to_my_list)(TT)
-    assert err.value.lineno == _line(_append_to_argument, "lst.append")
+    assert err.value.lineno == _line(callee_appends_to_my_list, "_append_to_argument(")
     with pytest.raises(SourcegradError, match="passed as lst"):
         sg.grad(appends_to_its_list_parameter)(TT, [BIG])
     with pytest.raises(SourcegradError, match="passed as rows"):

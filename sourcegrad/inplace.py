@@ -1,0 +1,825 @@
+"""Stage 3, first step -- the in-place fence.
+
+sourcegrad gives every name its own value: ``a += v`` makes a new ``a``, a list's
+``append`` a new list.  Python changes arrays, lists and dicts in place, so the two
+differ exactly where a second name can see the change: ``b = a; a += 1`` (``b``
+changes too), ``lst2 = lst; lst2.append(v)``, a view ``r = a[0]``, or a function you
+call that updates its parameter in place (``def h(y): y -= c``) while the caller
+reads its argument afterwards.  This module finds those programs, before
+normalization, and refuses them with the user's line, or marks the write
+(``copy_first``) where a copy keeps both readings right.  Everything else is left
+to value semantics, which then agree with Python.
+
+``check(normalizer, fdef)`` is the entry point; the normalizer supplies the
+function's parameters, its locals, the names it rebinds and the shapes of its
+inputs where known.
+"""
+from __future__ import annotations
+
+import types
+import weakref
+
+import gast
+import numpy as np
+
+from sourcegrad import astutil
+from sourcegrad.annotations import setanno
+from sourcegrad.closures import writes_into, writes_into_def
+from sourcegrad.parse import MISSING, parse_function
+from sourcegrad.rules import registry
+
+# list methods treated as functions returning a new list (see runtime)
+LIST_METHODS = {"append": "list_append", "extend": "list_extend"}
+
+OPSYMBOLS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
+             gast.MatMult: "@", gast.Mod: "%", gast.FloorDiv: "//"}
+
+_VIEW_ATTRS = {"T", "mT", "real", "imag", "flat"}
+_VIEW_FUNCS = {"reshape", "ravel", "view", "transpose", "squeeze", "swapaxes", "moveaxis",
+               "expand_dims", "asarray", "asanyarray", "atleast_1d", "atleast_2d",
+               "atleast_3d", "broadcast_to", "diagonal", "flatten_view", "real", "imag",
+               "split", "array_split", "hsplit", "vsplit", "stop_gradient"}
+
+
+# calls of these never hand back an argument's array
+_FRESH_BUILTINS = {"float", "int", "bool", "complex", "len", "abs", "round", "sum", "range",
+                   "list", "dict",
+                   "str", "repr", "print", "isinstance", "divmod", "pow"}
+_FRESH_METHODS = {"copy", "astype", "sum", "mean", "prod", "std", "var", "dot", "max", "min",
+                  "argmax", "argmin", "cumsum", "cumprod", "round", "clip", "conj", "item",
+                  "tolist", "all", "any", "trace", "fill", "sort", "argsort", "nonzero",
+                  "keys"}
+
+
+# code object -> whether every return of that function makes new values (weak: a
+# notebook's thousands of lambdas come and go)
+_RETURNS_NEW: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _returned_by(fn):
+    """``_returned_params`` of the function ``fn`` (a Cell: its ``construct``), as
+    positions among the parameters it is called with; None when in doubt."""
+    if isinstance(getattr(fn, "construct", None), types.MethodType):
+        fn = fn.construct  # a Cell: calling it runs construct
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    got = _RETURNS_NEW.get(code, MISSING)
+    if got is MISSING:
+        try:
+            tree = parse_function(fn).tree
+        except Exception:  # noqa: BLE001 -- no readable source: nothing proven
+            got = None
+        else:
+            got = _returned_params(tree)
+            if got is not None:
+                a = tree.args
+                order = [p.id for p in a.posonlyargs + a.args]
+                if isinstance(fn, types.MethodType):
+                    order = order[1:]
+                got = frozenset(order.index(p) if p in order else -1 for p in got)
+        _RETURNS_NEW[code] = got
+    return got
+
+
+def _returns_new(fn) -> bool:
+    """Whether each of ``fn``'s returns makes new values (never one of its arguments,
+    an item of one, or one value twice).  False when in doubt."""
+    return _returned_by(fn) == frozenset()
+
+
+def _aliases(a, links):
+    """Names that may share ``a``'s array: copies of copies too (b = a; c = b).
+    ``links``: pairs of names that may share an array (views included)."""
+    aliases, todo = {a}, [a]
+    while todo:
+        x = todo.pop()
+        for t, u in links:
+            for y in ((u,) if t == x else ()) + ((t,) if u == x else ()):
+                if y not in aliases:
+                    aliases.add(y)
+                    todo.append(y)
+    aliases.discard(a)
+    return aliases
+
+
+def _link(t, u, node):
+    """How the name ``t`` that ``node`` binds relates to ``u``, with a position when
+    known: ("item", i) -- ``t`` is item ``i`` of ``u`` (``t = u[0]``, ``t, v = u``;
+    None: some item, ``for t in u``); ("holds", i) -- ``u`` is item ``i`` of ``t``
+    (``t = [u]``; None: ``t.append(u)``); ("copy", None) -- anything else: ``t = u``,
+    and, not to miss a case, calls and the like."""
+    if isinstance(node, gast.For):
+        return ("item", None) if isinstance(node.iter, gast.Name) and node.iter.id == u \
+            else ("copy", None)
+    value = node.value
+    if isinstance(node, gast.Expr):  # t.append(u), t.extend(u): as t = t + [u], t + u
+        arg = value.args[0]
+        if value.func.attr == "append":
+            arg = gast.List(elts=[arg], ctx=gast.Load())
+        if isinstance(arg, gast.Name):
+            return ("shares", None) if arg.id == u else ("copy", None)
+        store = gast.Name(id=t, ctx=gast.Store(), annotation=None, type_comment=None)
+        kind, _ = _link(t, u, gast.Assign(targets=[store], value=arg))
+        return (kind, None)  # at some position
+    target = node.targets[0]
+    if isinstance(target, (gast.Tuple, gast.List)):
+        names = [e.id if isinstance(e, gast.Name) else None for e in target.elts]
+        if u in names:
+            return ("sibling", None)  # u is t only if the value held one list twice
+        if isinstance(value, gast.Name) and value.id == u:
+            return ("item", names.index(t) if t in names else None)
+    if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
+            and value.value.id == u:
+        if isinstance(value.slice, gast.Slice):
+            return ("shares", None)  # a new list of the same items
+        i = value.slice.value if isinstance(value.slice, gast.Constant) else None
+        return ("item", i if type(i) is int else None)
+    if isinstance(value, (gast.List, gast.Tuple)):
+        at = [i for i, e in enumerate(value.elts) if isinstance(e, gast.Name) and e.id == u]
+        if at:
+            return ("holds", at[0] if len(at) == 1 else None)
+        inside = [i for i, e in enumerate(value.elts) if isinstance(e, (gast.List, gast.Tuple))
+                  and any(isinstance(n, gast.Name) and n.id == u for n in astutil.walk(e))]
+        if inside:  # t = ([u], v): u is inside item i of t
+            return ("deep", inside[0] if len(inside) == 1 else None)
+    return ("copy", None)
+
+
+def _list_aliases(a, links):
+    """Names that ``a.append(...)`` changes too: the names that may be the list ``a``
+    (copies) or hold it (``outer = [a]``, then also ``outer[0]``); not its items
+    (``v = a[0]`` stays).  ``links``: (t, u, (kind, position)) as ``_link`` tells."""
+    same = {a}
+    holder = {}  # name -> {(position, deeper)}: it may hold a (deeper: a holder of a)
+    while True:
+        size = len(same) + sum(len(p) for p in holder.values())
+        for t, u, (kind, pos) in links:
+            if kind == "holds":
+                t, u, kind = u, t, "item"  # u holds t
+            _LIST_STEPS.get(kind, _no_step)(t, u, pos, same, holder)
+        if len(same) + sum(len(p) for p in holder.values()) == size:
+            return (same | set(holder)) - {a}
+
+
+def _no_step(t, u, pos, same, holder):
+    pass  # "sibling": u is t only if the value held one list twice
+
+
+def _copy_step(t, u, pos, same, holder):
+    for x, y in ((t, u), (u, t)):
+        if x in same:
+            same.add(y)
+        if x in holder:
+            holder.setdefault(y, set()).update(holder[x])
+
+
+def _shares_step(t, u, pos, same, holder):  # t.extend(u): one list's items are the other's
+    for x, y in ((t, u), (u, t)):
+        for _, deeper in tuple(holder.get(x, ())):
+            holder.setdefault(y, set()).add((None, deeper))
+
+
+def _deep_step(t, u, pos, same, holder):  # u inside item pos of t: an item of a holder of it
+    if u in same or u in holder:
+        holder.setdefault(t, set()).add((pos, True))
+    if any(deeper and (at is None or pos is None or at == pos)
+           for at, deeper in holder.get(t, ())):
+        same.add(u)
+        holder.setdefault(u, set()).add((None, True))
+
+
+def _item_step(t, u, pos, same, holder):  # t is item pos of u
+    if t in same:
+        holder.setdefault(u, set()).add((pos, False))
+    if t in holder:
+        holder.setdefault(u, set()).add((pos, True))
+    for at, deeper in tuple(holder.get(u, ())):
+        if at is None or pos is None or at == pos:
+            if deeper:  # an item of a holder of a's holder holds a
+                holder.setdefault(t, set()).add((None, True))
+            else:  # an item of a holder of a may be a
+                same.add(t)
+
+
+_LIST_STEPS = {"copy": _copy_step, "shares": _shares_step, "deep": _deep_step,
+               "item": _item_step}
+
+
+def _all_returns_new(fdef) -> bool:
+    return _returned_params(fdef) == frozenset()
+
+
+def _bindings(fdef):
+    """name -> the values bound to it (None: not known, as a loop target), or None
+    for the whole function when it yields or declares global/nonlocal names; and the
+    names bound only by ``+=`` and the like (in place on an array)."""
+    binds, augmented = {}, set()
+    for n in astutil.walk(fdef):
+        if isinstance(n, (gast.Yield, gast.YieldFrom, gast.Global, gast.Nonlocal)):
+            return None, set()
+        if isinstance(n, gast.Assign):
+            for t in n.targets:
+                for x in astutil.walk(t):
+                    if isinstance(x, gast.Name):
+                        binds.setdefault(x.id, []).append(n.value if t is x else None)
+        elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+            augmented.add(n.target.id)
+        elif isinstance(n, (gast.AugAssign, gast.AnnAssign, gast.For, gast.With,
+                            gast.NamedExpr, gast.ExceptHandler, gast.comprehension)):
+            for x in astutil.walk(getattr(n, "target", None) or getattr(n, "name", None)
+                                  or gast.Pass()):
+                if isinstance(x, gast.Name):
+                    binds.setdefault(x.id, []).append(None)
+    for a in augmented:
+        if a in binds:
+            binds[a].append(None)
+    return binds, augmented - set(binds)
+
+
+def _returned_params(fdef):
+    """The parameters whose values (arrays) ``fdef``'s returns may hand back:
+    ``frozenset()`` when every return makes new values (``return np.tanh(x @ w)``,
+    ``return a + b``, a local bound only to such values), ``{"h"}`` for ``return h``
+    where ``h`` is a parameter changed only in place (``h += v``); None when in doubt
+    (any parameter, or one value twice)."""
+    binds, augmented = _bindings(fdef)
+    if binds is None:
+        return None
+    params = {a.id for a in fdef.args.args + fdef.args.posonlyargs + fdef.args.kwonlyargs}
+
+    def new(e, seen=()):
+        if e is None or isinstance(e, (gast.Constant, gast.BinOp, gast.UnaryOp,
+                                       gast.Compare, gast.BoolOp)):
+            return not isinstance(e, gast.BoolOp)  # `a or b` is a or b
+        if isinstance(e, gast.Name):
+            vals = binds.get(e.id)
+            return e.id not in params and e.id not in seen and bool(vals) and all(
+                v is not None and new(v, seen + (e.id,)) for v in vals)
+        if isinstance(e, gast.Call) and isinstance(e.func, gast.Attribute) \
+                and isinstance(e.func.value, gast.Name) and e.func.value.id not in binds \
+                and e.func.value.id not in params:
+            return e.func.attr not in _VIEW_FUNCS  # a module's function: np.tanh(...)
+        return False
+
+    handed = set()
+    for n in astutil.walk(fdef):
+        if isinstance(n, gast.Return):
+            v = n.value
+            items = v.elts if isinstance(v, (gast.Tuple, gast.List)) else [v]
+            names = [x.id for x in items if isinstance(x, gast.Name)]
+            if len(names) != len(set(names)):
+                return None  # return v, v: two items that are one array
+            for x in items:
+                if isinstance(x, gast.Name) and x.id in params \
+                        and (x.id not in binds or x.id in augmented):
+                    handed.add(x.id)  # the caller's own array back
+                elif not new(x):
+                    return None
+    return frozenset(handed)
+
+
+def dict_names(fdef) -> set:
+    """Local names that only ever hold dicts: every binding a dict display, a dict
+    comprehension or ``dict(...)``."""
+    binds = {}
+    for n in astutil.walk(fdef):
+        if isinstance(n, gast.Assign):
+            for t in n.targets:
+                for x in astutil.name_nodes(t):
+                    if isinstance(x.ctx, gast.Store):
+                        binds.setdefault(x.id, []).append(n.value if t is x else None)
+        elif isinstance(n, (gast.AugAssign, gast.For, gast.comprehension, gast.AnnAssign,
+                            gast.NamedExpr, gast.With)):
+            for x in astutil.walk(n):
+                if isinstance(x, gast.Name) and isinstance(x.ctx, gast.Store):
+                    binds.setdefault(x.id, []).append(None)
+    params = {a.id for a in fdef.args.args + fdef.args.posonlyargs + fdef.args.kwonlyargs}
+    return {k for k, vs in binds.items() if k not in params and all(
+        isinstance(v, (gast.Dict, gast.DictComp)) or isinstance(v, gast.Call)
+        and isinstance(v.func, gast.Name) and v.func.id == "dict" for v in vs)}
+
+
+
+def entry_key(index) -> bool:
+    """Whether ``index`` is a dict key as written: a string constant (an array's
+    index is never one)."""
+    return isinstance(index, gast.Constant) and isinstance(index.value, str)
+
+
+
+_DISPLAYS = (gast.Dict, gast.List, gast.Tuple)
+
+
+class Update:
+    """One change in place: ``node`` changes the array (list, dict) named ``a``."""
+    __slots__ = ("node", "a", "what", "kind", "entry", "passed", "callers_dict")
+
+    def __init__(self, node, a, what, kind, entry=False, passed=()):
+        self.node, self.a, self.what, self.kind = node, a, what, kind
+        self.entry = entry      # d["k"] = v: replaces an entry of a dict
+        self.callers_dict = entry  # a write into a dict: refused if it is the caller's
+        self.passed = passed    # kind "call": the names the other arguments may hold
+
+
+class InPlaceCheck:
+    def __init__(self, normalizer):
+        n = normalizer
+        self.parsed, self.params, self.locals = n.parsed, n.params, n.locals
+        self.rebound, self.param_shapes, self.nested = n.rebound, n.param_shapes, n.nested
+        self.refuse = n.refuse
+        self.here = None
+
+    # -- entry ----------------------------------------------------------------
+    def run(self, fdef):
+        if not any(isinstance(n, gast.AugAssign)
+                   or isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Subscript)
+                   or self.list_update(n) or self.may_write(n)
+                   for n in astutil.walk(fdef)):
+            return  # nothing is updated in place
+        self.index(fdef)
+        updates = [u for n in astutil.walk(fdef) for u in self.updates(n)]
+        if not updates:
+            return
+        copies = self.copies(fdef)
+        self.in_loops = {}  # id(node) -> the loops holding it, outermost first
+        for lp in astutil.walk(fdef):
+            if isinstance(lp, (gast.For, gast.While)):
+                for x in astutil.walk(lp):
+                    self.in_loops.setdefault(id(x), []).append(lp)
+        self.loads = [n for n in astutil.walk(fdef)
+                      if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)]
+        scalars = self.scalar_names(fdef)
+        for u in updates:
+            if u.a not in scalars:  # a Python or NumPy scalar: `a += v` rebinds only
+                self.check_update(fdef, u, copies)
+
+    def index(self, fdef):
+        """Where each statement sits among the top-level ones, and which parameters
+        still hold their inputs while each runs."""
+        self.unbound = {}  # top-level statements that run while a parameter holds its input
+        for i, st in enumerate(fdef.body):
+            for p in self.params:
+                if p not in self.unbound.get(i - 1, set(self.params)):
+                    continue
+                self.unbound.setdefault(i, set()).add(p)
+            self.unbound[i] = self.unbound.get(i, set()) - _assigned([st])
+        self.top = {id(st): i for i, st in enumerate(fdef.body)}
+        # every node -> the top-level statement holding it
+        self.top_index = {id(x): i for i, st in enumerate(fdef.body) for x in astutil.walk(st)}
+        self.top_binds = {}  # name -> the top-level statements binding it (name = ...)
+        for i, st in enumerate(fdef.body):
+            if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name):
+                self.top_binds.setdefault(st.targets[0].id, []).append(i)
+        self.statement = {}  # id(node) -> the innermost statement holding it
+        for st in astutil.statements(fdef.body):
+            for x in astutil.walk(st):
+                self.statement[id(x)] = st
+
+    # -- what changes in place ----------------------------------------------------
+    def updates(self, n):
+        """The Updates the node ``n`` makes (none for most nodes)."""
+        if isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Subscript) \
+                and isinstance(n.targets[0].value, gast.Name):
+            a = n.targets[0].value.id  # y[i] = v writes into y's array too
+            # d["k"] = v replaces an entry: a value read from another entry before
+            # (y = d["a"]) is not changed by it, only another name for the dict is
+            return [Update(n, a, f"assignment into {a}[...]", "item",
+                           entry=entry_key(n.targets[0].slice))]
+        if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Subscript) \
+                and isinstance(n.target.value, gast.Name):
+            a = n.target.value.id  # y[i] += v likewise; d["k"] += v changes the array
+            # held at "k" in place (y = d["k"] sees it), and the caller's, if d is theirs
+            update = Update(n, a, f"in-place {type(n.op).__name__.lower()}= into {a}[...]",
+                            "item")
+            update.callers_dict = entry_key(n.target.slice)
+            return [update]
+        if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+            a = n.target.id
+            return [Update(n, a, f"in-place {type(n.op).__name__.lower()}= on a shared value",
+                           "name")]
+        if self.list_update(n):
+            a, method = self.list_update(n)
+            return [Update(n, a, f"{a}.{method}(...) on a list another name shares", "list")]
+        if isinstance(n, gast.Call):
+            return self.call_updates(n)
+        return []
+
+    def callee(self, call):
+        """(function, parameter names or None, names it reads from this scope) of the
+        function ``call`` runs, if it is yours: a nested function or one sourcegrad reads."""
+        f = call.func
+        if isinstance(f, gast.Name) and f.id in self.nested:
+            nested = self.nested[f.id]
+            if nested.fdef is None:
+                return None  # a partial: its arguments are checked where it is made
+            reads = {x.id for x in astutil.name_nodes(nested.fdef)
+                     if isinstance(x.ctx, gast.Load)} - set(nested.params)
+            return nested.fdef, nested.params, reads
+        if isinstance(f, gast.Name) and f.id in self.locals:
+            return None
+        fn = self.parsed.denotes(f, self.locals)
+        if fn is MISSING or not callable(fn) or registry.lookup(fn) is not None \
+                or registry.is_nondifferentiable(fn):
+            return None  # a function with a rule: the rule says what it does
+        return fn, None, ()
+
+    def may_write(self, n):
+        return isinstance(n, gast.Call) and any(
+            not isinstance(a, (gast.Constant, gast.Starred)) for a in n.args) \
+            and self.callee(n) is not None
+
+    def call_updates(self, call):
+        """A call to a function that writes into its parameters' arrays
+        (``def h(y): y -= c``): an Update of each name the argument may be."""
+        found = self.callee(call)
+        if found is None:
+            return []
+        fn, params, reads = found
+        fname = getattr(fn, "name", None) or getattr(fn, "__name__", "function")
+        out = []
+        for i, arg in enumerate(call.args):
+            if isinstance(arg, gast.Starred):
+                return []  # positions unknown: what the callee writes into stays unproven
+            written = writes_into_def(self.parsed, fn, params, [i]) if params is not None \
+                else writes_into(fn, [i])
+            if not written:
+                continue
+            others = [x for j, x in enumerate(call.args) if j != i] + [
+                k.value for k in call.keywords]
+            passed = set(reads).union(*(self.names_of(x) for x in others))
+            out += [Update(call, a, f"call to {fname}, which updates its argument {a} in "
+                                    f"place", "call", passed=passed)
+                    for a in self.names_of(arg)]
+        return out
+
+    def list_update(self, s):
+        """(list, method) for a statement that changes a local list in place as
+        normalization rewrites it: ``lst.append(v)``, ``lst.extend(v)``, ``v = lst.pop()``."""
+        call_ = s.value if isinstance(s, (gast.Expr, gast.Assign)) else None
+        if not (isinstance(call_, gast.Call) and isinstance(call_.func, gast.Attribute)
+                and isinstance(call_.func.value, gast.Name)
+                and call_.func.value.id in self.locals):
+            return None
+        method = call_.func.attr
+        if isinstance(s, gast.Expr) and method in LIST_METHODS and len(call_.args) == 1 \
+                and not call_.keywords:
+            return call_.func.value.id, method
+        if isinstance(s, gast.Assign) and method == "pop" and not call_.args \
+                and not call_.keywords and isinstance(s.targets[0], gast.Name):
+            return call_.func.value.id, method
+        return None
+
+    # -- which names may share an array -------------------------------------------
+    def names_of(self, v):
+        """The names whose arrays (lists) the value ``v`` may be, view or hold."""
+        if isinstance(v, gast.Name):
+            return {v.id}
+        # views share the array's memory: y = x[0], x.T, x.reshape(...), np.ravel(x)
+        if isinstance(v, gast.Subscript):
+            if isinstance(v.value, gast.Name) and self.scalar_item(v.value.id, v.slice):
+                return set()  # an element of a vector: a new scalar, not a view
+            return self.names_of(v.value)
+        if isinstance(v, gast.Attribute):
+            return self.names_of(v.value) if v.attr in _VIEW_ATTRS else set()
+        if isinstance(v, gast.Call):
+            return self.call_names(v)
+        return self.held_names(v)
+
+    def call_names(self, v):
+        """names_of a call: a view of its argument, or an argument handed back."""
+        f = v.func
+        if isinstance(f, gast.Name) and f.id in _VIEW_FUNCS and v.args:
+            return self.names_of(v.args[0])  # stop_gradient(x) is x itself
+        if isinstance(f, gast.Attribute) and f.attr in _VIEW_FUNCS:
+            base = f.value
+            if isinstance(base, gast.Name) and base.id not in self.locals \
+                    and base.id not in self.params and v.args:
+                return self.names_of(v.args[0])  # np.reshape(x, ...)
+            return self.names_of(base)  # x.reshape(...)
+        if not self.may_return_argument(v):
+            return set()
+        args = v.args + [k.value for k in v.keywords]
+        handed = self.returned_positions(v)
+        if handed is not None and -1 not in handed and not v.keywords \
+                and not any(isinstance(a, gast.Starred) for a in v.args):
+            args = [a for i, a in enumerate(v.args) if i in handed]
+        return self.union(args)
+
+    def held_names(self, v):
+        """names_of a value that holds or picks others: a display, ``a or b``, ..."""
+        if isinstance(v, gast.IfExp):
+            return self.names_of(v.body) | self.names_of(v.orelse)
+        if isinstance(v, gast.BinOp) and isinstance(v.op, (gast.Add, gast.Mult)) and any(
+                isinstance(o, (gast.List, gast.Tuple)) for o in (v.left, v.right)):
+            # [v] + rest, [v] * 2: a new list holding the operands' items
+            return self.names_of(v.left) | self.names_of(v.right)
+        if isinstance(v, gast.BoolOp):
+            return self.union(v.values)
+        if isinstance(v, gast.Dict):  # {"w": v} holds v
+            return self.union(v.values)
+        if isinstance(v, (gast.Tuple, gast.List)):  # a container holds its items
+            return self.union(v.elts)
+        return set()
+
+    def union(self, values):
+        return set().union(*(self.names_of(x.value if isinstance(x, gast.Starred) else x)
+                             for x in values))
+
+    def may_return_argument(self, call):
+        """Whether ``call`` may hand back (an item of) one of its arguments: your own
+        functions and methods may (``def ident(x): return x``) unless every return
+        makes new values; NumPy's functions and the array methods that compute
+        something make new arrays."""
+        f = call.func
+        if isinstance(f, gast.Name):
+            if f.id in _FRESH_BUILTINS:
+                return False
+            return f.id in self.locals or not _returns_new(self.parsed.resolve(f.id))
+        if isinstance(f, gast.Attribute):
+            base = f.value
+            if isinstance(base, gast.Name) and base.id not in self.locals \
+                    and base.id not in self.params:
+                return False  # a module's function: np.sin(x), math.exp(x)
+            return f.attr not in _FRESH_METHODS
+        return True
+
+    def returned_positions(self, call):
+        """The argument positions a call to one of your module-level functions may
+        hand back (see ``_returned_params``); None when in doubt."""
+        f = call.func
+        if isinstance(f, gast.Name) and f.id not in self.locals:
+            return _returned_by(self.parsed.resolve(f.id))
+        return None
+
+    def bound_copies(self, target, value, node):
+        """(name, name it may share an array with, node) for ``target = value``."""
+        if isinstance(target, gast.Starred):
+            target = target.value
+        if isinstance(target, gast.Name):
+            return [(target.id, u, node) for u in self.names_of(value)]
+        if not isinstance(target, (gast.Tuple, gast.List)):
+            return []
+        if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(
+                target.elts) and not any(isinstance(e, gast.Starred) for e in value.elts):
+            # item by item; in a swap (a, b = b, a) a takes b's old array, which
+            # the name b no longer holds
+            rebound = {e.id for e in astutil.name_nodes(target)}
+            return [c for t, v in zip(target.elts, value.elts)
+                    for c in self.bound_copies(t, v, node) if c[1] not in rebound]
+        # items of one value: each may be any array the value holds, and two items
+        # may be one array (def pair(x): v = f(x); return v, v)
+        names = [e.id for e in astutil.name_nodes(target)]
+        held = self.names_of(value)
+        return [(t, u, node) for t in names for u in held | set(names) if u != t]
+
+    def copies(self, fdef):
+        """Every (name, name it may share an array with, node binding it)."""
+        copies = []
+        dicts = dict_names(fdef)
+        for n in astutil.walk(fdef):
+            if isinstance(n, gast.Assign):
+                self.here = self.top.get(id(n))
+                for t in n.targets:
+                    copies += self.bound_copies(t, n.value, n)
+            elif isinstance(n, gast.For):  # for v in (a, b): v is a, then b
+                self.here = self.top.get(id(n))
+                if isinstance(n.iter, gast.Name) and n.iter.id in dicts:
+                    continue  # for k in d: the keys of a dict hold none of its values
+                copies += self.bound_copies(
+                    n.target, gast.Tuple(elts=[n.iter], ctx=gast.Load()), n)
+            elif isinstance(n, gast.Expr) and self.list_update(n):
+                # lst.append(v): the list holds v (lst[-1] is v)
+                self.here = self.top.get(id(n))
+                lst = self.list_update(n)[0]
+                copies += [(lst, u, n) for u in self.names_of(n.value.args[0])]
+        return copies
+
+    # -- the check ------------------------------------------------------------------
+    def check_update(self, fdef, u, copies):
+        aug, a = u.node, u.a
+        enclosing = self.in_loops.get(id(aug), [])
+        listed = u.kind == "list"
+        # a list bound afresh in the loop before it is changed (row = [] ...
+        # row.append(v)): what later statements did with it was another list
+        fresh = listed and enclosing and any(
+            isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name)
+            and st.targets[0].id == a and st.lineno < aug.lineno
+            for st in enclosing[-1].body)
+
+        def before(node):
+            """Whether the copy ``node`` may run before the in-place update."""
+            return node.lineno < aug.lineno or not fresh and any(
+                any(lp is x for x in self.in_loops.get(id(node), ())) for lp in enclosing)
+
+        if listed:
+            aliases = _list_aliases(a, [(t, v, _link(t, v, n)) for t, v, n in copies
+                                        if before(n) and not self.rebound_between(
+                                            fdef, (t, v), n, aug)])
+            self.refuse_callers_list(fdef, aug, a, aliases | {a}, u.what)
+        else:
+            aliases = _aliases(a, [(t, v) for t, v, n in copies if before(n) and not (
+                u.entry and isinstance(n, gast.Assign) and isinstance(n.value, gast.Subscript)
+                and entry_key(n.value.slice))])
+        if u.kind == "call":
+            self.check_call(u, aliases | {a})
+        for n in self.loads:
+            if n.id in aliases and (
+                    n.lineno > aug.lineno
+                    or any(lp is x for x in self.in_loops.get(id(n), ()) for lp in enclosing)):
+                self.refuse_shared_read(aug, u, n.id)
+        if u.callers_dict:  # the names that may be the dict itself, not held by it
+            same = _aliases(a, [(t, v) for t, v, n in copies if before(n) and not (
+                isinstance(n, gast.Assign) and isinstance(n.value, _DISPLAYS))])
+            self.refuse_callers_dict(fdef, aug, a, same | {a})
+        if aliases and u.kind == "item" and not u.entry:
+            # no other name is read afterwards, but the backward sweep may read
+            # one (an operand, a result it keeps): the write goes into a copy
+            setanno(aug, "copy_first", True)
+
+    def check_call(self, u, names):
+        """The caller's own name for an array a called function updates in place: read
+        in the same statement (``y += h(y)``), afterwards, or passed twice."""
+        call = u.node
+        st = self.statement[id(call)]
+        inside = {id(x) for x in astutil.walk(call)}
+        if names & u.passed:
+            self.refuse(call, u.what, detail=f"{u.a} is also passed in another argument "
+                                             f"(or read by the function), which then "
+                                             f"changes with it",
+                        hint=f"pass a copy: {u.a}.copy()")
+        target = st.target if isinstance(st, gast.AugAssign) else None
+        # y = h(y): later reads of y see the value the statement binds
+        binds = {t.id for t in st.targets if isinstance(t, gast.Name)} \
+            if isinstance(st, gast.Assign) else set()
+        inst = {id(x) for x in astutil.walk(st)}
+        loops = self.in_loops.get(id(call), [])
+        after = [n for n in self.loads if n.id in names and id(n) not in inside and (
+            id(n) in inst or n.id not in binds and not self.bound_before(call, n) and (
+                n.lineno >= st.lineno or any(lp is x for x in self.in_loops.get(id(n), ())
+                                             for lp in loops)))]
+        if isinstance(target, gast.Name) and target.id in names:
+            after.append(target)
+        for n in after:
+            self.refuse_shared_read(call, u, n.id)
+
+    def bound_before(self, node, load):
+        """Whether a top-level ``name = ...`` after the one holding ``node`` binds the
+        name ``load`` reads before it runs (and no loop carries it back)."""
+        start, end = self.top_index[id(node)], self.top_index[id(load)]
+        return not self.in_loops.get(id(node)) and any(
+            start < i < end for i in self.top_binds.get(load.id, ()))
+
+    def refuse_shared_read(self, aug, u, other):
+        if u.kind == "list":  # sourcegrad's lists are values: the other name would not see it
+            a = u.a
+            self.refuse(aug, u.what,
+                        detail=f"{other} may be the list {a} or hold it, and is "
+                               f"read afterwards; sourcegrad treats lists as "
+                               f"values, so {other} would not see the change",
+                        hint=f"build a new list and use that name: {a} = {a} + [...]"
+                             f", or read {a} itself afterwards")
+        if u.kind == "call":
+            fname = u.what.split()[2].rstrip(",")
+            self.refuse(aug, u.what,
+                        detail=(f"{other} is read afterwards" if other == u.a else
+                                f"{other} may share its array with {u.a}, and is read "
+                                f"afterwards") +
+                        "; in Python the call changes it, but sourcegrad treats arrays and "
+                        "lists as values, so the caller would not see the change",
+                        hint=f"pass a copy ({fname}({u.a}.copy(), ...)), or make {fname} "
+                             f"return the new value and bind it: {u.a} = {fname}(...)")
+        a = u.a
+        self.refuse(aug, u.what,
+                    detail=f"{a} may share its array with {other} (another name "
+                           f"for it, or a view), which is read afterwards; "
+                           f"in-place updates of shared arrays are not supported",
+                    hint=f"write {a} = {a} {OPSYMBOLS.get(type(aug.op), 'op')} "
+                         f"... to make a new array" if u.kind == "name" else
+                    f"write into a copy: {a} = {a}.copy() first")
+
+    def rebound_between(self, fdef, names, node, aug):
+        """Whether one of ``names`` is bound afresh by a top-level statement after the
+        one holding ``node`` and up to the one holding ``aug`` (``stack = stack[:]``):
+        what ``node`` linked it to is another object by then."""
+        start, end = self.top_index[id(node)], self.top_index[id(aug)]
+        return any(start < i <= end and fdef.body[i] is not aug
+                   for n in names for i in self.top_binds.get(n, ()))
+
+    def refuse_callers_dict(self, fdef, aug, a, names):
+        """Refuse ``a["k"] = v`` when ``a`` may be a parameter's dict: the caller's, which
+        would not see the change (dicts are values, as lists are)."""
+        top = self.top_index[id(aug)]
+        fresh = {st.targets[0].id for st in fdef.body[:top] if isinstance(st, gast.Assign)
+                 and isinstance(st.targets[0], gast.Name)}  # rebound first, on every path
+        for p in self.params:
+            if p in names and p not in fresh:
+                self.refuse(aug, f"assignment into an entry of {a}, a dict passed in",
+                            detail=f"{a} may be the dict the caller passed as {p}; "
+                                   f"sourcegrad treats dicts as values, so the caller would "
+                                   f"not see the change",
+                            hint=f"work on a copy ({a} = {p}.copy() first) and return what "
+                                 f"the caller needs")
+
+    def refuse_callers_list(self, fdef, aug, a, names, what):
+        """Refuse ``a.append(...)`` when ``a`` may be (or be held by) a parameter's value:
+        the caller's list, which would not see the change (a caller in differentiated
+        code would read the list unchanged)."""
+        top = self.top_index[id(aug)]
+        fresh = {st.targets[0].id for st in fdef.body[:top] if isinstance(st, gast.Assign)
+                 and isinstance(st.targets[0], gast.Name)}  # rebound first, on every path
+        for p in self.params:
+            if p in names and p not in fresh:
+                self.refuse(aug, what if p != a else f"{a}.{self.list_update(aug)[1]}(...) "
+                                                     f"on a list passed in",
+                            detail=f"{a} may be the list the caller passed as {p}, or be "
+                                   f"held by it; sourcegrad treats lists as values, so the "
+                                   f"caller would not see the change",
+                            hint=f"work on a copy ({p} = {p}[:] first) and return what the "
+                                 f"caller needs")
+
+    def scalar_names(self, fdef):
+        """Names that only ever hold scalars (immutable): every binding is a number,
+        arithmetic or a ufunc of scalars, ``stop_gradient``/``float`` of one, or a
+        parameter called with a Python float."""
+        binds = _values_bound(fdef)
+        floats = {p for p in self.params if getattr(self.param_shapes.get(p), "kind", None)
+                  == "float"}
+        # a parameter holds the caller's value (perhaps an array) until rebound
+        scalars = (set(binds) - set(self.params)) | floats
+        changed = True
+        while changed:  # the largest set consistent with every binding
+            changed = False
+            for name_ in list(scalars):
+                if name_ in binds and not all(
+                        v is not None and self.scalar(v, scalars, binds, floats)
+                        for v in binds[name_]):
+                    scalars.discard(name_)
+                    changed = True
+        return scalars
+
+    def scalar(self, e, scalars, binds, floats):
+        """Whether the expression ``e`` makes a scalar when ``scalars`` hold scalars."""
+        if isinstance(e, gast.Constant):
+            return type(e.value) in (int, float)
+        if isinstance(e, gast.Name):
+            return e.id in scalars and (e.id in binds or e.id in floats)
+        parts = [e.operand] if isinstance(e, gast.UnaryOp) else [e.left, e.right] \
+            if isinstance(e, gast.BinOp) else e.args if self.scalar_call(e) else None
+        return parts is not None and all(self.scalar(a, scalars, binds, floats)
+                                         for a in parts)
+
+    def scalar_call(self, e):
+        """Whether the call ``e`` makes a scalar from scalar arguments: a ufunc,
+        ``stop_gradient``, ``float``, ``abs``."""
+        if not (isinstance(e, gast.Call) and e.args and not e.keywords):
+            return False
+        f = e.func
+        fname = f.attr if isinstance(f, gast.Attribute) else getattr(f, "id", None)
+        obj = getattr(np, fname, None) if isinstance(f, gast.Attribute) and isinstance(
+            f.value, gast.Name) and f.value.id not in self.locals else None
+        return fname in ("stop_gradient", "float", "abs") or isinstance(obj, np.ufunc)
+
+    def scalar_item(self, base, index):
+        """Whether ``base[index]`` is one element of an input of known shape."""
+        known = self.param_shapes.get(base)
+        parts = index.elts if isinstance(index, gast.Tuple) else [index]
+        if known is None or getattr(known, "kind", None) != "array" \
+                or len(parts) != len(known.shape):
+            return False
+        unbound = self.unbound.get(self.here, ()) if self.here is not None else ()
+        return (base not in self.rebound or base in unbound) and all(
+            isinstance(p, gast.Name) or isinstance(p, gast.Constant) and type(p.value) is int
+            or isinstance(p, gast.UnaryOp) and isinstance(p.operand, gast.Constant)
+            for p in parts)
+
+
+
+def _values_bound(fdef):
+    """name -> the values bound to it (None: a part of a value, or a loop target);
+    ``a += v`` counts ``v``."""
+    binds = {}
+    for n in astutil.walk(fdef):
+        if isinstance(n, gast.Assign):
+            for t in n.targets:
+                for x in astutil.name_nodes(t):
+                    if not isinstance(x.ctx, gast.Load):
+                        binds.setdefault(x.id, []).append(
+                            n.value if isinstance(t, gast.Name) else None)
+        elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+            binds.setdefault(n.target.id, []).append(n.value)
+        elif isinstance(n, (gast.For, gast.comprehension)):
+            for x in astutil.name_nodes(n.target):
+                binds.setdefault(x.id, []).append(None)
+    return binds
+
+
+def _assigned(stmts):
+    return {n.id for s in stmts for n in astutil.walk(s)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+def check(normalizer, fdef):
+    """Refuse (or mark ``copy_first``) the in-place updates of ``fdef`` that value
+    semantics would get wrong; see the module docstring."""
+    InPlaceCheck(normalizer).run(fdef)
