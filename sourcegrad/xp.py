@@ -206,7 +206,19 @@ class NumpyNames:
     def _full(self, shape, fill_value, dtype=None):
         if hasattr(fill_value, "shape"):  # an adjoint held as a 0-d array
             return self._ns.broadcast_to(self._ns.asarray(fill_value, dtype=dtype), shape)
+        if dtype is None and isinstance(fill_value, float):  # NumPy's float64, not
+            dtype = self._ns.float64                          # the library's default
         return self._ns.full(shape, fill_value, dtype=dtype)
+
+    # arrays made from a shape alone are float64, as NumPy's (PyTorch's default is float32)
+    def _ones(self, shape, dtype=None):
+        return self._ns.ones(shape, dtype=self._ns.float64 if dtype is None else dtype)
+
+    def _zeros(self, shape, dtype=None):
+        return self._ns.zeros(shape, dtype=self._ns.float64 if dtype is None else dtype)
+
+    def _empty(self, shape, dtype=None):
+        return self._ns.empty(shape, dtype=self._ns.float64 if dtype is None else dtype)
 
     def _expand_dims(self, x, axis):
         if isinstance(axis, int):

@@ -293,7 +293,12 @@ def _clip(x):
     return np.sum(np.clip(x, 0.2, 0.6) ** 2 + np.where(x > 0.5, x, x * x))
 
 
-RULE_CASES = [_max, _maximum, _power, _var, _cumsum, _shapes, _clip]
+def _made(x):
+    """np.ones(3) is float64 as NumPy's (PyTorch's own default is float32)."""
+    return np.sum(np.reshape(x, (2, 3)) @ np.ones(3)) + np.sum(np.outer(x, x) * np.zeros(6))
+
+
+RULE_CASES = [_max, _maximum, _power, _var, _cumsum, _shapes, _clip, _made]
 
 
 @pytest.mark.parametrize("kind", ["strict", "torch"])
