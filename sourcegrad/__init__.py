@@ -29,6 +29,7 @@ from sourcegrad import dispatch as _dispatch  # noqa: F401  (registers the run-t
 from sourcegrad.ops import GradOperation, get_grad, stop_gradient
 from sourcegrad.rules import tangents_numpy as _tangent_rules  # noqa: F401
 from sourcegrad.rules import tangents_ops as _tangent_ops_rules  # noqa: F401
+from sourcegrad.rules import tangents_linalg as _tangent_linalg_rules  # noqa: F401
 from sourcegrad.transforms import hessian, jacfwd, jacrev, jvp, vjp
 from sourcegrad.jit import JitWarning, jit
 from sourcegrad.pytree import ravel

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import gast
 
-from sourcegrad import astutil
+from sourcegrad import astutil, refusals
 from sourcegrad.astutil import statements  # noqa: F401  (the stages import it from here)
-from sourcegrad.errors import UnsupportedSyntaxError
 from sourcegrad.normalize import OPAQUE, OPAQUE_NAMES
 from sourcegrad.annotations import getanno
 from sourcegrad.tensor import Parameter
@@ -204,13 +203,12 @@ def _refuse_if_varied(stmt, node, varied, parsed):
     if carried:
         what = OPAQUE_NAMES[type(node)]
         origin = getanno(stmt, "origin") or node
-        raise UnsupportedSyntaxError(
-            f"{what} over a differentiated value",
+        refusals.use(
+            parsed, origin, f"{what} over a differentiated value",
             detail=f"{what}s are supported only where no gradient flows through them, "
                    f"but this one reads {', '.join(carried)}",
             hint=_OPAQUE_HINTS.get(type(node), "use a for loop (appending to a list) or an "
-                                                "array operation"),
-            **parsed.where(origin))
+                                                "array operation"))
 
 
 _OPAQUE_HINTS = {

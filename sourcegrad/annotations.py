@@ -27,7 +27,7 @@ class Annotation:
 
 
 ANNOTATIONS = {a.key: a for a in (
-    Annotation("origin", "statement", "normalize", "reverse, pipeline, optimize",
+    Annotation("origin", "statement", "normalize", "reverse, pipeline, refusals",
                "the user's statement this normalized statement was made from: the "
                "comments heading the backward blocks and the positions of errors"),
     Annotation("runtime", "Name", "normalize, pipeline", "pipeline, reverse",
@@ -38,19 +38,22 @@ ANNOTATIONS = {a.key: a for a in (
                "an in-place update of a value that may alias an input: copy it first"),
     Annotation("note", "Expr", "reverse", "codegen, optimize, reverse",
                "a comment, not code: codegen prints its string as '# text'"),
-    Annotation("pure", "statement", "reverse, shapes", "optimize",
+    Annotation("pure", "statement", "reverse, optimize.specialize", "optimize.simplify",
                "only binds names: dead-code elimination may drop it when nothing "
                "reads them"),
-    Annotation("push", "Expr", "reverse", "pipeline",
+    Annotation("push", "Expr", "reverse", "optimize.saves",
                "saves the named value on the stack (value: the name)"),
-    Annotation("pop", "Assign", "reverse", "pipeline, optimize",
+    Annotation("pop", "Assign", "reverse", "optimize.saves, optimize.simplify",
                "restores the named value from the stack (value: the name)"),
-    Annotation("primal", "Assign", "pipeline", "optimize",
+    Annotation("primal", "Assign", "assemble, tangents", "optimize.simplify",
                "a statement of the user's forward sweep: the optimizer keeps its "
                "semantics (no algebraic identities that would alias a user's array)"),
-    Annotation("backward", "For", "reverse", "optimize",
+    Annotation("backward", "For", "reverse", "optimize.simplify",
                "a loop of the backward sweep: dropped when its body is empty"),
-    Annotation("operand", "expression", "optimize", "optimize",
+    Annotation("tangent", "expression", "tangents", "tangents",
+               "forward mode over a basis: a primal expression that is a tangent "
+               "(x1.T for x1 @ x): reassociate gathers the primal factors around it"),
+    Annotation("operand", "expression", "optimize.simplify", "optimize.simplify",
                "an operand of arithmetic or of an elementwise call: a new array is "
                "made around it, so identities such as 1.0 * e -> e are safe"),
 )}
@@ -58,10 +61,15 @@ ANNOTATIONS = {a.key: a for a in (
 _PREFIX = "sg_"
 
 
+_ATTRS = {key: _PREFIX + key for key in ANNOTATIONS}  # key -> the attribute holding it
+
+
 def _attr(key: str) -> str:
-    if key not in ANNOTATIONS:
-        raise KeyError(f"undeclared annotation {key!r}: declare it in sourcegrad.annotations")
-    return _PREFIX + key
+    try:
+        return _ATTRS[key]
+    except KeyError:
+        raise KeyError(f"undeclared annotation {key!r}: declare it in "
+                       f"sourcegrad.annotations") from None
 
 
 def setanno(node, key: str, value=True):
@@ -72,7 +80,10 @@ def setanno(node, key: str, value=True):
 
 def getanno(node, key: str, default=None):
     """``node``'s annotation ``key``, or ``default``."""
-    return getattr(node, _attr(key), default)
+    try:
+        return getattr(node, _ATTRS[key], default)
+    except KeyError:
+        return getattr(node, _attr(key), default)
 
 
 def copyanno(source, target, key: str):

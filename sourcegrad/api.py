@@ -8,17 +8,17 @@ calls it, and shapes the result as docs/api.md says.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import inspect
 import sys
 import types
 
 import numpy as np
 
-from sourcegrad import memo, runtime, xp
+from sourcegrad import memo, refusals, runtime, xp
 from sourcegrad.display import to_html
 from sourcegrad.parse import unwrap
 from sourcegrad.codegen import MISS, fast_path, forwarder, strip_comments
-from sourcegrad.errors import SourcegradError
 from sourcegrad.pipeline import (GeneratedCallable, Spec, derive, dump, extra_keywords,
                                  user_callable, vararg_names)
 from sourcegrad.rules import registry
@@ -27,7 +27,7 @@ from sourcegrad.tensor import Parameter
 
 FLOAT = Abstract("float")
 
-__all__ = ["grad", "value_and_grad", "source", "GradFunction"]
+__all__ = ["grad", "value_and_grad", "source", "GradFunction", "GradSignature", "fix_gradient"]
 
 # A derivative is specialised on its inputs' shapes (simpler, faster code);
 # past this many shape signatures a gradient function uses a general one.
@@ -230,7 +230,7 @@ def _check_weights(weights):
                     f"{type(weights).__name__}")
 
 
-def _fix(g, x):
+def fix_gradient(g, x):
     """Give gradient ``g`` the type, shape and dtype of input ``x``; an integer or
     bool input's gradient is a float one (float64 arrays, Python floats), never
     one truncated to the input's dtype."""
@@ -244,7 +244,7 @@ def _fix(g, x):
                 and g.flags.writeable:
             return g
         if xp.is_foreign(g):  # read against Dask data: a Dask gradient
-            return runtime.fix_foreign(g, x, _fix)
+            return runtime.fix_foreign(g, x, fix_gradient)
         g = np.asarray(g)
         if g.shape != x.shape:
             g = np.broadcast_to(g, x.shape)
@@ -256,15 +256,15 @@ def _fix(g, x):
         if g is None:
             return 0.0
         if xp.is_foreign(g):
-            return runtime.fix_foreign(g, x, _fix)
+            return runtime.fix_foreign(g, x, fix_gradient)
         # a real input's adjoint is the real part (the complex convention of the rules)
         return float(np.real(g)) if np.iscomplexobj(g) else float(g)
     if isinstance(x, (tuple, list, dict)):
         # a container input: one gradient per item, zeros for items the output
         # does not depend on (the generated code leaves those None)
-        return runtime.mirror(g, x, _fix)
+        return runtime.mirror(g, x, fix_gradient)
     if xp.is_foreign(x) or xp.is_foreign(g):
-        return runtime.fix_foreign(g, x, _fix)
+        return runtime.fix_foreign(g, x, fix_gradient)
     if isinstance(x, (np.integer, np.bool_)):
         return np.float64(0.0) if g is None else np.float64(np.real(g))
     if g is None and isinstance(x, (np.floating, np.complexfloating)):
@@ -304,6 +304,31 @@ def _distinct(grads, taken=()):
                 grads[i] = g = g.copy()
             seen.add(id(g))
     return tuple(grads)
+
+
+@dataclasses.dataclass(frozen=True)
+class GradSignature:
+    """What a ``GradFunction`` takes and returns, as ``grad``'s arguments set it.
+
+    ``params``: the parameter names a caller passes (a bound method's ``self``
+    left out, it is ``bound_self``); ``positions``: the differentiated ones
+    (None: weights only), ``single`` when ``grad_position`` was one int;
+    ``weights``: the Parameters whose gradients are returned too, one bare
+    gradient when ``single_weight``; ``value``: ``value_and_grad``; ``has_aux``,
+    ``return_ids``, ``sens``: the flags of the same names (``sens_param``).
+    """
+    fn: object
+    func: object
+    bound_self: object
+    params: tuple
+    positions: tuple
+    single: bool
+    weights: tuple
+    single_weight: bool
+    has_aux: bool
+    return_ids: bool
+    sens: bool
+    value: bool
 
 
 class GradFunction(GeneratedCallable):
@@ -410,14 +435,13 @@ class GradFunction(GeneratedCallable):
     def generated(self):
         """The generated Python function (for ``grad(grad(f))``)."""
         if self._var_positions:
-            raise SourcegradError(
-                f"{self.__name__[:-5]} differentiated with respect to *args inside "
+            refusals.at_function(
+                self.func, f"{self.__name__[:-5]} differentiated with respect to *args inside "
                 f"differentiated code", detail="the number of positional arguments is known "
                 "only at each call" + (" (it is a decorator's wrapper taking *args)"
                                        if hasattr(self.func, "__wrapped__") else ""),
                 hint="give the function named parameters, or take the "
-                "gradient with respect to a tuple argument",
-                filename=self.func.__code__.co_filename, lineno=self.func.__code__.co_firstlineno)
+                "gradient with respect to a tuple argument")
         # called like the user's function: gradients as the caller gets them, zeros
         # (not None) for the items of a tuple or list input it does not read
         return self.derivative(complete=True).functions[0]
@@ -448,10 +472,25 @@ class GradFunction(GeneratedCallable):
         self._bound_wrapper = (gen, wrapper)
         return wrapper
 
+    def last_derivative(self):
+        """The ``pipeline.Derivative`` the last call ran (specialised on its inputs'
+        shapes), or the general one before any call."""
+        return self._last or self.derivative()
+
     def last_generated(self):
         """The generated function the last call ran (specialised on its inputs'
         shapes), or the general one before any call."""
-        return (self._last or self.derivative()).functions[0]
+        return self.last_derivative().functions[0]
+
+    def signature(self) -> GradSignature:
+        """What this gradient function takes and returns (``GradSignature``): the
+        public description tools that write the gradient out (``sg.export``) read."""
+        return GradSignature(
+            fn=self.fn, func=self.func, bound_self=self.bound_self,
+            params=tuple(self._param_names[self._offset:]), positions=self.positions,
+            single=self.single, weights=None if self.weights is None else tuple(self.weights),
+            single_weight=self.single_weight, has_aux=self.has_aux,
+            return_ids=self.return_ids, sens=self.sens, value=self.value)
 
     # -- calling ------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -599,7 +638,7 @@ class GradFunction(GeneratedCallable):
             grads = self._fix_inputs(grads, args, kwargs)
         if self.weights is not None:
             acc = kwargs["weight_grads"]
-            wg = tuple(_fix(acc.get(id(p)) if acc.get(id(p)) is not None else
+            wg = tuple(fix_gradient(acc.get(id(p)) if acc.get(id(p)) is not None else
                             np.zeros_like(p), p) for p in self.weights)
             flat = grads if isinstance(grads, tuple) else (grads,)
             if self.return_ids and self.positions is not None:
@@ -622,11 +661,11 @@ class GradFunction(GeneratedCallable):
         offset = self._offset
         if self.single:
             p = self.positions[0]
-            g = _fix(grads, args[p] if p < n else kwargs.get(names[p + offset]))
+            g = fix_gradient(grads, args[p] if p < n else kwargs.get(names[p + offset]))
             return (p, g) if self.return_ids else g
         out = []
         for g, p in zip(grads, self.positions):
-            out.append(_fix(g, args[p] if p < n else kwargs.get(names[p + offset])))
+            out.append(fix_gradient(g, args[p] if p < n else kwargs.get(names[p + offset])))
         out = _distinct(out)
         if self.return_ids:
             return tuple(zip(self.positions, out))
@@ -638,9 +677,10 @@ class GradFunction(GeneratedCallable):
         inputs' shapes), or the general one before any call.  ``comments=False``
         leaves out the comments naming the user's line each block differentiates.
         ``stage`` (one of ``pipeline.STAGES``: ``"parse"``, ``"normalize"``,
-        ``"activity"``, ``"reverse"``, ``"optimize"``) shows this function's tree
-        right after that stage instead."""
-        d = self._last or self.derivative()
+        ``"activity"``, ``"reverse"``, ``"assemble"``, ``"optimize"``, or a pass of
+        the optimizer: ``"specialize"``, ``"saves"``, ``"simplify"``) shows this
+        function's tree right after that stage instead."""
+        d = self.last_derivative()
         text = d.source if stage is None else dump(self.func, d.spec, stage)
         return text if comments else strip_comments(text)
 
@@ -691,8 +731,9 @@ def source(g, comments: bool = True, stage: str = None) -> str:
     Each block of the backward sweep is headed by a comment naming the line of
     your code it differentiates; ``comments=False`` leaves them out.
     ``stage="normalize"`` (or ``"parse"``, ``"activity"``, ``"reverse"``,
-    ``"optimize"``) shows the function's tree right after that stage of the
-    pipeline; the environment variable ``SOURCEGRAD_DUMP=normalize,reverse``
+    ``"assemble"``, ``"optimize"``, or a pass of the optimizer: ``"specialize"``,
+    ``"saves"``, ``"simplify"``) shows the function's tree right after that stage
+    of the pipeline; the environment variable ``SOURCEGRAD_DUMP=normalize,reverse``
     (or ``all``) prints those stages of every transformation to standard error.
     """
     if getattr(type(g), "shows_source", False):  # sg.jit of a gradient: what it compiled

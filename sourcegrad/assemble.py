@@ -1,21 +1,21 @@
-"""Stage 5b -- the two sweeps wrapped into function definitions.
+"""The two sweeps: seeded, resolved, then wrapped into function definitions.
 
 The reverse stage leaves a forward sweep (the user's statements, saving what
 the backward sweep needs) and backward items (adjoint accumulations in
-reverse order).  This stage:
+reverse order).  ``Assembler.sweeps`` finishes the reverse stage:
 
 1. seeds the outputs (ones, the ``sens`` argument or, in split mode, ``dout``);
-2. resolves the backward items into statements (``reverse.Resolver``),
-   specialises them on the inputs' shapes (``shapes.specialize``) and drops
-   the saves nothing reads (``optimize.drop_unread_saves``);
+2. resolves the backward items into statements (``reverse.Resolver``).
+
+The optimizer's first passes then run on the two sweeps (``optimize.sweeps``),
+and ``Assembler.functions`` (the assemble stage):
+
 3. accumulates the adjoints of Parameters read as free names or passed as
    weights into the ``weight_grads`` accumulator;
 4. builds one joint function ``f_grad`` (what ``grad`` calls: returns the
    gradients, the value or aux as asked) or, in split mode, ``f_fwd``
    returning ``(out, saved)`` and ``f_bwd(saved, dout)`` returning the
    adjoints of the active parameters (for calls from other derivatives).
-
-``Assembler(...).run(fwd, bwd)`` returns the function definitions.
 """
 from __future__ import annotations
 
@@ -30,7 +30,6 @@ from sourcegrad import shapes as shapes_mod
 from sourcegrad.annotations import getanno, setanno
 from sourcegrad.astutil import copy_tree, param_names, statements
 from sourcegrad.normalize import assign, const, name
-from sourcegrad.optimize import drop_unread_saves
 from sourcegrad.reverse import Acc, Note, Resolver, call, note_stmt, pure
 
 _ARRAY_KINDS = ("array", "float")
@@ -57,7 +56,8 @@ def seeded_outputs(value, spec, parsed, tree=None):
 
 
 class Assembler:
-    """Stage 5b for one function and one ``Spec`` (see the module docstring)."""
+    """The end of the reverse stage (``sweeps``) and the assemble stage
+    (``functions``) for one function and one ``Spec`` (see the module docstring)."""
 
     def __init__(self, tree, parsed, spec, ctx, rev, act, ret):
         self.tree, self.parsed, self.spec = tree, parsed, spec
@@ -73,13 +73,17 @@ class Assembler:
         self.entry_zeros = []
         self.init = set()  # adjoints the backward sweep assigns
 
-    def run(self, fwd, bwd):
+    def sweeps(self, fwd, bwd):
+        """The forward sweep ``fwd`` (statements) and the backward sweep (the items
+        ``bwd`` after the seeds, resolved into statements)."""
         items = self.seeds(fwd) + bwd
         for n in statements(fwd):  # the user's statements: the optimizer keeps their semantics
             if isinstance(n, gast.Assign):
                 setanno(n, "primal", True)
-        body_bwd = self.backward(items)
-        fwd, body_bwd = drop_unread_saves(self.rev, fwd, body_bwd)
+        return fwd, self.backward(items)
+
+    def functions(self, fwd, body_bwd):
+        """The function definitions holding the two sweeps."""
         self.wname = self.ctx.weights_name()
         free = sorted(n for n in self.act.active if n not in self.ctx.locals)
         self.accumulate_weights(body_bwd, free)
@@ -131,18 +135,11 @@ class Assembler:
 
     # -- 2. the backward sweep ---------------------------------------------------------
     def backward(self, items):
-        """The backward items as statements, specialised on the known shapes."""
-        rev, ctx = self.rev, self.ctx
+        """The backward items as statements."""
+        rev = self.rev
         body = Resolver(rev).run(items, self.init)
         if rev.copies is not None:
             body.insert(0, assign(rev.copies, call("set")))
-        leaving = {a for p, a in rev.adjoints.items() if p in self.params or p not in ctx.locals}
-        leaned = set()
-        body = shapes_mod.specialize(body, ctx, ctx.shapes, rev.adjoints, leaving, leaned)
-        # adjoints certainly holding float arrays of their primal's shape: the optimizer
-        # may accumulate into them in place
-        ctx.arrays = {a: p for p, a in rev.adjoints.items() if a not in leaned
-                      and _float_array(ctx.shapes.get(p))}
         return body
 
     # -- 3. Parameters -----------------------------------------------------------------
@@ -313,12 +310,6 @@ def qualified_name(fn):
 def _function(fname, args, body):
     return gast.FunctionDef(name=fname, args=args, body=body, decorator_list=[], returns=None,
                             type_comment=None, type_params=[])
-
-
-def _float_array(known):
-    """Whether an Abstract certainly describes a float array of known shape."""
-    return isinstance(known, shapes_mod.Abstract) and known.kind == "array" and known.shape \
-        and known.dtype is not None and known.dtype.kind == "f"
 
 
 def _maybe_containers(tree):

@@ -49,20 +49,39 @@ def walk(node):
         yield n
 
 
+# fields that never hold a name: contexts, operators, strings, numbers (an
+# ExceptHandler's `name` is a Name in gast: not listed)
+_NO_NAMES = frozenset({"ctx", "op", "ops", "kind", "type_comment", "attr", "arg", "id",
+                       "module", "level", "conversion", "is_async", "simple"})
+_NAME_FIELDS = {}  # node class -> its fields that may hold a Name, in order
+
+
+def _name_fields(cls):
+    fields = _NAME_FIELDS[cls] = () if cls is gast.Constant else tuple(
+        f for f in cls._fields if f not in _NO_NAMES)
+    return fields
+
+
 def name_nodes(node):
     """The ``Name`` nodes ``walk(node)`` yields, in the same order, for less: the
-    contexts under each name (``Load``, ``Store``) are not visited."""
+    contexts and operators (``Load``, ``Add``) and the fields holding strings are
+    not visited."""
     todo = [node]
     push, push_all = todo.append, todo.extend
+    table = _NAME_FIELDS
     for n in todo:
         fields = n.__dict__
-        if n.__class__ is _NAME:
+        cls = n.__class__
+        if cls is _NAME:
             annotation = fields.get("annotation")  # a parameter's may hold names
             if annotation is not None:
                 push(annotation)
             yield n
             continue
-        for f in n._fields:
+        names = table.get(cls)
+        if names is None:
+            names = _name_fields(cls)
+        for f in names:
             v = fields.get(f)
             if v.__class__ is list:
                 if v and isinstance(v[0], _AST) and None not in v:
@@ -145,8 +164,10 @@ class NodeTransformer(ast.NodeTransformer):
     ``Add``: no fields) without a method of their own are not visited at all:
     ``generic_visit`` would return them unchanged.  ``generic_visit`` is
     ``ast.NodeTransformer.generic_visit`` with ``ast.iter_fields`` inlined (no
-    generator per node).  Subclasses define ``visit_<Class>`` methods; they do
-    not override ``visit``.
+    generator per node), over the fields that may hold a name (``name_nodes``):
+    contexts and operators (``ctx``, ``op``, ``ops``) are never visited.
+    Subclasses define ``visit_<Class>`` methods (none for a context or an
+    operator); they do not override ``visit``.
     """
 
     _visitors: dict = {}
@@ -172,14 +193,20 @@ class NodeTransformer(ast.NodeTransformer):
             method = self._method(node.__class__)
         return node if method is None else method(self, node)
 
-    def generic_visit(self, node):
+    def generic_visit(self, node):  # noqa: C901 (16; the hot loop of every pass, kept inline)
         visitors = self._visitors
-        for field in node._fields:
-            try:
-                old_value = getattr(node, field)
-            except AttributeError:
-                continue
-            if isinstance(old_value, list):
+        cls = node.__class__
+        fields = _NAME_FIELDS.get(cls)  # (contexts and operators: leaves, no visitor)
+        if fields is None:
+            fields = _name_fields(cls)
+        state = node.__dict__
+        for field in fields:
+            old_value = state.get(field, _MISSING)
+            if old_value is _MISSING:
+                old_value = getattr(node, field, _MISSING)  # a class default, or none
+                if old_value is _MISSING:
+                    continue
+            if old_value.__class__ is list:
                 new_values = []
                 for value in old_value:
                     if isinstance(value, _AST):

@@ -29,8 +29,7 @@ from dataclasses import dataclass, field
 import gast
 import numpy as np
 
-from sourcegrad import astutil
-from sourcegrad.errors import UnsupportedSyntaxError
+from sourcegrad import astutil, refusals
 from sourcegrad.fence import fence
 from sourcegrad.jumps import lower_jumps
 from sourcegrad.parse import MISSING, parse_function
@@ -89,7 +88,7 @@ class Extractor:
         self.nested = {}
 
     def refuse(self, node, what, hint=None, detail=None):
-        raise UnsupportedSyntaxError(what, hint=hint, detail=detail, **self.parsed.where(node))
+        refusals.use(self.parsed, node, what, hint=hint, detail=detail)
 
     def run(self, fdef):
         self.count = _bindings(fdef.body)
@@ -221,10 +220,9 @@ def lift(parsed, nested, enclosing, others):
                    and n.id in enclosing and n.id not in own and n.id != nested.name})
     for n in astutil.walk(fdef):
         if isinstance(n, gast.Name) and n.id in others and n.id != nested.name:
-            raise UnsupportedSyntaxError(
-                f"recursive nested function {nested.name!r} using the nested function "
-                f"{n.id!r}", hint="define both at module level",
-                **parsed.where(n))
+            refusals.use(
+                parsed, n, f"recursive nested function {nested.name!r} using the nested "
+                f"function {n.id!r}", hint="define both at module level")
         if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) \
                 and n.func.id == nested.name:
             n.keywords += [gast.keyword(arg=f, value=_name(f)) for f in free]
@@ -260,9 +258,8 @@ def generator_def(parsed, namer, fn, node):
     plain = {id(st.value) for st in astutil.statements(other.tree.body) if _is_yield(st)}
     for y in yields:
         if id(y) not in plain:
-            raise UnsupportedSyntaxError(
-                "yield other than a `yield value` statement", hint="yield each value as a "
-                "statement of its own", **other.where(y))
+            refusals.syntax(other, y, "yield other than a `yield value` statement",
+                            hint="yield each value as a statement of its own")
     marker = gast.Constant(value=None, kind=None)
     saved = {}
     for st in astutil.statements(other.tree.body):  # fence everything but the yields
@@ -323,12 +320,48 @@ def writes_into(obj, positions, keywords=(), depth=2) -> bool:
 
 def writes_into_def(parsed, fdef, params, positions, keywords=(), depth=2) -> bool:
     """writes_into for the function definition ``fdef`` (its ``params`` as called;
-    names in it resolve as in ``parsed``): a nested function, say."""
+    names in it resolve as in ``parsed``): a nested function, say.  A write after
+    the parameter was bound afresh on every path to it (``y = f(y)`` before
+    ``y += v``) is into the new value, not the caller's."""
     names = {params[i] for i in positions if i < len(params)} | set(keywords)
+    if not names:
+        return False
     rebound = {n.id for n in astutil.walk(fdef)
                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-    return bool(names) and any(_writes(n, names, parsed, rebound, depth)
-                               for n in astutil.walk(fdef))
+    for st, fresh in _statements_with_fresh(fdef.body, frozenset()):
+        left = names - fresh
+        if left and any(_writes(n, left, parsed, rebound, depth) for n in _own_nodes(st)):
+            return True
+    return False
+
+
+def _statements_with_fresh(body, fresh):
+    """(statement, names bound afresh on every path before it) for each statement of
+    ``body`` and the blocks nested in it: by an earlier plain assignment in the same
+    or an enclosing block, or as a loop's target."""
+    for st in body:
+        yield st, fresh
+        inner = fresh | {t.id for t in astutil.name_nodes(st.target)} \
+            if isinstance(st, gast.For) else fresh
+        for fld in ("body", "orelse", "finalbody"):
+            block = getattr(st, fld, None)
+            if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
+                yield from _statements_with_fresh(block, inner if fld == "body" else fresh)
+        for h in getattr(st, "handlers", ()):
+            yield from _statements_with_fresh(h.body, fresh)
+        if isinstance(st, gast.Assign):
+            fresh = fresh | {t.id for t in st.targets if isinstance(t, gast.Name)}
+
+
+def _own_nodes(st):
+    """The nodes of the statement ``st`` outside the blocks nested in it."""
+    for fld, value in gast.iter_fields(st):
+        if fld in ("body", "orelse", "finalbody", "handlers"):
+            continue
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, gast.AST):
+                yield from astutil.walk(v)
+    yield st
 
 
 def _writes(n, names, parsed, rebound, depth) -> bool:

@@ -12,6 +12,10 @@ A pass from tree to tree, run by ``codegen.module_text`` just before printing
 * ``for i in reversed(range(...))`` becomes a ``range`` with step -1;
 * the one stack of saved values (``stack.append(h)`` ... ``h = stack.pop()``)
   becomes one list per saved name, so each list holds values of one type;
+* ``np.tanh(a)`` and the other transcendental functions of ``_jitlib.SIMD_UFUNCS``
+  become ``_sg_jit.tanh(a)``: NumPy's own SIMD kernel on a large float64 array;
+* a function computed elementwise from float64 arrays of one shape becomes one
+  loop over the elements (``fuse_elementwise``, when the shapes are known);
 * calls of the runtime helpers that have a Numba version (``roles``: the
   name the derivative calls them by -> the helper in ``sourcegrad._jitlib``)
   call that version; ``_minmax_grad`` with a constant axis becomes
@@ -37,6 +41,9 @@ _REDUCTIONS = {("sum", True): "sum_keep", ("sum", False): "sum_drop",
 # reductions Numba has itself: left alone (its sum over an axis is slower than the
 # helper's loops, so every reduction over one axis goes to the helpers)
 _NATIVE = set()
+# (as _jitlib.SIMD_UFUNCS, which imports Numba)
+_SIMD_UFUNCS = ("sin", "cos", "tan", "tanh", "sinh", "cosh", "exp", "expm1", "log",
+                "log1p", "arctan")
 
 
 def _name(id_, ctx=None):
@@ -71,8 +78,9 @@ def _is_np(node, *attrs):
 
 
 class _Lower(NodeTransformer):
-    def __init__(self, roles):
+    def __init__(self, roles, simd=True):
         self.roles = roles
+        self.simd = simd  # np.tanh(a) -> _sg_jit.tanh(a) (NumPy's kernel on large arrays)
 
     def lib(self, helper, *args):
         return _call(_attr(_name(LIB), helper), *args)
@@ -100,6 +108,9 @@ class _Lower(NodeTransformer):
         lowered = self.reduction(node)
         if lowered is not None:
             return lowered
+        # np.tanh(a) on a large array: NumPy's SIMD kernel (``_jitlib.SIMD_UFUNCS``)
+        if self.simd and _is_np(f, *_SIMD_UFUNCS) and len(node.args) == 1 and not node.keywords:
+            return self.lib(f.attr, node.args[0])
         if isinstance(f, gast.Name) and f.id in self.roles:
             return self.helper(node, self.roles[f.id])
         return node
@@ -248,13 +259,151 @@ def _append_of(v):
     return None
 
 
-def numba_dialect(roles=None):
-    """The pass: ``fdef -> fdef`` in the Numba dialect (``roles``: see the module doc)."""
+# NumPy's elementwise functions of one float that a fused loop computes per element
+_FUSED_UFUNCS = frozenset({
+    "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh",
+    "arccosh", "arctanh", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
+    "cbrt", "square", "abs", "absolute", "negative", "reciprocal"})
+_FUSED_OPS = (gast.Add, gast.Sub, gast.Mult, gast.Div)
+
+
+def _elementwise(e, kinds):
+    """``"array"`` when ``e`` computes elementwise from the arrays of ``kinds`` (name ->
+    ``"array"`` or ``"scalar"``), ``"scalar"`` when from scalars only, else None."""
+    cls = e.__class__
+    if cls is gast.Constant:
+        return "scalar" if type(e.value) in (int, float) else None
+    if cls is gast.Name:
+        return kinds.get(e.id)
+    if cls is gast.UnaryOp:
+        return _elementwise(e.operand, kinds) if isinstance(e.op, gast.USub) else None
+    if cls is gast.BinOp:
+        if isinstance(e.op, gast.Pow):  # a constant power: no complex results to mimic
+            if not (isinstance(e.right, gast.Constant) and type(e.right.value) in (int, float)):
+                return None
+        elif not isinstance(e.op, _FUSED_OPS):
+            return None
+        parts = (_elementwise(e.left, kinds), _elementwise(e.right, kinds))
+    elif cls is gast.Call and _is_np(e.func, *_FUSED_UFUNCS) and len(e.args) == 1 \
+            and not e.keywords:
+        parts = (_elementwise(e.args[0], kinds),)
+    else:
+        return None
+    if None in parts:
+        return None
+    return "array" if "array" in parts else "scalar"
+
+
+def _fresh_name(base, taken):
+    out = base
+    while out in taken:
+        out += "_"
+    taken.add(out)
+    return out
+
+
+def fuse_elementwise(fdef, shapes):  # noqa: C901 (19; to split)
+    """A function whose every statement computes elementwise from float64 arrays of one
+    shape (and floats) becomes one loop over the elements, each value a float, each
+    returned array written once: no temporary arrays (``sin = np.sin(x); dx = ...``
+    over a million elements makes no million-element ``sin``).  ``shapes``: the
+    parameters' ``shapes.Abstract``.  Anything else is returned as it was."""
+    kinds, shape = {}, None
+    for p in fdef.args.args:
+        a = shapes.get(p.id)
+        if a is None:
+            continue
+        if a.kind == "array" and getattr(a.dtype, "name", None) == "float64" and a.shape:
+            if shape is not None and a.shape != shape:
+                return fdef
+            shape, kinds[p.id] = a.shape, "array"
+        elif a.kind == "float":
+            kinds[p.id] = "scalar"
+    if shape is None or fdef.args.vararg or fdef.args.kwonlyargs or fdef.args.kwarg:
+        return fdef
+    params = [p.id for p in fdef.args.args if kinds.get(p.id) == "array"]
+    body, ret = fdef.body[:-1], fdef.body[-1] if fdef.body else None
+    if not isinstance(ret, gast.Return) or ret.value is None:
+        return fdef
+    assigned = set()
+    for st in body:
+        if isinstance(st, gast.Expr) and isinstance(st.value, gast.Constant):
+            continue  # a note (a comment line)
+        if isinstance(st, gast.Assign) and len(st.targets) == 1 \
+                and isinstance(st.targets[0], gast.Name) and st.targets[0].id not in kinds:
+            if isinstance(st.value, gast.Name):
+                return fdef  # b = a shares a's array (a += ... changes b): not a float's copy
+            kind = _elementwise(st.value, kinds)
+            t = st.targets[0].id
+        elif isinstance(st, gast.AugAssign) and isinstance(st.target, gast.Name) \
+                and isinstance(st.op, _FUSED_OPS) and st.target.id in assigned:
+            t = st.target.id
+            kind = _elementwise(st.value, kinds)
+            kind = kind and ("array" if "array" in (kind, kinds[t]) else "scalar")
+            if kind != kinds[t]:
+                return fdef  # a scalar that becomes an array: not one type in the loop
+        else:
+            return fdef
+        if kind is None:
+            return fdef
+        kinds[t] = kind
+        assigned.add(t)
+    outs = ret.value.elts if isinstance(ret.value, gast.Tuple) else [ret.value]
+    if not outs or not all(isinstance(o, gast.Name) and o.id in assigned
+                           and kinds[o.id] == "array" for o in outs) \
+            or len({o.id for o in outs}) != len(outs):
+        return fdef
+    taken = {n.id for n in name_nodes(fdef)}
+    i = _fresh_name("i", taken)
+    flat = {p: _fresh_name(p + "_flat", taken) for p in params}
+    item = {p: _fresh_name(p + "_i", taken) for p in params}
+    out = {o.id: _fresh_name(o.id + "_out", taken) for o in outs}
+    size = _fresh_name("size", taken)
+    loop_body = [gast.Assign(targets=[_name(item[p], gast.Store())],
+                             value=gast.Subscript(value=_name(flat[p]), slice=_name(i),
+                                                  ctx=gast.Load()), type_comment=None)
+                 for p in params]
+    for st in body:
+        for n in name_nodes(st):
+            if n.id in item:
+                n.id = item[n.id]
+        loop_body.append(st)
+    loop_body += [gast.Assign(targets=[gast.Subscript(value=_name(out[o.id]), slice=_name(i),
+                                                      ctx=gast.Store())],
+                              value=_name(o.id), type_comment=None) for o in outs]
+    first = params[0]
+    head = [gast.Assign(targets=[_name(flat[p], gast.Store())],
+                        value=_call(_attr(_name(p), "ravel")), type_comment=None)
+            for p in params]
+    head.append(gast.Assign(targets=[_name(size, gast.Store())],
+                            value=_attr(_name(first), "size"), type_comment=None))
+    head += [gast.Assign(targets=[_name(out[o.id], gast.Store())],
+                         value=_call(_attr(_name("np"), "empty"), _name(size)),
+                         type_comment=None) for o in outs]
+    loop = gast.For(target=_name(i, gast.Store()),
+                    iter=_call(_name("range"), _name(size)), body=loop_body, orelse=[],
+                    type_comment=None)
+    shaped = [_call(_attr(_name(out[o.id]), "reshape"), _attr(_name(first), "shape"))
+              for o in outs]
+    ret.value = gast.Tuple(elts=shaped, ctx=gast.Load()) \
+        if isinstance(ret.value, gast.Tuple) else shaped[0]
+    fdef.body = head + [loop, ret]
+    return fdef
+
+
+def numba_dialect(roles=None, shapes=None):
+    """The pass: ``fdef -> fdef`` in the Numba dialect (``roles``: see the module doc;
+    ``shapes``: the parameters' ``shapes.Abstract`` when known, for the fused loop of
+    ``fuse_elementwise``)."""
     def lower(fdef):
         fdef.decorator_list = []
-        fdef = _Lower(dict(roles or {})).visit(fdef)
+        body = fdef.body
+        if shapes:
+            fdef = fuse_elementwise(fdef, shapes)
+        # a fused loop computes on floats: NumPy's array kernels have nothing to do there
+        fdef = _Lower(dict(roles or {}), simd=fdef.body is body).visit(fdef)
         return _split_stacks(fdef)
     return lower
 
 
-__all__ = ["numba_dialect", "LIB"]
+__all__ = ["numba_dialect", "fuse_elementwise", "LIB"]

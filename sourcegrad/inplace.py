@@ -22,7 +22,7 @@ import weakref
 import gast
 import numpy as np
 
-from sourcegrad import astutil
+from sourcegrad import astutil, runtime
 from sourcegrad.annotations import setanno
 from sourcegrad.closures import writes_into, writes_into_def
 from sourcegrad.parse import MISSING, parse_function
@@ -43,8 +43,9 @@ _VIEW_FUNCS = {"reshape", "ravel", "view", "transpose", "squeeze", "swapaxes", "
 
 # calls of these never hand back an argument's array
 _FRESH_BUILTINS = {"float", "int", "bool", "complex", "len", "abs", "round", "sum", "range",
-                   "list", "dict",
                    "str", "repr", "print", "isinstance", "divmod", "pow"}
+# calls of these make a new container of their argument's items (which may be views)
+_CONTAINER_BUILTINS = {"list", "tuple", "dict", "sorted", "reversed", "zip", "enumerate"}
 _FRESH_METHODS = {"copy", "astype", "sum", "mean", "prod", "std", "var", "dot", "max", "min",
                   "argmax", "argmin", "cumsum", "cumprod", "round", "clip", "conj", "item",
                   "tolist", "all", "any", "trace", "fill", "sort", "argsort", "nonzero",
@@ -129,6 +130,14 @@ def _link(t, u, node):
             return ("sibling", None)  # u is t only if the value held one list twice
         if isinstance(value, gast.Name) and value.id == u:
             return ("item", names.index(t) if t in names else None)
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
+            and value.func.attr in ("pop", "get") and isinstance(value.func.value, gast.Name) \
+            and value.func.value.id == u:
+        return ("item", None)  # t = u.pop(): an item of u
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Name) \
+            and value.func.id in _CONTAINER_BUILTINS and any(
+                isinstance(a, gast.Name) and a.id == u for a in value.args):
+        return ("shares", None)  # list(u): a new list of the same items
     if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
             and value.value.id == u:
         if isinstance(value.slice, gast.Slice):
@@ -338,7 +347,11 @@ class InPlaceCheck:
                    for n in astutil.walk(fdef)):
             return  # nothing is updated in place
         self.index(fdef)
-        updates = [u for n in astutil.walk(fdef) for u in self.updates(n)]
+        self.rank = self.ranks(fdef)
+        updates = []
+        for n in astutil.walk(fdef):
+            self.here = self.top_index.get(id(n))  # where scalar_item looks
+            updates += self.updates(n)
         if not updates:
             return
         copies = self.copies(fdef)
@@ -420,8 +433,11 @@ class InPlaceCheck:
             return None
         fn = self.parsed.denotes(f, self.locals)
         if fn is MISSING or not callable(fn) or registry.lookup(fn) is not None \
-                or registry.is_nondifferentiable(fn):
-            return None  # a function with a rule: the rule says what it does
+                or registry.is_nondifferentiable(fn) \
+                or getattr(fn, "__module__", None) == runtime.__name__:
+            # a function with a rule: the rule says what it does; a derivative's own
+            # helpers (differentiated again) write only into copies they own
+            return None
         return fn, None, ()
 
     def may_write(self, n):
@@ -489,6 +505,8 @@ class InPlaceCheck:
     def call_names(self, v):
         """names_of a call: a view of its argument, or an argument handed back."""
         f = v.func
+        if isinstance(f, gast.Name) and f.id in _CONTAINER_BUILTINS and f.id not in self.locals:
+            return self.union(v.args)  # list(m): a new list of m's items (rows: views)
         if isinstance(f, gast.Name) and f.id in _VIEW_FUNCS and v.args:
             return self.names_of(v.args[0])  # stop_gradient(x) is x itself
         if isinstance(f, gast.Attribute) and f.attr in _VIEW_FUNCS:
@@ -500,6 +518,10 @@ class InPlaceCheck:
         if not self.may_return_argument(v):
             return set()
         args = v.args + [k.value for k in v.keywords]
+        if isinstance(f, gast.Attribute) and not (
+                isinstance(f.value, gast.Name) and f.value.id not in self.locals
+                and f.value.id not in self.params):
+            args = [f.value] + args  # d.items(), lst.copy_of_items(): what the object holds
         handed = self.returned_positions(v)
         if handed is not None and -1 not in handed and not v.keywords \
                 and not any(isinstance(a, gast.Starred) for a in v.args):
@@ -518,6 +540,11 @@ class InPlaceCheck:
             return self.union(v.values)
         if isinstance(v, gast.Dict):  # {"w": v} holds v
             return self.union(v.values)
+        if isinstance(v, (gast.ListComp, gast.GeneratorExp, gast.SetComp, gast.DictComp)):
+            # [r for r in m]: items of what it loops over, or what its items read
+            targets = {n.id for g in v.generators for n in astutil.name_nodes(g.target)}
+            elt = v.value if isinstance(v, gast.DictComp) else v.elt
+            return self.union([g.iter for g in v.generators]) | (self.names_of(elt) - targets)
         if isinstance(v, (gast.Tuple, gast.List)):  # a container holds its items
             return self.union(v.elts)
         return set()
@@ -535,7 +562,11 @@ class InPlaceCheck:
         if isinstance(f, gast.Name):
             if f.id in _FRESH_BUILTINS:
                 return False
-            return f.id in self.locals or not _returns_new(self.parsed.resolve(f.id))
+            if f.id in self.locals:
+                return True
+            fn = self.parsed.resolve(f.id)
+            # save_item(y, i) in a derivative differentiated again: a copy of the item
+            return fn is not runtime.save_item and not _returns_new(fn)
         if isinstance(f, gast.Attribute):
             base = f.value
             if isinstance(base, gast.Name) and base.id not in self.locals \
@@ -549,7 +580,10 @@ class InPlaceCheck:
         hand back (see ``_returned_params``); None when in doubt."""
         f = call.func
         if isinstance(f, gast.Name) and f.id not in self.locals:
-            return _returned_by(self.parsed.resolve(f.id))
+            fn = self.parsed.resolve(f.id)
+            if fn is runtime.restore_item:  # a derivative differentiated again
+                return frozenset({0})  # the array (or its copy) with the item restored
+            return _returned_by(fn)
         return None
 
     def bound_copies(self, target, value, node):
@@ -582,6 +616,10 @@ class InPlaceCheck:
                 self.here = self.top.get(id(n))
                 for t in n.targets:
                     copies += self.bound_copies(t, n.value, n)
+                # a = b = v: both names hold the one value
+                bound = [[x.id for x in astutil.name_nodes(t)] for t in n.targets]
+                copies += [(t, u, n) for i, ts in enumerate(bound) for us in bound[i + 1:]
+                           for t in ts for u in us if t != u]
             elif isinstance(n, gast.For):  # for v in (a, b): v is a, then b
                 self.here = self.top.get(id(n))
                 if isinstance(n.iter, gast.Name) and n.iter.id in dicts:
@@ -618,11 +656,18 @@ class InPlaceCheck:
                                             fdef, (t, v), n, aug)])
             self.refuse_callers_list(fdef, aug, a, aliases | {a}, u.what)
         else:
+            # d["k"] = v replaces an entry: the values d holds (d = {"w": y}; y) and
+            # read from it before (y = d["a"]) are not changed, only other names for d
             aliases = _aliases(a, [(t, v) for t, v, n in copies if before(n) and not (
-                u.entry and isinstance(n, gast.Assign) and isinstance(n.value, gast.Subscript)
-                and entry_key(n.value.slice))])
+                u.entry and isinstance(n, gast.Assign) and (
+                    isinstance(n.value, _DISPLAYS) or isinstance(n.value, gast.Subscript)
+                    and entry_key(n.value.slice)))])
         if u.kind == "call":
             self.check_call(u, aliases | {a})
+        if u.kind == "item" and isinstance(aug, gast.AugAssign):
+            self.check_item_update(u, {id(n): n for t, v, n in copies
+                                       if t == a and before(n)}.values(), enclosing,
+                                   [(t, v) for t, v, n in copies if a not in (t, v)])
         for n in self.loads:
             if n.id in aliases and (
                     n.lineno > aug.lineno
@@ -632,10 +677,40 @@ class InPlaceCheck:
             same = _aliases(a, [(t, v) for t, v, n in copies if before(n) and not (
                 isinstance(n, gast.Assign) and isinstance(n.value, _DISPLAYS))])
             self.refuse_callers_dict(fdef, aug, a, same | {a})
-        if aliases and u.kind == "item" and not u.entry:
+        if (aliases or a in self.params) and u.kind == "item" and not u.entry:
             # no other name is read afterwards, but the backward sweep may read
-            # one (an operand, a result it keeps): the write goes into a copy
+            # one (an operand, a result it keeps), or it is the caller's array or
+            # list: the write goes into a copy (the caller's input is left as it was)
             setanno(aug, "copy_first", True)
+
+    def check_item_update(self, u, binders, enclosing, links):
+        """``c[k] += v`` changes the array at ``c[k]`` in place: refused when ``c`` may
+        hold that array twice (``c = [a, a]``, ``c.append(a)`` after ``c = [a]``) and
+        ``c`` is read afterwards, where the other item would show the change.
+        ``binders``: the statements that bound or grew ``c``."""
+        held = []
+        for n in binders:
+            value = n.value.args[0] if isinstance(n, gast.Expr) else getattr(n, "value", None)
+            if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult):
+                value = gast.List(elts=[value.left, value.right] * 2, ctx=gast.Load())
+            items = value.values if isinstance(value, gast.Dict) else value.elts \
+                if isinstance(value, (gast.List, gast.Tuple)) else [value]
+            held += [v for e in items if e is not None for v in self.names_of(e)]
+        # two items that are one array: one name twice ([a, a], [a] * 2), or two names
+        # for one array (b = a; [a, b])
+        twice = sorted({v for i, v in enumerate(held) for w in held[i + 1:]
+                        if w == v or w in _aliases(v, links)})
+        if not twice:
+            return
+        aug, a = u.node, u.a
+        for n in self.loads:
+            if n.id == a and (n.lineno > aug.lineno or any(
+                    lp is x for x in self.in_loops.get(id(n), ()) for lp in enclosing)):
+                self.refuse(aug, u.what,
+                            detail=f"{a} may hold the array {twice[0]} more than once; the "
+                                   f"update changes it in place, so every item that is "
+                                   f"that array changes, which sourcegrad does not follow",
+                            hint=f"write {a}[...] = {a}[...] + ... to make a new array")
 
     def check_call(self, u, names):
         """The caller's own name for an array a called function updates in place: read
@@ -747,15 +822,15 @@ class InPlaceCheck:
                   == "float"}
         # a parameter holds the caller's value (perhaps an array) until rebound
         scalars = (set(binds) - set(self.params)) | floats
-        changed = True
-        while changed:  # the largest set consistent with every binding
-            changed = False
-            for name_ in list(scalars):
-                if name_ in binds and not all(
-                        v is not None and self.scalar(v, scalars, binds, floats)
-                        for v in binds[name_]):
-                    scalars.discard(name_)
-                    changed = True
+        readers = _readers(binds)
+        todo = list(scalars)
+        while todo:  # the largest set consistent with every binding
+            name_ = todo.pop()
+            if name_ in scalars and name_ in binds and not all(
+                    v is not None and self.scalar(v, scalars, binds, floats)
+                    for v in binds[name_]):
+                scalars.discard(name_)
+                todo += readers.get(name_, ())  # what was a scalar through it
         return scalars
 
     def scalar(self, e, scalars, binds, floats):
@@ -781,18 +856,97 @@ class InPlaceCheck:
         return fname in ("stop_gradient", "float", "abs") or isinstance(obj, np.ufunc)
 
     def scalar_item(self, base, index):
-        """Whether ``base[index]`` is one element of an input of known shape."""
-        known = self.param_shapes.get(base)
+        """Whether ``base[index]`` is one element of an array (a new scalar, not a
+        view): an integer for each of its axes, its rank known (see ``ranks``)."""
         parts = index.elts if isinstance(index, gast.Tuple) else [index]
-        if known is None or getattr(known, "kind", None) != "array" \
-                or len(parts) != len(known.shape):
-            return False
-        unbound = self.unbound.get(self.here, ()) if self.here is not None else ()
-        return (base not in self.rebound or base in unbound) and all(
-            isinstance(p, gast.Name) or isinstance(p, gast.Constant) and type(p.value) is int
-            or isinstance(p, gast.UnaryOp) and isinstance(p.operand, gast.Constant)
-            for p in parts)
+        known = self.param_shapes.get(base)
+        rank = self.rank.get(base)
+        if known is not None and getattr(known, "kind", None) == "array" and (
+                base not in self.rebound or base in self.unbound.get(self.here, ())):
+            rank = len(known.shape)  # the input itself, at this statement
+        return rank == len(parts) and all(_int_like(p) for p in parts)
 
+    def ranks(self, fdef):
+        """name -> its number of axes, where every value bound to it has that many:
+        parameters of known shape, then what arithmetic, ufuncs and indexing make of
+        them (a loop's ``x = 0.5 * x + np.sin(x[:, :1])`` keeps x's rank)."""
+        binds = _values_bound(fdef)
+        rank = {}
+        for p in self.params:
+            known = self.param_shapes.get(p)
+            kind = getattr(known, "kind", None)
+            if kind in ("array", "float"):
+                rank[p] = len(known.shape) if kind == "array" else 0
+                if p not in binds:
+                    continue
+                if not self.consistent(p, rank[p], binds[p], rank):
+                    del rank[p]
+        readers = _readers(binds)
+        todo = list(reversed(binds))  # in the order bound, most often one pass
+        while todo:
+            n = todo.pop()
+            vals = binds[n]
+            if n in rank or n in self.params or any(v is None for v in vals):
+                continue
+            candidates = {_rank(v, rank) for v in vals} - {None}
+            if len(candidates) == 1 and self.consistent(n, candidates.pop(), vals, rank):
+                todo += readers.get(n, ())  # their ranks may be known now
+        return rank
+
+    @staticmethod
+    def consistent(n, r, vals, rank):
+        """Whether every value in ``vals`` has rank ``r`` when ``n`` has it; if so,
+        ``rank[n] = r``."""
+        before = rank.get(n)
+        rank[n] = r
+        if all(v is not None and _rank(v, rank) == r for v in vals):
+            return True
+        if before is None:
+            del rank[n]
+        else:
+            rank[n] = before
+        return False
+
+
+
+def _int_like(p):
+    """An index part taken for an integer: a name, an int, or a negative int."""
+    return isinstance(p, gast.Name) or isinstance(p, gast.Constant) and type(p.value) is int \
+        or isinstance(p, gast.UnaryOp) and isinstance(p.operand, gast.Constant)
+
+
+def _rank(e, rank):
+    """The number of axes of the value of ``e``, or None when not known."""
+    if isinstance(e, gast.Constant):
+        return 0 if type(e.value) in (int, float) else None
+    if isinstance(e, gast.Name):
+        return rank.get(e.id)
+    if isinstance(e, gast.UnaryOp):
+        return _rank(e.operand, rank)
+    if isinstance(e, gast.BinOp) and not isinstance(e.op, gast.MatMult):
+        left, right = _rank(e.left, rank), _rank(e.right, rank)
+        return None if left is None or right is None else max(left, right)
+    if isinstance(e, gast.IfExp):
+        body, orelse = _rank(e.body, rank), _rank(e.orelse, rank)
+        return body if body == orelse else None
+    if isinstance(e, gast.Call) and isinstance(e.func, gast.Attribute) \
+            and isinstance(e.func.value, gast.Name) and e.func.value.id not in rank \
+            and isinstance(getattr(np, e.func.attr, None), np.ufunc) and e.args \
+            and not e.keywords:
+        ranks = [_rank(a, rank) for a in e.args]
+        return None if None in ranks else max(ranks)
+    if isinstance(e, gast.Subscript):
+        base = _rank(e.value, rank)
+        parts = e.slice.elts if isinstance(e.slice, gast.Tuple) else [e.slice]
+        # an index known to be an integer (a name of rank 0); another name may be an
+        # array of indices, whose rank adds to the result's
+        ints = [isinstance(p, gast.Name) and rank.get(p.id) == 0
+                or not isinstance(p, gast.Name) and _int_like(p) for p in parts]
+        if base is None or len(parts) > base or not all(
+                i or isinstance(p, gast.Slice) for i, p in zip(ints, parts)):
+            return None
+        return base - sum(ints)
+    return None
 
 
 def _values_bound(fdef):
@@ -809,9 +963,24 @@ def _values_bound(fdef):
         elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
             binds.setdefault(n.target.id, []).append(n.value)
         elif isinstance(n, (gast.For, gast.comprehension)):
+            # for i in range(n): i is an int; another loop's items are not known
+            counted = isinstance(n.target, gast.Name) and isinstance(n.iter, gast.Call) \
+                and isinstance(n.iter.func, gast.Name) and n.iter.func.id == "range"
             for x in astutil.name_nodes(n.target):
-                binds.setdefault(x.id, []).append(None)
+                binds.setdefault(x.id, []).append(
+                    gast.Constant(value=0, kind=None) if counted else None)
     return binds
+
+
+def _readers(binds):
+    """name -> the names bound to a value that reads it."""
+    readers = {}
+    for n, vals in binds.items():
+        for v in vals:
+            if v is not None:
+                for x in astutil.name_nodes(v):
+                    readers.setdefault(x.id, []).append(n)
+    return readers
 
 
 def _assigned(stmts):

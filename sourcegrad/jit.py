@@ -39,6 +39,13 @@ from sourcegrad.errors import SourcegradError
 
 INSTALL_HINT = "pip install sourcegrad[jit]"
 
+# How a derivative is compiled: floating-point errors as NumPy has them (x / 0.0 is
+# inf, not ZeroDivisionError), and the fast-math freedoms that keep every value a
+# value -- reassociation (vectorised sums), fused multiply-add, reciprocals, the sign
+# of zero -- but not the ones assuming no inf or NaN, which a gradient may hold.
+NJIT_OPTIONS = {"error_model": "numpy",
+                "fastmath": {"reassoc", "contract", "arcp", "nsz"}}
+
 
 class JitWarning(UserWarning):
     """A function ``sg.jit`` could not compile runs uncompiled (NumPy)."""
@@ -173,10 +180,11 @@ class _Base:
         self.strict = strict
         self._compiled = {}  # key -> Compiled
 
-    def _build(self, key, fname, text, scope, fallback, where):
+    def _build(self, key, fname, text, scope, fallback, where, shapes=None):
         """Compile function ``fname`` of the generated ``text`` (names resolved in
         ``scope``) in the Numba dialect; ``where(line)``: (file, line) of the user's
-        code for a line of the dialect text."""
+        code for a line of the dialect text; ``shapes``: the parameters' abstract
+        values when the derivative is specialised on them."""
         numba = _numba()
         got = self._compiled.get(key)
         if got is not None:
@@ -198,11 +206,11 @@ class _Base:
         header = (f"# {fname}, compiled by sourcegrad.jit with Numba (the Numba dialect "
                   f"of the derivative)\nimport numpy as np\n"
                   f"from sourcegrad import _jitlib as {LIB}\n\n\n")
-        module_text = codegen.module_text([fdef], dialect=numba_dialect(role_names),
+        module_text = codegen.module_text([fdef], dialect=numba_dialect(role_names, shapes),
                                           header=header)
         module = codegen.load_module(module_text, cache_dir(), fname)
         module.__dict__.update(bindings)
-        dispatcher = numba.njit(cache=True)(getattr(module, fname))
+        dispatcher = numba.njit(cache=True, **NJIT_OPTIONS)(getattr(module, fname))
         c = self._compiled[key] = Compiled(module_text, dispatcher, fallback)
         c.module_file = module.__file__
         c.where = where
@@ -259,6 +267,16 @@ class _Base:
 
 
 _MISSING = object()
+
+# Why a gradient with ``weights=`` or of a method (a Cell's) runs uncompiled: its
+# derivative reads the Parameters through Python objects (``self.w``), calls the
+# split derivatives of other methods with those objects, and adds each Parameter's
+# gradient into a dict keyed by the Parameter itself -- none of which nopython Numba
+# compiles.  Compiling it needs the methods inlined into one function, the objects'
+# Parameters passed in as arrays and their gradients returned.
+_NOT_COMPILED_WEIGHTS = ("weights and methods are not compiled: the derivative reads "
+                         "Parameters through objects (self.w) and adds their gradients "
+                         "into a dict keyed by Parameter, which Numba cannot compile")
 
 
 class _Compiled:
@@ -325,11 +343,11 @@ class JitGrad(_Base):
         if g.bound_self is not None or g.weights is not None:
             c = self._compiled.get(id(d))
             if c is None:
-                c = self._fail(id(d), "", None, "weights and methods are not compiled yet",
+                c = self._fail(id(d), "", None, _NOT_COMPILED_WEIGHTS,
                                d.functions[0], _user_line(filename))
         else:
             c = self._build(id(d), fname, d.text, scope, d.functions[0],
-                            _user_line(filename))
+                            _user_line(filename), dict(d.spec.shapes))
         c.derivative = d  # keeps the key's object alive
         self._last = (d, c)
         return c

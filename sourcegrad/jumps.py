@@ -54,7 +54,8 @@ class Lowering:
         jumps = {type(s) for s in statements(body[:-1] if final_return else body)}
         early = gast.Return in jumps
         loops = gast.Break in jumps or gast.Continue in jumps
-        if not early and not loops:
+        if not early and not loops and not any(
+                isinstance(s, (gast.For, gast.While)) and s.orelse for s in statements(body)):
             return fdef
         if early:
             self.result = self.namer.fresh("result")
@@ -104,22 +105,36 @@ class Lowering:
             s.body, s.orelse = body or [gast.Pass()], orelse
             return [s], f1 | f2
         if isinstance(s, (gast.For, gast.While)):
-            if not _has(s.body, (gast.Break, gast.Continue, gast.Return)):
-                return [s], set()
-            broke, skip = self.namer.fresh("broke"), self.namer.fresh("skip")
-            body, flags = self.block(s.body, (broke, skip))
-            pre = []
-            if skip in flags:
-                body = [_set(skip, False, s)] + body
-            exits = [f for f in (broke, self.done) if f in flags]
-            for f in exits:
-                brk = gast.copy_location(gast.Break(), s)
-                body.append(gast.copy_location(gast.If(test=_name(f), body=[brk], orelse=[]), s))
-            if broke in flags:
-                pre.append(_set(broke, False, s))
-            s.body = body
-            return pre + [s], flags & ({self.done} if self.done else set())
+            orelse, s.orelse = s.orelse, []
+            out, flags, left = self.loop(s)
+            if not orelse:
+                return out, flags
+            # for ... else: the else block runs unless break (or return) left the loop
+            rest, more = self.block(orelse, loop)
+            for f in sorted(left):
+                rest = [gast.copy_location(gast.If(test=_not(f), body=rest, orelse=[]),
+                                           orelse[0])]
+            return out + rest, flags | more
         return [s], set()
+
+    def loop(self, s):
+        """A loop with its ``break``/``continue``/``return`` turned into flags:
+        (statements, flags still set after it, flags telling it was left early)."""
+        if not _has(s.body, (gast.Break, gast.Continue, gast.Return)):
+            return [s], set(), set()
+        broke, skip = self.namer.fresh("broke"), self.namer.fresh("skip")
+        body, flags = self.block(s.body, (broke, skip))
+        pre = []
+        if skip in flags:
+            body = [_set(skip, False, s)] + body
+        exits = [f for f in (broke, self.done) if f in flags]
+        for f in exits:
+            brk = gast.copy_location(gast.Break(), s)
+            body.append(gast.copy_location(gast.If(test=_name(f), body=[brk], orelse=[]), s))
+        if broke in flags:
+            pre.append(_set(broke, False, s))
+        s.body = body
+        return pre + [s], flags & ({self.done} if self.done else set()), set(exits)
 
 
 def lower_jumps(fdef, namer):

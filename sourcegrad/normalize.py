@@ -28,9 +28,8 @@ import types
 import gast
 import numpy as np
 
-from sourcegrad import astutil, closures, inplace, runtime
+from sourcegrad import astutil, closures, inplace, refusals, runtime
 from sourcegrad.astutil import copy_tree
-from sourcegrad.errors import UnsupportedSyntaxError
 from sourcegrad.inplace import LIST_METHODS, entry_key
 from sourcegrad.jumps import lower_jumps
 from sourcegrad.parse import MISSING
@@ -201,7 +200,7 @@ class Normalizer:
         return node
 
     def refuse(self, node, what, hint=None, detail=None):
-        raise UnsupportedSyntaxError(what, hint=hint, detail=detail, **self.parsed.where(node))
+        refusals.syntax(self.parsed, node, what, hint=hint, detail=detail)
 
     # -- statements ---------------------------------------------------------
     def visit(self, s):
@@ -355,6 +354,13 @@ class Normalizer:
             self.refuse(target, "assignment into this subscript")
         index = self.index(target.slice)
         val = self.atom(value, base.id + "_item")
+        if isinstance(val, gast.Name) and val.id == base.id:
+            # y[::-1] = y: the value is the array written into (NumPy copies it first);
+            # under its own name, its adjoint and the target's would be one variable
+            copied = self.namer.fresh(base.id + "_item")
+            self.emit(assign(copied, gast.Call(func=gast.Attribute(
+                value=val, attr="copy", ctx=gast.Load()), args=[], keywords=[])))
+            val = name(copied)
         node = assign(gast.Subscript(value=base, slice=index, ctx=gast.Store()), val)
         self.emit(node)
 
@@ -746,7 +752,7 @@ class Normalizer:
                 body = [gast.If(test=cond, body=body, orelse=[])]
             body = [gast.For(target=comp.target, iter=comp.iter, body=body, orelse=[],
                              type_comment=None)]
-        for st in body:
+        for st in astutil.statements(body):  # errors point at the comprehension
             gast.copy_location(st, node)
         # the comprehension's own variables are fresh names, as in Python 3
         targets = {n.id for c in node.generators for n in astutil.name_nodes(c.target)}

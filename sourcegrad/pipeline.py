@@ -1,11 +1,12 @@
 """The chain of stages, one line each.
 
-    parse -> fence -> normalize -> activity (+ shapes) -> reverse -> assemble
-          -> optimize -> codegen                  (``build``, reverse mode)
+    parse -> fence -> normalize -> activity (+ shapes) -> reverse
+          -> optimize (the sweeps) -> assemble -> optimize (the functions)
+          -> codegen                              (``build``, reverse mode)
     parse -> fence -> normalize -> activity (+ shapes) -> tangents
-          -> optimize -> codegen                  (``build_forward``, forward mode)
+          -> optimize (the function) -> codegen   (``build_forward``, forward mode)
 
-Each stage is a module (``parse.py``, ``fence.py``, ... ``codegen.py``) whose
+Each stage is a module (``parse.py``, ``fence.py``, ... ``codegen``) whose
 entry takes a tree and returns a tree; ``sg.source(g, stage=...)`` shows the
 tree after each.  The stages share one :class:`Context` per function: what a
 name denotes, the names injected into the generated code, the callees'
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 import gast
 import numpy as np
 
-from sourcegrad import astutil
+from sourcegrad import astutil, refusals
 from sourcegrad import memo
 from sourcegrad import runtime, xp
 from sourcegrad import shapes as shapes_mod
@@ -40,14 +41,13 @@ from sourcegrad.activity import INACTIVE_ATTRS, analyse
 from sourcegrad.assemble import Assembler, qualified_name, seeded_outputs
 from sourcegrad.astutil import param_names
 from sourcegrad.codegen import compile_functions, forwarder, to_source
-from sourcegrad.errors import (NoDerivativeError, SourceNotFoundError, SourcegradError,
-                               UnsupportedSyntaxError)
+from sourcegrad.errors import (SourceNotFoundError, SourcegradError)
 from sourcegrad.fence import fence
 from sourcegrad.naming import Namer
 from sourcegrad.normalize import name, normalize
-from sourcegrad.optimize import optimize
+from sourcegrad import optimize
 from sourcegrad.parse import MISSING, parse_function, unwrap
-from sourcegrad.reverse import (Reverser, prune_notes)
+from sourcegrad.reverse import Reverser
 from sourcegrad import tangents
 from sourcegrad import reverse as reverse_mod
 from sourcegrad.rules import foreign, registry
@@ -85,6 +85,10 @@ class Spec:
     kwargs: tuple = ()       # the keywords passed into a **kwargs parameter (expand_kwargs)
     library: str = "numpy"   # the inputs' array library ("numpy", "dask", ...): another
                              # library's arrays get no in-place updates (see xp.py)
+    basis: bool = False      # jvp: the tangent of the one differentiated (vector)
+                             # parameter is the identity basis (tangents.Structure)
+    tangent_outputs: tuple = ()  # jvp: the items of a returned tuple whose tangents are
+                                 # wanted (the others' are None); () all of them
 
 
 @dataclass
@@ -331,7 +335,7 @@ class Context:
                 return "unknown", None
         return "dynamic", None
 
-    def callee(self, info, value, active_args, active_kw, rev, s):  # noqa: C901 (18; to split)
+    def callee(self, info, value, active_args, active_kw, rev, s):
         fn = info.func
         sig = inspect.signature(fn, follow_wrapped=False)
         placeholders = list(range(len(value.args) + (1 if info.self_expr else 0)))
@@ -340,33 +344,8 @@ class Context:
         except TypeError as exc:
             rev.refuse(s, f"call to {fn.__qualname__}", detail=str(exc))
         shift = 1 if info.self_expr else 0
-        active, order = [], []
-        nvar = -1
-        kwnames = ()
-        for pname, v in bound.arguments.items():
-            kind = sig.parameters[pname].kind
-            if kind == kind.VAR_KEYWORD:
-                # forwarded through **kwargs: the callee is specialised to these keywords
-                kwnames = tuple(v)
-                for key in kwnames:
-                    if key in active_kw:
-                        active.append(key)
-                        order.append(("kw", key))
-                continue
-            vals = v if kind == kind.VAR_POSITIONAL else (v,)
-            if kind == kind.VAR_POSITIONAL:
-                # the callee is specialised to len(vals) parameters: gradient through
-                # *args, weights read where it is forwarded, or a wrapper(x, *rest)
-                # forwarding it to fn(x, *rest) (which binds only once the items are known)
-                nvar = len(vals)
-                pnames = vararg_names(fn, nvar)
-            for k, item in enumerate(vals):
-                if (isinstance(item, int) and item - shift in active_args) or \
-                        (isinstance(item, str) and item in active_kw):
-                    active.append(pnames[k] if kind == kind.VAR_POSITIONAL else pname)
-                    order.append(("pos", item - shift) if isinstance(item, int) else ("kw", item))
-        if nvar < 0 and any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values()):
-            nvar = 0  # *args gets nothing here: specialised to none (wrapper(x, *rest))
+        active, order, nvar, kwnames = _active_parameters(fn, sig, bound, shift, active_args,
+                                                          active_kw)
         arg_nodes = ([info.self_expr] if info.self_expr else []) + list(value.args)
         known = []
         for pname, v in bound.arguments.items():
@@ -389,19 +368,21 @@ class Context:
         except Recursive:
             return None
         except SourceNotFoundError as exc:
-            rev.refuse(s, f"call to {fn.__qualname__}", cls=NoDerivativeError,
-                       detail=f"{fn.__qualname__} has no derivative rule and its source cannot "
-                              f"be read ({exc.filename})",
-                       hint=f"define it in a file or notebook cell, or register a rule: "
-                            f"@sourcegrad.adjoint({fn.__qualname__})")
+            refusals.no_derivative(
+                rev.parsed, s, f"call to {fn.__qualname__}",
+                detail=f"{fn.__qualname__} has no derivative rule and its source cannot "
+                       f"be read ({exc.filename})",
+                hint=f"define it in a file or notebook cell, or register a rule: "
+                     f"@sourcegrad.adjoint({fn.__qualname__})")
         except SourcegradError as exc:
             if not (getattr(fn, "__module__", None) or "").startswith("numpy"):
                 raise
             # NumPy's own Python code (np.vectorize's __call__): say so at the user's call
-            rev.refuse(s, f"call to {fn.__qualname__}", cls=NoDerivativeError,
-                       detail=f"{fn.__qualname__} is NumPy's Python code, which cannot be "
-                              f"differentiated ({exc.construct})",
-                       hint=f"register a rule: @sourcegrad.adjoint({fn.__qualname__})")
+            refusals.no_derivative(
+                rev.parsed, s, f"call to {fn.__qualname__}",
+                detail=f"{fn.__qualname__} is NumPy's Python code, which cannot be "
+                       f"differentiated ({exc.construct})",
+                hint=f"register a rule: @sourcegrad.adjoint({fn.__qualname__})")
         self.guards += d.guards
         fwd_name = self.env_name(d.name + "_fwd", d.functions[0])
         bwd_name = self.env_name(d.name + "_bwd", d.functions[1])
@@ -458,11 +439,10 @@ def _bprop_wrapper(cell):
     sig = inspect.signature(cls.construct)
     params = list(sig.parameters.values())[1:]
     if any(p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params):
-        code = cls.construct.__code__
-        raise SourcegradError(
-            f"{cls.__qualname__}.bprop", detail="a custom bprop is supported for a construct "
-            "with named positional parameters only", hint="name construct's parameters",
-            filename=code.co_filename, lineno=code.co_firstlineno)
+        refusals.at_function(
+            cls.construct, f"{cls.__qualname__}.bprop", detail="a custom bprop is supported "
+            "for a construct with named positional parameters only",
+            hint="name construct's parameters")
     names = [p.name for p in params]
     fn = forwarder(f"{cls.__name__}_with_bprop", names, "cell_with_bprop", ["cell"] + names,
                    {"cell_with_bprop": runtime.cell_with_bprop, "cell": cell},
@@ -634,7 +614,10 @@ def _build(key):
 
 
 #: The stages whose output ``dump`` (and ``sg.source(g, stage=...)``) can show, in order.
-STAGES = ("parse", "normalize", "activity", "reverse", "optimize")
+# the trees a stage dump can show: after each stage, and after each pass of the
+# optimizer (``optimize``'s docstring lists them)
+STAGES = ("parse", "normalize", "activity", "reverse", "specialize", "saves", "assemble",
+          "simplify", "optimize")
 
 
 def _no_trace(stage, show):
@@ -667,10 +650,6 @@ def _trace_from_environment():
         if name in names:
             print(f"# ---- sourcegrad stage: {name} ----\n{show()}", file=sys.stderr)
     return trace
-
-
-def _show_trees(trees):
-    return "\n\n".join(to_source(t).rstrip() + "\n" for t in trees)
 
 
 def _show_activity(tree, act):
@@ -724,19 +703,14 @@ def build(fn, spec: Spec, trace=None) -> Derivative:
     trace("activity", lambda: _show_activity(tree, act))
     ctx.shapes = shapes_mod.infer(tree, ctx, dict(spec.shapes))  #    shapes, if known
     rev = Reverser(tree, parsed, namer, act, ctx)                # 5. reverse
-    fwd, bwd = rev.block(tree.body[:-1])
-    functions = Assembler(tree, parsed, spec, ctx, rev, act, ret).run(fwd, bwd)  # 5b.
-    trace("reverse", lambda: _show_trees(functions))
-    # `+=` into an adjoint: NumPy's arrays only (a NumPy zero accumulator cannot take
-    # a Dask array in place, and a Dask array has no in-place update)
-    arrays = ctx.arrays if spec.library == "numpy" else None
-    functions = [optimize(f, spec, pure_call=ctx.pure_call,     # 6. simplify
-                          arrays=arrays, owned=set(rev.adjoints.values()),
-                          elementwise=ctx.elementwise_call, scatter=ctx.scatter_call)
-                 for f in functions]
-    for f in functions:
-        f.body = prune_notes(f.body)                             #    notes left heading nothing
-    trace("optimize", lambda: _show_trees(functions))
+    assembler = Assembler(tree, parsed, spec, ctx, rev, act, ret)
+    fwd, bwd = assembler.sweeps(*rev.block(tree.body[:-1]))      #    seeded, resolved
+    trace("reverse", lambda: optimize.show_sweeps(fwd, bwd))
+    fwd, bwd = optimize.sweeps(fwd, bwd, ctx, rev, params, trace)  # 6. optimize the sweeps
+    functions = assembler.functions(fwd, bwd)                    # 7. assemble
+    trace("assemble", lambda: optimize.show_functions(functions))
+    functions = optimize.functions(functions, spec, ctx, rev, trace)  # 6. ... the functions
+    trace("optimize", lambda: optimize.show_functions(functions))
     base = qualified_name(fn)
     names = [f.name for f in functions]
     env = ctx.env
@@ -768,9 +742,11 @@ def build_forward(fn, spec: Spec) -> Derivative:
     body = tan.block(tree.body[:-1])
     f, tparams = tangents.assemble(tree, spec, ctx, tan, body, ret, param_names(tree),
                                    qualified_name(fn))
-    f = optimize(f, spec, pure_call=ctx.pure_call,               # 6. simplify
-                 owned=set(tan.tangents.values()), elementwise=ctx.elementwise_call)
-    f = tangents.reassociate(f, set(tan.tangents.values()) | set(tparams))
+    f = optimize.optimize(f, spec, pure_call=ctx.pure_call,      # 6. simplify
+                          owned=set(tan.tangents.values()),
+                          elementwise=ctx.elementwise_call)
+    f = tangents.reassociate(f, set(tan.tangents.values()) | set(tparams),
+                             ctx.env_ids.get(id(tangents.tn.add_diagonal)))
     compiled, text = compile_functions(                         # 7. compile
         [f], [f.name], env=ctx.env, globals_=parsed.globals, closure_cells=parsed.closure,
         filename_hint=f"{f.name} from {parsed.filename}")
@@ -903,6 +879,44 @@ def _code_names(code, out):
     return out
 
 
+def _active_parameters(fn, sig, bound, shift, active_args, active_kw):
+    """Which of ``fn``'s parameters a call differentiates, given ``bound`` (its
+    signature bound to the argument positions and keyword names of the call, the
+    bound object first when ``shift``) and the active positions and keywords:
+    ``(active parameter names, order, nvar, kwnames)``.  ``order`` says where each
+    active parameter's adjoint goes (``("pos", i)`` or ``("kw", name)``); ``nvar``:
+    how many items ``*args`` gets (-1: none); ``kwnames``: the keywords forwarded
+    through ``**kwargs``."""
+    active, order = [], []
+    nvar = -1
+    kwnames = ()
+    for pname, v in bound.arguments.items():
+        kind = sig.parameters[pname].kind
+        if kind == kind.VAR_KEYWORD:
+            # forwarded through **kwargs: the callee is specialised to these keywords
+            kwnames = tuple(v)
+            for key in kwnames:
+                if key in active_kw:
+                    active.append(key)
+                    order.append(("kw", key))
+            continue
+        vals = v if kind == kind.VAR_POSITIONAL else (v,)
+        if kind == kind.VAR_POSITIONAL:
+            # the callee is specialised to len(vals) parameters: gradient through
+            # *args, weights read where it is forwarded, or a wrapper(x, *rest)
+            # forwarding it to fn(x, *rest) (which binds only once the items are known)
+            nvar = len(vals)
+            pnames = vararg_names(fn, nvar)
+        for k, item in enumerate(vals):
+            if (isinstance(item, int) and item - shift in active_args) or \
+                    (isinstance(item, str) and item in active_kw):
+                active.append(pnames[k] if kind == kind.VAR_POSITIONAL else pname)
+                order.append(("pos", item - shift) if isinstance(item, int) else ("kw", item))
+    if nvar < 0 and any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values()):
+        nvar = 0  # *args gets nothing here: specialised to none (wrapper(x, *rest))
+    return active, order, nvar, kwnames
+
+
 def vararg_names(fn, n):
     """The parameters ``f(a, *args)``'s ``args`` becomes when specialised to ``n``
     items (``args_0``, ``args_1``, ...; none clashes with a name ``fn`` uses)."""
@@ -994,16 +1008,16 @@ def expand_kwargs(parsed, names):
     var = a.kwarg.id
     found = _forwarded(tree, var, starred=False)
     if found is None:
-        raise UnsupportedSyntaxError(
-            "**kwargs parameter", detail=f"**{var} is used other than forwarded to a "
-            f"call as f(**{var})", hint="name the parameters", **parsed.where(tree))
+        refusals.syntax(
+            parsed, tree, "**kwargs parameter", detail=f"**{var} is used other than forwarded "
+            f"to a call as f(**{var})", hint="name the parameters")
     taken = {n.id for n in astutil.name_nodes(tree)} - {var}
     for n in names:
         if n in taken:
-            raise UnsupportedSyntaxError(
-                "**kwargs parameter", detail=f"the keyword argument {n!r} passed into "
-                f"**{var} has the name of a variable of {parsed.fn.__qualname__}",
-                hint="name the parameter", **parsed.where(tree))
+            refusals.syntax(
+                parsed, tree, "**kwargs parameter", detail=f"the keyword argument {n!r} "
+                f"passed into **{var} has the name of a variable of {parsed.fn.__qualname__}",
+                hint="name the parameter")
     for call_, kw in found:
         given = {k.arg for k in call_.keywords if k.arg is not None}
         twice = sorted(given & set(names))

@@ -26,11 +26,10 @@ import operator
 
 import gast
 
-from sourcegrad import astutil
+from sourcegrad import astutil, refusals
 from sourcegrad import closures, runtime
 from sourcegrad.activity import INACTIVE_ATTRS, statements
 from sourcegrad.astutil import BINOPS, copy_tree
-from sourcegrad.errors import NoDerivativeError, UnsupportedSyntaxError
 from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
 from sourcegrad.rules import foreign, registry
@@ -40,8 +39,19 @@ UNARYOPS = {gast.USub: operator.neg, gast.UAdd: operator.pos}
 
 
 class Acc:
-    def __init__(self, name, expr):
-        self.name, self.expr = name, expr
+    """``fresh``: ``expr`` is a tree nothing else holds (an inlined rule's), so its
+    first resolution may take it as it is instead of a copy."""
+
+    def __init__(self, name, expr, fresh=False):
+        self.name, self.expr, self.fresh = name, expr, fresh
+
+    def take(self):
+        """``expr`` for one statement of the backward sweep: a loop's items are
+        resolved more than once, so every use but a fresh tree's first is a copy."""
+        if self.fresh:
+            self.fresh = False
+            return self.expr
+        return copy_tree(self.expr)
 
 
 class Kill:
@@ -92,21 +102,6 @@ def note_stmt(text):
 def is_note(stmt):
     return getanno(stmt, "note", False)
 
-
-def prune_notes(body):
-    """Drop notes that no statement follows (their code was optimized away)."""
-    out = []
-    for st in body:
-        if isinstance(st, (gast.If, gast.For, gast.While)):
-            st.body = prune_notes(st.body)
-            st.orelse = prune_notes(st.orelse)
-            if not st.body and not st.orelse:
-                continue  # emptied by the optimizer
-            st.body = st.body or [gast.Pass()]
-        out.append(st)
-    # a note must head some code: drop notes followed by a note or by nothing
-    return [st for i, st in enumerate(out)
-            if not (is_note(st) and (i + 1 == len(out) or is_note(out[i + 1])))]
 
 
 def pure(stmt):
@@ -207,6 +202,7 @@ class Reverser:
                     walk(s.body, True)
 
         walk(self.tree.body, False)
+        walk = None  # (it refers to itself: the cycle would outlive this call)
         params = {a.id for a in self.tree.args.args + self.tree.args.kwonlyargs
                   + self.tree.args.posonlyargs}
         return {n for n, c in count.items() if c > 1 or (n in params and c > 0)}
@@ -214,9 +210,9 @@ class Reverser:
     def active(self, atom) -> bool:
         return isinstance(atom, gast.Name) and atom.id in self.act.active
 
-    def refuse(self, node, what, hint=None, detail=None, cls=UnsupportedSyntaxError):
-        origin = getanno(node, "origin") or node
-        raise cls(what, hint=hint, detail=detail, **self.parsed.where(origin))
+    def refuse(self, node, what, hint=None, detail=None, kind=refusals.use):
+        """Refuse ``node`` (through ``kind``, one of ``refusals``' kinds)."""
+        kind(self.parsed, node, what, hint=hint, detail=detail)
 
     # -- blocks -------------------------------------------------------------------
     def block(self, stmts):
@@ -260,7 +256,7 @@ class Reverser:
             return [s], []
         if isinstance(s, gast.Return):
             return [], []
-        self.refuse(s, f"{type(s).__name__} statement")
+        self.refuse(s, f"{type(s).__name__} statement", kind=refusals.syntax)
 
     def check_effect_call(self, s):
         v = s.value
@@ -353,7 +349,8 @@ class Reverser:
             return fwd[1].targets[0].id
         return t.elts[1].id
 
-    def rule_items(self, s, target, value):  # noqa: C901 (19; to split)
+    def rule_items(self, s, target, value):
+        """The backward items of ``target = value`` (one operation)."""
         dz = self.dname(target)
         if isinstance(value, gast.Name):
             return [Acc(value.id, dz)] if self.active(value) else []
@@ -366,38 +363,9 @@ class Reverser:
             fn = UNARYOPS.get(type(value.op))
             return self.apply_rule(s, fn, target, [value.operand], [])
         if isinstance(value, gast.Call):
-            kind, obj = self.ctx.classify(value, self)
-            if kind == "rule":
-                return self.apply_rule(s, obj, target, value.args, value.keywords)
-            if kind == "method":
-                return self.apply_rule(s, obj, target, [value.func.value] + value.args,
-                                       value.keywords)
-            if kind == "nondiff":
-                return []
-            if isinstance(obj, type) and issubclass(obj, tuple) and hasattr(obj, "_fields"):
-                return self.namedtuple_items(s, obj, dz, value)
-            self.no_rule(s, value, obj)
+            return self.call_items(s, target, value, dz)
         if isinstance(value, gast.Attribute):
-            base = value.value
-            if self.active(base):
-                obj = getattr(runtime.np.ndarray, value.attr, MISSING)
-                if obj is MISSING:  # p.w of a namedtuple (a pytree): its field's place
-                    return self.apply_rule(s, runtime.field, target,
-                                           [base, const(value.attr)], [])
-                rule = registry.lookup(obj) if obj is not MISSING else None
-                if rule is None:
-                    self.refuse(s, f"attribute .{value.attr}", cls=NoDerivativeError,
-                                detail=f"no derivative rule for the array attribute "
-                                       f".{value.attr}")
-                return self.apply_rule(s, obj, target, [base], [])
-            if value.attr in INACTIVE_ATTRS:
-                return []
-            # a value read from an object: it may be a Parameter asked for in weights.
-            # Its adjoint is computed only when it is (see Resolver: weight reads)
-            self.weight_reads.add(target)
-            add = expr_stmt(call(self.ctx.env_name("add_weight_grad", runtime.add_weight_grad),
-                                 self.ctx.weights_name(), name(target), dz))
-            return [gast.If(test=self.wanted(target), body=[add], orelse=[])]
+            return self.attribute_items(s, target, value, dz)
         if isinstance(value, gast.Subscript):
             if not self.active(value.value):
                 return []
@@ -411,7 +379,44 @@ class Reverser:
         if isinstance(value, gast.Dict) and not any(
                 self.active(n) for n in astutil.walk(value)):
             return []  # a display of constants (d = {"a": 0.5}), its entries written later
-        self.refuse(s, f"{type(value).__name__} expression")
+        self.refuse(s, f"{type(value).__name__} expression", kind=refusals.syntax)
+
+    def call_items(self, s, target, value, dz):
+        """The backward items of ``target = f(...)``: a rule inlined, or none."""
+        kind, obj = self.ctx.classify(value, self)
+        if kind == "rule":
+            return self.apply_rule(s, obj, target, value.args, value.keywords)
+        if kind == "method":
+            return self.apply_rule(s, obj, target, [value.func.value] + value.args,
+                                   value.keywords)
+        if kind == "nondiff":
+            return []
+        if isinstance(obj, type) and issubclass(obj, tuple) and hasattr(obj, "_fields"):
+            return self.namedtuple_items(s, obj, dz, value)
+        self.no_rule(s, value, obj)
+
+    def attribute_items(self, s, target, value, dz):
+        """The backward items of ``target = base.attr``."""
+        base = value.value
+        if self.active(base):
+            obj = getattr(runtime.np.ndarray, value.attr, MISSING)
+            if obj is MISSING:  # p.w of a namedtuple (a pytree): its field's place
+                return self.apply_rule(s, runtime.field, target,
+                                       [base, const(value.attr)], [])
+            rule = registry.lookup(obj) if obj is not MISSING else None
+            if rule is None:
+                self.refuse(s, f"attribute .{value.attr}", kind=refusals.no_derivative,
+                            detail=f"no derivative rule for the array attribute "
+                                   f".{value.attr}")
+            return self.apply_rule(s, obj, target, [base], [])
+        if value.attr in INACTIVE_ATTRS:
+            return []
+        # a value read from an object: it may be a Parameter asked for in weights.
+        # Its adjoint is computed only when it is (see Resolver: weight reads)
+        self.weight_reads.add(target)
+        add = expr_stmt(call(self.ctx.env_name("add_weight_grad", runtime.add_weight_grad),
+                             self.ctx.weights_name(), name(target), dz))
+        return [gast.If(test=self.wanted(target), body=[add], orelse=[])]
 
     def namedtuple_items(self, s, cls, dz, value):
         """``P(a, b=c)`` of a namedtuple class: each argument's adjoint is its field's item
@@ -475,9 +480,9 @@ class Reverser:
         other = foreign.refusal(obj) if obj is not None else None
         if other is not None:  # SciPy, autograd, JAX
             what, detail, hint = other
-            self.refuse(s, f"call to {what}", cls=NoDerivativeError, detail=detail, hint=hint)
+            self.refuse(s, f"call to {what}", kind=refusals.no_derivative, detail=detail, hint=hint)
         what = _describe(value.func, obj)
-        self.refuse(s, f"call to {what}", cls=NoDerivativeError,
+        self.refuse(s, f"call to {what}", kind=refusals.no_derivative,
                     detail=f"{what} has no derivative rule and no Python source to differentiate",
                     hint=f"register a rule:  @sourcegrad.adjoint({what})\n"
                          f"        def _(z, x): d[x] = ...   (see README, 'Your own rules')")
@@ -755,10 +760,29 @@ class Reverser:
 _SEQUENCE_CALLS = (list, tuple, sorted, runtime.list_append, runtime.list_extend)
 
 
-def _sequences(tree, ctx):  # noqa: C901 (17; to split)
+def _sequences(tree, ctx):
     """Local names that hold a list or tuple wherever they are bound: displays,
     ``list(...)``, appended-to lists, concatenations and slices of such names, and
     copies of them (parameters and other values of unknown type are not)."""
+    binds = _bindings(tree)
+    seqs = set(binds)
+    readers = {}  # name -> the names bound to a value that reads it
+    for n, vals in binds.items():
+        for v in vals:
+            if v is not None:
+                for x in astutil.name_nodes(v):
+                    readers.setdefault(x.id, []).append(n)
+    todo = list(seqs)
+    while todo:  # the largest set consistent with every binding
+        n = todo.pop()
+        if n in seqs and not all(v is not None and _sequence(v, seqs, ctx) for v in binds[n]):
+            seqs.discard(n)
+            todo += readers.get(n, ())  # what was a sequence through it
+    return seqs
+
+
+def _bindings(tree):
+    """Each name's bound values (None: unknown, a loop variable or a parameter)."""
     binds = {}
     for s in statements(tree.body):
         if isinstance(s, gast.Assign):
@@ -770,29 +794,25 @@ def _sequences(tree, ctx):  # noqa: C901 (17; to split)
                 binds.setdefault(t.id, []).append(None)
     for p in astutil.name_nodes(tree.args):
         binds.setdefault(p.id, []).append(None)  # the caller's value: unknown
+    return binds
 
-    def sequence(v, seqs):
-        if isinstance(v, (gast.List, gast.Tuple)):
-            return True
-        if isinstance(v, gast.Name):
-            return v.id in seqs
-        if isinstance(v, gast.BinOp) and isinstance(v.op, (gast.Add, gast.Mult)):
-            return sequence(v.left, seqs) or sequence(v.right, seqs)
-        if isinstance(v, gast.Subscript) and isinstance(v.slice, gast.Slice):
-            return sequence(v.value, seqs)
-        if isinstance(v, gast.Call):
-            obj = getanno(v.func, "runtime")
-            if obj is None and isinstance(v.func, gast.Name):
-                obj = ctx.static_env(v.func)
-            return any(obj is f for f in _SEQUENCE_CALLS)
-        return False
 
-    seqs = set(binds)
-    while True:  # the largest set consistent with every binding
-        keep = {n for n in seqs if all(v is not None and sequence(v, seqs) for v in binds[n])}
-        if keep == seqs:
-            return seqs
-        seqs = keep
+def _sequence(v, seqs, ctx):
+    """Whether ``v`` is a list or tuple when the names ``seqs`` hold ones."""
+    if isinstance(v, (gast.List, gast.Tuple)):
+        return True
+    if isinstance(v, gast.Name):
+        return v.id in seqs
+    if isinstance(v, gast.BinOp) and isinstance(v.op, (gast.Add, gast.Mult)):
+        return _sequence(v.left, seqs, ctx) or _sequence(v.right, seqs, ctx)
+    if isinstance(v, gast.Subscript) and isinstance(v.slice, gast.Slice):
+        return _sequence(v.value, seqs, ctx)
+    if isinstance(v, gast.Call):
+        obj = getanno(v.func, "runtime")
+        if obj is None and isinstance(v.func, gast.Name):
+            obj = ctx.static_env(v.func)
+        return any(obj is f for f in _SEQUENCE_CALLS)
+    return False
 
 
 _VIEW_METHODS = {"reshape", "ravel", "transpose", "swapaxes", "view", "squeeze"}
@@ -908,7 +928,7 @@ class Instantiator:
                     continue
                 if arg is None or not self.rev.active(arg):
                     continue
-                items.append(Acc(arg.id, self.expr(st.value)))
+                items.append(Acc(arg.id, self.expr(st.value), fresh=True))
             elif isinstance(t, gast.Name):
                 new = self.rev.namer.fresh(t.id)
                 value = self.expr(st.value)
@@ -982,7 +1002,9 @@ class Resolver:
                 self.rev.zero_filled.add(n)
         return pure(assign(self.rev.d(n), call(fn, n)))
 
-    def run(self, items, init):  # noqa: C901 (18; to split)
+    def run(self, items, init):
+        """The statements of ``items``; ``init``: the adjoints holding a value so far
+        (updated)."""
         out = []
         last_note = None
         for it in items:
@@ -990,31 +1012,10 @@ class Resolver:
                 if it.key != last_note:  # one note per user line
                     out.append(note_stmt(it.text))
                     last_note = it.key
-                continue
-            if isinstance(it, Acc) and it.name in self.rev.weight_reads:
-                # a value read from an object: its adjoint is only worth computing
-                # when it is a Parameter asked for; every use is under the same test
-                dn = self.rev.d(it.name)
-                if it.name in init:
-                    helper = self.rev.ctx.env_name("add_adjoints", runtime.add_adjoints)
-                    value = call(helper, dn, copy_tree(it.expr))
-                else:
-                    value = copy_tree(it.expr)
-                    init.add(it.name)
-                out.append(gast.If(test=self.rev.wanted(it.name),
-                                   body=[pure(assign(dn, value))], orelse=[]))
-                continue
-            if isinstance(it, Acc):
-                dn = self.rev.d(it.name)
-                if it.name in init and it.name in self.rev.containers:
-                    helper = self.rev.ctx.env_name("add_adjoints", runtime.add_adjoints)
-                    out.append(pure(assign(dn, call(helper, dn, copy_tree(it.expr)))))
-                elif it.name in init:
-                    out.append(pure(assign(dn, gast.BinOp(left=name(dn), op=gast.Add(),
-                                                          right=copy_tree(it.expr)))))
-                else:
-                    out.append(pure(assign(dn, copy_tree(it.expr))))
-                    init.add(it.name)
+            elif isinstance(it, Acc) and it.name in self.rev.weight_reads:
+                out.append(self.weight_read(it, init))
+            elif isinstance(it, Acc):
+                out.append(self.acc(it, init))
             elif isinstance(it, Kill):
                 init.discard(it.name)
             elif isinstance(it, Group):
@@ -1024,35 +1025,69 @@ class Resolver:
                     # both sharing storage can): contributions go in order
                     out += self.run(it.items, init)
             elif isinstance(it, BIf):
-                i1, i2 = set(init), set(init)
-                b1 = self.run(it.body, i1)
-                b2 = self.run(it.orelse, i2)
-                union = i1 | i2
-                b1 += [self.zeros(n) for n in sorted(union - i1)]
-                b2 += [self.zeros(n) for n in sorted(union - i2)]
-                init.clear()
-                init |= union
-                if b1 or b2:
-                    out.append(gast.If(test=copy_tree(it.test), body=b1 or [gast.Pass()],
-                                       orelse=b2))
+                out += self.branch(it, init)
             elif isinstance(it, BLoop):
-                zero = set()
-                while True:
-                    entry = set(init) | zero
-                    end = set(entry)
-                    body = self.run(it.body, end)
-                    new = end - entry
-                    if not new:
-                        break
-                    zero |= new
-                body += [self.zeros(n) for n in sorted(entry - end)]
-                out += [self.zeros(n) for n in sorted(zero)]
-                init.clear()
-                init |= entry
-                if body:
-                    loop = copy_tree(it.header)
-                    loop.body = body
-                    out.append(loop)
+                out += self.loop(it, init)
             else:
                 out.append(it)
+        return out
+
+    def weight_read(self, it, init):
+        """An adjoint of a value read from an object: only worth computing when it is
+        a Parameter asked for; every use is under the same test."""
+        dn = self.rev.d(it.name)
+        if it.name in init:
+            helper = self.rev.ctx.env_name("add_adjoints", runtime.add_adjoints)
+            value = call(helper, dn, it.take())
+        else:
+            value = it.take()
+            init.add(it.name)
+        return gast.If(test=self.rev.wanted(it.name), body=[pure(assign(dn, value))],
+                       orelse=[])
+
+    def acc(self, it, init):
+        """``dn = e`` at the first contribution, ``dn = dn + e`` after."""
+        dn = self.rev.d(it.name)
+        if it.name in init and it.name in self.rev.containers:
+            helper = self.rev.ctx.env_name("add_adjoints", runtime.add_adjoints)
+            return pure(assign(dn, call(helper, dn, it.take())))
+        if it.name in init:
+            return pure(assign(dn, gast.BinOp(left=name(dn), op=gast.Add(),
+                                              right=it.take())))
+        init.add(it.name)
+        return pure(assign(dn, it.take()))
+
+    def branch(self, it, init):
+        """A reversed ``if``: an adjoint set in one branch is zeroed in the other."""
+        i1, i2 = set(init), set(init)
+        b1 = self.run(it.body, i1)
+        b2 = self.run(it.orelse, i2)
+        union = i1 | i2
+        b1 += [self.zeros(n) for n in sorted(union - i1)]
+        b2 += [self.zeros(n) for n in sorted(union - i2)]
+        init.clear()
+        init |= union
+        if b1 or b2:
+            return [gast.If(test=copy_tree(it.test), body=b1 or [gast.Pass()], orelse=b2)]
+        return []
+
+    def loop(self, it, init):
+        """A reversed loop: adjoints first set inside it are zeroed before it."""
+        zero = set()
+        while True:
+            entry = set(init) | zero
+            end = set(entry)
+            body = self.run(it.body, end)
+            new = end - entry
+            if not new:
+                break
+            zero |= new
+        body += [self.zeros(n) for n in sorted(entry - end)]
+        out = [self.zeros(n) for n in sorted(zero)]
+        init.clear()
+        init |= entry
+        if body:
+            loop = copy_tree(it.header)
+            loop.body = body
+            out.append(loop)
         return out

@@ -132,7 +132,7 @@ def mirror(g, x, item, as_list=list, as_dict=dict):
 
 
 def fix_foreign(g, x, fix):
-    """``api._fix`` (passed as ``fix``, for the items of a container) where the
+    """``api.fix_gradient`` (passed as ``fix``, for the items of a container) where the
     gradient or the input is another library's array (a Dask array): shape and
     dtype made right with that array's own methods and the functions NumPy
     dispatches to its library, nothing computed or converted to NumPy.  The

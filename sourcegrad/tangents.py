@@ -30,17 +30,16 @@ import types
 import gast
 import numpy as np
 
-from sourcegrad import astutil
+from sourcegrad import astutil, refusals
 from sourcegrad import reverse
 from sourcegrad import runtime
 from sourcegrad.activity import INACTIVE_ATTRS, statements
 from sourcegrad.astutil import copy_tree
-from sourcegrad.errors import NoDerivativeError, UnsupportedSyntaxError
 from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
 from sourcegrad.reverse import BINOPS, UNARYOPS, _describe, call, index_expr, template_env
 from sourcegrad.rules import registry
-from sourcegrad.annotations import setanno
+from sourcegrad.annotations import getanno, setanno
 from sourcegrad.rules import tangents_numpy as tn
 from sourcegrad.shapes import Abstract
 
@@ -72,6 +71,8 @@ class Tangents:
                    if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Subscript)
                    and isinstance(st.targets[0].value, gast.Name)}
         self.once = {n for n, c in count.items() if c == 1 and n not in params | written}
+        self.rebound = set(count) | written  # names bound or written into in the body
+        self.structure = Structure.of(self)
 
     # -- names -----------------------------------------------------------------------
     def d(self, n: str) -> str:
@@ -80,6 +81,8 @@ class Tangents:
         return self.tangents[n]
 
     def dname(self, n: str):
+        if self.structure is not None and n in self.structure.diagonal:
+            return self.structure.dense(n)
         return name(self.d(n))
 
     def batch(self):
@@ -93,9 +96,9 @@ class Tangents:
     def active(self, atom) -> bool:
         return isinstance(atom, gast.Name) and atom.id in self.act.active
 
-    def refuse(self, node, what, hint=None, detail=None, cls=UnsupportedSyntaxError):
-        origin = getattr(node, "origin", None) or node
-        raise cls(what, hint=hint, detail=detail, **self.parsed.where(origin))
+    def refuse(self, node, what, hint=None, detail=None, kind=refusals.use):
+        """Refuse ``node`` (through ``kind``, one of ``refusals``' kinds)."""
+        kind(self.parsed, node, what, hint=hint, detail=detail)
 
     def zero(self, value_expr):
         return call(self.helper(tn.zero_tangent), value_expr, self.batch())
@@ -129,7 +132,7 @@ class Tangents:
             return [s]
         if isinstance(s, gast.Return):
             return []
-        self.refuse(s, f"{type(s).__name__} statement")
+        self.refuse(s, f"{type(s).__name__} statement", kind=refusals.syntax)
 
     def control(self, s):
         if isinstance(s, gast.If):
@@ -145,6 +148,19 @@ class Tangents:
         if isinstance(s, gast.While):
             return [gast.While(test=s.test, body=self.block(s.body) or [gast.Pass()],
                                orelse=self.block(s.orelse))]
+
+    def check_bprop(self, s, value):
+        """A Cell's own bprop run inside a gradient (``custom_bprop_grads``) is not
+        differentiated again, but its result is linear in its seed: forward mode over
+        the gradient along seeds (``jacrev``) cannot drop that, so it is refused here
+        (``jacrev`` then runs one reverse sweep per output element)."""
+        kind, obj = self.ctx.classify(value, self)
+        if kind == "nondiff" and obj is runtime.custom_bprop_grads \
+                and any(isinstance(a, gast.Name) and a.id in self.act.varied
+                        for a in value.args[3:4]):
+            self.refuse(s, "forward mode through a Cell's own bprop along its seed",
+                        kind=refusals.no_derivative,
+                        detail="bprop is a reverse-mode rule; its tangent is not known")
 
     def check_effect_call(self, s):
         v = s.value
@@ -164,6 +180,8 @@ class Tangents:
     # -- assignments -----------------------------------------------------------------
     def assign_name(self, s, target, value):
         if target not in self.act.active:
+            if isinstance(value, gast.Call):
+                self.check_bprop(s, value)
             return [s]
         operands = {n.id for n in astutil.name_nodes(value) if isinstance(n.ctx, gast.Load)}
         if target in operands and not isinstance(value, gast.Name):
@@ -193,6 +211,8 @@ class Tangents:
                 self.act.active.discard(target)
                 return [s] + pre
             texpr = self.zero(name(target))
+        if self.structure is not None:
+            return [s] + pre + self.structure.bind(target, texpr)
         return [s] + pre + [assign(self.d(target), texpr)]
 
     def tangent_of(self, s, target, value):
@@ -227,7 +247,7 @@ class Tangents:
                     call(self.helper(tn.zero_tangent_of), copy_tree(e), self.batch())
                     for e in value.elts]
             return [], type(value)(elts=elts, ctx=gast.Load())
-        self.refuse(s, f"{type(value).__name__} expression")
+        self.refuse(s, f"{type(value).__name__} expression", kind=refusals.syntax)
 
     def call_tangent(self, s, target, value):
         kind, obj = self.ctx.classify(value, self)
@@ -248,7 +268,7 @@ class Tangents:
             return self.apply_rule(s, runtime.field, target, [value.value, const(value.attr)],
                                    [])
         if registry.lookup_tangent(obj) is None:
-            self.refuse(s, f"attribute .{value.attr}", cls=NoDerivativeError,
+            self.refuse(s, f"attribute .{value.attr}", kind=refusals.no_derivative,
                         detail=f"no tangent rule for the array attribute .{value.attr}")
         return self.apply_rule(s, obj, target, [value.value], [])
 
@@ -271,7 +291,7 @@ class Tangents:
 
     def no_rule(self, s, func, obj):
         what = _describe(func, obj)
-        self.refuse(s, f"call to {what}", cls=NoDerivativeError,
+        self.refuse(s, f"call to {what}", kind=refusals.no_derivative,
                     detail=f"{what} has no tangent rule (forward mode) and no Python source "
                            f"to differentiate",
                     hint=f"register one:  @sourcegrad.tangent({what})\n"
@@ -345,6 +365,235 @@ class Tangents:
         stmts.append(assign(self.d(target), gast.Subscript(value=name(out), slice=const(1),
                                                            ctx=gast.Load())))
         return stmts
+
+
+class Structure:
+    """Forward mode over the identity basis of one vector parameter ``x`` (``jacfwd``,
+    ``hessian``; ``Spec.basis``): ``dx`` is the ``n x n`` identity, and an elementwise
+    function of ``x`` has a *diagonal* tangent, ``diag(v)``.  Such a tangent is kept as
+    its ``n`` values ``v`` (``dy_diag = ...``) while it meets only elementwise
+    products, quotients and sums, and made dense (``bdiag(v, n)``) where anything else
+    reads it.  A sum with a dense tangent adds ``v`` on its diagonal
+    (``add_diagonal``), a matrix product with it scales the matrix's rows; so the
+    generated Jacobian does the ``n``-element work a hand-written one does, not
+    ``n * n`` per elementwise step.
+
+    Works on the tangent expressions the rules give (a post-pass over each one):
+    ``diag(v)`` is recognised in ``dx`` and in ``bdiag(v, n)``; an expression it cannot
+    simplify is kept as it was (dense, so always right)."""
+
+    def __init__(self, tan, eye, n):
+        self.tan, self.eye, self.n = tan, eye, n
+        self.diagonal = {}  # primal name -> (name of its tangent's diagonal, its shape)
+        self.values = {}    # that name -> its shape (None: not known)
+
+    @classmethod
+    def of(cls, tan):
+        spec = tan.ctx.spec
+        if not getattr(spec, "basis", False) or len(spec.active) != 1 \
+                or spec.active[0] in tan.rebound:
+            return None
+        known = tan.ctx.shapes.get(spec.active[0])
+        if not (isinstance(known, Abstract) and known.kind == "array"
+                and len(known.shape) == 1 and isinstance(known.shape[0], int)):
+            return None
+        return cls(tan, tan.d(spec.active[0]), known.shape[0])
+
+    # -- what an expression is ---------------------------------------------------------
+    def helper(self, fn):
+        return self.tan.helper(fn)
+
+    def obj(self, call_):
+        """The function a call in the generated code calls (``np.cos``, a helper)."""
+        got = self.tan.ctx.static_env(call_.func)
+        return None if got is MISSING else got
+
+    def shape(self, node):
+        """The shape of a primal expression when known, else None."""
+        if isinstance(node, gast.Constant):
+            return () if isinstance(node.value, (int, float)) and \
+                not isinstance(node.value, bool) else None
+        if isinstance(node, gast.Name):
+            a = self.tan.ctx.shapes.get(node.id)
+            if isinstance(a, Abstract) and a.kind in ("array", "float") \
+                    and all(isinstance(k, int) for k in a.shape):
+                return tuple(a.shape)
+            return None
+        parts = None
+        if isinstance(node, gast.BinOp) and not isinstance(node.op, gast.MatMult):
+            parts = [node.left, node.right]
+        elif isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
+            parts = [node.operand]
+        elif isinstance(node, gast.Call) and not node.keywords and node.args:
+            fn = self.obj(node)
+            if isinstance(fn, np.ufunc) or registry.is_elementwise(fn):
+                parts = node.args
+        if parts is None:
+            return None
+        shapes = [self.shape(p) for p in parts]
+        if any(sh is None for sh in shapes):
+            return None
+        try:
+            return tuple(np.broadcast_shapes(*shapes))
+        except ValueError:
+            return None
+
+    def carries(self, node):
+        tangents = set(self.tan.tangents.values())
+        for n in astutil.walk(node):
+            if isinstance(n, gast.Name) and n.id in tangents:
+                return True
+            if isinstance(n, gast.Call) and self.obj(n) is tn.bdiag:
+                return True
+        return False
+
+    def scales(self, node):
+        """Whether multiplying a diagonal tangent by primal ``node`` keeps it diagonal
+        (a scalar or an ``n``-vector)."""
+        return self.shape(node) in ((), (1,), (self.n,))
+
+    # -- the rewriting -----------------------------------------------------------------
+    # each returns ("primal", node), ("dense", node) or ("diag", values, values' shape)
+
+    def read(self, e):
+        if isinstance(e, gast.Name):
+            if e.id == self.eye:
+                return ("diag", const(1.0), ())
+            return ("dense", e) if self.carries(e) else ("primal", e)
+        if isinstance(e, gast.Call) and self.obj(e) is tn.bdiag:
+            v = e.args[0]
+            known = self.values.get(v.id) if isinstance(v, gast.Name) else None
+            return ("diag", v, known if known is not None else self.shape(v))
+        if not self.carries(e):
+            return ("primal", e)
+        if isinstance(e, gast.BinOp):
+            return self.binop(e)
+        if isinstance(e, gast.UnaryOp) and isinstance(e.op, gast.USub):
+            a = self.read(e.operand)
+            if a[0] == "diag":
+                return ("diag", self.neg(a[1]), a[2])
+            return ("dense", gast.UnaryOp(op=gast.USub(), operand=self.dense_of(a)))
+        if isinstance(e, gast.Call):
+            return self.call(e)
+        return ("dense", e)
+
+    def binop(self, e):
+        a, b = self.read(e.left), self.read(e.right)
+        op = e.op
+        if isinstance(op, gast.Mult):
+            for t, p in ((a, b), (b, a)):
+                if t[0] == "diag" and p[0] == "primal" and self.scales(p[1]):
+                    return ("diag", self.mul(t[1], p[1]), self.bshape(t[2], p[1]))
+        if isinstance(op, gast.Div) and a[0] == "diag" and b[0] == "primal" \
+                and self.scales(b[1]):
+            return ("diag", gast.BinOp(left=a[1], op=gast.Div(), right=b[1]),
+                    self.bshape(a[2], b[1]))
+        if isinstance(op, (gast.Add, gast.Sub)):
+            sub = isinstance(op, gast.Sub)
+            if a[0] == "diag" and b[0] == "diag":
+                return ("diag", self.plus(a[1], op, b[1]), self.bshape(a[2], b[1]))
+            if a[0] == "dense" and b[0] == "diag":
+                return ("dense", call(self.helper(tn.add_diagonal), a[1],
+                                      self.neg(b[1]) if sub else b[1]))
+            if a[0] == "diag" and b[0] == "dense":
+                dense = gast.UnaryOp(op=gast.USub(), operand=b[1]) if sub else b[1]
+                return ("dense", call(self.helper(tn.add_diagonal), dense, a[1]))
+        return ("dense", gast.BinOp(left=self.dense_of(a), op=op, right=self.dense_of(b)))
+
+    def call(self, e):
+        fn = self.obj(e)
+        args = e.args
+        if fn is tn.tmatmul_b and len(args) == 3 and not e.keywords:
+            t = self.read(args[1])
+            if t[0] == "diag" and len(self.shape(args[0]) or ()) == 2 \
+                    and self.shape(args[2]) == (self.n,):
+                # diag(v) @ x1.T: the rows of x1.T scaled
+                return ("dense", self.rows(t, gast.Attribute(value=args[0], attr="T",
+                                                             ctx=gast.Load())))
+        if fn is tn.tmatmul_a and len(args) == 3 and not e.keywords:
+            t = self.read(args[0])
+            if t[0] == "diag" and self.shape(args[1]) == (self.n,) \
+                    and len(self.shape(args[2]) or ()) == 2:
+                return ("dense", self.rows(t, args[2]))  # diag(v) @ x2
+        return ("dense", gast.Call(func=e.func, args=[self.dense_of(self.read(a))
+                                                      for a in args], keywords=e.keywords))
+
+    # -- building ----------------------------------------------------------------------
+    def rows(self, t, matrix):
+        """``diag(v) @ matrix``: its rows scaled by ``v``."""
+        v, vshape = t[1], t[2]
+        if isinstance(v, gast.Constant) and v.value == 1.0:
+            setanno(matrix, "tangent", True)
+            return matrix
+        if vshape == (self.n,) and self.n != 1:
+            v = gast.Subscript(value=v, slice=gast.Tuple(elts=[
+                gast.Slice(lower=None, upper=None, step=None), const(None)], ctx=gast.Load()),
+                ctx=gast.Load())
+        elif vshape not in ((), (1,)):  # not known: a column either way
+            v = call(gast.Attribute(value=name(self.tan.ctx.env_name("np", np)),
+                                    attr="reshape", ctx=gast.Load()),
+                     v, const((-1, 1)))
+        out = gast.BinOp(left=v, op=gast.Mult(), right=matrix)
+        setanno(out, "tangent", True)
+        return out
+
+    def bshape(self, vshape, p):
+        """The shape of the values ``v * p`` (None: not known)."""
+        shape = self.shape(p)
+        if vshape is None or shape is None:
+            return None
+        try:
+            return tuple(np.broadcast_shapes(vshape, shape))
+        except ValueError:
+            return None
+
+    @staticmethod
+    def mul(v, p):
+        if isinstance(v, gast.Constant) and v.value == 1.0:
+            return p
+        return gast.BinOp(left=v, op=gast.Mult(), right=p)
+
+    @staticmethod
+    def neg(v):
+        if isinstance(v, gast.Constant) and isinstance(v.value, float):
+            return const(-v.value)
+        return gast.UnaryOp(op=gast.USub(), operand=v)
+
+    @staticmethod
+    def plus(a, op, b):
+        """``a + b`` / ``a - b``, written ``a - c`` for ``b`` = ``-c``."""
+        if isinstance(b, gast.UnaryOp) and isinstance(b.op, gast.USub):
+            op, b = (gast.Sub() if isinstance(op, gast.Add) else gast.Add()), b.operand
+        elif isinstance(b, gast.Constant) and isinstance(b.value, float) and b.value < 0:
+            op, b = (gast.Sub() if isinstance(op, gast.Add) else gast.Add()), const(-b.value)
+        return gast.BinOp(left=a, op=type(op)(), right=b)
+
+    def dense_of(self, r):
+        if r[0] != "diag":
+            return r[1]
+        if isinstance(r[1], gast.Constant) and r[1].value == 1.0:
+            return name(self.eye)
+        out = call(self.helper(tn.bdiag), r[1], const(self.n))
+        setanno(out, "tangent", True)
+        return out
+
+    def dense(self, n):
+        """The dense tangent of primal ``n`` whose tangent is kept as its diagonal."""
+        vname, vshape = self.diagonal[n]
+        return self.dense_of(("diag", name(vname), vshape))
+
+    def bind(self, target, texpr):
+        """The statements binding ``target``'s tangent ``texpr``: its diagonal
+        (``dtarget_diag = v``) when it is diagonal, else the (simplified) dense one."""
+        r = self.read(texpr)
+        tan = self.tan
+        if r[0] == "diag" and target in tan.once and not tan.depth \
+                and self.shape(name(target)) == (self.n,):
+            vname = tan.namer.fresh(tan.d(target) + "_diag")
+            self.diagonal[target] = (vname, r[2])
+            self.values[vname] = r[2]
+            return [assign(vname, r[1])]
+        return [assign(tan.d(target), self.dense_of(r))]
 
 
 class _Info:
@@ -448,7 +697,7 @@ class Instantiator(reverse.Instantiator):
                 what = getattr(self.rule.primal, "__qualname__", str(self.rule.primal))
                 self.tan.refuse(
                     self.stmt, f"tangent of {what} with respect to {pname}",
-                    cls=NoDerivativeError,
+                    kind=refusals.no_derivative,
                     detail=f"its tangent rule ({self.rule.where}) covers "
                            f"{', '.join(sorted(covered)) or 'no argument'} only",
                     hint="keep that argument constant (compute it outside the "
@@ -558,7 +807,8 @@ def assemble(tree, spec, ctx, tan, body, ret, params, base):
 
     if isinstance(value, (gast.Tuple, gast.List)):
         elts = value.elts[:1] if spec.has_aux else value.elts
-        touts = [tangent_out(e) for e in elts]
+        wanted = spec.tangent_outputs or range(len(elts))
+        touts = [tangent_out(e) if i in wanted else const(None) for i, e in enumerate(elts)]
         tout = touts[0] if spec.has_aux else gast.Tuple(elts=touts, ctx=gast.Load())
     else:
         if spec.has_aux:
@@ -580,27 +830,47 @@ def assemble(tree, spec, ctx, tan, body, ret, params, base):
     return f, tparams
 
 
-def reassociate(fdef, tangents):
+def reassociate(fdef, tangents, add_diagonal=None):
     """In the tangents' expressions, multiply the primal factors of a product
     together before the tangent: ``dh * a * b`` -> ``dh * (a * b)``.  A tangent
     carries ``n`` directions, a primal factor one: this saves passes over the large
-    array (the same product; only rounding may differ)."""
+    array (the same product; only rounding may differ).  ``add_diagonal``: the name
+    ``tangents_numpy.add_diagonal`` has in the code, if it is used."""
     for st in astutil.statements(fdef.body):
         if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name) \
                 and st.targets[0].id in tangents:
             st.value = _reassoc(st.value, tangents)
+            if add_diagonal is not None:
+                _in_place(st.value, add_diagonal)
     return fdef
 
 
+def _in_place(e, add_diagonal):
+    """``add_diagonal(a * b, v)`` -> ``add_diagonal(a * b, v, inplace=True)``: an
+    arithmetic result is a new array nothing else holds (decided after the optimizer,
+    which may turn an expression into a name)."""
+    for n in astutil.walk(e):
+        if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) \
+                and n.func.id == add_diagonal and len(n.args) == 2 and not n.keywords \
+                and isinstance(n.args[0], gast.BinOp):
+            n.keywords = [gast.keyword(arg="inplace", value=const(True))]
+
+
 def _mentions(node, tangents):
-    return any(isinstance(n, gast.Name) and n.id in tangents for n in astutil.walk(node))
+    return any(isinstance(n, gast.Name) and n.id in tangents or getanno(n, "tangent", False)
+               for n in astutil.walk(node))
 
 
-def _chain(e):
-    """The factors of a left-leaning product/quotient: [(node, divides), ...]."""
-    if isinstance(e, gast.BinOp) and isinstance(e.op, (gast.Mult, gast.Div)):
-        return _chain(e.left) + [(e.right, isinstance(e.op, gast.Div))]
-    return [(e, False)]
+def _chain(e, divides=False):
+    """The factors of a product/quotient, however nested: [(node, divides), ...]
+    (``a / (b * c)`` gives ``a`` and the divisors ``b``, ``c``)."""
+    if getanno(e, "tangent", False):
+        return [(e, divides)]  # a tangent made of a primal product: one factor
+    if isinstance(e, gast.BinOp) and isinstance(e.op, gast.Mult):
+        return _chain(e.left, divides) + _chain(e.right, divides)
+    if isinstance(e, gast.BinOp) and isinstance(e.op, gast.Div):
+        return _chain(e.left, divides) + _chain(e.right, not divides)
+    return [(e, divides)]
 
 
 def _reassoc(e, tangents):

@@ -28,7 +28,7 @@ import types
 
 import numpy as np
 
-from sourcegrad import memo, tangents
+from sourcegrad import memo, refusals, tangents
 from sourcegrad.api import grad, value_and_grad
 from sourcegrad.codegen import define, strip_comments
 from sourcegrad.errors import NoDerivativeError, SourcegradError
@@ -41,16 +41,24 @@ from sourcegrad.shapes import Abstract
 
 # -- the forward-mode derivative of a callable --------------------------------------
 
-def _target(fn):
-    """(function to transform, bound object or None) for anything ``grad`` accepts."""
+def _target(fn, args=None):
+    """(function to transform, bound object or None) for anything ``grad`` accepts
+    (``args``: the call's, when known: they settle what a Jacobian stands for)."""
     if isinstance(fn, Jacobian):
-        return fn.transformable_function(), None
+        return fn.transformable_function(args), None
     if not callable(fn):
         raise TypeError(f"expected a function, a Cell or a gradient, got {type(fn).__name__}")
+    bprop = getattr(type(fn), "bprop", None)
+    if isinstance(bprop, types.FunctionType) and hasattr(type(fn), "construct"):
+        refusals.at_function(
+            bprop, f"forward mode of {type(fn).__qualname__}, a Cell with its own bprop",
+            detail="bprop gives its reverse mode only: there is no tangent to take from it",
+            hint="use grad, vjp or jacrev through it, or leave bprop out so forward mode "
+                 "reads construct", cls=NoDerivativeError)
     got = user_callable(fn)
     if got is None:
-        raise NoDerivativeError(
-            f"forward mode of {getattr(fn, '__qualname__', fn)!r}",
+        refusals.no_derivative(
+            None, None, f"forward mode of {getattr(fn, '__qualname__', fn)!r}",
             detail="it has no Python source sourcegrad can read",
             hint="pass a Python function, a Cell, or a function made by sourcegrad")
     func, has_self = got
@@ -65,7 +73,8 @@ def _target(fn):
 _MAX_SHAPES = 8  # shape-specialised forward derivatives per callable and configuration
 
 
-def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None):
+def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None, kwargs=None,
+            tangent_outputs=(), basis=False):
     """The generated forward-mode function of ``fn`` differentiated at argument
     ``positions`` (and keyword arguments ``kwnames``), with the bound object (or None).
     It takes ``fn``'s arguments, then one tangent per differentiated argument by
@@ -75,36 +84,45 @@ def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None):
     dtypes (as ``grad``'s: broadcasting known, written out or left out), up to a few
     shapes per callable, then general.  Remembered per callable (a bound method: per
     function, the object passed on), so generated code calling into user functions
-    pays a dictionary lookup and the derivative's guards."""
+    pays a dictionary lookup and the derivative's guards.  ``kwargs``: keyword
+    arguments whose shapes it is specialised on too; ``tangent_outputs`` and ``basis``
+    (the tangent will be the identity basis): see ``Spec``."""
     owner, bound = fn, None
     if isinstance(fn, types.MethodType):
         owner, bound = fn.__func__, fn.__self__
     shapes = _shape_key(args)
-    key = (positions, kwnames, has_aux, shapes)
+    if kwargs:
+        shapes += _shape_key(list(kwargs.values()), list(kwargs))
+    key = (positions, kwnames, has_aux, shapes, tangent_outputs, basis)
     per = memo.cache(owner, "forward")  # lives as long as the callable
     hit = per.get(key)
     if hit is not None and hit[0].valid():
         return hit[0], (bound if bound is not None else owner if hit[1] else None)
     if shapes and sum(1 for k in per if k[:3] == key[:3]) >= _MAX_SHAPES:
-        return forward(fn, positions, kwnames, has_aux)  # many shapes: general
-    func, bound_now = _target(fn)
+        return forward(fn, positions, kwnames, has_aux,  # many shapes: general
+                       tangent_outputs=tangent_outputs, basis=basis)
+    func, bound_now = _target(fn, args)
     names = _param_names(func, positions, kwnames, bound_now is not None)
     named = ()
     if shapes:
         params = _positional_names(func, bound_now is not None)
-        named = tuple((params[i], a) for i, a in _abstracts(shapes) if i < len(params))
-    d = derive(func, Spec(active=names, mode="jvp", has_aux=has_aux, shapes=named))
+        named = tuple((i if isinstance(i, str) else params[i], a)
+                      for i, a in _abstracts(shapes)
+                      if isinstance(i, str) or i < len(params))
+    d = derive(func, Spec(active=names, mode="jvp", has_aux=has_aux, shapes=named,
+                          tangent_outputs=tangent_outputs, basis=basis and bool(shapes)))
     # whether the callable itself is the bound object (a Cell): not kept as a value
     per[key] = (d, bound is None and bound_now is owner)
     return d, bound_now
 
 
-def _shape_key(args):
-    """((position, shape, dtype), ...) for the float array and float arguments."""
+def _shape_key(args, names=None):
+    """((position, shape, dtype), ...) for the float array and float arguments (with
+    ``names``: the keyword of each in place of its position)."""
     if not args:
         return ()
     out = []
-    for i, a in enumerate(args):
+    for i, a in zip(names or range(len(args)), args):
         if type(a) is np.ndarray:
             if a.dtype.kind == "f":
                 out.append((i, a.shape, a.dtype))
@@ -387,6 +405,66 @@ def vjp(fn, *inputs, weights=None, has_aux=False):
     return res, vjp_fn
 
 
+def _plan_key(args):
+    """The arguments' shapes and dtypes when all are float arrays or floats, else None."""
+    key = []
+    for a in args:
+        if type(a) is np.ndarray and a.dtype.kind == "f":
+            key.append((a.shape, a.dtype))
+        elif type(a) is float:
+            key.append(float)
+        else:
+            return None
+    return tuple(key)
+
+
+class _Plan:
+    """One Jacobian's calls for one signature of inputs: the generated forward-mode
+    function and the identity basis it is called with (one call: the whole Jacobian).
+    ``seed``: for ``jacrev``, the gradient's seed (the basis runs over its elements)."""
+
+    def __init__(self, jac, derivatives, d, x, seed, sens=None):
+        self.jac, self.derivatives = jac, derivatives
+        self.fn, self.bound = d.functions[0], d.tangent_params[-1]
+        self.sens = sens  # the seed's keyword
+        jac._last = d
+        # sg.source shows the gradient this plan differentiates (its specialised text)
+        jac._grad_text = derivatives[0].source if len(derivatives) > 1 else None
+        self.seed, self.xshape, self.xdtype = seed, x.shape, x.dtype
+        self.single = isinstance(jac.grad_position, int)
+        if seed is None:
+            self.n, self.basis = x.size, basis_of(x)
+            self.basis.flags.writeable = False  # shared by the calls
+        else:
+            m = seed.size
+            self.n = m
+            self.basis = eye(m, seed.dtype) if seed.ndim == 1 else \
+                np.eye(m, dtype=seed.dtype).reshape((m,) + seed.shape)
+
+    def run(self, args):
+        """The Jacobian, or None when the plan does not hold (derivatives out of date,
+        an output of another shape or kind than planned)."""
+        for d in self.derivatives:
+            if not d.valid():
+                return None
+        if self.seed is not None:
+            (out, _), (_, tout) = self.fn(*args, **{self.sens: self.seed,
+                                                    self.bound: self.basis})
+            if type(out) is not np.ndarray or out.shape != self.seed.shape \
+                    or type(tout) is not np.ndarray:
+                return None
+            j = _fix_dtype(tout.reshape(out.shape + self.xshape), self.xdtype)
+        else:
+            out, tout = self.fn(*args, **{self.bound: self.basis})
+            if type(out) is not np.ndarray or type(tout) is not np.ndarray \
+                    or out.dtype != self.xdtype or tout.shape != (self.n,) + out.shape:
+                return None
+            j = np.asarray(tout.T if tout.ndim == 2 else np.moveaxis(tout, 0, -1))
+            j = _fix_dtype(j if len(self.xshape) == 1 else j.reshape(out.shape + self.xshape),
+                           self.xdtype)
+        return j if self.single else (j,)
+
+
 class Jacobian:
     """``jacfwd(fn)`` / ``jacrev(fn)`` / ``hessian(fn)``: a callable computing the
     Jacobian of ``fn`` at its arguments (``J.shape == out.shape + in.shape``)."""
@@ -401,15 +479,85 @@ class Jacobian:
         self._last = None
         self._grads = {}  # grad_position -> the gradient it differentiates (jacrev, hessian)
         self._checked = {}  # number of arguments -> grad_position, checked
+        self._plans = {}  # the float inputs' shapes and dtypes -> _Plan (or None: none)
+        self._grad_text = None  # the text of the gradient the last plan differentiated
 
     def __call__(self, *args):
+        key = _plan_key(args)
+        plan = self._plans.get(key) if key is not None else None
+        if plan is not None:
+            got = plan.run(args)
+            if got is not None:
+                return got
+            del self._plans[key]  # out of date, or the output changed: planned again next
         positions = self._checked.get(len(args))
         if positions is None:
             positions = self._checked[len(args)] = _positions(self.grad_position, len(args),
                                                               self.mode)
+        self._check(args, positions)
+        if key is not None and key not in self._plans and plan is None:
+            try:
+                plan = self._plans[key] = self._plan(args, positions)
+            except SourcegradError:  # the unplanned way says why, or has another way
+                plan = self._plans[key] = None
+            if plan is not None:
+                try:  # (callees are derived on their first call: errors come now)
+                    got = plan.run(args)
+                except SourcegradError:
+                    got = self._plans[key] = None
+                if got is not None:
+                    return got
+        return self._unplanned(args, positions)
+
+    def _check(self, args, positions):
+        """Refuse what this transformation cannot take (``hessian``: a non-scalar)."""
+
+    def _unplanned(self, args, positions):
+        self._grad_text = None
         if self.mode == "jacrev":
             return self._reverse(args, positions)
         return self._forward(self.fn, args, positions, self.has_aux)
+
+    def _plan(self, args, positions):
+        """How calls with ``args``' shapes run, derivatives resolved once (a ``_Plan``), for
+        a plain function of float arrays differentiated at one of them; None for
+        anything else."""
+        p = positions[0]
+        x = args[p]
+        if len(positions) != 1 or self.has_aux or not isinstance(self.fn, types.FunctionType) \
+                or type(x) is not np.ndarray:
+            return None
+        if self.mode == "jacfwd":
+            d, _ = forward(self.fn, positions, args=args, basis=x.ndim == 1)
+            return _Plan(self, (d,), d, x, None)
+        shapes = tuple(Abstract("array", a.shape, a.dtype) if type(a) is np.ndarray
+                       else Abstract("float") for a in args)
+        if self.mode == "hessian":
+            g = self._grads.get(positions)
+            if g is None:
+                g = self._grads[positions] = grad(self.fn, grad_position=p)
+            self._grad = g
+            gd = g.derivative((), shapes, complete=True)
+            d, _ = forward(gd.functions[0], positions, args=args, basis=x.ndim == 1)
+            return _Plan(self, (gd, d), d, x, None)
+        out = self.fn(*args)
+        if type(out) is not np.ndarray or out.dtype.kind != "f":
+            return None
+        # jacrev: forward mode over the gradient (its value returned too, to check the
+        # output's shape), with respect to its seed
+        g = self._grads.get(("value", p))
+        if g is None:
+            g = self._grads[("value", p)] = value_and_grad(self.fn, grad_position=p,
+                                                           sens_param=True)
+        self._grad = g
+        gd = g.derivative((), shapes, complete=True)
+        seed = np.ones_like(out)
+        # the seed's parameter: keyword-only ("sens", or "sens_1" beside a user's "sens")
+        sens = [p.name for p in inspect.signature(gd.functions[0]).parameters.values()
+                if p.kind == p.KEYWORD_ONLY][-1]
+        d, _ = forward(gd.functions[0], (), (sens,), args=args, kwargs={sens: seed},
+                       tangent_outputs=(1,), basis=seed.ndim == 1)
+        return _Plan(self, (gd, d), d, x, seed, sens)
 
     def _forward(self, fn, args, positions, has_aux):
         d, bound = forward(fn, positions, has_aux=has_aux, args=args)
@@ -495,18 +643,28 @@ class Jacobian:
         j = jacs[0] if isinstance(self.grad_position, int) else tuple(jacs)
         return (j, aux) if self.has_aux else j
 
-    def transformable_function(self):
+    def transformable_function(self, args=None):
         """A Python function computing this Jacobian that sourcegrad can transform again
-        (``jacfwd(jacrev(f))``, ``grad`` of it, a call to it inside differentiated code):
-        for a scalar ``f``, its gradient."""
-        if self.mode != "jacrev" or not isinstance(self.grad_position, int) or self.has_aux:
+        (``jacfwd(jacfwd(f))``, ``grad`` of it, a call to it inside differentiated
+        code): the forward-mode function of ``f`` (of its gradient, for ``hessian``)
+        called on the identity basis, its tangents arranged as the Jacobian; for
+        ``jacrev`` of a scalar ``f`` (when the call's ``args`` show a scalar), ``f``'s
+        gradient (one reverse sweep instead of ``n`` directions)."""
+        if not isinstance(self.grad_position, int) or self.has_aux:
             raise NotImplementedError(
                 f"{self.mode} of a function inside another transformation: supported for "
-                f"jacrev(f) of a scalar f at one grad_position (jacfwd(jacrev(f)), "
-                f"hessian); see README, 'Forward mode'")
-        cached = getattr(self, "_as_function", None)
+                f"one grad_position and no aux output; see README, 'Forward mode'")
+        # (unknown arguments: the forward-mode function, right for any output)
+        scalar = self.mode == "jacrev" and args is not None and np.ndim(self.fn(*args)) == 0
+        key = "_as_gradient" if scalar else "_as_forward"
+        cached = getattr(self, key, None)
         if cached is not None:
             return cached
+        made = self._as_gradient_function() if scalar else self._as_forward_function()
+        setattr(self, key, made)
+        return made
+
+    def _as_gradient_function(self):
         gen = value_and_grad(self.fn, grad_position=self.grad_position).callable_generated()
         params = [p.name for p in inspect.signature(gen).parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -516,9 +674,39 @@ class Jacobian:
                 f"    out, grads = {gen.__name__}({', '.join(params)})\n"
                 f"    require_scalar(out)\n"
                 f"    return grads\n")
-        self._as_function = define(fname, text, {gen.__name__: gen,
-                                                 "require_scalar": require_scalar}, fname)
-        return self._as_function
+        return define(fname, text, {gen.__name__: gen, "require_scalar": require_scalar},
+                      fname)
+
+    def _as_forward_function(self):
+        fn = self.fn
+        if self.mode == "hessian":
+            fn = grad(self.fn, grad_position=self.grad_position)
+        d, bound = forward(fn, (self.grad_position,))
+        gen = d.functions[0]
+        func, has_self = _target(fn)
+        params = _positional_names(func, bound is not None)
+        x = params[self.grad_position]
+        call_args = list(params)
+        base = getattr(self.fn, "__name__", "fn").replace("<lambda>", "lambda")
+        taken = set(params)
+
+        def fresh(n):  # a name none of the parameters has
+            while n in taken:
+                n += "_"
+            taken.add(n)
+            return n
+
+        fname, out, tout = fresh(f"{self.mode}_{base}"), fresh("out"), fresh("tout")
+        env = {fresh(gen.__name__): gen, fresh("basis_of"): basis_of,
+               fresh("jacobian_of"): jacobian_of, fresh("bound_self"): bound}
+        g, basis, jac, bound_name = env
+        if bound is not None:
+            call_args = [bound_name] + params
+        text = (f"def {fname}({', '.join(params)}):\n"
+                f"    {out}, {tout} = {g}({', '.join(call_args)}, "
+                f"{d.tangent_params[0]}={basis}({x}))\n"
+                f"    return {jac}({tout}, {out}, {x})\n")
+        return define(fname, text, env, fname)
 
     def generated_source(self, comments=True):
         """The generated code the last call ran (``sg.source(jacfwd(f))``): the
@@ -529,9 +717,40 @@ class Jacobian:
                                f"depends on the call (which arguments, how many)")
         text = self._last.source
         grad = getattr(self, "_grad", None)
-        if grad is not None:
+        if self._grad_text is not None:
+            text = text + "\n\n" + self._grad_text
+        elif grad is not None:
             text = text + "\n\n" + grad.source(comments)
         return text if comments else strip_comments(text)
+
+
+def basis_of(x):
+    """The identity basis of ``x``'s elements, one direction per element, each shaped
+    like ``x`` (a constant: it carries no derivative)."""
+    a = _float_array(x)
+    if a.ndim == 1:
+        return eye(a.size, a.dtype)
+    return np.eye(a.size, dtype=a.dtype).reshape((a.size,) + a.shape)
+
+
+def jacobian_of(tout, out, x):
+    """The Jacobian ``out.shape + x.shape`` from the tangents ``tout`` of ``out`` along
+    ``basis_of(x)`` (``(x.size,) + out.shape``)."""
+    t = np.asarray(tout)
+    return np.moveaxis(t, 0, -1).reshape(np.shape(out) + np.shape(x))
+
+
+def jacobian_of_adjoint(g, out, x):
+    """The adjoint of ``jacobian_of``'s ``tout``: ``g`` arranged back."""
+    n = int(np.size(x))
+    return np.moveaxis(np.reshape(g, np.shape(out) + (n,)), -1, 0)
+
+
+def jacobian_of_tangent(t, out, x):
+    """The tangent of ``jacobian_of`` along the tangent ``t`` of ``tout`` (a batch of
+    them on a leading axis)."""
+    t = np.asarray(t)
+    return np.moveaxis(t, 1, -1).reshape(t.shape[:1] + np.shape(out) + np.shape(x))
 
 
 def require_scalar(out):
@@ -587,9 +806,61 @@ def jvp_adjoint(dz, fn, inputs, v, which):
     return out[0] if single else tuple(out)
 
 
+def jvp_tangent(t_inputs, t_v, fn, inputs, v, has_aux=False):
+    """The tangent of ``jvp(fn, inputs, v)``'s result ``(out, J v)`` along tangents
+    of its inputs and of ``v`` (a batch of them on a leading axis; ``None``: zero):
+    ``(J t_inputs, H(t_inputs, v) + J t_v)``, by forward mode over ``fn``'s own
+    forward-mode function (forward over forward)."""
+    if has_aux:
+        raise NotImplementedError("forward mode of jvp(..., has_aux=True)")
+    single = not isinstance(inputs, tuple)
+    args = (inputs,) if single else tuple(inputs)
+    vs = (v,) if single else tuple(v)
+    tins = (t_inputs,) if single else tuple(t_inputs or (None,) * len(args))
+    tvs = (t_v,) if single else tuple(t_v or (None,) * len(args))
+    batch = batch_size(*[t for t in tins + tvs if t is not None])
+    positions = tuple(range(len(args)))
+    d, bound = forward(fn, positions)
+    if bound is not None:
+        raise NotImplementedError("forward mode of jvp of a method or a Cell")
+    d2, _ = forward(d.functions[0], positions, d.tangent_params)
+    call = {name: _batched(t, a) for name, t, a in zip(d.tangent_params, vs, args)}
+    outer = [t if t is not None else zero_tangent(a, batch) for t, a in zip(tins, args)]
+    outer += [t[:, None] if t is not None else zero_tangent(_batched(w, a), batch)
+              for t, w, a in zip(tvs, vs, args)]
+    (out, _), (dout, dtout) = d2.functions[0](*args, **call,
+                                               **dict(zip(d2.tangent_params, outer)))
+    return [dout, _unbatch_outer(dtout)]
+
+
+def _unbatch_outer(t):
+    """``t[:, 0]`` of a tangent with an outer and an inner (single) direction axis,
+    through tuples, lists and dicts."""
+    if isinstance(t, dict):
+        return {k: _unbatch_outer(u) for k, u in t.items()}
+    if isinstance(t, (list, tuple)):
+        return [_unbatch_outer(u) for u in t]
+    return None if t is None else np.asarray(t)[:, 0]
+
+
+def _jvp_tangent_rule(z, fn, inputs, v, has_aux=False):
+    d[z] = jvp_tangent(d[inputs], d[v], fn, inputs, v, has_aux)  # noqa: F821
+
+
+def _jacobian_of_rule(z, tout, out, x):
+    d[tout] = jacobian_of_adjoint(d[z], out, x)  # noqa: F821
+
+
+def _jacobian_of_tangent_rule(z, tout, out, x):
+    d[z] = jacobian_of_tangent(d[tout], out, x)  # noqa: F821
+
+
 def _register_rules():
-    registry.nondifferentiable(require_scalar)
+    registry.nondifferentiable(require_scalar, basis_of)
+    registry.adjoint(jacobian_of)(_jacobian_of_rule)
+    registry.tangent(jacobian_of, constant=("out", "x"))(_jacobian_of_tangent_rule)
     registry.adjoint(jvp)(_jvp_rule)
+    registry.tangent(jvp, constant=("fn", "has_aux"))(_jvp_tangent_rule)
     tangents.RUNTIME_CALLS["call_jvp"] = call_jvp  # bound into generated forward code
 
 
@@ -617,8 +888,7 @@ class Hessian(Jacobian):
         super().__init__(fn, grad_position, False, "hessian")
         self._scalar = set()  # (positions, argument shapes) seen to give a scalar
 
-    def __call__(self, *args):
-        positions = _positions(self.grad_position, len(args), self.mode)
+    def _check(self, args, positions):
         key = (positions, _shape_key(args))
         if key not in self._scalar:  # once per shapes: the gradient would sum the outputs
             out = self.fn(*args)
@@ -628,6 +898,9 @@ class Hessian(Jacobian):
                                  f"{type(out).__name__} of shape {np.shape(out)}; use "
                                  f"jacfwd(jacrev(f)) for a vector function")
             self._scalar.add(key)
+
+    def _unplanned(self, args, positions):
+        self._grad_text = None
         g = self._grads.get(positions)
         if g is None:
             g = self._grads[positions] = grad(

@@ -314,6 +314,11 @@ def judge(clean, args, positions, tmp_dir, float32=False, has_stop=None, ref=Non
             value, got2 = sg.value_and_grad(mod.f, positions)(*copy_args(args))
             got = got2 if quick else sg.grad(mod.f, positions)(*mine)
     except sg.SourcegradError as e:
+        if isinstance(e, (sg.UnsupportedSyntaxError, sg.NoDerivativeError)) \
+                and getattr(e, "lineno", None) is None:
+            # a transformation-time refusal names the user's line (docs/api.md)
+            return Outcome("internal", normalize(f"refusal without a line: {e}"), str(e),
+                           args=args)
         return Outcome("refused", normalize(str(e)), str(e), args=args)
     except _Timeout:
         raise

@@ -968,6 +968,12 @@ class WideGen(Gen):
         if names:
             self.features.add("self_assign")
             n = self.rng.choice(names)
+            if n in sc.owned and n in sc.vars and sc.vars[n] != S0 and not sc.fib \
+                    and self.rng.random() < 0.3:
+                # a write of an array into itself, reversed (NumPy copies the overlap)
+                self.features.add("self_assign_subscript")
+                out.append(St("raw", [f"{n}[::-1] = {n}"]))
+                return
             out.append(St("raw", [self.rng.choice([f"{n} = {n}", f"{n} = ({n})"])]))
 
     def swap(self, sc, out):
@@ -984,7 +990,17 @@ class WideGen(Gen):
         if sc.in_loop and shape != S0 and not sc.fib:
             # an array swap in a loop: only in loops without in-place writes
             return self.self_assign(sc, out)
-        if rng.random() < 0.5:
+        r = rng.random()
+        if r < 0.2 and not sc.in_loop:
+            # a = b = v: one array under two names, which the model takes for two
+            # fresh arrays -- an in-place update of one then must be refused
+            self.features.add("chained_assign")
+            e = self.expr(sc, shape, 1)
+            out.append(St("raw", [f"{a} = {b} = {R_(e)}"]))
+            self._fresh(sc, a, shape)
+            self._fresh(sc, b, shape)
+            return
+        if r < 0.6:
             self.features.add("swap")
             out.append(St("raw", [f"{a}, {b} = {b}, {a}"]))
         else:
@@ -1032,7 +1048,14 @@ class WideGen(Gen):
             shape = rng.choice(SHAPES)
             n = self.fresh("l")
             k = rng.random()
-            if k < 0.5:
+            names = [v for v in self.writable(sc) if sc.vars[v] == shape and "[" not in v]
+            if k < 0.12 and names:
+                # a list of names: its items are those arrays (perhaps one twice)
+                self.features.add("list_of_names")
+                a, b = rng.choice(names), rng.choice(names)
+                out.append(St("raw", [f"{n} = [{a}, {b}]"]))
+                sc.lists[n] = [shape, 2, "list", n]
+            elif k < 0.5:
                 self.features.add("list_literal")
                 out.append(St("raw", [f"{n} = [{R_(self.expr(sc, shape, 1))}]"]))
                 sc.lists[n] = [shape, 1, "list", n]
@@ -1086,8 +1109,14 @@ class WideGen(Gen):
                 out.append(St("raw", [f"{n}.extend([{e}, {e2}])"]))
                 self._grow(sc, group, 2)
         elif k < 0.68 and mutable and length >= 1:
-            self.features.add("list_setitem")
-            out.append(St("raw", [f"{n}[{rng.choice(['0', '-1', str(length - 1)])}] = {e}"]))
+            at = rng.choice(['0', '-1', str(length - 1)])
+            if rng.random() < 0.3:
+                # in place on the item's array (and on every name and item that is it)
+                self.features.add("list_item_iadd")
+                out.append(St("raw", [f"{n}[{at}] += {e}"]))
+            else:
+                self.features.add("list_setitem")
+                out.append(St("raw", [f"{n}[{at}] = {e}"]))
         elif k < 0.85 and top and mutable:
             self.features.add("list_alias")
             m = self.fresh("l")
@@ -1104,8 +1133,13 @@ class WideGen(Gen):
             self.features.add("for_over_list")
             a = rng.choice(acc)
             t = self.fresh("t")
-            st = WSt("forin", [t, n], [St("assign", [a, Bin(
-                "+", Bin("*", Lit("0.5"), Name(a)), Call("np.sin", [Name(t)]))])])
+            body = [St("assign", [a, Bin(
+                "+", Bin("*", Lit("0.5"), Name(a)), Call("np.sin", [Name(t)]))])]
+            if shape != S0 and rng.random() < 0.25:
+                # in place on each item: the list's arrays (and every name for them)
+                self.features.add("update_loop_item")
+                body.insert(0, St("raw", [f"{t} += 0.25"]))
+            st = WSt("forin", [t, n], body)
             out.append(st)
             self._fresh(sc, a, shape)
 
@@ -1251,6 +1285,8 @@ class WideGen(Gen):
                 # length: the shortest of the paths; a rebound list is a new object
                 v = sc.lists[n]
                 v[1] = min(v[1], lists[n][1])
+                if lists[n][2] == "input":
+                    v[2] = "input"  # the caller's list on another path
                 if v[3] != lists[n][3]:
                     v[3] = self.fresh("g")
         for n in list(sc.dicts):

@@ -50,6 +50,9 @@ def test_cached_call_runs_only_the_generated_code_and_numpy():
         modules = {m for m, _ in calls}  # (the guard check is the one pipeline call left)
         engine = {"sourcegrad.parse", "sourcegrad.fence", "sourcegrad.normalize",
                   "sourcegrad.activity", "sourcegrad.reverse", "sourcegrad.optimize",
+                  "sourcegrad.optimize.specialize", "sourcegrad.optimize.saves",
+                  "sourcegrad.optimize.simplify", "sourcegrad.optimize.notes",
+                  "sourcegrad.assemble",
                   "sourcegrad.codegen", "sourcegrad.shapes", "sourcegrad.jumps",
                   "sourcegrad.pipeline"}
         assert not modules & engine, f"transformation ran on a cached call: {calls}"

@@ -696,12 +696,38 @@ def assert_refused(fn, construct, line_text):
     assert line_text.strip() in msg
 
 
-def test_for_else_refused_clearly():
-    assert_refused(for_else_clause, "else clause of a for loop", "for i in range(3):")
+def for_else_with_return(x):
+    for i in range(2):
+        if x[i] > 1.0:
+            return x[i] * 3.0
+    else:
+        return np.sum(x * x)
+    return 0.0
 
 
-def test_while_else_refused_clearly():
-    assert_refused(while_else_clause, "else clause of a while loop", "while np.sum(y) < 3.0:")
+def for_else_continuing_an_outer_loop(x):
+    t = 0.0
+    for j in range(2):
+        for i in range(2):
+            if x[i] * j > 1.0:
+                break
+            t = t + x[i] * j
+        else:
+            t = t * 1.5
+            continue
+        t = t - x[0]
+    return t
+
+
+LOOP_ELSE = [for_else_clause, while_else_clause, for_else_with_return,
+             for_else_continuing_an_outer_loop]
+
+
+@pytest.mark.parametrize("fn", LOOP_ELSE, ids=[f.__name__ for f in LOOP_ELSE])
+@pytest.mark.parametrize("x", [[0.5, 0.3], [0.5, 1.5], [40.0, 70.0]])
+def test_loop_else_runs_unless_the_loop_was_left(fn, x):
+    # the else block runs when the loop ends without break (or return)
+    check_grads(fn, np.array(x))
 
 
 def test_branch_on_loop_index():

@@ -92,18 +92,6 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
             y = await _aid(x)
                 ^
           hint: differentiate synchronous code
-    [for-else]
-        UnsupportedSyntaxError: else clause of a for loop is not supported
-          File "tests/test_errors.py", line 577
-            for i in range(3):
-            ^
-          hint: use a flag variable
-    [while-else]
-        UnsupportedSyntaxError: else clause of a while loop is not supported
-          File "tests/test_errors.py", line 587
-            while i < 3:
-            ^
-          hint: use a flag variable
     [starred-target]
         UnsupportedSyntaxError: starred assignment target is not supported
           File "tests/test_errors.py", line 596
@@ -569,26 +557,6 @@ async def f_await(x):
     return np.sum(y)
 
 
-def f_for_else(x):
-    s = 0.0
-    for i in range(3):  # <E:for-else>
-        s = s + np.sum(x)
-    else:
-        s = s * 2
-    return s
-
-
-def f_while_else(x):
-    i = 0
-    s = 0.0
-    while i < 3:  # <E:while-else>
-        s = s + np.sum(x)
-        i += 1
-    else:
-        s = s * 2
-    return s
-
-
 def f_starred_target(x):
     a, *_rest = x[0], x[1], x[2]  # <E:starred-target>
     return a * 2
@@ -905,8 +873,6 @@ CASES = [
     C("yield-from", f_yield_from, (x3,), ["yield from"], US),
     C("async-def", f_async, (x3,), ["async"], US),
     C("await", f_await, (x3,), ["await"], US),
-    C("for-else", f_for_else, (x3,), ["else", "for"], US),
-    C("while-else", f_while_else, (x3,), ["else", "while"], US),
     C("starred-target", f_starred_target, (x3,), ["starred"], US),
     C("walrus", f_walrus, (x3,), [":="], US),
     C("kwargs-param", f_kwargs_param, (x3,), ["**kwargs"], US),

@@ -498,6 +498,141 @@ CASES += [
             d20['s'] = 1.0
             return x
         """, (X3, 0.5), 0),
+    # found by hand after the 600000 campaign: a = b = v binds one array to two
+    # names, so a += 1 changes b too (the fuzzer now writes chained assignments)
+    case("chained-assignment-then-in-place-update", """
+        def f(x):
+            a = b = x * 2.0
+            a += 1.0
+            return np.sum(a * b)
+        """, (X3,), 0, refused="a may share its array with b"),
+    case("chained-assignment-without-update", """
+        def f(x):
+            a = b = x * 2.0
+            a = a + 1.0
+            return np.sum(a * b)
+        """, (X3,), 0),
+    case("dict-entry-replaced-while-a-held-array-is-read", """
+        def f(x):
+            v = x * 2.0
+            d = {'w': v}
+            d['s'] = 1.0
+            return np.sum(v * d['w']) + d['s']
+        """, (X3,), 0),
+    # found by hand: c[k] += v changes the array at c[k] in place, so a container
+    # holding one array twice shows the change in its other item too
+    case("item-update-in-a-list-holding-one-array-twice", """
+        def f(x):
+            a = x * 1.0
+            lst = [a, a]
+            lst[0] += 1.0
+            return np.sum(lst[1] * x)
+        """, (X3,), 0, refused="may hold the array a more than once"),
+    case("item-update-in-a-repeated-list", """
+        def f(x):
+            a = x * 1.0
+            lst = [a] * 2
+            lst[0] += 1.0
+            return np.sum(lst[1] * x)
+        """, (X3,), 0, refused="may hold the array a more than once"),
+    case("item-update-in-a-dict-holding-an-array-under-two-names", """
+        def f(x):
+            a = x * 1.0
+            b = a
+            d = {'p': a, 'q': b}
+            d['p'] += 1.0
+            return np.sum(d['q'] * x)
+        """, (X3,), 0, refused="more than once"),
+    case("item-update-in-a-list-of-two-arrays", """
+        def f(x):
+            a = x * 1.0
+            b = x * 2.0
+            lst = [a, b]
+            lst[0] += 1.0
+            return np.sum(lst[1] * lst[0])
+        """, (X3,), 0),
+    # found by hand: a refusal inside a comprehension's rewritten loop had no line
+    # (the judge now counts a refusal without a line as an internal error)
+    case("lambda-in-a-comprehension-refused-with-its-line", """
+        def f(x):
+            fs = [lambda t, i=i: t * x[i] for i in range(3)]
+            return sum(g(2.0) for g in fs)
+        """, (X3,), 0, refused="lambda over a differentiated value"),
+    # the classic fuzzer's programs 76 and 94: the callee binds its parameter afresh
+    # before updating it, and x[1, 1] of a matrix is a new scalar even after x is
+    # rebound (its rank is known from what is bound to it)
+    case("callee-updates-its-parameter-after-binding-it-afresh", """
+        def h(x, y):
+            for i in range(2):
+                y = np.tanh(y)
+                y += 0.5 * x
+            return y
+
+        def f(x, y):
+            v = h(x, y)
+            return np.sum(v * y)
+        """, (X3, np.array([0.2, -0.4, 0.3])), (0, 1)),
+    case("element-of-a-rebound-matrix-passed-to-an-updating-callee", """
+        def h(y):
+            y += 0.3
+            return y * 2.0
+
+        def f(x):
+            for i in range(2):
+                x = 0.6 * x + np.sin(x[:, 1:2])
+            v = h(x[1, 1])
+            return np.sum(x) * v
+        """, (np.array([[0.5, 1.2, 1.0], [0.3, -0.2, 0.7]]),), 0),
+    case("row-of-a-rebound-matrix-passed-to-an-updating-callee", """
+        def h(y):
+            y += 0.3
+            return y * 2.0
+
+        def f(x):
+            for i in range(2):
+                x = 0.6 * x + np.sin(x[:, 1:2])
+            v = h(x[1])
+            return np.sum(x) * np.sum(v)
+        """, (np.array([[0.5, 1.2, 1.0], [0.3, -0.2, 0.7]]),), 0,
+         refused="updates its argument x"),
+    # found by hand: y[::-1] = y writes an array into itself; its adjoint and the
+    # target's were one variable (zero gradient)
+    case("array-written-into-itself-reversed", """
+        def f(x):
+            y = x * 1.0
+            y[::-1] = y
+            return np.sum(y * np.arange(3.0))
+        """, (X3,), 0),
+    # found by hand: the items of d.items(), list(m) and [r for r in m] are the
+    # arrays d and m hold (rows of m: views), so updating one in place changes them
+    case("update-of-a-dict-value-through-items", """
+        def f(x):
+            d = {"a": x * 1.0}
+            for k, v in d.items():
+                v += 1.0
+            return np.sum(d["a"] * x)
+        """, (X3,), 0, refused="v may share its array with d"),
+    case("update-of-a-row-through-a-comprehension", """
+        def f(x):
+            m = np.outer(x, x)
+            rows = [r for r in m]
+            rows[0] += 1.0
+            return np.sum(m * m)
+        """, (X3,), 0, refused="rows may share its array with m"),
+    case("update-of-a-row-through-list", """
+        def f(x):
+            m = np.outer(x, x)
+            rows = list(m)
+            rows[0] += 1.0
+            return np.sum(m * m)
+        """, (X3,), 0, refused="rows may share its array with m"),
+    case("append-to-a-list-copied-by-list", """
+        def f(x):
+            lst = [x * 1.0]
+            lst2 = list(lst)
+            lst2.append(x * 3.0)
+            return np.sum(lst[-1]) + np.sum(lst2[-1])
+        """, (X3,), 0),
     # the same updates where Python's caller never sees the old array: differentiated
     case("callee-updates-argument-rebound-by-the-call", """
         def step(h, w):

@@ -254,3 +254,103 @@ def test_control_flow_has_aux_and_sens():
         want = g(x, w, *extra)
         _same(got[0], want[0])
         _same(got[1], want[1])
+
+
+def chain(x, a):
+    return np.sum(np.sin(x) * np.exp(-x * x) * a + np.tanh(x) ** 2 / (1.0 + x * x))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: (_rng().uniform(-2.0, 2.0, 50), 0.7),
+    lambda: (np.asfortranarray(_rng().uniform(-2.0, 2.0, (4, 6))), 1.3),  # not C-ordered
+    lambda: (_rng().uniform(-2.0, 2.0, (4, 6))[:, ::2], -0.4),           # strided view
+], ids=["vector", "fortran", "strided"])
+def test_elementwise_chain_is_one_fused_loop(make):
+    """An all-elementwise derivative becomes one loop over the elements (no array
+    per temporary), with the results of the NumPy derivative and of finite
+    differences."""
+    args = make()
+    g = sg.grad(chain)  # (the gradient with respect to `a` is a sum: not elementwise)
+    j = sg.jit(g)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sg.JitWarning)
+        got = j(*args)
+    assert _compiled(j)
+    text = sg.source(j)
+    assert "for i in range(size):" in text and "x_i = x_flat[i]" in text
+    loop = [ln.strip() for ln in text.split("for i in range(size):")[1].splitlines()
+            if not ln.strip().startswith("#")]
+    assert "sin = np.sin(x_i)" in loop and not any("np.sin(x)" in ln for ln in loop)
+    _same(got, g(*args))
+    np.testing.assert_allclose(got, numeric_grad(chain, args, 0), rtol=1e-6, atol=1e-8)
+
+
+def _divides(x):
+    return np.sum(1.0 / x)
+
+
+def test_fused_loop_divides_by_zero_as_numpy_does():
+    """x / 0.0 in compiled code is inf (NumPy's answer), not ZeroDivisionError."""
+    x = np.array([0.5, 0.0, -2.0])
+    g = sg.grad(_divides)
+    with np.errstate(divide="ignore"):
+        want = g(x)
+        got = sg.jit(g)(x)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_a_derivative_with_a_reduction_is_not_fused():
+    args = _mlp_args()
+    j = sg.jit(sg.grad(mlp, (2, 3, 4, 5)))
+    j(*args)
+    text = sg.source(j)
+    assert "for i in range(size)" not in text and "_flat" not in text
+
+
+def test_gradient_with_weights_runs_uncompiled_and_says_why():
+    from sourcegrad import Parameter, Tensor, nn, ops
+
+    w = Parameter(Tensor(_rng().standard_normal((4, 2)), sg.float64), name="w")
+
+    class Net(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.w = w
+
+        def construct(self, x):
+            return ops.matmul(x, self.w)
+
+    net = Net()
+
+    def loss(x):
+        return np.sum(np.asarray(net(x)) ** 2)
+
+    g = sg.value_and_grad(loss, None, weights=net.trainable_params())
+    x = _rng().standard_normal(4)
+    with pytest.warns(sg.JitWarning, match="keyed by Parameter"):
+        got = sg.jit(g)(x)
+    want = g(x)
+    np.testing.assert_allclose(np.asarray(want[1][0]), 2.0 * np.outer(x, x @ np.asarray(w)))
+    _same(np.asarray(got[0]), np.asarray(want[0]))
+    _same(tuple(np.asarray(v) for v in got[1]), tuple(np.asarray(v) for v in want[1]))
+
+
+def _tanh_layer(x, w):
+    return np.sum(np.tanh(x @ w) * np.exp(x @ w * 0.1))
+
+
+def test_transcendental_functions_of_large_arrays_call_numpy_kernels():
+    """np.tanh on a float64 array of 1024 elements or more runs NumPy's own (SIMD)
+    kernel from the compiled code, with the NumPy derivative's results; on a
+    small array, Numba's."""
+    from sourcegrad import _jitlib
+    for rows in (64, 2):  # 2048 elements, then 64
+        args = (_rng().standard_normal((rows, 16)), _rng().standard_normal((16, 32)) * 0.3)
+        g = sg.grad(_tanh_layer, (0, 1))
+        j = sg.jit(g)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", sg.JitWarning)
+            got = j(*args)
+        assert _compiled(j) and "_sg_jit.tanh(" in sg.source(j)
+        assert (rows * 32 >= _jitlib.SIMD_MIN_SIZE) == (rows == 64)
+        _same(got, g(*args))

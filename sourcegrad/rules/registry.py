@@ -173,7 +173,7 @@ def is_elementwise(obj: Any) -> bool:
 # family's module imports this one, never the other way round: the edge is
 # data, followed only at run time.
 _LAZY_FAMILIES = {
-    "scipy.special": "sourcegrad.rules.scipy_special",
+    "scipy.special": ("sourcegrad.rules.scipy_special", "sourcegrad.rules.tangents_scipy"),
     "scipy.stats": "sourcegrad.rules.scipy_stats",
     "scipy.linalg": "sourcegrad.rules.scipy_linalg",
     "scipy.signal": "sourcegrad.rules.scipy_signal",
@@ -189,14 +189,16 @@ def _load_families() -> bool:
     for library, family in list(_lazy_pending.items()):
         if library in sys.modules:
             del _lazy_pending[library]
-            try:
-                importlib.import_module(family)
-            except Exception as exc:  # a SciPy too old for one of the rules: say so
-                warnings.warn(f"sourcegrad: the rules for {library} could not be loaded "
-                              f"({type(exc).__name__}: {exc}); its functions are refused "
-                              f"as having no rule", RuntimeWarning, stacklevel=2)
-                continue
-            loaded = True
+            for module in (family,) if isinstance(family, str) else family:
+                try:
+                    importlib.import_module(module)
+                except Exception as exc:  # a SciPy too old for one of the rules: say so
+                    warnings.warn(f"sourcegrad: the rules for {library} could not be "
+                                  f"loaded ({type(exc).__name__}: {exc}); its functions "
+                                  f"are refused as having no rule", RuntimeWarning,
+                                  stacklevel=2)
+                    break
+                loaded = True
     return loaded
 
 
@@ -299,7 +301,10 @@ def diagonal_tangent(*primals: Any) -> None:
 def lookup_tangent(primal: Any) -> Rule | None:
     """The tangent rule registered for ``primal``, or ``None``."""
     try:
-        return _TANGENTS.get(_key(primal))
+        rule = _TANGENTS.get(_key(primal))
+        if rule is None and _lazy_pending and _load_families():
+            rule = _TANGENTS.get(_key(primal))
+        return rule
     except Exception:
         return None
 
@@ -307,6 +312,8 @@ def lookup_tangent(primal: Any) -> Rule | None:
 def has_diagonal_tangent(primal: Any) -> bool:
     """Whether ``primal``'s adjoint rule serves as its tangent rule (see above)."""
     try:
+        if _key(primal) not in _DIAGONAL and _lazy_pending:
+            _load_families()
         return _key(primal) in _DIAGONAL
     except Exception:
         return False

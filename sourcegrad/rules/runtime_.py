@@ -152,3 +152,19 @@ def field(z, x, name):
 @adjoint(runtime.cell_with_bprop)
 def cell_with_bprop(z, cell, *args):
     d[args] = runtime.custom_bprop_grads(cell, args, z, d[z])
+
+
+@adjoint(runtime.save_item)
+def save_item(z, y, index):
+    d[y] = runtime.index_adjoint(y, index, d[z])
+
+
+@adjoint(runtime.restore_item)
+def restore_item(z, y, index, old, copies):
+    d[y] = runtime.zero_item(d[z], index)
+    d[old] = d[z][index]
+
+
+@adjoint(runtime.entry_rest)
+def entry_rest(z, dz, key):
+    d[dz] = runtime.entry_rest(d[z], key)

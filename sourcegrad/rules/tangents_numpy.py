@@ -28,6 +28,7 @@ import numpy as np
 
 from sourcegrad import runtime, xp
 from sourcegrad.rules import numpy_core as _adj
+from sourcegrad.rules import registry
 from sourcegrad.rules.numpy_core import _tie
 from sourcegrad.rules.registry import d, diagonal_tangent, tangent
 
@@ -102,6 +103,37 @@ def mark_diagonal(dense):
 def diagonal_values(t):
     """The diagonal of ``t`` when it is a batch known to be diagonal, else None."""
     return t.values if type(t) is Diagonal else None
+
+
+def bdiag(v, n):
+    """The batch of ``n`` directions ``diag(v)`` (``v``: ``n`` values, or one for all):
+    the tangent of a vector whose ``k``-th direction moves only its ``k``-th element,
+    as forward mode over the identity basis meets it (see ``tangents.Structure``),
+    made dense where an operation needs all of it."""
+    dt = np.result_type(v)
+    out = np.zeros((n, n), dt if dt.kind in "fc" else np.float64)
+    out.reshape(-1)[::n + 1] = v
+    return mark_diagonal(out)
+
+
+def add_diagonal(a, v, inplace=False):
+    """``a + diag(v)`` for a batch ``a`` of ``n`` directions of an ``n``-vector, adding
+    ``v`` on the diagonal only (``n`` additions, not ``n * n``).  ``inplace``: ``a`` is
+    a temporary the caller made (an arithmetic result) and may be written into."""
+    if a.ndim != 2:
+        return a + bdiag(v, a.shape[0])
+    n = max(a.shape)  # (1, n) or (n, 1): broadcast
+    dt = np.result_type(a, v)
+    if not (inplace and type(a) is np.ndarray and a.shape == (n, n) and a.dtype == dt
+            and a.flags.writeable):
+        a = np.array(np.broadcast_to(a, (n, n)), dtype=dt)
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        diagonal = a.ravel(order="K")[::n + 1]  # a view, in either order
+        diagonal += v
+    else:
+        r = np.arange(n)
+        a[r, r] += v
+    return a
 
 
 def lift(t, z):
@@ -1007,6 +1039,36 @@ def save_item(z, y, index):
     d[z] = bindex(d[y], z, index)
 
 
+@tangent(runtime.restore_item, constant=("index", "copies"))
+def restore_item(z, y, index, old, copies):
+    d[z] = trestore_item(d[y], y, index, d[old], old, z)
+
+
+def trestore_item(t, y, index, told, old, z):
+    """Tangent of ``restore_item(y, index, old, copies)``: ``y``'s tangent with
+    ``old``'s at ``index`` (a key the write added: gone)."""
+    batch = batch_size(t, told)
+    if t is None:
+        t = zero_tangent_of(y, batch)
+    if told is None and old is not runtime.ABSENT:
+        told = zero_tangent_of(old, batch)
+    if isinstance(y, np.ndarray):
+        out = np.array(t, copy=True)
+        out[(slice(None),) + (index if isinstance(index, tuple) else (index,))] = told
+        return out
+    out = dict(t) if isinstance(y, dict) else list(t)
+    if old is runtime.ABSENT:
+        del out[index]
+    else:
+        out[index] = told
+    return out
+
+
+@tangent(runtime.entry_rest, constant=("key",))
+def entry_rest(z, dz, key):
+    d[z] = runtime.entry_rest(d[dz], key)
+
+
 def item_get(t, z, key, default=None):
     """Tangent of ``x.get(key, default)`` (a dict, or a dict adjoint) from ``x``'s."""
     g = t.get(key) if t is not None else None
@@ -1847,4 +1909,212 @@ def tsorted(t, items, key=None, reverse=False):
     items = list(items)
     order = sorted(range(len(items)), key=(lambda i: key(items[i])) if key else
                    (lambda i: items[i]), reverse=reverse)
+    if isinstance(t, np.ndarray):  # an array's rows: their tangents are t[:, i]
+        return [t[:, i] for i in order]
     return [t[i] for i in order]
+
+
+@tangent(builtins.list, builtins.tuple)
+def list_(z, iterable=()):
+    d[z] = tlist(d[iterable], iterable)
+
+
+def tlist(t, items):
+    """Tangent of ``list(items)`` / ``tuple(items)``: the items' tangents (an array's
+    rows: ``t[:, i]``; a dict's keys: none)."""
+    if isinstance(items, np.ndarray):
+        return [t[:, i] for i in range(len(items))]
+    if isinstance(items, dict):
+        return [None] * len(items)
+    return list(t)
+
+
+# ------------------- the runtime helpers generated gradients call (forward over reverse) --
+
+@tangent(runtime.broadcast_like, constant=("x",))
+def broadcast_like(z, g, x):
+    d[z] = lift(d[g], z)
+
+
+@tangent(runtime.indexed_adjoint, constant=("index", "like"))
+def indexed_adjoint(z, dx, index, like):
+    d[z] = tindexed(d[dx], dx, index, z, batch_size(d[dx]))
+
+
+def tindexed(t, dx, index, z, batch):
+    """Tangent of ``indexed_adjoint(dx, index, like)`` (``dx[index]``, zero when the
+    item is absent)."""
+    if isinstance(dx, np.ndarray):
+        return bindex(t, z, index)
+    g = None
+    if t is not None:
+        g = t.get(index) if isinstance(t, dict) else t[index]
+    return g if g is not None else zero_tangent(z, batch or 1)
+
+
+@tangent(runtime.concat)
+def concat(z, a, b):
+    d[z] = tconcat(d[a], d[b], a, b, batch_size(d[a], d[b]))
+
+
+def tconcat(ta, tb, a, b, batch):
+    """Tangent of ``a + b`` of two lists or tuples: the items' tangents, in order."""
+    left = list(ta) if ta is not None else [zero_tangent_of(v, batch) for v in a]
+    right = list(tb) if tb is not None else [zero_tangent_of(v, batch) for v in b]
+    return left + right
+
+
+@tangent(runtime.maybe_concat)
+def maybe_concat(z, a, b):
+    d[z] = tmaybe_concat(d[a], d[b], a, b, z, batch_size(d[a], d[b]))
+
+
+def tmaybe_concat(ta, tb, a, b, z, batch):
+    """Tangent of ``a + b``, two sequences concatenated or two arrays added."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return tconcat(ta, tb, a, b, batch)
+    parts = [lift(t, z) for t in (ta, tb) if t is not None]
+    return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+
+
+@tangent(runtime.repeat, constant=("n",))
+def sequence_repeat(z, seq, n):
+    d[z] = trepeat(d[seq], seq, n, z)
+
+
+def trepeat(t, seq, n, z):
+    """Tangent of ``seq * n``: the items' tangents repeated (``n`` an int), or scaled
+    (NumPy multiplied by an array ``n``)."""
+    if isinstance(seq, (list, tuple)) and isinstance(n, (int, np.integer)) \
+            and not isinstance(n, bool):
+        return list(t) * n
+    return lift(t, z) * n
+
+
+@tangent(runtime.index_concat, constant=("concat",))
+def index_concat(z, concat, *items):
+    d[z] = tindex_concat(d[items], concat, items)
+
+
+def tindex_concat(titems, concat, items):
+    """Tangent of ``np.r_[items]`` (linear in its float items): each direction placed
+    as the items are, minus the same with those items zero (the integer ranges and
+    other constants cancel exactly)."""
+    batch = batch_size(*[t for t in titems if t is not None])
+    base = [np.zeros_like(v, dtype=float) if isinstance(v, (float, np.floating)) or (
+        isinstance(v, np.ndarray) and v.dtype.kind == "f") else v for v in items]
+    zero = np.asarray(concat[tuple(base)], dtype=float)
+    rows = [np.asarray(concat[tuple(t[r] if t is not None else b
+                                    for t, b in zip(titems, base))], dtype=float) - zero
+            for r in range(batch)]
+    return np.stack(rows)
+
+
+# ------------- forward mode over forward-mode code (jacfwd(jacfwd(f)), hessian's Jacobian) --
+# The helpers above take a batch of directions on a leading axis and are linear in it;
+# a tangent of that batch has two leading axes (outer directions, inner directions):
+# the helper runs once on the two merged, and they are split again.
+
+registry.nondifferentiable(baxis, bperm, batch_size, zero_tangent, zero_tangent_of,
+                           is_basis, is_eye)
+
+
+def merged(fn, tt, *args):
+    """``fn`` (linear in its first argument, a batch) applied to each outer direction
+    of ``tt`` (shape ``(m, n) + ...``), as one call on the ``m * n`` directions."""
+    tt = np.asarray(tt)
+    m, n = tt.shape[:2]
+    out = np.asarray(fn(tt.reshape((m * n,) + tt.shape[2:]), *args))
+    return out.reshape((m, n) + out.shape[1:])
+
+
+@tangent(lift, constant=("z",))
+def lift_(r, t, z):
+    d[r] = merged(lift, d[t], z)
+
+
+@tangent(bindex, constant=("z", "index"))
+def bindex_(r, t, z, index):
+    d[r] = merged(bindex, d[t], z, index)
+
+
+@tangent(tunbroadcast, constant=("x",))
+def tunbroadcast_(r, t, x):
+    d[r] = merged(tunbroadcast, d[t], x)
+
+
+@tangent(breshape, constant=("z", "order"))
+def breshape_(r, t, z, order="C"):
+    d[r] = merged(breshape, d[t], z, order)
+
+
+@tangent(tmatmul_a, constant=("x1",))
+def tmatmul_a_(r, t1, x1, x2):
+    d[r] = merged(tmatmul_a, d[t1], x1, x2)
+    d[r] = per_direction(tmatmul_a, (t1, x1, x2), 2, d[x2])
+
+
+@tangent(tmatmul_b, constant=("x2",))
+def tmatmul_b_(r, x1, t2, x2):
+    d[r] = merged(_tmatmul_b_first, d[t2], x1, x2)
+    d[r] = per_direction(tmatmul_b, (x1, t2, x2), 0, d[x1])
+
+
+def _tmatmul_b_first(t2, x1, x2):
+    return tmatmul_b(x1, t2, x2)
+
+
+# and reverse mode over forward-mode code (grad or jacrev of a Jacobian)
+
+@registry.adjoint(lift)
+def lift_adjoint_rule(r, t, z):
+    d[t] = lift_adjoint(d[r], t)
+
+
+def lift_adjoint(g, t):
+    """The adjoint of ``lift``'s batch ``t``: ``g`` summed back to its shape."""
+    return tunbroadcast(g, np.empty(np.shape(t)[1:]))
+
+
+@registry.adjoint(bindex)
+def bindex_adjoint_rule(r, t, z, index):
+    d[t] = tindex_adjoint(d[r], t[0], index, z)
+
+
+@registry.adjoint(tunbroadcast)
+def tunbroadcast_adjoint_rule(r, t, x):
+    d[t] = lift(d[r], t[0])
+
+
+@registry.adjoint(tmatmul_a)
+def tmatmul_a_adjoint_rule(r, t1, x1, x2):
+    d[t1] = merged_adjoint(tmatmul_a, d[r], t1, (x1, x2))
+    d[x2] = per_direction_adjoint(tmatmul_a, d[r], (t1, x1, x2), 2)
+
+
+@registry.adjoint(tmatmul_b)
+def tmatmul_b_adjoint_rule(r, x1, t2, x2):
+    d[t2] = merged_adjoint(_tmatmul_b_first, d[r], t2, (x1, x2))
+    d[x1] = per_direction_adjoint(tmatmul_b, d[r], (x1, t2, x2), 0)
+
+
+def merged_adjoint(fn, g, t, args):
+    """The adjoint of ``fn(t, *args)`` (linear in ``t``) along ``g``: ``fn``'s matrix
+    transposed, one column per element of ``t`` (a loop over them)."""
+    t = np.asarray(t)
+    g = np.asarray(g)
+    out = np.zeros(t.size, dtype=np.result_type(t, g))
+    e = np.zeros(t.size, dtype=out.dtype)
+    for i in range(t.size):
+        e[i] = 1.0
+        out[i] = np.sum(g * np.asarray(fn(e.reshape(t.shape), *args)))
+        e[i] = 0.0
+    return out.reshape(t.shape)
+
+
+def per_direction_adjoint(fn, g, args, k):
+    """The adjoint of ``fn(*args)`` with respect to argument ``k`` (``fn`` linear in
+    it): one call per element of that argument (a loop)."""
+    return merged_adjoint(lambda a, *rest: fn(*[a if j == k else args[j]
+                                                  for j in range(len(args))]),
+                          g, args[k], ())

@@ -101,6 +101,11 @@ class _Fold(NodeTransformer):
                 return node
         if not self.identities:
             return node
+        if op is gast.Add and isinstance(right, gast.UnaryOp) and isinstance(right.op, gast.USub):
+            # d + -e -> d - e (the same number: one operation fewer)
+            node.op, node.right = gast.Sub(), right.operand
+            self.changed = True
+            return node
         # an operand of arithmetic may be anything: the result is a new value
         inner = getanno(node, "operand", False)
         if _num(right) and (op in (gast.Add, gast.Sub) and right.value == 0
@@ -269,6 +274,7 @@ def _dce(fdef, keep_names, names):
             return out
 
         fdef.body = sweep(fdef.body)
+    sweep = None  # (it refers to itself: the cycle would keep the tree from being freed)
     return fdef
 
 
@@ -355,7 +361,9 @@ def _copy_propagate(fdef, protected, names, touched=None):
 
     # One pass is enough: a copy's reads all come after it in its block, so
     # propagating it changes only statements the pass has yet to reach.
-    return block(fdef.body)
+    changed = block(fdef.body)
+    block = None  # (it refers to itself: the cycle would keep the tree from being freed)
+    return changed
 
 
 def _propagate(body, i, a, b, loads_total, names, touched=None):
@@ -441,7 +449,7 @@ def _merge_ifs(body, names):
     return out
 
 
-def _inline(fdef, pure_call, protected, names):
+def _inline(fdef, pure_call, protected, names, touched=None):
     """Put a value used once back into the expression that uses it.
 
     ``a = X @ W; h = np.tanh(a + b)`` becomes ``h = np.tanh(X @ W + b)``: the
@@ -498,9 +506,12 @@ def _inline(fdef, pure_call, protected, names):
                 use.value = s.value
             else:
                 _substitute(use.value, t, s.value)
+            if touched is not None:
+                touched.append(use)
             del body[i]
 
     block(fdef.body)
+    block = None  # (it refers to itself: the cycle would keep the tree from being freed)
     return fdef
 
 
@@ -534,8 +545,8 @@ def _fresh(value):
     return False
 
 
-def _in_place(fdef, arrays, scatter=None):  # noqa: C901 (29; to split)
-    """``d = d + e`` becomes ``d += e`` where ``d`` owns its array.
+def _in_place(fdef, arrays, scatter=None):
+    """``d = d + e`` becomes ``d += e`` (``d = d - e``: ``d -= e``) where ``d`` owns its array.
 
     ``arrays``: {adjoint: primal} for adjoints known to hold a float array of
     their primal's full shape; ``scatter(e, primal)``: whether ``e`` is
@@ -547,11 +558,23 @@ def _in_place(fdef, arrays, scatter=None):  # noqa: C901 (29; to split)
     last update, in straight-line code.  Adding into the buffer saves one array
     per update (time and peak memory), as a person writes ``dW += ...``.
     """
-    # One walk gathers what the checks below look at: every statement that binds
-    # names, and every read of a name in ``arrays`` with its parent, grandparent
-    # and top-level statement.  The swaps made for one name neither bind nor read
-    # another (the moved right-hand sides keep their nodes), so this stays true
-    # while names are processed.
+    binders, top, reads = _binders_and_reads(fdef, arrays)
+    swap = {}  # id(accumulation) -> its in-place form, for every name: one sweep at the end
+    for v in sorted(arrays):
+        accs = _owned_accumulations(v, binders.get(v, ()), top, reads.get(v, ()))
+        for a in accs:
+            swap[id(a)] = _in_place_form(a, v, arrays[v], scatter)
+    if swap:
+        _replace(fdef.body, swap)
+    return fdef
+
+
+def _binders_and_reads(fdef, arrays):
+    """One walk gathers what the checks of ``_in_place`` look at: every statement that
+    binds a name in ``arrays``, and every read of one with its parent, grandparent
+    and top-level statement.  The swaps made for one name neither bind nor read
+    another (the moved right-hand sides keep their nodes), so this stays true while
+    names are processed."""
     binders, top = {}, {}  # name -> [statements binding it]; id(statement) -> index
     reads = {}  # name -> [(parent, grandparent, index of the top-level statement)]
     for i, st in enumerate(fdef.body):
@@ -575,66 +598,72 @@ def _in_place(fdef, arrays, scatter=None):  # noqa: C901 (29; to split)
                     todo.append((v, n, parent))
                 elif isinstance(v, list):
                     todo.extend([(x, n, parent) for x in v if isinstance(x, _AST)])
+    return binders, top, reads
 
-    def accumulation(st, v):
-        return isinstance(st, gast.Assign) and len(st.targets) == 1 \
-            and isinstance(st.targets[0], gast.Name) and st.targets[0].id == v \
-            and isinstance(st.value, gast.BinOp) and isinstance(st.value.op, gast.Add) \
-            and isinstance(st.value.left, gast.Name) and st.value.left.id == v \
-            and v not in _loads(st.value.right) and not getanno(st, "primal", False)
 
-    def harmless(parent, grand):
-        """A read whose value cannot outlive the expression (a new array is made)."""
-        if isinstance(parent, (gast.BinOp, gast.UnaryOp)):
-            return True
-        return isinstance(parent, gast.Attribute) and parent.attr == "sum" and isinstance(
-            grand, gast.Call) and grand.func is parent
+def _accumulation(st, v):
+    """Whether ``st`` is ``v = v + e`` (or ``v - e``) of the backward sweep."""
+    return isinstance(st, gast.Assign) and len(st.targets) == 1 \
+        and isinstance(st.targets[0], gast.Name) and st.targets[0].id == v \
+        and isinstance(st.value, gast.BinOp) and isinstance(st.value.op, (gast.Add, gast.Sub)) \
+        and isinstance(st.value.left, gast.Name) and st.value.left.id == v \
+        and v not in _loads(st.value.right) and not getanno(st, "primal", False)
 
-    swap = {}  # id(accumulation) -> its in-place form, for every name: one sweep at the end
-    for v in sorted(arrays):
-        accs, ok = [], True
-        for st in binders.get(v, ()):
-            if isinstance(st, (gast.AugAssign, gast.For)):
-                ok = False
-            elif isinstance(st, gast.Assign):
-                if accumulation(st, v):
-                    accs.append(st)
-                elif not (isinstance(st.targets[0], gast.Name) and _fresh(st.value)) \
-                        or getanno(st, "pop", None):
-                    ok = False
-        if not ok or not accs:
-            continue
-        last = max(top[id(a)] for a in accs)
-        acc_lefts = {id(a.value.left) for a in accs}
-        for n, parent, grand, i in reads.get(v, ()):
-            if id(n) not in acc_lefts and not harmless(parent, grand) and i <= last:
-                ok = False
-                break
-        if not ok:
-            continue
-        for a in accs:
-            e = a.value.right
-            how = scatter(e, arrays[v]) if scatter is not None else False
-            if isinstance(how, gast.AST):  # a basic index: d[i] += g
-                new = gast.AugAssign(target=gast.Subscript(
-                    value=gast.Name(id=v, ctx=gast.Load(), annotation=None, type_comment=None),
-                    slice=how, ctx=gast.Store()), op=gast.Add(), value=e.args[2])
-            elif how:
-                # d += index_adjoint(x, i, g): add g at i, no zero array per update
-                np_add = gast.Attribute(value=gast.Name(id="np", ctx=gast.Load(),
-                                                        annotation=None, type_comment=None),
-                                        attr="add", ctx=gast.Load())
-                new = gast.Expr(value=gast.Call(
-                    func=gast.Attribute(value=np_add, attr="at", ctx=gast.Load()),
-                    args=[gast.Name(id=v, ctx=gast.Load(), annotation=None, type_comment=None),
-                          e.args[1], e.args[2]], keywords=[]))
-            else:
-                new = gast.AugAssign(target=a.targets[0], op=gast.Add(), value=e)
-            copyanno(a, new, "origin")
-            swap[id(a)] = new
-    if swap:
-        _replace(fdef.body, swap)
-    return fdef
+
+def _harmless(parent, grand):
+    """A read whose value cannot outlive the expression (a new array is made)."""
+    if isinstance(parent, (gast.BinOp, gast.UnaryOp)):
+        return True
+    return isinstance(parent, gast.Attribute) and parent.attr == "sum" and isinstance(
+        grand, gast.Call) and grand.func is parent
+
+
+def _owned_accumulations(v, binders, top, reads):
+    """The accumulations into ``v`` that may be made in place: none unless ``v`` owns
+    its array (see ``_in_place``)."""
+    accs = []
+    for st in binders:
+        if isinstance(st, (gast.AugAssign, gast.For)):
+            return []
+        if _accumulation(st, v):
+            accs.append(st)
+        elif not (isinstance(st.targets[0], gast.Name) and _fresh(st.value)) \
+                or getanno(st, "pop", None):
+            return []
+    if not accs:
+        return []
+    last = max(top[id(a)] for a in accs)
+    acc_lefts = {id(a.value.left) for a in accs}
+    if any(id(n) not in acc_lefts and not _harmless(parent, grand) and i <= last
+           for n, parent, grand, i in reads):
+        return []
+    return accs
+
+
+def _in_place_form(a, v, primal, scatter):
+    """``v += e`` (``-=``, ``v[i] += g``, ``np.add.at(v, i, g)``) for the accumulation
+    ``a``."""
+    e = a.value.right
+    subtract = isinstance(a.value.op, gast.Sub)  # d = d - e (folded from d + -e)
+    how = scatter(e, primal) if scatter is not None and not subtract else False
+    if isinstance(how, gast.AST):  # a basic index: d[i] += g
+        new = gast.AugAssign(target=gast.Subscript(
+            value=gast.Name(id=v, ctx=gast.Load(), annotation=None, type_comment=None),
+            slice=how, ctx=gast.Store()), op=gast.Add(), value=e.args[2])
+    elif how:
+        # d += index_adjoint(x, i, g): add g at i, no zero array per update
+        np_add = gast.Attribute(value=gast.Name(id="np", ctx=gast.Load(),
+                                                annotation=None, type_comment=None),
+                                attr="add", ctx=gast.Load())
+        new = gast.Expr(value=gast.Call(
+            func=gast.Attribute(value=np_add, attr="at", ctx=gast.Load()),
+            args=[gast.Name(id=v, ctx=gast.Load(), annotation=None, type_comment=None),
+                  e.args[1], e.args[2]], keywords=[]))
+    else:
+        new = gast.AugAssign(target=a.targets[0],
+                             op=gast.Sub() if subtract else gast.Add(), value=e)
+    copyanno(a, new, "origin")
+    return new
 
 
 def _replace(body, swap):
@@ -672,62 +701,11 @@ def optimize(fdef, spec=None, protected=(), pure_call=None, arrays=None, owned=N
     _dce(fdef, set(protected), names)
     _merge_copies(fdef.body, names)
     if pure_call is not None:
-        _inline(fdef, pure_call, set(protected) | _returned(fdef, names), names)
+        touched = []
+        _inline(fdef, pure_call, set(protected) | _returned(fdef, names), names, touched)
+        for st in touched:  # an operand now: `1.0 * a` inlined into `... * b` folds
+            fold.visit(st)
     if arrays:
         _in_place(fdef, dict(arrays), scatter)
     fdef.body = _merge_ifs(fdef.body, names)
     return fdef
-
-
-# -- saves nothing reads (run before the functions are assembled) -------------------
-
-def drop_unread_saves(rev, fwd, bwd):
-    """Drop the saving and restoring of values the backward sweep never reads (the
-    pushes and pops ``rev``, the reverse stage's ``Reverser``, recorded), and the
-    blocks that leaves empty."""
-    while True:
-        bwd = _drop_empty(bwd)
-        if not rev.pushed:
-            return fwd, bwd
-        read = {n.id for s in bwd for n in name_nodes(s)
-                if isinstance(n.ctx, gast.Load)}
-        unread = {n for n in rev.pushed if n not in read}
-        if not unread:
-            return fwd, bwd
-        fwd, bwd = _strip_saves(rev, fwd, bwd, unread)
-
-
-def _drop_empty(body):
-    out = []
-    for s in body:
-        if isinstance(s, (gast.If, gast.For, gast.While)):
-            s.body = _drop_empty(s.body)
-            s.orelse = _drop_empty(s.orelse)
-            if _only_pass(s.body + s.orelse):
-                continue
-            if not s.body:
-                s.body = [gast.Pass()]
-        elif isinstance(s, gast.Pass):
-            continue
-        out.append(s)
-    return out
-
-
-def _strip_saves(rev, fwd, bwd, unread):
-    def strip(body):
-        out = []
-        for s in body:
-            if getanno(s, "push", None) in unread or getanno(s, "pop", None) in unread:
-                continue
-            for field_ in ("body", "orelse"):
-                if isinstance(s, (gast.If, gast.For, gast.While)):
-                    setattr(s, field_, strip(getattr(s, field_)) or
-                            ([gast.Pass()] if field_ == "body" else []))
-            out.append(s)
-        return out
-
-    rev.pushed -= unread
-    fwd, bwd = strip(fwd), strip(bwd)
-    if not rev.pushed:
-        rev.stack = None
-    return fwd, bwd

@@ -1,4 +1,4 @@
-"""Stage 7 -- tree to text, text to function.
+"""Stage 8 -- tree to text, text to function.
 
 The only module that imports astor.  Generated functions are compiled inside
 a small factory whose parameters are the objects the derivative needs but
@@ -7,7 +7,8 @@ helpers, derivatives of called functions) and the user function's own
 closure variables; the factory's inner functions are then rebuilt over the
 user's real closure cells, so closures stay live.  The text is registered
 with ``linecache`` so tracebacks through generated code show its lines, for as
-long as the code lives.
+long as the code lives.  ``codegen.standalone`` links generated code into a
+module that runs without sourcegrad (``sg.export``).
 """
 from __future__ import annotations
 
