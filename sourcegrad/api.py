@@ -17,6 +17,7 @@ import numpy as np
 
 from sourcegrad import memo, refusals, runtime, xp
 from sourcegrad.display import to_html
+from sourcegrad.errors import SourcegradError
 from sourcegrad.parse import unwrap
 from sourcegrad.codegen import MISS, fast_path, forwarder, strip_comments
 from sourcegrad.pipeline import (GeneratedCallable, Spec, derive, dump, extra_keywords,
