@@ -17,6 +17,7 @@ import numpy as np
 
 from sourcegrad import memo, refusals, runtime, xp
 from sourcegrad.display import to_html
+from sourcegrad.errors import SourcegradError
 from sourcegrad.parse import unwrap
 from sourcegrad.codegen import MISS, fast_path, forwarder, strip_comments
 from sourcegrad.pipeline import (GeneratedCallable, Spec, derive, dump, extra_keywords,
@@ -286,6 +287,9 @@ def _foreign_abstract(a):
     NumPy array (a Dask array with unknown chunk sizes is not)."""
     if xp.is_foreign(a) and xp.known_shape(a):
         dtype = getattr(a, "dtype", None)
+        if xp.is_namespace_array(a):
+            dtype = xp.numpy_names("namespace:" + xp.namespace_of(a).__name__) \
+                .numpy_dtype(dtype)
         if isinstance(dtype, np.dtype) and dtype.kind in "biufc":
             return Abstract("array", tuple(int(n) for n in a.shape), dtype)
     return None
@@ -499,10 +503,47 @@ class GradFunction(GeneratedCallable):
                 return got
         d, args, kwargs = self._select(args, kwargs)
         f = d.functions[0]
+        if d.spec is not None and d.spec.library.startswith("namespace:"):
+            return self._call_namespace(d, f, args, kwargs)
         if self.bound_self is not None:
             res = f(self.bound_self, *args, **kwargs)
         else:
             res = f(*args, **kwargs)
+        return self._finish(res, args, kwargs)
+
+    def _call_namespace(self, d, f, args, kwargs):
+        """A call on an Array API namespace's arrays (array-api-strict, PyTorch): the
+        NumPy arrays among the arguments and the weights are that namespace's arrays
+        for the call (converted once each, so a Parameter keeps one identity), and so
+        is every gradient returned."""
+        names = xp.numpy_names(d.spec.library)
+        with xp.owning():
+            own = names.own
+            args = tuple(own(a) for a in args)
+            acc = kwargs.get("weight_grads")
+            if acc is not None:  # the derivative sees the weights as namespace arrays
+                inner = runtime.WeightGrads(())
+                for p in self.weights:
+                    if id(p) in acc:
+                        inner[id(own(p))] = None
+                kwargs["weight_grads"] = inner
+            bound = self.bound_self
+            try:
+                res = f(*args, **kwargs) if bound is None else f(bound, *args, **kwargs)
+            except (TypeError, AttributeError, ValueError, RuntimeError,
+                    NotImplementedError, IndexError) as e:
+                if isinstance(e, SourcegradError):
+                    raise
+                err = xp.failure(e, d.name, names.__name__)
+                if err is None:
+                    raise
+                raise err from e
+            if acc is not None:
+                for p in self.weights:
+                    if id(p) in acc:
+                        g = inner[id(own(p))]
+                        acc[id(p)] = names.zeros_like(own(p)) if g is None else g
+                kwargs["weight_grads"] = acc
         return self._finish(res, args, kwargs)
 
     def _select(self, args, kwargs):

@@ -49,6 +49,7 @@ from sourcegrad import optimize
 from sourcegrad.parse import MISSING, parse_function, unwrap
 from sourcegrad.reverse import Reverser
 from sourcegrad import tangents
+from sourcegrad import reverse as reverse_mod
 from sourcegrad.rules import foreign, registry
 from sourcegrad.tensor import Parameter
 from sourcegrad.annotations import getanno, setanno
@@ -788,6 +789,7 @@ def _namespace_env(functions, ctx, parsed, library):
     variable the code reads is shadowed by an injected variable of the same name, so
     the user's module is untouched."""
     names = xp.numpy_names(library)
+    _own_reads(functions, ctx, parsed, names)
     env = {k: xp.rebind(v, names) for k, v in ctx.env.items()}
     for n in sorted(_free_loads(functions) - set(env)):
         if n in parsed.closure:  # (its guard refuses the derivative once it is rebound)
@@ -803,6 +805,73 @@ def _namespace_env(functions, ctx, parsed, library):
         if new is not old:
             env[n] = new
     return env
+
+
+def _own_reads(functions, ctx, parsed, names):
+    """Namespace mode: the NumPy arrays the derivative reads from outside its
+    arguments (a Cell's Parameters, a global array) are converted to the namespace
+    where they are read (``xp.own_reads``), so they meet the inputs' arrays as arrays
+    of the same library."""
+    opaque = {}
+    for n in _free_loads(functions):
+        if n in ctx.env:
+            obj = ctx.env[n]
+        elif n in parsed.closure:
+            try:
+                obj = parsed.closure[n].cell_contents
+            except ValueError:  # an empty cell
+                continue
+        elif n in parsed.globals:
+            obj = parsed.globals[n]
+        else:
+            continue
+        if isinstance(obj, np.ndarray):
+            opaque[n] = True
+        elif isinstance(obj, (types.ModuleType, type)) or obj is names or n in ctx.env:
+            opaque[n] = False
+    own = ctx.env_name("xp_array", names.own)
+    opaque[own] = False
+    dispatchers = [v for k, v in reverse_mod.RUNTIME_CALLS.items() if k != "call_bwd"]
+    callers = {n for n, obj in ctx.env.items() if any(obj is v for v in dispatchers)}
+    for f in functions:
+        _refuse_numpy_only(f, ctx, parsed, names)
+        xp.own_reads(f, own, opaque, callers)
+
+
+def _refuse_numpy_only(fn, ctx, parsed, names):
+    """A NumPy function the derivative calls that the namespace lacks (``np.sinc`` on
+    array-api-strict), refused before anything runs, at the user's line."""
+    def denotes(n):
+        if n in ctx.env:
+            return ctx.env[n]
+        if n in parsed.closure:
+            try:
+                return parsed.closure[n].cell_contents
+            except ValueError:
+                return None
+        return parsed.globals.get(n)
+
+    for stmt in astutil.walk(fn):
+        if not isinstance(stmt, gast.stmt):
+            continue
+        origin = getanno(stmt, "origin") or stmt
+        for node in gast.iter_child_nodes(stmt):
+            if isinstance(node, gast.stmt):  # (seen on its own, with its own origin)
+                continue
+            for e in astutil.walk(node):
+                if isinstance(e, gast.Attribute) and isinstance(e.value, gast.Name) \
+                        and denotes(e.value.id) is np and not e.attr.startswith("_"):
+                    what = e.attr
+                elif isinstance(e, gast.Name) and isinstance(e.ctx, gast.Load) \
+                        and isinstance(denotes(e.id), (np.ufunc, types.BuiltinFunctionType,
+                                                       types.FunctionType)) \
+                        and getattr(np, getattr(denotes(e.id), "__name__", ""), None) \
+                        is denotes(e.id):
+                    what = denotes(e.id).__name__
+                else:
+                    continue
+                if getattr(getattr(names, what), "numpy_only", None):
+                    raise xp.numpy_only(what, names.__name__, **parsed.where(origin))
 
 
 def _code_names(code, out):

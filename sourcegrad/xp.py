@@ -11,7 +11,11 @@ Nothing here imports Dask: a Dask array is recognised by its type's module.
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
+
+from sourcegrad.errors import SourcegradError
 
 __all__ = ["is_dask", "is_foreign", "asarray", "known_shape", "library"]
 
@@ -107,7 +111,7 @@ def namespace_of(x):
 # NumPy's names for functions the Array API standard names otherwise
 _ALIASES = {"concatenate": "concat", "power": "pow", "arcsin": "asin", "arccos": "acos",
             "arctan": "atan", "arctan2": "atan2", "arcsinh": "asinh", "arccosh": "acosh",
-            "arctanh": "atanh", "absolute": "abs", "bool_": "bool", "invert": "bitwise_invert",
+            "arctanh": "atanh", "absolute": "abs", "invert": "bitwise_invert",
             "left_shift": "bitwise_left_shift", "right_shift": "bitwise_right_shift",
             "conjugate": "conj", "amax": "max", "amin": "min", "true_divide": "divide"}
 _KINDS = {np.floating: "real floating", np.complexfloating: "complex floating",
@@ -127,7 +131,7 @@ class NumpyNames:
     ndarray, generic, ufunc, dtype = np.ndarray, np.generic, np.ufunc, np.dtype
     floating, complexfloating, integer, inexact, number = (
         np.floating, np.complexfloating, np.integer, np.inexact, np.number)
-    signedinteger, unsignedinteger = np.signedinteger, np.unsignedinteger
+    signedinteger, unsignedinteger, bool_ = np.signedinteger, np.unsignedinteger, np.bool_
     pi, e, inf, nan, newaxis = np.pi, np.e, np.inf, np.nan, None
 
     def __init__(self, ns):
@@ -147,6 +151,8 @@ class NumpyNames:
             f = getattr(self._ns, _ALIASES.get(name, name), None)
             if f is None:
                 f = _missing(name, self.__name__)
+            elif name in _ELEMENTWISE:
+                f = _numbers_too(f, name)
         setattr(self, name, f)  # looked up once
         return f
 
@@ -197,15 +203,291 @@ class NumpyNames:
     def _float64(self, v):
         return self._ns.asarray(v, dtype=self._ns.float64)
 
+    def _full(self, shape, fill_value, dtype=None):
+        if hasattr(fill_value, "shape"):  # an adjoint held as a 0-d array
+            return self._ns.broadcast_to(self._ns.asarray(fill_value, dtype=dtype), shape)
+        if dtype is None and isinstance(fill_value, float):  # NumPy's float64, not
+            dtype = self._ns.float64                          # the library's default
+        return self._ns.full(shape, fill_value, dtype=dtype)
+
+    # arrays made from a shape alone are float64, as NumPy's (PyTorch's default is float32)
+    def _ones(self, shape, dtype=None):
+        return self._ns.ones(shape, dtype=self._ns.float64 if dtype is None else dtype)
+
+    def _zeros(self, shape, dtype=None):
+        return self._ns.zeros(shape, dtype=self._ns.float64 if dtype is None else dtype)
+
+    def _empty(self, shape, dtype=None):
+        return self._ns.empty(shape, dtype=self._ns.float64 if dtype is None else dtype)
+
+    def _expand_dims(self, x, axis):
+        if isinstance(axis, int):
+            return self._ns.expand_dims(x, axis=axis)
+        n = x.ndim + len(axis)
+        axes = {a % n for a in axis}
+        it = iter(x.shape)
+        return self._ns.reshape(x, tuple(1 if i in axes else next(it) for i in range(n)))
+
+    def _reshape(self, x, shape, order="C", copy=None):
+        if order != "C":
+            raise numpy_only(f"reshape(..., order={order!r})", self.__name__)
+        return self._ns.reshape(x, (shape,) if isinstance(shape, int) else tuple(shape))
+
+    def _ravel(self, x, order="C"):
+        return self._reshape(x, (-1,), order)
+
+    def _squeeze(self, x, axis=None):
+        if axis is None:
+            axis = tuple(i for i, n in enumerate(x.shape) if n == 1)
+        return self._ns.squeeze(x, axis=axis)
+
+    def _moveaxis(self, x, source, destination):
+        def axes(a):
+            return a if isinstance(a, int) else tuple(a)
+        return self._ns.moveaxis(x, axes(source), axes(destination))
+
+    def _tile(self, x, reps):
+        return self._ns.tile(x, (reps,) if isinstance(reps, int) else tuple(reps))
+
+    def _argsort(self, x, axis=-1, kind=None, order=None, stable=None):
+        return self._ns.argsort(x, axis=axis, stable=True)
+
+    def _sort(self, x, axis=-1, kind=None, order=None, stable=None):
+        return self._ns.sort(x, axis=axis, stable=True)
+
+    def _cumsum(self, x, axis=None, dtype=None):
+        if not hasattr(x, "shape") or isinstance(x, np.ndarray):  # sizes, not data
+            return np.cumsum(x, axis=axis, dtype=dtype)
+        if not hasattr(self._ns, "cumulative_sum"):
+            raise numpy_only("cumsum", self.__name__)
+        if axis is None:
+            x, axis = self._ns.reshape(x, (-1,)), 0
+        return self._ns.cumulative_sum(x, axis=axis, dtype=dtype)
+
+    def _xp_asarray(self, x, dtype=None):
+        """``xp.asarray`` as the rules' helpers call it, for this namespace: a number
+        or a NumPy value becomes this namespace's array, not NumPy's."""
+        if dtype is not None and not isinstance(dtype, str) and not hasattr(dtype, "kind"):
+            pass  # already the namespace's dtype
+        elif dtype is not None:
+            dtype = getattr(self._ns, np.dtype(dtype).name)
+        if is_namespace_array(x):
+            return x if dtype is None or x.dtype == dtype else self._ns.astype(x, dtype)
+        if isinstance(x, np.ndarray):
+            x = x.view(np.ndarray)
+        return self._ns.asarray(x, dtype=dtype)
+
+    def _where(self, condition, x, y):
+        if not _is_array(condition):  # a number: the standard wants an array
+            if not _is_array(x) and not _is_array(y):
+                return x if condition else y
+            condition = self._ns.asarray(bool(condition))
+        if not _is_array(x) and not _is_array(y):  # two numbers: the standard takes one
+            dtype = self._ns.float64 if isinstance(x, float) or isinstance(y, float) \
+                else None
+            x = self._ns.asarray(x, dtype=dtype)
+        return self._ns.where(condition, x, y)
+
+    def _flip(self, x, axis=None):
+        return self._ns.flip(x, axis=axis)
+
+    def _outer(self, a, b):
+        return self._ns.reshape(a, (-1, 1)) * self._ns.reshape(b, (1, -1))
+
+    def _own(self, v):
+        """A NumPy array the derivative reads (a Cell's Parameter, a global array, a
+        NumPy argument) as this namespace's array: the same one for every read during
+        one call (``owning``), so a Parameter keeps one identity for its gradient.
+        Lists, tuples and dicts of arrays are converted item by item; anything else
+        is itself."""
+        if isinstance(v, np.ndarray):
+            table = getattr(_CALL, "table", None)
+            if table is None:
+                return self._ns.asarray(v.view(np.ndarray))
+            got = table.get(id(v))
+            if got is None:
+                got = table[id(v)] = (v, self._ns.asarray(v.view(np.ndarray)))
+            return got[1]
+        t = type(v)
+        if t is list or t is tuple:
+            return t(self._own(a) for a in v)
+        if t is dict:
+            return {k: self._own(a) for k, a in v.items()}
+        return v
+
+    def numpy_dtype(self, dtype):
+        """The NumPy dtype of this namespace's ``dtype`` (``None`` when it has none):
+        what shape specialisation reasons with."""
+        for name in ("float64", "float32", "float16", "complex128", "complex64", "int64",
+                     "int32", "int16", "int8", "uint8", "bool"):
+            if getattr(self._ns, name, None) == dtype:
+                return np.dtype(name)
+        return None
+
+
+class NumpyOnlyError(SourcegradError, TypeError):
+    """A NumPy function the inputs' Array API namespace does not have."""
+
+
+# NumPy's elementwise functions that rules call on numbers as well as on arrays
+_ELEMENTWISE = frozenset({
+    "add", "subtract", "multiply", "divide", "true_divide", "power", "maximum", "minimum",
+    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and",
+    "logical_or", "logical_not", "negative", "abs", "absolute", "sign", "sqrt", "exp",
+    "log"})
+
+
+def _is_array(x):
+    return hasattr(x, "shape") and not isinstance(x, np.generic)
+
+
+def _numbers_too(f, name):
+    """``f`` of the namespace, except that a call on numbers alone (the standard wants
+    at least one array) is NumPy's, its result a Python number."""
+    def elementwise(*args, **kwargs):
+        if any(_is_array(a) for a in args):
+            return f(*args, **kwargs)
+        return getattr(np, name)(*args, **kwargs).item()
+    elementwise.__name__ = name
+    return elementwise
+
+
+def numpy_only(name, where, **position):
+    """The error for NumPy's function ``name`` that namespace ``where`` lacks."""
+    return NumpyOnlyError(
+        f"np.{name}", detail=f"NumPy-only, the array namespace {where} has no "
+        f"{_ALIASES.get(name, name)}, so sourcegrad cannot run it on these inputs",
+        hint="call the gradient with NumPy arrays, or write the function with the Array "
+             "API's functions", **position)
+
 
 def _missing(name, where):
     def missing(*args, **kwargs):
-        raise TypeError(f"np.{name} is NumPy-only: the array namespace {where} has no "
-                        f"{name}, so sourcegrad cannot run it on these inputs; compute "
-                        f"on NumPy arrays, or write the function with the Array API's "
-                        f"functions")
+        raise numpy_only(name, where)
     missing.__name__ = name
+    missing.numpy_only = name
     return missing
+
+
+def failure(exc, function, where):
+    """The ``SourcegradError`` for ``exc``, raised while the derivative of ``function``
+    ran on namespace ``where``'s arrays inside sourcegrad's code (a rule, a runtime
+    helper, the generated derivative): it names the sourcegrad function or the
+    generated line that failed.  ``None`` when the innermost frame that is not the
+    array library's is the user's own code (the user's error, raised as it is)."""
+    import linecache
+    import os
+    here = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    tb, frames = exc.__traceback__, []
+    while tb is not None:
+        frames.append((tb.tb_frame, tb.tb_lineno))
+        tb = tb.tb_next
+    what = None
+    for frame, lineno in reversed(frames):
+        code = frame.f_code
+        module = frame.f_globals.get("__name__", "")
+        if code.co_filename.startswith("<sourcegrad"):
+            text = linecache.getline(code.co_filename, lineno).strip()
+            what = f"the derivative's line `{text}` in {code.co_name}"
+            break
+        if code.co_filename.startswith(here):
+            what = f"sourcegrad's {module}.{code.co_name}"
+            break
+        top = module.partition(".")[0]
+        if top not in ("numpy", "torch", "array_api_strict", "array_api_compat", "jax",
+                       "cupy") and top != where.partition(".")[0]:
+            return None
+    if what is None:
+        return None
+    return NumpyOnlyError(
+        f"the derivative of {function} on {where} arrays",
+        detail=f"{what} failed ({type(exc).__name__}: {exc}); this part of the derivative "
+               f"needs NumPy functionality that {where} does not have",
+        hint="call the gradient with NumPy arrays, or write the function with the Array "
+             "API's functions")
+
+
+# -- NumPy arrays read by a derivative that runs on a namespace -----------------------
+
+_CALL = threading.local()
+
+
+class owning:
+    """``with owning():`` one call of a namespace derivative: the NumPy arrays it reads
+    (``NumpyNames.own``) are converted once each and keep one identity until the
+    outermost ``with`` ends (a derivative called from another shares the table)."""
+
+    def __enter__(self):
+        self.outer = getattr(_CALL, "table", None) is not None
+        if not self.outer:
+            _CALL.table = {}
+        return self
+
+    def __exit__(self, *exc):
+        if not self.outer:
+            _CALL.table = None
+
+
+# attributes of an array that are not arrays to convert, or are views of one already
+_ARRAY_ATTRS = frozenset({"T", "mT", "shape", "ndim", "size", "dtype", "device", "real",
+                          "imag"})
+
+
+def own_reads(fn, own, opaque, callers=()):
+    """Namespace mode: wrap the reads that may bring a NumPy array into ``fn`` (a gast
+    FunctionDef of a derivative) in ``own(...)``, which converts it to the inputs'
+    namespace: attribute loads (``self.weight``, a Cell's Parameter) and the names in
+    ``opaque`` -> False/True: ``True`` for a global or closure variable holding a
+    NumPy array, ``False`` for a name whose attributes are not data (a module, a
+    class, an injected helper).  Method calls keep their method; their receiver is
+    converted (``own(self.weight).sum()``).  The first argument of a call to one of
+    ``callers`` (the run-time dispatch of a call: ``call_fwd(self.layer, ...)``) is the
+    callee, not data, and stays as it is."""
+    import gast
+
+    def root(e):
+        while isinstance(e, gast.Attribute):
+            e = e.value
+        return e
+
+    def wrap(e):
+        return gast.Call(func=gast.Name(id=own, ctx=gast.Load(), annotation=None,
+                                        type_comment=None), args=[e], keywords=[])
+
+    class Own(gast.NodeTransformer):
+        def value(self, e):
+            if isinstance(e, gast.Name):
+                return wrap(e) if isinstance(e.ctx, gast.Load) and opaque.get(e.id) else e
+            if not isinstance(e, gast.Attribute) or not isinstance(e.ctx, gast.Load):
+                return self.visit(e)
+            r = root(e)
+            if not isinstance(r, gast.Name) or opaque.get(r.id) is False:
+                return self.generic_visit(e)
+            if e.attr in _ARRAY_ATTRS:
+                e.value = self.value(e.value)
+                return e
+            return wrap(e)
+
+        def visit_Attribute(self, node):
+            return self.value(node)
+
+        def visit_Name(self, node):
+            return self.value(node)
+
+        def visit_Call(self, node):
+            f = node.func
+            if isinstance(f, gast.Attribute):
+                f.value = self.value(f.value) if not isinstance(f.value, gast.Name) \
+                    or opaque.get(f.value.id) else f.value
+            skip = isinstance(f, gast.Name) and f.id in callers
+            node.args = [a if skip and i == 0 else self.visit(a)
+                         for i, a in enumerate(node.args)]
+            for k in node.keywords:
+                k.value = self.visit(k.value)
+            return node
+
+    fn.body = [Own().visit(s) for s in fn.body]
+    return fn
 
 
 _NAMES = {}
@@ -312,6 +594,8 @@ def _module_globals(g, names):
     for k, v in g.items():
         if v is np:
             new[k] = names
+        elif v is asarray:
+            new[k] = names.xp_asarray
         elif isinstance(v, types.FunctionType):
             module = v.__globals__.get("__name__", "")
             if module.startswith("sourcegrad.") and module != __name__ and "np" in v.__globals__:

@@ -17,7 +17,7 @@ from sourcegrad.testing import check_grads
 from benchmarks.workloads import logistic_inputs, logistic_regression, mlp_inputs, mlp_loss
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from array_cases import CASES as ARRAY_CASES  # noqa: E402
+from array_cases import CASES as ARRAY_CASES, cell_cases  # noqa: E402
 
 da = pytest.importorskip("dask.array", reason="dask is not installed: "
                          "pip install 'sourcegrad[dask]' to run the Dask tests")
@@ -172,6 +172,30 @@ def test_cell_weights_with_dask_data(counter):
     for g, r in zip(grads, ref):
         assert g.dtype == r.dtype
         np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-7)
+
+
+# chunks of each Cell's data, per case
+CELL_CHUNKS = {"tutorial": ((4, 5), (4, 3)), "mlp": ((2, 6), (2, 3)), "rnn": ((5, 1, 3), (1, 4))}
+
+
+@pytest.mark.parametrize("name", sorted(CELL_CHUNKS))
+def test_cell_models_with_dask_data(name, counter):
+    """The tutorial's model, an MLP of ``nn.Dense`` layers and an RNN as Cells with
+    float64 Parameters, their data Dask arrays: the loss and the Parameters'
+    gradients are Dask arrays, nothing computed until asked, equal to NumPy's
+    (tests/test_array_api.py checks those against finite differences)."""
+    net, data = cell_cases()[name]
+    vg = sg.value_and_grad(net, None, net.trainable_params())
+    ref_loss, ref = vg(*data)
+    ddata = tuple(da.from_array(a, chunks=c) for a, c in zip(data, CELL_CHUNKS[name]))
+    counter.computes = 0
+    for _ in range(2):
+        loss, grads = vg(*ddata)
+        assert counter.computes == 0
+        assert isinstance(loss, da.Array)
+        np.testing.assert_allclose(loss.compute(), ref_loss, rtol=1e-12)
+        assert_lazy_equal(grads, ref)
+        counter.computes = 0
 
 
 def test_parameter_weights_against_dask_data(counter):

@@ -117,7 +117,7 @@ class Specializer(NodeTransformer):
         if isinstance(se, tuple) and se == sx:
             return e
         if isinstance(se, tuple) and isinstance(sx, tuple) and se and _broadcasts(sx, se):
-            return _sum_to(e, se, sx)
+            return _sum_to(e, se, sx, self.functions())
         return node
 
     def matmul_a(self, node):
@@ -189,6 +189,13 @@ class Specializer(NodeTransformer):
             return const(int(np.prod(picked)))
         return node
 
+    def functions(self):
+        """On an Array API namespace (whose arrays have no ``sum``/``reshape``
+        methods), the ``np`` name through which to call them as functions."""
+        if self.ctx.spec.library.startswith("namespace:"):
+            return name(self.ctx.env_name("np", np))
+        return None
+
     def np_call(self, fn, *args):
         return gast.Call(func=gast.Attribute(value=name(self.ctx.env_name("np", np)), attr=fn,
                                              ctx=gast.Load()), args=list(args), keywords=[])
@@ -200,19 +207,21 @@ def _num(node):
     return isinstance(node, gast.Constant) and type(node.value) in (int, float)
 
 
-def _sum_to(e, se, sx):
-    """``unbroadcast(e, x)`` written out: ``e.sum(axis=...)`` down to ``x``'s shape."""
+def _sum_to(e, se, sx, np_=None):
+    """``unbroadcast(e, x)`` written out: ``e.sum(axis=...)`` down to ``x``'s shape
+    (``np.sum(e, axis=...)`` given ``np_``, the name of NumPy's functions)."""
+    def method(obj, attr, args, **kw):
+        func, args = (gast.Attribute(value=obj, attr=attr, ctx=gast.Load()), args) \
+            if np_ is None else (gast.Attribute(value=np_, attr=attr, ctx=gast.Load()),
+                                 [obj] + args)
+        return gast.Call(func=func, args=args, keywords=[gast.keyword(arg=k, value=v)
+                                                         for k, v in kw.items()])
+
     if sx == ():
-        return gast.Call(func=gast.Attribute(value=e, attr="sum", ctx=gast.Load()),
-                         args=[], keywords=[])
+        return method(e, "sum", [])
     extra = len(se) - len(sx)
     lead = tuple(range(extra))
     ones = tuple(extra + i for i, n in enumerate(sx) if n == 1 and se[extra + i] != 1)
-
-    def method(obj, attr, args, **kw):
-        return gast.Call(func=gast.Attribute(value=obj, attr=attr, ctx=gast.Load()),
-                         args=args, keywords=[gast.keyword(arg=k, value=v)
-                                              for k, v in kw.items()])
 
     axes = lead + ones
     axis = const(axes[0]) if len(axes) == 1 else _tuple(axes)
@@ -258,6 +267,8 @@ def matmul_adjoint(kind, dz, a, b, na, nb, ctx):
     if na == 2 and nb == 2:
         return mm(dz, _T(b)) if kind == "matmul_a" else mm(_T(a), dz)
     def outer(x, y):  # np.multiply.outer: np.outer without its Python-level overhead
+        if ctx.spec.library.startswith("namespace:"):  # no ufunc methods there
+            return npcall("outer", x, y)
         return gast.Call(func=gast.Attribute(value=gast.Attribute(
             value=np_, attr="multiply", ctx=gast.Load()), attr="outer", ctx=gast.Load()),
             args=[x, y], keywords=[])
