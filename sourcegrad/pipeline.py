@@ -709,10 +709,10 @@ def build(fn, spec: Spec, trace=None) -> Derivative:
     assembler = Assembler(tree, parsed, spec, ctx, rev, act, ret)
     fwd, bwd = assembler.sweeps(*rev.block(tree.body[:-1]))      #    seeded, resolved
     trace("reverse", lambda: optimize.show_sweeps(fwd, bwd))
-    fwd, bwd = optimize.sweeps(fwd, bwd, ctx, rev, params, trace)  # 6. optimize the sweeps
+    fwd, bwd = optimize.sweeps(fwd, bwd, ctx, rev, params, trace)  # 6. optimize: sweeps
     functions = assembler.functions(fwd, bwd)                    # 7. assemble
     trace("assemble", lambda: optimize.show_functions(functions))
-    functions = optimize.functions(functions, spec, ctx, rev, trace)  # 6. ... the functions
+    functions = optimize.functions(functions, spec, ctx, rev, trace)  # 8. optimize: functions
     trace("optimize", lambda: optimize.show_functions(functions))
     base = qualified_name(fn)
     names = [f.name for f in functions]
@@ -721,7 +721,7 @@ def build(fn, spec: Spec, trace=None) -> Derivative:
         env = _namespace_env(functions, ctx, parsed, spec.library)
     elif spec.library != "numpy":
         env = _dispatch_env(functions, ctx, parsed, spec.library)
-    compiled, text = compile_functions(                         # 7. compile
+    compiled, text = compile_functions(                         # 9. print, compile
         functions, names, env=env, globals_=parsed.globals,
         closure_cells={k: v for k, v in parsed.closure.items() if k not in env},
         filename_hint=f"{functions[0].name} from {parsed.filename}")
