@@ -676,10 +676,11 @@ class InPlaceCheck:
         else:
             # d["k"] = v replaces an entry: the values d holds (d = {"w": y}; y) and
             # read from it before (y = d["a"]) are not changed, only other names for d
+            # (nor is what a loop over it or its items()/values()/get() handed out)
             aliases = _aliases(a, [(t, v) for t, v, n in copies if before(n) and not (
-                u.entry and isinstance(n, gast.Assign) and (
+                u.entry and (isinstance(n, gast.For) or isinstance(n, gast.Assign) and (
                     isinstance(n.value, _DISPLAYS) or self.new_container(n.value)
-                    or isinstance(n.value, gast.Subscript) and entry_key(n.value.slice)))])
+                    or isinstance(n.value, gast.Subscript) or _entry_read(n.value))))])
         if u.kind == "call":
             self.check_call(u, aliases | {a})
         if u.kind == "item" and isinstance(aug, gast.AugAssign):
@@ -1060,6 +1061,13 @@ def _rank(e, rank):
             return None
         return base - sum(ints)
     return None
+
+
+def _entry_read(v):
+    """Whether ``v`` hands out what a dict holds: ``d.items()``, ``d.values()``,
+    ``d.get(k)``, ``d.pop(k)``."""
+    return isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute) \
+        and v.func.attr in ("items", "values", "get", "pop")
 
 
 def _values_bound(fdef):

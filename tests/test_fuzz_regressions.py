@@ -649,6 +649,17 @@ CASES += [
                 d[i % 2] = d[(i + 1) % 2] * x
             return np.sum(d[0] + d[1])
         """, (X3,), 0),
+    # the 800000 campaign's most common over-refusal: replacing an entry leaves the
+    # values a loop over the dict handed out as they were
+    case("entry-replaced-after-a-loop-over-the-dict", """
+        def f(x):
+            d = {"a": x * 2.0, "b": x * 3.0}
+            s = 0.0
+            for k, v_ in d.items():
+                s = s + np.sum(v_)
+            d["a"] = np.tanh(x)
+            return s * np.sum(v_) + np.sum(d["a"])
+        """, (X3,), 0),
     # the same updates where Python's caller never sees the old array: differentiated
     case("callee-updates-argument-rebound-by-the-call", """
         def step(h, w):
