@@ -328,13 +328,14 @@ _DISPLAYS = (gast.Dict, gast.List, gast.Tuple)
 
 class Update:
     """One change in place: ``node`` changes the array (list, dict) named ``a``."""
-    __slots__ = ("node", "a", "what", "kind", "entry", "passed", "callers_dict")
+    __slots__ = ("node", "a", "what", "kind", "entry", "passed", "callers_dict", "callee")
 
-    def __init__(self, node, a, what, kind, entry=False, passed=()):
+    def __init__(self, node, a, what, kind, entry=False, passed=(), callee=None):
         self.node, self.a, self.what, self.kind = node, a, what, kind
         self.entry = entry      # d["k"] = v: replaces an entry of a dict
         self.callers_dict = entry  # a write into a dict: refused if it is the caller's
         self.passed = passed    # kind "call": the names the other arguments may hold
+        self.callee = callee    # kind "call": the called function's name
 
 
 class InPlaceCheck:
@@ -483,7 +484,7 @@ class InPlaceCheck:
                 k.value for k in call.keywords]
             passed = set(reads).union(*(self.names_of(x) for x in others))
             out += [Update(call, a, f"call to {fname}, which updates its argument {a} in "
-                                    f"place", "call", passed=passed)
+                                    f"place", "call", passed=passed, callee=fname)
                     for a in self.names_of(arg)]
         return out
 
@@ -869,7 +870,7 @@ class InPlaceCheck:
                         hint=f"build a new list and use that name: {a} = {a} + [...]"
                              f", or read {a} itself afterwards")
         if u.kind == "call":
-            fname = u.what.split()[2].rstrip(",")
+            fname = u.callee
             self.refuse(aug, u.what,
                         detail=(f"{other} is read afterwards" if other == u.a else
                                 f"{other} may share its array with {u.a}, and is read "
