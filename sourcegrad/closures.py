@@ -35,6 +35,7 @@ import functools
 import inspect
 import linecache
 import sys
+import sysconfig
 import textwrap
 import types
 from dataclasses import dataclass, field
@@ -264,10 +265,13 @@ def _user_module(fn) -> bool:
     standard library's or an installed package's (those are never inlined)."""
     top = (getattr(fn, "__module__", None) or "").split(".")[0]
     path = getattr(fn.__code__, "co_filename", "")
-    return top not in _LIBRARY_MODULES and top not in sys.stdlib_module_names \
+    stdlib = top in sys.stdlib_module_names if hasattr(sys, "stdlib_module_names") \
+        else path.startswith(_STDLIB_DIR)  # Python 3.9: by where the file is
+    return top not in _LIBRARY_MODULES and not stdlib \
         and "site-packages" not in path and "dist-packages" not in path
 
 
+_STDLIB_DIR = sysconfig.get_paths()["stdlib"]
 _LIBRARY_MODULES = {"numpy", "scipy", "sourcegrad", "autograd", "jax", "dask", "torch",
                     "numba"}
 

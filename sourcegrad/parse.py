@@ -333,6 +333,9 @@ def _code_shape(code):
         cells = 0
         if op in _PLACEMENT_OPS:
             continue
+        if op == "STORE_NAME" and ins.argval == "__firstlineno__":
+            out.pop()  # Python 3.13 stores a class body's line: where the def sits
+            continue
         if op in ("MAKE_FUNCTION", "SET_FUNCTION_ATTRIBUTE") and isinstance(ins.argval, int):
             if ins.argval & 0x08 and not skipped:  # a closure: (loads), BUILD_TUPLE, code
                 _drop_closure_tuple(out)

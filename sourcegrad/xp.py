@@ -157,6 +157,9 @@ class NumpyNames:
         return f
 
     # NumPy spellings written with the standard's functions
+    def _broadcast_shapes(self, *shapes):
+        return np.broadcast_shapes(*shapes)  # shapes only: no array of the namespace
+
     def _shape(self, x):
         return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
 

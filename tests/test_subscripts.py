@@ -559,3 +559,13 @@ def test_r_single_item():
 
 def test_c_stacks_columns_with_gradient():
     check_grads(c_columns, A[:, :2].copy())
+
+
+def gather_with_a_negative_index(x):
+    return np.sum(x[[-1, 0, 0]] * np.array([-0.4, -0.6, 0.5]))
+
+
+def test_gather_with_negative_and_repeated_indices():
+    # np.add.at with a negative index: NumPy 1.25.0 corrupted memory here (the reason
+    # pyproject.toml asks for 1.25.2)
+    check_grads(gather_with_a_negative_index, np.array([0.3, -0.5, 1.2]))

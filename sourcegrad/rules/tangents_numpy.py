@@ -29,6 +29,7 @@ import numpy as np
 from sourcegrad import runtime, xp
 from sourcegrad.rules import numpy_core as _adj
 from sourcegrad.rules import registry
+from sourcegrad.rules.linalg import _NUMPY_2
 from sourcegrad.rules.numpy_core import _tie
 from sourcegrad.rules.registry import d, diagonal_tangent, tangent
 
@@ -736,20 +737,26 @@ def linalg_det(z, a):
 
 @tangent(np.linalg.solve)
 def linalg_solve(z, a, b):
-    d[z] = -_tsolve_b(a, _tmatvec(d[a], z, b), b)
+    d[z] = -_tsolve_b(a, _tmatvec(d[a], z, a, b), b)
     d[z] = _tsolve_b(a, lift(d[b], z), b)
 
 
-def _tmatvec(ta, z, b):
-    """``ta @ z`` for each direction; ``z`` a (stack of) vector(s) when ``b`` is 1-D."""
-    if np.ndim(b) == 1:
+def _b_vectors(a, b):
+    """Whether ``solve(a, b)`` reads ``b`` as (a stack of) vectors: 1-D, or on NumPy
+    1.x, of ``a.ndim - 1`` dimensions."""
+    return np.ndim(b) == 1 or not _NUMPY_2 and np.ndim(b) == np.ndim(a) - 1
+
+
+def _tmatvec(ta, z, a, b):
+    """``ta @ z`` for each direction; ``z`` a (stack of) vector(s) when ``b`` is."""
+    if _b_vectors(a, b):
         return np.matmul(ta, z[..., None])[..., 0]
     return np.matmul(ta, z)
 
 
 def _tsolve_b(a, tb, b):
     """``solve(a, .)`` of each direction ``tb`` of a right-hand side shaped like ``b``."""
-    if np.ndim(b) == 1:
+    if _b_vectors(a, b):
         return np.linalg.solve(a, tb[..., None])[..., 0]
     return np.linalg.solve(a, tb)
 
@@ -1538,9 +1545,10 @@ def ndarray_conj(z, self):
     d[z] = np.conj(d[self])
 
 
-@tangent(np.ndarray.mT, np.matrix_transpose, np.linalg.matrix_transpose)
-def matrix_transpose(z, x):
-    d[z] = np.swapaxes(d[x], -1, -2)
+if hasattr(np.ndarray, "mT"):   # NumPy >= 2
+    @tangent(np.ndarray.mT, np.matrix_transpose, np.linalg.matrix_transpose)
+    def matrix_transpose(z, x):
+        d[z] = np.swapaxes(d[x], -1, -2)
 
 
 @tangent(np.nan_to_num)
@@ -1896,14 +1904,14 @@ def tmedian(t, a, axis, keepdims):
     return np.expand_dims(out, ax) if keepdims else out
 
 
-@tangent(np.linalg.vector_norm)
-def linalg_vector_norm(z, x, *, axis=None, keepdims=False, ord=2):
-    d[z] = tnorm(d[x], z, x, None if ord == 2 else ord, axis, keepdims)
+if hasattr(np.linalg, "vector_norm"):   # NumPy >= 2
+    @tangent(np.linalg.vector_norm)
+    def linalg_vector_norm(z, x, *, axis=None, keepdims=False, ord=2):
+        d[z] = tnorm(d[x], z, x, None if ord == 2 else ord, axis, keepdims)
 
-
-@tangent(np.linalg.matrix_norm)
-def linalg_matrix_norm(z, x, *, keepdims=False, ord='fro'):
-    d[z] = tnorm(d[x], z, x, ord, (-2, -1), keepdims)
+    @tangent(np.linalg.matrix_norm)
+    def linalg_matrix_norm(z, x, *, keepdims=False, ord='fro'):
+        d[z] = tnorm(d[x], z, x, ord, (-2, -1), keepdims)
 
 
 @tangent(np.logspace)
