@@ -30,7 +30,7 @@ import types
 import gast
 import numpy as np
 
-from sourcegrad import astutil, closures, refusals
+from sourcegrad import astutil, refusals
 from sourcegrad import reverse
 from sourcegrad import runtime
 from sourcegrad.activity import INACTIVE_ATTRS, statements
@@ -162,30 +162,9 @@ class Tangents:
                         kind=refusals.no_derivative,
                         detail="bprop is a reverse-mode rule; its tangent is not known")
 
-    def check_effect_call(self, s):
-        v = s.value
-        if not isinstance(v, gast.Call):
-            return
-        args = [a.value if isinstance(a, gast.Starred) else a for a in v.args]
-        args += [k.value for k in v.keywords]
-        if isinstance(v.func, gast.Attribute) and self.active(v.func.value):
-            self.refuse(s, "method call for its side effect on a differentiated value",
-                        hint="write the result to a new variable (y = x + ...) instead")
-        kind, obj = self.ctx.classify(v, self)
-        # varied, not only active: a call that writes into a list or array it is given
-        # carries the gradient out through it, not through its (discarded) result
-        varied = [a for a in args if isinstance(a, gast.Name) and a.id in self.act.varied]
-        shift = 0
-        if kind == "user":
-            obj, shift = obj.func, int(obj.self_expr is not None)
-        if kind in ("user", "unknown") and varied and not closures.writes_into(
-                obj, [i + shift for i in range(len(v.args))],
-                [k.arg for k in v.keywords if k.arg]):
-            return  # a call for its output (print, logging, a plot): run, no tangent
-        if kind != "nondiff" and varied:
-            what = _describe(v.func, obj if kind != "dynamic" else None)
-            self.refuse(s, f"call to {what} whose result is discarded",
-                        hint="return the result and use it: y = f(...)")
+    # a discarded call: the same checks as the adjoint stage (a write into a varied
+    # argument carries the derivative out through it; refused)
+    check_effect_call = reverse.Reverser.check_effect_call
 
     # -- assignments -----------------------------------------------------------------
     def assign_name(self, s, target, value):
