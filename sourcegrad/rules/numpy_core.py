@@ -127,8 +127,12 @@ def _minmax_grad(dz, z, a, axis=None, keepdims=False):
 
 
 def _tie(x1, x2, z):
-    """Weight of ``x1`` in ``maximum``/``minimum``: 1 where it wins, 0.5 on a tie."""
-    return np.where(x1 == z, np.where(x1 == x2, 0.5, 1.0), 0.0)
+    """Weight of ``x1`` in ``maximum``/``minimum``: 1 where it wins, 0.5 on a tie
+    (0 where a NaN won: ``x1 == z`` is then false)."""
+    return np.where(x1 == x2, 0.5, x1 == z)
+
+
+elementwise(_tie)  # its result has the broadcast shape of its arguments
 
 
 def _matmul_grad(dz, x1, x2, which):
@@ -275,6 +279,9 @@ def _abs_grad(dz, x):
         ax = np.abs(x)
         return _asarray(dz) * np.where(ax == 0, 0.0, np.conj(x) / np.where(ax == 0, 1.0, ax))
     return dz * np.sign(x)
+
+
+elementwise(_abs_grad)
 
 
 @adjoint(np.sin)
