@@ -135,6 +135,16 @@ def _tie(x1, x2, z):
 elementwise(_tie)  # its result has the broadcast shape of its arguments
 
 
+def _above(x1, x2):
+    """Weight of ``x1`` in ``maximum(x1, x2)`` (of ``x2`` in ``minimum``): 1 where
+    ``x1 > x2``, 0.5 on a tie, 0 where either is NaN (NaN won).  Unlike
+    :func:`_tie` it needs no result, so the forward sweep need not keep it."""
+    return np.where(x1 == x2, 0.5, x1 > x2)
+
+
+elementwise(_above)
+
+
 def _matmul_grad(dz, x1, x2, which):
     """Adjoint of operand ``which`` (0 or 1) of ``x1 @ x2`` (1-D operands, batches)."""
     a, b, dz = _asarray(x1), _asarray(x2), _asarray(dz)
@@ -346,8 +356,20 @@ def arctanh(z, x):
 
 # ----------------------------------------------------- elementwise, binary --
 
-@adjoint(np.maximum, np.minimum, np.fmax, np.fmin)
+@adjoint(np.maximum)
 def maximum(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * _above(x1, x2), x1)
+    d[x2] = unbroadcast(d[z] * _above(x2, x1), x2)
+
+
+@adjoint(np.minimum)
+def minimum(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * _above(x2, x1), x1)
+    d[x2] = unbroadcast(d[z] * _above(x1, x2), x2)
+
+
+@adjoint(np.fmax, np.fmin)   # NaN loses here: who won is read off the result
+def fmax(z, x1, x2):
     d[x1] = unbroadcast(d[z] * _tie(x1, x2, z), x1)
     d[x2] = unbroadcast(d[z] * _tie(x2, x1, z), x2)
 
