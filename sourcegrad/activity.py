@@ -223,6 +223,8 @@ def _operands(v):
 
 
 def _refuse_if_varied(stmt, node, varied, parsed):
+    if isinstance(node, gast.JoinedStr):
+        return  # a string: nothing flows through it (as through str(x))
     inner = {n.id for n in astutil.name_nodes(node) if isinstance(n.ctx, gast.Store)}
     if isinstance(node, gast.Lambda):
         inner |= {a.id for a in node.args.args}

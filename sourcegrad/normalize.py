@@ -421,9 +421,6 @@ class Normalizer:
         return "value"
 
     def visit_If(self, s):
-        if isinstance(s.test, gast.NamedExpr):  # if (c := test):  ->  c = test; if c:
-            self.assign_to(name(s.test.target.id, gast.Store()), s.test.value)
-            s.test = name(s.test.target.id)
         test = self.atom(s.test, "cond")
         self.branch_depth += 1
         body = self.block(s.body) or [gast.Pass()]
@@ -671,6 +668,11 @@ class Normalizer:
                              "define it at module level and pass the values it reads as "
                              "arguments")
         return name(self.rename.get(node.id, node.id))
+
+    def expr_NamedExpr(self, node, hint):
+        """``(n := e)``: ``n = e`` where it is evaluated, then ``n``."""
+        self.assign_to(name(node.target.id, gast.Store()), node.value)
+        return self.expr_Name(name(node.target.id), hint)
 
     def expr_Constant(self, node, hint):
         return node

@@ -101,11 +101,12 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
                ^
           hint: unpack by index instead
     [walrus]
-        UnsupportedSyntaxError: assignment expression (:=) is not supported
-          File "tests/test_errors.py", line 601
-            if (y := np.sum(x)) > 0:
-                ^
-          hint: assign in a separate statement
+        UnsupportedSyntaxError: assignment expression (:=) in a comprehension or lambda
+        is not supported
+          File "tests/test_errors.py", line 565
+            return sum([(y := v * v) + y for v in x])  # <E:walrus>
+                         ^
+          hint: write the loop out, assigning in a separate statement
     [kwargs-param]
         UnsupportedSyntaxError: **kwargs parameter: **kw is used other than forwarded to a call as f(**kw)
           File "tests/test_errors.py", line 606
@@ -561,9 +562,8 @@ def f_starred_target(x):
 
 
 def f_walrus(x):
-    if (y := np.sum(x)) > 0:  # <E:walrus>
-        return y * 2
-    return y
+    # (y := ...) is supported where it is evaluated, not in a comprehension's scope
+    return sum([(y := v * v) + y for v in x])  # <E:walrus>
 
 
 def f_kwargs_param(x, **kw):  # <E:kwargs-param>

@@ -484,3 +484,59 @@ def test_rnn_with_nested_defs_dict_params_map_and_generator_expression():
         return rnn_loss(unravel(v), xs, ys)
     want = numeric_grad(loss_flat, (flat,), 0)
     assert np.allclose(sg.ravel(g)[0], want, rtol=1e-5, atol=1e-7)
+
+
+# -- assignment expressions and logging with f-strings -------------------------------
+
+def walrus_in_if(x):
+    if (n := x.size) > 2:
+        return np.sum(x[:n - 1] ** 2)
+    return np.sum(x)
+
+
+def walrus_in_expression(x):
+    y = (s := np.sin(x)) * s + (c := np.cos(x))
+    return np.sum(y * c + s)
+
+
+def walrus_in_while_test(x):
+    total, i = 0.0, 0
+    while (v := x[i] * 2.0) < 3.0 and i < 2:
+        total = total + v ** 2
+        i += 1
+    return total + v
+
+
+def walrus_short_circuited(x):
+    ok = x[0] > 0 and (m := np.max(x)) > 0.5
+    if ok:
+        return m * x[1]
+    return x[1] ** 2
+
+
+def walrus_in_loop_branch(x):
+    acc = []
+    for i in range(3):
+        if (t := x[i] ** 2) > 0.1:
+            acc.append(t)
+        else:
+            acc.append(-t)
+    return sum(acc) * t
+
+
+def logs_with_fstrings(x):
+    loss = np.sum(np.tanh(x) ** 2)
+    print(f"x = {x}, loss = {loss:.3f}", "{:.2f}".format(x[0]), "%.1f" % x[1])
+    return loss
+
+
+@pytest.mark.parametrize("fn, x", [
+    (walrus_in_if, X), (walrus_in_if, X[:2]), (walrus_in_expression, X),
+    (walrus_in_while_test, np.array([0.3, 0.5, 1.0, 0.2])),
+    (walrus_in_while_test, np.array([0.3, 1.7, 1.0, 0.2])),
+    (walrus_short_circuited, X), (walrus_short_circuited, -X),
+    (walrus_in_loop_branch, X), (logs_with_fstrings, X)])
+def test_assignment_expressions_and_fstrings(fn, x):
+    with redirect_stdout(io.StringIO()):
+        check_grads(fn, x)
+        assert np.allclose(sg.value_and_grad(fn)(x)[0], fn(x))
