@@ -983,6 +983,13 @@ def _forwarded(tree, var, starred):
     """The nodes where ``tree`` forwards parameter ``var`` to a call (``f(*var)`` when
     ``starred``, else ``f(**var)``): ``(call, argument or keyword)`` pairs; None when
     ``var`` is also read or bound otherwise."""
+    found, only = _forwarding(tree, var, starred)
+    return found if only else None
+
+
+def _forwarding(tree, var, starred):
+    """``(pairs, only)``: the ``(call, argument or keyword)`` pairs of :func:`_forwarded`,
+    and whether ``var`` is used nowhere else."""
     found, marked = [], set()
     for node in astutil.walk(tree):
         if not isinstance(node, gast.Call):
@@ -997,23 +1004,21 @@ def _forwarded(tree, var, starred):
     for node in astutil.walk(tree):
         if isinstance(node, gast.Name) and node.id == var and id(node) not in marked \
                 and not isinstance(node.ctx, gast.Param):
-            return None
-    return found
+            return found, False
+    return found, True
 
 
 def expand_kwargs(parsed, names):
     """``def w(*args, **kwargs): return fn(*args, **kwargs)`` (a decorator's wrapper):
     specialised to the keywords a call passes into ``**kwargs`` (``names``), they
     become keyword-only parameters of those names, and each ``f(..., **kwargs)``
-    passes them by name.  ``kwargs`` used otherwise is refused."""
+    passes them by name.  Where ``kwargs`` is read otherwise (``kwargs.get("c", 1.0)``)
+    the body starts with ``kwargs = {"c": c, ...}``: a dict of values that carry no
+    gradient (only positional parameters are differentiated)."""
     tree = parsed.tree
     a = tree.args
     var = a.kwarg.id
-    found = _forwarded(tree, var, starred=False)
-    if found is None:
-        refusals.syntax(
-            parsed, tree, "**kwargs parameter", detail=f"**{var} is used other than forwarded "
-            f"to a call as f(**{var})", hint="name the parameters")
+    found, only = _forwarding(tree, var, starred=False)
     taken = {n.id for n in astutil.name_nodes(tree)} - {var}
     for n in names:
         if n in taken:
@@ -1038,6 +1043,16 @@ def expand_kwargs(parsed, names):
                                              type_comment=None) for n in names]
     a.kw_defaults = a.kw_defaults + [None for _ in names]
     a.kwarg = None
+    if not only:
+        pack = gast.Assign(
+            targets=[gast.Name(id=var, ctx=gast.Store(), annotation=None, type_comment=None)],
+            value=gast.Dict(keys=[gast.Constant(value=n, kind=None) for n in names],
+                            values=[gast.Name(id=n, ctx=gast.Load(), annotation=None,
+                                              type_comment=None) for n in names]),
+            type_comment=None)
+        for node in astutil.walk(pack):
+            gast.copy_location(node, tree)
+        _insert_first(tree, pack)
 
 
 def expand_varargs(tree, names):
@@ -1069,9 +1084,14 @@ def expand_varargs(tree, names):
         gast.copy_location(node, var)
     if found is not None:  # only forwarded: the calls pass the items
         return
+    _insert_first(tree, pack)
+
+
+def _insert_first(tree, stmt):
+    """``stmt`` at the top of the function's body (after its docstring)."""
     doc = tree.body and isinstance(tree.body[0], gast.Expr) \
         and isinstance(tree.body[0].value, gast.Constant)
-    tree.body.insert(1 if doc else 0, pack)
+    tree.body.insert(1 if doc else 0, stmt)
 
 
 __all__ = ["derive", "Spec", "Derivative"]

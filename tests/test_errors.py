@@ -104,15 +104,16 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
         UnsupportedSyntaxError: assignment expression (:=) in a comprehension or lambda
         is not supported
           File "tests/test_errors.py", line 565
-            return sum([(y := v * v) + y for v in x])  # <E:walrus>
+            return sum([(y := v * v) + y for v in x])
                          ^
           hint: write the loop out, assigning in a separate statement
     [kwargs-param]
-        UnsupportedSyntaxError: **kwargs parameter: **kw is used other than forwarded to a call as f(**kw)
-          File "tests/test_errors.py", line 606
-            def f_kwargs_param(x, **kw):
+        UnsupportedSyntaxError: **kwargs parameter: the keyword argument 'y' passed into
+        **kw has the name of a variable of _kwargs_shadowed
+          File "tests/test_errors.py", line 569
+            def _kwargs_shadowed(x, **kw):
             ^
-          hint: name the parameters
+          hint: name the parameter
     [kwargs-call]
         UnsupportedSyntaxError: **kwargs in a call is not supported
           File "tests/test_errors.py", line 614
@@ -566,8 +567,13 @@ def f_walrus(x):
     return sum([(y := v * v) + y for v in x])  # <E:walrus>
 
 
-def f_kwargs_param(x, **kw):  # <E:kwargs-param>
-    return np.sum(x * kw.get("scale", 2.0))  # read, not only forwarded: refused
+def _kwargs_shadowed(x, **kw):  # <E:kwargs-param>
+    y = x * 2.0
+    return np.sum(y * kw["y"])
+
+
+def f_kwargs_param(x):  # a keyword passed into **kw named like a variable there
+    return _kwargs_shadowed(x, y=2.0)
 
 
 OPTS = {"axis": 0}
@@ -869,7 +875,7 @@ CASES = [
     C("await", f_await, (x3,), ["await"], US),
     C("starred-target", f_starred_target, (x3,), ["starred"], US),
     C("walrus", f_walrus, (x3,), [":="], US),
-    C("kwargs-param", f_kwargs_param, (x3,), ["**kwargs"], US),
+    C("kwargs-param", f_kwargs_param, (x3,), ["**kwargs", "'y'"], US),
     C("kwargs-call", f_kwargs_call, (x3,), ["**kwargs"], US),
     C("match", "match", (x3,), ["match"], US),
     C("alias-inplace", f_alias_inplace, (x3,), ["in-place", "shared", "a = a *"], US),
