@@ -22,6 +22,7 @@ from other derivatives.
 from __future__ import annotations
 
 import builtins
+import functools
 import inspect
 import gc
 import os
@@ -415,6 +416,9 @@ def user_callable(obj):
         return present(obj), False
     if isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType):
         return obj.__func__, True
+    if type(obj) is functools.partial:
+        wrapper = _partial_wrapper(obj)
+        return (wrapper, False) if wrapper is not None else None
     if isinstance(obj, type) or isinstance(obj, types.BuiltinFunctionType):
         return None
     cls = type(obj)
@@ -448,6 +452,57 @@ def _bprop_wrapper(cell):
                    {"cell_with_bprop": runtime.cell_with_bprop, "cell": cell},
                    f"{cls.__name__} with its bprop")
     kept["wrapper"] = fn
+    return fn
+
+
+def _partial_wrapper(p):
+    """``functools.partial(f, a, k=b)`` as a function of the parameters it leaves:
+    ``def f(x, *, k=b): return f(a, x, k=k)``, the bound values held by the wrapper
+    (a keyword bound by the partial stays a default the call may override).  None
+    when the partial's signature cannot be read."""
+    kept = memo.cache(p, "partial")
+    if "wrapper" in kept:
+        return kept["wrapper"]
+    try:
+        sig = inspect.signature(p)
+    except (TypeError, ValueError):
+        return None
+    scope = {"partial_func": p.func}
+    python = isinstance(unwrap(p.func), types.FunctionType)
+    args = []
+    for i, v in enumerate(p.args):
+        scope[f"bound_{i}"] = v
+        args.append(f"bound_{i}")
+    params, star = [], False
+    for q in sig.parameters.values():
+        if q.kind == q.VAR_POSITIONAL:
+            params.append(f"*{q.name}")
+            args.append(f"*{q.name}")
+            star = True
+            continue
+        if q.kind == q.VAR_KEYWORD:
+            params.append(f"**{q.name}")
+            args.append(f"**{q.name}")
+            continue
+        default = ""
+        if q.default is not q.empty and not python and q.name not in p.keywords:
+            continue  # np.sum's out=, keepdims=<no value>: left to the function itself
+        if q.default is not q.empty:
+            scope[f"{q.name}_default"] = q.default
+            default = f"={q.name}_default"
+        if q.kind == q.KEYWORD_ONLY:
+            if not star:
+                params.append("*")
+                star = True
+            args.append(f"{q.name}={q.name}")
+        else:
+            args.append(q.name)
+        params.append(q.name + default)
+    fname = getattr(p.func, "__name__", None)
+    if not (isinstance(fname, str) and fname.isidentifier()):
+        fname = "partial"
+    fn = kept["wrapper"] = forwarder(fname, params, "partial_func", args, scope,
+                                     f"functools.partial of {fname}")
     return fn
 
 

@@ -284,6 +284,32 @@ def test_partial(fn):
     check_grads(fn, X, W, wrt=(0, 1))
 
 
+def _keyworded(x, w, a=1.0, *, b=2.0):
+    return np.sum(np.exp(a * x) * w) + b * np.sum(x * x)
+
+
+@pytest.mark.parametrize("p, args", [
+    (functools.partial(_keyworded, a=2.0), (X, W)),     # grad of the partial itself
+    (functools.partial(_keyworded, X), (W,)),
+    (functools.partial(_keyworded, b=-1.0, a=0.5), (X, W)),
+    (SHIFTED, (X,)),
+    (functools.partial(np.sum, axis=0), (np.outer(X, W),)),
+], ids=["keyword", "positional", "two-keywords", "global", "numpy"])
+def test_grad_of_a_partial(p, args):
+    check_grads(p, *args)
+    value, _ = sg.value_and_grad(p)(*args)
+    assert np.allclose(value, p(*args))
+
+
+def test_grad_of_a_partial_takes_the_call_keywords():
+    p = functools.partial(_keyworded, a=2.0)
+    for kw in ({}, {"a": 0.5}, {"b": 3.0}):
+        want = numeric_grad(lambda x: p(x, W, **kw), (X,), 0)
+        assert np.allclose(sg.grad(p)(X, W, **kw), want, atol=1e-6)
+    tangent = sg.jvp(p, (X, W), (np.ones(3), np.zeros(3)))[1]
+    assert np.isclose(tangent, np.sum(sg.grad(p)(X, W)))
+
+
 def test_partial_of_a_function_with_a_scipy_call():
     if _special is None:  # pragma: no cover
         pytest.skip("SciPy is not installed")
