@@ -251,6 +251,8 @@ def fix_gradient(g, x):
             g = np.broadcast_to(g, x.shape)
         if kind in "biu":  # a real input's adjoint is the real part
             return np.real(g).astype(np.float64)
+        if kind == "f" and g.dtype.kind == "c":
+            g = np.real(g)  # a real input's adjoint is the real part (no ComplexWarning)
         # a copy: broadcast views are read-only, and callers may update in place
         return g.astype(dtype) if np.issubdtype(dtype, np.number) else np.array(g)
     if isinstance(x, (float, int)) and not isinstance(x, np.generic):
@@ -270,6 +272,8 @@ def fix_gradient(g, x):
         return np.float64(0.0) if g is None else np.float64(np.real(g))
     if g is None and isinstance(x, (np.floating, np.complexfloating)):
         return np.zeros_like(x)
+    if isinstance(x, np.floating) and np.iscomplexobj(g):
+        return x.dtype.type(np.real(g))  # a real input's adjoint is the real part
     return g
 
 

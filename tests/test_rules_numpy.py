@@ -742,6 +742,13 @@ def _api_fuzz_cases():
         Case(np.compress, A([0, 1, 1], R(2, 3)), wrt=[1], id="flat"),
         Case(np.polyval, A(R(3), R(2, 2)), id="array"),
         Case(np.polyval, A(R(1), R(3)), id="constant"),
+        # knots 1 apart, queries inside, below and above them (none on a knot)
+        Case(np.interp, A(np.array([-0.6, 0.3, 1.45, 2.8, 3.7]), np.array([0.0, 1.0, 2.0, 3.0]),
+                          R(4)), id="all"),
+        Case(np.interp, A(lambda r: r.uniform(0.1, 2.9, (2, 3)), np.array([0.0, 1.0, 2.0, 3.0]),
+                          R(4)), wrt=[0, 2], id="2d-x"),
+        Case(np.interp, A(np.array([-0.6, 0.3, 3.7]), np.array([0.0, 1.0, 3.0]), R(3), 0.4,
+                          -0.3), id="left-right"),
         Case(L.matrix_power, A(lambda r: np.eye(3) + 0.2 * r.standard_normal((3, 3)), 3), wrt=[0],
              id="3"),
         Case(L.matrix_power, A(lambda r: np.eye(3) + 0.2 * r.standard_normal((2, 3, 3)), -2),

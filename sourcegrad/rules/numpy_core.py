@@ -1644,6 +1644,61 @@ def _polyval_grad(dz, p, x, which):
     return _like(g, p) if isinstance(p, np.ndarray) else list(g)
 
 
+@adjoint(np.interp)
+def interp(z, x, xp, fp, left=None, right=None, period=None):
+    d[x] = _interp_grad(d[z], x, xp, fp, left, right, period, 0)
+    d[xp] = _interp_grad(d[z], x, xp, fp, left, right, period, 1)
+    d[fp] = _interp_grad(d[z], x, xp, fp, left, right, period, 2)
+    d[left] = _interp_grad(d[z], x, xp, fp, left, right, period, 3)
+    d[right] = _interp_grad(d[z], x, xp, fp, left, right, period, 4)
+
+
+def _interp_parts(x, xp, fp, period):
+    """Where each ``x`` falls among the knots ``xp``: ``(segment i, below, above,
+    slope, t)`` -- inside segment ``i`` the value is ``fp[i] + t (fp[i+1] - fp[i])``
+    with ``t = (x - xp[i]) / h``; left of the knots it is ``left`` (or ``fp[0]``),
+    right of them ``right`` (or ``fp[-1]``)."""
+    if period is not None:
+        raise NotImplementedError("sourcegrad differentiates np.interp without period= "
+                                  "(derivative rule: numpy.interp)")
+    xs, k, f = _asarray(x, dtype=float), _asarray(xp, dtype=float), _asarray(fp)
+    below, above = xs < k[0], xs > k[-1]
+    inside = ~(below | above)
+    i = np.clip(np.searchsorted(k, xs, side="right") - 1, 0, max(k.size - 2, 0))
+    if k.size < 2:  # one knot: the value is fp[0] (or left/right) everywhere
+        return i, below, above, np.zeros(xs.shape), np.zeros(xs.shape)
+    h = k[i + 1] - k[i]
+    slope = np.where(inside, (f[i + 1] - f[i]) / h, 0.0)
+    t = np.where(inside, (xs - k[i]) / h, 0.0)
+    return i, below, above, slope, t
+
+
+def _interp_grad(dz, x, xp, fp, left, right, period, which):
+    """Adjoint of ``interp(x, xp, fp, left, right)`` for ``x`` (0), the knots ``xp``
+    (1), the values ``fp`` (2), ``left`` (3) or ``right`` (4)."""
+    i, below, above, slope, t = _interp_parts(x, xp, fp, period)
+    g = np.broadcast_to(_asarray(dz), np.shape(x))
+    if which == 0:
+        return _like(g * slope, x) if np.ndim(x) else float(g * slope)
+    if which == 3 or which == 4:
+        return np.sum(g[below if which == 3 else above])
+    n = np.size(xp)
+    nxt = np.minimum(i + 1, n - 1)
+    out = np.zeros((n,), dtype=np.result_type(g, _asarray(fp), 1.0))
+    if which == 1:
+        np.add.at(out, i, g * slope * (t - 1.0))
+        np.add.at(out, nxt, -g * slope * t)
+        return _like(out, xp)
+    inside = ~(below | above)
+    np.add.at(out, i, np.where(inside, g * (1.0 - t), 0.0))
+    np.add.at(out, nxt, np.where(inside, g * t, 0.0))
+    if left is None:
+        out[0] += np.sum(g[below])
+    if right is None:
+        out[-1] += np.sum(g[above])
+    return _like(out, fp)
+
+
 @adjoint(np.ndarray.round)
 def ndarray_round(z, self, decimals=0, out=None):
     d[self] = np.zeros_like(d[z])

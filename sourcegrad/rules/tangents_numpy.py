@@ -1750,6 +1750,37 @@ def polyval(z, p, x):
     d[z] = lift(d[x], z) * np.polyval(np.polyder(p), x)
 
 
+@tangent(np.interp)
+def interp(z, x, xp, fp, left=None, right=None, period=None):
+    d[z] = tinterp(d[x], x, xp, fp, left, right, period, 0)
+    d[z] = tinterp(d[xp], x, xp, fp, left, right, period, 1)
+    d[z] = tinterp(d[fp], x, xp, fp, left, right, period, 2)
+    d[z] = tinterp(d[left], x, xp, fp, left, right, period, 3)
+    d[z] = tinterp(d[right], x, xp, fp, left, right, period, 4)
+
+
+def tinterp(t, x, xp, fp, left, right, period, which):
+    """Tangent of ``np.interp`` along ``x`` (0), ``xp`` (1), ``fp`` (2), ``left`` (3)
+    or ``right`` (4): the adjoint rule's partial derivatives, batched."""
+    i, below, above, slope, s = _adj._interp_parts(x, xp, fp, period)
+    t = np.asarray(t)
+    if which == 0:
+        return t * slope
+    if which == 3 or which == 4:
+        return t.reshape(t.shape + (1,) * np.ndim(x)) * (below if which == 3 else above)
+    nxt = np.minimum(i + 1, np.size(xp) - 1)
+    ti, tn = t[:, i], t[:, nxt]
+    if which == 1:
+        return ti * slope * (s - 1.0) - tn * slope * s
+    inside = ~(below | above)
+    out = np.where(inside, ti * (1.0 - s) + tn * s, 0.0)
+    if left is None:
+        out = out + t[:, :1].reshape((-1,) + (1,) * np.ndim(x)) * below
+    if right is None:
+        out = out + t[:, -1:].reshape((-1,) + (1,) * np.ndim(x)) * above
+    return out
+
+
 @tangent(np.linalg.matrix_power, constant=("n",))
 def matrix_power(z, a, n):
     d[z] = tmatrix_power(d[a], a, n)
