@@ -1124,6 +1124,7 @@ class Normalizer:
         args.defaults = [name(nested.defaults[p]) for p in nested.params
                          if p in nested.defaults]
         lam = gast.Lambda(args=args, body=copy_tree(fdef.body[0].value))
+        setanno(lam, "nested_name", nested.name)  # for activity's message: it was a def
         return gast.copy_location(lam, node)
 
     def function_value(self, node):

@@ -236,7 +236,7 @@ def def_in_nested(x, w):
 
 @pytest.mark.parametrize("fn, words", [
     (def_in_nested, "function defined inside a nested function"),
-    (nested_passed_to_numpy, "over a differentiated value"),
+    (nested_passed_to_numpy, "nested function .scale. used as a value"),
     (nested_returned, "nested function 'shifted' used as a value"),
 ])
 def test_nested_refusals_name_the_construct(fn, words):
@@ -566,3 +566,17 @@ def test_assignment_expressions_and_fstrings(fn, x):
     with redirect_stdout(io.StringIO()):
         check_grads(fn, x)
         assert np.allclose(sg.value_and_grad(fn)(x)[0], fn(x))
+
+
+def _passes_a_closure_to_grad(x):
+    def inner(v):
+        return np.sum(np.sin(v) * x)
+    return np.sum(sg.grad(inner)(x) ** 2)
+
+
+def test_a_nested_def_passed_on_is_refused_by_its_own_name():
+    with pytest.raises(sg.SourcegradError) as info:
+        sg.grad(_passes_a_closure_to_grad)(X)
+    msg = str(info.value)
+    assert "nested function 'inner' used as a value" in msg and "reads x" in msg
+    assert "return np.sum(sg.grad(inner)(x) ** 2)" in msg and "lambda" not in msg

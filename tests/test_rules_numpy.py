@@ -25,6 +25,8 @@ from sourcegrad.rules.registry import _RULES, is_nondifferentiable, lookup
 from sourcegrad import xp
 from sourcegrad.testing import numeric_grad
 
+_TRAPEZOIDS = rules_numpy.TRAPEZOIDS  # np.trapezoid, and np.trapz where it still exists
+
 
 # ------------------------------------------------------------ the harness --
 
@@ -742,6 +744,16 @@ def _api_fuzz_cases():
         Case(np.compress, A([0, 1, 1], R(2, 3)), wrt=[1], id="flat"),
         Case(np.polyval, A(R(3), R(2, 2)), id="array"),
         Case(np.polyval, A(R(1), R(3)), id="constant"),
+        Case(np.convolve, A(R(5), R(3)), id="full"),
+        Case(np.convolve, A(R(3), R(5), "same"), id="same-short-first"),
+        Case(np.convolve, A(R(6), R(4), "valid"), id="valid"),
+        Case(np.correlate, A(R(5), R(3)), id="valid"),
+        Case(np.correlate, A(R(4), R(4), "full"), id="full"),
+        Case(np.correlate, A(R(3), R(5), "same"), id="same-short-first"),
+        *[Case(trap, A(R(5)), id="y") for trap in _TRAPEZOIDS],
+        *[Case(trap, A(R(2, 4), lambda r: np.cumsum(r.uniform(0.2, 1.0, 4)), 1.0, 1),
+               id="x-axis") for trap in _TRAPEZOIDS],
+        *[Case(trap, A(R(4, 2), None, 0.3, 0), id="dx") for trap in _TRAPEZOIDS],
         # knots 1 apart, queries inside, below and above them (none on a knot)
         Case(np.interp, A(np.array([-0.6, 0.3, 1.45, 2.8, 3.7]), np.array([0.0, 1.0, 2.0, 3.0]),
                           R(4)), id="all"),

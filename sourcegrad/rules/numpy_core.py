@@ -1699,6 +1699,78 @@ def _interp_grad(dz, x, xp, fp, left, right, period, which):
     return _like(out, fp)
 
 
+@adjoint(np.convolve)
+def convolve(z, a, v, mode="full"):
+    d[a] = _convolve_grad(d[z], a, v, mode, 0)
+    d[v] = _convolve_grad(d[z], a, v, mode, 1)
+
+
+@adjoint(np.correlate)   # correlate(a, v) is convolve(a, v[::-1]) for real arrays
+def correlate(z, a, v, mode="valid"):
+    d[a] = _convolve_grad(d[z], a, _asarray(v)[::-1], mode, 0)
+    d[v] = _convolve_grad(d[z], a, _asarray(v)[::-1], mode, 1)[::-1]
+
+
+def _convolve_grad(dz, a, v, mode, which):
+    """Adjoint of the 1-D ``convolve(a, v, mode)`` for ``a`` (0) or ``v`` (1): the
+    output's adjoint placed in the full convolution (``same``/``valid`` are slices
+    of it), correlated with the other operand."""
+    x, y = _asarray(a), _asarray(v)
+    if np.iscomplexobj(x) or np.iscomplexobj(y) or np.iscomplexobj(dz):
+        raise NotImplementedError("sourcegrad differentiates np.convolve/np.correlate of "
+                                  "real arrays (derivative rule: numpy.convolve)")
+    m, n = x.size, y.size
+    g = _asarray(dz)
+    if mode != "full":
+        start = (min(m, n) - 1) // 2 if mode == "same" else min(m, n) - 1
+        full = np.zeros(m + n - 1, dtype=np.result_type(g, 1.0))
+        full[start:start + g.size] = g
+        g = full
+    other = y if which == 0 else x
+    out = np.correlate(g, other, "valid")
+    return _like(out, a if which == 0 else v)
+
+
+# NumPy 2 renamed trapz (kept, deprecated, until 2.4)
+TRAPEZOIDS = tuple(getattr(np, n) for n in ("trapezoid", "trapz") if hasattr(np, n))
+
+
+@adjoint(*TRAPEZOIDS)
+def trapezoid(z, y, x=None, dx=1.0, axis=-1):
+    d[y] = _trapezoid_grad(d[z], y, x, dx, axis, 0)
+    d[x] = _trapezoid_grad(d[z], y, x, dx, axis, 1)
+    d[dx] = _trapezoid_grad(d[z], y, x, dx, axis, 2)
+
+
+def _trapezoid_grad(dz, y, x, dx, axis, which):
+    """Adjoint of ``trapezoid(y, x, dx, axis) = sum((y[1:] + y[:-1]) / 2 * diff(x))``
+    for ``y`` (0), the sample points ``x`` (1) or the spacing ``dx`` (2)."""
+    ys = np.moveaxis(_asarray(y), axis, -1)
+    g = _asarray(dz)[..., None]
+    n = ys.shape[-1]
+    if which == 2:  # dx is read only without sample points
+        if x is not None:
+            return np.zeros_like(_asarray(dx, dtype=float))
+        return np.sum(_asarray(dz) * np.sum((ys[..., 1:] + ys[..., :-1]) / 2.0, axis=-1))
+    if x is None:
+        h = np.broadcast_to(_asarray(dx, dtype=float), (n - 1,))
+    else:
+        xs = np.moveaxis(_asarray(x), axis, -1) if np.ndim(x) > 1 else _asarray(x)
+        h = np.diff(xs, axis=-1)
+    if which == 0:
+        w = np.zeros(np.broadcast_shapes(h.shape[:-1] + (n,), (1,) * (ys.ndim - 1) + (n,)))
+        w[..., 1:] += h / 2.0
+        w[..., :-1] += h / 2.0
+        return _like(np.moveaxis(np.broadcast_to(g * w, ys.shape), -1, axis).copy(), y)
+    mid = g * (ys[..., 1:] + ys[..., :-1]) / 2.0   # d z / d h, one per interval
+    gx = np.zeros(mid.shape[:-1] + (n,), dtype=mid.dtype)
+    gx[..., 1:] += mid
+    gx[..., :-1] -= mid
+    if np.ndim(x) > 1:
+        return _like(np.moveaxis(gx, -1, axis), x)
+    return _like(np.sum(gx.reshape(-1, n), axis=0), x)
+
+
 @adjoint(np.ndarray.round)
 def ndarray_round(z, self, decimals=0, out=None):
     d[self] = np.zeros_like(d[z])

@@ -1781,6 +1781,32 @@ def tinterp(t, x, xp, fp, left, right, period, which):
     return out
 
 
+@tangent(np.convolve)
+def convolve(z, a, v, mode="full"):
+    d[z] = linear(np.convolve, d[a], 0, a, v, mode)
+    d[z] = linear(np.convolve, d[v], 1, a, v, mode)
+
+
+@tangent(np.correlate)
+def correlate(z, a, v, mode="valid"):
+    d[z] = linear(np.correlate, d[a], 0, a, v, mode)
+    d[z] = linear(np.correlate, d[v], 1, a, v, mode)
+
+
+@tangent(*_adj.TRAPEZOIDS)   # linear in y, in the sample points x and in dx
+def trapezoid(z, y, x=None, dx=1.0, axis=-1):
+    d[z] = linear(_adj.TRAPEZOIDS[0], d[y], 0, y, x, dx, axis)
+    d[z] = linear(_adj.TRAPEZOIDS[0], d[x], 1, y, x, dx, axis)
+    d[z] = ttrapezoid_dx(d[dx], y, x, dx, axis)
+
+
+def ttrapezoid_dx(t, y, x, dx, axis):
+    """Tangent of ``trapezoid`` along ``dx``: none where sample points ``x`` are given."""
+    if x is not None:
+        return np.zeros((len(t),) + np.shape(_adj.TRAPEZOIDS[0](y, axis=axis)))
+    return linear(_adj.TRAPEZOIDS[0], t, 2, y, x, dx, axis)
+
+
 @tangent(np.linalg.matrix_power, constant=("n",))
 def matrix_power(z, a, n):
     d[z] = tmatrix_power(d[a], a, n)
