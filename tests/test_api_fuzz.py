@@ -71,8 +71,6 @@ GAPS = {
     "numpy.block": ("no rule", "return np.sum(np.block([[x, x]]))"),
     "numpy.resize": ("no rule", "return np.sum(np.resize(x, (5,)))"),
     "numpy.cov": ("no rule", "return np.sum(np.cov(np.stack([x, x * x])))"),
-    "numpy.linalg.lstsq": ("no rule", "a = np.stack([x, x * x, np.ones(3)], axis=1) + np.eye(3)\n"
-                                      "return np.sum(np.linalg.lstsq(a, x, rcond=None)[0])"),
     "numpy.linalg.cond": ("no rule", "return np.linalg.cond(np.outer(x, x) + np.eye(3))"),
     "numpy.linalg.tensorsolve": ("no rule", "return np.sum(np.linalg.tensorsolve("
                                             "np.outer(x, x) + np.eye(3), x))"),

@@ -1771,6 +1771,20 @@ def _trapezoid_grad(dz, y, x, dx, axis, which):
     return _like(np.sum(gx.reshape(-1, n), axis=0), x)
 
 
+@adjoint(np.vander)
+def vander(z, x, N=None, increasing=False):
+    d[x] = np.sum(d[z] * _vander_slope(x, N, increasing), axis=-1)
+
+
+def _vander_slope(x, N, increasing):
+    """``d z[i, j] / d x[i]`` of ``z = vander(x, N)``: ``p x**(p - 1)``, ``p`` the
+    column's power (0 where ``p`` is 0, even at ``x = 0``)."""
+    xs = _asarray(x)
+    n = xs.size if N is None else N
+    p = np.arange(n) if increasing else np.arange(n - 1, -1, -1)
+    return np.where(p > 0, p * xs[:, None] ** np.maximum(p - 1, 0), 0.0)
+
+
 @adjoint(np.ndarray.round)
 def ndarray_round(z, self, decimals=0, out=None):
     d[self] = np.zeros_like(d[z])

@@ -1684,6 +1684,40 @@ def tslogdet(t, a, z):
     return [np.zeros_like(logdet), logdet]
 
 
+@tangent(np.linalg.lstsq, constant=("rcond",))
+def linalg_lstsq(z, a, b, rcond=None):
+    d[z] = tlstsq(d[a], None, a, b, z)
+    d[z] = tlstsq(None, d[b], a, b, z)
+
+
+def tlstsq(ta, tb, a, b, z):
+    """Tangent of ``(x, residuals, rank, sv) = lstsq(a, b)`` along ``a`` (``ta``) or
+    ``b`` (``tb``), ``a`` of full column rank: ``tx = (a.T a)^-1 (ta.T r + a.T tb -
+    a.T ta x)``, ``tres = 2 r . (tb - ta x)``, ``tsv = diag(U.T ta V)``."""
+    A = np.asarray(a)
+    if z[2] < A.shape[1]:
+        raise NotImplementedError("forward mode of np.linalg.lstsq of a matrix without "
+                                  "full column rank")
+    vector = np.ndim(b) == 1
+    X = z[0][:, None] if vector else z[0]
+    R = (np.asarray(b)[:, None] if vector else np.asarray(b)) - A @ X
+    if ta is not None:
+        tax = ta @ X
+        rhs = np.swapaxes(ta, -1, -2) @ R - A.T @ tax
+        tres = -2.0 * np.sum(R * tax, axis=-2)
+        U, _, Vt = np.linalg.svd(A, full_matrices=False)
+        tsv = np.einsum("ji,njk,ik->ni", U, ta, Vt)
+    else:
+        tbm = tb[..., None] if vector else tb
+        rhs = A.T @ tbm
+        tres = 2.0 * np.sum(R * tbm, axis=-2)
+        tsv = np.zeros((len(tb),) + np.shape(z[3]))
+    tx = np.linalg.solve(A.T @ A, rhs)
+    if np.size(z[1]) == 0:
+        tres = np.zeros((len(tx),) + np.shape(z[1]))
+    return TangentList([tx[..., 0] if vector else tx, tres, None, tsv])
+
+
 @tangent(np.linalg.cholesky)
 def linalg_cholesky(z, a, upper=False):
     d[z] = tcholesky(d[a], z, upper)
@@ -1805,6 +1839,11 @@ def ttrapezoid_dx(t, y, x, dx, axis):
     if x is not None:
         return np.zeros((len(t),) + np.shape(_adj.TRAPEZOIDS[0](y, axis=axis)))
     return linear(_adj.TRAPEZOIDS[0], t, 2, y, x, dx, axis)
+
+
+@tangent(np.vander, constant=("N", "increasing"))
+def vander(z, x, N=None, increasing=False):
+    d[z] = d[x][..., None] * _adj._vander_slope(x, N, increasing)
 
 
 @tangent(np.linalg.matrix_power, constant=("n",))
