@@ -70,7 +70,6 @@ OUTSIDE = {
 GAPS = {
     "numpy.block": ("no rule", "return np.sum(np.block([[x, x]]))"),
     "numpy.resize": ("no rule", "return np.sum(np.resize(x, (5,)))"),
-    "numpy.cov": ("no rule", "return np.sum(np.cov(np.stack([x, x * x])))"),
     "numpy.linalg.cond": ("no rule", "return np.linalg.cond(np.outer(x, x) + np.eye(3))"),
     "numpy.linalg.tensorsolve": ("no rule", "return np.sum(np.linalg.tensorsolve("
                                             "np.outer(x, x) + np.eye(3), x))"),

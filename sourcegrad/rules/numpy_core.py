@@ -1771,6 +1771,48 @@ def _trapezoid_grad(dz, y, x, dx, axis, which):
     return _like(np.sum(gx.reshape(-1, n), axis=0), x)
 
 
+@adjoint(np.cov)
+def cov(z, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None,
+        *, dtype=None):
+    d[m] = _cov_grad(d[z], m, y, rowvar, bias, ddof, fweights, aweights, 0)
+    d[y] = _cov_grad(d[z], m, y, rowvar, bias, ddof, fweights, aweights, 1)
+
+
+def _cov_variables(m, y, rowvar, bias, ddof, fweights, aweights):
+    """``(X, divisor, rows of m)``: the variables as rows (``y``'s stacked below
+    ``m``'s), centered, and what ``np.cov`` divides ``X X.T`` by."""
+    if fweights is not None or aweights is not None:
+        raise NotImplementedError("sourcegrad differentiates np.cov without fweights/"
+                                  "aweights (derivative rule: numpy.cov)")
+    X = np.atleast_2d(_asarray(m, dtype=float))
+    if not rowvar and X.shape[0] != 1:
+        X = X.T
+    rows = X.shape[0]
+    if y is not None:
+        Y = np.atleast_2d(_asarray(y, dtype=float))
+        X = np.concatenate([X, Y if rowvar or Y.shape[0] == 1 else Y.T])
+    if ddof is None:
+        ddof = 0 if bias else 1
+    return X - X.mean(axis=1, keepdims=True), X.shape[1] - ddof, rows
+
+
+def _cov_grad(dz, m, y, rowvar, bias, ddof, fweights, aweights, which):
+    """Adjoint of ``np.cov`` (no weights) for ``m`` (0) or ``y`` (1): ``C = Xc Xc.T /
+    (N - ddof)`` gives ``dX = (G + G.T) Xc / (N - ddof)`` (its rows already sum to
+    zero, so centering adds nothing)."""
+    Xc, div, rows = _cov_variables(m, y, rowvar, bias, ddof, fweights, aweights)
+    G = np.broadcast_to(_asarray(dz), (Xc.shape[0],) * 2)
+    dX = (G + G.T) @ Xc / div
+    part = dX[:rows] if which == 0 else dX[rows:]
+    x = m if which == 0 else y
+    if x is None:
+        return None
+    shape = np.shape(x)
+    if not rowvar and len(shape) == 2 and shape[0] != 1:  # read as columns
+        part = part.T
+    return _like(np.reshape(part, shape), x)
+
+
 @adjoint(np.vander)
 def vander(z, x, N=None, increasing=False):
     d[x] = np.sum(d[z] * _vander_slope(x, N, increasing), axis=-1)

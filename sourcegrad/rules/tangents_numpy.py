@@ -1846,6 +1846,32 @@ def vander(z, x, N=None, increasing=False):
     d[z] = d[x][..., None] * _adj._vander_slope(x, N, increasing)
 
 
+@tangent(np.cov, constant=("rowvar", "bias", "ddof", "fweights", "aweights", "dtype"))
+def cov(z, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None,
+        *, dtype=None):
+    d[z] = tcov(d[m], None, m, y, rowvar, bias, ddof, fweights, aweights)
+    d[z] = tcov(None, d[y], m, y, rowvar, bias, ddof, fweights, aweights)
+
+
+def tcov(tm, ty, m, y, rowvar, bias, ddof, fweights, aweights):
+    """Tangent of ``np.cov`` (no weights): ``(T Xc.T + Xc T.T) / (N - ddof)``, ``T``
+    the centered tangent of the variables (``m``'s rows, then ``y``'s)."""
+    Xc, div, rows = _adj._cov_variables(m, y, rowvar, bias, ddof, fweights, aweights)
+    t, other = (tm, m) if tm is not None else (ty, y)
+    t = np.asarray(t, dtype=float)
+    t = t.reshape((len(t),) + np.atleast_2d(np.asarray(other)).shape) if t.ndim < 3 else t
+    if not rowvar and np.ndim(other) == 2 and np.shape(other)[0] != 1:
+        t = np.swapaxes(t, -1, -2)
+    T = np.zeros((len(t),) + Xc.shape)
+    if tm is not None:
+        T[:, :rows] = t
+    else:
+        T[:, rows:] = t
+    T = T - T.mean(axis=-1, keepdims=True)
+    out = (T @ Xc.T + Xc @ np.swapaxes(T, -1, -2)) / div
+    return out.reshape((len(t),) + np.shape(np.cov(m, y, rowvar, bias, ddof)))
+
+
 @tangent(np.linalg.matrix_power, constant=("n",))
 def matrix_power(z, a, n):
     d[z] = tmatrix_power(d[a], a, n)
