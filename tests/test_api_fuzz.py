@@ -75,8 +75,11 @@ GAPS = {
                                             "np.outer(x, x) + np.eye(3), x))"),
     "attribute .flat": ("no rule for the flat iterator", "return x.flat[1] * 2.0"),
     "call to tolist": ("no rule", "return sum((x * 2.0).tolist())"),
-    "assignment into this subscript": ("writes into x.T[...] or x[i][j] (chained subscripts)",
+    "assignment into this subscript": ("writes into x.T[...] (a view made by a method)",
                                        "y = np.outer(x, x)\ny.T[0] = x\nreturn np.sum(y)"),
+    "is bound from something other than a display": (
+        "writes into x[i][j] where x is an array (chained subscripts; lists work)",
+        "y = np.outer(x, x)\ny[1][0] = x[0]\nreturn np.sum(y)"),
 }
 
 
