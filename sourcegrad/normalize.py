@@ -59,6 +59,15 @@ _CONCATENATORS = (type(np.r_), type(np.c_))
 
 
 
+def _blocks(node):
+    """Every statement list in ``node`` (bodies of loops, branches, with-blocks)."""
+    for n in astutil.walk(node):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(n, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
+                yield block
+
+
 def runtime_name(attr):
     """A reference to a runtime helper; the pipeline binds the name (its ``runtime`` annotation)."""
     node = gast.Name(id=attr, ctx=gast.Load(), annotation=None, type_comment=None)
@@ -169,6 +178,7 @@ class Normalizer:
                 self.multi |= assigned_names([s])
         for p in params:
             self.namer.reserve(p)
+        self.ufunc_at_writes(fdef)
         inplace.check(self, fdef)
         body = fdef.body
         lower_jumps(fdef, self.namer)
@@ -594,6 +604,37 @@ class Normalizer:
         else:
             ret = self.atom(value, "out")
         self.emit(gast.Return(value=ret))
+
+    def ufunc_at_writes(self, fdef):
+        """``np.add.at(a, i, v)`` -> ``a[...] = a + index_adjoint(a, i, v)`` (and
+        ``np.subtract.at`` with ``-``): the scatter-add written as the write into ``a``
+        it is, so the in-place checks and the adjoint see an ordinary subscript write;
+        ``index_adjoint`` adds ``v`` at ``i`` into zeros shaped like ``a``, repeated
+        positions accumulating as ``np.add.at`` does."""
+        ops = {"add": gast.Add, "subtract": gast.Sub}
+        for block in _blocks(fdef):
+            for k, st in enumerate(block):
+                if not (isinstance(st, gast.Expr) and isinstance(st.value, gast.Call)):
+                    continue
+                call = st.value
+                if not (isinstance(call.func, gast.Attribute) and call.func.attr == "at"
+                        and len(call.args) == 3 and not call.keywords
+                        and isinstance(call.args[0], gast.Name)):
+                    continue
+                ufunc = self.static_value(call.func.value)
+                if not isinstance(ufunc, np.ufunc) or ufunc.__name__ not in ops:
+                    continue
+                a, index, v = call.args
+                scatter = gast.Call(func=runtime_name("index_adjoint"),
+                                    args=[name(a.id), index, v], keywords=[])
+                target = gast.Subscript(value=name(a.id), slice=const(Ellipsis),
+                                        ctx=gast.Store())
+                new = gast.Assign(targets=[target], value=gast.BinOp(
+                    left=name(a.id), op=ops[ufunc.__name__](), right=scatter),
+                    type_comment=None)
+                for n in astutil.walk(new):
+                    gast.copy_location(n, st)
+                block[k] = new
 
     # -- expressions ----------------------------------------------------------
     def atom(self, node, hint="t"):

@@ -580,3 +580,49 @@ def test_a_nested_def_passed_on_is_refused_by_its_own_name():
     msg = str(info.value)
     assert "nested function 'inner' used as a value" in msg and "reads x" in msg
     assert "return np.sum(sg.grad(inner)(x) ** 2)" in msg and "lambda" not in msg
+
+
+# -- np.add.at / np.subtract.at: scatter-adds written as the writes they are -----------
+
+_IDX = np.array([0, 2, 2, 1, 2])
+
+
+def scatter_into_a_copy(v, a0):
+    a = a0 * 1.0
+    np.add.at(a, _IDX, v)
+    return np.sum(a ** 2)
+
+
+def scatter_in_a_loop(v):
+    out = np.zeros(3)
+    for k in range(2):
+        np.add.at(out, _IDX, v * (k + 1))
+    np.subtract.at(out, [0], v[0])   # a scalar spread over out[[0]]
+    return np.sum(np.sin(out))
+
+
+def scatter_rows(E, tokens):
+    acc = np.zeros_like(E)
+    np.add.at(acc, tokens, E[tokens] * 2.0)
+    return np.sum(acc * E)
+
+
+def test_ufunc_at_scatters():
+    v = np.array([0.3, -1.2, 0.7, 2.0, -0.4])
+    check_grads(scatter_into_a_copy, v, np.array([0.5, -0.1, 0.9]))
+    check_grads(scatter_in_a_loop, v)
+    check_grads(scatter_rows, np.arange(12.0).reshape(4, 3) / 7.0, np.array([1, 1, 3]), wrt=0)
+    t = sg.jvp(scatter_in_a_loop, (v,), (np.ones(5),))[1]
+    assert np.isclose(t, np.sum(sg.grad(scatter_in_a_loop)(v)))
+
+
+def scatter_into_a_shared_array(v):
+    a = np.zeros(3)
+    b = a
+    np.add.at(a, _IDX, v)
+    return np.sum(b * v[:3])
+
+
+def test_ufunc_at_into_a_shared_array_is_refused():
+    with pytest.raises(sg.SourcegradError, match="may share its array with b"):
+        sg.grad(scatter_into_a_shared_array)(np.ones(5))
