@@ -68,6 +68,17 @@ def _blocks(node):
                 yield block
 
 
+def _flat_reads(fdef):
+    """``x.flat[i]`` read (not written) -> ``x.ravel()[i]``: the same elements."""
+    for n in astutil.walk(fdef):
+        if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Load) \
+                and isinstance(n.value, gast.Attribute) and n.value.attr == "flat" \
+                and isinstance(n.value.ctx, gast.Load):
+            n.value = gast.copy_location(gast.Call(func=gast.Attribute(
+                value=n.value.value, attr="ravel", ctx=gast.Load()), args=[], keywords=[]),
+                n.value)
+
+
 def runtime_name(attr):
     """A reference to a runtime helper; the pipeline binds the name (its ``runtime`` annotation)."""
     node = gast.Name(id=attr, ctx=gast.Load(), annotation=None, type_comment=None)
@@ -179,6 +190,7 @@ class Normalizer:
         for p in params:
             self.namer.reserve(p)
         self.ufunc_at_writes(fdef)
+        _flat_reads(fdef)
         inplace.check(self, fdef)
         body = fdef.body
         lower_jumps(fdef, self.namer)

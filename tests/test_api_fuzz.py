@@ -69,12 +69,9 @@ OUTSIDE = {
 
 GAPS = {
     "numpy.block": ("no rule", "return np.sum(np.block([[x, x]]))"),
-    "numpy.resize": ("no rule", "return np.sum(np.resize(x, (5,)))"),
     "numpy.linalg.cond": ("no rule", "return np.linalg.cond(np.outer(x, x) + np.eye(3))"),
     "numpy.linalg.tensorsolve": ("no rule", "return np.sum(np.linalg.tensorsolve("
                                             "np.outer(x, x) + np.eye(3), x))"),
-    "attribute .flat": ("no rule for the flat iterator", "return x.flat[1] * 2.0"),
-    "call to tolist": ("no rule", "return sum((x * 2.0).tolist())"),
     "assignment into this subscript": ("writes into x.T[...] (a view made by a method)",
                                        "y = np.outer(x, x)\ny.T[0] = x\nreturn np.sum(y)"),
     "is bound from something other than a display": (

@@ -626,3 +626,17 @@ def scatter_into_a_shared_array(v):
 def test_ufunc_at_into_a_shared_array_is_refused():
     with pytest.raises(sg.SourcegradError, match="may share its array with b"):
         sg.grad(scatter_into_a_shared_array)(np.ones(5))
+
+
+def reads_flat_and_tolist(x):
+    rows = np.sin(x).tolist()
+    return x.flat[1] * 2.0 + np.sum(x.T.flat[[0, 2]] ** 2) + rows[0][1] * rows[1][0] \
+        + sum(rows[1])
+
+
+def test_flat_reads_and_tolist():
+    x = np.arange(6.0).reshape(2, 3) / 5
+    check_grads(reads_flat_and_tolist, x)
+    t = np.linspace(0.2, 1.0, 6).reshape(2, 3)
+    assert np.isclose(sg.jvp(reads_flat_and_tolist, (x,), (t,))[1],
+                      np.sum(sg.grad(reads_flat_and_tolist)(x) * t))

@@ -1813,6 +1813,41 @@ def _cov_grad(dz, m, y, rowvar, bias, ddof, fweights, aweights, which):
     return _like(np.reshape(part, shape), x)
 
 
+@adjoint(np.ndarray.tolist)
+def ndarray_tolist(z, self):
+    d[self] = _tolist_grad(d[z], self)
+
+
+def _tolist_grad(dz, a):
+    """Adjoint of ``a.tolist()`` (nested lists of Python numbers): the list adjoint
+    back as an array, items nothing read (None) zero."""
+    shape = np.shape(a)
+
+    def fill(g, shape):
+        if g is None:
+            return np.zeros(shape)
+        if isinstance(g, (list, tuple)):
+            return np.stack([fill(x, shape[1:]) for x in g]) if g else np.zeros(shape)
+        return np.broadcast_to(_asarray(g), shape)
+    return _like(np.array(fill(dz, shape), dtype=float), a)
+
+
+@adjoint(np.resize)
+def resize(z, a, new_shape):
+    d[a] = _resize_grad(d[z], a)
+
+
+def _resize_grad(dz, a):
+    """Adjoint of ``np.resize(a, shape)``: ``a``'s elements repeated in order to fill
+    the new shape, so each one's adjoint sums its copies."""
+    n = np.size(a)
+    g = np.ravel(_asarray(dz))
+    out = np.zeros(n, dtype=np.result_type(g, 1.0))
+    if n and g.size:
+        np.add.at(out, np.arange(g.size) % n, g)
+    return _like(out.reshape(np.shape(a)), a)
+
+
 @adjoint(np.vander)
 def vander(z, x, N=None, increasing=False):
     d[x] = np.sum(d[z] * _vander_slope(x, N, increasing), axis=-1)

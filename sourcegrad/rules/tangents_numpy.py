@@ -1841,6 +1841,30 @@ def ttrapezoid_dx(t, y, x, dx, axis):
     return linear(_adj.TRAPEZOIDS[0], t, 2, y, x, dx, axis)
 
 
+@tangent(np.ndarray.tolist)
+def ndarray_tolist(z, self):
+    d[z] = ttolist(d[self])
+
+
+def ttolist(t):
+    """Tangent of ``a.tolist()``: the same nested lists, each number's tangent its
+    batch of directions."""
+    t = np.asarray(t)
+    if t.ndim == 1:  # a number
+        return t
+    return TangentList(ttolist(t[:, i]) for i in range(t.shape[1]))
+
+
+@tangent(np.resize, constant=("new_shape",))
+def resize(z, a, new_shape):
+    d[z] = tresize(d[a], z)
+
+
+def tresize(t, z):
+    """Tangent of ``np.resize(a, shape)``: each direction resized alike."""
+    return np.stack([np.resize(r, np.shape(z)) for r in t])
+
+
 @tangent(np.vander, constant=("N", "increasing"))
 def vander(z, x, N=None, increasing=False):
     d[z] = d[x][..., None] * _adj._vander_slope(x, N, increasing)
