@@ -129,7 +129,7 @@ def _minmax_grad(dz, z, a, axis=None, keepdims=False):
 def _tie(x1, x2, z):
     """Weight of ``x1`` in ``maximum``/``minimum``: 1 where it wins, 0.5 on a tie
     (0 where a NaN won: ``x1 == z`` is then false)."""
-    return np.where(x1 == x2, 0.5, x1 == z)
+    return np.where(x1 == x2, 0.5, np.where(x1 == z, 1.0, 0.0))
 
 
 elementwise(_tie)  # its result has the broadcast shape of its arguments
@@ -139,7 +139,8 @@ def _above(x1, x2):
     """Weight of ``x1`` in ``maximum(x1, x2)`` (of ``x2`` in ``minimum``): 1 where
     ``x1 > x2``, 0.5 on a tie, 0 where either is NaN (NaN won).  Unlike
     :func:`_tie` it needs no result, so the forward sweep need not keep it."""
-    return np.where(x1 == x2, 0.5, x1 > x2)
+    return np.where(x1 == x2, 0.5, np.where(x1 > x2, 1.0, 0.0))  # floats throughout:
+    # the Array API mixes no booleans into arithmetic
 
 
 elementwise(_above)
