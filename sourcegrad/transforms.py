@@ -125,8 +125,8 @@ def _numpy_only(args, kwargs):
     library = xp.library(values)
     if library.startswith("namespace:"):
         kind = next(type(a) for a in values if xp.is_namespace_array(a))
-        raise SourcegradError(
-            f"forward mode and Jacobians (jvp, jacfwd, jacrev, hessian) of "
+        refusals.no_derivative(
+            None, None, f"forward mode and Jacobians (jvp, jacfwd, jacrev, hessian) of "
             f"{kind.__module__}.{kind.__qualname__} arrays",
             detail="they run on NumPy arrays; grad, value_and_grad and vjp run on the "
                    "Array API namespace",
