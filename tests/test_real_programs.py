@@ -640,3 +640,24 @@ def test_flat_reads_and_tolist():
     t = np.linspace(0.2, 1.0, 6).reshape(2, 3)
     assert np.isclose(sg.jvp(reads_flat_and_tolist, (x,), (t,))[1],
                       np.sum(sg.grad(reads_flat_and_tolist)(x) * t))
+
+
+def block_matrix(A, B, C, D):
+    M = np.block([[A, B], [C, D]])
+    return np.sum(M * np.arange(25.0).reshape(5, 5) / 25.0) + np.sum(M ** 2)
+
+
+def block_promoted(A, v, s):
+    return np.sum(np.block([[A, np.zeros((2, 1))], [v, s]]) ** 3)
+
+
+def test_block_matrices():
+    r = np.random.default_rng(29)
+    args = (r.standard_normal((2, 3)), r.standard_normal((2, 2)), r.standard_normal((3, 3)),
+            r.standard_normal((3, 2)))
+    check_grads(block_matrix, *args)
+    check_grads(block_promoted, r.standard_normal((2, 2)), r.standard_normal(2),
+                r.standard_normal((1, 1)))
+    ts = tuple(np.ones_like(a) for a in args)
+    assert np.isclose(sg.jvp(block_matrix, args, ts)[1],
+                      sum(np.sum(g) for g in sg.grad(block_matrix, (0, 1, 2, 3))(*args)))

@@ -752,6 +752,8 @@ def _api_fuzz_cases():
         Case(np.cov, A(R(5)), id="1d"),
         Case(np.cov, A(R(5), R(5)), dict(bias=True), id="y"),
         Case(np.cov, A(R(5, 2), R(5)), dict(rowvar=False), id="columns-y"),
+        Case(np.block, A(lambda r: [r.standard_normal(2), r.standard_normal(3)]),
+             wrt=[(0, 0), (0, 1)], id="1d"),   # nested blocks: test_real_programs.py
         Case(np.resize, A(R(3), (2, 4)), id="repeat"),
         Case(np.resize, A(R(2, 3), (4,)), id="truncate"),
         Case(np.vander, A(R(4)), id="square"),

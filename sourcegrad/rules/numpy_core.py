@@ -946,6 +946,54 @@ def _concatenate_grad(dz, arrays, axis=0):
     return [_like(np.reshape(p, np.shape(x)), x) for p, x in zip(parts, arrays)]
 
 
+@adjoint(np.block)
+def block(z, arrays):
+    d[arrays] = _block_grad(d[z], arrays)
+
+
+def _block_depth(arrays):
+    depth = 0
+    while isinstance(arrays, list):
+        depth += 1
+        arrays = arrays[0] if arrays else None
+    return depth
+
+
+def _block_shape(item, level, depth, ndim):
+    """The shape of what ``np.block`` assembles from ``item`` (a leaf, or the nested
+    list at ``level``), promoted to ``ndim`` dimensions as np.block promotes them."""
+    if not isinstance(item, list):
+        shape = np.shape(item)
+        return (1,) * (ndim - len(shape)) + shape
+    parts = [_block_shape(c, level + 1, depth, ndim) for c in item]
+    axis = ndim - (depth - level)
+    out = list(parts[0])
+    out[axis] = sum(p[axis] for p in parts)
+    return tuple(out)
+
+
+def _block_leaves(arrays):
+    return [x for c in arrays for x in _block_leaves(c)] if isinstance(arrays, list) \
+        else [arrays]
+
+
+def _block_grad(dz, arrays):
+    """Adjoint of ``np.block(arrays)``: ``dz`` split back along the axis each level
+    of the nesting joined (the innermost lists along the last axis), each piece
+    reshaped to its leaf's own shape."""
+    depth = _block_depth(arrays)
+    ndim = max([depth] + [np.ndim(x) for x in _block_leaves(arrays)])
+
+    def split(g, item, level):
+        if not isinstance(item, list):
+            return _like(np.reshape(g, np.shape(item)), item)
+        axis = ndim - (depth - level)
+        sizes = [_block_shape(c, level + 1, depth, ndim)[axis] for c in item]
+        parts = np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+        return [split(p, c, level + 1) for p, c in zip(parts, item)]
+    return split(_asarray(dz), arrays, 0)
+
+
 @adjoint(np.append)
 def append(z, arr, values, axis=None):
     d[arr] = _append_grad(d[z], arr, values, axis, 0)

@@ -1865,6 +1865,26 @@ def tresize(t, z):
     return np.stack([np.resize(r, np.shape(z)) for r in t])
 
 
+@tangent(np.block)
+def block(z, arrays):
+    d[z] = tblock(d[arrays], arrays)
+
+
+def tblock(t, arrays):
+    """Tangent of ``np.block`` (jointly linear in its leaves): each direction's
+    leaves assembled alike, zeros for leaves without a tangent."""
+    leaves = _adj._block_leaves(arrays)
+    tleaves = _adj._block_leaves(t) if isinstance(t, list) else [t] * len(leaves)
+
+    def rebuild(items, like):
+        it = iter(items)
+
+        def walk(node):
+            return [walk(c) for c in node] if isinstance(node, list) else next(it)
+        return walk(like)
+    return linear_joint(lambda ls: np.block(rebuild(ls, arrays)), tleaves, leaves)
+
+
 @tangent(np.vander, constant=("N", "increasing"))
 def vander(z, x, N=None, increasing=False):
     d[z] = d[x][..., None] * _adj._vander_slope(x, N, increasing)
