@@ -1017,6 +1017,9 @@ class Normalizer:
         if frozen is not None:
             return self.call(frozen)
         if isinstance(func, gast.Call):
+            lifted = self.grad_of_closure(node)
+            if lifted is not None:  # sg.grad(inner)(x), inner reading the caller's values
+                return self.call(lifted)
             made = self.factory_call(func)
             if made is not None:  # make(w)(x)
                 fresh = self.namer.fresh(made.name)
@@ -1204,6 +1207,52 @@ class Normalizer:
             self.visit(st)
         self.multi |= assigned_names([s])
         self.inline(nested, s.iter, splice=(s.target, s.body))
+
+    def grad_of_closure(self, node):
+        """``sg.grad(inner, ...)(args)`` (or ``value_and_grad``), ``inner`` a nested
+        function or lambda reading this function's values: ``inner`` lifted into a
+        function of its own (closures.lift), the values it reads passed by keyword,
+        ``sg.grad(inner_lifted, ...)(args, x=x)``, so the gradient of the outer call
+        reaches them too.  None for any other call."""
+        maker = node.func
+        grad_fn = self.static_value(maker.func)
+        if not (getattr(grad_fn, "__module__", None) == "sourcegrad.api"
+                and getattr(grad_fn, "__name__", None) in ("grad", "value_and_grad")
+                and maker.args and not any(isinstance(a, gast.Starred) for a in node.args)):
+            return None
+        if getanno(maker.args[0], "runtime") is not None:
+            return None  # (already lifted)
+        nested = self.function_value(maker.args[0])
+        if nested is None or nested.partial_of is not None or nested.factory \
+                or nested.fdef is None or nested.recursive:
+            return None
+        if nested.defaults:
+            self.refuse(node, f"sg.grad of the nested function {nested.name!r} with "
+                              f"default parameter values",
+                        hint="pass every argument in the call, or define it at module level")
+        fname = nested.name if nested.name.isidentifier() and nested.name != "lambda" \
+            else "inner"
+        lone = closures.Nested(fname, nested.node, nested.fdef, nested.params, group=())
+        lone.group = (lone.name,)
+        lone.fdef = copy_tree(nested.fdef)
+        lone.fdef.name = lone.name
+        # the values it reads passed after the arguments (positionally: forward mode
+        # over the outer gradient differentiates positional arguments only) when the
+        # call passes exactly the nested function's own positionally
+        positional = not node.keywords and len(node.args) == len(nested.params) \
+            and not nested.fdef.args.kwonlyargs and nested.fdef.args.vararg is None
+        fns, free = closures.lift(self.parsed, lone, self.locals, {lone.name: lone},
+                                  positional=positional)
+        self.guards += nested.guards
+        func = gast.Name(id=lone.name, ctx=gast.Load(), annotation=None, type_comment=None)
+        setanno(func, "runtime", fns[lone.name])
+        made = gast.Call(func=maker.func, args=[func] + maker.args[1:], keywords=maker.keywords)
+        passed = [name(f) for f in free]
+        return gast.copy_location(gast.Call(
+            func=gast.copy_location(made, maker), args=node.args + (
+                passed if positional else []),
+            keywords=node.keywords + ([] if positional else [
+                gast.keyword(arg=f, value=v) for f, v in zip(free, passed)])), node)
 
     def call_lifted(self, nested, node):
         """A call of a recursive nested function: a call of its lifted version (see
