@@ -94,6 +94,65 @@ def name_nodes(node):
                 push(v)
 
 
+def nodes(node):
+    """The nodes ``walk(node)`` yields but contexts and operators (``Load``,
+    ``Add``), in the same order, for less: what a search for expressions and
+    statements of some class needs."""
+    todo = [node]
+    push, push_all = todo.append, todo.extend
+    table = _NAME_FIELDS
+    for n in todo:
+        fields = n.__dict__
+        names = table.get(n.__class__)
+        if names is None:
+            names = _name_fields(n.__class__)
+        for f in names:
+            v = fields.get(f)
+            if v.__class__ is list:
+                if v and isinstance(v[0], _AST) and None not in v:
+                    push_all(v)
+                else:
+                    for item in v:
+                        if isinstance(item, _AST):
+                            push(item)
+            elif isinstance(v, _AST):
+                push(v)
+        yield n
+
+
+def name_list(node):
+    """``list(name_nodes(node))``, without a generator."""
+    todo = [node]
+    push, push_all = todo.append, todo.extend
+    table = _NAME_FIELDS
+    out = []
+    found = out.append
+    for n in todo:
+        fields = n.__dict__
+        cls = n.__class__
+        if cls is _NAME:
+            found(n)
+            annotation = fields.get("annotation")  # a parameter's may hold names
+            if annotation is not None:
+                push(annotation)
+            continue
+        names = table.get(cls)
+        if names is None:
+            names = _name_fields(cls)
+        for f in names:
+            v = fields.get(f)
+            if v.__class__ is list:
+                if v and isinstance(v[0], _AST) and None not in v:
+                    push_all(v)
+                else:
+                    for item in v:
+                        if isinstance(item, _AST):
+                            push(item)
+            elif isinstance(v, _AST):
+                push(v)
+    return out
+
+
 def statements(body):
     """Every statement of ``body`` and of the blocks nested in it (a function's,
     a loop's, a branch's, a handler's), in program order: much cheaper than
@@ -157,13 +216,18 @@ def _copy_value(x, memo):
     return copy.deepcopy(x, memo)
 
 
+_PLAIN_NAME = object()  # a visitor's entry for Name when it has no visit_Name
+
+
 class NodeTransformer(ast.NodeTransformer):
     """``gast.NodeTransformer`` (``ast.NodeTransformer``), same behaviour, less overhead.
 
     The ``visit_<Class>`` method of each class is looked up once per subclass
     (not a method name built and looked up per node), and leaves (``Load``,
     ``Add``: no fields) without a method of their own are not visited at all:
-    ``generic_visit`` would return them unchanged.  ``generic_visit`` is
+    ``generic_visit`` would return them unchanged, and neither are a
+    ``Constant`` or a ``Name`` without an annotation (nothing in them is
+    visited).  ``generic_visit`` is
     ``ast.NodeTransformer.generic_visit`` with ``ast.iter_fields`` inlined (no
     generator per node), over the fields that may hold a name (``name_nodes``):
     contexts and operators (``ctx``, ``op``, ``ops``) are never visited.
@@ -183,7 +247,13 @@ class NodeTransformer(ast.NodeTransformer):
         if method is getattr(ast.NodeVisitor, name, None):  # (visit_Constant: a shim
             method = None                                   # for visit_Num and friends)
         if method is None and cls._fields:
-            method = type(self).generic_visit
+            fields = _NAME_FIELDS.get(cls)
+            if fields is None:
+                fields = _name_fields(cls)
+            if cls is _NAME:
+                method = _PLAIN_NAME  # generic_visit only for a parameter's annotation
+            elif fields:  # (a Constant: generic_visit would find nothing to visit)
+                method = type(self).generic_visit
         self._visitors[cls] = method
         return method
 
@@ -192,6 +262,10 @@ class NodeTransformer(ast.NodeTransformer):
             method = self._visitors[node.__class__]
         except KeyError:
             method = self._method(node.__class__)
+        if method is _PLAIN_NAME:
+            if node.__dict__.get("annotation") is None:
+                return node
+            method = type(self).generic_visit
         return node if method is None else method(self, node)
 
     def generic_visit(self, node):  # noqa: C901 (16; the hot loop of every pass, kept inline)
@@ -214,6 +288,11 @@ class NodeTransformer(ast.NodeTransformer):
                         method = visitors.get(value.__class__, _MISSING)
                         if method is _MISSING:
                             method = self._method(value.__class__)
+                        if method is _PLAIN_NAME:
+                            if value.__dict__.get("annotation") is None:
+                                new_values.append(value)
+                                continue
+                            method = type(self).generic_visit
                         if method is not None:
                             value = method(self, value)
                             if value is None:
@@ -229,6 +308,10 @@ class NodeTransformer(ast.NodeTransformer):
                     method = self._method(old_value.__class__)
                 if method is None:
                     continue
+                if method is _PLAIN_NAME:
+                    if old_value.__dict__.get("annotation") is None:
+                        continue
+                    method = type(self).generic_visit
                 new_node = method(self, old_value)
                 if new_node is None:
                     delattr(node, field)

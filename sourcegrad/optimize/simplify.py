@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import operator
 from collections import Counter
+from itertools import chain
 
 import gast
 
-from sourcegrad.astutil import NodeTransformer, name_nodes, statements, walk
+from sourcegrad.astutil import (_NAME_FIELDS, NodeTransformer, _name_fields, name_list,
+                                nodes, statements, walk)
 from sourcegrad.annotations import copyanno, getanno, setanno
 
 _AST = gast.AST
@@ -124,12 +126,13 @@ def _scan(node):
     An augmented assignment reads its target too (last in ``loads``).
     """
     loads, stores = [], []
-    for n in name_nodes(node):
+    load, store = loads.append, stores.append
+    for n in name_list(node):
         ctx = n.ctx.__class__
-        if ctx is gast.Load:
-            loads.append(n.id)
-        elif ctx is gast.Store:
-            stores.append(n.id)
+        if ctx is _LOAD:
+            load(n.id)
+        elif ctx is _STORE:
+            store(n.id)
     if node.__class__ is gast.AugAssign and node.target.__class__ is gast.Name:
         loads.append(node.target.id)
     return loads, stores
@@ -145,6 +148,9 @@ def _stores(node):
 
 
 _COMPOUND = (gast.If, gast.For, gast.While)
+_LOAD, _STORE = gast.Load, gast.Store
+_NAME, _ASSIGN, _AUGASSIGN, _FOR = gast.Name, gast.Assign, gast.AugAssign, gast.For
+_CONSTANT = gast.Constant
 
 
 class _Names:
@@ -160,6 +166,9 @@ class _Names:
         self._memo = {}  # id(statement) -> (statement, loads, stores)
 
     def of(self, st):
+        got = self._memo.get(id(st))
+        if got is not None and got[0] is st:
+            return got[1], got[2]
         if isinstance(st, _COMPOUND):
             if isinstance(st, gast.For):
                 loads, stores = _scan(st.iter)
@@ -190,24 +199,28 @@ class _Names:
 
     def counts(self, fdef):
         """How often each name is read in ``fdef`` (its signature included)."""
-        out = Counter(_loads(fdef.args))
-        for st in fdef.body:
-            out.update(self.loads(st))
-        return out
+        of = self.of
+        return Counter(chain(_loads(fdef.args), *[of(st)[0] for st in fdef.body]))
 
 
 def _bindings(fdef):
     """How often each name is bound: once per ``=``, twice per ``+=`` or loop."""
     out = {}
+    get = out.get
     for st in statements(fdef.body):
-        if isinstance(st, gast.Assign):
+        cls = st.__class__
+        if cls is _ASSIGN:
             tgt, k = st.targets[0], 1
-        elif isinstance(st, (gast.AugAssign, gast.For)):
+        elif cls is _AUGASSIGN or cls is _FOR:
             tgt, k = st.target, 2
         else:
             continue
-        for n in [tgt.id] if type(tgt) is gast.Name else _stores(tgt):
-            out[n] = out.get(n, 0) + k
+        if tgt.__class__ is _NAME:
+            n = tgt.id
+            out[n] = get(n, 0) + k
+        else:
+            for n in _stores(tgt):
+                out[n] = get(n, 0) + k
     return out
 
 
@@ -497,8 +510,8 @@ def _inline(fdef, pure_call, protected, names, touched=None):
                 j += 1
             use = body[j] if j < len(body) else None
             if not isinstance(use, gast.Assign) or t not in _loads(use.value) \
-                    or any(isinstance(n, gast.Call) and not pure_call(n) and n is not use.value
-                           for n in walk(use.value)):
+                    or any(n.__class__ is gast.Call and not pure_call(n) and n is not use.value
+                           for n in nodes(use.value)):
                 i += 1
                 continue
             names.forget(use)
@@ -517,7 +530,7 @@ def _inline(fdef, pure_call, protected, names, touched=None):
 
 def _pure_expr(e, pure_call):
     """Whether evaluating ``e`` only computes a value (it can move)."""
-    for n in walk(e):
+    for n in nodes(e):
         if isinstance(n, (gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp,
                           gast.GeneratorExp, gast.NamedExpr, gast.Await, gast.Yield,
                           gast.YieldFrom, gast.Starred)):
@@ -577,27 +590,36 @@ def _binders_and_reads(fdef, arrays):
     names are processed."""
     binders, top = {}, {}  # name -> [statements binding it]; id(statement) -> index
     reads = {}  # name -> [(parent, grandparent, index of the top-level statement)]
-    for i, st in enumerate(fdef.body):
-        todo = [(st, None, None)]
-        for n, parent, grand in todo:
-            cls = type(n)
-            if cls is gast.Name:
-                if n.id in arrays and type(n.ctx) is gast.Load:
-                    reads.setdefault(n.id, []).append((n, parent, grand, i))
+    table = _NAME_FIELDS
+
+    def visit(n, parent, grand, i):
+        cls = n.__class__
+        if cls is _ASSIGN or cls is _AUGASSIGN or cls is _FOR:
+            top[id(n)] = i
+            for b in _stores(n.targets[0] if cls is _ASSIGN else n.target):
+                if b in arrays:
+                    got = binders.setdefault(b, [])
+                    if not got or got[-1] is not n:
+                        got.append(n)
+        names = table.get(cls)
+        if names is None:
+            names = _name_fields(cls)
+        state = n.__dict__
+        for f in names:
+            v = state.get(f)
+            if v is None:
                 continue
-            if cls is gast.Assign or cls is gast.AugAssign or cls is gast.For:
-                top[id(n)] = i
-                for b in _stores(n.targets[0] if cls is gast.Assign else n.target):
-                    if b in arrays:
-                        got = binders.setdefault(b, [])
-                        if not got or got[-1] is not n:
-                            got.append(n)
-            for f in n._fields:
-                v = getattr(n, f, None)
-                if isinstance(v, _AST):
-                    todo.append((v, n, parent))
-                elif isinstance(v, list):
-                    todo.extend([(x, n, parent) for x in v if isinstance(x, _AST)])
+            for x in (v if v.__class__ is list else (v,)):
+                c = x.__class__
+                if c is _NAME:
+                    if x.id in arrays and x.ctx.__class__ is _LOAD:
+                        reads.setdefault(x.id, []).append((x, n, parent, i))
+                elif c is not _CONSTANT and isinstance(x, _AST):
+                    visit(x, n, parent, i)
+
+    for i, st in enumerate(fdef.body):
+        visit(st, None, None, i)
+    visit = None  # (it refers to itself: the cycle would keep the tree from being freed)
     return binders, top, reads
 
 
