@@ -41,7 +41,7 @@ def fence(parsed) -> None:
     # `if (c := test):` / `elif (c := test):`: normalized to `c = test; if c:` (generated
     # code writes an if/elif chain so)
     tests = set()  # (the walk reaches an if before its test)
-    for node in astutil.walk(top):
+    for node in astutil.nodes(top):
         if node is top or id(node) in tests:
             continue
         kind = type(node)
@@ -65,7 +65,7 @@ def fence(parsed) -> None:
 def _targets(parsed, targets):
     """Assignment targets: no attribute, no starred name."""
     for t in targets:
-        for sub in astutil.walk(t):
+        for sub in astutil.nodes(t):
             if isinstance(sub, gast.Attribute) and isinstance(sub.ctx, gast.Store):
                 refusals.syntax(
                     parsed, sub, "assignment to an attribute",

@@ -109,7 +109,7 @@ def assigned_names(stmts, lists=False, dicts=()) -> set:
     or lists written into a copy first (``copy_first``)."""
     out = set()
     for s in stmts:
-        for n in astutil.walk(s):
+        for n in astutil.nodes(s):
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                 out.add(n.id)
             elif lists and isinstance(n, gast.Expr) and isinstance(n.value, gast.Call) \
@@ -325,7 +325,7 @@ class Normalizer:
         if isinstance(rhs, gast.Name) and rhs.id == new:
             return  # x = x: nothing changes (an adjoint added to itself, then reset)
         if new in self.multi and not is_atom(rhs) and any(
-                isinstance(n, gast.Name) and n.id == new for n in astutil.walk(rhs)):
+                isinstance(n, gast.Name) and n.id == new for n in astutil.nodes(rhs)):
             # h = h * w inside a loop: the reverse sweep needs the old h
             # and the new h at once, so compute into a temporary first
             tmp = self.namer.fresh(self.hint_for(rhs, new))
@@ -341,7 +341,7 @@ class Normalizer:
             names = [t.id for t in target.elts if isinstance(t, gast.Name)]
             if len(names) == len(target.elts) == len(set(names)) and not any(
                     isinstance(n, gast.Name) and n.id in names
-                    for e in value.elts[1:] for n in astutil.walk(e)):
+                    for e in value.elts[1:] for n in astutil.nodes(e)):
                 # no right-hand side reads a target: bind each as it is computed
                 # (no temporary that would share the target's array)
                 for t, e in zip(target.elts, value.elts):
@@ -454,7 +454,7 @@ class Normalizer:
             test_stmts = self.out[start:]
         self.multi.add(test.id)
         for st in test_stmts:
-            for n in astutil.walk(st):
+            for n in astutil.nodes(st):
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                     self.multi.add(n.id)
         self.loop_depth += 1
@@ -555,7 +555,7 @@ class Normalizer:
         """``with m as t: body`` -> ``t = m.__enter__(); body; m.__exit__(None, None,
         None)``: the manager is entered and left around the body in the forward sweep
         (np.errstate, warnings.catch_warnings, a timer); it carries no gradient."""
-        for n in astutil.walk(gast.Module(body=s.body, type_ignores=[])):
+        for n in astutil.nodes(gast.Module(body=s.body, type_ignores=[])):
             if isinstance(n, (gast.Return, gast.Break, gast.Continue)) \
 :
                 self.refuse(n, f"{type(n).__name__.lower()} inside a with block",
@@ -800,7 +800,7 @@ class Normalizer:
         self.emit_if(test, body, [])
 
     def reads_locals(self, node):
-        return any(isinstance(n, gast.Name) and n.id in self.locals for n in astutil.walk(node))
+        return any(isinstance(n, gast.Name) and n.id in self.locals for n in astutil.nodes(node))
 
     def list_comprehension(self, node):
         """[e for k in it if c] -> a loop appending to a fresh list; {k: e for ...} -> a
@@ -832,7 +832,7 @@ class Normalizer:
         targets = {n.id for c in node.generators for n in astutil.name_nodes(c.target)}
         fresh = {t: self.namer.fresh(t) for t in targets}
         for st in body:
-            for n in astutil.walk(st):
+            for n in astutil.nodes(st):
                 if isinstance(n, gast.Name) and n.id in fresh:
                     n.id = fresh[n.id]
         self.locals |= set(fresh.values())
@@ -1140,7 +1140,7 @@ class Normalizer:
         if got is None:
             self.refuse(s.iter, f"loop over the generator {fn.__name__}() of another module",
                         hint="return a list instead of yielding values")
-        if any(isinstance(n, gast.Break) for st in s.body for n in astutil.walk(st)):
+        if any(isinstance(n, gast.Break) for st in s.body for n in astutil.nodes(st)):
             self.refuse(s, "break in a loop over a generator",
                         hint="loop over a list the generator's values are collected in")
         nested, captures = got
@@ -1190,7 +1190,7 @@ class Normalizer:
             own |= {s.name for s in body if isinstance(s, gast.FunctionDef)}
         fresh = {n: self.namer.fresh(n) for n in sorted(own)}
         for s in body:
-            for n in astutil.walk(s):
+            for n in astutil.nodes(s):
                 if isinstance(n, gast.Name) and n.id in fresh:
                     n.id = fresh[n.id]
                 elif isinstance(n, gast.FunctionDef) and n.name in fresh:

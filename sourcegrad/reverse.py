@@ -193,7 +193,7 @@ class Reverser:
         def walk(body, in_loop):
             for s in body:
                 if isinstance(s, gast.Assign):
-                    for t in astutil.walk(s.targets[0]):
+                    for t in astutil.nodes(s.targets[0]):
                         if isinstance(t, gast.Name) and isinstance(t.ctx, gast.Store):
                             count[t.id] = count.get(t.id, 0) + (2 if in_loop else 1)
                 elif isinstance(s, gast.If):
@@ -381,7 +381,7 @@ class Reverser:
             return [Acc(e.id, call(helper, dz, const(i), e))
                     for i, e in enumerate(value.elts) if self.active(e)]
         if isinstance(value, gast.Dict) and not any(
-                self.active(n) for n in astutil.walk(value)):
+                self.active(n) for n in astutil.nodes(value)):
             return []  # a display of constants (d = {"a": 0.5}), its entries written later
         self.refuse(s, f"{type(value).__name__} expression", kind=refusals.syntax)
 
@@ -539,12 +539,12 @@ class Reverser:
         for view, read in self.view_reads.get(base, ()):
             if view not in self.act.varied:
                 continue
-            for st in astutil.walk(self.tree):
+            for st in astutil.nodes(self.tree):
                 origin = getanno(st, "origin")
                 line = self.parsed.where(origin).get("lineno") if origin is not None else None
                 if line and line > here and isinstance(st, gast.stmt) and any(
                         isinstance(n, gast.Name) and n.id == view
-                        and isinstance(n.ctx, gast.Load) for n in astutil.walk(st)):
+                        and isinstance(n.ctx, gast.Load) for n in astutil.nodes(st)):
                     self.refuse(s, f"assignment into {base} while a view of it is in use",
                                 detail=f"{view} was read from {base} by slicing (a view "
                                        f"sharing its memory) and is used after this write; "
@@ -565,7 +565,7 @@ class Reverser:
 
     def basic_index(self, sl):
         """Whether an index is made of constants, slices and known integers."""
-        for n in astutil.walk(sl):
+        for n in astutil.nodes(sl):
             if isinstance(n, gast.Name):
                 known = self.ctx.shapes.get(n.id)
                 if known is None or known.kind != "int":
@@ -693,7 +693,7 @@ class Reverser:
     # -- loops ------------------------------------------------------------------------
     def loop_views(self, body):
         """Names the loop body may bind to a view are maybe views at its start."""
-        for st in astutil.walk(gast.Module(body=body, type_ignores=[])):
+        for st in astutil.nodes(gast.Module(body=body, type_ignores=[])):
             if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name) \
                     and _makes_view(st.value):
                 self.views[st.targets[0].id] = True
@@ -785,7 +785,7 @@ def _bindings(tree):
     binds = {}
     for s in statements(tree.body):
         if isinstance(s, gast.Assign):
-            for t in astutil.walk(s.targets[0]):
+            for t in astutil.nodes(s.targets[0]):
                 if isinstance(t, gast.Name) and isinstance(t.ctx, gast.Store):
                     binds.setdefault(t.id, []).append(s.value if t is s.targets[0] else None)
         elif isinstance(s, gast.For):

@@ -16,7 +16,7 @@ import warnings
 import gast
 import numpy as np
 
-from sourcegrad.astutil import BINOPS, name_nodes, walk
+from sourcegrad.astutil import BINOPS, name_nodes, nodes
 from sourcegrad.activity import statements
 from sourcegrad.parse import MISSING
 from sourcegrad.rules import registry
@@ -125,7 +125,7 @@ class ShapeInference:
                         and it.func.id == "range"
                     self.known[s.target.id] = Abstract("int") if ranged else TOP
                 elif isinstance(s, gast.Assign) and not isinstance(s.targets[0], gast.Subscript):
-                    for t in walk(s.targets[0]):
+                    for t in nodes(s.targets[0]):
                         if isinstance(t, gast.Name) and isinstance(t.ctx, gast.Store):
                             self.known[t.id] = TOP
             if self.known == before:

@@ -17,7 +17,7 @@ from itertools import chain
 import gast
 
 from sourcegrad.astutil import (_NAME_FIELDS, NodeTransformer, _name_fields, name_list,
-                                nodes, statements, walk)
+                                nodes, statements)
 from sourcegrad.annotations import copyanno, getanno, setanno
 
 _AST = gast.AST
@@ -229,7 +229,7 @@ def _pure(stmt) -> bool:
         return False
     target = stmt.targets[0]
     if target.__class__ is not gast.Name and not all(
-            isinstance(t, gast.Name) for t in walk(target)
+            isinstance(t, gast.Name) for t in nodes(target)
             if not isinstance(t, (gast.Tuple, gast.Store, gast.Load))):
         return False
     v = stmt.value
