@@ -217,6 +217,7 @@ def _copy_value(x, memo):
 
 
 _PLAIN_NAME = object()  # a visitor's entry for Name when it has no visit_Name
+_LEAF_VALUES = (type(None), str, int, float, bool, complex, bytes)
 
 
 class NodeTransformer(ast.NodeTransformer):
@@ -239,7 +240,7 @@ class NodeTransformer(ast.NodeTransformer):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        cls._visitors = {}
+        cls._visitors = dict.fromkeys(_LEAF_VALUES)  # values that are not nodes: kept
 
     def _method(self, cls):
         name = "visit_" + cls.__name__
@@ -268,8 +269,8 @@ class NodeTransformer(ast.NodeTransformer):
             method = type(self).generic_visit
         return node if method is None else method(self, node)
 
-    def generic_visit(self, node):  # noqa: C901 (16; the hot loop of every pass, kept inline)
-        visitors = self._visitors
+    def generic_visit(self, node):  # noqa: C901 (the hot loop of every pass, kept inline)
+        visitors = self._visitors  # (values that are not nodes map to None: kept)
         cls = node.__class__
         fields = _NAME_FIELDS.get(cls)  # (contexts and operators: leaves, no visitor)
         if fields is None:
@@ -281,42 +282,65 @@ class NodeTransformer(ast.NodeTransformer):
                 old_value = getattr(node, field, _MISSING)  # a class default, or none
                 if old_value is _MISSING:
                     continue
-            if old_value.__class__ is list:
-                new_values = []
-                for value in old_value:
-                    if isinstance(value, _AST):
-                        method = visitors.get(value.__class__, _MISSING)
-                        if method is _MISSING:
-                            method = self._method(value.__class__)
-                        if method is _PLAIN_NAME:
-                            if value.__dict__.get("annotation") is None:
+            vcls = old_value.__class__
+            if vcls is list:
+                new_values = None  # made at the first change
+                for i, value in enumerate(old_value):
+                    method = visitors.get(value.__class__, _MISSING)
+                    if method is None:
+                        if new_values is not None:
+                            new_values.append(value)
+                        continue
+                    if method is _MISSING:
+                        if not isinstance(value, _AST):
+                            if new_values is not None:
                                 new_values.append(value)
-                                continue
-                            method = type(self).generic_visit
-                        if method is not None:
-                            value = method(self, value)
-                            if value is None:
-                                continue
-                            elif not isinstance(value, _AST):
-                                new_values.extend(value)
-                                continue
-                    new_values.append(value)
-                old_value[:] = new_values
-            elif isinstance(old_value, _AST):
-                method = visitors.get(old_value.__class__, _MISSING)
-                if method is _MISSING:
-                    method = self._method(old_value.__class__)
+                            continue
+                        method = self._method(value.__class__)
+                        if method is None:
+                            if new_values is not None:
+                                new_values.append(value)
+                            continue
+                    if method is _PLAIN_NAME:
+                        if value.__dict__.get("annotation") is None:
+                            if new_values is not None:
+                                new_values.append(value)
+                            continue
+                        method = type(self).generic_visit
+                    new = method(self, value)
+                    if new is value:
+                        if new_values is not None:
+                            new_values.append(value)
+                        continue
+                    if new_values is None:
+                        new_values = old_value[:i]
+                    if new is None:
+                        continue
+                    elif not isinstance(new, _AST):
+                        new_values.extend(new)
+                    else:
+                        new_values.append(new)
+                if new_values is not None:
+                    old_value[:] = new_values
+                continue
+            method = visitors.get(vcls, _MISSING)
+            if method is None:
+                continue
+            if method is _MISSING:
+                if not isinstance(old_value, _AST):
+                    continue
+                method = self._method(vcls)
                 if method is None:
                     continue
-                if method is _PLAIN_NAME:
-                    if old_value.__dict__.get("annotation") is None:
-                        continue
-                    method = type(self).generic_visit
-                new_node = method(self, old_value)
-                if new_node is None:
-                    delattr(node, field)
-                else:
-                    setattr(node, field, new_node)
+            if method is _PLAIN_NAME:
+                if old_value.__dict__.get("annotation") is None:
+                    continue
+                method = type(self).generic_visit
+            new_node = method(self, old_value)
+            if new_node is None:
+                delattr(node, field)
+            elif new_node is not old_value:
+                setattr(node, field, new_node)
         return node
 
 

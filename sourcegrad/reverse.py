@@ -896,6 +896,12 @@ def _loaded(items, skip):
     return out
 
 
+_AST = gast.AST
+_new = gast.AST.__new__  # a node without its constructor (which, called bare, sets nothing)
+_LEAVES = frozenset({str, int, float, type(None), bool})
+_CONTEXTS = frozenset({gast.Load, gast.Store, gast.Del})
+
+
 class Instantiator:
     """Inline one rule template at a call site (see ``rules.registry``)."""
 
@@ -956,13 +962,17 @@ class Instantiator:
                 raise TypeError(f"rule {self.rule.where}: templates may only read "
                                 f"d[{self.rule.result}]")
             return self.rev.dname(self.target)
-        new = cls()
+        new = _new(cls)
         state = new.__dict__
+        expr = self.expr
         for k, v in node.__dict__.items():
-            if isinstance(v, gast.AST):
-                v = self.expr(v)
-            elif v.__class__ is list:
-                v = [self.expr(x) if isinstance(x, gast.AST) else x for x in v]
+            c = v.__class__
+            if c in _LEAVES:
+                pass
+            elif c is list:
+                v = [expr(x) if isinstance(x, _AST) else x for x in v]
+            elif isinstance(v, _AST):
+                v = _new(c) if c in _CONTEXTS else expr(v)
             state[k] = v
         return new
 

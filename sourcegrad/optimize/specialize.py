@@ -34,6 +34,8 @@ class Specializer(NodeTransformer):
         self.ctx = ctx
         self.known = known
         self.shapes = {n: a.shape for n, a in known.items()}
+        self.ints = {n: a.value for n, a in known.items()
+                     if a.kind == "int" and a.value is not None}
         for primal, adj in adjoint_of.items():
             if primal in self.shapes:
                 self.shapes[adj] = self.shapes[primal]
@@ -85,10 +87,9 @@ class Specializer(NodeTransformer):
 
     def visit_Name(self, node):
         # an int the shapes fix (a length, an axis size) is a constant here
-        a = self.known.get(node.id)
-        if isinstance(node.ctx, gast.Load) and a is not None and a.kind == "int" \
-                and a.value is not None:
-            return const(a.value)
+        value = self.ints.get(node.id)
+        if value is not None and isinstance(node.ctx, gast.Load):
+            return const(value)
         return node
 
     def visit_Assign(self, node):
