@@ -902,6 +902,31 @@ _LEAVES = frozenset({str, int, float, type(None), bool})
 _CONTEXTS = frozenset({gast.Load, gast.Store, gast.Del})
 
 
+def _copy_atom(node):
+    """``copy_tree`` of a name or a constant whose attributes are all atoms (strings,
+    numbers, None) but its context: the common argument at a call site."""
+    state = node.__dict__
+    for k, v in state.items():
+        if v.__class__ not in _LEAVES and k != "ctx":
+            return None
+    new = _new(node.__class__)
+    new.__dict__.update(state)
+    ctx = state.get("ctx")
+    if ctx is not None:
+        if ctx.__class__ not in _CONTEXTS or ctx.__dict__:
+            return None
+        new.__dict__["ctx"] = _new(ctx.__class__)
+    return new
+
+
+def _copy_expr(node):
+    if node.__class__ is gast.Name or node.__class__ is gast.Constant:
+        new = _copy_atom(node)
+        if new is not None:
+            return new
+    return copy_tree(node)
+
+
 class Instantiator:
     """Inline one rule template at a call site (see ``rules.registry``)."""
 
@@ -982,7 +1007,7 @@ class Instantiator:
         if n == self.rule.result:
             return name(self.target)
         if n in self.env:
-            return copy_tree(self.env[n])
+            return _copy_expr(self.env[n])
         if n in self.locals:
             return name(self.locals[n])
         obj = self.rule.namespace.get(n, MISSING)

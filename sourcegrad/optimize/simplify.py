@@ -126,6 +126,13 @@ def _scan(node):
     An augmented assignment reads its target too (last in ``loads``).
     """
     loads, stores = [], []
+    if node.__class__ is _NAME and node.annotation is None:  # (a target, mostly)
+        ctx = node.ctx.__class__
+        if ctx is _LOAD:
+            loads.append(node.id)
+        elif ctx is _STORE:
+            stores.append(node.id)
+        return loads, stores
     load, store = loads.append, stores.append
     for n in name_list(node):
         ctx = n.ctx.__class__
@@ -199,8 +206,12 @@ class _Names:
 
     def counts(self, fdef):
         """How often each name is read in ``fdef`` (its signature included)."""
-        of = self.of
-        return Counter(chain(_loads(fdef.args), *[of(st)[0] for st in fdef.body]))
+        memo, of = self._memo, self.of
+        lists = []
+        for st in fdef.body:
+            got = memo.get(id(st))
+            lists.append(got[1] if got is not None and got[0] is st else of(st)[0])
+        return Counter(chain(_loads(fdef.args), *lists))
 
 
 def _bindings(fdef):
@@ -273,11 +284,11 @@ def _dce(fdef, keep_names, names):
                         changed = True
                         drop(s)
                         continue
-                elif _pure(s):
+                elif s.__class__ is _ASSIGN:
                     # a pure statement binds only names (its targets read nothing)
                     own, targets = names.of(s)
                     if all(counts.get(t, 0) - own.count(t) <= 0 and t not in keep_names
-                           for t in targets):
+                           for t in targets) and _pure(s):
                         changed = True
                         for n in own:  # the targets are stores: only the value reads
                             counts[n] -= 1
@@ -558,7 +569,7 @@ def _fresh(value):
     return False
 
 
-def _in_place(fdef, arrays, scatter=None):
+def _in_place(fdef, arrays, scatter=None, names=None):
     """``d = d + e`` becomes ``d += e`` (``d = d - e``: ``d -= e``) where ``d`` owns its array.
 
     ``arrays``: {adjoint: primal} for adjoints known to hold a float array of
@@ -574,7 +585,8 @@ def _in_place(fdef, arrays, scatter=None):
     binders, top, reads = _binders_and_reads(fdef, arrays)
     swap = {}  # id(accumulation) -> its in-place form, for every name: one sweep at the end
     for v in sorted(arrays):
-        accs = _owned_accumulations(v, binders.get(v, ()), top, reads.get(v, ()))
+        accs = _owned_accumulations(v, binders.get(v, ()), top, reads.get(v, ()),
+                                    names or _Names())
         for a in accs:
             swap[id(a)] = _in_place_form(a, v, arrays[v], scatter)
     if swap:
@@ -623,13 +635,13 @@ def _binders_and_reads(fdef, arrays):
     return binders, top, reads
 
 
-def _accumulation(st, v):
+def _accumulation(st, v, names):
     """Whether ``st`` is ``v = v + e`` (or ``v - e``) of the backward sweep."""
     return isinstance(st, gast.Assign) and len(st.targets) == 1 \
         and isinstance(st.targets[0], gast.Name) and st.targets[0].id == v \
         and isinstance(st.value, gast.BinOp) and isinstance(st.value.op, (gast.Add, gast.Sub)) \
         and isinstance(st.value.left, gast.Name) and st.value.left.id == v \
-        and v not in _loads(st.value.right) and not getanno(st, "primal", False)
+        and names.loads(st).count(v) == 1 and not getanno(st, "primal", False)
 
 
 def _harmless(parent, grand):
@@ -640,14 +652,14 @@ def _harmless(parent, grand):
         grand, gast.Call) and grand.func is parent
 
 
-def _owned_accumulations(v, binders, top, reads):
+def _owned_accumulations(v, binders, top, reads, names):
     """The accumulations into ``v`` that may be made in place: none unless ``v`` owns
     its array (see ``_in_place``)."""
     accs = []
     for st in binders:
         if isinstance(st, (gast.AugAssign, gast.For)):
             return []
-        if _accumulation(st, v):
+        if _accumulation(st, v, names):
             accs.append(st)
         elif not (isinstance(st.targets[0], gast.Name) and _fresh(st.value)) \
                 or getanno(st, "pop", None):
@@ -728,6 +740,6 @@ def optimize(fdef, spec=None, protected=(), pure_call=None, arrays=None, owned=N
         for st in touched:  # an operand now: `1.0 * a` inlined into `... * b` folds
             fold.visit(st)
     if arrays:
-        _in_place(fdef, dict(arrays), scatter)
+        _in_place(fdef, dict(arrays), scatter, names)
     fdef.body = _merge_ifs(fdef.body, names)
     return fdef
