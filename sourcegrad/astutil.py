@@ -26,6 +26,7 @@ BINOPS = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mu
 
 _AST = ast.AST
 _NAME = gast.Name
+_CONSTANT = gast.Constant
 _STMT = gast.stmt
 
 
@@ -65,18 +66,22 @@ def _name_fields(cls):
 def name_nodes(node):
     """The ``Name`` nodes ``walk(node)`` yields, in the same order, for less: the
     contexts and operators (``Load``, ``Add``) and the fields holding strings are
-    not visited."""
+    not visited.  (An iterator over ``name_list(node)``.)"""
+    return iter(name_list(node))
+
+
+def nodes(node):
+    """The nodes ``walk(node)`` yields but contexts and operators (``Load``,
+    ``Add``), in the same order, for less: what a search for expressions and
+    statements of some class needs."""
     todo = [node]
     push, push_all = todo.append, todo.extend
     table = _NAME_FIELDS
     for n in todo:
         fields = n.__dict__
         cls = n.__class__
-        if cls is _NAME:
-            annotation = fields.get("annotation")  # a parameter's may hold names
-            if annotation is not None:
-                push(annotation)
-            yield n
+        if cls is _NAME and fields.get("annotation") is None or cls is _CONSTANT:
+            yield n  # (nothing to queue)
             continue
         names = table.get(cls)
         if names is None:
@@ -92,36 +97,53 @@ def name_nodes(node):
                             push(item)
             elif isinstance(v, _AST):
                 push(v)
-
-
-def nodes(node):
-    """The nodes ``walk(node)`` yields but contexts and operators (``Load``,
-    ``Add``), in the same order, for less: what a search for expressions and
-    statements of some class needs."""
-    todo = [node]
-    push, push_all = todo.append, todo.extend
-    table = _NAME_FIELDS
-    for n in todo:
-        fields = n.__dict__
-        names = table.get(n.__class__)
-        if names is None:
-            names = _name_fields(n.__class__)
-        for f in names:
-            v = fields.get(f)
-            if v.__class__ is list:
-                if v and isinstance(v[0], _AST) and None not in v:
-                    push_all(v)
-                else:
-                    for item in v:
-                        if isinstance(item, _AST):
-                            push(item)
-            elif isinstance(v, _AST):
-                push(v)
         yield n
 
 
 def name_list(node):
-    """``list(name_nodes(node))``, without a generator."""
+    """The ``Name`` nodes ``walk(node)`` yields, in the same order, as a list.
+
+    The walk is breadth first, so the names come in the order they are put on
+    its queue: each is listed when its parent is looked at, and names and
+    constants never go on the queue.  (A name with an annotation, a parameter,
+    does go on it, as ``walk`` would visit the annotation: a tree holding one is
+    listed by ``_queued_names``.)"""
+    out = []
+    found = out.append
+    if node.__class__ is _NAME:
+        return _queued_names(node)
+    todo = [node]
+    push = todo.append
+    table = _NAME_FIELDS
+    for n in todo:
+        fields = n.__dict__
+        cls = n.__class__
+        names = table.get(cls)
+        if names is None:
+            names = _name_fields(cls)
+        for f in names:
+            v = fields.get(f)
+            c = v.__class__
+            if c is _NAME:
+                if v.__dict__.get("annotation") is not None:
+                    return _queued_names(node)
+                found(v)
+            elif c is list:
+                for item in v:
+                    c = item.__class__
+                    if c is _NAME:
+                        if item.__dict__.get("annotation") is not None:
+                            return _queued_names(node)
+                        found(item)
+                    elif c is not _CONSTANT and isinstance(item, _AST):
+                        push(item)
+            elif c is not _CONSTANT and isinstance(v, _AST):
+                push(v)
+    return out
+
+
+def _queued_names(node):
+    """``name_list(node)`` for a tree with annotated names: every node queued."""
     todo = [node]
     push, push_all = todo.append, todo.extend
     table = _NAME_FIELDS

@@ -64,7 +64,27 @@ class _Fold(NodeTransformer):
             return self.owned is None or e.id in self.owned
         return isinstance(e, (gast.BinOp, gast.UnaryOp)) or _num(e)
 
+    def child(self, x):
+        """``self.visit(x)``, names and constants (nothing to fold) answered at once."""
+        cls = x.__class__
+        if cls is _CONSTANT or cls is _NAME and x.annotation is None:
+            return x
+        return self.visit(x)
+
     def visit_Assign(self, node):
+        if node.targets[0].__class__ is _NAME and len(node.targets) == 1:
+            primal = getanno(node, "primal", False)
+            if primal:
+                self.identities = False
+            value = self.child(node.value)
+            if value is not node.value:
+                node.value = value
+            target = node.targets[0]
+            if target.annotation is not None:
+                self.visit(target)
+            if primal:
+                self.identities = True
+            return node
         if getanno(node, "primal", False):
             self.identities = False
             self.generic_visit(node)
@@ -74,7 +94,9 @@ class _Fold(NodeTransformer):
 
     def visit_UnaryOp(self, node):
         setanno(node.operand, "operand", True)
-        self.generic_visit(node)
+        operand = self.child(node.operand)
+        if operand is not node.operand:
+            node.operand = operand
         if isinstance(node.op, gast.USub) and _num(node.operand):
             self.changed = True
             return gast.Constant(value=-node.operand.value, kind=None)
@@ -90,9 +112,15 @@ class _Fold(NodeTransformer):
         return node
 
     def visit_BinOp(self, node):
-        setanno(node.left, "operand")
-        setanno(node.right, "operand")
-        self.generic_visit(node)
+        left, right = node.left, node.right
+        setanno(left, "operand")
+        setanno(right, "operand")
+        new = self.child(left)
+        if new is not left:
+            node.left = new
+        new = self.child(right)
+        if new is not right:
+            node.right = new
         left, right, op = node.left, node.right, type(node.op)
         if _num_or_bool(left) and _num_or_bool(right) and op in _FOLD:
             try:
