@@ -146,7 +146,7 @@ class _Analysis:
             if isinstance(s, gast.Assign) and isinstance(s.value, OPAQUE):
                 _refuse_if_varied(s, s.value, self.varied, self.parsed)
             elif isinstance(s, (gast.Assign, gast.Expr)):
-                for n in astutil.nodes(s.value):
+                for n in astutil.node_list(s.value):
                     if isinstance(n, OPAQUE):
                         _refuse_if_varied(s, n, self.varied, self.parsed)
 

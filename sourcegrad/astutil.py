@@ -100,6 +100,35 @@ def nodes(node):
         yield n
 
 
+def node_list(node):
+    """``list(nodes(node))``, without a generator."""
+    todo = [node]
+    push, push_all = todo.append, todo.extend
+    table = _NAME_FIELDS
+    for n in todo:
+        cls = n.__class__
+        if cls is _CONSTANT:
+            continue
+        fields = n.__dict__
+        if cls is _NAME and fields.get("annotation") is None:
+            continue
+        names = table.get(cls)
+        if names is None:
+            names = _name_fields(cls)
+        for f in names:
+            v = fields.get(f)
+            if v.__class__ is list:
+                if v and isinstance(v[0], _AST) and None not in v:
+                    push_all(v)
+                else:
+                    for item in v:
+                        if isinstance(item, _AST):
+                            push(item)
+            elif isinstance(v, _AST):
+                push(v)
+    return todo
+
+
 def name_list(node):
     """The ``Name`` nodes ``walk(node)`` yields, in the same order, as a list.
 

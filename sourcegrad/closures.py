@@ -106,7 +106,7 @@ def bindings(body):
         if isinstance(s, gast.FunctionDef):
             count[s.name] = count.get(s.name, 0) + 1
     for s in body:
-        for n in astutil.nodes(s):
+        for n in astutil.node_list(s):
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                 count[n.id] = count.get(n.id, 0) + 1
     return count

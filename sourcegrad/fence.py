@@ -41,7 +41,7 @@ def fence(parsed) -> None:
     # `if (c := test):` / `elif (c := test):`: normalized to `c = test; if c:` (generated
     # code writes an if/elif chain so)
     tests = set()  # (the walk reaches an if before its test)
-    for node in astutil.nodes(top):
+    for node in astutil.node_list(top):
         if node is top or id(node) in tests:
             continue
         kind = type(node)

@@ -292,7 +292,7 @@ def dict_names(fdef) -> set:
     """Local names that only ever hold dicts: every binding a dict display, a dict
     comprehension or ``dict(...)``."""
     binds = {}
-    for n in astutil.nodes(fdef):
+    for n in astutil.node_list(fdef):
         if isinstance(n, gast.Assign):
             for t in n.targets:
                 for x in astutil.name_nodes(t):
@@ -351,7 +351,7 @@ class InPlaceCheck:
         if not any(isinstance(n, gast.AugAssign)
                    or isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Subscript)
                    or self.list_update(n) or self.may_write(n)
-                   for n in astutil.nodes(fdef)):
+                   for n in astutil.node_list(fdef)):
             return  # nothing is updated in place
         self.index(fdef)
         self.rank = self.ranks(fdef)

@@ -109,7 +109,7 @@ def assigned_names(stmts, lists=False, dicts=()) -> set:
     or lists written into a copy first (``copy_first``)."""
     out = set()
     for s in stmts:
-        for n in astutil.nodes(s):
+        for n in astutil.node_list(s):
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                 out.add(n.id)
             elif lists and isinstance(n, gast.Expr) and isinstance(n.value, gast.Call) \

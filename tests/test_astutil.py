@@ -227,6 +227,8 @@ def test_walk_names_statements():
         assert [id(n) for n in astutil.walk(tree)] == [id(n) for n in expected]
         assert [id(n) for n in astutil.name_nodes(tree)] == \
             [id(n) for n in expected if isinstance(n, gast.Name)]
+        assert [id(n) for n in astutil.node_list(tree)] == \
+            [id(n) for n in astutil.nodes(tree)]
         assert [id(n) for n in astutil.nodes(tree)] == [
             id(n) for n in expected
             if not isinstance(n, (gast.expr_context, gast.operator, gast.unaryop,
