@@ -267,7 +267,9 @@ def _copy_value(x, memo):
     return copy.deepcopy(x, memo)
 
 
-_PLAIN_NAME = object()  # a visitor's entry for Name when it has no visit_Name
+# a visitor's entry for Name when it has no visit_Name (or one with nothing to do):
+# a name is visited only for its annotation (a parameter's)
+PLAIN_NAME = _PLAIN_NAME = object()
 _LEAF_VALUES = (type(None), str, int, float, bool, complex, bytes)
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from sourcegrad import runtime
 from sourcegrad.annotations import setanno
-from sourcegrad.astutil import NodeTransformer, name_nodes
+from sourcegrad.astutil import PLAIN_NAME, NodeTransformer, name_nodes
 from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
 from sourcegrad.rules import numpy_core, registry
@@ -36,6 +36,9 @@ class Specializer(NodeTransformer):
         self.shapes = {n: a.shape for n, a in known.items()}
         self.ints = {n: a.value for n, a in known.items()
                      if a.kind == "int" and a.value is not None}
+        if not self.ints:  # visit_Name has nothing to do: names are not visited
+            self._visitors = dict(type(self)._visitors)
+            self._visitors[gast.Name] = PLAIN_NAME
         for primal, adj in adjoint_of.items():
             if primal in self.shapes:
                 self.shapes[adj] = self.shapes[primal]
