@@ -902,6 +902,22 @@ _LEAVES = frozenset({str, int, float, type(None), bool})
 _CONTEXTS = frozenset({gast.Load, gast.Store, gast.Del})
 
 
+def _plan(node):
+    """``(attribute, kind)`` for each attribute of a template node that holds nodes:
+    kind ``list`` (a list, items that are nodes copied), ``None`` (a context: a new
+    one) or ``"node"``."""
+    plan = []
+    for k, v in node.__dict__.items():
+        c = v.__class__
+        if c in _LEAVES:
+            continue
+        if c is list:
+            plan.append((k, list))
+        elif isinstance(v, _AST):
+            plan.append((k, None if c in _CONTEXTS else "node"))
+    return tuple(plan)
+
+
 def _copy_atom(node):
     """``copy_tree`` of a name or a constant whose attributes are all atoms (strings,
     numbers, None) but its context: the common argument at a call site."""
@@ -933,6 +949,9 @@ class Instantiator:
     def __init__(self, rev, rule, target, env):
         self.rev, self.rule, self.target, self.env = rev, rule, target, env
         self.locals = {}
+        # id(template node) -> which of its attributes hold nodes (``_plan``), kept
+        # with the rule (its template lives as long)
+        self.plans = rule.__dict__.setdefault("_sg_plans", {})
 
     def run(self):
         items = []
@@ -989,16 +1008,19 @@ class Instantiator:
             return self.rev.dname(self.target)
         new = _new(cls)
         state = new.__dict__
+        state.update(node.__dict__)  # then the attributes holding nodes, copied
+        plan = self.plans.get(id(node))
+        if plan is None:
+            plan = self.plans[id(node)] = _plan(node)
         expr = self.expr
-        for k, v in node.__dict__.items():
-            c = v.__class__
-            if c in _LEAVES:
-                pass
-            elif c is list:
-                v = [expr(x) if isinstance(x, _AST) else x for x in v]
-            elif isinstance(v, _AST):
-                v = _new(c) if c in _CONTEXTS else expr(v)
-            state[k] = v
+        for k, kind in plan:
+            v = state[k]
+            if kind is list:
+                state[k] = [expr(x) if isinstance(x, _AST) else x for x in v]
+            elif kind is None:
+                state[k] = _new(v.__class__)
+            else:
+                state[k] = expr(v)
         return new
 
     def name_for(self, node):
