@@ -183,6 +183,7 @@ def _stores(node):
 
 
 _COMPOUND = (gast.If, gast.For, gast.While)
+_BLOCKED = frozenset(_COMPOUND)  # statements holding blocks (a body and an orelse)
 _LOAD, _STORE = gast.Load, gast.Store
 _NAME, _ASSIGN, _AUGASSIGN, _FOR = gast.Name, gast.Assign, gast.AugAssign, gast.For
 _CONSTANT = gast.Constant
@@ -330,16 +331,12 @@ def _dce(fdef, keep_names, names):
     return fdef
 
 
-def _blocks_in(s):
-    """The statement lists nested in ``s``: a branch's or a loop's bodies."""
-    return (s.body, s.orelse) if isinstance(s, (gast.If, gast.For, gast.While)) else ()
-
-
 def _merge_copies(body, names):
     """``a = b`` then ``a = a + e`` (``a`` not read between) -> ``a = b + e``."""
     for s in body:
-        for inner in _blocks_in(s):
-            _merge_copies(inner, names)
+        if s.__class__ in _BLOCKED:
+            for inner in (s.body, s.orelse):
+                _merge_copies(inner, names)
     i = 0
     while i < len(body):
         s = body[i]
@@ -396,8 +393,9 @@ def _copy_propagate(fdef, protected, names, touched=None):
         i = 0
         while i < len(body):
             s = body[i]
-            for inner in _blocks_in(s):
-                changed |= block(inner)
+            if s.__class__ in _BLOCKED:
+                for inner in (s.body, s.orelse):
+                    changed |= block(inner)
             if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
                     and (isinstance(s.value, gast.Name) or _num(s.value)) \
                     and not getanno(s, "pop", None) and not getanno(s, "primal", False):
@@ -489,8 +487,9 @@ def _merge_ifs(body, names):
     """``if t: A`` followed by ``if t: B`` (same test, A binds none of its names) -> one if."""
     out = []
     for s in body:
-        for inner in _blocks_in(s):
-            inner[:] = _merge_ifs(inner, names)
+        if s.__class__ in _BLOCKED:
+            for inner in (s.body, s.orelse):
+                inner[:] = _merge_ifs(inner, names)
         prev = out[-1] if out else None
         if isinstance(s, gast.If) and isinstance(prev, gast.If) and not s.orelse \
                 and not prev.orelse and gast.dump(s.test) == gast.dump(prev.test) \
@@ -531,8 +530,9 @@ def _inline(fdef, pure_call, protected, names, touched=None):
 
     def block(body):
         for s in body:
-            for inner in _blocks_in(s):
-                block(inner)
+            if s.__class__ in _BLOCKED:
+                for inner in (s.body, s.orelse):
+                    block(inner)
         i = 0
         while i < len(body):
             s = body[i]
