@@ -610,7 +610,7 @@ def _in_place(fdef, arrays, scatter=None, names=None):
     last update, in straight-line code.  Adding into the buffer saves one array
     per update (time and peak memory), as a person writes ``dW += ...``.
     """
-    binders, top, reads = _binders_and_reads(fdef, arrays)
+    binders, top, reads = _binders_and_reads(fdef, arrays, names)
     swap = {}  # id(accumulation) -> its in-place form, for every name: one sweep at the end
     for v in sorted(arrays):
         accs = _owned_accumulations(v, binders.get(v, ()), top, reads.get(v, ()),
@@ -622,7 +622,7 @@ def _in_place(fdef, arrays, scatter=None, names=None):
     return fdef
 
 
-def _binders_and_reads(fdef, arrays):
+def _binders_and_reads(fdef, arrays, names=None):
     """One walk gathers what the checks of ``_in_place`` look at: every statement that
     binds a name in ``arrays``, and every read of one with its parent, grandparent
     and top-level statement.  The swaps made for one name neither bind nor read
@@ -657,7 +657,12 @@ def _binders_and_reads(fdef, arrays):
                 elif c is not _CONSTANT and isinstance(x, _AST):
                     visit(x, n, parent, i)
 
+    keys = arrays.keys()
     for i, st in enumerate(fdef.body):
+        if names is not None:  # a statement neither reading nor binding one: nothing
+            loads, stores = names.of(st)
+            if keys.isdisjoint(loads) and keys.isdisjoint(stores):
+                continue
         visit(st, None, None, i)
     visit = None  # (it refers to itself: the cycle would keep the tree from being freed)
     return binders, top, reads
