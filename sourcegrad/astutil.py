@@ -460,8 +460,13 @@ def _convert(node, table):
     if missing:  # the constructor fills some in (3.13)
         new = cls(**state)
         state = new.__dict__
-    if attributes:
-        _copy_attributes(state, node, attributes)
+    for name in attributes:  # (_copy_attributes, inline)
+        value = src.get(name, _MISSING)
+        if value is _MISSING:
+            value = getattr(node, name, _MISSING)  # a class default, or none
+            if value is _MISSING:
+                continue
+        state[name] = value
     if finish is not None:
         finish(new, node, table)
     return new

@@ -121,8 +121,8 @@ class Extractor:
     def refuse(self, node, what, hint=None, detail=None):
         refusals.use(self.parsed, node, what, hint=hint, detail=detail)
 
-    def run(self, fdef):
-        self.count = bindings(fdef.body)
+    def run(self, fdef, count=None):
+        self.count = bindings(fdef.body) if count is None else dict(count)
         self.locals = set(self.count) | {a.id for a in fdef.args.args + fdef.args.posonlyargs
                                          + fdef.args.kwonlyargs}
         fdef.body = self.block(fdef.body)
@@ -499,10 +499,11 @@ def generator_def(parsed, namer, fn, node):
     return helper_def(parsed, namer, fn, node, generator=True)
 
 
-def extract(parsed, namer, fdef):
+def extract(parsed, namer, fdef, count=None):
     """Take the nested functions, lambdas bound to a name and partials out of
-    ``fdef``'s body (in place): {name: Nested}."""
-    return Extractor(parsed, namer).run(fdef)
+    ``fdef``'s body (in place): {name: Nested}.  ``count``: ``bindings(fdef.body)``
+    when the caller has it already (a copy is kept)."""
+    return Extractor(parsed, namer).run(fdef, count)
 
 
 # --- discarded calls ---------------------------------------------------------------

@@ -157,7 +157,7 @@ class Normalizer:
     def run(self, fdef):
         self.bindings = closures.bindings(fdef.body)
         self.dict_names = inplace.dict_names(fdef)  # d[k] = v on these: set_entry, any key
-        self.nested = closures.extract(self.parsed, self.namer, fdef)
+        self.nested = closures.extract(self.parsed, self.namer, fdef, self.bindings)
         params = [a.id for a in fdef.args.args + fdef.args.posonlyargs + fdef.args.kwonlyargs]
         if fdef.args.vararg is not None:
             params.append(fdef.args.vararg.id)
