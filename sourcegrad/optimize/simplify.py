@@ -122,7 +122,8 @@ class _Fold(NodeTransformer):
         if new is not right:
             node.right = new
         left, right, op = node.left, node.right, type(node.op)
-        if _num_or_bool(left) and _num_or_bool(right) and op in _FOLD:
+        lconst, rconst = left.__class__ is _CONSTANT, right.__class__ is _CONSTANT
+        if lconst and rconst and _num_or_bool(left) and _num_or_bool(right) and op in _FOLD:
             try:
                 folded = gast.Constant(value=_FOLD[op](left.value, right.value), kind=None)
                 self.changed = True
@@ -135,6 +136,8 @@ class _Fold(NodeTransformer):
             # d + -e -> d - e (the same number: one operation fewer)
             node.op, node.right = gast.Sub(), right.operand
             self.changed = True
+            return node
+        if not (lconst or rconst):  # (no identity without a number)
             return node
         # an operand of arithmetic may be anything: the result is a new value
         inner = getanno(node, "operand", False)
