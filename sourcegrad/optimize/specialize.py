@@ -95,8 +95,35 @@ class Specializer(NodeTransformer):
             return const(value)
         return node
 
+    def child(self, x):
+        """``self.visit(x)``, a constant (and, when no int is known, a name) answered
+        at once."""
+        cls = x.__class__
+        if cls is gast.Constant:
+            return x
+        if cls is gast.Name and x.annotation is None:
+            return self.visit_Name(x) if self.ints else x
+        return self.visit(x)
+
+    def visit_BinOp(self, node):
+        left, right = node.left, node.right
+        new = self.child(left)
+        if new is not left:
+            node.left = new
+        new = self.child(right)
+        if new is not right:
+            node.right = new
+        return node
+
     def visit_Assign(self, node):
-        self.generic_visit(node)
+        targets = node.targets
+        for i, t in enumerate(targets):
+            new = self.child(t)
+            if new is not t:
+                targets[i] = new
+        value = self.child(node.value)
+        if value is not node.value:
+            node.value = value
         t = node.targets[0]
         if isinstance(t, gast.Name) and t.id not in self.shapes:
             s = self.shape(node.value)
