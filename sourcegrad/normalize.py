@@ -1211,9 +1211,10 @@ class Normalizer:
     def grad_of_closure(self, node):
         """``sg.grad(inner, ...)(args)`` (or ``value_and_grad``), ``inner`` a nested
         function or lambda reading this function's values: ``inner`` lifted into a
-        function of its own (closures.lift), the values it reads passed by keyword,
-        ``sg.grad(inner_lifted, ...)(args, x=x)``, so the gradient of the outer call
-        reaches them too.  None for any other call."""
+        function of its own (closures.lift), the values it reads passed after the
+        arguments, ``sg.grad(inner_lifted, ...)(args, x)`` (by keyword, ``x=x``, when
+        the call names arguments), so the gradient of the outer call reaches them
+        too.  None for any other call."""
         maker = node.func
         grad_fn = self.static_value(maker.func)
         if not (getattr(grad_fn, "__module__", None) == "sourcegrad.api"
@@ -1232,10 +1233,9 @@ class Normalizer:
                         hint="pass every argument in the call, or define it at module level")
         fname = nested.name if nested.name.isidentifier() and nested.name != "lambda" \
             else "inner"
-        lone = closures.Nested(fname, nested.node, nested.fdef, nested.params, group=())
-        lone.group = (lone.name,)
-        lone.fdef = copy_tree(nested.fdef)
-        lone.fdef.name = lone.name
+        lone = closures.Nested(fname, nested.node, copy_tree(nested.fdef), nested.params,
+                               group=(fname,))
+        lone.fdef.name = fname
         # the values it reads passed after the arguments (positionally: forward mode
         # over the outer gradient differentiates positional arguments only) when the
         # call passes exactly the nested function's own positionally
