@@ -12,9 +12,12 @@ the NumPy derivative for that function, saying so.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from llvmlite import ir
 from numba import njit, objmode, types
-from numba.extending import overload
+from numba.extending import intrinsic, overload
 
 _CACHE = True
 
@@ -311,3 +314,178 @@ def _index_adjoint_impl(x, index, dz):
             return out
         return gather
     return None
+
+
+# --------------------------------------------------------------------------
+# exp, tanh, sin and cos of one float, in arithmetic a loop can vectorise
+# --------------------------------------------------------------------------
+# Numba computes np.sin(x_i) in a loop by calling the C library once per element,
+# which keeps the loop scalar.  These compute the same functions with polynomials
+# (the argument reductions and kernels of fdlibm, the C library most libms descend
+# from), branch-free, so LLVM computes 8 elements at once: a fused loop
+# (``dialect.fuse_elementwise``) calls them.  Each is within 1-2 units in the last
+# place of the C library's value over its whole domain (inf, NaN, subnormal results
+# included), except sin and cos of |x| >= TRIG_RANGE, which need a longer
+# reduction: a fused loop checks ``far(x)`` and reruns with the C library then.
+# They are compiled without fast-math (their rounding steps are exact only as
+# written), whatever the loop that inlines them allows itself.
+
+@intrinsic
+def _pow2(typingctx, k):
+    """``2.0 ** k`` for an int64 ``k`` in [-1022, 1023], from its bits."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        bits = builder.shl(builder.add(args[0], ir.Constant(ir.IntType(64), 1023)),
+                           ir.Constant(ir.IntType(64), 52))
+        return builder.bitcast(bits, ir.DoubleType())
+    return sig, codegen
+
+
+_LN2_HI = 6.93147180369123816490e-01  # ln 2, its upper 32 bits (n * _LN2_HI is exact)
+_LN2_LO = 1.90821492927058770002e-10  # ln 2 - _LN2_HI
+_INV_LN2 = 1.44269504088896338700e+00
+_EXP_OVER = 709.782712893384          # exp(x) is inf above
+_EXP_UNDER = -745.1332191019412       # and 0 below
+
+
+@njit(inline="always", cache=_CACHE)
+def _expm1_reduced(r):
+    """``exp(r) - 1`` for |r| <= ln(2)/2: its Taylor series to r**13 (the first term
+    left out is below 2**-56 relative)."""
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    return r + (r * r) * p
+
+
+@njit(inline="always", cache=_CACHE)
+def vexp(x):
+    """``exp(x)``: x = n ln2 + r, exp(x) = 2**n (1 + expm1(r)), 2**n in two factors
+    so that results down to the subnormals round once."""
+    fn = math.floor(x * _INV_LN2 + 0.5)
+    fn = min(max(fn, -1080.0), 1030.0)  # (beyond: inf or 0, chosen below)
+    r = (x - fn * _LN2_HI) - fn * _LN2_LO
+    y = 1.0 + _expm1_reduced(r)
+    n = int(fn)
+    half = n >> 1
+    out = y * _pow2(half) * _pow2(n - half)
+    if x > _EXP_OVER:
+        out = math.inf
+    if x < _EXP_UNDER:
+        out = 0.0
+    if x != x:
+        out = x
+    return out
+
+
+@njit(inline="always", cache=_CACHE)
+def vtanh(x):
+    """``tanh(x) = e / (e + 2)`` with ``e = expm1(2|x|)`` (no cancellation near 0),
+    the sign of ``x``; 1 from |x| = 22.5 on."""
+    u = min(2.0 * abs(x), 50.0)
+    fn = math.floor(u * _INV_LN2 + 0.5)
+    r = (u - fn * _LN2_HI) - fn * _LN2_LO
+    scale = _pow2(int(fn))
+    e = scale * _expm1_reduced(r) + (scale - 1.0)
+    t = e / (e + 2.0)
+    if u >= 45.0:
+        t = 1.0
+    t = math.copysign(t, x)
+    if x != x:
+        t = x
+    return t
+
+
+# pi/2 in three parts of 33 bits and a tail (fdlibm's __ieee754_rem_pio2): n * part is
+# exact for |n| < 2**20, so x - n pi/2 keeps 118 bits for |x| < TRIG_RANGE
+_PIO2_1 = 1.57079632673412561417e+00
+_PIO2_2 = 6.07710050630396597660e-11
+_PIO2_2T = 2.02226624879595063154e-21
+_INV_PIO2 = 6.36619772367581382433e-01
+TRIG_RANGE = 823549.6  # 2**19 pi/2: sin and cos of larger |x| (and of inf) are far
+_S1, _S2, _S3 = -1.66666666666666324348e-01, 8.33333333332248946124e-03, \
+    -1.98412698298579493134e-04
+_S4, _S5, _S6 = 2.75573137070700676789e-06, -2.50507602534068634195e-08, \
+    1.58969099521155010221e-10
+_C1, _C2, _C3 = 4.16666666666666019037e-02, -1.38888888888741095749e-03, \
+    2.48015872894767294178e-05
+_C4, _C5, _C6 = -2.75573143513906633035e-07, 2.08757232129817482790e-09, \
+    -1.13596475577881948265e-11
+
+
+@njit(inline="always", cache=_CACHE)
+def _sin_kernel(x, y):
+    """sin(x + y) for |x + y| <= pi/4, y the tail of x (fdlibm's __kernel_sin)."""
+    z = x * x
+    v = z * x
+    r = _S2 + z * (_S3 + z * (_S4 + z * (_S5 + z * _S6)))
+    return x - ((z * (0.5 * y - v * r) - y) - v * _S1)
+
+
+@njit(inline="always", cache=_CACHE)
+def _cos_kernel(x, y):
+    """cos(x + y) for |x + y| <= pi/4 (fdlibm's __kernel_cos)."""
+    z = x * x
+    r = z * (_C1 + z * (_C2 + z * (_C3 + z * (_C4 + z * (_C5 + z * _C6)))))
+    hz = 0.5 * z
+    w = 1.0 - hz
+    return w + (((1.0 - w) - hz) + (z * r - x * y))
+
+
+@njit(inline="always", cache=_CACHE)
+def _reduce_pio2(x):
+    """``(n mod 4, y0, y1)``: x = n pi/2 + y0 + y1, |y0 + y1| <= pi/4 (x clipped to
+    TRIG_RANGE)."""
+    a = min(max(x, -TRIG_RANGE), TRIG_RANGE)
+    fn = math.floor(a * _INV_PIO2 + 0.5)
+    t = a - fn * _PIO2_1
+    w = fn * _PIO2_2
+    r = t - w
+    w = fn * _PIO2_2T - ((t - r) - w)
+    y0 = r - w
+    y1 = (r - y0) - w
+    return int(fn) & 3, y0, y1
+
+
+@njit(inline="always", cache=_CACHE)
+def vsin(x):
+    """``sin(x)`` for |x| < TRIG_RANGE (and NaN); beyond, see ``far``."""
+    n, y0, y1 = _reduce_pio2(x)
+    s = _sin_kernel(y0, y1)
+    c = _cos_kernel(y0, y1)
+    out = s if (n & 1) == 0 else c
+    if n & 2:
+        out = -out
+    if x != x:
+        out = x
+    return out
+
+
+@njit(inline="always", cache=_CACHE)
+def vcos(x):
+    """``cos(x)`` for |x| < TRIG_RANGE (and NaN); beyond, see ``far``."""
+    n, y0, y1 = _reduce_pio2(x)
+    s = _sin_kernel(y0, y1)
+    c = _cos_kernel(y0, y1)
+    out = c if (n & 1) == 0 else s
+    if (n + 1) & 2:
+        out = -out
+    if x != x:
+        out = x
+    return out
+
+
+@njit(inline="always", cache=_CACHE)
+def far(x):
+    """Whether ``vsin``/``vcos`` of ``x`` needs the C library (|x| >= TRIG_RANGE)."""
+    return abs(x) >= TRIG_RANGE

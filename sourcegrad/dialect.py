@@ -29,6 +29,7 @@ from __future__ import annotations
 import gast
 
 from sourcegrad.astutil import NodeTransformer, copy_tree, name_nodes, statements
+from sourcegrad.reverse import note_stmt
 
 LIB = "_sg_jit"  # the module name the dialect calls its helpers by
 
@@ -414,19 +415,88 @@ def _write_loop(fdef, params, body, ret, outs):
     fdef.body = head + [loop, ret]
 
 
+# the functions a fused loop computes with ``_jitlib``'s vectorisable versions
+_VECTOR_KERNELS = {"exp": "vexp", "tanh": "vtanh", "sin": "vsin", "cos": "vcos"}
+_NEEDS_RANGE = ("vsin", "vcos")  # exact below _jitlib.TRIG_RANGE only
+
+
+def vector_kernels(fdef, exact_name):
+    """In the loop of a fused ``fdef`` (``fuse_elementwise``): ``np.exp(a)``,
+    ``np.tanh(a)``, ``np.sin(a)``, ``np.cos(a)`` become ``_sg_jit.vexp(a)``, ... --
+    polynomials LLVM computes over SIMD lanes, where the C library's functions keep
+    the loop one element at a time.  An argument of sin or cos beyond
+    ``_jitlib.TRIG_RANGE`` sets a flag, ``far``, and the function then returns what
+    ``exact_name`` (the same loop with the C library's functions) computes.
+    Returns whether ``fdef`` calls ``exact_name``."""
+    loop = fdef.body[-2]
+    taken = {n.id for n in name_nodes(fdef)}
+    flag = None
+    body = []
+    updated = {st.target.id for st in loop.body if isinstance(st, gast.AugAssign)}
+    checked = set()  # names checked already (each bound once in the loop)
+    for st in loop.body:
+        checks = []
+        for node in gast.walk(st):
+            if isinstance(node, gast.Call) and _is_np(node.func, *_VECTOR_KERNELS) \
+                    and len(node.args) == 1 and not node.keywords:
+                kernel = _VECTOR_KERNELS[node.func.attr]
+                node.func = _attr(_name(LIB), kernel)
+                arg = node.args[0]
+                if isinstance(arg, gast.Name) and arg.id not in updated:
+                    if arg.id in checked:
+                        continue
+                    checked.add(arg.id)
+                if kernel in _NEEDS_RANGE:
+                    flag = flag or _fresh_name("far", taken)
+                    checks.append(gast.AugAssign(
+                        target=_name(flag, gast.Store()), op=gast.BitOr(),
+                        value=_call(_attr(_name(LIB), "far"), copy_tree(node.args[0]))))
+        body += checks + [st]
+    loop.body = body
+    if flag is None:
+        return False
+    args = [_name(a.id) for a in fdef.args.args]
+    fdef.body[-2:-2] = [gast.Assign(targets=[_name(flag, gast.Store())],
+                                    value=_const(False), type_comment=None)]
+    fdef.body[-1:-1] = [gast.If(test=_name(flag), body=[
+        note_stmt(f"sin or cos of a value beyond {_TRIG_RANGE_TEXT}: "
+                  f"the C library's, in {exact_name}"),
+        gast.Return(value=_call(_name(exact_name), *args))], orelse=[])]
+    return True
+
+
+_TRIG_RANGE_TEXT = "2**19 pi/2"  # (_jitlib.TRIG_RANGE, which imports Numba)
+
+
+def numba_functions(fdef, roles=None, shapes=None):
+    """``fdef`` in the Numba dialect, as a list of definitions: the function, and when
+    its fused loop computes sin or cos with ``_jitlib``'s polynomials, the same loop
+    with the C library's functions, which it calls for arguments beyond their range
+    (``roles``: see the module doc; ``shapes``: the parameters' ``shapes.Abstract``
+    when known, for the fused loop of ``fuse_elementwise``)."""
+    fdef.decorator_list = []
+    body = fdef.body
+    if shapes:
+        fdef = fuse_elementwise(fdef, shapes)
+    defs = [fdef]
+    if fdef.body is not body:
+        taken = {n.id for n in name_nodes(fdef)} | {fdef.name}
+        exact = copy_tree(fdef)
+        exact.name = _fresh_name(fdef.name + "_libm", taken)
+        if vector_kernels(fdef, exact.name):
+            defs.append(exact)
+    # a fused loop computes on floats: NumPy's array kernels have nothing to do there
+    out = []
+    for d in defs:
+        d = _Lower(dict(roles or {}), simd=fdef.body is body).visit(d)
+        out.append(_split_stacks(d))
+    return out
+
+
 def numba_dialect(roles=None, shapes=None):
-    """The pass: ``fdef -> fdef`` in the Numba dialect (``roles``: see the module doc;
-    ``shapes``: the parameters' ``shapes.Abstract`` when known, for the fused loop of
-    ``fuse_elementwise``)."""
-    def lower(fdef):
-        fdef.decorator_list = []
-        body = fdef.body
-        if shapes:
-            fdef = fuse_elementwise(fdef, shapes)
-        # a fused loop computes on floats: NumPy's array kernels have nothing to do there
-        fdef = _Lower(dict(roles or {}), simd=fdef.body is body).visit(fdef)
-        return _split_stacks(fdef)
-    return lower
+    """The pass ``fdef -> fdef`` in the Numba dialect (the first definition of
+    ``numba_functions``)."""
+    return lambda fdef: numba_functions(fdef, roles, shapes)[0]
 
 
-__all__ = ["numba_dialect", "fuse_elementwise", "LIB"]
+__all__ = ["numba_dialect", "numba_functions", "fuse_elementwise", "vector_kernels", "LIB"]

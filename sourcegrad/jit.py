@@ -34,7 +34,7 @@ from sourcegrad.codegen import MISS as _FAST_MISS, fast_path
 from sourcegrad.parse import parse_function
 from sourcegrad.reverse import note_stmt
 from sourcegrad.rules import numpy_core
-from sourcegrad.dialect import LIB, numba_dialect
+from sourcegrad.dialect import LIB, numba_functions
 from sourcegrad.errors import SourcegradError
 
 INSTALL_HINT = "pip install sourcegrad[jit]"
@@ -206,10 +206,13 @@ class _Base:
         header = (f"# {fname}, compiled by sourcegrad.jit with Numba (the Numba dialect "
                   f"of the derivative)\nimport numpy as np\n"
                   f"from sourcegrad import _jitlib as {LIB}\n\n\n")
-        module_text = codegen.module_text([fdef], dialect=numba_dialect(role_names, shapes),
-                                          header=header)
+        defs = numba_functions(fdef, role_names, shapes)
+        module_text = codegen.module_text(defs, header=header)
         module = codegen.load_module(module_text, cache_dir(), fname)
         module.__dict__.update(bindings)
+        for d in defs[1:]:  # what the function calls in its own module (compiled along)
+            setattr(module, d.name, numba.njit(cache=True, **NJIT_OPTIONS)(
+                getattr(module, d.name)))
         dispatcher = numba.njit(cache=True, **NJIT_OPTIONS)(getattr(module, fname))
         c = self._compiled[key] = Compiled(module_text, dispatcher, fallback)
         c.module_file = module.__file__
