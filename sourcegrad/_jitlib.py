@@ -489,3 +489,176 @@ def vcos(x):
 def far(x):
     """Whether ``vsin``/``vcos`` of ``x`` needs the C library (|x| >= TRIG_RANGE)."""
     return abs(x) >= TRIG_RANGE
+
+
+# --------------------------------------------------------------------------
+# what the derivative of a Cell calls (sourcegrad.ops and its rules)
+# --------------------------------------------------------------------------
+
+def seed_like(out):
+    pass
+
+
+@overload(seed_like)
+def _seed_like_impl(out):
+    """The seed of a scalar loss (1.0) or of an array (ones), as ``runtime.seed_like``."""
+    if isinstance(out, (types.Float, types.Integer)):
+        return lambda out: 1.0
+    if isinstance(out, types.Array) and isinstance(out.dtype, types.Float):
+        return lambda out: np.ones(out.shape, out.dtype)
+    return None
+
+
+@njit(cache=_CACHE)
+def matmul(a, b):
+    """``ops.matmul`` of 1-D and 2-D arrays."""
+    return a @ b
+
+
+def matmul_adjoint_a(dz, a, b):
+    pass
+
+
+def matmul_adjoint_b(dz, a, b):
+    pass
+
+
+@overload(matmul_adjoint_a)
+def _matmul_adjoint_a_impl(dz, a, b):
+    """Adjoint of ``a`` in ``a @ b`` (1-D and 2-D operands, as ``runtime``'s)."""
+    if not (isinstance(a, types.Array) and isinstance(b, types.Array)):
+        return None
+    if a.ndim == 2 and b.ndim == 2:
+        return lambda dz, a, b: dz @ np.ascontiguousarray(b.T)
+    if a.ndim == 1 and b.ndim == 2:
+        return lambda dz, a, b: b @ dz
+    if a.ndim == 2 and b.ndim == 1:
+        return lambda dz, a, b: np.outer(dz, b)
+    if a.ndim == 1 and b.ndim == 1:
+        return lambda dz, a, b: dz * b
+    return None
+
+
+@overload(matmul_adjoint_b)
+def _matmul_adjoint_b_impl(dz, a, b):
+    """Adjoint of ``b`` in ``a @ b`` (1-D and 2-D operands, as ``runtime``'s)."""
+    if not (isinstance(a, types.Array) and isinstance(b, types.Array)):
+        return None
+    if a.ndim == 2 and b.ndim == 2:
+        return lambda dz, a, b: np.ascontiguousarray(a.T) @ dz
+    if a.ndim == 1 and b.ndim == 2:
+        return lambda dz, a, b: np.outer(a, dz)
+    if a.ndim == 2 and b.ndim == 1:
+        return lambda dz, a, b: dz @ a
+    if a.ndim == 1 and b.ndim == 1:
+        return lambda dz, a, b: dz * a
+    return None
+
+
+def cast(g, x):
+    pass
+
+
+@overload(cast)
+def _cast_impl(g, x):
+    """``g`` in the float dtype of ``x`` (``rules.ops._cast``)."""
+    if isinstance(x, types.Float):
+        if isinstance(g, types.Array):
+            return lambda g, x: float(np.sum(g))
+        return lambda g, x: float(g)
+    if isinstance(x, types.Array) and isinstance(x.dtype, types.Float) \
+            and isinstance(g, types.Array):
+        if g.dtype == x.dtype:
+            return lambda g, x: g
+        return lambda g, x: g.astype(x.dtype)
+    return None
+
+
+@njit(cache=_CACHE)
+def _bce_elements(input, target, weight, pos_weight):
+    """Unreduced BCE-with-logits loss (``ops._bce_logits_elements``)."""
+    pos = target * np.logaddexp(0.0, -input)
+    if pos_weight is not None:
+        pos = pos * pos_weight
+    loss = pos + (1.0 - target) * np.logaddexp(0.0, input)
+    if weight is not None:
+        loss = loss * weight
+    return loss
+
+
+def bce_with_logits(input, target, weight, pos_weight, reduction):
+    pass
+
+
+@overload(bce_with_logits, prefer_literal=True)
+def _bce_with_logits_impl(input, target, weight, pos_weight, reduction):
+    """``ops.binary_cross_entropy_with_logits`` with a constant reduction."""
+    how = getattr(reduction, "literal_value", None)
+    if how == "mean":
+        return lambda input, target, weight, pos_weight, reduction: \
+            np.sum(_bce_elements(input, target, weight, pos_weight)) / input.size
+    if how == "sum":
+        return lambda input, target, weight, pos_weight, reduction: \
+            np.sum(_bce_elements(input, target, weight, pos_weight))
+    if how == "none":
+        return lambda input, target, weight, pos_weight, reduction: \
+            _bce_elements(input, target, weight, pos_weight)
+    return None
+
+
+def bce_logits_grad_input(dz, input, target, weight, pos_weight, reduction):
+    pass
+
+
+@overload(bce_logits_grad_input, prefer_literal=True)
+def _bce_logits_grad_input_impl(dz, input, target, weight, pos_weight, reduction):
+    """d/dx of the BCE-with-logits loss (``rules.ops._bce_logits_grad_input``)."""
+    how = getattr(reduction, "literal_value", None)
+    if how not in ("mean", "sum", "none") or not isinstance(input, types.Array):
+        return None
+    mean = how == "mean"
+
+    def impl(dz, input, target, weight, pos_weight, reduction):
+        s = sigmoid_where(input)
+        if pos_weight is None:
+            local = target * (s - 1.0) + (1.0 - target) * s
+        else:
+            local = pos_weight * target * (s - 1.0) + (1.0 - target) * s
+        if weight is not None:
+            local = local * weight
+        if mean:
+            return cast(local * (dz / max(input.size, 1)), input)
+        return cast(local * dz, input)
+    return impl
+
+
+def sum_grad_all(dz, a):
+    pass
+
+
+@overload(sum_grad_all)
+def _sum_grad_all_impl(dz, a):
+    """Adjoint of ``np.sum(a)`` (every element): ``dz`` spread over ``a``'s shape, in
+    ``a``'s float dtype (``rules.numpy_core._sum_grad`` with no axis)."""
+    if not isinstance(a, types.Array):
+        return None
+    dtype = a.dtype if isinstance(a.dtype, types.Float) else types.float64
+    if isinstance(dz, types.Array) and dz.ndim == 0:
+        return lambda dz, a: np.full(a.shape, dz[()], dtype)
+    if isinstance(dz, (types.Float, types.Integer)):
+        return lambda dz, a: np.full(a.shape, dz, dtype)
+    return None
+
+
+def array_grad(dz, x):
+    pass
+
+
+@overload(array_grad)
+def _array_grad_impl(dz, x):
+    """Adjoint of ``np.asarray(x)`` for an array ``x``: ``dz`` in its shape."""
+    if isinstance(x, types.Array) and isinstance(dz, types.Array):
+        if isinstance(x.dtype, types.Float) and x.dtype != dz.dtype:
+            return lambda dz, x: np.reshape(np.ascontiguousarray(dz), x.shape).astype(x.dtype)
+        return lambda dz, x: np.reshape(np.ascontiguousarray(dz), x.shape)
+    return None

@@ -309,32 +309,110 @@ def test_a_derivative_with_a_reduction_is_not_fused():
     assert "for i in range(size)" not in text and "_flat" not in text
 
 
-def test_gradient_with_weights_runs_uncompiled_and_says_why():
+def _net_and_loss():
     from sourcegrad import Parameter, Tensor, nn, ops
 
     w = Parameter(Tensor(_rng().standard_normal((4, 2)), sg.float64), name="w")
+    b = Parameter(Tensor(_rng().standard_normal(2), sg.float64), name="b")
 
     class Net(nn.Cell):
         def __init__(self):
             super().__init__()
             self.w = w
+            self.b = b
 
         def construct(self, x):
-            return ops.matmul(x, self.w)
+            return ops.matmul(x, self.w) + self.b
 
     net = Net()
+    loss_fn = nn.BCEWithLogitsLoss()
 
-    def loss(x):
+    def bce(x, y):
+        return loss_fn(net(x), y)
+
+    def squares(x):
         return np.sum(np.asarray(net(x)) ** 2)
 
-    g = sg.value_and_grad(loss, None, weights=net.trainable_params())
-    x = _rng().standard_normal(4)
-    with pytest.warns(sg.JitWarning, match="keyed by Parameter"):
-        got = sg.jit(g)(x)
-    want = g(x)
-    np.testing.assert_allclose(np.asarray(want[1][0]), 2.0 * np.outer(x, x @ np.asarray(w)))
+    return net, loss_fn, bce, squares
+
+
+def codegen_text(text):
+    """``text`` without its comment lines."""
+    return "".join(ln for ln in text.splitlines(True) if not ln.lstrip().startswith("#"))
+
+
+def _same_weights(got, want):
     _same(np.asarray(got[0]), np.asarray(want[0]))
     _same(tuple(np.asarray(v) for v in got[1]), tuple(np.asarray(v) for v in want[1]))
+
+
+def test_gradient_with_weights_is_one_compiled_function():
+    """A Cell's gradient with ``weights=``: its methods inlined, the Parameters passed
+    in as arrays and their gradients returned -- equal to the NumPy derivative, on
+    the first call and on the fast path, and following the Parameters' values."""
+    net, loss_fn, bce, squares = _net_and_loss()
+    x, y = _rng().standard_normal(4), (_rng().random(2) > 0.5) * 1.0
+    for fn, args in ((bce, (x, y)), (squares, (x,))):
+        g = sg.value_and_grad(fn, None, weights=net.trainable_params())
+        j = sg.jit(g)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", sg.JitWarning)
+            for _ in range(3):  # first call, second (builds the fast path), fast path
+                got = j(*args)
+                assert _compiled(j)
+                _same_weights(got, g(*args))
+        text = sg.source(j)
+        assert "net_w" in text and "weight_grads" not in codegen_text(text)
+        assert ".w" not in codegen_text(text)
+        net.w[0, 0] += 0.5  # an update in place is seen
+        _same_weights(j(*args), g(*args))
+        net.w -= 0.5 * net.w  # (still in place)
+        _same_weights(j(*args), g(*args))
+    got = sg.jit(sg.grad(bce, None, weights=net.trainable_params()))(x, y)
+    want = sg.grad(bce, None, weights=net.trainable_params())(x, y)
+    _same(tuple(np.asarray(v) for v in got), tuple(np.asarray(v) for v in want))
+    k = [id(p) for p in net.trainable_params()].index(id(net.b))
+    np.testing.assert_allclose(
+        want[k], numeric_grad(lambda b_: np.mean(np.logaddexp(0.0, x @ np.asarray(net.w) + b_)
+                                                 - y * (x @ np.asarray(net.w) + b_)),
+                              (np.asarray(net.b).copy(),), 0), rtol=1e-6, atol=1e-9)
+
+
+def test_weights_gradient_follows_attributes_taken_as_constants():
+    """An attribute written into the compiled text (the loss's reduction) is checked on
+    every call: changed, the derivative compiles again, with the new result."""
+    net, loss_fn, bce, _ = _net_and_loss()
+    x, y = _rng().standard_normal(4), (_rng().random(2) > 0.5) * 1.0
+    g = sg.value_and_grad(bce, None, weights=net.trainable_params())
+    j = sg.jit(g)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sg.JitWarning)
+        j(x, y)
+        j(x, y)
+        assert "'mean'" in sg.source(j)
+        loss_fn.reduction = "sum"
+        got = j(x, y)
+        assert _compiled(j) and "'sum'" in sg.source(j)
+    _same_weights(got, g(x, y))
+
+
+def test_gradient_of_a_method_runs_uncompiled_and_says_why():
+    from sourcegrad import Parameter, Tensor, nn, ops
+
+    class Net(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.w = Parameter(Tensor(_rng().standard_normal((4, 2)), sg.float64), name="w")
+
+        def construct(self, x):
+            return np.sum(ops.matmul(x, self.w) ** 2)
+
+    net = Net()
+    g = sg.grad(net.construct)
+    x = _rng().standard_normal(4)
+    with pytest.warns(sg.JitWarning, match="gradient of a method"):
+        got = sg.jit(g)(x)
+    _same(got, g(x))
 
 
 def _tanh_layer(x, w):
