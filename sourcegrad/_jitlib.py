@@ -662,3 +662,16 @@ def _array_grad_impl(dz, x):
             return lambda dz, x: np.reshape(np.ascontiguousarray(dz), x.shape).astype(x.dtype)
         return lambda dz, x: np.reshape(np.ascontiguousarray(dz), x.shape)
     return None
+
+
+def bce_sigmoid(input):
+    pass
+
+
+@overload(bce_sigmoid)
+def _bce_sigmoid_impl(input):
+    """The sigmoid the BCE-with-logits adjoint computes: ``1 / (1 + exp(-max(x, -709)))``
+    on float64 arrays, ``ops.sigmoid``'s otherwise."""
+    if isinstance(input, types.Array) and input.dtype == types.float64:
+        return lambda input: 1.0 / (1.0 + np.exp(-np.maximum(input, -709.0)))
+    return lambda input: sigmoid_where(input)

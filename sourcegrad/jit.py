@@ -131,7 +131,8 @@ def _roles():
             id(ops_rules._cast): "cast",
             id(ops.binary_cross_entropy_with_logits): "bce_with_logits",
             id(ops_rules._bce_logits_grad_input): "bce_logits_grad_input",
-            id(numpy_core._sum_grad): "sum_grad", id(numpy_core._array_grad): "array_grad"}
+            id(numpy_core._sum_grad): "sum_grad", id(numpy_core._array_grad): "array_grad",
+            id(getattr(ops_rules, "_bce_sigmoid", _roles)): "bce_sigmoid"}
 
 
 def _dotted(node):
