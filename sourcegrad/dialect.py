@@ -27,6 +27,7 @@ What it does not know stays as it is; Numba then refuses it, and
 from __future__ import annotations
 
 import gast
+import numpy as np
 
 from sourcegrad.astutil import NodeTransformer, copy_tree, name_nodes, statements
 from sourcegrad.reverse import note_stmt
@@ -115,9 +116,9 @@ class _Lower(NodeTransformer):
         if isinstance(f, gast.Name) and f.id in self.roles:
             return self.helper(node, self.roles[f.id])
         if isinstance(f, gast.Attribute) and self.roles:
-            dotted = _dotted(f)
-            if dotted in self.roles:
-                return self.helper(node, self.roles[dotted])
+            name = dotted(f)
+            if name in self.roles:
+                return self.helper(node, self.roles[name])
         return node
 
     def reduction(self, node):
@@ -189,7 +190,7 @@ class _Lower(NodeTransformer):
         return node
 
 
-def _dotted(node):
+def dotted(node):
     """``"ops.matmul"`` for the expression ``ops.matmul``, else None."""
     parts = []
     while isinstance(node, gast.Attribute):
@@ -520,7 +521,8 @@ def numba_dialect(roles=None, shapes=None):
     return lambda fdef: numba_functions(fdef, roles, shapes)[0]
 
 
-__all__ = ["numba_dialect", "numba_functions", "fuse_elementwise", "vector_kernels", "LIB"]
+__all__ = ["numba_dialect", "numba_functions", "fuse_elementwise", "vector_kernels",
+           "flatten_weights", "Unsupported", "dotted", "LIB"]
 
 
 # --------------------------------------------------------------------------
@@ -896,7 +898,6 @@ class _Objects:
 def _is_leaf(value):
     """Whether an attribute's value is passed to compiled code (an array, a number,
     None, a string), not an object whose attributes are read."""
-    import numpy as np
     return isinstance(value, (np.ndarray, float, np.floating) + _LEAF_CONSTANTS)
 
 

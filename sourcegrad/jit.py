@@ -30,12 +30,13 @@ import gast
 import numpy as np
 
 from sourcegrad import codegen, ops, runtime, xp
-from sourcegrad.api import GradFunction
+from sourcegrad.api import GradFunction, _distinct, fix_gradient
 from sourcegrad.codegen import MISS as _FAST_MISS, fast_path
 from sourcegrad.parse import parse_function
 from sourcegrad.reverse import note_stmt
 from sourcegrad.rules import numpy_core
-from sourcegrad.dialect import LIB, Unsupported, flatten_weights, numba_functions
+from sourcegrad.rules import ops as ops_rules
+from sourcegrad.dialect import LIB, Unsupported, dotted, flatten_weights, numba_functions
 from sourcegrad.errors import SourcegradError
 
 INSTALL_HINT = "pip install sourcegrad[jit]"
@@ -119,7 +120,6 @@ def jit(fn, strict: bool = False):
 # --------------------------------------------------------------------------
 
 def _roles():
-    from sourcegrad.rules import ops as ops_rules
     return {id(ops.sigmoid): "sigmoid_where", id(numpy_core._sigmoid): "sigmoid_clip",
             id(runtime.unbroadcast): "unbroadcast",
             id(numpy_core._minmax_grad): "minmax_grad", id(numpy_core._tie): "tie",
@@ -133,18 +133,6 @@ def _roles():
             id(ops_rules._bce_logits_grad_input): "bce_logits_grad_input",
             id(numpy_core._sum_grad): "sum_grad", id(numpy_core._array_grad): "array_grad",
             id(getattr(ops_rules, "_bce_sigmoid", _roles)): "bce_sigmoid"}
-
-
-def _dotted(node):
-    """``"ops.matmul"`` for the expression ``ops.matmul`` (names and attributes), else None."""
-    parts = []
-    while isinstance(node, gast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, gast.Name):
-        return None
-    parts.append(node.id)
-    return ".".join(reversed(parts))
 
 
 class Compiled:
@@ -228,14 +216,14 @@ class _Base:
                 bindings[n] = _for_numba(numba, obj)
         for node in gast.walk(fdef):  # module functions by their dotted name: ops.matmul
             if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute):
-                dotted = _dotted(node.func)
-                if dotted is None:
+                name = dotted(node.func)
+                if name is None:
                     continue
-                obj = scope.get(dotted.split(".")[0], _MISSING)
-                for attr in dotted.split(".")[1:]:
+                obj = scope.get(name.split(".")[0], _MISSING)
+                for attr in name.split(".")[1:]:
                     obj = getattr(obj, attr, _MISSING)
                 if obj is not _MISSING and id(obj) in roles:
-                    role_names[dotted] = roles[id(obj)]
+                    role_names[name] = roles[id(obj)]
         if bindings.get("np", np) is not np:
             return self._fail(key, "", None, "`np` does not name NumPy here", fallback, where)
         header = (f"# {fname}, compiled by sourcegrad.jit with Numba (the Numba dialect "
@@ -600,7 +588,6 @@ def _weights_fast_path(g, d, c, signature):
     (as the last call's): checks, the compiled call, the weight gradients as
     ``GradFunction._finish`` gives them; None for the forms it does not cover
     (gradients of inputs as well, has_aux, return_ids, a sensitivity)."""
-    from sourcegrad.api import _distinct, fix_gradient
     if g.positions is not None or g.has_aux or g.return_ids or g.sens \
             or not all(type(s) is tuple and len(s) == 2 for s in signature):
         return None
@@ -612,17 +599,26 @@ def _weights_fast_path(g, d, c, signature):
              for chain in w.added]
     value, single = g.value, g.single_weight
     ndarray = np.ndarray
+    # every weight gets exactly one returned gradient: they go out as they come
+    plain = sorted(slots) == list(range(len(weights)))
+    order = [slots.index(k) for k in range(len(weights))] if plain else []
 
     def fast(*args):
         for a, (shape, dtype) in zip(args, signature):
             if type(a) is not ndarray or a.shape != shape or a.dtype != dtype:
                 return _FAST_MISS
-        if not d.valid() or w.stale() or g._last is not d:
+        if g._last is not d or not d.valid() or w.stale():
             return _FAST_MISS
         for (obj, get), p in zip(added, targets):
             if get(obj) is not p:
                 return _FAST_MISS
         res, grads = kernel(*args, *w.read())
+        if plain:  # each weight's gradient returned once, by itself: fresh arrays
+            wg = tuple(grads[k] for k in order)
+            if all(type(x) is ndarray and x.dtype == p.dtype and x.shape == p.shape
+                   for x, p in zip(wg, weights)) and len({id(x) for x in wg}) == len(wg):
+                out = wg[0] if single else wg
+                return (res[0], out) if value else out
         acc = [None] * len(weights)
         for k, grad in zip(slots, grads):
             acc[k] = grad if acc[k] is None else acc[k] + grad

@@ -510,3 +510,67 @@ def test_fused_loop_with_vector_kernels_equals_numpy_derivative(special):
         # (central differences of a sum of 3000 terms: good to about 1e-7)
         np.testing.assert_allclose(got, numeric_grad(_trig_chain, (x,), 0), rtol=1e-5,
                                    atol=1e-6)
+
+
+def _helper_cases():
+    """(name, Numba helper call, the NumPy function it stands for, arguments)."""
+    from sourcegrad import _jitlib as L, ops, runtime
+    from sourcegrad.rules import numpy_core, ops as ops_rules
+    r = _rng()
+    a2, b2, dz2 = r.standard_normal((3, 4)), r.standard_normal((4, 5)), r.standard_normal((3, 5))
+    a1, b1 = r.standard_normal(4), r.standard_normal(4)
+    z, t = r.standard_normal((3, 4)) * 3.0, (r.random((3, 4)) > 0.5) * 1.0
+    wt, pw = r.random((3, 4)) + 0.5, r.random((3, 4)) + 0.5
+    cases = [
+        ("matmul 2x2", lambda a, b: L.matmul(a, b), ops.matmul, (a2, b2)),
+        ("matmul 1x2", lambda a, b: L.matmul(a, b), ops.matmul, (a1, b2)),
+        ("adjoint a 2x2", lambda d, a, b: L.matmul_adjoint_a(d, a, b), runtime.matmul_adjoint_a,
+         (dz2, a2, b2)),
+        ("adjoint b 2x2", lambda d, a, b: L.matmul_adjoint_b(d, a, b), runtime.matmul_adjoint_b,
+         (dz2, a2, b2)),
+        ("adjoint a 1x2", lambda d, a, b: L.matmul_adjoint_a(d, a, b), runtime.matmul_adjoint_a,
+         (dz2[0], a1, b2)),
+        ("adjoint b 1x2", lambda d, a, b: L.matmul_adjoint_b(d, a, b), runtime.matmul_adjoint_b,
+         (dz2[0], a1, b2)),
+        ("adjoint a 2x1", lambda d, a, b: L.matmul_adjoint_a(d, a, b), runtime.matmul_adjoint_a,
+         (dz2[:, 0], a2, b1)),
+        ("adjoint b 2x1", lambda d, a, b: L.matmul_adjoint_b(d, a, b), runtime.matmul_adjoint_b,
+         (dz2[:, 0].copy(), a2, b1)),
+        ("adjoint a 1x1", lambda d, a, b: L.matmul_adjoint_a(d, a, b), runtime.matmul_adjoint_a,
+         (0.7, a1, b1)),
+        ("cast to float", lambda g, x: L.cast(g, x), ops_rules._cast, (z, 1.5)),
+        ("cast to float32", lambda g, x: L.cast(g, x), ops_rules._cast, (z, z.astype(np.float32))),
+        ("seed", lambda v: L.seed_like(v), runtime.seed_like, (z,)),
+        ("sum adjoint", lambda d, a: L.sum_grad_all(d, a), numpy_core._sum_grad, (0.3, z)),
+        ("asarray adjoint", lambda d, x: L.array_grad(d, x), numpy_core._array_grad, (t, z)),
+    ]
+    for how, w_, p_ in (("mean", None, None), ("mean", wt, pw), ("sum", wt, None),
+                        ("none", None, pw)):
+        cases.append((f"bce {how} {w_ is None} {p_ is None}",
+                      eval(f"lambda a, b, w, p: _L.bce_with_logits(a, b, w, p, {how!r})",
+                           {"_L": L}),
+                      lambda a, b, w, p, how=how: ops.binary_cross_entropy_with_logits(
+                          a, b, w, p, how), (z, t, w_, p_)))
+        dz = 0.4 if how != "none" else r.standard_normal((3, 4))
+        cases.append((f"bce adjoint {how} {w_ is None} {p_ is None}",
+                      eval("lambda d, a, b, w, p: "
+                           f"_L.bce_logits_grad_input(d, a, b, w, p, {how!r})", {"_L": L}),
+                      lambda d, a, b, w, p, how=how: ops_rules._bce_logits_grad_input(
+                          d, a, b, w, p, how), (dz, z, t, w_, p_)))
+    if hasattr(ops_rules, "_bce_sigmoid"):
+        cases.append(("bce sigmoid", lambda x: L.bce_sigmoid(x), ops_rules._bce_sigmoid,
+                      (z * 300.0,)))
+    return cases
+
+
+def test_cell_helpers_equal_their_numpy_versions():
+    """Each Numba helper a Cell's derivative is compiled with equals the NumPy function
+    it stands for (the seed of an array, a cast, matmul and its adjoints in 1-D and
+    2-D, BCE-with-logits and its adjoint in every reduction, with and without
+    weights)."""
+    from numba import njit
+    for name, helper, numpy_fn, args in _helper_cases():
+        got = njit(helper)(*args)
+        want = numpy_fn(*args)
+        assert np.shape(got) == np.shape(want), name
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=0, err_msg=name)
