@@ -18,6 +18,7 @@ import numpy as np
 from llvmlite import ir
 from numba import njit, objmode, types
 from numba.extending import intrinsic, overload
+from numba.np import numpy_support
 
 _CACHE = True
 
@@ -675,3 +676,43 @@ def _bce_sigmoid_impl(input):
     if isinstance(input, types.Array) and input.dtype == types.float64:
         return lambda input: 1.0 / (1.0 + np.exp(-np.maximum(input, -709.0)))
     return lambda input: sigmoid_where(input)
+
+
+# --------------------------------------------------------------------------
+# products, compiled once per machine (cache=True) rather than into each derivative
+# --------------------------------------------------------------------------
+# Numba compiles np.outer and the matrix product into every function that uses them
+# (seconds for np.outer); a derivative calls these instead, whose machine code
+# comes from Numba's disk cache after the first use on this machine.
+
+@njit(cache=_CACHE)
+def _outer_fill(a, b, out):
+    for i in range(a.shape[0]):
+        ai = a[i]
+        for j in range(b.shape[0]):
+            out[i, j] = ai * b[j]
+    return out
+
+
+def outer(a, b):
+    pass
+
+
+@overload(outer)
+def _outer_impl(a, b):
+    """``np.multiply.outer(a, b)``: shape ``a.shape + b.shape``."""
+    if not (isinstance(a, types.Array) and isinstance(b, types.Array)):
+        if isinstance(a, types.Array) or isinstance(b, types.Array):
+            return lambda a, b: a * b  # (a number times an array)
+        return None
+    dtype = numpy_support.from_dtype(np.result_type(numpy_support.as_dtype(a.dtype),
+                                                    numpy_support.as_dtype(b.dtype)))
+    if a.ndim == 1 and b.ndim == 1:
+        return lambda a, b: _outer_fill(a, b, np.empty((a.shape[0], b.shape[0]), dtype))
+
+    def impl(a, b):
+        flat = _outer_fill(np.ascontiguousarray(a).reshape(a.size),
+                           np.ascontiguousarray(b).reshape(b.size),
+                           np.empty((a.size, b.size), dtype))
+        return flat.reshape(a.shape + b.shape)
+    return impl

@@ -6,8 +6,8 @@ A pass from tree to tree, run by ``codegen.module_text`` just before printing
 * ``a.sum(axis=k, keepdims=True)``, ``np.max(a, axis=k)`` and the other
   reductions over one axis that Numba lacks become ``_sg_jit.sum_keep(a, k)``,
   ``_sg_jit.max_drop(a, k)``, ... (``sourcegrad._jitlib``);
-* ``np.multiply.outer(a, b)`` becomes ``np.outer(a, b)`` reshaped to
-  ``np.shape(a) + np.shape(b)``;
+* ``np.multiply.outer(a, b)`` becomes ``_sg_jit.outer(a, b)`` and ``a @ b``
+  ``_sg_jit.matmul(a, b)`` (compiled once per machine, not into each function);
 * ``np.expand_dims(a, (j, k))`` becomes one ``expand_dims`` per axis;
 * ``for i in reversed(range(...))`` becomes a ``range`` with step -1;
 * the one stack of saved values (``stack.append(h)`` ... ``h = stack.pop()``)
@@ -90,14 +90,10 @@ class _Lower(NodeTransformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         f = node.func
-        # np.multiply.outer(a, b)
+        # np.multiply.outer(a, b): _jitlib's (np.outer compiles for seconds into each function)
         if isinstance(f, gast.Attribute) and f.attr == "outer" and _is_np(f.value, "multiply") \
                 and len(node.args) == 2 and not node.keywords:
-            a, b = node.args
-            outer = _call(_attr(_name("np"), "outer"), a, b)
-            shape = gast.BinOp(left=_call(_attr(_name("np"), "shape"), copy_tree(a)), op=gast.Add(),
-                               right=_call(_attr(_name("np"), "shape"), copy_tree(b)))
-            return _call(_attr(outer, "reshape"), shape)
+            return self.lib("outer", *node.args)
         # np.expand_dims(a, (j, k)): one int axis at a time (ascending, as NumPy places them)
         if _is_np(f, "expand_dims") and len(node.args) == 2 and not node.keywords \
                 and isinstance(node.args[1], gast.Tuple):
@@ -172,6 +168,12 @@ class _Lower(NodeTransformer):
                 return self.lib("sum_grad_all", args[0], args[1])
             return node
         node.func = _attr(_name(LIB), role)
+        return node
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, gast.MatMult):
+            return self.lib("matmul", node.left, node.right)
         return node
 
     def visit_For(self, node):

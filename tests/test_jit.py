@@ -538,6 +538,10 @@ def _helper_cases():
          (dz2[:, 0].copy(), a2, b1)),
         ("adjoint a 1x1", lambda d, a, b: L.matmul_adjoint_a(d, a, b), runtime.matmul_adjoint_a,
          (0.7, a1, b1)),
+        ("outer 1x1", lambda a, b: L.outer(a, b), np.multiply.outer, (a1, b1[:3])),
+        ("outer 2x1", lambda a, b: L.outer(a, b), np.multiply.outer, (a2, b1)),
+        ("outer of ints", lambda a, b: L.outer(a, b), np.multiply.outer, (np.arange(3), b2)),
+        ("outer strided", lambda a, b: L.outer(a, b), np.multiply.outer, (a2.T, b1[::2])),
         ("cast to float", lambda g, x: L.cast(g, x), ops_rules._cast, (z, 1.5)),
         ("cast to float32", lambda g, x: L.cast(g, x), ops_rules._cast, (z, z.astype(np.float32))),
         ("seed", lambda v: L.seed_like(v), runtime.seed_like, (z,)),
@@ -564,10 +568,10 @@ def _helper_cases():
 
 
 def test_cell_helpers_equal_their_numpy_versions():
-    """Each Numba helper a Cell's derivative is compiled with equals the NumPy function
-    it stands for (the seed of an array, a cast, matmul and its adjoints in 1-D and
-    2-D, BCE-with-logits and its adjoint in every reduction, with and without
-    weights)."""
+    """Each Numba helper a derivative is compiled with equals the NumPy function it
+    stands for (np.multiply.outer, the seed of an array, a cast, matmul and its
+    adjoints in 1-D and 2-D, BCE-with-logits and its adjoint in every reduction, with
+    and without weights)."""
     from numba import njit
     for name, helper, numpy_fn, args in _helper_cases():
         got = njit(helper)(*args)
