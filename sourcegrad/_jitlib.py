@@ -245,9 +245,30 @@ def unbroadcast(d, x):
     pass
 
 
+@njit(cache=_CACHE)
+def _unbroadcast_same(d, x):
+    out = d
+    for i in range(x.ndim):
+        if x.shape[i] == 1 and out.shape[i] != 1:
+            out = sum_keep(out, i)
+    if out.shape != x.shape:
+        out = np.broadcast_to(out, x.shape).copy()
+    return out
+
+
+@njit(cache=_CACHE)
+def _unbroadcast_lead(d, x):
+    out = sum_drop(d, 0)
+    for i in range(x.ndim):
+        if x.shape[i] == 1 and out.shape[i] != 1:
+            out = sum_keep(out, i)
+    return out
+
+
 @overload(unbroadcast)
 def _unbroadcast_impl(d, x):
-    """Sum the adjoint ``d`` down to the shape of ``x`` (undo broadcasting)."""
+    """Sum the adjoint ``d`` down to the shape of ``x`` (undo broadcasting); the loops
+    are compiled once per machine (``_unbroadcast_same``), not into each caller."""
     if isinstance(x, (types.Float, types.Integer)):
         if isinstance(d, types.Array):
             return lambda d, x: np.sum(d)
@@ -257,23 +278,9 @@ def _unbroadcast_impl(d, x):
     if not isinstance(d, types.Array):
         return lambda d, x: np.full(x.shape, d)
     if d.ndim == x.ndim:
-        def same(d, x):
-            out = d
-            for i in range(x.ndim):
-                if x.shape[i] == 1 and out.shape[i] != 1:
-                    out = sum_keep(out, i)
-            if out.shape != x.shape:
-                out = np.broadcast_to(out, x.shape).copy()
-            return out
-        return same
+        return lambda d, x: _unbroadcast_same(d, x)
     if d.ndim == x.ndim + 1:
-        def lead(d, x):
-            out = sum_drop(d, 0)
-            for i in range(x.ndim):
-                if x.shape[i] == 1 and out.shape[i] != 1:
-                    out = sum_keep(out, i)
-            return out
-        return lead
+        return lambda d, x: _unbroadcast_lead(d, x)
     return None
 
 
@@ -530,11 +537,11 @@ def _matmul_adjoint_a_impl(dz, a, b):
     if not (isinstance(a, types.Array) and isinstance(b, types.Array)):
         return None
     if a.ndim == 2 and b.ndim == 2:
-        return lambda dz, a, b: dz @ np.ascontiguousarray(b.T)
+        return lambda dz, a, b: matmul(dz, b.T)
     if a.ndim == 1 and b.ndim == 2:
-        return lambda dz, a, b: b @ dz
+        return lambda dz, a, b: matmul(b, dz)
     if a.ndim == 2 and b.ndim == 1:
-        return lambda dz, a, b: np.outer(dz, b)
+        return lambda dz, a, b: outer(dz, b)
     if a.ndim == 1 and b.ndim == 1:
         return lambda dz, a, b: dz * b
     return None
@@ -546,11 +553,11 @@ def _matmul_adjoint_b_impl(dz, a, b):
     if not (isinstance(a, types.Array) and isinstance(b, types.Array)):
         return None
     if a.ndim == 2 and b.ndim == 2:
-        return lambda dz, a, b: np.ascontiguousarray(a.T) @ dz
+        return lambda dz, a, b: matmul(a.T, dz)
     if a.ndim == 1 and b.ndim == 2:
-        return lambda dz, a, b: np.outer(a, dz)
+        return lambda dz, a, b: outer(a, dz)
     if a.ndim == 2 and b.ndim == 1:
-        return lambda dz, a, b: dz @ a
+        return lambda dz, a, b: matmul(dz, a)
     if a.ndim == 1 and b.ndim == 1:
         return lambda dz, a, b: dz * a
     return None
@@ -587,6 +594,11 @@ def _bce_elements(input, target, weight, pos_weight):
     return loss
 
 
+@njit(cache=_CACHE)
+def _bce_sum(input, target, weight, pos_weight):
+    return np.sum(_bce_elements(input, target, weight, pos_weight))
+
+
 def bce_with_logits(input, target, weight, pos_weight, reduction):
     pass
 
@@ -597,10 +609,10 @@ def _bce_with_logits_impl(input, target, weight, pos_weight, reduction):
     how = getattr(reduction, "literal_value", None)
     if how == "mean":
         return lambda input, target, weight, pos_weight, reduction: \
-            np.sum(_bce_elements(input, target, weight, pos_weight)) / input.size
+            _bce_sum(input, target, weight, pos_weight) / input.size
     if how == "sum":
         return lambda input, target, weight, pos_weight, reduction: \
-            np.sum(_bce_elements(input, target, weight, pos_weight))
+            _bce_sum(input, target, weight, pos_weight)
     if how == "none":
         return lambda input, target, weight, pos_weight, reduction: \
             _bce_elements(input, target, weight, pos_weight)
@@ -611,26 +623,30 @@ def bce_logits_grad_input(dz, input, target, weight, pos_weight, reduction):
     pass
 
 
+@njit(cache=_CACHE)
+def _bce_grad(seed, input, target, weight, pos_weight):
+    """The BCE-with-logits adjoint of ``input`` for the adjoint ``seed`` of each element."""
+    s = sigmoid_where(input)
+    if pos_weight is None:
+        local = target * (s - 1.0) + (1.0 - target) * s
+    else:
+        local = pos_weight * target * (s - 1.0) + (1.0 - target) * s
+    if weight is not None:
+        local = local * weight
+    return local * seed
+
+
 @overload(bce_logits_grad_input, prefer_literal=True)
 def _bce_logits_grad_input_impl(dz, input, target, weight, pos_weight, reduction):
     """d/dx of the BCE-with-logits loss (``rules.ops._bce_logits_grad_input``)."""
     how = getattr(reduction, "literal_value", None)
     if how not in ("mean", "sum", "none") or not isinstance(input, types.Array):
         return None
-    mean = how == "mean"
-
-    def impl(dz, input, target, weight, pos_weight, reduction):
-        s = sigmoid_where(input)
-        if pos_weight is None:
-            local = target * (s - 1.0) + (1.0 - target) * s
-        else:
-            local = pos_weight * target * (s - 1.0) + (1.0 - target) * s
-        if weight is not None:
-            local = local * weight
-        if mean:
-            return cast(local * (dz / max(input.size, 1)), input)
-        return cast(local * dz, input)
-    return impl
+    if how == "mean":
+        return lambda dz, input, target, weight, pos_weight, reduction: cast(
+            _bce_grad(dz / max(input.size, 1), input, target, weight, pos_weight), input)
+    return lambda dz, input, target, weight, pos_weight, reduction: cast(
+        _bce_grad(dz, input, target, weight, pos_weight), input)
 
 
 def sum_grad_all(dz, a):

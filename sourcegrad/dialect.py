@@ -567,6 +567,12 @@ def flatten_weights(main, defs, objects, value_of, wanted, acc_name="weight_grad
     taken = {n.id for n in name_nodes(fdef)} | set(defs) | {fdef.name}
     for d in defs.values():
         taken |= {n.id for n in name_nodes(d)}
+    caller = {n.id for n in name_nodes(fdef) if isinstance(n.ctx, (gast.Store, gast.Param))}
+    for d in defs.values():
+        clash = caller & (_loads(d) - _stores(d))
+        if clash:  # a global of a method's derivative that the caller binds itself
+            raise Unsupported(f"`{sorted(clash)[0]}` is a local of the caller and a global "
+                              f"of {d.name}")
     fdef.body = _inline_calls(fdef.body, defs, taken, 0)
     fdef.body = _forward_tuples(fdef.body, fdef)
     flat = _Objects(objects, value_of, wanted, taken, acc_name)
@@ -590,6 +596,14 @@ def flatten_weights(main, defs, objects, value_of, wanted, acc_name="weight_grad
     fdef.args.args += [_name(p, gast.Param()) for p, _ in flat.reads]
     _propagate_copies(fdef)
     return (fdef, flat.reads, flat.constants, [c for _, c in flat.added], flat.decided)
+
+
+def _loads(tree):
+    return {n.id for n in name_nodes(tree) if isinstance(n.ctx, gast.Load)}
+
+
+def _stores(tree):
+    return {n.id for n in name_nodes(tree) if not isinstance(n.ctx, gast.Load)}
 
 
 def _propagate_copies(fdef):
