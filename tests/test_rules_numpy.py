@@ -754,6 +754,10 @@ def _api_fuzz_cases():
         Case(np.cov, A(R(5, 2), R(5)), dict(rowvar=False), id="columns-y"),
         Case(np.block, A(lambda r: [r.standard_normal(2), r.standard_normal(3)]),
              wrt=[(0, 0), (0, 1)], id="1d"),   # nested blocks: test_real_programs.py
+        Case(np.quantile, A(R(7), 0.3), id="scalar"),
+        Case(np.quantile, A(R(4, 5), [0.2, 0.9]), dict(axis=1, keepdims=True), id="axis-keep"),
+        Case(np.percentile, A(R(3, 4), 75.0), dict(axis=0), id="axis"),
+        Case(np.percentile, A(R(2, 3, 4), [10.0, 60.0]), dict(axis=(0, 2)), id="axes"),
         Case(np.resize, A(R(3), (2, 4)), id="repeat"),
         Case(np.resize, A(R(2, 3), (4,)), id="truncate"),
         Case(np.vander, A(R(4)), id="square"),

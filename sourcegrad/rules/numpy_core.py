@@ -1587,6 +1587,68 @@ def _median_grad(dz, a, axis=None, keepdims=False):
     return _like(np.transpose(g, np.argsort(perm)), a)
 
 
+@adjoint(np.quantile)
+def quantile(z, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+             keepdims=False, *, weights=None, interpolation=None):
+    d[a] = _quantile_grad(d[z], a, q, axis, keepdims, method, weights, 1.0, 0)
+    d[q] = _quantile_grad(d[z], a, q, axis, keepdims, method, weights, 1.0, 1)
+
+
+@adjoint(np.percentile)
+def percentile(z, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+               keepdims=False, *, weights=None, interpolation=None):
+    d[a] = _quantile_grad(d[z], a, q, axis, keepdims, method, weights, 100.0, 0)
+    d[q] = _quantile_grad(d[z], a, q, axis, keepdims, method, weights, 100.0, 1)
+
+
+def _quantile_parts(a, q, axis, method, weights, scale):
+    """``(perm, lead, groups, their sort order, lo, hi, frac, qs)`` of
+    ``quantile(a, q / scale, axis)`` by the ``linear`` method: the reduced axes moved
+    last and flattened into groups, each q's value ``s[lo] + frac (s[hi] - s[lo])``
+    of the sorted groups ``s``."""
+    if method != "linear" or weights is not None:
+        raise NotImplementedError("sourcegrad differentiates np.quantile/np.percentile by "
+                                  "method='linear' without weights (derivative rule: "
+                                  "numpy.quantile)")
+    x = _asarray(a)
+    axes = _axes(axis, x.ndim)
+    rest = [i for i in range(x.ndim) if i not in axes]
+    perm = rest + list(axes)
+    lead = [x.shape[i] for i in rest]
+    flat = np.transpose(x, perm).reshape(lead + [-1])
+    n = flat.shape[-1]
+    qs = _asarray(q, dtype=float) / scale
+    v = qs * (n - 1)
+    lo = np.floor(v).astype(np.intp)
+    hi = np.minimum(lo + 1, n - 1)
+    return perm, lead, flat, np.argsort(flat, axis=-1), lo, hi, v - lo, qs
+
+
+def _quantile_grad(dz, a, q, axis, keepdims, method, weights, scale, which):
+    """Adjoint of ``np.quantile`` (``scale`` 1) or ``np.percentile`` (100) for ``a``
+    (0: each q's adjoint split ``1 - frac`` / ``frac`` between the two sorted entries it
+    lies between) or ``q`` (1: ``(n - 1) (s[hi] - s[lo]) / scale``)."""
+    perm, lead, flat, order, lo, hi, frac, qs = _quantile_parts(a, q, axis, method,
+                                                                weights, scale)
+    x, n = _asarray(a), flat.shape[-1]
+    gq = _asarray(dz).reshape((-1,) + np.shape(dz)[qs.ndim:])  # one adjoint per q
+    if which == 1:
+        s = np.take_along_axis(flat, order, axis=-1)
+        out = []
+        for gk, l, h in zip(gq, lo.ravel(), hi.ravel()):
+            gk = np.transpose(_keep(gk, x.ndim, axis, keepdims), perm).reshape(lead)
+            out.append(np.sum(gk * (s[..., h] - s[..., l])) * (n - 1) / scale)
+        return np.reshape(out, qs.shape) if qs.ndim else float(out[0])
+    out = np.zeros(flat.shape, dtype=np.result_type(flat, gq, 1.0))
+    for gk, l, h, f in zip(gq, lo.ravel(), hi.ravel(), frac.ravel()):
+        gk = np.transpose(_keep(gk, x.ndim, axis, keepdims), perm).reshape(lead + [1])
+        for idx, w in ((l, 1.0 - f), (h, f)):
+            at = order[..., idx:idx + 1]
+            np.put_along_axis(out, at, np.take_along_axis(out, at, -1) + w * gk, -1)
+    out = out.reshape(lead + [x.shape[i] for i in _axes(axis, x.ndim)])
+    return _like(np.transpose(out, np.argsort(perm)), a)
+
+
 @adjoint(np.average)
 def average(z, a, axis=None, weights=None, returned=False, *, keepdims=False):
     d[a] = _average_grad(d[z], z, a, axis, weights, returned, keepdims, 0)

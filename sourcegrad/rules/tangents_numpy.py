@@ -2041,6 +2041,52 @@ def ptp(z, a, axis=None, out=None, keepdims=False):
         tminmax(d[a], np.min(a, axis=axis, keepdims=keepdims), a, axis, keepdims)
 
 
+@tangent(np.quantile, constant=("axis", "method", "keepdims", "weights"))
+def quantile(z, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+             keepdims=False, *, weights=None, interpolation=None):
+    d[z] = tquantile(d[a], None, a, q, axis, keepdims, method, weights, 1.0)
+    d[z] = tquantile(None, d[q], a, q, axis, keepdims, method, weights, 1.0)
+
+
+@tangent(np.percentile, constant=("axis", "method", "keepdims", "weights"))
+def percentile(z, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+               keepdims=False, *, weights=None, interpolation=None):
+    d[z] = tquantile(d[a], None, a, q, axis, keepdims, method, weights, 100.0)
+    d[z] = tquantile(None, d[q], a, q, axis, keepdims, method, weights, 100.0)
+
+
+def tquantile(ta, tq, a, q, axis, keepdims, method, weights, scale):
+    """Tangent of ``np.quantile``/``np.percentile`` along ``a`` (``ta``: the same
+    sorted entries of each direction, weighted alike) or ``q`` (``tq``)."""
+    perm, lead, flat, order, lo, hi, frac, qs = _adj._quantile_parts(
+        a, q, axis, method, weights, scale)
+    nd, n = np.ndim(a), flat.shape[-1]
+    reduced = _adj._axes(axis, nd)
+
+    def shaped(v):  # (q..., lead...) as np.quantile shapes its result
+        v = v.reshape(qs.shape + tuple(lead))
+        if keepdims:
+            v = np.expand_dims(v, tuple(qs.ndim + i for i in reduced))
+        return v
+    if ta is not None:
+        rows = []
+        for r in ta:
+            rs = np.take_along_axis(np.transpose(np.asarray(r), perm).reshape(
+                lead + [-1]), order, axis=-1)
+            rows.append(shaped(np.stack([(1.0 - f) * rs[..., lo_] + f * rs[..., hi_]
+                                         for lo_, hi_, f in zip(lo.ravel(), hi.ravel(),
+                                                                frac.ravel())])))
+        return np.stack(rows)
+    s = np.take_along_axis(flat, order, axis=-1)
+    slope = shaped(np.stack([(s[..., h] - s[..., l]) * (n - 1) / scale
+                             for l, h in zip(lo.ravel(), hi.ravel())]))
+    if isinstance(tq, (list, tuple)):  # q a list: one batch of directions per item
+        nb = next(len(t) for t in tq if t is not None)
+        tq = np.stack([np.zeros(nb) if t is None else np.asarray(t) for t in tq], axis=1)
+    tq = np.asarray(tq)
+    return tq.reshape(tq.shape + (1,) * (slope.ndim - qs.ndim)) * slope
+
+
 @tangent(np.median)
 def median(z, a, axis=None, out=None, overwrite_input=False, keepdims=False):
     d[z] = tmedian(d[a], a, axis, keepdims)
