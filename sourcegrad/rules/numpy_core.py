@@ -1635,14 +1635,14 @@ def _quantile_grad(dz, a, q, axis, keepdims, method, weights, scale, which):
     if which == 1:
         s = np.take_along_axis(flat, order, axis=-1)
         out = []
-        for gk, l, h in zip(gq, lo.ravel(), hi.ravel()):
+        for gk, below, above in zip(gq, lo.ravel(), hi.ravel()):
             gk = np.transpose(_keep(gk, x.ndim, axis, keepdims), perm).reshape(lead)
-            out.append(np.sum(gk * (s[..., h] - s[..., l])) * (n - 1) / scale)
+            out.append(np.sum(gk * (s[..., above] - s[..., below])) * (n - 1) / scale)
         return np.reshape(out, qs.shape) if qs.ndim else float(out[0])
     out = np.zeros(flat.shape, dtype=np.result_type(flat, gq, 1.0))
-    for gk, l, h, f in zip(gq, lo.ravel(), hi.ravel(), frac.ravel()):
+    for gk, below, above, f in zip(gq, lo.ravel(), hi.ravel(), frac.ravel()):
         gk = np.transpose(_keep(gk, x.ndim, axis, keepdims), perm).reshape(lead + [1])
-        for idx, w in ((l, 1.0 - f), (h, f)):
+        for idx, w in ((below, 1.0 - f), (above, f)):
             at = order[..., idx:idx + 1]
             np.put_along_axis(out, at, np.take_along_axis(out, at, -1) + w * gk, -1)
     out = out.reshape(lead + [x.shape[i] for i in _axes(axis, x.ndim)])

@@ -2078,8 +2078,8 @@ def tquantile(ta, tq, a, q, axis, keepdims, method, weights, scale):
                                                                 frac.ravel())])))
         return np.stack(rows)
     s = np.take_along_axis(flat, order, axis=-1)
-    slope = shaped(np.stack([(s[..., h] - s[..., l]) * (n - 1) / scale
-                             for l, h in zip(lo.ravel(), hi.ravel())]))
+    slope = shaped(np.stack([(s[..., above] - s[..., below]) * (n - 1) / scale
+                             for below, above in zip(lo.ravel(), hi.ravel())]))
     if isinstance(tq, (list, tuple)):  # q a list: one batch of directions per item
         nb = next(len(t) for t in tq if t is not None)
         tq = np.stack([np.zeros(nb) if t is None else np.asarray(t) for t in tq], axis=1)
