@@ -47,6 +47,7 @@ from sourcegrad.naming import Namer
 from sourcegrad.normalize import name, normalize
 from sourcegrad import optimize
 from sourcegrad.parse import MISSING, parse_function, unwrap
+from sourcegrad.pins import Pin, chain, follow, pin_reads, pinnable
 from sourcegrad.reverse import Reverser
 from sourcegrad import tangents
 from sourcegrad import reverse as reverse_mod
@@ -89,6 +90,9 @@ class Spec:
                              # parameter is the identity basis (tangents.Structure)
     tangent_outputs: tuple = ()  # jvp: the items of a returned tuple whose tangents are
                                  # wanted (the others' are None); () all of them
+    bound: tuple = ()        # ((parameter, pins.Pin), ...): parameters that are that object
+                             # at every call (a Cell known to the caller as ``self``): its
+                             # attributes are read as constants (pins.py)
 
 
 @dataclass
@@ -116,6 +120,10 @@ class Derivative:
             if mode == "is":
                 if value is not expected:
                     return False
+            elif mode == "shape":  # a pinned array (pins.py): same shape and dtype
+                if (getattr(value, "shape", None), getattr(value, "dtype", None)) \
+                        != expected:
+                    return False
             elif type(value) is not expected:
                 return False
         return True
@@ -127,6 +135,7 @@ MUTATING_METHODS = {"pop", "insert", "remove", "sort", "reverse", "fill", "resiz
 
 
 RESULT_DEPTH = 3  # see Context.callee_result
+MAX_BOUND = 16    # see Context.bound_self
 
 
 class Recursive(Exception):
@@ -158,6 +167,36 @@ class Context:
         self._results = {}       # (callee, argument shapes) -> what it returns
         self.result_depth = 0    # how many callee_result inferences this one is inside
         self._own = None         # split mode: the names of the fwd/bwd functions made
+        # parameters bound to one known object (Spec.bound), while not rebound
+        self.constants = {}
+        for pname, pin in spec.bound:
+            obj = pin.get()
+            if obj is not None:
+                self.constants[pname] = obj
+        self.pinned = {}         # id(Attribute node) -> Abstract of a pinned array read
+        self._guard_keys = set()
+
+    def add_guards(self, guards):
+        """Add ``guards`` (each once) to the derivative's."""
+        for g in guards:
+            key = (id(g[0]), g[1], g[2])
+            if key not in self._guard_keys:
+                self._guard_keys.add(key)
+                self.guards.append(g)
+
+    def pinned_root(self, root, attrs=(), guards=None):
+        """The object ``root.a.b`` denotes at every call, or MISSING: ``root`` a
+        parameter bound to a known object (``constants``) or a free name guarded by
+        identity, and each attribute an instance attribute (guarded in ``guards``)."""
+        if root in self.constants:
+            obj = self.constants[root]
+        elif root in self.locals:
+            return MISSING
+        else:
+            obj = self.parsed.resolve(root)
+            if obj is MISSING or not pinnable(obj) or not callable(obj):
+                return MISSING  # (only a callable's global is guarded by identity)
+        return follow(obj, attrs, [] if guards is None else guards)
 
     def own_names(self):
         """Split mode: the names of the ``_fwd``/``_bwd`` functions being made (a call
@@ -215,7 +254,8 @@ class Context:
         if key not in self._results:
             self._results[key] = shapes_mod.TOP  # (a recursive call: unknown)
             try:
-                _, _, tree, ctx = front(fn, Spec(active=(), shapes=tuple(shapes)))
+                _, _, tree, ctx = front(fn, Spec(active=(), shapes=tuple(shapes),
+                                                 bound=self.bound_self(fn, info)))
                 ctx._results = self._results
                 ctx.result_depth = self.result_depth + 1
                 got = shapes_mod.infer(tree, ctx, dict(shapes))
@@ -293,7 +333,33 @@ class Context:
 
     def static(self, node):
         """The object a name or attribute chain of the user's code denotes, if known
-        statically (attributes followed on any object but an array)."""
+        statically (attributes followed on any object but an array; through a
+        parameter bound to a known object too: ``self.sub``, guarded)."""
+        if self.constants:
+            root = node
+            while isinstance(root, gast.Attribute):
+                root = root.value
+            if isinstance(root, gast.Name) and root.id in self.constants:
+                obj = self.constants[root.id]
+                attrs = []
+                while isinstance(node, gast.Attribute):
+                    attrs.append(node.attr)
+                    node = node.value
+                for attr in reversed(attrs):
+                    if isinstance(obj, np.ndarray):
+                        return MISSING
+                    own = getattr(obj, "__dict__", None)
+                    if isinstance(own, dict) and attr in own:
+                        obj = own[attr]
+                        self.add_guards([(own, attr, "is", obj)])
+                        continue
+                    try:
+                        obj = getattr(obj, attr, MISSING)
+                    except Exception:  # a property that raises
+                        return MISSING
+                    if obj is MISSING:
+                        return MISSING
+                return obj
         return self.parsed.denotes(node, self.locals, self.env, objects=True)
 
     def classify(self, value, rev=None):
@@ -335,6 +401,31 @@ class Context:
                 return "unknown", None
         return "dynamic", None
 
+    def bound_self(self, fn, info):
+        """``Spec.bound`` for a call of ``fn`` through ``info``: its ``self`` parameter
+        bound to the object the call passes when that object is known at every call
+        (``model(x)``, ``self.sub(x)``), else ().  A function gets at most
+        MAX_BOUND derivatives bound to different objects (then a general one)."""
+        if info.self_expr is None:
+            return ()
+        c = chain(info.self_expr)
+        if c is None:
+            return ()
+        guards = []
+        obj = self.pinned_root(c[0], c[1], guards)
+        if not pinnable(obj):
+            return ()
+        params = list(inspect.signature(fn, follow_wrapped=False).parameters.values())
+        if not params or params[0].kind not in (params[0].POSITIONAL_ONLY,
+                                                params[0].POSITIONAL_OR_KEYWORD):
+            return ()
+        pin = Pin(obj)
+        objects = {b for spec in derivatives(fn) for _, b in spec.bound}
+        if pin not in objects and len(objects) >= MAX_BOUND:
+            return ()
+        self.add_guards(guards)
+        return ((params[0].name, pin),)
+
     def callee(self, info, value, active_args, active_kw, rev, s):
         fn = info.func
         sig = inspect.signature(fn, follow_wrapped=False)
@@ -357,7 +448,7 @@ class Context:
         spec = Spec(active=tuple(active), mode="split", weights=self.spec.weights,
                     shapes=tuple(known) if nvar < 0 else (), varargs=nvar,
                     complete=self.spec.complete, kwargs=kwnames,
-                    library=self.spec.library)
+                    library=self.spec.library, bound=self.bound_self(fn, info))
         if fn is self.parsed.fn and spec == self.spec:
             # the function calls itself as it is being differentiated: its own fwd/bwd
             # (one Python frame per level, as the function itself takes)
@@ -683,11 +774,16 @@ def front(fn, spec: Spec, trace=_no_trace):
         elif getanno(n, "runtime", None) is not None:
             helpers.append(n)
     ctx = Context(parsed, namer, spec, locals_, mentioned)
+    if ctx.constants:  # a bound parameter the function rebinds is not constant
+        for n in astutil.name_nodes(tree):
+            if isinstance(n.ctx, (gast.Store, gast.Del)):
+                ctx.constants.pop(n.id, None)
     # names of another module's functions inlined (closures): valid while they denote
     # what they denoted
     ctx.guards += list(getanno(tree, "guards", ()))
     for n in helpers:
         n.id = ctx.env_name(n.id, getanno(n, "runtime"))
+    pin_reads(tree, ctx)  # known objects' attributes: constants and known shapes
     return parsed, namer, tree, ctx
 
 

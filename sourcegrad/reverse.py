@@ -593,6 +593,8 @@ class Reverser:
                 self.refuse(s, "*args in a call to a function with a derivative rule",
                             hint="pass the arguments one by one")
         env = template_env(self, s, rule, primal, args, keywords, "derivative rule")
+        if rule.variants:  # reduction='mean', weight=None: the rule for those constants
+            rule = rule.for_constants(env)
         return Instantiator(self, rule, target, env).run()
 
     # -- calls into user code ----------------------------------------------------------

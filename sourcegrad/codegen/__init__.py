@@ -370,6 +370,10 @@ def _guard_checks(guards, env):
         else:
             value = f"H{i}.get({key!r}, _M)" if key in holder else \
                 f"(_B.get({key!r}, _M) if {key!r} not in H{i} else _M)"
+        if mode == "shape":  # a pinned array (pins.py): (shape, dtype)
+            env[f"E{i}"], env[f"F{i}"] = expected
+            out.append(f"{value}.shape == E{i} and {value}.dtype == F{i}")
+            continue
         out.append(f"{value} is E{i}" if mode == "is" else f"type({value}) is E{i}")
     return out
 
