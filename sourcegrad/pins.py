@@ -123,9 +123,12 @@ def _passed_objects(tree, ctx):
         func = ctx.static(node.func)
         if func in (setattr, delattr, object.__setattr__, object.__delattr__):
             return None
-        kind, _ = ctx.classify(node)
+        kind, obj = ctx.classify(node)
         if kind in ("rule", "nondiff", "method"):
             continue
+        if kind == "unknown" and (not callable(obj) or getattr(obj, "__objclass__", None)
+                                  is np.ndarray):
+            continue  # an array's method, or calling None (in a branch pruned below)
         if kind != "user":
             return None
         for a in [node.func] + list(node.args) + [k.value for k in node.keywords]:
@@ -212,8 +215,36 @@ def _propagate(tree, constants):
             return node
 
     Subst().visit(tree)
+    _prune(tree)
     still = {n.id for n in astutil.name_nodes(tree) if isinstance(n.ctx, gast.Load)}
     _drop_assignments(tree, set(once) - still)
+
+
+def _prune(node):
+    """``if <constant>:`` replaced by the branch it takes (``if self.has_bias:``):
+    the other branch may call what the constants rule out (``self.activation`` None)."""
+    for field in ("body", "orelse"):
+        body = getattr(node, field, None)
+        if not isinstance(body, list) or not body or not isinstance(body[0], gast.stmt):
+            continue
+        out = []
+        for s in body:
+            while isinstance(s, gast.If) and isinstance(s.test, gast.Constant):
+                taken = s.body if s.test.value else s.orelse
+                if len(taken) != 1:
+                    out += taken[:-1]
+                    s = taken[-1] if taken else None
+                else:
+                    s = taken[0]
+                if s is None:
+                    break
+            if s is None:
+                continue
+            _prune(s)
+            out.append(s)
+        if not out and field == "body":
+            out = [gast.Pass()]
+        body[:] = out
 
 
 def _drop_assignments(node, names):
