@@ -188,6 +188,7 @@ def pin_reads(tree, ctx):
         else:
             guards.append((own, attrs[-1], "shape", (value.shape, value.dtype)))
             ctx.pinned[id(s.value)] = Abstract("array", value.shape, value.dtype)
+            ctx.pinned_values[id(s.value)] = value
         ctx.add_guards(guards)
     if constants:
         _propagate(tree, constants)

@@ -90,6 +90,8 @@ class Spec:
                              # parameter is the identity basis (tangents.Structure)
     tangent_outputs: tuple = ()  # jvp: the items of a returned tuple whose tangents are
                                  # wanted (the others' are None); () all of them
+    wanted: tuple = ()       # (pins.Pin, ...): the Parameters whose gradients are asked for
+                             # (weights=...), when known; () not known (any Parameter)
     bound: tuple = ()        # ((parameter, pins.Pin), ...): parameters that are that object
                              # at every call (a Cell known to the caller as ``self``): its
                              # attributes are read as constants (pins.py)
@@ -174,6 +176,10 @@ class Context:
             if obj is not None:
                 self.constants[pname] = obj
         self.pinned = {}         # id(Attribute node) -> Abstract of a pinned array read
+        self.pinned_values = {}  # id(Attribute node) -> the array it reads (pins.py)
+        self.wanted = None       # ids of the weights asked for, when known (Spec.wanted)
+        if spec.wanted:
+            self.wanted = {id(p.get()) for p in spec.wanted if p.get() is not None}
         self._guard_keys = set()
 
     def add_guards(self, guards):
@@ -183,6 +189,26 @@ class Context:
             if key not in self._guard_keys:
                 self._guard_keys.add(key)
                 self.guards.append(g)
+
+    def weight_of(self, x):
+        """For activity: whether ``x`` (an object, or the ``Attribute`` node of a pinned
+        read) is a weight asked for -- True/False, or None when not known."""
+        if isinstance(x, gast.AST):
+            if id(x) not in self.pinned_values:
+                return None
+            x = self.pinned_values[id(x)]
+            if not isinstance(x, Parameter):
+                return False  # a plain array: never a weight
+        if self.wanted is None:
+            return None
+        if isinstance(x, (list, tuple)):
+            return any(self.weight_of(o) for o in x)
+        return isinstance(x, Parameter) and id(x) in self.wanted
+
+    def known_weight(self, node):
+        """Whether the ``Attribute`` node ``node`` reads, at every call, a weight whose
+        gradient is asked for (then no test of ``wants`` is needed)."""
+        return self.wanted is not None and self.weight_of(node) is True
 
     def pinned_root(self, root, attrs=(), guards=None):
         """The object ``root.a.b`` denotes at every call, or MISSING: ``root`` a
@@ -448,7 +474,8 @@ class Context:
         spec = Spec(active=tuple(active), mode="split", weights=self.spec.weights,
                     shapes=tuple(known) if nvar < 0 else (), varargs=nvar,
                     complete=self.spec.complete, kwargs=kwnames,
-                    library=self.spec.library, bound=self.bound_self(fn, info))
+                    library=self.spec.library, bound=self.bound_self(fn, info),
+                    wanted=self.spec.wanted)
         if fn is self.parsed.fn and spec == self.spec:
             # the function calls itself as it is being differentiated: its own fwd/bwd
             # (one Python frame per level, as the function itself takes)
@@ -798,7 +825,7 @@ def build(fn, spec: Spec, trace=None) -> Derivative:
     ret = tree.body[-1]
     seeds = seeded_outputs(ret.value, spec, parsed, tree)
     act = analyse(tree, parsed, spec.active, seeds, spec.weights,  # 4. activity
-                  lambda call_, rev=None: ctx.classify(call_), ctx.locals)
+                  lambda call_, rev=None: ctx.classify(call_), ctx.locals, ctx.weight_of)
     trace("activity", lambda: _show_activity(tree, act))
     ctx.shapes = shapes_mod.infer(tree, ctx, dict(spec.shapes))  #    shapes, if known
     rev = Reverser(tree, parsed, namer, act, ctx)                # 5. reverse

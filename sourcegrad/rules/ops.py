@@ -154,6 +154,18 @@ def _tensor_grad(dz, data):
 # --------------------------------------------------------------------------
 # helpers: losses
 # --------------------------------------------------------------------------
+def _bce_sigmoid(input):
+    """``ops.sigmoid(input)``; for a float64 array in four NumPy calls (exp(-x) is
+    finite above x = -709, and 1 / (1 + exp(709)) is the sigmoid there to within
+    the smallest normal float)."""
+    if type(input) is np.ndarray and input.dtype == np.float64:
+        return 1.0 / (1.0 + np.exp(-np.maximum(input, -709.0)))
+    return ops.sigmoid(input)
+
+
+elementwise(_bce_sigmoid)
+
+
 @loss_seed
 def _bce_logits_seed(dz, input, reduction):
     if reduction == "mean" and isinstance(input, np.ndarray):
@@ -483,7 +495,7 @@ def binary_cross_entropy_with_logits_unweighted(z, input, target, weight=None,
                                                 pos_weight=None, reduction="mean"):
     # (the rule above with weight = pos_weight = 1: t * (s - 1) + (1 - t) * s is s - t,
     # and softplus(-x) - softplus(x) is -x)
-    d[input] = _cast((ops.sigmoid(input) - target) * _bce_logits_seed(d[z], input, reduction),
+    d[input] = _cast((_bce_sigmoid(input) - target) * _bce_logits_seed(d[z], input, reduction),
                      input)
     d[target] = _cast(-input * _bce_logits_seed(d[z], input, reduction), target)
 
