@@ -194,17 +194,36 @@ def pin_reads(tree, ctx):
         _propagate(tree, constants)
 
 
+_COMPARE = {gast.Is: lambda a, b: a is b, gast.IsNot: lambda a, b: a is not b,
+            gast.Eq: lambda a, b: a == b, gast.NotEq: lambda a, b: a != b}
+
+
+def _fold(node):
+    """The value of ``node`` when it is a test of constants (``None is not None``,
+    ``'mean' == 'sum'``, ``not True``), else MISSING."""
+    if isinstance(node, gast.Constant):
+        return node.value
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.Not):
+        v = _fold(node.operand)
+        return MISSING if v is MISSING else not v
+    if isinstance(node, gast.Compare) and len(node.ops) == 1 \
+            and type(node.ops[0]) in _COMPARE:
+        a, b = _fold(node.left), _fold(node.comparators[0])
+        if a is MISSING or b is MISSING:
+            return MISSING
+        return _COMPARE[type(node.ops[0])](a, b)
+    return MISSING
+
+
 def _propagate(tree, constants):
     """Write the pinned constants into the statements that read them, for the names
-    bound once (``self_reduction = 'mean'`` then ``f(x, self_reduction)``), and drop
-    the assignments no longer read."""
+    bound once (``self_reduction = 'mean'`` then ``f(x, self_reduction)``), tests of
+    them too (``self.act is not None``), and drop the assignments no longer read."""
     stores = {}
     for n in astutil.name_nodes(tree):
         if not isinstance(n.ctx, gast.Load):
             stores[n.id] = stores.get(n.id, 0) + 1
     once = {k: v for k, v in constants.items() if stores.get(k) == 1}
-    if not once:
-        return
 
     class Subst(astutil.NodeTransformer):
         def visit_Return(self, node):
@@ -215,7 +234,20 @@ def _propagate(tree, constants):
                 return const(once[node.id])
             return node
 
-    Subst().visit(tree)
+    done = set()
+    while set(once) - done:
+        done = set(once)
+        Subst().visit(tree)
+        for s in astutil.walk(tree):  # tests of the constants now constants themselves
+            if isinstance(s, gast.Assign) and len(s.targets) == 1 \
+                    and isinstance(s.targets[0], gast.Name) and stores.get(s.targets[0].id) == 1 \
+                    and not isinstance(s.value, gast.Constant):
+                v = _fold(s.value)
+                if v is not MISSING and type(v) in _CONSTANT_TYPES:
+                    s.value = const(v)
+                    once[s.targets[0].id] = v
+    if not once:
+        return
     _prune(tree)
     still = {n.id for n in astutil.name_nodes(tree) if isinstance(n.ctx, gast.Load)}
     _drop_assignments(tree, set(once) - still)

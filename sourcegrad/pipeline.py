@@ -446,7 +446,10 @@ class Context:
                                                 params[0].POSITIONAL_OR_KEYWORD):
             return ()
         pin = Pin(obj)
-        objects = {b for spec in derivatives(fn) for _, b in spec.bound}
+        per_fn = derivatives(fn)
+        for spec in [s for s in per_fn if any(b.get() is None for _, b in s.bound)]:
+            del per_fn[spec]  # specialised on an object since freed
+        objects = {b for spec in per_fn for _, b in spec.bound}
         if pin not in objects and len(objects) >= MAX_BOUND:
             return ()
         self.add_guards(guards)
