@@ -48,10 +48,11 @@ class Pin:
     Pin of the same object while it lives; held weakly when it can be, so the
     cache of derivatives does not keep a Cell alive."""
 
-    __slots__ = ("_ref", "_id")
+    __slots__ = ("_ref", "_id", "label")
 
-    def __init__(self, obj):
+    def __init__(self, obj, label=""):
         self._id = id(obj)
+        self.label = label  # how the caller named it (model, hidden): for names only
         try:
             self._ref = weakref.ref(obj)
         except TypeError:

@@ -137,7 +137,6 @@ MUTATING_METHODS = {"pop", "insert", "remove", "sort", "reverse", "fill", "resiz
 
 
 RESULT_DEPTH = 3  # see Context.callee_result
-MAX_BOUND = 16    # see Context.bound_self
 
 
 class Recursive(Exception):
@@ -181,6 +180,19 @@ class Context:
         if spec.wanted:
             self.wanted = {id(p.get()) for p in spec.wanted if p.get() is not None}
         self._guard_keys = set()
+
+    def base_name(self):
+        """The base of the derivative's function names: the function's qualified name,
+        with the name the caller gave the object it is specialised on: ``Dense_hidden``
+        and ``Dense_out`` for the ``construct`` of two Dense layers ``self.hidden`` and
+        ``self.out``, ``Model_helper_model`` for ``model.helper(x)``."""
+        base = qualified_name(self.parsed.fn)
+        labels = [pin.label for _, pin in self.spec.bound if pin.label not in ("", "self")]
+        if not labels:
+            return base
+        if self.parsed.fn.__name__ in ("construct", "__call__"):
+            base = base[:-len(self.parsed.fn.__name__)].rstrip("_") or base
+        return "_".join([base] + labels)
 
     def add_guards(self, guards):
         """Add ``guards`` (each once) to the derivative's."""
@@ -228,7 +240,7 @@ class Context:
         """Split mode: the names of the ``_fwd``/``_bwd`` functions being made (a call
         of the function to itself calls them directly)."""
         if self._own is None:
-            base = qualified_name(self.parsed.fn)
+            base = self.base_name()
             self._own = (self.namer.fresh(base + "_fwd"), self.namer.fresh(base + "_bwd"))
         return self._own
 
@@ -430,8 +442,8 @@ class Context:
     def bound_self(self, fn, info):
         """``Spec.bound`` for a call of ``fn`` through ``info``: its ``self`` parameter
         bound to the object the call passes when that object is known at every call
-        (``model(x)``, ``self.sub(x)``), else ().  A function gets at most
-        MAX_BOUND derivatives bound to different objects (then a general one)."""
+        (``model(x)``, ``self.sub(x)``), else ().  Such derivatives are kept on the
+        object (``derivatives``), freed with it."""
         if info.self_expr is None:
             return ()
         c = chain(info.self_expr)
@@ -445,13 +457,9 @@ class Context:
         if not params or params[0].kind not in (params[0].POSITIONAL_ONLY,
                                                 params[0].POSITIONAL_OR_KEYWORD):
             return ()
-        pin = Pin(obj)
-        per_fn = derivatives(fn)
-        for spec in [s for s in per_fn if any(b.get() is None for _, b in s.bound)]:
-            del per_fn[spec]  # specialised on an object since freed
-        objects = {b for spec in per_fn for _, b in spec.bound}
-        if pin not in objects and len(objects) >= MAX_BOUND:
-            return ()
+        label = info.self_expr.attr if isinstance(info.self_expr, gast.Attribute) \
+            else info.self_expr.id
+        pin = Pin(obj, label.strip("_"))
         self.add_guards(guards)
         return ((params[0].name, pin),)
 
@@ -632,8 +640,13 @@ class _NeedFirst(BaseException):
         self.fn, self.spec = fn, spec
 
 
-def derivatives(fn) -> dict:
-    """``fn``'s cached derivatives, by Spec."""
+def derivatives(fn, spec: Spec = None) -> dict:
+    """``fn``'s cached derivatives, by Spec; those specialised on an object
+    (``spec.bound``: a Cell's ``construct`` for that Cell) are kept on the object."""
+    if spec is not None and spec.bound:
+        obj = spec.bound[0][1].get()
+        if obj is not None:
+            return memo.cache(obj, "derivatives").setdefault(fn, {})
     return memo.cache(fn, "derivatives")
 
 
@@ -641,7 +654,7 @@ def derive(fn, spec: Spec) -> Derivative:
     """The derivative of ``fn`` for ``spec``, from the cache when still valid."""
     fn = unwrap(fn)
     with _lock:
-        per_fn = derivatives(fn)
+        per_fn = derivatives(fn, spec)
         d = per_fn.get(spec)
         if d is not None and d.valid():
             return d
@@ -730,7 +743,7 @@ def _build(key):
         _nested[0] -= 1
         if collecting:
             gc.enable()
-    derivatives(fn)[spec] = d
+    derivatives(fn, spec)[spec] = d
     return d
 
 
@@ -840,7 +853,7 @@ def build(fn, spec: Spec, trace=None) -> Derivative:
     trace("assemble", lambda: optimize.show_functions(functions))
     functions = optimize.functions(functions, spec, ctx, rev, trace)  # 8. optimize: functions
     trace("optimize", lambda: optimize.show_functions(functions))
-    base = qualified_name(fn)
+    base = ctx.base_name()
     names = [f.name for f in functions]
     env = ctx.env
     if spec.library.startswith("namespace:"):
