@@ -34,8 +34,9 @@ import weakref
 import gast
 import numpy as np
 
-from sourcegrad import astutil
-from sourcegrad.normalize import const
+from sourcegrad import astutil, runtime
+from sourcegrad.annotations import getanno
+from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
 from sourcegrad.shapes import Abstract
 
@@ -158,6 +159,7 @@ def pin_reads(tree, ctx):
         return
     changed = None
     constants = {}
+    subclassed = []  # the reads of Parameters (pinned ndarray subclasses)
     for s in reads:
         c = chain(s.value)
         if c is None or not c[1]:
@@ -190,9 +192,57 @@ def pin_reads(tree, ctx):
             guards.append((own, attrs[-1], "shape", (value.shape, value.dtype)))
             ctx.pinned[id(s.value)] = Abstract("array", value.shape, value.dtype)
             ctx.pinned_values[id(s.value)] = value
+            if type(value) is not np.ndarray and ctx.spec.library == "numpy":
+                subclassed.append(s)
         ctx.add_guards(guards)
     if constants:
         _propagate(tree, constants)
+    if subclassed:
+        _compute_with_plain(tree, subclassed, ctx)
+
+
+def _compute_with_plain(tree, reads, ctx):
+    """After ``self_w = self.w`` of a Parameter (an ndarray subclass), ``self_w_array =
+    plain(self_w)``, and the function computes with that: NumPy is faster on a
+    plain array, and ``self_w`` stays the Parameter its gradient goes to."""
+    stores = {}
+    for n in astutil.name_nodes(tree):
+        if not isinstance(n.ctx, gast.Load):
+            stores[n.id] = stores.get(n.id, 0) + 1
+    renamed, after = {}, {}
+    helper = ctx.env_name("plain", runtime.plain)
+    for s in reads:
+        t = s.targets[0].id
+        if stores.get(t) != 1:
+            continue
+        renamed[t] = ctx.namer.fresh(t + "_array")
+        after[id(s)] = assign(renamed[t], gast.Call(func=name(helper), args=[name(t)],
+                                                    keywords=[]), getanno(s, "origin"))
+    if not renamed:
+        return
+
+    class Rename(astutil.NodeTransformer):
+        def visit_Name(self, node):
+            if isinstance(node.ctx, gast.Load) and node.id in renamed:
+                return name(renamed[node.id])
+            return node
+
+    Rename().visit(tree)
+    _insert_after(tree, after)
+
+
+def _insert_after(node, after):
+    for field in ("body", "orelse"):
+        body = getattr(node, field, None)
+        if not isinstance(body, list) or not body or not isinstance(body[0], gast.stmt):
+            continue
+        out = []
+        for s in body:
+            _insert_after(s, after)
+            out.append(s)
+            if id(s) in after:
+                out.append(after[id(s)])
+        body[:] = out
 
 
 _COMPARE = {gast.Is: lambda a, b: a is b, gast.IsNot: lambda a, b: a is not b,

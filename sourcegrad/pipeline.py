@@ -59,7 +59,8 @@ from sourcegrad.annotations import getanno, setanno
 # what the optimizer may move: functions that only compute a value
 _PURE_RUNTIME = {runtime.unbroadcast, runtime.zeros_like, runtime.matmul_adjoint_a,
                  runtime.matmul_adjoint_b, runtime.seed_like, runtime.seed_first,
-                 runtime.add_adjoints, runtime.item_adjoint, runtime.fill_zeros}
+                 runtime.add_adjoints, runtime.item_adjoint, runtime.fill_zeros,
+                 runtime.plain}
 _PURE_METHODS = {"sum", "reshape"}
 _NUMPY_EFFECTS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis",
                   "seterr", "errstate", "printoptions", "show_config", "info",
