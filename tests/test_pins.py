@@ -340,3 +340,17 @@ def test_cells_made_and_dropped_do_not_pile_up():
     g = sg.value_and_grad(forward_fn, None, model.trainable_params())
     g(x, y)
     assert "wants(" not in sg.source(g)
+
+
+def test_forward_mode_reads_a_known_cells_parameters():
+    rng = np.random.default_rng(7)
+    model, _, x, _ = _setup()
+
+    def f(x):
+        return ops.tanh(ops.matmul(x, model.w) + model.b)
+
+    jac = sg.jacfwd(f)
+    x1 = rng.standard_normal(4)
+    got = jac(x1)
+    want = np.stack([numeric_grad(lambda v: f(v)[i], (x1,), 0) for i in range(3)])
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-8)
