@@ -134,8 +134,11 @@ def _xp_functions(xp) -> dict[str, Callable]:
             x = a * x + 0.1 * xp.sin(x)
         return x
 
+    def bce(z, y):
+        return xp.mean(xp.maximum(z, 0) - z * y + xp.log1p(xp.exp(-xp.abs(z))))
+
     return {"tutorial": tutorial, "logreg": logreg, "mlp": mlp, "rnn": rnn,
-            "elementwise": elementwise, "float_loop": float_loop}
+            "elementwise": elementwise, "float_loop": float_loop, "bce": bce}
 
 
 def _torch_functions(torch) -> dict[str, Callable]:
@@ -172,8 +175,12 @@ def _torch_functions(torch) -> dict[str, Callable]:
             x = a * x + 0.1 * torch.sin(x)
         return x
 
+    def bce(z, y):
+        return torch.mean(torch.maximum(z, torch.zeros_like(z)) - z * y
+                          + torch.log1p(torch.exp(-torch.abs(z))))
+
     return {"tutorial": tutorial, "logreg": logreg, "mlp": mlp, "rnn": rnn,
-            "elementwise": elementwise, "float_loop": float_loop}
+            "elementwise": elementwise, "float_loop": float_loop, "bce": bce}
 
 
 class _Unavailable(Exception):
@@ -757,7 +764,7 @@ def geometric_means(rows: list[Row]) -> dict[str, dict[str, Any]]:
             "ratio": math.exp(sum(map(math.log, ratios)) / len(ratios))
             if ratios else None,
             # Out of all six, so a partial run (--only) says it is partial.
-            "n": len(ratios), "of": len(WORKLOADS)}
+            "n": len(ratios), "of": sum(w.in_geomean for w in WORKLOADS.values())}
     return means
 
 
@@ -792,8 +799,10 @@ def targets(rows: list[Row], fresh_first_calls: dict | None = None) -> list[dict
     full = sg_mean["ratio"] if sg_mean["n"] == sg_mean["of"] else None
     add("geometric mean <= 1.2x hand-written", full,
         full is not None and full <= 1.2, f"{full or 0:.2f}x")
+    # every workload, the extras (the written-out BCE, the Cell) included
     ratios = [by_name[n].ratio(SOURCEGRAD) if n in by_name else None
-              for n in WORKLOADS]
+              for n in WORKLOADS] + [r.ratio(SOURCEGRAD) for r in rows
+                                     if r.workload.name not in WORKLOADS]
     worst = None if None in ratios else max(ratios)
     add("no workload above 1.5x", worst, worst is not None and worst <= 1.5,
         f"worst {worst or 0:.2f}x")

@@ -352,6 +352,29 @@ def cell_workload():
     )
 
 
+# --------------------------------------------------------------------------
+# (h) Binary cross-entropy on logits, written out stably in NumPy, 5x3.
+# --------------------------------------------------------------------------
+
+def stable_bce(z, y):
+    """Mean BCE on logits as users write it to avoid overflow (no logaddexp)."""
+    return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+
+
+def stable_bce_inputs(small=False):
+    """z ~ N(0,1) (5,3) (no exact zeros: maximum's kink), y in {0, 1}."""
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((5, 3))
+    y = (rng.random((5, 3)) > 0.5).astype(np.float64)
+    return z, y
+
+
+def stable_bce_hand_grad(z, y):
+    """Term by term, with the forward function's primitives (no sigmoid)."""
+    e = np.exp(-np.abs(z))
+    return (((z > 0) - y - np.sign(z) * e / (1.0 + e)) / z.size,)
+
+
 WORKLOADS: dict[str, Workload] = {
     wl.name: wl
     for wl in (
@@ -371,6 +394,9 @@ WORKLOADS: dict[str, Workload] = {
         Workload("float_loop", "Python-float loop, 100 steps",
                  float_loop, float_loop_inputs, (0, 1),
                  float_loop_hand_grad),
+        Workload("bce", "stable BCE written out (5x3)",
+                 stable_bce, stable_bce_inputs, (0,), stable_bce_hand_grad,
+                 in_geomean=False),
     )
 }
 """The six issue-5 workloads, by name, in table order."""

@@ -279,6 +279,12 @@ def tie(x1, x2, z):
     return np.where(x1 == z, np.where(x1 == x2, 0.5, 1.0), 0.0)
 
 
+@njit(cache=_CACHE)
+def above(x1, x2):
+    """Weight of ``x1`` in ``maximum(x1, x2)``: 1 where it is larger, 0.5 on a tie."""
+    return np.where(x1 == x2, 0.5, np.where(x1 > x2, 1.0, 0.0))
+
+
 def index_adjoint(x, index, dz):
     pass
 

@@ -235,6 +235,8 @@ def _operands(v):
 
 
 def _refuse_if_varied(stmt, node, varied, parsed):
+    if isinstance(node, gast.JoinedStr):
+        return  # a string: nothing flows through it (as through str(x))
     inner = {n.id for n in astutil.name_nodes(node) if isinstance(n.ctx, gast.Store)}
     if isinstance(node, gast.Lambda):
         inner |= {a.id for a in node.args.args}
@@ -247,12 +249,21 @@ def _refuse_if_varied(stmt, node, varied, parsed):
     if carried:
         what = OPAQUE_NAMES[type(node)]
         origin = getanno(stmt, "origin") or node
+        nested = getanno(node, "nested_name")
+        construct = f"{what} over a differentiated value" if nested is None else \
+            f"nested function {nested!r} used as a value"
         refusals.use(
-            parsed, origin, f"{what} over a differentiated value",
+            parsed, origin, construct,
             detail=f"{what}s are supported only where no gradient flows through them, "
-                   f"but this one reads {', '.join(carried)}",
-            hint=_OPAQUE_HINTS.get(type(node), "use a for loop (appending to a list) or an "
-                                                "array operation"))
+                   f"but this one reads {', '.join(carried)}" if nested is None else
+                   f"a nested function passed on (to sorted, map, sg.grad, ...) may not "
+                   f"read a differentiated value, but this one reads {', '.join(carried)}",
+            hint=_NESTED_HINT if nested is not None else _OPAQUE_HINTS.get(
+                type(node), "use a for loop (appending to a list) or an array operation"))
+
+
+_NESTED_HINT = ("call it in place; to pass it to a helper (or to sg.grad), define it at "
+                "module level and pass the values it reads as arguments")
 
 
 _OPAQUE_HINTS = {

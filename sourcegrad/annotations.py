@@ -30,6 +30,9 @@ ANNOTATIONS = {a.key: a for a in (
     Annotation("origin", "statement", "normalize", "reverse, pipeline, refusals",
                "the user's statement this normalized statement was made from: the "
                "comments heading the backward blocks and the positions of errors"),
+    Annotation("nested_name", "Lambda", "normalize", "activity",
+               "the name of the nested def this lambda was written back from (a def "
+               "used as a value), for the refusal's message"),
     Annotation("runtime", "Name", "normalize, pipeline", "pipeline, reverse",
                "the sourcegrad.runtime helper this name refers to, or the value of a "
                "parameter's default (pipeline.actual_defaults): the pipeline binds "

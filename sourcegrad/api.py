@@ -237,23 +237,7 @@ def fix_gradient(g, x):
     bool input's gradient is a float one (float64 arrays, Python floats), never
     one truncated to the input's dtype."""
     if isinstance(x, np.ndarray):
-        kind = x.dtype.kind
-        dtype = np.float64 if kind in "biu" else x.dtype
-        if g is None:  # an item of a container input that the output does not read
-            return np.zeros(x.shape, dtype=dtype) if kind in "biu" \
-                else np.zeros_like(x, subok=False)
-        if type(g) is np.ndarray and g.dtype == dtype and g.shape == x.shape \
-                and g.flags.writeable:
-            return g
-        if xp.is_foreign(g):  # read against Dask data: a Dask gradient
-            return runtime.fix_foreign(g, x, fix_gradient)
-        g = np.asarray(g)
-        if g.shape != x.shape:
-            g = np.broadcast_to(g, x.shape)
-        if kind in "biu":  # a real input's adjoint is the real part
-            return np.real(g).astype(np.float64)
-        # a copy: broadcast views are read-only, and callers may update in place
-        return g.astype(dtype) if np.issubdtype(dtype, np.number) else np.array(g)
+        return _fix_array_gradient(g, x)
     if isinstance(x, (float, int)) and not isinstance(x, np.generic):
         if g is None:
             return 0.0
@@ -271,7 +255,32 @@ def fix_gradient(g, x):
         return np.float64(0.0) if g is None else np.float64(np.real(g))
     if g is None and isinstance(x, (np.floating, np.complexfloating)):
         return np.zeros_like(x)
+    if isinstance(x, np.floating) and np.iscomplexobj(g):
+        return x.dtype.type(np.real(g))  # a real input's adjoint is the real part
     return g
+
+
+def _fix_array_gradient(g, x):
+    """:func:`fix_gradient` for a NumPy array input ``x``."""
+    kind = x.dtype.kind
+    dtype = np.float64 if kind in "biu" else x.dtype
+    if g is None:  # an item of a container input that the output does not read
+        return np.zeros(x.shape, dtype=dtype) if kind in "biu" \
+            else np.zeros_like(x, subok=False)
+    if type(g) is np.ndarray and g.dtype == dtype and g.shape == x.shape \
+            and g.flags.writeable:
+        return g
+    if xp.is_foreign(g):  # read against Dask data: a Dask gradient
+        return runtime.fix_foreign(g, x, fix_gradient)
+    g = np.asarray(g)
+    if g.shape != x.shape:
+        g = np.broadcast_to(g, x.shape)
+    if kind in "biu":  # a real input's adjoint is the real part
+        return np.real(g).astype(np.float64)
+    if kind == "f" and g.dtype.kind == "c":
+        g = np.real(g)  # a real input's adjoint is the real part (no ComplexWarning)
+    # a copy: broadcast views are read-only, and callers may update in place
+    return g.astype(dtype) if np.issubdtype(dtype, np.number) else np.array(g)
 
 
 def _key_of(a):

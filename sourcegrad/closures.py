@@ -391,13 +391,14 @@ def factory_def(parsed, namer, fn, node):
                   guards=guards), captures
 
 
-def lift(parsed, nested, enclosing, others):
+def lift(parsed, nested, enclosing, others, positional=False):
     """A recursive nested function, with the nested functions it calls that call it
     back (``nested.group``), as functions of their own (lambda lifting): the
     enclosing locals any of them reads become keyword parameters of each, passed at
     every call, the recursive ones included. Returns ({name: function}, the names
     they read). ``others``: the other nested functions (a lifted function cannot call
-    them)."""
+    them).  ``positional``: the names read become positional parameters after the
+    function's own instead (``sg.grad(inner)`` differentiates through them)."""
     group = [others[n] for n in nested.group]
     fdefs = {g.name: astutil.copy_tree(g.fdef) for g in group}
     for g in group:
@@ -426,9 +427,13 @@ def lift(parsed, nested, enclosing, others):
             if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) \
                     and n.func.id in fdefs:
                 n.keywords += [gast.keyword(arg=f, value=_name(f)) for f in free]
-        fdef.args.kwonlyargs = [gast.Name(id=f, ctx=gast.Param(), annotation=None,
-                                          type_comment=None) for f in free]
-        fdef.args.kw_defaults = [None] * len(free)
+        params = [gast.Name(id=f, ctx=gast.Param(), annotation=None, type_comment=None)
+                  for f in free]
+        if positional:
+            fdef.args.args = fdef.args.args + params
+        else:
+            fdef.args.kwonlyargs = params
+            fdef.args.kw_defaults = [None] * len(free)
     text = "\n".join(ast.unparse(ast.fix_missing_locations(astutil.gast_to_ast(fdefs[n])))
                      for n in nested.group)
     where = parsed.where(nested.node)

@@ -27,7 +27,8 @@ _REFUSED = {
     gast.Import: ("import statement", "import at module level"),
     gast.ImportFrom: ("import statement", "import at module level"),
     gast.ClassDef: ("class definition", "define the class at module level"),
-    gast.NamedExpr: ("assignment expression (:=)", "assign in a separate statement"),
+    gast.NamedExpr: ("assignment expression (:=) in a comprehension or lambda",
+                     "write the loop out, assigning in a separate statement"),
 }
 if hasattr(gast, "Match"):
     _REFUSED[gast.Match] = ("match statement", "use if/elif/else")
@@ -35,19 +36,22 @@ if hasattr(gast, "TryStar"):
     _REFUSED[gast.TryStar] = ("try statement", "move error handling outside")
 
 
+_OWN_SCOPE = (gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp, gast.Lambda)
+
+
 def fence(parsed) -> None:
     """Refuse (``refusals.syntax``) the first unsupported construct in ``parsed``."""
     top = parsed.tree
-    # `if (c := test):` / `elif (c := test):`: normalized to `c = test; if c:` (generated
-    # code writes an if/elif chain so)
-    tests = set()  # (the walk reaches an if before its test)
+    # `(n := e)` is normalized to `n = e` where it is evaluated; inside a comprehension
+    # or a lambda (evaluated whole, in a scope of its own) it stays refused
+    scoped = {id(n) for s in astutil.walk(top) if isinstance(s, _OWN_SCOPE) and s is not top
+              for n in astutil.walk(s) if isinstance(n, gast.NamedExpr)}
     for node in astutil.walk(top):
-        if node is top or id(node) in tests:
+        if node is top:
             continue
         kind = type(node)
-        if kind is gast.If and isinstance(node.test, gast.NamedExpr) \
-                and isinstance(node.test.target, gast.Name):
-            tests.add(id(node.test))
+        if kind is gast.NamedExpr and id(node) not in scoped:
+            continue
         if kind in _REFUSED:
             what, hint = _REFUSED[kind]
             refusals.syntax(parsed, node, what, hint=hint)

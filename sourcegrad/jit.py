@@ -121,6 +121,7 @@ def _roles():
     return {id(ops.sigmoid): "sigmoid_where", id(numpy_core._sigmoid): "sigmoid_clip",
             id(runtime.unbroadcast): "unbroadcast",
             id(numpy_core._minmax_grad): "minmax_grad", id(numpy_core._tie): "tie",
+            id(numpy_core._above): "above",
             id(runtime.index_adjoint): "index_adjoint"}
 
 

@@ -59,6 +59,26 @@ _CONCATENATORS = (type(np.r_), type(np.c_))
 
 
 
+def _blocks(node):
+    """Every statement list in ``node`` (bodies of loops, branches, with-blocks)."""
+    for n in astutil.walk(node):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(n, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], gast.stmt):
+                yield block
+
+
+def _flat_reads(fdef):
+    """``x.flat[i]`` read (not written) -> ``x.ravel()[i]``: the same elements."""
+    for n in astutil.walk(fdef):
+        if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Load) \
+                and isinstance(n.value, gast.Attribute) and n.value.attr == "flat" \
+                and isinstance(n.value.ctx, gast.Load):
+            n.value = gast.copy_location(gast.Call(func=gast.Attribute(
+                value=n.value.value, attr="ravel", ctx=gast.Load()), args=[], keywords=[]),
+                n.value)
+
+
 def runtime_name(attr):
     """A reference to a runtime helper; the pipeline binds the name (its ``runtime`` annotation)."""
     node = gast.Name(id=attr, ctx=gast.Load(), annotation=None, type_comment=None)
@@ -169,6 +189,8 @@ class Normalizer:
                 self.multi |= assigned_names([s])
         for p in params:
             self.namer.reserve(p)
+        self.ufunc_at_writes(fdef)
+        _flat_reads(fdef)
         inplace.check(self, fdef)
         body = fdef.body
         lower_jumps(fdef, self.namer)
@@ -421,9 +443,6 @@ class Normalizer:
         return "value"
 
     def visit_If(self, s):
-        if isinstance(s.test, gast.NamedExpr):  # if (c := test):  ->  c = test; if c:
-            self.assign_to(name(s.test.target.id, gast.Store()), s.test.value)
-            s.test = name(s.test.target.id)
         test = self.atom(s.test, "cond")
         self.branch_depth += 1
         body = self.block(s.body) or [gast.Pass()]
@@ -598,6 +617,37 @@ class Normalizer:
             ret = self.atom(value, "out")
         self.emit(gast.Return(value=ret))
 
+    def ufunc_at_writes(self, fdef):
+        """``np.add.at(a, i, v)`` -> ``a[...] = a + index_adjoint(a, i, v)`` (and
+        ``np.subtract.at`` with ``-``): the scatter-add written as the write into ``a``
+        it is, so the in-place checks and the adjoint see an ordinary subscript write;
+        ``index_adjoint`` adds ``v`` at ``i`` into zeros shaped like ``a``, repeated
+        positions accumulating as ``np.add.at`` does."""
+        ops = {"add": gast.Add, "subtract": gast.Sub}
+        for block in _blocks(fdef):
+            for k, st in enumerate(block):
+                if not (isinstance(st, gast.Expr) and isinstance(st.value, gast.Call)):
+                    continue
+                call = st.value
+                if not (isinstance(call.func, gast.Attribute) and call.func.attr == "at"
+                        and len(call.args) == 3 and not call.keywords
+                        and isinstance(call.args[0], gast.Name)):
+                    continue
+                ufunc = self.static_value(call.func.value)
+                if not isinstance(ufunc, np.ufunc) or ufunc.__name__ not in ops:
+                    continue
+                a, index, v = call.args
+                scatter = gast.Call(func=runtime_name("index_adjoint"),
+                                    args=[name(a.id), index, v], keywords=[])
+                target = gast.Subscript(value=name(a.id), slice=const(Ellipsis),
+                                        ctx=gast.Store())
+                new = gast.Assign(targets=[target], value=gast.BinOp(
+                    left=name(a.id), op=ops[ufunc.__name__](), right=scatter),
+                    type_comment=None)
+                for n in astutil.walk(new):
+                    gast.copy_location(n, st)
+                block[k] = new
+
     # -- expressions ----------------------------------------------------------
     def atom(self, node, hint="t"):
         """Normalize ``node`` to a name or constant, emitting temporaries."""
@@ -671,6 +721,11 @@ class Normalizer:
                              "define it at module level and pass the values it reads as "
                              "arguments")
         return name(self.rename.get(node.id, node.id))
+
+    def expr_NamedExpr(self, node, hint):
+        """``(n := e)``: ``n = e`` where it is evaluated, then ``n``."""
+        self.assign_to(name(node.target.id, gast.Store()), node.value)
+        return self.expr_Name(name(node.target.id), hint)
 
     def expr_Constant(self, node, hint):
         return node
@@ -962,6 +1017,9 @@ class Normalizer:
         if frozen is not None:
             return self.call(frozen)
         if isinstance(func, gast.Call):
+            lifted = self.grad_of_closure(node)
+            if lifted is not None:  # sg.grad(inner)(x), inner reading the caller's values
+                return self.call(lifted)
             made = self.factory_call(func)
             if made is not None:  # make(w)(x)
                 fresh = self.namer.fresh(made.name)
@@ -1122,6 +1180,7 @@ class Normalizer:
         args.defaults = [name(nested.defaults[p]) for p in nested.params
                          if p in nested.defaults]
         lam = gast.Lambda(args=args, body=copy_tree(fdef.body[0].value))
+        setanno(lam, "nested_name", nested.name)  # for activity's message: it was a def
         return gast.copy_location(lam, node)
 
     def function_value(self, node):
@@ -1148,6 +1207,52 @@ class Normalizer:
             self.visit(st)
         self.multi |= assigned_names([s])
         self.inline(nested, s.iter, splice=(s.target, s.body))
+
+    def grad_of_closure(self, node):
+        """``sg.grad(inner, ...)(args)`` (or ``value_and_grad``), ``inner`` a nested
+        function or lambda reading this function's values: ``inner`` lifted into a
+        function of its own (closures.lift), the values it reads passed by keyword,
+        ``sg.grad(inner_lifted, ...)(args, x=x)``, so the gradient of the outer call
+        reaches them too.  None for any other call."""
+        maker = node.func
+        grad_fn = self.static_value(maker.func)
+        if not (getattr(grad_fn, "__module__", None) == "sourcegrad.api"
+                and getattr(grad_fn, "__name__", None) in ("grad", "value_and_grad")
+                and maker.args and not any(isinstance(a, gast.Starred) for a in node.args)):
+            return None
+        if getanno(maker.args[0], "runtime") is not None:
+            return None  # (already lifted)
+        nested = self.function_value(maker.args[0])
+        if nested is None or nested.partial_of is not None or nested.factory \
+                or nested.fdef is None or nested.recursive:
+            return None
+        if nested.defaults:
+            self.refuse(node, f"sg.grad of the nested function {nested.name!r} with "
+                              f"default parameter values",
+                        hint="pass every argument in the call, or define it at module level")
+        fname = nested.name if nested.name.isidentifier() and nested.name != "lambda" \
+            else "inner"
+        lone = closures.Nested(fname, nested.node, nested.fdef, nested.params, group=())
+        lone.group = (lone.name,)
+        lone.fdef = copy_tree(nested.fdef)
+        lone.fdef.name = lone.name
+        # the values it reads passed after the arguments (positionally: forward mode
+        # over the outer gradient differentiates positional arguments only) when the
+        # call passes exactly the nested function's own positionally
+        positional = not node.keywords and len(node.args) == len(nested.params) \
+            and not nested.fdef.args.kwonlyargs and nested.fdef.args.vararg is None
+        fns, free = closures.lift(self.parsed, lone, self.locals, {lone.name: lone},
+                                  positional=positional)
+        self.guards += nested.guards
+        func = gast.Name(id=lone.name, ctx=gast.Load(), annotation=None, type_comment=None)
+        setanno(func, "runtime", fns[lone.name])
+        made = gast.Call(func=maker.func, args=[func] + maker.args[1:], keywords=maker.keywords)
+        passed = [name(f) for f in free]
+        return gast.copy_location(gast.Call(
+            func=gast.copy_location(made, maker), args=node.args + (
+                passed if positional else []),
+            keywords=node.keywords + ([] if positional else [
+                gast.keyword(arg=f, value=v) for f, v in zip(free, passed)])), node)
 
     def call_lifted(self, nested, node):
         """A call of a recursive nested function: a call of its lifted version (see

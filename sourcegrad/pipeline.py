@@ -22,6 +22,7 @@ from other derivatives.
 from __future__ import annotations
 
 import builtins
+import functools
 import inspect
 import gc
 import os
@@ -545,6 +546,9 @@ def user_callable(obj):
         return present(obj), False
     if isinstance(obj, types.MethodType) and isinstance(obj.__func__, types.FunctionType):
         return obj.__func__, True
+    if type(obj) is functools.partial:
+        wrapper = _partial_wrapper(obj)
+        return (wrapper, False) if wrapper is not None else None
     if isinstance(obj, type) or isinstance(obj, types.BuiltinFunctionType):
         return None
     cls = type(obj)
@@ -578,6 +582,57 @@ def _bprop_wrapper(cell):
                    {"cell_with_bprop": runtime.cell_with_bprop, "cell": cell},
                    f"{cls.__name__} with its bprop")
     kept["wrapper"] = fn
+    return fn
+
+
+def _partial_wrapper(p):
+    """``functools.partial(f, a, k=b)`` as a function of the parameters it leaves:
+    ``def f(x, *, k=b): return f(a, x, k=k)``, the bound values held by the wrapper
+    (a keyword bound by the partial stays a default the call may override).  None
+    when the partial's signature cannot be read."""
+    kept = memo.cache(p, "partial")
+    if "wrapper" in kept:
+        return kept["wrapper"]
+    try:
+        sig = inspect.signature(p)
+    except (TypeError, ValueError):
+        return None
+    scope = {"partial_func": p.func}
+    python = isinstance(unwrap(p.func), types.FunctionType)
+    args = []
+    for i, v in enumerate(p.args):
+        scope[f"bound_{i}"] = v
+        args.append(f"bound_{i}")
+    params, star = [], False
+    for q in sig.parameters.values():
+        if q.kind == q.VAR_POSITIONAL:
+            params.append(f"*{q.name}")
+            args.append(f"*{q.name}")
+            star = True
+            continue
+        if q.kind == q.VAR_KEYWORD:
+            params.append(f"**{q.name}")
+            args.append(f"**{q.name}")
+            continue
+        default = ""
+        if q.default is not q.empty and not python and q.name not in p.keywords:
+            continue  # np.sum's out=, keepdims=<no value>: left to the function itself
+        if q.default is not q.empty:
+            scope[f"{q.name}_default"] = q.default
+            default = f"={q.name}_default"
+        if q.kind == q.KEYWORD_ONLY:
+            if not star:
+                params.append("*")
+                star = True
+            args.append(f"{q.name}={q.name}")
+        else:
+            args.append(q.name)
+        params.append(q.name + default)
+    fname = getattr(p.func, "__name__", None)
+    if not (isinstance(fname, str) and fname.isidentifier()):
+        fname = "partial"
+    fn = kept["wrapper"] = forwarder(fname, params, "partial_func", args, scope,
+                                     f"functools.partial of {fname}")
     return fn
 
 
@@ -1123,6 +1178,13 @@ def _forwarded(tree, var, starred):
     """The nodes where ``tree`` forwards parameter ``var`` to a call (``f(*var)`` when
     ``starred``, else ``f(**var)``): ``(call, argument or keyword)`` pairs; None when
     ``var`` is also read or bound otherwise."""
+    found, only = _forwarding(tree, var, starred)
+    return found if only else None
+
+
+def _forwarding(tree, var, starred):
+    """``(pairs, only)``: the ``(call, argument or keyword)`` pairs of :func:`_forwarded`,
+    and whether ``var`` is used nowhere else."""
     found, marked = [], set()
     for node in astutil.walk(tree):
         if not isinstance(node, gast.Call):
@@ -1137,23 +1199,21 @@ def _forwarded(tree, var, starred):
     for node in astutil.walk(tree):
         if isinstance(node, gast.Name) and node.id == var and id(node) not in marked \
                 and not isinstance(node.ctx, gast.Param):
-            return None
-    return found
+            return found, False
+    return found, True
 
 
 def expand_kwargs(parsed, names):
     """``def w(*args, **kwargs): return fn(*args, **kwargs)`` (a decorator's wrapper):
     specialised to the keywords a call passes into ``**kwargs`` (``names``), they
     become keyword-only parameters of those names, and each ``f(..., **kwargs)``
-    passes them by name.  ``kwargs`` used otherwise is refused."""
+    passes them by name.  Where ``kwargs`` is read otherwise (``kwargs.get("c", 1.0)``)
+    the body starts with ``kwargs = {"c": c, ...}``: a dict of values that carry no
+    gradient (only positional parameters are differentiated)."""
     tree = parsed.tree
     a = tree.args
     var = a.kwarg.id
-    found = _forwarded(tree, var, starred=False)
-    if found is None:
-        refusals.syntax(
-            parsed, tree, "**kwargs parameter", detail=f"**{var} is used other than forwarded "
-            f"to a call as f(**{var})", hint="name the parameters")
+    found, only = _forwarding(tree, var, starred=False)
     taken = {n.id for n in astutil.name_nodes(tree)} - {var}
     for n in names:
         if n in taken:
@@ -1178,6 +1238,16 @@ def expand_kwargs(parsed, names):
                                              type_comment=None) for n in names]
     a.kw_defaults = a.kw_defaults + [None for _ in names]
     a.kwarg = None
+    if not only:
+        pack = gast.Assign(
+            targets=[gast.Name(id=var, ctx=gast.Store(), annotation=None, type_comment=None)],
+            value=gast.Dict(keys=[gast.Constant(value=n, kind=None) for n in names],
+                            values=[gast.Name(id=n, ctx=gast.Load(), annotation=None,
+                                              type_comment=None) for n in names]),
+            type_comment=None)
+        for node in astutil.walk(pack):
+            gast.copy_location(node, tree)
+        _insert_first(tree, pack)
 
 
 def expand_varargs(tree, names):
@@ -1209,9 +1279,14 @@ def expand_varargs(tree, names):
         gast.copy_location(node, var)
     if found is not None:  # only forwarded: the calls pass the items
         return
+    _insert_first(tree, pack)
+
+
+def _insert_first(tree, stmt):
+    """``stmt`` at the top of the function's body (after its docstring)."""
     doc = tree.body and isinstance(tree.body[0], gast.Expr) \
         and isinstance(tree.body[0].value, gast.Constant)
-    tree.body.insert(1 if doc else 0, pack)
+    tree.body.insert(1 if doc else 0, stmt)
 
 
 __all__ = ["derive", "Spec", "Derivative"]

@@ -347,11 +347,15 @@ def _index_adjoint_foreign(x, index, dz):
 
 def indexed_adjoint(dx, index, like):
     """``dx[index]``: the adjoint of item ``index`` of a value whose adjoint is ``dx``
-    (what ``index_adjoint`` placed there), a zero like ``like`` where a tuple's, list's
-    or dict's item adjoint is None or absent (zero)."""
+    (what ``index_adjoint`` placed there, summed back to ``like``'s shape where it was
+    broadcast over ``x[index]``), a zero like ``like`` where a tuple's, list's or
+    dict's item adjoint is None or absent (zero)."""
     g = dx.get(index) if isinstance(dx, dict) else dx[index]
     if g is None:
         return zeros_like(like)
+    if isinstance(g, np.ndarray) and g.shape != np.shape(like) \
+            and not isinstance(like, (tuple, list, dict)):
+        return unbroadcast(g, like)  # index_adjoint spread ``like`` over x[index]
     return g
 
 

@@ -28,7 +28,7 @@ import types
 
 import numpy as np
 
-from sourcegrad import memo, refusals, tangents
+from sourcegrad import memo, refusals, tangents, xp
 from sourcegrad.api import grad, value_and_grad
 from sourcegrad.codegen import define, strip_comments
 from sourcegrad.errors import NoDerivativeError, SourcegradError
@@ -87,6 +87,7 @@ def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None, kwargs=Non
     pays a dictionary lookup and the derivative's guards.  ``kwargs``: keyword
     arguments whose shapes it is specialised on too; ``tangent_outputs`` and ``basis``
     (the tangent will be the identity basis): see ``Spec``."""
+    _numpy_only(args, kwargs)
     owner, bound = fn, None
     if isinstance(fn, types.MethodType):
         owner, bound = fn.__func__, fn.__self__
@@ -114,6 +115,23 @@ def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None, kwargs=Non
     # whether the callable itself is the bound object (a Cell): not kept as a value
     per[key] = (d, bound is None and bound_now is owner)
     return d, bound_now
+
+
+def _numpy_only(args, kwargs):
+    """Forward mode and the Jacobians run on NumPy (and the arrays NumPy dispatches
+    to, Dask's): an Array API namespace's arrays (PyTorch, array-api-strict) are
+    refused by name."""
+    values = list(args or ()) + list((kwargs or {}).values())
+    library = xp.library(values)
+    if library.startswith("namespace:"):
+        kind = next(type(a) for a in values if xp.is_namespace_array(a))
+        refusals.no_derivative(
+            None, None, f"forward mode and Jacobians (jvp, jacfwd, jacrev, hessian) of "
+            f"{kind.__module__}.{kind.__qualname__} arrays",
+            detail="they run on NumPy arrays; grad, value_and_grad and vjp run on the "
+                   "Array API namespace",
+            hint="use vjp (one call per output row) for these arrays, or pass NumPy "
+                 "arrays (np.asarray(t))")
 
 
 def _shape_key(args, names=None):
@@ -494,6 +512,7 @@ class Jacobian:
         if positions is None:
             positions = self._checked[len(args)] = _positions(self.grad_position, len(args),
                                                               self.mode)
+        _numpy_only(args, None)
         self._check(args, positions)
         if key is not None and key not in self._plans and plan is None:
             try:

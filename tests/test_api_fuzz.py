@@ -66,25 +66,16 @@ OUTSIDE = {
 # refuse with that phrase (test_known_gaps_are_still_gaps); when a gap closes, that
 # test fails until the entry is removed here, and the fuzzer then checks those
 # programs' gradients.
-_TRAPZ = "numpy.trapezoid" if hasattr(np, "trapezoid") else "numpy.trapz"  # NumPy 2 renamed it
+
 GAPS = {
-    "numpy.block": ("no rule", "return np.sum(np.block([[x, x]]))"),
-    "numpy.interp": ("no rule", "return np.sum(np.interp(np.array([0.5, 1.5]), "
-                                "np.array([0.0, 1.0, 2.0]), x))"),
-    "numpy.resize": ("no rule", "return np.sum(np.resize(x, (5,)))"),
-    "numpy.convolve": ("no rule", "return np.sum(np.convolve(x, x))"),
-    "numpy.correlate": ("no rule", "return np.sum(np.correlate(x, x, 'full'))"),
-    "numpy.cov": ("no rule", "return np.sum(np.cov(np.stack([x, x * x])))"),
-    _TRAPZ: ("no rule", f"return np.{_TRAPZ[6:]}(x)"),
-    "numpy.linalg.lstsq": ("no rule", "a = np.stack([x, x * x, np.ones(3)], axis=1) + np.eye(3)\n"
-                                      "return np.sum(np.linalg.lstsq(a, x, rcond=None)[0])"),
     "numpy.linalg.cond": ("no rule", "return np.linalg.cond(np.outer(x, x) + np.eye(3))"),
     "numpy.linalg.tensorsolve": ("no rule", "return np.sum(np.linalg.tensorsolve("
                                             "np.outer(x, x) + np.eye(3), x))"),
-    "attribute .flat": ("no rule for the flat iterator", "return x.flat[1] * 2.0"),
-    "call to tolist": ("no rule", "return sum((x * 2.0).tolist())"),
-    "assignment into this subscript": ("writes into x.T[...] or x[i][j] (chained subscripts)",
+    "assignment into this subscript": ("writes into x.T[...] (a view made by a method)",
                                        "y = np.outer(x, x)\ny.T[0] = x\nreturn np.sum(y)"),
+    "is bound from something other than a display": (
+        "writes into x[i][j] where x is an array (chained subscripts; lists work)",
+        "y = np.outer(x, x)\ny[1][0] = x[0]\nreturn np.sum(y)"),
 }
 
 

@@ -216,10 +216,21 @@ def test_gradient_through_a_varargs_parameter():
     check_grads(held_varargs, X, W)           # a callee resolved at run time
 
 
-def test_kwargs_parameter_refused_clearly():
-    _refusal(kwargs_helper, "**kwargs parameter", "def kwargs_helper(v, **opts):", X)
-    _refusal(calls_kwargs, "**kwargs parameter", "def kwargs_helper(v, **opts):", X,
-             where=kwargs_helper)
+def kwargs_shadowed(v, **opts):
+    scale = 2.0
+    return np.sum(v * scale * opts["scale"])
+
+
+def test_kwargs_parameter_read_as_a_dict():
+    check_grads(calls_kwargs, X)     # the callee reads opts["scale"]
+    assert np.allclose(sg.grad(kwargs_helper)(X, scale=3.0), 3.0)
+    with pytest.raises(KeyError):    # as the function itself does
+        sg.grad(kwargs_helper)(X)
+
+
+def test_kwargs_named_like_a_variable_refused_clearly():
+    with pytest.raises(sg.SourcegradError, match="'scale' passed into \\*\\*opts"):
+        sg.grad(kwargs_shadowed)(X, scale=3.0)
 
 
 def test_double_star_call_refused_clearly():

@@ -236,7 +236,7 @@ def def_in_nested(x, w):
 
 @pytest.mark.parametrize("fn, words", [
     (def_in_nested, "function defined inside a nested function"),
-    (nested_passed_to_numpy, "over a differentiated value"),
+    (nested_passed_to_numpy, "nested function .scale. used as a value"),
     (nested_returned, "nested function 'shifted' used as a value"),
 ])
 def test_nested_refusals_name_the_construct(fn, words):
@@ -282,6 +282,32 @@ def partial_of_nested(x, w):
                                 partial_of_nested], ids=lambda f: f.__name__)
 def test_partial(fn):
     check_grads(fn, X, W, wrt=(0, 1))
+
+
+def _keyworded(x, w, a=1.0, *, b=2.0):
+    return np.sum(np.exp(a * x) * w) + b * np.sum(x * x)
+
+
+@pytest.mark.parametrize("p, args", [
+    (functools.partial(_keyworded, a=2.0), (X, W)),     # grad of the partial itself
+    (functools.partial(_keyworded, X), (W,)),
+    (functools.partial(_keyworded, b=-1.0, a=0.5), (X, W)),
+    (SHIFTED, (X,)),
+    (functools.partial(np.sum, axis=0), (np.outer(X, W),)),
+], ids=["keyword", "positional", "two-keywords", "global", "numpy"])
+def test_grad_of_a_partial(p, args):
+    check_grads(p, *args)
+    value, _ = sg.value_and_grad(p)(*args)
+    assert np.allclose(value, p(*args))
+
+
+def test_grad_of_a_partial_takes_the_call_keywords():
+    p = functools.partial(_keyworded, a=2.0)
+    for kw in ({}, {"a": 0.5}, {"b": 3.0}):
+        want = numeric_grad(lambda x: p(x, W, **kw), (X,), 0)
+        assert np.allclose(sg.grad(p)(X, W, **kw), want, atol=1e-6)
+    tangent = sg.jvp(p, (X, W), (np.ones(3), np.zeros(3)))[1]
+    assert np.isclose(tangent, np.sum(sg.grad(p)(X, W)))
 
 
 def test_partial_of_a_function_with_a_scipy_call():
@@ -484,3 +510,173 @@ def test_rnn_with_nested_defs_dict_params_map_and_generator_expression():
         return rnn_loss(unravel(v), xs, ys)
     want = numeric_grad(loss_flat, (flat,), 0)
     assert np.allclose(sg.ravel(g)[0], want, rtol=1e-5, atol=1e-7)
+
+
+# -- assignment expressions and logging with f-strings -------------------------------
+
+def walrus_in_if(x):
+    if (n := x.size) > 2:
+        return np.sum(x[:n - 1] ** 2)
+    return np.sum(x)
+
+
+def walrus_in_expression(x):
+    y = (s := np.sin(x)) * s + (c := np.cos(x))
+    return np.sum(y * c + s)
+
+
+def walrus_in_while_test(x):
+    total, i = 0.0, 0
+    while (v := x[i] * 2.0) < 3.0 and i < 2:
+        total = total + v ** 2
+        i += 1
+    return total + v
+
+
+def walrus_short_circuited(x):
+    ok = x[0] > 0 and (m := np.max(x)) > 0.5
+    if ok:
+        return m * x[1]
+    return x[1] ** 2
+
+
+def walrus_in_loop_branch(x):
+    acc = []
+    for i in range(3):
+        if (t := x[i] ** 2) > 0.1:
+            acc.append(t)
+        else:
+            acc.append(-t)
+    return sum(acc) * t
+
+
+def logs_with_fstrings(x):
+    loss = np.sum(np.tanh(x) ** 2)
+    print(f"x = {x}, loss = {loss:.3f}", "{:.2f}".format(x[0]), "%.1f" % x[1])
+    return loss
+
+
+@pytest.mark.parametrize("fn, x", [
+    (walrus_in_if, X), (walrus_in_if, X[:2]), (walrus_in_expression, X),
+    (walrus_in_while_test, np.array([0.3, 0.5, 1.0, 0.2])),
+    (walrus_in_while_test, np.array([0.3, 1.7, 1.0, 0.2])),
+    (walrus_short_circuited, X), (walrus_short_circuited, -X),
+    (walrus_in_loop_branch, X), (logs_with_fstrings, X)])
+def test_assignment_expressions_and_fstrings(fn, x):
+    with redirect_stdout(io.StringIO()):
+        check_grads(fn, x)
+        assert np.allclose(sg.value_and_grad(fn)(x)[0], fn(x))
+
+
+def _passes_a_closure_to_grad(x):
+    def inner(v):
+        return np.sum(np.sin(v) * x)
+    return np.sum(sg.grad(inner)(x) ** 2)
+
+
+def _maml_step(w, X, y):
+    g = sg.grad(lambda w_: np.mean((X @ w_ - y) ** 2))(w)   # an inner step
+    w2 = w - 0.1 * g
+    return np.mean((X @ w2 - y) ** 2)
+
+
+def _value_and_grad_of_a_lambda(a, b):
+    val, g = sg.value_and_grad(lambda u, v: np.sum(np.exp(u * v) * a), (0, 1))(b, b * 2)
+    return val + np.sum(g[0] * g[1])
+
+
+def test_grad_of_a_closure_inside_the_differentiated_function():
+    # the closure is lifted, the caller's values it reads passed to it by keyword, so
+    # the outer gradient flows through them too
+    r = np.random.default_rng(30)
+    check_grads(_passes_a_closure_to_grad, X)
+    check_grads(_maml_step, r.standard_normal(3), r.standard_normal((5, 3)),
+                r.standard_normal(5))
+    check_grads(_value_and_grad_of_a_lambda, 0.3 * r.standard_normal(2),
+                0.3 * r.standard_normal(2))
+    # forward over it: the Hessian of the outer function
+    g = sg.grad(_passes_a_closure_to_grad)
+    H = sg.hessian(_passes_a_closure_to_grad)(X)
+    want = np.array([(g(X + 1e-6 * e) - g(X - 1e-6 * e)) / 2e-6 for e in np.eye(3)])
+    np.testing.assert_allclose(H, want, atol=1e-6)
+
+
+# -- np.add.at / np.subtract.at: scatter-adds written as the writes they are -----------
+
+_IDX = np.array([0, 2, 2, 1, 2])
+
+
+def scatter_into_a_copy(v, a0):
+    a = a0 * 1.0
+    np.add.at(a, _IDX, v)
+    return np.sum(a ** 2)
+
+
+def scatter_in_a_loop(v):
+    out = np.zeros(3)
+    for k in range(2):
+        np.add.at(out, _IDX, v * (k + 1))
+    np.subtract.at(out, [0], v[0])   # a scalar spread over out[[0]]
+    return np.sum(np.sin(out))
+
+
+def scatter_rows(E, tokens):
+    acc = np.zeros_like(E)
+    np.add.at(acc, tokens, E[tokens] * 2.0)
+    return np.sum(acc * E)
+
+
+def test_ufunc_at_scatters():
+    v = np.array([0.3, -1.2, 0.7, 2.0, -0.4])
+    check_grads(scatter_into_a_copy, v, np.array([0.5, -0.1, 0.9]))
+    check_grads(scatter_in_a_loop, v)
+    check_grads(scatter_rows, np.arange(12.0).reshape(4, 3) / 7.0, np.array([1, 1, 3]), wrt=0)
+    t = sg.jvp(scatter_in_a_loop, (v,), (np.ones(5),))[1]
+    assert np.isclose(t, np.sum(sg.grad(scatter_in_a_loop)(v)))
+
+
+def scatter_into_a_shared_array(v):
+    a = np.zeros(3)
+    b = a
+    np.add.at(a, _IDX, v)
+    return np.sum(b * v[:3])
+
+
+def test_ufunc_at_into_a_shared_array_is_refused():
+    with pytest.raises(sg.SourcegradError, match="may share its array with b"):
+        sg.grad(scatter_into_a_shared_array)(np.ones(5))
+
+
+def reads_flat_and_tolist(x):
+    rows = np.sin(x).tolist()
+    return x.flat[1] * 2.0 + np.sum(x.T.flat[[0, 2]] ** 2) + rows[0][1] * rows[1][0] \
+        + sum(rows[1])
+
+
+def test_flat_reads_and_tolist():
+    x = np.arange(6.0).reshape(2, 3) / 5
+    check_grads(reads_flat_and_tolist, x)
+    t = np.linspace(0.2, 1.0, 6).reshape(2, 3)
+    assert np.isclose(sg.jvp(reads_flat_and_tolist, (x,), (t,))[1],
+                      np.sum(sg.grad(reads_flat_and_tolist)(x) * t))
+
+
+def block_matrix(A, B, C, D):
+    M = np.block([[A, B], [C, D]])
+    return np.sum(M * np.arange(25.0).reshape(5, 5) / 25.0) + np.sum(M ** 2)
+
+
+def block_promoted(A, v, s):
+    return np.sum(np.block([[A, np.zeros((2, 1))], [v, s]]) ** 3)
+
+
+def test_block_matrices():
+    r = np.random.default_rng(29)
+    args = (r.standard_normal((2, 3)), r.standard_normal((2, 2)), r.standard_normal((3, 3)),
+            r.standard_normal((3, 2)))
+    check_grads(block_matrix, *args)
+    check_grads(block_promoted, r.standard_normal((2, 2)), r.standard_normal(2),
+                r.standard_normal((1, 1)))
+    ts = tuple(np.ones_like(a) for a in args)
+    assert np.isclose(sg.jvp(block_matrix, args, ts)[1],
+                      sum(np.sum(g) for g in sg.grad(block_matrix, (0, 1, 2, 3))(*args)))

@@ -25,6 +25,8 @@ from sourcegrad.rules.registry import _RULES, is_nondifferentiable, lookup
 from sourcegrad import xp
 from sourcegrad.testing import numeric_grad
 
+_TRAPEZOIDS = rules_numpy.TRAPEZOIDS  # np.trapezoid, and np.trapz where it still exists
+
 
 # ------------------------------------------------------------ the harness --
 
@@ -742,6 +744,37 @@ def _api_fuzz_cases():
         Case(np.compress, A([0, 1, 1], R(2, 3)), wrt=[1], id="flat"),
         Case(np.polyval, A(R(3), R(2, 2)), id="array"),
         Case(np.polyval, A(R(1), R(3)), id="constant"),
+        Case(L.lstsq, A(R(6, 3), R(6)), dict(rcond=None), id="vector"),
+        Case(L.lstsq, A(R(5, 2), R(5, 3)), dict(rcond=None), id="matrix"),
+        Case(L.lstsq, A(R(3, 3), R(3)), dict(rcond=None), id="square"),
+        Case(np.cov, A(R(3, 5)), id="rows"),
+        Case(np.cov, A(R(5, 2)), dict(rowvar=False, ddof=0), id="columns"),
+        Case(np.cov, A(R(5)), id="1d"),
+        Case(np.cov, A(R(5), R(5)), dict(bias=True), id="y"),
+        Case(np.cov, A(R(5, 2), R(5)), dict(rowvar=False), id="columns-y"),
+        Case(np.block, A(lambda r: [r.standard_normal(2), r.standard_normal(3)]),
+             wrt=[(0, 0), (0, 1)], id="1d"),   # nested blocks: test_real_programs.py
+        Case(np.resize, A(R(3), (2, 4)), id="repeat"),
+        Case(np.resize, A(R(2, 3), (4,)), id="truncate"),
+        Case(np.vander, A(R(4)), id="square"),
+        Case(np.vander, A(np.array([0.0, 0.5, -1.5]), 4, True), id="increasing-zero"),
+        Case(np.convolve, A(R(5), R(3)), id="full"),
+        Case(np.convolve, A(R(3), R(5), "same"), id="same-short-first"),
+        Case(np.convolve, A(R(6), R(4), "valid"), id="valid"),
+        Case(np.correlate, A(R(5), R(3)), id="valid"),
+        Case(np.correlate, A(R(4), R(4), "full"), id="full"),
+        Case(np.correlate, A(R(3), R(5), "same"), id="same-short-first"),
+        *[Case(trap, A(R(5)), id="y") for trap in _TRAPEZOIDS],
+        *[Case(trap, A(R(2, 4), lambda r: np.cumsum(r.uniform(0.2, 1.0, 4)), 1.0, 1),
+               id="x-axis") for trap in _TRAPEZOIDS],
+        *[Case(trap, A(R(4, 2), None, 0.3, 0), id="dx") for trap in _TRAPEZOIDS],
+        # knots 1 apart, queries inside, below and above them (none on a knot)
+        Case(np.interp, A(np.array([-0.6, 0.3, 1.45, 2.8, 3.7]), np.array([0.0, 1.0, 2.0, 3.0]),
+                          R(4)), id="all"),
+        Case(np.interp, A(lambda r: r.uniform(0.1, 2.9, (2, 3)), np.array([0.0, 1.0, 2.0, 3.0]),
+                          R(4)), wrt=[0, 2], id="2d-x"),
+        Case(np.interp, A(np.array([-0.6, 0.3, 3.7]), np.array([0.0, 1.0, 3.0]), R(3), 0.4,
+                          -0.3), id="left-right"),
         Case(L.matrix_power, A(lambda r: np.eye(3) + 0.2 * r.standard_normal((3, 3)), 3), wrt=[0],
              id="3"),
         Case(L.matrix_power, A(lambda r: np.eye(3) + 0.2 * r.standard_normal((2, 3, 3)), -2),
@@ -755,6 +788,7 @@ def _api_fuzz_cases():
         Case(L.eigvals, A(lambda r: np.diag([1.0, 2.0, 3.0]) + 0.1 * r.standard_normal((3, 3))),
              id="real"),
         Case(nd.round, A(R(3)), dict(decimals=1), id="method"),
+        Case(nd.tolist, A(R(2, 3)), id="nested"),
         Case(nd.conj, A(C(3)), id="complex"), Case(nd.conjugate, A(R(3)), id="real"),
         Case(nd.real, A(C(3)), id="complex"), Case(nd.imag, A(C(2, 2)), id="complex"),
         Case(nd.__abs__, A(nonzero(3)), id="method"),

@@ -240,7 +240,7 @@ def missing_tangents():
     """Primals with an adjoint rule and no tangent rule (forward mode refuses them,
     naming the function; the README lists them)."""
     out = []
-    for rule in registry._RULES.values():
+    for rule in list(registry._RULES.values()):  # (a lookup may load a lazy family)
         if not _has_tangent(rule.primal):
             out.append(rule.primal)
     return out

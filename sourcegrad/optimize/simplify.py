@@ -36,6 +36,23 @@ def _num_or_bool(node):
     return isinstance(node, gast.Constant) and type(node.value) in (int, float, bool)
 
 
+def _negate_factor(node):
+    """``-(c * a / b)`` as ``(-c) * a / b`` when ``c`` is a float literal: one
+    operation fewer, and the same number (IEEE rounding is symmetric in sign);
+    ``-(-(a * b))`` as ``a * b`` (arithmetic, so still a new array, never an
+    alias).  None when neither applies."""
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub) \
+            and isinstance(node.operand, gast.BinOp):
+        return node.operand
+    if isinstance(node, gast.Constant) and type(node.value) is float:
+        return gast.Constant(value=-node.value, kind=None)
+    if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Mult, gast.Div)):
+        left = _negate_factor(node.left)
+        if left is not None:
+            return gast.BinOp(left=left, op=node.op, right=node.right)
+    return None
+
+
 class _Fold(NodeTransformer):
     """Fold constants; drop ``* 1``-style identities, but only in generated code:
     in the user's own statements ``y = x * 1.0`` makes a copy that a later
@@ -76,6 +93,11 @@ class _Fold(NodeTransformer):
         if isinstance(node.op, gast.USub) and _num(node.operand):
             self.changed = True
             return gast.Constant(value=-node.operand.value, kind=None)
+        if isinstance(node.op, gast.USub) and self.identities:
+            signed = _negate_factor(node.operand)
+            if signed is not None:
+                self.changed = True
+                return signed
         return node
 
     def visit_Compare(self, node):

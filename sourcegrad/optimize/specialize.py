@@ -46,7 +46,8 @@ class Specializer(NodeTransformer):
                         id(np.zeros_like): "zeros_like",
                         id(runtime.zeros_like): "zeros_like",
                         id(getattr(numpy_core, "_sum_grad", None)): "sum_grad",
-                        id(getattr(numpy_core, "_count", None)): "count"}
+                        id(getattr(numpy_core, "_count", None)): "count",
+                        id(getattr(numpy_core, "_abs_grad", None)): "abs_grad"}
         self.helpers.pop(id(None), None)
 
     def shape(self, node):
@@ -119,6 +120,16 @@ class Specializer(NodeTransformer):
             return e
         if isinstance(se, tuple) and isinstance(sx, tuple) and se and _broadcasts(sx, se):
             return _sum_to(e, se, sx, self.functions())
+        return node
+
+    def abs_grad(self, node):
+        """``_abs_grad(e, x)`` of a real ``x``: ``e * np.sign(x)``, the helper's
+        own real branch (its complex one needs the check at run time)."""
+        e, x = node.args
+        a = self.known.get(x.id) if isinstance(x, gast.Name) else None
+        if a is not None and (a.kind == "float" or a.dtype is not None
+                              and a.dtype.kind in "fiub"):
+            return gast.BinOp(left=e, op=gast.Mult(), right=self.np_call("sign", x))
         return node
 
     def matmul_a(self, node):

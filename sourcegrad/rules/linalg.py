@@ -65,6 +65,47 @@ def _solve_grad(dz, z, a, b, which):
     return _like(unbroadcast(-(db @ _mT(zm)), a), a)
 
 
+@adjoint(np.linalg.lstsq)
+def linalg_lstsq(z, a, b, rcond=None):
+    d[a] = _lstsq_grad(d[z], z, a, b, 0)
+    d[b] = _lstsq_grad(d[z], z, a, b, 1)
+
+
+def _lstsq_grad(dz, z, a, b, which):
+    """Adjoints of ``x, residuals, rank, sv = lstsq(a, b)`` for ``a`` (0) or ``b`` (1),
+    ``a`` of full column rank (as many rows as columns or more): with ``r = b - a x``
+    and ``u = (a.T a)^-1 dx``, ``db = a u + 2 r dres`` and ``da = r u.T - a u x.T -
+    2 r dres x.T`` (``x`` is optimal, so the residuals' adjoint does not pass through
+    it); the singular values' adjoint adds ``U diag(dsv) V.T`` to ``da``."""
+    A = _asarray(a)
+    m, n = A.shape
+    if z[2] < n:
+        raise NotImplementedError("sourcegrad differentiates np.linalg.lstsq for a "
+                                  "matrix of full column rank (derivative rule: "
+                                  "numpy.linalg.lstsq)")
+    vector = np.ndim(b) == 1
+    B = _asarray(b)[:, None] if vector else _asarray(b)
+    X = _asarray(z[0])[:, None] if vector else _asarray(z[0])
+    dX = _part(dz, 0, z)
+    dX = dX[:, None] if vector else dX
+    u = np.linalg.solve(A.T @ A, dX)
+    R = B - A @ X
+    db = A @ u
+    da = R @ u.T - db @ X.T
+    dres = _part(dz, 1, z)
+    if np.size(dres):  # residuals: one per column of b, when m > n
+        rd = 2.0 * R * dres
+        db = db + rd
+        da = da - rd @ X.T
+    dsv = _part(dz, 3, z)
+    if np.any(dsv):  # the singular values: da = U diag(dsv) V.T
+        U, _, Vt = np.linalg.svd(A, full_matrices=False)
+        da = da + (U * dsv) @ Vt
+    if which == 1:
+        return _like(db[:, 0] if vector else db, b)
+    return _like(da, a)
+
+
 @adjoint(np.linalg.norm)
 def linalg_norm(z, x, ord=None, axis=None, keepdims=False):
     d[x] = _norm_grad(d[z], z, x, ord, axis, keepdims)

@@ -127,8 +127,23 @@ def _minmax_grad(dz, z, a, axis=None, keepdims=False):
 
 
 def _tie(x1, x2, z):
-    """Weight of ``x1`` in ``maximum``/``minimum``: 1 where it wins, 0.5 on a tie."""
-    return np.where(x1 == z, np.where(x1 == x2, 0.5, 1.0), 0.0)
+    """Weight of ``x1`` in ``maximum``/``minimum``: 1 where it wins, 0.5 on a tie
+    (0 where a NaN won: ``x1 == z`` is then false)."""
+    return np.where(x1 == x2, 0.5, np.where(x1 == z, 1.0, 0.0))
+
+
+elementwise(_tie)  # its result has the broadcast shape of its arguments
+
+
+def _above(x1, x2):
+    """Weight of ``x1`` in ``maximum(x1, x2)`` (of ``x2`` in ``minimum``): 1 where
+    ``x1 > x2``, 0.5 on a tie, 0 where either is NaN (NaN won).  Unlike
+    :func:`_tie` it needs no result, so the forward sweep need not keep it."""
+    return np.where(x1 == x2, 0.5, np.where(x1 > x2, 1.0, 0.0))  # floats throughout:
+    # the Array API mixes no booleans into arithmetic
+
+
+elementwise(_above)
 
 
 def _matmul_grad(dz, x1, x2, which):
@@ -277,6 +292,9 @@ def _abs_grad(dz, x):
     return dz * np.sign(x)
 
 
+elementwise(_abs_grad)
+
+
 @adjoint(np.sin)
 def sin(z, x):
     d[x] = d[z] * np.cos(x)
@@ -339,8 +357,20 @@ def arctanh(z, x):
 
 # ----------------------------------------------------- elementwise, binary --
 
-@adjoint(np.maximum, np.minimum, np.fmax, np.fmin)
+@adjoint(np.maximum)
 def maximum(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * _above(x1, x2), x1)
+    d[x2] = unbroadcast(d[z] * _above(x2, x1), x2)
+
+
+@adjoint(np.minimum)
+def minimum(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * _above(x2, x1), x1)
+    d[x2] = unbroadcast(d[z] * _above(x1, x2), x2)
+
+
+@adjoint(np.fmax, np.fmin)   # NaN loses here: who won is read off the result
+def fmax(z, x1, x2):
     d[x1] = unbroadcast(d[z] * _tie(x1, x2, z), x1)
     d[x2] = unbroadcast(d[z] * _tie(x2, x1, z), x2)
 
@@ -914,6 +944,54 @@ def _concatenate_grad(dz, arrays, axis=0):
         cuts = np.cumsum([np.shape(x)[axis] for x in arrays])[:-1]
         parts = np.split(dz, cuts, axis=axis)
     return [_like(np.reshape(p, np.shape(x)), x) for p, x in zip(parts, arrays)]
+
+
+@adjoint(np.block)
+def block(z, arrays):
+    d[arrays] = _block_grad(d[z], arrays)
+
+
+def _block_depth(arrays):
+    depth = 0
+    while isinstance(arrays, list):
+        depth += 1
+        arrays = arrays[0] if arrays else None
+    return depth
+
+
+def _block_shape(item, level, depth, ndim):
+    """The shape of what ``np.block`` assembles from ``item`` (a leaf, or the nested
+    list at ``level``), promoted to ``ndim`` dimensions as np.block promotes them."""
+    if not isinstance(item, list):
+        shape = np.shape(item)
+        return (1,) * (ndim - len(shape)) + shape
+    parts = [_block_shape(c, level + 1, depth, ndim) for c in item]
+    axis = ndim - (depth - level)
+    out = list(parts[0])
+    out[axis] = sum(p[axis] for p in parts)
+    return tuple(out)
+
+
+def _block_leaves(arrays):
+    return [x for c in arrays for x in _block_leaves(c)] if isinstance(arrays, list) \
+        else [arrays]
+
+
+def _block_grad(dz, arrays):
+    """Adjoint of ``np.block(arrays)``: ``dz`` split back along the axis each level
+    of the nesting joined (the innermost lists along the last axis), each piece
+    reshaped to its leaf's own shape."""
+    depth = _block_depth(arrays)
+    ndim = max([depth] + [np.ndim(x) for x in _block_leaves(arrays)])
+
+    def split(g, item, level):
+        if not isinstance(item, list):
+            return _like(np.reshape(g, np.shape(item)), item)
+        axis = ndim - (depth - level)
+        sizes = [_block_shape(c, level + 1, depth, ndim)[axis] for c in item]
+        parts = np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+        return [split(p, c, level + 1) for p, c in zip(parts, item)]
+    return split(_asarray(dz), arrays, 0)
 
 
 @adjoint(np.append)
@@ -1613,6 +1691,224 @@ def _polyval_grad(dz, p, x, which):
     powers = _asarray(x)[..., None] ** np.arange(c.size - 1, -1, -1)
     g = np.sum(_asarray(dz)[..., None] * powers, axis=tuple(range(powers.ndim - 1)))
     return _like(g, p) if isinstance(p, np.ndarray) else list(g)
+
+
+@adjoint(np.interp)
+def interp(z, x, xp, fp, left=None, right=None, period=None):
+    d[x] = _interp_grad(d[z], x, xp, fp, left, right, period, 0)
+    d[xp] = _interp_grad(d[z], x, xp, fp, left, right, period, 1)
+    d[fp] = _interp_grad(d[z], x, xp, fp, left, right, period, 2)
+    d[left] = _interp_grad(d[z], x, xp, fp, left, right, period, 3)
+    d[right] = _interp_grad(d[z], x, xp, fp, left, right, period, 4)
+
+
+def _interp_parts(x, xp, fp, period):
+    """Where each ``x`` falls among the knots ``xp``: ``(segment i, below, above,
+    slope, t)`` -- inside segment ``i`` the value is ``fp[i] + t (fp[i+1] - fp[i])``
+    with ``t = (x - xp[i]) / h``; left of the knots it is ``left`` (or ``fp[0]``),
+    right of them ``right`` (or ``fp[-1]``)."""
+    if period is not None:
+        raise NotImplementedError("sourcegrad differentiates np.interp without period= "
+                                  "(derivative rule: numpy.interp)")
+    xs, k, f = _asarray(x, dtype=float), _asarray(xp, dtype=float), _asarray(fp)
+    below, above = xs < k[0], xs > k[-1]
+    inside = ~(below | above)
+    i = np.clip(np.searchsorted(k, xs, side="right") - 1, 0, max(k.size - 2, 0))
+    if k.size < 2:  # one knot: the value is fp[0] (or left/right) everywhere
+        return i, below, above, np.zeros(xs.shape), np.zeros(xs.shape)
+    h = k[i + 1] - k[i]
+    slope = np.where(inside, (f[i + 1] - f[i]) / h, 0.0)
+    t = np.where(inside, (xs - k[i]) / h, 0.0)
+    return i, below, above, slope, t
+
+
+def _interp_grad(dz, x, xp, fp, left, right, period, which):
+    """Adjoint of ``interp(x, xp, fp, left, right)`` for ``x`` (0), the knots ``xp``
+    (1), the values ``fp`` (2), ``left`` (3) or ``right`` (4)."""
+    i, below, above, slope, t = _interp_parts(x, xp, fp, period)
+    g = np.broadcast_to(_asarray(dz), np.shape(x))
+    if which == 0:
+        return _like(g * slope, x) if np.ndim(x) else float(g * slope)
+    if which == 3 or which == 4:
+        return np.sum(g[below if which == 3 else above])
+    n = np.size(xp)
+    nxt = np.minimum(i + 1, n - 1)
+    out = np.zeros((n,), dtype=np.result_type(g, _asarray(fp), 1.0))
+    if which == 1:
+        np.add.at(out, i, g * slope * (t - 1.0))
+        np.add.at(out, nxt, -g * slope * t)
+        return _like(out, xp)
+    inside = ~(below | above)
+    np.add.at(out, i, np.where(inside, g * (1.0 - t), 0.0))
+    np.add.at(out, nxt, np.where(inside, g * t, 0.0))
+    if left is None:
+        out[0] += np.sum(g[below])
+    if right is None:
+        out[-1] += np.sum(g[above])
+    return _like(out, fp)
+
+
+@adjoint(np.convolve)
+def convolve(z, a, v, mode="full"):
+    d[a] = _convolve_grad(d[z], a, v, mode, 0)
+    d[v] = _convolve_grad(d[z], a, v, mode, 1)
+
+
+@adjoint(np.correlate)   # correlate(a, v) is convolve(a, v[::-1]) for real arrays
+def correlate(z, a, v, mode="valid"):
+    d[a] = _convolve_grad(d[z], a, _asarray(v)[::-1], mode, 0)
+    d[v] = _convolve_grad(d[z], a, _asarray(v)[::-1], mode, 1)[::-1]
+
+
+def _convolve_grad(dz, a, v, mode, which):
+    """Adjoint of the 1-D ``convolve(a, v, mode)`` for ``a`` (0) or ``v`` (1): the
+    output's adjoint placed in the full convolution (``same``/``valid`` are slices
+    of it), correlated with the other operand."""
+    x, y = _asarray(a), _asarray(v)
+    if np.iscomplexobj(x) or np.iscomplexobj(y) or np.iscomplexobj(dz):
+        raise NotImplementedError("sourcegrad differentiates np.convolve/np.correlate of "
+                                  "real arrays (derivative rule: numpy.convolve)")
+    m, n = x.size, y.size
+    g = _asarray(dz)
+    if mode != "full":
+        start = (min(m, n) - 1) // 2 if mode == "same" else min(m, n) - 1
+        full = np.zeros(m + n - 1, dtype=np.result_type(g, 1.0))
+        full[start:start + g.size] = g
+        g = full
+    other = y if which == 0 else x
+    out = np.correlate(g, other, "valid")
+    return _like(out, a if which == 0 else v)
+
+
+# NumPy 2 renamed trapz (kept, deprecated, until 2.4)
+TRAPEZOIDS = tuple(getattr(np, n) for n in ("trapezoid", "trapz") if hasattr(np, n))
+
+
+@adjoint(*TRAPEZOIDS)
+def trapezoid(z, y, x=None, dx=1.0, axis=-1):
+    d[y] = _trapezoid_grad(d[z], y, x, dx, axis, 0)
+    d[x] = _trapezoid_grad(d[z], y, x, dx, axis, 1)
+    d[dx] = _trapezoid_grad(d[z], y, x, dx, axis, 2)
+
+
+def _trapezoid_grad(dz, y, x, dx, axis, which):
+    """Adjoint of ``trapezoid(y, x, dx, axis) = sum((y[1:] + y[:-1]) / 2 * diff(x))``
+    for ``y`` (0), the sample points ``x`` (1) or the spacing ``dx`` (2)."""
+    ys = np.moveaxis(_asarray(y), axis, -1)
+    g = _asarray(dz)[..., None]
+    n = ys.shape[-1]
+    if which == 2:  # dx is read only without sample points
+        if x is not None:
+            return np.zeros_like(_asarray(dx, dtype=float))
+        return np.sum(_asarray(dz) * np.sum((ys[..., 1:] + ys[..., :-1]) / 2.0, axis=-1))
+    if x is None:
+        h = np.broadcast_to(_asarray(dx, dtype=float), (n - 1,))
+    else:
+        xs = np.moveaxis(_asarray(x), axis, -1) if np.ndim(x) > 1 else _asarray(x)
+        h = np.diff(xs, axis=-1)
+    if which == 0:
+        w = np.zeros(np.broadcast_shapes(h.shape[:-1] + (n,), (1,) * (ys.ndim - 1) + (n,)))
+        w[..., 1:] += h / 2.0
+        w[..., :-1] += h / 2.0
+        return _like(np.moveaxis(np.broadcast_to(g * w, ys.shape), -1, axis).copy(), y)
+    mid = g * (ys[..., 1:] + ys[..., :-1]) / 2.0   # d z / d h, one per interval
+    gx = np.zeros(mid.shape[:-1] + (n,), dtype=mid.dtype)
+    gx[..., 1:] += mid
+    gx[..., :-1] -= mid
+    if np.ndim(x) > 1:
+        return _like(np.moveaxis(gx, -1, axis), x)
+    return _like(np.sum(gx.reshape(-1, n), axis=0), x)
+
+
+@adjoint(np.cov)
+def cov(z, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None,
+        *, dtype=None):
+    d[m] = _cov_grad(d[z], m, y, rowvar, bias, ddof, fweights, aweights, 0)
+    d[y] = _cov_grad(d[z], m, y, rowvar, bias, ddof, fweights, aweights, 1)
+
+
+def _cov_variables(m, y, rowvar, bias, ddof, fweights, aweights):
+    """``(X, divisor, rows of m)``: the variables as rows (``y``'s stacked below
+    ``m``'s), centered, and what ``np.cov`` divides ``X X.T`` by."""
+    if fweights is not None or aweights is not None:
+        raise NotImplementedError("sourcegrad differentiates np.cov without fweights/"
+                                  "aweights (derivative rule: numpy.cov)")
+    X = np.atleast_2d(_asarray(m, dtype=float))
+    if not rowvar and X.shape[0] != 1:
+        X = X.T
+    rows = X.shape[0]
+    if y is not None:
+        Y = np.atleast_2d(_asarray(y, dtype=float))
+        X = np.concatenate([X, Y if rowvar or Y.shape[0] == 1 else Y.T])
+    if ddof is None:
+        ddof = 0 if bias else 1
+    return X - X.mean(axis=1, keepdims=True), X.shape[1] - ddof, rows
+
+
+def _cov_grad(dz, m, y, rowvar, bias, ddof, fweights, aweights, which):
+    """Adjoint of ``np.cov`` (no weights) for ``m`` (0) or ``y`` (1): ``C = Xc Xc.T /
+    (N - ddof)`` gives ``dX = (G + G.T) Xc / (N - ddof)`` (its rows already sum to
+    zero, so centering adds nothing)."""
+    Xc, div, rows = _cov_variables(m, y, rowvar, bias, ddof, fweights, aweights)
+    G = np.broadcast_to(_asarray(dz), (Xc.shape[0],) * 2)
+    dX = (G + G.T) @ Xc / div
+    part = dX[:rows] if which == 0 else dX[rows:]
+    x = m if which == 0 else y
+    if x is None:
+        return None
+    shape = np.shape(x)
+    if not rowvar and len(shape) == 2 and shape[0] != 1:  # read as columns
+        part = part.T
+    return _like(np.reshape(part, shape), x)
+
+
+@adjoint(np.ndarray.tolist)
+def ndarray_tolist(z, self):
+    d[self] = _tolist_grad(d[z], self)
+
+
+def _tolist_grad(dz, a):
+    """Adjoint of ``a.tolist()`` (nested lists of Python numbers): the list adjoint
+    back as an array, items nothing read (None) zero."""
+    shape = np.shape(a)
+
+    def fill(g, shape):
+        if g is None:
+            return np.zeros(shape)
+        if isinstance(g, (list, tuple)):
+            return np.stack([fill(x, shape[1:]) for x in g]) if g else np.zeros(shape)
+        return np.broadcast_to(_asarray(g), shape)
+    return _like(np.array(fill(dz, shape), dtype=float), a)
+
+
+@adjoint(np.resize)
+def resize(z, a, new_shape):
+    d[a] = _resize_grad(d[z], a)
+
+
+def _resize_grad(dz, a):
+    """Adjoint of ``np.resize(a, shape)``: ``a``'s elements repeated in order to fill
+    the new shape, so each one's adjoint sums its copies."""
+    n = np.size(a)
+    g = np.ravel(_asarray(dz))
+    out = np.zeros(n, dtype=np.result_type(g, 1.0))
+    if n and g.size:
+        np.add.at(out, np.arange(g.size) % n, g)
+    return _like(out.reshape(np.shape(a)), a)
+
+
+@adjoint(np.vander)
+def vander(z, x, N=None, increasing=False):
+    d[x] = np.sum(d[z] * _vander_slope(x, N, increasing), axis=-1)
+
+
+def _vander_slope(x, N, increasing):
+    """``d z[i, j] / d x[i]`` of ``z = vander(x, N)``: ``p x**(p - 1)``, ``p`` the
+    column's power (0 where ``p`` is 0, even at ``x = 0``)."""
+    xs = _asarray(x)
+    n = xs.size if N is None else N
+    p = np.arange(n) if increasing else np.arange(n - 1, -1, -1)
+    return np.where(p > 0, p * xs[:, None] ** np.maximum(p - 1, 0), 0.0)
 
 
 @adjoint(np.ndarray.round)

@@ -1689,6 +1689,40 @@ def tslogdet(t, a, z):
     return [np.zeros_like(logdet), logdet]
 
 
+@tangent(np.linalg.lstsq, constant=("rcond",))
+def linalg_lstsq(z, a, b, rcond=None):
+    d[z] = tlstsq(d[a], None, a, b, z)
+    d[z] = tlstsq(None, d[b], a, b, z)
+
+
+def tlstsq(ta, tb, a, b, z):
+    """Tangent of ``(x, residuals, rank, sv) = lstsq(a, b)`` along ``a`` (``ta``) or
+    ``b`` (``tb``), ``a`` of full column rank: ``tx = (a.T a)^-1 (ta.T r + a.T tb -
+    a.T ta x)``, ``tres = 2 r . (tb - ta x)``, ``tsv = diag(U.T ta V)``."""
+    A = np.asarray(a)
+    if z[2] < A.shape[1]:
+        raise NotImplementedError("forward mode of np.linalg.lstsq of a matrix without "
+                                  "full column rank")
+    vector = np.ndim(b) == 1
+    X = z[0][:, None] if vector else z[0]
+    R = (np.asarray(b)[:, None] if vector else np.asarray(b)) - A @ X
+    if ta is not None:
+        tax = ta @ X
+        rhs = np.swapaxes(ta, -1, -2) @ R - A.T @ tax
+        tres = -2.0 * np.sum(R * tax, axis=-2)
+        U, _, Vt = np.linalg.svd(A, full_matrices=False)
+        tsv = np.einsum("ji,njk,ik->ni", U, ta, Vt)
+    else:
+        tbm = tb[..., None] if vector else tb
+        rhs = A.T @ tbm
+        tres = 2.0 * np.sum(R * tbm, axis=-2)
+        tsv = np.zeros((len(tb),) + np.shape(z[3]))
+    tx = np.linalg.solve(A.T @ A, rhs)
+    if np.size(z[1]) == 0:
+        tres = np.zeros((len(tx),) + np.shape(z[1]))
+    return TangentList([tx[..., 0] if vector else tx, tres, None, tsv])
+
+
 @tangent(np.linalg.cholesky)
 def linalg_cholesky(z, a, upper=False):
     d[z] = tcholesky(d[a], z, upper)
@@ -1753,6 +1787,138 @@ def tnorm(t, z, x, ord, axis, keepdims):
 def polyval(z, p, x):
     d[z] = linear(np.polyval, d[p], 0, p, x)
     d[z] = lift(d[x], z) * np.polyval(np.polyder(p), x)
+
+
+@tangent(np.interp)
+def interp(z, x, xp, fp, left=None, right=None, period=None):
+    d[z] = tinterp(d[x], x, xp, fp, left, right, period, 0)
+    d[z] = tinterp(d[xp], x, xp, fp, left, right, period, 1)
+    d[z] = tinterp(d[fp], x, xp, fp, left, right, period, 2)
+    d[z] = tinterp(d[left], x, xp, fp, left, right, period, 3)
+    d[z] = tinterp(d[right], x, xp, fp, left, right, period, 4)
+
+
+def tinterp(t, x, xp, fp, left, right, period, which):
+    """Tangent of ``np.interp`` along ``x`` (0), ``xp`` (1), ``fp`` (2), ``left`` (3)
+    or ``right`` (4): the adjoint rule's partial derivatives, batched."""
+    i, below, above, slope, s = _adj._interp_parts(x, xp, fp, period)
+    t = np.asarray(t)
+    if which == 0:
+        return t * slope
+    if which == 3 or which == 4:
+        return t.reshape(t.shape + (1,) * np.ndim(x)) * (below if which == 3 else above)
+    nxt = np.minimum(i + 1, np.size(xp) - 1)
+    ti, tn = t[:, i], t[:, nxt]
+    if which == 1:
+        return ti * slope * (s - 1.0) - tn * slope * s
+    inside = ~(below | above)
+    out = np.where(inside, ti * (1.0 - s) + tn * s, 0.0)
+    if left is None:
+        out = out + t[:, :1].reshape((-1,) + (1,) * np.ndim(x)) * below
+    if right is None:
+        out = out + t[:, -1:].reshape((-1,) + (1,) * np.ndim(x)) * above
+    return out
+
+
+@tangent(np.convolve)
+def convolve(z, a, v, mode="full"):
+    d[z] = linear(np.convolve, d[a], 0, a, v, mode)
+    d[z] = linear(np.convolve, d[v], 1, a, v, mode)
+
+
+@tangent(np.correlate)
+def correlate(z, a, v, mode="valid"):
+    d[z] = linear(np.correlate, d[a], 0, a, v, mode)
+    d[z] = linear(np.correlate, d[v], 1, a, v, mode)
+
+
+@tangent(*_adj.TRAPEZOIDS)   # linear in y, in the sample points x and in dx
+def trapezoid(z, y, x=None, dx=1.0, axis=-1):
+    d[z] = linear(_adj.TRAPEZOIDS[0], d[y], 0, y, x, dx, axis)
+    d[z] = linear(_adj.TRAPEZOIDS[0], d[x], 1, y, x, dx, axis)
+    d[z] = ttrapezoid_dx(d[dx], y, x, dx, axis)
+
+
+def ttrapezoid_dx(t, y, x, dx, axis):
+    """Tangent of ``trapezoid`` along ``dx``: none where sample points ``x`` are given."""
+    if x is not None:
+        return np.zeros((len(t),) + np.shape(_adj.TRAPEZOIDS[0](y, axis=axis)))
+    return linear(_adj.TRAPEZOIDS[0], t, 2, y, x, dx, axis)
+
+
+@tangent(np.ndarray.tolist)
+def ndarray_tolist(z, self):
+    d[z] = ttolist(d[self])
+
+
+def ttolist(t):
+    """Tangent of ``a.tolist()``: the same nested lists, each number's tangent its
+    batch of directions."""
+    t = np.asarray(t)
+    if t.ndim == 1:  # a number
+        return t
+    return TangentList(ttolist(t[:, i]) for i in range(t.shape[1]))
+
+
+@tangent(np.resize, constant=("new_shape",))
+def resize(z, a, new_shape):
+    d[z] = tresize(d[a], z)
+
+
+def tresize(t, z):
+    """Tangent of ``np.resize(a, shape)``: each direction resized alike."""
+    return np.stack([np.resize(r, np.shape(z)) for r in t])
+
+
+@tangent(np.block)
+def block(z, arrays):
+    d[z] = tblock(d[arrays], arrays)
+
+
+def tblock(t, arrays):
+    """Tangent of ``np.block`` (jointly linear in its leaves): each direction's
+    leaves assembled alike, zeros for leaves without a tangent."""
+    leaves = _adj._block_leaves(arrays)
+    tleaves = _adj._block_leaves(t) if isinstance(t, list) else [t] * len(leaves)
+
+    def rebuild(items, like):
+        it = iter(items)
+
+        def walk(node):
+            return [walk(c) for c in node] if isinstance(node, list) else next(it)
+        return walk(like)
+    return linear_joint(lambda ls: np.block(rebuild(ls, arrays)), tleaves, leaves)
+
+
+@tangent(np.vander, constant=("N", "increasing"))
+def vander(z, x, N=None, increasing=False):
+    d[z] = d[x][..., None] * _adj._vander_slope(x, N, increasing)
+
+
+@tangent(np.cov, constant=("rowvar", "bias", "ddof", "fweights", "aweights", "dtype"))
+def cov(z, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None,
+        *, dtype=None):
+    d[z] = tcov(d[m], None, m, y, rowvar, bias, ddof, fweights, aweights)
+    d[z] = tcov(None, d[y], m, y, rowvar, bias, ddof, fweights, aweights)
+
+
+def tcov(tm, ty, m, y, rowvar, bias, ddof, fweights, aweights):
+    """Tangent of ``np.cov`` (no weights): ``(T Xc.T + Xc T.T) / (N - ddof)``, ``T``
+    the centered tangent of the variables (``m``'s rows, then ``y``'s)."""
+    Xc, div, rows = _adj._cov_variables(m, y, rowvar, bias, ddof, fweights, aweights)
+    t, other = (tm, m) if tm is not None else (ty, y)
+    t = np.asarray(t, dtype=float)
+    t = t.reshape((len(t),) + np.atleast_2d(np.asarray(other)).shape) if t.ndim < 3 else t
+    if not rowvar and np.ndim(other) == 2 and np.shape(other)[0] != 1:
+        t = np.swapaxes(t, -1, -2)
+    T = np.zeros((len(t),) + Xc.shape)
+    if tm is not None:
+        T[:, :rows] = t
+    else:
+        T[:, rows:] = t
+    T = T - T.mean(axis=-1, keepdims=True)
+    out = (T @ Xc.T + Xc @ np.swapaxes(T, -1, -2)) / div
+    return out.reshape((len(t),) + np.shape(np.cov(m, y, rowvar, bias, ddof)))
 
 
 @tangent(np.linalg.matrix_power, constant=("n",))

@@ -103,6 +103,12 @@ def cell_loss(x):
     return np.sum(_net(x))
 
 
+def stable_bce(z, y):
+    # the adjoint's -(c / (1 + e) * e) becomes (-c) / (1 + e) * e, and the helpers
+    # of abs and maximum are elementwise, so no unbroadcast or np.full is left
+    return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+
+
 X3 = np.array([0.5, 1.2, 1.0])
 CASES = {
     "straight": (straight, {}, (X3, 2.0)),
@@ -115,6 +121,7 @@ CASES = {
     "calls": (calls, {"grad_position": (0, 1)}, (X3, X3 + 1.0)),
     "stopped": (stopped, {}, (X3,)),
     "aux": (aux, {"has_aux": True}, (X3,)),
+    "stable_bce": (stable_bce, {}, (np.array([[0.5, -1.5], [2.0, -0.3]]), np.eye(2))),
     "cell_weights": (cell_loss, {"grad_position": None, "weights": _net.trainable_params()},
                      (np.ones((4, 3)),)),
 }
