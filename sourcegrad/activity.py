@@ -80,7 +80,7 @@ class _Analysis:
         self.weight_of = weight_of
         self.varied = set(active_params)
         if weights:  # Parameters read as free names (globals, closures)
-            for n in astutil.walk(tree):
+            for n in astutil.nodes(tree):
                 if isinstance(n, gast.Name) and n.id not in local:
                     obj = parsed.resolve(n.id)
                     known = weight_of(obj) if weight_of is not None else None
@@ -158,7 +158,7 @@ class _Analysis:
             if isinstance(s, gast.Assign) and isinstance(s.value, OPAQUE):
                 _refuse_if_varied(s, s.value, self.varied, self.parsed)
             elif isinstance(s, (gast.Assign, gast.Expr)):
-                for n in astutil.walk(s.value):
+                for n in astutil.node_list(s.value):
                     if isinstance(n, OPAQUE):
                         _refuse_if_varied(s, n, self.varied, self.parsed)
 
@@ -241,7 +241,7 @@ def _refuse_if_varied(stmt, node, varied, parsed):
     if isinstance(node, gast.Lambda):
         inner |= {a.id for a in node.args.args}
     # x.shape, x.ndim, ... read no gradient even where x carries it
-    metadata = {id(n.value) for n in astutil.walk(node) if isinstance(n, gast.Attribute)
+    metadata = {id(n.value) for n in astutil.nodes(node) if isinstance(n, gast.Attribute)
                 and n.attr in INACTIVE_ATTRS and isinstance(n.value, gast.Name)}
     carried = sorted(n.id for n in astutil.name_nodes(node)
                      if isinstance(n.ctx, gast.Load) and n.id in varied and n.id not in inner

@@ -84,7 +84,10 @@ def _attr(key: str) -> str:
 
 def setanno(node, key: str, value=True):
     """Annotate ``node`` with ``key`` (declared above); returns ``node``."""
-    setattr(node, _attr(key), value)
+    try:
+        setattr(node, _ATTRS[key], value)
+    except KeyError:
+        setattr(node, _attr(key), value)
     return node
 
 

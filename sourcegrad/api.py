@@ -237,7 +237,7 @@ def fix_gradient(g, x):
     bool input's gradient is a float one (float64 arrays, Python floats), never
     one truncated to the input's dtype."""
     if isinstance(x, np.ndarray):
-        return _fix_array_gradient(g, x)
+        return fix_array_gradient(g, x)
     if isinstance(x, (float, int)) and not isinstance(x, np.generic):
         if g is None:
             return 0.0
@@ -260,7 +260,7 @@ def fix_gradient(g, x):
     return g
 
 
-def _fix_array_gradient(g, x):
+def fix_array_gradient(g, x):
     """:func:`fix_gradient` for a NumPy array input ``x``."""
     kind = x.dtype.kind
     dtype = np.float64 if kind in "biu" else x.dtype

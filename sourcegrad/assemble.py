@@ -233,7 +233,7 @@ class Assembler:
             restored = {n.id for st in body_bwd for n in astutil.name_nodes(st)
                         if isinstance(n.ctx, gast.Store)}
             value = copy_tree(value)
-            for n in astutil.walk(value):
+            for n in astutil.nodes(value):
                 if isinstance(n, gast.Name) and n.id in restored:
                     snap = self.namer.fresh(n.id + "_value")
                     fwd.append(assign(snap, name(n.id)))
@@ -316,7 +316,7 @@ def _maybe_containers(tree):
     """Names the function reads items of (subscripts, unpacking, ``for`` loops): the
     parameters among them may be tuples or lists."""
     out = set()
-    for n in astutil.walk(tree):
+    for n in astutil.nodes(tree):
         if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name):
             out.add(n.value.id)
         elif isinstance(n, gast.For) and isinstance(n.iter, gast.Name):
@@ -335,8 +335,8 @@ def _bound_first(stmts, n):
     for st in stmts:
         if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name) \
                 and st.targets[0].id == n:
-            return not any(isinstance(x, gast.Name) and x.id == n for x in astutil.walk(st.value))
-        if any(isinstance(x, gast.Name) and x.id == n for x in astutil.walk(st)):
+            return not any(isinstance(x, gast.Name) and x.id == n for x in astutil.nodes(st.value))
+        if any(isinstance(x, gast.Name) and x.id == n for x in astutil.nodes(st)):
             return False
     return False
 

@@ -26,6 +26,7 @@ BINOPS = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mu
 
 _AST = ast.AST
 _NAME = gast.Name
+_CONSTANT = gast.Constant
 _STMT = gast.stmt
 
 
@@ -65,18 +66,22 @@ def _name_fields(cls):
 def name_nodes(node):
     """The ``Name`` nodes ``walk(node)`` yields, in the same order, for less: the
     contexts and operators (``Load``, ``Add``) and the fields holding strings are
-    not visited."""
+    not visited.  (An iterator over ``name_list(node)``.)"""
+    return iter(name_list(node))
+
+
+def nodes(node):
+    """The nodes ``walk(node)`` yields but contexts and operators (``Load``,
+    ``Add``), in the same order, for less: what a search for expressions and
+    statements of some class needs."""
     todo = [node]
     push, push_all = todo.append, todo.extend
     table = _NAME_FIELDS
     for n in todo:
         fields = n.__dict__
         cls = n.__class__
-        if cls is _NAME:
-            annotation = fields.get("annotation")  # a parameter's may hold names
-            if annotation is not None:
-                push(annotation)
-            yield n
+        if cls is _NAME and fields.get("annotation") is None or cls is _CONSTANT:
+            yield n  # (nothing to queue)
             continue
         names = table.get(cls)
         if names is None:
@@ -92,6 +97,111 @@ def name_nodes(node):
                             push(item)
             elif isinstance(v, _AST):
                 push(v)
+        yield n
+
+
+def node_list(node):
+    """``list(nodes(node))``, without a generator."""
+    todo = [node]
+    push, push_all = todo.append, todo.extend
+    table = _NAME_FIELDS
+    for n in todo:
+        cls = n.__class__
+        if cls is _CONSTANT:
+            continue
+        fields = n.__dict__
+        if cls is _NAME and fields.get("annotation") is None:
+            continue
+        names = table.get(cls)
+        if names is None:
+            names = _name_fields(cls)
+        for f in names:
+            v = fields.get(f)
+            if v.__class__ is list:
+                if v and isinstance(v[0], _AST) and None not in v:
+                    push_all(v)
+                else:
+                    for item in v:
+                        if isinstance(item, _AST):
+                            push(item)
+            elif isinstance(v, _AST):
+                push(v)
+    return todo
+
+
+def name_list(node):
+    """The ``Name`` nodes ``walk(node)`` yields, in the same order, as a list.
+
+    The walk is breadth first, so the names come in the order they are put on
+    its queue: each is listed when its parent is looked at, and names and
+    constants never go on the queue.  (A name with an annotation, a parameter,
+    does go on it, as ``walk`` would visit the annotation: a tree holding one is
+    listed by ``_queued_names``.)"""
+    out = []
+    found = out.append
+    if node.__class__ is _NAME:
+        return _queued_names(node)
+    todo = [node]
+    push = todo.append
+    table = _NAME_FIELDS
+    for n in todo:
+        fields = n.__dict__
+        cls = n.__class__
+        names = table.get(cls)
+        if names is None:
+            names = _name_fields(cls)
+        for f in names:
+            v = fields.get(f)
+            c = v.__class__
+            if c is _NAME:
+                if v.__dict__.get("annotation") is not None:
+                    return _queued_names(node)
+                found(v)
+            elif c is list:
+                for item in v:
+                    c = item.__class__
+                    if c is _NAME:
+                        if item.__dict__.get("annotation") is not None:
+                            return _queued_names(node)
+                        found(item)
+                    elif c is not _CONSTANT and isinstance(item, _AST):
+                        push(item)
+            elif c is not _CONSTANT and isinstance(v, _AST):
+                push(v)
+    return out
+
+
+def _queued_names(node):
+    """``name_list(node)`` for a tree with annotated names: every node queued."""
+    todo = [node]
+    push, push_all = todo.append, todo.extend
+    table = _NAME_FIELDS
+    out = []
+    found = out.append
+    for n in todo:
+        fields = n.__dict__
+        cls = n.__class__
+        if cls is _NAME:
+            found(n)
+            annotation = fields.get("annotation")  # a parameter's may hold names
+            if annotation is not None:
+                push(annotation)
+            continue
+        names = table.get(cls)
+        if names is None:
+            names = _name_fields(cls)
+        for f in names:
+            v = fields.get(f)
+            if v.__class__ is list:
+                if v and isinstance(v[0], _AST) and None not in v:
+                    push_all(v)
+                else:
+                    for item in v:
+                        if isinstance(item, _AST):
+                            push(item)
+            elif isinstance(v, _AST):
+                push(v)
+    return out
 
 
 def statements(body):
@@ -157,13 +267,21 @@ def _copy_value(x, memo):
     return copy.deepcopy(x, memo)
 
 
+# a visitor's entry for Name when it has no visit_Name (or one with nothing to do):
+# a name is visited only for its annotation (a parameter's)
+PLAIN_NAME = _PLAIN_NAME = object()
+_LEAF_VALUES = (type(None), str, int, float, bool, complex, bytes)
+
+
 class NodeTransformer(ast.NodeTransformer):
     """``gast.NodeTransformer`` (``ast.NodeTransformer``), same behaviour, less overhead.
 
     The ``visit_<Class>`` method of each class is looked up once per subclass
     (not a method name built and looked up per node), and leaves (``Load``,
     ``Add``: no fields) without a method of their own are not visited at all:
-    ``generic_visit`` would return them unchanged.  ``generic_visit`` is
+    ``generic_visit`` would return them unchanged, and neither are a
+    ``Constant`` or a ``Name`` without an annotation (nothing in them is
+    visited).  ``generic_visit`` is
     ``ast.NodeTransformer.generic_visit`` with ``ast.iter_fields`` inlined (no
     generator per node), over the fields that may hold a name (``name_nodes``):
     contexts and operators (``ctx``, ``op``, ``ops``) are never visited.
@@ -175,7 +293,7 @@ class NodeTransformer(ast.NodeTransformer):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        cls._visitors = {}
+        cls._visitors = dict.fromkeys(_LEAF_VALUES)  # values that are not nodes: kept
 
     def _method(self, cls):
         name = "visit_" + cls.__name__
@@ -183,7 +301,13 @@ class NodeTransformer(ast.NodeTransformer):
         if method is getattr(ast.NodeVisitor, name, None):  # (visit_Constant: a shim
             method = None                                   # for visit_Num and friends)
         if method is None and cls._fields:
-            method = type(self).generic_visit
+            fields = _NAME_FIELDS.get(cls)
+            if fields is None:
+                fields = _name_fields(cls)
+            if cls is _NAME:
+                method = _PLAIN_NAME  # generic_visit only for a parameter's annotation
+            elif fields:  # (a Constant: generic_visit would find nothing to visit)
+                method = type(self).generic_visit
         self._visitors[cls] = method
         return method
 
@@ -192,10 +316,14 @@ class NodeTransformer(ast.NodeTransformer):
             method = self._visitors[node.__class__]
         except KeyError:
             method = self._method(node.__class__)
+        if method is _PLAIN_NAME:
+            if node.__dict__.get("annotation") is None:
+                return node
+            method = type(self).generic_visit
         return node if method is None else method(self, node)
 
-    def generic_visit(self, node):  # noqa: C901 (16; the hot loop of every pass, kept inline)
-        visitors = self._visitors
+    def generic_visit(self, node):  # noqa: C901 (the hot loop of every pass, kept inline)
+        visitors = self._visitors  # (values that are not nodes map to None: kept)
         cls = node.__class__
         fields = _NAME_FIELDS.get(cls)  # (contexts and operators: leaves, no visitor)
         if fields is None:
@@ -207,33 +335,65 @@ class NodeTransformer(ast.NodeTransformer):
                 old_value = getattr(node, field, _MISSING)  # a class default, or none
                 if old_value is _MISSING:
                     continue
-            if old_value.__class__ is list:
-                new_values = []
-                for value in old_value:
-                    if isinstance(value, _AST):
-                        method = visitors.get(value.__class__, _MISSING)
-                        if method is _MISSING:
-                            method = self._method(value.__class__)
-                        if method is not None:
-                            value = method(self, value)
-                            if value is None:
-                                continue
-                            elif not isinstance(value, _AST):
-                                new_values.extend(value)
-                                continue
-                    new_values.append(value)
-                old_value[:] = new_values
-            elif isinstance(old_value, _AST):
-                method = visitors.get(old_value.__class__, _MISSING)
-                if method is _MISSING:
-                    method = self._method(old_value.__class__)
+            vcls = old_value.__class__
+            if vcls is list:
+                new_values = None  # made at the first change
+                for i, value in enumerate(old_value):
+                    method = visitors.get(value.__class__, _MISSING)
+                    if method is None:
+                        if new_values is not None:
+                            new_values.append(value)
+                        continue
+                    if method is _MISSING:
+                        if not isinstance(value, _AST):
+                            if new_values is not None:
+                                new_values.append(value)
+                            continue
+                        method = self._method(value.__class__)
+                        if method is None:
+                            if new_values is not None:
+                                new_values.append(value)
+                            continue
+                    if method is _PLAIN_NAME:
+                        if value.__dict__.get("annotation") is None:
+                            if new_values is not None:
+                                new_values.append(value)
+                            continue
+                        method = type(self).generic_visit
+                    new = method(self, value)
+                    if new is value:
+                        if new_values is not None:
+                            new_values.append(value)
+                        continue
+                    if new_values is None:
+                        new_values = old_value[:i]
+                    if new is None:
+                        continue
+                    elif not isinstance(new, _AST):
+                        new_values.extend(new)
+                    else:
+                        new_values.append(new)
+                if new_values is not None:
+                    old_value[:] = new_values
+                continue
+            method = visitors.get(vcls, _MISSING)
+            if method is None:
+                continue
+            if method is _MISSING:
+                if not isinstance(old_value, _AST):
+                    continue
+                method = self._method(vcls)
                 if method is None:
                     continue
-                new_node = method(self, old_value)
-                if new_node is None:
-                    delattr(node, field)
-                else:
-                    setattr(node, field, new_node)
+            if method is _PLAIN_NAME:
+                if old_value.__dict__.get("annotation") is None:
+                    continue
+                method = type(self).generic_visit
+            new_node = method(self, old_value)
+            if new_node is None:
+                delattr(node, field)
+            elif new_node is not old_value:
+                setattr(node, field, new_node)
         return node
 
 
@@ -300,8 +460,13 @@ def _convert(node, table):
     if missing:  # the constructor fills some in (3.13)
         new = cls(**state)
         state = new.__dict__
-    if attributes:
-        _copy_attributes(state, node, attributes)
+    for name in attributes:  # (_copy_attributes, inline)
+        value = src.get(name, _MISSING)
+        if value is _MISSING:
+            value = getattr(node, name, _MISSING)  # a class default, or none
+            if value is _MISSING:
+                continue
+        state[name] = value
     if finish is not None:
         finish(new, node, table)
     return new

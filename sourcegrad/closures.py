@@ -106,7 +106,7 @@ def bindings(body):
         if isinstance(s, gast.FunctionDef):
             count[s.name] = count.get(s.name, 0) + 1
     for s in body:
-        for n in astutil.walk(s):
+        for n in astutil.node_list(s):
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                 count[n.id] = count.get(n.id, 0) + 1
     return count
@@ -121,8 +121,8 @@ class Extractor:
     def refuse(self, node, what, hint=None, detail=None):
         refusals.use(self.parsed, node, what, hint=hint, detail=detail)
 
-    def run(self, fdef):
-        self.count = bindings(fdef.body)
+    def run(self, fdef, count=None):
+        self.count = bindings(fdef.body) if count is None else dict(count)
         self.locals = set(self.count) | {a.id for a in fdef.args.args + fdef.args.posonlyargs
                                          + fdef.args.kwonlyargs}
         fdef.body = self.block(fdef.body)
@@ -170,11 +170,11 @@ class Extractor:
                         "parameters", hint="name its parameters")
         lowered = astutil.copy_tree(fdef)
         lowered.decorator_list, lowered.args.defaults = [], []
-        inner = [n for n in astutil.walk(fdef) if n is not fdef
+        inner = [n for n in astutil.nodes(fdef) if n is not fdef
                  and isinstance(n, (gast.FunctionDef, gast.Lambda))]
         factory = bool(inner) and factory_shape(lowered, self.parsed, self.namer)
         recursive = any(isinstance(n, gast.Call) and isinstance(n.func, gast.Name)
-                        and n.func.id == fname for n in astutil.walk(fdef))
+                        and n.func.id == fname for n in astutil.nodes(fdef))
         if inner and (not factory or recursive):
             self.refuse(inner[0], "function defined inside a nested function",
                         detail="supported only in a nested function that makes and returns "
@@ -249,7 +249,7 @@ def _same_module_tree(parsed, fn, generator=False, node=None):
 def _relocate(tree, where):
     """Lines of a function of the same file renumbered (``where``: the shift), or
     every node of another module's placed at the call ``where``."""
-    for n in astutil.walk(tree):
+    for n in astutil.nodes(tree):
         if isinstance(where, int):
             for attr in ("lineno", "end_lineno"):
                 if getattr(n, attr, None) is not None:
@@ -284,12 +284,12 @@ def _rebind_globals(tree, fn, parsed, same):
     (namespace, name, mode, object) under which that holds, or None when a name
     is bound nowhere."""
     guards = []
-    bound = {n.id for n in astutil.walk(tree) if isinstance(n, gast.Name)
+    bound = {n.id for n in astutil.nodes(tree) if isinstance(n, gast.Name)
              and isinstance(n.ctx, (gast.Store, gast.Param))}
-    bound |= {n.name for n in astutil.walk(tree) if isinstance(n, gast.FunctionDef)}
-    caller = {n.id for n in astutil.walk(parsed.tree) if isinstance(n, gast.Name)
+    bound |= {n.name for n in astutil.nodes(tree) if isinstance(n, gast.FunctionDef)}
+    caller = {n.id for n in astutil.nodes(parsed.tree) if isinstance(n, gast.Name)
               and isinstance(n.ctx, (gast.Store, gast.Param))}
-    for n in astutil.walk(tree):
+    for n in astutil.nodes(tree):
         if not isinstance(n, gast.Name) or not isinstance(n.ctx, gast.Load) or n.id in bound:
             continue
         if n.id in fn.__globals__:
@@ -402,7 +402,7 @@ def lift(parsed, nested, enclosing, others, positional=False):
     group = [others[n] for n in nested.group]
     fdefs = {g.name: astutil.copy_tree(g.fdef) for g in group}
     for g in group:
-        for n in astutil.walk(fdefs[g.name]):  # a default left out: its captured value
+        for n in astutil.nodes(fdefs[g.name]):  # a default left out: its captured value
             if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) \
                     and n.func.id in fdefs:
                 callee = others[n.func.id]
@@ -412,14 +412,14 @@ def lift(parsed, nested, enclosing, others, positional=False):
     free = set()
     for g in group:
         fdef = fdefs[g.name]
-        own = set(g.params) | {n.id for n in astutil.walk(fdef) if isinstance(n, gast.Name)
+        own = set(g.params) | {n.id for n in astutil.nodes(fdef) if isinstance(n, gast.Name)
                                and isinstance(n.ctx, gast.Store)}
-        free |= {n.id for n in astutil.walk(fdef) if isinstance(n, gast.Name)
+        free |= {n.id for n in astutil.nodes(fdef) if isinstance(n, gast.Name)
                  and n.id in enclosing and n.id not in own and n.id not in fdefs}
     free = sorted(free)
     for g in group:
         fdef = fdefs[g.name]
-        for n in astutil.walk(fdef):
+        for n in astutil.nodes(fdef):
             if isinstance(n, gast.Name) and n.id in others and n.id not in fdefs:
                 refusals.use(
                     parsed, n, f"recursive nested function {g.name!r} using the nested "
@@ -453,7 +453,7 @@ def recursion_groups(nested):
     calls = {}
     for n, f in nested.items():
         if f.fdef is not None:
-            calls[n] = {c.func.id for c in astutil.walk(f.fdef) if isinstance(c, gast.Call)
+            calls[n] = {c.func.id for c in astutil.nodes(f.fdef) if isinstance(c, gast.Call)
                         and isinstance(c.func, gast.Name) and c.func.id in nested}
     reach = {}
     for n in calls:
@@ -484,7 +484,7 @@ def generator_def(parsed, namer, fn, node):
         other = parse_function(fn)
     except Exception:  # noqa: BLE001 -- no source: refused by the caller
         return None
-    yields = [n for n in astutil.walk(other.tree) if isinstance(n, (gast.Yield, gast.YieldFrom))]
+    yields = [n for n in astutil.nodes(other.tree) if isinstance(n, (gast.Yield, gast.YieldFrom))]
     plain = {id(st.value) for st in astutil.statements(other.tree.body) if _is_yield(st)}
     for y in yields:
         if id(y) not in plain:
@@ -504,10 +504,11 @@ def generator_def(parsed, namer, fn, node):
     return helper_def(parsed, namer, fn, node, generator=True)
 
 
-def extract(parsed, namer, fdef):
+def extract(parsed, namer, fdef, count=None):
     """Take the nested functions, lambdas bound to a name and partials out of
-    ``fdef``'s body (in place): {name: Nested}."""
-    return Extractor(parsed, namer).run(fdef)
+    ``fdef``'s body (in place): {name: Nested}.  ``count``: ``bindings(fdef.body)``
+    when the caller has it already (a copy is kept)."""
+    return Extractor(parsed, namer).run(fdef, count)
 
 
 # --- discarded calls ---------------------------------------------------------------
@@ -556,7 +557,7 @@ def writes_into_def(parsed, fdef, params, positions, keywords=(), depth=2) -> bo
     names = {params[i] for i in positions if i < len(params)} | set(keywords)
     if not names:
         return False
-    rebound = {n.id for n in astutil.walk(fdef)
+    rebound = {n.id for n in astutil.nodes(fdef)
                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     for st, fresh in _statements_with_fresh(fdef.body, frozenset()):
         left = names - fresh
@@ -590,7 +591,7 @@ def _own_nodes(st):
             continue
         for v in value if isinstance(value, list) else [value]:
             if isinstance(v, gast.AST):
-                yield from astutil.walk(v)
+                yield from astutil.nodes(v)
     yield st
 
 

@@ -55,7 +55,7 @@ import warnings
 
 import numpy as np
 
-from sourcegrad.api import GradFunction, fix_gradient
+from sourcegrad.api import GradFunction, fix_gradient, fix_array_gradient
 from sourcegrad.codegen.standalone import MAX_LITERAL, Linker, gradient_wrapper
 from sourcegrad.runtime import WeightGrads
 
@@ -188,7 +188,7 @@ _ENGINE_LIBS = ("gast", "astor")
 
 def _engine_module(obj):
     """The engine module ``obj`` belongs to, or None if it can be exported."""
-    if obj is fix_gradient:
+    if obj is fix_gradient or obj is fix_array_gradient:
         return None  # the gradient wrapper's fix-up: written out
     if isinstance(obj, types.ModuleType):
         mod = obj.__name__

@@ -44,9 +44,9 @@ def fence(parsed) -> None:
     top = parsed.tree
     # `(n := e)` is normalized to `n = e` where it is evaluated; inside a comprehension
     # or a lambda (evaluated whole, in a scope of its own) it stays refused
-    scoped = {id(n) for s in astutil.walk(top) if isinstance(s, _OWN_SCOPE) and s is not top
+    scoped = {id(n) for s in astutil.node_list(top) if isinstance(s, _OWN_SCOPE)
               for n in astutil.walk(s) if isinstance(n, gast.NamedExpr)}
-    for node in astutil.walk(top):
+    for node in astutil.node_list(top):
         if node is top:
             continue
         kind = type(node)
@@ -69,7 +69,7 @@ def fence(parsed) -> None:
 def _targets(parsed, targets):
     """Assignment targets: no attribute, no starred name."""
     for t in targets:
-        for sub in astutil.walk(t):
+        for sub in astutil.nodes(t):
             if isinstance(sub, gast.Attribute) and isinstance(sub.ctx, gast.Store):
                 refusals.syntax(
                     parsed, sub, "assignment to an attribute",

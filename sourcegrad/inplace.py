@@ -149,7 +149,7 @@ def _link(t, u, node):
         if at:
             return ("holds", at[0] if len(at) == 1 else None)
         inside = [i for i, e in enumerate(value.elts) if isinstance(e, (gast.List, gast.Tuple))
-                  and any(isinstance(n, gast.Name) and n.id == u for n in astutil.walk(e))]
+                  and any(isinstance(n, gast.Name) and n.id == u for n in astutil.nodes(e))]
         if inside:  # t = ([u], v): u is inside item i of t
             return ("deep", inside[0] if len(inside) == 1 else None)
     return ("copy", None)
@@ -224,19 +224,19 @@ def _bindings(fdef):
     for the whole function when it yields or declares global/nonlocal names; and the
     names bound only by ``+=`` and the like (in place on an array)."""
     binds, augmented = {}, set()
-    for n in astutil.walk(fdef):
+    for n in astutil.nodes(fdef):
         if isinstance(n, (gast.Yield, gast.YieldFrom, gast.Global, gast.Nonlocal)):
             return None, set()
         if isinstance(n, gast.Assign):
             for t in n.targets:
-                for x in astutil.walk(t):
+                for x in astutil.nodes(t):
                     if isinstance(x, gast.Name):
                         binds.setdefault(x.id, []).append(n.value if t is x else None)
         elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
             augmented.add(n.target.id)
         elif isinstance(n, (gast.AugAssign, gast.AnnAssign, gast.For, gast.With,
                             gast.NamedExpr, gast.ExceptHandler, gast.comprehension)):
-            for x in astutil.walk(getattr(n, "target", None) or getattr(n, "name", None)
+            for x in astutil.nodes(getattr(n, "target", None) or getattr(n, "name", None)
                                   or gast.Pass()):
                 if isinstance(x, gast.Name):
                     binds.setdefault(x.id, []).append(None)
@@ -272,7 +272,7 @@ def _returned_params(fdef):
         return False
 
     handed = set()
-    for n in astutil.walk(fdef):
+    for n in astutil.nodes(fdef):
         if isinstance(n, gast.Return):
             v = n.value
             items = v.elts if isinstance(v, (gast.Tuple, gast.List)) else [v]
@@ -292,7 +292,7 @@ def dict_names(fdef) -> set:
     """Local names that only ever hold dicts: every binding a dict display, a dict
     comprehension or ``dict(...)``."""
     binds = {}
-    for n in astutil.walk(fdef):
+    for n in astutil.node_list(fdef):
         if isinstance(n, gast.Assign):
             for t in n.targets:
                 for x in astutil.name_nodes(t):
@@ -300,7 +300,7 @@ def dict_names(fdef) -> set:
                         binds.setdefault(x.id, []).append(n.value if t is x else None)
         elif isinstance(n, (gast.AugAssign, gast.For, gast.comprehension, gast.AnnAssign,
                             gast.NamedExpr, gast.With)):
-            for x in astutil.walk(n):
+            for x in astutil.nodes(n):
                 if isinstance(x, gast.Name) and isinstance(x.ctx, gast.Store):
                     binds.setdefault(x.id, []).append(None)
     params = {a.id for a in fdef.args.args + fdef.args.posonlyargs + fdef.args.kwonlyargs}
@@ -351,24 +351,24 @@ class InPlaceCheck:
         if not any(isinstance(n, gast.AugAssign)
                    or isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Subscript)
                    or self.list_update(n) or self.may_write(n)
-                   for n in astutil.walk(fdef)):
+                   for n in astutil.node_list(fdef)):
             return  # nothing is updated in place
         self.index(fdef)
         self.rank = self.ranks(fdef)
         self.dicts = dict_names(fdef)
         updates = []
-        for n in astutil.walk(fdef):
+        for n in astutil.nodes(fdef):
             self.here = self.top_index.get(id(n))  # where scalar_item looks
             updates += self.updates(n)
         if not updates:
             return
         copies = self.copies(fdef)
         self.in_loops = {}  # id(node) -> the loops holding it, outermost first
-        for lp in astutil.walk(fdef):
+        for lp in astutil.nodes(fdef):
             if isinstance(lp, (gast.For, gast.While)):
-                for x in astutil.walk(lp):
+                for x in astutil.nodes(lp):
                     self.in_loops.setdefault(id(x), []).append(lp)
-        self.loads = [n for n in astutil.walk(fdef)
+        self.loads = [n for n in astutil.nodes(fdef)
                       if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)]
         scalars = self.scalar_names(fdef)
         for u in updates:
@@ -389,14 +389,14 @@ class InPlaceCheck:
             self.unbound[i] = self.unbound.get(i, set()) - _assigned([st])
         self.top = {id(st): i for i, st in enumerate(fdef.body)}
         # every node -> the top-level statement holding it
-        self.top_index = {id(x): i for i, st in enumerate(fdef.body) for x in astutil.walk(st)}
+        self.top_index = {id(x): i for i, st in enumerate(fdef.body) for x in astutil.nodes(st)}
         self.top_binds = {}  # name -> the top-level statements binding it (name = ...)
         for i, st in enumerate(fdef.body):
             if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name):
                 self.top_binds.setdefault(st.targets[0].id, []).append(i)
         self.statement = {}  # id(node) -> the innermost statement holding it
         for st in astutil.statements(fdef.body):
-            for x in astutil.walk(st):
+            for x in astutil.nodes(st):
                 self.statement[id(x)] = st
 
     # -- what changes in place ----------------------------------------------------
@@ -630,7 +630,7 @@ class InPlaceCheck:
         """Every (name, name it may share an array with, node binding it)."""
         copies = []
         dicts = self.dicts
-        for n in astutil.walk(fdef):
+        for n in astutil.nodes(fdef):
             if isinstance(n, gast.Assign):
                 self.here = self.top.get(id(n))
                 for t in n.targets:
@@ -751,7 +751,7 @@ class InPlaceCheck:
         (see check_chained); ``refuse`` when ``b`` is bound other than by a display."""
         displays = (gast.List, gast.Tuple, gast.Dict, gast.ListComp, gast.DictComp)
         sharers = set()
-        for n in astutil.walk(fdef):
+        for n in astutil.nodes(fdef):
             if isinstance(n, gast.Assign):
                 t, v = n.targets[0], n.value
                 if isinstance(t, gast.Name) and t.id == b:
@@ -786,7 +786,7 @@ class InPlaceCheck:
         ``list(b.values())``)."""
         if b in self.names_of(v):
             return True
-        if not any(isinstance(x, gast.Name) and x.id == b for x in astutil.walk(v)):
+        if not any(isinstance(x, gast.Name) and x.id == b for x in astutil.nodes(v)):
             return False
         if isinstance(v, (gast.Dict, gast.List, gast.Tuple, gast.ListComp, gast.DictComp,
                           gast.GeneratorExp)):
@@ -832,7 +832,7 @@ class InPlaceCheck:
         in the same statement (``y += h(y)``), afterwards, or passed twice."""
         call = u.node
         st = self.statement[id(call)]
-        inside = {id(x) for x in astutil.walk(call)}
+        inside = {id(x) for x in astutil.nodes(call)}
         if names & u.passed:
             self.refuse(call, u.what, detail=f"{u.a} is also passed in another argument "
                                              f"(or read by the function), which then "
@@ -842,7 +842,7 @@ class InPlaceCheck:
         # y = h(y): later reads of y see the value the statement binds
         binds = {t.id for t in st.targets if isinstance(t, gast.Name)} \
             if isinstance(st, gast.Assign) else set()
-        inst = {id(x) for x in astutil.walk(st)}
+        inst = {id(x) for x in astutil.nodes(st)}
         loops = self.in_loops.get(id(call), [])
         after = [n for n in self.loads if n.id in names and id(n) not in inside and (
             id(n) in inst or n.id not in binds and not self.bound_before(call, n) and (
@@ -1075,7 +1075,7 @@ def _values_bound(fdef):
     """name -> the values bound to it (None: a part of a value, or a loop target);
     ``a += v`` counts ``v``."""
     binds = {}
-    for n in astutil.walk(fdef):
+    for n in astutil.nodes(fdef):
         if isinstance(n, gast.Assign):
             for t in n.targets:
                 for x in astutil.name_nodes(t):
@@ -1095,7 +1095,7 @@ def _values_bound(fdef):
 
 
 def _assigned(stmts):
-    return {n.id for s in stmts for n in astutil.walk(s)
+    return {n.id for s in stmts for n in astutil.nodes(s)
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
 

@@ -129,7 +129,7 @@ def assigned_names(stmts, lists=False, dicts=()) -> set:
     or lists written into a copy first (``copy_first``)."""
     out = set()
     for s in stmts:
-        for n in astutil.walk(s):
+        for n in astutil.node_list(s):
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                 out.add(n.id)
             elif lists and isinstance(n, gast.Expr) and isinstance(n.value, gast.Call) \
@@ -177,7 +177,7 @@ class Normalizer:
     def run(self, fdef):
         self.bindings = closures.bindings(fdef.body)
         self.dict_names = inplace.dict_names(fdef)  # d[k] = v on these: set_entry, any key
-        self.nested = closures.extract(self.parsed, self.namer, fdef)
+        self.nested = closures.extract(self.parsed, self.namer, fdef, self.bindings)
         params = [a.id for a in fdef.args.args + fdef.args.posonlyargs + fdef.args.kwonlyargs]
         if fdef.args.vararg is not None:
             params.append(fdef.args.vararg.id)
@@ -347,7 +347,7 @@ class Normalizer:
         if isinstance(rhs, gast.Name) and rhs.id == new:
             return  # x = x: nothing changes (an adjoint added to itself, then reset)
         if new in self.multi and not is_atom(rhs) and any(
-                isinstance(n, gast.Name) and n.id == new for n in astutil.walk(rhs)):
+                isinstance(n, gast.Name) and n.id == new for n in astutil.nodes(rhs)):
             # h = h * w inside a loop: the reverse sweep needs the old h
             # and the new h at once, so compute into a temporary first
             tmp = self.namer.fresh(self.hint_for(rhs, new))
@@ -363,7 +363,7 @@ class Normalizer:
             names = [t.id for t in target.elts if isinstance(t, gast.Name)]
             if len(names) == len(target.elts) == len(set(names)) and not any(
                     isinstance(n, gast.Name) and n.id in names
-                    for e in value.elts[1:] for n in astutil.walk(e)):
+                    for e in value.elts[1:] for n in astutil.nodes(e)):
                 # no right-hand side reads a target: bind each as it is computed
                 # (no temporary that would share the target's array)
                 for t, e in zip(target.elts, value.elts):
@@ -473,7 +473,7 @@ class Normalizer:
             test_stmts = self.out[start:]
         self.multi.add(test.id)
         for st in test_stmts:
-            for n in astutil.walk(st):
+            for n in astutil.nodes(st):
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                     self.multi.add(n.id)
         self.loop_depth += 1
@@ -574,7 +574,7 @@ class Normalizer:
         """``with m as t: body`` -> ``t = m.__enter__(); body; m.__exit__(None, None,
         None)``: the manager is entered and left around the body in the forward sweep
         (np.errstate, warnings.catch_warnings, a timer); it carries no gradient."""
-        for n in astutil.walk(gast.Module(body=s.body, type_ignores=[])):
+        for n in astutil.nodes(gast.Module(body=s.body, type_ignores=[])):
             if isinstance(n, (gast.Return, gast.Break, gast.Continue)) \
 :
                 self.refuse(n, f"{type(n).__name__.lower()} inside a with block",
@@ -855,7 +855,7 @@ class Normalizer:
         self.emit_if(test, body, [])
 
     def reads_locals(self, node):
-        return any(isinstance(n, gast.Name) and n.id in self.locals for n in astutil.walk(node))
+        return any(isinstance(n, gast.Name) and n.id in self.locals for n in astutil.nodes(node))
 
     def list_comprehension(self, node):
         """[e for k in it if c] -> a loop appending to a fresh list; {k: e for ...} -> a
@@ -887,7 +887,7 @@ class Normalizer:
         targets = {n.id for c in node.generators for n in astutil.name_nodes(c.target)}
         fresh = {t: self.namer.fresh(t) for t in targets}
         for st in body:
-            for n in astutil.walk(st):
+            for n in astutil.nodes(st):
                 if isinstance(n, gast.Name) and n.id in fresh:
                     n.id = fresh[n.id]
         self.locals |= set(fresh.values())
@@ -1199,7 +1199,7 @@ class Normalizer:
         if got is None:
             self.refuse(s.iter, f"loop over the generator {fn.__name__}() of another module",
                         hint="return a list instead of yielding values")
-        if any(isinstance(n, gast.Break) for st in s.body for n in astutil.walk(st)):
+        if any(isinstance(n, gast.Break) for st in s.body for n in astutil.nodes(st)):
             self.refuse(s, "break in a loop over a generator",
                         hint="loop over a list the generator's values are collected in")
         nested, captures = got
@@ -1211,9 +1211,10 @@ class Normalizer:
     def grad_of_closure(self, node):
         """``sg.grad(inner, ...)(args)`` (or ``value_and_grad``), ``inner`` a nested
         function or lambda reading this function's values: ``inner`` lifted into a
-        function of its own (closures.lift), the values it reads passed by keyword,
-        ``sg.grad(inner_lifted, ...)(args, x=x)``, so the gradient of the outer call
-        reaches them too.  None for any other call."""
+        function of its own (closures.lift), the values it reads passed after the
+        arguments, ``sg.grad(inner_lifted, ...)(args, x)`` (by keyword, ``x=x``, when
+        the call names arguments), so the gradient of the outer call reaches them
+        too.  None for any other call."""
         maker = node.func
         grad_fn = self.static_value(maker.func)
         if not (getattr(grad_fn, "__module__", None) == "sourcegrad.api"
@@ -1232,10 +1233,9 @@ class Normalizer:
                         hint="pass every argument in the call, or define it at module level")
         fname = nested.name if nested.name.isidentifier() and nested.name != "lambda" \
             else "inner"
-        lone = closures.Nested(fname, nested.node, nested.fdef, nested.params, group=())
-        lone.group = (lone.name,)
-        lone.fdef = copy_tree(nested.fdef)
-        lone.fdef.name = lone.name
+        lone = closures.Nested(fname, nested.node, copy_tree(nested.fdef), nested.params,
+                               group=(fname,))
+        lone.fdef.name = fname
         # the values it reads passed after the arguments (positionally: forward mode
         # over the outer gradient differentiates positional arguments only) when the
         # call passes exactly the nested function's own positionally
@@ -1295,7 +1295,7 @@ class Normalizer:
             own |= {s.name for s in body if isinstance(s, gast.FunctionDef)}
         fresh = {n: self.namer.fresh(n) for n in sorted(own)}
         for s in body:
-            for n in astutil.walk(s):
+            for n in astutil.nodes(s):
                 if isinstance(n, gast.Name) and n.id in fresh:
                     n.id = fresh[n.id]
                 elif isinstance(n, gast.FunctionDef) and n.name in fresh:

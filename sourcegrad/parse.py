@@ -251,7 +251,7 @@ def _fingerprint(code):
 def _find_lambda(tree, code, first=None):
     """The Lambda node in ``tree`` that compiled to ``code`` (``tree`` parsed from
     source starting at line ``first``)."""
-    lambdas = [n for n in astutil.walk(tree) if isinstance(n, gast.Lambda)]
+    lambdas = [n for n in astutil.nodes(tree) if isinstance(n, gast.Lambda)]
     argnames = code.co_varnames[:code.co_argcount]
     matches = [n for n in lambdas
                if tuple(a.id for a in n.args.args) == tuple(argnames)]

@@ -1046,14 +1046,14 @@ def _refuse_numpy_only(fn, ctx, parsed, names):
                 return None
         return parsed.globals.get(n)
 
-    for stmt in astutil.walk(fn):
+    for stmt in astutil.nodes(fn):
         if not isinstance(stmt, gast.stmt):
             continue
         origin = getanno(stmt, "origin") or stmt
         for node in gast.iter_child_nodes(stmt):
             if isinstance(node, gast.stmt):  # (seen on its own, with its own origin)
                 continue
-            for e in astutil.walk(node):
+            for e in astutil.nodes(node):
                 if isinstance(e, gast.Attribute) and isinstance(e.value, gast.Name) \
                         and denotes(e.value.id) is np and not e.attr.startswith("_"):
                     what = e.attr
@@ -1186,7 +1186,7 @@ def _forwarding(tree, var, starred):
     """``(pairs, only)``: the ``(call, argument or keyword)`` pairs of :func:`_forwarded`,
     and whether ``var`` is used nowhere else."""
     found, marked = [], set()
-    for node in astutil.walk(tree):
+    for node in astutil.nodes(tree):
         if not isinstance(node, gast.Call):
             continue
         items = node.args if starred else node.keywords
@@ -1196,7 +1196,7 @@ def _forwarding(tree, var, starred):
             if isinstance(value, gast.Name) and value.id == var:
                 found.append((node, item))
                 marked.add(id(value))
-    for node in astutil.walk(tree):
+    for node in astutil.nodes(tree):
         if isinstance(node, gast.Name) and node.id == var and id(node) not in marked \
                 and not isinstance(node.ctx, gast.Param):
             return found, False
@@ -1275,7 +1275,7 @@ def expand_varargs(tree, names):
                        value=gast.Tuple(elts=[gast.Name(id=n, ctx=gast.Load(), annotation=None,
                                                         type_comment=None) for n in names],
                                         ctx=gast.Load()), type_comment=None)
-    for node in astutil.walk(pack):
+    for node in astutil.nodes(pack):
         gast.copy_location(node, var)
     if found is not None:  # only forwarded: the calls pass the items
         return

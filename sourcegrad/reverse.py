@@ -194,7 +194,7 @@ class Reverser:
         def walk(body, in_loop):
             for s in body:
                 if isinstance(s, gast.Assign):
-                    for t in astutil.walk(s.targets[0]):
+                    for t in astutil.nodes(s.targets[0]):
                         if isinstance(t, gast.Name) and isinstance(t.ctx, gast.Store):
                             count[t.id] = count.get(t.id, 0) + (2 if in_loop else 1)
                 elif isinstance(s, gast.If):
@@ -382,7 +382,7 @@ class Reverser:
             return [Acc(e.id, call(helper, dz, const(i), e))
                     for i, e in enumerate(value.elts) if self.active(e)]
         if isinstance(value, gast.Dict) and not any(
-                self.active(n) for n in astutil.walk(value)):
+                self.active(n) for n in astutil.nodes(value)):
             return []  # a display of constants (d = {"a": 0.5}), its entries written later
         self.refuse(s, f"{type(value).__name__} expression", kind=refusals.syntax)
 
@@ -544,12 +544,12 @@ class Reverser:
         for view, read in self.view_reads.get(base, ()):
             if view not in self.act.varied:
                 continue
-            for st in astutil.walk(self.tree):
+            for st in astutil.nodes(self.tree):
                 origin = getanno(st, "origin")
                 line = self.parsed.where(origin).get("lineno") if origin is not None else None
                 if line and line > here and isinstance(st, gast.stmt) and any(
                         isinstance(n, gast.Name) and n.id == view
-                        and isinstance(n.ctx, gast.Load) for n in astutil.walk(st)):
+                        and isinstance(n.ctx, gast.Load) for n in astutil.nodes(st)):
                     self.refuse(s, f"assignment into {base} while a view of it is in use",
                                 detail=f"{view} was read from {base} by slicing (a view "
                                        f"sharing its memory) and is used after this write; "
@@ -570,7 +570,7 @@ class Reverser:
 
     def basic_index(self, sl):
         """Whether an index is made of constants, slices and known integers."""
-        for n in astutil.walk(sl):
+        for n in astutil.nodes(sl):
             if isinstance(n, gast.Name):
                 known = self.ctx.shapes.get(n.id)
                 if known is None or known.kind != "int":
@@ -700,7 +700,7 @@ class Reverser:
     # -- loops ------------------------------------------------------------------------
     def loop_views(self, body):
         """Names the loop body may bind to a view are maybe views at its start."""
-        for st in astutil.walk(gast.Module(body=body, type_ignores=[])):
+        for st in astutil.nodes(gast.Module(body=body, type_ignores=[])):
             if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name) \
                     and _makes_view(st.value):
                 self.views[st.targets[0].id] = True
@@ -792,7 +792,7 @@ def _bindings(tree):
     binds = {}
     for s in statements(tree.body):
         if isinstance(s, gast.Assign):
-            for t in astutil.walk(s.targets[0]):
+            for t in astutil.nodes(s.targets[0]):
                 if isinstance(t, gast.Name) and isinstance(t.ctx, gast.Store):
                     binds.setdefault(t.id, []).append(s.value if t is s.targets[0] else None)
         elif isinstance(s, gast.For):
@@ -903,12 +903,62 @@ def _loaded(items, skip):
     return out
 
 
+_AST = gast.AST
+_new = gast.AST.__new__  # a node without its constructor (which, called bare, sets nothing)
+_LEAVES = frozenset({str, int, float, type(None), bool})
+_CONTEXTS = frozenset({gast.Load, gast.Store, gast.Del})
+
+
+def _plan(node):
+    """``(attribute, kind)`` for each attribute of a template node that holds nodes:
+    kind ``list`` (a list, items that are nodes copied), ``None`` (a context: a new
+    one) or ``"node"``."""
+    plan = []
+    for k, v in node.__dict__.items():
+        c = v.__class__
+        if c in _LEAVES:
+            continue
+        if c is list:
+            plan.append((k, list))
+        elif isinstance(v, _AST):
+            plan.append((k, None if c in _CONTEXTS else "node"))
+    return tuple(plan)
+
+
+def _copy_atom(node):
+    """``copy_tree`` of a name or a constant whose attributes are all atoms (strings,
+    numbers, None) but its context: the common argument at a call site."""
+    state = node.__dict__
+    for k, v in state.items():
+        if v.__class__ not in _LEAVES and k != "ctx":
+            return None
+    new = _new(node.__class__)
+    new.__dict__.update(state)
+    ctx = state.get("ctx")
+    if ctx is not None:
+        if ctx.__class__ not in _CONTEXTS or ctx.__dict__:
+            return None
+        new.__dict__["ctx"] = _new(ctx.__class__)
+    return new
+
+
+def _copy_expr(node):
+    if node.__class__ is gast.Name or node.__class__ is gast.Constant:
+        new = _copy_atom(node)
+        if new is not None:
+            return new
+    return copy_tree(node)
+
+
 class Instantiator:
     """Inline one rule template at a call site (see ``rules.registry``)."""
 
     def __init__(self, rev, rule, target, env):
         self.rev, self.rule, self.target, self.env = rev, rule, target, env
         self.locals = {}
+        # id(template node) -> which of its attributes hold nodes (``_plan``), kept
+        # with the rule (its template lives as long)
+        self.plans = rule.__dict__.setdefault("_sg_plans", {})
 
     def run(self):
         items = []
@@ -963,14 +1013,21 @@ class Instantiator:
                 raise TypeError(f"rule {self.rule.where}: templates may only read "
                                 f"d[{self.rule.result}]")
             return self.rev.dname(self.target)
-        new = cls()
+        new = _new(cls)
         state = new.__dict__
-        for k, v in node.__dict__.items():
-            if isinstance(v, gast.AST):
-                v = self.expr(v)
-            elif v.__class__ is list:
-                v = [self.expr(x) if isinstance(x, gast.AST) else x for x in v]
-            state[k] = v
+        state.update(node.__dict__)  # then the attributes holding nodes, copied
+        plan = self.plans.get(id(node))
+        if plan is None:
+            plan = self.plans[id(node)] = _plan(node)
+        expr = self.expr
+        for k, kind in plan:
+            v = state[k]
+            if kind is list:
+                state[k] = [expr(x) if isinstance(x, _AST) else x for x in v]
+            elif kind is None:
+                state[k] = _new(v.__class__)
+            else:
+                state[k] = expr(v)
         return new
 
     def name_for(self, node):
@@ -979,7 +1036,7 @@ class Instantiator:
         if n == self.rule.result:
             return name(self.target)
         if n in self.env:
-            return copy_tree(self.env[n])
+            return _copy_expr(self.env[n])
         if n in self.locals:
             return name(self.locals[n])
         obj = self.rule.namespace.get(n, MISSING)

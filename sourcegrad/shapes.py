@@ -16,7 +16,7 @@ import warnings
 import gast
 import numpy as np
 
-from sourcegrad.astutil import BINOPS, name_nodes, walk
+from sourcegrad.astutil import BINOPS, name_nodes, nodes
 from sourcegrad.activity import statements
 from sourcegrad.parse import MISSING
 from sourcegrad.rules import registry
@@ -35,6 +35,8 @@ class Abstract:
         self._stand_in = MISSING
 
     def __eq__(self, other):
+        if other is self:
+            return True
         return isinstance(other, Abstract) and (self.kind, self.shape, self.dtype,
                                                 self.value) == (
             other.kind, other.shape, other.dtype, other.value)
@@ -104,6 +106,7 @@ class ShapeInference:
     def __init__(self, tree, ctx, param_values):
         self.tree = tree
         self.ctx = ctx
+        self.elementwise = {}  # _elementwise_key -> _elementwise's answer
         self.known = dict(param_values)
         a = tree.args
         for p in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg]:
@@ -125,7 +128,7 @@ class ShapeInference:
                         and it.func.id == "range"
                     self.known[s.target.id] = Abstract("int") if ranged else TOP
                 elif isinstance(s, gast.Assign) and not isinstance(s.targets[0], gast.Subscript):
-                    for t in walk(s.targets[0]):
+                    for t in nodes(s.targets[0]):
                         if isinstance(t, gast.Name) and isinstance(t.ctx, gast.Store):
                             self.known[t.id] = TOP
             if self.known == before:
@@ -279,19 +282,17 @@ class ShapeInference:
         if (fn in _ELEMENTWISE or isinstance(fn, np.ufunc) or registry.is_elementwise(fn)) \
                 and not kws and all(isinstance(v, (np.ndarray, float, int)) for v in vals):
             # elementwise: the broadcast shape, and the dtype from 0-d stand-ins
-            # (cheap, however large the arrays)
-            try:
-                shape = np.broadcast_shapes(*[np.shape(v) for v in vals])
-                small = [v.reshape(-1)[:1].reshape(()) if isinstance(v, np.ndarray) else v
-                         for v in vals]
-                out = abstract(fn(*small))
-            except Exception:
-                return TOP
-            if isinstance(out, Abstract) and (shape or out.kind == "array"):
-                return Abstract("array", shape, out.dtype or np.dtype(np.float64))
-            if guessed and isinstance(out, Abstract) and out.kind == "int":
-                return Abstract("int")
-            return out
+            # (cheap, however large the arrays); the same operation on the same
+            # stand-ins and numbers gives the same answer: worked out once
+            key = _elementwise_key(fn, vals, guessed)
+            if key is not None:
+                got = self.elementwise.get(key)
+                if got is not None:
+                    return got
+            got = _elementwise(fn, vals, guessed)
+            if key is not None:
+                self.elementwise[key] = got
+            return got
         if fn in _DATA_SHAPED or getattr(fn, "__name__", None) in _DATA_SHAPED_NAMES \
                 or fn is np.where and len(args) + len(keywords) == 1:
             return TOP  # the result's shape depends on the values, not the shapes
@@ -320,6 +321,43 @@ class ShapeInference:
             elif self.reads_data(list(gast.iter_child_nodes(node))):
                 return True
         return False
+
+
+def _elementwise(fn, vals, guessed):
+    """What the elementwise ``fn`` gives on the stand-ins ``vals``."""
+    try:
+        shape = np.broadcast_shapes(*[np.shape(v) for v in vals])
+        small = [v.reshape(-1)[:1].reshape(()) if isinstance(v, np.ndarray) else v
+                 for v in vals]
+        out = abstract(fn(*small))
+    except Exception:
+        return TOP
+    if isinstance(out, Abstract) and (shape or out.kind == "array"):
+        return Abstract("array", shape, out.dtype or np.dtype(np.float64))
+    if guessed and isinstance(out, Abstract) and out.kind == "int":
+        return Abstract("int")
+    return out
+
+
+def _elementwise_key(fn, vals, guessed):
+    """A key for ``_elementwise(fn, vals, guessed)`` when ``vals`` are shared stand-ins
+    (``Abstract.stand_in``: all of their elements 0.5 in their dtype) and Python
+    numbers, else None (an array of real values: not remembered)."""
+    parts = [fn, guessed]
+    for v in vals:
+        t = type(v)
+        if t is float or t is int:
+            parts.append((t, v))
+        elif t is np.ndarray and v is _STAND_INS.get((v.shape, v.dtype)):
+            parts.append((v.shape, v.dtype))
+        else:
+            return None
+    key = tuple(parts)
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def _matmul_shape(a, b):

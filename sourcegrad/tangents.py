@@ -62,7 +62,7 @@ class Tangents:
         for st in statements(fn_tree.body):
             bound = st.targets[0] if isinstance(st, gast.Assign) else \
                 st.target if isinstance(st, (gast.For, gast.AugAssign)) else None
-            for n in astutil.walk(bound) if bound is not None else ():
+            for n in astutil.nodes(bound) if bound is not None else ():
                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                     count[n.id] = count.get(n.id, 0) + 1
         params = {a.id for a in fn_tree.args.args + fn_tree.args.posonlyargs
@@ -140,7 +140,7 @@ class Tangents:
                             orelse=self.block(s.orelse))]
         if isinstance(s, gast.For):
             if any(isinstance(n, gast.Name) and n.id in self.act.active
-                   for n in astutil.walk(s.target)):
+                   for n in astutil.nodes(s.target)):
                 self.refuse(s, "for loop over differentiated items",
                             hint="loop over an index: for i in range(len(xs)): x = xs[i]")
             return [gast.For(target=s.target, iter=s.iter, body=self.block(s.body) or
@@ -429,7 +429,7 @@ class Structure:
 
     def carries(self, node):
         tangents = set(self.tan.tangents.values())
-        for n in astutil.walk(node):
+        for n in astutil.nodes(node):
             if isinstance(n, gast.Name) and n.id in tangents:
                 return True
             if isinstance(n, gast.Call) and self.obj(n) is tn.bdiag:
@@ -715,7 +715,7 @@ class Instantiator(reverse.Instantiator):
         names = {st.targets[0].id for st in reading}
         return any((isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name)
                     and n.value.id == "d") or (isinstance(n, gast.Name) and n.id in names)
-                   for n in astutil.walk(node))
+                   for n in astutil.nodes(node))
 
     def _is_unbroadcast(self, node):
         return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
@@ -739,7 +739,7 @@ class Instantiator(reverse.Instantiator):
         ``t``) is the contribution of."""
         if t.slice.id != self.rule.result:
             raise TypeError(f"tangent rule {self.rule.where}: assign d[{self.rule.result}]")
-        params = sorted({n.slice.id for n in astutil.walk(st.value)
+        params = sorted({n.slice.id for n in astutil.nodes(st.value)
                          if isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name)
                          and n.value.id == "d"})
         if not params:
@@ -907,7 +907,7 @@ def _in_place(e, add_diagonal):
     """``add_diagonal(a * b, v)`` -> ``add_diagonal(a * b, v, inplace=True)``: an
     arithmetic result is a new array nothing else holds (decided after the optimizer,
     which may turn an expression into a name)."""
-    for n in astutil.walk(e):
+    for n in astutil.nodes(e):
         if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) \
                 and n.func.id == add_diagonal and len(n.args) == 2 and not n.keywords \
                 and isinstance(n.args[0], gast.BinOp):
@@ -916,7 +916,7 @@ def _in_place(e, add_diagonal):
 
 def _mentions(node, tangents):
     return any(isinstance(n, gast.Name) and n.id in tangents or getanno(n, "tangent", False)
-               for n in astutil.walk(node))
+               for n in astutil.nodes(node))
 
 
 def _chain(e, divides=False):

@@ -227,6 +227,15 @@ def test_walk_names_statements():
         assert [id(n) for n in astutil.walk(tree)] == [id(n) for n in expected]
         assert [id(n) for n in astutil.name_nodes(tree)] == \
             [id(n) for n in expected if isinstance(n, gast.Name)]
+        assert [id(n) for n in astutil.node_list(tree)] == \
+            [id(n) for n in astutil.nodes(tree)]
+        assert [id(n) for n in astutil.nodes(tree)] == [
+            id(n) for n in expected
+            if not isinstance(n, (gast.expr_context, gast.operator, gast.unaryop,
+                                  gast.cmpop, gast.boolop))]
+        for st in astutil.statements(tree.body):  # (most without an annotated name)
+            assert [id(n) for n in astutil.name_list(st)] == \
+                [id(n) for n in gast.walk(st) if isinstance(n, gast.Name)]
         in_order = sorted((n for n in expected if isinstance(n, gast.stmt)),
                           key=lambda n: (n.lineno, n.col_offset))
         assert [id(n) for n in astutil.statements(tree.body)] == [id(n) for n in in_order]

@@ -29,6 +29,7 @@ import gast
 import numpy as np
 
 from sourcegrad import astutil, runtime
+from sourcegrad.codegen import printer
 from sourcegrad.parse import MISSING
 from sourcegrad.annotations import getanno
 
@@ -44,7 +45,18 @@ def to_source(node) -> str:
     """Python text of a gast tree (function definitions, statements).
 
     Statements marked as notes (``reverse.note_stmt``) become ``# comments``.
+    A function definition is printed by ``printer`` (the same text, faster)
+    unless it holds a node that printer leaves to astor.
     """
+    try:
+        return printer.function_source(node)
+    except printer.Unsupported:
+        return astor_source(node)
+
+
+def astor_source(node) -> str:
+    """``to_source``'s text of ``node`` printed by astor (the reference ``printer``
+    reproduces)."""
     notes = []
     marked = []
     for n in astutil.statements([node]):

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import operator
 from collections import Counter
+from itertools import chain
 
 import gast
 
-from sourcegrad.astutil import NodeTransformer, name_nodes, statements, walk
+from sourcegrad.astutil import (_NAME_FIELDS, NodeTransformer, _name_fields, name_list,
+                                nodes, statements)
 from sourcegrad.annotations import copyanno, getanno, setanno
 
 _AST = gast.AST
@@ -79,7 +81,27 @@ class _Fold(NodeTransformer):
             return self.owned is None or e.id in self.owned
         return isinstance(e, (gast.BinOp, gast.UnaryOp)) or _num(e)
 
+    def child(self, x):
+        """``self.visit(x)``, names and constants (nothing to fold) answered at once."""
+        cls = x.__class__
+        if cls is _CONSTANT or cls is _NAME and x.annotation is None:
+            return x
+        return self.visit(x)
+
     def visit_Assign(self, node):
+        if node.targets[0].__class__ is _NAME and len(node.targets) == 1:
+            primal = getanno(node, "primal", False)
+            if primal:
+                self.identities = False
+            value = self.child(node.value)
+            if value is not node.value:
+                node.value = value
+            target = node.targets[0]
+            if target.annotation is not None:
+                self.visit(target)
+            if primal:
+                self.identities = True
+            return node
         if getanno(node, "primal", False):
             self.identities = False
             self.generic_visit(node)
@@ -89,7 +111,9 @@ class _Fold(NodeTransformer):
 
     def visit_UnaryOp(self, node):
         setanno(node.operand, "operand", True)
-        self.generic_visit(node)
+        operand = self.child(node.operand)
+        if operand is not node.operand:
+            node.operand = operand
         if isinstance(node.op, gast.USub) and _num(node.operand):
             self.changed = True
             return gast.Constant(value=-node.operand.value, kind=None)
@@ -110,11 +134,18 @@ class _Fold(NodeTransformer):
         return node
 
     def visit_BinOp(self, node):
-        setanno(node.left, "operand")
-        setanno(node.right, "operand")
-        self.generic_visit(node)
+        left, right = node.left, node.right
+        setanno(left, "operand")
+        setanno(right, "operand")
+        new = self.child(left)
+        if new is not left:
+            node.left = new
+        new = self.child(right)
+        if new is not right:
+            node.right = new
         left, right, op = node.left, node.right, type(node.op)
-        if _num_or_bool(left) and _num_or_bool(right) and op in _FOLD:
+        lconst, rconst = left.__class__ is _CONSTANT, right.__class__ is _CONSTANT
+        if lconst and rconst and _num_or_bool(left) and _num_or_bool(right) and op in _FOLD:
             try:
                 folded = gast.Constant(value=_FOLD[op](left.value, right.value), kind=None)
                 self.changed = True
@@ -127,6 +158,8 @@ class _Fold(NodeTransformer):
             # d + -e -> d - e (the same number: one operation fewer)
             node.op, node.right = gast.Sub(), right.operand
             self.changed = True
+            return node
+        if not (lconst or rconst):  # (no identity without a number)
             return node
         # an operand of arithmetic may be anything: the result is a new value
         inner = getanno(node, "operand", False)
@@ -146,12 +179,20 @@ def _scan(node):
     An augmented assignment reads its target too (last in ``loads``).
     """
     loads, stores = [], []
-    for n in name_nodes(node):
+    if node.__class__ is _NAME and node.annotation is None:  # (a target, mostly)
+        ctx = node.ctx.__class__
+        if ctx is _LOAD:
+            loads.append(node.id)
+        elif ctx is _STORE:
+            stores.append(node.id)
+        return loads, stores
+    load, store = loads.append, stores.append
+    for n in name_list(node):
         ctx = n.ctx.__class__
-        if ctx is gast.Load:
-            loads.append(n.id)
-        elif ctx is gast.Store:
-            stores.append(n.id)
+        if ctx is _LOAD:
+            load(n.id)
+        elif ctx is _STORE:
+            store(n.id)
     if node.__class__ is gast.AugAssign and node.target.__class__ is gast.Name:
         loads.append(node.target.id)
     return loads, stores
@@ -167,6 +208,10 @@ def _stores(node):
 
 
 _COMPOUND = (gast.If, gast.For, gast.While)
+_BLOCKED = frozenset(_COMPOUND)  # statements holding blocks (a body and an orelse)
+_LOAD, _STORE = gast.Load, gast.Store
+_NAME, _ASSIGN, _AUGASSIGN, _FOR = gast.Name, gast.Assign, gast.AugAssign, gast.For
+_CONSTANT = gast.Constant
 
 
 class _Names:
@@ -182,6 +227,9 @@ class _Names:
         self._memo = {}  # id(statement) -> (statement, loads, stores)
 
     def of(self, st):
+        got = self._memo.get(id(st))
+        if got is not None and got[0] is st:
+            return got[1], got[2]
         if isinstance(st, _COMPOUND):
             if isinstance(st, gast.For):
                 loads, stores = _scan(st.iter)
@@ -212,24 +260,32 @@ class _Names:
 
     def counts(self, fdef):
         """How often each name is read in ``fdef`` (its signature included)."""
-        out = Counter(_loads(fdef.args))
+        memo, of = self._memo, self.of
+        lists = []
         for st in fdef.body:
-            out.update(self.loads(st))
-        return out
+            got = memo.get(id(st))
+            lists.append(got[1] if got is not None and got[0] is st else of(st)[0])
+        return Counter(chain(_loads(fdef.args), *lists))
 
 
 def _bindings(fdef):
     """How often each name is bound: once per ``=``, twice per ``+=`` or loop."""
     out = {}
+    get = out.get
     for st in statements(fdef.body):
-        if isinstance(st, gast.Assign):
+        cls = st.__class__
+        if cls is _ASSIGN:
             tgt, k = st.targets[0], 1
-        elif isinstance(st, (gast.AugAssign, gast.For)):
+        elif cls is _AUGASSIGN or cls is _FOR:
             tgt, k = st.target, 2
         else:
             continue
-        for n in [tgt.id] if type(tgt) is gast.Name else _stores(tgt):
-            out[n] = out.get(n, 0) + k
+        if tgt.__class__ is _NAME:
+            n = tgt.id
+            out[n] = get(n, 0) + k
+        else:
+            for n in _stores(tgt):
+                out[n] = get(n, 0) + k
     return out
 
 
@@ -238,7 +294,7 @@ def _pure(stmt) -> bool:
         return False
     target = stmt.targets[0]
     if target.__class__ is not gast.Name and not all(
-            isinstance(t, gast.Name) for t in walk(target)
+            isinstance(t, gast.Name) for t in nodes(target)
             if not isinstance(t, (gast.Tuple, gast.Store, gast.Load))):
         return False
     v = stmt.value
@@ -282,11 +338,11 @@ def _dce(fdef, keep_names, names):
                         changed = True
                         drop(s)
                         continue
-                elif _pure(s):
+                elif s.__class__ is _ASSIGN:
                     # a pure statement binds only names (its targets read nothing)
                     own, targets = names.of(s)
                     if all(counts.get(t, 0) - own.count(t) <= 0 and t not in keep_names
-                           for t in targets):
+                           for t in targets) and _pure(s):
                         changed = True
                         for n in own:  # the targets are stores: only the value reads
                             counts[n] -= 1
@@ -300,16 +356,12 @@ def _dce(fdef, keep_names, names):
     return fdef
 
 
-def _blocks_in(s):
-    """The statement lists nested in ``s``: a branch's or a loop's bodies."""
-    return (s.body, s.orelse) if isinstance(s, (gast.If, gast.For, gast.While)) else ()
-
-
 def _merge_copies(body, names):
     """``a = b`` then ``a = a + e`` (``a`` not read between) -> ``a = b + e``."""
     for s in body:
-        for inner in _blocks_in(s):
-            _merge_copies(inner, names)
+        if s.__class__ in _BLOCKED:
+            for inner in (s.body, s.orelse):
+                _merge_copies(inner, names)
     i = 0
     while i < len(body):
         s = body[i]
@@ -366,8 +418,9 @@ def _copy_propagate(fdef, protected, names, touched=None):
         i = 0
         while i < len(body):
             s = body[i]
-            for inner in _blocks_in(s):
-                changed |= block(inner)
+            if s.__class__ in _BLOCKED:
+                for inner in (s.body, s.orelse):
+                    changed |= block(inner)
             if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
                     and (isinstance(s.value, gast.Name) or _num(s.value)) \
                     and not getanno(s, "pop", None) and not getanno(s, "primal", False):
@@ -459,8 +512,9 @@ def _merge_ifs(body, names):
     """``if t: A`` followed by ``if t: B`` (same test, A binds none of its names) -> one if."""
     out = []
     for s in body:
-        for inner in _blocks_in(s):
-            inner[:] = _merge_ifs(inner, names)
+        if s.__class__ in _BLOCKED:
+            for inner in (s.body, s.orelse):
+                inner[:] = _merge_ifs(inner, names)
         prev = out[-1] if out else None
         if isinstance(s, gast.If) and isinstance(prev, gast.If) and not s.orelse \
                 and not prev.orelse and gast.dump(s.test) == gast.dump(prev.test) \
@@ -501,8 +555,9 @@ def _inline(fdef, pure_call, protected, names, touched=None):
 
     def block(body):
         for s in body:
-            for inner in _blocks_in(s):
-                block(inner)
+            if s.__class__ in _BLOCKED:
+                for inner in (s.body, s.orelse):
+                    block(inner)
         i = 0
         while i < len(body):
             s = body[i]
@@ -519,8 +574,8 @@ def _inline(fdef, pure_call, protected, names, touched=None):
                 j += 1
             use = body[j] if j < len(body) else None
             if not isinstance(use, gast.Assign) or t not in _loads(use.value) \
-                    or any(isinstance(n, gast.Call) and not pure_call(n) and n is not use.value
-                           for n in walk(use.value)):
+                    or any(n.__class__ is gast.Call and not pure_call(n) and n is not use.value
+                           for n in nodes(use.value)):
                 i += 1
                 continue
             names.forget(use)
@@ -539,7 +594,7 @@ def _inline(fdef, pure_call, protected, names, touched=None):
 
 def _pure_expr(e, pure_call):
     """Whether evaluating ``e`` only computes a value (it can move)."""
-    for n in walk(e):
+    for n in nodes(e):
         if isinstance(n, (gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp,
                           gast.GeneratorExp, gast.NamedExpr, gast.Await, gast.Yield,
                           gast.YieldFrom, gast.Starred)):
@@ -567,7 +622,7 @@ def _fresh(value):
     return False
 
 
-def _in_place(fdef, arrays, scatter=None):
+def _in_place(fdef, arrays, scatter=None, names=None):
     """``d = d + e`` becomes ``d += e`` (``d = d - e``: ``d -= e``) where ``d`` owns its array.
 
     ``arrays``: {adjoint: primal} for adjoints known to hold a float array of
@@ -580,10 +635,11 @@ def _in_place(fdef, arrays, scatter=None):
     last update, in straight-line code.  Adding into the buffer saves one array
     per update (time and peak memory), as a person writes ``dW += ...``.
     """
-    binders, top, reads = _binders_and_reads(fdef, arrays)
+    binders, top, reads = _binders_and_reads(fdef, arrays, names)
     swap = {}  # id(accumulation) -> its in-place form, for every name: one sweep at the end
     for v in sorted(arrays):
-        accs = _owned_accumulations(v, binders.get(v, ()), top, reads.get(v, ()))
+        accs = _owned_accumulations(v, binders.get(v, ()), top, reads.get(v, ()),
+                                    names or _Names())
         for a in accs:
             swap[id(a)] = _in_place_form(a, v, arrays[v], scatter)
     if swap:
@@ -591,7 +647,7 @@ def _in_place(fdef, arrays, scatter=None):
     return fdef
 
 
-def _binders_and_reads(fdef, arrays):
+def _binders_and_reads(fdef, arrays, names=None):
     """One walk gathers what the checks of ``_in_place`` look at: every statement that
     binds a name in ``arrays``, and every read of one with its parent, grandparent
     and top-level statement.  The swaps made for one name neither bind nor read
@@ -599,37 +655,51 @@ def _binders_and_reads(fdef, arrays):
     names are processed."""
     binders, top = {}, {}  # name -> [statements binding it]; id(statement) -> index
     reads = {}  # name -> [(parent, grandparent, index of the top-level statement)]
-    for i, st in enumerate(fdef.body):
-        todo = [(st, None, None)]
-        for n, parent, grand in todo:
-            cls = type(n)
-            if cls is gast.Name:
-                if n.id in arrays and type(n.ctx) is gast.Load:
-                    reads.setdefault(n.id, []).append((n, parent, grand, i))
+    table = _NAME_FIELDS
+
+    def visit(n, parent, grand, i):
+        cls = n.__class__
+        if cls is _ASSIGN or cls is _AUGASSIGN or cls is _FOR:
+            top[id(n)] = i
+            for b in _stores(n.targets[0] if cls is _ASSIGN else n.target):
+                if b in arrays:
+                    got = binders.setdefault(b, [])
+                    if not got or got[-1] is not n:
+                        got.append(n)
+        names = table.get(cls)
+        if names is None:
+            names = _name_fields(cls)
+        state = n.__dict__
+        for f in names:
+            v = state.get(f)
+            if v is None:
                 continue
-            if cls is gast.Assign or cls is gast.AugAssign or cls is gast.For:
-                top[id(n)] = i
-                for b in _stores(n.targets[0] if cls is gast.Assign else n.target):
-                    if b in arrays:
-                        got = binders.setdefault(b, [])
-                        if not got or got[-1] is not n:
-                            got.append(n)
-            for f in n._fields:
-                v = getattr(n, f, None)
-                if isinstance(v, _AST):
-                    todo.append((v, n, parent))
-                elif isinstance(v, list):
-                    todo.extend([(x, n, parent) for x in v if isinstance(x, _AST)])
+            for x in (v if v.__class__ is list else (v,)):
+                c = x.__class__
+                if c is _NAME:
+                    if x.id in arrays and x.ctx.__class__ is _LOAD:
+                        reads.setdefault(x.id, []).append((x, n, parent, i))
+                elif c is not _CONSTANT and isinstance(x, _AST):
+                    visit(x, n, parent, i)
+
+    keys = arrays.keys()
+    for i, st in enumerate(fdef.body):
+        if names is not None:  # a statement neither reading nor binding one: nothing
+            loads, stores = names.of(st)
+            if keys.isdisjoint(loads) and keys.isdisjoint(stores):
+                continue
+        visit(st, None, None, i)
+    visit = None  # (it refers to itself: the cycle would keep the tree from being freed)
     return binders, top, reads
 
 
-def _accumulation(st, v):
+def _accumulation(st, v, names):
     """Whether ``st`` is ``v = v + e`` (or ``v - e``) of the backward sweep."""
     return isinstance(st, gast.Assign) and len(st.targets) == 1 \
         and isinstance(st.targets[0], gast.Name) and st.targets[0].id == v \
         and isinstance(st.value, gast.BinOp) and isinstance(st.value.op, (gast.Add, gast.Sub)) \
         and isinstance(st.value.left, gast.Name) and st.value.left.id == v \
-        and v not in _loads(st.value.right) and not getanno(st, "primal", False)
+        and names.loads(st).count(v) == 1 and not getanno(st, "primal", False)
 
 
 def _harmless(parent, grand):
@@ -640,14 +710,14 @@ def _harmless(parent, grand):
         grand, gast.Call) and grand.func is parent
 
 
-def _owned_accumulations(v, binders, top, reads):
+def _owned_accumulations(v, binders, top, reads, names):
     """The accumulations into ``v`` that may be made in place: none unless ``v`` owns
     its array (see ``_in_place``)."""
     accs = []
     for st in binders:
         if isinstance(st, (gast.AugAssign, gast.For)):
             return []
-        if _accumulation(st, v):
+        if _accumulation(st, v, names):
             accs.append(st)
         elif not (isinstance(st.targets[0], gast.Name) and _fresh(st.value)) \
                 or getanno(st, "pop", None):
@@ -728,6 +798,6 @@ def optimize(fdef, spec=None, protected=(), pure_call=None, arrays=None, owned=N
         for st in touched:  # an operand now: `1.0 * a` inlined into `... * b` folds
             fold.visit(st)
     if arrays:
-        _in_place(fdef, dict(arrays), scatter)
+        _in_place(fdef, dict(arrays), scatter, names)
     fdef.body = _merge_ifs(fdef.body, names)
     return fdef

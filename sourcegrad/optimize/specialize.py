@@ -23,7 +23,7 @@ import numpy as np
 
 from sourcegrad import runtime
 from sourcegrad.annotations import setanno
-from sourcegrad.astutil import NodeTransformer, name_nodes
+from sourcegrad.astutil import PLAIN_NAME, NodeTransformer, name_nodes
 from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
 from sourcegrad.rules import numpy_core, registry
@@ -35,6 +35,11 @@ class Specializer(NodeTransformer):
         self.ctx = ctx
         self.known = known
         self.shapes = {n: a.shape for n, a in known.items()}
+        self.ints = {n: a.value for n, a in known.items()
+                     if a.kind == "int" and a.value is not None}
+        if not self.ints:  # visit_Name has nothing to do: names are not visited
+            self._visitors = dict(type(self)._visitors)
+            self._visitors[gast.Name] = PLAIN_NAME
         for primal, adj in adjoint_of.items():
             if primal in self.shapes:
                 self.shapes[adj] = self.shapes[primal]
@@ -87,14 +92,40 @@ class Specializer(NodeTransformer):
 
     def visit_Name(self, node):
         # an int the shapes fix (a length, an axis size) is a constant here
-        a = self.known.get(node.id)
-        if isinstance(node.ctx, gast.Load) and a is not None and a.kind == "int" \
-                and a.value is not None:
-            return const(a.value)
+        value = self.ints.get(node.id)
+        if value is not None and isinstance(node.ctx, gast.Load):
+            return const(value)
+        return node
+
+    def child(self, x):
+        """``self.visit(x)``, a constant (and, when no int is known, a name) answered
+        at once."""
+        cls = x.__class__
+        if cls is gast.Constant:
+            return x
+        if cls is gast.Name and x.annotation is None:
+            return self.visit_Name(x) if self.ints else x
+        return self.visit(x)
+
+    def visit_BinOp(self, node):
+        left, right = node.left, node.right
+        new = self.child(left)
+        if new is not left:
+            node.left = new
+        new = self.child(right)
+        if new is not right:
+            node.right = new
         return node
 
     def visit_Assign(self, node):
-        self.generic_visit(node)
+        targets = node.targets
+        for i, t in enumerate(targets):
+            new = self.child(t)
+            if new is not t:
+                targets[i] = new
+        value = self.child(node.value)
+        if value is not node.value:
+            node.value = value
         t = node.targets[0]
         if isinstance(t, gast.Name) and t.id not in self.shapes:
             s = self.shape(node.value)
