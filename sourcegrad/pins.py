@@ -117,7 +117,7 @@ def _passed_objects(tree, ctx):
     is passed to a function of ours (as ``self`` or an argument), and every object
     on the way to it; None when anything may change any attribute."""
     out = set()
-    for node in astutil.walk(tree):
+    for node in astutil.nodes(tree):
         if isinstance(node, gast.Attribute) and isinstance(node.ctx, (gast.Store, gast.Del)):
             return None
         if not isinstance(node, gast.Call):
@@ -151,7 +151,7 @@ def pin_reads(tree, ctx):
     docstring): constants written in, arrays' shapes recorded in ``ctx.pinned``
     (by the id of the ``Attribute`` node), guards added to ``ctx.guards``."""
     reads = []
-    for s in astutil.walk(tree):
+    for s in astutil.nodes(tree):
         if isinstance(s, gast.Assign) and len(s.targets) == 1 \
                 and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.Attribute):
             reads.append(s)
@@ -289,7 +289,7 @@ def _propagate(tree, constants):
     while set(once) - done:
         done = set(once)
         Subst().visit(tree)
-        for s in astutil.walk(tree):  # tests of the constants now constants themselves
+        for s in astutil.nodes(tree):  # tests of the constants now constants themselves
             if isinstance(s, gast.Assign) and len(s.targets) == 1 \
                     and isinstance(s.targets[0], gast.Name) and stores.get(s.targets[0].id) == 1 \
                     and not isinstance(s.value, gast.Constant):
