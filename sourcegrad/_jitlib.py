@@ -12,9 +12,13 @@ the NumPy derivative for that function, saying so.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from llvmlite import ir
 from numba import njit, objmode, types
-from numba.extending import overload
+from numba.extending import intrinsic, overload
+from numba.np import numpy_support
 
 _CACHE = True
 
@@ -241,9 +245,30 @@ def unbroadcast(d, x):
     pass
 
 
+@njit(cache=_CACHE)
+def _unbroadcast_same(d, x):
+    out = d
+    for i in range(x.ndim):
+        if x.shape[i] == 1 and out.shape[i] != 1:
+            out = sum_keep(out, i)
+    if out.shape != x.shape:
+        out = np.broadcast_to(out, x.shape).copy()
+    return out
+
+
+@njit(cache=_CACHE)
+def _unbroadcast_lead(d, x):
+    out = sum_drop(d, 0)
+    for i in range(x.ndim):
+        if x.shape[i] == 1 and out.shape[i] != 1:
+            out = sum_keep(out, i)
+    return out
+
+
 @overload(unbroadcast)
 def _unbroadcast_impl(d, x):
-    """Sum the adjoint ``d`` down to the shape of ``x`` (undo broadcasting)."""
+    """Sum the adjoint ``d`` down to the shape of ``x`` (undo broadcasting); the loops
+    are compiled once per machine (``_unbroadcast_same``), not into each caller."""
     if isinstance(x, (types.Float, types.Integer)):
         if isinstance(d, types.Array):
             return lambda d, x: np.sum(d)
@@ -253,23 +278,9 @@ def _unbroadcast_impl(d, x):
     if not isinstance(d, types.Array):
         return lambda d, x: np.full(x.shape, d)
     if d.ndim == x.ndim:
-        def same(d, x):
-            out = d
-            for i in range(x.ndim):
-                if x.shape[i] == 1 and out.shape[i] != 1:
-                    out = sum_keep(out, i)
-            if out.shape != x.shape:
-                out = np.broadcast_to(out, x.shape).copy()
-            return out
-        return same
+        return lambda d, x: _unbroadcast_same(d, x)
     if d.ndim == x.ndim + 1:
-        def lead(d, x):
-            out = sum_drop(d, 0)
-            for i in range(x.ndim):
-                if x.shape[i] == 1 and out.shape[i] != 1:
-                    out = sum_keep(out, i)
-            return out
-        return lead
+        return lambda d, x: _unbroadcast_lead(d, x)
     return None
 
 
@@ -277,6 +288,13 @@ def _unbroadcast_impl(d, x):
 def tie(x1, x2, z):
     """Weight of ``x1`` in ``maximum``/``minimum``: 1 where it wins, 0.5 on a tie."""
     return np.where(x1 == z, np.where(x1 == x2, 0.5, 1.0), 0.0)
+
+
+@njit(cache=_CACHE)
+def plain(p):
+    """A Parameter's values as a plain array (runtime.plain): the compiled code is
+    handed arrays already."""
+    return p
 
 
 @njit(cache=_CACHE)
@@ -317,3 +335,413 @@ def _index_adjoint_impl(x, index, dz):
             return out
         return gather
     return None
+
+
+# --------------------------------------------------------------------------
+# exp, tanh, sin and cos of one float, in arithmetic a loop can vectorise
+# --------------------------------------------------------------------------
+# Numba computes np.sin(x_i) in a loop by calling the C library once per element,
+# which keeps the loop scalar.  These compute the same functions with polynomials
+# (the argument reductions and kernels of fdlibm, the C library most libms descend
+# from), branch-free, so LLVM computes 8 elements at once: a fused loop
+# (``dialect.fuse_elementwise``) calls them.  Each is within 1-2 units in the last
+# place of the C library's value over its whole domain (inf, NaN, subnormal results
+# included), except sin and cos of |x| >= TRIG_RANGE, which need a longer
+# reduction: a fused loop checks ``far(x)`` and reruns with the C library then.
+# They are compiled without fast-math (their rounding steps are exact only as
+# written), whatever the loop that inlines them allows itself.
+
+@intrinsic
+def _pow2(typingctx, k):
+    """``2.0 ** k`` for an int64 ``k`` in [-1022, 1023], from its bits."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        bits = builder.shl(builder.add(args[0], ir.Constant(ir.IntType(64), 1023)),
+                           ir.Constant(ir.IntType(64), 52))
+        return builder.bitcast(bits, ir.DoubleType())
+    return sig, codegen
+
+
+_LN2_HI = 6.93147180369123816490e-01  # ln 2, its upper 32 bits (n * _LN2_HI is exact)
+_LN2_LO = 1.90821492927058770002e-10  # ln 2 - _LN2_HI
+_INV_LN2 = 1.44269504088896338700e+00
+_EXP_OVER = 709.782712893384          # exp(x) is inf above
+_EXP_UNDER = -745.1332191019412       # and 0 below
+
+
+@njit(inline="always", cache=_CACHE)
+def _expm1_reduced(r):
+    """``exp(r) - 1`` for |r| <= ln(2)/2: its Taylor series to r**13 (the first term
+    left out is below 2**-56 relative)."""
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    return r + (r * r) * p
+
+
+@njit(inline="always", cache=_CACHE)
+def vexp(x):
+    """``exp(x)``: x = n ln2 + r, exp(x) = 2**n (1 + expm1(r)), 2**n in two factors
+    so that results down to the subnormals round once."""
+    fn = math.floor(x * _INV_LN2 + 0.5)
+    fn = min(max(fn, -1080.0), 1030.0)  # (beyond: inf or 0, chosen below)
+    r = (x - fn * _LN2_HI) - fn * _LN2_LO
+    y = 1.0 + _expm1_reduced(r)
+    n = int(fn)
+    half = n >> 1
+    out = y * _pow2(half) * _pow2(n - half)
+    if x > _EXP_OVER:
+        out = math.inf
+    if x < _EXP_UNDER:
+        out = 0.0
+    if x != x:
+        out = x
+    return out
+
+
+@njit(inline="always", cache=_CACHE)
+def vtanh(x):
+    """``tanh(x) = e / (e + 2)`` with ``e = expm1(2|x|)`` (no cancellation near 0),
+    the sign of ``x``; 1 from |x| = 22.5 on."""
+    u = min(2.0 * abs(x), 50.0)
+    fn = math.floor(u * _INV_LN2 + 0.5)
+    r = (u - fn * _LN2_HI) - fn * _LN2_LO
+    scale = _pow2(int(fn))
+    e = scale * _expm1_reduced(r) + (scale - 1.0)
+    t = e / (e + 2.0)
+    if u >= 45.0:
+        t = 1.0
+    t = math.copysign(t, x)
+    if x != x:
+        t = x
+    return t
+
+
+# pi/2 in three parts of 33 bits and a tail (fdlibm's __ieee754_rem_pio2): n * part is
+# exact for |n| < 2**20, so x - n pi/2 keeps 118 bits for |x| < TRIG_RANGE
+_PIO2_1 = 1.57079632673412561417e+00
+_PIO2_2 = 6.07710050630396597660e-11
+_PIO2_2T = 2.02226624879595063154e-21
+_INV_PIO2 = 6.36619772367581382433e-01
+TRIG_RANGE = 823549.6  # 2**19 pi/2: sin and cos of larger |x| (and of inf) are far
+_S1, _S2, _S3 = -1.66666666666666324348e-01, 8.33333333332248946124e-03, \
+    -1.98412698298579493134e-04
+_S4, _S5, _S6 = 2.75573137070700676789e-06, -2.50507602534068634195e-08, \
+    1.58969099521155010221e-10
+_C1, _C2, _C3 = 4.16666666666666019037e-02, -1.38888888888741095749e-03, \
+    2.48015872894767294178e-05
+_C4, _C5, _C6 = -2.75573143513906633035e-07, 2.08757232129817482790e-09, \
+    -1.13596475577881948265e-11
+
+
+@njit(inline="always", cache=_CACHE)
+def _sin_kernel(x, y):
+    """sin(x + y) for |x + y| <= pi/4, y the tail of x (fdlibm's __kernel_sin)."""
+    z = x * x
+    v = z * x
+    r = _S2 + z * (_S3 + z * (_S4 + z * (_S5 + z * _S6)))
+    return x - ((z * (0.5 * y - v * r) - y) - v * _S1)
+
+
+@njit(inline="always", cache=_CACHE)
+def _cos_kernel(x, y):
+    """cos(x + y) for |x + y| <= pi/4 (fdlibm's __kernel_cos)."""
+    z = x * x
+    r = z * (_C1 + z * (_C2 + z * (_C3 + z * (_C4 + z * (_C5 + z * _C6)))))
+    hz = 0.5 * z
+    w = 1.0 - hz
+    return w + (((1.0 - w) - hz) + (z * r - x * y))
+
+
+@njit(inline="always", cache=_CACHE)
+def _reduce_pio2(x):
+    """``(n mod 4, y0, y1)``: x = n pi/2 + y0 + y1, |y0 + y1| <= pi/4 (x clipped to
+    TRIG_RANGE)."""
+    a = min(max(x, -TRIG_RANGE), TRIG_RANGE)
+    fn = math.floor(a * _INV_PIO2 + 0.5)
+    t = a - fn * _PIO2_1
+    w = fn * _PIO2_2
+    r = t - w
+    w = fn * _PIO2_2T - ((t - r) - w)
+    y0 = r - w
+    y1 = (r - y0) - w
+    return int(fn) & 3, y0, y1
+
+
+@njit(inline="always", cache=_CACHE)
+def vsin(x):
+    """``sin(x)`` for |x| < TRIG_RANGE (and NaN); beyond, see ``far``."""
+    n, y0, y1 = _reduce_pio2(x)
+    s = _sin_kernel(y0, y1)
+    c = _cos_kernel(y0, y1)
+    out = s if (n & 1) == 0 else c
+    if n & 2:
+        out = -out
+    if x != x:
+        out = x
+    return out
+
+
+@njit(inline="always", cache=_CACHE)
+def vcos(x):
+    """``cos(x)`` for |x| < TRIG_RANGE (and NaN); beyond, see ``far``."""
+    n, y0, y1 = _reduce_pio2(x)
+    s = _sin_kernel(y0, y1)
+    c = _cos_kernel(y0, y1)
+    out = c if (n & 1) == 0 else s
+    if (n + 1) & 2:
+        out = -out
+    if x != x:
+        out = x
+    return out
+
+
+@njit(inline="always", cache=_CACHE)
+def far(x):
+    """Whether ``vsin``/``vcos`` of ``x`` needs the C library (|x| >= TRIG_RANGE)."""
+    return abs(x) >= TRIG_RANGE
+
+
+# --------------------------------------------------------------------------
+# what the derivative of a Cell calls (sourcegrad.ops and its rules)
+# --------------------------------------------------------------------------
+
+def seed_like(out):
+    pass
+
+
+@overload(seed_like)
+def _seed_like_impl(out):
+    """The seed of a scalar loss (1.0) or of an array (ones), as ``runtime.seed_like``."""
+    if isinstance(out, (types.Float, types.Integer)):
+        return lambda out: 1.0
+    if isinstance(out, types.Array) and isinstance(out.dtype, types.Float):
+        return lambda out: np.ones(out.shape, out.dtype)
+    return None
+
+
+@njit(cache=_CACHE)
+def matmul(a, b):
+    """``ops.matmul`` of 1-D and 2-D arrays."""
+    return a @ b
+
+
+def matmul_adjoint_a(dz, a, b):
+    pass
+
+
+def matmul_adjoint_b(dz, a, b):
+    pass
+
+
+@overload(matmul_adjoint_a)
+def _matmul_adjoint_a_impl(dz, a, b):
+    """Adjoint of ``a`` in ``a @ b`` (1-D and 2-D operands, as ``runtime``'s)."""
+    if not (isinstance(a, types.Array) and isinstance(b, types.Array)):
+        return None
+    if a.ndim == 2 and b.ndim == 2:
+        return lambda dz, a, b: matmul(dz, b.T)
+    if a.ndim == 1 and b.ndim == 2:
+        return lambda dz, a, b: matmul(b, dz)
+    if a.ndim == 2 and b.ndim == 1:
+        return lambda dz, a, b: outer(dz, b)
+    if a.ndim == 1 and b.ndim == 1:
+        return lambda dz, a, b: dz * b
+    return None
+
+
+@overload(matmul_adjoint_b)
+def _matmul_adjoint_b_impl(dz, a, b):
+    """Adjoint of ``b`` in ``a @ b`` (1-D and 2-D operands, as ``runtime``'s)."""
+    if not (isinstance(a, types.Array) and isinstance(b, types.Array)):
+        return None
+    if a.ndim == 2 and b.ndim == 2:
+        return lambda dz, a, b: matmul(a.T, dz)
+    if a.ndim == 1 and b.ndim == 2:
+        return lambda dz, a, b: outer(a, dz)
+    if a.ndim == 2 and b.ndim == 1:
+        return lambda dz, a, b: matmul(dz, a)
+    if a.ndim == 1 and b.ndim == 1:
+        return lambda dz, a, b: dz * a
+    return None
+
+
+def cast(g, x):
+    pass
+
+
+@overload(cast)
+def _cast_impl(g, x):
+    """``g`` in the float dtype of ``x`` (``rules.ops._cast``)."""
+    if isinstance(x, types.Float):
+        if isinstance(g, types.Array):
+            return lambda g, x: float(np.sum(g))
+        return lambda g, x: float(g)
+    if isinstance(x, types.Array) and isinstance(x.dtype, types.Float) \
+            and isinstance(g, types.Array):
+        if g.dtype == x.dtype:
+            return lambda g, x: g
+        return lambda g, x: g.astype(x.dtype)
+    return None
+
+
+@njit(cache=_CACHE)
+def _bce_elements(input, target, weight, pos_weight):
+    """Unreduced BCE-with-logits loss (``ops._bce_logits_elements``)."""
+    pos = target * np.logaddexp(0.0, -input)
+    if pos_weight is not None:
+        pos = pos * pos_weight
+    loss = pos + (1.0 - target) * np.logaddexp(0.0, input)
+    if weight is not None:
+        loss = loss * weight
+    return loss
+
+
+@njit(cache=_CACHE)
+def _bce_sum(input, target, weight, pos_weight):
+    return np.sum(_bce_elements(input, target, weight, pos_weight))
+
+
+def bce_with_logits(input, target, weight, pos_weight, reduction):
+    pass
+
+
+@overload(bce_with_logits, prefer_literal=True)
+def _bce_with_logits_impl(input, target, weight, pos_weight, reduction):
+    """``ops.binary_cross_entropy_with_logits`` with a constant reduction."""
+    how = getattr(reduction, "literal_value", None)
+    if how == "mean":
+        return lambda input, target, weight, pos_weight, reduction: \
+            _bce_sum(input, target, weight, pos_weight) / input.size
+    if how == "sum":
+        return lambda input, target, weight, pos_weight, reduction: \
+            _bce_sum(input, target, weight, pos_weight)
+    if how == "none":
+        return lambda input, target, weight, pos_weight, reduction: \
+            _bce_elements(input, target, weight, pos_weight)
+    return None
+
+
+def bce_logits_grad_input(dz, input, target, weight, pos_weight, reduction):
+    pass
+
+
+@njit(cache=_CACHE)
+def _bce_grad(seed, input, target, weight, pos_weight):
+    """The BCE-with-logits adjoint of ``input`` for the adjoint ``seed`` of each element."""
+    s = sigmoid_where(input)
+    if pos_weight is None:
+        local = target * (s - 1.0) + (1.0 - target) * s
+    else:
+        local = pos_weight * target * (s - 1.0) + (1.0 - target) * s
+    if weight is not None:
+        local = local * weight
+    return local * seed
+
+
+@overload(bce_logits_grad_input, prefer_literal=True)
+def _bce_logits_grad_input_impl(dz, input, target, weight, pos_weight, reduction):
+    """d/dx of the BCE-with-logits loss (``rules.ops._bce_logits_grad_input``)."""
+    how = getattr(reduction, "literal_value", None)
+    if how not in ("mean", "sum", "none") or not isinstance(input, types.Array):
+        return None
+    if how == "mean":
+        return lambda dz, input, target, weight, pos_weight, reduction: cast(
+            _bce_grad(dz / max(input.size, 1), input, target, weight, pos_weight), input)
+    return lambda dz, input, target, weight, pos_weight, reduction: cast(
+        _bce_grad(dz, input, target, weight, pos_weight), input)
+
+
+def sum_grad_all(dz, a):
+    pass
+
+
+@overload(sum_grad_all)
+def _sum_grad_all_impl(dz, a):
+    """Adjoint of ``np.sum(a)`` (every element): ``dz`` spread over ``a``'s shape, in
+    ``a``'s float dtype (``rules.numpy_core._sum_grad`` with no axis)."""
+    if not isinstance(a, types.Array):
+        return None
+    dtype = a.dtype if isinstance(a.dtype, types.Float) else types.float64
+    if isinstance(dz, types.Array) and dz.ndim == 0:
+        return lambda dz, a: np.full(a.shape, dz[()], dtype)
+    if isinstance(dz, (types.Float, types.Integer)):
+        return lambda dz, a: np.full(a.shape, dz, dtype)
+    return None
+
+
+def array_grad(dz, x):
+    pass
+
+
+@overload(array_grad)
+def _array_grad_impl(dz, x):
+    """Adjoint of ``np.asarray(x)`` for an array ``x``: ``dz`` in its shape."""
+    if isinstance(x, types.Array) and isinstance(dz, types.Array):
+        if isinstance(x.dtype, types.Float) and x.dtype != dz.dtype:
+            return lambda dz, x: np.reshape(np.ascontiguousarray(dz), x.shape).astype(x.dtype)
+        return lambda dz, x: np.reshape(np.ascontiguousarray(dz), x.shape)
+    return None
+
+
+def bce_sigmoid(input):
+    pass
+
+
+@overload(bce_sigmoid)
+def _bce_sigmoid_impl(input):
+    """The sigmoid the BCE-with-logits adjoint computes: ``1 / (1 + exp(-max(x, -709)))``
+    on float64 arrays, ``ops.sigmoid``'s otherwise."""
+    if isinstance(input, types.Array) and input.dtype == types.float64:
+        return lambda input: 1.0 / (1.0 + np.exp(-np.maximum(input, -709.0)))
+    return lambda input: sigmoid_where(input)
+
+
+# --------------------------------------------------------------------------
+# products, compiled once per machine (cache=True) rather than into each derivative
+# --------------------------------------------------------------------------
+# Numba compiles np.outer and the matrix product into every function that uses them
+# (seconds for np.outer); a derivative calls these instead, whose machine code
+# comes from Numba's disk cache after the first use on this machine.
+
+@njit(cache=_CACHE)
+def _outer_fill(a, b, out):
+    for i in range(a.shape[0]):
+        ai = a[i]
+        for j in range(b.shape[0]):
+            out[i, j] = ai * b[j]
+    return out
+
+
+def outer(a, b):
+    pass
+
+
+@overload(outer)
+def _outer_impl(a, b):
+    """``np.multiply.outer(a, b)``: shape ``a.shape + b.shape``."""
+    if not (isinstance(a, types.Array) and isinstance(b, types.Array)):
+        if isinstance(a, types.Array) or isinstance(b, types.Array):
+            return lambda a, b: a * b  # (a number times an array)
+        return None
+    dtype = numpy_support.from_dtype(np.result_type(numpy_support.as_dtype(a.dtype),
+                                                    numpy_support.as_dtype(b.dtype)))
+    if a.ndim == 1 and b.ndim == 1:
+        return lambda a, b: _outer_fill(a, b, np.empty((a.shape[0], b.shape[0]), dtype))
+
+    def impl(a, b):
+        flat = _outer_fill(np.ascontiguousarray(a).reshape(a.size),
+                           np.ascontiguousarray(b).reshape(b.size),
+                           np.empty((a.size, b.size), dtype))
+        return flat.reshape(a.shape + b.shape)
+    return impl

@@ -338,6 +338,9 @@ class Update:
         self.callee = callee    # kind "call": the called function's name
 
 
+_STATEMENT_OR_CALL = frozenset({gast.Expr, gast.Assign, gast.Call})
+
+
 class InPlaceCheck:
     def __init__(self, normalizer):
         n = normalizer
@@ -348,9 +351,11 @@ class InPlaceCheck:
 
     # -- entry ----------------------------------------------------------------
     def run(self, fdef):
+        # (list_update looks at statements only, may_write at calls only)
         if not any(isinstance(n, gast.AugAssign)
                    or isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Subscript)
-                   or self.list_update(n) or self.may_write(n)
+                   or n.__class__ in _STATEMENT_OR_CALL and (
+                       self.list_update(n) or self.may_write(n))
                    for n in astutil.node_list(fdef)):
             return  # nothing is updated in place
         self.index(fdef)

@@ -20,6 +20,7 @@ an ImportError saying so.  Compiled files live in ``$SOURCEGRAD_JIT_CACHE``
 from __future__ import annotations
 
 import builtins
+import operator
 import os
 import re
 import types
@@ -29,12 +30,13 @@ import gast
 import numpy as np
 
 from sourcegrad import codegen, ops, runtime, xp
-from sourcegrad.api import GradFunction
+from sourcegrad.api import GradFunction, _distinct, fix_gradient
 from sourcegrad.codegen import MISS as _FAST_MISS, fast_path
 from sourcegrad.parse import parse_function
 from sourcegrad.reverse import note_stmt
 from sourcegrad.rules import numpy_core
-from sourcegrad.dialect import LIB, numba_dialect
+from sourcegrad.rules import ops as ops_rules
+from sourcegrad.dialect import LIB, Unsupported, dotted, flatten_weights, numba_functions
 from sourcegrad.errors import SourcegradError
 
 INSTALL_HINT = "pip install sourcegrad[jit]"
@@ -122,7 +124,17 @@ def _roles():
             id(runtime.unbroadcast): "unbroadcast",
             id(numpy_core._minmax_grad): "minmax_grad", id(numpy_core._tie): "tie",
             id(numpy_core._above): "above",
-            id(runtime.index_adjoint): "index_adjoint"}
+            id(runtime.index_adjoint): "index_adjoint",
+            # what the derivative of a Cell calls
+            id(runtime.seed_like): "seed_like", id(ops.matmul): "matmul",
+            id(runtime.matmul_adjoint_a): "matmul_adjoint_a",
+            id(runtime.matmul_adjoint_b): "matmul_adjoint_b",
+            id(ops_rules._cast): "cast",
+            id(ops.binary_cross_entropy_with_logits): "bce_with_logits",
+            id(ops_rules._bce_logits_grad_input): "bce_logits_grad_input",
+            id(numpy_core._sum_grad): "sum_grad", id(numpy_core._array_grad): "array_grad",
+            id(getattr(ops_rules, "_bce_sigmoid", _roles)): "bce_sigmoid",
+            id(getattr(runtime, "plain", _roles)): "plain"}
 
 
 class Compiled:
@@ -181,18 +193,20 @@ class _Base:
         self.strict = strict
         self._compiled = {}  # key -> Compiled
 
-    def _build(self, key, fname, text, scope, fallback, where, shapes=None):
+    def _build(self, key, fname, text, scope, fallback, where, shapes=None, fdef=None):
         """Compile function ``fname`` of the generated ``text`` (names resolved in
         ``scope``) in the Numba dialect; ``where(line)``: (file, line) of the user's
         code for a line of the dialect text; ``shapes``: the parameters' abstract
-        values when the derivative is specialised on them."""
+        values when the derivative is specialised on them; ``fdef``: the function's
+        tree when it is not one of ``text``'s."""
         numba = _numba()
         got = self._compiled.get(key)
         if got is not None:
             return got
         roles = _roles()
-        defs = _with_notes(text)
-        fdef = next(d for d in defs if d.name == fname)
+        if fdef is None:
+            defs = _with_notes(text)
+            fdef = next(d for d in defs if d.name == fname)
         bindings, role_names = {}, {}
         for n in _free_names(fdef):
             obj = scope.get(n, getattr(builtins, n, _MISSING))
@@ -202,15 +216,28 @@ class _Base:
                 role_names[n] = roles[id(obj)]
             if not hasattr(builtins, n) or obj is not getattr(builtins, n):
                 bindings[n] = _for_numba(numba, obj)
+        for node in gast.walk(fdef):  # module functions by their dotted name: ops.matmul
+            if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute):
+                name = dotted(node.func)
+                if name is None:
+                    continue
+                obj = scope.get(name.split(".")[0], _MISSING)
+                for attr in name.split(".")[1:]:
+                    obj = getattr(obj, attr, _MISSING)
+                if obj is not _MISSING and id(obj) in roles:
+                    role_names[name] = roles[id(obj)]
         if bindings.get("np", np) is not np:
             return self._fail(key, "", None, "`np` does not name NumPy here", fallback, where)
         header = (f"# {fname}, compiled by sourcegrad.jit with Numba (the Numba dialect "
                   f"of the derivative)\nimport numpy as np\n"
                   f"from sourcegrad import _jitlib as {LIB}\n\n\n")
-        module_text = codegen.module_text([fdef], dialect=numba_dialect(role_names, shapes),
-                                          header=header)
+        defs = numba_functions(fdef, role_names, shapes)
+        module_text = codegen.module_text(defs, header=header)
         module = codegen.load_module(module_text, cache_dir(), fname)
         module.__dict__.update(bindings)
+        for d in defs[1:]:  # what the function calls in its own module (compiled along)
+            setattr(module, d.name, numba.njit(cache=True, **NJIT_OPTIONS)(
+                getattr(module, d.name)))
         dispatcher = numba.njit(cache=True, **NJIT_OPTIONS)(getattr(module, fname))
         c = self._compiled[key] = Compiled(module_text, dispatcher, fallback)
         c.module_file = module.__file__
@@ -269,15 +296,94 @@ class _Base:
 
 _MISSING = object()
 
-# Why a gradient with ``weights=`` or of a method (a Cell's) runs uncompiled: its
-# derivative reads the Parameters through Python objects (``self.w``), calls the
-# split derivatives of other methods with those objects, and adds each Parameter's
-# gradient into a dict keyed by the Parameter itself -- none of which nopython Numba
-# compiles.  Compiling it needs the methods inlined into one function, the objects'
-# Parameters passed in as arrays and their gradients returned.
-_NOT_COMPILED_WEIGHTS = ("weights and methods are not compiled: the derivative reads "
-                         "Parameters through objects (self.w) and adds their gradients "
-                         "into a dict keyed by Parameter, which Numba cannot compile")
+# Why a gradient of a method (``grad`` of ``net.construct``) runs uncompiled: its
+# derivative takes the object itself as its first argument.
+_NOT_COMPILED_METHOD = ("the gradient of a method is not compiled: its derivative takes "
+                        "the object (self) as an argument, which Numba cannot compile")
+# Why a gradient with ``weights=`` may run uncompiled: a form ``flatten_weights``
+# cannot make one function of arrays.
+_NOT_COMPILED_WEIGHTS = "this gradient with weights is not one function of arrays"
+
+
+def _scope_of(d):
+    """The names the text of derivative ``d`` runs with: globals, closure, injected."""
+    scope = dict(d.globals)
+    scope.update({k: v.cell_contents for k, v in d.closure.items() if _has_contents(v)})
+    scope.update(d.env)
+    return scope
+
+
+def _callee_defs(d, scope):
+    """``(defs, scope)``: the functions of the texts of ``d``'s callees (at any depth),
+    by name, and ``scope`` with the names they use; a name that means two things in
+    two of them is ``Unsupported``."""
+    defs, scope, todo, seen = {}, dict(scope), list(d.callees), set()
+    while todo:
+        c = todo.pop()
+        if id(c) in seen:
+            continue
+        seen.add(id(c))
+        todo += c.callees
+        inner = _scope_of(c)
+        for t in _with_notes(c.text):
+            defs[t.name] = t
+            for n in _free_names(t):
+                if n in inner:
+                    if n in scope and scope[n] is not inner[n] and n not in defs:
+                        raise Unsupported(f"`{n}` names two things in two methods")
+                    scope[n] = inner[n]
+    by_object = {}  # a callee's function, by the name its caller calls it by
+    for n, v in scope.items():
+        if isinstance(v, types.FunctionType) and v.__name__ in defs and n not in defs:
+            by_object[n] = defs[v.__name__]
+    defs.update(by_object)
+    return defs, scope
+
+
+def _is_object(value):
+    """Whether ``value`` is an object whose attributes a derivative reads (a Cell), not
+    a value, module or function compiled code can take."""
+    if value is None or isinstance(value, (np.ndarray, np.generic, int, float, complex,
+                                           str, bytes, tuple, list, dict, types.ModuleType,
+                                           types.FunctionType, types.BuiltinFunctionType,
+                                           type, np.ufunc)):
+        return False
+    return not callable(value) or hasattr(value, "construct")
+
+
+class _WeightsCall:
+    """What a call of a flattened derivative needs besides the arguments: the values of
+    the attributes it reads, the chains of the gradients it returns, and checks that
+    what it took as constant has not changed."""
+
+    def __init__(self, value_of, reads, constants, added, decided, ids):
+        self.value_of, self.added = value_of, added
+
+        def getter(chain):  # (object, attrgetter): the value at chain now
+            return value_of(chain[:1]), operator.attrgetter(".".join(chain[1:]))
+        self.reads = [getter(chain) for _, chain in reads]
+        self.constants = [getter(chain) + (value,) for chain, value in constants]
+        self.decided = [getter(chain) + (wanted,) for chain, wanted in decided]
+        self.ids = ids
+
+    def read(self):
+        out = []
+        for obj, get in self.reads:
+            v = get(obj)
+            out.append(v.view(np.ndarray) if type(v) is not np.ndarray
+                       and isinstance(v, np.ndarray) else v)
+        return out
+
+    def stale(self):
+        for obj, get, value in self.constants:
+            now = get(obj)
+            if type(now) is not type(value) or now != value:
+                return True
+        ids = self.ids
+        for obj, get, wanted in self.decided:
+            if (id(get(obj)) in ids) != wanted:
+                return True
+        return False
 
 
 class _Compiled:
@@ -337,20 +443,52 @@ class JitGrad(_Base):
             return self._last[1]
         filename = getattr(getattr(g.func, "__code__", None), "co_filename", "<unknown>")
         fname = d.functions[0].__name__
-        scope = dict(d.globals)
-        scope.update({k: v.cell_contents for k, v in d.closure.items()
-                      if _has_contents(v)})
-        scope.update(d.env)
-        if g.bound_self is not None or g.weights is not None:
+        scope = _scope_of(d)
+        if g.bound_self is not None:
             c = self._compiled.get(id(d))
             if c is None:
-                c = self._fail(id(d), "", None, _NOT_COMPILED_WEIGHTS,
+                c = self._fail(id(d), "", None, _NOT_COMPILED_METHOD,
                                d.functions[0], _user_line(filename))
+        elif g.weights is not None:
+            c = self._weights_kernel(d, fname, scope, _user_line(filename))
         else:
             c = self._build(id(d), fname, d.text, scope, d.functions[0],
                             _user_line(filename), dict(d.spec.shapes))
         c.derivative = d  # keeps the key's object alive
         self._last = (d, c)
+        return c
+
+    def _weights_kernel(self, d, fname, scope, where):
+        """The derivative of a gradient with ``weights=`` as one function of arrays
+        (``dialect.flatten_weights``), compiled; a form it cannot flatten runs
+        uncompiled, saying why."""
+        got = self._compiled.get(id(d))
+        if got is not None and (got.reason is not None or not got.weights.stale()):
+            return got
+        ids = {id(p) for p in self._g.weights}
+        try:
+            defs, scope = _callee_defs(d, scope)
+            main = next(t for t in _with_notes(d.text) if t.name == fname)
+            objects = {n for n in _free_names(main) + [n for t in defs.values()
+                                                       for n in _free_names(t)]
+                       if n in scope and _is_object(scope[n])}
+            roots = {n: scope[n] for n in objects}
+
+            def value_of(chain):
+                v = roots[chain[0]]
+                for attr in chain[1:]:
+                    v = getattr(v, attr)
+                return v
+
+            fdef, reads, constants, added, decided = flatten_weights(
+                main, defs, objects, value_of, lambda v: id(v) in ids)
+        except (Unsupported, AttributeError) as exc:
+            return self._fail(id(d), "", None, f"{_NOT_COMPILED_WEIGHTS} ({exc})",
+                              d.functions[0], where)
+        self._compiled.pop(id(d), None)
+        shapes = dict(d.spec.shapes) if d.spec is not None else None
+        c = self._build(id(d), fname, d.text, scope, d.functions[0], where, shapes, fdef=fdef)
+        c.weights = _WeightsCall(value_of, reads, constants, added, decided, ids)
         return c
 
     def __call__(self, *args, **kwargs):
@@ -360,14 +498,25 @@ class JitGrad(_Base):
             if got is not _FAST_MISS:
                 return got
         g = self._g
+        keywords = bool(kwargs)
         d, args, kwargs = g._select(args, kwargs)
         c = self._for(d)
         if g.bound_self is not None:
             res = self._run(c, (g.bound_self,) + tuple(args), kwargs)
+        elif getattr(c, "weights", None) is not None and c.reason is None:
+            if c.weights.stale():  # an attribute the text took as a constant changed
+                self._compiled.pop(id(d), None)
+                self._last = None
+                c = self._for(d)
+            res = self._run_weights(c, args, kwargs)
         else:
             res = self._run(c, args, kwargs)
         key = g._last_key
-        if c.reason is None and g._plain and not kwargs and g.weights is None \
+        if c.reason is None and getattr(c, "weights", None) is not None \
+                and key == self._seen and not keywords:
+            self._fast = _weights_fast_path(g, d, c, key[1])
+            self._fast_arity = len(args) if self._fast is not None else -1
+        elif c.reason is None and g._plain and not kwargs and g.weights is None \
                 and g.bound_self is None and key == self._seen:
             # the second call with these inputs (as grad does): a fast path to the
             # compiled function, from the same generator as grad's own
@@ -377,6 +526,23 @@ class JitGrad(_Base):
             self._fast_arity = len(args)
         self._seen = key
         return g._finish(res, args, kwargs)
+
+    def _run_weights(self, c, args, kwargs):
+        """Call the flattened derivative: the attributes it reads passed in, the weight
+        gradients it returns added up as ``add_weight_grad`` does."""
+        w = c.weights
+        if c.reason is None:
+            numba = _numba()
+            try:
+                res, grads = c.call(*args, *w.read())
+            except numba.core.errors.NumbaError as exc:
+                self._refused(c, exc)
+            else:
+                acc = kwargs["weight_grads"]
+                for chain, grad in zip(w.added, grads):
+                    runtime.add_weight_grad(acc, w.value_of(chain), grad)
+                return res
+        return c.call(*args, **kwargs)
 
     def source(self, comments: bool = True) -> str:
         """The text compiled for the last call (before any call: the derivative's)."""
@@ -417,6 +583,53 @@ class JitPlain(_Base):
 
     def source(self, comments: bool = True) -> str:
         return self._compile().text
+
+
+def _weights_fast_path(g, d, c, signature):
+    """The call of a flattened derivative with weights for arguments of ``signature``
+    (as the last call's): checks, the compiled call, the weight gradients as
+    ``GradFunction._finish`` gives them; None for the forms it does not cover
+    (gradients of inputs as well, has_aux, return_ids, a sensitivity)."""
+    if g.positions is not None or g.has_aux or g.return_ids or g.sens \
+            or not all(type(s) is tuple and len(s) == 2 for s in signature):
+        return None
+    w, kernel, weights = c.weights, c.call, g.weights
+    slot = {id(p): k for k, p in enumerate(weights)}
+    slots = [slot[id(w.value_of(chain))] for chain in w.added]
+    targets = [weights[k] for k in slots]
+    added = [(w.value_of(chain[:1]), operator.attrgetter(".".join(chain[1:])))
+             for chain in w.added]
+    value, single = g.value, g.single_weight
+    ndarray = np.ndarray
+    # every weight gets exactly one returned gradient: they go out as they come
+    plain = sorted(slots) == list(range(len(weights)))
+    order = [slots.index(k) for k in range(len(weights))] if plain else []
+
+    def fast(*args):
+        for a, (shape, dtype) in zip(args, signature):
+            if type(a) is not ndarray or a.shape != shape or a.dtype != dtype:
+                return _FAST_MISS
+        if g._last is not d or not d.valid() or w.stale():
+            return _FAST_MISS
+        for (obj, get), p in zip(added, targets):
+            if get(obj) is not p:
+                return _FAST_MISS
+        res, grads = kernel(*args, *w.read())
+        if plain:  # each weight's gradient returned once, by itself: fresh arrays
+            wg = tuple(grads[k] for k in order)
+            if all(type(x) is ndarray and x.dtype == p.dtype and x.shape == p.shape
+                   for x, p in zip(wg, weights)) and len({id(x) for x in wg}) == len(wg):
+                out = wg[0] if single else wg
+                return (res[0], out) if value else out
+        acc = [None] * len(weights)
+        for k, grad in zip(slots, grads):
+            acc[k] = grad if acc[k] is None else acc[k] + grad
+        wg = _distinct([fix_gradient(a if a is not None else np.zeros_like(p), p)
+                        for a, p in zip(acc, weights)])
+        wg = tuple(np.asarray(x).view(ndarray) for x in wg)
+        out = wg[0] if single else wg
+        return (res[0], out) if value else out
+    return fast
 
 
 def _has_contents(cell):

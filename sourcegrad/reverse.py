@@ -777,7 +777,12 @@ def _sequences(tree, ctx):
     copies of them (parameters and other values of unknown type are not)."""
     binds = _bindings(tree)
     seqs = set(binds)
-    readers = astutil.readers(binds)
+    readers = {}  # name -> the names bound to a value whose _sequence reads it
+    for n, vals in binds.items():
+        for v in vals:
+            if v is not None:
+                for x in _sequence_reads(v):
+                    readers.setdefault(x, []).append(n)
     todo = list(seqs)
     while todo:  # the largest set consistent with every binding
         n = todo.pop()
@@ -801,6 +806,19 @@ def _bindings(tree):
     for p in astutil.name_nodes(tree.args):
         binds.setdefault(p.id, []).append(None)  # the caller's value: unknown
     return binds
+
+
+def _sequence_reads(v):
+    """The names ``_sequence(v, seqs, ctx)`` looks up in ``seqs``: its answer for ``v``
+    changes only when one of these leaves ``seqs``."""
+    cls = v.__class__
+    if cls is gast.Name:
+        return [v.id]
+    if cls is gast.BinOp and isinstance(v.op, (gast.Add, gast.Mult)):
+        return _sequence_reads(v.left) + _sequence_reads(v.right)
+    if cls is gast.Subscript and isinstance(v.slice, gast.Slice):
+        return _sequence_reads(v.value)
+    return []
 
 
 def _sequence(v, seqs, ctx):

@@ -280,7 +280,9 @@ def test_elementwise_chain_is_one_fused_loop(make):
     assert "for i in range(size):" in text and "x_i = x_flat[i]" in text
     loop = [ln.strip() for ln in text.split("for i in range(size):")[1].splitlines()
             if not ln.strip().startswith("#")]
-    assert "sin = np.sin(x_i)" in loop and not any("np.sin(x)" in ln for ln in loop)
+    # (the vectorisable sin, and the C library's in the function for far arguments)
+    assert "sin = _sg_jit.vsin(x_i)" in loop and not any("np.sin(x)" in ln for ln in loop)
+    assert "sin = np.sin(x_i)" in text
     _same(got, g(*args))
     np.testing.assert_allclose(got, numeric_grad(chain, args, 0), rtol=1e-6, atol=1e-8)
 
@@ -307,32 +309,110 @@ def test_a_derivative_with_a_reduction_is_not_fused():
     assert "for i in range(size)" not in text and "_flat" not in text
 
 
-def test_gradient_with_weights_runs_uncompiled_and_says_why():
+def _net_and_loss():
     from sourcegrad import Parameter, Tensor, nn, ops
 
     w = Parameter(Tensor(_rng().standard_normal((4, 2)), sg.float64), name="w")
+    b = Parameter(Tensor(_rng().standard_normal(2), sg.float64), name="b")
 
     class Net(nn.Cell):
         def __init__(self):
             super().__init__()
             self.w = w
+            self.b = b
 
         def construct(self, x):
-            return ops.matmul(x, self.w)
+            return ops.matmul(x, self.w) + self.b
 
     net = Net()
+    loss_fn = nn.BCEWithLogitsLoss()
 
-    def loss(x):
+    def bce(x, y):
+        return loss_fn(net(x), y)
+
+    def squares(x):
         return np.sum(np.asarray(net(x)) ** 2)
 
-    g = sg.value_and_grad(loss, None, weights=net.trainable_params())
-    x = _rng().standard_normal(4)
-    with pytest.warns(sg.JitWarning, match="keyed by Parameter"):
-        got = sg.jit(g)(x)
-    want = g(x)
-    np.testing.assert_allclose(np.asarray(want[1][0]), 2.0 * np.outer(x, x @ np.asarray(w)))
+    return net, loss_fn, bce, squares
+
+
+def codegen_text(text):
+    """``text`` without its comment lines."""
+    return "".join(ln for ln in text.splitlines(True) if not ln.lstrip().startswith("#"))
+
+
+def _same_weights(got, want):
     _same(np.asarray(got[0]), np.asarray(want[0]))
     _same(tuple(np.asarray(v) for v in got[1]), tuple(np.asarray(v) for v in want[1]))
+
+
+def test_gradient_with_weights_is_one_compiled_function():
+    """A Cell's gradient with ``weights=``: its methods inlined, the Parameters passed
+    in as arrays and their gradients returned -- equal to the NumPy derivative, on
+    the first call and on the fast path, and following the Parameters' values."""
+    net, loss_fn, bce, squares = _net_and_loss()
+    x, y = _rng().standard_normal(4), (_rng().random(2) > 0.5) * 1.0
+    for fn, args in ((bce, (x, y)), (squares, (x,))):
+        g = sg.value_and_grad(fn, None, weights=net.trainable_params())
+        j = sg.jit(g)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", sg.JitWarning)
+            for _ in range(3):  # first call, second (builds the fast path), fast path
+                got = j(*args)
+                assert _compiled(j)
+                _same_weights(got, g(*args))
+        text = sg.source(j)
+        assert "net_w" in text and "weight_grads" not in codegen_text(text)
+        assert ".w" not in codegen_text(text)
+        net.w[0, 0] += 0.5  # an update in place is seen
+        _same_weights(j(*args), g(*args))
+        net.w -= 0.5 * net.w  # (still in place)
+        _same_weights(j(*args), g(*args))
+    got = sg.jit(sg.grad(bce, None, weights=net.trainable_params()))(x, y)
+    want = sg.grad(bce, None, weights=net.trainable_params())(x, y)
+    _same(tuple(np.asarray(v) for v in got), tuple(np.asarray(v) for v in want))
+    k = [id(p) for p in net.trainable_params()].index(id(net.b))
+    np.testing.assert_allclose(
+        want[k], numeric_grad(lambda b_: np.mean(np.logaddexp(0.0, x @ np.asarray(net.w) + b_)
+                                                 - y * (x @ np.asarray(net.w) + b_)),
+                              (np.asarray(net.b).copy(),), 0), rtol=1e-6, atol=1e-9)
+
+
+def test_weights_gradient_follows_attributes_taken_as_constants():
+    """An attribute written into the compiled text (the loss's reduction) is checked on
+    every call: changed, the derivative compiles again, with the new result."""
+    net, loss_fn, bce, _ = _net_and_loss()
+    x, y = _rng().standard_normal(4), (_rng().random(2) > 0.5) * 1.0
+    g = sg.value_and_grad(bce, None, weights=net.trainable_params())
+    j = sg.jit(g)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sg.JitWarning)
+        j(x, y)
+        j(x, y)
+        assert "'mean'" in sg.source(j)
+        loss_fn.reduction = "sum"
+        got = j(x, y)
+        assert _compiled(j) and "'sum'" in sg.source(j)
+    _same_weights(got, g(x, y))
+
+
+def test_gradient_of_a_method_runs_uncompiled_and_says_why():
+    from sourcegrad import Parameter, Tensor, nn, ops
+
+    class Net(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.w = Parameter(Tensor(_rng().standard_normal((4, 2)), sg.float64), name="w")
+
+        def construct(self, x):
+            return np.sum(ops.matmul(x, self.w) ** 2)
+
+    net = Net()
+    g = sg.grad(net.construct)
+    x = _rng().standard_normal(4)
+    with pytest.warns(sg.JitWarning, match="gradient of a method"):
+        got = sg.jit(g)(x)
+    _same(got, g(x))
 
 
 def _tanh_layer(x, w):
@@ -354,3 +434,147 @@ def test_transcendental_functions_of_large_arrays_call_numpy_kernels():
         assert _compiled(j) and "_sg_jit.tanh(" in sg.source(j)
         assert (rows * 32 >= _jitlib.SIMD_MIN_SIZE) == (rows == 64)
         _same(got, g(*args))
+
+
+def _kernel_loop(kernel):
+    from numba import njit
+
+    @njit(error_model="numpy")
+    def loop(x):
+        out = np.empty_like(x)
+        for i in range(x.size):
+            out[i] = kernel(x[i])
+        return out
+    return loop
+
+
+def _domain():
+    """Arguments over the whole float64 range: ordinary, huge, tiny, subnormal and
+    special, and the edges of each kernel's cases."""
+    r = np.random.default_rng(3)
+    edges = [0.0, -0.0, np.nan, np.inf, -np.inf, 5e-324, -5e-324, 1e-308, 709.78, 709.79,
+             -745.13, -745.14, -708.5, -740.0, 19.0, 22.0, 22.5, 0.625, -0.55, np.pi / 4,
+             np.pi / 2, np.pi, 1e5 * np.pi, 823549.5, -823549.5]
+    return np.concatenate([r.standard_normal(20000), r.uniform(-50, 50, 20000),
+                           r.uniform(-800, 800, 20000), r.uniform(-1e-5, 1e-5, 5000),
+                           np.exp(r.uniform(-745, 709, 20000)) * r.choice([-1, 1], 20000),
+                           r.uniform(-823549.0, 823549.0, 20000), edges])
+
+
+@pytest.mark.parametrize("name", ["exp", "tanh", "sin", "cos"])
+def test_vector_kernels_agree_with_numpy_to_a_few_ulps(name):
+    """The polynomial exp/tanh/sin/cos a fused loop calls: within 3 units in the last
+    place of NumPy's value, with NumPy's inf, NaN and signed zeros (sin and cos below
+    TRIG_RANGE, where the loop uses them)."""
+    from sourcegrad import _jitlib
+    x = _domain()
+    if name in ("sin", "cos"):
+        x = x[~(np.abs(x) >= _jitlib.TRIG_RANGE)]
+    with np.errstate(all="ignore"):
+        got = _kernel_loop(getattr(_jitlib, "v" + name))(x)
+        want = getattr(np, name)(x)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    finite = np.isfinite(want)
+    np.testing.assert_array_equal(got[~finite & ~np.isnan(want)], want[~finite & ~np.isnan(want)])
+    ulps = np.abs(got[finite] - want[finite]) / np.spacing(np.abs(want[finite]))
+    assert ulps.max() <= 3.0, x[finite][np.argmax(ulps)]
+    zero = want == 0.0
+    np.testing.assert_array_equal(np.signbit(got[zero]), np.signbit(want[zero]))
+
+
+def _trig_chain(x):
+    return np.sum(np.sin(x) * np.exp(-x * x) + np.tanh(x) ** 2 + np.cos(2.0 * x))
+
+
+@pytest.mark.parametrize("special", [None, 1e7, np.inf, np.nan])
+def test_fused_loop_with_vector_kernels_equals_numpy_derivative(special):
+    """The vectorised loop equals the NumPy derivative; an argument of sin/cos beyond
+    TRIG_RANGE (or inf) reruns the loop with the C library's functions."""
+    x = _rng().uniform(-3.0, 3.0, 3000)
+    if special is not None:
+        x[17] = special
+    g = sg.grad(_trig_chain)
+    j = sg.jit(g)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("error", sg.JitWarning)
+        got = j(x)
+        want = g(x)
+    assert _compiled(j)
+    text = sg.source(j)
+    assert "_sg_jit.vcos(" in text and "far |= _sg_jit.far(" in text
+    assert "return trig_chain_grad_libm(x)" in text
+    ok = ~np.isnan(want)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    _same(got[ok], want[ok])
+    if special is None:
+        # (central differences of a sum of 3000 terms: good to about 1e-7)
+        np.testing.assert_allclose(got, numeric_grad(_trig_chain, (x,), 0), rtol=1e-5,
+                                   atol=1e-6)
+
+
+def _helper_cases():
+    """(name, Numba helper call, the NumPy function it stands for, arguments)."""
+    from sourcegrad import _jitlib as L, ops, runtime
+    from sourcegrad.rules import numpy_core, ops as ops_rules
+    r = _rng()
+    a2, b2, dz2 = r.standard_normal((3, 4)), r.standard_normal((4, 5)), r.standard_normal((3, 5))
+    a1, b1 = r.standard_normal(4), r.standard_normal(4)
+    z, t = r.standard_normal((3, 4)) * 3.0, (r.random((3, 4)) > 0.5) * 1.0
+    wt, pw = r.random((3, 4)) + 0.5, r.random((3, 4)) + 0.5
+    cases = [
+        ("matmul 2x2", lambda a, b: L.matmul(a, b), ops.matmul, (a2, b2)),
+        ("matmul 1x2", lambda a, b: L.matmul(a, b), ops.matmul, (a1, b2)),
+        ("adjoint a 2x2", lambda d, a, b: L.matmul_adjoint_a(d, a, b), runtime.matmul_adjoint_a,
+         (dz2, a2, b2)),
+        ("adjoint b 2x2", lambda d, a, b: L.matmul_adjoint_b(d, a, b), runtime.matmul_adjoint_b,
+         (dz2, a2, b2)),
+        ("adjoint a 1x2", lambda d, a, b: L.matmul_adjoint_a(d, a, b), runtime.matmul_adjoint_a,
+         (dz2[0], a1, b2)),
+        ("adjoint b 1x2", lambda d, a, b: L.matmul_adjoint_b(d, a, b), runtime.matmul_adjoint_b,
+         (dz2[0], a1, b2)),
+        ("adjoint a 2x1", lambda d, a, b: L.matmul_adjoint_a(d, a, b), runtime.matmul_adjoint_a,
+         (dz2[:, 0], a2, b1)),
+        ("adjoint b 2x1", lambda d, a, b: L.matmul_adjoint_b(d, a, b), runtime.matmul_adjoint_b,
+         (dz2[:, 0].copy(), a2, b1)),
+        ("adjoint a 1x1", lambda d, a, b: L.matmul_adjoint_a(d, a, b), runtime.matmul_adjoint_a,
+         (0.7, a1, b1)),
+        ("outer 1x1", lambda a, b: L.outer(a, b), np.multiply.outer, (a1, b1[:3])),
+        ("outer 2x1", lambda a, b: L.outer(a, b), np.multiply.outer, (a2, b1)),
+        ("outer of ints", lambda a, b: L.outer(a, b), np.multiply.outer, (np.arange(3), b2)),
+        ("outer strided", lambda a, b: L.outer(a, b), np.multiply.outer, (a2.T, b1[::2])),
+        ("cast to float", lambda g, x: L.cast(g, x), ops_rules._cast, (z, 1.5)),
+        ("cast to float32", lambda g, x: L.cast(g, x), ops_rules._cast, (z, z.astype(np.float32))),
+        ("seed", lambda v: L.seed_like(v), runtime.seed_like, (z,)),
+        ("sum adjoint", lambda d, a: L.sum_grad_all(d, a), numpy_core._sum_grad, (0.3, z)),
+        ("asarray adjoint", lambda d, x: L.array_grad(d, x), numpy_core._array_grad, (t, z)),
+    ]
+    for how, w_, p_ in (("mean", None, None), ("mean", wt, pw), ("sum", wt, None),
+                        ("none", None, pw)):
+        cases.append((f"bce {how} {w_ is None} {p_ is None}",
+                      eval(f"lambda a, b, w, p: _L.bce_with_logits(a, b, w, p, {how!r})",
+                           {"_L": L}),
+                      lambda a, b, w, p, how=how: ops.binary_cross_entropy_with_logits(
+                          a, b, w, p, how), (z, t, w_, p_)))
+        dz = 0.4 if how != "none" else r.standard_normal((3, 4))
+        cases.append((f"bce adjoint {how} {w_ is None} {p_ is None}",
+                      eval("lambda d, a, b, w, p: "
+                           f"_L.bce_logits_grad_input(d, a, b, w, p, {how!r})", {"_L": L}),
+                      lambda d, a, b, w, p, how=how: ops_rules._bce_logits_grad_input(
+                          d, a, b, w, p, how), (dz, z, t, w_, p_)))
+    if hasattr(ops_rules, "_bce_sigmoid"):
+        cases.append(("bce sigmoid", lambda x: L.bce_sigmoid(x), ops_rules._bce_sigmoid,
+                      (z * 300.0,)))
+    return cases
+
+
+def test_cell_helpers_equal_their_numpy_versions():
+    """Each Numba helper a derivative is compiled with equals the NumPy function it
+    stands for (np.multiply.outer, the seed of an array, a cast, matmul and its
+    adjoints in 1-D and 2-D, BCE-with-logits and its adjoint in every reduction, with
+    and without weights)."""
+    from numba import njit
+    for name, helper, numpy_fn, args in _helper_cases():
+        got = njit(helper)(*args)
+        want = numpy_fn(*args)
+        assert np.shape(got) == np.shape(want), name
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=0, err_msg=name)

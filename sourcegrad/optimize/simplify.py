@@ -682,15 +682,17 @@ def _binders_and_reads(fdef, arrays, names=None):
                 elif c is not _CONSTANT and isinstance(x, _AST):
                     visit(x, n, parent, i)
 
-    keys = arrays.keys()
     for i, st in enumerate(fdef.body):
-        if names is not None:  # a statement neither reading nor binding one: nothing
-            loads, stores = names.of(st)
-            if keys.isdisjoint(loads) and keys.isdisjoint(stores):
-                continue
-        visit(st, None, None, i)
+        if names is None or _touches(names, arrays.keys(), st):
+            visit(st, None, None, i)
     visit = None  # (it refers to itself: the cycle would keep the tree from being freed)
     return binders, top, reads
+
+
+def _touches(names, keys, st):
+    """Whether ``st`` reads or binds one of the names ``keys``."""
+    loads, stores = names.of(st)
+    return not (keys.isdisjoint(loads) and keys.isdisjoint(stores))
 
 
 def _accumulation(st, v, names):
