@@ -52,14 +52,18 @@ class Activity:
 
 
 
-def analyse(tree, parsed, active_params, seeds, weights: bool, callee_of, local) -> Activity:
+def analyse(tree, parsed, active_params, seeds, weights: bool, callee_of, local,
+            weight_of=None) -> Activity:
     """Activity of every name in the normalized ``tree``.
 
     ``active_params``: parameter names differentiated.  ``seeds``: output names
     that are seeded.  ``callee_of(call)`` classifies a call (see reverse).
     ``local``: the names the function binds (its parameters among them).
+    ``weight_of(x)``, with weights: whether ``x`` (an object a free name holds,
+    or an ``Attribute`` node read from a known object, see ``pins``) is a
+    weight whose gradient is asked for: True, False, or None (not known).
     """
-    a = _Analysis(tree, parsed, active_params, weights, callee_of, local)
+    a = _Analysis(tree, parsed, active_params, weights, callee_of, local, weight_of)
     a.forward()
     a.refuse_opaque()
     useful = a.backward(set(n for n in seeds if n in a.varied))
@@ -70,14 +74,18 @@ def analyse(tree, parsed, active_params, seeds, weights: bool, callee_of, local)
 class _Analysis:
     """The two fixed points of ``analyse``: forward (varied), then backward (useful)."""
 
-    def __init__(self, tree, parsed, active_params, weights, callee_of, local):
+    def __init__(self, tree, parsed, active_params, weights, callee_of, local,
+                 weight_of=None):
         self.tree, self.parsed, self.weights, self.callee_of = tree, parsed, weights, callee_of
+        self.weight_of = weight_of
         self.varied = set(active_params)
         if weights:  # Parameters read as free names (globals, closures)
             for n in astutil.nodes(tree):
-                if isinstance(n, gast.Name) and n.id not in local \
-                        and _is_parameter(parsed.resolve(n.id)):
-                    self.varied.add(n.id)
+                if isinstance(n, gast.Name) and n.id not in local:
+                    obj = parsed.resolve(n.id)
+                    known = weight_of(obj) if weight_of is not None else None
+                    if known or known is None and _is_parameter(obj):
+                        self.varied.add(n.id)
 
     def is_varied(self, atom):
         return isinstance(atom, gast.Name) and atom.id in self.varied
@@ -107,6 +115,10 @@ class _Analysis:
             return False
         if isinstance(v.value, gast.Name) and v.value.id in self.varied:
             return True
+        if self.weights and self.weight_of is not None:
+            known = self.weight_of(v)  # a known object's attribute (pins)
+            if known is not None:
+                return known
         return self.weights and isinstance(v.value, gast.Name)  # maybe a Parameter
 
     def call_varied(self, v):
@@ -164,7 +176,7 @@ class _Analysis:
         varied = self.varied
         if self.weights:  # only what depends on the differentiated inputs themselves
             inputs = _Analysis(self.tree, self.parsed, active_params, False, self.callee_of,
-                               ())
+                               ())  # (no weights: weight_of is not asked)
             inputs.forward()
             varied = inputs.varied
         for s in calls:

@@ -19,6 +19,7 @@ from sourcegrad import memo, refusals, runtime, xp
 from sourcegrad.display import to_html
 from sourcegrad.errors import SourcegradError
 from sourcegrad.parse import unwrap
+from sourcegrad.pins import Pin
 from sourcegrad.codegen import MISS, fast_path, forwarder, strip_comments
 from sourcegrad.pipeline import (GeneratedCallable, Spec, derive, dump, extra_keywords,
                                  user_callable, vararg_names)
@@ -384,6 +385,8 @@ class GradFunction(GeneratedCallable):
         self._offset = offset
         self.position_names = () if self._var_positions else self._position_names(-1)
         self._weight_ids = {id(w) for w in self.weights} if self.weights else set()
+        # the weights asked for, known to the transformation (Spec.wanted)
+        self._wanted = tuple(Pin(w) for w in self.weights) if self.weights else ()
         self._derivs = {}
         # the fast path of __call__: positional inputs and/or weights to differentiate,
         # the value maybe; no sensitivity, aux output or ids (its value: how many
@@ -415,6 +418,7 @@ class GradFunction(GeneratedCallable):
         positions = self._position_names(nvar)
         active = positions + tuple(a for a in weight_args if a not in positions)
         return Spec(active=active, mode="joint", weights=self.weights is not None,
+                    wanted=self._wanted,
                     value=self.value, has_aux=self.has_aux, sens=self.sens,
                     single=self.single, weight_args=weight_args,
                     returned=len(positions), shapes=shapes, varargs=nvar,

@@ -48,6 +48,7 @@ from sourcegrad.naming import Namer
 from sourcegrad.normalize import name, normalize
 from sourcegrad import optimize
 from sourcegrad.parse import MISSING, parse_function, unwrap
+from sourcegrad.pins import Pin, chain, follow, pin_reads, pinnable
 from sourcegrad.reverse import Reverser
 from sourcegrad import tangents
 from sourcegrad import reverse as reverse_mod
@@ -59,7 +60,8 @@ from sourcegrad.annotations import getanno, setanno
 # what the optimizer may move: functions that only compute a value
 _PURE_RUNTIME = {runtime.unbroadcast, runtime.zeros_like, runtime.matmul_adjoint_a,
                  runtime.matmul_adjoint_b, runtime.seed_like, runtime.seed_first,
-                 runtime.add_adjoints, runtime.item_adjoint, runtime.fill_zeros}
+                 runtime.add_adjoints, runtime.item_adjoint, runtime.fill_zeros,
+                 runtime.plain}
 _PURE_METHODS = {"sum", "reshape"}
 _NUMPY_EFFECTS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis",
                   "seterr", "errstate", "printoptions", "show_config", "info",
@@ -90,6 +92,11 @@ class Spec:
                              # parameter is the identity basis (tangents.Structure)
     tangent_outputs: tuple = ()  # jvp: the items of a returned tuple whose tangents are
                                  # wanted (the others' are None); () all of them
+    wanted: tuple = ()       # (pins.Pin, ...): the Parameters whose gradients are asked for
+                             # (weights=...), when known; () not known (any Parameter)
+    bound: tuple = ()        # ((parameter, pins.Pin), ...): parameters that are that object
+                             # at every call (a Cell known to the caller as ``self``): its
+                             # attributes are read as constants (pins.py)
 
 
 @dataclass
@@ -116,6 +123,10 @@ class Derivative:
                 return False
             if mode == "is":
                 if value is not expected:
+                    return False
+            elif mode == "shape":  # a pinned array (pins.py): same shape and dtype
+                if (getattr(value, "shape", None), getattr(value, "dtype", None)) \
+                        != expected:
                     return False
             elif type(value) is not expected:
                 return False
@@ -159,12 +170,79 @@ class Context:
         self._results = {}       # (callee, argument shapes) -> what it returns
         self.result_depth = 0    # how many callee_result inferences this one is inside
         self._own = None         # split mode: the names of the fwd/bwd functions made
+        # parameters bound to one known object (Spec.bound), while not rebound
+        self.constants = {}
+        for pname, pin in spec.bound:
+            obj = pin.get()
+            if obj is not None:
+                self.constants[pname] = obj
+        self.pinned = {}         # id(Attribute node) -> Abstract of a pinned array read
+        self.pinned_values = {}  # id(Attribute node) -> the array it reads (pins.py)
+        self.wanted = None       # ids of the weights asked for, when known (Spec.wanted)
+        if spec.wanted:
+            self.wanted = {id(p.get()) for p in spec.wanted if p.get() is not None}
+        self._guard_keys = set()
+
+    def base_name(self):
+        """The base of the derivative's function names: the function's qualified name,
+        with the name the caller gave the object it is specialised on: ``Dense_hidden``
+        and ``Dense_out`` for the ``construct`` of two Dense layers ``self.hidden`` and
+        ``self.out``, ``Model_helper_model`` for ``model.helper(x)``."""
+        base = qualified_name(self.parsed.fn)
+        labels = [pin.label for _, pin in self.spec.bound if pin.label not in ("", "self")]
+        if not labels:
+            return base
+        if self.parsed.fn.__name__ in ("construct", "__call__"):
+            base = base[:-len(self.parsed.fn.__name__)].rstrip("_") or base
+        return "_".join([base] + labels)
+
+    def add_guards(self, guards):
+        """Add ``guards`` (each once) to the derivative's."""
+        for g in guards:
+            key = (id(g[0]), g[1], g[2])
+            if key not in self._guard_keys:
+                self._guard_keys.add(key)
+                self.guards.append(g)
+
+    def weight_of(self, x):
+        """For activity: whether ``x`` (an object, or the ``Attribute`` node of a pinned
+        read) is a weight asked for -- True/False, or None when not known."""
+        if isinstance(x, gast.AST):
+            if id(x) not in self.pinned_values:
+                return None
+            x = self.pinned_values[id(x)]
+            if not isinstance(x, Parameter):
+                return False  # a plain array: never a weight
+        if self.wanted is None:
+            return None
+        if isinstance(x, (list, tuple)):
+            return any(self.weight_of(o) for o in x)
+        return isinstance(x, Parameter) and id(x) in self.wanted
+
+    def known_weight(self, node):
+        """Whether the ``Attribute`` node ``node`` reads, at every call, a weight whose
+        gradient is asked for (then no test of ``wants`` is needed)."""
+        return self.wanted is not None and self.weight_of(node) is True
+
+    def pinned_root(self, root, attrs=(), guards=None):
+        """The object ``root.a.b`` denotes at every call, or MISSING: ``root`` a
+        parameter bound to a known object (``constants``) or a free name guarded by
+        identity, and each attribute an instance attribute (guarded in ``guards``)."""
+        if root in self.constants:
+            obj = self.constants[root]
+        elif root in self.locals:
+            return MISSING
+        else:
+            obj = self.parsed.resolve(root)
+            if obj is MISSING or not pinnable(obj) or not callable(obj):
+                return MISSING  # (only a callable's global is guarded by identity)
+        return follow(obj, attrs, [] if guards is None else guards)
 
     def own_names(self):
         """Split mode: the names of the ``_fwd``/``_bwd`` functions being made (a call
         of the function to itself calls them directly)."""
         if self._own is None:
-            base = qualified_name(self.parsed.fn)
+            base = self.base_name()
             self._own = (self.namer.fresh(base + "_fwd"), self.namer.fresh(base + "_bwd"))
         return self._own
 
@@ -216,7 +294,8 @@ class Context:
         if key not in self._results:
             self._results[key] = shapes_mod.TOP  # (a recursive call: unknown)
             try:
-                _, _, tree, ctx = front(fn, Spec(active=(), shapes=tuple(shapes)))
+                _, _, tree, ctx = front(fn, Spec(active=(), shapes=tuple(shapes),
+                                                 bound=self.bound_self(fn, info)))
                 ctx._results = self._results
                 ctx.result_depth = self.result_depth + 1
                 got = shapes_mod.infer(tree, ctx, dict(shapes))
@@ -294,7 +373,33 @@ class Context:
 
     def static(self, node):
         """The object a name or attribute chain of the user's code denotes, if known
-        statically (attributes followed on any object but an array)."""
+        statically (attributes followed on any object but an array; through a
+        parameter bound to a known object too: ``self.sub``, guarded)."""
+        if self.constants:
+            root = node
+            while isinstance(root, gast.Attribute):
+                root = root.value
+            if isinstance(root, gast.Name) and root.id in self.constants:
+                obj = self.constants[root.id]
+                attrs = []
+                while isinstance(node, gast.Attribute):
+                    attrs.append(node.attr)
+                    node = node.value
+                for attr in reversed(attrs):
+                    if isinstance(obj, np.ndarray):
+                        return MISSING
+                    own = getattr(obj, "__dict__", None)
+                    if isinstance(own, dict) and attr in own:
+                        obj = own[attr]
+                        self.add_guards([(own, attr, "is", obj)])
+                        continue
+                    try:
+                        obj = getattr(obj, attr, MISSING)
+                    except Exception:  # a property that raises
+                        return MISSING
+                    if obj is MISSING:
+                        return MISSING
+                return obj
         return self.parsed.denotes(node, self.locals, self.env, objects=True)
 
     def classify(self, value, rev=None):
@@ -336,6 +441,30 @@ class Context:
                 return "unknown", None
         return "dynamic", None
 
+    def bound_self(self, fn, info):
+        """``Spec.bound`` for a call of ``fn`` through ``info``: its ``self`` parameter
+        bound to the object the call passes when that object is known at every call
+        (``model(x)``, ``self.sub(x)``), else ().  Such derivatives are kept on the
+        object (``derivatives``), freed with it."""
+        if info.self_expr is None:
+            return ()
+        c = chain(info.self_expr)
+        if c is None:
+            return ()
+        guards = []
+        obj = self.pinned_root(c[0], c[1], guards)
+        if not pinnable(obj):
+            return ()
+        params = list(inspect.signature(fn, follow_wrapped=False).parameters.values())
+        if not params or params[0].kind not in (params[0].POSITIONAL_ONLY,
+                                                params[0].POSITIONAL_OR_KEYWORD):
+            return ()
+        label = info.self_expr.attr if isinstance(info.self_expr, gast.Attribute) \
+            else info.self_expr.id
+        pin = Pin(obj, label.strip("_"))
+        self.add_guards(guards)
+        return ((params[0].name, pin),)
+
     def callee(self, info, value, active_args, active_kw, rev, s):
         fn = info.func
         sig = inspect.signature(fn, follow_wrapped=False)
@@ -358,7 +487,8 @@ class Context:
         spec = Spec(active=tuple(active), mode="split", weights=self.spec.weights,
                     shapes=tuple(known) if nvar < 0 else (), varargs=nvar,
                     complete=self.spec.complete, kwargs=kwnames,
-                    library=self.spec.library)
+                    library=self.spec.library, bound=self.bound_self(fn, info),
+                    wanted=self.spec.wanted)
         if fn is self.parsed.fn and spec == self.spec:
             # the function calls itself as it is being differentiated: its own fwd/bwd
             # (one Python frame per level, as the function itself takes)
@@ -566,8 +696,13 @@ class _NeedFirst(BaseException):
         self.fn, self.spec = fn, spec
 
 
-def derivatives(fn) -> dict:
-    """``fn``'s cached derivatives, by Spec."""
+def derivatives(fn, spec: Spec = None) -> dict:
+    """``fn``'s cached derivatives, by Spec; those specialised on an object
+    (``spec.bound``: a Cell's ``construct`` for that Cell) are kept on the object."""
+    if spec is not None and spec.bound:
+        obj = spec.bound[0][1].get()
+        if obj is not None:
+            return memo.cache(obj, "derivatives").setdefault(fn, {})
     return memo.cache(fn, "derivatives")
 
 
@@ -575,7 +710,7 @@ def derive(fn, spec: Spec) -> Derivative:
     """The derivative of ``fn`` for ``spec``, from the cache when still valid."""
     fn = unwrap(fn)
     with _lock:
-        per_fn = derivatives(fn)
+        per_fn = derivatives(fn, spec)
         d = per_fn.get(spec)
         if d is not None and d.valid():
             return d
@@ -664,7 +799,7 @@ def _build(key):
         _nested[0] -= 1
         if collecting:
             gc.enable()
-    derivatives(fn)[spec] = d
+    derivatives(fn, spec)[spec] = d
     return d
 
 
@@ -738,11 +873,16 @@ def front(fn, spec: Spec, trace=_no_trace):
         elif getanno(n, "runtime", None) is not None:
             helpers.append(n)
     ctx = Context(parsed, namer, spec, locals_, mentioned)
+    if ctx.constants:  # a bound parameter the function rebinds is not constant
+        for n in astutil.name_nodes(tree):
+            if isinstance(n.ctx, (gast.Store, gast.Del)):
+                ctx.constants.pop(n.id, None)
     # names of another module's functions inlined (closures): valid while they denote
     # what they denoted
     ctx.guards += list(getanno(tree, "guards", ()))
     for n in helpers:
         n.id = ctx.env_name(n.id, getanno(n, "runtime"))
+    pin_reads(tree, ctx)  # known objects' attributes: constants and known shapes
     return parsed, namer, tree, ctx
 
 
@@ -757,7 +897,7 @@ def build(fn, spec: Spec, trace=None) -> Derivative:
     ret = tree.body[-1]
     seeds = seeded_outputs(ret.value, spec, parsed, tree)
     act = analyse(tree, parsed, spec.active, seeds, spec.weights,  # 4. activity
-                  lambda call_, rev=None: ctx.classify(call_), ctx.locals)
+                  lambda call_, rev=None: ctx.classify(call_), ctx.locals, ctx.weight_of)
     trace("activity", lambda: _show_activity(tree, act))
     ctx.shapes = shapes_mod.infer(tree, ctx, dict(spec.shapes))  #    shapes, if known
     rev = Reverser(tree, parsed, namer, act, ctx)                # 5. reverse
@@ -769,7 +909,7 @@ def build(fn, spec: Spec, trace=None) -> Derivative:
     trace("assemble", lambda: optimize.show_functions(functions))
     functions = optimize.functions(functions, spec, ctx, rev, trace)  # 8. optimize: functions
     trace("optimize", lambda: optimize.show_functions(functions))
-    base = qualified_name(fn)
+    base = ctx.base_name()
     names = [f.name for f in functions]
     env = ctx.env
     if spec.library.startswith("namespace:"):

@@ -160,6 +160,7 @@ class Reverser:
         self.pairs = 0  # push/pop pairs made (their "pair" numbers)
         self.copies = None  # name of the set of arrays the backward sweep owns
         self.weight_reads = set()  # attribute reads that may be Parameters (weights)
+        self.known_weights = set()  # those that are weights asked for at every call
         self.view_reads = {}  # array -> [(name, statement)] slices read from it
         self.passed = {}      # array -> a split call it was passed to (program order)
         self.items_written = set()  # arrays written by subscript so far
@@ -420,6 +421,10 @@ class Reverser:
         self.weight_reads.add(target)
         add = expr_stmt(call(self.ctx.env_name("add_weight_grad", runtime.add_weight_grad),
                              self.ctx.weights_name(), name(target), dz))
+        if self.ctx.known_weight(value):
+            # a known object's Parameter, asked for (pins): no test at run time
+            self.known_weights.add(target)
+            return [add]
         return [gast.If(test=self.wanted(target), body=[add], orelse=[])]
 
     def namedtuple_items(self, s, cls, dz, value):
@@ -593,6 +598,8 @@ class Reverser:
                 self.refuse(s, "*args in a call to a function with a derivative rule",
                             hint="pass the arguments one by one")
         env = template_env(self, s, rule, primal, args, keywords, "derivative rule")
+        if rule.variants:  # reduction='mean', weight=None: the rule for those constants
+            rule = rule.for_constants(env)
         return Instantiator(self, rule, target, env).run()
 
     # -- calls into user code ----------------------------------------------------------
@@ -1116,6 +1123,8 @@ class Resolver:
         else:
             value = it.take()
             init.add(it.name)
+        if it.name in self.rev.known_weights:
+            return pure(assign(dn, value))
         return gast.If(test=self.rev.wanted(it.name), body=[pure(assign(dn, value))],
                        orelse=[])
 

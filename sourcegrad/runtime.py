@@ -196,6 +196,13 @@ class WeightGrads(dict):
             self[key] = grad if old is None else old + grad
 
 
+def plain(p):
+    """The values of Parameter ``p`` as a plain ``ndarray`` (a view, no copy): NumPy's
+    operations on an ndarray subclass cost up to a microsecond more each, so a
+    derivative computes with this and keeps ``p`` itself for its gradient."""
+    return p.view(np.ndarray)
+
+
 def wants(acc, value):
     """Whether ``value`` is one of the weights whose gradient is being collected."""
     return acc is not None and id(value) in acc

@@ -191,6 +191,9 @@ class ShapeInference:
         if isinstance(v, gast.Call):
             return self.call(v)
         if isinstance(v, gast.Attribute):
+            pinned = getattr(self.ctx, "pinned", None)
+            if pinned and id(v) in pinned:  # a known object's array (pins.py)
+                return pinned[id(v)]
             base = self.stand_in(v.value)
             if base is MISSING or not isinstance(base, np.ndarray) \
                     or v.attr not in ("T", "shape", "ndim", "size"):

@@ -327,7 +327,11 @@ def fast_path(d, key, positions, single, *, value=False, weights=None,
     env["_self"] = bound_self
     if weights is not None:
         env["_WG"], env["_W"] = runtime.WeightGrads, weights
-        lines.append("        acc = _WG(_W)")
+        # WeightGrads(weights), written out while every weight requires a gradient
+        # (a plain dict of the same keys serves the generated code)
+        every = " and ".join(f"W{i}.requires_grad is True" for i in range(len(weights)))
+        keys = ", ".join(f"I{i}: None" for i in range(len(weights)))
+        lines.append(f"        acc = {{{keys}}} if {every or 'True'} else _WG(_W)")
         call_args.append("weight_grads=acc")
     lines.append(f"        r = _fn({', '.join(call_args)})")
     part = "gr"
@@ -382,6 +386,12 @@ def _guard_checks(guards, env):
         else:
             value = f"H{i}.get({key!r}, _M)" if key in holder else \
                 f"(_B.get({key!r}, _M) if {key!r} not in H{i} else _M)"
+        if mode == "shape":  # a pinned array (pins.py): (shape, dtype) of the object an
+            # "is" guard before this one holds it to: read off that object
+            env[f"H{i}"] = holder[key]
+            env[f"E{i}"], env[f"F{i}"] = expected
+            out.append(f"H{i}.shape == E{i} and H{i}.dtype == F{i}")
+            continue
         out.append(f"{value} is E{i}" if mode == "is" else f"type({value}) is E{i}")
     return out
 

@@ -7,6 +7,7 @@ simplified the way a person would write it:
   (or ``e.sum(axis=0)`` when it is broadcast along leading axes);
 * ``matmul_adjoint_a/b`` become ``dz @ b.T``, ``np.outer(a, dz)``, ... ;
 * ``seed_like(out)`` becomes ``np.ones_like(out)`` (or ``1.0``) for a known array;
+* a loss's seed for a constant ``reduction`` becomes ``dz / n`` (or ``dz``);
 * a reduction's adjoint spread over its input stays small while only
   elementwise operations read it (``Uniform``).
 
@@ -137,7 +138,7 @@ class Specializer(NodeTransformer):
         obj = self.ctx.static_env(node.func)
         kind = self.helpers.get(id(obj)) if obj is not MISSING else None
         if kind is None:
-            return node
+            return self.loss_seed(node) if registry.is_loss_seed(obj) else node
         if kind in ("seed_like", "ones_like", "zeros_like"):
             return self.seed(kind, node)
         return getattr(self, kind)(node)
@@ -230,6 +231,20 @@ class Specializer(NodeTransformer):
                 return node
             return const(int(np.prod(picked)))
         return node
+
+    def loss_seed(self, node):
+        """The adjoint of each element of a loss reduced by a constant ``reduction``,
+        for a known input shape: ``dz / n`` ('mean'), ``dz`` ('sum', 'none')."""
+        if len(node.args) != 3 or node.keywords:
+            return node
+        dz, x, reduction = node.args
+        sx = self.shape(x)
+        if not (isinstance(sx, tuple) and isinstance(reduction, gast.Constant)
+                and reduction.value in ("mean", "sum", "none")):
+            return node
+        if reduction.value != "mean":
+            return dz
+        return gast.BinOp(left=dz, op=gast.Div(), right=const(max(int(np.prod(sx)), 1)))
 
     def functions(self):
         """On an Array API namespace (whose arrays have no ``sum``/``reshape``

@@ -21,7 +21,7 @@ import numpy as np
 
 from sourcegrad import ops
 from sourcegrad.rules.numpy_core import _count, _sum_grad  # the same math as np.sum/mean
-from sourcegrad.rules.registry import adjoint, d, elementwise
+from sourcegrad.rules.registry import adjoint, d, elementwise, loss_seed
 from sourcegrad.runtime import matmul_adjoint_a, matmul_adjoint_b, unbroadcast
 from sourcegrad.tensor import Tensor
 from sourcegrad.xp import asarray as _asarray, is_foreign
@@ -154,6 +154,19 @@ def _tensor_grad(dz, data):
 # --------------------------------------------------------------------------
 # helpers: losses
 # --------------------------------------------------------------------------
+def _bce_sigmoid(input):
+    """``ops.sigmoid(input)``; for a float64 array in four NumPy calls (exp(-x) is
+    finite above x = -709, and 1 / (1 + exp(709)) is the sigmoid there to within
+    the smallest normal float)."""
+    if type(input) is np.ndarray and input.dtype == np.float64:
+        return 1.0 / (1.0 + np.exp(-np.maximum(input, -709.0)))
+    return ops.sigmoid(input)
+
+
+elementwise(_bce_sigmoid)
+
+
+@loss_seed
 def _bce_logits_seed(dz, input, reduction):
     if reduction == "mean" and isinstance(input, np.ndarray):
         return dz / max(input.size, 1)  # fast path: _loss_seed's, the size of the shape
@@ -475,6 +488,16 @@ def binary_cross_entropy_with_logits(z, input, target, weight=None, pos_weight=N
     d[weight] = _bce_logits_grad_weight(d[z], input, target, weight, pos_weight, reduction)
     d[pos_weight] = _bce_logits_grad_pos_weight(d[z], input, target, weight, pos_weight,
                                                 reduction)
+
+
+@adjoint(ops.binary_cross_entropy_with_logits, when={"weight": None, "pos_weight": None})
+def binary_cross_entropy_with_logits_unweighted(z, input, target, weight=None,
+                                                pos_weight=None, reduction="mean"):
+    # (the rule above with weight = pos_weight = 1: t * (s - 1) + (1 - t) * s is s - t,
+    # and softplus(-x) - softplus(x) is -x)
+    d[input] = _cast((_bce_sigmoid(input) - target) * _bce_logits_seed(d[z], input, reduction),
+                     input)
+    d[target] = _cast(-input * _bce_logits_seed(d[z], input, reduction), target)
 
 
 @adjoint(ops.binary_cross_entropy)

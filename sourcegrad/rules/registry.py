@@ -43,6 +43,7 @@ _RULES: dict[Any, "Rule"] = {}
 _UNSET = object()
 _NONDIFF: dict[Any, str] = {}
 _ELEMENTWISE: set = set()  # helpers declared with elementwise()
+_LOSS_SEEDS: set = set()   # helpers declared with loss_seed()
 
 
 @dataclass
@@ -55,6 +56,22 @@ class Rule:
     signature: inspect.Signature = None  # of the primal's parameters
     _tree: Any = field(default=None, repr=False)
     _plain: Any = field(default=None, repr=False)  # every parameter positional-or-keyword
+    # (constants, Rule): templates for calls passing those constants (``adjoint(when=)``)
+    variants: list = field(default_factory=list, repr=False)
+
+    def for_constants(self, env: dict) -> "Rule":
+        """The variant of this rule for a call site whose arguments (``env``: parameter
+        -> argument node, as ``reverse.template_env`` binds them) are the constants a
+        variant was registered for, or this rule."""
+        for when, variant in self.variants:
+            for pname, want in when.items():
+                got = env.get(pname)
+                if not (isinstance(got, ast.AST) and type(got).__name__ == "Constant"
+                        and type(got.value) is type(want) and got.value == want):
+                    break
+            else:
+                return variant
+        return self
 
     @property
     def body(self) -> list:
@@ -119,8 +136,13 @@ def _key(primal):
         return ("id", id(primal))
 
 
-def adjoint(*primals: Any) -> Callable:
+def adjoint(*primals: Any, when: dict = None) -> Callable:
     """Register ``template`` as the derivative rule of each of ``primals``.
+
+    ``when={"weight": None}``: a variant of the rule already registered, used
+    where a call passes those parameters as these constants (written in the
+    call, or a known object's attribute read as a constant): its template can
+    leave out what those constants make vanish.  It takes the same parameters.
 
     Example (a user's own rule for a SciPy function)::
 
@@ -140,7 +162,16 @@ def adjoint(*primals: Any) -> Callable:
                 f"parameter, then the primal's parameters")
         sig = inspect.Signature(params[1:])
         for primal in primals:
-            _RULES[_key(primal)] = Rule(primal, template, params[0].name, sig)
+            rule = Rule(primal, template, params[0].name, sig)
+            if when is None:
+                _RULES[_key(primal)] = rule
+                continue
+            base = _RULES.get(_key(primal))
+            if base is None or list(base.signature.parameters) != list(sig.parameters) \
+                    or not set(when) <= set(sig.parameters):
+                raise TypeError(f"rule variant {template.__name__}: register the rule "
+                                f"first, and take its parameters")
+            base.variants.append((dict(when), rule))
         return template
 
     return register
@@ -158,6 +189,22 @@ def elementwise(helper: Callable) -> Callable:
     optimizer may then treat a call of it as making a new array."""
     _ELEMENTWISE.add(_key(helper))
     return helper
+
+
+def loss_seed(helper: Callable) -> Callable:
+    """Declare that ``helper(dz, input, reduction)`` is the adjoint of each element of
+    a loss over ``input`` reduced by ``reduction`` ('mean', 'sum', 'none'): with
+    the shape known and the reduction a constant, the optimizer writes it as
+    ``dz / n`` or ``dz``."""
+    _LOSS_SEEDS.add(_key(helper))
+    return helper
+
+
+def is_loss_seed(obj: Any) -> bool:
+    try:
+        return _key(obj) in _LOSS_SEEDS
+    except Exception:
+        return False
 
 
 def is_elementwise(obj: Any) -> bool:

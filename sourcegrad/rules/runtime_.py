@@ -18,6 +18,11 @@ def unbroadcast(z, d_, x):
     d[d_] = np.broadcast_to(d[z], np.shape(d_)) + np.zeros_like(d_)
 
 
+@adjoint(runtime.plain)
+def plain(z, p):
+    d[p] = d[z]
+
+
 @adjoint(runtime.broadcast_like)
 def broadcast_like(z, g, x):
     d[g] = runtime.unbroadcast(d[z], g)

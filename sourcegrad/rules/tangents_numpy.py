@@ -909,6 +909,11 @@ def zeros_like(z, x):
     d[z] = zero_tangent(z, batch_size(d[x]))
 
 
+@tangent(runtime.plain)
+def plain(z, p):
+    d[z] = d[p]
+
+
 @tangent(runtime.fill_zeros, constant=("x",))
 def fill_zeros(z, g, x):
     d[z] = d[g]
