@@ -106,6 +106,31 @@ def _lstsq_grad(dz, z, a, b, which):
     return _like(da, a)
 
 
+@adjoint(np.linalg.cond)
+def linalg_cond(z, x, p=None):
+    d[x] = _cond_grad(d[z], x, p)
+
+
+def _cond_extremes(x, p):
+    """``(U, s, Vt, i, j)``: the SVD of ``x`` and the indices of the singular values
+    ``cond(x, p) = s[i] / s[j]`` divides (p None or 2: largest over smallest; -2: the
+    other way round)."""
+    if p not in (None, 2, -2):
+        raise NotImplementedError("sourcegrad differentiates np.linalg.cond for p None, 2 "
+                                  "or -2 (derivative rule: numpy.linalg.cond)")
+    U, s, Vt = np.linalg.svd(_asarray(x), full_matrices=False)
+    return (U, s, Vt, 0, -1) if p != -2 else (U, s, Vt, -1, 0)
+
+
+def _cond_grad(dz, x, p):
+    """Adjoint of ``cond = s_i / s_j``: ``(u_i v_i.T) / s_j - s_i / s_j**2 (u_j v_j.T)``."""
+    U, s, Vt, i, j = _cond_extremes(x, p)
+    si, sj = s[..., i, None, None], s[..., j, None, None]
+    outer = lambda k: U[..., :, k, None] * Vt[..., None, k, :]  # noqa: E731
+    g = _asarray(dz)[..., None, None] * (outer(i) / sj - si / sj ** 2 * outer(j))
+    return _like(g, x)
+
+
 @adjoint(np.linalg.norm)
 def linalg_norm(z, x, ord=None, axis=None, keepdims=False):
     d[x] = _norm_grad(d[z], z, x, ord, axis, keepdims)

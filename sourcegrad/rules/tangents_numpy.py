@@ -29,6 +29,7 @@ import numpy as np
 from sourcegrad import runtime, xp
 from sourcegrad.rules import numpy_core as _adj
 from sourcegrad.rules import registry
+from sourcegrad.rules import linalg as _linalg_rules
 from sourcegrad.rules.linalg import _NUMPY_2
 from sourcegrad.rules.numpy_core import _tie
 from sourcegrad.rules.registry import d, diagonal_tangent, tangent
@@ -1765,6 +1766,19 @@ def teigh(t, wv, UPLO='L'):
 @tangent(np.linalg.eigvalsh)
 def linalg_eigvalsh(z, a, UPLO='L'):
     d[z] = teigh(d[a], np.linalg.eigh(a, UPLO), UPLO)[0]
+
+
+@tangent(np.linalg.cond, constant=("p",))
+def linalg_cond(z, x, p=None):
+    d[z] = tcond(d[x], x, p)
+
+
+def tcond(t, x, p):
+    """Tangent of ``cond = s_i / s_j``: ``(u_i.T t v_i) / s_j - s_i / s_j**2
+    (u_j.T t v_j)`` for each direction."""
+    U, s, Vt, i, j = _linalg_rules._cond_extremes(x, p)
+    ds = lambda k: np.einsum("...a,n...ab,...b->n...", U[..., :, k], t, Vt[..., k, :])  # noqa: E731
+    return ds(i) / s[..., j] - s[..., i] / s[..., j] ** 2 * ds(j)
 
 
 @tangent(np.linalg.norm)
