@@ -161,21 +161,10 @@ def pin_reads(tree, ctx):
     constants = {}
     subclassed = []  # the reads of Parameters (pinned ndarray subclasses)
     for s in reads:
-        c = chain(s.value)
-        if c is None or not c[1]:
+        found = _pinnable_read(s, ctx)
+        if found is None:
             continue
-        root, attrs = c
-        base = ctx.pinned_root(root, attrs[:-1])
-        if base is MISSING or not pinnable(base):
-            continue
-        own = base.__dict__
-        if attrs[-1] not in own:
-            continue
-        value = own[attrs[-1]]
-        is_constant = type(value) in _CONSTANT_TYPES
-        is_array = isinstance(value, np.ndarray)
-        if not (is_constant or is_array and value.dtype.kind in "biufc"):
-            continue
+        root, attrs, own, value, is_constant = found
         if changed is None:
             changed = _passed_objects(tree, ctx)
             if changed is None:
@@ -199,6 +188,26 @@ def pin_reads(tree, ctx):
         _propagate(tree, constants)
     if subclassed:
         _compute_with_plain(tree, subclassed, ctx)
+
+
+def _pinnable_read(s, ctx):
+    """``(root, attrs, owner's __dict__, value, is a constant)`` for ``t = a.b.c`` that
+    reads a known object's own constant or numeric array, else None."""
+    c = chain(s.value)
+    if c is None or not c[1]:
+        return None
+    root, attrs = c
+    base = ctx.pinned_root(root, attrs[:-1])
+    if base is MISSING or not pinnable(base):
+        return None
+    own = base.__dict__
+    if attrs[-1] not in own:
+        return None
+    value = own[attrs[-1]]
+    is_constant = type(value) in _CONSTANT_TYPES
+    if not (is_constant or isinstance(value, np.ndarray) and value.dtype.kind in "biufc"):
+        return None
+    return root, attrs, own, value, is_constant
 
 
 def _compute_with_plain(tree, reads, ctx):
