@@ -52,7 +52,8 @@ class Specializer(NodeTransformer):
                         id(runtime.zeros_like): "zeros_like",
                         id(getattr(numpy_core, "_sum_grad", None)): "sum_grad",
                         id(getattr(numpy_core, "_count", None)): "count",
-                        id(getattr(numpy_core, "_abs_grad", None)): "abs_grad"}
+                        id(getattr(numpy_core, "_abs_grad", None)): "abs_grad",
+                        id(getattr(numpy_core, "_above", None)): "above"}
         self.helpers.pop(id(None), None)
 
     def shape(self, node):
@@ -71,7 +72,8 @@ class Specializer(NodeTransformer):
             return out
         if isinstance(node, gast.Call):
             obj = self.ctx.static_env(node.func)
-            if registry.is_elementwise(obj) and node.args and not node.keywords:
+            if (registry.is_elementwise(obj) or obj is np.where and len(node.args) == 3) \
+                    and node.args and not node.keywords:
                 out = self.shape(node.args[0])
                 for a in node.args[1:]:
                     out = broadcast(out, self.shape(a))
@@ -162,6 +164,19 @@ class Specializer(NodeTransformer):
                               and a.dtype.kind in "fiub"):
             return gast.BinOp(left=e, op=gast.Mult(), right=self.np_call("sign", x))
         return node
+
+    def above(self, node):
+        """``_above(x1, x2)`` on NumPy arrays: ``np.where(x1 == x2, 0.5, x1 > x2)``
+        written in (no call; NumPy mixes the comparison's booleans into the floats,
+        which the Array API, the helper's other audience, does not)."""
+        if self.ctx.spec.library != "numpy" or len(node.args) != 2 or node.keywords:
+            return node
+        x1, x2 = node.args
+        if not any(isinstance(x, gast.Name) and x.id in self.known for x in (x1, x2)):
+            return node
+        return self.np_call("where", gast.Compare(left=x1, ops=[gast.Eq()], comparators=[x2]),
+                            const(0.5), gast.Compare(left=x1, ops=[gast.Gt()],
+                                                     comparators=[x2]))
 
     def matmul_a(self, node):
         return self.matmul("matmul_a", node)
@@ -440,7 +455,8 @@ class Uniform:
                 inner, si = self.slim(node.args[0], opaque)
                 if target is not None and isinstance(si, tuple) and _broadcasts(si, target):
                     return inner, si
-            elif registry.is_elementwise(obj) or isinstance(obj, np.ufunc) \
+            elif registry.is_elementwise(obj) or obj is np.where and len(node.args) == 3 \
+                    or isinstance(obj, np.ufunc) \
                     and len(node.args) == obj.nin:
                 args, shape = [], ()
                 for a in node.args:
