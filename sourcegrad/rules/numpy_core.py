@@ -1567,24 +1567,9 @@ def median(z, a, axis=None, out=None, overwrite_input=False, keepdims=False):
 
 
 def _median_grad(dz, a, axis=None, keepdims=False):
-    """Adjoint of ``median``: the middle element (or half to each of the two middle
-    ones) of each group gets the group's adjoint."""
-    x = _asarray(a)
-    axes = _axes(axis, x.ndim)
-    rest = [i for i in range(x.ndim) if i not in axes]
-    perm = rest + list(axes)
-    lead = [x.shape[i] for i in rest]
-    flat = np.transpose(x, perm).reshape(lead + [-1])
-    n = flat.shape[-1]
-    dzk = np.transpose(_keep(dz, x.ndim, axis, keepdims), perm).reshape(lead + [1])
-    order = np.argsort(flat, axis=-1)
-    g = np.zeros(flat.shape, dtype=np.result_type(flat, dzk, 1.0))
-    lo, hi = (n - 1) // 2, n // 2
-    np.put_along_axis(g, order[..., lo:lo + 1], dzk if lo == hi else 0.5 * dzk, axis=-1)
-    if hi != lo:
-        np.put_along_axis(g, order[..., hi:hi + 1], 0.5 * dzk, axis=-1)
-    g = g.reshape(lead + [x.shape[i] for i in axes])
-    return _like(np.transpose(g, np.argsort(perm)), a)
+    """Adjoint of ``median``, the 0.5 quantile: the middle element (or half to each
+    of the two middle ones) of each group gets the group's adjoint."""
+    return _quantile_grad(dz, a, 0.5, axis, keepdims, "linear", None, 1.0, 0)
 
 
 @adjoint(np.quantile)
