@@ -20,6 +20,7 @@ an ImportError saying so.  Compiled files live in ``$SOURCEGRAD_JIT_CACHE``
 from __future__ import annotations
 
 import builtins
+import inspect
 import operator
 import os
 import re
@@ -146,6 +147,21 @@ class Compiled:
         self.call = call          # the Numba dispatcher, or the NumPy function
         self.fallback = fallback  # the NumPy function (None: nothing to fall back to)
         self.reason = reason      # why it runs uncompiled (None: compiled)
+        # Numba takes every argument by position, defaults of keyword-only parameters
+        # included (a partial's bound keywords): bound here when the function has any
+        defaults = fallback is not None and (getattr(fallback, "__defaults__", None)
+                                             or getattr(fallback, "__kwdefaults__", None))
+        self.signature = inspect.signature(fallback) if defaults else None
+
+    def positional(self, args, kwargs):
+        """``(args, kwargs)`` as the compiled function takes them: all by position,
+        defaults filled in, when the function has defaults or is called by keyword."""
+        if self.signature is None and not kwargs:
+            return args, kwargs
+        sig = self.signature or inspect.signature(self.fallback)
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return tuple(bound.arguments[n] for n in sig.parameters), {}
 
 
 def _free_names(fdef):
@@ -248,8 +264,9 @@ class _Base:
         """Call ``c``; a compile error from Numba turns it into its fallback."""
         if c.reason is None:
             numba = _numba()
+            pargs, pkwargs = c.positional(args, kwargs)
             try:
-                return c.call(*args, **kwargs)
+                return c.call(*pargs, **pkwargs)
             except numba.core.errors.NumbaError as exc:
                 self._refused(c, exc)
         return c.call(*args, **kwargs)

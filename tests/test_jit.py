@@ -4,6 +4,7 @@ Skipped, with the reason shown, when Numba (the optional ``jit`` extra) is not
 installed.  Each compiled result is checked against the uncompiled derivative
 (to 1e-12 relative) and, where new, against central finite differences.
 """
+import functools
 import os
 import subprocess
 import sys
@@ -578,3 +579,19 @@ def test_cell_helpers_equal_their_numpy_versions():
         want = numpy_fn(*args)
         assert np.shape(got) == np.shape(want), name
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=0, err_msg=name)
+
+
+def _keyword_defaults(x, w, *, a=2.0, b=0.5):
+    return np.sum(np.exp(a * x) * w) + b * np.sum(x * x)
+
+
+def test_keyword_only_defaults_are_passed_to_the_compiled_function():
+    # Numba takes every argument by position: sg.jit fills in the defaults
+    # (a functools.partial's bound keywords arrive as such defaults)
+    x, w = np.array([0.1, 0.2, -0.3]), np.array([1.0, 3.0, 0.5])
+    for fn, kw in ((_keyword_defaults, {}), (_keyword_defaults, {"b": 2.0}),
+                   (functools.partial(_keyword_defaults, a=0.5), {})):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", sg.JitWarning)  # (a partial runs uncompiled)
+            got = sg.jit(sg.grad(fn))(x, w, **kw)
+        np.testing.assert_allclose(got, sg.grad(fn)(x, w, **kw), rtol=1e-12)
