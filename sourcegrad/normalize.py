@@ -70,8 +70,8 @@ def _blocks(node):
 
 def _flat_reads(fdef):
     """``x.flat[i]`` read (not written) -> ``x.ravel()[i]``: the same elements."""
-    for n in astutil.walk(fdef):
-        if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Load) \
+    for n in astutil.node_list(fdef):
+        if n.__class__ is gast.Subscript and isinstance(n.ctx, gast.Load) \
                 and isinstance(n.value, gast.Attribute) and n.value.attr == "flat" \
                 and isinstance(n.value.ctx, gast.Load):
             n.value = gast.copy_location(gast.Call(func=gast.Attribute(
@@ -623,6 +623,10 @@ class Normalizer:
         it is, so the in-place checks and the adjoint see an ordinary subscript write;
         ``index_adjoint`` adds ``v`` at ``i`` into zeros shaped like ``a``, repeated
         positions accumulating as ``np.add.at`` does."""
+        if not any(st.__class__ is gast.Expr and isinstance(st.value, gast.Call)
+                   and isinstance(st.value.func, gast.Attribute) and st.value.func.attr == "at"
+                   for st in astutil.statements(fdef.body)):
+            return  # (the common case: no statement to look at, no walk of the tree)
         ops = {"add": gast.Add, "subtract": gast.Sub}
         for block in _blocks(fdef):
             for k, st in enumerate(block):

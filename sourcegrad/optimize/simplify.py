@@ -289,6 +289,21 @@ def _bindings(fdef):
     return out
 
 
+def _unbind(assigned, st, names):
+    """Take the bindings ``_bindings`` counts for ``st`` (and the statements nested in
+    it) out of ``assigned``: ``st`` is being dropped."""
+    for s in statements([st]):
+        cls = s.__class__
+        if cls is _ASSIGN:
+            tgt, k = s.targets[0], 1
+        elif cls is _AUGASSIGN or cls is _FOR:
+            tgt, k = s.target, 2
+        else:
+            continue
+        for n in ([tgt.id] if tgt.__class__ is _NAME else _stores(tgt)):
+            assigned[n] = assigned.get(n, 0) - k
+
+
 def _pure(stmt) -> bool:
     if not isinstance(stmt, gast.Assign) or getanno(stmt, "pop", None):
         return False
@@ -303,20 +318,37 @@ def _pure(stmt) -> bool:
     return True
 
 
-def _dce(fdef, keep_names, names):
+def _check(fdef, names, counts, assigned):  # DEBUG
+    import os
+    if not os.environ.get("SG_CHECK"):
+        return
+    fresh_c, fresh_a = names.counts(fdef), _bindings(fdef)
+    c = {k: v for k, v in counts.items() if v}
+    a = {k: v for k, v in assigned.items() if v}
+    fc = {k: v for k, v in fresh_c.items() if v}
+    fa = {k: v for k, v in fresh_a.items() if v}
+    assert c == fc, ({k: (c.get(k), fc.get(k)) for k in set(c) | set(fc) if c.get(k) != fc.get(k)})
+    assert a == fa, ({k: (a.get(k), fa.get(k)) for k in set(a) | set(fa) if a.get(k) != fa.get(k)})
+
+
+def _dce(fdef, keep_names, names, counts=None, assigned=None):
     """Drop pure statements whose results nobody reads, until none is left.
 
     A statement that can be dropped stays droppable when others are dropped
     (reads only go away), so the result does not depend on the order: read
     counts are kept up to date as statements go, and blocks are swept last
     statement first, so a chain of dead temporaries goes in one sweep rather
-    than one sweep per link.
+    than one sweep per link.  ``counts`` (``names.counts(fdef)``) and ``assigned``
+    (``_bindings(fdef)``), when given, are kept up to date for the passes after.
     """
-    counts = names.counts(fdef)
+    if counts is None:
+        counts = names.counts(fdef)
 
     def drop(s):
         for n in names.loads(s):
             counts[n] -= 1
+        if assigned is not None:
+            _unbind(assigned, s, names)
 
     changed = True
     while changed:
@@ -346,6 +378,8 @@ def _dce(fdef, keep_names, names):
                         changed = True
                         for n in own:  # the targets are stores: only the value reads
                             counts[n] -= 1
+                        if assigned is not None:
+                            _unbind(assigned, s, names)
                         continue
                 out.append(s)
             out.reverse()
@@ -356,12 +390,14 @@ def _dce(fdef, keep_names, names):
     return fdef
 
 
-def _merge_copies(body, names):
-    """``a = b`` then ``a = a + e`` (``a`` not read between) -> ``a = b + e``."""
+def _merge_copies(body, names, counts=None, assigned=None):
+    """``a = b`` then ``a = a + e`` (``a`` not read between) -> ``a = b + e``.
+
+    ``counts`` and ``assigned`` (see ``_dce``), when given, are kept up to date."""
     for s in body:
         if s.__class__ in _BLOCKED:
             for inner in (s.body, s.orelse):
-                _merge_copies(inner, names)
+                _merge_copies(inner, names, counts, assigned)
     i = 0
     while i < len(body):
         s = body[i]
@@ -385,6 +421,9 @@ def _merge_copies(body, names):
                                            type_comment=None)
                 names.forget(nxt)
                 del body[i]
+                if counts is not None:  # b: read as often; a: once fewer, bound once fewer
+                    counts[a] -= 1
+                    assigned[a] = assigned.get(a, 0) - 1
                 continue
         i += 1
     return body
@@ -400,18 +439,23 @@ def _only_pass(body):
     return all(isinstance(s, gast.Pass) or getanno(s, "note", False) for s in body)
 
 
-def _copy_propagate(fdef, protected, names, touched=None):
+def _copy_propagate(fdef, protected, names, touched=None, loads_total=None, assigned=None):
     """Replace ``a`` by ``b`` after ``a = b`` where nothing can tell them apart.
 
     ``a`` must be bound only there, read only later in the same block, and ``b``
-    not rebound between the copy and the last read of ``a``.
+    not rebound between the copy and the last read of ``a``.  ``loads_total``
+    (``names.counts(fdef)``) and ``assigned`` (``_bindings(fdef)``), when given,
+    are kept up to date for the passes after.
     """
-    assigned = _bindings(fdef)
+    if assigned is None:
+        assigned = _bindings(fdef)
     params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs + fdef.args.posonlyargs}
     if fdef.body and isinstance(fdef.body[-1], gast.Return):
         # `db = dz; return dw, db` reads better than `return dw, dz`
         protected = set(protected) | set(names.loads(fdef.body[-1]))
-    loads_total = names.counts(fdef)
+    if loads_total is None:
+        loads_total = names.counts(fdef)
+    copied = []  # the names read by the copies dropped (each read once fewer, after)
 
     def block(body):
         changed = False
@@ -429,6 +473,9 @@ def _copy_propagate(fdef, protected, names, touched=None):
                 if a not in protected and a not in params and assigned.get(a) == 1 \
                         and a != b and _propagate(body, i, a, b, loads_total, names, touched):
                     del body[i]
+                    assigned[a] = 0
+                    if isinstance(b, str):
+                        copied.append(b)
                     changed = True
                     continue
             i += 1
@@ -438,6 +485,8 @@ def _copy_propagate(fdef, protected, names, touched=None):
     # propagating it changes only statements the pass has yet to reach.
     changed = block(fdef.body)
     block = None  # (it refers to itself: the cycle would keep the tree from being freed)
+    for b in copied:  # (counted as read by its copy during the pass: a copy's own
+        loads_total[b] -= 1  # name is never propagated into the reads before it)
     return changed
 
 
@@ -468,6 +517,8 @@ def _propagate(body, i, a, b, loads_total, names, touched=None):
             touched.append(s)
     if isinstance(b, str):
         loads_total[b] = loads_total.get(b, 0) + loads_total.pop(a, 0)
+    else:
+        loads_total.pop(a, None)
     return True
 
 
@@ -525,7 +576,7 @@ def _merge_ifs(body, names):
     return out
 
 
-def _inline(fdef, pure_call, protected, names, touched=None):
+def _inline(fdef, pure_call, protected, names, touched=None, loads_total=None, assigned=None):
     """Put a value used once back into the expression that uses it.
 
     ``a = X @ W; h = np.tanh(a + b)`` becomes ``h = np.tanh(X @ W + b)``: the
@@ -535,7 +586,10 @@ def _inline(fdef, pure_call, protected, names, touched=None):
     read nor call anything that could change it, and never across a comment
     naming a user line.
     """
-    assigned, loads_total = _bindings(fdef), names.counts(fdef)
+    if assigned is None:
+        assigned = _bindings(fdef)
+    if loads_total is None:
+        loads_total = names.counts(fdef)
     params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs + fdef.args.posonlyargs}
     known = {}  # id(expression) -> (it, whether it is pure): inlining a pure value
     # into an expression leaves its answer as it was
@@ -783,20 +837,28 @@ def optimize(fdef, spec=None, protected=(), pure_call=None, arrays=None, owned=N
     names = _Names()  # folding never changes which names a statement reads
     fold = _Fold(owned, elementwise)
     fold.visit(fdef)
+    # how often each name is read and bound: counted once, then kept up to date
+    # by the passes as they move and drop statements
+    counts, assigned = names.counts(fdef), _bindings(fdef)
     for _ in range(4):  # a folded constant may propagate further: `d = 1.0 / 3; e = -d`
         touched = []  # the statements a constant went into: only they can fold further
-        if not _copy_propagate(fdef, set(protected), names, touched) or not touched:
+        if not _copy_propagate(fdef, set(protected), names, touched, counts, assigned) \
+                or not touched:
             break
         fold.changed = False
         for st in touched:
             fold.visit(st)
         if not fold.changed:
             break
-    _dce(fdef, set(protected), names)
-    _merge_copies(fdef.body, names)
+    _check(fdef, names, counts, assigned)
+    _dce(fdef, set(protected), names, counts, assigned)
+    _check(fdef, names, counts, assigned)
+    _merge_copies(fdef.body, names, counts, assigned)
+    _check(fdef, names, counts, assigned)
     if pure_call is not None:
         touched = []
-        _inline(fdef, pure_call, set(protected) | _returned(fdef, names), names, touched)
+        _inline(fdef, pure_call, set(protected) | _returned(fdef, names), names, touched,
+                counts, assigned)
         for st in touched:  # an operand now: `1.0 * a` inlined into `... * b` folds
             fold.visit(st)
     if arrays:
