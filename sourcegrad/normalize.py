@@ -174,9 +174,12 @@ class Normalizer:
         self.guards = []        # closures.Nested.guards of the functions inlined
 
     # -- entry --------------------------------------------------------------
-    def run(self, fdef):
-        self.bindings = closures.bindings(fdef.body)
-        self.dict_names = inplace.dict_names(fdef)  # d[k] = v on these: set_entry, any key
+    def run(self, fdef, every=None):
+        """``every``: ``astutil.node_list(fdef)``, if the caller has it."""
+        if every is None:
+            every = astutil.node_list(fdef)  # (one walk for the two)
+        self.bindings = closures.bindings(fdef.body, every)
+        self.dict_names = inplace.dict_names(fdef, every)  # d[k] = v on these: set_entry, any key
         self.nested = closures.extract(self.parsed, self.namer, fdef, self.bindings)
         params = [a.id for a in fdef.args.args + fdef.args.posonlyargs + fdef.args.kwonlyargs]
         if fdef.args.vararg is not None:
@@ -1436,11 +1439,12 @@ def _clone(node):
     return new
 
 
-def normalize(parsed, namer, param_shapes=None):
+def normalize(parsed, namer, param_shapes=None, every=None):
     """Return ``parsed.tree`` in A-normal form (see module docstring).
 
     ``param_shapes``: {parameter: Abstract} where the inputs' shapes are known
-    (it tells ``x[i]`` of a vector, a scalar, from a row of a matrix, a view)."""
+    (it tells ``x[i]`` of a vector, a scalar, from a row of a matrix, a view);
+    ``every``: ``astutil.node_list(parsed.tree)``, if the caller has it."""
     normalizer = Normalizer(parsed, namer)
     normalizer.param_shapes = dict(param_shapes or {})
-    return normalizer.run(parsed.tree)
+    return normalizer.run(parsed.tree, every)

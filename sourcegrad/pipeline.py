@@ -733,7 +733,7 @@ def front(fn, spec: Spec, trace=_no_trace):
     if os.environ.get("SG_CHECK"):  # DEBUG
         assert mentioned == {n.id for n in astutil.name_nodes(parsed.tree)}
     namer = Namer(mentioned)
-    tree = normalize(parsed, namer, dict(spec.shapes))           # 3. one op per statement
+    tree = normalize(parsed, namer, dict(spec.shapes), every)    # 3. one op per statement
     trace("normalize", lambda: to_source(tree))
     stored = set()  # the names the normalized function binds
     params = set(param_names(tree))

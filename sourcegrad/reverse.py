@@ -1005,6 +1005,8 @@ class Instantiator:
             else:
                 raise TypeError(f"rule {self.rule.where}: unsupported assignment target")
         # drop temporaries that no kept statement reads (temporaries feed temporaries)
+        if not temps:  # (every item left is an adjoint's or read by one)
+            return items
         while True:
             used = _loaded(items, None)
             kept = [it for it in items

@@ -344,30 +344,37 @@ def _dce(fdef, keep_names, names, counts=None, assigned=None):
     if counts is None:
         counts = names.counts(fdef)
 
+    # the targets of the assignments a sweep has kept: a sweep goes on to the
+    # statements before them, so another is needed only when a drop reads one of
+    # these (a loop's next iteration, a name bound twice); otherwise the first is final
+    kept = set()
+    again = False
+
     def drop(s):
+        nonlocal again
         for n in names.loads(s):
             counts[n] -= 1
+            if n in kept:
+                again = True
         if assigned is not None:
             _unbind(assigned, s, names)
 
     changed = True
     while changed:
-        changed = False
+        kept.clear()
+        again = False
 
         def sweep(body):
-            nonlocal changed
             out = []
             for s in reversed(body):
                 if isinstance(s, (gast.If, gast.For, gast.While)):
                     s.body = sweep(s.body) or [gast.Pass()]
                     s.orelse = sweep(s.orelse)
                     if isinstance(s, gast.If) and _only_pass(s.body) and _only_pass(s.orelse):
-                        changed = True
                         drop(s)
                         continue
                     if isinstance(s, gast.For) and _only_pass(s.body) and \
                             getanno(s, "backward", False):
-                        changed = True
                         drop(s)
                         continue
                 elif s.__class__ is _ASSIGN:
@@ -375,17 +382,20 @@ def _dce(fdef, keep_names, names, counts=None, assigned=None):
                     own, targets = names.of(s)
                     if all(counts.get(t, 0) - own.count(t) <= 0 and t not in keep_names
                            for t in targets) and _pure(s):
-                        changed = True
-                        for n in own:  # the targets are stores: only the value reads
-                            counts[n] -= 1
-                        if assigned is not None:
-                            _unbind(assigned, s, names)
+                        drop(s)  # (the targets are stores: only the value reads)
                         continue
+                    kept.update(targets)
                 out.append(s)
             out.reverse()
             return out
 
         fdef.body = sweep(fdef.body)
+        changed = again
+    import os  # DEBUG
+    if os.environ.get("SG_CHECK"):
+        before = [id(x) for x in statements(fdef.body)]
+        fdef.body = sweep(fdef.body)
+        assert before == [id(x) for x in statements(fdef.body)], "dce second sweep"
     sweep = None  # (it refers to itself: the cycle would keep the tree from being freed)
     return fdef
 
