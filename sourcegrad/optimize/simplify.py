@@ -250,6 +250,11 @@ class _Names:
     def loads(self, st):
         return self.of(st)[0]
 
+    def known(self, st):
+        """Whether ``st``'s names are remembered (``of`` answers without a walk)."""
+        got = self._memo.get(id(st))
+        return got is not None and got[0] is st
+
     def stores(self, st):
         return self.of(st)[1]
 
@@ -725,7 +730,9 @@ def _binders_and_reads(fdef, arrays, names=None):
         cls = n.__class__
         if cls is _ASSIGN or cls is _AUGASSIGN or cls is _FOR:
             top[id(n)] = i
-            for b in _stores(n.targets[0] if cls is _ASSIGN else n.target):
+            target = n.targets[0] if cls is _ASSIGN else n.target
+            for b in ((target.id,) if target.__class__ is _NAME and target.annotation is None
+                      else _stores(target)):
                 if b in arrays:
                     got = binders.setdefault(b, [])
                     if not got or got[-1] is not n:
@@ -746,8 +753,11 @@ def _binders_and_reads(fdef, arrays, names=None):
                 elif c is not _CONSTANT and isinstance(x, _AST):
                     visit(x, n, parent, i)
 
+    keys = arrays.keys()
     for i, st in enumerate(fdef.body):
-        if names is None or _touches(names, arrays.keys(), st):
+        # (the test is only a shortcut: a statement that touches none of ``arrays``
+        # adds nothing; one whose names are not known yet is walked at once)
+        if names is None or not names.known(st) or _touches(names, keys, st):
             visit(st, None, None, i)
     visit = None  # (it refers to itself: the cycle would keep the tree from being freed)
     return binders, top, reads
