@@ -176,9 +176,21 @@ def _scan(node):
     """``(loads, stores)``: the names ``node`` (an expression or a simple statement)
     reads and binds, in one walk.
 
-    An augmented assignment reads its target too (last in ``loads``).
+    An augmented assignment reads its target too (last in ``loads``).  (The order
+    of the names is otherwise unspecified: the passes count and look up.)
     """
     loads, stores = [], []
+    if node.__class__ is _ASSIGN and len(node.targets) == 1:
+        # the common statement, one operation over names and numbers: by recursion
+        # over the few classes it is made of (several times cheaper than the walk)
+        if _simple(node.targets[0], loads, stores) and _simple(node.value, loads, stores):
+            import os  # DEBUG
+            if os.environ.get("SG_CHECK"):
+                ref = [n for n in name_list(node)]
+                assert sorted(loads) == sorted(n.id for n in ref if n.ctx.__class__ is _LOAD)
+                assert sorted(stores) == sorted(n.id for n in ref if n.ctx.__class__ is _STORE)
+            return loads, stores
+        loads, stores = [], []
     if node.__class__ is _NAME and node.annotation is None:  # (a target, mostly)
         ctx = node.ctx.__class__
         if ctx is _LOAD:
@@ -198,6 +210,46 @@ def _scan(node):
     return loads, stores
 
 
+def _simple(node, loads, stores):
+    """Add the names expression ``node`` reads to ``loads`` and those it binds to
+    ``stores``, if it is made only of names, numbers, arithmetic, attributes,
+    indexing, tuples and calls without keywords; else False (``loads`` and
+    ``stores`` then hold a part)."""
+    cls = node.__class__
+    if cls is _NAME:
+        if node.annotation is not None:
+            return False
+        ctx = node.ctx.__class__
+        if ctx is _LOAD:
+            loads.append(node.id)
+        elif ctx is _STORE:
+            stores.append(node.id)
+        return True
+    if cls is _CONSTANT:
+        return True
+    if cls is _BINOP:
+        return _simple(node.left, loads, stores) and _simple(node.right, loads, stores)
+    if cls is _CALL:
+        if node.keywords or not _simple(node.func, loads, stores):
+            return False
+        for a in node.args:
+            if not _simple(a, loads, stores):
+                return False
+        return True
+    if cls is _ATTRIBUTE:
+        return _simple(node.value, loads, stores)
+    if cls is _UNARYOP:
+        return _simple(node.operand, loads, stores)
+    if cls is _SUBSCRIPT:
+        return _simple(node.value, loads, stores) and _simple(node.slice, loads, stores)
+    if cls is _TUPLE:
+        for e in node.elts:
+            if not _simple(e, loads, stores):
+                return False
+        return True
+    return False
+
+
 def _loads(node):
     """Names read by ``node`` (an augmented assignment reads its target too)."""
     return _scan(node)[0]
@@ -212,6 +264,8 @@ _BLOCKED = frozenset(_COMPOUND)  # statements holding blocks (a body and an orel
 _LOAD, _STORE = gast.Load, gast.Store
 _NAME, _ASSIGN, _AUGASSIGN, _FOR = gast.Name, gast.Assign, gast.AugAssign, gast.For
 _CONSTANT = gast.Constant
+_BINOP, _CALL, _ATTRIBUTE, _UNARYOP = gast.BinOp, gast.Call, gast.Attribute, gast.UnaryOp
+_SUBSCRIPT, _TUPLE = gast.Subscript, gast.Tuple
 
 
 class _Names:
