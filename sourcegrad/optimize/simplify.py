@@ -90,6 +90,8 @@ class _Fold(NodeTransformer):
 
     def visit_Assign(self, node):
         if node.targets[0].__class__ is _NAME and len(node.targets) == 1:
+            if _plain(node.value):
+                return node  # (nothing to fold: no number, no negation)
             primal = getanno(node, "primal", False)
             if primal:
                 self.identities = False
@@ -170,6 +172,37 @@ class _Fold(NodeTransformer):
                            or op is gast.Mult and left.value == 1):
             return right if inner or self.keepable(right) else node
         return node
+
+
+def _plain(node):
+    """Whether expression ``node`` is made only of names, arithmetic, attributes,
+    indexing, tuples and calls: no number and no unary operation, so nothing
+    ``_Fold`` could fold or drop."""
+    cls = node.__class__
+    if cls is _NAME:
+        return True
+    if cls is _BINOP:
+        return _plain(node.left) and _plain(node.right)
+    if cls is _CALL:
+        if not _plain(node.func):
+            return False
+        for a in node.args:
+            if not _plain(a):
+                return False
+        for k in node.keywords:
+            if not _plain(k.value):
+                return False
+        return True
+    if cls is _ATTRIBUTE:
+        return _plain(node.value)
+    if cls is _SUBSCRIPT:
+        return _plain(node.value) and _plain(node.slice)
+    if cls is _TUPLE:
+        for e in node.elts:
+            if not _plain(e):
+                return False
+        return True
+    return False
 
 
 def _scan(node):
@@ -758,6 +791,11 @@ def _in_place(fdef, arrays, scatter=None, names=None):
     last update, in straight-line code.  Adding into the buffer saves one array
     per update (time and peak memory), as a person writes ``dW += ...``.
     """
+    # only a name with an accumulation can have one made in place: the others'
+    # bindings and reads need not be gathered
+    arrays = {v: arrays[v] for v in _accumulated(fdef.body, arrays)}
+    if not arrays:
+        return fdef
     binders, top, reads = _binders_and_reads(fdef, arrays, names)
     swap = {}  # id(accumulation) -> its in-place form, for every name: one sweep at the end
     for v in sorted(arrays):
@@ -768,6 +806,21 @@ def _in_place(fdef, arrays, scatter=None, names=None):
     if swap:
         _replace(fdef.body, swap)
     return fdef
+
+
+def _accumulated(body, arrays):
+    """The names of ``arrays`` that a statement of ``body`` (or of a block in it)
+    binds to themselves plus or minus something: ``d = d + e`` (every statement
+    ``_accumulation`` accepts, and perhaps a few more)."""
+    out = set()
+    for st in statements(body):
+        if st.__class__ is _ASSIGN:
+            t, v = st.targets[0], st.value
+            if t.__class__ is _NAME and v.__class__ is _BINOP \
+                    and v.left.__class__ is _NAME and v.left.id == t.id and t.id in arrays \
+                    and isinstance(v.op, (gast.Add, gast.Sub)):
+                out.add(t.id)
+    return out
 
 
 def _binders_and_reads(fdef, arrays, names=None):
