@@ -224,6 +224,10 @@ def _scan(node):
                 assert sorted(stores) == sorted(n.id for n in ref if n.ctx.__class__ is _STORE)
             return loads, stores
         loads, stores = [], []
+    elif node.__class__ in _EXPRESSIONS:  # (likewise)
+        if _simple(node, loads, stores):
+            return loads, stores
+        loads, stores = [], []
     if node.__class__ is _NAME and node.annotation is None:  # (a target, mostly)
         ctx = node.ctx.__class__
         if ctx is _LOAD:
@@ -299,6 +303,8 @@ _NAME, _ASSIGN, _AUGASSIGN, _FOR = gast.Name, gast.Assign, gast.AugAssign, gast.
 _CONSTANT = gast.Constant
 _BINOP, _CALL, _ATTRIBUTE, _UNARYOP = gast.BinOp, gast.Call, gast.Attribute, gast.UnaryOp
 _SUBSCRIPT, _TUPLE = gast.Subscript, gast.Tuple
+_EXPRESSIONS = frozenset({_BINOP, _CALL, _ATTRIBUTE, _UNARYOP, _SUBSCRIPT, _TUPLE})
+_SIMPLE_STATEMENTS = frozenset({_ASSIGN, _AUGASSIGN, gast.Expr, gast.Return, gast.Pass})
 
 
 class _Names:
@@ -945,6 +951,8 @@ def _replace(body, swap):
     """Replace statements (by id) wherever they sit in ``body`` and its blocks."""
     body[:] = [swap.get(id(st), st) for st in body]
     for st in body:
+        if st.__class__ in _SIMPLE_STATEMENTS:
+            continue  # (no block inside)
         for field_ in ("body", "orelse", "finalbody"):
             inner = getattr(st, field_, None)
             if isinstance(inner, list):
