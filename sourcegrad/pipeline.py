@@ -730,8 +730,6 @@ def front(fn, spec: Spec, trace=_no_trace):
         every = astutil.node_list(parsed.tree)
     # every name the function mentions: fresh names avoid them, free ones are guarded
     mentioned = {n.id for n in every if n.__class__ is gast.Name}
-    if os.environ.get("SG_CHECK"):  # DEBUG
-        assert mentioned == {n.id for n in astutil.name_nodes(parsed.tree)}
     namer = Namer(mentioned)
     tree = normalize(parsed, namer, dict(spec.shapes), every)    # 3. one op per statement
     trace("normalize", lambda: to_source(tree))

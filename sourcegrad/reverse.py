@@ -192,7 +192,12 @@ class Reverser:
 
         def walk(body, in_loop):
             for s in body:
-                if isinstance(s, gast.Assign):
+                if s.__class__ is gast.Assign and s.targets[0].__class__ is gast.Name \
+                        and s.targets[0].annotation is None:  # (without a walk)
+                    if s.targets[0].ctx.__class__ is gast.Store:
+                        t = s.targets[0].id
+                        count[t] = count.get(t, 0) + (2 if in_loop else 1)
+                elif isinstance(s, gast.Assign):
                     for t in astutil.nodes(s.targets[0]):
                         if isinstance(t, gast.Name) and isinstance(t.ctx, gast.Store):
                             count[t.id] = count.get(t.id, 0) + (2 if in_loop else 1)
@@ -789,7 +794,11 @@ def _bindings(tree):
     """Each name's bound values (None: unknown, a loop variable or a parameter)."""
     binds = {}
     for s in statements(tree.body):
-        if isinstance(s, gast.Assign):
+        if s.__class__ is gast.Assign and s.targets[0].__class__ is gast.Name \
+                and s.targets[0].ctx.__class__ is gast.Store \
+                and s.targets[0].annotation is None:  # (the common case, without a walk)
+            binds.setdefault(s.targets[0].id, []).append(s.value)
+        elif isinstance(s, gast.Assign):
             for t in astutil.nodes(s.targets[0]):
                 if isinstance(t, gast.Name) and isinstance(t.ctx, gast.Store):
                     binds.setdefault(t.id, []).append(s.value if t is s.targets[0] else None)

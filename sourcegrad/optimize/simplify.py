@@ -217,11 +217,6 @@ def _scan(node):
         # the common statement, one operation over names and numbers: by recursion
         # over the few classes it is made of (several times cheaper than the walk)
         if _simple(node.targets[0], loads, stores) and _simple(node.value, loads, stores):
-            import os  # DEBUG
-            if os.environ.get("SG_CHECK"):
-                ref = [n for n in name_list(node)]
-                assert sorted(loads) == sorted(n.id for n in ref if n.ctx.__class__ is _LOAD)
-                assert sorted(stores) == sorted(n.id for n in ref if n.ctx.__class__ is _STORE)
             return loads, stores
         loads, stores = [], []
     elif node.__class__ in _EXPRESSIONS:  # (likewise)
@@ -267,24 +262,23 @@ def _simple(node, loads, stores):
     if cls is _BINOP:
         return _simple(node.left, loads, stores) and _simple(node.right, loads, stores)
     if cls is _CALL:
-        if node.keywords or not _simple(node.func, loads, stores):
-            return False
-        for a in node.args:
-            if not _simple(a, loads, stores):
-                return False
-        return True
+        return not node.keywords and _simple(node.func, loads, stores) \
+            and _all_simple(node.args, loads, stores)
     if cls is _ATTRIBUTE:
         return _simple(node.value, loads, stores)
     if cls is _UNARYOP:
         return _simple(node.operand, loads, stores)
     if cls is _SUBSCRIPT:
         return _simple(node.value, loads, stores) and _simple(node.slice, loads, stores)
-    if cls is _TUPLE:
-        for e in node.elts:
-            if not _simple(e, loads, stores):
-                return False
-        return True
-    return False
+    return cls is _TUPLE and _all_simple(node.elts, loads, stores)
+
+
+def _all_simple(items, loads, stores):
+    """``_simple`` of each of ``items``, until one is not."""
+    for e in items:
+        if not _simple(e, loads, stores):
+            return False
+    return True
 
 
 def _loads(node):
@@ -416,19 +410,6 @@ def _pure(stmt) -> bool:
     return True
 
 
-def _check(fdef, names, counts, assigned):  # DEBUG
-    import os
-    if not os.environ.get("SG_CHECK"):
-        return
-    fresh_c, fresh_a = names.counts(fdef), _bindings(fdef)
-    c = {k: v for k, v in counts.items() if v}
-    a = {k: v for k, v in assigned.items() if v}
-    fc = {k: v for k, v in fresh_c.items() if v}
-    fa = {k: v for k, v in fresh_a.items() if v}
-    assert c == fc, ({k: (c.get(k), fc.get(k)) for k in set(c) | set(fc) if c.get(k) != fc.get(k)})
-    assert a == fa, ({k: (a.get(k), fa.get(k)) for k in set(a) | set(fa) if a.get(k) != fa.get(k)})
-
-
 def _dce(fdef, keep_names, names, counts=None, assigned=None):
     """Drop pure statements whose results nobody reads, until none is left.
 
@@ -489,11 +470,6 @@ def _dce(fdef, keep_names, names, counts=None, assigned=None):
 
         fdef.body = sweep(fdef.body)
         changed = again
-    import os  # DEBUG
-    if os.environ.get("SG_CHECK"):
-        before = [id(x) for x in statements(fdef.body)]
-        fdef.body = sweep(fdef.body)
-        assert before == [id(x) for x in statements(fdef.body)], "dce second sweep"
     sweep = None  # (it refers to itself: the cycle would keep the tree from being freed)
     return fdef
 
@@ -694,10 +670,8 @@ def _inline(fdef, pure_call, protected, names, touched=None, loads_total=None, a
     read nor call anything that could change it, and never across a comment
     naming a user line.
     """
-    if assigned is None:
-        assigned = _bindings(fdef)
-    if loads_total is None:
-        loads_total = names.counts(fdef)
+    assigned = _bindings(fdef) if assigned is None else assigned
+    loads_total = names.counts(fdef) if loads_total is None else loads_total
     params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs + fdef.args.posonlyargs}
     known = {}  # id(expression) -> (it, whether it is pure): inlining a pure value
     # into an expression leaves its answer as it was
@@ -985,11 +959,8 @@ def optimize(fdef, spec=None, protected=(), pure_call=None, arrays=None, owned=N
             fold.visit(st)
         if not fold.changed:
             break
-    _check(fdef, names, counts, assigned)
     _dce(fdef, set(protected), names, counts, assigned)
-    _check(fdef, names, counts, assigned)
     _merge_copies(fdef.body, names, counts, assigned)
-    _check(fdef, names, counts, assigned)
     if pure_call is not None:
         touched = []
         _inline(fdef, pure_call, set(protected) | _returned(fdef, names), names, touched,
