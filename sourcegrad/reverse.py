@@ -774,14 +774,16 @@ def _sequences(tree, ctx):
     ``list(...)``, appended-to lists, concatenations and slices of such names, and
     copies of them (parameters and other values of unknown type are not)."""
     binds = _bindings(tree)
-    seqs = set(binds)
+    # a name bound to an unknown value is none, whatever the others are; the rest
+    # are looked at in program order (parameters last in ``binds``), so the values a
+    # binding reads are mostly settled by then and few names are looked at twice
+    seqs = {n for n, vals in binds.items() if None not in vals}
     readers = {}  # name -> the names bound to a value whose _sequence reads it
-    for n, vals in binds.items():
-        for v in vals:
-            if v is not None:
-                for x in _sequence_reads(v):
-                    readers.setdefault(x, []).append(n)
-    todo = list(seqs)
+    for n in seqs:
+        for v in binds[n]:
+            for x in _sequence_reads(v):
+                readers.setdefault(x, []).append(n)
+    todo = [n for n in reversed(binds) if n in seqs]  # (pop() takes the first first)
     while todo:  # the largest set consistent with every binding
         n = todo.pop()
         if n in seqs and not all(v is not None and _sequence(v, seqs, ctx) for v in binds[n]):
