@@ -709,7 +709,10 @@ def _inline(fdef, pure_call, protected, names, touched=None, loads_total=None, a
             while j < len(body) and t not in names.loads(body[j]) and quiet(body[j], reads):
                 j += 1
             use = body[j] if j < len(body) else None
-            if not isinstance(use, gast.Assign) or t not in _loads(use.value) \
+            if not isinstance(use, gast.Assign) or t not in (
+                    names.loads(use) if len(use.targets) == 1
+                    and use.targets[0].__class__ is _NAME  # (then = its value's)
+                    else _loads(use.value)) \
                     or any(n.__class__ is gast.Call and not pure_call(n) and n is not use.value
                            for n in nodes(use.value)):
                 i += 1
