@@ -297,6 +297,7 @@ _NAME, _ASSIGN, _AUGASSIGN, _FOR = gast.Name, gast.Assign, gast.AugAssign, gast.
 _CONSTANT = gast.Constant
 _BINOP, _CALL, _ATTRIBUTE, _UNARYOP = gast.BinOp, gast.Call, gast.Attribute, gast.UnaryOp
 _SUBSCRIPT, _TUPLE = gast.Subscript, gast.Tuple
+_STOPS = frozenset({gast.If, gast.For, gast.While, _AUGASSIGN})  # (see _merge_copies)
 _EXPRESSIONS = frozenset({_BINOP, _CALL, _ATTRIBUTE, _UNARYOP, _SUBSCRIPT, _TUPLE})
 _SIMPLE_STATEMENTS = frozenset({_ASSIGN, _AUGASSIGN, gast.Expr, gast.Return, gast.Pass})
 
@@ -489,11 +490,11 @@ def _merge_copies(body, names, counts=None, assigned=None):
                 and isinstance(s.value, gast.Name) and not getanno(s, "pop", None) \
                 and not getanno(s, "primal", False):
             a, b = s.targets[0].id, s.value.id
-            j = i + 1
-            while j < len(body) and a not in names.loads(body[j]) \
-                    and a not in names.stores(body[j]) and b not in names.stores(body[j]) \
-                    and not isinstance(
-                        body[j], (gast.If, gast.For, gast.While, gast.AugAssign)):
+            j, end = i + 1, len(body)
+            while j < end and body[j].__class__ not in _STOPS:
+                loads, stores = names.of(body[j])
+                if a in loads or a in stores or b in stores:
+                    break
                 j += 1
             nxt = body[j] if j < len(body) else None
             if isinstance(nxt, gast.Assign) and isinstance(nxt.targets[0], gast.Name) \
@@ -841,7 +842,7 @@ def _binders_and_reads(fdef, arrays, names=None):
                     if x.id in arrays and x.ctx.__class__ is _LOAD:
                         reads.setdefault(x.id, []).append((x, n, parent, i))
                 elif c is not _CONSTANT and isinstance(x, _AST):
-                    visit(x, n, parent, i)
+                    _expr_reads(x, n, parent, i, arrays, reads, visit)
 
     keys = arrays.keys()
     for i, st in enumerate(fdef.body):
@@ -851,6 +852,28 @@ def _binders_and_reads(fdef, arrays, names=None):
             visit(st, None, None, i)
     visit = None  # (it refers to itself: the cycle would keep the tree from being freed)
     return binders, top, reads
+
+
+def _expr_reads(x, n, parent, i, arrays, reads, visit):
+    """``visit(x, n, parent, i)`` of ``_binders_and_reads``, the common expressions
+    taken apart directly (the reads of ``arrays`` in ``x``, a child of ``n``)."""
+    c = x.__class__
+    if c is _NAME:
+        if x.id in arrays and x.ctx.__class__ is _LOAD:
+            reads.setdefault(x.id, []).append((x, n, parent, i))
+    elif c is _BINOP:
+        _expr_reads(x.left, x, n, i, arrays, reads, visit)
+        _expr_reads(x.right, x, n, i, arrays, reads, visit)
+    elif c is _CALL and not x.keywords:
+        _expr_reads(x.func, x, n, i, arrays, reads, visit)
+        for a in x.args:
+            _expr_reads(a, x, n, i, arrays, reads, visit)
+    elif c is _ATTRIBUTE:
+        _expr_reads(x.value, x, n, i, arrays, reads, visit)
+    elif c is _UNARYOP:
+        _expr_reads(x.operand, x, n, i, arrays, reads, visit)
+    elif c is not _CONSTANT:
+        visit(x, n, parent, i)
 
 
 def _touches(names, keys, st):
