@@ -157,7 +157,7 @@ class _Analysis:
         for s in statements(self.tree.body):
             if isinstance(s, gast.Assign) and isinstance(s.value, OPAQUE):
                 _refuse_if_varied(s, s.value, self.varied, self.parsed)
-            elif isinstance(s, (gast.Assign, gast.Expr)):
+            elif isinstance(s, (gast.Assign, gast.Expr)) and not _over_atoms(s.value):
                 for n in astutil.node_list(s.value):
                     if isinstance(n, OPAQUE):
                         _refuse_if_varied(s, n, self.varied, self.parsed)
@@ -217,6 +217,28 @@ class _Analysis:
                         useful.add(a.id)
                         changed = True
         return useful
+
+
+_ATOMS = (gast.Name, gast.Constant)
+
+
+def _over_atoms(v):
+    """Whether ``v`` is an atom or one arithmetic operation or call over atoms (then
+    none of ``OPAQUE`` is in it): most of a normalized function's values."""
+    cls = v.__class__
+    if cls in _ATOMS:
+        return True
+    if cls is gast.BinOp:
+        return v.left.__class__ in _ATOMS and v.right.__class__ in _ATOMS
+    if cls is gast.UnaryOp:
+        return v.operand.__class__ in _ATOMS
+    if cls is gast.Call:
+        f = v.func
+        return (f.__class__ is gast.Name or f.__class__ is gast.Attribute
+                and f.value.__class__ is gast.Name) \
+            and all(a.__class__ in _ATOMS for a in v.args) \
+            and all(k.value.__class__ in _ATOMS for k in v.keywords)
+    return False
 
 
 def _operands(v):

@@ -69,7 +69,8 @@ class Assembler:
         self.dout = None if self.joint else self.namer.fresh("dout")
         self.params = set(param_names(tree))
         # names the function binds: a rebound parameter's zero is made on entry
-        self.rebound = {n.id for n in astutil.name_nodes(tree) if isinstance(n.ctx, gast.Store)}
+        self.rebound = ctx.stored if ctx.stored is not None else {
+            n.id for n in astutil.name_nodes(tree) if isinstance(n.ctx, gast.Store)}
         self.entry_zeros = []
         self.init = set()  # adjoints the backward sweep assigns
 

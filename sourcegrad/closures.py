@@ -99,16 +99,20 @@ def lambda_def(node, fname="lambda"):
     return gast.copy_location(fdef, node)
 
 
-def bindings(body):
-    """name -> how many statements bind it (assignments, loop targets, defs)."""
+def bindings(body, every=None):
+    """name -> how many statements bind it (assignments, loop targets, defs).
+
+    ``every``: ``astutil.node_list`` of the function ``body`` belongs to, if the
+    caller has it (its signature binds no name: parameters are not stores)."""
     count = {}
     for s in astutil.statements(body):
         if isinstance(s, gast.FunctionDef):
             count[s.name] = count.get(s.name, 0) + 1
-    for s in body:
-        for n in astutil.node_list(s):
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
-                count[n.id] = count.get(n.id, 0) + 1
+    if every is None:
+        every = [n for s in body for n in astutil.node_list(s)]
+    for n in every:
+        if n.__class__ is gast.Name and n.ctx.__class__ is gast.Store:
+            count[n.id] = count.get(n.id, 0) + 1
     return count
 
 

@@ -39,14 +39,17 @@ if hasattr(gast, "TryStar"):
 _OWN_SCOPE = (gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp, gast.Lambda)
 
 
-def fence(parsed) -> None:
-    """Refuse (``refusals.syntax``) the first unsupported construct in ``parsed``."""
+def fence(parsed, every=None) -> None:
+    """Refuse (``refusals.syntax``) the first unsupported construct in ``parsed``;
+    ``every``: ``astutil.node_list(parsed.tree)``, if the caller has it."""
     top = parsed.tree
+    if every is None:
+        every = astutil.node_list(top)
     # `(n := e)` is normalized to `n = e` where it is evaluated; inside a comprehension
     # or a lambda (evaluated whole, in a scope of its own) it stays refused
-    scoped = {id(n) for s in astutil.node_list(top) if isinstance(s, _OWN_SCOPE)
+    scoped = {id(n) for s in every if isinstance(s, _OWN_SCOPE)
               for n in astutil.walk(s) if isinstance(n, gast.NamedExpr)}
-    for node in astutil.node_list(top):
+    for node in every:
         if node is top:
             continue
         kind = type(node)

@@ -288,11 +288,12 @@ def _returned_params(fdef):
     return frozenset(handed)
 
 
-def dict_names(fdef) -> set:
+def dict_names(fdef, every=None) -> set:
     """Local names that only ever hold dicts: every binding a dict display, a dict
-    comprehension or ``dict(...)``."""
+    comprehension or ``dict(...)``.  ``every``: ``astutil.node_list(fdef)``, if the
+    caller has it."""
     binds = {}
-    for n in astutil.node_list(fdef):
+    for n in (astutil.node_list(fdef) if every is None else every):
         if isinstance(n, gast.Assign):
             for t in n.targets:
                 for x in astutil.name_nodes(t):

@@ -70,8 +70,8 @@ def _blocks(node):
 
 def _flat_reads(fdef):
     """``x.flat[i]`` read (not written) -> ``x.ravel()[i]``: the same elements."""
-    for n in astutil.walk(fdef):
-        if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Load) \
+    for n in astutil.node_list(fdef):
+        if n.__class__ is gast.Subscript and isinstance(n.ctx, gast.Load) \
                 and isinstance(n.value, gast.Attribute) and n.value.attr == "flat" \
                 and isinstance(n.value.ctx, gast.Load):
             n.value = gast.copy_location(gast.Call(func=gast.Attribute(
@@ -174,9 +174,12 @@ class Normalizer:
         self.guards = []        # closures.Nested.guards of the functions inlined
 
     # -- entry --------------------------------------------------------------
-    def run(self, fdef):
-        self.bindings = closures.bindings(fdef.body)
-        self.dict_names = inplace.dict_names(fdef)  # d[k] = v on these: set_entry, any key
+    def run(self, fdef, every=None):
+        """``every``: ``astutil.node_list(fdef)``, if the caller has it."""
+        if every is None:
+            every = astutil.node_list(fdef)  # (one walk for the two)
+        self.bindings = closures.bindings(fdef.body, every)
+        self.dict_names = inplace.dict_names(fdef, every)  # d[k] = v on these: set_entry, any key
         self.nested = closures.extract(self.parsed, self.namer, fdef, self.bindings)
         params = [a.id for a in fdef.args.args + fdef.args.posonlyargs + fdef.args.kwonlyargs]
         if fdef.args.vararg is not None:
@@ -623,6 +626,10 @@ class Normalizer:
         it is, so the in-place checks and the adjoint see an ordinary subscript write;
         ``index_adjoint`` adds ``v`` at ``i`` into zeros shaped like ``a``, repeated
         positions accumulating as ``np.add.at`` does."""
+        if not any(st.__class__ is gast.Expr and isinstance(st.value, gast.Call)
+                   and isinstance(st.value.func, gast.Attribute) and st.value.func.attr == "at"
+                   for st in astutil.statements(fdef.body)):
+            return  # (the common case: no statement to look at, no walk of the tree)
         ops = {"add": gast.Add, "subtract": gast.Sub}
         for block in _blocks(fdef):
             for k, st in enumerate(block):
@@ -1432,11 +1439,12 @@ def _clone(node):
     return new
 
 
-def normalize(parsed, namer, param_shapes=None):
+def normalize(parsed, namer, param_shapes=None, every=None):
     """Return ``parsed.tree`` in A-normal form (see module docstring).
 
     ``param_shapes``: {parameter: Abstract} where the inputs' shapes are known
-    (it tells ``x[i]`` of a vector, a scalar, from a row of a matrix, a view)."""
+    (it tells ``x[i]`` of a vector, a scalar, from a row of a matrix, a view);
+    ``every``: ``astutil.node_list(parsed.tree)``, if the caller has it."""
     normalizer = Normalizer(parsed, namer)
     normalizer.param_shapes = dict(param_shapes or {})
-    return normalizer.run(parsed.tree)
+    return normalizer.run(parsed.tree, every)

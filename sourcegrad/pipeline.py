@@ -159,6 +159,7 @@ class Context:
         self.namer = namer
         self.spec = spec
         self.locals = locals_
+        self.stored = None  # the names the normalized function binds (``front``)
         self.mentioned = mentioned  # every name the user's function mentions
         self.env = {}           # injected name -> object
         self.env_ids = {}       # id(object) -> injected name
@@ -857,26 +858,31 @@ def front(fn, spec: Spec, trace=_no_trace):
     actual_defaults(parsed)
     if parsed.tree.args.kwarg is not None:
         expand_kwargs(parsed, spec.kwargs)
-    fence(parsed)                                                # 2. refuse what we can't do
+    every = astutil.node_list(parsed.tree)  # (one walk for the fence and the names)
+    fence(parsed, every)                                         # 2. refuse what we can't do
     if spec.varargs >= 0 and parsed.tree.args.vararg is not None:
         expand_varargs(parsed.tree, vararg_names(parsed.fn, spec.varargs))
+        every = astutil.node_list(parsed.tree)
     # every name the function mentions: fresh names avoid them, free ones are guarded
-    mentioned = {n.id for n in astutil.name_nodes(parsed.tree)}
+    mentioned = {n.id for n in every if n.__class__ is gast.Name}
     namer = Namer(mentioned)
-    tree = normalize(parsed, namer, dict(spec.shapes))           # 3. one op per statement
+    tree = normalize(parsed, namer, dict(spec.shapes), every)    # 3. one op per statement
     trace("normalize", lambda: to_source(tree))
-    locals_ = set(param_names(tree))
+    stored = set()  # the names the normalized function binds
+    params = set(param_names(tree))
     helpers = []  # runtime helpers the normalizer referred to
     for n in astutil.name_nodes(tree):
-        if isinstance(n.ctx, (gast.Store, gast.Param)):
-            locals_.add(n.id)
+        ctx_ = n.ctx.__class__
+        if ctx_ is gast.Store:
+            stored.add(n.id)
+        elif ctx_ is gast.Param:
+            params.add(n.id)
         elif getanno(n, "runtime", None) is not None:
             helpers.append(n)
-    ctx = Context(parsed, namer, spec, locals_, mentioned)
-    if ctx.constants:  # a bound parameter the function rebinds is not constant
-        for n in astutil.name_nodes(tree):
-            if isinstance(n.ctx, (gast.Store, gast.Del)):
-                ctx.constants.pop(n.id, None)
+    ctx = Context(parsed, namer, spec, params | stored, mentioned)
+    ctx.stored = stored
+    for n in stored:  # a bound parameter the function rebinds is not constant
+        ctx.constants.pop(n, None)
     # names of another module's functions inlined (closures): valid while they denote
     # what they denoted
     ctx.guards += list(getanno(tree, "guards", ()))

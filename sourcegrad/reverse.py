@@ -193,7 +193,12 @@ class Reverser:
 
         def walk(body, in_loop):
             for s in body:
-                if isinstance(s, gast.Assign):
+                if s.__class__ is gast.Assign and s.targets[0].__class__ is gast.Name \
+                        and s.targets[0].annotation is None:  # (without a walk)
+                    if s.targets[0].ctx.__class__ is gast.Store:
+                        t = s.targets[0].id
+                        count[t] = count.get(t, 0) + (2 if in_loop else 1)
+                elif isinstance(s, gast.Assign):
                     for t in astutil.nodes(s.targets[0]):
                         if isinstance(t, gast.Name) and isinstance(t.ctx, gast.Store):
                             count[t.id] = count.get(t.id, 0) + (2 if in_loop else 1)
@@ -776,14 +781,16 @@ def _sequences(tree, ctx):
     ``list(...)``, appended-to lists, concatenations and slices of such names, and
     copies of them (parameters and other values of unknown type are not)."""
     binds = _bindings(tree)
-    seqs = set(binds)
+    # a name bound to an unknown value is none, whatever the others are; the rest
+    # are looked at in program order (parameters last in ``binds``), so the values a
+    # binding reads are mostly settled by then and few names are looked at twice
+    seqs = {n for n, vals in binds.items() if None not in vals}
     readers = {}  # name -> the names bound to a value whose _sequence reads it
-    for n, vals in binds.items():
-        for v in vals:
-            if v is not None:
-                for x in _sequence_reads(v):
-                    readers.setdefault(x, []).append(n)
-    todo = list(seqs)
+    for n in seqs:
+        for v in binds[n]:
+            for x in _sequence_reads(v):
+                readers.setdefault(x, []).append(n)
+    todo = [n for n in reversed(binds) if n in seqs]  # (pop() takes the first first)
     while todo:  # the largest set consistent with every binding
         n = todo.pop()
         if n in seqs and not all(v is not None and _sequence(v, seqs, ctx) for v in binds[n]):
@@ -796,7 +803,11 @@ def _bindings(tree):
     """Each name's bound values (None: unknown, a loop variable or a parameter)."""
     binds = {}
     for s in statements(tree.body):
-        if isinstance(s, gast.Assign):
+        if s.__class__ is gast.Assign and s.targets[0].__class__ is gast.Name \
+                and s.targets[0].ctx.__class__ is gast.Store \
+                and s.targets[0].annotation is None:  # (the common case, without a walk)
+            binds.setdefault(s.targets[0].id, []).append(s.value)
+        elif isinstance(s, gast.Assign):
             for t in astutil.nodes(s.targets[0]):
                 if isinstance(t, gast.Name) and isinstance(t.ctx, gast.Store):
                     binds.setdefault(t.id, []).append(s.value if t is s.targets[0] else None)
@@ -1012,6 +1023,8 @@ class Instantiator:
             else:
                 raise TypeError(f"rule {self.rule.where}: unsupported assignment target")
         # drop temporaries that no kept statement reads (temporaries feed temporaries)
+        if not temps:  # (every item left is an adjoint's or read by one)
+            return items
         while True:
             used = _loaded(items, None)
             kept = [it for it in items

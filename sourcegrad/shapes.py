@@ -116,12 +116,21 @@ class ShapeInference:
 
     def run(self):
         memo = {}  # see value_of
+        # a body without loops that binds each name once and reads it only after
+        # that settles in one round: another would read the same values again
+        once = not any(s.__class__ in (gast.For, gast.While)
+                       for s in statements(self.tree.body))
+        bound, early = set(self.known), set()  # (bound so far; read before bound)
         for _ in range(8):
             before = dict(self.known)
             for s in statements(self.tree.body):
                 if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
                     n = s.targets[0].id
                     self.known[n] = join(self.known.get(n), self.value_of(s, memo))
+                    if once:
+                        early.update(r for r in memo[id(s)][0] if r not in bound)
+                        once = n not in bound
+                        bound.add(n)
                 elif isinstance(s, gast.For) and isinstance(s.target, gast.Name):
                     it = s.iter
                     ranged = isinstance(it, gast.Call) and isinstance(it.func, gast.Name) \
@@ -131,8 +140,11 @@ class ShapeInference:
                     for t in nodes(s.targets[0]):
                         if isinstance(t, gast.Name) and isinstance(t.ctx, gast.Store):
                             self.known[t.id] = TOP
-            if self.known == before:
+                            once = once and t.id not in bound
+                            bound.add(t.id)
+            if once and early.isdisjoint(bound) or self.known == before:
                 break
+            once = False
         else:
             for k, v in self.known.items():
                 if before.get(k) != v:

@@ -90,6 +90,8 @@ class _Fold(NodeTransformer):
 
     def visit_Assign(self, node):
         if node.targets[0].__class__ is _NAME and len(node.targets) == 1:
+            if _plain(node.value):
+                return node  # (nothing to fold: no number, no negation)
             primal = getanno(node, "primal", False)
             if primal:
                 self.identities = False
@@ -172,13 +174,55 @@ class _Fold(NodeTransformer):
         return node
 
 
+def _plain(node):
+    """Whether expression ``node`` is made only of names, arithmetic, attributes,
+    indexing, tuples and calls: no number and no unary operation, so nothing
+    ``_Fold`` could fold or drop."""
+    cls = node.__class__
+    if cls is _NAME:
+        return True
+    if cls is _BINOP:
+        return _plain(node.left) and _plain(node.right)
+    if cls is _CALL:
+        if not _plain(node.func):
+            return False
+        for a in node.args:
+            if not _plain(a):
+                return False
+        for k in node.keywords:
+            if not _plain(k.value):
+                return False
+        return True
+    if cls is _ATTRIBUTE:
+        return _plain(node.value)
+    if cls is _SUBSCRIPT:
+        return _plain(node.value) and _plain(node.slice)
+    if cls is _TUPLE:
+        for e in node.elts:
+            if not _plain(e):
+                return False
+        return True
+    return False
+
+
 def _scan(node):
     """``(loads, stores)``: the names ``node`` (an expression or a simple statement)
     reads and binds, in one walk.
 
-    An augmented assignment reads its target too (last in ``loads``).
+    An augmented assignment reads its target too (last in ``loads``).  (The order
+    of the names is otherwise unspecified: the passes count and look up.)
     """
     loads, stores = [], []
+    if node.__class__ is _ASSIGN and len(node.targets) == 1:
+        # the common statement, one operation over names and numbers: by recursion
+        # over the few classes it is made of (several times cheaper than the walk)
+        if _simple(node.targets[0], loads, stores) and _simple(node.value, loads, stores):
+            return loads, stores
+        loads, stores = [], []
+    elif node.__class__ in _EXPRESSIONS:  # (likewise)
+        if _simple(node, loads, stores):
+            return loads, stores
+        loads, stores = [], []
     if node.__class__ is _NAME and node.annotation is None:  # (a target, mostly)
         ctx = node.ctx.__class__
         if ctx is _LOAD:
@@ -198,6 +242,45 @@ def _scan(node):
     return loads, stores
 
 
+def _simple(node, loads, stores):
+    """Add the names expression ``node`` reads to ``loads`` and those it binds to
+    ``stores``, if it is made only of names, numbers, arithmetic, attributes,
+    indexing, tuples and calls without keywords; else False (``loads`` and
+    ``stores`` then hold a part)."""
+    cls = node.__class__
+    if cls is _NAME:
+        if node.annotation is not None:
+            return False
+        ctx = node.ctx.__class__
+        if ctx is _LOAD:
+            loads.append(node.id)
+        elif ctx is _STORE:
+            stores.append(node.id)
+        return True
+    if cls is _CONSTANT:
+        return True
+    if cls is _BINOP:
+        return _simple(node.left, loads, stores) and _simple(node.right, loads, stores)
+    if cls is _CALL:
+        return not node.keywords and _simple(node.func, loads, stores) \
+            and _all_simple(node.args, loads, stores)
+    if cls is _ATTRIBUTE:
+        return _simple(node.value, loads, stores)
+    if cls is _UNARYOP:
+        return _simple(node.operand, loads, stores)
+    if cls is _SUBSCRIPT:
+        return _simple(node.value, loads, stores) and _simple(node.slice, loads, stores)
+    return cls is _TUPLE and _all_simple(node.elts, loads, stores)
+
+
+def _all_simple(items, loads, stores):
+    """``_simple`` of each of ``items``, until one is not."""
+    for e in items:
+        if not _simple(e, loads, stores):
+            return False
+    return True
+
+
 def _loads(node):
     """Names read by ``node`` (an augmented assignment reads its target too)."""
     return _scan(node)[0]
@@ -212,6 +295,11 @@ _BLOCKED = frozenset(_COMPOUND)  # statements holding blocks (a body and an orel
 _LOAD, _STORE = gast.Load, gast.Store
 _NAME, _ASSIGN, _AUGASSIGN, _FOR = gast.Name, gast.Assign, gast.AugAssign, gast.For
 _CONSTANT = gast.Constant
+_BINOP, _CALL, _ATTRIBUTE, _UNARYOP = gast.BinOp, gast.Call, gast.Attribute, gast.UnaryOp
+_SUBSCRIPT, _TUPLE = gast.Subscript, gast.Tuple
+_STOPS = frozenset({gast.If, gast.For, gast.While, _AUGASSIGN})  # (see _merge_copies)
+_EXPRESSIONS = frozenset({_BINOP, _CALL, _ATTRIBUTE, _UNARYOP, _SUBSCRIPT, _TUPLE})
+_SIMPLE_STATEMENTS = frozenset({_ASSIGN, _AUGASSIGN, gast.Expr, gast.Return, gast.Pass})
 
 
 class _Names:
@@ -249,6 +337,11 @@ class _Names:
 
     def loads(self, st):
         return self.of(st)[0]
+
+    def known(self, st):
+        """Whether ``st``'s names are remembered (``of`` answers without a walk)."""
+        got = self._memo.get(id(st))
+        return got is not None and got[0] is st
 
     def stores(self, st):
         return self.of(st)[1]
@@ -289,6 +382,21 @@ def _bindings(fdef):
     return out
 
 
+def _unbind(assigned, st, names):
+    """Take the bindings ``_bindings`` counts for ``st`` (and the statements nested in
+    it) out of ``assigned``: ``st`` is being dropped."""
+    for s in statements([st]):
+        cls = s.__class__
+        if cls is _ASSIGN:
+            tgt, k = s.targets[0], 1
+        elif cls is _AUGASSIGN or cls is _FOR:
+            tgt, k = s.target, 2
+        else:
+            continue
+        for n in ([tgt.id] if tgt.__class__ is _NAME else _stores(tgt)):
+            assigned[n] = assigned.get(n, 0) - k
+
+
 def _pure(stmt) -> bool:
     if not isinstance(stmt, gast.Assign) or getanno(stmt, "pop", None):
         return False
@@ -303,39 +411,50 @@ def _pure(stmt) -> bool:
     return True
 
 
-def _dce(fdef, keep_names, names):
+def _dce(fdef, keep_names, names, counts=None, assigned=None):
     """Drop pure statements whose results nobody reads, until none is left.
 
     A statement that can be dropped stays droppable when others are dropped
     (reads only go away), so the result does not depend on the order: read
     counts are kept up to date as statements go, and blocks are swept last
     statement first, so a chain of dead temporaries goes in one sweep rather
-    than one sweep per link.
+    than one sweep per link.  ``counts`` (``names.counts(fdef)``) and ``assigned``
+    (``_bindings(fdef)``), when given, are kept up to date for the passes after.
     """
-    counts = names.counts(fdef)
+    if counts is None:
+        counts = names.counts(fdef)
+
+    # the targets of the assignments a sweep has kept: a sweep goes on to the
+    # statements before them, so another is needed only when a drop reads one of
+    # these (a loop's next iteration, a name bound twice); otherwise the first is final
+    kept = set()
+    again = False
 
     def drop(s):
+        nonlocal again
         for n in names.loads(s):
             counts[n] -= 1
+            if n in kept:
+                again = True
+        if assigned is not None:
+            _unbind(assigned, s, names)
 
     changed = True
     while changed:
-        changed = False
+        kept.clear()
+        again = False
 
         def sweep(body):
-            nonlocal changed
             out = []
             for s in reversed(body):
                 if isinstance(s, (gast.If, gast.For, gast.While)):
                     s.body = sweep(s.body) or [gast.Pass()]
                     s.orelse = sweep(s.orelse)
                     if isinstance(s, gast.If) and _only_pass(s.body) and _only_pass(s.orelse):
-                        changed = True
                         drop(s)
                         continue
                     if isinstance(s, gast.For) and _only_pass(s.body) and \
                             getanno(s, "backward", False):
-                        changed = True
                         drop(s)
                         continue
                 elif s.__class__ is _ASSIGN:
@@ -343,25 +462,27 @@ def _dce(fdef, keep_names, names):
                     own, targets = names.of(s)
                     if all(counts.get(t, 0) - own.count(t) <= 0 and t not in keep_names
                            for t in targets) and _pure(s):
-                        changed = True
-                        for n in own:  # the targets are stores: only the value reads
-                            counts[n] -= 1
+                        drop(s)  # (the targets are stores: only the value reads)
                         continue
+                    kept.update(targets)
                 out.append(s)
             out.reverse()
             return out
 
         fdef.body = sweep(fdef.body)
+        changed = again
     sweep = None  # (it refers to itself: the cycle would keep the tree from being freed)
     return fdef
 
 
-def _merge_copies(body, names):
-    """``a = b`` then ``a = a + e`` (``a`` not read between) -> ``a = b + e``."""
+def _merge_copies(body, names, counts=None, assigned=None):
+    """``a = b`` then ``a = a + e`` (``a`` not read between) -> ``a = b + e``.
+
+    ``counts`` and ``assigned`` (see ``_dce``), when given, are kept up to date."""
     for s in body:
         if s.__class__ in _BLOCKED:
             for inner in (s.body, s.orelse):
-                _merge_copies(inner, names)
+                _merge_copies(inner, names, counts, assigned)
     i = 0
     while i < len(body):
         s = body[i]
@@ -369,11 +490,11 @@ def _merge_copies(body, names):
                 and isinstance(s.value, gast.Name) and not getanno(s, "pop", None) \
                 and not getanno(s, "primal", False):
             a, b = s.targets[0].id, s.value.id
-            j = i + 1
-            while j < len(body) and a not in names.loads(body[j]) \
-                    and a not in names.stores(body[j]) and b not in names.stores(body[j]) \
-                    and not isinstance(
-                        body[j], (gast.If, gast.For, gast.While, gast.AugAssign)):
+            j, end = i + 1, len(body)
+            while j < end and body[j].__class__ not in _STOPS:
+                loads, stores = names.of(body[j])
+                if a in loads or a in stores or b in stores:
+                    break
                 j += 1
             nxt = body[j] if j < len(body) else None
             if isinstance(nxt, gast.Assign) and isinstance(nxt.targets[0], gast.Name) \
@@ -385,6 +506,9 @@ def _merge_copies(body, names):
                                            type_comment=None)
                 names.forget(nxt)
                 del body[i]
+                if counts is not None:  # b: read as often; a: once fewer, bound once fewer
+                    counts[a] -= 1
+                    assigned[a] = assigned.get(a, 0) - 1
                 continue
         i += 1
     return body
@@ -400,18 +524,23 @@ def _only_pass(body):
     return all(isinstance(s, gast.Pass) or getanno(s, "note", False) for s in body)
 
 
-def _copy_propagate(fdef, protected, names, touched=None):
+def _copy_propagate(fdef, protected, names, touched=None, loads_total=None, assigned=None):
     """Replace ``a`` by ``b`` after ``a = b`` where nothing can tell them apart.
 
     ``a`` must be bound only there, read only later in the same block, and ``b``
-    not rebound between the copy and the last read of ``a``.
+    not rebound between the copy and the last read of ``a``.  ``loads_total``
+    (``names.counts(fdef)``) and ``assigned`` (``_bindings(fdef)``), when given,
+    are kept up to date for the passes after.
     """
-    assigned = _bindings(fdef)
+    if assigned is None:
+        assigned = _bindings(fdef)
     params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs + fdef.args.posonlyargs}
     if fdef.body and isinstance(fdef.body[-1], gast.Return):
         # `db = dz; return dw, db` reads better than `return dw, dz`
         protected = set(protected) | set(names.loads(fdef.body[-1]))
-    loads_total = names.counts(fdef)
+    if loads_total is None:
+        loads_total = names.counts(fdef)
+    copied = []  # the names read by the copies dropped (each read once fewer, after)
 
     def block(body):
         changed = False
@@ -429,6 +558,9 @@ def _copy_propagate(fdef, protected, names, touched=None):
                 if a not in protected and a not in params and assigned.get(a) == 1 \
                         and a != b and _propagate(body, i, a, b, loads_total, names, touched):
                     del body[i]
+                    assigned[a] = 0
+                    if isinstance(b, str):
+                        copied.append(b)
                     changed = True
                     continue
             i += 1
@@ -438,6 +570,8 @@ def _copy_propagate(fdef, protected, names, touched=None):
     # propagating it changes only statements the pass has yet to reach.
     changed = block(fdef.body)
     block = None  # (it refers to itself: the cycle would keep the tree from being freed)
+    for b in copied:  # (counted as read by its copy during the pass: a copy's own
+        loads_total[b] -= 1  # name is never propagated into the reads before it)
     return changed
 
 
@@ -468,6 +602,8 @@ def _propagate(body, i, a, b, loads_total, names, touched=None):
             touched.append(s)
     if isinstance(b, str):
         loads_total[b] = loads_total.get(b, 0) + loads_total.pop(a, 0)
+    else:
+        loads_total.pop(a, None)
     return True
 
 
@@ -525,7 +661,7 @@ def _merge_ifs(body, names):
     return out
 
 
-def _inline(fdef, pure_call, protected, names, touched=None):
+def _inline(fdef, pure_call, protected, names, touched=None, loads_total=None, assigned=None):
     """Put a value used once back into the expression that uses it.
 
     ``a = X @ W; h = np.tanh(a + b)`` becomes ``h = np.tanh(X @ W + b)``: the
@@ -535,7 +671,8 @@ def _inline(fdef, pure_call, protected, names, touched=None):
     read nor call anything that could change it, and never across a comment
     naming a user line.
     """
-    assigned, loads_total = _bindings(fdef), names.counts(fdef)
+    assigned = _bindings(fdef) if assigned is None else assigned
+    loads_total = names.counts(fdef) if loads_total is None else loads_total
     params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs + fdef.args.posonlyargs}
     known = {}  # id(expression) -> (it, whether it is pure): inlining a pure value
     # into an expression leaves its answer as it was
@@ -573,7 +710,10 @@ def _inline(fdef, pure_call, protected, names, touched=None):
             while j < len(body) and t not in names.loads(body[j]) and quiet(body[j], reads):
                 j += 1
             use = body[j] if j < len(body) else None
-            if not isinstance(use, gast.Assign) or t not in _loads(use.value) \
+            if not isinstance(use, gast.Assign) or t not in (
+                    names.loads(use) if len(use.targets) == 1
+                    and use.targets[0].__class__ is _NAME  # (then = its value's)
+                    else _loads(use.value)) \
                     or any(n.__class__ is gast.Call and not pure_call(n) and n is not use.value
                            for n in nodes(use.value)):
                 i += 1
@@ -635,6 +775,11 @@ def _in_place(fdef, arrays, scatter=None, names=None):
     last update, in straight-line code.  Adding into the buffer saves one array
     per update (time and peak memory), as a person writes ``dW += ...``.
     """
+    # only a name with an accumulation can have one made in place: the others'
+    # bindings and reads need not be gathered
+    arrays = {v: arrays[v] for v in _accumulated(fdef.body, arrays)}
+    if not arrays:
+        return fdef
     binders, top, reads = _binders_and_reads(fdef, arrays, names)
     swap = {}  # id(accumulation) -> its in-place form, for every name: one sweep at the end
     for v in sorted(arrays):
@@ -645,6 +790,21 @@ def _in_place(fdef, arrays, scatter=None, names=None):
     if swap:
         _replace(fdef.body, swap)
     return fdef
+
+
+def _accumulated(body, arrays):
+    """The names of ``arrays`` that a statement of ``body`` (or of a block in it)
+    binds to themselves plus or minus something: ``d = d + e`` (every statement
+    ``_accumulation`` accepts, and perhaps a few more)."""
+    out = set()
+    for st in statements(body):
+        if st.__class__ is _ASSIGN:
+            t, v = st.targets[0], st.value
+            if t.__class__ is _NAME and v.__class__ is _BINOP \
+                    and v.left.__class__ is _NAME and v.left.id == t.id and t.id in arrays \
+                    and isinstance(v.op, (gast.Add, gast.Sub)):
+                out.add(t.id)
+    return out
 
 
 def _binders_and_reads(fdef, arrays, names=None):
@@ -661,7 +821,9 @@ def _binders_and_reads(fdef, arrays, names=None):
         cls = n.__class__
         if cls is _ASSIGN or cls is _AUGASSIGN or cls is _FOR:
             top[id(n)] = i
-            for b in _stores(n.targets[0] if cls is _ASSIGN else n.target):
+            target = n.targets[0] if cls is _ASSIGN else n.target
+            for b in ((target.id,) if target.__class__ is _NAME and target.annotation is None
+                      else _stores(target)):
                 if b in arrays:
                     got = binders.setdefault(b, [])
                     if not got or got[-1] is not n:
@@ -680,13 +842,38 @@ def _binders_and_reads(fdef, arrays, names=None):
                     if x.id in arrays and x.ctx.__class__ is _LOAD:
                         reads.setdefault(x.id, []).append((x, n, parent, i))
                 elif c is not _CONSTANT and isinstance(x, _AST):
-                    visit(x, n, parent, i)
+                    _expr_reads(x, n, parent, i, arrays, reads, visit)
 
+    keys = arrays.keys()
     for i, st in enumerate(fdef.body):
-        if names is None or _touches(names, arrays.keys(), st):
+        # (the test is only a shortcut: a statement that touches none of ``arrays``
+        # adds nothing; one whose names are not known yet is walked at once)
+        if names is None or not names.known(st) or _touches(names, keys, st):
             visit(st, None, None, i)
     visit = None  # (it refers to itself: the cycle would keep the tree from being freed)
     return binders, top, reads
+
+
+def _expr_reads(x, n, parent, i, arrays, reads, visit):
+    """``visit(x, n, parent, i)`` of ``_binders_and_reads``, the common expressions
+    taken apart directly (the reads of ``arrays`` in ``x``, a child of ``n``)."""
+    c = x.__class__
+    if c is _NAME:
+        if x.id in arrays and x.ctx.__class__ is _LOAD:
+            reads.setdefault(x.id, []).append((x, n, parent, i))
+    elif c is _BINOP:
+        _expr_reads(x.left, x, n, i, arrays, reads, visit)
+        _expr_reads(x.right, x, n, i, arrays, reads, visit)
+    elif c is _CALL and not x.keywords:
+        _expr_reads(x.func, x, n, i, arrays, reads, visit)
+        for a in x.args:
+            _expr_reads(a, x, n, i, arrays, reads, visit)
+    elif c is _ATTRIBUTE:
+        _expr_reads(x.value, x, n, i, arrays, reads, visit)
+    elif c is _UNARYOP:
+        _expr_reads(x.operand, x, n, i, arrays, reads, visit)
+    elif c is not _CONSTANT:
+        visit(x, n, parent, i)
 
 
 def _touches(names, keys, st):
@@ -764,6 +951,8 @@ def _replace(body, swap):
     """Replace statements (by id) wherever they sit in ``body`` and its blocks."""
     body[:] = [swap.get(id(st), st) for st in body]
     for st in body:
+        if st.__class__ in _SIMPLE_STATEMENTS:
+            continue  # (no block inside)
         for field_ in ("body", "orelse", "finalbody"):
             inner = getattr(st, field_, None)
             if isinstance(inner, list):
@@ -783,20 +972,25 @@ def optimize(fdef, spec=None, protected=(), pure_call=None, arrays=None, owned=N
     names = _Names()  # folding never changes which names a statement reads
     fold = _Fold(owned, elementwise)
     fold.visit(fdef)
+    # how often each name is read and bound: counted once, then kept up to date
+    # by the passes as they move and drop statements
+    counts, assigned = names.counts(fdef), _bindings(fdef)
     for _ in range(4):  # a folded constant may propagate further: `d = 1.0 / 3; e = -d`
         touched = []  # the statements a constant went into: only they can fold further
-        if not _copy_propagate(fdef, set(protected), names, touched) or not touched:
+        if not _copy_propagate(fdef, set(protected), names, touched, counts, assigned) \
+                or not touched:
             break
         fold.changed = False
         for st in touched:
             fold.visit(st)
         if not fold.changed:
             break
-    _dce(fdef, set(protected), names)
-    _merge_copies(fdef.body, names)
+    _dce(fdef, set(protected), names, counts, assigned)
+    _merge_copies(fdef.body, names, counts, assigned)
     if pure_call is not None:
         touched = []
-        _inline(fdef, pure_call, set(protected) | _returned(fdef, names), names, touched)
+        _inline(fdef, pure_call, set(protected) | _returned(fdef, names), names, touched,
+                counts, assigned)
         for st in touched:  # an operand now: `1.0 * a` inlined into `... * b` folds
             fold.visit(st)
     if arrays:
