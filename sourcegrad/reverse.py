@@ -985,9 +985,15 @@ class Instantiator:
     def __init__(self, rev, rule, target, env):
         self.rev, self.rule, self.target, self.env = rev, rule, target, env
         self.locals = {}
-        # id(template node) -> which of its attributes hold nodes (``_plan``), kept
-        # with the rule (its template lives as long)
-        self.plans = rule.__dict__.setdefault("_sg_plans", {})
+        # id(template node) -> which of its attributes hold nodes (``_plan``), made
+        # once for every node of the rule's template and kept with the rule (the
+        # template lives as long).  Nodes made while instantiating (forward mode wraps
+        # parts of the template) are planned each time: their ids are reused once freed
+        plans = rule.__dict__.get("_sg_plans")
+        if plans is None:
+            plans = rule.__dict__["_sg_plans"] = {
+                id(n): _plan(n) for st in rule.body for n in astutil.walk(st)}
+        self.plans = plans
 
     def run(self):
         items = []
@@ -1049,7 +1055,7 @@ class Instantiator:
         state.update(node.__dict__)  # then the attributes holding nodes, copied
         plan = self.plans.get(id(node))
         if plan is None:
-            plan = self.plans[id(node)] = _plan(node)
+            plan = _plan(node)
         expr = self.expr
         for k, kind in plan:
             v = state[k]
