@@ -134,8 +134,8 @@ def _roles():
             id(ops.binary_cross_entropy_with_logits): "bce_with_logits",
             id(ops_rules._bce_logits_grad_input): "bce_logits_grad_input",
             id(numpy_core._sum_grad): "sum_grad", id(numpy_core._array_grad): "array_grad",
-            id(getattr(ops_rules, "_bce_sigmoid", _roles)): "bce_sigmoid",
-            id(getattr(runtime, "plain", _roles)): "plain"}
+            id(ops_rules._bce_sigmoid): "bce_sigmoid",
+            id(runtime.plain): "plain"}
 
 
 class Compiled:
