@@ -37,6 +37,17 @@ def case(cid, src, args, positions=0, xfail=None, refused=None):
 X3 = np.array([0.5, 1.2, 1.0])
 
 CASES = [
+    # nested fuzzer seed 1100483 (session 7): a constant array read as a coefficient,
+    # then written into by subscript; the backward sweep reads the written values
+    # (the write saves and restores only a differentiated array's items)
+    case("constant-array-written-after-use", """
+        def f(x):
+            v2 = np.cos(np.array([[0.2], [0.35]]))
+            x = v2 * x
+            v2[1] = 0.844
+            return x
+        """, (np.array([[0.5, 1.2, 1.0], [0.3, -0.4, 0.7]]),), 0,
+         xfail="being fixed: the write into an inactive array read by the backward sweep"),
     # -- self-assignment -------------------------------------------------------------
     case("self-assign-in-branch", """
         def f(x):
