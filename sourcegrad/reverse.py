@@ -159,6 +159,7 @@ class Reverser:
         self.pushed = set()
         self.pairs = 0  # push/pop pairs made (their "pair" numbers)
         self.copies = None  # name of the set of arrays the backward sweep owns
+        self.restores = 0  # items of arrays restored in the backward sweep (their "pair"s)
         self.weight_reads = set()  # attribute reads that may be Parameters (weights)
         self.known_weights = set()  # those that are weights asked for at every call
         self.view_reads = {}  # array -> [(name, statement)] slices read from it
@@ -514,8 +515,6 @@ class Reverser:
         call_ = self.passed.get(base.id)
         if call_ is not None:
             self.refuse_write_after_call(s, base.id, call_)
-        if base.id not in self.act.varied:
-            return [s], []
         idx = index_expr(target.slice)
         old = self.namer.fresh(base.id + "_old")
         save = assign(old, call(self.ctx.env_name("save_item", runtime.save_item), base, idx))
@@ -528,6 +527,17 @@ class Reverser:
             self.copies = self.namer.fresh("copies")
         restore = assign(base.id, call(self.ctx.env_name("restore_item", runtime.restore_item),
                                        base, copy_tree(idx), old, self.copies))
+        # the saves pass drops the two when the backward sweep reads no value of
+        # the array from before this write
+        setanno(restore, "restore", base.id)
+        setanno(save, "pair", self.pairs)
+        setanno(restore, "pair", self.pairs)
+        self.pairs += 1
+        self.restores += 1
+        if base.id not in self.act.varied:
+            # no adjoint; but the backward sweep may read the array (as a
+            # coefficient): it gets the values from before the write
+            return fsave + [save, s], [restore] + brestore
         items = []
         db = self.dname(base.id)
         if self.active(value):

@@ -46,8 +46,25 @@ CASES = [
             x = v2 * x
             v2[1] = 0.844
             return x
-        """, (np.array([[0.5, 1.2, 1.0], [0.3, -0.4, 0.7]]),), 0,
-         xfail="being fixed: the write into an inactive array read by the backward sweep"),
+        """, (np.array([[0.5, 1.2, 1.0], [0.3, -0.4, 0.7]]),), 0),
+    case("constant-array-written-in-loop-after-use", """
+        def f(x):
+            a = np.linspace(0.5, 1.5, 3)
+            for i in range(3):
+                x = np.sin(a * x)
+                a[i] = 2.0 + i
+            return np.sum(x * a)
+        """, (X3,), 0),
+    case("constant-array-written-in-branch-after-use", """
+        def f(x, y):
+            a = np.array([0.3, 0.6, 0.9])
+            z = a * x
+            if np.sum(y) > 0.0:
+                a[1:] = 4.0
+            else:
+                a[0] = -1.0
+            return np.sum(z * z) + np.sum(a * y)
+        """, (X3, X3), (0, 1)),
     # -- self-assignment -------------------------------------------------------------
     case("self-assign-in-branch", """
         def f(x):
