@@ -259,7 +259,7 @@ class Reverser:
             return self.while_loop(s)
         if isinstance(s, gast.Expr):
             self.check_effect_call(s)
-            return [s], []
+            return self.save_written(s)
         if isinstance(s, (gast.Assert, gast.Raise, gast.Pass, gast.Break)):
             return [s], []
         if isinstance(s, gast.Return):
@@ -292,6 +292,58 @@ class Reverser:
                         detail="a call made for its side effects (writing into an array, "
                                "mutating an object) cannot pass gradient back",
                         hint="return the result and use it: y = f(...)")
+
+    def save_written(self, s):
+        """The call ``s`` made for its effect, with a copy saved of each value it may
+        write into and put back in the backward sweep: that sweep may read the value
+        as a coefficient (``y = c * x; np.fill_diagonal(c, 0.0)``).  The saves pass
+        drops a copy the backward sweep does not read."""
+        fwd, bwd = [], []
+        for n in self.written_by(s.value):
+            old = self.namer.fresh(n + "_old")
+            save = assign(old, call(self.ctx.env_name("snapshot", runtime.snapshot), name(n)))
+            if self.loop_depth:
+                self.saved.add(old)
+            fsave, brestore = self.save_restore([old])
+            restore = assign(n, name(old))
+            setanno(restore, "restore", n)
+            setanno(save, "pair", self.pairs)
+            setanno(restore, "pair", self.pairs)
+            self.pairs += 1
+            self.restores += 1
+            fwd += fsave + [save]
+            bwd = [restore] + brestore + bwd
+        return fwd + [s], bwd
+
+    def written_by(self, v):
+        """The inactive names whose values the call ``v``, its result discarded, may
+        write into: its object for a mutating method (``c.fill(0.0)``), an argument a
+        function of yours or NumPy provably writes into (``np.copyto(c, ..)``), and every
+        argument of a call that cannot be read (``rng.shuffle(c)``)."""
+        if not isinstance(v, gast.Call):
+            return []
+        f = v.func
+        out = []
+        method = isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) \
+            and f.value.id in self.ctx.locals and f.attr in closures.MUTATING
+        if method:
+            out.append(f.value.id)
+        kind, obj = self.ctx.classify(v, self)
+        args = [(i, a.id) for i, a in enumerate(v.args) if isinstance(a, gast.Name)]
+        shift = 0
+        if kind == "user":
+            obj, shift = obj.func, int(obj.self_expr is not None)
+        if kind in ("rule", "method") or method:
+            pass  # a rule's function computes a value; a container's method keeps its arguments
+        elif kind == "nondiff":
+            out += [a for i, a in args if closures.writes_into(obj, [i])
+                    or i == 0 and getattr(obj, "__name__", None) == "shuffle"]
+        elif kind == "user" or obj is not None and closures.readable(obj):
+            out += [a for i, a in args if closures.writes_into(obj, [i + shift])]
+        else:  # nothing proven either way
+            out += [a for _, a in args]
+        return [n for n in dict.fromkeys(out) if n not in self.act.active
+                and getattr(self.ctx.shapes.get(n), "kind", None) not in ("int", "float", "bool")]
 
     # -- saving overwritten values ---------------------------------------------------
     def push(self, n):

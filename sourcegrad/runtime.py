@@ -380,6 +380,14 @@ def save_item(y, index):
     return v.copy() if isinstance(v, np.ndarray) else v
 
 
+def snapshot(v):
+    """A copy of ``v`` (an array, list or dict) saved before a call may write into it;
+    anything else as it is."""
+    if isinstance(v, (np.ndarray, list, dict)):
+        return v.copy()
+    return v.copy() if is_foreign(v) and hasattr(v, "copy") else v
+
+
 def restore_item(y, index, old, copies):
     """``y`` with ``y[index] = old`` restored, in a copy the backward sweep owns.
 

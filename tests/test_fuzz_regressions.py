@@ -65,6 +65,59 @@ CASES = [
                 a[0] = -1.0
             return np.sum(z * z) + np.sum(a * y)
         """, (X3, X3), (0, 1)),
+    # the same through calls made for their effect on a constant array read before
+    # (the backward sweep read the array as changed by the call)
+    case("constant-array-filled-after-use", """
+        def f(x):
+            c = np.ones(3)
+            y = c * x
+            c.fill(3.0)
+            return np.sum(y)
+        """, (X3,), 0),
+    case("constant-array-written-by-own-function-after-use", """
+        def put_first(a):
+            a[0] = 5.0
+
+        def f(x):
+            c = np.ones(3)
+            y = c * x
+            put_first(c)
+            return np.sum(y)
+        """, (X3,), 0),
+    case("constant-array-written-by-numpy-writers-after-use", """
+        def f(x):
+            a, b = np.ones((3, 3)), np.ones(3)
+            c, e = np.linspace(0.1, 0.9, 9).reshape(3, 3), np.ones(3)
+            y = np.sin(c @ x) + a @ x
+            z = np.tanh(b * y) * e
+            np.fill_diagonal(a, 4.0)
+            np.copyto(b, np.arange(3.0))
+            np.put(c, [0], 9.0)
+            np.place(e, e > 0.5, [7.0])
+            return np.sum(z * z)
+        """, (X3,), 0),
+    case("constant-array-shuffled-after-use", """
+        def f(x):
+            c = np.arange(3.0)
+            y = c * x
+            np.random.default_rng(0).shuffle(c)
+            return np.sum(y)
+        """, (X3,), 0),
+    case("constant-list-reversed-after-use", """
+        def f(x):
+            c = [1.0, 2.0, 3.0]
+            y = np.dot(c, x)
+            c.reverse()
+            return y * np.dot(c, x)
+        """, (X3,), 0),
+    case("constant-array-filled-in-loop-after-use", """
+        def f(x):
+            c = np.full((3, 3), 0.4)
+            for i in range(3):
+                x = np.tanh(c @ x)
+                c.fill(0.1 * i)
+            return np.sum(x)
+        """, (X3,), 0),
     # -- self-assignment -------------------------------------------------------------
     case("self-assign-in-branch", """
         def f(x):
