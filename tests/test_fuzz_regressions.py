@@ -118,6 +118,39 @@ CASES = [
                 c.fill(0.1 * i)
             return np.sum(x)
         """, (X3,), 0),
+    # ... and through another name for the array, or a view of it, read before the
+    # change (`d = c.T` then `c.fill(v)`): the write changes what that name holds too
+    case("constant-array-alias-read-before-fill", """
+        def f(x):
+            c = np.ones(3)
+            d = c
+            y = d * x
+            c.fill(5.0)
+            return np.sum(y)
+        """, (X3,), 0),
+    case("constant-array-slice-read-before-fill", """
+        def f(x):
+            c = np.linspace(0.2, 0.8, 3)
+            d = c[1:]
+            y = d * x[1:]
+            c.fill(4.0)
+            return np.sum(y)
+        """, (X3,), 0),
+    case("constant-array-transpose-read-before-write", """
+        def f(x):
+            c = np.ones((2, 3))
+            y = c.T @ x[:2]
+            c[0, 0] = 7.0
+            return np.sum(y)
+        """, (X3,), 0),
+    case("constant-array-reshape-read-before-copyto", """
+        def f(x):
+            c = np.linspace(0.1, 0.6, 6).reshape(2, 3)
+            d = c.reshape(3, 2)
+            y = np.tanh(x @ d)
+            np.copyto(c, 3.0)
+            return np.sum(y * y)
+        """, (X3,), 0),
     # -- self-assignment -------------------------------------------------------------
     case("self-assign-in-branch", """
         def f(x):
