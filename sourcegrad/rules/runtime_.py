@@ -174,6 +174,11 @@ def save_item(z, y, index):
     d[y] = runtime.index_adjoint(y, index, d[z])
 
 
+@adjoint(runtime.snapshot)
+def snapshot(z, v):
+    d[v] = d[z]
+
+
 @adjoint(runtime.restore_item)
 def restore_item(z, y, index, old, copies):
     d[y] = runtime.zero_item(d[z], index)

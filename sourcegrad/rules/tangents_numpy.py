@@ -1079,6 +1079,11 @@ def save_item(z, y, index):
     d[z] = bindex(d[y], z, index)
 
 
+@tangent(runtime.snapshot)
+def snapshot(z, v):
+    d[z] = d[v]
+
+
 @tangent(runtime.restore_item, constant=("index", "copies"))
 def restore_item(z, y, index, old, copies):
     d[z] = trestore_item(d[y], y, index, d[old], old)
