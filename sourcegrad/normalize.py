@@ -520,12 +520,7 @@ class Normalizer:
             if it.args and isinstance(it.args[0], gast.Call) \
                     and self.static_value(it.args[0].func) is zip:
                 it.args[0] = self.consume_generators(it.args[0])
-        start = None  # enumerate(seq, start)'s start
-        if fn is enumerate and len(it.args) + len(it.keywords) == 2 and it.args and (
-                len(it.args) == 2 or it.keywords[0].arg == "start"):
-            start = self.atom(it.args[1] if len(it.args) == 2 else it.keywords[0].value,
-                              "start")
-            it = gast.Call(func=it.func, args=it.args[:1], keywords=[])
+        it, start = self.enumerate_start(it, fn)
         inner = it.args[0] if fn is enumerate and len(it.args) == 1 else None
         if isinstance(inner, gast.Call) and not inner.keywords and inner.args \
                 and self.static_value(inner.func) is zip and isinstance(target, gast.Tuple) \
@@ -582,6 +577,16 @@ class Normalizer:
         rng = gast.Call(func=name("range"), args=[count], keywords=[])
         self.emit(gast.For(target=name(index, gast.Store()), iter=rng, body=body,
                            orelse=[], type_comment=None))
+
+    def enumerate_start(self, it, fn):
+        """(``enumerate(seq)``, its start as an atom) for ``enumerate(seq, start)``; else
+        ``(it, None)``."""
+        if fn is enumerate and len(it.args) + len(it.keywords) == 2 and it.args and (
+                len(it.args) == 2 or it.keywords[0].arg == "start"):
+            start = self.atom(it.args[1] if len(it.args) == 2 else it.keywords[0].value,
+                              "start")
+            return gast.Call(func=it.func, args=it.args[:1], keywords=[]), start
+        return it, None
 
     def visit_With(self, s):
         """``with m as t: body`` -> ``t = m.__enter__(); body; m.__exit__(None, None,

@@ -671,9 +671,9 @@ def shallow_copy(x):
 
 def merge_dicts(*maps):
     """``{**p, "w": v}`` written ``merge_dicts(p, make_dict("w", v))``, and ``dict(p)``
-    (``p`` a mapping or a list of key-value pairs) written ``merge_dicts(p)``: a new dict with each mapping's entries, later ones
-    replacing earlier ones (its rule sends each entry's adjoint to the mapping it came
-    from)."""
+    (``p`` a mapping or a list of key-value pairs) written ``merge_dicts(p)``: a new
+    dict with each mapping's entries, later ones replacing earlier ones (its rule
+    sends each entry's adjoint to the mapping it came from)."""
     out = {}
     for m in maps:
         out.update(m)
