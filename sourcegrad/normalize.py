@@ -543,17 +543,7 @@ class Normalizer:
             seqs = [self.atom(_indexable(it), "seq")]
             index_target, targets = None, [target]
         seqs = [self.protect(a) if isinstance(a, gast.Name) else a for a in seqs]
-        lens = []
-        for sq in seqs:
-            n = self.namer.fresh("n")
-            self.emit(assign(n, gast.Call(func=name("len"), args=[sq], keywords=[])))
-            lens.append(name(n))
-        if len(lens) > 1:
-            n = self.namer.fresh("n")
-            self.emit(assign(n, gast.Call(func=name("min"), args=lens, keywords=[])))
-            count = name(n)
-        else:
-            count = lens[0]
+        count = self.loop_count(seqs)
         if index_target is not None and isinstance(index_target, gast.Name) and start is None:
             index = index_target.id
         else:
@@ -577,6 +567,20 @@ class Normalizer:
         rng = gast.Call(func=name("range"), args=[count], keywords=[])
         self.emit(gast.For(target=name(index, gast.Store()), iter=rng, body=body,
                            orelse=[], type_comment=None))
+
+    def loop_count(self, seqs):
+        """The number of iterations of a loop over ``seqs`` together (zip's): the
+        shortest one's length."""
+        lens = []
+        for sq in seqs:
+            n = self.namer.fresh("n")
+            self.emit(assign(n, gast.Call(func=name("len"), args=[sq], keywords=[])))
+            lens.append(name(n))
+        if len(lens) == 1:
+            return lens[0]
+        n = self.namer.fresh("n")
+        self.emit(assign(n, gast.Call(func=name("min"), args=lens, keywords=[])))
+        return name(n)
 
     def enumerate_start(self, it, fn):
         """(``enumerate(seq)``, its start as an atom) for ``enumerate(seq, start)``; else
