@@ -71,7 +71,8 @@ def test_listed_function_has_no_smooth_float_value(fn):
                 same = after.shape != base.shape or np.allclose(
                     after, base, rtol=0.0, atol=1e-12) or np.allclose(
                     np.where(np.isfinite(base) & np.isfinite(after), after, 0.0),
-                    np.where(np.isfinite(base) & np.isfinite(after), base, 0.0), rtol=0.0, atol=1e-12)
+                    np.where(np.isfinite(base) & np.isfinite(after), base, 0.0),
+                    rtol=0.0, atol=1e-12)
                 assert same, (
                     f"{fn} is listed as carrying no gradient, but its float value moves with "
                     f"argument {i}: {base[:4]} -> {after[:4]}")
