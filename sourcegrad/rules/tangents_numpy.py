@@ -21,6 +21,7 @@ adjoint rule, read with ``d[z]`` and ``d[x]`` swapped, is their tangent rule.
 from __future__ import annotations
 
 import builtins
+import copy as _copy
 import math
 import operator
 
@@ -524,7 +525,7 @@ def truediv(z, x1, x2):
     d[z] = -lift(d[x2], z) * z / x2
 
 
-@tangent(operator.pow)
+@tangent(operator.pow, builtins.pow)
 def pow(z, x, y):
     d[z] = lift(d[x], z) * y * x ** (y - (y != 0))
     d[z] = lift(d[y], z) * z * np.log(np.where(x == 0, 1.0, x))
@@ -879,6 +880,16 @@ def tastype(t, x, z):
 
 
 # -------------------------------------------------------- builtins, math --
+
+@tangent(math.fsum)
+def fsum(z, seq):
+    d[z] = lift(tsum_items(d[seq], seq), z)
+
+
+@tangent(_copy.copy, _copy.deepcopy)
+def copy_(z, x, memo=None):
+    d[z] = d[x]
+
 
 @tangent(builtins.sum)
 def builtin_sum(z, iterable, start=0):
@@ -1346,6 +1357,32 @@ def take_along_axis(z, arr, indices, axis=-1):
 @tangent(np.compress, constant=("condition",))
 def compress(z, condition, a, axis=None, out=None):
     d[z] = linear(np.compress, d[a], 1, condition, a, axis)
+
+
+@tangent(np.lib.stride_tricks.sliding_window_view,
+         constant=("window_shape", "axis", "subok", "writeable"))
+def sliding_window_view(z, x, window_shape, axis=None, subok=False, writeable=False):
+    d[z] = tgather(d[x], _adj.windows_of(x, window_shape, axis))
+
+
+@tangent(np.delete, constant=("obj", "axis"))
+def delete(z, arr, obj, axis=None):
+    d[z] = tgather(d[arr], np.delete(_adj.numbered(arr), obj, axis))
+
+
+@tangent(np.insert, constant=("obj", "axis"))
+def insert(z, arr, obj, values, axis=None):
+    d[z] = tgather(d[arr], np.insert(_adj.numbered(arr), obj, -1, axis))
+    d[z] = tgather(d[values], np.insert(np.full(np.shape(arr), -1), obj,
+                                        _adj.numbered(values), axis))
+
+
+def tgather(t, places):
+    """The tangent of a result whose element at each position is the element of the
+    argument ``places`` numbers there (its flat position; -1: from another argument,
+    zero here)."""
+    flat = np.reshape(t, (t.shape[0], -1))
+    return np.where(places >= 0, flat[:, np.maximum(places, 0)], 0.0)
 
 
 @tangent(np.meshgrid, constant=("copy", "sparse", "indexing"))
