@@ -426,7 +426,8 @@ def copies_pow_fsum(x, w):
 
 
 ITERATOR_VALUES = [reduce_with_operator, reduce_with_lambda_and_init, reduce_matmul,
-                   accumulate_default_and_func, copies_pow_fsum, zip_bound_then_looped, zip_listed_then_summed, zip_of_reversed,
+                   accumulate_default_and_func, copies_pow_fsum, zip_bound_then_looped,
+                   zip_listed_then_summed, zip_of_reversed,
                    enumerate_listed, enumerate_from_start, reversed_looped_and_stacked,
                    dict_of_pairs]
 
