@@ -650,6 +650,8 @@ def _guards(parsed, mentioned):
     it mentions)."""
     out = []
     for n in sorted(mentioned):
+        if n in parsed.imports:
+            continue  # bound by the function's own import
         if n in parsed.closure:
             cell = parsed.closure[n]
             try:
@@ -881,6 +883,9 @@ def front(fn, spec: Spec, trace=_no_trace):
             helpers.append(n)
     ctx = Context(parsed, namer, spec, params | stored, mentioned)
     ctx.stored = stored
+    for n, obj in parsed.imports.items():  # what the body's own imports bound
+        ctx.env[n] = obj
+        ctx.env_ids.setdefault(id(obj), n)
     for n in stored:  # a bound parameter the function rebinds is not constant
         ctx.constants.pop(n, None)
     # names of another module's functions inlined (closures): valid while they denote

@@ -32,7 +32,7 @@ import math
 
 import numpy as np
 
-from sourcegrad.errors import SourcegradError
+from sourcegrad import runtime
 from sourcegrad.rules.registry import adjoint, d, elementwise
 from sourcegrad.runtime import unbroadcast
 from sourcegrad.xp import asarray as _asarray, is_foreign
@@ -1255,14 +1255,8 @@ def unique(z, ar, return_index=False, return_inverse=False, return_counts=False,
 def _unique_grad(dz, ar, more, axis):
     """The adjoint of ``np.unique(ar)``'s values: each value's adjoint to the first
     element equal to it (a tie: where NumPy's ``return_index`` points)."""
-    if more or axis is not None:
-        raise SourcegradError("np.unique with return_index/return_inverse/return_counts "
-                              "or axis=, of a differentiated array",
-                              hint="differentiate np.unique(x) alone, or index x with the "
-                                   "indices np.unique(sg.stop_gradient(x), ...) returns")
-    flat = np.ravel(ar)
-    _, first = np.unique(flat, return_index=True)
-    g = np.zeros(flat.shape, np.result_type(flat, 1.0))
+    first = runtime.unique_firsts(ar, more, axis)
+    g = np.zeros(np.size(ar), np.result_type(ar, 1.0))
     g[first] = dz
     return _like(np.reshape(g, np.shape(ar)), ar)
 

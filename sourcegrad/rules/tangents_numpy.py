@@ -1414,10 +1414,7 @@ def unique(z, ar, return_index=False, return_inverse=False, return_counts=False,
 
 def tunique(t, ar, more, axis):
     """Tangent of ``np.unique(ar)``'s values: each first equal element's."""
-    if more or axis is not None:
-        _adj._unique_grad(None, ar, more, axis)  # the same refusal as the reverse mode
-    _, first = np.unique(np.ravel(ar), return_index=True)
-    return np.reshape(t, (t.shape[0], -1))[:, first]
+    return np.reshape(t, (t.shape[0], -1))[:, runtime.unique_firsts(ar, more, axis)]
 
 
 @tangent(np.atleast_1d, np.atleast_2d, np.atleast_3d)
