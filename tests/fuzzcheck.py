@@ -264,10 +264,11 @@ def documented(exc):
 
 
 def judge(clean, args, positions, tmp_dir, float32=False, has_stop=None, ref=None,
-          search=None, margin=MARGIN, use_autograd=True, quick=False):
+          search=None, margin=MARGIN, use_autograd=True, quick=False, forward=False):
     """The outcome of one program.  ``search``: a callable giving candidate argument
     tuples (the first fair one is used); else ``args`` is used as it is.  ``quick``:
-    value_and_grad only (the reducer), not also grad."""
+    value_and_grad only (the reducer), not also grad.  ``forward``: also ``sg.jvp``
+    along a random direction, against the gradient (once that matched)."""
     k = next(_uid)
     has_stop = "sg.stop_gradient" in clean if has_stop is None else has_stop
     try:
@@ -409,11 +410,49 @@ def judge(clean, args, positions, tmp_dir, float32=False, has_stop=None, ref=Non
         for p, g, w in bad:
             story.append(f"position {p}:\n  sourcegrad: {g!r}\n  numeric:    {w!r}")
         return Outcome("wrong gradient", "", "\n".join(story), args=args)
+    if forward and not float32:
+        return forward_outcome(mod, args, pos, got_t, direct)
+    return Outcome("ok", args=args)
+
+
+def forward_outcome(mod, args, pos, got_t, direct):
+    """``sg.jvp`` of the program along a random direction of the differentiated
+    inputs: its value must be the program's, and the sum of its output tangent's
+    entries the gradient (checked already) dotted with the direction.  Programs with
+    inputs other than float arrays and floats are left to the reverse check."""
+    if not all(isinstance(a, float) or isinstance(a, np.ndarray) and a.dtype.kind == "f"
+               for a in args):
+        return Outcome("ok", args=args)
+    rng = np.random.default_rng(len(args))
+    vs = tuple((rng.standard_normal() if isinstance(a, float) else
+                rng.standard_normal(np.shape(a)).astype(a.dtype)) * (i in pos)
+               for i, a in enumerate(args))
+    vs = tuple(float(v) if isinstance(a, float) else v for v, a in zip(vs, args))
+    try:
+        with np.errstate(all="ignore"):
+            out, t = sg.jvp(mod.f, tuple(copy_args(args)), vs)
+    except sg.SourcegradError as e:
+        return Outcome("refused", normalize(f"forward: {e}"), str(e), args=args)
+    except _Timeout:
+        raise
+    except Exception as e:
+        return Outcome("internal", normalize(f"forward: {type(e).__name__}: {e}"),
+                       traceback.format_exc(), args=args)
+    if not same_value(out, direct, rtol=1e-10):
+        return Outcome("wrong value", "forward", f"jvp: {out!r}\nf(...): {direct!r}",
+                       args=args)
+    want = sum(float(np.sum(np.asarray(g) * vs[p])) for p, g in zip(pos, got_t))
+    have = sum(float(np.sum(v)) for v in flat_values(t) if v is not None
+               and not isinstance(v, (int, str)))
+    scale = 1.0 + sum(float(np.sum(np.abs(np.asarray(g) * vs[p]))) for p, g in zip(pos, got_t))
+    if not abs(have - want) <= 1e-8 * scale:
+        return Outcome("wrong gradient", "forward", f"jvp's tangent sums to {have!r}; the "
+                       f"gradient along the same direction is {want!r}", args=args)
     return Outcome("ok", args=args)
 
 
 def check_seed(seed, tmp_dir, nested=False, use_autograd=True, timeout=60, quick=False,
-               off=()):
+               off=(), forward=False):
     prog = generate_wide(seed, nested=nested, off=off)
     rng = np.random.RandomState(seed)
 
@@ -425,7 +464,7 @@ def check_seed(seed, tmp_dir, nested=False, use_autograd=True, timeout=60, quick
     signal.alarm(timeout)
     try:
         o = judge(prog.clean, None, prog.positions, tmp_dir, prog.float32, prog.has_stop,
-                  search=search, use_autograd=use_autograd, quick=quick)
+                  search=search, use_autograd=use_autograd, quick=quick, forward=forward)
     except _Timeout:
         o = Outcome("timeout", "", f"over {timeout}s")
     finally:
@@ -634,8 +673,8 @@ def _tmp():
 
 
 def _check(job):
-    seed, nested, use_ag, quick, off = job
-    o = check_seed(seed, _tmp(), nested, use_ag, quick=quick, off=off)
+    seed, nested, use_ag, quick, off, forward = job
+    o = check_seed(seed, _tmp(), nested, use_ag, quick=quick, off=off, forward=forward)
     return seed, o.kind, o.msg, o.key, o.detail, o.args
 
 
@@ -653,9 +692,9 @@ def _reduce(job):
     return seed, text, tries, o.detail, time.time() - t0
 
 
-def run(seeds, nested=False, jobs=1, use_autograd=True, quick=False, off=()):
+def run(seeds, nested=False, jobs=1, use_autograd=True, quick=False, off=(), forward=False):
     """[(seed, kind, msg, key, detail, args)] for the programs of ``seeds``."""
-    work = [(s, nested, use_autograd, quick, off) for s in seeds]
+    work = [(s, nested, use_autograd, quick, off, forward) for s in seeds]
     if jobs > 1:
         import multiprocessing
         with multiprocessing.Pool(jobs) as pool:
@@ -680,6 +719,8 @@ def main(argv=None):
     ap.add_argument("--no-autograd", action="store_true")
     ap.add_argument("--quick", action="store_true",
                     help="value_and_grad only (not also grad): twice as fast")
+    ap.add_argument("--forward", action="store_true",
+                    help="also forward mode (sg.jvp) on programs of float inputs")
     ap.add_argument("--out", default="fuzz-failures",
                     help="directory for the (reduced) failing programs")
     ap.add_argument("--show", action="store_true", help="print each failure's story")
@@ -693,7 +734,7 @@ def main(argv=None):
     seeds = [int(x) for x in a.only.split(",")] if a.only else \
         range(a.seed, a.seed + a.count)
     a.count = len(seeds)
-    res = run(seeds, a.nested, a.jobs, not a.no_autograd, a.quick, off)
+    res = run(seeds, a.nested, a.jobs, not a.no_autograd, a.quick, off, a.forward)
     kinds = collections.Counter(r[1] for r in res)
     msgs = collections.Counter((f"{r[1]}: {r[2]}" if r[2] else r[1]) for r in res
                                if r[1] != "ok")
