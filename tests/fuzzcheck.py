@@ -264,11 +264,14 @@ def documented(exc):
 
 
 def judge(clean, args, positions, tmp_dir, float32=False, has_stop=None, ref=None,
-          search=None, margin=MARGIN, use_autograd=True, quick=False, forward=False):
+          search=None, margin=MARGIN, use_autograd=True, quick=False, forward=False,
+          second=False):
     """The outcome of one program.  ``search``: a callable giving candidate argument
     tuples (the first fair one is used); else ``args`` is used as it is.  ``quick``:
     value_and_grad only (the reducer), not also grad.  ``forward``: also ``sg.jvp``
-    along a random direction, against the gradient (once that matched)."""
+    along a random direction, against the gradient (once that matched); ``second``:
+    also ``sg.jvp`` of the gradient (forward over reverse) against finite differences
+    of the gradient."""
     k = next(_uid)
     has_stop = "sg.stop_gradient" in clean if has_stop is None else has_stop
     try:
@@ -410,12 +413,12 @@ def judge(clean, args, positions, tmp_dir, float32=False, has_stop=None, ref=Non
         for p, g, w in bad:
             story.append(f"position {p}:\n  sourcegrad: {g!r}\n  numeric:    {w!r}")
         return Outcome("wrong gradient", "", "\n".join(story), args=args)
-    if forward and not float32:
-        return forward_outcome(mod, args, pos, got_t, direct)
+    if (forward or second) and not float32:
+        return forward_outcome(mod, args, pos, got_t, direct, second)
     return Outcome("ok", args=args)
 
 
-def forward_outcome(mod, args, pos, got_t, direct):
+def forward_outcome(mod, args, pos, got_t, direct, second=False):
     """``sg.jvp`` of the program along a random direction of the differentiated
     inputs: its value must be the program's, and the sum of its output tangent's
     entries the gradient (checked already) dotted with the direction.  Programs with
@@ -448,11 +451,41 @@ def forward_outcome(mod, args, pos, got_t, direct):
     if not abs(have - want) <= 1e-8 * scale:
         return Outcome("wrong gradient", "forward", f"jvp's tangent sums to {have!r}; the "
                        f"gradient along the same direction is {want!r}", args=args)
+    return second_outcome(mod, args, pos, vs) if second else Outcome("ok", args=args)
+
+
+def second_outcome(mod, args, pos, vs):
+    """Forward over reverse: ``sg.jvp(sg.grad(f))`` along ``vs`` against central
+    differences of the gradient along ``vs``."""
+    gfun = sg.grad(mod.f, pos)
+    try:
+        with np.errstate(all="ignore"):
+            _, hv = sg.jvp(gfun, tuple(copy_args(args)), vs)
+    except sg.SourcegradError as e:
+        return Outcome("refused", normalize(f"second: {e}"), str(e), args=args)
+    except _Timeout:
+        raise
+    except Exception as e:
+        return Outcome("internal", normalize(f"second: {type(e).__name__}: {e}"),
+                       traceback.format_exc(), args=args)
+    fd = []
+    for eps in (1e-5, 1e-6):
+        with np.errstate(all="ignore"):
+            hi = gfun(*[a + eps * v for a, v in zip(copy_args(args), vs)])
+            lo = gfun(*[a - eps * v for a, v in zip(copy_args(args), vs)])
+        fd.append([(np.asarray(h) - np.asarray(b)) / (2 * eps) for h, b in zip(hi, lo)])
+    if not all(np.all(np.isfinite(a)) and np.allclose(a, b, rtol=1e-3, atol=1e-5)
+               for a, b in zip(*fd)):
+        return Outcome("ok", args=args)  # the gradient is not smooth enough here
+    if not all(np.allclose(np.asarray(h, float), w, rtol=1e-4, atol=1e-5)
+               for h, w in zip(hv, fd[0])):
+        return Outcome("wrong gradient", "second", f"jvp of grad: {hv!r}\nfinite "
+                       f"differences of grad: {fd[0]!r}", args=args)
     return Outcome("ok", args=args)
 
 
 def check_seed(seed, tmp_dir, nested=False, use_autograd=True, timeout=60, quick=False,
-               off=(), forward=False):
+               off=(), forward=False, second=False):
     prog = generate_wide(seed, nested=nested, off=off)
     rng = np.random.RandomState(seed)
 
@@ -464,7 +497,8 @@ def check_seed(seed, tmp_dir, nested=False, use_autograd=True, timeout=60, quick
     signal.alarm(timeout)
     try:
         o = judge(prog.clean, None, prog.positions, tmp_dir, prog.float32, prog.has_stop,
-                  search=search, use_autograd=use_autograd, quick=quick, forward=forward)
+                  search=search, use_autograd=use_autograd, quick=quick, forward=forward,
+                  second=second)
     except _Timeout:
         o = Outcome("timeout", "", f"over {timeout}s")
     finally:
@@ -673,8 +707,9 @@ def _tmp():
 
 
 def _check(job):
-    seed, nested, use_ag, quick, off, forward = job
-    o = check_seed(seed, _tmp(), nested, use_ag, quick=quick, off=off, forward=forward)
+    seed, nested, use_ag, quick, off, forward, second = job
+    o = check_seed(seed, _tmp(), nested, use_ag, quick=quick, off=off, forward=forward,
+                   second=second)
     return seed, o.kind, o.msg, o.key, o.detail, o.args
 
 
@@ -692,9 +727,10 @@ def _reduce(job):
     return seed, text, tries, o.detail, time.time() - t0
 
 
-def run(seeds, nested=False, jobs=1, use_autograd=True, quick=False, off=(), forward=False):
+def run(seeds, nested=False, jobs=1, use_autograd=True, quick=False, off=(), forward=False,
+        second=False):
     """[(seed, kind, msg, key, detail, args)] for the programs of ``seeds``."""
-    work = [(s, nested, use_autograd, quick, off, forward) for s in seeds]
+    work = [(s, nested, use_autograd, quick, off, forward, second) for s in seeds]
     if jobs > 1:
         import multiprocessing
         with multiprocessing.Pool(jobs) as pool:
@@ -721,6 +757,8 @@ def main(argv=None):
                     help="value_and_grad only (not also grad): twice as fast")
     ap.add_argument("--forward", action="store_true",
                     help="also forward mode (sg.jvp) on programs of float inputs")
+    ap.add_argument("--second", action="store_true",
+                    help="also forward over reverse (sg.jvp of sg.grad) on those programs")
     ap.add_argument("--out", default="fuzz-failures",
                     help="directory for the (reduced) failing programs")
     ap.add_argument("--show", action="store_true", help="print each failure's story")
@@ -734,7 +772,8 @@ def main(argv=None):
     seeds = [int(x) for x in a.only.split(",")] if a.only else \
         range(a.seed, a.seed + a.count)
     a.count = len(seeds)
-    res = run(seeds, a.nested, a.jobs, not a.no_autograd, a.quick, off, a.forward)
+    res = run(seeds, a.nested, a.jobs, not a.no_autograd, a.quick, off, a.forward,
+              a.second)
     kinds = collections.Counter(r[1] for r in res)
     msgs = collections.Counter((f"{r[1]}: {r[2]}" if r[2] else r[1]) for r in res
                                if r[1] != "ok")

@@ -1005,7 +1005,12 @@ MATH = [Case(math.exp, A(0.3)), Case(math.expm1, A(-0.4)), Case(math.log, A(1.7)
         Case(math.pow, A(1.3, 2.5)), Case(math.pow, A(0.0, 0.0), wrt=[0], id="zero"),
         Case(math.fabs, A(-0.8)), Case(math.erf, A(0.3)), Case(math.erfc, A(-0.3)),
         Case(math.degrees, A(0.3)), Case(math.radians, A(12.0)),
-        Case(math.fsum, A([0.3, -1.2, 2.5]), wrt=[(0, 0), (0, 2)], id="list")]
+        Case(math.fsum, A([0.3, -1.2, 2.5]), wrt=[(0, 0), (0, 2)], id="list"),
+        # max/min iterate over an array's items (forward mode gave them no tangent once)
+        Case(builtins.max, A(np.array([0.3, -1.2, 2.5, 0.7])), id="array"),
+        Case(builtins.min, A(np.array([0.3, -1.2, 2.5, 0.7])), id="array"),
+        Case(builtins.max, A(0.3, -1.2, 2.5), id="three"),
+        Case(builtins.min, A(0.3, -1.2), id="two")]
 
 
 @pytest.mark.parametrize("case", MATH, ids=[c.id for c in MATH])

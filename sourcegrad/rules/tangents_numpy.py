@@ -459,7 +459,14 @@ def tmerge_dicts(maps, tangents, batch):
 
 
 def tchoice(z, args, tangents, batch):
-    """Tangent of ``max(*args)``/``min(*args)``: the chosen argument's."""
+    """Tangent of ``max(*args)``/``min(*args)``: the chosen argument's (for one array,
+    which they iterate over, its first row equal to the result, as the adjoint)."""
+    if len(args) == 1 and isinstance(args[0], np.ndarray):
+        items, t = args[0], tangents[0]
+        for i in range(len(items) if t is not None else 0):
+            if np.array_equal(items[i], z, equal_nan=items.dtype.kind in "fc"):
+                return t[:, i]
+        return zero_tangent(z, batch)
     if len(args) == 1 and isinstance(args[0], (list, tuple)):
         args, tangents = args[0], tangents[0]
     for v, t in zip(args, tangents):
@@ -897,9 +904,15 @@ def builtin_sum(z, iterable, start=0):
     d[z] = lift(d[start], z)
 
 
-@tangent(builtins.max, builtins.min)
-def builtin_max(z, *args):
+@tangent(builtins.max, builtins.min, constant=("key",))
+def builtin_max(z, *args, key=None, default=None):
     d[z] = tchoice(z, args, d[args], batch_size(*d[args]))
+    d[z] = tchoice_default(z, args, d[default])
+
+
+def tchoice_default(z, args, t):
+    """Tangent of ``max(seq, default=v)``: ``v``'s when ``seq`` is empty."""
+    return t if len(args) == 1 and len(args[0]) == 0 else None
 
 
 @tangent(math.log)
