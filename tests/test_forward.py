@@ -7,6 +7,8 @@ MindSpore (the README's "Forward mode" section lists them).
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -672,3 +674,27 @@ def test_forward_derivatives_are_freed_with_their_function():
     del cell
     gc.collect()
     assert ref() is None, "the forward-mode cache kept the Cell alive"
+
+
+# -- a decorator's wrapper (def wrapper(*args, **kwargs)): forward mode read its *args
+# with the wrapped function's signature and gave a zero tangent, silently, once
+
+def _doubled(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return 2.0 * fn(*args, **kwargs)
+    return wrapper
+
+
+@_doubled
+def _wrapped_two(x, y):
+    return np.sin(x) * y
+
+
+def test_forward_mode_through_a_decorators_wrapper():
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal(3), rng.standard_normal(3)
+    check_jvp(_wrapped_two, (x, y), rng)
+    check_jacobians(_wrapped_two, (x, y), position=1)
+    h = sg.hessian(lambda v: np.sum(_wrapped_two(v, y)))(x)
+    np.testing.assert_allclose(h, np.diag(-2.0 * np.sin(x) * y), atol=1e-12)
