@@ -645,7 +645,7 @@ def _self_assignments(tree):
 
 
 def reduce_source(clean, args, positions, want_key, tmp_dir, float32=False,
-                  budget=1500, timeout=20):
+                  budget=1500, timeout=20, forward=False, second=False):
     """Shrink ``clean`` while :func:`judge` on ``args`` keeps failing with ``want_key``."""
     tree = ast.parse(clean)
     tries = 0
@@ -665,7 +665,7 @@ def reduce_source(clean, args, positions, want_key, tmp_dir, float32=False,
         signal.alarm(timeout)
         try:
             o = judge(text, args, positions, tmp_dir, float32, margin=1e-3,
-                      use_autograd=False, quick=True)
+                      use_autograd=False, quick=True, forward=forward, second=second)
         except _Timeout:
             return False
         finally:
@@ -714,16 +714,17 @@ def _check(job):
 
 
 def _reduce(job):
-    seed, nested, key, args, budget, off = job
+    seed, nested, key, args, budget, off, forward, second = job
     prog = generate_wide(seed, nested=nested, off=off)
     tmp = _tmp()
     t0 = time.time()
     try:
         text, tries = reduce_source(prog.clean, args, prog.positions, key, tmp, prog.float32,
-                                    budget=budget)
+                                    budget=budget, forward=forward, second=second)
     except Exception as e:  # pragma: no cover
         return seed, f"# reduction failed: {type(e).__name__}: {e}\n", 0, "", 0.0
-    o = judge(text, args, prog.positions, tmp, prog.float32, margin=1e-3)
+    o = judge(text, args, prog.positions, tmp, prog.float32, margin=1e-3, forward=forward,
+              second=second)
     return seed, text, tries, o.detail, time.time() - t0
 
 
@@ -795,7 +796,7 @@ def main(argv=None):
             if kind in ("wrong gradient", "wrong value", "mutated input") or \
                     per[key] < a.per_key:
                 per[key] += 1
-                todo.append((seed, a.nested, key, args, a.budget, off))
+                todo.append((seed, a.nested, key, args, a.budget, off, a.forward, a.second))
         todo = todo[:a.max_reduce]
         t1 = time.time()
         os.makedirs(a.out, exist_ok=True)
