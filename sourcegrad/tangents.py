@@ -37,7 +37,7 @@ from sourcegrad.activity import INACTIVE_ATTRS, statements
 from sourcegrad.astutil import copy_tree
 from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
-from sourcegrad.reverse import BINOPS, UNARYOPS, _describe, call, index_expr, template_env
+from sourcegrad.reverse import UNARYOPS, _describe, call, index_expr, template_env
 from sourcegrad.rules import registry
 from sourcegrad.annotations import getanno, setanno
 from sourcegrad.rules import tangents_numpy as tn
