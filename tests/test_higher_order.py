@@ -532,3 +532,19 @@ def test_hessian_through_writes(inner):
     eps = 1e-6
     fd = np.stack([(g(X + eps * e) - g(X - eps * e)) / (2 * eps) for e in np.eye(3)], 1)
     np.testing.assert_allclose(h, fd, rtol=1e-5, atol=1e-6)
+
+
+def _appended_in_loop(x):
+    items = []
+    for i in range(3):
+        items.append(x * i)
+    return np.sum(items[2] * items[1])
+
+
+def test_hessian_through_a_list_built_by_append():
+    """Forward over reverse of a list's adjoint whose items carry no tangent yet (the
+    number of directions was unknown there once: a TypeError)."""
+    x = np.array([0.5, -0.3, 0.9])
+    g = sg.grad(_appended_in_loop)
+    want = np.array([(g(x + 1e-6 * e) - g(x - 1e-6 * e)) / 2e-6 for e in np.eye(3)])
+    np.testing.assert_allclose(sg.hessian(_appended_in_loop)(x), want, atol=1e-5)

@@ -381,8 +381,8 @@ def tunbroadcast(t, x):
 def titem(t, i, like, batch):
     """Tangent of ``item_adjoint(dseq, i, like)``."""
     g = t[i] if t is not None else None
-    if g is None:
-        return zero_tangent(like, batch)
+    if g is None:  # (batch None: no item has a tangent; one direction broadcasts)
+        return zero_tangent(like, batch or 1)
     return g
 
 
@@ -1125,12 +1125,12 @@ def reversed_list(z, seq):
 
 def titems(t, seq, batch):
     """The tangents of the items of ``seq`` (zeros for an inactive one)."""
-    return [zero_tangent_of(v, batch) for v in seq] if t is None else tlist(t, seq)
+    return [zero_tangent_of(v, batch or 1) for v in seq] if t is None else tlist(t, seq)
 
 
 def tenumerated(t, seq, batch):
     """Tangent of ``enumerated(seq, start)``: the pairs (zero for the count)."""
-    return [(np.zeros(batch), ti) for ti in titems(t, seq, batch)]
+    return [(np.zeros(batch or 1), ti) for ti in titems(t, seq, batch)]
 
 
 def tzipped(tangents, seqs, batch):
