@@ -431,16 +431,9 @@ def forward_outcome(mod, args, pos, got_t, direct, second=False):
                 rng.standard_normal(np.shape(a)).astype(a.dtype)) * (i in pos)
                for i, a in enumerate(args))
     vs = tuple(float(v) if isinstance(a, float) else v for v, a in zip(vs, args))
-    try:
-        with np.errstate(all="ignore"):
-            out, t = sg.jvp(mod.f, tuple(copy_args(args)), vs)
-    except sg.SourcegradError as e:
-        return Outcome("refused", normalize(f"forward: {e}"), str(e), args=args)
-    except _Timeout:
-        raise
-    except Exception as e:
-        return Outcome("internal", normalize(f"forward: {type(e).__name__}: {e}"),
-                       traceback.format_exc(), args=args)
+    failed, (out, t) = _jvp_outcome("forward", mod.f, args, vs)
+    if failed is not None:
+        return failed
     if not same_value(out, direct, rtol=1e-10):
         return Outcome("wrong value", "forward", f"jvp: {out!r}\nf(...): {direct!r}",
                        args=args)
@@ -454,20 +447,28 @@ def forward_outcome(mod, args, pos, got_t, direct, second=False):
     return second_outcome(mod, args, pos, vs) if second else Outcome("ok", args=args)
 
 
+def _jvp_outcome(label, fn, args, vs):
+    """(None, (out, tangent)) of ``sg.jvp(fn, args, vs)``, or (the outcome of its
+    failure, (None, None)): a refusal, or an internal error."""
+    try:
+        with np.errstate(all="ignore"):
+            return None, sg.jvp(fn, tuple(copy_args(args)), vs)
+    except sg.SourcegradError as e:
+        return Outcome("refused", normalize(f"{label}: {e}"), str(e), args=args), (None, None)
+    except _Timeout:
+        raise
+    except Exception as e:
+        return Outcome("internal", normalize(f"{label}: {type(e).__name__}: {e}"),
+                       traceback.format_exc(), args=args), (None, None)
+
+
 def second_outcome(mod, args, pos, vs):
     """Forward over reverse: ``sg.jvp(sg.grad(f))`` along ``vs`` against central
     differences of the gradient along ``vs``."""
     gfun = sg.grad(mod.f, pos)
-    try:
-        with np.errstate(all="ignore"):
-            _, hv = sg.jvp(gfun, tuple(copy_args(args)), vs)
-    except sg.SourcegradError as e:
-        return Outcome("refused", normalize(f"second: {e}"), str(e), args=args)
-    except _Timeout:
-        raise
-    except Exception as e:
-        return Outcome("internal", normalize(f"second: {type(e).__name__}: {e}"),
-                       traceback.format_exc(), args=args)
+    failed, (_, hv) = _jvp_outcome("second", gfun, args, vs)
+    if failed is not None:
+        return failed
     fd = []
     for eps in (1e-5, 1e-6):
         with np.errstate(all="ignore"):
