@@ -1,0 +1,199 @@
+"""Forward mode and the Jacobians on Array API inputs: ``jvp``, ``jacfwd``, ``jacrev``,
+``hessian`` (and ``vjp``) on array-api-strict arrays and PyTorch CPU tensors run on
+their own namespace (README, "Dask and other array libraries") and return that
+library's arrays, equal to the NumPy results, which are checked against central
+finite differences here.
+
+array-api-strict allows only what the standard specifies, and the tests forbid
+any conversion of its arrays or of PyTorch tensors to NumPy while a transformation
+runs.
+"""
+import numpy as np
+import pytest
+
+import sourcegrad as sg
+from sourcegrad.testing import numeric_grad
+
+# -- small functions: elementwise, matmul, reductions, indexing, control flow --------
+
+
+def elementwise(x):
+    return np.tanh(x) * x + np.exp(-x) / (1.0 + x * x)
+
+
+def matmul(x, W):
+    return np.sin(W @ x) + W @ (x * x)
+
+
+def reductions(x):
+    m = np.reshape(x, (2, 3))
+    return np.sum(m * m, axis=0) * np.mean(x) + np.max(x)
+
+
+def indexing(x):
+    y = x[1:] * x[:-1]
+    return y * x[0] + x[:5] ** 2 + x[3]
+
+
+def control_flow(x):
+    h = x
+    for i in range(3):
+        if np.sum(h) > 0.0:
+            h = np.sin(h) * x
+        else:
+            h = h * h - x
+    return h
+
+
+def scalar_loss(x, W):
+    """A scalar function of two inputs (for hessian and a tuple grad_position)."""
+    return np.sum(np.tanh(W @ x) ** 2) + np.sum(x[1:4] * x[0:3])
+
+
+def _inputs():
+    rng = np.random.default_rng(7)
+    return {"x": rng.standard_normal(6) * 0.5, "W": rng.standard_normal((4, 6)) * 0.5}
+
+
+# name: (function, its arguments' names, scalar output?)
+FUNCTIONS = {
+    "elementwise": (elementwise, ("x",)),
+    "matmul": (matmul, ("x", "W")),
+    "reductions": (reductions, ("x",)),
+    "indexing": (indexing, ("x",)),
+    "control_flow": (control_flow, ("x",)),
+    "scalar": (scalar_loss, ("x", "W")),
+}
+
+
+def _args(name):
+    values = _inputs()
+    return tuple(values[a] for a in FUNCTIONS[name][1])
+
+
+def _numeric_jacobian(fn, args, p):
+    """The Jacobian of ``fn`` in argument ``p`` by central differences, one output
+    element at a time."""
+    out = np.asarray(fn(*args))
+    rows = []
+    for k in range(out.size):
+        def component(*a, k=k):
+            return np.reshape(fn(*a), -1)[k]
+        rows.append(numeric_grad(component, args, p))
+    return np.reshape(np.array(rows), out.shape + np.shape(args[p]))
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_numpy_reference_is_right(name):
+    """The NumPy Jacobians the namespace results are compared with."""
+    fn = FUNCTIONS[name][0]
+    args = _args(name)
+    for p in range(len(args)):
+        want = _numeric_jacobian(fn, args, p)
+        for transform in (sg.jacfwd, sg.jacrev):
+            np.testing.assert_allclose(transform(fn, p)(*args), want, rtol=1e-6, atol=1e-7)
+
+
+# -- the libraries -------------------------------------------------------------------
+
+@pytest.fixture
+def strict(monkeypatch):
+    xps = pytest.importorskip("array_api_strict", reason="array-api-strict is not installed: "
+                              "pip install 'sourcegrad[array-api]'")
+    Array = type(xps.asarray(1.0))
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("an array-api-strict array was converted to NumPy")
+
+    monkeypatch.setattr(Array, "__array__", refuse)
+    monkeypatch.setattr(Array, "__buffer__", refuse, raising=False)
+    return xps.asarray, Array, np.from_dlpack
+
+
+@pytest.fixture
+def torch(monkeypatch):
+    pytest.importorskip("array_api_compat", reason="array-api-compat is not installed: "
+                        "pip install 'sourcegrad[array-api]'")
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed")
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("a PyTorch tensor was converted to NumPy")
+
+    monkeypatch.setattr(torch.Tensor, "__array__", refuse)
+    return torch.asarray, torch.Tensor, lambda a: a.numpy()
+
+
+def _library(kind, request):
+    """(make an array, its type, read one back as NumPy) for the library ``kind``."""
+    return request.getfixturevalue(kind)
+
+
+def _same(got, want, Array, back):
+    """``got`` (a namespace result: arrays, tuples of them) equals the NumPy ``want``
+    to 1e-12, every array of the library's own type and float64."""
+    if isinstance(want, tuple):
+        assert isinstance(got, tuple) and len(got) == len(want)
+        for g, w in zip(got, want):
+            _same(g, w, Array, back)
+        return
+    assert isinstance(got, Array), type(got)
+    assert tuple(got.shape) == np.shape(want)
+    assert back(got).dtype == np.float64
+    np.testing.assert_allclose(back(got), want, rtol=1e-12, atol=1e-12)
+
+
+KINDS = ["strict", "torch"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_jvp(name, kind, request):
+    make, Array, back = _library(kind, request)
+    fn = FUNCTIONS[name][0]
+    args = _args(name)
+    v = tuple(np.linspace(-1.0, 1.0, a.size).reshape(a.shape) for a in args)
+    ref_out, ref_t = sg.jvp(fn, args, v)
+    for _ in range(2):  # the first call, then a cached one
+        out, t = sg.jvp(fn, tuple(make(a) for a in args), tuple(make(a) for a in v))
+        _same(out, ref_out, Array, back)
+        _same(t, ref_t, Array, back)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("transform", ["jacfwd", "jacrev"])
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_jacobians(name, transform, kind, request):
+    make, Array, back = _library(kind, request)
+    fn = FUNCTIONS[name][0]
+    args = _args(name)
+    positions = tuple(range(len(args)))
+    for grad_position in (0, positions) if len(args) > 1 else (0,):
+        ref = getattr(sg, transform)(fn, grad_position)(*args)
+        jac = getattr(sg, transform)(fn, grad_position)
+        for _ in range(2):
+            _same(jac(*(make(a) for a in args)), ref, Array, back)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_hessian(kind, request):
+    make, Array, back = _library(kind, request)
+    args = _args("scalar")
+    for grad_position in (0, 1, (0, 1)):
+        ref = sg.hessian(scalar_loss, grad_position)(*args)
+        h = sg.hessian(scalar_loss, grad_position)
+        for _ in range(2):
+            _same(h(*(make(a) for a in args)), ref, Array, back)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_vjp(name, kind, request):
+    make, Array, back = _library(kind, request)
+    fn = FUNCTIONS[name][0]
+    args = _args(name)
+    out = fn(*args)
+    u = np.linspace(0.5, -0.5, np.size(out)).reshape(np.shape(out))
+    ref_out, ref_fn = sg.vjp(fn, *args)
+    got_out, got_fn = sg.vjp(fn, *(make(a) for a in args))
+    _same(got_out, ref_out, Array, back)
+    _same(got_fn(make(u)), ref_fn(u), Array, back)
