@@ -36,6 +36,26 @@ from sourcegrad.rules.registry import d, diagonal_tangent, tangent
 
 
 # ---------------------------------------------------------------- helpers --
+#
+# The helpers run on NumPy's arrays and, rebound (``xp.rebind``: ``np`` is then NumPy's
+# names over an Array API namespace), on that namespace's: they reshape with
+# ``np.reshape``, not the method, and test for an array with ``_is_array``.
+
+def _is_array(x):
+    """Whether ``x`` is an array: NumPy's, or an Array API namespace's (a PyTorch
+    tensor, an array-api-strict array)."""
+    return isinstance(x, np.ndarray) or xp.is_namespace_array(x)
+
+
+def _rows(t, index):
+    """``t[(slice(None),) + index]``: ``index`` of each direction of the batch ``t``
+    (with a trailing ``...`` for an Array API namespace's array, whose standard
+    indexing wants every axis named)."""
+    rest = index if isinstance(index, tuple) else (index,)
+    if not isinstance(t, np.ndarray) and not any(r is Ellipsis for r in rest):
+        rest = rest + (Ellipsis,)
+    return (slice(None),) + rest
+
 
 class TangentList(list):
     """The tangent of a tuple/list adjoint (``AdjointList``): ``+`` adds item by item,
@@ -154,8 +174,8 @@ def lift(t, z):
         return t
     k = len(zs) + 1 - len(ts)
     if k > 0:
-        t = t.reshape(ts[:1] + (1,) * k + ts[1:])
-    return np.broadcast_to(t, ts[:1] + zs)
+        t = np.reshape(t, tuple(ts[:1]) + (1,) * k + tuple(ts[1:]))
+    return np.broadcast_to(t, tuple(ts[:1]) + tuple(zs))
 
 
 def baxis(axis, x):
@@ -178,9 +198,9 @@ def bperm(axes, x):
 
 def breshape(t, z, order="C"):
     """Tangent ``t`` reshaped to ``(n,) + shape(z)``."""
-    shape = t.shape[:1] + np.shape(z)
+    shape = tuple(t.shape[:1]) + tuple(np.shape(z))
     if order == "C":
-        return t.reshape(shape)
+        return np.reshape(t, shape)
     return np.stack([np.reshape(r, np.shape(z), order=order) for r in t]) \
         if len(t) else np.zeros(shape, t.dtype)
 
@@ -188,12 +208,12 @@ def breshape(t, z, order="C"):
 def bindex(t, z, index):
     """The tangent of ``x[index]`` from the tangent ``t`` of ``x``: an array's is
     ``t[:, index]``; a tuple's, list's or dict's is the item's own tangent."""
-    if not isinstance(t, np.ndarray):
+    if not _is_array(t):
         return t[index]
-    rest = index if isinstance(index, tuple) else (index,)
-    out = t[(slice(None),) + rest]
-    if out.shape[1:] != np.shape(z):  # advanced indices split by slices moved the axes
-        out = np.stack([r[index] for r in t])
+    out = t[_rows(t, index)]
+    if tuple(out.shape[1:]) != tuple(np.shape(z)):
+        # advanced indices split by slices moved the axes
+        out = np.stack([t[k, ...][index] for k in range(t.shape[0])])
     return out
 
 
@@ -207,27 +227,35 @@ def set_item(t, y, index, tv, batch):
         out[index] = tv if tv is not None else zero_tangent_of(y[index], batch)
         return out
     if t is None:
-        out = np.zeros((batch,) + np.shape(y), _float(y))
-    else:
+        out = np.zeros((batch,) + tuple(np.shape(y)), _float(y))
+    elif isinstance(t, np.ndarray):
         out = np.array(t, dtype=np.result_type(t, _float(y)), copy=True)
-    rest = index if isinstance(index, tuple) else (index,)
-    view = out[(slice(None),) + rest]
+    else:  # an Array API namespace's: a copy in the wider dtype
+        out = np.zeros(tuple(t.shape), np.result_type(t, _float(y))) + t
+    rows = _rows(out, index)
+    view = out[rows]
     value = 0.0 if tv is None else tv
-    if view.shape[1:] == np.shape(y[index]):
-        out[(slice(None),) + rest] = lift(value, y[index]) if tv is not None else 0.0
+    if tuple(view.shape[1:]) == tuple(np.shape(y[index])):
+        out[rows] = lift(value, y[index]) if tv is not None else 0.0
     else:  # advanced indices split by slices
-        for r, v in zip(out, np.broadcast_to(value, (batch,) + np.shape(y[index]))):
-            r[index] = v
+        value = np.broadcast_to(value, (batch,) + tuple(np.shape(y[index])))
+        for k in range(batch):
+            out[k, ...][index] = value[k, ...]
     return out
 
 
 def _float(x):
     dt = np.result_type(x)
+    if not isinstance(dt, np.dtype):  # an Array API namespace's dtype
+        return dt if np.issubdtype(dt, np.inexact) else np.zeros(()).dtype
     return dt if dt.kind in "fc" else np.dtype(float)
 
 
 def zero_tangent_of(x, batch):
-    """The zero tangent of ``x`` (``None`` for values that carry none: ints, strings)."""
+    """The zero tangent of ``x`` (``None`` for values that carry none: ints, strings;
+    and when no direction is given, ``batch`` None)."""
+    if batch is None:
+        return None
     if isinstance(x, (list, tuple)):
         return type(x)(zero_tangent_of(v, batch) for v in x) if type(x) in (list, tuple) \
             else [zero_tangent_of(v, batch) for v in x]
@@ -236,6 +264,10 @@ def zero_tangent_of(x, batch):
     if isinstance(x, np.ndarray):
         if x.dtype.kind in "fc":
             return np.zeros((batch,) + x.shape, x.dtype)
+        return None
+    if xp.is_namespace_array(x):
+        if np.issubdtype(x.dtype, np.inexact):
+            return np.zeros((batch,) + tuple(x.shape), x.dtype)
         return None
     if isinstance(x, (float, np.floating, complex)):
         return np.zeros((batch,), np.result_type(x))
@@ -246,15 +278,15 @@ def zero_tangent(x, batch):
     """The zero tangent of a value made without differentiated inputs (as an array of
     zeros even for an integer value: the name is differentiated elsewhere)."""
     t = zero_tangent_of(x, batch)
-    if t is None and isinstance(x, (bool, int, np.integer, np.ndarray)):
-        return np.zeros((batch,) + np.shape(x))
+    if t is None and (isinstance(x, (bool, int, np.integer)) or _is_array(x)):
+        return np.zeros((batch,) + tuple(np.shape(x)))
     return t
 
 
 def batch_size(*tangents):
     """The number of directions ``n`` of the given tangents (their leading axis)."""
     for t in tangents:
-        if isinstance(t, np.ndarray):
+        if _is_array(t):
             return t.shape[0]
         if isinstance(t, (list, tuple)):
             n = batch_size(*t)
@@ -276,9 +308,9 @@ def per_direction(fn, args, k, t, **kwargs):
     """The tangent of a function *linear* in its argument ``k``: ``fn`` applied to each
     direction of ``t`` in turn (a Python loop: for functions without a batched form)."""
     rows = []
-    for r in t:
+    for i in range(t.shape[0]):
         a = list(args)
-        a[k] = r
+        a[k] = t[i, ...]
         rows.append(fn(*a, **kwargs))
     return np.stack([np.asarray(r) for r in rows])
 
@@ -292,10 +324,11 @@ def tmatmul_a(t1, x1, x2):
             return v[:, None] * x2  # diag(v) @ x2
         if nd2 <= 2:
             return np.matmul(t1, x2)
-        t1 = t1.reshape(t1.shape[:1] + (1,) * (nd2 - 2) + (1,) + t1.shape[1:])
+        t1 = np.reshape(t1, tuple(t1.shape[:1]) + (1,) * (nd2 - 2) + (1,) +
+                        tuple(t1.shape[1:]))
         return np.matmul(t1, x2)[..., 0, :]
     if nd2 > nd1:  # x2's extra batch axes go after the directions
-        t1 = t1.reshape(t1.shape[:1] + (1,) * (nd2 - nd1) + t1.shape[1:])
+        t1 = np.reshape(t1, tuple(t1.shape[:1]) + (1,) * (nd2 - nd1) + tuple(t1.shape[1:]))
     return np.matmul(t1, x2)
 
 
@@ -312,7 +345,7 @@ def tmatmul_b(x1, t2, x2):
             return np.matmul(t2, x1.T)
         return np.moveaxis(np.matmul(x1, t2.T), -1, 0)
     if nd1 > nd2:
-        t2 = t2.reshape(t2.shape[:1] + (1,) * (nd1 - nd2) + t2.shape[1:])
+        t2 = np.reshape(t2, tuple(t2.shape[:1]) + (1,) * (nd1 - nd2) + tuple(t2.shape[1:]))
     return np.matmul(x1, t2)
 
 
@@ -360,20 +393,21 @@ def tunbroadcast(t, x):
     the same sums, on the axes after the leading one."""
     if isinstance(x, (list, tuple)):
         return t
-    shape = np.shape(x)
-    tshape = t.shape[1:]
+    shape = tuple(np.shape(x))
+    tshape = tuple(t.shape[1:])
     if tshape == shape:
         return t
     extra = len(tshape) - len(shape)
     if extra > 0:
         t = np.sum(t, axis=tuple(range(1, extra + 1)))
-        tshape = t.shape[1:]
+        tshape = tuple(t.shape[1:])
     if extra >= 0:
         axes = tuple(i + 1 for i, n in enumerate(shape) if n == 1 and tshape[i] != 1)
         if axes:
             t = np.sum(t, axis=axes, keepdims=True)
-    if t.shape[1:] != shape:
-        t = np.broadcast_to(t, t.shape[:1] + shape).copy()
+    if tuple(t.shape[1:]) != shape:
+        t = np.broadcast_to(t, tuple(t.shape[:1]) + shape)
+        t = t.copy() if isinstance(t, np.ndarray) else t + 0.0
     return t
 
 
@@ -417,6 +451,15 @@ def tindex_adjoint(t, x, index, dz):
         return out
     if isinstance(x, dict):
         return TangentDict({index: t})
+    if not isinstance(t, np.ndarray):  # an Array API namespace's: no add.at
+        if runtime._fancy(index):
+            raise TypeError(
+                "the tangent of the adjoint of indexing with an integer array (np.add.at) "
+                f"is NumPy-only: not available for {type(t).__module__}."
+                f"{type(t).__name__} inputs; index with slices")
+        out = np.zeros((t.shape[0],) + tuple(np.shape(x)), np.result_type(x, t))
+        out[_rows(out, index)] = t
+        return out
     out = np.zeros((t.shape[0],) + np.shape(x), dtype=np.result_type(x, t))
     for r, g in zip(out, t):
         np.add.at(r, index, g)
@@ -466,7 +509,7 @@ def tminmax(t, z, a, axis=None, keepdims=False):
     """Tangent of ``max``/``min`` (ties share evenly, as their adjoint rule)."""
     nd = np.ndim(a)
     hit = np.asarray(a) == _adj._keep(z, nd, axis, keepdims)
-    count = np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
+    count = np.maximum(np.sum(np.where(hit, 1.0, 0.0), axis=axis, keepdims=True), 1.0)
     return np.sum(np.where(hit, t, 0.0) / count, axis=baxis(axis, a), keepdims=keepdims)
 
 
@@ -474,7 +517,7 @@ def tstack(tangents, arrays, batch, axis=0, fn=np.stack):
     """Tangent of ``np.stack``/``np.concatenate`` of ``arrays`` on ``axis``."""
     ts = [t if t is not None else zero_tangent(v, batch) for v, t in zip(arrays, tangents)]
     if axis is None:
-        return np.concatenate([t.reshape(batch, -1) for t in ts], axis=1)
+        return np.concatenate([np.reshape(t, (batch, -1)) for t in ts], axis=1)
     nd = np.ndim(arrays[0]) + (1 if fn is np.stack else 0)
     return fn(ts, axis=int(axis) % nd + 1)
 
@@ -705,8 +748,8 @@ def ndarray_dot(z, self, other, out=None):
 
 @tangent(np.outer)
 def outer(z, a, b, out=None):
-    d[z] = d[a].reshape(d[a].shape[0], -1, 1) * np.ravel(b)
-    d[z] = np.ravel(a)[:, None] * d[b].reshape(d[b].shape[0], 1, -1)
+    d[z] = np.reshape(d[a], (d[a].shape[0], -1, 1)) * np.ravel(b)
+    d[z] = np.reshape(np.ravel(a), (-1, 1)) * np.reshape(d[b], (d[b].shape[0], 1, -1))
 
 
 @tangent(np.inner)
