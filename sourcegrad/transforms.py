@@ -89,6 +89,7 @@ def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None, kwargs=Non
     (the tangent will be the identity basis): see ``Spec``."""
     if library is None:
         library = _library(args, kwargs)
+    fn = xp.original(fn)  # a rule's helper rebound to a namespace: made from its own code
     owner, bound = fn, None
     if isinstance(fn, types.MethodType):
         owner, bound = fn.__func__, fn.__self__

@@ -12,6 +12,7 @@ Nothing here imports Dask: a Dask array is recognised by its type's module.
 from __future__ import annotations
 
 import threading
+from types import FunctionType as _FunctionType
 
 import numpy as np
 
@@ -582,7 +583,15 @@ def _clone(fn, names):
     new.__kwdefaults__ = fn.__kwdefaults__
     new.__dict__.update(fn.__dict__)
     new.__qualname__ = fn.__qualname__
+    new.rebound_from = fn  # (see ``original``)
     return new
+
+
+def original(fn):
+    """The function ``rebind`` made ``fn`` from (``fn`` itself when it is not such a
+    copy): what a derivative of ``fn`` is made from, its rules and names resolved as
+    written, then rebound to the namespace again."""
+    return getattr(fn, "rebound_from", fn) if isinstance(fn, _FunctionType) else fn
 
 
 def _module_globals(g, names):

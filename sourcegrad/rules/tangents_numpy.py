@@ -894,7 +894,10 @@ def tasarray(t, a, z):
         batch = batch_size(*t)
         t = np.stack([np.asarray(ti) if ti is not None else np.zeros((batch,) + np.shape(v))
                       for ti, v in zip(t, a)], axis=1) if batch is not None else None
-    return t.reshape(t.shape[:1] + np.shape(z)).astype(_float(z), copy=False)
+    t = np.reshape(t, tuple(t.shape[:1]) + tuple(np.shape(z)))
+    if isinstance(t, np.ndarray):
+        return t.astype(_float(z), copy=False)
+    return t if t.dtype == _float(z) else np.astype(t, _float(z))
 
 
 @tangent(np.ndarray.copy, np.copy)
@@ -910,6 +913,10 @@ def astype(z, self, dtype, order='K', casting='unsafe', subok=True, copy=True):
 def tastype(t, x, z):
     """Tangent of ``x.astype(...)``: ``x``'s, in ``z``'s floating dtype; zero where floats
     were truncated to integers (a step function)."""
+    if not isinstance(t, np.ndarray):  # an Array API namespace's
+        if not np.issubdtype(np.result_type(z), np.inexact):
+            return np.zeros(tuple(t.shape))
+        return np.astype(t, np.result_type(z))
     if np.result_type(z).kind in "biu" and np.result_type(x).kind in "fc":
         return np.zeros(t.shape)
     return t.astype(np.result_type(z, np.float32) if np.result_type(z).kind in "fc"
