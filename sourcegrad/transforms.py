@@ -24,6 +24,7 @@ True
 from __future__ import annotations
 
 import inspect
+import math
 import types
 
 import numpy as np
@@ -237,8 +238,11 @@ def _float_array(x, names=None):
             a = names.xp_asarray(a, dtype=np.dtype(np.float64))
         return a
     a = np.asarray(x)
-    if a.dtype.kind not in "fc":
-        a = a.astype(float)
+    if isinstance(a.dtype, np.dtype):
+        if a.dtype.kind not in "fc":
+            a = a.astype(float)
+    elif not np.issubdtype(a.dtype, np.inexact):  # (rebound to a namespace: see basis_of)
+        a = np.astype(a, np.zeros(()).dtype)
     return a
 
 
@@ -364,8 +368,8 @@ def _basis(args, positions, names=None):
 
 
 def _size(a):
-    """The number of elements of array ``a`` (any library's)."""
-    return int(np.prod(tuple(a.shape), dtype=np.int64))
+    """The number of elements of ``a`` (an array of any library's, a number)."""
+    return math.prod(np.shape(a))
 
 
 def _jacobian(t, out, in_shape, lo, hi, names=None):
@@ -833,33 +837,38 @@ class Jacobian:
         return text if comments else strip_comments(text)
 
 
+# (called from generated code, these run rebound to an Array API namespace too: see
+# xp.rebind; so they reshape with np.reshape, not the method)
+
 def basis_of(x):
     """The identity basis of ``x``'s elements, one direction per element, each shaped
     like ``x`` (a constant: it carries no derivative)."""
     a = _float_array(x)
-    if a.ndim == 1:
-        return eye(a.size, a.dtype)
-    return np.eye(a.size, dtype=a.dtype).reshape((a.size,) + a.shape)
+    n = _size(a)
+    if isinstance(a, np.ndarray) and a.ndim == 1:
+        return eye(n, a.dtype)
+    return np.reshape(np.eye(n, dtype=a.dtype), (n,) + tuple(a.shape))
 
 
 def jacobian_of(tout, out, x):
     """The Jacobian ``out.shape + x.shape`` from the tangents ``tout`` of ``out`` along
     ``basis_of(x)`` (``(x.size,) + out.shape``)."""
     t = np.asarray(tout)
-    return np.moveaxis(t, 0, -1).reshape(np.shape(out) + np.shape(x))
+    return np.reshape(np.moveaxis(t, 0, -1), tuple(np.shape(out)) + tuple(np.shape(x)))
 
 
 def jacobian_of_adjoint(g, out, x):
     """The adjoint of ``jacobian_of``'s ``tout``: ``g`` arranged back."""
-    n = int(np.size(x))
-    return np.moveaxis(np.reshape(g, np.shape(out) + (n,)), -1, 0)
+    n = _size(x)
+    return np.moveaxis(np.reshape(g, tuple(np.shape(out)) + (n,)), -1, 0)
 
 
 def jacobian_of_tangent(t, out, x):
     """The tangent of ``jacobian_of`` along the tangent ``t`` of ``tout`` (a batch of
     them on a leading axis)."""
     t = np.asarray(t)
-    return np.moveaxis(t, 1, -1).reshape(t.shape[:1] + np.shape(out) + np.shape(x))
+    return np.reshape(np.moveaxis(t, 1, -1), tuple(t.shape[:1]) + tuple(np.shape(out)) +
+                      tuple(np.shape(x)))
 
 
 def require_scalar(out):

@@ -468,7 +468,7 @@ def tindex_adjoint(t, x, index, dz):
 
 def tsum_items(t, items):
     """Tangent of ``sum(items)`` from the tangent of the sequence ``items``."""
-    if isinstance(items, np.ndarray):
+    if _is_array(items):
         return np.sum(t, axis=1)
     out = None
     for ti, v in zip(t, items):
@@ -701,7 +701,7 @@ def ndarray_cumsum(z, self, axis=None, dtype=None, out=None):
 
 def _tcumsum(t, a, axis):
     if axis is None:
-        return np.cumsum(t.reshape(t.shape[0], -1), axis=1)
+        return np.cumsum(np.reshape(t, (t.shape[0], -1)), axis=1)
     return np.cumsum(t, axis=baxis(axis, a))
 
 
@@ -2243,8 +2243,8 @@ def tsorted(t, items, key=None, reverse=False):
     items = list(items)
     order = sorted(range(len(items)), key=(lambda i: key(items[i])) if key else
                    (lambda i: items[i]), reverse=reverse)
-    if isinstance(t, np.ndarray):  # an array's rows: their tangents are t[:, i]
-        return [t[:, i] for i in order]
+    if _is_array(t):  # an array's rows: their tangents are t[:, i]
+        return [t[(slice(None), i, Ellipsis)] for i in order]
     return [t[i] for i in order]
 
 
@@ -2256,8 +2256,8 @@ def list_(z, iterable=()):
 def tlist(t, items):
     """Tangent of ``list(items)`` / ``tuple(items)``: the items' tangents (an array's
     rows: ``t[:, i]``; a dict's keys: none)."""
-    if isinstance(items, np.ndarray):
-        return [t[:, i] for i in range(len(items))]
+    if _is_array(items):
+        return [t[(slice(None), i, Ellipsis)] for i in range(items.shape[0])]
     if isinstance(items, dict):
         return [None] * len(items)
     return list(t)
@@ -2278,7 +2278,7 @@ def indexed_adjoint(z, dx, index, like):
 def tindexed(t, dx, index, z, batch):
     """Tangent of ``indexed_adjoint(dx, index, like)`` (``dx[index]``, zero when the
     item is absent)."""
-    if isinstance(dx, np.ndarray):
+    if _is_array(dx):
         return bindex(t, z, index)
     g = None
     if t is not None:
@@ -2358,8 +2358,8 @@ def merged(fn, tt, *args):
     of ``tt`` (shape ``(m, n) + ...``), as one call on the ``m * n`` directions."""
     tt = np.asarray(tt)
     m, n = tt.shape[:2]
-    out = np.asarray(fn(tt.reshape((m * n,) + tt.shape[2:]), *args))
-    return out.reshape((m, n) + out.shape[1:])
+    out = np.asarray(fn(np.reshape(tt, (m * n,) + tuple(tt.shape[2:])), *args))
+    return np.reshape(out, (m, n) + tuple(out.shape[1:]))
 
 
 @tangent(lift, constant=("z",))
@@ -2437,13 +2437,15 @@ def merged_adjoint(fn, g, t, args):
     transposed, one column per element of ``t`` (a loop over them)."""
     t = np.asarray(t)
     g = np.asarray(g)
-    out = np.zeros(t.size, dtype=np.result_type(t, g))
-    e = np.zeros(t.size, dtype=out.dtype)
-    for i in range(t.size):
+    shape = tuple(t.shape)
+    size = math.prod(shape)
+    out = np.zeros(size, dtype=np.result_type(t, g))
+    e = np.zeros(size, dtype=out.dtype)
+    for i in range(size):
         e[i] = 1.0
-        out[i] = np.sum(g * np.asarray(fn(e.reshape(t.shape), *args)))
+        out[i] = np.sum(g * np.asarray(fn(np.reshape(e, shape), *args)))
         e[i] = 0.0
-    return out.reshape(t.shape)
+    return np.reshape(out, shape)
 
 
 def per_direction_adjoint(fn, g, args, k):
