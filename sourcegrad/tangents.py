@@ -171,6 +171,8 @@ class Tangents:
         if target not in self.act.active:
             if isinstance(value, gast.Call):
                 self.check_bprop(s, value)
+                if self.ctx.spec.library.startswith("namespace:"):
+                    return self.namespace_call(s, target, value)
             return [s]
         operands = {n.id for n in astutil.name_nodes(value) if isinstance(n.ctx, gast.Load)}
         if target in operands and not isinstance(value, gast.Name):
@@ -332,6 +334,29 @@ class Tangents:
         return stmts[:1], stmts[-1].value
 
     # -- calls into user code ----------------------------------------------------------
+    def namespace_call(self, s, target, value):
+        """On an Array API namespace, a call of a user function that carries no tangent
+        still runs that function's code rebound to the namespace (its NumPy calls cannot
+        take the namespace's arrays): its forward-mode derivative with no argument
+        differentiated, ``call_jvp(h, (), (), (), x)[0]``.  Other calls stay as written."""
+        kind, obj = self.ctx.classify(value, self)
+        if kind != "user" or registry.lookup_tangent(obj.func) is not None \
+                or registry.is_nondifferentiable(obj.func) \
+                or getattr(obj.func, "__module__", "").startswith("sourcegrad."):
+            return [s]  # (sourcegrad's own functions are rebound by name: xp.rebind)
+        if any(isinstance(a, gast.Starred) for a in value.args) or \
+                any(k.arg is None for k in value.keywords):
+            return [s]
+        out = self.namer.fresh(target + "_jvp")
+        helper = self.ctx.env_name("call_jvp", _runtime_call_jvp())
+        fcall = gast.Call(func=name(helper),
+                          args=[copy_tree(value.func), const(()), const(()),
+                                gast.Tuple(elts=[], ctx=gast.Load())] + list(value.args),
+                          keywords=list(value.keywords))
+        return [assign(out, fcall),
+                assign(target, gast.Subscript(value=name(out), slice=const(0),
+                                              ctx=gast.Load()))]
+
     def user_call(self, s, target, value, kind, obj):
         args, keywords = list(value.args), list(value.keywords)
         if any(isinstance(a, gast.Starred) and self.active(a.value) for a in args) or \

@@ -217,7 +217,8 @@ def call_jvp(func, positions, kwnames, tangents, *args, **kwargs):
         args = (bound,) + args
     kwargs.update(zip(d.tangent_params, tangents))
     out, tout = _run(d, *args, **kwargs)
-    if tout is None:  # an output that carries no tangent (an int): zeros, as callers expect
+    if tout is None and tangents:  # an output that carries no tangent (an int): zeros,
+                                   # as callers expect
         tout = zero_tangent(out, batch_size(*tangents))
     return out, tout
 
