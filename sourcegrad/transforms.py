@@ -279,7 +279,7 @@ def _batched(v, like, names=None):
     if tuple(v.shape) != tuple(np.shape(like)):
         raise ValueError(f"the tangent has shape {tuple(v.shape)} but its input has shape "
                          f"{tuple(np.shape(like))}; give one tangent per input, of its shape")
-    return names.expand_dims(v, 0) if names is not None else v[None]
+    return np.expand_dims(v, 0) if names is None else names.expand_dims(v, 0)
 
 
 def _leaves(x):
@@ -329,7 +329,7 @@ def _unbatch(t, like, names=None):
         return float(r) if type(like) is float else r
     if t is None:
         return np.zeros_like(_float_array(like))
-    r = t[0]
+    r = t[0, ...]
     if type(like) is float:
         return float(r)
     return np.asarray(r, dtype=np.result_type(like, np.float32)
@@ -769,7 +769,7 @@ class Jacobian:
                 f"{self.mode} of a function inside another transformation: supported for "
                 f"one grad_position and no aux output; see README, 'Forward mode'")
         # (unknown arguments: the forward-mode function, right for any output)
-        scalar = self.mode == "jacrev" and args is not None and np.ndim(self.fn(*args)) == 0
+        scalar = self.mode == "jacrev" and args is not None and np.ndim(_value(self.fn, args)) == 0
         key = "_as_gradient" if scalar else "_as_forward"
         cached = getattr(self, key, None)
         if cached is not None:
@@ -898,7 +898,9 @@ def jvp_adjoint(dz, fn, inputs, v, which):
     args = (inputs,) if single else tuple(inputs)
     vs = (v,) if single else tuple(v)
     d_out, d_t = (dz[0], dz[1]) if dz is not None else (None, None)
-    total = [np.zeros_like(_float_array(a)) for a in args]
+    names = _names_in(args)
+    xnp = names or np
+    total = [xnp.zeros_like(_float_array(a, names)) for a in args]
 
     def add(parts):
         for i, p in enumerate(parts):
@@ -916,12 +918,13 @@ def jvp_adjoint(dz, fn, inputs, v, which):
             contract = _contract1 if len(args) == 1 else _contract2
             positions = tuple(range(len(args)))
             g = grad(contract, grad_position=positions if len(args) > 1 else 0)
-            d, bound = forward(g, positions)
-            tangents = {name: _batched(t, a) for name, t, a in zip(d.tangent_params, vs, args)}
-            _, tout = d.functions[0](*args, d_t, fn, **tangents)
+            d, bound = forward(g, positions, library=_library(args))
+            tangents = {name: _batched(t, a, names)
+                        for name, t, a in zip(d.tangent_params, vs, args)}
+            _, tout = _run(d, *args, d_t, fn, **tangents)
             tout = (tout,) if len(args) == 1 else tout
-            add([_unbatch(t, a) for t, a in zip(tout, args)])
-    out = [_fix_dtype(t, a) for t, a in zip(total, args)]
+            add([_unbatch(t, a, names) for t, a in zip(tout, args)])
+    out = [_fix_dtype(t, a, names) for t, a in zip(total, args)]
     return out[0] if single else tuple(out)
 
 
@@ -939,16 +942,19 @@ def jvp_tangent(t_inputs, t_v, fn, inputs, v, has_aux=False):
     tvs = (t_v,) if single else tuple(t_v or (None,) * len(args))
     batch = batch_size(*[t for t in tins + tvs if t is not None])
     positions = tuple(range(len(args)))
-    d, bound = forward(fn, positions)
+    names = _names_in(args)
+    # fn's forward-mode function (NumPy's: its code is what forward mode reads again),
+    # and the forward mode of that, for the inputs' library
+    d, bound = forward(fn, positions, library="numpy")
     if bound is not None:
         raise NotImplementedError("forward mode of jvp of a method or a Cell")
-    d2, _ = forward(d.functions[0], positions, d.tangent_params)
-    call = {name: _batched(t, a) for name, t, a in zip(d.tangent_params, vs, args)}
+    d2, _ = forward(d.functions[0], positions, d.tangent_params, library=_library(args))
+    call = {name: _batched(t, a, names) for name, t, a in zip(d.tangent_params, vs, args)}
     outer = [t if t is not None else zero_tangent(a, batch) for t, a in zip(tins, args)]
-    outer += [t[:, None] if t is not None else zero_tangent(_batched(w, a), batch)
+    outer += [(names or np).expand_dims(t, 1) if t is not None
+              else zero_tangent(_batched(w, a, names), batch)
               for t, w, a in zip(tvs, vs, args)]
-    (out, _), (dout, dtout) = d2.functions[0](*args, **call,
-                                               **dict(zip(d2.tangent_params, outer)))
+    (out, _), (dout, dtout) = _run(d2, *args, **call, **dict(zip(d2.tangent_params, outer)))
     return [dout, _unbatch_outer(dtout)]
 
 
@@ -959,7 +965,7 @@ def _unbatch_outer(t):
         return {k: _unbatch_outer(u) for k, u in t.items()}
     if isinstance(t, (list, tuple)):
         return [_unbatch_outer(u) for u in t]
-    return None if t is None else np.asarray(t)[:, 0]
+    return None if t is None else np.asarray(t)[:, 0, ...]
 
 
 def _jvp_tangent_rule(z, fn, inputs, v, has_aux=False):
