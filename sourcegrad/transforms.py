@@ -127,7 +127,7 @@ def _library(args, kwargs=None):
     ``"namespace:<module>"`` for an Array API namespace's arrays (PyTorch,
     array-api-strict), whose derivative is rebound to that namespace (``xp.rebind``),
     as ``grad``'s is."""
-    library = xp.library(list(args or ()) + list((kwargs or {}).values()))
+    library = xp.library(_leaves(list(args or ()) + list((kwargs or {}).values())))
     return library if library.startswith("namespace:") else "numpy"
 
 
@@ -251,7 +251,7 @@ def _names_in(values):
     """The ``xp.NumpyNames`` of the Array API namespace of ``values``' arrays (dicts,
     lists and tuples opened), or None for NumPy's (and the arrays NumPy dispatches
     to)."""
-    library = _library(_leaves(list(values)))
+    library = _library(values)
     return xp.numpy_names(library) if library != "numpy" else None
 
 

@@ -199,7 +199,30 @@ class NumpyNames:
         return np.errstate(**kwargs)
 
     def _asarray(self, x, dtype=None):
-        return self._ns.asarray(x, dtype=dtype)
+        return self._ns.asarray(x, dtype=self.dtype_of(dtype))
+
+    def dtype_of(self, dtype):
+        """The namespace's dtype for a NumPy spelling of one (``float``, ``np.float64``,
+        ``"float64"``, a NumPy dtype); the namespace's own dtype and None as they are."""
+        if isinstance(dtype, (type, str, np.dtype)):
+            return getattr(self._ns, np.dtype(dtype).name)
+        return dtype
+
+    # the *_like makers, with NumPy's spellings of a dtype
+    def _zeros_like(self, x, dtype=None, subok=None):
+        return self._ns.zeros_like(x, dtype=self.dtype_of(dtype))
+
+    def _ones_like(self, x, dtype=None, subok=None):
+        return self._ns.ones_like(x, dtype=self.dtype_of(dtype))
+
+    def _empty_like(self, x, dtype=None, subok=None):
+        return self._ns.empty_like(x, dtype=self.dtype_of(dtype))
+
+    def _full_like(self, x, fill_value, dtype=None, subok=None):
+        return self._ns.full_like(x, fill_value, dtype=self.dtype_of(dtype))
+
+    def _astype(self, x, dtype, copy=True):
+        return self._ns.astype(x, self.dtype_of(dtype), copy=copy)
 
     def _float32(self, v):
         return self._ns.asarray(v, dtype=self._ns.float32)
@@ -216,13 +239,16 @@ class NumpyNames:
 
     # arrays made from a shape alone are float64, as NumPy's (PyTorch's default is float32)
     def _ones(self, shape, dtype=None):
-        return self._ns.ones(shape, dtype=self._ns.float64 if dtype is None else dtype)
+        return self._ns.ones(shape, dtype=self._ns.float64 if dtype is None
+                             else self.dtype_of(dtype))
 
     def _zeros(self, shape, dtype=None):
-        return self._ns.zeros(shape, dtype=self._ns.float64 if dtype is None else dtype)
+        return self._ns.zeros(shape, dtype=self._ns.float64 if dtype is None
+                              else self.dtype_of(dtype))
 
     def _empty(self, shape, dtype=None):
-        return self._ns.empty(shape, dtype=self._ns.float64 if dtype is None else dtype)
+        return self._ns.empty(shape, dtype=self._ns.float64 if dtype is None
+                              else self.dtype_of(dtype))
 
     def _expand_dims(self, x, axis):
         if isinstance(axis, int):

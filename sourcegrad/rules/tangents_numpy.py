@@ -2405,6 +2405,15 @@ def lift_adjoint_rule(r, t, z):
     d[t] = lift_adjoint(d[r], t)
 
 
+def first_direction(t):
+    """``t[0]``, the first direction of a batch (a sample of the primal's shape); written
+    ``t[0, ...]`` for an array, as the Array API's indexing wants every axis named."""
+    return t[0, ...] if _is_array(t) else t[0]
+
+
+registry.nondifferentiable(first_direction)
+
+
 def lift_adjoint(g, t):
     """The adjoint of ``lift``'s batch ``t``: ``g`` summed back to its shape."""
     return tunbroadcast(g, np.empty(np.shape(t)[1:]))
@@ -2412,12 +2421,12 @@ def lift_adjoint(g, t):
 
 @registry.adjoint(bindex)
 def bindex_adjoint_rule(r, t, z, index):
-    d[t] = tindex_adjoint(d[r], t[0], index, z)
+    d[t] = tindex_adjoint(d[r], first_direction(t), index, z)
 
 
 @registry.adjoint(tunbroadcast)
 def tunbroadcast_adjoint_rule(r, t, x):
-    d[t] = lift(d[r], t[0])
+    d[t] = lift(d[r], first_direction(t))
 
 
 @registry.adjoint(tmatmul_a)
