@@ -915,7 +915,9 @@ def jvp_adjoint(dz, fn, inputs, v, which):
         if d_t is not None:
             if len(args) > 2:
                 raise NotImplementedError("grad of jvp with more than two inputs")
-            contract = _contract1 if len(args) == 1 else _contract2
+            # (xp.original: this code may run rebound to a namespace; the contraction is
+            # derived from its own code, then rebound)
+            contract = xp.original(_contract1 if len(args) == 1 else _contract2)
             positions = tuple(range(len(args)))
             g = grad(contract, grad_position=positions if len(args) > 1 else 0)
             d, bound = forward(g, positions, library=_library(args))

@@ -25,6 +25,11 @@ def matmul(x, W):
     return np.sin(W @ x) + W @ (x * x)
 
 
+def inner(x):
+    """A vector's inner product with itself (the identity basis meets ``x @ x``)."""
+    return (x @ x) * np.tanh(x)
+
+
 def reductions(x):
     m = np.reshape(x, (2, 3))
     return np.sum(m * m, axis=0) * np.mean(x) + np.max(x)
@@ -60,6 +65,7 @@ FUNCTIONS = {
     "elementwise": (elementwise, ("x",)),
     "matmul": (matmul, ("x", "W")),
     "reductions": (reductions, ("x",)),
+    "inner": (inner, ("x",)),
     "indexing": (indexing, ("x",)),
     "control_flow": (control_flow, ("x",)),
     "scalar": (scalar_loss, ("x", "W")),

@@ -320,8 +320,10 @@ def tmatmul_a(t1, x1, x2):
     nd1, nd2 = np.ndim(x1), np.ndim(x2)
     if nd1 == 1:
         v = diagonal_values(t1)
-        if v is not None and nd2 <= 2:
+        if v is not None and nd2 == 2:
             return v[:, None] * x2  # diag(v) @ x2
+        if v is not None and nd2 == 1:
+            return v * x2  # diag(v) @ x2, x2 a vector
         if nd2 <= 2:
             return np.matmul(t1, x2)
         t1 = np.reshape(t1, tuple(t1.shape[:1]) + (1,) * (nd2 - 2) + (1,) +
