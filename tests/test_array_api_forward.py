@@ -203,3 +203,108 @@ def test_vjp(name, kind, request):
     got_out, got_fn = sg.vjp(fn, *(make(a) for a in args))
     _same(got_out, ref_out, Array, back)
     _same(got_fn(make(u)), ref_fn(u), Array, back)
+
+
+# -- compositions: a transformation of a transformation, on the namespace -----------
+
+def _total(x):
+    return np.sum(np.tanh(x) ** 2)
+
+
+def _calls_jvp(x):
+    return sg.jvp(elementwise, x, x)[1] * 2.0
+
+
+def _sum_of_jvp(x):
+    return np.sum(sg.jvp(elementwise, x, x)[1])
+
+
+def _sum_of_hessian(x):
+    return np.sum(sg.hessian(_total)(x))
+
+
+def _with_aux(x):
+    return elementwise(x), np.sum(x)
+
+
+def _of_dict(p):
+    return p["w"] * np.sin(p["w"])
+
+
+def _of_matrix(m):
+    return np.tanh(m) @ m.T
+
+
+COMPOSITIONS = {
+    "jacfwd(jacfwd)": lambda x: sg.jacfwd(sg.jacfwd(elementwise))(x),
+    "jacfwd(jacrev)": lambda x: sg.jacfwd(sg.jacrev(elementwise))(x),
+    "jacrev(jacfwd)": lambda x: sg.jacrev(sg.jacfwd(elementwise))(x),
+    "jacrev(jacrev)": lambda x: sg.jacrev(sg.jacrev(elementwise))(x),
+    "jacfwd(hessian)": lambda x: sg.jacfwd(sg.hessian(_total))(x),
+    "jvp(grad)": lambda x: sg.jvp(sg.grad(_total), x, x)[1],
+    "jvp(jvp)": lambda x: sg.jvp(_calls_jvp, x, x)[1],
+    "grad(jvp)": lambda x: sg.grad(_sum_of_jvp)(x),
+    "grad(hessian)": lambda x: sg.grad(_sum_of_hessian)(x),
+    "jacfwd has_aux": lambda x: sg.jacfwd(_with_aux, has_aux=True)(x),
+    "jacrev has_aux": lambda x: sg.jacrev(_with_aux, has_aux=True)(x),
+    "jvp has_aux": lambda x: sg.jvp(_with_aux, x, x, has_aux=True),
+    "jacfwd of a tuple": lambda x: sg.jacfwd(_with_aux)(x),
+    "jacfwd of a dict": lambda x: sg.jacfwd(_of_dict)({"w": x})["w"],
+}
+
+
+def _flat(result):
+    """The arrays of a (nested) tuple result, in order."""
+    if isinstance(result, (tuple, list)):
+        return [a for r in result for a in _flat(r)]
+    return [result]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("name", sorted(COMPOSITIONS))
+def test_compositions(name, kind, request):
+    make, Array, back = _library(kind, request)
+    x = _inputs()["x"]
+    want = _flat(COMPOSITIONS[name](x))
+    got = _flat(COMPOSITIONS[name](make(x)))
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        if isinstance(w, float):  # (an aux output: the function's own float)
+            assert float(g) == pytest.approx(w, rel=1e-12)
+            continue
+        _same(g, w, Array, back)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_matrix_input(kind, request):
+    make, Array, back = _library(kind, request)
+    m = np.reshape(_inputs()["x"], (2, 3))
+    for transform in (sg.jacfwd, sg.jacrev):
+        _same(transform(_of_matrix)(make(m)), transform(_of_matrix)(m), Array, back)
+
+
+# -- what the namespace lacks: refused by name ----------------------------------------
+
+def _sinc(x):
+    return np.sinc(x) * 2.0
+
+
+def _sum_sinc(x):
+    return np.sum(np.sinc(x))
+
+
+@pytest.mark.parametrize("transform", ["jvp", "jacfwd", "jacrev", "hessian"])
+def test_numpy_only_function_named_at_the_users_line(transform, strict):
+    """A NumPy function array-api-strict lacks is refused before anything runs, naming
+    it and the user's line, in every transformation (as grad's is)."""
+    make = strict[0]
+    x = make(np.array([0.5, 1.5]))
+    calls = {"jvp": lambda: sg.jvp(_sinc, x, x), "jacfwd": lambda: sg.jacfwd(_sinc)(x),
+             "jacrev": lambda: sg.jacrev(_sinc)(x),
+             "hessian": lambda: sg.hessian(_sum_sinc)(x)}
+    with pytest.raises(sg.SourcegradError, match=r"np\.sinc: NumPy-only.*array_api_strict "
+                       r"has no sinc") as err:
+        calls[transform]()
+    assert err.value.filename == __file__ and "np.sinc(x)" in err.value.line
+    # (NumPy's own runs)
+    sg.jvp(_sinc, np.array([0.5, 1.5]), np.ones(2))
