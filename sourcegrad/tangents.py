@@ -340,10 +340,22 @@ class Tangents:
         take the namespace's arrays): its forward-mode derivative with no argument
         differentiated, ``call_jvp(h, (), (), (), x)[0]``.  Other calls stay as written."""
         kind, obj = self.ctx.classify(value, self)
+        if kind == "dynamic" and (isinstance(value.func, gast.Name) or (
+                isinstance(value.func, gast.Attribute)
+                and getattr(runtime.np.ndarray, value.func.attr, MISSING) is MISSING)):
+            # a callee known at run time (``self.activation(y)``): its code rebound
+            # when it is a user function (``call_value``), else called as it is
+            helper = self.ctx.env_name("call_value", RUNTIME_CALLS["call_value"])
+            return [assign(target, gast.Call(func=name(helper),
+                                             args=[copy_tree(value.func)] + list(value.args),
+                                             keywords=list(value.keywords)))]
         if kind != "user" or registry.lookup_tangent(obj.func) is not None \
                 or registry.is_nondifferentiable(obj.func) \
-                or getattr(obj.func, "__module__", "").startswith("sourcegrad."):
-            return [s]  # (sourcegrad's own functions are rebound by name: xp.rebind)
+                or obj.self_expr is None and \
+                getattr(obj.func, "__module__", "").startswith("sourcegrad."):
+            # (sourcegrad's own functions are rebound by name, xp.rebind; a Cell's
+            # method is not: nn's layers are routed too)
+            return [s]
         if any(isinstance(a, gast.Starred) for a in value.args) or \
                 any(k.arg is None for k in value.keywords):
             return [s]

@@ -223,6 +223,19 @@ def call_jvp(func, positions, kwnames, tangents, *args, **kwargs):
     return out, tout
 
 
+def call_value(func, *args, **kwargs):
+    """``func(*args, **kwargs)`` in forward-mode code on an Array API namespace, for a
+    callee known only at run time that carries no tangent: a user function's (a
+    Cell's) code rebound to the namespace (its forward-mode function, no direction
+    given), anything else called as it is."""
+    if isinstance(func, (types.BuiltinFunctionType, np.ufunc)) or user_callable(func) is None:
+        return func(*args, **kwargs)
+    d, bound = forward(func, (), args=args, kwargs=kwargs)
+    if bound is not None:
+        args = (bound,) + args
+    return _run(d, *args, **kwargs)[0]
+
+
 def generated_jvp(fn, grad_position=0, has_aux=False):
     """The generated forward-mode function ``jvp`` runs for ``fn`` (see ``sg.source``)."""
     positions = (grad_position,) if isinstance(grad_position, int) else tuple(grad_position)
@@ -989,6 +1002,7 @@ def _register_rules():
     registry.adjoint(jvp)(_jvp_rule)
     registry.tangent(jvp, constant=("fn", "has_aux"))(_jvp_tangent_rule)
     tangents.RUNTIME_CALLS["call_jvp"] = call_jvp  # bound into generated forward code
+    tangents.RUNTIME_CALLS["call_value"] = call_value
 
 
 def _jvp_rule(z, fn, inputs, v, has_aux=False):

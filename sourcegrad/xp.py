@@ -11,6 +11,7 @@ Nothing here imports Dask: a Dask array is recognised by its type's module.
 """
 from __future__ import annotations
 
+import math
 import threading
 from types import FunctionType as _FunctionType
 
@@ -167,8 +168,11 @@ class NumpyNames:
     def _ndim(self, x):
         return x.ndim if hasattr(x, "ndim") else np.ndim(x)
 
-    def _size(self, x):
-        return self._ns.size(x) if hasattr(self._ns, "size") else x.size
+    def _size(self, x, axis=None):
+        if not hasattr(x, "shape"):
+            return np.size(x, axis)
+        shape = tuple(x.shape)  # (a PyTorch tensor's .size is a method)
+        return math.prod(shape) if axis is None else shape[axis]
 
     def _transpose(self, x, axes=None):
         return self._ns.permute_dims(x, tuple(range(x.ndim))[::-1] if axes is None else axes)

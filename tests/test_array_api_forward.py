@@ -8,6 +8,9 @@ array-api-strict allows only what the standard specifies, and the tests forbid
 any conversion of its arrays or of PyTorch tensors to NumPy while a transformation
 runs.
 """
+import os
+import sys
+
 import numpy as np
 import pytest
 
@@ -308,3 +311,42 @@ def test_numpy_only_function_named_at_the_users_line(transform, strict):
     assert err.value.filename == __file__ and "np.sinc(x)" in err.value.line
     # (NumPy's own runs)
     sg.jvp(_sinc, np.array([0.5, 1.5]), np.ones(2))
+
+
+# -- NumPy's rules and a Cell, forward mode on the namespace ----------------------------
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_array_api import RULE_CASES  # noqa: E402
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("transform", ["jacfwd", "jacrev", "hessian"])
+@pytest.mark.parametrize("fn", RULE_CASES, ids=lambda f: f.__name__.strip("_"))
+def test_numpy_rules_on_namespace(fn, transform, kind, request):
+    """The tangent rules (and forward mode over the adjoint rules, for hessian) written
+    for NumPy run on the namespace: reductions with ties, maximum, powers, var, cumsum,
+    reshapes and transposes, clip and where, arrays made from a shape."""
+    make, Array, back = _library(kind, request)
+    x = np.linspace(0.1, 0.9, 6)
+    ref = getattr(sg, transform)(fn)(x)
+    if transform == "hessian":
+        np.testing.assert_allclose(ref, _numeric_jacobian(sg.grad(fn), (x,), 0), rtol=1e-5,
+                                   atol=1e-6)
+    _same(getattr(sg, transform)(fn)(make(x)), ref, Array, back)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_cell(kind, request):
+    """A Cell's NumPy Parameters read against the namespace's data."""
+    from sourcegrad import nn
+    make, Array, back = _library(kind, request)
+    net = nn.Dense(6, 3, activation="tanh", dtype=np.float64)
+    x = _inputs()["x"][None, :]
+    for transform in (sg.jacfwd, sg.jacrev):
+        ref = transform(net)(x)
+        np.testing.assert_allclose(ref, _numeric_jacobian(net, (x,), 0), rtol=1e-6,
+                                   atol=1e-7)
+        _same(transform(net)(make(x)), ref, Array, back)
+    v = np.ones_like(x)
+    out, t = sg.jvp(net, make(x), make(v))
+    _same(t, sg.jvp(net, x, v)[1], Array, back)
