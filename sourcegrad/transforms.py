@@ -127,6 +127,8 @@ def _library(args, kwargs=None):
     ``"namespace:<module>"`` for an Array API namespace's arrays (PyTorch,
     array-api-strict), whose derivative is rebound to that namespace (``xp.rebind``),
     as ``grad``'s is."""
+    if not kwargs and all(type(a) is np.ndarray or type(a) is float for a in args or ()):
+        return "numpy"  # (the common case, quickly)
     library = xp.library(_leaves(list(args or ()) + list((kwargs or {}).values())))
     return library if library.startswith("namespace:") else "numpy"
 
@@ -464,8 +466,10 @@ def jvp(fn, inputs, v, has_aux=False):
     if len(vs) != len(args):
         raise ValueError(f"jvp: {len(args)} input(s) but {len(vs)} tangent(s); give one "
                          f"tangent per input")
-    d, bound = forward(fn, tuple(range(len(args))), has_aux=has_aux, args=args)
-    names = _names_in(args)
+    library = _library(args)
+    d, bound = forward(fn, tuple(range(len(args))), has_aux=has_aux, args=args,
+                       library=library)
+    names = xp.numpy_names(library) if library != "numpy" else None
     tangents = {name: _batched(t, a, names) for name, t, a in zip(d.tangent_params, vs, args)}
     call_args = ((bound,) if bound is not None else ()) + tuple(args)
     out, tout = _run(d, *call_args, **tangents)

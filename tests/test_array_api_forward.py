@@ -238,6 +238,11 @@ def _of_matrix(m):
     return np.tanh(m) @ m.T
 
 
+def _rows_of(m):
+    """Rows and a column of a matrix, indexed as the standard has it (``m[0, ...]``)."""
+    return np.sum(m[0, ...] * m[1, ...]) + m[:, 1] * np.sum(m[:, 1:], axis=1)
+
+
 COMPOSITIONS = {
     "jacfwd(jacfwd)": lambda x: sg.jacfwd(sg.jacfwd(elementwise))(x),
     "jacfwd(jacrev)": lambda x: sg.jacfwd(sg.jacrev(elementwise))(x),
@@ -282,8 +287,9 @@ def test_compositions(name, kind, request):
 def test_matrix_input(kind, request):
     make, Array, back = _library(kind, request)
     m = np.reshape(_inputs()["x"], (2, 3))
-    for transform in (sg.jacfwd, sg.jacrev):
-        _same(transform(_of_matrix)(make(m)), transform(_of_matrix)(m), Array, back)
+    for fn in (_of_matrix, _rows_of):
+        for transform in (sg.jacfwd, sg.jacrev):
+            _same(transform(fn)(make(m)), transform(fn)(m), Array, back)
 
 
 # -- what the namespace lacks: refused by name ----------------------------------------
