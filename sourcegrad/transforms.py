@@ -218,7 +218,10 @@ def call_jvp(func, positions, kwnames, tangents, *args, **kwargs):
     if bound is not None:
         args = (bound,) + args
     kwargs.update(zip(d.tangent_params, tangents))
-    out, tout = _run(d, *args, **kwargs)
+    if d.spec.library == "numpy":  # (the common case, without _run's repacking)
+        out, tout = d.functions[0](*args, **kwargs)
+    else:
+        out, tout = _run(d, *args, **kwargs)
     if tout is None and tangents:  # an output that carries no tangent (an int): zeros,
                                    # as callers expect
         tout = zero_tangent(out, batch_size(*tangents))
@@ -294,7 +297,10 @@ def _batched(v, like, names=None):
     if tuple(v.shape) != tuple(np.shape(like)):
         raise ValueError(f"the tangent has shape {tuple(v.shape)} but its input has shape "
                          f"{tuple(np.shape(like))}; give one tangent per input, of its shape")
-    return np.expand_dims(v, 0) if names is None else names.expand_dims(v, 0)
+    if names is not None:
+        return names.expand_dims(v, 0)
+    return v[None] if isinstance(v, np.ndarray) else np.expand_dims(v, 0)  # (rebound: see
+                                                                           # basis_of)
 
 
 def _leaves(x):
@@ -472,7 +478,10 @@ def jvp(fn, inputs, v, has_aux=False):
     names = xp.numpy_names(library) if library != "numpy" else None
     tangents = {name: _batched(t, a, names) for name, t, a in zip(d.tangent_params, vs, args)}
     call_args = ((bound,) if bound is not None else ()) + tuple(args)
-    out, tout = _run(d, *call_args, **tangents)
+    if names is None:
+        out, tout = d.functions[0](*call_args, **tangents)
+    else:
+        out, tout = _run(d, *call_args, **tangents)
     if has_aux:
         first, aux = _split_aux(out)
         return first, _unbatch(tout, first, names), aux
