@@ -325,6 +325,16 @@ class NumpyNames:
     def _flip(self, x, axis=None):
         return self._ns.flip(x, axis=axis)
 
+    def _trace(self, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+        """NumPy's ``trace`` over any two axes: the standard's ``linalg.trace`` (over the
+        last two) after moving them there."""
+        linalg = getattr(self._ns, "linalg", None)
+        if linalg is None or not hasattr(linalg, "trace") or out is not None:
+            raise numpy_only("trace", self.__name__)
+        nd = a.ndim
+        a = self._ns.moveaxis(a, (axis1 % nd, axis2 % nd), (-2, -1))
+        return linalg.trace(a, offset=offset, dtype=self.dtype_of(dtype))
+
     def _outer(self, a, b):
         return self._ns.reshape(a, (-1, 1)) * self._ns.reshape(b, (1, -1))
 

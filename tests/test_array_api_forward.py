@@ -43,6 +43,13 @@ def indexing(x):
     return y * x[0] + x[:5] ** 2 + x[3]
 
 
+def linalg(x):
+    """solve, inv and det (their tangents use np.trace over two axes: the standard's
+    linalg.trace)."""
+    a = np.reshape(x[:4], (2, 2)) + 2.0 * np.eye(2)
+    return np.linalg.solve(a, x[4:]) + np.linalg.inv(a)[0, ...] * np.linalg.det(a)
+
+
 def control_flow(x):
     h = x
     for i in range(3):
@@ -69,6 +76,7 @@ FUNCTIONS = {
     "matmul": (matmul, ("x", "W")),
     "reductions": (reductions, ("x",)),
     "inner": (inner, ("x",)),
+    "linalg": (linalg, ("x",)),
     "indexing": (indexing, ("x",)),
     "control_flow": (control_flow, ("x",)),
     "scalar": (scalar_loss, ("x", "W")),
