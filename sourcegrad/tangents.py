@@ -335,39 +335,27 @@ class Tangents:
 
     # -- calls into user code ----------------------------------------------------------
     def namespace_call(self, s, target, value):
-        """On an Array API namespace, a call of a user function that carries no tangent
-        still runs that function's code rebound to the namespace (its NumPy calls cannot
-        take the namespace's arrays): its forward-mode derivative with no argument
-        differentiated, ``call_jvp(h, (), (), (), x)[0]``.  Other calls stay as written."""
+        """On an Array API namespace, a call of a user function (a Cell, a callee known
+        only at run time) that carries no tangent still runs that function's code
+        rebound to the namespace, whose arrays NumPy's functions cannot take:
+        ``y = call_value(h, x)`` (its forward-mode function, no direction given).
+        sourcegrad's own functions, rules and array methods stay as written."""
         kind, obj = self.ctx.classify(value, self)
-        if kind == "dynamic" and (isinstance(value.func, gast.Name) or (
-                isinstance(value.func, gast.Attribute)
-                and getattr(runtime.np.ndarray, value.func.attr, MISSING) is MISSING)):
-            # a callee known at run time (``self.activation(y)``): its code rebound
-            # when it is a user function (``call_value``), else called as it is
-            helper = self.ctx.env_name("call_value", RUNTIME_CALLS["call_value"])
-            return [assign(target, gast.Call(func=name(helper),
-                                             args=[copy_tree(value.func)] + list(value.args),
-                                             keywords=list(value.keywords)))]
-        if kind != "user" or registry.lookup_tangent(obj.func) is not None \
-                or registry.is_nondifferentiable(obj.func) \
-                or obj.self_expr is None and \
-                getattr(obj.func, "__module__", "").startswith("sourcegrad."):
-            # (sourcegrad's own functions are rebound by name, xp.rebind; a Cell's
-            # method is not: nn's layers are routed too)
+        func = value.func
+        if kind == "dynamic":
+            routed = isinstance(func, gast.Name) or isinstance(func, gast.Attribute) \
+                and getattr(runtime.np.ndarray, func.attr, MISSING) is MISSING
+        else:  # (sourcegrad's functions are rebound by name, xp.rebind; not a Cell's
+            # method reached through an attribute: nn's layers are routed too)
+            routed = kind == "user" and registry.lookup_tangent(obj.func) is None \
+                and not registry.is_nondifferentiable(obj.func) \
+                and not (obj.self_expr is None and
+                         getattr(obj.func, "__module__", "").startswith("sourcegrad."))
+        if not routed:
             return [s]
-        if any(isinstance(a, gast.Starred) for a in value.args) or \
-                any(k.arg is None for k in value.keywords):
-            return [s]
-        out = self.namer.fresh(target + "_jvp")
-        helper = self.ctx.env_name("call_jvp", _runtime_call_jvp())
-        fcall = gast.Call(func=name(helper),
-                          args=[copy_tree(value.func), const(()), const(()),
-                                gast.Tuple(elts=[], ctx=gast.Load())] + list(value.args),
-                          keywords=list(value.keywords))
-        return [assign(out, fcall),
-                assign(target, gast.Subscript(value=name(out), slice=const(0),
-                                              ctx=gast.Load()))]
+        helper = self.ctx.env_name("call_value", RUNTIME_CALLS["call_value"])
+        return [assign(target, gast.Call(func=name(helper), args=[copy_tree(func)] +
+                                         list(value.args), keywords=list(value.keywords)))]
 
     def user_call(self, s, target, value, kind, obj):
         args, keywords = list(value.args), list(value.keywords)
