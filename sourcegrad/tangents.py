@@ -350,7 +350,7 @@ class Tangents:
             routed = kind == "user" and registry.lookup_tangent(obj.func) is None \
                 and not registry.is_nondifferentiable(obj.func) \
                 and not (obj.self_expr is None and
-                         getattr(obj.func, "__module__", "").startswith("sourcegrad."))
+                         (getattr(obj.func, "__module__", "") or "").startswith("sourcegrad."))
         if not routed:
             return [s]
         helper = self.ctx.env_name("call_value", RUNTIME_CALLS["call_value"])

@@ -1,5 +1,10 @@
 """Forward mode and Jacobians: ``jvp``, ``vjp``, ``jacfwd``, ``jacrev``, ``hessian``.
 
+On an Array API namespace's arrays (PyTorch, array-api-strict) each runs the
+derivative rebound to that namespace, as ``grad`` does (``forward``'s ``library``;
+README, "Dask and other array libraries"): the bases, tangents and Jacobians here
+are that namespace's arrays, and so is everything returned.
+
 ``jvp`` and ``jacfwd`` run the forward-mode derivative that the pipeline
 writes for ``fn`` (stage ``tangents`` in place of ``reverse``): one generated
 function that computes the primal and, beside each statement, its tangent.
@@ -235,6 +240,9 @@ def call_value(func, *args, **kwargs):
     given), anything else called as it is."""
     if isinstance(func, (types.BuiltinFunctionType, np.ufunc)) or user_callable(func) is None:
         return func(*args, **kwargs)
+    if isinstance(getattr(type(func), "bprop", None), types.FunctionType) \
+            and hasattr(type(func), "construct"):
+        func = func.construct  # (its value: construct's, the bprop is reverse mode's)
     d, bound = forward(func, (), args=args, kwargs=kwargs)
     if bound is not None:
         args = (bound,) + args
@@ -764,10 +772,11 @@ class Jacobian:
         xnp = names or np
         oshape = tuple(np.shape(first)) if names is None else names.shape(first)
         m = _size(seed)
-        e = xnp.eye(m, dtype=seed.dtype)
         rows = []
         for i in range(m):
-            got = g(*args, xnp.reshape(e[i, ...], oshape))
+            e = xnp.zeros(m, dtype=seed.dtype)
+            e[i] = 1
+            got = g(*args, xnp.reshape(e, oshape))
             if self.has_aux:
                 got = got[0]
             rows.append(got if len(positions) > 1 else (got,))
