@@ -480,7 +480,8 @@ def jvp(fn, inputs, v, has_aux=False):
     if len(vs) != len(args):
         raise ValueError(f"jvp: {len(args)} input(s) but {len(vs)} tangent(s); give one "
                          f"tangent per input")
-    library = _library(args)
+    # (NumPy inputs with a namespace's tangents: the namespace's, nothing converted)
+    library = _library(tuple(args) + tuple(vs))
     d, bound = forward(fn, tuple(range(len(args))), has_aux=has_aux, args=args,
                        library=library)
     names = xp.numpy_names(library) if library != "numpy" else None

@@ -391,3 +391,15 @@ def test_jacrev_rows_through_a_bprop(kind, request):
     np.testing.assert_allclose(ref, _numeric_jacobian(_uses_bprop, (x,), 0), rtol=1e-6,
                                atol=1e-7)
     _same(sg.jacrev(_uses_bprop)(make(x)), ref, Array, back)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_jvp_numpy_inputs_namespace_tangent(kind, request):
+    """NumPy inputs with a tangent of the namespace: the namespace's results."""
+    make, Array, back = _library(kind, request)
+    x = _inputs()["x"]
+    v = np.linspace(-1.0, 1.0, x.size)
+    out, t = sg.jvp(elementwise, x, make(v))
+    ref_out, ref_t = sg.jvp(elementwise, x, v)
+    _same(out, ref_out, Array, back)
+    _same(t, ref_t, Array, back)
