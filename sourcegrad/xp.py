@@ -280,6 +280,11 @@ class NumpyNames:
             return a if isinstance(a, int) else tuple(a)
         return self._ns.moveaxis(x, axes(source), axes(destination))
 
+    def _roll(self, a, shift, axis=None):  # (the standard's axis is keyword-only)
+        return self._ns.roll(a, shift if isinstance(shift, int) else tuple(shift),
+                             axis=axis if axis is None or isinstance(axis, int)
+                             else tuple(axis))
+
     def _tile(self, x, reps):
         return self._ns.tile(x, (reps,) if isinstance(reps, int) else tuple(reps))
 
@@ -613,7 +618,17 @@ def rebind(obj, names: NumpyNames):
         name = getattr(obj, "__name__", None)
         if name and getattr(np, name, None) is obj:
             return getattr(names, name)
+    if callable(obj) and getattr(obj, "__module__", None) in _SUBMODULES:
+        # numpy.linalg's and numpy.fft's functions imported by name (from numpy.linalg
+        # import svd): the namespace's extension's, or refused by name when it lacks it
+        sub, name = _SUBMODULES[obj.__module__], getattr(obj, "__name__", None)
+        if name and getattr(getattr(np, sub), name, None) is obj:
+            f = getattr(getattr(names._ns, sub, None), name, None)
+            return f if f is not None else _missing(f"{sub}.{name}", names.__name__)
     return obj
+
+
+_SUBMODULES = {"numpy.linalg": "linalg", "numpy.fft": "fft"}
 
 
 def _clone(fn, names):

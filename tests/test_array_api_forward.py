@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 import pytest
+from numpy.linalg import inv
 
 import sourcegrad as sg
 from sourcegrad.testing import numeric_grad
@@ -50,6 +51,11 @@ def linalg(x):
     return np.linalg.solve(a, x[4:]) + np.linalg.inv(a)[0, ...] * np.linalg.det(a)
 
 
+def shifted(x):
+    """Rules without a batched formula (one direction at a time): roll and tile."""
+    return np.roll(x, 1) * np.tile(x[:3], 2)
+
+
 def control_flow(x):
     h = x
     for i in range(3):
@@ -77,6 +83,7 @@ FUNCTIONS = {
     "reductions": (reductions, ("x",)),
     "inner": (inner, ("x",)),
     "linalg": (linalg, ("x",)),
+    "shifted": (shifted, ("x",)),
     "indexing": (indexing, ("x",)),
     "control_flow": (control_flow, ("x",)),
     "scalar": (scalar_loss, ("x", "W")),
@@ -403,3 +410,18 @@ def test_jvp_numpy_inputs_namespace_tangent(kind, request):
     ref_out, ref_t = sg.jvp(elementwise, x, v)
     _same(out, ref_out, Array, back)
     _same(t, ref_t, Array, back)
+
+
+def _inv_by_name(x):
+    a = np.reshape(x[:4], (2, 2)) + 2.0 * np.eye(2)
+    return inv(a)[0, ...] * x[4]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_numpy_linalg_imported_by_name(kind, request):
+    """``from numpy.linalg import inv``: the namespace's linalg extension's, in forward
+    and reverse mode (never NumPy's on the namespace's arrays)."""
+    make, Array, back = _library(kind, request)
+    x = _inputs()["x"]
+    for transform in (sg.jacfwd, sg.jacrev):
+        _same(transform(_inv_by_name)(make(x)), transform(_inv_by_name)(x), Array, back)

@@ -47,6 +47,12 @@ def _is_array(x):
     return isinstance(x, np.ndarray) or xp.is_namespace_array(x)
 
 
+def _of_namespace(fn):
+    """A NumPy function a helper was handed as a value (``np.roll``, one held in a
+    table): the namespace's own when this code runs rebound to one, else ``fn``."""
+    return xp.rebind(fn, np) if isinstance(np, xp.NumpyNames) else fn
+
+
 def _rows(t, index):
     """``t[(slice(None),) + index]``: ``index`` of each direction of the batch ``t``
     (with a trailing ``...`` for an Array API namespace's array, whose standard
@@ -307,6 +313,7 @@ def fill_tangents(items, tangents, batch):
 def per_direction(fn, args, k, t, **kwargs):
     """The tangent of a function *linear* in its argument ``k``: ``fn`` applied to each
     direction of ``t`` in turn (a Python loop: for functions without a batched form)."""
+    fn = _of_namespace(fn)
     rows = []
     for i in range(t.shape[0]):
         a = list(args)
@@ -1258,10 +1265,11 @@ def linear_joint(fn, tangents, args, **kwargs):
     """``fn`` jointly linear in ``args`` (a sequence, e.g. the arrays ``hstack`` joins):
     applied to each direction of their tangents (zeros where an item has none).  A
     list-valued ``fn`` (``split``) gives a list of batched tangents."""
+    fn = _of_namespace(fn)
     batch = batch_size(*tangents)
-    ts = [t if t is not None else np.zeros((batch,) + np.shape(a)) for t, a in
+    ts = [t if t is not None else np.zeros((batch,) + tuple(np.shape(a))) for t, a in
           zip(tangents, args)]
-    rows = [fn([t[i] for t in ts], **kwargs) for i in range(batch)]
+    rows = [fn([t[i, ...] for t in ts], **kwargs) for i in range(batch)]
     if rows and isinstance(rows[0], (list, tuple)):
         return [np.stack([r[j] for r in rows]) for j in range(len(rows[0]))]
     return np.stack([np.asarray(r) for r in rows])
@@ -1270,7 +1278,8 @@ def linear_joint(fn, tangents, args, **kwargs):
 def linear_list(fn, t, *args, **kwargs):
     """A function linear in its first argument returning a list (``split``): a list of
     batched tangents."""
-    rows = [fn(r, *args, **kwargs) for r in t]
+    fn = _of_namespace(fn)
+    rows = [fn(t[i, ...], *args, **kwargs) for i in range(t.shape[0])]
     return [np.stack([r[j] for r in rows]) for j in range(len(rows[0]))]
 
 
