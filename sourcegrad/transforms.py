@@ -237,9 +237,11 @@ def call_value(func, *args, **kwargs):
     """``func(*args, **kwargs)`` in forward-mode code on an Array API namespace, for a
     callee known only at run time that carries no tangent: a user function's (a
     Cell's) code rebound to the namespace (its forward-mode function, no direction
-    given), anything else called as it is."""
+    given), a NumPy function the namespace's (``xp.rebind``), anything else called as
+    it is."""
     if isinstance(func, (types.BuiltinFunctionType, np.ufunc)) or user_callable(func) is None:
-        return func(*args, **kwargs)
+        names = _names_in(list(args) + list(kwargs.values()))
+        return (func if names is None else xp.rebind(func, names))(*args, **kwargs)
     if isinstance(getattr(type(func), "bprop", None), types.FunctionType) \
             and hasattr(type(func), "construct"):
         func = func.construct  # (its value: construct's, the bprop is reverse mode's)

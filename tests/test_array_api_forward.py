@@ -425,3 +425,17 @@ def test_numpy_linalg_imported_by_name(kind, request):
     x = _inputs()["x"]
     for transform in (sg.jacfwd, sg.jacrev):
         _same(transform(_inv_by_name)(make(x)), transform(_inv_by_name)(x), Array, back)
+
+
+def _applies(x, w, act):
+    return x * act(w)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_numpy_function_passed_as_an_argument(kind, request):
+    """A NumPy function known only at run time, called on a value without a tangent:
+    the namespace's, never NumPy's on the namespace's arrays."""
+    make, Array, back = _library(kind, request)
+    x = _inputs()["x"]
+    ref = sg.jacfwd(_applies)(x, x, np.tanh)
+    _same(sg.jacfwd(_applies)(make(x), make(x), np.tanh), ref, Array, back)
