@@ -957,8 +957,12 @@ def build_forward(fn, spec: Spec) -> Derivative:
                           elementwise=ctx.elementwise_call)
     f = tangents.reassociate(f, set(tan.tangents.values()) | set(tparams),
                              ctx.env_ids.get(id(tangents.tn.add_diagonal)))
+    env, closure = ctx.env, parsed.closure
+    if spec.library.startswith("namespace:"):  # rebound to the inputs' namespace, as build's
+        env = _namespace_env([f], ctx, parsed, spec.library)
+        closure = {k: v for k, v in parsed.closure.items() if k not in env}
     compiled, text = compile_functions(                         # 7. compile
-        [f], [f.name], env=ctx.env, globals_=parsed.globals, closure_cells=parsed.closure,
+        [f], [f.name], env=env, globals_=parsed.globals, closure_cells=closure,
         filename_hint=f"{f.name} from {parsed.filename}")
     guards = _guards(parsed, ctx.mentioned) + ctx.guards
     d = Derivative(tuple(compiled), text, guards, qualified_name(fn),

@@ -190,6 +190,8 @@ class Tangents(reverse.SequenceOps):
         if target not in self.act.active:
             if isinstance(value, gast.Call):
                 self.check_bprop(s, value)
+                if self.ctx.spec.library.startswith("namespace:"):
+                    return self.namespace_call(s, target, value)
             return [s]
         operands = {n.id for n in astutil.name_nodes(value) if isinstance(n.ctx, gast.Load)}
         if target in operands and not isinstance(value, gast.Name):
@@ -375,6 +377,29 @@ class Tangents(reverse.SequenceOps):
         return stmts[:1], stmts[-1].value
 
     # -- calls into user code ----------------------------------------------------------
+    def namespace_call(self, s, target, value):
+        """On an Array API namespace, a call of a user function (a Cell, a callee known
+        only at run time) that carries no tangent still runs that function's code
+        rebound to the namespace, whose arrays NumPy's functions cannot take:
+        ``y = call_value(h, x)`` (its forward-mode function, no direction given).
+        sourcegrad's own functions, rules and array methods stay as written."""
+        kind, obj = self.ctx.classify(value, self)
+        func = value.func
+        if kind == "dynamic":
+            routed = isinstance(func, gast.Name) or isinstance(func, gast.Attribute) \
+                and getattr(runtime.np.ndarray, func.attr, MISSING) is MISSING
+        else:  # (sourcegrad's functions are rebound by name, xp.rebind; not a Cell's
+            # method reached through an attribute: nn's layers are routed too)
+            routed = kind == "user" and registry.lookup_tangent(obj.func) is None \
+                and not registry.is_nondifferentiable(obj.func) \
+                and not (obj.self_expr is None and
+                         (getattr(obj.func, "__module__", "") or "").startswith("sourcegrad."))
+        if not routed:
+            return [s]
+        helper = self.ctx.env_name("call_value", RUNTIME_CALLS["call_value"])
+        return [assign(target, gast.Call(func=name(helper), args=[copy_tree(func)] +
+                                         list(value.args), keywords=list(value.keywords)))]
+
     def user_call(self, s, target, value, kind, obj):
         args, keywords = list(value.args), list(value.keywords)
         if any(isinstance(a, gast.Starred) and self.active(a.value) for a in args) or \

@@ -1,5 +1,10 @@
 """Forward mode and Jacobians: ``jvp``, ``vjp``, ``jacfwd``, ``jacrev``, ``hessian``.
 
+On an Array API namespace's arrays (PyTorch, array-api-strict) each runs the
+derivative rebound to that namespace, as ``grad`` does (``forward``'s ``library``;
+README, "Dask and other array libraries"): the bases, tangents and Jacobians here
+are that namespace's arrays, and so is everything returned.
+
 ``jvp`` and ``jacfwd`` run the forward-mode derivative that the pipeline
 writes for ``fn`` (stage ``tangents`` in place of ``reverse``): one generated
 function that computes the primal and, beside each statement, its tangent.
@@ -24,6 +29,7 @@ True
 from __future__ import annotations
 
 import inspect
+import math
 import types
 
 import numpy as np
@@ -74,7 +80,7 @@ _MAX_SHAPES = 8  # shape-specialised forward derivatives per callable and config
 
 
 def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None, kwargs=None,
-            tangent_outputs=(), basis=False):
+            tangent_outputs=(), basis=False, library=None):
     """The generated forward-mode function of ``fn`` differentiated at argument
     ``positions`` (and keyword arguments ``kwnames``), with the bound object (or None).
     It takes ``fn``'s arguments, then one tangent per differentiated argument by
@@ -87,21 +93,23 @@ def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None, kwargs=Non
     pays a dictionary lookup and the derivative's guards.  ``kwargs``: keyword
     arguments whose shapes it is specialised on too; ``tangent_outputs`` and ``basis``
     (the tangent will be the identity basis): see ``Spec``."""
-    _numpy_only(args, kwargs)
+    if library is None:
+        library = _library(args, kwargs)
+    fn = xp.original(fn)  # a rule's helper rebound to a namespace: made from its own code
     owner, bound = fn, None
     if isinstance(fn, types.MethodType):
         owner, bound = fn.__func__, fn.__self__
     shapes = _shape_key(args)
     if kwargs:
         shapes += _shape_key(list(kwargs.values()), list(kwargs))
-    key = (positions, kwnames, has_aux, shapes, tangent_outputs, basis)
+    key = (positions, kwnames, has_aux, shapes, tangent_outputs, basis, library)
     per = memo.cache(owner, "forward")  # lives as long as the callable
     hit = per.get(key)
     if hit is not None and hit[0].valid():
         return hit[0], (bound if bound is not None else owner if hit[1] else None)
     if shapes and sum(1 for k in per if k[:3] == key[:3]) >= _MAX_SHAPES:
         return forward(fn, positions, kwnames, has_aux,  # many shapes: general
-                       tangent_outputs=tangent_outputs, basis=basis)
+                       tangent_outputs=tangent_outputs, basis=basis, library=library)
     func, bound_now = _target(fn, args)
     nvar = _varargs_count(func, bound_now is not None, args, positions)
     names = _param_names(func, positions, kwnames, bound_now is not None, nvar)
@@ -113,32 +121,28 @@ def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None, kwargs=Non
                       if isinstance(i, str) or i < len(params))
     d = derive(func, Spec(active=names, mode="jvp", has_aux=has_aux, shapes=named,
                           tangent_outputs=tangent_outputs, basis=basis and bool(shapes),
-                          varargs=nvar))
+                          varargs=nvar, library=library))
     # whether the callable itself is the bound object (a Cell): not kept as a value
     per[key] = (d, bound is None and bound_now is owner)
     return d, bound_now
 
 
-def _numpy_only(args, kwargs):
-    """Forward mode and the Jacobians run on NumPy (and the arrays NumPy dispatches
-    to, Dask's): an Array API namespace's arrays (PyTorch, array-api-strict) are
-    refused by name."""
-    values = list(args or ()) + list((kwargs or {}).values())
-    library = xp.library(values)
-    if library.startswith("namespace:"):
-        kind = next(type(a) for a in values if xp.is_namespace_array(a))
-        refusals.no_derivative(
-            None, None, f"forward mode and Jacobians (jvp, jacfwd, jacrev, hessian) of "
-            f"{kind.__module__}.{kind.__qualname__} arrays",
-            detail="they run on NumPy arrays; grad, value_and_grad and vjp run on the "
-                   "Array API namespace",
-            hint="use vjp (one call per output row) for these arrays, or pass NumPy "
-                 "arrays (np.asarray(t))")
+def _library(args, kwargs=None):
+    """The array library the forward-mode derivative is made for: ``"numpy"`` (also
+    for the arrays NumPy dispatches to, Dask's: NumPy's code runs on them) or
+    ``"namespace:<module>"`` for an Array API namespace's arrays (PyTorch,
+    array-api-strict), whose derivative is rebound to that namespace (``xp.rebind``),
+    as ``grad``'s is."""
+    if not kwargs and all(type(a) is np.ndarray or type(a) is float for a in args or ()):
+        return "numpy"  # (the common case, quickly)
+    library = xp.library(_leaves(list(args or ()) + list((kwargs or {}).values())))
+    return library if library.startswith("namespace:") else "numpy"
 
 
 def _shape_key(args, names=None):
     """((position, shape, dtype), ...) for the float array and float arguments (with
-    ``names``: the keyword of each in place of its position)."""
+    ``names``: the keyword of each in place of its position); an Array API
+    namespace's array with its shape and the NumPy dtype of its dtype."""
     if not args:
         return ()
     out = []
@@ -148,7 +152,42 @@ def _shape_key(args, names=None):
                 out.append((i, a.shape, a.dtype))
         elif type(a) is float:
             out.append((i, (), None))
+        elif xp.is_namespace_array(a):
+            dtype = _names_of(a).numpy_dtype(a.dtype)
+            if dtype is not None and dtype.kind == "f":
+                out.append((i, tuple(int(n) for n in a.shape), dtype))
     return tuple(out)
+
+
+def _names_of(a):
+    """The ``xp.NumpyNames`` of namespace array ``a``."""
+    return xp.numpy_names("namespace:" + xp.namespace_of(a).__name__)
+
+
+def _run(d, *args, **kwargs):
+    """Call forward-mode derivative ``d``.  On an Array API namespace (``d.spec.library``):
+    the NumPy arrays among the arguments are that namespace's for the call (converted
+    once each, as ``grad``'s), and a failure inside sourcegrad's code is one
+    ``SourcegradError`` naming what failed (``xp.failure``)."""
+    f = d.functions[0]
+    library = d.spec.library if d.spec is not None else "numpy"
+    if not library.startswith("namespace:"):
+        return f(*args, **kwargs)
+    names = xp.numpy_names(library)
+    with xp.owning():
+        own = names.own
+        args = tuple(own(a) for a in args)
+        kwargs = {k: own(v) for k, v in kwargs.items()}
+        try:
+            return f(*args, **kwargs)
+        except (TypeError, AttributeError, ValueError, RuntimeError, NotImplementedError,
+                IndexError) as e:
+            if isinstance(e, SourcegradError):
+                raise
+            err = xp.failure(e, d.name, names.__name__)
+            if err is None:
+                raise
+            raise err from e
 
 
 def _abstracts(shapes):
@@ -199,10 +238,32 @@ def call_jvp(func, positions, kwnames, tangents, *args, **kwargs):
     if bound is not None:
         args = (bound,) + args
     kwargs.update(zip(d.tangent_params, tangents))
-    out, tout = d.functions[0](*args, **kwargs)
-    if tout is None:  # an output that carries no tangent (an int): zeros, as callers expect
+    if d.spec.library == "numpy":  # (the common case, without _run's repacking)
+        out, tout = d.functions[0](*args, **kwargs)
+    else:
+        out, tout = _run(d, *args, **kwargs)
+    if tout is None and tangents:  # an output that carries no tangent (an int): zeros,
+                                   # as callers expect
         tout = zero_tangent(out, batch_size(*tangents))
     return out, tout
+
+
+def call_value(func, *args, **kwargs):
+    """``func(*args, **kwargs)`` in forward-mode code on an Array API namespace, for a
+    callee known only at run time that carries no tangent: a user function's (a
+    Cell's) code rebound to the namespace (its forward-mode function, no direction
+    given), a NumPy function the namespace's (``xp.rebind``), anything else called as
+    it is."""
+    if isinstance(func, (types.BuiltinFunctionType, np.ufunc)) or user_callable(func) is None:
+        names = _names_in(list(args) + list(kwargs.values()))
+        return (func if names is None else xp.rebind(func, names))(*args, **kwargs)
+    if isinstance(getattr(type(func), "bprop", None), types.FunctionType) \
+            and hasattr(type(func), "construct"):
+        func = func.construct  # (its value: construct's, the bprop is reverse mode's)
+    d, bound = forward(func, (), args=args, kwargs=kwargs)
+    if bound is not None:
+        args = (bound,) + args
+    return _run(d, *args, **kwargs)[0]
 
 
 def generated_jvp(fn, grad_position=0, has_aux=False):
@@ -213,11 +274,28 @@ def generated_jvp(fn, grad_position=0, has_aux=False):
 
 # -- batches of directions ----------------------------------------------------------
 
-def _float_array(x):
+def _float_array(x, names=None):
+    """``x`` as a float array (of namespace ``names``' when given)."""
+    if names is not None:
+        a = names.xp_asarray(x)
+        if not names.isdtype(a.dtype, ("real floating", "complex floating")):
+            a = names.xp_asarray(a, dtype=np.dtype(np.float64))
+        return a
     a = np.asarray(x)
-    if a.dtype.kind not in "fc":
-        a = a.astype(float)
+    if isinstance(a.dtype, np.dtype):
+        if a.dtype.kind not in "fc":
+            a = a.astype(float)
+    elif not np.issubdtype(a.dtype, np.inexact):  # (rebound to a namespace: see basis_of)
+        a = np.astype(a, np.zeros(()).dtype)
     return a
+
+
+def _names_in(values):
+    """The ``xp.NumpyNames`` of the Array API namespace of ``values``' arrays (dicts,
+    lists and tuples opened), or None for NumPy's (and the arrays NumPy dispatches
+    to)."""
+    library = _library(values)
+    return xp.numpy_names(library) if library != "numpy" else None
 
 
 def _like(x, items):
@@ -225,23 +303,29 @@ def _like(x, items):
     return type(x)(*items) if hasattr(type(x), "_fields") else type(x)(items)
 
 
-def _batched(v, like):
+def _batched(v, like, names=None):
     """The tangent ``v`` of input ``like`` (an array, a float, or a dict/list/tuple of
-    them) as a batch of one direction."""
+    them) as a batch of one direction (an array of namespace ``names`` when given)."""
     if isinstance(like, dict):
         if not isinstance(v, dict) or set(v) != set(like):
             raise ValueError("the tangent of a dict input must be a dict with the same keys")
-        return {k: _batched(v[k], like[k]) for k in like}
+        return {k: _batched(v[k], like[k], names) for k in like}
     if isinstance(like, (list, tuple)):
         if not isinstance(v, (list, tuple)) or len(v) != len(like):
             raise ValueError("the tangent of a tuple or list input must have one item "
                              "per item")
-        return _like(like, [_batched(a, b) for a, b in zip(v, like)])
-    v = np.asarray(v, dtype=_float_array(like).dtype)
-    if v.shape != np.shape(like):
-        raise ValueError(f"the tangent has shape {v.shape} but its input has shape "
-                         f"{np.shape(like)}; give one tangent per input, of its shape")
-    return v[None]
+        return _like(like, [_batched(a, b, names) for a, b in zip(v, like)])
+    if names is not None:
+        v = names.xp_asarray(v, dtype=_float_array(like, names).dtype)
+    else:
+        v = np.asarray(v, dtype=_float_array(like).dtype)
+    if tuple(v.shape) != tuple(np.shape(like)):
+        raise ValueError(f"the tangent has shape {tuple(v.shape)} but its input has shape "
+                         f"{tuple(np.shape(like))}; give one tangent per input, of its shape")
+    if names is not None:
+        return names.expand_dims(v, 0)
+    return v[None] if isinstance(v, np.ndarray) else np.expand_dims(v, 0)  # (rebound: see
+                                                                           # basis_of)
 
 
 def _leaves(x):
@@ -274,16 +358,24 @@ def _rebuild(x, leaves):
     return next(leaves)
 
 
-def _unbatch(t, like):
-    """Row 0 of a batched tangent (recursively), in the structure of ``like``."""
+def _unbatch(t, like, names=None):
+    """Row 0 of a batched tangent (recursively), in the structure of ``like`` (an
+    array of namespace ``names`` when given)."""
     if isinstance(like, dict):
-        return {k: _unbatch(t.get(k) if t is not None else None, v) for k, v in like.items()}
+        return {k: _unbatch(t.get(k) if t is not None else None, v, names)
+                for k, v in like.items()}
     if isinstance(like, (list, tuple)):
-        items = [_unbatch(t[i] if t is not None else None, v) for i, v in enumerate(like)]
+        items = [_unbatch(t[i] if t is not None else None, v, names)
+                 for i, v in enumerate(like)]
         return _like(like, items) if isinstance(like, tuple) else items
+    if names is not None:
+        if t is None:
+            return names.zeros_like(_float_array(like, names))
+        r = t[0, ...]
+        return float(r) if type(like) is float else r
     if t is None:
         return np.zeros_like(_float_array(like))
-    r = t[0]
+    r = t[0, ...]
     if type(like) is float:
         return float(r)
     return np.asarray(r, dtype=np.result_type(like, np.float32)
@@ -291,61 +383,74 @@ def _unbatch(t, like):
         if isinstance(like, np.ndarray) else r
 
 
-def _basis(args, positions):
+def _basis(args, positions, names=None):
     """One tangent per differentiated argument: together, the identity on all their
-    elements (n = their total size), each leaf reshaped to ``(n,) + its shape``.
-    Returns the tangents and, per argument, its leaves' (start, stop) rows."""
-    leaves = [[_float_array(v) for v in _leaves(args[p])] for p in positions]
+    elements (n = their total size), each leaf reshaped to ``(n,) + its shape``
+    (arrays of namespace ``names`` when given).  Returns the tangents and, per
+    argument, its leaves' (start, stop) rows."""
+    leaves = [[_float_array(v, names) for v in _leaves(args[p])] for p in positions]
     flat = [a for group in leaves for a in group]
-    n = sum(a.size for a in flat)
-    dtype = np.result_type(*[a.dtype for a in flat]) if flat else np.float64
+    n = sum(_size(a) for a in flat)
+    if names is not None:
+        dtype = names.result_type(*[a.dtype for a in flat]) if flat else \
+            names.xp_asarray(0.0).dtype
+    else:
+        dtype = np.result_type(*[a.dtype for a in flat]) if flat else np.float64
     if len(flat) == 1 and flat[0].ndim == 1 and not isinstance(args[positions[0]],
                                                                (dict, list, tuple)):
-        return [eye(n, dtype)], [[(0, n)]]
-    e = np.eye(n, dtype=dtype)
+        return [eye(n, dtype) if names is None else names.eye(n, dtype=dtype)], [[(0, n)]]
+    xnp = names or np
+    e = xnp.eye(n, dtype=dtype)
     out, rows, start = [], [], 0
     for p, group in zip(positions, leaves):
         ts, spans = [], []
         for a in group:
-            ts.append(e[:, start:start + a.size].reshape((n,) + a.shape))
-            spans.append((start, start + a.size))
-            start += a.size
+            size = _size(a)
+            ts.append(xnp.reshape(e[:, start:start + size], (n,) + tuple(a.shape)))
+            spans.append((start, start + size))
+            start += size
         out.append(_rebuild(args[p], iter(ts)))
         rows.append(spans)
     return out, rows
 
 
-def _jacobian(t, out, in_shape, lo, hi):
+def _size(a):
+    """The number of elements of ``a`` (an array of any library's, a number)."""
+    return math.prod(np.shape(a))
+
+
+def _jacobian(t, out, in_shape, lo, hi, names=None):
     """``J`` with ``J.shape == out.shape + in_shape`` from the batched tangent ``t`` of
     the array ``out`` (rows lo:hi are the directions of this input)."""
-    oshape = np.shape(out)
+    oshape = tuple(np.shape(out)) if names is None else names.shape(out)
+    xnp = names or np
     if t is None:
-        return np.zeros(oshape + in_shape)
-    rows = np.asarray(t)[lo:hi]
-    rows = rows.reshape((hi - lo,) + oshape)
-    j = np.moveaxis(rows, 0, -1) if oshape else rows
-    return j.reshape(oshape + in_shape)
+        return xnp.zeros(oshape + in_shape)
+    rows = np.asarray(t)[lo:hi] if names is None else t[lo:hi, ...]
+    rows = xnp.reshape(rows, (hi - lo,) + oshape)
+    j = xnp.moveaxis(rows, 0, -1) if oshape else rows
+    return xnp.reshape(j, oshape + in_shape)
 
 
-def _jacobian_of_inputs(t, out, xs, spans, single):
+def _jacobian_of_inputs(t, out, xs, spans, single, names=None):
     """The Jacobian of ``out`` with respect to the inputs ``xs``: the output's structure
     outside (a tuple or dict output gives a tuple or dict), then a tuple over the
     inputs (unless ``single``), then each input's own structure (a dict input gives a
     dict of Jacobians)."""
     if isinstance(out, dict):
         return {k: _jacobian_of_inputs(t.get(k) if t is not None else None, v, xs, spans,
-                                       single) for k, v in out.items()}
+                                       single, names) for k, v in out.items()}
     if isinstance(out, (list, tuple)):
-        return type(out)(_jacobian_of_inputs(ti, o, xs, spans, single)
+        return type(out)(_jacobian_of_inputs(ti, o, xs, spans, single, names)
                          for ti, o in zip(t, out))
-    jacs = tuple(_jacobian_of_input(t, out, x, sp) for x, sp in zip(xs, spans))
+    jacs = tuple(_jacobian_of_input(t, out, x, sp, names) for x, sp in zip(xs, spans))
     return jacs[0] if single else jacs
 
 
-def _jacobian_of_input(t, out, x, spans):
+def _jacobian_of_input(t, out, x, spans, names=None):
     """The Jacobian of the array ``out`` with respect to input ``x``."""
     leaves = _leaves(x)
-    jacs = [_fix_dtype(_jacobian(t, out, np.shape(leaf), lo, hi), leaf)
+    jacs = [_fix_dtype(_jacobian(t, out, tuple(np.shape(leaf)), lo, hi, names), leaf, names)
             for leaf, (lo, hi) in zip(leaves, spans)]
     if not isinstance(x, (dict, list, tuple)):
         return jacs[0]
@@ -392,14 +497,32 @@ def jvp(fn, inputs, v, has_aux=False):
     if len(vs) != len(args):
         raise ValueError(f"jvp: {len(args)} input(s) but {len(vs)} tangent(s); give one "
                          f"tangent per input")
-    d, bound = forward(fn, tuple(range(len(args))), has_aux=has_aux, args=args)
-    tangents = {name: _batched(t, a) for name, t, a in zip(d.tangent_params, vs, args)}
+    # (NumPy inputs with a namespace's tangents: the namespace's, nothing converted)
+    library = _library(tuple(args) + tuple(vs))
+    d, bound = forward(fn, tuple(range(len(args))), has_aux=has_aux, args=args,
+                       library=library)
+    names = xp.numpy_names(library) if library != "numpy" else None
+    tangents = {name: _batched(t, a, names) for name, t, a in zip(d.tangent_params, vs, args)}
     call_args = ((bound,) if bound is not None else ()) + tuple(args)
-    out, tout = d.functions[0](*call_args, **tangents)
+    if names is None:
+        out, tout = d.functions[0](*call_args, **tangents)
+    else:
+        out, tout = _run(d, *call_args, **tangents)
     if has_aux:
         first, aux = _split_aux(out)
-        return first, _unbatch(tout, first), aux
-    return out, _unbatch(tout, out)
+        return first, _unbatch(tout, first, names), aux
+    return out, _unbatch(tout, out, names)
+
+
+def _value(fn, args):
+    """``fn(*args)``; on an Array API namespace's arrays (which NumPy's functions cannot
+    take), ``fn``'s code rebound to the namespace: its forward-mode function with no
+    input differentiated."""
+    if _library(args) == "numpy":
+        return fn(*args)
+    d, bound = forward(fn, (), args=args)
+    out, _ = _run(d, *(((bound,) if bound is not None else ()) + tuple(args)))
+    return out
 
 
 def _split_aux(out):
@@ -419,7 +542,7 @@ def vjp(fn, *inputs, weights=None, has_aux=False):
         raise TypeError(f"vjp: has_aux must be True or False, got {has_aux!r}")
     if not inputs:
         raise TypeError("vjp: give the inputs after the function: vjp(fn, x, y)")
-    res = fn(*inputs)
+    res = _value(fn, inputs)
     positions = tuple(range(len(inputs)))
     g = grad(fn, grad_position=positions, weights=weights, has_aux=has_aux, sens_param=True)
 
@@ -528,7 +651,6 @@ class Jacobian:
         if positions is None:
             positions = self._checked[len(args)] = _positions(self.grad_position, len(args),
                                                               self.mode)
-        _numpy_only(args, None)
         self._check(args, positions)
         if key is not None and key not in self._plans and plan is None:
             try:
@@ -609,18 +731,20 @@ class Jacobian:
                 return j if isinstance(self.grad_position, int) else (j,)
             return _jacobian_of_inputs(tout, out, [x], [[(0, x.size)]],
                                        isinstance(self.grad_position, int))
-        basis, spans = _basis(args, positions)
+        names = _names_in(args)
+        basis, spans = _basis(args, positions, names)
         tangents = dict(zip(d.tangent_params, basis))
-        out, tout = d.functions[0](*call_args, **tangents)
+        out, tout = _run(d, *call_args, **tangents)
         first, aux = _split_aux(out) if has_aux else (out, None)
         j = _jacobian_of_inputs(tout, first, [args[p] for p in positions], spans,
-                                isinstance(self.grad_position, int))
+                                isinstance(self.grad_position, int), names)
         return (j, aux) if has_aux else j
 
     def _reverse(self, args, positions):
         """Rows of the Jacobian by reverse mode, all at once: forward mode over the
         gradient with respect to its seed (batched cotangents)."""
-        res = self.fn(*args)
+        names = _names_in(args)
+        res = _value(self.fn, args)
         first, aux = _split_aux(res) if self.has_aux else (res, None)
         g = self._grads.get(positions)
         if g is None:  # kept: its generated code (and the forward mode of it) is reused
@@ -628,43 +752,49 @@ class Jacobian:
                 self.fn, grad_position=positions if len(positions) > 1 else positions[0],
                 has_aux=self.has_aux, sens_param=True)
         self._grad = g
-        seed = _float_array(first)
         if isinstance(first, (tuple, list, dict)):
             raise NotImplementedError("jacrev of a function returning a tuple or dict: use "
                                       "jacfwd (see README, 'Forward mode')")
+        seed = _float_array(first, names)
         # the gradient, as a function of its seed (its last argument)
-        m = seed.size
-        basis = eye(m, seed.dtype) if seed.ndim == 1 else \
-            np.eye(m, dtype=seed.dtype).reshape((m,) + seed.shape)
+        m = _size(seed)
+        xnp = names or np
+        if names is None and seed.ndim == 1:
+            basis = eye(m, seed.dtype)
+        else:
+            basis = xnp.reshape(xnp.eye(m, dtype=seed.dtype), (m,) + tuple(seed.shape))
         try:
             d, bound = forward(g, (len(args),), args=tuple(args) + (seed,))
             self._last = d
             call_args = ((bound,) if bound is not None else ()) + tuple(args) + (seed,)
-            _, tout = d.functions[0](*call_args, **{d.tangent_params[0]: basis})
+            _, tout = _run(d, *call_args, **{d.tangent_params[0]: basis})
         except SourcegradError:
             # forward mode cannot run over this gradient's code: one reverse sweep
             # per output element (a Python loop; see README, 'Forward mode')
-            return self._reverse_rows(g, args, positions, first, aux, seed)
+            return self._reverse_rows(g, args, positions, first, aux, seed, names)
         if self.has_aux:
             tout = tout[0]
         rows = tout if len(positions) > 1 else (tout,)
         jacs = []
-        oshape = np.shape(first)
+        oshape = tuple(np.shape(first)) if names is None else names.shape(first)
         for p, r in zip(positions, rows):
-            leaves = [_fix_dtype(np.asarray(t).reshape(oshape + np.shape(x)), x)
-                      if t is not None else np.zeros(oshape + np.shape(x))
+            leaves = [_fix_dtype(xnp.reshape(t if names else np.asarray(t),
+                                             oshape + tuple(np.shape(x))), x, names)
+                      if t is not None else xnp.zeros(oshape + tuple(np.shape(x)))
                       for t, x in zip(_leaves_like(r, args[p]), _leaves(args[p]))]
             jacs.append(_rebuild(args[p], iter(leaves)))
         j = jacs[0] if isinstance(self.grad_position, int) else tuple(jacs)
         return (j, aux) if self.has_aux else j
 
-    def _reverse_rows(self, g, args, positions, first, aux, seed):
-        oshape = np.shape(first)
+    def _reverse_rows(self, g, args, positions, first, aux, seed, names=None):
+        xnp = names or np
+        oshape = tuple(np.shape(first)) if names is None else names.shape(first)
+        m = _size(seed)
         rows = []
-        for i in range(seed.size):
-            e = np.zeros(seed.size, seed.dtype)
+        for i in range(m):
+            e = xnp.zeros(m, dtype=seed.dtype)
             e[i] = 1
-            got = g(*args, e.reshape(oshape))
+            got = g(*args, xnp.reshape(e, oshape))
             if self.has_aux:
                 got = got[0]
             rows.append(got if len(positions) > 1 else (got,))
@@ -672,8 +802,10 @@ class Jacobian:
         for k, p in enumerate(positions):
             leaves = []
             for j, x in enumerate(_leaves(args[p])):
-                stacked = np.stack([np.asarray(_leaves_like(r[k], args[p])[j]) for r in rows])
-                leaves.append(_fix_dtype(stacked.reshape(oshape + np.shape(x)), x))
+                got = [_leaves_like(r[k], args[p])[j] for r in rows]
+                stacked = xnp.stack(got if names else [np.asarray(a) for a in got])
+                leaves.append(_fix_dtype(xnp.reshape(stacked, oshape + tuple(np.shape(x))),
+                                         x, names))
             jacs.append(_rebuild(args[p], iter(leaves)))
         j = jacs[0] if isinstance(self.grad_position, int) else tuple(jacs)
         return (j, aux) if self.has_aux else j
@@ -690,7 +822,7 @@ class Jacobian:
                 f"{self.mode} of a function inside another transformation: supported for "
                 f"one grad_position and no aux output; see README, 'Forward mode'")
         # (unknown arguments: the forward-mode function, right for any output)
-        scalar = self.mode == "jacrev" and args is not None and np.ndim(self.fn(*args)) == 0
+        scalar = self.mode == "jacrev" and args is not None and np.ndim(_value(self.fn, args)) == 0
         key = "_as_gradient" if scalar else "_as_forward"
         cached = getattr(self, key, None)
         if cached is not None:
@@ -759,33 +891,38 @@ class Jacobian:
         return text if comments else strip_comments(text)
 
 
+# (called from generated code, these run rebound to an Array API namespace too: see
+# xp.rebind; so they reshape with np.reshape, not the method)
+
 def basis_of(x):
     """The identity basis of ``x``'s elements, one direction per element, each shaped
     like ``x`` (a constant: it carries no derivative)."""
     a = _float_array(x)
-    if a.ndim == 1:
-        return eye(a.size, a.dtype)
-    return np.eye(a.size, dtype=a.dtype).reshape((a.size,) + a.shape)
+    n = _size(a)
+    if isinstance(a, np.ndarray) and a.ndim == 1:
+        return eye(n, a.dtype)
+    return np.reshape(np.eye(n, dtype=a.dtype), (n,) + tuple(a.shape))
 
 
 def jacobian_of(tout, out, x):
     """The Jacobian ``out.shape + x.shape`` from the tangents ``tout`` of ``out`` along
     ``basis_of(x)`` (``(x.size,) + out.shape``)."""
     t = np.asarray(tout)
-    return np.moveaxis(t, 0, -1).reshape(np.shape(out) + np.shape(x))
+    return np.reshape(np.moveaxis(t, 0, -1), tuple(np.shape(out)) + tuple(np.shape(x)))
 
 
 def jacobian_of_adjoint(g, out, x):
     """The adjoint of ``jacobian_of``'s ``tout``: ``g`` arranged back."""
-    n = int(np.size(x))
-    return np.moveaxis(np.reshape(g, np.shape(out) + (n,)), -1, 0)
+    n = _size(x)
+    return np.moveaxis(np.reshape(g, tuple(np.shape(out)) + (n,)), -1, 0)
 
 
 def jacobian_of_tangent(t, out, x):
     """The tangent of ``jacobian_of`` along the tangent ``t`` of ``tout`` (a batch of
     them on a leading axis)."""
     t = np.asarray(t)
-    return np.moveaxis(t, 1, -1).reshape(t.shape[:1] + np.shape(out) + np.shape(x))
+    return np.reshape(np.moveaxis(t, 1, -1), tuple(t.shape[:1]) + tuple(np.shape(out)) +
+                      tuple(np.shape(x)))
 
 
 def require_scalar(out):
@@ -814,7 +951,9 @@ def jvp_adjoint(dz, fn, inputs, v, which):
     args = (inputs,) if single else tuple(inputs)
     vs = (v,) if single else tuple(v)
     d_out, d_t = (dz[0], dz[1]) if dz is not None else (None, None)
-    total = [np.zeros_like(_float_array(a)) for a in args]
+    names = _names_in(args)
+    xnp = names or np
+    total = [xnp.zeros_like(_float_array(a, names)) for a in args]
 
     def add(parts):
         for i, p in enumerate(parts):
@@ -829,15 +968,18 @@ def jvp_adjoint(dz, fn, inputs, v, which):
         if d_t is not None:
             if len(args) > 2:
                 raise NotImplementedError("grad of jvp with more than two inputs")
-            contract = _contract1 if len(args) == 1 else _contract2
+            # (xp.original: this code may run rebound to a namespace; the contraction is
+            # derived from its own code, then rebound)
+            contract = xp.original(_contract1 if len(args) == 1 else _contract2)
             positions = tuple(range(len(args)))
             g = grad(contract, grad_position=positions if len(args) > 1 else 0)
-            d, bound = forward(g, positions)
-            tangents = {name: _batched(t, a) for name, t, a in zip(d.tangent_params, vs, args)}
-            _, tout = d.functions[0](*args, d_t, fn, **tangents)
+            d, bound = forward(g, positions, library=_library(args))
+            tangents = {name: _batched(t, a, names)
+                        for name, t, a in zip(d.tangent_params, vs, args)}
+            _, tout = _run(d, *args, d_t, fn, **tangents)
             tout = (tout,) if len(args) == 1 else tout
-            add([_unbatch(t, a) for t, a in zip(tout, args)])
-    out = [_fix_dtype(t, a) for t, a in zip(total, args)]
+            add([_unbatch(t, a, names) for t, a in zip(tout, args)])
+    out = [_fix_dtype(t, a, names) for t, a in zip(total, args)]
     return out[0] if single else tuple(out)
 
 
@@ -855,16 +997,19 @@ def jvp_tangent(t_inputs, t_v, fn, inputs, v, has_aux=False):
     tvs = (t_v,) if single else tuple(t_v or (None,) * len(args))
     batch = batch_size(*[t for t in tins + tvs if t is not None])
     positions = tuple(range(len(args)))
-    d, bound = forward(fn, positions)
+    names = _names_in(args)
+    # fn's forward-mode function (NumPy's: its code is what forward mode reads again),
+    # and the forward mode of that, for the inputs' library
+    d, bound = forward(fn, positions, library="numpy")
     if bound is not None:
         raise NotImplementedError("forward mode of jvp of a method or a Cell")
-    d2, _ = forward(d.functions[0], positions, d.tangent_params)
-    call = {name: _batched(t, a) for name, t, a in zip(d.tangent_params, vs, args)}
+    d2, _ = forward(d.functions[0], positions, d.tangent_params, library=_library(args))
+    call = {name: _batched(t, a, names) for name, t, a in zip(d.tangent_params, vs, args)}
     outer = [t if t is not None else zero_tangent(a, batch) for t, a in zip(tins, args)]
-    outer += [t[:, None] if t is not None else zero_tangent(_batched(w, a), batch)
+    outer += [(names or np).expand_dims(t, 1) if t is not None
+              else zero_tangent(_batched(w, a, names), batch)
               for t, w, a in zip(tvs, vs, args)]
-    (out, _), (dout, dtout) = d2.functions[0](*args, **call,
-                                               **dict(zip(d2.tangent_params, outer)))
+    (out, _), (dout, dtout) = _run(d2, *args, **call, **dict(zip(d2.tangent_params, outer)))
     return [dout, _unbatch_outer(dtout)]
 
 
@@ -875,7 +1020,7 @@ def _unbatch_outer(t):
         return {k: _unbatch_outer(u) for k, u in t.items()}
     if isinstance(t, (list, tuple)):
         return [_unbatch_outer(u) for u in t]
-    return None if t is None else np.asarray(t)[:, 0]
+    return None if t is None else np.asarray(t)[:, 0, ...]
 
 
 def _jvp_tangent_rule(z, fn, inputs, v, has_aux=False):
@@ -897,6 +1042,7 @@ def _register_rules():
     registry.adjoint(jvp)(_jvp_rule)
     registry.tangent(jvp, constant=("fn", "has_aux"))(_jvp_tangent_rule)
     tangents.RUNTIME_CALLS["call_jvp"] = call_jvp  # bound into generated forward code
+    tangents.RUNTIME_CALLS["call_value"] = call_value
 
 
 def _jvp_rule(z, fn, inputs, v, has_aux=False):
@@ -909,7 +1055,12 @@ d = None  # the rule templates' d[...] (see rules/registry.py)
 _register_rules()
 
 
-def _fix_dtype(j, x):
+def _fix_dtype(j, x, names=None):
+    if names is not None:  # j: the namespace's; x: its array, a NumPy array or a number
+        dt = _float_array(x, names).dtype
+        if names.isdtype(dt, "real floating") and j.dtype != dt:
+            return names.astype(j, dt)
+        return j
     dt = np.asarray(x).dtype
     if dt.kind == "f" and np.asarray(j).dtype != dt:
         return np.asarray(j, dtype=dt)
@@ -926,7 +1077,7 @@ class Hessian(Jacobian):
     def _check(self, args, positions):
         key = (positions, _shape_key(args))
         if key not in self._scalar:  # once per shapes: the gradient would sum the outputs
-            out = self.fn(*args)
+            out = _value(self.fn, args)
             if isinstance(out, (tuple, list, dict)) or np.ndim(out) != 0:
                 raise ValueError(f"hessian needs a function returning a scalar, but "
                                  f"{getattr(self.fn, '__qualname__', 'it')} returned "

@@ -11,7 +11,9 @@ Nothing here imports Dask: a Dask array is recognised by its type's module.
 """
 from __future__ import annotations
 
+import math
 import threading
+from types import FunctionType as _FunctionType
 
 import numpy as np
 
@@ -170,8 +172,11 @@ class NumpyNames:
     def _ndim(self, x):
         return x.ndim if hasattr(x, "ndim") else np.ndim(x)
 
-    def _size(self, x):
-        return self._ns.size(x) if hasattr(self._ns, "size") else x.size
+    def _size(self, x, axis=None):
+        if not hasattr(x, "shape"):
+            return np.size(x, axis)
+        shape = tuple(x.shape)  # (a PyTorch tensor's .size is a method)
+        return math.prod(shape) if axis is None else shape[axis]
 
     def _transpose(self, x, axes=None):
         return self._ns.permute_dims(x, tuple(range(x.ndim))[::-1] if axes is None else axes)
@@ -202,7 +207,30 @@ class NumpyNames:
         return np.errstate(**kwargs)
 
     def _asarray(self, x, dtype=None):
-        return self._ns.asarray(x, dtype=dtype)
+        return self._ns.asarray(x, dtype=self.dtype_of(dtype))
+
+    def dtype_of(self, dtype):
+        """The namespace's dtype for a NumPy spelling of one (``float``, ``np.float64``,
+        ``"float64"``, a NumPy dtype); the namespace's own dtype and None as they are."""
+        if isinstance(dtype, (type, str, np.dtype)):
+            return getattr(self._ns, np.dtype(dtype).name)
+        return dtype
+
+    # the *_like makers, with NumPy's spellings of a dtype
+    def _zeros_like(self, x, dtype=None, subok=None):
+        return self._ns.zeros_like(x, dtype=self.dtype_of(dtype))
+
+    def _ones_like(self, x, dtype=None, subok=None):
+        return self._ns.ones_like(x, dtype=self.dtype_of(dtype))
+
+    def _empty_like(self, x, dtype=None, subok=None):
+        return self._ns.empty_like(x, dtype=self.dtype_of(dtype))
+
+    def _full_like(self, x, fill_value, dtype=None, subok=None):
+        return self._ns.full_like(x, fill_value, dtype=self.dtype_of(dtype))
+
+    def _astype(self, x, dtype, copy=True):
+        return self._ns.astype(x, self.dtype_of(dtype), copy=copy)
 
     def _float32(self, v):
         return self._ns.asarray(v, dtype=self._ns.float32)
@@ -219,13 +247,16 @@ class NumpyNames:
 
     # arrays made from a shape alone are float64, as NumPy's (PyTorch's default is float32)
     def _ones(self, shape, dtype=None):
-        return self._ns.ones(shape, dtype=self._ns.float64 if dtype is None else dtype)
+        return self._ns.ones(shape, dtype=self._ns.float64 if dtype is None
+                             else self.dtype_of(dtype))
 
     def _zeros(self, shape, dtype=None):
-        return self._ns.zeros(shape, dtype=self._ns.float64 if dtype is None else dtype)
+        return self._ns.zeros(shape, dtype=self._ns.float64 if dtype is None
+                              else self.dtype_of(dtype))
 
     def _empty(self, shape, dtype=None):
-        return self._ns.empty(shape, dtype=self._ns.float64 if dtype is None else dtype)
+        return self._ns.empty(shape, dtype=self._ns.float64 if dtype is None
+                              else self.dtype_of(dtype))
 
     def _expand_dims(self, x, axis):
         if isinstance(axis, int):
@@ -252,6 +283,11 @@ class NumpyNames:
         def axes(a):
             return a if isinstance(a, int) else tuple(a)
         return self._ns.moveaxis(x, axes(source), axes(destination))
+
+    def _roll(self, a, shift, axis=None):  # (the standard's axis is keyword-only)
+        return self._ns.roll(a, shift if isinstance(shift, int) else tuple(shift),
+                             axis=axis if axis is None or isinstance(axis, int)
+                             else tuple(axis))
 
     def _tile(self, x, reps):
         return self._ns.tile(x, (reps,) if isinstance(reps, int) else tuple(reps))
@@ -297,6 +333,16 @@ class NumpyNames:
 
     def _flip(self, x, axis=None):
         return self._ns.flip(x, axis=axis)
+
+    def _trace(self, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+        """NumPy's ``trace`` over any two axes: the standard's ``linalg.trace`` (over the
+        last two) after moving them there."""
+        linalg = getattr(self._ns, "linalg", None)
+        if linalg is None or not hasattr(linalg, "trace") or out is not None:
+            raise numpy_only("trace", self.__name__)
+        nd = a.ndim
+        a = self._ns.moveaxis(a, (axis1 % nd, axis2 % nd), (-2, -1))
+        return linalg.trace(a, offset=offset, dtype=self.dtype_of(dtype))
 
     def _outer(self, a, b):
         return self._ns.reshape(a, (-1, 1)) * self._ns.reshape(b, (1, -1))
@@ -576,7 +622,17 @@ def rebind(obj, names: NumpyNames):
         name = getattr(obj, "__name__", None)
         if name and getattr(np, name, None) is obj:
             return getattr(names, name)
+    if callable(obj) and getattr(obj, "__module__", None) in _SUBMODULES:
+        # numpy.linalg's and numpy.fft's functions imported by name (from numpy.linalg
+        # import svd): the namespace's extension's, or refused by name when it lacks it
+        sub, name = _SUBMODULES[obj.__module__], getattr(obj, "__name__", None)
+        if name and getattr(getattr(np, sub), name, None) is obj:
+            f = getattr(getattr(names._ns, sub, None), name, None)
+            return f if f is not None else _missing(f"{sub}.{name}", names.__name__)
     return obj
+
+
+_SUBMODULES = {"numpy.linalg": "linalg", "numpy.fft": "fft"}
 
 
 def _clone(fn, names):
@@ -586,7 +642,15 @@ def _clone(fn, names):
     new.__kwdefaults__ = fn.__kwdefaults__
     new.__dict__.update(fn.__dict__)
     new.__qualname__ = fn.__qualname__
+    new.rebound_from = fn  # (see ``original``)
     return new
+
+
+def original(fn):
+    """The function ``rebind`` made ``fn`` from (``fn`` itself when it is not such a
+    copy): what a derivative of ``fn`` is made from, its rules and names resolved as
+    written, then rebound to the namespace again."""
+    return getattr(fn, "rebound_from", fn) if isinstance(fn, _FunctionType) else fn
 
 
 def _module_globals(g, names):

@@ -37,6 +37,32 @@ from sourcegrad.rules.registry import d, diagonal_tangent, tangent
 
 
 # ---------------------------------------------------------------- helpers --
+#
+# The helpers run on NumPy's arrays and, rebound (``xp.rebind``: ``np`` is then NumPy's
+# names over an Array API namespace), on that namespace's: they reshape with
+# ``np.reshape``, not the method, and test for an array with ``_is_array``.
+
+def _is_array(x):
+    """Whether ``x`` is an array: NumPy's, or an Array API namespace's (a PyTorch
+    tensor, an array-api-strict array)."""
+    return isinstance(x, np.ndarray) or xp.is_namespace_array(x)
+
+
+def _of_namespace(fn):
+    """A NumPy function a helper was handed as a value (``np.roll``, one held in a
+    table): the namespace's own when this code runs rebound to one, else ``fn``."""
+    return xp.rebind(fn, np) if isinstance(np, xp.NumpyNames) else fn
+
+
+def _rows(t, index):
+    """``t[(slice(None),) + index]``: ``index`` of each direction of the batch ``t``
+    (with a trailing ``...`` for an Array API namespace's array, whose standard
+    indexing wants every axis named)."""
+    rest = index if isinstance(index, tuple) else (index,)
+    if not isinstance(t, np.ndarray) and not any(r is Ellipsis for r in rest):
+        rest = rest + (Ellipsis,)
+    return (slice(None),) + rest
+
 
 class TangentList(list):
     """The tangent of a tuple/list adjoint (``AdjointList``): ``+`` adds item by item,
@@ -155,8 +181,8 @@ def lift(t, z):
         return t
     k = len(zs) + 1 - len(ts)
     if k > 0:
-        t = t.reshape(ts[:1] + (1,) * k + ts[1:])
-    return np.broadcast_to(t, ts[:1] + zs)
+        t = np.reshape(t, tuple(ts[:1]) + (1,) * k + tuple(ts[1:]))
+    return np.broadcast_to(t, tuple(ts[:1]) + tuple(zs))
 
 
 def baxis(axis, x):
@@ -179,9 +205,9 @@ def bperm(axes, x):
 
 def breshape(t, z, order="C"):
     """Tangent ``t`` reshaped to ``(n,) + shape(z)``."""
-    shape = t.shape[:1] + np.shape(z)
+    shape = tuple(t.shape[:1]) + tuple(np.shape(z))
     if order == "C":
-        return t.reshape(shape)
+        return np.reshape(t, shape)
     return np.stack([np.reshape(r, np.shape(z), order=order) for r in t]) \
         if len(t) else np.zeros(shape, t.dtype)
 
@@ -189,12 +215,12 @@ def breshape(t, z, order="C"):
 def bindex(t, z, index):
     """The tangent of ``x[index]`` from the tangent ``t`` of ``x``: an array's is
     ``t[:, index]``; a tuple's, list's or dict's is the item's own tangent."""
-    if not isinstance(t, np.ndarray):
+    if not _is_array(t):
         return t[index]
-    rest = index if isinstance(index, tuple) else (index,)
-    out = t[(slice(None),) + rest]
-    if out.shape[1:] != np.shape(z):  # advanced indices split by slices moved the axes
-        out = np.stack([r[index] for r in t])
+    out = t[_rows(t, index)]
+    if tuple(out.shape[1:]) != tuple(np.shape(z)):
+        # advanced indices split by slices moved the axes
+        out = np.stack([t[k, ...][index] for k in range(t.shape[0])])
     return out
 
 
@@ -208,27 +234,35 @@ def set_item(t, y, index, tv, batch):
         out[index] = tv if tv is not None else zero_tangent_of(y[index], batch)
         return out
     if t is None:
-        out = np.zeros((batch,) + np.shape(y), _float(y))
-    else:
+        out = np.zeros((batch,) + tuple(np.shape(y)), _float(y))
+    elif isinstance(t, np.ndarray):
         out = np.array(t, dtype=np.result_type(t, _float(y)), copy=True)
-    rest = index if isinstance(index, tuple) else (index,)
-    view = out[(slice(None),) + rest]
+    else:  # an Array API namespace's: a copy in the wider dtype
+        out = np.zeros(tuple(t.shape), np.result_type(t, _float(y))) + t
+    rows = _rows(out, index)
+    view = out[rows]
     value = 0.0 if tv is None else tv
-    if view.shape[1:] == np.shape(y[index]):
-        out[(slice(None),) + rest] = lift(value, y[index]) if tv is not None else 0.0
+    if tuple(view.shape[1:]) == tuple(np.shape(y[index])):
+        out[rows] = lift(value, y[index]) if tv is not None else 0.0
     else:  # advanced indices split by slices
-        for r, v in zip(out, np.broadcast_to(value, (batch,) + np.shape(y[index]))):
-            r[index] = v
+        value = np.broadcast_to(value, (batch,) + tuple(np.shape(y[index])))
+        for k in range(batch):
+            out[k, ...][index] = value[k, ...]
     return out
 
 
 def _float(x):
     dt = np.result_type(x)
+    if not isinstance(dt, np.dtype):  # an Array API namespace's dtype
+        return dt if np.issubdtype(dt, np.inexact) else np.zeros(()).dtype
     return dt if dt.kind in "fc" else np.dtype(float)
 
 
 def zero_tangent_of(x, batch):
-    """The zero tangent of ``x`` (``None`` for values that carry none: ints, strings)."""
+    """The zero tangent of ``x`` (``None`` for values that carry none: ints, strings;
+    and when no direction is given, ``batch`` None)."""
+    if batch is None:
+        return None
     if isinstance(x, (list, tuple)):
         return type(x)(zero_tangent_of(v, batch) for v in x) if type(x) in (list, tuple) \
             else [zero_tangent_of(v, batch) for v in x]
@@ -237,6 +271,10 @@ def zero_tangent_of(x, batch):
     if isinstance(x, np.ndarray):
         if x.dtype.kind in "fc":
             return np.zeros((batch,) + x.shape, x.dtype)
+        return None
+    if xp.is_namespace_array(x):
+        if np.issubdtype(x.dtype, np.inexact):
+            return np.zeros((batch,) + tuple(x.shape), x.dtype)
         return None
     if isinstance(x, (float, np.floating, complex)):
         return np.zeros((batch,), np.result_type(x))
@@ -247,15 +285,15 @@ def zero_tangent(x, batch):
     """The zero tangent of a value made without differentiated inputs (as an array of
     zeros even for an integer value: the name is differentiated elsewhere)."""
     t = zero_tangent_of(x, batch)
-    if t is None and isinstance(x, (bool, int, np.integer, np.ndarray)):
-        return np.zeros((batch,) + np.shape(x))
+    if t is None and (isinstance(x, (bool, int, np.integer)) or _is_array(x)):
+        return np.zeros((batch,) + tuple(np.shape(x)))
     return t
 
 
 def batch_size(*tangents):
     """The number of directions ``n`` of the given tangents (their leading axis)."""
     for t in tangents:
-        if isinstance(t, np.ndarray):
+        if _is_array(t):
             return t.shape[0]
         if isinstance(t, (list, tuple)):
             n = batch_size(*t)
@@ -276,10 +314,11 @@ def fill_tangents(items, tangents, batch):
 def per_direction(fn, args, k, t, **kwargs):
     """The tangent of a function *linear* in its argument ``k``: ``fn`` applied to each
     direction of ``t`` in turn (a Python loop: for functions without a batched form)."""
+    fn = _of_namespace(fn)
     rows = []
-    for r in t:
+    for i in range(t.shape[0]):
         a = list(args)
-        a[k] = r
+        a[k] = t[i, ...]
         rows.append(fn(*a, **kwargs))
     return np.stack([np.asarray(r) for r in rows])
 
@@ -289,14 +328,17 @@ def tmatmul_a(t1, x1, x2):
     nd1, nd2 = np.ndim(x1), np.ndim(x2)
     if nd1 == 1:
         v = diagonal_values(t1)
-        if v is not None and nd2 <= 2:
+        if v is not None and nd2 == 2:
             return v[:, None] * x2  # diag(v) @ x2
+        if v is not None and nd2 == 1:
+            return v * x2  # diag(v) @ x2, x2 a vector
         if nd2 <= 2:
             return np.matmul(t1, x2)
-        t1 = t1.reshape(t1.shape[:1] + (1,) * (nd2 - 2) + (1,) + t1.shape[1:])
+        t1 = np.reshape(t1, tuple(t1.shape[:1]) + (1,) * (nd2 - 2) + (1,) +
+                        tuple(t1.shape[1:]))
         return np.matmul(t1, x2)[..., 0, :]
     if nd2 > nd1:  # x2's extra batch axes go after the directions
-        t1 = t1.reshape(t1.shape[:1] + (1,) * (nd2 - nd1) + t1.shape[1:])
+        t1 = np.reshape(t1, tuple(t1.shape[:1]) + (1,) * (nd2 - nd1) + tuple(t1.shape[1:]))
     return np.matmul(t1, x2)
 
 
@@ -313,7 +355,7 @@ def tmatmul_b(x1, t2, x2):
             return np.matmul(t2, x1.T)
         return np.moveaxis(np.matmul(x1, t2.T), -1, 0)
     if nd1 > nd2:
-        t2 = t2.reshape(t2.shape[:1] + (1,) * (nd1 - nd2) + t2.shape[1:])
+        t2 = np.reshape(t2, tuple(t2.shape[:1]) + (1,) * (nd1 - nd2) + tuple(t2.shape[1:]))
     return np.matmul(x1, t2)
 
 
@@ -361,20 +403,21 @@ def tunbroadcast(t, x):
     the same sums, on the axes after the leading one."""
     if isinstance(x, (list, tuple)):
         return t
-    shape = np.shape(x)
-    tshape = t.shape[1:]
+    shape = tuple(np.shape(x))
+    tshape = tuple(t.shape[1:])
     if tshape == shape:
         return t
     extra = len(tshape) - len(shape)
     if extra > 0:
         t = np.sum(t, axis=tuple(range(1, extra + 1)))
-        tshape = t.shape[1:]
+        tshape = tuple(t.shape[1:])
     if extra >= 0:
         axes = tuple(i + 1 for i, n in enumerate(shape) if n == 1 and tshape[i] != 1)
         if axes:
             t = np.sum(t, axis=axes, keepdims=True)
-    if t.shape[1:] != shape:
-        t = np.broadcast_to(t, t.shape[:1] + shape).copy()
+    if tuple(t.shape[1:]) != shape:
+        t = np.broadcast_to(t, tuple(t.shape[:1]) + shape)
+        t = t.copy() if isinstance(t, np.ndarray) else t + 0.0
     return t
 
 
@@ -418,6 +461,15 @@ def tindex_adjoint(t, x, index, dz):
         return out
     if isinstance(x, dict):
         return TangentDict({index: t})
+    if not isinstance(t, np.ndarray):  # an Array API namespace's: no add.at
+        if runtime._fancy(index):
+            raise TypeError(
+                "the tangent of the adjoint of indexing with an integer array (np.add.at) "
+                f"is NumPy-only: not available for {type(t).__module__}."
+                f"{type(t).__name__} inputs; index with slices")
+        out = np.zeros((t.shape[0],) + tuple(np.shape(x)), np.result_type(x, t))
+        out[_rows(out, index)] = t
+        return out
     out = np.zeros((t.shape[0],) + np.shape(x), dtype=np.result_type(x, t))
     for r, g in zip(out, t):
         np.add.at(r, index, g)
@@ -426,7 +478,7 @@ def tindex_adjoint(t, x, index, dz):
 
 def tsum_items(t, items):
     """Tangent of ``sum(items)`` from the tangent of the sequence ``items``."""
-    if isinstance(items, np.ndarray):
+    if _is_array(items):
         return np.sum(t, axis=1)
     out = None
     for ti, v in zip(t, items):
@@ -479,7 +531,7 @@ def tminmax(t, z, a, axis=None, keepdims=False):
     """Tangent of ``max``/``min`` (ties share evenly, as their adjoint rule)."""
     nd = np.ndim(a)
     hit = np.asarray(a) == _adj._keep(z, nd, axis, keepdims)
-    count = np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
+    count = np.maximum(np.sum(np.where(hit, 1.0, 0.0), axis=axis, keepdims=True), 1.0)
     return np.sum(np.where(hit, t, 0.0) / count, axis=baxis(axis, a), keepdims=keepdims)
 
 
@@ -487,7 +539,7 @@ def tstack(tangents, arrays, batch, axis=0, fn=np.stack):
     """Tangent of ``np.stack``/``np.concatenate`` of ``arrays`` on ``axis``."""
     ts = [t if t is not None else zero_tangent(v, batch) for v, t in zip(arrays, tangents)]
     if axis is None:
-        return np.concatenate([t.reshape(batch, -1) for t in ts], axis=1)
+        return np.concatenate([np.reshape(t, (batch, -1)) for t in ts], axis=1)
     nd = np.ndim(arrays[0]) + (1 if fn is np.stack else 0)
     return fn(ts, axis=int(axis) % nd + 1)
 
@@ -671,7 +723,7 @@ def ndarray_cumsum(z, self, axis=None, dtype=None, out=None):
 
 def _tcumsum(t, a, axis):
     if axis is None:
-        return np.cumsum(t.reshape(t.shape[0], -1), axis=1)
+        return np.cumsum(np.reshape(t, (t.shape[0], -1)), axis=1)
     return np.cumsum(t, axis=baxis(axis, a))
 
 
@@ -718,8 +770,8 @@ def ndarray_dot(z, self, other, out=None):
 
 @tangent(np.outer)
 def outer(z, a, b, out=None):
-    d[z] = d[a].reshape(d[a].shape[0], -1, 1) * np.ravel(b)
-    d[z] = np.ravel(a)[:, None] * d[b].reshape(d[b].shape[0], 1, -1)
+    d[z] = np.reshape(d[a], (d[a].shape[0], -1, 1)) * np.ravel(b)
+    d[z] = np.reshape(np.ravel(a), (-1, 1)) * np.reshape(d[b], (d[b].shape[0], 1, -1))
 
 
 @tangent(np.inner)
@@ -864,7 +916,10 @@ def tasarray(t, a, z):
         batch = batch_size(*t)
         t = np.stack([np.asarray(ti) if ti is not None else np.zeros((batch,) + np.shape(v))
                       for ti, v in zip(t, a)], axis=1) if batch is not None else None
-    return t.reshape(t.shape[:1] + np.shape(z)).astype(_float(z), copy=False)
+    t = np.reshape(t, tuple(t.shape[:1]) + tuple(np.shape(z)))
+    if isinstance(t, np.ndarray):
+        return t.astype(_float(z), copy=False)
+    return t if t.dtype == _float(z) else np.astype(t, _float(z))
 
 
 @tangent(np.ndarray.copy, np.copy)
@@ -880,6 +935,10 @@ def astype(z, self, dtype, order='K', casting='unsafe', subok=True, copy=True):
 def tastype(t, x, z):
     """Tangent of ``x.astype(...)``: ``x``'s, in ``z``'s floating dtype; zero where floats
     were truncated to integers (a step function)."""
+    if not isinstance(t, np.ndarray):  # an Array API namespace's
+        if not np.issubdtype(np.result_type(z), np.inexact):
+            return np.zeros(tuple(t.shape))
+        return np.astype(t, np.result_type(z))
     if np.result_type(z).kind in "biu" and np.result_type(x).kind in "fc":
         return np.zeros(t.shape)
     return t.astype(np.result_type(z, np.float32) if np.result_type(z).kind in "fc"
@@ -1270,10 +1329,11 @@ def linear_joint(fn, tangents, args, **kwargs):
     """``fn`` jointly linear in ``args`` (a sequence, e.g. the arrays ``hstack`` joins):
     applied to each direction of their tangents (zeros where an item has none).  A
     list-valued ``fn`` (``split``) gives a list of batched tangents."""
+    fn = _of_namespace(fn)
     batch = batch_size(*tangents)
-    ts = [t if t is not None else np.zeros((batch,) + np.shape(a)) for t, a in
+    ts = [t if t is not None else np.zeros((batch,) + tuple(np.shape(a))) for t, a in
           zip(tangents, args)]
-    rows = [fn([t[i] for t in ts], **kwargs) for i in range(batch)]
+    rows = [fn([t[i, ...] for t in ts], **kwargs) for i in range(batch)]
     if rows and isinstance(rows[0], (list, tuple)):
         return [np.stack([r[j] for r in rows]) for j in range(len(rows[0]))]
     return np.stack([np.asarray(r) for r in rows])
@@ -1282,7 +1342,8 @@ def linear_joint(fn, tangents, args, **kwargs):
 def linear_list(fn, t, *args, **kwargs):
     """A function linear in its first argument returning a list (``split``): a list of
     batched tangents."""
-    rows = [fn(r, *args, **kwargs) for r in t]
+    fn = _of_namespace(fn)
+    rows = [fn(t[i, ...], *args, **kwargs) for i in range(t.shape[0])]
     return [np.stack([r[j] for r in rows]) for j in range(len(rows[0]))]
 
 
@@ -2315,8 +2376,8 @@ def tsorted(t, items, key=None, reverse=False):
     items = list(items)
     order = sorted(range(len(items)), key=(lambda i: key(items[i])) if key else
                    (lambda i: items[i]), reverse=reverse)
-    if isinstance(t, np.ndarray):  # an array's rows: their tangents are t[:, i]
-        return [t[:, i] for i in order]
+    if _is_array(t):  # an array's rows: their tangents are t[:, i]
+        return [t[(slice(None), i, Ellipsis)] for i in order]
     return [t[i] for i in order]
 
 
@@ -2328,8 +2389,8 @@ def list_(z, iterable=()):
 def tlist(t, items):
     """Tangent of ``list(items)`` / ``tuple(items)``: the items' tangents (an array's
     rows: ``t[:, i]``; a dict's keys: none)."""
-    if isinstance(items, np.ndarray):
-        return [t[:, i] for i in range(len(items))]
+    if _is_array(items):
+        return [t[(slice(None), i, Ellipsis)] for i in range(items.shape[0])]
     if isinstance(items, dict):
         return [None] * len(items)
     return list(t)
@@ -2350,7 +2411,7 @@ def indexed_adjoint(z, dx, index, like):
 def tindexed(t, dx, index, z, batch):
     """Tangent of ``indexed_adjoint(dx, index, like)`` (``dx[index]``, zero when the
     item is absent)."""
-    if isinstance(dx, np.ndarray):
+    if _is_array(dx):
         return bindex(t, z, index)
     g = None
     if t is not None:
@@ -2430,8 +2491,8 @@ def merged(fn, tt, *args):
     of ``tt`` (shape ``(m, n) + ...``), as one call on the ``m * n`` directions."""
     tt = np.asarray(tt)
     m, n = tt.shape[:2]
-    out = np.asarray(fn(tt.reshape((m * n,) + tt.shape[2:]), *args))
-    return out.reshape((m, n) + out.shape[1:])
+    out = np.asarray(fn(np.reshape(tt, (m * n,) + tuple(tt.shape[2:])), *args))
+    return np.reshape(out, (m, n) + tuple(out.shape[1:]))
 
 
 @tangent(lift, constant=("z",))
@@ -2477,6 +2538,15 @@ def lift_adjoint_rule(r, t, z):
     d[t] = lift_adjoint(d[r], t)
 
 
+def first_direction(t):
+    """``t[0]``, the first direction of a batch (a sample of the primal's shape); written
+    ``t[0, ...]`` for an array, as the Array API's indexing wants every axis named."""
+    return t[0, ...] if _is_array(t) else t[0]
+
+
+registry.nondifferentiable(first_direction)
+
+
 def lift_adjoint(g, t):
     """The adjoint of ``lift``'s batch ``t``: ``g`` summed back to its shape."""
     return tunbroadcast(g, np.empty(np.shape(t)[1:]))
@@ -2484,12 +2554,12 @@ def lift_adjoint(g, t):
 
 @registry.adjoint(bindex)
 def bindex_adjoint_rule(r, t, z, index):
-    d[t] = tindex_adjoint(d[r], t[0], index, z)
+    d[t] = tindex_adjoint(d[r], first_direction(t), index, z)
 
 
 @registry.adjoint(tunbroadcast)
 def tunbroadcast_adjoint_rule(r, t, x):
-    d[t] = lift(d[r], t[0])
+    d[t] = lift(d[r], first_direction(t))
 
 
 @registry.adjoint(tmatmul_a)
@@ -2509,13 +2579,15 @@ def merged_adjoint(fn, g, t, args):
     transposed, one column per element of ``t`` (a loop over them)."""
     t = np.asarray(t)
     g = np.asarray(g)
-    out = np.zeros(t.size, dtype=np.result_type(t, g))
-    e = np.zeros(t.size, dtype=out.dtype)
-    for i in range(t.size):
+    shape = tuple(t.shape)
+    size = math.prod(shape)
+    out = np.zeros(size, dtype=np.result_type(t, g))
+    e = np.zeros(size, dtype=out.dtype)
+    for i in range(size):
         e[i] = 1.0
-        out[i] = np.sum(g * np.asarray(fn(e.reshape(t.shape), *args)))
+        out[i] = np.sum(g * np.asarray(fn(np.reshape(e, shape), *args)))
         e[i] = 0.0
-    return out.reshape(t.shape)
+    return np.reshape(out, shape)
 
 
 def per_direction_adjoint(fn, g, args, k):
