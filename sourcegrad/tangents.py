@@ -210,6 +210,12 @@ class Tangents(reverse.SequenceOps):
                     self.helper(tn.item_get), self.dname(value.func.value.id), name(target),
                     *value.args))]
             if kind in ("user", "dynamic"):
+                if not self.reads_active(value) and not self.ctx.spec.weights:
+                    # nothing it reads carries a tangent (a constant the name held
+                    # before a loop made it vary): its tangent is zero
+                    primal = self.namespace_call(s, target, value) \
+                        if self.ctx.spec.library.startswith("namespace:") else [s]
+                    return primal + self.bind_tangent(s, target, [], None)[1:]
                 return self.user_call(s, target, value, kind, obj)
         pre, texpr = self.tangent_of(s, target, value)
         return self.bind_tangent(s, target, pre, texpr)
@@ -399,6 +405,12 @@ class Tangents(reverse.SequenceOps):
         helper = self.ctx.env_name("call_value", RUNTIME_CALLS["call_value"])
         return [assign(target, gast.Call(func=name(helper), args=[copy_tree(func)] +
                                          list(value.args), keywords=list(value.keywords)))]
+
+    def reads_active(self, value):
+        """Whether the call ``value`` reads a name that carries a tangent (an argument,
+        a keyword, the object of a method, the function itself)."""
+        return any(isinstance(n, gast.Name) and n.id in self.act.active
+                   for n in astutil.nodes(value))
 
     def user_call(self, s, target, value, kind, obj):
         args, keywords = list(value.args), list(value.keywords)

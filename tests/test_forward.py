@@ -723,3 +723,17 @@ def test_forward_mode_of_lists(fn):
     for args in [(0.7, -0.4), (rng.standard_normal(3), rng.standard_normal(3))]:
         check_jvp(fn, args, rng)
         check_grads(fn, *args)
+
+
+def _constant_then_varied(x):
+    c = np.cos(np.arange(3.0) * 0.6).reshape((3,))  # a constant, by a method call
+    for _ in range(2):
+        c = 0.5 * c + np.sin(x)  # ... that the loop makes vary
+    return np.sum(c * x)
+
+
+def test_forward_mode_of_a_name_first_bound_to_a_constant_method_call():
+    """The first binding's tangent is zero: it used to ask for the forward mode of
+    ndarray.reshape at run time (refused)."""
+    rng = np.random.default_rng(7)
+    check_jvp(_constant_then_varied, (rng.standard_normal(3),), rng)
