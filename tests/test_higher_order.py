@@ -548,3 +548,19 @@ def test_hessian_through_a_list_built_by_append():
     g = sg.grad(_appended_in_loop)
     want = np.array([(g(x + 1e-6 * e) - g(x - 1e-6 * e)) / 2e-6 for e in np.eye(3)])
     np.testing.assert_allclose(sg.hessian(_appended_in_loop)(x), want, atol=1e-5)
+
+
+def _loop_over_an_array(x):
+    out = []
+    for v in x:
+        out.append(v * v)
+    return np.sum(np.array(out) * x) + np.sum(np.array(list(x)) ** 3)
+
+
+def test_hessian_through_a_loop_over_an_array_and_list_of_it():
+    """sequence_adjoint and list_adjoint (a loop over an array's rows, list(x)) in the
+    gradient have tangent rules: forward over reverse once refused them."""
+    x = np.array([0.5, 1.2, -0.3])
+    g = sg.grad(_loop_over_an_array)
+    want = np.array([(g(x + 1e-6 * e) - g(x - 1e-6 * e)) / 2e-6 for e in np.eye(3)])
+    np.testing.assert_allclose(sg.hessian(_loop_over_an_array)(x), want, atol=1e-5)

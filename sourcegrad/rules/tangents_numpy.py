@@ -1099,6 +1099,20 @@ def tsequence(t, x, z):
     return t if isinstance(x, (list, tuple, np.ndarray)) else [None] * len(z)
 
 
+@tangent(runtime.sequence_adjoint, runtime.list_adjoint, constant=("x", "iterable"))
+def sequence_adjoint(z, dz, x):
+    d[z] = tsequence_adjoint(d[dz], x, z)
+
+
+def tsequence_adjoint(t, x, z):
+    """Tangent of ``sequence_adjoint(dz, x)`` / ``list_adjoint(dz, x)`` (linear in
+    ``dz``): ``dz``'s, as the adjoint is made of ``dz`` (stacked for an array ``x``);
+    none for a dict's keys."""
+    if isinstance(x, np.ndarray) and isinstance(t, (list, tuple)):
+        return tasarray(t, [np.zeros(np.shape(v)) for v in x], z)
+    return t if isinstance(x, (list, tuple, np.ndarray)) else None
+
+
 @tangent(runtime.dict_get, constant=("key",))
 def dict_get(z, mapping, key, default=None):
     d[z] = tdict_get(d[mapping], d[default], mapping, key)
