@@ -446,9 +446,14 @@ class GradFunction(GeneratedCallable):
                 weight_args, named, nvar, complete, kwnames, library))
         return d
 
-    def generated(self):
-        """The generated Python function (for ``grad(grad(f))``)."""
-        if self._var_positions:
+    def generated(self, nargs=None):
+        """The generated Python function (for ``grad(grad(f))``); ``nargs``: how many
+        positional arguments the call passes, which settles how many items a ``*args``
+        parameter (a decorator's wrapper's) gets."""
+        nvar = -1
+        if self._var_positions and nargs is not None:
+            nvar = max(0, nargs - int(self.sens) - self._arity) + self._var_shift
+        elif self._var_positions:
             refusals.at_function(
                 self.func, f"{self.__name__[:-5]} differentiated with respect to *args inside "
                 f"differentiated code", detail="the number of positional arguments is known "
@@ -458,15 +463,15 @@ class GradFunction(GeneratedCallable):
                 "gradient with respect to a tuple argument")
         # called like the user's function: gradients as the caller gets them, zeros
         # (not None) for the items of a tuple or list input it does not read
-        return self.derivative(complete=True).functions[0]
+        return self.derivative(nvar=nvar, complete=True).functions[0]
 
-    def callable_generated(self):
+    def callable_generated(self, nargs=None):
         """``generated()`` called as the user calls this gradient: for a Cell's or a
         method's gradient a small wrapper passes the bound object first, and with
         ``sens_param`` the last positional argument is the seed (``generated()`` takes
         it by keyword).  So a gradient called inside differentiated code is
         differentiated like any user function."""
-        gen = self.generated()
+        gen = self.generated(nargs)
         if self.bound_self is None and not self.sens:
             return gen
         cached = getattr(self, "_bound_wrapper", None)

@@ -18,7 +18,7 @@ from sourcegrad import memo, reverse, xp
 from sourcegrad.api import grad
 from sourcegrad.codegen import forwarder
 from sourcegrad.errors import NoDerivativeError
-from sourcegrad.pipeline import Spec, derive, user_callable, vararg_names
+from sourcegrad.pipeline import GeneratedCallable, Spec, derive, user_callable, vararg_names
 from sourcegrad.rules import foreign, registry
 
 
@@ -31,7 +31,7 @@ def _plan(callee, spec, nargs, kwnames, library="numpy"):
     caller_order = [("pos", i) for i in active_args] + [("kw", k) for k in active_kw] + [
         ("pos", i) for i in starred]
     active_args = tuple(active_args) + starred
-    target = user_callable(callee) if foreign.library_of(callee) is None else None
+    target = user_callable(callee, nargs) if foreign.library_of(callee) is None else None
     method = _array_method(callee) if target is None else None
     if method is not None:
         # y.dot(x) for an array y: the rule of np.ndarray.dot, y passed as self
@@ -120,7 +120,8 @@ def _callee_key(callee):
     if isinstance(callee, types.BuiltinMethodType) and isinstance(
             getattr(callee, "__self__", None), np.ndarray):
         return (type(callee.__self__), callee.__name__)   # y.dot: any array's .dot
-    if isinstance(callee, (types.FunctionType, types.BuiltinFunctionType, type)):
+    if isinstance(callee, (types.FunctionType, types.BuiltinFunctionType, type,
+                           GeneratedCallable)):
         return callee
     target = user_callable(callee)
     if target is not None and target[1]:  # a Cell or callable object: its class's code

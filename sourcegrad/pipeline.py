@@ -418,7 +418,8 @@ class Context:
                 return "nondiff", obj
             if foreign.library_of(obj) is not None:
                 return "unknown", obj  # SciPy, autograd, JAX: never their source
-            target = user_callable(obj)
+            nargs = None if any(isinstance(a, gast.Starred) for a in args) else len(args)
+            target = user_callable(obj, nargs)
             if target is not None:
                 fn, has_self = target
                 self_expr = None
@@ -530,16 +531,17 @@ class GeneratedCallable:
     weights = None
     return_ids = False
 
-    def callable_generated(self):
+    def callable_generated(self, nargs=None):
         raise NotImplementedError
 
 
-def user_callable(obj):
-    """(function, has_self) if ``obj`` is Python code sourcegrad can differentiate."""
+def user_callable(obj, nargs=None):
+    """(function, has_self) if ``obj`` is Python code sourcegrad can differentiate;
+    ``nargs``: the number of positional arguments of the call, when known."""
     if isinstance(obj, GeneratedCallable):  # grad(f) called inside f2: its generated code
         if obj.weights is not None or obj.return_ids:
             return None
-        return obj.callable_generated(), False
+        return obj.callable_generated(nargs), False
     if isinstance(obj, types.FunctionType):
         return unwrap(obj), False
     present = getattr(type(obj), "transformable_function", None)  # jacrev(f): a function

@@ -494,6 +494,16 @@ def add_adjoints(a, b):
     return a + b
 
 
+def add_adjoints_adjoint(dz, a):
+    """The adjoint of ``a`` in ``add_adjoints(a, b)`` (linear in each): ``dz`` in
+    ``a``'s form, item by item for a list (none where ``a`` holds none)."""
+    if a is None or dz is None:
+        return None
+    if isinstance(a, (list, tuple)):
+        return AdjointList(add_adjoints_adjoint(g, x) for g, x in zip(dz, a))
+    return unbroadcast(dz, a)
+
+
 def list_append(lst, item):
     """``lst.append(item)`` as a value: a new list (sourcegrad treats lists as values)."""
     out = list(lst)

@@ -61,7 +61,7 @@ def _target(fn, args=None):
             detail="bprop gives its reverse mode only: there is no tangent to take from it",
             hint="use grad, vjp or jacrev through it, or leave bprop out so forward mode "
                  "reads construct", cls=NoDerivativeError)
-    got = user_callable(fn)
+    got = user_callable(fn, None if args is None else len(args))
     if got is None:
         refusals.no_derivative(
             None, None, f"forward mode of {getattr(fn, '__qualname__', fn)!r}",

@@ -1,4 +1,6 @@
 """Higher order: grad of grad, grad of a function calling grad, Hessian-vector products."""
+import functools
+
 import numpy as np
 import pytest
 
@@ -564,3 +566,27 @@ def test_hessian_through_a_loop_over_an_array_and_list_of_it():
     g = sg.grad(_loop_over_an_array)
     want = np.array([(g(x + 1e-6 * e) - g(x - 1e-6 * e)) / 2e-6 for e in np.eye(3)])
     np.testing.assert_allclose(sg.hessian(_loop_over_an_array)(x), want, atol=1e-5)
+
+
+def _doubling(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return 2.0 * fn(*args, **kwargs)
+    return wrapper
+
+
+@_doubling
+def _decorated(x):
+    return np.sum(np.sin(x) ** 2)
+
+
+def test_gradient_of_a_decorators_wrapper_composes():
+    """The gradient of a wrapper taking *args, differentiated again (jvp, jacfwd,
+    grad of grad): its *args gets the call's number of arguments (it was refused)."""
+    x = np.array([0.3, -0.5])
+    want = np.diag(4.0 * np.cos(2 * x))
+    g = sg.grad(_decorated)
+    np.testing.assert_allclose(sg.jvp(g, (x,), (np.ones(2),))[1], want @ np.ones(2))
+    np.testing.assert_allclose(sg.jacfwd(g)(x), want)
+    np.testing.assert_allclose(sg.grad(lambda v: np.sum(sg.grad(_decorated)(v)))(x),
+                               want @ np.ones(2))

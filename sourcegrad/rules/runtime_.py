@@ -174,6 +174,12 @@ def save_item(z, y, index):
     d[y] = runtime.index_adjoint(y, index, d[z])
 
 
+@adjoint(runtime.add_adjoints)
+def add_adjoints(z, a, b):
+    d[a] = runtime.add_adjoints_adjoint(d[z], a)
+    d[b] = runtime.add_adjoints_adjoint(d[z], b)
+
+
 @adjoint(runtime.zipped)
 def zipped(z, *seqs):
     d[seqs] = runtime.zipped_adjoint(d[z], seqs)
