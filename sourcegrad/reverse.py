@@ -479,8 +479,8 @@ class Reverser(SequenceOps):
         dz = self.dname(target)
         if isinstance(value, gast.Name):
             return [Acc(value.id, dz)] if self.active(value) else []
-        if isinstance(value, gast.Constant):
-            return []
+        if isinstance(value, (gast.Constant, gast.Compare)):
+            return []  # (a comparison's value is piecewise constant)
         if isinstance(value, gast.BinOp):
             fn, args = self.sequence_op(value)
             return self.apply_rule(s, fn, target, args, [])

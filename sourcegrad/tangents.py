@@ -236,8 +236,8 @@ class Tangents(reverse.SequenceOps):
         None when no operand carries a tangent."""
         if isinstance(value, gast.Name):
             return [], (self.dname(value.id) if self.active(value) else None)
-        if isinstance(value, gast.Constant):
-            return [], None
+        if isinstance(value, (gast.Constant, gast.Compare)):
+            return [], None  # (a comparison's value is piecewise constant)
         if isinstance(value, gast.BinOp):
             fn, operands = self.sequence_op(value)  # (list + list concatenates)
             return self.apply_rule(s, fn, target, operands, [])

@@ -66,6 +66,7 @@ TABLE = [
         operator.ne, operator.is_, operator.is_not, operator.contains,
     ]),
     ("runtime", "", [runtime.seed_like, runtime.seed_first, runtime.zeros_like]),
+    ("runtime", "integer-valued (positions)", [runtime.unique_firsts]),
     ("runtime", "a dict's keys", [runtime.dict_keys]),
     ("runtime", "a Cell's own bprop is not differentiated again",
      [runtime.custom_bprop_grads]),

@@ -1099,6 +1099,145 @@ def tsequence(t, x, z):
     return t if isinstance(x, (list, tuple, np.ndarray)) else [None] * len(z)
 
 
+# -- sourcegrad's own adjoint helpers (in a gradient differentiated again) -------------
+# linear in the adjoint they route, their other arguments only giving its form (which
+# item, which key, which place): the same routing applied to each direction
+
+
+@tangent(runtime.choice_adjoint, constant=("z", "args",))
+def choice_adjoint(r, dz, z, args):
+    d[r] = trouted(runtime.choice_adjoint, (dz, z, args,), 0, d[dz])
+
+
+@tangent(runtime.choice_default_adjoint, constant=("args", "default",))
+def choice_default_adjoint(r, dz, args, default):
+    d[r] = trouted(runtime.choice_default_adjoint, (dz, args, default,), 0, d[dz])
+
+
+@tangent(runtime.concat_head, constant=("a", "b",))
+def concat_head(r, dz, a, b):
+    d[r] = trouted(runtime.concat_head, (dz, a, b,), 0, d[dz])
+
+
+@tangent(runtime.concat_tail, constant=("a", "b",))
+def concat_tail(r, dz, a, b):
+    d[r] = trouted(runtime.concat_tail, (dz, a, b,), 0, d[dz])
+
+
+@tangent(runtime.dict_get_adjoint, constant=("mapping", "key",))
+def dict_get_adjoint(r, dz, mapping, key):
+    d[r] = trouted(runtime.dict_get_adjoint, (dz, mapping, key,), 0, d[dz])
+
+
+@tangent(runtime.dict_get_default_adjoint, constant=("mapping", "key", "default",))
+def dict_get_default_adjoint(r, dz, mapping, key, default):
+    d[r] = trouted(runtime.dict_get_default_adjoint, (dz, mapping, key, default,), 0, d[dz])
+
+
+@tangent(runtime.dict_items_adjoint, constant=("d",))
+def dict_items_adjoint(r, dz, d):
+    d[r] = trouted(runtime.dict_items_adjoint, (dz, d,), 0, d[dz])
+
+
+@tangent(runtime.dict_values_adjoint, constant=("d",))
+def dict_values_adjoint(r, dz, d):
+    d[r] = trouted(runtime.dict_values_adjoint, (dz, d,), 0, d[dz])
+
+
+@tangent(runtime.divmod_adjoint, constant=("a", "b", "which",))
+def divmod_adjoint(r, dz, a, b, which):
+    d[r] = trouted(runtime.divmod_adjoint, (dz, a, b, which,), 0, d[dz])
+
+
+@tangent(runtime.enumerated_adjoint, constant=("seq",))
+def enumerated_adjoint(r, dz, seq):
+    d[r] = trouted(runtime.enumerated_adjoint, (dz, seq,), 0, d[dz])
+
+
+@tangent(runtime.field_adjoint, constant=("x", "name",))
+def field_adjoint(r, x, name, dz):
+    d[r] = trouted(runtime.field_adjoint, (x, name, dz,), 2, d[dz])
+
+
+@tangent(runtime.merge_dicts_adjoint, constant=("maps",))
+def merge_dicts_adjoint(r, dz, maps):
+    d[r] = trouted(runtime.merge_dicts_adjoint, (dz, maps,), 0, d[dz])
+
+
+@tangent(runtime.repeat_adjoint, constant=("seq", "k",))
+def repeat_adjoint(r, dz, seq, k):
+    d[r] = trouted(runtime.repeat_adjoint, (dz, seq, k,), 0, d[dz])
+
+
+@tangent(runtime.reversed_adjoint, constant=("seq",))
+def reversed_adjoint(r, dz, seq):
+    d[r] = trouted(runtime.reversed_adjoint, (dz, seq,), 0, d[dz])
+
+
+@tangent(runtime.sorted_adjoint, constant=("items", "key", "reverse",))
+def sorted_adjoint(r, dz, items, key=None, reverse=False):
+    d[r] = trouted(runtime.sorted_adjoint, (dz, items, key, reverse,), 0, d[dz])
+
+
+@tangent(runtime.sum_adjoint, constant=("items",))
+def sum_adjoint(r, dz, items):
+    d[r] = trouted(runtime.sum_adjoint, (dz, items,), 0, d[dz])
+
+
+@tangent(runtime.zipped_adjoint, constant=("seqs",))
+def zipped_adjoint(r, dz, seqs):
+    d[r] = trouted(runtime.zipped_adjoint, (dz, seqs,), 0, d[dz])
+
+
+@tangent(runtime.add_adjoints_adjoint, constant=("a",))
+def add_adjoints_adjoint(r, dz, a):
+    d[r] = trouted(runtime.add_adjoints_adjoint, (dz, a,), 0, d[dz])
+
+
+
+def trouted(fn, args, k, t):
+    """The tangent of a helper linear in its argument ``k`` whose other arguments only
+    route it (an adjoint helper): ``fn`` applied to each direction of ``t``, a
+    tangent that may be a container, the results gathered into one tangent."""
+    batch = batch_size(t) if t is not None else None
+    if batch is None:
+        return None
+    outs = []
+    for i in range(batch):
+        a = list(args)
+        a[k] = _direction(t, i)
+        outs.append(fn(*a))
+    return _gather_directions(outs)
+
+
+def _direction(t, i):
+    """Direction ``i`` of the tangent ``t`` (an adjoint's form: None, a container)."""
+    if t is None:
+        return None
+    if isinstance(t, dict):
+        return runtime.AdjointDict({k: _direction(v, i) for k, v in t.items()})
+    if isinstance(t, (list, tuple)):
+        return runtime.AdjointList(_direction(v, i) for v in t)
+    return t[i]
+
+
+def _gather_directions(outs):
+    """One tangent (directions on a leading axis) from the values of each direction."""
+    have = [o for o in outs if o is not None]
+    if not have:
+        return None
+    first = have[0]
+    if isinstance(first, dict):
+        keys = dict.fromkeys(k for o in have for k in o)
+        return TangentDict({k: _gather_directions([None if o is None else o.get(k)
+                                                   for o in outs]) for k in keys})
+    if isinstance(first, (list, tuple)):
+        return TangentList(_gather_directions([None if o is None else o[j] for o in outs])
+                           for j in range(len(first)))
+    return np.stack([np.asarray(o) if o is not None else np.zeros(np.shape(first))
+                     for o in outs])
+
+
 @tangent(runtime.sequence_adjoint, runtime.list_adjoint, constant=("x", "iterable"))
 def sequence_adjoint(z, dz, x):
     d[z] = tsequence_adjoint(d[dz], x, z)
