@@ -23,7 +23,7 @@ import gast
 import numpy as np
 
 from sourcegrad import astutil, runtime
-from sourcegrad.annotations import setanno
+from sourcegrad.annotations import getanno, setanno
 from sourcegrad.closures import writes_into, writes_into_def
 from sourcegrad.parse import MISSING, parse_function
 from sourcegrad.rules import registry
@@ -369,6 +369,8 @@ class InPlaceCheck:
         if not updates:
             return
         copies = self.copies(fdef)
+        self.all_updates = updates
+        self.ints = _int_names(fdef) - set(self.params)
         self.in_loops = {}  # id(node) -> the loops holding it, outermost first
         for lp in astutil.nodes(fdef):
             if isinstance(lp, (gast.For, gast.While)):
@@ -404,6 +406,16 @@ class InPlaceCheck:
         for st in astutil.statements(fdef.body):
             for x in astutil.nodes(st):
                 self.statement[id(x)] = st
+        self.where = {}  # id(statement) -> (its block, its position there, owner)
+        self.place(fdef.body, None)
+
+    def place(self, block, owner):
+        for i, st in enumerate(block):
+            self.where[id(st)] = (block, i, owner)
+            for f in ("body", "orelse"):
+                inner = getattr(st, f, None)
+                if isinstance(st, (gast.If, gast.For, gast.While, gast.With)) and inner:
+                    self.place(inner, st)
 
     # -- what changes in place ----------------------------------------------------
     def updates(self, n):
@@ -670,21 +682,23 @@ class InPlaceCheck:
             and st.targets[0].id == a and st.lineno < aug.lineno
             for st in enclosing[-1].body)
 
-        def before(node):
-            """Whether the copy ``node`` may run before the in-place update."""
-            return node.lineno < aug.lineno or not fresh and any(
-                any(lp is x for x in self.in_loops.get(id(node), ())) for lp in enclosing)
+        def before(node, pair=()):
+            """Whether the copy ``node`` may run before the in-place update (and what
+            it linked is not bound afresh on every path from it to the update)."""
+            return (node.lineno < aug.lineno or not fresh and any(
+                any(lp is x for x in self.in_loops.get(id(node), ())) for lp in enclosing)) \
+                and not self.killed(node, aug, pair)
 
         if listed:
             aliases = _list_aliases(a, [(t, v, _link(t, v, n)) for t, v, n in copies
-                                        if before(n) and not self.rebound_between(
+                                        if before(n, (t, v)) and not self.rebound_between(
                                             fdef, (t, v), n, aug)])
             self.refuse_callers_list(fdef, aug, a, aliases | {a}, u.what)
         else:
             # d["k"] = v replaces an entry: the values d holds (d = {"w": y}; y) and
             # read from it before (y = d["a"]) are not changed, only other names for d
             # (nor is what a loop over it or its items()/values()/get() handed out)
-            aliases = _aliases(a, [(t, v) for t, v, n in copies if before(n) and not (
+            aliases = _aliases(a, [(t, v) for t, v, n in copies if before(n, (t, v)) and not (
                 u.entry and (isinstance(n, gast.For) or isinstance(n, gast.Assign) and (
                     isinstance(n.value, _DISPLAYS) or self.new_container(n.value)
                     or isinstance(n.value, gast.Subscript) or _entry_read(n.value))))])
@@ -694,11 +708,20 @@ class InPlaceCheck:
             self.check_item_update(u, {id(n): n for t, v, n in copies
                                        if t == a and before(n)}.values(), enclosing,
                                    [(t, v) for t, v, n in copies if a not in (t, v)])
-        for n in self.loads:
-            if n.id in aliases and (
-                    n.lineno > aug.lineno
-                    or any(lp is x for x in self.in_loops.get(id(n), ()) for lp in enclosing)):
-                self.refuse_shared_read(aug, u, n.id)
+        read = [n for n in self.loads if n.id in aliases and (
+            n.lineno > aug.lineno
+            or any(lp is x for x in self.in_loops.get(id(n), ()) for lp in enclosing))]
+        if read and u.kind != "call":
+            # every name read afterwards that is known to be that array (list, dict),
+            # or a view or display of it, is bound again after the update: Python's
+            # reading of it (see plan)
+            live = [(t, v, n) for t, v, n in copies if before(n, (t, v))]
+            plan = self.plan(u, live, {n.id for n in read} | self.updated_later(u, aliases))
+            if plan is not None:
+                setanno(self.statement[id(aug)], "rebind", plan)
+                read = []
+        for n in read:
+            self.refuse_shared_read(aug, u, n.id)
         if u.callers_dict:  # the names that may be the dict itself, not held by it
             same = _aliases(a, [(t, v) for t, v, n in copies if before(n) and not (
                 isinstance(n, gast.Assign) and (isinstance(n.value, _DISPLAYS)
@@ -709,6 +732,202 @@ class InPlaceCheck:
             # one (an operand, a result it keeps), or it is the caller's array or
             # list: the write goes into a copy (the caller's input is left as it was)
             setanno(aug, "copy_first", True)
+
+    # -- aliases bound again after an update ----------------------------------------
+    def path(self, node):
+        """The blocks around ``node``'s statement, innermost first: (block, position
+        there, the compound statement owning the block or None)."""
+        st = self.statement.get(id(node), node)
+        out = []
+        while id(st) in self.where:
+            block, i, owner = self.where[id(st)]
+            out.append((block, i, owner))
+            if owner is None:
+                break
+            st = owner
+        return out
+
+    def between(self, link, node):
+        """The statements that may run after the statement ``link`` and before the one
+        holding ``node``, as (statements in the blocks on the way, loops around
+        ``node`` that do not hold ``link``); None unless ``link`` runs on every path
+        to ``node`` (not in a branch, not after it)."""
+        if id(link) not in self.where:
+            return None
+        block, at, _ = self.where[id(link)]
+        path = self.path(node)
+        for k, (b, i, owner) in enumerate(path):
+            if b is block:
+                if at >= i:
+                    return None
+                plain = list(b[at + 1:i])
+                loops = []
+                for inner, j, owner_ in path[:k]:
+                    plain += inner[:j]
+                    if isinstance(owner_, (gast.For, gast.While)):
+                        loops.append(owner_)
+                return plain, loops
+        return None
+
+    def killed(self, link, node, pair):
+        """Whether one of the names ``pair`` is bound to a new value (``y = y * 2``,
+        ``y = y.copy()``) on every path from the statement ``link`` to ``node``."""
+        if not pair or not isinstance(link, gast.Assign):
+            return False
+        found = self.between(link, node)
+        if found is None:
+            return False
+        plain, _ = found
+        levels = {id(st) for st in plain}
+        return any(isinstance(st, gast.Assign) and id(st) in levels and any(
+            isinstance(t, gast.Name) and t.id in pair for t in st.targets)
+            and not self.names_of(st.value) for st in plain)
+
+    def updated_later(self, u, aliases):
+        """The names of ``aliases`` updated in place after ``u`` (a later ``b += 1``
+        must start from the value ``u`` made)."""
+        enclosing = self.in_loops.get(id(u.node), [])
+        return {w.a for w in self.all_updates if w is not u and w.a in aliases and (
+            w.node.lineno > u.node.lineno
+            or any(lp is x for x in self.in_loops.get(id(w.node), ()) for lp in enclosing))}
+
+    def bound_between(self, link, node, names):
+        """Whether a statement that may run between ``link`` and ``node`` binds one of
+        ``names`` (in-place updates of arrays and lists do not: they keep the object);
+        None when ``link`` does not run on every path to ``node``."""
+        found = self.between(link, node)
+        if found is None:
+            return None
+        plain, loops = found
+        mine = {id(x) for x in astutil.nodes(self.statement.get(id(node), node))}
+        for st in plain + loops:
+            for x in astutil.nodes(st):
+                if isinstance(x, gast.Name) and isinstance(x.ctx, gast.Store) \
+                        and x.id in names and id(x) not in mine \
+                        and not self.in_place_target(x):
+                    return True
+        return False
+
+    def in_place_target(self, x):
+        """Whether the name ``x`` is the target of ``a += v`` on an array (in place)."""
+        st = self.statement.get(id(x))
+        return isinstance(st, gast.AugAssign) and st.target is x \
+            and self.rank.get(x.id, 0) >= 1
+
+    def basic(self, index):
+        """Whether ``index`` picks a view: integers, slices, ``...`` and ``None``."""
+        parts = index.elts if isinstance(index, gast.Tuple) else [index]
+
+        def whole(p):
+            return p is None or isinstance(p, gast.Constant) and (
+                type(p.value) is int or p.value is None or p.value is Ellipsis) \
+                or isinstance(p, gast.UnaryOp) and isinstance(p.op, gast.USub) \
+                and whole(p.operand) or isinstance(p, gast.Name) and p.id in self.ints
+
+        return all(whole(p.lower) and whole(p.upper) and whole(p.step)
+                   if isinstance(p, gast.Slice) else whole(p) for p in parts)
+
+    def must_link(self, t, v, node, at):
+        """How ``t`` relates to ``v`` where the update ``at`` runs, when that is known
+        for certain: (kind, t, v, expression, write-back) with kind "same" (``t = v``,
+        ``t = v = e``), "view" (``t = v[1:]``, ``v.T``, ``stop_gradient(v)``: ``t`` is
+        ``expression`` evaluated again after ``v`` changes; ``write-back``, when not None,
+        makes ``v`` see a change of ``t``) or "holds" (``t = [v, w]``); None when
+        not known (a branch binds it, something rebinds a name it reads before
+        ``at``)."""
+        if not isinstance(node, gast.Assign):
+            return None
+        targets = [x.id for x in node.targets if isinstance(x, gast.Name)]
+        if t not in targets:
+            return None
+        value = node.value
+        if v in targets:
+            kind, expr, back = "same", _name(v), None
+        elif isinstance(value, gast.Name) and value.id == v:
+            kind, expr, back = "same", _name(v), None
+        elif isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
+                and value.value.id == v and self.rank.get(v, 0) >= 1 \
+                and self.basic(value.slice) and not self.scalar_item(v, value.slice):
+            kind, expr = "view", value  # a view of the array v (its items would be copies)
+            back = gast.Assign(targets=[gast.Subscript(value=_name(v, gast.Store()),
+                                                       slice=value.slice, ctx=gast.Store())],
+                               value=_name(t), type_comment=None)
+            back.targets[0].value.ctx = gast.Load()
+            setanno(back, "copy_first", True)
+        elif isinstance(value, gast.Attribute) and value.attr == "T" \
+                and isinstance(value.value, gast.Name) and value.value.id == v:
+            kind, expr = "view", value
+            back = gast.Assign(targets=[_name(v, gast.Store())], value=gast.Attribute(
+                value=_name(t), attr="T", ctx=gast.Load()), type_comment=None)
+        elif isinstance(value, gast.Call) and len(value.args) == 1 and not value.keywords \
+                and isinstance(value.args[0], gast.Name) and value.args[0].id == v \
+                and (getattr(value.func, "attr", None) or getattr(value.func, "id", None)) \
+                == "stop_gradient":
+            kind, expr, back = "view", value, None  # t is v, its gradient stopped
+        elif isinstance(value, (gast.List, gast.Tuple, gast.Dict)) and all(
+                isinstance(e, (gast.Name, gast.Constant)) for e in (
+                    value.values if isinstance(value, gast.Dict) else value.elts)) \
+                and (not isinstance(value, gast.Dict) or all(
+                    isinstance(k, gast.Constant) for k in value.keys)):
+            kind, expr, back = "holds", value, None
+        else:
+            return None
+        reads = {x.id for x in astutil.name_nodes(expr)} | {t, v}
+        if self.bound_between(node, at, reads) is not False:
+            return None
+        if kind == "holds" and any(w.a == t and self.between(node, w.node) is not None
+                                   and w.node.lineno < at.lineno for w in self.all_updates):
+            return None  # the list changed since: the display no longer says what it holds
+        return kind, t, v, expr, back
+
+    def plan(self, u, copies, needed):
+        """Statements that bind every name of ``needed`` again after the update ``u``,
+        as Python would see them (``b = a`` after ``a[0] = v`` when ``b = a`` was bound
+        before on every path, ``s = a[1:]`` again, ``a[1:] = s`` after ``s[0] = v``); None
+        unless each of them is known to be that object, a view or display of it."""
+        links = [m for m in (self.must_link(t, v, n, u.node) for t, v, n in copies)
+                 if m is not None]
+        links += [m for m in (self.must_link(v, t, n, u.node) for t, v, n in copies)
+                  if m is not None]
+        made = {}  # name -> the statement binding it again
+        todo = [u.a]
+        while todo:
+            x = todo.pop(0)
+            for kind, t, v, expr, back in links:
+                if x == v and t not in made and t != u.a:
+                    made[t] = _assign(t, expr)
+                    todo.append(t)
+                elif x == t and v not in made and v != u.a:
+                    if kind == "same":
+                        made[v] = _assign(v, _name(t))
+                    elif back is not None:
+                        made[v] = astutil.copy_tree(back)
+                        setanno(made[v], "copy_first", getanno(back, "copy_first", False))
+                    else:
+                        continue
+                    todo.append(v)
+        if not needed <= set(made) | {u.a}:
+            return None
+        # each after the names it reads have been bound again
+        out, ready = [], {u.a}
+        while made:
+            for x, st in list(made.items()):
+                reads = {n.id for n in astutil.name_nodes(st.value)} | (
+                    {n.id for n in astutil.name_nodes(st.targets[0].slice)}
+                    if isinstance(st.targets[0], gast.Subscript) else set())
+                if not (reads & set(made)) - {x}:
+                    out.append(st)
+                    del made[x]
+                    ready.add(x)
+                    break
+            else:
+                return None  # they read one another
+        where = u.node
+        for st in out:
+            for n in astutil.nodes(st):
+                if hasattr(n, "lineno") or isinstance(n, (gast.stmt, gast.expr)):
+                    gast.copy_location(n, where)
+        return out
 
     def new_container(self, v) -> bool:
         """``dict(p)``, ``list(xs)``, ``tuple(xs)``: a new container of the same items."""
@@ -1028,6 +1247,43 @@ class InPlaceCheck:
             rank[n] = before
         return False
 
+
+
+def _name(n, ctx=None):
+    return gast.Name(id=n, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
+
+
+def _assign(t, value):
+    """``t = value`` (``value`` copied), a statement of the user's function."""
+    return gast.Assign(targets=[_name(t, gast.Store())], value=astutil.copy_tree(value),
+                       type_comment=None)
+
+
+def _int_names(fdef):
+    """Names that only ever hold Python ints: counters of ``range`` loops, int
+    constants and their sums, differences and products."""
+    binds = _values_bound(fdef)
+    ints = set(binds)
+
+    def whole(e):
+        if isinstance(e, gast.Constant):
+            return type(e.value) is int
+        if isinstance(e, gast.Name):
+            return e.id in ints
+        if isinstance(e, gast.UnaryOp):
+            return isinstance(e.op, gast.USub) and whole(e.operand)
+        return isinstance(e, gast.BinOp) and isinstance(
+            e.op, (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)) \
+            and whole(e.left) and whole(e.right)
+
+    changed = True
+    while changed:
+        changed = False
+        for n in list(ints):
+            if not all(v is not None and whole(v) for v in binds[n]):
+                ints.discard(n)
+                changed = True
+    return ints
 
 
 def _int_like(p):

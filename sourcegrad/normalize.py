@@ -130,6 +130,9 @@ def assigned_names(stmts, lists=False, dicts=()) -> set:
     out = set()
     for s in stmts:
         for n in astutil.node_list(s):
+            if isinstance(n, gast.stmt) and getanno(n, "rebind"):
+                # names bound again after an update other names see (inplace)
+                out |= assigned_names(getanno(n, "rebind"), lists, dicts)
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                 out.add(n.id)
             elif lists and isinstance(n, gast.Expr) and isinstance(n.value, gast.Call) \
@@ -195,6 +198,13 @@ class Normalizer:
         self.ufunc_at_writes(fdef)
         _flat_reads(fdef)
         inplace.check(self, fdef)
+        if any(getanno(n, "rebind") for n in astutil.statements(fdef.body)):
+            # names bound again after updates, inside branches and loops too
+            self.rebound = assigned_names(fdef.body)
+            self.locals = set(params) | self.rebound
+            for s in fdef.body:
+                if isinstance(s, (gast.If, gast.For, gast.While)):
+                    self.multi |= assigned_names([s])
         body = fdef.body
         lower_jumps(fdef, self.namer)
         if fdef.body is not body:  # flags were added
@@ -225,6 +235,8 @@ class Normalizer:
                     break  # unreachable code after return
             else:
                 self.visit(s)
+                for again in getanno(s, "rebind", ()):
+                    self.visit(again)  # other names for an array s changed (inplace)
         out, self.out, self.origin = self.out, saved, saved_origin
         return out
 
