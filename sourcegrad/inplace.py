@@ -362,6 +362,9 @@ class InPlaceCheck:
         self.index(fdef)
         self.rank = self.ranks(fdef)
         self.dicts = dict_names(fdef)
+        self.ints = _int_names(fdef) - set(self.params)
+        self.lists = _sequence_names(fdef, gast.List) - set(self.params)
+        self.tuples = _sequence_names(fdef, gast.Tuple) - set(self.params)
         updates = []
         for n in astutil.nodes(fdef):
             self.here = self.top_index.get(id(n))  # where scalar_item looks
@@ -370,7 +373,7 @@ class InPlaceCheck:
             return
         copies = self.copies(fdef)
         self.all_updates = updates
-        self.ints = _int_names(fdef) - set(self.params)
+
         self.in_loops = {}  # id(node) -> the loops holding it, outermost first
         for lp in astutil.nodes(fdef):
             if isinstance(lp, (gast.For, gast.While)):
@@ -440,6 +443,8 @@ class InPlaceCheck:
             return [update]
         if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
             a = n.target.id
+            if a in self.tuples:
+                return []  # t += (v,) makes a new tuple
             return [Update(n, a, f"in-place {type(n.op).__name__.lower()}= on a shared value",
                            "name")]
         if self.list_update(n):
@@ -711,7 +716,7 @@ class InPlaceCheck:
         read = [n for n in self.loads if n.id in aliases and (
             n.lineno > aug.lineno
             or any(lp is x for x in self.in_loops.get(id(n), ()) for lp in enclosing))]
-        if read and u.kind != "call":
+        if read and u.kind != "call" and (u.kind != "name" or self.mutable(a)):
             # every name read afterwards that is known to be that array (list, dict),
             # or a view or display of it, is bound again after the update: Python's
             # reading of it (see plan)
@@ -809,10 +814,18 @@ class InPlaceCheck:
         return False
 
     def in_place_target(self, x):
-        """Whether the name ``x`` is the target of ``a += v`` on an array (in place)."""
+        """Whether the name ``x`` keeps its object here: ``a += v`` on an array or a list
+        (in place), ``a = a``."""
         st = self.statement.get(id(x))
-        return isinstance(st, gast.AugAssign) and st.target is x \
-            and self.rank.get(x.id, 0) >= 1
+        if isinstance(st, gast.Assign) and isinstance(st.value, gast.Name) \
+                and st.value.id == x.id:
+            return True
+        return isinstance(st, gast.AugAssign) and st.target is x and self.mutable(x.id)
+
+    def mutable(self, a):
+        """Whether ``a`` always holds an array of one axis or more, or a list: ``a += v``
+        changes it in place."""
+        return self.rank.get(a, 0) >= 1 or a in self.lists
 
     def basic(self, index):
         """Whether ``index`` picks a view: integers, slices, ``...`` and ``None``."""
@@ -1259,6 +1272,35 @@ def _assign(t, value):
                        type_comment=None)
 
 
+def _sequence_names(fdef, kind):
+    """Local names that only ever hold lists (``kind`` gast.List) or tuples
+    (gast.Tuple): displays, comprehensions, ``list(...)``, concatenations of them,
+    other such names, ``a += [v]``."""
+    binds = _values_bound(fdef)
+    call = "list" if kind is gast.List else "tuple"
+    names = set(binds)
+
+    def seq(e):
+        if isinstance(e, kind) or kind is gast.List and isinstance(e, gast.ListComp):
+            return True
+        if isinstance(e, gast.Name):
+            return e.id in names
+        if isinstance(e, gast.Call) and isinstance(e.func, gast.Name) and e.func.id == call:
+            return True
+        return isinstance(e, gast.BinOp) and isinstance(e.op, gast.Add) and (
+            seq(e.left) or seq(e.right)) or isinstance(e, gast.BinOp) and isinstance(
+            e.op, gast.Mult) and (seq(e.left) or seq(e.right))
+
+    changed = True
+    while changed:
+        changed = False
+        for n in list(names):
+            if not all(v is not None and seq(v) for v in binds[n]):
+                names.discard(n)
+                changed = True
+    return names
+
+
 def _int_names(fdef):
     """Names that only ever hold Python ints: counters of ``range`` loops, int
     constants and their sums, differences and products."""
@@ -1340,10 +1382,18 @@ def _values_bound(fdef):
     for n in astutil.nodes(fdef):
         if isinstance(n, gast.Assign):
             for t in n.targets:
-                for x in astutil.name_nodes(t):
-                    if not isinstance(x.ctx, gast.Load):
-                        binds.setdefault(x.id, []).append(
-                            n.value if isinstance(t, gast.Name) else None)
+                v = n.value
+                if isinstance(t, (gast.Tuple, gast.List)) and isinstance(
+                        v, (gast.Tuple, gast.List)) and len(t.elts) == len(v.elts) \
+                        and not any(isinstance(e, gast.Starred) for e in t.elts + v.elts):
+                    pairs = zip(t.elts, v.elts)  # x, y = y, e: item by item
+                else:
+                    pairs = [(t, v)]
+                for t_, v_ in pairs:
+                    for x in astutil.name_nodes(t_):
+                        if not isinstance(x.ctx, gast.Load):
+                            binds.setdefault(x.id, []).append(
+                                v_ if isinstance(t_, gast.Name) else None)
         elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
             binds.setdefault(n.target.id, []).append(n.value)
         elif isinstance(n, (gast.For, gast.comprehension)):
