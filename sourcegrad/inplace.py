@@ -779,6 +779,8 @@ class InPlaceCheck:
         ``y = y.copy()``) on every path from the statement ``link`` to ``node``."""
         if not pair or not isinstance(link, gast.Assign):
             return False
+        if self.killed_in_block(link, node, pair):
+            return True
         found = self.between(link, node)
         if found is None:
             return False
@@ -787,6 +789,23 @@ class InPlaceCheck:
         return any(isinstance(st, gast.Assign) and id(st) in levels and any(
             isinstance(t, gast.Name) and t.id in pair for t in st.targets)
             and not self.names_of(st.value) for st in plain)
+
+    def killed_in_block(self, link, node, pair):
+        """Whether a later statement of ``link``'s own block binds one of ``pair`` to a
+        new value before control can leave the block or reach ``node`` (``x = z = e``
+        then ``x = 0.5 * x`` in one branch, ``node`` in another)."""
+        if id(link) not in self.where:
+            return False
+        block, at, _ = self.where[id(link)]
+        for st in block[at + 1:]:
+            if any(isinstance(x, (gast.Break, gast.Continue)) for x in astutil.nodes(st)) \
+                    or id(node) in {id(x) for x in astutil.nodes(st)}:
+                return False
+            if isinstance(st, gast.Assign) and any(
+                    isinstance(t, gast.Name) and t.id in pair for t in st.targets) \
+                    and not self.names_of(st.value):
+                return True
+        return False
 
     def updated_later(self, u, aliases):
         """The names of ``aliases`` updated in place after ``u`` (a later ``b += 1``
