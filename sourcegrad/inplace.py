@@ -359,10 +359,11 @@ class InPlaceCheck:
                        self.list_update(n) or self.may_write(n))
                    for n in astutil.node_list(fdef)):
             return  # nothing is updated in place
-        self.index(fdef)
         self.rank = self.ranks(fdef)
-        self.dicts = dict_names(fdef)
         self.ints = _int_names(fdef) - set(self.params)
+        self.write_views(fdef)
+        self.index(fdef)
+        self.dicts = dict_names(fdef)
         self.lists = _sequence_names(fdef, gast.List) - set(self.params)
         self.tuples = _sequence_names(fdef, gast.Tuple) - set(self.params)
         updates = []
@@ -420,9 +421,61 @@ class InPlaceCheck:
                 if isinstance(st, (gast.If, gast.For, gast.While, gast.With)) and inner:
                     self.place(inner, st)
 
+    # -- writes through a view, written into the array ------------------------------
+    def write_views(self, fdef):
+        """``y[1][0] = v`` -> ``y[1, 0] = v`` and ``y.T[0] = v`` -> ``y[..., 0] = v`` where
+        ``y`` is an array of known rank and the indices pick views (integers, slices):
+        what NumPy writes into ``y``.  Then the alias checks see a write into ``y``."""
+        for st in astutil.statements(fdef.body):
+            if isinstance(st, gast.Assign) and len(st.targets) == 1:
+                st.targets[0] = self.through_view(st.targets[0])
+            elif isinstance(st, gast.AugAssign):
+                st.target = self.through_view(st.target)
+
+    def through_view(self, target):
+        """The write into ``y`` that ``target`` (a subscript of a view of ``y``) makes, or
+        ``target`` itself."""
+        if not isinstance(target, gast.Subscript):
+            return target
+        view = target.value
+        parts = target.slice.elts if isinstance(target.slice, gast.Tuple) else [target.slice]
+
+        def store(base, index):
+            index = index[0] if len(index) == 1 else gast.Tuple(elts=index, ctx=gast.Load())
+            return gast.copy_location(gast.Subscript(value=base, slice=index,
+                                                     ctx=gast.Store()), target)
+
+        if isinstance(view, gast.Subscript) and isinstance(view.value, gast.Name) \
+                and self.rank.get(view.value.id, 0) >= 1:
+            first = view.slice.elts if isinstance(view.slice, gast.Tuple) else [view.slice]
+            # y[1][0]: y[1] is a view of y's row; y[1][:, k] too (a second index of one
+            # part, or of views only, stays where it is after the first's integers)
+            if len(first) < self.rank[view.value.id] and all(
+                    _int_like(p) and (not isinstance(p, gast.Name) or p.id in self.ints)
+                    for p in first) and (len(parts) == 1 or self.basic(target.slice)):
+                return store(view.value, first + parts)
+        if isinstance(view, gast.Attribute) and view.attr == "T" \
+                and isinstance(view.value, gast.Name) and self.basic(target.slice) \
+                and not any(isinstance(p, gast.Constant) and p.value in (None, Ellipsis)
+                            for p in parts):
+            # y.T[i, j] is y[..., j, i]
+            rank = self.rank.get(view.value.id)
+            lead = [gast.Slice(lower=None, upper=None, step=None)] * (rank - len(parts)) \
+                if rank is not None and rank >= len(parts) else \
+                [gast.Constant(value=Ellipsis, kind=None)]
+            return store(view.value, lead + parts[::-1])
+        return target
+
     # -- what changes in place ----------------------------------------------------
     def updates(self, n):
         """The Updates the node ``n`` makes (none for most nodes)."""
+        if isinstance(n, gast.Assign) and chained(n.targets[0]) \
+                and self.rank.get(n.targets[0].value.value.id, 0) >= 1 \
+                and self.basic(n.targets[0].value.slice):
+            # y[1:][0] = v into an array: y[1:] is a view, written into a copy and
+            # stored back (y[1:] = inner): a write into y
+            y = n.targets[0].value.value.id
+            return [Update(n, y, f"assignment into {y}[...][...]", "item")]
         if isinstance(n, gast.Assign) and chained(n.targets[0]):
             b = n.targets[0].value.value.id  # b[i][j] = v changes the object b[i]
             return [Update(n, b, f"assignment into {b}[...][...]", "chained")]
@@ -1353,6 +1406,14 @@ def _int_like(p):
         or isinstance(p, gast.UnaryOp) and isinstance(p.operand, gast.Constant)
 
 
+# NumPy functions of known result rank: np.outer(a, b); of their argument's
+# (np.zeros_like(x)); of their shape argument's length (np.zeros((2, 3)))
+_ARRAY_MAKERS = {"outer": "outer", "zeros_like": "like", "ones_like": "like",
+                 "empty_like": "like", "full_like": "like", "copy": "like",
+                 "array": "like", "zeros": "shape", "ones": "shape", "empty": "shape",
+                 "full": "shape"}
+
+
 def _rank(e, rank):
     """The number of axes of the value of ``e``, or None when not known."""
     if isinstance(e, gast.Constant):
@@ -1373,6 +1434,23 @@ def _rank(e, rank):
             and not e.keywords:
         ranks = [_rank(a, rank) for a in e.args]
         return None if None in ranks else max(ranks)
+    if isinstance(e, gast.Call) and isinstance(e.func, gast.Attribute) \
+            and isinstance(e.func.value, gast.Name) and e.func.value.id not in rank \
+            and e.args and not e.keywords:
+        made = _ARRAY_MAKERS.get(e.func.attr)
+        if made == "outer":
+            return 2
+        if made == "like":
+            return _rank(e.args[0], rank)
+        if made == "shape":
+            shape = e.args[0]
+            return len(shape.elts) if isinstance(shape, gast.Tuple) else 1 \
+                if isinstance(shape, gast.Constant) and type(shape.value) is int else None
+    if isinstance(e, gast.Attribute) and e.attr == "T":
+        return _rank(e.value, rank)
+    if isinstance(e, gast.Call) and isinstance(e.func, gast.Attribute) \
+            and e.func.attr == "copy" and not e.args:
+        return _rank(e.func.value, rank)
     if isinstance(e, gast.Subscript):
         base = _rank(e.value, rank)
         parts = e.slice.elts if isinstance(e.slice, gast.Tuple) else [e.slice]

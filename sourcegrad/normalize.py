@@ -296,6 +296,8 @@ class Normalizer:
     def copy_first(self, s, target):
         """``a = a.copy()`` before a write into ``a[...]`` while another name may share
         ``a``'s array (see the inplace module): that name keeps its values."""
+        if _chained(target):
+            target = target.value  # b[i][j] = v writes b[i] = inner at the end
         if getanno(s, "copy_first", False) and isinstance(target, gast.Subscript) \
                 and isinstance(target.value, gast.Name):
             base = target.value.id
