@@ -1264,6 +1264,8 @@ class InPlaceCheck:
             return type(e.value) in (int, float)
         if isinstance(e, gast.Name):
             return e.id in scalars and (e.id in binds or e.id in floats)
+        if isinstance(e, gast.Subscript) and isinstance(e.value, gast.Name):
+            return self.rank.get(e.value.id) == 1 and self.scalar_item(e.value.id, e.slice)
         parts = [e.operand] if isinstance(e, gast.UnaryOp) else [e.left, e.right] \
             if isinstance(e, gast.BinOp) else e.args if self.scalar_call(e) else None
         return parts is not None and all(self.scalar(a, scalars, binds, floats)
@@ -1497,6 +1499,12 @@ def _values_bound(fdef):
             # for i in range(n): i is an int; another loop's items are not known
             counted = isinstance(n.target, gast.Name) and isinstance(n.iter, gast.Call) \
                 and isinstance(n.iter.func, gast.Name) and n.iter.func.id == "range"
+            if isinstance(n.target, gast.Name) and isinstance(n.iter, gast.Name):
+                # for t in y: t is an item of y (y[0] for its rank; a row of a matrix is
+                # a view, an item of a vector a new scalar)
+                binds.setdefault(n.target.id, []).append(gast.Subscript(
+                    value=n.iter, slice=gast.Constant(value=0, kind=None), ctx=gast.Load()))
+                continue
             for x in astutil.name_nodes(n.target):
                 binds.setdefault(x.id, []).append(
                     gast.Constant(value=0, kind=None) if counted else None)
