@@ -1476,7 +1476,7 @@ def _entry_read(v):
 
 def _values_bound(fdef):
     """name -> the values bound to it (None: a part of a value, or a loop target);
-    ``a += v`` counts ``v``."""
+    ``a += v`` counts ``a + v``."""
     binds = {}
     for n in astutil.nodes(fdef):
         if isinstance(n, gast.Assign):
@@ -1494,7 +1494,9 @@ def _values_bound(fdef):
                             binds.setdefault(x.id, []).append(
                                 v_ if isinstance(t_, gast.Name) else None)
         elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
-            binds.setdefault(n.target.id, []).append(n.value)
+            binds.setdefault(n.target.id, []).append(gast.BinOp(
+                left=gast.Name(id=n.target.id, ctx=gast.Load(), annotation=None,
+                               type_comment=None), op=n.op, right=n.value))
         elif isinstance(n, (gast.For, gast.comprehension)):
             # for i in range(n): i is an int; another loop's items are not known
             counted = isinstance(n.target, gast.Name) and isinstance(n.iter, gast.Call) \
