@@ -348,7 +348,9 @@ class InPlaceCheck:
         self.parsed, self.params, self.locals = n.parsed, n.params, n.locals
         self.rebound, self.param_shapes, self.nested = n.rebound, n.param_shapes, n.nested
         self.refuse = n.refuse
+        self.namer = n.namer
         self.here = None
+        self.loop_index = {}  # id(for t in y) -> the index its write-backs use
 
     # -- entry ----------------------------------------------------------------
     def run(self, fdef):
@@ -388,6 +390,12 @@ class InPlaceCheck:
                 self.check_chained(fdef, u, copies)
             elif u.a not in scalars:  # a Python or NumPy scalar: `a += v` rebinds only
                 self.check_update(fdef, u, copies)
+        for loop in astutil.statements(fdef.body):
+            if id(loop) in self.loop_index:  # for t in y -> for i_t, t in enumerate(y)
+                loop.target = gast.Tuple(elts=[_name(self.loop_index[id(loop)], gast.Store()),
+                                               loop.target], ctx=gast.Store())
+                loop.iter = gast.copy_location(gast.Call(
+                    func=_name("enumerate"), args=[loop.iter], keywords=[]), loop.iter)
 
     def index(self, fdef):
         """Where each statement sits among the top-level ones, and which parameters
@@ -769,12 +777,15 @@ class InPlaceCheck:
         read = [n for n in self.loads if n.id in aliases and (
             n.lineno > aug.lineno
             or any(lp is x for x in self.in_loops.get(id(n), ()) for lp in enclosing))]
-        if read and u.kind != "call" and (u.kind != "name" or self.mutable(a)):
+        if read and u.kind != "call":
             # every name read afterwards that is known to be that array (list, dict),
             # or a view or display of it, is bound again after the update: Python's
             # reading of it (see plan)
             live = [(t, v, n) for t, v, n in copies if before(n, (t, v))]
-            plan = self.plan(u, live, {n.id for n in read} | self.updated_later(u, aliases))
+            # a += v on a name not known to hold an array (or a list) may make a new
+            # value: only a loop's item is written back then, if it is an array
+            plan = self.plan(u, live, {n.id for n in read} | self.updated_later(u, aliases),
+                             items_only=u.kind == "name" and not self.mutable(a))
             if plan is not None:
                 setanno(self.statement[id(aug)], "rebind", plan)
                 read = []
@@ -920,6 +931,8 @@ class InPlaceCheck:
         makes ``v`` see a change of ``t``) or "holds" (``t = [v, w]``); None when
         not known (a branch binds it, something rebinds a name it reads before
         ``at``)."""
+        if isinstance(node, gast.For):
+            return self.item_link(t, v, node, at)
         if not isinstance(node, gast.Assign):
             return None
         targets = [x.id for x in node.targets if isinstance(x, gast.Name)]
@@ -965,7 +978,49 @@ class InPlaceCheck:
             return None  # the list changed since: the display no longer says what it holds
         return kind, t, v, expr, back
 
-    def plan(self, u, copies, needed):
+    def item_link(self, t, y, loop, at):
+        """``for t in y`` around the update ``at`` of ``t``: ("item", t, y, None,
+        write-back), the write-back ``if is_array(y[i]): y[i] = t`` (an array item
+        changes in place, a number does not) with ``i`` the loop's index; None unless
+        ``t`` holds ``y``'s item when ``at`` runs."""
+        if not (isinstance(loop.target, gast.Name) and loop.target.id == t
+                and isinstance(loop.iter, gast.Name) and loop.iter.id == y) \
+                or loop.orelse or y in self.dicts or y in self.tuples \
+                or self.parsed.resolve("enumerate") is not enumerate:
+            return None
+        path = self.path(at)
+        owners = [owner for _, _, owner in path]
+        if loop not in owners:
+            return None
+        inner = path[:owners.index(loop) + 1]  # the levels inside the loop's body
+        plain = [st for block, j, _ in inner for st in block[:j]]
+        loops = [owner for _, _, owner in inner[:-1] if isinstance(owner, (gast.For, gast.While))]
+        mine = {id(x) for x in astutil.nodes(self.statement.get(id(at), at))}
+        for st in plain + loops:
+            for x in astutil.nodes(st):
+                if isinstance(x, gast.Name) and isinstance(x.ctx, gast.Store) \
+                        and x.id == t and id(x) not in mine and not self.in_place_target(x):
+                    return None  # t is another value by then
+        if any(isinstance(x, gast.Name) and isinstance(x.ctx, gast.Store) and x.id == y
+               for x in astutil.nodes(loop)):
+            return None
+        index = self.loop_index.get(id(loop))
+        if index is None:
+            index = self.loop_index[id(loop)] = self.namer.fresh("i_" + t)
+
+        def item():
+            return gast.Subscript(value=_name(y), slice=_name(index), ctx=gast.Load())
+
+        write = gast.Assign(targets=[gast.Subscript(value=_name(y), slice=_name(index),
+                                                    ctx=gast.Store())],
+                            value=_name(t), type_comment=None)
+        setanno(write, "copy_first", True)
+        test = gast.Call(func=_name("is_array"), args=[item()], keywords=[])
+        setanno(test.func, "runtime", runtime.is_array)
+        back = gast.If(test=test, body=[write], orelse=[])
+        return "item", t, y, None, back
+
+    def plan(self, u, copies, needed, items_only=False):
         """Statements that bind every name of ``needed`` again after the update ``u``,
         as Python would see them (``b = a`` after ``a[0] = v`` when ``b = a`` was bound
         before on every path, ``s = a[1:]`` again, ``a[1:] = s`` after ``s[0] = v``); None
@@ -979,7 +1034,9 @@ class InPlaceCheck:
         while todo:
             x = todo.pop(0)
             for kind, t, v, expr, back in links:
-                if x == v and t not in made and t != u.a:
+                if items_only and x == u.a and kind != "item":
+                    continue
+                if x == v and t not in made and t != u.a and expr is not None:
                     made[t] = _assign(t, expr)
                     todo.append(t)
                 elif x == t and v not in made and v != u.a:
@@ -987,7 +1044,10 @@ class InPlaceCheck:
                         made[v] = _assign(v, _name(t))
                     elif back is not None:
                         made[v] = astutil.copy_tree(back)
-                        setanno(made[v], "copy_first", getanno(back, "copy_first", False))
+                        for old_, new_ in zip(astutil.nodes(back), astutil.nodes(made[v])):
+                            for key in ("copy_first", "runtime"):
+                                if getanno(old_, key) is not None:
+                                    setanno(new_, key, getanno(old_, key))
                     else:
                         continue
                     todo.append(v)
@@ -997,9 +1057,7 @@ class InPlaceCheck:
         out, ready = [], {u.a}
         while made:
             for x, st in list(made.items()):
-                reads = {n.id for n in astutil.name_nodes(st.value)} | (
-                    {n.id for n in astutil.name_nodes(st.targets[0].slice)}
-                    if isinstance(st.targets[0], gast.Subscript) else set())
+                reads = {n.id for n in astutil.name_nodes(st) if isinstance(n.ctx, gast.Load)}
                 if not (reads & set(made)) - {x}:
                     out.append(st)
                     del made[x]

@@ -651,6 +651,13 @@ def make_dict_adjoint(dz, items):
     return out
 
 
+def is_array(x):
+    """Whether ``x`` is a NumPy array: ``t += v`` on a loop's item ``t`` changes the
+    item in place (and so the sequence) only then; ``for t in y`` is written back
+    ``if is_array(y[i]): y[i] = t`` (see the inplace module)."""
+    return isinstance(x, np.ndarray)
+
+
 def shallow_copy(x):
     """A new list, dict or array with ``x``'s items: ``b[i][j] = v`` is written
     ``inner = shallow_copy(b[i]); inner[j] = v; b[i] = inner`` (containers are values)."""
