@@ -114,6 +114,10 @@ def _link(t, u, node):
         return ("item", None) if isinstance(node.iter, gast.Name) and node.iter.id == u \
             else ("copy", None)
     value = node.value
+    if isinstance(node, gast.Expr) and value.func.attr == "update":
+        # t.update(u): t's entries are u's (as extend); t.update({"k": u}): t holds u
+        return ("shares", None) if any(isinstance(a, gast.Name) and a.id == u
+                                       for a in value.args) else ("holds", None)
     if isinstance(node, gast.Expr):  # t.append(u), t.extend(u): as t = t + [u], t + u
         arg = value.args[0]
         if value.func.attr == "append":
@@ -349,6 +353,7 @@ class InPlaceCheck:
         self.rebound, self.param_shapes, self.nested = n.rebound, n.param_shapes, n.nested
         self.refuse = n.refuse
         self.namer = n.namer
+        self.dict_locals = n.dict_names  # names that only hold dicts (see dict_names)
         self.here = None
         self.loop_index = {}  # id(for t in y) -> the index its write-backs use
 
@@ -506,11 +511,15 @@ class InPlaceCheck:
             a = n.target.id
             if a in self.tuples:
                 return []  # t += (v,) makes a new tuple
+            if a in self.lists and isinstance(n.op, gast.Add):
+                # lst += [v] extends the list in place: its items stay as they were
+                return [Update(n, a, f"{a} += [...] on a list another name shares", "list")]
             return [Update(n, a, f"in-place {type(n.op).__name__.lower()}= on a shared value",
                            "name")]
         if self.list_update(n):
             a, method = self.list_update(n)
-            return [Update(n, a, f"{a}.{method}(...) on a list another name shares", "list")]
+            kind = "dict" if method == "update" else "list"
+            return [Update(n, a, f"{a}.{method}(...) on a {kind} another name shares", "list")]
         if isinstance(n, gast.Call):
             return self.call_updates(n)
         return []
@@ -584,6 +593,10 @@ class InPlaceCheck:
         if isinstance(s, gast.Expr) and method in LIST_METHODS and len(call_.args) == 1 \
                 and not call_.keywords:
             return call_.func.value.id, method
+        if isinstance(s, gast.Expr) and method == "update" and len(call_.args) <= 1 \
+                and call_.func.value.id in self.dict_locals and not any(
+                    k.arg is None for k in call_.keywords):
+            return call_.func.value.id, method  # d.update(e, k=v): d = {**d, **e, "k": v}
         if isinstance(s, gast.Assign) and method == "pop" and not call_.args \
                 and not call_.keywords and isinstance(s.targets[0], gast.Name):
             return call_.func.value.id, method
@@ -733,7 +746,8 @@ class InPlaceCheck:
                 # lst.append(v): the list holds v (lst[-1] is v)
                 self.here = self.top.get(id(n))
                 lst = self.list_update(n)[0]
-                copies += [(lst, u, n) for u in self.names_of(n.value.args[0])]
+                copies += [(lst, u, n) for u in self.union(
+                    n.value.args + [k.value for k in n.value.keywords])]
         return copies
 
     # -- the check ------------------------------------------------------------------
@@ -776,7 +790,8 @@ class InPlaceCheck:
                                    [(t, v) for t, v, n in copies if a not in (t, v)])
         read = [n for n in self.loads if n.id in aliases and (
             n.lineno > aug.lineno
-            or any(lp is x for x in self.in_loops.get(id(n), ()) for lp in enclosing))]
+            or any(lp is x for x in self.in_loops.get(id(n), ()) for lp in enclosing))
+            and not self.loop_bound(n, aug)]
         if read and u.kind != "call":
             # every name read afterwards that is known to be that array (list, dict),
             # or a view or display of it, is bound again after the update: Python's
@@ -853,6 +868,16 @@ class InPlaceCheck:
         return any(isinstance(st, gast.Assign) and id(st) in levels and any(
             isinstance(t, gast.Name) and t.id in pair for t in st.targets)
             and not self.names_of(st.value) for st in plain)
+
+    def loop_bound(self, load, node):
+        """Whether ``load`` reads the target of a ``for`` loop around it that does not
+        hold ``node``: each run of the loop binds it afresh from the sequence (which
+        the update's own checks keep as Python sees it) before it is read."""
+        return any(isinstance(lp, gast.For) and isinstance(lp.target, gast.Name)
+                   and lp.target.id == load.id
+                   and any(load is x for st in lp.body for x in astutil.nodes(st))
+                   and not any(lp is x for x in self.in_loops.get(id(node), ()))
+                   for lp in self.in_loops.get(id(load), ()))
 
     def killed_in_block(self, link, node, pair):
         """Whether a later statement of ``link``'s own block binds one of ``pair`` to a
@@ -1145,7 +1170,8 @@ class InPlaceCheck:
                 sharers |= {x.id for x in astutil.name_nodes(n.target)}
             elif isinstance(n, gast.Expr) and self.list_update(n) \
                     and self.list_update(n)[0] == b:
-                sharers |= self.names_of(n.value.args[0])  # b.append(lst)
+                sharers |= self.union(n.value.args + [k.value for k in n.value.keywords])
+                # b.append(lst), b.update(e)
         return sharers
 
     def may_hold_items(self, v, b) -> bool:

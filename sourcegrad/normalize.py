@@ -121,6 +121,14 @@ def is_atom(node) -> bool:
     return isinstance(node, (gast.Name, gast.Constant))
 
 
+def _dict_update(call, dicts) -> bool:
+    """Whether ``call`` is ``d.update(e, k=u)`` on a name that only holds dicts."""
+    return isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
+        and call.func.attr == "update" and isinstance(call.func.value, gast.Name) \
+        and call.func.value.id in dicts and len(call.args) <= 1 \
+        and not any(k.arg is None for k in call.keywords)
+
+
 def assigned_names(stmts, lists=False, dicts=()) -> set:
     """Names bound by assignment or for-targets anywhere in ``stmts``; with
     ``lists``, also lists grown by ``lst.append(...)`` or shrunk by
@@ -140,6 +148,8 @@ def assigned_names(stmts, lists=False, dicts=()) -> set:
                     and n.value.func.attr in LIST_METHODS \
                     and isinstance(n.value.func.value, gast.Name):
                 out.add(n.value.func.value.id)
+            elif lists and isinstance(n, gast.Expr) and _dict_update(n.value, dicts):
+                out.add(n.value.func.value.id)  # d.update(e) rebinds d
             elif lists and isinstance(n, gast.Assign) and isinstance(n.value, gast.Call) \
                     and isinstance(n.value.func, gast.Attribute) \
                     and n.value.func.attr == "pop" and not n.value.args \
@@ -274,6 +284,13 @@ class Normalizer:
             self.assign_to(name(v.func.value.id, gast.Store()),
                            gast.Call(func=helper, args=[name(v.func.value.id), v.args[0]],
                                      keywords=[]))
+            return
+        if _dict_update(v, self.dict_names):
+            # d.update(e, k=u) -> d = {**d, **e, "k": u}: dicts are values here
+            d = v.func.value.id
+            keys = [None] * (1 + len(v.args)) + [const(k.arg) for k in v.keywords]
+            self.assign_to(name(d, gast.Store()), gast.Dict(
+                keys=keys, values=[name(d)] + v.args + [k.value for k in v.keywords]))
             return
         call = self.call(v)
         if not is_atom(call):  # an inlined nested function's result

@@ -192,6 +192,53 @@ def dict_alias_entry(x):
     return np.sum(d["v"] * d["w"])
 
 
+def dict_update_seen_by_alias(x):
+    d = {"a": x * 2.0, "b": np.sin(x)}
+    e = d
+    d.update({"b": x * x}, c=np.cos(x))
+    return np.sum(e["b"] * d["a"] + e["c"])
+
+
+def list_extended_by_plus_equals(x):
+    a = x * 2.0
+    lst = [a]
+    other = lst
+    lst += [np.sin(x)]
+    return np.sum(a * other[-1]) + np.sum(lst[0])
+
+
+# -- a loop's items changed in place ----------------------------------------------------
+
+def loop_items_of_a_list(x, ys):
+    s = 0.0
+    for t in ys:
+        t += 0.25 * x
+        s = s + np.sum(np.sin(t))
+    return s + np.sum(ys[0] * ys[1])
+
+
+def loop_rows_of_a_matrix(m):
+    y = np.sin(m)
+    for r in y:
+        r *= m[0]
+    return np.sum(y * m)
+
+
+def loop_items_that_are_numbers(x, fs):
+    for t in fs:
+        t += 1.0  # a float: fs keeps its items
+    return np.sum(x * fs[0])
+
+
+def loop_items_read_again_in_a_second_loop(x, ys):
+    for t in ys:
+        t *= x
+    s = 0.0
+    for u in ys:
+        s = s + np.sum(u * u)
+    return s
+
+
 CASES = [
     (alias_sees_item_write, (X,)), (alias_sees_augmented_update, (X,)),
     (update_through_the_alias, (X,)), (chained_assignment, (X,)),
@@ -204,6 +251,10 @@ CASES = [
     (chained_write_after_a_slice, (M,)), (transposed_write, (M,)),
     (transposed_slice_update, (M,)), (list_alias_append, (X,)),
     (list_alias_item_write, (X,)), (list_held_by_a_tuple, (X,)), (dict_alias_entry, (X,)),
+    (dict_update_seen_by_alias, (X,)), (list_extended_by_plus_equals, (X,)),
+    (loop_items_of_a_list, (X[:3], [X[1:] * 0.5, X[:3] - 0.2])), (loop_rows_of_a_matrix, (M,)),
+    (loop_items_that_are_numbers, (X, [0.5, -0.7])),
+    (loop_items_read_again_in_a_second_loop, (X[:3], [X[1:] * 0.5, X[:3] - 0.2])),
 ]
 
 
@@ -238,6 +289,24 @@ def test_the_caller_input_is_left_as_it_was():
     sg.grad(write_into_view_reaches_base)(x)
     sg.grad(alias_sees_item_write)(x)
     np.testing.assert_array_equal(x, X)
+    ys = [X[1:] * 0.5, X[:3] - 0.2]
+    mine = [y.copy() for y in ys]
+    sg.grad(loop_items_of_a_list, (0, 1))(X[:3], mine)
+    for a, b in zip(mine, ys):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_gradient_of_the_list_whose_items_change():
+    # finite differences of each item of ys, the items changed in place by the loop
+    x, ys = X[:3], [X[1:] * 0.5, X[:3] - 0.2]
+    _, got = sg.grad(loop_items_read_again_in_a_second_loop, (0, 1))(x, [y.copy() for y in ys])
+    for k in range(2):
+        def of_item(item, k=k):
+            args = [y.copy() for y in ys]
+            args[k] = item
+            return loop_items_read_again_in_a_second_loop(x, args)
+        np.testing.assert_allclose(got[k], numeric_grad(of_item, (ys[k].copy(),), 0),
+                                   rtol=1e-6, atol=1e-8)
 
 
 # -- still refused: the aliasing is not known where the update runs ---------------------
