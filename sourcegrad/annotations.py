@@ -43,6 +43,9 @@ ANNOTATIONS = {a.key: a for a in (
                "each name still denotes that object (mode 'is') or one of that type"),
     Annotation("copy_first", "AugAssign", "normalize", "normalize",
                "an in-place update of a value that may alias an input: copy it first"),
+    Annotation("before", "statement", "inplace", "normalize",
+               "statements normalized before this update: a = a_is_array(...) when "
+               "whether it changes in place is known only at run time"),
     Annotation("rebind", "statement", "inplace", "normalize",
                "an in-place update other names see: the statements binding them again "
                "after it (b = a after a[0] = v when b = a before), normalized after it"),

@@ -799,10 +799,25 @@ class InPlaceCheck:
             live = [(t, v, n) for t, v, n in copies if before(n, (t, v))]
             # a += v on a name not known to hold an array (or a list) may make a new
             # value: only a loop's item is written back then, if it is an array
-            plan = self.plan(u, live, {n.id for n in read} | self.updated_later(u, aliases),
-                             items_only=u.kind == "name" and not self.mutable(a))
+            plan = self.plan(u, live, {n.id for n in read} | self.updated_later(u, aliases))
             if plan is not None:
-                setanno(self.statement[id(aug)], "rebind", plan)
+                st = self.statement[id(aug)]
+                if u.kind == "name" and not self.mutable(a):
+                    # a += v changes a in place only when a holds an array (a number
+                    # becomes a new number): the names are bound again only then
+                    flag = self.namer.fresh(a + "_is_array")
+                    test = gast.Call(func=_name("is_array"), args=[_name(a)], keywords=[])
+                    setanno(test.func, "runtime", runtime.is_array)
+                    first = gast.Assign(targets=[_name(flag, gast.Store())], value=test,
+                                        type_comment=None)
+                    plan = [gast.If(test=_name(flag), body=plan, orelse=[])]
+                    for n in astutil.nodes(first):
+                        if isinstance(n, (gast.stmt, gast.expr)):
+                            gast.copy_location(n, aug)
+                    gast.copy_location(plan[0], aug)
+                    gast.copy_location(plan[0].test, aug)
+                    setanno(st, "before", [first])
+                setanno(st, "rebind", plan)
                 read = []
         for n in read:
             self.refuse_shared_read(aug, u, n.id)
@@ -1045,7 +1060,7 @@ class InPlaceCheck:
         back = gast.If(test=test, body=[write], orelse=[])
         return "item", t, y, None, back
 
-    def plan(self, u, copies, needed, items_only=False):
+    def plan(self, u, copies, needed):
         """Statements that bind every name of ``needed`` again after the update ``u``,
         as Python would see them (``b = a`` after ``a[0] = v`` when ``b = a`` was bound
         before on every path, ``s = a[1:]`` again, ``a[1:] = s`` after ``s[0] = v``); None
@@ -1059,8 +1074,6 @@ class InPlaceCheck:
         while todo:
             x = todo.pop(0)
             for kind, t, v, expr, back in links:
-                if items_only and x == u.a and kind != "item":
-                    continue
                 if x == v and t not in made and t != u.a and expr is not None:
                     made[t] = _assign(t, expr)
                     todo.append(t)

@@ -138,9 +138,10 @@ def assigned_names(stmts, lists=False, dicts=()) -> set:
     out = set()
     for s in stmts:
         for n in astutil.node_list(s):
-            if isinstance(n, gast.stmt) and getanno(n, "rebind"):
+            if isinstance(n, gast.stmt) and (getanno(n, "rebind") or getanno(n, "before")):
                 # names bound again after an update other names see (inplace)
-                out |= assigned_names(getanno(n, "rebind"), lists, dicts)
+                out |= assigned_names(getanno(n, "rebind", []) + getanno(n, "before", []),
+                                      lists, dicts)
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                 out.add(n.id)
             elif lists and isinstance(n, gast.Expr) and isinstance(n.value, gast.Call) \
@@ -208,13 +209,18 @@ class Normalizer:
         self.ufunc_at_writes(fdef)
         _flat_reads(fdef)
         inplace.check(self, fdef)
-        if any(getanno(n, "rebind") for n in astutil.statements(fdef.body)):
+        if any(getanno(n, "rebind") or getanno(n, "before")
+               for n in astutil.statements(fdef.body)):
             # names bound again after updates, inside branches and loops too
             self.rebound = assigned_names(fdef.body)
             self.locals = set(params) | self.rebound
             for s in fdef.body:
                 if isinstance(s, (gast.If, gast.For, gast.While)):
                     self.multi |= assigned_names([s])
+            for s in astutil.statements(fdef.body):  # if a_is_array: b = a
+                self.multi |= assigned_names([r for r in getanno(s, "rebind", ())
+                                              if isinstance(r, gast.If)], lists=True,
+                                             dicts=self.dict_names)
         body = fdef.body
         lower_jumps(fdef, self.namer)
         if fdef.body is not body:  # flags were added
@@ -244,6 +250,8 @@ class Normalizer:
                 if i != len(stmts) - 1:
                     break  # unreachable code after return
             else:
+                for first in getanno(s, "before", ()):
+                    self.visit(first)  # is the array changed in place? (inplace)
                 self.visit(s)
                 for again in getanno(s, "rebind", ()):
                     self.visit(again)  # other names for an array s changed (inplace)
