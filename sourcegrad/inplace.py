@@ -367,6 +367,7 @@ class InPlaceCheck:
                    for n in astutil.node_list(fdef)):
             return  # nothing is updated in place
         self.rank = self.ranks(fdef)
+        self.binds = _values_bound(fdef)
         self.ints = _int_names(fdef) - set(self.params)
         self.write_views(fdef)
         self.index(fdef)
@@ -483,10 +484,14 @@ class InPlaceCheck:
     def updates(self, n):
         """The Updates the node ``n`` makes (none for most nodes)."""
         if isinstance(n, gast.Assign) and chained(n.targets[0]) \
-                and self.rank.get(n.targets[0].value.value.id, 0) >= 1 \
-                and self.basic(n.targets[0].value.slice):
+                and self.basic(n.targets[0].value.slice) \
+                and not entry_key(n.targets[0].value.slice) and (
+                    self.rank.get(n.targets[0].value.value.id, 0) >= 1
+                    or not self.built_by_displays(n.targets[0].value.value.id)):
             # y[1:][0] = v into an array: y[1:] is a view, written into a copy and
-            # stored back (y[1:] = inner): a write into y
+            # stored back (y[1:] = inner): a write into y.  Into a list not built
+            # here by displays (a parameter, lst = y): the same, its item stored back
+            # into it; who else holds y's items is what y's alias checks see
             y = n.targets[0].value.value.id
             return [Update(n, y, f"assignment into {y}[...][...]", "item")]
         if isinstance(n, gast.Assign) and chained(n.targets[0]):
@@ -523,6 +528,18 @@ class InPlaceCheck:
         if isinstance(n, gast.Call):
             return self.call_updates(n)
         return []
+
+    def built_by_displays(self, b):
+        """Whether every value bound to ``b`` is a display (``[a, w]``, ``{"k": v}``, a
+        comprehension, ``dict()``): the items it holds are known (see check_chained);
+        a name that only holds dicts counts, keyed by entries."""
+        if b in self.dicts:
+            return True
+        vals = self.binds.get(b)
+        return b not in self.params and bool(vals) and all(
+            isinstance(v, (gast.List, gast.Tuple, gast.Dict, gast.ListComp, gast.DictComp))
+            or isinstance(v, gast.Call) and isinstance(v.func, gast.Name)
+            and v.func.id == "dict" and not v.args for v in vals)
 
     def entry(self, target):
         """Whether the subscript ``target`` is an entry of a dict: a string key, or any
@@ -984,9 +1001,14 @@ class InPlaceCheck:
         elif isinstance(value, gast.Name) and value.id == v:
             kind, expr, back = "same", _name(v), None
         elif isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
-                and value.value.id == v and self.rank.get(v, 0) >= 1 \
-                and self.basic(value.slice) and not self.scalar_item(v, value.slice):
-            kind, expr = "view", value  # a view of the array v (its items would be copies)
+                and value.value.id == v and self.basic(value.slice) and (
+                    self.rank.get(v, 0) >= 1 and not self.scalar_item(v, value.slice)
+                    or v not in self.rank):
+            # a view of the array v (its items would be copies); when v's rank is not
+            # known, t may be a number or a list's item: "guarded", bound again only
+            # if both are arrays (is_view)
+            kind = "view" if v in self.rank else "guarded"
+            expr = value
             back = gast.Assign(targets=[gast.Subscript(value=_name(v, gast.Store()),
                                                        slice=value.slice, ctx=gast.Store())],
                                value=_name(t), type_comment=None)
@@ -1075,7 +1097,7 @@ class InPlaceCheck:
             x = todo.pop(0)
             for kind, t, v, expr, back in links:
                 if x == v and t not in made and t != u.a and expr is not None:
-                    made[t] = _assign(t, expr)
+                    made[t] = _guarded(_assign(t, expr), kind, t, v)
                     todo.append(t)
                 elif x == t and v not in made and v != u.a:
                     if kind == "same":
@@ -1086,6 +1108,7 @@ class InPlaceCheck:
                             for key in ("copy_first", "runtime"):
                                 if getanno(old_, key) is not None:
                                     setanno(new_, key, getanno(old_, key))
+                        made[v] = _guarded(made[v], kind, t, v)
                     else:
                         continue
                     todo.append(v)
@@ -1470,6 +1493,16 @@ def _sequence_names(fdef, kind):
                 names.discard(n)
                 changed = True
     return names
+
+
+def _guarded(st, kind, t, v):
+    """``st`` itself, or for a "guarded" link ``if is_view(t, v): st`` (``t = v[1]`` is a
+    view only when both are arrays: a list's item or a vector's element is not)."""
+    if kind != "guarded":
+        return st
+    test = gast.Call(func=_name("is_view"), args=[_name(t), _name(v)], keywords=[])
+    setanno(test.func, "runtime", runtime.is_view)
+    return gast.If(test=test, body=[st], orelse=[])
 
 
 def _int_names(fdef):

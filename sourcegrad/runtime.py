@@ -658,6 +658,12 @@ def is_array(x):
     return isinstance(x, np.ndarray)
 
 
+def is_view(t, v):
+    """Whether ``t = v[i]`` (basic indices) made a view of ``v``: both are arrays (a
+    list's item, or an element of a vector, is not a view); see the inplace module."""
+    return isinstance(t, np.ndarray) and isinstance(v, np.ndarray)
+
+
 def shallow_copy(x):
     """A new list, dict or array with ``x``'s items: ``b[i][j] = v`` is written
     ``inner = shallow_copy(b[i]); inner[j] = v; b[i] = inner`` (containers are values)."""

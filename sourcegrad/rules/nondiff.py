@@ -68,7 +68,8 @@ TABLE = [
     ("runtime", "", [runtime.seed_like, runtime.seed_first, runtime.zeros_like,
                      runtime.save_item]),
     ("runtime", "a dict's keys", [runtime.dict_keys]),
-    ("runtime", "whether a loop's item is an array (changed in place)", [runtime.is_array]),
+    ("runtime", "whether a value is an array (changed in place), a view",
+     [runtime.is_array, runtime.is_view]),
     ("runtime", "a Cell's own bprop is not differentiated again",
      [runtime.custom_bprop_grads]),
     ("math", "integer or boolean-valued", [
