@@ -129,6 +129,11 @@ def _dict_update(call, dicts) -> bool:
         and not any(k.arg is None for k in call.keywords)
 
 
+# methods and functions that write into their first argument, rewritten as writes
+# (Normalizer.ufunc_at_writes)
+_WRITERS = frozenset({"at", "fill", "copyto", "putmask", "place", "put"})
+
+
 def assigned_names(stmts, lists=False, dicts=()) -> set:
     """Names bound by assignment or for-targets anywhere in ``stmts``; with
     ``lists``, also lists grown by ``lst.append(...)`` or shrunk by
@@ -666,7 +671,8 @@ class Normalizer:
         ``index_adjoint`` adds ``v`` at ``i`` into zeros shaped like ``a``, repeated
         positions accumulating as ``np.add.at`` does."""
         if not any(st.__class__ is gast.Expr and isinstance(st.value, gast.Call)
-                   and isinstance(st.value.func, gast.Attribute) and st.value.func.attr == "at"
+                   and isinstance(st.value.func, gast.Attribute)
+                   and st.value.func.attr in _WRITERS
                    for st in astutil.statements(fdef.body)):
             return  # (the common case: no statement to look at, no walk of the tree)
         ops = {"add": gast.Add, "subtract": gast.Sub}
@@ -675,6 +681,12 @@ class Normalizer:
                 if not (isinstance(st, gast.Expr) and isinstance(st.value, gast.Call)):
                     continue
                 call = st.value
+                write = self.numpy_write(call)
+                if write is not None:  # np.copyto(a, v) -> a[...] = v, ...
+                    for n in astutil.walk(write):
+                        gast.copy_location(n, st)
+                    block[k] = write
+                    continue
                 if not (isinstance(call.func, gast.Attribute) and call.func.attr == "at"
                         and len(call.args) == 3 and not call.keywords
                         and isinstance(call.args[0], gast.Name)):
@@ -693,6 +705,52 @@ class Normalizer:
                 for n in astutil.walk(new):
                     gast.copy_location(n, st)
                 block[k] = new
+
+    def numpy_write(self, call):
+        """The subscript write a NumPy function or method that writes into its first
+        argument makes, or None: ``np.copyto(a, v)`` -> ``a[...] = v``; ``a.fill(v)`` ->
+        ``a[...] = v``; ``np.putmask(a, m, v)`` -> ``a[...] = np.where(m, np.resize(v,
+        np.shape(a)), a)`` (``v`` repeated as putmask does); ``np.place(a, m, v)`` ->
+        ``a[m] = np.resize(v, np.count_nonzero(m))``.  Then the in-place checks (inplace)
+        and the adjoint see an ordinary write into ``a``."""
+        func = call.func
+        if call.keywords or not isinstance(func, gast.Attribute):
+            return None
+
+        def numpy(attr, *args):
+            return gast.Call(func=gast.Attribute(value=runtime_name("np"), attr=attr,
+                                                 ctx=gast.Load()),
+                             args=list(args), keywords=[])
+
+        def into(a, index, value):
+            return gast.Assign(targets=[gast.Subscript(value=name(a.id), slice=index,
+                                                       ctx=gast.Store())],
+                               value=value, type_comment=None)
+
+        if func.attr == "fill" and len(call.args) == 1 and isinstance(func.value, gast.Name) \
+                and func.value.id in self.locals and func.value.id not in self.dict_names:
+            return into(func.value, const(Ellipsis), call.args[0])
+        fn = self.static_value(func)
+        args = call.args
+        if not (args and isinstance(args[0], gast.Name) and args[0].id in self.locals):
+            return None
+        a = args[0]
+        if fn is np.copyto and len(args) == 2:
+            return into(a, const(Ellipsis), args[1])
+        if fn is np.putmask and len(args) == 3:
+            return into(a, const(Ellipsis), numpy(
+                "where", args[1], numpy("resize", args[2], numpy("shape", name(a.id))),
+                name(a.id)))
+        if fn is np.put and len(args) == 3:
+            # a.flat[ind] = v, v repeated over ind: a[np.unravel_index(ind % a.size,
+            # a.shape)] = np.resize(v, np.shape(ind))
+            where = numpy("unravel_index", numpy("mod", args[1], numpy("size", name(a.id))),
+                          numpy("shape", name(a.id)))
+            return into(a, where, numpy("resize", args[2], numpy("shape", copy_tree(args[1]))))
+        if fn is np.place and len(args) == 3:
+            return into(a, args[1], numpy("resize", args[2],
+                                          numpy("count_nonzero", copy_tree(args[1]))))
+        return None
 
     # -- expressions ----------------------------------------------------------
     def atom(self, node, hint="t"):

@@ -52,8 +52,8 @@ OUTSIDE = {
     "generator expression over a differentiated value":
         "generator expressions carrying gradient are refused by design (a list works)",
     "whose result is discarded":
-        "writes through functions (np.add.at, np.put, np.copyto, np.place, np.putmask): "
-        "docs/api.md supports writes by subscript",
+        "writes through functions other than np.add.at, np.put, np.copyto, np.place, "
+        "np.putmask, .fill (those are writes by subscript, docs/behaviour.md 12.16)",
     "method call for its side effect": "in-place methods (.sort(), .fill())",
     "**kwargs in a call": "keyword-argument unpacking into a call",
     "may share its array with": "an in-place write into an array another name reads later",

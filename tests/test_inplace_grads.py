@@ -270,6 +270,44 @@ def chained_write_into_a_list_argument(x, rows):
     return np.sum(rows[1] * x[:3]) + np.sum(rows[0])
 
 
+# -- NumPy functions and methods that write into their first argument ------------------
+
+def copyto_seen_by_alias(x):
+    a = x * 2.0
+    b = a
+    np.copyto(a, np.sin(x))
+    return np.sum(b * x)
+
+
+def fill_then_write(x):
+    a = x * 2.0
+    a.fill(0.5)
+    a[0] = x[1]
+    return np.sum(a * x)
+
+
+def putmask_with_repeated_values(x):
+    a = x * 2.0
+    np.putmask(a, x > 0.0, np.cos(x[:2]))
+    return np.sum(a * x)
+
+
+def place_with_repeated_values(x):
+    a = x * 2.0
+    np.place(a, x < 0.0, np.sin(x[1:2]))
+    return np.sum(a * x)
+
+
+def put_with_negative_and_repeated_positions(m):
+    a = m * 2.0
+    np.put(a, [0, 4, -1], np.sin(m[0, :2]))
+    np.put(a, 1, m[1, 1])
+    return np.sum(a * m)
+
+
+CASES += [(copyto_seen_by_alias, (X,)), (fill_then_write, (X,)),
+          (putmask_with_repeated_values, (X,)), (place_with_repeated_values, (X,)),
+          (put_with_negative_and_repeated_positions, (M,))]
 CASES += [(chained_write_into_an_alias_of_the_input, (M,)),
           (chained_write_into_a_list_argument, (X, [X[:3] * 0.5, X[1:] - 0.2]))]
 
