@@ -44,7 +44,7 @@ ANNOTATIONS = {a.key: a for a in (
     Annotation("copy_first", "AugAssign", "normalize", "normalize",
                "an in-place update of a value that may alias an input: copy it first"),
     Annotation("before", "statement", "inplace", "normalize",
-               "statements normalized before this update: a = a_is_array(...) when "
+               "statements normalized before this update: a_in_place = ... when "
                "whether it changes in place is known only at run time"),
     Annotation("rebind", "statement", "inplace", "normalize",
                "an in-place update other names see: the statements binding them again "

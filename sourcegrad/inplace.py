@@ -820,11 +820,10 @@ class InPlaceCheck:
             if plan is not None:
                 st = self.statement[id(aug)]
                 if u.kind == "name" and not self.mutable(a):
-                    # a += v changes a in place only when a holds an array (a number
-                    # becomes a new number): the names are bound again only then
-                    flag = self.namer.fresh(a + "_is_array")
-                    test = gast.Call(func=_name("is_array"), args=[_name(a)], keywords=[])
-                    setanno(test.func, "runtime", runtime.is_array)
+                    # a += v changes a in place only when a holds an array or a list
+                    # (a number becomes a new number): the names are bound again then
+                    flag = self.namer.fresh(a + "_in_place")
+                    test = _in_place_test(_name(a), aug.op)
                     first = gast.Assign(targets=[_name(flag, gast.Store())], value=test,
                                         type_comment=None)
                     plan = [gast.If(test=_name(flag), body=plan, orelse=[])]
@@ -1035,16 +1034,20 @@ class InPlaceCheck:
         reads = {x.id for x in astutil.name_nodes(expr)} | {t, v}
         if self.bound_between(node, at, reads) is not False:
             return None
-        if kind == "holds" and any(w.a == t and self.between(node, w.node) is not None
-                                   and w.node.lineno < at.lineno for w in self.all_updates):
-            return None  # the list changed since: the display no longer says what it holds
+        if kind == "holds":
+            plain, loops = self.between(node, at)
+            inside = {id(x) for st in plain + loops for x in astutil.nodes(st)}
+            if any(w.a == t and id(w.node) in inside and w.node is not at
+                   for w in self.all_updates):
+                return None  # t changed since: the display no longer says what it holds
         return kind, t, v, expr, back
 
     def item_link(self, t, y, loop, at):
         """``for t in y`` around the update ``at`` of ``t``: ("item", t, y, None,
-        write-back), the write-back ``if is_array(y[i]): y[i] = t`` (an array item
-        changes in place, a number does not) with ``i`` the loop's index; None unless
-        ``t`` holds ``y``'s item when ``at`` runs."""
+        write-back), the write-back ``y[i] = t`` with ``i`` the loop's index (after
+        ``t += v``: ``if changes_in_place(y[i], "__iadd__"): y[i] = t``, an array item
+        changes in place, a number does not); None unless ``t`` holds ``y``'s item when
+        ``at`` runs and nothing else writes into ``y`` in the loop."""
         if not (isinstance(loop.target, gast.Name) and loop.target.id == t
                 and isinstance(loop.iter, gast.Name) and loop.iter.id == y) \
                 or loop.orelse or y in self.dicts or y in self.tuples \
@@ -1063,9 +1066,11 @@ class InPlaceCheck:
                 if isinstance(x, gast.Name) and isinstance(x.ctx, gast.Store) \
                         and x.id == t and id(x) not in mine and not self.in_place_target(x):
                     return None  # t is another value by then
+        inside = {id(x) for x in astutil.nodes(loop)}
         if any(isinstance(x, gast.Name) and isinstance(x.ctx, gast.Store) and x.id == y
-               for x in astutil.nodes(loop)):
-            return None
+               for x in astutil.nodes(loop)) or any(
+                w.a == y and id(w.node) in inside for w in self.all_updates):
+            return None  # y bound or written into in the loop: y[i] may be another item
         index = self.loop_index.get(id(loop))
         if index is None:
             index = self.loop_index[id(loop)] = self.namer.fresh("i_" + t)
@@ -1077,9 +1082,11 @@ class InPlaceCheck:
                                                     ctx=gast.Store())],
                             value=_name(t), type_comment=None)
         setanno(write, "copy_first", True)
-        test = gast.Call(func=_name("is_array"), args=[item()], keywords=[])
-        setanno(test.func, "runtime", runtime.is_array)
-        back = gast.If(test=test, body=[write], orelse=[])
+        st = self.statement.get(id(at), at)
+        if not (isinstance(st, gast.AugAssign) and isinstance(st.target, gast.Name)):
+            return "item", t, y, None, write  # t[0] = v: the item is changed in place
+        # t += v: in place only when the item is an array (a list); a number is not
+        back = gast.If(test=_in_place_test(item(), st.op), body=[write], orelse=[])
         return "item", t, y, None, back
 
     def plan(self, u, copies, needed):
@@ -1091,6 +1098,10 @@ class InPlaceCheck:
                  if m is not None]
         links += [m for m in (self.must_link(v, t, n, u.node) for t, v, n in copies)
                   if m is not None]
+        if isinstance(u.node, gast.AugAssign) and isinstance(u.node.target, gast.Subscript):
+            # a[k] += v changes the object a[k] in place when it is an array: a name
+            # that may be that item of a list (t = a[k], guarded) would see it
+            links = [m for m in links if m[0] != "guarded"]
         made = {}  # name -> the statement binding it again
         todo = [u.a]
         while todo:
@@ -1493,6 +1504,21 @@ def _sequence_names(fdef, kind):
                 names.discard(n)
                 changed = True
     return names
+
+
+_IN_PLACE = {gast.Add: "__iadd__", gast.Sub: "__isub__", gast.Mult: "__imul__",
+             gast.Div: "__itruediv__", gast.FloorDiv: "__ifloordiv__", gast.Mod: "__imod__",
+             gast.Pow: "__ipow__", gast.MatMult: "__imatmul__", gast.BitOr: "__ior__",
+             gast.BitAnd: "__iand__", gast.BitXor: "__ixor__", gast.LShift: "__ilshift__",
+             gast.RShift: "__irshift__"}
+
+
+def _in_place_test(value, op):
+    """``changes_in_place(value, "__iadd__")`` for ``op`` ``+=``."""
+    test = gast.Call(func=_name("changes_in_place"), args=[
+        value, gast.Constant(value=_IN_PLACE[type(op)], kind=None)], keywords=[])
+    setanno(test.func, "runtime", runtime.changes_in_place)
+    return test
 
 
 def _guarded(st, kind, t, v):

@@ -222,7 +222,7 @@ class Normalizer:
             for s in fdef.body:
                 if isinstance(s, (gast.If, gast.For, gast.While)):
                     self.multi |= assigned_names([s])
-            for s in astutil.statements(fdef.body):  # if a_is_array: b = a
+            for s in astutil.statements(fdef.body):  # if a_in_place: b = a
                 self.multi |= assigned_names([r for r in getanno(s, "rebind", ())
                                               if isinstance(r, gast.If)], lists=True,
                                              dicts=self.dict_names)

@@ -651,11 +651,12 @@ def make_dict_adjoint(dz, items):
     return out
 
 
-def is_array(x):
-    """Whether ``x`` is a NumPy array: ``t += v`` on a loop's item ``t`` changes the
-    item in place (and so the sequence) only then; ``for t in y`` is written back
-    ``if is_array(y[i]): y[i] = t`` (see the inplace module)."""
-    return isinstance(x, np.ndarray)
+def changes_in_place(x, method):
+    """Whether ``x op= v`` changes ``x`` in place: its type has the in-place method
+    (``"__iadd__"`` for ``+=``): an array, a list for ``+=``; a number, a tuple, a
+    NumPy scalar make a new value.  Other names for ``x`` are bound again after the
+    update only then (``if a_in_place: b = a``; see the inplace module)."""
+    return hasattr(type(x), method)
 
 
 def is_view(t, v):

@@ -308,6 +308,30 @@ def put_with_negative_and_repeated_positions(m):
 CASES += [(copyto_seen_by_alias, (X,)), (fill_then_write, (X,)),
           (putmask_with_repeated_values, (X,)), (place_with_repeated_values, (X,)),
           (put_with_negative_and_repeated_positions, (M,))]
+def list_alias_plus_equals(x):
+    a = [x * 1.0]
+    b = a
+    a += [x * 2.0]
+    return np.sum(b[-1] * x)
+
+
+def loop_items_written_into(x, ys):
+    for t in ys:
+        t[0] = x[0] * 3.0
+    return np.sum(ys[0] * x[:3]) + np.sum(ys[1])
+
+
+def list_held_by_a_display_grown_in_a_loop(x):
+    t = [x * 1.0]
+    outer = [t, 1]
+    for i in range(2):
+        t.append(x * i)
+    return np.sum(outer[0][-1] * x)
+
+
+CASES += [(list_alias_plus_equals, (X,)),
+          (loop_items_written_into, (X, [X[:3] * 0.5, X[1:] - 0.2])),
+          (list_held_by_a_display_grown_in_a_loop, (X,))]
 CASES += [(chained_write_into_an_alias_of_the_input, (M,)),
           (chained_write_into_a_list_argument, (X, [X[:3] * 0.5, X[1:] - 0.2]))]
 
@@ -406,7 +430,42 @@ def transposed_write_by_an_index_array(m):
     return np.sum(y * y)
 
 
+def item_of_a_list_updated_in_place(x):
+    v = [x * 1.0, x * 2.0]
+    t = v[1]  # the array v[1]: v[1] += 1 changes it in place
+    v[1] += 1.0
+    return np.sum(t * x)
+
+
+def slice_of_a_list_item_updated(x):
+    v = [x * 1.0, x * 2.0]
+    t = v[1:]  # a new list holding v's array
+    t[0] += 1.0
+    return np.sum(v[1] * x)
+
+
+def loop_sequence_written_in_the_loop(x, ys):
+    for t in ys:
+        ys[0] = x  # ys[i] is another object than t from here
+        t += 1.0
+    return np.sum(ys[0] * x)
+
+
+def display_grown_after_it_was_built(x):
+    v = x * 1.0
+    t = [v]
+    for i in range(2):
+        v += x
+        t.append(x * 3.0)  # t is no longer [v]
+    return np.sum(t[-1] * x) + np.sum(t[0])
+
+
 @pytest.mark.parametrize("fn, args, phrase", [
+    (item_of_a_list_updated_in_place, (X,), "v may share its array with t"),
+    (slice_of_a_list_item_updated, (X,), "t may share its array with v"),
+    (loop_sequence_written_in_the_loop, (X[:3], [X[:3] * 0.5, X[1:] - 0.2]),
+     "t may share its array with ys"),
+    (display_grown_after_it_was_built, (X,), "v may share its array with t"),
     (alias_bound_in_a_branch, (X,), "a may share its array with b"),
     (view_by_an_index_array, (X,), "a may share its array with r"),
     (transposed_write_by_an_index_array, (M,), "assignment into this subscript"),
