@@ -442,8 +442,14 @@ class InPlaceCheck:
         what NumPy writes into ``y``.  Then the alias checks see a write into ``y``."""
         for st in astutil.statements(fdef.body):
             if isinstance(st, gast.Assign) and len(st.targets) == 1:
+                flat = _flat_write(st.targets[0], st.value)
+                if flat is not None:  # a.flat[i] = v
+                    st.targets[0], st.value = flat
                 st.targets[0] = self.through_view(st.targets[0])
             elif isinstance(st, gast.AugAssign):
+                flat = _flat_write(st.target, None)
+                if flat is not None:
+                    st.target = flat[0]
                 st.target = self.through_view(st.target)
 
     def through_view(self, target):
@@ -1519,6 +1525,34 @@ def _in_place_test(value, op):
         value, gast.Constant(value=_IN_PLACE[type(op)], kind=None)], keywords=[])
     setanno(test.func, "runtime", runtime.changes_in_place)
     return test
+
+
+def _np(attr, *args):
+    """``np.attr(*args)``, NumPy reached through the runtime (the user's module may
+    call it something else)."""
+    numpy_ = _name("np")
+    setanno(numpy_, "runtime", runtime.np)
+    return gast.Call(func=gast.Attribute(value=numpy_, attr=attr, ctx=gast.Load()),
+                     args=list(args), keywords=[])
+
+
+def _flat_write(target, value):
+    """``a.flat[i] = v`` as the write into ``a`` it is: ``a[np.unravel_index(
+    np.arange(np.size(a))[i], np.shape(a))] = np.resize(v, <that many>)`` (values
+    repeated or cut as flat assignment does); (target, value), or None.  ``value``
+    None for ``a.flat[i] += v`` (the target only)."""
+    if not (isinstance(target, gast.Subscript) and isinstance(target.value, gast.Attribute)
+            and target.value.attr == "flat" and isinstance(target.value.value, gast.Name)):
+        return None
+    a = target.value.value.id
+    picked = gast.Subscript(value=_np("arange", _np("size", _name(a))),
+                            slice=target.slice, ctx=gast.Load())
+    index = _np("unravel_index", picked, _np("shape", _name(a)))
+    new = gast.copy_location(gast.Subscript(value=_name(a), slice=index, ctx=gast.Store()),
+                             target)
+    if value is None:
+        return new, None
+    return new, _np("resize", value, _np("shape", astutil.copy_tree(picked)))
 
 
 def _guarded(st, kind, t, v):

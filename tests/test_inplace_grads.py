@@ -329,6 +329,17 @@ def list_held_by_a_display_grown_in_a_loop(x):
     return np.sum(outer[0][-1] * x)
 
 
+def flat_writes(m):
+    a = m * 2.0
+    b = a
+    a.flat[0] = 0.5
+    a.flat[[1, 3, 4]] = np.sin(m[1, :2])  # values repeated as flat assignment does
+    a.flat[::2] += m[0, 0]
+    a.flat[-1] = m[0, 1] ** 2
+    return np.sum(b * m)
+
+
+CASES += [(flat_writes, (M,))]
 CASES += [(list_alias_plus_equals, (X,)),
           (loop_items_written_into, (X, [X[:3] * 0.5, X[1:] - 0.2])),
           (list_held_by_a_display_grown_in_a_loop, (X,))]
