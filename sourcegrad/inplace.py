@@ -114,19 +114,8 @@ def _link(t, u, node):
         return ("item", None) if isinstance(node.iter, gast.Name) and node.iter.id == u \
             else ("copy", None)
     value = node.value
-    if isinstance(node, gast.Expr) and value.func.attr == "update":
-        # t.update(u): t's entries are u's (as extend); t.update({"k": u}): t holds u
-        return ("shares", None) if any(isinstance(a, gast.Name) and a.id == u
-                                       for a in value.args) else ("holds", None)
-    if isinstance(node, gast.Expr):  # t.append(u), t.extend(u): as t = t + [u], t + u
-        arg = value.args[0]
-        if value.func.attr == "append":
-            arg = gast.List(elts=[arg], ctx=gast.Load())
-        if isinstance(arg, gast.Name):
-            return ("shares", None) if arg.id == u else ("copy", None)
-        store = gast.Name(id=t, ctx=gast.Store(), annotation=None, type_comment=None)
-        kind, _ = _link(t, u, gast.Assign(targets=[store], value=arg))
-        return (kind, None)  # at some position
+    if isinstance(node, gast.Expr):
+        return _growth_link(t, u, value)
     target = node.targets[0]
     if isinstance(target, (gast.Tuple, gast.List)):
         names = [e.id if isinstance(e, gast.Name) else None for e in target.elts]
@@ -157,6 +146,23 @@ def _link(t, u, node):
         if inside:  # t = ([u], v): u is inside item i of t
             return ("deep", inside[0] if len(inside) == 1 else None)
     return ("copy", None)
+
+
+def _growth_link(t, u, call):
+    """``_link`` of ``t.append(u)``, ``t.extend(u)`` (as t = t + [u], t + u) and
+    ``t.update(u)`` (t's entries are u's, as extend; ``t.update({"k": u})``: t holds
+    u)."""
+    if call.func.attr == "update":
+        return ("shares", None) if any(isinstance(a, gast.Name) and a.id == u
+                                       for a in call.args) else ("holds", None)
+    arg = call.args[0]
+    if call.func.attr == "append":
+        arg = gast.List(elts=[arg], ctx=gast.Load())
+    if isinstance(arg, gast.Name):
+        return ("shares", None) if arg.id == u else ("copy", None)
+    store = gast.Name(id=t, ctx=gast.Store(), annotation=None, type_comment=None)
+    kind, _ = _link(t, u, gast.Assign(targets=[store], value=arg))
+    return (kind, None)  # at some position
 
 
 def _list_aliases(a, links):
@@ -1108,7 +1114,24 @@ class InPlaceCheck:
             # a[k] += v changes the object a[k] in place when it is an array: a name
             # that may be that item of a list (t = a[k], guarded) would see it
             links = [m for m in links if m[0] != "guarded"]
-        made = {}  # name -> the statement binding it again
+        made = self.bind_again(u, links)
+        if not needed <= set(made) | {u.a}:
+            return None
+        out = _in_order(made)
+        if out is None:
+            return None  # they read one another
+        where = u.node
+        for st in out:
+            for n in astutil.nodes(st):
+                if isinstance(n, (gast.stmt, gast.expr)):
+                    gast.copy_location(n, where)
+        return out
+
+    @staticmethod
+    def bind_again(u, links):
+        """name -> the statement binding it again after ``u``, for every name the
+        ``links`` reach from ``u.a``."""
+        made = {}
         todo = [u.a]
         while todo:
             x = todo.pop(0)
@@ -1129,26 +1152,7 @@ class InPlaceCheck:
                     else:
                         continue
                     todo.append(v)
-        if not needed <= set(made) | {u.a}:
-            return None
-        # each after the names it reads have been bound again
-        out, ready = [], {u.a}
-        while made:
-            for x, st in list(made.items()):
-                reads = {n.id for n in astutil.name_nodes(st) if isinstance(n.ctx, gast.Load)}
-                if not (reads & set(made)) - {x}:
-                    out.append(st)
-                    del made[x]
-                    ready.add(x)
-                    break
-            else:
-                return None  # they read one another
-        where = u.node
-        for st in out:
-            for n in astutil.nodes(st):
-                if hasattr(n, "lineno") or isinstance(n, (gast.stmt, gast.expr)):
-                    gast.copy_location(n, where)
-        return out
+        return made
 
     def new_container(self, v) -> bool:
         """``dict(p)``, ``list(xs)``, ``tuple(xs)``: a new container of the same items."""
@@ -1553,6 +1557,22 @@ def _flat_write(target, value):
     if value is None:
         return new, None
     return new, _np("resize", value, _np("shape", astutil.copy_tree(picked)))
+
+
+def _in_order(made):
+    """The statements of ``made`` (name -> statement binding it), each after those
+    binding the names it reads; None when they read one another."""
+    made, out = dict(made), []
+    while made:
+        for x, st in list(made.items()):
+            reads = {n.id for n in astutil.name_nodes(st) if isinstance(n.ctx, gast.Load)}
+            if not (reads & set(made)) - {x}:
+                out.append(st)
+                del made[x]
+                break
+        else:
+            return None
+    return out
 
 
 def _guarded(st, kind, t, v):

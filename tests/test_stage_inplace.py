@@ -5,9 +5,10 @@ tree (the fence runs first in normalize): ``"kept"`` (value semantics agree with
 Python: nothing added), ``"copy"`` (the write goes into a copy first: an
 ``a = a.copy()`` appears), ``"line: <text>"`` (that normalized line appears: another
 name known to share the array bound again after the update, as Python sees it, or a
-write through a view written into its array), or a phrase of the refusal.  The gradients and values of these programs
-are checked elsewhere (tests/test_fuzz_regressions.py, tests/test_inplace_grads.py);
-here a change to the fence shows as a changed verdict.
+write through a view written into its array), or a phrase of the refusal.  The
+gradients and values of these programs are checked elsewhere
+(tests/test_fuzz_regressions.py, tests/test_inplace_grads.py); here a change to the
+fence shows as a changed verdict.
 """
 import textwrap
 
