@@ -43,6 +43,12 @@ ANNOTATIONS = {a.key: a for a in (
                "each name still denotes that object (mode 'is') or one of that type"),
     Annotation("copy_first", "AugAssign", "normalize", "normalize",
                "an in-place update of a value that may alias an input: copy it first"),
+    Annotation("before", "statement", "inplace", "normalize",
+               "statements normalized before this update: a_in_place = ... when "
+               "whether it changes in place is known only at run time"),
+    Annotation("rebind", "statement", "inplace", "normalize",
+               "an in-place update other names see: the statements binding them again "
+               "after it (b = a after a[0] = v when b = a before), normalized after it"),
     Annotation("note", "Expr", "reverse", "codegen, optimize, reverse",
                "a comment, not code: codegen prints its string as '# text'"),
     Annotation("pure", "statement", "reverse, optimize.specialize", "optimize.simplify",

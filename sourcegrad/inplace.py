@@ -23,7 +23,7 @@ import gast
 import numpy as np
 
 from sourcegrad import astutil, runtime
-from sourcegrad.annotations import setanno
+from sourcegrad.annotations import getanno, setanno
 from sourcegrad.closures import writes_into, writes_into_def
 from sourcegrad.parse import MISSING, parse_function
 from sourcegrad.rules import registry
@@ -114,15 +114,8 @@ def _link(t, u, node):
         return ("item", None) if isinstance(node.iter, gast.Name) and node.iter.id == u \
             else ("copy", None)
     value = node.value
-    if isinstance(node, gast.Expr):  # t.append(u), t.extend(u): as t = t + [u], t + u
-        arg = value.args[0]
-        if value.func.attr == "append":
-            arg = gast.List(elts=[arg], ctx=gast.Load())
-        if isinstance(arg, gast.Name):
-            return ("shares", None) if arg.id == u else ("copy", None)
-        store = gast.Name(id=t, ctx=gast.Store(), annotation=None, type_comment=None)
-        kind, _ = _link(t, u, gast.Assign(targets=[store], value=arg))
-        return (kind, None)  # at some position
+    if isinstance(node, gast.Expr):
+        return _growth_link(t, u, value)
     target = node.targets[0]
     if isinstance(target, (gast.Tuple, gast.List)):
         names = [e.id if isinstance(e, gast.Name) else None for e in target.elts]
@@ -153,6 +146,23 @@ def _link(t, u, node):
         if inside:  # t = ([u], v): u is inside item i of t
             return ("deep", inside[0] if len(inside) == 1 else None)
     return ("copy", None)
+
+
+def _growth_link(t, u, call):
+    """``_link`` of ``t.append(u)``, ``t.extend(u)`` (as t = t + [u], t + u) and
+    ``t.update(u)`` (t's entries are u's, as extend; ``t.update({"k": u})``: t holds
+    u)."""
+    if call.func.attr == "update":
+        return ("shares", None) if any(isinstance(a, gast.Name) and a.id == u
+                                       for a in call.args) else ("holds", None)
+    arg = call.args[0]
+    if call.func.attr == "append":
+        arg = gast.List(elts=[arg], ctx=gast.Load())
+    if isinstance(arg, gast.Name):
+        return ("shares", None) if arg.id == u else ("copy", None)
+    store = gast.Name(id=t, ctx=gast.Store(), annotation=None, type_comment=None)
+    kind, _ = _link(t, u, gast.Assign(targets=[store], value=arg))
+    return (kind, None)  # at some position
 
 
 def _list_aliases(a, links):
@@ -348,7 +358,10 @@ class InPlaceCheck:
         self.parsed, self.params, self.locals = n.parsed, n.params, n.locals
         self.rebound, self.param_shapes, self.nested = n.rebound, n.param_shapes, n.nested
         self.refuse = n.refuse
+        self.namer = n.namer
+        self.dict_locals = n.dict_names  # names that only hold dicts (see dict_names)
         self.here = None
+        self.loop_index = {}  # id(for t in y) -> the index its write-backs use
 
     # -- entry ----------------------------------------------------------------
     def run(self, fdef):
@@ -359,9 +372,14 @@ class InPlaceCheck:
                        self.list_update(n) or self.may_write(n))
                    for n in astutil.node_list(fdef)):
             return  # nothing is updated in place
-        self.index(fdef)
         self.rank = self.ranks(fdef)
+        self.binds = _values_bound(fdef)
+        self.ints = _int_names(fdef) - set(self.params)
+        self.write_views(fdef)
+        self.index(fdef)
         self.dicts = dict_names(fdef)
+        self.lists = _sequence_names(fdef, gast.List) - set(self.params)
+        self.tuples = _sequence_names(fdef, gast.Tuple) - set(self.params)
         updates = []
         for n in astutil.nodes(fdef):
             self.here = self.top_index.get(id(n))  # where scalar_item looks
@@ -369,6 +387,8 @@ class InPlaceCheck:
         if not updates:
             return
         copies = self.copies(fdef)
+        self.all_updates = updates
+
         self.in_loops = {}  # id(node) -> the loops holding it, outermost first
         for lp in astutil.nodes(fdef):
             if isinstance(lp, (gast.For, gast.While)):
@@ -382,6 +402,12 @@ class InPlaceCheck:
                 self.check_chained(fdef, u, copies)
             elif u.a not in scalars:  # a Python or NumPy scalar: `a += v` rebinds only
                 self.check_update(fdef, u, copies)
+        for loop in astutil.statements(fdef.body):
+            if id(loop) in self.loop_index:  # for t in y -> for i_t, t in enumerate(y)
+                loop.target = gast.Tuple(elts=[_name(self.loop_index[id(loop)], gast.Store()),
+                                               loop.target], ctx=gast.Store())
+                loop.iter = gast.copy_location(gast.Call(
+                    func=_name("enumerate"), args=[loop.iter], keywords=[]), loop.iter)
 
     def index(self, fdef):
         """Where each statement sits among the top-level ones, and which parameters
@@ -404,10 +430,82 @@ class InPlaceCheck:
         for st in astutil.statements(fdef.body):
             for x in astutil.nodes(st):
                 self.statement[id(x)] = st
+        self.where = {}  # id(statement) -> (its block, its position there, owner)
+        self.place(fdef.body, None)
+
+    def place(self, block, owner):
+        for i, st in enumerate(block):
+            self.where[id(st)] = (block, i, owner)
+            for f in ("body", "orelse"):
+                inner = getattr(st, f, None)
+                if isinstance(st, (gast.If, gast.For, gast.While, gast.With)) and inner:
+                    self.place(inner, st)
+
+    # -- writes through a view, written into the array ------------------------------
+    def write_views(self, fdef):
+        """``y[1][0] = v`` -> ``y[1, 0] = v`` and ``y.T[0] = v`` -> ``y[..., 0] = v`` where
+        ``y`` is an array of known rank and the indices pick views (integers, slices):
+        what NumPy writes into ``y``.  Then the alias checks see a write into ``y``."""
+        for st in astutil.statements(fdef.body):
+            if isinstance(st, gast.Assign) and len(st.targets) == 1:
+                flat = _flat_write(st.targets[0], st.value)
+                if flat is not None:  # a.flat[i] = v
+                    st.targets[0], st.value = flat
+                st.targets[0] = self.through_view(st.targets[0])
+            elif isinstance(st, gast.AugAssign):
+                flat = _flat_write(st.target, None)
+                if flat is not None:
+                    st.target = flat[0]
+                st.target = self.through_view(st.target)
+
+    def through_view(self, target):
+        """The write into ``y`` that ``target`` (a subscript of a view of ``y``) makes, or
+        ``target`` itself."""
+        if not isinstance(target, gast.Subscript):
+            return target
+        view = target.value
+        parts = target.slice.elts if isinstance(target.slice, gast.Tuple) else [target.slice]
+
+        def store(base, index):
+            index = index[0] if len(index) == 1 else gast.Tuple(elts=index, ctx=gast.Load())
+            return gast.copy_location(gast.Subscript(value=base, slice=index,
+                                                     ctx=gast.Store()), target)
+
+        if isinstance(view, gast.Subscript) and isinstance(view.value, gast.Name) \
+                and self.rank.get(view.value.id, 0) >= 1:
+            first = view.slice.elts if isinstance(view.slice, gast.Tuple) else [view.slice]
+            # y[1][0]: y[1] is a view of y's row; y[1][:, k] too (a second index of one
+            # part, or of views only, stays where it is after the first's integers)
+            if len(first) < self.rank[view.value.id] and all(
+                    _int_like(p) and (not isinstance(p, gast.Name) or p.id in self.ints)
+                    for p in first) and (len(parts) == 1 or self.basic(target.slice)):
+                return store(view.value, first + parts)
+        if isinstance(view, gast.Attribute) and view.attr == "T" \
+                and isinstance(view.value, gast.Name) and self.basic(target.slice) \
+                and not any(isinstance(p, gast.Constant) and p.value in (None, Ellipsis)
+                            for p in parts):
+            # y.T[i, j] is y[..., j, i]
+            rank = self.rank.get(view.value.id)
+            lead = [gast.Slice(lower=None, upper=None, step=None)] * (rank - len(parts)) \
+                if rank is not None and rank >= len(parts) else \
+                [gast.Constant(value=Ellipsis, kind=None)]
+            return store(view.value, lead + parts[::-1])
+        return target
 
     # -- what changes in place ----------------------------------------------------
     def updates(self, n):
         """The Updates the node ``n`` makes (none for most nodes)."""
+        if isinstance(n, gast.Assign) and chained(n.targets[0]) \
+                and self.basic(n.targets[0].value.slice) \
+                and not entry_key(n.targets[0].value.slice) and (
+                    self.rank.get(n.targets[0].value.value.id, 0) >= 1
+                    or not self.built_by_displays(n.targets[0].value.value.id)):
+            # y[1:][0] = v into an array: y[1:] is a view, written into a copy and
+            # stored back (y[1:] = inner): a write into y.  Into a list not built
+            # here by displays (a parameter, lst = y): the same, its item stored back
+            # into it; who else holds y's items is what y's alias checks see
+            y = n.targets[0].value.value.id
+            return [Update(n, y, f"assignment into {y}[...][...]", "item")]
         if isinstance(n, gast.Assign) and chained(n.targets[0]):
             b = n.targets[0].value.value.id  # b[i][j] = v changes the object b[i]
             return [Update(n, b, f"assignment into {b}[...][...]", "chained")]
@@ -428,14 +526,32 @@ class InPlaceCheck:
             return [update]
         if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
             a = n.target.id
+            if a in self.tuples:
+                return []  # t += (v,) makes a new tuple
+            if a in self.lists and isinstance(n.op, gast.Add):
+                # lst += [v] extends the list in place: its items stay as they were
+                return [Update(n, a, f"{a} += [...] on a list another name shares", "list")]
             return [Update(n, a, f"in-place {type(n.op).__name__.lower()}= on a shared value",
                            "name")]
         if self.list_update(n):
             a, method = self.list_update(n)
-            return [Update(n, a, f"{a}.{method}(...) on a list another name shares", "list")]
+            kind = "dict" if method == "update" else "list"
+            return [Update(n, a, f"{a}.{method}(...) on a {kind} another name shares", "list")]
         if isinstance(n, gast.Call):
             return self.call_updates(n)
         return []
+
+    def built_by_displays(self, b):
+        """Whether every value bound to ``b`` is a display (``[a, w]``, ``{"k": v}``, a
+        comprehension, ``dict()``): the items it holds are known (see check_chained);
+        a name that only holds dicts counts, keyed by entries."""
+        if b in self.dicts:
+            return True
+        vals = self.binds.get(b)
+        return b not in self.params and bool(vals) and all(
+            isinstance(v, (gast.List, gast.Tuple, gast.Dict, gast.ListComp, gast.DictComp))
+            or isinstance(v, gast.Call) and isinstance(v.func, gast.Name)
+            and v.func.id == "dict" and not v.args for v in vals)
 
     def entry(self, target):
         """Whether the subscript ``target`` is an entry of a dict: a string key, or any
@@ -506,6 +622,10 @@ class InPlaceCheck:
         if isinstance(s, gast.Expr) and method in LIST_METHODS and len(call_.args) == 1 \
                 and not call_.keywords:
             return call_.func.value.id, method
+        if isinstance(s, gast.Expr) and method == "update" and len(call_.args) <= 1 \
+                and call_.func.value.id in self.dict_locals and not any(
+                    k.arg is None for k in call_.keywords):
+            return call_.func.value.id, method  # d.update(e, k=v): d = {**d, **e, "k": v}
         if isinstance(s, gast.Assign) and method == "pop" and not call_.args \
                 and not call_.keywords and isinstance(s.targets[0], gast.Name):
             return call_.func.value.id, method
@@ -655,7 +775,8 @@ class InPlaceCheck:
                 # lst.append(v): the list holds v (lst[-1] is v)
                 self.here = self.top.get(id(n))
                 lst = self.list_update(n)[0]
-                copies += [(lst, u, n) for u in self.names_of(n.value.args[0])]
+                copies += [(lst, u, n) for u in self.union(
+                    n.value.args + [k.value for k in n.value.keywords])]
         return copies
 
     # -- the check ------------------------------------------------------------------
@@ -670,21 +791,23 @@ class InPlaceCheck:
             and st.targets[0].id == a and st.lineno < aug.lineno
             for st in enclosing[-1].body)
 
-        def before(node):
-            """Whether the copy ``node`` may run before the in-place update."""
-            return node.lineno < aug.lineno or not fresh and any(
-                any(lp is x for x in self.in_loops.get(id(node), ())) for lp in enclosing)
+        def before(node, pair=()):
+            """Whether the copy ``node`` may run before the in-place update (and what
+            it linked is not bound afresh on every path from it to the update)."""
+            return (node.lineno < aug.lineno or not fresh and any(
+                any(lp is x for x in self.in_loops.get(id(node), ())) for lp in enclosing)) \
+                and not self.killed(node, aug, pair)
 
         if listed:
             aliases = _list_aliases(a, [(t, v, _link(t, v, n)) for t, v, n in copies
-                                        if before(n) and not self.rebound_between(
+                                        if before(n, (t, v)) and not self.rebound_between(
                                             fdef, (t, v), n, aug)])
             self.refuse_callers_list(fdef, aug, a, aliases | {a}, u.what)
         else:
             # d["k"] = v replaces an entry: the values d holds (d = {"w": y}; y) and
             # read from it before (y = d["a"]) are not changed, only other names for d
             # (nor is what a loop over it or its items()/values()/get() handed out)
-            aliases = _aliases(a, [(t, v) for t, v, n in copies if before(n) and not (
+            aliases = _aliases(a, [(t, v) for t, v, n in copies if before(n, (t, v)) and not (
                 u.entry and (isinstance(n, gast.For) or isinstance(n, gast.Assign) and (
                     isinstance(n.value, _DISPLAYS) or self.new_container(n.value)
                     or isinstance(n.value, gast.Subscript) or _entry_read(n.value))))])
@@ -694,11 +817,38 @@ class InPlaceCheck:
             self.check_item_update(u, {id(n): n for t, v, n in copies
                                        if t == a and before(n)}.values(), enclosing,
                                    [(t, v) for t, v, n in copies if a not in (t, v)])
-        for n in self.loads:
-            if n.id in aliases and (
-                    n.lineno > aug.lineno
-                    or any(lp is x for x in self.in_loops.get(id(n), ()) for lp in enclosing)):
-                self.refuse_shared_read(aug, u, n.id)
+        read = [n for n in self.loads if n.id in aliases and (
+            n.lineno > aug.lineno
+            or any(lp is x for x in self.in_loops.get(id(n), ()) for lp in enclosing))
+            and not self.loop_bound(n, aug)]
+        if read and u.kind != "call":
+            # every name read afterwards that is known to be that array (list, dict),
+            # or a view or display of it, is bound again after the update: Python's
+            # reading of it (see plan)
+            live = [(t, v, n) for t, v, n in copies if before(n, (t, v))]
+            # a += v on a name not known to hold an array (or a list) may make a new
+            # value: only a loop's item is written back then, if it is an array
+            plan = self.plan(u, live, {n.id for n in read} | self.updated_later(u, aliases))
+            if plan is not None:
+                st = self.statement[id(aug)]
+                if u.kind == "name" and not self.mutable(a):
+                    # a += v changes a in place only when a holds an array or a list
+                    # (a number becomes a new number): the names are bound again then
+                    flag = self.namer.fresh(a + "_in_place")
+                    test = _in_place_test(_name(a), aug.op)
+                    first = gast.Assign(targets=[_name(flag, gast.Store())], value=test,
+                                        type_comment=None)
+                    plan = [gast.If(test=_name(flag), body=plan, orelse=[])]
+                    for n in astutil.nodes(first):
+                        if isinstance(n, (gast.stmt, gast.expr)):
+                            gast.copy_location(n, aug)
+                    gast.copy_location(plan[0], aug)
+                    gast.copy_location(plan[0].test, aug)
+                    setanno(st, "before", [first])
+                setanno(st, "rebind", plan)
+                read = []
+        for n in read:
+            self.refuse_shared_read(aug, u, n.id)
         if u.callers_dict:  # the names that may be the dict itself, not held by it
             same = _aliases(a, [(t, v) for t, v, n in copies if before(n) and not (
                 isinstance(n, gast.Assign) and (isinstance(n.value, _DISPLAYS)
@@ -709,6 +859,300 @@ class InPlaceCheck:
             # one (an operand, a result it keeps), or it is the caller's array or
             # list: the write goes into a copy (the caller's input is left as it was)
             setanno(aug, "copy_first", True)
+
+    # -- aliases bound again after an update ----------------------------------------
+    def path(self, node):
+        """The blocks around ``node``'s statement, innermost first: (block, position
+        there, the compound statement owning the block or None)."""
+        st = self.statement.get(id(node), node)
+        out = []
+        while id(st) in self.where:
+            block, i, owner = self.where[id(st)]
+            out.append((block, i, owner))
+            if owner is None:
+                break
+            st = owner
+        return out
+
+    def between(self, link, node):
+        """The statements that may run after the statement ``link`` and before the one
+        holding ``node``, as (statements in the blocks on the way, loops around
+        ``node`` that do not hold ``link``); None unless ``link`` runs on every path
+        to ``node`` (not in a branch, not after it)."""
+        if id(link) not in self.where:
+            return None
+        block, at, _ = self.where[id(link)]
+        path = self.path(node)
+        for k, (b, i, owner) in enumerate(path):
+            if b is block:
+                if at >= i:
+                    return None
+                plain = list(b[at + 1:i])
+                loops = []
+                for inner, j, owner_ in path[:k]:
+                    plain += inner[:j]
+                    if isinstance(owner_, (gast.For, gast.While)):
+                        loops.append(owner_)
+                return plain, loops
+        return None
+
+    def killed(self, link, node, pair):
+        """Whether one of the names ``pair`` is bound to a new value (``y = y * 2``,
+        ``y = y.copy()``) on every path from the statement ``link`` to ``node``."""
+        if not pair or not isinstance(link, gast.Assign):
+            return False
+        if self.killed_in_block(link, node, pair):
+            return True
+        found = self.between(link, node)
+        if found is None:
+            return False
+        plain, _ = found
+        levels = {id(st) for st in plain}
+        return any(isinstance(st, gast.Assign) and id(st) in levels and any(
+            isinstance(t, gast.Name) and t.id in pair for t in st.targets)
+            and not self.names_of(st.value) for st in plain)
+
+    def loop_bound(self, load, node):
+        """Whether ``load`` reads the target of a ``for`` loop around it that does not
+        hold ``node``: each run of the loop binds it afresh from the sequence (which
+        the update's own checks keep as Python sees it) before it is read."""
+        return any(isinstance(lp, gast.For) and isinstance(lp.target, gast.Name)
+                   and lp.target.id == load.id
+                   and any(load is x for st in lp.body for x in astutil.nodes(st))
+                   and not any(lp is x for x in self.in_loops.get(id(node), ()))
+                   for lp in self.in_loops.get(id(load), ()))
+
+    def killed_in_block(self, link, node, pair):
+        """Whether a later statement of ``link``'s own block binds one of ``pair`` to a
+        new value before control can leave the block or reach ``node`` (``x = z = e``
+        then ``x = 0.5 * x`` in one branch, ``node`` in another)."""
+        if id(link) not in self.where:
+            return False
+        block, at, _ = self.where[id(link)]
+        for st in block[at + 1:]:
+            if any(isinstance(x, (gast.Break, gast.Continue)) for x in astutil.nodes(st)) \
+                    or id(node) in {id(x) for x in astutil.nodes(st)}:
+                return False
+            if isinstance(st, gast.Assign) and any(
+                    isinstance(t, gast.Name) and t.id in pair for t in st.targets) \
+                    and not self.names_of(st.value):
+                return True
+        return False
+
+    def updated_later(self, u, aliases):
+        """The names of ``aliases`` updated in place after ``u`` (a later ``b += 1``
+        must start from the value ``u`` made)."""
+        enclosing = self.in_loops.get(id(u.node), [])
+        return {w.a for w in self.all_updates if w is not u and w.a in aliases and (
+            w.node.lineno > u.node.lineno
+            or any(lp is x for x in self.in_loops.get(id(w.node), ()) for lp in enclosing))}
+
+    def bound_between(self, link, node, names):
+        """Whether a statement that may run between ``link`` and ``node`` binds one of
+        ``names`` (in-place updates of arrays and lists do not: they keep the object);
+        None when ``link`` does not run on every path to ``node``."""
+        found = self.between(link, node)
+        if found is None:
+            return None
+        plain, loops = found
+        mine = {id(x) for x in astutil.nodes(self.statement.get(id(node), node))}
+        for st in plain + loops:
+            for x in astutil.nodes(st):
+                if isinstance(x, gast.Name) and isinstance(x.ctx, gast.Store) \
+                        and x.id in names and id(x) not in mine \
+                        and not self.in_place_target(x):
+                    return True
+        return False
+
+    def in_place_target(self, x):
+        """Whether the name ``x`` keeps its object here: ``a += v`` on an array or a list
+        (in place), ``a = a``."""
+        st = self.statement.get(id(x))
+        if isinstance(st, gast.Assign) and isinstance(st.value, gast.Name) \
+                and st.value.id == x.id:
+            return True
+        return isinstance(st, gast.AugAssign) and st.target is x and self.mutable(x.id)
+
+    def mutable(self, a):
+        """Whether ``a`` always holds an array of one axis or more, or a list: ``a += v``
+        changes it in place."""
+        return self.rank.get(a, 0) >= 1 or a in self.lists
+
+    def basic(self, index):
+        """Whether ``index`` picks a view: integers, slices, ``...`` and ``None``."""
+        parts = index.elts if isinstance(index, gast.Tuple) else [index]
+
+        def whole(p):
+            return p is None or isinstance(p, gast.Constant) and (
+                type(p.value) is int or p.value is None or p.value is Ellipsis) \
+                or isinstance(p, gast.UnaryOp) and isinstance(p.op, gast.USub) \
+                and whole(p.operand) or isinstance(p, gast.Name) and p.id in self.ints
+
+        return all(whole(p.lower) and whole(p.upper) and whole(p.step)
+                   if isinstance(p, gast.Slice) else whole(p) for p in parts)
+
+    def must_link(self, t, v, node, at):
+        """How ``t`` relates to ``v`` where the update ``at`` runs, when that is known
+        for certain: (kind, t, v, expression, write-back) with kind "same" (``t = v``,
+        ``t = v = e``), "view" (``t = v[1:]``, ``v.T``, ``stop_gradient(v)``: ``t`` is
+        ``expression`` evaluated again after ``v`` changes; ``write-back``, when not None,
+        makes ``v`` see a change of ``t``) or "holds" (``t = [v, w]``); None when
+        not known (a branch binds it, something rebinds a name it reads before
+        ``at``)."""
+        if isinstance(node, gast.For):
+            return self.item_link(t, v, node, at)
+        if not isinstance(node, gast.Assign):
+            return None
+        targets = [x.id for x in node.targets if isinstance(x, gast.Name)]
+        if t not in targets:
+            return None
+        value = node.value
+        if v in targets:
+            kind, expr, back = "same", _name(v), None
+        elif isinstance(value, gast.Name) and value.id == v:
+            kind, expr, back = "same", _name(v), None
+        elif isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
+                and value.value.id == v and self.basic(value.slice) and (
+                    self.rank.get(v, 0) >= 1 and not self.scalar_item(v, value.slice)
+                    or v not in self.rank):
+            # a view of the array v (its items would be copies); when v's rank is not
+            # known, t may be a number or a list's item: "guarded", bound again only
+            # if both are arrays (is_view)
+            kind = "view" if v in self.rank else "guarded"
+            expr = value
+            back = gast.Assign(targets=[gast.Subscript(value=_name(v, gast.Store()),
+                                                       slice=value.slice, ctx=gast.Store())],
+                               value=_name(t), type_comment=None)
+            back.targets[0].value.ctx = gast.Load()
+            setanno(back, "copy_first", True)
+        elif isinstance(value, gast.Attribute) and value.attr == "T" \
+                and isinstance(value.value, gast.Name) and value.value.id == v:
+            kind, expr = "view", value
+            back = gast.Assign(targets=[_name(v, gast.Store())], value=gast.Attribute(
+                value=_name(t), attr="T", ctx=gast.Load()), type_comment=None)
+        elif isinstance(value, gast.Call) and len(value.args) == 1 and not value.keywords \
+                and isinstance(value.args[0], gast.Name) and value.args[0].id == v \
+                and (getattr(value.func, "attr", None) or getattr(value.func, "id", None)) \
+                == "stop_gradient":
+            kind, expr, back = "view", value, None  # t is v, its gradient stopped
+        elif isinstance(value, (gast.List, gast.Tuple, gast.Dict)) and all(
+                isinstance(e, (gast.Name, gast.Constant)) for e in (
+                    value.values if isinstance(value, gast.Dict) else value.elts)) \
+                and (not isinstance(value, gast.Dict) or all(
+                    isinstance(k, gast.Constant) for k in value.keys)):
+            kind, expr, back = "holds", value, None
+        else:
+            return None
+        reads = {x.id for x in astutil.name_nodes(expr)} | {t, v}
+        if self.bound_between(node, at, reads) is not False:
+            return None
+        if kind == "holds":
+            plain, loops = self.between(node, at)
+            inside = {id(x) for st in plain + loops for x in astutil.nodes(st)}
+            if any(w.a == t and id(w.node) in inside and w.node is not at
+                   for w in self.all_updates):
+                return None  # t changed since: the display no longer says what it holds
+        return kind, t, v, expr, back
+
+    def item_link(self, t, y, loop, at):
+        """``for t in y`` around the update ``at`` of ``t``: ("item", t, y, None,
+        write-back), the write-back ``y[i] = t`` with ``i`` the loop's index (after
+        ``t += v``: ``if changes_in_place(y[i], "__iadd__"): y[i] = t``, an array item
+        changes in place, a number does not); None unless ``t`` holds ``y``'s item when
+        ``at`` runs and nothing else writes into ``y`` in the loop."""
+        if not (isinstance(loop.target, gast.Name) and loop.target.id == t
+                and isinstance(loop.iter, gast.Name) and loop.iter.id == y) \
+                or loop.orelse or y in self.dicts or y in self.tuples \
+                or self.parsed.resolve("enumerate") is not enumerate:
+            return None
+        path = self.path(at)
+        owners = [owner for _, _, owner in path]
+        if loop not in owners:
+            return None
+        inner = path[:owners.index(loop) + 1]  # the levels inside the loop's body
+        plain = [st for block, j, _ in inner for st in block[:j]]
+        loops = [owner for _, _, owner in inner[:-1] if isinstance(owner, (gast.For, gast.While))]
+        mine = {id(x) for x in astutil.nodes(self.statement.get(id(at), at))}
+        for st in plain + loops:
+            for x in astutil.nodes(st):
+                if isinstance(x, gast.Name) and isinstance(x.ctx, gast.Store) \
+                        and x.id == t and id(x) not in mine and not self.in_place_target(x):
+                    return None  # t is another value by then
+        inside = {id(x) for x in astutil.nodes(loop)}
+        if any(isinstance(x, gast.Name) and isinstance(x.ctx, gast.Store) and x.id == y
+               for x in astutil.nodes(loop)) or any(
+                w.a == y and id(w.node) in inside for w in self.all_updates):
+            return None  # y bound or written into in the loop: y[i] may be another item
+        index = self.loop_index.get(id(loop))
+        if index is None:
+            index = self.loop_index[id(loop)] = self.namer.fresh("i_" + t)
+
+        def item():
+            return gast.Subscript(value=_name(y), slice=_name(index), ctx=gast.Load())
+
+        write = gast.Assign(targets=[gast.Subscript(value=_name(y), slice=_name(index),
+                                                    ctx=gast.Store())],
+                            value=_name(t), type_comment=None)
+        setanno(write, "copy_first", True)
+        st = self.statement.get(id(at), at)
+        if not (isinstance(st, gast.AugAssign) and isinstance(st.target, gast.Name)):
+            return "item", t, y, None, write  # t[0] = v: the item is changed in place
+        # t += v: in place only when the item is an array (a list); a number is not
+        back = gast.If(test=_in_place_test(item(), st.op), body=[write], orelse=[])
+        return "item", t, y, None, back
+
+    def plan(self, u, copies, needed):
+        """Statements that bind every name of ``needed`` again after the update ``u``,
+        as Python would see them (``b = a`` after ``a[0] = v`` when ``b = a`` was bound
+        before on every path, ``s = a[1:]`` again, ``a[1:] = s`` after ``s[0] = v``); None
+        unless each of them is known to be that object, a view or display of it."""
+        links = [m for m in (self.must_link(t, v, n, u.node) for t, v, n in copies)
+                 if m is not None]
+        links += [m for m in (self.must_link(v, t, n, u.node) for t, v, n in copies)
+                  if m is not None]
+        if isinstance(u.node, gast.AugAssign) and isinstance(u.node.target, gast.Subscript):
+            # a[k] += v changes the object a[k] in place when it is an array: a name
+            # that may be that item of a list (t = a[k], guarded) would see it
+            links = [m for m in links if m[0] != "guarded"]
+        made = self.bind_again(u, links)
+        if not needed <= set(made) | {u.a}:
+            return None
+        out = _in_order(made)
+        if out is None:
+            return None  # they read one another
+        where = u.node
+        for st in out:
+            for n in astutil.nodes(st):
+                if isinstance(n, (gast.stmt, gast.expr)):
+                    gast.copy_location(n, where)
+        return out
+
+    @staticmethod
+    def bind_again(u, links):
+        """name -> the statement binding it again after ``u``, for every name the
+        ``links`` reach from ``u.a``."""
+        made = {}
+        todo = [u.a]
+        while todo:
+            x = todo.pop(0)
+            for kind, t, v, expr, back in links:
+                if x == v and t not in made and t != u.a and expr is not None:
+                    made[t] = _guarded(_assign(t, expr), kind, t, v)
+                    todo.append(t)
+                elif x == t and v not in made and v != u.a:
+                    if kind == "same":
+                        made[v] = _assign(v, _name(t))
+                    elif back is not None:
+                        made[v] = astutil.copy_tree(back)
+                        for old_, new_ in zip(astutil.nodes(back), astutil.nodes(made[v])):
+                            for key in ("copy_first", "runtime"):
+                                if getanno(old_, key) is not None:
+                                    setanno(new_, key, getanno(old_, key))
+                        made[v] = _guarded(made[v], kind, t, v)
+                    else:
+                        continue
+                    todo.append(v)
+        return made
 
     def new_container(self, v) -> bool:
         """``dict(p)``, ``list(xs)``, ``tuple(xs)``: a new container of the same items."""
@@ -783,7 +1227,8 @@ class InPlaceCheck:
                 sharers |= {x.id for x in astutil.name_nodes(n.target)}
             elif isinstance(n, gast.Expr) and self.list_update(n) \
                     and self.list_update(n)[0] == b:
-                sharers |= self.names_of(n.value.args[0])  # b.append(lst)
+                sharers |= self.union(n.value.args + [k.value for k in n.value.keywords])
+                # b.append(lst), b.update(e)
         return sharers
 
     def may_hold_items(self, v, b) -> bool:
@@ -960,6 +1405,8 @@ class InPlaceCheck:
             return type(e.value) in (int, float)
         if isinstance(e, gast.Name):
             return e.id in scalars and (e.id in binds or e.id in floats)
+        if isinstance(e, gast.Subscript) and isinstance(e.value, gast.Name):
+            return self.rank.get(e.value.id) == 1 and self.scalar_item(e.value.id, e.slice)
         parts = [e.operand] if isinstance(e, gast.UnaryOp) else [e.left, e.right] \
             if isinstance(e, gast.BinOp) else e.args if self.scalar_call(e) else None
         return parts is not None and all(self.scalar(a, scalars, binds, floats)
@@ -1030,10 +1477,153 @@ class InPlaceCheck:
 
 
 
+def _name(n, ctx=None):
+    return gast.Name(id=n, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
+
+
+def _assign(t, value):
+    """``t = value`` (``value`` copied), a statement of the user's function."""
+    return gast.Assign(targets=[_name(t, gast.Store())], value=astutil.copy_tree(value),
+                       type_comment=None)
+
+
+def _sequence_names(fdef, kind):
+    """Local names that only ever hold lists (``kind`` gast.List) or tuples
+    (gast.Tuple): displays, comprehensions, ``list(...)``, concatenations of them,
+    other such names, ``a += [v]``."""
+    binds = _values_bound(fdef)
+    call = "list" if kind is gast.List else "tuple"
+    names = set(binds)
+
+    def seq(e):
+        if isinstance(e, kind) or kind is gast.List and isinstance(e, gast.ListComp):
+            return True
+        if isinstance(e, gast.Name):
+            return e.id in names
+        if isinstance(e, gast.Call) and isinstance(e.func, gast.Name) and e.func.id == call:
+            return True
+        return isinstance(e, gast.BinOp) and isinstance(e.op, gast.Add) and (
+            seq(e.left) or seq(e.right)) or isinstance(e, gast.BinOp) and isinstance(
+            e.op, gast.Mult) and (seq(e.left) or seq(e.right))
+
+    changed = True
+    while changed:
+        changed = False
+        for n in list(names):
+            if not all(v is not None and seq(v) for v in binds[n]):
+                names.discard(n)
+                changed = True
+    return names
+
+
+_IN_PLACE = {gast.Add: "__iadd__", gast.Sub: "__isub__", gast.Mult: "__imul__",
+             gast.Div: "__itruediv__", gast.FloorDiv: "__ifloordiv__", gast.Mod: "__imod__",
+             gast.Pow: "__ipow__", gast.MatMult: "__imatmul__", gast.BitOr: "__ior__",
+             gast.BitAnd: "__iand__", gast.BitXor: "__ixor__", gast.LShift: "__ilshift__",
+             gast.RShift: "__irshift__"}
+
+
+def _in_place_test(value, op):
+    """``changes_in_place(value, "__iadd__")`` for ``op`` ``+=``."""
+    test = gast.Call(func=_name("changes_in_place"), args=[
+        value, gast.Constant(value=_IN_PLACE[type(op)], kind=None)], keywords=[])
+    setanno(test.func, "runtime", runtime.changes_in_place)
+    return test
+
+
+def _np(attr, *args):
+    """``np.attr(*args)``, NumPy reached through the runtime (the user's module may
+    call it something else)."""
+    numpy_ = _name("np")
+    setanno(numpy_, "runtime", runtime.np)
+    return gast.Call(func=gast.Attribute(value=numpy_, attr=attr, ctx=gast.Load()),
+                     args=list(args), keywords=[])
+
+
+def _flat_write(target, value):
+    """``a.flat[i] = v`` as the write into ``a`` it is: ``a[np.unravel_index(
+    np.arange(np.size(a))[i], np.shape(a))] = np.resize(v, <that many>)`` (values
+    repeated or cut as flat assignment does); (target, value), or None.  ``value``
+    None for ``a.flat[i] += v`` (the target only)."""
+    if not (isinstance(target, gast.Subscript) and isinstance(target.value, gast.Attribute)
+            and target.value.attr == "flat" and isinstance(target.value.value, gast.Name)):
+        return None
+    a = target.value.value.id
+    picked = gast.Subscript(value=_np("arange", _np("size", _name(a))),
+                            slice=target.slice, ctx=gast.Load())
+    index = _np("unravel_index", picked, _np("shape", _name(a)))
+    new = gast.copy_location(gast.Subscript(value=_name(a), slice=index, ctx=gast.Store()),
+                             target)
+    if value is None:
+        return new, None
+    return new, _np("resize", value, _np("shape", astutil.copy_tree(picked)))
+
+
+def _in_order(made):
+    """The statements of ``made`` (name -> statement binding it), each after those
+    binding the names it reads; None when they read one another."""
+    made, out = dict(made), []
+    while made:
+        for x, st in list(made.items()):
+            reads = {n.id for n in astutil.name_nodes(st) if isinstance(n.ctx, gast.Load)}
+            if not (reads & set(made)) - {x}:
+                out.append(st)
+                del made[x]
+                break
+        else:
+            return None
+    return out
+
+
+def _guarded(st, kind, t, v):
+    """``st`` itself, or for a "guarded" link ``if is_view(t, v): st`` (``t = v[1]`` is a
+    view only when both are arrays: a list's item or a vector's element is not)."""
+    if kind != "guarded":
+        return st
+    test = gast.Call(func=_name("is_view"), args=[_name(t), _name(v)], keywords=[])
+    setanno(test.func, "runtime", runtime.is_view)
+    return gast.If(test=test, body=[st], orelse=[])
+
+
+def _int_names(fdef):
+    """Names that only ever hold Python ints: counters of ``range`` loops, int
+    constants and their sums, differences and products."""
+    binds = _values_bound(fdef)
+    ints = set(binds)
+
+    def whole(e):
+        if isinstance(e, gast.Constant):
+            return type(e.value) is int
+        if isinstance(e, gast.Name):
+            return e.id in ints
+        if isinstance(e, gast.UnaryOp):
+            return isinstance(e.op, gast.USub) and whole(e.operand)
+        return isinstance(e, gast.BinOp) and isinstance(
+            e.op, (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)) \
+            and whole(e.left) and whole(e.right)
+
+    changed = True
+    while changed:
+        changed = False
+        for n in list(ints):
+            if not all(v is not None and whole(v) for v in binds[n]):
+                ints.discard(n)
+                changed = True
+    return ints
+
+
 def _int_like(p):
     """An index part taken for an integer: a name, an int, or a negative int."""
     return isinstance(p, gast.Name) or isinstance(p, gast.Constant) and type(p.value) is int \
         or isinstance(p, gast.UnaryOp) and isinstance(p.operand, gast.Constant)
+
+
+# NumPy functions of known result rank: np.outer(a, b); of their argument's
+# (np.zeros_like(x)); of their shape argument's length (np.zeros((2, 3)))
+_ARRAY_MAKERS = {"outer": "outer", "zeros_like": "like", "ones_like": "like",
+                 "empty_like": "like", "full_like": "like", "copy": "like",
+                 "array": "like", "zeros": "shape", "ones": "shape", "empty": "shape",
+                 "full": "shape"}
 
 
 def _rank(e, rank):
@@ -1056,6 +1646,23 @@ def _rank(e, rank):
             and not e.keywords:
         ranks = [_rank(a, rank) for a in e.args]
         return None if None in ranks else max(ranks)
+    if isinstance(e, gast.Call) and isinstance(e.func, gast.Attribute) \
+            and isinstance(e.func.value, gast.Name) and e.func.value.id not in rank \
+            and e.args and not e.keywords:
+        made = _ARRAY_MAKERS.get(e.func.attr)
+        if made == "outer":
+            return 2
+        if made == "like":
+            return _rank(e.args[0], rank)
+        if made == "shape":
+            shape = e.args[0]
+            return len(shape.elts) if isinstance(shape, gast.Tuple) else 1 \
+                if isinstance(shape, gast.Constant) and type(shape.value) is int else None
+    if isinstance(e, gast.Attribute) and e.attr == "T":
+        return _rank(e.value, rank)
+    if isinstance(e, gast.Call) and isinstance(e.func, gast.Attribute) \
+            and e.func.attr == "copy" and not e.args:
+        return _rank(e.func.value, rank)
     if isinstance(e, gast.Subscript):
         base = _rank(e.value, rank)
         parts = e.slice.elts if isinstance(e.slice, gast.Tuple) else [e.slice]
@@ -1079,21 +1686,37 @@ def _entry_read(v):
 
 def _values_bound(fdef):
     """name -> the values bound to it (None: a part of a value, or a loop target);
-    ``a += v`` counts ``v``."""
+    ``a += v`` counts ``a + v``."""
     binds = {}
     for n in astutil.nodes(fdef):
         if isinstance(n, gast.Assign):
             for t in n.targets:
-                for x in astutil.name_nodes(t):
-                    if not isinstance(x.ctx, gast.Load):
-                        binds.setdefault(x.id, []).append(
-                            n.value if isinstance(t, gast.Name) else None)
+                v = n.value
+                if isinstance(t, (gast.Tuple, gast.List)) and isinstance(
+                        v, (gast.Tuple, gast.List)) and len(t.elts) == len(v.elts) \
+                        and not any(isinstance(e, gast.Starred) for e in t.elts + v.elts):
+                    pairs = zip(t.elts, v.elts)  # x, y = y, e: item by item
+                else:
+                    pairs = [(t, v)]
+                for t_, v_ in pairs:
+                    for x in astutil.name_nodes(t_):
+                        if not isinstance(x.ctx, gast.Load):
+                            binds.setdefault(x.id, []).append(
+                                v_ if isinstance(t_, gast.Name) else None)
         elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
-            binds.setdefault(n.target.id, []).append(n.value)
+            binds.setdefault(n.target.id, []).append(gast.BinOp(
+                left=gast.Name(id=n.target.id, ctx=gast.Load(), annotation=None,
+                               type_comment=None), op=n.op, right=n.value))
         elif isinstance(n, (gast.For, gast.comprehension)):
             # for i in range(n): i is an int; another loop's items are not known
             counted = isinstance(n.target, gast.Name) and isinstance(n.iter, gast.Call) \
                 and isinstance(n.iter.func, gast.Name) and n.iter.func.id == "range"
+            if isinstance(n.target, gast.Name) and isinstance(n.iter, gast.Name):
+                # for t in y: t is an item of y (y[0] for its rank; a row of a matrix is
+                # a view, an item of a vector a new scalar)
+                binds.setdefault(n.target.id, []).append(gast.Subscript(
+                    value=n.iter, slice=gast.Constant(value=0, kind=None), ctx=gast.Load()))
+                continue
             for x in astutil.name_nodes(n.target):
                 binds.setdefault(x.id, []).append(
                     gast.Constant(value=0, kind=None) if counted else None)

@@ -122,6 +122,19 @@ def is_atom(node) -> bool:
     return isinstance(node, (gast.Name, gast.Constant))
 
 
+def _dict_update(call, dicts) -> bool:
+    """Whether ``call`` is ``d.update(e, k=u)`` on a name that only holds dicts."""
+    return isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
+        and call.func.attr == "update" and isinstance(call.func.value, gast.Name) \
+        and call.func.value.id in dicts and len(call.args) <= 1 \
+        and not any(k.arg is None for k in call.keywords)
+
+
+# methods and functions that write into their first argument, rewritten as writes
+# (Normalizer.ufunc_at_writes)
+_WRITERS = frozenset({"at", "fill", "copyto", "putmask", "place", "put"})
+
+
 def assigned_names(stmts, lists=False, dicts=()) -> set:
     """Names bound by assignment or for-targets anywhere in ``stmts``; with
     ``lists``, also lists grown by ``lst.append(...)`` or shrunk by
@@ -131,6 +144,10 @@ def assigned_names(stmts, lists=False, dicts=()) -> set:
     out = set()
     for s in stmts:
         for n in astutil.node_list(s):
+            if isinstance(n, gast.stmt) and (getanno(n, "rebind") or getanno(n, "before")):
+                # names bound again after an update other names see (inplace)
+                out |= assigned_names(getanno(n, "rebind", []) + getanno(n, "before", []),
+                                      lists, dicts)
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
                 out.add(n.id)
             elif lists and isinstance(n, gast.Expr) and isinstance(n.value, gast.Call) \
@@ -138,6 +155,8 @@ def assigned_names(stmts, lists=False, dicts=()) -> set:
                     and n.value.func.attr in LIST_METHODS \
                     and isinstance(n.value.func.value, gast.Name):
                 out.add(n.value.func.value.id)
+            elif lists and isinstance(n, gast.Expr) and _dict_update(n.value, dicts):
+                out.add(n.value.func.value.id)  # d.update(e) rebinds d
             elif lists and isinstance(n, gast.Assign) and isinstance(n.value, gast.Call) \
                     and isinstance(n.value.func, gast.Attribute) \
                     and n.value.func.attr == "pop" and not n.value.args \
@@ -196,6 +215,18 @@ class Normalizer:
         self.ufunc_at_writes(fdef)
         _flat_reads(fdef)
         inplace.check(self, fdef)
+        if any(getanno(n, "rebind") or getanno(n, "before")
+               for n in astutil.statements(fdef.body)):
+            # names bound again after updates, inside branches and loops too
+            self.rebound = assigned_names(fdef.body)
+            self.locals = set(params) | self.rebound
+            for s in fdef.body:
+                if isinstance(s, (gast.If, gast.For, gast.While)):
+                    self.multi |= assigned_names([s])
+            for s in astutil.statements(fdef.body):  # if a_in_place: b = a
+                self.multi |= assigned_names([r for r in getanno(s, "rebind", ())
+                                              if isinstance(r, gast.If)], lists=True,
+                                             dicts=self.dict_names)
         body = fdef.body
         lower_jumps(fdef, self.namer)
         if fdef.body is not body:  # flags were added
@@ -225,7 +256,11 @@ class Normalizer:
                 if i != len(stmts) - 1:
                     break  # unreachable code after return
             else:
+                for first in getanno(s, "before", ()):
+                    self.visit(first)  # is the array changed in place? (inplace)
                 self.visit(s)
+                for again in getanno(s, "rebind", ()):
+                    self.visit(again)  # other names for an array s changed (inplace)
         out, self.out, self.origin = self.out, saved, saved_origin
         return out
 
@@ -264,6 +299,13 @@ class Normalizer:
                            gast.Call(func=helper, args=[name(v.func.value.id), v.args[0]],
                                      keywords=[]))
             return
+        if _dict_update(v, self.dict_names):
+            # d.update(e, k=u) -> d = {**d, **e, "k": u}: dicts are values here
+            d = v.func.value.id
+            keys = [None] * (1 + len(v.args)) + [const(k.arg) for k in v.keywords]
+            self.assign_to(name(d, gast.Store()), gast.Dict(
+                keys=keys, values=[name(d)] + v.args + [k.value for k in v.keywords]))
+            return
         call = self.call(v)
         if not is_atom(call):  # an inlined nested function's result
             self.emit(gast.Expr(value=call))
@@ -285,6 +327,8 @@ class Normalizer:
     def copy_first(self, s, target):
         """``a = a.copy()`` before a write into ``a[...]`` while another name may share
         ``a``'s array (see the inplace module): that name keeps its values."""
+        if _chained(target):
+            target = target.value  # b[i][j] = v writes b[i] = inner at the end
         if getanno(s, "copy_first", False) and isinstance(target, gast.Subscript) \
                 and isinstance(target.value, gast.Name):
             base = target.value.id
@@ -647,7 +691,8 @@ class Normalizer:
         ``index_adjoint`` adds ``v`` at ``i`` into zeros shaped like ``a``, repeated
         positions accumulating as ``np.add.at`` does."""
         if not any(st.__class__ is gast.Expr and isinstance(st.value, gast.Call)
-                   and isinstance(st.value.func, gast.Attribute) and st.value.func.attr == "at"
+                   and isinstance(st.value.func, gast.Attribute)
+                   and st.value.func.attr in _WRITERS
                    for st in astutil.statements(fdef.body)):
             return  # (the common case: no statement to look at, no walk of the tree)
         ops = {"add": gast.Add, "subtract": gast.Sub}
@@ -656,6 +701,12 @@ class Normalizer:
                 if not (isinstance(st, gast.Expr) and isinstance(st.value, gast.Call)):
                     continue
                 call = st.value
+                write = self.numpy_write(call)
+                if write is not None:  # np.copyto(a, v) -> a[...] = v, ...
+                    for n in astutil.walk(write):
+                        gast.copy_location(n, st)
+                    block[k] = write
+                    continue
                 if not (isinstance(call.func, gast.Attribute) and call.func.attr == "at"
                         and len(call.args) == 3 and not call.keywords
                         and isinstance(call.args[0], gast.Name)):
@@ -674,6 +725,52 @@ class Normalizer:
                 for n in astutil.walk(new):
                     gast.copy_location(n, st)
                 block[k] = new
+
+    def numpy_write(self, call):
+        """The subscript write a NumPy function or method that writes into its first
+        argument makes, or None: ``np.copyto(a, v)`` -> ``a[...] = v``; ``a.fill(v)`` ->
+        ``a[...] = v``; ``np.putmask(a, m, v)`` -> ``a[...] = np.where(m, np.resize(v,
+        np.shape(a)), a)`` (``v`` repeated as putmask does); ``np.place(a, m, v)`` ->
+        ``a[m] = np.resize(v, np.count_nonzero(m))``.  Then the in-place checks (inplace)
+        and the adjoint see an ordinary write into ``a``."""
+        func = call.func
+        if call.keywords or not isinstance(func, gast.Attribute):
+            return None
+
+        def numpy(attr, *args):
+            return gast.Call(func=gast.Attribute(value=runtime_name("np"), attr=attr,
+                                                 ctx=gast.Load()),
+                             args=list(args), keywords=[])
+
+        def into(a, index, value):
+            return gast.Assign(targets=[gast.Subscript(value=name(a.id), slice=index,
+                                                       ctx=gast.Store())],
+                               value=value, type_comment=None)
+
+        if func.attr == "fill" and len(call.args) == 1 and isinstance(func.value, gast.Name) \
+                and func.value.id in self.locals and func.value.id not in self.dict_names:
+            return into(func.value, const(Ellipsis), call.args[0])
+        fn = self.static_value(func)
+        args = call.args
+        if not (args and isinstance(args[0], gast.Name) and args[0].id in self.locals):
+            return None
+        a = args[0]
+        if fn is np.copyto and len(args) == 2:
+            return into(a, const(Ellipsis), args[1])
+        if fn is np.putmask and len(args) == 3:
+            return into(a, const(Ellipsis), numpy(
+                "where", args[1], numpy("resize", args[2], numpy("shape", name(a.id))),
+                name(a.id)))
+        if fn is np.put and len(args) == 3:
+            # a.flat[ind] = v, v repeated over ind: a[np.unravel_index(ind % a.size,
+            # a.shape)] = np.resize(v, np.shape(ind))
+            where = numpy("unravel_index", numpy("mod", args[1], numpy("size", name(a.id))),
+                          numpy("shape", name(a.id)))
+            return into(a, where, numpy("resize", args[2], numpy("shape", copy_tree(args[1]))))
+        if fn is np.place and len(args) == 3:
+            return into(a, args[1], numpy("resize", args[2],
+                                          numpy("count_nonzero", copy_tree(args[1]))))
+        return None
 
     # -- expressions ----------------------------------------------------------
     def atom(self, node, hint="t"):

@@ -669,6 +669,20 @@ def make_dict_adjoint(dz, items):
     return out
 
 
+def changes_in_place(x, method):
+    """Whether ``x op= v`` changes ``x`` in place: its type has the in-place method
+    (``"__iadd__"`` for ``+=``): an array, a list for ``+=``; a number, a tuple, a
+    NumPy scalar make a new value.  Other names for ``x`` are bound again after the
+    update only then (``if a_in_place: b = a``; see the inplace module)."""
+    return hasattr(type(x), method)
+
+
+def is_view(t, v):
+    """Whether ``t = v[i]`` (basic indices) made a view of ``v``: both are arrays (a
+    list's item, or an element of a vector, is not a view); see the inplace module."""
+    return isinstance(t, np.ndarray) and isinstance(v, np.ndarray)
+
+
 def shallow_copy(x):
     """A new list, dict or array with ``x``'s items: ``b[i][j] = v`` is written
     ``inner = shallow_copy(b[i]); inner[j] = v; b[i] = inner`` (containers are values)."""

@@ -52,8 +52,8 @@ OUTSIDE = {
     "generator expression over a differentiated value":
         "generator expressions carrying gradient are refused by design (a list works)",
     "whose result is discarded":
-        "writes through functions (np.add.at, np.put, np.copyto, np.place, np.putmask): "
-        "docs/api.md supports writes by subscript",
+        "writes through functions other than np.add.at, np.put, np.copyto, np.place, "
+        "np.putmask, .fill (those are writes by subscript, docs/behaviour.md 12.16)",
     "method call for its side effect": "in-place methods (.sort(), .fill())",
     "**kwargs in a call": "keyword-argument unpacking into a call",
     "may share its array with": "an in-place write into an array another name reads later",
@@ -70,11 +70,12 @@ OUTSIDE = {
 GAPS = {
     "numpy.linalg.tensorsolve": ("no rule", "return np.sum(np.linalg.tensorsolve("
                                             "np.outer(x, x) + np.eye(3), x))"),
-    "assignment into this subscript": ("writes into x.T[...] (a view made by a method)",
-                                       "y = np.outer(x, x)\ny.T[0] = x\nreturn np.sum(y)"),
-    "is bound from something other than a display": (
-        "writes into x[i][j] where x is an array (chained subscripts; lists work)",
-        "y = np.outer(x, x)\ny[1][0] = x[0]\nreturn np.sum(y)"),
+    # y.T[0] = v and y[1][0] = v (a view picked by integers and slices) are writes
+    # into y (docs/behaviour.md); through a fancy index the view is a copy instead
+    "assignment into this subscript": ("writes into y.T[i] with an index array "
+                                       "(the write goes through a view: not rewritten)",
+                                       "y = np.outer(x, x)\ny.T[np.argmax(x)] = x\n"
+                                       "return np.sum(y)"),
 }
 
 

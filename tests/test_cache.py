@@ -298,7 +298,9 @@ def _gc_probe(x):
 
 
 def _gc_probe_refused(x):
-    y = x
+    y = x * 2.0
+    if np.sum(x) > 0.5:
+        y = x  # y may or may not be x where it is updated: refused
     y += 1.0
     return np.sum(x)
 

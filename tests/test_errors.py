@@ -300,14 +300,6 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
             y.sort()
             ^
           hint: write the result to a new variable (y = x + ...) instead
-    [fill-inplace]
-        UnsupportedSyntaxError: method call for its side effect on a
-          differentiated value: .fill() may change the value in place, which
-          sourcegrad cannot follow
-          File "tests/test_errors.py", line 815
-            y.fill(1.0)
-            ^
-          hint: write the result to a new variable (y = x + ...) instead
     [out-kwarg]
         UnsupportedSyntaxError: out= argument: writing a result into an existing
           array is not supported
@@ -315,14 +307,6 @@ MESSAGES (filled in by running ``python tests/test_errors.py``; representative)
             np.multiply(x, x, out=y)
             ^
           hint: use the returned value: y = f(...)
-    [copyto]
-        UnsupportedSyntaxError: call to numpy.copyto whose result is discarded: a
-          call made for its side effects (writing into an array, mutating an
-          object) cannot pass gradient back
-          File "tests/test_errors.py", line 844
-            np.copyto(y, x)
-            ^
-          hint: return the result and use it: y = f(...)
     [discarded-call]
         UnsupportedSyntaxError: call to _mutating_helper whose result is
           discarded: a call made for its side effects (writing into an array,
@@ -662,21 +646,21 @@ def f_alias_inplace(x):
 
 def f_row_view_inplace(x):
     m = np.outer(x, x)
-    row = m[0]
+    row = m[0] if x[0] > 0 else m[1]  # a view of m, which one not known here
     m -= 1.0  # <E:row-view-inplace>
     return np.sum(row * x)
 
 
 def f_stop_gradient_alias(x):
     y = x * 2.0
-    v = sg.stop_gradient(y)  # the same array as y
+    v = sg.stop_gradient(y) if x[1] > 0 else x  # y itself, or not
     y *= 3.0  # <E:stop-gradient-alias>
     return np.sum(v * x)
 
 
 def f_alias_item_write(x):
     a = np.tanh(x)
-    b = a
+    b = a if x[0] > 0 else np.cos(x)  # a itself, or not
     b[0] = 1.0  # <E:alias-item-write>
     return np.sum(a * x)
 
@@ -783,12 +767,6 @@ def f_sort_inplace(x):
     return np.sum(y * x)
 
 
-def f_fill_inplace(x):
-    y = x * 2
-    y.fill(1.0)  # <E:fill-inplace>
-    return np.sum(y * x)
-
-
 def f_list_append(x):
     acc = []
     acc.append(x * 2)  # <E:list-append>
@@ -810,12 +788,6 @@ def f_out_kwarg(x):
 def _mutating_helper(t):
     t *= 2
     return None
-
-
-def f_copyto(x):
-    y = np.zeros(3)
-    np.copyto(y, x)  # <E:copyto>
-    return np.sum(y * y)
 
 
 def f_side_effect_call(x):
@@ -884,13 +856,16 @@ CASES = [
     C("kwargs-call", f_kwargs_call, (x3,), ["**kwargs"], US),
     C("match", "match", (x3,), ["match"], US),
     C("alias-inplace", f_alias_inplace, (x3,), ["in-place", "shared", "a = a *"], US),
-    # fuzz seed 9879: a row of a matrix is a view; Python's `m -= 1` changes it
+    # fuzz seed 9879: a row of a matrix is a view; Python's `m -= 1` changes it (which
+    # row, known, is taken again after the update: here it is not known)
     C("row-view-inplace", f_row_view_inplace, (x3,), ["in-place", "shared", "m = m -"], US),
     # fuzz seed 30329: stop_gradient(y) is y itself; Python's `y *= 3` changes it
+    # (bound on every path, it is bound again after the update; here only in one)
     C("stop-gradient-alias", f_stop_gradient_alias, (x3,), ["in-place", "shared",
                                                             "y = y *"], US),
     # fuzz seeds 50090, 50681, 51508 (through a tuple assignment, now bound directly):
-    # a write through one name changes the array another name holds
+    # a write through one name changes the array another name holds (followed where
+    # b = a on every path; here b may be another array)
     C("alias-item-write", f_alias_item_write, (x3,), ["assignment into b", "share",
                                                       "copy"], US),
     # fuzz seed 9973: the callee's backward sweep would read the overwritten item
@@ -914,9 +889,7 @@ CASES = [
     C("attr-augassign", _holder.bump, (x3,), ["attribute"], US),
     C("cell-attr-store", "cell", (x3,), ["attribute"], US),
     C("sort-inplace", f_sort_inplace, (x3,), ["sort"], US),
-    C("fill-inplace", f_fill_inplace, (x3,), ["fill"], US),
     C("out-kwarg", f_out_kwarg, (x3,), ["out"], SE),
-    C("copyto", f_copyto, (x3,), ["copyto"], SE),
     C("discarded-call", f_side_effect_call, (x3,), ["_mutating_helper"], US),
     # also through sg.source(): the refusal happens before anything runs
     C("try-via-source", f_try, (x3,), ["try"], US, via="source"),

@@ -55,9 +55,10 @@ OUTSIDE = {
 # the body of a function f(x), must still be refused with its phrase
 # (test_known_gaps_are_still_gaps); when a gap closes, remove its entry.
 GAPS = {
-    "assignment into this subscript": ("writes into x.T[...] or x[i][j][k] (x[i][j] of a "
-                                       "container built in f is supported)",
-                                       "y = x * 1.0\ny.T[0] = x[1]\n"
+    "assignment into this subscript": ("writes into x.T[i] with an index array, or "
+                                       "x[i][j][k] (x[i][j] of a container built in f, "
+                                       "x.T[0] and x[1][0] of an array are supported)",
+                                       "y = x * 1.0\ny.T[np.argmax(x)] = x[1]\n"
                                        "return np.sum(y)"),
 }
 # Nested defs and lambdas (only in the nested corpus): support is being added.

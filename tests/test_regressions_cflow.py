@@ -812,11 +812,21 @@ def append_to_a_list_inside_a_display(x):
     return np.sum(outer[0][0][-1])
 
 
+# still refused: which list the name holds is not known where it changes
 ALIASED = [(append_to_a_list_inside_a_display, "a.append"),
-           (alias_then_append, "lst2.append"), (append_to_an_alias_in_loop, "cur.extend"),
-           (append_to_a_held_list, "row.append(x"), (append_to_a_list_in_a_tuple, "a.append"),
-           (pop_from_an_alias, "other.pop"), (augmented_concat_of_an_alias, "a += "),
+           (append_to_a_held_list, "row.append(x"),
            (append_through_an_item_of_a_holder, "inner.append")]
+# the other name is known to be that list (or a display holding it) on every path:
+# it is bound again after the change, as Python sees it (docs/behaviour.md)
+SEEN = [alias_then_append, append_to_an_alias_in_loop, append_to_a_list_in_a_tuple,
+        pop_from_an_alias, augmented_concat_of_an_alias]
+
+
+@pytest.mark.parametrize("fn", SEEN, ids=[f.__name__ for f in SEEN])
+def test_changing_a_shared_list_is_seen_by_the_other_name(fn):
+    value, _ = sg.value_and_grad(fn)(TT.copy())
+    assert np.allclose(value, fn(TT.copy()))
+    check_grads(fn, TT)
 
 
 @pytest.mark.parametrize("fn, where", ALIASED, ids=[f.__name__ for f, _ in ALIASED])

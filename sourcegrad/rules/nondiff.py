@@ -68,6 +68,8 @@ TABLE = [
     ("runtime", "", [runtime.seed_like, runtime.seed_first, runtime.zeros_like]),
     ("runtime", "integer-valued (positions)", [runtime.unique_firsts]),
     ("runtime", "a dict's keys", [runtime.dict_keys]),
+    ("runtime", "whether a value changes in place, is a view",
+     [runtime.changes_in_place, runtime.is_view]),
     ("runtime", "a Cell's own bprop is not differentiated again",
      [runtime.custom_bprop_grads]),
     ("math", "integer or boolean-valued", [
