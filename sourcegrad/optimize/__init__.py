@@ -23,7 +23,11 @@ assembles the functions between them).  Forward mode runs pass 3 alone.
 """
 from __future__ import annotations
 
+import gast
+
+from sourcegrad.astutil import name_list
 from sourcegrad.codegen import to_source
+from sourcegrad.optimize.factor import factor
 from sourcegrad.optimize.notes import prune_notes
 from sourcegrad.optimize.saves import drop_unread_saves
 from sourcegrad.optimize.simplify import optimize
@@ -46,6 +50,8 @@ def sweeps(fwd, bwd, ctx, rev, params, trace=_no_trace):
     leaned = set()
     bwd = specialize(bwd, ctx, ctx.shapes, rev.adjoints, leaving, leaned)
     trace("specialize", lambda: show_sweeps(fwd, bwd))
+    bwd = factor(bwd, ctx, set(params) | _bound(fwd), leaving)
+    trace("factor", lambda: show_sweeps(fwd, bwd))
     ctx.arrays = {a: p for p, a in rev.adjoints.items() if a not in leaned
                   and _float_array(ctx.shapes.get(p))}
     fwd, bwd = drop_unread_saves(rev, fwd, bwd)
@@ -78,11 +84,16 @@ def show_functions(defs):
     return "\n\n".join(to_source(f).rstrip() + "\n" for f in defs)
 
 
+def _bound(stmts):
+    """The names ``stmts`` bind."""
+    return {n.id for st in stmts for n in name_list(st) if n.ctx.__class__ is not gast.Load}
+
+
 def _float_array(known):
     """Whether an Abstract certainly describes a float array of known shape."""
     return isinstance(known, Abstract) and known.kind == "array" and known.shape \
         and known.dtype is not None and known.dtype.kind == "f"
 
 
-__all__ = ["sweeps", "functions", "optimize", "specialize", "drop_unread_saves",
+__all__ = ["sweeps", "functions", "optimize", "specialize", "factor", "drop_unread_saves",
            "prune_notes"]
