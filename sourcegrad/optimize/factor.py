@@ -56,7 +56,8 @@ if _SUM_GRAD is not None:
 _METHODS_NEW = {"sum"}           # d.sum(axis=0): new; d.reshape(s), d.transpose(): views
 _METHODS_VIEW = {"reshape", "transpose"}
 _KEYWORDS = {"axis", "keepdims"}  # the keywords a sum may take here
-_SMALL, _LARGE = 1e-150, 1e150    # a factor outside this range is applied at once
+_SMALL, _LARGE = 1e-150, 1e150
+_SLOT = object()  # where a deferred statement would have been    # a factor outside this range is applied at once
 
 
 class _Lin:
@@ -175,7 +176,7 @@ class _Block:
         for n in sorted(set(self.scale) | set(self.deferred)):
             if (live is None or n in live) and (n in self.scale or n in self.deferred):
                 self.apply(n)
-        return self.out
+        return [st for st in self.out if st is not _SLOT]
 
     def bound(self, n, st):
         """``st`` (emitted) binds ``n``: nothing has read that binding yet."""
@@ -193,8 +194,8 @@ class _Block:
         for n in sorted(set(loads) | set(stores)):
             if n in self.scale or n in self.deferred:
                 self.apply(n)
-        for n in sorted(set(stores)):
-            self.unbind(n)
+        for n in sorted(set(loads) | set(stores)):
+            self.unbind(n)  # (a call may write into an array it reads, too)
         if isinstance(st, (gast.If, gast.For, gast.While)):
             inner = self.floats - set(stores) if not isinstance(st, gast.If) else self.floats
             st.body = _Block(self.p, st.body, None, inner).run()
@@ -258,7 +259,9 @@ class _Block:
                 self.scale[t] = got.k
             return True
         # another value itself (a name, a view of one): bound when its factor is
-        self.deferred[t] = (got.k, got.s, st)
+        # (its place kept: bound there, if its factor is still the one it has now)
+        self.deferred[t] = [got.k, got.s, st, len(self.out)]
+        self.out.append(_SLOT)
         for n in _loads(got.s):
             self.refs.setdefault(n, set()).add(t)
         return True
@@ -274,14 +277,19 @@ class _Block:
     def apply(self, n):
         """Bind ``n`` to its true value: its factor multiplied in."""
         if n in self.deferred:
-            k, s, st = self.drop_deferred(n)
+            k, s, st, slot = self.drop_deferred(n)
             st.value = _times(k, s)
-            self.emit(st)
+            if slot is None:
+                self.emit(st)
+            else:
+                self.out[slot] = st
+                self.read.update(_loads(st))
             self.bound(n, st)
             return
         k = self.scale.pop(n)
         st = self.binder.get(n)
-        if st is not None and n not in self.read:
+        here = st is None or n in self.read
+        if not here:
             st.value = _times(k, st.value)  # (nothing read it since: scaled where made)
         else:
             st = assign(n, _times(k, name(n)))
@@ -289,9 +297,11 @@ class _Block:
             self.emit(st)
             self.bound(n, st)
         for m in self.refs.get(n, ()):  # deferred values reading n: k of theirs is in n now
-            if m in self.deferred:
-                km, s, stm = self.deferred[m]
-                self.deferred[m] = (km / k, s, stm)
+            got = self.deferred.get(m)
+            if got is not None:
+                got[0] /= k
+                if here:  # (in its place it would read n without the factor)
+                    got[3] = None
 
     # -- values --------------------------------------------------------------------
     def value(self, e, dry=False):
@@ -330,7 +340,7 @@ class _Block:
         self.linear.append(n)
         if n in self.deferred:
             self.changed = True
-            k, s, _ = self.deferred[n]
+            k, s = self.deferred[n][:2]
             return _Lin(k, s if dry else copy_tree(s))
         if n in self.scale:
             self.changed = True
@@ -434,8 +444,8 @@ class _Block:
         if b.k == a.k or b.k == -a.k:
             flip = b.k != a.k  # a.k * (sa +- (-sb))
             k, s = a.k, _bin(a.s, gast.Sub() if sub != flip else gast.Add(), b.s)
-        else:
-            k, s = a.k, _bin(a.s, e.op, _times(_ratio(b.k, a.k), b.s))
+        else:  # factors of their own: each multiplied in
+            return _Lin(1.0, _bin(_scaled(a), e.op, _scaled(b)))
         if k < 0 and isinstance(s.op, gast.Sub):  # -c * (a - b) as c * (b - a)
             k, s = -k, _bin(s.right, gast.Sub(), s.left)
         return _Lin(k, s)
@@ -487,6 +497,11 @@ _ARITH = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b,
           gast.Mult: lambda a, b: a * b, gast.Div: lambda a, b: a / b}
 
 
+def _scaled(x):
+    """The expression of ``_Lin`` ``x``'s value, its factor multiplied in."""
+    return x.s if x.k == 1 else _times(x.k, x.s)
+
+
 def _ratio(a, b):
     """``a / b`` for two factors, when that is a finite number."""
     if b == 0:
@@ -502,7 +517,9 @@ def _bin(left, op, right):
 
 
 def _times(k, s):
-    """``k * s`` (``1.0 * s`` too: a new array, where ``s`` is another's)."""
+    """``k * s`` (``-s`` for -1; ``1.0 * s`` too: a new array, where ``s`` is another's)."""
+    if k == -1:
+        return gast.UnaryOp(op=gast.USub(), operand=s)
     return _bin(const(float(k)), gast.Mult(), s)
 
 
