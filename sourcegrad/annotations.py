@@ -45,7 +45,8 @@ ANNOTATIONS = {a.key: a for a in (
                "an in-place update of a value that may alias an input: copy it first"),
     Annotation("note", "Expr", "reverse", "codegen, optimize, reverse",
                "a comment, not code: codegen prints its string as '# text'"),
-    Annotation("pure", "statement", "reverse, optimize.specialize", "optimize.simplify",
+    Annotation("pure", "statement", "reverse, optimize.specialize, optimize.factor",
+               "optimize.simplify",
                "only binds names: dead-code elimination may drop it when nothing "
                "reads them"),
     Annotation("push", "Expr", "reverse", "optimize.saves",

@@ -154,7 +154,8 @@ class _Block:
         self.out = []
         self.consts = {}    # name -> its number (its statement stays)
         self.scale = {}     # name -> k: its true value is k times what it holds
-        self.deferred = {}  # name -> (k, s, statement): not bound yet; k * s
+        # name -> [k, s, statement, its place in out or None]: not bound yet; k * s
+        self.deferred = {}
         self.refs = {}      # name -> the deferred names whose s reads it
         self.floats = set(floats)  # names bound here to float64 values
         self.binder = {}    # name -> the statement of this block that bound it last
@@ -226,7 +227,8 @@ class _Block:
             # a factor read inside another operation, or read more than once, is
             # applied first
             first = [n for n in self.hidden if n in self.scale or n in self.deferred]
-            first += [n for n in self.linear if (n in self.scale or n in self.deferred)
+            first += [n for n in self.linear if (n in self.scale or n in self.deferred
+                                                 and self.deferred[n][0] != 1)
                       and self.reads.get((self.current.get(n, -1), n), 0) > 1]
             for n in sorted(set(first)):
                 self.apply(n)
@@ -267,7 +269,7 @@ class _Block:
         return True
 
     def drop_deferred(self, n):
-        """Forget the deferred value of ``n``: ``(k, s, statement)``, or None."""
+        """Forget the deferred value of ``n``: ``[k, s, statement, place]``, or None."""
         got = self.deferred.pop(n, None)
         if got is not None:
             for m in _loads(got[1]):
@@ -531,8 +533,8 @@ def _makes_array(s, p):
         how = p.linear_call(s)
         if how is not None:
             return how[1]
-        fn = p.ctx.static_env(s.func)
-        return fn is not MISSING and (isinstance(fn, np.ufunc) or registry.is_elementwise(fn))
+        # a ufunc (not a helper of the rules: one may hand back its argument)
+        return not s.keywords and isinstance(p.ctx.static_env(s.func), np.ufunc)
     return False
 
 

@@ -476,6 +476,10 @@ class Uniform:
                 inner, si = self.slim(node.args[0], opaque)
                 if target is not None and isinstance(si, tuple) and _broadcasts(si, target):
                     return inner, si
+            elif obj is np.expand_dims and len(node.args) == 2:
+                inner, si = self.slim(node.args[0], opaque)
+                if si == ():  # (a reduction's adjoint over some axes: still one number)
+                    return inner, si
             elif registry.is_elementwise(obj) or obj is np.where and len(node.args) == 3 \
                     or isinstance(obj, np.ufunc) \
                     and len(node.args) == obj.nin:
