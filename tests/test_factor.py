@@ -205,3 +205,67 @@ def test_step_of_maximum():
     g32 = sg.grad(relu)
     assert g32(x.astype(np.float32)).dtype == np.float32
     assert "heaviside" not in sg.source(g32)
+
+
+# -- random straight-line programs: with the pass and without it ---------------------
+
+_UNARY = ["{a} * {c}", "{a} / {c}", "{c} / ({a} * {a} + 1.0)", "-{a}", "np.sin({a})",
+          "np.maximum({a}, 0)", "np.minimum(0.0, {a})", "np.abs({a}) * {c}",
+          "np.log1p(np.exp(-np.abs({a})))", "{a}.T.T / {c}", "({a} @ M33) * {c}",
+          "np.sum({a}, axis=0) * {c} + {a}", "{a}.sum(axis=1, keepdims=True) / {c} - {a}",
+          "np.mean({a}, axis=1, keepdims=True) * {a}", "{c} - {a}", "-(-{a} / {c})"]
+_BINARY = ["{a} + {b}", "{a} - {b}", "{a} * {b}", "{a} / ({b} * {b} + 2.0)",
+           "{c} * {a} - {b} / {c}", "-{a} * {b}", "np.tanh({a}) * -{b}"]
+_CONSTS = ["2.0", "3", "0.5", "-1.5", "7.0", "1"]
+_OUTS = ["np.mean({a})", "np.sum({a}) / {c}", "-np.mean({a} * {c})", "np.mean({a}) * {c}",
+         "np.sum({a} * {b}) / 15.0"]
+
+
+def _program(rng, n):
+    """Source of a random straight-line function of z and y, ``n`` statements long."""
+    names = ["z", "y"]
+    lines = ["def f(z, y):"]
+    pick = lambda seq: seq[int(rng.integers(len(seq)))]  # noqa: E731
+    for i in range(n):
+        a, b, c = pick(names), pick(names), pick(_CONSTS)
+        form = pick(_UNARY) if rng.random() < 0.6 else pick(_BINARY)
+        lines.append(f"    v{i} = " + form.format(a=a, b=b, c=c))
+        names.append(f"v{i}")
+    outs = [pick(_OUTS).format(a=pick(names[2:]), b=pick(names), c=pick(_CONSTS))
+            for _ in range(3)]
+    lines.append("    return " + " + ".join(outs))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_random_programs(tmp_path, monkeypatch, dtype):
+    """60 random programs of means, sums, products, quotients and negations: the
+    pass changes gradients by rounding at most, and never their dtype."""
+    import importlib.util
+    rng = np.random.default_rng(1234 if dtype == np.float64 else 4321)
+    z, y = Z.astype(dtype), (Y + 0.5).astype(dtype)
+    fired = 0
+    for k in range(60):
+        path = tmp_path / f"factor_prog_{dtype.__name__}_{k}.py"
+        path.write_text("import numpy as np\nM33 = np.array([[0.5, -1.0, 0.25], "
+                        "[1.5, 0.3, -0.7], [0.2, 0.9, 1.1]], "
+                        f"dtype=np.{dtype.__name__})\n\n" + _program(rng, 6))
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        fn = module.f
+        g = sg.grad(fn, (0, 1))
+        got = g(z, y)
+        text = (sg.source(g, stage="specialize"), sg.source(g, stage="factor"))
+        fired += text[0] != text[1]
+        if dtype == np.float32:
+            assert text[0] == text[1], path.read_text()
+        want = _without_pass(monkeypatch, fn, (z, y), (0, 1))
+        for a, b in zip(got, want):
+            assert a.dtype == b.dtype and a.shape == b.shape
+            np.testing.assert_allclose(a, b, rtol=1e-12 if dtype == np.float64 else 0,
+                                       atol=1e-14, err_msg=path.read_text())
+        if dtype == np.float64 and k % 10 == 0:
+            check_grads(fn, z, y, wrt=(0, 1))
+    if dtype == np.float64:
+        assert fired > 30  # (the programs do exercise the pass)
