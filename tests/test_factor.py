@@ -221,35 +221,49 @@ _OUTS = ["np.mean({a})", "np.sum({a}) / {c}", "-np.mean({a} * {c})", "np.mean({a
          "np.sum({a} * {b}) / 15.0"]
 
 
-def _program(rng, n):
-    """Source of a random straight-line function of z and y, ``n`` statements long."""
+def _program(rng, n, blocks=False):
+    """Source of a random function of z and y, ``n`` statements long (straight-line,
+    or with ``blocks`` some of them in a branch or a loop)."""
     names = ["z", "y"]
     lines = ["def f(z, y):"]
     pick = lambda seq: seq[int(rng.integers(len(seq)))]  # noqa: E731
+
+    def form(a, b=None):
+        shape = pick(_UNARY) if rng.random() < 0.6 else pick(_BINARY)
+        return shape.format(a=a, b=b or pick(names), c=pick(_CONSTS))
     for i in range(n):
-        a, b, c = pick(names), pick(names), pick(_CONSTS)
-        form = pick(_UNARY) if rng.random() < 0.6 else pick(_BINARY)
-        lines.append(f"    v{i} = " + form.format(a=a, b=b, c=c))
-        names.append(f"v{i}")
+        a, v = pick(names), f"v{i}"
+        how = rng.random() if blocks else 1.0
+        if how < 0.2:
+            lines += [f"    if np.sum({a}) > 0.0:", f"        {v} = {form(a)}",
+                      "    else:", f"        {v} = {form(pick(names))}"]
+        elif how < 0.4:
+            lines += [f"    {v} = {a} * 1.0", "    for i in range(2):",
+                      f"        {v} = np.tanh({form(v)}) * 0.5"]
+        else:
+            lines.append(f"    {v} = " + form(a))
+        names.append(v)
     outs = [pick(_OUTS).format(a=pick(names[2:]), b=pick(names), c=pick(_CONSTS))
             for _ in range(3)]
     lines.append("    return " + " + ".join(outs))
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_random_programs(tmp_path, monkeypatch, dtype):
-    """60 random programs of means, sums, products, quotients and negations: the
-    pass changes gradients by rounding at most, and never their dtype."""
+@pytest.mark.parametrize("dtype,blocks", [(np.float64, False), (np.float32, False),
+                                          (np.float64, True)])
+def test_random_programs(tmp_path, monkeypatch, dtype, blocks):
+    """60 random programs of means, sums, products, quotients and negations (some
+    in branches and loops): the pass changes gradients by rounding at most, and
+    never their dtype."""
     import importlib.util
-    rng = np.random.default_rng(1234 if dtype == np.float64 else 4321)
+    rng = np.random.default_rng((1234 if dtype == np.float64 else 4321) + blocks)
     z, y = Z.astype(dtype), (Y + 0.5).astype(dtype)
     fired = 0
     for k in range(60):
         path = tmp_path / f"factor_prog_{dtype.__name__}_{k}.py"
         path.write_text("import numpy as np\nM33 = np.array([[0.5, -1.0, 0.25], "
                         "[1.5, 0.3, -0.7], [0.2, 0.9, 1.1]], "
-                        f"dtype=np.{dtype.__name__})\n\n" + _program(rng, 6))
+                        f"dtype=np.{dtype.__name__})\n\n" + _program(rng, 6, blocks))
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
