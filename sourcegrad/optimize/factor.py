@@ -161,17 +161,18 @@ class _Block:
         self.binder = {}    # name -> the statement of this block that bound it last
         self.read = set()   # names read since that statement
         self.live_out = live_out  # names read after the block (None: all)
-        self.reads = _reads_per_binding(stmts, live_out)  # (index, name) -> reads
+        self.names = [_names(st) for st in stmts]  # (loads, stores) of each statement
+        self.reads = _reads_per_binding(self.names, live_out)  # (index, name) -> reads
         self.current = {}   # name -> index of the statement that bound it last
         self.stmts = stmts
 
     # -- the walk ------------------------------------------------------------------
     def run(self):
         for i, st in enumerate(self.stmts):
-            self.i = i
+            loads, stores = self.names[i]
             if not self.statement(st):
-                self.opaque(st)
-            for n in _stores(st):
+                self.opaque(st, loads, stores)
+            for n in stores:
                 self.current[n] = i
         live = self.live_out
         for n in sorted(set(self.scale) | set(self.deferred)):
@@ -184,19 +185,23 @@ class _Block:
         self.binder[n] = st
         self.read.discard(n)
 
-    def emit(self, st):
+    def emit(self, st, loads=None):
         self.out.append(st)
-        self.read.update(_loads(st))
+        self.read.update(_loads(st) if loads is None else loads)
 
-    def opaque(self, st):
-        """A statement read as it is: the factors of the names it reads or binds
-        applied first, and (a branch, a loop) its blocks read on their own."""
-        loads, stores = _loads(st), _stores(st)
-        for n in sorted(set(loads) | set(stores)):
-            if n in self.scale or n in self.deferred:
-                self.apply(n)
-        for n in sorted(set(loads) | set(stores)):
-            self.unbind(n)  # (a call may write into an array it reads, too)
+    def opaque(self, st, loads, stores):
+        """A statement read as it is (``loads``, ``stores``: the names it reads and
+        binds): the factors of those names applied first, and (a branch, a loop) its
+        blocks read on their own."""
+        mentioned = set(loads)
+        mentioned.update(stores)
+        if self.scale or self.deferred:
+            for n in sorted(mentioned):
+                if n in self.scale or n in self.deferred:
+                    self.apply(n)
+        if self.refs:
+            for n in sorted(mentioned):
+                self.unbind(n)  # (a call may write into an array it reads, too)
         if isinstance(st, (gast.If, gast.For, gast.While)):
             inner = self.floats - set(stores) if not isinstance(st, gast.If) else self.floats
             st.body = _Block(self.p, st.body, None, inner).run()
@@ -205,7 +210,7 @@ class _Block:
             self.consts.pop(n, None)
             self.floats.discard(n)
             self.binder.pop(n, None)
-        self.emit(st)
+        self.emit(st, loads)
 
     def unbind(self, n):
         """``n`` is about to be bound: the deferred values reading it are bound first."""
@@ -538,23 +543,32 @@ def _makes_array(s, p):
     return False
 
 
+def _names(node):
+    """``(loads, stores)``: the names ``node`` reads and those it binds."""
+    loads, stores = [], []
+    for n in name_list(node):
+        ctx = n.ctx.__class__
+        if ctx is gast.Load:
+            loads.append(n.id)
+        elif ctx is gast.Store:
+            stores.append(n.id)
+    return loads, stores
+
+
 def _loads(node):
     return [n.id for n in name_list(node) if n.ctx.__class__ is gast.Load]
 
 
-def _stores(node):
-    return [n.id for n in name_list(node) if n.ctx.__class__ is gast.Store]
-
-
-def _reads_per_binding(stmts, live_out):
-    """How often each binding is read: ``(index of the statement that bound the name,
-    the name) -> reads`` (index -1: bound before the block); a name read after the
-    block (``live_out``; None: every name) counts one more for its last binding."""
+def _reads_per_binding(names, live_out):
+    """How often each binding is read (``names``: each statement's loads and stores):
+    ``(index of the statement that bound the name, the name) -> reads`` (index -1:
+    bound before the block); a name read after the block (``live_out``; None: every
+    name) counts one more for its last binding."""
     reads, current = Counter(), {}
-    for i, st in enumerate(stmts):
-        for n in _loads(st):
+    for i, (loads, stores) in enumerate(names):
+        for n in loads:
             reads[(current.get(n, -1), n)] += 1
-        for n in _stores(st):
+        for n in stores:
             current[n] = i
     for n, i in current.items():
         if live_out is None or n in live_out:
