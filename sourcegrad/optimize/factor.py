@@ -12,7 +12,7 @@ compute, through the operations for which that is exact but for rounding
 negative, matrix products, sums over axes, reshapes), and multiplies ``k`` in
 once: where the value is read in any other way, leaves the sweep, or is read
 twice (the factor once on the value beats once per reader).  Above,
-``dz = 0.25 * (tie - (e / (1.0 + e) * np.sign(z) + y))``.
+``dz = c * (tie - (e / (1.0 + e) * np.sign(z) + y))``.
 
 It fires only where moving a factor cannot change a result beyond rounding:
 every value involved is a float64 array or a Python number (not float32, whose
@@ -56,8 +56,8 @@ if _SUM_GRAD is not None:
 _METHODS_NEW = {"sum"}           # d.sum(axis=0): new; d.reshape(s), d.transpose(): views
 _METHODS_VIEW = {"reshape", "transpose"}
 _KEYWORDS = {"axis", "keepdims"}  # the keywords a sum may take here
-_SMALL, _LARGE = 1e-150, 1e150
-_SLOT = object()  # where a deferred statement would have been    # a factor outside this range is applied at once
+_SMALL, _LARGE = 1e-150, 1e150  # a factor outside this range is applied at once
+_SLOT = object()  # where a deferred statement would have been
 
 
 class _Lin:
@@ -137,12 +137,15 @@ class Factors:
             if func.attr in _METHODS_VIEW and not node.keywords:
                 return "method", False
             return None
-        if obj in _PRODUCTS and not node.keywords and len(node.args) == 2:
-            return "product", True
-        if obj in _LINEAR_NEW and node.args:
-            return "first", True
-        if obj in _LINEAR_VIEW and node.args and not node.keywords:
-            return "first", False
+        try:
+            if obj in _PRODUCTS and not node.keywords and len(node.args) == 2:
+                return "product", True
+            if obj in _LINEAR_NEW and node.args:
+                return "first", True
+            if obj in _LINEAR_VIEW and node.args and not node.keywords:
+                return "first", False
+        except TypeError:  # (an object that cannot be hashed: an array, say)
+            pass
         return None
 
 
