@@ -520,6 +520,7 @@ class Normalizer:
             if it.args and isinstance(it.args[0], gast.Call) \
                     and self.static_value(it.args[0].func) is zip:
                 it.args[0] = self.consume_generators(it.args[0])
+        it, start = self.enumerate_start(it, fn)
         inner = it.args[0] if fn is enumerate and len(it.args) == 1 else None
         if isinstance(inner, gast.Call) and not inner.keywords and inner.args \
                 and self.static_value(inner.func) is zip and isinstance(target, gast.Tuple) \
@@ -542,27 +543,21 @@ class Normalizer:
             seqs = [self.atom(_indexable(it), "seq")]
             index_target, targets = None, [target]
         seqs = [self.protect(a) if isinstance(a, gast.Name) else a for a in seqs]
-        lens = []
-        for sq in seqs:
-            n = self.namer.fresh("n")
-            self.emit(assign(n, gast.Call(func=name("len"), args=[sq], keywords=[])))
-            lens.append(name(n))
-        if len(lens) > 1:
-            n = self.namer.fresh("n")
-            self.emit(assign(n, gast.Call(func=name("min"), args=lens, keywords=[])))
-            count = name(n)
-        else:
-            count = lens[0]
-        if index_target is not None and isinstance(index_target, gast.Name):
+        count = self.loop_count(seqs)
+        if index_target is not None and isinstance(index_target, gast.Name) and start is None:
             index = index_target.id
         else:
             index = self.namer.fresh("i")
         self.multi.add(index)
+        bound = targets + ([index_target] if start is not None else [])
         self.multi |= assigned_names([gast.Assign(targets=[t], value=const(0), type_comment=None)
-                                      for t in targets])
+                                      for t in bound])
         self.loop_depth += 1
         saved = self.out
         self.out = []
+        if start is not None:  # the user's index counts from start
+            self.assign_to(index_target, gast.BinOp(left=name(index), op=gast.Add(),
+                                                    right=start))
         for t, sq in zip(targets, seqs):
             self.assign_to(t, gast.Subscript(value=sq, slice=name(index), ctx=gast.Load()))
         pre = self.out
@@ -572,6 +567,30 @@ class Normalizer:
         rng = gast.Call(func=name("range"), args=[count], keywords=[])
         self.emit(gast.For(target=name(index, gast.Store()), iter=rng, body=body,
                            orelse=[], type_comment=None))
+
+    def loop_count(self, seqs):
+        """The number of iterations of a loop over ``seqs`` together (zip's): the
+        shortest one's length."""
+        lens = []
+        for sq in seqs:
+            n = self.namer.fresh("n")
+            self.emit(assign(n, gast.Call(func=name("len"), args=[sq], keywords=[])))
+            lens.append(name(n))
+        if len(lens) == 1:
+            return lens[0]
+        n = self.namer.fresh("n")
+        self.emit(assign(n, gast.Call(func=name("min"), args=lens, keywords=[])))
+        return name(n)
+
+    def enumerate_start(self, it, fn):
+        """(``enumerate(seq)``, its start as an atom) for ``enumerate(seq, start)``; else
+        ``(it, None)``."""
+        if fn is enumerate and len(it.args) + len(it.keywords) == 2 and it.args and (
+                len(it.args) == 2 or it.keywords[0].arg == "start"):
+            start = self.atom(it.args[1] if len(it.args) == 2 else it.keywords[0].value,
+                              "start")
+            return gast.Call(func=it.func, args=it.args[:1], keywords=[]), start
+        return it, None
 
     def visit_With(self, s):
         """``with m as t: body`` -> ``t = m.__enter__(); body; m.__exit__(None, None,
@@ -1062,6 +1081,13 @@ class Normalizer:
 
     def call_container(self, node, callee):
         func = node.func
+        if any(callee is f for f in _ITERATOR_LISTS):
+            # zip/enumerate/reversed other than as a for loop's iterable: the list of
+            # items the iterator yields (its items' adjoints go back to their places)
+            helper = _ITERATOR_LISTS[callee]
+            return self.call_over_atoms(gast.copy_location(gast.Call(
+                func=runtime_name(helper), args=node.args, keywords=node.keywords), node),
+                getattr(runtime, helper))
         if callee is map and len(node.args) >= 2 and not node.keywords:
             return name(self.list_comprehension(self.map_as_comprehension(node)))
         if callee is list and len(node.args) == 1 and not node.keywords \
@@ -1093,9 +1119,11 @@ class Normalizer:
                 args=pos + node.args, keywords=kws + node.keywords), node))
         if callee is dict and len(node.args) == 1 and self.reads_locals(node) \
                 and isinstance(node.args[0], (gast.Name, gast.Attribute, gast.Subscript,
-                                              gast.Dict)) \
+                                              gast.Dict, gast.Call, gast.List,
+                                              gast.Tuple)) \
                 and all(k.arg for k in node.keywords):
-            # dict(p), dict(p, w=v): a new dict of p's entries (and the keywords')
+            # dict(p), dict(p, w=v): a new dict of p's entries (and the keywords'); p a
+            # mapping or key-value pairs (dict(zip(keys, values)))
             return self.merge_dicts([(None, node.args[0])]
                                     + [(k.arg, k.value) for k in node.keywords])
         if self.static_value(func) is dict and not node.args and node.keywords \
@@ -1380,6 +1408,8 @@ class Normalizer:
 
 # functions that consume an iterable argument whole: a generator function's call passed
 # to one is the list of its values (Normalizer.consume_generators)
+_ITERATOR_LISTS = {zip: "zipped", enumerate: "enumerated", reversed: "reversed_list"}
+
 _GENERATOR_CONSUMERS = (list, tuple, sum, max, min, zip, enumerate, sorted, map,
                         np.stack, np.concatenate, np.array, np.asarray, np.hstack, np.vstack)
 

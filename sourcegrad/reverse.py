@@ -159,9 +159,11 @@ class Reverser:
         self.pushed = set()
         self.pairs = 0  # push/pop pairs made (their "pair" numbers)
         self.copies = None  # name of the set of arrays the backward sweep owns
+        self.restores = 0  # items of arrays restored in the backward sweep (their "pair"s)
         self.weight_reads = set()  # attribute reads that may be Parameters (weights)
         self.known_weights = set()  # those that are weights asked for at every call
         self.view_reads = {}  # array -> [(name, statement)] slices read from it
+        self.shares = {}  # name -> the names whose memory it may share (program order)
         self.passed = {}      # array -> a split call it was passed to (program order)
         self.items_written = set()  # arrays written by subscript so far
         self.zero_filled = set()  # names whose adjoint is zero-filled by value
@@ -244,12 +246,15 @@ class Reverser:
             if isinstance(t, gast.Tuple):  # produced by reverse itself only
                 return [s], []
         if isinstance(s, gast.If):
-            before = dict(self.views)
+            before, shares_before = dict(self.views), dict(self.shares)
             fb, bb = self.block(s.body)
             after_body, self.views = self.views, before
+            shares_body, self.shares = self.shares, shares_before
             fo, bo = self.block(s.orelse)
             for n, v in after_body.items():  # a view on either path: maybe a view
                 self.views[n] = v or self.views.get(n, False)
+            for n, v in shares_body.items():  # sharing on either path: may share
+                self.shares[n] = v | self.shares.get(n, frozenset())
             fwd = gast.If(test=s.test, body=fb or [gast.Pass()], orelse=fo)
             return [fwd], ([BIf(s.test, bb, bo)] if bb or bo else [])
         if isinstance(s, gast.For):
@@ -258,7 +263,7 @@ class Reverser:
             return self.while_loop(s)
         if isinstance(s, gast.Expr):
             self.check_effect_call(s)
-            return [s], []
+            return self.save_written(s)
         if isinstance(s, (gast.Assert, gast.Raise, gast.Pass, gast.Break)):
             return [s], []
         if isinstance(s, gast.Return):
@@ -291,6 +296,84 @@ class Reverser:
                         detail="a call made for its side effects (writing into an array, "
                                "mutating an object) cannot pass gradient back",
                         hint="return the result and use it: y = f(...)")
+
+    def note_shares(self, target, value):
+        """Record the names ``target`` may share memory with once bound to ``value``."""
+        src = _shared_sources(value)
+        if not src:
+            self.shares.pop(target, None)
+            return
+        shared = set(src)
+        for n in src:
+            shared |= self.shares.get(n, frozenset())
+        shared.discard(target)
+        self.shares[target] = frozenset(shared)
+
+    def sharing(self, base):
+        """The names other than ``base`` that may share memory with it here: a write
+        into ``base`` changes them too (``d = c.T`` or ``d = c`` before ``c[0] = v``)."""
+        own = self.shares.get(base, frozenset()) | {base}
+        return [m for m, ss in self.shares.items() if m != base and (m in own or ss & own)]
+
+    def save_written(self, s):
+        """The call ``s`` made for its effect, with a copy saved of each value it may
+        write into and put back in the backward sweep: that sweep may read the value
+        as a coefficient (``y = c * x; np.fill_diagonal(c, 0.0)``).  The saves pass
+        drops a copy the backward sweep does not read."""
+        written = self.written_by(s.value)
+        fwd, bwd = self.save_shared(written + [m for n in written for m in self.sharing(n)])
+        return fwd + [s], bwd
+
+    def save_shared(self, names):
+        """Forward statements saving a copy of each of ``names`` (values a write is
+        about to change), and backward statements putting the copies back."""
+        fwd, bwd = [], []
+        for n in dict.fromkeys(names):
+            if getattr(self.ctx.shapes.get(n), "kind", None) in ("int", "float", "bool"):
+                continue
+            old = self.namer.fresh(n + "_old")
+            save = assign(old, call(self.ctx.env_name("snapshot", runtime.snapshot), name(n)))
+            if self.loop_depth:
+                self.saved.add(old)
+            fsave, brestore = self.save_restore([old])
+            restore = assign(n, name(old))
+            setanno(restore, "restore", n)
+            setanno(save, "pair", self.pairs)
+            setanno(restore, "pair", self.pairs)
+            self.pairs += 1
+            self.restores += 1
+            fwd += fsave + [save]
+            bwd = [restore] + brestore + bwd
+        return fwd, bwd
+
+    def written_by(self, v):
+        """The inactive names whose values the call ``v``, its result discarded, may
+        write into: its object for a mutating method (``c.fill(0.0)``), an argument a
+        function of yours or NumPy provably writes into (``np.copyto(c, ..)``), and every
+        argument of a call that cannot be read (``rng.shuffle(c)``)."""
+        if not isinstance(v, gast.Call):
+            return []
+        f = v.func
+        out = []
+        method = isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) \
+            and f.value.id in self.ctx.locals and f.attr in closures.MUTATING
+        if method:
+            out.append(f.value.id)
+        kind, obj = self.ctx.classify(v, self)
+        args = [(i, a.id) for i, a in enumerate(v.args) if isinstance(a, gast.Name)]
+        shift = 0
+        if kind == "user":
+            obj, shift = obj.func, int(obj.self_expr is not None)
+        if kind in ("rule", "method") or method:
+            pass  # a rule's function computes a value; a container's method keeps its arguments
+        elif kind == "nondiff":
+            out += [a for i, a in args if closures.writes_into(obj, [i])
+                    or i == 0 and getattr(obj, "__name__", None) == "shuffle"]
+        elif kind == "user" or obj is not None and closures.readable(obj):
+            out += [a for i, a in args if closures.writes_into(obj, [i + shift])]
+        else:  # nothing proven either way
+            out += [a for _, a in args]
+        return [n for n in dict.fromkeys(out) if n not in self.act.active]
 
     # -- saving overwritten values ---------------------------------------------------
     def push(self, n):
@@ -348,6 +431,7 @@ class Reverser:
             s.value = call(self.ctx.env_name("save_item", runtime.save_item), value.value,
                            index_expr(value.slice))
             setanno(s, "pure", True)
+        self.note_shares(target, s.value)
         if target not in self.act.active:
             return fsave + [s], brestore
         items = self.rule_items(s, target, value)
@@ -514,8 +598,7 @@ class Reverser:
         call_ = self.passed.get(base.id)
         if call_ is not None:
             self.refuse_write_after_call(s, base.id, call_)
-        if base.id not in self.act.varied:
-            return [s], []
+        shared_save, shared_restore = self.save_shared(self.sharing(base.id))
         idx = index_expr(target.slice)
         old = self.namer.fresh(base.id + "_old")
         save = assign(old, call(self.ctx.env_name("save_item", runtime.save_item), base, idx))
@@ -528,6 +611,17 @@ class Reverser:
             self.copies = self.namer.fresh("copies")
         restore = assign(base.id, call(self.ctx.env_name("restore_item", runtime.restore_item),
                                        base, copy_tree(idx), old, self.copies))
+        # the saves pass drops the two when the backward sweep reads no value of
+        # the array from before this write
+        setanno(restore, "restore", base.id)
+        setanno(save, "pair", self.pairs)
+        setanno(restore, "pair", self.pairs)
+        self.pairs += 1
+        self.restores += 1
+        if base.id not in self.act.varied:
+            # no adjoint; but the backward sweep may read the array (as a
+            # coefficient): it gets the values from before the write
+            return shared_save + fsave + [save, s], [restore] + brestore + shared_restore
         items = []
         db = self.dname(base.id)
         if self.active(value):
@@ -540,7 +634,8 @@ class Reverser:
                 items.append(Acc(value.id, call(helper, db, copy_tree(idx), value)))
         items.append(assign(self.d(base.id), call(self.ctx.env_name("zero_item",
                                                                     runtime.zero_item), db, idx)))
-        return fsave + [save, s], [Group(base.id, items), restore] + brestore
+        return shared_save + fsave + [save, s], \
+            [Group(base.id, items), restore] + brestore + shared_restore
 
     def check_views_of(self, base, s):
         """Refuse a write into ``base`` while a slice read from it earlier is used later:
@@ -851,6 +946,35 @@ def _sequence(v, seqs, ctx):
 
 
 _VIEW_METHODS = {"reshape", "ravel", "transpose", "swapaxes", "view", "squeeze"}
+
+
+_VIEW_FUNCTIONS = _VIEW_METHODS | {"asarray", "expand_dims", "moveaxis", "atleast_1d",
+                                   "atleast_2d", "atleast_3d", "broadcast_to", "diagonal",
+                                   "real", "imag", "flip", "fliplr", "flipud", "rot90"}
+
+
+def _shared_sources(v):
+    """The names whose memory the value of ``v`` may share: an alias, a view (a slice,
+    ``.T``, ``reshape``), or a container holding them."""
+    if isinstance(v, gast.Name):
+        return {v.id}
+    if isinstance(v, gast.Subscript) or isinstance(v, gast.Attribute) and v.attr in (
+            "T", "mT", "real", "imag"):
+        return _shared_sources(v.value)
+    if isinstance(v, gast.Call):
+        f = v.func
+        if isinstance(f, gast.Attribute) and f.attr in _VIEW_FUNCTIONS:
+            if isinstance(f.value, gast.Name) and f.attr in _VIEW_METHODS:
+                return {f.value.id}  # (np.reshape(a, ..) has `np` here: its argument below)
+            return set().union(*(_shared_sources(a) for a in v.args[:1]))
+        return set()
+    if isinstance(v, (gast.List, gast.Tuple, gast.Set)):
+        return set().union(*(_shared_sources(e) for e in v.elts))
+    if isinstance(v, gast.Dict):
+        return set().union(*(_shared_sources(e) for e in v.values))
+    if isinstance(v, gast.IfExp):
+        return _shared_sources(v.body) | _shared_sources(v.orelse)
+    return set()
 
 
 def _makes_view(v):

@@ -155,7 +155,7 @@ def test_wide_generator_covers_what_users_write():
         "input_float32", "input_dict", "input_list", "builtin_maxmin_array",
         "builtin_maxmin_scalars", "builtin_sum", "builtin_abs", "decorator", "call_chain",
         "early_return", "early_return_nested", "break", "continue", "setitem", "augassign",
-        "stop_gradient", "int_output"}
+        "stop_gradient", "int_output", "const_array", "const_mutated"}
     assert expected <= seen, f"never generated: {sorted(expected - seen)}"
     nested = set()
     for seed in range(SEED0, SEED0 + 100):

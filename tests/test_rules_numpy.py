@@ -764,6 +764,10 @@ def _api_fuzz_cases():
         Case(np.percentile, A(R(2, 3, 4), [10.0, 60.0]), dict(axis=(0, 2)), id="axes"),
         Case(np.resize, A(R(3), (2, 4)), id="repeat"),
         Case(np.resize, A(R(2, 3), (4,)), id="truncate"),
+        Case(np.meshgrid, A(R(3), R(2)), id="xy"),
+        Case(np.meshgrid, A(R(3), R(2), R(4)), dict(indexing="ij"), id="ij-3"),
+        Case(np.meshgrid, A(R(2, 2), R(3)), dict(sparse=True), id="sparse-2d-input"),
+        Case(np.unique, A(R(2, 3)), id="distinct"),  # (a repeat: no derivative; the first gets it)
         Case(np.vander, A(R(4)), id="square"),
         Case(np.vander, A(np.array([0.0, 0.5, -1.5]), 4, True), id="increasing-zero"),
         Case(np.convolve, A(R(5), R(3)), id="full"),

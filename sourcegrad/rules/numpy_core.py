@@ -32,6 +32,7 @@ import math
 
 import numpy as np
 
+from sourcegrad.errors import SourcegradError
 from sourcegrad.rules.registry import adjoint, d, elementwise
 from sourcegrad.runtime import unbroadcast
 from sourcegrad.xp import asarray as _asarray, is_foreign
@@ -1174,6 +1175,54 @@ def _take_grad(dz, a, indices, axis=None, mode='raise'):
     k = np.ndim(idx)
     np.add.at(g, idx, np.moveaxis(dz, list(range(axis, axis + k)), list(range(k))))
     return _like(np.moveaxis(g, 0, axis), a)
+
+
+@adjoint(np.meshgrid)
+def meshgrid(z, *xi, copy=True, sparse=False, indexing='xy'):
+    d[xi] = _meshgrid_grad(d[z], xi, indexing)
+
+
+def meshgrid_axis(k, n, indexing):
+    """The axis of ``np.meshgrid``'s outputs (``n`` inputs) along which input ``k``
+    runs: its own, but the first two swapped for ``indexing='xy'``."""
+    if indexing == "xy" and n > 1 and k < 2:
+        return 1 - k
+    return k
+
+
+def _meshgrid_grad(dz, xi, indexing):
+    """Adjoints of ``np.meshgrid(*xi)``'s inputs: each output's adjoint summed over
+    the axes its input does not run along (an input is read flattened)."""
+    out = []
+    for k, (g, x) in enumerate(zip(dz, xi)):
+        if g is None:
+            out.append(None)
+            continue
+        ax = meshgrid_axis(k, len(xi), indexing)
+        others = tuple(a for a in range(np.ndim(g)) if a != ax)
+        out.append(_like(np.reshape(np.sum(g, axis=others), np.shape(x)), x))
+    return out
+
+
+@adjoint(np.unique)
+def unique(z, ar, return_index=False, return_inverse=False, return_counts=False,
+           axis=None, **kwargs):
+    d[ar] = _unique_grad(d[z], ar, return_index or return_inverse or return_counts, axis)
+
+
+def _unique_grad(dz, ar, more, axis):
+    """The adjoint of ``np.unique(ar)``'s values: each value's adjoint to the first
+    element equal to it (a tie: where NumPy's ``return_index`` points)."""
+    if more or axis is not None:
+        raise SourcegradError("np.unique with return_index/return_inverse/return_counts "
+                              "or axis=, of a differentiated array",
+                              hint="differentiate np.unique(x) alone, or index x with the "
+                                   "indices np.unique(sg.stop_gradient(x), ...) returns")
+    flat = np.ravel(ar)
+    _, first = np.unique(flat, return_index=True)
+    g = np.zeros(flat.shape, np.result_type(flat, 1.0))
+    g[first] = dz
+    return _like(np.reshape(g, np.shape(ar)), ar)
 
 
 @adjoint(np.atleast_1d, np.atleast_2d, np.atleast_3d)

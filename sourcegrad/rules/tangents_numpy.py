@@ -446,6 +446,11 @@ def tmerge_dicts(maps, tangents, batch):
     came from (zeros for one that has none)."""
     out = {}
     for m, t in zip(maps, tangents):
+        if isinstance(m, (list, tuple)):  # key-value pairs: a value's tangent is its entry's
+            for (k, v), tp in zip(m, titems(t, m, batch)):
+                tv = tp[1] if tp is not None else None
+                out[k] = tv if tv is not None else zero_tangent_of(v, batch)
+            continue
         for k, v in m.items():
             tv = t.get(k) if isinstance(t, dict) else None
             out[k] = tv if tv is not None else zero_tangent_of(v, batch)
@@ -1079,6 +1084,41 @@ def save_item(z, y, index):
     d[z] = bindex(d[y], z, index)
 
 
+@tangent(runtime.zipped)
+def zipped(z, *seqs):
+    d[z] = tzipped(d[seqs], seqs, batch_size(*d[seqs]))
+
+
+@tangent(runtime.enumerated, constant=("start",))
+def enumerated(z, seq, start=0):
+    d[z] = tenumerated(d[seq], seq, batch_size(d[seq]))
+
+
+@tangent(runtime.reversed_list)
+def reversed_list(z, seq):
+    d[z] = titems(d[seq], seq, batch_size(d[seq]))[::-1]
+
+
+def titems(t, seq, batch):
+    """The tangents of the items of ``seq`` (zeros for an inactive one)."""
+    return [zero_tangent_of(v, batch) for v in seq] if t is None else tlist(t, seq)
+
+
+def tenumerated(t, seq, batch):
+    """Tangent of ``enumerated(seq, start)``: the pairs (zero for the count)."""
+    return [(np.zeros(batch), ti) for ti in titems(t, seq, batch)]
+
+
+def tzipped(tangents, seqs, batch):
+    """Tangent of ``zipped(*seqs)``: the tuples of the items' tangents."""
+    return [tuple(ts) for ts in zip(*(titems(t, s, batch) for t, s in zip(tangents, seqs)))]
+
+
+@tangent(runtime.snapshot)
+def snapshot(z, v):
+    d[z] = d[v]
+
+
 @tangent(runtime.restore_item, constant=("index", "copies"))
 def restore_item(z, y, index, old, copies):
     d[z] = trestore_item(d[y], y, index, d[old], old)
@@ -1306,6 +1346,41 @@ def take_along_axis(z, arr, indices, axis=-1):
 @tangent(np.compress, constant=("condition",))
 def compress(z, condition, a, axis=None, out=None):
     d[z] = linear(np.compress, d[a], 1, condition, a, axis)
+
+
+@tangent(np.meshgrid, constant=("copy", "sparse", "indexing"))
+def meshgrid(z, *xi, copy=True, sparse=False, indexing='xy'):
+    d[z] = tmeshgrid(d[xi], xi, z, indexing)
+
+
+def tmeshgrid(tangents, xi, z, indexing):
+    """Tangent of ``np.meshgrid(*xi)``: each input's tangent laid along its axis and
+    broadcast like its output."""
+    batch = batch_size(*tangents)
+    out = []
+    for k, (t, r) in enumerate(zip(tangents, z)):
+        if t is None:
+            out.append(np.zeros((batch,) + np.shape(r)))
+            continue
+        shape = [1] * np.ndim(r)
+        shape[_adj.meshgrid_axis(k, len(xi), indexing)] = -1
+        out.append(np.broadcast_to(np.reshape(t, (batch,) + tuple(shape)),
+                                   (batch,) + np.shape(r)).copy())
+    return type(z)(out) if isinstance(z, tuple) else out
+
+
+@tangent(np.unique, constant=("return_index", "return_inverse", "return_counts", "axis"))
+def unique(z, ar, return_index=False, return_inverse=False, return_counts=False,
+           axis=None, **kwargs):
+    d[z] = tunique(d[ar], ar, return_index or return_inverse or return_counts, axis)
+
+
+def tunique(t, ar, more, axis):
+    """Tangent of ``np.unique(ar)``'s values: each first equal element's."""
+    if more or axis is not None:
+        _adj._unique_grad(None, ar, more, axis)  # the same refusal as the reverse mode
+    _, first = np.unique(np.ravel(ar), return_index=True)
+    return np.reshape(t, (t.shape[0], -1))[:, first]
 
 
 @tangent(np.atleast_1d, np.atleast_2d, np.atleast_3d)
