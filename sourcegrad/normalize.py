@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import types
 
 import gast
@@ -922,6 +923,49 @@ class Normalizer:
             self.visit(st)
         return items
 
+    def fold(self, node, callee):
+        """``functools.reduce(f, seq[, init])`` -> a loop carrying the value, ``acc =
+        f(acc, item)``; ``itertools.accumulate(seq[, f], initial=...)`` -> the same loop
+        appending each value to a fresh list.  Returns the value's name, or None for
+        another form."""
+        args, kws = list(node.args), {k.arg: k.value for k in node.keywords}
+        if callee is functools.reduce:
+            if not 2 <= len(args) <= 3 or kws:
+                return None
+            f, seq, init = args[0], args[1], args[2] if len(args) == 3 else None
+        else:
+            if not 1 <= len(args) <= 2 or set(kws) - {"func", "initial"} or None in kws:
+                return None
+            seq, init = args[0], kws.get("initial")
+            f = args[1] if len(args) == 2 else kws.get("func")
+        seq = self.atom(seq, "seq")
+        acc, item = self.namer.fresh("reduced"), self.namer.fresh("item")
+        self.multi |= {acc, item}
+        self.locals |= {acc, item}
+        first = gast.Subscript(value=copy_tree(seq), slice=const(0), ctx=gast.Load())
+        self.visit(gast.copy_location(assign(acc, first if init is None else init), node))
+        step = gast.BinOp(left=name(acc), op=gast.Add(), right=name(item)) if f is None \
+            else gast.Call(func=copy_tree(f), args=[name(acc), name(item)], keywords=[])
+        body = [assign(acc, step)]
+        out = None
+        if callee is itertools.accumulate:
+            out = self.namer.fresh("accumulated")
+            self.multi.add(out)
+            self.locals.add(out)
+            self.emit(assign(out, gast.List(elts=[name(acc)], ctx=gast.Load())))
+            body.append(gast.Expr(value=gast.Call(
+                func=gast.Attribute(value=name(out), attr="append", ctx=gast.Load()),
+                args=[name(acc)], keywords=[])))
+        rest = copy_tree(seq) if init is not None else gast.Subscript(
+            value=copy_tree(seq), slice=gast.Slice(lower=const(1), upper=None, step=None),
+            ctx=gast.Load())
+        loop = gast.For(target=name(item, gast.Store()), iter=rest, body=body, orelse=[],
+                        type_comment=None)
+        for st in astutil.statements([loop]):  # errors point at the call
+            gast.copy_location(st, node)
+        self.visit(loop)
+        return name(out or acc)
+
     def index_concat(self, node):
         """np.r_[a, b, 1:3] -> index_concat(np.r_, a, b, slice(1, 3, None)): a call,
         so the items' adjoints come from its rule."""
@@ -1081,6 +1125,10 @@ class Normalizer:
 
     def call_container(self, node, callee):
         func = node.func
+        if callee is functools.reduce or callee is itertools.accumulate:
+            folded = self.fold(node, callee)
+            if folded is not None:
+                return folded
         if any(callee is f for f in _ITERATOR_LISTS):
             # zip/enumerate/reversed other than as a for loop's iterable: the list of
             # items the iterator yields (its items' adjoints go back to their places)

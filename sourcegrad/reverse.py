@@ -132,7 +132,38 @@ def template_env(stage, s, rule, primal, args, keywords, what):
     return env
 
 
-class Reverser:
+class SequenceOps:
+    """``+`` and ``*`` of lists and tuples told from NumPy's, for a stage that knows
+    ``self.sequences`` (the names holding sequences), ``self.ctx`` and ``self.active``:
+    the reverse and the tangent stage."""
+
+    def sequence_op(self, value):
+        """(primal, operands) of a binary operation: ``+`` and ``*`` of a list or tuple
+        concatenate and repeat it (``[x] + rest``, ``lst * 2``), with rules of their own."""
+        left, right = value.left, value.right
+        seq = [isinstance(a, gast.Name) and a.id in self.sequences for a in (left, right)]
+        if isinstance(value.op, gast.Add) and any(seq):
+            if all(seq):
+                return runtime.concat, [left, right]
+            if not any(self.numeric(a) for a in (left, right)):
+                # the other operand may be a list, or an array NumPy adds to this one
+                return runtime.maybe_concat, [left, right]
+        if isinstance(value.op, gast.Mult) and any(seq):
+            count = right if seq[0] else left
+            if not self.numeric(count) and not self.active(count):  # an int, in effect
+                return runtime.repeat, [left, right] if seq[0] else [right, left]
+        return BINOPS.get(type(value.op)), [left, right]
+
+    def numeric(self, atom):
+        """Whether ``atom`` certainly holds an array or a float (shape inference): then
+        ``+`` is NumPy's (``[1.0, 2.0] + x`` adds elementwise)."""
+        if isinstance(atom, gast.Constant):
+            return isinstance(atom.value, (float, complex))
+        known = self.ctx.shapes.get(atom.id) if isinstance(atom, gast.Name) else None
+        return getattr(known, "kind", None) in ("array", "float")
+
+
+class Reverser(SequenceOps):
     """Emit forward and backward sweeps for one normalized function."""
 
     def __init__(self, fn_tree, parsed, namer, activity, ctx):
@@ -154,7 +185,7 @@ class Reverser:
                            and (isinstance(s.value, (gast.Tuple, gast.List))
                                 or getanno(getattr(s.value, "func", None), "runtime", None)
                                 in (runtime.list_append, runtime.list_extend))}
-        self.sequences = _sequences(fn_tree, ctx)
+        self.sequences = sequence_names(fn_tree, ctx)
         self.containers |= self.sequences
         self.pushed = set()
         self.pairs = 0  # push/pop pairs made (their "pair" numbers)
@@ -535,31 +566,6 @@ class Reverser:
                                               arg)))
         return items
 
-    def sequence_op(self, value):
-        """(primal, operands) of a binary operation: ``+`` and ``*`` of a list or tuple
-        concatenate and repeat it (``[x] + rest``, ``lst * 2``), with rules of their own."""
-        left, right = value.left, value.right
-        seq = [isinstance(a, gast.Name) and a.id in self.sequences for a in (left, right)]
-        if isinstance(value.op, gast.Add) and any(seq):
-            if all(seq):
-                return runtime.concat, [left, right]
-            if not any(self.numeric(a) for a in (left, right)):
-                # the other operand may be a list, or an array NumPy adds to this one
-                return runtime.maybe_concat, [left, right]
-        if isinstance(value.op, gast.Mult) and any(seq):
-            count = right if seq[0] else left
-            if not self.numeric(count) and not self.active(count):  # an int, in effect
-                return runtime.repeat, [left, right] if seq[0] else [right, left]
-        return BINOPS.get(type(value.op)), [left, right]
-
-    def numeric(self, atom):
-        """Whether ``atom`` certainly holds an array or a float (shape inference): then
-        ``+`` is NumPy's (``[1.0, 2.0] + x`` adds elementwise)."""
-        if isinstance(atom, gast.Constant):
-            return isinstance(atom.value, (float, complex))
-        known = self.ctx.shapes.get(atom.id) if isinstance(atom, gast.Name) else None
-        return getattr(known, "kind", None) in ("array", "float")
-
     def wanted(self, n):
         """``wants(weight_grads, n)``: whether ``n`` is a weight whose gradient is asked for."""
         return call(self.ctx.env_name("wants", runtime.wants), self.ctx.weights_name(), n)
@@ -871,7 +877,7 @@ class Reverser:
 _SEQUENCE_CALLS = (list, tuple, sorted, runtime.list_append, runtime.list_extend)
 
 
-def _sequences(tree, ctx):
+def sequence_names(tree, ctx):
     """Local names that hold a list or tuple wherever they are bound: displays,
     ``list(...)``, appended-to lists, concatenations and slices of such names, and
     copies of them (parameters and other values of unknown type are not)."""

@@ -747,6 +747,18 @@ def list_adjoint(dz, iterable):
     return sequence_adjoint(dz, iterable)
 
 
+def unique_firsts(ar, more, axis):
+    """The flat positions in ``ar`` of the first element equal to each of
+    ``np.unique(ar)``'s values (its derivative's); ``more``: one of its ``return_*``
+    flags was set."""
+    if more or axis is not None:
+        raise SourcegradError("np.unique with return_index/return_inverse/return_counts "
+                              "or axis=, of a differentiated array",
+                              hint="differentiate np.unique(x) alone, or index x with the "
+                                   "indices np.unique(sg.stop_gradient(x), ...) returns")
+    return np.unique(np.ravel(ar), return_index=True)[1]
+
+
 def zipped(*seqs):
     """``zip(*seqs)`` as the list of tuples it yields (the derivative reads them again)."""
     return list(zip(*seqs))

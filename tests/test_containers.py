@@ -1,4 +1,10 @@
 """Tuples and lists as values: build, unpack, index, len, append, stack, comprehensions."""
+import copy
+import functools
+import itertools
+import math
+import operator
+
 import numpy as np
 import pytest
 
@@ -393,7 +399,35 @@ def dict_of_pairs(x, w):
     return m["a"] * n["a"] * n["b"] + m["c"] ** 2 * n["extra"] + e[1] * e[2]
 
 
-ITERATOR_VALUES = [zip_bound_then_looped, zip_listed_then_summed, zip_of_reversed,
+# -- folds and copies: functools.reduce, itertools.accumulate, copy, pow, math.fsum ----
+
+def reduce_with_operator(x, w):
+    return functools.reduce(operator.add, [x[0] * w[1], x[1] ** 2, w[2]])
+
+
+def reduce_with_lambda_and_init(x, w):
+    return functools.reduce(lambda a, b: a * 0.5 + np.sin(b), x * w, 1.0)
+
+
+def reduce_matmul(x, w):
+    return functools.reduce(np.matmul, [np.outer(x, w), np.diag(w), x]).sum()
+
+
+def accumulate_default_and_func(x, w):
+    run = list(itertools.accumulate(x * w))
+    return sum(run) + sum(itertools.accumulate(w, operator.mul, initial=0.5))
+
+
+def copies_pow_fsum(x, w):
+    p = {"a": x, "b": [w * 2.0]}
+    q = copy.deepcopy(p)
+    r = copy.copy(x)
+    return math.fsum([np.sum(q["a"] * q["b"][0]), pow(r[0], 2), pow(w[1], 3.0)])
+
+
+ITERATOR_VALUES = [reduce_with_operator, reduce_with_lambda_and_init, reduce_matmul,
+                   accumulate_default_and_func, copies_pow_fsum, zip_bound_then_looped,
+                   zip_listed_then_summed, zip_of_reversed,
                    enumerate_listed, enumerate_from_start, reversed_looped_and_stacked,
                    dict_of_pairs]
 

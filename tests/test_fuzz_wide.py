@@ -47,6 +47,8 @@ STRIDE = 1_000_003      # candidate j of seed s is program s + j * STRIDE
 OUTSIDE = {
     "may share its array with": "an in-place write into an array another name reads later",
     "on a list another name shares": "append/extend/pop on an aliased list (lists are values)",
+    "which updates its argument": "a function that updates its argument's array in place, "
+                                  "while the caller reads that argument again",
 }
 # Refusals of code the README covers that sourcegrad does not support yet: known gaps,
 # in tests/test_api_fuzz.py's format (phrase -> (why, witness)).  Strict: each witness,

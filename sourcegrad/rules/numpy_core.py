@@ -32,7 +32,7 @@ import math
 
 import numpy as np
 
-from sourcegrad.errors import SourcegradError
+from sourcegrad import runtime
 from sourcegrad.rules.registry import adjoint, d, elementwise
 from sourcegrad.runtime import unbroadcast
 from sourcegrad.xp import asarray as _asarray, is_foreign
@@ -1177,6 +1177,48 @@ def _take_grad(dz, a, indices, axis=None, mode='raise'):
     return _like(np.moveaxis(g, 0, axis), a)
 
 
+@adjoint(np.lib.stride_tricks.sliding_window_view)
+def sliding_window_view(z, x, window_shape, axis=None, subok=False, writeable=False):
+    d[x] = _windows_grad(d[z], x, window_shape, axis)
+
+
+def _windows_grad(dz, x, window_shape, axis):
+    """The adjoint of ``x`` in ``sliding_window_view(x, ...)``: each window's adjoint
+    added back where its elements came from (overlapping windows add up)."""
+    return _scatter_back(dz, windows_of(x, window_shape, axis), x)
+
+
+def windows_of(x, window_shape, axis):
+    """``sliding_window_view`` of the flat positions of ``x``'s elements."""
+    return np.lib.stride_tricks.sliding_window_view(numbered(x), window_shape, axis)
+
+
+def _scatter_back(dz, places, like):
+    """An array shaped like ``like``: element ``k`` the sum of ``dz`` where the int array
+    ``places`` (shaped like ``dz``) holds ``k`` (-1: from elsewhere)."""
+    g = np.zeros(np.size(like), np.result_type(like, dz, 1.0))
+    mine = places >= 0
+    np.add.at(g, places[mine], np.broadcast_to(dz, places.shape)[mine])
+    return _like(g.reshape(np.shape(like)), like)
+
+
+def numbered(x):
+    """The flat positions of ``x``'s elements, shaped like ``x``."""
+    return np.arange(np.size(x)).reshape(np.shape(x))
+
+
+@adjoint(np.delete)
+def delete(z, arr, obj, axis=None):
+    d[arr] = _scatter_back(d[z], np.delete(numbered(arr), obj, axis), arr)
+
+
+@adjoint(np.insert)
+def insert(z, arr, obj, values, axis=None):
+    d[arr] = _scatter_back(d[z], np.insert(numbered(arr), obj, -1, axis), arr)
+    d[values] = _scatter_back(d[z], np.insert(np.full(np.shape(arr), -1), obj,
+                                              numbered(values), axis), values)
+
+
 @adjoint(np.meshgrid)
 def meshgrid(z, *xi, copy=True, sparse=False, indexing='xy'):
     d[xi] = _meshgrid_grad(d[z], xi, indexing)
@@ -1213,14 +1255,8 @@ def unique(z, ar, return_index=False, return_inverse=False, return_counts=False,
 def _unique_grad(dz, ar, more, axis):
     """The adjoint of ``np.unique(ar)``'s values: each value's adjoint to the first
     element equal to it (a tie: where NumPy's ``return_index`` points)."""
-    if more or axis is not None:
-        raise SourcegradError("np.unique with return_index/return_inverse/return_counts "
-                              "or axis=, of a differentiated array",
-                              hint="differentiate np.unique(x) alone, or index x with the "
-                                   "indices np.unique(sg.stop_gradient(x), ...) returns")
-    flat = np.ravel(ar)
-    _, first = np.unique(flat, return_index=True)
-    g = np.zeros(flat.shape, np.result_type(flat, 1.0))
+    first = runtime.unique_firsts(ar, more, axis)
+    g = np.zeros(np.size(ar), np.result_type(ar, 1.0))
     g[first] = dz
     return _like(np.reshape(g, np.shape(ar)), ar)
 

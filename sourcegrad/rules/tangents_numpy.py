@@ -21,6 +21,7 @@ adjoint rule, read with ``d[z]`` and ``d[x]`` swapped, is their tangent rule.
 from __future__ import annotations
 
 import builtins
+import copy as _copy
 import math
 import operator
 
@@ -458,7 +459,14 @@ def tmerge_dicts(maps, tangents, batch):
 
 
 def tchoice(z, args, tangents, batch):
-    """Tangent of ``max(*args)``/``min(*args)``: the chosen argument's."""
+    """Tangent of ``max(*args)``/``min(*args)``: the chosen argument's (for one array,
+    which they iterate over, its first row equal to the result, as the adjoint)."""
+    if len(args) == 1 and isinstance(args[0], np.ndarray):
+        items, t = args[0], tangents[0]
+        for i in range(len(items) if t is not None else 0):
+            if np.array_equal(items[i], z, equal_nan=items.dtype.kind in "fc"):
+                return t[:, i]
+        return zero_tangent(z, batch)
     if len(args) == 1 and isinstance(args[0], (list, tuple)):
         args, tangents = args[0], tangents[0]
     for v, t in zip(args, tangents):
@@ -524,7 +532,7 @@ def truediv(z, x1, x2):
     d[z] = -lift(d[x2], z) * z / x2
 
 
-@tangent(operator.pow)
+@tangent(operator.pow, builtins.pow)
 def pow(z, x, y):
     d[z] = lift(d[x], z) * y * x ** (y - (y != 0))
     d[z] = lift(d[y], z) * z * np.log(np.where(x == 0, 1.0, x))
@@ -880,15 +888,31 @@ def tastype(t, x, z):
 
 # -------------------------------------------------------- builtins, math --
 
+@tangent(math.fsum)
+def fsum(z, seq):
+    d[z] = lift(tsum_items(d[seq], seq), z)
+
+
+@tangent(_copy.copy, _copy.deepcopy)
+def copy_(z, x, memo=None):
+    d[z] = d[x]
+
+
 @tangent(builtins.sum)
 def builtin_sum(z, iterable, start=0):
     d[z] = lift(tsum_items(d[iterable], iterable), z)
     d[z] = lift(d[start], z)
 
 
-@tangent(builtins.max, builtins.min)
-def builtin_max(z, *args):
+@tangent(builtins.max, builtins.min, constant=("key",))
+def builtin_max(z, *args, key=None, default=None):
     d[z] = tchoice(z, args, d[args], batch_size(*d[args]))
+    d[z] = tchoice_default(z, args, d[default])
+
+
+def tchoice_default(z, args, t):
+    """Tangent of ``max(seq, default=v)``: ``v``'s when ``seq`` is empty."""
+    return t if len(args) == 1 and len(args[0]) == 0 else None
 
 
 @tangent(math.log)
@@ -1348,6 +1372,32 @@ def compress(z, condition, a, axis=None, out=None):
     d[z] = linear(np.compress, d[a], 1, condition, a, axis)
 
 
+@tangent(np.lib.stride_tricks.sliding_window_view,
+         constant=("window_shape", "axis", "subok", "writeable"))
+def sliding_window_view(z, x, window_shape, axis=None, subok=False, writeable=False):
+    d[z] = tgather(d[x], _adj.windows_of(x, window_shape, axis))
+
+
+@tangent(np.delete, constant=("obj", "axis"))
+def delete(z, arr, obj, axis=None):
+    d[z] = tgather(d[arr], np.delete(_adj.numbered(arr), obj, axis))
+
+
+@tangent(np.insert, constant=("obj", "axis"))
+def insert(z, arr, obj, values, axis=None):
+    d[z] = tgather(d[arr], np.insert(_adj.numbered(arr), obj, -1, axis))
+    d[z] = tgather(d[values], np.insert(np.full(np.shape(arr), -1), obj,
+                                        _adj.numbered(values), axis))
+
+
+def tgather(t, places):
+    """The tangent of a result whose element at each position is the element of the
+    argument ``places`` numbers there (its flat position; -1: from another argument,
+    zero here)."""
+    flat = np.reshape(t, (t.shape[0], -1))
+    return np.where(places >= 0, flat[:, np.maximum(places, 0)], 0.0)
+
+
 @tangent(np.meshgrid, constant=("copy", "sparse", "indexing"))
 def meshgrid(z, *xi, copy=True, sparse=False, indexing='xy'):
     d[z] = tmeshgrid(d[xi], xi, z, indexing)
@@ -1377,10 +1427,7 @@ def unique(z, ar, return_index=False, return_inverse=False, return_counts=False,
 
 def tunique(t, ar, more, axis):
     """Tangent of ``np.unique(ar)``'s values: each first equal element's."""
-    if more or axis is not None:
-        _adj._unique_grad(None, ar, more, axis)  # the same refusal as the reverse mode
-    _, first = np.unique(np.ravel(ar), return_index=True)
-    return np.reshape(t, (t.shape[0], -1))[:, first]
+    return np.reshape(t, (t.shape[0], -1))[:, runtime.unique_firsts(ar, more, axis)]
 
 
 @tangent(np.atleast_1d, np.atleast_2d, np.atleast_3d)
