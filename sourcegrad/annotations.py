@@ -51,7 +51,8 @@ ANNOTATIONS = {a.key: a for a in (
                "after it (b = a after a[0] = v when b = a before), normalized after it"),
     Annotation("note", "Expr", "reverse", "codegen, optimize, reverse",
                "a comment, not code: codegen prints its string as '# text'"),
-    Annotation("pure", "statement", "reverse, optimize.specialize", "optimize.simplify",
+    Annotation("pure", "statement", "reverse, optimize.specialize, optimize.factor",
+               "optimize.simplify",
                "only binds names: dead-code elimination may drop it when nothing "
                "reads them"),
     Annotation("push", "Expr", "reverse", "optimize.saves",

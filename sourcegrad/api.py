@@ -698,8 +698,8 @@ class GradFunction(GeneratedCallable):
         leaves out the comments naming the user's line each block differentiates.
         ``stage`` (one of ``pipeline.STAGES``: ``"parse"``, ``"normalize"``,
         ``"activity"``, ``"reverse"``, ``"assemble"``, ``"optimize"``, or a pass of
-        the optimizer: ``"specialize"``, ``"saves"``, ``"simplify"``) shows this
-        function's tree right after that stage instead."""
+        the optimizer: ``"specialize"``, ``"factor"``, ``"saves"``, ``"simplify"``)
+        shows this function's tree right after that stage instead."""
         d = self.last_derivative()
         text = d.source if stage is None else dump(self.func, d.spec, stage)
         return text if comments else strip_comments(text)
@@ -752,9 +752,10 @@ def source(g, comments: bool = True, stage: str = None) -> str:
     your code it differentiates; ``comments=False`` leaves them out.
     ``stage="normalize"`` (or ``"parse"``, ``"activity"``, ``"reverse"``,
     ``"assemble"``, ``"optimize"``, or a pass of the optimizer: ``"specialize"``,
-    ``"saves"``, ``"simplify"``) shows the function's tree right after that stage
-    of the pipeline; the environment variable ``SOURCEGRAD_DUMP=normalize,reverse``
-    (or ``all``) prints those stages of every transformation to standard error.
+    ``"factor"``, ``"saves"``, ``"simplify"``) shows the function's tree right after
+    that stage of the pipeline; the environment variable
+    ``SOURCEGRAD_DUMP=normalize,reverse`` (or ``all``) prints those stages of every
+    transformation to standard error.
     """
     if getattr(type(g), "shows_source", False):  # sg.jit of a gradient: what it compiled
         return g.source(comments)

@@ -9,6 +9,8 @@ A pass from tree to tree, run by ``codegen.module_text`` just before printing
 * ``np.multiply.outer(a, b)`` becomes ``_sg_jit.outer(a, b)`` and ``a @ b``
   ``_sg_jit.matmul(a, b)`` (compiled once per machine, not into each function);
 * ``np.expand_dims(a, (j, k))`` becomes one ``expand_dims`` per axis;
+* ``np.fmax(np.heaviside(a, h), 0.0)`` (Numba has no ``heaviside``) becomes
+  ``np.where(a > 0, 1.0, np.where(a == 0, h, 0.0))``;
 * ``for i in reversed(range(...))`` becomes a ``range`` with step -1;
 * the one stack of saved values (``stack.append(h)`` ... ``h = stack.pop()``)
   becomes one list per saved name, so each list holds values of one type;
@@ -103,7 +105,7 @@ class _Lower(NodeTransformer):
                 for k in sorted(axes):
                     out = _call(_attr(_name("np"), "expand_dims"), out, _const(k))
                 return out
-        lowered = self.reduction(node)
+        lowered = self.reduction(node) or _step(node)
         if lowered is not None:
             return lowered
         # np.tanh(a) on a large array: NumPy's SIMD kernel (``_jitlib.SIMD_UFUNCS``)
@@ -190,6 +192,27 @@ class _Lower(NodeTransformer):
                 node.iter = _call(_name("range"), _minus_one(stop), _minus_one(start),
                                   _const(-1))
         return node
+
+
+def _step(node):
+    """``np.fmax(np.heaviside(a, h), 0.0)`` (the step ``optimize.specialize`` writes for
+    ``maximum``'s tie-splitting adjoint; Numba has no ``heaviside``) as the same
+    numbers from ``np.where``, or None."""
+    f = node.func
+    if not (_is_np(f, "fmax") and len(node.args) == 2 and not node.keywords):
+        return None
+    inner, zero = node.args
+    if not (isinstance(zero, gast.Constant) and zero.value == 0.0 and type(zero.value) is float
+            and isinstance(inner, gast.Call) and _is_np(inner.func, "heaviside")
+            and len(inner.args) == 2 and not inner.keywords):
+        return None
+    a, h = inner.args
+
+    def compare(op, operand):
+        return gast.Compare(left=operand, ops=[op], comparators=[_const(0)])
+    np_where = _attr(_name("np"), "where")
+    return _call(np_where, compare(gast.Gt(), a), _const(1.0),
+                 _call(np_where, compare(gast.Eq(), copy_tree(a)), h, _const(0.0)))
 
 
 def dotted(node):

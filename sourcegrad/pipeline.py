@@ -811,8 +811,8 @@ def _build(key):
 #: The stages whose output ``dump`` (and ``sg.source(g, stage=...)``) can show, in order.
 # the trees a stage dump can show: after each stage, and after each pass of the
 # optimizer (``optimize``'s docstring lists them)
-STAGES = ("parse", "normalize", "activity", "reverse", "specialize", "saves", "assemble",
-          "simplify", "optimize")
+STAGES = ("parse", "normalize", "activity", "reverse", "specialize", "factor", "saves",
+          "assemble", "simplify", "optimize")
 
 
 def _no_trace(stage, show):

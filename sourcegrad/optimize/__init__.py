@@ -8,22 +8,28 @@ and, in split mode, hands the backward function):
 
 1. ``specialize``: the backward sweep written for the inputs' known shapes
    (``unbroadcast(e, x)`` -> ``e``, ``matmul_adjoint_a`` -> ``dz @ w.T``);
-2. ``saves``: the saving and restoring of values nothing reads, dropped.
+2. ``factor``: a constant factor of an adjoint (a mean's ``1/n``) carried
+   through the operations it commutes with and multiplied in once;
+3. ``saves``: the saving and restoring of values nothing reads, dropped.
 
 On each assembled function:
 
-3. ``simplify``: constant folding and algebraic identities, copy propagation,
+4. ``simplify``: constant folding and algebraic identities, copy propagation,
    dead-code elimination, single-use temporaries put back into the expression
    that reads them, ``+=`` into adjoints the derivative owns, ``if`` blocks
    with one condition merged;
-4. ``notes``: comments left heading nothing, and blocks left empty, dropped.
+5. ``notes``: comments left heading nothing, and blocks left empty, dropped.
 
-``sweeps`` runs passes 1-2, ``functions`` passes 3-4 (``pipeline.build``
-assembles the functions between them).  Forward mode runs pass 3 alone.
+``sweeps`` runs passes 1-3, ``functions`` passes 4-5 (``pipeline.build``
+assembles the functions between them).  Forward mode runs pass 4 alone.
 """
 from __future__ import annotations
 
+import gast
+
+from sourcegrad.astutil import name_list
 from sourcegrad.codegen import to_source
+from sourcegrad.optimize.factor import factor
 from sourcegrad.optimize.notes import prune_notes
 from sourcegrad.optimize.saves import drop_unread_saves
 from sourcegrad.optimize.simplify import optimize
@@ -36,16 +42,18 @@ def _no_trace(stage, show):
 
 
 def sweeps(fwd, bwd, ctx, rev, params, trace=_no_trace):
-    """Passes 1-2 on the forward sweep ``fwd`` and the backward sweep ``bwd``
+    """Passes 1-3 on the forward sweep ``fwd`` and the backward sweep ``bwd``
     (statements) of ``rev`` (the ``reverse.Reverser``); ``params``: the function's
     parameters.  ``trace(pass, show)`` is told after each pass (see
     ``pipeline.build``).  Records in ``ctx.arrays`` the adjoints that certainly hold float
-    arrays of their primal's shape (pass 3 may accumulate into them in place)."""
+    arrays of their primal's shape (pass 4 may accumulate into them in place)."""
     # the adjoints read after the backward sweep: returned, or a Parameter's
     leaving = {a for p, a in rev.adjoints.items() if p in params or p not in ctx.locals}
     leaned = set()
     bwd = specialize(bwd, ctx, ctx.shapes, rev.adjoints, leaving, leaned)
     trace("specialize", lambda: show_sweeps(fwd, bwd))
+    bwd = factor(bwd, ctx, set(params) | _bound(fwd), leaving)
+    trace("factor", lambda: show_sweeps(fwd, bwd))
     ctx.arrays = {a: p for p, a in rev.adjoints.items() if a not in leaned
                   and _float_array(ctx.shapes.get(p))}
     fwd, bwd = drop_unread_saves(rev, fwd, bwd)
@@ -54,7 +62,7 @@ def sweeps(fwd, bwd, ctx, rev, params, trace=_no_trace):
 
 
 def functions(defs, spec, ctx, rev, trace=_no_trace):
-    """Passes 3-4 on each assembled function definition of ``defs``."""
+    """Passes 4-5 on each assembled function definition of ``defs``."""
     # `+=` into an adjoint: NumPy's arrays only (a NumPy zero accumulator cannot take
     # a Dask array in place, and a Dask array has no in-place update)
     arrays = ctx.arrays if spec.library == "numpy" else None
@@ -78,11 +86,16 @@ def show_functions(defs):
     return "\n\n".join(to_source(f).rstrip() + "\n" for f in defs)
 
 
+def _bound(stmts):
+    """The names ``stmts`` bind."""
+    return {n.id for st in stmts for n in name_list(st) if n.ctx.__class__ is not gast.Load}
+
+
 def _float_array(known):
     """Whether an Abstract certainly describes a float array of known shape."""
     return isinstance(known, Abstract) and known.kind == "array" and known.shape \
         and known.dtype is not None and known.dtype.kind == "f"
 
 
-__all__ = ["sweeps", "functions", "optimize", "specialize", "drop_unread_saves",
+__all__ = ["sweeps", "functions", "optimize", "specialize", "factor", "drop_unread_saves",
            "prune_notes"]

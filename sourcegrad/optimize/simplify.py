@@ -161,6 +161,13 @@ class _Fold(NodeTransformer):
             node.op, node.right = gast.Sub(), right.operand
             self.changed = True
             return node
+        if op is gast.Mult and (_reciprocal(left) or _reciprocal(right)):
+            # (1.0 / b) * e -> e / b: one division instead of a division and a product
+            # (the same number but for rounding)
+            recip, other = (left, right) if _reciprocal(left) else (right, left)
+            node.left, node.op, node.right = other, gast.Div(), recip.right
+            self.changed = True
+            return node
         if not (lconst or rconst):  # (no identity without a number)
             return node
         # an operand of arithmetic may be anything: the result is a new value
@@ -172,6 +179,12 @@ class _Fold(NodeTransformer):
                            or op is gast.Mult and left.value == 1):
             return right if inner or self.keepable(right) else node
         return node
+
+
+def _reciprocal(node):
+    """Whether ``node`` is ``1.0 / b`` (or ``1 / b``)."""
+    return node.__class__ is _BINOP and node.op.__class__ is gast.Div \
+        and _num(node.left) and node.left.value == 1
 
 
 def _plain(node):

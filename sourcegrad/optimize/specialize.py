@@ -174,9 +174,30 @@ class Specializer(NodeTransformer):
         x1, x2 = node.args
         if not any(isinstance(x, gast.Name) and x.id in self.known for x in (x1, x2)):
             return node
+        step = self.step(x1, x2)
+        if step is not None:
+            return step
         return self.np_call("where", gast.Compare(left=x1, ops=[gast.Eq()], comparators=[x2]),
                             const(0.5), gast.Compare(left=x1, ops=[gast.Gt()],
                                                      comparators=[x2]))
+
+    def step(self, x1, x2):
+        """``_above(x, 0)`` (``_above(0, x)``) of a float64 array ``x``: NumPy's step
+        function, ``np.fmax(np.heaviside(x, 0.5), 0.0)`` (``-x``), the same numbers
+        (1 above, 0.5 at a tie, 0 below; ``fmax`` turns heaviside's NaN into the
+        helper's 0) in two ufunc calls instead of two comparisons and a ``where``
+        that mixes booleans into floats.  None for another dtype (the helper's
+        result is float64 whatever its input) or a comparand other than zero."""
+        zero = [isinstance(x, gast.Constant) and type(x.value) in (int, float)
+                and x.value == 0 for x in (x1, x2)]
+        if zero[0] == zero[1]:
+            return None
+        x = x2 if zero[0] else x1
+        a = self.known.get(x.id) if isinstance(x, gast.Name) else None
+        if a is None or a.kind != "array" or not a.shape or a.dtype != np.float64:
+            return None
+        arg = gast.UnaryOp(op=gast.USub(), operand=x) if zero[0] else x
+        return self.np_call("fmax", self.np_call("heaviside", arg, const(0.5)), const(0.0))
 
     def matmul_a(self, node):
         return self.matmul("matmul_a", node)
@@ -454,6 +475,10 @@ class Uniform:
                 target = _const_shape(node.args[1])
                 inner, si = self.slim(node.args[0], opaque)
                 if target is not None and isinstance(si, tuple) and _broadcasts(si, target):
+                    return inner, si
+            elif obj is np.expand_dims and len(node.args) == 2:
+                inner, si = self.slim(node.args[0], opaque)
+                if si == ():  # (a reduction's adjoint over some axes: still one number)
                     return inner, si
             elif registry.is_elementwise(obj) or obj is np.where and len(node.args) == 3 \
                     or isinstance(obj, np.ufunc) \
