@@ -745,3 +745,72 @@ def _outer_impl(a, b):
                            np.empty((a.size, b.size), dtype))
         return flat.reshape(a.shape + b.shape)
     return impl
+
+
+# --------------------------------------------------------------------------
+# the runtime helpers of loops, branches and early returns
+# --------------------------------------------------------------------------
+
+def zeros_like(x):
+    pass
+
+
+@overload(zeros_like)
+def _zeros_like_impl(x):
+    """A zero adjoint for ``x`` (``runtime.zeros_like``).  ``x`` may be None where the
+    derivative restores a name's value from before its first assignment (a function
+    with an early ``return``: ``result = None``); the NumPy derivative's adjoint is
+    None there and is never read, so a value of the type the other paths give stands
+    in for it: ``0.0``, or an empty array of the dtype and dimensions."""
+    if isinstance(x, types.NoneType):
+        return lambda x: None
+    inner = x.type if isinstance(x, types.Optional) else x
+    if isinstance(inner, types.Array):
+        dtype = inner.dtype
+        empty = (0,) * inner.ndim
+        if isinstance(x, types.Optional):
+            def impl(x):
+                if x is None:
+                    return np.zeros(empty, dtype)
+                return np.zeros(x.shape, dtype)
+            return impl
+        return lambda x: np.zeros(x.shape, dtype)
+    if isinstance(inner, (types.Float, types.Integer, types.Boolean)):
+        return lambda x: 0.0
+    return None
+
+
+def sequence(x):
+    pass
+
+
+@overload(sequence)
+def _sequence_impl(x):
+    """``x`` as a loop indexes it (``runtime.sequence``): an array, list or tuple as it is."""
+    if isinstance(x, (types.Array, types.List, types.BaseTuple)):
+        return lambda x: x
+    return None
+
+
+def sequence_adjoint(dz, x):
+    pass
+
+
+@overload(sequence_adjoint)
+def _sequence_adjoint_impl(dz, x):
+    """The adjoint of ``x`` in ``sequence(x)``: ``dz`` (``runtime.sequence_adjoint``)."""
+    if isinstance(x, (types.Array, types.List, types.BaseTuple)):
+        return lambda dz, x: dz
+    return None
+
+
+def item(seq, k):
+    pass
+
+
+@overload(item)
+def _item_impl(seq, k):
+    """``seq[k]``, a range's item included (Numba does not index a range)."""
+    if isinstance(seq, types.RangeType):
+        return lambda seq, k: seq.start + k * seq.step
+    return lambda seq, k: seq[k]

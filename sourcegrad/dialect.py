@@ -80,9 +80,10 @@ def _is_np(node, *attrs):
 
 
 class _Lower(NodeTransformer):
-    def __init__(self, roles, simd=True):
+    def __init__(self, roles, simd=True, taken=None):
         self.roles = roles
         self.simd = simd  # np.tanh(a) -> _sg_jit.tanh(a) (NumPy's kernel on large arrays)
+        self.taken = taken  # the names in use (new ones are made fresh against them)
 
     def lib(self, helper, *args):
         return _call(_attr(_name(LIB), helper), *args)
@@ -189,6 +190,34 @@ class _Lower(NodeTransformer):
                     else inner.args
                 node.iter = _call(_name("range"), _minus_one(stop), _minus_one(start),
                                   _const(-1))
+                return node
+            # reversed(steps) / reversed(steps[:trips]): the iterations a loop ran
+            # (a range, list or array Numba cannot reverse), replayed by index
+            seq, count = inner, None
+            if isinstance(inner, gast.Subscript) and isinstance(inner.slice, gast.Slice) \
+                    and inner.slice.lower is None and inner.slice.step is None \
+                    and inner.slice.upper is not None:
+                seq, count = inner.value, inner.slice.upper
+            if isinstance(seq, gast.Name) and self.taken is not None:
+                k = _fresh_name("k", self.taken)
+                count = count or _call(_name("len"), _name(seq.id))
+                node.iter = _call(_name("range"), _minus_one(count), _const(-1), _const(-1))
+                if {n.id for n in name_nodes(node.target)} & _loads(node):
+                    node.body.insert(0, gast.Assign(targets=[node.target],
+                                                    value=self.lib("item", _name(seq.id),
+                                                                   _name(k)),
+                                                    type_comment=None))
+                node.target = _name(k, gast.Store())
+        return node
+
+    def visit_If(self, node):
+        self.generic_visit(node)
+        if isinstance(node.test, gast.NamedExpr):
+            # ``elif (c := test):`` (Numba mistypes the walrus): ``c = test`` first
+            named = node.test
+            node.test = _name(named.target.id)
+            return [gast.Assign(targets=[_name(named.target.id, gast.Store())],
+                                value=named.value, type_comment=None), node]
         return node
 
 
@@ -512,7 +541,8 @@ def numba_functions(fdef, roles=None, shapes=None):
     # a fused loop computes on floats: NumPy's array kernels have nothing to do there
     out = []
     for d in defs:
-        d = _Lower(dict(roles or {}), simd=fdef.body is body).visit(d)
+        taken = {n.id for n in name_nodes(d)} | {x.name for x in defs}
+        d = _Lower(dict(roles or {}), simd=fdef.body is body, taken=taken).visit(d)
         out.append(_split_stacks(d))
     return out
 

@@ -135,7 +135,10 @@ def _roles():
             id(ops_rules._bce_logits_grad_input): "bce_logits_grad_input",
             id(numpy_core._sum_grad): "sum_grad", id(numpy_core._array_grad): "array_grad",
             id(ops_rules._bce_sigmoid): "bce_sigmoid",
-            id(runtime.plain): "plain"}
+            id(runtime.plain): "plain",
+            # loops, branches and early returns
+            id(runtime.zeros_like): "zeros_like", id(runtime.sequence): "sequence",
+            id(runtime.sequence_adjoint): "sequence_adjoint"}
 
 
 class Compiled:
