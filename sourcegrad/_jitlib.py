@@ -17,7 +17,10 @@ import math
 import numpy as np
 from llvmlite import ir
 from numba import njit, objmode, types
-from numba.extending import intrinsic, overload
+from numba.core.imputils import lower_constant
+from numba.core.typing.templates import signature
+from numba.extending import (intrinsic, lower_cast, models, overload, register_model,
+                             typeof_impl)
 from numba.np import numpy_support
 
 _CACHE = True
@@ -814,3 +817,91 @@ def _item_impl(seq, k):
     if isinstance(seq, types.RangeType):
         return lambda seq, k: seq.start + k * seq.step
     return lambda seq, k: seq[k]
+
+
+
+# --------------------------------------------------------------------------
+# UNSET: the value of a name before its first assignment, typed as its other values
+# --------------------------------------------------------------------------
+# A function with an early ``return`` binds ``result = None`` first, and a loop saves a
+# name's value before each iteration assigns it (``row = None``, then
+# ``stack_row.append(row)``), so the NumPy derivative holds None where the name has
+# no value yet.  That None is restored in the backward sweep but never read as a
+# value (at most ``zeros_like(row)``, whose adjoint is then never read).  In Numba a
+# name is one type: None and an array make an Optional, which arithmetic refuses.
+# ``dialect`` writes ``UNSET`` there instead; its type takes the type of the name's
+# other values, and it is then a value of that type that shows it was never
+# assigned: NaN for a float, an empty array (shape (0, ...)) for an array, zero bits for another type.
+
+class Unset(types.Type):
+    """The type of ``UNSET``: unifies with any type of value as that type."""
+
+    def __init__(self):
+        super().__init__(name="sourcegrad.unset")
+
+    def unify(self, typingctx, other):
+        if isinstance(other, (types.NoneType, types.Optional, Unset)):
+            return None
+        return other
+
+
+unset = Unset()
+
+
+class _UnsetValue:
+    def __repr__(self):
+        return "UNSET"
+
+    def __reduce__(self):
+        return (_unset_value, ())
+
+
+UNSET = _UnsetValue()
+
+
+def _unset_value():
+    return UNSET
+
+
+@typeof_impl.register(_UnsetValue)
+def _typeof_unset(val, c):
+    return unset
+
+
+register_model(Unset)(models.OpaqueModel)
+
+
+@lower_constant(Unset)
+def _unset_constant(context, builder, ty, pyval):
+    return context.get_dummy_value()
+
+
+@lower_cast(Unset, types.Array)
+def _unset_array(context, builder, fromty, toty, val):
+    shape = (0,) * toty.ndim
+    dtype = numpy_support.as_dtype(toty.dtype)
+    made = types.Array(toty.dtype, toty.ndim, "C")
+    arr = context.compile_internal(builder, lambda: np.empty(shape, dtype), signature(made), ())
+    return context.cast(builder, arr, made, toty)
+
+
+@lower_cast(Unset, types.Float)
+def _unset_float(context, builder, fromty, toty, val):
+    return context.get_constant(toty, float("nan"))
+
+
+@lower_cast(Unset, types.Integer)
+def _unset_int(context, builder, fromty, toty, val):
+    return context.get_constant(toty, 0)
+
+
+@lower_cast(Unset, types.Boolean)
+def _unset_bool(context, builder, fromty, toty, val):
+    return context.get_constant(toty, False)
+
+
+@lower_cast(Unset, types.Any)
+def _unset_other(context, builder, fromty, toty, val):
+    """Any other type (a range, a tuple of arrays): its value of all zero bits (null
+    references, which the reference counting skips)."""
+    return context.get_constant_null(toty)

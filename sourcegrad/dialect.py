@@ -288,6 +288,38 @@ def _split_stacks(fdef):
     return fdef
 
 
+def _unset_names(fdef):
+    """``name = None`` where ``name`` is bound to other values too (the value before
+    its first assignment, saved and restored: ``result = None`` before an early
+    ``return``, ``row = None`` before a loop) becomes ``name = _sg_jit.UNSET``, which
+    Numba types as the name's other values (``_jitlib.UNSET``).  Not for a name the
+    function compares with None, or one it never binds to anything else."""
+    nones, others, tested = [], set(), set()
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Assign):
+            for t in node.targets:
+                for n in name_nodes(t):
+                    if isinstance(t, gast.Name) and isinstance(node.value, gast.Constant) \
+                            and node.value.value is None:
+                        nones.append(node)
+                    else:
+                        others.add(n.id)
+        elif isinstance(node, (gast.AugAssign, gast.For)):
+            others |= {n.id for n in name_nodes(node.target)}
+        elif isinstance(node, gast.NamedExpr):
+            others.add(node.target.id)
+        elif isinstance(node, gast.Compare) and any(
+                isinstance(e, gast.Constant) and e.value is None
+                for e in [node.left] + node.comparators):
+            tested |= {n.id for e in [node.left] + node.comparators for n in name_nodes(e)}
+    params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs}
+    for st in nones:
+        t = st.targets[0].id
+        if t in others and t not in tested and t not in params:
+            st.value = _attr(_name(LIB), "UNSET")
+    return fdef
+
+
 def _replace(body, swap):
     """Put each statement ``swap`` names (by id) in place of that statement, at any depth."""
     body[:] = [new for st in body for new in swap.get(id(st), [st])]
@@ -528,6 +560,7 @@ def numba_functions(fdef, roles=None, shapes=None):
     (``roles``: see the module doc; ``shapes``: the parameters' ``shapes.Abstract``
     when known, for the fused loop of ``fuse_elementwise``)."""
     fdef.decorator_list = []
+    _positional_keywords(fdef)
     body = fdef.body
     if shapes:
         fdef = fuse_elementwise(fdef, shapes)
@@ -543,8 +576,24 @@ def numba_functions(fdef, roles=None, shapes=None):
     for d in defs:
         taken = {n.id for n in name_nodes(d)} | {x.name for x in defs}
         d = _Lower(dict(roles or {}), simd=fdef.body is body, taken=taken).visit(d)
-        out.append(_split_stacks(d))
+        out.append(_unset_names(_split_stacks(d)))
     return out
+
+
+def _positional_keywords(fdef):
+    """Keyword-only parameters as positional ones after the others (Numba binds no
+    keyword-only parameter; a call passes them by keyword still, or by position as
+    ``sourcegrad.jit`` does), when the defaults allow that order."""
+    a = fdef.args
+    if not a.kwonlyargs or a.vararg:
+        return
+    defaults = [None] * (len(a.args) - len(a.defaults)) + list(a.defaults) + list(a.kw_defaults)
+    first = next((k for k, d in enumerate(defaults) if d is not None), len(defaults))
+    if any(d is None for d in defaults[first:]):
+        return  # a parameter without default after one with: not positional
+    a.args = a.args + a.kwonlyargs
+    a.defaults = defaults[first:]
+    a.kwonlyargs, a.kw_defaults = [], []
 
 
 def numba_dialect(roles=None, shapes=None):

@@ -211,57 +211,103 @@ class _Base:
     def __init__(self, strict):
         self.strict = strict
         self._compiled = {}  # key -> Compiled
+        self._callees = {}  # id(generated function) -> its callee derivative
+        self._callee_modules = {}  # id(callee derivative) -> its compiled module
+        self._modules = {}  # file of a compiled module -> (its text, where)
 
-    def _build(self, key, fname, text, scope, fallback, where, shapes=None, fdef=None):
+    def _build(self, key, fname, text, scope, fallback, where, shapes=None, fdef=None,
+               callees=()):
         """Compile function ``fname`` of the generated ``text`` (names resolved in
         ``scope``) in the Numba dialect; ``where(line)``: (file, line) of the user's
         code for a line of the dialect text; ``shapes``: the parameters' abstract
         values when the derivative is specialised on them; ``fdef``: the function's
-        tree when it is not one of ``text``'s."""
+        tree when it is not one of ``text``'s; ``callees``: the derivatives of the
+        functions it calls (their texts are compiled in the dialect too)."""
         numba = _numba()
         got = self._compiled.get(key)
         if got is not None:
             return got
-        roles = _roles()
         if fdef is None:
             defs = _with_notes(text)
             fdef = next(d for d in defs if d.name == fname)
+        self._callees = {id(f): c for c in _reachable(callees) for f in c.functions}
+        try:
+            bindings, role_names = self._bindings(numba, [fdef], scope)
+        except Unsupported as exc:
+            return self._fail(key, "", None, str(exc), fallback, where)
+        defs = numba_functions(fdef, role_names, shapes)
+        module = self._module(numba, fname, defs, bindings, where)
+        dispatcher = getattr(module, fname)
+        text = self._modules[os.path.abspath(module.__file__)][0]
+        c = self._compiled[key] = Compiled(text, dispatcher, fallback)
+        c.module_file = module.__file__
+        c.where = where
+        return c
+
+    def _module(self, numba, stem, defs, bindings, where):
+        """The module of the dialect functions ``defs``, each compiled (cached on disk)."""
+        header = (f"# {stem}, compiled by sourcegrad.jit with Numba (the Numba dialect "
+                  f"of the derivative)\nimport numpy as np\n"
+                  f"from sourcegrad import _jitlib as {LIB}\n\n\n")
+        module_text = codegen.module_text(defs, header=header)
+        module = codegen.load_module(module_text, cache_dir(), stem)
+        module.__dict__.update(bindings)
+        for d in defs:  # (what a function calls in its own module is compiled along)
+            setattr(module, d.name, numba.njit(cache=True, **NJIT_OPTIONS)(
+                getattr(module, d.name)))
+        self._modules[os.path.abspath(module.__file__)] = (module_text, where)
+        return module
+
+    def _bindings(self, numba, fdefs, scope):
+        """``(bindings, role_names)`` of the free names of ``fdefs``: what each is bound
+        to in the compiled module, and the helpers with a Numba version by the name
+        the text calls them (see ``dialect``)."""
+        roles = _roles()
         bindings, role_names = {}, {}
-        for n in _free_names(fdef):
+        names = sorted({n for fdef in fdefs for n in _free_names(fdef)} -
+                       {fdef.name for fdef in fdefs})
+        for n in names:
             obj = scope.get(n, getattr(builtins, n, _MISSING))
             if obj is _MISSING:
                 continue
             if id(obj) in roles:
                 role_names[n] = roles[id(obj)]
-            if not hasattr(builtins, n) or obj is not getattr(builtins, n):
+                continue
+            if hasattr(builtins, n) and obj is getattr(builtins, n):
+                continue
+            if n == "np" and obj is not np:
+                raise Unsupported("`np` does not name NumPy here")
+            callee = self._callees.get(id(obj))
+            if callee is not None:
+                bindings[n] = self._callee(numba, callee, obj.__name__)
+            else:
                 bindings[n] = _for_numba(numba, obj)
-        for node in gast.walk(fdef):  # module functions by their dotted name: ops.matmul
-            if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute):
-                name = dotted(node.func)
-                if name is None:
-                    continue
-                obj = scope.get(name.split(".")[0], _MISSING)
-                for attr in name.split(".")[1:]:
-                    obj = getattr(obj, attr, _MISSING)
-                if obj is not _MISSING and id(obj) in roles:
-                    role_names[name] = roles[id(obj)]
-        if bindings.get("np", np) is not np:
-            return self._fail(key, "", None, "`np` does not name NumPy here", fallback, where)
-        header = (f"# {fname}, compiled by sourcegrad.jit with Numba (the Numba dialect "
-                  f"of the derivative)\nimport numpy as np\n"
-                  f"from sourcegrad import _jitlib as {LIB}\n\n\n")
-        defs = numba_functions(fdef, role_names, shapes)
-        module_text = codegen.module_text(defs, header=header)
-        module = codegen.load_module(module_text, cache_dir(), fname)
-        module.__dict__.update(bindings)
-        for d in defs[1:]:  # what the function calls in its own module (compiled along)
-            setattr(module, d.name, numba.njit(cache=True, **NJIT_OPTIONS)(
-                getattr(module, d.name)))
-        dispatcher = numba.njit(cache=True, **NJIT_OPTIONS)(getattr(module, fname))
-        c = self._compiled[key] = Compiled(module_text, dispatcher, fallback)
-        c.module_file = module.__file__
-        c.where = where
-        return c
+        for fdef in fdefs:
+            for node in gast.walk(fdef):  # module functions by their dotted name: ops.matmul
+                if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute):
+                    name = dotted(node.func)
+                    if name is None:
+                        continue
+                    obj = scope.get(name.split(".")[0], _MISSING)
+                    for attr in name.split(".")[1:]:
+                        obj = getattr(obj, attr, _MISSING)
+                    if obj is not _MISSING and id(obj) in roles:
+                        role_names[name] = roles[id(obj)]
+        return bindings, role_names
+
+    def _callee(self, numba, c, fname):
+        """The compiled function ``fname`` of the text of callee derivative ``c`` (its
+        forward or backward half), in the Numba dialect as the caller is."""
+        module = self._callee_modules.get(id(c))
+        if module is None:
+            fdefs = _with_notes(c.text)
+            bindings, role_names = self._bindings(numba, fdefs, _scope_of(c))
+            defs = [numba_functions(fdef, role_names)[0] for fdef in fdefs]
+            where = _user_line(c.globals.get("__file__", "<unknown>"))
+            module = self._callee_modules[id(c)] = self._module(
+                numba, fdefs[0].name, defs, bindings, where)
+            module.derivative = c  # (keeps the key's object alive)
+        return getattr(module, fname)
 
     def _run(self, c, args, kwargs):
         """Call ``c``; a compile error from Numba turns it into its fallback."""
@@ -414,6 +460,18 @@ class _Compiled:
         self.guards = guards
 
 
+def _reachable(callees):
+    """The callee derivatives ``callees`` and theirs, at any depth."""
+    out, todo, seen = [], list(callees), set()
+    while todo:
+        c = todo.pop()
+        if id(c) not in seen:
+            seen.add(id(c))
+            out.append(c)
+            todo += c.callees
+    return out
+
+
 def _for_numba(numba, obj):
     """What a free name of the derivative is bound to in the compiled module."""
     if isinstance(obj, types.FunctionType):  # (a Numba dispatcher is not one)
@@ -473,7 +531,7 @@ class JitGrad(_Base):
             c = self._weights_kernel(d, fname, scope, _user_line(filename))
         else:
             c = self._build(id(d), fname, d.text, scope, d.functions[0],
-                            _user_line(filename), dict(d.spec.shapes))
+                            _user_line(filename), dict(d.spec.shapes), callees=d.callees)
         c.derivative = d  # keeps the key's object alive
         self._last = (d, c)
         return c
