@@ -623,12 +623,15 @@ def bce_with_logits(input, target, weight, pos_weight, reduction):
 def _bce_with_logits_impl(input, target, weight, pos_weight, reduction):
     """``ops.binary_cross_entropy_with_logits`` with a constant reduction."""
     how = getattr(reduction, "literal_value", None)
+    # a float32 input's loss is a float32 (as NumPy's mean and sum of its elements)
+    out = input.dtype if isinstance(input, types.Array) and \
+        isinstance(input.dtype, types.Float) else types.float64
     if how == "mean":
         return lambda input, target, weight, pos_weight, reduction: \
-            _bce_sum(input, target, weight, pos_weight) / input.size
+            out(_bce_sum(input, target, weight, pos_weight) / input.size)
     if how == "sum":
         return lambda input, target, weight, pos_weight, reduction: \
-            _bce_sum(input, target, weight, pos_weight)
+            out(_bce_sum(input, target, weight, pos_weight))
     if how == "none":
         return lambda input, target, weight, pos_weight, reduction: \
             _bce_elements(input, target, weight, pos_weight)
@@ -663,6 +666,28 @@ def _bce_logits_grad_input_impl(dz, input, target, weight, pos_weight, reduction
             _bce_grad(dz / max(input.size, 1), input, target, weight, pos_weight), input)
     return lambda dz, input, target, weight, pos_weight, reduction: cast(
         _bce_grad(dz, input, target, weight, pos_weight), input)
+
+
+def ones_like(input, dtype=None):
+    pass
+
+
+def ops_zeros_like(input, dtype=None):
+    pass
+
+
+def _filled_like(fill):
+    def impl_of(input, dtype=None):
+        """``ops.ones_like``/``ops.zeros_like`` of an array, in its dtype."""
+        if not isinstance(input, types.Array) or not (
+                dtype is None or isinstance(dtype, (types.NoneType, types.Omitted))):
+            return None
+        return lambda input, dtype=None: np.full(input.shape, fill, input.dtype)
+    return impl_of
+
+
+overload(ones_like)(_filled_like(1))
+overload(ops_zeros_like)(_filled_like(0))
 
 
 def sum_grad_all(dz, a):

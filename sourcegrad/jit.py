@@ -138,7 +138,8 @@ def _roles():
             id(runtime.plain): "plain",
             # loops, branches and early returns
             id(runtime.zeros_like): "zeros_like", id(runtime.sequence): "sequence",
-            id(runtime.sequence_adjoint): "sequence_adjoint"}
+            id(runtime.sequence_adjoint): "sequence_adjoint",
+            id(ops.ones_like): "ones_like", id(ops.zeros_like): "ops_zeros_like"}
 
 
 class Compiled:
@@ -148,6 +149,7 @@ class Compiled:
     def __init__(self, text, call, fallback=None, reason=None):
         self.text = text
         self.call = call          # the Numba dispatcher, or the NumPy function
+        self.dispatcher = call if reason is None else None  # (the Numba dispatcher)
         self.fallback = fallback  # the NumPy function (None: nothing to fall back to)
         self.reason = reason      # why it runs uncompiled (None: compiled)
         # Numba takes every argument by position, defaults of keyword-only parameters
@@ -247,7 +249,7 @@ class _Base:
     def _module(self, numba, stem, defs, bindings, where):
         """The module of the dialect functions ``defs``, each compiled (cached on disk)."""
         header = (f"# {stem}, compiled by sourcegrad.jit with Numba (the Numba dialect "
-                  f"of the derivative)\nimport numpy as np\n"
+                  f"of the derivative; helpers {_helpers_stamp()})\nimport numpy as np\n"
                   f"from sourcegrad import _jitlib as {LIB}\n\n\n")
         module_text = codegen.module_text(defs, header=header)
         module = codegen.load_module(module_text, cache_dir(), stem)
@@ -270,9 +272,8 @@ class _Base:
             obj = scope.get(n, getattr(builtins, n, _MISSING))
             if obj is _MISSING:
                 continue
-            if id(obj) in roles:
+            if id(obj) in roles:  # (bound still: a call the dialect leaves as it is)
                 role_names[n] = roles[id(obj)]
-                continue
             if hasattr(builtins, n) and obj is getattr(builtins, n):
                 continue
             if n == "np" and obj is not np:
@@ -310,40 +311,84 @@ class _Base:
         return getattr(module, fname)
 
     def _run(self, c, args, kwargs):
-        """Call ``c``; a compile error from Numba turns it into its fallback."""
+        """Call ``c``.  What stops Numba compiling it (or the compiled code raising
+        where the NumPy derivative does not) turns it into its fallback."""
         if c.reason is None:
-            numba = _numba()
             pargs, pkwargs = c.positional(args, kwargs)
+            compiled = len(c.dispatcher.overloads)
             try:
-                return c.call(*pargs, **pkwargs)
-            except numba.core.errors.NumbaError as exc:
-                self._refused(c, exc)
+                res = c.call(*pargs, **pkwargs)
+            except Exception as exc:  # noqa: BLE001 -- Numba raises more than NumbaError
+                if len(c.dispatcher.overloads) > compiled or c.dispatcher.overloads and \
+                        not _numba_failure(exc):
+                    # it compiled, and the compiled code raised: as the NumPy one does?
+                    res = c.fallback(*args, **kwargs)
+                    self._refused(c, exc, args, ran=True)
+                    return res
+                self._refused(c, exc, args)
+            else:
+                if len(c.dispatcher.overloads) > compiled:  # compiled just now
+                    c.call = _with_scalars(c.dispatcher)
+                    if c.call is not c.dispatcher:
+                        res = c.call.fix(res)
+                return res
         return c.call(*args, **kwargs)
 
-    def _refused(self, c, exc):
+    def _refused(self, c, exc, args=(), ran=False):
         text = _plain(str(exc))
-        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
         at = None
         for m in re.finditer(r'File "([^"]+)", line (\d+)', text):
-            if os.path.abspath(m.group(1)) == os.path.abspath(c.module_file):
-                at = int(m.group(2))
-        reason = next((ln for ln in lines if not ln.startswith(("Failed in", "During:",
-                                                                 "File ", "-", "^"))),
-                      lines[0] if lines else type(exc).__name__)
-        self._fail(None, c.text, at, reason[:200], c.fallback, c.where, c)
+            known = self._modules.get(os.path.abspath(m.group(1)))
+            if known is not None:  # the deepest line of a compiled text
+                at, ctext, where = int(m.group(2)), known[0], known[1]
+        if at is None:
+            ctext, where = c.text, c.where
+        if ran:
+            reason = f"the compiled code raised {type(exc).__name__} ({_first_line(text)})"
+        else:
+            reason = _plain_reason(text, exc) or self._argument_reason(c, args) \
+                or _first_line(text)
+        self._fail(None, ctext, at, reason, c.fallback, where, c)
+
+    @staticmethod
+    def _argument_reason(c, args):
+        """Which argument Numba has no type for, if one is why it refused."""
+        numba = _numba()
+        try:
+            names = list(inspect.signature(c.fallback).parameters)
+        except (TypeError, ValueError):
+            names = []
+        for k, a in enumerate(args):
+            try:
+                numba.typeof(a)
+            except (ValueError, TypeError):
+                name = names[k] if k < len(names) else f"#{k}"
+                return f"argument `{name}` is a {type(a).__name__}, which Numba has no type for"
+        return None
+
+    def _origin(self):
+        """(file, line, name) of the user's function, for a message with no line."""
+        return None
 
     def _fail(self, key, text, at, reason, fallback, where, c=None):
-        stmt = ""
+        """Warn (or raise, when strict) in one line naming the user's construct and
+        line: the statement of the user's code the refused line of the compiled text
+        comes from, else the function itself."""
         user = None
+        construct = ""
         if at is not None and text:
             tl = text.splitlines()
-            stmt = tl[at - 1].strip() if 0 < at <= len(tl) else ""
             user = where(tl, at)
-        place = f" (line {at} of the compiled text: `{stmt}`" if stmt else ""
-        if user:
-            place += f", from {user[0]}:{user[1]}"
-        place += ")" if stmt else ""
-        msg = f"Numba cannot compile this derivative{place}: {reason}"
+            construct = _construct(tl, at)
+        if user is None:
+            origin = self._origin()
+            if origin is not None:
+                user = origin[:2]
+                construct = construct or f"the derivative of {origin[2]}"
+        construct = construct or "this derivative"
+        place = f" ({user[0]}:{user[1]})" if user else ""
+        reason = " ".join(str(reason).split())[:240]
+        msg = f"Numba cannot compile {construct}{place}: {reason}"
         if self.strict or fallback is None:
             raise SourcegradError("sg.jit", detail=msg,
                                   filename=user[0] if user else None,
@@ -358,6 +403,135 @@ class _Base:
         else:
             c.call, c.reason = fallback, reason
         return c
+
+
+def _helpers_stamp():
+    """A digest of the helpers' source (``_jitlib``, ``dialect``) and Numba's version,
+    in each compiled text: Numba's disk cache is keyed on the text's file, so machine
+    code compiled against other helpers is not reused."""
+    got = _helpers_stamp.__dict__.get("stamp")
+    if got is None:
+        import hashlib
+        from sourcegrad import _jitlib, dialect
+        h = hashlib.sha1(_numba().__version__.encode())
+        for mod in (_jitlib, dialect):
+            with open(mod.__file__, "rb") as fh:
+                h.update(fh.read())
+        got = _helpers_stamp.stamp = h.hexdigest()[:12]
+    return got
+
+
+def _with_scalars(dispatcher):
+    """``dispatcher``, or a function calling it that gives each float32 (float16)
+    number it returns that type: Numba returns every float as a Python float, where
+    the NumPy derivative gives ``np.float32(...)`` (``.fix(result)`` does it alone)."""
+    from numba.core import types as nt
+
+    def fixer(t):
+        if isinstance(t, nt.Float) and t.bitwidth < 64:
+            return np.dtype(str(t)).type
+        if isinstance(t, nt.BaseTuple):
+            parts = [fixer(e) for e in t.types]
+            if any(parts):
+                return lambda v: tuple(f(x) if f else x for f, x in zip(parts, v))
+        return None
+    overloads = list(dispatcher.overloads.values())
+    fix = fixer(overloads[-1].signature.return_type) if overloads else None
+    if fix is None:
+        return dispatcher
+
+    def call(*args, **kwargs):
+        return fix(dispatcher(*args, **kwargs))
+    call.fix = fix
+    call.overloads = dispatcher.overloads
+    return call
+
+
+def _origin_of(fn):
+    """(file, first line, name) of the user's function ``fn`` (None when unknown)."""
+    fn = getattr(fn, "func", fn)  # (a functools.partial)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    return code.co_filename, code.co_firstlineno, getattr(fn, "__qualname__", fn.__name__)
+
+
+def _numba_failure(exc):
+    """Whether ``exc`` is Numba refusing to compile (not the compiled code raising)."""
+    numba = _numba()
+    mod = type(exc).__module__ or ""
+    return isinstance(exc, numba.core.errors.NumbaError) or mod.startswith("numba")
+
+
+def _first_line(text):
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    reason = next((ln for ln in lines if not ln.startswith(("Failed in", "During:",
+                                                             "File ", "-", "^"))),
+                  lines[0] if lines else "")
+    return re.sub(r"\$[\w.]+", "a temporary", reason)[:200]
+
+
+def _construct(lines, at):
+    """The user's statement line ``at`` of a compiled text comes from (the comment
+    above it, ``# stmt   (line N)``), else that line itself, in backquotes."""
+    for k in range(at - 1, -1, -1):
+        m = re.match(r"\s*#\s*(.*?)\s*\(line \d+\)\s*$", lines[k])
+        if m:
+            return f"`{m.group(1)}`"
+    stmt = lines[at - 1].strip() if 0 < at <= len(lines) else ""
+    return f"`{stmt}`" if stmt else ""
+
+
+_CALLEE = (r"Function\((?:<(?:built-in )?function |<class '|CPUDispatcher\(<function )?"
+           r"([\w.]+)")
+
+# Numba's refusals, in the words of the code they refuse: (pattern, message)
+_REASONS = [
+    (r"Untyped global name '(\w+)'.*?<class '([\w.]+)'>",
+     lambda m: f"`{m[1]}` (a {m[2].rsplit('.', 1)[-1]}) is not something Numba compiles"),
+    (r"Untyped global name '(\w+)'", lambda m: f"`{m[1]}` is not something Numba compiles"),
+    (r"Unknown attribute '(\w+)' of type Module\(<module '([\w.]+)'",
+     lambda m: f"Numba has no `{m[2]}.{m[1]}`"),
+    (r"Unknown attribute '(\w+)' of type Function\(<ufunc '(\w+)'>\)",
+     lambda m: f"Numba has no `np.{m[2]}.{m[1]}`"),
+    (r"Unknown attribute '(\w+)' of type ([\w.]+)",
+     lambda m: f"Numba has no `{m[2]}.{m[1]}`"),
+    (r"Use of unsupported NumPy function '([\w.]+)'",
+     lambda m: f"Numba has no `{m[1].replace('numpy.', 'np.')}` (or not with these arguments)"),
+    (r"No implementation of function " + _CALLEE + r".*?>>> \w+\(([^\n]*)\)",
+     lambda m: f"Numba has no `{m[1].rsplit('.', 1)[-1]}` for arguments ({m[2]})"),
+    (r"No implementation of function " + _CALLEE,
+     lambda m: f"Numba has no `{m[1].rsplit('.', 1)[-1]}` for these arguments"),
+    (r"Cannot unify (.+?) and (.+?) for '([\w]+)",
+     lambda m: f"`{m[3]}` holds values of two types ({m[1]} and {m[2]})"),
+    (r"Cannot unify (.+?) and (.+?) for",
+     lambda m: f"a value is of two types ({m[1]} and {m[2]})"),
+    (r"Cannot infer the type of variable '(\w+)', have imprecise type: list\(undefined\)",
+     lambda m: f"the list `{m[1]}` gets no item Numba can type"),
+    (r"Cannot infer the type of variable '(\w+)'",
+     lambda m: f"Numba cannot infer the type of `{m[1]}`"),
+    (r"Return type of recursive function does not converge",
+     lambda m: "a recursive call (Numba cannot type its result)"),
+    (r"use of yield in a closure", lambda m: "a generator inside the function"),
+    (r"format spec in f-strings not supported",
+     lambda m: "an f-string with a format spec"),
+    (r"Cannot bind .*? to signature '\(([^)]*)\)'",
+     lambda m: f"a call whose arguments Numba cannot bind to ({m[1]})"),
+    (r"invalid type in signature: expected a type instance, got \{'(\w+)'",
+     lambda m: f"a call passing `{m[1]}` by keyword to a function Numba compiles as it runs"),
+    (r"Type of variable '\$[\w.]+' cannot be determined",
+     lambda m: "Numba cannot type an intermediate value of this statement"),
+    (r"non-precise type pyobject", lambda m: None),  # (an argument's type: see below)
+]
+
+
+def _plain_reason(text, exc):
+    """Numba's refusal ``text`` said plainly (None: not one of the known forms)."""
+    for pattern, say in _REASONS:
+        m = re.search(pattern, text, re.S)
+        if m:
+            return say(m)
+    return None
 
 
 _MISSING = object()
@@ -515,6 +689,9 @@ class JitGrad(_Base):
         self.__name__ = f"{g.__name__}_jit"
         self.__doc__ = f"{g.__doc__} Compiled with Numba (sg.jit)."
 
+    def _origin(self):
+        return _origin_of(self._g.func)
+
     def _for(self, d):
         g = self._g
         if self._last is not None and self._last[0] is d:
@@ -611,11 +788,16 @@ class JitGrad(_Base):
         w = c.weights
         if c.reason is None:
             numba = _numba()
+            compiled = len(c.dispatcher.overloads)
             try:
                 res, grads = c.call(*args, *w.read())
             except numba.core.errors.NumbaError as exc:
-                self._refused(c, exc)
+                self._refused(c, exc, args)
             else:
+                if len(c.dispatcher.overloads) > compiled:  # compiled just now
+                    c.call = _with_scalars(c.dispatcher)
+                    if c.call is not c.dispatcher:
+                        res, grads = c.call.fix((res, grads))
                 acc = kwargs["weight_grads"]
                 for chain, grad in zip(w.added, grads):
                     runtime.add_weight_grad(acc, w.value_of(chain), grad)
@@ -641,6 +823,9 @@ class JitPlain(_Base):
         self.fn = fn
         self.__name__ = getattr(fn, "__name__", "function")
         self._c = None
+
+    def _origin(self):
+        return _origin_of(self.fn)
 
     def _compile(self):
         if self._c is not None:
