@@ -103,7 +103,9 @@ def _norm_impl(axis, nd):
 
 
 def _reducer(kind):
-    """``(keep, drop)`` njit functions reducing over one axis by ``kind``."""
+    """The njit function reducing ``a`` over one axis by ``kind``, seen as 3-D:
+    ``(result (before, after), axis)``.  (A closure over ``kind`` alone: Numba's disk
+    cache keys it on that string; a closure over a dispatcher would miss every time.)"""
 
     def reduce3(a, axis):
         axis = _norm(axis, a.ndim)
@@ -130,25 +132,60 @@ def _reducer(kind):
             return r / n, axis
         return r, axis
 
-    reduce3 = njit(cache=_CACHE)(reduce3)
-
-    @njit(cache=_CACHE)
-    def keep(a, axis):
-        r, ax = reduce3(a, axis)
-        return r.reshape(_kept(a, ax))
-
-    @njit(cache=_CACHE)
-    def drop(a, axis):
-        r, ax = reduce3(a, axis)
-        return _dropped(r, a, ax)
-
-    return keep, drop
+    return njit(cache=_CACHE)(reduce3)
 
 
-sum_keep, sum_drop = _reducer("sum")
-mean_keep, mean_drop = _reducer("mean")
-max_keep, max_drop = _reducer("max")
-min_keep, min_drop = _reducer("min")
+_sum3, _mean3, _max3, _min3 = (_reducer(k) for k in ("sum", "mean", "max", "min"))
+
+
+# (written out: each a module function of its own, cached on disk)
+@njit(cache=_CACHE)
+def sum_keep(a, axis):
+    r, ax = _sum3(a, axis)
+    return r.reshape(_kept(a, ax))
+
+
+@njit(cache=_CACHE)
+def sum_drop(a, axis):
+    r, ax = _sum3(a, axis)
+    return _dropped(r, a, ax)
+
+
+@njit(cache=_CACHE)
+def mean_keep(a, axis):
+    r, ax = _mean3(a, axis)
+    return r.reshape(_kept(a, ax))
+
+
+@njit(cache=_CACHE)
+def mean_drop(a, axis):
+    r, ax = _mean3(a, axis)
+    return _dropped(r, a, ax)
+
+
+@njit(cache=_CACHE)
+def max_keep(a, axis):
+    r, ax = _max3(a, axis)
+    return r.reshape(_kept(a, ax))
+
+
+@njit(cache=_CACHE)
+def max_drop(a, axis):
+    r, ax = _max3(a, axis)
+    return _dropped(r, a, ax)
+
+
+@njit(cache=_CACHE)
+def min_keep(a, axis):
+    r, ax = _min3(a, axis)
+    return r.reshape(_kept(a, ax))
+
+
+@njit(cache=_CACHE)
+def min_drop(a, axis):
+    r, ax = _min3(a, axis)
+    return _dropped(r, a, ax)
+
 
 REDUCTIONS = {("sum", True): "sum_keep", ("sum", False): "sum_drop",
               ("mean", True): "mean_keep", ("mean", False): "mean_drop",
@@ -199,8 +236,23 @@ SIMD_UFUNCS = ("sin", "cos", "tan", "tanh", "sinh", "cosh", "exp", "expm1", "log
 SIMD_MIN_SIZE = 1024
 
 
+def _simd_kernel(ufunc):
+    """``ufunc`` of a float64 array, NumPy's kernel from SIMD_MIN_SIZE elements: one
+    function per ufunc, compiled once per machine (cache=True) and called by every
+    derivative, not compiled into each (its object-mode block compiles slowly)."""
+    def kernel(a):
+        if a.size < SIMD_MIN_SIZE:
+            return ufunc(a)
+        flat = np.ascontiguousarray(a).reshape(a.size)
+        with objmode(out="float64[::1]"):
+            out = np.ascontiguousarray(ufunc(flat))
+        return out.reshape(a.shape)
+    return njit(cache=_CACHE)(kernel)
+
+
 def _simd(name):
     ufunc = getattr(np, name)
+    kernel = _simd_kernel(ufunc)
 
     def stub(a):
         pass
@@ -210,15 +262,7 @@ def _simd(name):
     @overload(stub)
     def _impl(a):
         if isinstance(a, types.Array) and a.dtype == types.float64:
-            out_type = types.Array(types.float64, a.ndim, "C")
-
-            def impl(a):
-                if a.size < SIMD_MIN_SIZE:
-                    return ufunc(a)
-                with objmode(out=out_type):
-                    out = np.ascontiguousarray(ufunc(a))
-                return out
-            return impl
+            return lambda a: kernel(a)
         return lambda a: ufunc(a)
     return stub
 
