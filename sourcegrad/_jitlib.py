@@ -196,6 +196,12 @@ REDUCTIONS = {("sum", True): "sum_keep", ("sum", False): "sum_drop",
 
 
 @njit(cache=_CACHE)
+def owner_probe():
+    """An array made in compiled code (``sourcegrad.jit`` reads the type of its base)."""
+    return np.empty(1)
+
+
+@njit(cache=_CACHE)
 def expand(a, axis):
     """``a`` (reduced over ``axis``, keepdims=False) with that axis back, of length 1."""
     return np.expand_dims(a, axis)

@@ -422,14 +422,22 @@ def _helpers_stamp():
 
 
 def _with_scalars(dispatcher):
-    """``dispatcher``, or a function calling it that gives each float32 (float16)
-    number it returns that type: Numba returns every float as a Python float, where
-    the NumPy derivative gives ``np.float32(...)`` (``.fix(result)`` does it alone)."""
+    """``dispatcher``, or a function calling it that gives back what it returns as the
+    NumPy derivative returns it (``.fix(result)`` does that alone): Numba returns
+    every float as a Python float, where NumPy gives ``np.float32(...)``, and a dict
+    or list made in compiled code as Numba's typed container, not Python's."""
     from numba.core import types as nt
 
     def fixer(t):
         if isinstance(t, nt.Float) and t.bitwidth < 64:
             return np.dtype(str(t)).type
+        if isinstance(t, nt.DictType):
+            key, value = fixer(t.key_type), fixer(t.value_type)
+            key, value = key or (lambda v: v), value or (lambda v: v)
+            return lambda d: {key(k): value(v) for k, v in d.items()}
+        if isinstance(t, nt.ListType):
+            item = fixer(t.item_type) or (lambda v: v)
+            return lambda v: [item(e) for e in v]
         if isinstance(t, nt.BaseTuple):
             parts = [fixer(e) for e in t.types]
             if any(parts):
@@ -657,8 +665,9 @@ def _numba_owner():
     """The type of the ``base`` of an array a Numba function made and returned."""
     got = _numba_owner.__dict__.get("type")
     if got is None:
-        numba = _numba()
-        got = _numba_owner.type = type(numba.njit(lambda: np.empty(1))().base)
+        _numba()
+        from sourcegrad import _jitlib  # (its probe is compiled once per machine)
+        got = _numba_owner.type = type(_jitlib.owner_probe().base)
     return got
 
 

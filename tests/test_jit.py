@@ -775,3 +775,20 @@ def test_float32_value_stays_float32():
     np.testing.assert_allclose(value, want_value, rtol=1e-6)
     np.testing.assert_allclose(grad, want_grad, rtol=1e-6)
     assert grad.dtype == want_grad.dtype
+
+
+def test_aux_containers_come_back_as_python_containers():
+    # a dict made in compiled code is Numba's typed dict: given back as a dict
+    def f(x, w):
+        return np.sum(x * w), {"n": 3}
+    x, w = np.array([0.3, -0.8, 1.4]), np.array([1.2, 0.5, -0.7])
+    g = sg.grad(f, 1, has_aux=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sg.JitWarning)
+        j = sg.jit(g)
+        got = j(x, w)
+        again = j(x, w)
+    want = g(x, w)
+    for res in (got, again):
+        assert type(res[1][0]) is dict and res[1][0] == want[1][0]
+        _same(res[0], want[0])
