@@ -196,6 +196,14 @@ REDUCTIONS = {("sum", True): "sum_keep", ("sum", False): "sum_drop",
 
 
 @njit(cache=_CACHE)
+def where(condition, x, y):
+    """``np.where(condition, x, y)``, compiled once per machine for each signature
+    rather than into every derivative (Numba's np.where takes a second or two to
+    compile)."""
+    return np.where(condition, x, y)
+
+
+@njit(cache=_CACHE)
 def owner_probe():
     """An array made in compiled code (``sourcegrad.jit`` reads the type of its base)."""
     return np.empty(1)

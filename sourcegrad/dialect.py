@@ -6,8 +6,9 @@ A pass from tree to tree, run by ``codegen.module_text`` just before printing
 * ``a.sum(axis=k, keepdims=True)``, ``np.max(a, axis=k)`` and the other
   reductions over one axis that Numba lacks become ``_sg_jit.sum_keep(a, k)``,
   ``_sg_jit.max_drop(a, k)``, ... (``sourcegrad._jitlib``);
-* ``np.multiply.outer(a, b)`` becomes ``_sg_jit.outer(a, b)`` and ``a @ b``
-  ``_sg_jit.matmul(a, b)`` (compiled once per machine, not into each function);
+* ``np.multiply.outer(a, b)`` becomes ``_sg_jit.outer(a, b)``, ``a @ b``
+  ``_sg_jit.matmul(a, b)`` and ``np.where(c, x, y)`` ``_sg_jit.where(c, x, y)``
+  (compiled once per machine, not into each function);
 * ``np.expand_dims(a, (j, k))`` becomes one ``expand_dims`` per axis;
 * ``for i in reversed(range(...))`` becomes a ``range`` with step -1;
 * the one stack of saved values (``stack.append(h)`` ... ``h = stack.pop()``)
@@ -107,6 +108,9 @@ class _Lower(NodeTransformer):
         lowered = self.reduction(node)
         if lowered is not None:
             return lowered
+        # np.where(c, x, y): _jitlib's, compiled once per machine (cache=True)
+        if _is_np(f, "where") and len(node.args) == 3 and not node.keywords:
+            return self.lib("where", *node.args)
         # np.tanh(a) on a large array: NumPy's SIMD kernel (``_jitlib.SIMD_UFUNCS``)
         if self.simd and _is_np(f, *_SIMD_UFUNCS) and len(node.args) == 1 and not node.keywords:
             return self.lib(f.attr, node.args[0])
