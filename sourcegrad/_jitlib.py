@@ -766,6 +766,26 @@ def _sum_grad_all_impl(dz, a):
     return None
 
 
+def sum_grad_axis(dz, a, axis):
+    pass
+
+
+@overload(sum_grad_axis)
+def _sum_grad_axis_impl(dz, a, axis):
+    """Adjoint of ``np.sum(a, axis=axis)`` for an int ``axis`` known only at run time
+    (a ``functools.partial`` of ``np.sum``): ``dz`` spread over that axis of ``a``, in
+    ``a``'s float dtype."""
+    if not isinstance(a, types.Array) or not isinstance(axis, types.Integer):
+        return None
+    dtype = a.dtype if isinstance(a.dtype, types.Float) else types.float64
+    if isinstance(dz, (types.Float, types.Integer)) and a.ndim == 1:
+        return lambda dz, a, axis: np.full(a.shape, dz, dtype)
+    if isinstance(dz, types.Array) and dz.ndim == a.ndim - 1:
+        return lambda dz, a, axis: np.broadcast_to(
+            np.expand_dims(dz, axis), a.shape).astype(dtype)
+    return None
+
+
 def array_grad(dz, x):
     pass
 
@@ -850,6 +870,9 @@ def _zeros_like_impl(x):
     in for it: ``0.0``, or an empty array of the dtype and dimensions."""
     if isinstance(x, types.NoneType):
         return lambda x: None
+    # (none for UNSET's own type: a value typed so is still being inferred, and an
+    # adjoint typed from it would meet arrays in Numba's in-place operators, which
+    # fail with an internal error rather than waiting for the type)
     inner = x.type if isinstance(x, types.Optional) else x
     if isinstance(inner, types.Array):
         dtype = inner.dtype

@@ -166,11 +166,14 @@ class _Lower(NodeTransformer):
                 dz = self.lib("expand", dz, _const(k))
                 z = self.lib("expand", z, _const(k))
             return self.lib("minmax_grad_keep", dz, z, a, _const(k))
-        if role == "sum_grad":  # over every element only (else Numba refuses it)
+        if role == "sum_grad":
             args = list(node.args) + [k.value for k in node.keywords]
             if len(args) >= 2 and all(isinstance(e, gast.Constant) and e.value in (None, False)
                                       for e in args[2:4]) and len(args) <= 4:
                 return self.lib("sum_grad_all", args[0], args[1])
+            if len(args) == 4 and not node.keywords and isinstance(args[3], gast.Constant) \
+                    and args[3].value is False:  # over one axis, not kept (an int)
+                return self.lib("sum_grad_axis", *args[:3])
             return node
         node.func = _attr(_name(LIB), role)
         return node
@@ -293,12 +296,15 @@ def _split_stacks(fdef):
 
 
 def _unset_names(fdef):
-    """``name = None`` where ``name`` is bound to other values too (the value before
-    its first assignment, saved and restored: ``result = None`` before an early
-    ``return``, ``row = None`` before a loop) becomes ``name = _sg_jit.UNSET``, which
-    Numba types as the name's other values (``_jitlib.UNSET``).  Not for a name the
-    function compares with None, or one it never binds to anything else."""
-    nones, others, tested = [], set(), set()
+    """``name = None`` where ``name`` is a saved value (pushed on a stack of saved
+    values) bound to other values too -- its value before its first assignment,
+    saved and restored: ``result = None`` before an early ``return``, ``row = None``
+    before a loop -- becomes ``name = _sg_jit.UNSET``, which Numba types as the
+    name's other values (``_jitlib.UNSET``).  Only where no code could tell None
+    apart: the name is never compared with None, and every call it is passed to
+    directly is a push, a NumPy function or one of ``_jitlib``'s (whose
+    ``zeros_like`` gives the stand-in back, as NumPy's derivative gives None)."""
+    nones, others, tested, pushed, passed = [], set(), set(), set(), set()
     for node in gast.walk(fdef):
         if isinstance(node, gast.Assign):
             for t in node.targets:
@@ -316,10 +322,19 @@ def _unset_names(fdef):
                 isinstance(e, gast.Constant) and e.value is None
                 for e in [node.left] + node.comparators):
             tested |= {n.id for e in [node.left] + node.comparators for n in name_nodes(e)}
+        elif isinstance(node, gast.Call):
+            args = [a.id for a in node.args + [k.value for k in node.keywords]
+                    if isinstance(a, gast.Name)]
+            if _append_of(node) is not None:
+                pushed |= set(args)
+                continue
+            f = dotted(node.func) or ""
+            if not (f.startswith("np.") or f.startswith(LIB + ".")):
+                passed |= set(args)
     params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs}
     for st in nones:
         t = st.targets[0].id
-        if t in others and t not in tested and t not in params:
+        if t in pushed and t in others and not ({t} & (tested | passed | params)):
             st.value = _attr(_name(LIB), "UNSET")
     return fdef
 

@@ -506,6 +506,11 @@ _REASONS = [
      lambda m: f"Numba has no `{m[2]}.{m[1]}`"),
     (r"Use of unsupported NumPy function '([\w.]+)'",
      lambda m: f"Numba has no `{m[1].replace('numpy.', 'np.')}` (or not with these arguments)"),
+    (r"No implementation of function .*?>>> \w+\([^\n]*sourcegrad\.unset",
+     lambda m: "a name saved before its first assignment is bound on no path Numba can "
+               "type it from (a path without `return`?)"),
+    (r"'NoneType' object has no attribute 'args'",
+     lambda m: "Numba failed with an internal error typing an in-place operator"),
     (r"No implementation of function " + _CALLEE + r".*?>>> \w+\(([^\n]*)\)",
      lambda m: f"Numba has no `{m[1].rsplit('.', 1)[-1]}` for arguments ({m[2]})"),
     (r"No implementation of function " + _CALLEE,

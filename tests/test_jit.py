@@ -677,6 +677,8 @@ EARLY = [
                                          np.array([1.2, 0.5, -0.7])), (0, 1)),
     ("partial_kwonly", functools.partial(_scaled, shift=0.1),
      lambda: (np.array([0.3, -0.8]), np.array([1.2, 0.5])), (0, 1)),
+    ("partial_sum_axis", functools.partial(np.sum, axis=0),
+     lambda: (np.array([0.3, -0.8, 0.1]),), 0),
 ]
 
 
@@ -792,3 +794,25 @@ def test_aux_containers_come_back_as_python_containers():
     for res in (got, again):
         assert type(res[1][0]) is dict and res[1][0] == want[1][0]
         _same(res[0], want[0])
+
+
+def _falls_off_the_end(x):
+    if np.sum(x) > 0:
+        return np.sum(x * x)
+
+
+@pytest.mark.parametrize("x", [np.array([1.0, 2.0]), np.array([-1.0, -2.0])])
+def test_a_path_without_return_gives_what_numpy_gives(x):
+    # ``result = None`` is saved before the branch and restored on a path that
+    # returns nothing: the NumPy derivative gives zeros there.  (Numba types the
+    # restored stand-in only through the value saved, which is the stand-in alone:
+    # this one may run uncompiled, saying so in one line.)
+    g = sg.grad(_falls_off_the_end)
+    j = sg.jit(g)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", sg.JitWarning)
+        got = j(x)
+    for w in caught:
+        msg = str(w.message)
+        assert "\n" not in msg and "test_jit.py:" in msg and "$" not in msg
+    _same(got, g(x))
