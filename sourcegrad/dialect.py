@@ -295,6 +295,11 @@ def _split_stacks(fdef):
     return fdef
 
 
+# builtins that raise on None, as NumPy's functions do: a call of one cannot tell
+# UNSET from None without failing on the NumPy side too
+_NONE_RAISES = frozenset({"len", "range", "reversed", "enumerate", "zip", "float", "int"})
+
+
 def _unset_names(fdef):
     """``name = None`` where ``name`` is a saved value (pushed on a stack of saved
     values) bound to other values too -- its value before its first assignment,
@@ -302,8 +307,8 @@ def _unset_names(fdef):
     before a loop -- becomes ``name = _sg_jit.UNSET``, which Numba types as the
     name's other values (``_jitlib.UNSET``).  Only where no code could tell None
     apart: the name is never compared with None, and every call it is passed to
-    directly is a push, a NumPy function or one of ``_jitlib``'s (whose
-    ``zeros_like`` gives the stand-in back, as NumPy's derivative gives None)."""
+    directly is a push, a NumPy function, one of ``_jitlib``'s or a builtin that
+    raises on None (``_NONE_RAISES``)."""
     nones, others, tested, pushed, passed = [], set(), set(), set(), set()
     for node in gast.walk(fdef):
         if isinstance(node, gast.Assign):
@@ -329,7 +334,7 @@ def _unset_names(fdef):
                 pushed |= set(args)
                 continue
             f = dotted(node.func) or ""
-            if not (f.startswith("np.") or f.startswith(LIB + ".")):
+            if not (f.startswith("np.") or f.startswith(LIB + ".") or f in _NONE_RAISES):
                 passed |= set(args)
     params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs}
     for st in nones:
