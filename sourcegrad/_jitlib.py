@@ -204,12 +204,6 @@ def where(condition, x, y):
 
 
 @njit(cache=_CACHE)
-def owner_probe():
-    """An array made in compiled code (``sourcegrad.jit`` reads the type of its base)."""
-    return np.empty(1)
-
-
-@njit(cache=_CACHE)
 def expand(a, axis):
     """``a`` (reduced over ``axis``, keepdims=False) with that axis back, of length 1."""
     return np.expand_dims(a, axis)

@@ -20,6 +20,7 @@ an ImportError saying so.  Compiled files live in ``$SOURCEGRAD_JIT_CACHE``
 from __future__ import annotations
 
 import builtins
+import hashlib
 import inspect
 import operator
 import os
@@ -411,11 +412,10 @@ def _helpers_stamp():
     code compiled against other helpers is not reused."""
     got = _helpers_stamp.__dict__.get("stamp")
     if got is None:
-        import hashlib
-        from sourcegrad import _jitlib, dialect
         h = hashlib.sha1(_numba().__version__.encode())
-        for mod in (_jitlib, dialect):
-            with open(mod.__file__, "rb") as fh:
+        here = os.path.dirname(os.path.abspath(__file__))
+        for name in ("_jitlib.py", "dialect.py"):
+            with open(os.path.join(here, name), "rb") as fh:
                 h.update(fh.read())
         got = _helpers_stamp.stamp = h.hexdigest()[:12]
     return got
@@ -670,9 +670,12 @@ def _numba_owner():
     """The type of the ``base`` of an array a Numba function made and returned."""
     got = _numba_owner.__dict__.get("type")
     if got is None:
-        _numba()
-        from sourcegrad import _jitlib  # (its probe is compiled once per machine)
-        got = _numba_owner.type = type(_jitlib.owner_probe().base)
+        numba = _numba()
+        # a probe compiled once per machine (cached on disk, as a derivative is)
+        module = codegen.load_module("import numpy as np\n\n\ndef owner_probe():\n"
+                                     "    return np.empty(1)\n", cache_dir(), "owner_probe")
+        probe = numba.njit(cache=True)(module.owner_probe)
+        got = _numba_owner.type = type(probe().base)
     return got
 
 

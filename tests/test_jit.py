@@ -654,6 +654,14 @@ def nested_loops_with_break(x):
     return acc
 
 
+def inner_range_from_outer(x):
+    acc = 0.0
+    for i in range(3):
+        for j in range(i + 1):  # (each inner range saved for the backward sweep)
+            acc = acc + np.sum(np.sin(x * (j + 1)))
+    return acc
+
+
 def _scaled(v, w, *, shift=0.5):
     return np.tanh(v * w + shift)
 
@@ -673,6 +681,7 @@ EARLY = [
     ("continue_rows", continue_over_rows,
      lambda: (np.array([[1.0, 2.0], [-1.0, -3.0], [0.5, 0.1]]),), 0),
     ("break_nested", nested_loops_with_break, lambda: (np.array([0.2, -0.1, 0.3]),), 0),
+    ("inner_range_saved", inner_range_from_outer, lambda: (np.array([0.2, -0.1, 0.3]),), 0),
     ("callees", calls_a_helper, lambda: (np.array([0.3, -0.8, 1.4]),
                                          np.array([1.2, 0.5, -0.7])), (0, 1)),
     ("partial_kwonly", functools.partial(_scaled, shift=0.1),
