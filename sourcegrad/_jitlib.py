@@ -17,7 +17,10 @@ import math
 import numpy as np
 from llvmlite import ir
 from numba import njit, objmode, types
-from numba.extending import intrinsic, overload
+from numba.core.imputils import lower_constant
+from numba.core.typing.templates import signature
+from numba.extending import (intrinsic, lower_cast, models, overload, register_model,
+                             typeof_impl)
 from numba.np import numpy_support
 
 _CACHE = True
@@ -100,7 +103,9 @@ def _norm_impl(axis, nd):
 
 
 def _reducer(kind):
-    """``(keep, drop)`` njit functions reducing over one axis by ``kind``."""
+    """The njit function reducing ``a`` over one axis by ``kind``, seen as 3-D:
+    ``(result (before, after), axis)``.  (A closure over ``kind`` alone: Numba's disk
+    cache keys it on that string; a closure over a dispatcher would miss every time.)"""
 
     def reduce3(a, axis):
         axis = _norm(axis, a.ndim)
@@ -127,25 +132,60 @@ def _reducer(kind):
             return r / n, axis
         return r, axis
 
-    reduce3 = njit(cache=_CACHE)(reduce3)
-
-    @njit(cache=_CACHE)
-    def keep(a, axis):
-        r, ax = reduce3(a, axis)
-        return r.reshape(_kept(a, ax))
-
-    @njit(cache=_CACHE)
-    def drop(a, axis):
-        r, ax = reduce3(a, axis)
-        return _dropped(r, a, ax)
-
-    return keep, drop
+    return njit(cache=_CACHE)(reduce3)
 
 
-sum_keep, sum_drop = _reducer("sum")
-mean_keep, mean_drop = _reducer("mean")
-max_keep, max_drop = _reducer("max")
-min_keep, min_drop = _reducer("min")
+_sum3, _mean3, _max3, _min3 = (_reducer(k) for k in ("sum", "mean", "max", "min"))
+
+
+# (written out: each a module function of its own, cached on disk)
+@njit(cache=_CACHE)
+def sum_keep(a, axis):
+    r, ax = _sum3(a, axis)
+    return r.reshape(_kept(a, ax))
+
+
+@njit(cache=_CACHE)
+def sum_drop(a, axis):
+    r, ax = _sum3(a, axis)
+    return _dropped(r, a, ax)
+
+
+@njit(cache=_CACHE)
+def mean_keep(a, axis):
+    r, ax = _mean3(a, axis)
+    return r.reshape(_kept(a, ax))
+
+
+@njit(cache=_CACHE)
+def mean_drop(a, axis):
+    r, ax = _mean3(a, axis)
+    return _dropped(r, a, ax)
+
+
+@njit(cache=_CACHE)
+def max_keep(a, axis):
+    r, ax = _max3(a, axis)
+    return r.reshape(_kept(a, ax))
+
+
+@njit(cache=_CACHE)
+def max_drop(a, axis):
+    r, ax = _max3(a, axis)
+    return _dropped(r, a, ax)
+
+
+@njit(cache=_CACHE)
+def min_keep(a, axis):
+    r, ax = _min3(a, axis)
+    return r.reshape(_kept(a, ax))
+
+
+@njit(cache=_CACHE)
+def min_drop(a, axis):
+    r, ax = _min3(a, axis)
+    return _dropped(r, a, ax)
+
 
 REDUCTIONS = {("sum", True): "sum_keep", ("sum", False): "sum_drop",
               ("mean", True): "mean_keep", ("mean", False): "mean_drop",
@@ -153,6 +193,14 @@ REDUCTIONS = {("sum", True): "sum_keep", ("sum", False): "sum_drop",
               ("amax", True): "max_keep", ("amax", False): "max_drop",
               ("min", True): "min_keep", ("min", False): "min_drop",
               ("amin", True): "min_keep", ("amin", False): "min_drop"}
+
+
+@njit(cache=_CACHE)
+def where(condition, x, y):
+    """``np.where(condition, x, y)``, compiled once per machine for each signature
+    rather than into every derivative (Numba's np.where takes a second or two to
+    compile)."""
+    return np.where(condition, x, y)
 
 
 @njit(cache=_CACHE)
@@ -196,8 +244,23 @@ SIMD_UFUNCS = ("sin", "cos", "tan", "tanh", "sinh", "cosh", "exp", "expm1", "log
 SIMD_MIN_SIZE = 1024
 
 
+def _simd_kernel(ufunc):
+    """``ufunc`` of a float64 array, NumPy's kernel from SIMD_MIN_SIZE elements: one
+    function per ufunc, compiled once per machine (cache=True) and called by every
+    derivative, not compiled into each (its object-mode block compiles slowly)."""
+    def kernel(a):
+        if a.size < SIMD_MIN_SIZE:
+            return ufunc(a)
+        flat = np.ascontiguousarray(a).reshape(a.size)
+        with objmode(out="float64[::1]"):
+            out = np.ascontiguousarray(ufunc(flat))
+        return out.reshape(a.shape)
+    return njit(cache=_CACHE)(kernel)
+
+
 def _simd(name):
     ufunc = getattr(np, name)
+    kernel = _simd_kernel(ufunc)
 
     def stub(a):
         pass
@@ -207,15 +270,7 @@ def _simd(name):
     @overload(stub)
     def _impl(a):
         if isinstance(a, types.Array) and a.dtype == types.float64:
-            out_type = types.Array(types.float64, a.ndim, "C")
-
-            def impl(a):
-                if a.size < SIMD_MIN_SIZE:
-                    return ufunc(a)
-                with objmode(out=out_type):
-                    out = np.ascontiguousarray(ufunc(a))
-                return out
-            return impl
+            return lambda a: kernel(a)
         return lambda a: ufunc(a)
     return stub
 
@@ -620,12 +675,15 @@ def bce_with_logits(input, target, weight, pos_weight, reduction):
 def _bce_with_logits_impl(input, target, weight, pos_weight, reduction):
     """``ops.binary_cross_entropy_with_logits`` with a constant reduction."""
     how = getattr(reduction, "literal_value", None)
+    # a float32 input's loss is a float32 (as NumPy's mean and sum of its elements)
+    out = input.dtype if isinstance(input, types.Array) and \
+        isinstance(input.dtype, types.Float) else types.float64
     if how == "mean":
         return lambda input, target, weight, pos_weight, reduction: \
-            _bce_sum(input, target, weight, pos_weight) / input.size
+            out(_bce_sum(input, target, weight, pos_weight) / input.size)
     if how == "sum":
         return lambda input, target, weight, pos_weight, reduction: \
-            _bce_sum(input, target, weight, pos_weight)
+            out(_bce_sum(input, target, weight, pos_weight))
     if how == "none":
         return lambda input, target, weight, pos_weight, reduction: \
             _bce_elements(input, target, weight, pos_weight)
@@ -662,6 +720,28 @@ def _bce_logits_grad_input_impl(dz, input, target, weight, pos_weight, reduction
         _bce_grad(dz, input, target, weight, pos_weight), input)
 
 
+def ones_like(input, dtype=None):
+    pass
+
+
+def ops_zeros_like(input, dtype=None):
+    pass
+
+
+def _filled_like(fill):
+    def impl_of(input, dtype=None):
+        """``ops.ones_like``/``ops.zeros_like`` of an array, in its dtype."""
+        if not isinstance(input, types.Array) or not (
+                dtype is None or isinstance(dtype, (types.NoneType, types.Omitted))):
+            return None
+        return lambda input, dtype=None: np.full(input.shape, fill, input.dtype)
+    return impl_of
+
+
+overload(ones_like)(_filled_like(1))
+overload(ops_zeros_like)(_filled_like(0))
+
+
 def sum_grad_all(dz, a):
     pass
 
@@ -677,6 +757,26 @@ def _sum_grad_all_impl(dz, a):
         return lambda dz, a: np.full(a.shape, dz[()], dtype)
     if isinstance(dz, (types.Float, types.Integer)):
         return lambda dz, a: np.full(a.shape, dz, dtype)
+    return None
+
+
+def sum_grad_axis(dz, a, axis):
+    pass
+
+
+@overload(sum_grad_axis)
+def _sum_grad_axis_impl(dz, a, axis):
+    """Adjoint of ``np.sum(a, axis=axis)`` for an int ``axis`` known only at run time
+    (a ``functools.partial`` of ``np.sum``): ``dz`` spread over that axis of ``a``, in
+    ``a``'s float dtype."""
+    if not isinstance(a, types.Array) or not isinstance(axis, types.Integer):
+        return None
+    dtype = a.dtype if isinstance(a.dtype, types.Float) else types.float64
+    if isinstance(dz, (types.Float, types.Integer)) and a.ndim == 1:
+        return lambda dz, a, axis: np.full(a.shape, dz, dtype)
+    if isinstance(dz, types.Array) and dz.ndim == a.ndim - 1:
+        return lambda dz, a, axis: np.broadcast_to(
+            np.expand_dims(dz, axis), a.shape).astype(dtype)
     return None
 
 
@@ -745,3 +845,163 @@ def _outer_impl(a, b):
                            np.empty((a.size, b.size), dtype))
         return flat.reshape(a.shape + b.shape)
     return impl
+
+
+# --------------------------------------------------------------------------
+# the runtime helpers of loops, branches and early returns
+# --------------------------------------------------------------------------
+
+def zeros_like(x):
+    pass
+
+
+@overload(zeros_like)
+def _zeros_like_impl(x):
+    """A zero adjoint for ``x`` (``runtime.zeros_like``).  ``x`` may be None where the
+    derivative restores a name's value from before its first assignment (a function
+    with an early ``return``: ``result = None``); the NumPy derivative's adjoint is
+    None there and is never read, so a value of the type the other paths give stands
+    in for it: ``0.0``, or an empty array of the dtype and dimensions."""
+    if isinstance(x, types.NoneType):
+        return lambda x: None
+    # (none for UNSET's own type: a value typed so is still being inferred, and an
+    # adjoint typed from it would meet arrays in Numba's in-place operators, which
+    # fail with an internal error rather than waiting for the type)
+    inner = x.type if isinstance(x, types.Optional) else x
+    if isinstance(inner, types.Array):
+        dtype = inner.dtype
+        empty = (0,) * inner.ndim
+        if isinstance(x, types.Optional):
+            def impl(x):
+                if x is None:
+                    return np.zeros(empty, dtype)
+                return np.zeros(x.shape, dtype)
+            return impl
+        return lambda x: np.zeros(x.shape, dtype)
+    if isinstance(inner, (types.Float, types.Integer, types.Boolean)):
+        return lambda x: 0.0
+    return None
+
+
+def sequence(x):
+    pass
+
+
+@overload(sequence)
+def _sequence_impl(x):
+    """``x`` as a loop indexes it (``runtime.sequence``): an array, list or tuple as it is."""
+    if isinstance(x, (types.Array, types.List, types.BaseTuple)):
+        return lambda x: x
+    return None
+
+
+def sequence_adjoint(dz, x):
+    pass
+
+
+@overload(sequence_adjoint)
+def _sequence_adjoint_impl(dz, x):
+    """The adjoint of ``x`` in ``sequence(x)``: ``dz`` (``runtime.sequence_adjoint``)."""
+    if isinstance(x, (types.Array, types.List, types.BaseTuple)):
+        return lambda dz, x: dz
+    return None
+
+
+def item(seq, k):
+    pass
+
+
+@overload(item)
+def _item_impl(seq, k):
+    """``seq[k]``, a range's item included (Numba does not index a range)."""
+    if isinstance(seq, types.RangeType):
+        return lambda seq, k: seq.start + k * seq.step
+    return lambda seq, k: seq[k]
+
+
+
+# --------------------------------------------------------------------------
+# UNSET: the value of a name before its first assignment, typed as its other values
+# --------------------------------------------------------------------------
+# A function with an early ``return`` binds ``result = None`` first, and a loop saves a
+# name's value before each iteration assigns it (``row = None``, then
+# ``stack_row.append(row)``), so the NumPy derivative holds None where the name has
+# no value yet.  That None is restored in the backward sweep but never read as a
+# value (at most ``zeros_like(row)``, whose adjoint is then never read).  In Numba a
+# name is one type: None and an array make an Optional, which arithmetic refuses.
+# ``dialect`` writes ``UNSET`` there instead; its type takes the type of the name's
+# other values, and it is then a value of that type that shows it was never
+# assigned: NaN for a float, an empty array (shape (0, ...)) for an array, zero bits for another type.
+
+class Unset(types.Type):
+    """The type of ``UNSET``: unifies with any type of value as that type."""
+
+    def __init__(self):
+        super().__init__(name="sourcegrad.unset")
+
+    def unify(self, typingctx, other):
+        if isinstance(other, (types.NoneType, types.Optional, Unset)):
+            return None
+        return other
+
+
+unset = Unset()
+
+
+class _UnsetValue:
+    def __repr__(self):
+        return "UNSET"
+
+    def __reduce__(self):
+        return (_unset_value, ())
+
+
+UNSET = _UnsetValue()
+
+
+def _unset_value():
+    return UNSET
+
+
+@typeof_impl.register(_UnsetValue)
+def _typeof_unset(val, c):
+    return unset
+
+
+register_model(Unset)(models.OpaqueModel)
+
+
+@lower_constant(Unset)
+def _unset_constant(context, builder, ty, pyval):
+    return context.get_dummy_value()
+
+
+@lower_cast(Unset, types.Array)
+def _unset_array(context, builder, fromty, toty, val):
+    shape = (0,) * toty.ndim
+    dtype = numpy_support.as_dtype(toty.dtype)
+    made = types.Array(toty.dtype, toty.ndim, "C")
+    arr = context.compile_internal(builder, lambda: np.empty(shape, dtype), signature(made), ())
+    return context.cast(builder, arr, made, toty)
+
+
+@lower_cast(Unset, types.Float)
+def _unset_float(context, builder, fromty, toty, val):
+    return context.get_constant(toty, float("nan"))
+
+
+@lower_cast(Unset, types.Integer)
+def _unset_int(context, builder, fromty, toty, val):
+    return context.get_constant(toty, 0)
+
+
+@lower_cast(Unset, types.Boolean)
+def _unset_bool(context, builder, fromty, toty, val):
+    return context.get_constant(toty, False)
+
+
+@lower_cast(Unset, types.Any)
+def _unset_other(context, builder, fromty, toty, val):
+    """Any other type (a range, a tuple of arrays): its value of all zero bits (null
+    references, which the reference counting skips)."""
+    return context.get_constant_null(toty)

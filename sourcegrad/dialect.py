@@ -6,8 +6,9 @@ A pass from tree to tree, run by ``codegen.module_text`` just before printing
 * ``a.sum(axis=k, keepdims=True)``, ``np.max(a, axis=k)`` and the other
   reductions over one axis that Numba lacks become ``_sg_jit.sum_keep(a, k)``,
   ``_sg_jit.max_drop(a, k)``, ... (``sourcegrad._jitlib``);
-* ``np.multiply.outer(a, b)`` becomes ``_sg_jit.outer(a, b)`` and ``a @ b``
-  ``_sg_jit.matmul(a, b)`` (compiled once per machine, not into each function);
+* ``np.multiply.outer(a, b)`` becomes ``_sg_jit.outer(a, b)``, ``a @ b``
+  ``_sg_jit.matmul(a, b)`` and ``np.where(c, x, y)`` ``_sg_jit.where(c, x, y)``
+  (compiled once per machine, not into each function);
 * ``np.expand_dims(a, (j, k))`` becomes one ``expand_dims`` per axis;
 * ``np.fmax(np.heaviside(a, h), 0.0)`` (Numba has no ``heaviside``) becomes
   ``np.where(a > 0, 1.0, np.where(a == 0, h, 0.0))``;
@@ -82,9 +83,10 @@ def _is_np(node, *attrs):
 
 
 class _Lower(NodeTransformer):
-    def __init__(self, roles, simd=True):
+    def __init__(self, roles, simd=True, taken=None):
         self.roles = roles
         self.simd = simd  # np.tanh(a) -> _sg_jit.tanh(a) (NumPy's kernel on large arrays)
+        self.taken = taken  # the names in use (new ones are made fresh against them)
 
     def lib(self, helper, *args):
         return _call(_attr(_name(LIB), helper), *args)
@@ -108,6 +110,9 @@ class _Lower(NodeTransformer):
         lowered = self.reduction(node) or _step(node)
         if lowered is not None:
             return lowered
+        # np.where(c, x, y): _jitlib's, compiled once per machine (cache=True)
+        if _is_np(f, "where") and len(node.args) == 3 and not node.keywords:
+            return self.lib("where", *node.args)
         # np.tanh(a) on a large array: NumPy's SIMD kernel (``_jitlib.SIMD_UFUNCS``)
         if self.simd and _is_np(f, *_SIMD_UFUNCS) and len(node.args) == 1 and not node.keywords:
             return self.lib(f.attr, node.args[0])
@@ -163,11 +168,14 @@ class _Lower(NodeTransformer):
                 dz = self.lib("expand", dz, _const(k))
                 z = self.lib("expand", z, _const(k))
             return self.lib("minmax_grad_keep", dz, z, a, _const(k))
-        if role == "sum_grad":  # over every element only (else Numba refuses it)
+        if role == "sum_grad":
             args = list(node.args) + [k.value for k in node.keywords]
             if len(args) >= 2 and all(isinstance(e, gast.Constant) and e.value in (None, False)
                                       for e in args[2:4]) and len(args) <= 4:
                 return self.lib("sum_grad_all", args[0], args[1])
+            if len(args) == 4 and not node.keywords and isinstance(args[3], gast.Constant) \
+                    and args[3].value is False:  # over one axis, not kept (an int)
+                return self.lib("sum_grad_axis", *args[:3])
             return node
         node.func = _attr(_name(LIB), role)
         return node
@@ -191,6 +199,34 @@ class _Lower(NodeTransformer):
                     else inner.args
                 node.iter = _call(_name("range"), _minus_one(stop), _minus_one(start),
                                   _const(-1))
+                return node
+            # reversed(steps) / reversed(steps[:trips]): the iterations a loop ran
+            # (a range, list or array Numba cannot reverse), replayed by index
+            seq, count = inner, None
+            if isinstance(inner, gast.Subscript) and isinstance(inner.slice, gast.Slice) \
+                    and inner.slice.lower is None and inner.slice.step is None \
+                    and inner.slice.upper is not None:
+                seq, count = inner.value, inner.slice.upper
+            if isinstance(seq, gast.Name) and self.taken is not None:
+                k = _fresh_name("k", self.taken)
+                count = count or _call(_name("len"), _name(seq.id))
+                node.iter = _call(_name("range"), _minus_one(count), _const(-1), _const(-1))
+                if {n.id for n in name_nodes(node.target)} & _loads(node):
+                    node.body.insert(0, gast.Assign(targets=[node.target],
+                                                    value=self.lib("item", _name(seq.id),
+                                                                   _name(k)),
+                                                    type_comment=None))
+                node.target = _name(k, gast.Store())
+        return node
+
+    def visit_If(self, node):
+        self.generic_visit(node)
+        if isinstance(node.test, gast.NamedExpr):
+            # ``elif (c := test):`` (Numba mistypes the walrus): ``c = test`` first
+            named = node.test
+            node.test = _name(named.target.id)
+            return [gast.Assign(targets=[_name(named.target.id, gast.Store())],
+                                value=named.value, type_comment=None), node]
         return node
 
 
@@ -279,6 +315,55 @@ def _split_stacks(fdef):
                                       type_comment=None) for n in per.values()]
     if swap:
         _replace(fdef.body, swap)
+    return fdef
+
+
+# builtins that raise on None, as NumPy's functions do: a call of one cannot tell
+# UNSET from None without failing on the NumPy side too
+_NONE_RAISES = frozenset({"len", "range", "reversed", "enumerate", "zip", "float", "int"})
+
+
+def _unset_names(fdef):
+    """``name = None`` where ``name`` is a saved value (pushed on a stack of saved
+    values) bound to other values too -- its value before its first assignment,
+    saved and restored: ``result = None`` before an early ``return``, ``row = None``
+    before a loop -- becomes ``name = _sg_jit.UNSET``, which Numba types as the
+    name's other values (``_jitlib.UNSET``).  Only where no code could tell None
+    apart: the name is never compared with None, and every call it is passed to
+    directly is a push, a NumPy function, one of ``_jitlib``'s or a builtin that
+    raises on None (``_NONE_RAISES``)."""
+    nones, others, tested, pushed, passed = [], set(), set(), set(), set()
+    for node in gast.walk(fdef):
+        if isinstance(node, gast.Assign):
+            for t in node.targets:
+                for n in name_nodes(t):
+                    if isinstance(t, gast.Name) and isinstance(node.value, gast.Constant) \
+                            and node.value.value is None:
+                        nones.append(node)
+                    else:
+                        others.add(n.id)
+        elif isinstance(node, (gast.AugAssign, gast.For)):
+            others |= {n.id for n in name_nodes(node.target)}
+        elif isinstance(node, gast.NamedExpr):
+            others.add(node.target.id)
+        elif isinstance(node, gast.Compare) and any(
+                isinstance(e, gast.Constant) and e.value is None
+                for e in [node.left] + node.comparators):
+            tested |= {n.id for e in [node.left] + node.comparators for n in name_nodes(e)}
+        elif isinstance(node, gast.Call):
+            args = [a.id for a in node.args + [k.value for k in node.keywords]
+                    if isinstance(a, gast.Name)]
+            if _append_of(node) is not None:
+                pushed |= set(args)
+                continue
+            f = dotted(node.func) or ""
+            if not (f.startswith("np.") or f.startswith(LIB + ".") or f in _NONE_RAISES):
+                passed |= set(args)
+    params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs}
+    for st in nones:
+        t = st.targets[0].id
+        if t in pushed and t in others and not ({t} & (tested | passed | params)):
+            st.value = _attr(_name(LIB), "UNSET")
     return fdef
 
 
@@ -522,6 +607,7 @@ def numba_functions(fdef, roles=None, shapes=None):
     (``roles``: see the module doc; ``shapes``: the parameters' ``shapes.Abstract``
     when known, for the fused loop of ``fuse_elementwise``)."""
     fdef.decorator_list = []
+    _positional_keywords(fdef)
     body = fdef.body
     if shapes:
         fdef = fuse_elementwise(fdef, shapes)
@@ -535,9 +621,26 @@ def numba_functions(fdef, roles=None, shapes=None):
     # a fused loop computes on floats: NumPy's array kernels have nothing to do there
     out = []
     for d in defs:
-        d = _Lower(dict(roles or {}), simd=fdef.body is body).visit(d)
-        out.append(_split_stacks(d))
+        taken = {n.id for n in name_nodes(d)} | {x.name for x in defs}
+        d = _Lower(dict(roles or {}), simd=fdef.body is body, taken=taken).visit(d)
+        out.append(_unset_names(_split_stacks(d)))
     return out
+
+
+def _positional_keywords(fdef):
+    """Keyword-only parameters as positional ones after the others (Numba binds no
+    keyword-only parameter; a call passes them by keyword still, or by position as
+    ``sourcegrad.jit`` does), when the defaults allow that order."""
+    a = fdef.args
+    if not a.kwonlyargs or a.vararg:
+        return
+    defaults = [None] * (len(a.args) - len(a.defaults)) + list(a.defaults) + list(a.kw_defaults)
+    first = next((k for k, d in enumerate(defaults) if d is not None), len(defaults))
+    if any(d is None for d in defaults[first:]):
+        return  # a parameter without default after one with: not positional
+    a.args = a.args + a.kwonlyargs
+    a.defaults = defaults[first:]
+    a.kwonlyargs, a.kw_defaults = [], []
 
 
 def numba_dialect(roles=None, shapes=None):

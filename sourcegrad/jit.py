@@ -20,6 +20,7 @@ an ImportError saying so.  Compiled files live in ``$SOURCEGRAD_JIT_CACHE``
 from __future__ import annotations
 
 import builtins
+import hashlib
 import inspect
 import operator
 import os
@@ -135,7 +136,11 @@ def _roles():
             id(ops_rules._bce_logits_grad_input): "bce_logits_grad_input",
             id(numpy_core._sum_grad): "sum_grad", id(numpy_core._array_grad): "array_grad",
             id(ops_rules._bce_sigmoid): "bce_sigmoid",
-            id(runtime.plain): "plain"}
+            id(runtime.plain): "plain",
+            # loops, branches and early returns
+            id(runtime.zeros_like): "zeros_like", id(runtime.sequence): "sequence",
+            id(runtime.sequence_adjoint): "sequence_adjoint",
+            id(ops.ones_like): "ones_like", id(ops.zeros_like): "ops_zeros_like"}
 
 
 class Compiled:
@@ -145,6 +150,7 @@ class Compiled:
     def __init__(self, text, call, fallback=None, reason=None):
         self.text = text
         self.call = call          # the Numba dispatcher, or the NumPy function
+        self.dispatcher = call if reason is None else None  # (the Numba dispatcher)
         self.fallback = fallback  # the NumPy function (None: nothing to fall back to)
         self.reason = reason      # why it runs uncompiled (None: compiled)
         # Numba takes every argument by position, defaults of keyword-only parameters
@@ -208,93 +214,182 @@ class _Base:
     def __init__(self, strict):
         self.strict = strict
         self._compiled = {}  # key -> Compiled
+        self._callees = {}  # id(generated function) -> its callee derivative
+        self._callee_modules = {}  # id(callee derivative) -> its compiled module
+        self._modules = {}  # file of a compiled module -> (its text, where)
 
-    def _build(self, key, fname, text, scope, fallback, where, shapes=None, fdef=None):
+    def _build(self, key, fname, text, scope, fallback, where, shapes=None, fdef=None,
+               callees=()):
         """Compile function ``fname`` of the generated ``text`` (names resolved in
         ``scope``) in the Numba dialect; ``where(line)``: (file, line) of the user's
         code for a line of the dialect text; ``shapes``: the parameters' abstract
         values when the derivative is specialised on them; ``fdef``: the function's
-        tree when it is not one of ``text``'s."""
+        tree when it is not one of ``text``'s; ``callees``: the derivatives of the
+        functions it calls (their texts are compiled in the dialect too)."""
         numba = _numba()
         got = self._compiled.get(key)
         if got is not None:
             return got
-        roles = _roles()
         if fdef is None:
             defs = _with_notes(text)
             fdef = next(d for d in defs if d.name == fname)
-        bindings, role_names = {}, {}
-        for n in _free_names(fdef):
-            obj = scope.get(n, getattr(builtins, n, _MISSING))
-            if obj is _MISSING:
-                continue
-            if id(obj) in roles:
-                role_names[n] = roles[id(obj)]
-            if not hasattr(builtins, n) or obj is not getattr(builtins, n):
-                bindings[n] = _for_numba(numba, obj)
-        for node in gast.walk(fdef):  # module functions by their dotted name: ops.matmul
-            if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute):
-                name = dotted(node.func)
-                if name is None:
-                    continue
-                obj = scope.get(name.split(".")[0], _MISSING)
-                for attr in name.split(".")[1:]:
-                    obj = getattr(obj, attr, _MISSING)
-                if obj is not _MISSING and id(obj) in roles:
-                    role_names[name] = roles[id(obj)]
-        if bindings.get("np", np) is not np:
-            return self._fail(key, "", None, "`np` does not name NumPy here", fallback, where)
-        header = (f"# {fname}, compiled by sourcegrad.jit with Numba (the Numba dialect "
-                  f"of the derivative)\nimport numpy as np\n"
-                  f"from sourcegrad import _jitlib as {LIB}\n\n\n")
+        self._callees = {id(f): c for c in _reachable(callees) for f in c.functions}
+        try:
+            bindings, role_names = self._bindings(numba, [fdef], scope)
+        except Unsupported as exc:
+            return self._fail(key, "", None, str(exc), fallback, where)
         defs = numba_functions(fdef, role_names, shapes)
-        module_text = codegen.module_text(defs, header=header)
-        module = codegen.load_module(module_text, cache_dir(), fname)
-        module.__dict__.update(bindings)
-        for d in defs[1:]:  # what the function calls in its own module (compiled along)
-            setattr(module, d.name, numba.njit(cache=True, **NJIT_OPTIONS)(
-                getattr(module, d.name)))
-        dispatcher = numba.njit(cache=True, **NJIT_OPTIONS)(getattr(module, fname))
-        c = self._compiled[key] = Compiled(module_text, dispatcher, fallback)
+        module = self._module(numba, fname, defs, bindings, where)
+        dispatcher = getattr(module, fname)
+        text = self._modules[os.path.abspath(module.__file__)][0]
+        c = self._compiled[key] = Compiled(text, dispatcher, fallback)
         c.module_file = module.__file__
         c.where = where
         return c
 
+    def _module(self, numba, stem, defs, bindings, where):
+        """The module of the dialect functions ``defs``, each compiled (cached on disk)."""
+        header = (f"# {stem}, compiled by sourcegrad.jit with Numba (the Numba dialect "
+                  f"of the derivative; helpers {_helpers_stamp()})\nimport numpy as np\n"
+                  f"from sourcegrad import _jitlib as {LIB}\n\n\n")
+        module_text = codegen.module_text(defs, header=header)
+        module = codegen.load_module(module_text, cache_dir(), stem)
+        module.__dict__.update(bindings)
+        for d in defs:  # (what a function calls in its own module is compiled along)
+            setattr(module, d.name, numba.njit(cache=True, **NJIT_OPTIONS)(
+                getattr(module, d.name)))
+        self._modules[os.path.abspath(module.__file__)] = (module_text, where)
+        return module
+
+    def _bindings(self, numba, fdefs, scope):
+        """``(bindings, role_names)`` of the free names of ``fdefs``: what each is bound
+        to in the compiled module, and the helpers with a Numba version by the name
+        the text calls them (see ``dialect``)."""
+        roles = _roles()
+        bindings, role_names = {}, {}
+        names = sorted({n for fdef in fdefs for n in _free_names(fdef)} -
+                       {fdef.name for fdef in fdefs})
+        for n in names:
+            obj = scope.get(n, getattr(builtins, n, _MISSING))
+            if obj is _MISSING:
+                continue
+            if id(obj) in roles:  # (bound still: a call the dialect leaves as it is)
+                role_names[n] = roles[id(obj)]
+            if hasattr(builtins, n) and obj is getattr(builtins, n):
+                continue
+            if n == "np" and obj is not np:
+                raise Unsupported("`np` does not name NumPy here")
+            callee = self._callees.get(id(obj))
+            if callee is not None:
+                bindings[n] = self._callee(numba, callee, obj.__name__)
+            else:
+                bindings[n] = _for_numba(numba, obj)
+        for fdef in fdefs:
+            for node in gast.walk(fdef):  # module functions by their dotted name: ops.matmul
+                if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute):
+                    name = dotted(node.func)
+                    if name is None:
+                        continue
+                    obj = scope.get(name.split(".")[0], _MISSING)
+                    for attr in name.split(".")[1:]:
+                        obj = getattr(obj, attr, _MISSING)
+                    if obj is not _MISSING and id(obj) in roles:
+                        role_names[name] = roles[id(obj)]
+        return bindings, role_names
+
+    def _callee(self, numba, c, fname):
+        """The compiled function ``fname`` of the text of callee derivative ``c`` (its
+        forward or backward half), in the Numba dialect as the caller is."""
+        module = self._callee_modules.get(id(c))
+        if module is None:
+            fdefs = _with_notes(c.text)
+            bindings, role_names = self._bindings(numba, fdefs, _scope_of(c))
+            defs = [numba_functions(fdef, role_names)[0] for fdef in fdefs]
+            where = _user_line(c.globals.get("__file__", "<unknown>"))
+            module = self._callee_modules[id(c)] = self._module(
+                numba, fdefs[0].name, defs, bindings, where)
+            module.derivative = c  # (keeps the key's object alive)
+        return getattr(module, fname)
+
     def _run(self, c, args, kwargs):
-        """Call ``c``; a compile error from Numba turns it into its fallback."""
+        """Call ``c``.  What stops Numba compiling it (or the compiled code raising
+        where the NumPy derivative does not) turns it into its fallback."""
         if c.reason is None:
-            numba = _numba()
             pargs, pkwargs = c.positional(args, kwargs)
+            compiled = len(c.dispatcher.overloads)
             try:
-                return c.call(*pargs, **pkwargs)
-            except numba.core.errors.NumbaError as exc:
-                self._refused(c, exc)
+                res = c.call(*pargs, **pkwargs)
+            except Exception as exc:  # noqa: BLE001 -- Numba raises more than NumbaError
+                if len(c.dispatcher.overloads) > compiled or c.dispatcher.overloads and \
+                        not _numba_failure(exc):
+                    # it compiled, and the compiled code raised: as the NumPy one does?
+                    res = c.fallback(*args, **kwargs)
+                    self._refused(c, exc, args, ran=True)
+                    return res
+                self._refused(c, exc, args)
+            else:
+                if len(c.dispatcher.overloads) > compiled:  # compiled just now
+                    c.call = _with_scalars(c.dispatcher)
+                    if c.call is not c.dispatcher:
+                        res = c.call.fix(res)
+                return res
         return c.call(*args, **kwargs)
 
-    def _refused(self, c, exc):
+    def _refused(self, c, exc, args=(), ran=False):
         text = _plain(str(exc))
-        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
         at = None
         for m in re.finditer(r'File "([^"]+)", line (\d+)', text):
-            if os.path.abspath(m.group(1)) == os.path.abspath(c.module_file):
-                at = int(m.group(2))
-        reason = next((ln for ln in lines if not ln.startswith(("Failed in", "During:",
-                                                                 "File ", "-", "^"))),
-                      lines[0] if lines else type(exc).__name__)
-        self._fail(None, c.text, at, reason[:200], c.fallback, c.where, c)
+            known = self._modules.get(os.path.abspath(m.group(1)))
+            if known is not None:  # the deepest line of a compiled text
+                at, ctext, where = int(m.group(2)), known[0], known[1]
+        if at is None:
+            ctext, where = c.text, c.where
+        if ran:
+            reason = f"the compiled code raised {type(exc).__name__} ({_first_line(text)})"
+        else:
+            reason = _plain_reason(text, exc) or self._argument_reason(c, args) \
+                or _first_line(text)
+        self._fail(None, ctext, at, reason, c.fallback, where, c)
+
+    @staticmethod
+    def _argument_reason(c, args):
+        """Which argument Numba has no type for, if one is why it refused."""
+        numba = _numba()
+        try:
+            names = list(inspect.signature(c.fallback).parameters)
+        except (TypeError, ValueError):
+            names = []
+        for k, a in enumerate(args):
+            try:
+                numba.typeof(a)
+            except (ValueError, TypeError):
+                name = names[k] if k < len(names) else f"#{k}"
+                return f"argument `{name}` is a {type(a).__name__}, which Numba has no type for"
+        return None
+
+    def _origin(self):
+        """(file, line, name) of the user's function, for a message with no line."""
+        return None
 
     def _fail(self, key, text, at, reason, fallback, where, c=None):
-        stmt = ""
+        """Warn (or raise, when strict) in one line naming the user's construct and
+        line: the statement of the user's code the refused line of the compiled text
+        comes from, else the function itself."""
         user = None
+        construct = ""
         if at is not None and text:
             tl = text.splitlines()
-            stmt = tl[at - 1].strip() if 0 < at <= len(tl) else ""
             user = where(tl, at)
-        place = f" (line {at} of the compiled text: `{stmt}`" if stmt else ""
-        if user:
-            place += f", from {user[0]}:{user[1]}"
-        place += ")" if stmt else ""
-        msg = f"Numba cannot compile this derivative{place}: {reason}"
+            construct = _construct(tl, at)
+        if user is None:
+            origin = self._origin()
+            if origin is not None:
+                user = origin[:2]
+                construct = construct or f"the derivative of {origin[2]}"
+        construct = construct or "this derivative"
+        place = f" ({user[0]}:{user[1]})" if user else ""
+        reason = " ".join(str(reason).split())[:240]
+        msg = f"Numba cannot compile {construct}{place}: {reason}"
         if self.strict or fallback is None:
             raise SourcegradError("sg.jit", detail=msg,
                                   filename=user[0] if user else None,
@@ -309,6 +404,147 @@ class _Base:
         else:
             c.call, c.reason = fallback, reason
         return c
+
+
+def _helpers_stamp():
+    """A digest of the helpers' source (``_jitlib``, ``dialect``) and Numba's version,
+    in each compiled text: Numba's disk cache is keyed on the text's file, so machine
+    code compiled against other helpers is not reused."""
+    got = _helpers_stamp.__dict__.get("stamp")
+    if got is None:
+        h = hashlib.sha1(_numba().__version__.encode())
+        here = os.path.dirname(os.path.abspath(__file__))
+        for name in ("_jitlib.py", "dialect.py"):
+            with open(os.path.join(here, name), "rb") as fh:
+                h.update(fh.read())
+        got = _helpers_stamp.stamp = h.hexdigest()[:12]
+    return got
+
+
+def _with_scalars(dispatcher):
+    """``dispatcher``, or a function calling it that gives back what it returns as the
+    NumPy derivative returns it (``.fix(result)`` does that alone): Numba returns
+    every float as a Python float, where NumPy gives ``np.float32(...)``, and a dict
+    or list made in compiled code as Numba's typed container, not Python's."""
+    from numba.core import types as nt
+
+    def fixer(t):
+        if isinstance(t, nt.Float) and t.bitwidth < 64:
+            return np.dtype(str(t)).type
+        if isinstance(t, nt.DictType):
+            key, value = fixer(t.key_type), fixer(t.value_type)
+            key, value = key or (lambda v: v), value or (lambda v: v)
+            return lambda d: {key(k): value(v) for k, v in d.items()}
+        if isinstance(t, nt.ListType):
+            item = fixer(t.item_type) or (lambda v: v)
+            return lambda v: [item(e) for e in v]
+        if isinstance(t, nt.BaseTuple):
+            parts = [fixer(e) for e in t.types]
+            if any(parts):
+                return lambda v: tuple(f(x) if f else x for f, x in zip(parts, v))
+        return None
+    overloads = list(dispatcher.overloads.values())
+    fix = fixer(overloads[-1].signature.return_type) if overloads else None
+    if fix is None:
+        return dispatcher
+
+    def call(*args, **kwargs):
+        return fix(dispatcher(*args, **kwargs))
+    call.fix = fix
+    call.overloads = dispatcher.overloads
+    return call
+
+
+def _origin_of(fn):
+    """(file, first line, name) of the user's function ``fn`` (None when unknown)."""
+    fn = getattr(fn, "func", fn)  # (a functools.partial)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    return code.co_filename, code.co_firstlineno, getattr(fn, "__qualname__", fn.__name__)
+
+
+def _numba_failure(exc):
+    """Whether ``exc`` is Numba refusing to compile (not the compiled code raising)."""
+    numba = _numba()
+    mod = type(exc).__module__ or ""
+    return isinstance(exc, numba.core.errors.NumbaError) or mod.startswith("numba")
+
+
+def _first_line(text):
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    reason = next((ln for ln in lines if not ln.startswith(("Failed in", "During:",
+                                                             "File ", "-", "^"))),
+                  lines[0] if lines else "")
+    return re.sub(r"\$[\w.]+", "a temporary", reason)[:200]
+
+
+def _construct(lines, at):
+    """The user's statement line ``at`` of a compiled text comes from (the comment
+    above it, ``# stmt   (line N)``), else that line itself, in backquotes."""
+    for k in range(at - 1, -1, -1):
+        m = re.match(r"\s*#\s*(.*?)\s*\(line \d+\)\s*$", lines[k])
+        if m:
+            return f"`{m.group(1)}`"
+    stmt = lines[at - 1].strip() if 0 < at <= len(lines) else ""
+    return f"`{stmt}`" if stmt else ""
+
+
+_CALLEE = (r"Function\((?:<(?:built-in )?function |<class '|CPUDispatcher\(<function )?"
+           r"([\w.]+)")
+
+# Numba's refusals, in the words of the code they refuse: (pattern, message)
+_REASONS = [
+    (r"Untyped global name '(\w+)'.*?<class '([\w.]+)'>",
+     lambda m: f"`{m[1]}` (a {m[2].rsplit('.', 1)[-1]}) is not something Numba compiles"),
+    (r"Untyped global name '(\w+)'", lambda m: f"`{m[1]}` is not something Numba compiles"),
+    (r"Unknown attribute '(\w+)' of type Module\(<module '([\w.]+)'",
+     lambda m: f"Numba has no `{m[2]}.{m[1]}`"),
+    (r"Unknown attribute '(\w+)' of type Function\(<ufunc '(\w+)'>\)",
+     lambda m: f"Numba has no `np.{m[2]}.{m[1]}`"),
+    (r"Unknown attribute '(\w+)' of type ([\w.]+)",
+     lambda m: f"Numba has no `{m[2]}.{m[1]}`"),
+    (r"Use of unsupported NumPy function '([\w.]+)'",
+     lambda m: f"Numba has no `{m[1].replace('numpy.', 'np.')}` (or not with these arguments)"),
+    (r"No implementation of function .*?>>> \w+\([^\n]*sourcegrad\.unset",
+     lambda m: "a name saved before its first assignment is bound on no path Numba can "
+               "type it from (a path without `return`?)"),
+    (r"'NoneType' object has no attribute 'args'",
+     lambda m: "Numba failed with an internal error typing an in-place operator"),
+    (r"No implementation of function " + _CALLEE + r".*?>>> \w+\(([^\n]*)\)",
+     lambda m: f"Numba has no `{m[1].rsplit('.', 1)[-1]}` for arguments ({m[2]})"),
+    (r"No implementation of function " + _CALLEE,
+     lambda m: f"Numba has no `{m[1].rsplit('.', 1)[-1]}` for these arguments"),
+    (r"Cannot unify (.+?) and (.+?) for '([\w]+)",
+     lambda m: f"`{m[3]}` holds values of two types ({m[1]} and {m[2]})"),
+    (r"Cannot unify (.+?) and (.+?) for",
+     lambda m: f"a value is of two types ({m[1]} and {m[2]})"),
+    (r"Cannot infer the type of variable '(\w+)', have imprecise type: list\(undefined\)",
+     lambda m: f"the list `{m[1]}` gets no item Numba can type"),
+    (r"Cannot infer the type of variable '(\w+)'",
+     lambda m: f"Numba cannot infer the type of `{m[1]}`"),
+    (r"Return type of recursive function does not converge",
+     lambda m: "a recursive call (Numba cannot type its result)"),
+    (r"use of yield in a closure", lambda m: "a generator inside the function"),
+    (r"format spec in f-strings not supported",
+     lambda m: "an f-string with a format spec"),
+    (r"Cannot bind .*? to signature '\(([^)]*)\)'",
+     lambda m: f"a call whose arguments Numba cannot bind to ({m[1]})"),
+    (r"invalid type in signature: expected a type instance, got \{'(\w+)'",
+     lambda m: f"a call passing `{m[1]}` by keyword to a function Numba compiles as it runs"),
+    (r"Type of variable '\$[\w.]+' cannot be determined",
+     lambda m: "Numba cannot type an intermediate value of this statement"),
+    (r"non-precise type pyobject", lambda m: None),  # (an argument's type: see below)
+]
+
+
+def _plain_reason(text, exc):
+    """Numba's refusal ``text`` said plainly (None: not one of the known forms)."""
+    for pattern, say in _REASONS:
+        m = re.search(pattern, text, re.S)
+        if m:
+            return say(m)
+    return None
 
 
 _MISSING = object()
@@ -411,6 +647,18 @@ class _Compiled:
         self.guards = guards
 
 
+def _reachable(callees):
+    """The callee derivatives ``callees`` and theirs, at any depth."""
+    out, todo, seen = [], list(callees), set()
+    while todo:
+        c = todo.pop()
+        if id(c) not in seen:
+            seen.add(id(c))
+            out.append(c)
+            todo += c.callees
+    return out
+
+
 def _for_numba(numba, obj):
     """What a free name of the derivative is bound to in the compiled module."""
     if isinstance(obj, types.FunctionType):  # (a Numba dispatcher is not one)
@@ -423,7 +671,11 @@ def _numba_owner():
     got = _numba_owner.__dict__.get("type")
     if got is None:
         numba = _numba()
-        got = _numba_owner.type = type(numba.njit(lambda: np.empty(1))().base)
+        # a probe compiled once per machine (cached on disk, as a derivative is)
+        module = codegen.load_module("import numpy as np\n\n\ndef owner_probe():\n"
+                                     "    return np.empty(1)\n", cache_dir(), "owner_probe")
+        probe = numba.njit(cache=True)(module.owner_probe)
+        got = _numba_owner.type = type(probe().base)
     return got
 
 
@@ -454,6 +706,9 @@ class JitGrad(_Base):
         self.__name__ = f"{g.__name__}_jit"
         self.__doc__ = f"{g.__doc__} Compiled with Numba (sg.jit)."
 
+    def _origin(self):
+        return _origin_of(self._g.func)
+
     def _for(self, d):
         g = self._g
         if self._last is not None and self._last[0] is d:
@@ -470,7 +725,7 @@ class JitGrad(_Base):
             c = self._weights_kernel(d, fname, scope, _user_line(filename))
         else:
             c = self._build(id(d), fname, d.text, scope, d.functions[0],
-                            _user_line(filename), dict(d.spec.shapes))
+                            _user_line(filename), dict(d.spec.shapes), callees=d.callees)
         c.derivative = d  # keeps the key's object alive
         self._last = (d, c)
         return c
@@ -550,11 +805,16 @@ class JitGrad(_Base):
         w = c.weights
         if c.reason is None:
             numba = _numba()
+            compiled = len(c.dispatcher.overloads)
             try:
                 res, grads = c.call(*args, *w.read())
             except numba.core.errors.NumbaError as exc:
-                self._refused(c, exc)
+                self._refused(c, exc, args)
             else:
+                if len(c.dispatcher.overloads) > compiled:  # compiled just now
+                    c.call = _with_scalars(c.dispatcher)
+                    if c.call is not c.dispatcher:
+                        res, grads = c.call.fix((res, grads))
                 acc = kwargs["weight_grads"]
                 for chain, grad in zip(w.added, grads):
                     runtime.add_weight_grad(acc, w.value_of(chain), grad)
@@ -580,6 +840,9 @@ class JitPlain(_Base):
         self.fn = fn
         self.__name__ = getattr(fn, "__name__", "function")
         self._c = None
+
+    def _origin(self):
+        return _origin_of(self.fn)
 
     def _compile(self):
         if self._c is not None:
