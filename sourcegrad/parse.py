@@ -66,14 +66,15 @@ class Parsed:
         classes, and with ``objects=True`` on any other object but an array (a
         global Cell's method, say).
         """
-        helper = getanno(node, "runtime")
-        if helper is not None:
-            return helper
-        if isinstance(node, gast.Name):
+        cls = node.__class__
+        if cls is gast.Name:
+            helper = getanno(node, "runtime")  # (names only carry one)
+            if helper is not None:
+                return helper
             if env is not None and node.id in env:
                 return env[node.id]
             return _MISSING if node.id in local else self.resolve(node.id)
-        if not isinstance(node, gast.Attribute):
+        if cls is not gast.Attribute:
             return _MISSING
         base = self.denotes(node.value, local, env, objects)
         if base is _MISSING or not (isinstance(base, (types.ModuleType, type)) or objects
