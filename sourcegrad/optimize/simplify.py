@@ -17,7 +17,7 @@ from itertools import chain
 import gast
 
 from sourcegrad.astutil import (_NAME_FIELDS, NodeTransformer, _name_fields, name_list,
-                                nodes, statements)
+                                node_list, nodes, statements)
 from sourcegrad.annotations import copyanno, getanno, setanno
 
 _AST = gast.AST
@@ -31,11 +31,11 @@ _COMPARE = {gast.Eq: operator.eq, gast.NotEq: operator.ne, gast.Lt: operator.lt,
 
 
 def _num(node):
-    return isinstance(node, gast.Constant) and type(node.value) in (int, float)
+    return node.__class__ is _CONSTANT and node.value.__class__ in (int, float)
 
 
 def _num_or_bool(node):
-    return isinstance(node, gast.Constant) and type(node.value) in (int, float, bool)
+    return node.__class__ is _CONSTANT and node.value.__class__ in (int, float, bool)
 
 
 def _negate_factor(node):
@@ -447,7 +447,7 @@ def _dce(fdef, keep_names, names, counts=None, assigned=None):
         def sweep(body):
             out = []
             for s in reversed(body):
-                if isinstance(s, (gast.If, gast.For, gast.While)):
+                if s.__class__ in _BLOCKED:
                     s.body = sweep(s.body) or [gast.Pass()]
                     s.orelse = sweep(s.orelse)
                     if isinstance(s, gast.If) and _only_pass(s.body) and _only_pass(s.orelse):
@@ -486,8 +486,8 @@ def _merge_copies(body, names, counts=None, assigned=None):
     i = 0
     while i < len(body):
         s = body[i]
-        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
-                and isinstance(s.value, gast.Name) and not getanno(s, "pop", None) \
+        if s.__class__ is _ASSIGN and s.targets[0].__class__ is _NAME \
+                and s.value.__class__ is _NAME and not getanno(s, "pop", None) \
                 and not getanno(s, "primal", False):
             a, b = s.targets[0].id, s.value.id
             j, end = i + 1, len(body)
@@ -550,11 +550,11 @@ def _copy_propagate(fdef, protected, names, touched=None, loads_total=None, assi
             if s.__class__ in _BLOCKED:
                 for inner in (s.body, s.orelse):
                     changed |= block(inner)
-            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
-                    and (isinstance(s.value, gast.Name) or _num(s.value)) \
+            if s.__class__ is _ASSIGN and s.targets[0].__class__ is _NAME \
+                    and (s.value.__class__ is _NAME or _num(s.value)) \
                     and not getanno(s, "pop", None) and not getanno(s, "primal", False):
                 a = s.targets[0].id
-                b = s.value.id if isinstance(s.value, gast.Name) else s.value
+                b = s.value.id if s.value.__class__ is _NAME else s.value
                 if a not in protected and a not in params and assigned.get(a) == 1 \
                         and a != b and _propagate(body, i, a, b, loads_total, names, touched):
                     del body[i]
@@ -614,24 +614,29 @@ def _substitute(node, a, b):
     must be read once).
 
     What a ``gast.NodeTransformer`` whose ``visit_Name`` makes the replacement
-    does (it does not look inside names), without its per-node overhead.
+    does (it does not look inside names), without its per-node overhead: only
+    the fields that may hold a name are looked at (``astutil.name_nodes``).
     """
-    for field_ in node._fields:
-        try:
-            old = getattr(node, field_)
-        except AttributeError:
-            continue
-        if isinstance(old, list):
+    cls = node.__class__
+    fields = _NAME_FIELDS.get(cls)
+    if fields is None:
+        fields = _name_fields(cls)
+    state = node.__dict__
+    for field_ in fields:
+        old = state.get(field_)
+        c = old.__class__
+        if c is list:
             for k, v in enumerate(old):
-                if isinstance(v, gast.Name):
-                    if isinstance(v.ctx, gast.Load) and v.id == a:
+                c = v.__class__
+                if c is _NAME:
+                    if v.id == a and v.ctx.__class__ is _LOAD:
                         old[k] = _replacement(v, b)
-                elif isinstance(v, gast.AST):
+                elif c is not _CONSTANT and isinstance(v, _AST):
                     _substitute(v, a, b)
-        elif isinstance(old, gast.Name):
-            if isinstance(old.ctx, gast.Load) and old.id == a:
-                setattr(node, field_, _replacement(old, b))
-        elif isinstance(old, gast.AST):
+        elif c is _NAME:
+            if old.id == a and old.ctx.__class__ is _LOAD:
+                state[field_] = _replacement(old, b)
+        elif c is not _CONSTANT and old is not None and isinstance(old, _AST):
             _substitute(old, a, b)
     return node
 
@@ -676,16 +681,23 @@ def _inline(fdef, pure_call, protected, names, touched=None, loads_total=None, a
     params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs + fdef.args.posonlyargs}
     known = {}  # id(expression) -> (it, whether it is pure): inlining a pure value
     # into an expression leaves its answer as it was
+    calls = {}  # id(call) -> (it, pure_call(it)): a call is asked about more than once
 
     def pure_expr(e):
         got = known.get(id(e))
         if got is None or got[0] is not e:
-            got = known[id(e)] = (e, _pure_expr(e, pure_call))
+            got = known[id(e)] = (e, _pure_expr(e, pure))
+        return got[1]
+
+    def pure(call):
+        got = calls.get(id(call))
+        if got is None or got[0] is not call:
+            got = calls[id(call)] = (call, pure_call(call))
         return got[1]
 
     def quiet(st, reads):
         """``st`` can run before an expression reading ``reads`` without changing it."""
-        if not isinstance(st, gast.Assign) or not isinstance(st.targets[0], gast.Name) \
+        if st.__class__ is not _ASSIGN or st.targets[0].__class__ is not _NAME \
                 or getanno(st, "pop", None):
             return False
         return st.targets[0].id not in reads and pure_expr(st.value)
@@ -698,8 +710,8 @@ def _inline(fdef, pure_call, protected, names, touched=None, loads_total=None, a
         i = 0
         while i < len(body):
             s = body[i]
-            t = s.targets[0].id if isinstance(s, gast.Assign) and isinstance(
-                s.targets[0], gast.Name) else None
+            t = s.targets[0].id if s.__class__ is _ASSIGN \
+                and s.targets[0].__class__ is _NAME else None
             if t is None or t in params or t in protected or getanno(s, "pop", None) \
                     or assigned.get(t) != 1 or loads_total.get(t) != 1 \
                     or not pure_expr(s.value):
@@ -714,8 +726,7 @@ def _inline(fdef, pure_call, protected, names, touched=None, loads_total=None, a
                     names.loads(use) if len(use.targets) == 1
                     and use.targets[0].__class__ is _NAME  # (then = its value's)
                     else _loads(use.value)) \
-                    or any(n.__class__ is gast.Call and not pure_call(n) and n is not use.value
-                           for n in nodes(use.value)):
+                    or not _calls_pure(use.value, pure, but=use.value):
                 i += 1
                 continue
             names.forget(use)
@@ -734,12 +745,22 @@ def _inline(fdef, pure_call, protected, names, touched=None, loads_total=None, a
 
 def _pure_expr(e, pure_call):
     """Whether evaluating ``e`` only computes a value (it can move)."""
-    for n in nodes(e):
-        if isinstance(n, (gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp,
-                          gast.GeneratorExp, gast.NamedExpr, gast.Await, gast.Yield,
-                          gast.YieldFrom, gast.Starred)):
+    for n in node_list(e):
+        cls = n.__class__
+        if cls in _IMPURE or cls is _CALL and not pure_call(n):
             return False
-        if isinstance(n, gast.Call) and not pure_call(n):
+    return True
+
+
+_IMPURE = frozenset({gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp,
+                     gast.GeneratorExp, gast.NamedExpr, gast.Await, gast.Yield,
+                     gast.YieldFrom, gast.Starred})
+
+
+def _calls_pure(e, pure_call, but=None):
+    """Whether every call in ``e`` (but ``but``) only computes a value."""
+    for n in node_list(e):
+        if n.__class__ is _CALL and n is not but and not pure_call(n):
             return False
     return True
 
