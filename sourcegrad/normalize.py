@@ -68,9 +68,10 @@ def _blocks(node):
                 yield block
 
 
-def _flat_reads(fdef):
-    """``x.flat[i]`` read (not written) -> ``x.ravel()[i]``: the same elements."""
-    for n in astutil.node_list(fdef):
+def _flat_reads(fdef, every=None):
+    """``x.flat[i]`` read (not written) -> ``x.ravel()[i]``: the same elements.
+    ``every``: ``astutil.node_list(fdef)``, if the caller has it."""
+    for n in astutil.node_list(fdef) if every is None else every:
         if n.__class__ is gast.Subscript and isinstance(n.ctx, gast.Load) \
                 and isinstance(n.value, gast.Attribute) and n.value.attr == "flat" \
                 and isinstance(n.value.ctx, gast.Load):
@@ -119,6 +120,12 @@ def assign(target, value, origin=None):
 
 def is_atom(node) -> bool:
     return isinstance(node, (gast.Name, gast.Constant))
+
+
+def _stored(every) -> set:
+    """The names bound among the nodes ``every`` (``assigned_names`` of a whole
+    function, given ``astutil.node_list`` of it)."""
+    return {n.id for n in every if n.__class__ is gast.Name and n.ctx.__class__ is gast.Store}
 
 
 def assigned_names(stmts, lists=False, dicts=()) -> set:
@@ -184,7 +191,8 @@ class Normalizer:
         params = [a.id for a in fdef.args.args + fdef.args.posonlyargs + fdef.args.kwonlyargs]
         if fdef.args.vararg is not None:
             params.append(fdef.args.vararg.id)
-        self.rebound = assigned_names(fdef.body)
+        # (``every`` is still the tree's own when no nested function was taken out)
+        self.rebound = _stored(every) if not self.nested else assigned_names(fdef.body)
         self.locals = set(params) | self.rebound
         self.params = params
         for s in fdef.body:
@@ -192,8 +200,8 @@ class Normalizer:
                 self.multi |= assigned_names([s])
         for p in params:
             self.namer.reserve(p)
-        self.ufunc_at_writes(fdef)
-        _flat_reads(fdef)
+        rewritten = self.ufunc_at_writes(fdef)
+        _flat_reads(fdef, every if not self.nested and not rewritten else None)
         inplace.check(self, fdef)
         body = fdef.body
         lower_jumps(fdef, self.namer)
@@ -625,11 +633,12 @@ class Normalizer:
         ``np.subtract.at`` with ``-``): the scatter-add written as the write into ``a``
         it is, so the in-place checks and the adjoint see an ordinary subscript write;
         ``index_adjoint`` adds ``v`` at ``i`` into zeros shaped like ``a``, repeated
-        positions accumulating as ``np.add.at`` does."""
+        positions accumulating as ``np.add.at`` does.  Returns whether the tree
+        may have changed."""
         if not any(st.__class__ is gast.Expr and isinstance(st.value, gast.Call)
                    and isinstance(st.value.func, gast.Attribute) and st.value.func.attr == "at"
                    for st in astutil.statements(fdef.body)):
-            return  # (the common case: no statement to look at, no walk of the tree)
+            return False  # (the common case: no statement to look at, no walk of the tree)
         ops = {"add": gast.Add, "subtract": gast.Sub}
         for block in _blocks(fdef):
             for k, st in enumerate(block):
@@ -654,6 +663,7 @@ class Normalizer:
                 for n in astutil.walk(new):
                     gast.copy_location(n, st)
                 block[k] = new
+        return True
 
     # -- expressions ----------------------------------------------------------
     def atom(self, node, hint="t"):
