@@ -1020,7 +1020,7 @@ class Normalizer:
                               "than as what a for loop or comprehension iterates over",
                         hint=f"loop over it (for v in {callee.__name__}(...)) or consume it "
                              f"whole: list({callee.__name__}(...)), sum(...), zip(...)")
-        if any(callee is c for c in _GENERATOR_CONSUMERS):
+        if id(callee) in _GENERATOR_CONSUMERS:
             node = self.consume_generators(node)
         for form in (self.call_inlined, self.call_container, self.call_dict_method):
             out = form(node, callee)
@@ -1390,8 +1390,10 @@ class Normalizer:
 
 # functions that consume an iterable argument whole: a generator function's call passed
 # to one is the list of its values (Normalizer.consume_generators)
-_GENERATOR_CONSUMERS = (list, tuple, sum, max, min, zip, enumerate, sorted, map,
-                        np.stack, np.concatenate, np.array, np.asarray, np.hstack, np.vstack)
+# (by identity: the ids of objects that live as long as the process)
+_GENERATOR_CONSUMERS = frozenset(map(id, (
+    list, tuple, sum, max, min, zip, enumerate, sorted, map,
+    np.stack, np.concatenate, np.array, np.asarray, np.hstack, np.vstack)))
 
 
 def _is_generator_function(obj) -> bool:

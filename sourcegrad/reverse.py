@@ -773,7 +773,9 @@ class Reverser:
         return fwd, bwd
 
 
-_SEQUENCE_CALLS = (list, tuple, sorted, runtime.list_append, runtime.list_extend)
+# (by identity: the ids of objects that live as long as the process)
+_SEQUENCE_CALLS = frozenset(map(id, (list, tuple, sorted, runtime.list_append,
+                                     runtime.list_extend)))
 
 
 def _sequences(tree, ctx):
@@ -846,7 +848,7 @@ def _sequence(v, seqs, ctx):
         obj = getanno(v.func, "runtime")
         if obj is None and isinstance(v.func, gast.Name):
             obj = ctx.static_env(v.func)
-        return any(obj is f for f in _SEQUENCE_CALLS)
+        return id(obj) in _SEQUENCE_CALLS
     return False
 
 
@@ -1108,25 +1110,26 @@ class Resolver:
         out = []
         last_note = None
         for it in items:
-            if isinstance(it, Note):
+            cls = it.__class__  # (the item classes have no subclasses)
+            if cls is Note:
                 if it.key != last_note:  # one note per user line
                     out.append(note_stmt(it.text))
                     last_note = it.key
-            elif isinstance(it, Acc) and it.name in self.rev.weight_reads:
+            elif cls is Acc and it.name in self.rev.weight_reads:
                 out.append(self.weight_read(it, init))
-            elif isinstance(it, Acc):
+            elif cls is Acc:
                 out.append(self.acc(it, init))
-            elif isinstance(it, Kill):
+            elif cls is Kill:
                 init.discard(it.name)
-            elif isinstance(it, Group):
+            elif cls is Group:
                 if it.name in init:
                     # a rule may contribute to the name whose adjoint it reads
                     # (x = x * 2 after renaming cannot happen, but a = b; with
                     # both sharing storage can): contributions go in order
                     out += self.run(it.items, init)
-            elif isinstance(it, BIf):
+            elif cls is BIf:
                 out += self.branch(it, init)
-            elif isinstance(it, BLoop):
+            elif cls is BLoop:
                 out += self.loop(it, init)
             else:
                 out.append(it)
