@@ -318,8 +318,8 @@ class _Names:
         got = self._memo.get(id(st))
         if got is not None and got[0] is st:
             return got[1], got[2]
-        if isinstance(st, _COMPOUND):
-            if isinstance(st, gast.For):
+        if st.__class__ in _BLOCKED:
+            if st.__class__ is _FOR:
                 loads, stores = _scan(st.iter)
                 stores = stores + _scan(st.target)[1]
             else:
@@ -330,9 +330,7 @@ class _Names:
                     loads = loads + more_loads
                     stores = stores + more_stores
             return loads, stores
-        got = self._memo.get(id(st))
-        if got is None or got[0] is not st:
-            got = self._memo[id(st)] = (st,) + _scan(st)
+        got = self._memo[id(st)] = (st,) + _scan(st)
         return got[1], got[2]
 
     def loads(self, st):
@@ -353,12 +351,8 @@ class _Names:
 
     def counts(self, fdef):
         """How often each name is read in ``fdef`` (its signature included)."""
-        memo, of = self._memo, self.of
-        lists = []
-        for st in fdef.body:
-            got = memo.get(id(st))
-            lists.append(got[1] if got is not None and got[0] is st else of(st)[0])
-        return Counter(chain(_loads(fdef.args), *lists))
+        of = self.of
+        return Counter(chain(_loads(fdef.args), *[of(st)[0] for st in fdef.body]))
 
 
 def _bindings(fdef):
