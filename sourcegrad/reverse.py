@@ -166,6 +166,7 @@ class Reverser:
         self.items_written = set()  # arrays written by subscript so far
         self.zero_filled = set()  # names whose adjoint is zero-filled by value
         self.loop_depth = 0
+        self.notes = {}  # id(user statement) -> (it, its Note)
         # names that may hold a value already (an earlier assignment in
         # program order): only such values need saving outside loops
         self.defined = {a.id for a in fn_tree.args.args + fn_tree.args.kwonlyargs
@@ -229,10 +230,18 @@ class Reverser:
             fwd += f
             origin = getanno(s, "origin")
             if b and origin is not None:
-                b = [Note(origin, self.parsed)] + b
+                b = [self.note(origin)] + b
             bwds.append(b)
         # the backward blocks in reverse order, joined once (prepending each is quadratic)
         return fwd, [st for b in reversed(bwds) for st in b]
+
+    def note(self, origin):
+        """The ``Note`` of the user's statement ``origin``: one for all the statements
+        normalization made of it (the line is read once)."""
+        got = self.notes.get(id(origin))
+        if got is None or got[0] is not origin:
+            got = self.notes[id(origin)] = (origin, Note(origin, self.parsed))
+        return got[1]
 
     def stmt(self, s):
         if isinstance(s, gast.Assign):
