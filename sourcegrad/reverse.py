@@ -145,15 +145,21 @@ class Reverser:
         self.stack = None
         self.saved = self._saved_names()
         # arrays written by subscript, and names holding views of other arrays
-        self.written = {s.targets[0].value.id for s in statements(fn_tree.body)
-                        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript)
-                        and isinstance(s.targets[0].value, gast.Name)}
+        self.written = set()
         self.views = {}  # name -> whether it may hold a view here (program order)
-        self.containers = {s.targets[0].id for s in statements(fn_tree.body)
-                           if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
-                           and (isinstance(s.value, (gast.Tuple, gast.List))
-                                or getanno(getattr(s.value, "func", None), "runtime", None)
-                                in (runtime.list_append, runtime.list_extend))}
+        self.containers = set()  # names bound to displays and grown lists
+        for s in statements(fn_tree.body):
+            if s.__class__ is not gast.Assign:
+                continue
+            t, v = s.targets[0], s.value
+            if t.__class__ is gast.Subscript and t.value.__class__ is gast.Name:
+                self.written.add(t.value.id)
+            elif t.__class__ is gast.Name and (
+                    v.__class__ is gast.Tuple or v.__class__ is gast.List
+                    or v.__class__ is gast.Call and v.func.__class__ is gast.Name
+                    and getanno(v.func, "runtime", None) in (runtime.list_append,
+                                                             runtime.list_extend)):
+                self.containers.add(t.id)
         self.sequences = _sequences(fn_tree, ctx)
         self.containers |= self.sequences
         self.pushed = set()
@@ -804,9 +810,13 @@ def _sequences(tree, ctx):
     todo = [n for n in reversed(binds) if n in seqs]  # (pop() takes the first first)
     while todo:  # the largest set consistent with every binding
         n = todo.pop()
-        if n in seqs and not all(v is not None and _sequence(v, seqs, ctx) for v in binds[n]):
-            seqs.discard(n)
-            todo += readers.get(n, ())  # what was a sequence through it
+        if n not in seqs:
+            continue
+        for v in binds[n]:
+            if v is None or not _sequence(v, seqs, ctx):
+                seqs.discard(n)
+                todo += readers.get(n, ())  # what was a sequence through it
+                break
     return seqs
 
 
@@ -845,20 +855,24 @@ def _sequence_reads(v):
 
 def _sequence(v, seqs, ctx):
     """Whether ``v`` is a list or tuple when the names ``seqs`` hold ones."""
-    if isinstance(v, (gast.List, gast.Tuple)):
+    cls = v.__class__
+    if cls is gast.List or cls is gast.Tuple:
         return True
-    if isinstance(v, gast.Name):
+    if cls is gast.Name:
         return v.id in seqs
-    if isinstance(v, gast.BinOp) and isinstance(v.op, (gast.Add, gast.Mult)):
+    if cls is gast.BinOp and v.op.__class__ in _CONCATENATIONS:
         return _sequence(v.left, seqs, ctx) or _sequence(v.right, seqs, ctx)
-    if isinstance(v, gast.Subscript) and isinstance(v.slice, gast.Slice):
+    if cls is gast.Subscript and v.slice.__class__ is gast.Slice:
         return _sequence(v.value, seqs, ctx)
-    if isinstance(v, gast.Call):
-        obj = getanno(v.func, "runtime")
-        if obj is None and isinstance(v.func, gast.Name):
+    if cls is gast.Call and v.func.__class__ is gast.Name:  # (the callables listed are
+        obj = getanno(v.func, "runtime")                    # read by a name)
+        if obj is None:
             obj = ctx.static_env(v.func)
         return id(obj) in _SEQUENCE_CALLS
     return False
+
+
+_CONCATENATIONS = frozenset({gast.Add, gast.Mult})
 
 
 _VIEW_METHODS = {"reshape", "ravel", "transpose", "swapaxes", "view", "squeeze"}
