@@ -965,15 +965,15 @@ _CONTEXTS = frozenset({gast.Load, gast.Store, gast.Del})
 
 def _plan(node):
     """``(attribute, kind)`` for each attribute of a template node that holds nodes:
-    kind ``list`` (a list, items that are nodes copied), ``None`` (a context: a new
-    one) or ``"node"``."""
+    kind ``list`` (a list, items that are nodes copied), ``"nodes"`` (a list of
+    nodes only), ``None`` (a context: a new one) or ``"node"``."""
     plan = []
     for k, v in node.__dict__.items():
         c = v.__class__
         if c in _LEAVES:
             continue
         if c is list:
-            plan.append((k, list))
+            plan.append((k, "nodes" if all(isinstance(x, _AST) for x in v) else list))
         elif isinstance(v, _AST):
             plan.append((k, None if c in _CONTEXTS else "node"))
     return tuple(plan)
@@ -1024,16 +1024,16 @@ class Instantiator:
         items = []
         temps = []  # (name, stmt) of template temporaries
         for st in self.rule.body:
-            if isinstance(st, gast.Expr) and isinstance(st.value, gast.Constant):
+            if st.__class__ is gast.Expr and st.value.__class__ is gast.Constant:
                 continue  # docstring
-            if not isinstance(st, gast.Assign) or len(st.targets) != 1:
+            if st.__class__ is not gast.Assign or len(st.targets) != 1:
                 raise TypeError(f"rule {self.rule.where}: only assignments are allowed")
             t = st.targets[0]
-            if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
+            if t.__class__ is gast.Subscript and t.value.__class__ is gast.Name \
                     and t.value.id == "d":
                 param = t.slice.id
                 arg = self.env.get(param)
-                if isinstance(arg, gast.Tuple):  # a *args parameter: one adjoint per item
+                if arg.__class__ is gast.Tuple:  # a *args parameter: one adjoint per item
                     active = [(i, e) for i, e in enumerate(arg.elts) if self.rev.active(e)]
                     if not active:
                         continue
@@ -1045,7 +1045,7 @@ class Instantiator:
                 if arg is None or not self.rev.active(arg):
                     continue
                 items.append(Acc(arg.id, self.expr(st.value), fresh=True))
-            elif isinstance(t, gast.Name):
+            elif t.__class__ is gast.Name:
                 new = self.rev.namer.fresh(t.id)
                 value = self.expr(st.value)
                 self.locals[t.id] = new
@@ -1084,7 +1084,9 @@ class Instantiator:
         expr = self.expr
         for k, kind in plan:
             v = state[k]
-            if kind is list:
+            if kind == "nodes":
+                state[k] = list(map(expr, v))
+            elif kind is list:
                 state[k] = [expr(x) if isinstance(x, _AST) else x for x in v]
             elif kind is None:
                 state[k] = _new(v.__class__)
