@@ -899,11 +899,16 @@ def _touches(names, keys, st):
 
 def _accumulation(st, v, names):
     """Whether ``st`` is ``v = v + e`` (or ``v - e``) of the backward sweep."""
-    return isinstance(st, gast.Assign) and len(st.targets) == 1 \
-        and isinstance(st.targets[0], gast.Name) and st.targets[0].id == v \
-        and isinstance(st.value, gast.BinOp) and isinstance(st.value.op, (gast.Add, gast.Sub)) \
-        and isinstance(st.value.left, gast.Name) and st.value.left.id == v \
+    if st.__class__ is not _ASSIGN or len(st.targets) != 1:
+        return False
+    t, value = st.targets[0], st.value
+    return t.__class__ is _NAME and t.id == v and value.__class__ is _BINOP \
+        and value.op.__class__ in _ADD_OR_SUB \
+        and value.left.__class__ is _NAME and value.left.id == v \
         and names.loads(st).count(v) == 1 and not getanno(st, "primal", False)
+
+
+_ADD_OR_SUB = frozenset({gast.Add, gast.Sub})
 
 
 def _harmless(parent, grand):
@@ -919,20 +924,20 @@ def _owned_accumulations(v, binders, top, reads, names):
     its array (see ``_in_place``)."""
     accs = []
     for st in binders:
-        if isinstance(st, (gast.AugAssign, gast.For)):
+        if st.__class__ is _AUGASSIGN or st.__class__ is _FOR:
             return []
         if _accumulation(st, v, names):
             accs.append(st)
-        elif not (isinstance(st.targets[0], gast.Name) and _fresh(st.value)) \
+        elif st.targets[0].__class__ is not _NAME or not _fresh(st.value) \
                 or getanno(st, "pop", None):
             return []
     if not accs:
         return []
-    last = max(top[id(a)] for a in accs)
+    last = top[id(accs[-1])]  # (binders come in program order)
     acc_lefts = {id(a.value.left) for a in accs}
-    if any(id(n) not in acc_lefts and not _harmless(parent, grand) and i <= last
-           for n, parent, grand, i in reads):
-        return []
+    for n, parent, grand, i in reads:
+        if i <= last and id(n) not in acc_lefts and not _harmless(parent, grand):
+            return []
     return accs
 
 
