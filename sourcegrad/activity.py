@@ -17,6 +17,7 @@ from __future__ import annotations
 import gast
 
 from sourcegrad import astutil, refusals
+from sourcegrad.astutil import statement_list
 from sourcegrad.astutil import statements  # noqa: F401  (the stages import it from here)
 from sourcegrad.normalize import OPAQUE, OPAQUE_NAMES
 from sourcegrad.annotations import getanno
@@ -139,7 +140,7 @@ class _Analysis:
         changed = True
         while changed:
             changed = False
-            for s in statements(self.tree.body):
+            for s in statement_list(self.tree.body):
                 if s.__class__ is not gast.Assign:
                     continue
                 t = s.targets[0]
@@ -155,7 +156,7 @@ class _Analysis:
     def refuse_opaque(self):
         """Constructs normalization leaves whole (see ``normalize.OPAQUE``) must not
         carry gradient."""
-        for s in statements(self.tree.body):
+        for s in statement_list(self.tree.body):
             cls = s.__class__
             if cls is gast.Assign and isinstance(s.value, OPAQUE):
                 _refuse_if_varied(s, s.value, self.varied, self.parsed)
@@ -169,7 +170,7 @@ class _Analysis:
         make(w); y = g(x)``, ``make`` from another module or returning something other
         than one nested function) would lose the gradient through the values the
         function closes over: refused where its result reaches the output."""
-        calls = [s for s in statements(self.tree.body) if isinstance(s, gast.Assign)
+        calls = [s for s in statement_list(self.tree.body) if isinstance(s, gast.Assign)
                  and isinstance(s.targets[0], gast.Name) and s.targets[0].id in useful
                  and isinstance(s.value, gast.Call) and isinstance(s.value.func, gast.Name)
                  and s.value.func.id in self.varied]
@@ -200,7 +201,7 @@ class _Analysis:
         # what each assignment reads, last first: usefulness flows backwards, so a
         # straight-line function settles in one sweep (loops may take more)
         flows = []  # (bound name, whether the whole name is bound, the values it reads)
-        for s in statements(self.tree.body):
+        for s in statement_list(self.tree.body):
             if s.__class__ is gast.Assign:
                 t = s.targets[0]
                 if t.__class__ is gast.Name:

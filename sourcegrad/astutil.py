@@ -228,6 +228,22 @@ _BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
 _BLOCKS = {}  # statement class -> its fields holding blocks, in program order
 
 
+def statement_list(body):
+    """``list(statements(body))``: for a body of simple statements (straight-line
+    code, the most common), the list at once, without a generator."""
+    for s in body:
+        if s.__class__ not in _SIMPLE_STATEMENTS:
+            return list(statements(body))
+    return list(body)
+
+
+# statements that hold no block
+_SIMPLE_STATEMENTS = frozenset({gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Expr,
+                                gast.Return, gast.Pass, gast.Break, gast.Continue,
+                                gast.Assert, gast.Raise, gast.Delete, gast.Import,
+                                gast.ImportFrom, gast.Global, gast.Nonlocal})
+
+
 # the types copy.deepcopy returns as they are
 _ATOMIC = frozenset({type(None), type(Ellipsis), type(NotImplemented), int, float, bool,
                      complex, str, bytes, type, range, property, types.FunctionType,

@@ -28,8 +28,8 @@ import gast
 
 from sourcegrad import astutil, refusals
 from sourcegrad import closures, runtime
-from sourcegrad.activity import INACTIVE_ATTRS, statements
-from sourcegrad.astutil import BINOPS, copy_tree
+from sourcegrad.activity import INACTIVE_ATTRS
+from sourcegrad.astutil import BINOPS, copy_tree, statement_list
 from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
 from sourcegrad.rules import foreign, registry
@@ -148,7 +148,7 @@ class Reverser:
         self.written = set()
         self.views = {}  # name -> whether it may hold a view here (program order)
         self.containers = set()  # names bound to displays and grown lists
-        for s in statements(fn_tree.body):
+        for s in statement_list(fn_tree.body):
             if s.__class__ is not gast.Assign:
                 continue
             t, v = s.targets[0], s.value
@@ -823,7 +823,7 @@ def _sequences(tree, ctx):
 def _bindings(tree):
     """Each name's bound values (None: unknown, a loop variable or a parameter)."""
     binds = {}
-    for s in statements(tree.body):
+    for s in statement_list(tree.body):
         if s.__class__ is gast.Assign and s.targets[0].__class__ is gast.Name \
                 and s.targets[0].ctx.__class__ is gast.Store \
                 and s.targets[0].annotation is None:  # (the common case, without a walk)

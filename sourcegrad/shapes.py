@@ -16,8 +16,7 @@ import warnings
 import gast
 import numpy as np
 
-from sourcegrad.astutil import BINOPS, name_nodes, nodes
-from sourcegrad.activity import statements
+from sourcegrad.astutil import BINOPS, name_nodes, nodes, statement_list
 from sourcegrad.parse import MISSING
 from sourcegrad.rules import registry
 
@@ -119,11 +118,11 @@ class ShapeInference:
         # a body without loops that binds each name once and reads it only after
         # that settles in one round: another would read the same values again
         once = not any(s.__class__ in (gast.For, gast.While)
-                       for s in statements(self.tree.body))
+                       for s in statement_list(self.tree.body))
         bound, early = set(self.known), set()  # (bound so far; read before bound)
         for _ in range(8):
             before = dict(self.known)
-            for s in statements(self.tree.body):
+            for s in statement_list(self.tree.body):
                 if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
                     n = s.targets[0].id
                     self.known[n] = join(self.known.get(n), self.value_of(s, memo))

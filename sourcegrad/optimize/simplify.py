@@ -17,7 +17,7 @@ from itertools import chain
 import gast
 
 from sourcegrad.astutil import (_NAME_FIELDS, NodeTransformer, _name_fields, name_list,
-                                node_list, nodes, statements)
+                                node_list, nodes, statement_list, statements)
 from sourcegrad.annotations import copyanno, getanno, setanno
 
 _AST = gast.AST
@@ -346,7 +346,7 @@ class _Names:
 
     def forget(self, st):
         """``st`` (and every statement nested in it) may read other names now."""
-        for s in statements([st]):
+        for s in statement_list([st]):
             self._memo.pop(id(s), None)
 
     def counts(self, fdef):
@@ -359,7 +359,7 @@ def _bindings(fdef):
     """How often each name is bound: once per ``=``, twice per ``+=`` or loop."""
     out = {}
     get = out.get
-    for st in statements(fdef.body):
+    for st in statement_list(fdef.body):
         cls = st.__class__
         if cls is _ASSIGN:
             tgt, k = st.targets[0], 1
@@ -673,21 +673,10 @@ def _inline(fdef, pure_call, protected, names, touched=None, loads_total=None, a
     assigned = _bindings(fdef) if assigned is None else assigned
     loads_total = names.counts(fdef) if loads_total is None else loads_total
     params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs + fdef.args.posonlyargs}
-    known = {}  # id(expression) -> (it, whether it is pure): inlining a pure value
-    # into an expression leaves its answer as it was
-    calls = {}  # id(call) -> (it, pure_call(it)): a call is asked about more than once
-
-    def pure_expr(e):
-        got = known.get(id(e))
-        if got is None or got[0] is not e:
-            got = known[id(e)] = (e, _pure_expr(e, pure))
-        return got[1]
-
-    def pure(call):
-        got = calls.get(id(call))
-        if got is None or got[0] is not call:
-            got = calls[id(call)] = (call, pure_call(call))
-        return got[1]
+    # a call, and an expression, is asked about more than once (inlining a pure value
+    # into an expression leaves its answer as it was)
+    pure = _Remembered(pure_call)
+    pure_expr = _Remembered(lambda e: _pure_expr(e, pure))
 
     def quiet(st, reads):
         """``st`` can run before an expression reading ``reads`` without changing it."""
@@ -735,6 +724,19 @@ def _inline(fdef, pure_call, protected, names, touched=None, loads_total=None, a
     block(fdef.body)
     block = None  # (it refers to itself: the cycle would keep the tree from being freed)
     return fdef
+
+
+class _Remembered:
+    """``fn(node)``, worked out once per node (by identity)."""
+
+    def __init__(self, fn):
+        self.fn, self.memo = fn, {}  # id(node) -> (node, fn(node))
+
+    def __call__(self, node):
+        got = self.memo.get(id(node))
+        if got is None or got[0] is not node:
+            got = self.memo[id(node)] = (node, self.fn(node))
+        return got[1]
 
 
 def _pure_expr(e, pure_call):
@@ -812,7 +814,7 @@ def _accumulated(body, arrays):
     binds to themselves plus or minus something: ``d = d + e`` (every statement
     ``_accumulation`` accepts, and perhaps a few more)."""
     out = set()
-    for st in statements(body):
+    for st in statement_list(body):
         if st.__class__ is _ASSIGN:
             t, v = st.targets[0], st.value
             if t.__class__ is _NAME and v.__class__ is _BINOP \
