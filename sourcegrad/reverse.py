@@ -1103,13 +1103,17 @@ class Instantiator:
             return _copy_expr(self.env[n])
         if n in self.locals:
             return name(self.locals[n])
-        obj = self.rule.namespace.get(n, MISSING)
-        if obj is MISSING:
-            import builtins
-            if getattr(builtins, n, MISSING) is not MISSING:
-                return copy_tree(node)
-            raise TypeError(f"rule {self.rule.where}: unknown name {n!r}")
-        return name(self.rev.ctx.env_name(n, obj))
+        key = (self.rule.template, n)  # (the rule's free names: the same at every use)
+        bound = self.rev.ctx.rule_names.get(key)
+        if bound is None:
+            obj = self.rule.namespace.get(n, MISSING)
+            if obj is MISSING:
+                import builtins
+                if getattr(builtins, n, MISSING) is not MISSING:
+                    return copy_tree(node)
+                raise TypeError(f"rule {self.rule.where}: unknown name {n!r}")
+            bound = self.rev.ctx.rule_names[key] = self.rev.ctx.env_name(n, obj)
+        return name(bound)
 
 
 # -- resolution of backward items into statements --------------------------------------

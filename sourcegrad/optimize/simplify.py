@@ -454,8 +454,7 @@ def _dce(fdef, keep_names, names, counts=None, assigned=None):
                 elif s.__class__ is _ASSIGN:
                     # a pure statement binds only names (its targets read nothing)
                     own, targets = names.of(s)
-                    if all(counts.get(t, 0) - own.count(t) <= 0 and t not in keep_names
-                           for t in targets) and _pure(s):
+                    if _unread(targets, own, counts, keep_names) and _pure(s):
                         drop(s)  # (the targets are stores: only the value reads)
                         continue
                     kept.update(targets)
@@ -467,6 +466,15 @@ def _dce(fdef, keep_names, names, counts=None, assigned=None):
         changed = again
     sweep = None  # (it refers to itself: the cycle would keep the tree from being freed)
     return fdef
+
+
+def _unread(targets, own, counts, keep):
+    """Whether no name of ``targets`` is read but by the statement binding them (``own``:
+    its reads; ``counts``: every statement's), none of them in ``keep``."""
+    for t in targets:
+        if counts.get(t, 0) - own.count(t) > 0 or t in keep:
+            return False
+    return True
 
 
 def _merge_copies(body, names, counts=None, assigned=None):
