@@ -172,7 +172,7 @@ class Reverser:
         self.items_written = set()  # arrays written by subscript so far
         self.zero_filled = set()  # names whose adjoint is zero-filled by value
         self.loop_depth = 0
-        self.notes = {}  # id(user statement) -> (it, its Note)
+        self.notes = {}  # user statement (hashed by identity) -> its Note
         # names that may hold a value already (an earlier assignment in
         # program order): only such values need saving outside loops
         self.defined = {a.id for a in fn_tree.args.args + fn_tree.args.kwonlyargs
@@ -244,10 +244,10 @@ class Reverser:
     def note(self, origin):
         """The ``Note`` of the user's statement ``origin``: one for all the statements
         normalization made of it (the line is read once)."""
-        got = self.notes.get(id(origin))
-        if got is None or got[0] is not origin:
-            got = self.notes[id(origin)] = (origin, Note(origin, self.parsed))
-        return got[1]
+        got = self.notes.get(origin)
+        if got is None:
+            got = self.notes[origin] = Note(origin, self.parsed)
+        return got
 
     def stmt(self, s):
         if isinstance(s, gast.Assign):
@@ -1010,14 +1010,14 @@ class Instantiator:
     def __init__(self, rev, rule, target, env):
         self.rev, self.rule, self.target, self.env = rev, rule, target, env
         self.locals = {}
-        # id(template node) -> which of its attributes hold nodes (``_plan``), made
-        # once for every node of the rule's template and kept with the rule (the
-        # template lives as long).  Nodes made while instantiating (forward mode wraps
-        # parts of the template) are planned each time: their ids are reused once freed
+        # template node (hashed by identity) -> which of its attributes hold nodes
+        # (``_plan``), made once for every node of the rule's template and kept with
+        # the rule (the template lives as long).  Nodes made while instantiating
+        # (forward mode wraps parts of the template) are not among them: planned each time
         plans = rule.__dict__.get("_sg_plans")
         if plans is None:
             plans = rule.__dict__["_sg_plans"] = {
-                id(n): _plan(n) for st in rule.body for n in astutil.walk(st)}
+                n: _plan(n) for st in rule.body for n in astutil.walk(st)}
         self.plans = plans
 
     def run(self):
@@ -1078,7 +1078,7 @@ class Instantiator:
         new = _new(cls)
         state = new.__dict__
         state.update(node.__dict__)  # then the attributes holding nodes, copied
-        plan = self.plans.get(id(node))
+        plan = self.plans.get(node)
         if plan is None:
             plan = _plan(node)
         expr = self.expr

@@ -312,12 +312,14 @@ class _Names:
     """
 
     def __init__(self):
-        self._memo = {}  # id(statement) -> (statement, loads, stores)
+        # statement -> (loads, stores); keyed by the statement itself (nodes hash by
+        # identity), so an entry cannot outlive its statement and be found by another
+        self._memo = {}
 
     def of(self, st):
-        got = self._memo.get(id(st))
-        if got is not None and got[0] is st:
-            return got[1], got[2]
+        got = self._memo.get(st)
+        if got is not None:
+            return got
         if st.__class__ in _BLOCKED:
             if st.__class__ is _FOR:
                 loads, stores = _scan(st.iter)
@@ -330,16 +332,15 @@ class _Names:
                     loads = loads + more_loads
                     stores = stores + more_stores
             return loads, stores
-        got = self._memo[id(st)] = (st,) + _scan(st)
-        return got[1], got[2]
+        got = self._memo[st] = _scan(st)
+        return got
 
     def loads(self, st):
         return self.of(st)[0]
 
     def known(self, st):
         """Whether ``st``'s names are remembered (``of`` answers without a walk)."""
-        got = self._memo.get(id(st))
-        return got is not None and got[0] is st
+        return st in self._memo
 
     def stores(self, st):
         return self.of(st)[1]
@@ -347,7 +348,7 @@ class _Names:
     def forget(self, st):
         """``st`` (and every statement nested in it) may read other names now."""
         for s in statement_list([st]):
-            self._memo.pop(id(s), None)
+            self._memo.pop(s, None)
 
     def counts(self, fdef):
         """How often each name is read in ``fdef`` (its signature included)."""
@@ -735,16 +736,18 @@ def _inline(fdef, pure_call, protected, names, touched=None, loads_total=None, a
 
 
 class _Remembered:
-    """``fn(node)``, worked out once per node (by identity)."""
+    """``fn(node)``, worked out once per node."""
+
+    _MISSING = object()
 
     def __init__(self, fn):
-        self.fn, self.memo = fn, {}  # id(node) -> (node, fn(node))
+        self.fn, self.memo = fn, {}  # node (hashed by identity) -> fn(node)
 
     def __call__(self, node):
-        got = self.memo.get(id(node))
-        if got is None or got[0] is not node:
-            got = self.memo[id(node)] = (node, self.fn(node))
-        return got[1]
+        got = self.memo.get(node, self._MISSING)
+        if got is self._MISSING:
+            got = self.memo[node] = self.fn(node)
+        return got
 
 
 def _pure_expr(e, pure_call):
