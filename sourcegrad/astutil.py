@@ -25,6 +25,10 @@ BINOPS = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mu
           gast.Mod: operator.mod, gast.FloorDiv: operator.floordiv}
 
 _AST = ast.AST
+# every node class of gast and ast: ``v.__class__ in _NODES`` answers ``isinstance(v,
+# ast.AST)`` without a call for them (the walks below ask it of every field)
+_NODES = frozenset(c for module in (gast, ast) for c in vars(module).values()
+                   if isinstance(c, type) and issubclass(c, _AST))
 _NAME = gast.Name
 _CONSTANT = gast.Constant
 _STMT = gast.stmt
@@ -39,13 +43,13 @@ def walk(node):
         for f in n._fields:
             v = fields.get(f)
             if v.__class__ is list:
-                if v and isinstance(v[0], _AST) and None not in v:
+                if v and (v[0].__class__ in _NODES or isinstance(v[0], _AST)) and None not in v:
                     push_all(v)  # a list of nodes (Dict.keys may hold None)
                 else:
                     for item in v:
                         if isinstance(item, _AST):
                             push(item)
-            elif isinstance(v, _AST):
+            elif v.__class__ in _NODES or v is not None and isinstance(v, _AST):
                 push(v)
         yield n
 
@@ -89,13 +93,13 @@ def nodes(node):
         for f in names:
             v = fields.get(f)
             if v.__class__ is list:
-                if v and isinstance(v[0], _AST) and None not in v:
+                if v and (v[0].__class__ in _NODES or isinstance(v[0], _AST)) and None not in v:
                     push_all(v)
                 else:
                     for item in v:
                         if isinstance(item, _AST):
                             push(item)
-            elif isinstance(v, _AST):
+            elif v.__class__ in _NODES or v is not None and isinstance(v, _AST):
                 push(v)
         yield n
 
@@ -118,13 +122,13 @@ def node_list(node):
         for f in names:
             v = fields.get(f)
             if v.__class__ is list:
-                if v and isinstance(v[0], _AST) and None not in v:
+                if v and (v[0].__class__ in _NODES or isinstance(v[0], _AST)) and None not in v:
                     push_all(v)
                 else:
                     for item in v:
                         if isinstance(item, _AST):
                             push(item)
-            elif isinstance(v, _AST):
+            elif v.__class__ in _NODES or v is not None and isinstance(v, _AST):
                 push(v)
     return todo
 
@@ -164,9 +168,9 @@ def name_list(node):
                         if item.__dict__.get("annotation") is not None:
                             return _queued_names(node)
                         found(item)
-                    elif c is not _CONSTANT and isinstance(item, _AST):
+                    elif c is not _CONSTANT and (c in _NODES or isinstance(item, _AST)):
                         push(item)
-            elif c is not _CONSTANT and isinstance(v, _AST):
+            elif c is not _CONSTANT and (c in _NODES or v is not None and isinstance(v, _AST)):
                 push(v)
     return out
 
@@ -193,13 +197,13 @@ def _queued_names(node):
         for f in names:
             v = fields.get(f)
             if v.__class__ is list:
-                if v and isinstance(v[0], _AST) and None not in v:
+                if v and (v[0].__class__ in _NODES or isinstance(v[0], _AST)) and None not in v:
                     push_all(v)
                 else:
                     for item in v:
                         if isinstance(item, _AST):
                             push(item)
-            elif isinstance(v, _AST):
+            elif v.__class__ in _NODES or v is not None and isinstance(v, _AST):
                 push(v)
     return out
 
@@ -466,9 +470,13 @@ def _convert(node, table):
             if value is _MISSING:
                 missing = True
                 continue
-        if value.__class__ in _LEAVES:
+        c = value.__class__
+        if c in _LEAVES:
             pass
-        elif isinstance(value, _AST):
+        elif c is list:
+            value = [_convert(v, table) if v.__class__ in _NODES or isinstance(v, _AST)
+                     else v for v in value]
+        elif c in _NODES or isinstance(value, _AST):
             value = _convert(value, table)
         elif isinstance(value, list):
             value = [_convert(v, table) if isinstance(v, _AST) else v for v in value]
