@@ -486,9 +486,8 @@ def _merge_copies(body, names, counts=None, assigned=None):
         if s.__class__ in _BLOCKED:
             for inner in (s.body, s.orelse):
                 _merge_copies(inner, names, counts, assigned)
-    i = 0
-    while i < len(body):
-        s = body[i]
+    kept = []  # (the statements merged are left out: no deletion from the middle)
+    for i, s in enumerate(body):
         if s.__class__ is _ASSIGN and s.targets[0].__class__ is _NAME \
                 and s.value.__class__ is _NAME and not getanno(s, "pop", None) \
                 and not getanno(s, "primal", False):
@@ -508,12 +507,12 @@ def _merge_copies(body, names, counts=None, assigned=None):
                 nxt.value.left = gast.Name(id=b, ctx=gast.Load(), annotation=None,
                                            type_comment=None)
                 names.forget(nxt)
-                del body[i]
                 if counts is not None:  # b: read as often; a: once fewer, bound once fewer
                     counts[a] -= 1
                     assigned[a] = assigned.get(a, 0) - 1
                 continue
-        i += 1
+        kept.append(s)
+    body[:] = kept
     return body
 
 
@@ -547,9 +546,8 @@ def _copy_propagate(fdef, protected, names, touched=None, loads_total=None, assi
 
     def block(body):
         changed = False
-        i = 0
-        while i < len(body):
-            s = body[i]
+        kept = []  # (the copies propagated are left out: no deletion from the middle)
+        for i, s in enumerate(body):
             if s.__class__ in _BLOCKED:
                 for inner in (s.body, s.orelse):
                     changed |= block(inner)
@@ -560,13 +558,13 @@ def _copy_propagate(fdef, protected, names, touched=None, loads_total=None, assi
                 b = s.value.id if s.value.__class__ is _NAME else s.value
                 if a not in protected and a not in params and assigned.get(a) == 1 \
                         and a != b and _propagate(body, i, a, b, loads_total, names, touched):
-                    del body[i]
                     assigned[a] = 0
                     if isinstance(b, str):
                         copied.append(b)
                     changed = True
                     continue
-            i += 1
+            kept.append(s)
+        body[:] = kept
         return changed
 
     # One pass is enough: a copy's reads all come after it in its block, so
@@ -699,15 +697,14 @@ def _inline(fdef, pure_call, protected, names, touched=None, loads_total=None, a
             if s.__class__ in _BLOCKED:
                 for inner in (s.body, s.orelse):
                     block(inner)
-        i = 0
-        while i < len(body):
-            s = body[i]
+        kept = []  # (the values inlined are left out: no deletion from the middle)
+        for i, s in enumerate(body):
             t = s.targets[0].id if s.__class__ is _ASSIGN \
                 and s.targets[0].__class__ is _NAME else None
             if t is None or t in params or t in protected or getanno(s, "pop", None) \
                     or assigned.get(t) != 1 or loads_total.get(t) != 1 \
                     or not pure_expr(s.value):
-                i += 1
+                kept.append(s)
                 continue
             reads = set(names.loads(s))
             j = i + 1
@@ -719,7 +716,7 @@ def _inline(fdef, pure_call, protected, names, touched=None, loads_total=None, a
                     and use.targets[0].__class__ is _NAME  # (then = its value's)
                     else _loads(use.value)) \
                     or not _calls_pure(use.value, pure, but=use.value):
-                i += 1
+                kept.append(s)
                 continue
             names.forget(use)
             if isinstance(use.value, gast.Name):
@@ -728,7 +725,7 @@ def _inline(fdef, pure_call, protected, names, touched=None, loads_total=None, a
                 _substitute(use.value, t, s.value)
             if touched is not None:
                 touched.append(use)
-            del body[i]
+        body[:] = kept
 
     block(fdef.body)
     block = None  # (it refers to itself: the cycle would keep the tree from being freed)
