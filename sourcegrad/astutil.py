@@ -41,7 +41,10 @@ def walk(node):
     for n in todo:
         fields = n.__dict__  # absent fields: None, as getattr(n, f, None)
         for f in n._fields:
-            v = fields.get(f)
+            try:
+                v = fields[f]
+            except KeyError:  # (a field the node was made without)
+                continue
             if v.__class__ is list:
                 if v and (v[0].__class__ in _NODES or isinstance(v[0], _AST)) and None not in v:
                     push_all(v)  # a list of nodes (Dict.keys may hold None)
@@ -84,14 +87,19 @@ def nodes(node):
     for n in todo:
         fields = n.__dict__
         cls = n.__class__
-        if cls is _NAME and fields.get("annotation") is None or cls is _CONSTANT:
+        if cls is _CONSTANT or cls is _NAME and (  # (a name: queued only for an annotation)
+                "annotation" not in fields or fields["annotation"] is None):
             yield n  # (nothing to queue)
             continue
-        names = table.get(cls)
-        if names is None:
+        try:
+            names = table[cls]
+        except KeyError:
             names = _name_fields(cls)
         for f in names:
-            v = fields.get(f)
+            try:
+                v = fields[f]
+            except KeyError:  # (a field the node was made without)
+                continue
             if v.__class__ is list:
                 if v and (v[0].__class__ in _NODES or isinstance(v[0], _AST)) and None not in v:
                     push_all(v)
@@ -114,13 +122,17 @@ def node_list(node):
         if cls is _CONSTANT:
             continue
         fields = n.__dict__
-        if cls is _NAME and fields.get("annotation") is None:
+        if cls is _NAME and ("annotation" not in fields or fields["annotation"] is None):
             continue
-        names = table.get(cls)
-        if names is None:
+        try:
+            names = table[cls]
+        except KeyError:
             names = _name_fields(cls)
         for f in names:
-            v = fields.get(f)
+            try:
+                v = fields[f]
+            except KeyError:  # (a field the node was made without)
+                continue
             if v.__class__ is list:
                 if v and (v[0].__class__ in _NODES or isinstance(v[0], _AST)) and None not in v:
                     push_all(v)
@@ -151,11 +163,15 @@ def name_list(node):
     for n in todo:
         fields = n.__dict__
         cls = n.__class__
-        names = table.get(cls)
-        if names is None:
+        try:
+            names = table[cls]
+        except KeyError:
             names = _name_fields(cls)
         for f in names:
-            v = fields.get(f)
+            try:
+                v = fields[f]
+            except KeyError:  # (a field the node was made without)
+                continue
             c = v.__class__
             if c is _NAME:
                 if v.__dict__.get("annotation") is not None:
@@ -191,11 +207,15 @@ def _queued_names(node):
             if annotation is not None:
                 push(annotation)
             continue
-        names = table.get(cls)
-        if names is None:
+        try:
+            names = table[cls]
+        except KeyError:
             names = _name_fields(cls)
         for f in names:
-            v = fields.get(f)
+            try:
+                v = fields[f]
+            except KeyError:  # (a field the node was made without)
+                continue
             if v.__class__ is list:
                 if v and (v[0].__class__ in _NODES or isinstance(v[0], _AST)) and None not in v:
                     push_all(v)
@@ -345,13 +365,15 @@ class NodeTransformer(ast.NodeTransformer):
     def generic_visit(self, node):  # noqa: C901 (the hot loop of every pass, kept inline)
         visitors = self._visitors  # (values that are not nodes map to None: kept)
         cls = node.__class__
-        fields = _NAME_FIELDS.get(cls)  # (contexts and operators: leaves, no visitor)
-        if fields is None:
+        try:  # (contexts and operators: leaves, no visitor)
+            fields = _NAME_FIELDS[cls]
+        except KeyError:
             fields = _name_fields(cls)
         state = node.__dict__
         for field in fields:
-            old_value = state.get(field, _MISSING)
-            if old_value is _MISSING:
+            try:
+                old_value = state[field]
+            except KeyError:
                 old_value = getattr(node, field, _MISSING)  # a class default, or none
                 if old_value is _MISSING:
                     continue
@@ -359,7 +381,10 @@ class NodeTransformer(ast.NodeTransformer):
             if vcls is list:
                 new_values = None  # made at the first change
                 for i, value in enumerate(old_value):
-                    method = visitors.get(value.__class__, _MISSING)
+                    try:
+                        method = visitors[value.__class__]
+                    except KeyError:
+                        method = _MISSING
                     if method is None:
                         if new_values is not None:
                             new_values.append(value)
@@ -396,7 +421,10 @@ class NodeTransformer(ast.NodeTransformer):
                 if new_values is not None:
                     old_value[:] = new_values
                 continue
-            method = visitors.get(vcls, _MISSING)
+            try:
+                method = visitors[vcls]
+            except KeyError:
+                method = _MISSING
             if method is None:
                 continue
             if method is _MISSING:
