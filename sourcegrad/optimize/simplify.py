@@ -317,9 +317,15 @@ class _Names:
         self._memo = {}
 
     def of(self, st):
-        got = self._memo.get(st)
-        if got is not None:
-            return got
+        if st.__class__ in _BLOCKED:
+            return self.scan(st)  # (put together each time)
+        try:
+            return self._memo[st]
+        except KeyError:  # (not scanned yet, or forgotten)
+            return self.scan(st)
+
+    def scan(self, st):
+        """``of(st)``, worked out afresh (the first look at a statement)."""
         if st.__class__ in _BLOCKED:
             if st.__class__ is _FOR:
                 loads, stores = _scan(st.iter)
@@ -352,8 +358,8 @@ class _Names:
 
     def counts(self, fdef):
         """How often each name is read in ``fdef`` (its signature included)."""
-        of = self.of
-        return Counter(chain(_loads(fdef.args), *[of(st)[0] for st in fdef.body]))
+        scan = self.scan  # (the first look at the statements)
+        return Counter(chain(_loads(fdef.args), *[scan(st)[0] for st in fdef.body]))
 
 
 def _bindings(fdef):
