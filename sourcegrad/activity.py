@@ -170,9 +170,9 @@ class _Analysis:
         make(w); y = g(x)``, ``make`` from another module or returning something other
         than one nested function) would lose the gradient through the values the
         function closes over: refused where its result reaches the output."""
-        calls = [s for s in statement_list(self.tree.body) if isinstance(s, gast.Assign)
-                 and isinstance(s.targets[0], gast.Name) and s.targets[0].id in useful
-                 and isinstance(s.value, gast.Call) and isinstance(s.value.func, gast.Name)
+        calls = [s for s in statement_list(self.tree.body) if s.__class__ is gast.Assign
+                 and s.targets[0].__class__ is gast.Name and s.targets[0].id in useful
+                 and s.value.__class__ is gast.Call and s.value.func.__class__ is gast.Name
                  and s.value.func.id in self.varied]
         if not calls or (self.parsed.filename or "").startswith("<sourcegrad"):
             return  # (a derivative differentiated again calls the vjp functions it saved)

@@ -250,13 +250,13 @@ class Reverser:
         return got
 
     def stmt(self, s):
-        if isinstance(s, gast.Assign):
+        if s.__class__ is gast.Assign:
             t = s.targets[0]
-            if isinstance(t, gast.Name):
+            if t.__class__ is gast.Name:
                 return self.assign_name(s, t.id, s.value)
-            if isinstance(t, gast.Subscript):
+            if t.__class__ is gast.Subscript:
                 return self.assign_item(s, t)
-            if isinstance(t, gast.Tuple):  # produced by reverse itself only
+            if t.__class__ is gast.Tuple:  # produced by reverse itself only
                 return [s], []
         if isinstance(s, gast.If):
             before = dict(self.views)
@@ -337,12 +337,14 @@ class Reverser:
 
     # -- assignments -----------------------------------------------------------------
     def assign_name(self, s, target, value):
-        if isinstance(value, gast.Name) and value.id == target:
+        cls = value.__class__
+        if cls is gast.Name and value.id == target:
             return [], []  # x = x changes nothing (normalize drops the user's)
         self.views[target] = _makes_view(value)
         fsave, brestore = self.save_restore([target])
-        if isinstance(value, gast.Call):
-            kind, obj = self.ctx.classify(value, self)
+        classified = None  # (kind, obj) of a call
+        if cls is gast.Call:
+            kind, obj = classified = self.ctx.classify(value, self)
             if kind in ("rule", "nondiff", "method") and obj is not print:
                 setanno(s, "pure", True)
             if kind == "unknown" and foreign.is_transformation(obj):
@@ -354,7 +356,7 @@ class Reverser:
                     self.saved.add(saved)
                 fsave2, brestore2 = self.save_restore([saved])
                 return fsave + fsave2 + fwd, bwd + [Kill(target)] + brestore2 + brestore
-        if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
+        if cls is gast.Subscript and value.value.__class__ is gast.Name \
                 and value.value.id in self.written:
             self.view_reads.setdefault(value.value.id, []).append((target, s))
             # a view of an array written later would change under the backward
@@ -365,7 +367,7 @@ class Reverser:
             setanno(s, "pure", True)
         if target not in self.act.active:
             return fsave + [s], brestore
-        items = self.rule_items(s, target, value)
+        items = self.rule_items(s, target, value, classified)
         return fsave + [s], [Group(target, items), Kill(target)] + brestore
 
     def saved_name_of(self, fwd):
@@ -374,24 +376,26 @@ class Reverser:
             return fwd[1].targets[0].id
         return t.elts[1].id
 
-    def rule_items(self, s, target, value):
-        """The backward items of ``target = value`` (one operation)."""
+    def rule_items(self, s, target, value, classified=None):
+        """The backward items of ``target = value`` (one operation); ``classified``:
+        ``ctx.classify(value, self)`` of a call, if the caller has it."""
         dz = self.dname(target)
-        if isinstance(value, gast.Name):
+        cls = value.__class__
+        if cls is gast.Name:
             return [Acc(value.id, dz)] if self.active(value) else []
-        if isinstance(value, gast.Constant):
+        if cls is gast.Constant:
             return []
-        if isinstance(value, gast.BinOp):
+        if cls is gast.BinOp:
             fn, args = self.sequence_op(value)
             return self.apply_rule(s, fn, target, args, [])
-        if isinstance(value, gast.UnaryOp):
+        if cls is gast.UnaryOp:
             fn = UNARYOPS.get(type(value.op))
             return self.apply_rule(s, fn, target, [value.operand], [])
-        if isinstance(value, gast.Call):
-            return self.call_items(s, target, value, dz)
-        if isinstance(value, gast.Attribute):
+        if cls is gast.Call:
+            return self.call_items(s, target, value, dz, classified)
+        if cls is gast.Attribute:
             return self.attribute_items(s, target, value, dz)
-        if isinstance(value, gast.Subscript):
+        if cls is gast.Subscript:
             if not self.active(value.value):
                 return []
             helper = self.ctx.env_name("index_adjoint", runtime.index_adjoint)
@@ -406,9 +410,9 @@ class Reverser:
             return []  # a display of constants (d = {"a": 0.5}), its entries written later
         self.refuse(s, f"{type(value).__name__} expression", kind=refusals.syntax)
 
-    def call_items(self, s, target, value, dz):
+    def call_items(self, s, target, value, dz, classified=None):
         """The backward items of ``target = f(...)``: a rule inlined, or none."""
-        kind, obj = self.ctx.classify(value, self)
+        kind, obj = classified or self.ctx.classify(value, self)
         if kind == "rule":
             return self.apply_rule(s, obj, target, value.args, value.keywords)
         if kind == "method":
@@ -880,11 +884,12 @@ _VIEW_METHODS = {"reshape", "ravel", "transpose", "swapaxes", "view", "squeeze"}
 
 def _makes_view(v):
     """Whether an expression may return a view sharing memory with an array."""
-    if isinstance(v, gast.Subscript):
+    cls = v.__class__
+    if cls is gast.Subscript:
         return True
-    if isinstance(v, gast.Attribute) and v.attr == "T":
+    if cls is gast.Attribute and v.attr == "T":
         return True
-    if isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute):
+    if cls is gast.Call and v.func.__class__ is gast.Attribute:
         return v.func.attr in _VIEW_METHODS
     return False
 

@@ -428,7 +428,7 @@ _SHAPE_ONLY = {len, np.shape, np.ndim, np.size}
 
 
 def broadcast(a, b):
-    if not isinstance(a, tuple) or not isinstance(b, tuple):
+    if a.__class__ is not tuple or b.__class__ is not tuple:  # (shapes are plain tuples)
         return TOP
     if a == b or not b:  # the common cases, without NumPy's overhead
         return a
