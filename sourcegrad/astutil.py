@@ -268,6 +268,14 @@ _SIMPLE_STATEMENTS = frozenset({gast.Assign, gast.AugAssign, gast.AnnAssign, gas
                                 gast.ImportFrom, gast.Global, gast.Nonlocal})
 
 
+def make(cls, **fields):
+    """``cls(**fields)`` for a gast node class: the same node, without gast's generic
+    constructor (about half the cost; the stages make nodes by the thousand)."""
+    node = _new(cls)
+    node.__dict__.update(fields)
+    return node
+
+
 # the types copy.deepcopy returns as they are
 _ATOMIC = frozenset({type(None), type(Ellipsis), type(NotImplemented), int, float, bool,
                      complex, str, bytes, type, range, property, types.FunctionType,

@@ -750,7 +750,7 @@ class Normalizer:
     def expr_BinOp(self, node, hint):
         left = self.atom(node.left, "lhs")
         right = self.atom(node.right, "rhs")
-        return gast.BinOp(left=left, op=node.op, right=right)
+        return astutil.make(gast.BinOp, left=left, op=node.op, right=right)
 
     def expr_UnaryOp(self, node, hint):
         if isinstance(node.op, gast.USub) and isinstance(node.operand, gast.Constant) \

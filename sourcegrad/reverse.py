@@ -29,7 +29,7 @@ import gast
 from sourcegrad import astutil, refusals
 from sourcegrad import closures, runtime
 from sourcegrad.activity import INACTIVE_ATTRS
-from sourcegrad.astutil import BINOPS, copy_tree, statement_list
+from sourcegrad.astutil import BINOPS, copy_tree, make, statement_list
 from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
 from sourcegrad.rules import foreign, registry
@@ -94,7 +94,7 @@ def call(func, *args, keywords=()):
 
 def note_stmt(text):
     """A comment in the generated code (a marker codegen turns into ``# text``)."""
-    node = gast.Expr(value=gast.Constant(value=text, kind=None))
+    node = make(gast.Expr, value=const(text))
     setanno(node, "note", True)
     return node
 
@@ -1191,7 +1191,7 @@ class Resolver:
             helper = self.rev.ctx.env_name("add_adjoints", runtime.add_adjoints)
             return pure(assign(dn, call(helper, dn, it.take())))
         if it.name in init:
-            return pure(assign(dn, gast.BinOp(left=name(dn), op=gast.Add(),
+            return pure(assign(dn, make(gast.BinOp, left=name(dn), op=make(gast.Add),
                                               right=it.take())))
         init.add(it.name)
         return pure(assign(dn, it.take()))

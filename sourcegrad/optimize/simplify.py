@@ -16,8 +16,8 @@ from itertools import chain
 
 import gast
 
-from sourcegrad.astutil import (_NAME_FIELDS, NodeTransformer, _name_fields, name_list,
-                                node_list, nodes, statement_list, statements)
+from sourcegrad.astutil import (_NAME_FIELDS, NodeTransformer, _name_fields, make,
+                                name_list, node_list, nodes, statement_list, statements)
 from sourcegrad.annotations import copyanno, getanno, setanno
 
 _AST = gast.AST
@@ -649,10 +649,10 @@ def _substitute(node, a, b):
 
 
 def _replacement(node, b):
-    if isinstance(b, str):
-        return gast.Name(id=b, ctx=node.ctx, annotation=None, type_comment=None)
-    if isinstance(b, gast.Constant):
-        return gast.Constant(value=b.value, kind=None)
+    if b.__class__ is str:
+        return make(_NAME, id=b, ctx=node.ctx, annotation=None, type_comment=None)
+    if b.__class__ is _CONSTANT:
+        return make(_CONSTANT, value=b.value, kind=None)
     return b  # an expression read once: moved, not copied
 
 
@@ -977,8 +977,8 @@ def _in_place_form(a, v, primal, scatter):
             args=[gast.Name(id=v, ctx=gast.Load(), annotation=None, type_comment=None),
                   e.args[1], e.args[2]], keywords=[]))
     else:
-        new = gast.AugAssign(target=a.targets[0],
-                             op=gast.Sub() if subtract else gast.Add(), value=e)
+        new = make(_AUGASSIGN, target=a.targets[0],
+                   op=make(gast.Sub if subtract else gast.Add), value=e)
     copyanno(a, new, "origin")
     return new
 
