@@ -521,8 +521,9 @@ def _convert(node, table):
         new = cls(**state)
         state = new.__dict__
     for name in attributes:  # (_copy_attributes, inline)
-        value = src.get(name, _MISSING)
-        if value is _MISSING:
+        try:
+            value = src[name]
+        except KeyError:
             value = getattr(node, name, _MISSING)  # a class default, or none
             if value is _MISSING:
                 continue
