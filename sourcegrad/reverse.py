@@ -993,7 +993,7 @@ def _copy_atom(node):
             return None
     new = _new(node.__class__)
     new.__dict__.update(state)
-    ctx = state.get("ctx")
+    ctx = state["ctx"] if "ctx" in state else None
     if ctx is not None:
         if ctx.__class__ not in _CONTEXTS or ctx.__dict__:
             return None
@@ -1083,8 +1083,9 @@ class Instantiator:
         new = _new(cls)
         state = new.__dict__
         state.update(node.__dict__)  # then the attributes holding nodes, copied
-        plan = self.plans.get(node)
-        if plan is None:
+        try:
+            plan = self.plans[node]
+        except KeyError:  # (a node made while instantiating)
             plan = _plan(node)
         expr = self.expr
         for k, kind in plan:
