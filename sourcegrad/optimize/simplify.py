@@ -582,6 +582,12 @@ def _copy_propagate(fdef, protected, names, touched=None, loads_total=None, assi
     return changed
 
 
+def _is_copy(st):
+    """Whether ``st`` is ``a = b`` or ``a = <number>`` (what copy propagation looks for)."""
+    return st.__class__ is _ASSIGN and st.targets[0].__class__ is _NAME \
+        and (st.value.__class__ is _NAME or _num(st.value))
+
+
 def _propagate(body, i, a, b, loads_total, names, touched=None):
     want = loads_total.get(a, 0)  # every read of a must come after the copy, here
     uses, seen, b_stored = [], 0, False
@@ -1016,10 +1022,14 @@ def optimize(fdef, spec=None, protected=(), pure_call=None, arrays=None, owned=N
         if not _copy_propagate(fdef, set(protected), names, touched, counts, assigned) \
                 or not touched:
             break
+        # The pass tried every copy it reached, a statement a constant went into
+        # included (it comes after the copy); a copy it could not propagate stays so.
+        # Only a copy the folding makes (`e = -d` -> `e = -0.333`) is worth another pass.
+        tried = {st for st in touched if _is_copy(st)}
         fold.changed = False
         for st in touched:
             fold.visit(st)
-        if not fold.changed:
+        if not fold.changed or not any(_is_copy(st) and st not in tried for st in touched):
             break
     _dce(fdef, set(protected), names, counts, assigned)
     _merge_copies(fdef.body, names, counts, assigned)
