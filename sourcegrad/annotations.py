@@ -52,9 +52,13 @@ ANNOTATIONS = {a.key: a for a in (
                "saves the named value on the stack (value: the name)"),
     Annotation("pop", "Assign", "reverse", "optimize.saves, optimize.simplify",
                "restores the named value from the stack (value: the name)"),
+    Annotation("restore", "Assign", "reverse", "optimize.saves",
+               "restores items of the named array overwritten by a write into it "
+               "(value: the name); its pair is the save of those items"),
     Annotation("pair", "statement", "reverse", "optimize.saves",
-               "a push and the pop that restores it share this number: the pair is "
-               "dropped together when nothing reads the value after the pop"),
+               "a push and the pop that restores it share this number, as do an "
+               "item's save and restore: the pair is dropped together when nothing "
+               "reads the value after the pop or restore"),
     Annotation("primal", "Assign", "assemble, tangents", "optimize.simplify",
                "a statement of the user's forward sweep: the optimizer keeps its "
                "semantics (no algebraic identities that would alias a user's array)"),

@@ -594,8 +594,9 @@ class GradFunction(GeneratedCallable):
                 n for n in kwnames if id(kwargs[n]) in ids)
             acc = runtime.WeightGrads(self.weights)
             kwargs["weight_grads"] = acc
-        key = (weight_args, tuple([(a.shape, a.dtype) if isinstance(a, np.ndarray) else
-                                   _key_of(a) for a in args]), kwnames)
+        key = (weight_args, tuple([(a.shape, a.dtype) if isinstance(a, np.ndarray)
+                                   and type(a) is not np.matrix else _key_of(a)
+                                   for a in args]), kwnames)
         if key == self._last_key and self._last.valid():
             d = self._last
             if fast is None and self._plain and len(args) >= self._plain - 1 \

@@ -140,7 +140,9 @@ class Assembler:
         rev = self.rev
         body = Resolver(rev).run(items, self.init)
         if rev.copies is not None:
-            body.insert(0, assign(rev.copies, call("set")))
+            made = assign(rev.copies, call("set"))
+            setanno(made, "pure", True)  # unread once the saves pass drops every restore
+            body.insert(0, made)
         return body
 
     # -- 3. Parameters -----------------------------------------------------------------

@@ -519,13 +519,23 @@ def extract(parsed, namer, fdef, count=None):
 
 # NumPy functions that write into their first argument
 _WRITERS = ("copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis")
-_MUTATING = {"append", "extend", "pop", "insert", "remove", "sort", "reverse", "fill",
+MUTATING = {"append", "extend", "pop", "insert", "remove", "sort", "reverse", "fill",
              "resize", "put", "itemset", "clear", "setdefault", "update", "popitem",
              "setfield", "__setitem__", "__iadd__"}
 
 
 # how many parameters ``f(*args)`` is taken to fill when it is read for writes
 _STARRED_SPAN = 16
+
+
+def readable(obj) -> bool:
+    """Whether ``obj`` is a Python function whose source sourcegrad can read (so
+    ``writes_into`` proves what it writes into, not merely fails to)."""
+    try:
+        parse_function(obj)
+    except Exception:  # noqa: BLE001 -- no readable source
+        return False
+    return True
 
 
 def writes_into(obj, positions, keywords=(), depth=2) -> bool:
@@ -614,7 +624,7 @@ def _writes(n, names, parsed, rebound, depth) -> bool:
     if not isinstance(n, gast.Call):
         return False
     f = n.func
-    if isinstance(f, gast.Attribute) and f.attr in _MUTATING \
+    if isinstance(f, gast.Attribute) and f.attr in MUTATING \
             and isinstance(f.value, gast.Name) and f.value.id in names:
         return True
     if any(k.arg == "out" and isinstance(k.value, gast.Name) and k.value.id in names

@@ -12,6 +12,9 @@ import gast
 
 from sourcegrad import astutil, refusals
 
+_IMPORT_HINT = ("import at module level, or at the top of the function's body (outside "
+                "any block, binding names the function does not assign again)")
+
 # node type -> (what to call it, what to do instead)
 _REFUSED = {
     gast.Try: ("try statement", "move error handling outside the differentiated function"),
@@ -24,8 +27,8 @@ _REFUSED = {
     gast.Global: ("global statement", "pass the value in and return the new value instead"),
     gast.Nonlocal: ("nonlocal statement", "pass the value in and return the new value instead"),
     gast.Delete: ("del statement", "let the variable go out of scope instead"),
-    gast.Import: ("import statement", "import at module level"),
-    gast.ImportFrom: ("import statement", "import at module level"),
+    gast.Import: ("import statement", _IMPORT_HINT),
+    gast.ImportFrom: ("import statement", _IMPORT_HINT),
     gast.ClassDef: ("class definition", "define the class at module level"),
     gast.NamedExpr: ("assignment expression (:=) in a comprehension or lambda",
                      "write the loop out, assigning in a separate statement"),

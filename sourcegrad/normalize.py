@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import types
 
 import gast
@@ -528,6 +529,7 @@ class Normalizer:
             if it.args and isinstance(it.args[0], gast.Call) \
                     and self.static_value(it.args[0].func) is zip:
                 it.args[0] = self.consume_generators(it.args[0])
+        it, start = self.enumerate_start(it, fn)
         inner = it.args[0] if fn is enumerate and len(it.args) == 1 else None
         if isinstance(inner, gast.Call) and not inner.keywords and inner.args \
                 and self.static_value(inner.func) is zip and isinstance(target, gast.Tuple) \
@@ -550,27 +552,21 @@ class Normalizer:
             seqs = [self.atom(_indexable(it), "seq")]
             index_target, targets = None, [target]
         seqs = [self.protect(a) if isinstance(a, gast.Name) else a for a in seqs]
-        lens = []
-        for sq in seqs:
-            n = self.namer.fresh("n")
-            self.emit(assign(n, gast.Call(func=name("len"), args=[sq], keywords=[])))
-            lens.append(name(n))
-        if len(lens) > 1:
-            n = self.namer.fresh("n")
-            self.emit(assign(n, gast.Call(func=name("min"), args=lens, keywords=[])))
-            count = name(n)
-        else:
-            count = lens[0]
-        if index_target is not None and isinstance(index_target, gast.Name):
+        count = self.loop_count(seqs)
+        if index_target is not None and isinstance(index_target, gast.Name) and start is None:
             index = index_target.id
         else:
             index = self.namer.fresh("i")
         self.multi.add(index)
+        bound = targets + ([index_target] if start is not None else [])
         self.multi |= assigned_names([gast.Assign(targets=[t], value=const(0), type_comment=None)
-                                      for t in targets])
+                                      for t in bound])
         self.loop_depth += 1
         saved = self.out
         self.out = []
+        if start is not None:  # the user's index counts from start
+            self.assign_to(index_target, gast.BinOp(left=name(index), op=gast.Add(),
+                                                    right=start))
         for t, sq in zip(targets, seqs):
             self.assign_to(t, gast.Subscript(value=sq, slice=name(index), ctx=gast.Load()))
         pre = self.out
@@ -580,6 +576,30 @@ class Normalizer:
         rng = gast.Call(func=name("range"), args=[count], keywords=[])
         self.emit(gast.For(target=name(index, gast.Store()), iter=rng, body=body,
                            orelse=[], type_comment=None))
+
+    def loop_count(self, seqs):
+        """The number of iterations of a loop over ``seqs`` together (zip's): the
+        shortest one's length."""
+        lens = []
+        for sq in seqs:
+            n = self.namer.fresh("n")
+            self.emit(assign(n, gast.Call(func=name("len"), args=[sq], keywords=[])))
+            lens.append(name(n))
+        if len(lens) == 1:
+            return lens[0]
+        n = self.namer.fresh("n")
+        self.emit(assign(n, gast.Call(func=name("min"), args=lens, keywords=[])))
+        return name(n)
+
+    def enumerate_start(self, it, fn):
+        """(``enumerate(seq)``, its start as an atom) for ``enumerate(seq, start)``; else
+        ``(it, None)``."""
+        if fn is enumerate and len(it.args) + len(it.keywords) == 2 and it.args and (
+                len(it.args) == 2 or it.keywords[0].arg == "start"):
+            start = self.atom(it.args[1] if len(it.args) == 2 else it.keywords[0].value,
+                              "start")
+            return gast.Call(func=it.func, args=it.args[:1], keywords=[]), start
+        return it, None
 
     def visit_With(self, s):
         """``with m as t: body`` -> ``t = m.__enter__(); body; m.__exit__(None, None,
@@ -913,6 +933,49 @@ class Normalizer:
             self.visit(st)
         return items
 
+    def fold(self, node, callee):
+        """``functools.reduce(f, seq[, init])`` -> a loop carrying the value, ``acc =
+        f(acc, item)``; ``itertools.accumulate(seq[, f], initial=...)`` -> the same loop
+        appending each value to a fresh list.  Returns the value's name, or None for
+        another form."""
+        args, kws = list(node.args), {k.arg: k.value for k in node.keywords}
+        if callee is functools.reduce:
+            if not 2 <= len(args) <= 3 or kws:
+                return None
+            f, seq, init = args[0], args[1], args[2] if len(args) == 3 else None
+        else:
+            if not 1 <= len(args) <= 2 or set(kws) - {"func", "initial"} or None in kws:
+                return None
+            seq, init = args[0], kws.get("initial")
+            f = args[1] if len(args) == 2 else kws.get("func")
+        seq = self.atom(seq, "seq")
+        acc, item = self.namer.fresh("reduced"), self.namer.fresh("item")
+        self.multi |= {acc, item}
+        self.locals |= {acc, item}
+        first = gast.Subscript(value=copy_tree(seq), slice=const(0), ctx=gast.Load())
+        self.visit(gast.copy_location(assign(acc, first if init is None else init), node))
+        step = gast.BinOp(left=name(acc), op=gast.Add(), right=name(item)) if f is None \
+            else gast.Call(func=copy_tree(f), args=[name(acc), name(item)], keywords=[])
+        body = [assign(acc, step)]
+        out = None
+        if callee is itertools.accumulate:
+            out = self.namer.fresh("accumulated")
+            self.multi.add(out)
+            self.locals.add(out)
+            self.emit(assign(out, gast.List(elts=[name(acc)], ctx=gast.Load())))
+            body.append(gast.Expr(value=gast.Call(
+                func=gast.Attribute(value=name(out), attr="append", ctx=gast.Load()),
+                args=[name(acc)], keywords=[])))
+        rest = copy_tree(seq) if init is not None else gast.Subscript(
+            value=copy_tree(seq), slice=gast.Slice(lower=const(1), upper=None, step=None),
+            ctx=gast.Load())
+        loop = gast.For(target=name(item, gast.Store()), iter=rest, body=body, orelse=[],
+                        type_comment=None)
+        for st in astutil.statements([loop]):  # errors point at the call
+            gast.copy_location(st, node)
+        self.visit(loop)
+        return name(out or acc)
+
     def index_concat(self, node):
         """np.r_[a, b, 1:3] -> index_concat(np.r_, a, b, slice(1, 3, None)): a call,
         so the items' adjoints come from its rule."""
@@ -1072,6 +1135,17 @@ class Normalizer:
 
     def call_container(self, node, callee):
         func = node.func
+        if callee is functools.reduce or callee is itertools.accumulate:
+            folded = self.fold(node, callee)
+            if folded is not None:
+                return folded
+        if any(callee is f for f in _ITERATOR_LISTS):
+            # zip/enumerate/reversed other than as a for loop's iterable: the list of
+            # items the iterator yields (its items' adjoints go back to their places)
+            helper = _ITERATOR_LISTS[callee]
+            return self.call_over_atoms(gast.copy_location(gast.Call(
+                func=runtime_name(helper), args=node.args, keywords=node.keywords), node),
+                getattr(runtime, helper))
         if callee is map and len(node.args) >= 2 and not node.keywords:
             return name(self.list_comprehension(self.map_as_comprehension(node)))
         if callee is list and len(node.args) == 1 and not node.keywords \
@@ -1103,9 +1177,11 @@ class Normalizer:
                 args=pos + node.args, keywords=kws + node.keywords), node))
         if callee is dict and len(node.args) == 1 and self.reads_locals(node) \
                 and isinstance(node.args[0], (gast.Name, gast.Attribute, gast.Subscript,
-                                              gast.Dict)) \
+                                              gast.Dict, gast.Call, gast.List,
+                                              gast.Tuple)) \
                 and all(k.arg for k in node.keywords):
-            # dict(p), dict(p, w=v): a new dict of p's entries (and the keywords')
+            # dict(p), dict(p, w=v): a new dict of p's entries (and the keywords'); p a
+            # mapping or key-value pairs (dict(zip(keys, values)))
             return self.merge_dicts([(None, node.args[0])]
                                     + [(k.arg, k.value) for k in node.keywords])
         if self.static_value(func) is dict and not node.args and node.keywords \
@@ -1390,6 +1466,8 @@ class Normalizer:
 
 # functions that consume an iterable argument whole: a generator function's call passed
 # to one is the list of its values (Normalizer.consume_generators)
+_ITERATOR_LISTS = {zip: "zipped", enumerate: "enumerated", reversed: "reversed_list"}
+
 # (by identity: the ids of objects that live as long as the process)
 _GENERATOR_CONSUMERS = frozenset(map(id, (
     list, tuple, sum, max, min, zip, enumerate, sorted, map,

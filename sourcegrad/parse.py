@@ -13,6 +13,7 @@ import __future__
 import ast
 import builtins
 import dis
+import importlib
 import inspect
 import re
 import linecache
@@ -43,6 +44,7 @@ class Parsed:
     closure: dict                # free variable name -> cell
     is_lambda: bool = False
     names: dict = field(default_factory=dict)  # resolved free names -> object
+    imports: dict = field(default_factory=dict)  # names the body's imports bind -> object
 
     def resolve(self, name: str) -> Any:
         """The object a free name denotes, or ``_MISSING``."""
@@ -51,6 +53,8 @@ class Parsed:
                 return self.closure[name].cell_contents
             except ValueError:  # empty cell
                 return _MISSING
+        if name in self.imports:
+            return self.imports[name]
         if name in self.globals:
             return self.globals[name]
         return getattr(builtins, name, _MISSING)
@@ -502,7 +506,52 @@ def parse_function(fn) -> Parsed:
         closure = dict(zip(code.co_freevars, fn.__closure__))
     return Parsed(fn=fn, tree=fdef, filename=filename, firstline=start,
                   colshift=colshift, globals=fn.__globals__, closure=closure,
-                  is_lambda=is_lambda)
+                  is_lambda=is_lambda, imports=_hoist_imports(fdef, fn.__globals__))
+
+
+def _hoist_imports(fdef, globals_):
+    """The imports among the statements of ``fdef``'s body (not in a block), done now
+    and taken out of it: ``{name: object}`` for the names they bind, which then
+    denote those objects as a global would.  An import whose name the function also
+    assigns, ``from m import *``, and one that fails stay (the fence refuses them)."""
+    stored = {n.id for n in astutil.nodes(fdef) if isinstance(n, gast.Name)
+              and isinstance(n.ctx, (gast.Store, gast.Del))}
+    imports, body = {}, []
+    for st in fdef.body:
+        got = _import_of(st, globals_) if isinstance(st, (gast.Import, gast.ImportFrom)) \
+            else None
+        if got is None or stored & set(got):
+            body.append(st)
+        else:
+            imports.update(got)
+    if imports:
+        fdef.body = body or [gast.Pass()]
+    return imports
+
+
+def _import_of(st, globals_):
+    """``{name: object}`` bound by the import statement ``st``, or None."""
+    out = {}
+    try:
+        if isinstance(st, gast.Import):
+            for a in st.names:
+                importlib.import_module(a.name)
+                top = a.name.split(".")[0]
+                out[a.asname or top] = importlib.import_module(a.name if a.asname else top)
+            return out
+        if any(a.name == "*" for a in st.names):
+            return None
+        package = globals_.get("__package__") if st.level else None
+        module = importlib.import_module("." * st.level + (st.module or ""), package)
+        for a in st.names:
+            if hasattr(module, a.name):
+                out[a.asname or a.name] = getattr(module, a.name)
+            else:  # a submodule
+                out[a.asname or a.name] = importlib.import_module(
+                    f"{module.__name__}.{a.name}")
+    except ImportError:
+        return None
+    return out
 
 
 MISSING = _MISSING

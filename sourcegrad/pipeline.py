@@ -651,6 +651,8 @@ def _guards(parsed, mentioned):
     it mentions)."""
     out = []
     for n in sorted(mentioned):
+        if n in parsed.imports:
+            continue  # bound by the function's own import
         if n in parsed.closure:
             cell = parsed.closure[n]
             try:
@@ -864,6 +866,7 @@ def front(fn, spec: Spec, trace=_no_trace):
     if spec.varargs >= 0 and parsed.tree.args.vararg is not None:
         expand_varargs(parsed.tree, vararg_names(parsed.fn, spec.varargs))
         every = astutil.node_list(parsed.tree)
+    _check_active(parsed, spec)
     # every name the function mentions: fresh names avoid them, free ones are guarded
     mentioned = {n.id for n in every if n.__class__ is gast.Name}
     namer = Namer(mentioned)
@@ -882,6 +885,9 @@ def front(fn, spec: Spec, trace=_no_trace):
             helpers.append(n)
     ctx = Context(parsed, namer, spec, params | stored, mentioned)
     ctx.stored = stored
+    for n, obj in parsed.imports.items():  # what the body's own imports bound
+        ctx.env[n] = obj
+        ctx.env_ids.setdefault(id(obj), n)
     for n in stored:  # a bound parameter the function rebinds is not constant
         ctx.constants.pop(n, None)
     # names of another module's functions inlined (closures): valid while they denote
@@ -1120,6 +1126,20 @@ def _active_parameters(fn, sig, bound, shift, active_args, active_kw):
     if nvar < 0 and any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values()):
         nvar = 0  # *args gets nothing here: specialised to none (wrapper(x, *rest))
     return active, order, nvar, kwnames
+
+
+def _check_active(parsed, spec):
+    """The differentiated names must be parameters of the code transformed: a name it
+    does not have would carry no gradient, silently (a decorator's wrapper read with
+    the wrapped function's signature once did)."""
+    params = set(param_names(parsed.tree))
+    unknown = [n for n in spec.active if n not in params]
+    if unknown:
+        refusals.at_function(
+            parsed.fn, f"differentiating {', '.join(unknown)}",
+            detail=f"{parsed.tree.name}() as read takes {', '.join(sorted(params))}",
+            hint="please report this: the positions asked for were mapped to the wrong "
+                 "function")
 
 
 def vararg_names(fn, n):

@@ -132,7 +132,38 @@ def template_env(stage, s, rule, primal, args, keywords, what):
     return env
 
 
-class Reverser:
+class SequenceOps:
+    """``+`` and ``*`` of lists and tuples told from NumPy's, for a stage that knows
+    ``self.sequences`` (the names holding sequences), ``self.ctx`` and ``self.active``:
+    the reverse and the tangent stage."""
+
+    def sequence_op(self, value):
+        """(primal, operands) of a binary operation: ``+`` and ``*`` of a list or tuple
+        concatenate and repeat it (``[x] + rest``, ``lst * 2``), with rules of their own."""
+        left, right = value.left, value.right
+        seq = [isinstance(a, gast.Name) and a.id in self.sequences for a in (left, right)]
+        if isinstance(value.op, gast.Add) and any(seq):
+            if all(seq):
+                return runtime.concat, [left, right]
+            if not any(self.numeric(a) for a in (left, right)):
+                # the other operand may be a list, or an array NumPy adds to this one
+                return runtime.maybe_concat, [left, right]
+        if isinstance(value.op, gast.Mult) and any(seq):
+            count = right if seq[0] else left
+            if not self.numeric(count) and not self.active(count):  # an int, in effect
+                return runtime.repeat, [left, right] if seq[0] else [right, left]
+        return BINOPS.get(type(value.op)), [left, right]
+
+    def numeric(self, atom):
+        """Whether ``atom`` certainly holds an array or a float (shape inference): then
+        ``+`` is NumPy's (``[1.0, 2.0] + x`` adds elementwise)."""
+        if isinstance(atom, gast.Constant):
+            return isinstance(atom.value, (float, complex))
+        known = self.ctx.shapes.get(atom.id) if isinstance(atom, gast.Name) else None
+        return getattr(known, "kind", None) in ("array", "float")
+
+
+class Reverser(SequenceOps):
     """Emit forward and backward sweeps for one normalized function."""
 
     def __init__(self, fn_tree, parsed, namer, activity, ctx):
@@ -160,14 +191,16 @@ class Reverser:
                     and getanno(v.func, "runtime", None) in (runtime.list_append,
                                                              runtime.list_extend)):
                 self.containers.add(t.id)
-        self.sequences = _sequences(fn_tree, ctx)
+        self.sequences = sequence_names(fn_tree, ctx)
         self.containers |= self.sequences
         self.pushed = set()
         self.pairs = 0  # push/pop pairs made (their "pair" numbers)
         self.copies = None  # name of the set of arrays the backward sweep owns
+        self.restores = 0  # items of arrays restored in the backward sweep (their "pair"s)
         self.weight_reads = set()  # attribute reads that may be Parameters (weights)
         self.known_weights = set()  # those that are weights asked for at every call
         self.view_reads = {}  # array -> [(name, statement)] slices read from it
+        self.shares = {}  # name -> the names whose memory it may share (program order)
         self.passed = {}      # array -> a split call it was passed to (program order)
         self.items_written = set()  # arrays written by subscript so far
         self.zero_filled = set()  # names whose adjoint is zero-filled by value
@@ -259,12 +292,15 @@ class Reverser:
             if t.__class__ is gast.Tuple:  # produced by reverse itself only
                 return [s], []
         if isinstance(s, gast.If):
-            before = dict(self.views)
+            before, shares_before = dict(self.views), dict(self.shares)
             fb, bb = self.block(s.body)
             after_body, self.views = self.views, before
+            shares_body, self.shares = self.shares, shares_before
             fo, bo = self.block(s.orelse)
             for n, v in after_body.items():  # a view on either path: maybe a view
                 self.views[n] = v or self.views.get(n, False)
+            for n, v in shares_body.items():  # sharing on either path: may share
+                self.shares[n] = v | self.shares.get(n, frozenset())
             fwd = gast.If(test=s.test, body=fb or [gast.Pass()], orelse=fo)
             return [fwd], ([BIf(s.test, bb, bo)] if bb or bo else [])
         if isinstance(s, gast.For):
@@ -273,7 +309,7 @@ class Reverser:
             return self.while_loop(s)
         if isinstance(s, gast.Expr):
             self.check_effect_call(s)
-            return [s], []
+            return self.save_written(s)
         if isinstance(s, (gast.Assert, gast.Raise, gast.Pass, gast.Break)):
             return [s], []
         if isinstance(s, gast.Return):
@@ -306,6 +342,84 @@ class Reverser:
                         detail="a call made for its side effects (writing into an array, "
                                "mutating an object) cannot pass gradient back",
                         hint="return the result and use it: y = f(...)")
+
+    def note_shares(self, target, value):
+        """Record the names ``target`` may share memory with once bound to ``value``."""
+        src = _shared_sources(value)
+        if not src:
+            self.shares.pop(target, None)
+            return
+        shared = set(src)
+        for n in src:
+            shared |= self.shares.get(n, frozenset())
+        shared.discard(target)
+        self.shares[target] = frozenset(shared)
+
+    def sharing(self, base):
+        """The names other than ``base`` that may share memory with it here: a write
+        into ``base`` changes them too (``d = c.T`` or ``d = c`` before ``c[0] = v``)."""
+        own = self.shares.get(base, frozenset()) | {base}
+        return [m for m, ss in self.shares.items() if m != base and (m in own or ss & own)]
+
+    def save_written(self, s):
+        """The call ``s`` made for its effect, with a copy saved of each value it may
+        write into and put back in the backward sweep: that sweep may read the value
+        as a coefficient (``y = c * x; np.fill_diagonal(c, 0.0)``).  The saves pass
+        drops a copy the backward sweep does not read."""
+        written = self.written_by(s.value)
+        fwd, bwd = self.save_shared(written + [m for n in written for m in self.sharing(n)])
+        return fwd + [s], bwd
+
+    def save_shared(self, names):
+        """Forward statements saving a copy of each of ``names`` (values a write is
+        about to change), and backward statements putting the copies back."""
+        fwd, bwd = [], []
+        for n in dict.fromkeys(names):
+            if getattr(self.ctx.shapes.get(n), "kind", None) in ("int", "float", "bool"):
+                continue
+            old = self.namer.fresh(n + "_old")
+            save = assign(old, call(self.ctx.env_name("snapshot", runtime.snapshot), name(n)))
+            if self.loop_depth:
+                self.saved.add(old)
+            fsave, brestore = self.save_restore([old])
+            restore = assign(n, name(old))
+            setanno(restore, "restore", n)
+            setanno(save, "pair", self.pairs)
+            setanno(restore, "pair", self.pairs)
+            self.pairs += 1
+            self.restores += 1
+            fwd += fsave + [save]
+            bwd = [restore] + brestore + bwd
+        return fwd, bwd
+
+    def written_by(self, v):
+        """The inactive names whose values the call ``v``, its result discarded, may
+        write into: its object for a mutating method (``c.fill(0.0)``), an argument a
+        function of yours or NumPy provably writes into (``np.copyto(c, ..)``), and every
+        argument of a call that cannot be read (``rng.shuffle(c)``)."""
+        if not isinstance(v, gast.Call):
+            return []
+        f = v.func
+        out = []
+        method = isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) \
+            and f.value.id in self.ctx.locals and f.attr in closures.MUTATING
+        if method:
+            out.append(f.value.id)
+        kind, obj = self.ctx.classify(v, self)
+        args = [(i, a.id) for i, a in enumerate(v.args) if isinstance(a, gast.Name)]
+        shift = 0
+        if kind == "user":
+            obj, shift = obj.func, int(obj.self_expr is not None)
+        if kind in ("rule", "method") or method:
+            pass  # a rule's function computes a value; a container's method keeps its arguments
+        elif kind == "nondiff":
+            out += [a for i, a in args if closures.writes_into(obj, [i])
+                    or i == 0 and getattr(obj, "__name__", None) == "shuffle"]
+        elif kind == "user" or obj is not None and closures.readable(obj):
+            out += [a for i, a in args if closures.writes_into(obj, [i + shift])]
+        else:  # nothing proven either way
+            out += [a for _, a in args]
+        return [n for n in dict.fromkeys(out) if n not in self.act.active]
 
     # -- saving overwritten values ---------------------------------------------------
     def push(self, n):
@@ -365,6 +479,7 @@ class Reverser:
             s.value = call(self.ctx.env_name("save_item", runtime.save_item), value.value,
                            index_expr(value.slice))
             setanno(s, "pure", True)
+        self.note_shares(target, s.value)
         if target not in self.act.active:
             return fsave + [s], brestore
         items = self.rule_items(s, target, value, classified)
@@ -470,31 +585,6 @@ class Reverser:
                                               arg)))
         return items
 
-    def sequence_op(self, value):
-        """(primal, operands) of a binary operation: ``+`` and ``*`` of a list or tuple
-        concatenate and repeat it (``[x] + rest``, ``lst * 2``), with rules of their own."""
-        left, right = value.left, value.right
-        seq = [isinstance(a, gast.Name) and a.id in self.sequences for a in (left, right)]
-        if isinstance(value.op, gast.Add) and any(seq):
-            if all(seq):
-                return runtime.concat, [left, right]
-            if not any(self.numeric(a) for a in (left, right)):
-                # the other operand may be a list, or an array NumPy adds to this one
-                return runtime.maybe_concat, [left, right]
-        if isinstance(value.op, gast.Mult) and any(seq):
-            count = right if seq[0] else left
-            if not self.numeric(count) and not self.active(count):  # an int, in effect
-                return runtime.repeat, [left, right] if seq[0] else [right, left]
-        return BINOPS.get(type(value.op)), [left, right]
-
-    def numeric(self, atom):
-        """Whether ``atom`` certainly holds an array or a float (shape inference): then
-        ``+`` is NumPy's (``[1.0, 2.0] + x`` adds elementwise)."""
-        if isinstance(atom, gast.Constant):
-            return isinstance(atom.value, (float, complex))
-        known = self.ctx.shapes.get(atom.id) if isinstance(atom, gast.Name) else None
-        return getattr(known, "kind", None) in ("array", "float")
-
     def wanted(self, n):
         """``wants(weight_grads, n)``: whether ``n`` is a weight whose gradient is asked for."""
         return call(self.ctx.env_name("wants", runtime.wants), self.ctx.weights_name(), n)
@@ -533,8 +623,7 @@ class Reverser:
         call_ = self.passed.get(base.id)
         if call_ is not None:
             self.refuse_write_after_call(s, base.id, call_)
-        if base.id not in self.act.varied:
-            return [s], []
+        shared_save, shared_restore = self.save_shared(self.sharing(base.id))
         idx = index_expr(target.slice)
         old = self.namer.fresh(base.id + "_old")
         save = assign(old, call(self.ctx.env_name("save_item", runtime.save_item), base, idx))
@@ -547,6 +636,17 @@ class Reverser:
             self.copies = self.namer.fresh("copies")
         restore = assign(base.id, call(self.ctx.env_name("restore_item", runtime.restore_item),
                                        base, copy_tree(idx), old, self.copies))
+        # the saves pass drops the two when the backward sweep reads no value of
+        # the array from before this write
+        setanno(restore, "restore", base.id)
+        setanno(save, "pair", self.pairs)
+        setanno(restore, "pair", self.pairs)
+        self.pairs += 1
+        self.restores += 1
+        if base.id not in self.act.varied:
+            # no adjoint; but the backward sweep may read the array (as a
+            # coefficient): it gets the values from before the write
+            return shared_save + fsave + [save, s], [restore] + brestore + shared_restore
         items = []
         db = self.dname(base.id)
         if self.active(value):
@@ -559,7 +659,8 @@ class Reverser:
                 items.append(Acc(value.id, call(helper, db, copy_tree(idx), value)))
         items.append(assign(self.d(base.id), call(self.ctx.env_name("zero_item",
                                                                     runtime.zero_item), db, idx)))
-        return fsave + [save, s], [Group(base.id, items), restore] + brestore
+        return shared_save + fsave + [save, s], \
+            [Group(base.id, items), restore] + brestore + shared_restore
 
     def check_views_of(self, base, s):
         """Refuse a write into ``base`` while a slice read from it earlier is used later:
@@ -797,7 +898,7 @@ _SEQUENCE_CALLS = frozenset(map(id, (list, tuple, sorted, runtime.list_append,
                                      runtime.list_extend)))
 
 
-def _sequences(tree, ctx):
+def sequence_names(tree, ctx):
     """Local names that hold a list or tuple wherever they are bound: displays,
     ``list(...)``, appended-to lists, concatenations and slices of such names, and
     copies of them (parameters and other values of unknown type are not)."""
@@ -880,6 +981,35 @@ _CONCATENATIONS = frozenset({gast.Add, gast.Mult})
 
 
 _VIEW_METHODS = {"reshape", "ravel", "transpose", "swapaxes", "view", "squeeze"}
+
+
+_VIEW_FUNCTIONS = _VIEW_METHODS | {"asarray", "expand_dims", "moveaxis", "atleast_1d",
+                                   "atleast_2d", "atleast_3d", "broadcast_to", "diagonal",
+                                   "real", "imag", "flip", "fliplr", "flipud", "rot90"}
+
+
+def _shared_sources(v):
+    """The names whose memory the value of ``v`` may share: an alias, a view (a slice,
+    ``.T``, ``reshape``), or a container holding them."""
+    if isinstance(v, gast.Name):
+        return {v.id}
+    if isinstance(v, gast.Subscript) or isinstance(v, gast.Attribute) and v.attr in (
+            "T", "mT", "real", "imag"):
+        return _shared_sources(v.value)
+    if isinstance(v, gast.Call):
+        f = v.func
+        if isinstance(f, gast.Attribute) and f.attr in _VIEW_FUNCTIONS:
+            if isinstance(f.value, gast.Name) and f.attr in _VIEW_METHODS:
+                return {f.value.id}  # (np.reshape(a, ..) has `np` here: its argument below)
+            return set().union(*(_shared_sources(a) for a in v.args[:1]))
+        return set()
+    if isinstance(v, (gast.List, gast.Tuple, gast.Set)):
+        return set().union(*(_shared_sources(e) for e in v.elts))
+    if isinstance(v, gast.Dict):
+        return set().union(*(_shared_sources(e) for e in v.values))
+    if isinstance(v, gast.IfExp):
+        return _shared_sources(v.body) | _shared_sources(v.orelse)
+    return set()
 
 
 def _makes_view(v):

@@ -380,6 +380,14 @@ def save_item(y, index):
     return v.copy() if isinstance(v, np.ndarray) else v
 
 
+def snapshot(v):
+    """A copy of ``v`` (an array, list or dict) saved before a call may write into it;
+    anything else as it is."""
+    if isinstance(v, (np.ndarray, list, dict)):
+        return v.copy()
+    return v.copy() if is_foreign(v) and hasattr(v, "copy") else v
+
+
 def restore_item(y, index, old, copies):
     """``y`` with ``y[index] = old`` restored, in a copy the backward sweep owns.
 
@@ -663,9 +671,9 @@ def shallow_copy(x):
 
 def merge_dicts(*maps):
     """``{**p, "w": v}`` written ``merge_dicts(p, make_dict("w", v))``, and ``dict(p)``
-    written ``merge_dicts(p)``: a new dict with each mapping's entries, later ones
-    replacing earlier ones (its rule sends each entry's adjoint to the mapping it came
-    from)."""
+    (``p`` a mapping or a list of key-value pairs) written ``merge_dicts(p)``: a new
+    dict with each mapping's entries, later ones replacing earlier ones (its rule
+    sends each entry's adjoint to the mapping it came from)."""
     out = {}
     for m in maps:
         out.update(m)
@@ -677,6 +685,15 @@ def merge_dicts_adjoint(dz, maps):
     result (an entry a later mapping replaced gets none)."""
     out, later = [], set()
     for m in reversed(maps):
+        if isinstance(m, (list, tuple)):  # dict(pairs): a pair's value gets its entry's
+            items = [None] * len(m)
+            for i in reversed(range(len(m))):
+                k = m[i][0]
+                if k not in later and isinstance(dz, dict) and dz.get(k) is not None:
+                    items[i] = AdjointList([None, dz[k]])
+                later.add(k)
+            out.append(AdjointList(items))
+            continue
         if not isinstance(m, dict):
             if dz:
                 raise SourcegradError(
@@ -728,6 +745,61 @@ def list_adjoint(dz, iterable):
                          for g, v in zip(dz, iterable)]) if len(iterable) else \
             np.zeros(iterable.shape)
     return sequence_adjoint(dz, iterable)
+
+
+def unique_firsts(ar, more, axis):
+    """The flat positions in ``ar`` of the first element equal to each of
+    ``np.unique(ar)``'s values (its derivative's); ``more``: one of its ``return_*``
+    flags was set."""
+    if more or axis is not None:
+        raise SourcegradError("np.unique with return_index/return_inverse/return_counts "
+                              "or axis=, of a differentiated array",
+                              hint="differentiate np.unique(x) alone, or index x with the "
+                                   "indices np.unique(sg.stop_gradient(x), ...) returns")
+    return np.unique(np.ravel(ar), return_index=True)[1]
+
+
+def zipped(*seqs):
+    """``zip(*seqs)`` as the list of tuples it yields (the derivative reads them again)."""
+    return list(zip(*seqs))
+
+
+def enumerated(seq, start=0):
+    """``enumerate(seq, start)`` as the list of pairs it yields."""
+    return list(enumerate(seq, start))
+
+
+def reversed_list(seq):
+    """``reversed(seq)`` as the list of items it yields."""
+    return list(reversed(seq))
+
+
+def _items_adjoint(dz, seq, place):
+    """The adjoint of ``seq`` from ``dz``, the adjoints of a list made from its items:
+    item ``i``'s adjoint is ``place(dz, i)`` (None: nothing read it)."""
+    items = [None] * len(seq)
+    for i, g in enumerate(dz or ()):
+        if i < len(items):
+            items[i] = place(g, i)
+    return list_adjoint(AdjointList(items), seq)
+
+
+def zipped_adjoint(dz, seqs):
+    """The adjoints of ``seqs`` in ``zipped(*seqs)``: each sequence's items from their
+    place in the tuples (none past the shortest)."""
+    return tuple(_items_adjoint(dz, seq, lambda g, i, k=k: None if g is None else g[k])
+                 for k, seq in enumerate(seqs))
+
+
+def enumerated_adjoint(dz, seq):
+    """The adjoint of ``seq`` in ``enumerated(seq, start)``: the pairs' second items."""
+    return _items_adjoint(dz, seq, lambda g, i: None if g is None else g[1])
+
+
+def reversed_adjoint(dz, seq):
+    """The adjoint of ``seq`` in ``reversed_list(seq)``: ``dz`` in reverse."""
+    back = None if dz is None else list(dz)[::-1]
+    return _items_adjoint(back, seq, lambda g, i: g)
 
 
 def dict_get(mapping, key, default=None):

@@ -37,14 +37,32 @@ from sourcegrad.activity import INACTIVE_ATTRS, statements
 from sourcegrad.astutil import copy_tree
 from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
-from sourcegrad.reverse import BINOPS, UNARYOPS, _describe, call, index_expr, template_env
+from sourcegrad.reverse import UNARYOPS, _describe, call, index_expr, template_env
 from sourcegrad.rules import registry
 from sourcegrad.annotations import getanno, setanno
 from sourcegrad.rules import tangents_numpy as tn
 from sourcegrad.shapes import Abstract
 
 
-class Tangents:
+# NumPy functions that take a sequence of arrays as such (not one array_like)
+_SEQUENCE_TAKING = {getattr(np, n) for n in (
+    "stack", "concatenate", "concat", "vstack", "hstack", "dstack", "column_stack",
+    "row_stack", "block", "einsum", "broadcast_arrays", "meshgrid", "atleast_1d",
+    "atleast_2d", "atleast_3d", "array", "asarray", "asanyarray", "ascontiguousarray",
+    "unstack", "piecewise", "select") if hasattr(np, n)} | {np.linalg.multi_dot}
+
+
+def _takes_arrays(primal):
+    """Whether ``primal`` is a NumPy function whose arguments are arrays (a list
+    passed is one array to it)."""
+    if isinstance(primal, np.ufunc):
+        return True
+    module = getattr(primal, "__module__", None) or ""
+    return (module == "numpy" or module.startswith("numpy.")) \
+        and not any(primal is f for f in _SEQUENCE_TAKING)
+
+
+class Tangents(reverse.SequenceOps):
     """Emit primal and tangent statements for one normalized function."""
 
     def __init__(self, fn_tree, parsed, namer, activity, ctx):
@@ -71,6 +89,7 @@ class Tangents:
                    if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Subscript)
                    and isinstance(st.targets[0].value, gast.Name)}
         self.once = {n for n, c in count.items() if c == 1 and n not in params | written}
+        self.sequences = reverse.sequence_names(fn_tree, ctx)
         self.rebound = set(count) | written  # names bound or written into in the body
         self.structure = Structure.of(self)
 
@@ -212,8 +231,8 @@ class Tangents:
         if isinstance(value, gast.Constant):
             return [], None
         if isinstance(value, gast.BinOp):
-            fn = BINOPS.get(type(value.op))
-            return self.apply_rule(s, fn, target, [value.left, value.right], [])
+            fn, operands = self.sequence_op(value)  # (list + list concatenates)
+            return self.apply_rule(s, fn, target, operands, [])
         if isinstance(value, gast.UnaryOp):
             fn = UNARYOPS.get(type(value.op))
             if fn is None:
@@ -241,13 +260,37 @@ class Tangents:
     def call_tangent(self, s, target, value):
         kind, obj = self.ctx.classify(value, self)
         if kind == "rule":
-            return self.apply_rule(s, obj, target, value.args, value.keywords)
+            pre, args, keywords = self.as_arrays(obj, value.args, value.keywords)
+            stmts, texpr = self.apply_rule(s, obj, target, args, keywords)
+            return pre + stmts, texpr
         if kind == "method":
             return self.apply_rule(s, obj, target, [value.func.value] + value.args,
                                    value.keywords)
         if kind == "nondiff":
             return [], None
         self.no_rule(s, value.func, obj)
+
+    def as_arrays(self, primal, args, keywords):
+        """(statements, arguments, keywords): a list or tuple passed to a NumPy function
+        that takes an array (``np.sum([a, b])``) passed as the array it is, so that its
+        tangent is an array's (the items' tangents stacked), not a list of them."""
+        if not _takes_arrays(primal):
+            return [], args, keywords
+        pre = []
+
+        def as_array(a):
+            if not (isinstance(a, gast.Name) and a.id in self.sequences and self.active(a)):
+                return a
+            arr = self.namer.fresh(a.id + "_array")
+            pre.append(assign(arr, call(self.helper(np.asarray), name(a.id))))
+            pre.append(assign(self.d(arr), call(self.helper(tn.tasarray), self.dname(a.id),
+                                                name(a.id), name(arr))))
+            self.act.active.add(arr)
+            return name(arr)
+
+        args = [as_array(a) for a in args]
+        keywords = [gast.keyword(arg=k.arg, value=as_array(k.value)) for k in keywords]
+        return pre, args, keywords
 
     def attribute_tangent(self, s, target, value):
         if not self.active(value.value) or value.attr in INACTIVE_ATTRS:

@@ -32,7 +32,7 @@ from sourcegrad import memo, refusals, tangents, xp
 from sourcegrad.api import grad, value_and_grad
 from sourcegrad.codegen import define, strip_comments
 from sourcegrad.errors import NoDerivativeError, SourcegradError
-from sourcegrad.pipeline import Spec, derive, user_callable
+from sourcegrad.pipeline import Spec, derive, user_callable, vararg_names
 from sourcegrad.rules import registry
 from sourcegrad.rules.tangents_numpy import batch_size, eye, zero_tangent
 from sourcegrad.shapes import Abstract
@@ -103,15 +103,17 @@ def forward(fn, positions=(0,), kwnames=(), has_aux=False, args=None, kwargs=Non
         return forward(fn, positions, kwnames, has_aux,  # many shapes: general
                        tangent_outputs=tangent_outputs, basis=basis)
     func, bound_now = _target(fn, args)
-    names = _param_names(func, positions, kwnames, bound_now is not None)
+    nvar = _varargs_count(func, bound_now is not None, args, positions)
+    names = _param_names(func, positions, kwnames, bound_now is not None, nvar)
     named = ()
     if shapes:
-        params = _positional_names(func, bound_now is not None)
+        params = _positional_names(func, bound_now is not None, nvar)
         named = tuple((i if isinstance(i, str) else params[i], a)
                       for i, a in _abstracts(shapes)
                       if isinstance(i, str) or i < len(params))
     d = derive(func, Spec(active=names, mode="jvp", has_aux=has_aux, shapes=named,
-                          tangent_outputs=tangent_outputs, basis=basis and bool(shapes)))
+                          tangent_outputs=tangent_outputs, basis=basis and bool(shapes),
+                          varargs=nvar))
     # whether the callable itself is the bound object (a Cell): not kept as a value
     per[key] = (d, bound is None and bound_now is owner)
     return d, bound_now
@@ -154,25 +156,39 @@ def _abstracts(shapes):
             for i, shape, dtype in shapes]
 
 
-def _positional_names(func, has_self):
-    params = [p for p in inspect.signature(func).parameters.values()
-              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return [p.name for p in (params[1:] if has_self else params)]
+def _own_params(func, has_self):
+    """``func``'s own parameters (a decorator's wrapper's ``*args``, not the wrapped
+    function's signature), less ``self``."""
+    params = list(inspect.signature(func, follow_wrapped=False).parameters.values())
+    return params[1:] if has_self else params
 
 
-def _param_names(func, positions, kwnames, has_self):
-    sig = inspect.signature(func)
-    params = list(sig.parameters.values())
-    if has_self:
-        params = params[1:]
+def _varargs_count(func, has_self, args, positions):
+    """How many items ``func``'s ``*args`` parameter gets (the derivative takes them as
+    parameters of their own, as ``grad``'s does), or -1 when it has none."""
+    params = _own_params(func, has_self)
+    if not any(p.kind == p.VAR_POSITIONAL for p in params):
+        return -1
+    named = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+    wanted = len(args) if args is not None else max(positions or (-1,)) + 1
+    return max(0, wanted - named)
+
+
+def _positional_names(func, has_self, nvar=-1):
+    params = _own_params(func, has_self)
+    names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return names + (vararg_names(func, nvar) if nvar >= 0 else [])
+
+
+def _param_names(func, positions, kwnames, has_self, nvar=-1):
+    params = _positional_names(func, has_self, nvar)
     out = []
     for p in positions:
-        if p >= len(params) or params[p].kind not in (params[p].POSITIONAL_ONLY,
-                                                       params[p].POSITIONAL_OR_KEYWORD):
+        if p >= len(params):
             where = getattr(func, "__qualname__", "the function")
             raise ValueError(f"argument {p} of {where} cannot be differentiated in forward "
                              f"mode: it is not a named positional parameter")
-        out.append(params[p].name)
+        out.append(params[p])
     return tuple(out) + tuple(kwnames)
 
 

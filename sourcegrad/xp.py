@@ -70,6 +70,10 @@ def library(args) -> str:
     functions dispatch to; ``"namespace:<module>"`` for an Array API array
     (``"namespace:array_api_strict"``, ``"namespace:array_api_compat.torch"``)."""
     for a in args:
+        if type(a) is np.matrix:  # (a subclass: no cost for a plain array)
+            raise TypeError("an np.matrix argument: its * and ** are matrix products and "
+                            "powers, which the derivative's rules do not follow; pass "
+                            "np.asarray(m) (and write @ for the matrix product)")
         if is_namespace_array(a):
             return "namespace:" + namespace_of(a).__name__
         if is_dask(a):

@@ -264,10 +264,14 @@ def documented(exc):
 
 
 def judge(clean, args, positions, tmp_dir, float32=False, has_stop=None, ref=None,
-          search=None, margin=MARGIN, use_autograd=True, quick=False):
+          search=None, margin=MARGIN, use_autograd=True, quick=False, forward=False,
+          second=False):
     """The outcome of one program.  ``search``: a callable giving candidate argument
     tuples (the first fair one is used); else ``args`` is used as it is.  ``quick``:
-    value_and_grad only (the reducer), not also grad."""
+    value_and_grad only (the reducer), not also grad.  ``forward``: also ``sg.jvp``
+    along a random direction, against the gradient (once that matched); ``second``:
+    also ``sg.jvp`` of the gradient (forward over reverse) against finite differences
+    of the gradient."""
     k = next(_uid)
     has_stop = "sg.stop_gradient" in clean if has_stop is None else has_stop
     try:
@@ -409,11 +413,79 @@ def judge(clean, args, positions, tmp_dir, float32=False, has_stop=None, ref=Non
         for p, g, w in bad:
             story.append(f"position {p}:\n  sourcegrad: {g!r}\n  numeric:    {w!r}")
         return Outcome("wrong gradient", "", "\n".join(story), args=args)
+    if (forward or second) and not float32:
+        return forward_outcome(mod, args, pos, got_t, direct, second)
+    return Outcome("ok", args=args)
+
+
+def forward_outcome(mod, args, pos, got_t, direct, second=False):
+    """``sg.jvp`` of the program along a random direction of the differentiated
+    inputs: its value must be the program's, and the sum of its output tangent's
+    entries the gradient (checked already) dotted with the direction.  Programs with
+    inputs other than float arrays and floats are left to the reverse check."""
+    if not all(isinstance(a, float) or isinstance(a, np.ndarray) and a.dtype.kind == "f"
+               for a in args):
+        return Outcome("ok", args=args)
+    rng = np.random.default_rng(len(args))
+    vs = tuple((rng.standard_normal() if isinstance(a, float) else
+                rng.standard_normal(np.shape(a)).astype(a.dtype)) * (i in pos)
+               for i, a in enumerate(args))
+    vs = tuple(float(v) if isinstance(a, float) else v for v, a in zip(vs, args))
+    try:
+        with np.errstate(all="ignore"):
+            out, t = sg.jvp(mod.f, tuple(copy_args(args)), vs)
+    except sg.SourcegradError as e:
+        return Outcome("refused", normalize(f"forward: {e}"), str(e), args=args)
+    except _Timeout:
+        raise
+    except Exception as e:
+        return Outcome("internal", normalize(f"forward: {type(e).__name__}: {e}"),
+                       traceback.format_exc(), args=args)
+    if not same_value(out, direct, rtol=1e-10):
+        return Outcome("wrong value", "forward", f"jvp: {out!r}\nf(...): {direct!r}",
+                       args=args)
+    want = sum(float(np.sum(np.asarray(g) * vs[p])) for p, g in zip(pos, got_t))
+    have = sum(float(np.sum(v)) for v in flat_values(t) if v is not None
+               and not isinstance(v, (int, str)))
+    scale = 1.0 + sum(float(np.sum(np.abs(np.asarray(g) * vs[p]))) for p, g in zip(pos, got_t))
+    if not abs(have - want) <= 1e-8 * scale:
+        return Outcome("wrong gradient", "forward", f"jvp's tangent sums to {have!r}; the "
+                       f"gradient along the same direction is {want!r}", args=args)
+    return second_outcome(mod, args, pos, vs) if second else Outcome("ok", args=args)
+
+
+def second_outcome(mod, args, pos, vs):
+    """Forward over reverse: ``sg.jvp(sg.grad(f))`` along ``vs`` against central
+    differences of the gradient along ``vs``."""
+    gfun = sg.grad(mod.f, pos)
+    try:
+        with np.errstate(all="ignore"):
+            _, hv = sg.jvp(gfun, tuple(copy_args(args)), vs)
+    except sg.SourcegradError as e:
+        return Outcome("refused", normalize(f"second: {e}"), str(e), args=args)
+    except _Timeout:
+        raise
+    except Exception as e:
+        return Outcome("internal", normalize(f"second: {type(e).__name__}: {e}"),
+                       traceback.format_exc(), args=args)
+    fd = []
+    for eps in (1e-5, 1e-6):
+        with np.errstate(all="ignore"):
+            hi = gfun(*[a + eps * v for a, v in zip(copy_args(args), vs)])
+            lo = gfun(*[a - eps * v for a, v in zip(copy_args(args), vs)])
+        fd.append([(np.asarray(h) - np.asarray(b)) / (2 * eps) for h, b in zip(hi, lo)])
+    if not all(np.all(np.isfinite(a)) and np.allclose(a, b, rtol=1e-3, atol=1e-5)
+               for a, b in zip(*fd)):
+        return Outcome("ok", args=args)  # the gradient is not smooth enough here
+    if not all(np.allclose(np.asarray(h, float), w, rtol=1e-4, atol=1e-5)
+               for h, w in zip(hv, fd[0])):
+        return Outcome("wrong gradient", "second", f"jvp of grad: {hv!r}\nfinite "
+                       f"differences of grad: {fd[0]!r}", args=args)
     return Outcome("ok", args=args)
 
 
 def check_seed(seed, tmp_dir, nested=False, use_autograd=True, timeout=60, quick=False,
-               off=()):
+               off=(), forward=False, second=False):
     prog = generate_wide(seed, nested=nested, off=off)
     rng = np.random.RandomState(seed)
 
@@ -425,7 +497,8 @@ def check_seed(seed, tmp_dir, nested=False, use_autograd=True, timeout=60, quick
     signal.alarm(timeout)
     try:
         o = judge(prog.clean, None, prog.positions, tmp_dir, prog.float32, prog.has_stop,
-                  search=search, use_autograd=use_autograd, quick=quick)
+                  search=search, use_autograd=use_autograd, quick=quick, forward=forward,
+                  second=second)
     except _Timeout:
         o = Outcome("timeout", "", f"over {timeout}s")
     finally:
@@ -572,7 +645,7 @@ def _self_assignments(tree):
 
 
 def reduce_source(clean, args, positions, want_key, tmp_dir, float32=False,
-                  budget=1500, timeout=20):
+                  budget=1500, timeout=20, forward=False, second=False):
     """Shrink ``clean`` while :func:`judge` on ``args`` keeps failing with ``want_key``."""
     tree = ast.parse(clean)
     tries = 0
@@ -592,7 +665,7 @@ def reduce_source(clean, args, positions, want_key, tmp_dir, float32=False,
         signal.alarm(timeout)
         try:
             o = judge(text, args, positions, tmp_dir, float32, margin=1e-3,
-                      use_autograd=False, quick=True)
+                      use_autograd=False, quick=True, forward=forward, second=second)
         except _Timeout:
             return False
         finally:
@@ -634,28 +707,31 @@ def _tmp():
 
 
 def _check(job):
-    seed, nested, use_ag, quick, off = job
-    o = check_seed(seed, _tmp(), nested, use_ag, quick=quick, off=off)
+    seed, nested, use_ag, quick, off, forward, second = job
+    o = check_seed(seed, _tmp(), nested, use_ag, quick=quick, off=off, forward=forward,
+                   second=second)
     return seed, o.kind, o.msg, o.key, o.detail, o.args
 
 
 def _reduce(job):
-    seed, nested, key, args, budget, off = job
+    seed, nested, key, args, budget, off, forward, second = job
     prog = generate_wide(seed, nested=nested, off=off)
     tmp = _tmp()
     t0 = time.time()
     try:
         text, tries = reduce_source(prog.clean, args, prog.positions, key, tmp, prog.float32,
-                                    budget=budget)
+                                    budget=budget, forward=forward, second=second)
     except Exception as e:  # pragma: no cover
         return seed, f"# reduction failed: {type(e).__name__}: {e}\n", 0, "", 0.0
-    o = judge(text, args, prog.positions, tmp, prog.float32, margin=1e-3)
+    o = judge(text, args, prog.positions, tmp, prog.float32, margin=1e-3, forward=forward,
+              second=second)
     return seed, text, tries, o.detail, time.time() - t0
 
 
-def run(seeds, nested=False, jobs=1, use_autograd=True, quick=False, off=()):
+def run(seeds, nested=False, jobs=1, use_autograd=True, quick=False, off=(), forward=False,
+        second=False):
     """[(seed, kind, msg, key, detail, args)] for the programs of ``seeds``."""
-    work = [(s, nested, use_autograd, quick, off) for s in seeds]
+    work = [(s, nested, use_autograd, quick, off, forward, second) for s in seeds]
     if jobs > 1:
         import multiprocessing
         with multiprocessing.Pool(jobs) as pool:
@@ -680,6 +756,10 @@ def main(argv=None):
     ap.add_argument("--no-autograd", action="store_true")
     ap.add_argument("--quick", action="store_true",
                     help="value_and_grad only (not also grad): twice as fast")
+    ap.add_argument("--forward", action="store_true",
+                    help="also forward mode (sg.jvp) on programs of float inputs")
+    ap.add_argument("--second", action="store_true",
+                    help="also forward over reverse (sg.jvp of sg.grad) on those programs")
     ap.add_argument("--out", default="fuzz-failures",
                     help="directory for the (reduced) failing programs")
     ap.add_argument("--show", action="store_true", help="print each failure's story")
@@ -693,7 +773,8 @@ def main(argv=None):
     seeds = [int(x) for x in a.only.split(",")] if a.only else \
         range(a.seed, a.seed + a.count)
     a.count = len(seeds)
-    res = run(seeds, a.nested, a.jobs, not a.no_autograd, a.quick, off)
+    res = run(seeds, a.nested, a.jobs, not a.no_autograd, a.quick, off, a.forward,
+              a.second)
     kinds = collections.Counter(r[1] for r in res)
     msgs = collections.Counter((f"{r[1]}: {r[2]}" if r[2] else r[1]) for r in res
                                if r[1] != "ok")
@@ -715,7 +796,7 @@ def main(argv=None):
             if kind in ("wrong gradient", "wrong value", "mutated input") or \
                     per[key] < a.per_key:
                 per[key] += 1
-                todo.append((seed, a.nested, key, args, a.budget, off))
+                todo.append((seed, a.nested, key, args, a.budget, off, a.forward, a.second))
         todo = todo[:a.max_reduce]
         t1 = time.time()
         os.makedirs(a.out, exist_ok=True)

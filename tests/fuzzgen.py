@@ -786,6 +786,7 @@ class WScope(Scope):
         self.in_loop = 0
         self.fib = False           # in a loop with simultaneous updates: no in-place ops
         self.out = None            # the function's output spec, for early returns
+        self.consts = set()        # constant arrays made in the body (const_array)
 
 
 class WideGen(Gen):
@@ -1267,8 +1268,48 @@ class WideGen(Gen):
             self.dict_op(sc, out, top)
         elif r < 0.86 and top and self.nested:
             self.nested_def(sc, out)
+        elif rng.random() < 0.25 and "mutate" not in self.off:
+            self.const_array(sc, out)
         else:
             self.update(sc, out, 1)
+
+    def const_array(self, sc, out):
+        """A constant array (no gradient reaches it) made in the body, read as a
+        coefficient by later expressions, and changed in place by a write or by a call
+        made for its effect: each use must see the values it saw in Python."""
+        rng = self.rng
+        consts = [n for n in sorted(sc.consts) if n in sc.vars and n in sc.owned]
+        if not consts or rng.random() < 0.3:
+            shape = rng.choice([S3, S23, S21])
+            n = self.fresh("c")
+            size = int(np.prod(shape))
+            self.features.add("const_array")
+            made = rng.choice([
+                f"np.linspace({self.c(-1, 0)}, {self.c(0.2, 1)}, {size}).reshape({shape})",
+                f"np.full({shape}, {self.c()})",
+                f"np.cos(np.arange({size}.0) * {self.c(0.2, 1.5)}).reshape({shape})",
+                f"{CONSTS[shape]}.copy()", f"np.ones({shape})"])
+            out.append(St("raw", [f"{n} = {made}"]))
+            sc.vars[n] = shape
+            sc.owned.add(n)
+            sc.consts.add(n)
+            return
+        n = rng.choice(consts)
+        shape = sc.vars[n]
+        lit = self.c(-1.5, 1.5)
+        idx = {S3: str(rng.randrange(3)), S23: rng.choice(["0", "1", "1, 2", "0, 1"]),
+               S21: rng.choice(["0", "1, 0"])}[shape]
+        forms = [f"{n}[{idx}] = {lit}", f"{n}.fill({lit})", f"{n} *= {self.c(0.5, 1.5)}",
+                 f"{n} += {lit}", f"np.copyto({n}, {lit})",
+                 f"np.put({n}, [{rng.randrange(int(np.prod(shape)))}], {lit})",
+                 f"np.place({n}, {n} > {self.c(-0.5, 0.5)}, [{lit}])", f"{n}.sort()",
+                 f"{n}[...] = {n}[::-1] if {n}.ndim == 1 else {n}",
+                 f"np.random.default_rng({rng.randrange(100)}).shuffle({n})"]
+        if len(shape) == 2:
+            forms.append(f"np.fill_diagonal({n}, {lit})")
+        form = rng.choice(forms)
+        self.features.add("const_mutated")
+        out.append(St("raw", [form]))
 
     def snapshot(self, sc):
         return (set(sc.vars), set(sc.owned), {k: list(v) for k, v in sc.lists.items()},
@@ -1466,7 +1507,7 @@ import numpy as np  # noqa: E402
 
 # constructs a campaign can leave out (--off), to look behind the classes found already
 OFF_SWITCHES = ("self_assign", "swap", "rebound", "list", "dict", "int", "builtin",
-                "decorator")
+                "decorator", "mutate")
 
 
 def generate_wide(seed: int, nested: bool = False, off=()) -> WideProgram:

@@ -521,3 +521,19 @@ def test_vararg_positions_inside_differentiated_code_are_refused_with_the_place(
     msg = str(info.value)
     assert "*args inside differentiated code" in msg and "test_api.py" in msg \
         and "def _vararg_product(*xs):" in msg
+
+
+def test_matrix_inputs_are_refused():
+    """np.matrix's * is a matrix product: the derivative's rules would not follow it.
+    Refused, also after a call with a plain array of the same shape (the cache)."""
+    def f(x, y):
+        return np.sum(x * y)
+    a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    g = sg.grad(f)
+    np.testing.assert_allclose(g(a, a), a)
+    np.testing.assert_allclose(g(a, a), a)  # (the fast path made)
+    for call in (lambda: g(np.matrix(a), a), lambda: sg.value_and_grad(f)(a, np.matrix(a)),
+                 lambda: sg.jvp(f, (np.matrix(a), a), (a, a)),
+                 lambda: sg.jacrev(f)(np.matrix(a), a)):
+        with pytest.raises(TypeError, match="np.matrix"):
+            call()

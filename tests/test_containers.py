@@ -1,4 +1,10 @@
 """Tuples and lists as values: build, unpack, index, len, append, stack, comprehensions."""
+import copy
+import functools
+import itertools
+import math
+import operator
+
 import numpy as np
 import pytest
 
@@ -343,3 +349,99 @@ def test_builtin_sum_over_an_array(fn, arg):
     check_grads(fn, arg)
     g = sg.grad(fn)(arg.astype(np.float32))
     assert g.dtype == np.float32
+
+
+# -- zip, enumerate and reversed as values (not a for loop's own iterable) ------------
+# (they were taken for functions of no gradient: every gradient through them was 0)
+
+def zip_bound_then_looped(x, w):
+    pairs = zip(x, w)
+    t = 0.0
+    for a, b in pairs:
+        t += a * b
+    return t
+
+
+def zip_listed_then_summed(x, w):
+    pairs = list(zip(x, w))
+    return sum(a * np.sin(b) for a, b in reversed(pairs))
+
+
+def zip_of_reversed(x, w):
+    return sum(a * b for a, b in zip(x, reversed(w)))
+
+
+def enumerate_listed(x, w):
+    e = list(enumerate(x * w))
+    return sum(i * v ** 2 for i, v in e)
+
+
+def enumerate_from_start(x, w):
+    t = 0.0
+    for i, (a, b) in enumerate(zip(x, w), 1):
+        t += i * a * b
+    for k, v in enumerate(w, start=2):
+        t += v / k
+    return t
+
+
+def reversed_looped_and_stacked(x, w):
+    t = 0.0
+    for v in reversed(x):
+        t = 0.5 * t + v
+    return t * np.array(list(reversed(w))) @ x
+
+
+def dict_of_pairs(x, w):
+    m = dict(zip(["a", "b", "c"], x))
+    n = dict([("a", w[0]), ("b", x[1] * w[1]), ("a", w[2])], extra=x[0])
+    e = dict(enumerate(w))
+    return m["a"] * n["a"] * n["b"] + m["c"] ** 2 * n["extra"] + e[1] * e[2]
+
+
+# -- folds and copies: functools.reduce, itertools.accumulate, copy, pow, math.fsum ----
+
+def reduce_with_operator(x, w):
+    return functools.reduce(operator.add, [x[0] * w[1], x[1] ** 2, w[2]])
+
+
+def reduce_with_lambda_and_init(x, w):
+    return functools.reduce(lambda a, b: a * 0.5 + np.sin(b), x * w, 1.0)
+
+
+def reduce_matmul(x, w):
+    return functools.reduce(np.matmul, [np.outer(x, w), np.diag(w), x]).sum()
+
+
+def accumulate_default_and_func(x, w):
+    run = list(itertools.accumulate(x * w))
+    return sum(run) + sum(itertools.accumulate(w, operator.mul, initial=0.5))
+
+
+def copies_pow_fsum(x, w):
+    p = {"a": x, "b": [w * 2.0]}
+    q = copy.deepcopy(p)
+    r = copy.copy(x)
+    return math.fsum([np.sum(q["a"] * q["b"][0]), pow(r[0], 2), pow(w[1], 3.0)])
+
+
+ITERATOR_VALUES = [reduce_with_operator, reduce_with_lambda_and_init, reduce_matmul,
+                   accumulate_default_and_func, copies_pow_fsum, zip_bound_then_looped,
+                   zip_listed_then_summed, zip_of_reversed,
+                   enumerate_listed, enumerate_from_start, reversed_looped_and_stacked,
+                   dict_of_pairs]
+
+
+@pytest.mark.parametrize("fn", ITERATOR_VALUES)
+def test_iterator_values_reverse(fn):
+    check_grads(fn, X, W)
+
+
+@pytest.mark.parametrize("fn", ITERATOR_VALUES)
+def test_iterator_values_forward(fn):
+    vs = (np.array([0.3, -0.2, 0.9]), np.array([-0.5, 0.4, 0.1]))
+    out, tangent = sg.jvp(fn, (X, W), vs)
+    eps = 1e-6
+    want = (fn(X + eps * vs[0], W + eps * vs[1]) - fn(X - eps * vs[0], W - eps * vs[1])) / (2 * eps)
+    np.testing.assert_allclose(out, fn(X, W), rtol=1e-12)
+    np.testing.assert_allclose(tangent, want, rtol=1e-5, atol=1e-6)

@@ -7,6 +7,8 @@ MindSpore (the README's "Forward mode" section lists them).
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -672,3 +674,52 @@ def test_forward_derivatives_are_freed_with_their_function():
     del cell
     gc.collect()
     assert ref() is None, "the forward-mode cache kept the Cell alive"
+
+
+# -- a decorator's wrapper (def wrapper(*args, **kwargs)): forward mode read its *args
+# with the wrapped function's signature and gave a zero tangent, silently, once
+
+def _doubled(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return 2.0 * fn(*args, **kwargs)
+    return wrapper
+
+
+@_doubled
+def _wrapped_two(x, y):
+    return np.sin(x) * y
+
+
+def test_forward_mode_through_a_decorators_wrapper():
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal(3), rng.standard_normal(3)
+    check_jvp(_wrapped_two, (x, y), rng)
+    check_jacobians(_wrapped_two, (x, y), position=1)
+    h = sg.hessian(lambda v: np.sum(_wrapped_two(v, y)))(x)
+    np.testing.assert_allclose(h, np.diag(-2.0 * np.sin(x) * y), atol=1e-12)
+
+
+# -- lists and tuples in forward mode: concatenated (a constant one with another), or
+# passed to a NumPy function as the array they are (np.sum([a, b])); both once gave
+# wrong tangents (fuzzgen --forward)
+
+def _constant_tuple_concatenated(x, y):
+    items = (0.365,) + (y * y, np.tanh(x))
+    t = 0.0
+    for v in items:
+        t = t + v
+    return t * items[1]
+
+
+def _lists_to_numpy(x, y):
+    pair = (x, x * y)
+    return np.sum(pair) + np.mean([x, y * 3.0]) * np.prod((x, y)) + np.sum(np.stack([x, y]))
+
+
+@pytest.mark.parametrize("fn", [_constant_tuple_concatenated, _lists_to_numpy])
+def test_forward_mode_of_lists(fn):
+    rng = np.random.default_rng(6)
+    for args in [(0.7, -0.4), (rng.standard_normal(3), rng.standard_normal(3))]:
+        check_jvp(fn, args, rng)
+        check_grads(fn, *args)

@@ -46,8 +46,111 @@ CASES = [
             x = v2 * x
             v2[1] = 0.844
             return x
-        """, (np.array([[0.5, 1.2, 1.0], [0.3, -0.4, 0.7]]),), 0,
-         xfail="being fixed: the write into an inactive array read by the backward sweep"),
+        """, (np.array([[0.5, 1.2, 1.0], [0.3, -0.4, 0.7]]),), 0),
+    case("constant-array-written-in-loop-after-use", """
+        def f(x):
+            a = np.linspace(0.5, 1.5, 3)
+            for i in range(3):
+                x = np.sin(a * x)
+                a[i] = 2.0 + i
+            return np.sum(x * a)
+        """, (X3,), 0),
+    case("constant-array-written-in-branch-after-use", """
+        def f(x, y):
+            a = np.array([0.3, 0.6, 0.9])
+            z = a * x
+            if np.sum(y) > 0.0:
+                a[1:] = 4.0
+            else:
+                a[0] = -1.0
+            return np.sum(z * z) + np.sum(a * y)
+        """, (X3, X3), (0, 1)),
+    # the same through calls made for their effect on a constant array read before
+    # (the backward sweep read the array as changed by the call)
+    case("constant-array-filled-after-use", """
+        def f(x):
+            c = np.ones(3)
+            y = c * x
+            c.fill(3.0)
+            return np.sum(y)
+        """, (X3,), 0),
+    case("constant-array-written-by-own-function-after-use", """
+        def put_first(a):
+            a[0] = 5.0
+
+        def f(x):
+            c = np.ones(3)
+            y = c * x
+            put_first(c)
+            return np.sum(y)
+        """, (X3,), 0),
+    case("constant-array-written-by-numpy-writers-after-use", """
+        def f(x):
+            a, b = np.ones((3, 3)), np.ones(3)
+            c, e = np.linspace(0.1, 0.9, 9).reshape(3, 3), np.ones(3)
+            y = np.sin(c @ x) + a @ x
+            z = np.tanh(b * y) * e
+            np.fill_diagonal(a, 4.0)
+            np.copyto(b, np.arange(3.0))
+            np.put(c, [0], 9.0)
+            np.place(e, e > 0.5, [7.0])
+            return np.sum(z * z)
+        """, (X3,), 0),
+    case("constant-array-shuffled-after-use", """
+        def f(x):
+            c = np.arange(3.0)
+            y = c * x
+            np.random.default_rng(0).shuffle(c)
+            return np.sum(y)
+        """, (X3,), 0),
+    case("constant-list-reversed-after-use", """
+        def f(x):
+            c = [1.0, 2.0, 3.0]
+            y = np.dot(c, x)
+            c.reverse()
+            return y * np.dot(c, x)
+        """, (X3,), 0),
+    case("constant-array-filled-in-loop-after-use", """
+        def f(x):
+            c = np.full((3, 3), 0.4)
+            for i in range(3):
+                x = np.tanh(c @ x)
+                c.fill(0.1 * i)
+            return np.sum(x)
+        """, (X3,), 0),
+    # ... and through another name for the array, or a view of it, read before the
+    # change (`d = c.T` then `c.fill(v)`): the write changes what that name holds too
+    case("constant-array-alias-read-before-fill", """
+        def f(x):
+            c = np.ones(3)
+            d = c
+            y = d * x
+            c.fill(5.0)
+            return np.sum(y)
+        """, (X3,), 0),
+    case("constant-array-slice-read-before-fill", """
+        def f(x):
+            c = np.linspace(0.2, 0.8, 3)
+            d = c[1:]
+            y = d * x[1:]
+            c.fill(4.0)
+            return np.sum(y)
+        """, (X3,), 0),
+    case("constant-array-transpose-read-before-write", """
+        def f(x):
+            c = np.ones((2, 3))
+            y = c.T @ x[:2]
+            c[0, 0] = 7.0
+            return np.sum(y)
+        """, (X3,), 0),
+    case("constant-array-reshape-read-before-copyto", """
+        def f(x):
+            c = np.linspace(0.1, 0.6, 6).reshape(2, 3)
+            d = c.reshape(3, 2)
+            y = np.tanh(x @ d)
+            np.copyto(c, 3.0)
+            return np.sum(y * y)
+        """, (X3,), 0),
     # -- self-assignment -------------------------------------------------------------
     case("self-assign-in-branch", """
         def f(x):

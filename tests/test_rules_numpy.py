@@ -764,6 +764,20 @@ def _api_fuzz_cases():
         Case(np.percentile, A(R(2, 3, 4), [10.0, 60.0]), dict(axis=(0, 2)), id="axes"),
         Case(np.resize, A(R(3), (2, 4)), id="repeat"),
         Case(np.resize, A(R(2, 3), (4,)), id="truncate"),
+        Case(np.lib.stride_tricks.sliding_window_view, A(R(5), 3), id="1d"),
+        Case(np.lib.stride_tricks.sliding_window_view, A(R(4, 5), (2, 3)), id="2d"),
+        Case(np.lib.stride_tricks.sliding_window_view, A(R(3, 4), 2), dict(axis=1),
+             id="axis"),
+        Case(np.delete, A(R(5), [0, 3]), id="flat"),
+        Case(np.delete, A(R(3, 4), 1), dict(axis=1), id="axis"),
+        Case(np.insert, A(R(4), 1, R()), id="scalar"),
+        Case(np.insert, A(R(4), [1, 3], R(2)), id="several"),
+        Case(np.insert, A(R(3, 4), 2, R(3)), dict(axis=1), id="column"),
+        Case(np.insert, A(R(3, 4), [0, 2], R(2, 1)), dict(axis=0), id="rows-broadcast"),
+        Case(np.meshgrid, A(R(3), R(2)), id="xy"),
+        Case(np.meshgrid, A(R(3), R(2), R(4)), dict(indexing="ij"), id="ij-3"),
+        Case(np.meshgrid, A(R(2, 2), R(3)), dict(sparse=True), id="sparse-2d-input"),
+        Case(np.unique, A(R(2, 3)), id="distinct"),  # (a repeat: no derivative; the first gets it)
         Case(np.vander, A(R(4)), id="square"),
         Case(np.vander, A(np.array([0.0, 0.5, -1.5]), 4, True), id="increasing-zero"),
         Case(np.convolve, A(R(5), R(3)), id="full"),
@@ -990,7 +1004,13 @@ MATH = [Case(math.exp, A(0.3)), Case(math.expm1, A(-0.4)), Case(math.log, A(1.7)
         Case(math.atan2, A(0.5, -1.2)), Case(math.hypot, A(0.5, -1.2, 2.0)),
         Case(math.pow, A(1.3, 2.5)), Case(math.pow, A(0.0, 0.0), wrt=[0], id="zero"),
         Case(math.fabs, A(-0.8)), Case(math.erf, A(0.3)), Case(math.erfc, A(-0.3)),
-        Case(math.degrees, A(0.3)), Case(math.radians, A(12.0))]
+        Case(math.degrees, A(0.3)), Case(math.radians, A(12.0)),
+        Case(math.fsum, A([0.3, -1.2, 2.5]), wrt=[(0, 0), (0, 2)], id="list"),
+        # max/min iterate over an array's items (forward mode gave them no tangent once)
+        Case(builtins.max, A(np.array([0.3, -1.2, 2.5, 0.7])), id="array"),
+        Case(builtins.min, A(np.array([0.3, -1.2, 2.5, 0.7])), id="array"),
+        Case(builtins.max, A(0.3, -1.2, 2.5), id="three"),
+        Case(builtins.min, A(0.3, -1.2), id="two")]
 
 
 @pytest.mark.parametrize("case", MATH, ids=[c.id for c in MATH])

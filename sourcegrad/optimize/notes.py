@@ -24,9 +24,25 @@ def prune_notes(body):
                 continue  # emptied by the optimizer
             st.body = st.body or [gast.Pass()]
         out.append(st)
-    # a note must head some code: drop notes followed by a note or by nothing
+    # a note must head some code: drop notes followed by a note, by nothing, or by a
+    # return that computes nothing (`return dx`)
     return [st for i, st in enumerate(out)
-            if not (is_note(st) and (i + 1 == len(out) or is_note(out[i + 1])))]
+            if not (is_note(st) and (i + 1 == len(out) or is_note(out[i + 1])
+                                     or _computes_nothing(out[i + 1])))]
+
+
+def _computes_nothing(st):
+    """Whether ``st`` is a return of names and constants only."""
+    if not isinstance(st, gast.Return):
+        return False
+    todo = [st.value]
+    while todo:
+        e = todo.pop()
+        if isinstance(e, (gast.Tuple, gast.List)):
+            todo.extend(e.elts)
+        elif e is not None and not isinstance(e, (gast.Name, gast.Constant)):
+            return False
+    return True
 
 
 __all__ = ["prune_notes"]

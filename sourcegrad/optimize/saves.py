@@ -1,8 +1,10 @@
 """Optimizer pass -- saves nothing reads.
 
 The reverse stage saves a value the forward sweep overwrites (``push``) and
-restores it in the backward sweep (``pop``).  Where the backward sweep, once
-specialised, never reads a restored value, its push and pop are dropped, and
+restores it in the backward sweep (``pop``); it saves the items a write into an
+array overwrites (``a_old = save_item(a, i)``) and puts them back in the
+backward sweep (``a = restore_item(a, i, a_old, copies)``).  Where the backward
+sweep, once specialised, never reads a restored value, the pair is dropped, and
 the blocks that leaves empty.  Runs on the two sweeps before the functions
 are assembled (assembly decides what the forward function hands the backward
 one from what the backward sweep reads).
@@ -23,7 +25,7 @@ def drop_unread_saves(rev, fwd, bwd):
     old ``y``, so only that branch keeps its save."""
     while True:
         bwd = _drop_empty(bwd)
-        if not rev.pushed:
+        if not rev.pushed and not rev.restores:
             return fwd, bwd
         dead = set()
         _dead_pops(bwd, frozenset(), dead)
@@ -33,13 +35,22 @@ def drop_unread_saves(rev, fwd, bwd):
 
 
 def _loads(s):
-    return {n.id for n in name_nodes(s) if isinstance(n.ctx, gast.Load)}
+    """The names ``s`` reads, less an array a restore reads only to restore it (the
+    restores of an array are dead together when nothing else reads it after them)."""
+    if isinstance(s, (gast.If, gast.For, gast.While)):
+        return set().union(_loads(s.test if isinstance(s, (gast.If, gast.While)) else s.iter),
+                           *(_loads(t) for t in s.body + s.orelse))
+    got = {n.id for n in name_nodes(s) if isinstance(n.ctx, gast.Load)}
+    restored = getanno(s, "restore", None)
+    if restored is not None:
+        got.discard(restored)
+    return got
 
 
 def _dead_pops(block, after, dead):
-    """Add to ``dead`` the pair numbers of the pops in ``block`` whose value no later
-    statement reads: ``after`` holds what runs after the block may read (a loop's
-    next iteration included).  Conservative: a later read counts even where a
+    """Add to ``dead`` the pair numbers of the pops and restores in ``block`` whose value
+    no later statement reads: ``after`` holds what runs after the block may read (a
+    loop's next iteration included).  Conservative: a later read counts even where a
     statement in between binds the name again."""
     later = set(after)
     for s in reversed(block):
@@ -47,8 +58,10 @@ def _dead_pops(block, after, dead):
             inner = later | _loads(s) if isinstance(s, (gast.For, gast.While)) else later
             for field_ in ("body", "orelse"):
                 _dead_pops(getattr(s, field_), frozenset(inner), dead)
-        elif getanno(s, "pop", None) is not None and getanno(s, "pop") not in later:
-            dead.add(getanno(s, "pair", None))
+        else:
+            restored = getanno(s, "pop", None) or getanno(s, "restore", None)
+            if restored is not None and restored not in later:
+                dead.add(getanno(s, "pair", None))
         later |= _loads(s)
     dead.discard(None)
 

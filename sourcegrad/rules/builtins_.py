@@ -2,6 +2,8 @@
 ``max``/``min`` of several values, ``list``/``tuple`` of an iterable (the ``math``
 module's are in ``math_``)."""
 import builtins
+import copy
+import math
 
 import numpy as np
 
@@ -14,6 +16,16 @@ from sourcegrad.runtime import (choice_adjoint, choice_default_adjoint, divmod_a
 def sum_(z, iterable, start=0):
     d[iterable] = sum_adjoint(d[z], iterable)
     d[start] = unbroadcast(d[z], start)
+
+
+@adjoint(math.fsum)
+def fsum(z, seq):
+    d[seq] = sum_adjoint(d[z], seq)
+
+
+@adjoint(copy.copy, copy.deepcopy)
+def copy_(z, x, memo=None):
+    d[x] = d[z]
 
 
 @adjoint(builtins.abs)

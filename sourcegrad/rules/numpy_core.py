@@ -32,6 +32,7 @@ import math
 
 import numpy as np
 
+from sourcegrad import runtime
 from sourcegrad.rules.registry import adjoint, d, elementwise
 from sourcegrad.runtime import unbroadcast
 from sourcegrad.xp import asarray as _asarray, is_foreign
@@ -1174,6 +1175,90 @@ def _take_grad(dz, a, indices, axis=None, mode='raise'):
     k = np.ndim(idx)
     np.add.at(g, idx, np.moveaxis(dz, list(range(axis, axis + k)), list(range(k))))
     return _like(np.moveaxis(g, 0, axis), a)
+
+
+@adjoint(np.lib.stride_tricks.sliding_window_view)
+def sliding_window_view(z, x, window_shape, axis=None, subok=False, writeable=False):
+    d[x] = _windows_grad(d[z], x, window_shape, axis)
+
+
+def _windows_grad(dz, x, window_shape, axis):
+    """The adjoint of ``x`` in ``sliding_window_view(x, ...)``: each window's adjoint
+    added back where its elements came from (overlapping windows add up)."""
+    return _scatter_back(dz, windows_of(x, window_shape, axis), x)
+
+
+def windows_of(x, window_shape, axis):
+    """``sliding_window_view`` of the flat positions of ``x``'s elements."""
+    return np.lib.stride_tricks.sliding_window_view(numbered(x), window_shape, axis)
+
+
+def _scatter_back(dz, places, like):
+    """An array shaped like ``like``: element ``k`` the sum of ``dz`` where the int array
+    ``places`` (shaped like ``dz``) holds ``k`` (-1: from elsewhere)."""
+    g = np.zeros(np.size(like), np.result_type(like, dz, 1.0))
+    mine = places >= 0
+    np.add.at(g, places[mine], np.broadcast_to(dz, places.shape)[mine])
+    return _like(g.reshape(np.shape(like)), like)
+
+
+def numbered(x):
+    """The flat positions of ``x``'s elements, shaped like ``x``."""
+    return np.arange(np.size(x)).reshape(np.shape(x))
+
+
+@adjoint(np.delete)
+def delete(z, arr, obj, axis=None):
+    d[arr] = _scatter_back(d[z], np.delete(numbered(arr), obj, axis), arr)
+
+
+@adjoint(np.insert)
+def insert(z, arr, obj, values, axis=None):
+    d[arr] = _scatter_back(d[z], np.insert(numbered(arr), obj, -1, axis), arr)
+    d[values] = _scatter_back(d[z], np.insert(np.full(np.shape(arr), -1), obj,
+                                              numbered(values), axis), values)
+
+
+@adjoint(np.meshgrid)
+def meshgrid(z, *xi, copy=True, sparse=False, indexing='xy'):
+    d[xi] = _meshgrid_grad(d[z], xi, indexing)
+
+
+def meshgrid_axis(k, n, indexing):
+    """The axis of ``np.meshgrid``'s outputs (``n`` inputs) along which input ``k``
+    runs: its own, but the first two swapped for ``indexing='xy'``."""
+    if indexing == "xy" and n > 1 and k < 2:
+        return 1 - k
+    return k
+
+
+def _meshgrid_grad(dz, xi, indexing):
+    """Adjoints of ``np.meshgrid(*xi)``'s inputs: each output's adjoint summed over
+    the axes its input does not run along (an input is read flattened)."""
+    out = []
+    for k, (g, x) in enumerate(zip(dz, xi)):
+        if g is None:
+            out.append(None)
+            continue
+        ax = meshgrid_axis(k, len(xi), indexing)
+        others = tuple(a for a in range(np.ndim(g)) if a != ax)
+        out.append(_like(np.reshape(np.sum(g, axis=others), np.shape(x)), x))
+    return out
+
+
+@adjoint(np.unique)
+def unique(z, ar, return_index=False, return_inverse=False, return_counts=False,
+           axis=None, **kwargs):
+    d[ar] = _unique_grad(d[z], ar, return_index or return_inverse or return_counts, axis)
+
+
+def _unique_grad(dz, ar, more, axis):
+    """The adjoint of ``np.unique(ar)``'s values: each value's adjoint to the first
+    element equal to it (a tie: where NumPy's ``return_index`` points)."""
+    first = runtime.unique_firsts(ar, more, axis)
+    g = np.zeros(np.size(ar), np.result_type(ar, 1.0))
+    g[first] = dz
+    return _like(np.reshape(g, np.shape(ar)), ar)
 
 
 @adjoint(np.atleast_1d, np.atleast_2d, np.atleast_3d)

@@ -6,6 +6,7 @@ same operation (``np.add`` is ``+``), with NumPy's parameter names.  Binary
 operators broadcast, so each adjoint is summed back to its operand's shape
 with ``unbroadcast``.
 """
+import builtins
 import operator
 
 import numpy as np
@@ -38,7 +39,7 @@ def truediv(z, x1, x2):
     d[x2] = unbroadcast(-d[z] * z / x2, x2)
 
 
-@adjoint(operator.pow)
+@adjoint(operator.pow, builtins.pow)
 def pow(z, x, y):
     # x ** 0 is constant: its derivative is 0, also at x = 0, where y * x ** (y - 1)
     # would be 0 * inf (nan, or ZeroDivisionError for Python floats)

@@ -174,6 +174,26 @@ def save_item(z, y, index):
     d[y] = runtime.index_adjoint(y, index, d[z])
 
 
+@adjoint(runtime.zipped)
+def zipped(z, *seqs):
+    d[seqs] = runtime.zipped_adjoint(d[z], seqs)
+
+
+@adjoint(runtime.enumerated)
+def enumerated(z, seq, start=0):
+    d[seq] = runtime.enumerated_adjoint(d[z], seq)
+
+
+@adjoint(runtime.reversed_list)
+def reversed_list(z, seq):
+    d[seq] = runtime.reversed_adjoint(d[z], seq)
+
+
+@adjoint(runtime.snapshot)
+def snapshot(z, v):
+    d[v] = d[z]
+
+
 @adjoint(runtime.restore_item)
 def restore_item(z, y, index, old, copies):
     d[y] = runtime.zero_item(d[z], index)

@@ -21,6 +21,7 @@ adjoint rule, read with ``d[z]`` and ``d[x]`` swapped, is their tangent rule.
 from __future__ import annotations
 
 import builtins
+import copy as _copy
 import math
 import operator
 
@@ -446,6 +447,11 @@ def tmerge_dicts(maps, tangents, batch):
     came from (zeros for one that has none)."""
     out = {}
     for m, t in zip(maps, tangents):
+        if isinstance(m, (list, tuple)):  # key-value pairs: a value's tangent is its entry's
+            for (k, v), tp in zip(m, titems(t, m, batch)):
+                tv = tp[1] if tp is not None else None
+                out[k] = tv if tv is not None else zero_tangent_of(v, batch)
+            continue
         for k, v in m.items():
             tv = t.get(k) if isinstance(t, dict) else None
             out[k] = tv if tv is not None else zero_tangent_of(v, batch)
@@ -453,7 +459,14 @@ def tmerge_dicts(maps, tangents, batch):
 
 
 def tchoice(z, args, tangents, batch):
-    """Tangent of ``max(*args)``/``min(*args)``: the chosen argument's."""
+    """Tangent of ``max(*args)``/``min(*args)``: the chosen argument's (for one array,
+    which they iterate over, its first row equal to the result, as the adjoint)."""
+    if len(args) == 1 and isinstance(args[0], np.ndarray):
+        items, t = args[0], tangents[0]
+        for i in range(len(items) if t is not None else 0):
+            if np.array_equal(items[i], z, equal_nan=items.dtype.kind in "fc"):
+                return t[:, i]
+        return zero_tangent(z, batch)
     if len(args) == 1 and isinstance(args[0], (list, tuple)):
         args, tangents = args[0], tangents[0]
     for v, t in zip(args, tangents):
@@ -519,7 +532,7 @@ def truediv(z, x1, x2):
     d[z] = -lift(d[x2], z) * z / x2
 
 
-@tangent(operator.pow)
+@tangent(operator.pow, builtins.pow)
 def pow(z, x, y):
     d[z] = lift(d[x], z) * y * x ** (y - (y != 0))
     d[z] = lift(d[y], z) * z * np.log(np.where(x == 0, 1.0, x))
@@ -875,15 +888,31 @@ def tastype(t, x, z):
 
 # -------------------------------------------------------- builtins, math --
 
+@tangent(math.fsum)
+def fsum(z, seq):
+    d[z] = lift(tsum_items(d[seq], seq), z)
+
+
+@tangent(_copy.copy, _copy.deepcopy)
+def copy_(z, x, memo=None):
+    d[z] = d[x]
+
+
 @tangent(builtins.sum)
 def builtin_sum(z, iterable, start=0):
     d[z] = lift(tsum_items(d[iterable], iterable), z)
     d[z] = lift(d[start], z)
 
 
-@tangent(builtins.max, builtins.min)
-def builtin_max(z, *args):
+@tangent(builtins.max, builtins.min, constant=("key",))
+def builtin_max(z, *args, key=None, default=None):
     d[z] = tchoice(z, args, d[args], batch_size(*d[args]))
+    d[z] = tchoice_default(z, args, d[default])
+
+
+def tchoice_default(z, args, t):
+    """Tangent of ``max(seq, default=v)``: ``v``'s when ``seq`` is empty."""
+    return t if len(args) == 1 and len(args[0]) == 0 else None
 
 
 @tangent(math.log)
@@ -1077,6 +1106,41 @@ def merge_dicts(z, *maps):
 @tangent(runtime.save_item, constant=("index",))
 def save_item(z, y, index):
     d[z] = bindex(d[y], z, index)
+
+
+@tangent(runtime.zipped)
+def zipped(z, *seqs):
+    d[z] = tzipped(d[seqs], seqs, batch_size(*d[seqs]))
+
+
+@tangent(runtime.enumerated, constant=("start",))
+def enumerated(z, seq, start=0):
+    d[z] = tenumerated(d[seq], seq, batch_size(d[seq]))
+
+
+@tangent(runtime.reversed_list)
+def reversed_list(z, seq):
+    d[z] = titems(d[seq], seq, batch_size(d[seq]))[::-1]
+
+
+def titems(t, seq, batch):
+    """The tangents of the items of ``seq`` (zeros for an inactive one)."""
+    return [zero_tangent_of(v, batch) for v in seq] if t is None else tlist(t, seq)
+
+
+def tenumerated(t, seq, batch):
+    """Tangent of ``enumerated(seq, start)``: the pairs (zero for the count)."""
+    return [(np.zeros(batch), ti) for ti in titems(t, seq, batch)]
+
+
+def tzipped(tangents, seqs, batch):
+    """Tangent of ``zipped(*seqs)``: the tuples of the items' tangents."""
+    return [tuple(ts) for ts in zip(*(titems(t, s, batch) for t, s in zip(tangents, seqs)))]
+
+
+@tangent(runtime.snapshot)
+def snapshot(z, v):
+    d[z] = d[v]
 
 
 @tangent(runtime.restore_item, constant=("index", "copies"))
@@ -1306,6 +1370,64 @@ def take_along_axis(z, arr, indices, axis=-1):
 @tangent(np.compress, constant=("condition",))
 def compress(z, condition, a, axis=None, out=None):
     d[z] = linear(np.compress, d[a], 1, condition, a, axis)
+
+
+@tangent(np.lib.stride_tricks.sliding_window_view,
+         constant=("window_shape", "axis", "subok", "writeable"))
+def sliding_window_view(z, x, window_shape, axis=None, subok=False, writeable=False):
+    d[z] = tgather(d[x], _adj.windows_of(x, window_shape, axis))
+
+
+@tangent(np.delete, constant=("obj", "axis"))
+def delete(z, arr, obj, axis=None):
+    d[z] = tgather(d[arr], np.delete(_adj.numbered(arr), obj, axis))
+
+
+@tangent(np.insert, constant=("obj", "axis"))
+def insert(z, arr, obj, values, axis=None):
+    d[z] = tgather(d[arr], np.insert(_adj.numbered(arr), obj, -1, axis))
+    d[z] = tgather(d[values], np.insert(np.full(np.shape(arr), -1), obj,
+                                        _adj.numbered(values), axis))
+
+
+def tgather(t, places):
+    """The tangent of a result whose element at each position is the element of the
+    argument ``places`` numbers there (its flat position; -1: from another argument,
+    zero here)."""
+    flat = np.reshape(t, (t.shape[0], -1))
+    return np.where(places >= 0, flat[:, np.maximum(places, 0)], 0.0)
+
+
+@tangent(np.meshgrid, constant=("copy", "sparse", "indexing"))
+def meshgrid(z, *xi, copy=True, sparse=False, indexing='xy'):
+    d[z] = tmeshgrid(d[xi], xi, z, indexing)
+
+
+def tmeshgrid(tangents, xi, z, indexing):
+    """Tangent of ``np.meshgrid(*xi)``: each input's tangent laid along its axis and
+    broadcast like its output."""
+    batch = batch_size(*tangents)
+    out = []
+    for k, (t, r) in enumerate(zip(tangents, z)):
+        if t is None:
+            out.append(np.zeros((batch,) + np.shape(r)))
+            continue
+        shape = [1] * np.ndim(r)
+        shape[_adj.meshgrid_axis(k, len(xi), indexing)] = -1
+        out.append(np.broadcast_to(np.reshape(t, (batch,) + tuple(shape)),
+                                   (batch,) + np.shape(r)).copy())
+    return type(z)(out) if isinstance(z, tuple) else out
+
+
+@tangent(np.unique, constant=("return_index", "return_inverse", "return_counts", "axis"))
+def unique(z, ar, return_index=False, return_inverse=False, return_counts=False,
+           axis=None, **kwargs):
+    d[z] = tunique(d[ar], ar, return_index or return_inverse or return_counts, axis)
+
+
+def tunique(t, ar, more, axis):
+    """Tangent of ``np.unique(ar)``'s values: each first equal element's."""
+    return np.reshape(t, (t.shape[0], -1))[:, runtime.unique_firsts(ar, more, axis)]
 
 
 @tangent(np.atleast_1d, np.atleast_2d, np.atleast_3d)
