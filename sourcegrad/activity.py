@@ -17,6 +17,7 @@ from __future__ import annotations
 import gast
 
 from sourcegrad import astutil, refusals
+from sourcegrad.astutil import statement_list
 from sourcegrad.astutil import statements  # noqa: F401  (the stages import it from here)
 from sourcegrad.normalize import OPAQUE, OPAQUE_NAMES
 from sourcegrad.annotations import getanno
@@ -88,25 +89,26 @@ class _Analysis:
                         self.varied.add(n.id)
 
     def is_varied(self, atom):
-        return isinstance(atom, gast.Name) and atom.id in self.varied
+        return atom.__class__ is gast.Name and atom.id in self.varied
 
     # -- forward: which values depend on a differentiated input -----------------------
     def value_varied(self, v):
         """Whether the value of expression ``v`` (one operation over atoms) is varied."""
-        if isinstance(v, (gast.Name, gast.Constant)):
+        cls = v.__class__
+        if cls is gast.Name or cls is gast.Constant:
             return self.is_varied(v)
-        if isinstance(v, gast.BinOp):
+        if cls is gast.BinOp:
             return not isinstance(v.op, _INACTIVE_BINOPS) and (
                 self.is_varied(v.left) or self.is_varied(v.right))
-        if isinstance(v, gast.UnaryOp):
+        if cls is gast.UnaryOp:
             return isinstance(v.op, (gast.USub, gast.UAdd)) and self.is_varied(v.operand)
-        if isinstance(v, gast.Attribute):
+        if cls is gast.Attribute:
             return self.attribute_varied(v)
-        if isinstance(v, gast.Subscript):
+        if cls is gast.Subscript:
             return self.is_varied(v.value)
-        if isinstance(v, (gast.Tuple, gast.List)):
+        if cls is gast.Tuple or cls is gast.List:
             return any(self.is_varied(e) for e in v.elts)
-        if isinstance(v, gast.Call):
+        if cls is gast.Call:
             return self.call_varied(v)
         return False  # comparisons among them
 
@@ -138,11 +140,11 @@ class _Analysis:
         changed = True
         while changed:
             changed = False
-            for s in statements(self.tree.body):
-                if not isinstance(s, gast.Assign):
+            for s in statement_list(self.tree.body):
+                if s.__class__ is not gast.Assign:
                     continue
                 t = s.targets[0]
-                if isinstance(t, gast.Name):
+                if t.__class__ is gast.Name:
                     if t.id not in self.varied and self.value_varied(s.value):
                         self.varied.add(t.id)
                         changed = True
@@ -154,10 +156,11 @@ class _Analysis:
     def refuse_opaque(self):
         """Constructs normalization leaves whole (see ``normalize.OPAQUE``) must not
         carry gradient."""
-        for s in statements(self.tree.body):
-            if isinstance(s, gast.Assign) and isinstance(s.value, OPAQUE):
+        for s in statement_list(self.tree.body):
+            cls = s.__class__
+            if cls is gast.Assign and isinstance(s.value, OPAQUE):
                 _refuse_if_varied(s, s.value, self.varied, self.parsed)
-            elif isinstance(s, (gast.Assign, gast.Expr)) and not _over_atoms(s.value):
+            elif (cls is gast.Assign or cls is gast.Expr) and not _over_atoms(s.value):
                 for n in astutil.node_list(s.value):
                     if isinstance(n, OPAQUE):
                         _refuse_if_varied(s, n, self.varied, self.parsed)
@@ -167,9 +170,9 @@ class _Analysis:
         make(w); y = g(x)``, ``make`` from another module or returning something other
         than one nested function) would lose the gradient through the values the
         function closes over: refused where its result reaches the output."""
-        calls = [s for s in statements(self.tree.body) if isinstance(s, gast.Assign)
-                 and isinstance(s.targets[0], gast.Name) and s.targets[0].id in useful
-                 and isinstance(s.value, gast.Call) and isinstance(s.value.func, gast.Name)
+        calls = [s for s in statement_list(self.tree.body) if s.__class__ is gast.Assign
+                 and s.targets[0].__class__ is gast.Name and s.targets[0].id in useful
+                 and s.value.__class__ is gast.Call and s.value.func.__class__ is gast.Name
                  and s.value.func.id in self.varied]
         if not calls or (self.parsed.filename or "").startswith("<sourcegrad"):
             return  # (a derivative differentiated again calls the vjp functions it saved)
@@ -198,10 +201,10 @@ class _Analysis:
         # what each assignment reads, last first: usefulness flows backwards, so a
         # straight-line function settles in one sweep (loops may take more)
         flows = []  # (bound name, whether the whole name is bound, the values it reads)
-        for s in statements(self.tree.body):
-            if isinstance(s, gast.Assign):
+        for s in statement_list(self.tree.body):
+            if s.__class__ is gast.Assign:
                 t = s.targets[0]
-                if isinstance(t, gast.Name):
+                if t.__class__ is gast.Name:
                     flows.append((t.id, True, _operands(s.value)))
                 elif isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name):
                     flows.append((t.value.id, False, [s.value]))
@@ -213,7 +216,7 @@ class _Analysis:
                 if target not in useful or whole and target not in self.varied:
                     continue
                 for a in srcs:
-                    if isinstance(a, gast.Name) and a.id in self.varied and a.id not in useful:
+                    if a.__class__ is gast.Name and a.id in self.varied and a.id not in useful:
                         useful.add(a.id)
                         changed = True
         return useful
@@ -243,17 +246,20 @@ def _over_atoms(v):
 
 def _operands(v):
     """The atoms an operation reads (a call's arguments and its method's owner)."""
-    if isinstance(v, gast.Name):
+    cls = v.__class__
+    if cls is gast.Name:
         return [v]
-    if isinstance(v, gast.Call):
-        out = [a.value if isinstance(a, gast.Starred) else a for a in v.args]
+    if cls is gast.BinOp and v.left.__class__ in _ATOMS and v.right.__class__ in _ATOMS:
+        return [v.left, v.right]  # (the names among them: what name_list lists)
+    if cls is gast.Call:
+        out = [a.value if a.__class__ is gast.Starred else a for a in v.args]
         out += [k.value for k in v.keywords]
-        if isinstance(v.func, gast.Attribute):
+        if v.func.__class__ is gast.Attribute:
             out.append(v.func.value)
         return out
-    if isinstance(v, (gast.Attribute, gast.Subscript)):
+    if cls is gast.Attribute or cls is gast.Subscript:
         return [v.value]
-    return list(astutil.name_nodes(v))
+    return astutil.name_list(v)
 
 
 def _refuse_if_varied(stmt, node, varied, parsed):

@@ -28,7 +28,7 @@ from sourcegrad import astutil
 from sourcegrad import runtime
 from sourcegrad import shapes as shapes_mod
 from sourcegrad.annotations import getanno, setanno
-from sourcegrad.astutil import copy_tree, param_names, statements
+from sourcegrad.astutil import copy_tree, param_names, statement_list
 from sourcegrad.normalize import assign, const, name
 from sourcegrad.reverse import Acc, Note, Resolver, call, note_stmt, pure
 
@@ -78,7 +78,7 @@ class Assembler:
         """The forward sweep ``fwd`` (statements) and the backward sweep (the items
         ``bwd`` after the seeds, resolved into statements)."""
         items = self.seeds(fwd) + bwd
-        for n in statements(fwd):  # the user's statements: the optimizer keeps their semantics
+        for n in statement_list(fwd):  # the user's statements: the optimizer keeps their semantics
             if isinstance(n, gast.Assign):
                 setanno(n, "primal", True)
         return fwd, self.backward(items)

@@ -25,6 +25,10 @@ BINOPS = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mu
           gast.Mod: operator.mod, gast.FloorDiv: operator.floordiv}
 
 _AST = ast.AST
+# every node class of gast and ast: ``v.__class__ in _NODES`` answers ``isinstance(v,
+# ast.AST)`` without a call for them (the walks below ask it of every field)
+_NODES = frozenset(c for module in (gast, ast) for c in vars(module).values()
+                   if isinstance(c, type) and issubclass(c, _AST))
 _NAME = gast.Name
 _CONSTANT = gast.Constant
 _STMT = gast.stmt
@@ -37,15 +41,18 @@ def walk(node):
     for n in todo:
         fields = n.__dict__  # absent fields: None, as getattr(n, f, None)
         for f in n._fields:
-            v = fields.get(f)
+            try:
+                v = fields[f]
+            except KeyError:  # (a field the node was made without)
+                continue
             if v.__class__ is list:
-                if v and isinstance(v[0], _AST) and None not in v:
+                if v and (v[0].__class__ in _NODES or isinstance(v[0], _AST)) and None not in v:
                     push_all(v)  # a list of nodes (Dict.keys may hold None)
                 else:
                     for item in v:
                         if isinstance(item, _AST):
                             push(item)
-            elif isinstance(v, _AST):
+            elif v.__class__ in _NODES or v is not None and isinstance(v, _AST):
                 push(v)
         yield n
 
@@ -80,22 +87,27 @@ def nodes(node):
     for n in todo:
         fields = n.__dict__
         cls = n.__class__
-        if cls is _NAME and fields.get("annotation") is None or cls is _CONSTANT:
+        if cls is _CONSTANT or cls is _NAME and (  # (a name: queued only for an annotation)
+                "annotation" not in fields or fields["annotation"] is None):
             yield n  # (nothing to queue)
             continue
-        names = table.get(cls)
-        if names is None:
+        try:
+            names = table[cls]
+        except KeyError:
             names = _name_fields(cls)
         for f in names:
-            v = fields.get(f)
+            try:
+                v = fields[f]
+            except KeyError:  # (a field the node was made without)
+                continue
             if v.__class__ is list:
-                if v and isinstance(v[0], _AST) and None not in v:
+                if v and (v[0].__class__ in _NODES or isinstance(v[0], _AST)) and None not in v:
                     push_all(v)
                 else:
                     for item in v:
                         if isinstance(item, _AST):
                             push(item)
-            elif isinstance(v, _AST):
+            elif v.__class__ in _NODES or v is not None and isinstance(v, _AST):
                 push(v)
         yield n
 
@@ -110,21 +122,25 @@ def node_list(node):
         if cls is _CONSTANT:
             continue
         fields = n.__dict__
-        if cls is _NAME and fields.get("annotation") is None:
+        if cls is _NAME and ("annotation" not in fields or fields["annotation"] is None):
             continue
-        names = table.get(cls)
-        if names is None:
+        try:
+            names = table[cls]
+        except KeyError:
             names = _name_fields(cls)
         for f in names:
-            v = fields.get(f)
+            try:
+                v = fields[f]
+            except KeyError:  # (a field the node was made without)
+                continue
             if v.__class__ is list:
-                if v and isinstance(v[0], _AST) and None not in v:
+                if v and (v[0].__class__ in _NODES or isinstance(v[0], _AST)) and None not in v:
                     push_all(v)
                 else:
                     for item in v:
                         if isinstance(item, _AST):
                             push(item)
-            elif isinstance(v, _AST):
+            elif v.__class__ in _NODES or v is not None and isinstance(v, _AST):
                 push(v)
     return todo
 
@@ -147,11 +163,15 @@ def name_list(node):
     for n in todo:
         fields = n.__dict__
         cls = n.__class__
-        names = table.get(cls)
-        if names is None:
+        try:
+            names = table[cls]
+        except KeyError:
             names = _name_fields(cls)
         for f in names:
-            v = fields.get(f)
+            try:
+                v = fields[f]
+            except KeyError:  # (a field the node was made without)
+                continue
             c = v.__class__
             if c is _NAME:
                 if v.__dict__.get("annotation") is not None:
@@ -164,9 +184,9 @@ def name_list(node):
                         if item.__dict__.get("annotation") is not None:
                             return _queued_names(node)
                         found(item)
-                    elif c is not _CONSTANT and isinstance(item, _AST):
+                    elif c is not _CONSTANT and (c in _NODES or isinstance(item, _AST)):
                         push(item)
-            elif c is not _CONSTANT and isinstance(v, _AST):
+            elif c is not _CONSTANT and (c in _NODES or v is not None and isinstance(v, _AST)):
                 push(v)
     return out
 
@@ -187,19 +207,23 @@ def _queued_names(node):
             if annotation is not None:
                 push(annotation)
             continue
-        names = table.get(cls)
-        if names is None:
+        try:
+            names = table[cls]
+        except KeyError:
             names = _name_fields(cls)
         for f in names:
-            v = fields.get(f)
+            try:
+                v = fields[f]
+            except KeyError:  # (a field the node was made without)
+                continue
             if v.__class__ is list:
-                if v and isinstance(v[0], _AST) and None not in v:
+                if v and (v[0].__class__ in _NODES or isinstance(v[0], _AST)) and None not in v:
                     push_all(v)
                 else:
                     for item in v:
                         if isinstance(item, _AST):
                             push(item)
-            elif isinstance(v, _AST):
+            elif v.__class__ in _NODES or v is not None and isinstance(v, _AST):
                 push(v)
     return out
 
@@ -226,6 +250,30 @@ def statements(body):
 
 _BLOCK_FIELDS = ("body", "handlers", "orelse", "finalbody", "cases")
 _BLOCKS = {}  # statement class -> its fields holding blocks, in program order
+
+
+def statement_list(body):
+    """``list(statements(body))``: for a body of simple statements (straight-line
+    code, the most common), the list at once, without a generator."""
+    for s in body:
+        if s.__class__ not in _SIMPLE_STATEMENTS:
+            return list(statements(body))
+    return list(body)
+
+
+# statements that hold no block
+_SIMPLE_STATEMENTS = frozenset({gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Expr,
+                                gast.Return, gast.Pass, gast.Break, gast.Continue,
+                                gast.Assert, gast.Raise, gast.Delete, gast.Import,
+                                gast.ImportFrom, gast.Global, gast.Nonlocal})
+
+
+def make(cls, **fields):
+    """``cls(**fields)`` for a gast node class: the same node, without gast's generic
+    constructor (about half the cost; the stages make nodes by the thousand)."""
+    node = _new(cls)
+    node.__dict__.update(fields)
+    return node
 
 
 # the types copy.deepcopy returns as they are
@@ -325,13 +373,15 @@ class NodeTransformer(ast.NodeTransformer):
     def generic_visit(self, node):  # noqa: C901 (the hot loop of every pass, kept inline)
         visitors = self._visitors  # (values that are not nodes map to None: kept)
         cls = node.__class__
-        fields = _NAME_FIELDS.get(cls)  # (contexts and operators: leaves, no visitor)
-        if fields is None:
+        try:  # (contexts and operators: leaves, no visitor)
+            fields = _NAME_FIELDS[cls]
+        except KeyError:
             fields = _name_fields(cls)
         state = node.__dict__
         for field in fields:
-            old_value = state.get(field, _MISSING)
-            if old_value is _MISSING:
+            try:
+                old_value = state[field]
+            except KeyError:
                 old_value = getattr(node, field, _MISSING)  # a class default, or none
                 if old_value is _MISSING:
                     continue
@@ -339,7 +389,10 @@ class NodeTransformer(ast.NodeTransformer):
             if vcls is list:
                 new_values = None  # made at the first change
                 for i, value in enumerate(old_value):
-                    method = visitors.get(value.__class__, _MISSING)
+                    try:
+                        method = visitors[value.__class__]
+                    except KeyError:
+                        method = _MISSING
                     if method is None:
                         if new_values is not None:
                             new_values.append(value)
@@ -376,7 +429,10 @@ class NodeTransformer(ast.NodeTransformer):
                 if new_values is not None:
                     old_value[:] = new_values
                 continue
-            method = visitors.get(vcls, _MISSING)
+            try:
+                method = visitors[vcls]
+            except KeyError:
+                method = _MISSING
             if method is None:
                 continue
             if method is _MISSING:
@@ -450,9 +506,13 @@ def _convert(node, table):
             if value is _MISSING:
                 missing = True
                 continue
-        if value.__class__ in _LEAVES:
+        c = value.__class__
+        if c in _LEAVES:
             pass
-        elif isinstance(value, _AST):
+        elif c is list:
+            value = [_convert(v, table) if v.__class__ in _NODES or isinstance(v, _AST)
+                     else v for v in value]
+        elif c in _NODES or isinstance(value, _AST):
             value = _convert(value, table)
         elif isinstance(value, list):
             value = [_convert(v, table) if isinstance(v, _AST) else v for v in value]
@@ -461,8 +521,9 @@ def _convert(node, table):
         new = cls(**state)
         state = new.__dict__
     for name in attributes:  # (_copy_attributes, inline)
-        value = src.get(name, _MISSING)
-        if value is _MISSING:
+        try:
+            value = src[name]
+        except KeyError:
             value = getattr(node, name, _MISSING)  # a class default, or none
             if value is _MISSING:
                 continue

@@ -39,7 +39,9 @@ if hasattr(gast, "TryStar"):
     _REFUSED[gast.TryStar] = ("try statement", "move error handling outside")
 
 
-_OWN_SCOPE = (gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp, gast.Lambda)
+_OWN_SCOPE = frozenset({gast.ListComp, gast.SetComp, gast.DictComp, gast.GeneratorExp,
+                        gast.Lambda})
+_ASSIGNMENTS = frozenset({gast.Assign, gast.AugAssign, gast.AnnAssign})
 
 
 def fence(parsed, every=None) -> None:
@@ -50,20 +52,20 @@ def fence(parsed, every=None) -> None:
         every = astutil.node_list(top)
     # `(n := e)` is normalized to `n = e` where it is evaluated; inside a comprehension
     # or a lambda (evaluated whole, in a scope of its own) it stays refused
-    scoped = {id(n) for s in every if isinstance(s, _OWN_SCOPE)
+    scoped = {id(n) for s in every if s.__class__ in _OWN_SCOPE
               for n in astutil.walk(s) if isinstance(n, gast.NamedExpr)}
     for node in every:
         if node is top:
             continue
-        kind = type(node)
+        kind = node.__class__  # (gast's classes have no subclasses)
         if kind is gast.NamedExpr and id(node) not in scoped:
             continue
         if kind in _REFUSED:
             what, hint = _REFUSED[kind]
             refusals.syntax(parsed, node, what, hint=hint)
-        if isinstance(node, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
-            _targets(parsed, node.targets if isinstance(node, gast.Assign) else [node.target])
-        elif isinstance(node, gast.Call):
+        if kind in _ASSIGNMENTS:
+            _targets(parsed, node.targets if kind is gast.Assign else [node.target])
+        elif kind is gast.Call and node.keywords:
             _keywords(parsed, node)
     if isinstance(top, gast.AsyncFunctionDef):
         what, hint = _REFUSED[gast.AsyncFunctionDef]
@@ -75,6 +77,8 @@ def fence(parsed, every=None) -> None:
 def _targets(parsed, targets):
     """Assignment targets: no attribute, no starred name."""
     for t in targets:
+        if t.__class__ is gast.Name:
+            continue  # (the common target: nothing to refuse)
         for sub in astutil.nodes(t):
             if isinstance(sub, gast.Attribute) and isinstance(sub.ctx, gast.Store):
                 refusals.syntax(

@@ -69,9 +69,10 @@ def _blocks(node):
                 yield block
 
 
-def _flat_reads(fdef):
-    """``x.flat[i]`` read (not written) -> ``x.ravel()[i]``: the same elements."""
-    for n in astutil.node_list(fdef):
+def _flat_reads(fdef, every=None):
+    """``x.flat[i]`` read (not written) -> ``x.ravel()[i]``: the same elements.
+    ``every``: ``astutil.node_list(fdef)``, if the caller has it."""
+    for n in astutil.node_list(fdef) if every is None else every:
         if n.__class__ is gast.Subscript and isinstance(n.ctx, gast.Load) \
                 and isinstance(n.value, gast.Attribute) and n.value.attr == "flat" \
                 and isinstance(n.value.ctx, gast.Load):
@@ -133,6 +134,12 @@ def _dict_update(call, dicts) -> bool:
 # methods and functions that write into their first argument, rewritten as writes
 # (Normalizer.ufunc_at_writes)
 _WRITERS = frozenset({"at", "fill", "copyto", "putmask", "place", "put"})
+
+
+def _stored(every) -> set:
+    """The names bound among the nodes ``every`` (``assigned_names`` of a whole
+    function, given ``astutil.node_list`` of it)."""
+    return {n.id for n in every if n.__class__ is gast.Name and n.ctx.__class__ is gast.Store}
 
 
 def assigned_names(stmts, lists=False, dicts=()) -> set:
@@ -204,7 +211,8 @@ class Normalizer:
         params = [a.id for a in fdef.args.args + fdef.args.posonlyargs + fdef.args.kwonlyargs]
         if fdef.args.vararg is not None:
             params.append(fdef.args.vararg.id)
-        self.rebound = assigned_names(fdef.body)
+        # (``every`` is still the tree's own when no nested function was taken out)
+        self.rebound = _stored(every) if not self.nested else assigned_names(fdef.body)
         self.locals = set(params) | self.rebound
         self.params = params
         for s in fdef.body:
@@ -212,8 +220,8 @@ class Normalizer:
                 self.multi |= assigned_names([s])
         for p in params:
             self.namer.reserve(p)
-        self.ufunc_at_writes(fdef)
-        _flat_reads(fdef)
+        rewritten = self.ufunc_at_writes(fdef)
+        _flat_reads(fdef, every if not self.nested and not rewritten else None)
         inplace.check(self, fdef)
         if any(getanno(n, "rebind") or getanno(n, "before")
                for n in astutil.statements(fdef.body)):
@@ -689,12 +697,13 @@ class Normalizer:
         ``np.subtract.at`` with ``-``): the scatter-add written as the write into ``a``
         it is, so the in-place checks and the adjoint see an ordinary subscript write;
         ``index_adjoint`` adds ``v`` at ``i`` into zeros shaped like ``a``, repeated
-        positions accumulating as ``np.add.at`` does."""
+        positions accumulating as ``np.add.at`` does.  Returns whether the tree
+        may have changed."""
         if not any(st.__class__ is gast.Expr and isinstance(st.value, gast.Call)
                    and isinstance(st.value.func, gast.Attribute)
                    and st.value.func.attr in _WRITERS
                    for st in astutil.statements(fdef.body)):
-            return  # (the common case: no statement to look at, no walk of the tree)
+            return False  # (the common case: no statement to look at, no walk of the tree)
         ops = {"add": gast.Add, "subtract": gast.Sub}
         for block in _blocks(fdef):
             for k, st in enumerate(block):
@@ -725,6 +734,7 @@ class Normalizer:
                 for n in astutil.walk(new):
                     gast.copy_location(n, st)
                 block[k] = new
+        return True
 
     def numpy_write(self, call):
         """The subscript write a NumPy function or method that writes into its first
@@ -857,7 +867,7 @@ class Normalizer:
     def expr_BinOp(self, node, hint):
         left = self.atom(node.left, "lhs")
         right = self.atom(node.right, "rhs")
-        return gast.BinOp(left=left, op=node.op, right=right)
+        return astutil.make(gast.BinOp, left=left, op=node.op, right=right)
 
     def expr_UnaryOp(self, node, hint):
         if isinstance(node.op, gast.USub) and isinstance(node.operand, gast.Constant) \
@@ -1170,7 +1180,7 @@ class Normalizer:
                               "than as what a for loop or comprehension iterates over",
                         hint=f"loop over it (for v in {callee.__name__}(...)) or consume it "
                              f"whole: list({callee.__name__}(...)), sum(...), zip(...)")
-        if any(callee is c for c in _GENERATOR_CONSUMERS):
+        if id(callee) in _GENERATOR_CONSUMERS:
             node = self.consume_generators(node)
         for form in (self.call_inlined, self.call_container, self.call_dict_method):
             out = form(node, callee)
@@ -1555,8 +1565,10 @@ class Normalizer:
 # to one is the list of its values (Normalizer.consume_generators)
 _ITERATOR_LISTS = {zip: "zipped", enumerate: "enumerated", reversed: "reversed_list"}
 
-_GENERATOR_CONSUMERS = (list, tuple, sum, max, min, zip, enumerate, sorted, map,
-                        np.stack, np.concatenate, np.array, np.asarray, np.hstack, np.vstack)
+# (by identity: the ids of objects that live as long as the process)
+_GENERATOR_CONSUMERS = frozenset(map(id, (
+    list, tuple, sum, max, min, zip, enumerate, sorted, map,
+    np.stack, np.concatenate, np.array, np.asarray, np.hstack, np.vstack)))
 
 
 def _is_generator_function(obj) -> bool:

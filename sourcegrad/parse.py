@@ -70,14 +70,15 @@ class Parsed:
         classes, and with ``objects=True`` on any other object but an array (a
         global Cell's method, say).
         """
-        helper = getanno(node, "runtime")
-        if helper is not None:
-            return helper
-        if isinstance(node, gast.Name):
+        cls = node.__class__
+        if cls is gast.Name:
+            helper = getanno(node, "runtime")  # (names only carry one)
+            if helper is not None:
+                return helper
             if env is not None and node.id in env:
                 return env[node.id]
             return _MISSING if node.id in local else self.resolve(node.id)
-        if not isinstance(node, gast.Attribute):
+        if cls is not gast.Attribute:
             return _MISSING
         base = self.denotes(node.value, local, env, objects)
         if base is _MISSING or not (isinstance(base, (types.ModuleType, type)) or objects
@@ -376,17 +377,26 @@ def _module_names(code, globals_, out):
     return out
 
 
-def _compiled_from(text, code, filename, globals_):
+def _compiled_from(text, code, filename, globals_, tree=None):
     """Whether ``text`` (the source read for ``code``'s function) compiles to ``code``:
     False when the file was edited after the function was defined.  None when the
-    text cannot be compiled on its own (then nothing can be told)."""
+    text cannot be compiled on its own (then nothing can be told).  ``tree``: the
+    ``ast.parse`` of ``text``, if the caller has it (compiled without parsing again)."""
     # `np.sum(...)` compiles to other instructions when the module imports `np`: say
     # so, and a module-level function compiles to the very same bytes
     modules = sorted(_module_names(code, globals_, set()))
-    if modules:
-        text = f"import {', '.join(modules)}\n{text}"
+    if tree is not None:
+        source = tree
+        if modules:
+            head = ast.Import(names=[ast.alias(name=m) for m in modules])
+            source = ast.Module(body=[ast.fix_missing_locations(ast.copy_location(
+                head, tree.body[0]))] + tree.body, type_ignores=[])
+    elif modules:
+        source = f"import {', '.join(modules)}\n{text}"
+    else:
+        source = text
     try:
-        module = compile(text, filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
+        module = compile(source, filename, "exec", flags=code.co_flags & _FUTURE_FLAGS,
                          dont_inherit=True)
     except (SyntaxError, ValueError):
         return None
@@ -416,12 +426,13 @@ def _compiled_from(text, code, filename, globals_):
 _CURRENT = weakref.WeakKeyDictionary()  # code -> the text last found to compile to it
 
 
-def _check_current(fn, code, text, filename, start):
+def _check_current(fn, code, text, filename, start, tree=None):
     """Refuse a function whose source file changed after it was defined: the text
-    read is not the code that runs, and its derivative would not match it."""
+    read is not the code that runs, and its derivative would not match it.
+    ``tree``: ``ast.parse(text)``, if the caller has it."""
     if _CURRENT.get(code) == text:
         return
-    ok = _compiled_from(text, code, filename, getattr(fn, "__globals__", {}))
+    ok = _compiled_from(text, code, filename, getattr(fn, "__globals__", {}), tree)
     if ok:
         _CURRENT[code] = text
     elif ok is False:
@@ -468,7 +479,8 @@ def parse_function(fn) -> Parsed:
         if module is None:
             raise
     filename = code.co_filename
-    _check_current(fn, code, parsed_text, filename, start)
+    _check_current(fn, code, parsed_text, filename, start,
+                   tree if parsed_text is dedented else None)
     if is_lambda:
         node = _find_lambda(module, code, start)
         if node is None:

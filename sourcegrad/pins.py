@@ -151,8 +151,8 @@ def pin_reads(tree, ctx):
     docstring): constants written in, arrays' shapes recorded in ``ctx.pinned``
     (by the id of the ``Attribute`` node), guards added to ``ctx.guards``."""
     reads = []
-    for s in astutil.nodes(tree):
-        if isinstance(s, gast.Assign) and len(s.targets) == 1 \
+    for s in _statements_by_depth(tree.body):
+        if s.__class__ is gast.Assign and len(s.targets) == 1 \
                 and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.Attribute):
             reads.append(s)
     if not reads:
@@ -188,6 +188,24 @@ def pin_reads(tree, ctx):
         _propagate(tree, constants)
     if subclassed:
         _compute_with_plain(tree, subclassed, ctx)
+
+
+def _statements_by_depth(body):
+    """The statements of ``body`` and of the blocks nested in it, in the order
+    ``astutil.nodes`` meets them (breadth first: a block's statements after every
+    statement one level up), without walking the expressions."""
+    level = body
+    while level:
+        deeper = []
+        for s in level:
+            yield s
+            if s.__class__ not in _SIMPLE:
+                for field in ("body", "orelse"):  # (try and match are refused before)
+                    deeper += getattr(s, field, None) or ()
+        level = deeper
+
+
+_SIMPLE = frozenset({gast.Assign, gast.AugAssign, gast.Expr, gast.Return, gast.Pass})
 
 
 def _pinnable_read(s, ctx):

@@ -163,6 +163,7 @@ class Context:
         self.mentioned = mentioned  # every name the user's function mentions
         self.env = {}           # injected name -> object
         self.env_ids = {}       # id(object) -> injected name
+        self.rule_names = {}    # (rule template, free name) -> its injected name
         self.guards = []
         self._wname = None
         self.callees = []

@@ -28,8 +28,8 @@ import gast
 
 from sourcegrad import astutil, refusals
 from sourcegrad import closures, runtime
-from sourcegrad.activity import INACTIVE_ATTRS, statements
-from sourcegrad.astutil import BINOPS, copy_tree
+from sourcegrad.activity import INACTIVE_ATTRS
+from sourcegrad.astutil import BINOPS, copy_tree, make, statement_list
 from sourcegrad.normalize import assign, const, name
 from sourcegrad.parse import MISSING
 from sourcegrad.rules import foreign, registry
@@ -94,7 +94,7 @@ def call(func, *args, keywords=()):
 
 def note_stmt(text):
     """A comment in the generated code (a marker codegen turns into ``# text``)."""
-    node = gast.Expr(value=gast.Constant(value=text, kind=None))
+    node = make(gast.Expr, value=const(text))
     setanno(node, "note", True)
     return node
 
@@ -176,15 +176,21 @@ class Reverser(SequenceOps):
         self.stack = None
         self.saved = self._saved_names()
         # arrays written by subscript, and names holding views of other arrays
-        self.written = {s.targets[0].value.id for s in statements(fn_tree.body)
-                        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript)
-                        and isinstance(s.targets[0].value, gast.Name)}
+        self.written = set()
         self.views = {}  # name -> whether it may hold a view here (program order)
-        self.containers = {s.targets[0].id for s in statements(fn_tree.body)
-                           if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
-                           and (isinstance(s.value, (gast.Tuple, gast.List))
-                                or getanno(getattr(s.value, "func", None), "runtime", None)
-                                in (runtime.list_append, runtime.list_extend))}
+        self.containers = set()  # names bound to displays and grown lists
+        for s in statement_list(fn_tree.body):
+            if s.__class__ is not gast.Assign:
+                continue
+            t, v = s.targets[0], s.value
+            if t.__class__ is gast.Subscript and t.value.__class__ is gast.Name:
+                self.written.add(t.value.id)
+            elif t.__class__ is gast.Name and (
+                    v.__class__ is gast.Tuple or v.__class__ is gast.List
+                    or v.__class__ is gast.Call and v.func.__class__ is gast.Name
+                    and getanno(v.func, "runtime", None) in (runtime.list_append,
+                                                             runtime.list_extend)):
+                self.containers.add(t.id)
         self.sequences = sequence_names(fn_tree, ctx)
         self.containers |= self.sequences
         self.pushed = set()
@@ -199,6 +205,7 @@ class Reverser(SequenceOps):
         self.items_written = set()  # arrays written by subscript so far
         self.zero_filled = set()  # names whose adjoint is zero-filled by value
         self.loop_depth = 0
+        self.notes = {}  # user statement (hashed by identity) -> its Note
         # names that may hold a value already (an earlier assignment in
         # program order): only such values need saving outside loops
         self.defined = {a.id for a in fn_tree.args.args + fn_tree.args.kwonlyargs
@@ -262,19 +269,27 @@ class Reverser(SequenceOps):
             fwd += f
             origin = getanno(s, "origin")
             if b and origin is not None:
-                b = [Note(origin, self.parsed)] + b
+                b = [self.note(origin)] + b
             bwds.append(b)
         # the backward blocks in reverse order, joined once (prepending each is quadratic)
         return fwd, [st for b in reversed(bwds) for st in b]
 
+    def note(self, origin):
+        """The ``Note`` of the user's statement ``origin``: one for all the statements
+        normalization made of it (the line is read once)."""
+        got = self.notes.get(origin)
+        if got is None:
+            got = self.notes[origin] = Note(origin, self.parsed)
+        return got
+
     def stmt(self, s):
-        if isinstance(s, gast.Assign):
+        if s.__class__ is gast.Assign:
             t = s.targets[0]
-            if isinstance(t, gast.Name):
+            if t.__class__ is gast.Name:
                 return self.assign_name(s, t.id, s.value)
-            if isinstance(t, gast.Subscript):
+            if t.__class__ is gast.Subscript:
                 return self.assign_item(s, t)
-            if isinstance(t, gast.Tuple):  # produced by reverse itself only
+            if t.__class__ is gast.Tuple:  # produced by reverse itself only
                 return [s], []
         if isinstance(s, gast.If):
             before, shares_before = dict(self.views), dict(self.shares)
@@ -436,12 +451,14 @@ class Reverser(SequenceOps):
 
     # -- assignments -----------------------------------------------------------------
     def assign_name(self, s, target, value):
-        if isinstance(value, gast.Name) and value.id == target:
+        cls = value.__class__
+        if cls is gast.Name and value.id == target:
             return [], []  # x = x changes nothing (normalize drops the user's)
         self.views[target] = _makes_view(value)
         fsave, brestore = self.save_restore([target])
-        if isinstance(value, gast.Call):
-            kind, obj = self.ctx.classify(value, self)
+        classified = None  # (kind, obj) of a call
+        if cls is gast.Call:
+            kind, obj = classified = self.ctx.classify(value, self)
             if kind in ("rule", "nondiff", "method") and obj is not print:
                 setanno(s, "pure", True)
             if kind == "unknown" and foreign.is_transformation(obj):
@@ -453,7 +470,7 @@ class Reverser(SequenceOps):
                     self.saved.add(saved)
                 fsave2, brestore2 = self.save_restore([saved])
                 return fsave + fsave2 + fwd, bwd + [Kill(target)] + brestore2 + brestore
-        if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) \
+        if cls is gast.Subscript and value.value.__class__ is gast.Name \
                 and value.value.id in self.written:
             self.view_reads.setdefault(value.value.id, []).append((target, s))
             # a view of an array written later would change under the backward
@@ -465,7 +482,7 @@ class Reverser(SequenceOps):
         self.note_shares(target, s.value)
         if target not in self.act.active:
             return fsave + [s], brestore
-        items = self.rule_items(s, target, value)
+        items = self.rule_items(s, target, value, classified)
         return fsave + [s], [Group(target, items), Kill(target)] + brestore
 
     def saved_name_of(self, fwd):
@@ -474,24 +491,26 @@ class Reverser(SequenceOps):
             return fwd[1].targets[0].id
         return t.elts[1].id
 
-    def rule_items(self, s, target, value):
-        """The backward items of ``target = value`` (one operation)."""
+    def rule_items(self, s, target, value, classified=None):
+        """The backward items of ``target = value`` (one operation); ``classified``:
+        ``ctx.classify(value, self)`` of a call, if the caller has it."""
         dz = self.dname(target)
-        if isinstance(value, gast.Name):
+        cls = value.__class__
+        if cls is gast.Name:
             return [Acc(value.id, dz)] if self.active(value) else []
-        if isinstance(value, (gast.Constant, gast.Compare)):
+        if cls is gast.Constant or cls is gast.Compare:
             return []  # (a comparison's value is piecewise constant)
-        if isinstance(value, gast.BinOp):
+        if cls is gast.BinOp:
             fn, args = self.sequence_op(value)
             return self.apply_rule(s, fn, target, args, [])
-        if isinstance(value, gast.UnaryOp):
+        if cls is gast.UnaryOp:
             fn = UNARYOPS.get(type(value.op))
             return self.apply_rule(s, fn, target, [value.operand], [])
-        if isinstance(value, gast.Call):
-            return self.call_items(s, target, value, dz)
-        if isinstance(value, gast.Attribute):
+        if cls is gast.Call:
+            return self.call_items(s, target, value, dz, classified)
+        if cls is gast.Attribute:
             return self.attribute_items(s, target, value, dz)
-        if isinstance(value, gast.Subscript):
+        if cls is gast.Subscript:
             if not self.active(value.value):
                 return []
             helper = self.ctx.env_name("index_adjoint", runtime.index_adjoint)
@@ -506,9 +525,9 @@ class Reverser(SequenceOps):
             return []  # a display of constants (d = {"a": 0.5}), its entries written later
         self.refuse(s, f"{type(value).__name__} expression", kind=refusals.syntax)
 
-    def call_items(self, s, target, value, dz):
+    def call_items(self, s, target, value, dz, classified=None):
         """The backward items of ``target = f(...)``: a rule inlined, or none."""
-        kind, obj = self.ctx.classify(value, self)
+        kind, obj = classified or self.ctx.classify(value, self)
         if kind == "rule":
             return self.apply_rule(s, obj, target, value.args, value.keywords)
         if kind == "method":
@@ -874,7 +893,9 @@ class Reverser(SequenceOps):
         return fwd, bwd
 
 
-_SEQUENCE_CALLS = (list, tuple, sorted, runtime.list_append, runtime.list_extend)
+# (by identity: the ids of objects that live as long as the process)
+_SEQUENCE_CALLS = frozenset(map(id, (list, tuple, sorted, runtime.list_append,
+                                     runtime.list_extend)))
 
 
 def sequence_names(tree, ctx):
@@ -894,16 +915,20 @@ def sequence_names(tree, ctx):
     todo = [n for n in reversed(binds) if n in seqs]  # (pop() takes the first first)
     while todo:  # the largest set consistent with every binding
         n = todo.pop()
-        if n in seqs and not all(v is not None and _sequence(v, seqs, ctx) for v in binds[n]):
-            seqs.discard(n)
-            todo += readers.get(n, ())  # what was a sequence through it
+        if n not in seqs:
+            continue
+        for v in binds[n]:
+            if v is None or not _sequence(v, seqs, ctx):
+                seqs.discard(n)
+                todo += readers.get(n, ())  # what was a sequence through it
+                break
     return seqs
 
 
 def _bindings(tree):
     """Each name's bound values (None: unknown, a loop variable or a parameter)."""
     binds = {}
-    for s in statements(tree.body):
+    for s in statement_list(tree.body):
         if s.__class__ is gast.Assign and s.targets[0].__class__ is gast.Name \
                 and s.targets[0].ctx.__class__ is gast.Store \
                 and s.targets[0].annotation is None:  # (the common case, without a walk)
@@ -935,20 +960,24 @@ def _sequence_reads(v):
 
 def _sequence(v, seqs, ctx):
     """Whether ``v`` is a list or tuple when the names ``seqs`` hold ones."""
-    if isinstance(v, (gast.List, gast.Tuple)):
+    cls = v.__class__
+    if cls is gast.List or cls is gast.Tuple:
         return True
-    if isinstance(v, gast.Name):
+    if cls is gast.Name:
         return v.id in seqs
-    if isinstance(v, gast.BinOp) and isinstance(v.op, (gast.Add, gast.Mult)):
+    if cls is gast.BinOp and v.op.__class__ in _CONCATENATIONS:
         return _sequence(v.left, seqs, ctx) or _sequence(v.right, seqs, ctx)
-    if isinstance(v, gast.Subscript) and isinstance(v.slice, gast.Slice):
+    if cls is gast.Subscript and v.slice.__class__ is gast.Slice:
         return _sequence(v.value, seqs, ctx)
-    if isinstance(v, gast.Call):
-        obj = getanno(v.func, "runtime")
-        if obj is None and isinstance(v.func, gast.Name):
+    if cls is gast.Call and v.func.__class__ is gast.Name:  # (the callables listed are
+        obj = getanno(v.func, "runtime")                    # read by a name)
+        if obj is None:
             obj = ctx.static_env(v.func)
-        return any(obj is f for f in _SEQUENCE_CALLS)
+        return id(obj) in _SEQUENCE_CALLS
     return False
+
+
+_CONCATENATIONS = frozenset({gast.Add, gast.Mult})
 
 
 _VIEW_METHODS = {"reshape", "ravel", "transpose", "swapaxes", "view", "squeeze"}
@@ -985,11 +1014,12 @@ def _shared_sources(v):
 
 def _makes_view(v):
     """Whether an expression may return a view sharing memory with an array."""
-    if isinstance(v, gast.Subscript):
+    cls = v.__class__
+    if cls is gast.Subscript:
         return True
-    if isinstance(v, gast.Attribute) and v.attr == "T":
+    if cls is gast.Attribute and v.attr == "T":
         return True
-    if isinstance(v, gast.Call) and isinstance(v.func, gast.Attribute):
+    if cls is gast.Call and v.func.__class__ is gast.Attribute:
         return v.func.attr in _VIEW_METHODS
     return False
 
@@ -1070,15 +1100,15 @@ _CONTEXTS = frozenset({gast.Load, gast.Store, gast.Del})
 
 def _plan(node):
     """``(attribute, kind)`` for each attribute of a template node that holds nodes:
-    kind ``list`` (a list, items that are nodes copied), ``None`` (a context: a new
-    one) or ``"node"``."""
+    kind ``list`` (a list, items that are nodes copied), ``"nodes"`` (a list of
+    nodes only), ``None`` (a context: a new one) or ``"node"``."""
     plan = []
     for k, v in node.__dict__.items():
         c = v.__class__
         if c in _LEAVES:
             continue
         if c is list:
-            plan.append((k, list))
+            plan.append((k, "nodes" if all(isinstance(x, _AST) for x in v) else list))
         elif isinstance(v, _AST):
             plan.append((k, None if c in _CONTEXTS else "node"))
     return tuple(plan)
@@ -1093,7 +1123,7 @@ def _copy_atom(node):
             return None
     new = _new(node.__class__)
     new.__dict__.update(state)
-    ctx = state.get("ctx")
+    ctx = state["ctx"] if "ctx" in state else None
     if ctx is not None:
         if ctx.__class__ not in _CONTEXTS or ctx.__dict__:
             return None
@@ -1115,30 +1145,30 @@ class Instantiator:
     def __init__(self, rev, rule, target, env):
         self.rev, self.rule, self.target, self.env = rev, rule, target, env
         self.locals = {}
-        # id(template node) -> which of its attributes hold nodes (``_plan``), made
-        # once for every node of the rule's template and kept with the rule (the
-        # template lives as long).  Nodes made while instantiating (forward mode wraps
-        # parts of the template) are planned each time: their ids are reused once freed
+        # template node (hashed by identity) -> which of its attributes hold nodes
+        # (``_plan``), made once for every node of the rule's template and kept with
+        # the rule (the template lives as long).  Nodes made while instantiating
+        # (forward mode wraps parts of the template) are not among them: planned each time
         plans = rule.__dict__.get("_sg_plans")
         if plans is None:
             plans = rule.__dict__["_sg_plans"] = {
-                id(n): _plan(n) for st in rule.body for n in astutil.walk(st)}
+                n: _plan(n) for st in rule.body for n in astutil.walk(st)}
         self.plans = plans
 
     def run(self):
         items = []
         temps = []  # (name, stmt) of template temporaries
         for st in self.rule.body:
-            if isinstance(st, gast.Expr) and isinstance(st.value, gast.Constant):
+            if st.__class__ is gast.Expr and st.value.__class__ is gast.Constant:
                 continue  # docstring
-            if not isinstance(st, gast.Assign) or len(st.targets) != 1:
+            if st.__class__ is not gast.Assign or len(st.targets) != 1:
                 raise TypeError(f"rule {self.rule.where}: only assignments are allowed")
             t = st.targets[0]
-            if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) \
+            if t.__class__ is gast.Subscript and t.value.__class__ is gast.Name \
                     and t.value.id == "d":
                 param = t.slice.id
                 arg = self.env.get(param)
-                if isinstance(arg, gast.Tuple):  # a *args parameter: one adjoint per item
+                if arg.__class__ is gast.Tuple:  # a *args parameter: one adjoint per item
                     active = [(i, e) for i, e in enumerate(arg.elts) if self.rev.active(e)]
                     if not active:
                         continue
@@ -1150,7 +1180,7 @@ class Instantiator:
                 if arg is None or not self.rev.active(arg):
                     continue
                 items.append(Acc(arg.id, self.expr(st.value), fresh=True))
-            elif isinstance(t, gast.Name):
+            elif t.__class__ is gast.Name:
                 new = self.rev.namer.fresh(t.id)
                 value = self.expr(st.value)
                 self.locals[t.id] = new
@@ -1183,13 +1213,16 @@ class Instantiator:
         new = _new(cls)
         state = new.__dict__
         state.update(node.__dict__)  # then the attributes holding nodes, copied
-        plan = self.plans.get(id(node))
-        if plan is None:
+        try:
+            plan = self.plans[node]
+        except KeyError:  # (a node made while instantiating)
             plan = _plan(node)
         expr = self.expr
         for k, kind in plan:
             v = state[k]
-            if kind is list:
+            if kind == "nodes":
+                state[k] = list(map(expr, v))
+            elif kind is list:
                 state[k] = [expr(x) if isinstance(x, _AST) else x for x in v]
             elif kind is None:
                 state[k] = _new(v.__class__)
@@ -1206,13 +1239,17 @@ class Instantiator:
             return _copy_expr(self.env[n])
         if n in self.locals:
             return name(self.locals[n])
-        obj = self.rule.namespace.get(n, MISSING)
-        if obj is MISSING:
-            import builtins
-            if getattr(builtins, n, MISSING) is not MISSING:
-                return copy_tree(node)
-            raise TypeError(f"rule {self.rule.where}: unknown name {n!r}")
-        return name(self.rev.ctx.env_name(n, obj))
+        key = (self.rule.template, n)  # (the rule's free names: the same at every use)
+        bound = self.rev.ctx.rule_names.get(key)
+        if bound is None:
+            obj = self.rule.namespace.get(n, MISSING)
+            if obj is MISSING:
+                import builtins
+                if getattr(builtins, n, MISSING) is not MISSING:
+                    return copy_tree(node)
+                raise TypeError(f"rule {self.rule.where}: unknown name {n!r}")
+            bound = self.rev.ctx.rule_names[key] = self.rev.ctx.env_name(n, obj)
+        return name(bound)
 
 
 # -- resolution of backward items into statements --------------------------------------
@@ -1238,25 +1275,26 @@ class Resolver:
         out = []
         last_note = None
         for it in items:
-            if isinstance(it, Note):
+            cls = it.__class__  # (the item classes have no subclasses)
+            if cls is Note:
                 if it.key != last_note:  # one note per user line
                     out.append(note_stmt(it.text))
                     last_note = it.key
-            elif isinstance(it, Acc) and it.name in self.rev.weight_reads:
+            elif cls is Acc and it.name in self.rev.weight_reads:
                 out.append(self.weight_read(it, init))
-            elif isinstance(it, Acc):
+            elif cls is Acc:
                 out.append(self.acc(it, init))
-            elif isinstance(it, Kill):
+            elif cls is Kill:
                 init.discard(it.name)
-            elif isinstance(it, Group):
+            elif cls is Group:
                 if it.name in init:
                     # a rule may contribute to the name whose adjoint it reads
                     # (x = x * 2 after renaming cannot happen, but a = b; with
                     # both sharing storage can): contributions go in order
                     out += self.run(it.items, init)
-            elif isinstance(it, BIf):
+            elif cls is BIf:
                 out += self.branch(it, init)
-            elif isinstance(it, BLoop):
+            elif cls is BLoop:
                 out += self.loop(it, init)
             else:
                 out.append(it)
@@ -1284,7 +1322,7 @@ class Resolver:
             helper = self.rev.ctx.env_name("add_adjoints", runtime.add_adjoints)
             return pure(assign(dn, call(helper, dn, it.take())))
         if it.name in init:
-            return pure(assign(dn, gast.BinOp(left=name(dn), op=gast.Add(),
+            return pure(assign(dn, make(gast.BinOp, left=name(dn), op=make(gast.Add),
                                               right=it.take())))
         init.add(it.name)
         return pure(assign(dn, it.take()))

@@ -16,8 +16,7 @@ import warnings
 import gast
 import numpy as np
 
-from sourcegrad.astutil import BINOPS, name_nodes, nodes
-from sourcegrad.activity import statements
+from sourcegrad.astutil import BINOPS, name_list, nodes, statement_list
 from sourcegrad.parse import MISSING
 from sourcegrad.rules import registry
 
@@ -119,11 +118,11 @@ class ShapeInference:
         # a body without loops that binds each name once and reads it only after
         # that settles in one round: another would read the same values again
         once = not any(s.__class__ in (gast.For, gast.While)
-                       for s in statements(self.tree.body))
+                       for s in statement_list(self.tree.body))
         bound, early = set(self.known), set()  # (bound so far; read before bound)
         for _ in range(8):
             before = dict(self.known)
-            for s in statements(self.tree.body):
+            for s in statement_list(self.tree.body):
                 if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
                     n = s.targets[0].id
                     self.known[n] = join(self.known.get(n), self.value_of(s, memo))
@@ -159,8 +158,8 @@ class ShapeInference:
         (a matmul on stand-ins costs milliseconds) for unchanged statements."""
         entry = memo.get(id(s))
         reads = entry[0] if entry is not None else tuple(
-            {n.id: None for n in name_nodes(s.value)})
-        seen = tuple(self.known.get(n) for n in reads)
+            {n.id: None for n in name_list(s.value)})
+        seen = tuple(map(self.known.get, reads))
         if entry is not None and entry[1] == seen:
             return entry[2]
         out = self.expr(s.value)
@@ -170,39 +169,41 @@ class ShapeInference:
     # -- expressions ---------------------------------------------------------------
     def stand_in(self, node):
         """A stand-in value for ``node`` to run NumPy on, or MISSING."""
-        if isinstance(node, gast.Constant):
+        cls = node.__class__
+        if cls is gast.Constant:
             return node.value
-        if isinstance(node, gast.Name):
+        if cls is gast.Name:
             a = self.known.get(node.id)
-            if isinstance(a, Abstract):
+            if a.__class__ is Abstract:
                 v = a.stand_in()
                 return MISSING if v is None else v
             if node.id in self.ctx.locals:
                 return MISSING
-        if isinstance(node, (gast.Name, gast.Attribute)):
+        if cls is gast.Name or cls is gast.Attribute:
             obj = self.ctx.static(node)  # a module constant such as np.pi or np.float32
             if obj is not MISSING:
                 return obj
             return MISSING
-        if isinstance(node, gast.Tuple):
+        if cls is gast.Tuple:
             items = [self.stand_in(e) for e in node.elts]
             return MISSING if any(i is MISSING for i in items) else tuple(items)
         return MISSING
 
     def expr(self, v):
         """What is known of the value of expression ``v`` (an ``Abstract``, or TOP)."""
-        if isinstance(v, (gast.Name, gast.Constant)):
+        cls = v.__class__
+        if cls is gast.Name or cls is gast.Constant:
             val = self.stand_in(v)
             return TOP if val is MISSING else abstract(val)
-        if isinstance(v, gast.BinOp):
-            return self.evaluate(BINOPS.get(type(v.op)), [v.left, v.right], [])
-        if isinstance(v, gast.UnaryOp):
+        if cls is gast.BinOp:
+            return self.evaluate(BINOPS.get(v.op.__class__), [v.left, v.right], [])
+        if cls is gast.UnaryOp:
             if isinstance(v.op, (gast.USub, gast.UAdd)):
                 return self.expr(v.operand)
             return TOP
-        if isinstance(v, gast.Call):
+        if cls is gast.Call:
             return self.call(v)
-        if isinstance(v, gast.Attribute):
+        if cls is gast.Attribute:
             pinned = getattr(self.ctx, "pinned", None)
             if pinned and id(v) in pinned:  # a known object's array (pins.py)
                 return pinned[id(v)]
@@ -211,7 +212,7 @@ class ShapeInference:
                     or v.attr not in ("T", "shape", "ndim", "size"):
                 return TOP
             return abstract(getattr(base, v.attr))
-        if isinstance(v, gast.Subscript):
+        if cls is gast.Subscript:
             return self.subscript(v)
         return TOP
 
@@ -273,11 +274,12 @@ class ShapeInference:
         return val
 
     def evaluate(self, fn, args, keywords):
-        if fn is None or any(isinstance(a, gast.Starred) for a in args):
+        if fn is None or _any_starred(args):
             return TOP
         vals = [self.stand_in(a) for a in args]
         guessed = False
-        if fn in _ELEMENTWISE or isinstance(fn, np.ufunc):
+        elementwise = fn in _ELEMENTWISE or isinstance(fn, np.ufunc)
+        if elementwise:
             # arithmetic on an int of unknown value (a loop index): a scalar all the
             # same, though the result's value is unknown too
             for i, a in enumerate(args):
@@ -289,10 +291,10 @@ class ShapeInference:
             # the product's shape without multiplying the stand-ins (millions of flops)
             return _matmul_shape(*vals)
         kws = {k.arg: self.stand_in(k.value) for k in keywords}
-        if any(v is MISSING for v in vals) or any(v is MISSING for v in kws.values()):
+        if _any_missing(vals) or kws and _any_missing(kws.values()):
             return TOP
-        if (fn in _ELEMENTWISE or isinstance(fn, np.ufunc) or registry.is_elementwise(fn)) \
-                and not kws and all(isinstance(v, (np.ndarray, float, int)) for v in vals):
+        if (elementwise or registry.is_elementwise(fn)) and not kws \
+                and _all_numeric(vals):
             # elementwise: the broadcast shape, and the dtype from 0-d stand-ins
             # (cheap, however large the arrays); the same operation on the same
             # stand-ins and numbers gives the same answer: worked out once
@@ -333,6 +335,31 @@ class ShapeInference:
             elif self.reads_data(list(gast.iter_child_nodes(node))):
                 return True
         return False
+
+
+def _any_starred(args):
+    for a in args:
+        if a.__class__ is gast.Starred:
+            return True
+    return False
+
+
+def _any_missing(vals):
+    for v in vals:
+        if v is MISSING:
+            return True
+    return False
+
+
+def _all_numeric(vals):
+    """Whether every stand-in is an array or a Python number."""
+    for v in vals:
+        if v.__class__ not in _NUMERIC and not isinstance(v, (np.ndarray, float, int)):
+            return False
+    return True
+
+
+_NUMERIC = frozenset({np.ndarray, float, int})
 
 
 def _elementwise(fn, vals, guessed):
@@ -401,7 +428,7 @@ _SHAPE_ONLY = {len, np.shape, np.ndim, np.size}
 
 
 def broadcast(a, b):
-    if not isinstance(a, tuple) or not isinstance(b, tuple):
+    if a.__class__ is not tuple or b.__class__ is not tuple:  # (shapes are plain tuples)
         return TOP
     if a == b or not b:  # the common cases, without NumPy's overhead
         return a

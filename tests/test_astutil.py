@@ -221,7 +221,8 @@ def _source_trees():
 def test_walk_names_statements():
     """``walk`` yields what ``gast.walk`` yields, in its order; ``name_nodes`` the
     ``Name`` nodes among them (annotated parameters' annotations included), in
-    the same order; ``statements`` every statement, in program order."""
+    the same order; ``statements`` (and ``statement_list``) every statement, in
+    program order."""
     for tree in _source_trees():
         expected = list(gast.walk(tree))
         assert [id(n) for n in astutil.walk(tree)] == [id(n) for n in expected]
@@ -239,6 +240,10 @@ def test_walk_names_statements():
         in_order = sorted((n for n in expected if isinstance(n, gast.stmt)),
                           key=lambda n: (n.lineno, n.col_offset))
         assert [id(n) for n in astutil.statements(tree.body)] == [id(n) for n in in_order]
+        for body in [tree.body] + [n.body for n in in_order if isinstance(n, gast.FunctionDef)]:
+            # (a module's body holds blocks; many function bodies do not)
+            assert [id(n) for n in astutil.statement_list(body)] == \
+                [id(n) for n in astutil.statements(body)]
 
 
 def test_conversion_to_print():

@@ -54,4 +54,4 @@ def test_work_per_statement_is_bounded(tmp_path):
     a new per-statement walk of the whole function shows long before it is quadratic
     in the sweep's sense."""
     per_statement = _calls(800, str(tmp_path)) / 800
-    assert per_statement < 5500, per_statement  # (about 3,860 now)
+    assert per_statement < 3000, per_statement  # (about 2,350 now)

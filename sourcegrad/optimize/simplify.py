@@ -16,8 +16,8 @@ from itertools import chain
 
 import gast
 
-from sourcegrad.astutil import (_NAME_FIELDS, NodeTransformer, _name_fields, name_list,
-                                nodes, statements)
+from sourcegrad.astutil import (_NAME_FIELDS, NodeTransformer, _name_fields, make,
+                                name_list, node_list, nodes, statement_list, statements)
 from sourcegrad.annotations import copyanno, getanno, setanno
 
 _AST = gast.AST
@@ -31,11 +31,11 @@ _COMPARE = {gast.Eq: operator.eq, gast.NotEq: operator.ne, gast.Lt: operator.lt,
 
 
 def _num(node):
-    return isinstance(node, gast.Constant) and type(node.value) in (int, float)
+    return node.__class__ is _CONSTANT and node.value.__class__ in (int, float)
 
 
 def _num_or_bool(node):
-    return isinstance(node, gast.Constant) and type(node.value) in (int, float, bool)
+    return node.__class__ is _CONSTANT and node.value.__class__ in (int, float, bool)
 
 
 def _negate_factor(node):
@@ -325,14 +325,22 @@ class _Names:
     """
 
     def __init__(self):
-        self._memo = {}  # id(statement) -> (statement, loads, stores)
+        # statement -> (loads, stores); keyed by the statement itself (nodes hash by
+        # identity), so an entry cannot outlive its statement and be found by another
+        self._memo = {}
 
     def of(self, st):
-        got = self._memo.get(id(st))
-        if got is not None and got[0] is st:
-            return got[1], got[2]
-        if isinstance(st, _COMPOUND):
-            if isinstance(st, gast.For):
+        if st.__class__ in _BLOCKED:
+            return self.scan(st)  # (put together each time)
+        try:
+            return self._memo[st]
+        except KeyError:  # (not scanned yet, or forgotten)
+            return self.scan(st)
+
+    def scan(self, st):
+        """``of(st)``, worked out afresh (the first look at a statement)."""
+        if st.__class__ in _BLOCKED:
+            if st.__class__ is _FOR:
                 loads, stores = _scan(st.iter)
                 stores = stores + _scan(st.target)[1]
             else:
@@ -343,42 +351,35 @@ class _Names:
                     loads = loads + more_loads
                     stores = stores + more_stores
             return loads, stores
-        got = self._memo.get(id(st))
-        if got is None or got[0] is not st:
-            got = self._memo[id(st)] = (st,) + _scan(st)
-        return got[1], got[2]
+        got = self._memo[st] = _scan(st)
+        return got
 
     def loads(self, st):
         return self.of(st)[0]
 
     def known(self, st):
         """Whether ``st``'s names are remembered (``of`` answers without a walk)."""
-        got = self._memo.get(id(st))
-        return got is not None and got[0] is st
+        return st in self._memo
 
     def stores(self, st):
         return self.of(st)[1]
 
     def forget(self, st):
         """``st`` (and every statement nested in it) may read other names now."""
-        for s in statements([st]):
-            self._memo.pop(id(s), None)
+        for s in statement_list([st]):
+            self._memo.pop(s, None)
 
     def counts(self, fdef):
         """How often each name is read in ``fdef`` (its signature included)."""
-        memo, of = self._memo, self.of
-        lists = []
-        for st in fdef.body:
-            got = memo.get(id(st))
-            lists.append(got[1] if got is not None and got[0] is st else of(st)[0])
-        return Counter(chain(_loads(fdef.args), *lists))
+        scan = self.scan  # (the first look at the statements)
+        return Counter(chain(_loads(fdef.args), *[scan(st)[0] for st in fdef.body]))
 
 
 def _bindings(fdef):
     """How often each name is bound: once per ``=``, twice per ``+=`` or loop."""
     out = {}
     get = out.get
-    for st in statements(fdef.body):
+    for st in statement_list(fdef.body):
         cls = st.__class__
         if cls is _ASSIGN:
             tgt, k = st.targets[0], 1
@@ -460,7 +461,7 @@ def _dce(fdef, keep_names, names, counts=None, assigned=None):
         def sweep(body):
             out = []
             for s in reversed(body):
-                if isinstance(s, (gast.If, gast.For, gast.While)):
+                if s.__class__ in _BLOCKED:
                     s.body = sweep(s.body) or [gast.Pass()]
                     s.orelse = sweep(s.orelse)
                     if isinstance(s, gast.If) and _only_pass(s.body) and _only_pass(s.orelse):
@@ -473,8 +474,7 @@ def _dce(fdef, keep_names, names, counts=None, assigned=None):
                 elif s.__class__ is _ASSIGN:
                     # a pure statement binds only names (its targets read nothing)
                     own, targets = names.of(s)
-                    if all(counts.get(t, 0) - own.count(t) <= 0 and t not in keep_names
-                           for t in targets) and _pure(s):
+                    if _unread(targets, own, counts, keep_names) and _pure(s):
                         drop(s)  # (the targets are stores: only the value reads)
                         continue
                     kept.update(targets)
@@ -488,6 +488,15 @@ def _dce(fdef, keep_names, names, counts=None, assigned=None):
     return fdef
 
 
+def _unread(targets, own, counts, keep):
+    """Whether no name of ``targets`` is read but by the statement binding them (``own``:
+    its reads; ``counts``: every statement's), none of them in ``keep``."""
+    for t in targets:
+        if counts.get(t, 0) - own.count(t) > 0 or t in keep:
+            return False
+    return True
+
+
 def _merge_copies(body, names, counts=None, assigned=None):
     """``a = b`` then ``a = a + e`` (``a`` not read between) -> ``a = b + e``.
 
@@ -496,11 +505,10 @@ def _merge_copies(body, names, counts=None, assigned=None):
         if s.__class__ in _BLOCKED:
             for inner in (s.body, s.orelse):
                 _merge_copies(inner, names, counts, assigned)
-    i = 0
-    while i < len(body):
-        s = body[i]
-        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
-                and isinstance(s.value, gast.Name) and not getanno(s, "pop", None) \
+    kept = []  # (the statements merged are left out: no deletion from the middle)
+    for i, s in enumerate(body):
+        if s.__class__ is _ASSIGN and s.targets[0].__class__ is _NAME \
+                and s.value.__class__ is _NAME and not getanno(s, "pop", None) \
                 and not getanno(s, "primal", False):
             a, b = s.targets[0].id, s.value.id
             j, end = i + 1, len(body)
@@ -518,12 +526,12 @@ def _merge_copies(body, names, counts=None, assigned=None):
                 nxt.value.left = gast.Name(id=b, ctx=gast.Load(), annotation=None,
                                            type_comment=None)
                 names.forget(nxt)
-                del body[i]
                 if counts is not None:  # b: read as often; a: once fewer, bound once fewer
                     counts[a] -= 1
                     assigned[a] = assigned.get(a, 0) - 1
                 continue
-        i += 1
+        kept.append(s)
+    body[:] = kept
     return body
 
 
@@ -557,26 +565,25 @@ def _copy_propagate(fdef, protected, names, touched=None, loads_total=None, assi
 
     def block(body):
         changed = False
-        i = 0
-        while i < len(body):
-            s = body[i]
+        kept = []  # (the copies propagated are left out: no deletion from the middle)
+        for i, s in enumerate(body):
             if s.__class__ in _BLOCKED:
                 for inner in (s.body, s.orelse):
                     changed |= block(inner)
-            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) \
-                    and (isinstance(s.value, gast.Name) or _num(s.value)) \
+            if s.__class__ is _ASSIGN and s.targets[0].__class__ is _NAME \
+                    and (s.value.__class__ is _NAME or _num(s.value)) \
                     and not getanno(s, "pop", None) and not getanno(s, "primal", False):
                 a = s.targets[0].id
-                b = s.value.id if isinstance(s.value, gast.Name) else s.value
+                b = s.value.id if s.value.__class__ is _NAME else s.value
                 if a not in protected and a not in params and assigned.get(a) == 1 \
                         and a != b and _propagate(body, i, a, b, loads_total, names, touched):
-                    del body[i]
                     assigned[a] = 0
                     if isinstance(b, str):
                         copied.append(b)
                     changed = True
                     continue
-            i += 1
+            kept.append(s)
+        body[:] = kept
         return changed
 
     # One pass is enough: a copy's reads all come after it in its block, so
@@ -586,6 +593,12 @@ def _copy_propagate(fdef, protected, names, touched=None, loads_total=None, assi
     for b in copied:  # (counted as read by its copy during the pass: a copy's own
         loads_total[b] -= 1  # name is never propagated into the reads before it)
     return changed
+
+
+def _is_copy(st):
+    """Whether ``st`` is ``a = b`` or ``a = <number>`` (what copy propagation looks for)."""
+    return st.__class__ is _ASSIGN and st.targets[0].__class__ is _NAME \
+        and (st.value.__class__ is _NAME or _num(st.value))
 
 
 def _propagate(body, i, a, b, loads_total, names, touched=None):
@@ -627,33 +640,38 @@ def _substitute(node, a, b):
     must be read once).
 
     What a ``gast.NodeTransformer`` whose ``visit_Name`` makes the replacement
-    does (it does not look inside names), without its per-node overhead.
+    does (it does not look inside names), without its per-node overhead: only
+    the fields that may hold a name are looked at (``astutil.name_nodes``).
     """
-    for field_ in node._fields:
-        try:
-            old = getattr(node, field_)
-        except AttributeError:
-            continue
-        if isinstance(old, list):
+    cls = node.__class__
+    fields = _NAME_FIELDS.get(cls)
+    if fields is None:
+        fields = _name_fields(cls)
+    state = node.__dict__
+    for field_ in fields:
+        old = state.get(field_)
+        c = old.__class__
+        if c is list:
             for k, v in enumerate(old):
-                if isinstance(v, gast.Name):
-                    if isinstance(v.ctx, gast.Load) and v.id == a:
+                c = v.__class__
+                if c is _NAME:
+                    if v.id == a and v.ctx.__class__ is _LOAD:
                         old[k] = _replacement(v, b)
-                elif isinstance(v, gast.AST):
+                elif c is not _CONSTANT and isinstance(v, _AST):
                     _substitute(v, a, b)
-        elif isinstance(old, gast.Name):
-            if isinstance(old.ctx, gast.Load) and old.id == a:
-                setattr(node, field_, _replacement(old, b))
-        elif isinstance(old, gast.AST):
+        elif c is _NAME:
+            if old.id == a and old.ctx.__class__ is _LOAD:
+                state[field_] = _replacement(old, b)
+        elif c is not _CONSTANT and old is not None and isinstance(old, _AST):
             _substitute(old, a, b)
     return node
 
 
 def _replacement(node, b):
-    if isinstance(b, str):
-        return gast.Name(id=b, ctx=node.ctx, annotation=None, type_comment=None)
-    if isinstance(b, gast.Constant):
-        return gast.Constant(value=b.value, kind=None)
+    if b.__class__ is str:
+        return make(_NAME, id=b, ctx=node.ctx, annotation=None, type_comment=None)
+    if b.__class__ is _CONSTANT:
+        return make(_CONSTANT, value=b.value, kind=None)
     return b  # an expression read once: moved, not copied
 
 
@@ -687,18 +705,14 @@ def _inline(fdef, pure_call, protected, names, touched=None, loads_total=None, a
     assigned = _bindings(fdef) if assigned is None else assigned
     loads_total = names.counts(fdef) if loads_total is None else loads_total
     params = {a.id for a in fdef.args.args + fdef.args.kwonlyargs + fdef.args.posonlyargs}
-    known = {}  # id(expression) -> (it, whether it is pure): inlining a pure value
-    # into an expression leaves its answer as it was
-
-    def pure_expr(e):
-        got = known.get(id(e))
-        if got is None or got[0] is not e:
-            got = known[id(e)] = (e, _pure_expr(e, pure_call))
-        return got[1]
+    # a call, and an expression, is asked about more than once (inlining a pure value
+    # into an expression leaves its answer as it was)
+    pure = _Remembered(pure_call)
+    pure_expr = _Remembered(lambda e: _pure_expr(e, pure))
 
     def quiet(st, reads):
         """``st`` can run before an expression reading ``reads`` without changing it."""
-        if not isinstance(st, gast.Assign) or not isinstance(st.targets[0], gast.Name) \
+        if st.__class__ is not _ASSIGN or st.targets[0].__class__ is not _NAME \
                 or getanno(st, "pop", None):
             return False
         return st.targets[0].id not in reads and pure_expr(st.value)
@@ -708,15 +722,14 @@ def _inline(fdef, pure_call, protected, names, touched=None, loads_total=None, a
             if s.__class__ in _BLOCKED:
                 for inner in (s.body, s.orelse):
                     block(inner)
-        i = 0
-        while i < len(body):
-            s = body[i]
-            t = s.targets[0].id if isinstance(s, gast.Assign) and isinstance(
-                s.targets[0], gast.Name) else None
+        kept = []  # (the values inlined are left out: no deletion from the middle)
+        for i, s in enumerate(body):
+            t = s.targets[0].id if s.__class__ is _ASSIGN \
+                and s.targets[0].__class__ is _NAME else None
             if t is None or t in params or t in protected or getanno(s, "pop", None) \
                     or assigned.get(t) != 1 or loads_total.get(t) != 1 \
                     or not pure_expr(s.value):
-                i += 1
+                kept.append(s)
                 continue
             reads = set(names.loads(s))
             j = i + 1
@@ -727,9 +740,8 @@ def _inline(fdef, pure_call, protected, names, touched=None, loads_total=None, a
                     names.loads(use) if len(use.targets) == 1
                     and use.targets[0].__class__ is _NAME  # (then = its value's)
                     else _loads(use.value)) \
-                    or any(n.__class__ is gast.Call and not pure_call(n) and n is not use.value
-                           for n in nodes(use.value)):
-                i += 1
+                    or not _calls_pure(use.value, pure, but=use.value):
+                kept.append(s)
                 continue
             names.forget(use)
             if isinstance(use.value, gast.Name):
@@ -738,21 +750,46 @@ def _inline(fdef, pure_call, protected, names, touched=None, loads_total=None, a
                 _substitute(use.value, t, s.value)
             if touched is not None:
                 touched.append(use)
-            del body[i]
+        body[:] = kept
 
     block(fdef.body)
     block = None  # (it refers to itself: the cycle would keep the tree from being freed)
     return fdef
 
 
+class _Remembered:
+    """``fn(node)``, worked out once per node."""
+
+    _MISSING = object()
+
+    def __init__(self, fn):
+        self.fn, self.memo = fn, {}  # node (hashed by identity) -> fn(node)
+
+    def __call__(self, node):
+        got = self.memo.get(node, self._MISSING)
+        if got is self._MISSING:
+            got = self.memo[node] = self.fn(node)
+        return got
+
+
 def _pure_expr(e, pure_call):
     """Whether evaluating ``e`` only computes a value (it can move)."""
-    for n in nodes(e):
-        if isinstance(n, (gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp,
-                          gast.GeneratorExp, gast.NamedExpr, gast.Await, gast.Yield,
-                          gast.YieldFrom, gast.Starred)):
+    for n in node_list(e):
+        cls = n.__class__
+        if cls in _IMPURE or cls is _CALL and not pure_call(n):
             return False
-        if isinstance(n, gast.Call) and not pure_call(n):
+    return True
+
+
+_IMPURE = frozenset({gast.Lambda, gast.ListComp, gast.SetComp, gast.DictComp,
+                     gast.GeneratorExp, gast.NamedExpr, gast.Await, gast.Yield,
+                     gast.YieldFrom, gast.Starred})
+
+
+def _calls_pure(e, pure_call, but=None):
+    """Whether every call in ``e`` (but ``but``) only computes a value."""
+    for n in node_list(e):
+        if n.__class__ is _CALL and n is not but and not pure_call(n):
             return False
     return True
 
@@ -810,7 +847,7 @@ def _accumulated(body, arrays):
     binds to themselves plus or minus something: ``d = d + e`` (every statement
     ``_accumulation`` accepts, and perhaps a few more)."""
     out = set()
-    for st in statements(body):
+    for st in statement_list(body):
         if st.__class__ is _ASSIGN:
             t, v = st.targets[0], st.value
             if t.__class__ is _NAME and v.__class__ is _BINOP \
@@ -897,11 +934,16 @@ def _touches(names, keys, st):
 
 def _accumulation(st, v, names):
     """Whether ``st`` is ``v = v + e`` (or ``v - e``) of the backward sweep."""
-    return isinstance(st, gast.Assign) and len(st.targets) == 1 \
-        and isinstance(st.targets[0], gast.Name) and st.targets[0].id == v \
-        and isinstance(st.value, gast.BinOp) and isinstance(st.value.op, (gast.Add, gast.Sub)) \
-        and isinstance(st.value.left, gast.Name) and st.value.left.id == v \
+    if st.__class__ is not _ASSIGN or len(st.targets) != 1:
+        return False
+    t, value = st.targets[0], st.value
+    return t.__class__ is _NAME and t.id == v and value.__class__ is _BINOP \
+        and value.op.__class__ in _ADD_OR_SUB \
+        and value.left.__class__ is _NAME and value.left.id == v \
         and names.loads(st).count(v) == 1 and not getanno(st, "primal", False)
+
+
+_ADD_OR_SUB = frozenset({gast.Add, gast.Sub})
 
 
 def _harmless(parent, grand):
@@ -917,20 +959,20 @@ def _owned_accumulations(v, binders, top, reads, names):
     its array (see ``_in_place``)."""
     accs = []
     for st in binders:
-        if isinstance(st, (gast.AugAssign, gast.For)):
+        if st.__class__ is _AUGASSIGN or st.__class__ is _FOR:
             return []
         if _accumulation(st, v, names):
             accs.append(st)
-        elif not (isinstance(st.targets[0], gast.Name) and _fresh(st.value)) \
+        elif st.targets[0].__class__ is not _NAME or not _fresh(st.value) \
                 or getanno(st, "pop", None):
             return []
     if not accs:
         return []
-    last = max(top[id(a)] for a in accs)
+    last = top[id(accs[-1])]  # (binders come in program order)
     acc_lefts = {id(a.value.left) for a in accs}
-    if any(id(n) not in acc_lefts and not _harmless(parent, grand) and i <= last
-           for n, parent, grand, i in reads):
-        return []
+    for n, parent, grand, i in reads:
+        if i <= last and id(n) not in acc_lefts and not _harmless(parent, grand):
+            return []
     return accs
 
 
@@ -954,8 +996,8 @@ def _in_place_form(a, v, primal, scatter):
             args=[gast.Name(id=v, ctx=gast.Load(), annotation=None, type_comment=None),
                   e.args[1], e.args[2]], keywords=[]))
     else:
-        new = gast.AugAssign(target=a.targets[0],
-                             op=gast.Sub() if subtract else gast.Add(), value=e)
+        new = make(_AUGASSIGN, target=a.targets[0],
+                   op=make(gast.Sub if subtract else gast.Add), value=e)
     copyanno(a, new, "origin")
     return new
 
@@ -993,10 +1035,14 @@ def optimize(fdef, spec=None, protected=(), pure_call=None, arrays=None, owned=N
         if not _copy_propagate(fdef, set(protected), names, touched, counts, assigned) \
                 or not touched:
             break
+        # The pass tried every copy it reached, a statement a constant went into
+        # included (it comes after the copy); a copy it could not propagate stays so.
+        # Only a copy the folding makes (`e = -d` -> `e = -0.333`) is worth another pass.
+        tried = {st for st in touched if _is_copy(st)}
         fold.changed = False
         for st in touched:
             fold.visit(st)
-        if not fold.changed:
+        if not fold.changed or not any(_is_copy(st) and st not in tried for st in touched):
             break
     _dce(fdef, set(protected), names, counts, assigned)
     _merge_copies(fdef.body, names, counts, assigned)

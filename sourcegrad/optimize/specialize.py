@@ -57,15 +57,16 @@ class Specializer(NodeTransformer):
         self.helpers.pop(id(None), None)
 
     def shape(self, node):
-        if isinstance(node, gast.Constant):
+        cls = node.__class__
+        if cls is gast.Constant:
             return () if isinstance(node.value, (int, float)) else TOP
-        if isinstance(node, gast.Name):
+        if cls is gast.Name:
             return self.shapes.get(node.id, TOP)
-        if isinstance(node, gast.BinOp) and not isinstance(node.op, gast.MatMult):
+        if cls is gast.BinOp and node.op.__class__ is not gast.MatMult:
             return broadcast(self.shape(node.left), self.shape(node.right))
-        if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        if cls is gast.UnaryOp and node.op.__class__ is gast.USub:
             return self.shape(node.operand)
-        if isinstance(node, gast.Compare):   # (y != 0): elementwise
+        if cls is gast.Compare:   # (y != 0): elementwise
             out = self.shape(node.left)
             for c in node.comparators:
                 out = broadcast(out, self.shape(c))
@@ -402,8 +403,8 @@ class Uniform:
     def run(self, stmts):
         out = []
         for s in stmts:
-            t = s.targets[0].id if isinstance(s, gast.Assign) and isinstance(
-                s.targets[0], gast.Name) else None
+            t = s.targets[0].id if s.__class__ is gast.Assign \
+                and s.targets[0].__class__ is gast.Name else None
             if t is not None:
                 opaque = set()
                 value, real = self.slim(s.value, opaque)
@@ -447,11 +448,12 @@ class Uniform:
         """``node`` with spreads unwrapped where only elementwise operations consume
         them, and its real shape; lean names read elsewhere go into ``opaque``."""
         sp = self.sp
-        if isinstance(node, gast.Name):
+        cls = node.__class__
+        if cls is gast.Name:
             return node, self.lean.get(node.id, sp.shapes.get(node.id, TOP))
-        if isinstance(node, gast.Constant):
+        if cls is gast.Constant:
             return node, sp.shape(node)
-        if isinstance(node, gast.BinOp) and not isinstance(node.op, gast.MatMult):
+        if cls is gast.BinOp and node.op.__class__ is not gast.MatMult:
             left, sl = self.slim(node.left, opaque)
             right, sr = self.slim(node.right, opaque)
             if left is not node.left or right is not node.right:
@@ -496,7 +498,7 @@ class Uniform:
 
 
 def _broadcasts(small, big):
-    return len(small) <= len(big) and all(
+    return small == big or len(small) <= len(big) and all(
         a in (1, b) for a, b in zip(small[::-1], big[::-1]))
 
 
