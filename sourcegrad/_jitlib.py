@@ -931,7 +931,8 @@ def _item_impl(seq, k):
 # name is one type: None and an array make an Optional, which arithmetic refuses.
 # ``dialect`` writes ``UNSET`` there instead; its type takes the type of the name's
 # other values, and it is then a value of that type that shows it was never
-# assigned: NaN for a float, an empty array (shape (0, ...)) for an array, zero bits for another type.
+# assigned: NaN for a float, an empty array (shape (0, ...)) for an array, zero bits
+# for another type.
 
 class Unset(types.Type):
     """The type of ``UNSET``: unifies with any type of value as that type."""

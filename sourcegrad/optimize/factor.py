@@ -413,37 +413,11 @@ class _Block:
         a, b = self.value(e.left, dry), self.value(e.right, dry)
         ca, cb = isinstance(a, _Const), isinstance(b, _Const)
         if ca and cb:
-            if op is gast.MatMult:
-                raise _Unhandled
-            try:
-                v = _ARITH[op](a.v, b.v)
-            except (ArithmeticError, ValueError):
-                raise _Unhandled
-            if type(v) not in (int, float) or not math.isfinite(v):
-                raise _Unhandled
-            return _Const(v)
+            return _folded(op, a, b)
         if op is gast.Mult or op is gast.MatMult:
-            if ca or cb:
-                if op is gast.MatMult:
-                    raise _Unhandled
-                c, lin = (a, b) if ca else (b, a)
-                self.changed = True
-                return _Lin(c.v * lin.k, lin.s)
-            if a.k != 1 or b.k != 1:
-                self.changed = True
-            return _Lin(a.k * b.k, _bin(a.s, e.op, b.s))
+            return self.product(e, op, a, b, ca, cb)
         if op is gast.Div:
-            if cb:
-                if b.v == 0:
-                    raise _Unhandled
-                self.changed = True
-                return _Lin(a.k / b.v, a.s)
-            if ca:  # c / s: (c / k) * (1.0 / s)
-                self.changed = True
-                return _Lin(_ratio(a.v, b.k), _bin(const(1.0), gast.Div(), b.s))
-            if a.k != 1 or b.k != 1:
-                self.changed = True
-            return _Lin(_ratio(a.k, b.k), _bin(a.s, gast.Div(), b.s))
+            return self.quotient(a, b, ca, cb)
         # a sum or a difference: of two terms with a factor each
         if ca or cb:  # a number plus an array: read as it is
             return self.hidden_value(e)
@@ -459,6 +433,32 @@ class _Block:
         if k < 0 and isinstance(s.op, gast.Sub):  # -c * (a - b) as c * (b - a)
             k, s = -k, _bin(s.right, gast.Sub(), s.left)
         return _Lin(k, s)
+
+    def product(self, e, op, a, b, ca, cb):
+        """``a * b`` or ``a @ b`` of two terms (one may be a number)."""
+        if ca or cb:
+            if op is gast.MatMult:
+                raise _Unhandled
+            c, lin = (a, b) if ca else (b, a)
+            self.changed = True
+            return _Lin(c.v * lin.k, lin.s)
+        if a.k != 1 or b.k != 1:
+            self.changed = True
+        return _Lin(a.k * b.k, _bin(a.s, e.op, b.s))
+
+    def quotient(self, a, b, ca, cb):
+        """``a / b`` of two terms (one may be a number)."""
+        if cb:
+            if b.v == 0:
+                raise _Unhandled
+            self.changed = True
+            return _Lin(a.k / b.v, a.s)
+        if ca:  # c / s: (c / k) * (1.0 / s)
+            self.changed = True
+            return _Lin(_ratio(a.v, b.k), _bin(const(1.0), gast.Div(), b.s))
+        if a.k != 1 or b.k != 1:
+            self.changed = True
+        return _Lin(_ratio(a.k, b.k), _bin(a.s, gast.Div(), b.s))
 
     def call(self, e, dry):
         how = self.p.linear_call(e)
@@ -510,6 +510,19 @@ _ARITH = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b,
 def _scaled(x):
     """The expression of ``_Lin`` ``x``'s value, its factor multiplied in."""
     return x.s if x.k == 1 else _times(x.k, x.s)
+
+
+def _folded(op, a, b):
+    """Two numbers combined by ``op`` (a finite int or float, or _Unhandled)."""
+    if op is gast.MatMult:
+        raise _Unhandled
+    try:
+        v = _ARITH[op](a.v, b.v)
+    except (ArithmeticError, ValueError):
+        raise _Unhandled
+    if type(v) not in (int, float) or not math.isfinite(v):
+        raise _Unhandled
+    return _Const(v)
 
 
 def _ratio(a, b):

@@ -472,29 +472,36 @@ class Uniform:
             return gast.Compare(left=parts[0][0], ops=node.ops,
                                 comparators=[e for e, _ in parts[1:]]), shape
         if isinstance(node, gast.Call) and not node.keywords:
-            obj = sp.ctx.static_env(node.func)
-            if obj is np.broadcast_to and len(node.args) == 2:
-                target = _const_shape(node.args[1])
-                inner, si = self.slim(node.args[0], opaque)
-                if target is not None and isinstance(si, tuple) and _broadcasts(si, target):
-                    return inner, si
-            elif obj is np.expand_dims and len(node.args) == 2:
-                inner, si = self.slim(node.args[0], opaque)
-                if si == ():  # (a reduction's adjoint over some axes: still one number)
-                    return inner, si
-            elif registry.is_elementwise(obj) or obj is np.where and len(node.args) == 3 \
-                    or isinstance(obj, np.ufunc) \
-                    and len(node.args) == obj.nin:
-                args, shape = [], ()
-                for a in node.args:
-                    a, sa = self.slim(a, opaque)
-                    args.append(a)
-                    shape = broadcast(shape, sa)
-                if any(a is not b for a, b in zip(args, node.args)):
-                    node = gast.Call(func=node.func, args=args, keywords=[])
-                return node, shape
+            got = self.slim_call(node, opaque)
+            if got is not None:
+                return got
         opaque.update(n.id for n in name_nodes(node) if n.id in self.lean)
-        return node, sp.shape(node)
+        return node, self.sp.shape(node)
+
+    def slim_call(self, node, opaque):
+        """``slim`` of a call (``broadcast_to``, ``expand_dims``, an elementwise
+        function), or None for another."""
+        obj = self.sp.ctx.static_env(node.func)
+        if obj is np.broadcast_to and len(node.args) == 2:
+            target = _const_shape(node.args[1])
+            inner, si = self.slim(node.args[0], opaque)
+            if target is not None and isinstance(si, tuple) and _broadcasts(si, target):
+                return inner, si
+        elif obj is np.expand_dims and len(node.args) == 2:
+            inner, si = self.slim(node.args[0], opaque)
+            if si == ():  # (a reduction's adjoint over some axes: still one number)
+                return inner, si
+        elif registry.is_elementwise(obj) or obj is np.where and len(node.args) == 3 \
+                or isinstance(obj, np.ufunc) and len(node.args) == obj.nin:
+            args, shape = [], ()
+            for a in node.args:
+                a, sa = self.slim(a, opaque)
+                args.append(a)
+                shape = broadcast(shape, sa)
+            if any(a is not b for a, b in zip(args, node.args)):
+                node = gast.Call(func=node.func, args=args, keywords=[])
+            return node, shape
+        return None
 
 
 def _broadcasts(small, big):
