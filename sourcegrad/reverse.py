@@ -945,6 +945,18 @@ def _bindings(tree):
     return binds
 
 
+def maybe_sequence_names(tree, ctx, sequences):
+    """Local names that hold a list or tuple on some path (``sequences``: those that
+    do on every path): bound anywhere to a display, a comprehension or such a name."""
+    out = set(sequences)
+    for n, vals in _bindings(tree).items():
+        if any(v is not None and (v.__class__ in (gast.List, gast.Tuple, gast.ListComp)
+                                  or v.__class__ is gast.Name and v.id in sequences)
+               for v in vals):
+            out.add(n)
+    return out
+
+
 def _sequence_reads(v):
     """The names ``_sequence(v, seqs, ctx)`` looks up in ``seqs``: its answer for ``v``
     changes only when one of these leaves ``seqs``."""

@@ -90,6 +90,7 @@ class Tangents(reverse.SequenceOps):
                    and isinstance(st.targets[0].value, gast.Name)}
         self.once = {n for n, c in count.items() if c == 1 and n not in params | written}
         self.sequences = reverse.sequence_names(fn_tree, ctx)
+        self.maybe_sequences = reverse.maybe_sequence_names(fn_tree, ctx, self.sequences)
         self.rebound = set(count) | written  # names bound or written into in the body
         self.structure = Structure.of(self)
 
@@ -287,7 +288,10 @@ class Tangents(reverse.SequenceOps):
         pre = []
 
         def as_array(a):
-            if not (isinstance(a, gast.Name) and a.id in self.sequences and self.active(a)):
+            # (a name that holds a list on one path only: np.asarray at run time, a
+            # no-op for an array)
+            if not (isinstance(a, gast.Name) and a.id in self.maybe_sequences
+                    and self.active(a)):
                 return a
             arr = self.namer.fresh(a.id + "_array")
             pre.append(assign(arr, call(self.helper(np.asarray), name(a.id))))

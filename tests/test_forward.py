@@ -737,3 +737,16 @@ def test_forward_mode_of_a_name_first_bound_to_a_constant_method_call():
     ndarray.reshape at run time (refused)."""
     rng = np.random.default_rng(7)
     check_jvp(_constant_then_varied, (rng.standard_normal(3),), rng)
+
+
+def _list_on_one_path(x, y):
+    if np.sum(x) > -100.0:
+        y = [y, y * 2.0]
+    return np.sum(y) + np.mean(np.sin(y))
+
+
+def test_forward_mode_of_a_name_that_is_a_list_on_one_path():
+    """np.sum(y) where y is a list on one path only (fuzzgen --forward: the item
+    tangents were summed as an array's)."""
+    rng = np.random.default_rng(8)
+    check_jvp(_list_on_one_path, (rng.standard_normal(2), rng.standard_normal(3)), rng)
