@@ -600,9 +600,18 @@ def factor(stmts, ctx, forward, live_out):
     """The backward-sweep statements ``stmts`` with constant factors carried (see the
     module docstring); ``forward``: the names bound before them (parameters and the
     forward sweep); ``live_out``: the names read after them."""
-    if not ctx.shapes or ctx.spec.library != "numpy":
+    if not ctx.shapes or ctx.spec.library != "numpy" or _narrow_inputs(ctx):
         return stmts
     return _Block(Factors(ctx, set(forward)), list(stmts), set(live_out), ()).run()
+
+
+def _narrow_inputs(ctx):
+    """Whether an input is an array of a float type narrower than float64 (float32,
+    float16): then any value may be, whatever the shapes inferred (NumPy 1.x promotes
+    by value, which inference does not follow), and nothing is carried."""
+    return any(getattr(a, "kind", None) == "array" and a.dtype is not None
+               and a.dtype.kind == "f" and a.dtype.itemsize < 8
+               for _, a in ctx.spec.shapes)
 
 
 __all__ = ["factor"]
