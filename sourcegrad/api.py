@@ -17,7 +17,6 @@ import numpy as np
 
 from sourcegrad import memo, refusals, runtime, xp
 from sourcegrad.display import to_html
-from sourcegrad.errors import SourcegradError
 from sourcegrad.parse import unwrap
 from sourcegrad.pins import Pin
 from sourcegrad.codegen import MISS, fast_path, forwarder, strip_comments
@@ -546,16 +545,8 @@ class GradFunction(GeneratedCallable):
                         inner[id(own(p))] = None
                 kwargs["weight_grads"] = inner
             bound = self.bound_self
-            try:
-                res = f(*args, **kwargs) if bound is None else f(bound, *args, **kwargs)
-            except (TypeError, AttributeError, ValueError, RuntimeError,
-                    NotImplementedError, IndexError) as e:
-                if isinstance(e, SourcegradError):
-                    raise
-                err = xp.failure(e, d.name, names.__name__)
-                if err is None:
-                    raise
-                raise err from e
+            res = xp.call_reporting(f, d.name, names, *((bound,) if bound is not None
+                                                         else ()), *args, **kwargs)
             if acc is not None:
                 for p in self.weights:
                     if id(p) in acc:

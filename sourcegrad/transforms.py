@@ -178,16 +178,7 @@ def _run(d, *args, **kwargs):
         own = names.own
         args = tuple(own(a) for a in args)
         kwargs = {k: own(v) for k, v in kwargs.items()}
-        try:
-            return f(*args, **kwargs)
-        except (TypeError, AttributeError, ValueError, RuntimeError, NotImplementedError,
-                IndexError) as e:
-            if isinstance(e, SourcegradError):
-                raise
-            err = xp.failure(e, d.name, names.__name__)
-            if err is None:
-                raise
-            raise err from e
+        return xp.call_reporting(f, d.name, names, *args, **kwargs)
 
 
 def _abstracts(shapes):

@@ -422,6 +422,21 @@ def _missing(name, where):
     return missing
 
 
+def call_reporting(f, function, names, *args, **kwargs):
+    """``f(*args, **kwargs)`` (a derivative of ``function`` run on the namespace of
+    ``names``), a failure inside it raised as ``failure``'s one ``SourcegradError``."""
+    try:
+        return f(*args, **kwargs)
+    except (TypeError, AttributeError, ValueError, RuntimeError, NotImplementedError,
+            IndexError) as e:
+        if isinstance(e, SourcegradError):
+            raise
+        err = failure(e, function, names.__name__)
+        if err is None:
+            raise
+        raise err from e
+
+
 def failure(exc, function, where):
     """The ``SourcegradError`` for ``exc``, raised while the derivative of ``function``
     ran on namespace ``where``'s arrays inside sourcegrad's code (a rule, a runtime
